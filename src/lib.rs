@@ -1,0 +1,2 @@
+//! bosun (temporary)
+pub mod protocol;

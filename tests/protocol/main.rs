@@ -1,0 +1,6 @@
+//! Protocol tests: golden frames from the official serializer, codec properties, and client ↔
+//! agent sessions wired through an in-memory link on a virtual clock.
+
+mod codec;
+mod harness;
+mod sessions;
