@@ -1,2 +1,21 @@
-//! bosun (temporary)
+//! bosun: a terminal fleet console for AWS Systems Manager.
+//!
+//! The map of the crate (DESIGN.md §2 has the full picture):
+//! - [`protocol`] — the pure core: the SSM data-channel protocol as a sans-IO state machine in
+//!   both roles (client for bosun, agent for the simulator). No tokio, no sockets, no clock.
+//! - [`transport`] — the effects ring: the WebSocket driver that pumps a protocol session over
+//!   a real connection, pings, and resumes after drops.
+//! - [`plugin`] — `bosun session-manager-plugin`: the official plugin's argv contract, so the
+//!   AWS CLI can use bosun in its place.
+//! - [`aws`] — the AWS SDK side: credentials and clients, the KMS key provider.
+//! - [`stdio_session`] — a session on this process's terminal or pipes (raw mode, sizes,
+//!   SIGWINCH, byte-exact pipe mode).
+//! - [`cli`], [`logging`] — the command line and the log file.
+
+pub mod aws;
+pub mod cli;
+pub mod logging;
+pub mod plugin;
 pub mod protocol;
+pub mod stdio_session;
+pub mod transport;

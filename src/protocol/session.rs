@@ -275,6 +275,7 @@ pub struct Session {
     control_transmits: VecDeque<Bytes>,
     data_transmits: VecDeque<Bytes>,
     paused: bool,
+    close_reason: Option<CloseReason>,
 }
 
 impl fmt::Debug for Session {
@@ -352,6 +353,7 @@ impl Session {
             control_transmits: VecDeque::new(),
             data_transmits: VecDeque::new(),
             paused: false,
+            close_reason: None,
         }
     }
 
@@ -365,6 +367,11 @@ impl Session {
 
     pub fn is_closed(&self) -> bool {
         matches!(self.phase, Phase::Closed)
+    }
+
+    /// Why the session ended, once it has.
+    pub fn close_reason(&self) -> Option<&CloseReason> {
+        self.close_reason.as_ref()
     }
 
     /// What the handshake settled (complete once `Event::Ready` has been emitted).
@@ -462,6 +469,16 @@ impl Session {
             return None;
         }
         self.data_transmits.pop_front()
+    }
+
+    /// Whether `poll_transmit` would return a frame (so a driver can wait for room first).
+    pub fn has_transmit(&self) -> bool {
+        !self.control_transmits.is_empty() || (!self.paused && !self.data_transmits.is_empty())
+    }
+
+    /// Whether `poll_event` would return an event (so a driver can wait for its consumer).
+    pub fn has_event(&self) -> bool {
+        !self.events.is_empty()
     }
 
     /// When `handle_timeout` must next be called.
@@ -991,6 +1008,7 @@ impl Session {
         }
         self.phase = Phase::Closed;
         self.timers.clear();
+        self.close_reason = Some(reason.clone());
         self.push_event(Event::Closed(reason), None);
     }
 }

@@ -1,0 +1,146 @@
+//! SDK clients and the adapters that let the sans-IO protocol and the transport call AWS.
+
+use std::collections::HashMap;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_kms::primitives::Blob;
+use futures_util::future::BoxFuture;
+
+use crate::protocol::crypto::{
+    DATA_KEY_LENGTH, DataKey, DataKeyRequest, DecryptKeyRequest, KeyProvider, KeyProviderError,
+};
+use crate::transport::ResumeHook;
+
+/// Loads the shared SDK configuration. Empty strings count as "not given", as the AWS CLI
+/// passes an empty profile to the plugin when `--profile` was not used.
+pub async fn load_config(
+    profile: Option<&str>,
+    region: Option<&str>,
+    endpoint_url: Option<&str>,
+) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(profile) = profile.filter(|p| !p.is_empty()) {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = region.filter(|r| !r.is_empty()) {
+        loader = loader.region(Region::new(region.to_owned()));
+    }
+    if let Some(endpoint) = endpoint_url.filter(|e| !e.is_empty()) {
+        loader = loader.endpoint_url(endpoint);
+    }
+    loader.load().await
+}
+
+/// ResumeSession through the SSM API: the transport's way back after a drop.
+pub struct SsmResume {
+    client: aws_sdk_ssm::Client,
+}
+
+impl SsmResume {
+    pub fn new(client: aws_sdk_ssm::Client) -> SsmResume {
+        SsmResume { client }
+    }
+}
+
+impl ResumeHook for SsmResume {
+    fn resume<'a>(&'a self, session_id: &'a str) -> BoxFuture<'a, Result<Option<String>, String>> {
+        Box::pin(async move {
+            let output = self
+                .client
+                .resume_session()
+                .session_id(session_id)
+                .send()
+                .await
+                .map_err(|error| aws_sdk_ssm::error::DisplayErrorContext(error).to_string())?;
+            Ok(output.token_value.filter(|token| !token.is_empty()))
+        })
+    }
+}
+
+/// Ends a session on the service side (ssm:TerminateSession).
+pub async fn terminate_session(
+    client: &aws_sdk_ssm::Client,
+    session_id: &str,
+) -> Result<(), String> {
+    client
+        .terminate_session()
+        .session_id(session_id)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|error| aws_sdk_ssm::error::DisplayErrorContext(error).to_string())
+}
+
+/// KMS data keys for encrypted sessions.
+pub struct KmsKeyProvider {
+    client: aws_sdk_kms::Client,
+}
+
+impl KmsKeyProvider {
+    pub fn new(client: aws_sdk_kms::Client) -> KmsKeyProvider {
+        KmsKeyProvider { client }
+    }
+}
+
+fn context_map(context: &std::collections::BTreeMap<String, String>) -> HashMap<String, String> {
+    context
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+impl KeyProvider for KmsKeyProvider {
+    fn generate_data_key<'a>(
+        &'a self,
+        request: &'a DataKeyRequest,
+    ) -> BoxFuture<'a, Result<DataKey, KeyProviderError>> {
+        Box::pin(async move {
+            let output = self
+                .client
+                .generate_data_key()
+                .key_id(&request.key_id)
+                .number_of_bytes(DATA_KEY_LENGTH as i32)
+                .set_encryption_context(Some(context_map(&request.encryption_context)))
+                .send()
+                .await
+                .map_err(|error| {
+                    KeyProviderError(format!(
+                        "kms:GenerateDataKey failed: {}",
+                        aws_sdk_kms::error::DisplayErrorContext(error)
+                    ))
+                })?;
+            let plaintext = output.plaintext.map(Blob::into_inner).unwrap_or_default();
+            let ciphertext = output
+                .ciphertext_blob
+                .map(Blob::into_inner)
+                .unwrap_or_default();
+            Ok(DataKey {
+                plaintext,
+                ciphertext,
+            })
+        })
+    }
+
+    fn decrypt_data_key<'a>(
+        &'a self,
+        request: &'a DecryptKeyRequest,
+    ) -> BoxFuture<'a, Result<Vec<u8>, KeyProviderError>> {
+        Box::pin(async move {
+            let output = self
+                .client
+                .decrypt()
+                .key_id(&request.key_id)
+                .ciphertext_blob(Blob::new(request.ciphertext.clone()))
+                .set_encryption_context(Some(context_map(&request.encryption_context)))
+                .send()
+                .await
+                .map_err(|error| {
+                    KeyProviderError(format!(
+                        "kms:Decrypt failed: {}",
+                        aws_sdk_kms::error::DisplayErrorContext(error)
+                    ))
+                })?;
+            Ok(output.plaintext.map(Blob::into_inner).unwrap_or_default())
+        })
+    }
+}

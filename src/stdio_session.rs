@@ -1,0 +1,353 @@
+//! Runs a driven session on this process's own terminal or pipes, the way the official plugin
+//! does (PROTOCOL.md §5, §6.2): shell mode puts a TTY in raw mode, sends the size at start and
+//! on every SIGWINCH, and forwards keystrokes; pipe mode (SSH ProxyCommand) is a byte-exact
+//! copy. The terminal is restored on every exit path, panics included.
+
+use std::io::{IsTerminal, Read, Write};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::protocol::{SessionInfo, SizeData};
+use crate::transport::{DriverEvent, Input, SessionEnd, TransportError};
+
+/// How the session's bytes meet this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StdioMode {
+    /// Interactive shell: raw TTY, sizes, Enter as `\r`.
+    Shell,
+    /// A byte pipe (AWS-StartSSHSession and other non-LocalPortForwarding port sessions).
+    Pipe,
+}
+
+impl StdioMode {
+    /// The plugin's choice (PROTOCOL.md §6.1). `None` for LocalPortForwarding, which needs a
+    /// local listener rather than stdin/stdout.
+    pub fn for_session(info: &SessionInfo) -> Option<StdioMode> {
+        if info.session_type != "Port" {
+            return Some(StdioMode::Shell);
+        }
+        let local_forwarding =
+            info.properties.get("type").and_then(|t| t.as_str()) == Some("LocalPortForwarding");
+        (!local_forwarding).then_some(StdioMode::Pipe)
+    }
+}
+
+/// How a stdio session ended.
+#[derive(Debug)]
+pub struct StdioOutcome {
+    pub end: Result<SessionEnd, TransportError>,
+    /// The remote exit code, when the session reported one (NonInteractiveCommands).
+    pub exit_code: Option<i32>,
+    pub mode: Option<StdioMode>,
+}
+
+/// The size the plugin reports when stdout is not a terminal.
+const FALLBACK_SIZE: SizeData = SizeData {
+    cols: 300,
+    rows: 100,
+};
+const STDIN_CHUNK: usize = 16 * 1024;
+/// Ctrl-D: the end of piped input becomes an end-of-file for the remote shell.
+const END_OF_TRANSMISSION: u8 = 0x04;
+
+/// Restores the terminal when dropped, and from the panic hook.
+struct RawModeGuard;
+
+impl RawModeGuard {
+    fn enable() -> Option<RawModeGuard> {
+        crossterm::terminal::enable_raw_mode().ok()?;
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |panic| {
+            let _ = crossterm::terminal::disable_raw_mode();
+            previous(panic);
+        }));
+        Some(RawModeGuard)
+    }
+}
+
+impl Drop for RawModeGuard {
+    fn drop(&mut self) {
+        let _ = crossterm::terminal::disable_raw_mode();
+    }
+}
+
+fn terminal_size() -> SizeData {
+    if !std::io::stdout().is_terminal() {
+        return FALLBACK_SIZE;
+    }
+    match crossterm::terminal::size() {
+        Ok((cols, rows)) if cols > 0 && rows > 0 => SizeData {
+            cols: u32::from(cols),
+            rows: u32::from(rows),
+        },
+        _ => FALLBACK_SIZE,
+    }
+}
+
+/// Reads stdin on a plain thread (a blocking read must not hold up the runtime at exit) and
+/// forwards chunks; `None` marks end of input.
+fn spawn_stdin_reader() -> mpsc::Receiver<Option<Bytes>> {
+    let (tx, rx) = mpsc::channel(8);
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buffer = vec![0u8; STDIN_CHUNK];
+        loop {
+            match stdin.read(&mut buffer) {
+                Ok(0) | Err(_) => {
+                    let _ = tx.blocking_send(None);
+                    return;
+                }
+                Ok(n) => {
+                    if tx
+                        .blocking_send(Some(Bytes::copy_from_slice(&buffer[..n])))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// The plugin rewrites a lone `\n` to `\r` (Enter) for keyboards. Only a TTY gets that:
+/// piped and binary streams pass unchanged (PROTOCOL.md §8.11).
+fn keyboard_chunk(chunk: Bytes, tty: bool) -> Bytes {
+    if tty && chunk.as_ref() == b"\n" {
+        Bytes::from_static(b"\r")
+    } else {
+        chunk
+    }
+}
+
+/// Pumps stdin/stdout against a driven session until it ends.
+pub async fn run(
+    session_id: &str,
+    input: mpsc::Sender<Input>,
+    mut events: mpsc::Receiver<DriverEvent>,
+    driver: JoinHandle<Result<SessionEnd, TransportError>>,
+) -> StdioOutcome {
+    let stdin_tty = std::io::stdin().is_terminal();
+    let mut mode = None;
+    let mut raw_mode: Option<RawModeGuard> = None;
+    let mut exit_code = None;
+    let mut stdin: Option<mpsc::Receiver<Option<Bytes>>> = None;
+    let mut resize = resize_signal();
+    let mut stdout = std::io::stdout();
+    let mut stderr = std::io::stderr();
+    let mut driver = driver;
+
+    let end = loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(DriverEvent::Ready(info)) => {
+                    let Some(chosen) = StdioMode::for_session(&info) else {
+                        let _ = input.send(Input::Close).await;
+                        break Ok(SessionEnd::Closed(crate::protocol::CloseReason::HandshakeFailed(
+                            "LocalPortForwarding needs a local listener: use `bosun tunnel`".to_owned(),
+                        )));
+                    };
+                    mode = Some(chosen);
+                    if let Some(message) = &info.customer_message {
+                        let _ = writeln!(stdout, "{message}");
+                    }
+                    if chosen == StdioMode::Shell {
+                        if stdin_tty {
+                            raw_mode = RawModeGuard::enable();
+                        }
+                        let _ = input.send(Input::Size(terminal_size())).await;
+                    }
+                    stdin = Some(spawn_stdin_reader());
+                }
+                Some(DriverEvent::Output(bytes)) => {
+                    let _ = stdout.write_all(&bytes);
+                    let _ = stdout.flush();
+                }
+                Some(DriverEvent::StdErr(bytes)) => {
+                    let _ = stderr.write_all(&bytes);
+                    let _ = stderr.flush();
+                }
+                Some(DriverEvent::ExitCode(code)) => exit_code = Some(code),
+                Some(DriverEvent::Reconnecting { attempt, reason }) => {
+                    tracing::info!(attempt, %reason, "resuming");
+                    if mode == Some(StdioMode::Shell) && attempt == 1 {
+                        let _ = write!(stderr, "\r\n[bosun] connection dropped ({reason}); resuming…\r\n");
+                    }
+                }
+                Some(DriverEvent::Reconnected) => {
+                    if mode == Some(StdioMode::Shell) {
+                        let _ = write!(stderr, "[bosun] resumed\r\n");
+                    }
+                }
+                Some(DriverEvent::Flag(flag)) => tracing::info!(?flag, "flag from the agent"),
+                Some(DriverEvent::Warning(warning)) => tracing::warn!(%warning, "session warning"),
+                None => break join_driver(&mut driver).await,
+            },
+            chunk = next_stdin(&mut stdin) => match chunk {
+                Some(bytes) => {
+                    let bytes = keyboard_chunk(bytes, stdin_tty);
+                    if input.send(Input::Data(bytes)).await.is_err() {
+                        break join_driver(&mut driver).await;
+                    }
+                }
+                None => {
+                    stdin = None;
+                    match mode {
+                        // ssh closed its end: the pipe is done (the plugin exits here too).
+                        Some(StdioMode::Pipe) => {
+                            let _ = input.send(Input::Close).await;
+                            break join_driver(&mut driver).await;
+                        }
+                        // End of piped input: Ctrl-D lets the remote shell finish and exit,
+                        // and its output keeps coming until then.
+                        _ if !stdin_tty => {
+                            let _ = input.send(Input::Data(Bytes::from_static(&[END_OF_TRANSMISSION]))).await;
+                        }
+                        _ => {}
+                    }
+                }
+            },
+            _ = recv_resize(&mut resize), if mode == Some(StdioMode::Shell) => {
+                let _ = input.send(Input::Size(terminal_size())).await;
+            }
+            result = &mut driver => break result.unwrap_or_else(|join| Ok(SessionEnd::Closed(
+                crate::protocol::CloseReason::HandshakeFailed(format!("the session task failed: {join}")),
+            ))),
+        }
+    };
+    // Output the driver forwarded before it ended.
+    while let Ok(event) = events.try_recv() {
+        match event {
+            DriverEvent::Output(bytes) => {
+                let _ = stdout.write_all(&bytes);
+            }
+            DriverEvent::StdErr(bytes) => {
+                let _ = stderr.write_all(&bytes);
+            }
+            DriverEvent::ExitCode(code) => exit_code = Some(code),
+            _ => {}
+        }
+    }
+    let _ = stdout.flush();
+    drop(raw_mode);
+    if mode != Some(StdioMode::Pipe) {
+        if let Ok(SessionEnd::Closed(crate::protocol::CloseReason::ChannelClosed { output })) = &end
+        {
+            match output {
+                Some(text) => {
+                    let _ = write!(stdout, "\n\nSessionId: {session_id} : {text}\n\n");
+                }
+                None => {
+                    let _ = write!(
+                        stdout,
+                        "\n\nExiting session with sessionId: {session_id}.\n\n"
+                    );
+                }
+            }
+            let _ = stdout.flush();
+        }
+    }
+    StdioOutcome {
+        end,
+        exit_code,
+        mode,
+    }
+}
+
+async fn join_driver(
+    driver: &mut JoinHandle<Result<SessionEnd, TransportError>>,
+) -> Result<SessionEnd, TransportError> {
+    match tokio::time::timeout(Duration::from_secs(3), driver).await {
+        Ok(Ok(result)) => result,
+        _ => Ok(SessionEnd::Local),
+    }
+}
+
+async fn next_stdin(stdin: &mut Option<mpsc::Receiver<Option<Bytes>>>) -> Option<Bytes> {
+    match stdin {
+        Some(rx) => rx.recv().await.flatten(),
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(unix)]
+type ResizeSignal = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type ResizeSignal = Option<()>;
+
+#[cfg(unix)]
+fn resize_signal() -> ResizeSignal {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()).ok()
+}
+
+#[cfg(not(unix))]
+fn resize_signal() -> ResizeSignal {
+    None
+}
+
+#[cfg(unix)]
+async fn recv_resize(signal: &mut ResizeSignal) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn recv_resize(_signal: &mut ResizeSignal) {
+    std::future::pending().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(session_type: &str, properties: serde_json::Value) -> SessionInfo {
+        SessionInfo {
+            session_type: session_type.to_owned(),
+            properties,
+            ..SessionInfo::default()
+        }
+    }
+
+    #[test]
+    fn mode_follows_the_plugin() {
+        assert_eq!(
+            StdioMode::for_session(&info("Standard_Stream", serde_json::Value::Null)),
+            Some(StdioMode::Shell)
+        );
+        assert_eq!(
+            StdioMode::for_session(&info("Port", serde_json::json!({"portNumber": "22"}))),
+            Some(StdioMode::Pipe)
+        );
+        assert_eq!(
+            StdioMode::for_session(&info(
+                "Port",
+                serde_json::json!({"portNumber": "5432", "type": "LocalPortForwarding"})
+            )),
+            None
+        );
+    }
+
+    #[test]
+    fn only_a_keyboard_gets_the_enter_rewrite() {
+        assert_eq!(
+            keyboard_chunk(Bytes::from_static(b"\n"), true),
+            Bytes::from_static(b"\r")
+        );
+        assert_eq!(
+            keyboard_chunk(Bytes::from_static(b"\n"), false),
+            Bytes::from_static(b"\n")
+        );
+        assert_eq!(
+            keyboard_chunk(Bytes::from_static(b"a\n"), true),
+            Bytes::from_static(b"a\n")
+        );
+    }
+}

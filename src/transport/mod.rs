@@ -1,0 +1,11 @@
+//! The effects ring for sessions: drivers that pump a sans-IO protocol session over a real
+//! WebSocket — the client side (what bosun dials at AWS) and the agent side (what the
+//! simulator serves).
+
+pub mod agent;
+pub mod websocket;
+
+pub use websocket::{
+    DriverConfig, DriverEvent, Input, ResumeHook, SessionEnd, StreamTarget, TransportError,
+    open_data_channel_frame, run_client, unix_ms,
+};

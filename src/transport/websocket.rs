@@ -1,0 +1,640 @@
+//! The WebSocket driver of a client session: dials the StreamUrl as given (ws or wss), sends
+//! the open-data-channel text frame, then pumps the protocol session — frames in and out,
+//! timers, pings — between bounded channels to and from the application. When the connection
+//! drops it asks a resume hook for a new token (ResumeSession), redials the same URL and keeps
+//! the session's sequence state, so a drop costs no byte.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use uuid::Uuid;
+
+use crate::protocol::crypto::{DataKey, KeyProvider, KeyProviderError};
+use crate::protocol::payload::OpenDataChannel;
+use crate::protocol::{CloseReason, Event, PortFlag, Session, SessionInfo, SizeData};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Where the data channel is and how to authenticate to it. The token never appears in
+/// `Debug` output or logs.
+#[derive(Clone)]
+pub struct StreamTarget {
+    pub session_id: String,
+    pub stream_url: String,
+    pub token: String,
+    /// Per-process client id (a UUIDv4), the same for every open frame.
+    pub client_id: String,
+    pub client_version: String,
+}
+
+impl fmt::Debug for StreamTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamTarget")
+            .field("session_id", &self.session_id)
+            .field("stream_url", &redact_url(&self.stream_url))
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Query strings of stream URLs may carry credentials; logs keep only scheme, host and path.
+pub fn redact_url(url: &str) -> String {
+    url.split('?').next().unwrap_or(url).to_owned()
+}
+
+/// The first text frame after every dial (PROTOCOL.md §1.4), with a fresh RequestId.
+pub fn open_data_channel_frame(target: &StreamTarget, token: &str) -> String {
+    let open = OpenDataChannel {
+        message_schema_version: "1.0".to_owned(),
+        request_id: Uuid::new_v4().hyphenated().to_string(),
+        token_value: token.to_owned(),
+        client_id: target.client_id.clone(),
+        client_version: Some(target.client_version.clone()),
+    };
+    // Serializing plain strings cannot fail.
+    serde_json::to_string(&open).unwrap_or_default()
+}
+
+/// Asks the service for a fresh token after a drop (ssm:ResumeSession). `Ok(None)` means the
+/// service returned no token: the session is over.
+pub trait ResumeHook: Send + Sync {
+    fn resume<'a>(&'a self, session_id: &'a str) -> BoxFuture<'a, Result<Option<String>, String>>;
+}
+
+/// What the application sends into the session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// Keystrokes or port bytes (PayloadType 1).
+    Data(Bytes),
+    Size(SizeData),
+    Flag(PortFlag),
+    /// Flush what is queued, then stop.
+    Close,
+}
+
+/// What the driver reports to the application.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DriverEvent {
+    Ready(SessionInfo),
+    Output(Bytes),
+    StdErr(Bytes),
+    ExitCode(i32),
+    Flag(PortFlag),
+    /// The connection dropped; a resume is under way.
+    Reconnecting {
+        attempt: u32,
+        reason: String,
+    },
+    Reconnected,
+    /// A frame was refused (the session goes on); for the log and an indicator.
+    Warning(String),
+}
+
+/// How a driven session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// The protocol session closed (channel_closed, give-up, handshake failure…).
+    Closed(CloseReason),
+    /// The application sent `Input::Close` or dropped its input channel.
+    Local,
+    /// ResumeSession returned no token.
+    Expired,
+}
+
+impl fmt::Display for SessionEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionEnd::Closed(reason) => reason.fmt(f),
+            SessionEnd::Local => f.write_str("closed by the user"),
+            SessionEnd::Expired => f.write_str("the session timed out or was terminated"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("could not open the data channel at {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("the connection dropped and could not be resumed after {attempts} attempts: {reason}")]
+    ResumeFailed { attempts: u32, reason: String },
+    #[error("{0}")]
+    KeyProvider(String),
+}
+
+/// Tunables of the driver.
+#[derive(Debug, Clone)]
+pub struct DriverConfig {
+    /// The plugin pings every 5 minutes; more often keeps idle NAT mappings alive.
+    pub ping_interval: Duration,
+    /// Tries of dial + open (first connect) and of ResumeSession + dial (after a drop).
+    pub max_attempts: u32,
+    /// First retry delay; doubles per try and starts over past `backoff_reset` (PROTOCOL §7).
+    pub backoff_initial: Duration,
+    pub backoff_reset: Duration,
+    pub connect_timeout: Duration,
+    /// Frames queued towards the socket writer before the session is asked to hold back.
+    pub writer_queue: usize,
+}
+
+impl Default for DriverConfig {
+    fn default() -> Self {
+        DriverConfig {
+            ping_interval: Duration::from_secs(60),
+            max_attempts: 6,
+            backoff_initial: Duration::from_millis(100),
+            backoff_reset: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(45),
+            writer_queue: 256,
+        }
+    }
+}
+
+/// Drives a client session until it ends. Application bytes arrive on `input`; everything the
+/// session produces goes to `events`, whose bound is the session's backpressure: data the
+/// application has not taken is not acknowledged.
+pub async fn run_client(
+    target: StreamTarget,
+    session: Session,
+    resume: Arc<dyn ResumeHook>,
+    keys: Option<Arc<dyn KeyProvider>>,
+    input: mpsc::Receiver<Input>,
+    events: mpsc::Sender<DriverEvent>,
+    config: DriverConfig,
+) -> Result<SessionEnd, TransportError> {
+    let socket = connect_with_retry(&target, &target.token, &config).await?;
+    let connection = Connection::start(socket, config.writer_queue);
+    let driver = Driver {
+        target,
+        session,
+        resume,
+        keys,
+        events,
+        config,
+        connection,
+        held_input: None,
+        input_open: true,
+        key_task: None,
+        notices: VecDeque::new(),
+    };
+    driver.run(input).await
+}
+
+type KeyTask = JoinHandle<Result<DataKey, KeyProviderError>>;
+
+/// What woke the driver loop. `select!` only picks; the work happens after it, when no
+/// branch future borrows the driver any more.
+enum Wake {
+    Frame(Option<Result<WsMessage, tokio_tungstenite::tungstenite::Error>>),
+    Input(Option<Input>),
+    Room,
+    Key(Result<DataKey, KeyProviderError>),
+    Timer,
+    Ping,
+    Dropped(String),
+}
+
+/// The state of one driven session between awaits.
+struct Driver {
+    target: StreamTarget,
+    session: Session,
+    resume: Arc<dyn ResumeHook>,
+    keys: Option<Arc<dyn KeyProvider>>,
+    events: mpsc::Sender<DriverEvent>,
+    config: DriverConfig,
+    connection: Connection,
+    /// Input the window could not take yet.
+    held_input: Option<Bytes>,
+    input_open: bool,
+    /// A KMS GenerateDataKey call in flight (the handshake waits for it, the socket does not).
+    key_task: Option<KeyTask>,
+    /// Driver notices (reconnecting, warnings) waiting for room in `events`; never dropped.
+    notices: VecDeque<DriverEvent>,
+}
+
+impl Driver {
+    async fn run(mut self, mut input: mpsc::Receiver<Input>) -> Result<SessionEnd, TransportError> {
+        let mut ping = tokio::time::interval(self.config.ping_interval);
+        ping.tick().await;
+        loop {
+            self.feed_held_input();
+            self.flush_transmits();
+            if let Some(end) = self.forward_events() {
+                self.connection.finish().await;
+                return Ok(end);
+            }
+            if !self.input_open && self.held_input.is_none() && !self.session.has_transmit() {
+                self.connection.finish().await;
+                return Ok(SessionEnd::Local);
+            }
+
+            let can_take_input =
+                self.input_open && self.held_input.is_none() && self.session.send_capacity() > 0;
+            let wants_writer = self.session.has_transmit();
+            let wants_consumer = self.session.has_event() || !self.notices.is_empty();
+            let deadline = self.session.poll_timeout();
+
+            let wake = tokio::select! {
+                frame = self.connection.reader.next() => Wake::Frame(frame),
+                message = input.recv(), if can_take_input => Wake::Input(message),
+                // Room again: the loop top moves frames and events on.
+                _ = self.connection.writer.reserve(), if wants_writer => Wake::Room,
+                _ = self.events.reserve(), if wants_consumer => Wake::Room,
+                answer = wait_for_key(&mut self.key_task), if self.key_task.is_some() => Wake::Key(answer),
+                _ = sleep_until(deadline), if deadline.is_some() => Wake::Timer,
+                _ = ping.tick() => Wake::Ping,
+                _ = self.connection.writer.closed() => Wake::Dropped("the socket could not be written".to_owned()),
+            };
+            let drop_reason = match wake {
+                Wake::Frame(Some(Ok(WsMessage::Binary(frame)))) => {
+                    if let Err(error) = self.session.handle_frame(Instant::now(), frame) {
+                        tracing::warn!(session = %self.target.session_id, %error, "refused a frame");
+                        self.notify(DriverEvent::Warning(error.to_string()));
+                    }
+                    None
+                }
+                Wake::Frame(Some(Ok(WsMessage::Close(close)))) => Some(close.map_or_else(
+                    || "closed by the server".to_owned(),
+                    |c| format!("closed by the server ({} {})", c.code, c.reason),
+                )),
+                // Pings are answered by tungstenite; text frames mean nothing to a client.
+                Wake::Frame(Some(Ok(_))) => None,
+                Wake::Frame(Some(Err(error))) => Some(error.to_string()),
+                Wake::Frame(None) => Some("connection lost".to_owned()),
+                Wake::Input(message) => {
+                    self.handle_input(message);
+                    None
+                }
+                Wake::Key(answer) => {
+                    self.key_task = None;
+                    if let Err(error) = self.session.handle_data_key(Instant::now(), answer) {
+                        return Err(TransportError::KeyProvider(error.to_string()));
+                    }
+                    None
+                }
+                Wake::Timer => {
+                    self.session.handle_timeout(Instant::now());
+                    None
+                }
+                Wake::Ping => {
+                    let ping = WsMessage::Ping(Bytes::from_static(b"keepalive"));
+                    let _ = self.connection.writer.try_send(ping);
+                    None
+                }
+                Wake::Room => None,
+                Wake::Dropped(reason) => Some(reason),
+            };
+            if let Some(reason) = drop_reason {
+                self.reconnect(reason).await?;
+            }
+        }
+    }
+
+    fn handle_input(&mut self, message: Option<Input>) {
+        let now = Instant::now();
+        match message {
+            Some(Input::Data(bytes)) => {
+                let taken = self.session.send_output(now, &bytes);
+                if taken < bytes.len() {
+                    self.held_input = Some(bytes.slice(taken..));
+                }
+            }
+            Some(Input::Size(size)) => {
+                let _ = self.session.send_size(now, size);
+            }
+            Some(Input::Flag(flag)) => {
+                let _ = self.session.send_flag(now, flag);
+            }
+            Some(Input::Close) | None => self.input_open = false,
+        }
+    }
+
+    fn feed_held_input(&mut self) {
+        if let Some(bytes) = self.held_input.take() {
+            let taken = self.session.send_output(Instant::now(), &bytes);
+            if taken < bytes.len() {
+                self.held_input = Some(bytes.slice(taken..));
+            }
+        }
+    }
+
+    /// Frames out, as far as the writer queue has room.
+    fn flush_transmits(&mut self) {
+        while self.session.has_transmit() {
+            let Ok(permit) = self.connection.writer.try_reserve() else {
+                return;
+            };
+            if let Some(frame) = self.session.poll_transmit() {
+                permit.send(WsMessage::Binary(frame));
+            }
+        }
+    }
+
+    /// Tells the application something, in order with everything else it was told.
+    fn notify(&mut self, event: DriverEvent) {
+        if self.notices.is_empty() {
+            if let Err(mpsc::error::TrySendError::Full(event)) = self.events.try_send(event) {
+                self.notices.push_back(event);
+            }
+        } else {
+            self.notices.push_back(event);
+        }
+    }
+
+    /// Events up, as far as the application has room. Returns how the session ended, if it did.
+    fn forward_events(&mut self) -> Option<SessionEnd> {
+        if self.events.is_closed() {
+            return Some(SessionEnd::Local);
+        }
+        while let Some(notice) = self.notices.pop_front() {
+            if let Err(mpsc::error::TrySendError::Full(notice)) = self.events.try_send(notice) {
+                self.notices.push_front(notice);
+                return None;
+            }
+        }
+        while self.session.has_event() {
+            let Ok(permit) = self.events.try_reserve() else {
+                return None;
+            };
+            match self.session.poll_event()? {
+                Event::Closed(reason) => return Some(SessionEnd::Closed(reason)),
+                Event::DataKeyNeeded(request) => match self.keys.clone() {
+                    Some(provider) => {
+                        self.key_task = Some(tokio::spawn(async move {
+                            provider.generate_data_key(&request).await
+                        }));
+                    }
+                    None => {
+                        let missing = KeyProviderError(
+                            "this session needs KMS encryption but no key provider is configured"
+                                .to_owned(),
+                        );
+                        let _ = self.session.handle_data_key(Instant::now(), Err(missing));
+                    }
+                },
+                other => {
+                    if let Some(event) = driver_event(other) {
+                        permit.send(event);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// ResumeSession → new token → redial the original URL → new open frame. The session's
+    /// sequence state is kept and everything unacknowledged is resent at once.
+    async fn reconnect(&mut self, reason: String) -> Result<(), TransportError> {
+        self.connection.abort();
+        let session_id = self.target.session_id.clone();
+        tracing::info!(session = %session_id, %reason, "data channel dropped; resuming");
+        let mut backoff = Backoff::new(&self.config);
+        let mut last_error = reason.clone();
+        for attempt in 1..=self.config.max_attempts {
+            self.notify(DriverEvent::Reconnecting {
+                attempt,
+                reason: reason.clone(),
+            });
+            match self.resume.resume(&session_id).await {
+                Ok(None) => {
+                    return Err(TransportError::ResumeFailed {
+                        attempts: attempt,
+                        reason: SessionEnd::Expired.to_string(),
+                    });
+                }
+                Ok(Some(token)) => match connect_once(&self.target, &token, &self.config).await {
+                    Ok(socket) => {
+                        self.connection = Connection::start(socket, self.config.writer_queue);
+                        self.session.handle_reconnected(Instant::now());
+                        self.notify(DriverEvent::Reconnected);
+                        tracing::info!(session = %session_id, attempt, "data channel resumed");
+                        return Ok(());
+                    }
+                    Err(error) => last_error = error,
+                },
+                Err(error) => last_error = error,
+            }
+            tokio::time::sleep(backoff.next_delay()).await;
+        }
+        Err(TransportError::ResumeFailed {
+            attempts: self.config.max_attempts,
+            reason: last_error,
+        })
+    }
+}
+
+async fn wait_for_key(task: &mut Option<KeyTask>) -> Result<DataKey, KeyProviderError> {
+    match task {
+        Some(task) => task
+            .await
+            .unwrap_or_else(|join| Err(KeyProviderError(join.to_string()))),
+        None => std::future::pending().await,
+    }
+}
+
+/// Maps a session event to what the application sees; `None` for internal ones.
+fn driver_event(event: Event) -> Option<DriverEvent> {
+    Some(match event {
+        Event::Ready(info) => DriverEvent::Ready(info),
+        Event::Output(bytes) => DriverEvent::Output(bytes),
+        Event::StdErr(bytes) => DriverEvent::StdErr(bytes),
+        Event::ExitCode(code) => DriverEvent::ExitCode(code),
+        Event::Flag(flag) => DriverEvent::Flag(flag),
+        Event::PublicationPaused => {
+            DriverEvent::Warning("the service paused the session".to_owned())
+        }
+        Event::PublicationResumed
+        | Event::Size(_)
+        | Event::DataKeyNeeded(_)
+        | Event::DecryptKeyNeeded(_)
+        | Event::Closed(_) => return None,
+    })
+}
+
+/// One live WebSocket: a reader half polled by the driver and a writer task fed through a
+/// bounded queue, so a slow socket write never stops the driver from reading (both ends
+/// writing into full buffers at once would otherwise deadlock).
+pub(crate) struct Connection<S = MaybeTlsStream<TcpStream>> {
+    pub(crate) reader: futures_util::stream::SplitStream<WebSocketStream<S>>,
+    pub(crate) writer: mpsc::Sender<WsMessage>,
+    writer_task: JoinHandle<()>,
+}
+
+impl<S> Connection<S>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    pub(crate) fn start(socket: WebSocketStream<S>, queue: usize) -> Connection<S> {
+        let (mut sink, reader) = socket.split();
+        let (writer, mut frames) = mpsc::channel::<WsMessage>(queue.max(1));
+        let writer_task = tokio::spawn(async move {
+            while let Some(frame) = frames.recv().await {
+                if sink.feed(frame).await.is_err() {
+                    return;
+                }
+                // Batch whatever is already queued into one flush.
+                while let Ok(frame) = frames.try_recv() {
+                    if sink.feed(frame).await.is_err() {
+                        return;
+                    }
+                }
+                if sink.flush().await.is_err() {
+                    return;
+                }
+            }
+            // The plugin exits without a close frame; a polite close costs nothing.
+            let _ = sink.close().await;
+        });
+        Connection {
+            reader,
+            writer,
+            writer_task,
+        }
+    }
+
+    /// Lets the writer send what is queued, then closes the socket.
+    pub(crate) async fn finish(&mut self) {
+        // Swapping in a closed sender ends the writer's queue.
+        let (closed, _) = mpsc::channel(1);
+        drop(std::mem::replace(&mut self.writer, closed));
+        let _ = tokio::time::timeout(Duration::from_secs(2), &mut self.writer_task).await;
+    }
+
+    pub(crate) fn abort(&mut self) {
+        self.writer_task.abort();
+    }
+}
+
+async fn connect_with_retry(
+    target: &StreamTarget,
+    token: &str,
+    config: &DriverConfig,
+) -> Result<Socket, TransportError> {
+    let mut backoff = Backoff::new(config);
+    let mut last_error = String::new();
+    for attempt in 1..=config.max_attempts.max(1) {
+        match connect_once(target, token, config).await {
+            Ok(socket) => return Ok(socket),
+            Err(error) => {
+                tracing::warn!(session = %target.session_id, attempt, %error, "dial failed");
+                last_error = error;
+            }
+        }
+        if attempt < config.max_attempts {
+            tokio::time::sleep(backoff.next_delay()).await;
+        }
+    }
+    Err(TransportError::Connect {
+        url: redact_url(&target.stream_url),
+        reason: last_error,
+    })
+}
+
+/// Dials the URL exactly as given and sends the open-data-channel frame.
+async fn connect_once(
+    target: &StreamTarget,
+    token: &str,
+    config: &DriverConfig,
+) -> Result<Socket, String> {
+    let dial = tokio_tungstenite::connect_async(target.stream_url.as_str());
+    let (mut socket, _response) = tokio::time::timeout(config.connect_timeout, dial)
+        .await
+        .map_err(|_| "timed out".to_owned())?
+        .map_err(|error| error.to_string())?;
+    let open = open_data_channel_frame(target, token);
+    socket
+        .send(WsMessage::Text(open.into()))
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(socket)
+}
+
+/// The plugin's retry schedule: a random 100–199 ms start, doubling, and starting over once
+/// a delay would pass 5 s.
+struct Backoff {
+    initial: Duration,
+    reset: Duration,
+    exponent: u32,
+}
+
+impl Backoff {
+    fn new(config: &DriverConfig) -> Backoff {
+        let jitter = getrandom::u32().unwrap_or(0) % 100;
+        Backoff {
+            initial: config.backoff_initial + Duration::from_millis(u64::from(jitter)),
+            reset: config.backoff_reset,
+            exponent: 0,
+        }
+    }
+
+    fn next_delay(&mut self) -> Duration {
+        let mut delay = self.initial * (1u32 << self.exponent.min(16));
+        if delay > self.reset {
+            self.exponent = 0;
+            delay = self.initial;
+        }
+        self.exponent += 1;
+        delay
+    }
+}
+
+/// Unix milliseconds now: the CreatedDate base of a new session.
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |elapsed| elapsed.as_millis() as u64)
+}
+
+pub(crate) async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_then_starts_over() {
+        let mut backoff = Backoff {
+            initial: Duration::from_secs(1),
+            reset: Duration::from_secs(5),
+            exponent: 0,
+        };
+        let delays: Vec<u64> = (0..5).map(|_| backoff.next_delay().as_secs()).collect();
+        // 1, 2, 4, then 8 > 5 starts over at 1, then 2.
+        assert_eq!(delays, vec![1, 2, 4, 1, 2]);
+        let jittered = Backoff::new(&DriverConfig::default()).next_delay();
+        assert!((100..200).contains(&jittered.as_millis()), "{jittered:?}");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let target = StreamTarget {
+            session_id: "s".into(),
+            stream_url:
+                "wss://ssmmessages.example/v1/data-channel/s?role=publish_subscribe&X-Token=abc"
+                    .into(),
+            token: "SECRET-TOKEN".into(),
+            client_id: "c".into(),
+            client_version: "1.2.677.0".into(),
+        };
+        let shown = format!("{target:?}");
+        assert!(!shown.contains("SECRET-TOKEN"));
+        assert!(!shown.contains("abc"));
+        let open = open_data_channel_frame(&target, "SECRET-TOKEN");
+        assert!(open.starts_with("{\"MessageSchemaVersion\":\"1.0\",\"RequestId\":"));
+        assert!(open.contains("\"TokenValue\":\"SECRET-TOKEN\""));
+    }
+}
