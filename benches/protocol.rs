@@ -52,13 +52,14 @@ fn transfer(sender: &mut Session, receiver: &mut Session, chunk: &[u8]) -> (Dura
             }
             sent += taken;
         }
+        // As a driver does: each frame in, then whatever the consumer can take out.
         while let Some(frame) = sender.poll_transmit() {
             messages += 1;
             receiver.handle_frame(now, frame).expect("valid frame");
-        }
-        while let Some(event) = receiver.poll_event() {
-            if let Event::Output(bytes) = event {
-                received += bytes.len();
+            while let Some(event) = receiver.poll_event() {
+                if let Event::Output(bytes) = event {
+                    received += bytes.len();
+                }
             }
         }
         while let Some(frame) = receiver.poll_transmit() {
