@@ -17,5 +17,6 @@ pub mod cli;
 pub mod logging;
 pub mod plugin;
 pub mod protocol;
+pub mod sim;
 pub mod stdio_session;
 pub mod transport;

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use bosun::cli::{Cli, Command};
+use bosun::cli::{Cli, Command, Pacing, SimArgs};
+use bosun::sim::{self, AgentPacing, Faults, Fleet, SimConfig};
 use bosun::{logging, plugin};
 
 fn main() -> ExitCode {
@@ -35,11 +36,21 @@ fn main() -> ExitCode {
             let _log = logging::init("plugin.log");
             exit_code(run_async(plugin::run(&args)))
         }
+        Some(Command::Sim(args)) => {
+            let _log = logging::init("sim.log");
+            exit_code(run_async(run_sim(args, false)))
+        }
         None if cli.demo => {
-            eprintln!(
-                "bosun --demo needs the simulated fleet and the console, which are not in this build yet."
-            );
-            ExitCode::from(2)
+            let _log = logging::init("sim.log");
+            let args = SimArgs {
+                listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                fleet: None,
+                instances: None,
+                seed: 1,
+                agent_pacing: Pacing::Off,
+                faults: String::new(),
+            };
+            exit_code(run_async(run_sim(args, true)))
         }
         None => {
             eprintln!(
@@ -48,6 +59,68 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Serves the simulator until Ctrl-C. With `demo`, explains how to use it: until the console
+/// exists, `--demo` is the simulated fleet plus instructions.
+async fn run_sim(args: SimArgs, demo: bool) -> i32 {
+    let fleet = match (&args.fleet, args.instances) {
+        (Some(path), _) => match Fleet::load(path) {
+            Ok(fleet) => fleet,
+            Err(error) => {
+                eprintln!("bosun sim: {error}");
+                return 2;
+            }
+        },
+        (None, Some(count)) => Fleet::generate(count as usize, args.seed),
+        (None, None) => Fleet::demo(),
+    };
+    let faults = match Faults::parse(&args.faults) {
+        Ok(faults) => faults,
+        Err(error) => {
+            eprintln!("bosun sim: --faults: {error}");
+            return 2;
+        }
+    };
+    let pacing = match args.agent_pacing {
+        Pacing::Real => AgentPacing::Real,
+        Pacing::Off => AgentPacing::Off,
+    };
+    let instances = fleet.instances.len();
+    let config = SimConfig {
+        listen: args.listen,
+        fleet,
+        seed: args.seed,
+        pacing,
+        faults,
+    };
+    let handle = match sim::start(config).await {
+        Ok(handle) => handle,
+        Err(error) => {
+            eprintln!("bosun sim: {error}");
+            return 2;
+        }
+    };
+    // The first line is the contract: scripts read it to find the endpoint.
+    println!("AWS_ENDPOINT_URL={}", handle.endpoint_url());
+    if demo {
+        println!(
+            "\nbosun demo: a simulated fleet of {instances} instances is serving on {}.\n\
+The console is not built yet; meanwhile the fleet works with the AWS CLI and with\n\
+`bosun session-manager-plugin` in place of the official plugin:\n\n\
+  export AWS_ENDPOINT_URL={} AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1\n\
+  aws ssm describe-instance-information\n\
+  aws ssm start-session --target i-03f1a2b3c4d5e1111\n\n\
+Ctrl-C stops it.",
+            handle.addr,
+            handle.endpoint_url()
+        );
+    } else {
+        eprintln!("bosun sim: {instances} instances; Ctrl-C stops it");
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    drop(handle);
+    0
 }
 
 fn run_async<F: std::future::Future<Output = i32>>(future: F) -> i32 {

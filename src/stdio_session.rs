@@ -234,22 +234,21 @@ pub async fn run(
     }
     let _ = stdout.flush();
     drop(raw_mode);
-    if mode != Some(StdioMode::Pipe) {
-        if let Ok(SessionEnd::Closed(crate::protocol::CloseReason::ChannelClosed { output })) = &end
-        {
-            match output {
-                Some(text) => {
-                    let _ = write!(stdout, "\n\nSessionId: {session_id} : {text}\n\n");
-                }
-                None => {
-                    let _ = write!(
-                        stdout,
-                        "\n\nExiting session with sessionId: {session_id}.\n\n"
-                    );
-                }
+    if mode != Some(StdioMode::Pipe)
+        && let Ok(SessionEnd::Closed(crate::protocol::CloseReason::ChannelClosed { output })) = &end
+    {
+        match output {
+            Some(text) => {
+                let _ = write!(stdout, "\n\nSessionId: {session_id} : {text}\n\n");
             }
-            let _ = stdout.flush();
+            None => {
+                let _ = write!(
+                    stdout,
+                    "\n\nExiting session with sessionId: {session_id}.\n\n"
+                );
+            }
         }
+        let _ = stdout.flush();
     }
     StdioOutcome {
         end,

@@ -25,6 +25,8 @@ pub enum AgentInput {
     Flag(PortFlag),
     /// End the session: `channel_closed` once the output is acked, with this message.
     Close(Option<String>),
+    /// The answer to `Event::DecryptKeyNeeded` (the agent's kms:Decrypt).
+    DecryptedKey(Result<Vec<u8>, crate::protocol::crypto::KeyProviderError>),
 }
 
 /// Why `serve_connection` returned.
@@ -193,6 +195,12 @@ fn feed(session: &mut Session, held: &mut HeldInput, now: Instant) {
         }
         AgentInput::Close(output) => {
             session.close(now, output);
+            None
+        }
+        AgentInput::DecryptedKey(result) => {
+            if let Err(error) = session.handle_decrypted_key(now, result) {
+                tracing::debug!(%error, "decrypted key refused");
+            }
             None
         }
     };

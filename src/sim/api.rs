@@ -1,0 +1,191 @@
+//! What every simulated API shares: AWS-shaped errors, JSON 1.1 responses, pagination tokens,
+//! timestamps and request parameters.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::{Map, Value};
+
+/// An error as AWS returns it: HTTP status, error code (`__type`), message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    pub fn validation(message: impl Into<String>) -> ApiError {
+        ApiError::new(400, "ValidationException", message)
+    }
+
+    pub fn throttled() -> ApiError {
+        ApiError::new(400, "ThrottlingException", "Rate exceeded")
+    }
+
+    pub fn access_denied(action: &str) -> ApiError {
+        ApiError::new(
+            400,
+            "AccessDeniedException",
+            format!("User is not authorized to perform: {action}"),
+        )
+    }
+
+    pub fn unknown_operation(operation: &str) -> ApiError {
+        ApiError::new(
+            400,
+            "UnknownOperationException",
+            format!("Unknown operation {operation}"),
+        )
+    }
+
+    pub fn serialization(message: impl Into<String>) -> ApiError {
+        ApiError::new(400, "SerializationException", message)
+    }
+}
+
+pub type ApiResult = Result<Value, ApiError>;
+
+/// Epoch seconds with milliseconds, as JSON 1.1 encodes timestamps.
+pub fn epoch_seconds(time: SystemTime) -> f64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| (d.as_millis() as f64) / 1000.0)
+}
+
+/// Opaque pagination tokens (the offset of the next page, base64).
+pub fn next_token(offset: usize, total: usize) -> Option<String> {
+    (offset < total).then(|| BASE64.encode(format!("bosun-sim:{offset}")))
+}
+
+pub fn parse_next_token(token: Option<&str>, code: &str) -> Result<usize, ApiError> {
+    let Some(token) = token else {
+        return Ok(0);
+    };
+    BASE64
+        .decode(token)
+        .ok()
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|text| text.strip_prefix("bosun-sim:")?.parse().ok())
+        .ok_or_else(|| ApiError::new(400, code, "The specified token is not valid."))
+}
+
+/// A request body's fields, with checks that answer the way AWS does.
+pub struct Params<'a> {
+    body: &'a Map<String, Value>,
+}
+
+impl<'a> Params<'a> {
+    /// Checks that only `known` fields are present (the SDKs never send others; a stray one
+    /// means a client bug, and AWS answers SerializationException).
+    pub fn new(body: &'a Value, known: &[&str]) -> Result<Params<'a>, ApiError> {
+        let body = body.as_object().ok_or_else(|| {
+            ApiError::serialization("Start of structure or map found where not expected.")
+        })?;
+        if let Some(unknown) = body.keys().find(|key| !known.contains(&key.as_str())) {
+            return Err(ApiError::serialization(format!(
+                "Unrecognized field \"{unknown}\" in the request"
+            )));
+        }
+        Ok(Params { body })
+    }
+
+    pub fn str(&self, key: &str) -> Result<Option<&'a str>, ApiError> {
+        match self.body.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text)),
+            Some(_) => Err(ApiError::serialization(format!("{key} must be a string"))),
+        }
+    }
+
+    pub fn required_str(&self, key: &str) -> Result<&'a str, ApiError> {
+        self.str(key)?.ok_or_else(|| {
+            ApiError::validation(format!(
+                "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
+                lower_first(key)
+            ))
+        })
+    }
+
+    pub fn int(&self, key: &str) -> Result<Option<i64>, ApiError> {
+        match self.body.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => value
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| ApiError::serialization(format!("{key} must be an integer"))),
+        }
+    }
+
+    /// An integer bounded as the service model says, or ValidationException.
+    pub fn bounded(&self, key: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
+        match self.int(key)? {
+            Some(value) if value < min || value > max => Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{value}' at '{}' failed to satisfy constraint: Member must have value {} {}",
+                lower_first(key),
+                if value < min {
+                    "greater than or equal to"
+                } else {
+                    "less than or equal to"
+                },
+                if value < min { min } else { max },
+            ))),
+            other => Ok(other),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.body.get(key).filter(|v| !v.is_null())
+    }
+}
+
+fn lower_first(key: &str) -> String {
+    let mut chars = key.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// A random id of `hex_len` lowercase hex digits.
+pub fn random_hex(hex_len: usize) -> String {
+    let mut bytes = vec![0u8; hex_len.div_ceil(2)];
+    let _ = getrandom::fill(&mut bytes);
+    let mut text = hex::encode(bytes);
+    text.truncate(hex_len);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_bad_ones_fail() {
+        let token = next_token(50, 120).expect("more pages");
+        assert_eq!(parse_next_token(Some(&token), "InvalidNextToken"), Ok(50));
+        assert_eq!(next_token(120, 120), None);
+        assert_eq!(
+            parse_next_token(Some("garbage"), "InvalidNextToken").map_err(|e| e.code),
+            Err("InvalidNextToken".to_owned())
+        );
+    }
+
+    #[test]
+    fn bounds_and_unknown_fields_are_checked() {
+        let body = serde_json::json!({"MaxResults": 3});
+        let params = Params::new(&body, &["MaxResults"]).expect("known");
+        let error = params.bounded("MaxResults", 5, 50).expect_err("too small");
+        assert_eq!(error.code, "ValidationException");
+        assert!(error.message.contains("maxResults"));
+        assert!(Params::new(&serde_json::json!({"Bogus": 1}), &["MaxResults"]).is_err());
+    }
+}

@@ -1,0 +1,455 @@
+//! The simulated EC2 API (query protocol, XML responses): DescribeInstances with filters and
+//! paging, and the network and IAM views needed to explain why an instance is unreachable.
+
+use std::fmt::Write as _;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Response, StatusCode};
+
+use super::SimState;
+use super::api::{ApiError, next_token, parse_next_token};
+use super::fleet::Instance;
+use super::sigv4::Credential;
+
+const XMLNS: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
+
+pub(crate) fn dispatch(
+    state: &SimState,
+    credential: &Credential,
+    action: &str,
+    form: &[(String, String)],
+) -> Response<Full<Bytes>> {
+    let query = Query(form);
+    let result = match action {
+        "DescribeInstances" => describe_instances(state, credential, &query),
+        "DescribeRegions" => Ok(describe_regions(state)),
+        "DescribeVpcEndpoints" => Ok(describe_vpc_endpoints(state, credential)),
+        "DescribeRouteTables" => Ok(describe_route_tables(state, credential)),
+        "DescribeIamInstanceProfileAssociations" => {
+            Ok(describe_profile_associations(state, credential))
+        }
+        "" => Err(ApiError::new(
+            400,
+            "MissingAction",
+            "The request must contain the parameter Action",
+        )),
+        other => Err(ApiError::new(
+            400,
+            "InvalidAction",
+            format!("The action {other} is not valid for this web service."),
+        )),
+    };
+    match result {
+        Ok(inner) => xml_response(action, &inner),
+        Err(error) => xml_error(&error),
+    }
+}
+
+struct Query<'a>(&'a [(String, String)]);
+
+impl Query<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `Prefix.1`, `Prefix.2`, … in order.
+    fn list(&self, prefix: &str) -> Vec<String> {
+        (1..)
+            .map_while(|n| self.get(&format!("{prefix}.{n}")).map(str::to_owned))
+            .collect()
+    }
+
+    /// `Filter.N.Name` with `Filter.N.Value.M`.
+    fn filters(&self) -> Vec<(String, Vec<String>)> {
+        (1..)
+            .map_while(|n| {
+                let name = self.get(&format!("Filter.{n}.Name"))?;
+                Some((name.to_owned(), self.list(&format!("Filter.{n}.Value"))))
+            })
+            .collect()
+    }
+}
+
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn xml_response(action: &str, inner: &str) -> Response<Full<Bytes>> {
+    let request_id = uuid::Uuid::new_v4();
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response xmlns=\"{XMLNS}\"><requestId>{request_id}</requestId>{inner}</{action}Response>"
+    );
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/xml;charset=UTF-8"),
+    );
+    response
+}
+
+pub(crate) fn xml_error(error: &ApiError) -> Response<Full<Bytes>> {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>{}</Message></Error></Errors><RequestID>{}</RequestID></Response>",
+        escape(&error.code),
+        escape(&error.message),
+        uuid::Uuid::new_v4()
+    );
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/xml;charset=UTF-8"),
+    );
+    response
+}
+
+fn instance_filter_matches(
+    name: &str,
+    values: &[String],
+    instance: &Instance,
+) -> Result<bool, ApiError> {
+    let any = |actual: &str| values.iter().any(|v| v == actual);
+    Ok(match name {
+        "instance-id" => any(&instance.id),
+        "instance-state-name" => any(&instance.state),
+        "vpc-id" => any(&instance.vpc),
+        "subnet-id" => any(&instance.subnet),
+        "availability-zone" => any(&instance.az),
+        "instance-type" => any(&instance.instance_type),
+        "private-ip-address" => any(&instance.private_ip),
+        "platform" => instance.platform == super::Platform::Windows && any("windows"),
+        "tag-key" => values.iter().any(|k| instance.tags.contains_key(k)),
+        "iam-instance-profile.arn" => instance
+            .iam_profile
+            .as_ref()
+            .is_some_and(|p| any(&profile_arn(instance, p))),
+        other => match other.strip_prefix("tag:") {
+            Some(key) => instance.tags.get(key).is_some_and(|v| any(v)),
+            None => {
+                return Err(ApiError::new(
+                    400,
+                    "InvalidParameterValue",
+                    format!("The filter '{other}' is invalid"),
+                ));
+            }
+        },
+    })
+}
+
+fn profile_arn(instance: &Instance, profile: &str) -> String {
+    format!(
+        "arn:aws:iam::{}:instance-profile/{profile}",
+        instance.account
+    )
+}
+
+fn describe_instances(
+    state: &SimState,
+    credential: &Credential,
+    query: &Query,
+) -> Result<String, ApiError> {
+    let ids = query.list("InstanceId");
+    let max = query.get("MaxResults");
+    if max.is_some() && !ids.is_empty() {
+        return Err(ApiError::new(
+            400,
+            "InvalidParameterCombination",
+            "The parameter instancesSet cannot be used with the parameter maxResults",
+        ));
+    }
+    let max = match max.map(str::parse::<usize>) {
+        None => usize::MAX,
+        Some(Ok(n)) if (5..=1000).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::new(
+                400,
+                "InvalidParameterValue",
+                "Value for parameter maxResults is invalid. Expecting a value between 5 and 1000.",
+            ));
+        }
+    };
+    for id in &ids {
+        if !id.starts_with("i-") || id.len() < 10 || !id[2..].chars().all(|c| c.is_ascii_hexdigit())
+        {
+            return Err(ApiError::new(
+                400,
+                "InvalidInstanceID.Malformed",
+                format!("Invalid id: \"{id}\""),
+            ));
+        }
+        if !state
+            .fleet
+            .instances
+            .iter()
+            .any(|i| &i.id == id && i.region == credential.region)
+        {
+            return Err(ApiError::new(
+                400,
+                "InvalidInstanceID.NotFound",
+                format!("The instance ID '{id}' does not exist"),
+            ));
+        }
+    }
+    let filters = query.filters();
+    let start = parse_next_token(query.get("NextToken"), "InvalidParameterValue")?;
+    let mut matching = Vec::new();
+    for instance in state
+        .fleet
+        .instances
+        .iter()
+        .filter(|i| i.region == credential.region && i.is_ec2())
+    {
+        if !ids.is_empty() && !ids.contains(&instance.id) {
+            continue;
+        }
+        let mut keep = true;
+        for (name, values) in &filters {
+            keep &= instance_filter_matches(name, values, instance)?;
+        }
+        if keep {
+            matching.push(instance);
+        }
+    }
+    let mut xml = String::from("<reservationSet>");
+    for instance in matching.iter().skip(start).take(max) {
+        write_reservation(&mut xml, state, instance);
+    }
+    xml.push_str("</reservationSet>");
+    if max != usize::MAX
+        && let Some(token) = next_token(start.saturating_add(max), matching.len())
+    {
+        let _ = write!(xml, "<nextToken>{}</nextToken>", escape(&token));
+    }
+    Ok(xml)
+}
+
+fn state_code(name: &str) -> u16 {
+    match name {
+        "pending" => 0,
+        "running" => 16,
+        "shutting-down" => 32,
+        "terminated" => 48,
+        "stopping" => 64,
+        _ => 80,
+    }
+}
+
+fn write_reservation(xml: &mut String, state: &SimState, instance: &Instance) {
+    let suffix = &instance.id[2..];
+    let launch = super::api::epoch_seconds(state.started) as i64 - 86_400 * 60;
+    let windows = instance.platform == super::Platform::Windows;
+    let _ = write!(
+        xml,
+        "<item><reservationId>r-{suffix}</reservationId><ownerId>{owner}</ownerId><groupSet/><instancesSet><item>\
+<instanceId>{id}</instanceId><imageId>ami-0{image}</imageId>\
+<instanceState><code>{code}</code><name>{state_name}</name></instanceState>\
+<privateDnsName>ip-{dns}.ec2.internal</privateDnsName><dnsName/>\
+<instanceType>{itype}</instanceType><launchTime>{launch}</launchTime>\
+<placement><availabilityZone>{az}</availabilityZone><tenancy>default</tenancy></placement>\
+{platform}<platformDetails>{details}</platformDetails><architecture>x86_64</architecture>\
+<monitoring><state>disabled</state></monitoring>\
+<subnetId>{subnet}</subnetId><vpcId>{vpc}</vpcId><privateIpAddress>{ip}</privateIpAddress>",
+        owner = escape(&instance.account),
+        id = escape(&instance.id),
+        image = &suffix[suffix.len().saturating_sub(16)..],
+        code = state_code(&instance.state),
+        state_name = escape(&instance.state),
+        dns = instance.private_ip.replace('.', "-"),
+        itype = escape(&instance.instance_type),
+        launch = iso8601(launch),
+        az = escape(&instance.az),
+        platform = if windows {
+            "<platform>windows</platform>"
+        } else {
+            ""
+        },
+        details = if windows { "Windows" } else { "Linux/UNIX" },
+        subnet = escape(&instance.subnet),
+        vpc = escape(&instance.vpc),
+        ip = escape(&instance.private_ip),
+    );
+    if let Some(profile) = &instance.iam_profile {
+        let _ = write!(
+            xml,
+            "<iamInstanceProfile><arn>{}</arn><id>AIPA{}</id></iamInstanceProfile>",
+            escape(&profile_arn(instance, profile)),
+            suffix.to_uppercase()
+        );
+    }
+    xml.push_str("<tagSet>");
+    for (key, value) in &instance.tags {
+        let _ = write!(
+            xml,
+            "<item><key>{}</key><value>{}</value></item>",
+            escape(key),
+            escape(value)
+        );
+    }
+    xml.push_str("</tagSet></item></instancesSet></item>");
+}
+
+/// `2026-09-22T08:00:00.000Z` from epoch seconds.
+pub(crate) fn iso8601(epoch: i64) -> String {
+    let days = epoch.div_euclid(86_400);
+    let secs = epoch.rem_euclid(86_400);
+    // Civil date from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000Z",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    )
+}
+
+fn regions(state: &SimState) -> Vec<String> {
+    let mut regions: Vec<String> = state
+        .fleet
+        .instances
+        .iter()
+        .map(|i| i.region.clone())
+        .collect();
+    regions.sort();
+    regions.dedup();
+    regions
+}
+
+fn describe_regions(state: &SimState) -> String {
+    let mut xml = String::from("<regionInfo>");
+    for region in regions(state) {
+        let _ = write!(
+            xml,
+            "<item><regionName>{0}</regionName><regionEndpoint>ec2.{0}.amazonaws.com</regionEndpoint><optInStatus>opt-in-not-required</optInStatus></item>",
+            escape(&region)
+        );
+    }
+    xml.push_str("</regionInfo>");
+    xml
+}
+
+fn vpcs(state: &SimState, region: &str) -> Vec<String> {
+    let mut vpcs: Vec<String> = state
+        .fleet
+        .instances
+        .iter()
+        .filter(|i| i.region == region)
+        .map(|i| i.vpc.clone())
+        .collect();
+    vpcs.sort();
+    vpcs.dedup();
+    vpcs
+}
+
+/// The simulated network: the first VPC of each region reaches SSM through interface
+/// endpoints; the others through a NAT gateway.
+fn has_endpoints(state: &SimState, region: &str, vpc: &str) -> bool {
+    vpcs(state, region)
+        .first()
+        .is_some_and(|first| first == vpc)
+}
+
+fn describe_vpc_endpoints(state: &SimState, credential: &Credential) -> String {
+    let region = &credential.region;
+    let mut xml = String::from("<vpcEndpointSet>");
+    for vpc in vpcs(state, region)
+        .iter()
+        .filter(|vpc| has_endpoints(state, region, vpc))
+    {
+        for service in ["ssm", "ssmmessages", "ec2messages"] {
+            let id: String = vpc.chars().rev().take(8).collect();
+            let _ = write!(
+                xml,
+                "<item><vpcEndpointId>vpce-0{service}{id}</vpcEndpointId><vpcEndpointType>Interface</vpcEndpointType><vpcId>{}</vpcId><serviceName>com.amazonaws.{}.{service}</serviceName><state>available</state><privateDnsEnabled>true</privateDnsEnabled></item>",
+                escape(vpc),
+                escape(region)
+            );
+        }
+    }
+    xml.push_str("</vpcEndpointSet>");
+    xml
+}
+
+fn describe_route_tables(state: &SimState, credential: &Credential) -> String {
+    let region = &credential.region;
+    let mut xml = String::from("<routeTableSet>");
+    for vpc in vpcs(state, region) {
+        let tail: String = vpc.chars().rev().take(8).collect();
+        let _ = write!(
+            xml,
+            "<item><routeTableId>rtb-0{tail}</routeTableId><vpcId>{}</vpcId><routeSet><item><destinationCidrBlock>10.0.0.0/16</destinationCidrBlock><gatewayId>local</gatewayId><state>active</state></item>",
+            escape(&vpc)
+        );
+        if !has_endpoints(state, region, &vpc) {
+            let _ = write!(
+                xml,
+                "<item><destinationCidrBlock>0.0.0.0/0</destinationCidrBlock><natGatewayId>nat-0{tail}</natGatewayId><state>active</state></item>"
+            );
+        }
+        xml.push_str("</routeSet><associationSet/></item>");
+    }
+    xml.push_str("</routeTableSet>");
+    xml
+}
+
+fn describe_profile_associations(state: &SimState, credential: &Credential) -> String {
+    let mut xml = String::from("<iamInstanceProfileAssociationSet>");
+    for instance in state
+        .fleet
+        .instances
+        .iter()
+        .filter(|i| i.region == credential.region && i.is_ec2())
+    {
+        if let Some(profile) = &instance.iam_profile {
+            let _ = write!(
+                xml,
+                "<item><associationId>iip-assoc-{}</associationId><instanceId>{}</instanceId><iamInstanceProfile><arn>{}</arn><id>AIPA{}</id></iamInstanceProfile><state>associated</state></item>",
+                &instance.id[2..],
+                escape(&instance.id),
+                escape(&profile_arn(instance, profile)),
+                instance.id[2..].to_uppercase()
+            );
+        }
+    }
+    xml.push_str("</iamInstanceProfileAssociationSet>");
+    xml
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(1_795_248_000), "2026-11-21T08:00:00.000Z");
+    }
+
+    #[test]
+    fn xml_is_escaped() {
+        assert_eq!(escape("a<b&'c'>"), "a&lt;b&amp;&apos;c&apos;&gt;");
+    }
+}

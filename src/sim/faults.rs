@@ -1,0 +1,88 @@
+//! Fault knobs of the simulator (`--faults SPEC` and `/_sim/faults`): API throttling, denials
+//! and latency, and data-channel connection drops. Faults are settings on one simulator, never
+//! separate code paths.
+
+use std::time::Duration;
+
+/// Parsed from `key=value` pairs separated by commas, e.g.
+/// `throttle=0.2,deny=StartSession,slow=150ms,drop_after_secs=30`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    /// Probability that an API call fails with ThrottlingException.
+    pub throttle: f64,
+    /// Operations (e.g. `StartSession`, `ssm:*`) answered with AccessDeniedException.
+    pub deny: Vec<String>,
+    /// Latency added to every API call.
+    pub slow: Duration,
+    /// Data channels are cut after this many seconds (the hourly recycle, time-scaled).
+    pub drop_after_secs: Option<f64>,
+    /// Data channels are cut after this many bytes sent to the client.
+    pub drop_after_bytes: Option<u64>,
+}
+
+impl Faults {
+    pub fn parse(spec: &str) -> Result<Faults, String> {
+        let mut faults = Faults::default();
+        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, value) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("fault {pair:?} is not key=value"))?;
+            let number = || -> Result<f64, String> {
+                value
+                    .parse::<f64>()
+                    .map_err(|_| format!("fault {key}: {value:?} is not a number"))
+            };
+            match key {
+                "throttle" => faults.throttle = number()?.clamp(0.0, 1.0),
+                "deny" => faults.deny.extend(value.split('+').map(str::to_owned)),
+                "slow" => faults.slow = parse_duration(value)?,
+                "drop_after_secs" => faults.drop_after_secs = Some(number()?),
+                "drop_after_bytes" => faults.drop_after_bytes = Some(number()? as u64),
+                other => {
+                    return Err(format!(
+                        "unknown fault {other:?} (known: throttle, deny, slow, drop_after_secs, drop_after_bytes)"
+                    ));
+                }
+            }
+        }
+        Ok(faults)
+    }
+
+    pub fn denies(&self, operation: &str) -> bool {
+        self.deny.iter().any(|d| d == operation || d == "*")
+    }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
+        (ms, 0.001)
+    } else if let Some(s) = text.strip_suffix('s') {
+        (s, 1.0)
+    } else {
+        (text, 0.001)
+    };
+    number
+        .parse::<f64>()
+        .map(|n| Duration::from_secs_f64((n * scale).max(0.0)))
+        .map_err(|_| format!("{text:?} is not a duration (e.g. 150ms, 2s)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_spec() {
+        let faults = Faults::parse(
+            "throttle=0.25, deny=StartSession+SendCommand, slow=150ms, drop_after_secs=2",
+        )
+        .expect("valid");
+        assert_eq!(faults.throttle, 0.25);
+        assert!(faults.denies("SendCommand"));
+        assert!(!faults.denies("ListCommands"));
+        assert_eq!(faults.slow, Duration::from_millis(150));
+        assert_eq!(faults.drop_after_secs, Some(2.0));
+        assert!(Faults::parse("bogus=1").is_err());
+        assert!(Faults::parse("throttle").is_err());
+    }
+}

@@ -1,0 +1,371 @@
+//! The simulated fleet: instances as AWS describes them to SSM and EC2 (ping status, agent
+//! version, platform, network, tags), loaded from a TOML fleet file or generated at scale.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// The agent version at or below which only basic port forwarding exists (PROTOCOL.md §6.1).
+pub const LAST_BASIC_ONLY_AGENT: &str = "3.0.196.0";
+pub const CURRENT_AGENT_VERSION: &str = "3.3.987.0";
+pub const DEFAULT_ACCOUNT: &str = "111122223333";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum PingStatus {
+    Online,
+    ConnectionLost,
+    Inactive,
+}
+
+impl PingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PingStatus::Online => "Online",
+            PingStatus::ConnectionLost => "ConnectionLost",
+            PingStatus::Inactive => "Inactive",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Platform {
+    Linux,
+    Windows,
+    MacOS,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Linux => "Linux",
+            Platform::Windows => "Windows",
+            Platform::MacOS => "MacOS",
+        }
+    }
+}
+
+/// One instance. `ping == None` means SSM does not manage it (no agent, no role): it exists
+/// only in EC2, as such instances do in real accounts.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Instance {
+    pub id: String,
+    #[serde(default = "default_region")]
+    pub region: String,
+    #[serde(default = "default_account")]
+    pub account: String,
+    #[serde(default = "default_platform")]
+    pub platform: Platform,
+    #[serde(default = "default_os")]
+    pub os: String,
+    #[serde(default = "default_os_version")]
+    pub os_version: String,
+    /// EC2 state name: pending, running, stopping, stopped, terminated.
+    #[serde(default = "default_state")]
+    pub state: String,
+    #[serde(default)]
+    pub ping: Option<PingStatus>,
+    #[serde(default = "default_agent_version")]
+    pub agent_version: String,
+    /// Seconds before the simulator started that the agent last pinged.
+    #[serde(default)]
+    pub last_ping_age: u64,
+    #[serde(default = "default_instance_type", rename = "type")]
+    pub instance_type: String,
+    #[serde(default)]
+    pub az: String,
+    #[serde(default = "default_vpc")]
+    pub vpc: String,
+    #[serde(default)]
+    pub subnet: String,
+    #[serde(default)]
+    pub private_ip: String,
+    #[serde(default)]
+    pub iam_profile: Option<String>,
+    /// Sessions on this instance are KMS-encrypted with this key.
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+    /// StartSession on this instance fails with AccessDeniedException.
+    #[serde(default)]
+    pub deny_sessions: bool,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Instance {
+    pub fn name(&self) -> &str {
+        self.tags.get("Name").map_or("", String::as_str)
+    }
+
+    pub fn is_managed(&self) -> bool {
+        self.ping.is_some()
+    }
+
+    pub fn is_online(&self) -> bool {
+        self.ping == Some(PingStatus::Online) && self.state == "running"
+    }
+
+    /// Only hybrid (`mi-`) nodes are not EC2 instances.
+    pub fn is_ec2(&self) -> bool {
+        self.id.starts_with("i-")
+    }
+
+    /// Multiplexed port forwarding needs an agent newer than 3.0.196.0.
+    pub fn supports_mux(&self) -> bool {
+        version_greater(&self.agent_version, LAST_BASIC_ONLY_AGENT)
+    }
+}
+
+fn default_region() -> String {
+    "us-east-1".to_owned()
+}
+fn default_account() -> String {
+    DEFAULT_ACCOUNT.to_owned()
+}
+fn default_platform() -> Platform {
+    Platform::Linux
+}
+fn default_os() -> String {
+    "Amazon Linux".to_owned()
+}
+fn default_os_version() -> String {
+    "2023".to_owned()
+}
+fn default_state() -> String {
+    "running".to_owned()
+}
+fn default_agent_version() -> String {
+    CURRENT_AGENT_VERSION.to_owned()
+}
+fn default_instance_type() -> String {
+    "t3.micro".to_owned()
+}
+fn default_vpc() -> String {
+    "vpc-0a1b2c3d4e5f60001".to_owned()
+}
+
+/// A loopback service behind the fleet, reachable from port sessions by host name (the
+/// "database behind the bastion" of the RDS tunnel).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteHost {
+    /// The name clients ask for, e.g. `payments.cluster-abc.us-east-1.rds.amazonaws.com`.
+    pub host: String,
+    pub port: u16,
+    /// What listens there: `echo` (echoes bytes) or `banner` (greets, then echoes).
+    #[serde(default = "default_service")]
+    pub service: String,
+}
+
+fn default_service() -> String {
+    "echo".to_owned()
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fleet {
+    #[serde(default, rename = "instance")]
+    pub instances: Vec<Instance>,
+    #[serde(default, rename = "remote_host")]
+    pub remote_hosts: Vec<RemoteHost>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    #[error("cannot read fleet file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("fleet file {path}: {message}")]
+    Parse { path: String, message: String },
+}
+
+impl Fleet {
+    pub fn load(path: &Path) -> Result<Fleet, FleetError> {
+        let text = std::fs::read_to_string(path).map_err(|source| FleetError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Fleet::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses fleet TOML; `origin` names the file in errors (which carry line and column).
+    pub fn parse(text: &str, origin: &str) -> Result<Fleet, FleetError> {
+        let mut fleet: Fleet = toml::from_str(text).map_err(|error| FleetError::Parse {
+            path: origin.to_owned(),
+            message: error.to_string(),
+        })?;
+        fleet.fill_in_network();
+        let mut seen = std::collections::HashSet::new();
+        for instance in &fleet.instances {
+            if !seen.insert(instance.id.clone()) {
+                return Err(FleetError::Parse {
+                    path: origin.to_owned(),
+                    message: format!("instance {} appears twice", instance.id),
+                });
+            }
+        }
+        Ok(fleet)
+    }
+
+    /// The `--demo` fleet, embedded in the binary.
+    pub fn demo() -> Fleet {
+        // The embedded file is tested to parse (tests/sim_e2e.rs), so this cannot fail in a
+        // released binary; fall back to a generated fleet rather than panic regardless.
+        Fleet::parse(
+            include_str!("../../assets/demo-fleet.toml"),
+            "assets/demo-fleet.toml",
+        )
+        .unwrap_or_else(|_| Fleet::generate(30, 1))
+    }
+
+    /// A deterministic fleet of `count` instances for scale tests.
+    pub fn generate(count: usize, seed: u64) -> Fleet {
+        const TEAMS: [&str; 6] = ["payments", "search", "platform", "data", "identity", "web"];
+        const ROLES: [&str; 5] = ["api", "worker", "db-proxy", "cache", "batch"];
+        const ENVIRONMENTS: [&str; 3] = ["production", "staging", "dev"];
+        const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let instances = (0..count)
+            .map(|n| {
+                let roll = next() % 100;
+                let team = TEAMS[n % TEAMS.len()];
+                let environment = ENVIRONMENTS[(n / TEAMS.len()) % ENVIRONMENTS.len()];
+                let region = REGIONS[n % REGIONS.len()];
+                let windows = next() % 10 == 0;
+                let mut tags = BTreeMap::new();
+                tags.insert(
+                    "Name".to_owned(),
+                    format!("{team}-{}-{n}", ROLES[(n / 7) % ROLES.len()]),
+                );
+                tags.insert("Team".to_owned(), team.to_owned());
+                tags.insert("Environment".to_owned(), environment.to_owned());
+                Instance {
+                    id: format!("i-{:017x}", 0x0a00_0000_0000_0000u64 + n as u64),
+                    region: region.to_owned(),
+                    account: DEFAULT_ACCOUNT.to_owned(),
+                    platform: if windows {
+                        Platform::Windows
+                    } else {
+                        Platform::Linux
+                    },
+                    os: if windows {
+                        "Microsoft Windows Server 2022 Datacenter".to_owned()
+                    } else {
+                        default_os()
+                    },
+                    os_version: if windows {
+                        "10.0.20348".to_owned()
+                    } else {
+                        default_os_version()
+                    },
+                    state: if roll == 99 { "stopped" } else { "running" }.to_owned(),
+                    ping: match roll {
+                        0..=89 => Some(PingStatus::Online),
+                        90..=95 => Some(PingStatus::ConnectionLost),
+                        96..=97 => Some(PingStatus::Inactive),
+                        _ => None,
+                    },
+                    agent_version: default_agent_version(),
+                    last_ping_age: next() % 300,
+                    instance_type: "t3.small".to_owned(),
+                    az: String::new(),
+                    vpc: format!("vpc-0a1b2c3d4e5f6000{}", n % 3),
+                    subnet: String::new(),
+                    private_ip: String::new(),
+                    iam_profile: Some("SSMInstanceProfile".to_owned()),
+                    kms_key_id: None,
+                    deny_sessions: false,
+                    tags,
+                }
+            })
+            .collect();
+        let mut fleet = Fleet {
+            instances,
+            remote_hosts: Vec::new(),
+        };
+        fleet.fill_in_network();
+        fleet
+    }
+
+    /// Derives what a fleet file may leave out: AZ, subnet and a private IP per instance.
+    fn fill_in_network(&mut self) {
+        for (n, instance) in self.instances.iter_mut().enumerate() {
+            if instance.az.is_empty() {
+                let zone = ['a', 'b', 'c'][n % 3];
+                instance.az = format!("{}{zone}", instance.region);
+            }
+            if instance.subnet.is_empty() {
+                let suffix = instance.vpc.trim_start_matches("vpc-");
+                let tail = &suffix[suffix.len().saturating_sub(4)..];
+                instance.subnet = format!("subnet-0{tail}{:012x}", n % 3);
+            }
+            if instance.private_ip.is_empty() {
+                instance.private_ip = format!("10.{}.{}.{}", n % 3, (n / 250) % 250, 10 + n % 240);
+            }
+        }
+    }
+
+    pub fn find(&self, id: &str) -> Option<&Instance> {
+        self.instances.iter().find(|instance| instance.id == id)
+    }
+}
+
+/// Dotted numeric version comparison (the agent's `versionutil` rule): `a > b`.
+pub fn version_greater(a: &str, b: &str) -> bool {
+    let parse = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    let (a, b) = (parse(a), parse(b));
+    let width = a.len().max(b.len());
+    for i in 0..width {
+        let (x, y) = (
+            a.get(i).copied().unwrap_or(0),
+            b.get(i).copied().unwrap_or(0),
+        );
+        if x != y {
+            return x > y;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(version_greater("3.0.1000.0", "3.0.196.0"));
+        assert!(!version_greater("3.0.196.0", "3.0.196.0"));
+        assert!(!version_greater("2.3.1319.0", "3.0.196.0"));
+        assert!(version_greater("1.2.677.0", "1.1.70"));
+    }
+
+    #[test]
+    fn generated_fleets_are_deterministic() {
+        let a = Fleet::generate(1000, 7);
+        assert_eq!(a, Fleet::generate(1000, 7));
+        assert_eq!(a.instances.len(), 1000);
+        let online = a.instances.iter().filter(|i| i.is_online()).count();
+        assert!(online > 800 && online < 950, "{online}");
+        assert!(a.instances.iter().any(|i| !i.is_managed()));
+    }
+
+    #[test]
+    fn a_broken_fleet_file_names_file_line_and_key() {
+        let error = Fleet::parse("[[instance]]\nid = \"i-1\"\nbogus = 3\n", "fleet.toml")
+            .expect_err("unknown key");
+        let text = error.to_string();
+        assert!(
+            text.contains("fleet.toml") && text.contains("line 3") && text.contains("bogus"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! The simulated AWS endpoint (DESIGN.md §5): one loopback HTTP + WebSocket server speaking
+//! SSM and KMS (JSON 1.1), EC2 (query/XML) and the ssmmessages data channel, backed by a
+//! simulated fleet whose agents run real shells in scratch homes. `bosun sim` serves it
+//! standalone; `--demo` and the tests run it in-process.
+
+mod api;
+mod ec2_api;
+pub mod faults;
+pub mod fleet;
+mod kms_api;
+mod port;
+mod server;
+mod session_agent;
+mod shell;
+pub mod sigv4;
+mod ssm_api;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use faults::Faults;
+pub use fleet::{Fleet, Instance, PingStatus, Platform};
+
+/// How the simulated agents pace their output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AgentPacing {
+    /// As fast as the protocol's window allows.
+    #[default]
+    Off,
+    /// The real agent's quirks: 1 KiB chunks with a 1 ms pause after each.
+    Real,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub listen: SocketAddr,
+    pub fleet: Fleet,
+    pub seed: u64,
+    pub pacing: AgentPacing,
+    pub faults: Faults,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            fleet: Fleet::demo(),
+            seed: 1,
+            pacing: AgentPacing::Off,
+            faults: Faults::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error(
+        "refusing to listen on {0}: the simulator runs real shells for whoever holds a session token, so it only listens on loopback (127.0.0.1 or ::1)"
+    )]
+    NotLoopback(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot create the scratch directory: {0}")]
+    Scratch(std::io::Error),
+}
+
+/// Per-run scratch space (shell homes), removed when the simulator stops.
+#[derive(Debug)]
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn create() -> std::io::Result<ScratchDir> {
+        let dir = std::env::temp_dir().join(format!(
+            "bosun-sim-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir)?;
+        Ok(ScratchDir(dir))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Everything the request handlers share.
+pub(crate) struct SimState {
+    pub fleet: Fleet,
+    pub pacing: AgentPacing,
+    pub endpoint: String,
+    pub faults: Mutex<Faults>,
+    pub sessions: Mutex<session_agent::SessionRegistry>,
+    pub kms: Mutex<kms_api::KeyStore>,
+    /// Requests served, per operation (`ssm:StartSession`, `ec2:DescribeInstances`, …).
+    pub counters: Mutex<BTreeMap<String, u64>>,
+    pub started: SystemTime,
+    scratch: ScratchDir,
+    rng: Mutex<u64>,
+}
+
+impl SimState {
+    pub fn count(&self, operation: &str) {
+        if let Ok(mut counters) = self.counters.lock() {
+            *counters.entry(operation.to_owned()).or_default() += 1;
+        }
+    }
+
+    /// A uniform number in [0, 1) from the seeded generator (fault decisions).
+    pub fn random(&self) -> f64 {
+        let mut state = self.rng.lock().map(|s| *s).unwrap_or(1);
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        if let Ok(mut rng) = self.rng.lock() {
+            *rng = state;
+        }
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn home_for(&self, instance_id: &str) -> PathBuf {
+        self.scratch.path().join(instance_id)
+    }
+}
+
+/// A running simulator. Dropping it stops the server and removes its scratch directory.
+pub struct SimHandle {
+    pub addr: SocketAddr,
+    state: Arc<SimState>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL`.
+    pub fn endpoint_url(&self) -> String {
+        self.state.endpoint.clone()
+    }
+
+    /// Requests served per operation.
+    pub fn request_counts(&self) -> BTreeMap<String, u64> {
+        self.state
+            .counters
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        if let Ok(mut current) = self.state.faults.lock() {
+            *current = faults;
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        session_agent::terminate_all(&self.state);
+    }
+}
+
+/// Starts the simulator on `config.listen` (loopback only).
+pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
+    if !config.listen.ip().is_loopback() {
+        return Err(SimError::NotLoopback(config.listen));
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| SimError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| SimError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let scratch = ScratchDir::create().map_err(SimError::Scratch)?;
+    let remote_hosts = session_agent::start_remote_hosts(&config.fleet).await;
+    let state = Arc::new(SimState {
+        fleet: config.fleet,
+        pacing: config.pacing,
+        endpoint: format!("http://{addr}"),
+        faults: Mutex::new(config.faults),
+        sessions: Mutex::new(session_agent::SessionRegistry::new(remote_hosts)),
+        kms: Mutex::new(kms_api::KeyStore::default()),
+        counters: Mutex::new(BTreeMap::new()),
+        started: SystemTime::now(),
+        scratch,
+        rng: Mutex::new(config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
+    });
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    tokio::spawn(server::serve(listener, state.clone(), shutdown_rx));
+    Ok(SimHandle {
+        addr,
+        state,
+        shutdown,
+    })
+}

@@ -1,0 +1,321 @@
+//! The simulator's HTTP/1.1 front door on loopback: routes AWS JSON 1.1 calls by
+//! `X-Amz-Target`, EC2 query calls by `Action`, WebSocket upgrades on `/v1/data-channel/…`
+//! to the session's agent, and `/_sim/…` to the admin endpoint. Every failure a client can
+//! cause gets an AWS-shaped error; none takes the server down.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
+
+use super::api::{ApiError, ApiResult};
+use super::sigv4::{self, SigV4Error};
+use super::{SimState, ec2_api, kms_api, session_agent, ssm_api};
+
+/// Request bodies above this are refused (no real request comes close).
+const MAX_BODY: usize = 4 * 1024 * 1024;
+const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+pub(crate) async fn serve(
+    listener: TcpListener,
+    state: Arc<SimState>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = shutdown.changed() => return,
+        };
+        let Ok((stream, _)) = accepted else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| handle(request, state.clone()));
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "simulator connection ended with an error");
+            }
+        });
+    }
+}
+
+async fn handle(
+    request: Request<Incoming>,
+    state: Arc<SimState>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = request.uri().path().to_owned();
+    if let Some(session_id) = path.strip_prefix("/v1/data-channel/") {
+        return Ok(upgrade_data_channel(request, session_id.to_owned(), state));
+    }
+    if path.starts_with("/_sim/") {
+        return Ok(admin(request, &path, &state).await);
+    }
+    if request.method() != Method::POST {
+        return Ok(json_error(&ApiError::new(
+            404,
+            "UnknownOperationException",
+            "Only POST requests are served here",
+        )));
+    }
+    let target = header(&request, "x-amz-target");
+    let authorization = header(&request, "authorization");
+    let is_json = target.is_some();
+    let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            let error = ApiError::new(413, "RequestEntityTooLarge", "Request body too large");
+            return Ok(if is_json {
+                json_error(&error)
+            } else {
+                ec2_api::xml_error(&error)
+            });
+        }
+    };
+    let credential = match sigv4::parse_authorization(authorization.as_deref()) {
+        Ok(credential) => credential,
+        Err(error) => {
+            let api_error = match error {
+                SigV4Error::Missing if is_json => ApiError::new(
+                    400,
+                    "MissingAuthenticationTokenException",
+                    error.to_string(),
+                ),
+                SigV4Error::Missing => ApiError::new(
+                    401,
+                    "AuthFailure",
+                    "AWS was not able to validate the provided access credentials",
+                ),
+                SigV4Error::Incomplete(_) if is_json => {
+                    ApiError::new(400, "IncompleteSignatureException", error.to_string())
+                }
+                SigV4Error::Incomplete(_) => {
+                    ApiError::new(400, "IncompleteSignature", error.to_string())
+                }
+            };
+            return Ok(if is_json {
+                json_error(&api_error)
+            } else {
+                ec2_api::xml_error(&api_error)
+            });
+        }
+    };
+
+    match target {
+        Some(target) => {
+            let (service, operation) = target.split_once('.').unwrap_or(("", target.as_str()));
+            let result = match serde_json::from_slice::<serde_json::Value>(&body) {
+                Err(error) => Err(ApiError::serialization(format!("Malformed JSON: {error}"))),
+                Ok(input) => match service {
+                    "AmazonSSM" => {
+                        call(&state, "ssm", operation, || {
+                            ssm_api::dispatch(&state, &credential, operation, &input)
+                        })
+                        .await
+                    }
+                    "TrentService" => {
+                        call(&state, "kms", operation, || {
+                            kms_api::dispatch(&state, &credential, operation, &input)
+                        })
+                        .await
+                    }
+                    _ => Err(ApiError::unknown_operation(&target)),
+                },
+            };
+            Ok(match result {
+                Ok(value) => json_response(&value),
+                Err(error) => json_error(&error),
+            })
+        }
+        None => {
+            let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+            let action = form
+                .iter()
+                .find(|(key, _)| key == "Action")
+                .map(|(_, value)| value.clone())
+                .unwrap_or_default();
+            if let Err(error) = api_faults(&state, "ec2", &action).await {
+                return Ok(ec2_api::xml_error(&error));
+            }
+            Ok(ec2_api::dispatch(&state, &credential, &action, &form))
+        }
+    }
+}
+
+/// Counts the call, applies API faults, then runs it.
+async fn call(
+    state: &SimState,
+    service: &str,
+    operation: &str,
+    run: impl FnOnce() -> ApiResult,
+) -> ApiResult {
+    api_faults(state, service, operation).await?;
+    run()
+}
+
+async fn api_faults(state: &SimState, service: &str, operation: &str) -> Result<(), ApiError> {
+    state.count(&format!("{service}:{operation}"));
+    let faults = state.faults.lock().map(|f| f.clone()).unwrap_or_default();
+    if !faults.slow.is_zero() {
+        tokio::time::sleep(faults.slow).await;
+    }
+    if faults.denies(operation) || faults.denies(&format!("{service}:*")) {
+        return Err(if service == "ec2" {
+            ApiError::new(
+                403,
+                "UnauthorizedOperation",
+                format!("You are not authorized to perform this operation ({operation})."),
+            )
+        } else {
+            ApiError::access_denied(&format!("{service}:{operation}"))
+        });
+    }
+    if faults.throttle > 0.0 && state.random() < faults.throttle {
+        state.count("throttled");
+        return Err(if service == "ec2" {
+            ApiError::new(503, "RequestLimitExceeded", "Request limit exceeded.")
+        } else {
+            ApiError::throttled()
+        });
+    }
+    Ok(())
+}
+
+fn header(request: &Request<Incoming>, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn with_request_id(mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    if let Ok(value) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        response.headers_mut().insert("x-amzn-requestid", value);
+    }
+    response
+}
+
+pub(crate) fn json_response(value: &serde_json::Value) -> Response<Full<Bytes>> {
+    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+    with_request_id(response)
+}
+
+pub(crate) fn json_error(error: &ApiError) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({"__type": error.code, "message": error.message});
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+    if let Ok(value) = HeaderValue::from_str(&error.code) {
+        headers.insert("x-amzn-errortype", value);
+    }
+    with_request_id(response)
+}
+
+/// Answers a WebSocket upgrade on a session's StreamUrl and hands the socket to its agent.
+/// The token is checked by the agent, in the first frame, as the service does.
+fn upgrade_data_channel(
+    request: Request<Incoming>,
+    session_id: String,
+    state: Arc<SimState>,
+) -> Response<Full<Bytes>> {
+    let key = request
+        .headers()
+        .get("sec-websocket-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let is_upgrade = request
+        .headers()
+        .get("upgrade")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let (Some(key), true) = (key, is_upgrade) else {
+        return plain(StatusCode::BAD_REQUEST, "expected a WebSocket upgrade");
+    };
+    let Some(connections) = session_agent::connection_sender(&state, &session_id) else {
+        return plain(StatusCode::FORBIDDEN, "no such session");
+    };
+    tokio::spawn(async move {
+        match hyper::upgrade::on(request).await {
+            Ok(upgraded) => {
+                let socket =
+                    WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None)
+                        .await;
+                let _ = connections.send(socket).await;
+            }
+            Err(error) => tracing::debug!(%error, "data channel upgrade failed"),
+        }
+    });
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = response.headers_mut();
+    headers.insert("upgrade", HeaderValue::from_static("websocket"));
+    headers.insert("connection", HeaderValue::from_static("Upgrade"));
+    if let Ok(accept) = HeaderValue::from_str(&derive_accept_key(key.as_bytes())) {
+        headers.insert("sec-websocket-accept", accept);
+    }
+    response
+}
+
+fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(text.to_owned())));
+    *response.status_mut() = status;
+    response
+}
+
+/// `/_sim/requests` (GET: request counts per operation) and `/_sim/faults` (POST a fault spec,
+/// GET the current one). Loopback only, like the rest of the simulator.
+async fn admin(request: Request<Incoming>, path: &str, state: &SimState) -> Response<Full<Bytes>> {
+    match (request.method().clone(), path) {
+        (Method::GET, "/_sim/requests") => {
+            let counts = state.counters.lock().map(|c| c.clone()).unwrap_or_default();
+            json_response(&serde_json::to_value(counts).unwrap_or_default())
+        }
+        (Method::GET, "/_sim/faults") => {
+            let faults = state
+                .faults
+                .lock()
+                .map(|f| format!("{f:?}"))
+                .unwrap_or_default();
+            plain(StatusCode::OK, &faults)
+        }
+        (Method::POST, "/_sim/faults") => {
+            let body = match Limited::new(request.into_body(), 64 * 1024).collect().await {
+                Ok(body) => body.to_bytes(),
+                Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "fault spec too large"),
+            };
+            match super::Faults::parse(&String::from_utf8_lossy(&body)) {
+                Ok(faults) => {
+                    if let Ok(mut current) = state.faults.lock() {
+                        *current = faults;
+                    }
+                    plain(StatusCode::OK, "ok")
+                }
+                Err(error) => plain(StatusCode::BAD_REQUEST, &error),
+            }
+        }
+        _ => plain(
+            StatusCode::NOT_FOUND,
+            "known: GET /_sim/requests, GET|POST /_sim/faults",
+        ),
+    }
+}

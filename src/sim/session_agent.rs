@@ -1,0 +1,605 @@
+//! Sessions of the simulator: the registry behind StartSession / ResumeSession /
+//! TerminateSession / DescribeSessions, and one agent task per session that owns the agent-role
+//! protocol session across WebSocket connections (token checked in the open frame), with the
+//! application behind it — a shell, a command, or a port forwarder.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_tungstenite::WebSocketStream;
+
+use super::SimState;
+use super::api::{ApiError, random_hex};
+use super::fleet::{Fleet, Instance, version_greater};
+use super::port::{self, PortPlan};
+use super::shell::{self, ShellHome};
+use crate::protocol::crypto::KeyProviderError;
+use crate::protocol::{AgentParams, Event, Session, SessionConfig};
+use crate::transport::agent::{self, AgentInput, ConnectionEnd, HeldInput};
+
+pub(crate) type DataSocket = WebSocketStream<TokioIo<Upgraded>>;
+
+/// A session that nobody connects to (or reconnects to) for this long ends.
+const IDLE_LIMIT: Duration = Duration::from_secs(20 * 60);
+
+/// What a document asks the agent to run.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SessionKind {
+    Shell,
+    Interactive {
+        command: String,
+    },
+    NonInteractive {
+        command: String,
+    },
+    Port {
+        port: u16,
+        host: Option<String>,
+        local_forwarding: bool,
+        local_port: String,
+    },
+}
+
+impl SessionKind {
+    pub fn from_document(
+        document: &str,
+        parameters: &[(String, String)],
+    ) -> Result<SessionKind, ApiError> {
+        let param = |name: &str| {
+            parameters
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let port = |default: &str| -> Result<u16, ApiError> {
+            let text = param("portNumber").unwrap_or_else(|| default.to_owned());
+            text.parse().map_err(|_| {
+                ApiError::validation(format!("portNumber {text:?} is not a valid port number"))
+            })
+        };
+        let command = || {
+            param("command").ok_or_else(|| {
+                ApiError::validation("The document requires the parameter 'command'.")
+            })
+        };
+        Ok(match document {
+            "SSM-SessionManagerRunShell" => SessionKind::Shell,
+            "AWS-StartInteractiveCommand" => SessionKind::Interactive {
+                command: command()?,
+            },
+            "AWS-StartNonInteractiveCommand" => SessionKind::NonInteractive {
+                command: command()?,
+            },
+            "AWS-StartSSHSession" => SessionKind::Port {
+                port: port("22")?,
+                host: None,
+                local_forwarding: false,
+                local_port: String::new(),
+            },
+            "AWS-StartPortForwardingSession" => SessionKind::Port {
+                port: port("80")?,
+                host: None,
+                local_forwarding: true,
+                local_port: param("localPortNumber").unwrap_or_default(),
+            },
+            "AWS-StartPortForwardingSessionToRemoteHost" => SessionKind::Port {
+                port: port("80")?,
+                host: Some(param("host").ok_or_else(|| {
+                    ApiError::validation("The document requires the parameter 'host'.")
+                })?),
+                local_forwarding: true,
+                local_port: param("localPortNumber").unwrap_or_default(),
+            },
+            _ => {
+                return Err(ApiError::new(
+                    400,
+                    "InvalidDocument",
+                    format!("Document {document} does not exist."),
+                ));
+            }
+        })
+    }
+
+    fn session_type(&self) -> &'static str {
+        match self {
+            SessionKind::Shell => "Standard_Stream",
+            SessionKind::Interactive { .. } => "InteractiveCommands",
+            SessionKind::NonInteractive { .. } => "NonInteractiveCommands",
+            SessionKind::Port { .. } => "Port",
+        }
+    }
+
+    /// The document's properties with parameters substituted, as the HandshakeRequest carries.
+    fn properties(&self) -> Value {
+        match self {
+            SessionKind::Port {
+                port,
+                host,
+                local_forwarding: false,
+                ..
+            } => {
+                let mut properties = json!({"portNumber": port.to_string()});
+                if let Some(host) = host {
+                    properties["host"] = json!(host);
+                }
+                properties
+            }
+            SessionKind::Port {
+                port,
+                host,
+                local_port,
+                ..
+            } => {
+                let mut properties = json!({
+                    "portNumber": port.to_string(),
+                    "type": "LocalPortForwarding",
+                    "localPortNumber": local_port,
+                });
+                if let Some(host) = host {
+                    properties["host"] = json!(host);
+                }
+                properties
+            }
+            _ => Value::Null,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SessionStatus {
+    Connecting,
+    Connected,
+    Disconnected,
+    Terminated,
+    Failed,
+}
+
+impl SessionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Connecting => "Connecting",
+            SessionStatus::Connected => "Connected",
+            SessionStatus::Disconnected => "Disconnected",
+            SessionStatus::Terminated => "Terminated",
+            SessionStatus::Failed => "Failed",
+        }
+    }
+}
+
+/// What DescribeSessions reports about a session.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionSummary {
+    pub session_id: String,
+    pub target: String,
+    pub region: String,
+    pub document: String,
+    pub owner: String,
+    pub reason: String,
+    pub start_date: SystemTime,
+    pub end_date: Option<SystemTime>,
+    pub status: SessionStatus,
+}
+
+struct SessionRecord {
+    summary: SessionSummary,
+    token: String,
+    stream_url: String,
+    /// New WebSocket connections for the agent task; `None` once the session is over.
+    connections: Option<mpsc::Sender<DataSocket>>,
+    control: mpsc::Sender<AgentInput>,
+}
+
+pub(crate) struct SessionRegistry {
+    sessions: Vec<SessionRecord>,
+    remote_hosts: HashMap<(String, u16), SocketAddr>,
+}
+
+impl SessionRegistry {
+    pub fn new(remote_hosts: HashMap<(String, u16), SocketAddr>) -> SessionRegistry {
+        SessionRegistry {
+            sessions: Vec::new(),
+            remote_hosts,
+        }
+    }
+
+    fn find(&mut self, session_id: &str) -> Option<&mut SessionRecord> {
+        self.sessions
+            .iter_mut()
+            .find(|s| s.summary.session_id == session_id)
+    }
+}
+
+pub(crate) struct StartedSession {
+    pub session_id: String,
+    pub token: String,
+    pub stream_url: String,
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 48];
+    let _ = getrandom::fill(&mut bytes);
+    BASE64.encode(bytes)
+}
+
+/// Registers a session and starts its agent task, which waits for the client to connect.
+pub(crate) fn start_session(
+    state: &Arc<SimState>,
+    instance: Instance,
+    kind: SessionKind,
+    document: &str,
+    access_key: &str,
+    reason: &str,
+) -> StartedSession {
+    let owner_name = access_key.to_ascii_lowercase();
+    let session_id = format!("{owner_name}-{}", random_hex(17));
+    let token = new_token();
+    let stream_url = format!(
+        "{}/v1/data-channel/{session_id}?role=publish_subscribe",
+        state.endpoint.replacen("http", "ws", 1)
+    );
+    let (connections, sockets) = mpsc::channel(4);
+    let (control, agent_input) = mpsc::channel(64);
+    let summary = SessionSummary {
+        session_id: session_id.clone(),
+        target: instance.id.clone(),
+        region: instance.region.clone(),
+        document: document.to_owned(),
+        owner: format!("arn:aws:iam::{}:user/{access_key}", instance.account),
+        reason: reason.to_owned(),
+        start_date: SystemTime::now(),
+        end_date: None,
+        status: SessionStatus::Connecting,
+    };
+    if let Ok(mut registry) = state.sessions.lock() {
+        registry.sessions.push(SessionRecord {
+            summary,
+            token: token.clone(),
+            stream_url: stream_url.clone(),
+            connections: Some(connections),
+            control: control.clone(),
+        });
+    }
+    tokio::spawn(run_agent(
+        state.clone(),
+        session_id.clone(),
+        instance,
+        kind,
+        sockets,
+        control,
+        agent_input,
+    ));
+    StartedSession {
+        session_id,
+        token,
+        stream_url,
+    }
+}
+
+pub(crate) fn connection_sender(
+    state: &SimState,
+    session_id: &str,
+) -> Option<mpsc::Sender<DataSocket>> {
+    state
+        .sessions
+        .lock()
+        .ok()?
+        .find(session_id)?
+        .connections
+        .clone()
+}
+
+/// ResumeSession: a fresh token for a live session, none for an ended one, `None` if unknown.
+pub(crate) fn resume(state: &SimState, session_id: &str) -> Option<(Option<String>, String)> {
+    let mut registry = state.sessions.lock().ok()?;
+    let record = registry.find(session_id)?;
+    if record.connections.is_none() {
+        return Some((None, record.stream_url.clone()));
+    }
+    record.token = new_token();
+    Some((Some(record.token.clone()), record.stream_url.clone()))
+}
+
+/// TerminateSession: the agent closes the channel; a session without a connection just ends.
+pub(crate) fn terminate(state: &SimState, session_id: &str) {
+    let Ok(mut registry) = state.sessions.lock() else {
+        return;
+    };
+    if let Some(record) = registry.find(session_id) {
+        let _ = record.control.try_send(AgentInput::Close(None));
+        record.connections = None;
+        if record.summary.status != SessionStatus::Connected {
+            finish(record, SessionStatus::Terminated);
+        }
+    }
+}
+
+pub(crate) fn terminate_all(state: &SimState) {
+    if let Ok(mut registry) = state.sessions.lock() {
+        for record in &mut registry.sessions {
+            let _ = record.control.try_send(AgentInput::Close(None));
+            record.connections = None;
+        }
+    }
+}
+
+pub(crate) fn snapshot(state: &SimState) -> Vec<SessionSummary> {
+    state
+        .sessions
+        .lock()
+        .map(|r| r.sessions.iter().map(|s| s.summary.clone()).collect())
+        .unwrap_or_default()
+}
+
+fn finish(record: &mut SessionRecord, status: SessionStatus) {
+    if record.summary.end_date.is_none() {
+        record.summary.status = status;
+        record.summary.end_date = Some(SystemTime::now());
+    }
+    record.connections = None;
+}
+
+fn set_status(state: &SimState, session_id: &str, status: SessionStatus) {
+    if let Ok(mut registry) = state.sessions.lock()
+        && let Some(record) = registry.find(session_id)
+    {
+        match status {
+            SessionStatus::Terminated | SessionStatus::Failed => finish(record, status),
+            _ if record.summary.end_date.is_none() => record.summary.status = status,
+            _ => {}
+        }
+    }
+}
+
+fn current_token(state: &SimState, session_id: &str) -> Option<String> {
+    state
+        .sessions
+        .lock()
+        .ok()?
+        .find(session_id)
+        .map(|r| r.token.clone())
+}
+
+/// The agent side of one session, across as many connections as the client makes.
+async fn run_agent(
+    state: Arc<SimState>,
+    session_id: String,
+    instance: Instance,
+    kind: SessionKind,
+    mut sockets: mpsc::Receiver<DataSocket>,
+    control: mpsc::Sender<AgentInput>,
+    mut agent_input: mpsc::Receiver<AgentInput>,
+) {
+    let params = AgentParams {
+        session_id: session_id.clone(),
+        target: instance.id.clone(),
+        session_type: kind.session_type().to_owned(),
+        properties: kind.properties(),
+        agent_version: instance.agent_version.clone(),
+        kms_key_id: instance
+            .kms_key_id
+            .clone()
+            .filter(|_| !matches!(kind, SessionKind::Port { .. })),
+    };
+    let mut session = Session::agent(
+        SessionConfig::default(),
+        params,
+        Instant::now(),
+        crate::transport::unix_ms(),
+    );
+    let (events_tx, events_rx) = mpsc::channel(256);
+    tokio::spawn(run_application(
+        state.clone(),
+        instance,
+        kind,
+        events_rx,
+        control,
+    ));
+    let mut held = HeldInput::default();
+    loop {
+        let socket = match tokio::time::timeout(IDLE_LIMIT, sockets.recv()).await {
+            Ok(Some(socket)) => socket,
+            _ => break,
+        };
+        let mut socket = socket;
+        let Ok(open) = agent::read_open_frame(&mut socket, Duration::from_secs(10)).await else {
+            continue;
+        };
+        let expected = current_token(&state, &session_id).unwrap_or_default();
+        if !agent::tokens_match(&expected, &open.token_value) {
+            tracing::info!(session = %session_id, "refused a data channel with a wrong token");
+            let _ = socket.close(None).await;
+            continue;
+        }
+        set_status(&state, &session_id, SessionStatus::Connected);
+        let drop_after = state.faults.lock().ok().and_then(|f| f.drop_after_secs);
+        let drop_signal = async move {
+            match drop_after {
+                Some(secs) => tokio::time::sleep(Duration::from_secs_f64(secs.max(0.0))).await,
+                None => std::future::pending().await,
+            }
+        };
+        match agent::serve_connection(
+            socket,
+            &mut session,
+            &mut agent_input,
+            &mut held,
+            &events_tx,
+            drop_signal,
+        )
+        .await
+        {
+            ConnectionEnd::Dropped(reason) => {
+                tracing::info!(session = %session_id, %reason, "data channel dropped");
+                set_status(&state, &session_id, SessionStatus::Disconnected);
+            }
+            ConnectionEnd::SessionClosed(reason) => {
+                tracing::info!(session = %session_id, %reason, "session ended");
+                break;
+            }
+        }
+    }
+    set_status(&state, &session_id, SessionStatus::Terminated);
+    // The application sees Closed through its event channel being dropped.
+    drop(events_tx);
+}
+
+/// Waits for the session to be ready (answering the KMS handshake on the way), then runs what
+/// the document asked for.
+async fn run_application(
+    state: Arc<SimState>,
+    instance: Instance,
+    kind: SessionKind,
+    mut events: mpsc::Receiver<Event>,
+    output: mpsc::Sender<AgentInput>,
+) {
+    let info = loop {
+        match events.recv().await {
+            Some(Event::Ready(info)) => break info,
+            Some(Event::DecryptKeyNeeded(request)) => {
+                let key = super::kms_api::decrypt_for_agent(
+                    &state,
+                    &request.ciphertext,
+                    &request.encryption_context,
+                )
+                .map_err(KeyProviderError);
+                let _ = output.send(AgentInput::DecryptedKey(key)).await;
+            }
+            Some(Event::Closed(_)) | None => return,
+            Some(_) => {}
+        }
+    };
+    let home = ShellHome {
+        dir: state.home_for(&instance.id),
+        instance: instance.clone(),
+    };
+    match kind {
+        SessionKind::Shell => shell::run_pty(home, None, state.pacing, events, output).await,
+        SessionKind::Interactive { command } => {
+            shell::run_pty(home, Some(command), state.pacing, events, output).await
+        }
+        SessionKind::NonInteractive { command } => {
+            shell::run_command(home, command, events, output).await
+        }
+        SessionKind::Port {
+            port,
+            host,
+            local_forwarding,
+            ..
+        } => {
+            let destination = resolve_destination(&state, host.as_deref(), port);
+            // The agent multiplexes when both sides can (PROTOCOL.md §6.1): its own version,
+            // the client's, and a LocalPortForwarding document.
+            let client_version = info.client_version.unwrap_or_default();
+            let multiplexed = local_forwarding
+                && instance.supports_mux()
+                && !version_greater("1.1.70", &client_version);
+            let plan = PortPlan {
+                destination,
+                multiplexed,
+                local_forwarding,
+                pacing: state.pacing,
+            };
+            port::run(plan, events, output).await;
+        }
+    }
+}
+
+/// Loopback only: `localhost` and loopback addresses reach this machine's ports; fleet remote
+/// hosts reach the services the simulator started; anything else cannot be dialled.
+fn resolve_destination(state: &SimState, host: Option<&str>, port: u16) -> Option<SocketAddr> {
+    match host {
+        None | Some("localhost") => Some(SocketAddr::from(([127, 0, 0, 1], port))),
+        Some(host) => {
+            if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+                return ip.is_loopback().then_some(SocketAddr::new(ip, port));
+            }
+            let registry = state.sessions.lock().ok()?;
+            registry.remote_hosts.get(&(host.to_owned(), port)).copied()
+        }
+    }
+}
+
+/// Starts the fleet's remote hosts (e.g. the database behind the bastion) on loopback ports.
+pub(crate) async fn start_remote_hosts(fleet: &Fleet) -> HashMap<(String, u16), SocketAddr> {
+    let mut hosts = HashMap::new();
+    for remote in &fleet.remote_hosts {
+        let Ok(listener) = TcpListener::bind("127.0.0.1:0").await else {
+            continue;
+        };
+        let Ok(addr) = listener.local_addr() else {
+            continue;
+        };
+        let banner = (remote.service == "banner")
+            .then(|| format!("{} ready (simulated by bosun)\r\n", remote.host));
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let banner = banner.clone();
+                tokio::spawn(async move {
+                    if let Some(banner) = banner {
+                        let _ = stream.write_all(banner.as_bytes()).await;
+                    }
+                    let mut buffer = vec![0u8; 64 * 1024];
+                    while let Ok(n) = stream.read(&mut buffer).await {
+                        if n == 0 || stream.write_all(&buffer[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        hosts.insert((remote.host.clone(), remote.port), addr);
+    }
+    hosts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn documents_map_to_session_types_and_properties() {
+        let kind = SessionKind::from_document(
+            "AWS-StartPortForwardingSessionToRemoteHost",
+            &params(&[
+                ("portNumber", "5432"),
+                ("host", "db.internal"),
+                ("localPortNumber", "0"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(kind.session_type(), "Port");
+        assert_eq!(
+            kind.properties(),
+            json!({"portNumber": "5432", "type": "LocalPortForwarding", "localPortNumber": "0", "host": "db.internal"})
+        );
+        let ssh = SessionKind::from_document("AWS-StartSSHSession", &[]).expect("valid");
+        assert_eq!(ssh.properties(), json!({"portNumber": "22"}));
+        assert_eq!(
+            SessionKind::from_document("My-Document", &[]).map_err(|e| e.code),
+            Err("InvalidDocument".to_owned())
+        );
+        assert!(
+            SessionKind::from_document("AWS-StartPortForwardingSessionToRemoteHost", &[]).is_err()
+        );
+        assert!(
+            SessionKind::from_document("AWS-StartSSHSession", &params(&[("portNumber", "http")]))
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,927 @@
+//! The simulator driven by the real AWS SDK clients and bosun's own transport over loopback:
+//! every inventory and session operation with its paging and errors, shells through the
+//! client protocol (echo, resize, exit), non-interactive commands, KMS sessions, port sessions
+//! in mux and basic modes, and malformed requests.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ssm::error::ProvideErrorMetadata;
+use aws_sdk_ssm::types::{InstanceInformationStringFilter, SessionState};
+use bosun::aws::{KmsKeyProvider, SsmResume};
+use bosun::protocol::{
+    CLIENT_VERSION, ClientParams, CloseReason, Session, SessionConfig, SizeData,
+};
+use bosun::sim::{self, Fleet, SimConfig, SimHandle};
+use bosun::transport::{
+    self, DriverConfig, DriverEvent, Input, SessionEnd, StreamTarget, TransportError,
+};
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+async fn start_sim() -> SimHandle {
+    sim::start(SimConfig::default())
+        .await
+        .expect("simulator starts")
+}
+
+async fn sdk(sim: &SimHandle, region: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(sim.endpoint_url())
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(aws_sdk_ssm::config::Credentials::new(
+            "AKIDTEST", "secret", None, None, "test",
+        ))
+        .load()
+        .await
+}
+
+fn error_code<E: aws_sdk_ssm::error::ProvideErrorMetadata>(error: &E) -> String {
+    error.code().unwrap_or_default().to_owned()
+}
+
+fn demo_instance(name: &str) -> String {
+    Fleet::demo()
+        .instances
+        .iter()
+        .find(|i| i.name() == name)
+        .map(|i| i.id.clone())
+        .unwrap_or_else(|| panic!("no {name} in the demo fleet"))
+}
+
+#[test]
+fn the_demo_fleet_file_parses_and_has_what_the_demo_needs() {
+    let text = include_str!("../assets/demo-fleet.toml");
+    let fleet = Fleet::parse(text, "assets/demo-fleet.toml").expect("demo fleet parses");
+    assert_eq!(fleet.instances.len(), 30);
+    assert!(
+        fleet.instances.iter().any(|i| !i.is_managed()),
+        "an unmanaged instance"
+    );
+    assert!(
+        fleet.instances.iter().any(|i| i.state == "stopped"),
+        "a stopped instance"
+    );
+    assert!(
+        fleet.instances.iter().any(|i| !i.supports_mux()),
+        "an old agent"
+    );
+    assert!(
+        fleet.instances.iter().any(|i| i.kms_key_id.is_some()),
+        "a KMS instance"
+    );
+    assert!(
+        fleet
+            .instances
+            .iter()
+            .any(|i| i.platform == bosun::sim::Platform::Windows)
+    );
+    assert!(
+        !fleet.remote_hosts.is_empty(),
+        "a database behind the bastion"
+    );
+}
+
+#[tokio::test]
+async fn describe_instance_information_pages_filters_and_validates() {
+    let sim = start_sim().await;
+    let ssm = aws_sdk_ssm::Client::new(&sdk(&sim, "us-east-1").await);
+    let expected = Fleet::demo()
+        .instances
+        .iter()
+        .filter(|i| i.region == "us-east-1" && i.is_managed())
+        .count();
+    let mut pages = 0;
+    let mut seen = Vec::new();
+    let mut paginator = ssm
+        .describe_instance_information()
+        .max_results(5)
+        .into_paginator()
+        .send();
+    while let Some(page) = paginator.next().await {
+        let page = page.expect("page");
+        pages += 1;
+        let list = page.instance_information_list();
+        assert!(list.len() <= 5);
+        seen.extend(
+            list.iter()
+                .map(|i| i.instance_id().unwrap_or_default().to_owned()),
+        );
+    }
+    assert_eq!(seen.len(), expected);
+    assert_eq!(pages, expected.div_ceil(5));
+
+    let lost = ssm
+        .describe_instance_information()
+        .filters(
+            InstanceInformationStringFilter::builder()
+                .key("PingStatus")
+                .values("ConnectionLost")
+                .build()
+                .expect("filter"),
+        )
+        .send()
+        .await
+        .expect("filtered");
+    assert!(!lost.instance_information_list().is_empty());
+    assert!(
+        lost.instance_information_list()
+            .iter()
+            .all(|i| i.ping_status().map(|p| p.as_str()) == Some("ConnectionLost"))
+    );
+
+    let team = ssm
+        .describe_instance_information()
+        .filters(
+            InstanceInformationStringFilter::builder()
+                .key("tag:Team")
+                .values("payments")
+                .build()
+                .expect("filter"),
+        )
+        .max_results(50)
+        .send()
+        .await
+        .expect("tag filter");
+    assert_eq!(team.instance_information_list().len(), 6);
+    let first = &team.instance_information_list()[0];
+    assert_eq!(first.platform_type().map(|p| p.as_str()), Some("Linux"));
+    assert!(first.last_ping_date_time().is_some());
+    assert!(first.agent_version().is_some());
+
+    let too_small = ssm
+        .describe_instance_information()
+        .max_results(3)
+        .send()
+        .await
+        .expect_err("bounds");
+    assert_eq!(error_code(&too_small), "ValidationException");
+    let bad_key = ssm
+        .describe_instance_information()
+        .filters(
+            InstanceInformationStringFilter::builder()
+                .key("Color")
+                .values("red")
+                .build()
+                .expect("filter"),
+        )
+        .send()
+        .await
+        .expect_err("bad key");
+    assert_eq!(error_code(&bad_key), "InvalidFilterKey");
+    let bad_token = ssm
+        .describe_instance_information()
+        .next_token("nope")
+        .send()
+        .await
+        .expect_err("token");
+    assert_eq!(error_code(&bad_token), "InvalidNextToken");
+
+    // The other region sees its own instances only.
+    let eu = aws_sdk_ssm::Client::new(&sdk(&sim, "eu-west-1").await);
+    let eu_list = eu
+        .describe_instance_information()
+        .max_results(50)
+        .send()
+        .await
+        .expect("eu");
+    assert!(eu_list.instance_information_list().iter().all(|i| {
+        Fleet::demo()
+            .find(i.instance_id().unwrap_or_default())
+            .is_some_and(|f| f.region == "eu-west-1")
+    }));
+    // The pages, four filtered or refused calls, and the eu-west-1 call: all counted.
+    assert_eq!(
+        sim.request_counts()
+            .get("ssm:DescribeInstanceInformation")
+            .copied(),
+        Some(pages as u64 + 6)
+    );
+}
+
+#[tokio::test]
+async fn describe_instances_includes_unmanaged_instances_pages_and_errors() {
+    let sim = start_sim().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk(&sim, "us-east-1").await);
+    let in_region: Vec<_> = Fleet::demo()
+        .instances
+        .into_iter()
+        .filter(|i| i.region == "us-east-1")
+        .collect();
+    let mut ids = Vec::new();
+    let mut paginator = ec2
+        .describe_instances()
+        .max_results(5)
+        .into_paginator()
+        .send();
+    while let Some(page) = paginator.next().await {
+        for reservation in page.expect("page").reservations() {
+            for instance in reservation.instances() {
+                ids.push(instance.instance_id().unwrap_or_default().to_owned());
+            }
+        }
+    }
+    assert_eq!(ids.len(), in_region.len());
+    let orphan = demo_instance("orphaned-test-box");
+    assert!(
+        ids.contains(&orphan),
+        "EC2 lists instances SSM does not manage"
+    );
+
+    let stopped = ec2
+        .describe_instances()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("instance-state-name")
+                .values("stopped")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("filter");
+    let stopped: Vec<_> = stopped
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .collect();
+    assert_eq!(stopped.len(), 1);
+    assert_eq!(stopped[0].state().and_then(|s| s.code()), Some(80));
+
+    let tagged = ec2
+        .describe_instances()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("tag:Team")
+                .values("payments")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("tag filter");
+    let tagged: Vec<_> = tagged
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .collect();
+    assert_eq!(tagged.len(), 6);
+    let bastion = tagged
+        .iter()
+        .find(|i| {
+            i.tags()
+                .iter()
+                .any(|t| t.value() == Some("payments-bastion"))
+        })
+        .expect("bastion");
+    assert!(bastion.vpc_id().is_some_and(|v| v.starts_with("vpc-")));
+    assert!(bastion.private_ip_address().is_some());
+    assert!(
+        bastion
+            .iam_instance_profile()
+            .and_then(|p| p.arn())
+            .is_some_and(|a| a.contains("instance-profile/"))
+    );
+
+    let missing = ec2
+        .describe_instances()
+        .instance_ids("i-0123456789abcdef9")
+        .send()
+        .await
+        .expect_err("not found");
+    assert_eq!(missing.code(), Some("InvalidInstanceID.NotFound"));
+    let bad_filter = ec2
+        .describe_instances()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("colour")
+                .values("red")
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("bad filter");
+    assert_eq!(bad_filter.code(), Some("InvalidParameterValue"));
+
+    let regions = ec2.describe_regions().send().await.expect("regions");
+    assert_eq!(regions.regions().len(), 2);
+    let endpoints = ec2
+        .describe_vpc_endpoints()
+        .send()
+        .await
+        .expect("endpoints");
+    assert!(
+        endpoints
+            .vpc_endpoints()
+            .iter()
+            .any(|e| e.service_name() == Some("com.amazonaws.us-east-1.ssmmessages"))
+    );
+    let routes = ec2.describe_route_tables().send().await.expect("routes");
+    assert!(!routes.route_tables().is_empty());
+    let profiles = ec2
+        .describe_iam_instance_profile_associations()
+        .send()
+        .await
+        .expect("profiles");
+    assert!(
+        profiles
+            .iam_instance_profile_associations()
+            .iter()
+            .all(|a| a.instance_id() != Some(orphan.as_str()))
+    );
+}
+
+#[tokio::test]
+async fn kms_data_keys_are_bound_to_their_context() {
+    let sim = start_sim().await;
+    let kms = aws_sdk_kms::Client::new(&sdk(&sim, "us-east-1").await);
+    let key = kms
+        .generate_data_key()
+        .key_id("alias/demo")
+        .number_of_bytes(64)
+        .encryption_context("aws:ssm:SessionId", "s-1")
+        .send()
+        .await
+        .expect("data key");
+    let plaintext = key.plaintext().expect("plaintext").as_ref().to_vec();
+    assert_eq!(plaintext.len(), 64);
+    let blob = key.ciphertext_blob().expect("blob").clone();
+    let decrypted = kms
+        .decrypt()
+        .ciphertext_blob(blob.clone())
+        .encryption_context("aws:ssm:SessionId", "s-1")
+        .send()
+        .await
+        .expect("decrypt");
+    assert_eq!(
+        decrypted.plaintext().expect("plaintext").as_ref(),
+        &plaintext[..]
+    );
+    let wrong = kms
+        .decrypt()
+        .ciphertext_blob(blob)
+        .encryption_context("aws:ssm:SessionId", "s-2")
+        .send()
+        .await
+        .expect_err("wrong context");
+    assert_eq!(wrong.code(), Some("InvalidCiphertextException"));
+}
+
+#[tokio::test]
+async fn start_session_refuses_what_aws_refuses() {
+    let sim = start_sim().await;
+    let ssm = aws_sdk_ssm::Client::new(&sdk(&sim, "us-east-1").await);
+    let lost = ssm
+        .start_session()
+        .target(demo_instance("payments-api-3"))
+        .send()
+        .await
+        .expect_err("lost");
+    assert_eq!(error_code(&lost), "TargetNotConnected");
+    let stopped = ssm
+        .start_session()
+        .target(demo_instance("data-etl-2"))
+        .send()
+        .await
+        .expect_err("stopped");
+    assert_eq!(error_code(&stopped), "TargetNotConnected");
+    let unknown = ssm
+        .start_session()
+        .target("i-0000000000000dead")
+        .send()
+        .await
+        .expect_err("unknown");
+    assert_eq!(error_code(&unknown), "TargetNotConnected");
+    let document = ssm
+        .start_session()
+        .target(demo_instance("payments-api-1"))
+        .document_name("Not-A-Document")
+        .send()
+        .await
+        .expect_err("document");
+    assert_eq!(error_code(&document), "InvalidDocument");
+    let eu = aws_sdk_ssm::Client::new(&sdk(&sim, "eu-west-1").await);
+    let denied = eu
+        .start_session()
+        .target(demo_instance("identity-admin"))
+        .send()
+        .await
+        .expect_err("denied");
+    assert_eq!(error_code(&denied), "AccessDeniedException");
+    let status = ssm
+        .get_connection_status()
+        .target(demo_instance("payments-api-1"))
+        .send()
+        .await
+        .expect("status");
+    assert_eq!(status.status().map(|s| s.as_str()), Some("connected"));
+    let status = ssm
+        .get_connection_status()
+        .target(demo_instance("payments-api-3"))
+        .send()
+        .await
+        .expect("status");
+    assert_eq!(status.status().map(|s| s.as_str()), Some("notconnected"));
+}
+
+/// A client session over bosun's transport against the simulator.
+struct Shell {
+    input: mpsc::Sender<Input>,
+    events: mpsc::Receiver<DriverEvent>,
+    driver: tokio::task::JoinHandle<Result<SessionEnd, TransportError>>,
+    output: Vec<u8>,
+    stderr: Vec<u8>,
+    exit_code: Option<i32>,
+    info: Option<bosun::protocol::SessionInfo>,
+}
+
+async fn open(
+    config: &SdkConfig,
+    target: &str,
+    document: Option<&str>,
+    parameters: &[(&str, &str)],
+) -> (Shell, String) {
+    let ssm = aws_sdk_ssm::Client::new(config);
+    let mut request = ssm.start_session().target(target);
+    if let Some(document) = document {
+        request = request.document_name(document);
+    }
+    for (name, value) in parameters {
+        request = request.parameters(*name, vec![(*value).to_owned()]);
+    }
+    let started = request.send().await.expect("StartSession");
+    let session_id = started.session_id().expect("id").to_owned();
+    let stream = StreamTarget {
+        session_id: session_id.clone(),
+        stream_url: started.stream_url().expect("url").to_owned(),
+        token: started.token_value().expect("token").to_owned(),
+        client_id: uuid::Uuid::new_v4().to_string(),
+        client_version: CLIENT_VERSION.to_owned(),
+    };
+    let session = Session::client(
+        SessionConfig::default(),
+        ClientParams {
+            session_id: session_id.clone(),
+            target: target.to_owned(),
+            client_version: CLIENT_VERSION.to_owned(),
+        },
+        Instant::now(),
+        transport::unix_ms(),
+    );
+    let (input, input_rx) = mpsc::channel(64);
+    let (events_tx, events) = mpsc::channel(256);
+    let driver = tokio::spawn(transport::run_client(
+        stream,
+        session,
+        Arc::new(SsmResume::new(ssm)),
+        Some(Arc::new(KmsKeyProvider::new(aws_sdk_kms::Client::new(
+            config,
+        )))),
+        input_rx,
+        events_tx,
+        DriverConfig::default(),
+    ));
+    (
+        Shell {
+            input,
+            events,
+            driver,
+            output: Vec::new(),
+            stderr: Vec::new(),
+            exit_code: None,
+            info: None,
+        },
+        session_id,
+    )
+}
+
+impl Shell {
+    fn take_event(&mut self, event: DriverEvent) {
+        match event {
+            DriverEvent::Output(bytes) => self.output.extend_from_slice(&bytes),
+            DriverEvent::StdErr(bytes) => self.stderr.extend_from_slice(&bytes),
+            DriverEvent::ExitCode(code) => self.exit_code = Some(code),
+            DriverEvent::Ready(info) => self.info = Some(info),
+            _ => {}
+        }
+    }
+
+    /// Waits until the output contains `needle`.
+    async fn expect(&mut self, needle: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !String::from_utf8_lossy(&self.output).contains(needle) {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(event)) => self.take_event(event),
+                _ => panic!(
+                    "no {needle:?} in {:?}",
+                    String::from_utf8_lossy(&self.output)
+                ),
+            }
+        }
+    }
+
+    async fn send(&self, text: &str) {
+        self.input
+            .send(Input::Data(Bytes::copy_from_slice(text.as_bytes())))
+            .await
+            .expect("send");
+    }
+
+    /// Waits for the driver to end, collecting what is left.
+    async fn finish(mut self) -> (Result<SessionEnd, TransportError>, Shell) {
+        let result = tokio::time::timeout(Duration::from_secs(20), &mut self.driver)
+            .await
+            .expect("ended in time")
+            .expect("joined");
+        while let Ok(event) = self.events.try_recv() {
+            self.take_event(event);
+        }
+        (result, self)
+    }
+}
+
+#[tokio::test]
+async fn a_shell_echoes_resizes_and_exits_with_channel_closed() {
+    let sim = start_sim().await;
+    let config = sdk(&sim, "us-east-1").await;
+    let target = demo_instance("payments-api-1");
+    let (mut shell, session_id) = open(&config, &target, None, &[]).await;
+    shell.expect("payments-api-1").await; // the prompt names the instance
+    shell.send("echo hello-$((6*7))\r").await;
+    shell.expect("hello-42").await;
+    shell
+        .input
+        .send(Input::Size(SizeData {
+            cols: 123,
+            rows: 45,
+        }))
+        .await
+        .expect("size");
+    shell
+        .send("stty size; echo $TERM; echo $INSTANCE_ID\r")
+        .await;
+    shell.expect("45 123").await;
+    shell.expect("xterm-256color").await;
+    shell.expect(&target).await;
+
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let active = ssm
+        .describe_sessions()
+        .state(SessionState::Active)
+        .send()
+        .await
+        .expect("active");
+    assert!(
+        active
+            .sessions()
+            .iter()
+            .any(|s| s.session_id() == Some(session_id.as_str()))
+    );
+
+    shell.send("exit 3\r").await;
+    let (result, _) = shell.finish().await;
+    assert_eq!(
+        result,
+        Ok(SessionEnd::Closed(CloseReason::ChannelClosed {
+            output: None
+        }))
+    );
+    let history = ssm
+        .describe_sessions()
+        .state(SessionState::History)
+        .send()
+        .await
+        .expect("history");
+    let ended = history
+        .sessions()
+        .iter()
+        .find(|s| s.session_id() == Some(session_id.as_str()))
+        .expect("in history");
+    assert_eq!(ended.status().map(|s| s.as_str()), Some("Terminated"));
+    assert!(ended.end_date().is_some());
+}
+
+#[tokio::test]
+async fn terminate_session_ends_a_live_shell_and_resume_then_has_no_token() {
+    let sim = start_sim().await;
+    let config = sdk(&sim, "us-east-1").await;
+    let (mut shell, session_id) = open(&config, &demo_instance("web-frontend-1"), None, &[]).await;
+    shell.expect("web-frontend-1").await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let resumed = ssm
+        .resume_session()
+        .session_id(&session_id)
+        .send()
+        .await
+        .expect("resume");
+    assert!(resumed.token_value().is_some_and(|t| !t.is_empty()));
+    ssm.terminate_session()
+        .session_id(&session_id)
+        .send()
+        .await
+        .expect("terminate");
+    let (result, _) = shell.finish().await;
+    assert!(
+        matches!(
+            result,
+            Ok(SessionEnd::Closed(CloseReason::ChannelClosed { .. }))
+        ),
+        "{result:?}"
+    );
+    let after = ssm
+        .resume_session()
+        .session_id(&session_id)
+        .send()
+        .await
+        .expect("resume after end");
+    assert_eq!(after.token_value(), None, "an ended session gets no token");
+    let unknown = ssm
+        .resume_session()
+        .session_id("nobody-0")
+        .send()
+        .await
+        .expect_err("unknown");
+    assert_eq!(error_code(&unknown), "DoesNotExistException");
+}
+
+#[tokio::test]
+async fn non_interactive_commands_report_stderr_and_exit_code() {
+    let sim = start_sim().await;
+    let config = sdk(&sim, "us-east-1").await;
+    let (shell, _) = open(
+        &config,
+        &demo_instance("data-etl-1"),
+        Some("AWS-StartNonInteractiveCommand"),
+        &[("command", "echo out-$INSTANCE_ID; echo oops >&2; exit 3")],
+    )
+    .await;
+    let (result, shell) = shell.finish().await;
+    assert!(matches!(result, Ok(SessionEnd::Closed(_))), "{result:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&shell.output),
+        format!("out-{}\n", demo_instance("data-etl-1"))
+    );
+    assert_eq!(shell.stderr, b"oops\n");
+    assert_eq!(shell.exit_code, Some(3));
+}
+
+#[tokio::test]
+async fn a_kms_encrypted_shell_works_through_the_sdk_key_provider() {
+    let sim = start_sim().await;
+    let config = sdk(&sim, "us-east-1").await;
+    let (mut shell, _) = open(&config, &demo_instance("platform-vault-1"), None, &[]).await;
+    shell.expect("platform-vault-1").await;
+    let info = shell.info.clone().expect("ready");
+    assert!(info.encrypted);
+    assert_eq!(
+        info.customer_message.as_deref(),
+        Some("This session is encrypted using AWS KMS.")
+    );
+    shell.send("echo sealed-$((2+3))\r").await;
+    shell.expect("sealed-5").await;
+    let counts = sim.request_counts();
+    assert_eq!(counts.get("kms:GenerateDataKey").copied(), Some(1));
+}
+
+async fn echo_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 16 * 1024];
+                while let Ok(n) = stream.read(&mut buffer).await {
+                    if n == 0 || stream.write_all(&buffer[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_basic_mode_port_session_reaches_a_loopback_echo_server() {
+    let sim = start_sim().await;
+    let config = sdk(&sim, "us-east-1").await;
+    let port = echo_server().await.to_string();
+    // The old agent only does basic port forwarding: bytes go straight through.
+    let (mut session, _) = open(
+        &config,
+        &demo_instance("platform-legacy-build"),
+        Some("AWS-StartPortForwardingSession"),
+        &[("portNumber", &port)],
+    )
+    .await;
+    let payload: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    session
+        .input
+        .send(Input::Data(Bytes::from(payload.clone())))
+        .await
+        .expect("send");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while session.output.len() < payload.len() {
+        let event = tokio::time::timeout_at(deadline, session.events.recv())
+            .await
+            .expect("in time")
+            .expect("alive");
+        session.take_event(event);
+    }
+    assert_eq!(session.output, payload);
+    let info = session.info.clone().expect("ready");
+    assert_eq!(info.session_type, "Port");
+    assert_eq!(info.agent_version.as_deref(), Some("2.3.1319.0"));
+    session.input.send(Input::Close).await.expect("close");
+}
+
+#[tokio::test]
+async fn a_mux_port_session_carries_streams_and_reports_closed_ports() {
+    let sim = start_sim().await;
+    let config = sdk(&sim, "us-east-1").await;
+    let port = echo_server().await.to_string();
+    let (mut session, _) = open(
+        &config,
+        &demo_instance("payments-api-1"),
+        Some("AWS-StartPortForwardingSession"),
+        &[("portNumber", &port)],
+    )
+    .await;
+    // Wait for the handshake, then run an smux client over the session's byte stream.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while session.info.is_none() {
+        let event = tokio::time::timeout_at(deadline, session.events.recv())
+            .await
+            .expect("ready")
+            .expect("alive");
+        session.take_event(event);
+    }
+    let (mux_side, pump_side) = tokio::io::duplex(256 * 1024);
+    let (connector, _acceptor, worker) = async_smux::MuxBuilder::client()
+        .with_connection(mux_side)
+        .build();
+    tokio::spawn(worker);
+    let (mut pump_read, mut pump_write) = tokio::io::split(pump_side);
+    let input = session.input.clone();
+    tokio::spawn(async move {
+        let mut buffer = vec![0u8; 16 * 1024];
+        while let Ok(n) = pump_read.read(&mut buffer).await {
+            if n == 0
+                || input
+                    .send(Input::Data(Bytes::copy_from_slice(&buffer[..n])))
+                    .await
+                    .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let mut events = session.events;
+    let flags = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen_flags = flags.clone();
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            match event {
+                DriverEvent::Output(bytes) if pump_write.write_all(&bytes).await.is_err() => {
+                    break;
+                }
+                DriverEvent::Flag(flag) => seen_flags.lock().expect("lock").push(flag),
+                _ => {}
+            }
+        }
+    });
+    let mut streams = Vec::new();
+    for n in 0..4u8 {
+        let mut stream = connector.connect().expect("stream");
+        streams.push(tokio::spawn(async move {
+            let payload = vec![n; 100_000];
+            stream.write_all(&payload).await.expect("write");
+            let mut echoed = vec![0u8; payload.len()];
+            stream.read_exact(&mut echoed).await.expect("read");
+            assert_eq!(echoed, payload);
+        }));
+    }
+    for stream in streams {
+        tokio::time::timeout(Duration::from_secs(20), stream)
+            .await
+            .expect("in time")
+            .expect("stream ok");
+    }
+    assert!(flags.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn bad_requests_get_aws_shaped_errors() {
+    let sim = start_sim().await;
+    let raw = |body: &'static str, headers: &'static str| {
+        let addr = sim.addr;
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            let request = format!(
+                "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(request.as_bytes()).await.expect("write");
+            let mut response = String::new();
+            stream.read_to_string(&mut response).await.expect("read");
+            response
+        }
+    };
+    let missing_auth = raw(
+        "{}",
+        "X-Amz-Target: AmazonSSM.DescribeInstanceInformation\r\n",
+    )
+    .await;
+    assert!(missing_auth.starts_with("HTTP/1.1 400"), "{missing_auth}");
+    assert!(missing_auth.contains("MissingAuthenticationTokenException"));
+    let bad_json = raw("{not json", "X-Amz-Target: AmazonSSM.DescribeInstanceInformation\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKID/20261121/us-east-1/ssm/aws4_request, SignedHeaders=host, Signature=00\r\n").await;
+    assert!(bad_json.contains("SerializationException"), "{bad_json}");
+    let unknown_op = raw("{}", "X-Amz-Target: AmazonSSM.LaunchRockets\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKID/20261121/us-east-1/ssm/aws4_request, SignedHeaders=host, Signature=00\r\n").await;
+    assert!(
+        unknown_op.contains("UnknownOperationException"),
+        "{unknown_op}"
+    );
+    let unknown_param = raw("{\"Bogus\":1}", "X-Amz-Target: AmazonSSM.DescribeInstanceInformation\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKID/20261121/us-east-1/ssm/aws4_request, SignedHeaders=host, Signature=00\r\n").await;
+    assert!(
+        unknown_param.contains("SerializationException"),
+        "{unknown_param}"
+    );
+    // A WebSocket with a wrong token is refused; the simulator keeps serving.
+    let ssm = aws_sdk_ssm::Client::new(&sdk(&sim, "us-east-1").await);
+    let started = ssm
+        .start_session()
+        .target(demo_instance("web-frontend-2"))
+        .send()
+        .await
+        .expect("start");
+    let (mut socket, _) = tokio_tungstenite::connect_async(started.stream_url().expect("url"))
+        .await
+        .expect("dial");
+    use futures_util::{SinkExt, StreamExt};
+    let open = r#"{"MessageSchemaVersion":"1.0","RequestId":"r","TokenValue":"wrong","ClientId":"c","ClientVersion":"1.2.677.0"}"#;
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::Text(open.into()))
+        .await
+        .expect("open frame");
+    let next = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .expect("answered");
+    assert!(
+        matches!(
+            next,
+            None | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) | Some(Err(_))
+        ),
+        "{next:?}"
+    );
+    assert!(
+        ssm.describe_instance_information().send().await.is_ok(),
+        "still serving"
+    );
+}
+
+#[tokio::test]
+async fn throttling_faults_surface_as_throttling_exceptions() {
+    let sim = start_sim().await;
+    sim.set_faults(bosun::sim::Faults::parse("throttle=1").expect("spec"));
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(sim.endpoint_url())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ssm::config::Credentials::new(
+            "AKIDTEST", "secret", None, None, "test",
+        ))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .load()
+        .await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let throttled = ssm
+        .describe_instance_information()
+        .send()
+        .await
+        .expect_err("throttled");
+    assert_eq!(error_code(&throttled), "ThrottlingException");
+    sim.set_faults(bosun::sim::Faults::default());
+    assert!(ssm.describe_instance_information().send().await.is_ok());
+    assert!(sim.request_counts().get("throttled").copied().unwrap_or(0) >= 1);
+}
+
+/// Every response shape is checked against botocore's service models (the README's test
+/// command installs botocore from PyPI).
+#[tokio::test]
+async fn botocore_models_accept_every_response() {
+    let sim = start_sim().await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/check_shapes.py");
+    let output = tokio::process::Command::new("python3")
+        .arg(script)
+        .arg(sim.endpoint_url())
+        .output()
+        .await
+        .expect("python3 runs (the test command installs botocore)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}
