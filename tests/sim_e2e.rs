@@ -925,3 +925,310 @@ async fn botocore_models_accept_every_response() {
     );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
+
+async fn wait_for_command(
+    ssm: &aws_sdk_ssm::Client,
+    command_id: &str,
+) -> aws_sdk_ssm::types::Command {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let listed = ssm
+            .list_commands()
+            .command_id(command_id)
+            .send()
+            .await
+            .expect("ListCommands");
+        let command = listed.commands().first().expect("the command").clone();
+        let status = command
+            .status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default();
+        if ["Success", "Failed", "Cancelled", "TimedOut"].contains(&status.as_str()) {
+            return command;
+        }
+        assert!(Instant::now() < deadline, "command still {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn all_invocations(
+    ssm: &aws_sdk_ssm::Client,
+    command_id: &str,
+) -> Vec<aws_sdk_ssm::types::CommandInvocation> {
+    let mut invocations = Vec::new();
+    let mut pages = ssm
+        .list_command_invocations()
+        .command_id(command_id)
+        .details(true)
+        .max_results(50)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        invocations.extend(page.expect("page").command_invocations().iter().cloned());
+    }
+    invocations
+}
+
+#[tokio::test]
+async fn run_command_runs_real_scripts_with_mixed_outcomes() {
+    let config = SimConfig {
+        fleet: Fleet::generate(120, 3),
+        ..SimConfig::default()
+    };
+    let fleet = config.fleet.clone();
+    let sim = sim::start(config).await.expect("simulator");
+    let ssm = aws_sdk_ssm::Client::new(&sdk(&sim, "us-east-1").await);
+    let script = r#"case "$TAG_ENVIRONMENT" in
+  production) echo "ok $INSTANCE_ID $TAG_TEAM" ;;
+  staging) echo "broken on $INSTANCE_ID" >&2; exit 4 ;;
+  dev) sleep 20 ;;
+esac"#;
+    let sent = ssm
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .targets(
+            aws_sdk_ssm::types::Target::builder()
+                .key("tag:Team")
+                .values("payments")
+                .build(),
+        )
+        .parameters("commands", vec![script.to_owned()])
+        .parameters("executionTimeout", vec!["2".to_owned()])
+        .max_errors("100%")
+        .max_concurrency("10")
+        .comment("mixed outcomes")
+        .output_s3_bucket_name("ops-logs")
+        .send()
+        .await
+        .expect("SendCommand");
+    let command_id = sent
+        .command()
+        .and_then(|c| c.command_id())
+        .expect("id")
+        .to_owned();
+    let targets: Vec<_> = fleet
+        .instances
+        .iter()
+        .filter(|i| {
+            i.region == "us-east-1"
+                && i.is_managed()
+                && i.tags.get("Team").map(String::as_str) == Some("payments")
+        })
+        .collect();
+    assert_eq!(
+        sent.command().map(|c| c.target_count()),
+        Some(targets.len() as i32)
+    );
+
+    let command = wait_for_command(&ssm, &command_id).await;
+    let invocations = all_invocations(&ssm, &command_id).await;
+    assert_eq!(invocations.len(), targets.len());
+    for instance in &targets {
+        let invocation = invocations
+            .iter()
+            .find(|i| i.instance_id() == Some(instance.id.as_str()))
+            .expect("an invocation per target");
+        let status = invocation.status().map(|s| s.as_str()).unwrap_or_default();
+        let details = invocation.status_details().unwrap_or_default();
+        let plugin = &invocation.command_plugins()[0];
+        let environment = instance.tags["Environment"].as_str();
+        if !instance.is_online() || instance.platform == bosun::sim::Platform::Windows {
+            assert_eq!(status, "Failed", "{}", instance.id);
+            let expected = if instance.is_online() {
+                "InvalidPlatform"
+            } else {
+                "Undeliverable"
+            };
+            assert_eq!(details, expected);
+            continue;
+        }
+        match environment {
+            "production" => {
+                assert_eq!((status, plugin.response_code()), ("Success", 0));
+                assert_eq!(
+                    plugin.output(),
+                    Some(format!("ok {} payments\n", instance.id).as_str())
+                );
+            }
+            "staging" => {
+                assert_eq!((status, plugin.response_code()), ("Failed", 4));
+                let full = ssm
+                    .get_command_invocation()
+                    .command_id(&command_id)
+                    .instance_id(&instance.id)
+                    .send()
+                    .await
+                    .expect("GetCommandInvocation");
+                assert_eq!(
+                    full.standard_error_content(),
+                    Some(format!("broken on {}\n", instance.id).as_str())
+                );
+                assert_eq!(full.response_code(), 4);
+                assert!(
+                    full.standard_error_url()
+                        .is_some_and(|u| u.contains("ops-logs") && u.ends_with("/stderr"))
+                );
+            }
+            _ => assert_eq!((status, details), ("TimedOut", "ExecutionTimedOut")),
+        }
+    }
+    // Undeliverable invocations do not count as errors; failures and timeouts do.
+    let expected_errors = invocations
+        .iter()
+        .filter(|i| {
+            matches!(i.status().map(|s| s.as_str()), Some("TimedOut"))
+                || i.status_details() == Some("InvalidPlatform")
+                || (i.status().map(|s| s.as_str()) == Some("Failed")
+                    && i.status_details() == Some("Failed"))
+        })
+        .count();
+    assert_eq!(command.error_count(), expected_errors as i32);
+    assert_eq!(
+        command.status().map(|s| s.as_str()),
+        Some("Success"),
+        "MaxErrors 100% was not exceeded"
+    );
+}
+
+#[tokio::test]
+async fn run_command_honours_max_concurrency_max_errors_and_cancel() {
+    let config = SimConfig {
+        fleet: Fleet::generate(60, 5),
+        ..SimConfig::default()
+    };
+    let sim = sim::start(config).await.expect("simulator");
+    let ssm = aws_sdk_ssm::Client::new(&sdk(&sim, "us-east-1").await);
+    let shared = tempfile::tempdir().expect("tempdir");
+    let linux_online: Vec<String> = Fleet::generate(60, 5)
+        .instances
+        .iter()
+        .filter(|i| {
+            i.region == "us-east-1" && i.is_online() && i.platform == bosun::sim::Platform::Linux
+        })
+        .map(|i| i.id.clone())
+        .take(12)
+        .collect();
+    assert_eq!(linux_online.len(), 12);
+
+    // MaxConcurrency 3: never more than three scripts at once.
+    let dir = shared.path().display().to_string();
+    let script =
+        format!("touch {dir}/$INSTANCE_ID; ls {dir} | wc -l; sleep 0.3; rm {dir}/$INSTANCE_ID");
+    let sent = ssm
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .set_instance_ids(Some(linux_online.clone()))
+        .parameters("commands", vec![script])
+        .max_concurrency("3")
+        .send()
+        .await
+        .expect("send");
+    let id = sent
+        .command()
+        .and_then(|c| c.command_id())
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        wait_for_command(&ssm, &id)
+            .await
+            .status()
+            .map(|s| s.as_str()),
+        Some("Success")
+    );
+    let peak = all_invocations(&ssm, &id)
+        .await
+        .iter()
+        .filter_map(|i| {
+            i.command_plugins()[0]
+                .output()
+                .and_then(|o| o.trim().parse::<u32>().ok())
+        })
+        .max()
+        .expect("outputs");
+    assert!((1..=3).contains(&peak), "peak concurrency {peak}");
+
+    // MaxErrors 2 with one at a time: the third failure stops the rest.
+    let sent = ssm
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .set_instance_ids(Some(linux_online.clone()))
+        .parameters("commands", vec!["exit 1".to_owned()])
+        .max_concurrency("1")
+        .max_errors("2")
+        .send()
+        .await
+        .expect("send");
+    let id = sent
+        .command()
+        .and_then(|c| c.command_id())
+        .expect("id")
+        .to_owned();
+    let command = wait_for_command(&ssm, &id).await;
+    assert_eq!(command.status().map(|s| s.as_str()), Some("Failed"));
+    assert_eq!(command.error_count(), 3);
+    let invocations = all_invocations(&ssm, &id).await;
+    let terminated = invocations
+        .iter()
+        .filter(|i| i.status_details() == Some("Terminated"))
+        .count();
+    assert_eq!(terminated, 9);
+
+    // Cancel mid-way: running scripts are killed, waiting ones never start.
+    let sent = ssm
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .set_instance_ids(Some(linux_online.clone()))
+        .parameters("commands", vec!["sleep 30".to_owned()])
+        .max_concurrency("2")
+        .send()
+        .await
+        .expect("send");
+    let id = sent
+        .command()
+        .and_then(|c| c.command_id())
+        .expect("id")
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ssm.cancel_command()
+        .command_id(&id)
+        .send()
+        .await
+        .expect("cancel");
+    let command = wait_for_command(&ssm, &id).await;
+    assert_eq!(command.status().map(|s| s.as_str()), Some("Cancelled"));
+    assert!(
+        all_invocations(&ssm, &id)
+            .await
+            .iter()
+            .all(|i| i.status().map(|s| s.as_str()) == Some("Cancelled"))
+    );
+
+    // Bad requests.
+    let too_many: Vec<String> = (0..51).map(|n| format!("i-{n:017x}")).collect();
+    let error = ssm
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .set_instance_ids(Some(too_many))
+        .parameters("commands", vec!["true".to_owned()])
+        .send()
+        .await
+        .expect_err("51 ids");
+    assert_eq!(error_code(&error), "ValidationException");
+    let error = ssm
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .instance_ids("i-0000000000000dead")
+        .parameters("commands", vec!["true".to_owned()])
+        .send()
+        .await
+        .expect_err("unknown id");
+    assert_eq!(error_code(&error), "InvalidInstanceId");
+    let error = ssm
+        .get_command_invocation()
+        .command_id(&id)
+        .instance_id("i-0000000000000dead")
+        .send()
+        .await
+        .expect_err("no invocation");
+    assert_eq!(error_code(&error), "InvocationDoesNotExist");
+}

@@ -9,6 +9,7 @@ pub mod faults;
 pub mod fleet;
 mod kms_api;
 mod port;
+mod runcmd;
 mod server;
 mod session_agent;
 mod shell;
@@ -107,6 +108,9 @@ pub(crate) struct SimState {
     pub faults: Mutex<Faults>,
     pub sessions: Mutex<session_agent::SessionRegistry>,
     pub kms: Mutex<kms_api::KeyStore>,
+    pub commands: Mutex<runcmd::CommandStore>,
+    /// Run Command processes running at once, across all commands.
+    pub processes: Arc<tokio::sync::Semaphore>,
     /// Requests served, per operation (`ssm:StartSession`, `ec2:DescribeInstances`, …).
     pub counters: Mutex<BTreeMap<String, u64>>,
     pub started: SystemTime,
@@ -198,6 +202,8 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         faults: Mutex::new(config.faults),
         sessions: Mutex::new(session_agent::SessionRegistry::new(remote_hosts)),
         kms: Mutex::new(kms_api::KeyStore::default()),
+        commands: Mutex::new(runcmd::CommandStore::default()),
+        processes: runcmd::process_slots(),
         counters: Mutex::new(BTreeMap::new()),
         started: SystemTime::now(),
         scratch,

@@ -211,6 +211,7 @@ pub(crate) async fn run_command(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .kill_on_drop(true)
         .spawn();
     let mut child = match spawned {
@@ -240,10 +241,10 @@ pub(crate) async fn run_command(
             event = events.recv() => match event {
                 // Ctrl-C and Ctrl-\ interrupt the command (PROTOCOL.md §5).
                 Some(Event::Output(bytes)) if bytes.contains(&0x03) || bytes.contains(&0x1c) => {
-                    let _ = child.start_kill();
+                    super::runcmd::kill_group(&mut child);
                 }
                 Some(Event::Closed(_)) | None => {
-                    let _ = child.start_kill();
+                    super::runcmd::kill_group(&mut child);
                     return;
                 }
                 Some(_) => {}

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::SimState;
 use super::api::{ApiError, ApiResult, Params, epoch_seconds, next_token, parse_next_token};
 use super::fleet::{CURRENT_AGENT_VERSION, Instance, Platform, version_greater};
+use super::runcmd;
 use super::session_agent::{self, SessionStatus};
 use super::sigv4::Credential;
 
@@ -26,6 +27,11 @@ pub(crate) fn dispatch(
         "ResumeSession" => resume_session(state, input),
         "TerminateSession" => terminate_session(state, input),
         "DescribeSessions" => describe_sessions(state, credential, input),
+        "SendCommand" => runcmd::send_command(state, credential, input),
+        "ListCommands" => runcmd::list_commands(state, credential, input),
+        "ListCommandInvocations" => runcmd::list_command_invocations(state, credential, input),
+        "GetCommandInvocation" => runcmd::get_command_invocation(state, input),
+        "CancelCommand" => runcmd::cancel_command(state, input),
         other => Err(ApiError::unknown_operation(other)),
     }
 }
@@ -408,7 +414,7 @@ fn describe_sessions(state: &SimState, credential: &Credential, input: &Value) -
 }
 
 /// `InvokedAfter`/`InvokedBefore` values: `2026-11-21T08:00:00Z` or epoch seconds.
-fn parse_time(text: &str) -> Option<SystemTime> {
+pub(crate) fn parse_time(text: &str) -> Option<SystemTime> {
     if let Ok(seconds) = text.parse::<f64>() {
         return Some(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds.max(0.0)));
     }
