@@ -1232,3 +1232,61 @@ async fn run_command_honours_max_concurrency_max_errors_and_cancel() {
         .expect_err("no invocation");
     assert_eq!(error_code(&error), "InvocationDoesNotExist");
 }
+
+#[tokio::test]
+async fn data_survives_loss_duplication_reordering_and_cut_connections() {
+    let sim = start_sim().await;
+    sim.set_faults(
+        bosun::sim::Faults::parse("loss=0.03,dup=0.03,reorder=0.05,drop_after_bytes=1500000")
+            .expect("spec"),
+    );
+    let config = sdk(&sim, "us-east-1").await;
+    let port = echo_server().await.to_string();
+    let (mut session, _) = open(
+        &config,
+        &demo_instance("platform-legacy-build"),
+        Some("AWS-StartPortForwardingSession"),
+        &[("portNumber", &port)],
+    )
+    .await;
+    let payload: Vec<u8> = (0..4_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let sender = session.input.clone();
+    let upload = payload.clone();
+    tokio::spawn(async move {
+        for chunk in upload.chunks(32 * 1024) {
+            if sender
+                .send(Input::Data(Bytes::copy_from_slice(chunk)))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    let mut reconnects = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while session.output.len() < payload.len() {
+        let event = tokio::time::timeout_at(deadline, session.events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {} of {} bytes", session.output.len(), payload.len()))
+            .expect("alive");
+        if event == DriverEvent::Reconnected {
+            reconnects += 1;
+        }
+        session.take_event(event);
+    }
+    assert!(session.output == payload, "byte-exact through every fault");
+    assert!(
+        reconnects >= 2,
+        "the connection was cut and resumed ({reconnects} times)"
+    );
+    assert!(
+        sim.request_counts()
+            .get("ssm:ResumeSession")
+            .copied()
+            .unwrap_or(0)
+            >= 2
+    );
+}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use bosun::protocol::{
     AgentParams, CLIENT_VERSION, ClientParams, CloseReason, Event, Session, SessionConfig, SizeData,
 };
-use bosun::transport::agent::{self, AgentInput, ConnectionEnd, HeldInput};
+use bosun::transport::agent::{self, AgentInput, ChannelFaults, ConnectionEnd, HeldInput};
 use bosun::transport::{
     DriverConfig, DriverEvent, Input, ResumeHook, SessionEnd, StreamTarget, TransportError,
 };
@@ -129,12 +129,14 @@ async fn start_agent(params: AgentParams, app: App) -> FakeAgent {
             let cut_signal = async {
                 cut_rx.recv().await;
             };
+            let mut faults = ChannelFaults::default();
             let end = agent::serve_connection(
                 socket,
                 &mut session,
                 &mut agent_rx,
                 &mut held,
                 &events_tx,
+                &mut faults,
                 cut_signal,
             )
             .await;

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 /// Parsed from `key=value` pairs separated by commas, e.g.
-/// `throttle=0.2,deny=StartSession,slow=150ms,drop_after_secs=30`.
+/// `throttle=0.2,deny=StartSession,slow=150ms,drop_after_secs=30,loss=0.05,dup=0.01,reorder=0.1`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
     /// Probability that an API call fails with ThrottlingException.
@@ -16,8 +16,15 @@ pub struct Faults {
     pub slow: Duration,
     /// Data channels are cut after this many seconds (the hourly recycle, time-scaled).
     pub drop_after_secs: Option<f64>,
-    /// Data channels are cut after this many bytes sent to the client.
+    /// A session's data channel is cut each time another this many bytes went to the client
+    /// (keep it above the 1 MiB window; see `ChannelFaults`).
     pub drop_after_bytes: Option<u64>,
+    /// Probability that a data-channel frame is lost (both directions).
+    pub loss: f64,
+    /// Probability that a frame to the client is sent twice.
+    pub duplicate: f64,
+    /// Probability that a frame to the client is held back behind the next one.
+    pub reorder: f64,
 }
 
 impl Faults {
@@ -38,9 +45,12 @@ impl Faults {
                 "slow" => faults.slow = parse_duration(value)?,
                 "drop_after_secs" => faults.drop_after_secs = Some(number()?),
                 "drop_after_bytes" => faults.drop_after_bytes = Some(number()? as u64),
+                "loss" => faults.loss = number()?.clamp(0.0, 1.0),
+                "dup" | "duplicate" => faults.duplicate = number()?.clamp(0.0, 1.0),
+                "reorder" => faults.reorder = number()?.clamp(0.0, 1.0),
                 other => {
                     return Err(format!(
-                        "unknown fault {other:?} (known: throttle, deny, slow, drop_after_secs, drop_after_bytes)"
+                        "unknown fault {other:?} (known: throttle, deny, slow, drop_after_secs, drop_after_bytes, loss, dup, reorder)"
                     ));
                 }
             }

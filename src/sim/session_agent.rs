@@ -25,7 +25,7 @@ use super::port::{self, PortPlan};
 use super::shell::{self, ShellHome};
 use crate::protocol::crypto::KeyProviderError;
 use crate::protocol::{AgentParams, Event, Session, SessionConfig};
-use crate::transport::agent::{self, AgentInput, ConnectionEnd, HeldInput};
+use crate::transport::agent::{self, AgentInput, ChannelFaults, ConnectionEnd, HeldInput};
 
 pub(crate) type DataSocket = WebSocketStream<TokioIo<Upgraded>>;
 
@@ -421,7 +421,19 @@ async fn run_agent(
             continue;
         }
         set_status(&state, &session_id, SessionStatus::Connected);
-        let drop_after = state.faults.lock().ok().and_then(|f| f.drop_after_secs);
+        let faults = state.faults.lock().map(|f| f.clone()).unwrap_or_default();
+        let mut channel_faults = ChannelFaults::new(
+            faults.loss,
+            faults.duplicate,
+            faults.reorder,
+            faults.drop_after_bytes,
+            (state.random() * u64::MAX as f64) as u64,
+        );
+        // The service recycles every data channel about once an hour; with real pacing the
+        // simulator does too (drop_after_secs scales it down for tests).
+        let drop_after = faults
+            .drop_after_secs
+            .or((state.pacing == super::AgentPacing::Real).then_some(3600.0));
         let drop_signal = async move {
             match drop_after {
                 Some(secs) => tokio::time::sleep(Duration::from_secs_f64(secs.max(0.0))).await,
@@ -434,6 +446,7 @@ async fn run_agent(
             &mut agent_input,
             &mut held,
             &events_tx,
+            &mut channel_faults,
             drop_signal,
         )
         .await

@@ -73,6 +73,97 @@ pub fn tokens_match(expected: &str, presented: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Faults applied to a session's frames (the simulator's `--faults`): loss and duplication
+/// both ways, reordering towards the client, and a cut each time another `drop_after_bytes`
+/// have been written to the client. After a reconnect the agent resends its whole
+/// unacknowledged window at once, so a cut smaller than the window (1 MiB of payload) can come
+/// before any ack returns and the session stops progressing: keep it larger.
+#[derive(Debug, Clone, Default)]
+pub struct ChannelFaults {
+    pub loss: f64,
+    pub duplicate: f64,
+    pub reorder: f64,
+    pub drop_after_bytes: Option<u64>,
+    rng: u64,
+    held: Option<Bytes>,
+    /// Bytes written on earlier connections of this session.
+    written_before: u64,
+    next_cut: u64,
+}
+
+impl ChannelFaults {
+    pub fn new(
+        loss: f64,
+        duplicate: f64,
+        reorder: f64,
+        drop_after_bytes: Option<u64>,
+        seed: u64,
+    ) -> ChannelFaults {
+        ChannelFaults {
+            loss,
+            duplicate,
+            reorder,
+            drop_after_bytes,
+            rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            held: None,
+            written_before: 0,
+            next_cut: drop_after_bytes.unwrap_or(u64::MAX),
+        }
+    }
+
+    fn chance(&mut self, probability: f64) -> bool {
+        if probability <= 0.0 {
+            return false;
+        }
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        ((self.rng >> 11) as f64 / (1u64 << 53) as f64) < probability
+    }
+
+    /// What actually goes out for one frame: nothing (lost), it, it twice, or it after the
+    /// next one (reordered).
+    fn outgoing(&mut self, frame: Bytes) -> Vec<Bytes> {
+        if self.chance(self.loss) {
+            return Vec::new();
+        }
+        let mut out = Vec::with_capacity(3);
+        if self.held.is_none() && self.chance(self.reorder) {
+            self.held = Some(frame);
+            return out;
+        }
+        out.push(frame.clone());
+        if self.chance(self.duplicate) {
+            out.push(frame);
+        }
+        out.extend(self.held.take());
+        out
+    }
+
+    fn drop_incoming(&mut self) -> bool {
+        self.chance(self.loss)
+    }
+
+    /// Counts bytes really written (acks keep being read meanwhile), across the session's
+    /// connections; true once the next cut is due.
+    fn should_cut(&mut self, written_here: u64) -> bool {
+        let Some(step) = self.drop_after_bytes else {
+            return false;
+        };
+        if self.written_before + written_here < self.next_cut {
+            return false;
+        }
+        self.written_before += written_here;
+        self.next_cut = self.written_before + step.max(1);
+        true
+    }
+
+    /// Bookkeeping when a connection ends for another reason.
+    fn connection_ended(&mut self, written_here: u64) {
+        self.written_before += written_here;
+    }
+}
+
 /// Data the window could not take yet, kept across connections.
 #[derive(Debug, Default)]
 pub struct HeldInput(Option<AgentInput>);
@@ -85,6 +176,7 @@ pub async fn serve_connection<S>(
     input: &mut mpsc::Receiver<AgentInput>,
     held: &mut HeldInput,
     events: &mpsc::Sender<Event>,
+    faults: &mut ChannelFaults,
     drop_signal: impl Future<Output = ()>,
 ) -> ConnectionEnd
 where
@@ -96,13 +188,17 @@ where
     loop {
         let now = Instant::now();
         feed(session, held, now);
-        while session.has_transmit() {
-            let Ok(permit) = connection.writer.try_reserve() else {
-                break;
-            };
+        // Room for a duplicate and a released reordered frame as well.
+        while session.has_transmit() && connection.writer.capacity() >= 3 {
             if let Some(frame) = session.poll_transmit() {
-                permit.send(WsMessage::Binary(frame));
+                for frame in faults.outgoing(frame) {
+                    let _ = connection.writer.try_send(WsMessage::Binary(frame));
+                }
             }
+        }
+        if faults.should_cut(connection.bytes_written()) {
+            connection.abort();
+            return ConnectionEnd::Dropped("connection cut after the configured bytes".to_owned());
         }
         while session.has_event() {
             match events.try_reserve() {
@@ -131,7 +227,7 @@ where
         let wake = tokio::select! {
             frame = connection.reader.next() => Wake::Frame(frame),
             message = input.recv(), if can_take_input => Wake::Input(message),
-            _ = connection.writer.reserve(), if wants_writer => Wake::Room,
+            _ = connection.writer.reserve_many(3), if wants_writer => Wake::Room,
             _ = events.reserve(), if wants_consumer => Wake::Room,
             _ = sleep_until(deadline), if deadline.is_some() => Wake::Timer,
             _ = connection.writer.closed() => Wake::Dropped("the socket could not be written"),
@@ -139,11 +235,14 @@ where
         };
         match wake {
             Wake::Frame(Some(Ok(WsMessage::Binary(frame)))) => {
-                if let Err(error) = session.handle_frame(Instant::now(), frame) {
-                    tracing::debug!(%error, "agent refused a frame");
+                if !faults.drop_incoming() {
+                    if let Err(error) = session.handle_frame(Instant::now(), frame) {
+                        tracing::debug!(%error, "agent refused a frame");
+                    }
                 }
             }
             Wake::Frame(Some(Ok(WsMessage::Close(_))) | Some(Err(_)) | None) => {
+                faults.connection_ended(connection.bytes_written());
                 connection.abort();
                 return ConnectionEnd::Dropped("the client went away".to_owned());
             }
@@ -155,6 +254,7 @@ where
             Wake::Input(None) => session.close(Instant::now(), None),
             Wake::Timer => session.handle_timeout(Instant::now()),
             Wake::Dropped(reason) => {
+                faults.connection_ended(connection.bytes_written());
                 connection.abort();
                 return ConnectionEnd::Dropped(reason.to_owned());
             }

@@ -467,6 +467,8 @@ pub(crate) struct Connection<S = MaybeTlsStream<TcpStream>> {
     pub(crate) reader: futures_util::stream::SplitStream<WebSocketStream<S>>,
     pub(crate) writer: mpsc::Sender<WsMessage>,
     writer_task: JoinHandle<()>,
+    /// Payload bytes of binary frames the writer has put on the socket.
+    written: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<S> Connection<S>
@@ -476,13 +478,22 @@ where
     pub(crate) fn start(socket: WebSocketStream<S>, queue: usize) -> Connection<S> {
         let (mut sink, reader) = socket.split();
         let (writer, mut frames) = mpsc::channel::<WsMessage>(queue.max(1));
+        let written = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = written.clone();
         let writer_task = tokio::spawn(async move {
+            let count = |frame: &WsMessage| {
+                if let WsMessage::Binary(bytes) = frame {
+                    counter.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                }
+            };
             while let Some(frame) = frames.recv().await {
+                count(&frame);
                 if sink.feed(frame).await.is_err() {
                     return;
                 }
                 // Batch whatever is already queued into one flush.
                 while let Ok(frame) = frames.try_recv() {
+                    count(&frame);
                     if sink.feed(frame).await.is_err() {
                         return;
                     }
@@ -498,7 +509,13 @@ where
             reader,
             writer,
             writer_task,
+            written,
         }
+    }
+
+    /// Binary payload bytes written to the socket so far.
+    pub(crate) fn bytes_written(&self) -> u64 {
+        self.written.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Lets the writer send what is queued, then closes the socket.
