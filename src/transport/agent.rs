@@ -235,10 +235,10 @@ where
         };
         match wake {
             Wake::Frame(Some(Ok(WsMessage::Binary(frame)))) => {
-                if !faults.drop_incoming() {
-                    if let Err(error) = session.handle_frame(Instant::now(), frame) {
-                        tracing::debug!(%error, "agent refused a frame");
-                    }
+                if !faults.drop_incoming()
+                    && let Err(error) = session.handle_frame(Instant::now(), frame)
+                {
+                    tracing::debug!(%error, "agent refused a frame");
                 }
             }
             Wake::Frame(Some(Ok(WsMessage::Close(_))) | Some(Err(_)) | None) => {
