@@ -18,12 +18,43 @@ pub struct Cli {
     #[arg(long)]
     pub demo: bool,
 
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+/// Where to talk to AWS, and how carefully. Credentials, SSO and endpoints otherwise resolve
+/// exactly as the AWS CLI resolves them (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ~/.aws).
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// AWS profile (repeatable; commands other than the console use the first).
+    #[arg(long, global = true)]
+    pub profile: Vec<String>,
+    /// AWS region (repeatable; commands other than the console use the first).
+    #[arg(long, global = true)]
+    pub region: Vec<String>,
+    /// Send every AWS call to this endpoint (e.g. the URL `bosun sim` prints).
+    #[arg(long, global = true)]
+    pub endpoint_url: Option<String>,
+    /// Refuse every call that changes anything: sessions, commands, terminations.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// An interactive shell on TARGET in this terminal (like `aws ssm start-session`); piped
+    /// stdin works, and the remote exit code is returned when the session reports one.
+    Shell(ShellArgs),
+    /// Run a shell command on many instances with Run Command: shows the blast radius, asks
+    /// for confirmation, prints each instance's result as it finishes.
+    Run(RunArgs),
+    /// Forward a local port through TARGET to a port on it (or on --remote-host behind it).
+    Tunnel(TunnelArgs),
+    /// A byte pipe to TARGET's PORT on stdin/stdout, for ssh: `ProxyCommand bosun proxy %h %p`.
+    Proxy(ProxyArgs),
     /// The simulated AWS endpoint (SSM, EC2, KMS, data channels) on loopback, for tests, the
     /// demo and other clients. Prints `AWS_ENDPOINT_URL=…` first, then serves until killed.
     Sim(SimArgs),
@@ -65,4 +96,85 @@ pub struct SimArgs {
 pub enum Pacing {
     Real,
     Off,
+}
+
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// An instance id (i-..., mi-...) or a Name tag value that matches exactly one instance.
+    pub target: String,
+    /// The Session Manager document to run.
+    #[arg(long, default_value = "SSM-SessionManagerRunShell")]
+    pub document: String,
+    /// A document parameter, NAME=VALUE (repeatable).
+    #[arg(long, value_parser = parse_key_value)]
+    pub param: Vec<(String, String)>,
+}
+
+/// `KEY=VALUE`, for document parameters and tag filters.
+pub fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got {text:?}")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Target this instance id (repeatable).
+    #[arg(long)]
+    pub instance: Vec<String>,
+    /// Target instances with this tag, KEY=VALUE (repeatable; ANDed).
+    #[arg(long, value_parser = parse_key_value)]
+    pub tag: Vec<(String, String)>,
+    /// At most this many (or this percentage of) instances run at once.
+    #[arg(long, default_value = "50")]
+    pub max_concurrency: String,
+    /// Stop sending to further instances after this many (or this percentage of) errors.
+    #[arg(long, default_value = "0")]
+    pub max_errors: String,
+    /// Seconds the command may run on each instance (executionTimeout).
+    #[arg(long, default_value_t = 600)]
+    pub timeout: u64,
+    /// One JSON object a line: each instance's result, then a summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Skip the confirmation (needed when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Run Command document (default: AWS-RunShellScript, or AWS-RunPowerShellScript on Windows).
+    #[arg(long)]
+    pub document: Option<String>,
+    /// The command's comment (default: the command line, cut to 100 characters).
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// The shell command to run, after `--`.
+    #[arg(last = true, required = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TunnelArgs {
+    /// An instance id or a Name tag value that matches exactly one instance.
+    pub target: String,
+    /// The port to reach on the instance (or on --remote-host).
+    #[arg(long)]
+    pub remote_port: u16,
+    /// A host the instance can reach (e.g. an RDS endpoint); default: the instance itself.
+    #[arg(long)]
+    pub remote_host: Option<String>,
+    /// The local port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    pub local_port: u16,
+    /// The local address to listen on. Anything but loopback exposes the tunnel to the
+    /// network, and bosun warns when it does.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// An instance id or a Name tag value (ssm: `%h`).
+    pub target: String,
+    /// The port on the instance, usually 22 (ssh: `%p`).
+    pub port: u16,
 }

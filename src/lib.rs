@@ -10,10 +10,13 @@
 //! - [`aws`] — the AWS SDK side: credentials and clients, the KMS key provider.
 //! - [`stdio_session`] — a session on this process's terminal or pipes (raw mode, sizes,
 //!   SIGWINCH, byte-exact pipe mode).
+//! - [`commands`] — the subcommands other than the console (`bosun shell`, ...).
+//! - [`sim`] — the simulated AWS endpoint (`bosun sim`, `--demo`, the tests).
 //! - [`cli`], [`logging`] — the command line and the log file.
 
 pub mod aws;
 pub mod cli;
+pub mod commands;
 pub mod logging;
 pub mod plugin;
 pub mod protocol;

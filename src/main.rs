@@ -8,7 +8,7 @@ use clap::Parser;
 
 use bosun::cli::{Cli, Command, Pacing, SimArgs};
 use bosun::sim::{self, AgentPacing, Faults, Fleet, SimConfig};
-use bosun::{logging, plugin};
+use bosun::{commands, logging, plugin};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -32,9 +32,35 @@ fn main() -> ExitCode {
 
     let cli = Cli::parse();
     match cli.command {
+        Some(Command::Shell(args)) => {
+            let _log = logging::init("bosun.log");
+            if cli.global.read_only {
+                eprintln!(
+                    "bosun shell: refused by --read-only (a shell can change anything on the instance)"
+                );
+                return ExitCode::from(2);
+            }
+            exit_code(run_async(commands::shell::run(&cli.global, &args)))
+        }
         Some(Command::SessionManagerPlugin { args }) => {
             let _log = logging::init("plugin.log");
             exit_code(run_async(plugin::run(&args)))
+        }
+        Some(Command::Run(args)) => {
+            let _log = logging::init("bosun.log");
+            exit_code(run_async(commands::run::run(&cli.global, &args)))
+        }
+        Some(Command::Tunnel(args)) => {
+            let _log = logging::init("bosun.log");
+            exit_code(run_async(commands::tunnel::run(&cli.global, &args)))
+        }
+        Some(Command::Proxy(args)) => {
+            let _log = logging::init("bosun.log");
+            if cli.global.read_only {
+                eprintln!("bosun proxy: refused by --read-only (it starts a session)");
+                return ExitCode::from(2);
+            }
+            exit_code(run_async(commands::tunnel::proxy(&cli.global, &args)))
         }
         Some(Command::Sim(args)) => {
             let _log = logging::init("sim.log");
@@ -54,7 +80,7 @@ fn main() -> ExitCode {
         }
         None => {
             eprintln!(
-                "The console is not in this build yet. Available: bosun session-manager-plugin (see bosun --help)."
+                "The console is not in this build yet. Available: bosun shell, bosun run, bosun tunnel, bosun proxy, bosun sim, bosun session-manager-plugin (see bosun --help)."
             );
             ExitCode::from(2)
         }

@@ -212,7 +212,14 @@ async fn start_session(start: StartArgs) -> i32 {
         events_tx,
         DriverConfig::default(),
     ));
-    let outcome = stdio_session::run(&session_id, input_tx, events_rx, driver).await;
+    let outcome = stdio_session::run(
+        &session_id,
+        stdio_session::ClosingMessage::Plugin,
+        input_tx,
+        events_rx,
+        driver,
+    )
+    .await;
     match outcome.end {
         Ok(SessionEnd::Closed(crate::protocol::CloseReason::ChannelClosed { .. }))
         | Ok(SessionEnd::Local) => outcome.exit_code.unwrap_or(0),

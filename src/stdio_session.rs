@@ -10,7 +10,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::protocol::{SessionInfo, SizeData};
+use crate::protocol::{CloseReason, SessionInfo, SizeData};
 use crate::transport::{DriverEvent, Input, SessionEnd, TransportError};
 
 /// How the session's bytes meet this process.
@@ -33,6 +33,16 @@ impl StdioMode {
             info.properties.get("type").and_then(|t| t.as_str()) == Some("LocalPortForwarding");
         (!local_forwarding).then_some(StdioMode::Pipe)
     }
+}
+
+/// What the user sees when the session closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClosingMessage {
+    /// The official plugin's lines on stdout (the AWS CLI's users expect them).
+    Plugin,
+    /// Nothing on stdout, which carries only the remote output; the service's reason, if it
+    /// gave one, on stderr.
+    Quiet,
 }
 
 /// How a stdio session ended.
@@ -127,6 +137,7 @@ fn keyboard_chunk(chunk: Bytes, tty: bool) -> Bytes {
 /// Pumps stdin/stdout against a driven session until it ends.
 pub async fn run(
     session_id: &str,
+    closing: ClosingMessage,
     input: mpsc::Sender<Input>,
     mut events: mpsc::Receiver<DriverEvent>,
     driver: JoinHandle<Result<SessionEnd, TransportError>>,
@@ -234,19 +245,23 @@ pub async fn run(
     }
     let _ = stdout.flush();
     drop(raw_mode);
-    if mode != Some(StdioMode::Pipe)
-        && let Ok(SessionEnd::Closed(crate::protocol::CloseReason::ChannelClosed { output })) = &end
+    if let (Some(StdioMode::Shell), Ok(SessionEnd::Closed(CloseReason::ChannelClosed { output }))) =
+        (mode, &end)
     {
-        match output {
-            Some(text) => {
+        match (closing, output) {
+            (ClosingMessage::Plugin, Some(text)) => {
                 let _ = write!(stdout, "\n\nSessionId: {session_id} : {text}\n\n");
             }
-            None => {
+            (ClosingMessage::Plugin, None) => {
                 let _ = write!(
                     stdout,
                     "\n\nExiting session with sessionId: {session_id}.\n\n"
                 );
             }
+            (ClosingMessage::Quiet, Some(text)) => {
+                let _ = writeln!(stderr, "{text}");
+            }
+            (ClosingMessage::Quiet, None) => {}
         }
         let _ = stdout.flush();
     }

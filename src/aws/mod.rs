@@ -3,5 +3,6 @@
 //! hooks — ResumeSession for the transport, GenerateDataKey/Decrypt for KMS sessions.
 
 pub mod sdk;
+pub mod target;
 
 pub use sdk::{KmsKeyProvider, SsmResume, load_config, terminate_session};

@@ -12,6 +12,7 @@ pub mod payload;
 mod reliability;
 mod session;
 mod timer;
+pub mod version;
 
 pub use message::{Message, MessageType, PayloadType, PortFlag};
 pub use payload::{CLIENT_VERSION, SizeData};

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 /// Parsed from `key=value` pairs separated by commas, e.g.
-/// `throttle=0.2,deny=StartSession,slow=150ms,drop_after_secs=30,loss=0.05,dup=0.01,reorder=0.1`.
+/// `throttle=0.2,deny=StartSession,slow=150ms,drop_after_secs=30,loss=0.05,dup=0.01,reorder=0.1,
+/// ack_delay=50ms,offline=i-0abc+i-0def`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
     /// Probability that an API call fails with ThrottlingException.
@@ -25,6 +26,10 @@ pub struct Faults {
     pub duplicate: f64,
     /// Probability that a frame to the client is held back behind the next one.
     pub reorder: f64,
+    /// How long the agent holds each acknowledgement before sending it.
+    pub ack_delay: Duration,
+    /// Instances whose agent has lost its connection (ConnectionLost, TargetNotConnected).
+    pub offline: Vec<String>,
 }
 
 impl Faults {
@@ -48,9 +53,11 @@ impl Faults {
                 "loss" => faults.loss = number()?.clamp(0.0, 1.0),
                 "dup" | "duplicate" => faults.duplicate = number()?.clamp(0.0, 1.0),
                 "reorder" => faults.reorder = number()?.clamp(0.0, 1.0),
+                "ack_delay" => faults.ack_delay = parse_duration(value)?,
+                "offline" => faults.offline.extend(value.split('+').map(str::to_owned)),
                 other => {
                     return Err(format!(
-                        "unknown fault {other:?} (known: throttle, deny, slow, drop_after_secs, drop_after_bytes, loss, dup, reorder)"
+                        "unknown fault {other:?} (known: throttle, deny, slow, drop_after_secs, drop_after_bytes, loss, dup, reorder, ack_delay, offline)"
                     ));
                 }
             }
@@ -92,6 +99,9 @@ mod tests {
         assert!(!faults.denies("ListCommands"));
         assert_eq!(faults.slow, Duration::from_millis(150));
         assert_eq!(faults.drop_after_secs, Some(2.0));
+        let more = Faults::parse("ack_delay=40ms,offline=i-1+i-2").expect("valid");
+        assert_eq!(more.ack_delay, Duration::from_millis(40));
+        assert_eq!(more.offline, vec!["i-1", "i-2"]);
         assert!(Faults::parse("bogus=1").is_err());
         assert!(Faults::parse("throttle").is_err());
     }

@@ -6,6 +6,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+pub use crate::protocol::version::version_greater;
+
 /// The agent version at or below which only basic port forwarding exists (PROTOCOL.md §6.1).
 pub const LAST_BASIC_ONLY_AGENT: &str = "3.0.196.0";
 pub const CURRENT_AGENT_VERSION: &str = "3.3.987.0";
@@ -319,34 +321,9 @@ impl Fleet {
     }
 }
 
-/// Dotted numeric version comparison (the agent's `versionutil` rule): `a > b`.
-pub fn version_greater(a: &str, b: &str) -> bool {
-    let parse = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
-    let (a, b) = (parse(a), parse(b));
-    let width = a.len().max(b.len());
-    for i in 0..width {
-        let (x, y) = (
-            a.get(i).copied().unwrap_or(0),
-            b.get(i).copied().unwrap_or(0),
-        );
-        if x != y {
-            return x > y;
-        }
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn versions_compare_numerically() {
-        assert!(version_greater("3.0.1000.0", "3.0.196.0"));
-        assert!(!version_greater("3.0.196.0", "3.0.196.0"));
-        assert!(!version_greater("2.3.1319.0", "3.0.196.0"));
-        assert!(version_greater("1.2.677.0", "1.1.70"));
-    }
 
     #[test]
     fn generated_fleets_are_deterministic() {

@@ -137,6 +137,23 @@ impl SimState {
         (state >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// The instance's ping status now: its fleet status, unless a fault took it offline.
+    pub fn ping_of(&self, instance: &Instance) -> Option<PingStatus> {
+        let forced = self
+            .faults
+            .lock()
+            .is_ok_and(|f| f.offline.iter().any(|id| id == &instance.id));
+        match instance.ping {
+            Some(_) if forced => Some(PingStatus::ConnectionLost),
+            other => other,
+        }
+    }
+
+    /// Whether sessions and commands can reach the instance now.
+    pub fn is_online(&self, instance: &Instance) -> bool {
+        self.ping_of(instance) == Some(PingStatus::Online) && instance.state == "running"
+    }
+
     pub fn home_for(&self, instance_id: &str) -> PathBuf {
         self.scratch.path().join(instance_id)
     }

@@ -80,8 +80,14 @@ async fn run_mux(
     mut events: mpsc::Receiver<Event>,
     output: mpsc::Sender<AgentInput>,
 ) {
-    // smux runs over an in-memory pipe whose other end is the data channel's byte stream.
-    let (mux_side, channel_side) = tokio::io::duplex(256 * 1024);
+    // smux runs over an in-memory pipe whose other end is the data channel's byte stream. With
+    // real pacing the pipe holds what the real agent's smux receive buffer holds: 4 MiB.
+    let buffer = if plan.pacing == AgentPacing::Real {
+        4 * 1024 * 1024
+    } else {
+        256 * 1024
+    };
+    let (mux_side, channel_side) = tokio::io::duplex(buffer);
     let (_connector, mut acceptor, worker) = MuxBuilder::server().with_connection(mux_side).build();
     tokio::spawn(worker);
     let (channel_read, mut channel_write) = tokio::io::split(channel_side);

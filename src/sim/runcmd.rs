@@ -419,7 +419,7 @@ pub(crate) fn send_command(
             .map(|instance| {
                 let state = if instance.platform != platform {
                     InvocationState::InvalidPlatform
-                } else if !instance.is_online() {
+                } else if !state.is_online(&instance) {
                     InvocationState::Undeliverable
                 } else {
                     InvocationState::Pending

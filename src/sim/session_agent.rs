@@ -427,6 +427,7 @@ async fn run_agent(
             faults.duplicate,
             faults.reorder,
             faults.drop_after_bytes,
+            faults.ack_delay,
             (state.random() * u64::MAX as f64) as u64,
         );
         // The service recycles every data channel about once an hour; with real pacing the

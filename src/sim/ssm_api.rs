@@ -66,12 +66,12 @@ struct InstanceFilter {
 }
 
 impl InstanceFilter {
-    fn matches(&self, instance: &Instance) -> bool {
+    fn matches(&self, instance: &Instance, ping: Option<super::PingStatus>) -> bool {
         let any = |actual: &str| self.values.iter().any(|v| v == actual);
         match self.key.as_str() {
             "InstanceIds" => any(&instance.id),
             "AgentVersion" => any(&instance.agent_version),
-            "PingStatus" => instance.ping.is_some_and(|p| any(p.as_str())),
+            "PingStatus" => ping.is_some_and(|p| any(p.as_str())),
             "PlatformTypes" => any(instance.platform.as_str()),
             "IamRole" => instance.iam_profile.as_deref().is_some_and(any),
             "ResourceType" => any(resource_type(instance)),
@@ -171,7 +171,10 @@ fn describe_instance_information(
     let start = parse_next_token(params.str("NextToken")?, "InvalidNextToken")?;
     let filters = parse_filters(&params)?;
     let matching: Vec<&Instance> = managed_in_region(state, &credential.region)
-        .filter(|instance| filters.iter().all(|f| f.matches(instance)))
+        .filter(|instance| {
+            let ping = state.ping_of(instance);
+            filters.iter().all(|f| f.matches(instance, ping))
+        })
         .collect();
     let page: Vec<Value> = matching
         .iter()
@@ -198,7 +201,7 @@ fn instance_information(state: &SimState, instance: &Instance) -> Value {
     };
     json!({
         "InstanceId": instance.id,
-        "PingStatus": instance.ping.map(|p| p.as_str()),
+        "PingStatus": state.ping_of(instance).map(|p| p.as_str()),
         "LastPingDateTime": epoch_seconds(last_ping),
         "AgentVersion": instance.agent_version,
         "IsLatestVersion": !version_greater(CURRENT_AGENT_VERSION, &instance.agent_version),
@@ -231,7 +234,7 @@ fn find_target<'a>(
 fn get_connection_status(state: &SimState, credential: &Credential, input: &Value) -> ApiResult {
     let params = Params::new(input, &["Target"])?;
     let target = params.required_str("Target")?;
-    let connected = find_target(state, credential, target).is_some_and(Instance::is_online);
+    let connected = find_target(state, credential, target).is_some_and(|i| state.is_online(i));
     Ok(json!({
         "Target": target,
         "Status": if connected { "connected" } else { "notconnected" },
@@ -247,7 +250,7 @@ fn start_session(state: &Arc<SimState>, credential: &Credential, input: &Value) 
     let parameters = session_parameters(params.get("Parameters"))?;
     let kind = session_agent::SessionKind::from_document(document, &parameters)?;
     let instance = find_target(state, credential, target)
-        .filter(|i| i.is_online())
+        .filter(|i| state.is_online(i))
         .ok_or_else(|| {
             ApiError::new(
                 400,

@@ -84,8 +84,11 @@ pub struct ChannelFaults {
     pub duplicate: f64,
     pub reorder: f64,
     pub drop_after_bytes: Option<u64>,
+    /// Acknowledgements are held this long before they go out.
+    pub ack_delay: Duration,
     rng: u64,
     held: Option<Bytes>,
+    delayed_acks: std::collections::VecDeque<(Instant, Bytes)>,
     /// Bytes written on earlier connections of this session.
     written_before: u64,
     next_cut: u64,
@@ -97,6 +100,7 @@ impl ChannelFaults {
         duplicate: f64,
         reorder: f64,
         drop_after_bytes: Option<u64>,
+        ack_delay: Duration,
         seed: u64,
     ) -> ChannelFaults {
         ChannelFaults {
@@ -104,6 +108,8 @@ impl ChannelFaults {
             duplicate,
             reorder,
             drop_after_bytes,
+            ack_delay,
+            delayed_acks: std::collections::VecDeque::new(),
             rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
             held: None,
             written_before: 0,
@@ -123,7 +129,11 @@ impl ChannelFaults {
 
     /// What actually goes out for one frame: nothing (lost), it, it twice, or it after the
     /// next one (reordered).
-    fn outgoing(&mut self, frame: Bytes) -> Vec<Bytes> {
+    fn outgoing(&mut self, now: Instant, frame: Bytes) -> Vec<Bytes> {
+        if !self.ack_delay.is_zero() && frame.get(4..15) == Some(b"acknowledge".as_slice()) {
+            self.delayed_acks.push_back((now + self.ack_delay, frame));
+            return Vec::new();
+        }
         if self.chance(self.loss) {
             return Vec::new();
         }
@@ -138,6 +148,21 @@ impl ChannelFaults {
         }
         out.extend(self.held.take());
         out
+    }
+
+    /// Held acknowledgements whose delay is over.
+    fn due_acks(&mut self, now: Instant) -> Vec<Bytes> {
+        let mut due = Vec::new();
+        while self.delayed_acks.front().is_some_and(|(at, _)| *at <= now) {
+            if let Some((_, frame)) = self.delayed_acks.pop_front() {
+                due.push(frame);
+            }
+        }
+        due
+    }
+
+    fn next_ack_due(&self) -> Option<Instant> {
+        self.delayed_acks.front().map(|(at, _)| *at)
     }
 
     fn drop_incoming(&mut self) -> bool {
@@ -188,10 +213,13 @@ where
     loop {
         let now = Instant::now();
         feed(session, held, now);
+        for frame in faults.due_acks(now) {
+            let _ = connection.writer.try_send(WsMessage::Binary(frame));
+        }
         // Room for a duplicate and a released reordered frame as well.
         while session.has_transmit() && connection.writer.capacity() >= 3 {
             if let Some(frame) = session.poll_transmit() {
-                for frame in faults.outgoing(frame) {
+                for frame in faults.outgoing(now, frame) {
                     let _ = connection.writer.try_send(WsMessage::Binary(frame));
                 }
             }
@@ -208,9 +236,10 @@ where
                     }
                 }
                 Err(mpsc::error::TrySendError::Full(())) => break,
-                // Nobody listens any more: end the session and discard what it reports.
+                // The application stopped listening. It ends the session itself with
+                // `AgentInput::Close` (which may still be queued behind its last output), so
+                // only discard what the session reports.
                 Err(mpsc::error::TrySendError::Closed(())) => {
-                    session.close(now, None);
                     let _ = session.poll_event();
                 }
             }
@@ -223,7 +252,10 @@ where
         let can_take_input = held.0.is_none() && session.send_capacity() > 0;
         let wants_writer = session.has_transmit();
         let wants_consumer = session.has_event();
-        let deadline = session.poll_timeout();
+        let deadline = match (session.poll_timeout(), faults.next_ack_due()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let wake = tokio::select! {
             frame = connection.reader.next() => Wake::Frame(frame),
             message = input.recv(), if can_take_input => Wake::Input(message),

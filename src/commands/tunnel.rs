@@ -1,0 +1,387 @@
+//! `bosun tunnel` and `bosun proxy`. A tunnel listens locally (127.0.0.1 unless `--bind` says
+//! otherwise), starts a port-forwarding session, and carries every accepted connection over
+//! it: one smux stream per connection when the agent can multiplex, one connection at a time
+//! (DisconnectToPort between them) with older agents (PROTOCOL.md §6). The listener outlives
+//! sessions: a dropped WebSocket is resumed by the transport, and a session that ends is
+//! replaced by a new one with backoff. `bosun proxy` is the SSH ProxyCommand byte pipe.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_smux::MuxBuilder;
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::sdk_config;
+use crate::aws::{self, target};
+use crate::cli::{GlobalArgs, ProxyArgs, ShellArgs, TunnelArgs};
+use crate::protocol::version::version_greater;
+use crate::protocol::{
+    CLIENT_VERSION, ClientParams, PortFlag, Session, SessionConfig, SessionInfo,
+};
+use crate::transport::{
+    self, DriverConfig, DriverEvent, Input, SessionEnd, StreamTarget, TransportError,
+};
+
+const FAILURE: i32 = 255;
+/// Agents newer than this multiplex (PROTOCOL.md §6.1).
+const LAST_BASIC_ONLY_AGENT: &str = "3.0.196.0";
+/// Agents newer than this expect no smux keep-alive from a client claiming 1.2.677.0 (§6.3).
+const LAST_KEEPALIVE_AGENT: &str = "3.1.1511.0";
+const CHUNK: usize = 64 * 1024;
+
+/// `bosun proxy TARGET PORT`: AWS-StartSSHSession on this process's stdin/stdout.
+pub async fn proxy(global: &GlobalArgs, args: &ProxyArgs) -> i32 {
+    let shell = ShellArgs {
+        target: args.target.clone(),
+        document: "AWS-StartSSHSession".to_owned(),
+        param: vec![("portNumber".to_owned(), args.port.to_string())],
+    };
+    super::shell::run(global, &shell).await
+}
+
+/// One port-forwarding session and what the tunnel needs from it.
+struct PortSession {
+    session_id: String,
+    input: mpsc::Sender<Input>,
+    events: mpsc::Receiver<DriverEvent>,
+    driver: tokio::task::JoinHandle<Result<SessionEnd, TransportError>>,
+    info: SessionInfo,
+}
+
+pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
+    if global.read_only {
+        eprintln!("bosun tunnel: refused by --read-only (a tunnel starts sessions)");
+        return 2;
+    }
+    let bind: IpAddr = args.bind;
+    if !bind.is_loopback() {
+        eprintln!(
+            "bosun tunnel: WARNING: listening on {bind}, not loopback: anyone who can reach this machine can use the tunnel"
+        );
+    }
+    let listener = match TcpListener::bind(SocketAddr::new(bind, args.local_port)).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!(
+                "bosun tunnel: cannot listen on {bind}:{}: {error}",
+                args.local_port
+            );
+            return FAILURE;
+        }
+    };
+    let local = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(error) => {
+            eprintln!("bosun tunnel: {error}");
+            return FAILURE;
+        }
+    };
+    let config = sdk_config(global).await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let instance_id = match target::resolve(&ec2, &args.target).await {
+        Ok(id) => id,
+        Err(error) => {
+            eprintln!("bosun tunnel: {error}");
+            return FAILURE;
+        }
+    };
+    let destination = match &args.remote_host {
+        Some(host) => format!("{host}:{}", args.remote_port),
+        None => format!("localhost:{}", args.remote_port),
+    };
+    // The first line is for people and scripts alike.
+    println!("Listening on {local} -> {instance_id} -> {destination}");
+
+    let mut backoff = Duration::from_millis(500);
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        let session = tokio::select! {
+            session = start(&config, &ssm, &instance_id, args, local) => session,
+            _ = &mut ctrl_c => return 0,
+        };
+        let mut session = match session {
+            Ok(session) => {
+                backoff = Duration::from_millis(500);
+                session
+            }
+            Err(error) => {
+                eprintln!(
+                    "bosun tunnel: {error}; retrying in {:.1} s",
+                    backoff.as_secs_f64()
+                );
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {}
+                    _ = &mut ctrl_c => return 0,
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                continue;
+            }
+        };
+        let multiplexed = is_local_forwarding(&session.info)
+            && session
+                .info
+                .agent_version
+                .as_deref()
+                .is_some_and(|v| version_greater(v, LAST_BASIC_ONLY_AGENT));
+        eprintln!(
+            "bosun tunnel: session {} ready ({})",
+            session.session_id,
+            if multiplexed {
+                "multiplexed"
+            } else {
+                "one connection at a time: the agent is older than 3.0.196.0"
+            }
+        );
+        let serving: std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send + '_>> =
+            if multiplexed {
+                Box::pin(serve_mux(&listener, &mut session))
+            } else {
+                Box::pin(serve_basic(&listener, &mut session))
+            };
+        let ended = tokio::select! {
+            end = serving => Some(end),
+            _ = &mut ctrl_c => None,
+        };
+        match ended {
+            Some(end) => {
+                eprintln!(
+                    "bosun tunnel: session {} ended ({end}); starting a new one",
+                    session.session_id
+                );
+            }
+            None => {
+                // Ctrl-C: tell the agent, end the session on the service side, and go.
+                let _ = session
+                    .input
+                    .send(Input::Flag(PortFlag::TerminateSession))
+                    .await;
+                let _ = session.input.send(Input::Close).await;
+                let _ = tokio::time::timeout(Duration::from_secs(2), &mut session.driver).await;
+                let _ = aws::terminate_session(&ssm, &session.session_id).await;
+                eprintln!("bosun tunnel: closed");
+                return 0;
+            }
+        }
+    }
+}
+
+fn is_local_forwarding(info: &SessionInfo) -> bool {
+    info.properties.get("type").and_then(|t| t.as_str()) == Some("LocalPortForwarding")
+}
+
+async fn start(
+    config: &aws_config::SdkConfig,
+    ssm: &aws_sdk_ssm::Client,
+    instance_id: &str,
+    args: &TunnelArgs,
+    local: SocketAddr,
+) -> Result<PortSession, String> {
+    let mut request = ssm
+        .start_session()
+        .target(instance_id)
+        .parameters("portNumber", vec![args.remote_port.to_string()])
+        .parameters("localPortNumber", vec![local.port().to_string()]);
+    request = match &args.remote_host {
+        Some(host) => request
+            .document_name("AWS-StartPortForwardingSessionToRemoteHost")
+            .parameters("host", vec![host.clone()]),
+        None => request.document_name("AWS-StartPortForwardingSession"),
+    };
+    let started = request.send().await.map_err(|e| {
+        format!(
+            "cannot start a session: {}",
+            aws_sdk_ssm::error::DisplayErrorContext(e)
+        )
+    })?;
+    let (Some(session_id), Some(stream_url), Some(token)) = (
+        started.session_id(),
+        started.stream_url(),
+        started.token_value(),
+    ) else {
+        return Err("StartSession returned no stream".to_owned());
+    };
+    let session_id = session_id.to_owned();
+    let stream = StreamTarget {
+        session_id: session_id.clone(),
+        stream_url: stream_url.to_owned(),
+        token: token.to_owned(),
+        client_id: Uuid::new_v4().hyphenated().to_string(),
+        client_version: CLIENT_VERSION.to_owned(),
+    };
+    let session = Session::client(
+        SessionConfig::default(),
+        ClientParams {
+            session_id: session_id.clone(),
+            target: instance_id.to_owned(),
+            client_version: CLIENT_VERSION.to_owned(),
+        },
+        Instant::now(),
+        transport::unix_ms(),
+    );
+    let (input, input_rx) = mpsc::channel(64);
+    let (events_tx, mut events) = mpsc::channel(256);
+    let driver = tokio::spawn(transport::run_client(
+        stream,
+        session,
+        Arc::new(aws::SsmResume::new(ssm.clone())),
+        Some(Arc::new(aws::KmsKeyProvider::new(
+            aws_sdk_kms::Client::new(config),
+        ))),
+        input_rx,
+        events_tx,
+        DriverConfig::default(),
+    ));
+    let info = loop {
+        match tokio::time::timeout(Duration::from_secs(30), events.recv()).await {
+            Ok(Some(DriverEvent::Ready(info))) => break info,
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                let end = driver.await.map_err(|e| e.to_string())?;
+                return Err(format!("the session ended before it was ready: {end:?}"));
+            }
+            Err(_) => return Err("the session did not become ready within 30 s".to_owned()),
+        }
+    };
+    Ok(PortSession {
+        session_id,
+        input,
+        events,
+        driver,
+        info,
+    })
+}
+
+/// smux over the session: one stream per accepted connection. Returns why it stopped.
+async fn serve_mux(listener: &TcpListener, session: &mut PortSession) -> String {
+    let (mux_side, channel_side) = tokio::io::duplex(1024 * 1024);
+    let mut builder = MuxBuilder::client();
+    let agent = session.info.agent_version.clone().unwrap_or_default();
+    if !version_greater(&agent, LAST_KEEPALIVE_AGENT)
+        && let Some(interval) = NonZeroU64::new(10)
+    {
+        builder.with_keep_alive_interval(interval);
+    }
+    let (connector, _acceptor, worker) = builder.with_connection(mux_side).build();
+    tokio::spawn(worker);
+    let (mut channel_read, mut channel_write) = tokio::io::split(channel_side);
+    let input = session.input.clone();
+    let upload = tokio::spawn(async move {
+        let mut buffer = vec![0u8; CHUNK];
+        while let Ok(n) = channel_read.read(&mut buffer).await {
+            if n == 0
+                || input
+                    .send(Input::Data(Bytes::copy_from_slice(&buffer[..n])))
+                    .await
+                    .is_err()
+            {
+                return;
+            }
+        }
+    });
+    let reason = loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((mut tcp, peer)) = accepted else { continue };
+                let _ = tcp.set_nodelay(true);
+                match connector.connect() {
+                    Ok(mut stream) => {
+                        tokio::spawn(async move {
+                            let result = tokio::io::copy_bidirectional(&mut tcp, &mut stream).await;
+                            tracing::debug!(%peer, ?result, "tunnel connection closed");
+                        });
+                    }
+                    Err(error) => {
+                        eprintln!("bosun tunnel: cannot open a stream for {peer}: {error}");
+                    }
+                }
+            }
+            event = session.events.recv() => match event {
+                Some(DriverEvent::Output(bytes)) => {
+                    if channel_write.write_all(&bytes).await.is_err() {
+                        break "the multiplexer stopped".to_owned();
+                    }
+                }
+                Some(DriverEvent::Flag(PortFlag::ConnectToPortError)) => {
+                    eprintln!("bosun tunnel: the agent could not connect to the destination port; that connection was closed");
+                }
+                Some(DriverEvent::Reconnecting { reason, .. }) => eprintln!("bosun tunnel: connection dropped ({reason}); resuming"),
+                Some(DriverEvent::Reconnected) => eprintln!("bosun tunnel: resumed"),
+                Some(_) => {}
+                None => break end_reason(&mut session.driver).await,
+            },
+        }
+    };
+    upload.abort();
+    reason
+}
+
+/// Old agents: one local connection at a time; DisconnectToPort when it closes.
+async fn serve_basic(listener: &TcpListener, session: &mut PortSession) -> String {
+    let mut current: Option<(tokio::net::tcp::OwnedWriteHalf, tokio::task::JoinHandle<()>)> = None;
+    let (closed_tx, mut closed_rx) = mpsc::channel::<()>(4);
+    loop {
+        tokio::select! {
+            accepted = listener.accept(), if current.is_none() => {
+                let Ok((tcp, _)) = accepted else { continue };
+                let _ = tcp.set_nodelay(true);
+                let (mut read, write) = tcp.into_split();
+                let input = session.input.clone();
+                let closed = closed_tx.clone();
+                let reader = tokio::spawn(async move {
+                    let mut buffer = vec![0u8; CHUNK];
+                    while let Ok(n) = read.read(&mut buffer).await {
+                        if n == 0 || input.send(Input::Data(Bytes::copy_from_slice(&buffer[..n]))).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = closed.send(()).await;
+                });
+                current = Some((write, reader));
+            }
+            Some(()) = closed_rx.recv() => {
+                if let Some((mut write, reader)) = current.take() {
+                    let _ = write.shutdown().await;
+                    reader.abort();
+                }
+                let _ = session.input.send(Input::Flag(PortFlag::DisconnectToPort)).await;
+            }
+            event = session.events.recv() => match event {
+                Some(DriverEvent::Output(bytes)) => {
+                    if let Some((write, _)) = current.as_mut()
+                        && write.write_all(&bytes).await.is_err() {
+                            let _ = closed_tx.try_send(());
+                        }
+                }
+                Some(DriverEvent::Flag(PortFlag::ConnectToPortError)) => {
+                    eprintln!("bosun tunnel: the agent could not connect to the destination port");
+                    if let Some((mut write, reader)) = current.take() {
+                        let _ = write.shutdown().await;
+                        reader.abort();
+                    }
+                }
+                Some(DriverEvent::Reconnecting { reason, .. }) => eprintln!("bosun tunnel: connection dropped ({reason}); resuming"),
+                Some(DriverEvent::Reconnected) => eprintln!("bosun tunnel: resumed"),
+                Some(_) => {}
+                None => return end_reason(&mut session.driver).await,
+            },
+        }
+    }
+}
+
+async fn end_reason(
+    driver: &mut tokio::task::JoinHandle<Result<SessionEnd, TransportError>>,
+) -> String {
+    match tokio::time::timeout(Duration::from_secs(2), driver).await {
+        Ok(Ok(Ok(end))) => end.to_string(),
+        Ok(Ok(Err(error))) => error.to_string(),
+        _ => "the session stopped".to_owned(),
+    }
+}

@@ -1,0 +1,440 @@
+//! The command-line tools as a user runs them: the real `bosun` binary against an in-process
+//! simulator — `bosun shell`, `bosun run` (blast radius, confirmation, results, exit status),
+//! `bosun tunnel` (mux, basic, remote host, a closed port) and `bosun proxy`.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use bosun::sim::{self, Fleet, SimConfig, SimHandle};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::process::{Child, Command};
+
+async fn start_sim() -> SimHandle {
+    sim::start(SimConfig::default())
+        .await
+        .expect("simulator starts")
+}
+
+fn bosun(sim: &SimHandle) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
+    command
+        .env("AWS_ENDPOINT_URL", sim.endpoint_url())
+        .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_REGION", "us-east-1")
+        .env("HOME", std::env::temp_dir())
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+fn demo_id(name: &str) -> String {
+    Fleet::demo()
+        .instances
+        .iter()
+        .find(|i| i.name() == name)
+        .map(|i| i.id.clone())
+        .expect("in the demo fleet")
+}
+
+async fn finish(mut child: Child) -> (i32, String, String) {
+    // Read both pipes while waiting, so a hang can show what the process had printed.
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    drop(child.stdin.take());
+    let waited = tokio::time::timeout(Duration::from_secs(30), async {
+        let (_, _, status) = tokio::join!(
+            stdout.read_to_end(&mut out),
+            stderr.read_to_end(&mut err),
+            child.wait()
+        );
+        status
+    })
+    .await;
+    let status = match waited {
+        Ok(status) => status.expect("status"),
+        Err(_) => {
+            let _ = child.start_kill();
+            panic!(
+                "bosun did not exit in 30 s; stdout so far {:?}, stderr {:?}",
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&err)
+            );
+        }
+    };
+    let output = std::process::Output {
+        status,
+        stdout: out,
+        stderr: err,
+    };
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn shell_by_name_with_piped_stdin() {
+    let sim = start_sim().await;
+    let mut child = bosun(&sim)
+        .args(["shell", "payments-api-1"])
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"echo hi-$((1+1)) on $INSTANCE_ID\n")
+        .await
+        .expect("write");
+    drop(stdin);
+    let (code, stdout, stderr) = finish(child).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("hi-2 on {}", demo_id("payments-api-1"))),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn shell_returns_the_remote_exit_code_when_known() {
+    let sim = start_sim().await;
+    let child = bosun(&sim)
+        .args([
+            "shell",
+            &demo_id("data-etl-1"),
+            "--document",
+            "AWS-StartNonInteractiveCommand",
+            "--param",
+            "command=echo out; exit 7",
+        ])
+        .spawn()
+        .expect("spawn");
+    let (code, stdout, _) = finish(child).await;
+    assert_eq!(code, 7);
+    assert!(stdout.starts_with("out\n"), "{stdout}");
+}
+
+#[tokio::test]
+async fn shell_explains_bad_targets_and_read_only() {
+    let sim = start_sim().await;
+    let (code, _, stderr) = finish(
+        bosun(&sim)
+            .args(["shell", "no-such-box"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 255);
+    assert!(
+        stderr.contains("no instance is named \"no-such-box\""),
+        "{stderr}"
+    );
+    let (code, _, stderr) = finish(
+        bosun(&sim)
+            .args(["shell", "payments-api-3"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 255);
+    assert!(stderr.contains("TargetNotConnected"), "{stderr}");
+    let (code, _, stderr) = finish(
+        bosun(&sim)
+            .args(["--read-only", "shell", "payments-api-1"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--read-only"), "{stderr}");
+}
+
+#[tokio::test]
+async fn run_shows_the_blast_radius_and_reports_every_instance() {
+    let sim = start_sim().await;
+    let child = bosun(&sim)
+        .args([
+            "run",
+            "--tag",
+            "Team=payments",
+            "--yes",
+            "--",
+            "echo",
+            "hello from $INSTANCE_ID",
+        ])
+        .spawn()
+        .expect("spawn");
+    let (code, stdout, stderr) = finish(child).await;
+    assert!(
+        stderr.contains("Runs as root on 6 instances in us-east-1:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("environments: production 5, staging 1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("offline, will be Undeliverable: 1 (payments-api-3"),
+        "{stderr}"
+    );
+    let api1 = demo_id("payments-api-1");
+    assert!(
+        stdout.contains(&format!("== payments-api-1 ({api1}): Success exit 0")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("   hello from {api1}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Failed (Undeliverable)"), "{stdout}");
+    assert!(
+        stdout.contains("6 instances: 5 Success, 1 Undeliverable"),
+        "{stdout}"
+    );
+    assert_eq!(code, 1, "not every invocation succeeded");
+}
+
+#[tokio::test]
+async fn run_refuses_without_confirmation_or_under_read_only() {
+    let sim = start_sim().await;
+    let (code, _, stderr) = finish(
+        bosun(&sim)
+            .args(["run", "--tag", "Team=web", "--", "reboot"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("pass --yes"), "{stderr}");
+    let (code, _, stderr) = finish(
+        bosun(&sim)
+            .args([
+                "--read-only",
+                "run",
+                "--tag",
+                "Team=web",
+                "--yes",
+                "--",
+                "reboot",
+            ])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--read-only"), "{stderr}");
+    assert_eq!(
+        sim.request_counts().get("ssm:SendCommand"),
+        None,
+        "nothing was sent"
+    );
+}
+
+#[tokio::test]
+async fn run_json_prints_one_object_a_line() {
+    let sim = start_sim().await;
+    let child = bosun(&sim)
+        .args([
+            "run",
+            "--instance",
+            &demo_id("web-frontend-1"),
+            "--instance",
+            &demo_id("web-frontend-2"),
+            "--json",
+            "--yes",
+            "--",
+            "exit 3",
+        ])
+        .spawn()
+        .expect("spawn");
+    let (code, stdout, _) = finish(child).await;
+    assert_eq!(code, 1);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[..2]
+            .iter()
+            .all(|l| l["status"] == "Failed" && l["exit_code"] == 3)
+    );
+    assert_eq!(lines[2]["summary"]["Failed"], 2);
+}
+
+async fn echo_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 64 * 1024];
+                while let Ok(n) = stream.read(&mut buffer).await {
+                    if n == 0 || stream.write_all(&buffer[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Starts `bosun tunnel` and returns it with the local address it printed.
+async fn tunnel(sim: &SimHandle, args: &[&str]) -> (Child, String) {
+    let mut child = bosun(sim).arg("tunnel").args(args).spawn().expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        BufReader::new(stdout).read_line(&mut line),
+    )
+    .await
+    .expect("listening in time")
+    .expect("line");
+    let local = line
+        .strip_prefix("Listening on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (child, local)
+}
+
+async fn echo_through(local: &str, size: usize, seed: u8) -> Vec<u8> {
+    let mut stream = TcpStream::connect(local).await.expect("connect");
+    let payload: Vec<u8> = (0..size)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect();
+    let (mut read, mut write) = stream.split();
+    let sent = payload.clone();
+    let writer = async move {
+        write.write_all(&sent).await.expect("write");
+    };
+    let mut echoed = vec![0u8; size];
+    let reader = async { read.read_exact(&mut echoed).await.expect("read echo") };
+    tokio::join!(writer, reader);
+    assert!(echoed == payload, "byte-exact");
+    echoed
+}
+
+#[tokio::test]
+async fn a_tunnel_carries_concurrent_connections_and_fails_a_closed_port_alone() {
+    let sim = start_sim().await;
+    let port = echo_server().await.to_string();
+    let (mut child, local) = tunnel(&sim, &["payments-api-1", "--remote-port", &port]).await;
+    assert!(local.starts_with("127.0.0.1:"), "{local}");
+    let mut connections = Vec::new();
+    for n in 0..8u8 {
+        let local = local.clone();
+        connections.push(tokio::spawn(async move {
+            echo_through(&local, 512 * 1024, n).await
+        }));
+    }
+    for connection in connections {
+        tokio::time::timeout(Duration::from_secs(30), connection)
+            .await
+            .expect("in time")
+            .expect("echoed");
+    }
+
+    // A tunnel to a port nobody listens on: each connection fails on its own, quickly.
+    let closed = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let closed_port = closed.local_addr().expect("addr").port().to_string();
+    drop(closed);
+    let (mut dead, dead_local) =
+        tunnel(&sim, &["payments-api-1", "--remote-port", &closed_port]).await;
+    let mut stream = TcpStream::connect(&dead_local)
+        .await
+        .expect("connect locally");
+    let _ = stream.write_all(b"hello?").await;
+    let mut buffer = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer))
+        .await
+        .expect("closed in time");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    // The first tunnel is unaffected.
+    echo_through(&local, 64 * 1024, 9).await;
+    let _ = dead.start_kill();
+    let _ = child.start_kill();
+}
+
+#[tokio::test]
+async fn a_tunnel_through_an_old_agent_uses_basic_mode_one_connection_at_a_time() {
+    let sim = start_sim().await;
+    let port = echo_server().await.to_string();
+    let (mut child, local) = tunnel(&sim, &["platform-legacy-build", "--remote-port", &port]).await;
+    echo_through(&local, 256 * 1024, 1).await;
+    // After the first connection closes, the next one works too (DisconnectToPort between).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    echo_through(&local, 256 * 1024, 2).await;
+    let _ = child.start_kill();
+}
+
+#[tokio::test]
+async fn a_tunnel_reaches_the_database_behind_the_bastion() {
+    let sim = start_sim().await;
+    let (mut child, local) = tunnel(
+        &sim,
+        &[
+            "payments-bastion",
+            "--remote-host",
+            "payments-db.cluster-c1x2y3z4.us-east-1.rds.amazonaws.com",
+            "--remote-port",
+            "5432",
+            "--local-port",
+            "0",
+        ],
+    )
+    .await;
+    let stream = TcpStream::connect(&local).await.expect("connect");
+    let mut lines = BufReader::new(stream).lines();
+    let banner = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+        .await
+        .expect("banner in time")
+        .expect("read");
+    assert_eq!(
+        banner.as_deref(),
+        Some("payments-db.cluster-c1x2y3z4.us-east-1.rds.amazonaws.com ready (simulated by bosun)")
+    );
+    let _ = child.start_kill();
+}
+
+#[tokio::test]
+async fn proxy_carries_an_ssh_like_exchange_byte_exact() {
+    let sim = start_sim().await;
+    let port = echo_server().await.to_string();
+    let mut child = bosun(&sim)
+        .args(["proxy", "payments-api-2", &port])
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut exchange = b"SSH-2.0-OpenSSH_9.6\r\n".to_vec();
+    exchange.extend((0..=255u8).cycle().take(200_000));
+    exchange.push(b'\n');
+    let writer = tokio::spawn({
+        let exchange = exchange.clone();
+        async move {
+            stdin.write_all(&exchange).await.expect("write");
+            stdin
+        }
+    });
+    let mut echoed = vec![0u8; exchange.len()];
+    tokio::time::timeout(Duration::from_secs(20), stdout.read_exact(&mut echoed))
+        .await
+        .expect("in time")
+        .expect("read");
+    assert!(echoed == exchange, "byte-exact");
+    drop(writer.await.expect("writer"));
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert!(status.success());
+}
