@@ -130,16 +130,17 @@ async fn run_sim(args: SimArgs, demo: bool) -> i32 {
     // The first line is the contract: scripts read it to find the endpoint.
     println!("AWS_ENDPOINT_URL={}", handle.endpoint_url());
     if demo {
+        let endpoint = handle.endpoint_url();
         println!(
             "\nbosun demo: a simulated fleet of {instances} instances is serving on {}.\n\
-The console is not built yet; meanwhile the fleet works with the AWS CLI and with\n\
-`bosun session-manager-plugin` in place of the official plugin:\n\n\
-  export AWS_ENDPOINT_URL={} AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1\n\
-  aws ssm describe-instance-information\n\
-  aws ssm start-session --target i-03f1a2b3c4d5e1111\n\n\
+The console is not built yet; meanwhile, in another terminal:\n\n\
+  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1\n\
+  bosun shell payments-api-1\n\
+  bosun run --tag Team=payments -- uptime\n\
+  bosun tunnel payments-bastion --remote-host payments-db.cluster-c1x2y3z4.us-east-1.rds.amazonaws.com --remote-port 5432\n\
+  aws ssm describe-instance-information     # the AWS CLI works against it too\n\n\
 Ctrl-C stops it.",
-            handle.addr,
-            handle.endpoint_url()
+            handle.addr
         );
     } else {
         eprintln!("bosun sim: {instances} instances; Ctrl-C stops it");

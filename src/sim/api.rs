@@ -63,7 +63,12 @@ pub fn epoch_seconds(time: SystemTime) -> f64 {
 
 /// Opaque pagination tokens (the offset of the next page, base64).
 pub fn next_token(offset: usize, total: usize) -> Option<String> {
-    (offset < total).then(|| BASE64.encode(format!("bosun-sim:{offset}")))
+    (offset < total).then(|| token_for(offset))
+}
+
+/// The token for a position.
+pub fn token_for(position: usize) -> String {
+    BASE64.encode(format!("bosun-sim:{position}"))
 }
 
 pub fn parse_next_token(token: Option<&str>, code: &str) -> Result<usize, ApiError> {

@@ -103,6 +103,9 @@ impl Drop for ScratchDir {
 /// Everything the request handlers share.
 pub(crate) struct SimState {
     pub fleet: Fleet,
+    /// Indices into `fleet.instances` of SSM-managed instances, per region, in fleet order:
+    /// DescribeInstanceInformation pages walk these instead of the whole fleet.
+    pub managed_by_region: std::collections::HashMap<String, Vec<usize>>,
     pub pacing: AgentPacing,
     pub endpoint: String,
     pub faults: Mutex<Faults>,
@@ -137,25 +140,40 @@ impl SimState {
         (state >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// The instance's ping status now: its fleet status, unless a fault took it offline.
-    pub fn ping_of(&self, instance: &Instance) -> Option<PingStatus> {
-        let forced = self
-            .faults
-            .lock()
-            .is_ok_and(|f| f.offline.iter().any(|id| id == &instance.id));
-        match instance.ping {
-            Some(_) if forced => Some(PingStatus::ConnectionLost),
-            other => other,
-        }
+    /// Instances a fault has taken offline, read once per request (not once per instance).
+    pub fn offline(&self) -> Offline {
+        Offline(
+            self.faults
+                .lock()
+                .map(|f| f.offline.iter().cloned().collect())
+                .unwrap_or_default(),
+        )
     }
 
     /// Whether sessions and commands can reach the instance now.
     pub fn is_online(&self, instance: &Instance) -> bool {
-        self.ping_of(instance) == Some(PingStatus::Online) && instance.state == "running"
+        self.offline().is_online(instance)
     }
 
     pub fn home_for(&self, instance_id: &str) -> PathBuf {
         self.scratch.path().join(instance_id)
+    }
+}
+
+/// The instances that `offline=` faults have disconnected, at one moment.
+pub(crate) struct Offline(std::collections::HashSet<String>);
+
+impl Offline {
+    /// The instance's ping status: its fleet status, unless a fault took it offline.
+    pub fn ping_of(&self, instance: &Instance) -> Option<PingStatus> {
+        match instance.ping {
+            Some(_) if self.0.contains(&instance.id) => Some(PingStatus::ConnectionLost),
+            other => other,
+        }
+    }
+
+    pub fn is_online(&self, instance: &Instance) -> bool {
+        self.ping_of(instance) == Some(PingStatus::Online) && instance.state == "running"
     }
 }
 
@@ -212,7 +230,18 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     })?;
     let scratch = ScratchDir::create().map_err(SimError::Scratch)?;
     let remote_hosts = session_agent::start_remote_hosts(&config.fleet).await;
+    let mut managed_by_region: std::collections::HashMap<String, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (index, instance) in config.fleet.instances.iter().enumerate() {
+        if instance.is_managed() {
+            managed_by_region
+                .entry(instance.region.clone())
+                .or_default()
+                .push(index);
+        }
+    }
     let state = Arc::new(SimState {
+        managed_by_region,
         fleet: config.fleet,
         pacing: config.pacing,
         endpoint: format!("http://{addr}"),

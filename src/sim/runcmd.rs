@@ -392,6 +392,7 @@ pub(crate) fn send_command(
         .unwrap_or_else(|| json!({"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": false}));
     let (cancel, cancelled) = watch::channel(false);
     let id = uuid::Uuid::new_v4().hyphenated().to_string();
+    let offline = state.offline();
     let record = CommandRecord {
         id: id.clone(),
         region: credential.region.clone(),
@@ -419,7 +420,7 @@ pub(crate) fn send_command(
             .map(|instance| {
                 let state = if instance.platform != platform {
                     InvocationState::InvalidPlatform
-                } else if !state.is_online(&instance) {
+                } else if !offline.is_online(&instance) {
                     InvocationState::Undeliverable
                 } else {
                     InvocationState::Pending

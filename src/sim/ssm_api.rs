@@ -36,18 +36,6 @@ pub(crate) fn dispatch(
     }
 }
 
-/// Managed instances of the caller's region, in fleet order.
-fn managed_in_region<'a>(
-    state: &'a SimState,
-    region: &'a str,
-) -> impl Iterator<Item = &'a Instance> {
-    state
-        .fleet
-        .instances
-        .iter()
-        .filter(move |i| i.region == region && i.is_managed())
-}
-
 const STRING_FILTER_KEYS: [&str; 8] = [
     "InstanceIds",
     "AgentVersion",
@@ -170,26 +158,36 @@ fn describe_instance_information(
     let max = params.bounded("MaxResults", 5, 50)?.unwrap_or(10) as usize;
     let start = parse_next_token(params.str("NextToken")?, "InvalidNextToken")?;
     let filters = parse_filters(&params)?;
-    let matching: Vec<&Instance> = managed_in_region(state, &credential.region)
-        .filter(|instance| {
-            let ping = state.ping_of(instance);
-            filters.iter().all(|f| f.matches(instance, ping))
-        })
-        .collect();
-    let page: Vec<Value> = matching
-        .iter()
-        .skip(start)
-        .take(max)
-        .map(|instance| instance_information(state, instance))
-        .collect();
+    let offline = state.offline();
+    // The token is a position in the region's list of managed instances: a page scans only
+    // from there until it has `max` matches and knows whether one more exists.
+    let candidates = state
+        .managed_by_region
+        .get(&credential.region)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut page = Vec::with_capacity(max);
+    let mut next = None;
+    for (position, &index) in candidates.iter().enumerate().skip(start) {
+        let instance = &state.fleet.instances[index];
+        let ping = offline.ping_of(instance);
+        if !filters.iter().all(|f| f.matches(instance, ping)) {
+            continue;
+        }
+        if page.len() == max {
+            next = Some(position);
+            break;
+        }
+        page.push(instance_information(state, &offline, instance));
+    }
     let mut output = json!({ "InstanceInformationList": page });
-    if let Some(token) = next_token(start + max, matching.len()) {
-        output["NextToken"] = json!(token);
+    if let Some(position) = next {
+        output["NextToken"] = json!(super::api::token_for(position));
     }
     Ok(output)
 }
 
-fn instance_information(state: &SimState, instance: &Instance) -> Value {
+fn instance_information(state: &SimState, offline: &super::Offline, instance: &Instance) -> Value {
     let last_ping = state.started - Duration::from_secs(instance.last_ping_age);
     let registered = state.started - Duration::from_secs(86_400 * 30 + instance.last_ping_age);
     let computer_name = match instance.platform {
@@ -201,7 +199,7 @@ fn instance_information(state: &SimState, instance: &Instance) -> Value {
     };
     json!({
         "InstanceId": instance.id,
-        "PingStatus": state.ping_of(instance).map(|p| p.as_str()),
+        "PingStatus": offline.ping_of(instance).map(|p| p.as_str()),
         "LastPingDateTime": epoch_seconds(last_ping),
         "AgentVersion": instance.agent_version,
         "IsLatestVersion": !version_greater(CURRENT_AGENT_VERSION, &instance.agent_version),
