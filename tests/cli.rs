@@ -438,3 +438,142 @@ async fn proxy_carries_an_ssh_like_exchange_byte_exact() {
         .expect("status");
     assert!(status.success());
 }
+
+/// The AWS CLI works against the simulator unchanged, and runs its sessions through bosun
+/// when bosun is on PATH as `session-manager-plugin` (the README's test command installs
+/// the AWS CLI v1 from PyPI).
+#[tokio::test]
+async fn the_aws_cli_works_against_the_simulator_with_bosun_as_its_plugin() {
+    let sim = start_sim().await;
+    let bin = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_bosun"),
+        bin.path().join("session-manager-plugin"),
+    )
+    .expect("symlink");
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let aws = |args: &[&str]| {
+        let mut command = Command::new("aws");
+        command
+            .args(args)
+            .env("AWS_ENDPOINT_URL", sim.endpoint_url())
+            .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("PATH", &path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    };
+    let (code, stdout, stderr) = finish(
+        aws(&[
+            "ssm",
+            "describe-instance-information",
+            "--query",
+            "InstanceInformationList[].InstanceId",
+            "--output",
+            "text",
+        ])
+        .spawn()
+        .expect("the AWS CLI is installed (pip install awscli)"),
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&demo_id("payments-api-1")), "{stdout}");
+    let (code, stdout, stderr) = finish(
+        aws(&[
+            "ec2",
+            "describe-instances",
+            "--filters",
+            "Name=tag:Name,Values=orphaned-test-box",
+            "--query",
+            "Reservations[].Instances[].InstanceId",
+            "--output",
+            "text",
+        ])
+        .spawn()
+        .expect("aws"),
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), demo_id("orphaned-test-box"));
+
+    // aws ssm start-session runs bosun as the plugin; piped input, then the shell exits.
+    let mut child = aws(&[
+        "ssm",
+        "start-session",
+        "--target",
+        &demo_id("payments-api-1"),
+    ])
+    .spawn()
+    .expect("aws");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"echo via-the-cli-$((20+22))\n")
+        .await
+        .expect("write");
+    drop(stdin);
+    let (code, stdout, stderr) = finish(child).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("via-the-cli-42"), "{stdout}");
+    assert!(
+        stdout.contains("Exiting session with sessionId:"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn bosun_answers_to_the_plugin_name_and_the_admin_endpoint_reports_and_sets_faults() {
+    let bin = tempfile::tempdir().expect("tempdir");
+    let plugin = bin.path().join("session-manager-plugin");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_bosun"), &plugin).expect("symlink");
+    let output = Command::new(&plugin)
+        .arg("--version")
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "1.2.677.0");
+    let output = Command::new(&plugin).output().await.expect("runs");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("installed successfully"));
+
+    let sim = start_sim().await;
+    let http = |request: String| {
+        let addr = sim.addr;
+        async move {
+            let mut stream = TcpStream::connect(addr).await.expect("connect");
+            stream.write_all(request.as_bytes()).await.expect("write");
+            let mut response = String::new();
+            stream.read_to_string(&mut response).await.expect("read");
+            response
+        }
+    };
+    let spec = "throttle=1";
+    let set = http(format!(
+        "POST /_sim/faults HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{spec}",
+        spec.len()
+    ))
+    .await;
+    assert!(set.starts_with("HTTP/1.1 200"), "{set}");
+    let (code, _, stderr) = finish(
+        bosun(&sim)
+            .args(["run", "--tag", "Team=web", "--yes", "--", "true"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 255, "throttled: {stderr}");
+    let bad = http("POST /_sim/faults HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nnope=".to_owned()).await;
+    assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
+    let counts =
+        http("GET /_sim/requests HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_owned())
+            .await;
+    assert!(counts.contains("\"throttled\":"), "{counts}");
+}
