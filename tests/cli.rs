@@ -298,6 +298,15 @@ async fn tunnel(sim: &SimHandle, args: &[&str]) -> (Child, String) {
     .await
     .expect("listening in time")
     .expect("line");
+    // Keep the tunnel's stderr visible in the test output (it explains drops and restarts).
+    if let Some(stderr) = child.stderr.take() {
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                eprintln!("[tunnel] {line}");
+            }
+        });
+    }
     let local = line
         .strip_prefix("Listening on ")
         .and_then(|rest| rest.split_whitespace().next())
@@ -576,4 +585,121 @@ async fn bosun_answers_to_the_plugin_name_and_the_admin_endpoint_reports_and_set
         http("GET /_sim/requests HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_owned())
             .await;
     assert!(counts.contains("\"throttled\":"), "{counts}");
+}
+
+/// Pushes `size` bytes through `local` (an echo behind the tunnel) while reading the echo, and
+/// returns the SHA-256 of what went up and what came back.
+async fn bulk_echo(local: &str, size: usize, seed: u64) -> (Vec<u8>, Vec<u8>) {
+    use sha2::{Digest, Sha256};
+    let stream = TcpStream::connect(local).await.expect("connect");
+    let (mut read, mut write) = stream.into_split();
+    let writer = tokio::spawn(async move {
+        let mut hash = Sha256::new();
+        let mut state = seed | 1;
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut sent = 0;
+        while sent < size {
+            for word in chunk.chunks_mut(8) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                word.copy_from_slice(&state.to_le_bytes()[..word.len()]);
+            }
+            let n = chunk.len().min(size - sent);
+            write.write_all(&chunk[..n]).await.expect("upload");
+            hash.update(&chunk[..n]);
+            sent += n;
+        }
+        hash.finalize().to_vec()
+    });
+    let mut hash = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut received = 0;
+    while received < size {
+        let n = read.read(&mut buffer).await.expect("download");
+        assert!(
+            n > 0,
+            "the tunnel to {local} closed after {received} of {size} bytes"
+        );
+        hash.update(&buffer[..n]);
+        received += n;
+    }
+    (writer.await.expect("writer"), hash.finalize().to_vec())
+}
+
+const BULK: usize = 64 * 1024 * 1024;
+
+#[tokio::test]
+async fn sixty_four_mebibytes_each_way_arrive_byte_exact_in_mux_and_basic_modes() {
+    let sim = start_sim().await;
+    let port = echo_server().await.to_string();
+    for target in ["payments-api-1", "platform-legacy-build"] {
+        let (mut child, local) = tunnel(&sim, &[target, "--remote-port", &port]).await;
+        let (up, down) = tokio::time::timeout(Duration::from_secs(240), bulk_echo(&local, BULK, 7))
+            .await
+            .unwrap_or_else(|_| panic!("64 MiB through {target} in time"));
+        assert_eq!(
+            up, down,
+            "sha256 of what went up equals what came back ({target})"
+        );
+        let _ = child.start_kill();
+    }
+}
+
+#[tokio::test]
+async fn thirty_two_connections_at_once() {
+    let sim = start_sim().await;
+    let port = echo_server().await.to_string();
+    let (mut child, local) = tunnel(&sim, &["payments-api-2", "--remote-port", &port]).await;
+    let mut connections = Vec::new();
+    for n in 0..32u64 {
+        let local = local.clone();
+        connections.push(tokio::spawn(async move {
+            bulk_echo(&local, 256 * 1024, n).await
+        }));
+    }
+    for connection in connections {
+        let (up, down) = tokio::time::timeout(Duration::from_secs(60), connection)
+            .await
+            .expect("in time")
+            .expect("task");
+        assert_eq!(up, down);
+    }
+    let _ = child.start_kill();
+}
+
+#[tokio::test]
+async fn drops_and_recycles_mid_transfer_lose_no_byte_and_keep_the_listener() {
+    let sim = start_sim().await;
+    let port = echo_server().await.to_string();
+    let (mut child, local) = tunnel(&sim, &["payments-api-1", "--remote-port", &port]).await;
+    // A forced drop every 8 MB written to the client, mid-transfer.
+    sim.set_faults(bosun::sim::Faults::parse("drop_after_bytes=8000000").expect("spec"));
+    let (up, down) = tokio::time::timeout(
+        Duration::from_secs(120),
+        bulk_echo(&local, 24 * 1024 * 1024, 3),
+    )
+    .await
+    .expect("in time");
+    assert_eq!(up, down);
+    // The hourly recycle, time-scaled to one second, during a transfer; then a new connection
+    // on the same listener.
+    sim.set_faults(bosun::sim::Faults::parse("drop_after_secs=1").expect("spec"));
+    let (up, down) = tokio::time::timeout(
+        Duration::from_secs(120),
+        bulk_echo(&local, 24 * 1024 * 1024, 4),
+    )
+    .await
+    .expect("in time");
+    assert_eq!(up, down);
+    sim.set_faults(bosun::sim::Faults::default());
+    echo_through(&local, 64 * 1024, 5).await;
+    assert!(
+        sim.request_counts()
+            .get("ssm:ResumeSession")
+            .copied()
+            .unwrap_or(0)
+            >= 2
+    );
+    let _ = child.start_kill();
 }

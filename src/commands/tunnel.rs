@@ -323,11 +323,19 @@ async fn serve_mux(listener: &TcpListener, session: &mut PortSession) -> String 
     reason
 }
 
-/// Old agents: one local connection at a time; DisconnectToPort when it closes.
+/// After the local client half-closes in basic mode, replies keep flowing until the agent has
+/// been quiet this long: basic mode has no end-of-stream from the destination, and cutting at
+/// once (as the official plugin does) loses the tail of every half-closed exchange.
+const BASIC_DRAIN_QUIET: Duration = Duration::from_secs(1);
+
+/// Old agents: one local connection at a time; DisconnectToPort when it is over.
 async fn serve_basic(listener: &TcpListener, session: &mut PortSession) -> String {
     let mut current: Option<(tokio::net::tcp::OwnedWriteHalf, tokio::task::JoinHandle<()>)> = None;
     let (closed_tx, mut closed_rx) = mpsc::channel::<()>(4);
+    // Set once the local client has stopped sending: when to give up waiting for replies.
+    let mut draining_until: Option<tokio::time::Instant> = None;
     loop {
+        let drain_deadline = draining_until;
         tokio::select! {
             accepted = listener.accept(), if current.is_none() => {
                 let Ok((tcp, _)) = accepted else { continue };
@@ -345,8 +353,15 @@ async fn serve_basic(listener: &TcpListener, session: &mut PortSession) -> Strin
                     let _ = closed.send(()).await;
                 });
                 current = Some((write, reader));
+                draining_until = None;
             }
             Some(()) = closed_rx.recv() => {
+                if current.is_some() && draining_until.is_none() {
+                    draining_until = Some(tokio::time::Instant::now() + BASIC_DRAIN_QUIET);
+                }
+            }
+            () = sleep_until_instant(drain_deadline), if drain_deadline.is_some() => {
+                draining_until = None;
                 if let Some((mut write, reader)) = current.take() {
                     let _ = write.shutdown().await;
                     reader.abort();
@@ -355,10 +370,14 @@ async fn serve_basic(listener: &TcpListener, session: &mut PortSession) -> Strin
             }
             event = session.events.recv() => match event {
                 Some(DriverEvent::Output(bytes)) => {
-                    if let Some((write, _)) = current.as_mut()
-                        && write.write_all(&bytes).await.is_err() {
-                            let _ = closed_tx.try_send(());
+                    if let Some((write, _)) = current.as_mut() {
+                        if write.write_all(&bytes).await.is_err() {
+                            // The local client is gone entirely: disconnect now.
+                            draining_until = Some(tokio::time::Instant::now());
+                        } else if draining_until.is_some() {
+                            draining_until = Some(tokio::time::Instant::now() + BASIC_DRAIN_QUIET);
                         }
+                    }
                 }
                 Some(DriverEvent::Flag(PortFlag::ConnectToPortError)) => {
                     eprintln!("bosun tunnel: the agent could not connect to the destination port");
@@ -366,6 +385,7 @@ async fn serve_basic(listener: &TcpListener, session: &mut PortSession) -> Strin
                         let _ = write.shutdown().await;
                         reader.abort();
                     }
+                    draining_until = None;
                 }
                 Some(DriverEvent::Reconnecting { reason, .. }) => eprintln!("bosun tunnel: connection dropped ({reason}); resuming"),
                 Some(DriverEvent::Reconnected) => eprintln!("bosun tunnel: resumed"),
@@ -373,6 +393,13 @@ async fn serve_basic(listener: &TcpListener, session: &mut PortSession) -> Strin
                 None => return end_reason(&mut session.driver).await,
             },
         }
+    }
+}
+
+async fn sleep_until_instant(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
