@@ -38,6 +38,38 @@ pub enum AgentPacing {
     Real,
 }
 
+/// The real agent's output pacing: 1 KiB, then `time.Sleep(1ms)`, which lands at about
+/// 1.05 ms per chunk (PROTOCOL.md §8.1). Paced against a schedule rather than with a sleep per
+/// chunk: tokio's timer rounds every sleep up to the next millisecond, which would halve the
+/// rate and make the simulator slower than a real agent.
+pub(crate) struct Pacer {
+    next: tokio::time::Instant,
+}
+
+impl Pacer {
+    pub const CHUNK: usize = 1024;
+    const INTERVAL: std::time::Duration = std::time::Duration::from_micros(1050);
+
+    pub fn new() -> Pacer {
+        Pacer {
+            next: tokio::time::Instant::now(),
+        }
+    }
+
+    /// Waits until the next chunk may go. A timer that fires late is made up for by sending
+    /// the next chunks sooner, but idle time is banked only up to a few milliseconds, so the
+    /// agent never bursts more than a few KiB.
+    pub async fn wait(&mut self) {
+        const MAX_CATCH_UP: std::time::Duration = std::time::Duration::from_millis(4);
+        let now = tokio::time::Instant::now();
+        let earliest = now.checked_sub(MAX_CATCH_UP).unwrap_or(now);
+        self.next = self.next.max(earliest) + Self::INTERVAL;
+        if self.next > now {
+            tokio::time::sleep_until(self.next).await;
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     pub listen: SocketAddr,

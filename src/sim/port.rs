@@ -4,7 +4,6 @@
 //! Destinations are loopback only.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use async_smux::MuxBuilder;
 use bytes::Bytes;
@@ -16,7 +15,7 @@ use super::AgentPacing;
 use crate::protocol::{Event, PortFlag};
 use crate::transport::agent::AgentInput;
 
-const REAL_CHUNK: usize = 1024;
+const REAL_CHUNK: usize = super::Pacer::CHUNK;
 const FAST_CHUNK: usize = 64 * 1024;
 
 /// What a port session was asked to reach, and how.
@@ -56,6 +55,7 @@ async fn forward_to_client<R: tokio::io::AsyncRead + Unpin>(
             FAST_CHUNK
         }
     ];
+    let mut pacer = super::Pacer::new();
     loop {
         match reader.read(&mut buffer).await {
             Ok(0) | Err(_) => return,
@@ -68,7 +68,7 @@ async fn forward_to_client<R: tokio::io::AsyncRead + Unpin>(
                     return;
                 }
                 if pacing == AgentPacing::Real {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    pacer.wait().await;
                 }
             }
         }

@@ -16,7 +16,7 @@ use crate::protocol::Event;
 use crate::transport::agent::AgentInput;
 
 /// The real agent reads its PTY in chunks of at most 1 KiB.
-const REAL_CHUNK: usize = 1024;
+const REAL_CHUNK: usize = super::Pacer::CHUNK;
 const FAST_CHUNK: usize = 64 * 1024;
 
 /// What a shell needs to know about where it runs.
@@ -140,6 +140,7 @@ pub(crate) async fn run_pty(
         }
     ];
     let mut carry: Vec<u8> = Vec::new();
+    let mut pacer = super::Pacer::new();
     loop {
         tokio::select! {
             read = reader.read(&mut buffer) => match read {
@@ -151,7 +152,7 @@ pub(crate) async fn run_pty(
                         return;
                     }
                     if pacing == AgentPacing::Real {
-                        tokio::time::sleep(Duration::from_millis(1)).await;
+                        pacer.wait().await;
                     }
                 }
             },

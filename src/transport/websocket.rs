@@ -562,7 +562,9 @@ async fn connect_once(
     token: &str,
     config: &DriverConfig,
 ) -> Result<Socket, String> {
-    let dial = tokio_tungstenite::connect_async(target.stream_url.as_str());
+    // Nagle off: keystrokes and acks are small frames, and with Nagle plus delayed ACKs each
+    // would wait ~40 ms.
+    let dial = tokio_tungstenite::connect_async_with_config(target.stream_url.as_str(), None, true);
     let (mut socket, _response) = tokio::time::timeout(config.connect_timeout, dial)
         .await
         .map_err(|_| "timed out".to_owned())?

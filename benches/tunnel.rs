@@ -1,0 +1,242 @@
+//! `bosun tunnel` measured from outside, with `bosun sim` and the tunnel as their own release
+//! processes: throughput each way over one connection, time until the listener accepts and
+//! until the first byte comes back, first-byte latency of a new connection, the tunnel's
+//! memory with 32 open connections, and the download rate against the real agent's pacing.
+//! Prints figures; asserts nothing about speed.
+//!
+//! cargo bench --bench tunnel
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SIZE: usize = 256 * 1024 * 1024;
+const PACED_SIZE: usize = 8 * 1024 * 1024;
+
+fn spawn_sim(extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .args(["sim", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("bosun sim");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("endpoint");
+    (
+        child,
+        line.trim()
+            .trim_start_matches("AWS_ENDPOINT_URL=")
+            .to_owned(),
+    )
+}
+
+fn spawn_tunnel(endpoint: &str, target: &str, port: u16) -> (Child, String, Duration) {
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .args(["tunnel", target, "--remote-port", &port.to_string()])
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "AKIDBENCH")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_REGION", "us-east-1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("bosun tunnel");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("listening line");
+    let local = line
+        .trim()
+        .trim_start_matches("Listening on ")
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    (child, local, start.elapsed())
+}
+
+/// A loopback server: `sink` discards what it reads and replies with one byte at the end of
+/// input; `source` writes `SIZE` bytes; `echo` echoes.
+fn server(kind: &'static str, size: usize) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let _ = stream.set_nodelay(true);
+                let mut buffer = vec![0u8; 256 * 1024];
+                match kind {
+                    "sink" => {
+                        let mut total = 0;
+                        while total < size {
+                            match stream.read(&mut buffer) {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => total += n,
+                            }
+                        }
+                        let _ = stream.write_all(b"!");
+                    }
+                    "source" => {
+                        let mut sent = 0;
+                        let mut go = [0u8; 1];
+                        if stream.read_exact(&mut go).is_err() {
+                            return;
+                        }
+                        while sent < size {
+                            let n = buffer.len().min(size - sent);
+                            if stream.write_all(&buffer[..n]).is_err() {
+                                return;
+                            }
+                            sent += n;
+                        }
+                    }
+                    _ => loop {
+                        match stream.read(&mut buffer) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => {
+                                if stream.write_all(&buffer[..n]).is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                    },
+                }
+            });
+        }
+    });
+    port
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|r| r.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn upload(local: &str, size: usize) -> f64 {
+    let mut stream = TcpStream::connect(local).expect("connect");
+    let chunk = vec![0x5au8; 256 * 1024];
+    let start = Instant::now();
+    let mut sent = 0;
+    while sent < size {
+        let n = chunk.len().min(size - sent);
+        stream.write_all(&chunk[..n]).expect("upload");
+        sent += n;
+    }
+    let mut done = [0u8; 1];
+    stream
+        .read_exact(&mut done)
+        .expect("the sink saw everything");
+    size as f64 / start.elapsed().as_secs_f64() / 1e6
+}
+
+fn download(local: &str, size: usize) -> f64 {
+    let mut stream = TcpStream::connect(local).expect("connect");
+    let start = Instant::now();
+    stream.write_all(b"g").expect("go");
+    let mut buffer = vec![0u8; 256 * 1024];
+    let mut received = 0;
+    while received < size {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received += n,
+        }
+    }
+    received as f64 / start.elapsed().as_secs_f64() / 1e6
+}
+
+fn first_byte(local: &str) -> Duration {
+    let start = Instant::now();
+    let mut stream = TcpStream::connect(local).expect("connect");
+    let _ = stream.set_nodelay(true);
+    stream.write_all(b"x").expect("write");
+    let mut byte = [0u8; 1];
+    stream.read_exact(&mut byte).expect("echo");
+    start.elapsed()
+}
+
+fn main() {
+    let (mut sim, endpoint) = spawn_sim(&[]);
+    println!(
+        "bosun tunnel through bosun sim (pacing off), one connection, {} MiB each way",
+        SIZE >> 20
+    );
+    let echo = server("echo", 0);
+    let (mut tunnel, local, listening) = spawn_tunnel(&endpoint, "payments-api-1", echo);
+    let ready = listening + first_byte(&local);
+    println!(
+        "  listening after                {:>8.0} ms",
+        listening.as_secs_f64() * 1000.0
+    );
+    println!(
+        "  first byte back after start    {:>8.0} ms (includes StartSession and the handshake)",
+        ready.as_secs_f64() * 1000.0
+    );
+    let mut samples: Vec<f64> = (0..20)
+        .map(|_| first_byte(&local).as_secs_f64() * 1000.0)
+        .collect();
+    samples.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "  first byte, new connection     {:>8.2} ms median, {:.2} ms worst of 20",
+        samples[10], samples[19]
+    );
+    let held: Vec<TcpStream> = (0..32)
+        .map(|_| {
+            let mut s = TcpStream::connect(&local).expect("connect");
+            s.write_all(b"x").expect("write");
+            let mut b = [0u8; 1];
+            s.read_exact(&mut b).expect("echo");
+            s
+        })
+        .collect();
+    println!(
+        "  tunnel memory, 32 connections  {:>8.1} MB",
+        rss_mb(tunnel.id())
+    );
+    drop(held);
+    let _ = tunnel.kill();
+
+    for (label, target) in [
+        ("mux  ", "payments-api-1"),
+        ("basic", "platform-legacy-build"),
+    ] {
+        let sink = server("sink", SIZE);
+        let (mut up_tunnel, up_local, _) = spawn_tunnel(&endpoint, target, sink);
+        let up = upload(&up_local, SIZE);
+        let _ = up_tunnel.kill();
+        let source = server("source", SIZE);
+        let (mut down_tunnel, down_local, _) = spawn_tunnel(&endpoint, target, source);
+        let down = download(&down_local, SIZE);
+        let _ = down_tunnel.kill();
+        println!("  {label} upload {up:>8.0} MB/s   download {down:>8.0} MB/s");
+    }
+    let _ = sim.kill();
+
+    let (mut paced_sim, paced_endpoint) = spawn_sim(&["--agent-pacing", "real"]);
+    let source = server("source", PACED_SIZE);
+    let (mut paced_tunnel, paced_local, _) =
+        spawn_tunnel(&paced_endpoint, "payments-api-1", source);
+    let down = download(&paced_local, PACED_SIZE);
+    // The simulated agent, like the real one, sends 1 KiB per ~1.05 ms: 0.975 MB/s.
+    let cap = 1024.0 / 1.05e-3 / 1e6;
+    println!(
+        "  --agent-pacing real download   {down:>8.3} MB/s ({:.1}% of the agent's {cap:.3} MB/s cap)",
+        down / cap * 100.0
+    );
+    let sink = server("sink", PACED_SIZE);
+    let (mut paced_up, paced_up_local, _) = spawn_tunnel(&paced_endpoint, "payments-api-1", sink);
+    let up = upload(&paced_up_local, PACED_SIZE);
+    println!("  --agent-pacing real upload     {up:>8.0} MB/s (paced by acks, not sleeps)");
+    let _ = paced_tunnel.kill();
+    let _ = paced_up.kill();
+    let _ = paced_sim.kill();
+}
