@@ -48,6 +48,8 @@ pub enum Command {
     /// An interactive shell on TARGET in this terminal (like `aws ssm start-session`); piped
     /// stdin works, and the remote exit code is returned when the session reports one.
     Shell(ShellArgs),
+    /// The joined SSM + EC2 inventory of every --profile and --region, for scripts.
+    Ls(LsArgs),
     /// Run a shell command on many instances with Run Command: shows the blast radius, asks
     /// for confirmation, prints each instance's result as it finishes.
     Run(RunArgs),
@@ -177,4 +179,15 @@ pub struct ProxyArgs {
     pub target: String,
     /// The port on the instance, usually 22 (ssh: `%p`).
     pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// One JSON object a line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// The console's filter: words (substring), tag:KEY=VALUE, status:lost, region:R, ...;
+    /// all must match; a leading ! negates a word.
+    #[arg(long)]
+    pub filter: Option<String>,
 }

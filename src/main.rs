@@ -46,6 +46,10 @@ fn main() -> ExitCode {
             let _log = logging::init("plugin.log");
             exit_code(run_async(plugin::run(&args)))
         }
+        Some(Command::Ls(args)) => {
+            let _log = logging::init("bosun.log");
+            exit_code(run_async(commands::ls::run(&cli.global, &args)))
+        }
         Some(Command::Run(args)) => {
             let _log = logging::init("bosun.log");
             exit_code(run_async(commands::run::run(&cli.global, &args)))
@@ -80,7 +84,7 @@ fn main() -> ExitCode {
         }
         None => {
             eprintln!(
-                "The console is not in this build yet. Available: bosun shell, bosun run, bosun tunnel, bosun proxy, bosun sim, bosun session-manager-plugin (see bosun --help)."
+                "The console is not in this build yet. Available: bosun ls, bosun shell, bosun run, bosun tunnel, bosun proxy, bosun sim, bosun session-manager-plugin (see bosun --help)."
             );
             ExitCode::from(2)
         }

@@ -703,3 +703,81 @@ async fn drops_and_recycles_mid_transfer_lose_no_byte_and_keep_the_listener() {
     );
     let _ = child.start_kill();
 }
+
+#[tokio::test]
+async fn ls_lists_the_joined_inventory_with_unmanaged_instances() {
+    let sim = start_sim().await;
+    let (code, stdout, stderr) = finish(bosun(&sim).arg("ls").spawn().expect("spawn")).await;
+    assert_eq!(code, 0, "{stderr}");
+    let header = stdout.lines().next().expect("header");
+    assert!(
+        header.starts_with("NAME") && header.contains("PING") && header.contains("LAST PING"),
+        "{header}"
+    );
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+            .to_owned()
+    };
+    assert!(line("orphaned-test-box").contains("not managed"));
+    assert!(line("payments-api-3").contains("ConnectionLost"));
+    assert!(line("platform-legacy-build").contains("2.3.1319.0 (old)"));
+    assert!(line("data-etl-2").contains("stopped"));
+    assert!(
+        !stdout.contains("search-query-1"),
+        "eu-west-1 is another region"
+    );
+}
+
+#[tokio::test]
+async fn ls_filters_prints_json_and_spans_regions() {
+    let sim = start_sim().await;
+    let (code, stdout, _) = finish(
+        bosun(&sim)
+            .args(["ls", "--json", "--filter", "tag:Team=payments !bastion"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 0);
+    let rows: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(rows.len(), 5);
+    assert!(
+        rows.iter()
+            .all(|r| r["tags"]["Team"] == "payments" && r["name"] != "payments-bastion")
+    );
+
+    let (code, stdout, _) = finish(
+        bosun(&sim)
+            .args([
+                "--region",
+                "us-east-1",
+                "--region",
+                "eu-west-1",
+                "ls",
+                "--filter",
+                "status:lost",
+            ])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 0);
+    for name in ["payments-api-3", "search-query-2", "finance-reporting-dr"] {
+        assert!(stdout.contains(name), "{name} in {stdout}");
+    }
+    let (code, _, stderr) = finish(
+        bosun(&sim)
+            .args(["ls", "--filter", "status:sleepy"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown status"), "{stderr}");
+}

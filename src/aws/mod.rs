@@ -1,7 +1,10 @@
 //! The AWS SDK side: configuration resolved exactly as the AWS CLI resolves it (profiles, SSO,
-//! credential_process, AWS_ENDPOINT_URL), and the SDK-backed implementations of the session
-//! hooks — ResumeSession for the transport, GenerateDataKey/Decrypt for KMS sessions.
+//! credential_process, AWS_ENDPOINT_URL), the SDK-backed implementations of the session hooks
+//! (ResumeSession for the transport, GenerateDataKey/Decrypt for KMS sessions), the joined
+//! inventory and its filter language, and TARGET resolution.
 
+pub mod filter;
+pub mod inventory;
 pub mod sdk;
 pub mod target;
 

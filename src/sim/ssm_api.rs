@@ -188,7 +188,14 @@ fn describe_instance_information(
 }
 
 fn instance_information(state: &SimState, offline: &super::Offline, instance: &Instance) -> Value {
-    let last_ping = state.started - Duration::from_secs(instance.last_ping_age);
+    // Online agents keep pinging (every five minutes at most); the others stopped when the
+    // fleet file says and keep ageing.
+    let last_ping = match offline.ping_of(instance) {
+        Some(super::PingStatus::Online) => {
+            std::time::SystemTime::now() - Duration::from_secs(instance.last_ping_age % 300)
+        }
+        _ => state.started - Duration::from_secs(instance.last_ping_age),
+    };
     let registered = state.started - Duration::from_secs(86_400 * 30 + instance.last_ping_age);
     let computer_name = match instance.platform {
         Platform::Windows => format!(

@@ -1,0 +1,236 @@
+//! The joined fleet inventory: SSM's managed-instance view (ping status, agent) joined with
+//! EC2's (state, network, tags) for one profile and region, including EC2 instances SSM does
+//! not manage — they are often the problem. The console and `bosun ls` show these rows.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+/// SSM's view of reachability, plus "not managed" for EC2 instances without an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Ping {
+    Online,
+    ConnectionLost,
+    Inactive,
+    NotManaged,
+}
+
+impl Ping {
+    pub fn label(self) -> &'static str {
+        match self {
+            Ping::Online => "Online",
+            Ping::ConnectionLost => "ConnectionLost",
+            Ping::Inactive => "Inactive",
+            Ping::NotManaged => "not managed",
+        }
+    }
+
+    fn from_ssm(text: &str) -> Ping {
+        match text {
+            "Online" => Ping::Online,
+            "ConnectionLost" => Ping::ConnectionLost,
+            _ => Ping::Inactive,
+        }
+    }
+}
+
+/// One instance as the fleet view shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstanceRow {
+    pub name: String,
+    pub instance_id: String,
+    pub ping: Ping,
+    /// Seconds since the agent last pinged, when SSM knows.
+    pub last_ping_age: Option<u64>,
+    pub agent_version: Option<String>,
+    /// SSM says a newer agent exists.
+    pub agent_outdated: bool,
+    pub platform: String,
+    pub platform_name: Option<String>,
+    pub private_ip: Option<String>,
+    /// EC2 state name; none for hybrid (mi-) nodes.
+    pub ec2_state: Option<String>,
+    pub instance_type: Option<String>,
+    pub availability_zone: Option<String>,
+    pub region: String,
+    /// The profile the row was read with (or "default").
+    pub profile: String,
+    pub account: Option<String>,
+    pub vpc_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub iam_instance_profile: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{profile}/{region}: {api} failed: {message}")]
+pub struct InventoryError {
+    pub profile: String,
+    pub region: String,
+    pub api: &'static str,
+    pub message: String,
+    /// The call was throttled: a refresher should back off rather than report a fault.
+    pub throttled: bool,
+}
+
+fn ssm_error(
+    profile: &str,
+    region: &str,
+    api: &'static str,
+    error: impl aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error,
+) -> InventoryError {
+    InventoryError {
+        profile: profile.to_owned(),
+        region: region.to_owned(),
+        api,
+        throttled: error.code() == Some("ThrottlingException"),
+        message: aws_sdk_ssm::error::DisplayErrorContext(&error).to_string(),
+    }
+}
+
+/// Reads both inventories of one profile/region and joins them, sorted by name then id.
+pub async fn fetch(
+    ssm: &aws_sdk_ssm::Client,
+    ec2: &aws_sdk_ec2::Client,
+    profile: &str,
+    region: &str,
+) -> Result<Vec<InstanceRow>, InventoryError> {
+    let now = SystemTime::now();
+    let mut rows: HashMap<String, InstanceRow> = HashMap::new();
+
+    let mut pages = ssm
+        .describe_instance_information()
+        .max_results(50)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| ssm_error(profile, region, "DescribeInstanceInformation", e))?;
+        for info in page.instance_information_list() {
+            let Some(id) = info.instance_id() else {
+                continue;
+            };
+            let last_ping_age = info
+                .last_ping_date_time()
+                .and_then(|t| SystemTime::try_from(*t).ok())
+                .and_then(|t| now.duration_since(t).ok())
+                .map(|d| d.as_secs());
+            rows.insert(
+                id.to_owned(),
+                InstanceRow {
+                    name: info.name().unwrap_or_default().to_owned(),
+                    instance_id: id.to_owned(),
+                    ping: Ping::from_ssm(
+                        info.ping_status().map(|p| p.as_str()).unwrap_or_default(),
+                    ),
+                    last_ping_age,
+                    agent_version: info.agent_version().map(str::to_owned),
+                    agent_outdated: info.is_latest_version() == Some(false),
+                    platform: info
+                        .platform_type()
+                        .map(|p| p.as_str().to_owned())
+                        .unwrap_or_default(),
+                    platform_name: info.platform_name().map(str::to_owned),
+                    private_ip: info.ip_address().map(str::to_owned),
+                    ec2_state: None,
+                    instance_type: None,
+                    availability_zone: None,
+                    region: region.to_owned(),
+                    profile: profile.to_owned(),
+                    account: None,
+                    vpc_id: None,
+                    subnet_id: None,
+                    iam_instance_profile: info.iam_role().map(str::to_owned),
+                    tags: BTreeMap::new(),
+                },
+            );
+        }
+    }
+
+    let mut pages = ec2
+        .describe_instances()
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| InventoryError {
+            profile: profile.to_owned(),
+            region: region.to_owned(),
+            api: "DescribeInstances",
+            throttled: aws_sdk_ec2::error::ProvideErrorMetadata::code(&error)
+                == Some("RequestLimitExceeded"),
+            message: aws_sdk_ec2::error::DisplayErrorContext(&error).to_string(),
+        })?;
+        for reservation in page.reservations() {
+            let account = reservation.owner_id().map(str::to_owned);
+            for instance in reservation.instances() {
+                let Some(id) = instance.instance_id() else {
+                    continue;
+                };
+                let tags: BTreeMap<String, String> = instance
+                    .tags()
+                    .iter()
+                    .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+                    .collect();
+                let row = rows.entry(id.to_owned()).or_insert_with(|| InstanceRow {
+                    name: String::new(),
+                    instance_id: id.to_owned(),
+                    ping: Ping::NotManaged,
+                    last_ping_age: None,
+                    agent_version: None,
+                    agent_outdated: false,
+                    platform: if instance.platform().is_some() {
+                        "Windows".to_owned()
+                    } else {
+                        "Linux".to_owned()
+                    },
+                    platform_name: instance.platform_details().map(str::to_owned),
+                    private_ip: None,
+                    ec2_state: None,
+                    instance_type: None,
+                    availability_zone: None,
+                    region: region.to_owned(),
+                    profile: profile.to_owned(),
+                    account: None,
+                    vpc_id: None,
+                    subnet_id: None,
+                    iam_instance_profile: None,
+                    tags: BTreeMap::new(),
+                });
+                if let Some(name) = tags.get("Name") {
+                    row.name = name.clone();
+                }
+                row.ec2_state = instance
+                    .state()
+                    .and_then(|s| s.name())
+                    .map(|n| n.as_str().to_owned());
+                row.instance_type = instance.instance_type().map(|t| t.as_str().to_owned());
+                row.availability_zone = instance
+                    .placement()
+                    .and_then(|p| p.availability_zone())
+                    .map(str::to_owned);
+                row.private_ip = instance
+                    .private_ip_address()
+                    .map(str::to_owned)
+                    .or(row.private_ip.take());
+                row.vpc_id = instance.vpc_id().map(str::to_owned);
+                row.subnet_id = instance.subnet_id().map(str::to_owned);
+                row.account = account.clone();
+                if let Some(profile_arn) = instance.iam_instance_profile().and_then(|p| p.arn()) {
+                    row.iam_instance_profile = Some(
+                        profile_arn
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or(profile_arn)
+                            .to_owned(),
+                    );
+                }
+                row.tags = tags;
+            }
+        }
+    }
+    let mut rows: Vec<InstanceRow> = rows.into_values().collect();
+    rows.sort_by(|a, b| (&a.name, &a.instance_id).cmp(&(&b.name, &b.instance_id)));
+    Ok(rows)
+}

@@ -1,0 +1,163 @@
+//! `bosun ls`: the joined SSM + EC2 inventory of every `--profile` × `--region` pair, as an
+//! aligned table or one JSON object a line, optionally filtered with the console's filter
+//! language. A pair that fails is reported on stderr; the others are still listed, and the
+//! exit status is 1.
+
+use std::io::Write;
+
+use futures_util::future::join_all;
+
+use crate::aws;
+use crate::aws::filter::Filter;
+use crate::aws::inventory::{self, InstanceRow};
+use crate::cli::{GlobalArgs, LsArgs};
+
+pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
+    let filter = match Filter::parse(args.filter.as_deref().unwrap_or_default()) {
+        Ok(filter) => filter,
+        Err(error) => {
+            eprintln!("bosun ls: --filter: {error}");
+            return 2;
+        }
+    };
+    let profiles: Vec<Option<&str>> = if global.profile.is_empty() {
+        vec![None]
+    } else {
+        global.profile.iter().map(|p| Some(p.as_str())).collect()
+    };
+    let regions: Vec<Option<&str>> = if global.region.is_empty() {
+        vec![None]
+    } else {
+        global.region.iter().map(|r| Some(r.as_str())).collect()
+    };
+    let pairs: Vec<(Option<&str>, Option<&str>)> = profiles
+        .iter()
+        .flat_map(|profile| regions.iter().map(move |region| (*profile, *region)))
+        .collect();
+    let results = join_all(pairs.iter().map(|(profile, region)| async move {
+        let config = aws::load_config(*profile, *region, global.endpoint_url.as_deref()).await;
+        let region = config
+            .region()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "(no region)".to_owned());
+        let ssm = aws_sdk_ssm::Client::new(&config);
+        let ec2 = aws_sdk_ec2::Client::new(&config);
+        inventory::fetch(&ssm, &ec2, profile.unwrap_or("default"), &region).await
+    }))
+    .await;
+
+    let mut rows: Vec<InstanceRow> = Vec::new();
+    let mut failed = false;
+    for result in results {
+        match result {
+            Ok(found) => rows.extend(found.into_iter().filter(|row| filter.matches(row))),
+            Err(error) => {
+                failed = true;
+                eprintln!("bosun ls: {error}");
+            }
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        for row in &rows {
+            if let Ok(line) = serde_json::to_string(row) {
+                let _ = writeln!(stdout, "{line}");
+            }
+        }
+    } else {
+        let _ = stdout.write_all(table(&rows, global.profile.len() > 1).as_bytes());
+    }
+    i32::from(failed)
+}
+
+/// Seconds as the table shows them: 42s, 5m, 3h, 2d.
+pub fn age(seconds: u64) -> String {
+    match seconds {
+        0..=59 => format!("{seconds}s"),
+        60..=3599 => format!("{}m", seconds / 60),
+        3600..=86_399 => format!("{}h", seconds / 3600),
+        _ => format!("{}d", seconds / 86_400),
+    }
+}
+
+fn table(rows: &[InstanceRow], with_profile: bool) -> String {
+    let mut header = vec![
+        "NAME",
+        "INSTANCE",
+        "PING",
+        "LAST PING",
+        "AGENT",
+        "PLATFORM",
+        "PRIVATE IP",
+        "STATE",
+        "TYPE",
+        "AZ",
+        "REGION",
+    ];
+    if with_profile {
+        header.push("PROFILE");
+    }
+    let dash = || "-".to_owned();
+    let mut lines: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
+    for row in rows {
+        let agent = match (&row.agent_version, row.agent_outdated) {
+            (Some(version), true) => format!("{version} (old)"),
+            (Some(version), false) => version.clone(),
+            (None, _) => dash(),
+        };
+        let mut line = vec![
+            if row.name.is_empty() {
+                dash()
+            } else {
+                row.name.clone()
+            },
+            row.instance_id.clone(),
+            row.ping.label().to_owned(),
+            row.last_ping_age.map(age).unwrap_or_else(dash),
+            agent,
+            row.platform.clone(),
+            row.private_ip.clone().unwrap_or_else(dash),
+            row.ec2_state.clone().unwrap_or_else(dash),
+            row.instance_type.clone().unwrap_or_else(dash),
+            row.availability_zone.clone().unwrap_or_else(dash),
+            row.region.clone(),
+        ];
+        if with_profile {
+            line.push(row.profile.clone());
+        }
+        lines.push(line);
+    }
+    let widths: Vec<usize> = (0..lines[0].len())
+        .map(|column| {
+            lines
+                .iter()
+                .map(|l| l[column].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for line in &lines {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_like_a_person_would_say_them() {
+        assert_eq!(age(42), "42s");
+        assert_eq!(age(300), "5m");
+        assert_eq!(age(7200), "2h");
+        assert_eq!(age(86_400 * 3), "3d");
+    }
+}
