@@ -41,6 +41,9 @@ pub struct GlobalArgs {
     /// Refuse every call that changes anything: sessions, commands, terminations.
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// The configuration file (default: `bosun config path`).
+    #[arg(long, global = true)]
+    pub config: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,6 +60,9 @@ pub enum Command {
     Tunnel(TunnelArgs),
     /// A byte pipe to TARGET's PORT on stdin/stdout, for ssh: `ProxyCommand bosun proxy %h %p`.
     Proxy(ProxyArgs),
+    /// The configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// The simulated AWS endpoint (SSM, EC2, KMS, data channels) on loopback, for tests, the
     /// demo and other clients. Prints `AWS_ENDPOINT_URL=…` first, then serves until killed.
     Sim(SimArgs),
@@ -156,11 +162,13 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct TunnelArgs {
-    /// An instance id or a Name tag value that matches exactly one instance.
+    /// An instance id, a Name tag value that matches exactly one instance, or tag:KEY=VALUE
+    /// (an Online instance with that tag). Without --remote-port: a saved tunnel's or tunnel
+    /// group's name from the configuration file.
     pub target: String,
     /// The port to reach on the instance (or on --remote-host).
     #[arg(long)]
-    pub remote_port: u16,
+    pub remote_port: Option<u16>,
     /// A host the instance can reach (e.g. an RDS endpoint); default: the instance itself.
     #[arg(long)]
     pub remote_host: Option<String>,
@@ -190,4 +198,12 @@ pub struct LsArgs {
     /// all must match; a leading ! negates a word.
     #[arg(long)]
     pub filter: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print where the configuration file is read from.
+    Path,
+    /// Read the configuration file and report the first problem, with its line.
+    Check,
 }

@@ -12,11 +12,13 @@
 //!   SIGWINCH, byte-exact pipe mode).
 //! - [`commands`] — the subcommands other than the console (`bosun shell`, ...).
 //! - [`sim`] — the simulated AWS endpoint (`bosun sim`, `--demo`, the tests).
+//! - [`config`] — the configuration file: defaults, saved tunnels and groups.
 //! - [`cli`], [`logging`] — the command line and the log file.
 
 pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod logging;
 pub mod plugin;
 pub mod protocol;

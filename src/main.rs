@@ -66,6 +66,7 @@ fn main() -> ExitCode {
             }
             exit_code(run_async(commands::tunnel::proxy(&cli.global, &args)))
         }
+        Some(Command::Config(command)) => exit_code(commands::config(&cli.global, &command)),
         Some(Command::Sim(args)) => {
             let _log = logging::init("sim.log");
             exit_code(run_async(run_sim(args, false)))

@@ -781,3 +781,120 @@ async fn ls_filters_prints_json_and_spans_regions() {
     assert_eq!(code, 2);
     assert!(stderr.contains("unknown status"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_saved_tunnel_group_starts_every_member_from_the_config_file() {
+    let sim = start_sim().await;
+    let port = echo_server().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[[tunnel]]
+name = "payments-db"
+target = "payments-bastion"
+remote_host = "payments-db.cluster-c1x2y3z4.us-east-1.rds.amazonaws.com"
+remote_port = 5432
+
+[[tunnel]]
+name = "payments-echo"
+target = "tag:Team=payments"
+remote_port = {port}
+
+[tunnel_group]
+payments = ["payments-db", "payments-echo"]
+"#
+        ),
+    )
+    .expect("write config");
+    let config = config.display().to_string();
+    let mut child = bosun(&sim)
+        .args(["--config", &config, "tunnel", "payments"])
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut listening = Vec::new();
+    while listening.len() < 2 {
+        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("in time")
+            .expect("read")
+            .expect("a line");
+        listening.push(line);
+    }
+    let local_for = |needle: &str| {
+        listening
+            .iter()
+            .find(|l| l.contains(needle))
+            .and_then(|l| l.strip_prefix("Listening on "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no {needle} in {listening:?}"))
+            .to_owned()
+    };
+    let db = TcpStream::connect(local_for("payments-db.cluster"))
+        .await
+        .expect("connect db");
+    let mut banner = String::new();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        BufReader::new(db).read_line(&mut banner),
+    )
+    .await
+    .expect("banner")
+    .expect("read");
+    assert!(banner.contains("ready (simulated by bosun)"), "{banner}");
+    // tag:Team=payments picked an Online payments instance.
+    assert!(
+        listening
+            .iter()
+            .any(|l| l.contains(&demo_id("payments-api-1"))),
+        "{listening:?}"
+    );
+    echo_through(&local_for(&format!("localhost:{port}")), 32 * 1024, 4).await;
+    let _ = child.start_kill();
+
+    let (code, stdout, _) = finish(
+        bosun(&sim)
+            .args(["--config", &config, "config", "check"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 0);
+    assert!(stdout.contains("2 saved tunnels, 1 groups"), "{stdout}");
+    let (code, stdout, _) = finish(
+        bosun(&sim)
+            .args(["--config", &config, "config", "path"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!((code, stdout.trim()), (0, config.as_str()));
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        "[[tunnel]]\nname = \"x\"\ntarget = \"i-1\"\nremote_port = 99999\n",
+    )
+    .expect("write");
+    let broken = broken.display().to_string();
+    let (code, _, stderr) = finish(
+        bosun(&sim)
+            .args(["--config", &broken, "config", "check"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(stderr.contains(&format!("{broken}:4:")), "{stderr}");
+    let (code, _, stderr) = finish(
+        bosun(&sim)
+            .args(["--config", &config, "tunnel", "nothing-by-that-name"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no saved tunnel or group"), "{stderr}");
+}

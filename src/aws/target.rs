@@ -1,5 +1,6 @@
-//! Resolving what a user types as TARGET: an instance id (`i-…`, `mi-…`) as given, or a Name
-//! tag value that must match exactly one instance.
+//! Resolving what a user types as TARGET: an instance id (`i-…`, `mi-…`) as given, a Name tag
+//! value that must match exactly one instance, or `tag:KEY=VALUE`, which picks an Online
+//! managed instance with that tag (the first by id, so the choice is stable).
 
 use aws_sdk_ec2::types::Filter;
 
@@ -15,6 +16,8 @@ pub enum TargetError {
     },
     #[error("could not look up {name:?}: {reason}")]
     Lookup { name: String, reason: String },
+    #[error("no Online managed instance has the tag {0}")]
+    NoOnline(String),
 }
 
 /// True for strings that look like instance ids and need no lookup.
@@ -25,9 +28,16 @@ pub fn is_instance_id(text: &str) -> bool {
 
 /// The instance id for `target`: ids pass through; anything else is looked up by Name tag
 /// among instances that are not terminated.
-pub async fn resolve(ec2: &aws_sdk_ec2::Client, target: &str) -> Result<String, TargetError> {
+pub async fn resolve(
+    ssm: &aws_sdk_ssm::Client,
+    ec2: &aws_sdk_ec2::Client,
+    target: &str,
+) -> Result<String, TargetError> {
     if is_instance_id(target) {
         return Ok(target.to_owned());
+    }
+    if let Some((key, value)) = target.strip_prefix("tag:").and_then(|t| t.split_once('=')) {
+        return resolve_tag(ssm, target, key, value).await;
     }
     let mut ids = Vec::new();
     let mut pages = ec2
@@ -67,6 +77,47 @@ pub async fn resolve(ec2: &aws_sdk_ec2::Client, target: &str) -> Result<String, 
             ids: ids.join(", "),
         }),
     }
+}
+
+async fn resolve_tag(
+    ssm: &aws_sdk_ssm::Client,
+    target: &str,
+    key: &str,
+    value: &str,
+) -> Result<String, TargetError> {
+    use aws_sdk_ssm::types::InstanceInformationStringFilter;
+    let lookup = |reason: String| TargetError::Lookup {
+        name: target.to_owned(),
+        reason,
+    };
+    let filter = |k: String, v: &str| {
+        InstanceInformationStringFilter::builder()
+            .key(k)
+            .values(v)
+            .build()
+            .map_err(|e| lookup(e.to_string()))
+    };
+    let mut pages = ssm
+        .describe_instance_information()
+        .filters(filter(format!("tag:{key}"), value)?)
+        .filters(filter("PingStatus".to_owned(), "Online")?)
+        .max_results(50)
+        .into_paginator()
+        .send();
+    let mut ids = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| lookup(aws_sdk_ssm::error::DisplayErrorContext(e).to_string()))?;
+        ids.extend(
+            page.instance_information_list()
+                .iter()
+                .filter_map(|i| i.instance_id().map(str::to_owned)),
+        );
+    }
+    ids.sort();
+    ids.into_iter()
+        .next()
+        .ok_or_else(|| TargetError::NoOnline(format!("{key}={value}")))
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
     let config = sdk_config(global).await;
     let ssm = aws_sdk_ssm::Client::new(&config);
     let ec2 = aws_sdk_ec2::Client::new(&config);
-    let instance_id = match target::resolve(&ec2, &args.target).await {
+    let instance_id = match target::resolve(&ssm, &ec2, &args.target).await {
         Ok(id) => id,
         Err(error) => {
             eprintln!("bosun shell: {error}");

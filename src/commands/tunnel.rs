@@ -17,9 +17,9 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::sdk_config;
 use crate::aws::{self, target};
 use crate::cli::{GlobalArgs, ProxyArgs, ShellArgs, TunnelArgs};
+use crate::config::SavedTunnel;
 use crate::protocol::version::version_greater;
 use crate::protocol::{
     CLIENT_VERSION, ClientParams, PortFlag, Session, SessionConfig, SessionInfo,
@@ -54,11 +54,77 @@ struct PortSession {
     info: SessionInfo,
 }
 
+/// One tunnel to run: from the command line, or a saved tunnel from the configuration file.
+#[derive(Debug, Clone)]
+pub struct TunnelSpec {
+    pub target: String,
+    pub remote_host: Option<String>,
+    pub remote_port: u16,
+    pub local_port: u16,
+    pub bind: IpAddr,
+    pub profile: Option<String>,
+    pub region: Option<String>,
+}
+
+impl TunnelSpec {
+    fn from_saved(saved: &SavedTunnel) -> TunnelSpec {
+        TunnelSpec {
+            target: saved.target.clone(),
+            remote_host: saved.remote_host.clone(),
+            remote_port: saved.remote_port,
+            local_port: saved.local_port,
+            bind: saved.bind,
+            profile: saved.profile.clone(),
+            region: saved.region.clone(),
+        }
+    }
+}
+
 pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
     if global.read_only {
         eprintln!("bosun tunnel: refused by --read-only (a tunnel starts sessions)");
         return 2;
     }
+    let specs = match args.remote_port {
+        Some(remote_port) => vec![TunnelSpec {
+            target: args.target.clone(),
+            remote_host: args.remote_host.clone(),
+            remote_port,
+            local_port: args.local_port,
+            bind: args.bind,
+            profile: None,
+            region: None,
+        }],
+        None => {
+            let config = match super::load_config(global) {
+                Ok(config) => config,
+                Err(error) => {
+                    eprintln!("bosun tunnel: {error}");
+                    return 2;
+                }
+            };
+            match config.tunnels_named(&args.target) {
+                Some(saved) => saved.into_iter().map(TunnelSpec::from_saved).collect(),
+                None => {
+                    eprintln!(
+                        "bosun tunnel: no saved tunnel or group is named {:?} in {}; to tunnel to an instance, give --remote-port",
+                        args.target,
+                        super::config_path(global)
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default()
+                    );
+                    return 2;
+                }
+            }
+        }
+    };
+    // A group's tunnels run side by side; Ctrl-C ends them all.
+    let results =
+        futures_util::future::join_all(specs.iter().map(|spec| run_one(global, spec))).await;
+    results.into_iter().max().unwrap_or(0)
+}
+
+async fn run_one(global: &GlobalArgs, args: &TunnelSpec) -> i32 {
     let bind: IpAddr = args.bind;
     if !bind.is_loopback() {
         eprintln!(
@@ -82,10 +148,19 @@ pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
             return FAILURE;
         }
     };
-    let config = sdk_config(global).await;
+    let config = aws::load_config(
+        args.profile
+            .as_deref()
+            .or(global.profile.first().map(String::as_str)),
+        args.region
+            .as_deref()
+            .or(global.region.first().map(String::as_str)),
+        global.endpoint_url.as_deref(),
+    )
+    .await;
     let ssm = aws_sdk_ssm::Client::new(&config);
     let ec2 = aws_sdk_ec2::Client::new(&config);
-    let instance_id = match target::resolve(&ec2, &args.target).await {
+    let instance_id = match target::resolve(&ssm, &ec2, &args.target).await {
         Ok(id) => id,
         Err(error) => {
             eprintln!("bosun tunnel: {error}");
@@ -181,7 +256,7 @@ async fn start(
     config: &aws_config::SdkConfig,
     ssm: &aws_sdk_ssm::Client,
     instance_id: &str,
-    args: &TunnelArgs,
+    args: &TunnelSpec,
     local: SocketAddr,
 ) -> Result<PortSession, String> {
     let mut request = ssm

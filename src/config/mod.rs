@@ -1,0 +1,230 @@
+//! The user's configuration file (TOML in the XDG config dir, `bosun config path` prints it):
+//! default profiles and regions, refresh rate, theme, and saved tunnels and tunnel groups. A
+//! broken file is reported with its path, line and key; it never crashes bosun.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Where the configuration lives: `$XDG_CONFIG_HOME/bosun/config.toml` (or the platform's).
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "bosun")
+        .map(|dirs| dirs.config_dir().join("config.toml"))
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Profiles the console and `bosun ls` read when none is given on the command line.
+    #[serde(default)]
+    pub profiles: Vec<String>,
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Seconds between inventory refreshes in the console.
+    #[serde(default = "default_refresh")]
+    pub refresh_seconds: u64,
+    /// A built-in theme name or a theme file's path.
+    #[serde(default)]
+    pub theme: Option<String>,
+    #[serde(default, rename = "tunnel")]
+    pub tunnels: Vec<SavedTunnel>,
+    /// Named groups of saved tunnels, started together: `payments = ["payments-db", "payments-cache"]`.
+    #[serde(default, rename = "tunnel_group")]
+    pub tunnel_groups: BTreeMap<String, Vec<String>>,
+}
+
+fn default_refresh() -> u64 {
+    30
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            profiles: Vec::new(),
+            regions: Vec::new(),
+            refresh_seconds: default_refresh(),
+            theme: None,
+            tunnels: Vec::new(),
+            tunnel_groups: BTreeMap::new(),
+        }
+    }
+}
+
+/// A tunnel remembered by name: `bosun tunnel NAME`, or one key in the console.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedTunnel {
+    pub name: String,
+    /// An instance id, a Name tag value, or `tag:KEY=VALUE` (an Online instance with that tag).
+    pub target: String,
+    #[serde(default)]
+    pub remote_host: Option<String>,
+    pub remote_port: u16,
+    #[serde(default)]
+    pub local_port: u16,
+    #[serde(default = "loopback")]
+    pub bind: IpAddr,
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+fn loopback() -> IpAddr {
+    IpAddr::from([127, 0, 0, 1])
+}
+
+/// A configuration problem, located.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct ConfigError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl Config {
+    /// Reads `path`; a missing file is an empty configuration.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, &path.display().to_string()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(error) => Err(ConfigError {
+                file: path.display().to_string(),
+                line: None,
+                message: error.to_string(),
+            }),
+        }
+    }
+
+    pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|error| ConfigError {
+            file: file.to_owned(),
+            line: error
+                .span()
+                .map(|span| text[..span.start].matches('\n').count() + 1),
+            message: error.message().to_owned(),
+        })?;
+        config.validate(file)?;
+        Ok(config)
+    }
+
+    fn validate(&self, file: &str) -> Result<(), ConfigError> {
+        let problem = |message: String| ConfigError {
+            file: file.to_owned(),
+            line: None,
+            message,
+        };
+        let mut names = std::collections::HashSet::new();
+        for tunnel in &self.tunnels {
+            if !names.insert(tunnel.name.as_str()) {
+                return Err(problem(format!(
+                    "tunnel {:?} is defined twice",
+                    tunnel.name
+                )));
+            }
+        }
+        for (group, members) in &self.tunnel_groups {
+            if names.contains(group.as_str()) {
+                return Err(problem(format!(
+                    "tunnel_group {group:?} has the name of a tunnel"
+                )));
+            }
+            if let Some(missing) = members.iter().find(|m| !names.contains(m.as_str())) {
+                return Err(problem(format!(
+                    "tunnel_group {group:?} names no tunnel called {missing:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The saved tunnels `name` stands for: one tunnel, or a group's members.
+    pub fn tunnels_named(&self, name: &str) -> Option<Vec<&SavedTunnel>> {
+        if let Some(tunnel) = self.tunnels.iter().find(|t| t.name == name) {
+            return Some(vec![tunnel]);
+        }
+        let members = self.tunnel_groups.get(name)?;
+        Some(
+            members
+                .iter()
+                .filter_map(|m| self.tunnels.iter().find(|t| &t.name == m))
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+profiles = ["prod"]
+regions = ["us-east-1", "eu-west-1"]
+
+[[tunnel]]
+name = "payments-db"
+target = "payments-bastion"
+remote_host = "payments-db.cluster-c1x2y3z4.us-east-1.rds.amazonaws.com"
+remote_port = 5432
+local_port = 15432
+
+[[tunnel]]
+name = "payments-cache"
+target = "tag:Role=bastion"
+remote_port = 6379
+
+[tunnel_group]
+payments = ["payments-db", "payments-cache"]
+"#;
+
+    #[test]
+    fn a_full_file_parses() {
+        let config = Config::parse(SAMPLE, "config.toml").expect("valid");
+        assert_eq!(config.refresh_seconds, 30);
+        assert_eq!(config.tunnels.len(), 2);
+        assert_eq!(config.tunnels[1].bind, IpAddr::from([127, 0, 0, 1]));
+        let group = config.tunnels_named("payments").expect("group");
+        assert_eq!(
+            group.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            ["payments-db", "payments-cache"]
+        );
+        assert_eq!(
+            config.tunnels_named("payments-db").map(|t| t.len()),
+            Some(1)
+        );
+        assert!(config.tunnels_named("nope").is_none());
+    }
+
+    #[test]
+    fn errors_name_the_file_the_line_and_the_key() {
+        let broken = "regions = [\"us-east-1\"]\n\n[[tunnel]]\nname = \"x\"\ntarget = \"i-1\"\nremote_port = \"fifty\"\n";
+        let error =
+            Config::parse(broken, "/home/me/.config/bosun/config.toml").expect_err("invalid");
+        assert_eq!(error.line, Some(6));
+        let text = error.to_string();
+        assert!(
+            text.starts_with("/home/me/.config/bosun/config.toml:6:"),
+            "{text}"
+        );
+        let unknown = Config::parse("refresh = 5\n", "c.toml").expect_err("unknown key");
+        assert!(unknown.to_string().contains("refresh"), "{unknown}");
+        let group =
+            Config::parse("[tunnel_group]\ng = [\"missing\"]\n", "c.toml").expect_err("dangling");
+        assert!(
+            group.to_string().contains("no tunnel called \"missing\""),
+            "{group}"
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_an_empty_configuration() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(
+            Config::load(&dir.path().join("none.toml")),
+            Ok(Config::default())
+        );
+    }
+}
