@@ -44,6 +44,9 @@ pub struct GlobalArgs {
     /// The configuration file (default: `bosun config path`).
     #[arg(long, global = true)]
     pub config: Option<std::path::PathBuf>,
+    /// The console's theme: default, light, high-contrast, dracula, nord, or a theme file.
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,8 +13,11 @@
 //! - [`commands`] — the subcommands other than the console (`bosun shell`, ...).
 //! - [`sim`] — the simulated AWS endpoint (`bosun sim`, `--demo`, the tests).
 //! - [`config`] — the configuration file: defaults, saved tunnels and groups.
+//! - [`app`], [`ui`], [`tui`] — the console: its pure state and reducer, drawing, and the
+//!   runtime that owns the terminal.
 //! - [`cli`], [`logging`] — the command line and the log file.
 
+pub mod app;
 pub mod aws;
 pub mod cli;
 pub mod commands;
@@ -25,3 +28,5 @@ pub mod protocol;
 pub mod sim;
 pub mod stdio_session;
 pub mod transport;
+pub mod tui;
+pub mod ui;

@@ -69,32 +69,22 @@ fn main() -> ExitCode {
         Some(Command::Config(command)) => exit_code(commands::config(&cli.global, &command)),
         Some(Command::Sim(args)) => {
             let _log = logging::init("sim.log");
-            exit_code(run_async(run_sim(args, false)))
-        }
-        None if cli.demo => {
-            let _log = logging::init("sim.log");
-            let args = SimArgs {
-                listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-                fleet: None,
-                instances: None,
-                seed: 1,
-                agent_pacing: Pacing::Off,
-                faults: String::new(),
-            };
-            exit_code(run_async(run_sim(args, true)))
+            exit_code(run_async(run_sim(args)))
         }
         None => {
-            eprintln!(
-                "The console is not in this build yet. Available: bosun ls, bosun shell, bosun run, bosun tunnel, bosun proxy, bosun sim, bosun session-manager-plugin (see bosun --help)."
-            );
-            ExitCode::from(2)
+            // The log's path is printed before the console takes the screen; nothing is
+            // printed while it runs.
+            let log = logging::init("bosun.log");
+            if let Some((path, _)) = &log {
+                eprintln!("bosun: logging to {}", path.display());
+            }
+            exit_code(run_async(commands::console::run(&cli.global, cli.demo)))
         }
     }
 }
 
-/// Serves the simulator until Ctrl-C. With `demo`, explains how to use it: until the console
-/// exists, `--demo` is the simulated fleet plus instructions.
-async fn run_sim(args: SimArgs, demo: bool) -> i32 {
+/// Serves the simulator until Ctrl-C.
+async fn run_sim(args: SimArgs) -> i32 {
     let fleet = match (&args.fleet, args.instances) {
         (Some(path), _) => match Fleet::load(path) {
             Ok(fleet) => fleet,
@@ -134,22 +124,7 @@ async fn run_sim(args: SimArgs, demo: bool) -> i32 {
     };
     // The first line is the contract: scripts read it to find the endpoint.
     println!("AWS_ENDPOINT_URL={}", handle.endpoint_url());
-    if demo {
-        let endpoint = handle.endpoint_url();
-        println!(
-            "\nbosun demo: a simulated fleet of {instances} instances is serving on {}.\n\
-The console is not built yet; meanwhile, in another terminal:\n\n\
-  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1\n\
-  bosun shell payments-api-1\n\
-  bosun run --tag Team=payments -- uptime\n\
-  bosun tunnel payments-bastion --remote-host payments-db.cluster-c1x2y3z4.us-east-1.rds.amazonaws.com --remote-port 5432\n\
-  aws ssm describe-instance-information     # the AWS CLI works against it too\n\n\
-Ctrl-C stops it.",
-            handle.addr
-        );
-    } else {
-        eprintln!("bosun sim: {instances} instances; Ctrl-C stops it");
-    }
+    eprintln!("bosun sim: {instances} instances; Ctrl-C stops it");
     let _ = tokio::signal::ctrl_c().await;
     drop(handle);
     0

@@ -8,4 +8,4 @@ pub mod inventory;
 pub mod sdk;
 pub mod target;
 
-pub use sdk::{KmsKeyProvider, SsmResume, load_config, terminate_session};
+pub use sdk::{KmsKeyProvider, SsmResume, demo_config, load_config, terminate_session};

@@ -31,6 +31,22 @@ pub async fn load_config(
     loader.load().await
 }
 
+/// Configuration for the built-in simulated fleet: its endpoint, fixed demo credentials.
+pub async fn demo_config(endpoint_url: &str, region: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint_url)
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(aws_sdk_ssm::config::Credentials::new(
+            "demo",
+            "demo",
+            None,
+            None,
+            "bosun-demo",
+        ))
+        .load()
+        .await
+}
+
 /// ResumeSession through the SSM API: the transport's way back after a drop.
 pub struct SsmResume {
     client: aws_sdk_ssm::Client,

@@ -1,6 +1,7 @@
 //! The command-line subcommands other than the console and the simulator: each takes parsed
 //! arguments, talks to AWS through the SDK and the session transport, and returns an exit code.
 
+pub mod console;
 pub mod ls;
 pub mod run;
 pub mod shell;

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+pub mod theme;
+
 use serde::Deserialize;
 
 /// Where the configuration lives: `$XDG_CONFIG_HOME/bosun/config.toml` (or the platform's).

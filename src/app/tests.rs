@@ -1,0 +1,212 @@
+//! Reducer tests: actions and inventory loads in, state and effects out, no terminal.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::keymap::input_for;
+use super::*;
+
+pub(crate) fn row(name: &str, id: &str, ping: Ping, region: &str, team: &str) -> InstanceRow {
+    let mut tags = BTreeMap::new();
+    tags.insert("Name".to_owned(), name.to_owned());
+    tags.insert("Team".to_owned(), team.to_owned());
+    InstanceRow {
+        name: name.to_owned(),
+        instance_id: id.to_owned(),
+        ping,
+        last_ping_age: Some(30),
+        agent_version: Some("3.3.987.0".to_owned()),
+        agent_outdated: false,
+        platform: "Linux".to_owned(),
+        platform_name: None,
+        private_ip: Some("10.0.0.1".to_owned()),
+        ec2_state: Some("running".to_owned()),
+        instance_type: Some("t3.micro".to_owned()),
+        availability_zone: Some(format!("{region}a")),
+        region: region.to_owned(),
+        profile: "default".to_owned(),
+        account: None,
+        vpc_id: None,
+        subnet_id: None,
+        iam_instance_profile: None,
+        tags,
+    }
+}
+
+fn loaded() -> State {
+    let mut state = State::new("test");
+    let rows = vec![
+        row("web-2", "i-02", Ping::Online, "us-east-1", "web"),
+        row(
+            "api-1",
+            "i-01",
+            Ping::ConnectionLost,
+            "us-east-1",
+            "payments",
+        ),
+        row("db-3", "i-03", Ping::NotManaged, "eu-west-1", "payments"),
+    ];
+    update(
+        &mut state,
+        Input::InventoryLoaded {
+            rows,
+            errors: Vec::new(),
+            at: SystemTime::UNIX_EPOCH,
+            throttled: false,
+        },
+    );
+    state
+}
+
+fn names(state: &State) -> Vec<&str> {
+    state
+        .visible
+        .iter()
+        .map(|&i| state.rows[i].name.as_str())
+        .collect()
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+#[test]
+fn rows_arrive_sorted_by_name_and_can_be_resorted() {
+    let mut state = loaded();
+    assert_eq!(names(&state), ["api-1", "db-3", "web-2"]);
+    assert!(!state.loading);
+    update(&mut state, Input::Action(Action::SortNext));
+    assert_eq!(state.sort, SortColumn::Ping);
+    assert_eq!(names(&state), ["web-2", "api-1", "db-3"]);
+    update(&mut state, Input::Action(Action::SortReverse));
+    assert_eq!(names(&state), ["db-3", "api-1", "web-2"]);
+}
+
+#[test]
+fn typing_a_filter_narrows_the_table_and_esc_clears_it() {
+    let mut state = loaded();
+    update(&mut state, Input::Action(Action::Filter));
+    assert_eq!(state.mode, Mode::Filter);
+    for c in "tag:Team=payments !status:unmanaged".chars() {
+        update(&mut state, Input::FilterChar(c));
+    }
+    assert_eq!(names(&state), ["api-1"]);
+    update(&mut state, Input::FilterDone);
+    assert_eq!(state.mode, Mode::Table);
+    update(&mut state, Input::Action(Action::Back));
+    assert_eq!(names(&state).len(), 3, "esc clears the filter");
+}
+
+#[test]
+fn an_unfinished_filter_keeps_the_last_result_and_says_why() {
+    let mut state = loaded();
+    update(&mut state, Input::Action(Action::Filter));
+    for c in "tag:Team=payments status:".chars() {
+        update(&mut state, Input::FilterChar(c));
+    }
+    assert!(state.filter_error.is_some());
+    // "status:" alone is not a filter yet: the last valid one ("... status", a word) holds.
+    assert_eq!(names(&state).len(), 0);
+    update(&mut state, Input::FilterBackspace);
+    update(&mut state, Input::FilterBackspace);
+    update(&mut state, Input::FilterBackspace);
+    update(&mut state, Input::FilterBackspace);
+    update(&mut state, Input::FilterBackspace);
+    update(&mut state, Input::FilterBackspace);
+    update(&mut state, Input::FilterBackspace);
+    assert_eq!(names(&state), ["api-1", "db-3"]);
+    for c in " status:".chars() {
+        update(&mut state, Input::FilterChar(c));
+    }
+    for c in "lost".chars() {
+        update(&mut state, Input::FilterChar(c));
+    }
+    assert_eq!(state.filter_error, None);
+    assert_eq!(names(&state), ["api-1"]);
+}
+
+#[test]
+fn moving_marking_and_details() {
+    let mut state = loaded();
+    update(&mut state, Input::Action(Action::Down));
+    assert_eq!(state.selected_row().map(|r| r.name.as_str()), Some("db-3"));
+    update(&mut state, Input::Action(Action::ToggleMark));
+    assert!(state.marks.contains("i-03"));
+    assert_eq!(state.selected, 2, "marking moves down, as in k9s");
+    update(&mut state, Input::Action(Action::Down));
+    assert_eq!(state.selected, 2, "the last row stays selected");
+    update(&mut state, Input::Action(Action::Top));
+    update(&mut state, Input::Action(Action::Detail));
+    assert_eq!(state.mode, Mode::Detail);
+    update(&mut state, Input::Action(Action::Back));
+    assert_eq!(state.mode, Mode::Table);
+    update(&mut state, Input::Action(Action::Back));
+    assert!(state.marks.is_empty(), "esc in the table clears the marks");
+}
+
+#[test]
+fn a_refresh_keeps_the_selection_and_drops_marks_of_vanished_instances() {
+    let mut state = loaded();
+    update(&mut state, Input::Action(Action::Bottom));
+    update(&mut state, Input::Action(Action::ToggleMark));
+    update(&mut state, Input::Action(Action::Top));
+    update(&mut state, Input::Action(Action::ToggleMark));
+    assert_eq!(state.marks.len(), 2);
+    update(&mut state, Input::Action(Action::Top));
+    let rows = vec![
+        row("api-1", "i-01", Ping::Online, "us-east-1", "payments"),
+        row("aaa-0", "i-00", Ping::Online, "us-east-1", "web"),
+    ];
+    update(
+        &mut state,
+        Input::InventoryLoaded {
+            rows,
+            errors: vec!["prod/eu-west-1: denied".into()],
+            at: SystemTime::UNIX_EPOCH,
+            throttled: true,
+        },
+    );
+    assert_eq!(state.marks.iter().collect::<Vec<_>>(), ["i-01"]);
+    assert_eq!(
+        state.selected_row().map(|r| r.instance_id.as_str()),
+        Some("i-01")
+    );
+    assert_eq!(state.errors.len(), 1);
+    assert!(state.throttled);
+}
+
+#[test]
+fn keys_map_to_intents_and_quit_and_refresh_are_effects() {
+    let mut state = loaded();
+    assert_eq!(
+        input_for(key(KeyCode::Char('/')), Mode::Table),
+        Some(Input::Action(Action::Filter))
+    );
+    assert_eq!(
+        input_for(key(KeyCode::Char('q')), Mode::Filter),
+        Some(Input::FilterChar('q')),
+        "q types in the filter"
+    );
+    assert_eq!(
+        input_for(
+            KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+            Mode::Filter
+        ),
+        Some(Input::Action(Action::Quit))
+    );
+    assert_eq!(
+        update(&mut state, Input::Action(Action::Refresh)),
+        vec![Effect::Refresh]
+    );
+    assert!(state.loading);
+    assert_eq!(
+        update(&mut state, Input::Action(Action::Quit)),
+        vec![Effect::Quit]
+    );
+    update(&mut state, Input::Action(Action::Help));
+    assert_eq!(state.mode, Mode::Help);
+    update(&mut state, Input::Action(Action::Down));
+    assert_eq!(state.mode, Mode::Table, "any key closes the help");
+}

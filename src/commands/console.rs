@@ -1,0 +1,106 @@
+//! Starting the console: sources from `--profile`/`--region` (or the configuration file's
+//! defaults), or the in-process simulated fleet for `--demo`; the theme; then the TUI. A
+//! broken configuration or theme file is shown inside the console, which still starts.
+
+use std::time::Duration;
+
+use crate::aws;
+use crate::cli::GlobalArgs;
+use crate::config::Config;
+use crate::config::theme::Theme;
+use crate::sim::{self, SimConfig};
+use crate::tui::{self, ConsoleOptions, Source};
+
+pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
+    let mut notices = Vec::new();
+    let config = match super::load_config(global) {
+        Ok(config) => config,
+        Err(error) => {
+            notices.push(format!("configuration ignored: {error}"));
+            Config::default()
+        }
+    };
+    let theme_name = global
+        .theme
+        .clone()
+        .or(config.theme.clone())
+        .unwrap_or_else(|| "default".to_owned());
+    let themes_dir = super::config_path(global).and_then(|p| p.parent().map(|d| d.join("themes")));
+    let (theme, theme_error) = Theme::load(&theme_name, themes_dir.as_deref());
+    if let Some(error) = theme_error {
+        notices.push(format!("theme: {error} (using the default theme)"));
+    }
+
+    // The simulator lives as long as the console when it is the demo.
+    let mut _simulator = None;
+    let (sources, label) = if demo {
+        let handle = match sim::start(SimConfig::default()).await {
+            Ok(handle) => handle,
+            Err(error) => {
+                eprintln!("bosun --demo: {error}");
+                return 1;
+            }
+        };
+        let endpoint = handle.endpoint_url();
+        _simulator = Some(handle);
+        let mut sources = Vec::new();
+        for region in ["us-east-1", "eu-west-1"] {
+            sources.push(Source {
+                profile: "demo".to_owned(),
+                config: aws::demo_config(&endpoint, region).await,
+            });
+        }
+        (sources, format!("demo fleet (simulated at {endpoint})"))
+    } else {
+        let profiles: Vec<Option<String>> = first_non_empty(&global.profile, &config.profiles);
+        let regions: Vec<Option<String>> = first_non_empty(&global.region, &config.regions);
+        let mut sources = Vec::new();
+        for profile in &profiles {
+            for region in &regions {
+                let config = aws::load_config(
+                    profile.as_deref(),
+                    region.as_deref(),
+                    global.endpoint_url.as_deref(),
+                )
+                .await;
+                sources.push(Source {
+                    profile: profile.clone().unwrap_or_else(|| "default".to_owned()),
+                    config,
+                });
+            }
+        }
+        let label = sources
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}/{}",
+                    s.profile,
+                    s.config
+                        .region()
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| "?".to_owned())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        (sources, label)
+    };
+    tui::run(ConsoleOptions {
+        sources,
+        label,
+        theme,
+        notice: (!notices.is_empty()).then(|| notices.join("; ")),
+        refresh: Duration::from_secs(config.refresh_seconds.max(5)),
+    })
+    .await
+}
+
+/// The command line's values, else the configuration file's, else one "not given" entry.
+fn first_non_empty(cli: &[String], file: &[String]) -> Vec<Option<String>> {
+    let chosen = if cli.is_empty() { file } else { cli };
+    if chosen.is_empty() {
+        vec![None]
+    } else {
+        chosen.iter().cloned().map(Some).collect()
+    }
+}

@@ -1,0 +1,466 @@
+//! Drawing the console from its state: the title line, the fleet table, the filter line, the
+//! status bar with hints, and the detail and help overlays. Draw only: no state changes here.
+
+use std::time::SystemTime;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
+
+use crate::app::keymap::{BINDINGS, HINTS};
+use crate::app::{Mode, State};
+use crate::aws::inventory::{InstanceRow, Ping};
+use crate::commands::ls::age;
+use crate::config::theme::Theme;
+
+/// Table columns in display order: header, width, and priority (lower stays longer). On a
+/// narrow terminal the least important columns go first; ids and names are never cut short.
+const COLUMNS: [(&str, u16, u8); 12] = [
+    (" ", 1, 0),
+    ("NAME", 22, 0),
+    ("INSTANCE", 19, 0),
+    ("PING", 14, 0),
+    ("LAST PING", 9, 1),
+    ("AGENT", 14, 3),
+    ("PLATFORM", 8, 6),
+    ("PRIVATE IP", 15, 4),
+    ("STATE", 8, 2),
+    ("TYPE", 11, 7),
+    ("AZ", 11, 8),
+    ("REGION", 10, 5),
+];
+
+/// Which columns fit in `width` (inside the table's borders), by priority.
+fn visible_columns(width: u16) -> Vec<usize> {
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut by_priority: Vec<usize> = (0..COLUMNS.len()).collect();
+    by_priority.sort_by_key(|&i| COLUMNS[i].2);
+    let mut used = 0u16;
+    for index in by_priority {
+        let needed = COLUMNS[index].1 + u16::from(!chosen.is_empty());
+        if used + needed <= width || COLUMNS[index].2 == 0 {
+            used += needed;
+            chosen.push(index);
+        }
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
+/// Rows of the table that fit in a frame of `height` lines (for paging).
+pub fn table_rows(height: u16) -> usize {
+    usize::from(height.saturating_sub(5)).max(1)
+}
+
+pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime) {
+    let area = frame.area();
+    frame.render_widget(
+        Block::default().style(Style::default().bg(theme.background).fg(theme.text)),
+        area,
+    );
+    let [title, body, filter, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    frame.render_widget(title_line(state, theme, now), title);
+    draw_table(frame, body, state, theme);
+    frame.render_widget(filter_line(state, theme), filter);
+    frame.render_widget(status_line(state, theme), status);
+    match state.mode {
+        Mode::Detail => {
+            if let Some(row) = state.selected_row() {
+                draw_detail(frame, area, row, theme);
+            }
+        }
+        Mode::Help => draw_help(frame, area, theme),
+        Mode::Table | Mode::Filter => {}
+    }
+}
+
+fn ping_colour(ping: Ping, theme: &Theme) -> ratatui::style::Color {
+    match ping {
+        Ping::Online => theme.online,
+        Ping::ConnectionLost => theme.connection_lost,
+        Ping::Inactive => theme.inactive,
+        Ping::NotManaged => theme.not_managed,
+    }
+}
+
+fn title_line<'a>(state: &'a State, theme: &Theme, now: SystemTime) -> Paragraph<'a> {
+    let mut spans = vec![
+        Span::styled(
+            " bosun ",
+            Style::default()
+                .fg(theme.title)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(
+            format!("{} ", state.source),
+            Style::default().fg(theme.muted),
+        ),
+        Span::raw(format!("{} instances", state.rows.len())),
+    ];
+    for (ping, count) in state.counts() {
+        if count > 0 {
+            spans.push(Span::raw("  "));
+            spans.push(Span::styled(
+                format!("{count} {}", ping.label()),
+                Style::default().fg(ping_colour(ping, theme)),
+            ));
+        }
+    }
+    let freshness = match (state.loading, state.loaded_at) {
+        (true, None) => "loading…".to_owned(),
+        (true, Some(_)) => "refreshing…".to_owned(),
+        (false, Some(at)) => format!(
+            "refreshed {} ago",
+            age(now.duration_since(at).map_or(0, |d| d.as_secs()))
+        ),
+        (false, None) => String::new(),
+    };
+    spans.push(Span::styled(
+        format!("   {freshness}"),
+        Style::default().fg(theme.muted),
+    ));
+    if state.throttled {
+        spans.push(Span::styled(
+            "  throttled: refreshing less often",
+            Style::default().fg(theme.warning),
+        ));
+    }
+    Paragraph::new(Line::from(spans))
+}
+
+fn cells<'a>(row: &'a InstanceRow, marked: bool, theme: &Theme) -> Vec<Cell<'a>> {
+    let dash = || Cell::from("-");
+    let text = |value: &'a Option<String>| value.as_deref().map_or_else(dash, Cell::from);
+    let agent = match (&row.agent_version, row.agent_outdated) {
+        (Some(version), true) => {
+            Cell::from(format!("{version} old")).style(Style::default().fg(theme.warning))
+        }
+        (Some(version), false) => Cell::from(version.as_str()),
+        (None, _) => dash(),
+    };
+    vec![
+        Cell::from(if marked { "●" } else { " " }).style(Style::default().fg(theme.marked)),
+        Cell::from(if row.name.is_empty() {
+            "-"
+        } else {
+            row.name.as_str()
+        }),
+        Cell::from(row.instance_id.as_str()),
+        Cell::from(row.ping.label()).style(Style::default().fg(ping_colour(row.ping, theme))),
+        row.last_ping_age.map_or_else(dash, |a| Cell::from(age(a))),
+        agent,
+        Cell::from(row.platform.as_str()),
+        text(&row.private_ip),
+        text(&row.ec2_state),
+        text(&row.instance_type),
+        text(&row.availability_zone),
+        Cell::from(row.region.as_str()),
+    ]
+}
+
+fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let shown = visible_columns(area.width.saturating_sub(2));
+    let header = Row::new(shown.iter().map(|&i| Cell::from(COLUMNS[i].0))).style(
+        Style::default()
+            .fg(theme.header)
+            .add_modifier(Modifier::BOLD),
+    );
+    let rows: Vec<Row> = state
+        .visible
+        .iter()
+        .map(|&i| {
+            let row = &state.rows[i];
+            let mut all: Vec<Option<Cell>> =
+                cells(row, state.marks.contains(&row.instance_id), theme)
+                    .into_iter()
+                    .map(Some)
+                    .collect();
+            Row::new(
+                shown
+                    .iter()
+                    .filter_map(|&c| all[c].take())
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let widths: Vec<Constraint> = shown
+        .iter()
+        .map(|&i| {
+            if COLUMNS[i].0 == "NAME" {
+                Constraint::Min(COLUMNS[i].1)
+            } else {
+                Constraint::Length(COLUMNS[i].1)
+            }
+        })
+        .collect();
+    let title = format!(
+        " instances ({} of {}) · sorted by {}{} ",
+        state.visible.len(),
+        state.rows.len(),
+        state.sort.label(),
+        if state.descending { " ↓" } else { "" }
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::default().fg(theme.border))
+        .title(Span::styled(title, Style::default().fg(theme.title)));
+    let empty = state.visible.is_empty() && !state.loading;
+    if empty {
+        let message = if state.rows.is_empty() && !state.errors.is_empty() {
+            "No instances could be read: see the errors below."
+        } else if state.rows.is_empty() {
+            "No instances in these profiles and regions."
+        } else {
+            "No instance matches the filter (esc clears it)."
+        };
+        frame.render_widget(
+            Paragraph::new(message)
+                .style(Style::default().fg(theme.muted))
+                .block(block),
+            area,
+        );
+        return;
+    }
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(
+            Style::default()
+                .bg(theme.selection)
+                .fg(theme.selection_text)
+                .add_modifier(Modifier::BOLD),
+        );
+    let mut table_state = TableState::default().with_selected(Some(state.selected));
+    frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
+    if state.mode == Mode::Filter || !state.filter_text.is_empty() {
+        let mut spans = vec![
+            Span::styled(
+                "/",
+                Style::default()
+                    .fg(theme.accent)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(state.filter_text.as_str()),
+        ];
+        if state.mode == Mode::Filter {
+            spans.push(Span::styled("▏", Style::default().fg(theme.accent)));
+        }
+        if let Some(error) = &state.filter_error {
+            spans.push(Span::styled(
+                format!("   {error}"),
+                Style::default().fg(theme.warning),
+            ));
+        }
+        return Paragraph::new(Line::from(spans));
+    }
+    if let Some(error) = state.errors.first() {
+        let more = if state.errors.len() > 1 {
+            format!(" (+{} more)", state.errors.len() - 1)
+        } else {
+            String::new()
+        };
+        return Paragraph::new(Span::styled(
+            format!("{error}{more}"),
+            Style::default().fg(theme.error),
+        ));
+    }
+    match &state.notice {
+        Some(notice) => Paragraph::new(Span::styled(
+            notice.as_str(),
+            Style::default().fg(theme.warning),
+        )),
+        None => Paragraph::new(""),
+    }
+}
+
+fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
+    let key = Style::default()
+        .fg(theme.status_text)
+        .add_modifier(Modifier::BOLD);
+    let text = Style::default().fg(theme.status_text);
+    let mut spans = Vec::new();
+    if !state.marks.is_empty() {
+        spans.push(Span::styled(
+            format!(" {} marked ", state.marks.len()),
+            Style::default().fg(theme.marked),
+        ));
+    }
+    for (keys, what) in HINTS {
+        spans.push(Span::styled(format!(" {keys}"), key));
+        spans.push(Span::styled(format!(" {what} "), text));
+    }
+    Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar))
+}
+
+/// A centred rectangle of at most `width` × `height`.
+fn centred(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    )
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, row: &InstanceRow, theme: &Theme) {
+    let label = Style::default().fg(theme.header);
+    let field = |name: &'static str, value: String| {
+        Line::from(vec![
+            Span::styled(format!("{name:<18}"), label),
+            Span::raw(value),
+        ])
+    };
+    let opt = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".to_owned());
+    let mut lines = vec![
+        field("Name", row.name.clone()),
+        field("Instance", row.instance_id.clone()),
+        Line::from(vec![
+            Span::styled(format!("{:<18}", "Ping"), label),
+            Span::styled(
+                row.ping.label(),
+                Style::default().fg(ping_colour(row.ping, theme)),
+            ),
+            Span::raw(
+                row.last_ping_age
+                    .map(|a| format!("  (last ping {} ago)", age(a)))
+                    .unwrap_or_default(),
+            ),
+        ]),
+        field(
+            "Agent",
+            match (&row.agent_version, row.agent_outdated) {
+                (Some(v), true) => format!("{v} (a newer version exists)"),
+                (Some(v), false) => v.clone(),
+                (None, _) => "none: SSM does not manage this instance".to_owned(),
+            },
+        ),
+        field(
+            "Platform",
+            format!("{} {}", row.platform, opt(&row.platform_name)),
+        ),
+        field("EC2 state", opt(&row.ec2_state)),
+        field("Type", opt(&row.instance_type)),
+        field("Private IP", opt(&row.private_ip)),
+        field(
+            "VPC / subnet",
+            format!("{} / {}", opt(&row.vpc_id), opt(&row.subnet_id)),
+        ),
+        field(
+            "AZ / region",
+            format!("{} / {}", opt(&row.availability_zone), row.region),
+        ),
+        field("IAM profile", opt(&row.iam_instance_profile)),
+        field(
+            "Account / profile",
+            format!("{} / {}", opt(&row.account), row.profile),
+        ),
+        Line::from(""),
+        Line::from(Span::styled("Tags", label.add_modifier(Modifier::BOLD))),
+    ];
+    for (key, value) in &row.tags {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {key:<16}"), Style::default().fg(theme.muted)),
+            Span::raw(value.clone()),
+        ]));
+    }
+    let rect = centred(area, 76, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .style(Style::default().bg(theme.background).fg(theme.text))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(Style::default().fg(theme.accent))
+                    .title(Span::styled(
+                        format!(
+                            " {} — esc closes ",
+                            if row.name.is_empty() {
+                                &row.instance_id
+                            } else {
+                                &row.name
+                            }
+                        ),
+                        Style::default().fg(theme.title),
+                    )),
+            ),
+        rect,
+    );
+}
+
+fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let mut lines: Vec<Line> = BINDINGS
+        .iter()
+        .map(|(keys, action)| {
+            Line::from(vec![
+                Span::styled(
+                    format!("{keys:<14}"),
+                    Style::default()
+                        .fg(theme.accent)
+                        .add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(action.describe()),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "Shells, tunnels and Run Command: bosun shell / tunnel / run (see bosun --help).",
+        Style::default().fg(theme.muted),
+    )));
+    let rect = centred(area, 84, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .style(Style::default().bg(theme.background).fg(theme.text))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(Style::default().fg(theme.accent))
+                    .title(Span::styled(
+                        " keys — any key closes ",
+                        Style::default().fg(theme.title),
+                    )),
+            ),
+        rect,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrow_terminals_drop_the_least_important_columns_first() {
+        let headers = |width| {
+            visible_columns(width)
+                .iter()
+                .map(|&i| COLUMNS[i].0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(headers(200).len(), 12);
+        let medium = headers(130);
+        assert!(
+            medium.contains(&"INSTANCE") && medium.contains(&"REGION"),
+            "{medium:?}"
+        );
+        assert!(!medium.contains(&"AZ"), "{medium:?}");
+        let narrow = headers(60);
+        assert_eq!(narrow, [" ", "NAME", "INSTANCE", "PING"]);
+    }
+}

@@ -1,0 +1,207 @@
+//! The console drawn on ratatui's `TestBackend`: insta snapshots of each view (loaded,
+//! filtered, empty, error, detail, help) and the status colours of every built-in theme.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use bosun::app::{self, Action, Input, State};
+use bosun::aws::inventory::{InstanceRow, Ping};
+use bosun::config::theme::{BUILT_IN, Theme};
+use bosun::ui;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+fn row(
+    name: &str,
+    id: &str,
+    ping: Ping,
+    region: &str,
+    team: &str,
+    age: Option<u64>,
+) -> InstanceRow {
+    let mut tags = BTreeMap::new();
+    tags.insert("Name".to_owned(), name.to_owned());
+    tags.insert("Team".to_owned(), team.to_owned());
+    tags.insert("Environment".to_owned(), "production".to_owned());
+    InstanceRow {
+        name: name.to_owned(),
+        instance_id: id.to_owned(),
+        ping,
+        last_ping_age: age,
+        agent_version: (ping != Ping::NotManaged).then(|| "3.3.987.0".to_owned()),
+        agent_outdated: name.contains("legacy"),
+        platform: "Linux".to_owned(),
+        platform_name: Some("Amazon Linux".to_owned()),
+        private_ip: Some("10.0.0.12".to_owned()),
+        ec2_state: Some("running".to_owned()),
+        instance_type: Some("t3.medium".to_owned()),
+        availability_zone: Some(format!("{region}a")),
+        region: region.to_owned(),
+        profile: "prod".to_owned(),
+        account: Some("111122223333".to_owned()),
+        vpc_id: Some("vpc-0a1b2c3d4e5f60001".to_owned()),
+        subnet_id: Some("subnet-0a1b2c3d".to_owned()),
+        iam_instance_profile: Some("SSMInstanceProfile".to_owned()),
+        tags,
+    }
+}
+
+const LOADED_AT: Duration = Duration::from_secs(1_795_248_000);
+
+fn fleet() -> Vec<InstanceRow> {
+    vec![
+        row(
+            "payments-api-1",
+            "i-0a1b2c3d4e5f60001",
+            Ping::Online,
+            "us-east-1",
+            "payments",
+            Some(42),
+        ),
+        row(
+            "payments-api-2",
+            "i-0a1b2c3d4e5f60002",
+            Ping::ConnectionLost,
+            "us-east-1",
+            "payments",
+            Some(1860),
+        ),
+        row(
+            "search-query-1",
+            "i-0a1b2c3d4e5f60003",
+            Ping::Online,
+            "eu-west-1",
+            "search",
+            Some(7),
+        ),
+        row(
+            "platform-legacy",
+            "i-0a1b2c3d4e5f60004",
+            Ping::Online,
+            "us-east-1",
+            "platform",
+            Some(95),
+        ),
+        row(
+            "data-notebook",
+            "i-0a1b2c3d4e5f60005",
+            Ping::Inactive,
+            "us-east-1",
+            "data",
+            Some(86_400 * 40),
+        ),
+        row(
+            "orphaned-box",
+            "i-0a1b2c3d4e5f60006",
+            Ping::NotManaged,
+            "us-east-1",
+            "platform",
+            None,
+        ),
+    ]
+}
+
+fn state_with(rows: Vec<InstanceRow>, errors: Vec<String>) -> State {
+    let mut state = State::new("prod/us-east-1, prod/eu-west-1");
+    app::update(
+        &mut state,
+        Input::InventoryLoaded {
+            rows,
+            errors,
+            at: SystemTime::UNIX_EPOCH + LOADED_AT,
+            throttled: false,
+        },
+    );
+    state
+}
+
+fn render(state: &State, theme: &Theme) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(132, 22)).expect("terminal");
+    let now = SystemTime::UNIX_EPOCH + LOADED_AT + Duration::from_secs(5);
+    terminal
+        .draw(|frame| ui::draw(frame, state, theme, now))
+        .expect("draw");
+    terminal
+}
+
+#[test]
+fn fleet_view_loaded() {
+    let mut state = state_with(fleet(), Vec::new());
+    app::update(&mut state, Input::Action(Action::Down));
+    app::update(&mut state, Input::Action(Action::ToggleMark));
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+}
+
+#[test]
+fn fleet_view_filtered() {
+    let mut state = state_with(fleet(), Vec::new());
+    app::update(&mut state, Input::Action(Action::Filter));
+    for c in "tag:Team=payments !status:lost".chars() {
+        app::update(&mut state, Input::FilterChar(c));
+    }
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+}
+
+#[test]
+fn fleet_view_empty() {
+    let state = state_with(Vec::new(), Vec::new());
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+}
+
+#[test]
+fn fleet_view_error() {
+    let state = state_with(
+        Vec::new(),
+        vec!["prod/us-east-1: DescribeInstanceInformation failed: AccessDeniedException: User is not authorized".to_owned()],
+    );
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+}
+
+#[test]
+fn detail_view() {
+    let mut state = state_with(fleet(), Vec::new());
+    app::update(&mut state, Input::Action(Action::Detail));
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+}
+
+#[test]
+fn help_overlay() {
+    let mut state = state_with(fleet(), Vec::new());
+    app::update(&mut state, Input::Action(Action::Help));
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+}
+
+/// Every built-in theme draws ping statuses in its own slot colours.
+#[test]
+fn each_built_in_theme_colours_the_statuses() {
+    let state = state_with(fleet(), Vec::new());
+    for (name, _) in BUILT_IN {
+        let theme = Theme::built_in(name).expect("resolves");
+        let terminal = render(&state, &theme);
+        let buffer = terminal.backend().buffer();
+        let colour_of = |text: &str| -> Option<Color> {
+            for y in 0..buffer.area.height {
+                let line: String = (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol().to_owned())
+                    .collect();
+                if let Some(x) = line.find(text) {
+                    let column = line[..x].chars().count() as u16;
+                    return Some(buffer[(column, y)].fg);
+                }
+            }
+            None
+        };
+        assert_eq!(
+            colour_of("ConnectionLost "),
+            Some(theme.connection_lost),
+            "{name}"
+        );
+        assert_eq!(colour_of("Inactive "), Some(theme.inactive), "{name}");
+        assert_eq!(colour_of("not managed"), Some(theme.not_managed), "{name}");
+        assert_ne!(
+            theme.online, theme.connection_lost,
+            "{name}: statuses must differ"
+        );
+    }
+}
