@@ -205,3 +205,79 @@ fn each_built_in_theme_colours_the_statuses() {
         );
     }
 }
+
+/// The real binary on a real PTY: `bosun --demo` starts, shows the fleet, filters as keys are
+/// typed, quits on `q` with status 0, and leaves the alternate screen (the terminal restored).
+#[tokio::test]
+async fn the_demo_console_runs_on_a_real_terminal() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (pty, pts) = pty_process::open().expect("pty");
+    pty.resize(pty_process::Size::new(40, 160)).expect("size");
+    let state = tempfile::tempdir().expect("tempdir");
+    let mut child = pty_process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .arg("--demo")
+        .env("HOME", state.path())
+        .env("XDG_STATE_HOME", state.path())
+        .env("XDG_CONFIG_HOME", state.path())
+        .env("TERM", "xterm-256color")
+        .kill_on_drop(true)
+        .spawn(pts)
+        .expect("spawn bosun --demo");
+    let (mut reader, mut writer) = pty.into_split();
+    // The screen as a terminal would show it: ratatui only redraws the cells that change.
+    let size = |n: u16| std::num::NonZeroU16::new(n).expect("non-zero");
+    let mut terminal = vt100::Parser::new(size(40), size(160), 0);
+    let mut raw = Vec::new();
+    let mut buffer = vec![0u8; 65536];
+    let mut wait_for = async |needle: &str, terminal: &mut vt100::Parser, raw: &mut Vec<u8>| {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !terminal.screen().contents().contains(needle) {
+            match tokio::time::timeout_at(deadline, reader.read(&mut buffer)).await {
+                Ok(Ok(n)) if n > 0 => {
+                    terminal.process(&buffer[..n]);
+                    raw.extend_from_slice(&buffer[..n]);
+                }
+                other => panic!(
+                    "no {needle:?} on the screen ({other:?}):\n{}",
+                    terminal.screen().contents()
+                ),
+            }
+        }
+    };
+    wait_for("orphaned-test-box", &mut terminal, &mut raw).await;
+    assert!(terminal.screen().contents().contains("30 instances"));
+    assert!(
+        String::from_utf8_lossy(&raw).contains("\u{1b}[?1049h"),
+        "entered the alternate screen"
+    );
+    writer.write_all(b"/vault").await.expect("type");
+    wait_for("(1 of 30)", &mut terminal, &mut raw).await;
+    // A frame can arrive in several reads: let the rest of it land.
+    let settle = tokio::time::Instant::now() + Duration::from_secs(5);
+    while terminal.screen().contents().contains("payments-api-1") {
+        match tokio::time::timeout_at(settle, reader.read(&mut buffer)).await {
+            Ok(Ok(n)) if n > 0 => terminal.process(&buffer[..n]),
+            _ => break,
+        }
+    }
+    assert!(terminal.screen().contents().contains("platform-vault-1"));
+    assert!(
+        !terminal.screen().contents().contains("payments-api-1"),
+        "{}",
+        terminal.screen().contents()
+    );
+    writer.write_all(b"\rq").await.expect("enter, then quit");
+    raw.clear();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(&raw).contains("\u{1b}[?1049l") {
+        match tokio::time::timeout_at(deadline, reader.read(&mut buffer)).await {
+            Ok(Ok(n)) if n > 0 => raw.extend_from_slice(&buffer[..n]),
+            other => panic!("the terminal was not restored ({other:?})"),
+        }
+    }
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert!(status.success(), "{status:?}");
+}
