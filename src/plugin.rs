@@ -5,16 +5,14 @@
 //! local listener and is `bosun tunnel`'s job.
 
 use std::fmt;
-use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::mpsc;
-use uuid::Uuid;
 
 use crate::aws;
-use crate::protocol::{CLIENT_VERSION, ClientParams, Session, SessionConfig};
+use crate::aws::session::{self, Started};
+use crate::protocol::CLIENT_VERSION;
 use crate::stdio_session;
-use crate::transport::{self, DriverConfig, SessionEnd, StreamTarget};
+use crate::transport::{self, SessionEnd};
 
 /// The name the AWS CLI looks for on PATH.
 pub const PLUGIN_NAME: &str = "session-manager-plugin";
@@ -183,41 +181,23 @@ async fn start_session(start: StartArgs) -> i32 {
     let ssm = aws_sdk_ssm::Client::from_conf(ssm_config.build());
     let kms = aws_sdk_kms::Client::new(&config);
 
-    let session_id = start.response.session_id.clone();
-    let target = StreamTarget {
-        session_id: session_id.clone(),
-        stream_url: start.response.stream_url.clone(),
-        token: start.response.token_value.clone(),
-        client_id: Uuid::new_v4().hyphenated().to_string(),
-        client_version: CLIENT_VERSION.to_owned(),
-    };
-    let session = Session::client(
-        SessionConfig::default(),
-        ClientParams {
-            session_id: session_id.clone(),
+    let driven = session::drive(
+        Started {
+            session_id: start.response.session_id.clone(),
+            stream_url: start.response.stream_url.clone(),
+            token: start.response.token_value.clone(),
             target: start.target.clone(),
-            client_version: CLIENT_VERSION.to_owned(),
         },
-        std::time::Instant::now(),
-        transport::unix_ms(),
+        &ssm,
+        kms,
     );
-    let (input_tx, input_rx) = mpsc::channel(64);
-    let (events_tx, events_rx) = mpsc::channel(256);
-    let driver = tokio::spawn(transport::run_client(
-        target,
-        session,
-        Arc::new(aws::SsmResume::new(ssm.clone())),
-        Some(Arc::new(aws::KmsKeyProvider::new(kms))),
-        input_rx,
-        events_tx,
-        DriverConfig::default(),
-    ));
+    let session_id = driven.session_id.clone();
     let outcome = stdio_session::run(
         &session_id,
         stdio_session::ClosingMessage::Plugin,
-        input_tx,
-        events_rx,
-        driver,
+        driven.input,
+        driven.events,
+        driven.driver,
     )
     .await;
     match outcome.end {

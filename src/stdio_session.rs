@@ -148,6 +148,10 @@ pub async fn run(
     let mut exit_code = None;
     let mut stdin: Option<mpsc::Receiver<Option<Bytes>>> = None;
     let mut resize = resize_signal();
+    // Set once piped stdin has ended: Ctrl-D is repeated until the session ends, because a
+    // Ctrl-D that lands while the shell runs a command (the PTY in canonical mode) is lost
+    // when the shell's line editor switches the PTY back to raw mode.
+    let mut end_of_input: Option<tokio::time::Interval> = None;
     let mut stdout = std::io::stdout();
     let mut stderr = std::io::stderr();
     let mut driver = driver;
@@ -216,12 +220,15 @@ pub async fn run(
                         // End of piped input: Ctrl-D lets the remote shell finish and exit,
                         // and its output keeps coming until then.
                         _ if !stdin_tty => {
-                            let _ = input.send(Input::Data(Bytes::from_static(&[END_OF_TRANSMISSION]))).await;
+                            end_of_input = Some(tokio::time::interval(Duration::from_secs(1)));
                         }
                         _ => {}
                     }
                 }
             },
+            _ = tick(&mut end_of_input) => {
+                let _ = input.send(Input::Data(Bytes::from_static(&[END_OF_TRANSMISSION]))).await;
+            }
             _ = recv_resize(&mut resize), if mode == Some(StdioMode::Shell) => {
                 let _ = input.send(Input::Size(terminal_size())).await;
             }
@@ -278,6 +285,15 @@ async fn join_driver(
     match tokio::time::timeout(Duration::from_secs(3), driver).await {
         Ok(Ok(result)) => result,
         _ => Ok(SessionEnd::Local),
+    }
+}
+
+async fn tick(interval: &mut Option<tokio::time::Interval>) {
+    match interval {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod filter;
 pub mod inventory;
 pub mod sdk;
+pub mod session;
 pub mod target;
 
 pub use sdk::{KmsKeyProvider, SsmResume, demo_config, load_config, terminate_session};

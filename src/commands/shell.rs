@@ -2,18 +2,13 @@
 //! but with piped stdin supported and the remote exit code returned when the session reports
 //! one (NonInteractiveCommands); otherwise 0 when the session ends normally.
 
-use std::sync::Arc;
-use std::time::Instant;
-
-use tokio::sync::mpsc;
-use uuid::Uuid;
-
 use super::sdk_config;
+use crate::aws::session::{self, Started};
 use crate::aws::{self, target};
 use crate::cli::{GlobalArgs, ShellArgs};
-use crate::protocol::{CLIENT_VERSION, ClientParams, CloseReason, Session, SessionConfig};
+use crate::protocol::CloseReason;
 use crate::stdio_session;
-use crate::transport::{self, DriverConfig, SessionEnd, StreamTarget};
+use crate::transport::SessionEnd;
 
 /// Exit status when bosun itself fails (as opposed to the remote command).
 const FAILURE: i32 = 255;
@@ -46,51 +41,18 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
             return FAILURE;
         }
     };
-    let (Some(session_id), Some(stream_url), Some(token)) = (
-        started.session_id(),
-        started.stream_url(),
-        started.token_value(),
-    ) else {
+    let Some(started) = Started::from_response(&started, &instance_id) else {
         eprintln!("bosun shell: StartSession returned no stream for {instance_id}");
         return FAILURE;
     };
-    let session_id = session_id.to_owned();
-    let stream = StreamTarget {
-        session_id: session_id.clone(),
-        stream_url: stream_url.to_owned(),
-        token: token.to_owned(),
-        client_id: Uuid::new_v4().hyphenated().to_string(),
-        client_version: CLIENT_VERSION.to_owned(),
-    };
-    let session = Session::client(
-        SessionConfig::default(),
-        ClientParams {
-            session_id: session_id.clone(),
-            target: instance_id.clone(),
-            client_version: CLIENT_VERSION.to_owned(),
-        },
-        Instant::now(),
-        transport::unix_ms(),
-    );
-    let (input_tx, input_rx) = mpsc::channel(64);
-    let (events_tx, events_rx) = mpsc::channel(256);
-    let driver = tokio::spawn(transport::run_client(
-        stream,
-        session,
-        Arc::new(aws::SsmResume::new(ssm.clone())),
-        Some(Arc::new(aws::KmsKeyProvider::new(
-            aws_sdk_kms::Client::new(&config),
-        ))),
-        input_rx,
-        events_tx,
-        DriverConfig::default(),
-    ));
+    let driven = session::drive(started, &ssm, aws_sdk_kms::Client::new(&config));
+    let session_id = driven.session_id.clone();
     let outcome = stdio_session::run(
         &session_id,
         stdio_session::ClosingMessage::Quiet,
-        input_tx,
-        events_rx,
-        driver,
+        driven.input,
+        driven.events,
+        driven.driver,
     )
     .await;
     match outcome.end {

@@ -7,26 +7,21 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU64;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_smux::MuxBuilder;
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use uuid::Uuid;
 
+use crate::aws::session::{self, Driven, Started};
 use crate::aws::{self, target};
 use crate::cli::{GlobalArgs, ProxyArgs, ShellArgs, TunnelArgs};
 use crate::config::SavedTunnel;
 use crate::protocol::version::version_greater;
-use crate::protocol::{
-    CLIENT_VERSION, ClientParams, PortFlag, Session, SessionConfig, SessionInfo,
-};
-use crate::transport::{
-    self, DriverConfig, DriverEvent, Input, SessionEnd, StreamTarget, TransportError,
-};
+use crate::protocol::{PortFlag, SessionInfo};
+use crate::transport::{DriverEvent, Input, SessionEnd, TransportError};
 
 const FAILURE: i32 = 255;
 /// Agents newer than this multiplex (PROTOCOL.md §6.1).
@@ -276,44 +271,14 @@ async fn start(
             aws_sdk_ssm::error::DisplayErrorContext(e)
         )
     })?;
-    let (Some(session_id), Some(stream_url), Some(token)) = (
-        started.session_id(),
-        started.stream_url(),
-        started.token_value(),
-    ) else {
-        return Err("StartSession returned no stream".to_owned());
-    };
-    let session_id = session_id.to_owned();
-    let stream = StreamTarget {
-        session_id: session_id.clone(),
-        stream_url: stream_url.to_owned(),
-        token: token.to_owned(),
-        client_id: Uuid::new_v4().hyphenated().to_string(),
-        client_version: CLIENT_VERSION.to_owned(),
-    };
-    let session = Session::client(
-        SessionConfig::default(),
-        ClientParams {
-            session_id: session_id.clone(),
-            target: instance_id.to_owned(),
-            client_version: CLIENT_VERSION.to_owned(),
-        },
-        Instant::now(),
-        transport::unix_ms(),
-    );
-    let (input, input_rx) = mpsc::channel(64);
-    let (events_tx, mut events) = mpsc::channel(256);
-    let driver = tokio::spawn(transport::run_client(
-        stream,
-        session,
-        Arc::new(aws::SsmResume::new(ssm.clone())),
-        Some(Arc::new(aws::KmsKeyProvider::new(
-            aws_sdk_kms::Client::new(config),
-        ))),
-        input_rx,
-        events_tx,
-        DriverConfig::default(),
-    ));
+    let started =
+        Started::from_response(&started, instance_id).ok_or("StartSession returned no stream")?;
+    let Driven {
+        session_id,
+        input,
+        mut events,
+        driver,
+    } = session::drive(started, ssm, aws_sdk_kms::Client::new(config));
     let info = loop {
         match tokio::time::timeout(Duration::from_secs(30), events.recv()).await {
             Ok(Some(DriverEvent::Ready(info))) => break info,

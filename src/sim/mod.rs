@@ -162,14 +162,17 @@ impl SimState {
 
     /// A uniform number in [0, 1) from the seeded generator (fault decisions).
     pub fn random(&self) -> f64 {
-        let mut state = self.rng.lock().map(|s| *s).unwrap_or(1);
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        if let Ok(mut rng) = self.rng.lock() {
-            *rng = state;
-        }
-        (state >> 11) as f64 / (1u64 << 53) as f64
+        let Ok(mut state) = self.rng.lock() else {
+            return 0.5;
+        };
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        (*state >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn home_for(&self, instance_id: &str) -> PathBuf {
+        self.scratch.path().join(instance_id)
     }
 
     /// Instances a fault has taken offline, read once per request (not once per instance).
@@ -185,10 +188,6 @@ impl SimState {
     /// Whether sessions and commands can reach the instance now.
     pub fn is_online(&self, instance: &Instance) -> bool {
         self.offline().is_online(instance)
-    }
-
-    pub fn home_for(&self, instance_id: &str) -> PathBuf {
-        self.scratch.path().join(instance_id)
     }
 }
 

@@ -1,0 +1,132 @@
+//! The console at fleet scale: `bosun sim --instances 10000` as its own process, then in this
+//! process the joined inventory fetch, the first frame, and each filter keystroke (reducer +
+//! draw on a 200x50 `TestBackend`), and the memory that holds it all. Prints figures; asserts
+//! nothing about speed.
+//!
+//! cargo bench --bench console
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use bosun::app::{self, Action, Input, State};
+use bosun::aws::inventory;
+use bosun::config::theme::Theme;
+use bosun::ui;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|r| r.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let mut sim = Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .args(["sim", "--listen", "127.0.0.1:0", "--instances", "10000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("bosun sim");
+    let mut line = String::new();
+    BufReader::new(sim.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("endpoint");
+    let endpoint = line
+        .trim()
+        .trim_start_matches("AWS_ENDPOINT_URL=")
+        .to_owned();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let memory_before = rss_mb();
+
+    let start = Instant::now();
+    let rows = runtime.block_on(async {
+        let mut all = Vec::new();
+        let fetches = ["us-east-1", "eu-west-1"].map(|region| {
+            let endpoint = endpoint.clone();
+            async move {
+                let config = bosun::aws::demo_config(&endpoint, region).await;
+                let ssm = aws_sdk_ssm::Client::new(&config);
+                let ec2 = aws_sdk_ec2::Client::new(&config);
+                inventory::fetch(&ssm, &ec2, "bench", region)
+                    .await
+                    .expect("inventory")
+            }
+        });
+        for rows in futures_util::future::join_all(fetches).await {
+            all.extend(rows);
+        }
+        all
+    });
+    let fetched = start.elapsed();
+    let count = rows.len();
+    let mut state = State::new("bench");
+    app::update(
+        &mut state,
+        Input::InventoryLoaded {
+            rows,
+            errors: Vec::new(),
+            at: SystemTime::now(),
+            throttled: false,
+        },
+    );
+    let theme = Theme::default();
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    terminal
+        .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now()))
+        .expect("draw");
+    let ready = start.elapsed();
+    println!("console at {count} instances (bosun sim --instances 10000, both regions joined)");
+    println!(
+        "  inventory fetched (SSM + EC2)    {:>8.0} ms",
+        fetched.as_secs_f64() * 1000.0
+    );
+    println!(
+        "  fleet table ready (first frame)  {:>8.0} ms",
+        ready.as_secs_f64() * 1000.0
+    );
+
+    app::update(&mut state, Input::Action(Action::Filter));
+    let mut keystrokes = Vec::new();
+    for c in "tag:Team=payments !status:lost".chars() {
+        let begin = Instant::now();
+        app::update(&mut state, Input::FilterChar(c));
+        terminal
+            .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now()))
+            .expect("draw");
+        keystrokes.push(begin.elapsed());
+    }
+    keystrokes.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "  filter keystroke (reduce + draw) {:>8.2} ms median, {:.2} ms worst of {}",
+        ms(keystrokes[keystrokes.len() / 2]),
+        ms(keystrokes[keystrokes.len() - 1]),
+        keystrokes.len()
+    );
+    let begin = Instant::now();
+    for _ in 0..100 {
+        app::update(&mut state, Input::Action(Action::Down));
+        terminal
+            .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now()))
+            .expect("draw");
+    }
+    println!(
+        "  move + redraw                    {:>8.2} ms each",
+        ms(begin.elapsed()) / 100.0
+    );
+    println!(
+        "  memory                           {:>8.1} MB ({:.1} MB before loading)",
+        rss_mb(),
+        memory_before
+    );
+    let _ = sim.kill();
+    let _ = sim.wait();
+}
