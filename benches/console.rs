@@ -79,6 +79,12 @@ fn main() {
     );
     let theme = Theme::default();
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    app::update(
+        &mut state,
+        Input::Resized {
+            table_rows: ui::table_rows(50),
+        },
+    );
     terminal
         .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now()))
         .expect("draw");

@@ -130,6 +130,8 @@ pub struct State {
     pub visible: Vec<usize>,
     /// Position in `visible`.
     pub selected: usize,
+    /// The first row of `visible` on screen: the table draws only the rows that fit.
+    pub offset: usize,
     pub mode: Mode,
     pub filter_text: String,
     pub filter_error: Option<String>,
@@ -154,6 +156,7 @@ impl State {
             rows: Vec::new(),
             visible: Vec::new(),
             selected: 0,
+            offset: 0,
             mode: Mode::Table,
             filter_text: String::new(),
             filter_error: None,
@@ -230,6 +233,17 @@ impl State {
         }
     }
 
+    /// Scrolls just enough to keep the selection on screen.
+    fn scroll_to_selection(&mut self) {
+        let page = self.table_rows.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + page {
+            self.offset = self.selected + 1 - page;
+        }
+        self.offset = self.offset.min(self.visible.len().saturating_sub(page));
+    }
+
     /// Counts per ping status among all rows, for the title.
     pub fn counts(&self) -> [(Ping, usize); 4] {
         let count = |p: Ping| self.rows.iter().filter(|r| r.ping == p).count();
@@ -265,6 +279,7 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
         }
         Input::Resized { table_rows } => {
             state.table_rows = table_rows.max(1);
+            state.scroll_to_selection();
             Vec::new()
         }
         Input::FilterChar(c) => {
@@ -286,6 +301,12 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
 }
 
 fn act(state: &mut State, action: Action) -> Vec<Effect> {
+    let effects = act_on(state, action);
+    state.scroll_to_selection();
+    effects
+}
+
+fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
     let last = state.visible.len().saturating_sub(1);
     match action {
         Action::Quit => return vec![Effect::Quit],

@@ -210,3 +210,43 @@ fn keys_map_to_intents_and_quit_and_refresh_are_effects() {
     update(&mut state, Input::Action(Action::Down));
     assert_eq!(state.mode, Mode::Table, "any key closes the help");
 }
+
+#[test]
+fn the_table_scrolls_just_enough_to_keep_the_selection_visible() {
+    let mut state = State::new("test");
+    let rows = (0..100)
+        .map(|n| {
+            row(
+                &format!("host-{n:03}"),
+                &format!("i-{n:03}"),
+                Ping::Online,
+                "us-east-1",
+                "web",
+            )
+        })
+        .collect();
+    update(
+        &mut state,
+        Input::InventoryLoaded {
+            rows,
+            errors: Vec::new(),
+            at: SystemTime::UNIX_EPOCH,
+            throttled: false,
+        },
+    );
+    update(&mut state, Input::Resized { table_rows: 10 });
+    for _ in 0..12 {
+        update(&mut state, Input::Action(Action::Down));
+    }
+    assert_eq!((state.selected, state.offset), (12, 3));
+    update(&mut state, Input::Action(Action::Up));
+    assert_eq!(
+        (state.selected, state.offset),
+        (11, 3),
+        "moving up inside the page does not scroll"
+    );
+    update(&mut state, Input::Action(Action::Bottom));
+    assert_eq!((state.selected, state.offset), (99, 90));
+    update(&mut state, Input::Action(Action::Top));
+    assert_eq!(state.offset, 0);
+}

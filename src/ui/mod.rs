@@ -49,9 +49,10 @@ fn visible_columns(width: u16) -> Vec<usize> {
     chosen
 }
 
-/// Rows of the table that fit in a frame of `height` lines (for paging).
+/// Rows of the table that fit in a frame of `height` lines (for paging and scrolling): the
+/// title, filter and status lines, the table's two borders and its header take six.
 pub fn table_rows(height: u16) -> usize {
-    usize::from(height.saturating_sub(5)).max(1)
+    usize::from(height.saturating_sub(6)).max(1)
 }
 
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime) {
@@ -173,9 +174,14 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .fg(theme.header)
             .add_modifier(Modifier::BOLD),
     );
+    // Only the rows on screen are built: at fleet scale the others would cost milliseconds
+    // per frame.
+    let window = usize::from(area.height.saturating_sub(3)).max(1);
     let rows: Vec<Row> = state
         .visible
         .iter()
+        .skip(state.offset)
+        .take(window)
         .map(|&i| {
             let row = &state.rows[i];
             let mut all: Vec<Option<Cell>> =
@@ -239,7 +245,8 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .fg(theme.selection_text)
                 .add_modifier(Modifier::BOLD),
         );
-    let mut table_state = TableState::default().with_selected(Some(state.selected));
+    let mut table_state =
+        TableState::default().with_selected(Some(state.selected.saturating_sub(state.offset)));
     frame.render_stateful_widget(table, area, &mut table_state);
 }
 
