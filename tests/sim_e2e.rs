@@ -9,14 +9,9 @@ use std::time::{Duration, Instant};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::{InstanceInformationStringFilter, SessionState};
-use bosun::aws::{KmsKeyProvider, SsmResume};
-use bosun::protocol::{
-    CLIENT_VERSION, ClientParams, CloseReason, Session, SessionConfig, SizeData,
-};
+use bosun::protocol::{CloseReason, SizeData};
 use bosun::sim::{self, Fleet, SimConfig, SimHandle};
-use bosun::transport::{
-    self, DriverConfig, DriverEvent, Input, SessionEnd, StreamTarget, TransportError,
-};
+use bosun::transport::{DriverEvent, Input, SessionEnd, TransportError};
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -451,42 +446,14 @@ async fn open(
         request = request.parameters(*name, vec![(*value).to_owned()]);
     }
     let started = request.send().await.expect("StartSession");
-    let session_id = started.session_id().expect("id").to_owned();
-    let stream = StreamTarget {
-        session_id: session_id.clone(),
-        stream_url: started.stream_url().expect("url").to_owned(),
-        token: started.token_value().expect("token").to_owned(),
-        client_id: uuid::Uuid::new_v4().to_string(),
-        client_version: CLIENT_VERSION.to_owned(),
-    };
-    let session = Session::client(
-        SessionConfig::default(),
-        ClientParams {
-            session_id: session_id.clone(),
-            target: target.to_owned(),
-            client_version: CLIENT_VERSION.to_owned(),
-        },
-        Instant::now(),
-        transport::unix_ms(),
-    );
-    let (input, input_rx) = mpsc::channel(64);
-    let (events_tx, events) = mpsc::channel(256);
-    let driver = tokio::spawn(transport::run_client(
-        stream,
-        session,
-        Arc::new(SsmResume::new(ssm)),
-        Some(Arc::new(KmsKeyProvider::new(aws_sdk_kms::Client::new(
-            config,
-        )))),
-        input_rx,
-        events_tx,
-        DriverConfig::default(),
-    ));
+    let started = bosun::aws::session::Started::from_response(&started, target).expect("a stream");
+    let driven = bosun::aws::session::drive(started, &ssm, aws_sdk_kms::Client::new(config));
+    let session_id = driven.session_id.clone();
     (
         Shell {
-            input,
-            events,
-            driver,
+            input: driven.input,
+            events: driven.events,
+            driver: driven.driver,
             output: Vec::new(),
             stderr: Vec::new(),
             exit_code: None,

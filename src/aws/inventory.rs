@@ -63,6 +63,33 @@ pub struct InstanceRow {
     pub tags: BTreeMap<String, String>,
 }
 
+impl InstanceRow {
+    /// A row that knows only its id and where it was read; the inventories fill in the rest.
+    fn bare(instance_id: &str, ping: Ping, profile: &str, region: &str) -> InstanceRow {
+        InstanceRow {
+            name: String::new(),
+            instance_id: instance_id.to_owned(),
+            ping,
+            last_ping_age: None,
+            agent_version: None,
+            agent_outdated: false,
+            platform: String::new(),
+            platform_name: None,
+            private_ip: None,
+            ec2_state: None,
+            instance_type: None,
+            availability_zone: None,
+            region: region.to_owned(),
+            profile: profile.to_owned(),
+            account: None,
+            vpc_id: None,
+            subnet_id: None,
+            iam_instance_profile: None,
+            tags: BTreeMap::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{profile}/{region}: {api} failed: {message}")]
 pub struct InventoryError {
@@ -116,35 +143,20 @@ pub async fn fetch(
                 .and_then(|t| SystemTime::try_from(*t).ok())
                 .and_then(|t| now.duration_since(t).ok())
                 .map(|d| d.as_secs());
-            rows.insert(
-                id.to_owned(),
-                InstanceRow {
-                    name: info.name().unwrap_or_default().to_owned(),
-                    instance_id: id.to_owned(),
-                    ping: Ping::from_ssm(
-                        info.ping_status().map(|p| p.as_str()).unwrap_or_default(),
-                    ),
-                    last_ping_age,
-                    agent_version: info.agent_version().map(str::to_owned),
-                    agent_outdated: info.is_latest_version() == Some(false),
-                    platform: info
-                        .platform_type()
-                        .map(|p| p.as_str().to_owned())
-                        .unwrap_or_default(),
-                    platform_name: info.platform_name().map(str::to_owned),
-                    private_ip: info.ip_address().map(str::to_owned),
-                    ec2_state: None,
-                    instance_type: None,
-                    availability_zone: None,
-                    region: region.to_owned(),
-                    profile: profile.to_owned(),
-                    account: None,
-                    vpc_id: None,
-                    subnet_id: None,
-                    iam_instance_profile: info.iam_role().map(str::to_owned),
-                    tags: BTreeMap::new(),
-                },
-            );
+            let ping = Ping::from_ssm(info.ping_status().map(|p| p.as_str()).unwrap_or_default());
+            let mut row = InstanceRow::bare(id, ping, profile, region);
+            row.name = info.name().unwrap_or_default().to_owned();
+            row.last_ping_age = last_ping_age;
+            row.agent_version = info.agent_version().map(str::to_owned);
+            row.agent_outdated = info.is_latest_version() == Some(false);
+            row.platform = info
+                .platform_type()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default();
+            row.platform_name = info.platform_name().map(str::to_owned);
+            row.private_ip = info.ip_address().map(str::to_owned);
+            row.iam_instance_profile = info.iam_role().map(str::to_owned);
+            rows.insert(id.to_owned(), row);
         }
     }
 
@@ -173,30 +185,17 @@ pub async fn fetch(
                     .iter()
                     .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
                     .collect();
-                let row = rows.entry(id.to_owned()).or_insert_with(|| InstanceRow {
-                    name: String::new(),
-                    instance_id: id.to_owned(),
-                    ping: Ping::NotManaged,
-                    last_ping_age: None,
-                    agent_version: None,
-                    agent_outdated: false,
-                    platform: if instance.platform().is_some() {
-                        "Windows".to_owned()
+                let row = rows.entry(id.to_owned()).or_insert_with(|| {
+                    // EC2 knows it, SSM does not: an unmanaged instance.
+                    let mut row = InstanceRow::bare(id, Ping::NotManaged, profile, region);
+                    row.platform = if instance.platform().is_some() {
+                        "Windows"
                     } else {
-                        "Linux".to_owned()
-                    },
-                    platform_name: instance.platform_details().map(str::to_owned),
-                    private_ip: None,
-                    ec2_state: None,
-                    instance_type: None,
-                    availability_zone: None,
-                    region: region.to_owned(),
-                    profile: profile.to_owned(),
-                    account: None,
-                    vpc_id: None,
-                    subnet_id: None,
-                    iam_instance_profile: None,
-                    tags: BTreeMap::new(),
+                        "Linux"
+                    }
+                    .to_owned();
+                    row.platform_name = instance.platform_details().map(str::to_owned);
+                    row
                 });
                 if let Some(name) = tags.get("Name") {
                     row.name = name.clone();

@@ -160,6 +160,46 @@ fn lower_first(key: &str) -> String {
         .unwrap_or_default()
 }
 
+/// `Filters` as DescribeSessions and ListCommands take them: `[{"key": K, "value": V}]`, with
+/// keys limited to `allowed` (InvalidFilterKey otherwise).
+pub fn key_value_filters(
+    params: &Params,
+    allowed: &[&str],
+) -> Result<Vec<(String, String)>, ApiError> {
+    let mut filters = Vec::new();
+    for filter in params
+        .get("Filters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let key = filter["key"].as_str().unwrap_or_default();
+        if !allowed.contains(&key) {
+            return Err(ApiError::new(
+                400,
+                "InvalidFilterKey",
+                format!("The specified key is not valid: {key}"),
+            ));
+        }
+        filters.push((
+            key.to_owned(),
+            filter["value"].as_str().unwrap_or_default().to_owned(),
+        ));
+    }
+    Ok(filters)
+}
+
+/// One page of `items` from `start`, as `{ list_key: [...], "NextToken": … }`.
+pub fn page_of(list_key: &str, items: Vec<Value>, start: usize, max: usize) -> Value {
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(start).take(max).collect();
+    let mut output = serde_json::json!({ list_key: page });
+    if let Some(token) = next_token(start + max, total) {
+        output["NextToken"] = serde_json::json!(token);
+    }
+    output
+}
+
 /// A random id of `hex_len` lowercase hex digits.
 pub fn random_hex(hex_len: usize) -> String {
     let mut bytes = vec![0u8; hex_len.div_ceil(2)];

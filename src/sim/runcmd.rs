@@ -13,7 +13,7 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::{Semaphore, watch};
 
 use super::SimState;
-use super::api::{ApiError, ApiResult, Params, epoch_seconds, next_token, parse_next_token};
+use super::api::{ApiError, ApiResult, Params, epoch_seconds, parse_next_token};
 use super::ec2_api::iso8601;
 use super::fleet::{Instance, Platform};
 use super::shell::env_name;
@@ -808,27 +808,7 @@ const COMMAND_FILTER_KEYS: [&str; 5] = [
 ];
 
 fn command_filters(params: &Params) -> Result<Vec<(String, String)>, ApiError> {
-    let mut filters = Vec::new();
-    for filter in params
-        .get("Filters")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let key = filter["key"].as_str().unwrap_or_default();
-        if !COMMAND_FILTER_KEYS.contains(&key) {
-            return Err(ApiError::new(
-                400,
-                "InvalidFilterKey",
-                format!("The specified key is not valid: {key}"),
-            ));
-        }
-        filters.push((
-            key.to_owned(),
-            filter["value"].as_str().unwrap_or_default().to_owned(),
-        ));
-    }
-    Ok(filters)
+    super::api::key_value_filters(params, &COMMAND_FILTER_KEYS)
 }
 
 fn command_matches(command: &CommandRecord, filters: &[(String, String)]) -> bool {
@@ -874,12 +854,7 @@ pub(crate) fn list_commands(state: &SimState, credential: &Credential, input: &V
         .filter(|c| command_matches(c, &filters))
         .map(CommandRecord::to_json)
         .collect();
-    let page: Vec<Value> = matching.iter().skip(start).take(max).cloned().collect();
-    let mut output = json!({ "Commands": page });
-    if let Some(token) = next_token(start + max, matching.len()) {
-        output["NextToken"] = json!(token);
-    }
-    Ok(output)
+    Ok(super::api::page_of("Commands", matching, start, max))
 }
 
 fn plugin_output(invocation: &Invocation) -> String {
@@ -972,12 +947,12 @@ pub(crate) fn list_command_invocations(
             }));
         }
     }
-    let page: Vec<Value> = matching.iter().skip(start).take(max).cloned().collect();
-    let mut output = json!({ "CommandInvocations": page });
-    if let Some(token) = next_token(start + max, matching.len()) {
-        output["NextToken"] = json!(token);
-    }
-    Ok(output)
+    Ok(super::api::page_of(
+        "CommandInvocations",
+        matching,
+        start,
+        max,
+    ))
 }
 
 fn plugin_status(state: InvocationState) -> &'static str {

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Value, json};
 
 use super::SimState;
-use super::api::{ApiError, ApiResult, Params, epoch_seconds, next_token, parse_next_token};
+use super::api::{ApiError, ApiResult, Params, epoch_seconds, parse_next_token};
 use super::fleet::{CURRENT_AGENT_VERSION, Instance, Platform, version_greater};
 use super::runcmd;
 use super::session_agent::{self, SessionStatus};
@@ -354,26 +354,7 @@ fn describe_sessions(state: &SimState, credential: &Credential, input: &Value) -
     };
     let max = params.bounded("MaxResults", 1, 200)?.unwrap_or(20) as usize;
     let start = parse_next_token(params.str("NextToken")?, "InvalidNextToken")?;
-    let mut filters = Vec::new();
-    for filter in params
-        .get("Filters")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let key = filter["key"].as_str().unwrap_or_default();
-        if !SESSION_FILTER_KEYS.contains(&key) {
-            return Err(ApiError::new(
-                400,
-                "InvalidFilterKey",
-                format!("The specified key is not valid: {key}"),
-            ));
-        }
-        filters.push((
-            key.to_owned(),
-            filter["value"].as_str().unwrap_or_default().to_owned(),
-        ));
-    }
+    let filters = super::api::key_value_filters(&params, &SESSION_FILTER_KEYS)?;
     let sessions = session_agent::snapshot(state);
     let matching: Vec<Value> = sessions
         .iter()
@@ -413,12 +394,7 @@ fn describe_sessions(state: &SimState, credential: &Credential, input: &Value) -
             session
         })
         .collect();
-    let page: Vec<Value> = matching.iter().skip(start).take(max).cloned().collect();
-    let mut output = json!({ "Sessions": page });
-    if let Some(token) = next_token(start + max, matching.len()) {
-        output["NextToken"] = json!(token);
-    }
-    Ok(output)
+    Ok(super::api::page_of("Sessions", matching, start, max))
 }
 
 /// `InvokedAfter`/`InvokedBefore` values: `2026-11-21T08:00:00Z` or epoch seconds.
