@@ -200,6 +200,18 @@ pub fn page_of(list_key: &str, items: Vec<Value>, start: usize, max: usize) -> V
     output
 }
 
+/// The strings of a JSON array (anything else counts as empty).
+pub fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A random id of `hex_len` lowercase hex digits.
 pub fn random_hex(hex_len: usize) -> String {
     let mut bytes = vec![0u8; hex_len.div_ceil(2)];

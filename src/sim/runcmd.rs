@@ -343,14 +343,9 @@ pub(crate) fn send_command(
             ));
         }
     }
-    let commands: Vec<String> = parameter_map
+    let commands = parameter_map
         .get("commands")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(super::api::strings)
         .unwrap_or_default();
     if commands.is_empty() {
         return Err(ApiError::new(
@@ -508,12 +503,7 @@ fn resolve_targets(
             let mut filters: Vec<(String, Vec<String>)> = Vec::new();
             for target in targets.as_array().into_iter().flatten() {
                 let key = target["Key"].as_str().unwrap_or_default().to_owned();
-                let values: Vec<String> = target["Values"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect();
+                let values = super::api::strings(&target["Values"]);
                 if !(key == "InstanceIds" || key == "tag-key" || key.starts_with("tag:"))
                     || values.is_empty()
                 {
@@ -807,8 +797,30 @@ const COMMAND_FILTER_KEYS: [&str; 5] = [
     "DocumentName",
 ];
 
-fn command_filters(params: &Params) -> Result<Vec<(String, String)>, ApiError> {
-    super::api::key_value_filters(params, &COMMAND_FILTER_KEYS)
+/// What ListCommands and ListCommandInvocations both take: a page, an optional command
+/// (checked for form), an optional instance, and filters.
+struct CommandQuery<'a> {
+    max: usize,
+    start: usize,
+    command_id: Option<&'a str>,
+    instance_id: Option<&'a str>,
+    filters: Vec<(String, String)>,
+}
+
+impl<'a> CommandQuery<'a> {
+    fn parse(params: &Params<'a>) -> Result<CommandQuery<'a>, ApiError> {
+        let command_id = params.str("CommandId")?;
+        if let Some(id) = command_id {
+            valid_command_id(id)?;
+        }
+        Ok(CommandQuery {
+            max: params.bounded("MaxResults", 1, 50)?.unwrap_or(50) as usize,
+            start: parse_next_token(params.str("NextToken")?, "InvalidNextToken")?,
+            command_id,
+            instance_id: params.str("InstanceId")?,
+            filters: super::api::key_value_filters(params, &COMMAND_FILTER_KEYS)?,
+        })
+    }
 }
 
 fn command_matches(command: &CommandRecord, filters: &[(String, String)]) -> bool {
@@ -835,14 +847,13 @@ pub(crate) fn list_commands(state: &SimState, credential: &Credential, input: &V
             "Filters",
         ],
     )?;
-    let max = params.bounded("MaxResults", 1, 50)?.unwrap_or(50) as usize;
-    let start = parse_next_token(params.str("NextToken")?, "InvalidNextToken")?;
-    let command_id = params.str("CommandId")?;
-    if let Some(id) = command_id {
-        valid_command_id(id)?;
-    }
-    let instance_id = params.str("InstanceId")?;
-    let filters = command_filters(&params)?;
+    let CommandQuery {
+        max,
+        start,
+        command_id,
+        instance_id,
+        filters,
+    } = CommandQuery::parse(&params)?;
     let store = state.commands.lock().map_err(|_| lock_error())?;
     let matching: Vec<Value> = store
         .commands
@@ -882,18 +893,17 @@ pub(crate) fn list_command_invocations(
             "Details",
         ],
     )?;
-    let max = params.bounded("MaxResults", 1, 50)?.unwrap_or(50) as usize;
-    let start = parse_next_token(params.str("NextToken")?, "InvalidNextToken")?;
-    let command_id = params.str("CommandId")?;
-    if let Some(id) = command_id {
-        valid_command_id(id)?;
-    }
-    let instance_id = params.str("InstanceId")?;
+    let CommandQuery {
+        max,
+        start,
+        command_id,
+        instance_id,
+        filters,
+    } = CommandQuery::parse(&params)?;
     let details = params
         .get("Details")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let filters = command_filters(&params)?;
     let store = state.commands.lock().map_err(|_| lock_error())?;
     let mut matching = Vec::new();
     for command in store

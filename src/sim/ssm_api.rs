@@ -115,14 +115,7 @@ fn parse_filters(params: &Params) -> Result<Vec<InstanceFilter>, ApiError> {
 }
 
 fn string_values(value: &Value) -> Result<Vec<String>, ApiError> {
-    let values: Vec<String> = value
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+    let values = super::api::strings(value);
     if values.is_empty() {
         return Err(ApiError::new(
             400,
