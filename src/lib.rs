@@ -10,6 +10,7 @@
 //! - [`aws`] — the AWS SDK side: credentials and clients, the KMS key provider.
 //! - [`stdio_session`] — a session on this process's terminal or pipes (raw mode, sizes,
 //!   SIGWINCH, byte-exact pipe mode).
+//! - [`term`] — a pane's terminal emulator (vt100 with DEC line drawing) and xterm key encoding.
 //! - [`commands`] — the subcommands other than the console (`bosun shell`, ...).
 //! - [`sim`] — the simulated AWS endpoint (`bosun sim`, `--demo`, the tests).
 //! - [`config`] — the configuration file: defaults, saved tunnels and groups.
@@ -27,6 +28,7 @@ pub mod plugin;
 pub mod protocol;
 pub mod sim;
 pub mod stdio_session;
+pub mod term;
 pub mod transport;
 pub mod tui;
 pub mod ui;

@@ -1,0 +1,216 @@
+//! DEC Special Graphics (the VT100 line-drawing set) in front of the vt100 parser, which does
+//! not implement character sets. A small state machine follows the byte stream — across
+//! chunk boundaries — to know when G0/G1 hold the line-drawing set and which set is shifted
+//! in, and rewrites printable bytes to the box-drawing characters they stand for. Bytes inside
+//! escape sequences, OSC strings and UTF-8 text are never touched.
+
+/// The character set designated into G0 or G1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Set {
+    #[default]
+    Ascii,
+    LineDrawing,
+}
+
+/// Where the scanner is in the escape-sequence grammar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Scan {
+    #[default]
+    Ground,
+    /// After ESC.
+    Escape,
+    /// After ESC and intermediates other than a designator, until the final byte.
+    EscapeIntermediate,
+    /// After `ESC (` (G0) or `ESC )` (G1): the next byte names the set. `None` for G2/G3,
+    /// which we do not track.
+    Designate(Option<usize>),
+    /// Inside `ESC [`, until a final byte.
+    Csi,
+    /// Inside OSC, DCS, SOS, PM or APC, until BEL or ST.
+    String,
+    /// ESC seen inside a string: `\` ends it.
+    StringEscape,
+}
+
+const ESC: u8 = 0x1b;
+const SHIFT_OUT: u8 = 0x0e;
+const SHIFT_IN: u8 = 0x0f;
+const BEL: u8 = 0x07;
+const CANCEL: u8 = 0x18;
+const SUBSTITUTE: u8 = 0x1a;
+
+/// Tracks G0/G1 and the shift state of one terminal.
+#[derive(Debug, Clone, Default)]
+pub struct LineDrawing {
+    sets: [Set; 2],
+    /// SO selected G1.
+    shifted: bool,
+    scan: Scan,
+    /// Reused for the rewritten chunk, so steady state allocates nothing.
+    rewritten: Vec<u8>,
+}
+
+/// The Unicode character DEC Special Graphics shows for bytes 0x5f..=0x7e.
+fn special_graphic(byte: u8) -> Option<char> {
+    const TABLE: [char; 32] = [
+        ' ', '◆', '▒', '␉', '␌', '␍', '␊', '°', '±', '␤', '␋', '┘', '┐', '┌', '└', '┼', '⎺', '⎻',
+        '─', '⎼', '⎽', '├', '┤', '┴', '┬', '│', '≤', '≥', 'π', '≠', '£', '·',
+    ];
+    byte.checked_sub(0x5f)
+        .and_then(|index| TABLE.get(usize::from(index)))
+        .copied()
+}
+
+impl LineDrawing {
+    fn active(&self) -> Set {
+        self.sets[usize::from(self.shifted)]
+    }
+
+    /// Follows `input` and hands the bytes the emulator should see to `sink`: `input` itself
+    /// when nothing needed rewriting (the common case), else a rewritten copy.
+    pub fn feed(&mut self, input: &[u8], sink: impl FnOnce(&[u8])) {
+        let mut rewritten = std::mem::take(&mut self.rewritten);
+        rewritten.clear();
+        let mut copied_up_to = 0;
+        let mut any = false;
+        for (index, &byte) in input.iter().enumerate() {
+            if self.scan == Scan::Ground && self.active() == Set::LineDrawing {
+                if let Some(symbol) = special_graphic(byte) {
+                    rewritten.extend_from_slice(&input[copied_up_to..index]);
+                    let mut utf8 = [0u8; 4];
+                    rewritten.extend_from_slice(symbol.encode_utf8(&mut utf8).as_bytes());
+                    copied_up_to = index + 1;
+                    any = true;
+                    continue;
+                }
+            }
+            self.step(byte);
+        }
+        if any {
+            rewritten.extend_from_slice(&input[copied_up_to..]);
+            sink(&rewritten);
+        } else {
+            sink(input);
+        }
+        self.rewritten = rewritten;
+    }
+
+    fn step(&mut self, byte: u8) {
+        // ESC starts a new sequence from any state except where it may end a string; CAN and
+        // SUB abort whatever sequence is open.
+        if byte == ESC && self.scan != Scan::String && self.scan != Scan::StringEscape {
+            self.scan = Scan::Escape;
+            return;
+        }
+        if (byte == CANCEL || byte == SUBSTITUTE) && self.scan != Scan::String {
+            self.scan = Scan::Ground;
+            return;
+        }
+        self.scan = match self.scan {
+            Scan::Ground => {
+                match byte {
+                    SHIFT_OUT => self.shifted = true,
+                    SHIFT_IN => self.shifted = false,
+                    _ => {}
+                }
+                Scan::Ground
+            }
+            Scan::Escape => match byte {
+                b'[' => Scan::Csi,
+                b']' | b'P' | b'X' | b'^' | b'_' => Scan::String,
+                b'(' => Scan::Designate(Some(0)),
+                b')' => Scan::Designate(Some(1)),
+                b'*' | b'+' => Scan::Designate(None),
+                0x20..=0x2f => Scan::EscapeIntermediate,
+                // Control characters inside an escape sequence are executed, not ends.
+                0x00..=0x1f => Scan::Escape,
+                b'c' => {
+                    // RIS: a full reset restores ASCII everywhere.
+                    *self = LineDrawing {
+                        rewritten: std::mem::take(&mut self.rewritten),
+                        ..LineDrawing::default()
+                    };
+                    Scan::Ground
+                }
+                _ => Scan::Ground,
+            },
+            Scan::EscapeIntermediate => match byte {
+                0x00..=0x2f => Scan::EscapeIntermediate,
+                _ => Scan::Ground,
+            },
+            Scan::Designate(slot) => {
+                if let Some(slot) = slot {
+                    self.sets[slot] = if byte == b'0' {
+                        Set::LineDrawing
+                    } else {
+                        Set::Ascii
+                    };
+                }
+                Scan::Ground
+            }
+            Scan::Csi => match byte {
+                0x40..=0x7e => Scan::Ground,
+                _ => Scan::Csi,
+            },
+            Scan::String => match byte {
+                BEL => Scan::Ground,
+                ESC => Scan::StringEscape,
+                _ => Scan::String,
+            },
+            Scan::StringEscape => match byte {
+                b'\\' => Scan::Ground,
+                ESC => Scan::StringEscape,
+                _ => Scan::String,
+            },
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(chunks: &[&[u8]]) -> String {
+        let mut tracker = LineDrawing::default();
+        let mut out = Vec::new();
+        for chunk in chunks {
+            tracker.feed(chunk, |bytes| out.extend_from_slice(bytes));
+        }
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn box_drawn_with_the_special_graphics_set() {
+        assert_eq!(run(&[b"\x1b(0lqqk\x1b(B ok"]), "\x1b(0┌──┐\x1b(B ok");
+    }
+
+    #[test]
+    fn shift_out_selects_g1() {
+        assert_eq!(run(&[b"\x1b)0a\x0eqx\x0fq"]), "\x1b)0a\x0e─│\x0fq");
+    }
+
+    #[test]
+    fn escape_sequences_are_not_rewritten() {
+        // `m`, `H` and `q` are CSI finals here, and the OSC title holds letters.
+        let input = b"\x1b(0\x1b[1;31m\x1b[2;3H\x1b]0;my title\x07q\x1b(B";
+        assert_eq!(
+            run(&[input]),
+            "\x1b(0\x1b[1;31m\x1b[2;3H\x1b]0;my title\x07─\x1b(B"
+        );
+    }
+
+    #[test]
+    fn state_survives_every_split() {
+        let input: &[u8] = b"a\x1b(0lq\x1b[0mk\x1b]2;t\x1b\\x\x1b(Bx";
+        let whole = run(&[input]);
+        for split in 0..=input.len() {
+            let (left, right) = input.split_at(split);
+            assert_eq!(run(&[left, right]), whole, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn full_reset_returns_to_ascii() {
+        assert_eq!(run(&[b"\x1b(0q\x1bcq"]), "\x1b(0─\x1bcq");
+    }
+}
