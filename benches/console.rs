@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bosun::app::{self, Action, Input, State};
 use bosun::aws::inventory;
 use bosun::config::theme::Theme;
+use bosun::term::Screens;
 use bosun::ui;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -78,15 +79,17 @@ fn main() {
         },
     );
     let theme = Theme::default();
+    let screens = Screens::new();
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
     app::update(
         &mut state,
         Input::Resized {
-            table_rows: ui::table_rows(50),
+            width: 200,
+            height: 50,
         },
     );
     terminal
-        .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now()))
+        .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now(), &screens))
         .expect("draw");
     let ready = start.elapsed();
     println!("console at {count} instances (bosun sim --instances 10000, both regions joined)");
@@ -105,7 +108,7 @@ fn main() {
         let begin = Instant::now();
         app::update(&mut state, Input::FilterChar(c));
         terminal
-            .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now()))
+            .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now(), &screens))
             .expect("draw");
         keystrokes.push(begin.elapsed());
     }
@@ -121,7 +124,7 @@ fn main() {
     for _ in 0..100 {
         app::update(&mut state, Input::Action(Action::Down));
         terminal
-            .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now()))
+            .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now(), &screens))
             .expect("draw");
     }
     println!(

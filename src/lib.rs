@@ -15,7 +15,7 @@
 //! - [`sim`] — the simulated AWS endpoint (`bosun sim`, `--demo`, the tests).
 //! - [`config`] — the configuration file: defaults, saved tunnels and groups.
 //! - [`app`], [`ui`], [`tui`] — the console: its pure state and reducer, drawing, and the
-//!   runtime that owns the terminal.
+//!   runtime that owns the terminal; [`pane_session`] runs the session behind each shell pane.
 //! - [`cli`], [`logging`] — the command line and the log file.
 
 pub mod app;
@@ -24,6 +24,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod logging;
+pub mod pane_session;
 pub mod plugin;
 pub mod protocol;
 pub mod sim;

@@ -1,24 +1,37 @@
-//! The console's runtime: owns the terminal (raw mode and the alternate screen, restored on
-//! exit, on error and on panic), reads keys, runs the inventory refresher, feeds the reducer
-//! and draws from state — only when something changed, at most about 60 times a second.
+//! The console's runtime: owns the terminal (raw mode, the alternate screen, bracketed paste,
+//! and mouse capture while panes show; all restored on exit, on error and on panic), reads
+//! keys, runs the inventory refresher and the pane sessions, feeds the reducer, keeps every
+//! pane's terminal the size of its place on screen, and draws from state — only when
+//! something changed, at most about 60 times a second.
 
+use std::collections::HashMap;
 use std::io::Stdout;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use crossterm::event::{Event, EventStream, KeyEventKind};
+use bytes::Bytes;
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream, KeyEventKind, MouseEventKind,
+};
 use crossterm::execute;
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
-use crate::app::{self, Effect, Input, State, keymap};
+use crate::app::keymap::{self, Routed};
+use crate::app::panes::PaneId;
+use crate::app::{self, Effect, Input, MouseKind, State, View, pane_area, pane_content};
 use crate::aws::inventory;
 use crate::config::theme::Theme;
+use crate::pane_session::{
+    self, ClientsBySource, PaneCommand, PaneContext, PaneHandle, PaneReport, SessionClients,
+};
+use crate::term::{self, Emulator, Screens, keys};
 use crate::ui;
-
 /// One source of inventory: a label (the profile) and its SDK configuration.
 pub struct Source {
     pub profile: String,
@@ -33,6 +46,10 @@ pub struct ConsoleOptions {
     /// Shown once in the console, e.g. a broken theme file.
     pub notice: Option<String>,
     pub refresh: Duration,
+    /// The document shell panes start.
+    pub shell_document: String,
+    /// Refuse everything that changes something (shell panes included).
+    pub read_only: bool,
 }
 
 /// Restores the terminal when dropped (and from the panic hook, before the panic message).
@@ -44,6 +61,7 @@ impl TerminalGuard {
         execute!(
             std::io::stdout(),
             EnterAlternateScreen,
+            EnableBracketedPaste,
             crossterm::cursor::Hide
         )?;
         let previous = std::panic::take_hook();
@@ -58,6 +76,8 @@ impl TerminalGuard {
 fn restore() {
     let _ = execute!(
         std::io::stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste,
         LeaveAlternateScreen,
         crossterm::cursor::Show
     );
@@ -79,7 +99,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
             return 1;
         }
     };
-    let mut terminal = match Terminal::new(CrosstermBackend::new(std::io::stdout())) {
+    let terminal = match Terminal::new(CrosstermBackend::new(std::io::stdout())) {
         Ok(terminal) => terminal,
         Err(error) => {
             drop(_guard);
@@ -87,7 +107,23 @@ pub async fn run(options: ConsoleOptions) -> i32 {
             return 1;
         }
     };
-    let (inputs_tx, mut inputs) = mpsc::channel::<Input>(16);
+    let clients: ClientsBySource = options
+        .sources
+        .iter()
+        .map(|source| {
+            let region = source
+                .config
+                .region()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let clients = SessionClients {
+                ssm: aws_sdk_ssm::Client::new(&source.config),
+                kms: aws_sdk_kms::Client::new(&source.config),
+            };
+            ((source.profile.clone(), region), clients)
+        })
+        .collect();
+    let (inputs_tx, inputs) = mpsc::channel::<Input>(16);
     let (refresh_tx, refresh_rx) = mpsc::channel::<()>(1);
     let refresher = tokio::spawn(refresh_inventory(
         options.sources,
@@ -95,85 +131,305 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         refresh_rx,
         inputs_tx,
     ));
+    let (reports_tx, reports) = mpsc::unbounded_channel();
 
     let mut state = State::new(options.label);
     state.notice = options.notice;
+    state.read_only = options.read_only;
     if let Ok(size) = terminal.size() {
         app::update(
             &mut state,
             Input::Resized {
-                table_rows: ui::table_rows(size.height),
+                width: size.width,
+                height: size.height,
             },
         );
     }
-    let code = event_loop(
-        &mut terminal,
-        &mut state,
-        &options.theme,
-        &mut inputs,
-        &refresh_tx,
-    )
-    .await;
+    let mut console = Console {
+        terminal,
+        state,
+        theme: options.theme,
+        screens: Screens::new(),
+        handles: HashMap::new(),
+        sizes: HashMap::new(),
+        context: PaneContext {
+            clients: Arc::new(clients),
+            document: options.shell_document,
+            reports: reports_tx,
+            redraw: Arc::new(Notify::new()),
+        },
+        refresh: refresh_tx,
+        mouse_captured: false,
+    };
+    let code = console.event_loop(inputs, reports).await;
+    console.close_all().await;
     refresher.abort();
     code
 }
 
-async fn event_loop(
-    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
-    state: &mut State,
-    theme: &Theme,
-    inputs: &mut mpsc::Receiver<Input>,
-    refresh: &mpsc::Sender<()>,
-) -> i32 {
-    const FRAME: Duration = Duration::from_millis(16);
-    let mut keys = EventStream::new();
-    let mut dirty = true;
-    let mut last_draw = Instant::now() - FRAME;
-    // The "refreshed N s ago" line changes every second even when nothing else does.
-    let mut clock = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        if dirty && last_draw.elapsed() >= FRAME {
-            let drawn = terminal.draw(|frame| ui::draw(frame, state, theme, SystemTime::now()));
-            if let Err(error) = drawn {
-                tracing::error!(%error, "drawing failed");
-                return 1;
-            }
-            dirty = false;
-            last_draw = Instant::now();
-        }
-        let until_frame = FRAME.saturating_sub(last_draw.elapsed());
-        let input = tokio::select! {
-            event = keys.next() => match event {
-                Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => keymap::input_for(key, state.mode),
-                Some(Ok(Event::Resize(_, height))) => Some(Input::Resized { table_rows: ui::table_rows(height) }),
-                Some(Ok(_)) => {
-                    dirty = true;
-                    None
-                }
-                Some(Err(error)) => {
-                    tracing::error!(%error, "reading the terminal failed");
+/// The runtime's state around the pure `State`: the terminal, pane emulators and sessions.
+struct Console {
+    terminal: Terminal<CrosstermBackend<Stdout>>,
+    state: State,
+    theme: Theme,
+    screens: Screens,
+    handles: HashMap<PaneId, PaneHandle>,
+    /// The size each pane's emulator and session were last given.
+    sizes: HashMap<PaneId, (u16, u16)>,
+    context: PaneContext,
+    refresh: mpsc::Sender<()>,
+    mouse_captured: bool,
+}
+
+/// What woke the event loop.
+enum Wake {
+    Input(Input),
+    Key(crossterm::event::KeyEvent),
+    Paste(String),
+    Redraw,
+    Quit(i32),
+}
+
+impl Console {
+    async fn event_loop(
+        &mut self,
+        mut inputs: mpsc::Receiver<Input>,
+        mut reports: mpsc::UnboundedReceiver<PaneReport>,
+    ) -> i32 {
+        const FRAME: Duration = Duration::from_millis(16);
+        let mut events = EventStream::new();
+        let mut dirty = true;
+        let mut last_draw = Instant::now() - FRAME;
+        // The "refreshed N s ago" line changes every second even when nothing else does.
+        let mut clock = tokio::time::interval(Duration::from_secs(1));
+        let redraw = self.context.redraw.clone();
+        loop {
+            if dirty && last_draw.elapsed() >= FRAME {
+                if let Err(error) = self.draw() {
+                    tracing::error!(%error, "drawing failed");
                     return 1;
                 }
-                None => return 0,
-            },
-            Some(input) = inputs.recv() => Some(input),
-            _ = clock.tick() => {
-                dirty = true;
-                None
+                dirty = false;
+                last_draw = Instant::now();
             }
-            () = tokio::time::sleep(until_frame), if dirty => None,
-        };
-        if let Some(input) = input {
+            let until_frame = FRAME.saturating_sub(last_draw.elapsed());
+            // Keys first: a pane printing flat out must never delay them.
+            let wake = tokio::select! {
+                biased;
+                event = events.next() => match event {
+                    Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => Wake::Key(key),
+                    Some(Ok(Event::Paste(text))) => Wake::Paste(text),
+                    Some(Ok(Event::Resize(width, height))) => Wake::Input(Input::Resized { width, height }),
+                    Some(Ok(Event::Mouse(mouse))) => match mouse.kind {
+                        MouseEventKind::Down(_) => Wake::Input(Input::Mouse { kind: MouseKind::Press, column: mouse.column, row: mouse.row }),
+                        MouseEventKind::ScrollUp => Wake::Input(Input::Mouse { kind: MouseKind::WheelUp, column: mouse.column, row: mouse.row }),
+                        MouseEventKind::ScrollDown => Wake::Input(Input::Mouse { kind: MouseKind::WheelDown, column: mouse.column, row: mouse.row }),
+                        _ => continue,
+                    },
+                    Some(Ok(_)) => Wake::Redraw,
+                    Some(Err(error)) => {
+                        tracing::error!(%error, "reading the terminal failed");
+                        Wake::Quit(1)
+                    }
+                    None => Wake::Quit(0),
+                },
+                Some(report) = reports.recv() => Wake::Input(Input::PaneStatus { pane: report.pane, status: report.status }),
+                Some(input) = inputs.recv() => Wake::Input(input),
+                () = redraw.notified() => Wake::Redraw,
+                _ = clock.tick() => Wake::Redraw,
+                () = tokio::time::sleep(until_frame), if dirty => continue,
+            };
             dirty = true;
-            for effect in app::update(state, input) {
-                match effect {
-                    Effect::Quit => return 0,
-                    Effect::Refresh => {
-                        let _ = refresh.try_send(());
+            let input = match wake {
+                Wake::Quit(code) => return code,
+                Wake::Redraw => continue,
+                Wake::Input(input) => input,
+                Wake::Paste(text) => {
+                    if self.state.typing_to_pane() {
+                        let modes = self.focused_modes();
+                        self.type_into_panes(keys::encode_paste(&text, modes));
+                    }
+                    continue;
+                }
+                Wake::Key(key) => match keymap::route(key, &self.state) {
+                    Some(Routed::App(input)) => input,
+                    Some(Routed::Pane) => {
+                        if let Some(bytes) = keys::encode_key(key, self.focused_modes()) {
+                            self.type_into_panes(bytes);
+                        }
+                        continue;
+                    }
+                    None => continue,
+                },
+            };
+            for effect in app::update(&mut self.state, input) {
+                if self.apply(effect) {
+                    return 0;
+                }
+            }
+            self.sync_panes();
+        }
+    }
+
+    fn draw(&mut self) -> std::io::Result<()> {
+        let Console {
+            terminal,
+            state,
+            theme,
+            screens,
+            ..
+        } = self;
+        terminal.draw(|frame| ui::draw(frame, state, theme, SystemTime::now(), screens))?;
+        Ok(())
+    }
+
+    /// The key modes of the focused pane's terminal (cursor keys, bracketed paste).
+    fn focused_modes(&self) -> keys::KeyModes {
+        self.state
+            .workspace
+            .focused()
+            .and_then(|pane| self.screens.get(&pane.id))
+            .map(|screen| term::lock(screen).key_modes())
+            .unwrap_or_default()
+    }
+
+    /// Sends typed bytes to the focused pane, or to every pane broadcast reaches.
+    fn type_into_panes(&mut self, bytes: Vec<u8>) {
+        let bytes = Bytes::from(bytes);
+        for pane in self.state.workspace.input_targets() {
+            if let Some(screen) = self.screens.get(&pane) {
+                // Typing returns a scrolled-back pane to the live screen, as terminals do.
+                term::lock(screen).scroll_to_bottom();
+            }
+            if let Some(handle) = self.handles.get(&pane) {
+                let _ = handle.commands.send(PaneCommand::Data(bytes.clone()));
+            }
+        }
+    }
+
+    /// Carries out one effect; true when the console should quit.
+    fn apply(&mut self, effect: Effect) -> bool {
+        match effect {
+            Effect::Quit => return true,
+            Effect::Refresh => {
+                let _ = self.refresh.try_send(());
+            }
+            Effect::OpenPanes(ids) => {
+                for id in ids {
+                    self.start_pane(id, None);
+                }
+            }
+            Effect::Reconnect(id) => {
+                let emulator = self.screens.get(&id).cloned();
+                if let Some(emulator) = &emulator {
+                    term::lock(emulator).process(b"\r\n\x1b[2m[bosun: reconnecting]\x1b[0m\r\n");
+                }
+                self.start_pane(id, emulator);
+            }
+            Effect::ClosePanes(ids) => {
+                for id in ids {
+                    self.screens.remove(&id);
+                    self.sizes.remove(&id);
+                    if let Some(handle) = self.handles.remove(&id) {
+                        // The task flushes, sends TerminateSession and ends on its own.
+                        let _ = handle.commands.send(PaneCommand::Close);
                     }
                 }
             }
+            Effect::ScrollPane { pane, lines } => {
+                if let Some(screen) = self.screens.get(&pane) {
+                    term::lock(screen).scroll_by(lines);
+                }
+            }
+            Effect::ScrollPaneToBottom(pane) => {
+                if let Some(screen) = self.screens.get(&pane) {
+                    term::lock(screen).scroll_to_bottom();
+                }
+            }
+            Effect::SendPrefix => self.type_into_panes(vec![0x1d]),
         }
+        false
+    }
+
+    /// Starts (or restarts) the session behind pane `id`, keeping `emulator` when given.
+    fn start_pane(&mut self, id: PaneId, emulator: Option<term::SharedEmulator>) {
+        let Some(pane) = self.state.workspace.panes.get(&id) else {
+            return;
+        };
+        if self.state.read_only {
+            // The reducer refuses first; this is the runtime's own guard.
+            return;
+        }
+        let (rows, cols) = self.pane_size(id).unwrap_or((24, 80));
+        let emulator = emulator.unwrap_or_else(|| Arc::new(Mutex::new(Emulator::new(rows, cols))));
+        self.screens.insert(id, emulator.clone());
+        self.sizes.insert(id, term::lock(&emulator).size());
+        let handle = pane_session::spawn(id, pane.target.clone(), emulator, self.context.clone());
+        if let Some(old) = self.handles.insert(id, handle) {
+            old.task.abort();
+        }
+    }
+
+    /// Where pane `id` sits on screen now, as (rows, cols) of its terminal.
+    fn pane_size(&self, id: PaneId) -> Option<(u16, u16)> {
+        let tab = self.state.workspace.tab()?;
+        let (_, rect) = tab
+            .layout(pane_area(self.state.screen))
+            .into_iter()
+            .find(|(pane, _)| *pane == id)?;
+        let content = pane_content(rect);
+        Some((content.height.max(1), content.width.max(1)))
+    }
+
+    /// Keeps every visible pane's terminal the size of its place on screen (telling the
+    /// remote side at once), and mouse capture on exactly while panes are shown.
+    fn sync_panes(&mut self) {
+        let showing = self.state.view == View::Panes && !self.state.workspace.is_empty();
+        if showing != self.mouse_captured {
+            let result = if showing {
+                execute!(std::io::stdout(), EnableMouseCapture)
+            } else {
+                execute!(std::io::stdout(), DisableMouseCapture)
+            };
+            if let Err(error) = result {
+                tracing::warn!(%error, "switching mouse capture failed");
+            }
+            self.mouse_captured = showing;
+        }
+        let Some(tab) = self.state.workspace.tab() else {
+            return;
+        };
+        for (id, rect) in tab.layout(pane_area(self.state.screen)) {
+            let content = pane_content(rect);
+            let size = (content.height.max(1), content.width.max(1));
+            if self.sizes.get(&id) == Some(&size) {
+                continue;
+            }
+            self.sizes.insert(id, size);
+            if let Some(screen) = self.screens.get(&id) {
+                term::lock(screen).resize(size.0, size.1);
+            }
+            if let Some(handle) = self.handles.get(&id) {
+                let _ = handle.commands.send(PaneCommand::Size(size.0, size.1));
+            }
+        }
+    }
+
+    /// Ends every pane's session (TerminateSession) before the console exits, waiting a
+    /// little for them so the service does not keep them open.
+    async fn close_all(&mut self) {
+        let tasks: Vec<_> = self
+            .handles
+            .drain()
+            .map(|(_, handle)| {
+                let _ = handle.commands.send(PaneCommand::Close);
+                handle.task
+            })
+            .collect();
+        if tasks.is_empty() {
+            return;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(3), join_all(tasks)).await;
     }
 }
 

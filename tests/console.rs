@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use bosun::app::{self, Action, Input, State};
 use bosun::aws::inventory::{InstanceRow, Ping};
 use bosun::config::theme::{BUILT_IN, Theme};
+use bosun::term::Screens;
 use bosun::ui;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -120,7 +121,7 @@ fn render(state: &State, theme: &Theme) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(132, 22)).expect("terminal");
     let now = SystemTime::UNIX_EPOCH + LOADED_AT + Duration::from_secs(5);
     terminal
-        .draw(|frame| ui::draw(frame, state, theme, now))
+        .draw(|frame| ui::draw(frame, state, theme, now, &Screens::new()))
         .expect("draw");
     terminal
 }

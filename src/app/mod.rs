@@ -3,10 +3,14 @@
 //! carry out. No terminal, no sockets, no clock: time arrives inside inputs.
 
 pub mod keymap;
+pub mod panes;
 
 use std::collections::BTreeSet;
 use std::time::SystemTime;
 
+use ratatui::layout::Rect;
+
+use self::panes::{Direction, PaneId, PaneStatus, PaneTarget, SplitDirection, Workspace};
 use crate::aws::filter::Filter;
 use crate::aws::inventory::{InstanceRow, Ping};
 
@@ -28,6 +32,36 @@ pub enum Action {
     SortReverse,
     Refresh,
     Quit,
+    /// A shell pane on the selected instance, or one per marked instance.
+    OpenShell,
+    /// From the fleet to the panes.
+    ShowPanes,
+    /// From the panes to the fleet (the sessions keep running).
+    ShowFleet,
+    /// The prefix chord: the next key is a console key, not typing.
+    Prefix,
+    /// Sends the prefix chord itself to the pane.
+    SendPrefix,
+    FocusLeft,
+    FocusRight,
+    FocusUp,
+    FocusDown,
+    SplitRight,
+    SplitDown,
+    Zoom,
+    ClosePane,
+    NewTab,
+    NextTab,
+    PreviousTab,
+    /// Tab 1–9.
+    SelectTab(u8),
+    Retile,
+    Broadcast,
+    MarkPane,
+    /// Scroll back through the focused pane's history with the keys.
+    ScrollMode,
+    /// A new session in an ended pane.
+    Reconnect,
 }
 
 impl Action {
@@ -48,7 +82,29 @@ impl Action {
             Action::SortNext => "sort by the next column",
             Action::SortReverse => "reverse the sort",
             Action::Refresh => "refresh the inventory now",
-            Action::Quit => "quit",
+            Action::Quit => "quit (asks again while shells are open)",
+            Action::OpenShell => "shell pane on the instance (one per marked instance)",
+            Action::ShowPanes => "show the shell panes",
+            Action::ShowFleet => "back to the fleet (shells keep running)",
+            Action::Prefix => "prefix: the next key is a console key",
+            Action::SendPrefix => "send ctrl-] itself to the pane",
+            Action::FocusLeft => "focus the pane to the left",
+            Action::FocusRight => "focus the pane to the right",
+            Action::FocusUp => "focus the pane above",
+            Action::FocusDown => "focus the pane below",
+            Action::SplitRight => "split right: another shell on the same instance",
+            Action::SplitDown => "split down: another shell on the same instance",
+            Action::Zoom => "zoom the pane / unzoom",
+            Action::ClosePane => "close the pane (terminates its session)",
+            Action::NewTab => "new tab with a shell on the same instance",
+            Action::NextTab => "next tab",
+            Action::PreviousTab => "previous tab",
+            Action::SelectTab(_) => "go to tab 1-9",
+            Action::Retile => "tile the tab's panes as a grid",
+            Action::Broadcast => "broadcast typing to the marked panes (all when none)",
+            Action::MarkPane => "mark / unmark the pane for broadcast",
+            Action::ScrollMode => "scroll back (↑↓ PgUp PgDn g G, esc to leave)",
+            Action::Reconnect => "reconnect an ended pane",
         }
     }
 }
@@ -70,17 +126,54 @@ pub enum Input {
         /// Some calls were throttled; the refresher is backing off.
         throttled: bool,
     },
-    /// The visible table height changed (paging moves by a screenful).
+    /// The terminal's size changed (paging moves by a screenful; panes re-tile).
     Resized {
-        table_rows: usize,
+        width: u16,
+        height: u16,
     },
+    /// A pane's connection changed.
+    PaneStatus {
+        pane: PaneId,
+        status: PaneStatus,
+    },
+    /// A key after the prefix chord that means nothing: back to typing.
+    PrefixCancelled,
+    /// A mouse press or wheel turn at a screen position.
+    Mouse {
+        kind: MouseKind,
+        column: u16,
+        row: u16,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseKind {
+    Press,
+    WheelUp,
+    WheelDown,
 }
 
 /// What the runtime must do after an update.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     Refresh,
+    /// Ends every session and leaves.
     Quit,
+    /// Start sessions for these panes (their targets are in the workspace).
+    OpenPanes(Vec<PaneId>),
+    /// End these panes' sessions (TerminateSession); they are gone from the workspace.
+    ClosePanes(Vec<PaneId>),
+    /// A new session for a pane whose session ended.
+    Reconnect(PaneId),
+    /// Scroll a pane's view by lines (positive: back into history).
+    ScrollPane {
+        pane: PaneId,
+        lines: isize,
+    },
+    /// Back to the live screen.
+    ScrollPaneToBottom(PaneId),
+    /// Send the prefix chord's own byte to where typing goes.
+    SendPrefix,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +183,53 @@ pub enum Mode {
     Detail,
     Help,
 }
+
+/// What fills the screen: the fleet table or the shell panes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Fleet,
+    Panes,
+}
+
+/// How keys reach the panes view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaneMode {
+    /// Keys go to the focused pane (or the broadcast set).
+    Typing,
+    /// The prefix chord was pressed: the next key is a console key.
+    Prefix,
+    /// Keys scroll the focused pane's history.
+    Scroll,
+}
+
+/// Rows of the fleet table that fit in a screen `height` lines tall: the title, filter and
+/// status lines, the table's two borders and its header take six.
+pub fn table_rows_for(height: u16) -> usize {
+    usize::from(height.saturating_sub(6)).max(1)
+}
+
+/// Where the panes go on a screen of `screen` size: all but the tab bar and status line.
+pub fn pane_area(screen: Rect) -> Rect {
+    Rect::new(
+        screen.x,
+        screen.y + 1,
+        screen.width,
+        screen.height.saturating_sub(2),
+    )
+}
+
+/// The part of a pane's rectangle its terminal gets: below the pane's title line.
+pub fn pane_content(rect: Rect) -> Rect {
+    Rect::new(
+        rect.x,
+        rect.y + 1,
+        rect.width,
+        rect.height.saturating_sub(1),
+    )
+}
+
+/// Smallest useful pane content; a split that would go below opens a tab instead.
+const MIN_PANE: (u16, u16) = (20, 3);
 
 /// Columns the table can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +288,15 @@ pub struct State {
     pub table_rows: usize,
     /// A problem worth showing once (e.g. a broken theme file).
     pub notice: Option<String>,
+    pub view: View,
+    pub pane_mode: PaneMode,
+    pub workspace: Workspace,
+    /// The whole terminal, for pane geometry.
+    pub screen: Rect,
+    /// `q` was pressed with shells open; a second `q` quits.
+    pub quit_armed: bool,
+    /// `--read-only`: no shells (a shell can change anything on the instance).
+    pub read_only: bool,
 }
 
 impl State {
@@ -171,6 +320,30 @@ impl State {
             source: source.into(),
             table_rows: 20,
             notice: None,
+            view: View::Fleet,
+            pane_mode: PaneMode::Typing,
+            workspace: Workspace::default(),
+            screen: Rect::new(0, 0, 80, 24),
+            quit_armed: false,
+            read_only: false,
+        }
+    }
+
+    /// Keys go to a pane rather than the console.
+    pub fn typing_to_pane(&self) -> bool {
+        self.view == View::Panes
+            && self.pane_mode == PaneMode::Typing
+            && self.mode != Mode::Help
+            && !self.workspace.is_empty()
+    }
+
+    fn pane_target(row: &InstanceRow) -> PaneTarget {
+        PaneTarget {
+            instance_id: row.instance_id.clone(),
+            name: row.name.clone(),
+            profile: row.profile.clone(),
+            region: row.region.clone(),
+            ping: row.ping,
         }
     }
 
@@ -277,9 +450,19 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             state.rebuild_keeping(keep);
             Vec::new()
         }
-        Input::Resized { table_rows } => {
-            state.table_rows = table_rows.max(1);
+        Input::Resized { width, height } => {
+            state.screen = Rect::new(0, 0, width, height);
+            state.table_rows = table_rows_for(height);
             state.scroll_to_selection();
+            Vec::new()
+        }
+        Input::PaneStatus { pane, status } => {
+            state.workspace.set_status(pane, status);
+            Vec::new()
+        }
+        Input::Mouse { kind, column, row } => mouse(state, kind, column, row),
+        Input::PrefixCancelled => {
+            state.pane_mode = PaneMode::Typing;
             Vec::new()
         }
         Input::FilterChar(c) => {
@@ -301,15 +484,238 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
 }
 
 fn act(state: &mut State, action: Action) -> Vec<Effect> {
-    let effects = act_on(state, action);
+    // The prefix chord leads to the second `q` in the panes view; it must not disarm.
+    let armed = if action == Action::Prefix {
+        state.quit_armed
+    } else {
+        std::mem::take(&mut state.quit_armed)
+    };
+    if action == Action::Quit && !armed && !state.workspace.panes.is_empty() {
+        state.quit_armed = true;
+        state.notice = Some(format!(
+            "{} shell session(s) open: press q again to quit and end them",
+            state.workspace.panes.len()
+        ));
+        state.pane_mode = PaneMode::Typing;
+        return Vec::new();
+    }
+    let effects = if state.view == View::Panes && state.mode != Mode::Help {
+        act_on_panes(state, action)
+    } else {
+        act_on(state, action)
+    };
     state.scroll_to_selection();
     effects
+}
+
+fn mouse(state: &mut State, kind: MouseKind, column: u16, row: u16) -> Vec<Effect> {
+    if state.view != View::Panes {
+        return Vec::new();
+    }
+    let area = pane_area(state.screen);
+    match kind {
+        MouseKind::Press => {
+            state.workspace.focus_at(column, row, area);
+            Vec::new()
+        }
+        MouseKind::WheelUp | MouseKind::WheelDown => {
+            let Some(pane) = state.workspace.pane_at(column, row, area) else {
+                return Vec::new();
+            };
+            let lines = if kind == MouseKind::WheelUp { 3 } else { -3 };
+            vec![Effect::ScrollPane { pane, lines }]
+        }
+    }
+}
+
+/// Splitting the focused pane this way leaves both halves usable.
+fn split_fits(state: &State, direction: SplitDirection) -> bool {
+    let Some(tab) = state.workspace.tab() else {
+        return true;
+    };
+    let area = pane_area(state.screen);
+    let Some((_, rect)) = tab
+        .layout(area)
+        .into_iter()
+        .find(|(id, _)| *id == tab.focus)
+    else {
+        return true;
+    };
+    let content = pane_content(rect);
+    match direction {
+        SplitDirection::Right => content.width.saturating_sub(1) / 2 >= MIN_PANE.0,
+        SplitDirection::Down => rect.height / 2 > MIN_PANE.1,
+    }
+}
+
+/// Opens a pane on `target` next to the focused one, or in a new tab when it would not fit.
+fn open_beside(state: &mut State, target: PaneTarget, direction: Option<SplitDirection>) -> PaneId {
+    let direction = direction.unwrap_or_else(|| {
+        // Character cells are about twice as tall as wide: split the longer side.
+        let tab = state.workspace.tab();
+        let rect = tab.and_then(|tab| {
+            tab.layout(pane_area(state.screen))
+                .into_iter()
+                .find(|(id, _)| *id == tab.focus)
+        });
+        match rect {
+            Some((_, rect)) if rect.width < rect.height * 2 => SplitDirection::Down,
+            _ => SplitDirection::Right,
+        }
+    });
+    if state.workspace.is_empty() || split_fits(state, direction) {
+        state.workspace.split(target, direction)
+    } else {
+        state.workspace.open_tab(vec![target])[0]
+    }
+}
+
+fn open_shells(state: &mut State) -> Vec<Effect> {
+    if state.read_only {
+        state.notice =
+            Some("refused by --read-only: a shell can change anything on the instance".to_owned());
+        return Vec::new();
+    }
+    let chosen: Vec<&InstanceRow> = if state.marks.is_empty() {
+        state.selected_row().into_iter().collect()
+    } else {
+        state
+            .rows
+            .iter()
+            .filter(|r| state.marks.contains(&r.instance_id))
+            .collect()
+    };
+    let (managed, unmanaged): (Vec<&InstanceRow>, Vec<&InstanceRow>) =
+        chosen.into_iter().partition(|r| r.ping != Ping::NotManaged);
+    let notice = (!unmanaged.is_empty()).then(|| {
+        let names: Vec<&str> = unmanaged.iter().map(|r| r.instance_id.as_str()).collect();
+        format!(
+            "no shell on {}: not managed by SSM (no agent registered)",
+            names.join(", ")
+        )
+    });
+    let targets: Vec<PaneTarget> = managed.into_iter().map(State::pane_target).collect();
+    state.notice = notice;
+    if targets.is_empty() {
+        return Vec::new();
+    }
+    let ids = if targets.len() == 1 {
+        let target = targets
+            .into_iter()
+            .next()
+            .map(|t| open_beside(state, t, None));
+        target.into_iter().collect()
+    } else {
+        state.marks.clear();
+        state.workspace.open_tab(targets)
+    };
+    state.view = View::Panes;
+    state.pane_mode = PaneMode::Typing;
+    state.mode = Mode::Table;
+    vec![Effect::OpenPanes(ids)]
+}
+
+fn act_on_panes(state: &mut State, action: Action) -> Vec<Effect> {
+    let area = pane_area(state.screen);
+    let focus = state.workspace.tab().map(|tab| tab.focus);
+    let focused_target = state.workspace.focused().map(|p| p.target.clone());
+    // Scroll mode keeps its keys until it is left; everything else is one-shot, like tmux.
+    let next_mode = if state.pane_mode == PaneMode::Scroll {
+        PaneMode::Scroll
+    } else {
+        PaneMode::Typing
+    };
+    state.pane_mode = next_mode;
+    let page = isize::try_from(pane_content(area).height.max(2) - 1).unwrap_or(1);
+    let scroll = |lines: isize| {
+        focus
+            .map(|pane| vec![Effect::ScrollPane { pane, lines }])
+            .unwrap_or_default()
+    };
+    match action {
+        Action::Prefix => state.pane_mode = PaneMode::Prefix,
+        Action::SendPrefix => return vec![Effect::SendPrefix],
+        Action::Quit => return vec![Effect::Quit],
+        Action::Help => state.mode = Mode::Help,
+        Action::ShowFleet | Action::Back if next_mode == PaneMode::Typing => {
+            state.view = View::Fleet;
+        }
+        Action::Back => {
+            state.pane_mode = PaneMode::Typing;
+            return focus
+                .map(|pane| vec![Effect::ScrollPaneToBottom(pane)])
+                .unwrap_or_default();
+        }
+        Action::ScrollMode => {
+            state.pane_mode = PaneMode::Scroll;
+            return scroll(page);
+        }
+        Action::Up if next_mode == PaneMode::Scroll => return scroll(1),
+        Action::Down if next_mode == PaneMode::Scroll => return scroll(-1),
+        Action::PageUp if next_mode == PaneMode::Scroll => return scroll(page),
+        Action::PageDown if next_mode == PaneMode::Scroll => return scroll(-page),
+        Action::Top if next_mode == PaneMode::Scroll => return scroll(isize::MAX / 2),
+        Action::Bottom if next_mode == PaneMode::Scroll => return scroll(isize::MIN / 2),
+        Action::FocusLeft => state.workspace.focus_toward(Direction::Left, area),
+        Action::FocusRight => state.workspace.focus_toward(Direction::Right, area),
+        Action::FocusUp => state.workspace.focus_toward(Direction::Up, area),
+        Action::FocusDown => state.workspace.focus_toward(Direction::Down, area),
+        Action::SplitRight | Action::SplitDown => {
+            let direction = if action == Action::SplitRight {
+                SplitDirection::Right
+            } else {
+                SplitDirection::Down
+            };
+            if let Some(target) = focused_target {
+                let id = open_beside(state, target, Some(direction));
+                return vec![Effect::OpenPanes(vec![id])];
+            }
+        }
+        Action::NewTab => {
+            if let Some(target) = focused_target {
+                return vec![Effect::OpenPanes(state.workspace.open_tab(vec![target]))];
+            }
+        }
+        Action::ClosePane => {
+            if let Some(pane) = focus {
+                state.workspace.close(pane);
+                if state.workspace.is_empty() {
+                    state.view = View::Fleet;
+                }
+                return vec![Effect::ClosePanes(vec![pane])];
+            }
+        }
+        Action::Reconnect => {
+            if let Some(pane) = state.workspace.focused()
+                && matches!(pane.status, PaneStatus::Ended { .. })
+            {
+                let id = pane.id;
+                state.workspace.set_status(id, PaneStatus::Connecting);
+                return vec![Effect::Reconnect(id)];
+            }
+        }
+        Action::Zoom => state.workspace.toggle_zoom(),
+        Action::NextTab => state.workspace.next_tab(),
+        Action::PreviousTab => state.workspace.previous_tab(),
+        Action::SelectTab(number) => state.workspace.select_tab(usize::from(number)),
+        Action::Retile => state.workspace.retile(),
+        Action::Broadcast => state.workspace.toggle_broadcast(),
+        Action::MarkPane => state.workspace.toggle_mark(),
+        _ => {}
+    }
+    Vec::new()
 }
 
 fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
     let last = state.visible.len().saturating_sub(1);
     match action {
         Action::Quit => return vec![Effect::Quit],
+        Action::OpenShell => return open_shells(state),
+        Action::ShowPanes | Action::Prefix if !state.workspace.is_empty() => {
+            state.view = View::Panes;
+            state.pane_mode = PaneMode::Typing;
+            state.mode = Mode::Table;
+        }
         Action::Refresh => {
             state.loading = true;
             return vec![Effect::Refresh];
@@ -336,14 +742,12 @@ fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
         },
         _ if state.mode == Mode::Help => state.mode = Mode::Table,
         Action::Filter => state.mode = Mode::Filter,
-        Action::Detail => {
-            if state.selected_row().is_some() {
-                state.mode = if state.mode == Mode::Detail {
-                    Mode::Table
-                } else {
-                    Mode::Detail
-                };
-            }
+        Action::Detail if state.selected_row().is_some() => {
+            state.mode = if state.mode == Mode::Detail {
+                Mode::Table
+            } else {
+                Mode::Detail
+            };
         }
         Action::Up => state.selected = state.selected.saturating_sub(1),
         Action::Down => state.selected = (state.selected + 1).min(last),
@@ -367,6 +771,8 @@ fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
             state.descending = !state.descending;
             state.rebuild();
         }
+        // Pane actions mean nothing over the fleet table.
+        _ => {}
     }
     Vec::new()
 }

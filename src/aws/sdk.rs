@@ -160,3 +160,19 @@ impl KeyProvider for KmsKeyProvider {
         })
     }
 }
+
+/// A one-line account of an SDK error for a pane or a status line: AWS's code and message
+/// when the service answered ("TargetNotConnected: i-… is not connected"), the full chain of
+/// causes otherwise (timeouts, DNS, credentials).
+pub fn short_error<E, R>(error: &aws_sdk_ssm::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_ssm::error::ProvideErrorMetadata;
+    match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => aws_sdk_ssm::error::DisplayErrorContext(error).to_string(),
+    }
+}

@@ -11,6 +11,9 @@ use crate::config::theme::Theme;
 use crate::sim::{self, SimConfig};
 use crate::tui::{self, ConsoleOptions, Source};
 
+/// The document a shell pane starts unless the configuration names another.
+pub const DEFAULT_SHELL_DOCUMENT: &str = "SSM-SessionManagerRunShell";
+
 pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
     let mut notices = Vec::new();
     let config = match super::load_config(global) {
@@ -91,6 +94,11 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
         theme,
         notice: (!notices.is_empty()).then(|| notices.join("; ")),
         refresh: Duration::from_secs(config.refresh_seconds.max(5)),
+        shell_document: config
+            .shell_document
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SHELL_DOCUMENT.to_owned()),
+        read_only: global.read_only,
     })
     .await
 }

@@ -30,6 +30,10 @@ pub struct Config {
     /// A built-in theme name or a theme file's path.
     #[serde(default)]
     pub theme: Option<String>,
+    /// The SSM document console shell panes start (default SSM-SessionManagerRunShell), e.g.
+    /// a team's own shell document with logging or a run-as user.
+    #[serde(default)]
+    pub shell_document: Option<String>,
     #[serde(default, rename = "tunnel")]
     pub tunnels: Vec<SavedTunnel>,
     /// Named groups of saved tunnels, started together: `payments = ["payments-db", "payments-cache"]`.
@@ -48,6 +52,7 @@ impl Default for Config {
             regions: Vec::new(),
             refresh_seconds: default_refresh(),
             theme: None,
+            shell_document: None,
             tunnels: Vec::new(),
             tunnel_groups: BTreeMap::new(),
         }

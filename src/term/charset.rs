@@ -74,15 +74,16 @@ impl LineDrawing {
         let mut copied_up_to = 0;
         let mut any = false;
         for (index, &byte) in input.iter().enumerate() {
-            if self.scan == Scan::Ground && self.active() == Set::LineDrawing {
-                if let Some(symbol) = special_graphic(byte) {
-                    rewritten.extend_from_slice(&input[copied_up_to..index]);
-                    let mut utf8 = [0u8; 4];
-                    rewritten.extend_from_slice(symbol.encode_utf8(&mut utf8).as_bytes());
-                    copied_up_to = index + 1;
-                    any = true;
-                    continue;
-                }
+            if self.scan == Scan::Ground
+                && self.active() == Set::LineDrawing
+                && let Some(symbol) = special_graphic(byte)
+            {
+                rewritten.extend_from_slice(&input[copied_up_to..index]);
+                let mut utf8 = [0u8; 4];
+                rewritten.extend_from_slice(symbol.encode_utf8(&mut utf8).as_bytes());
+                copied_up_to = index + 1;
+                any = true;
+                continue;
             }
             self.step(byte);
         }

@@ -161,9 +161,6 @@ fn colour(colour: vt100::Color, default: Option<Color>) -> Option<Color> {
 }
 
 fn cell_style(cell: &vt100::Cell, default: Style) -> Style {
-    let mut style = Style::default();
-    style.fg = colour(cell.fgcolor(), default.fg);
-    style.bg = colour(cell.bgcolor(), default.bg);
     let mut modifiers = Modifier::empty();
     if cell.bold() {
         modifiers |= Modifier::BOLD;
@@ -180,8 +177,26 @@ fn cell_style(cell: &vt100::Cell, default: Style) -> Style {
     if cell.inverse() {
         modifiers |= Modifier::REVERSED;
     }
-    style.add_modifier = modifiers;
-    style
+    Style {
+        fg: colour(cell.fgcolor(), default.fg),
+        bg: colour(cell.bgcolor(), default.bg),
+        add_modifier: modifiers,
+        ..Style::default()
+    }
+}
+
+/// An emulator shared between its pane's session task (which feeds it) and the renderer.
+pub type SharedEmulator = std::sync::Arc<std::sync::Mutex<Emulator>>;
+
+/// Every pane's emulator, by pane.
+pub type Screens = std::collections::HashMap<crate::app::panes::PaneId, SharedEmulator>;
+
+/// Locks an emulator. A panic elsewhere while holding it leaves a screen that is still safe to
+/// draw, so poisoning is ignored.
+pub fn lock(emulator: &SharedEmulator) -> std::sync::MutexGuard<'_, Emulator> {
+    emulator
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

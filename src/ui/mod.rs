@@ -1,5 +1,8 @@
 //! Drawing the console from its state: the title line, the fleet table, the filter line, the
-//! status bar with hints, and the detail and help overlays. Draw only: no state changes here.
+//! status bar with hints, and the detail and help overlays; the panes view is in [`panes`].
+//! Draw only: no state changes here.
+
+pub mod panes;
 
 use std::time::SystemTime;
 
@@ -9,11 +12,12 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
-use crate::app::keymap::{BINDINGS, HINTS};
-use crate::app::{Mode, State};
+use crate::app::keymap::{BINDINGS, HINTS, PANE_BINDINGS, PREFIX_LABEL};
+use crate::app::{Mode, State, View};
 use crate::aws::inventory::{InstanceRow, Ping};
 use crate::commands::ls::age;
 use crate::config::theme::Theme;
+use crate::term::Screens;
 
 /// Table columns in display order: header, width, and priority (lower stays longer). On a
 /// narrow terminal the least important columns go first; ids and names are never cut short.
@@ -49,18 +53,20 @@ fn visible_columns(width: u16) -> Vec<usize> {
     chosen
 }
 
-/// Rows of the table that fit in a frame of `height` lines (for paging and scrolling): the
-/// title, filter and status lines, the table's two borders and its header take six.
-pub fn table_rows(height: u16) -> usize {
-    usize::from(height.saturating_sub(6)).max(1)
-}
-
-pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime) {
+/// Draws the whole console: the fleet or the panes, then any overlay.
+pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, screens: &Screens) {
     let area = frame.area();
     frame.render_widget(
         Block::default().style(Style::default().bg(theme.background).fg(theme.text)),
         area,
     );
+    if state.view == View::Panes && !state.workspace.is_empty() {
+        panes::draw(frame, state, theme, screens);
+        if state.mode == Mode::Help {
+            draw_help(frame, area, theme, true);
+        }
+        return;
+    }
     let [title, body, filter, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -78,12 +84,12 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime) {
                 draw_detail(frame, area, row, theme);
             }
         }
-        Mode::Help => draw_help(frame, area, theme),
+        Mode::Help => draw_help(frame, area, theme, false),
         Mode::Table | Mode::Filter => {}
     }
 }
 
-fn ping_colour(ping: Ping, theme: &Theme) -> ratatui::style::Color {
+pub(crate) fn ping_colour(ping: Ping, theme: &Theme) -> ratatui::style::Color {
     match ping {
         Ping::Online => theme.online,
         Ping::ConnectionLost => theme.connection_lost,
@@ -298,11 +304,28 @@ fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
         .add_modifier(Modifier::BOLD);
     let text = Style::default().fg(theme.status_text);
     let mut spans = Vec::new();
+    if state.quit_armed
+        && let Some(notice) = &state.notice
+    {
+        spans.push(Span::styled(
+            format!(" {notice}"),
+            Style::default().fg(theme.warning),
+        ));
+        return Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar));
+    }
     if !state.marks.is_empty() {
         spans.push(Span::styled(
             format!(" {} marked ", state.marks.len()),
             Style::default().fg(theme.marked),
         ));
+    }
+    if !state.workspace.is_empty() {
+        spans.push(Span::styled(
+            format!(" {} shell(s):", state.workspace.panes.len()),
+            Style::default().fg(theme.accent),
+        ));
+        spans.push(Span::styled(" tab", key));
+        spans.push(Span::styled(" panes ", text));
     }
     for (keys, what) in HINTS {
         spans.push(Span::styled(format!(" {keys}"), key));
@@ -410,24 +433,41 @@ fn draw_detail(frame: &mut Frame, area: Rect, row: &InstanceRow, theme: &Theme) 
     );
 }
 
-fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let mut lines: Vec<Line> = BINDINGS
-        .iter()
-        .map(|(keys, action)| {
+fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, panes_first: bool) {
+    let key_style = Style::default()
+        .fg(theme.accent)
+        .add_modifier(Modifier::BOLD);
+    let heading = Style::default()
+        .fg(theme.header)
+        .add_modifier(Modifier::BOLD);
+    let section = |title: String, bindings: &[(&str, crate::app::Action)]| {
+        let mut lines = vec![Line::from(Span::styled(title, heading))];
+        lines.extend(bindings.iter().map(|(keys, action)| {
             Line::from(vec![
-                Span::styled(
-                    format!("{keys:<14}"),
-                    Style::default()
-                        .fg(theme.accent)
-                        .add_modifier(Modifier::BOLD),
-                ),
+                Span::styled(format!("  {keys:<14}"), key_style),
                 Span::raw(action.describe()),
             ])
-        })
-        .collect();
+        }));
+        lines
+    };
+    let fleet = section("Fleet".to_owned(), &BINDINGS);
+    let panes = section(
+        format!("Panes: typing goes to the pane; {PREFIX_LABEL} then"),
+        &PANE_BINDINGS,
+    );
+    // Both tables fit only on tall screens; the current view's comes first.
+    let (mut lines, other) = if panes_first {
+        (panes, fleet)
+    } else {
+        (fleet, panes)
+    };
+    if area.height >= 48 {
+        lines.push(Line::from(""));
+        lines.extend(other);
+    }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        "Shells, tunnels and Run Command: bosun shell / tunnel / run (see bosun --help).",
+        "Tunnels and Run Command: bosun tunnel / run (see bosun --help).",
         Style::default().fg(theme.muted),
     )));
     let rect = centred(area, 84, lines.len() as u16 + 2);

@@ -1,0 +1,596 @@
+//! The pane workspace, pure: tabs, each a tree of splits holding shell panes, the focused
+//! pane, zoom, broadcast, and each pane's connection state. Geometry (which pane sits where
+//! for a given screen area) is computed here too, so the reducer, the renderer and the
+//! runtime's resize logic all agree on it.
+
+use std::collections::BTreeMap;
+
+use ratatui::layout::Rect;
+
+use crate::aws::inventory::Ping;
+
+pub type PaneId = u64;
+
+/// Which instance a pane is a shell on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaneTarget {
+    pub instance_id: String,
+    pub name: String,
+    pub profile: String,
+    pub region: String,
+    pub ping: Ping,
+}
+
+/// The connection behind a pane, for its indicator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaneStatus {
+    Connecting,
+    Connected,
+    /// The WebSocket dropped and ResumeSession is under way.
+    Resuming {
+        attempt: u32,
+    },
+    /// The session is over; `reason` says why. The pane stays until closed or reconnected.
+    Ended {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pane {
+    pub id: PaneId,
+    pub target: PaneTarget,
+    pub status: PaneStatus,
+    /// Marked panes are the ones broadcast input goes to.
+    pub marked: bool,
+}
+
+/// Side by side (`Right`) or one above the other (`Down`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SplitDirection {
+    Right,
+    Down,
+}
+
+/// Where focus moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Left,
+    Right,
+    Up,
+    Down,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    Pane(PaneId),
+    /// Children share the space equally.
+    Split {
+        direction: SplitDirection,
+        children: Vec<Node>,
+    },
+}
+
+impl Node {
+    fn panes(&self, out: &mut Vec<PaneId>) {
+        match self {
+            Node::Pane(id) => out.push(*id),
+            Node::Split { children, .. } => children.iter().for_each(|c| c.panes(out)),
+        }
+    }
+
+    /// Replaces the leaf `target` with a split of it and `new`. When the parent already
+    /// splits the same way the new pane joins it, as tmux does.
+    fn split(&mut self, target: PaneId, new: PaneId, direction: SplitDirection) -> bool {
+        match self {
+            Node::Pane(id) if *id == target => {
+                *self = Node::Split {
+                    direction,
+                    children: vec![Node::Pane(target), Node::Pane(new)],
+                };
+                true
+            }
+            Node::Pane(_) => false,
+            Node::Split {
+                direction: own,
+                children,
+            } => {
+                if *own == direction
+                    && let Some(index) = children
+                        .iter()
+                        .position(|c| matches!(c, Node::Pane(id) if *id == target))
+                {
+                    children.insert(index + 1, Node::Pane(new));
+                    return true;
+                }
+                children
+                    .iter_mut()
+                    .any(|child| child.split(target, new, direction))
+            }
+        }
+    }
+
+    /// Removes the leaf `target`; returns false when this whole node is now empty.
+    fn remove(&mut self, target: PaneId) -> bool {
+        match self {
+            Node::Pane(id) => *id != target,
+            Node::Split { children, .. } => {
+                children.retain_mut(|child| child.remove(target));
+                if children.len() == 1 {
+                    let only = children.remove(0);
+                    *self = only;
+                }
+                !matches!(self, Node::Split { children, .. } if children.is_empty())
+            }
+        }
+    }
+
+    fn layout(&self, area: Rect, out: &mut Vec<(PaneId, Rect)>) {
+        match self {
+            Node::Pane(id) => out.push((*id, area)),
+            Node::Split {
+                direction,
+                children,
+            } => {
+                for (child, rect) in children.iter().zip(share(area, *direction, children.len())) {
+                    child.layout(rect, out);
+                }
+            }
+        }
+    }
+}
+
+/// Splits `area` into `count` equal parts. Side-by-side parts leave one column between them
+/// for the separator; stacked parts need none (each pane's title line separates them).
+fn share(area: Rect, direction: SplitDirection, count: usize) -> Vec<Rect> {
+    let count = u16::try_from(count.max(1)).unwrap_or(u16::MAX);
+    let (total, gaps) = match direction {
+        SplitDirection::Right => (area.width, count - 1),
+        SplitDirection::Down => (area.height, 0),
+    };
+    let usable = total.saturating_sub(gaps);
+    let base = usable / count;
+    let extra = usable % count;
+    let mut position = match direction {
+        SplitDirection::Right => area.x,
+        SplitDirection::Down => area.y,
+    };
+    (0..count)
+        .map(|index| {
+            // The last parts take the remainder, one cell each.
+            let size = base + u16::from(index >= count - extra);
+            let rect = match direction {
+                SplitDirection::Right => Rect::new(position, area.y, size, area.height),
+                SplitDirection::Down => Rect::new(area.x, position, area.width, size),
+            };
+            position += size + u16::from(direction == SplitDirection::Right);
+            rect
+        })
+        .collect()
+}
+
+/// A grid of `ids`, rows of up to ⌈√n⌉ panes: tmux's "tiled" layout.
+fn grid(ids: &[PaneId]) -> Option<Node> {
+    if ids.len() <= 1 {
+        return ids.first().map(|&id| Node::Pane(id));
+    }
+    let columns = (1..).find(|c| c * c >= ids.len()).unwrap_or(1);
+    let rows: Vec<Node> = ids
+        .chunks(columns)
+        .map(|row| match row {
+            [single] => Node::Pane(*single),
+            _ => Node::Split {
+                direction: SplitDirection::Right,
+                children: row.iter().map(|&id| Node::Pane(id)).collect(),
+            },
+        })
+        .collect();
+    Some(if rows.len() == 1 {
+        rows.into_iter().next()?
+    } else {
+        Node::Split {
+            direction: SplitDirection::Down,
+            children: rows,
+        }
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tab {
+    pub root: Node,
+    pub focus: PaneId,
+    pub zoomed: bool,
+    /// Typing goes to every marked pane of the tab (all of them when none is marked).
+    pub broadcast: bool,
+}
+
+impl Tab {
+    pub fn panes(&self) -> Vec<PaneId> {
+        let mut out = Vec::new();
+        self.root.panes(&mut out);
+        out
+    }
+
+    /// Where each pane of the tab goes in `area` (only the focused one when zoomed).
+    pub fn layout(&self, area: Rect) -> Vec<(PaneId, Rect)> {
+        if self.zoomed {
+            return vec![(self.focus, area)];
+        }
+        let mut out = Vec::new();
+        self.root.layout(area, &mut out);
+        out
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Workspace {
+    pub panes: BTreeMap<PaneId, Pane>,
+    pub tabs: Vec<Tab>,
+    pub current: usize,
+    next_id: PaneId,
+}
+
+impl Workspace {
+    pub fn is_empty(&self) -> bool {
+        self.tabs.is_empty()
+    }
+
+    pub fn tab(&self) -> Option<&Tab> {
+        self.tabs.get(self.current)
+    }
+
+    fn tab_mut(&mut self) -> Option<&mut Tab> {
+        self.tabs.get_mut(self.current)
+    }
+
+    pub fn focused(&self) -> Option<&Pane> {
+        self.tab().and_then(|tab| self.panes.get(&tab.focus))
+    }
+
+    fn new_pane(&mut self, target: PaneTarget) -> PaneId {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.panes.insert(
+            id,
+            Pane {
+                id,
+                target,
+                status: PaneStatus::Connecting,
+                marked: false,
+            },
+        );
+        id
+    }
+
+    /// A new tab with one pane per target, tiled; it becomes the current tab.
+    pub fn open_tab(&mut self, targets: Vec<PaneTarget>) -> Vec<PaneId> {
+        let ids: Vec<PaneId> = targets.into_iter().map(|t| self.new_pane(t)).collect();
+        if let Some(root) = grid(&ids) {
+            self.tabs.push(Tab {
+                root,
+                focus: ids[0],
+                zoomed: false,
+                broadcast: false,
+            });
+            self.current = self.tabs.len() - 1;
+        }
+        ids
+    }
+
+    /// A new pane next to the focused one (a new tab when there is none); it takes focus.
+    pub fn split(&mut self, target: PaneTarget, direction: SplitDirection) -> PaneId {
+        if self.tab().is_none() {
+            return self.open_tab(vec![target])[0];
+        }
+        let id = self.new_pane(target);
+        if let Some(tab) = self.tab_mut() {
+            tab.root.split(tab.focus, id, direction);
+            tab.focus = id;
+            tab.zoomed = false;
+        }
+        id
+    }
+
+    /// Removes a pane; its tab goes when it was the last. Focus moves to the pane that took
+    /// its place in reading order.
+    pub fn close(&mut self, id: PaneId) {
+        self.panes.remove(&id);
+        let Some(index) = self.tabs.iter().position(|tab| tab.panes().contains(&id)) else {
+            return;
+        };
+        let tab = &mut self.tabs[index];
+        let before = tab.panes();
+        if !tab.root.remove(id) {
+            self.tabs.remove(index);
+            if self.current >= index && self.current > 0 {
+                self.current -= 1;
+            }
+            return;
+        }
+        if tab.focus == id {
+            let position = before.iter().position(|&p| p == id).unwrap_or(0);
+            let after = tab.panes();
+            tab.focus = after[position.min(after.len() - 1)];
+            tab.zoomed = false;
+        }
+    }
+
+    /// Rebuilds the current tab as a grid of its panes.
+    pub fn retile(&mut self) {
+        if let Some(tab) = self.tab_mut()
+            && let Some(root) = grid(&tab.panes())
+        {
+            tab.root = root;
+            tab.zoomed = false;
+        }
+    }
+
+    /// Moves focus to the nearest pane in `direction` of the focused one, in `area`.
+    pub fn focus_toward(&mut self, direction: Direction, area: Rect) {
+        let Some(tab) = self.tab_mut() else { return };
+        if tab.zoomed {
+            return;
+        }
+        let placed = tab.layout(area);
+        let Some(&(_, from)) = placed.iter().find(|(id, _)| *id == tab.focus) else {
+            return;
+        };
+        let centre = |r: Rect| {
+            (
+                i32::from(r.x) * 2 + i32::from(r.width),
+                i32::from(r.y) * 2 + i32::from(r.height),
+            )
+        };
+        let (fx, fy) = centre(from);
+        let best = placed
+            .iter()
+            .filter(|(id, rect)| {
+                *id != tab.focus
+                    && match direction {
+                        Direction::Left => rect.right() <= from.x,
+                        Direction::Right => rect.x >= from.right(),
+                        Direction::Up => rect.bottom() <= from.y,
+                        Direction::Down => rect.y >= from.bottom(),
+                    }
+            })
+            .min_by_key(|(_, rect)| {
+                let (x, y) = centre(*rect);
+                // Prefer panes in line with this one, then the closest.
+                let (along, across) = match direction {
+                    Direction::Left | Direction::Right => ((x - fx).abs(), (y - fy).abs()),
+                    Direction::Up | Direction::Down => ((y - fy).abs(), (x - fx).abs()),
+                };
+                (across, along)
+            });
+        if let Some(&(id, _)) = best {
+            tab.focus = id;
+        }
+    }
+
+    /// Focuses the pane under a mouse click; returns it.
+    pub fn focus_at(&mut self, column: u16, row: u16, area: Rect) -> Option<PaneId> {
+        let tab = self.tab_mut()?;
+        let (id, _) = tab
+            .layout(area)
+            .into_iter()
+            .find(|(_, rect)| rect.contains(ratatui::layout::Position::new(column, row)))?;
+        tab.focus = id;
+        Some(id)
+    }
+
+    /// The pane under a point, without changing focus (for the mouse wheel).
+    pub fn pane_at(&self, column: u16, row: u16, area: Rect) -> Option<PaneId> {
+        self.tab()?
+            .layout(area)
+            .into_iter()
+            .find(|(_, rect)| rect.contains(ratatui::layout::Position::new(column, row)))
+            .map(|(id, _)| id)
+    }
+
+    pub fn toggle_zoom(&mut self) {
+        if let Some(tab) = self.tab_mut() {
+            tab.zoomed = !tab.zoomed;
+        }
+    }
+
+    pub fn toggle_broadcast(&mut self) {
+        if let Some(tab) = self.tab_mut() {
+            tab.broadcast = !tab.broadcast;
+        }
+    }
+
+    pub fn toggle_mark(&mut self) {
+        if let Some(focus) = self.tab().map(|tab| tab.focus)
+            && let Some(pane) = self.panes.get_mut(&focus)
+        {
+            pane.marked = !pane.marked;
+        }
+    }
+
+    /// Where typing goes: the focused pane, or with broadcast on, the tab's marked panes (all
+    /// of the tab's panes when none is marked). Ended sessions take no input.
+    pub fn input_targets(&self) -> Vec<PaneId> {
+        let Some(tab) = self.tab() else {
+            return Vec::new();
+        };
+        let live = |id: &PaneId| {
+            self.panes
+                .get(id)
+                .is_some_and(|p| !matches!(p.status, PaneStatus::Ended { .. }))
+        };
+        if !tab.broadcast {
+            return [tab.focus].into_iter().filter(live).collect();
+        }
+        let panes = tab.panes();
+        let marked: Vec<PaneId> = panes
+            .iter()
+            .copied()
+            .filter(|id| self.panes.get(id).is_some_and(|p| p.marked))
+            .collect();
+        let chosen = if marked.is_empty() { panes } else { marked };
+        chosen.into_iter().filter(live).collect()
+    }
+
+    pub fn next_tab(&mut self) {
+        if !self.tabs.is_empty() {
+            self.current = (self.current + 1) % self.tabs.len();
+        }
+    }
+
+    pub fn previous_tab(&mut self) {
+        if !self.tabs.is_empty() {
+            self.current = (self.current + self.tabs.len() - 1) % self.tabs.len();
+        }
+    }
+
+    /// Selects tab `number` (1-based, as shown), if it exists.
+    pub fn select_tab(&mut self, number: usize) {
+        if (1..=self.tabs.len()).contains(&number) {
+            self.current = number - 1;
+        }
+    }
+
+    pub fn set_status(&mut self, id: PaneId, status: PaneStatus) {
+        if let Some(pane) = self.panes.get_mut(&id) {
+            pane.status = status;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(name: &str) -> PaneTarget {
+        PaneTarget {
+            instance_id: format!("i-{name}"),
+            name: name.to_owned(),
+            profile: "demo".to_owned(),
+            region: "us-east-1".to_owned(),
+            ping: Ping::Online,
+        }
+    }
+
+    const AREA: Rect = Rect::new(0, 0, 101, 40);
+
+    #[test]
+    fn four_targets_tile_as_a_two_by_two_grid() {
+        let mut workspace = Workspace::default();
+        let ids = workspace.open_tab(["a", "b", "c", "d"].map(target).to_vec());
+        let placed = workspace.tab().expect("tab").layout(AREA);
+        assert_eq!(
+            placed,
+            vec![
+                (ids[0], Rect::new(0, 0, 50, 20)),
+                (ids[1], Rect::new(51, 0, 50, 20)),
+                (ids[2], Rect::new(0, 20, 50, 20)),
+                (ids[3], Rect::new(51, 20, 50, 20)),
+            ]
+        );
+    }
+
+    #[test]
+    fn splits_nest_and_closing_collapses_them() {
+        let mut workspace = Workspace::default();
+        let a = workspace.split(target("a"), SplitDirection::Right);
+        let b = workspace.split(target("b"), SplitDirection::Right);
+        let c = workspace.split(target("c"), SplitDirection::Down);
+        let tab = workspace.tab().expect("tab");
+        assert_eq!(tab.focus, c);
+        assert_eq!(
+            tab.root,
+            Node::Split {
+                direction: SplitDirection::Right,
+                children: vec![
+                    Node::Pane(a),
+                    Node::Split {
+                        direction: SplitDirection::Down,
+                        children: vec![Node::Pane(b), Node::Pane(c)]
+                    }
+                ]
+            }
+        );
+        workspace.close(c);
+        let tab = workspace.tab().expect("tab");
+        assert_eq!(tab.focus, b);
+        assert_eq!(
+            tab.root,
+            Node::Split {
+                direction: SplitDirection::Right,
+                children: vec![Node::Pane(a), Node::Pane(b)]
+            }
+        );
+        workspace.close(a);
+        workspace.close(b);
+        assert!(workspace.is_empty());
+        assert!(workspace.panes.is_empty());
+    }
+
+    #[test]
+    fn focus_moves_to_the_neighbour_in_line() {
+        let mut workspace = Workspace::default();
+        let ids = workspace.open_tab(["a", "b", "c", "d"].map(target).to_vec());
+        workspace.focus_toward(Direction::Right, AREA);
+        assert_eq!(workspace.tab().expect("tab").focus, ids[1]);
+        workspace.focus_toward(Direction::Down, AREA);
+        assert_eq!(workspace.tab().expect("tab").focus, ids[3]);
+        workspace.focus_toward(Direction::Left, AREA);
+        assert_eq!(workspace.tab().expect("tab").focus, ids[2]);
+        workspace.focus_toward(Direction::Left, AREA);
+        assert_eq!(
+            workspace.tab().expect("tab").focus,
+            ids[2],
+            "nothing further left"
+        );
+        assert_eq!(workspace.focus_at(60, 5, AREA), Some(ids[1]));
+    }
+
+    #[test]
+    fn zoom_gives_the_focused_pane_everything() {
+        let mut workspace = Workspace::default();
+        let ids = workspace.open_tab(["a", "b"].map(target).to_vec());
+        workspace.toggle_zoom();
+        assert_eq!(
+            workspace.tab().expect("tab").layout(AREA),
+            vec![(ids[0], AREA)]
+        );
+    }
+
+    #[test]
+    fn broadcast_goes_to_marked_live_panes() {
+        let mut workspace = Workspace::default();
+        let ids = workspace.open_tab(["a", "b", "c"].map(target).to_vec());
+        assert_eq!(workspace.input_targets(), vec![ids[0]]);
+        workspace.toggle_broadcast();
+        assert_eq!(workspace.input_targets(), ids);
+        workspace.toggle_mark();
+        workspace.focus_toward(Direction::Right, AREA);
+        workspace.toggle_mark();
+        assert_eq!(workspace.input_targets(), vec![ids[0], ids[1]]);
+        workspace.set_status(
+            ids[1],
+            PaneStatus::Ended {
+                reason: "exit".to_owned(),
+            },
+        );
+        assert_eq!(workspace.input_targets(), vec![ids[0]]);
+    }
+
+    #[test]
+    fn tabs_cycle_and_close() {
+        let mut workspace = Workspace::default();
+        workspace.open_tab(vec![target("a")]);
+        let second = workspace.open_tab(vec![target("b")]);
+        assert_eq!(workspace.current, 1);
+        workspace.next_tab();
+        assert_eq!(workspace.current, 0);
+        workspace.previous_tab();
+        assert_eq!(workspace.current, 1);
+        workspace.select_tab(1);
+        assert_eq!(workspace.current, 0);
+        workspace.select_tab(9);
+        assert_eq!(workspace.current, 0);
+        workspace.close(second[0]);
+        assert_eq!(workspace.tabs.len(), 1);
+    }
+}

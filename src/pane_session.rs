@@ -1,0 +1,221 @@
+//! The session behind one console pane: StartSession with the chosen document, the driven
+//! WebSocket session, output fed into the pane's emulator (off the UI task, so a flooding
+//! pane never delays keys), connection changes reported to the console, and on close the
+//! session flushed and ended with TerminateSession.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::app::panes::{PaneId, PaneStatus, PaneTarget};
+use crate::aws::session::{self, Started};
+use crate::aws::terminate_session;
+use crate::protocol::{CloseReason, SizeData};
+use crate::term::{self, SharedEmulator};
+use crate::transport::{self, DriverEvent, SessionEnd};
+
+/// What the console asks of a pane's session.
+#[derive(Debug)]
+pub enum PaneCommand {
+    /// Keystrokes, already encoded for the terminal.
+    Data(Bytes),
+    /// The pane's terminal size (rows, cols).
+    Size(u16, u16),
+    /// End the session (TerminateSession) and stop.
+    Close,
+}
+
+/// What a pane's session reports to the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaneReport {
+    pub pane: PaneId,
+    pub status: PaneStatus,
+}
+
+/// The AWS clients for one profile and region.
+#[derive(Clone)]
+pub struct SessionClients {
+    pub ssm: aws_sdk_ssm::Client,
+    pub kms: aws_sdk_kms::Client,
+}
+
+/// Clients by (profile, region), as inventory rows name them.
+pub type ClientsBySource = HashMap<(String, String), SessionClients>;
+
+/// A running pane session: where to send commands, and its task.
+pub struct PaneHandle {
+    pub commands: mpsc::UnboundedSender<PaneCommand>,
+    pub task: JoinHandle<()>,
+}
+
+/// Everything a pane session needs besides its target.
+#[derive(Clone)]
+pub struct PaneContext {
+    pub clients: Arc<ClientsBySource>,
+    pub document: String,
+    pub reports: mpsc::UnboundedSender<PaneReport>,
+    /// Woken whenever a pane's screen changed, so the console redraws.
+    pub redraw: Arc<Notify>,
+}
+
+/// Starts the session for `pane`, feeding `emulator`.
+pub fn spawn(
+    pane: PaneId,
+    target: PaneTarget,
+    emulator: SharedEmulator,
+    context: PaneContext,
+) -> PaneHandle {
+    let (commands, commands_rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        let reports = context.reports.clone();
+        let status = run(pane, &target, &emulator, &context, commands_rx).await;
+        if let Some(status) = status {
+            let _ = reports.send(PaneReport { pane, status });
+        }
+        context.redraw.notify_one();
+    });
+    PaneHandle { commands, task }
+}
+
+/// Why a session ended, for the pane's banner.
+fn ended(reason: impl Into<String>) -> Option<PaneStatus> {
+    Some(PaneStatus::Ended {
+        reason: reason.into(),
+    })
+}
+
+/// Runs the session; returns the pane's final status, or `None` when the console closed it.
+async fn run(
+    pane: PaneId,
+    target: &PaneTarget,
+    emulator: &SharedEmulator,
+    context: &PaneContext,
+    mut commands: mpsc::UnboundedReceiver<PaneCommand>,
+) -> Option<PaneStatus> {
+    let report = |status: PaneStatus| {
+        let _ = context.reports.send(PaneReport { pane, status });
+        context.redraw.notify_one();
+    };
+    let key = (target.profile.clone(), target.region.clone());
+    let Some(clients) = context.clients.get(&key) else {
+        return ended(format!(
+            "no credentials for profile {} in {}",
+            target.profile, target.region
+        ));
+    };
+    let start = clients
+        .ssm
+        .start_session()
+        .target(&target.instance_id)
+        .document_name(&context.document)
+        .send();
+    // The user may close the pane while StartSession is still on its way.
+    let output = tokio::select! {
+        output = start => output,
+        () = wait_for_close(&mut commands) => return None,
+    };
+    let output = match output {
+        Ok(output) => output,
+        Err(error) => {
+            let message = crate::aws::sdk::short_error(&error);
+            tracing::warn!(pane, instance = %target.instance_id, %message, "StartSession failed");
+            return ended(format!("StartSession failed: {message}"));
+        }
+    };
+    let Some(started) = Started::from_response(&output, &target.instance_id) else {
+        return ended("StartSession returned no stream");
+    };
+    let mut driven = session::drive(started, &clients.ssm, clients.kms.clone());
+    tracing::info!(pane, session = %driven.session_id, instance = %target.instance_id, "pane session started");
+    let mut pending: Option<transport::Input> = None;
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            event = driven.events.recv() => {
+                let Some(event) = event else { break };
+                match event {
+                    DriverEvent::Output(bytes) | DriverEvent::StdErr(bytes) => {
+                        let mut screen = term::lock(emulator);
+                        screen.process(&bytes);
+                        // Drain what else has arrived under the same lock: one wake-up per
+                        // burst rather than per message.
+                        while let Ok(DriverEvent::Output(more) | DriverEvent::StdErr(more)) =
+                            driven.events.try_recv()
+                        {
+                            screen.process(&more);
+                        }
+                        drop(screen);
+                        context.redraw.notify_one();
+                    }
+                    DriverEvent::Ready(_) => {
+                        report(PaneStatus::Connected);
+                        // The agent needs the size before the shell draws its prompt.
+                        let (rows, cols) = term::lock(emulator).size();
+                        if pending.is_none() {
+                            pending = Some(transport::Input::Size(SizeData { cols: u32::from(cols), rows: u32::from(rows) }));
+                        }
+                    }
+                    DriverEvent::Reconnecting { attempt, reason } => {
+                        tracing::info!(pane, attempt, %reason, "pane session resuming");
+                        report(PaneStatus::Resuming { attempt });
+                    }
+                    DriverEvent::Reconnected => report(PaneStatus::Connected),
+                    DriverEvent::Warning(warning) => tracing::warn!(pane, %warning, "pane session"),
+                    DriverEvent::ExitCode(_) | DriverEvent::Flag(_) => {}
+                }
+            }
+            command = commands.recv(), if pending.is_none() && !closing => {
+                pending = Some(match command {
+                    Some(PaneCommand::Data(bytes)) => transport::Input::Data(bytes),
+                    Some(PaneCommand::Size(rows, cols)) => transport::Input::Size(SizeData {
+                        cols: u32::from(cols),
+                        rows: u32::from(rows),
+                    }),
+                    Some(PaneCommand::Close) | None => {
+                        closing = true;
+                        transport::Input::Close
+                    }
+                });
+            }
+            // Only take the next command once the driver has room for it: never block on a
+            // full channel while the driver may be waiting for us to read its events.
+            permit = driven.input.reserve(), if pending.is_some() => {
+                match (permit, pending.take()) {
+                    (Ok(permit), Some(input)) => permit.send(input),
+                    _ => break,
+                }
+            }
+        }
+    }
+    let end = driven.driver.await;
+    if closing {
+        let _ = terminate_session(&clients.ssm, &driven.session_id).await;
+        tracing::info!(pane, session = %driven.session_id, "pane closed; session terminated");
+        return None;
+    }
+    let reason = match end {
+        Ok(Ok(SessionEnd::Closed(CloseReason::ChannelClosed { .. }))) => {
+            "the shell exited".to_owned()
+        }
+        Ok(Ok(SessionEnd::Closed(reason))) => reason.to_string(),
+        Ok(Ok(SessionEnd::Expired)) => "the session expired (ResumeSession refused)".to_owned(),
+        Ok(Ok(SessionEnd::Local)) => "closed".to_owned(),
+        Ok(Err(error)) => error.to_string(),
+        Err(error) => format!("session task failed: {error}"),
+    };
+    // Whatever ended it on our side, make sure the service does not keep it open.
+    let _ = terminate_session(&clients.ssm, &driven.session_id).await;
+    ended(reason)
+}
+
+/// Resolves when the console asks the pane to close (or goes away).
+async fn wait_for_close(commands: &mut mpsc::UnboundedReceiver<PaneCommand>) {
+    while let Some(command) = commands.recv().await {
+        if matches!(command, PaneCommand::Close) {
+            return;
+        }
+    }
+}

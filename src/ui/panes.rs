@@ -1,0 +1,293 @@
+//! Drawing the panes view: the tab bar, each pane's title line (name, id, ping, connection
+//! indicator, marks) over its terminal screen, separators between side-by-side panes, a
+//! banner on ended sessions, and the status line for typing, prefix and scroll modes.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use super::ping_colour;
+use crate::app::keymap::{PANE_HINTS, PREFIX_LABEL};
+use crate::app::panes::{Pane, PaneStatus};
+use crate::app::{PaneMode, State, pane_area, pane_content};
+use crate::config::theme::Theme;
+use crate::term::{self, Screens};
+
+pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) {
+    let area = frame.area();
+    let [tabs, _, status] = ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Length(1),
+        ratatui::layout::Constraint::Min(1),
+        ratatui::layout::Constraint::Length(1),
+    ])
+    .areas(area);
+    frame.render_widget(tab_bar(state, theme), tabs);
+    frame.render_widget(status_line(state, theme), status);
+    let Some(tab) = state.workspace.tab() else {
+        return;
+    };
+    let body = pane_area(area);
+    // The background of the pane area is the separator: the gaps between side-by-side panes
+    // stay as vertical lines.
+    let separator = Style::default().fg(theme.border).bg(theme.background);
+    for y in body.top()..body.bottom() {
+        for x in body.left()..body.right() {
+            if let Some(cell) = frame.buffer_mut().cell_mut((x, y)) {
+                cell.set_symbol("│").set_style(separator);
+            }
+        }
+    }
+    let typing = state.pane_mode == PaneMode::Typing;
+    let targets = state.workspace.input_targets();
+    for (id, rect) in tab.layout(body) {
+        let Some(pane) = state.workspace.panes.get(&id) else {
+            continue;
+        };
+        let focused = id == tab.focus;
+        let screen = screens.get(&id);
+        let (title, scrolled) = screen.map_or((None, 0), |s| {
+            let emulator = term::lock(s);
+            (
+                emulator.title().map(str::to_owned),
+                emulator.scrolled_back(),
+            )
+        });
+        frame.render_widget(ratatui::widgets::Clear, rect);
+        let header = Rect::new(rect.x, rect.y, rect.width, 1.min(rect.height));
+        let receives = tab.broadcast && targets.contains(&id);
+        frame.render_widget(
+            pane_title(pane, focused, receives, title.as_deref(), scrolled, theme),
+            header,
+        );
+        let content = pane_content(rect);
+        let default = Style::default().fg(theme.text).bg(theme.background);
+        match screen {
+            Some(screen) => {
+                let cursor = term::lock(screen).render(content, frame.buffer_mut(), default);
+                let live = !matches!(pane.status, PaneStatus::Ended { .. });
+                if let Some(cursor) = cursor
+                    && focused
+                    && typing
+                    && live
+                {
+                    frame.set_cursor_position(cursor);
+                }
+            }
+            None => frame.render_widget(Block::default().style(default), content),
+        }
+        if let PaneStatus::Ended { reason } = &pane.status {
+            draw_ended_banner(frame, content, reason, theme);
+        }
+    }
+}
+
+/// Why the session ended, and what the user can do, across the bottom of the pane.
+fn draw_ended_banner(frame: &mut Frame, content: Rect, reason: &str, theme: &Theme) {
+    let text = format!(" session ended: {reason} ");
+    let width = usize::from(content.width.max(1));
+    let reason_lines = u16::try_from(text.chars().count().div_ceil(width)).unwrap_or(1);
+    let height = (reason_lines + 1).min(content.height);
+    if height == 0 {
+        return;
+    }
+    let banner = Rect::new(content.x, content.bottom() - height, content.width, height);
+    let style = Style::default().fg(theme.background).bg(theme.error);
+    frame.render_widget(ratatui::widgets::Clear, banner);
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::from(text),
+            Line::from(Span::styled(
+                " r reconnect · x close ",
+                Style::default().add_modifier(Modifier::BOLD),
+            )),
+        ])
+        .wrap(ratatui::widgets::Wrap { trim: false })
+        .style(style),
+        banner,
+    );
+}
+
+/// The connection indicator: a glyph and a word, coloured by health.
+fn indicator(status: &PaneStatus, theme: &Theme) -> Span<'static> {
+    match status {
+        PaneStatus::Connecting => Span::styled("◌ connecting", Style::default().fg(theme.warning)),
+        PaneStatus::Connected => Span::styled("●", Style::default().fg(theme.online)),
+        PaneStatus::Resuming { attempt } => Span::styled(
+            format!("◐ resuming (try {attempt})"),
+            Style::default().fg(theme.warning),
+        ),
+        PaneStatus::Ended { .. } => Span::styled("✕ ended", Style::default().fg(theme.error)),
+    }
+}
+
+fn pane_title<'a>(
+    pane: &'a Pane,
+    focused: bool,
+    receives_broadcast: bool,
+    program_title: Option<&str>,
+    scrolled: usize,
+    theme: &Theme,
+) -> Paragraph<'a> {
+    let base = if focused {
+        Style::default()
+            .bg(theme.selection)
+            .fg(theme.selection_text)
+    } else {
+        Style::default().bg(theme.status_bar).fg(theme.status_text)
+    };
+    let name = if pane.target.name.is_empty() {
+        "-"
+    } else {
+        pane.target.name.as_str()
+    };
+    let mut spans = vec![
+        indicator(&pane.status, theme),
+        Span::styled(
+            format!(" {name} "),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!("{} ", pane.target.instance_id)),
+        Span::styled(
+            pane.target.ping.label(),
+            Style::default().fg(ping_colour(pane.target.ping, theme)),
+        ),
+    ];
+    if pane.marked {
+        spans.push(Span::styled(" ● marked", Style::default().fg(theme.marked)));
+    }
+    if receives_broadcast {
+        spans.push(Span::styled(
+            " ⇶ broadcast",
+            Style::default().fg(theme.warning),
+        ));
+    }
+    if scrolled > 0 {
+        spans.push(Span::styled(
+            format!(" ⇡ {scrolled} lines back"),
+            Style::default().fg(theme.accent),
+        ));
+    }
+    if let Some(title) = program_title {
+        spans.push(Span::raw(format!(" · {title}")));
+    }
+    Paragraph::new(Line::from(spans)).style(base)
+}
+
+fn tab_bar<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
+    let mut spans = vec![
+        Span::styled(
+            " bosun ",
+            Style::default()
+                .fg(theme.title)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(" fleet ", Style::default().fg(theme.muted)),
+    ];
+    for (index, tab) in state.workspace.tabs.iter().enumerate() {
+        let panes = tab.panes();
+        let first = panes
+            .first()
+            .and_then(|id| state.workspace.panes.get(id))
+            .map_or("-", |p| {
+                if p.target.name.is_empty() {
+                    p.target.instance_id.as_str()
+                } else {
+                    p.target.name.as_str()
+                }
+            });
+        let more = if panes.len() > 1 {
+            format!(" +{}", panes.len() - 1)
+        } else {
+            String::new()
+        };
+        let label = format!(
+            " {}:{first}{more}{} ",
+            index + 1,
+            if tab.zoomed { " Z" } else { "" }
+        );
+        let style = if index == state.workspace.current {
+            Style::default()
+                .bg(theme.selection)
+                .fg(theme.selection_text)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().fg(theme.text)
+        };
+        spans.push(Span::raw("│"));
+        spans.push(Span::styled(label, style));
+    }
+    if state.workspace.tab().is_some_and(|t| t.broadcast) {
+        spans.push(Span::styled(
+            "  BROADCAST",
+            Style::default()
+                .fg(theme.warning)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
+    Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.background))
+}
+
+fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
+    let key = Style::default()
+        .fg(theme.status_text)
+        .add_modifier(Modifier::BOLD);
+    let text = Style::default().fg(theme.status_text);
+    let mut spans = Vec::new();
+    if state.quit_armed
+        && let Some(notice) = &state.notice
+    {
+        spans.push(Span::styled(
+            format!(" {notice}"),
+            Style::default().fg(theme.warning),
+        ));
+    } else {
+        match state.pane_mode {
+            PaneMode::Typing => {
+                let targets = state.workspace.input_targets();
+                let to = match (state.workspace.focused(), targets.len()) {
+                    (_, n) if n > 1 => format!(" typing to {n} panes"),
+                    (Some(pane), 1) => format!(" typing to {}", pane.target.instance_id),
+                    _ => " no live session here".to_owned(),
+                };
+                spans.push(Span::styled(to, text));
+                spans.push(Span::styled(format!("   {PREFIX_LABEL}"), key));
+                spans.push(Span::styled(" then a key: ", text));
+                spans.push(Span::styled("?", key));
+                spans.push(Span::styled(" keys ", text));
+                spans.push(Span::styled("f", key));
+                spans.push(Span::styled(" fleet ", text));
+                spans.push(Span::styled("x", key));
+                spans.push(Span::styled(" close", text));
+            }
+            PaneMode::Prefix => {
+                spans.push(Span::styled(
+                    " PREFIX ",
+                    Style::default()
+                        .bg(theme.accent)
+                        .fg(theme.background)
+                        .add_modifier(Modifier::BOLD),
+                ));
+                for (keys, what) in PANE_HINTS {
+                    spans.push(Span::styled(format!(" {keys}"), key));
+                    spans.push(Span::styled(format!(" {what} "), text));
+                }
+            }
+            PaneMode::Scroll => {
+                spans.push(Span::styled(
+                    " SCROLL ",
+                    Style::default()
+                        .bg(theme.accent)
+                        .fg(theme.background)
+                        .add_modifier(Modifier::BOLD),
+                ));
+                spans.push(Span::styled(
+                    " ↑↓ PgUp PgDn g G move · esc back to the live screen",
+                    text,
+                ));
+            }
+        }
+    }
+    Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar))
+}
