@@ -160,6 +160,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         },
         refresh: refresh_tx,
         mouse_captured: false,
+        closing: Vec::new(),
     };
     let code = console.event_loop(inputs, reports).await;
     console.close_all().await;
@@ -179,6 +180,8 @@ struct Console {
     context: PaneContext,
     refresh: mpsc::Sender<()>,
     mouse_captured: bool,
+    /// Sessions of closed panes still ending (TerminateSession on its way).
+    closing: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// What woke the event loop.
@@ -331,8 +334,11 @@ impl Console {
                     self.screens.remove(&id);
                     self.sizes.remove(&id);
                     if let Some(handle) = self.handles.remove(&id) {
-                        // The task flushes, sends TerminateSession and ends on its own.
+                        // The task flushes, sends TerminateSession and ends on its own; quit
+                        // waits for it.
                         let _ = handle.commands.send(PaneCommand::Close);
+                        self.closing.retain(|task| !task.is_finished());
+                        self.closing.push(handle.task);
                     }
                 }
             }
@@ -418,7 +424,7 @@ impl Console {
     /// Ends every pane's session (TerminateSession) before the console exits, waiting a
     /// little for them so the service does not keep them open.
     async fn close_all(&mut self) {
-        let tasks: Vec<_> = self
+        let mut tasks: Vec<_> = self
             .handles
             .drain()
             .map(|(_, handle)| {
@@ -426,6 +432,7 @@ impl Console {
                 handle.task
             })
             .collect();
+        tasks.append(&mut self.closing);
         if tasks.is_empty() {
             return;
         }

@@ -4,10 +4,13 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+use std::sync::{Arc, Mutex};
+
+use bosun::app::panes::PaneStatus;
 use bosun::app::{self, Action, Input, State};
 use bosun::aws::inventory::{InstanceRow, Ping};
 use bosun::config::theme::{BUILT_IN, Theme};
-use bosun::term::Screens;
+use bosun::term::{Emulator, Screens};
 use bosun::ui;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -173,6 +176,110 @@ fn help_overlay() {
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
 }
 
+/// The console with a pane on each of the first `count` managed instances, every pane's
+/// emulator sized to its place and fed a little shell output.
+fn with_panes(count: usize, zoom: bool) -> (State, Screens) {
+    let mut state = state_with(fleet(), Vec::new());
+    app::update(
+        &mut state,
+        Input::Resized {
+            width: PANES_SIZE.0,
+            height: PANES_SIZE.1,
+        },
+    );
+    let online: Vec<usize> = state
+        .visible
+        .iter()
+        .enumerate()
+        .filter(|(_, row)| state.rows[**row].ping != Ping::NotManaged)
+        .map(|(position, _)| position)
+        .take(count)
+        .collect();
+    for position in &online {
+        state.selected = *position;
+        app::update(&mut state, Input::Action(Action::ToggleMark));
+    }
+    if count == 1 {
+        state.marks.clear();
+        state.selected = online[0];
+    }
+    app::update(&mut state, Input::Action(Action::OpenShell));
+    if zoom {
+        app::update(&mut state, Input::Action(Action::Prefix));
+        app::update(&mut state, Input::Action(Action::Zoom));
+    }
+    let mut screens = Screens::new();
+    let tab = state.workspace.tab().expect("a tab");
+    for (id, rect) in tab.layout(app::pane_area(state.screen)) {
+        let content = app::pane_content(rect);
+        let mut emulator = Emulator::new(content.height, content.width);
+        let name = state.workspace.panes[&id].target.name.clone();
+        emulator.process(
+            format!(
+                "\x1b[1;32mssm-user@{name}\x1b[0m:~$ uptime\r\n 10:42:01 up 12 days,  3:04,  load average: 0.08, 0.03, 0.01\r\n\x1b[1;32mssm-user@{name}\x1b[0m:~$ "
+            )
+            .as_bytes(),
+        );
+        screens.insert(id, Arc::new(Mutex::new(emulator)));
+    }
+    let ids: Vec<_> = state.workspace.panes.keys().copied().collect();
+    for (index, id) in ids.into_iter().enumerate() {
+        let status = match index {
+            2 => PaneStatus::Resuming { attempt: 2 },
+            3 => PaneStatus::Ended {
+                reason: "the shell exited".to_owned(),
+            },
+            _ => PaneStatus::Connected,
+        };
+        app::update(&mut state, Input::PaneStatus { pane: id, status });
+    }
+    (state, screens)
+}
+
+const PANES_SIZE: (u16, u16) = (110, 26);
+
+fn render_panes(state: &State, screens: &Screens) -> Terminal<TestBackend> {
+    let mut terminal =
+        Terminal::new(TestBackend::new(PANES_SIZE.0, PANES_SIZE.1)).expect("terminal");
+    let now = SystemTime::UNIX_EPOCH + LOADED_AT + Duration::from_secs(5);
+    terminal
+        .draw(|frame| ui::draw(frame, state, &Theme::default(), now, screens))
+        .expect("draw");
+    terminal
+}
+
+#[test]
+fn one_pane() {
+    let (state, screens) = with_panes(1, false);
+    insta::assert_snapshot!(render_panes(&state, &screens).backend());
+}
+
+#[test]
+fn two_panes() {
+    let (state, screens) = with_panes(2, false);
+    insta::assert_snapshot!(render_panes(&state, &screens).backend());
+}
+
+#[test]
+fn four_panes() {
+    let (state, screens) = with_panes(4, false);
+    insta::assert_snapshot!(render_panes(&state, &screens).backend());
+}
+
+#[test]
+fn zoomed_pane() {
+    let (state, screens) = with_panes(4, true);
+    insta::assert_snapshot!(render_panes(&state, &screens).backend());
+}
+
+#[test]
+fn panes_help_overlay() {
+    let (mut state, screens) = with_panes(2, false);
+    app::update(&mut state, Input::Action(Action::Prefix));
+    app::update(&mut state, Input::Action(Action::Help));
+    insta::assert_snapshot!(render_panes(&state, &screens).backend());
+}
+
 /// Every built-in theme draws ping statuses in its own slot colours.
 #[test]
 fn each_built_in_theme_colours_the_statuses() {
@@ -281,4 +388,128 @@ async fn the_demo_console_runs_on_a_real_terminal() {
         .expect("exits")
         .expect("status");
     assert!(status.success(), "{status:?}");
+}
+
+/// The console's output read into a terminal emulator, as the user's terminal would show it.
+struct TerminalView {
+    reader: pty_process::OwnedReadPty,
+    parser: vt100::Parser,
+    raw: Vec<u8>,
+}
+
+impl TerminalView {
+    async fn read_some(&mut self, deadline: tokio::time::Instant) -> bool {
+        use tokio::io::AsyncReadExt;
+        let mut buffer = vec![0u8; 65536];
+        match tokio::time::timeout_at(deadline, self.reader.read(&mut buffer)).await {
+            Ok(Ok(n)) if n > 0 => {
+                self.parser.process(&buffer[..n]);
+                self.raw.extend_from_slice(&buffer[..n]);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    async fn wait_for(&mut self, needle: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !self.parser.screen().contents().contains(needle) {
+            if !self.read_some(deadline).await {
+                let tail = &self.raw[self.raw.len().saturating_sub(3000)..];
+                panic!(
+                    "no {needle:?} on the screen:\n{}\nlast bytes: {:?}",
+                    self.parser.screen().contents(),
+                    String::from_utf8_lossy(tail)
+                );
+            }
+        }
+    }
+}
+
+/// The issue's end-to-end walk through a shell pane: open one on an Online instance, run a
+/// command, resize the terminal and see the remote PTY follow, close the pane, quit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shell_pane_on_the_demo_fleet() {
+    use tokio::io::AsyncWriteExt;
+    let (pty, pts) = pty_process::open().expect("pty");
+    pty.resize(pty_process::Size::new(40, 160)).expect("size");
+    let state = tempfile::tempdir().expect("tempdir");
+    let mut child = pty_process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .arg("--demo")
+        .env("HOME", state.path())
+        .env("XDG_STATE_HOME", state.path())
+        .env("XDG_CONFIG_HOME", state.path())
+        .env("TERM", "xterm-256color")
+        .kill_on_drop(true)
+        .spawn(pts)
+        .expect("spawn bosun --demo");
+    let (reader, mut writer) = pty.into_split();
+    let size = |n: u16| std::num::NonZeroU16::new(n).expect("non-zero");
+    let mut view = TerminalView {
+        reader,
+        parser: vt100::Parser::new(size(40), size(160), 0),
+        raw: Vec::new(),
+    };
+    view.wait_for("orphaned-test-box").await;
+    writer
+        .write_all(b"/payments-api-1\r")
+        .await
+        .expect("filter");
+    view.wait_for("(1 of 30)").await;
+    writer.write_all(b"s").await.expect("open a shell pane");
+    view.wait_for("[ssm-user@payments-api-1 ~]$").await;
+    view.wait_for("typing to i-").await;
+
+    writer
+        .write_all(b"echo hello-$((6*7))\r")
+        .await
+        .expect("type");
+    view.wait_for("hello-42").await;
+
+    // The pane fills the screen but the tab bar, its title line and the status line.
+    writer.write_all(b"stty size\r").await.expect("type");
+    view.wait_for("37 160").await;
+    view.raw.clear();
+    writer
+        .resize(pty_process::Size::new(30, 120))
+        .expect("resize");
+    view.parser.screen_mut().set_size(size(30), size(120));
+    // Type only once the console has redrawn at the new size (SIGWINCH and typed bytes
+    // travel separately, exactly as they would for a user).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(&view.raw).contains("\u{1b}[2J") {
+        assert!(view.read_some(deadline).await, "no redraw after the resize");
+    }
+    writer.write_all(b"clear; stty size\r").await.expect("type");
+    view.wait_for("27 120").await;
+
+    // ctrl-] x closes the pane; with none left, the fleet is back.
+    writer.write_all(b"\x1dx").await.expect("close the pane");
+    view.wait_for("instances (1 of 30)").await;
+    view.wait_for(" s shell ").await;
+    writer.write_all(b"q").await.expect("quit");
+    view.raw.clear();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(&view.raw).contains("\u{1b}[?1049l") {
+        assert!(
+            view.read_some(deadline).await,
+            "the terminal was not restored"
+        );
+    }
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert!(status.success(), "{status:?}");
+    let restored = String::from_utf8_lossy(&view.raw).to_string();
+    assert!(
+        restored.contains("\u{1b}[?1000l") || restored.contains("\u{1b}[?1006l"),
+        "mouse capture released"
+    );
+    let log = std::fs::read_to_string(state.path().join("bosun").join("bosun.log"))
+        .expect("the log file");
+    assert!(
+        log.contains("pane closed; session terminated"),
+        "TerminateSession when the pane closed:\n{log}"
+    );
 }
