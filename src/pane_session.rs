@@ -1,20 +1,20 @@
 //! The session behind one console pane: StartSession with the chosen document, the driven
-//! WebSocket session, output fed into the pane's emulator (off the UI task, so a flooding
-//! pane never delays keys), connection changes reported to the console, and on close the
-//! session flushed and ended with TerminateSession.
+//! WebSocket session, its output and connection changes sent to the console's main loop
+//! (which owns the pane's emulator), and on close the session flushed and ended with
+//! TerminateSession. The output channel is bounded: a pane the console cannot keep up with
+//! stops being read, and the protocol stops acknowledging, so backpressure reaches the agent.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::app::panes::{PaneId, PaneStatus, PaneTarget};
 use crate::aws::session::{self, Started};
 use crate::aws::terminate_session;
 use crate::protocol::{CloseReason, SizeData};
-use crate::term::{self, SharedEmulator};
 use crate::transport::{self, DriverEvent, SessionEnd};
 
 /// What the console asks of a pane's session.
@@ -30,9 +30,16 @@ pub enum PaneCommand {
 
 /// What a pane's session reports to the console.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaneReport {
-    pub pane: PaneId,
-    pub status: PaneStatus,
+pub enum PaneReport {
+    Status {
+        pane: PaneId,
+        status: PaneStatus,
+    },
+    /// Terminal output (stdout and stderr alike, as a terminal shows them).
+    Output {
+        pane: PaneId,
+        bytes: Bytes,
+    },
 }
 
 /// The AWS clients for one profile and region.
@@ -56,26 +63,20 @@ pub struct PaneHandle {
 pub struct PaneContext {
     pub clients: Arc<ClientsBySource>,
     pub document: String,
-    pub reports: mpsc::UnboundedSender<PaneReport>,
-    /// Woken whenever a pane's screen changed, so the console redraws.
-    pub redraw: Arc<Notify>,
+    /// Bounded: output waits here until the console has taken the earlier output.
+    pub reports: mpsc::Sender<PaneReport>,
 }
 
-/// Starts the session for `pane`, feeding `emulator`.
-pub fn spawn(
-    pane: PaneId,
-    target: PaneTarget,
-    emulator: SharedEmulator,
-    context: PaneContext,
-) -> PaneHandle {
+/// Starts the session for `pane`.
+pub fn spawn(pane: PaneId, target: PaneTarget, context: PaneContext) -> PaneHandle {
     let (commands, commands_rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
-        let reports = context.reports.clone();
-        let status = run(pane, &target, &emulator, &context, commands_rx).await;
-        if let Some(status) = status {
-            let _ = reports.send(PaneReport { pane, status });
+        if let Some(status) = run(pane, &target, &context, commands_rx).await {
+            let _ = context
+                .reports
+                .send(PaneReport::Status { pane, status })
+                .await;
         }
-        context.redraw.notify_one();
     });
     PaneHandle { commands, task }
 }
@@ -91,13 +92,14 @@ fn ended(reason: impl Into<String>) -> Option<PaneStatus> {
 async fn run(
     pane: PaneId,
     target: &PaneTarget,
-    emulator: &SharedEmulator,
     context: &PaneContext,
     mut commands: mpsc::UnboundedReceiver<PaneCommand>,
 ) -> Option<PaneStatus> {
-    let report = |status: PaneStatus| {
-        let _ = context.reports.send(PaneReport { pane, status });
-        context.redraw.notify_one();
+    let report = async |status: PaneStatus| {
+        let _ = context
+            .reports
+            .send(PaneReport::Status { pane, status })
+            .await;
     };
     let key = (target.profile.clone(), target.region.clone());
     let Some(clients) = context.clients.get(&key) else {
@@ -138,31 +140,18 @@ async fn run(
                 let Some(event) = event else { break };
                 match event {
                     DriverEvent::Output(bytes) | DriverEvent::StdErr(bytes) => {
-                        let mut screen = term::lock(emulator);
-                        screen.process(&bytes);
-                        // Drain what else has arrived under the same lock: one wake-up per
-                        // burst rather than per message.
-                        while let Ok(DriverEvent::Output(more) | DriverEvent::StdErr(more)) =
-                            driven.events.try_recv()
-                        {
-                            screen.process(&more);
-                        }
-                        drop(screen);
-                        context.redraw.notify_one();
-                    }
-                    DriverEvent::Ready(_) => {
-                        report(PaneStatus::Connected);
-                        // The agent needs the size before the shell draws its prompt.
-                        let (rows, cols) = term::lock(emulator).size();
-                        if pending.is_none() {
-                            pending = Some(transport::Input::Size(SizeData { cols: u32::from(cols), rows: u32::from(rows) }));
+                        if context.reports.send(PaneReport::Output { pane, bytes }).await.is_err() {
+                            break;
                         }
                     }
+                    // The console answers Connected with the pane's size, which the agent
+                    // needs before the shell draws its prompt.
+                    DriverEvent::Ready(_) => report(PaneStatus::Connected).await,
                     DriverEvent::Reconnecting { attempt, reason } => {
                         tracing::info!(pane, attempt, %reason, "pane session resuming");
-                        report(PaneStatus::Resuming { attempt });
+                        report(PaneStatus::Resuming { attempt }).await;
                     }
-                    DriverEvent::Reconnected => report(PaneStatus::Connected),
+                    DriverEvent::Reconnected => report(PaneStatus::Connected).await,
                     DriverEvent::Warning(warning) => tracing::warn!(pane, %warning, "pane session"),
                     DriverEvent::ExitCode(_) | DriverEvent::Flag(_) => {}
                 }

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::io::Stdout;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
@@ -20,17 +20,17 @@ use futures_util::StreamExt;
 use futures_util::future::join_all;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
 use crate::app::keymap::{self, Routed};
-use crate::app::panes::PaneId;
+use crate::app::panes::{PaneId, PaneStatus};
 use crate::app::{self, Effect, Input, MouseKind, State, View, pane_area, pane_content};
 use crate::aws::inventory;
 use crate::config::theme::Theme;
 use crate::pane_session::{
     self, ClientsBySource, PaneCommand, PaneContext, PaneHandle, PaneReport, SessionClients,
 };
-use crate::term::{self, Emulator, Screens, keys};
+use crate::term::{Emulator, Screens, keys};
 use crate::ui;
 /// One source of inventory: a label (the profile) and its SDK configuration.
 pub struct Source {
@@ -131,7 +131,8 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         refresh_rx,
         inputs_tx,
     ));
-    let (reports_tx, reports) = mpsc::unbounded_channel();
+    // Bounded: a flooding pane waits for the console instead of growing a queue.
+    let (reports_tx, reports) = mpsc::channel(256);
 
     let mut state = State::new(options.label);
     state.notice = options.notice;
@@ -156,7 +157,6 @@ pub async fn run(options: ConsoleOptions) -> i32 {
             clients: Arc::new(clients),
             document: options.shell_document,
             reports: reports_tx,
-            redraw: Arc::new(Notify::new()),
         },
         refresh: refresh_tx,
         mouse_captured: false,
@@ -197,7 +197,7 @@ impl Console {
     async fn event_loop(
         &mut self,
         mut inputs: mpsc::Receiver<Input>,
-        mut reports: mpsc::UnboundedReceiver<PaneReport>,
+        mut reports: mpsc::Receiver<PaneReport>,
     ) -> i32 {
         const FRAME: Duration = Duration::from_millis(16);
         let mut events = EventStream::new();
@@ -205,7 +205,6 @@ impl Console {
         let mut last_draw = Instant::now() - FRAME;
         // The "refreshed N s ago" line changes every second even when nothing else does.
         let mut clock = tokio::time::interval(Duration::from_secs(1));
-        let redraw = self.context.redraw.clone();
         loop {
             if dirty && last_draw.elapsed() >= FRAME {
                 if let Err(error) = self.draw() {
@@ -236,9 +235,19 @@ impl Console {
                     }
                     None => Wake::Quit(0),
                 },
-                Some(report) = reports.recv() => Wake::Input(Input::PaneStatus { pane: report.pane, status: report.status }),
+                Some(report) = reports.recv() => match report {
+                    PaneReport::Status { pane, status } => {
+                        if status == PaneStatus::Connected {
+                            self.send_size(pane);
+                        }
+                        Wake::Input(Input::PaneStatus { pane, status })
+                    }
+                    PaneReport::Output { pane, bytes } => {
+                        self.ingest(pane, &bytes, &mut reports);
+                        Wake::Redraw
+                    }
+                },
                 Some(input) = inputs.recv() => Wake::Input(input),
-                () = redraw.notified() => Wake::Redraw,
                 _ = clock.tick() => Wake::Redraw,
                 () = tokio::time::sleep(until_frame), if dirty => continue,
             };
@@ -292,7 +301,7 @@ impl Console {
             .workspace
             .focused()
             .and_then(|pane| self.screens.get(&pane.id))
-            .map(|screen| term::lock(screen).key_modes())
+            .map(Emulator::key_modes)
             .unwrap_or_default()
     }
 
@@ -300,9 +309,9 @@ impl Console {
     fn type_into_panes(&mut self, bytes: Vec<u8>) {
         let bytes = Bytes::from(bytes);
         for pane in self.state.workspace.input_targets() {
-            if let Some(screen) = self.screens.get(&pane) {
+            if let Some(screen) = self.screens.get_mut(&pane) {
                 // Typing returns a scrolled-back pane to the live screen, as terminals do.
-                term::lock(screen).scroll_to_bottom();
+                screen.scroll_to_bottom();
             }
             if let Some(handle) = self.handles.get(&pane) {
                 let _ = handle.commands.send(PaneCommand::Data(bytes.clone()));
@@ -319,15 +328,14 @@ impl Console {
             }
             Effect::OpenPanes(ids) => {
                 for id in ids {
-                    self.start_pane(id, None);
+                    self.start_pane(id);
                 }
             }
             Effect::Reconnect(id) => {
-                let emulator = self.screens.get(&id).cloned();
-                if let Some(emulator) = &emulator {
-                    term::lock(emulator).process(b"\r\n\x1b[2m[bosun: reconnecting]\x1b[0m\r\n");
+                if let Some(screen) = self.screens.get_mut(&id) {
+                    screen.process(b"\r\n\x1b[2m[bosun: reconnecting]\x1b[0m\r\n");
                 }
-                self.start_pane(id, emulator);
+                self.start_pane(id);
             }
             Effect::ClosePanes(ids) => {
                 for id in ids {
@@ -343,13 +351,13 @@ impl Console {
                 }
             }
             Effect::ScrollPane { pane, lines } => {
-                if let Some(screen) = self.screens.get(&pane) {
-                    term::lock(screen).scroll_by(lines);
+                if let Some(screen) = self.screens.get_mut(&pane) {
+                    screen.scroll_by(lines);
                 }
             }
             Effect::ScrollPaneToBottom(pane) => {
-                if let Some(screen) = self.screens.get(&pane) {
-                    term::lock(screen).scroll_to_bottom();
+                if let Some(screen) = self.screens.get_mut(&pane) {
+                    screen.scroll_to_bottom();
                 }
             }
             Effect::SendPrefix => self.type_into_panes(vec![0x1d]),
@@ -357,8 +365,8 @@ impl Console {
         false
     }
 
-    /// Starts (or restarts) the session behind pane `id`, keeping `emulator` when given.
-    fn start_pane(&mut self, id: PaneId, emulator: Option<term::SharedEmulator>) {
+    /// Starts (or restarts) the session behind pane `id`; a restarted pane keeps its screen.
+    fn start_pane(&mut self, id: PaneId) {
         let Some(pane) = self.state.workspace.panes.get(&id) else {
             return;
         };
@@ -367,10 +375,12 @@ impl Console {
             return;
         }
         let (rows, cols) = self.pane_size(id).unwrap_or((24, 80));
-        let emulator = emulator.unwrap_or_else(|| Arc::new(Mutex::new(Emulator::new(rows, cols))));
-        self.screens.insert(id, emulator.clone());
-        self.sizes.insert(id, term::lock(&emulator).size());
-        let handle = pane_session::spawn(id, pane.target.clone(), emulator, self.context.clone());
+        let screen = self
+            .screens
+            .entry(id)
+            .or_insert_with(|| Emulator::new(rows, cols));
+        self.sizes.insert(id, screen.size());
+        let handle = pane_session::spawn(id, pane.target.clone(), self.context.clone());
         if let Some(old) = self.handles.insert(id, handle) {
             old.task.abort();
         }
@@ -385,6 +395,42 @@ impl Console {
             .find(|(pane, _)| *pane == id)?;
         let content = pane_content(rect);
         Some((content.height.max(1), content.width.max(1)))
+    }
+
+    /// Feeds a pane's output to its emulator, then whatever else is already waiting, up to a
+    /// budget: bursts cost one redraw, and the loop gets back to the keys within a few
+    /// milliseconds however hard a pane floods.
+    fn ingest(&mut self, pane: PaneId, bytes: &[u8], reports: &mut mpsc::Receiver<PaneReport>) {
+        const BUDGET: Duration = Duration::from_millis(4);
+        let started = Instant::now();
+        if let Some(screen) = self.screens.get_mut(&pane) {
+            screen.process(bytes);
+        }
+        while started.elapsed() < BUDGET {
+            match reports.try_recv() {
+                Ok(PaneReport::Output { pane, bytes }) => {
+                    if let Some(screen) = self.screens.get_mut(&pane) {
+                        screen.process(&bytes);
+                    }
+                }
+                Ok(PaneReport::Status { pane, status }) => {
+                    if status == PaneStatus::Connected {
+                        self.send_size(pane);
+                    }
+                    app::update(&mut self.state, Input::PaneStatus { pane, status });
+                }
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Tells a pane's session its terminal size.
+    fn send_size(&self, pane: PaneId) {
+        if let (Some(handle), Some(&(rows, cols))) =
+            (self.handles.get(&pane), self.sizes.get(&pane))
+        {
+            let _ = handle.commands.send(PaneCommand::Size(rows, cols));
+        }
     }
 
     /// Keeps every visible pane's terminal the size of its place on screen (telling the
@@ -412,8 +458,8 @@ impl Console {
                 continue;
             }
             self.sizes.insert(id, size);
-            if let Some(screen) = self.screens.get(&id) {
-                term::lock(screen).resize(size.0, size.1);
+            if let Some(screen) = self.screens.get_mut(&id) {
+                screen.resize(size.0, size.1);
             }
             if let Some(handle) = self.handles.get(&id) {
                 let _ = handle.commands.send(PaneCommand::Size(size.0, size.1));

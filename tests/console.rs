@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use std::sync::{Arc, Mutex};
-
 use bosun::app::panes::PaneStatus;
 use bosun::app::{self, Action, Input, State};
 use bosun::aws::inventory::{InstanceRow, Ping};
@@ -220,7 +218,7 @@ fn with_panes(count: usize, zoom: bool) -> (State, Screens) {
             )
             .as_bytes(),
         );
-        screens.insert(id, Arc::new(Mutex::new(emulator)));
+        screens.insert(id, emulator);
     }
     let ids: Vec<_> = state.workspace.panes.keys().copied().collect();
     for (index, id) in ids.into_iter().enumerate() {

@@ -185,19 +185,8 @@ fn cell_style(cell: &vt100::Cell, default: Style) -> Style {
     }
 }
 
-/// An emulator shared between its pane's session task (which feeds it) and the renderer.
-pub type SharedEmulator = std::sync::Arc<std::sync::Mutex<Emulator>>;
-
-/// Every pane's emulator, by pane.
-pub type Screens = std::collections::HashMap<crate::app::panes::PaneId, SharedEmulator>;
-
-/// Locks an emulator. A panic elsewhere while holding it leaves a screen that is still safe to
-/// draw, so poisoning is ignored.
-pub fn lock(emulator: &SharedEmulator) -> std::sync::MutexGuard<'_, Emulator> {
-    emulator
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+/// Every pane's emulator, by pane. The console's main loop owns them: sessions send it bytes.
+pub type Screens = std::collections::HashMap<crate::app::panes::PaneId, Emulator>;
 
 #[cfg(test)]
 mod tests;

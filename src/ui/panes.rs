@@ -13,7 +13,7 @@ use crate::app::keymap::{PANE_HINTS, PREFIX_LABEL};
 use crate::app::panes::{Pane, PaneStatus};
 use crate::app::{PaneMode, State, pane_area, pane_content};
 use crate::config::theme::Theme;
-use crate::term::{self, Screens};
+use crate::term::Screens;
 
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) {
     let area = frame.area();
@@ -48,11 +48,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) 
         let focused = id == tab.focus;
         let screen = screens.get(&id);
         let (title, scrolled) = screen.map_or((None, 0), |s| {
-            let emulator = term::lock(s);
-            (
-                emulator.title().map(str::to_owned),
-                emulator.scrolled_back(),
-            )
+            (s.title().map(str::to_owned), s.scrolled_back())
         });
         frame.render_widget(ratatui::widgets::Clear, rect);
         let header = Rect::new(rect.x, rect.y, rect.width, 1.min(rect.height));
@@ -65,7 +61,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) 
         let default = Style::default().fg(theme.text).bg(theme.background);
         match screen {
             Some(screen) => {
-                let cursor = term::lock(screen).render(content, frame.buffer_mut(), default);
+                let cursor = screen.render(content, frame.buffer_mut(), default);
                 let live = !matches!(pane.status, PaneStatus::Ended { .. });
                 if let Some(cursor) = cursor
                     && focused

@@ -1,0 +1,275 @@
+//! Shell panes under load. In process: how fast a pane's emulator ingests output (`yes`, and
+//! coloured log lines). End to end, the real `bosun --demo` in a PTY: the rate a pane takes a
+//! flood through the simulator, how long a console key takes to reach the screen while
+//! another pane floods, and the CPU eight idle panes cost. Prints figures; asserts nothing
+//! about speed.
+//!
+//! cargo bench --bench panes
+
+use std::num::NonZeroU16;
+use std::time::{Duration, Instant};
+
+use bosun::term::Emulator;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const MB: f64 = 1_000_000.0;
+
+fn ingest(label: &str, line: &[u8], total: usize) {
+    let mut data = Vec::with_capacity(total + line.len());
+    while data.len() < total {
+        data.extend_from_slice(line);
+    }
+    let mut emulator = Emulator::new(45, 160);
+    let start = Instant::now();
+    // Chunks the size of the protocol's output messages.
+    for chunk in data.chunks(1024) {
+        emulator.process(chunk);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    println!(
+        "  {label:<34} {:>8.0} MB/s",
+        data.len() as f64 / MB / elapsed
+    );
+}
+
+/// The console in a PTY, and what it shows.
+struct Console {
+    child: tokio::process::Child,
+    reader: pty_process::OwnedReadPty,
+    writer: pty_process::OwnedWritePty,
+    parser: vt100::Parser,
+}
+
+impl Console {
+    fn start(home: &std::path::Path) -> Console {
+        let (pty, pts) = pty_process::open().expect("pty");
+        pty.resize(pty_process::Size::new(48, 160)).expect("size");
+        let child = pty_process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+            .arg("--demo")
+            .env("HOME", home)
+            .env("XDG_STATE_HOME", home)
+            .env("XDG_CONFIG_HOME", home)
+            .env("TERM", "xterm-256color")
+            .kill_on_drop(true)
+            .spawn(pts)
+            .expect("bosun --demo");
+        let (reader, writer) = pty.into_split();
+        let size = |n| NonZeroU16::new(n).expect("non-zero");
+        Console {
+            child,
+            reader,
+            writer,
+            parser: vt100::Parser::new(size(48), size(160), 0),
+        }
+    }
+
+    async fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).await.expect("write");
+    }
+
+    /// Reads until `done` holds for the screen; returns how long it took.
+    async fn until(&mut self, what: &str, done: impl Fn(&str) -> bool) -> Duration {
+        let start = Instant::now();
+        let mut buffer = vec![0u8; 1 << 16];
+        while !done(&self.parser.screen().contents()) {
+            let left = Duration::from_secs(120).saturating_sub(start.elapsed());
+            match tokio::time::timeout(left, self.reader.read(&mut buffer)).await {
+                Ok(Ok(n)) if n > 0 => self.parser.process(&buffer[..n]),
+                other => panic!(
+                    "waiting for {what} ({other:?}):\n{}",
+                    self.parser.screen().contents()
+                ),
+            }
+        }
+        start.elapsed()
+    }
+
+    async fn wait_for(&mut self, needle: &str) -> Duration {
+        self.until(needle, |screen| screen.contains(needle)).await
+    }
+
+    /// Reads whatever arrives for `period` (keeps the PTY drained while measuring).
+    async fn drain_for(&mut self, period: Duration) {
+        let end = tokio::time::Instant::now() + period;
+        let mut buffer = vec![0u8; 1 << 16];
+        while let Ok(Ok(n)) = tokio::time::timeout_at(end, self.reader.read(&mut buffer)).await {
+            if n == 0 {
+                break;
+            }
+            self.parser.process(&buffer[..n]);
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id().unwrap_or(0)
+    }
+
+    /// CPU seconds the console process has used.
+    fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        let after_name = stat.rsplit(')').next().unwrap_or_default();
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        // utime and stime: fields 14 and 15 of the line, 12th and 13th after the name.
+        (ticks(11) + ticks(12)) / 100.0
+    }
+
+    fn rss_mb(&self) -> f64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|r| r.split_whitespace().next()?.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The end-to-end figures, against the demo fleet.
+async fn end_to_end() {
+    let home = tempfile::tempdir().expect("home");
+    let mut console = Console::start(home.path());
+    console.wait_for("orphaned-test-box").await;
+
+    // One pane; how fast it takes a flood through the simulator and the emulator.
+    console.send(b"/payments-api-1\r").await;
+    console.wait_for("(1 of 30)").await;
+    console.send(b"s").await;
+    console.wait_for("[ssm-user@payments-api-1 ~]$").await;
+    console
+        .send(b"clear; time (head -c 50000000 /dev/zero | tr '\\0' y | fold -w 100)\r")
+        .await;
+    // The shell's tab after "real" is spaces on screen.
+    let flood = console
+        .until("time's report", |s| {
+            s.lines().any(|l| l.starts_with("real "))
+        })
+        .await;
+    let screen = console.parser.screen().contents();
+    let real = screen
+        .lines()
+        .find_map(|l| l.strip_prefix("real "))
+        .and_then(|t| {
+            let (minutes, seconds) = t.trim().trim_end_matches('s').split_once('m')?;
+            Some(minutes.parse::<f64>().ok()? * 60.0 + seconds.parse::<f64>().ok()?)
+        })
+        .unwrap_or(flood.as_secs_f64());
+    println!("end to end: bosun --demo in a 160x48 PTY, simulator pacing off");
+    println!(
+        "  pane ingest, 50 MB flood (remote `time`) {:>6.1} MB/s ({:.2} s)",
+        50.0 / real,
+        real
+    );
+
+    // A second pane floods while console keys and typing go to the first.
+    console.send(b"clear\r\x1d|").await;
+    console.wait_for("+1").await;
+    console
+        .until("second prompt", |s| {
+            s.matches("[ssm-user@payments-api-1 ~]$").count() >= 2
+        })
+        .await;
+    console
+        .send(b"yes 'flood flood flood flood flood flood flood flood'\r")
+        .await;
+    console.drain_for(Duration::from_secs(1)).await;
+    console.send(b"\x1dh").await; // focus the quiet pane
+    console.drain_for(Duration::from_millis(300)).await;
+    let mut zoom = Vec::new();
+    for _ in 0..10 {
+        let begin = Instant::now();
+        console.send(b"\x1dz").await;
+        console.wait_for("+1 Z").await;
+        zoom.push(begin.elapsed());
+        let begin = Instant::now();
+        console.send(b"\x1dz").await;
+        console.until("unzoom", |s| !s.contains("+1 Z")).await;
+        zoom.push(begin.elapsed());
+    }
+    let mut echo = Vec::new();
+    for n in 0..10 {
+        let marker = format!("k{n}q");
+        let begin = Instant::now();
+        console.send(marker.as_bytes()).await;
+        console.wait_for(&marker).await;
+        echo.push(begin.elapsed());
+    }
+    zoom.sort();
+    echo.sort();
+    println!(
+        "  console key to screen during a flood   {:>6.1} ms median, {:.1} ms worst (zoom toggles)",
+        millis(zoom[zoom.len() / 2]),
+        millis(zoom[zoom.len() - 1])
+    );
+    println!(
+        "  typed echo to screen during a flood    {:>6.1} ms median, {:.1} ms worst (round trip via the simulator)",
+        millis(echo[echo.len() / 2]),
+        millis(echo[echo.len() - 1])
+    );
+    // Stop the flood: focus it, ctrl-c, close both panes.
+    console.send(b"\x15\x1dl\x03").await;
+    console.drain_for(Duration::from_millis(500)).await;
+    console.send(b"\x1dx").await;
+    console.drain_for(Duration::from_millis(300)).await;
+    console.send(b"\x1dx").await;
+    console.wait_for(" s shell ").await;
+
+    // Eight idle panes.
+    console.send(b"\x1b").await;
+    console.drain_for(Duration::from_millis(300)).await;
+    // identity-admin refuses sessions (AccessDenied) by design.
+    console.send(b"/status:online !identity-admin\r").await;
+    console.drain_for(Duration::from_millis(300)).await;
+    console.send(b"g        s").await;
+    console
+        .until("eight prompts", |s| s.matches("~]$").count() >= 8)
+        .await;
+    console.drain_for(Duration::from_secs(2)).await;
+    let before = console.cpu_seconds();
+    let measured = Duration::from_secs(10);
+    console.drain_for(measured).await;
+    let used = console.cpu_seconds() - before;
+    println!(
+        "  eight idle panes                       {:>6.2} % of one core over {} s (console and in-process simulator)",
+        used / measured.as_secs_f64() * 100.0,
+        measured.as_secs()
+    );
+    println!(
+        "  memory with eight panes                {:>6.1} MB",
+        console.rss_mb()
+    );
+}
+
+fn main() {
+    println!("pane emulator ingest (vt100 + line drawing, 45x160, 1 KiB chunks)");
+    ingest("yes (y\\n)", b"y\n", 64 << 20);
+    ingest(
+        "coloured log lines",
+        b"\x1b[2m2026-11-21T08:00:00Z\x1b[0m \x1b[32mINFO\x1b[0m payments::api: request served path=/v1/charge status=200 latency_ms=12\r\n",
+        64 << 20,
+    );
+    ingest(
+        "line drawing (tmux/mc borders)",
+        b"\x1b(0lqqqqqqqqqqqqqqqqqqk\x1b(B text \x1b(0x\x1b(B\r\n",
+        32 << 20,
+    );
+    ingest(
+        "wide characters",
+        "漢字テキスト ✓ 🚀 mixed text\r\n".as_bytes(),
+        32 << 20,
+    );
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(end_to_end());
+}
