@@ -22,7 +22,8 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
-use crate::app::keymap::{self, Routed};
+use crate::app::columns::Column;
+use crate::app::keymap::{self, KeyBindings, Routed};
 use crate::app::panes::{PaneId, PaneStatus};
 use crate::app::{self, Effect, Input, MouseKind, State, View, pane_area, pane_content};
 use crate::aws::inventory;
@@ -38,11 +39,30 @@ pub struct Source {
     pub config: aws_config::SdkConfig,
 }
 
-pub struct ConsoleOptions {
+/// The sources for some profiles and regions, and what the title calls them.
+pub struct Sources {
     pub sources: Vec<Source>,
-    /// What the title says the console is looking at.
     pub label: String,
+}
+
+/// Builds the sources for (profiles, regions); empty lists mean the defaults. The console
+/// calls it at start and for `:profile` and `:region`.
+pub type SourceFactory = Arc<
+    dyn Fn(Vec<String>, Vec<String>) -> futures_util::future::BoxFuture<'static, Sources>
+        + Send
+        + Sync,
+>;
+
+pub struct ConsoleOptions {
+    pub connect: SourceFactory,
+    /// The profiles and regions to start with (empty: the defaults).
+    pub profiles: Vec<String>,
+    pub regions: Vec<String>,
     pub theme: Theme,
+    /// Where user themes live, for `:theme`.
+    pub themes_dir: Option<std::path::PathBuf>,
+    pub keys: KeyBindings,
+    pub columns: Vec<Column>,
     /// Shown once in the console, e.g. a broken theme file.
     pub notice: Option<String>,
     pub refresh: Duration,
@@ -107,36 +127,28 @@ pub async fn run(options: ConsoleOptions) -> i32 {
             return 1;
         }
     };
-    let clients: ClientsBySource = options
-        .sources
-        .iter()
-        .map(|source| {
-            let region = source
-                .config
-                .region()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            let clients = SessionClients {
-                ssm: aws_sdk_ssm::Client::new(&source.config),
-                kms: aws_sdk_kms::Client::new(&source.config),
-            };
-            ((source.profile.clone(), region), clients)
-        })
-        .collect();
+    let Sources { sources, label } =
+        (options.connect)(options.profiles.clone(), options.regions.clone()).await;
+    let clients = session_clients(&sources);
     let (inputs_tx, inputs) = mpsc::channel::<Input>(16);
     let (refresh_tx, refresh_rx) = mpsc::channel::<()>(1);
     let refresher = tokio::spawn(refresh_inventory(
-        options.sources,
+        sources,
         options.refresh,
         refresh_rx,
-        inputs_tx,
+        inputs_tx.clone(),
     ));
     // Bounded: a flooding pane waits for the console instead of growing a queue.
     let (reports_tx, reports) = mpsc::channel(256);
+    let (switched_tx, switched) = mpsc::channel(1);
 
-    let mut state = State::new(options.label);
+    let mut state = State::new(label);
     state.notice = options.notice;
     state.read_only = options.read_only;
+    state.keys = options.keys;
+    state.columns = options.columns;
+    state.profiles = options.profiles;
+    state.regions = options.regions;
     if let Ok(size) = terminal.size() {
         app::update(
             &mut state,
@@ -161,11 +173,36 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         refresh: refresh_tx,
         mouse_captured: false,
         closing: Vec::new(),
+        refresher,
+        refresh_interval: options.refresh,
+        inputs: inputs_tx,
+        connect: options.connect,
+        switched: switched_tx,
+        themes_dir: options.themes_dir,
     };
-    let code = console.event_loop(inputs, reports).await;
+    let code = console.event_loop(inputs, reports, switched).await;
     console.close_all().await;
-    refresher.abort();
+    console.refresher.abort();
     code
+}
+
+/// SSM and KMS clients for pane sessions, by (profile, region).
+fn session_clients(sources: &[Source]) -> ClientsBySource {
+    sources
+        .iter()
+        .map(|source| {
+            let region = source
+                .config
+                .region()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let clients = SessionClients {
+                ssm: aws_sdk_ssm::Client::new(&source.config),
+                kms: aws_sdk_kms::Client::new(&source.config),
+            };
+            ((source.profile.clone(), region), clients)
+        })
+        .collect()
 }
 
 /// The runtime's state around the pure `State`: the terminal, pane emulators and sessions.
@@ -182,6 +219,14 @@ struct Console {
     mouse_captured: bool,
     /// Sessions of closed panes still ending (TerminateSession on its way).
     closing: Vec<tokio::task::JoinHandle<()>>,
+    /// The inventory refresher, replaced when the profiles or regions change.
+    refresher: tokio::task::JoinHandle<()>,
+    refresh_interval: Duration,
+    inputs: mpsc::Sender<Input>,
+    connect: SourceFactory,
+    /// New sources, once built, with the profiles and regions they are for.
+    switched: mpsc::Sender<(Sources, Vec<String>, Vec<String>)>,
+    themes_dir: Option<std::path::PathBuf>,
 }
 
 /// What woke the event loop.
@@ -198,6 +243,7 @@ impl Console {
         &mut self,
         mut inputs: mpsc::Receiver<Input>,
         mut reports: mpsc::Receiver<PaneReport>,
+        mut switched: mpsc::Receiver<(Sources, Vec<String>, Vec<String>)>,
     ) -> i32 {
         const FRAME: Duration = Duration::from_millis(16);
         let mut events = EventStream::new();
@@ -248,6 +294,11 @@ impl Console {
                     }
                 },
                 Some(input) = inputs.recv() => Wake::Input(input),
+                Some((sources, profiles, regions)) = switched.recv() => {
+                    // A load from the old sources may be queued: it must not land after.
+                    while inputs.try_recv().is_ok() {}
+                    Wake::Input(self.use_sources(sources, profiles, regions))
+                }
                 _ = clock.tick() => Wake::Redraw,
                 () = tokio::time::sleep(until_frame), if dirty => continue,
             };
@@ -360,7 +411,38 @@ impl Console {
                     screen.scroll_to_bottom();
                 }
             }
-            Effect::SendPrefix => self.type_into_panes(vec![0x1d]),
+            Effect::SendPrefix => {
+                // ctrl-] is 0x1d; a configured prefix is encoded like any key.
+                let bytes = match &self.state.keys.prefix {
+                    Some(chord) => keys::encode_key(chord.to_event(), self.focused_modes()),
+                    None => Some(vec![0x1d]),
+                };
+                if let Some(bytes) = bytes {
+                    self.type_into_panes(bytes);
+                }
+            }
+            Effect::SwitchSources { profiles, regions } => {
+                let profiles = profiles.unwrap_or_else(|| self.state.profiles.clone());
+                let regions = regions.unwrap_or_else(|| self.state.regions.clone());
+                let connect = self.connect.clone();
+                let switched = self.switched.clone();
+                // Credentials may take a moment (SSO, credential_process): not on this loop.
+                tokio::spawn(async move {
+                    let sources = connect(profiles.clone(), regions.clone()).await;
+                    let _ = switched.send((sources, profiles, regions)).await;
+                });
+                self.state.notice = Some("switching…".to_owned());
+            }
+            Effect::SwitchTheme(name) => {
+                let (theme, error) = Theme::load(&name, self.themes_dir.as_deref());
+                self.state.notice = Some(match error {
+                    Some(error) => format!("theme: {error}"),
+                    None => {
+                        self.theme = theme;
+                        format!("theme {name}")
+                    }
+                });
+            }
         }
         false
     }
@@ -421,6 +503,33 @@ impl Console {
                 }
                 Err(_) => break,
             }
+        }
+    }
+
+    /// Reads the new sources from now on: a new refresher, new clients for new panes (open
+    /// panes keep their sessions). Returns what the reducer needs to know.
+    fn use_sources(
+        &mut self,
+        sources: Sources,
+        profiles: Vec<String>,
+        regions: Vec<String>,
+    ) -> Input {
+        self.refresher.abort();
+        let Sources { sources, label } = sources;
+        self.context.clients = Arc::new(session_clients(&sources));
+        let (refresh_tx, refresh_rx) = mpsc::channel::<()>(1);
+        self.refresh = refresh_tx;
+        self.refresher = tokio::spawn(refresh_inventory(
+            sources,
+            self.refresh_interval,
+            refresh_rx,
+            self.inputs.clone(),
+        ));
+        self.state.notice = None;
+        Input::SourcesChanged {
+            label,
+            profiles,
+            regions,
         }
     }
 

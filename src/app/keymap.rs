@@ -4,16 +4,221 @@
 //! zoom, close, tabs, broadcast, scroll, back to the fleet). The tables here serve key
 //! handling, the help overlay and the status-bar hints alike.
 
+use std::collections::BTreeMap;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{Action, Input, Mode, PaneMode, State, View};
 use crate::app::panes::PaneStatus;
 
+/// Every action by the name the configuration's `[keys]` table uses.
+pub const ACTION_NAMES: [(&str, Action); 36] = [
+    ("up", Action::Up),
+    ("down", Action::Down),
+    ("page_up", Action::PageUp),
+    ("page_down", Action::PageDown),
+    ("top", Action::Top),
+    ("bottom", Action::Bottom),
+    ("filter", Action::Filter),
+    ("mark", Action::ToggleMark),
+    ("details", Action::Detail),
+    ("back", Action::Back),
+    ("help", Action::Help),
+    ("sort", Action::SortNext),
+    ("sort_reverse", Action::SortReverse),
+    ("refresh", Action::Refresh),
+    ("quit", Action::Quit),
+    ("shell", Action::OpenShell),
+    ("panes", Action::ShowPanes),
+    ("command", Action::Command),
+    ("fleet", Action::ShowFleet),
+    ("send_prefix", Action::SendPrefix),
+    ("focus_left", Action::FocusLeft),
+    ("focus_right", Action::FocusRight),
+    ("focus_up", Action::FocusUp),
+    ("focus_down", Action::FocusDown),
+    ("split_right", Action::SplitRight),
+    ("split_down", Action::SplitDown),
+    ("zoom", Action::Zoom),
+    ("close_pane", Action::ClosePane),
+    ("new_tab", Action::NewTab),
+    ("next_tab", Action::NextTab),
+    ("previous_tab", Action::PreviousTab),
+    ("retile", Action::Retile),
+    ("broadcast", Action::Broadcast),
+    ("mark_pane", Action::MarkPane),
+    ("scroll", Action::ScrollMode),
+    ("reconnect", Action::Reconnect),
+];
+
+/// One key with its modifiers, as the configuration writes it: `s`, `G`, `ctrl-a`, `alt-x`,
+/// `enter`, `f5`, `pageup`, `ctrl-]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyChord {
+    code: KeyCode,
+    ctrl: bool,
+    alt: bool,
+    label: String,
+}
+
+impl KeyChord {
+    pub fn parse(text: &str) -> Result<KeyChord, String> {
+        let mut rest = text;
+        let (mut ctrl, mut alt) = (false, false);
+        loop {
+            if let Some(after) = rest.strip_prefix("ctrl-").filter(|a| !a.is_empty()) {
+                ctrl = true;
+                rest = after;
+            } else if let Some(after) = rest.strip_prefix("alt-").filter(|a| !a.is_empty()) {
+                alt = true;
+                rest = after;
+            } else {
+                break;
+            }
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) => KeyCode::Char(if ctrl { c.to_ascii_lowercase() } else { c }),
+            _ => match rest {
+                "enter" => KeyCode::Enter,
+                "esc" => KeyCode::Esc,
+                "tab" => KeyCode::Tab,
+                "backtab" => KeyCode::BackTab,
+                "space" => KeyCode::Char(' '),
+                "backspace" => KeyCode::Backspace,
+                "up" => KeyCode::Up,
+                "down" => KeyCode::Down,
+                "left" => KeyCode::Left,
+                "right" => KeyCode::Right,
+                "home" => KeyCode::Home,
+                "end" => KeyCode::End,
+                "pageup" => KeyCode::PageUp,
+                "pagedown" => KeyCode::PageDown,
+                "insert" => KeyCode::Insert,
+                "delete" => KeyCode::Delete,
+                _ => match rest.strip_prefix('f').and_then(|n| n.parse::<u8>().ok()) {
+                    Some(n @ 1..=12) => KeyCode::F(n),
+                    _ => {
+                        return Err(format!(
+                            "{text:?} is not a key (e.g. \"s\", \"ctrl-a\", \"alt-x\", \"f5\", \"pageup\")"
+                        ));
+                    }
+                },
+            },
+        };
+        Ok(KeyChord {
+            code,
+            ctrl,
+            alt,
+            label: text.to_owned(),
+        })
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The key event this chord is, for sending it to a pane.
+    pub fn to_event(&self) -> KeyEvent {
+        let mut modifiers = KeyModifiers::NONE;
+        if self.ctrl {
+            modifiers |= KeyModifiers::CONTROL;
+        }
+        if self.alt {
+            modifiers |= KeyModifiers::ALT;
+        }
+        KeyEvent::new(self.code, modifiers)
+    }
+
+    /// Whether a key event is this chord. Terminals send ctrl-\ ctrl-] ctrl-^ ctrl-_ as
+    /// bytes crossterm reports as ctrl-4..7; shift is part of the character itself.
+    pub fn matches(&self, key: KeyEvent) -> bool {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        let code = match key.code {
+            KeyCode::Char(c) if ctrl => KeyCode::Char(match c {
+                '4' => '\\',
+                '5' => ']',
+                '6' => '^',
+                '7' => '_',
+                other => other.to_ascii_lowercase(),
+            }),
+            other => other,
+        };
+        ctrl == self.ctrl && alt == self.alt && code == self.code
+    }
+}
+
+/// The user's keys from the configuration: another prefix chord, and extra keys for actions
+/// (they take precedence over the defaults, which stay).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyBindings {
+    pub prefix: Option<KeyChord>,
+    pub extra: Vec<(KeyChord, Action)>,
+}
+
+impl KeyBindings {
+    /// Reads the `[keys]` table: `action = "key"` or `action = ["key", "key"]`, and
+    /// `prefix = "ctrl-a"`.
+    pub fn from_config(table: &BTreeMap<String, Vec<String>>) -> Result<KeyBindings, String> {
+        let mut bindings = KeyBindings::default();
+        for (name, keys) in table {
+            if name == "prefix" {
+                let [key] = keys.as_slice() else {
+                    return Err("keys.prefix takes one key".to_owned());
+                };
+                bindings.prefix = Some(KeyChord::parse(key)?);
+                continue;
+            }
+            let Some(&(_, action)) = ACTION_NAMES.iter().find(|(n, _)| n == name) else {
+                let known: Vec<&str> = ACTION_NAMES.iter().map(|(n, _)| *n).collect();
+                return Err(format!(
+                    "keys.{name}: no such action (known: prefix, {})",
+                    known.join(", ")
+                ));
+            };
+            for key in keys {
+                let chord = KeyChord::parse(key).map_err(|e| format!("keys.{name}: {e}"))?;
+                bindings.extra.push((chord, action));
+            }
+        }
+        Ok(bindings)
+    }
+
+    fn is_prefix(&self, key: KeyEvent) -> bool {
+        match &self.prefix {
+            Some(chord) => chord.matches(key),
+            None => is_prefix(key),
+        }
+    }
+
+    pub fn prefix_label(&self) -> &str {
+        self.prefix.as_ref().map_or(PREFIX_LABEL, KeyChord::label)
+    }
+
+    /// The user's key for `action` among `allowed`, if they bound one.
+    fn extra_for(&self, key: KeyEvent, allowed: &[(&str, Action)]) -> Option<Action> {
+        self.extra
+            .iter()
+            .find(|(chord, action)| chord.matches(key) && allowed.iter().any(|(_, a)| a == action))
+            .map(|(_, action)| *action)
+    }
+
+    /// The user's keys for `action`, for the help overlay.
+    pub fn labels_for(&self, action: Action) -> Vec<&str> {
+        self.extra
+            .iter()
+            .filter(|(_, a)| *a == action)
+            .map(|(chord, _)| chord.label())
+            .collect()
+    }
+}
+
 /// The prefix chord, as the help and the status bar name it.
 pub const PREFIX_LABEL: &str = "ctrl-]";
 
 /// Fleet bindings, in the order the help overlay lists them: key label, then intent.
-pub const BINDINGS: [(&str, Action); 17] = [
+pub const BINDINGS: [(&str, Action); 18] = [
     ("↑ k", Action::Up),
     ("↓ j", Action::Down),
     ("PgUp ctrl-b", Action::PageUp),
@@ -21,6 +226,7 @@ pub const BINDINGS: [(&str, Action); 17] = [
     ("g Home", Action::Top),
     ("G End", Action::Bottom),
     ("/", Action::Filter),
+    (":", Action::Command),
     ("space", Action::ToggleMark),
     ("s enter", Action::OpenShell),
     ("tab ctrl-]", Action::ShowPanes),
@@ -100,15 +306,16 @@ fn is_prefix(key: KeyEvent) -> bool {
 /// What a key means in the console's current state, if anything.
 pub fn route(key: KeyEvent, state: &State) -> Option<Routed> {
     let action = |a: Action| Some(Routed::App(Input::Action(a)));
+    let keys = &state.keys;
     if state.view == View::Fleet || state.mode == Mode::Help || state.workspace.is_empty() {
-        if is_prefix(key) {
+        if keys.is_prefix(key) && state.mode != Mode::Filter && state.mode != Mode::Command {
             return action(Action::ShowPanes);
         }
-        return input_for(key, state.mode).map(Routed::App);
+        return fleet_input(key, state.mode, keys).map(Routed::App);
     }
     match state.pane_mode {
         PaneMode::Typing => {
-            if is_prefix(key) {
+            if keys.is_prefix(key) {
                 return action(Action::Prefix);
             }
             let ended = state
@@ -126,16 +333,19 @@ pub fn route(key: KeyEvent, state: &State) -> Option<Routed> {
             Some(Routed::Pane)
         }
         PaneMode::Prefix => Some(Routed::App(
-            pane_command(key).map_or(Input::PrefixCancelled, Input::Action),
+            pane_command(key, keys).map_or(Input::PrefixCancelled, Input::Action),
         )),
-        PaneMode::Scroll => scroll_key(key).map(|a| Routed::App(Input::Action(a))),
+        PaneMode::Scroll => scroll_key(key, keys).map(|a| Routed::App(Input::Action(a))),
     }
 }
 
 /// The console key after the prefix chord.
-fn pane_command(key: KeyEvent) -> Option<Action> {
-    if is_prefix(key) {
+fn pane_command(key: KeyEvent, keys: &KeyBindings) -> Option<Action> {
+    if keys.is_prefix(key) {
         return Some(Action::SendPrefix);
+    }
+    if let Some(action) = keys.extra_for(key, &PANE_BINDINGS) {
+        return Some(action);
     }
     Some(match key.code {
         KeyCode::Left | KeyCode::Char('h') => Action::FocusLeft,
@@ -163,8 +373,8 @@ fn pane_command(key: KeyEvent) -> Option<Action> {
 }
 
 /// Keys while scrolling back through a pane.
-fn scroll_key(key: KeyEvent) -> Option<Action> {
-    if is_prefix(key) {
+fn scroll_key(key: KeyEvent, keys: &KeyBindings) -> Option<Action> {
+    if keys.is_prefix(key) {
         return Some(Action::Prefix);
     }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
@@ -182,13 +392,19 @@ fn scroll_key(key: KeyEvent) -> Option<Action> {
     })
 }
 
-/// What a key means over the fleet in `mode`, if anything.
+/// What a key means over the fleet in `mode` with the default keys, if anything.
 pub fn input_for(key: KeyEvent, mode: Mode) -> Option<Input> {
+    fleet_input(key, mode, &KeyBindings::default())
+}
+
+/// What a key means over the fleet in `mode`, the user's keys first.
+fn fleet_input(key: KeyEvent, mode: Mode, keys: &KeyBindings) -> Option<Input> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Input::Action(Action::Quit));
     }
-    if mode == Mode::Filter {
+    if mode == Mode::Filter || mode == Mode::Command {
+        // One line editor serves the filter and the `:` command line.
         return match key.code {
             KeyCode::Esc => Some(Input::Action(Action::Back)),
             KeyCode::Enter => Some(Input::FilterDone),
@@ -196,6 +412,9 @@ pub fn input_for(key: KeyEvent, mode: Mode) -> Option<Input> {
             KeyCode::Char(c) if !ctrl => Some(Input::FilterChar(c)),
             _ => None,
         };
+    }
+    if let Some(action) = keys.extra_for(key, &BINDINGS) {
+        return Some(Input::Action(action));
     }
     let action = match key.code {
         KeyCode::Up | KeyCode::Char('k') => Action::Up,
@@ -207,6 +426,7 @@ pub fn input_for(key: KeyEvent, mode: Mode) -> Option<Input> {
         KeyCode::Home | KeyCode::Char('g') => Action::Top,
         KeyCode::End | KeyCode::Char('G') => Action::Bottom,
         KeyCode::Char('/') => Action::Filter,
+        KeyCode::Char(':') => Action::Command,
         KeyCode::Char(' ') => Action::ToggleMark,
         KeyCode::Enter | KeyCode::Char('s') => Action::OpenShell,
         KeyCode::Tab => Action::ShowPanes,

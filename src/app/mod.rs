@@ -2,6 +2,7 @@
 //! reducer that applies actions and facts (`Input`) and returns effects for the runtime to
 //! carry out. No terminal, no sockets, no clock: time arrives inside inputs.
 
+pub mod columns;
 pub mod keymap;
 pub mod panes;
 
@@ -10,6 +11,7 @@ use std::time::SystemTime;
 
 use ratatui::layout::Rect;
 
+use self::columns::{Column, DEFAULT_COLUMNS};
 use self::panes::{Direction, PaneId, PaneStatus, PaneTarget, SplitDirection, Workspace};
 use crate::aws::filter::Filter;
 use crate::aws::inventory::{InstanceRow, Ping};
@@ -62,6 +64,8 @@ pub enum Action {
     ScrollMode,
     /// A new session in an ended pane.
     Reconnect,
+    /// The `:` command line (profile, region, theme, quit).
+    Command,
 }
 
 impl Action {
@@ -87,7 +91,7 @@ impl Action {
             Action::ShowPanes => "show the shell panes",
             Action::ShowFleet => "back to the fleet (shells keep running)",
             Action::Prefix => "prefix: the next key is a console key",
-            Action::SendPrefix => "send ctrl-] itself to the pane",
+            Action::SendPrefix => "send the prefix key itself to the pane",
             Action::FocusLeft => "focus the pane to the left",
             Action::FocusRight => "focus the pane to the right",
             Action::FocusUp => "focus the pane above",
@@ -105,6 +109,7 @@ impl Action {
             Action::MarkPane => "mark / unmark the pane for broadcast",
             Action::ScrollMode => "scroll back (↑↓ PgUp PgDn g G, esc to leave)",
             Action::Reconnect => "reconnect an ended pane",
+            Action::Command => ":profile P,Q  :region R,S  :theme NAME  :quit",
         }
     }
 }
@@ -116,8 +121,15 @@ pub enum Input {
     /// A character typed while the filter line is open.
     FilterChar(char),
     FilterBackspace,
-    /// Enter in the filter line: keep the filter, back to the table.
+    /// Enter in the filter line: keep the filter, back to the table (in the command line: run
+    /// the command).
     FilterDone,
+    /// The console now reads other profiles or regions (after `:profile` or `:region`).
+    SourcesChanged {
+        label: String,
+        profiles: Vec<String>,
+        regions: Vec<String>,
+    },
     /// A refresh finished: every row that was read, and the profile/regions that failed.
     InventoryLoaded {
         rows: Vec<InstanceRow>,
@@ -174,6 +186,12 @@ pub enum Effect {
     ScrollPaneToBottom(PaneId),
     /// Send the prefix chord's own byte to where typing goes.
     SendPrefix,
+    /// Read these profiles and regions instead (`None`: keep the current ones).
+    SwitchSources {
+        profiles: Option<Vec<String>>,
+        regions: Option<Vec<String>>,
+    },
+    SwitchTheme(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +200,8 @@ pub enum Mode {
     Filter,
     Detail,
     Help,
+    /// The `:` command line is open.
+    Command,
 }
 
 /// What fills the screen: the fleet table or the shell panes.
@@ -231,38 +251,6 @@ pub fn pane_content(rect: Rect) -> Rect {
 /// Smallest useful pane content; a split that would go below opens a tab instead.
 const MIN_PANE: (u16, u16) = (20, 3);
 
-/// Columns the table can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortColumn {
-    Name,
-    Ping,
-    LastPing,
-    Region,
-    State,
-}
-
-impl SortColumn {
-    fn next(self) -> SortColumn {
-        match self {
-            SortColumn::Name => SortColumn::Ping,
-            SortColumn::Ping => SortColumn::LastPing,
-            SortColumn::LastPing => SortColumn::Region,
-            SortColumn::Region => SortColumn::State,
-            SortColumn::State => SortColumn::Name,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SortColumn::Name => "name",
-            SortColumn::Ping => "ping",
-            SortColumn::LastPing => "last ping",
-            SortColumn::Region => "region",
-            SortColumn::State => "state",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
     pub rows: Vec<InstanceRow>,
@@ -277,7 +265,9 @@ pub struct State {
     pub filter_error: Option<String>,
     filter: Filter,
     pub marks: BTreeSet<String>,
-    pub sort: SortColumn,
+    /// The table's columns, in order (from the configuration, or the defaults).
+    pub columns: Vec<Column>,
+    pub sort: Column,
     pub descending: bool,
     pub loaded_at: Option<SystemTime>,
     pub loading: bool,
@@ -297,6 +287,13 @@ pub struct State {
     pub quit_armed: bool,
     /// `--read-only`: no shells (a shell can change anything on the instance).
     pub read_only: bool,
+    /// The user's keys from the configuration.
+    pub keys: keymap::KeyBindings,
+    /// What is being typed after `:`.
+    pub command_text: String,
+    /// The profiles and regions being read (empty: the defaults), for `:profile`/`:region`.
+    pub profiles: Vec<String>,
+    pub regions: Vec<String>,
 }
 
 impl State {
@@ -311,7 +308,8 @@ impl State {
             filter_error: None,
             filter: Filter::default(),
             marks: BTreeSet::new(),
-            sort: SortColumn::Name,
+            columns: DEFAULT_COLUMNS.to_vec(),
+            sort: Column::Name,
             descending: false,
             loaded_at: None,
             loading: true,
@@ -326,6 +324,10 @@ impl State {
             screen: Rect::new(0, 0, 80, 24),
             quit_armed: false,
             read_only: false,
+            keys: keymap::KeyBindings::default(),
+            command_text: String::new(),
+            profiles: Vec::new(),
+            regions: Vec::new(),
         }
     }
 
@@ -365,18 +367,11 @@ impl State {
         let rows = &self.rows;
         visible.sort_by(|&a, &b| {
             let (a, b) = (&rows[a], &rows[b]);
-            let order = match self.sort {
-                SortColumn::Name => a.name.cmp(&b.name),
-                SortColumn::Ping => a.ping.cmp(&b.ping),
-                SortColumn::LastPing => a
-                    .last_ping_age
-                    .unwrap_or(u64::MAX)
-                    .cmp(&b.last_ping_age.unwrap_or(u64::MAX)),
-                SortColumn::Region => a.region.cmp(&b.region),
-                SortColumn::State => a.ec2_state.cmp(&b.ec2_state),
-            }
-            .then_with(|| a.name.cmp(&b.name))
-            .then_with(|| a.instance_id.cmp(&b.instance_id));
+            let order = self
+                .sort
+                .compare(a, b)
+                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| a.instance_id.cmp(&b.instance_id));
             if self.descending {
                 order.reverse()
             } else {
@@ -465,6 +460,19 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             state.pane_mode = PaneMode::Typing;
             Vec::new()
         }
+        Input::FilterChar(c) if state.mode == Mode::Command => {
+            state.command_text.push(c);
+            Vec::new()
+        }
+        Input::FilterBackspace if state.mode == Mode::Command => {
+            state.command_text.pop();
+            Vec::new()
+        }
+        Input::FilterDone if state.mode == Mode::Command => {
+            state.mode = Mode::Table;
+            let line = std::mem::take(&mut state.command_text);
+            run_command(state, &line)
+        }
         Input::FilterChar(c) => {
             state.filter_text.push(c);
             state.set_filter();
@@ -477,6 +485,24 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
         }
         Input::FilterDone => {
             state.mode = Mode::Table;
+            Vec::new()
+        }
+        Input::SourcesChanged {
+            label,
+            profiles,
+            regions,
+        } => {
+            state.source = label;
+            state.profiles = profiles;
+            state.regions = regions;
+            state.rows.clear();
+            state.visible.clear();
+            state.marks.clear();
+            state.errors.clear();
+            state.selected = 0;
+            state.offset = 0;
+            state.loaded_at = None;
+            state.loading = true;
             Vec::new()
         }
         Input::Action(action) => act(state, action),
@@ -706,9 +732,55 @@ fn act_on_panes(state: &mut State, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Runs a `:` command line: k9s-style, a verb and its arguments.
+fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
+    let mut words = line.split_whitespace();
+    let verb = words.next().unwrap_or_default();
+    let list: Vec<String> = words
+        .flat_map(|w| w.split(','))
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    match verb {
+        "" => Vec::new(),
+        "q" | "quit" => act(state, Action::Quit),
+        "profile" | "profiles" | "ctx" if !list.is_empty() => vec![Effect::SwitchSources {
+            profiles: Some(list),
+            regions: None,
+        }],
+        "region" | "regions" if !list.is_empty() => vec![Effect::SwitchSources {
+            profiles: None,
+            regions: Some(list),
+        }],
+        "theme" if list.len() == 1 => vec![Effect::SwitchTheme(list[0].clone())],
+        "panes" => act(state, Action::ShowPanes),
+        "profile" | "profiles" | "ctx" | "region" | "regions" | "theme" => {
+            state.notice = Some(format!(
+                ":{verb} needs a value, e.g. :{verb} {}",
+                match verb {
+                    "theme" => "nord",
+                    "region" | "regions" => "us-east-1,eu-west-1",
+                    _ => "prod,staging",
+                }
+            ));
+            Vec::new()
+        }
+        other => {
+            state.notice = Some(format!(
+                "unknown command :{other} (try :profile, :region, :theme, :quit)"
+            ));
+            Vec::new()
+        }
+    }
+}
+
 fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
     let last = state.visible.len().saturating_sub(1);
     match action {
+        Action::Command => {
+            state.command_text.clear();
+            state.mode = Mode::Command;
+        }
         Action::Quit => return vec![Effect::Quit],
         Action::OpenShell => return open_shells(state),
         Action::ShowPanes | Action::Prefix if !state.workspace.is_empty() => {
@@ -729,6 +801,10 @@ fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Back => match state.mode {
             Mode::Detail | Mode::Help => state.mode = Mode::Table,
+            Mode::Command => {
+                state.command_text.clear();
+                state.mode = Mode::Table;
+            }
             Mode::Filter => {
                 state.filter_text.clear();
                 state.set_filter();
@@ -764,7 +840,12 @@ fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::SortNext => {
-            state.sort = state.sort.next();
+            // Every shown column sorts, in the order shown.
+            let position = state.columns.iter().position(|c| *c == state.sort);
+            let next = position.map_or(0, |p| (p + 1) % state.columns.len().max(1));
+            if let Some(column) = state.columns.get(next) {
+                state.sort = column.clone();
+            }
             state.rebuild();
         }
         Action::SortReverse => {

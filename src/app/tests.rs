@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::columns;
 use super::keymap::{self, input_for};
 use super::panes::PaneStatus;
 use super::*;
@@ -79,7 +80,10 @@ fn rows_arrive_sorted_by_name_and_can_be_resorted() {
     assert_eq!(names(&state), ["api-1", "db-3", "web-2"]);
     assert!(!state.loading);
     update(&mut state, Input::Action(Action::SortNext));
-    assert_eq!(state.sort, SortColumn::Ping);
+    assert_eq!(state.sort, columns::Column::Instance);
+    assert_eq!(names(&state), ["api-1", "web-2", "db-3"]);
+    update(&mut state, Input::Action(Action::SortNext));
+    assert_eq!(state.sort, columns::Column::Ping);
     assert_eq!(names(&state), ["web-2", "api-1", "db-3"]);
     update(&mut state, Input::Action(Action::SortReverse));
     assert_eq!(names(&state), ["db-3", "api-1", "web-2"]);
@@ -513,4 +517,95 @@ fn mouse_focuses_and_scrolls_the_pane_under_it() {
             lines: 3
         }]
     );
+}
+
+#[test]
+fn the_command_line_switches_regions_and_profiles() {
+    let mut state = loaded();
+    press(&mut state, KeyCode::Char(':'), KeyModifiers::NONE);
+    assert_eq!(state.mode, Mode::Command);
+    let mut effects = Vec::new();
+    for c in "region eu-west-1,us-west-2".chars() {
+        effects = press(&mut state, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    assert!(effects.is_empty());
+    assert_eq!(state.filter_text, "", "the command line is not the filter");
+    let effects = press(&mut state, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(
+        effects,
+        vec![Effect::SwitchSources {
+            profiles: None,
+            regions: Some(vec!["eu-west-1".to_owned(), "us-west-2".to_owned()])
+        }]
+    );
+    assert_eq!(state.mode, Mode::Table);
+    update(
+        &mut state,
+        Input::SourcesChanged {
+            label: "prod/eu-west-1".to_owned(),
+            profiles: Vec::new(),
+            regions: vec!["eu-west-1".to_owned()],
+        },
+    );
+    assert!(state.rows.is_empty() && state.loading);
+    assert_eq!(state.source, "prod/eu-west-1");
+
+    assert_eq!(
+        run_command(&mut state, "ctx prod staging"),
+        vec![Effect::SwitchSources {
+            profiles: Some(vec!["prod".to_owned(), "staging".to_owned()]),
+            regions: None
+        }]
+    );
+    assert_eq!(
+        run_command(&mut state, "theme nord"),
+        vec![Effect::SwitchTheme("nord".to_owned())]
+    );
+    assert!(run_command(&mut state, "frobnicate").is_empty());
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("unknown command"))
+    );
+    assert_eq!(run_command(&mut state, "q"), vec![Effect::Quit]);
+}
+
+#[test]
+fn configured_keys_add_bindings_and_may_move_the_prefix() {
+    let table: BTreeMap<String, Vec<String>> = [
+        ("prefix".to_owned(), vec!["ctrl-a".to_owned()]),
+        ("shell".to_owned(), vec!["S".to_owned(), "f5".to_owned()]),
+        ("zoom".to_owned(), vec!["Z".to_owned()]),
+    ]
+    .into_iter()
+    .collect();
+    let mut state = with_screen(loaded());
+    state.keys = keymap::KeyBindings::from_config(&table).expect("valid");
+    update(&mut state, Input::Action(Action::Bottom));
+    let effects = press(&mut state, KeyCode::F(5), KeyModifiers::NONE);
+    assert!(matches!(effects[..], [Effect::OpenPanes(_)]), "{effects:?}");
+    // ctrl-] is typing now; ctrl-a is the prefix.
+    assert_eq!(
+        keymap::route(
+            KeyEvent::new(KeyCode::Char('5'), KeyModifiers::CONTROL),
+            &state
+        ),
+        Some(keymap::Routed::Pane)
+    );
+    press(&mut state, KeyCode::Char('a'), KeyModifiers::CONTROL);
+    assert_eq!(state.pane_mode, PaneMode::Prefix);
+    press(&mut state, KeyCode::Char('Z'), KeyModifiers::SHIFT);
+    assert!(state.workspace.tab().is_some_and(|t| t.zoomed));
+
+    for (bad, message) in [
+        (("teleport", "x"), "no such action"),
+        (("shell", "hyper-x"), "is not a key"),
+    ] {
+        let table: BTreeMap<String, Vec<String>> = [(bad.0.to_owned(), vec![bad.1.to_owned()])]
+            .into_iter()
+            .collect();
+        let error = keymap::KeyBindings::from_config(&table).expect_err("invalid");
+        assert!(error.contains(message), "{error}");
+    }
 }

@@ -2,14 +2,19 @@
 //! defaults), or the in-process simulated fleet for `--demo`; the theme; then the TUI. A
 //! broken configuration or theme file is shown inside the console, which still starts.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
+
+use crate::app::columns::{Column, DEFAULT_COLUMNS};
+use crate::app::keymap::KeyBindings;
 use crate::aws;
 use crate::cli::GlobalArgs;
 use crate::config::Config;
 use crate::config::theme::Theme;
 use crate::sim::{self, SimConfig};
-use crate::tui::{self, ConsoleOptions, Source};
+use crate::tui::{self, ConsoleOptions, Source, SourceFactory, Sources};
 
 /// The document a shell pane starts unless the configuration names another.
 pub const DEFAULT_SHELL_DOCUMENT: &str = "SSM-SessionManagerRunShell";
@@ -34,9 +39,27 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
         notices.push(format!("theme: {error} (using the default theme)"));
     }
 
+    let keys = match config
+        .keys_table()
+        .and_then(|t| KeyBindings::from_config(&t))
+    {
+        Ok(keys) => keys,
+        Err(error) => {
+            notices.push(format!("keys ignored: {error}"));
+            KeyBindings::default()
+        }
+    };
+    let columns = match &config.columns {
+        Some(names) => Column::parse_list(names).unwrap_or_else(|error| {
+            notices.push(format!("columns ignored: {error}"));
+            DEFAULT_COLUMNS.to_vec()
+        }),
+        None => DEFAULT_COLUMNS.to_vec(),
+    };
+
     // The simulator lives as long as the console when it is the demo.
     let mut _simulator = None;
-    let (sources, label) = if demo {
+    let connect: SourceFactory = if demo {
         let handle = match sim::start(SimConfig::default()).await {
             Ok(handle) => handle,
             Err(error) => {
@@ -46,52 +69,78 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
         };
         let endpoint = handle.endpoint_url();
         _simulator = Some(handle);
-        let mut sources = Vec::new();
-        for region in ["us-east-1", "eu-west-1"] {
-            sources.push(Source {
-                profile: "demo".to_owned(),
-                config: aws::demo_config(&endpoint, region).await,
-            });
-        }
-        (sources, format!("demo fleet (simulated at {endpoint})"))
+        Arc::new(move |_profiles: Vec<String>, regions: Vec<String>| {
+            let endpoint = endpoint.clone();
+            Box::pin(async move {
+                // The demo has one profile; its fleet lives in two regions.
+                let regions = if regions.is_empty() {
+                    vec!["us-east-1".to_owned(), "eu-west-1".to_owned()]
+                } else {
+                    regions
+                };
+                let mut sources = Vec::new();
+                for region in &regions {
+                    sources.push(Source {
+                        profile: "demo".to_owned(),
+                        config: aws::demo_config(&endpoint, region).await,
+                    });
+                }
+                Sources {
+                    sources,
+                    label: format!("demo fleet {} (simulated at {endpoint})", regions.join(",")),
+                }
+            }) as BoxFuture<'static, Sources>
+        })
     } else {
-        let profiles: Vec<Option<String>> = first_non_empty(&global.profile, &config.profiles);
-        let regions: Vec<Option<String>> = first_non_empty(&global.region, &config.regions);
-        let mut sources = Vec::new();
-        for profile in &profiles {
-            for region in &regions {
-                let config = aws::load_config(
-                    profile.as_deref(),
-                    region.as_deref(),
-                    global.endpoint_url.as_deref(),
-                )
-                .await;
-                sources.push(Source {
-                    profile: profile.clone().unwrap_or_else(|| "default".to_owned()),
-                    config,
-                });
-            }
-        }
-        let label = sources
-            .iter()
-            .map(|s| {
-                format!(
-                    "{}/{}",
-                    s.profile,
-                    s.config
-                        .region()
-                        .map(ToString::to_string)
-                        .unwrap_or_else(|| "?".to_owned())
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        (sources, label)
+        let endpoint_url = global.endpoint_url.clone();
+        let default_profiles = config.profiles.clone();
+        let default_regions = config.regions.clone();
+        Arc::new(move |profiles: Vec<String>, regions: Vec<String>| {
+            let endpoint_url = endpoint_url.clone();
+            let profiles = first_non_empty(&profiles, &default_profiles);
+            let regions = first_non_empty(&regions, &default_regions);
+            Box::pin(async move {
+                let mut sources = Vec::new();
+                for profile in &profiles {
+                    for region in &regions {
+                        let config = aws::load_config(
+                            profile.as_deref(),
+                            region.as_deref(),
+                            endpoint_url.as_deref(),
+                        )
+                        .await;
+                        sources.push(Source {
+                            profile: profile.clone().unwrap_or_else(|| "default".to_owned()),
+                            config,
+                        });
+                    }
+                }
+                let label = sources
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{}/{}",
+                            s.profile,
+                            s.config
+                                .region()
+                                .map(ToString::to_string)
+                                .unwrap_or_else(|| "?".to_owned())
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Sources { sources, label }
+            }) as BoxFuture<'static, Sources>
+        })
     };
     tui::run(ConsoleOptions {
-        sources,
-        label,
+        connect,
+        profiles: global.profile.clone(),
+        regions: global.region.clone(),
         theme,
+        themes_dir,
+        keys,
+        columns,
         notice: (!notices.is_empty()).then(|| notices.join("; ")),
         refresh: Duration::from_secs(config.refresh_seconds.max(5)),
         shell_document: config

@@ -34,6 +34,12 @@ pub struct Config {
     /// a team's own shell document with logging or a run-as user.
     #[serde(default)]
     pub shell_document: Option<String>,
+    /// The fleet table's columns, in order: names from `app::columns` or `tag:KEY`.
+    #[serde(default)]
+    pub columns: Option<Vec<String>>,
+    /// Extra keys: `action = "key"` or `["key", …]`, and `prefix = "ctrl-a"`.
+    #[serde(default)]
+    pub keys: BTreeMap<String, KeyList>,
     #[serde(default, rename = "tunnel")]
     pub tunnels: Vec<SavedTunnel>,
     /// Named groups of saved tunnels, started together: `payments = ["payments-db", "payments-cache"]`.
@@ -53,9 +59,36 @@ impl Default for Config {
             refresh_seconds: default_refresh(),
             theme: None,
             shell_document: None,
+            columns: None,
+            keys: BTreeMap::new(),
             tunnels: Vec::new(),
             tunnel_groups: BTreeMap::new(),
         }
+    }
+}
+
+/// One key or several, as the `[keys]` table allows.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Config {
+    /// The `[keys]` table with every entry as a list.
+    pub fn keys_table(&self) -> Result<BTreeMap<String, Vec<String>>, String> {
+        Ok(self
+            .keys
+            .iter()
+            .map(|(action, keys)| {
+                let keys = match keys {
+                    KeyList::One(key) => vec![key.clone()],
+                    KeyList::Many(keys) => keys.clone(),
+                };
+                (action.clone(), keys)
+            })
+            .collect())
     }
 }
 
@@ -124,6 +157,13 @@ impl Config {
             line: None,
             message,
         };
+        if let Some(columns) = &self.columns {
+            crate::app::columns::Column::parse_list(columns)
+                .map_err(|e| problem(format!("columns: {e}")))?;
+        }
+        self.keys_table()
+            .and_then(|table| crate::app::keymap::KeyBindings::from_config(&table))
+            .map_err(problem)?;
         let mut names = std::collections::HashSet::new();
         for tunnel in &self.tunnels {
             if !names.insert(tunnel.name.as_str()) {
@@ -224,6 +264,20 @@ payments = ["payments-db", "payments-cache"]
             group.to_string().contains("no tunnel called \"missing\""),
             "{group}"
         );
+    }
+
+    #[test]
+    fn columns_and_keys_are_checked() {
+        let good = "columns = [\"name\", \"tag:Team\", \"region\"]\n[keys]\nprefix = \"ctrl-a\"\nshell = [\"S\", \"f5\"]\n";
+        let config = Config::parse(good, "config.toml").expect("valid");
+        assert_eq!(config.keys_table().expect("keys")["shell"], ["S", "f5"]);
+        let error = Config::parse("columns = [\"colour\"]\n", "c.toml").expect_err("bad column");
+        assert!(
+            error.to_string().contains("unknown column \"colour\""),
+            "{error}"
+        );
+        let error = Config::parse("[keys]\nteleport = \"t\"\n", "c.toml").expect_err("bad key");
+        assert!(error.to_string().contains("no such action"), "{error}");
     }
 
     #[test]

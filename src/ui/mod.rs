@@ -12,39 +12,25 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
-use crate::app::keymap::{BINDINGS, HINTS, PANE_BINDINGS, PREFIX_LABEL};
+use crate::app::columns::Column;
+use crate::app::keymap::{BINDINGS, HINTS, KeyBindings, PANE_BINDINGS};
 use crate::app::{Mode, State, View};
 use crate::aws::inventory::{InstanceRow, Ping};
 use crate::commands::ls::age;
 use crate::config::theme::Theme;
 use crate::term::Screens;
 
-/// Table columns in display order: header, width, and priority (lower stays longer). On a
-/// narrow terminal the least important columns go first; ids and names are never cut short.
-const COLUMNS: [(&str, u16, u8); 12] = [
-    (" ", 1, 0),
-    ("NAME", 22, 0),
-    ("INSTANCE", 19, 0),
-    ("PING", 14, 0),
-    ("LAST PING", 9, 1),
-    ("AGENT", 14, 3),
-    ("PLATFORM", 8, 6),
-    ("PRIVATE IP", 15, 4),
-    ("STATE", 8, 2),
-    ("TYPE", 11, 7),
-    ("AZ", 11, 8),
-    ("REGION", 10, 5),
-];
-
-/// Which columns fit in `width` (inside the table's borders), by priority.
-fn visible_columns(width: u16) -> Vec<usize> {
+/// Which of `columns` fit in `width` (inside the table's borders, after the mark column),
+/// by priority: on a narrow terminal the least important go first; ids and names never do.
+fn visible_columns(columns: &[Column], width: u16) -> Vec<usize> {
+    let mut by_priority: Vec<usize> = (0..columns.len()).collect();
+    by_priority.sort_by_key(|&i| columns[i].priority());
+    // The mark column and its gap.
+    let mut used = 2u16;
     let mut chosen: Vec<usize> = Vec::new();
-    let mut by_priority: Vec<usize> = (0..COLUMNS.len()).collect();
-    by_priority.sort_by_key(|&i| COLUMNS[i].2);
-    let mut used = 0u16;
     for index in by_priority {
-        let needed = COLUMNS[index].1 + u16::from(!chosen.is_empty());
-        if used + needed <= width || COLUMNS[index].2 == 0 {
+        let needed = columns[index].width() + 1;
+        if used + needed <= width || columns[index].priority() == 0 {
             used += needed;
             chosen.push(index);
         }
@@ -63,7 +49,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
     if state.view == View::Panes && !state.workspace.is_empty() {
         panes::draw(frame, state, theme, screens);
         if state.mode == Mode::Help {
-            draw_help(frame, area, theme, true);
+            draw_help(frame, area, theme, true, &state.keys);
         }
         return;
     }
@@ -84,8 +70,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
                 draw_detail(frame, area, row, theme);
             }
         }
-        Mode::Help => draw_help(frame, area, theme, false),
-        Mode::Table | Mode::Filter => {}
+        Mode::Help => draw_help(frame, area, theme, false, &state.keys),
+        Mode::Table | Mode::Filter | Mode::Command => {}
     }
 }
 
@@ -143,39 +129,35 @@ fn title_line<'a>(state: &'a State, theme: &Theme, now: SystemTime) -> Paragraph
     Paragraph::new(Line::from(spans))
 }
 
-fn cells<'a>(row: &'a InstanceRow, marked: bool, theme: &Theme) -> Vec<Cell<'a>> {
-    let dash = || Cell::from("-");
-    let text = |value: &'a Option<String>| value.as_deref().map_or_else(dash, Cell::from);
-    let agent = match (&row.agent_version, row.agent_outdated) {
-        (Some(version), true) => {
-            Cell::from(format!("{version} old")).style(Style::default().fg(theme.warning))
-        }
-        (Some(version), false) => Cell::from(version.as_str()),
-        (None, _) => dash(),
-    };
-    vec![
-        Cell::from(if marked { "●" } else { " " }).style(Style::default().fg(theme.marked)),
-        Cell::from(if row.name.is_empty() {
-            "-"
-        } else {
-            row.name.as_str()
-        }),
-        Cell::from(row.instance_id.as_str()),
-        Cell::from(row.ping.label()).style(Style::default().fg(ping_colour(row.ping, theme))),
-        row.last_ping_age.map_or_else(dash, |a| Cell::from(age(a))),
-        agent,
-        Cell::from(row.platform.as_str()),
-        text(&row.private_ip),
-        text(&row.ec2_state),
-        text(&row.instance_type),
-        text(&row.availability_zone),
-        Cell::from(row.region.as_str()),
-    ]
+/// The mark cell, then one cell per shown column, coloured where colour carries meaning.
+fn cells<'a>(
+    row: &'a InstanceRow,
+    marked: bool,
+    shown: &[&Column],
+    theme: &Theme,
+) -> Vec<Cell<'a>> {
+    let mut cells = Vec::with_capacity(shown.len() + 1);
+    cells.push(Cell::from(if marked { "●" } else { " " }).style(Style::default().fg(theme.marked)));
+    for column in shown {
+        let cell = Cell::from(column.text(row));
+        cells.push(match column {
+            Column::Ping => cell.style(Style::default().fg(ping_colour(row.ping, theme))),
+            Column::Agent if row.agent_outdated => cell.style(Style::default().fg(theme.warning)),
+            _ => cell,
+        });
+    }
+    cells
 }
 
 fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let shown = visible_columns(area.width.saturating_sub(2));
-    let header = Row::new(shown.iter().map(|&i| Cell::from(COLUMNS[i].0))).style(
+    let shown: Vec<&Column> = visible_columns(&state.columns, area.width.saturating_sub(2))
+        .into_iter()
+        .map(|i| &state.columns[i])
+        .collect();
+    let header = Row::new(
+        std::iter::once(Cell::from(" ")).chain(shown.iter().map(|c| Cell::from(c.header()))),
+    )
+    .style(
         Style::default()
             .fg(theme.header)
             .add_modifier(Modifier::BOLD),
@@ -190,28 +172,22 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .take(window)
         .map(|&i| {
             let row = &state.rows[i];
-            let mut all: Vec<Option<Cell>> =
-                cells(row, state.marks.contains(&row.instance_id), theme)
-                    .into_iter()
-                    .map(Some)
-                    .collect();
-            Row::new(
-                shown
-                    .iter()
-                    .filter_map(|&c| all[c].take())
-                    .collect::<Vec<_>>(),
-            )
+            Row::new(cells(
+                row,
+                state.marks.contains(&row.instance_id),
+                &shown,
+                theme,
+            ))
         })
         .collect();
-    let widths: Vec<Constraint> = shown
-        .iter()
-        .map(|&i| {
-            if COLUMNS[i].0 == "NAME" {
-                Constraint::Min(COLUMNS[i].1)
+    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
+        .chain(shown.iter().map(|column| {
+            if **column == Column::Name {
+                Constraint::Min(column.width())
             } else {
-                Constraint::Length(COLUMNS[i].1)
+                Constraint::Length(column.width())
             }
-        })
+        }))
         .collect();
     let title = format!(
         " instances ({} of {}) · sorted by {}{} ",
@@ -257,6 +233,22 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
+    if state.mode == Mode::Command {
+        return Paragraph::new(Line::from(vec![
+            Span::styled(
+                ":",
+                Style::default()
+                    .fg(theme.accent)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(state.command_text.as_str()),
+            Span::styled("▏", Style::default().fg(theme.accent)),
+            Span::styled(
+                "   profile P,Q · region R,S · theme NAME · quit",
+                Style::default().fg(theme.muted),
+            ),
+        ]));
+    }
     if state.mode == Mode::Filter || !state.filter_text.is_empty() {
         let mut spans = vec![
             Span::styled(
@@ -433,7 +425,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, row: &InstanceRow, theme: &Theme) 
     );
 }
 
-fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, panes_first: bool) {
+fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, panes_first: bool, keys: &KeyBindings) {
     let key_style = Style::default()
         .fg(theme.accent)
         .add_modifier(Modifier::BOLD);
@@ -442,9 +434,19 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, panes_first: bool) {
         .add_modifier(Modifier::BOLD);
     let section = |title: String, bindings: &[(&str, crate::app::Action)]| {
         let mut lines = vec![Line::from(Span::styled(title, heading))];
-        lines.extend(bindings.iter().map(|(keys, action)| {
+        lines.extend(bindings.iter().map(|(labels, action)| {
+            // The user's own keys for the action come first.
+            let mut label = keys.labels_for(*action).join(" ");
+            if !label.is_empty() {
+                label.push(' ');
+            }
+            label.push_str(if *action == crate::app::Action::SendPrefix {
+                keys.prefix_label()
+            } else {
+                labels
+            });
             Line::from(vec![
-                Span::styled(format!("  {keys:<14}"), key_style),
+                Span::styled(format!("  {label:<14}"), key_style),
                 Span::raw(action.describe()),
             ])
         }));
@@ -452,7 +454,10 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, panes_first: bool) {
     };
     let fleet = section("Fleet".to_owned(), &BINDINGS);
     let panes = section(
-        format!("Panes: typing goes to the pane; {PREFIX_LABEL} then"),
+        format!(
+            "Panes: typing goes to the pane; {} then",
+            keys.prefix_label()
+        ),
         &PANE_BINDINGS,
     );
     // Both tables fit only on tall screens; the current view's comes first.
@@ -491,23 +496,24 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, panes_first: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::columns::DEFAULT_COLUMNS;
 
     #[test]
     fn narrow_terminals_drop_the_least_important_columns_first() {
         let headers = |width| {
-            visible_columns(width)
+            visible_columns(&DEFAULT_COLUMNS, width)
                 .iter()
-                .map(|&i| COLUMNS[i].0)
+                .map(|&i| DEFAULT_COLUMNS[i].header().into_owned())
                 .collect::<Vec<_>>()
         };
-        assert_eq!(headers(200).len(), 12);
+        assert_eq!(headers(300).len(), 12);
         let medium = headers(130);
         assert!(
-            medium.contains(&"INSTANCE") && medium.contains(&"REGION"),
+            medium.contains(&"INSTANCE".to_owned()) && medium.contains(&"REGION".to_owned()),
             "{medium:?}"
         );
-        assert!(!medium.contains(&"AZ"), "{medium:?}");
+        assert!(!medium.contains(&"AZ".to_owned()), "{medium:?}");
         let narrow = headers(60);
-        assert_eq!(narrow, [" ", "NAME", "INSTANCE", "PING"]);
+        assert_eq!(narrow, ["NAME", "INSTANCE", "PING"]);
     }
 }

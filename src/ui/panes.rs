@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::ping_colour;
-use crate::app::keymap::{PANE_HINTS, PREFIX_LABEL};
+use crate::app::keymap::PANE_HINTS;
 use crate::app::panes::{Pane, PaneStatus};
 use crate::app::{PaneMode, State, pane_area, pane_content};
 use crate::config::theme::Theme;
@@ -248,7 +248,10 @@ fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
                     _ => " no live session here".to_owned(),
                 };
                 spans.push(Span::styled(to, text));
-                spans.push(Span::styled(format!("   {PREFIX_LABEL}"), key));
+                spans.push(Span::styled(
+                    format!("   {}", state.keys.prefix_label()),
+                    key,
+                ));
                 spans.push(Span::styled(" then a key: ", text));
                 spans.push(Span::styled("?", key));
                 spans.push(Span::styled(" keys ", text));
