@@ -35,9 +35,19 @@ fn spawn_sim(extra: &[&str]) -> (Child, String) {
 }
 
 fn spawn_tunnel(endpoint: &str, target: &str, port: u16) -> (Child, String, Duration) {
+    spawn_tunnel_with(endpoint, target, port, &[])
+}
+
+fn spawn_tunnel_with(
+    endpoint: &str,
+    target: &str,
+    port: u16,
+    extra: &[&str],
+) -> (Child, String, Duration) {
     let start = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_bosun"))
         .args(["tunnel", target, "--remote-port", &port.to_string()])
+        .args(extra)
         .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "AKIDBENCH")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
@@ -238,5 +248,43 @@ fn main() {
     println!("  --agent-pacing real upload     {up:>8.0} MB/s (paced by acks, not sleeps)");
     let _ = paced_tunnel.kill();
     let _ = paced_up.kill();
+
+    // Four connections downloading at once, over one session and over `--sessions 4`.
+    const EACH: usize = 2 * 1024 * 1024;
+    let source = server("source", EACH);
+    let mut aggregates = Vec::new();
+    for sessions in ["1", "4"] {
+        let (mut tunnel, local, _) = spawn_tunnel_with(
+            &paced_endpoint,
+            "payments-api-1",
+            source,
+            &["--sessions", sessions],
+        );
+        // Let every session become ready, so connections spread as they would in use.
+        std::thread::sleep(Duration::from_secs(2));
+        aggregates.push(aggregate_download(&local, 4, EACH));
+        let _ = tunnel.kill();
+    }
+    println!(
+        "  --agent-pacing real, 4 connections: {:.3} MB/s over 1 session, {:.3} MB/s over --sessions 4 ({:.2}x)",
+        aggregates[0],
+        aggregates[1],
+        aggregates[1] / aggregates[0]
+    );
     let _ = paced_sim.kill();
+}
+
+/// Total download rate of `connections` parallel downloads of `size` bytes each.
+fn aggregate_download(local: &str, connections: usize, size: usize) -> f64 {
+    let start = Instant::now();
+    let downloads: Vec<_> = (0..connections)
+        .map(|_| {
+            let local = local.to_owned();
+            std::thread::spawn(move || download(&local, size))
+        })
+        .collect();
+    for download in downloads {
+        let _ = download.join();
+    }
+    (connections * size) as f64 / start.elapsed().as_secs_f64() / 1e6
 }

@@ -182,6 +182,10 @@ pub struct TunnelArgs {
     /// network, and bosun warns when it does.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: std::net::IpAddr,
+    /// Spread connections over this many parallel sessions (1-16) for more aggregate
+    /// throughput: the agent paces each session's output on its own.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub sessions: u8,
 }
 
 #[derive(Debug, Args)]

@@ -898,3 +898,63 @@ payments = ["payments-db", "payments-echo"]
     assert_eq!(code, 2);
     assert!(stderr.contains("no saved tunnel or group"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_tunnel_spreads_connections_over_parallel_sessions() {
+    let sim = start_sim().await;
+    let port = echo_server().await.to_string();
+    let (mut child, local) = tunnel(
+        &sim,
+        &["payments-api-1", "--remote-port", &port, "--sessions", "4"],
+    )
+    .await;
+    let started = |sim: &SimHandle| {
+        sim.request_counts()
+            .iter()
+            .filter(|(operation, _)| operation.ends_with("StartSession"))
+            .map(|(_, count)| *count)
+            .sum::<u64>()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while started(&sim) < 4 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "four sessions: {:?}",
+            sim.request_counts()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut connections = Vec::new();
+    for n in 0..8u8 {
+        let local = local.clone();
+        connections.push(tokio::spawn(async move {
+            echo_through(&local, 256 * 1024, n).await
+        }));
+    }
+    for connection in connections {
+        tokio::time::timeout(Duration::from_secs(30), connection)
+            .await
+            .expect("in time")
+            .expect("echoed");
+    }
+    assert_eq!(started(&sim), 4, "no session was replaced");
+    let _ = child.start_kill();
+
+    // The command line refuses what the configuration would.
+    let (code, _, stderr) = finish(
+        bosun(&sim)
+            .args([
+                "tunnel",
+                "payments-api-1",
+                "--remote-port",
+                &port,
+                "--sessions",
+                "0",
+            ])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_ne!(code, 0);
+    assert!(stderr.contains("sessions"), "{stderr}");
+}

@@ -7,13 +7,15 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_smux::MuxBuilder;
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, mpsc};
 
 use crate::aws::session::{self, Driven, Started};
 use crate::aws::{self, target};
@@ -59,6 +61,8 @@ pub struct TunnelSpec {
     pub bind: IpAddr,
     pub profile: Option<String>,
     pub region: Option<String>,
+    /// Parallel sessions sharing the listener.
+    pub sessions: u8,
 }
 
 impl TunnelSpec {
@@ -71,6 +75,7 @@ impl TunnelSpec {
             bind: saved.bind,
             profile: saved.profile.clone(),
             region: saved.region.clone(),
+            sessions: saved.sessions,
         }
     }
 }
@@ -89,6 +94,7 @@ pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
             bind: args.bind,
             profile: None,
             region: None,
+            sessions: args.sessions,
         }],
         None => {
             let config = match super::load_config(global) {
@@ -169,12 +175,146 @@ async fn run_one(global: &GlobalArgs, args: &TunnelSpec) -> i32 {
     // The first line is for people and scripts alike.
     println!("Listening on {local} -> {instance_id} -> {destination}");
 
+    // One acceptor hands each connection to the ready session carrying the fewest, so N
+    // sessions carry N connections' worth of the agent's paced output.
+    let dispatch = Dispatch::default();
+    let acceptor = tokio::spawn(dispatch.clone().accept(listener));
+    let sessions = args.sessions.max(1);
+    let loops = (1..=sessions).map(|number| {
+        let label = if sessions > 1 {
+            format!(" [{number}/{sessions}]")
+        } else {
+            String::new()
+        };
+        keep_session(&config, &ssm, &instance_id, args, local, &dispatch, label)
+    });
+    let code = futures_util::future::join_all(loops)
+        .await
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+    acceptor.abort();
+    code
+}
+
+/// A session ready for connections, and how many it carries.
+struct Slot {
+    id: u64,
+    connections: mpsc::Sender<TcpStream>,
+    active: Arc<AtomicUsize>,
+}
+
+/// Accepted connections go to the ready session with the fewest active ones; while no
+/// session is ready they wait, as they would in the listen backlog.
+#[derive(Clone, Default)]
+struct Dispatch {
+    slots: Arc<Mutex<Vec<Slot>>>,
+    registered: Arc<Notify>,
+    next_id: Arc<AtomicU64>,
+}
+
+/// A session's place in the dispatch: connections arrive on `connections`; dropping it
+/// leaves the dispatch.
+struct Registration {
+    connections: mpsc::Receiver<TcpStream>,
+    active: Arc<AtomicUsize>,
+    id: u64,
+    dispatch: Dispatch,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Ok(mut slots) = self.dispatch.slots.lock() {
+            slots.retain(|slot| slot.id != self.id);
+        }
+    }
+}
+
+/// Counts a connection as active until dropped.
+struct ActiveConnection(Arc<AtomicUsize>);
+
+impl Drop for ActiveConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Dispatch {
+    fn register(&self) -> Registration {
+        let (sender, connections) = mpsc::channel(64);
+        let active = Arc::new(AtomicUsize::new(0));
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut slots) = self.slots.lock() {
+            slots.push(Slot {
+                id,
+                connections: sender,
+                active: active.clone(),
+            });
+        }
+        self.registered.notify_waiters();
+        Registration {
+            connections,
+            active,
+            id,
+            dispatch: self.clone(),
+        }
+    }
+
+    /// The least-loaded ready session's sender, counting the connection on it.
+    fn choose(&self) -> Option<(mpsc::Sender<TcpStream>, Arc<AtomicUsize>)> {
+        let slots = self.slots.lock().ok()?;
+        let slot = slots
+            .iter()
+            .filter(|slot| !slot.connections.is_closed())
+            .min_by_key(|slot| slot.active.load(Ordering::Relaxed))?;
+        slot.active.fetch_add(1, Ordering::Relaxed);
+        Some((slot.connections.clone(), slot.active.clone()))
+    }
+
+    async fn accept(self, listener: TcpListener) {
+        loop {
+            let Ok((mut tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = tcp.set_nodelay(true);
+            loop {
+                let registered = self.registered.notified();
+                match self.choose() {
+                    Some((sender, active)) => match sender.send(tcp).await {
+                        Ok(()) => break,
+                        Err(returned) => {
+                            // That session just ended: try another.
+                            active.fetch_sub(1, Ordering::Relaxed);
+                            tcp = returned.0;
+                        }
+                    },
+                    None => {
+                        // No session is ready: wait for one (or a moment, in case it ended).
+                        let _ = tokio::time::timeout(Duration::from_millis(200), registered).await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs one session behind the listener until Ctrl-C, replacing it with backoff when it
+/// ends. `label` tells parallel sessions apart in messages.
+async fn keep_session(
+    config: &aws_config::SdkConfig,
+    ssm: &aws_sdk_ssm::Client,
+    instance_id: &str,
+    args: &TunnelSpec,
+    local: SocketAddr,
+    dispatch: &Dispatch,
+    label: String,
+) -> i32 {
     let mut backoff = Duration::from_millis(500);
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
         let session = tokio::select! {
-            session = start(&config, &ssm, &instance_id, args, local) => session,
+            session = start(config, ssm, instance_id, args, local) => session,
             _ = &mut ctrl_c => return 0,
         };
         let mut session = match session {
@@ -184,7 +324,7 @@ async fn run_one(global: &GlobalArgs, args: &TunnelSpec) -> i32 {
             }
             Err(error) => {
                 eprintln!(
-                    "bosun tunnel: {error}; retrying in {:.1} s",
+                    "bosun tunnel{label}: {error}; retrying in {:.1} s",
                     backoff.as_secs_f64()
                 );
                 tokio::select! {
@@ -202,7 +342,7 @@ async fn run_one(global: &GlobalArgs, args: &TunnelSpec) -> i32 {
                 .as_deref()
                 .is_some_and(|v| version_greater(v, LAST_BASIC_ONLY_AGENT));
         eprintln!(
-            "bosun tunnel: session {} ready ({})",
+            "bosun tunnel{label}: session {} ready ({})",
             session.session_id,
             if multiplexed {
                 "multiplexed"
@@ -210,11 +350,12 @@ async fn run_one(global: &GlobalArgs, args: &TunnelSpec) -> i32 {
                 "one connection at a time: the agent is older than 3.0.196.0"
             }
         );
+        let mut registration = dispatch.register();
         let serving: std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send + '_>> =
             if multiplexed {
-                Box::pin(serve_mux(&listener, &mut session))
+                Box::pin(serve_mux(&mut registration, &mut session))
             } else {
-                Box::pin(serve_basic(&listener, &mut session))
+                Box::pin(serve_basic(&mut registration, &mut session))
             };
         let ended = tokio::select! {
             end = serving => Some(end),
@@ -223,7 +364,7 @@ async fn run_one(global: &GlobalArgs, args: &TunnelSpec) -> i32 {
         match ended {
             Some(end) => {
                 eprintln!(
-                    "bosun tunnel: session {} ended ({end}); starting a new one",
+                    "bosun tunnel{label}: session {} ended ({end}); starting a new one",
                     session.session_id
                 );
             }
@@ -235,8 +376,8 @@ async fn run_one(global: &GlobalArgs, args: &TunnelSpec) -> i32 {
                     .await;
                 let _ = session.input.send(Input::Close).await;
                 let _ = tokio::time::timeout(Duration::from_secs(2), &mut session.driver).await;
-                let _ = aws::terminate_session(&ssm, &session.session_id).await;
-                eprintln!("bosun tunnel: closed");
+                let _ = aws::terminate_session(ssm, &session.session_id).await;
+                eprintln!("bosun tunnel{label}: closed");
                 return 0;
             }
         }
@@ -300,7 +441,7 @@ async fn start(
 }
 
 /// smux over the session: one stream per accepted connection. Returns why it stopped.
-async fn serve_mux(listener: &TcpListener, session: &mut PortSession) -> String {
+async fn serve_mux(registration: &mut Registration, session: &mut PortSession) -> String {
     let (mux_side, channel_side) = tokio::io::duplex(1024 * 1024);
     let mut builder = MuxBuilder::client();
     let agent = session.info.agent_version.clone().unwrap_or_default();
@@ -328,14 +469,16 @@ async fn serve_mux(listener: &TcpListener, session: &mut PortSession) -> String 
     });
     let reason = loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((mut tcp, peer)) = accepted else { continue };
-                let _ = tcp.set_nodelay(true);
+            accepted = registration.connections.recv() => {
+                let Some(mut tcp) = accepted else { continue };
+                let active = ActiveConnection(registration.active.clone());
+                let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
                 match connector.connect() {
                     Ok(mut stream) => {
                         tokio::spawn(async move {
                             let result = tokio::io::copy_bidirectional(&mut tcp, &mut stream).await;
                             tracing::debug!(%peer, ?result, "tunnel connection closed");
+                            drop(active);
                         });
                     }
                     Err(error) => {
@@ -369,17 +512,21 @@ async fn serve_mux(listener: &TcpListener, session: &mut PortSession) -> String 
 const BASIC_DRAIN_QUIET: Duration = Duration::from_secs(1);
 
 /// Old agents: one local connection at a time; DisconnectToPort when it is over.
-async fn serve_basic(listener: &TcpListener, session: &mut PortSession) -> String {
-    let mut current: Option<(tokio::net::tcp::OwnedWriteHalf, tokio::task::JoinHandle<()>)> = None;
+async fn serve_basic(registration: &mut Registration, session: &mut PortSession) -> String {
+    let mut current: Option<(
+        tokio::net::tcp::OwnedWriteHalf,
+        tokio::task::JoinHandle<()>,
+        ActiveConnection,
+    )> = None;
     let (closed_tx, mut closed_rx) = mpsc::channel::<()>(4);
     // Set once the local client has stopped sending: when to give up waiting for replies.
     let mut draining_until: Option<tokio::time::Instant> = None;
     loop {
         let drain_deadline = draining_until;
         tokio::select! {
-            accepted = listener.accept(), if current.is_none() => {
-                let Ok((tcp, _)) = accepted else { continue };
-                let _ = tcp.set_nodelay(true);
+            accepted = registration.connections.recv(), if current.is_none() => {
+                let Some(tcp) = accepted else { continue };
+                let active = ActiveConnection(registration.active.clone());
                 let (mut read, write) = tcp.into_split();
                 let input = session.input.clone();
                 let closed = closed_tx.clone();
@@ -392,7 +539,7 @@ async fn serve_basic(listener: &TcpListener, session: &mut PortSession) -> Strin
                     }
                     let _ = closed.send(()).await;
                 });
-                current = Some((write, reader));
+                current = Some((write, reader, active));
                 draining_until = None;
             }
             Some(()) = closed_rx.recv() => {
@@ -402,7 +549,7 @@ async fn serve_basic(listener: &TcpListener, session: &mut PortSession) -> Strin
             }
             () = sleep_until_instant(drain_deadline), if drain_deadline.is_some() => {
                 draining_until = None;
-                if let Some((mut write, reader)) = current.take() {
+                if let Some((mut write, reader, _active)) = current.take() {
                     let _ = write.shutdown().await;
                     reader.abort();
                 }
@@ -410,7 +557,7 @@ async fn serve_basic(listener: &TcpListener, session: &mut PortSession) -> Strin
             }
             event = session.events.recv() => match event {
                 Some(DriverEvent::Output(bytes)) => {
-                    if let Some((write, _)) = current.as_mut() {
+                    if let Some((write, _, _)) = current.as_mut() {
                         if write.write_all(&bytes).await.is_err() {
                             // The local client is gone entirely: disconnect now.
                             draining_until = Some(tokio::time::Instant::now());
@@ -421,7 +568,7 @@ async fn serve_basic(listener: &TcpListener, session: &mut PortSession) -> Strin
                 }
                 Some(DriverEvent::Flag(PortFlag::ConnectToPortError)) => {
                     eprintln!("bosun tunnel: the agent could not connect to the destination port");
-                    if let Some((mut write, reader)) = current.take() {
+                    if let Some((mut write, reader, _active)) = current.take() {
                         let _ = write.shutdown().await;
                         reader.abort();
                     }

@@ -67,6 +67,9 @@ impl Default for Config {
     }
 }
 
+/// The most parallel sessions one tunnel may use.
+pub const MAX_TUNNEL_SESSIONS: u8 = 16;
+
 /// One key or several, as the `[keys]` table allows.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
@@ -110,6 +113,14 @@ pub struct SavedTunnel {
     pub profile: Option<String>,
     #[serde(default)]
     pub region: Option<String>,
+    /// Parallel sessions to spread connections over, for more aggregate throughput: each
+    /// session's agent paces its own output (1–16, default 1).
+    #[serde(default = "one_session")]
+    pub sessions: u8,
+}
+
+fn one_session() -> u8 {
+    1
 }
 
 fn loopback() -> IpAddr {
@@ -166,6 +177,12 @@ impl Config {
             .map_err(problem)?;
         let mut names = std::collections::HashSet::new();
         for tunnel in &self.tunnels {
+            if !(1..=MAX_TUNNEL_SESSIONS).contains(&tunnel.sessions) {
+                return Err(problem(format!(
+                    "tunnel {:?}: sessions must be 1 to {MAX_TUNNEL_SESSIONS}, not {}",
+                    tunnel.name, tunnel.sessions
+                )));
+            }
             if !names.insert(tunnel.name.as_str()) {
                 return Err(problem(format!(
                     "tunnel {:?} is defined twice",
@@ -274,6 +291,15 @@ payments = ["payments-db", "payments-cache"]
         let error = Config::parse("columns = [\"colour\"]\n", "c.toml").expect_err("bad column");
         assert!(
             error.to_string().contains("unknown column \"colour\""),
+            "{error}"
+        );
+        let error = Config::parse(
+            "[[tunnel]]\nname = \"db\"\ntarget = \"i-1\"\nremote_port = 5432\nsessions = 40\n",
+            "c.toml",
+        )
+        .expect_err("too many sessions");
+        assert!(
+            error.to_string().contains("sessions must be 1 to 16"),
             "{error}"
         );
         let error = Config::parse("[keys]\nteleport = \"t\"\n", "c.toml").expect_err("bad key");
