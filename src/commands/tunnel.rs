@@ -15,7 +15,7 @@ use async_smux::MuxBuilder;
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::aws::session::{self, Driven, Started};
 use crate::aws::{self, target};
@@ -126,29 +126,12 @@ pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
 }
 
 async fn run_one(global: &GlobalArgs, args: &TunnelSpec) -> i32 {
-    let bind: IpAddr = args.bind;
-    if !bind.is_loopback() {
+    if !args.bind.is_loopback() {
         eprintln!(
-            "bosun tunnel: WARNING: listening on {bind}, not loopback: anyone who can reach this machine can use the tunnel"
+            "bosun tunnel: WARNING: listening on {}, not loopback: anyone who can reach this machine can use the tunnel",
+            args.bind
         );
     }
-    let listener = match TcpListener::bind(SocketAddr::new(bind, args.local_port)).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!(
-                "bosun tunnel: cannot listen on {bind}:{}: {error}",
-                args.local_port
-            );
-            return FAILURE;
-        }
-    };
-    let local = match listener.local_addr() {
-        Ok(addr) => addr,
-        Err(error) => {
-            eprintln!("bosun tunnel: {error}");
-            return FAILURE;
-        }
-    };
     let config = aws::load_config(
         args.profile
             .as_deref()
@@ -159,42 +142,134 @@ async fn run_one(global: &GlobalArgs, args: &TunnelSpec) -> i32 {
         global.endpoint_url.as_deref(),
     )
     .await;
-    let ssm = aws_sdk_ssm::Client::new(&config);
-    let ec2 = aws_sdk_ec2::Client::new(&config);
-    let instance_id = match target::resolve(&ssm, &ec2, &args.target).await {
-        Ok(id) => id,
+    let (stop_tx, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = stop_tx.send(true);
+        }
+    });
+    let say: Say = Arc::new(|text: &str| eprintln!("bosun tunnel{text}"));
+    let stats = Arc::new(TunnelStats::default());
+    let listening = |local: SocketAddr, instance_id: &str, destination: &str| {
+        // The first line is for people and scripts alike.
+        println!("Listening on {local} -> {instance_id} -> {destination}");
+    };
+    match serve(&config, args, stats, say, stop, listening).await {
+        Ok(()) => 0,
         Err(error) => {
             eprintln!("bosun tunnel: {error}");
-            return FAILURE;
+            FAILURE
         }
+    }
+}
+
+/// Where a tunnel's messages go: stderr for `bosun tunnel`, the log and the Tunnels view in
+/// the console. Messages start with ": " or " [n/N]: " so the caller can prefix a name.
+pub type Say = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// What the console shows about a running tunnel; the tunnel updates it as it goes.
+#[derive(Debug, Default)]
+pub struct TunnelStats {
+    pub local: Mutex<Option<SocketAddr>>,
+    pub instance_id: Mutex<Option<String>>,
+    /// Sessions ready to carry connections (of `sessions`).
+    pub sessions_ready: AtomicUsize,
+    /// A session is resuming after a drop, or being replaced.
+    pub reconnecting: AtomicUsize,
+    pub active: AtomicUsize,
+    pub connections: AtomicU64,
+    pub bytes_up: AtomicU64,
+    pub bytes_down: AtomicU64,
+    pub last_error: Mutex<Option<String>>,
+}
+
+impl TunnelStats {
+    fn error(&self, text: String) {
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = Some(text);
+        }
+    }
+}
+
+/// Runs a tunnel until `stop` turns true: listens, resolves the target, then keeps
+/// `spec.sessions` sessions behind the listener. `listening` is told the local address once
+/// it accepts. Errors before listening (the port is taken, the target is unknown) end it.
+pub async fn serve(
+    config: &aws_config::SdkConfig,
+    spec: &TunnelSpec,
+    stats: Arc<TunnelStats>,
+    say: Say,
+    stop: watch::Receiver<bool>,
+    listening: impl FnOnce(SocketAddr, &str, &str),
+) -> Result<(), String> {
+    let listener = TcpListener::bind(SocketAddr::new(spec.bind, spec.local_port))
+        .await
+        .map_err(|error| {
+            format!(
+                "cannot listen on {}:{}: {error}",
+                spec.bind, spec.local_port
+            )
+        })?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let ssm = aws_sdk_ssm::Client::new(config);
+    let ec2 = aws_sdk_ec2::Client::new(config);
+    let instance_id = target::resolve(&ssm, &ec2, &spec.target)
+        .await
+        .map_err(|e| e.to_string())?;
+    let destination = match &spec.remote_host {
+        Some(host) => format!("{host}:{}", spec.remote_port),
+        None => format!("localhost:{}", spec.remote_port),
     };
-    let destination = match &args.remote_host {
-        Some(host) => format!("{host}:{}", args.remote_port),
-        None => format!("localhost:{}", args.remote_port),
-    };
-    // The first line is for people and scripts alike.
-    println!("Listening on {local} -> {instance_id} -> {destination}");
+    if let Ok(mut slot) = stats.local.lock() {
+        *slot = Some(local);
+    }
+    if let Ok(mut slot) = stats.instance_id.lock() {
+        *slot = Some(instance_id.clone());
+    }
+    listening(local, &instance_id, &destination);
 
     // One acceptor hands each connection to the ready session carrying the fewest, so N
     // sessions carry N connections' worth of the agent's paced output.
-    let dispatch = Dispatch::default();
+    let dispatch = Dispatch {
+        stats: stats.clone(),
+        ..Dispatch::default()
+    };
     let acceptor = tokio::spawn(dispatch.clone().accept(listener));
-    let sessions = args.sessions.max(1);
+    let sessions = spec.sessions.max(1);
     let loops = (1..=sessions).map(|number| {
         let label = if sessions > 1 {
             format!(" [{number}/{sessions}]")
         } else {
             String::new()
         };
-        keep_session(&config, &ssm, &instance_id, args, local, &dispatch, label)
+        let context = SessionContext {
+            config,
+            ssm: &ssm,
+            instance_id: &instance_id,
+            spec,
+            local,
+            dispatch: &dispatch,
+            say: say.clone(),
+            label,
+        };
+        keep_session(context, stop.clone())
     });
-    let code = futures_util::future::join_all(loops)
-        .await
-        .into_iter()
-        .max()
-        .unwrap_or(0);
+    futures_util::future::join_all(loops).await;
     acceptor.abort();
-    code
+    Ok(())
+}
+
+/// What one of a tunnel's sessions needs.
+struct SessionContext<'a> {
+    config: &'a aws_config::SdkConfig,
+    ssm: &'a aws_sdk_ssm::Client,
+    instance_id: &'a str,
+    spec: &'a TunnelSpec,
+    local: SocketAddr,
+    dispatch: &'a Dispatch,
+    say: Say,
+    /// Tells parallel sessions apart in messages: "" or " [2/4]".
+    label: String,
 }
 
 /// A session ready for connections, and how many it carries.
@@ -208,6 +283,7 @@ struct Slot {
 /// session is ready they wait, as they would in the listen backlog.
 #[derive(Clone, Default)]
 struct Dispatch {
+    stats: Arc<TunnelStats>,
     slots: Arc<Mutex<Vec<Slot>>>,
     registered: Arc<Notify>,
     next_id: Arc<AtomicU64>,
@@ -230,12 +306,44 @@ impl Drop for Registration {
     }
 }
 
-/// Counts a connection as active until dropped.
-struct ActiveConnection(Arc<AtomicUsize>);
+/// Counts a session as resuming on its tunnel while set (and no longer once dropped).
+struct Resuming(Arc<TunnelStats>, bool);
+
+impl Resuming {
+    fn set(&mut self, resuming: bool) {
+        if resuming != self.1 {
+            if resuming {
+                self.0.reconnecting.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.0.reconnecting.fetch_sub(1, Ordering::Relaxed);
+            }
+            self.1 = resuming;
+        }
+    }
+}
+
+impl Drop for Resuming {
+    fn drop(&mut self) {
+        self.set(false);
+    }
+}
+
+/// Counts a connection as active (on its session and on the tunnel) until dropped.
+struct ActiveConnection(Arc<AtomicUsize>, Arc<TunnelStats>);
+
+impl ActiveConnection {
+    fn of(registration: &Registration) -> ActiveConnection {
+        ActiveConnection(
+            registration.active.clone(),
+            registration.dispatch.stats.clone(),
+        )
+    }
+}
 
 impl Drop for ActiveConnection {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
+        self.1.active.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -271,6 +379,12 @@ impl Dispatch {
         Some((slot.connections.clone(), slot.active.clone()))
     }
 
+    /// A connection was handed to a session.
+    fn count(&self) {
+        self.stats.active.fetch_add(1, Ordering::Relaxed);
+        self.stats.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
     async fn accept(self, listener: TcpListener) {
         loop {
             let Ok((mut tcp, _)) = listener.accept().await else {
@@ -281,7 +395,10 @@ impl Dispatch {
                 let registered = self.registered.notified();
                 match self.choose() {
                     Some((sender, active)) => match sender.send(tcp).await {
-                        Ok(()) => break,
+                        Ok(()) => {
+                            self.count();
+                            break;
+                        }
                         Err(returned) => {
                             // That session just ended: try another.
                             active.fetch_sub(1, Ordering::Relaxed);
@@ -298,24 +415,28 @@ impl Dispatch {
     }
 }
 
-/// Runs one session behind the listener until Ctrl-C, replacing it with backoff when it
-/// ends. `label` tells parallel sessions apart in messages.
-async fn keep_session(
-    config: &aws_config::SdkConfig,
-    ssm: &aws_sdk_ssm::Client,
-    instance_id: &str,
-    args: &TunnelSpec,
-    local: SocketAddr,
-    dispatch: &Dispatch,
-    label: String,
-) -> i32 {
+/// Runs one session behind the listener until `stop`, replacing it with backoff when it
+/// ends.
+async fn keep_session(context: SessionContext<'_>, mut stop: watch::Receiver<bool>) {
+    let SessionContext {
+        config,
+        ssm,
+        instance_id,
+        spec,
+        local,
+        dispatch,
+        say,
+        label,
+    } = context;
+    let stats = dispatch.stats.clone();
     let mut backoff = Duration::from_millis(500);
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    let stopped = async |stop: &mut watch::Receiver<bool>| {
+        let _ = stop.wait_for(|stop| *stop).await;
+    };
     loop {
         let session = tokio::select! {
-            session = start(config, ssm, instance_id, args, local) => session,
-            _ = &mut ctrl_c => return 0,
+            session = start(config, ssm, instance_id, spec, local) => session,
+            () = stopped(&mut stop) => return,
         };
         let mut session = match session {
             Ok(session) => {
@@ -323,13 +444,14 @@ async fn keep_session(
                 session
             }
             Err(error) => {
-                eprintln!(
-                    "bosun tunnel{label}: {error}; retrying in {:.1} s",
+                say(&format!(
+                    "{label}: {error}; retrying in {:.1} s",
                     backoff.as_secs_f64()
-                );
+                ));
+                stats.error(error);
                 tokio::select! {
                     () = tokio::time::sleep(backoff) => {}
-                    _ = &mut ctrl_c => return 0,
+                    () = stopped(&mut stop) => return,
                 }
                 backoff = (backoff * 2).min(Duration::from_secs(30));
                 continue;
@@ -341,35 +463,39 @@ async fn keep_session(
                 .agent_version
                 .as_deref()
                 .is_some_and(|v| version_greater(v, LAST_BASIC_ONLY_AGENT));
-        eprintln!(
-            "bosun tunnel{label}: session {} ready ({})",
+        say(&format!(
+            "{label}: session {} ready ({})",
             session.session_id,
             if multiplexed {
                 "multiplexed"
             } else {
                 "one connection at a time: the agent is older than 3.0.196.0"
             }
-        );
+        ));
+        stats.sessions_ready.fetch_add(1, Ordering::Relaxed);
         let mut registration = dispatch.register();
         let serving: std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send + '_>> =
             if multiplexed {
-                Box::pin(serve_mux(&mut registration, &mut session))
+                Box::pin(serve_mux(&mut registration, &mut session, &say, &label))
             } else {
-                Box::pin(serve_basic(&mut registration, &mut session))
+                Box::pin(serve_basic(&mut registration, &mut session, &say, &label))
             };
         let ended = tokio::select! {
             end = serving => Some(end),
-            _ = &mut ctrl_c => None,
+            () = stopped(&mut stop) => None,
         };
+        drop(registration);
+        stats.sessions_ready.fetch_sub(1, Ordering::Relaxed);
         match ended {
             Some(end) => {
-                eprintln!(
-                    "bosun tunnel{label}: session {} ended ({end}); starting a new one",
+                say(&format!(
+                    "{label}: session {} ended ({end}); starting a new one",
                     session.session_id
-                );
+                ));
+                stats.error(format!("session ended: {end}"));
             }
             None => {
-                // Ctrl-C: tell the agent, end the session on the service side, and go.
+                // Stopped: tell the agent, end the session on the service side, and go.
                 let _ = session
                     .input
                     .send(Input::Flag(PortFlag::TerminateSession))
@@ -377,8 +503,8 @@ async fn keep_session(
                 let _ = session.input.send(Input::Close).await;
                 let _ = tokio::time::timeout(Duration::from_secs(2), &mut session.driver).await;
                 let _ = aws::terminate_session(ssm, &session.session_id).await;
-                eprintln!("bosun tunnel{label}: closed");
-                return 0;
+                say(&format!("{label}: closed"));
+                return;
             }
         }
     }
@@ -441,7 +567,14 @@ async fn start(
 }
 
 /// smux over the session: one stream per accepted connection. Returns why it stopped.
-async fn serve_mux(registration: &mut Registration, session: &mut PortSession) -> String {
+async fn serve_mux(
+    registration: &mut Registration,
+    session: &mut PortSession,
+    say: &Say,
+    label: &str,
+) -> String {
+    let stats = registration.dispatch.stats.clone();
+    let mut resuming = Resuming(stats.clone(), false);
     let (mux_side, channel_side) = tokio::io::duplex(1024 * 1024);
     let mut builder = MuxBuilder::client();
     let agent = session.info.agent_version.clone().unwrap_or_default();
@@ -454,9 +587,11 @@ async fn serve_mux(registration: &mut Registration, session: &mut PortSession) -
     tokio::spawn(worker);
     let (mut channel_read, mut channel_write) = tokio::io::split(channel_side);
     let input = session.input.clone();
+    let counted = stats.clone();
     let upload = tokio::spawn(async move {
         let mut buffer = vec![0u8; CHUNK];
         while let Ok(n) = channel_read.read(&mut buffer).await {
+            counted.bytes_up.fetch_add(n as u64, Ordering::Relaxed);
             if n == 0
                 || input
                     .send(Input::Data(Bytes::copy_from_slice(&buffer[..n])))
@@ -471,7 +606,7 @@ async fn serve_mux(registration: &mut Registration, session: &mut PortSession) -
         tokio::select! {
             accepted = registration.connections.recv() => {
                 let Some(mut tcp) = accepted else { continue };
-                let active = ActiveConnection(registration.active.clone());
+                let active = ActiveConnection::of(registration);
                 let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
                 match connector.connect() {
                     Ok(mut stream) => {
@@ -482,21 +617,30 @@ async fn serve_mux(registration: &mut Registration, session: &mut PortSession) -
                         });
                     }
                     Err(error) => {
-                        eprintln!("bosun tunnel: cannot open a stream for {peer}: {error}");
+                        say(&format!("{label}: cannot open a stream for {peer}: {error}"));
+                        stats.error(format!("cannot open a stream: {error}"));
                     }
                 }
             }
             event = session.events.recv() => match event {
                 Some(DriverEvent::Output(bytes)) => {
+                    stats.bytes_down.fetch_add(bytes.len() as u64, Ordering::Relaxed);
                     if channel_write.write_all(&bytes).await.is_err() {
                         break "the multiplexer stopped".to_owned();
                     }
                 }
                 Some(DriverEvent::Flag(PortFlag::ConnectToPortError)) => {
-                    eprintln!("bosun tunnel: the agent could not connect to the destination port; that connection was closed");
+                    say(&format!("{label}: the agent could not connect to the destination port; that connection was closed"));
+                    stats.error("the agent could not connect to the destination port".to_owned());
                 }
-                Some(DriverEvent::Reconnecting { reason, .. }) => eprintln!("bosun tunnel: connection dropped ({reason}); resuming"),
-                Some(DriverEvent::Reconnected) => eprintln!("bosun tunnel: resumed"),
+                Some(DriverEvent::Reconnecting { reason, .. }) => {
+                    say(&format!("{label}: connection dropped ({reason}); resuming"));
+                    resuming.set(true);
+                }
+                Some(DriverEvent::Reconnected) => {
+                    say(&format!("{label}: resumed"));
+                    resuming.set(false);
+                }
                 Some(_) => {}
                 None => break end_reason(&mut session.driver).await,
             },
@@ -512,7 +656,14 @@ async fn serve_mux(registration: &mut Registration, session: &mut PortSession) -
 const BASIC_DRAIN_QUIET: Duration = Duration::from_secs(1);
 
 /// Old agents: one local connection at a time; DisconnectToPort when it is over.
-async fn serve_basic(registration: &mut Registration, session: &mut PortSession) -> String {
+async fn serve_basic(
+    registration: &mut Registration,
+    session: &mut PortSession,
+    say: &Say,
+    label: &str,
+) -> String {
+    let stats = registration.dispatch.stats.clone();
+    let mut resuming = Resuming(stats.clone(), false);
     let mut current: Option<(
         tokio::net::tcp::OwnedWriteHalf,
         tokio::task::JoinHandle<()>,
@@ -526,13 +677,15 @@ async fn serve_basic(registration: &mut Registration, session: &mut PortSession)
         tokio::select! {
             accepted = registration.connections.recv(), if current.is_none() => {
                 let Some(tcp) = accepted else { continue };
-                let active = ActiveConnection(registration.active.clone());
+                let active = ActiveConnection::of(registration);
                 let (mut read, write) = tcp.into_split();
                 let input = session.input.clone();
                 let closed = closed_tx.clone();
+                let counted = stats.clone();
                 let reader = tokio::spawn(async move {
                     let mut buffer = vec![0u8; CHUNK];
                     while let Ok(n) = read.read(&mut buffer).await {
+                        counted.bytes_up.fetch_add(n as u64, Ordering::Relaxed);
                         if n == 0 || input.send(Input::Data(Bytes::copy_from_slice(&buffer[..n]))).await.is_err() {
                             break;
                         }
@@ -557,6 +710,7 @@ async fn serve_basic(registration: &mut Registration, session: &mut PortSession)
             }
             event = session.events.recv() => match event {
                 Some(DriverEvent::Output(bytes)) => {
+                    stats.bytes_down.fetch_add(bytes.len() as u64, Ordering::Relaxed);
                     if let Some((write, _, _)) = current.as_mut() {
                         if write.write_all(&bytes).await.is_err() {
                             // The local client is gone entirely: disconnect now.
@@ -567,15 +721,22 @@ async fn serve_basic(registration: &mut Registration, session: &mut PortSession)
                     }
                 }
                 Some(DriverEvent::Flag(PortFlag::ConnectToPortError)) => {
-                    eprintln!("bosun tunnel: the agent could not connect to the destination port");
+                    say(&format!("{label}: the agent could not connect to the destination port"));
+                    stats.error("the agent could not connect to the destination port".to_owned());
                     if let Some((mut write, reader, _active)) = current.take() {
                         let _ = write.shutdown().await;
                         reader.abort();
                     }
                     draining_until = None;
                 }
-                Some(DriverEvent::Reconnecting { reason, .. }) => eprintln!("bosun tunnel: connection dropped ({reason}); resuming"),
-                Some(DriverEvent::Reconnected) => eprintln!("bosun tunnel: resumed"),
+                Some(DriverEvent::Reconnecting { reason, .. }) => {
+                    say(&format!("{label}: connection dropped ({reason}); resuming"));
+                    resuming.set(true);
+                }
+                Some(DriverEvent::Reconnected) => {
+                    say(&format!("{label}: resumed"));
+                    resuming.set(false);
+                }
                 Some(_) => {}
                 None => return end_reason(&mut session.driver).await,
             },
