@@ -16,17 +16,21 @@ use crossterm::event::{
 };
 use crossterm::execute;
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
+use futures_util::FutureExt;
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use tokio::sync::mpsc;
+use std::sync::atomic::Ordering;
+use tokio::sync::{mpsc, watch};
 
 use crate::app::columns::Column;
 use crate::app::keymap::{self, KeyBindings, Routed};
 use crate::app::panes::{PaneId, PaneStatus};
+use crate::app::tunnels::{TunnelDef, TunnelId, TunnelLive};
 use crate::app::{self, Effect, Input, MouseKind, State, View, pane_area, pane_content};
 use crate::aws::inventory;
+use crate::commands::tunnel::{self, Say, TunnelSpec, TunnelStats};
 use crate::config::theme::Theme;
 use crate::pane_session::{
     self, ClientsBySource, PaneCommand, PaneContext, PaneHandle, PaneReport, SessionClients,
@@ -63,6 +67,9 @@ pub struct ConsoleOptions {
     pub themes_dir: Option<std::path::PathBuf>,
     pub keys: KeyBindings,
     pub columns: Vec<Column>,
+    /// Saved tunnels and groups from the configuration, for the Tunnels view.
+    pub tunnels: Vec<TunnelDef>,
+    pub tunnel_groups: std::collections::BTreeMap<String, Vec<String>>,
     /// Shown once in the console, e.g. a broken theme file.
     pub notice: Option<String>,
     pub refresh: Duration,
@@ -149,6 +156,10 @@ pub async fn run(options: ConsoleOptions) -> i32 {
     state.columns = options.columns;
     state.profiles = options.profiles;
     state.regions = options.regions;
+    for def in options.tunnels {
+        state.tunnels.add(def, true);
+    }
+    state.tunnels.groups = options.tunnel_groups;
     if let Ok(size) = terminal.size() {
         app::update(
             &mut state,
@@ -179,6 +190,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         connect: options.connect,
         switched: switched_tx,
         themes_dir: options.themes_dir,
+        tunnels: HashMap::new(),
     };
     let code = console.event_loop(inputs, reports, switched).await;
     console.close_all().await;
@@ -227,6 +239,17 @@ struct Console {
     /// New sources, once built, with the profiles and regions they are for.
     switched: mpsc::Sender<(Sources, Vec<String>, Vec<String>)>,
     themes_dir: Option<std::path::PathBuf>,
+    tunnels: HashMap<TunnelId, RunningTunnel>,
+}
+
+/// A tunnel the console runs.
+struct RunningTunnel {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Result<(), String>>,
+    stats: Arc<TunnelStats>,
+    started: Instant,
+    /// Bytes up and down at the last sample, for the rates.
+    last: (u64, u64, Instant),
 }
 
 /// What woke the event loop.
@@ -299,7 +322,10 @@ impl Console {
                     while inputs.try_recv().is_ok() {}
                     Wake::Input(self.use_sources(sources, profiles, regions))
                 }
-                _ = clock.tick() => Wake::Redraw,
+                _ = clock.tick() => {
+                    self.sample_tunnels();
+                    Wake::Redraw
+                }
                 () = tokio::time::sleep(until_frame), if dirty => continue,
             };
             dirty = true;
@@ -433,6 +459,16 @@ impl Console {
                 });
                 self.state.notice = Some("switching…".to_owned());
             }
+            Effect::StartTunnel(id) => self.start_tunnel(id),
+            Effect::StopTunnel(id) => {
+                if let Some(tunnel) = self.tunnels.remove(&id) {
+                    let _ = tunnel.stop.send(true);
+                    // Quit waits for its TerminateSession like a closing pane's.
+                    self.closing.push(tokio::spawn(async move {
+                        let _ = tunnel.task.await;
+                    }));
+                }
+            }
             Effect::SwitchTheme(name) => {
                 let (theme, error) = Theme::load(&name, self.themes_dir.as_deref());
                 self.state.notice = Some(match error {
@@ -533,6 +569,101 @@ impl Console {
         }
     }
 
+    /// Starts a tunnel with the credentials of its profile and region (the console's own
+    /// when the tunnel names none).
+    fn start_tunnel(&mut self, id: TunnelId) {
+        let Some(entry) = self.state.tunnels.get(id) else {
+            return;
+        };
+        if self.state.read_only {
+            return;
+        }
+        let def = entry.def.clone();
+        let profiles = def
+            .profile
+            .clone()
+            .map_or_else(|| self.state.profiles.clone(), |p| vec![p]);
+        let regions = def
+            .region
+            .clone()
+            .map_or_else(|| self.state.regions.clone(), |r| vec![r]);
+        let connect = self.connect.clone();
+        let stats = Arc::new(TunnelStats::default());
+        let (stop, stop_rx) = watch::channel(false);
+        let counted = stats.clone();
+        let task = tokio::spawn(async move {
+            let sources = connect(profiles, regions).await;
+            let source = sources
+                .sources
+                .first()
+                .ok_or("no credentials for the tunnel's profile and region")?;
+            let name = def.name.clone();
+            let say: Say = Arc::new(move |text: &str| {
+                tracing::info!(tunnel = %name, "{}", text.trim_start_matches(": "));
+            });
+            let spec = TunnelSpec::from(&def);
+            tunnel::serve(&source.config, &spec, counted, say, stop_rx, |_, _, _| {}).await
+        });
+        let now = Instant::now();
+        self.tunnels.insert(
+            id,
+            RunningTunnel {
+                stop,
+                task,
+                stats,
+                started: now,
+                last: (0, 0, now),
+            },
+        );
+    }
+
+    /// Reads every running tunnel's figures into the state (each second).
+    fn sample_tunnels(&mut self) {
+        let mut finished = Vec::new();
+        for (&id, tunnel) in &mut self.tunnels {
+            let stats = &tunnel.stats;
+            let up = stats.bytes_up.load(Ordering::Relaxed);
+            let down = stats.bytes_down.load(Ordering::Relaxed);
+            let now = Instant::now();
+            let seconds = now.duration_since(tunnel.last.2).as_secs_f64().max(0.001);
+            let rate = |now: u64, then: u64| (now.saturating_sub(then) as f64 / seconds) as u64;
+            let mut live = TunnelLive {
+                local: stats
+                    .local
+                    .lock()
+                    .ok()
+                    .and_then(|l| l.map(|a| a.to_string())),
+                instance_id: stats.instance_id.lock().ok().and_then(|i| i.clone()),
+                sessions_ready: stats.sessions_ready.load(Ordering::Relaxed),
+                resuming: stats.reconnecting.load(Ordering::Relaxed),
+                active: stats.active.load(Ordering::Relaxed),
+                connections: stats.connections.load(Ordering::Relaxed),
+                bytes_up: up,
+                bytes_down: down,
+                rate_up: rate(up, tunnel.last.0),
+                rate_down: rate(down, tunnel.last.1),
+                uptime_secs: tunnel.started.elapsed().as_secs(),
+                last_error: stats.last_error.lock().ok().and_then(|e| e.clone()),
+                failed: None,
+            };
+            tunnel.last = (up, down, now);
+            let mut running = true;
+            if tunnel.task.is_finished() {
+                running = false;
+                live.failed = match (&mut tunnel.task).now_or_never() {
+                    Some(Ok(Err(error))) => Some(error),
+                    Some(Err(error)) => Some(format!("the tunnel task failed: {error}")),
+                    _ => None,
+                };
+                finished.push(id);
+            }
+            app::update(&mut self.state, Input::TunnelUpdate { id, running, live });
+        }
+        for id in finished {
+            self.tunnels.remove(&id);
+        }
+    }
+
     /// Tells a pane's session its terminal size.
     fn send_size(&self, pane: PaneId) {
         if let (Some(handle), Some(&(rows, cols))) =
@@ -587,6 +718,12 @@ impl Console {
                 handle.task
             })
             .collect();
+        for (_, tunnel) in self.tunnels.drain() {
+            let _ = tunnel.stop.send(true);
+            tasks.push(tokio::spawn(async move {
+                let _ = tunnel.task.await;
+            }));
+        }
         tasks.append(&mut self.closing);
         if tasks.is_empty() {
             return;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use bosun::app::panes::PaneStatus;
+use bosun::app::tunnels::{TunnelDef, TunnelLive};
 use bosun::app::{self, Action, Input, State};
 use bosun::aws::inventory::{InstanceRow, Ping};
 use bosun::config::theme::{BUILT_IN, Theme};
@@ -278,6 +279,87 @@ fn panes_help_overlay() {
     insta::assert_snapshot!(render_panes(&state, &screens).backend());
 }
 
+fn with_tunnels() -> State {
+    let mut state = state_with(fleet(), Vec::new());
+    let def = |name: &str, host: &str, port: u16, sessions: u8| TunnelDef {
+        name: name.to_owned(),
+        target: "payments-bastion".to_owned(),
+        remote_host: Some(host.to_owned()),
+        remote_port: port,
+        local_port: 0,
+        bind: std::net::IpAddr::from([127, 0, 0, 1]),
+        profile: None,
+        region: None,
+        sessions,
+    };
+    let db = state.tunnels.add(
+        def(
+            "payments-db",
+            "payments-db.cluster-c1x2y3z4.us-east-1.rds.amazonaws.com",
+            5432,
+            4,
+        ),
+        true,
+    );
+    state.tunnels.add(
+        def(
+            "payments-cache",
+            "payments-cache.abc123.use1.cache.amazonaws.com",
+            6379,
+            1,
+        ),
+        true,
+    );
+    state.tunnels.groups.insert(
+        "payments".to_owned(),
+        vec!["payments-db".to_owned(), "payments-cache".to_owned()],
+    );
+    app::update(&mut state, Input::Action(Action::ShowTunnels));
+    app::update(&mut state, Input::Action(Action::Down));
+    app::update(&mut state, Input::Action(Action::ToggleTunnel));
+    app::update(
+        &mut state,
+        Input::TunnelUpdate {
+            id: db,
+            running: true,
+            live: TunnelLive {
+                local: Some("127.0.0.1:15432".to_owned()),
+                instance_id: Some("i-0a1b2c3d4e5f60007".to_owned()),
+                sessions_ready: 4,
+                active: 3,
+                connections: 17,
+                bytes_up: 1_234_567,
+                bytes_down: 98_765_432,
+                rate_up: 12_000,
+                rate_down: 3_900_000,
+                uptime_secs: 754,
+                ..TunnelLive::default()
+            },
+        },
+    );
+    state
+}
+
+#[test]
+fn tunnels_view() {
+    let state = with_tunnels();
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+}
+
+#[test]
+fn tunnel_form() {
+    let mut state = state_with(fleet(), Vec::new());
+    app::update(&mut state, Input::Action(Action::OpenTunnelForm));
+    for c in "5432".chars() {
+        app::update(&mut state, Input::FilterChar(c));
+    }
+    app::update(&mut state, Input::FormNext);
+    for c in "db.internal".chars() {
+        app::update(&mut state, Input::FilterChar(c));
+    }
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+}
+
 /// Every built-in theme draws ping statuses in its own slot colours.
 #[test]
 fn each_built_in_theme_colours_the_statuses() {
@@ -510,4 +592,75 @@ async fn a_shell_pane_on_the_demo_fleet() {
         log.contains("pane closed; session terminated"),
         "TerminateSession when the pane closed:\n{log}"
     );
+}
+
+/// The one-key RDS tunnel: in `bosun --demo`, `t` shows the saved tunnels, enter on the
+/// payments group starts both, and the database answers through the local port shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_one_key_rds_tunnel_in_the_demo_console() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let (pty, pts) = pty_process::open().expect("pty");
+    pty.resize(pty_process::Size::new(40, 160)).expect("size");
+    let state = tempfile::tempdir().expect("tempdir");
+    let mut child = pty_process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .arg("--demo")
+        .env("HOME", state.path())
+        .env("XDG_STATE_HOME", state.path())
+        .env("XDG_CONFIG_HOME", state.path())
+        .env("TERM", "xterm-256color")
+        .kill_on_drop(true)
+        .spawn(pts)
+        .expect("spawn bosun --demo");
+    let (reader, mut writer) = pty.into_split();
+    let size = |n: u16| std::num::NonZeroU16::new(n).expect("non-zero");
+    let mut view = TerminalView {
+        reader,
+        parser: vt100::Parser::new(size(40), size(160), 0),
+        raw: Vec::new(),
+    };
+    view.wait_for("orphaned-test-box").await;
+    writer.write_all(b"t").await.expect("tunnels");
+    view.wait_for("0/2 on").await;
+    writer.write_all(b"\r").await.expect("start the group");
+    view.wait_for("2/2 on").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let local = loop {
+        let screen = view.parser.screen().contents();
+        let found = screen
+            .lines()
+            .find(|l| l.contains("payments-db ") && l.contains("ready"))
+            .and_then(|l| l.split_whitespace().find(|w| w.starts_with("127.0.0.1:")))
+            .filter(|addr| !addr.ends_with(":0"))
+            .map(str::to_owned);
+        if let Some(local) = found {
+            break local;
+        }
+        assert!(
+            view.read_some(deadline).await,
+            "payments-db never became ready:\n{screen}"
+        );
+    };
+    let stream = tokio::net::TcpStream::connect(&local)
+        .await
+        .expect("connect");
+    let mut lines = tokio::io::BufReader::new(stream).lines();
+    let banner = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+        .await
+        .expect("banner in time")
+        .expect("read");
+    assert_eq!(
+        banner.as_deref(),
+        Some("payments-db.cluster-c1x2y3z4.us-east-1.rds.amazonaws.com ready (simulated by bosun)")
+    );
+    // The view counts the connection within a second or two.
+    view.wait_for("/1 ").await;
+    // q asks first while tunnels run; the second q stops them and quits.
+    writer.write_all(b"q").await.expect("quit");
+    view.wait_for("press q again").await;
+    writer.write_all(b"q").await.expect("quit");
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert!(status.success(), "{status:?}");
 }

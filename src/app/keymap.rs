@@ -12,7 +12,7 @@ use super::{Action, Input, Mode, PaneMode, State, View};
 use crate::app::panes::PaneStatus;
 
 /// Every action by the name the configuration's `[keys]` table uses.
-pub const ACTION_NAMES: [(&str, Action); 36] = [
+pub const ACTION_NAMES: [(&str, Action); 40] = [
     ("up", Action::Up),
     ("down", Action::Down),
     ("page_up", Action::PageUp),
@@ -49,6 +49,10 @@ pub const ACTION_NAMES: [(&str, Action); 36] = [
     ("mark_pane", Action::MarkPane),
     ("scroll", Action::ScrollMode),
     ("reconnect", Action::Reconnect),
+    ("tunnels", Action::ShowTunnels),
+    ("tunnel_form", Action::OpenTunnelForm),
+    ("toggle_tunnel", Action::ToggleTunnel),
+    ("remove_tunnel", Action::RemoveTunnel),
 ];
 
 /// One key with its modifiers, as the configuration writes it: `s`, `G`, `ctrl-a`, `alt-x`,
@@ -218,7 +222,7 @@ impl KeyBindings {
 pub const PREFIX_LABEL: &str = "ctrl-]";
 
 /// Fleet bindings, in the order the help overlay lists them: key label, then intent.
-pub const BINDINGS: [(&str, Action); 18] = [
+pub const BINDINGS: [(&str, Action); 20] = [
     ("↑ k", Action::Up),
     ("↓ j", Action::Down),
     ("PgUp ctrl-b", Action::PageUp),
@@ -230,6 +234,8 @@ pub const BINDINGS: [(&str, Action); 18] = [
     ("space", Action::ToggleMark),
     ("s enter", Action::OpenShell),
     ("tab ctrl-]", Action::ShowPanes),
+    ("t", Action::ShowTunnels),
+    ("F (shift-f)", Action::OpenTunnelForm),
     ("d", Action::Detail),
     ("o", Action::SortNext),
     ("O", Action::SortReverse),
@@ -263,11 +269,32 @@ pub const PANE_BINDINGS: [(&str, Action); 20] = [
     ("q", Action::Quit),
 ];
 
+/// Tunnels view bindings.
+pub const TUNNEL_BINDINGS: [(&str, Action); 6] = [
+    ("↑ k ↓ j", Action::Down),
+    ("enter space", Action::ToggleTunnel),
+    ("x", Action::RemoveTunnel),
+    ("esc f", Action::ShowFleet),
+    ("tab", Action::ShowPanes),
+    ("q", Action::Quit),
+];
+
+/// The hints the status bar shows over the tunnels.
+pub const TUNNEL_HINTS: [(&str, &str); 5] = [
+    ("enter", "start/stop"),
+    ("x", "remove"),
+    ("esc", "fleet"),
+    ("?", "help"),
+    ("q", "quit"),
+];
+
 /// The hints the status bar shows over the fleet.
-pub const HINTS: [(&str, &str); 8] = [
+pub const HINTS: [(&str, &str); 10] = [
     ("/", "filter"),
     ("space", "mark"),
     ("s", "shell"),
+    ("F", "tunnel"),
+    ("t", "tunnels"),
     ("d", "details"),
     ("o", "sort"),
     ("r", "refresh"),
@@ -307,8 +334,12 @@ fn is_prefix(key: KeyEvent) -> bool {
 pub fn route(key: KeyEvent, state: &State) -> Option<Routed> {
     let action = |a: Action| Some(Routed::App(Input::Action(a)));
     let keys = &state.keys;
-    if state.view == View::Fleet || state.mode == Mode::Help || state.workspace.is_empty() {
-        if keys.is_prefix(key) && state.mode != Mode::Filter && state.mode != Mode::Command {
+    let editing = matches!(state.mode, Mode::Filter | Mode::Command | Mode::TunnelForm);
+    if state.view == View::Tunnels && !editing && state.mode != Mode::Help {
+        return tunnel_key(key, keys).map(|a| Routed::App(Input::Action(a)));
+    }
+    if state.view != View::Panes || state.mode == Mode::Help || state.workspace.is_empty() {
+        if keys.is_prefix(key) && !editing {
             return action(Action::ShowPanes);
         }
         return fleet_input(key, state.mode, keys).map(Routed::App);
@@ -372,6 +403,30 @@ fn pane_command(key: KeyEvent, keys: &KeyBindings) -> Option<Action> {
     })
 }
 
+/// Keys over the Tunnels view.
+fn tunnel_key(key: KeyEvent, keys: &KeyBindings) -> Option<Action> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        return Some(Action::Quit);
+    }
+    if let Some(action) = keys.extra_for(key, &TUNNEL_BINDINGS) {
+        return Some(action);
+    }
+    Some(match key.code {
+        KeyCode::Up | KeyCode::Char('k') => Action::Up,
+        KeyCode::Down | KeyCode::Char('j') => Action::Down,
+        KeyCode::Home | KeyCode::Char('g') => Action::Top,
+        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
+        KeyCode::Enter | KeyCode::Char(' ') => Action::ToggleTunnel,
+        KeyCode::Char('x') | KeyCode::Delete => Action::RemoveTunnel,
+        KeyCode::Esc | KeyCode::Char('f') => Action::ShowFleet,
+        KeyCode::Tab => Action::ShowPanes,
+        KeyCode::Char(':') => Action::Command,
+        KeyCode::Char('?') => Action::Help,
+        KeyCode::Char('q') => Action::Quit,
+        _ => return None,
+    })
+}
+
 /// Keys while scrolling back through a pane.
 fn scroll_key(key: KeyEvent, keys: &KeyBindings) -> Option<Action> {
     if keys.is_prefix(key) {
@@ -403,6 +458,17 @@ fn fleet_input(key: KeyEvent, mode: Mode, keys: &KeyBindings) -> Option<Input> {
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Input::Action(Action::Quit));
     }
+    if mode == Mode::TunnelForm {
+        return match key.code {
+            KeyCode::Esc => Some(Input::Action(Action::Back)),
+            KeyCode::Enter => Some(Input::FilterDone),
+            KeyCode::Backspace => Some(Input::FilterBackspace),
+            KeyCode::Tab | KeyCode::Down => Some(Input::FormNext),
+            KeyCode::BackTab | KeyCode::Up => Some(Input::FormPrevious),
+            KeyCode::Char(c) if !ctrl => Some(Input::FilterChar(c)),
+            _ => None,
+        };
+    }
     if mode == Mode::Filter || mode == Mode::Command {
         // One line editor serves the filter and the `:` command line.
         return match key.code {
@@ -430,6 +496,8 @@ fn fleet_input(key: KeyEvent, mode: Mode, keys: &KeyBindings) -> Option<Input> {
         KeyCode::Char(' ') => Action::ToggleMark,
         KeyCode::Enter | KeyCode::Char('s') => Action::OpenShell,
         KeyCode::Tab => Action::ShowPanes,
+        KeyCode::Char('t') => Action::ShowTunnels,
+        KeyCode::Char('F') => Action::OpenTunnelForm,
         KeyCode::Char('d') => Action::Detail,
         KeyCode::Char('o') => Action::SortNext,
         KeyCode::Char('O') => Action::SortReverse,

@@ -5,6 +5,7 @@
 pub mod columns;
 pub mod keymap;
 pub mod panes;
+pub mod tunnels;
 
 use std::collections::BTreeSet;
 use std::time::SystemTime;
@@ -13,6 +14,7 @@ use ratatui::layout::Rect;
 
 use self::columns::{Column, DEFAULT_COLUMNS};
 use self::panes::{Direction, PaneId, PaneStatus, PaneTarget, SplitDirection, Workspace};
+use self::tunnels::{TunnelForm, TunnelId, TunnelLive, Tunnels};
 use crate::aws::filter::Filter;
 use crate::aws::inventory::{InstanceRow, Ping};
 
@@ -66,6 +68,14 @@ pub enum Action {
     Reconnect,
     /// The `:` command line (profile, region, theme, quit).
     Command,
+    /// The Tunnels view.
+    ShowTunnels,
+    /// shift-f: a tunnel to the selected instance.
+    OpenTunnelForm,
+    /// Start or stop the selected tunnel or group.
+    ToggleTunnel,
+    /// Stop and forget a tunnel started from the fleet.
+    RemoveTunnel,
 }
 
 impl Action {
@@ -109,7 +119,11 @@ impl Action {
             Action::MarkPane => "mark / unmark the pane for broadcast",
             Action::ScrollMode => "scroll back (↑↓ PgUp PgDn g G, esc to leave)",
             Action::Reconnect => "reconnect an ended pane",
-            Action::Command => ":profile P,Q  :region R,S  :theme NAME  :quit",
+            Action::Command => ":profile P,Q  :region R,S  :theme NAME  :tunnels  :quit",
+            Action::ShowTunnels => "tunnels: saved ones, and those started here",
+            Action::OpenTunnelForm => "tunnel to the instance (remote port, host, local port)",
+            Action::ToggleTunnel => "start / stop the tunnel or group",
+            Action::RemoveTunnel => "stop and remove a tunnel started from the fleet",
         }
     }
 }
@@ -150,6 +164,15 @@ pub enum Input {
     },
     /// A key after the prefix chord that means nothing: back to typing.
     PrefixCancelled,
+    /// Tab in the tunnel form: the next field (or the previous).
+    FormNext,
+    FormPrevious,
+    /// What the runtime measured of a tunnel; `running` false once it stopped.
+    TunnelUpdate {
+        id: TunnelId,
+        running: bool,
+        live: TunnelLive,
+    },
     /// A mouse press or wheel turn at a screen position.
     Mouse {
         kind: MouseKind,
@@ -192,6 +215,8 @@ pub enum Effect {
         regions: Option<Vec<String>>,
     },
     SwitchTheme(String),
+    StartTunnel(TunnelId),
+    StopTunnel(TunnelId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +227,8 @@ pub enum Mode {
     Help,
     /// The `:` command line is open.
     Command,
+    /// The shift-f tunnel form is open.
+    TunnelForm,
 }
 
 /// What fills the screen: the fleet table or the shell panes.
@@ -209,6 +236,7 @@ pub enum Mode {
 pub enum View {
     Fleet,
     Panes,
+    Tunnels,
 }
 
 /// How keys reach the panes view.
@@ -294,6 +322,9 @@ pub struct State {
     /// The profiles and regions being read (empty: the defaults), for `:profile`/`:region`.
     pub profiles: Vec<String>,
     pub regions: Vec<String>,
+    pub tunnels: Tunnels,
+    /// The shift-f form, while open.
+    pub form: Option<TunnelForm>,
 }
 
 impl State {
@@ -328,6 +359,8 @@ impl State {
             command_text: String::new(),
             profiles: Vec::new(),
             regions: Vec::new(),
+            tunnels: Tunnels::default(),
+            form: None,
         }
     }
 
@@ -460,6 +493,34 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             state.pane_mode = PaneMode::Typing;
             Vec::new()
         }
+        Input::FilterChar(c) if state.mode == Mode::TunnelForm => {
+            if let Some(form) = state.form.as_mut() {
+                form.fields[form.focus].push(c);
+                form.error = None;
+            }
+            Vec::new()
+        }
+        Input::FilterBackspace if state.mode == Mode::TunnelForm => {
+            if let Some(form) = state.form.as_mut() {
+                form.fields[form.focus].pop();
+            }
+            Vec::new()
+        }
+        Input::FormNext | Input::FormPrevious => {
+            if let Some(form) = state.form.as_mut() {
+                let step = if input == Input::FormNext { 1 } else { 2 };
+                form.focus = (form.focus + step) % form.fields.len();
+            }
+            Vec::new()
+        }
+        Input::FilterDone if state.mode == Mode::TunnelForm => submit_tunnel_form(state),
+        Input::TunnelUpdate { id, running, live } => {
+            if let Some(entry) = state.tunnels.get_mut(id) {
+                entry.live = live;
+                entry.running = running;
+            }
+            Vec::new()
+        }
         Input::FilterChar(c) if state.mode == Mode::Command => {
             state.command_text.push(c);
             Vec::new()
@@ -516,19 +577,21 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
     } else {
         std::mem::take(&mut state.quit_armed)
     };
-    if action == Action::Quit && !armed && !state.workspace.panes.is_empty() {
+    let shells = state.workspace.panes.len();
+    let tunnels = state.tunnels.running_count();
+    if action == Action::Quit && !armed && shells + tunnels > 0 {
         state.quit_armed = true;
         state.notice = Some(format!(
-            "{} shell session(s) open: press q again to quit and end them",
-            state.workspace.panes.len()
+            "{shells} shell session(s) and {tunnels} tunnel(s) open: press q again to quit and end them"
         ));
         state.pane_mode = PaneMode::Typing;
         return Vec::new();
     }
-    let effects = if state.view == View::Panes && state.mode != Mode::Help {
-        act_on_panes(state, action)
-    } else {
-        act_on(state, action)
+    let effects = match state.view {
+        _ if state.mode == Mode::Help => act_on(state, action),
+        View::Panes => act_on_panes(state, action),
+        View::Tunnels => act_on_tunnels(state, action),
+        View::Fleet => act_on(state, action),
     };
     state.scroll_to_selection();
     effects
@@ -754,6 +817,7 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         }],
         "theme" if list.len() == 1 => vec![Effect::SwitchTheme(list[0].clone())],
         "panes" => act(state, Action::ShowPanes),
+        "tunnels" | "tunnel" | "pf" => act(state, Action::ShowTunnels),
         "profile" | "profiles" | "ctx" | "region" | "regions" | "theme" => {
             state.notice = Some(format!(
                 ":{verb} needs a value, e.g. :{verb} {}",
@@ -774,9 +838,134 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
     }
 }
 
+/// The shift-f form's Enter: start the tunnel it describes, or say what is wrong.
+fn submit_tunnel_form(state: &mut State) -> Vec<Effect> {
+    let Some(form) = state.form.as_mut() else {
+        state.mode = Mode::Table;
+        return Vec::new();
+    };
+    match form.to_def() {
+        Ok(def) => {
+            state.form = None;
+            state.mode = Mode::Table;
+            let id = state.tunnels.add(def, false);
+            state.view = View::Tunnels;
+            state.tunnels.selected = state.tunnels.rows().len() - 1;
+            start_tunnels(state, &[id])
+        }
+        Err(error) => {
+            form.error = Some(error);
+            Vec::new()
+        }
+    }
+}
+
+/// Marks `ids` running and asks the runtime to start them; `--read-only` refuses.
+fn start_tunnels(state: &mut State, ids: &[TunnelId]) -> Vec<Effect> {
+    if state.read_only {
+        state.notice =
+            Some("refused by --read-only: a tunnel starts port-forwarding sessions".to_owned());
+        return Vec::new();
+    }
+    let mut effects = Vec::new();
+    for &id in ids {
+        if let Some(entry) = state.tunnels.get_mut(id)
+            && !entry.running
+        {
+            entry.running = true;
+            entry.live = TunnelLive::default();
+            effects.push(Effect::StartTunnel(id));
+        }
+    }
+    effects
+}
+
+fn act_on_tunnels(state: &mut State, action: Action) -> Vec<Effect> {
+    let last = state.tunnels.rows().len().saturating_sub(1);
+    let tunnels = &mut state.tunnels;
+    match action {
+        Action::Up => tunnels.selected = tunnels.selected.saturating_sub(1),
+        Action::Down => tunnels.selected = (tunnels.selected + 1).min(last),
+        Action::Top => tunnels.selected = 0,
+        Action::Bottom => tunnels.selected = last,
+        Action::ToggleTunnel => {
+            let ids = tunnels.selected_ids();
+            let all_running = ids
+                .iter()
+                .all(|&id| tunnels.get(id).is_some_and(|e| e.running));
+            if !all_running {
+                return start_tunnels(state, &ids);
+            }
+            let mut effects = Vec::new();
+            for id in ids {
+                if let Some(entry) = tunnels.get_mut(id) {
+                    entry.running = false;
+                    effects.push(Effect::StopTunnel(id));
+                }
+            }
+            return effects;
+        }
+        Action::RemoveTunnel => {
+            let ids = tunnels.selected_ids();
+            if let [id] = ids[..]
+                && tunnels.get(id).is_some_and(|e| !e.saved)
+            {
+                let running = tunnels.get(id).is_some_and(|e| e.running);
+                tunnels.entries.retain(|e| e.id != id);
+                tunnels.selected = tunnels.selected.min(last.saturating_sub(1));
+                return if running {
+                    vec![Effect::StopTunnel(id)]
+                } else {
+                    Vec::new()
+                };
+            }
+            state.notice = Some("saved tunnels stay: stop them with enter".to_owned());
+        }
+        Action::ShowFleet | Action::Back => state.view = View::Fleet,
+        Action::Quit => return vec![Effect::Quit],
+        Action::Help => state.mode = Mode::Help,
+        Action::Command => {
+            state.command_text.clear();
+            state.mode = Mode::Command;
+        }
+        Action::ShowPanes if !state.workspace.is_empty() => {
+            state.view = View::Panes;
+            state.pane_mode = PaneMode::Typing;
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
 fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
     let last = state.visible.len().saturating_sub(1);
     match action {
+        Action::ShowTunnels => {
+            state.view = View::Tunnels;
+            state.mode = Mode::Table;
+        }
+        Action::OpenTunnelForm => {
+            if state.read_only {
+                state.notice = Some(
+                    "refused by --read-only: a tunnel starts port-forwarding sessions".to_owned(),
+                );
+            } else if let Some(row) = state.selected_row() {
+                if row.ping == Ping::NotManaged {
+                    state.notice = Some(format!(
+                        "no tunnel to {}: not managed by SSM",
+                        row.instance_id
+                    ));
+                } else {
+                    state.form = Some(TunnelForm::new(
+                        &row.instance_id,
+                        &row.name,
+                        &row.profile,
+                        &row.region,
+                    ));
+                    state.mode = Mode::TunnelForm;
+                }
+            }
+        }
         Action::Command => {
             state.command_text.clear();
             state.mode = Mode::Command;
@@ -803,6 +992,10 @@ fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
             Mode::Detail | Mode::Help => state.mode = Mode::Table,
             Mode::Command => {
                 state.command_text.clear();
+                state.mode = Mode::Table;
+            }
+            Mode::TunnelForm => {
+                state.form = None;
                 state.mode = Mode::Table;
             }
             Mode::Filter => {

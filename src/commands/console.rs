@@ -9,12 +9,15 @@ use futures_util::future::BoxFuture;
 
 use crate::app::columns::{Column, DEFAULT_COLUMNS};
 use crate::app::keymap::KeyBindings;
+use crate::app::tunnels::TunnelDef;
 use crate::aws;
 use crate::cli::GlobalArgs;
 use crate::config::Config;
+use crate::config::SavedTunnel;
 use crate::config::theme::Theme;
 use crate::sim::{self, SimConfig};
 use crate::tui::{self, ConsoleOptions, Source, SourceFactory, Sources};
+use std::collections::BTreeMap;
 
 /// The document a shell pane starts unless the configuration names another.
 pub const DEFAULT_SHELL_DOCUMENT: &str = "SSM-SessionManagerRunShell";
@@ -133,8 +136,20 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
             }) as BoxFuture<'static, Sources>
         })
     };
+    // Saved tunnels for the Tunnels view. The demo brings the one-key RDS tunnel of its
+    // fleet (through payments-bastion) when the configuration has none.
+    let (tunnels, tunnel_groups) = if config.tunnels.is_empty() && demo {
+        demo_tunnels()
+    } else {
+        (
+            config.tunnels.iter().map(saved_def).collect(),
+            config.tunnel_groups.clone(),
+        )
+    };
     tui::run(ConsoleOptions {
         connect,
+        tunnels,
+        tunnel_groups,
         profiles: global.profile.clone(),
         regions: global.region.clone(),
         theme,
@@ -150,6 +165,55 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
         read_only: global.read_only,
     })
     .await
+}
+
+/// A saved tunnel as the console keeps it.
+fn saved_def(saved: &SavedTunnel) -> TunnelDef {
+    TunnelDef {
+        name: saved.name.clone(),
+        target: saved.target.clone(),
+        remote_host: saved.remote_host.clone(),
+        remote_port: saved.remote_port,
+        local_port: saved.local_port,
+        bind: saved.bind,
+        profile: saved.profile.clone(),
+        region: saved.region.clone(),
+        sessions: saved.sessions,
+    }
+}
+
+/// The demo fleet's database and cache behind payments-bastion, as a group.
+fn demo_tunnels() -> (Vec<TunnelDef>, BTreeMap<String, Vec<String>>) {
+    let through_bastion = |name: &str, host: &str, port: u16| TunnelDef {
+        name: name.to_owned(),
+        target: "payments-bastion".to_owned(),
+        remote_host: Some(host.to_owned()),
+        remote_port: port,
+        local_port: 0,
+        bind: std::net::IpAddr::from([127, 0, 0, 1]),
+        profile: None,
+        region: Some("us-east-1".to_owned()),
+        sessions: 1,
+    };
+    let tunnels = vec![
+        through_bastion(
+            "payments-db",
+            "payments-db.cluster-c1x2y3z4.us-east-1.rds.amazonaws.com",
+            5432,
+        ),
+        through_bastion(
+            "payments-cache",
+            "payments-cache.abc123.use1.cache.amazonaws.com",
+            6379,
+        ),
+    ];
+    let groups = [(
+        "payments".to_owned(),
+        vec!["payments-db".to_owned(), "payments-cache".to_owned()],
+    )]
+    .into_iter()
+    .collect();
+    (tunnels, groups)
 }
 
 /// The command line's values, else the configuration file's, else one "not given" entry.

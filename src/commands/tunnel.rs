@@ -65,6 +65,21 @@ pub struct TunnelSpec {
     pub sessions: u8,
 }
 
+impl From<&crate::app::tunnels::TunnelDef> for TunnelSpec {
+    fn from(def: &crate::app::tunnels::TunnelDef) -> TunnelSpec {
+        TunnelSpec {
+            target: def.target.clone(),
+            remote_host: def.remote_host.clone(),
+            remote_port: def.remote_port,
+            local_port: def.local_port,
+            bind: def.bind,
+            profile: def.profile.clone(),
+            region: def.region.clone(),
+            sessions: def.sessions,
+        }
+    }
+}
+
 impl TunnelSpec {
     fn from_saved(saved: &SavedTunnel) -> TunnelSpec {
         TunnelSpec {

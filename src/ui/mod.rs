@@ -3,6 +3,7 @@
 //! Draw only: no state changes here.
 
 pub mod panes;
+pub mod tunnels;
 
 use std::time::SystemTime;
 
@@ -53,6 +54,18 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
         }
         return;
     }
+    if state.view == View::Tunnels {
+        tunnels::draw(frame, area, state, theme);
+        if state.mode == Mode::Help {
+            draw_help(frame, area, theme, false, &state.keys);
+        }
+        if state.mode == Mode::Command {
+            let line = Rect::new(area.x, area.bottom().saturating_sub(2), area.width, 1);
+            frame.render_widget(Clear, line);
+            frame.render_widget(filter_line(state, theme), line);
+        }
+        return;
+    }
     let [title, body, filter, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -71,6 +84,11 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
             }
         }
         Mode::Help => draw_help(frame, area, theme, false, &state.keys),
+        Mode::TunnelForm => {
+            if let Some(form) = &state.form {
+                tunnels::draw_form(frame, area, form, theme);
+            }
+        }
         Mode::Table | Mode::Filter | Mode::Command => {}
     }
 }
@@ -327,7 +345,7 @@ fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
 }
 
 /// A centred rectangle of at most `width` × `height`.
-fn centred(area: Rect, width: u16, height: u16) -> Rect {
+pub(crate) fn centred(area: Rect, width: u16, height: u16) -> Rect {
     let width = width.min(area.width);
     let height = height.min(area.height);
     Rect::new(

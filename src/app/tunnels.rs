@@ -1,0 +1,259 @@
+//! The console's tunnels, pure: the saved tunnels and groups from the configuration, tunnels
+//! started from the fleet with shift-f, whether each runs, and what the runtime last measured
+//! of it (local address, sessions, connections, bytes and rates, uptime, last error).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+pub type TunnelId = u64;
+
+/// What to tunnel to: the fields of a saved tunnel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelDef {
+    pub name: String,
+    pub target: String,
+    pub remote_host: Option<String>,
+    pub remote_port: u16,
+    pub local_port: u16,
+    pub bind: IpAddr,
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub sessions: u8,
+}
+
+impl TunnelDef {
+    /// `host:port` on the far side.
+    pub fn remote(&self) -> String {
+        format!(
+            "{}:{}",
+            self.remote_host.as_deref().unwrap_or("localhost"),
+            self.remote_port
+        )
+    }
+}
+
+/// What the runtime measured, refreshed every second while the tunnel runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TunnelLive {
+    pub local: Option<String>,
+    pub instance_id: Option<String>,
+    pub sessions_ready: usize,
+    pub resuming: usize,
+    pub active: usize,
+    pub connections: u64,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    /// Bytes per second over the last second.
+    pub rate_up: u64,
+    pub rate_down: u64,
+    pub uptime_secs: u64,
+    pub last_error: Option<String>,
+    /// Why it stopped on its own (the port was taken, the target is unknown…).
+    pub failed: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelEntry {
+    pub id: TunnelId,
+    pub def: TunnelDef,
+    /// From the configuration file (kept when stopped), or started from the fleet.
+    pub saved: bool,
+    pub running: bool,
+    pub live: TunnelLive,
+}
+
+impl TunnelEntry {
+    /// One word or two for the STATE column.
+    pub fn state(&self) -> String {
+        let live = &self.live;
+        match (self.running, &live.failed) {
+            (false, Some(_)) => "failed".to_owned(),
+            (false, None) => "stopped".to_owned(),
+            _ if live.local.is_none() => "starting".to_owned(),
+            _ if live.resuming > 0 => "resuming".to_owned(),
+            _ if live.sessions_ready == 0 && live.last_error.is_some() => "retrying".to_owned(),
+            _ if live.sessions_ready == 0 => "connecting".to_owned(),
+            _ if self.def.sessions > 1 => {
+                format!("ready {}/{}", live.sessions_ready, self.def.sessions)
+            }
+            _ => "ready".to_owned(),
+        }
+    }
+}
+
+/// A line of the Tunnels view: a group of saved tunnels, or one tunnel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TunnelRow<'a> {
+    Group(&'a str, &'a [String]),
+    Tunnel(&'a TunnelEntry),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tunnels {
+    pub entries: Vec<TunnelEntry>,
+    pub groups: BTreeMap<String, Vec<String>>,
+    pub selected: usize,
+    next_id: TunnelId,
+}
+
+impl Tunnels {
+    pub fn add(&mut self, def: TunnelDef, saved: bool) -> TunnelId {
+        self.next_id += 1;
+        self.entries.push(TunnelEntry {
+            id: self.next_id,
+            def,
+            saved,
+            running: false,
+            live: TunnelLive::default(),
+        });
+        self.next_id
+    }
+
+    /// Groups first, then every tunnel, as the view lists them.
+    pub fn rows(&self) -> Vec<TunnelRow<'_>> {
+        self.groups
+            .iter()
+            .map(|(name, members)| TunnelRow::Group(name, members))
+            .chain(self.entries.iter().map(TunnelRow::Tunnel))
+            .collect()
+    }
+
+    pub fn get(&self, id: TunnelId) -> Option<&TunnelEntry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
+    pub fn get_mut(&mut self, id: TunnelId) -> Option<&mut TunnelEntry> {
+        self.entries.iter_mut().find(|e| e.id == id)
+    }
+
+    /// The tunnels the selected row stands for.
+    pub fn selected_ids(&self) -> Vec<TunnelId> {
+        match self.rows().get(self.selected) {
+            Some(TunnelRow::Group(_, members)) => self
+                .entries
+                .iter()
+                .filter(|e| members.contains(&e.def.name))
+                .map(|e| e.id)
+                .collect(),
+            Some(TunnelRow::Tunnel(entry)) => vec![entry.id],
+            None => Vec::new(),
+        }
+    }
+
+    pub fn running_count(&self) -> usize {
+        self.entries.iter().filter(|e| e.running).count()
+    }
+}
+
+/// The shift-f form: a tunnel to one instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelForm {
+    pub instance_id: String,
+    pub name: String,
+    pub profile: String,
+    pub region: String,
+    /// Remote port, remote host, local port: what is typed in each.
+    pub fields: [String; 3],
+    pub focus: usize,
+    pub error: Option<String>,
+}
+
+pub const FORM_LABELS: [&str; 3] = [
+    "remote port",
+    "remote host (empty: the instance itself)",
+    "local port (empty or 0: any free port)",
+];
+
+impl TunnelForm {
+    pub fn new(instance_id: &str, name: &str, profile: &str, region: &str) -> TunnelForm {
+        TunnelForm {
+            instance_id: instance_id.to_owned(),
+            name: name.to_owned(),
+            profile: profile.to_owned(),
+            region: region.to_owned(),
+            fields: [String::new(), String::new(), String::new()],
+            focus: 0,
+            error: None,
+        }
+    }
+
+    /// The tunnel the form describes, or what is wrong with it.
+    pub fn to_def(&self) -> Result<TunnelDef, String> {
+        let port = |text: &str, what: &str, zero_ok: bool| -> Result<u16, String> {
+            let text = text.trim();
+            if text.is_empty() && zero_ok {
+                return Ok(0);
+            }
+            match text.parse::<u16>() {
+                Ok(0) if !zero_ok => Err(format!("{what}: 1 to 65535")),
+                Ok(port) => Ok(port),
+                Err(_) => Err(format!("{what}: a port number, not {text:?}")),
+            }
+        };
+        let remote_port = port(&self.fields[0], "remote port", false)?;
+        let local_port = port(&self.fields[2], "local port", true)?;
+        let host = self.fields[1].trim();
+        let label = if self.name.is_empty() {
+            &self.instance_id
+        } else {
+            &self.name
+        };
+        Ok(TunnelDef {
+            name: format!("{label}:{remote_port}"),
+            target: self.instance_id.clone(),
+            remote_host: (!host.is_empty()).then(|| host.to_owned()),
+            remote_port,
+            local_port,
+            bind: IpAddr::from([127, 0, 0, 1]),
+            profile: Some(self.profile.clone()),
+            region: Some(self.region.clone()),
+            sessions: 1,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_checks_its_ports() {
+        let mut form = TunnelForm::new("i-0abc", "db-bastion", "prod", "us-east-1");
+        assert!(form.to_def().is_err(), "the remote port is required");
+        form.fields[0] = "5432".to_owned();
+        form.fields[1] = " db.internal ".to_owned();
+        let def = form.to_def().expect("valid");
+        assert_eq!(def.name, "db-bastion:5432");
+        assert_eq!(def.remote(), "db.internal:5432");
+        assert_eq!(def.local_port, 0);
+        assert!(def.bind.is_loopback(), "the form never widens the bind");
+        form.fields[2] = "70000".to_owned();
+        assert!(form.to_def().expect_err("too big").contains("local port"));
+    }
+
+    #[test]
+    fn a_group_row_stands_for_its_members() {
+        let mut tunnels = Tunnels::default();
+        let def = |name: &str| TunnelDef {
+            name: name.to_owned(),
+            target: "i-1".to_owned(),
+            remote_host: None,
+            remote_port: 1,
+            local_port: 0,
+            bind: IpAddr::from([127, 0, 0, 1]),
+            profile: None,
+            region: None,
+            sessions: 1,
+        };
+        let db = tunnels.add(def("db"), true);
+        let cache = tunnels.add(def("cache"), true);
+        tunnels.add(def("other"), true);
+        tunnels.groups.insert(
+            "payments".to_owned(),
+            vec!["db".to_owned(), "cache".to_owned()],
+        );
+        assert_eq!(tunnels.selected_ids(), vec![db, cache]);
+        tunnels.selected = 2;
+        assert_eq!(tunnels.selected_ids(), vec![cache]);
+    }
+}

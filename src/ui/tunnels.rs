@@ -1,0 +1,298 @@
+//! Drawing the Tunnels view (each saved or started tunnel: local address → target → remote,
+//! state, connections, bytes and rate each way, uptime, last error; groups above them) and
+//! the shift-f tunnel form.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState};
+
+use super::centred;
+use crate::app::State;
+use crate::app::keymap::TUNNEL_HINTS;
+use crate::app::tunnels::{FORM_LABELS, TunnelForm, TunnelRow};
+use crate::commands::ls::age;
+use crate::config::theme::Theme;
+
+/// Bytes as people read them: 812 B, 4.2 KB, 1.3 MB, 2.0 GB.
+pub fn bytes(count: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if count < 1000 {
+        return format!("{count} B");
+    }
+    let mut value = count as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let [title, body, notice, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let running = state.tunnels.running_count();
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(
+                " bosun ",
+                Style::default()
+                    .fg(theme.title)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!("{} ", state.source),
+                Style::default().fg(theme.muted),
+            ),
+            Span::raw(format!(
+                "tunnels: {} running of {}",
+                running,
+                state.tunnels.entries.len()
+            )),
+        ])),
+        title,
+    );
+    draw_table(frame, body, state, theme);
+    if let Some(text) = &state.notice {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                text.as_str(),
+                Style::default().fg(theme.warning),
+            )),
+            notice,
+        );
+    }
+    let key = Style::default()
+        .fg(theme.status_text)
+        .add_modifier(Modifier::BOLD);
+    let text = Style::default().fg(theme.status_text);
+    let mut spans = Vec::new();
+    for (keys, what) in TUNNEL_HINTS {
+        spans.push(Span::styled(format!(" {keys}"), key));
+        spans.push(Span::styled(format!(" {what} "), text));
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar)),
+        status,
+    );
+}
+
+/// Columns 6 and 7 (total bytes up and down) only show on wide terminals; the rate stays.
+const TOTALS: [usize; 2] = [6, 7];
+
+fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let wide = area.width >= 170;
+    let keep = |index: &usize| wide || !TOTALS.contains(index);
+    let header = Row::new(
+        [
+            "NAME",
+            "LOCAL",
+            "TARGET",
+            "REMOTE",
+            "STATE",
+            "CONN",
+            "UP",
+            "DOWN",
+            "RATE ↑/↓",
+            "UPTIME",
+            "LAST ERROR",
+        ]
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep(i))
+        .map(|(_, h)| Cell::from(h)),
+    )
+    .style(
+        Style::default()
+            .fg(theme.header)
+            .add_modifier(Modifier::BOLD),
+    );
+    let rows: Vec<Row> = state
+        .tunnels
+        .rows()
+        .into_iter()
+        .map(|row| match row {
+            TunnelRow::Group(name, members) => {
+                let running = state
+                    .tunnels
+                    .entries
+                    .iter()
+                    .filter(|e| members.contains(&e.def.name) && e.running)
+                    .count();
+                Row::new(vec![
+                    Cell::from(format!("▸ {name}")).style(
+                        Style::default()
+                            .fg(theme.accent)
+                            .add_modifier(Modifier::BOLD),
+                    ),
+                    Cell::from(""),
+                    Cell::from("group"),
+                    Cell::from(members.join(" + ")),
+                    Cell::from(format!("{running}/{} on", members.len())),
+                ])
+            }
+            TunnelRow::Tunnel(entry) => {
+                let live = &entry.live;
+                let state_text = entry.state();
+                let state_colour = match state_text.as_str() {
+                    s if s.starts_with("ready") => theme.online,
+                    "failed" => theme.error,
+                    "stopped" => theme.muted,
+                    _ => theme.warning,
+                };
+                let local = live
+                    .local
+                    .clone()
+                    .unwrap_or_else(|| format!("{}:{}", entry.def.bind, entry.def.local_port));
+                let target = live
+                    .instance_id
+                    .clone()
+                    .unwrap_or_else(|| entry.def.target.clone());
+                let error = live.failed.clone().or_else(|| live.last_error.clone());
+                let running = entry.running;
+                let when = |value: String| if running { value } else { String::new() };
+                let cells = vec![
+                    Cell::from(format!(
+                        "{}{}",
+                        entry.def.name,
+                        if entry.saved { "" } else { " *" }
+                    )),
+                    Cell::from(local),
+                    Cell::from(target),
+                    Cell::from(entry.def.remote()),
+                    Cell::from(state_text).style(Style::default().fg(state_colour)),
+                    Cell::from(when(format!("{}/{}", live.active, live.connections))),
+                    Cell::from(when(bytes(live.bytes_up))),
+                    Cell::from(when(bytes(live.bytes_down))),
+                    Cell::from(when(format!(
+                        "{}/s {}/s",
+                        bytes(live.rate_up),
+                        bytes(live.rate_down)
+                    ))),
+                    Cell::from(when(age(live.uptime_secs))),
+                    Cell::from(error.unwrap_or_default()).style(Style::default().fg(theme.error)),
+                ];
+                Row::new(
+                    cells
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(i, _)| keep(i))
+                        .map(|(_, c)| c),
+                )
+            }
+        })
+        .collect();
+    // The remote host (RDS endpoints are long) and the last error take what is left.
+    let widths: Vec<Constraint> = [
+        Constraint::Length(18),
+        Constraint::Length(16),
+        Constraint::Length(19),
+        Constraint::Fill(2),
+        Constraint::Length(10),
+        Constraint::Length(6),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Length(18),
+        Constraint::Length(6),
+        Constraint::Fill(1),
+    ]
+    .into_iter()
+    .enumerate()
+    .filter(|(i, _)| keep(i))
+    .map(|(_, w)| w)
+    .collect();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::default().fg(theme.border))
+        .title(Span::styled(
+            " tunnels (* started here; saved ones come from the configuration file) ",
+            Style::default().fg(theme.title),
+        ));
+    if rows.is_empty() {
+        frame.render_widget(
+            Paragraph::new(
+                "No tunnels yet: shift-f on an instance in the fleet starts one; [[tunnel]] entries in the configuration file appear here.",
+            )
+            .style(Style::default().fg(theme.muted))
+            .block(block),
+            area,
+        );
+        return;
+    }
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(
+            Style::default()
+                .bg(theme.selection)
+                .fg(theme.selection_text)
+                .add_modifier(Modifier::BOLD),
+        );
+    let mut table_state = TableState::default().with_selected(Some(state.tunnels.selected));
+    frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+/// The shift-f form over the fleet.
+pub fn draw_form(frame: &mut Frame, area: Rect, form: &TunnelForm, theme: &Theme) {
+    let label = Style::default().fg(theme.header);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("to ", label),
+            Span::raw(format!("{} ({})", form.name, form.instance_id)),
+        ]),
+        Line::from(""),
+    ];
+    for (index, (name, value)) in FORM_LABELS.iter().zip(&form.fields).enumerate() {
+        let focused = index == form.focus;
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{} {name:<42}", if focused { "▸" } else { " " }),
+                if focused {
+                    label.add_modifier(Modifier::BOLD)
+                } else {
+                    label
+                },
+            ),
+            Span::raw(value.clone()),
+            Span::styled(
+                if focused { "▏" } else { "" },
+                Style::default().fg(theme.accent),
+            ),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "listens on 127.0.0.1 · tab next field · enter start · esc cancel",
+        Style::default().fg(theme.muted),
+    )));
+    if let Some(error) = &form.error {
+        lines.push(Line::from(Span::styled(
+            error.clone(),
+            Style::default().fg(theme.error),
+        )));
+    }
+    let rect = centred(area, 80, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .style(Style::default().bg(theme.background).fg(theme.text))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(Style::default().fg(theme.accent))
+                    .title(Span::styled(
+                        " new tunnel ",
+                        Style::default().fg(theme.title),
+                    )),
+            ),
+        rect,
+    );
+}
