@@ -30,7 +30,7 @@ use crate::app::panes::{PaneId, PaneStatus};
 use crate::app::tunnels::{TunnelDef, TunnelId, TunnelLive};
 use crate::app::{self, Effect, Input, MouseKind, State, View, pane_area, pane_content};
 use crate::aws::inventory;
-use crate::commands::tunnel::{self, Say, TunnelSpec, TunnelStats};
+use crate::commands::tunnel::{self, Say, TunnelStats};
 use crate::config::theme::Theme;
 use crate::pane_session::{
     self, ClientsBySource, PaneCommand, PaneContext, PaneHandle, PaneReport, SessionClients,
@@ -601,8 +601,7 @@ impl Console {
             let say: Say = Arc::new(move |text: &str| {
                 tracing::info!(tunnel = %name, "{}", text.trim_start_matches(": "));
             });
-            let spec = TunnelSpec::from(&def);
-            tunnel::serve(&source.config, &spec, counted, say, stop_rx, |_, _, _| {}).await
+            tunnel::serve(&source.config, &def, counted, say, stop_rx, |_, _, _| {}).await
         });
         let now = Instant::now();
         self.tunnels.insert(

@@ -506,30 +506,43 @@ impl TerminalView {
     }
 }
 
+/// `bosun --demo` on a 40x160 PTY with a scratch home: the child, its screen, its input,
+/// and the home (the log lives there).
+fn demo_console() -> (
+    tokio::process::Child,
+    TerminalView,
+    pty_process::OwnedWritePty,
+    tempfile::TempDir,
+) {
+    let (pty, pts) = pty_process::open().expect("pty");
+    pty.resize(pty_process::Size::new(40, 160)).expect("size");
+    let home = tempfile::tempdir().expect("tempdir");
+    let child = pty_process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .arg("--demo")
+        .env("HOME", home.path())
+        .env("XDG_STATE_HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path())
+        .env("TERM", "xterm-256color")
+        .kill_on_drop(true)
+        .spawn(pts)
+        .expect("spawn bosun --demo");
+    let (reader, writer) = pty.into_split();
+    let size = |n: u16| std::num::NonZeroU16::new(n).expect("non-zero");
+    let view = TerminalView {
+        reader,
+        parser: vt100::Parser::new(size(40), size(160), 0),
+        raw: Vec::new(),
+    };
+    (child, view, writer, home)
+}
+
 /// The issue's end-to-end walk through a shell pane: open one on an Online instance, run a
 /// command, resize the terminal and see the remote PTY follow, close the pane, quit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shell_pane_on_the_demo_fleet() {
     use tokio::io::AsyncWriteExt;
-    let (pty, pts) = pty_process::open().expect("pty");
-    pty.resize(pty_process::Size::new(40, 160)).expect("size");
-    let state = tempfile::tempdir().expect("tempdir");
-    let mut child = pty_process::Command::new(env!("CARGO_BIN_EXE_bosun"))
-        .arg("--demo")
-        .env("HOME", state.path())
-        .env("XDG_STATE_HOME", state.path())
-        .env("XDG_CONFIG_HOME", state.path())
-        .env("TERM", "xterm-256color")
-        .kill_on_drop(true)
-        .spawn(pts)
-        .expect("spawn bosun --demo");
-    let (reader, mut writer) = pty.into_split();
+    let (mut child, mut view, mut writer, state) = demo_console();
     let size = |n: u16| std::num::NonZeroU16::new(n).expect("non-zero");
-    let mut view = TerminalView {
-        reader,
-        parser: vt100::Parser::new(size(40), size(160), 0),
-        raw: Vec::new(),
-    };
     view.wait_for("orphaned-test-box").await;
     writer
         .write_all(b"/payments-api-1\r")
@@ -599,25 +612,7 @@ async fn a_shell_pane_on_the_demo_fleet() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_one_key_rds_tunnel_in_the_demo_console() {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
-    let (pty, pts) = pty_process::open().expect("pty");
-    pty.resize(pty_process::Size::new(40, 160)).expect("size");
-    let state = tempfile::tempdir().expect("tempdir");
-    let mut child = pty_process::Command::new(env!("CARGO_BIN_EXE_bosun"))
-        .arg("--demo")
-        .env("HOME", state.path())
-        .env("XDG_STATE_HOME", state.path())
-        .env("XDG_CONFIG_HOME", state.path())
-        .env("TERM", "xterm-256color")
-        .kill_on_drop(true)
-        .spawn(pts)
-        .expect("spawn bosun --demo");
-    let (reader, mut writer) = pty.into_split();
-    let size = |n: u16| std::num::NonZeroU16::new(n).expect("non-zero");
-    let mut view = TerminalView {
-        reader,
-        parser: vt100::Parser::new(size(40), size(160), 0),
-        raw: Vec::new(),
-    };
+    let (mut child, mut view, mut writer, _state) = demo_console();
     view.wait_for("orphaned-test-box").await;
     writer.write_all(b"t").await.expect("tunnels");
     view.wait_for("0/2 on").await;

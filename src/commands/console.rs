@@ -142,7 +142,7 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
         demo_tunnels()
     } else {
         (
-            config.tunnels.iter().map(saved_def).collect(),
+            config.tunnels.iter().map(SavedTunnel::to_def).collect(),
             config.tunnel_groups.clone(),
         )
     };
@@ -165,21 +165,6 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
         read_only: global.read_only,
     })
     .await
-}
-
-/// A saved tunnel as the console keeps it.
-fn saved_def(saved: &SavedTunnel) -> TunnelDef {
-    TunnelDef {
-        name: saved.name.clone(),
-        target: saved.target.clone(),
-        remote_host: saved.remote_host.clone(),
-        remote_port: saved.remote_port,
-        local_port: saved.local_port,
-        bind: saved.bind,
-        profile: saved.profile.clone(),
-        region: saved.region.clone(),
-        sessions: saved.sessions,
-    }
 }
 
 /// The demo fleet's database and cache behind payments-bastion, as a group.

@@ -5,7 +5,7 @@
 //! sessions: a dropped WebSocket is resumed by the transport, and a session that ends is
 //! replaced by a new one with backoff. `bosun proxy` is the SSH ProxyCommand byte pipe.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,6 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc, watch};
 
+use crate::app::tunnels::TunnelDef;
 use crate::aws::session::{self, Driven, Started};
 use crate::aws::{self, target};
 use crate::cli::{GlobalArgs, ProxyArgs, ShellArgs, TunnelArgs};
@@ -51,49 +52,9 @@ struct PortSession {
     info: SessionInfo,
 }
 
-/// One tunnel to run: from the command line, or a saved tunnel from the configuration file.
-#[derive(Debug, Clone)]
-pub struct TunnelSpec {
-    pub target: String,
-    pub remote_host: Option<String>,
-    pub remote_port: u16,
-    pub local_port: u16,
-    pub bind: IpAddr,
-    pub profile: Option<String>,
-    pub region: Option<String>,
-    /// Parallel sessions sharing the listener.
-    pub sessions: u8,
-}
-
-impl From<&crate::app::tunnels::TunnelDef> for TunnelSpec {
-    fn from(def: &crate::app::tunnels::TunnelDef) -> TunnelSpec {
-        TunnelSpec {
-            target: def.target.clone(),
-            remote_host: def.remote_host.clone(),
-            remote_port: def.remote_port,
-            local_port: def.local_port,
-            bind: def.bind,
-            profile: def.profile.clone(),
-            region: def.region.clone(),
-            sessions: def.sessions,
-        }
-    }
-}
-
-impl TunnelSpec {
-    fn from_saved(saved: &SavedTunnel) -> TunnelSpec {
-        TunnelSpec {
-            target: saved.target.clone(),
-            remote_host: saved.remote_host.clone(),
-            remote_port: saved.remote_port,
-            local_port: saved.local_port,
-            bind: saved.bind,
-            profile: saved.profile.clone(),
-            region: saved.region.clone(),
-            sessions: saved.sessions,
-        }
-    }
-}
+/// One tunnel to run: from the command line, a saved tunnel from the configuration file, or
+/// one the console started; the console's definition serves all three.
+pub type TunnelSpec = TunnelDef;
 
 pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
     if global.read_only {
@@ -102,6 +63,7 @@ pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
     }
     let specs = match args.remote_port {
         Some(remote_port) => vec![TunnelSpec {
+            name: args.target.clone(),
             target: args.target.clone(),
             remote_host: args.remote_host.clone(),
             remote_port,
@@ -120,7 +82,7 @@ pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
                 }
             };
             match config.tunnels_named(&args.target) {
-                Some(saved) => saved.into_iter().map(TunnelSpec::from_saved).collect(),
+                Some(saved) => saved.into_iter().map(SavedTunnel::to_def).collect(),
                 None => {
                     eprintln!(
                         "bosun tunnel: no saved tunnel or group is named {:?} in {}; to tunnel to an instance, give --remote-port",
@@ -325,6 +287,21 @@ impl Drop for Registration {
 struct Resuming(Arc<TunnelStats>, bool);
 
 impl Resuming {
+    /// Notes a drop and its resume, and says so.
+    fn follow(&mut self, event: &DriverEvent, say: &Say, label: &str) {
+        match event {
+            DriverEvent::Reconnecting { reason, .. } => {
+                say(&format!("{label}: connection dropped ({reason}); resuming"));
+                self.set(true);
+            }
+            DriverEvent::Reconnected => {
+                say(&format!("{label}: resumed"));
+                self.set(false);
+            }
+            _ => {}
+        }
+    }
+
     fn set(&mut self, resuming: bool) {
         if resuming != self.1 {
             if resuming {
@@ -648,15 +625,7 @@ async fn serve_mux(
                     say(&format!("{label}: the agent could not connect to the destination port; that connection was closed"));
                     stats.error("the agent could not connect to the destination port".to_owned());
                 }
-                Some(DriverEvent::Reconnecting { reason, .. }) => {
-                    say(&format!("{label}: connection dropped ({reason}); resuming"));
-                    resuming.set(true);
-                }
-                Some(DriverEvent::Reconnected) => {
-                    say(&format!("{label}: resumed"));
-                    resuming.set(false);
-                }
-                Some(_) => {}
+                Some(other) => resuming.follow(&other, say, label),
                 None => break end_reason(&mut session.driver).await,
             },
         }
@@ -744,15 +713,7 @@ async fn serve_basic(
                     }
                     draining_until = None;
                 }
-                Some(DriverEvent::Reconnecting { reason, .. }) => {
-                    say(&format!("{label}: connection dropped ({reason}); resuming"));
-                    resuming.set(true);
-                }
-                Some(DriverEvent::Reconnected) => {
-                    say(&format!("{label}: resumed"));
-                    resuming.set(false);
-                }
-                Some(_) => {}
+                Some(other) => resuming.follow(&other, say, label),
                 None => return end_reason(&mut session.driver).await,
             },
         }

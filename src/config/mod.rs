@@ -119,6 +119,23 @@ pub struct SavedTunnel {
     pub sessions: u8,
 }
 
+impl SavedTunnel {
+    /// The tunnel as the console and `bosun tunnel` run it.
+    pub fn to_def(&self) -> crate::app::tunnels::TunnelDef {
+        crate::app::tunnels::TunnelDef {
+            name: self.name.clone(),
+            target: self.target.clone(),
+            remote_host: self.remote_host.clone(),
+            remote_port: self.remote_port,
+            local_port: self.local_port,
+            bind: self.bind,
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            sessions: self.sessions,
+        }
+    }
+}
+
 fn one_session() -> u8 {
     1
 }

@@ -337,11 +337,54 @@ fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
         spans.push(Span::styled(" tab", key));
         spans.push(Span::styled(" panes ", text));
     }
-    for (keys, what) in HINTS {
-        spans.push(Span::styled(format!(" {keys}"), key));
-        spans.push(Span::styled(format!(" {what} "), text));
-    }
+    spans.extend(hint_spans(&HINTS, theme));
     Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar))
+}
+
+/// A bordered box of `lines` centred over `area`, at most `width` wide: the detail view, the
+/// help, the tunnel form.
+pub(crate) fn overlay(
+    frame: &mut Frame,
+    area: Rect,
+    width: u16,
+    title: &str,
+    lines: Vec<Line>,
+    theme: &Theme,
+) {
+    let rect = centred(area, width, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .style(Style::default().bg(theme.background).fg(theme.text))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(Style::default().fg(theme.accent))
+                    .title(Span::styled(
+                        format!(" {title} "),
+                        Style::default().fg(theme.title),
+                    )),
+            ),
+        rect,
+    );
+}
+
+/// Status-bar spans for `(keys, what)` hints.
+pub(crate) fn hint_spans(hints: &[(&str, &str)], theme: &Theme) -> Vec<Span<'static>> {
+    let key = Style::default()
+        .fg(theme.status_text)
+        .add_modifier(Modifier::BOLD);
+    let text = Style::default().fg(theme.status_text);
+    hints
+        .iter()
+        .flat_map(|(keys, what)| {
+            [
+                Span::styled(format!(" {keys}"), key),
+                Span::styled(format!(" {what} "), text),
+            ]
+        })
+        .collect()
 }
 
 /// A centred rectangle of at most `width` × `height`.
@@ -417,29 +460,18 @@ fn draw_detail(frame: &mut Frame, area: Rect, row: &InstanceRow, theme: &Theme) 
             Span::raw(value.clone()),
         ]));
     }
-    let rect = centred(area, 76, lines.len() as u16 + 2);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .style(Style::default().bg(theme.background).fg(theme.text))
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(Style::default().fg(theme.accent))
-                    .title(Span::styled(
-                        format!(
-                            " {} — esc closes ",
-                            if row.name.is_empty() {
-                                &row.instance_id
-                            } else {
-                                &row.name
-                            }
-                        ),
-                        Style::default().fg(theme.title),
-                    )),
-            ),
-        rect,
+    let name = if row.name.is_empty() {
+        &row.instance_id
+    } else {
+        &row.name
+    };
+    overlay(
+        frame,
+        area,
+        76,
+        &format!("{name} — esc closes"),
+        lines,
+        theme,
     );
 }
 
@@ -493,22 +525,7 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, panes_first: bool, ke
         "Tunnels and Run Command: bosun tunnel / run (see bosun --help).",
         Style::default().fg(theme.muted),
     )));
-    let rect = centred(area, 84, lines.len() as u16 + 2);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .style(Style::default().bg(theme.background).fg(theme.text))
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(Style::default().fg(theme.accent))
-                    .title(Span::styled(
-                        " keys — any key closes ",
-                        Style::default().fg(theme.title),
-                    )),
-            ),
-        rect,
-    );
+    overlay(frame, area, 84, "keys — any key closes", lines, theme);
 }
 
 #[cfg(test)]

@@ -268,10 +268,7 @@ fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
                         .fg(theme.background)
                         .add_modifier(Modifier::BOLD),
                 ));
-                for (keys, what) in PANE_HINTS {
-                    spans.push(Span::styled(format!(" {keys}"), key));
-                    spans.push(Span::styled(format!(" {what} "), text));
-                }
+                spans.extend(super::hint_spans(&PANE_HINTS, theme));
             }
             PaneMode::Scroll => {
                 spans.push(Span::styled(

@@ -6,9 +6,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
-use super::centred;
+use super::{hint_spans, overlay};
 use crate::app::State;
 use crate::app::keymap::TUNNEL_HINTS;
 use crate::app::tunnels::{FORM_LABELS, TunnelForm, TunnelRow};
@@ -69,17 +69,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             notice,
         );
     }
-    let key = Style::default()
-        .fg(theme.status_text)
-        .add_modifier(Modifier::BOLD);
-    let text = Style::default().fg(theme.status_text);
-    let mut spans = Vec::new();
-    for (keys, what) in TUNNEL_HINTS {
-        spans.push(Span::styled(format!(" {keys}"), key));
-        spans.push(Span::styled(format!(" {what} "), text));
-    }
     frame.render_widget(
-        Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar)),
+        Paragraph::new(Line::from(hint_spans(&TUNNEL_HINTS, theme)))
+            .style(Style::default().bg(theme.status_bar)),
         status,
     );
 }
@@ -279,20 +271,5 @@ pub fn draw_form(frame: &mut Frame, area: Rect, form: &TunnelForm, theme: &Theme
             Style::default().fg(theme.error),
         )));
     }
-    let rect = centred(area, 80, lines.len() as u16 + 2);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .style(Style::default().bg(theme.background).fg(theme.text))
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(Style::default().fg(theme.accent))
-                    .title(Span::styled(
-                        " new tunnel ",
-                        Style::default().fg(theme.title),
-                    )),
-            ),
-        rect,
-    );
+    overlay(frame, area, 80, "new tunnel", lines, theme);
 }
