@@ -235,16 +235,7 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     }
-    let table = Table::new(rows, widths)
-        .header(header)
-        .block(block)
-        .column_spacing(1)
-        .row_highlight_style(
-            Style::default()
-                .bg(theme.selection)
-                .fg(theme.selection_text)
-                .add_modifier(Modifier::BOLD),
-        );
+    let table = selectable_table(rows, widths, header, block, theme);
     let mut table_state =
         TableState::default().with_selected(Some(state.selected.saturating_sub(state.offset)));
     frame.render_stateful_widget(table, area, &mut table_state);
@@ -308,20 +299,46 @@ fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
     }
 }
 
+/// A table whose selected row stands out in the theme's selection colours.
+pub(crate) fn selectable_table<'a>(
+    rows: Vec<Row<'a>>,
+    widths: Vec<Constraint>,
+    header: Row<'a>,
+    block: Block<'a>,
+    theme: &Theme,
+) -> Table<'a> {
+    Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(
+            Style::default()
+                .bg(theme.selection)
+                .fg(theme.selection_text)
+                .add_modifier(Modifier::BOLD),
+        )
+}
+
+/// The status line that asks for the second `q` while shells or tunnels are open.
+pub(crate) fn quit_question<'a>(state: &'a State, theme: &Theme) -> Option<Paragraph<'a>> {
+    let notice = state.notice.as_deref().filter(|_| state.quit_armed)?;
+    Some(
+        Paragraph::new(Span::styled(
+            format!(" {notice}"),
+            Style::default().fg(theme.warning),
+        ))
+        .style(Style::default().bg(theme.status_bar)),
+    )
+}
+
 fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
     let key = Style::default()
         .fg(theme.status_text)
         .add_modifier(Modifier::BOLD);
     let text = Style::default().fg(theme.status_text);
     let mut spans = Vec::new();
-    if state.quit_armed
-        && let Some(notice) = &state.notice
-    {
-        spans.push(Span::styled(
-            format!(" {notice}"),
-            Style::default().fg(theme.warning),
-        ));
-        return Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar));
+    if let Some(question) = quit_question(state, theme) {
+        return question;
     }
     if !state.marks.is_empty() {
         spans.push(Span::styled(

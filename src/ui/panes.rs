@@ -230,59 +230,53 @@ fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
         .fg(theme.status_text)
         .add_modifier(Modifier::BOLD);
     let text = Style::default().fg(theme.status_text);
+    if let Some(question) = super::quit_question(state, theme) {
+        return question;
+    }
     let mut spans = Vec::new();
-    if state.quit_armed
-        && let Some(notice) = &state.notice
-    {
-        spans.push(Span::styled(
-            format!(" {notice}"),
-            Style::default().fg(theme.warning),
-        ));
-    } else {
-        match state.pane_mode {
-            PaneMode::Typing => {
-                let targets = state.workspace.input_targets();
-                let to = match (state.workspace.focused(), targets.len()) {
-                    (_, n) if n > 1 => format!(" typing to {n} panes"),
-                    (Some(pane), 1) => format!(" typing to {}", pane.target.instance_id),
-                    _ => " no live session here".to_owned(),
-                };
-                spans.push(Span::styled(to, text));
-                spans.push(Span::styled(
-                    format!("   {}", state.keys.prefix_label()),
-                    key,
-                ));
-                spans.push(Span::styled(" then a key: ", text));
-                spans.push(Span::styled("?", key));
-                spans.push(Span::styled(" keys ", text));
-                spans.push(Span::styled("f", key));
-                spans.push(Span::styled(" fleet ", text));
-                spans.push(Span::styled("x", key));
-                spans.push(Span::styled(" close", text));
-            }
-            PaneMode::Prefix => {
-                spans.push(Span::styled(
-                    " PREFIX ",
-                    Style::default()
-                        .bg(theme.accent)
-                        .fg(theme.background)
-                        .add_modifier(Modifier::BOLD),
-                ));
-                spans.extend(super::hint_spans(&PANE_HINTS, theme));
-            }
-            PaneMode::Scroll => {
-                spans.push(Span::styled(
-                    " SCROLL ",
-                    Style::default()
-                        .bg(theme.accent)
-                        .fg(theme.background)
-                        .add_modifier(Modifier::BOLD),
-                ));
-                spans.push(Span::styled(
-                    " ↑↓ PgUp PgDn g G move · esc back to the live screen",
-                    text,
-                ));
-            }
+    match state.pane_mode {
+        PaneMode::Typing => {
+            let targets = state.workspace.input_targets();
+            let to = match (state.workspace.focused(), targets.len()) {
+                (_, n) if n > 1 => format!(" typing to {n} panes"),
+                (Some(pane), 1) => format!(" typing to {}", pane.target.instance_id),
+                _ => " no live session here".to_owned(),
+            };
+            spans.push(Span::styled(to, text));
+            spans.push(Span::styled(
+                format!("   {}", state.keys.prefix_label()),
+                key,
+            ));
+            spans.push(Span::styled(" then a key: ", text));
+            spans.push(Span::styled("?", key));
+            spans.push(Span::styled(" keys ", text));
+            spans.push(Span::styled("f", key));
+            spans.push(Span::styled(" fleet ", text));
+            spans.push(Span::styled("x", key));
+            spans.push(Span::styled(" close", text));
+        }
+        PaneMode::Prefix => {
+            spans.push(Span::styled(
+                " PREFIX ",
+                Style::default()
+                    .bg(theme.accent)
+                    .fg(theme.background)
+                    .add_modifier(Modifier::BOLD),
+            ));
+            spans.extend(super::hint_spans(&PANE_HINTS, theme));
+        }
+        PaneMode::Scroll => {
+            spans.push(Span::styled(
+                " SCROLL ",
+                Style::default()
+                    .bg(theme.accent)
+                    .fg(theme.background)
+                    .add_modifier(Modifier::BOLD),
+            ));
+            spans.push(Span::styled(
+                " ↑↓ PgUp PgDn g G move · esc back to the live screen",
+                text,
+            ));
         }
     }
     Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar))

@@ -6,9 +6,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 
-use super::{hint_spans, overlay};
+use super::{hint_spans, overlay, selectable_table};
 use crate::app::State;
 use crate::app::keymap::TUNNEL_HINTS;
 use crate::app::tunnels::{FORM_LABELS, TunnelForm, TunnelRow};
@@ -218,16 +218,7 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     }
-    let table = Table::new(rows, widths)
-        .header(header)
-        .block(block)
-        .column_spacing(1)
-        .row_highlight_style(
-            Style::default()
-                .bg(theme.selection)
-                .fg(theme.selection_text)
-                .add_modifier(Modifier::BOLD),
-        );
+    let table = selectable_table(rows, widths, header, block, theme);
     let mut table_state = TableState::default().with_selected(Some(state.tunnels.selected));
     frame.render_stateful_widget(table, area, &mut table_state);
 }
