@@ -284,7 +284,7 @@ impl Console {
                 last_draw = Instant::now();
             }
             let until_frame = FRAME.saturating_sub(last_draw.elapsed());
-            // Keys first: a pane printing flat out must never delay them.
+            // Keys first, pane output last: a pane printing flat out must never delay them.
             let wake = tokio::select! {
                 biased;
                 event = events.next() => match event {
@@ -304,6 +304,18 @@ impl Console {
                     }
                     None => Wake::Quit(0),
                 },
+                Some(input) = inputs.recv() => Wake::Input(input),
+                Some((sources, profiles, regions)) = switched.recv() => {
+                    // A load from the old sources may be queued: it must not land after.
+                    while inputs.try_recv().is_ok() {}
+                    Wake::Input(self.use_sources(sources, profiles, regions))
+                }
+                _ = clock.tick() => {
+                    self.sample_tunnels();
+                    Wake::Redraw
+                }
+                // Pane output after everything else: a flooding pane is always ready, and
+                // must not starve the inventory, the clock or the tunnels' figures.
                 Some(report) = reports.recv() => match report {
                     PaneReport::Status { pane, status } => {
                         if status == PaneStatus::Connected {
@@ -316,16 +328,6 @@ impl Console {
                         Wake::Redraw
                     }
                 },
-                Some(input) = inputs.recv() => Wake::Input(input),
-                Some((sources, profiles, regions)) = switched.recv() => {
-                    // A load from the old sources may be queued: it must not land after.
-                    while inputs.try_recv().is_ok() {}
-                    Wake::Input(self.use_sources(sources, profiles, regions))
-                }
-                _ = clock.tick() => {
-                    self.sample_tunnels();
-                    Wake::Redraw
-                }
                 () = tokio::time::sleep(until_frame), if dirty => continue,
             };
             dirty = true;
