@@ -5,6 +5,7 @@
 pub mod columns;
 pub mod keymap;
 pub mod panes;
+pub mod runs;
 pub mod tunnels;
 
 use std::collections::BTreeSet;

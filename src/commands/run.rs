@@ -13,27 +13,17 @@ use aws_sdk_ssm::types::{CommandInvocation, InstanceInformationStringFilter};
 use serde_json::json;
 
 use super::sdk_config;
+use crate::app::runs::{RunTarget, blast_radius, needs_typed_count};
 use crate::cli::{GlobalArgs, RunArgs};
 
 /// bosun itself failed (not a remote command).
 const FAILURE: i32 = 255;
-/// Above this many targets, the user types the count to confirm.
-const CONFIRM_BY_COUNT_ABOVE: usize = 10;
 /// SendCommand takes at most 50 instance ids.
 const BATCH: usize = 50;
 const POLL_START: Duration = Duration::from_millis(500);
 const POLL_MAX: Duration = Duration::from_secs(8);
 
-/// One target as the blast radius shows it.
-#[derive(Debug, Clone)]
-struct Target {
-    id: String,
-    name: String,
-    environment: String,
-    team: String,
-    windows: bool,
-    online: bool,
-}
+type Target = RunTarget;
 
 pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
     if global.read_only {
@@ -60,7 +50,9 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
         }
     };
     let script = args.command.join(" ");
-    eprint!("{}", blast_radius(&targets, &region, &script));
+    for line in blast_radius(&targets, &region, &script) {
+        eprintln!("{line}");
+    }
     if !args.yes && !confirm(&targets) {
         eprintln!("bosun run: not run");
         return 2;
@@ -245,72 +237,6 @@ async fn resolve_targets(
     Ok(targets)
 }
 
-fn count_by(targets: &[Target], key: impl Fn(&Target) -> &str) -> String {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for target in targets {
-        let value = key(target);
-        *counts
-            .entry(if value.is_empty() {
-                "(untagged)"
-            } else {
-                value
-            })
-            .or_default() += 1;
-    }
-    counts
-        .iter()
-        .map(|(k, n)| format!("{k} {n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn is_production(target: &Target) -> bool {
-    matches!(
-        target.environment.to_ascii_lowercase().as_str(),
-        "production" | "prod" | "prd"
-    )
-}
-
-/// The blast radius, before anything runs.
-fn blast_radius(targets: &[Target], region: &str, script: &str) -> String {
-    let offline: Vec<&Target> = targets.iter().filter(|t| !t.online).collect();
-    let who = if targets.iter().any(|t| t.windows) {
-        "root/SYSTEM"
-    } else {
-        "root"
-    };
-    let mut text = format!(
-        "Runs as {who} on {} instance{} in {region}:\n  environments: {}\n  teams: {}\n",
-        targets.len(),
-        if targets.len() == 1 { "" } else { "s" },
-        count_by(targets, |t| &t.environment),
-        count_by(targets, |t| &t.team),
-    );
-    if !offline.is_empty() {
-        let names: Vec<String> = offline.iter().take(5).map(|t| label(t)).collect();
-        let more = if offline.len() > 5 {
-            format!(" and {} more", offline.len() - 5)
-        } else {
-            String::new()
-        };
-        text.push_str(&format!(
-            "  offline, will be Undeliverable: {} ({}{more})\n",
-            offline.len(),
-            names.join(", ")
-        ));
-    }
-    text.push_str(&format!("  command: {script}\n"));
-    text
-}
-
-fn label(target: &Target) -> String {
-    if target.name.is_empty() {
-        target.id.clone()
-    } else {
-        format!("{} {}", target.name, target.id)
-    }
-}
-
 /// Asks on the terminal: typing the count for production or more than ten targets, y/N
 /// otherwise. Without a terminal the answer is no (`--yes` skips the question).
 fn confirm(targets: &[Target]) -> bool {
@@ -318,7 +244,7 @@ fn confirm(targets: &[Target]) -> bool {
         eprintln!("bosun run: stdin is not a terminal; pass --yes to run without confirmation");
         return false;
     }
-    let strict = targets.len() > CONFIRM_BY_COUNT_ABOVE || targets.iter().any(is_production);
+    let strict = needs_typed_count(targets);
     if strict {
         eprint!(
             "Type {} to run on {} instances: ",
@@ -565,7 +491,7 @@ mod tests {
             target("b", "staging", false),
             target("c", "", true),
         ];
-        let text = blast_radius(&targets, "us-east-1", "systemctl restart app");
+        let text = blast_radius(&targets, "us-east-1", "systemctl restart app").join("\n");
         assert!(
             text.starts_with("Runs as root on 3 instances in us-east-1:"),
             "{text}"
@@ -577,6 +503,8 @@ mod tests {
         assert!(text.contains("teams: payments 3"));
         assert!(text.contains("offline, will be Undeliverable: 1 (b i-0b)"));
         assert!(text.contains("command: systemctl restart app"));
+        assert!(needs_typed_count(&targets), "production is among them");
+        assert!(!needs_typed_count(&targets[1..]));
     }
 
     #[test]
