@@ -15,7 +15,8 @@
 //! - [`sim`] — the simulated AWS endpoint (`bosun sim`, `--demo`, the tests).
 //! - [`config`] — the configuration file: defaults, saved tunnels and groups.
 //! - [`app`], [`ui`], [`tui`] — the console: its pure state and reducer, drawing, and the
-//!   runtime that owns the terminal; [`pane_session`] runs the session behind each shell pane.
+//!   runtime that owns the terminal; [`pane_session`] runs the session behind each shell pane,
+//!   [`run_service`] sends and watches the console's Run Command.
 //! - [`cli`], [`logging`] — the command line and the log file.
 
 pub mod app;
@@ -27,6 +28,7 @@ pub mod logging;
 pub mod pane_session;
 pub mod plugin;
 pub mod protocol;
+pub mod run_service;
 pub mod sim;
 pub mod stdio_session;
 pub mod term;

@@ -36,7 +36,7 @@ use crate::pane_session::{
     self, ClientsBySource, PaneCommand, PaneContext, PaneHandle, PaneReport, SessionClients,
 };
 use crate::term::{Emulator, Screens, keys};
-use crate::ui;
+use crate::{run_service, ui};
 /// One source of inventory: a label (the profile) and its SDK configuration.
 pub struct Source {
     pub profile: String,
@@ -191,6 +191,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         switched: switched_tx,
         themes_dir: options.themes_dir,
         tunnels: HashMap::new(),
+        run: None,
     };
     let code = console.event_loop(inputs, reports, switched).await;
     console.close_all().await;
@@ -240,6 +241,8 @@ struct Console {
     switched: mpsc::Sender<(Sources, Vec<String>, Vec<String>)>,
     themes_dir: Option<std::path::PathBuf>,
     tunnels: HashMap<TunnelId, RunningTunnel>,
+    /// The watched command's service.
+    run: Option<(run_service::RunControl, tokio::task::JoinHandle<()>)>,
 }
 
 /// A tunnel the console runs.
@@ -460,6 +463,27 @@ impl Console {
                     let _ = switched.send((sources, profiles, regions)).await;
                 });
                 self.state.notice = Some("switching…".to_owned());
+            }
+            Effect::SendRun(request) => {
+                if let Some((_, old)) = self.run.take() {
+                    // A new command replaces the watched one (which keeps running on AWS).
+                    old.abort();
+                }
+                if !self.state.read_only {
+                    let (control, task) =
+                        run_service::spawn(request, self.connect.clone(), self.inputs.clone());
+                    self.run = Some((control, task));
+                }
+            }
+            Effect::CancelRun => {
+                if let Some((control, _)) = &self.run {
+                    let _ = control.cancel.send(true);
+                }
+            }
+            Effect::WatchOutput(instance) => {
+                if let Some((control, _)) = &self.run {
+                    let _ = control.selected.send(Some(instance));
+                }
             }
             Effect::StartTunnel(id) => self.start_tunnel(id),
             Effect::StopTunnel(id) => {

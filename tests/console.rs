@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use bosun::app::panes::PaneStatus;
+use bosun::app::runs::{InvocationOutput, InvocationView};
 use bosun::app::tunnels::{TunnelDef, TunnelLive};
 use bosun::app::{self, Action, Input, State};
 use bosun::aws::inventory::{InstanceRow, Ping};
@@ -357,6 +358,75 @@ fn tunnel_form() {
     for c in "db.internal".chars() {
         app::update(&mut state, Input::FilterChar(c));
     }
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+}
+
+/// The console after composing `systemctl restart app` for every managed instance shown.
+fn composed() -> State {
+    let mut state = state_with(fleet(), Vec::new());
+    app::update(&mut state, Input::Action(Action::OpenRun));
+    for c in "systemctl restart app".chars() {
+        app::update(&mut state, Input::FilterChar(c));
+    }
+    app::update(&mut state, Input::FilterDone);
+    state
+}
+
+#[test]
+fn run_confirmation() {
+    let state = composed();
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+}
+
+#[test]
+fn run_watch_view() {
+    let mut state = composed();
+    for c in "5".chars() {
+        app::update(&mut state, Input::FilterChar(c));
+    }
+    app::update(&mut state, Input::FilterDone);
+    app::update(
+        &mut state,
+        Input::RunSent {
+            command_ids: vec!["0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0".to_owned()],
+        },
+    );
+    let invocation = |name: &str, id: &str, status: &str, exit: Option<i32>| InvocationView {
+        command_id: "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0".to_owned(),
+        instance_id: id.to_owned(),
+        name: name.to_owned(),
+        status: status.to_owned(),
+        exit_code: exit,
+        duration_secs: exit.map(|_| 3),
+    };
+    app::update(
+        &mut state,
+        Input::RunProgress {
+            invocations: vec![
+                invocation("payments-api-1", "i-0a1b2c3d4e5f60001", "Success", Some(0)),
+                invocation(
+                    "payments-api-2",
+                    "i-0a1b2c3d4e5f60002",
+                    "Undeliverable",
+                    None,
+                ),
+                invocation("platform-legacy", "i-0a1b2c3d4e5f60004", "Failed", Some(1)),
+                invocation("search-query-1", "i-0a1b2c3d4e5f60003", "InProgress", None),
+                invocation("data-notebook", "i-0a1b2c3d4e5f60005", "Pending", None),
+            ],
+            throttled: false,
+        },
+    );
+    app::update(
+        &mut state,
+        Input::RunOutput(InvocationOutput {
+            instance_id: "i-0a1b2c3d4e5f60001".to_owned(),
+            stdout: "restarted app.service\nactive (running) since 10:42:07".to_owned(),
+            stderr: String::new(),
+            truncated: false,
+            s3_location: None,
+        }),
+    );
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
 }
 

@@ -1306,3 +1306,122 @@ async fn an_instance_can_lose_its_agent_at_run_time_and_acks_can_lag() {
     let (result, _) = shell.finish().await;
     assert!(matches!(result, Ok(SessionEnd::Closed(_))), "{result:?}");
 }
+
+/// The console's Run Command service against the simulator: every invocation's status, exit
+/// code and output arrive, and each polling round costs one ListCommandInvocations per command
+/// plus GetCommandInvocation only for the instance being viewed.
+#[tokio::test]
+async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
+    use bosun::app::Input as AppInput;
+    use bosun::app::runs::{RunGroup, RunRequest, RunTarget};
+    use bosun::tui::{Source, SourceFactory, Sources};
+
+    let sim = start_sim().await;
+    let endpoint = sim.endpoint_url();
+    let connect: SourceFactory = Arc::new(move |_profiles, regions: Vec<String>| {
+        let endpoint = endpoint.clone();
+        Box::pin(async move {
+            let region = regions.first().cloned().unwrap_or_default();
+            Sources {
+                sources: vec![Source {
+                    profile: "demo".to_owned(),
+                    config: bosun::aws::demo_config(&endpoint, &region).await,
+                }],
+                label: region,
+            }
+        })
+    });
+    let target = |name: &str, online: bool| RunTarget {
+        id: demo_instance(name),
+        name: name.to_owned(),
+        environment: String::new(),
+        team: String::new(),
+        windows: false,
+        online,
+    };
+    let request = RunRequest {
+        groups: vec![RunGroup {
+            profile: "demo".to_owned(),
+            region: "us-east-1".to_owned(),
+            targets: vec![
+                target("payments-api-1", true),
+                target("payments-api-2", true),
+                target("payments-api-3", false),
+            ],
+        }],
+        script: "echo out-$INSTANCE_ID; echo err >&2; exit 4".to_owned(),
+        document: None,
+        timeout_seconds: 60,
+        max_concurrency: "50".to_owned(),
+        max_errors: "100%".to_owned(),
+        comment: "bosun test".to_owned(),
+    };
+    let (inputs_tx, mut inputs) = mpsc::channel(64);
+    let (control, task) = bosun::run_service::spawn(request, connect, inputs_tx);
+    let first = demo_instance("payments-api-1");
+    control
+        .selected
+        .send(Some(first.clone()))
+        .expect("selected");
+    let mut rounds = 0;
+    let mut last = Vec::new();
+    let mut output = None;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while output.is_none()
+        || last
+            .iter()
+            .any(|i: &bosun::app::runs::InvocationView| !i.finished())
+        || last.len() < 3
+    {
+        let input = tokio::time::timeout_at(deadline, inputs.recv())
+            .await
+            .expect("in time")
+            .expect("the service reports");
+        match input {
+            AppInput::RunProgress { invocations, .. } => {
+                rounds += 1;
+                last = invocations;
+            }
+            // The output fetched once this instance's own invocation had finished (the
+            // service fetches again only when its status changes).
+            AppInput::RunOutput(o)
+                if o.instance_id == first
+                    && last.iter().any(|i| i.instance_id == first && i.finished()) =>
+            {
+                output = Some(o)
+            }
+            AppInput::RunError(error) => panic!("{error}"),
+            _ => {}
+        }
+    }
+    let status_of = |name: &str| {
+        let id = demo_instance(name);
+        let found = last.iter().find(|i| i.instance_id == id).expect("listed");
+        (found.status.clone(), found.exit_code)
+    };
+    assert_eq!(status_of("payments-api-1"), ("Failed".to_owned(), Some(4)));
+    assert_eq!(status_of("payments-api-2"), ("Failed".to_owned(), Some(4)));
+    assert_eq!(status_of("payments-api-3").0, "Undeliverable");
+    let output = output.expect("output");
+    assert_eq!(output.stdout.trim(), format!("out-{first}"));
+    assert_eq!(output.stderr.trim(), "err");
+    let calls = |operation: &str| {
+        sim.request_counts()
+            .iter()
+            .filter(|(op, _)| op.ends_with(operation))
+            .map(|(_, n)| *n)
+            .sum::<u64>()
+    };
+    assert_eq!(calls("SendCommand"), 1);
+    assert!(
+        calls("ListCommandInvocations") <= rounds,
+        "{} lists over {rounds} rounds",
+        calls("ListCommandInvocations")
+    );
+    assert!(
+        calls("GetCommandInvocation") <= rounds + 1,
+        "{} gets over {rounds} rounds",
+        calls("GetCommandInvocation")
+    );
+    task.abort();
+}

@@ -12,7 +12,7 @@ use super::{Action, Input, Mode, PaneMode, State, View};
 use crate::app::panes::PaneStatus;
 
 /// Every action by the name the configuration's `[keys]` table uses.
-pub const ACTION_NAMES: [(&str, Action); 40] = [
+pub const ACTION_NAMES: [(&str, Action); 44] = [
     ("up", Action::Up),
     ("down", Action::Down),
     ("page_up", Action::PageUp),
@@ -53,6 +53,10 @@ pub const ACTION_NAMES: [(&str, Action); 40] = [
     ("tunnel_form", Action::OpenTunnelForm),
     ("toggle_tunnel", Action::ToggleTunnel),
     ("remove_tunnel", Action::RemoveTunnel),
+    ("run", Action::OpenRun),
+    ("watch", Action::ShowRun),
+    ("cancel_run", Action::CancelRun),
+    ("rerun_failed", Action::RerunFailed),
 ];
 
 /// One key with its modifiers, as the configuration writes it: `s`, `G`, `ctrl-a`, `alt-x`,
@@ -222,7 +226,7 @@ impl KeyBindings {
 pub const PREFIX_LABEL: &str = "ctrl-]";
 
 /// Fleet bindings, in the order the help overlay lists them: key label, then intent.
-pub const BINDINGS: [(&str, Action); 20] = [
+pub const BINDINGS: [(&str, Action); 22] = [
     ("↑ k", Action::Up),
     ("↓ j", Action::Down),
     ("PgUp ctrl-b", Action::PageUp),
@@ -236,6 +240,8 @@ pub const BINDINGS: [(&str, Action); 20] = [
     ("tab ctrl-]", Action::ShowPanes),
     ("t", Action::ShowTunnels),
     ("F (shift-f)", Action::OpenTunnelForm),
+    ("R (shift-r)", Action::OpenRun),
+    ("w", Action::ShowRun),
     ("d", Action::Detail),
     ("o", Action::SortNext),
     ("O", Action::SortReverse),
@@ -279,6 +285,24 @@ pub const TUNNEL_BINDINGS: [(&str, Action); 6] = [
     ("q", Action::Quit),
 ];
 
+/// Run view bindings.
+pub const RUN_BINDINGS: [(&str, Action); 5] = [
+    ("c", Action::CancelRun),
+    ("R", Action::RerunFailed),
+    ("esc f", Action::ShowFleet),
+    ("?", Action::Help),
+    ("q", Action::Quit),
+];
+
+/// The hints the status bar shows over a watched command.
+pub const RUN_HINTS: [(&str, &str); 5] = [
+    ("↑↓", "instance"),
+    ("c", "cancel"),
+    ("R", "re-run failed"),
+    ("esc", "fleet"),
+    ("q", "quit"),
+];
+
 /// The hints the status bar shows over the tunnels.
 pub const TUNNEL_HINTS: [(&str, &str); 5] = [
     ("enter", "start/stop"),
@@ -289,12 +313,13 @@ pub const TUNNEL_HINTS: [(&str, &str); 5] = [
 ];
 
 /// The hints the status bar shows over the fleet.
-pub const HINTS: [(&str, &str); 10] = [
+pub const HINTS: [(&str, &str); 11] = [
     ("/", "filter"),
     ("space", "mark"),
     ("s", "shell"),
     ("F", "tunnel"),
     ("t", "tunnels"),
+    ("R", "run"),
     ("d", "details"),
     ("o", "sort"),
     ("r", "refresh"),
@@ -334,9 +359,15 @@ fn is_prefix(key: KeyEvent) -> bool {
 pub fn route(key: KeyEvent, state: &State) -> Option<Routed> {
     let action = |a: Action| Some(Routed::App(Input::Action(a)));
     let keys = &state.keys;
-    let editing = matches!(state.mode, Mode::Filter | Mode::Command | Mode::TunnelForm);
+    let editing = matches!(
+        state.mode,
+        Mode::Filter | Mode::Command | Mode::TunnelForm | Mode::RunCompose | Mode::RunConfirm
+    );
     if state.view == View::Tunnels && !editing && state.mode != Mode::Help {
         return tunnel_key(key, keys).map(|a| Routed::App(Input::Action(a)));
+    }
+    if state.view == View::Run && !editing && state.mode != Mode::Help {
+        return run_key(key, keys).map(|a| Routed::App(Input::Action(a)));
     }
     if state.view != View::Panes || state.mode == Mode::Help || state.workspace.is_empty() {
         if keys.is_prefix(key) && !editing {
@@ -427,6 +458,31 @@ fn tunnel_key(key: KeyEvent, keys: &KeyBindings) -> Option<Action> {
     })
 }
 
+/// Keys over a watched command.
+fn run_key(key: KeyEvent, keys: &KeyBindings) -> Option<Action> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        return Some(Action::Quit);
+    }
+    if let Some(action) = keys.extra_for(key, &RUN_BINDINGS) {
+        return Some(action);
+    }
+    Some(match key.code {
+        KeyCode::Up | KeyCode::Char('k') => Action::Up,
+        KeyCode::Down | KeyCode::Char('j') => Action::Down,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::Home | KeyCode::Char('g') => Action::Top,
+        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
+        KeyCode::Char('c') => Action::CancelRun,
+        KeyCode::Char('R') => Action::RerunFailed,
+        KeyCode::Esc | KeyCode::Char('f') => Action::ShowFleet,
+        KeyCode::Char(':') => Action::Command,
+        KeyCode::Char('?') => Action::Help,
+        KeyCode::Char('q') => Action::Quit,
+        _ => return None,
+    })
+}
+
 /// Keys while scrolling back through a pane.
 fn scroll_key(key: KeyEvent, keys: &KeyBindings) -> Option<Action> {
     if keys.is_prefix(key) {
@@ -457,6 +513,28 @@ fn fleet_input(key: KeyEvent, mode: Mode, keys: &KeyBindings) -> Option<Input> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Input::Action(Action::Quit));
+    }
+    if mode == Mode::RunCompose {
+        return match key.code {
+            KeyCode::Esc => Some(Input::Action(Action::Back)),
+            // ctrl-s sends from any field; Enter adds a line to the command.
+            KeyCode::Char('s') if ctrl => Some(Input::FilterDone),
+            KeyCode::Enter => Some(Input::FormEnter),
+            KeyCode::Backspace => Some(Input::FilterBackspace),
+            KeyCode::Tab => Some(Input::FormNext),
+            KeyCode::BackTab => Some(Input::FormPrevious),
+            KeyCode::Char(c) if !ctrl => Some(Input::FilterChar(c)),
+            _ => None,
+        };
+    }
+    if mode == Mode::RunConfirm {
+        return match key.code {
+            KeyCode::Esc => Some(Input::Action(Action::Back)),
+            KeyCode::Enter => Some(Input::FilterDone),
+            KeyCode::Backspace => Some(Input::FilterBackspace),
+            KeyCode::Char(c) if !ctrl => Some(Input::FilterChar(c)),
+            _ => None,
+        };
     }
     if mode == Mode::TunnelForm {
         return match key.code {
@@ -498,6 +576,8 @@ fn fleet_input(key: KeyEvent, mode: Mode, keys: &KeyBindings) -> Option<Input> {
         KeyCode::Tab => Action::ShowPanes,
         KeyCode::Char('t') => Action::ShowTunnels,
         KeyCode::Char('F') => Action::OpenTunnelForm,
+        KeyCode::Char('R') => Action::OpenRun,
+        KeyCode::Char('w') => Action::ShowRun,
         KeyCode::Char('d') => Action::Detail,
         KeyCode::Char('o') => Action::SortNext,
         KeyCode::Char('O') => Action::SortReverse,

@@ -15,6 +15,7 @@ use ratatui::layout::Rect;
 
 use self::columns::{Column, DEFAULT_COLUMNS};
 use self::panes::{Direction, PaneId, PaneStatus, PaneTarget, SplitDirection, Workspace};
+use self::runs::{InvocationOutput, InvocationView, RunCompose, RunConfirm, RunRequest, RunWatch};
 use self::tunnels::{TunnelForm, TunnelId, TunnelLive, Tunnels};
 use crate::aws::filter::Filter;
 use crate::aws::inventory::{InstanceRow, Ping};
@@ -77,6 +78,14 @@ pub enum Action {
     ToggleTunnel,
     /// Stop and forget a tunnel started from the fleet.
     RemoveTunnel,
+    /// Compose a command for the marked rows (or every row the filter shows).
+    OpenRun,
+    /// The last command's watch view.
+    ShowRun,
+    /// CancelCommand for the command being watched.
+    CancelRun,
+    /// Run the command again on the targets that did not succeed.
+    RerunFailed,
 }
 
 impl Action {
@@ -125,6 +134,10 @@ impl Action {
             Action::OpenTunnelForm => "tunnel to the instance (remote port, host, local port)",
             Action::ToggleTunnel => "start / stop the tunnel or group",
             Action::RemoveTunnel => "stop and remove a tunnel started from the fleet",
+            Action::OpenRun => "Run Command on the marked instances (or all the filter shows)",
+            Action::ShowRun => "watch the last command",
+            Action::CancelRun => "cancel the command (CancelCommand)",
+            Action::RerunFailed => "run it again on the instances that did not succeed",
         }
     }
 }
@@ -165,9 +178,22 @@ pub enum Input {
     },
     /// A key after the prefix chord that means nothing: back to typing.
     PrefixCancelled,
-    /// Tab in the tunnel form: the next field (or the previous).
+    /// Tab in a form: the next field (or the previous).
     FormNext,
     FormPrevious,
+    /// Enter in a form whose first field takes several lines.
+    FormEnter,
+    /// The command was sent: its ids.
+    RunSent {
+        command_ids: Vec<String>,
+    },
+    /// The latest invocations of the command being watched.
+    RunProgress {
+        invocations: Vec<InvocationView>,
+        throttled: bool,
+    },
+    RunOutput(InvocationOutput),
+    RunError(String),
     /// What the runtime measured of a tunnel; `running` false once it stopped.
     TunnelUpdate {
         id: TunnelId,
@@ -218,6 +244,11 @@ pub enum Effect {
     SwitchTheme(String),
     StartTunnel(TunnelId),
     StopTunnel(TunnelId),
+    /// SendCommand (in batches, per platform and region), then watch it.
+    SendRun(RunRequest),
+    CancelRun,
+    /// Fetch and follow this instance's output (GetCommandInvocation).
+    WatchOutput(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,6 +261,10 @@ pub enum Mode {
     Command,
     /// The shift-f tunnel form is open.
     TunnelForm,
+    /// The Run Command form is open.
+    RunCompose,
+    /// The blast radius waits for confirmation.
+    RunConfirm,
 }
 
 /// What fills the screen: the fleet table or the shell panes.
@@ -238,6 +273,8 @@ pub enum View {
     Fleet,
     Panes,
     Tunnels,
+    /// Watching a command's invocations.
+    Run,
 }
 
 /// How keys reach the panes view.
@@ -326,6 +363,10 @@ pub struct State {
     pub tunnels: Tunnels,
     /// The shift-f form, while open.
     pub form: Option<TunnelForm>,
+    pub compose: Option<RunCompose>,
+    pub confirm: Option<RunConfirm>,
+    /// The command being (or last) watched.
+    pub run: Option<RunWatch>,
 }
 
 impl State {
@@ -362,6 +403,9 @@ impl State {
             regions: Vec::new(),
             tunnels: Tunnels::default(),
             form: None,
+            compose: None,
+            confirm: None,
+            run: None,
         }
     }
 
@@ -494,6 +538,76 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             state.pane_mode = PaneMode::Typing;
             Vec::new()
         }
+        Input::FilterChar(c) if state.mode == Mode::RunCompose => {
+            if let Some(compose) = state.compose.as_mut() {
+                compose.fields[compose.focus].push(c);
+                compose.error = None;
+            }
+            Vec::new()
+        }
+        Input::FilterBackspace if state.mode == Mode::RunCompose => {
+            if let Some(compose) = state.compose.as_mut() {
+                compose.fields[compose.focus].pop();
+            }
+            Vec::new()
+        }
+        Input::FormEnter => match state.compose.as_mut() {
+            Some(compose) if compose.focus == 0 => {
+                compose.fields[0].push('\n');
+                Vec::new()
+            }
+            _ => submit_run(state),
+        },
+        Input::FilterDone if state.mode == Mode::RunCompose => submit_run(state),
+        Input::FilterChar(c) if state.mode == Mode::RunConfirm => confirm_key(state, Some(c)),
+        Input::FilterBackspace if state.mode == Mode::RunConfirm => {
+            if let Some(confirm) = state.confirm.as_mut() {
+                confirm.typed.pop();
+            }
+            Vec::new()
+        }
+        Input::FilterDone if state.mode == Mode::RunConfirm => confirm_key(state, None),
+        Input::RunSent { command_ids } => {
+            if let Some(run) = state.run.as_mut() {
+                run.command_ids = command_ids;
+            }
+            Vec::new()
+        }
+        Input::RunProgress {
+            invocations,
+            throttled,
+        } => {
+            let Some(run) = state.run.as_mut() else {
+                return Vec::new();
+            };
+            let keep = run.selected_invocation().map(|i| i.instance_id.clone());
+            let first = run.invocations.is_empty();
+            run.invocations = invocations;
+            run.throttled = throttled;
+            run.selected = keep
+                .and_then(|id| run.invocations.iter().position(|i| i.instance_id == id))
+                .unwrap_or(0);
+            match run.selected_invocation() {
+                Some(selected) if first => vec![Effect::WatchOutput(selected.instance_id.clone())],
+                _ => Vec::new(),
+            }
+        }
+        Input::RunOutput(output) => {
+            if let Some(run) = state.run.as_mut()
+                && run
+                    .selected_invocation()
+                    .is_some_and(|i| i.instance_id == output.instance_id)
+            {
+                run.output = Some(output);
+            }
+            Vec::new()
+        }
+        Input::RunError(error) => {
+            if let Some(run) = state.run.as_mut() {
+                run.error = Some(error);
+            }
+            Vec::new()
+        }
         Input::FilterChar(c) if state.mode == Mode::TunnelForm => {
             if let Some(form) = state.form.as_mut() {
                 form.fields[form.focus].push(c);
@@ -508,9 +622,19 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             Vec::new()
         }
         Input::FormNext | Input::FormPrevious => {
+            let next = input == Input::FormNext;
+            let step = |focus: usize, count: usize| {
+                if next {
+                    (focus + 1) % count
+                } else {
+                    (focus + count - 1) % count
+                }
+            };
             if let Some(form) = state.form.as_mut() {
-                let step = if input == Input::FormNext { 1 } else { 2 };
-                form.focus = (form.focus + step) % form.fields.len();
+                form.focus = step(form.focus, form.fields.len());
+            }
+            if let Some(compose) = state.compose.as_mut() {
+                compose.focus = step(compose.focus, compose.fields.len());
             }
             Vec::new()
         }
@@ -592,7 +716,8 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         _ if state.mode == Mode::Help => act_on(state, action),
         View::Panes => act_on_panes(state, action),
         View::Tunnels => act_on_tunnels(state, action),
-        View::Fleet => act_on(state, action),
+        View::Run if state.mode == Mode::Table => act_on_run(state, action),
+        View::Run | View::Fleet => act_on(state, action),
     };
     state.scroll_to_selection();
     effects
@@ -819,6 +944,8 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         "theme" if list.len() == 1 => vec![Effect::SwitchTheme(list[0].clone())],
         "panes" => act(state, Action::ShowPanes),
         "tunnels" | "tunnel" | "pf" => act(state, Action::ShowTunnels),
+        "run" => act(state, Action::OpenRun),
+        "watch" => act(state, Action::ShowRun),
         "profile" | "profiles" | "ctx" | "region" | "regions" | "theme" => {
             state.notice = Some(format!(
                 ":{verb} needs a value, e.g. :{verb} {}",
@@ -837,6 +964,120 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// The compose form's submit: on to the confirmation, or say what is wrong.
+fn submit_run(state: &mut State) -> Vec<Effect> {
+    let Some(compose) = state.compose.as_mut() else {
+        return Vec::new();
+    };
+    match compose.to_request() {
+        Ok(request) => {
+            state.compose = None;
+            state.confirm = Some(RunConfirm {
+                request,
+                typed: String::new(),
+            });
+            state.mode = Mode::RunConfirm;
+        }
+        Err(error) => compose.error = Some(error),
+    }
+    Vec::new()
+}
+
+/// A key in the confirmation: the typed count (many targets or production) or y/n; `None`
+/// is Enter.
+fn confirm_key(state: &mut State, key: Option<char>) -> Vec<Effect> {
+    let Some(confirm) = state.confirm.as_mut() else {
+        return Vec::new();
+    };
+    let targets = confirm.request.targets();
+    let go = if runs::needs_typed_count(&targets) {
+        match key {
+            Some(c) if c.is_ascii_digit() => {
+                confirm.typed.push(c);
+                return Vec::new();
+            }
+            Some(_) => return Vec::new(),
+            None => confirm.typed == targets.len().to_string(),
+        }
+    } else {
+        match key {
+            Some('y' | 'Y') | None => true,
+            Some('n' | 'N') => {
+                state.confirm = None;
+                state.mode = Mode::Table;
+                return Vec::new();
+            }
+            Some(_) => return Vec::new(),
+        }
+    };
+    if !go {
+        confirm.typed.clear();
+        state.notice = Some(format!(
+            "not run: type {} to run on {} instances",
+            targets.len(),
+            targets.len()
+        ));
+        return Vec::new();
+    }
+    let Some(confirm) = state.confirm.take() else {
+        return Vec::new();
+    };
+    state.mode = Mode::Table;
+    state.view = View::Run;
+    state.notice = None;
+    state.run = Some(RunWatch::new(confirm.request.clone()));
+    vec![Effect::SendRun(confirm.request)]
+}
+
+fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
+    let Some(run) = state.run.as_mut() else {
+        state.view = View::Fleet;
+        return Vec::new();
+    };
+    let last = run.invocations.len().saturating_sub(1);
+    let before = run.selected;
+    match action {
+        Action::Up => run.selected = run.selected.saturating_sub(1),
+        Action::Down => run.selected = (run.selected + 1).min(last),
+        Action::Top => run.selected = 0,
+        Action::Bottom => run.selected = last,
+        Action::PageUp => run.selected = run.selected.saturating_sub(10),
+        Action::PageDown => run.selected = (run.selected + 10).min(last),
+        Action::CancelRun if !run.finished() && !run.cancelled => {
+            run.cancelled = true;
+            return vec![Effect::CancelRun];
+        }
+        Action::RerunFailed => match run.failed_request() {
+            Some(request) => {
+                state.confirm = Some(RunConfirm {
+                    request,
+                    typed: String::new(),
+                });
+                state.mode = Mode::RunConfirm;
+            }
+            None => state.notice = Some("nothing to re-run: no invocation failed".to_owned()),
+        },
+        Action::ShowFleet | Action::Back => state.view = View::Fleet,
+        Action::Quit => return vec![Effect::Quit],
+        Action::Help => state.mode = Mode::Help,
+        Action::Command => {
+            state.command_text.clear();
+            state.mode = Mode::Command;
+        }
+        _ => {}
+    }
+    let Some(run) = state.run.as_mut() else {
+        return Vec::new();
+    };
+    if run.selected == before {
+        return Vec::new();
+    }
+    run.output = None;
+    run.selected_invocation()
+        .map(|selected| vec![Effect::WatchOutput(selected.instance_id.clone())])
+        .unwrap_or_default()
 }
 
 /// The shift-f form's Enter: start the tunnel it describes, or say what is wrong.
@@ -879,6 +1120,45 @@ fn start_tunnels(state: &mut State, ids: &[TunnelId]) -> Vec<Effect> {
         }
     }
     effects
+}
+
+/// The compose form for the marked rows, or every row the filter shows; `--read-only`
+/// refuses, and instances SSM does not manage are left out (they cannot run anything).
+fn open_run(state: &mut State) {
+    if state.read_only {
+        state.notice = Some("refused by --read-only: Run Command changes instances".to_owned());
+        return;
+    }
+    let (rows, chosen_by): (Vec<&InstanceRow>, String) = if state.marks.is_empty() {
+        let rows: Vec<&InstanceRow> = state.visible.iter().map(|&i| &state.rows[i]).collect();
+        let how = if state.filter_text.is_empty() {
+            "every instance shown (no marks, no filter)".to_owned()
+        } else {
+            format!("matching /{}", state.filter_text)
+        };
+        (rows, how)
+    } else {
+        let rows = state
+            .rows
+            .iter()
+            .filter(|r| state.marks.contains(&r.instance_id))
+            .collect();
+        (rows, "marked".to_owned())
+    };
+    let managed: Vec<&InstanceRow> = rows
+        .into_iter()
+        .filter(|r| r.ping != Ping::NotManaged)
+        .collect();
+    if managed.is_empty() {
+        state.notice = Some("no managed instance to run on".to_owned());
+        return;
+    }
+    let groups = runs::groups_of(&managed);
+    state.compose = Some(RunCompose::new(
+        groups,
+        format!("{} {chosen_by}", managed.len()),
+    ));
+    state.mode = Mode::RunCompose;
 }
 
 fn act_on_tunnels(state: &mut State, action: Action) -> Vec<Effect> {
@@ -945,6 +1225,11 @@ fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
             state.view = View::Tunnels;
             state.mode = Mode::Table;
         }
+        Action::ShowRun if state.run.is_some() => {
+            state.view = View::Run;
+            state.mode = Mode::Table;
+        }
+        Action::OpenRun => open_run(state),
         Action::OpenTunnelForm => {
             if state.read_only {
                 state.notice = Some(
@@ -997,6 +1282,11 @@ fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Mode::TunnelForm => {
                 state.form = None;
+                state.mode = Mode::Table;
+            }
+            Mode::RunCompose | Mode::RunConfirm => {
+                state.compose = None;
+                state.confirm = None;
                 state.mode = Mode::Table;
             }
             Mode::Filter => {

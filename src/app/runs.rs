@@ -107,3 +107,347 @@ pub fn blast_radius(targets: &[RunTarget], region: &str, script: &str) -> Vec<St
     lines.push(format!("  command: {script}"));
     lines
 }
+
+/// The targets of one profile and region: SendCommand is regional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunGroup {
+    pub profile: String,
+    pub region: String,
+    pub targets: Vec<RunTarget>,
+}
+
+/// A command ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRequest {
+    pub groups: Vec<RunGroup>,
+    pub script: String,
+    /// `None`: AWS-RunShellScript for Linux, AWS-RunPowerShellScript for Windows.
+    pub document: Option<String>,
+    pub timeout_seconds: u64,
+    pub max_concurrency: String,
+    pub max_errors: String,
+    pub comment: String,
+}
+
+impl RunRequest {
+    pub fn targets(&self) -> Vec<RunTarget> {
+        self.groups
+            .iter()
+            .flat_map(|g| g.targets.iter().cloned())
+            .collect()
+    }
+
+    pub fn regions(&self) -> String {
+        let mut regions: Vec<&str> = self.groups.iter().map(|g| g.region.as_str()).collect();
+        regions.dedup();
+        regions.join(", ")
+    }
+}
+
+/// Groups rows by profile and region, in the order they come.
+pub fn groups_of(rows: &[&InstanceRow]) -> Vec<RunGroup> {
+    let mut groups: Vec<RunGroup> = Vec::new();
+    for row in rows {
+        let target = RunTarget::from_row(row);
+        match groups
+            .iter_mut()
+            .find(|g| g.profile == row.profile && g.region == row.region)
+        {
+            Some(group) => group.targets.push(target),
+            None => groups.push(RunGroup {
+                profile: row.profile.clone(),
+                region: row.region.clone(),
+                targets: vec![target],
+            }),
+        }
+    }
+    groups
+}
+
+/// The compose form's fields, in order.
+pub const COMPOSE_LABELS: [&str; 6] = [
+    "command (enter: new line)",
+    "document (empty: AWS-RunShellScript / AWS-RunPowerShellScript by platform)",
+    "timeout, seconds",
+    "max concurrency (number or %)",
+    "max errors (number or %)",
+    "comment",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunCompose {
+    pub groups: Vec<RunGroup>,
+    /// Where the targets came from: "3 marked", "12 matching the filter".
+    pub chosen_by: String,
+    pub fields: [String; 6],
+    pub focus: usize,
+    pub error: Option<String>,
+}
+
+/// A number, or a number with %, as MaxConcurrency and MaxErrors take them.
+fn count_or_percent(text: &str) -> bool {
+    let digits = text.strip_suffix('%').unwrap_or(text);
+    !digits.is_empty() && digits.len() <= 7 && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+impl RunCompose {
+    pub fn new(groups: Vec<RunGroup>, chosen_by: String) -> RunCompose {
+        RunCompose {
+            groups,
+            chosen_by,
+            fields: [
+                String::new(),
+                String::new(),
+                "600".to_owned(),
+                "50".to_owned(),
+                "0".to_owned(),
+                String::new(),
+            ],
+            focus: 0,
+            error: None,
+        }
+    }
+
+    /// The request the form describes, or what is wrong with it.
+    pub fn to_request(&self) -> Result<RunRequest, String> {
+        let script = self.fields[0].trim_end().to_owned();
+        if script.trim().is_empty() {
+            return Err("the command is empty".to_owned());
+        }
+        let timeout_seconds = self.fields[2]
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|t| (1..=172_800).contains(t))
+            .ok_or("timeout: 1 to 172800 seconds")?;
+        let max_concurrency = self.fields[3].trim().to_owned();
+        if !count_or_percent(&max_concurrency) || max_concurrency.starts_with('0') {
+            return Err("max concurrency: a number from 1, or a percentage".to_owned());
+        }
+        let max_errors = self.fields[4].trim().to_owned();
+        if !count_or_percent(&max_errors) {
+            return Err("max errors: a number or a percentage".to_owned());
+        }
+        let document = self.fields[1].trim();
+        let comment = match self.fields[5].trim() {
+            "" => format!("bosun: {}", script.lines().next().unwrap_or_default()),
+            given => given.to_owned(),
+        };
+        Ok(RunRequest {
+            groups: self.groups.clone(),
+            script,
+            document: (!document.is_empty()).then(|| document.to_owned()),
+            timeout_seconds,
+            max_concurrency,
+            max_errors,
+            // SendCommand takes 100 characters of comment.
+            comment: comment.chars().take(100).collect(),
+        })
+    }
+}
+
+/// The confirmation before sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunConfirm {
+    pub request: RunRequest,
+    /// What was typed, when the count must be typed.
+    pub typed: String,
+}
+
+/// One instance's invocation as the grid shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvocationView {
+    pub command_id: String,
+    pub instance_id: String,
+    pub name: String,
+    /// AWS's status, or its StatusDetails when they say more (Undeliverable, Terminated…).
+    pub status: String,
+    pub exit_code: Option<i32>,
+    pub duration_secs: Option<u64>,
+}
+
+impl InvocationView {
+    pub fn finished(&self) -> bool {
+        !matches!(
+            self.status.as_str(),
+            "Pending" | "InProgress" | "Delayed" | "Cancelling" | ""
+        )
+    }
+}
+
+/// The selected instance's output (GetCommandInvocation).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvocationOutput {
+    pub instance_id: String,
+    pub stdout: String,
+    pub stderr: String,
+    /// AWS keeps 24,000 characters of stdout and 8,000 of stderr.
+    pub truncated: bool,
+    pub s3_location: Option<String>,
+}
+
+/// A command being watched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunWatch {
+    pub request: RunRequest,
+    pub command_ids: Vec<String>,
+    pub invocations: Vec<InvocationView>,
+    pub selected: usize,
+    pub output: Option<InvocationOutput>,
+    /// SendCommand or polling failed.
+    pub error: Option<String>,
+    pub throttled: bool,
+    pub cancelled: bool,
+}
+
+impl RunWatch {
+    pub fn new(request: RunRequest) -> RunWatch {
+        RunWatch {
+            request,
+            command_ids: Vec::new(),
+            invocations: Vec::new(),
+            selected: 0,
+            output: None,
+            error: None,
+            throttled: false,
+            cancelled: false,
+        }
+    }
+
+    /// Invocations per status, in AWS's life-cycle order.
+    pub fn summary(&self) -> Vec<(String, usize)> {
+        const ORDER: [&str; 10] = [
+            "Pending",
+            "Delayed",
+            "InProgress",
+            "Success",
+            "Failed",
+            "TimedOut",
+            "Cancelled",
+            "Undeliverable",
+            "Terminated",
+            "InvalidPlatform",
+        ];
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for invocation in &self.invocations {
+            *counts.entry(invocation.status.as_str()).or_default() += 1;
+        }
+        let mut summary: Vec<(String, usize)> = ORDER
+            .iter()
+            .filter_map(|s| counts.remove(s).map(|n| ((*s).to_owned(), n)))
+            .collect();
+        summary.extend(counts.into_iter().map(|(s, n)| (s.to_owned(), n)));
+        summary
+    }
+
+    pub fn finished(&self) -> bool {
+        let expected = self.request.groups.iter().map(|g| g.targets.len()).sum();
+        self.invocations.len() >= expected && self.invocations.iter().all(InvocationView::finished)
+    }
+
+    pub fn selected_invocation(&self) -> Option<&InvocationView> {
+        self.invocations.get(self.selected)
+    }
+
+    /// The targets that did not succeed, for a re-run.
+    pub fn failed_request(&self) -> Option<RunRequest> {
+        let failed: Vec<&str> = self
+            .invocations
+            .iter()
+            .filter(|i| i.finished() && i.status != "Success")
+            .map(|i| i.instance_id.as_str())
+            .collect();
+        if failed.is_empty() {
+            return None;
+        }
+        let mut request = self.request.clone();
+        for group in &mut request.groups {
+            group.targets.retain(|t| failed.contains(&t.id.as_str()));
+        }
+        request.groups.retain(|g| !g.targets.is_empty());
+        Some(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(id: &str) -> RunTarget {
+        RunTarget {
+            id: id.to_owned(),
+            name: String::new(),
+            environment: String::new(),
+            team: String::new(),
+            windows: false,
+            online: true,
+        }
+    }
+
+    #[test]
+    fn the_form_checks_its_fields() {
+        let groups = vec![RunGroup {
+            profile: "p".to_owned(),
+            region: "r".to_owned(),
+            targets: vec![target("i-1")],
+        }];
+        let mut form = RunCompose::new(groups, "1 marked".to_owned());
+        assert!(form.to_request().is_err(), "no command");
+        form.fields[0] = "uptime\nhostname\n".to_owned();
+        let request = form.to_request().expect("valid");
+        assert_eq!(request.script, "uptime\nhostname");
+        assert_eq!(request.comment, "bosun: uptime");
+        assert_eq!(
+            (request.timeout_seconds, request.max_concurrency.as_str()),
+            (600, "50")
+        );
+        form.fields[3] = "25%".to_owned();
+        assert!(form.to_request().is_ok());
+        for bad in ["0", "ten", "%", "5%%"] {
+            form.fields[3] = bad.to_owned();
+            assert!(form.to_request().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_watch_summarises_and_rereuns_the_failed() {
+        let request = RunRequest {
+            groups: vec![RunGroup {
+                profile: "p".to_owned(),
+                region: "r".to_owned(),
+                targets: vec![target("i-1"), target("i-2"), target("i-3")],
+            }],
+            script: "true".to_owned(),
+            document: None,
+            timeout_seconds: 60,
+            max_concurrency: "50".to_owned(),
+            max_errors: "0".to_owned(),
+            comment: String::new(),
+        };
+        let mut watch = RunWatch::new(request);
+        let invocation = |id: &str, status: &str| InvocationView {
+            instance_id: id.to_owned(),
+            status: status.to_owned(),
+            ..InvocationView::default()
+        };
+        watch.invocations = vec![
+            invocation("i-1", "Success"),
+            invocation("i-2", "Failed"),
+            invocation("i-3", "InProgress"),
+        ];
+        assert!(!watch.finished());
+        assert_eq!(
+            watch.summary(),
+            vec![
+                ("InProgress".to_owned(), 1),
+                ("Success".to_owned(), 1),
+                ("Failed".to_owned(), 1)
+            ]
+        );
+        watch.invocations[2].status = "Undeliverable".to_owned();
+        assert!(watch.finished());
+        let rerun = watch.failed_request().expect("two failed");
+        let ids: Vec<String> = rerun.targets().into_iter().map(|t| t.id).collect();
+        assert_eq!(ids, ["i-2", "i-3"]);
+    }
+}

@@ -3,6 +3,7 @@
 //! Draw only: no state changes here.
 
 pub mod panes;
+pub mod runs;
 pub mod tunnels;
 
 use std::time::SystemTime;
@@ -54,16 +55,14 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
         }
         return;
     }
+    if state.view == View::Run && state.run.is_some() {
+        runs::draw(frame, area, state, theme);
+        draw_overlay(frame, area, state, theme);
+        return;
+    }
     if state.view == View::Tunnels {
         tunnels::draw(frame, area, state, theme);
-        if state.mode == Mode::Help {
-            draw_help(frame, area, theme, false, &state.keys);
-        }
-        if state.mode == Mode::Command {
-            let line = Rect::new(area.x, area.bottom().saturating_sub(2), area.width, 1);
-            frame.render_widget(Clear, line);
-            frame.render_widget(filter_line(state, theme), line);
-        }
+        draw_overlay(frame, area, state, theme);
         return;
     }
     let [title, body, filter, status] = Layout::vertical([
@@ -84,10 +83,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
             }
         }
         Mode::Help => draw_help(frame, area, theme, false, &state.keys),
-        Mode::TunnelForm => {
-            if let Some(form) = &state.form {
-                tunnels::draw_form(frame, area, form, theme);
-            }
+        Mode::TunnelForm | Mode::RunCompose | Mode::RunConfirm => {
+            draw_overlay(frame, area, state, theme);
         }
         Mode::Table | Mode::Filter | Mode::Command => {}
     }
@@ -358,6 +355,37 @@ fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
     Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar))
 }
 
+/// The forms and the confirmation, over whichever view is showing; the help and the command
+/// line in views that have no filter line of their own.
+fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    match state.mode {
+        Mode::TunnelForm => {
+            if let Some(form) = &state.form {
+                tunnels::draw_form(frame, area, form, theme);
+            }
+        }
+        Mode::RunCompose => {
+            if let Some(compose) = &state.compose {
+                runs::draw_compose(frame, area, compose, theme);
+            }
+        }
+        Mode::RunConfirm => {
+            if let Some(confirm) = &state.confirm {
+                runs::draw_confirm(frame, area, confirm, theme);
+            }
+        }
+        Mode::Help if state.view != View::Fleet => {
+            draw_help(frame, area, theme, false, &state.keys);
+        }
+        Mode::Command if state.view != View::Fleet => {
+            let line = Rect::new(area.x, area.bottom().saturating_sub(2), area.width, 1);
+            frame.render_widget(Clear, line);
+            frame.render_widget(filter_line(state, theme), line);
+        }
+        _ => {}
+    }
+}
+
 /// A bordered box of `lines` centred over `area`, at most `width` wide: the detail view, the
 /// help, the tunnel form.
 pub(crate) fn overlay(
@@ -368,7 +396,10 @@ pub(crate) fn overlay(
     lines: Vec<Line>,
     theme: &Theme,
 ) {
-    let rect = centred(area, width, lines.len() as u16 + 2);
+    // Long lines wrap: count the rows they take, so the last line (often the question) shows.
+    let inner = usize::from(width.min(area.width).saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let rect = centred(area, width, u16::try_from(rows + 2).unwrap_or(u16::MAX));
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines)

@@ -1,0 +1,304 @@
+//! The console's Run Command service: sends a request (per region, per platform's document,
+//! in batches of 50 ids), then polls its invocations — one paginated ListCommandInvocations
+//! with Details per command and round, GetCommandInvocation only for the instance being
+//! viewed — backing off while AWS throttles, and reports to the console's reducer.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_ssm::error::ProvideErrorMetadata;
+use aws_sdk_ssm::types::CommandInvocation;
+use tokio::sync::{mpsc, watch};
+
+use crate::app::Input;
+use crate::app::runs::{InvocationOutput, InvocationView, RunRequest, RunTarget};
+use crate::aws::sdk::short_error;
+use crate::tui::SourceFactory;
+
+/// SendCommand takes at most 50 instance ids.
+const BATCH: usize = 50;
+const POLL_START: Duration = Duration::from_secs(1);
+const POLL_MAX: Duration = Duration::from_secs(16);
+/// AWS keeps this much of stdout and stderr in GetCommandInvocation.
+const STDOUT_KEPT: usize = 24_000;
+const STDERR_KEPT: usize = 8_000;
+
+/// What the console can ask of a running command.
+pub struct RunControl {
+    /// The instance whose output to follow.
+    pub selected: watch::Sender<Option<String>>,
+    /// Set to cancel the command (CancelCommand).
+    pub cancel: watch::Sender<bool>,
+}
+
+/// Starts the service; it ends when the command is over and the console stops watching it.
+pub fn spawn(
+    request: RunRequest,
+    connect: SourceFactory,
+    inputs: mpsc::Sender<Input>,
+) -> (RunControl, tokio::task::JoinHandle<()>) {
+    let (selected, selected_rx) = watch::channel(None);
+    let (cancel, cancel_rx) = watch::channel(false);
+    let task = tokio::spawn(run(request, connect, inputs, selected_rx, cancel_rx));
+    (RunControl { selected, cancel }, task)
+}
+
+/// One sent command: the client of its region, and its id.
+struct Sent {
+    ssm: aws_sdk_ssm::Client,
+    command_id: String,
+}
+
+async fn send(
+    request: &RunRequest,
+    connect: &SourceFactory,
+) -> Result<Vec<Sent>, (String, Vec<Sent>)> {
+    let mut sent: Vec<Sent> = Vec::new();
+    for group in &request.groups {
+        let sources = connect(vec![group.profile.clone()], vec![group.region.clone()]).await;
+        let Some(source) = sources.sources.first() else {
+            return Err((
+                format!("no credentials for {}/{}", group.profile, group.region),
+                sent,
+            ));
+        };
+        let ssm = aws_sdk_ssm::Client::new(&source.config);
+        let (windows, linux): (Vec<&RunTarget>, Vec<&RunTarget>) =
+            group.targets.iter().partition(|t| t.windows);
+        for (targets, default_document) in [
+            (linux, "AWS-RunShellScript"),
+            (windows, "AWS-RunPowerShellScript"),
+        ] {
+            let document = request
+                .document
+                .clone()
+                .unwrap_or_else(|| default_document.to_owned());
+            for batch in targets.chunks(BATCH) {
+                let result = ssm
+                    .send_command()
+                    .document_name(&document)
+                    .set_instance_ids(Some(batch.iter().map(|t| t.id.clone()).collect()))
+                    .parameters("commands", vec![request.script.clone()])
+                    .parameters(
+                        "executionTimeout",
+                        vec![request.timeout_seconds.to_string()],
+                    )
+                    .max_concurrency(&request.max_concurrency)
+                    .max_errors(&request.max_errors)
+                    .comment(&request.comment)
+                    .send()
+                    .await;
+                match result {
+                    Ok(output) => {
+                        if let Some(id) = output.command().and_then(|c| c.command_id()) {
+                            sent.push(Sent {
+                                ssm: ssm.clone(),
+                                command_id: id.to_owned(),
+                            });
+                        }
+                    }
+                    Err(error) => {
+                        return Err((format!("SendCommand failed: {}", short_error(&error)), sent));
+                    }
+                }
+            }
+        }
+    }
+    Ok(sent)
+}
+
+async fn cancel_all(sent: &[Sent]) {
+    for command in sent {
+        let _ = command
+            .ssm
+            .cancel_command()
+            .command_id(&command.command_id)
+            .send()
+            .await;
+    }
+}
+
+/// The grid's view of one invocation: AWS's status, or StatusDetails where they say more.
+pub fn view_of(command_id: &str, invocation: &CommandInvocation, name: &str) -> InvocationView {
+    let status = invocation.status().map(|s| s.as_str()).unwrap_or("Pending");
+    let details = invocation.status_details().unwrap_or(status);
+    let shown = match details {
+        "Undeliverable" | "Terminated" | "InvalidPlatform" => details,
+        _ => status,
+    };
+    let plugin = invocation.command_plugins().first();
+    let exit_code = plugin.map(|p| p.response_code()).filter(|code| *code != -1);
+    let duration_secs = plugin.and_then(|p| {
+        let start = p.response_start_date_time()?.secs();
+        let end = p.response_finish_date_time()?.secs();
+        u64::try_from(end - start).ok()
+    });
+    InvocationView {
+        command_id: command_id.to_owned(),
+        instance_id: invocation.instance_id().unwrap_or_default().to_owned(),
+        name: name.to_owned(),
+        status: shown.to_owned(),
+        exit_code,
+        duration_secs,
+    }
+}
+
+async fn run(
+    request: RunRequest,
+    connect: SourceFactory,
+    inputs: mpsc::Sender<Input>,
+    mut selected: watch::Receiver<Option<String>>,
+    mut cancel: watch::Receiver<bool>,
+) {
+    let sent = match send(&request, &connect).await {
+        Ok(sent) => sent,
+        Err((error, sent)) => {
+            // Nothing half-sent keeps running.
+            cancel_all(&sent).await;
+            let _ = inputs.send(Input::RunError(error)).await;
+            return;
+        }
+    };
+    let _ = inputs
+        .send(Input::RunSent {
+            command_ids: sent.iter().map(|s| s.command_id.clone()).collect(),
+        })
+        .await;
+    let names: HashMap<String, String> = request
+        .targets()
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
+    let expected = names.len();
+    let mut delay = POLL_START;
+    let mut finished = false;
+    let mut where_is: HashMap<String, usize> = HashMap::new();
+    let mut fetched: Option<(String, String)> = None;
+    let mut invocations: Vec<InvocationView> = Vec::new();
+    loop {
+        if !finished {
+            let mut throttled = false;
+            let mut fresh = Vec::new();
+            for (index, command) in sent.iter().enumerate() {
+                let mut pages = command
+                    .ssm
+                    .list_command_invocations()
+                    .command_id(&command.command_id)
+                    .details(true)
+                    .max_results(50)
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    match page {
+                        Ok(page) => {
+                            for invocation in page.command_invocations() {
+                                let id = invocation.instance_id().unwrap_or_default();
+                                let name = names.get(id).map_or("", String::as_str);
+                                where_is.insert(id.to_owned(), index);
+                                fresh.push(view_of(&command.command_id, invocation, name));
+                            }
+                        }
+                        Err(error) if error.code() == Some("ThrottlingException") => {
+                            throttled = true;
+                            break;
+                        }
+                        Err(error) => {
+                            let _ = inputs
+                                .send(Input::RunError(format!(
+                                    "ListCommandInvocations failed: {}",
+                                    short_error(&error)
+                                )))
+                                .await;
+                            throttled = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            if !throttled || invocations.is_empty() {
+                fresh.sort_by(|a, b| (&a.name, &a.instance_id).cmp(&(&b.name, &b.instance_id)));
+                invocations = fresh;
+            }
+            finished = !throttled
+                && invocations.len() >= expected
+                && invocations.iter().all(InvocationView::finished);
+            delay = if throttled {
+                (delay * 2).min(POLL_MAX)
+            } else {
+                POLL_START
+            };
+            if inputs
+                .send(Input::RunProgress {
+                    invocations: invocations.clone(),
+                    throttled,
+                })
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        // The viewed instance's output: when it is chosen, and while it changes.
+        let wanted = selected.borrow().clone();
+        if let Some(instance) = wanted {
+            let status = invocations
+                .iter()
+                .find(|i| i.instance_id == instance)
+                .map(|i| i.status.clone())
+                .unwrap_or_default();
+            let key = (instance.clone(), status.clone());
+            let running = matches!(status.as_str(), "InProgress" | "Pending" | "Delayed");
+            if (fetched.as_ref() != Some(&key) || running)
+                && let Some(command) = where_is.get(&instance).and_then(|&i| sent.get(i))
+            {
+                if let Some(output) = fetch_output(command, &instance).await {
+                    let _ = inputs.send(Input::RunOutput(output)).await;
+                }
+                fetched = Some(key);
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(delay), if !finished => {}
+            changed = selected.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+            changed = cancel.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                if *cancel.borrow() {
+                    cancel_all(&sent).await;
+                }
+            }
+        }
+    }
+}
+
+async fn fetch_output(command: &Sent, instance: &str) -> Option<InvocationOutput> {
+    let full = command
+        .ssm
+        .get_command_invocation()
+        .command_id(&command.command_id)
+        .instance_id(instance)
+        .send()
+        .await
+        .ok()?;
+    let stdout = full
+        .standard_output_content()
+        .unwrap_or_default()
+        .to_owned();
+    let stderr = full.standard_error_content().unwrap_or_default().to_owned();
+    let truncated = stdout.chars().count() >= STDOUT_KEPT || stderr.chars().count() >= STDERR_KEPT;
+    Some(InvocationOutput {
+        instance_id: instance.to_owned(),
+        stdout,
+        stderr,
+        truncated,
+        s3_location: full
+            .standard_output_url()
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned),
+    })
+}

@@ -1,0 +1,322 @@
+//! Drawing Run Command: the compose form, the blast-radius confirmation, and the watch view
+//! (a grid of invocations, a summary bar with progress, and the selected instance's output).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState, Wrap};
+
+use super::{hint_spans, overlay, selectable_table};
+use crate::app::State;
+use crate::app::keymap::RUN_HINTS;
+use crate::app::runs::{self, COMPOSE_LABELS, RunCompose, RunConfirm, RunWatch};
+use crate::commands::ls::age;
+use crate::config::theme::Theme;
+
+fn status_colour(status: &str, theme: &Theme) -> Color {
+    match status {
+        "Success" => theme.online,
+        "Failed" | "TimedOut" | "Undeliverable" | "Terminated" | "InvalidPlatform" => theme.error,
+        "Cancelled" | "Cancelling" => theme.muted,
+        _ => theme.warning,
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let Some(run) = &state.run else {
+        return;
+    };
+    let [title, summary, grid, output, notice, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Percentage(45),
+        Constraint::Min(4),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let first_line = run.request.script.lines().next().unwrap_or_default();
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(
+                " bosun ",
+                Style::default()
+                    .fg(theme.title)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(format!("run: {first_line}")),
+            Span::styled(
+                format!(
+                    "   {} in {}",
+                    if run.command_ids.is_empty() {
+                        "sending…".to_owned()
+                    } else {
+                        run.command_ids.join(", ")
+                    },
+                    run.request.regions()
+                ),
+                Style::default().fg(theme.muted),
+            ),
+        ])),
+        title,
+    );
+    frame.render_widget(summary_line(run, theme), summary);
+    draw_grid(frame, grid, run, theme);
+    draw_output(frame, output, run, theme);
+    let message = run
+        .error
+        .as_deref()
+        .map(|e| (e.to_owned(), theme.error))
+        .or_else(|| state.notice.clone().map(|n| (n, theme.warning)));
+    if let Some((text, colour)) = message {
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, Style::default().fg(colour))),
+            notice,
+        );
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(hint_spans(&RUN_HINTS, theme)))
+            .style(Style::default().bg(theme.status_bar)),
+        status,
+    );
+}
+
+/// Counts per status and progress: "12/30 done · 10 Success · 2 Failed · 18 InProgress".
+fn summary_line<'a>(run: &RunWatch, theme: &Theme) -> Paragraph<'a> {
+    let expected: usize = run.request.groups.iter().map(|g| g.targets.len()).sum();
+    let done = run.invocations.iter().filter(|i| i.finished()).count();
+    let mut spans = vec![Span::styled(
+        format!(" {done}/{expected} done "),
+        Style::default().add_modifier(Modifier::BOLD),
+    )];
+    for (status, count) in run.summary() {
+        spans.push(Span::raw(" · "));
+        spans.push(Span::styled(
+            format!("{count} {status}"),
+            Style::default().fg(status_colour(&status, theme)),
+        ));
+    }
+    if run.cancelled {
+        spans.push(Span::styled(
+            "   cancel requested",
+            Style::default().fg(theme.warning),
+        ));
+    }
+    if run.throttled {
+        spans.push(Span::styled(
+            "   throttled: polling less often",
+            Style::default().fg(theme.warning),
+        ));
+    }
+    Paragraph::new(Line::from(spans))
+}
+
+fn draw_grid(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme) {
+    let header = Row::new(["NAME", "INSTANCE", "STATUS", "EXIT", "DURATION"].map(Cell::from))
+        .style(
+            Style::default()
+                .fg(theme.header)
+                .add_modifier(Modifier::BOLD),
+        );
+    let rows: Vec<Row> = run
+        .invocations
+        .iter()
+        .map(|i| {
+            Row::new(vec![
+                Cell::from(if i.name.is_empty() {
+                    "-"
+                } else {
+                    i.name.as_str()
+                }),
+                Cell::from(i.instance_id.as_str()),
+                Cell::from(i.status.as_str())
+                    .style(Style::default().fg(status_colour(&i.status, theme))),
+                Cell::from(i.exit_code.map_or("-".to_owned(), |c| c.to_string())),
+                Cell::from(i.duration_secs.map_or("-".to_owned(), age)),
+            ])
+        })
+        .collect();
+    let widths = vec![
+        Constraint::Min(22),
+        Constraint::Length(19),
+        Constraint::Length(15),
+        Constraint::Length(5),
+        Constraint::Length(9),
+    ];
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::default().fg(theme.border))
+        .title(Span::styled(
+            format!(" invocations ({}) ", run.invocations.len()),
+            Style::default().fg(theme.title),
+        ));
+    let table = selectable_table(rows, widths, header, block, theme);
+    let mut table_state = TableState::default().with_selected(Some(run.selected));
+    frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+fn draw_output(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme) {
+    let title = run
+        .selected_invocation()
+        .map_or(" output ".to_owned(), |i| {
+            format!(" output of {} {} ", i.name, i.instance_id)
+        });
+    let mut lines: Vec<Line> = Vec::new();
+    match &run.output {
+        None => lines.push(Line::from(Span::styled(
+            "waiting for output…",
+            Style::default().fg(theme.muted),
+        ))),
+        Some(output) if output.stdout.is_empty() && output.stderr.is_empty() => {
+            lines.push(Line::from(Span::styled(
+                "(no output)",
+                Style::default().fg(theme.muted),
+            )));
+        }
+        Some(output) => {
+            lines.extend(output.stdout.lines().map(|l| Line::from(l.to_owned())));
+            if !output.stderr.is_empty() {
+                lines.push(Line::from(Span::styled(
+                    "stderr:",
+                    Style::default()
+                        .fg(theme.error)
+                        .add_modifier(Modifier::BOLD),
+                )));
+                lines.extend(output.stderr.lines().map(|l| {
+                    Line::from(Span::styled(l.to_owned(), Style::default().fg(theme.error)))
+                }));
+            }
+            if output.truncated {
+                let rest = match &output.s3_location {
+                    Some(url) => format!("the full output is in {url}"),
+                    None => "set an S3 bucket or CloudWatch output to keep all of it".to_owned(),
+                };
+                lines.push(Line::from(Span::styled(
+                    format!("output cut by AWS (24,000 stdout / 8,000 stderr characters): {rest}"),
+                    Style::default().fg(theme.warning),
+                )));
+            }
+        }
+    }
+    // Show the end: the latest lines matter most while a command runs.
+    let inner = usize::from(area.height.saturating_sub(2));
+    let skip = lines.len().saturating_sub(inner);
+    frame.render_widget(
+        Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>())
+            .wrap(Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(Style::default().fg(theme.border))
+                    .title(Span::styled(title, Style::default().fg(theme.title))),
+            ),
+        area,
+    );
+}
+
+/// The compose form over the fleet.
+pub fn draw_compose(frame: &mut Frame, area: Rect, compose: &RunCompose, theme: &Theme) {
+    let label = Style::default().fg(theme.header);
+    let targets: Vec<runs::RunTarget> = compose
+        .groups
+        .iter()
+        .flat_map(|g| g.targets.iter().cloned())
+        .collect();
+    let regions: Vec<&str> = compose.groups.iter().map(|g| g.region.as_str()).collect();
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("targets ", label),
+            Span::raw(format!("{} in {}", compose.chosen_by, regions.join(", "))),
+        ]),
+        Line::from(Span::styled(
+            format!(
+                "  environments: {}",
+                runs::count_by(&targets, |t| &t.environment)
+            ),
+            Style::default().fg(theme.muted),
+        )),
+        Line::from(""),
+    ];
+    for (index, (name, value)) in COMPOSE_LABELS.iter().zip(&compose.fields).enumerate() {
+        let focused = index == compose.focus;
+        let marker = if focused { "▸ " } else { "  " };
+        let style = if focused {
+            label.add_modifier(Modifier::BOLD)
+        } else {
+            label
+        };
+        lines.push(Line::from(Span::styled(format!("{marker}{name}"), style)));
+        let mut value_lines: Vec<&str> = value.split('\n').collect();
+        if value_lines.is_empty() {
+            value_lines.push("");
+        }
+        let count = value_lines.len();
+        for (n, text) in value_lines.into_iter().enumerate() {
+            let cursor = if focused && n + 1 == count { "▏" } else { "" };
+            lines.push(Line::from(vec![
+                Span::raw(format!("    {text}")),
+                Span::styled(cursor, Style::default().fg(theme.accent)),
+            ]));
+        }
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "tab next field · enter: new line in the command, else next step · ctrl-s next step · esc cancel",
+        Style::default().fg(theme.muted),
+    )));
+    if let Some(error) = &compose.error {
+        lines.push(Line::from(Span::styled(
+            error.clone(),
+            Style::default().fg(theme.error),
+        )));
+    }
+    overlay(frame, area, 100, "Run Command", lines, theme);
+}
+
+/// The blast radius, and what to type to go ahead.
+pub fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &RunConfirm, theme: &Theme) {
+    let targets = confirm.request.targets();
+    let mut lines: Vec<Line> = runs::blast_radius(
+        &targets,
+        &confirm.request.regions(),
+        &confirm.request.script.replace('\n', "; "),
+    )
+    .into_iter()
+    .map(Line::from)
+    .collect();
+    let production = targets.iter().filter(|t| t.is_production()).count();
+    if production > 0 {
+        lines.push(Line::from(Span::styled(
+            format!("  {production} tagged as production"),
+            Style::default()
+                .fg(theme.error)
+                .add_modifier(Modifier::BOLD),
+        )));
+    }
+    lines.push(Line::from(""));
+    let prompt = if runs::needs_typed_count(&targets) {
+        format!(
+            "Type {} and enter to run on {} instances: {}▏",
+            targets.len(),
+            targets.len(),
+            confirm.typed
+        )
+    } else {
+        "Run it? y / enter runs, n / esc cancels".to_owned()
+    };
+    lines.push(Line::from(Span::styled(
+        prompt,
+        Style::default()
+            .fg(theme.warning)
+            .add_modifier(Modifier::BOLD),
+    )));
+    overlay(
+        frame,
+        area,
+        100,
+        "blast radius — nothing has run yet",
+        lines,
+        theme,
+    );
+}
