@@ -434,36 +434,18 @@ fn pane_command(key: KeyEvent, keys: &KeyBindings) -> Option<Action> {
     })
 }
 
-/// Keys over the Tunnels view.
-fn tunnel_key(key: KeyEvent, keys: &KeyBindings) -> Option<Action> {
+/// Keys over the list views (tunnels, a watched command): the view's own keys and the
+/// user's first, then moving, leaving and quitting, shared by both.
+fn list_key(
+    key: KeyEvent,
+    keys: &KeyBindings,
+    bindings: &[(&str, Action)],
+    own: impl Fn(KeyCode) -> Option<Action>,
+) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
         return Some(Action::Quit);
     }
-    if let Some(action) = keys.extra_for(key, &TUNNEL_BINDINGS) {
-        return Some(action);
-    }
-    Some(match key.code {
-        KeyCode::Up | KeyCode::Char('k') => Action::Up,
-        KeyCode::Down | KeyCode::Char('j') => Action::Down,
-        KeyCode::Home | KeyCode::Char('g') => Action::Top,
-        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
-        KeyCode::Enter | KeyCode::Char(' ') => Action::ToggleTunnel,
-        KeyCode::Char('x') | KeyCode::Delete => Action::RemoveTunnel,
-        KeyCode::Esc | KeyCode::Char('f') => Action::ShowFleet,
-        KeyCode::Tab => Action::ShowPanes,
-        KeyCode::Char(':') => Action::Command,
-        KeyCode::Char('?') => Action::Help,
-        KeyCode::Char('q') => Action::Quit,
-        _ => return None,
-    })
-}
-
-/// Keys over a watched command.
-fn run_key(key: KeyEvent, keys: &KeyBindings) -> Option<Action> {
-    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-        return Some(Action::Quit);
-    }
-    if let Some(action) = keys.extra_for(key, &RUN_BINDINGS) {
+    if let Some(action) = keys.extra_for(key, bindings).or_else(|| own(key.code)) {
         return Some(action);
     }
     Some(match key.code {
@@ -473,13 +455,30 @@ fn run_key(key: KeyEvent, keys: &KeyBindings) -> Option<Action> {
         KeyCode::PageDown => Action::PageDown,
         KeyCode::Home | KeyCode::Char('g') => Action::Top,
         KeyCode::End | KeyCode::Char('G') => Action::Bottom,
-        KeyCode::Char('c') => Action::CancelRun,
-        KeyCode::Char('R') => Action::RerunFailed,
         KeyCode::Esc | KeyCode::Char('f') => Action::ShowFleet,
         KeyCode::Char(':') => Action::Command,
         KeyCode::Char('?') => Action::Help,
         KeyCode::Char('q') => Action::Quit,
         _ => return None,
+    })
+}
+
+/// Keys over the Tunnels view.
+fn tunnel_key(key: KeyEvent, keys: &KeyBindings) -> Option<Action> {
+    list_key(key, keys, &TUNNEL_BINDINGS, |code| match code {
+        KeyCode::Enter | KeyCode::Char(' ') => Some(Action::ToggleTunnel),
+        KeyCode::Char('x') | KeyCode::Delete => Some(Action::RemoveTunnel),
+        KeyCode::Tab => Some(Action::ShowPanes),
+        _ => None,
+    })
+}
+
+/// Keys over a watched command.
+fn run_key(key: KeyEvent, keys: &KeyBindings) -> Option<Action> {
+    list_key(key, keys, &RUN_BINDINGS, |code| match code {
+        KeyCode::Char('c') => Some(Action::CancelRun),
+        KeyCode::Char('R') => Some(Action::RerunFailed),
+        _ => None,
     })
 }
 

@@ -409,6 +409,17 @@ impl State {
         }
     }
 
+    /// The field being typed into in the open form (its error cleared: it is being fixed).
+    fn focused_field(&mut self) -> Option<&mut String> {
+        if let Some(form) = self.form.as_mut() {
+            form.error = None;
+            return form.fields.get_mut(form.focus);
+        }
+        let compose = self.compose.as_mut()?;
+        compose.error = None;
+        compose.fields.get_mut(compose.focus)
+    }
+
     /// Keys go to a pane rather than the console.
     pub fn typing_to_pane(&self) -> bool {
         self.view == View::Panes
@@ -538,16 +549,15 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             state.pane_mode = PaneMode::Typing;
             Vec::new()
         }
-        Input::FilterChar(c) if state.mode == Mode::RunCompose => {
-            if let Some(compose) = state.compose.as_mut() {
-                compose.fields[compose.focus].push(c);
-                compose.error = None;
+        Input::FilterChar(c) if matches!(state.mode, Mode::RunCompose | Mode::TunnelForm) => {
+            if let Some(field) = state.focused_field() {
+                field.push(c);
             }
             Vec::new()
         }
-        Input::FilterBackspace if state.mode == Mode::RunCompose => {
-            if let Some(compose) = state.compose.as_mut() {
-                compose.fields[compose.focus].pop();
+        Input::FilterBackspace if matches!(state.mode, Mode::RunCompose | Mode::TunnelForm) => {
+            if let Some(field) = state.focused_field() {
+                field.pop();
             }
             Vec::new()
         }
@@ -605,19 +615,6 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
         Input::RunError(error) => {
             if let Some(run) = state.run.as_mut() {
                 run.error = Some(error);
-            }
-            Vec::new()
-        }
-        Input::FilterChar(c) if state.mode == Mode::TunnelForm => {
-            if let Some(form) = state.form.as_mut() {
-                form.fields[form.focus].push(c);
-                form.error = None;
-            }
-            Vec::new()
-        }
-        Input::FilterBackspace if state.mode == Mode::TunnelForm => {
-            if let Some(form) = state.form.as_mut() {
-                form.fields[form.focus].pop();
             }
             Vec::new()
         }
