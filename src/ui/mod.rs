@@ -418,6 +418,21 @@ pub(crate) fn overlay(
     );
 }
 
+/// A form's last lines: how to use it, and what is wrong with it, if anything.
+pub(crate) fn form_footer(lines: &mut Vec<Line>, hint: &str, error: Option<&str>, theme: &Theme) {
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        hint.to_owned(),
+        Style::default().fg(theme.muted),
+    )));
+    if let Some(error) = error {
+        lines.push(Line::from(Span::styled(
+            error.to_owned(),
+            Style::default().fg(theme.error),
+        )));
+    }
+}
+
 /// Status-bar spans for `(keys, what)` hints.
 pub(crate) fn hint_spans(hints: &[(&str, &str)], theme: &Theme) -> Vec<Span<'static>> {
     let key = Style::default()

@@ -7,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState, Wrap};
 
-use super::{hint_spans, overlay, selectable_table};
+use super::{form_footer, hint_spans, overlay, selectable_table};
 use crate::app::State;
 use crate::app::keymap::RUN_HINTS;
 use crate::app::runs::{self, COMPOSE_LABELS, RunCompose, RunConfirm, RunWatch};
@@ -260,17 +260,12 @@ pub fn draw_compose(frame: &mut Frame, area: Rect, compose: &RunCompose, theme: 
             ]));
         }
     }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
+    form_footer(
+        &mut lines,
         "tab next field · enter: new line in the command, else next step · ctrl-s next step · esc cancel",
-        Style::default().fg(theme.muted),
-    )));
-    if let Some(error) = &compose.error {
-        lines.push(Line::from(Span::styled(
-            error.clone(),
-            Style::default().fg(theme.error),
-        )));
-    }
+        compose.error.as_deref(),
+        theme,
+    );
     overlay(frame, area, 100, "Run Command", lines, theme);
 }
 

@@ -8,7 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 
-use super::{hint_spans, overlay, selectable_table};
+use super::{form_footer, hint_spans, overlay, selectable_table};
 use crate::app::State;
 use crate::app::keymap::TUNNEL_HINTS;
 use crate::app::tunnels::{FORM_LABELS, TunnelForm, TunnelRow};
@@ -251,16 +251,11 @@ pub fn draw_form(frame: &mut Frame, area: Rect, form: &TunnelForm, theme: &Theme
             ),
         ]));
     }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
+    form_footer(
+        &mut lines,
         "listens on 127.0.0.1 · tab next field · enter start · esc cancel",
-        Style::default().fg(theme.muted),
-    )));
-    if let Some(error) = &form.error {
-        lines.push(Line::from(Span::styled(
-            error.clone(),
-            Style::default().fg(theme.error),
-        )));
-    }
+        form.error.as_deref(),
+        theme,
+    );
     overlay(frame, area, 80, "new tunnel", lines, theme);
 }
