@@ -11,7 +11,7 @@ use aws_sdk_ssm::types::CommandInvocation;
 use tokio::sync::{mpsc, watch};
 
 use crate::app::Input;
-use crate::app::runs::{InvocationOutput, InvocationView, RunRequest, RunTarget};
+use crate::app::runs::{HistoryEntry, InvocationOutput, InvocationView, RunRequest, RunTarget};
 use crate::aws::sdk::short_error;
 use crate::tui::SourceFactory;
 
@@ -41,6 +41,99 @@ pub fn spawn(
     let (cancel, cancel_rx) = watch::channel(false);
     let task = tokio::spawn(run(request, connect, inputs, selected_rx, cancel_rx));
     (RunControl { selected, cancel }, task)
+}
+
+/// Watches a command sent earlier (from the history): no SendCommand.
+pub fn spawn_existing(
+    entry: HistoryEntry,
+    connect: SourceFactory,
+    inputs: mpsc::Sender<Input>,
+) -> (RunControl, tokio::task::JoinHandle<()>) {
+    let (selected, selected_rx) = watch::channel(None);
+    let (cancel, cancel_rx) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let sources = connect(vec![entry.profile.clone()], vec![entry.region.clone()]).await;
+        let Some(source) = sources.sources.first() else {
+            let _ = inputs
+                .send(Input::RunError(format!(
+                    "no credentials for {}/{}",
+                    entry.profile, entry.region
+                )))
+                .await;
+            return;
+        };
+        let sent = vec![Sent {
+            ssm: aws_sdk_ssm::Client::new(&source.config),
+            command_id: entry.command_id.clone(),
+        }];
+        let expected = usize::try_from(entry.target_count).unwrap_or(0);
+        follow(
+            &sent,
+            &HashMap::new(),
+            expected,
+            &inputs,
+            selected_rx,
+            cancel_rx,
+        )
+        .await;
+    });
+    (RunControl { selected, cancel }, task)
+}
+
+/// Recent commands (ListCommands, 20 per profile and region), newest first.
+pub async fn load_history(
+    connect: SourceFactory,
+    profiles: Vec<String>,
+    regions: Vec<String>,
+) -> Input {
+    let sources = connect(profiles, regions).await;
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    for source in &sources.sources {
+        let region = source
+            .config
+            .region()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let ssm = aws_sdk_ssm::Client::new(&source.config);
+        match ssm.list_commands().max_results(20).send().await {
+            Ok(output) => {
+                for command in output.commands() {
+                    let parameter = |name: &str| {
+                        command
+                            .parameters()
+                            .and_then(|p| p.get(name))
+                            .map(|values| values.join("\n"))
+                            .unwrap_or_default()
+                    };
+                    entries.push(HistoryEntry {
+                        command_id: command.command_id().unwrap_or_default().to_owned(),
+                        profile: source.profile.clone(),
+                        region: region.clone(),
+                        document: command.document_name().unwrap_or_default().to_owned(),
+                        script: parameter("commands"),
+                        comment: command.comment().unwrap_or_default().to_owned(),
+                        status: command
+                            .status()
+                            .map(|s| s.as_str().to_owned())
+                            .unwrap_or_default(),
+                        requested_at: command.requested_date_time().map(|t| t.secs()),
+                        target_count: command.target_count(),
+                        timeout_seconds: parameter("executionTimeout").parse().unwrap_or(3600),
+                        max_concurrency: command.max_concurrency().unwrap_or("50").to_owned(),
+                        max_errors: command.max_errors().unwrap_or("0").to_owned(),
+                    });
+                }
+            }
+            Err(error) => errors.push(format!(
+                "{}/{region}: ListCommands failed: {}",
+                source.profile,
+                short_error(&error)
+            )),
+        }
+    }
+    entries.sort_by_key(|e| std::cmp::Reverse(e.requested_at));
+    Input::HistoryLoaded { entries, errors }
 }
 
 /// One sent command: the client of its region, and its id.
@@ -147,8 +240,8 @@ async fn run(
     request: RunRequest,
     connect: SourceFactory,
     inputs: mpsc::Sender<Input>,
-    mut selected: watch::Receiver<Option<String>>,
-    mut cancel: watch::Receiver<bool>,
+    selected: watch::Receiver<Option<String>>,
+    cancel: watch::Receiver<bool>,
 ) {
     let sent = match send(&request, &connect).await {
         Ok(sent) => sent,
@@ -169,7 +262,19 @@ async fn run(
         .into_iter()
         .map(|t| (t.id, t.name))
         .collect();
-    let expected = names.len();
+    follow(&sent, &names, names.len(), &inputs, selected, cancel).await;
+}
+
+/// Polls the sent commands' invocations until all `expected` have finished, follows the
+/// selected instance's output, and cancels on request.
+async fn follow(
+    sent: &[Sent],
+    names: &HashMap<String, String>,
+    expected: usize,
+    inputs: &mpsc::Sender<Input>,
+    mut selected: watch::Receiver<Option<String>>,
+    mut cancel: watch::Receiver<bool>,
+) {
     let mut delay = POLL_START;
     let mut finished = false;
     let mut where_is: HashMap<String, usize> = HashMap::new();
@@ -269,7 +374,7 @@ async fn run(
                     return;
                 }
                 if *cancel.borrow() {
-                    cancel_all(&sent).await;
+                    cancel_all(sent).await;
                 }
             }
         }

@@ -475,6 +475,23 @@ impl Console {
                     self.run = Some((control, task));
                 }
             }
+            Effect::ReopenRun(entry) => {
+                if let Some((_, old)) = self.run.take() {
+                    old.abort();
+                }
+                let (control, task) =
+                    run_service::spawn_existing(entry, self.connect.clone(), self.inputs.clone());
+                self.run = Some((control, task));
+            }
+            Effect::LoadHistory => {
+                let connect = self.connect.clone();
+                let inputs = self.inputs.clone();
+                let (profiles, regions) = (self.state.profiles.clone(), self.state.regions.clone());
+                tokio::spawn(async move {
+                    let loaded = run_service::load_history(connect, profiles, regions).await;
+                    let _ = inputs.send(loaded).await;
+                });
+            }
             Effect::CancelRun => {
                 if let Some((control, _)) = &self.run {
                     let _ = control.cancel.send(true);

@@ -12,7 +12,7 @@ use super::{Action, Input, Mode, PaneMode, State, View};
 use crate::app::panes::PaneStatus;
 
 /// Every action by the name the configuration's `[keys]` table uses.
-pub const ACTION_NAMES: [(&str, Action); 44] = [
+pub const ACTION_NAMES: [(&str, Action); 45] = [
     ("up", Action::Up),
     ("down", Action::Down),
     ("page_up", Action::PageUp),
@@ -57,6 +57,7 @@ pub const ACTION_NAMES: [(&str, Action); 44] = [
     ("watch", Action::ShowRun),
     ("cancel_run", Action::CancelRun),
     ("rerun_failed", Action::RerunFailed),
+    ("history", Action::ShowHistory),
 ];
 
 /// One key with its modifiers, as the configuration writes it: `s`, `G`, `ctrl-a`, `alt-x`,
@@ -226,7 +227,7 @@ impl KeyBindings {
 pub const PREFIX_LABEL: &str = "ctrl-]";
 
 /// Fleet bindings, in the order the help overlay lists them: key label, then intent.
-pub const BINDINGS: [(&str, Action); 22] = [
+pub const BINDINGS: [(&str, Action); 23] = [
     ("↑ k", Action::Up),
     ("↓ j", Action::Down),
     ("PgUp ctrl-b", Action::PageUp),
@@ -242,6 +243,7 @@ pub const BINDINGS: [(&str, Action); 22] = [
     ("F (shift-f)", Action::OpenTunnelForm),
     ("R (shift-r)", Action::OpenRun),
     ("w", Action::ShowRun),
+    ("H (shift-h)", Action::ShowHistory),
     ("d", Action::Detail),
     ("o", Action::SortNext),
     ("O", Action::SortReverse),
@@ -286,19 +288,31 @@ pub const TUNNEL_BINDINGS: [(&str, Action); 6] = [
 ];
 
 /// Run view bindings.
-pub const RUN_BINDINGS: [(&str, Action); 5] = [
+pub const RUN_BINDINGS: [(&str, Action); 6] = [
     ("c", Action::CancelRun),
     ("R", Action::RerunFailed),
+    ("h", Action::ShowHistory),
     ("esc f", Action::ShowFleet),
     ("?", Action::Help),
     ("q", Action::Quit),
 ];
 
 /// The hints the status bar shows over a watched command.
-pub const RUN_HINTS: [(&str, &str); 5] = [
+pub const RUN_HINTS: [(&str, &str); 6] = [
     ("↑↓", "instance"),
     ("c", "cancel"),
     ("R", "re-run failed"),
+    ("h", "history"),
+    ("esc", "fleet"),
+    ("q", "quit"),
+];
+
+/// History view bindings and hints.
+pub const HISTORY_BINDINGS: [(&str, Action); 2] =
+    [("enter", Action::OpenShell), ("r", Action::Refresh)];
+pub const HISTORY_HINTS: [(&str, &str); 4] = [
+    ("enter", "watch"),
+    ("r", "reload"),
     ("esc", "fleet"),
     ("q", "quit"),
 ];
@@ -368,6 +382,14 @@ pub fn route(key: KeyEvent, state: &State) -> Option<Routed> {
     }
     if state.view == View::Run && !editing && state.mode != Mode::Help {
         return run_key(key, keys).map(|a| Routed::App(Input::Action(a)));
+    }
+    if state.view == View::History && !editing && state.mode != Mode::Help {
+        return list_key(key, keys, &HISTORY_BINDINGS, |code| match code {
+            KeyCode::Enter => Some(Action::OpenShell),
+            KeyCode::Char('r') => Some(Action::Refresh),
+            _ => None,
+        })
+        .map(|a| Routed::App(Input::Action(a)));
     }
     if state.view != View::Panes || state.mode == Mode::Help || state.workspace.is_empty() {
         if keys.is_prefix(key) && !editing {
@@ -478,6 +500,7 @@ fn run_key(key: KeyEvent, keys: &KeyBindings) -> Option<Action> {
     list_key(key, keys, &RUN_BINDINGS, |code| match code {
         KeyCode::Char('c') => Some(Action::CancelRun),
         KeyCode::Char('R') => Some(Action::RerunFailed),
+        KeyCode::Char('h') => Some(Action::ShowHistory),
         _ => None,
     })
 }
@@ -577,6 +600,7 @@ fn fleet_input(key: KeyEvent, mode: Mode, keys: &KeyBindings) -> Option<Input> {
         KeyCode::Char('F') => Action::OpenTunnelForm,
         KeyCode::Char('R') => Action::OpenRun,
         KeyCode::Char('w') => Action::ShowRun,
+        KeyCode::Char('H') => Action::ShowHistory,
         KeyCode::Char('d') => Action::Detail,
         KeyCode::Char('o') => Action::SortNext,
         KeyCode::Char('O') => Action::SortReverse,

@@ -15,7 +15,10 @@ use ratatui::layout::Rect;
 
 use self::columns::{Column, DEFAULT_COLUMNS};
 use self::panes::{Direction, PaneId, PaneStatus, PaneTarget, SplitDirection, Workspace};
-use self::runs::{InvocationOutput, InvocationView, RunCompose, RunConfirm, RunRequest, RunWatch};
+use self::runs::{
+    HistoryEntry, InvocationOutput, InvocationView, RunCompose, RunConfirm, RunRequest, RunTarget,
+    RunWatch,
+};
 use self::tunnels::{TunnelForm, TunnelId, TunnelLive, Tunnels};
 use crate::aws::filter::Filter;
 use crate::aws::inventory::{InstanceRow, Ping};
@@ -86,6 +89,8 @@ pub enum Action {
     CancelRun,
     /// Run the command again on the targets that did not succeed.
     RerunFailed,
+    /// Recent commands (ListCommands), to reopen.
+    ShowHistory,
 }
 
 impl Action {
@@ -138,6 +143,7 @@ impl Action {
             Action::ShowRun => "watch the last command",
             Action::CancelRun => "cancel the command (CancelCommand)",
             Action::RerunFailed => "run it again on the instances that did not succeed",
+            Action::ShowHistory => "recent commands, to watch again",
         }
     }
 }
@@ -194,6 +200,11 @@ pub enum Input {
     },
     RunOutput(InvocationOutput),
     RunError(String),
+    /// Recent commands, newest first, and the sources that could not be read.
+    HistoryLoaded {
+        entries: Vec<HistoryEntry>,
+        errors: Vec<String>,
+    },
     /// What the runtime measured of a tunnel; `running` false once it stopped.
     TunnelUpdate {
         id: TunnelId,
@@ -249,6 +260,10 @@ pub enum Effect {
     CancelRun,
     /// Fetch and follow this instance's output (GetCommandInvocation).
     WatchOutput(String),
+    /// ListCommands in every profile and region the console reads.
+    LoadHistory,
+    /// Watch a command from the history again (no SendCommand).
+    ReopenRun(HistoryEntry),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,6 +290,8 @@ pub enum View {
     Tunnels,
     /// Watching a command's invocations.
     Run,
+    /// Recent commands.
+    History,
 }
 
 /// How keys reach the panes view.
@@ -367,6 +384,9 @@ pub struct State {
     pub confirm: Option<RunConfirm>,
     /// The command being (or last) watched.
     pub run: Option<RunWatch>,
+    /// Recent commands, once loaded.
+    pub history: Option<Vec<HistoryEntry>>,
+    pub history_selected: usize,
 }
 
 impl State {
@@ -406,6 +426,8 @@ impl State {
             compose: None,
             confirm: None,
             run: None,
+            history: None,
+            history_selected: 0,
         }
     }
 
@@ -592,6 +614,35 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             };
             let keep = run.selected_invocation().map(|i| i.instance_id.clone());
             let first = run.invocations.is_empty();
+            let rows = &state.rows;
+            let row_of = |id: &str| rows.iter().find(|r| r.instance_id == id);
+            let mut invocations = invocations;
+            for invocation in &mut invocations {
+                if invocation.name.is_empty()
+                    && let Some(row) = row_of(&invocation.instance_id)
+                {
+                    invocation.name = row.name.clone();
+                }
+                // A reopened command learns its targets from its invocations.
+                if run.reopened
+                    && let Some(group) = run.request.groups.first_mut()
+                    && !group.targets.iter().any(|t| t.id == invocation.instance_id)
+                {
+                    group
+                        .targets
+                        .push(row_of(&invocation.instance_id).map_or_else(
+                            || RunTarget {
+                                id: invocation.instance_id.clone(),
+                                name: invocation.name.clone(),
+                                environment: String::new(),
+                                team: String::new(),
+                                windows: false,
+                                online: true,
+                            },
+                            RunTarget::from_row,
+                        ));
+                }
+            }
             run.invocations = invocations;
             run.throttled = throttled;
             run.selected = keep
@@ -616,6 +667,12 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             if let Some(run) = state.run.as_mut() {
                 run.error = Some(error);
             }
+            Vec::new()
+        }
+        Input::HistoryLoaded { entries, errors } => {
+            state.history = Some(entries);
+            state.history_selected = 0;
+            state.notice = (!errors.is_empty()).then(|| errors.join("; "));
             Vec::new()
         }
         Input::FormNext | Input::FormPrevious => {
@@ -714,7 +771,8 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         View::Panes => act_on_panes(state, action),
         View::Tunnels => act_on_tunnels(state, action),
         View::Run if state.mode == Mode::Table => act_on_run(state, action),
-        View::Run | View::Fleet => act_on(state, action),
+        View::History if state.mode == Mode::Table => act_on_history(state, action),
+        View::Run | View::History | View::Fleet => act_on(state, action),
     };
     state.scroll_to_selection();
     effects
@@ -943,6 +1001,7 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         "tunnels" | "tunnel" | "pf" => act(state, Action::ShowTunnels),
         "run" => act(state, Action::OpenRun),
         "watch" => act(state, Action::ShowRun),
+        "history" => act(state, Action::ShowHistory),
         "profile" | "profiles" | "ctx" | "region" | "regions" | "theme" => {
             state.notice = Some(format!(
                 ":{verb} needs a value, e.g. :{verb} {}",
@@ -1056,6 +1115,7 @@ fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
             }
             None => state.notice = Some("nothing to re-run: no invocation failed".to_owned()),
         },
+        Action::ShowHistory => return show_history(state),
         Action::ShowFleet | Action::Back => state.view = View::Fleet,
         Action::Quit => return vec![Effect::Quit],
         Action::Help => state.mode = Mode::Help,
@@ -1075,6 +1135,43 @@ fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
     run.selected_invocation()
         .map(|selected| vec![Effect::WatchOutput(selected.instance_id.clone())])
         .unwrap_or_default()
+}
+
+/// The history view, loading it afresh.
+fn show_history(state: &mut State) -> Vec<Effect> {
+    state.view = View::History;
+    state.mode = Mode::Table;
+    state.history = None;
+    vec![Effect::LoadHistory]
+}
+
+fn act_on_history(state: &mut State, action: Action) -> Vec<Effect> {
+    let count = state.history.as_ref().map_or(0, Vec::len);
+    let last = count.saturating_sub(1);
+    match action {
+        Action::Up => state.history_selected = state.history_selected.saturating_sub(1),
+        Action::Down => state.history_selected = (state.history_selected + 1).min(last),
+        Action::Top => state.history_selected = 0,
+        Action::Bottom => state.history_selected = last,
+        Action::Refresh => return show_history(state),
+        Action::OpenShell | Action::Detail | Action::ToggleTunnel => {
+            let entry = state
+                .history
+                .as_ref()
+                .and_then(|h| h.get(state.history_selected))
+                .cloned();
+            if let Some(entry) = entry {
+                state.run = Some(RunWatch::reopen(&entry));
+                state.view = View::Run;
+                return vec![Effect::ReopenRun(entry)];
+            }
+        }
+        Action::ShowFleet | Action::Back => state.view = View::Fleet,
+        Action::Quit => return vec![Effect::Quit],
+        Action::Help => state.mode = Mode::Help,
+        _ => {}
+    }
+    Vec::new()
 }
 
 /// The shift-f form's Enter: start the tunnel it describes, or say what is wrong.
@@ -1227,6 +1324,7 @@ fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
             state.mode = Mode::Table;
         }
         Action::OpenRun => open_run(state),
+        Action::ShowHistory => return show_history(state),
         Action::OpenTunnelForm => {
             if state.read_only {
                 state.notice = Some(

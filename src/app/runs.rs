@@ -164,6 +164,43 @@ pub fn groups_of(rows: &[&InstanceRow]) -> Vec<RunGroup> {
     groups
 }
 
+/// A recent command (ListCommands), to reopen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub command_id: String,
+    pub profile: String,
+    pub region: String,
+    pub document: String,
+    pub script: String,
+    pub comment: String,
+    pub status: String,
+    /// Seconds since the epoch.
+    pub requested_at: Option<i64>,
+    pub target_count: i32,
+    pub timeout_seconds: u64,
+    pub max_concurrency: String,
+    pub max_errors: String,
+}
+
+impl HistoryEntry {
+    /// The request it was, for the watch view and a re-run (targets come as it is watched).
+    pub fn request(&self) -> RunRequest {
+        RunRequest {
+            groups: vec![RunGroup {
+                profile: self.profile.clone(),
+                region: self.region.clone(),
+                targets: Vec::new(),
+            }],
+            script: self.script.clone(),
+            document: Some(self.document.clone()),
+            timeout_seconds: self.timeout_seconds,
+            max_concurrency: self.max_concurrency.clone(),
+            max_errors: self.max_errors.clone(),
+            comment: self.comment.clone(),
+        }
+    }
+}
+
 /// The compose form's fields, in order.
 pub const COMPOSE_LABELS: [&str; 6] = [
     "command (enter: new line)",
@@ -298,6 +335,8 @@ pub struct RunWatch {
     pub error: Option<String>,
     pub throttled: bool,
     pub cancelled: bool,
+    /// Reopened from the history: its targets are learnt from its invocations.
+    pub reopened: bool,
 }
 
 impl RunWatch {
@@ -311,7 +350,16 @@ impl RunWatch {
             error: None,
             throttled: false,
             cancelled: false,
+            reopened: false,
         }
+    }
+
+    /// A command from the history, watched again.
+    pub fn reopen(entry: &HistoryEntry) -> RunWatch {
+        let mut watch = RunWatch::new(entry.request());
+        watch.command_ids = vec![entry.command_id.clone()];
+        watch.reopened = true;
+        watch
     }
 
     /// Invocations per status, in AWS's life-cycle order.

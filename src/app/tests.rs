@@ -827,3 +827,60 @@ fn read_only_refuses_run_command() {
             .is_some_and(|n| n.contains("read-only"))
     );
 }
+
+#[test]
+fn the_history_lists_recent_commands_and_reopens_one() {
+    let mut state = with_screen(loaded());
+    compose_for_all(&mut state);
+    press(&mut state, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(state.view, View::Run);
+    assert_eq!(
+        press(&mut state, KeyCode::Char('h'), KeyModifiers::NONE),
+        vec![Effect::LoadHistory]
+    );
+    assert_eq!(state.view, View::History);
+    let entry = runs::HistoryEntry {
+        command_id: "c-9".to_owned(),
+        profile: "default".to_owned(),
+        region: "us-east-1".to_owned(),
+        document: "AWS-RunShellScript".to_owned(),
+        script: "uptime".to_owned(),
+        status: "Success".to_owned(),
+        target_count: 2,
+        ..runs::HistoryEntry::default()
+    };
+    update(
+        &mut state,
+        Input::HistoryLoaded {
+            entries: vec![entry.clone()],
+            errors: Vec::new(),
+        },
+    );
+    assert_eq!(
+        press(&mut state, KeyCode::Enter, KeyModifiers::NONE),
+        vec![Effect::ReopenRun(entry)]
+    );
+    assert_eq!(state.view, View::Run);
+    // The reopened command learns its targets (and their names) from its invocations.
+    update(
+        &mut state,
+        Input::RunProgress {
+            invocations: vec![runs::InvocationView {
+                command_id: "c-9".to_owned(),
+                instance_id: "i-02".to_owned(),
+                status: "Failed".to_owned(),
+                ..runs::InvocationView::default()
+            }],
+            throttled: false,
+        },
+    );
+    let run = state.run.as_ref().expect("watching");
+    assert_eq!(run.invocations[0].name, "web-2");
+    assert_eq!(run.request.targets().len(), 1);
+    press(&mut state, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    assert_eq!(
+        state.mode,
+        Mode::RunConfirm,
+        "a reopened command can be re-run"
+    );
+}

@@ -55,6 +55,14 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
         }
         return;
     }
+    if state.view == View::History {
+        let seconds = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+        runs::draw_history(frame, area, state, theme, seconds);
+        draw_overlay(frame, area, state, theme);
+        return;
+    }
     if state.view == View::Run && state.run.is_some() {
         runs::draw(frame, area, state, theme);
         draw_overlay(frame, area, state, theme);

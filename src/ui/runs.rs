@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState, Wrap};
 
 use super::{form_footer, hint_spans, overlay, selectable_table};
 use crate::app::State;
-use crate::app::keymap::RUN_HINTS;
+use crate::app::keymap::{HISTORY_HINTS, RUN_HINTS};
 use crate::app::runs::{self, COMPOSE_LABELS, RunCompose, RunConfirm, RunWatch};
 use crate::commands::ls::age;
 use crate::config::theme::Theme;
@@ -313,5 +313,108 @@ pub fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &RunConfirm, theme: 
         "blast radius — nothing has run yet",
         lines,
         theme,
+    );
+}
+
+/// Recent commands, newest first: enter watches one again.
+pub fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i64) {
+    let [title, body, notice, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(
+                " bosun ",
+                Style::default()
+                    .fg(theme.title)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::raw("recent commands (ListCommands)"),
+        ])),
+        title,
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::default().fg(theme.border));
+    match &state.history {
+        None => frame.render_widget(
+            Paragraph::new("loading…")
+                .style(Style::default().fg(theme.muted))
+                .block(block),
+            body,
+        ),
+        Some(entries) if entries.is_empty() => frame.render_widget(
+            Paragraph::new("No commands in these profiles and regions.")
+                .style(Style::default().fg(theme.muted))
+                .block(block),
+            body,
+        ),
+        Some(entries) => {
+            let header = Row::new(
+                [
+                    "REQUESTED",
+                    "STATUS",
+                    "TARGETS",
+                    "DOCUMENT",
+                    "COMMAND",
+                    "REGION",
+                    "ID",
+                ]
+                .map(Cell::from),
+            )
+            .style(
+                Style::default()
+                    .fg(theme.header)
+                    .add_modifier(Modifier::BOLD),
+            );
+            let rows: Vec<Row> = entries
+                .iter()
+                .map(|e| {
+                    let when = e.requested_at.map_or("-".to_owned(), |at| {
+                        format!("{} ago", age(u64::try_from(now - at).unwrap_or(0)))
+                    });
+                    Row::new(vec![
+                        Cell::from(when),
+                        Cell::from(e.status.clone())
+                            .style(Style::default().fg(status_colour(&e.status, theme))),
+                        Cell::from(e.target_count.to_string()),
+                        Cell::from(e.document.clone()),
+                        Cell::from(e.script.lines().next().unwrap_or_default().to_owned()),
+                        Cell::from(e.region.clone()),
+                        Cell::from(e.command_id.clone()),
+                    ])
+                })
+                .collect();
+            let widths = vec![
+                Constraint::Length(10),
+                Constraint::Length(12),
+                Constraint::Length(7),
+                Constraint::Length(24),
+                Constraint::Fill(1),
+                Constraint::Length(10),
+                Constraint::Length(36),
+            ];
+            let table = selectable_table(rows, widths, header, block, theme);
+            let mut table_state = TableState::default().with_selected(Some(state.history_selected));
+            frame.render_stateful_widget(table, body, &mut table_state);
+        }
+    }
+    if let Some(text) = &state.notice {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                text.as_str(),
+                Style::default().fg(theme.warning),
+            )),
+            notice,
+        );
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(hint_spans(&HISTORY_HINTS, theme)))
+            .style(Style::default().bg(theme.status_bar)),
+        status,
     );
 }
