@@ -1425,3 +1425,205 @@ async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
     );
     task.abort();
 }
+
+/// A `SourceFactory` for the simulator (one profile, any region).
+fn sim_sources(sim: &SimHandle) -> bosun::tui::SourceFactory {
+    let endpoint = sim.endpoint_url();
+    Arc::new(move |_profiles, regions: Vec<String>| {
+        let endpoint = endpoint.clone();
+        Box::pin(async move {
+            let region = regions.first().cloned().unwrap_or_default();
+            bosun::tui::Sources {
+                sources: vec![bosun::tui::Source {
+                    profile: "sim".to_owned(),
+                    config: bosun::aws::demo_config(&endpoint, &region).await,
+                }],
+                label: region,
+            }
+        })
+    })
+}
+
+/// Drives the run service until every expected invocation has finished; returns the last
+/// invocations and how many polling rounds it took.
+async fn watch_to_the_end(
+    inputs: &mut mpsc::Receiver<bosun::app::Input>,
+    expected: usize,
+    on_progress: impl Fn(&[bosun::app::runs::InvocationView]),
+) -> (Vec<bosun::app::runs::InvocationView>, u64, bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let mut rounds = 0;
+    let mut throttled_seen = false;
+    loop {
+        let input = tokio::time::timeout_at(deadline, inputs.recv())
+            .await
+            .expect("in time")
+            .expect("the service reports");
+        match input {
+            bosun::app::Input::RunProgress {
+                invocations,
+                throttled,
+            } => {
+                rounds += 1;
+                throttled_seen |= throttled;
+                on_progress(&invocations);
+                if invocations.len() >= expected && invocations.iter().all(|i| i.finished()) {
+                    return (invocations, rounds, throttled_seen);
+                }
+            }
+            bosun::app::Input::RunError(error) => panic!("{error}"),
+            _ => {}
+        }
+    }
+}
+
+/// The issue's 200 targets: success, non-zero exit, timeout and offline (Undeliverable),
+/// each as the simulator ran it; ListCommandInvocations stays at one call per command and
+/// round; a cancelled command ends Cancelled everywhere; throttling slows, fails nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
+    use bosun::app::runs::{RunGroup, RunRequest, RunTarget};
+
+    let fleet = Fleet::generate(480, 7);
+    let linux_east: Vec<&sim::Instance> = fleet
+        .instances
+        .iter()
+        .filter(|i| {
+            i.region == "us-east-1" && i.platform == sim::Platform::Linux && i.ping.is_some()
+        })
+        .take(200)
+        .collect();
+    assert_eq!(linux_east.len(), 200);
+    let targets: Vec<RunTarget> = linux_east
+        .iter()
+        .map(|i| RunTarget {
+            id: i.id.clone(),
+            name: i.name().to_owned(),
+            environment: String::new(),
+            team: String::new(),
+            windows: false,
+            online: i.is_online(),
+        })
+        .collect();
+    let sim = sim::start(SimConfig {
+        fleet: fleet.clone(),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    let request =
+        |script: &str, targets: Vec<RunTarget>, timeout: u64, concurrency: &str| RunRequest {
+            groups: vec![RunGroup {
+                profile: "sim".to_owned(),
+                region: "us-east-1".to_owned(),
+                targets,
+            }],
+            script: script.to_owned(),
+            document: None,
+            timeout_seconds: timeout,
+            max_concurrency: concurrency.to_owned(),
+            max_errors: "100%".to_owned(),
+            comment: "bosun scale test".to_owned(),
+        };
+    // The outcome each instance should have, from the next-to-last hex digit of its id (the
+    // last one is even throughout us-east-1).
+    let script = "case ${INSTANCE_ID%?} in \
+        *[0246]) echo ok-$INSTANCE_ID ;; \
+        *[1357]) echo bad-$INSTANCE_ID >&2; exit 7 ;; \
+        *[ab]) sleep 30 ;; \
+        *) echo fine ;; esac";
+    let expected = |target: &RunTarget| -> (&str, Option<i32>) {
+        if !target.online {
+            return ("Undeliverable", None);
+        }
+        match target.id.chars().rev().nth(1).unwrap_or('x') {
+            '0' | '2' | '4' | '6' => ("Success", Some(0)),
+            '1' | '3' | '5' | '7' => ("Failed", Some(7)),
+            'a' | 'b' => ("TimedOut", None),
+            _ => ("Success", Some(0)),
+        }
+    };
+    let (inputs_tx, mut inputs) = mpsc::channel(64);
+    let (_control, task) = bosun::run_service::spawn(
+        request(script, targets.clone(), 3, "50"),
+        sim_sources(&sim),
+        inputs_tx,
+    );
+    let (invocations, rounds, _) = watch_to_the_end(&mut inputs, 200, |_| {}).await;
+    task.abort();
+    assert_eq!(invocations.len(), 200);
+    let mut seen = std::collections::BTreeMap::new();
+    for target in &targets {
+        let invocation = invocations
+            .iter()
+            .find(|i| i.instance_id == target.id)
+            .expect("every target listed");
+        let (status, code) = expected(target);
+        assert_eq!(invocation.status, status, "{}", target.id);
+        if status != "TimedOut" {
+            assert_eq!(invocation.exit_code, code, "{}", target.id);
+        }
+        *seen.entry(status).or_insert(0) += 1;
+    }
+    assert_eq!(seen.len(), 4, "every outcome occurs: {seen:?}");
+    let calls = |operation: &str| {
+        sim.request_counts()
+            .iter()
+            .filter(|(op, _)| op.ends_with(operation))
+            .map(|(_, n)| *n)
+            .sum::<u64>()
+    };
+    // 200 ids go out as four commands of 50; each round lists each command once (one page).
+    assert_eq!(calls("SendCommand"), 4);
+    assert!(
+        calls("ListCommandInvocations") <= rounds * 4,
+        "{} lists in {rounds} rounds",
+        calls("ListCommandInvocations")
+    );
+    assert_eq!(calls("GetCommandInvocation"), 0, "nothing was being viewed");
+
+    // Cancel mid-way: everything ends Cancelled (or finished before the cancel arrived).
+    let sleepers: Vec<RunTarget> = targets
+        .iter()
+        .filter(|t| t.online)
+        .take(20)
+        .cloned()
+        .collect();
+    let (inputs_tx, mut inputs) = mpsc::channel(64);
+    let (control, task) = bosun::run_service::spawn(
+        request("sleep 20", sleepers.clone(), 60, "5"),
+        sim_sources(&sim),
+        inputs_tx,
+    );
+    let cancel = control.cancel.clone();
+    let (invocations, _, _) = watch_to_the_end(&mut inputs, 20, |progress| {
+        if progress.iter().any(|i| i.status == "InProgress") {
+            let _ = cancel.send(true);
+        }
+    })
+    .await;
+    task.abort();
+    assert!(
+        invocations.iter().all(|i| i.status == "Cancelled"),
+        "{:?}",
+        invocations.iter().map(|i| &i.status).collect::<Vec<_>>()
+    );
+
+    // Throttling: a third of the calls refused; the polling slows and the results are whole.
+    sim.set_faults(bosun::sim::Faults::parse("throttle=0.3").expect("faults"));
+    let few: Vec<RunTarget> = targets
+        .iter()
+        .filter(|t| t.online)
+        .take(10)
+        .cloned()
+        .collect();
+    let (inputs_tx, mut inputs) = mpsc::channel(64);
+    let (_control, task) = bosun::run_service::spawn(
+        request("echo hi", few, 30, "50"),
+        sim_sources(&sim),
+        inputs_tx,
+    );
+    let (invocations, _, _) = watch_to_the_end(&mut inputs, 10, |_| {}).await;
+    task.abort();
+    assert!(invocations.iter().all(|i| i.status == "Success"));
+}
