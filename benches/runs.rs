@@ -81,6 +81,8 @@ async fn bench() {
         max_concurrency: "100%".to_owned(),
         max_errors: "100%".to_owned(),
         comment: "bosun bench".to_owned(),
+        output_s3: None,
+        cloudwatch: None,
     };
     let calls = |operation: &str| {
         sim.request_counts()

@@ -167,8 +167,21 @@ async fn send(
                 .clone()
                 .unwrap_or_else(|| default_document.to_owned());
             for batch in targets.chunks(BATCH) {
-                let result = ssm
-                    .send_command()
+                let mut send = ssm.send_command();
+                if let Some((bucket, prefix)) = &request.output_s3 {
+                    send = send
+                        .output_s3_bucket_name(bucket)
+                        .output_s3_key_prefix(prefix);
+                }
+                if let Some(group) = &request.cloudwatch {
+                    send = send.cloud_watch_output_config(
+                        aws_sdk_ssm::types::CloudWatchOutputConfig::builder()
+                            .cloud_watch_output_enabled(true)
+                            .set_cloud_watch_log_group_name(group.clone())
+                            .build(),
+                    );
+                }
+                let result = send
                     .document_name(&document)
                     .set_instance_ids(Some(batch.iter().map(|t| t.id.clone()).collect()))
                     .parameters("commands", vec![request.script.clone()])

@@ -67,6 +67,8 @@ pub struct ConsoleOptions {
     pub themes_dir: Option<std::path::PathBuf>,
     pub keys: KeyBindings,
     pub columns: Vec<Column>,
+    /// Above this many targets, Run Command wants the count typed.
+    pub confirm_above: usize,
     /// Saved tunnels and groups from the configuration, for the Tunnels view.
     pub tunnels: Vec<TunnelDef>,
     pub tunnel_groups: std::collections::BTreeMap<String, Vec<String>>,
@@ -153,6 +155,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
     state.notice = options.notice;
     state.read_only = options.read_only;
     state.keys = options.keys;
+    state.confirm_above = options.confirm_above;
     state.columns = options.columns;
     state.profiles = options.profiles;
     state.regions = options.regions;

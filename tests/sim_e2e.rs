@@ -1355,6 +1355,8 @@ async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
         max_concurrency: "50".to_owned(),
         max_errors: "100%".to_owned(),
         comment: "bosun test".to_owned(),
+        output_s3: Some(("bosun-run-logs".to_owned(), "fleet/".to_owned())),
+        cloudwatch: Some(None),
     };
     let (inputs_tx, mut inputs) = mpsc::channel(64);
     let (control, task) = bosun::run_service::spawn(request, connect, inputs_tx);
@@ -1405,6 +1407,14 @@ async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
     let output = output.expect("output");
     assert_eq!(output.stdout.trim(), format!("out-{first}"));
     assert_eq!(output.stderr.trim(), "err");
+    assert!(
+        output
+            .s3_location
+            .as_deref()
+            .is_some_and(|url| url.contains("bosun-run-logs") && url.contains("fleet/")),
+        "{:?}",
+        output.s3_location
+    );
     let calls = |operation: &str| {
         sim.request_counts()
             .iter()
@@ -1524,6 +1534,8 @@ async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
             max_concurrency: concurrency.to_owned(),
             max_errors: "100%".to_owned(),
             comment: "bosun scale test".to_owned(),
+            output_s3: None,
+            cloudwatch: None,
         };
     // The outcome each instance should have, from the next-to-last hex digit of its id (the
     // last one is even throughout us-east-1).

@@ -384,6 +384,8 @@ pub struct State {
     pub confirm: Option<RunConfirm>,
     /// The command being (or last) watched.
     pub run: Option<RunWatch>,
+    /// Above this many targets, Run Command wants the count typed (`run_confirm_above`).
+    pub confirm_above: usize,
     /// Recent commands, once loaded.
     pub history: Option<Vec<HistoryEntry>>,
     pub history_selected: usize,
@@ -426,6 +428,7 @@ impl State {
             compose: None,
             confirm: None,
             run: None,
+            confirm_above: runs::CONFIRM_BY_COUNT_ABOVE,
             history: None,
             history_selected: 0,
         }
@@ -1030,10 +1033,7 @@ fn submit_run(state: &mut State) -> Vec<Effect> {
     match compose.to_request() {
         Ok(request) => {
             state.compose = None;
-            state.confirm = Some(RunConfirm {
-                request,
-                typed: String::new(),
-            });
+            state.confirm = Some(RunConfirm::new(request, state.confirm_above));
             state.mode = Mode::RunConfirm;
         }
         Err(error) => compose.error = Some(error),
@@ -1048,7 +1048,7 @@ fn confirm_key(state: &mut State, key: Option<char>) -> Vec<Effect> {
         return Vec::new();
     };
     let targets = confirm.request.targets();
-    let go = if runs::needs_typed_count(&targets) {
+    let go = if confirm.strict() {
         match key {
             Some(c) if c.is_ascii_digit() => {
                 confirm.typed.push(c);
@@ -1107,10 +1107,7 @@ fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::RerunFailed => match run.failed_request() {
             Some(request) => {
-                state.confirm = Some(RunConfirm {
-                    request,
-                    typed: String::new(),
-                });
+                state.confirm = Some(RunConfirm::new(request, state.confirm_above));
                 state.mode = Mode::RunConfirm;
             }
             None => state.notice = Some("nothing to re-run: no invocation failed".to_owned()),

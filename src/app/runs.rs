@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use crate::aws::inventory::{InstanceRow, Ping};
 
-/// Above this many targets the user types the count to confirm (as for production).
+/// Above this many targets the user types the count to confirm (as for production), unless
+/// the configuration says otherwise (`run_confirm_above`).
 pub const CONFIRM_BY_COUNT_ABOVE: usize = 10;
 
 /// One target as the blast radius shows it.
@@ -49,9 +50,9 @@ impl RunTarget {
     }
 }
 
-/// The user must type the count: many targets, or any in production.
-pub fn needs_typed_count(targets: &[RunTarget]) -> bool {
-    targets.len() > CONFIRM_BY_COUNT_ABOVE || targets.iter().any(RunTarget::is_production)
+/// The user must type the count: more than `above` targets, or any in production.
+pub fn needs_typed_count(targets: &[RunTarget], above: usize) -> bool {
+    targets.len() > above || targets.iter().any(RunTarget::is_production)
 }
 
 /// "production 3, staging 1" for one tag.
@@ -127,6 +128,10 @@ pub struct RunRequest {
     pub max_concurrency: String,
     pub max_errors: String,
     pub comment: String,
+    /// The full output to S3: (bucket, key prefix).
+    pub output_s3: Option<(String, String)>,
+    /// The output to CloudWatch Logs: `Some(None)` for the default log group.
+    pub cloudwatch: Option<Option<String>>,
 }
 
 impl RunRequest {
@@ -197,18 +202,22 @@ impl HistoryEntry {
             max_concurrency: self.max_concurrency.clone(),
             max_errors: self.max_errors.clone(),
             comment: self.comment.clone(),
+            output_s3: None,
+            cloudwatch: None,
         }
     }
 }
 
 /// The compose form's fields, in order.
-pub const COMPOSE_LABELS: [&str; 6] = [
+pub const COMPOSE_LABELS: [&str; 8] = [
     "command (enter: new line)",
     "document (empty: AWS-RunShellScript / AWS-RunPowerShellScript by platform)",
     "timeout, seconds",
     "max concurrency (number or %)",
     "max errors (number or %)",
     "comment",
+    "S3 output: bucket or bucket/prefix (optional: keeps all the output)",
+    "CloudWatch output: log group, or \"default\" (optional)",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,7 +225,7 @@ pub struct RunCompose {
     pub groups: Vec<RunGroup>,
     /// Where the targets came from: "3 marked", "12 matching the filter".
     pub chosen_by: String,
-    pub fields: [String; 6],
+    pub fields: [String; 8],
     pub focus: usize,
     pub error: Option<String>,
 }
@@ -238,6 +247,8 @@ impl RunCompose {
                 "600".to_owned(),
                 "50".to_owned(),
                 "0".to_owned(),
+                String::new(),
+                String::new(),
                 String::new(),
             ],
             focus: 0,
@@ -270,6 +281,21 @@ impl RunCompose {
             "" => format!("bosun: {}", script.lines().next().unwrap_or_default()),
             given => given.to_owned(),
         };
+        let output_s3 = match self.fields[6].trim() {
+            "" => None,
+            given => {
+                let (bucket, prefix) = given.split_once('/').unwrap_or((given, ""));
+                if bucket.len() < 3 || bucket.contains(char::is_whitespace) {
+                    return Err(format!("S3 output: {bucket:?} is not a bucket name"));
+                }
+                Some((bucket.to_owned(), prefix.to_owned()))
+            }
+        };
+        let cloudwatch = match self.fields[7].trim() {
+            "" => None,
+            "default" => Some(None),
+            group => Some(Some(group.to_owned())),
+        };
         Ok(RunRequest {
             groups: self.groups.clone(),
             script,
@@ -279,6 +305,8 @@ impl RunCompose {
             max_errors,
             // SendCommand takes 100 characters of comment.
             comment: comment.chars().take(100).collect(),
+            output_s3,
+            cloudwatch,
         })
     }
 }
@@ -289,6 +317,23 @@ pub struct RunConfirm {
     pub request: RunRequest,
     /// What was typed, when the count must be typed.
     pub typed: String,
+    /// Above this many targets the count must be typed.
+    pub typed_above: usize,
+}
+
+impl RunConfirm {
+    pub fn new(request: RunRequest, typed_above: usize) -> RunConfirm {
+        RunConfirm {
+            request,
+            typed: String::new(),
+            typed_above,
+        }
+    }
+
+    /// The count must be typed (many targets, or production among them).
+    pub fn strict(&self) -> bool {
+        needs_typed_count(&self.request.targets(), self.typed_above)
+    }
 }
 
 /// One instance's invocation as the grid shows it.
@@ -455,6 +500,17 @@ mod tests {
             form.fields[3] = bad.to_owned();
             assert!(form.to_request().is_err(), "{bad}");
         }
+        form.fields[3] = "10".to_owned();
+        form.fields[6] = "ops-logs/run-command/".to_owned();
+        form.fields[7] = "default".to_owned();
+        let request = form.to_request().expect("valid");
+        assert_eq!(
+            request.output_s3,
+            Some(("ops-logs".to_owned(), "run-command/".to_owned()))
+        );
+        assert_eq!(request.cloudwatch, Some(None));
+        form.fields[6] = "x".to_owned();
+        assert!(form.to_request().is_err(), "not a bucket name");
     }
 
     #[test]
@@ -471,6 +527,8 @@ mod tests {
             max_concurrency: "50".to_owned(),
             max_errors: "0".to_owned(),
             comment: String::new(),
+            output_s3: None,
+            cloudwatch: None,
         };
         let mut watch = RunWatch::new(request);
         let invocation = |id: &str, status: &str| InvocationView {

@@ -150,6 +150,7 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
         connect,
         tunnels,
         tunnel_groups,
+        confirm_above: config.run_confirm_above,
         profiles: global.profile.clone(),
         regions: global.region.clone(),
         theme,

@@ -13,7 +13,7 @@ use aws_sdk_ssm::types::{CommandInvocation, InstanceInformationStringFilter};
 use serde_json::json;
 
 use super::sdk_config;
-use crate::app::runs::{RunTarget, blast_radius, needs_typed_count};
+use crate::app::runs::{CONFIRM_BY_COUNT_ABOVE, RunTarget, blast_radius, needs_typed_count};
 use crate::cli::{GlobalArgs, RunArgs};
 
 /// bosun itself failed (not a remote command).
@@ -53,7 +53,11 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
     for line in blast_radius(&targets, &region, &script) {
         eprintln!("{line}");
     }
-    if !args.yes && !confirm(&targets) {
+    // The configuration may lower or raise the count above which it must be typed.
+    let above = super::load_config(global)
+        .map(|c| c.run_confirm_above)
+        .unwrap_or(CONFIRM_BY_COUNT_ABOVE);
+    if !args.yes && !confirm(&targets, above) {
         eprintln!("bosun run: not run");
         return 2;
     }
@@ -239,12 +243,12 @@ async fn resolve_targets(
 
 /// Asks on the terminal: typing the count for production or more than ten targets, y/N
 /// otherwise. Without a terminal the answer is no (`--yes` skips the question).
-fn confirm(targets: &[Target]) -> bool {
+fn confirm(targets: &[Target], above: usize) -> bool {
     if !std::io::stdin().is_terminal() {
         eprintln!("bosun run: stdin is not a terminal; pass --yes to run without confirmation");
         return false;
     }
-    let strict = needs_typed_count(targets);
+    let strict = needs_typed_count(targets, above);
     if strict {
         eprint!(
             "Type {} to run on {} instances: ",
@@ -503,8 +507,12 @@ mod tests {
         assert!(text.contains("teams: payments 3"));
         assert!(text.contains("offline, will be Undeliverable: 1 (b i-0b)"));
         assert!(text.contains("command: systemctl restart app"));
-        assert!(needs_typed_count(&targets), "production is among them");
-        assert!(!needs_typed_count(&targets[1..]));
+        assert!(needs_typed_count(&targets, 10), "production is among them");
+        assert!(!needs_typed_count(&targets[1..], 10));
+        assert!(
+            needs_typed_count(&targets[1..], 1),
+            "more than the configured count"
+        );
     }
 
     #[test]

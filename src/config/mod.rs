@@ -34,6 +34,9 @@ pub struct Config {
     /// a team's own shell document with logging or a run-as user.
     #[serde(default)]
     pub shell_document: Option<String>,
+    /// Above this many targets, Run Command wants the target count typed to confirm.
+    #[serde(default = "confirm_above")]
+    pub run_confirm_above: usize,
     /// The fleet table's columns, in order: names from `app::columns` or `tag:KEY`.
     #[serde(default)]
     pub columns: Option<Vec<String>>,
@@ -60,6 +63,7 @@ impl Default for Config {
             theme: None,
             shell_document: None,
             columns: None,
+            run_confirm_above: confirm_above(),
             keys: BTreeMap::new(),
             tunnels: Vec::new(),
             tunnel_groups: BTreeMap::new(),
@@ -134,6 +138,10 @@ impl SavedTunnel {
             sessions: self.sessions,
         }
     }
+}
+
+fn confirm_above() -> usize {
+    crate::app::runs::CONFIRM_BY_COUNT_ABOVE
 }
 
 fn one_session() -> u8 {

@@ -290,7 +290,7 @@ pub fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &RunConfirm, theme: 
         )));
     }
     lines.push(Line::from(""));
-    let prompt = if runs::needs_typed_count(&targets) {
+    let prompt = if confirm.strict() {
         format!(
             "Type {} and enter to run on {} instances: {}▏",
             targets.len(),
