@@ -83,6 +83,7 @@ async fn bench() {
         comment: "bosun bench".to_owned(),
         output_s3: None,
         cloudwatch: None,
+        parameters: Vec::new(),
     };
     let calls = |operation: &str| {
         sim.request_counts()

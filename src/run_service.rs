@@ -181,14 +181,22 @@ async fn send(
                             .build(),
                     );
                 }
+                if request.parameters.is_empty() {
+                    send = send
+                        .parameters("commands", vec![request.script.clone()])
+                        .parameters(
+                            "executionTimeout",
+                            vec![request.timeout_seconds.to_string()],
+                        );
+                } else {
+                    // Another document takes its own parameters, not a script.
+                    for (name, values) in &request.parameters {
+                        send = send.parameters(name, values.clone());
+                    }
+                }
                 let result = send
                     .document_name(&document)
                     .set_instance_ids(Some(batch.iter().map(|t| t.id.clone()).collect()))
-                    .parameters("commands", vec![request.script.clone()])
-                    .parameters(
-                        "executionTimeout",
-                        vec![request.timeout_seconds.to_string()],
-                    )
                     .max_concurrency(&request.max_concurrency)
                     .max_errors(&request.max_errors)
                     .comment(&request.comment)

@@ -1357,6 +1357,7 @@ async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
         comment: "bosun test".to_owned(),
         output_s3: Some(("bosun-run-logs".to_owned(), "fleet/".to_owned())),
         cloudwatch: Some(None),
+        parameters: Vec::new(),
     };
     let (inputs_tx, mut inputs) = mpsc::channel(64);
     let (control, task) = bosun::run_service::spawn(request, connect, inputs_tx);
@@ -1536,6 +1537,7 @@ async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
             comment: "bosun scale test".to_owned(),
             output_s3: None,
             cloudwatch: None,
+            parameters: Vec::new(),
         };
     // The outcome each instance should have, from the next-to-last hex digit of its id (the
     // last one is even throughout us-east-1).

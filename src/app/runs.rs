@@ -132,6 +132,9 @@ pub struct RunRequest {
     pub output_s3: Option<(String, String)>,
     /// The output to CloudWatch Logs: `Some(None)` for the default log group.
     pub cloudwatch: Option<Option<String>>,
+    /// Parameters for another document; empty for the shell-script documents, which take the
+    /// command and the timeout.
+    pub parameters: Vec<(String, Vec<String>)>,
 }
 
 impl RunRequest {
@@ -204,12 +207,13 @@ impl HistoryEntry {
             comment: self.comment.clone(),
             output_s3: None,
             cloudwatch: None,
+            parameters: Vec::new(),
         }
     }
 }
 
 /// The compose form's fields, in order.
-pub const COMPOSE_LABELS: [&str; 8] = [
+pub const COMPOSE_LABELS: [&str; 9] = [
     "command (enter: new line)",
     "document (empty: AWS-RunShellScript / AWS-RunPowerShellScript by platform)",
     "timeout, seconds",
@@ -218,6 +222,7 @@ pub const COMPOSE_LABELS: [&str; 8] = [
     "comment",
     "S3 output: bucket or bucket/prefix (optional: keeps all the output)",
     "CloudWatch output: log group, or \"default\" (optional)",
+    "parameters for another document: name=value; name=value (a,b for lists)",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,9 +230,30 @@ pub struct RunCompose {
     pub groups: Vec<RunGroup>,
     /// Where the targets came from: "3 marked", "12 matching the filter".
     pub chosen_by: String,
-    pub fields: [String; 8],
+    pub fields: [String; 9],
     pub focus: usize,
     pub error: Option<String>,
+}
+
+/// `name=value; name=a,b` as a document's parameters.
+fn parse_parameters(text: &str) -> Result<Vec<(String, Vec<String>)>, String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (name, values) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("parameter {pair:?}: write name=value"))?;
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(format!("parameter {pair:?} has no name"));
+            }
+            Ok((
+                name.to_owned(),
+                values.split(',').map(|v| v.trim().to_owned()).collect(),
+            ))
+        })
+        .collect()
 }
 
 /// A number, or a number with %, as MaxConcurrency and MaxErrors take them.
@@ -250,6 +276,7 @@ impl RunCompose {
                 String::new(),
                 String::new(),
                 String::new(),
+                String::new(),
             ],
             focus: 0,
             error: None,
@@ -259,7 +286,12 @@ impl RunCompose {
     /// The request the form describes, or what is wrong with it.
     pub fn to_request(&self) -> Result<RunRequest, String> {
         let script = self.fields[0].trim_end().to_owned();
-        if script.trim().is_empty() {
+        let parameters = parse_parameters(&self.fields[8])?;
+        let document = self.fields[1].trim();
+        if !parameters.is_empty() && document.is_empty() {
+            return Err("parameters are for another document: name it".to_owned());
+        }
+        if script.trim().is_empty() && parameters.is_empty() {
             return Err("the command is empty".to_owned());
         }
         let timeout_seconds = self.fields[2]
@@ -276,8 +308,8 @@ impl RunCompose {
         if !count_or_percent(&max_errors) {
             return Err("max errors: a number or a percentage".to_owned());
         }
-        let document = self.fields[1].trim();
         let comment = match self.fields[5].trim() {
+            "" if script.is_empty() => format!("bosun: {document}"),
             "" => format!("bosun: {}", script.lines().next().unwrap_or_default()),
             given => given.to_owned(),
         };
@@ -307,6 +339,7 @@ impl RunCompose {
             comment: comment.chars().take(100).collect(),
             output_s3,
             cloudwatch,
+            parameters,
         })
     }
 }
@@ -511,6 +544,17 @@ mod tests {
         assert_eq!(request.cloudwatch, Some(None));
         form.fields[6] = "x".to_owned();
         assert!(form.to_request().is_err(), "not a bucket name");
+        form.fields[6].clear();
+        form.fields[0].clear();
+        form.fields[8] = "Operation=Install; PackageName=AmazonCloudWatchAgent".to_owned();
+        assert!(form.to_request().is_err(), "parameters need a document");
+        form.fields[1] = "AWS-ConfigureAWSPackage".to_owned();
+        let request = form.to_request().expect("a document with parameters");
+        assert_eq!(
+            request.parameters[0],
+            ("Operation".to_owned(), vec!["Install".to_owned()])
+        );
+        assert_eq!(request.comment, "bosun: AWS-ConfigureAWSPackage");
     }
 
     #[test]
@@ -529,6 +573,7 @@ mod tests {
             comment: String::new(),
             output_s3: None,
             cloudwatch: None,
+            parameters: Vec::new(),
         };
         let mut watch = RunWatch::new(request);
         let invocation = |id: &str, status: &str| InvocationView {

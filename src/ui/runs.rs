@@ -272,14 +272,26 @@ pub fn draw_compose(frame: &mut Frame, area: Rect, compose: &RunCompose, theme: 
 /// The blast radius, and what to type to go ahead.
 pub fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &RunConfirm, theme: &Theme) {
     let targets = confirm.request.targets();
-    let mut lines: Vec<Line> = runs::blast_radius(
-        &targets,
-        &confirm.request.regions(),
-        &confirm.request.script.replace('\n', "; "),
-    )
-    .into_iter()
-    .map(Line::from)
-    .collect();
+    let request = &confirm.request;
+    // What runs: the script, or another document with its parameters.
+    let what = if request.parameters.is_empty() {
+        request.script.replace('\n', "; ")
+    } else {
+        let parameters: Vec<String> = request
+            .parameters
+            .iter()
+            .map(|(name, values)| format!("{name}={}", values.join(",")))
+            .collect();
+        format!(
+            "{} {}",
+            request.document.as_deref().unwrap_or_default(),
+            parameters.join(" ")
+        )
+    };
+    let mut lines: Vec<Line> = runs::blast_radius(&targets, &request.regions(), &what)
+        .into_iter()
+        .map(Line::from)
+        .collect();
     let production = targets.iter().filter(|t| t.is_production()).count();
     if production > 0 {
         lines.push(Line::from(Span::styled(
