@@ -1314,23 +1314,9 @@ async fn an_instance_can_lose_its_agent_at_run_time_and_acks_can_lag() {
 async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
     use bosun::app::Input as AppInput;
     use bosun::app::runs::{RunGroup, RunRequest, RunTarget};
-    use bosun::tui::{Source, SourceFactory, Sources};
 
     let sim = start_sim().await;
-    let endpoint = sim.endpoint_url();
-    let connect: SourceFactory = Arc::new(move |_profiles, regions: Vec<String>| {
-        let endpoint = endpoint.clone();
-        Box::pin(async move {
-            let region = regions.first().cloned().unwrap_or_default();
-            Sources {
-                sources: vec![Source {
-                    profile: "demo".to_owned(),
-                    config: bosun::aws::demo_config(&endpoint, &region).await,
-                }],
-                label: region,
-            }
-        })
-    });
+    let connect = sim_sources(&sim);
     let target = |name: &str, online: bool| RunTarget {
         id: demo_instance(name),
         name: name.to_owned(),
@@ -1416,13 +1402,7 @@ async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
         "{:?}",
         output.s3_location
     );
-    let calls = |operation: &str| {
-        sim.request_counts()
-            .iter()
-            .filter(|(op, _)| op.ends_with(operation))
-            .map(|(_, n)| *n)
-            .sum::<u64>()
-    };
+    let calls = |operation: &str| calls_to(&sim, operation);
     assert_eq!(calls("SendCommand"), 1);
     assert!(
         calls("ListCommandInvocations") <= rounds,
@@ -1435,6 +1415,15 @@ async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
         calls("GetCommandInvocation")
     );
     task.abort();
+}
+
+/// Requests the simulator has served for operations ending in `operation`.
+fn calls_to(sim: &SimHandle, operation: &str) -> u64 {
+    sim.request_counts()
+        .iter()
+        .filter(|(op, _)| op.ends_with(operation))
+        .map(|(_, n)| *n)
+        .sum()
 }
 
 /// A `SourceFactory` for the simulator (one profile, any region).
@@ -1580,13 +1569,7 @@ async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
         *seen.entry(status).or_insert(0) += 1;
     }
     assert_eq!(seen.len(), 4, "every outcome occurs: {seen:?}");
-    let calls = |operation: &str| {
-        sim.request_counts()
-            .iter()
-            .filter(|(op, _)| op.ends_with(operation))
-            .map(|(_, n)| *n)
-            .sum::<u64>()
-    };
+    let calls = |operation: &str| calls_to(&sim, operation);
     // 200 ids go out as four commands of 50; each round lists each command once (one page).
     assert_eq!(calls("SendCommand"), 4);
     assert!(

@@ -109,12 +109,7 @@ pub(crate) fn ping_colour(ping: Ping, theme: &Theme) -> ratatui::style::Color {
 
 fn title_line<'a>(state: &'a State, theme: &Theme, now: SystemTime) -> Paragraph<'a> {
     let mut spans = vec![
-        Span::styled(
-            " bosun ",
-            Style::default()
-                .fg(theme.title)
-                .add_modifier(Modifier::BOLD),
-        ),
+        brand(theme),
         Span::styled(
             format!("{} ", state.source),
             Style::default().fg(theme.muted),
@@ -423,6 +418,41 @@ pub(crate) fn overlay(
                     )),
             ),
         rect,
+    );
+}
+
+/// The product name that starts every view's title line.
+pub(crate) fn brand(theme: &Theme) -> Span<'static> {
+    Span::styled(
+        " bosun ",
+        Style::default()
+            .fg(theme.title)
+            .add_modifier(Modifier::BOLD),
+    )
+}
+
+/// The last two lines of the list views: a notice, if any, then the view's key hints.
+pub(crate) fn notice_and_hints(
+    frame: &mut Frame,
+    notice: Rect,
+    status: Rect,
+    state: &State,
+    hints: &[(&str, &str)],
+    theme: &Theme,
+) {
+    if let Some(text) = &state.notice {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                text.as_str(),
+                Style::default().fg(theme.warning),
+            )),
+            notice,
+        );
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(hint_spans(hints, theme)))
+            .style(Style::default().bg(theme.status_bar)),
+        status,
     );
 }
 

@@ -173,12 +173,7 @@ fn pane_title<'a>(
 
 fn tab_bar<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
     let mut spans = vec![
-        Span::styled(
-            " bosun ",
-            Style::default()
-                .fg(theme.title)
-                .add_modifier(Modifier::BOLD),
-        ),
+        super::brand(theme),
         Span::styled(" fleet ", Style::default().fg(theme.muted)),
     ];
     for (index, tab) in state.workspace.tabs.iter().enumerate() {

@@ -39,12 +39,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let first_line = run.request.script.lines().next().unwrap_or_default();
     frame.render_widget(
         Paragraph::new(Line::from(vec![
-            Span::styled(
-                " bosun ",
-                Style::default()
-                    .fg(theme.title)
-                    .add_modifier(Modifier::BOLD),
-            ),
+            super::brand(theme),
             Span::raw(format!("run: {first_line}")),
             Span::styled(
                 format!(
@@ -339,12 +334,7 @@ pub fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme,
     .areas(area);
     frame.render_widget(
         Paragraph::new(Line::from(vec![
-            Span::styled(
-                " bosun ",
-                Style::default()
-                    .fg(theme.title)
-                    .add_modifier(Modifier::BOLD),
-            ),
+            super::brand(theme),
             Span::raw("recent commands (ListCommands)"),
         ])),
         title,
@@ -415,18 +405,5 @@ pub fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme,
             frame.render_stateful_widget(table, body, &mut table_state);
         }
     }
-    if let Some(text) = &state.notice {
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                text.as_str(),
-                Style::default().fg(theme.warning),
-            )),
-            notice,
-        );
-    }
-    frame.render_widget(
-        Paragraph::new(Line::from(hint_spans(&HISTORY_HINTS, theme)))
-            .style(Style::default().bg(theme.status_bar)),
-        status,
-    );
+    super::notice_and_hints(frame, notice, status, state, &HISTORY_HINTS, theme);
 }

@@ -8,7 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 
-use super::{form_footer, hint_spans, overlay, selectable_table};
+use super::{form_footer, overlay, selectable_table};
 use crate::app::State;
 use crate::app::keymap::TUNNEL_HINTS;
 use crate::app::tunnels::{FORM_LABELS, TunnelForm, TunnelRow};
@@ -41,12 +41,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let running = state.tunnels.running_count();
     frame.render_widget(
         Paragraph::new(Line::from(vec![
-            Span::styled(
-                " bosun ",
-                Style::default()
-                    .fg(theme.title)
-                    .add_modifier(Modifier::BOLD),
-            ),
+            super::brand(theme),
             Span::styled(
                 format!("{} ", state.source),
                 Style::default().fg(theme.muted),
@@ -60,20 +55,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         title,
     );
     draw_table(frame, body, state, theme);
-    if let Some(text) = &state.notice {
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                text.as_str(),
-                Style::default().fg(theme.warning),
-            )),
-            notice,
-        );
-    }
-    frame.render_widget(
-        Paragraph::new(Line::from(hint_spans(&TUNNEL_HINTS, theme)))
-            .style(Style::default().bg(theme.status_bar)),
-        status,
-    );
+    super::notice_and_hints(frame, notice, status, state, &TUNNEL_HINTS, theme);
 }
 
 /// Columns 6 and 7 (total bytes up and down) only show on wide terminals; the rate stays.
