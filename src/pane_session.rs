@@ -114,11 +114,23 @@ async fn run(
         .target(&target.instance_id)
         .document_name(&context.document)
         .send();
-    // The user may close the pane while StartSession is still on its way.
+    // The user may close the pane while StartSession is still on its way: let it finish, so
+    // a session AWS already made is terminated rather than left open.
+    tokio::pin!(start);
+    let mut closed_early = false;
     let output = tokio::select! {
-        output = start => output,
-        () = wait_for_close(&mut commands) => return None,
+        output = &mut start => output,
+        () = wait_for_close(&mut commands) => {
+            closed_early = true;
+            start.await
+        }
     };
+    if closed_early {
+        if let Some(id) = output.as_ref().ok().and_then(|o| o.session_id()) {
+            let _ = terminate_session(&clients.ssm, id).await;
+        }
+        return None;
+    }
     let output = match output {
         Ok(output) => output,
         Err(error) => {
@@ -128,6 +140,9 @@ async fn run(
         }
     };
     let Some(started) = Started::from_response(&output, &target.instance_id) else {
+        if let Some(id) = output.session_id() {
+            let _ = terminate_session(&clients.ssm, id).await;
+        }
         return ended("StartSession returned no stream");
     };
     let mut driven = session::drive(started, &clients.ssm, clients.kms.clone());
@@ -141,6 +156,8 @@ async fn run(
                 match event {
                     DriverEvent::Output(bytes) | DriverEvent::StdErr(bytes) => {
                         if context.reports.send(PaneReport::Output { pane, bytes }).await.is_err() {
+                            // The console is gone (quitting): end the session like a close.
+                            closing = true;
                             break;
                         }
                     }
@@ -179,7 +196,15 @@ async fn run(
             }
         }
     }
-    let end = driven.driver.await;
+    // Without its channels the driver ends even if it was waiting on us; a driver stuck in a
+    // resume is not waited for long.
+    drop(driven.input);
+    drop(driven.events);
+    let end = tokio::time::timeout(std::time::Duration::from_secs(2), driven.driver).await;
+    let end = match end {
+        Ok(end) => end,
+        Err(_) => Ok(Ok(SessionEnd::Local)),
+    };
     if closing {
         let _ = terminate_session(&clients.ssm, &driven.session_id).await;
         tracing::info!(pane, session = %driven.session_id, "pane closed; session terminated");

@@ -301,8 +301,11 @@ async fn follow(
     let mut where_is: HashMap<String, usize> = HashMap::new();
     let mut fetched: Option<(String, String)> = None;
     let mut invocations: Vec<InvocationView> = Vec::new();
+    // Choosing another instance fetches its output at once, but the list is polled only on
+    // its own schedule: holding ↓ must not become a storm of calls.
+    let mut next_poll = tokio::time::Instant::now();
     loop {
-        if !finished {
+        if !finished && tokio::time::Instant::now() >= next_poll {
             let mut throttled = false;
             let mut fresh = Vec::new();
             for (index, command) in sent.iter().enumerate() {
@@ -353,6 +356,7 @@ async fn follow(
             } else {
                 POLL_START
             };
+            next_poll = tokio::time::Instant::now() + delay;
             if inputs
                 .send(Input::RunProgress {
                     invocations: invocations.clone(),
@@ -384,7 +388,7 @@ async fn follow(
             }
         }
         tokio::select! {
-            () = tokio::time::sleep(delay), if !finished => {}
+            () = tokio::time::sleep_until(next_poll), if !finished => {}
             changed = selected.changed() => {
                 if changed.is_err() {
                     return;

@@ -140,12 +140,16 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         (options.connect)(options.profiles.clone(), options.regions.clone()).await;
     let clients = session_clients(&sources);
     let (inputs_tx, inputs) = mpsc::channel::<Input>(16);
+    // Inventory loads carry the generation of the sources they came from, so a load from
+    // sources switched away from is dropped however late it arrives.
+    let (inventory_tx, inventory) = mpsc::channel::<(u64, Input)>(4);
     let (refresh_tx, refresh_rx) = mpsc::channel::<()>(1);
     let refresher = tokio::spawn(refresh_inventory(
         sources,
         options.refresh,
         refresh_rx,
-        inputs_tx.clone(),
+        inventory_tx.clone(),
+        0,
     ));
     // Bounded: a flooding pane waits for the console instead of growing a queue.
     let (reports_tx, reports) = mpsc::channel(256);
@@ -190,13 +194,17 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         refresher,
         refresh_interval: options.refresh,
         inputs: inputs_tx,
+        inventory: inventory_tx,
+        generation: 0,
         connect: options.connect,
         switched: switched_tx,
         themes_dir: options.themes_dir,
         tunnels: HashMap::new(),
         run: None,
     };
-    let code = console.event_loop(inputs, reports, switched).await;
+    let code = console
+        .event_loop(inputs, inventory, reports, switched)
+        .await;
     console.close_all().await;
     console.refresher.abort();
     code
@@ -239,9 +247,12 @@ struct Console {
     refresher: tokio::task::JoinHandle<()>,
     refresh_interval: Duration,
     inputs: mpsc::Sender<Input>,
+    inventory: mpsc::Sender<(u64, Input)>,
+    /// Counts source switches: the current sources' generation.
+    generation: u64,
     connect: SourceFactory,
-    /// New sources, once built, with the profiles and regions they are for.
-    switched: mpsc::Sender<(Sources, Vec<String>, Vec<String>)>,
+    /// New sources, once built: their generation, and the profiles and regions they are for.
+    switched: mpsc::Sender<(u64, Sources, Vec<String>, Vec<String>)>,
     themes_dir: Option<std::path::PathBuf>,
     tunnels: HashMap<TunnelId, RunningTunnel>,
     /// The watched command's service.
@@ -271,8 +282,9 @@ impl Console {
     async fn event_loop(
         &mut self,
         mut inputs: mpsc::Receiver<Input>,
+        mut inventory: mpsc::Receiver<(u64, Input)>,
         mut reports: mpsc::Receiver<PaneReport>,
-        mut switched: mpsc::Receiver<(Sources, Vec<String>, Vec<String>)>,
+        mut switched: mpsc::Receiver<(u64, Sources, Vec<String>, Vec<String>)>,
     ) -> i32 {
         const FRAME: Duration = Duration::from_millis(16);
         let mut events = EventStream::new();
@@ -311,9 +323,17 @@ impl Console {
                     None => Wake::Quit(0),
                 },
                 Some(input) = inputs.recv() => Wake::Input(input),
-                Some((sources, profiles, regions)) = switched.recv() => {
-                    // A load from the old sources may be queued: it must not land after.
-                    while inputs.try_recv().is_ok() {}
+                Some((generation, input)) = inventory.recv() => {
+                    if generation != self.generation {
+                        continue;
+                    }
+                    Wake::Input(input)
+                }
+                Some((generation, sources, profiles, regions)) = switched.recv() => {
+                    // Only the latest switch counts, whichever finishes first.
+                    if generation != self.generation {
+                        continue;
+                    }
                     Wake::Input(self.use_sources(sources, profiles, regions))
                 }
                 _ = clock.tick() => {
@@ -351,6 +371,8 @@ impl Console {
                 Wake::Key(key) => match keymap::route(key, &self.state) {
                     Some(Routed::App(input)) => input,
                     Some(Routed::Pane) => {
+                        // Typing in a shell is not the second `q` of a quit.
+                        self.state.quit_armed = false;
                         if let Some(bytes) = keys::encode_key(key, self.focused_modes()) {
                             self.type_into_panes(bytes);
                         }
@@ -460,10 +482,14 @@ impl Console {
                 let regions = regions.unwrap_or_else(|| self.state.regions.clone());
                 let connect = self.connect.clone();
                 let switched = self.switched.clone();
+                self.generation += 1;
+                let generation = self.generation;
                 // Credentials may take a moment (SSO, credential_process): not on this loop.
                 tokio::spawn(async move {
                     let sources = connect(profiles.clone(), regions.clone()).await;
-                    let _ = switched.send((sources, profiles, regions)).await;
+                    let _ = switched
+                        .send((generation, sources, profiles, regions))
+                        .await;
                 });
                 self.state.notice = Some("switching…".to_owned());
             }
@@ -598,14 +624,18 @@ impl Console {
     ) -> Input {
         self.refresher.abort();
         let Sources { sources, label } = sources;
-        self.context.clients = Arc::new(session_clients(&sources));
+        // Keep the old clients too: a pane opened before the switch can still reconnect.
+        let mut clients = (*self.context.clients).clone();
+        clients.extend(session_clients(&sources));
+        self.context.clients = Arc::new(clients);
         let (refresh_tx, refresh_rx) = mpsc::channel::<()>(1);
         self.refresh = refresh_tx;
         self.refresher = tokio::spawn(refresh_inventory(
             sources,
             self.refresh_interval,
             refresh_rx,
-            self.inputs.clone(),
+            self.inventory.clone(),
+            self.generation,
         ));
         self.state.notice = None;
         Input::SourcesChanged {
@@ -783,7 +813,8 @@ async fn refresh_inventory(
     sources: Vec<Source>,
     interval: Duration,
     mut requests: mpsc::Receiver<()>,
-    inputs: mpsc::Sender<Input>,
+    inputs: mpsc::Sender<(u64, Input)>,
+    generation: u64,
 ) {
     let clients: Vec<(String, String, aws_sdk_ssm::Client, aws_sdk_ec2::Client)> = sources
         .iter()
@@ -828,7 +859,7 @@ async fn refresh_inventory(
             at: SystemTime::now(),
             throttled,
         };
-        if inputs.send(loaded).await.is_err() {
+        if inputs.send((generation, loaded)).await.is_err() {
             return;
         }
         delay = if throttled {

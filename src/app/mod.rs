@@ -603,7 +603,10 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
         }
         Input::FilterDone if state.mode == Mode::RunConfirm => confirm_key(state, None),
         Input::RunSent { command_ids } => {
-            if let Some(run) = state.run.as_mut() {
+            // Only the run just started takes ids: a late message from a replaced one does not.
+            if let Some(run) = state.run.as_mut()
+                && run.command_ids.is_empty()
+            {
                 run.command_ids = command_ids;
             }
             Vec::new()
@@ -615,6 +618,13 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             let Some(run) = state.run.as_mut() else {
                 return Vec::new();
             };
+            // Progress of a command this view is not watching (a replaced run) is dropped.
+            if invocations
+                .iter()
+                .any(|i| !run.command_ids.contains(&i.command_id))
+            {
+                return Vec::new();
+            }
             let keep = run.selected_invocation().map(|i| i.instance_id.clone());
             let first = run.invocations.is_empty();
             let rows = &state.rows;
@@ -764,7 +774,7 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
     if action == Action::Quit && !armed && shells + tunnels > 0 {
         state.quit_armed = true;
         state.notice = Some(format!(
-            "{shells} shell session(s) and {tunnels} tunnel(s) open: press q again to quit and end them"
+            "{shells} shell session(s) and {tunnels} tunnel(s) open: press q again (ctrl-] q over the panes) to quit and end them"
         ));
         state.pane_mode = PaneMode::Typing;
         return Vec::new();
@@ -1311,6 +1321,16 @@ fn act_on_tunnels(state: &mut State, action: Action) -> Vec<Effect> {
 
 fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
     let last = state.visible.len().saturating_sub(1);
+    // Over the help, any key but these only closes it: Enter or `s` must not open a shell.
+    if state.mode == Mode::Help
+        && !matches!(
+            action,
+            Action::Quit | Action::Refresh | Action::Help | Action::Back
+        )
+    {
+        state.mode = Mode::Table;
+        return Vec::new();
+    }
     match action {
         Action::ShowTunnels => {
             state.view = View::Tunnels;

@@ -750,6 +750,30 @@ fn run_command_composes_confirms_and_sends() {
     assert_eq!(effects, vec![Effect::SendRun(confirm.request.clone())]);
     assert_eq!(state.view, View::Run);
 
+    update(
+        &mut state,
+        Input::RunSent {
+            command_ids: vec!["c-1".to_owned()],
+        },
+    );
+    // Progress of another command (a replaced run) is not this view's.
+    let stale = runs::InvocationView {
+        command_id: "c-0".to_owned(),
+        instance_id: "i-01".to_owned(),
+        status: "Success".to_owned(),
+        ..runs::InvocationView::default()
+    };
+    assert!(
+        update(
+            &mut state,
+            Input::RunProgress {
+                invocations: vec![stale],
+                throttled: false
+            }
+        )
+        .is_empty()
+    );
+    assert!(state.run.as_ref().is_some_and(|r| r.invocations.is_empty()));
     // Progress arrives; the first one asks for the selected instance's output.
     let invocation = |id: &str, status: &str| runs::InvocationView {
         command_id: "c-1".to_owned(),

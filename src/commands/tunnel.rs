@@ -231,9 +231,23 @@ pub async fn serve(
         };
         keep_session(context, stop.clone())
     });
-    futures_util::future::join_all(loops).await;
-    acceptor.abort();
+    // On stop the listener closes at once (so the port can be reused right away) while the
+    // sessions end on the service side.
+    let mut stopping = stop.clone();
+    tokio::join!(futures_util::future::join_all(loops), async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+        acceptor.abort();
+    });
     Ok(())
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// What one of a tunnel's sessions needs.
@@ -264,6 +278,8 @@ struct Dispatch {
     slots: Arc<Mutex<Vec<Slot>>>,
     registered: Arc<Notify>,
     next_id: Arc<AtomicU64>,
+    /// Connections a session was handed but ended before taking: dispatched again.
+    returned: Arc<Mutex<Vec<TcpStream>>>,
 }
 
 /// A session's place in the dispatch: connections arrive on `connections`; dropping it
@@ -279,6 +295,20 @@ impl Drop for Registration {
     fn drop(&mut self) {
         if let Ok(mut slots) = self.dispatch.slots.lock() {
             slots.retain(|slot| slot.id != self.id);
+        }
+        // Connections still queued here never became active: uncount them and hand them to
+        // another session rather than closing them.
+        let mut queued = Vec::new();
+        while let Ok(tcp) = self.connections.try_recv() {
+            self.active.fetch_sub(1, Ordering::Relaxed);
+            self.dispatch.stats.active.fetch_sub(1, Ordering::Relaxed);
+            queued.push(tcp);
+        }
+        if !queued.is_empty() {
+            if let Ok(mut returned) = self.dispatch.returned.lock() {
+                returned.extend(queued);
+            }
+            self.dispatch.registered.notify_waiters();
         }
     }
 }
@@ -377,26 +407,53 @@ impl Dispatch {
         self.stats.connections.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A connection handed back by a session that ended, if any.
+    fn take_returned(&self) -> Option<TcpStream> {
+        self.returned.lock().ok()?.pop()
+    }
+
     async fn accept(self, listener: TcpListener) {
         loop {
-            let Ok((mut tcp, _)) = listener.accept().await else {
-                continue;
+            let mut tcp = match self.take_returned() {
+                Some(tcp) => tcp,
+                None => {
+                    let registered = self.registered.notified();
+                    tokio::select! {
+                        accepted = listener.accept() => match accepted {
+                            Ok((tcp, _)) => {
+                                let _ = tcp.set_nodelay(true);
+                                tcp
+                            }
+                            Err(_) => {
+                                // Out of descriptors, say: do not spin; the backlog keeps
+                                // the clients waiting.
+                                tokio::time::sleep(Duration::from_millis(100)).await;
+                                continue;
+                            }
+                        },
+                        // A session ended and handed connections back.
+                        () = registered => continue,
+                    }
+                }
             };
-            let _ = tcp.set_nodelay(true);
             loop {
                 let registered = self.registered.notified();
                 match self.choose() {
-                    Some((sender, active)) => match sender.send(tcp).await {
-                        Ok(()) => {
-                            self.count();
-                            break;
+                    Some((sender, active)) => {
+                        // Counted before it is handed over: the session may finish with it
+                        // before this task runs again.
+                        self.count();
+                        match sender.send(tcp).await {
+                            Ok(()) => break,
+                            Err(returned) => {
+                                // That session just ended: try another.
+                                active.fetch_sub(1, Ordering::Relaxed);
+                                self.stats.active.fetch_sub(1, Ordering::Relaxed);
+                                self.stats.connections.fetch_sub(1, Ordering::Relaxed);
+                                tcp = returned.0;
+                            }
                         }
-                        Err(returned) => {
-                            // That session just ended: try another.
-                            active.fetch_sub(1, Ordering::Relaxed);
-                            tcp = returned.0;
-                        }
-                    },
+                    }
                     None => {
                         // No session is ready: wait for one (or a moment, in case it ended).
                         let _ = tokio::time::timeout(Duration::from_millis(200), registered).await;
@@ -488,11 +545,14 @@ async fn keep_session(context: SessionContext<'_>, mut stop: watch::Receiver<boo
             }
             None => {
                 // Stopped: tell the agent, end the session on the service side, and go.
-                let _ = session
-                    .input
-                    .send(Input::Flag(PortFlag::TerminateSession))
-                    .await;
-                let _ = session.input.send(Input::Close).await;
+                // Bounded waits: a driver in the middle of a resume does not read its input.
+                let quickly = Duration::from_secs(2);
+                let _ = tokio::time::timeout(
+                    quickly,
+                    session.input.send(Input::Flag(PortFlag::TerminateSession)),
+                )
+                .await;
+                let _ = tokio::time::timeout(quickly, session.input.send(Input::Close)).await;
                 let _ = tokio::time::timeout(Duration::from_secs(2), &mut session.driver).await;
                 let _ = aws::terminate_session(ssm, &session.session_id).await;
                 say(&format!("{label}: closed"));
@@ -580,7 +640,8 @@ async fn serve_mux(
     let (mut channel_read, mut channel_write) = tokio::io::split(channel_side);
     let input = session.input.clone();
     let counted = stats.clone();
-    let upload = tokio::spawn(async move {
+    // Aborted when this future ends or is dropped (a stop while serving).
+    let upload = AbortOnDrop(tokio::spawn(async move {
         let mut buffer = vec![0u8; CHUNK];
         while let Ok(n) = channel_read.read(&mut buffer).await {
             counted.bytes_up.fetch_add(n as u64, Ordering::Relaxed);
@@ -593,7 +654,7 @@ async fn serve_mux(
                 return;
             }
         }
-    });
+    }));
     let reason = loop {
         tokio::select! {
             accepted = registration.connections.recv() => {
@@ -630,7 +691,7 @@ async fn serve_mux(
             },
         }
     };
-    upload.abort();
+    drop(upload);
     reason
 }
 

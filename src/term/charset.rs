@@ -45,6 +45,8 @@ pub struct LineDrawing {
     sets: [Set; 2],
     /// SO selected G1.
     shifted: bool,
+    /// DECSC (ESC 7) saves the character sets with the cursor; DECRC (ESC 8) restores them.
+    saved: Option<([Set; 2], bool)>,
     scan: Scan,
     /// Reused for the rewritten chunk, so steady state allocates nothing.
     rewritten: Vec<u8>,
@@ -103,25 +105,38 @@ impl LineDrawing {
             self.scan = Scan::Escape;
             return;
         }
-        if (byte == CANCEL || byte == SUBSTITUTE) && self.scan != Scan::String {
+        // CAN and SUB abort any sequence, strings included, as in the parser.
+        if byte == CANCEL || byte == SUBSTITUTE {
             self.scan = Scan::Ground;
             return;
         }
-        self.scan = match self.scan {
-            Scan::Ground => {
-                match byte {
-                    SHIFT_OUT => self.shifted = true,
-                    SHIFT_IN => self.shifted = false,
-                    _ => {}
-                }
-                Scan::Ground
+        // SO and SI act wherever a control character is executed: everywhere but in strings.
+        if !matches!(self.scan, Scan::String | Scan::StringEscape) {
+            match byte {
+                SHIFT_OUT => self.shifted = true,
+                SHIFT_IN => self.shifted = false,
+                _ => {}
             }
+        }
+        self.scan = match self.scan {
+            Scan::Ground => Scan::Ground,
             Scan::Escape => match byte {
                 b'[' => Scan::Csi,
                 b']' | b'P' | b'X' | b'^' | b'_' => Scan::String,
                 b'(' => Scan::Designate(Some(0)),
                 b')' => Scan::Designate(Some(1)),
                 b'*' | b'+' => Scan::Designate(None),
+                b'7' => {
+                    self.saved = Some((self.sets, self.shifted));
+                    Scan::Ground
+                }
+                b'8' => {
+                    if let Some((sets, shifted)) = self.saved {
+                        self.sets = sets;
+                        self.shifted = shifted;
+                    }
+                    Scan::Ground
+                }
                 0x20..=0x2f => Scan::EscapeIntermediate,
                 // Control characters inside an escape sequence are executed, not ends.
                 0x00..=0x1f => Scan::Escape,
@@ -208,6 +223,21 @@ mod tests {
             let (left, right) = input.split_at(split);
             assert_eq!(run(&[left, right]), whole, "split at {split}");
         }
+    }
+
+    #[test]
+    fn save_and_restore_keep_the_sets_and_cancel_ends_strings() {
+        assert_eq!(
+            run(&[b"\x1b(0\x1b7\x1b(Bq\x1b8q"]),
+            "\x1b(0\x1b7\x1b(Bq\x1b8─"
+        );
+        // CAN ends an OSC string: what follows is text again.
+        assert_eq!(
+            run(&[b"\x1b(0\x1b]0;title\x18q"]),
+            "\x1b(0\x1b]0;title\x18─"
+        );
+        // SO inside a CSI sequence still shifts.
+        assert_eq!(run(&[b"\x1b)0\x1b[\x0e1mq"]), "\x1b)0\x1b[\x0e1m─");
     }
 
     #[test]
