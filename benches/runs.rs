@@ -5,7 +5,6 @@
 //!
 //! cargo bench --bench runs
 
-use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bosun::app::runs::{RunGroup, RunRequest, RunTarget};
@@ -13,7 +12,6 @@ use bosun::app::{self, Action, Input, State};
 use bosun::config::theme::Theme;
 use bosun::sim::{self, Fleet, Platform, SimConfig};
 use bosun::term::Screens;
-use bosun::tui::{Source, SourceFactory, Sources};
 use bosun::ui;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -55,20 +53,7 @@ async fn bench() {
     })
     .await
     .expect("simulator");
-    let endpoint = sim.endpoint_url();
-    let connect: SourceFactory = Arc::new(move |_profiles, regions: Vec<String>| {
-        let endpoint = endpoint.clone();
-        Box::pin(async move {
-            let region = regions.first().cloned().unwrap_or_default();
-            Sources {
-                sources: vec![Source {
-                    profile: "bench".to_owned(),
-                    config: bosun::aws::demo_config(&endpoint, &region).await,
-                }],
-                label: region,
-            }
-        })
-    });
+    let connect = bosun::tui::simulator_sources(sim.endpoint_url());
     let request = RunRequest {
         groups: vec![RunGroup {
             profile: "bench".to_owned(),

@@ -57,6 +57,32 @@ pub type SourceFactory = Arc<
         + Sync,
 >;
 
+/// Sources for the simulator at `endpoint`: one profile ("demo"), any region; the demo
+/// fleet's two regions when none is asked for.
+pub fn simulator_sources(endpoint: String) -> SourceFactory {
+    Arc::new(move |_profiles: Vec<String>, regions: Vec<String>| {
+        let endpoint = endpoint.clone();
+        Box::pin(async move {
+            let regions = if regions.is_empty() {
+                vec!["us-east-1".to_owned(), "eu-west-1".to_owned()]
+            } else {
+                regions
+            };
+            let mut sources = Vec::new();
+            for region in &regions {
+                sources.push(Source {
+                    profile: "demo".to_owned(),
+                    config: crate::aws::demo_config(&endpoint, region).await,
+                });
+            }
+            Sources {
+                sources,
+                label: format!("demo fleet {} (simulated at {endpoint})", regions.join(",")),
+            }
+        })
+    })
+}
+
 pub struct ConsoleOptions {
     pub connect: SourceFactory,
     /// The profiles and regions to start with (empty: the defaults).

@@ -1426,22 +1426,9 @@ fn calls_to(sim: &SimHandle, operation: &str) -> u64 {
         .sum()
 }
 
-/// A `SourceFactory` for the simulator (one profile, any region).
+/// A `SourceFactory` for the simulator.
 fn sim_sources(sim: &SimHandle) -> bosun::tui::SourceFactory {
-    let endpoint = sim.endpoint_url();
-    Arc::new(move |_profiles, regions: Vec<String>| {
-        let endpoint = endpoint.clone();
-        Box::pin(async move {
-            let region = regions.first().cloned().unwrap_or_default();
-            bosun::tui::Sources {
-                sources: vec![bosun::tui::Source {
-                    profile: "sim".to_owned(),
-                    config: bosun::aws::demo_config(&endpoint, &region).await,
-                }],
-                label: region,
-            }
-        })
-    })
+    bosun::tui::simulator_sources(sim.endpoint_url())
 }
 
 /// Drives the run service until every expected invocation has finished; returns the last

@@ -72,28 +72,7 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
         };
         let endpoint = handle.endpoint_url();
         _simulator = Some(handle);
-        Arc::new(move |_profiles: Vec<String>, regions: Vec<String>| {
-            let endpoint = endpoint.clone();
-            Box::pin(async move {
-                // The demo has one profile; its fleet lives in two regions.
-                let regions = if regions.is_empty() {
-                    vec!["us-east-1".to_owned(), "eu-west-1".to_owned()]
-                } else {
-                    regions
-                };
-                let mut sources = Vec::new();
-                for region in &regions {
-                    sources.push(Source {
-                        profile: "demo".to_owned(),
-                        config: aws::demo_config(&endpoint, region).await,
-                    });
-                }
-                Sources {
-                    sources,
-                    label: format!("demo fleet {} (simulated at {endpoint})", regions.join(",")),
-                }
-            }) as BoxFuture<'static, Sources>
-        })
+        tui::simulator_sources(endpoint)
     } else {
         let endpoint_url = global.endpoint_url.clone();
         let default_profiles = config.profiles.clone();

@@ -175,11 +175,7 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let header = Row::new(
         std::iter::once(Cell::from(" ")).chain(shown.iter().map(|c| Cell::from(c.header()))),
     )
-    .style(
-        Style::default()
-            .fg(theme.header)
-            .add_modifier(Modifier::BOLD),
-    );
+    .style(header_style(theme));
     // Only the rows on screen are built: at fleet scale the others would cost milliseconds
     // per frame.
     let window = usize::from(area.height.saturating_sub(3)).max(1);
@@ -419,6 +415,13 @@ pub(crate) fn overlay(
             ),
         rect,
     );
+}
+
+/// The style of a table's header row.
+pub(crate) fn header_style(theme: &Theme) -> Style {
+    Style::default()
+        .fg(theme.header)
+        .add_modifier(Modifier::BOLD)
 }
 
 /// The product name that starts every view's title line.

@@ -109,11 +109,7 @@ fn summary_line<'a>(run: &RunWatch, theme: &Theme) -> Paragraph<'a> {
 
 fn draw_grid(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme) {
     let header = Row::new(["NAME", "INSTANCE", "STATUS", "EXIT", "DURATION"].map(Cell::from))
-        .style(
-            Style::default()
-                .fg(theme.header)
-                .add_modifier(Modifier::BOLD),
-        );
+        .style(super::header_style(theme));
     let rows: Vec<Row> = run
         .invocations
         .iter()
@@ -368,11 +364,7 @@ pub fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme,
                 ]
                 .map(Cell::from),
             )
-            .style(
-                Style::default()
-                    .fg(theme.header)
-                    .add_modifier(Modifier::BOLD),
-            );
+            .style(super::header_style(theme));
             let rows: Vec<Row> = entries
                 .iter()
                 .map(|e| {

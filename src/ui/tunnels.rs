@@ -83,11 +83,7 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .filter(|(i, _)| keep(i))
         .map(|(_, h)| Cell::from(h)),
     )
-    .style(
-        Style::default()
-            .fg(theme.header)
-            .add_modifier(Modifier::BOLD),
-    );
+    .style(super::header_style(theme));
     let rows: Vec<Row> = state
         .tunnels
         .rows()
