@@ -106,6 +106,20 @@ pub fn encode(message: &Message) -> Result<Bytes, EncodeError> {
 /// needs a non-empty type, a non-zero CreatedDate and, when it has a payload, a matching digest.
 /// Unlike the plugin, the payload is sliced by PayloadLength, and trailing bytes are tolerated.
 pub fn decode(frame: &Bytes) -> Result<Message, DecodeError> {
+    decode_checked(frame, DigestCheck::Verify)
+}
+
+/// Whether `decode_checked` compares the payload with its digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestCheck {
+    /// The plugin's Validate (and bosun's client).
+    Verify,
+    /// The agent's Validate, which never looks at the digest (PROTOCOL.md §2).
+    Skip,
+}
+
+/// `decode`, with the digest check chosen by the receiving side.
+pub fn decode_checked(frame: &Bytes, digest: DigestCheck) -> Result<Message, DecodeError> {
     if frame.len() < FRAME_OVERHEAD {
         return Err(DecodeError::Short(frame.len()));
     }
@@ -141,7 +155,8 @@ pub fn decode(frame: &Bytes) -> Result<Message, DecodeError> {
         if created_date == 0 {
             return Err(DecodeError::ZeroCreatedDate);
         }
-        if !payload.is_empty()
+        if digest == DigestCheck::Verify
+            && !payload.is_empty()
             && Sha256::digest(&payload)[..]
                 != frame[OFFSET_PAYLOAD_DIGEST..OFFSET_PAYLOAD_DIGEST + 32]
         {

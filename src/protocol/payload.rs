@@ -43,6 +43,70 @@ pub struct Acknowledge {
     pub is_sequential: bool,
 }
 
+impl Acknowledge {
+    /// The JSON `serde_json` would write for this ack, built directly: every data message is
+    /// acknowledged, so at full speed this runs hundreds of thousands of times a second. The
+    /// type is a protocol identifier and the id a hyphenated UUID, so nothing needs escaping.
+    pub fn to_json(message_type: &str, message_id: uuid::Uuid, sequence_number: i64) -> Vec<u8> {
+        let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let id = message_id.hyphenated().encode_lower(&mut id);
+        let mut json = Vec::with_capacity(160);
+        json.extend_from_slice(b"{\"AcknowledgedMessageType\":\"");
+        json.extend_from_slice(message_type.as_bytes());
+        json.extend_from_slice(b"\",\"AcknowledgedMessageId\":\"");
+        json.extend_from_slice(id.as_bytes());
+        json.extend_from_slice(b"\",\"AcknowledgedMessageSequenceNumber\":");
+        json.extend_from_slice(sequence_number.to_string().as_bytes());
+        json.extend_from_slice(b",\"IsSequentialMessage\":true}");
+        json
+    }
+
+    /// The acknowledged sequence number, the only field the receiver acts on; parsed without
+    /// allocating the others.
+    pub fn sequence_of(json: &[u8]) -> Result<i64, serde_json::Error> {
+        if let Some(sequence) = canonical_ack_sequence(json) {
+            return Ok(sequence);
+        }
+        #[derive(Deserialize)]
+        struct SequenceOnly {
+            #[serde(rename = "AcknowledgedMessageSequenceNumber")]
+            sequence_number: i64,
+        }
+        serde_json::from_slice::<SequenceOnly>(json).map(|ack| ack.sequence_number)
+    }
+}
+
+/// Reads the sequence number of an ack laid out exactly as the agent, the plugin and bosun
+/// write it (Go's encoding/json: no spaces, fields in declaration order), without a JSON
+/// parser; `None` for any other layout, which then goes through serde.
+fn canonical_ack_sequence(json: &[u8]) -> Option<i64> {
+    /// The rest after a string value that has no escapes.
+    fn after_plain_string(rest: &[u8]) -> Option<&[u8]> {
+        let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+        (rest[end] == b'"').then(|| &rest[end + 1..])
+    }
+    let rest = json.strip_prefix(br#"{"AcknowledgedMessageType":""#)?;
+    let rest = after_plain_string(rest)?.strip_prefix(br#","AcknowledgedMessageId":""#)?;
+    let rest =
+        after_plain_string(rest)?.strip_prefix(br#","AcknowledgedMessageSequenceNumber":"#)?;
+    let end = rest.iter().position(|&b| b == b',')?;
+    let (number, rest) = rest.split_at(end);
+    if rest != br#","IsSequentialMessage":true}"# && rest != br#","IsSequentialMessage":false}"# {
+        return None;
+    }
+    // JSON integers only: an optional minus, then 0 or digits without a leading zero.
+    let digits = number.strip_prefix(b"-").unwrap_or(number);
+    let well_formed = match digits {
+        [b'0'] => true,
+        [b'1'..=b'9', tail @ ..] => tail.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    if !well_formed {
+        return None;
+    }
+    std::str::from_utf8(number).ok()?.parse().ok()
+}
+
 /// Terminal size, client → agent, PayloadType 3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SizeData {
@@ -208,6 +272,65 @@ mod tests {
         assert_eq!(parse_exit_code(format_exit_code(-3).as_bytes()), Some(-3));
         assert_eq!(parse_exit_code(b"EXIT_CODE: 0\n"), Some(0));
         assert_eq!(parse_exit_code(b"nope"), None);
+    }
+
+    #[test]
+    fn hand_built_ack_json_is_what_serde_writes() {
+        let id = uuid::Uuid::parse_str("00112233-4455-6677-8899-aabbccddeeff").expect("uuid");
+        for sequence in [0, 7, -1, i64::MAX] {
+            let serde = serde_json::to_vec(&Acknowledge {
+                message_type: "output_stream_data".to_owned(),
+                message_id: id.hyphenated().to_string(),
+                sequence_number: sequence,
+                is_sequential: true,
+            })
+            .expect("serializes");
+            let built = Acknowledge::to_json("output_stream_data", id, sequence);
+            assert_eq!(
+                String::from_utf8_lossy(&built),
+                String::from_utf8_lossy(&serde)
+            );
+            assert_eq!(Acknowledge::sequence_of(&built).expect("parses"), sequence);
+        }
+        // The golden ack from protocol-vectors.txt.
+        assert_eq!(
+            Acknowledge::to_json("output_stream_data", id, 7),
+            br#"{"AcknowledgedMessageType":"output_stream_data","AcknowledgedMessageId":"00112233-4455-6677-8899-aabbccddeeff","AcknowledgedMessageSequenceNumber":7,"IsSequentialMessage":true}"#
+        );
+        assert!(Acknowledge::sequence_of(br#"{"AcknowledgedMessageType":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn the_ack_fast_path_agrees_with_serde_or_steps_aside() {
+        let serde = |json: &str| {
+            serde_json::from_str::<Acknowledge>(json)
+                .ok()
+                .map(|ack| ack.sequence_number)
+        };
+        let cases = [
+            r#"{"AcknowledgedMessageType":"input_stream_data","AcknowledgedMessageId":"00112233-4455-6677-8899-aabbccddeeff","AcknowledgedMessageSequenceNumber":42,"IsSequentialMessage":true}"#,
+            r#"{"AcknowledgedMessageType":"input_stream_data","AcknowledgedMessageId":"x","AcknowledgedMessageSequenceNumber":0,"IsSequentialMessage":false}"#,
+            r#"{"AcknowledgedMessageType":"a\"b","AcknowledgedMessageId":"x","AcknowledgedMessageSequenceNumber":3,"IsSequentialMessage":true}"#,
+            r#"{"AcknowledgedMessageType":"t","AcknowledgedMessageId":"x","AcknowledgedMessageSequenceNumber":-9,"IsSequentialMessage":true}"#,
+            r#"{"AcknowledgedMessageType":"t","AcknowledgedMessageId":"x","AcknowledgedMessageSequenceNumber":007,"IsSequentialMessage":true}"#,
+            r#"{"AcknowledgedMessageType":"t","AcknowledgedMessageId":"x","AcknowledgedMessageSequenceNumber":99999999999999999999,"IsSequentialMessage":true}"#,
+            r#"{"AcknowledgedMessageType":"t","AcknowledgedMessageId":"x","AcknowledgedMessageSequenceNumber":5,"IsSequentialMessage":true} "#,
+            r#"{ "AcknowledgedMessageSequenceNumber": 8, "AcknowledgedMessageType": "t", "AcknowledgedMessageId": "x", "IsSequentialMessage": true }"#,
+        ];
+        for json in cases {
+            let fast = canonical_ack_sequence(json.as_bytes());
+            if let Some(sequence) = fast {
+                assert_eq!(Some(sequence), serde(json), "{json}");
+            }
+            assert_eq!(
+                Acknowledge::sequence_of(json.as_bytes()).ok(),
+                serde(json).or(fast),
+                "{json}"
+            );
+        }
+        assert_eq!(canonical_ack_sequence(cases[0].as_bytes()), Some(42));
+        assert_eq!(canonical_ack_sequence(cases[4].as_bytes()), None);
+        assert_eq!(Acknowledge::sequence_of(cases[7].as_bytes()).ok(), Some(8));
     }
 
     #[test]

@@ -191,6 +191,21 @@ impl Event {
     }
 }
 
+/// Application data handed to `send_data`: borrowed (copied once) or already shared.
+enum DataIn<'a> {
+    Slice(&'a [u8]),
+    Shared(&'a Bytes),
+}
+
+impl DataIn<'_> {
+    fn len(&self) -> usize {
+        match self {
+            DataIn::Slice(slice) => slice.len(),
+            DataIn::Shared(bytes) => bytes.len(),
+        }
+    }
+}
+
 /// A frame that was received and then refused. The session stays usable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
@@ -395,7 +410,12 @@ impl Session {
     /// unaffected and keeps running.
     pub fn handle_frame(&mut self, now: Instant, frame: Bytes) -> Result<(), ProtocolError> {
         self.now = self.now.max(now);
-        let message = codec::decode(&frame)?;
+        // Like the real peers: the plugin checks payload digests, the agent does not.
+        let digest = match self.role {
+            Role::Client => codec::DigestCheck::Verify,
+            Role::Agent => codec::DigestCheck::Skip,
+        };
+        let message = codec::decode_checked(&frame, digest)?;
         if matches!(self.phase, Phase::Closed) {
             return Ok(());
         }
@@ -499,6 +519,41 @@ impl Session {
         Some(event)
     }
 
+    /// Like `poll_event`, but consecutive `Output` events are joined into one of at most
+    /// `max_bytes` (more when a single message is larger). Bulk transfers arrive as 1 KiB
+    /// messages; handing them on one by one costs a channel send, a wake-up and a write per
+    /// KiB further down. Each joined message is acknowledged as it is taken, as with
+    /// `poll_event`.
+    pub fn poll_event_joined(&mut self, max_bytes: usize) -> Option<Event> {
+        let first = match self.poll_event()? {
+            Event::Output(bytes) => bytes,
+            other => return Some(other),
+        };
+        let mut joined: Option<BytesMut> = None;
+        let mut length = first.len();
+        while let Some(QueuedEvent {
+            event: Event::Output(next),
+            ..
+        }) = self.events.front()
+        {
+            if length + next.len() > max_bytes {
+                break;
+            }
+            length += next.len();
+            let Some(Event::Output(next)) = self.poll_event() else {
+                break;
+            };
+            joined
+                .get_or_insert_with(|| {
+                    let mut buffer = BytesMut::with_capacity(max_bytes.max(first.len()));
+                    buffer.extend_from_slice(&first);
+                    buffer
+                })
+                .extend_from_slice(&next);
+        }
+        Some(Event::Output(joined.map_or(first, BytesMut::freeze)))
+    }
+
     // ----------------------------------------------------------------- send
 
     /// How many payload bytes `send_output` would accept now.
@@ -525,10 +580,33 @@ impl Session {
     /// Queues output bytes (PayloadType 1), as much as the window allows, and returns how many
     /// were taken. Encrypted when the session is. Held until the session is ready.
     pub fn send_output(&mut self, now: Instant, data: &[u8]) -> usize {
+        self.send_data(now, PayloadType::OUTPUT, DataIn::Slice(data))
+    }
+
+    /// `send_output` for data already in a `Bytes`: its messages share the buffer instead of
+    /// copying it.
+    pub fn send_output_bytes(&mut self, now: Instant, data: &Bytes) -> usize {
+        self.send_data(now, PayloadType::OUTPUT, DataIn::Shared(data))
+    }
+
+    /// Splits as much of `data` as the window takes into messages of at most `max_payload`.
+    fn send_data(&mut self, now: Instant, payload_type: PayloadType, data: DataIn<'_>) -> usize {
         self.now = self.now.max(now);
         let accepted = data.len().min(self.send_capacity());
-        for chunk in data[..accepted].chunks(self.config.max_payload.max(1)) {
-            self.send_app(PayloadType::OUTPUT, Bytes::copy_from_slice(chunk));
+        if accepted == 0 {
+            return 0;
+        }
+        // One allocation for the whole accepted run, not one per message.
+        let data = match data {
+            DataIn::Slice(slice) => Bytes::copy_from_slice(&slice[..accepted]),
+            DataIn::Shared(bytes) => bytes.slice(..accepted),
+        };
+        let step = self.config.max_payload.max(1);
+        let mut start = 0;
+        while start < accepted {
+            let end = (start + step).min(accepted);
+            self.send_app(payload_type, data.slice(start..end));
+            start = end;
         }
         accepted
     }
@@ -551,12 +629,12 @@ impl Session {
 
     /// Agent: standard error of a NonInteractiveCommands session (PayloadType 11).
     pub fn send_stderr(&mut self, now: Instant, data: &[u8]) -> usize {
-        self.now = self.now.max(now);
-        let accepted = data.len().min(self.send_capacity());
-        for chunk in data[..accepted].chunks(self.config.max_payload.max(1)) {
-            self.send_app(PayloadType::STDERR, Bytes::copy_from_slice(chunk));
-        }
-        accepted
+        self.send_data(now, PayloadType::STDERR, DataIn::Slice(data))
+    }
+
+    /// `send_stderr` for data already in a `Bytes`.
+    pub fn send_stderr_bytes(&mut self, now: Instant, data: &Bytes) -> usize {
+        self.send_data(now, PayloadType::STDERR, DataIn::Shared(data))
     }
 
     /// Agent: the command's exit code (PayloadType 12).
@@ -725,9 +803,9 @@ impl Session {
     // ----------------------------------------------------------- reliability
 
     fn handle_ack(&mut self, message: &Message) -> Result<(), ProtocolError> {
-        let ack: Acknowledge = serde_json::from_slice(&message.payload)
+        let sequence = Acknowledge::sequence_of(&message.payload)
             .map_err(|e| ProtocolError::bad_payload("acknowledge", e))?;
-        if let Some(sent) = self.send_buffer.acknowledge(ack.sequence_number) {
+        if let Some(sent) = self.send_buffer.acknowledge(sequence) {
             // Karn's rule: a resent message's ack cannot tell which copy it answers.
             if sent.resends == 0 {
                 self.rtt
@@ -761,16 +839,8 @@ impl Session {
     }
 
     fn queue_ack(&mut self, ack: &PendingAck) {
-        let payload = Acknowledge {
-            message_type: ack.message_type.as_str().to_owned(),
-            message_id: ack.message_id.hyphenated().to_string(),
-            sequence_number: ack.sequence,
-            is_sequential: true,
-        };
-        match serde_json::to_vec(&payload) {
-            Ok(json) => self.send_control(MessageType::Acknowledge, json),
-            Err(error) => debug_assert!(false, "ack serialization failed: {error}"),
-        }
+        let json = Acknowledge::to_json(ack.message_type.as_str(), ack.message_id, ack.sequence);
+        self.send_control(MessageType::Acknowledge, json);
     }
 
     fn handle_stream(&mut self, message: Message) -> Result<(), ProtocolError> {

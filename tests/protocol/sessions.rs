@@ -531,6 +531,29 @@ fn malformed_frames_are_refused_and_the_session_goes_on() {
 }
 
 #[test]
+fn the_agent_side_does_not_check_digests_like_the_real_agent() {
+    let mut pair = Pair::new(
+        SessionConfig::default(),
+        shell_params(),
+        LinkConfig::clean(),
+        LinkConfig::clean(),
+        1,
+    );
+    open_shell(&mut pair);
+    pair.client.send_output(pair.now, b"typed");
+    let good = drain(&mut pair.client).pop().expect("a frame");
+    let mut bad_digest = good.to_vec();
+    bad_digest[90] ^= 1;
+    let now = pair.now;
+    // The plugin's Validate would refuse this frame; the agent's never looks at the digest.
+    pair.agent
+        .handle_frame(now, Bytes::from(bad_digest))
+        .expect("the agent takes it");
+    pair.run_for(Duration::from_millis(50));
+    assert_eq!(pair.agent_app.received, b"typed");
+}
+
+#[test]
 fn the_agent_closes_after_its_output_is_acked() {
     let mut pair = Pair::new(
         SessionConfig::default(),
