@@ -6,13 +6,13 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use super::websocket::{Connection, sleep_until};
+use super::websocket::{Connection, FRAMES_PER_TURN, JOINED_OUTPUT_BYTES};
 use crate::protocol::payload::OpenDataChannel;
 use crate::protocol::{CloseReason, Event, PortFlag, Session};
 
@@ -210,63 +210,92 @@ where
     let mut connection = Connection::start(socket, 256);
     session.handle_reconnected(Instant::now());
     tokio::pin!(drop_signal);
+    // As in the client driver: one timer moved only when the deadline changes, and frames
+    // already read taken in batches without a full `select!`.
+    let timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(timer);
+    let mut armed: Option<Instant> = None;
+    let mut ready_frames = 0;
     loop {
-        let now = Instant::now();
-        feed(session, held, now);
-        for frame in faults.due_acks(now) {
-            let _ = connection.writer.try_send(WsMessage::Binary(frame));
-        }
-        // Room for a duplicate and a released reordered frame as well.
-        while session.has_transmit() && connection.writer.capacity() >= 3 {
-            if let Some(frame) = session.poll_transmit() {
-                for frame in faults.outgoing(now, frame) {
+        let buffered = if ready_frames < FRAMES_PER_TURN && !session.is_closed() {
+            connection.reader.next().now_or_never()
+        } else {
+            None
+        };
+        let wake = match buffered {
+            Some(frame) => {
+                ready_frames += 1;
+                Wake::Frame(frame)
+            }
+            None => {
+                ready_frames = 0;
+                let now = Instant::now();
+                feed(session, held, now);
+                for frame in faults.due_acks(now) {
                     let _ = connection.writer.try_send(WsMessage::Binary(frame));
                 }
-            }
-        }
-        if faults.should_cut(connection.bytes_written()) {
-            connection.abort();
-            return ConnectionEnd::Dropped("connection cut after the configured bytes".to_owned());
-        }
-        while session.has_event() {
-            match events.try_reserve() {
-                Ok(permit) => {
-                    if let Some(event) = session.poll_event() {
-                        permit.send(event);
+                // Room for a duplicate and a released reordered frame as well.
+                while session.has_transmit() && connection.writer.capacity() >= 3 {
+                    if let Some(frame) = session.poll_transmit() {
+                        for frame in faults.outgoing(now, frame) {
+                            let _ = connection.writer.try_send(WsMessage::Binary(frame));
+                        }
                     }
                 }
-                Err(mpsc::error::TrySendError::Full(())) => break,
-                // The application stopped listening. It ends the session itself with
-                // `AgentInput::Close` (which may still be queued behind its last output), so
-                // only discard what the session reports.
-                Err(mpsc::error::TrySendError::Closed(())) => {
-                    let _ = session.poll_event();
+                if faults.should_cut(connection.bytes_written()) {
+                    connection.abort();
+                    return ConnectionEnd::Dropped(
+                        "connection cut after the configured bytes".to_owned(),
+                    );
+                }
+                while session.has_event() {
+                    match events.try_reserve() {
+                        Ok(permit) => {
+                            if let Some(event) = session.poll_event_joined(JOINED_OUTPUT_BYTES) {
+                                permit.send(event);
+                            }
+                        }
+                        Err(mpsc::error::TrySendError::Full(())) => break,
+                        // The application stopped listening. It ends the session itself with
+                        // `AgentInput::Close` (which may still be queued behind its last output), so
+                        // only discard what the session reports.
+                        Err(mpsc::error::TrySendError::Closed(())) => {
+                            let _ = session.poll_event();
+                        }
+                    }
+                }
+                if session.is_closed() && !session.has_transmit() && !session.has_event() {
+                    connection.finish().await;
+                    return ConnectionEnd::SessionClosed(closed_reason(session));
+                }
+
+                let can_take_input = held.0.is_none() && session.send_capacity() > 0;
+                let wants_writer = session.has_transmit();
+                let wants_consumer = session.has_event();
+                let deadline = match (session.poll_timeout(), faults.next_ack_due()) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                if deadline != armed
+                    && let Some(at) = deadline
+                {
+                    timer.as_mut().reset(tokio::time::Instant::from_std(at));
+                }
+                armed = deadline;
+                tokio::select! {
+                    frame = connection.reader.next() => Wake::Frame(frame),
+                    message = input.recv(), if can_take_input => Wake::Input(message),
+                    _ = connection.writer.reserve_many(3), if wants_writer => Wake::Room,
+                    _ = events.reserve(), if wants_consumer => Wake::Room,
+                    () = &mut timer, if deadline.is_some() => Wake::Timer,
+                    _ = connection.writer.closed() => Wake::Dropped("the socket could not be written"),
+                    () = &mut drop_signal => Wake::Dropped("connection cut"),
                 }
             }
-        }
-        if session.is_closed() && !session.has_transmit() && !session.has_event() {
-            connection.finish().await;
-            return ConnectionEnd::SessionClosed(closed_reason(session));
-        }
-
-        let can_take_input = held.0.is_none() && session.send_capacity() > 0;
-        let wants_writer = session.has_transmit();
-        let wants_consumer = session.has_event();
-        let deadline = match (session.poll_timeout(), faults.next_ack_due()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let wake = tokio::select! {
-            frame = connection.reader.next() => Wake::Frame(frame),
-            message = input.recv(), if can_take_input => Wake::Input(message),
-            _ = connection.writer.reserve_many(3), if wants_writer => Wake::Room,
-            _ = events.reserve(), if wants_consumer => Wake::Room,
-            _ = sleep_until(deadline), if deadline.is_some() => Wake::Timer,
-            _ = connection.writer.closed() => Wake::Dropped("the socket could not be written"),
-            () = &mut drop_signal => Wake::Dropped("connection cut"),
         };
         match wake {
             Wake::Frame(Some(Ok(WsMessage::Binary(frame)))) => {
+                connection.keep_read_buffer_shared(&frame);
                 if !faults.drop_incoming()
                     && let Err(error) = session.handle_frame(Instant::now(), frame)
                 {
@@ -284,7 +313,10 @@ where
                 feed(session, held, Instant::now());
             }
             Wake::Input(None) => session.close(Instant::now(), None),
-            Wake::Timer => session.handle_timeout(Instant::now()),
+            Wake::Timer => {
+                armed = None;
+                session.handle_timeout(Instant::now());
+            }
             Wake::Dropped(reason) => {
                 faults.connection_ended(connection.bytes_written());
                 connection.abort();
@@ -310,11 +342,11 @@ fn feed(session: &mut Session, held: &mut HeldInput, now: Instant) {
     };
     let rest = match message {
         AgentInput::Output(bytes) => {
-            let taken = session.send_output(now, &bytes);
+            let taken = session.send_output_bytes(now, &bytes);
             (taken < bytes.len()).then(|| AgentInput::Output(bytes.slice(taken..)))
         }
         AgentInput::StdErr(bytes) => {
-            let taken = session.send_stderr(now, &bytes);
+            let taken = session.send_stderr_bytes(now, &bytes);
             (taken < bytes.len()).then(|| AgentInput::StdErr(bytes.slice(taken..)))
         }
         AgentInput::ExitCode(code) => {
