@@ -56,7 +56,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Tunnel(args)) => {
             let _log = logging::init("bosun.log");
-            exit_code(run_async(commands::tunnel::run(&cli.global, &args)))
+            exit_code(run_on_one_thread(commands::tunnel::run(&cli.global, &args)))
         }
         Some(Command::Proxy(args)) => {
             let _log = logging::init("bosun.log");
@@ -69,7 +69,7 @@ fn main() -> ExitCode {
         Some(Command::Config(command)) => exit_code(commands::config(&cli.global, &command)),
         Some(Command::Sim(args)) => {
             let _log = logging::init("sim.log");
-            exit_code(run_async(run_sim(args)))
+            exit_code(run_on_one_thread(run_sim(args)))
         }
         None => {
             // The log's path is printed before the console takes the screen; nothing is
@@ -130,11 +130,26 @@ async fn run_sim(args: SimArgs) -> i32 {
     0
 }
 
+/// The runtime on every core: the console's many independent jobs (inventory, panes, tunnels,
+/// Run Command), and the stdin/stdout commands, whose blocking terminal writes must not stop
+/// the session's reads, acks and timers.
 fn run_async<F: std::future::Future<Output = i32>>(future: F) -> i32 {
-    match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    run_on(tokio::runtime::Builder::new_multi_thread(), future)
+}
+
+/// The runtime of `bosun tunnel` and `bosun sim`, which never block: one thread. Their work
+/// is a chain of small tasks handing each message to the next; on one thread a hand-off is a
+/// queue push, across threads a futex wake-up, which through a tunnel cost ~30% of the
+/// throughput (`benches/tunnel.rs`).
+fn run_on_one_thread<F: std::future::Future<Output = i32>>(future: F) -> i32 {
+    run_on(tokio::runtime::Builder::new_current_thread(), future)
+}
+
+fn run_on<F: std::future::Future<Output = i32>>(
+    mut builder: tokio::runtime::Builder,
+    future: F,
+) -> i32 {
+    match builder.enable_all().build() {
         Ok(runtime) => runtime.block_on(future),
         Err(error) => {
             eprintln!("bosun: cannot start the async runtime: {error}");

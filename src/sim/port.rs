@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 
 use async_smux::MuxBuilder;
-use bytes::Bytes;
+use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -47,24 +47,23 @@ async fn forward_to_client<R: tokio::io::AsyncRead + Unpin>(
     output: &mpsc::Sender<AgentInput>,
     pacing: AgentPacing,
 ) {
-    let mut buffer = vec![
-        0u8;
-        if pacing == AgentPacing::Real {
-            REAL_CHUNK
-        } else {
-            FAST_CHUNK
-        }
-    ];
+    let chunk = if pacing == AgentPacing::Real {
+        REAL_CHUNK
+    } else {
+        FAST_CHUNK
+    };
+    let mut buffer = BytesMut::with_capacity(chunk);
     let mut pacer = super::Pacer::new();
     loop {
-        match reader.read(&mut buffer).await {
+        // Read straight into a buffer whose filled part is handed on without a copy.
+        if buffer.capacity() < chunk {
+            buffer = BytesMut::with_capacity(chunk);
+        }
+        match (&mut reader).take(chunk as u64).read_buf(&mut buffer).await {
             Ok(0) | Err(_) => return,
-            Ok(n) => {
-                if output
-                    .send(AgentInput::Output(Bytes::copy_from_slice(&buffer[..n])))
-                    .await
-                    .is_err()
-                {
+            Ok(_) => {
+                let bytes = buffer.split().freeze();
+                if output.send(AgentInput::Output(bytes)).await.is_err() {
                     return;
                 }
                 if pacing == AgentPacing::Real {
@@ -108,7 +107,13 @@ async fn run_mux(
                 match dialed {
                     Some(mut tcp) => {
                         let _ = tcp.set_nodelay(true);
-                        let _ = tokio::io::copy_bidirectional(&mut stream, &mut tcp).await;
+                        let _ = tokio::io::copy_bidirectional_with_sizes(
+                            &mut stream,
+                            &mut tcp,
+                            FAST_CHUNK,
+                            FAST_CHUNK,
+                        )
+                        .await;
                     }
                     None => {
                         let _ = flags
