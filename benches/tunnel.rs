@@ -219,15 +219,27 @@ fn main() {
         ("mux  ", "payments-api-1"),
         ("basic", "platform-legacy-build"),
     ] {
-        let sink = server("sink", SIZE);
-        let (mut up_tunnel, up_local, _) = spawn_tunnel(&endpoint, target, sink);
-        let up = upload(&up_local, SIZE);
-        let _ = up_tunnel.kill();
-        let source = server("source", SIZE);
-        let (mut down_tunnel, down_local, _) = spawn_tunnel(&endpoint, target, source);
-        let down = download(&down_local, SIZE);
-        let _ = down_tunnel.kill();
-        println!("  {label} upload {up:>8.0} MB/s   download {down:>8.0} MB/s");
+        // Three runs each way, each through a fresh tunnel; the median is the figure (this
+        // machine is shared, and one run can land on a busy moment).
+        let mut ups = Vec::new();
+        let mut downs = Vec::new();
+        for _ in 0..3 {
+            let sink = server("sink", SIZE);
+            let (mut up_tunnel, up_local, _) = spawn_tunnel(&endpoint, target, sink);
+            ups.push(upload(&up_local, SIZE));
+            let _ = up_tunnel.kill();
+            let source = server("source", SIZE);
+            let (mut down_tunnel, down_local, _) = spawn_tunnel(&endpoint, target, source);
+            downs.push(download(&down_local, SIZE));
+            let _ = down_tunnel.kill();
+        }
+        println!(
+            "  {label} upload {:>8.0} MB/s   download {:>8.0} MB/s   (median of 3; runs {} / {})",
+            median(&mut ups),
+            median(&mut downs),
+            runs(&ups),
+            runs(&downs)
+        );
     }
     let _ = sim.kill();
 
@@ -272,6 +284,19 @@ fn main() {
         aggregates[1] / aggregates[0]
     );
     let _ = paced_sim.kill();
+}
+
+fn median(samples: &mut [f64]) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples[samples.len() / 2]
+}
+
+fn runs(samples: &[f64]) -> String {
+    samples
+        .iter()
+        .map(|rate| format!("{rate:.0}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Total download rate of `connections` parallel downloads of `size` bytes each.
