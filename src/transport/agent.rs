@@ -6,13 +6,13 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use super::websocket::{Connection, FRAMES_PER_TURN, JOINED_OUTPUT_BYTES};
+use super::websocket::{Connection, DeadlineTimer, FrameBatch, JOINED_OUTPUT_BYTES};
 use crate::protocol::payload::OpenDataChannel;
 use crate::protocol::{CloseReason, Event, PortFlag, Session};
 
@@ -210,25 +210,12 @@ where
     let mut connection = Connection::start(socket, 256);
     session.handle_reconnected(Instant::now());
     tokio::pin!(drop_signal);
-    // As in the client driver: one timer moved only when the deadline changes, and frames
-    // already read taken in batches without a full `select!`.
-    let timer = tokio::time::sleep(Duration::ZERO);
-    tokio::pin!(timer);
-    let mut armed: Option<Instant> = None;
-    let mut ready_frames = 0;
+    let mut timer = DeadlineTimer::new();
+    let mut batch = FrameBatch::default();
     loop {
-        let buffered = if ready_frames < FRAMES_PER_TURN && !session.is_closed() {
-            connection.reader.next().now_or_never()
-        } else {
-            None
-        };
-        let wake = match buffered {
-            Some(frame) => {
-                ready_frames += 1;
-                Wake::Frame(frame)
-            }
+        let wake = match batch.next(&mut connection, session.is_closed()) {
+            Some(frame) => Wake::Frame(frame),
             None => {
-                ready_frames = 0;
                 let now = Instant::now();
                 feed(session, held, now);
                 for frame in faults.due_acks(now) {
@@ -276,18 +263,13 @@ where
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };
-                if deadline != armed
-                    && let Some(at) = deadline
-                {
-                    timer.as_mut().reset(tokio::time::Instant::from_std(at));
-                }
-                armed = deadline;
+                timer.arm(deadline);
                 tokio::select! {
                     frame = connection.reader.next() => Wake::Frame(frame),
                     message = input.recv(), if can_take_input => Wake::Input(message),
                     _ = connection.writer.reserve_many(3), if wants_writer => Wake::Room,
                     _ = events.reserve(), if wants_consumer => Wake::Room,
-                    () = &mut timer, if deadline.is_some() => Wake::Timer,
+                    () = timer.fired(), if deadline.is_some() => Wake::Timer,
                     _ = connection.writer.closed() => Wake::Dropped("the socket could not be written"),
                     () = &mut drop_signal => Wake::Dropped("connection cut"),
                 }
@@ -313,10 +295,7 @@ where
                 feed(session, held, Instant::now());
             }
             Wake::Input(None) => session.close(Instant::now(), None),
-            Wake::Timer => {
-                armed = None;
-                session.handle_timeout(Instant::now());
-            }
+            Wake::Timer => session.handle_timeout(Instant::now()),
             Wake::Dropped(reason) => {
                 faults.connection_ended(connection.bytes_written());
                 connection.abort();

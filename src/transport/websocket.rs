@@ -191,7 +191,7 @@ pub async fn run_client(
 
 /// Frames taken straight from the socket's buffer before the driver looks at its other
 /// inputs again.
-pub(crate) const FRAMES_PER_TURN: u32 = 64;
+const FRAMES_PER_TURN: u32 = 64;
 /// Consecutive output messages are handed to the application joined up to this size.
 pub(crate) const JOINED_OUTPUT_BYTES: usize = 64 * 1024;
 
@@ -231,29 +231,12 @@ impl Driver {
     async fn run(mut self, mut input: mpsc::Receiver<Input>) -> Result<SessionEnd, TransportError> {
         let mut ping = tokio::time::interval(self.config.ping_interval);
         ping.tick().await;
-        // One timer for the session's deadlines, moved only when the deadline changes: a new
-        // `Sleep` per loop turn would register and cancel a timer for every frame.
-        let timer = tokio::time::sleep(Duration::ZERO);
-        tokio::pin!(timer);
-        let mut armed: Option<Instant> = None;
-        let mut ready_frames = 0;
+        let mut timer = DeadlineTimer::new();
+        let mut batch = FrameBatch::default();
         loop {
-            // Frames already read off the socket are handled back to back, a batch at a time,
-            // before the rest of the loop: at speed one read brings many, and their events
-            // and acks then go out together (joined output, one flush).
-            // A closed session stops here: its end must be reported before the socket's.
-            let buffered = if ready_frames < FRAMES_PER_TURN && !self.session.is_closed() {
-                self.connection.reader.next().now_or_never()
-            } else {
-                None
-            };
-            let wake = match buffered {
-                Some(frame) => {
-                    ready_frames += 1;
-                    Wake::Frame(frame)
-                }
+            let wake = match batch.next(&mut self.connection, self.session.is_closed()) {
+                Some(frame) => Wake::Frame(frame),
                 None => {
-                    ready_frames = 0;
                     self.feed_held_input();
                     self.flush_transmits();
                     if let Some(end) = self.forward_events() {
@@ -271,12 +254,7 @@ impl Driver {
                     let wants_writer = self.session.has_transmit();
                     let wants_consumer = self.session.has_event() || !self.notices.is_empty();
                     let deadline = self.session.poll_timeout();
-                    if deadline != armed
-                        && let Some(at) = deadline
-                    {
-                        timer.as_mut().reset(tokio::time::Instant::from_std(at));
-                    }
-                    armed = deadline;
+                    timer.arm(deadline);
                     tokio::select! {
                         frame = self.connection.reader.next() => Wake::Frame(frame),
                         message = input.recv(), if can_take_input => Wake::Input(message),
@@ -284,7 +262,7 @@ impl Driver {
                         _ = self.connection.writer.reserve(), if wants_writer => Wake::Room,
                         _ = self.events.reserve(), if wants_consumer => Wake::Room,
                         answer = wait_for_key(&mut self.key_task), if self.key_task.is_some() => Wake::Key(answer),
-                        () = &mut timer, if deadline.is_some() => Wake::Timer,
+                        () = timer.fired(), if deadline.is_some() => Wake::Timer,
                         _ = ping.tick() => Wake::Ping,
                         _ = self.connection.writer.closed() => Wake::Dropped("the socket could not be written".to_owned()),
                     }
@@ -319,8 +297,6 @@ impl Driver {
                     None
                 }
                 Wake::Timer => {
-                    // Fired: re-arm on the next turn even if the deadline reads the same.
-                    armed = None;
                     self.session.handle_timeout(Instant::now());
                     None
                 }
@@ -333,7 +309,6 @@ impl Driver {
                 Wake::Dropped(reason) => Some(reason),
             };
             if let Some(reason) = drop_reason {
-                ready_frames = 0;
                 self.reconnect(reason).await?;
             }
         }
@@ -585,6 +560,78 @@ where
 
     pub(crate) fn abort(&mut self) {
         self.writer_task.abort();
+    }
+}
+
+/// One timer for a session's deadlines, moved only when the deadline changes: a new `Sleep`
+/// per loop turn would register and cancel a timer for every frame.
+pub(crate) struct DeadlineTimer {
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    armed: Option<Instant>,
+}
+
+impl DeadlineTimer {
+    pub(crate) fn new() -> DeadlineTimer {
+        DeadlineTimer {
+            sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            armed: None,
+        }
+    }
+
+    /// Points the timer at `deadline` (nothing fires while it is `None`).
+    pub(crate) fn arm(&mut self, deadline: Option<Instant>) {
+        if deadline != self.armed
+            && let Some(at) = deadline
+        {
+            self.sleep
+                .as_mut()
+                .reset(tokio::time::Instant::from_std(at));
+        }
+        self.armed = deadline;
+    }
+
+    /// Resolves at the armed deadline; never while none is armed. Once it has fired, the
+    /// next `arm` sets it again even to the same instant.
+    pub(crate) async fn fired(&mut self) {
+        if self.armed.is_none() {
+            return std::future::pending().await;
+        }
+        (&mut self.sleep).await;
+        self.armed = None;
+    }
+}
+
+/// Frames already read off the socket, taken back to back without a `select!`, at most
+/// `FRAMES_PER_TURN` in a row: at speed one read brings many, and their events and acks then
+/// go out together (joined output, one flush) when the batch ends.
+#[derive(Default)]
+pub(crate) struct FrameBatch {
+    taken: u32,
+}
+
+type FrameResult = Option<Result<WsMessage, tokio_tungstenite::tungstenite::Error>>;
+
+impl FrameBatch {
+    /// The next frame if one is ready at once; `None` ends the batch, and the caller looks
+    /// at its other inputs. A closed session ends it too: its end must be reported before
+    /// whatever the socket does next.
+    pub(crate) fn next<S>(
+        &mut self,
+        connection: &mut Connection<S>,
+        session_closed: bool,
+    ) -> Option<FrameResult>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        if self.taken < FRAMES_PER_TURN
+            && !session_closed
+            && let Some(frame) = connection.reader.next().now_or_never()
+        {
+            self.taken += 1;
+            return Some(frame);
+        }
+        self.taken = 0;
+        None
     }
 }
 

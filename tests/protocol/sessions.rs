@@ -37,6 +37,19 @@ fn open_shell(pair: &mut Pair) {
     );
 }
 
+/// A shell session over a clean link, handshake done.
+fn open_clean_shell() -> Pair {
+    let mut pair = Pair::new(
+        SessionConfig::default(),
+        shell_params(),
+        LinkConfig::clean(),
+        LinkConfig::clean(),
+        1,
+    );
+    open_shell(&mut pair);
+    pair
+}
+
 fn control_frame(message_type: MessageType) -> Bytes {
     codec::encode(&Message {
         message_type,
@@ -117,14 +130,7 @@ fn sixty_four_mebibytes_each_way_survive_loss_duplication_and_reordering() {
 
 #[test]
 fn duplicates_are_acked_again() {
-    let mut pair = Pair::new(
-        SessionConfig::default(),
-        shell_params(),
-        LinkConfig::clean(),
-        LinkConfig::clean(),
-        1,
-    );
-    open_shell(&mut pair);
+    let mut pair = open_clean_shell();
     pair.client.send_output(pair.now, b"ls\r");
     let frames = drain(&mut pair.client);
     let data = frames
@@ -149,14 +155,7 @@ fn duplicates_are_acked_again() {
 
 #[test]
 fn a_lost_message_is_resent_after_its_rto_and_not_before() {
-    let mut pair = Pair::new(
-        SessionConfig::default(),
-        shell_params(),
-        LinkConfig::clean(),
-        LinkConfig::clean(),
-        1,
-    );
-    open_shell(&mut pair);
+    let mut pair = open_clean_shell();
     let rto = pair.client.rto();
     pair.client.send_output(pair.now, b"echo hi\r");
     let sent_at = pair.now;
@@ -182,14 +181,7 @@ fn a_lost_message_is_resent_after_its_rto_and_not_before() {
 
 #[test]
 fn every_overdue_message_is_resent_not_only_the_head() {
-    let mut pair = Pair::new(
-        SessionConfig::default(),
-        shell_params(),
-        LinkConfig::clean(),
-        LinkConfig::clean(),
-        1,
-    );
-    open_shell(&mut pair);
+    let mut pair = open_clean_shell();
     for _ in 0..5 {
         pair.client.send_output(pair.now, b"x");
     }
@@ -202,14 +194,7 @@ fn every_overdue_message_is_resent_not_only_the_head() {
 
 #[test]
 fn pause_publication_holds_the_sender_until_start() {
-    let mut pair = Pair::new(
-        SessionConfig::default(),
-        shell_params(),
-        LinkConfig::clean(),
-        LinkConfig::clean(),
-        1,
-    );
-    open_shell(&mut pair);
+    let mut pair = open_clean_shell();
     let now = pair.now;
     pair.client
         .handle_frame(now, control_frame(MessageType::PausePublication))
@@ -484,14 +469,7 @@ fn a_kms_handshake_with_the_wrong_key_fails_clearly() {
 
 #[test]
 fn malformed_frames_are_refused_and_the_session_goes_on() {
-    let mut pair = Pair::new(
-        SessionConfig::default(),
-        shell_params(),
-        LinkConfig::clean(),
-        LinkConfig::clean(),
-        1,
-    );
-    open_shell(&mut pair);
+    let mut pair = open_clean_shell();
     pair.agent.send_output(pair.now, b"hello");
     let good = drain(&mut pair.agent).pop().expect("a frame");
     let now = pair.now;
@@ -532,14 +510,7 @@ fn malformed_frames_are_refused_and_the_session_goes_on() {
 
 #[test]
 fn the_agent_side_does_not_check_digests_like_the_real_agent() {
-    let mut pair = Pair::new(
-        SessionConfig::default(),
-        shell_params(),
-        LinkConfig::clean(),
-        LinkConfig::clean(),
-        1,
-    );
-    open_shell(&mut pair);
+    let mut pair = open_clean_shell();
     pair.client.send_output(pair.now, b"typed");
     let good = drain(&mut pair.client).pop().expect("a frame");
     let mut bad_digest = good.to_vec();
@@ -555,14 +526,7 @@ fn the_agent_side_does_not_check_digests_like_the_real_agent() {
 
 #[test]
 fn the_agent_closes_after_its_output_is_acked() {
-    let mut pair = Pair::new(
-        SessionConfig::default(),
-        shell_params(),
-        LinkConfig::clean(),
-        LinkConfig::clean(),
-        1,
-    );
-    open_shell(&mut pair);
+    let mut pair = open_clean_shell();
     pair.agent.send_output(pair.now, b"logout\r\n");
     let now = pair.now;
     pair.agent.close(
@@ -610,14 +574,7 @@ fn non_interactive_commands_carry_stderr_and_the_exit_code() {
 
 #[test]
 fn sequence_state_survives_a_reconnect() {
-    let mut pair = Pair::new(
-        SessionConfig::default(),
-        shell_params(),
-        LinkConfig::clean(),
-        LinkConfig::clean(),
-        1,
-    );
-    open_shell(&mut pair);
+    let mut pair = open_clean_shell();
     pair.to_agent.up = false;
     pair.to_client.up = false;
     pair.client_app.to_send = b"typed while the socket was down".to_vec();
