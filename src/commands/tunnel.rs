@@ -660,8 +660,8 @@ async fn serve_mux(
                 match connector.connect() {
                     Ok(mut stream) => {
                         tokio::spawn(async move {
-                            // Buffers of a smux frame's size (tokio's default is 8 KiB): a quarter of the
-                            // syscalls and wake-ups of the local client at speed.
+                            // 64 KiB buffers, not tokio's 8 KiB: at speed, an eighth
+                            // of the syscalls and of the local client's wake-ups.
                             let result = tokio::io::copy_bidirectional_with_sizes(
                                 &mut tcp, &mut stream, CHUNK, CHUNK,
                             )

@@ -529,29 +529,31 @@ impl Session {
             Event::Output(bytes) => bytes,
             other => return Some(other),
         };
-        let mut joined: Option<BytesMut> = None;
-        let mut length = first.len();
-        while let Some(QueuedEvent {
-            event: Event::Output(next),
-            ..
-        }) = self.events.front()
-        {
-            if length + next.len() > max_bytes {
-                break;
+        // How many of the next events join, and the exact size they make together.
+        let mut total = first.len();
+        let mut following = 0;
+        for queued in &self.events {
+            match &queued.event {
+                Event::Output(next) if total + next.len() <= max_bytes => {
+                    total += next.len();
+                    following += 1;
+                }
+                _ => break,
             }
-            length += next.len();
-            let Some(Event::Output(next)) = self.poll_event() else {
-                break;
-            };
-            joined
-                .get_or_insert_with(|| {
-                    let mut buffer = BytesMut::with_capacity(max_bytes.max(first.len()));
-                    buffer.extend_from_slice(&first);
-                    buffer
-                })
-                .extend_from_slice(&next);
         }
-        Some(Event::Output(joined.map_or(first, BytesMut::freeze)))
+        if following == 0 {
+            return Some(Event::Output(first));
+        }
+        let mut joined = BytesMut::with_capacity(total);
+        joined.extend_from_slice(&first);
+        for _ in 0..following {
+            // Taking them one by one acks each; anything the reorder buffer releases meanwhile
+            // is queued behind them.
+            if let Some(Event::Output(next)) = self.poll_event() {
+                joined.extend_from_slice(&next);
+            }
+        }
+        Some(Event::Output(joined.freeze()))
     }
 
     // ----------------------------------------------------------------- send

@@ -243,9 +243,9 @@ where
                             }
                         }
                         Err(mpsc::error::TrySendError::Full(())) => break,
-                        // The application stopped listening. It ends the session itself with
-                        // `AgentInput::Close` (which may still be queued behind its last output), so
-                        // only discard what the session reports.
+                        // The application stopped listening. It ends the session itself
+                        // with `AgentInput::Close` (which may still be queued behind its
+                        // last output), so only discard what the session reports.
                         Err(mpsc::error::TrySendError::Closed(())) => {
                             let _ = session.poll_event();
                         }

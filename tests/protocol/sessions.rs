@@ -509,6 +509,36 @@ fn malformed_frames_are_refused_and_the_session_goes_on() {
 }
 
 #[test]
+fn consecutive_output_is_joined_up_to_the_limit_and_every_message_is_acked() {
+    let mut pair = open_clean_shell();
+    let now = pair.now;
+    let bulk: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
+    pair.agent.send_output(now, &bulk);
+    pair.agent.send_stderr(now, b"err");
+    pair.agent.send_output(now, b"tail");
+    for frame in drain(&mut pair.agent) {
+        pair.client.handle_frame(now, frame).expect("taken");
+    }
+    drain(&mut pair.client);
+
+    // 1024 + 1024 fit in 2048; the third message (952 bytes) does not, and stderr never joins.
+    let taken: Vec<Event> = std::iter::from_fn(|| pair.client.poll_event_joined(2048)).collect();
+    assert_eq!(
+        taken,
+        vec![
+            Event::Output(Bytes::copy_from_slice(&bulk[..2048])),
+            Event::Output(Bytes::copy_from_slice(&bulk[2048..])),
+            Event::StdErr(Bytes::from_static(b"err")),
+            Event::Output(Bytes::from_static(b"tail")),
+        ]
+    );
+    let mut acked = acks_in(&drain(&mut pair.client));
+    acked.sort_unstable();
+    acked.dedup();
+    assert_eq!(acked.len(), 5, "one ack per message taken: {acked:?}");
+}
+
+#[test]
 fn the_agent_side_does_not_check_digests_like_the_real_agent() {
     let mut pair = open_clean_shell();
     pair.client.send_output(pair.now, b"typed");
