@@ -710,8 +710,10 @@ async fn serve_basic(
 ) -> String {
     let stats = registration.dispatch.stats.clone();
     let mut resuming = Resuming(stats.clone(), false);
+    // Output is written through a buffer, flushed whenever no more output is waiting: a
+    // download then reaches the local client in large writes, not one per message.
     let mut current: Option<(
-        tokio::net::tcp::OwnedWriteHalf,
+        tokio::io::BufWriter<tokio::net::tcp::OwnedWriteHalf>,
         tokio::task::JoinHandle<()>,
         ActiveConnection,
     )> = None;
@@ -737,7 +739,7 @@ async fn serve_basic(
                     }
                     let _ = closed.send(()).await;
                 });
-                current = Some((write, reader, active));
+                current = Some((tokio::io::BufWriter::with_capacity(CHUNK, write), reader, active));
                 draining_until = None;
             }
             Some(()) = closed_rx.recv() => {
@@ -757,7 +759,11 @@ async fn serve_basic(
                 Some(DriverEvent::Output(bytes)) => {
                     stats.bytes_down.fetch_add(bytes.len() as u64, Ordering::Relaxed);
                     if let Some((write, _, _)) = current.as_mut() {
-                        if write.write_all(&bytes).await.is_err() {
+                        let mut written = write.write_all(&bytes).await;
+                        if written.is_ok() && session.events.is_empty() {
+                            written = write.flush().await;
+                        }
+                        if written.is_err() {
                             // The local client is gone entirely: disconnect now.
                             draining_until = Some(tokio::time::Instant::now());
                         } else if draining_until.is_some() {
@@ -774,8 +780,19 @@ async fn serve_basic(
                     }
                     draining_until = None;
                 }
-                Some(other) => resuming.follow(&other, say, label),
-                None => return end_reason(&mut session.driver).await,
+                Some(other) => {
+                    // Whatever output came before this event goes out now.
+                    if let Some((write, _, _)) = current.as_mut() {
+                        let _ = write.flush().await;
+                    }
+                    resuming.follow(&other, say, label);
+                }
+                None => {
+                    if let Some((write, _, _)) = current.as_mut() {
+                        let _ = write.flush().await;
+                    }
+                    return end_reason(&mut session.driver).await;
+                }
             },
         }
     }
