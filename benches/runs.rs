@@ -7,9 +7,9 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use bosun::app::runs::{RunGroup, RunRequest, RunTarget};
 use bosun::app::{self, Action, Input, State};
 use bosun::config::theme::Theme;
+use bosun::model::run::{RunGroup, RunRequest, RunTarget};
 use bosun::sim::{self, Fleet, Platform, SimConfig};
 use bosun::term::Screens;
 use bosun::ui;
@@ -53,7 +53,7 @@ async fn bench() {
     })
     .await
     .expect("simulator");
-    let connect = bosun::tui::simulator_sources(sim.endpoint_url());
+    let connect = bosun::services::sources::simulator_sources(sim.endpoint_url());
     let request = RunRequest {
         groups: vec![RunGroup {
             profile: "bench".to_owned(),
@@ -79,7 +79,7 @@ async fn bench() {
     };
     let (inputs_tx, mut inputs) = mpsc::channel(64);
     let started = Instant::now();
-    let (control, task) = bosun::run_service::spawn(request.clone(), connect, inputs_tx);
+    let (control, task) = bosun::services::runs::spawn(request.clone(), connect, inputs_tx);
     // Someone is looking at one instance's output, as in the console.
     let _ = control
         .selected

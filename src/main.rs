@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use bosun::cli::{Cli, Command, Pacing, SimArgs};
+use bosun::commands::{self, plugin};
+use bosun::logging;
 use bosun::sim::{self, AgentPacing, Faults, Fleet, SimConfig};
-use bosun::{commands, logging, plugin};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();

@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use bosun::app::panes::PaneStatus;
-use bosun::app::runs::{InvocationOutput, InvocationView};
-use bosun::app::tunnels::{TunnelDef, TunnelLive};
+use bosun::app::tunnels::TunnelLive;
 use bosun::app::{self, Action, Input, State};
-use bosun::aws::inventory::{InstanceRow, Ping};
 use bosun::config::theme::{BUILT_IN, Theme};
+use bosun::model::instance::{InstanceRow, Ping};
+use bosun::model::run::{InvocationOutput, InvocationView};
+use bosun::model::tunnel::TunnelDef;
 use bosun::term::{Emulator, Screens};
 use bosun::ui;
 use ratatui::Terminal;

@@ -446,8 +446,13 @@ async fn open(
         request = request.parameters(*name, vec![(*value).to_owned()]);
     }
     let started = request.send().await.expect("StartSession");
-    let started = bosun::aws::session::Started::from_response(&started, target).expect("a stream");
-    let driven = bosun::aws::session::drive(started, &ssm, aws_sdk_kms::Client::new(config));
+    let started =
+        bosun::services::session::Started::from_response(&started, target).expect("a stream");
+    let clients = bosun::services::sources::SessionClients {
+        ssm,
+        kms: aws_sdk_kms::Client::new(config),
+    };
+    let driven = bosun::services::session::drive(started, &clients);
     let session_id = driven.session_id.clone();
     (
         Shell {
@@ -1313,7 +1318,7 @@ async fn an_instance_can_lose_its_agent_at_run_time_and_acks_can_lag() {
 #[tokio::test]
 async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
     use bosun::app::Input as AppInput;
-    use bosun::app::runs::{RunGroup, RunRequest, RunTarget};
+    use bosun::model::run::{RunGroup, RunRequest, RunTarget};
 
     let sim = start_sim().await;
     let connect = sim_sources(&sim);
@@ -1346,7 +1351,7 @@ async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
         parameters: Vec::new(),
     };
     let (inputs_tx, mut inputs) = mpsc::channel(64);
-    let (control, task) = bosun::run_service::spawn(request, connect, inputs_tx);
+    let (control, task) = bosun::services::runs::spawn(request, connect, inputs_tx);
     let first = demo_instance("payments-api-1");
     control
         .selected
@@ -1359,7 +1364,7 @@ async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
     while output.is_none()
         || last
             .iter()
-            .any(|i: &bosun::app::runs::InvocationView| !i.finished())
+            .any(|i: &bosun::model::run::InvocationView| !i.finished())
         || last.len() < 3
     {
         let input = tokio::time::timeout_at(deadline, inputs.recv())
@@ -1427,8 +1432,8 @@ fn calls_to(sim: &SimHandle, operation: &str) -> u64 {
 }
 
 /// A `SourceFactory` for the simulator.
-fn sim_sources(sim: &SimHandle) -> bosun::tui::SourceFactory {
-    bosun::tui::simulator_sources(sim.endpoint_url())
+fn sim_sources(sim: &SimHandle) -> bosun::services::sources::SourceFactory {
+    bosun::services::sources::simulator_sources(sim.endpoint_url())
 }
 
 /// Drives the run service until every expected invocation has finished; returns the last
@@ -1436,8 +1441,8 @@ fn sim_sources(sim: &SimHandle) -> bosun::tui::SourceFactory {
 async fn watch_to_the_end(
     inputs: &mut mpsc::Receiver<bosun::app::Input>,
     expected: usize,
-    on_progress: impl Fn(&[bosun::app::runs::InvocationView]),
-) -> (Vec<bosun::app::runs::InvocationView>, u64, bool) {
+    on_progress: impl Fn(&[bosun::model::run::InvocationView]),
+) -> (Vec<bosun::model::run::InvocationView>, u64, bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     let mut rounds = 0;
     let mut throttled_seen = false;
@@ -1469,7 +1474,7 @@ async fn watch_to_the_end(
 /// round; a cancelled command ends Cancelled everywhere; throttling slows, fails nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
-    use bosun::app::runs::{RunGroup, RunRequest, RunTarget};
+    use bosun::model::run::{RunGroup, RunRequest, RunTarget};
 
     let fleet = Fleet::generate(480, 7);
     let linux_east: Vec<&sim::Instance> = fleet
@@ -1534,7 +1539,7 @@ async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
         }
     };
     let (inputs_tx, mut inputs) = mpsc::channel(64);
-    let (_control, task) = bosun::run_service::spawn(
+    let (_control, task) = bosun::services::runs::spawn(
         request(script, targets.clone(), 3, "50"),
         sim_sources(&sim),
         inputs_tx,
@@ -1574,7 +1579,7 @@ async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
         .cloned()
         .collect();
     let (inputs_tx, mut inputs) = mpsc::channel(64);
-    let (control, task) = bosun::run_service::spawn(
+    let (control, task) = bosun::services::runs::spawn(
         request("sleep 20", sleepers.clone(), 60, "5"),
         sim_sources(&sim),
         inputs_tx,
@@ -1602,7 +1607,7 @@ async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
         .cloned()
         .collect();
     let (inputs_tx, mut inputs) = mpsc::channel(64);
-    let (_control, task) = bosun::run_service::spawn(
+    let (_control, task) = bosun::services::runs::spawn(
         request("echo hi", few, 30, "50"),
         sim_sources(&sim),
         inputs_tx,

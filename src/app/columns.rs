@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use crate::aws::inventory::InstanceRow;
+use crate::model::instance::InstanceRow;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Column {
@@ -168,7 +168,7 @@ impl Column {
             Column::Instance => Cow::Borrowed(&row.instance_id),
             Column::Ping => Cow::Borrowed(row.ping.label()),
             Column::LastPing => row.last_ping_age.map_or(Cow::Borrowed("-"), |a| {
-                Cow::Owned(crate::commands::ls::age(a))
+                Cow::Owned(crate::model::format::age(a))
             }),
             Column::Agent => match (&row.agent_version, row.agent_outdated) {
                 (Some(version), true) => Cow::Owned(format!("{version} old")),

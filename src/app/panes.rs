@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use ratatui::layout::Rect;
 
-use crate::aws::inventory::Ping;
+use crate::model::instance::Ping;
 
 pub type PaneId = u64;
 

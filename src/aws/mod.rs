@@ -3,10 +3,8 @@
 //! (ResumeSession for the transport, GenerateDataKey/Decrypt for KMS sessions), the joined
 //! inventory and its filter language, and TARGET resolution.
 
-pub mod filter;
 pub mod inventory;
 pub mod sdk;
-pub mod session;
 pub mod target;
 
 pub use sdk::{KmsKeyProvider, SsmResume, demo_config, load_config, terminate_session};

@@ -9,14 +9,15 @@ use futures_util::future::BoxFuture;
 
 use crate::app::columns::{Column, DEFAULT_COLUMNS};
 use crate::app::keymap::KeyBindings;
-use crate::app::tunnels::TunnelDef;
 use crate::aws;
 use crate::cli::GlobalArgs;
 use crate::config::Config;
 use crate::config::SavedTunnel;
 use crate::config::theme::Theme;
+use crate::model::tunnel::TunnelDef;
+use crate::services::sources::{Source, SourceFactory, Sources, simulator_sources};
 use crate::sim::{self, SimConfig};
-use crate::tui::{self, ConsoleOptions, Source, SourceFactory, Sources};
+use crate::tui::{self, ConsoleOptions};
 use std::collections::BTreeMap;
 
 /// The document a shell pane starts unless the configuration names another.
@@ -72,7 +73,7 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
         };
         let endpoint = handle.endpoint_url();
         _simulator = Some(handle);
-        tui::simulator_sources(endpoint)
+        simulator_sources(endpoint)
     } else {
         let endpoint_url = global.endpoint_url.clone();
         let default_profiles = config.profiles.clone();

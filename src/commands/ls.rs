@@ -8,9 +8,11 @@ use std::io::Write;
 use futures_util::future::join_all;
 
 use crate::aws;
-use crate::aws::filter::Filter;
-use crate::aws::inventory::{self, InstanceRow};
+use crate::aws::inventory;
 use crate::cli::{GlobalArgs, LsArgs};
+use crate::model::filter::Filter;
+use crate::model::format::age;
+use crate::model::instance::InstanceRow;
 
 pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
     let filter = match Filter::parse(args.filter.as_deref().unwrap_or_default()) {
@@ -68,16 +70,6 @@ pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
         let _ = stdout.write_all(table(&rows, global.profile.len() > 1).as_bytes());
     }
     i32::from(failed)
-}
-
-/// Seconds as the table shows them: 42s, 5m, 3h, 2d.
-pub fn age(seconds: u64) -> String {
-    match seconds {
-        0..=59 => format!("{seconds}s"),
-        60..=3599 => format!("{}m", seconds / 60),
-        3600..=86_399 => format!("{}h", seconds / 3600),
-        _ => format!("{}d", seconds / 86_400),
-    }
 }
 
 fn table(rows: &[InstanceRow], with_profile: bool) -> String {

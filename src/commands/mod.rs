@@ -3,8 +3,10 @@
 
 pub mod console;
 pub mod ls;
+pub mod plugin;
 pub mod run;
 pub mod shell;
+pub mod stdio;
 pub mod tunnel;
 
 use crate::aws;

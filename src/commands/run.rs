@@ -13,8 +13,8 @@ use aws_sdk_ssm::types::{CommandInvocation, InstanceInformationStringFilter};
 use serde_json::json;
 
 use super::sdk_config;
-use crate::app::runs::{CONFIRM_BY_COUNT_ABOVE, RunTarget, blast_radius, needs_typed_count};
 use crate::cli::{GlobalArgs, RunArgs};
+use crate::model::run::{CONFIRM_BY_COUNT_ABOVE, RunTarget, blast_radius, needs_typed_count};
 
 /// bosun itself failed (not a remote command).
 const FAILURE: i32 = 255;

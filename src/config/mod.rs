@@ -125,8 +125,8 @@ pub struct SavedTunnel {
 
 impl SavedTunnel {
     /// The tunnel as the console and `bosun tunnel` run it.
-    pub fn to_def(&self) -> crate::app::tunnels::TunnelDef {
-        crate::app::tunnels::TunnelDef {
+    pub fn to_def(&self) -> crate::model::tunnel::TunnelDef {
+        crate::model::tunnel::TunnelDef {
             name: self.name.clone(),
             target: self.target.clone(),
             remote_host: self.remote_host.clone(),
@@ -141,7 +141,7 @@ impl SavedTunnel {
 }
 
 fn confirm_above() -> usize {
-    crate::app::runs::CONFIRM_BY_COUNT_ABOVE
+    crate::model::run::CONFIRM_BY_COUNT_ABOVE
 }
 
 fn one_session() -> u8 {

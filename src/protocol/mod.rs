@@ -6,7 +6,8 @@
 
 pub mod codec;
 pub mod crypto;
-mod handshake;
+pub mod error;
+pub mod event;
 pub mod message;
 pub mod payload;
 mod reliability;
@@ -14,13 +15,12 @@ mod session;
 mod timer;
 pub mod version;
 
+pub use error::ProtocolError;
+pub use event::{CloseReason, Event, SessionInfo};
 pub use message::{Message, MessageType, PayloadType, PortFlag};
 pub use payload::{CLIENT_VERSION, SizeData};
 pub use reliability::RttConfig;
-pub use session::{
-    AgentParams, ClientParams, CloseReason, Event, ProtocolError, Session, SessionConfig,
-    SessionInfo,
-};
+pub use session::{AgentParams, ClientParams, Session, SessionConfig};
 
 /// Which end of the data channel a session plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

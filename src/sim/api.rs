@@ -1,7 +1,7 @@
 //! What every simulated API shares: AWS-shaped errors, JSON 1.1 responses, pagination tokens,
 //! timestamps and request parameters.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -219,6 +219,32 @@ pub fn random_hex(hex_len: usize) -> String {
     let mut text = hex::encode(bytes);
     text.truncate(hex_len);
     text
+}
+
+/// `InvokedAfter`/`InvokedBefore` values: `2026-11-21T08:00:00Z` or epoch seconds.
+pub(crate) fn parse_time(text: &str) -> Option<SystemTime> {
+    if let Ok(seconds) = text.parse::<f64>() {
+        return Some(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds.max(0.0)));
+    }
+    let (date, time) = text.trim_end_matches('Z').split_once('T')?;
+    let mut date_parts = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (
+        date_parts.next()??,
+        date_parts.next()??,
+        date_parts.next()??,
+    );
+    let mut time_parts = time.split(':').map(|p| p.parse::<f64>().ok());
+    let (hh, mm) = (time_parts.next()??, time_parts.next()??);
+    let ss = time_parts.next().flatten().unwrap_or(0.0);
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let seconds = days as f64 * 86_400.0 + hh * 3600.0 + mm * 60.0 + ss;
+    (seconds >= 0.0).then(|| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds))
 }
 
 #[cfg(test)]

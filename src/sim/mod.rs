@@ -9,6 +9,7 @@ pub mod faults;
 pub mod fleet;
 mod kms_api;
 mod port;
+mod process;
 mod runcmd;
 mod server;
 mod session_agent;

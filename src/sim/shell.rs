@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use super::AgentPacing;
 use super::fleet::Instance;
+use super::process::{env_name, kill_group};
 use crate::protocol::Event;
 use crate::transport::agent::AgentInput;
 
@@ -60,19 +61,6 @@ fn prompt_name(instance: &Instance) -> String {
     } else {
         name.to_owned()
     }
-}
-
-/// Tag keys as environment variable names: letters, digits and `_`.
-pub(crate) fn env_name(key: &str) -> String {
-    key.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 fn shell_program() -> (&'static str, &'static [&'static str]) {
@@ -242,10 +230,10 @@ pub(crate) async fn run_command(
             event = events.recv() => match event {
                 // Ctrl-C and Ctrl-\ interrupt the command (PROTOCOL.md §5).
                 Some(Event::Output(bytes)) if bytes.contains(&0x03) || bytes.contains(&0x1c) => {
-                    super::runcmd::kill_group(&mut child);
+                    kill_group(&mut child);
                 }
                 Some(Event::Closed(_)) | None => {
-                    super::runcmd::kill_group(&mut child);
+                    kill_group(&mut child);
                     return;
                 }
                 Some(_) => {}

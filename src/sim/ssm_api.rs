@@ -3,12 +3,12 @@
 //! botocore service model).
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::SimState;
-use super::api::{ApiError, ApiResult, Params, epoch_seconds, parse_next_token};
+use super::api::{ApiError, ApiResult, Params, epoch_seconds, parse_next_token, parse_time};
 use super::fleet::{CURRENT_AGENT_VERSION, Instance, Platform, version_greater};
 use super::runcmd;
 use super::session_agent::{self, SessionStatus};
@@ -388,32 +388,6 @@ fn describe_sessions(state: &SimState, credential: &Credential, input: &Value) -
         })
         .collect();
     Ok(super::api::page_of("Sessions", matching, start, max))
-}
-
-/// `InvokedAfter`/`InvokedBefore` values: `2026-11-21T08:00:00Z` or epoch seconds.
-pub(crate) fn parse_time(text: &str) -> Option<SystemTime> {
-    if let Ok(seconds) = text.parse::<f64>() {
-        return Some(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds.max(0.0)));
-    }
-    let (date, time) = text.trim_end_matches('Z').split_once('T')?;
-    let mut date_parts = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, d) = (
-        date_parts.next()??,
-        date_parts.next()??,
-        date_parts.next()??,
-    );
-    let mut time_parts = time.split(':').map(|p| p.parse::<f64>().ok());
-    let (hh, mm) = (time_parts.next()??, time_parts.next()??);
-    let ss = time_parts.next().flatten().unwrap_or(0.0);
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let seconds = days as f64 * 86_400.0 + hh * 3600.0 + mm * 60.0 + ss;
-    (seconds >= 0.0).then(|| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use super::websocket::{Connection, DeadlineTimer, FrameBatch, JOINED_OUTPUT_BYTES};
+use super::connection::{Connection, DeadlineTimer, FrameBatch, JOINED_OUTPUT_BYTES};
 use crate::protocol::payload::OpenDataChannel;
 use crate::protocol::{CloseReason, Event, PortFlag, Session};
 

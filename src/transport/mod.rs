@@ -3,9 +3,10 @@
 //! simulator serves).
 
 pub mod agent;
-pub mod websocket;
+pub mod client;
+pub mod connection;
 
-pub use websocket::{
+pub use client::{
     DriverConfig, DriverEvent, Input, ResumeHook, SessionEnd, StreamTarget, TransportError,
     open_data_channel_frame, run_client, unix_ms,
 };

@@ -17,9 +17,9 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Table
 use crate::app::columns::Column;
 use crate::app::keymap::{BINDINGS, HINTS, KeyBindings, PANE_BINDINGS};
 use crate::app::{Mode, State, View};
-use crate::aws::inventory::{InstanceRow, Ping};
-use crate::commands::ls::age;
 use crate::config::theme::Theme;
+use crate::model::format::age;
+use crate::model::instance::{InstanceRow, Ping};
 use crate::term::Screens;
 
 /// Which of `columns` fit in `width` (inside the table's borders, after the mark column),

@@ -10,9 +10,10 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState, Wrap};
 use super::{form_footer, hint_spans, overlay, selectable_table};
 use crate::app::State;
 use crate::app::keymap::{HISTORY_HINTS, RUN_HINTS};
-use crate::app::runs::{self, COMPOSE_LABELS, RunCompose, RunConfirm, RunWatch};
-use crate::commands::ls::age;
+use crate::app::runs::{COMPOSE_LABELS, RunCompose, RunConfirm, RunWatch};
 use crate::config::theme::Theme;
+use crate::model::format::age;
+use crate::model::run as runs;
 
 fn status_colour(status: &str, theme: &Theme) -> Color {
     match status {

@@ -12,23 +12,8 @@ use super::{form_footer, overlay, selectable_table};
 use crate::app::State;
 use crate::app::keymap::TUNNEL_HINTS;
 use crate::app::tunnels::{FORM_LABELS, TunnelForm, TunnelRow};
-use crate::commands::ls::age;
 use crate::config::theme::Theme;
-
-/// Bytes as people read them: 812 B, 4.2 KB, 1.3 MB, 2.0 GB.
-pub fn bytes(count: u64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if count < 1000 {
-        return format!("{count} B");
-    }
-    let mut value = count as f64 / 1000.0;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
+use crate::model::format::{age, bytes};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let [title, body, notice, status] = Layout::vertical([

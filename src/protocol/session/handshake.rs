@@ -10,18 +10,20 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::Role;
-use super::crypto::{
+use super::{Phase, Session};
+use crate::protocol::Role;
+use crate::protocol::crypto::{
     self, CONTEXT_RANDOM_CHALLENGE, CONTEXT_SESSION_ID, CONTEXT_TARGET_ID, DataKey, DataKeyRequest,
     DecryptKeyRequest, KeyProviderError, SessionCipher,
 };
-use super::message::{Message, PayloadType};
-use super::payload::{
+use crate::protocol::error::ProtocolError;
+use crate::protocol::event::{CloseReason, Event};
+use crate::protocol::message::{Message, PayloadType};
+use crate::protocol::payload::{
     ACTION_KMS_ENCRYPTION, ACTION_SESSION_TYPE, ActionStatus, EncryptionChallenge,
     HandshakeComplete, HandshakeRequest, HandshakeResponse, KmsEncryptionRequest,
     KmsEncryptionResponse, ProcessedClientAction, RequestedClientAction, SessionTypeRequest,
 };
-use super::session::{CloseReason, Event, Phase, ProtocolError, Session};
 
 /// Session types the client can run (the plugin's list).
 const SUPPORTED_SESSION_TYPES: [&str; 4] = [
@@ -231,7 +233,7 @@ impl Session {
             .collect();
         let response = HandshakeResponse {
             client_version: self.client.as_ref().map_or_else(
-                || super::payload::CLIENT_VERSION.to_owned(),
+                || crate::protocol::payload::CLIENT_VERSION.to_owned(),
                 |c| c.client_version.clone(),
             ),
             processed_client_actions: handshake.actions.clone(),

@@ -15,10 +15,14 @@ use bytes::{Bytes, BytesMut};
 use serde_json::Value;
 use uuid::Uuid;
 
+mod handshake;
+
+use self::handshake::{AgentHandshake, ClientHandshake};
 use super::Role;
-use super::codec::{self, DecodeError, EncodeError};
-use super::crypto::{CryptoError, DataKeyRequest, DecryptKeyRequest, SessionCipher};
-use super::handshake::{AgentHandshake, ClientHandshake};
+use super::codec;
+use super::crypto::SessionCipher;
+use super::error::ProtocolError;
+use super::event::{CloseReason, Event, SessionInfo};
 use super::message::{Message, MessageType, PayloadType, PortFlag, header_flags};
 use super::payload::{self, Acknowledge, ChannelClosed, SizeData};
 use super::reliability::{ReorderBuffer, RttConfig, RttEstimator, SendBuffer, SentMessage};
@@ -100,97 +104,6 @@ impl AgentParams {
     }
 }
 
-/// What both sides agreed on once the session is ready.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SessionInfo {
-    pub session_type: String,
-    pub properties: Value,
-    /// Known to the client after a handshake.
-    pub agent_version: Option<String>,
-    /// Known to the agent after a handshake.
-    pub client_version: Option<String>,
-    pub customer_message: Option<String>,
-    pub encrypted: bool,
-    /// False for a plain shell whose agent skipped the handshake.
-    pub handshake: bool,
-}
-
-/// Why a session ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CloseReason {
-    /// The service sent `channel_closed`; `output` is its message, if any.
-    ChannelClosed {
-        output: Option<String>,
-    },
-    /// This side called `close`.
-    Local,
-    /// A message went unacknowledged for too long.
-    ResendTimeout {
-        waited: Duration,
-    },
-    HandshakeFailed(String),
-    HandshakeTimeout,
-    Encryption(String),
-}
-
-impl fmt::Display for CloseReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CloseReason::ChannelClosed { output: None } => f.write_str("the session ended"),
-            CloseReason::ChannelClosed {
-                output: Some(output),
-            } => write!(f, "the session ended: {output}"),
-            CloseReason::Local => f.write_str("closed locally"),
-            CloseReason::ResendTimeout { waited } => write!(
-                f,
-                "the peer stopped acknowledging data (waited {} s)",
-                waited.as_secs()
-            ),
-            CloseReason::HandshakeFailed(why) => write!(f, "handshake failed: {why}"),
-            CloseReason::HandshakeTimeout => f.write_str("handshake timed out"),
-            CloseReason::Encryption(why) => write!(f, "session encryption failed: {why}"),
-        }
-    }
-}
-
-/// Something the driver or the application must know or do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    /// The session may carry application data.
-    Ready(SessionInfo),
-    /// PayloadType 1: shell output, keystrokes, or port bytes.
-    Output(Bytes),
-    /// PayloadType 11 (agent → client).
-    StdErr(Bytes),
-    /// PayloadType 12 (agent → client).
-    ExitCode(i32),
-    /// PayloadType 10.
-    Flag(PortFlag),
-    /// PayloadType 3 (client → agent).
-    Size(SizeData),
-    /// Client: call kms:GenerateDataKey, then `handle_data_key`.
-    DataKeyNeeded(DataKeyRequest),
-    /// Agent: call kms:Decrypt, then `handle_decrypted_key`.
-    DecryptKeyNeeded(DecryptKeyRequest),
-    PublicationPaused,
-    PublicationResumed,
-    Closed(CloseReason),
-}
-
-impl Event {
-    /// Events that carry stream data count against the receive queue and ack when taken.
-    fn is_stream_data(&self) -> bool {
-        matches!(
-            self,
-            Event::Output(_)
-                | Event::StdErr(_)
-                | Event::ExitCode(_)
-                | Event::Flag(_)
-                | Event::Size(_)
-        )
-    }
-}
-
 /// Application data handed to `send_data`: borrowed (copied once) or already shared.
 enum DataIn<'a> {
     Slice(&'a [u8]),
@@ -202,32 +115,6 @@ impl DataIn<'_> {
         match self {
             DataIn::Slice(slice) => slice.len(),
             DataIn::Shared(bytes) => bytes.len(),
-        }
-    }
-}
-
-/// A frame that was received and then refused. The session stays usable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProtocolError {
-    #[error("malformed frame: {0}")]
-    Decode(#[from] DecodeError),
-    #[error("unknown message type {0:?}")]
-    UnknownMessageType(String),
-    #[error("malformed {what} payload: {reason}")]
-    BadPayload { what: &'static str, reason: String },
-    #[error("{0}")]
-    Crypto(#[from] CryptoError),
-    #[error("could not encode a frame: {0}")]
-    Encode(#[from] EncodeError),
-    #[error("{0} is not valid in this state")]
-    Unexpected(&'static str),
-}
-
-impl ProtocolError {
-    pub(crate) fn bad_payload(what: &'static str, error: impl fmt::Display) -> ProtocolError {
-        ProtocolError::BadPayload {
-            what,
-            reason: error.to_string(),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! `status:online|lost|inactive|unmanaged`; `region:R`, `platform:P`, `state:S`, `profile:P`;
 //! and any word can be negated with a leading `!` (or `-`).
 
-use super::inventory::{InstanceRow, Ping};
+use super::instance::{InstanceRow, Ping};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Term {

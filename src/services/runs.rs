@@ -10,10 +10,10 @@ use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::CommandInvocation;
 use tokio::sync::{mpsc, watch};
 
+use super::sources::SourceFactory;
 use crate::app::Input;
-use crate::app::runs::{HistoryEntry, InvocationOutput, InvocationView, RunRequest, RunTarget};
 use crate::aws::sdk::short_error;
-use crate::tui::SourceFactory;
+use crate::model::run::{HistoryEntry, InvocationOutput, InvocationView, RunRequest, RunTarget};
 
 /// SendCommand takes at most 50 instance ids.
 const BATCH: usize = 50;

@@ -4,18 +4,22 @@
 //! TerminateSession. The output channel is bounded: a pane the console cannot keep up with
 //! stops being read, and the protocol stops acknowledging, so backpressure reaches the agent.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
+use super::Handle;
+use super::session::{self, Ending, StartRequest};
+use super::sources::ClientsBySource;
 use crate::app::panes::{PaneId, PaneStatus, PaneTarget};
-use crate::aws::session::{self, Started};
 use crate::aws::terminate_session;
-use crate::protocol::{CloseReason, SizeData};
+use crate::protocol::SizeData;
 use crate::transport::{self, DriverEvent, SessionEnd};
+
+/// Commands a pane's session queues at most: keystrokes arrive one event at a time (a paste is
+/// one), so a full queue means the session has stopped taking input altogether.
+pub const COMMAND_QUEUE: usize = 1024;
 
 /// What the console asks of a pane's session.
 #[derive(Debug)]
@@ -42,21 +46,8 @@ pub enum PaneReport {
     },
 }
 
-/// The AWS clients for one profile and region.
-#[derive(Clone)]
-pub struct SessionClients {
-    pub ssm: aws_sdk_ssm::Client,
-    pub kms: aws_sdk_kms::Client,
-}
-
-/// Clients by (profile, region), as inventory rows name them.
-pub type ClientsBySource = HashMap<(String, String), SessionClients>;
-
-/// A running pane session: where to send commands, and its task.
-pub struct PaneHandle {
-    pub commands: mpsc::UnboundedSender<PaneCommand>,
-    pub task: JoinHandle<()>,
-}
+/// A running pane session: where its commands go, and its task.
+pub type PaneHandle = Handle<PaneCommand>;
 
 /// Everything a pane session needs besides its target.
 #[derive(Clone)]
@@ -69,7 +60,7 @@ pub struct PaneContext {
 
 /// Starts the session for `pane`.
 pub fn spawn(pane: PaneId, target: PaneTarget, context: PaneContext) -> PaneHandle {
-    let (commands, commands_rx) = mpsc::unbounded_channel();
+    let (commands, commands_rx) = mpsc::channel(COMMAND_QUEUE);
     let task = tokio::spawn(async move {
         if let Some(status) = run(pane, &target, &context, commands_rx).await {
             let _ = context
@@ -78,7 +69,7 @@ pub fn spawn(pane: PaneId, target: PaneTarget, context: PaneContext) -> PaneHand
                 .await;
         }
     });
-    PaneHandle { commands, task }
+    Handle::new(commands, task)
 }
 
 /// Why a session ended, for the pane's banner.
@@ -93,7 +84,7 @@ async fn run(
     pane: PaneId,
     target: &PaneTarget,
     context: &PaneContext,
-    mut commands: mpsc::UnboundedReceiver<PaneCommand>,
+    mut commands: mpsc::Receiver<PaneCommand>,
 ) -> Option<PaneStatus> {
     let report = async |status: PaneStatus| {
         let _ = context
@@ -108,44 +99,30 @@ async fn run(
             target.profile, target.region
         ));
     };
-    let start = clients
-        .ssm
-        .start_session()
-        .target(&target.instance_id)
-        .document_name(&context.document)
-        .send();
+    let request = StartRequest::document(&target.instance_id, &context.document);
+    let start = session::start_session(&clients.ssm, &request);
     // The user may close the pane while StartSession is still on its way: let it finish, so
     // a session AWS already made is terminated rather than left open.
     tokio::pin!(start);
     let mut closed_early = false;
-    let output = tokio::select! {
-        output = &mut start => output,
+    let started = tokio::select! {
+        started = &mut start => started,
         () = wait_for_close(&mut commands) => {
             closed_early = true;
             start.await
         }
     };
     if closed_early {
-        if let Some(id) = output.as_ref().ok().and_then(|o| o.session_id()) {
-            let _ = terminate_session(&clients.ssm, id).await;
+        if let Ok(started) = &started {
+            let _ = terminate_session(&clients.ssm, &started.session_id).await;
         }
         return None;
     }
-    let output = match output {
-        Ok(output) => output,
-        Err(error) => {
-            let message = crate::aws::sdk::short_error(&error);
-            tracing::warn!(pane, instance = %target.instance_id, %message, "StartSession failed");
-            return ended(format!("StartSession failed: {message}"));
-        }
+    let started = match started {
+        Ok(started) => started,
+        Err(error) => return ended(error.to_string()),
     };
-    let Some(started) = Started::from_response(&output, &target.instance_id) else {
-        if let Some(id) = output.session_id() {
-            let _ = terminate_session(&clients.ssm, id).await;
-        }
-        return ended("StartSession returned no stream");
-    };
-    let mut driven = session::drive(started, &clients.ssm, clients.kms.clone());
+    let mut driven = session::drive(started, clients);
     tracing::info!(pane, session = %driven.session_id, instance = %target.instance_id, "pane session started");
     let mut pending: Option<transport::Input> = None;
     let mut closing = false;
@@ -211,13 +188,7 @@ async fn run(
         return None;
     }
     let reason = match end {
-        Ok(Ok(SessionEnd::Closed(CloseReason::ChannelClosed { .. }))) => {
-            "the shell exited".to_owned()
-        }
-        Ok(Ok(SessionEnd::Closed(reason))) => reason.to_string(),
-        Ok(Ok(SessionEnd::Expired)) => "the session expired (ResumeSession refused)".to_owned(),
-        Ok(Ok(SessionEnd::Local)) => "closed".to_owned(),
-        Ok(Err(error)) => error.to_string(),
+        Ok(end) => Ending::of(&end, None).describe(),
         Err(error) => format!("session task failed: {error}"),
     };
     // Whatever ended it on our side, make sure the service does not keep it open.
@@ -226,7 +197,7 @@ async fn run(
 }
 
 /// Resolves when the console asks the pane to close (or goes away).
-async fn wait_for_close(commands: &mut mpsc::UnboundedReceiver<PaneCommand>) {
+async fn wait_for_close(commands: &mut mpsc::Receiver<PaneCommand>) {
     while let Some(command) = commands.recv().await {
         if matches!(command, PaneCommand::Close) {
             return;

@@ -5,12 +5,11 @@ use std::time::SystemTime;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::columns;
-use super::keymap::{self, input_for};
-use super::panes::PaneStatus;
-use super::runs;
-use super::tunnels;
 use super::*;
+use crate::app::columns;
+use crate::app::keymap::{self, input_for};
+use crate::app::panes::PaneStatus;
+use crate::model::instance::{InstanceRow, Ping};
 
 pub(crate) fn row(name: &str, id: &str, ping: Ping, region: &str, team: &str) -> InstanceRow {
     let mut tags = BTreeMap::new();
@@ -614,7 +613,7 @@ fn configured_keys_add_bindings_and_may_move_the_prefix() {
 
 fn with_saved_tunnels() -> State {
     let mut state = with_screen(loaded());
-    let def = |name: &str, port: u16| tunnels::TunnelDef {
+    let def = |name: &str, port: u16| crate::model::tunnel::TunnelDef {
         name: name.to_owned(),
         target: "payments-bastion".to_owned(),
         remote_host: Some(format!("{name}.internal")),
@@ -757,11 +756,11 @@ fn run_command_composes_confirms_and_sends() {
         },
     );
     // Progress of another command (a replaced run) is not this view's.
-    let stale = runs::InvocationView {
+    let stale = crate::model::run::InvocationView {
         command_id: "c-0".to_owned(),
         instance_id: "i-01".to_owned(),
         status: "Success".to_owned(),
-        ..runs::InvocationView::default()
+        ..crate::model::run::InvocationView::default()
     };
     assert!(
         update(
@@ -775,11 +774,11 @@ fn run_command_composes_confirms_and_sends() {
     );
     assert!(state.run.as_ref().is_some_and(|r| r.invocations.is_empty()));
     // Progress arrives; the first one asks for the selected instance's output.
-    let invocation = |id: &str, status: &str| runs::InvocationView {
+    let invocation = |id: &str, status: &str| crate::model::run::InvocationView {
         command_id: "c-1".to_owned(),
         instance_id: id.to_owned(),
         status: status.to_owned(),
-        ..runs::InvocationView::default()
+        ..crate::model::run::InvocationView::default()
     };
     let effects = update(
         &mut state,
@@ -863,7 +862,7 @@ fn the_history_lists_recent_commands_and_reopens_one() {
         vec![Effect::LoadHistory]
     );
     assert_eq!(state.view, View::History);
-    let entry = runs::HistoryEntry {
+    let entry = crate::model::run::HistoryEntry {
         command_id: "c-9".to_owned(),
         profile: "default".to_owned(),
         region: "us-east-1".to_owned(),
@@ -871,7 +870,7 @@ fn the_history_lists_recent_commands_and_reopens_one() {
         script: "uptime".to_owned(),
         status: "Success".to_owned(),
         target_count: 2,
-        ..runs::HistoryEntry::default()
+        ..crate::model::run::HistoryEntry::default()
     };
     update(
         &mut state,
@@ -889,11 +888,11 @@ fn the_history_lists_recent_commands_and_reopens_one() {
     update(
         &mut state,
         Input::RunProgress {
-            invocations: vec![runs::InvocationView {
+            invocations: vec![crate::model::run::InvocationView {
                 command_id: "c-9".to_owned(),
                 instance_id: "i-02".to_owned(),
                 status: "Failed".to_owned(),
-                ..runs::InvocationView::default()
+                ..crate::model::run::InvocationView::default()
             }],
             throttled: false,
         },

@@ -1,149 +1,43 @@
-//! The console's runtime: owns the terminal (raw mode, the alternate screen, bracketed paste,
-//! and mouse capture while panes show; all restored on exit, on error and on panic), reads
-//! keys, runs the inventory refresher and the pane sessions, feeds the reducer, keeps every
-//! pane's terminal the size of its place on screen, and draws from state — only when
-//! something changed, at most about 60 times a second.
+//! The console's event loop: keys first, then service events (inventory, source switches,
+//! Run Command, tunnels' figures each second), pane output last so a flooding pane never
+//! starves the rest. Every fact goes through the reducer; its effects are carried out here
+//! by starting, commanding and stopping services. The loop owns every pane's emulator.
 
 use std::collections::HashMap;
 use std::io::Stdout;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use crossterm::event::{
-    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
-    EventStream, KeyEventKind, MouseEventKind,
+    DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind, MouseEventKind,
 };
 use crossterm::execute;
-use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use futures_util::FutureExt;
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use std::sync::atomic::Ordering;
 use tokio::sync::{mpsc, watch};
 
-use crate::app::columns::Column;
-use crate::app::keymap::{self, KeyBindings, Routed};
+use super::ConsoleOptions;
+use super::terminal::TerminalGuard;
+use crate::app::keymap::{self, Routed};
 use crate::app::panes::{PaneId, PaneStatus};
-use crate::app::tunnels::{TunnelDef, TunnelId, TunnelLive};
+use crate::app::tunnels::{TunnelId, TunnelLive};
 use crate::app::{self, Effect, Input, MouseKind, State, View, pane_area, pane_content};
-use crate::aws::inventory;
-use crate::commands::tunnel::{self, Say, TunnelStats};
 use crate::config::theme::Theme;
-use crate::pane_session::{
-    self, ClientsBySource, PaneCommand, PaneContext, PaneHandle, PaneReport, SessionClients,
-};
+use crate::services::inventory::{self, InventoryCommand, InventoryLoaded};
+use crate::services::pane::{self, PaneCommand, PaneContext, PaneHandle, PaneReport};
+use crate::services::sources::{SourceFactory, Sources, session_clients};
+use crate::services::tunnel::{self, Say, TunnelStats};
+use crate::services::{Handle, Latest, Tagged, runs};
 use crate::term::{Emulator, Screens, keys};
-use crate::{run_service, ui};
-/// One source of inventory: a label (the profile) and its SDK configuration.
-pub struct Source {
-    pub profile: String,
-    pub config: aws_config::SdkConfig,
-}
+use crate::ui;
 
-/// The sources for some profiles and regions, and what the title calls them.
-pub struct Sources {
-    pub sources: Vec<Source>,
-    pub label: String,
-}
-
-/// Builds the sources for (profiles, regions); empty lists mean the defaults. The console
-/// calls it at start and for `:profile` and `:region`.
-pub type SourceFactory = Arc<
-    dyn Fn(Vec<String>, Vec<String>) -> futures_util::future::BoxFuture<'static, Sources>
-        + Send
-        + Sync,
->;
-
-/// Sources for the simulator at `endpoint`: one profile ("demo"), any region; the demo
-/// fleet's two regions when none is asked for.
-pub fn simulator_sources(endpoint: String) -> SourceFactory {
-    Arc::new(move |_profiles: Vec<String>, regions: Vec<String>| {
-        let endpoint = endpoint.clone();
-        Box::pin(async move {
-            let regions = if regions.is_empty() {
-                vec!["us-east-1".to_owned(), "eu-west-1".to_owned()]
-            } else {
-                regions
-            };
-            let mut sources = Vec::new();
-            for region in &regions {
-                sources.push(Source {
-                    profile: "demo".to_owned(),
-                    config: crate::aws::demo_config(&endpoint, region).await,
-                });
-            }
-            Sources {
-                sources,
-                label: format!("demo fleet {} (simulated at {endpoint})", regions.join(",")),
-            }
-        })
-    })
-}
-
-pub struct ConsoleOptions {
-    pub connect: SourceFactory,
-    /// The profiles and regions to start with (empty: the defaults).
-    pub profiles: Vec<String>,
-    pub regions: Vec<String>,
-    pub theme: Theme,
-    /// Where user themes live, for `:theme`.
-    pub themes_dir: Option<std::path::PathBuf>,
-    pub keys: KeyBindings,
-    pub columns: Vec<Column>,
-    /// Above this many targets, Run Command wants the count typed.
-    pub confirm_above: usize,
-    /// Saved tunnels and groups from the configuration, for the Tunnels view.
-    pub tunnels: Vec<TunnelDef>,
-    pub tunnel_groups: std::collections::BTreeMap<String, Vec<String>>,
-    /// Shown once in the console, e.g. a broken theme file.
-    pub notice: Option<String>,
-    pub refresh: Duration,
-    /// The document shell panes start.
-    pub shell_document: String,
-    /// Refuse everything that changes something (shell panes included).
-    pub read_only: bool,
-}
-
-/// Restores the terminal when dropped (and from the panic hook, before the panic message).
-struct TerminalGuard;
-
-impl TerminalGuard {
-    fn enter() -> std::io::Result<TerminalGuard> {
-        crossterm::terminal::enable_raw_mode()?;
-        execute!(
-            std::io::stdout(),
-            EnterAlternateScreen,
-            EnableBracketedPaste,
-            crossterm::cursor::Hide
-        )?;
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |panic| {
-            restore();
-            previous(panic);
-        }));
-        Ok(TerminalGuard)
-    }
-}
-
-fn restore() {
-    let _ = execute!(
-        std::io::stdout(),
-        DisableMouseCapture,
-        DisableBracketedPaste,
-        LeaveAlternateScreen,
-        crossterm::cursor::Show
-    );
-    let _ = crossterm::terminal::disable_raw_mode();
-}
-
-impl Drop for TerminalGuard {
-    fn drop(&mut self) {
-        restore();
-    }
-}
+/// New sources, once built, with the profiles and regions they are for.
+type Switched = Tagged<(Sources, Vec<String>, Vec<String>)>;
 
 /// Runs the console until the user quits. Returns the process exit code.
 pub async fn run(options: ConsoleOptions) -> i32 {
@@ -168,15 +62,14 @@ pub async fn run(options: ConsoleOptions) -> i32 {
     let (inputs_tx, inputs) = mpsc::channel::<Input>(16);
     // Inventory loads carry the generation of the sources they came from, so a load from
     // sources switched away from is dropped however late it arrives.
-    let (inventory_tx, inventory) = mpsc::channel::<(u64, Input)>(4);
-    let (refresh_tx, refresh_rx) = mpsc::channel::<()>(1);
-    let refresher = tokio::spawn(refresh_inventory(
+    let (inventory_tx, inventory) = mpsc::channel::<Tagged<InventoryLoaded>>(4);
+    let generations = Latest::default();
+    let refresher = inventory::spawn(
         sources,
         options.refresh,
-        refresh_rx,
+        generations.current(),
         inventory_tx.clone(),
-        0,
-    ));
+    );
     // Bounded: a flooding pane waits for the console instead of growing a queue.
     let (reports_tx, reports) = mpsc::channel(256);
     let (switched_tx, switched) = mpsc::channel(1);
@@ -214,14 +107,13 @@ pub async fn run(options: ConsoleOptions) -> i32 {
             document: options.shell_document,
             reports: reports_tx,
         },
-        refresh: refresh_tx,
         mouse_captured: false,
         closing: Vec::new(),
         refresher,
         refresh_interval: options.refresh,
         inputs: inputs_tx,
         inventory: inventory_tx,
-        generation: 0,
+        generations,
         connect: options.connect,
         switched: switched_tx,
         themes_dir: options.themes_dir,
@@ -236,25 +128,6 @@ pub async fn run(options: ConsoleOptions) -> i32 {
     code
 }
 
-/// SSM and KMS clients for pane sessions, by (profile, region).
-fn session_clients(sources: &[Source]) -> ClientsBySource {
-    sources
-        .iter()
-        .map(|source| {
-            let region = source
-                .config
-                .region()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            let clients = SessionClients {
-                ssm: aws_sdk_ssm::Client::new(&source.config),
-                kms: aws_sdk_kms::Client::new(&source.config),
-            };
-            ((source.profile.clone(), region), clients)
-        })
-        .collect()
-}
-
 /// The runtime's state around the pure `State`: the terminal, pane emulators and sessions.
 struct Console {
     terminal: Terminal<CrosstermBackend<Stdout>>,
@@ -265,24 +138,23 @@ struct Console {
     /// The size each pane's emulator and session were last given.
     sizes: HashMap<PaneId, (u16, u16)>,
     context: PaneContext,
-    refresh: mpsc::Sender<()>,
     mouse_captured: bool,
     /// Sessions of closed panes still ending (TerminateSession on its way).
     closing: Vec<tokio::task::JoinHandle<()>>,
     /// The inventory refresher, replaced when the profiles or regions change.
-    refresher: tokio::task::JoinHandle<()>,
+    refresher: Handle<InventoryCommand>,
     refresh_interval: Duration,
     inputs: mpsc::Sender<Input>,
-    inventory: mpsc::Sender<(u64, Input)>,
-    /// Counts source switches: the current sources' generation.
-    generation: u64,
+    inventory: mpsc::Sender<Tagged<InventoryLoaded>>,
+    /// Counts source switches: only the current sources' loads and the newest switch count.
+    generations: Latest,
     connect: SourceFactory,
     /// New sources, once built: their generation, and the profiles and regions they are for.
-    switched: mpsc::Sender<(u64, Sources, Vec<String>, Vec<String>)>,
+    switched: mpsc::Sender<Switched>,
     themes_dir: Option<std::path::PathBuf>,
     tunnels: HashMap<TunnelId, RunningTunnel>,
     /// The watched command's service.
-    run: Option<(run_service::RunControl, tokio::task::JoinHandle<()>)>,
+    run: Option<(runs::RunControl, tokio::task::JoinHandle<()>)>,
 }
 
 /// A tunnel the console runs.
@@ -308,9 +180,9 @@ impl Console {
     async fn event_loop(
         &mut self,
         mut inputs: mpsc::Receiver<Input>,
-        mut inventory: mpsc::Receiver<(u64, Input)>,
+        mut inventory: mpsc::Receiver<Tagged<InventoryLoaded>>,
         mut reports: mpsc::Receiver<PaneReport>,
-        mut switched: mpsc::Receiver<(u64, Sources, Vec<String>, Vec<String>)>,
+        mut switched: mpsc::Receiver<Switched>,
     ) -> i32 {
         const FRAME: Duration = Duration::from_millis(16);
         let mut events = EventStream::new();
@@ -349,17 +221,19 @@ impl Console {
                     None => Wake::Quit(0),
                 },
                 Some(input) = inputs.recv() => Wake::Input(input),
-                Some((generation, input)) = inventory.recv() => {
-                    if generation != self.generation {
+                Some(loaded) = inventory.recv() => {
+                    if !self.generations.is_current(loaded.generation) {
                         continue;
                     }
-                    Wake::Input(input)
+                    let InventoryLoaded { rows, errors, at, throttled } = loaded.value;
+                    Wake::Input(Input::InventoryLoaded { rows, errors, at, throttled })
                 }
-                Some((generation, sources, profiles, regions)) = switched.recv() => {
+                Some(switch) = switched.recv() => {
                     // Only the latest switch counts, whichever finishes first.
-                    if generation != self.generation {
+                    if !self.generations.is_current(switch.generation) {
                         continue;
                     }
+                    let (sources, profiles, regions) = switch.value;
                     Wake::Input(self.use_sources(sources, profiles, regions))
                 }
                 _ = clock.tick() => {
@@ -446,8 +320,13 @@ impl Console {
                 // Typing returns a scrolled-back pane to the live screen, as terminals do.
                 screen.scroll_to_bottom();
             }
-            if let Some(handle) = self.handles.get(&pane) {
-                let _ = handle.commands.send(PaneCommand::Data(bytes.clone()));
+            if let Some(handle) = self.handles.get(&pane)
+                && !handle.send(PaneCommand::Data(bytes.clone()))
+            {
+                tracing::warn!(
+                    pane,
+                    "the pane's session is not taking input; typing dropped"
+                );
             }
         }
     }
@@ -457,7 +336,8 @@ impl Console {
         match effect {
             Effect::Quit => return true,
             Effect::Refresh => {
-                let _ = self.refresh.try_send(());
+                // A full queue already holds a refresh.
+                let _ = self.refresher.send(InventoryCommand::Refresh);
             }
             Effect::OpenPanes(ids) => {
                 for id in ids {
@@ -477,9 +357,9 @@ impl Console {
                     if let Some(handle) = self.handles.remove(&id) {
                         // The task flushes, sends TerminateSession and ends on its own; quit
                         // waits for it.
-                        let _ = handle.commands.send(PaneCommand::Close);
+                        handle.send_later(PaneCommand::Close);
                         self.closing.retain(|task| !task.is_finished());
-                        self.closing.push(handle.task);
+                        self.closing.push(handle.into_task());
                     }
                 }
             }
@@ -508,14 +388,15 @@ impl Console {
                 let regions = regions.unwrap_or_else(|| self.state.regions.clone());
                 let connect = self.connect.clone();
                 let switched = self.switched.clone();
-                self.generation += 1;
-                let generation = self.generation;
+                let generation = self.generations.advance();
                 // Credentials may take a moment (SSO, credential_process): not on this loop.
                 tokio::spawn(async move {
                     let sources = connect(profiles.clone(), regions.clone()).await;
-                    let _ = switched
-                        .send((generation, sources, profiles, regions))
-                        .await;
+                    let switch = Tagged {
+                        generation,
+                        value: (sources, profiles, regions),
+                    };
+                    let _ = switched.send(switch).await;
                 });
                 self.state.notice = Some("switching…".to_owned());
             }
@@ -526,7 +407,7 @@ impl Console {
                 }
                 if !self.state.read_only {
                     let (control, task) =
-                        run_service::spawn(request, self.connect.clone(), self.inputs.clone());
+                        runs::spawn(request, self.connect.clone(), self.inputs.clone());
                     self.run = Some((control, task));
                 }
             }
@@ -535,7 +416,7 @@ impl Console {
                     old.abort();
                 }
                 let (control, task) =
-                    run_service::spawn_existing(entry, self.connect.clone(), self.inputs.clone());
+                    runs::spawn_existing(entry, self.connect.clone(), self.inputs.clone());
                 self.run = Some((control, task));
             }
             Effect::LoadHistory => {
@@ -543,7 +424,7 @@ impl Console {
                 let inputs = self.inputs.clone();
                 let (profiles, regions) = (self.state.profiles.clone(), self.state.regions.clone());
                 tokio::spawn(async move {
-                    let loaded = run_service::load_history(connect, profiles, regions).await;
+                    let loaded = runs::load_history(connect, profiles, regions).await;
                     let _ = inputs.send(loaded).await;
                 });
             }
@@ -596,9 +477,9 @@ impl Console {
             .entry(id)
             .or_insert_with(|| Emulator::new(rows, cols));
         self.sizes.insert(id, screen.size());
-        let handle = pane_session::spawn(id, pane.target.clone(), self.context.clone());
+        let handle = pane::spawn(id, pane.target.clone(), self.context.clone());
         if let Some(old) = self.handles.insert(id, handle) {
-            old.task.abort();
+            old.abort();
         }
     }
 
@@ -654,15 +535,12 @@ impl Console {
         let mut clients = (*self.context.clients).clone();
         clients.extend(session_clients(&sources));
         self.context.clients = Arc::new(clients);
-        let (refresh_tx, refresh_rx) = mpsc::channel::<()>(1);
-        self.refresh = refresh_tx;
-        self.refresher = tokio::spawn(refresh_inventory(
+        self.refresher = inventory::spawn(
             sources,
             self.refresh_interval,
-            refresh_rx,
+            self.generations.current(),
             self.inventory.clone(),
-            self.generation,
-        ));
+        );
         self.state.notice = None;
         Input::SourcesChanged {
             label,
@@ -770,7 +648,7 @@ impl Console {
         if let (Some(handle), Some(&(rows, cols))) =
             (self.handles.get(&pane), self.sizes.get(&pane))
         {
-            let _ = handle.commands.send(PaneCommand::Size(rows, cols));
+            let _ = handle.send(PaneCommand::Size(rows, cols));
         }
     }
 
@@ -803,7 +681,7 @@ impl Console {
                 screen.resize(size.0, size.1);
             }
             if let Some(handle) = self.handles.get(&id) {
-                let _ = handle.commands.send(PaneCommand::Size(size.0, size.1));
+                let _ = handle.send(PaneCommand::Size(size.0, size.1));
             }
         }
     }
@@ -815,8 +693,8 @@ impl Console {
             .handles
             .drain()
             .map(|(_, handle)| {
-                let _ = handle.commands.send(PaneCommand::Close);
-                handle.task
+                handle.send_later(PaneCommand::Close);
+                handle.into_task()
             })
             .collect();
         for (_, tunnel) in self.tunnels.drain() {
@@ -830,76 +708,5 @@ impl Console {
             return;
         }
         let _ = tokio::time::timeout(Duration::from_secs(3), join_all(tasks)).await;
-    }
-}
-
-/// Reads every source, joins the rows, and reports them; again every `interval`, at once on
-/// request, and less often (doubling, up to five minutes) while AWS is throttling.
-async fn refresh_inventory(
-    sources: Vec<Source>,
-    interval: Duration,
-    mut requests: mpsc::Receiver<()>,
-    inputs: mpsc::Sender<(u64, Input)>,
-    generation: u64,
-) {
-    let clients: Vec<(String, String, aws_sdk_ssm::Client, aws_sdk_ec2::Client)> = sources
-        .iter()
-        .map(|source| {
-            let region = source
-                .config
-                .region()
-                .map(ToString::to_string)
-                .unwrap_or_else(|| "(no region)".to_owned());
-            (
-                source.profile.clone(),
-                region,
-                aws_sdk_ssm::Client::new(&source.config),
-                aws_sdk_ec2::Client::new(&source.config),
-            )
-        })
-        .collect();
-    let mut delay = interval;
-    loop {
-        let results = join_all(
-            clients
-                .iter()
-                .map(|(profile, region, ssm, ec2)| inventory::fetch(ssm, ec2, profile, region)),
-        )
-        .await;
-        let mut rows = Vec::new();
-        let mut errors = Vec::new();
-        let mut throttled = false;
-        for result in results {
-            match result {
-                Ok(found) => rows.extend(found),
-                Err(error) => {
-                    throttled |= error.throttled;
-                    tracing::warn!(%error, "inventory refresh failed");
-                    errors.push(error.to_string());
-                }
-            }
-        }
-        let loaded = Input::InventoryLoaded {
-            rows,
-            errors,
-            at: SystemTime::now(),
-            throttled,
-        };
-        if inputs.send((generation, loaded)).await.is_err() {
-            return;
-        }
-        delay = if throttled {
-            (delay * 2).min(Duration::from_secs(300))
-        } else {
-            interval
-        };
-        tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            request = requests.recv() => {
-                if request.is_none() {
-                    return;
-                }
-            }
-        }
     }
 }

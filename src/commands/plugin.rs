@@ -8,11 +8,12 @@ use std::fmt;
 
 use serde_json::Value;
 
+use super::stdio;
 use crate::aws;
-use crate::aws::session::{self, Started};
 use crate::protocol::CLIENT_VERSION;
-use crate::stdio_session;
-use crate::transport::{self, SessionEnd};
+use crate::services::session::{self, Ending, ExitConvention, Started};
+use crate::services::sources::SessionClients;
+use crate::transport;
 
 /// The name the AWS CLI looks for on PATH.
 pub const PLUGIN_NAME: &str = "session-manager-plugin";
@@ -34,7 +35,7 @@ impl fmt::Debug for StartSessionResponse {
             .field("session_id", &self.session_id)
             .field(
                 "stream_url",
-                &transport::websocket::redact_url(&self.stream_url),
+                &transport::client::redact_url(&self.stream_url),
             )
             .field("token_value", &"<redacted>")
             .finish()
@@ -178,9 +179,10 @@ async fn start_session(start: StartArgs) -> i32 {
     // default resolution (PROTOCOL.md §1.2).
     let mut ssm_config = aws_sdk_ssm::config::Builder::from(&config);
     ssm_config.set_endpoint_url(start.ssm_endpoint.clone());
-    let ssm = aws_sdk_ssm::Client::from_conf(ssm_config.build());
-    let kms = aws_sdk_kms::Client::new(&config);
-
+    let clients = SessionClients {
+        ssm: aws_sdk_ssm::Client::from_conf(ssm_config.build()),
+        kms: aws_sdk_kms::Client::new(&config),
+    };
     let driven = session::drive(
         Started {
             session_id: start.response.session_id.clone(),
@@ -188,38 +190,30 @@ async fn start_session(start: StartArgs) -> i32 {
             token: start.response.token_value.clone(),
             target: start.target.clone(),
         },
-        &ssm,
-        kms,
+        &clients,
     );
     let session_id = driven.session_id.clone();
-    let outcome = stdio_session::run(
+    let outcome = stdio::run(
         &session_id,
-        stdio_session::ClosingMessage::Plugin,
+        stdio::ClosingMessage::Plugin,
         driven.input,
         driven.events,
         driven.driver,
     )
     .await;
-    match outcome.end {
-        Ok(SessionEnd::Closed(crate::protocol::CloseReason::ChannelClosed { .. }))
-        | Ok(SessionEnd::Local) => outcome.exit_code.unwrap_or(0),
-        Ok(SessionEnd::Expired) => {
-            println!("\nSession: {session_id} timed out.\n");
-            0
-        }
-        Ok(SessionEnd::Closed(reason)) => {
+    let ending = Ending::of(&outcome.end, outcome.exit_code);
+    match &ending {
+        Ending::TimedOut => println!("\nSession: {session_id} timed out.\n"),
+        Ending::Failed(reason) => {
             eprintln!("\nSession {session_id} ended: {reason}");
             // Like the plugin, end the session on the service side when the client gives up.
-            if let Err(error) = aws::terminate_session(&ssm, &session_id).await {
+            if let Err(error) = aws::terminate_session(&clients.ssm, &session_id).await {
                 tracing::warn!(%error, "TerminateSession failed");
             }
-            1
         }
-        Err(error) => {
-            eprintln!("\nSession {session_id}: {error}");
-            1
-        }
+        Ending::Finished { .. } | Ending::Left { .. } => {}
     }
+    ending.exit_status(ExitConvention::Plugin)
 }
 
 #[cfg(test)]

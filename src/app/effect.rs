@@ -1,0 +1,46 @@
+//! What the reducer asks the runtime to do: start and end sessions, tunnels and commands,
+//! switch sources and themes, scroll panes.
+
+use super::panes::PaneId;
+use super::tunnels::TunnelId;
+use crate::model::run::{HistoryEntry, RunRequest};
+
+/// What the runtime must do after an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Refresh,
+    /// Ends every session and leaves.
+    Quit,
+    /// Start sessions for these panes (their targets are in the workspace).
+    OpenPanes(Vec<PaneId>),
+    /// End these panes' sessions (TerminateSession); they are gone from the workspace.
+    ClosePanes(Vec<PaneId>),
+    /// A new session for a pane whose session ended.
+    Reconnect(PaneId),
+    /// Scroll a pane's view by lines (positive: back into history).
+    ScrollPane {
+        pane: PaneId,
+        lines: isize,
+    },
+    /// Back to the live screen.
+    ScrollPaneToBottom(PaneId),
+    /// Send the prefix chord's own byte to where typing goes.
+    SendPrefix,
+    /// Read these profiles and regions instead (`None`: keep the current ones).
+    SwitchSources {
+        profiles: Option<Vec<String>>,
+        regions: Option<Vec<String>>,
+    },
+    SwitchTheme(String),
+    StartTunnel(TunnelId),
+    StopTunnel(TunnelId),
+    /// SendCommand (in batches, per platform and region), then watch it.
+    SendRun(RunRequest),
+    CancelRun,
+    /// Fetch and follow this instance's output (GetCommandInvocation).
+    WatchOutput(String),
+    /// ListCommands in every profile and region the console reads.
+    LoadHistory,
+    /// Watch a command from the history again (no SendCommand).
+    ReopenRun(HistoryEntry),
+}

@@ -1,0 +1,87 @@
+//! What the reducer takes: a key's intent, typed text, and the facts services report.
+
+use std::time::SystemTime;
+
+use super::action::Action;
+use super::panes::{PaneId, PaneStatus};
+use super::tunnels::{TunnelId, TunnelLive};
+use crate::model::instance::InstanceRow;
+use crate::model::run::{HistoryEntry, InvocationOutput, InvocationView};
+
+/// Facts and intents the reducer takes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Action(Action),
+    /// A character typed while the filter line is open.
+    FilterChar(char),
+    FilterBackspace,
+    /// Enter in the filter line: keep the filter, back to the table (in the command line: run
+    /// the command).
+    FilterDone,
+    /// The console now reads other profiles or regions (after `:profile` or `:region`).
+    SourcesChanged {
+        label: String,
+        profiles: Vec<String>,
+        regions: Vec<String>,
+    },
+    /// A refresh finished: every row that was read, and the profile/regions that failed.
+    InventoryLoaded {
+        rows: Vec<InstanceRow>,
+        errors: Vec<String>,
+        at: SystemTime,
+        /// Some calls were throttled; the refresher is backing off.
+        throttled: bool,
+    },
+    /// The terminal's size changed (paging moves by a screenful; panes re-tile).
+    Resized {
+        width: u16,
+        height: u16,
+    },
+    /// A pane's connection changed.
+    PaneStatus {
+        pane: PaneId,
+        status: PaneStatus,
+    },
+    /// A key after the prefix chord that means nothing: back to typing.
+    PrefixCancelled,
+    /// Tab in a form: the next field (or the previous).
+    FormNext,
+    FormPrevious,
+    /// Enter in a form whose first field takes several lines.
+    FormEnter,
+    /// The command was sent: its ids.
+    RunSent {
+        command_ids: Vec<String>,
+    },
+    /// The latest invocations of the command being watched.
+    RunProgress {
+        invocations: Vec<InvocationView>,
+        throttled: bool,
+    },
+    RunOutput(InvocationOutput),
+    RunError(String),
+    /// Recent commands, newest first, and the sources that could not be read.
+    HistoryLoaded {
+        entries: Vec<HistoryEntry>,
+        errors: Vec<String>,
+    },
+    /// What the runtime measured of a tunnel; `running` false once it stopped.
+    TunnelUpdate {
+        id: TunnelId,
+        running: bool,
+        live: TunnelLive,
+    },
+    /// A mouse press or wheel turn at a screen position.
+    Mouse {
+        kind: MouseKind,
+        column: u16,
+        row: u16,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseKind {
+    Press,
+    WheelUp,
+    WheelDown,
+}

@@ -1,0 +1,344 @@
+//! The pure reducer: one input in, the state changed, effects out. Each view's actions live
+//! in a child module; this one routes inputs and actions to them.
+
+mod fleet;
+mod panes;
+mod runs;
+mod tunnels;
+
+use std::collections::BTreeSet;
+
+use ratatui::layout::Rect;
+
+use self::fleet::act_on;
+use self::panes::act_on_panes;
+use self::runs::{act_on_history, act_on_run, confirm_key, submit_run};
+use self::tunnels::{act_on_tunnels, submit_tunnel_form};
+use super::action::Action;
+use super::effect::Effect;
+use super::input::{Input, MouseKind};
+use super::layout::{pane_area, table_rows_for};
+use super::state::{Mode, PaneMode, State, View};
+use crate::model::run::RunTarget;
+
+/// Applies one input; returns what the runtime must do.
+pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
+    match input {
+        Input::InventoryLoaded {
+            rows,
+            errors,
+            at,
+            throttled,
+        } => {
+            // The selection is an index into the old rows: remember which instance it was.
+            let keep = state.selected_row().map(|r| r.instance_id.clone());
+            state.rows = rows;
+            state.errors = errors;
+            state.loaded_at = Some(at);
+            state.loading = false;
+            state.throttled = throttled;
+            let ids: BTreeSet<&str> = state.rows.iter().map(|r| r.instance_id.as_str()).collect();
+            state.marks.retain(|id| ids.contains(id.as_str()));
+            state.rebuild_keeping(keep);
+            Vec::new()
+        }
+        Input::Resized { width, height } => {
+            state.screen = Rect::new(0, 0, width, height);
+            state.table_rows = table_rows_for(height);
+            state.scroll_to_selection();
+            Vec::new()
+        }
+        Input::PaneStatus { pane, status } => {
+            state.workspace.set_status(pane, status);
+            Vec::new()
+        }
+        Input::Mouse { kind, column, row } => mouse(state, kind, column, row),
+        Input::PrefixCancelled => {
+            state.pane_mode = PaneMode::Typing;
+            Vec::new()
+        }
+        Input::FilterChar(c) if matches!(state.mode, Mode::RunCompose | Mode::TunnelForm) => {
+            if let Some(field) = state.focused_field() {
+                field.push(c);
+            }
+            Vec::new()
+        }
+        Input::FilterBackspace if matches!(state.mode, Mode::RunCompose | Mode::TunnelForm) => {
+            if let Some(field) = state.focused_field() {
+                field.pop();
+            }
+            Vec::new()
+        }
+        Input::FormEnter => match state.compose.as_mut() {
+            Some(compose) if compose.focus == 0 => {
+                compose.fields[0].push('\n');
+                Vec::new()
+            }
+            _ => submit_run(state),
+        },
+        Input::FilterDone if state.mode == Mode::RunCompose => submit_run(state),
+        Input::FilterChar(c) if state.mode == Mode::RunConfirm => confirm_key(state, Some(c)),
+        Input::FilterBackspace if state.mode == Mode::RunConfirm => {
+            if let Some(confirm) = state.confirm.as_mut() {
+                confirm.typed.pop();
+            }
+            Vec::new()
+        }
+        Input::FilterDone if state.mode == Mode::RunConfirm => confirm_key(state, None),
+        Input::RunSent { command_ids } => {
+            // Only the run just started takes ids: a late message from a replaced one does not.
+            if let Some(run) = state.run.as_mut()
+                && run.command_ids.is_empty()
+            {
+                run.command_ids = command_ids;
+            }
+            Vec::new()
+        }
+        Input::RunProgress {
+            invocations,
+            throttled,
+        } => {
+            let Some(run) = state.run.as_mut() else {
+                return Vec::new();
+            };
+            // Progress of a command this view is not watching (a replaced run) is dropped.
+            if invocations
+                .iter()
+                .any(|i| !run.command_ids.contains(&i.command_id))
+            {
+                return Vec::new();
+            }
+            let keep = run.selected_invocation().map(|i| i.instance_id.clone());
+            let first = run.invocations.is_empty();
+            let rows = &state.rows;
+            let row_of = |id: &str| rows.iter().find(|r| r.instance_id == id);
+            let mut invocations = invocations;
+            for invocation in &mut invocations {
+                if invocation.name.is_empty()
+                    && let Some(row) = row_of(&invocation.instance_id)
+                {
+                    invocation.name = row.name.clone();
+                }
+                // A reopened command learns its targets from its invocations.
+                if run.reopened
+                    && let Some(group) = run.request.groups.first_mut()
+                    && !group.targets.iter().any(|t| t.id == invocation.instance_id)
+                {
+                    group
+                        .targets
+                        .push(row_of(&invocation.instance_id).map_or_else(
+                            || RunTarget {
+                                id: invocation.instance_id.clone(),
+                                name: invocation.name.clone(),
+                                environment: String::new(),
+                                team: String::new(),
+                                windows: false,
+                                online: true,
+                            },
+                            RunTarget::from_row,
+                        ));
+                }
+            }
+            run.invocations = invocations;
+            run.throttled = throttled;
+            run.selected = keep
+                .and_then(|id| run.invocations.iter().position(|i| i.instance_id == id))
+                .unwrap_or(0);
+            match run.selected_invocation() {
+                Some(selected) if first => vec![Effect::WatchOutput(selected.instance_id.clone())],
+                _ => Vec::new(),
+            }
+        }
+        Input::RunOutput(output) => {
+            if let Some(run) = state.run.as_mut()
+                && run
+                    .selected_invocation()
+                    .is_some_and(|i| i.instance_id == output.instance_id)
+            {
+                run.output = Some(output);
+            }
+            Vec::new()
+        }
+        Input::RunError(error) => {
+            if let Some(run) = state.run.as_mut() {
+                run.error = Some(error);
+            }
+            Vec::new()
+        }
+        Input::HistoryLoaded { entries, errors } => {
+            state.history = Some(entries);
+            state.history_selected = 0;
+            state.notice = (!errors.is_empty()).then(|| errors.join("; "));
+            Vec::new()
+        }
+        Input::FormNext | Input::FormPrevious => {
+            let next = input == Input::FormNext;
+            let step = |focus: usize, count: usize| {
+                if next {
+                    (focus + 1) % count
+                } else {
+                    (focus + count - 1) % count
+                }
+            };
+            if let Some(form) = state.form.as_mut() {
+                form.focus = step(form.focus, form.fields.len());
+            }
+            if let Some(compose) = state.compose.as_mut() {
+                compose.focus = step(compose.focus, compose.fields.len());
+            }
+            Vec::new()
+        }
+        Input::FilterDone if state.mode == Mode::TunnelForm => submit_tunnel_form(state),
+        Input::TunnelUpdate { id, running, live } => {
+            if let Some(entry) = state.tunnels.get_mut(id) {
+                entry.live = live;
+                entry.running = running;
+            }
+            Vec::new()
+        }
+        Input::FilterChar(c) if state.mode == Mode::Command => {
+            state.command_text.push(c);
+            Vec::new()
+        }
+        Input::FilterBackspace if state.mode == Mode::Command => {
+            state.command_text.pop();
+            Vec::new()
+        }
+        Input::FilterDone if state.mode == Mode::Command => {
+            state.mode = Mode::Table;
+            let line = std::mem::take(&mut state.command_text);
+            run_command(state, &line)
+        }
+        Input::FilterChar(c) => {
+            state.filter_text.push(c);
+            state.set_filter();
+            Vec::new()
+        }
+        Input::FilterBackspace => {
+            state.filter_text.pop();
+            state.set_filter();
+            Vec::new()
+        }
+        Input::FilterDone => {
+            state.mode = Mode::Table;
+            Vec::new()
+        }
+        Input::SourcesChanged {
+            label,
+            profiles,
+            regions,
+        } => {
+            state.source = label;
+            state.profiles = profiles;
+            state.regions = regions;
+            state.rows.clear();
+            state.visible.clear();
+            state.marks.clear();
+            state.errors.clear();
+            state.selected = 0;
+            state.offset = 0;
+            state.loaded_at = None;
+            state.loading = true;
+            Vec::new()
+        }
+        Input::Action(action) => act(state, action),
+    }
+}
+
+fn act(state: &mut State, action: Action) -> Vec<Effect> {
+    // The prefix chord leads to the second `q` in the panes view; it must not disarm.
+    let armed = if action == Action::Prefix {
+        state.quit_armed
+    } else {
+        std::mem::take(&mut state.quit_armed)
+    };
+    let shells = state.workspace.panes.len();
+    let tunnels = state.tunnels.running_count();
+    if action == Action::Quit && !armed && shells + tunnels > 0 {
+        state.quit_armed = true;
+        state.notice = Some(format!(
+            "{shells} shell session(s) and {tunnels} tunnel(s) open: press q again (ctrl-] q over the panes) to quit and end them"
+        ));
+        state.pane_mode = PaneMode::Typing;
+        return Vec::new();
+    }
+    let effects = match state.view {
+        _ if state.mode == Mode::Help => act_on(state, action),
+        View::Panes => act_on_panes(state, action),
+        View::Tunnels => act_on_tunnels(state, action),
+        View::Run if state.mode == Mode::Table => act_on_run(state, action),
+        View::History if state.mode == Mode::Table => act_on_history(state, action),
+        View::Run | View::History | View::Fleet => act_on(state, action),
+    };
+    state.scroll_to_selection();
+    effects
+}
+
+fn mouse(state: &mut State, kind: MouseKind, column: u16, row: u16) -> Vec<Effect> {
+    if state.view != View::Panes {
+        return Vec::new();
+    }
+    let area = pane_area(state.screen);
+    match kind {
+        MouseKind::Press => {
+            state.workspace.focus_at(column, row, area);
+            Vec::new()
+        }
+        MouseKind::WheelUp | MouseKind::WheelDown => {
+            let Some(pane) = state.workspace.pane_at(column, row, area) else {
+                return Vec::new();
+            };
+            let lines = if kind == MouseKind::WheelUp { 3 } else { -3 };
+            vec![Effect::ScrollPane { pane, lines }]
+        }
+    }
+}
+
+/// Runs a `:` command line: k9s-style, a verb and its arguments.
+fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
+    let mut words = line.split_whitespace();
+    let verb = words.next().unwrap_or_default();
+    let list: Vec<String> = words
+        .flat_map(|w| w.split(','))
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    match verb {
+        "" => Vec::new(),
+        "q" | "quit" => act(state, Action::Quit),
+        "profile" | "profiles" | "ctx" if !list.is_empty() => vec![Effect::SwitchSources {
+            profiles: Some(list),
+            regions: None,
+        }],
+        "region" | "regions" if !list.is_empty() => vec![Effect::SwitchSources {
+            profiles: None,
+            regions: Some(list),
+        }],
+        "theme" if list.len() == 1 => vec![Effect::SwitchTheme(list[0].clone())],
+        "panes" => act(state, Action::ShowPanes),
+        "tunnels" | "tunnel" | "pf" => act(state, Action::ShowTunnels),
+        "run" => act(state, Action::OpenRun),
+        "watch" => act(state, Action::ShowRun),
+        "history" => act(state, Action::ShowHistory),
+        "profile" | "profiles" | "ctx" | "region" | "regions" | "theme" => {
+            state.notice = Some(format!(
+                ":{verb} needs a value, e.g. :{verb} {}",
+                match verb {
+                    "theme" => "nord",
+                    "region" | "regions" => "us-east-1,eu-west-1",
+                    _ => "prod,staging",
+                }
+            ));
+            Vec::new()
+        }
+        other => {
+            state.notice = Some(format!(
+                "unknown command :{other} (try :profile, :region, :theme, :quit)"
+            ));
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

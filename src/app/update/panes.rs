@@ -1,0 +1,191 @@
+//! The panes view's actions: open shells beside the focused pane or in tabs, split, focus,
+//! zoom, close, tabs, broadcast, scroll back, reconnect.
+
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::layout::{MIN_PANE, pane_area, pane_content};
+use crate::app::panes::{Direction, PaneId, PaneStatus, PaneTarget, SplitDirection};
+use crate::app::state::{Mode, PaneMode, State, View};
+use crate::model::instance::{InstanceRow, Ping};
+
+/// Splitting the focused pane this way leaves both halves usable.
+pub(super) fn split_fits(state: &State, direction: SplitDirection) -> bool {
+    let Some(tab) = state.workspace.tab() else {
+        return true;
+    };
+    let area = pane_area(state.screen);
+    let Some((_, rect)) = tab
+        .layout(area)
+        .into_iter()
+        .find(|(id, _)| *id == tab.focus)
+    else {
+        return true;
+    };
+    let content = pane_content(rect);
+    match direction {
+        SplitDirection::Right => content.width.saturating_sub(1) / 2 >= MIN_PANE.0,
+        SplitDirection::Down => rect.height / 2 > MIN_PANE.1,
+    }
+}
+
+/// Opens a pane on `target` next to the focused one, or in a new tab when it would not fit.
+pub(super) fn open_beside(
+    state: &mut State,
+    target: PaneTarget,
+    direction: Option<SplitDirection>,
+) -> PaneId {
+    let direction = direction.unwrap_or_else(|| {
+        // Character cells are about twice as tall as wide: split the longer side.
+        let tab = state.workspace.tab();
+        let rect = tab.and_then(|tab| {
+            tab.layout(pane_area(state.screen))
+                .into_iter()
+                .find(|(id, _)| *id == tab.focus)
+        });
+        match rect {
+            Some((_, rect)) if rect.width < rect.height * 2 => SplitDirection::Down,
+            _ => SplitDirection::Right,
+        }
+    });
+    if state.workspace.is_empty() || split_fits(state, direction) {
+        state.workspace.split(target, direction)
+    } else {
+        state.workspace.open_tab(vec![target])[0]
+    }
+}
+
+pub(super) fn open_shells(state: &mut State) -> Vec<Effect> {
+    if state.read_only {
+        state.notice =
+            Some("refused by --read-only: a shell can change anything on the instance".to_owned());
+        return Vec::new();
+    }
+    let chosen: Vec<&InstanceRow> = if state.marks.is_empty() {
+        state.selected_row().into_iter().collect()
+    } else {
+        state
+            .rows
+            .iter()
+            .filter(|r| state.marks.contains(&r.instance_id))
+            .collect()
+    };
+    let (managed, unmanaged): (Vec<&InstanceRow>, Vec<&InstanceRow>) =
+        chosen.into_iter().partition(|r| r.ping != Ping::NotManaged);
+    let notice = (!unmanaged.is_empty()).then(|| {
+        let names: Vec<&str> = unmanaged.iter().map(|r| r.instance_id.as_str()).collect();
+        format!(
+            "no shell on {}: not managed by SSM (no agent registered)",
+            names.join(", ")
+        )
+    });
+    let targets: Vec<PaneTarget> = managed.into_iter().map(State::pane_target).collect();
+    state.notice = notice;
+    if targets.is_empty() {
+        return Vec::new();
+    }
+    let ids = if targets.len() == 1 {
+        let target = targets
+            .into_iter()
+            .next()
+            .map(|t| open_beside(state, t, None));
+        target.into_iter().collect()
+    } else {
+        state.marks.clear();
+        state.workspace.open_tab(targets)
+    };
+    state.view = View::Panes;
+    state.pane_mode = PaneMode::Typing;
+    state.mode = Mode::Table;
+    vec![Effect::OpenPanes(ids)]
+}
+
+pub(super) fn act_on_panes(state: &mut State, action: Action) -> Vec<Effect> {
+    let area = pane_area(state.screen);
+    let focus = state.workspace.tab().map(|tab| tab.focus);
+    let focused_target = state.workspace.focused().map(|p| p.target.clone());
+    // Scroll mode keeps its keys until it is left; everything else is one-shot, like tmux.
+    let next_mode = if state.pane_mode == PaneMode::Scroll {
+        PaneMode::Scroll
+    } else {
+        PaneMode::Typing
+    };
+    state.pane_mode = next_mode;
+    let page = isize::try_from(pane_content(area).height.max(2) - 1).unwrap_or(1);
+    let scroll = |lines: isize| {
+        focus
+            .map(|pane| vec![Effect::ScrollPane { pane, lines }])
+            .unwrap_or_default()
+    };
+    match action {
+        Action::Prefix => state.pane_mode = PaneMode::Prefix,
+        Action::SendPrefix => return vec![Effect::SendPrefix],
+        Action::Quit => return vec![Effect::Quit],
+        Action::Help => state.mode = Mode::Help,
+        Action::ShowFleet | Action::Back if next_mode == PaneMode::Typing => {
+            state.view = View::Fleet;
+        }
+        Action::Back => {
+            state.pane_mode = PaneMode::Typing;
+            return focus
+                .map(|pane| vec![Effect::ScrollPaneToBottom(pane)])
+                .unwrap_or_default();
+        }
+        Action::ScrollMode => {
+            state.pane_mode = PaneMode::Scroll;
+            return scroll(page);
+        }
+        Action::Up if next_mode == PaneMode::Scroll => return scroll(1),
+        Action::Down if next_mode == PaneMode::Scroll => return scroll(-1),
+        Action::PageUp if next_mode == PaneMode::Scroll => return scroll(page),
+        Action::PageDown if next_mode == PaneMode::Scroll => return scroll(-page),
+        Action::Top if next_mode == PaneMode::Scroll => return scroll(isize::MAX / 2),
+        Action::Bottom if next_mode == PaneMode::Scroll => return scroll(isize::MIN / 2),
+        Action::FocusLeft => state.workspace.focus_toward(Direction::Left, area),
+        Action::FocusRight => state.workspace.focus_toward(Direction::Right, area),
+        Action::FocusUp => state.workspace.focus_toward(Direction::Up, area),
+        Action::FocusDown => state.workspace.focus_toward(Direction::Down, area),
+        Action::SplitRight | Action::SplitDown => {
+            let direction = if action == Action::SplitRight {
+                SplitDirection::Right
+            } else {
+                SplitDirection::Down
+            };
+            if let Some(target) = focused_target {
+                let id = open_beside(state, target, Some(direction));
+                return vec![Effect::OpenPanes(vec![id])];
+            }
+        }
+        Action::NewTab => {
+            if let Some(target) = focused_target {
+                return vec![Effect::OpenPanes(state.workspace.open_tab(vec![target]))];
+            }
+        }
+        Action::ClosePane => {
+            if let Some(pane) = focus {
+                state.workspace.close(pane);
+                if state.workspace.is_empty() {
+                    state.view = View::Fleet;
+                }
+                return vec![Effect::ClosePanes(vec![pane])];
+            }
+        }
+        Action::Reconnect => {
+            if let Some(pane) = state.workspace.focused()
+                && matches!(pane.status, PaneStatus::Ended { .. })
+            {
+                let id = pane.id;
+                state.workspace.set_status(id, PaneStatus::Connecting);
+                return vec![Effect::Reconnect(id)];
+            }
+        }
+        Action::Zoom => state.workspace.toggle_zoom(),
+        Action::NextTab => state.workspace.next_tab(),
+        Action::PreviousTab => state.workspace.previous_tab(),
+        Action::SelectTab(number) => state.workspace.select_tab(usize::from(number)),
+        Action::Retile => state.workspace.retile(),
+        Action::Broadcast => state.workspace.toggle_broadcast(),
+        Action::MarkPane => state.workspace.toggle_mark(),
+        _ => {}
+    }
+    Vec::new()
+}

@@ -1,0 +1,194 @@
+//! Run Command's actions: the compose form, the confirmation, the watch grid and the
+//! history of recent commands.
+
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::runs::{RunCompose, RunConfirm, RunWatch};
+use crate::app::state::{Mode, State, View};
+use crate::model::instance::{InstanceRow, Ping};
+use crate::model::run::groups_of;
+
+/// The compose form's submit: on to the confirmation, or say what is wrong.
+pub(super) fn submit_run(state: &mut State) -> Vec<Effect> {
+    let Some(compose) = state.compose.as_mut() else {
+        return Vec::new();
+    };
+    match compose.to_request() {
+        Ok(request) => {
+            state.compose = None;
+            state.confirm = Some(RunConfirm::new(request, state.confirm_above));
+            state.mode = Mode::RunConfirm;
+        }
+        Err(error) => compose.error = Some(error),
+    }
+    Vec::new()
+}
+
+/// A key in the confirmation: the typed count (many targets or production) or y/n; `None`
+/// is Enter.
+pub(super) fn confirm_key(state: &mut State, key: Option<char>) -> Vec<Effect> {
+    let Some(confirm) = state.confirm.as_mut() else {
+        return Vec::new();
+    };
+    let targets = confirm.request.targets();
+    let go = if confirm.strict() {
+        match key {
+            Some(c) if c.is_ascii_digit() => {
+                confirm.typed.push(c);
+                return Vec::new();
+            }
+            Some(_) => return Vec::new(),
+            None => confirm.typed == targets.len().to_string(),
+        }
+    } else {
+        match key {
+            Some('y' | 'Y') | None => true,
+            Some('n' | 'N') => {
+                state.confirm = None;
+                state.mode = Mode::Table;
+                return Vec::new();
+            }
+            Some(_) => return Vec::new(),
+        }
+    };
+    if !go {
+        confirm.typed.clear();
+        state.notice = Some(format!(
+            "not run: type {} to run on {} instances",
+            targets.len(),
+            targets.len()
+        ));
+        return Vec::new();
+    }
+    let Some(confirm) = state.confirm.take() else {
+        return Vec::new();
+    };
+    state.mode = Mode::Table;
+    state.view = View::Run;
+    state.notice = None;
+    state.run = Some(RunWatch::new(confirm.request.clone()));
+    vec![Effect::SendRun(confirm.request)]
+}
+
+pub(super) fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
+    let Some(run) = state.run.as_mut() else {
+        state.view = View::Fleet;
+        return Vec::new();
+    };
+    let last = run.invocations.len().saturating_sub(1);
+    let before = run.selected;
+    match action {
+        Action::Up => run.selected = run.selected.saturating_sub(1),
+        Action::Down => run.selected = (run.selected + 1).min(last),
+        Action::Top => run.selected = 0,
+        Action::Bottom => run.selected = last,
+        Action::PageUp => run.selected = run.selected.saturating_sub(10),
+        Action::PageDown => run.selected = (run.selected + 10).min(last),
+        Action::CancelRun if !run.finished() && !run.cancelled => {
+            run.cancelled = true;
+            return vec![Effect::CancelRun];
+        }
+        Action::RerunFailed => match run.failed_request() {
+            Some(request) => {
+                state.confirm = Some(RunConfirm::new(request, state.confirm_above));
+                state.mode = Mode::RunConfirm;
+            }
+            None => state.notice = Some("nothing to re-run: no invocation failed".to_owned()),
+        },
+        Action::ShowHistory => return show_history(state),
+        Action::ShowFleet | Action::Back => state.view = View::Fleet,
+        Action::Quit => return vec![Effect::Quit],
+        Action::Help => state.mode = Mode::Help,
+        Action::Command => {
+            state.command_text.clear();
+            state.mode = Mode::Command;
+        }
+        _ => {}
+    }
+    let Some(run) = state.run.as_mut() else {
+        return Vec::new();
+    };
+    if run.selected == before {
+        return Vec::new();
+    }
+    run.output = None;
+    run.selected_invocation()
+        .map(|selected| vec![Effect::WatchOutput(selected.instance_id.clone())])
+        .unwrap_or_default()
+}
+
+/// The history view, loading it afresh.
+pub(super) fn show_history(state: &mut State) -> Vec<Effect> {
+    state.view = View::History;
+    state.mode = Mode::Table;
+    state.history = None;
+    vec![Effect::LoadHistory]
+}
+
+pub(super) fn act_on_history(state: &mut State, action: Action) -> Vec<Effect> {
+    let count = state.history.as_ref().map_or(0, Vec::len);
+    let last = count.saturating_sub(1);
+    match action {
+        Action::Up => state.history_selected = state.history_selected.saturating_sub(1),
+        Action::Down => state.history_selected = (state.history_selected + 1).min(last),
+        Action::Top => state.history_selected = 0,
+        Action::Bottom => state.history_selected = last,
+        Action::Refresh => return show_history(state),
+        Action::OpenShell | Action::Detail | Action::ToggleTunnel => {
+            let entry = state
+                .history
+                .as_ref()
+                .and_then(|h| h.get(state.history_selected))
+                .cloned();
+            if let Some(entry) = entry {
+                state.run = Some(RunWatch::reopen(&entry));
+                state.view = View::Run;
+                return vec![Effect::ReopenRun(entry)];
+            }
+        }
+        Action::ShowFleet | Action::Back => state.view = View::Fleet,
+        Action::Quit => return vec![Effect::Quit],
+        Action::Help => state.mode = Mode::Help,
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// The compose form for the marked rows, or every row the filter shows; `--read-only`
+/// refuses, and instances SSM does not manage are left out (they cannot run anything).
+pub(super) fn open_run(state: &mut State) {
+    if state.read_only {
+        state.notice = Some("refused by --read-only: Run Command changes instances".to_owned());
+        return;
+    }
+    let (rows, chosen_by): (Vec<&InstanceRow>, String) = if state.marks.is_empty() {
+        let rows: Vec<&InstanceRow> = state.visible.iter().map(|&i| &state.rows[i]).collect();
+        let how = if state.filter_text.is_empty() {
+            "every instance shown (no marks, no filter)".to_owned()
+        } else {
+            format!("matching /{}", state.filter_text)
+        };
+        (rows, how)
+    } else {
+        let rows = state
+            .rows
+            .iter()
+            .filter(|r| state.marks.contains(&r.instance_id))
+            .collect();
+        (rows, "marked".to_owned())
+    };
+    let managed: Vec<&InstanceRow> = rows
+        .into_iter()
+        .filter(|r| r.ping != Ping::NotManaged)
+        .collect();
+    if managed.is_empty() {
+        state.notice = Some("no managed instance to run on".to_owned());
+        return;
+    }
+    let groups = groups_of(&managed);
+    state.compose = Some(RunCompose::new(
+        groups,
+        format!("{} {chosen_by}", managed.len()),
+    ));
+    state.mode = Mode::RunCompose;
+}

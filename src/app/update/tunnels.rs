@@ -1,0 +1,106 @@
+//! The Tunnels view's actions: start and stop saved tunnels and groups, the shift-f form,
+//! remove a tunnel started from the fleet.
+
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::state::{Mode, PaneMode, State, View};
+use crate::app::tunnels::{TunnelId, TunnelLive};
+
+/// The shift-f form's Enter: start the tunnel it describes, or say what is wrong.
+pub(super) fn submit_tunnel_form(state: &mut State) -> Vec<Effect> {
+    let Some(form) = state.form.as_mut() else {
+        state.mode = Mode::Table;
+        return Vec::new();
+    };
+    match form.to_def() {
+        Ok(def) => {
+            state.form = None;
+            state.mode = Mode::Table;
+            let id = state.tunnels.add(def, false);
+            state.view = View::Tunnels;
+            state.tunnels.selected = state.tunnels.rows().len() - 1;
+            start_tunnels(state, &[id])
+        }
+        Err(error) => {
+            form.error = Some(error);
+            Vec::new()
+        }
+    }
+}
+
+/// Marks `ids` running and asks the runtime to start them; `--read-only` refuses.
+pub(super) fn start_tunnels(state: &mut State, ids: &[TunnelId]) -> Vec<Effect> {
+    if state.read_only {
+        state.notice =
+            Some("refused by --read-only: a tunnel starts port-forwarding sessions".to_owned());
+        return Vec::new();
+    }
+    let mut effects = Vec::new();
+    for &id in ids {
+        if let Some(entry) = state.tunnels.get_mut(id)
+            && !entry.running
+        {
+            entry.running = true;
+            entry.live = TunnelLive::default();
+            effects.push(Effect::StartTunnel(id));
+        }
+    }
+    effects
+}
+
+pub(super) fn act_on_tunnels(state: &mut State, action: Action) -> Vec<Effect> {
+    let last = state.tunnels.rows().len().saturating_sub(1);
+    let tunnels = &mut state.tunnels;
+    match action {
+        Action::Up => tunnels.selected = tunnels.selected.saturating_sub(1),
+        Action::Down => tunnels.selected = (tunnels.selected + 1).min(last),
+        Action::Top => tunnels.selected = 0,
+        Action::Bottom => tunnels.selected = last,
+        Action::ToggleTunnel => {
+            let ids = tunnels.selected_ids();
+            let all_running = ids
+                .iter()
+                .all(|&id| tunnels.get(id).is_some_and(|e| e.running));
+            if !all_running {
+                return start_tunnels(state, &ids);
+            }
+            let mut effects = Vec::new();
+            for id in ids {
+                if let Some(entry) = tunnels.get_mut(id) {
+                    entry.running = false;
+                    effects.push(Effect::StopTunnel(id));
+                }
+            }
+            return effects;
+        }
+        Action::RemoveTunnel => {
+            let ids = tunnels.selected_ids();
+            if let [id] = ids[..]
+                && tunnels.get(id).is_some_and(|e| !e.saved)
+            {
+                let running = tunnels.get(id).is_some_and(|e| e.running);
+                tunnels.entries.retain(|e| e.id != id);
+                tunnels.selected = tunnels.selected.min(last.saturating_sub(1));
+                return if running {
+                    vec![Effect::StopTunnel(id)]
+                } else {
+                    Vec::new()
+                };
+            }
+            state.notice = Some("saved tunnels stay: stop them with enter".to_owned());
+        }
+        Action::ShowFleet | Action::Back => state.view = View::Fleet,
+        Action::Quit => return vec![Effect::Quit],
+        Action::Help => state.mode = Mode::Help,
+        Action::Command => {
+            state.command_text.clear();
+            state.mode = Mode::Command;
+        }
+        Action::ShowPanes if !state.workspace.is_empty() => {
+            state.view = View::Panes;
+            state.pane_mode = PaneMode::Typing;
+        }
+        _ => {}
+    }
+    Vec::new()
+}

@@ -1,0 +1,9 @@
+//! The vocabulary every ring shares, pure: instances and their ping status, the filter
+//! language, tunnels, Run Command's targets and requests, and how figures are formatted. No
+//! tokio, no SDK, no terminal.
+
+pub mod filter;
+pub mod format;
+pub mod instance;
+pub mod run;
+pub mod tunnel;

@@ -1,0 +1,245 @@
+//! Run Command's vocabulary, shared by `bosun run`, the console and the runs service: the
+//! targets and their blast radius, a request ready to send, a recent command, and what one
+//! invocation reports.
+
+use std::collections::BTreeMap;
+
+use super::instance::{InstanceRow, Ping};
+
+/// Above this many targets the user types the count to confirm (as for production), unless
+/// the configuration says otherwise (`run_confirm_above`).
+pub const CONFIRM_BY_COUNT_ABOVE: usize = 10;
+
+/// One target as the blast radius shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunTarget {
+    pub id: String,
+    pub name: String,
+    pub environment: String,
+    pub team: String,
+    pub windows: bool,
+    pub online: bool,
+}
+
+impl RunTarget {
+    pub fn from_row(row: &InstanceRow) -> RunTarget {
+        let tag = |key: &str| row.tags.get(key).cloned().unwrap_or_default();
+        RunTarget {
+            id: row.instance_id.clone(),
+            name: row.name.clone(),
+            environment: tag("Environment"),
+            team: tag("Team"),
+            windows: row.platform.eq_ignore_ascii_case("windows"),
+            online: row.ping == Ping::Online,
+        }
+    }
+
+    pub fn label(&self) -> String {
+        if self.name.is_empty() {
+            self.id.clone()
+        } else {
+            format!("{} {}", self.name, self.id)
+        }
+    }
+
+    pub fn is_production(&self) -> bool {
+        matches!(
+            self.environment.to_ascii_lowercase().as_str(),
+            "production" | "prod" | "prd"
+        )
+    }
+}
+
+/// The user must type the count: more than `above` targets, or any in production.
+pub fn needs_typed_count(targets: &[RunTarget], above: usize) -> bool {
+    targets.len() > above || targets.iter().any(RunTarget::is_production)
+}
+
+/// "production 3, staging 1" for one tag.
+pub fn count_by(targets: &[RunTarget], key: impl Fn(&RunTarget) -> &str) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for target in targets {
+        let value = key(target);
+        *counts
+            .entry(if value.is_empty() {
+                "(untagged)"
+            } else {
+                value
+            })
+            .or_default() += 1;
+    }
+    counts
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The blast radius, before anything runs: one line each.
+pub fn blast_radius(targets: &[RunTarget], region: &str, script: &str) -> Vec<String> {
+    let who = if targets.iter().any(|t| t.windows) {
+        "root/SYSTEM"
+    } else {
+        "root"
+    };
+    let mut lines = vec![
+        format!(
+            "Runs as {who} on {} instance{} in {region}:",
+            targets.len(),
+            if targets.len() == 1 { "" } else { "s" },
+        ),
+        format!("  environments: {}", count_by(targets, |t| &t.environment)),
+        format!("  teams: {}", count_by(targets, |t| &t.team)),
+    ];
+    let offline: Vec<&RunTarget> = targets.iter().filter(|t| !t.online).collect();
+    if !offline.is_empty() {
+        let names: Vec<String> = offline.iter().take(5).map(|t| t.label()).collect();
+        let more = if offline.len() > 5 {
+            format!(" and {} more", offline.len() - 5)
+        } else {
+            String::new()
+        };
+        lines.push(format!(
+            "  offline, will be Undeliverable: {} ({}{more})",
+            offline.len(),
+            names.join(", ")
+        ));
+    }
+    lines.push(format!("  command: {script}"));
+    lines
+}
+
+/// The targets of one profile and region: SendCommand is regional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunGroup {
+    pub profile: String,
+    pub region: String,
+    pub targets: Vec<RunTarget>,
+}
+
+/// A command ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRequest {
+    pub groups: Vec<RunGroup>,
+    pub script: String,
+    /// `None`: AWS-RunShellScript for Linux, AWS-RunPowerShellScript for Windows.
+    pub document: Option<String>,
+    pub timeout_seconds: u64,
+    pub max_concurrency: String,
+    pub max_errors: String,
+    pub comment: String,
+    /// The full output to S3: (bucket, key prefix).
+    pub output_s3: Option<(String, String)>,
+    /// The output to CloudWatch Logs: `Some(None)` for the default log group.
+    pub cloudwatch: Option<Option<String>>,
+    /// Parameters for another document; empty for the shell-script documents, which take the
+    /// command and the timeout.
+    pub parameters: Vec<(String, Vec<String>)>,
+}
+
+impl RunRequest {
+    pub fn targets(&self) -> Vec<RunTarget> {
+        self.groups
+            .iter()
+            .flat_map(|g| g.targets.iter().cloned())
+            .collect()
+    }
+
+    pub fn regions(&self) -> String {
+        let mut regions: Vec<&str> = self.groups.iter().map(|g| g.region.as_str()).collect();
+        regions.dedup();
+        regions.join(", ")
+    }
+}
+
+/// Groups rows by profile and region, in the order they come.
+pub fn groups_of(rows: &[&InstanceRow]) -> Vec<RunGroup> {
+    let mut groups: Vec<RunGroup> = Vec::new();
+    for row in rows {
+        let target = RunTarget::from_row(row);
+        match groups
+            .iter_mut()
+            .find(|g| g.profile == row.profile && g.region == row.region)
+        {
+            Some(group) => group.targets.push(target),
+            None => groups.push(RunGroup {
+                profile: row.profile.clone(),
+                region: row.region.clone(),
+                targets: vec![target],
+            }),
+        }
+    }
+    groups
+}
+
+/// A recent command (ListCommands), to reopen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub command_id: String,
+    pub profile: String,
+    pub region: String,
+    pub document: String,
+    pub script: String,
+    pub comment: String,
+    pub status: String,
+    /// Seconds since the epoch.
+    pub requested_at: Option<i64>,
+    pub target_count: i32,
+    pub timeout_seconds: u64,
+    pub max_concurrency: String,
+    pub max_errors: String,
+}
+
+impl HistoryEntry {
+    /// The request it was, for the watch view and a re-run (targets come as it is watched).
+    pub fn request(&self) -> RunRequest {
+        RunRequest {
+            groups: vec![RunGroup {
+                profile: self.profile.clone(),
+                region: self.region.clone(),
+                targets: Vec::new(),
+            }],
+            script: self.script.clone(),
+            document: Some(self.document.clone()),
+            timeout_seconds: self.timeout_seconds,
+            max_concurrency: self.max_concurrency.clone(),
+            max_errors: self.max_errors.clone(),
+            comment: self.comment.clone(),
+            output_s3: None,
+            cloudwatch: None,
+            parameters: Vec::new(),
+        }
+    }
+}
+
+/// One instance's invocation as the grid shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvocationView {
+    pub command_id: String,
+    pub instance_id: String,
+    pub name: String,
+    /// AWS's status, or its StatusDetails when they say more (Undeliverable, Terminated…).
+    pub status: String,
+    pub exit_code: Option<i32>,
+    pub duration_secs: Option<u64>,
+}
+
+impl InvocationView {
+    pub fn finished(&self) -> bool {
+        !matches!(
+            self.status.as_str(),
+            "Pending" | "InProgress" | "Delayed" | "Cancelling" | ""
+        )
+    }
+}
+
+/// The selected instance's output (GetCommandInvocation).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvocationOutput {
+    pub instance_id: String,
+    pub stdout: String,
+    pub stderr: String,
+    /// AWS keeps 24,000 characters of stdout and 8,000 of stderr.
+    pub truncated: bool,
+    pub s3_location: Option<String>,
+}

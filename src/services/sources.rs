@@ -1,0 +1,90 @@
+//! Where the console and the services get their AWS clients: a source is one profile and
+//! region's SDK configuration; a factory builds them for the profiles and regions asked for
+//! (the real credential chain, or the simulator in demo mode and tests).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One source of inventory: a label (the profile) and its SDK configuration.
+pub struct Source {
+    pub profile: String,
+    pub config: aws_config::SdkConfig,
+}
+
+impl Source {
+    /// The source's region, or `missing` when the configuration names none.
+    pub fn region_or(&self, missing: &str) -> String {
+        self.config
+            .region()
+            .map_or_else(|| missing.to_owned(), ToString::to_string)
+    }
+
+    /// The clients a session on this source needs.
+    pub fn session_clients(&self) -> SessionClients {
+        SessionClients {
+            ssm: aws_sdk_ssm::Client::new(&self.config),
+            kms: aws_sdk_kms::Client::new(&self.config),
+        }
+    }
+}
+
+/// The sources for some profiles and regions, and what the title calls them.
+pub struct Sources {
+    pub sources: Vec<Source>,
+    pub label: String,
+}
+
+/// Builds the sources for (profiles, regions); empty lists mean the defaults. The console
+/// calls it at start and for `:profile` and `:region`.
+pub type SourceFactory = Arc<
+    dyn Fn(Vec<String>, Vec<String>) -> futures_util::future::BoxFuture<'static, Sources>
+        + Send
+        + Sync,
+>;
+
+/// Sources for the simulator at `endpoint`: one profile ("demo"), any region; the demo
+/// fleet's two regions when none is asked for.
+pub fn simulator_sources(endpoint: String) -> SourceFactory {
+    Arc::new(move |_profiles: Vec<String>, regions: Vec<String>| {
+        let endpoint = endpoint.clone();
+        Box::pin(async move {
+            let regions = if regions.is_empty() {
+                vec!["us-east-1".to_owned(), "eu-west-1".to_owned()]
+            } else {
+                regions
+            };
+            let mut sources = Vec::new();
+            for region in &regions {
+                sources.push(Source {
+                    profile: "demo".to_owned(),
+                    config: crate::aws::demo_config(&endpoint, region).await,
+                });
+            }
+            Sources {
+                sources,
+                label: format!("demo fleet {} (simulated at {endpoint})", regions.join(",")),
+            }
+        })
+    })
+}
+
+/// The AWS clients a session needs for one profile and region.
+#[derive(Clone)]
+pub struct SessionClients {
+    pub ssm: aws_sdk_ssm::Client,
+    pub kms: aws_sdk_kms::Client,
+}
+
+/// Clients by (profile, region), as inventory rows name them.
+pub type ClientsBySource = HashMap<(String, String), SessionClients>;
+
+/// SSM and KMS clients for pane sessions, by (profile, region).
+pub fn session_clients(sources: &[Source]) -> ClientsBySource {
+    sources
+        .iter()
+        .map(|source| {
+            let region = source.region_or("");
+            ((source.profile.clone(), region), source.session_clients())
+        })
+        .collect()
+}

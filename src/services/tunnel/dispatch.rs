@@ -1,0 +1,184 @@
+//! How accepted connections reach a tunnel's sessions: each ready session registers, and the
+//! acceptor hands every connection to the one carrying the fewest; connections queued on a
+//! session that ends go to another rather than being closed.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, mpsc};
+
+use super::TunnelStats;
+
+/// A session ready for connections, and how many it carries.
+pub(super) struct Slot {
+    id: u64,
+    connections: mpsc::Sender<TcpStream>,
+    active: Arc<AtomicUsize>,
+}
+
+/// Accepted connections go to the ready session with the fewest active ones; while no
+/// session is ready they wait, as they would in the listen backlog.
+#[derive(Clone, Default)]
+pub(super) struct Dispatch {
+    pub(super) stats: Arc<TunnelStats>,
+    slots: Arc<Mutex<Vec<Slot>>>,
+    registered: Arc<Notify>,
+    next_id: Arc<AtomicU64>,
+    /// Connections a session was handed but ended before taking: dispatched again.
+    returned: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+/// A session's place in the dispatch: connections arrive on `connections`; dropping it
+/// leaves the dispatch.
+pub(super) struct Registration {
+    pub(super) connections: mpsc::Receiver<TcpStream>,
+    active: Arc<AtomicUsize>,
+    id: u64,
+    pub(super) dispatch: Dispatch,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Ok(mut slots) = self.dispatch.slots.lock() {
+            slots.retain(|slot| slot.id != self.id);
+        }
+        // Connections still queued here never became active: uncount them and hand them to
+        // another session rather than closing them.
+        let mut queued = Vec::new();
+        while let Ok(tcp) = self.connections.try_recv() {
+            self.active.fetch_sub(1, Ordering::Relaxed);
+            self.dispatch.stats.active.fetch_sub(1, Ordering::Relaxed);
+            queued.push(tcp);
+        }
+        if !queued.is_empty() {
+            if let Ok(mut returned) = self.dispatch.returned.lock() {
+                returned.extend(queued);
+            }
+            self.dispatch.registered.notify_waiters();
+        }
+    }
+}
+
+/// Counts a connection as active (on its session and on the tunnel) until dropped.
+pub(super) struct ActiveConnection(Arc<AtomicUsize>, Arc<TunnelStats>);
+
+impl ActiveConnection {
+    pub(super) fn of(registration: &Registration) -> ActiveConnection {
+        ActiveConnection(
+            registration.active.clone(),
+            registration.dispatch.stats.clone(),
+        )
+    }
+}
+
+impl Drop for ActiveConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.1.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Dispatch {
+    /// A dispatch that counts on `stats`.
+    pub(super) fn new(stats: Arc<TunnelStats>) -> Dispatch {
+        Dispatch {
+            stats,
+            ..Dispatch::default()
+        }
+    }
+
+    pub(super) fn register(&self) -> Registration {
+        let (sender, connections) = mpsc::channel(64);
+        let active = Arc::new(AtomicUsize::new(0));
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut slots) = self.slots.lock() {
+            slots.push(Slot {
+                id,
+                connections: sender,
+                active: active.clone(),
+            });
+        }
+        self.registered.notify_waiters();
+        Registration {
+            connections,
+            active,
+            id,
+            dispatch: self.clone(),
+        }
+    }
+
+    /// The least-loaded ready session's sender, counting the connection on it.
+    fn choose(&self) -> Option<(mpsc::Sender<TcpStream>, Arc<AtomicUsize>)> {
+        let slots = self.slots.lock().ok()?;
+        let slot = slots
+            .iter()
+            .filter(|slot| !slot.connections.is_closed())
+            .min_by_key(|slot| slot.active.load(Ordering::Relaxed))?;
+        slot.active.fetch_add(1, Ordering::Relaxed);
+        Some((slot.connections.clone(), slot.active.clone()))
+    }
+
+    /// A connection was handed to a session.
+    fn count(&self) {
+        self.stats.active.fetch_add(1, Ordering::Relaxed);
+        self.stats.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A connection handed back by a session that ended, if any.
+    fn take_returned(&self) -> Option<TcpStream> {
+        self.returned.lock().ok()?.pop()
+    }
+
+    pub(super) async fn accept(self, listener: TcpListener) {
+        loop {
+            let mut tcp = match self.take_returned() {
+                Some(tcp) => tcp,
+                None => {
+                    let registered = self.registered.notified();
+                    tokio::select! {
+                        accepted = listener.accept() => match accepted {
+                            Ok((tcp, _)) => {
+                                let _ = tcp.set_nodelay(true);
+                                tcp
+                            }
+                            Err(_) => {
+                                // Out of descriptors, say: do not spin; the backlog keeps
+                                // the clients waiting.
+                                tokio::time::sleep(Duration::from_millis(100)).await;
+                                continue;
+                            }
+                        },
+                        // A session ended and handed connections back.
+                        () = registered => continue,
+                    }
+                }
+            };
+            loop {
+                let registered = self.registered.notified();
+                match self.choose() {
+                    Some((sender, active)) => {
+                        // Counted before it is handed over: the session may finish with it
+                        // before this task runs again.
+                        self.count();
+                        match sender.send(tcp).await {
+                            Ok(()) => break,
+                            Err(returned) => {
+                                // That session just ended: try another.
+                                active.fetch_sub(1, Ordering::Relaxed);
+                                self.stats.active.fetch_sub(1, Ordering::Relaxed);
+                                self.stats.connections.fetch_sub(1, Ordering::Relaxed);
+                                tcp = returned.0;
+                            }
+                        }
+                    }
+                    None => {
+                        // No session is ready: wait for one (or a moment, in case it ended).
+                        let _ = tokio::time::timeout(Duration::from_millis(200), registered).await;
+                    }
+                }
+            }
+        }
+    }
+}

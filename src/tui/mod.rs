@@ -1,0 +1,46 @@
+//! The console: owns the terminal (`terminal`: raw mode, the alternate screen, bracketed
+//! paste, and mouse capture while panes show; all restored on exit, on error and on panic)
+//! and runs the event loop (`runtime`): keys through the keymap into the reducer, the
+//! reducer's effects carried out by the services, the services' events back in as inputs,
+//! and the screen drawn from state only when something changed, at most about 60 times a
+//! second.
+
+mod runtime;
+mod terminal;
+
+pub use runtime::run;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::app::columns::Column;
+use crate::app::keymap::KeyBindings;
+use crate::config::theme::Theme;
+use crate::model::tunnel::TunnelDef;
+use crate::services::sources::SourceFactory;
+
+/// What the console starts with.
+pub struct ConsoleOptions {
+    pub connect: SourceFactory,
+    /// The profiles and regions to start with (empty: the defaults).
+    pub profiles: Vec<String>,
+    pub regions: Vec<String>,
+    pub theme: Theme,
+    /// Where user themes live, for `:theme`.
+    pub themes_dir: Option<PathBuf>,
+    pub keys: KeyBindings,
+    pub columns: Vec<Column>,
+    /// Above this many targets, Run Command wants the count typed.
+    pub confirm_above: usize,
+    /// Saved tunnels and groups from the configuration, for the Tunnels view.
+    pub tunnels: Vec<TunnelDef>,
+    pub tunnel_groups: BTreeMap<String, Vec<String>>,
+    /// Shown once in the console, e.g. a broken theme file.
+    pub notice: Option<String>,
+    pub refresh: Duration,
+    /// The document shell panes start.
+    pub shell_document: String,
+    /// Refuse everything that changes something (shell panes included).
+    pub read_only: bool,
+}
