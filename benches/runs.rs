@@ -10,6 +10,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use bosun::app::{self, Action, Input, State};
 use bosun::config::theme::Theme;
 use bosun::model::run::{RunGroup, RunRequest, RunTarget};
+use bosun::services::runs::{RunCommand, RunEvent, RunOptions};
 use bosun::sim::{self, Fleet, Platform, SimConfig};
 use bosun::term::Screens;
 use bosun::ui;
@@ -79,30 +80,34 @@ async fn bench() {
     };
     let (inputs_tx, mut inputs) = mpsc::channel(64);
     let started = Instant::now();
-    let (control, task) = bosun::services::runs::spawn(request.clone(), connect, inputs_tx);
+    let run = bosun::services::runs::spawn(
+        request.clone(),
+        connect,
+        RunOptions::default(),
+        1,
+        inputs_tx,
+    );
     // Someone is looking at one instance's output, as in the console.
-    let _ = control
-        .selected
-        .send(Some(request.groups[0].targets[0].id.clone()));
+    let _ = run.send(RunCommand::Watch(request.groups[0].targets[0].id.clone()));
     let mut rounds = 0u64;
     let mut command_ids = Vec::new();
     let complete_at;
     let last = loop {
-        match inputs.recv().await.expect("reports") {
-            Input::RunSent { command_ids: ids } => command_ids = ids,
-            Input::RunProgress { invocations, .. } => {
+        match inputs.recv().await.expect("reports").value {
+            RunEvent::Sent { command_ids: ids } => command_ids = ids,
+            RunEvent::Progress { invocations, .. } => {
                 rounds += 1;
                 if invocations.len() >= TARGETS && invocations.iter().all(|i| i.finished()) {
                     complete_at = SystemTime::now();
                     break invocations;
                 }
             }
-            Input::RunError(error) => panic!("{error}"),
+            RunEvent::PollFailed(error) | RunEvent::Failed(error) => panic!("{error}"),
             _ => {}
         }
     };
     let elapsed = started.elapsed();
-    task.abort();
+    run.abort();
     let lists = calls("ListCommandInvocations");
     let gets = calls("GetCommandInvocation");
     // When did the simulator finish? The latest plugin finish time across the invocations.

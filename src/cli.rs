@@ -155,11 +155,28 @@ pub struct RunArgs {
     /// Run Command document (default: AWS-RunShellScript, or AWS-RunPowerShellScript on Windows).
     #[arg(long)]
     pub document: Option<String>,
-    /// The command's comment (default: the command line, cut to 100 characters).
+    /// The command's comment (default: "bosun: " and the command, cut to 100 characters).
     #[arg(long)]
     pub comment: Option<String>,
+    /// A parameter of another --document, NAME=VALUE (a,b for a list; repeatable). Documents
+    /// with parameters take no shell command.
+    #[arg(long = "parameter", value_name = "NAME=VALUE")]
+    pub parameters: Vec<String>,
+    /// Keep the whole output in this S3 bucket (AWS cuts what the API shows at 24,000
+    /// characters of stdout and 8,000 of stderr).
+    #[arg(long, value_name = "BUCKET")]
+    pub output_s3_bucket_name: Option<String>,
+    /// Key prefix for the S3 output.
+    #[arg(long, value_name = "PREFIX", requires = "output_s3_bucket_name")]
+    pub output_s3_key_prefix: Option<String>,
+    /// Send the output to CloudWatch Logs, to this log group.
+    #[arg(long, value_name = "GROUP")]
+    pub cloudwatch_log_group: Option<String>,
+    /// Send the output to CloudWatch Logs, to the default group (/aws/ssm/DOCUMENT).
+    #[arg(long, conflicts_with = "cloudwatch_log_group")]
+    pub cloudwatch_output: bool,
     /// The shell command to run, after `--`.
-    #[arg(last = true, required = true)]
+    #[arg(last = true)]
     pub command: Vec<String>,
 }
 

@@ -397,8 +397,10 @@ fn run_watch_view() {
         instance_id: id.to_owned(),
         name: name.to_owned(),
         status: status.to_owned(),
+        aws_status: status.to_owned(),
+        status_details: status.to_owned(),
         exit_code: exit,
-        duration_secs: exit.map(|_| 3),
+        duration_ms: exit.map(|_| 3_000),
     };
     app::update(
         &mut state,

@@ -1317,8 +1317,8 @@ async fn an_instance_can_lose_its_agent_at_run_time_and_acks_can_lag() {
 /// plus GetCommandInvocation only for the instance being viewed.
 #[tokio::test]
 async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
-    use bosun::app::Input as AppInput;
     use bosun::model::run::{RunGroup, RunRequest, RunTarget};
+    use bosun::services::runs::{RunCommand, RunEvent, RunOptions};
 
     let sim = start_sim().await;
     let connect = sim_sources(&sim);
@@ -1351,12 +1351,9 @@ async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
         parameters: Vec::new(),
     };
     let (inputs_tx, mut inputs) = mpsc::channel(64);
-    let (control, task) = bosun::services::runs::spawn(request, connect, inputs_tx);
+    let run = bosun::services::runs::spawn(request, connect, RunOptions::default(), 1, inputs_tx);
     let first = demo_instance("payments-api-1");
-    control
-        .selected
-        .send(Some(first.clone()))
-        .expect("selected");
+    assert!(run.send(RunCommand::Watch(first.clone())));
     let mut rounds = 0;
     let mut last = Vec::new();
     let mut output = None;
@@ -1367,24 +1364,25 @@ async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
             .any(|i: &bosun::model::run::InvocationView| !i.finished())
         || last.len() < 3
     {
-        let input = tokio::time::timeout_at(deadline, inputs.recv())
+        let event = tokio::time::timeout_at(deadline, inputs.recv())
             .await
             .expect("in time")
             .expect("the service reports");
-        match input {
-            AppInput::RunProgress { invocations, .. } => {
+        assert_eq!(event.generation, 1, "events name their run");
+        match event.value {
+            RunEvent::Progress { invocations, .. } => {
                 rounds += 1;
                 last = invocations;
             }
             // The output fetched once this instance's own invocation had finished (the
             // service fetches again only when its status changes).
-            AppInput::RunOutput(o)
+            RunEvent::Output(o)
                 if o.instance_id == first
                     && last.iter().any(|i| i.instance_id == first && i.finished()) =>
             {
                 output = Some(o)
             }
-            AppInput::RunError(error) => panic!("{error}"),
+            RunEvent::PollFailed(error) | RunEvent::Failed(error) => panic!("{error}"),
             _ => {}
         }
     }
@@ -1419,7 +1417,7 @@ async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
         "{} gets over {rounds} rounds",
         calls("GetCommandInvocation")
     );
-    task.abort();
+    run.abort();
 }
 
 /// Requests the simulator has served for operations ending in `operation`.
@@ -1439,7 +1437,7 @@ fn sim_sources(sim: &SimHandle) -> bosun::services::sources::SourceFactory {
 /// Drives the run service until every expected invocation has finished; returns the last
 /// invocations and how many polling rounds it took.
 async fn watch_to_the_end(
-    inputs: &mut mpsc::Receiver<bosun::app::Input>,
+    inputs: &mut mpsc::Receiver<bosun::services::Tagged<bosun::services::runs::RunEvent>>,
     expected: usize,
     on_progress: impl Fn(&[bosun::model::run::InvocationView]),
 ) -> (Vec<bosun::model::run::InvocationView>, u64, bool) {
@@ -1447,12 +1445,12 @@ async fn watch_to_the_end(
     let mut rounds = 0;
     let mut throttled_seen = false;
     loop {
-        let input = tokio::time::timeout_at(deadline, inputs.recv())
+        let event = tokio::time::timeout_at(deadline, inputs.recv())
             .await
             .expect("in time")
             .expect("the service reports");
-        match input {
-            bosun::app::Input::RunProgress {
+        match event.value {
+            bosun::services::runs::RunEvent::Progress {
                 invocations,
                 throttled,
             } => {
@@ -1463,7 +1461,8 @@ async fn watch_to_the_end(
                     return (invocations, rounds, throttled_seen);
                 }
             }
-            bosun::app::Input::RunError(error) => panic!("{error}"),
+            bosun::services::runs::RunEvent::PollFailed(error)
+            | bosun::services::runs::RunEvent::Failed(error) => panic!("{error}"),
             _ => {}
         }
     }
@@ -1475,6 +1474,7 @@ async fn watch_to_the_end(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
     use bosun::model::run::{RunGroup, RunRequest, RunTarget};
+    use bosun::services::runs::{RunCommand, RunOptions};
 
     let fleet = Fleet::generate(480, 7);
     let linux_east: Vec<&sim::Instance> = fleet
@@ -1539,13 +1539,15 @@ async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
         }
     };
     let (inputs_tx, mut inputs) = mpsc::channel(64);
-    let (_control, task) = bosun::services::runs::spawn(
+    let run = bosun::services::runs::spawn(
         request(script, targets.clone(), 3, "50"),
         sim_sources(&sim),
+        RunOptions::default(),
+        1,
         inputs_tx,
     );
     let (invocations, rounds, _) = watch_to_the_end(&mut inputs, 200, |_| {}).await;
-    task.abort();
+    run.abort();
     assert_eq!(invocations.len(), 200);
     let mut seen = std::collections::BTreeMap::new();
     for target in &targets {
@@ -1579,19 +1581,23 @@ async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
         .cloned()
         .collect();
     let (inputs_tx, mut inputs) = mpsc::channel(64);
-    let (control, task) = bosun::services::runs::spawn(
+    let run = bosun::services::runs::spawn(
         request("sleep 20", sleepers.clone(), 60, "5"),
         sim_sources(&sim),
+        RunOptions::default(),
+        2,
         inputs_tx,
     );
-    let cancel = control.cancel.clone();
+    let cancelled = std::sync::atomic::AtomicBool::new(false);
     let (invocations, _, _) = watch_to_the_end(&mut inputs, 20, |progress| {
-        if progress.iter().any(|i| i.status == "InProgress") {
-            let _ = cancel.send(true);
+        if progress.iter().any(|i| i.status == "InProgress")
+            && !cancelled.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            assert!(run.send(RunCommand::Cancel));
         }
     })
     .await;
-    task.abort();
+    run.abort();
     assert!(
         invocations.iter().all(|i| i.status == "Cancelled"),
         "{:?}",
@@ -1607,12 +1613,14 @@ async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
         .cloned()
         .collect();
     let (inputs_tx, mut inputs) = mpsc::channel(64);
-    let (_control, task) = bosun::services::runs::spawn(
+    let run = bosun::services::runs::spawn(
         request("echo hi", few, 30, "50"),
         sim_sources(&sim),
+        RunOptions::default(),
+        3,
         inputs_tx,
     );
     let (invocations, _, _) = watch_to_the_end(&mut inputs, 10, |_| {}).await;
-    task.abort();
+    run.abort();
     assert!(invocations.iter().all(|i| i.status == "Success"));
 }

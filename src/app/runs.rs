@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::model::run::{
-    HistoryEntry, InvocationOutput, InvocationView, RunGroup, RunRequest, needs_typed_count,
+    HistoryEntry, InvocationOutput, InvocationView, RunGroup, RunRequest, default_comment,
+    needs_typed_count, parse_parameters,
 };
 
 /// The compose form's fields, in order.
@@ -29,27 +30,6 @@ pub struct RunCompose {
     pub fields: [String; 9],
     pub focus: usize,
     pub error: Option<String>,
-}
-
-/// `name=value; name=a,b` as a document's parameters.
-fn parse_parameters(text: &str) -> Result<Vec<(String, Vec<String>)>, String> {
-    text.split(';')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (name, values) = pair
-                .split_once('=')
-                .ok_or_else(|| format!("parameter {pair:?}: write name=value"))?;
-            let name = name.trim();
-            if name.is_empty() {
-                return Err(format!("parameter {pair:?} has no name"));
-            }
-            Ok((
-                name.to_owned(),
-                values.split(',').map(|v| v.trim().to_owned()).collect(),
-            ))
-        })
-        .collect()
 }
 
 /// A number, or a number with %, as MaxConcurrency and MaxErrors take them.
@@ -105,8 +85,7 @@ impl RunCompose {
             return Err("max errors: a number or a percentage".to_owned());
         }
         let comment = match self.fields[5].trim() {
-            "" if script.is_empty() => format!("bosun: {document}"),
-            "" => format!("bosun: {}", script.lines().next().unwrap_or_default()),
+            "" => default_comment(&script, Some(document)),
             given => given.to_owned(),
         };
         let output_s3 = match self.fields[6].trim() {

@@ -4,6 +4,7 @@
 //! inventory and its filter language, and TARGET resolution.
 
 pub mod inventory;
+pub mod run_targets;
 pub mod sdk;
 pub mod target;
 

@@ -1,29 +1,29 @@
-//! `bosun run`: Run Command across a fleet from the terminal. It resolves the targets and shows
-//! the blast radius first (count, environments, teams, offline targets, root/SYSTEM), asks for
+//! `bosun run`: Run Command across a fleet from the terminal, through the same pipeline as the
+//! console (services::runs). It resolves the targets and shows the blast radius first (count,
+//! environments, teams, offline targets, root/SYSTEM, where the output goes), asks for
 //! confirmation (typing the count when production or many instances are hit), sends the
-//! command in batches of at most 50 ids per platform, then prints each instance's result as it
-//! finishes and a summary. Exit status 0 only when every invocation succeeded.
+//! command, then prints each instance's result as it finishes and a summary. Exit status 0
+//! only when every invocation succeeded.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
-use std::time::Duration;
+use std::sync::Arc;
 
-use aws_sdk_ssm::error::ProvideErrorMetadata;
-use aws_sdk_ssm::types::{CommandInvocation, InstanceInformationStringFilter};
 use serde_json::json;
+use tokio::sync::mpsc;
 
 use super::sdk_config;
+use crate::aws::run_targets;
 use crate::cli::{GlobalArgs, RunArgs};
-use crate::model::run::{CONFIRM_BY_COUNT_ABOVE, RunTarget, blast_radius, needs_typed_count};
+use crate::model::run::{
+    CONFIRM_BY_COUNT_ABOVE, InvocationOutput, InvocationView, RunGroup, RunRequest, RunTarget,
+    default_comment, needs_typed_count, parse_parameters,
+};
+use crate::services::runs::{self, RunCommand, RunEvent, RunOptions};
+use crate::services::sources::{Source, SourceFactory, Sources};
 
 /// bosun itself failed (not a remote command).
 const FAILURE: i32 = 255;
-/// SendCommand takes at most 50 instance ids.
-const BATCH: usize = 50;
-const POLL_START: Duration = Duration::from_millis(500);
-const POLL_MAX: Duration = Duration::from_secs(8);
-
-type Target = RunTarget;
 
 pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
     if global.read_only {
@@ -38,7 +38,7 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
     let region = config.region().map(|r| r.to_string()).unwrap_or_default();
     let ssm = aws_sdk_ssm::Client::new(&config);
     let ec2 = aws_sdk_ec2::Client::new(&config);
-    let targets = match resolve_targets(&ssm, &ec2, args).await {
+    let targets = match run_targets::resolve(&ssm, &ec2, &args.instance, &args.tag).await {
         Ok(targets) if targets.is_empty() => {
             eprintln!("bosun run: no managed instance matches those targets in {region}");
             return 2;
@@ -49,201 +49,86 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
             return FAILURE;
         }
     };
-    let script = args.command.join(" ");
-    for line in blast_radius(&targets, &region, &script) {
+    let request = match request_of(args, &region, targets) {
+        Ok(request) => request,
+        Err(error) => {
+            eprintln!("bosun run: {error}");
+            return 2;
+        }
+    };
+    for line in request.blast_radius() {
         eprintln!("{line}");
     }
     // The configuration may lower or raise the count above which it must be typed.
     let above = super::load_config(global)
         .map(|c| c.run_confirm_above)
         .unwrap_or(CONFIRM_BY_COUNT_ABOVE);
+    let targets = request.targets();
     if !args.yes && !confirm(&targets, above) {
         eprintln!("bosun run: not run");
         return 2;
     }
-
-    let mut command_ids = Vec::new();
-    let (windows, linux): (Vec<&Target>, Vec<&Target>) = targets.iter().partition(|t| t.windows);
-    for (group, default_document) in [
-        (linux, "AWS-RunShellScript"),
-        (windows, "AWS-RunPowerShellScript"),
-    ] {
-        let document = args
-            .document
-            .clone()
-            .unwrap_or_else(|| default_document.to_owned());
-        for batch in group.chunks(BATCH) {
-            let request = ssm
-                .send_command()
-                .document_name(&document)
-                .set_instance_ids(Some(batch.iter().map(|t| t.id.clone()).collect()))
-                .parameters("commands", vec![script.clone()])
-                .parameters("executionTimeout", vec![args.timeout.to_string()])
-                .max_concurrency(&args.max_concurrency)
-                .max_errors(&args.max_errors)
-                .comment(
-                    args.comment
-                        .clone()
-                        .unwrap_or_else(|| truncate_comment(&script)),
-                );
-            match request.send().await {
-                Ok(sent) => {
-                    if let Some(id) = sent.command().and_then(|c| c.command_id()) {
-                        command_ids.push(id.to_owned());
-                    }
-                }
-                Err(error) => {
-                    eprintln!(
-                        "bosun run: SendCommand failed: {}",
-                        aws_sdk_ssm::error::DisplayErrorContext(error)
-                    );
-                    cancel_all(&ssm, &command_ids).await;
-                    return FAILURE;
-                }
-            }
-        }
-    }
-    if !args.json {
-        eprintln!("Sent as {} (Ctrl-C cancels)\n", command_ids.join(", "));
-    }
-    watch(&ssm, &command_ids, &targets, args.json).await
+    watch(request, one_source(config), args.json).await
 }
 
-fn truncate_comment(script: &str) -> String {
-    let mut comment: String = format!("bosun run: {script}").chars().take(100).collect();
-    if comment.len() < script.len() + 11 {
-        comment = comment.chars().take(99).collect::<String>() + "…";
+/// The request the arguments describe, checked as the console's form checks it.
+fn request_of(args: &RunArgs, region: &str, targets: Vec<RunTarget>) -> Result<RunRequest, String> {
+    let script = args.command.join(" ");
+    let parameters = parse_parameters(&args.parameters.join(";"))?;
+    if !parameters.is_empty() && args.document.is_none() {
+        return Err("--parameter is for another document: name it with --document".to_owned());
     }
-    comment
-}
-
-/// Targets from EC2 (names, tags, platform) joined with SSM (managed, ping status).
-async fn resolve_targets(
-    ssm: &aws_sdk_ssm::Client,
-    ec2: &aws_sdk_ec2::Client,
-    args: &RunArgs,
-) -> Result<Vec<Target>, String> {
-    let mut ping: HashMap<String, (bool, bool)> = HashMap::new();
-    let mut filters: Vec<InstanceInformationStringFilter> = Vec::new();
-    for (key, value) in &args.tag {
-        filters.push(
-            InstanceInformationStringFilter::builder()
-                .key(format!("tag:{key}"))
-                .values(value)
-                .build()
-                .map_err(|e| e.to_string())?,
-        );
+    if script.trim().is_empty() && parameters.is_empty() {
+        return Err("give the command after `--` (or --document and its --parameter)".to_owned());
     }
-    // The InstanceIds filter takes at most 50 values per call.
-    let id_groups: Vec<Vec<String>> = if args.instance.is_empty() {
-        vec![Vec::new()]
-    } else {
-        args.instance
-            .chunks(BATCH)
-            .map(<[String]>::to_vec)
-            .collect()
+    let cloudwatch = match (&args.cloudwatch_log_group, args.cloudwatch_output) {
+        (Some(group), _) => Some(Some(group.clone())),
+        (None, true) => Some(None),
+        (None, false) => None,
     };
-    for ids in id_groups {
-        let mut request = ssm
-            .describe_instance_information()
-            .set_filters(Some(filters.clone()))
-            .max_results(50);
-        if !ids.is_empty() {
-            request = request.filters(
-                InstanceInformationStringFilter::builder()
-                    .key("InstanceIds")
-                    .set_values(Some(ids))
-                    .build()
-                    .map_err(|e| e.to_string())?,
-            );
-        }
-        let mut pages = request.into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                format!(
-                    "DescribeInstanceInformation failed: {}",
-                    aws_sdk_ssm::error::DisplayErrorContext(e)
-                )
-            })?;
-            for info in page.instance_information_list() {
-                if let Some(id) = info.instance_id() {
-                    let online = info.ping_status().map(|p| p.as_str()) == Some("Online");
-                    let windows = info.platform_type().map(|p| p.as_str()) == Some("Windows");
-                    ping.insert(id.to_owned(), (online, windows));
-                }
-            }
-        }
-    }
-    let unknown: Vec<&String> = args
-        .instance
-        .iter()
-        .filter(|id| !ping.contains_key(*id))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(format!(
-            "not managed by SSM in this region: {}",
-            unknown
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    // Names and tags from EC2, where there are any (hybrid mi- nodes have none).
-    let mut tags: HashMap<String, BTreeMap<String, String>> = HashMap::new();
-    let ec2_ids: Vec<String> = ping
-        .keys()
-        .filter(|id| id.starts_with("i-"))
-        .cloned()
-        .collect();
-    for ids in ec2_ids.chunks(200) {
-        let mut pages = ec2
-            .describe_instances()
-            .set_instance_ids(Some(ids.to_vec()))
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                format!(
-                    "DescribeInstances failed: {}",
-                    aws_sdk_ec2::error::DisplayErrorContext(e)
-                )
-            })?;
-            for instance in page.reservations().iter().flat_map(|r| r.instances()) {
-                let Some(id) = instance.instance_id() else {
-                    continue;
-                };
-                let map = instance
-                    .tags()
-                    .iter()
-                    .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
-                    .collect();
-                tags.insert(id.to_owned(), map);
-            }
-        }
-    }
-    let mut targets: Vec<Target> = ping
-        .into_iter()
-        .map(|(id, (online, windows))| {
-            let tags = tags.remove(&id).unwrap_or_default();
-            let tag = |key: &str| tags.get(key).cloned().unwrap_or_default();
-            Target {
-                name: tag("Name"),
-                environment: tag("Environment"),
-                team: tag("Team"),
-                id,
-                windows,
-                online,
+    Ok(RunRequest {
+        groups: vec![RunGroup {
+            profile: String::new(),
+            region: region.to_owned(),
+            targets,
+        }],
+        comment: args
+            .comment
+            .clone()
+            .unwrap_or_else(|| default_comment(&script, args.document.as_deref())),
+        script,
+        document: args.document.clone(),
+        timeout_seconds: args.timeout,
+        max_concurrency: args.max_concurrency.clone(),
+        max_errors: args.max_errors.clone(),
+        output_s3: args.output_s3_bucket_name.clone().map(|bucket| {
+            let prefix = args.output_s3_key_prefix.clone().unwrap_or_default();
+            (bucket, prefix)
+        }),
+        cloudwatch,
+        parameters,
+    })
+}
+
+/// The run service's sources: this command's one configuration, whatever it is asked for.
+fn one_source(config: aws_config::SdkConfig) -> SourceFactory {
+    Arc::new(move |_profiles, _regions| {
+        let config = config.clone();
+        Box::pin(async move {
+            Sources {
+                sources: vec![Source {
+                    profile: String::new(),
+                    config,
+                }],
+                label: String::new(),
             }
         })
-        .collect();
-    targets.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
-    Ok(targets)
+    })
 }
 
 /// Asks on the terminal: typing the count for production or more than ten targets, y/N
 /// otherwise. Without a terminal the answer is no (`--yes` skips the question).
-fn confirm(targets: &[Target], above: usize) -> bool {
+fn confirm(targets: &[RunTarget], above: usize) -> bool {
     if !std::io::stdin().is_terminal() {
         eprintln!("bosun run: stdin is not a terminal; pass --yes to run without confirmation");
         return false;
@@ -271,101 +156,60 @@ fn confirm(targets: &[Target], above: usize) -> bool {
     }
 }
 
-async fn cancel_all(ssm: &aws_sdk_ssm::Client, command_ids: &[String]) {
-    for id in command_ids {
-        let _ = ssm.cancel_command().command_id(id).send().await;
-    }
-}
-
-/// Polls the invocations (one paginated ListCommandInvocations per command and round, backing
-/// off when throttled) and prints each instance as it finishes.
-async fn watch(
-    ssm: &aws_sdk_ssm::Client,
-    command_ids: &[String],
-    targets: &[Target],
-    json_output: bool,
-) -> i32 {
-    let names: HashMap<&str, &str> = targets
-        .iter()
-        .map(|t| (t.id.as_str(), t.name.as_str()))
-        .collect();
-    let mut reported: BTreeSet<String> = BTreeSet::new();
+/// Sends the command through the run service and prints each instance as it settles, then
+/// the summary. Ctrl-C cancels (CancelCommand) and keeps watching; a second Ctrl-C leaves.
+async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -> i32 {
+    let (events_tx, mut events) = mpsc::channel(64);
+    let options = RunOptions { full_output: true };
+    let run = runs::spawn(request, connect, options, 1, events_tx);
+    let mut command_ids = Vec::new();
     let mut summary: BTreeMap<String, usize> = BTreeMap::new();
     let mut all_ok = true;
-    let mut delay = POLL_START;
     let mut cancelled = false;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
-        let mut pending = false;
-        let mut throttled = false;
-        for command_id in command_ids {
-            let mut pages = ssm
-                .list_command_invocations()
-                .command_id(command_id)
-                .details(true)
-                .max_results(50)
-                .into_paginator()
-                .send();
-            while let Some(page) = pages.next().await {
-                let page = match page {
-                    Ok(page) => page,
-                    Err(error) if error.code() == Some("ThrottlingException") => {
-                        throttled = true;
-                        pending = true;
-                        break;
-                    }
-                    Err(error) => {
-                        eprintln!(
-                            "bosun run: ListCommandInvocations failed: {}",
-                            aws_sdk_ssm::error::DisplayErrorContext(error)
-                        );
-                        return FAILURE;
-                    }
-                };
-                for invocation in page.command_invocations() {
-                    let status = invocation.status().map(|s| s.as_str()).unwrap_or("Pending");
-                    let id = invocation.instance_id().unwrap_or_default().to_owned();
-                    if matches!(status, "Pending" | "InProgress" | "Delayed" | "Cancelling") {
-                        pending = true;
-                        continue;
-                    }
-                    if !reported.insert(format!("{command_id}/{id}")) {
-                        continue;
-                    }
-                    let details = invocation.status_details().unwrap_or(status).to_owned();
-                    let shown = if details == status {
-                        status.to_owned()
-                    } else {
-                        details.clone()
-                    };
-                    *summary.entry(shown).or_default() += 1;
-                    all_ok &= status == "Success";
-                    let name = names.get(id.as_str()).copied().unwrap_or_default();
-                    report(ssm, command_id, invocation, name, json_output).await;
+        let event = tokio::select! {
+            event = events.recv() => event,
+            _ = &mut ctrl_c => {
+                if cancelled {
+                    run.abort();
+                    return 130;
                 }
+                cancelled = true;
+                eprintln!("\nbosun run: cancelling (Ctrl-C again to stop watching)");
+                run.send(RunCommand::Cancel);
+                ctrl_c.set(tokio::signal::ctrl_c());
+                continue;
             }
-        }
-        if !pending && reported.len() >= targets.len() {
-            break;
-        }
-        delay = if throttled {
-            (delay * 2).min(POLL_MAX)
-        } else {
-            POLL_START
         };
-        let interrupted = tokio::select! {
-            () = tokio::time::sleep(delay) => false,
-            _ = &mut ctrl_c => true,
+        let Some(event) = event else {
+            eprintln!("bosun run: the run service stopped");
+            return FAILURE;
         };
-        if interrupted {
-            if cancelled {
-                return 130;
+        match event.value {
+            RunEvent::Sent { command_ids: ids } => {
+                if !json_output {
+                    eprintln!("Sent as {} (Ctrl-C cancels)\n", ids.join(", "));
+                }
+                command_ids = ids;
             }
-            cancelled = true;
-            eprintln!("\nbosun run: cancelling (Ctrl-C again to stop watching)");
-            cancel_all(ssm, command_ids).await;
-            ctrl_c.set(tokio::signal::ctrl_c());
+            RunEvent::Settled {
+                invocation,
+                output,
+                full,
+            } => {
+                *summary.entry(invocation.status.clone()).or_default() += 1;
+                all_ok &= invocation.aws_status == "Success";
+                report(&invocation, output, full, json_output);
+            }
+            RunEvent::Failed(error) | RunEvent::PollFailed(error) => {
+                eprintln!("bosun run: {error}");
+                run.abort();
+                return FAILURE;
+            }
+            RunEvent::Done => break,
+            RunEvent::Progress { .. } | RunEvent::Output(_) => {}
         }
     }
     let total: usize = summary.values().sum();
@@ -384,66 +228,44 @@ async fn watch(
     if all_ok { 0 } else { 1 }
 }
 
-/// Prints one finished invocation. The plugin output in the list is cut at 2,500 characters;
-/// when it was, the full stdout and stderr come from GetCommandInvocation (AWS keeps 24,000 and
-/// 8,000 characters of them; beyond that only S3 or CloudWatch has the rest).
-async fn report(
-    ssm: &aws_sdk_ssm::Client,
-    command_id: &str,
-    invocation: &CommandInvocation,
-    name: &str,
+/// Prints one settled invocation: the output ListCommandInvocations showed, or, when that was
+/// cut at 2,500 characters, the whole stdout and stderr (as much as AWS keeps: 24,000 and
+/// 8,000 characters; beyond that only S3 or CloudWatch has the rest).
+fn report(
+    invocation: &InvocationView,
+    listed: String,
+    full: Option<InvocationOutput>,
     json_output: bool,
 ) {
-    let id = invocation.instance_id().unwrap_or_default();
-    let status = invocation.status().map(|s| s.as_str()).unwrap_or_default();
-    let details = invocation.status_details().unwrap_or(status);
-    let plugin = invocation.command_plugins().first();
-    let exit_code = plugin
-        .map(|p| p.response_code())
-        .filter(|code| *code != -1 || status != "Success");
-    let seconds = plugin.and_then(|p| {
-        let start = p.response_start_date_time()?.as_secs_f64();
-        let end = p.response_finish_date_time()?.as_secs_f64();
-        Some(end - start)
-    });
-    let mut output = plugin
-        .and_then(|p| p.output())
-        .unwrap_or_default()
-        .to_owned();
+    let mut output = listed;
     let mut note = None;
-    if output.chars().count() >= 2_500
-        && let Ok(full) = ssm
-            .get_command_invocation()
-            .command_id(command_id)
-            .instance_id(id)
-            .send()
-            .await
-    {
-        let stdout = full.standard_output_content().unwrap_or_default();
-        let stderr = full.standard_error_content().unwrap_or_default();
-        output = if stderr.is_empty() {
-            stdout.to_owned()
+    if let Some(full) = full {
+        output = if full.stderr.is_empty() {
+            full.stdout
         } else {
-            format!("{stdout}\n--- stderr ---\n{stderr}")
+            format!("{}\n--- stderr ---\n{}", full.stdout, full.stderr)
         };
-        if stdout.chars().count() >= 24_000 || stderr.chars().count() >= 8_000 {
-            let url = full.standard_output_url().filter(|u| !u.is_empty());
-            note = Some(match url {
-                    Some(url) => format!("output truncated by AWS at 24,000/8,000 characters; full output: {url}"),
-                    None => "output truncated by AWS at 24,000/8,000 characters (set an S3 bucket or CloudWatch output for all of it)".to_owned(),
-                });
+        if full.truncated {
+            note = Some(match full.s3_location {
+                Some(url) => format!(
+                    "output truncated by AWS at 24,000/8,000 characters; full output: {url}"
+                ),
+                None => "output truncated by AWS at 24,000/8,000 characters (set an S3 bucket or CloudWatch output for all of it)".to_owned(),
+            });
         }
     }
+    let seconds = invocation.duration_ms.map(|ms| ms as f64 / 1000.0);
+    let (id, name) = (&invocation.instance_id, &invocation.name);
     if json_output {
         println!(
             "{}",
             json!({
                 "instance_id": id,
                 "name": name,
-                "command_id": command_id,
-                "status": status,
-                "status_details": details,
-                "exit_code": exit_code,
+                "command_id": invocation.command_id,
+                "status": invocation.aws_status,
+                "status_details": invocation.status_details,
+                "exit_code": invocation.exit_code,
                 "seconds": seconds,
                 "output": output,
                 "truncated": note.is_some(),
@@ -452,16 +274,19 @@ async fn report(
         return;
     }
     let title = if name.is_empty() {
-        id.to_owned()
+        id.clone()
     } else {
         format!("{name} ({id})")
     };
-    let shown = if details == status {
-        status.to_owned()
+    let shown = if invocation.status_details == invocation.aws_status {
+        invocation.aws_status.clone()
     } else {
-        format!("{status} ({details})")
+        format!("{} ({})", invocation.aws_status, invocation.status_details)
     };
-    let code = exit_code.map(|c| format!(" exit {c}")).unwrap_or_default();
+    let code = invocation
+        .exit_code
+        .map(|c| format!(" exit {c}"))
+        .unwrap_or_default();
     let time = seconds.map(|s| format!(" {s:.1}s")).unwrap_or_default();
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "== {title}: {shown}{code}{time}");
@@ -476,9 +301,10 @@ async fn report(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::run::blast_radius;
 
-    fn target(name: &str, environment: &str, online: bool) -> Target {
-        Target {
+    fn target(name: &str, environment: &str, online: bool) -> RunTarget {
+        RunTarget {
             id: format!("i-0{name}"),
             name: name.to_owned(),
             environment: environment.to_owned(),
@@ -517,7 +343,11 @@ mod tests {
 
     #[test]
     fn comments_fit_the_api_limit() {
-        assert_eq!(truncate_comment("uptime"), "bosun run: uptime");
-        assert!(truncate_comment(&"x".repeat(300)).chars().count() <= 100);
+        assert_eq!(default_comment("uptime", None), "bosun: uptime");
+        assert_eq!(
+            default_comment("", Some("AWS-UpdateSSMAgent")),
+            "bosun: AWS-UpdateSSMAgent"
+        );
+        assert!(default_comment(&"x".repeat(300), None).chars().count() <= 100);
     }
 }

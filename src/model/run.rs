@@ -150,6 +150,79 @@ impl RunRequest {
         regions.dedup();
         regions.join(", ")
     }
+
+    /// What runs, on one line: the script, or another document with its parameters.
+    pub fn what(&self) -> String {
+        if self.parameters.is_empty() {
+            return self.script.replace('\n', "; ");
+        }
+        let parameters: Vec<String> = self
+            .parameters
+            .iter()
+            .map(|(name, values)| format!("{name}={}", values.join(",")))
+            .collect();
+        format!(
+            "{} {}",
+            self.document.as_deref().unwrap_or_default(),
+            parameters.join(" ")
+        )
+    }
+
+    /// The blast radius of this request: who runs what where, and where the output goes when
+    /// it goes beyond the API's cut.
+    pub fn blast_radius(&self) -> Vec<String> {
+        let mut lines = blast_radius(&self.targets(), &self.regions(), &self.what());
+        let mut outputs = Vec::new();
+        if let Some((bucket, prefix)) = &self.output_s3 {
+            outputs.push(format!("s3://{bucket}/{prefix}"));
+        }
+        match &self.cloudwatch {
+            Some(Some(group)) => outputs.push(format!("CloudWatch Logs {group}")),
+            Some(None) => outputs.push("CloudWatch Logs (the default group)".to_owned()),
+            None => {}
+        }
+        if !outputs.is_empty() {
+            lines.push(format!("  output: {}", outputs.join(", ")));
+        }
+        lines
+    }
+}
+
+/// The comment a command gets when none is given: "bosun: " and the script's first line (or
+/// the document), cut to the 100 characters SendCommand takes.
+pub fn default_comment(script: &str, document: Option<&str>) -> String {
+    let first = script.lines().next().unwrap_or_default();
+    let what = if first.trim().is_empty() {
+        document.unwrap_or_default()
+    } else {
+        first
+    };
+    let comment = format!("bosun: {what}");
+    if comment.chars().count() <= 100 {
+        return comment;
+    }
+    comment.chars().take(99).collect::<String>() + "…"
+}
+
+/// `name=value; name=a,b` as a document's parameters.
+pub fn parse_parameters(text: &str) -> Result<Vec<(String, Vec<String>)>, String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (name, values) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("parameter {pair:?}: write name=value"))?;
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(format!("parameter {pair:?} has no name"));
+            }
+            Ok((
+                name.to_owned(),
+                values.split(',').map(|v| v.trim().to_owned()).collect(),
+            ))
+        })
+        .collect()
 }
 
 /// Groups rows by profile and region, in the order they come.
@@ -220,8 +293,12 @@ pub struct InvocationView {
     pub name: String,
     /// AWS's status, or its StatusDetails when they say more (Undeliverable, Terminated…).
     pub status: String,
+    /// AWS's status and StatusDetails as they came.
+    pub aws_status: String,
+    pub status_details: String,
+    /// The script's exit code; none when it did not run.
     pub exit_code: Option<i32>,
-    pub duration_secs: Option<u64>,
+    pub duration_ms: Option<u64>,
 }
 
 impl InvocationView {

@@ -1,17 +1,20 @@
-//! The console's Run Command service: sends a request (per region, per platform's document,
-//! in batches of 50 ids), then polls its invocations — one paginated ListCommandInvocations
-//! with Details per command and round, GetCommandInvocation only for the instance being
-//! viewed — backing off while AWS throttles, and reports to the console's reducer.
+//! The one Run Command pipeline, for `bosun run` and the console alike: sends a request (per
+//! region, per platform's document, in batches of 50 ids, with the document's parameters and
+//! the S3 and CloudWatch output settings), then polls its invocations — one paginated
+//! ListCommandInvocations with Details per command and round, GetCommandInvocation only for
+//! the instance being viewed or, when asked, for an invocation whose output was cut — backing
+//! off while AWS throttles, and cancels on request. It reports typed events; each names the
+//! generation it was started with, so a replaced watch's late events are dropped.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::CommandInvocation;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use super::sources::SourceFactory;
-use crate::app::Input;
+use super::{Handle, Tagged};
 use crate::aws::sdk::short_error;
 use crate::model::run::{HistoryEntry, InvocationOutput, InvocationView, RunRequest, RunTarget};
 
@@ -23,43 +26,104 @@ const POLL_MAX: Duration = Duration::from_secs(16);
 const STDOUT_KEPT: usize = 24_000;
 const STDERR_KEPT: usize = 8_000;
 
-/// What the console can ask of a running command.
-pub struct RunControl {
-    /// The instance whose output to follow.
-    pub selected: watch::Sender<Option<String>>,
-    /// Set to cancel the command (CancelCommand).
-    pub cancel: watch::Sender<bool>,
+/// The plugin output ListCommandInvocations shows is cut at this many characters.
+const PLUGIN_OUTPUT_KEPT: usize = 2_500;
+
+/// What a running command can be asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunCommand {
+    /// Follow this instance's output (GetCommandInvocation while it changes).
+    Watch(String),
+    /// CancelCommand for everything sent.
+    Cancel,
 }
 
-/// Starts the service; it ends when the command is over and the console stops watching it.
+/// What a running command reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunEvent {
+    /// SendCommand accepted every batch: the command ids.
+    Sent { command_ids: Vec<String> },
+    /// The latest invocations, sorted by name then id.
+    Progress {
+        invocations: Vec<InvocationView>,
+        throttled: bool,
+    },
+    /// An invocation reached its final status, reported once: its plugin output as the list
+    /// showed it, and the full output when that was cut and `RunOptions::full_output` asks.
+    Settled {
+        invocation: InvocationView,
+        output: String,
+        full: Option<InvocationOutput>,
+    },
+    /// The watched instance's output.
+    Output(InvocationOutput),
+    /// Polling failed this round (the next round tries again).
+    PollFailed(String),
+    /// Nothing runs: sending failed (whatever was sent is cancelled) or there were no
+    /// credentials.
+    Failed(String),
+    /// Every expected invocation has finished.
+    Done,
+}
+
+/// How a run reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Fetch the whole output of an invocation whose listed output was cut, when it settles
+    /// (`bosun run` prints every instance's output; the console fetches the viewed one only).
+    pub full_output: bool,
+}
+
+/// Where a run's events go.
+pub type RunEvents = mpsc::Sender<Tagged<RunEvent>>;
+
+/// Sends the events of one run, tagged with its generation.
+#[derive(Clone)]
+struct Reporter {
+    generation: u64,
+    events: RunEvents,
+}
+
+impl Reporter {
+    /// False once nobody listens any more.
+    async fn say(&self, event: RunEvent) -> bool {
+        let tagged = Tagged {
+            generation: self.generation,
+            value: event,
+        };
+        self.events.send(tagged).await.is_ok()
+    }
+}
+
+/// Sends `request` and follows it; events go to `events` tagged with `generation`. The
+/// service ends once the command is over and nobody holds its handle.
 pub fn spawn(
     request: RunRequest,
     connect: SourceFactory,
-    inputs: mpsc::Sender<Input>,
-) -> (RunControl, tokio::task::JoinHandle<()>) {
-    let (selected, selected_rx) = watch::channel(None);
-    let (cancel, cancel_rx) = watch::channel(false);
-    let task = tokio::spawn(run(request, connect, inputs, selected_rx, cancel_rx));
-    (RunControl { selected, cancel }, task)
+    options: RunOptions,
+    generation: u64,
+    events: RunEvents,
+) -> Handle<RunCommand> {
+    let (commands, commands_rx) = mpsc::channel(16);
+    let reporter = Reporter { generation, events };
+    let task = tokio::spawn(run(request, connect, options, reporter, commands_rx));
+    Handle::new(commands, task)
 }
 
-/// Watches a command sent earlier (from the history): no SendCommand.
+/// Follows a command sent earlier (from the history): no SendCommand.
 pub fn spawn_existing(
     entry: HistoryEntry,
     connect: SourceFactory,
-    inputs: mpsc::Sender<Input>,
-) -> (RunControl, tokio::task::JoinHandle<()>) {
-    let (selected, selected_rx) = watch::channel(None);
-    let (cancel, cancel_rx) = watch::channel(false);
+    generation: u64,
+    events: RunEvents,
+) -> Handle<RunCommand> {
+    let (commands, commands_rx) = mpsc::channel(16);
+    let reporter = Reporter { generation, events };
     let task = tokio::spawn(async move {
         let sources = connect(vec![entry.profile.clone()], vec![entry.region.clone()]).await;
         let Some(source) = sources.sources.first() else {
-            let _ = inputs
-                .send(Input::RunError(format!(
-                    "no credentials for {}/{}",
-                    entry.profile, entry.region
-                )))
-                .await;
+            let error = format!("no credentials for {}/{}", entry.profile, entry.region);
+            reporter.say(RunEvent::Failed(error)).await;
             return;
         };
         let sent = vec![Sent {
@@ -67,17 +131,15 @@ pub fn spawn_existing(
             command_id: entry.command_id.clone(),
         }];
         let expected = usize::try_from(entry.target_count).unwrap_or(0);
-        follow(
-            &sent,
-            &HashMap::new(),
+        let watch = Watch {
+            sent: &sent,
+            names: &HashMap::new(),
             expected,
-            &inputs,
-            selected_rx,
-            cancel_rx,
-        )
-        .await;
+            options: RunOptions::default(),
+        };
+        follow(watch, &reporter, commands_rx).await;
     });
-    (RunControl { selected, cancel }, task)
+    Handle::new(commands, task)
 }
 
 /// Recent commands (ListCommands, 20 per profile and region), newest first.
@@ -85,7 +147,7 @@ pub async fn load_history(
     connect: SourceFactory,
     profiles: Vec<String>,
     regions: Vec<String>,
-) -> Input {
+) -> History {
     let sources = connect(profiles, regions).await;
     let mut entries = Vec::new();
     let mut errors = Vec::new();
@@ -133,7 +195,14 @@ pub async fn load_history(
         }
     }
     entries.sort_by_key(|e| std::cmp::Reverse(e.requested_at));
-    Input::HistoryLoaded { entries, errors }
+    History { entries, errors }
+}
+
+/// Recent commands, newest first, and the sources that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct History {
+    pub entries: Vec<HistoryEntry>,
+    pub errors: Vec<String>,
 }
 
 /// One sent command: the client of its region, and its id.
@@ -242,9 +311,9 @@ pub fn view_of(command_id: &str, invocation: &CommandInvocation, name: &str) -> 
     };
     let plugin = invocation.command_plugins().first();
     let exit_code = plugin.map(|p| p.response_code()).filter(|code| *code != -1);
-    let duration_secs = plugin.and_then(|p| {
-        let start = p.response_start_date_time()?.secs();
-        let end = p.response_finish_date_time()?.secs();
+    let duration_ms = plugin.and_then(|p| {
+        let start = p.response_start_date_time()?.to_millis().ok()?;
+        let end = p.response_finish_date_time()?.to_millis().ok()?;
         u64::try_from(end - start).ok()
     });
     InvocationView {
@@ -252,53 +321,70 @@ pub fn view_of(command_id: &str, invocation: &CommandInvocation, name: &str) -> 
         instance_id: invocation.instance_id().unwrap_or_default().to_owned(),
         name: name.to_owned(),
         status: shown.to_owned(),
+        aws_status: status.to_owned(),
+        status_details: details.to_owned(),
         exit_code,
-        duration_secs,
+        duration_ms,
     }
+}
+
+/// What one watch follows.
+struct Watch<'a> {
+    sent: &'a [Sent],
+    names: &'a HashMap<String, String>,
+    expected: usize,
+    options: RunOptions,
 }
 
 async fn run(
     request: RunRequest,
     connect: SourceFactory,
-    inputs: mpsc::Sender<Input>,
-    selected: watch::Receiver<Option<String>>,
-    cancel: watch::Receiver<bool>,
+    options: RunOptions,
+    reporter: Reporter,
+    commands: mpsc::Receiver<RunCommand>,
 ) {
     let sent = match send(&request, &connect).await {
         Ok(sent) => sent,
         Err((error, sent)) => {
             // Nothing half-sent keeps running.
             cancel_all(&sent).await;
-            let _ = inputs.send(Input::RunError(error)).await;
+            reporter.say(RunEvent::Failed(error)).await;
             return;
         }
     };
-    let _ = inputs
-        .send(Input::RunSent {
-            command_ids: sent.iter().map(|s| s.command_id.clone()).collect(),
-        })
-        .await;
+    let command_ids = sent.iter().map(|s| s.command_id.clone()).collect();
+    if !reporter.say(RunEvent::Sent { command_ids }).await {
+        return;
+    }
     let names: HashMap<String, String> = request
         .targets()
         .into_iter()
         .map(|t| (t.id, t.name))
         .collect();
-    follow(&sent, &names, names.len(), &inputs, selected, cancel).await;
+    let watch = Watch {
+        sent: &sent,
+        names: &names,
+        expected: names.len(),
+        options,
+    };
+    follow(watch, &reporter, commands).await;
 }
 
-/// Polls the sent commands' invocations until all `expected` have finished, follows the
-/// selected instance's output, and cancels on request.
-async fn follow(
-    sent: &[Sent],
-    names: &HashMap<String, String>,
-    expected: usize,
-    inputs: &mpsc::Sender<Input>,
-    mut selected: watch::Receiver<Option<String>>,
-    mut cancel: watch::Receiver<bool>,
-) {
+/// Polls the sent commands' invocations until all expected have finished, reports each as it
+/// settles, follows the watched instance's output, and cancels on request. Ends when the
+/// handle is dropped (or nobody listens).
+async fn follow(watch: Watch<'_>, reporter: &Reporter, mut commands: mpsc::Receiver<RunCommand>) {
+    let Watch {
+        sent,
+        names,
+        expected,
+        options,
+    } = watch;
     let mut delay = POLL_START;
     let mut finished = false;
     let mut where_is: HashMap<String, usize> = HashMap::new();
+    let mut settled: HashSet<(String, String)> = HashSet::new();
+    let mut watched: Option<String> = None;
     let mut fetched: Option<(String, String)> = None;
     let mut invocations: Vec<InvocationView> = Vec::new();
     // Choosing another instance fetches its output at once, but the list is polled only on
@@ -308,6 +394,7 @@ async fn follow(
         if !finished && tokio::time::Instant::now() >= next_poll {
             let mut throttled = false;
             let mut fresh = Vec::new();
+            let mut newly_settled = Vec::new();
             for (index, command) in sent.iter().enumerate() {
                 let mut pages = command
                     .ssm
@@ -324,7 +411,19 @@ async fn follow(
                                 let id = invocation.instance_id().unwrap_or_default();
                                 let name = names.get(id).map_or("", String::as_str);
                                 where_is.insert(id.to_owned(), index);
-                                fresh.push(view_of(&command.command_id, invocation, name));
+                                let view = view_of(&command.command_id, invocation, name);
+                                if view.finished()
+                                    && settled.insert((view.command_id.clone(), id.to_owned()))
+                                {
+                                    let output = invocation
+                                        .command_plugins()
+                                        .first()
+                                        .and_then(|p| p.output())
+                                        .unwrap_or_default()
+                                        .to_owned();
+                                    newly_settled.push((index, view.clone(), output));
+                                }
+                                fresh.push(view);
                             }
                         }
                         Err(error) if error.code() == Some("ThrottlingException") => {
@@ -332,12 +431,11 @@ async fn follow(
                             break;
                         }
                         Err(error) => {
-                            let _ = inputs
-                                .send(Input::RunError(format!(
-                                    "ListCommandInvocations failed: {}",
-                                    short_error(&error)
-                                )))
-                                .await;
+                            let message =
+                                format!("ListCommandInvocations failed: {}", short_error(&error));
+                            if !reporter.say(RunEvent::PollFailed(message)).await {
+                                return;
+                            }
                             throttled = true;
                             break;
                         }
@@ -348,6 +446,22 @@ async fn follow(
                 fresh.sort_by(|a, b| (&a.name, &a.instance_id).cmp(&(&b.name, &b.instance_id)));
                 invocations = fresh;
             }
+            for (index, invocation, output) in newly_settled {
+                // The list cuts the output: the whole of it (as much as AWS keeps) on request.
+                let full = if options.full_output && output.chars().count() >= PLUGIN_OUTPUT_KEPT {
+                    fetch_output(&sent[index], &invocation.instance_id).await
+                } else {
+                    None
+                };
+                let event = RunEvent::Settled {
+                    invocation,
+                    output,
+                    full,
+                };
+                if !reporter.say(event).await {
+                    return;
+                }
+            }
             finished = !throttled
                 && invocations.len() >= expected
                 && invocations.iter().all(InvocationView::finished);
@@ -357,20 +471,19 @@ async fn follow(
                 POLL_START
             };
             next_poll = tokio::time::Instant::now() + delay;
-            if inputs
-                .send(Input::RunProgress {
-                    invocations: invocations.clone(),
-                    throttled,
-                })
-                .await
-                .is_err()
-            {
+            let progress = RunEvent::Progress {
+                invocations: invocations.clone(),
+                throttled,
+            };
+            if !reporter.say(progress).await {
+                return;
+            }
+            if finished && !reporter.say(RunEvent::Done).await {
                 return;
             }
         }
-        // The viewed instance's output: when it is chosen, and while it changes.
-        let wanted = selected.borrow().clone();
-        if let Some(instance) = wanted {
+        // The watched instance's output: when it is chosen, and while it changes.
+        if let Some(instance) = watched.clone() {
             let status = invocations
                 .iter()
                 .find(|i| i.instance_id == instance)
@@ -381,27 +494,21 @@ async fn follow(
             if (fetched.as_ref() != Some(&key) || running)
                 && let Some(command) = where_is.get(&instance).and_then(|&i| sent.get(i))
             {
-                if let Some(output) = fetch_output(command, &instance).await {
-                    let _ = inputs.send(Input::RunOutput(output)).await;
+                if let Some(output) = fetch_output(command, &instance).await
+                    && !reporter.say(RunEvent::Output(output)).await
+                {
+                    return;
                 }
                 fetched = Some(key);
             }
         }
         tokio::select! {
             () = tokio::time::sleep_until(next_poll), if !finished => {}
-            changed = selected.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-            }
-            changed = cancel.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-                if *cancel.borrow() {
-                    cancel_all(sent).await;
-                }
-            }
+            command = commands.recv() => match command {
+                Some(RunCommand::Watch(instance)) => watched = Some(instance),
+                Some(RunCommand::Cancel) => cancel_all(sent).await,
+                None => return,
+            },
         }
     }
 }

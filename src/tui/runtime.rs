@@ -30,9 +30,10 @@ use crate::app::{self, Effect, Input, MouseKind, State, View, pane_area, pane_co
 use crate::config::theme::Theme;
 use crate::services::inventory::{self, InventoryCommand, InventoryLoaded};
 use crate::services::pane::{self, PaneCommand, PaneContext, PaneHandle, PaneReport};
+use crate::services::runs::{self, History, RunCommand, RunEvent, RunEvents, RunOptions};
 use crate::services::sources::{SourceFactory, Sources, session_clients};
 use crate::services::tunnel::{self, Say, TunnelStats};
-use crate::services::{Handle, Latest, Tagged, runs};
+use crate::services::{Handle, Latest, Tagged};
 use crate::term::{Emulator, Screens, keys};
 use crate::ui;
 
@@ -60,6 +61,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         (options.connect)(options.profiles.clone(), options.regions.clone()).await;
     let clients = session_clients(&sources);
     let (inputs_tx, inputs) = mpsc::channel::<Input>(16);
+    let (run_events_tx, run_events) = mpsc::channel(16);
     // Inventory loads carry the generation of the sources they came from, so a load from
     // sources switched away from is dropped however late it arrives.
     let (inventory_tx, inventory) = mpsc::channel::<Tagged<InventoryLoaded>>(4);
@@ -119,9 +121,11 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         themes_dir: options.themes_dir,
         tunnels: HashMap::new(),
         run: None,
+        run_generations: Latest::default(),
+        run_events: run_events_tx,
     };
     let code = console
-        .event_loop(inputs, inventory, reports, switched)
+        .event_loop(inputs, inventory, reports, switched, run_events)
         .await;
     console.close_all().await;
     console.refresher.abort();
@@ -154,7 +158,10 @@ struct Console {
     themes_dir: Option<std::path::PathBuf>,
     tunnels: HashMap<TunnelId, RunningTunnel>,
     /// The watched command's service.
-    run: Option<(runs::RunControl, tokio::task::JoinHandle<()>)>,
+    run: Option<Handle<RunCommand>>,
+    /// Only the newest run's events count.
+    run_generations: Latest,
+    run_events: RunEvents,
 }
 
 /// A tunnel the console runs.
@@ -183,6 +190,7 @@ impl Console {
         mut inventory: mpsc::Receiver<Tagged<InventoryLoaded>>,
         mut reports: mpsc::Receiver<PaneReport>,
         mut switched: mpsc::Receiver<Switched>,
+        mut run_events: mpsc::Receiver<Tagged<RunEvent>>,
     ) -> i32 {
         const FRAME: Duration = Duration::from_millis(16);
         let mut events = EventStream::new();
@@ -221,6 +229,16 @@ impl Console {
                     None => Wake::Quit(0),
                 },
                 Some(input) = inputs.recv() => Wake::Input(input),
+                Some(event) = run_events.recv() => {
+                    // A replaced watch's late events are dropped.
+                    if !self.run_generations.is_current(event.generation) {
+                        continue;
+                    }
+                    match run_input(event.value) {
+                        Some(input) => Wake::Input(input),
+                        None => continue,
+                    }
+                }
                 Some(loaded) = inventory.recv() => {
                     if !self.generations.is_current(loaded.generation) {
                         continue;
@@ -401,41 +419,51 @@ impl Console {
                 self.state.notice = Some("switching…".to_owned());
             }
             Effect::SendRun(request) => {
-                if let Some((_, old)) = self.run.take() {
+                if let Some(old) = self.run.take() {
                     // A new command replaces the watched one (which keeps running on AWS).
                     old.abort();
                 }
                 if !self.state.read_only {
-                    let (control, task) =
-                        runs::spawn(request, self.connect.clone(), self.inputs.clone());
-                    self.run = Some((control, task));
+                    let generation = self.run_generations.advance();
+                    self.run = Some(runs::spawn(
+                        request,
+                        self.connect.clone(),
+                        RunOptions::default(),
+                        generation,
+                        self.run_events.clone(),
+                    ));
                 }
             }
             Effect::ReopenRun(entry) => {
-                if let Some((_, old)) = self.run.take() {
+                if let Some(old) = self.run.take() {
                     old.abort();
                 }
-                let (control, task) =
-                    runs::spawn_existing(entry, self.connect.clone(), self.inputs.clone());
-                self.run = Some((control, task));
+                let generation = self.run_generations.advance();
+                self.run = Some(runs::spawn_existing(
+                    entry,
+                    self.connect.clone(),
+                    generation,
+                    self.run_events.clone(),
+                ));
             }
             Effect::LoadHistory => {
                 let connect = self.connect.clone();
                 let inputs = self.inputs.clone();
                 let (profiles, regions) = (self.state.profiles.clone(), self.state.regions.clone());
                 tokio::spawn(async move {
-                    let loaded = runs::load_history(connect, profiles, regions).await;
-                    let _ = inputs.send(loaded).await;
+                    let History { entries, errors } =
+                        runs::load_history(connect, profiles, regions).await;
+                    let _ = inputs.send(Input::HistoryLoaded { entries, errors }).await;
                 });
             }
             Effect::CancelRun => {
-                if let Some((control, _)) = &self.run {
-                    let _ = control.cancel.send(true);
+                if let Some(run) = &self.run {
+                    let _ = run.send(RunCommand::Cancel);
                 }
             }
             Effect::WatchOutput(instance) => {
-                if let Some((control, _)) = &self.run {
-                    let _ = control.selected.send(Some(instance));
+                if let Some(run) = &self.run {
+                    let _ = run.send(RunCommand::Watch(instance));
                 }
             }
             Effect::StartTunnel(id) => self.start_tunnel(id),
@@ -708,5 +736,23 @@ impl Console {
             return;
         }
         let _ = tokio::time::timeout(Duration::from_secs(3), join_all(tasks)).await;
+    }
+}
+
+/// What the reducer learns from a run's event; the console's grid needs no per-instance
+/// settling or end-of-run notice (it sees both in the progress).
+fn run_input(event: RunEvent) -> Option<Input> {
+    match event {
+        RunEvent::Sent { command_ids } => Some(Input::RunSent { command_ids }),
+        RunEvent::Progress {
+            invocations,
+            throttled,
+        } => Some(Input::RunProgress {
+            invocations,
+            throttled,
+        }),
+        RunEvent::Output(output) => Some(Input::RunOutput(output)),
+        RunEvent::PollFailed(error) | RunEvent::Failed(error) => Some(Input::RunError(error)),
+        RunEvent::Settled { .. } | RunEvent::Done => None,
     }
 }

@@ -125,7 +125,7 @@ fn draw_grid(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme) {
                 Cell::from(i.status.as_str())
                     .style(Style::default().fg(status_colour(&i.status, theme))),
                 Cell::from(i.exit_code.map_or("-".to_owned(), |c| c.to_string())),
-                Cell::from(i.duration_secs.map_or("-".to_owned(), age)),
+                Cell::from(i.duration_ms.map_or("-".to_owned(), |ms| age(ms / 1000))),
             ])
         })
         .collect();
@@ -265,25 +265,7 @@ pub fn draw_compose(frame: &mut Frame, area: Rect, compose: &RunCompose, theme: 
 pub fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &RunConfirm, theme: &Theme) {
     let targets = confirm.request.targets();
     let request = &confirm.request;
-    // What runs: the script, or another document with its parameters.
-    let what = if request.parameters.is_empty() {
-        request.script.replace('\n', "; ")
-    } else {
-        let parameters: Vec<String> = request
-            .parameters
-            .iter()
-            .map(|(name, values)| format!("{name}={}", values.join(",")))
-            .collect();
-        format!(
-            "{} {}",
-            request.document.as_deref().unwrap_or_default(),
-            parameters.join(" ")
-        )
-    };
-    let mut lines: Vec<Line> = runs::blast_radius(&targets, &request.regions(), &what)
-        .into_iter()
-        .map(Line::from)
-        .collect();
+    let mut lines: Vec<Line> = request.blast_radius().into_iter().map(Line::from).collect();
     let production = targets.iter().filter(|t| t.is_production()).count();
     if production > 0 {
         lines.push(Line::from(Span::styled(
