@@ -236,6 +236,55 @@ async fn run_refuses_without_confirmation_or_under_read_only() {
     );
 }
 
+/// `bosun run` takes the console's options: another document with its parameters, and S3 and
+/// CloudWatch output, named in the blast radius and sent with the command.
+#[tokio::test]
+async fn run_takes_a_document_with_parameters_and_output_destinations() {
+    let sim = start_sim().await;
+    let child = bosun(&sim)
+        .args([
+            "run",
+            "--instance",
+            &demo_id("web-frontend-1"),
+            "--document",
+            "AWS-RunShellScript",
+            "--parameter",
+            "commands=echo first,echo second",
+            "--output-s3-bucket-name",
+            "bosun-run-logs",
+            "--output-s3-key-prefix",
+            "fleet/",
+            "--cloudwatch-log-group",
+            "/bosun/runs",
+            "--json",
+            "--yes",
+        ])
+        .spawn()
+        .expect("spawn");
+    let (code, stdout, stderr) = finish(child).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("command: AWS-RunShellScript commands=echo first,echo second"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("output: s3://bosun-run-logs/fleet/, CloudWatch Logs /bosun/runs"),
+        "{stderr}"
+    );
+    let first: serde_json::Value =
+        serde_json::from_str(stdout.lines().next().expect("a line")).expect("json");
+    assert_eq!(first["output"], "first\nsecond\n");
+
+    // Parameters without the document they belong to are refused before anything is sent.
+    let child = bosun(&sim)
+        .args(["run", "--tag", "Team=web", "--yes", "--parameter", "a=b"])
+        .spawn()
+        .expect("spawn");
+    let (code, _, stderr) = finish(child).await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("name it with --document"), "{stderr}");
+}
+
 #[tokio::test]
 async fn run_json_prints_one_object_a_line() {
     let sim = start_sim().await;
