@@ -69,59 +69,317 @@ pub enum Action {
     RerunFailed,
     /// Recent commands (ListCommands), to reopen.
     ShowHistory,
+    /// Watch the selected recent command again (no SendCommand).
+    WatchAgain,
 }
 
+/// Each action's name in the configuration's `[keys]` table and its line in the help. The
+/// one place either is written: the key tables say which keys, this says what.
+pub struct ActionInfo {
+    /// `SelectTab` stands for all nine tabs.
+    pub action: Action,
+    pub name: &'static str,
+    pub describe: &'static str,
+}
+
+pub const ACTIONS: [ActionInfo; 48] = [
+    ActionInfo {
+        action: Action::Up,
+        name: "up",
+        describe: "move up",
+    },
+    ActionInfo {
+        action: Action::Down,
+        name: "down",
+        describe: "move down",
+    },
+    ActionInfo {
+        action: Action::PageUp,
+        name: "page_up",
+        describe: "page up",
+    },
+    ActionInfo {
+        action: Action::PageDown,
+        name: "page_down",
+        describe: "page down",
+    },
+    ActionInfo {
+        action: Action::Top,
+        name: "top",
+        describe: "first instance",
+    },
+    ActionInfo {
+        action: Action::Bottom,
+        name: "bottom",
+        describe: "last instance",
+    },
+    ActionInfo {
+        action: Action::Filter,
+        name: "filter",
+        describe: "filter: words, tag:K=V, status:lost, region:R, !negate",
+    },
+    ActionInfo {
+        action: Action::ToggleMark,
+        name: "mark",
+        describe: "mark / unmark for multi-instance actions",
+    },
+    ActionInfo {
+        action: Action::Detail,
+        name: "details",
+        describe: "details of the instance",
+    },
+    ActionInfo {
+        action: Action::Back,
+        name: "back",
+        describe: "back: close the overlay, clear the filter",
+    },
+    ActionInfo {
+        action: Action::Help,
+        name: "help",
+        describe: "this help",
+    },
+    ActionInfo {
+        action: Action::SortNext,
+        name: "sort",
+        describe: "sort by the next column",
+    },
+    ActionInfo {
+        action: Action::SortReverse,
+        name: "sort_reverse",
+        describe: "reverse the sort",
+    },
+    ActionInfo {
+        action: Action::Refresh,
+        name: "refresh",
+        describe: "refresh the inventory now",
+    },
+    ActionInfo {
+        action: Action::Quit,
+        name: "quit",
+        describe: "quit (asks again while shells are open)",
+    },
+    ActionInfo {
+        action: Action::OpenShell,
+        name: "shell",
+        describe: "shell pane on the instance (one per marked instance)",
+    },
+    ActionInfo {
+        action: Action::ShowPanes,
+        name: "panes",
+        describe: "show the shell panes",
+    },
+    ActionInfo {
+        action: Action::ShowFleet,
+        name: "fleet",
+        describe: "back to the fleet (shells keep running)",
+    },
+    ActionInfo {
+        action: Action::Prefix,
+        name: "prefix",
+        describe: "prefix: the next key is a console key",
+    },
+    ActionInfo {
+        action: Action::SendPrefix,
+        name: "send_prefix",
+        describe: "send the prefix key itself to the pane",
+    },
+    ActionInfo {
+        action: Action::FocusLeft,
+        name: "focus_left",
+        describe: "focus the pane to the left",
+    },
+    ActionInfo {
+        action: Action::FocusRight,
+        name: "focus_right",
+        describe: "focus the pane to the right",
+    },
+    ActionInfo {
+        action: Action::FocusUp,
+        name: "focus_up",
+        describe: "focus the pane above",
+    },
+    ActionInfo {
+        action: Action::FocusDown,
+        name: "focus_down",
+        describe: "focus the pane below",
+    },
+    ActionInfo {
+        action: Action::SplitRight,
+        name: "split_right",
+        describe: "split right: another shell on the same instance",
+    },
+    ActionInfo {
+        action: Action::SplitDown,
+        name: "split_down",
+        describe: "split down: another shell on the same instance",
+    },
+    ActionInfo {
+        action: Action::Zoom,
+        name: "zoom",
+        describe: "zoom the pane / unzoom",
+    },
+    ActionInfo {
+        action: Action::ClosePane,
+        name: "close_pane",
+        describe: "close the pane (terminates its session)",
+    },
+    ActionInfo {
+        action: Action::NewTab,
+        name: "new_tab",
+        describe: "new tab with a shell on the same instance",
+    },
+    ActionInfo {
+        action: Action::NextTab,
+        name: "next_tab",
+        describe: "next tab",
+    },
+    ActionInfo {
+        action: Action::PreviousTab,
+        name: "previous_tab",
+        describe: "previous tab",
+    },
+    ActionInfo {
+        action: Action::SelectTab(1),
+        name: "select_tab",
+        describe: "go to tab 1-9",
+    },
+    ActionInfo {
+        action: Action::Retile,
+        name: "retile",
+        describe: "tile the tab's panes as a grid",
+    },
+    ActionInfo {
+        action: Action::Broadcast,
+        name: "broadcast",
+        describe: "broadcast typing to the marked panes (all when none)",
+    },
+    ActionInfo {
+        action: Action::MarkPane,
+        name: "mark_pane",
+        describe: "mark / unmark the pane for broadcast",
+    },
+    ActionInfo {
+        action: Action::ScrollMode,
+        name: "scroll",
+        describe: "scroll back (↑↓ PgUp PgDn g G, esc to leave)",
+    },
+    ActionInfo {
+        action: Action::Reconnect,
+        name: "reconnect",
+        describe: "reconnect an ended pane",
+    },
+    ActionInfo {
+        action: Action::Command,
+        name: "command",
+        describe: ":profile P,Q  :region R,S  :theme NAME  :tunnels  :quit",
+    },
+    ActionInfo {
+        action: Action::ShowTunnels,
+        name: "tunnels",
+        describe: "tunnels: saved ones, and those started here",
+    },
+    ActionInfo {
+        action: Action::OpenTunnelForm,
+        name: "tunnel_form",
+        describe: "tunnel to the instance (remote port, host, local port)",
+    },
+    ActionInfo {
+        action: Action::ToggleTunnel,
+        name: "toggle_tunnel",
+        describe: "start / stop the tunnel or group",
+    },
+    ActionInfo {
+        action: Action::RemoveTunnel,
+        name: "remove_tunnel",
+        describe: "stop and remove a tunnel started from the fleet",
+    },
+    ActionInfo {
+        action: Action::OpenRun,
+        name: "run",
+        describe: "Run Command on the marked instances (or all the filter shows)",
+    },
+    ActionInfo {
+        action: Action::ShowRun,
+        name: "watch",
+        describe: "watch the last command",
+    },
+    ActionInfo {
+        action: Action::CancelRun,
+        name: "cancel_run",
+        describe: "cancel the command (CancelCommand)",
+    },
+    ActionInfo {
+        action: Action::RerunFailed,
+        name: "rerun_failed",
+        describe: "run it again on the instances that did not succeed",
+    },
+    ActionInfo {
+        action: Action::ShowHistory,
+        name: "history",
+        describe: "recent commands, to watch again",
+    },
+    ActionInfo {
+        action: Action::WatchAgain,
+        name: "watch_again",
+        describe: "watch the command again (no SendCommand)",
+    },
+];
+
 impl Action {
+    fn info(self) -> &'static ActionInfo {
+        let kind = std::mem::discriminant(&self);
+        ACTIONS
+            .iter()
+            .find(|info| std::mem::discriminant(&info.action) == kind)
+            .expect("every action has a row in ACTIONS (a test checks)")
+    }
+
     /// How the help overlay describes it.
     pub fn describe(self) -> &'static str {
-        match self {
-            Action::Up => "move up",
-            Action::Down => "move down",
-            Action::PageUp => "page up",
-            Action::PageDown => "page down",
-            Action::Top => "first instance",
-            Action::Bottom => "last instance",
-            Action::Filter => "filter: words, tag:K=V, status:lost, region:R, !negate",
-            Action::ToggleMark => "mark / unmark for multi-instance actions",
-            Action::Detail => "details of the instance",
-            Action::Back => "back: close the overlay, clear the filter",
-            Action::Help => "this help",
-            Action::SortNext => "sort by the next column",
-            Action::SortReverse => "reverse the sort",
-            Action::Refresh => "refresh the inventory now",
-            Action::Quit => "quit (asks again while shells are open)",
-            Action::OpenShell => "shell pane on the instance (one per marked instance)",
-            Action::ShowPanes => "show the shell panes",
-            Action::ShowFleet => "back to the fleet (shells keep running)",
-            Action::Prefix => "prefix: the next key is a console key",
-            Action::SendPrefix => "send the prefix key itself to the pane",
-            Action::FocusLeft => "focus the pane to the left",
-            Action::FocusRight => "focus the pane to the right",
-            Action::FocusUp => "focus the pane above",
-            Action::FocusDown => "focus the pane below",
-            Action::SplitRight => "split right: another shell on the same instance",
-            Action::SplitDown => "split down: another shell on the same instance",
-            Action::Zoom => "zoom the pane / unzoom",
-            Action::ClosePane => "close the pane (terminates its session)",
-            Action::NewTab => "new tab with a shell on the same instance",
-            Action::NextTab => "next tab",
-            Action::PreviousTab => "previous tab",
-            Action::SelectTab(_) => "go to tab 1-9",
-            Action::Retile => "tile the tab's panes as a grid",
-            Action::Broadcast => "broadcast typing to the marked panes (all when none)",
-            Action::MarkPane => "mark / unmark the pane for broadcast",
-            Action::ScrollMode => "scroll back (↑↓ PgUp PgDn g G, esc to leave)",
-            Action::Reconnect => "reconnect an ended pane",
-            Action::Command => ":profile P,Q  :region R,S  :theme NAME  :tunnels  :quit",
-            Action::ShowTunnels => "tunnels: saved ones, and those started here",
-            Action::OpenTunnelForm => "tunnel to the instance (remote port, host, local port)",
-            Action::ToggleTunnel => "start / stop the tunnel or group",
-            Action::RemoveTunnel => "stop and remove a tunnel started from the fleet",
-            Action::OpenRun => "Run Command on the marked instances (or all the filter shows)",
-            Action::ShowRun => "watch the last command",
-            Action::CancelRun => "cancel the command (CancelCommand)",
-            Action::RerunFailed => "run it again on the instances that did not succeed",
-            Action::ShowHistory => "recent commands, to watch again",
+        self.info().describe
+    }
+
+    /// Its name in the `[keys]` table.
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// The action the `[keys]` table names; `prefix` and `select_tab` are not bound there
+    /// (the prefix has its own entry; tabs are 1-9).
+    pub fn named(name: &str) -> Option<Action> {
+        ACTIONS
+            .iter()
+            .find(|info| {
+                info.name == name && !matches!(info.action, Action::Prefix | Action::SelectTab(_))
+            })
+            .map(|info| info.action)
+    }
+
+    /// Every name `named` takes, for error messages.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        ACTIONS
+            .iter()
+            .filter(|info| !matches!(info.action, Action::Prefix | Action::SelectTab(_)))
+            .map(|info| info.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_one_row_and_a_unique_name() {
+        let mut names: Vec<&str> = ACTIONS.iter().map(|info| info.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ACTIONS.len(), "names are unique");
+        for info in &ACTIONS {
+            assert_eq!(info.action.describe(), info.describe);
+            assert!(!info.describe.is_empty());
         }
+        assert_eq!(Action::SelectTab(7).name(), "select_tab");
+        assert_eq!(Action::named("shell"), Some(Action::OpenShell));
+        assert_eq!(Action::named("prefix"), None);
     }
 }

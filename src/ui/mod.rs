@@ -15,7 +15,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::app::columns::Column;
-use crate::app::keymap::{BINDINGS, HINTS, KeyBindings, PANE_BINDINGS};
+use crate::app::keymap::{KeyTable, tables};
 use crate::app::{Mode, State, View};
 use crate::config::theme::Theme;
 use crate::model::format::age;
@@ -51,7 +51,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
     if state.view == View::Panes && !state.workspace.is_empty() {
         panes::draw(frame, state, theme, screens);
         if state.mode == Mode::Help {
-            draw_help(frame, area, theme, true, &state.keys);
+            draw_help(frame, area, theme, state);
         }
         return;
     }
@@ -90,7 +90,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
                 draw_detail(frame, area, row, theme);
             }
         }
-        Mode::Help => draw_help(frame, area, theme, false, &state.keys),
+        Mode::Help => draw_help(frame, area, theme, state),
         Mode::TunnelForm | Mode::RunCompose | Mode::RunConfirm => {
             draw_overlay(frame, area, state, theme);
         }
@@ -350,7 +350,7 @@ fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
         spans.push(Span::styled(" tab", key));
         spans.push(Span::styled(" panes ", text));
     }
-    spans.extend(hint_spans(&HINTS, theme));
+    spans.extend(hint_spans(&state.keys.hints(&tables::FLEET), theme));
     Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar))
 }
 
@@ -373,9 +373,7 @@ fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 runs::draw_confirm(frame, area, confirm, theme);
             }
         }
-        Mode::Help if state.view != View::Fleet => {
-            draw_help(frame, area, theme, false, &state.keys);
-        }
+        Mode::Help if state.view != View::Fleet => draw_help(frame, area, theme, state),
         Mode::Command if state.view != View::Fleet => {
             let line = Rect::new(area.x, area.bottom().saturating_sub(2), area.width, 1);
             frame.render_widget(Clear, line);
@@ -440,9 +438,10 @@ pub(crate) fn notice_and_hints(
     notice: Rect,
     status: Rect,
     state: &State,
-    hints: &[(&str, &str)],
+    table: &KeyTable,
     theme: &Theme,
 ) {
+    let hints = state.keys.hints(table);
     if let Some(text) = &state.notice {
         frame.render_widget(
             Paragraph::new(Span::styled(
@@ -453,7 +452,7 @@ pub(crate) fn notice_and_hints(
         );
     }
     frame.render_widget(
-        Paragraph::new(Line::from(hint_spans(hints, theme)))
+        Paragraph::new(Line::from(hint_spans(&hints, theme)))
             .style(Style::default().bg(theme.status_bar)),
         status,
     );
@@ -475,7 +474,7 @@ pub(crate) fn form_footer(lines: &mut Vec<Line>, hint: &str, error: Option<&str>
 }
 
 /// Status-bar spans for `(keys, what)` hints.
-pub(crate) fn hint_spans(hints: &[(&str, &str)], theme: &Theme) -> Vec<Span<'static>> {
+pub(crate) fn hint_spans(hints: &[(String, &str)], theme: &Theme) -> Vec<Span<'static>> {
     let key = Style::default()
         .fg(theme.status_text)
         .add_modifier(Modifier::BOLD);
@@ -579,54 +578,55 @@ fn draw_detail(frame: &mut Frame, area: Rect, row: &InstanceRow, theme: &Theme) 
     );
 }
 
-fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, panes_first: bool, keys: &KeyBindings) {
+/// The keys of the view in front, read from its key table (with the user's own keys first);
+/// on tall screens the fleet's and the panes' tables too.
+fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, state: &State) {
+    let keys = &state.keys;
     let key_style = Style::default()
         .fg(theme.accent)
         .add_modifier(Modifier::BOLD);
     let heading = Style::default()
         .fg(theme.header)
         .add_modifier(Modifier::BOLD);
-    let section = |title: String, bindings: &[(&str, crate::app::Action)]| {
-        let mut lines = vec![Line::from(Span::styled(title, heading))];
-        lines.extend(bindings.iter().map(|(labels, action)| {
-            // The user's own keys for the action come first.
-            let mut label = keys.labels_for(*action).join(" ");
-            if !label.is_empty() {
-                label.push(' ');
-            }
-            label.push_str(if *action == crate::app::Action::SendPrefix {
+    let section = |table: &KeyTable| {
+        let title = if std::ptr::eq(table, &tables::PANES) {
+            format!(
+                "Panes: typing goes to the pane; {} then",
                 keys.prefix_label()
-            } else {
-                labels
-            });
+            )
+        } else {
+            table.title.to_owned()
+        };
+        let mut lines = vec![Line::from(Span::styled(title, heading))];
+        lines.extend(table.all().map(|binding| {
+            let label = keys.labels_in(table, binding.action).join(" ");
             Line::from(vec![
                 Span::styled(format!("  {label:<14}"), key_style),
-                Span::raw(action.describe()),
+                Span::raw(binding.action.describe()),
             ])
         }));
         lines
     };
-    let fleet = section("Fleet".to_owned(), &BINDINGS);
-    let panes = section(
-        format!(
-            "Panes: typing goes to the pane; {} then",
-            keys.prefix_label()
-        ),
-        &PANE_BINDINGS,
-    );
-    // Both tables fit only on tall screens; the current view's comes first.
-    let (mut lines, other) = if panes_first {
-        (panes, fleet)
-    } else {
-        (fleet, panes)
+    let front = match state.view {
+        View::Panes if !state.workspace.is_empty() => &tables::PANES,
+        View::Tunnels => &tables::TUNNELS,
+        View::Run if state.run.is_some() => &tables::RUN,
+        View::History => &tables::HISTORY,
+        _ => &tables::FLEET,
     };
+    let mut lines = section(front);
+    // The other tables fit only on tall screens.
     if area.height >= 48 {
-        lines.push(Line::from(""));
-        lines.extend(other);
+        for other in [&tables::FLEET, &tables::PANES] {
+            if !std::ptr::eq(other, front) {
+                lines.push(Line::from(""));
+                lines.extend(section(other));
+            }
+        }
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        "Tunnels and Run Command: bosun tunnel / run (see bosun --help).",
+        "Every view has its own keys: press ? there.",
         Style::default().fg(theme.muted),
     )));
     overlay(frame, area, 84, "keys — any key closes", lines, theme);

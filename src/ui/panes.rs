@@ -9,7 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::ping_colour;
-use crate::app::keymap::PANE_HINTS;
+use crate::app::Action;
+use crate::app::keymap::tables;
 use crate::app::panes::{Pane, PaneStatus};
 use crate::app::{PaneMode, State, pane_area, pane_content};
 use crate::config::theme::Theme;
@@ -242,13 +243,24 @@ fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
                 format!("   {}", state.keys.prefix_label()),
                 key,
             ));
-            spans.push(Span::styled(" then a key: ", text));
-            spans.push(Span::styled("?", key));
-            spans.push(Span::styled(" keys ", text));
-            spans.push(Span::styled("f", key));
-            spans.push(Span::styled(" fleet ", text));
-            spans.push(Span::styled("x", key));
-            spans.push(Span::styled(" close", text));
+            spans.push(Span::styled(" then a key:", text));
+            // The keys after the prefix that a newcomer needs first, from the panes' table.
+            let first = |action| {
+                state
+                    .keys
+                    .labels_in(&tables::PANES, action)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default()
+            };
+            for (action, what) in [
+                (Action::Help, "keys"),
+                (Action::ShowFleet, "fleet"),
+                (Action::ClosePane, "close"),
+            ] {
+                spans.push(Span::styled(format!(" {}", first(action)), key));
+                spans.push(Span::styled(format!(" {what}"), text));
+            }
         }
         PaneMode::Prefix => {
             spans.push(Span::styled(
@@ -258,7 +270,7 @@ fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
                     .fg(theme.background)
                     .add_modifier(Modifier::BOLD),
             ));
-            spans.extend(super::hint_spans(&PANE_HINTS, theme));
+            spans.extend(super::hint_spans(&state.keys.hints(&tables::PANES), theme));
         }
         PaneMode::Scroll => {
             spans.push(Span::styled(
@@ -268,10 +280,7 @@ fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
                     .fg(theme.background)
                     .add_modifier(Modifier::BOLD),
             ));
-            spans.push(Span::styled(
-                " ↑↓ PgUp PgDn g G move · esc back to the live screen",
-                text,
-            ));
+            spans.extend(super::hint_spans(&state.keys.hints(&tables::SCROLL), theme));
         }
     }
     Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar))

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState, Wrap};
 
 use super::{form_footer, hint_spans, overlay, selectable_table};
 use crate::app::State;
-use crate::app::keymap::{HISTORY_HINTS, RUN_HINTS};
+use crate::app::keymap::tables;
 use crate::app::runs::{COMPOSE_LABELS, RunCompose, RunConfirm, RunWatch};
 use crate::config::theme::Theme;
 use crate::model::format::age;
@@ -72,8 +72,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
     }
     frame.render_widget(
-        Paragraph::new(Line::from(hint_spans(&RUN_HINTS, theme)))
-            .style(Style::default().bg(theme.status_bar)),
+        Paragraph::new(Line::from(hint_spans(
+            &state.keys.hints(&tables::RUN),
+            theme,
+        )))
+        .style(Style::default().bg(theme.status_bar)),
         status,
     );
 }
@@ -380,5 +383,5 @@ pub fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme,
             frame.render_stateful_widget(table, body, &mut table_state);
         }
     }
-    super::notice_and_hints(frame, notice, status, state, &HISTORY_HINTS, theme);
+    super::notice_and_hints(frame, notice, status, state, &tables::HISTORY, theme);
 }

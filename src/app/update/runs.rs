@@ -134,7 +134,7 @@ pub(super) fn act_on_history(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Top => state.history_selected = 0,
         Action::Bottom => state.history_selected = last,
         Action::Refresh => return show_history(state),
-        Action::OpenShell | Action::Detail | Action::ToggleTunnel => {
+        Action::WatchAgain | Action::OpenShell | Action::Detail | Action::ToggleTunnel => {
             let entry = state
                 .history
                 .as_ref()
