@@ -71,6 +71,13 @@ pub enum Input {
         running: bool,
         live: TunnelLive,
     },
+    /// A key went to a pane as typing (so it is not the second `q` of a quit).
+    TypedIntoPane,
+    /// `:theme NAME` was tried: the error when the theme would not load.
+    ThemeSwitched {
+        name: String,
+        error: Option<String>,
+    },
     /// A mouse press or wheel turn at a screen position.
     Mouse {
         kind: MouseKind,

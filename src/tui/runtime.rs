@@ -174,6 +174,14 @@ struct RunningTunnel {
     last: (u64, u64, Instant),
 }
 
+/// What carrying out an effect came to.
+enum Applied {
+    Done,
+    Quit,
+    /// A fact for the reducer.
+    Learnt(Input),
+}
+
 /// What woke the event loop.
 enum Wake {
     Input(Input),
@@ -289,8 +297,7 @@ impl Console {
                 Wake::Key(key) => match keymap::route(key, &self.state) {
                     Some(Routed::App(input)) => input,
                     Some(Routed::Pane) => {
-                        // Typing in a shell is not the second `q` of a quit.
-                        self.state.quit_armed = false;
+                        app::update(&mut self.state, Input::TypedIntoPane);
                         if let Some(bytes) = keys::encode_key(key, self.focused_modes()) {
                             self.type_into_panes(bytes);
                         }
@@ -299,9 +306,16 @@ impl Console {
                     None => continue,
                 },
             };
-            for effect in app::update(&mut self.state, input) {
-                if self.apply(effect) {
-                    return 0;
+            // What carrying out an effect learns (a theme that would not load) goes back
+            // through the reducer too.
+            let mut inputs = vec![input];
+            while let Some(input) = inputs.pop() {
+                for effect in app::update(&mut self.state, input) {
+                    match self.apply(effect) {
+                        Applied::Quit => return 0,
+                        Applied::Learnt(input) => inputs.push(input),
+                        Applied::Done => {}
+                    }
                 }
             }
             self.sync_panes();
@@ -349,10 +363,10 @@ impl Console {
         }
     }
 
-    /// Carries out one effect; true when the console should quit.
-    fn apply(&mut self, effect: Effect) -> bool {
+    /// Carries out one effect.
+    fn apply(&mut self, effect: Effect) -> Applied {
         match effect {
-            Effect::Quit => return true,
+            Effect::Quit => return Applied::Quit,
             Effect::Refresh => {
                 // A full queue already holds a refresh.
                 let _ = self.refresher.send(InventoryCommand::Refresh);
@@ -416,7 +430,6 @@ impl Console {
                     };
                     let _ = switched.send(switch).await;
                 });
-                self.state.notice = Some("switching…".to_owned());
             }
             Effect::SendRun(request) => {
                 if let Some(old) = self.run.take() {
@@ -478,16 +491,14 @@ impl Console {
             }
             Effect::SwitchTheme(name) => {
                 let (theme, error) = Theme::load(&name, self.themes_dir.as_deref());
-                self.state.notice = Some(match error {
-                    Some(error) => format!("theme: {error}"),
-                    None => {
-                        self.theme = theme;
-                        format!("theme {name}")
-                    }
-                });
+                if error.is_none() {
+                    self.theme = theme;
+                }
+                let error = error.map(|e| e.to_string());
+                return Applied::Learnt(Input::ThemeSwitched { name, error });
             }
         }
-        false
+        Applied::Done
     }
 
     /// Starts (or restarts) the session behind pane `id`; a restarted pane keeps its screen.
@@ -569,7 +580,6 @@ impl Console {
             self.generations.current(),
             self.inventory.clone(),
         );
-        self.state.notice = None;
         Input::SourcesChanged {
             label,
             profiles,

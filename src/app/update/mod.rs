@@ -239,6 +239,18 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             state.offset = 0;
             state.loaded_at = None;
             state.loading = true;
+            state.notice = None;
+            Vec::new()
+        }
+        Input::TypedIntoPane => {
+            state.quit_armed = false;
+            Vec::new()
+        }
+        Input::ThemeSwitched { name, error } => {
+            state.notice = Some(match error {
+                Some(error) => format!("theme: {error}"),
+                None => format!("theme {name}"),
+            });
             Vec::new()
         }
         Input::Action(action) => act(state, action),
@@ -306,14 +318,20 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
     match verb {
         "" => Vec::new(),
         "q" | "quit" => act(state, Action::Quit),
-        "profile" | "profiles" | "ctx" if !list.is_empty() => vec![Effect::SwitchSources {
-            profiles: Some(list),
-            regions: None,
-        }],
-        "region" | "regions" if !list.is_empty() => vec![Effect::SwitchSources {
-            profiles: None,
-            regions: Some(list),
-        }],
+        "profile" | "profiles" | "ctx" if !list.is_empty() => {
+            state.notice = Some("switching…".to_owned());
+            vec![Effect::SwitchSources {
+                profiles: Some(list),
+                regions: None,
+            }]
+        }
+        "region" | "regions" if !list.is_empty() => {
+            state.notice = Some("switching…".to_owned());
+            vec![Effect::SwitchSources {
+                profiles: None,
+                regions: Some(list),
+            }]
+        }
         "theme" if list.len() == 1 => vec![Effect::SwitchTheme(list[0].clone())],
         "panes" => act(state, Action::ShowPanes),
         "tunnels" | "tunnel" | "pf" => act(state, Action::ShowTunnels),

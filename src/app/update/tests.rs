@@ -907,3 +907,39 @@ fn the_history_lists_recent_commands_and_reopens_one() {
         "a reopened command can be re-run"
     );
 }
+
+/// Facts the runtime learns reach the state through the reducer: typing disarms a quit, a
+/// theme that would not load is said, a switch says it is switching and the new sources
+/// clear that.
+#[test]
+fn runtime_facts_go_through_the_reducer() {
+    let mut state = State::new("test");
+    state.quit_armed = true;
+    update(&mut state, Input::TypedIntoPane);
+    assert!(!state.quit_armed);
+    update(
+        &mut state,
+        Input::ThemeSwitched {
+            name: "nope".to_owned(),
+            error: Some("no theme named nope".to_owned()),
+        },
+    );
+    assert_eq!(state.notice.as_deref(), Some("theme: no theme named nope"));
+    assert_eq!(
+        run_command(&mut state, "region eu-west-1"),
+        vec![Effect::SwitchSources {
+            profiles: None,
+            regions: Some(vec!["eu-west-1".to_owned()]),
+        }]
+    );
+    assert_eq!(state.notice.as_deref(), Some("switching…"));
+    update(
+        &mut state,
+        Input::SourcesChanged {
+            label: "default/eu-west-1".to_owned(),
+            profiles: Vec::new(),
+            regions: vec!["eu-west-1".to_owned()],
+        },
+    );
+    assert_eq!(state.notice, None);
+}
