@@ -106,12 +106,12 @@ pub const ACTIONS: [ActionInfo; 48] = [
     ActionInfo {
         action: Action::Top,
         name: "top",
-        describe: "first instance",
+        describe: "first row",
     },
     ActionInfo {
         action: Action::Bottom,
         name: "bottom",
-        describe: "last instance",
+        describe: "last row",
     },
     ActionInfo {
         action: Action::Filter,

@@ -3,17 +3,14 @@
 //! on stdout says where it listens. `bosun proxy` is the SSH ProxyCommand byte pipe: an
 //! AWS-StartSSHSession on stdin/stdout.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
-use tokio::sync::watch;
+use tokio::sync::mpsc;
 
 use crate::aws;
 use crate::cli::{GlobalArgs, ProxyArgs, ShellArgs, TunnelArgs};
 use crate::config::SavedTunnel;
 use crate::model::tunnel::TunnelDef;
 use crate::services::session::FAILURE;
-use crate::services::tunnel::{self, Say, TunnelStats};
+use crate::services::tunnel::{self, TunnelCommand, TunnelEvent};
 
 /// `bosun proxy TARGET PORT`: AWS-StartSSHSession on this process's stdin/stdout.
 pub async fn proxy(global: &GlobalArgs, args: &ProxyArgs) -> i32 {
@@ -88,23 +85,38 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef) -> i32 {
         global.endpoint_url.as_deref(),
     )
     .await;
-    let (stop_tx, stop) = watch::channel(false);
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = stop_tx.send(true);
-        }
-    });
-    let say: Say = Arc::new(|text: &str| eprintln!("bosun tunnel{text}"));
-    let stats = Arc::new(TunnelStats::default());
-    let listening = |local: SocketAddr, instance_id: &str, destination: &str| {
-        // The first line is for people and scripts alike.
-        println!("Listening on {local} -> {instance_id} -> {destination}");
-    };
-    match tunnel::serve(&config, args, stats, say, stop, listening).await {
-        Ok(()) => 0,
-        Err(error) => {
-            eprintln!("bosun tunnel: {error}");
-            FAILURE
+    let (events_tx, mut events) = mpsc::channel(64);
+    let tunnel = tunnel::spawn(Box::pin(async { Ok(config) }), args.clone(), 0, events_tx);
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut stopping = false;
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            _ = &mut ctrl_c, if !stopping => {
+                stopping = true;
+                tunnel.commands.send(TunnelCommand::Stop);
+                continue;
+            }
+        };
+        match event.map(|(_, event)| event) {
+            // The first line is for people and scripts alike.
+            Some(TunnelEvent::Listening {
+                local,
+                instance_id,
+                destination,
+            }) => println!("Listening on {local} -> {instance_id} -> {destination}"),
+            Some(TunnelEvent::Said(text)) => eprintln!("bosun tunnel{text}"),
+            Some(TunnelEvent::Problem(_)) => {}
+            Some(TunnelEvent::Stopped(Ok(()))) => return 0,
+            Some(TunnelEvent::Stopped(Err(error))) => {
+                eprintln!("bosun tunnel: {error}");
+                return FAILURE;
+            }
+            None => {
+                eprintln!("bosun tunnel: the tunnel stopped unexpectedly");
+                return FAILURE;
+            }
         }
     }
 }

@@ -14,12 +14,11 @@ use crossterm::event::{
     DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind, MouseEventKind,
 };
 use crossterm::execute;
-use futures_util::FutureExt;
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use super::ConsoleOptions;
 use super::terminal::TerminalGuard;
@@ -32,7 +31,9 @@ use crate::services::inventory::{self, InventoryCommand, InventoryLoaded};
 use crate::services::pane::{self, PaneCommand, PaneContext, PaneHandle, PaneReport};
 use crate::services::runs::{self, History, RunCommand, RunEvent, RunEvents, RunOptions};
 use crate::services::sources::{SourceFactory, Sources, session_clients};
-use crate::services::tunnel::{self, Say, TunnelStats};
+use crate::services::tunnel::{
+    self, TunnelCommand, TunnelConfig, TunnelEvent, TunnelEvents, TunnelHandle,
+};
 use crate::services::{Handle, Latest, Tagged};
 use crate::term::{Emulator, Screens, keys};
 use crate::ui;
@@ -62,6 +63,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
     let clients = session_clients(&sources);
     let (inputs_tx, inputs) = mpsc::channel::<Input>(16);
     let (run_events_tx, run_events) = mpsc::channel(16);
+    let (tunnel_events_tx, tunnel_events) = mpsc::channel(64);
     // Inventory loads carry the generation of the sources they came from, so a load from
     // sources switched away from is dropped however late it arrives.
     let (inventory_tx, inventory) = mpsc::channel::<Tagged<InventoryLoaded>>(4);
@@ -123,9 +125,17 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         run: None,
         run_generations: Latest::default(),
         run_events: run_events_tx,
+        tunnel_events: tunnel_events_tx,
     };
     let code = console
-        .event_loop(inputs, inventory, reports, switched, run_events)
+        .event_loop(
+            inputs,
+            inventory,
+            reports,
+            switched,
+            run_events,
+            tunnel_events,
+        )
         .await;
     console.close_all().await;
     console.refresher.abort();
@@ -162,16 +172,20 @@ struct Console {
     /// Only the newest run's events count.
     run_generations: Latest,
     run_events: RunEvents,
+    tunnel_events: TunnelEvents,
 }
 
-/// A tunnel the console runs.
+/// A tunnel the console runs, and what its events said so far.
 struct RunningTunnel {
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<Result<(), String>>,
-    stats: Arc<TunnelStats>,
+    handle: TunnelHandle,
     started: Instant,
     /// Bytes up and down at the last sample, for the rates.
     last: (u64, u64, Instant),
+    local: Option<String>,
+    instance_id: Option<String>,
+    last_error: Option<String>,
+    /// Set once it stopped: why, when it could not run.
+    stopped: Option<Result<(), String>>,
 }
 
 /// What carrying out an effect came to.
@@ -199,6 +213,7 @@ impl Console {
         mut reports: mpsc::Receiver<PaneReport>,
         mut switched: mpsc::Receiver<Switched>,
         mut run_events: mpsc::Receiver<Tagged<RunEvent>>,
+        mut tunnel_events: mpsc::Receiver<(u64, TunnelEvent)>,
     ) -> i32 {
         const FRAME: Duration = Duration::from_millis(16);
         let mut events = EventStream::new();
@@ -261,6 +276,10 @@ impl Console {
                     }
                     let (sources, profiles, regions) = switch.value;
                     Wake::Input(self.use_sources(sources, profiles, regions))
+                }
+                Some((id, event)) = tunnel_events.recv() => {
+                    self.tunnel_event(id, event);
+                    Wake::Redraw
                 }
                 _ = clock.tick() => {
                     self.sample_tunnels();
@@ -482,11 +501,9 @@ impl Console {
             Effect::StartTunnel(id) => self.start_tunnel(id),
             Effect::StopTunnel(id) => {
                 if let Some(tunnel) = self.tunnels.remove(&id) {
-                    let _ = tunnel.stop.send(true);
                     // Quit waits for its TerminateSession like a closing pane's.
-                    self.closing.push(tokio::spawn(async move {
-                        let _ = tunnel.task.await;
-                    }));
+                    tunnel.handle.commands.send_later(TunnelCommand::Stop);
+                    self.closing.push(tunnel.handle.commands.into_task());
                 }
             }
             Effect::SwitchTheme(name) => {
@@ -606,72 +623,87 @@ impl Console {
             .clone()
             .map_or_else(|| self.state.regions.clone(), |r| vec![r]);
         let connect = self.connect.clone();
-        let stats = Arc::new(TunnelStats::default());
-        let (stop, stop_rx) = watch::channel(false);
-        let counted = stats.clone();
-        let task = tokio::spawn(async move {
+        let config: TunnelConfig = Box::pin(async move {
             let sources = connect(profiles, regions).await;
-            let source = sources
+            sources
                 .sources
-                .first()
-                .ok_or("no credentials for the tunnel's profile and region")?;
-            let name = def.name.clone();
-            let say: Say = Arc::new(move |text: &str| {
-                tracing::info!(tunnel = %name, "{}", text.trim_start_matches(": "));
-            });
-            tunnel::serve(&source.config, &def, counted, say, stop_rx, |_, _, _| {}).await
+                .into_iter()
+                .next()
+                .map(|source| source.config)
+                .ok_or_else(|| "no credentials for the tunnel's profile and region".to_owned())
         });
+        let handle = tunnel::spawn(config, def, id, self.tunnel_events.clone());
         let now = Instant::now();
         self.tunnels.insert(
             id,
             RunningTunnel {
-                stop,
-                task,
-                stats,
+                handle,
                 started: now,
                 last: (0, 0, now),
+                local: None,
+                instance_id: None,
+                last_error: None,
+                stopped: None,
             },
         );
+    }
+
+    /// Notes what a tunnel said: where it listens, its problems, its end. Lines for people go
+    /// to the log (the Tunnels view shows the state, not a transcript).
+    fn tunnel_event(&mut self, id: TunnelId, event: TunnelEvent) {
+        let Some(tunnel) = self.tunnels.get_mut(&id) else {
+            return;
+        };
+        match event {
+            TunnelEvent::Listening {
+                local, instance_id, ..
+            } => {
+                tunnel.local = Some(local.to_string());
+                tunnel.instance_id = Some(instance_id);
+            }
+            TunnelEvent::Said(text) => {
+                let name = self.state.tunnels.get(id).map(|e| e.def.name.clone());
+                tracing::info!(tunnel = ?name, "{}", text.trim_start_matches(": "));
+            }
+            TunnelEvent::Problem(text) => tunnel.last_error = Some(text),
+            TunnelEvent::Stopped(result) => {
+                tunnel.stopped = Some(result);
+                self.sample_tunnels();
+            }
+        }
     }
 
     /// Reads every running tunnel's figures into the state (each second).
     fn sample_tunnels(&mut self) {
         let mut finished = Vec::new();
         for (&id, tunnel) in &mut self.tunnels {
-            let stats = &tunnel.stats;
-            let up = stats.bytes_up.load(Ordering::Relaxed);
-            let down = stats.bytes_down.load(Ordering::Relaxed);
+            let gauges = &tunnel.handle.gauges;
+            let up = gauges.bytes_up.load(Ordering::Relaxed);
+            let down = gauges.bytes_down.load(Ordering::Relaxed);
             let now = Instant::now();
             let seconds = now.duration_since(tunnel.last.2).as_secs_f64().max(0.001);
             let rate = |now: u64, then: u64| (now.saturating_sub(then) as f64 / seconds) as u64;
-            let mut live = TunnelLive {
-                local: stats
-                    .local
-                    .lock()
-                    .ok()
-                    .and_then(|l| l.map(|a| a.to_string())),
-                instance_id: stats.instance_id.lock().ok().and_then(|i| i.clone()),
-                sessions_ready: stats.sessions_ready.load(Ordering::Relaxed),
-                resuming: stats.reconnecting.load(Ordering::Relaxed),
-                active: stats.active.load(Ordering::Relaxed),
-                connections: stats.connections.load(Ordering::Relaxed),
+            let live = TunnelLive {
+                local: tunnel.local.clone(),
+                instance_id: tunnel.instance_id.clone(),
+                sessions_ready: gauges.sessions_ready.load(Ordering::Relaxed),
+                resuming: gauges.reconnecting.load(Ordering::Relaxed),
+                active: gauges.active.load(Ordering::Relaxed),
+                connections: gauges.connections.load(Ordering::Relaxed),
                 bytes_up: up,
                 bytes_down: down,
                 rate_up: rate(up, tunnel.last.0),
                 rate_down: rate(down, tunnel.last.1),
                 uptime_secs: tunnel.started.elapsed().as_secs(),
-                last_error: stats.last_error.lock().ok().and_then(|e| e.clone()),
-                failed: None,
+                last_error: tunnel.last_error.clone(),
+                failed: match &tunnel.stopped {
+                    Some(Err(error)) => Some(error.clone()),
+                    _ => None,
+                },
             };
             tunnel.last = (up, down, now);
-            let mut running = true;
-            if tunnel.task.is_finished() {
-                running = false;
-                live.failed = match (&mut tunnel.task).now_or_never() {
-                    Some(Ok(Err(error))) => Some(error),
-                    Some(Err(error)) => Some(format!("the tunnel task failed: {error}")),
-                    _ => None,
-                };
+            let running = tunnel.stopped.is_none() && !tunnel.handle.commands.is_finished();
+            if !running {
                 finished.push(id);
             }
             app::update(&mut self.state, Input::TunnelUpdate { id, running, live });
@@ -736,10 +768,8 @@ impl Console {
             })
             .collect();
         for (_, tunnel) in self.tunnels.drain() {
-            let _ = tunnel.stop.send(true);
-            tasks.push(tokio::spawn(async move {
-                let _ = tunnel.task.await;
-            }));
+            tunnel.handle.commands.send_later(TunnelCommand::Stop);
+            tasks.push(tunnel.handle.commands.into_task());
         }
         tasks.append(&mut self.closing);
         if tasks.is_empty() {

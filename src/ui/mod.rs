@@ -16,7 +16,7 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Table
 
 use crate::app::columns::Column;
 use crate::app::keymap::{KeyTable, tables};
-use crate::app::{Mode, State, View};
+use crate::app::{Action, Mode, State, View};
 use crate::config::theme::Theme;
 use crate::model::format::age;
 use crate::model::instance::{InstanceRow, Ping};
@@ -598,13 +598,19 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, state: &State) {
             table.title.to_owned()
         };
         let mut lines = vec![Line::from(Span::styled(title, heading))];
-        lines.extend(table.all().map(|binding| {
+        // One line an action, with every key the table gives it.
+        let mut listed: Vec<Action> = Vec::new();
+        for binding in table.all() {
+            if listed.contains(&binding.action) {
+                continue;
+            }
+            listed.push(binding.action);
             let label = keys.labels_in(table, binding.action).join(" ");
-            Line::from(vec![
+            lines.push(Line::from(vec![
                 Span::styled(format!("  {label:<14}"), key_style),
                 Span::raw(binding.action.describe()),
-            ])
-        }));
+            ]));
+        }
         lines
     };
     let front = match state.view {

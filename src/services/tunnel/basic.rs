@@ -9,7 +9,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
 use super::dispatch::{ActiveConnection, Registration};
-use super::{CHUNK, PortSession, Resuming, Say, end_reason, read_chunk};
+use super::{CHUNK, PortSession, Reporter, Resuming, end_reason, read_chunk};
 use crate::protocol::PortFlag;
 use crate::transport::{DriverEvent, Input};
 
@@ -22,7 +22,7 @@ const BASIC_DRAIN_QUIET: Duration = Duration::from_secs(1);
 pub(super) async fn serve_basic(
     registration: &mut Registration,
     session: &mut PortSession,
-    say: &Say,
+    say: &Reporter,
     label: &str,
 ) -> String {
     let stats = registration.dispatch.stats.clone();
@@ -89,8 +89,8 @@ pub(super) async fn serve_basic(
                     }
                 }
                 Some(DriverEvent::Flag(PortFlag::ConnectToPortError)) => {
-                    say(&format!("{label}: the agent could not connect to the destination port"));
-                    stats.error("the agent could not connect to the destination port".to_owned());
+                    say.say(format!("{label}: the agent could not connect to the destination port"));
+                    say.problem("the agent could not connect to the destination port".to_owned());
                     if let Some((mut write, reader, _active)) = current.take() {
                         let _ = write.shutdown().await;
                         reader.abort();

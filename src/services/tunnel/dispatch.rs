@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc};
 
-use super::TunnelStats;
+use super::TunnelGauges;
 
 /// A session ready for connections, and how many it carries.
 pub(super) struct Slot {
@@ -22,7 +22,7 @@ pub(super) struct Slot {
 /// session is ready they wait, as they would in the listen backlog.
 #[derive(Clone, Default)]
 pub(super) struct Dispatch {
-    pub(super) stats: Arc<TunnelStats>,
+    pub(super) stats: Arc<TunnelGauges>,
     slots: Arc<Mutex<Vec<Slot>>>,
     registered: Arc<Notify>,
     next_id: Arc<AtomicU64>,
@@ -62,7 +62,7 @@ impl Drop for Registration {
 }
 
 /// Counts a connection as active (on its session and on the tunnel) until dropped.
-pub(super) struct ActiveConnection(Arc<AtomicUsize>, Arc<TunnelStats>);
+pub(super) struct ActiveConnection(Arc<AtomicUsize>, Arc<TunnelGauges>);
 
 impl ActiveConnection {
     pub(super) fn of(registration: &Registration) -> ActiveConnection {
@@ -82,7 +82,7 @@ impl Drop for ActiveConnection {
 
 impl Dispatch {
     /// A dispatch that counts on `stats`.
-    pub(super) fn new(stats: Arc<TunnelStats>) -> Dispatch {
+    pub(super) fn new(stats: Arc<TunnelGauges>) -> Dispatch {
         Dispatch {
             stats,
             ..Dispatch::default()

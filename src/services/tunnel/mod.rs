@@ -10,11 +10,12 @@ mod dispatch;
 mod mux;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use futures_util::future::BoxFuture;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -22,6 +23,7 @@ use tokio::sync::{mpsc, watch};
 use self::basic::serve_basic;
 use self::dispatch::Dispatch;
 use self::mux::serve_mux;
+use super::Handle;
 use super::session::{self, Driven, StartRequest};
 use super::sources::SessionClients;
 use crate::aws::{self, target};
@@ -45,15 +47,39 @@ pub(super) struct PortSession {
     pub(super) info: SessionInfo,
 }
 
-/// Where a tunnel's messages go: stderr for `bosun tunnel`, the log and the Tunnels view in
-/// the console. Messages start with ": " or " [n/N]: " so the caller can prefix a name.
-pub type Say = Arc<dyn Fn(&str) + Send + Sync>;
+/// What a running tunnel can be asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TunnelCommand {
+    /// Close the listener at once and end the sessions on the service side.
+    Stop,
+}
 
-/// What the console shows about a running tunnel; the tunnel updates it as it goes.
+/// What a tunnel reports, as it happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TunnelEvent {
+    /// Connections can be served from now on.
+    Listening {
+        local: SocketAddr,
+        instance_id: String,
+        destination: String,
+    },
+    /// A line for the person running it: a session ready, dropped, resumed or replaced. It
+    /// starts with ": " or " [n/N]: " so the caller can put the tunnel's name before it.
+    Said(String),
+    /// A problem the Tunnels view shows as the last error.
+    Problem(String),
+    /// The tunnel is over: `Ok` once stopped, the reason when it could not run (the port is
+    /// taken, the target is unknown).
+    Stopped(Result<(), String>),
+}
+
+/// Where a tunnel's events go, each with the tunnel's id (the console runs many).
+pub type TunnelEvents = mpsc::Sender<(u64, TunnelEvent)>;
+
+/// Counters the tunnel keeps as bytes and connections pass, for the Tunnels view to sample
+/// each second: an event per chunk would cost more than the chunk.
 #[derive(Debug, Default)]
-pub struct TunnelStats {
-    pub local: Mutex<Option<SocketAddr>>,
-    pub instance_id: Mutex<Option<String>>,
+pub struct TunnelGauges {
     /// Sessions ready to carry connections (of `sessions`).
     pub sessions_ready: AtomicUsize,
     /// A session is resuming after a drop, or being replaced.
@@ -62,27 +88,85 @@ pub struct TunnelStats {
     pub connections: AtomicU64,
     pub bytes_up: AtomicU64,
     pub bytes_down: AtomicU64,
-    pub last_error: Mutex<Option<String>>,
 }
 
-impl TunnelStats {
-    pub(super) fn error(&self, text: String) {
-        if let Ok(mut last) = self.last_error.lock() {
-            *last = Some(text);
-        }
+/// A running tunnel: its commands, and its gauges.
+pub struct TunnelHandle {
+    pub commands: Handle<TunnelCommand>,
+    pub gauges: Arc<TunnelGauges>,
+}
+
+/// Credentials for a tunnel, once resolved (SSO or credential_process may take a moment):
+/// the SDK configuration, or why there is none.
+pub type TunnelConfig = BoxFuture<'static, Result<aws_config::SdkConfig, String>>;
+
+/// Starts tunnel `id` for `spec` with the credentials `config` resolves to. It runs until
+/// stopped (or until its handle is dropped), reporting to `events`.
+pub fn spawn(config: TunnelConfig, spec: TunnelDef, id: u64, events: TunnelEvents) -> TunnelHandle {
+    let gauges = Arc::new(TunnelGauges::default());
+    let (commands, mut commands_rx) = mpsc::channel(4);
+    let (stop_tx, stop) = watch::channel(false);
+    let say = Reporter { id, events };
+    let counted = gauges.clone();
+    let task = tokio::spawn(async move {
+        // A stop, or the handle going away, stops the tunnel.
+        let stopper = AbortOnDrop(tokio::spawn(async move {
+            let _ = commands_rx.recv().await;
+            let _ = stop_tx.send(true);
+        }));
+        let result = match config.await {
+            Ok(config) => serve(&config, &spec, counted, say.clone(), stop).await,
+            Err(error) => Err(error),
+        };
+        drop(stopper);
+        say.send(TunnelEvent::Stopped(result)).await;
+    });
+    TunnelHandle {
+        commands: Handle::new(commands, task),
+        gauges,
     }
 }
 
-/// Runs a tunnel until `stop` turns true: listens, resolves the target, then keeps
-/// `spec.sessions` sessions behind the listener. `listening` is told the local address once
-/// it accepts. Errors before listening (the port is taken, the target is unknown) end it.
-pub async fn serve(
+/// Sends one tunnel's events.
+#[derive(Clone)]
+pub(super) struct Reporter {
+    id: u64,
+    events: TunnelEvents,
+}
+
+impl Reporter {
+    /// A line for the person running the tunnel. Lines are few (one per session change); if
+    /// nobody has read the last 64, this one is logged and dropped rather than holding up
+    /// the connections.
+    pub(super) fn say(&self, text: String) {
+        self.try_send(TunnelEvent::Said(text));
+    }
+
+    pub(super) fn problem(&self, text: String) {
+        self.try_send(TunnelEvent::Problem(text));
+    }
+
+    fn try_send(&self, event: TunnelEvent) {
+        if let Err(error) = self.events.try_send((self.id, event)) {
+            tracing::warn!(tunnel = self.id, %error, "tunnel event dropped");
+        }
+    }
+
+    /// An event that must arrive (the start and the end), waiting for room.
+    async fn send(&self, event: TunnelEvent) {
+        let _ = self.events.send((self.id, event)).await;
+    }
+}
+
+/// Runs a tunnel until `stop` turns true: listens, resolves the target, says it is
+/// listening, then keeps `spec.sessions` sessions behind the listener. Errors before
+/// listening (the port is taken, the target is unknown) end it.
+async fn serve(
     config: &aws_config::SdkConfig,
     spec: &TunnelDef,
-    stats: Arc<TunnelStats>,
-    say: Say,
+    gauges: Arc<TunnelGauges>,
+    say: Reporter,
     stop: watch::Receiver<bool>,
-    listening: impl FnOnce(SocketAddr, &str, &str),
 ) -> Result<(), String> {
     let listener = TcpListener::bind(SocketAddr::new(spec.bind, spec.local_port))
         .await
@@ -105,17 +189,16 @@ pub async fn serve(
         Some(host) => format!("{host}:{}", spec.remote_port),
         None => format!("localhost:{}", spec.remote_port),
     };
-    if let Ok(mut slot) = stats.local.lock() {
-        *slot = Some(local);
-    }
-    if let Ok(mut slot) = stats.instance_id.lock() {
-        *slot = Some(instance_id.clone());
-    }
-    listening(local, &instance_id, &destination);
+    say.send(TunnelEvent::Listening {
+        local,
+        instance_id: instance_id.clone(),
+        destination,
+    })
+    .await;
 
     // One acceptor hands each connection to the ready session carrying the fewest, so N
     // sessions carry N connections' worth of the agent's paced output.
-    let dispatch = Dispatch::new(stats.clone());
+    let dispatch = Dispatch::new(gauges);
     let acceptor = tokio::spawn(dispatch.clone().accept(listener));
     let sessions = spec.sessions.max(1);
     let loops = (1..=sessions).map(|number| {
@@ -161,24 +244,24 @@ struct SessionContext<'a> {
     spec: &'a TunnelDef,
     local: SocketAddr,
     dispatch: &'a Dispatch,
-    say: Say,
+    say: Reporter,
     /// Tells parallel sessions apart in messages: "" or " [2/4]".
     label: String,
 }
 
 /// Counts a session as resuming on its tunnel while set (and no longer once dropped).
-pub(super) struct Resuming(Arc<TunnelStats>, bool);
+pub(super) struct Resuming(Arc<TunnelGauges>, bool);
 
 impl Resuming {
     /// Notes a drop and its resume, and says so.
-    pub(super) fn follow(&mut self, event: &DriverEvent, say: &Say, label: &str) {
+    pub(super) fn follow(&mut self, event: &DriverEvent, say: &Reporter, label: &str) {
         match event {
             DriverEvent::Reconnecting { reason, .. } => {
-                say(&format!("{label}: connection dropped ({reason}); resuming"));
+                say.say(format!("{label}: connection dropped ({reason}); resuming"));
                 self.set(true);
             }
             DriverEvent::Reconnected => {
-                say(&format!("{label}: resumed"));
+                say.say(format!("{label}: resumed"));
                 self.set(false);
             }
             _ => {}
@@ -231,11 +314,11 @@ async fn keep_session(context: SessionContext<'_>, mut stop: watch::Receiver<boo
                 session
             }
             Err(error) => {
-                say(&format!(
+                say.say(format!(
                     "{label}: {error}; retrying in {:.1} s",
                     backoff.as_secs_f64()
                 ));
-                stats.error(error);
+                say.problem(error);
                 tokio::select! {
                     () = tokio::time::sleep(backoff) => {}
                     () = stopped(&mut stop) => return,
@@ -250,7 +333,7 @@ async fn keep_session(context: SessionContext<'_>, mut stop: watch::Receiver<boo
                 .agent_version
                 .as_deref()
                 .is_some_and(|v| version_greater(v, LAST_BASIC_ONLY_AGENT));
-        say(&format!(
+        say.say(format!(
             "{label}: session {} ready ({})",
             session.session_id,
             if multiplexed {
@@ -275,11 +358,11 @@ async fn keep_session(context: SessionContext<'_>, mut stop: watch::Receiver<boo
         stats.sessions_ready.fetch_sub(1, Ordering::Relaxed);
         match ended {
             Some(end) => {
-                say(&format!(
+                say.say(format!(
                     "{label}: session {} ended ({end}); starting a new one",
                     session.session_id
                 ));
-                stats.error(format!("session ended: {end}"));
+                say.problem(format!("session ended: {end}"));
             }
             None => {
                 // Stopped: tell the agent, end the session on the service side, and go.
@@ -293,7 +376,7 @@ async fn keep_session(context: SessionContext<'_>, mut stop: watch::Receiver<boo
                 let _ = tokio::time::timeout(quickly, session.input.send(Input::Close)).await;
                 let _ = tokio::time::timeout(Duration::from_secs(2), &mut session.driver).await;
                 let _ = aws::terminate_session(&clients.ssm, &session.session_id).await;
-                say(&format!("{label}: closed"));
+                say.say(format!("{label}: closed"));
                 return;
             }
         }

@@ -9,7 +9,8 @@ use tokio::io::AsyncWriteExt;
 
 use super::dispatch::{ActiveConnection, Registration};
 use super::{
-    AbortOnDrop, CHUNK, LAST_KEEPALIVE_AGENT, PortSession, Resuming, Say, end_reason, read_chunk,
+    AbortOnDrop, CHUNK, LAST_KEEPALIVE_AGENT, PortSession, Reporter, Resuming, end_reason,
+    read_chunk,
 };
 use crate::protocol::PortFlag;
 use crate::protocol::version::version_greater;
@@ -19,7 +20,7 @@ use crate::transport::{DriverEvent, Input};
 pub(super) async fn serve_mux(
     registration: &mut Registration,
     session: &mut PortSession,
-    say: &Say,
+    say: &Reporter,
     label: &str,
 ) -> String {
     let stats = registration.dispatch.stats.clone();
@@ -68,8 +69,8 @@ pub(super) async fn serve_mux(
                         });
                     }
                     Err(error) => {
-                        say(&format!("{label}: cannot open a stream for {peer}: {error}"));
-                        stats.error(format!("cannot open a stream: {error}"));
+                        say.say(format!("{label}: cannot open a stream for {peer}: {error}"));
+                        say.problem(format!("cannot open a stream: {error}"));
                     }
                 }
             }
@@ -81,8 +82,8 @@ pub(super) async fn serve_mux(
                     }
                 }
                 Some(DriverEvent::Flag(PortFlag::ConnectToPortError)) => {
-                    say(&format!("{label}: the agent could not connect to the destination port; that connection was closed"));
-                    stats.error("the agent could not connect to the destination port".to_owned());
+                    say.say(format!("{label}: the agent could not connect to the destination port; that connection was closed"));
+                    say.problem("the agent could not connect to the destination port".to_owned());
                 }
                 Some(other) => resuming.follow(&other, say, label),
                 None => break end_reason(&mut session.driver).await,
