@@ -6,14 +6,9 @@
 use std::collections::HashMap;
 use std::io::Stdout;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
-use crossterm::event::{
-    DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind, MouseEventKind,
-};
-use crossterm::execute;
+use crossterm::event::{Event, EventStream, KeyEventKind, MouseEventKind};
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use ratatui::Terminal;
@@ -22,20 +17,19 @@ use tokio::sync::mpsc;
 
 use super::ConsoleOptions;
 use super::terminal::TerminalGuard;
+use super::tunnels::RunningTunnel;
 use crate::app::keymap::{self, Routed};
 use crate::app::panes::{PaneId, PaneStatus};
-use crate::app::tunnels::{TunnelId, TunnelLive};
-use crate::app::{self, Effect, Input, MouseKind, State, View, pane_area, pane_content};
+use crate::app::tunnels::TunnelId;
+use crate::app::{self, Effect, Input, MouseKind, State};
 use crate::config::theme::Theme;
 use crate::services::inventory::{self, InventoryCommand, InventoryLoaded};
-use crate::services::pane::{self, PaneCommand, PaneContext, PaneHandle, PaneReport};
+use crate::services::pane::{PaneCommand, PaneContext, PaneHandle, PaneReport};
 use crate::services::runs::{self, History, RunCommand, RunEvent, RunEvents, RunOptions};
 use crate::services::sources::{SourceFactory, Sources, session_clients};
-use crate::services::tunnel::{
-    self, TunnelCommand, TunnelConfig, TunnelEvent, TunnelEvents, TunnelHandle,
-};
+use crate::services::tunnel::{TunnelCommand, TunnelEvent, TunnelEvents};
 use crate::services::{Handle, Latest, Tagged};
-use crate::term::{Emulator, Screens, keys};
+use crate::term::{Screens, keys};
 use crate::ui;
 
 /// New sources, once built, with the profiles and regions they are for.
@@ -143,49 +137,36 @@ pub async fn run(options: ConsoleOptions) -> i32 {
 }
 
 /// The runtime's state around the pure `State`: the terminal, pane emulators and sessions.
-struct Console {
-    terminal: Terminal<CrosstermBackend<Stdout>>,
-    state: State,
-    theme: Theme,
-    screens: Screens,
-    handles: HashMap<PaneId, PaneHandle>,
+pub(super) struct Console {
+    pub(super) terminal: Terminal<CrosstermBackend<Stdout>>,
+    pub(super) state: State,
+    pub(super) theme: Theme,
+    pub(super) screens: Screens,
+    pub(super) handles: HashMap<PaneId, PaneHandle>,
     /// The size each pane's emulator and session were last given.
-    sizes: HashMap<PaneId, (u16, u16)>,
-    context: PaneContext,
-    mouse_captured: bool,
+    pub(super) sizes: HashMap<PaneId, (u16, u16)>,
+    pub(super) context: PaneContext,
+    pub(super) mouse_captured: bool,
     /// Sessions of closed panes still ending (TerminateSession on its way).
-    closing: Vec<tokio::task::JoinHandle<()>>,
+    pub(super) closing: Vec<tokio::task::JoinHandle<()>>,
     /// The inventory refresher, replaced when the profiles or regions change.
-    refresher: Handle<InventoryCommand>,
-    refresh_interval: Duration,
-    inputs: mpsc::Sender<Input>,
-    inventory: mpsc::Sender<Tagged<InventoryLoaded>>,
+    pub(super) refresher: Handle<InventoryCommand>,
+    pub(super) refresh_interval: Duration,
+    pub(super) inputs: mpsc::Sender<Input>,
+    pub(super) inventory: mpsc::Sender<Tagged<InventoryLoaded>>,
     /// Counts source switches: only the current sources' loads and the newest switch count.
-    generations: Latest,
-    connect: SourceFactory,
+    pub(super) generations: Latest,
+    pub(super) connect: SourceFactory,
     /// New sources, once built: their generation, and the profiles and regions they are for.
-    switched: mpsc::Sender<Switched>,
-    themes_dir: Option<std::path::PathBuf>,
-    tunnels: HashMap<TunnelId, RunningTunnel>,
+    pub(super) switched: mpsc::Sender<Switched>,
+    pub(super) themes_dir: Option<std::path::PathBuf>,
+    pub(super) tunnels: HashMap<TunnelId, RunningTunnel>,
     /// The watched command's service.
-    run: Option<Handle<RunCommand>>,
+    pub(super) run: Option<Handle<RunCommand>>,
     /// Only the newest run's events count.
-    run_generations: Latest,
-    run_events: RunEvents,
-    tunnel_events: TunnelEvents,
-}
-
-/// A tunnel the console runs, and what its events said so far.
-struct RunningTunnel {
-    handle: TunnelHandle,
-    started: Instant,
-    /// Bytes up and down at the last sample, for the rates.
-    last: (u64, u64, Instant),
-    local: Option<String>,
-    instance_id: Option<String>,
-    last_error: Option<String>,
-    /// Set once it stopped: why, when it could not run.
-    stopped: Option<Result<(), String>>,
+    pub(super) run_generations: Latest,
+    pub(super) run_events: RunEvents,
+    pub(super) tunnel_events: TunnelEvents,
 }
 
 /// What carrying out an effect came to.
@@ -353,35 +334,6 @@ impl Console {
         Ok(())
     }
 
-    /// The key modes of the focused pane's terminal (cursor keys, bracketed paste).
-    fn focused_modes(&self) -> keys::KeyModes {
-        self.state
-            .workspace
-            .focused()
-            .and_then(|pane| self.screens.get(&pane.id))
-            .map(Emulator::key_modes)
-            .unwrap_or_default()
-    }
-
-    /// Sends typed bytes to the focused pane, or to every pane broadcast reaches.
-    fn type_into_panes(&mut self, bytes: Vec<u8>) {
-        let bytes = Bytes::from(bytes);
-        for pane in self.state.workspace.input_targets() {
-            if let Some(screen) = self.screens.get_mut(&pane) {
-                // Typing returns a scrolled-back pane to the live screen, as terminals do.
-                screen.scroll_to_bottom();
-            }
-            if let Some(handle) = self.handles.get(&pane)
-                && !handle.send(PaneCommand::Data(bytes.clone()))
-            {
-                tracing::warn!(
-                    pane,
-                    "the pane's session is not taking input; typing dropped"
-                );
-            }
-        }
-    }
-
     /// Carries out one effect.
     fn apply(&mut self, effect: Effect) -> Applied {
         match effect {
@@ -518,65 +470,6 @@ impl Console {
         Applied::Done
     }
 
-    /// Starts (or restarts) the session behind pane `id`; a restarted pane keeps its screen.
-    fn start_pane(&mut self, id: PaneId) {
-        let Some(pane) = self.state.workspace.panes.get(&id) else {
-            return;
-        };
-        if self.state.read_only {
-            // The reducer refuses first; this is the runtime's own guard.
-            return;
-        }
-        let (rows, cols) = self.pane_size(id).unwrap_or((24, 80));
-        let screen = self
-            .screens
-            .entry(id)
-            .or_insert_with(|| Emulator::new(rows, cols));
-        self.sizes.insert(id, screen.size());
-        let handle = pane::spawn(id, pane.target.clone(), self.context.clone());
-        if let Some(old) = self.handles.insert(id, handle) {
-            old.abort();
-        }
-    }
-
-    /// Where pane `id` sits on screen now, as (rows, cols) of its terminal.
-    fn pane_size(&self, id: PaneId) -> Option<(u16, u16)> {
-        let tab = self.state.workspace.tab()?;
-        let (_, rect) = tab
-            .layout(pane_area(self.state.screen))
-            .into_iter()
-            .find(|(pane, _)| *pane == id)?;
-        let content = pane_content(rect);
-        Some((content.height.max(1), content.width.max(1)))
-    }
-
-    /// Feeds a pane's output to its emulator, then whatever else is already waiting, up to a
-    /// budget: bursts cost one redraw, and the loop gets back to the keys within a few
-    /// milliseconds however hard a pane floods.
-    fn ingest(&mut self, pane: PaneId, bytes: &[u8], reports: &mut mpsc::Receiver<PaneReport>) {
-        const BUDGET: Duration = Duration::from_millis(4);
-        let started = Instant::now();
-        if let Some(screen) = self.screens.get_mut(&pane) {
-            screen.process(bytes);
-        }
-        while started.elapsed() < BUDGET {
-            match reports.try_recv() {
-                Ok(PaneReport::Output { pane, bytes }) => {
-                    if let Some(screen) = self.screens.get_mut(&pane) {
-                        screen.process(&bytes);
-                    }
-                }
-                Ok(PaneReport::Status { pane, status }) => {
-                    if status == PaneStatus::Connected {
-                        self.send_size(pane);
-                    }
-                    app::update(&mut self.state, Input::PaneStatus { pane, status });
-                }
-                Err(_) => break,
-            }
-        }
-    }
-
     /// Reads the new sources from now on: a new refresher, new clients for new panes (open
     /// panes keep their sessions). Returns what the reducer needs to know.
     fn use_sources(
@@ -601,158 +494,6 @@ impl Console {
             label,
             profiles,
             regions,
-        }
-    }
-
-    /// Starts a tunnel with the credentials of its profile and region (the console's own
-    /// when the tunnel names none).
-    fn start_tunnel(&mut self, id: TunnelId) {
-        let Some(entry) = self.state.tunnels.get(id) else {
-            return;
-        };
-        if self.state.read_only {
-            return;
-        }
-        let def = entry.def.clone();
-        let profiles = def
-            .profile
-            .clone()
-            .map_or_else(|| self.state.profiles.clone(), |p| vec![p]);
-        let regions = def
-            .region
-            .clone()
-            .map_or_else(|| self.state.regions.clone(), |r| vec![r]);
-        let connect = self.connect.clone();
-        let config: TunnelConfig = Box::pin(async move {
-            let sources = connect(profiles, regions).await;
-            sources
-                .sources
-                .into_iter()
-                .next()
-                .map(|source| source.config)
-                .ok_or_else(|| "no credentials for the tunnel's profile and region".to_owned())
-        });
-        let handle = tunnel::spawn(config, def, id, self.tunnel_events.clone());
-        let now = Instant::now();
-        self.tunnels.insert(
-            id,
-            RunningTunnel {
-                handle,
-                started: now,
-                last: (0, 0, now),
-                local: None,
-                instance_id: None,
-                last_error: None,
-                stopped: None,
-            },
-        );
-    }
-
-    /// Notes what a tunnel said: where it listens, its problems, its end. Lines for people go
-    /// to the log (the Tunnels view shows the state, not a transcript).
-    fn tunnel_event(&mut self, id: TunnelId, event: TunnelEvent) {
-        let Some(tunnel) = self.tunnels.get_mut(&id) else {
-            return;
-        };
-        match event {
-            TunnelEvent::Listening {
-                local, instance_id, ..
-            } => {
-                tunnel.local = Some(local.to_string());
-                tunnel.instance_id = Some(instance_id);
-            }
-            TunnelEvent::Said(text) => {
-                let name = self.state.tunnels.get(id).map(|e| e.def.name.clone());
-                tracing::info!(tunnel = ?name, "{}", text.trim_start_matches(": "));
-            }
-            TunnelEvent::Problem(text) => tunnel.last_error = Some(text),
-            TunnelEvent::Stopped(result) => {
-                tunnel.stopped = Some(result);
-                self.sample_tunnels();
-            }
-        }
-    }
-
-    /// Reads every running tunnel's figures into the state (each second).
-    fn sample_tunnels(&mut self) {
-        let mut finished = Vec::new();
-        for (&id, tunnel) in &mut self.tunnels {
-            let gauges = &tunnel.handle.gauges;
-            let up = gauges.bytes_up.load(Ordering::Relaxed);
-            let down = gauges.bytes_down.load(Ordering::Relaxed);
-            let now = Instant::now();
-            let seconds = now.duration_since(tunnel.last.2).as_secs_f64().max(0.001);
-            let rate = |now: u64, then: u64| (now.saturating_sub(then) as f64 / seconds) as u64;
-            let live = TunnelLive {
-                local: tunnel.local.clone(),
-                instance_id: tunnel.instance_id.clone(),
-                sessions_ready: gauges.sessions_ready.load(Ordering::Relaxed),
-                resuming: gauges.reconnecting.load(Ordering::Relaxed),
-                active: gauges.active.load(Ordering::Relaxed),
-                connections: gauges.connections.load(Ordering::Relaxed),
-                bytes_up: up,
-                bytes_down: down,
-                rate_up: rate(up, tunnel.last.0),
-                rate_down: rate(down, tunnel.last.1),
-                uptime_secs: tunnel.started.elapsed().as_secs(),
-                last_error: tunnel.last_error.clone(),
-                failed: match &tunnel.stopped {
-                    Some(Err(error)) => Some(error.clone()),
-                    _ => None,
-                },
-            };
-            tunnel.last = (up, down, now);
-            let running = tunnel.stopped.is_none() && !tunnel.handle.commands.is_finished();
-            if !running {
-                finished.push(id);
-            }
-            app::update(&mut self.state, Input::TunnelUpdate { id, running, live });
-        }
-        for id in finished {
-            self.tunnels.remove(&id);
-        }
-    }
-
-    /// Tells a pane's session its terminal size.
-    fn send_size(&self, pane: PaneId) {
-        if let (Some(handle), Some(&(rows, cols))) =
-            (self.handles.get(&pane), self.sizes.get(&pane))
-        {
-            let _ = handle.send(PaneCommand::Size(rows, cols));
-        }
-    }
-
-    /// Keeps every visible pane's terminal the size of its place on screen (telling the
-    /// remote side at once), and mouse capture on exactly while panes are shown.
-    fn sync_panes(&mut self) {
-        let showing = self.state.view == View::Panes && !self.state.workspace.is_empty();
-        if showing != self.mouse_captured {
-            let result = if showing {
-                execute!(std::io::stdout(), EnableMouseCapture)
-            } else {
-                execute!(std::io::stdout(), DisableMouseCapture)
-            };
-            if let Err(error) = result {
-                tracing::warn!(%error, "switching mouse capture failed");
-            }
-            self.mouse_captured = showing;
-        }
-        let Some(tab) = self.state.workspace.tab() else {
-            return;
-        };
-        for (id, rect) in tab.layout(pane_area(self.state.screen)) {
-            let content = pane_content(rect);
-            let size = (content.height.max(1), content.width.max(1));
-            if self.sizes.get(&id) == Some(&size) {
-                continue;
-            }
-            self.sizes.insert(id, size);
-            if let Some(screen) = self.screens.get_mut(&id) {
-                screen.resize(size.0, size.1);
-            }
-            if let Some(handle) = self.handles.get(&id) {
-                let _ = handle.send(PaneCommand::Size(size.0, size.1));
-            }
         }
     }
 

@@ -1,0 +1,319 @@
+//! The fleet table: sorting, filtering, marking, scrolling, keys, the command line, the
+//! user's keys, and facts from the runtime.
+
+use super::*;
+
+#[test]
+fn rows_arrive_sorted_by_name_and_can_be_resorted() {
+    let mut state = loaded();
+    assert_eq!(names(&state), ["api-1", "db-3", "web-2"]);
+    assert!(!state.loading);
+    update(&mut state, Input::Action(Action::SortNext));
+    assert_eq!(state.sort, columns::Column::Instance);
+    assert_eq!(names(&state), ["api-1", "web-2", "db-3"]);
+    update(&mut state, Input::Action(Action::SortNext));
+    assert_eq!(state.sort, columns::Column::Ping);
+    assert_eq!(names(&state), ["web-2", "api-1", "db-3"]);
+    update(&mut state, Input::Action(Action::SortReverse));
+    assert_eq!(names(&state), ["db-3", "api-1", "web-2"]);
+}
+
+#[test]
+fn typing_a_filter_narrows_the_table_and_esc_clears_it() {
+    let mut state = loaded();
+    update(&mut state, Input::Action(Action::Filter));
+    assert_eq!(state.mode, Mode::Filter);
+    for c in "tag:Team=payments !status:unmanaged".chars() {
+        update(&mut state, Input::FilterChar(c));
+    }
+    assert_eq!(names(&state), ["api-1"]);
+    update(&mut state, Input::FilterDone);
+    assert_eq!(state.mode, Mode::Table);
+    update(&mut state, Input::Action(Action::Back));
+    assert_eq!(names(&state).len(), 3, "esc clears the filter");
+}
+
+#[test]
+fn an_unfinished_filter_keeps_the_last_result_and_says_why() {
+    let mut state = loaded();
+    update(&mut state, Input::Action(Action::Filter));
+    for c in "tag:Team=payments status:".chars() {
+        update(&mut state, Input::FilterChar(c));
+    }
+    assert!(state.filter_error.is_some());
+    // "status:" alone is not a filter yet: the last valid one ("... status", a word) holds.
+    assert_eq!(names(&state).len(), 0);
+    update(&mut state, Input::FilterBackspace);
+    update(&mut state, Input::FilterBackspace);
+    update(&mut state, Input::FilterBackspace);
+    update(&mut state, Input::FilterBackspace);
+    update(&mut state, Input::FilterBackspace);
+    update(&mut state, Input::FilterBackspace);
+    update(&mut state, Input::FilterBackspace);
+    assert_eq!(names(&state), ["api-1", "db-3"]);
+    for c in " status:".chars() {
+        update(&mut state, Input::FilterChar(c));
+    }
+    for c in "lost".chars() {
+        update(&mut state, Input::FilterChar(c));
+    }
+    assert_eq!(state.filter_error, None);
+    assert_eq!(names(&state), ["api-1"]);
+}
+
+#[test]
+fn moving_marking_and_details() {
+    let mut state = loaded();
+    update(&mut state, Input::Action(Action::Down));
+    assert_eq!(state.selected_row().map(|r| r.name.as_str()), Some("db-3"));
+    update(&mut state, Input::Action(Action::ToggleMark));
+    assert!(state.marks.contains("i-03"));
+    assert_eq!(state.selected, 2, "marking moves down, as in k9s");
+    update(&mut state, Input::Action(Action::Down));
+    assert_eq!(state.selected, 2, "the last row stays selected");
+    update(&mut state, Input::Action(Action::Top));
+    update(&mut state, Input::Action(Action::Detail));
+    assert_eq!(state.mode, Mode::Detail);
+    update(&mut state, Input::Action(Action::Back));
+    assert_eq!(state.mode, Mode::Table);
+    update(&mut state, Input::Action(Action::Back));
+    assert!(state.marks.is_empty(), "esc in the table clears the marks");
+}
+
+#[test]
+fn a_refresh_keeps_the_selection_and_drops_marks_of_vanished_instances() {
+    let mut state = loaded();
+    update(&mut state, Input::Action(Action::Bottom));
+    update(&mut state, Input::Action(Action::ToggleMark));
+    update(&mut state, Input::Action(Action::Top));
+    update(&mut state, Input::Action(Action::ToggleMark));
+    assert_eq!(state.marks.len(), 2);
+    update(&mut state, Input::Action(Action::Top));
+    let rows = vec![
+        row("api-1", "i-01", Ping::Online, "us-east-1", "payments"),
+        row("aaa-0", "i-00", Ping::Online, "us-east-1", "web"),
+    ];
+    update(
+        &mut state,
+        Input::InventoryLoaded {
+            rows,
+            errors: vec!["prod/eu-west-1: denied".into()],
+            at: SystemTime::UNIX_EPOCH,
+            throttled: true,
+        },
+    );
+    assert_eq!(state.marks.iter().collect::<Vec<_>>(), ["i-01"]);
+    assert_eq!(
+        state.selected_row().map(|r| r.instance_id.as_str()),
+        Some("i-01")
+    );
+    assert_eq!(state.errors.len(), 1);
+    assert!(state.throttled);
+}
+
+#[test]
+fn keys_map_to_intents_and_quit_and_refresh_are_effects() {
+    let mut state = loaded();
+    assert_eq!(
+        input_for(key(KeyCode::Char('/')), Mode::Table),
+        Some(Input::Action(Action::Filter))
+    );
+    assert_eq!(
+        input_for(key(KeyCode::Char('q')), Mode::Filter),
+        Some(Input::FilterChar('q')),
+        "q types in the filter"
+    );
+    assert_eq!(
+        input_for(
+            KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+            Mode::Filter
+        ),
+        Some(Input::Action(Action::Quit))
+    );
+    assert_eq!(
+        update(&mut state, Input::Action(Action::Refresh)),
+        vec![Effect::Refresh]
+    );
+    assert!(state.loading);
+    assert_eq!(
+        update(&mut state, Input::Action(Action::Quit)),
+        vec![Effect::Quit]
+    );
+    update(&mut state, Input::Action(Action::Help));
+    assert_eq!(state.mode, Mode::Help);
+    update(&mut state, Input::Action(Action::Down));
+    assert_eq!(state.mode, Mode::Table, "any key closes the help");
+}
+
+#[test]
+fn the_table_scrolls_just_enough_to_keep_the_selection_visible() {
+    let mut state = State::new("test");
+    let rows = (0..100)
+        .map(|n| {
+            row(
+                &format!("host-{n:03}"),
+                &format!("i-{n:03}"),
+                Ping::Online,
+                "us-east-1",
+                "web",
+            )
+        })
+        .collect();
+    update(
+        &mut state,
+        Input::InventoryLoaded {
+            rows,
+            errors: Vec::new(),
+            at: SystemTime::UNIX_EPOCH,
+            throttled: false,
+        },
+    );
+    update(
+        &mut state,
+        Input::Resized {
+            width: 120,
+            height: 16,
+        },
+    );
+    for _ in 0..12 {
+        update(&mut state, Input::Action(Action::Down));
+    }
+    assert_eq!((state.selected, state.offset), (12, 3));
+    update(&mut state, Input::Action(Action::Up));
+    assert_eq!(
+        (state.selected, state.offset),
+        (11, 3),
+        "moving up inside the page does not scroll"
+    );
+    update(&mut state, Input::Action(Action::Bottom));
+    assert_eq!((state.selected, state.offset), (99, 90));
+    update(&mut state, Input::Action(Action::Top));
+    assert_eq!(state.offset, 0);
+}
+
+#[test]
+fn the_command_line_switches_regions_and_profiles() {
+    let mut state = loaded();
+    press(&mut state, KeyCode::Char(':'), KeyModifiers::NONE);
+    assert_eq!(state.mode, Mode::Command);
+    let mut effects = Vec::new();
+    for c in "region eu-west-1,us-west-2".chars() {
+        effects = press(&mut state, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    assert!(effects.is_empty());
+    assert_eq!(state.filter_text, "", "the command line is not the filter");
+    let effects = press(&mut state, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(
+        effects,
+        vec![Effect::SwitchSources {
+            profiles: None,
+            regions: Some(vec!["eu-west-1".to_owned(), "us-west-2".to_owned()])
+        }]
+    );
+    assert_eq!(state.mode, Mode::Table);
+    update(
+        &mut state,
+        Input::SourcesChanged {
+            label: "prod/eu-west-1".to_owned(),
+            profiles: Vec::new(),
+            regions: vec!["eu-west-1".to_owned()],
+        },
+    );
+    assert!(state.rows.is_empty() && state.loading);
+    assert_eq!(state.source, "prod/eu-west-1");
+
+    assert_eq!(
+        run_command(&mut state, "ctx prod staging"),
+        vec![Effect::SwitchSources {
+            profiles: Some(vec!["prod".to_owned(), "staging".to_owned()]),
+            regions: None
+        }]
+    );
+    assert_eq!(
+        run_command(&mut state, "theme nord"),
+        vec![Effect::SwitchTheme("nord".to_owned())]
+    );
+    assert!(run_command(&mut state, "frobnicate").is_empty());
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("unknown command"))
+    );
+    assert_eq!(run_command(&mut state, "q"), vec![Effect::Quit]);
+}
+
+#[test]
+fn configured_keys_add_bindings_and_may_move_the_prefix() {
+    let table: BTreeMap<String, Vec<String>> = [
+        ("prefix".to_owned(), vec!["ctrl-a".to_owned()]),
+        ("shell".to_owned(), vec!["S".to_owned(), "f5".to_owned()]),
+        ("zoom".to_owned(), vec!["Z".to_owned()]),
+    ]
+    .into_iter()
+    .collect();
+    let mut state = with_screen(loaded());
+    state.keys = keymap::KeyBindings::from_config(&table).expect("valid");
+    update(&mut state, Input::Action(Action::Bottom));
+    let effects = press(&mut state, KeyCode::F(5), KeyModifiers::NONE);
+    assert!(matches!(effects[..], [Effect::OpenPanes(_)]), "{effects:?}");
+    // ctrl-] is typing now; ctrl-a is the prefix.
+    assert_eq!(
+        keymap::route(
+            KeyEvent::new(KeyCode::Char('5'), KeyModifiers::CONTROL),
+            &state
+        ),
+        Some(keymap::Routed::Pane)
+    );
+    press(&mut state, KeyCode::Char('a'), KeyModifiers::CONTROL);
+    assert_eq!(state.pane_mode, PaneMode::Prefix);
+    press(&mut state, KeyCode::Char('Z'), KeyModifiers::SHIFT);
+    assert!(state.workspace.tab().is_some_and(|t| t.zoomed));
+
+    for (bad, message) in [
+        (("teleport", "x"), "no such action"),
+        (("shell", "hyper-x"), "is not a key"),
+    ] {
+        let table: BTreeMap<String, Vec<String>> = [(bad.0.to_owned(), vec![bad.1.to_owned()])]
+            .into_iter()
+            .collect();
+        let error = keymap::KeyBindings::from_config(&table).expect_err("invalid");
+        assert!(error.contains(message), "{error}");
+    }
+}
+
+/// Facts the runtime learns reach the state through the reducer: typing disarms a quit, a
+/// theme that would not load is said, a switch says it is switching and the new sources
+/// clear that.
+#[test]
+fn runtime_facts_go_through_the_reducer() {
+    let mut state = State::new("test");
+    state.quit_armed = true;
+    update(&mut state, Input::TypedIntoPane);
+    assert!(!state.quit_armed);
+    update(
+        &mut state,
+        Input::ThemeSwitched {
+            name: "nope".to_owned(),
+            error: Some("no theme named nope".to_owned()),
+        },
+    );
+    assert_eq!(state.notice.as_deref(), Some("theme: no theme named nope"));
+    assert_eq!(
+        run_command(&mut state, "region eu-west-1"),
+        vec![Effect::SwitchSources {
+            profiles: None,
+            regions: Some(vec!["eu-west-1".to_owned()]),
+        }]
+    );
+    assert_eq!(state.notice.as_deref(), Some("switching…"));
+    update(
+        &mut state,
+        Input::SourcesChanged {
+            label: "default/eu-west-1".to_owned(),
+            profiles: Vec::new(),
+            regions: vec!["eu-west-1".to_owned()],
+        },
+    );
+    assert_eq!(state.notice, None);
+}

@@ -1,0 +1,113 @@
+//! Reducer tests: actions and inventory loads in, state and effects out, no terminal. One
+//! file a view; the helpers that build states and press keys are here.
+
+mod fleet;
+mod panes;
+mod runs;
+mod tunnels;
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::*;
+use crate::app::columns;
+use crate::app::keymap::{self, input_for};
+use crate::app::panes::PaneStatus;
+use crate::model::instance::{InstanceRow, Ping};
+
+pub(crate) fn row(name: &str, id: &str, ping: Ping, region: &str, team: &str) -> InstanceRow {
+    let mut tags = BTreeMap::new();
+    tags.insert("Name".to_owned(), name.to_owned());
+    tags.insert("Team".to_owned(), team.to_owned());
+    InstanceRow {
+        name: name.to_owned(),
+        instance_id: id.to_owned(),
+        ping,
+        last_ping_age: Some(30),
+        agent_version: Some("3.3.987.0".to_owned()),
+        agent_outdated: false,
+        platform: "Linux".to_owned(),
+        platform_name: None,
+        private_ip: Some("10.0.0.1".to_owned()),
+        ec2_state: Some("running".to_owned()),
+        instance_type: Some("t3.micro".to_owned()),
+        availability_zone: Some(format!("{region}a")),
+        region: region.to_owned(),
+        profile: "default".to_owned(),
+        account: None,
+        vpc_id: None,
+        subnet_id: None,
+        iam_instance_profile: None,
+        tags,
+    }
+}
+
+fn loaded() -> State {
+    let mut state = State::new("test");
+    let rows = vec![
+        row("web-2", "i-02", Ping::Online, "us-east-1", "web"),
+        row(
+            "api-1",
+            "i-01",
+            Ping::ConnectionLost,
+            "us-east-1",
+            "payments",
+        ),
+        row("db-3", "i-03", Ping::NotManaged, "eu-west-1", "payments"),
+    ];
+    update(
+        &mut state,
+        Input::InventoryLoaded {
+            rows,
+            errors: Vec::new(),
+            at: SystemTime::UNIX_EPOCH,
+            throttled: false,
+        },
+    );
+    state
+}
+
+fn names(state: &State) -> Vec<&str> {
+    state
+        .visible
+        .iter()
+        .map(|&i| state.rows[i].name.as_str())
+        .collect()
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn press(state: &mut State, code: KeyCode, modifiers: KeyModifiers) -> Vec<Effect> {
+    match keymap::route(KeyEvent::new(code, modifiers), state) {
+        Some(keymap::Routed::App(input)) => update(state, input),
+        Some(keymap::Routed::Pane) | None => Vec::new(),
+    }
+}
+
+fn prefix(state: &mut State, code: KeyCode) -> Vec<Effect> {
+    assert_eq!(
+        keymap::route(
+            KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL),
+            state
+        ),
+        Some(keymap::Routed::App(Input::Action(Action::Prefix)))
+    );
+    press(state, KeyCode::Char(']'), KeyModifiers::CONTROL);
+    assert_eq!(state.pane_mode, PaneMode::Prefix);
+    press(state, code, KeyModifiers::NONE)
+}
+
+fn with_screen(mut state: State) -> State {
+    update(
+        &mut state,
+        Input::Resized {
+            width: 160,
+            height: 48,
+        },
+    );
+    state
+}

@@ -1,0 +1,229 @@
+//! The panes: opening shells, the prefix, scrolling, quitting, ended panes, the mouse.
+
+use super::*;
+
+#[test]
+fn s_opens_a_shell_pane_and_typing_goes_to_it() {
+    let mut state = with_screen(loaded());
+    // The table is sorted by name: api-1, db-3, web-2. web-2 is Online.
+    update(&mut state, Input::Action(Action::Bottom));
+    let effects = press(&mut state, KeyCode::Char('s'), KeyModifiers::NONE);
+    let id = state.workspace.focused().expect("a pane").id;
+    assert_eq!(effects, vec![Effect::OpenPanes(vec![id])]);
+    assert_eq!(state.view, View::Panes);
+    assert_eq!(
+        state
+            .workspace
+            .focused()
+            .map(|p| p.target.instance_id.as_str()),
+        Some("i-02")
+    );
+    assert!(state.typing_to_pane());
+    // Letters, ctrl-c and q are typing now, not console keys.
+    for code in [KeyCode::Char('q'), KeyCode::Char('c'), KeyCode::Up] {
+        assert_eq!(
+            keymap::route(KeyEvent::new(code, KeyModifiers::CONTROL), &state),
+            Some(keymap::Routed::Pane)
+        );
+    }
+    assert_eq!(state.workspace.input_targets(), vec![id]);
+}
+
+#[test]
+fn unmanaged_instances_get_no_shell_and_say_why() {
+    let mut state = with_screen(loaded());
+    update(&mut state, Input::Action(Action::Down)); // db-3: not managed
+    assert!(update(&mut state, Input::Action(Action::OpenShell)).is_empty());
+    assert_eq!(state.view, View::Fleet);
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("not managed")),
+        "{:?}",
+        state.notice
+    );
+}
+
+#[test]
+fn marked_rows_open_one_pane_each_in_a_new_tab() {
+    let mut state = with_screen(loaded());
+    update(&mut state, Input::Action(Action::ToggleMark)); // api-1
+    update(&mut state, Input::Action(Action::ToggleMark)); // db-3, not managed
+    update(&mut state, Input::Action(Action::ToggleMark)); // web-2
+    let effects = update(&mut state, Input::Action(Action::OpenShell));
+    let Effect::OpenPanes(ids) = &effects[0] else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(ids.len(), 2);
+    assert_eq!(state.workspace.tabs.len(), 1);
+    assert!(state.marks.is_empty());
+}
+
+#[test]
+fn the_prefix_is_one_shot_and_drives_the_panes() {
+    let mut state = with_screen(loaded());
+    update(&mut state, Input::Action(Action::Bottom));
+    update(&mut state, Input::Action(Action::OpenShell));
+    let first = state.workspace.focused().expect("pane").id;
+    let effects = prefix(&mut state, KeyCode::Char('|'));
+    let second = state.workspace.focused().expect("pane").id;
+    assert_eq!(effects, vec![Effect::OpenPanes(vec![second])]);
+    assert_eq!(
+        state.pane_mode,
+        PaneMode::Typing,
+        "one key, then typing again"
+    );
+    prefix(&mut state, KeyCode::Left);
+    assert_eq!(state.workspace.focused().map(|p| p.id), Some(first));
+    prefix(&mut state, KeyCode::Char('z'));
+    assert!(state.workspace.tab().is_some_and(|t| t.zoomed));
+    // An unknown key cancels the prefix and is not typed.
+    press(&mut state, KeyCode::Char(']'), KeyModifiers::CONTROL);
+    update(&mut state, Input::PrefixCancelled);
+    assert_eq!(state.pane_mode, PaneMode::Typing);
+    // ctrl-] twice sends ctrl-] itself.
+    assert_eq!(
+        prefix(&mut state, KeyCode::Char(']')).len(),
+        0,
+        "plain ] after the prefix is not a binding"
+    );
+    press(&mut state, KeyCode::Char(']'), KeyModifiers::CONTROL);
+    assert_eq!(
+        press(&mut state, KeyCode::Char('5'), KeyModifiers::CONTROL),
+        vec![Effect::SendPrefix]
+    );
+    let effects = prefix(&mut state, KeyCode::Char('x'));
+    assert_eq!(effects, vec![Effect::ClosePanes(vec![first])]);
+    assert_eq!(state.workspace.panes.len(), 1);
+    prefix(&mut state, KeyCode::Char('f'));
+    assert_eq!(state.view, View::Fleet);
+    assert_eq!(
+        press(&mut state, KeyCode::Tab, KeyModifiers::NONE),
+        Vec::new()
+    );
+    assert_eq!(state.view, View::Panes, "tab goes back to the panes");
+}
+
+#[test]
+fn scroll_mode_keeps_its_keys_until_left() {
+    let mut state = with_screen(loaded());
+    update(&mut state, Input::Action(Action::Bottom));
+    update(&mut state, Input::Action(Action::OpenShell));
+    let pane = state.workspace.focused().expect("pane").id;
+    let effects = prefix(&mut state, KeyCode::Char('['));
+    assert_eq!(state.pane_mode, PaneMode::Scroll);
+    assert!(matches!(effects[..], [Effect::ScrollPane { lines, .. }] if lines > 1));
+    assert_eq!(
+        press(&mut state, KeyCode::Char('k'), KeyModifiers::NONE),
+        vec![Effect::ScrollPane { pane, lines: 1 }]
+    );
+    assert_eq!(
+        press(&mut state, KeyCode::Down, KeyModifiers::NONE),
+        vec![Effect::ScrollPane { pane, lines: -1 }]
+    );
+    assert_eq!(state.pane_mode, PaneMode::Scroll);
+    assert_eq!(
+        press(&mut state, KeyCode::Esc, KeyModifiers::NONE),
+        vec![Effect::ScrollPaneToBottom(pane)]
+    );
+    assert_eq!(state.pane_mode, PaneMode::Typing);
+    assert_eq!(state.view, View::Panes);
+}
+
+#[test]
+fn quitting_with_shells_open_asks_twice() {
+    let mut state = with_screen(loaded());
+    update(&mut state, Input::Action(Action::Bottom));
+    update(&mut state, Input::Action(Action::OpenShell));
+    assert!(prefix(&mut state, KeyCode::Char('q')).is_empty());
+    assert!(state.quit_armed);
+    assert_eq!(prefix(&mut state, KeyCode::Char('q')), vec![Effect::Quit]);
+    // Anything in between disarms it.
+    let mut state = with_screen(loaded());
+    update(&mut state, Input::Action(Action::Bottom));
+    update(&mut state, Input::Action(Action::OpenShell));
+    prefix(&mut state, KeyCode::Char('f'));
+    update(&mut state, Input::Action(Action::Quit));
+    update(&mut state, Input::Action(Action::Up));
+    assert!(update(&mut state, Input::Action(Action::Quit)).is_empty());
+}
+
+#[test]
+fn read_only_refuses_shells() {
+    let mut state = with_screen(loaded());
+    state.read_only = true;
+    update(&mut state, Input::Action(Action::Bottom));
+    assert!(update(&mut state, Input::Action(Action::OpenShell)).is_empty());
+    assert!(state.workspace.is_empty());
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("read-only"))
+    );
+}
+
+#[test]
+fn an_ended_pane_offers_reconnect_and_close() {
+    let mut state = with_screen(loaded());
+    update(&mut state, Input::Action(Action::Bottom));
+    update(&mut state, Input::Action(Action::OpenShell));
+    let pane = state.workspace.focused().expect("pane").id;
+    update(
+        &mut state,
+        Input::PaneStatus {
+            pane,
+            status: PaneStatus::Ended {
+                reason: "the shell exited".to_owned(),
+            },
+        },
+    );
+    assert!(state.workspace.input_targets().is_empty());
+    assert_eq!(
+        press(&mut state, KeyCode::Char('a'), KeyModifiers::NONE),
+        Vec::new(),
+        "typing into an ended session goes nowhere"
+    );
+    assert_eq!(
+        press(&mut state, KeyCode::Char('r'), KeyModifiers::NONE),
+        vec![Effect::Reconnect(pane)]
+    );
+    assert_eq!(
+        state.workspace.focused().map(|p| p.status.clone()),
+        Some(PaneStatus::Connecting)
+    );
+}
+
+#[test]
+fn mouse_focuses_and_scrolls_the_pane_under_it() {
+    let mut state = with_screen(loaded());
+    update(&mut state, Input::Action(Action::ToggleMark));
+    update(&mut state, Input::Action(Action::Bottom));
+    update(&mut state, Input::Action(Action::ToggleMark));
+    update(&mut state, Input::Action(Action::OpenShell));
+    let ids = state.workspace.tab().expect("tab").panes();
+    update(
+        &mut state,
+        Input::Mouse {
+            kind: MouseKind::Press,
+            column: 120,
+            row: 10,
+        },
+    );
+    assert_eq!(state.workspace.focused().map(|p| p.id), Some(ids[1]));
+    assert_eq!(
+        update(
+            &mut state,
+            Input::Mouse {
+                kind: MouseKind::WheelUp,
+                column: 5,
+                row: 10,
+            },
+        ),
+        vec![Effect::ScrollPane {
+            pane: ids[0],
+            lines: 3
+        }]
+    );
+}

@@ -1,0 +1,196 @@
+//! Run Command: compose, confirm, watch, re-run, history.
+
+use super::*;
+
+fn compose_for_all(state: &mut State) {
+    press(state, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    assert_eq!(state.mode, Mode::RunCompose);
+    for c in "uptime".chars() {
+        press(state, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    // Enter in the command field is a new line; ctrl-s goes on to the confirmation.
+    press(state, KeyCode::Enter, KeyModifiers::NONE);
+    for c in "df -h".chars() {
+        press(state, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    press(state, KeyCode::Char('s'), KeyModifiers::CONTROL);
+}
+
+#[test]
+fn run_command_composes_confirms_and_sends() {
+    let mut state = with_screen(loaded());
+    compose_for_all(&mut state);
+    assert_eq!(state.mode, Mode::RunConfirm);
+    let confirm = state.confirm.clone().expect("confirmation");
+    assert_eq!(confirm.request.script, "uptime\ndf -h");
+    // db-3 is not managed: it is not a target.
+    let ids: Vec<String> = confirm
+        .request
+        .targets()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, ["i-01", "i-02"]);
+    // Two targets, none in production: y runs it.
+    let effects = press(&mut state, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(effects, vec![Effect::SendRun(confirm.request.clone())]);
+    assert_eq!(state.view, View::Run);
+
+    update(
+        &mut state,
+        Input::RunSent {
+            command_ids: vec!["c-1".to_owned()],
+        },
+    );
+    // Progress of another command (a replaced run) is not this view's.
+    let stale = crate::model::run::InvocationView {
+        command_id: "c-0".to_owned(),
+        instance_id: "i-01".to_owned(),
+        status: "Success".to_owned(),
+        ..crate::model::run::InvocationView::default()
+    };
+    assert!(
+        update(
+            &mut state,
+            Input::RunProgress {
+                invocations: vec![stale],
+                throttled: false
+            }
+        )
+        .is_empty()
+    );
+    assert!(state.run.as_ref().is_some_and(|r| r.invocations.is_empty()));
+    // Progress arrives; the first one asks for the selected instance's output.
+    let invocation = |id: &str, status: &str| crate::model::run::InvocationView {
+        command_id: "c-1".to_owned(),
+        instance_id: id.to_owned(),
+        status: status.to_owned(),
+        ..crate::model::run::InvocationView::default()
+    };
+    let effects = update(
+        &mut state,
+        Input::RunProgress {
+            invocations: vec![
+                invocation("i-01", "InProgress"),
+                invocation("i-02", "Failed"),
+            ],
+            throttled: false,
+        },
+    );
+    assert_eq!(effects, vec![Effect::WatchOutput("i-01".to_owned())]);
+    assert_eq!(
+        press(&mut state, KeyCode::Down, KeyModifiers::NONE),
+        vec![Effect::WatchOutput("i-02".to_owned())]
+    );
+    assert_eq!(
+        press(&mut state, KeyCode::Char('c'), KeyModifiers::NONE),
+        vec![Effect::CancelRun]
+    );
+    // Re-run on the failed one goes through the confirmation again.
+    press(&mut state, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    assert_eq!(state.mode, Mode::RunConfirm);
+    let again = state.confirm.clone().expect("confirmation");
+    let ids: Vec<String> = again.request.targets().into_iter().map(|t| t.id).collect();
+    assert_eq!(ids, ["i-02"]);
+}
+
+#[test]
+fn production_or_many_targets_need_the_count_typed() {
+    let mut state = with_screen(loaded());
+    for row in &mut state.rows {
+        row.tags
+            .insert("Environment".to_owned(), "production".to_owned());
+    }
+    compose_for_all(&mut state);
+    assert!(press(&mut state, KeyCode::Char('y'), KeyModifiers::NONE).is_empty());
+    assert!(press(&mut state, KeyCode::Enter, KeyModifiers::NONE).is_empty());
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("type 2")),
+        "{:?}",
+        state.notice
+    );
+    press(&mut state, KeyCode::Char('2'), KeyModifiers::NONE);
+    let effects = press(&mut state, KeyCode::Enter, KeyModifiers::NONE);
+    assert!(matches!(effects[..], [Effect::SendRun(_)]), "{effects:?}");
+    // Esc at the confirmation runs nothing.
+    let mut state = with_screen(loaded());
+    compose_for_all(&mut state);
+    press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(state.mode, Mode::Table);
+    assert!(state.run.is_none());
+}
+
+#[test]
+fn read_only_refuses_run_command() {
+    let mut state = with_screen(loaded());
+    state.read_only = true;
+    press(&mut state, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    assert_eq!(state.mode, Mode::Table);
+    assert!(state.compose.is_none());
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("read-only"))
+    );
+}
+
+#[test]
+fn the_history_lists_recent_commands_and_reopens_one() {
+    let mut state = with_screen(loaded());
+    compose_for_all(&mut state);
+    press(&mut state, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(state.view, View::Run);
+    assert_eq!(
+        press(&mut state, KeyCode::Char('h'), KeyModifiers::NONE),
+        vec![Effect::LoadHistory]
+    );
+    assert_eq!(state.view, View::History);
+    let entry = crate::model::run::HistoryEntry {
+        command_id: "c-9".to_owned(),
+        profile: "default".to_owned(),
+        region: "us-east-1".to_owned(),
+        document: "AWS-RunShellScript".to_owned(),
+        script: "uptime".to_owned(),
+        status: "Success".to_owned(),
+        target_count: 2,
+        ..crate::model::run::HistoryEntry::default()
+    };
+    update(
+        &mut state,
+        Input::HistoryLoaded {
+            entries: vec![entry.clone()],
+            errors: Vec::new(),
+        },
+    );
+    assert_eq!(
+        press(&mut state, KeyCode::Enter, KeyModifiers::NONE),
+        vec![Effect::ReopenRun(entry)]
+    );
+    assert_eq!(state.view, View::Run);
+    // The reopened command learns its targets (and their names) from its invocations.
+    update(
+        &mut state,
+        Input::RunProgress {
+            invocations: vec![crate::model::run::InvocationView {
+                command_id: "c-9".to_owned(),
+                instance_id: "i-02".to_owned(),
+                status: "Failed".to_owned(),
+                ..crate::model::run::InvocationView::default()
+            }],
+            throttled: false,
+        },
+    );
+    let run = state.run.as_ref().expect("watching");
+    assert_eq!(run.invocations[0].name, "web-2");
+    assert_eq!(run.request.targets().len(), 1);
+    press(&mut state, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    assert_eq!(
+        state.mode,
+        Mode::RunConfirm,
+        "a reopened command can be re-run"
+    );
+}

@@ -1,0 +1,107 @@
+//! The Tunnels view and the shift-f form.
+
+use super::*;
+
+fn with_saved_tunnels() -> State {
+    let mut state = with_screen(loaded());
+    let def = |name: &str, port: u16| crate::model::tunnel::TunnelDef {
+        name: name.to_owned(),
+        target: "payments-bastion".to_owned(),
+        remote_host: Some(format!("{name}.internal")),
+        remote_port: port,
+        local_port: 0,
+        bind: std::net::IpAddr::from([127, 0, 0, 1]),
+        profile: None,
+        region: None,
+        sessions: 1,
+    };
+    state.tunnels.add(def("db", 5432), true);
+    state.tunnels.add(def("cache", 6379), true);
+    state.tunnels.groups.insert(
+        "payments".to_owned(),
+        vec!["db".to_owned(), "cache".to_owned()],
+    );
+    state
+}
+
+#[test]
+fn one_key_starts_and_stops_a_saved_tunnel_group() {
+    let mut state = with_saved_tunnels();
+    press(&mut state, KeyCode::Char('t'), KeyModifiers::NONE);
+    assert_eq!(state.view, View::Tunnels);
+    // The group row is first: enter starts both members.
+    let effects = press(&mut state, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(
+        effects,
+        vec![Effect::StartTunnel(1), Effect::StartTunnel(2)]
+    );
+    assert_eq!(state.tunnels.running_count(), 2);
+    // Enter again stops them.
+    let effects = press(&mut state, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(effects, vec![Effect::StopTunnel(1), Effect::StopTunnel(2)]);
+    // One member on its own.
+    press(&mut state, KeyCode::Down, KeyModifiers::NONE);
+    assert_eq!(
+        press(&mut state, KeyCode::Char(' '), KeyModifiers::NONE),
+        vec![Effect::StartTunnel(1)]
+    );
+    // Saved tunnels are not removed; esc goes back to the fleet.
+    assert!(press(&mut state, KeyCode::Char('x'), KeyModifiers::NONE).is_empty());
+    assert_eq!(state.tunnels.entries.len(), 2);
+    press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(state.view, View::Fleet);
+    // Quitting with a tunnel running asks first.
+    assert!(press(&mut state, KeyCode::Char('q'), KeyModifiers::NONE).is_empty());
+    assert!(state.quit_armed);
+}
+
+#[test]
+fn shift_f_opens_a_form_that_starts_a_tunnel() {
+    let mut state = with_screen(loaded());
+    update(&mut state, Input::Action(Action::Bottom)); // web-2
+    press(&mut state, KeyCode::Char('F'), KeyModifiers::SHIFT);
+    assert_eq!(state.mode, Mode::TunnelForm);
+    // Enter without a remote port: the form says why and stays.
+    assert!(press(&mut state, KeyCode::Enter, KeyModifiers::NONE).is_empty());
+    assert!(state.form.as_ref().is_some_and(|f| f.error.is_some()));
+    for c in "8080".chars() {
+        press(&mut state, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    press(&mut state, KeyCode::Tab, KeyModifiers::NONE);
+    for c in "grafana.internal".chars() {
+        press(&mut state, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    let effects = press(&mut state, KeyCode::Enter, KeyModifiers::NONE);
+    let [Effect::StartTunnel(id)] = effects[..] else {
+        panic!("{effects:?}");
+    };
+    let entry = state.tunnels.get(id).expect("added");
+    assert_eq!(entry.def.name, "web-2:8080");
+    assert_eq!(entry.def.target, "i-02");
+    assert_eq!(entry.def.remote(), "grafana.internal:8080");
+    assert!(!entry.saved && entry.running);
+    assert_eq!(state.view, View::Tunnels);
+    // A tunnel started here can be removed (and is stopped).
+    assert_eq!(
+        press(&mut state, KeyCode::Char('x'), KeyModifiers::NONE),
+        vec![Effect::StopTunnel(id)]
+    );
+    assert!(state.tunnels.entries.is_empty());
+}
+
+#[test]
+fn read_only_refuses_tunnels() {
+    let mut state = with_saved_tunnels();
+    state.read_only = true;
+    press(&mut state, KeyCode::Char('F'), KeyModifiers::SHIFT);
+    assert_eq!(state.mode, Mode::Table, "no form");
+    press(&mut state, KeyCode::Char('t'), KeyModifiers::NONE);
+    assert!(press(&mut state, KeyCode::Enter, KeyModifiers::NONE).is_empty());
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("read-only"))
+    );
+    assert_eq!(state.tunnels.running_count(), 0);
+}

@@ -1,0 +1,154 @@
+//! The console's panes at runtime: each pane's session started, resized and fed typing; its
+//! output ingested into the pane's emulator within a time budget; mouse capture on exactly
+//! while panes show.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::execute;
+use tokio::sync::mpsc;
+
+use super::runtime::Console;
+use crate::app::panes::{PaneId, PaneStatus};
+use crate::app::{self, Input, View, pane_area, pane_content};
+use crate::services::pane::{self, PaneCommand, PaneReport};
+use crate::term::{Emulator, keys};
+
+impl Console {
+    /// The key modes of the focused pane's terminal (cursor keys, bracketed paste).
+    pub(super) fn focused_modes(&self) -> keys::KeyModes {
+        self.state
+            .workspace
+            .focused()
+            .and_then(|pane| self.screens.get(&pane.id))
+            .map(Emulator::key_modes)
+            .unwrap_or_default()
+    }
+
+    /// Sends typed bytes to the focused pane, or to every pane broadcast reaches.
+    pub(super) fn type_into_panes(&mut self, bytes: Vec<u8>) {
+        let bytes = Bytes::from(bytes);
+        for pane in self.state.workspace.input_targets() {
+            if let Some(screen) = self.screens.get_mut(&pane) {
+                // Typing returns a scrolled-back pane to the live screen, as terminals do.
+                screen.scroll_to_bottom();
+            }
+            if let Some(handle) = self.handles.get(&pane)
+                && !handle.send(PaneCommand::Data(bytes.clone()))
+            {
+                tracing::warn!(
+                    pane,
+                    "the pane's session is not taking input; typing dropped"
+                );
+            }
+        }
+    }
+
+    /// Starts (or restarts) the session behind pane `id`; a restarted pane keeps its screen.
+    pub(super) fn start_pane(&mut self, id: PaneId) {
+        let Some(pane) = self.state.workspace.panes.get(&id) else {
+            return;
+        };
+        if self.state.read_only {
+            // The reducer refuses first; this is the runtime's own guard.
+            return;
+        }
+        let (rows, cols) = self.pane_size(id).unwrap_or((24, 80));
+        let screen = self
+            .screens
+            .entry(id)
+            .or_insert_with(|| Emulator::new(rows, cols));
+        self.sizes.insert(id, screen.size());
+        let handle = pane::spawn(id, pane.target.clone(), self.context.clone());
+        if let Some(old) = self.handles.insert(id, handle) {
+            old.abort();
+        }
+    }
+
+    /// Where pane `id` sits on screen now, as (rows, cols) of its terminal.
+    pub(super) fn pane_size(&self, id: PaneId) -> Option<(u16, u16)> {
+        let tab = self.state.workspace.tab()?;
+        let (_, rect) = tab
+            .layout(pane_area(self.state.screen))
+            .into_iter()
+            .find(|(pane, _)| *pane == id)?;
+        let content = pane_content(rect);
+        Some((content.height.max(1), content.width.max(1)))
+    }
+
+    /// Feeds a pane's output to its emulator, then whatever else is already waiting, up to a
+    /// budget: bursts cost one redraw, and the loop gets back to the keys within a few
+    /// milliseconds however hard a pane floods.
+    pub(super) fn ingest(
+        &mut self,
+        pane: PaneId,
+        bytes: &[u8],
+        reports: &mut mpsc::Receiver<PaneReport>,
+    ) {
+        const BUDGET: Duration = Duration::from_millis(4);
+        let started = Instant::now();
+        if let Some(screen) = self.screens.get_mut(&pane) {
+            screen.process(bytes);
+        }
+        while started.elapsed() < BUDGET {
+            match reports.try_recv() {
+                Ok(PaneReport::Output { pane, bytes }) => {
+                    if let Some(screen) = self.screens.get_mut(&pane) {
+                        screen.process(&bytes);
+                    }
+                }
+                Ok(PaneReport::Status { pane, status }) => {
+                    if status == PaneStatus::Connected {
+                        self.send_size(pane);
+                    }
+                    app::update(&mut self.state, Input::PaneStatus { pane, status });
+                }
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Tells a pane's session its terminal size.
+    pub(super) fn send_size(&self, pane: PaneId) {
+        if let (Some(handle), Some(&(rows, cols))) =
+            (self.handles.get(&pane), self.sizes.get(&pane))
+        {
+            let _ = handle.send(PaneCommand::Size(rows, cols));
+        }
+    }
+
+    /// Keeps every visible pane's terminal the size of its place on screen (telling the
+    /// remote side at once), and mouse capture on exactly while panes are shown.
+    pub(super) fn sync_panes(&mut self) {
+        let showing = self.state.view == View::Panes && !self.state.workspace.is_empty();
+        if showing != self.mouse_captured {
+            let result = if showing {
+                execute!(std::io::stdout(), EnableMouseCapture)
+            } else {
+                execute!(std::io::stdout(), DisableMouseCapture)
+            };
+            if let Err(error) = result {
+                tracing::warn!(%error, "switching mouse capture failed");
+            }
+            self.mouse_captured = showing;
+        }
+        let Some(tab) = self.state.workspace.tab() else {
+            return;
+        };
+        for (id, rect) in tab.layout(pane_area(self.state.screen)) {
+            let content = pane_content(rect);
+            let size = (content.height.max(1), content.width.max(1));
+            if self.sizes.get(&id) == Some(&size) {
+                continue;
+            }
+            self.sizes.insert(id, size);
+            if let Some(screen) = self.screens.get_mut(&id) {
+                screen.resize(size.0, size.1);
+            }
+            if let Some(handle) = self.handles.get(&id) {
+                let _ = handle.send(PaneCommand::Size(size.0, size.1));
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The console's tunnels at runtime: started with their profile's credentials, their events
+//! kept, and their gauges sampled into the reducer each second.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::runtime::Console;
+use crate::app::tunnels::{TunnelId, TunnelLive};
+use crate::app::{self, Input};
+use crate::services::tunnel::{self, TunnelConfig, TunnelEvent, TunnelHandle};
+
+/// A tunnel the console runs, and what its events said so far.
+pub(super) struct RunningTunnel {
+    pub(super) handle: TunnelHandle,
+    pub(super) started: Instant,
+    /// Bytes up and down at the last sample, for the rates.
+    pub(super) last: (u64, u64, Instant),
+    pub(super) local: Option<String>,
+    pub(super) instance_id: Option<String>,
+    pub(super) last_error: Option<String>,
+    /// Set once it stopped: why, when it could not run.
+    pub(super) stopped: Option<Result<(), String>>,
+}
+
+impl Console {
+    /// Starts a tunnel with the credentials of its profile and region (the console's own
+    /// when the tunnel names none).
+    pub(super) fn start_tunnel(&mut self, id: TunnelId) {
+        let Some(entry) = self.state.tunnels.get(id) else {
+            return;
+        };
+        if self.state.read_only {
+            return;
+        }
+        let def = entry.def.clone();
+        let profiles = def
+            .profile
+            .clone()
+            .map_or_else(|| self.state.profiles.clone(), |p| vec![p]);
+        let regions = def
+            .region
+            .clone()
+            .map_or_else(|| self.state.regions.clone(), |r| vec![r]);
+        let connect = self.connect.clone();
+        let config: TunnelConfig = Box::pin(async move {
+            let sources = connect(profiles, regions).await;
+            sources
+                .sources
+                .into_iter()
+                .next()
+                .map(|source| source.config)
+                .ok_or_else(|| "no credentials for the tunnel's profile and region".to_owned())
+        });
+        let handle = tunnel::spawn(config, def, id, self.tunnel_events.clone());
+        let now = Instant::now();
+        self.tunnels.insert(
+            id,
+            RunningTunnel {
+                handle,
+                started: now,
+                last: (0, 0, now),
+                local: None,
+                instance_id: None,
+                last_error: None,
+                stopped: None,
+            },
+        );
+    }
+
+    /// Notes what a tunnel said: where it listens, its problems, its end. Lines for people go
+    /// to the log (the Tunnels view shows the state, not a transcript).
+    pub(super) fn tunnel_event(&mut self, id: TunnelId, event: TunnelEvent) {
+        let Some(tunnel) = self.tunnels.get_mut(&id) else {
+            return;
+        };
+        match event {
+            TunnelEvent::Listening {
+                local, instance_id, ..
+            } => {
+                tunnel.local = Some(local.to_string());
+                tunnel.instance_id = Some(instance_id);
+            }
+            TunnelEvent::Said(text) => {
+                let name = self.state.tunnels.get(id).map(|e| e.def.name.clone());
+                tracing::info!(tunnel = ?name, "{}", text.trim_start_matches(": "));
+            }
+            TunnelEvent::Problem(text) => tunnel.last_error = Some(text),
+            TunnelEvent::Stopped(result) => {
+                tunnel.stopped = Some(result);
+                self.sample_tunnels();
+            }
+        }
+    }
+
+    /// Reads every running tunnel's figures into the state (each second).
+    pub(super) fn sample_tunnels(&mut self) {
+        let mut finished = Vec::new();
+        for (&id, tunnel) in &mut self.tunnels {
+            let gauges = &tunnel.handle.gauges;
+            let up = gauges.bytes_up.load(Ordering::Relaxed);
+            let down = gauges.bytes_down.load(Ordering::Relaxed);
+            let now = Instant::now();
+            let seconds = now.duration_since(tunnel.last.2).as_secs_f64().max(0.001);
+            let rate = |now: u64, then: u64| (now.saturating_sub(then) as f64 / seconds) as u64;
+            let live = TunnelLive {
+                local: tunnel.local.clone(),
+                instance_id: tunnel.instance_id.clone(),
+                sessions_ready: gauges.sessions_ready.load(Ordering::Relaxed),
+                resuming: gauges.reconnecting.load(Ordering::Relaxed),
+                active: gauges.active.load(Ordering::Relaxed),
+                connections: gauges.connections.load(Ordering::Relaxed),
+                bytes_up: up,
+                bytes_down: down,
+                rate_up: rate(up, tunnel.last.0),
+                rate_down: rate(down, tunnel.last.1),
+                uptime_secs: tunnel.started.elapsed().as_secs(),
+                last_error: tunnel.last_error.clone(),
+                failed: match &tunnel.stopped {
+                    Some(Err(error)) => Some(error.clone()),
+                    _ => None,
+                },
+            };
+            tunnel.last = (up, down, now);
+            let running = tunnel.stopped.is_none() && !tunnel.handle.commands.is_finished();
+            if !running {
+                finished.push(id);
+            }
+            app::update(&mut self.state, Input::TunnelUpdate { id, running, live });
+        }
+        for id in finished {
+            self.tunnels.remove(&id);
+        }
+    }
+}
