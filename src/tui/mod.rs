@@ -5,10 +5,8 @@
 //! and the screen drawn from state only when something changed, at most about 60 times a
 //! second.
 
-mod panes;
 mod runtime;
 mod terminal;
-mod tunnels;
 
 pub use runtime::run;
 

@@ -3,6 +3,9 @@
 //! starves the rest. Every fact goes through the reducer; its effects are carried out here
 //! by starting, commanding and stopping services. The loop owns every pane's emulator.
 
+mod panes;
+mod tunnels;
+
 use std::collections::HashMap;
 use std::io::Stdout;
 use std::sync::Arc;
@@ -15,9 +18,9 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
+use self::tunnels::RunningTunnel;
 use super::ConsoleOptions;
 use super::terminal::TerminalGuard;
-use super::tunnels::RunningTunnel;
 use crate::app::keymap::{self, Routed};
 use crate::app::panes::{PaneId, PaneStatus};
 use crate::app::tunnels::TunnelId;
@@ -137,36 +140,36 @@ pub async fn run(options: ConsoleOptions) -> i32 {
 }
 
 /// The runtime's state around the pure `State`: the terminal, pane emulators and sessions.
-pub(super) struct Console {
-    pub(super) terminal: Terminal<CrosstermBackend<Stdout>>,
-    pub(super) state: State,
-    pub(super) theme: Theme,
-    pub(super) screens: Screens,
-    pub(super) handles: HashMap<PaneId, PaneHandle>,
+struct Console {
+    terminal: Terminal<CrosstermBackend<Stdout>>,
+    state: State,
+    theme: Theme,
+    screens: Screens,
+    handles: HashMap<PaneId, PaneHandle>,
     /// The size each pane's emulator and session were last given.
-    pub(super) sizes: HashMap<PaneId, (u16, u16)>,
-    pub(super) context: PaneContext,
-    pub(super) mouse_captured: bool,
+    sizes: HashMap<PaneId, (u16, u16)>,
+    context: PaneContext,
+    mouse_captured: bool,
     /// Sessions of closed panes still ending (TerminateSession on its way).
-    pub(super) closing: Vec<tokio::task::JoinHandle<()>>,
+    closing: Vec<tokio::task::JoinHandle<()>>,
     /// The inventory refresher, replaced when the profiles or regions change.
-    pub(super) refresher: Handle<InventoryCommand>,
-    pub(super) refresh_interval: Duration,
-    pub(super) inputs: mpsc::Sender<Input>,
-    pub(super) inventory: mpsc::Sender<Tagged<InventoryLoaded>>,
+    refresher: Handle<InventoryCommand>,
+    refresh_interval: Duration,
+    inputs: mpsc::Sender<Input>,
+    inventory: mpsc::Sender<Tagged<InventoryLoaded>>,
     /// Counts source switches: only the current sources' loads and the newest switch count.
-    pub(super) generations: Latest,
-    pub(super) connect: SourceFactory,
+    generations: Latest,
+    connect: SourceFactory,
     /// New sources, once built: their generation, and the profiles and regions they are for.
-    pub(super) switched: mpsc::Sender<Switched>,
-    pub(super) themes_dir: Option<std::path::PathBuf>,
-    pub(super) tunnels: HashMap<TunnelId, RunningTunnel>,
+    switched: mpsc::Sender<Switched>,
+    themes_dir: Option<std::path::PathBuf>,
+    tunnels: HashMap<TunnelId, RunningTunnel>,
     /// The watched command's service.
-    pub(super) run: Option<Handle<RunCommand>>,
+    run: Option<Handle<RunCommand>>,
     /// Only the newest run's events count.
-    pub(super) run_generations: Latest,
-    pub(super) run_events: RunEvents,
-    pub(super) tunnel_events: TunnelEvents,
+    run_generations: Latest,
+    run_events: RunEvents,
+    tunnel_events: TunnelEvents,
 }
 
 /// What carrying out an effect came to.

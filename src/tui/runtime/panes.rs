@@ -9,7 +9,7 @@ use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use tokio::sync::mpsc;
 
-use super::runtime::Console;
+use super::Console;
 use crate::app::panes::{PaneId, PaneStatus};
 use crate::app::{self, Input, View, pane_area, pane_content};
 use crate::services::pane::{self, PaneCommand, PaneReport};

@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::runtime::Console;
+use super::Console;
 use crate::app::tunnels::{TunnelId, TunnelLive};
 use crate::app::{self, Input};
 use crate::services::tunnel::{self, TunnelConfig, TunnelEvent, TunnelHandle};
