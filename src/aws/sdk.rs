@@ -176,3 +176,17 @@ where
         _ => aws_sdk_ssm::error::DisplayErrorContext(error).to_string(),
     }
 }
+
+/// An SDK error kept as the cause of one of bosun's errors: shared, so that the events which
+/// carry it can be cloned.
+pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+
+/// AWS's one-line account of `error` (see `short_error`), and the error itself as the cause.
+pub fn explain<E, R>(error: aws_sdk_ssm::error::SdkError<E, R>) -> (String, Cause)
+where
+    E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let message = short_error(&error);
+    (message, std::sync::Arc::new(error))
+}

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::sources::SourceFactory;
 use super::{Handle, Tagged};
-use crate::aws::sdk::short_error;
+use crate::aws::sdk::{Cause, explain, short_error};
 use crate::model::run::{HistoryEntry, InvocationOutput, InvocationView, RunRequest, RunTarget};
 
 /// SendCommand takes at most 50 instance ids.
@@ -39,7 +39,7 @@ pub enum RunCommand {
 }
 
 /// What a running command reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum RunEvent {
     /// SendCommand accepted every batch: the command ids.
     Sent { command_ids: Vec<String> },
@@ -58,12 +58,42 @@ pub enum RunEvent {
     /// The watched instance's output.
     Output(InvocationOutput),
     /// Polling failed this round (the next round tries again).
-    PollFailed(String),
+    PollFailed(RunError),
     /// Nothing runs: sending failed (whatever was sent is cancelled) or there were no
     /// credentials.
-    Failed(String),
+    Failed(RunError),
     /// Every expected invocation has finished.
     Done,
+}
+
+/// Why a run could not send or follow its command.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RunError {
+    #[error("no credentials for {profile}/{region}")]
+    NoCredentials { profile: String, region: String },
+    /// A call failed: AWS's code and message (or the cause when AWS did not answer).
+    #[error("{api} failed: {message}")]
+    Api {
+        api: &'static str,
+        message: String,
+        #[source]
+        source: Cause,
+    },
+}
+
+impl RunError {
+    fn api<E, R>(api: &'static str, error: aws_sdk_ssm::error::SdkError<E, R>) -> RunError
+    where
+        E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let (message, source) = explain(error);
+        RunError::Api {
+            api,
+            message,
+            source,
+        }
+    }
 }
 
 /// How a run reports.
@@ -122,7 +152,10 @@ pub fn spawn_existing(
     let task = tokio::spawn(async move {
         let sources = connect(vec![entry.profile.clone()], vec![entry.region.clone()]).await;
         let Some(source) = sources.sources.first() else {
-            let error = format!("no credentials for {}/{}", entry.profile, entry.region);
+            let error = RunError::NoCredentials {
+                profile: entry.profile.clone(),
+                region: entry.region.clone(),
+            };
             reporter.say(RunEvent::Failed(error)).await;
             return;
         };
@@ -214,13 +247,16 @@ struct Sent {
 async fn send(
     request: &RunRequest,
     connect: &SourceFactory,
-) -> Result<Vec<Sent>, (String, Vec<Sent>)> {
+) -> Result<Vec<Sent>, (RunError, Vec<Sent>)> {
     let mut sent: Vec<Sent> = Vec::new();
     for group in &request.groups {
         let sources = connect(vec![group.profile.clone()], vec![group.region.clone()]).await;
         let Some(source) = sources.sources.first() else {
             return Err((
-                format!("no credentials for {}/{}", group.profile, group.region),
+                RunError::NoCredentials {
+                    profile: group.profile.clone(),
+                    region: group.region.clone(),
+                },
                 sent,
             ));
         };
@@ -281,7 +317,7 @@ async fn send(
                         }
                     }
                     Err(error) => {
-                        return Err((format!("SendCommand failed: {}", short_error(&error)), sent));
+                        return Err((RunError::api("SendCommand", error), sent));
                     }
                 }
             }
@@ -431,9 +467,8 @@ async fn follow(watch: Watch<'_>, reporter: &Reporter, mut commands: mpsc::Recei
                             break;
                         }
                         Err(error) => {
-                            let message =
-                                format!("ListCommandInvocations failed: {}", short_error(&error));
-                            if !reporter.say(RunEvent::PollFailed(message)).await {
+                            let error = RunError::api("ListCommandInvocations", error);
+                            if !reporter.say(RunEvent::PollFailed(error)).await {
                                 return;
                             }
                             throttled = true;

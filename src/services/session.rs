@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::sources::SessionClients;
-use crate::aws::sdk::short_error;
+use crate::aws::sdk::{Cause, explain};
 use crate::aws::{KmsKeyProvider, SsmResume};
 use crate::protocol::{CLIENT_VERSION, ClientParams, CloseReason, Session, SessionConfig};
 use crate::transport::{
@@ -68,11 +68,16 @@ impl StartRequest {
 }
 
 /// Why a session could not start.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StartError {
     /// StartSession failed: AWS's code and message, or the cause when AWS did not answer.
     #[error("cannot start a session on {target}: {message}")]
-    Refused { target: String, message: String },
+    Refused {
+        target: String,
+        message: String,
+        #[source]
+        source: Cause,
+    },
     /// StartSession answered without a stream to dial.
     #[error("StartSession returned no stream for {0}")]
     NoStream(String),
@@ -100,11 +105,12 @@ pub async fn start_session(
         call = call.parameters(name, values.clone());
     }
     let output = call.send().await.map_err(|error| {
-        let message = short_error(&error);
+        let (message, source) = explain(error);
         tracing::warn!(instance = %request.target, %message, "StartSession failed");
         StartError::Refused {
             target: request.target.clone(),
             message,
+            source,
         }
     })?;
     match Started::from_response(&output, &request.target) {

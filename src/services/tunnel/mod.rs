@@ -26,7 +26,8 @@ use self::mux::serve_mux;
 use super::Handle;
 use super::session::{self, Driven, StartRequest};
 use super::sources::SessionClients;
-use crate::aws::{self, target};
+use crate::aws;
+use crate::aws::target::{self, TargetError};
 use crate::model::tunnel::TunnelDef;
 use crate::protocol::version::version_greater;
 use crate::protocol::{PortFlag, SessionInfo};
@@ -55,7 +56,7 @@ pub enum TunnelCommand {
 }
 
 /// What a tunnel reports, as it happens.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum TunnelEvent {
     /// Connections can be served from now on.
     Listening {
@@ -70,7 +71,23 @@ pub enum TunnelEvent {
     Problem(String),
     /// The tunnel is over: `Ok` once stopped, the reason when it could not run (the port is
     /// taken, the target is unknown).
-    Stopped(Result<(), String>),
+    Stopped(Result<(), TunnelError>),
+}
+
+/// Why a tunnel could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum TunnelError {
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// No credentials could be had for the tunnel's profile and region.
+    #[error("{0}")]
+    Credentials(String),
 }
 
 /// Where a tunnel's events go, each with the tunnel's id (the console runs many).
@@ -116,7 +133,7 @@ pub fn spawn(config: TunnelConfig, spec: TunnelDef, id: u64, events: TunnelEvent
         }));
         let result = match config.await {
             Ok(config) => serve(&config, &spec, counted, say.clone(), stop).await,
-            Err(error) => Err(error),
+            Err(error) => Err(TunnelError::Credentials(error)),
         };
         drop(stopper);
         say.send(TunnelEvent::Stopped(result)).await;
@@ -167,24 +184,17 @@ async fn serve(
     gauges: Arc<TunnelGauges>,
     say: Reporter,
     stop: watch::Receiver<bool>,
-) -> Result<(), String> {
-    let listener = TcpListener::bind(SocketAddr::new(spec.bind, spec.local_port))
-        .await
-        .map_err(|error| {
-            format!(
-                "cannot listen on {}:{}: {error}",
-                spec.bind, spec.local_port
-            )
-        })?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+) -> Result<(), TunnelError> {
+    let address = SocketAddr::new(spec.bind, spec.local_port);
+    let listen = |source| TunnelError::Listen { address, source };
+    let listener = TcpListener::bind(address).await.map_err(listen)?;
+    let local = listener.local_addr().map_err(listen)?;
     let clients = SessionClients {
         ssm: aws_sdk_ssm::Client::new(config),
         kms: aws_sdk_kms::Client::new(config),
     };
     let ec2 = aws_sdk_ec2::Client::new(config);
-    let instance_id = target::resolve(&clients.ssm, &ec2, &spec.target)
-        .await
-        .map_err(|e| e.to_string())?;
+    let instance_id = target::resolve(&clients.ssm, &ec2, &spec.target).await?;
     let destination = match &spec.remote_host {
         Some(host) => format!("{host}:{}", spec.remote_port),
         None => format!("localhost:{}", spec.remote_port),

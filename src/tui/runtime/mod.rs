@@ -536,7 +536,9 @@ fn run_input(event: RunEvent) -> Option<Input> {
             throttled,
         }),
         RunEvent::Output(output) => Some(Input::RunOutput(output)),
-        RunEvent::PollFailed(error) | RunEvent::Failed(error) => Some(Input::RunError(error)),
+        RunEvent::PollFailed(error) | RunEvent::Failed(error) => {
+            Some(Input::RunError(error.to_string()))
+        }
         RunEvent::Settled { .. } | RunEvent::Done => None,
     }
 }

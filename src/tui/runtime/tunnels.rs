@@ -86,7 +86,7 @@ impl Console {
             }
             TunnelEvent::Problem(text) => tunnel.last_error = Some(text),
             TunnelEvent::Stopped(result) => {
-                tunnel.stopped = Some(result);
+                tunnel.stopped = Some(result.map_err(|error| error.to_string()));
                 self.sample_tunnels();
             }
         }
