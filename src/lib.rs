@@ -1,22 +1,41 @@
 //! bosun: a terminal fleet console for AWS Systems Manager.
 //!
-//! The map of the crate (DESIGN.md §2 has the full picture):
-//! - [`protocol`] — the pure core: the SSM data-channel protocol as a sans-IO state machine in
-//!   both roles (client for bosun, agent for the simulator). No tokio, no sockets, no clock.
-//! - [`transport`] — the effects ring: the WebSocket driver that pumps a protocol session over
-//!   a real connection, pings, and resumes after drops.
-//! - [`plugin`] — `bosun session-manager-plugin`: the official plugin's argv contract, so the
-//!   AWS CLI can use bosun in its place.
-//! - [`aws`] — the AWS SDK side: credentials and clients, the KMS key provider.
-//! - [`stdio_session`] — a session on this process's terminal or pipes (raw mode, sizes,
-//!   SIGWINCH, byte-exact pipe mode).
-//! - [`term`] — a pane's terminal emulator (vt100 with DEC line drawing) and xterm key encoding.
-//! - [`commands`] — the subcommands other than the console (`bosun shell`, ...).
+//! The crate is three rings, and imports only go inward (DESIGN.md §2;
+//! `tests/architecture.rs` fails the build when one goes outward):
+//!
+//! ```text
+//!   shell     tui/  commands/  cli  logging  (main.rs)
+//!                 │ may use everything below
+//!   effects   services/  transport/  aws/  sim/
+//!                 │ may use the core, never the shell
+//!   core      model/  protocol/  term/  config/  app/  ui/
+//!                 no tokio, no sockets, no SDK, no clock: time and facts come in as values
+//! ```
+//!
+//! The core:
+//! - [`model`] — the shared vocabulary: instances and their ping status, the filter language,
+//!   tunnels, Run Command's targets, requests and blast radius, formatting.
+//! - [`protocol`] — the SSM data-channel protocol as a sans-IO state machine in both roles
+//!   (client for bosun, agent for the simulator).
+//! - [`term`] — a pane's terminal emulator (vt100 with DEC line drawing) and xterm keys.
+//! - [`config`] — the configuration file, keymap entries and themes.
+//! - [`app`] — the console's state and its pure reducer: actions and facts in, effects out;
+//!   the key tables that routing, the help and the hints all read.
+//! - [`ui`] — drawing the state, nothing else.
+//!
+//! The effects ring:
+//! - [`services`] — long-lived tasks shared by the console and the CLI, on one contract
+//!   (typed commands in, typed events out, bounded byte channels): the one session start,
+//!   sources, the inventory refresher, pane sessions, the one Run Command pipeline, tunnels.
+//! - [`transport`] — the WebSocket drivers that pump a protocol session: the client side,
+//!   the agent side, and the connection plumbing they share.
+//! - [`aws`] — the SDK: configuration resolved as the AWS CLI resolves it, the inventory
+//!   fetch, TARGET and TARGETING resolution, the ResumeSession and KMS hooks.
 //! - [`sim`] — the simulated AWS endpoint (`bosun sim`, `--demo`, the tests).
-//! - [`config`] — the configuration file: defaults, saved tunnels and groups.
-//! - [`app`], [`ui`], [`tui`] — the console: its pure state and reducer, drawing, and the
-//!   runtime that owns the terminal; [`pane_session`] runs the session behind each shell pane,
-//!   [`run_service`] sends and watches the console's Run Command.
+//!
+//! The shell:
+//! - [`tui`] — the console: the terminal guard and the event loop that carries out effects.
+//! - [`commands`] — one thin file per subcommand, the plugin drop-in among them.
 //! - [`cli`], [`logging`] — the command line and the log file.
 
 pub mod app;

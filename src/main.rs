@@ -6,10 +6,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use bosun::cli::{Cli, Command, Pacing, SimArgs};
+use bosun::cli::{Cli, Command};
 use bosun::commands::{self, plugin};
 use bosun::logging;
-use bosun::sim::{self, AgentPacing, Faults, Fleet, SimConfig};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -67,10 +66,10 @@ fn main() -> ExitCode {
             }
             exit_code(run_async(commands::tunnel::proxy(&cli.global, &args)))
         }
-        Some(Command::Config(command)) => exit_code(commands::config(&cli.global, &command)),
+        Some(Command::Config(command)) => exit_code(commands::config::run(&cli.global, &command)),
         Some(Command::Sim(args)) => {
             let _log = logging::init("sim.log");
-            exit_code(run_on_one_thread(run_sim(args)))
+            exit_code(run_on_one_thread(commands::sim::run(args)))
         }
         None => {
             // The log's path is printed before the console takes the screen; nothing is
@@ -82,53 +81,6 @@ fn main() -> ExitCode {
             exit_code(run_async(commands::console::run(&cli.global, cli.demo)))
         }
     }
-}
-
-/// Serves the simulator until Ctrl-C.
-async fn run_sim(args: SimArgs) -> i32 {
-    let fleet = match (&args.fleet, args.instances) {
-        (Some(path), _) => match Fleet::load(path) {
-            Ok(fleet) => fleet,
-            Err(error) => {
-                eprintln!("bosun sim: {error}");
-                return 2;
-            }
-        },
-        (None, Some(count)) => Fleet::generate(count as usize, args.seed),
-        (None, None) => Fleet::demo(),
-    };
-    let faults = match Faults::parse(&args.faults) {
-        Ok(faults) => faults,
-        Err(error) => {
-            eprintln!("bosun sim: --faults: {error}");
-            return 2;
-        }
-    };
-    let pacing = match args.agent_pacing {
-        Pacing::Real => AgentPacing::Real,
-        Pacing::Off => AgentPacing::Off,
-    };
-    let instances = fleet.instances.len();
-    let config = SimConfig {
-        listen: args.listen,
-        fleet,
-        seed: args.seed,
-        pacing,
-        faults,
-    };
-    let handle = match sim::start(config).await {
-        Ok(handle) => handle,
-        Err(error) => {
-            eprintln!("bosun sim: {error}");
-            return 2;
-        }
-    };
-    // The first line is the contract: scripts read it to find the endpoint.
-    println!("AWS_ENDPOINT_URL={}", handle.endpoint_url());
-    eprintln!("bosun sim: {instances} instances; Ctrl-C stops it");
-    let _ = tokio::signal::ctrl_c().await;
-    drop(handle);
-    0
 }
 
 /// The runtime on every core: the console's many independent jobs (inventory, panes, tunnels,

@@ -1,0 +1,34 @@
+//! `bosun config path` and `bosun config check`.
+
+use super::config_path;
+use crate::cli::{ConfigCommand, GlobalArgs};
+use crate::config::Config;
+
+/// `bosun config path` and `bosun config check`.
+pub fn run(global: &GlobalArgs, command: &ConfigCommand) -> i32 {
+    let Some(path) = config_path(global) else {
+        eprintln!("bosun config: no configuration directory on this system");
+        return 1;
+    };
+    match command {
+        ConfigCommand::Path => {
+            println!("{}", path.display());
+            0
+        }
+        ConfigCommand::Check => match Config::load(&path) {
+            Ok(config) => {
+                println!(
+                    "{}: ok ({} saved tunnels, {} groups)",
+                    path.display(),
+                    config.tunnels.len(),
+                    config.tunnel_groups.len()
+                );
+                0
+            }
+            Err(error) => {
+                eprintln!("{error}");
+                1
+            }
+        },
+    }
+}

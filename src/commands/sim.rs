@@ -1,0 +1,52 @@
+//! `bosun sim`: the simulated AWS endpoint, standalone. Its first line on stdout is
+//! `AWS_ENDPOINT_URL=…` (scripts read it); it serves until Ctrl-C.
+
+use crate::cli::{Pacing, SimArgs};
+use crate::sim::{self, AgentPacing, Faults, Fleet, SimConfig};
+
+/// Serves the simulator until Ctrl-C.
+pub async fn run(args: SimArgs) -> i32 {
+    let fleet = match (&args.fleet, args.instances) {
+        (Some(path), _) => match Fleet::load(path) {
+            Ok(fleet) => fleet,
+            Err(error) => {
+                eprintln!("bosun sim: {error}");
+                return 2;
+            }
+        },
+        (None, Some(count)) => Fleet::generate(count as usize, args.seed),
+        (None, None) => Fleet::demo(),
+    };
+    let faults = match Faults::parse(&args.faults) {
+        Ok(faults) => faults,
+        Err(error) => {
+            eprintln!("bosun sim: --faults: {error}");
+            return 2;
+        }
+    };
+    let pacing = match args.agent_pacing {
+        Pacing::Real => AgentPacing::Real,
+        Pacing::Off => AgentPacing::Off,
+    };
+    let instances = fleet.instances.len();
+    let config = SimConfig {
+        listen: args.listen,
+        fleet,
+        seed: args.seed,
+        pacing,
+        faults,
+    };
+    let handle = match sim::start(config).await {
+        Ok(handle) => handle,
+        Err(error) => {
+            eprintln!("bosun sim: {error}");
+            return 2;
+        }
+    };
+    // The first line is the contract: scripts read it to find the endpoint.
+    println!("AWS_ENDPOINT_URL={}", handle.endpoint_url());
+    eprintln!("bosun sim: {instances} instances; Ctrl-C stops it");
+    let _ = tokio::signal::ctrl_c().await;
+    drop(handle);
+    0
+}
