@@ -192,16 +192,7 @@ async fn start_session(start: StartArgs) -> i32 {
         },
         &clients,
     );
-    let session_id = driven.session_id.clone();
-    let outcome = stdio::run(
-        &session_id,
-        stdio::ClosingMessage::Plugin,
-        driven.input,
-        driven.events,
-        driven.driver,
-    )
-    .await;
-    let ending = Ending::of(&outcome.end, outcome.exit_code);
+    let (session_id, ending) = stdio::attach(driven, stdio::ClosingMessage::Plugin).await;
     match &ending {
         Ending::TimedOut => println!("\nSession: {session_id} timed out.\n"),
         Ending::Failed(reason) => {

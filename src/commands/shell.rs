@@ -34,16 +34,7 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
             return FAILURE;
         }
     };
-    let session_id = driven.session_id.clone();
-    let outcome = stdio::run(
-        &session_id,
-        stdio::ClosingMessage::Quiet,
-        driven.input,
-        driven.events,
-        driven.driver,
-    )
-    .await;
-    let ending = Ending::of(&outcome.end, outcome.exit_code);
+    let (session_id, ending) = stdio::attach(driven, stdio::ClosingMessage::Quiet).await;
     match &ending {
         Ending::TimedOut => eprintln!("bosun shell: session {session_id} timed out"),
         Ending::Failed(reason) => eprintln!("bosun shell: session {session_id} ended: {reason}"),

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::protocol::{CloseReason, SessionInfo, SizeData};
+use crate::services::session::{Driven, Ending};
 use crate::transport::{DriverEvent, Input, SessionEnd, TransportError};
 
 /// How the session's bytes meet this process.
@@ -47,11 +48,26 @@ pub enum ClosingMessage {
 
 /// How a stdio session ended.
 #[derive(Debug)]
-pub struct StdioOutcome {
+struct StdioOutcome {
     pub end: Result<SessionEnd, TransportError>,
     /// The remote exit code, when the session reported one (NonInteractiveCommands).
     pub exit_code: Option<i32>,
-    pub mode: Option<StdioMode>,
+}
+
+/// Runs a driven session on this process's terminal or pipes; returns its id and how it
+/// ended, read the one way every caller reads it.
+pub async fn attach(driven: Driven, closing: ClosingMessage) -> (String, Ending) {
+    let session_id = driven.session_id.clone();
+    let outcome = run(
+        &session_id,
+        closing,
+        driven.input,
+        driven.events,
+        driven.driver,
+    )
+    .await;
+    let ending = Ending::of(&outcome.end, outcome.exit_code);
+    (session_id, ending)
 }
 
 /// The size the plugin reports when stdout is not a terminal.
@@ -135,7 +151,7 @@ fn keyboard_chunk(chunk: Bytes, tty: bool) -> Bytes {
 }
 
 /// Pumps stdin/stdout against a driven session until it ends.
-pub async fn run(
+async fn run(
     session_id: &str,
     closing: ClosingMessage,
     input: mpsc::Sender<Input>,
@@ -272,11 +288,7 @@ pub async fn run(
         }
         let _ = stdout.flush();
     }
-    StdioOutcome {
-        end,
-        exit_code,
-        mode,
-    }
+    StdioOutcome { end, exit_code }
 }
 
 async fn join_driver(
