@@ -9,7 +9,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
 use super::dispatch::{ActiveConnection, Registration};
-use super::{CHUNK, PortSession, Reporter, Resuming, end_reason, read_chunk};
+use super::local::WriteHalf;
+use super::sessions::Ended;
+use super::{CHUNK, PortSession, Reporter, Resuming, read_chunk};
 use crate::protocol::PortFlag;
 use crate::transport::{DriverEvent, Input};
 
@@ -24,13 +26,13 @@ pub(super) async fn serve_basic(
     session: &mut PortSession,
     say: &Reporter,
     label: &str,
-) -> String {
+) -> Ended {
     let stats = registration.dispatch.stats.clone();
     let mut resuming = Resuming(stats.clone(), false);
     // Output is written through a buffer, flushed whenever no more output is waiting: a
     // download then reaches the local client in large writes, not one per message.
     let mut current: Option<(
-        tokio::io::BufWriter<tokio::net::tcp::OwnedWriteHalf>,
+        tokio::io::BufWriter<WriteHalf>,
         tokio::task::JoinHandle<()>,
         ActiveConnection,
     )> = None;
@@ -41,9 +43,10 @@ pub(super) async fn serve_basic(
         let drain_deadline = draining_until;
         tokio::select! {
             accepted = registration.connections.recv(), if current.is_none() => {
-                let Some(tcp) = accepted else { continue };
+                let Some(local) = accepted else { continue };
                 let active = ActiveConnection::of(registration);
-                let (mut read, write) = tcp.into_split();
+                say.accepted(&session.session_id, local.peer());
+                let (mut read, write) = local.into_split();
                 let input = session.input.clone();
                 let closed = closed_tx.clone();
                 let counted = stats.clone();
@@ -108,7 +111,7 @@ pub(super) async fn serve_basic(
                     if let Some((write, _, _)) = current.as_mut() {
                         let _ = write.flush().await;
                     }
-                    return end_reason(&mut session.driver).await;
+                    return Ended::of(&mut session.driver).await;
                 }
             },
         }

@@ -6,15 +6,15 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc};
 
 use super::TunnelGauges;
+use super::local::{LocalListener, LocalStream};
 
 /// A session ready for connections, and how many it carries.
 pub(super) struct Slot {
     id: u64,
-    connections: mpsc::Sender<TcpStream>,
+    connections: mpsc::Sender<LocalStream>,
     active: Arc<AtomicUsize>,
 }
 
@@ -27,13 +27,13 @@ pub(super) struct Dispatch {
     registered: Arc<Notify>,
     next_id: Arc<AtomicU64>,
     /// Connections a session was handed but ended before taking: dispatched again.
-    returned: Arc<Mutex<Vec<TcpStream>>>,
+    returned: Arc<Mutex<Vec<LocalStream>>>,
 }
 
 /// A session's place in the dispatch: connections arrive on `connections`; dropping it
 /// leaves the dispatch.
 pub(super) struct Registration {
-    pub(super) connections: mpsc::Receiver<TcpStream>,
+    pub(super) connections: mpsc::Receiver<LocalStream>,
     active: Arc<AtomicUsize>,
     id: u64,
     pub(super) dispatch: Dispatch,
@@ -47,10 +47,10 @@ impl Drop for Registration {
         // Connections still queued here never became active: uncount them and hand them to
         // another session rather than closing them.
         let mut queued = Vec::new();
-        while let Ok(tcp) = self.connections.try_recv() {
+        while let Ok(local) = self.connections.try_recv() {
             self.active.fetch_sub(1, Ordering::Relaxed);
             self.dispatch.stats.active.fetch_sub(1, Ordering::Relaxed);
-            queued.push(tcp);
+            queued.push(local);
         }
         if !queued.is_empty() {
             if let Ok(mut returned) = self.dispatch.returned.lock() {
@@ -110,7 +110,7 @@ impl Dispatch {
     }
 
     /// The least-loaded ready session's sender, counting the connection on it.
-    fn choose(&self) -> Option<(mpsc::Sender<TcpStream>, Arc<AtomicUsize>)> {
+    fn choose(&self) -> Option<(mpsc::Sender<LocalStream>, Arc<AtomicUsize>)> {
         let slots = self.slots.lock().ok()?;
         let slot = slots
             .iter()
@@ -127,22 +127,19 @@ impl Dispatch {
     }
 
     /// A connection handed back by a session that ended, if any.
-    fn take_returned(&self) -> Option<TcpStream> {
+    fn take_returned(&self) -> Option<LocalStream> {
         self.returned.lock().ok()?.pop()
     }
 
-    pub(super) async fn accept(self, listener: TcpListener) {
+    pub(super) async fn accept(self, listener: LocalListener) {
         loop {
-            let mut tcp = match self.take_returned() {
-                Some(tcp) => tcp,
+            let mut local = match self.take_returned() {
+                Some(local) => local,
                 None => {
                     let registered = self.registered.notified();
                     tokio::select! {
                         accepted = listener.accept() => match accepted {
-                            Ok((tcp, _)) => {
-                                let _ = tcp.set_nodelay(true);
-                                tcp
-                            }
+                            Ok(local) => local,
                             Err(_) => {
                                 // Out of descriptors, say: do not spin; the backlog keeps
                                 // the clients waiting.
@@ -162,14 +159,14 @@ impl Dispatch {
                         // Counted before it is handed over: the session may finish with it
                         // before this task runs again.
                         self.count();
-                        match sender.send(tcp).await {
+                        match sender.send(local).await {
                             Ok(()) => break,
                             Err(returned) => {
                                 // That session just ended: try another.
                                 active.fetch_sub(1, Ordering::Relaxed);
                                 self.stats.active.fetch_sub(1, Ordering::Relaxed);
                                 self.stats.connections.fetch_sub(1, Ordering::Relaxed);
-                                tcp = returned.0;
+                                local = returned.0;
                             }
                         }
                     }

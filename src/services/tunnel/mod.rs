@@ -1,36 +1,34 @@
-//! The tunnel service, for `bosun tunnel` and the console's Tunnels view. A tunnel listens
-//! locally (127.0.0.1 unless told otherwise), starts port-forwarding sessions, and carries
-//! every accepted connection over them: one smux stream per connection when the agent can
-//! multiplex (`mux`), one connection at a time with older agents (`basic`); `dispatch` hands
-//! connections to the session carrying the fewest. The listener outlives sessions: a dropped
-//! WebSocket is resumed by the transport, and a session that ends is replaced with backoff.
+//! The tunnel service, for `bosun tunnel`, the console's Tunnels view and the drop-in
+//! plugin's port forwarding. A tunnel listens locally (`local`: 127.0.0.1 unless told
+//! otherwise, or a Unix socket), keeps port-forwarding sessions behind the listener
+//! (`sessions`), and carries every accepted connection over them: one smux stream per
+//! connection when the agent can multiplex (`mux`), one connection at a time with older agents
+//! (`basic`); `dispatch` hands connections to the session carrying the fewest. The listener
+//! outlives sessions: a dropped WebSocket is resumed by the transport, and a session that
+//! ends is replaced with backoff (for the plugin, only one that failed).
 
 mod basic;
 mod dispatch;
+mod local;
 mod mux;
+mod sessions;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::future::BoxFuture;
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
-use self::basic::serve_basic;
-use self::dispatch::Dispatch;
-use self::mux::serve_mux;
+pub use self::local::ListenOn;
+use self::sessions::{Plan, Replace, serve};
 use super::Handle;
-use super::session::{self, Driven, StartRequest};
+use super::session::{Driven, StartRequest};
 use super::sources::SessionClients;
-use crate::aws;
 use crate::aws::target::{self, TargetError};
 use crate::model::tunnel::TunnelDef;
-use crate::protocol::version::version_greater;
-use crate::protocol::{PortFlag, SessionInfo};
+use crate::protocol::SessionInfo;
 use crate::transport::{DriverEvent, Input, SessionEnd, TransportError};
 
 /// Agents newer than this multiplex (PROTOCOL.md §6.1).
@@ -40,12 +38,31 @@ pub(super) const LAST_KEEPALIVE_AGENT: &str = "3.1.1511.0";
 pub(super) const CHUNK: usize = 64 * 1024;
 
 /// One port-forwarding session and what the tunnel needs from it.
-pub(super) struct PortSession {
+pub struct PortSession {
     pub(super) session_id: String,
     pub(super) input: mpsc::Sender<Input>,
     pub(super) events: mpsc::Receiver<DriverEvent>,
     pub(super) driver: tokio::task::JoinHandle<Result<SessionEnd, TransportError>>,
     pub(super) info: SessionInfo,
+}
+
+impl PortSession {
+    /// A driven session that has become ready with `info`.
+    pub fn ready(driven: Driven, info: SessionInfo) -> PortSession {
+        PortSession {
+            session_id: driven.session_id,
+            input: driven.input,
+            events: driven.events,
+            driver: driven.driver,
+            info,
+        }
+    }
+}
+
+/// Whether a ready session forwards a local port (rather than piping stdin/stdout).
+pub fn is_local_forwarding(info: &SessionInfo) -> bool {
+    info.session_type == "Port"
+        && info.properties.get("type").and_then(|t| t.as_str()) == Some("LocalPortForwarding")
 }
 
 /// What a running tunnel can be asked.
@@ -60,17 +77,19 @@ pub enum TunnelCommand {
 pub enum TunnelEvent {
     /// Connections can be served from now on.
     Listening {
-        local: SocketAddr,
+        local: ListenOn,
         instance_id: String,
         destination: String,
     },
+    /// A session took a local connection.
+    Accepted { session_id: String, peer: String },
     /// A line for the person running it: a session ready, dropped, resumed or replaced. It
     /// starts with ": " or " [n/N]: " so the caller can put the tunnel's name before it.
     Said(String),
     /// A problem the Tunnels view shows as the last error.
     Problem(String),
-    /// The tunnel is over: `Ok` once stopped, the reason when it could not run (the port is
-    /// taken, the target is unknown).
+    /// The tunnel is over: `Ok` once stopped (or, for the plugin, once the service closed its
+    /// session), the reason when it could not run (the port is taken, the target is unknown).
     Stopped(Result<(), TunnelError>),
 }
 
@@ -79,7 +98,7 @@ pub enum TunnelEvent {
 pub enum TunnelError {
     #[error("cannot listen on {address}: {source}")]
     Listen {
-        address: SocketAddr,
+        address: ListenOn,
         #[source]
         source: std::io::Error,
     },
@@ -117,9 +136,131 @@ pub struct TunnelHandle {
 /// the SDK configuration, or why there is none.
 pub type TunnelConfig = BoxFuture<'static, Result<aws_config::SdkConfig, String>>;
 
-/// Starts tunnel `id` for `spec` with the credentials `config` resolves to. It runs until
-/// stopped (or until its handle is dropped), reporting to `events`.
+/// Starts tunnel `id` for `spec` with the credentials `config` resolves to: it listens,
+/// resolves the target, and keeps `spec.sessions` sessions behind the listener, replacing
+/// any that ends. It runs until stopped (or until its handle is dropped), reporting to
+/// `events`.
 pub fn spawn(config: TunnelConfig, spec: TunnelDef, id: u64, events: TunnelEvents) -> TunnelHandle {
+    run_with(id, events, move |gauges, say, stop| {
+        Box::pin(async move {
+            let config = config.await.map_err(TunnelError::Credentials)?;
+            let clients = SessionClients {
+                ssm: aws_sdk_ssm::Client::new(&config),
+                kms: aws_sdk_kms::Client::new(&config),
+            };
+            let listener = sessions::bind(&ListenOn::Tcp(std::net::SocketAddr::new(
+                spec.bind,
+                spec.local_port,
+            )))
+            .await?;
+            let ec2 = aws_sdk_ec2::Client::new(&config);
+            let instance_id = target::resolve(&clients.ssm, &ec2, &spec.target).await?;
+            let request = match &spec.remote_host {
+                Some(host) => StartRequest::document(
+                    &instance_id,
+                    "AWS-StartPortForwardingSessionToRemoteHost",
+                )
+                .parameter("host", host.clone()),
+                None => StartRequest::document(&instance_id, "AWS-StartPortForwardingSession"),
+            }
+            .parameter("portNumber", spec.remote_port.to_string());
+            let plan = Plan {
+                clients,
+                instance_id,
+                destination: format!(
+                    "{}:{}",
+                    spec.remote_host.as_deref().unwrap_or("localhost"),
+                    spec.remote_port
+                ),
+                request: Some(request),
+                sessions: spec.sessions.max(1),
+                first: None,
+                replace: Replace::Always,
+            };
+            serve(plan, listener, gauges, say, stop).await
+        })
+    })
+}
+
+/// A session the caller already started and drove to ready (the drop-in plugin: the AWS
+/// CLI called StartSession), and how to start another like it should it fail.
+pub struct Attached {
+    pub clients: SessionClients,
+    pub session: PortSession,
+    /// Where to listen: the session's `localPortNumber` (0: any free port) or
+    /// `localUnixSocket`.
+    pub listen: ListenOn,
+    /// The instance, for the Listening event.
+    pub instance_id: String,
+    /// The original StartSession request, to replace a session that failed (a drop that
+    /// could not be resumed); `None`: the tunnel ends with its session.
+    pub request: Option<StartRequest>,
+}
+
+/// Serves connections over an already started session, until it ends or the tunnel is
+/// stopped. A session the service closes ends the tunnel, as the official plugin ends; one
+/// that fails is replaced when `attached.request` says how.
+pub fn spawn_attached(attached: Attached, id: u64, events: TunnelEvents) -> TunnelHandle {
+    run_with(id, events, move |gauges, say, stop| {
+        Box::pin(async move {
+            let Attached {
+                clients,
+                session,
+                listen,
+                instance_id,
+                request,
+            } = attached;
+            let destination = session_destination(&session.info);
+            let listener = match sessions::bind(&listen).await {
+                Ok(listener) => listener,
+                Err(error) => {
+                    // Nothing will carry the session: end it on both sides before saying why.
+                    sessions::end(&clients, session).await;
+                    return Err(error);
+                }
+            };
+            let plan = Plan {
+                clients,
+                instance_id,
+                destination,
+                request,
+                sessions: 1,
+                first: Some(session),
+                replace: Replace::OnFailure,
+            };
+            serve(plan, listener, gauges, say, stop).await
+        })
+    })
+}
+
+/// `host:port` on the far side, as the session's properties name it.
+fn session_destination(info: &SessionInfo) -> String {
+    let property = |name: &str| {
+        info.properties
+            .get(name)
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    format!(
+        "{}:{}",
+        property("host").unwrap_or_else(|| "localhost".to_owned()),
+        property("portNumber").unwrap_or_default()
+    )
+}
+
+/// Runs a tunnel's body on its own task with a stop signal, its gauges and its reporter,
+/// and reports how it ended.
+fn run_with<F>(id: u64, events: TunnelEvents, body: F) -> TunnelHandle
+where
+    F: FnOnce(
+            Arc<TunnelGauges>,
+            Reporter,
+            watch::Receiver<bool>,
+        ) -> BoxFuture<'static, Result<(), TunnelError>>
+        + Send
+        + 'static,
+{
     let gauges = Arc::new(TunnelGauges::default());
     let (commands, mut commands_rx) = mpsc::channel(4);
     let (stop_tx, stop) = watch::channel(false);
@@ -131,10 +272,7 @@ pub fn spawn(config: TunnelConfig, spec: TunnelDef, id: u64, events: TunnelEvent
             let _ = commands_rx.recv().await;
             let _ = stop_tx.send(true);
         }));
-        let result = match config.await {
-            Ok(config) => serve(&config, &spec, counted, say.clone(), stop).await,
-            Err(error) => Err(TunnelError::Credentials(error)),
-        };
+        let result = body(counted, say.clone(), stop).await;
         drop(stopper);
         say.send(TunnelEvent::Stopped(result)).await;
     });
@@ -163,6 +301,13 @@ impl Reporter {
         self.try_send(TunnelEvent::Problem(text));
     }
 
+    pub(super) fn accepted(&self, session_id: &str, peer: String) {
+        self.try_send(TunnelEvent::Accepted {
+            session_id: session_id.to_owned(),
+            peer,
+        });
+    }
+
     fn try_send(&self, event: TunnelEvent) {
         if let Err(error) = self.events.try_send((self.id, event)) {
             tracing::warn!(tunnel = self.id, %error, "tunnel event dropped");
@@ -170,72 +315,9 @@ impl Reporter {
     }
 
     /// An event that must arrive (the start and the end), waiting for room.
-    async fn send(&self, event: TunnelEvent) {
+    pub(super) async fn send(&self, event: TunnelEvent) {
         let _ = self.events.send((self.id, event)).await;
     }
-}
-
-/// Runs a tunnel until `stop` turns true: listens, resolves the target, says it is
-/// listening, then keeps `spec.sessions` sessions behind the listener. Errors before
-/// listening (the port is taken, the target is unknown) end it.
-async fn serve(
-    config: &aws_config::SdkConfig,
-    spec: &TunnelDef,
-    gauges: Arc<TunnelGauges>,
-    say: Reporter,
-    stop: watch::Receiver<bool>,
-) -> Result<(), TunnelError> {
-    let address = SocketAddr::new(spec.bind, spec.local_port);
-    let listen = |source| TunnelError::Listen { address, source };
-    let listener = TcpListener::bind(address).await.map_err(listen)?;
-    let local = listener.local_addr().map_err(listen)?;
-    let clients = SessionClients {
-        ssm: aws_sdk_ssm::Client::new(config),
-        kms: aws_sdk_kms::Client::new(config),
-    };
-    let ec2 = aws_sdk_ec2::Client::new(config);
-    let instance_id = target::resolve(&clients.ssm, &ec2, &spec.target).await?;
-    let destination = match &spec.remote_host {
-        Some(host) => format!("{host}:{}", spec.remote_port),
-        None => format!("localhost:{}", spec.remote_port),
-    };
-    say.send(TunnelEvent::Listening {
-        local,
-        instance_id: instance_id.clone(),
-        destination,
-    })
-    .await;
-
-    // One acceptor hands each connection to the ready session carrying the fewest, so N
-    // sessions carry N connections' worth of the agent's paced output.
-    let dispatch = Dispatch::new(gauges);
-    let acceptor = tokio::spawn(dispatch.clone().accept(listener));
-    let sessions = spec.sessions.max(1);
-    let loops = (1..=sessions).map(|number| {
-        let label = if sessions > 1 {
-            format!(" [{number}/{sessions}]")
-        } else {
-            String::new()
-        };
-        let context = SessionContext {
-            clients: &clients,
-            instance_id: &instance_id,
-            spec,
-            local,
-            dispatch: &dispatch,
-            say: say.clone(),
-            label,
-        };
-        keep_session(context, stop.clone())
-    });
-    // On stop the listener closes at once (so the port can be reused right away) while the
-    // sessions end on the service side.
-    let mut stopping = stop.clone();
-    tokio::join!(futures_util::future::join_all(loops), async move {
-        let _ = stopping.wait_for(|stop| *stop).await;
-        acceptor.abort();
-    });
-    Ok(())
 }
 
 /// Aborts a task when dropped.
@@ -245,18 +327,6 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
-}
-
-/// What one of a tunnel's sessions needs.
-struct SessionContext<'a> {
-    clients: &'a SessionClients,
-    instance_id: &'a str,
-    spec: &'a TunnelDef,
-    local: SocketAddr,
-    dispatch: &'a Dispatch,
-    say: Reporter,
-    /// Tells parallel sessions apart in messages: "" or " [2/4]".
-    label: String,
 }
 
 /// Counts a session as resuming on its tunnel while set (and no longer once dropped).
@@ -296,150 +366,6 @@ impl Drop for Resuming {
     }
 }
 
-/// Runs one session behind the listener until `stop`, replacing it with backoff when it
-/// ends.
-async fn keep_session(context: SessionContext<'_>, mut stop: watch::Receiver<bool>) {
-    let SessionContext {
-        clients,
-        instance_id,
-        spec,
-        local,
-        dispatch,
-        say,
-        label,
-    } = context;
-    let stats = dispatch.stats.clone();
-    let mut backoff = Duration::from_millis(500);
-    let stopped = async |stop: &mut watch::Receiver<bool>| {
-        let _ = stop.wait_for(|stop| *stop).await;
-    };
-    loop {
-        let session = tokio::select! {
-            session = start(clients, instance_id, spec, local) => session,
-            () = stopped(&mut stop) => return,
-        };
-        let mut session = match session {
-            Ok(session) => {
-                backoff = Duration::from_millis(500);
-                session
-            }
-            Err(error) => {
-                say.say(format!(
-                    "{label}: {error}; retrying in {:.1} s",
-                    backoff.as_secs_f64()
-                ));
-                say.problem(error);
-                tokio::select! {
-                    () = tokio::time::sleep(backoff) => {}
-                    () = stopped(&mut stop) => return,
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(30));
-                continue;
-            }
-        };
-        let multiplexed = is_local_forwarding(&session.info)
-            && session
-                .info
-                .agent_version
-                .as_deref()
-                .is_some_and(|v| version_greater(v, LAST_BASIC_ONLY_AGENT));
-        say.say(format!(
-            "{label}: session {} ready ({})",
-            session.session_id,
-            if multiplexed {
-                "multiplexed"
-            } else {
-                "one connection at a time: the agent is older than 3.0.196.0"
-            }
-        ));
-        stats.sessions_ready.fetch_add(1, Ordering::Relaxed);
-        let mut registration = dispatch.register();
-        let serving: std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send + '_>> =
-            if multiplexed {
-                Box::pin(serve_mux(&mut registration, &mut session, &say, &label))
-            } else {
-                Box::pin(serve_basic(&mut registration, &mut session, &say, &label))
-            };
-        let ended = tokio::select! {
-            end = serving => Some(end),
-            () = stopped(&mut stop) => None,
-        };
-        drop(registration);
-        stats.sessions_ready.fetch_sub(1, Ordering::Relaxed);
-        match ended {
-            Some(end) => {
-                say.say(format!(
-                    "{label}: session {} ended ({end}); starting a new one",
-                    session.session_id
-                ));
-                say.problem(format!("session ended: {end}"));
-            }
-            None => {
-                // Stopped: tell the agent, end the session on the service side, and go.
-                // Bounded waits: a driver in the middle of a resume does not read its input.
-                let quickly = Duration::from_secs(2);
-                let _ = tokio::time::timeout(
-                    quickly,
-                    session.input.send(Input::Flag(PortFlag::TerminateSession)),
-                )
-                .await;
-                let _ = tokio::time::timeout(quickly, session.input.send(Input::Close)).await;
-                let _ = tokio::time::timeout(Duration::from_secs(2), &mut session.driver).await;
-                let _ = aws::terminate_session(&clients.ssm, &session.session_id).await;
-                say.say(format!("{label}: closed"));
-                return;
-            }
-        }
-    }
-}
-
-fn is_local_forwarding(info: &SessionInfo) -> bool {
-    info.properties.get("type").and_then(|t| t.as_str()) == Some("LocalPortForwarding")
-}
-
-async fn start(
-    clients: &SessionClients,
-    instance_id: &str,
-    spec: &TunnelDef,
-    local: SocketAddr,
-) -> Result<PortSession, String> {
-    let request = match &spec.remote_host {
-        Some(host) => {
-            StartRequest::document(instance_id, "AWS-StartPortForwardingSessionToRemoteHost")
-                .parameter("host", host.clone())
-        }
-        None => StartRequest::document(instance_id, "AWS-StartPortForwardingSession"),
-    }
-    .parameter("portNumber", spec.remote_port.to_string())
-    .parameter("localPortNumber", local.port().to_string());
-    let Driven {
-        session_id,
-        input,
-        mut events,
-        driver,
-    } = session::start(clients, &request)
-        .await
-        .map_err(|error| error.to_string())?;
-    let info = loop {
-        match tokio::time::timeout(Duration::from_secs(30), events.recv()).await {
-            Ok(Some(DriverEvent::Ready(info))) => break info,
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                let end = driver.await.map_err(|e| e.to_string())?;
-                return Err(format!("the session ended before it was ready: {end:?}"));
-            }
-            Err(_) => return Err("the session did not become ready within 30 s".to_owned()),
-        }
-    };
-    Ok(PortSession {
-        session_id,
-        input,
-        events,
-        driver,
-        info,
-    })
-}
-
 /// The next chunk (at most `CHUNK` bytes) from `reader`; `None` at the end or on an error.
 /// A large read is handed on in the buffer it was read into rather than copied; a small one
 /// is copied out, so a queue of keystrokes does not pin 64 KiB each.
@@ -449,15 +375,5 @@ pub(super) async fn read_chunk<R: tokio::io::AsyncRead + Unpin>(reader: &mut R) 
         Ok(0) | Err(_) => None,
         Ok(n) if n < CHUNK / 16 => Some(Bytes::copy_from_slice(&buffer)),
         Ok(_) => Some(buffer.freeze()),
-    }
-}
-
-pub(super) async fn end_reason(
-    driver: &mut tokio::task::JoinHandle<Result<SessionEnd, TransportError>>,
-) -> String {
-    match tokio::time::timeout(Duration::from_secs(2), driver).await {
-        Ok(Ok(Ok(end))) => end.to_string(),
-        Ok(Ok(Err(error))) => error.to_string(),
-        _ => "the session stopped".to_owned(),
     }
 }

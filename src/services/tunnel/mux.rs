@@ -8,9 +8,9 @@ use async_smux::MuxBuilder;
 use tokio::io::AsyncWriteExt;
 
 use super::dispatch::{ActiveConnection, Registration};
+use super::sessions::Ended;
 use super::{
-    AbortOnDrop, CHUNK, LAST_KEEPALIVE_AGENT, PortSession, Reporter, Resuming, end_reason,
-    read_chunk,
+    AbortOnDrop, CHUNK, LAST_KEEPALIVE_AGENT, PortSession, Reporter, Resuming, read_chunk,
 };
 use crate::protocol::PortFlag;
 use crate::protocol::version::version_greater;
@@ -22,7 +22,7 @@ pub(super) async fn serve_mux(
     session: &mut PortSession,
     say: &Reporter,
     label: &str,
-) -> String {
+) -> Ended {
     let stats = registration.dispatch.stats.clone();
     let mut resuming = Resuming(stats.clone(), false);
     let (mux_side, channel_side) = tokio::io::duplex(1024 * 1024);
@@ -52,16 +52,17 @@ pub(super) async fn serve_mux(
     let reason = loop {
         tokio::select! {
             accepted = registration.connections.recv() => {
-                let Some(mut tcp) = accepted else { continue };
+                let Some(mut local) = accepted else { continue };
                 let active = ActiveConnection::of(registration);
-                let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+                let peer = local.peer();
+                say.accepted(&session.session_id, peer.clone());
                 match connector.connect() {
                     Ok(mut stream) => {
                         tokio::spawn(async move {
                             // 64 KiB buffers, not tokio's 8 KiB: at speed, an eighth
                             // of the syscalls and of the local client's wake-ups.
                             let result = tokio::io::copy_bidirectional_with_sizes(
-                                &mut tcp, &mut stream, CHUNK, CHUNK,
+                                &mut local, &mut stream, CHUNK, CHUNK,
                             )
                             .await;
                             tracing::debug!(%peer, ?result, "tunnel connection closed");
@@ -78,7 +79,10 @@ pub(super) async fn serve_mux(
                 Some(DriverEvent::Output(bytes)) => {
                     stats.bytes_down.fetch_add(bytes.len() as u64, Ordering::Relaxed);
                     if channel_write.write_all(&bytes).await.is_err() {
-                        break "the multiplexer stopped".to_owned();
+                        break Ended {
+                            reason: "the multiplexer stopped".to_owned(),
+                            closed_by_service: false,
+                        };
                     }
                 }
                 Some(DriverEvent::Flag(PortFlag::ConnectToPortError)) => {
@@ -86,7 +90,7 @@ pub(super) async fn serve_mux(
                     say.problem("the agent could not connect to the destination port".to_owned());
                 }
                 Some(other) => resuming.follow(&other, say, label),
-                None => break end_reason(&mut session.driver).await,
+                None => break Ended::of(&mut session.driver).await,
             },
         }
     };

@@ -85,6 +85,7 @@ impl Console {
                 tracing::info!(tunnel = ?name, "{}", text.trim_start_matches(": "));
             }
             TunnelEvent::Problem(text) => tunnel.last_error = Some(text),
+            TunnelEvent::Accepted { .. } => {}
             TunnelEvent::Stopped(result) => {
                 tunnel.stopped = Some(result.map_err(|error| error.to_string()));
                 self.sample_tunnels();

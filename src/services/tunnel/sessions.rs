@@ -1,0 +1,311 @@
+//! Keeping a tunnel's sessions behind its listener: the plan (which sessions, started how,
+//! replaced when), the acceptor, one loop per session that starts it (or takes the one the
+//! plugin was handed), serves connections over it in the mode its agent speaks, and replaces
+//! it with backoff when it ends, until the tunnel is stopped.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::basic::serve_basic;
+use super::dispatch::Dispatch;
+use super::local::{ListenOn, LocalListener};
+use super::mux::serve_mux;
+use super::{
+    LAST_BASIC_ONLY_AGENT, PortSession, Reporter, TunnelError, TunnelEvent, TunnelGauges,
+    is_local_forwarding,
+};
+use crate::aws;
+use crate::protocol::PortFlag;
+use crate::protocol::version::version_greater;
+use crate::services::session::{self, StartRequest};
+use crate::services::sources::SessionClients;
+use crate::transport::{DriverEvent, Input, SessionEnd};
+
+/// When a session that ended is replaced by a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Replace {
+    /// Always (`bosun tunnel`, the console): the listener is the promise.
+    Always,
+    /// Only when it failed (the plugin): a session the service closed ends the tunnel, as
+    /// the official plugin ends with its session.
+    OnFailure,
+}
+
+/// What a tunnel keeps behind its listener.
+pub(super) struct Plan {
+    pub(super) clients: SessionClients,
+    pub(super) instance_id: String,
+    /// `host:port` on the far side, for the Listening event.
+    pub(super) destination: String,
+    /// StartSession for a new session (its `localPortNumber` is filled in from the
+    /// listener); `None`: no new session can be started.
+    pub(super) request: Option<StartRequest>,
+    pub(super) sessions: u8,
+    /// A session already started (the plugin's), used first.
+    pub(super) first: Option<PortSession>,
+    pub(super) replace: Replace,
+}
+
+/// How one session's service ended.
+pub(super) struct Ended {
+    pub(super) reason: String,
+    /// The service closed the channel (the agent ended the session, an idle timeout).
+    pub(super) closed_by_service: bool,
+}
+
+impl Ended {
+    /// Reads the driver's end, waiting a little for it.
+    pub(super) async fn of(
+        driver: &mut tokio::task::JoinHandle<Result<SessionEnd, crate::transport::TransportError>>,
+    ) -> Ended {
+        match tokio::time::timeout(Duration::from_secs(2), driver).await {
+            Ok(Ok(Ok(end))) => Ended {
+                closed_by_service: matches!(
+                    end,
+                    SessionEnd::Closed(crate::protocol::CloseReason::ChannelClosed { .. })
+                ),
+                reason: end.to_string(),
+            },
+            Ok(Ok(Err(error))) => Ended {
+                reason: error.to_string(),
+                closed_by_service: false,
+            },
+            _ => Ended {
+                reason: "the session stopped".to_owned(),
+                closed_by_service: false,
+            },
+        }
+    }
+}
+
+/// Binds the tunnel's local end.
+pub(super) async fn bind(on: &ListenOn) -> Result<LocalListener, TunnelError> {
+    LocalListener::bind(on)
+        .await
+        .map_err(|source| TunnelError::Listen {
+            address: on.clone(),
+            source,
+        })
+}
+
+/// Runs the plan until `stop` turns true (or, with `Replace::OnFailure`, until the service
+/// closes the last session): says where it listens, then keeps the sessions.
+pub(super) async fn serve(
+    plan: Plan,
+    listener: LocalListener,
+    gauges: Arc<TunnelGauges>,
+    say: Reporter,
+    stop: watch::Receiver<bool>,
+) -> Result<(), TunnelError> {
+    let local = listener.local().map_err(|source| TunnelError::Listen {
+        address: listener_address(&listener),
+        source,
+    })?;
+    let Plan {
+        clients,
+        instance_id,
+        destination,
+        request,
+        sessions,
+        mut first,
+        replace,
+    } = plan;
+    // A new session says which local port it serves, as the plugin tells the agent.
+    let request = request.map(|request| match local.port() {
+        Some(port) => request.parameter("localPortNumber", port.to_string()),
+        None => request,
+    });
+    say.send(TunnelEvent::Listening {
+        local,
+        instance_id,
+        destination,
+    })
+    .await;
+
+    // One acceptor hands each connection to the ready session carrying the fewest, so N
+    // sessions carry N connections' worth of the agent's paced output.
+    let dispatch = Dispatch::new(gauges);
+    let acceptor = tokio::spawn(dispatch.clone().accept(listener));
+    let loops = (1..=sessions).map(|number| {
+        let label = if sessions > 1 {
+            format!(" [{number}/{sessions}]")
+        } else {
+            String::new()
+        };
+        let keeper = Keeper {
+            clients: &clients,
+            request: request.as_ref(),
+            dispatch: &dispatch,
+            say: say.clone(),
+            label,
+            replace,
+        };
+        keeper.keep(first.take(), stop.clone())
+    });
+    // The listener closes at once when the sessions are over (so the port can be reused right
+    // away), while they end on the service side.
+    futures_util::future::join_all(loops).await;
+    acceptor.abort();
+    Ok(())
+}
+
+/// What the listener was asked to bind, for an error about it.
+fn listener_address(listener: &LocalListener) -> ListenOn {
+    listener
+        .local()
+        .unwrap_or_else(|_| ListenOn::Tcp(std::net::SocketAddr::from(([127, 0, 0, 1], 0))))
+}
+
+/// One session's loop and what it needs.
+struct Keeper<'a> {
+    clients: &'a SessionClients,
+    request: Option<&'a StartRequest>,
+    dispatch: &'a Dispatch,
+    say: Reporter,
+    /// Tells parallel sessions apart in messages: "" or " [2/4]".
+    label: String,
+    replace: Replace,
+}
+
+impl Keeper<'_> {
+    /// Runs one session behind the listener until `stop`, replacing it with backoff when it
+    /// ends (as `replace` says).
+    async fn keep(self, mut first: Option<PortSession>, mut stop: watch::Receiver<bool>) {
+        let Keeper {
+            clients,
+            request,
+            dispatch,
+            say,
+            label,
+            replace,
+        } = self;
+        let gauges = dispatch.stats.clone();
+        let mut backoff = Duration::from_millis(500);
+        let stopped = async |stop: &mut watch::Receiver<bool>| {
+            let _ = stop.wait_for(|stop| *stop).await;
+        };
+        loop {
+            let session = match (first.take(), request) {
+                (Some(session), _) => Ok(session),
+                (None, Some(request)) => tokio::select! {
+                    session = start(clients, request) => session,
+                    () = stopped(&mut stop) => return,
+                },
+                (None, None) => return,
+            };
+            let mut session = match session {
+                Ok(session) => {
+                    backoff = Duration::from_millis(500);
+                    session
+                }
+                Err(error) => {
+                    say.say(format!(
+                        "{label}: {error}; retrying in {:.1} s",
+                        backoff.as_secs_f64()
+                    ));
+                    say.problem(error);
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = stopped(&mut stop) => return,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    continue;
+                }
+            };
+            let multiplexed = session
+                .info
+                .agent_version
+                .as_deref()
+                .is_some_and(|v| version_greater(v, LAST_BASIC_ONLY_AGENT));
+            say.say(format!(
+                "{label}: session {} ready ({})",
+                session.session_id,
+                if multiplexed {
+                    "multiplexed"
+                } else {
+                    "one connection at a time: the agent is older than 3.0.196.0"
+                }
+            ));
+            gauges.sessions_ready.fetch_add(1, Ordering::Relaxed);
+            let mut registration = dispatch.register();
+            let serving: std::pin::Pin<Box<dyn std::future::Future<Output = Ended> + Send + '_>> =
+                if multiplexed {
+                    Box::pin(serve_mux(&mut registration, &mut session, &say, &label))
+                } else {
+                    Box::pin(serve_basic(&mut registration, &mut session, &say, &label))
+                };
+            let ended = tokio::select! {
+                end = serving => Some(end),
+                () = stopped(&mut stop) => None,
+            };
+            drop(registration);
+            gauges.sessions_ready.fetch_sub(1, Ordering::Relaxed);
+            let Some(ended) = ended else {
+                end(clients, session).await;
+                say.say(format!("{label}: closed"));
+                return;
+            };
+            let last =
+                replace == Replace::OnFailure && ended.closed_by_service || request.is_none();
+            if last {
+                say.say(format!(
+                    "{label}: session {} ended ({})",
+                    session.session_id, ended.reason
+                ));
+                // Make sure the service does not keep what the agent may still hold open.
+                let _ = aws::terminate_session(&clients.ssm, &session.session_id).await;
+                return;
+            }
+            say.say(format!(
+                "{label}: session {} ended ({}); starting a new one",
+                session.session_id, ended.reason
+            ));
+            say.problem(format!("session ended: {}", ended.reason));
+        }
+    }
+}
+
+/// Ends a session on both sides: the TerminateSession flag to the agent (once, in order with
+/// everything else sent), the channel closed, then TerminateSession at the service. Bounded
+/// waits: a driver in the middle of a resume does not read its input.
+pub(super) async fn end(clients: &SessionClients, mut session: PortSession) {
+    let quickly = Duration::from_secs(2);
+    let _ = tokio::time::timeout(
+        quickly,
+        session.input.send(Input::Flag(PortFlag::TerminateSession)),
+    )
+    .await;
+    let _ = tokio::time::timeout(quickly, session.input.send(Input::Close)).await;
+    let _ = tokio::time::timeout(quickly, &mut session.driver).await;
+    let _ = aws::terminate_session(&clients.ssm, &session.session_id).await;
+}
+
+/// StartSession for a new port session, driven until the agent says it is ready.
+async fn start(clients: &SessionClients, request: &StartRequest) -> Result<PortSession, String> {
+    let mut driven = session::start(clients, request)
+        .await
+        .map_err(|error| error.to_string())?;
+    let info = loop {
+        match tokio::time::timeout(Duration::from_secs(30), driven.events.recv()).await {
+            Ok(Some(DriverEvent::Ready(info))) => break info,
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                let end = (&mut driven.driver).await.map_err(|e| e.to_string())?;
+                return Err(format!("the session ended before it was ready: {end:?}"));
+            }
+            Err(_) => return Err("the session did not become ready within 30 s".to_owned()),
+        }
+    };
+    if !is_local_forwarding(&info) {
+        let session = PortSession::ready(driven, info);
+        let id = session.session_id.clone();
+        end(clients, session).await;
+        return Err(format!(
+            "session {id} is no local port forwarding (check the document)"
+        ));
+    }
+    Ok(PortSession::ready(driven, info))
+}
