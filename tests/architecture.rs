@@ -84,12 +84,36 @@ fn named_modules(code: &str, module: &[String]) -> BTreeSet<String> {
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect()
     };
+    // `x…`, or each first name in `{x…, y…}` (a group at the crate root).
+    let names_at = |rest: &str| -> Vec<String> {
+        let Some(group) = rest.strip_prefix('{') else {
+            return vec![ident(rest)];
+        };
+        let mut names = Vec::new();
+        let mut depth = 0;
+        let mut start = true;
+        for (i, c) in group.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => break,
+                '}' => depth -= 1,
+                ',' if depth == 0 => start = true,
+                c if c.is_whitespace() => {}
+                _ if start => {
+                    names.push(ident(&group[i..]));
+                    start = false;
+                }
+                _ => {}
+            }
+        }
+        names
+    };
     for (at, _) in code.match_indices("crate::") {
         let before = code[..at].chars().last();
         if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
             continue;
         }
-        named.insert(ident(&code[at + "crate::".len()..]));
+        named.extend(names_at(&code[at + "crate::".len()..]));
     }
     for (at, _) in code.match_indices("super::") {
         let before = code[..at].chars().last();
@@ -103,7 +127,7 @@ fn named_modules(code: &str, module: &[String]) -> BTreeSet<String> {
             rest = after;
         }
         if climbs >= module.len() {
-            named.insert(ident(rest));
+            named.extend(names_at(rest));
         }
     }
     named.retain(|name| !name.is_empty());
@@ -229,6 +253,14 @@ fn the_checks_catch_what_they_are_for() {
     let update = vec!["app".to_owned(), "update".to_owned()];
     let named = named_modules("use super::super::commands::x;", &update);
     assert_eq!(named, BTreeSet::from(["commands".to_owned()]));
+    let named = named_modules(
+        "use crate::{model::run, services::{pane, runs}};",
+        &app_state,
+    );
+    assert_eq!(
+        named,
+        BTreeSet::from(["model".to_owned(), "services".to_owned()])
+    );
     assert_eq!(
         code_of("use a;\n// crate::tui in a comment\n#[cfg(test)]\nmod tests { use crate::tui; }"),
         "use a;\n"

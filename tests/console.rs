@@ -400,6 +400,7 @@ fn run_watch_view() {
         aws_status: status.to_owned(),
         status_details: status.to_owned(),
         exit_code: exit,
+        response_code: Some(exit.unwrap_or(-1)),
         duration_ms: exit.map(|_| 3_000),
     };
     app::update(

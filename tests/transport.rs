@@ -403,7 +403,12 @@ async fn the_plugin_runs_a_shell_with_piped_stdin() {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.starts_with("$ hello\n"), "{stdout:?}");
+    // The official plugin's first line, then the remote's output.
+    let starting = format!("\nStarting session with SessionId: {SESSION_ID}\n");
+    assert!(
+        stdout.starts_with(&format!("{starting}$ hello\n")),
+        "{stdout:?}"
+    );
     assert!(
         stdout.contains(&format!("Exiting session with sessionId: {SESSION_ID}.")),
         "{stdout:?}"
@@ -443,6 +448,15 @@ async fn the_plugin_pipes_an_ssh_session_byte_exact() {
             stdin
         }
     });
+    // The official plugin's first line comes before the echo, as ssh expects (it skips lines
+    // before the server's banner).
+    let starting = format!("\nStarting session with SessionId: {SESSION_ID}\n");
+    let mut first = vec![0u8; starting.len()];
+    tokio::time::timeout(Duration::from_secs(20), stdout.read_exact(&mut first))
+        .await
+        .expect("starting line in time")
+        .expect("read");
+    assert_eq!(String::from_utf8_lossy(&first), starting);
     let mut echoed = vec![0u8; exchange.len() + 1];
     tokio::time::timeout(Duration::from_secs(20), stdout.read_exact(&mut echoed))
         .await

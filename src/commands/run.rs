@@ -17,7 +17,7 @@ use crate::aws::run_targets;
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::model::run::{
     CONFIRM_BY_COUNT_ABOVE, InvocationOutput, InvocationView, RunGroup, RunRequest, RunTarget,
-    default_comment, needs_typed_count, parse_parameters,
+    default_comment, needs_typed_count,
 };
 use crate::services::runs::{self, RunCommand, RunEvent, RunOptions};
 use crate::services::sources::{Source, SourceFactory, Sources};
@@ -74,9 +74,24 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
 /// The request the arguments describe, checked as the console's form checks it.
 fn request_of(args: &RunArgs, region: &str, targets: Vec<RunTarget>) -> Result<RunRequest, String> {
     let script = args.command.join(" ");
-    let parameters = parse_parameters(&args.parameters.join(";"))?;
+    let mut parameters = Vec::new();
+    for parameter in &args.parameters {
+        // One --parameter is one name: a `;` in its value stays in the value.
+        let (name, values) = parameter
+            .split_once('=')
+            .filter(|(name, _)| !name.trim().is_empty())
+            .ok_or_else(|| format!("--parameter {parameter:?}: write NAME=VALUE"))?;
+        let values = values.split(',').map(|v| v.trim().to_owned()).collect();
+        parameters.push((name.trim().to_owned(), values));
+    }
     if !parameters.is_empty() && args.document.is_none() {
         return Err("--parameter is for another document: name it with --document".to_owned());
+    }
+    if !parameters.is_empty() && !script.trim().is_empty() {
+        return Err(
+            "a document with --parameter takes no command after `--` (put it in a parameter)"
+                .to_owned(),
+        );
     }
     if script.trim().is_empty() && parameters.is_empty() {
         return Err("give the command after `--` (or --document and its --parameter)".to_owned());
@@ -178,7 +193,7 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
                 }
                 cancelled = true;
                 eprintln!("\nbosun run: cancelling (Ctrl-C again to stop watching)");
-                run.send(RunCommand::Cancel);
+                run.send_later(RunCommand::Cancel);
                 ctrl_c.set(tokio::signal::ctrl_c());
                 continue;
             }
@@ -199,7 +214,9 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
                 output,
                 full,
             } => {
-                *summary.entry(invocation.status.clone()).or_default() += 1;
+                *summary
+                    .entry(invocation.summary_status().to_owned())
+                    .or_default() += 1;
                 all_ok &= invocation.aws_status == "Success";
                 report(&invocation, output, full, json_output);
             }
@@ -255,6 +272,10 @@ fn report(
         }
     }
     let seconds = invocation.duration_ms.map(|ms| ms as f64 / 1000.0);
+    // AWS's -1 (no code) is shown for what did not succeed, as the console's grid does not.
+    let exit_code = invocation
+        .response_code
+        .filter(|&code| code != -1 || invocation.aws_status != "Success");
     let (id, name) = (&invocation.instance_id, &invocation.name);
     if json_output {
         println!(
@@ -265,7 +286,7 @@ fn report(
                 "command_id": invocation.command_id,
                 "status": invocation.aws_status,
                 "status_details": invocation.status_details,
-                "exit_code": invocation.exit_code,
+                "exit_code": exit_code,
                 "seconds": seconds,
                 "output": output,
                 "truncated": note.is_some(),
@@ -283,10 +304,7 @@ fn report(
     } else {
         format!("{} ({})", invocation.aws_status, invocation.status_details)
     };
-    let code = invocation
-        .exit_code
-        .map(|c| format!(" exit {c}"))
-        .unwrap_or_default();
+    let code = exit_code.map(|c| format!(" exit {c}")).unwrap_or_default();
     let time = seconds.map(|s| format!(" {s:.1}s")).unwrap_or_default();
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "== {title}: {shown}{code}{time}");

@@ -34,7 +34,7 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
             return FAILURE;
         }
     };
-    let (session_id, ending) = stdio::attach(driven, stdio::ClosingMessage::Quiet).await;
+    let (session_id, ending) = stdio::attach(driven, None, stdio::ClosingMessage::Quiet).await;
     match &ending {
         Ending::TimedOut => eprintln!("bosun shell: session {session_id} timed out"),
         Ending::Failed(reason) => eprintln!("bosun shell: session {session_id} ended: {reason}"),

@@ -55,19 +55,28 @@ struct StdioOutcome {
 }
 
 /// Runs a driven session on this process's terminal or pipes; returns its id and how it
-/// ended, read the one way every caller reads it.
-pub async fn attach(driven: Driven, closing: ClosingMessage) -> (String, Ending) {
+/// ended, read the one way every caller reads it. `ready` is the session's Ready event when
+/// the caller already took it (to choose between this and a local port).
+pub async fn attach(
+    driven: Driven,
+    ready: Option<SessionInfo>,
+    closing: ClosingMessage,
+) -> (String, Ending) {
     let session_id = driven.session_id.clone();
-    let outcome = run(
-        &session_id,
-        closing,
-        driven.input,
-        driven.events,
-        driven.driver,
-    )
-    .await;
+    let outcome = run(&session_id, closing, ready, driven).await;
     let ending = Ending::of(&outcome.end, outcome.exit_code);
     (session_id, ending)
+}
+
+/// Waits for the session to become ready (the handshake is done: the session type and its
+/// properties are known); how it ended if it never did.
+pub async fn until_ready(driven: &mut Driven) -> Result<SessionInfo, Ending> {
+    while let Some(event) = driven.events.recv().await {
+        if let DriverEvent::Ready(info) = event {
+            return Ok(info);
+        }
+    }
+    Err(Ending::of(&join_driver(&mut driven.driver).await, None))
 }
 
 /// The size the plugin reports when stdout is not a terminal.
@@ -154,10 +163,15 @@ fn keyboard_chunk(chunk: Bytes, tty: bool) -> Bytes {
 async fn run(
     session_id: &str,
     closing: ClosingMessage,
-    input: mpsc::Sender<Input>,
-    mut events: mpsc::Receiver<DriverEvent>,
-    driver: JoinHandle<Result<SessionEnd, TransportError>>,
+    mut ready: Option<SessionInfo>,
+    driven: Driven,
 ) -> StdioOutcome {
+    let Driven {
+        input,
+        mut events,
+        driver,
+        ..
+    } = driven;
     let stdin_tty = std::io::stdin().is_terminal();
     let mut mode = None;
     let mut raw_mode: Option<RawModeGuard> = None;
@@ -173,8 +187,10 @@ async fn run(
     let mut driver = driver;
 
     let end = loop {
+        // The Ready the caller took first counts as the first event.
+        let taken = ready.take().map(|info| Some(DriverEvent::Ready(info)));
         tokio::select! {
-            event = events.recv() => match event {
+            event = async { match taken { Some(event) => event, None => events.recv().await } } => match event {
                 Some(DriverEvent::Ready(info)) => {
                     let Some(chosen) = StdioMode::for_session(&info) else {
                         let _ = input.send(Input::Close).await;

@@ -107,7 +107,11 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef) -> i32 {
                 destination,
             }) => println!("Listening on {local} -> {instance_id} -> {destination}"),
             Some(TunnelEvent::Said(text)) => eprintln!("bosun tunnel{text}"),
-            Some(TunnelEvent::Problem(_) | TunnelEvent::Accepted { .. }) => {}
+            Some(
+                TunnelEvent::Problem(_)
+                | TunnelEvent::Accepted { .. }
+                | TunnelEvent::DestinationFailed,
+            ) => {}
             Some(TunnelEvent::Stopped(Ok(()))) => return 0,
             Some(TunnelEvent::Stopped(Err(error))) => {
                 eprintln!("bosun tunnel: {error}");

@@ -298,10 +298,22 @@ pub struct InvocationView {
     pub status_details: String,
     /// The script's exit code; none when it did not run.
     pub exit_code: Option<i32>,
+    /// AWS's ResponseCode as it came (-1 when the script did not run).
+    pub response_code: Option<i32>,
     pub duration_ms: Option<u64>,
 }
 
 impl InvocationView {
+    /// The status a summary counts it under: StatusDetails whenever they say more than the
+    /// status (DeliveryTimedOut, ExecutionTimedOut, Undeliverable…).
+    pub fn summary_status(&self) -> &str {
+        if self.status_details.is_empty() {
+            &self.aws_status
+        } else {
+            &self.status_details
+        }
+    }
+
     pub fn finished(&self) -> bool {
         !matches!(
             self.status.as_str(),

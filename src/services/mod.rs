@@ -34,7 +34,8 @@ impl<C> Handle<C> {
     }
 
     /// Hands a command over without waiting; false when the service is gone or its queue is
-    /// full (a command that matters is retried by the caller's next turn).
+    /// full. For commands a newer one supersedes (a watched row, a size); one that must not
+    /// be lost goes by `send_later`.
     pub fn send(&self, command: C) -> bool {
         self.commands.try_send(command).is_ok()
     }

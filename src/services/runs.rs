@@ -346,7 +346,8 @@ pub fn view_of(command_id: &str, invocation: &CommandInvocation, name: &str) -> 
         _ => status,
     };
     let plugin = invocation.command_plugins().first();
-    let exit_code = plugin.map(|p| p.response_code()).filter(|code| *code != -1);
+    let response_code = plugin.map(|p| p.response_code());
+    let exit_code = response_code.filter(|code| *code != -1);
     let duration_ms = plugin.and_then(|p| {
         let start = p.response_start_date_time()?.to_millis().ok()?;
         let end = p.response_finish_date_time()?.to_millis().ok()?;
@@ -360,6 +361,7 @@ pub fn view_of(command_id: &str, invocation: &CommandInvocation, name: &str) -> 
         aws_status: status.to_owned(),
         status_details: details.to_owned(),
         exit_code,
+        response_code,
         duration_ms,
     }
 }
@@ -539,11 +541,23 @@ async fn follow(watch: Watch<'_>, reporter: &Reporter, mut commands: mpsc::Recei
         }
         tokio::select! {
             () = tokio::time::sleep_until(next_poll), if !finished => {}
-            command = commands.recv() => match command {
-                Some(RunCommand::Watch(instance)) => watched = Some(instance),
-                Some(RunCommand::Cancel) => cancel_all(sent).await,
-                None => return,
-            },
+            command = commands.recv() => {
+                let Some(command) = command else { return };
+                // Whatever else is already queued counts too, but only the newest Watch: a
+                // held ↓ is one fetch, not one per row passed.
+                let mut cancel = false;
+                let mut next = Some(command);
+                while let Some(command) = next {
+                    match command {
+                        RunCommand::Watch(instance) => watched = Some(instance),
+                        RunCommand::Cancel => cancel = true,
+                    }
+                    next = commands.try_recv().ok();
+                }
+                if cancel {
+                    cancel_all(sent).await;
+                }
+            }
         }
     }
 }

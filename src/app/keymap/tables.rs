@@ -85,6 +85,9 @@ pub struct KeyTable {
     pub title: &'static str,
     pub bindings: &'static [&'static [Binding]],
     pub hints: &'static [Hint],
+    /// A letter held with ctrl counts as the letter when nothing binds the chord (after the
+    /// prefix, fingers often still hold ctrl: ctrl-] ctrl-n is the next tab).
+    pub ctrl_lenient: bool,
 }
 
 impl KeyTable {
@@ -103,6 +106,18 @@ impl KeyTable {
     /// The action the table's own keys give `event`; `is_prefix` says whether it is the
     /// configured prefix chord.
     pub fn action_for(&self, event: KeyEvent, is_prefix: bool) -> Option<Action> {
+        let exact = self.exact_action_for(event, is_prefix);
+        if exact.is_some() || !self.ctrl_lenient || is_prefix {
+            return exact;
+        }
+        let mut plain = event;
+        plain.modifiers.remove(KeyModifiers::CONTROL);
+        (plain != event)
+            .then(|| self.exact_action_for(plain, false))
+            .flatten()
+    }
+
+    fn exact_action_for(&self, event: KeyEvent, is_prefix: bool) -> Option<Action> {
         self.all().find_map(|binding| {
             let hit = binding.keys.iter().any(|&key| match key {
                 Key::Prefix => is_prefix,
@@ -217,6 +232,7 @@ pub static FLEET: KeyTable = KeyTable {
         hint(&[Action::Help], "help"),
         hint(&[Action::Quit], "quit"),
     ],
+    ctrl_lenient: false,
 };
 
 /// The panes, tmux-style: the key after the prefix chord.
@@ -270,6 +286,7 @@ pub static PANES: KeyTable = KeyTable {
         hint(&[Action::ShowFleet], "fleet"),
         hint(&[Action::Help], "help"),
     ],
+    ctrl_lenient: true,
 };
 
 /// Scrolling back through a pane's history.
@@ -299,6 +316,7 @@ pub static SCROLL: KeyTable = KeyTable {
         hint(&[Action::PageUp, Action::PageDown], "page"),
         hint(&[Action::Back], "live"),
     ],
+    ctrl_lenient: false,
 };
 
 /// An ended pane takes no typing; it offers these.
@@ -312,6 +330,7 @@ pub static ENDED_PANE: KeyTable = KeyTable {
         hint(&[Action::Reconnect], "reconnect"),
         hint(&[Action::ClosePane], "close"),
     ],
+    ctrl_lenient: true,
 };
 
 /// The Tunnels view.
@@ -332,6 +351,7 @@ pub static TUNNELS: KeyTable = KeyTable {
         hint(&[Action::Help], "help"),
         hint(&[Action::Quit], "quit"),
     ],
+    ctrl_lenient: false,
 };
 
 /// A watched command.
@@ -353,6 +373,7 @@ pub static RUN: KeyTable = KeyTable {
         hint(&[Action::ShowFleet], "fleet"),
         hint(&[Action::Quit], "quit"),
     ],
+    ctrl_lenient: false,
 };
 
 /// Recent commands.
@@ -371,9 +392,10 @@ pub static HISTORY: KeyTable = KeyTable {
         hint(&[Action::ShowFleet], "fleet"),
         hint(&[Action::Quit], "quit"),
     ],
+    ctrl_lenient: false,
 };
 
-/// Every table, for the help and the tests.
+/// Every table, for the tests that hold them to their promises.
 pub static ALL: [&KeyTable; 7] = [
     &FLEET,
     &PANES,
@@ -433,6 +455,18 @@ mod tests {
         assert_eq!(panes[0], ("←↑↓→".to_owned(), "focus"));
         assert_eq!(panes[1], ("| -".to_owned(), "split"));
         assert_eq!(RUN.hint_pairs("ctrl-]")[0], ("↑↓".to_owned(), "instance"));
+    }
+
+    #[test]
+    fn after_the_prefix_a_held_ctrl_still_picks_the_letter() {
+        let ctrl_n = KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL);
+        assert_eq!(PANES.action_for(ctrl_n, false), Some(Action::NextTab));
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(
+            RUN.action_for(ctrl_c, false),
+            Some(Action::Quit),
+            "not cancel"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! in a child module; this one routes inputs and actions to them.
 
 mod fleet;
+mod lists;
 mod panes;
 mod runs;
 mod tunnels;

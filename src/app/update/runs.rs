@@ -1,6 +1,7 @@
 //! Run Command's actions: the compose form, the confirmation, the watch grid and the
 //! history of recent commands.
 
+use super::lists;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::runs::{RunCompose, RunConfirm, RunWatch};
@@ -75,15 +76,12 @@ pub(super) fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
         state.view = View::Fleet;
         return Vec::new();
     };
-    let last = run.invocations.len().saturating_sub(1);
     let before = run.selected;
+    let page = state.table_rows;
     match action {
-        Action::Up => run.selected = run.selected.saturating_sub(1),
-        Action::Down => run.selected = (run.selected + 1).min(last),
-        Action::Top => run.selected = 0,
-        Action::Bottom => run.selected = last,
-        Action::PageUp => run.selected = run.selected.saturating_sub(10),
-        Action::PageDown => run.selected = (run.selected + 10).min(last),
+        _ if let Some(to) = lists::moved(run.selected, run.invocations.len(), page, action) => {
+            run.selected = to;
+        }
         Action::CancelRun if !run.finished() && !run.cancelled => {
             run.cancelled = true;
             return vec![Effect::CancelRun];
@@ -96,14 +94,11 @@ pub(super) fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
             None => state.notice = Some("nothing to re-run: no invocation failed".to_owned()),
         },
         Action::ShowHistory => return show_history(state),
-        Action::ShowFleet | Action::Back => state.view = View::Fleet,
-        Action::Quit => return vec![Effect::Quit],
-        Action::Help => state.mode = Mode::Help,
-        Action::Command => {
-            state.command_text.clear();
-            state.mode = Mode::Command;
+        _ => {
+            if let Some(effects) = lists::shared(state, action) {
+                return effects;
+            }
         }
-        _ => {}
     }
     let Some(run) = state.run.as_mut() else {
         return Vec::new();
@@ -127,14 +122,14 @@ pub(super) fn show_history(state: &mut State) -> Vec<Effect> {
 
 pub(super) fn act_on_history(state: &mut State, action: Action) -> Vec<Effect> {
     let count = state.history.as_ref().map_or(0, Vec::len);
-    let last = count.saturating_sub(1);
     match action {
-        Action::Up => state.history_selected = state.history_selected.saturating_sub(1),
-        Action::Down => state.history_selected = (state.history_selected + 1).min(last),
-        Action::Top => state.history_selected = 0,
-        Action::Bottom => state.history_selected = last,
+        _ if let Some(to) =
+            lists::moved(state.history_selected, count, state.table_rows, action) =>
+        {
+            state.history_selected = to;
+        }
         Action::Refresh => return show_history(state),
-        Action::WatchAgain | Action::OpenShell | Action::Detail | Action::ToggleTunnel => {
+        Action::WatchAgain => {
             let entry = state
                 .history
                 .as_ref()
@@ -146,10 +141,7 @@ pub(super) fn act_on_history(state: &mut State, action: Action) -> Vec<Effect> {
                 return vec![Effect::ReopenRun(entry)];
             }
         }
-        Action::ShowFleet | Action::Back => state.view = View::Fleet,
-        Action::Quit => return vec![Effect::Quit],
-        Action::Help => state.mode = Mode::Help,
-        _ => {}
+        _ => return lists::shared(state, action).unwrap_or_default(),
     }
     Vec::new()
 }

@@ -1,9 +1,10 @@
 //! The Tunnels view's actions: start and stop saved tunnels and groups, the shift-f form,
 //! remove a tunnel started from the fleet.
 
+use super::lists;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
-use crate::app::state::{Mode, PaneMode, State, View};
+use crate::app::state::{Mode, State, View};
 use crate::app::tunnels::{TunnelId, TunnelLive};
 
 /// The shift-f form's Enter: start the tunnel it describes, or say what is wrong.
@@ -49,13 +50,14 @@ pub(super) fn start_tunnels(state: &mut State, ids: &[TunnelId]) -> Vec<Effect> 
 }
 
 pub(super) fn act_on_tunnels(state: &mut State, action: Action) -> Vec<Effect> {
-    let last = state.tunnels.rows().len().saturating_sub(1);
+    let count = state.tunnels.rows().len();
+    let last = count.saturating_sub(1);
+    let page = state.table_rows;
     let tunnels = &mut state.tunnels;
     match action {
-        Action::Up => tunnels.selected = tunnels.selected.saturating_sub(1),
-        Action::Down => tunnels.selected = (tunnels.selected + 1).min(last),
-        Action::Top => tunnels.selected = 0,
-        Action::Bottom => tunnels.selected = last,
+        _ if let Some(to) = lists::moved(tunnels.selected, count, page, action) => {
+            tunnels.selected = to;
+        }
         Action::ToggleTunnel => {
             let ids = tunnels.selected_ids();
             let all_running = ids
@@ -89,18 +91,7 @@ pub(super) fn act_on_tunnels(state: &mut State, action: Action) -> Vec<Effect> {
             }
             state.notice = Some("saved tunnels stay: stop them with enter".to_owned());
         }
-        Action::ShowFleet | Action::Back => state.view = View::Fleet,
-        Action::Quit => return vec![Effect::Quit],
-        Action::Help => state.mode = Mode::Help,
-        Action::Command => {
-            state.command_text.clear();
-            state.mode = Mode::Command;
-        }
-        Action::ShowPanes if !state.workspace.is_empty() => {
-            state.view = View::Panes;
-            state.pane_mode = PaneMode::Typing;
-        }
-        _ => {}
+        _ => return lists::shared(state, action).unwrap_or_default(),
     }
     Vec::new()
 }

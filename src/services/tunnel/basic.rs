@@ -93,7 +93,7 @@ pub(super) async fn serve_basic(
                 }
                 Some(DriverEvent::Flag(PortFlag::ConnectToPortError)) => {
                     say.say(format!("{label}: the agent could not connect to the destination port"));
-                    say.problem("the agent could not connect to the destination port".to_owned());
+                    say.destination_failed();
                     if let Some((mut write, reader, _active)) = current.take() {
                         let _ = write.shutdown().await;
                         reader.abort();

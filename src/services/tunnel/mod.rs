@@ -88,6 +88,9 @@ pub enum TunnelEvent {
     Said(String),
     /// A problem the Tunnels view shows as the last error.
     Problem(String),
+    /// The agent could not connect to the destination port (ConnectToPortError); that
+    /// connection was closed, the session goes on.
+    DestinationFailed,
     /// The tunnel is over: `Ok` once stopped (or, for the plugin, once the service closed its
     /// session), the reason when it could not run (the port is taken, the target is unknown).
     Stopped(Result<(), TunnelError>),
@@ -299,6 +302,10 @@ impl Reporter {
 
     pub(super) fn problem(&self, text: String) {
         self.try_send(TunnelEvent::Problem(text));
+    }
+
+    pub(super) fn destination_failed(&self) {
+        self.try_send(TunnelEvent::DestinationFailed);
     }
 
     pub(super) fn accepted(&self, session_id: &str, peer: String) {

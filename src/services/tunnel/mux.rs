@@ -87,7 +87,7 @@ pub(super) async fn serve_mux(
                 }
                 Some(DriverEvent::Flag(PortFlag::ConnectToPortError)) => {
                     say.say(format!("{label}: the agent could not connect to the destination port; that connection was closed"));
-                    say.problem("the agent could not connect to the destination port".to_owned());
+                    say.destination_failed();
                 }
                 Some(other) => resuming.follow(&other, say, label),
                 None => break Ended::of(&mut session.driver).await,

@@ -123,6 +123,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         run_generations: Latest::default(),
         run_events: run_events_tx,
         tunnel_events: tunnel_events_tx,
+        tunnel_starts: Latest::default(),
     };
     let code = console
         .event_loop(
@@ -170,6 +171,8 @@ struct Console {
     run_generations: Latest,
     run_events: RunEvents,
     tunnel_events: TunnelEvents,
+    /// Numbers each tunnel start: its events carry the number.
+    tunnel_starts: Latest,
 }
 
 /// What carrying out an effect came to.
@@ -261,8 +264,8 @@ impl Console {
                     let (sources, profiles, regions) = switch.value;
                     Wake::Input(self.use_sources(sources, profiles, regions))
                 }
-                Some((id, event)) = tunnel_events.recv() => {
-                    self.tunnel_event(id, event);
+                Some((start, event)) = tunnel_events.recv() => {
+                    self.tunnel_event(start, event);
                     Wake::Redraw
                 }
                 _ = clock.tick() => {
@@ -445,7 +448,8 @@ impl Console {
             }
             Effect::CancelRun => {
                 if let Some(run) = &self.run {
-                    let _ = run.send(RunCommand::Cancel);
+                    // Never lost to a full queue: the reducer will not ask twice.
+                    run.send_later(RunCommand::Cancel);
                 }
             }
             Effect::WatchOutput(instance) => {
@@ -458,6 +462,7 @@ impl Console {
                 if let Some(tunnel) = self.tunnels.remove(&id) {
                     // Quit waits for its TerminateSession like a closing pane's.
                     tunnel.handle.commands.send_later(TunnelCommand::Stop);
+                    self.closing.retain(|task| !task.is_finished());
                     self.closing.push(tunnel.handle.commands.into_task());
                 }
             }

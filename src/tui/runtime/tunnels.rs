@@ -12,6 +12,9 @@ use crate::services::tunnel::{self, TunnelConfig, TunnelEvent, TunnelHandle};
 /// A tunnel the console runs, and what its events said so far.
 pub(super) struct RunningTunnel {
     pub(super) handle: TunnelHandle,
+    /// This start's number: the events of an earlier start of the same tunnel (still
+    /// ending) name another and are dropped.
+    pub(super) start: u64,
     pub(super) started: Instant,
     /// Bytes up and down at the last sample, for the rates.
     pub(super) last: (u64, u64, Instant),
@@ -20,6 +23,8 @@ pub(super) struct RunningTunnel {
     pub(super) last_error: Option<String>,
     /// Set once it stopped: why, when it could not run.
     pub(super) stopped: Option<Result<(), String>>,
+    /// Its task had finished at the last sample.
+    pub(super) task_seen_finished: bool,
 }
 
 impl Console {
@@ -51,26 +56,29 @@ impl Console {
                 .map(|source| source.config)
                 .ok_or_else(|| "no credentials for the tunnel's profile and region".to_owned())
         });
-        let handle = tunnel::spawn(config, def, id, self.tunnel_events.clone());
+        let start = self.tunnel_starts.advance();
+        let handle = tunnel::spawn(config, def, start, self.tunnel_events.clone());
         let now = Instant::now();
         self.tunnels.insert(
             id,
             RunningTunnel {
                 handle,
+                start,
                 started: now,
                 last: (0, 0, now),
                 local: None,
                 instance_id: None,
                 last_error: None,
                 stopped: None,
+                task_seen_finished: false,
             },
         );
     }
 
-    /// Notes what a tunnel said: where it listens, its problems, its end. Lines for people go
-    /// to the log (the Tunnels view shows the state, not a transcript).
-    pub(super) fn tunnel_event(&mut self, id: TunnelId, event: TunnelEvent) {
-        let Some(tunnel) = self.tunnels.get_mut(&id) else {
+    /// Notes what a tunnel's start `start` said: where it listens, its problems, its end.
+    /// Lines for people go to the log (the Tunnels view shows the state, not a transcript).
+    pub(super) fn tunnel_event(&mut self, start: u64, event: TunnelEvent) {
+        let Some((&id, tunnel)) = self.tunnels.iter_mut().find(|(_, t)| t.start == start) else {
             return;
         };
         match event {
@@ -85,6 +93,10 @@ impl Console {
                 tracing::info!(tunnel = ?name, "{}", text.trim_start_matches(": "));
             }
             TunnelEvent::Problem(text) => tunnel.last_error = Some(text),
+            TunnelEvent::DestinationFailed => {
+                tunnel.last_error =
+                    Some("the agent could not connect to the destination port".to_owned());
+            }
             TunnelEvent::Accepted { .. } => {}
             TunnelEvent::Stopped(result) => {
                 tunnel.stopped = Some(result.map_err(|error| error.to_string()));
@@ -118,11 +130,19 @@ impl Console {
                 last_error: tunnel.last_error.clone(),
                 failed: match &tunnel.stopped {
                     Some(Err(error)) => Some(error.clone()),
-                    _ => None,
+                    Some(Ok(())) => None,
+                    None if tunnel.task_seen_finished => {
+                        Some("the tunnel stopped unexpectedly (see the log)".to_owned())
+                    }
+                    None => None,
                 },
             };
             tunnel.last = (up, down, now);
-            let running = tunnel.stopped.is_none() && !tunnel.handle.commands.is_finished();
+            // The end is its Stopped event, which the task sends before it finishes; a task
+            // that finished without one (it panicked) is noticed at the next sample.
+            let vanished = tunnel.handle.commands.is_finished() && tunnel.task_seen_finished;
+            tunnel.task_seen_finished = tunnel.handle.commands.is_finished();
+            let running = tunnel.stopped.is_none() && !vanished;
             if !running {
                 finished.push(id);
             }

@@ -105,3 +105,48 @@ fn read_only_refuses_tunnels() {
     );
     assert_eq!(state.tunnels.running_count(), 0);
 }
+
+/// Every key the list views share (their key tables' common part, which the help lists)
+/// does something in each of them: moves, leaves, quits, opens the help or the `:` line, or
+/// says why not.
+#[test]
+fn every_shared_list_key_acts_in_every_list_view() {
+    use crate::app::keymap::tables::{HISTORY, RUN, TUNNELS};
+    use crate::app::runs::RunWatch;
+    use crate::model::run::{HistoryEntry, InvocationView};
+
+    let invocation = |id: &str| InvocationView {
+        command_id: "c-1".to_owned(),
+        instance_id: id.to_owned(),
+        status: "Success".to_owned(),
+        ..InvocationView::default()
+    };
+    let mut tunnels = with_saved_tunnels();
+    tunnels.view = View::Tunnels;
+    let mut run = with_screen(loaded());
+    let mut watch = RunWatch::reopen(&HistoryEntry::default());
+    watch.invocations = (0..5).map(|i| invocation(&format!("i-{i}"))).collect();
+    run.run = Some(watch);
+    run.view = View::Run;
+    let mut history = with_screen(loaded());
+    history.history = Some(vec![HistoryEntry::default(); 5]);
+    history.view = View::History;
+    for (table, mut state) in [(&TUNNELS, tunnels), (&RUN, run), (&HISTORY, history)] {
+        // From the middle of the list, so that every move moves.
+        state.tunnels.selected = 1;
+        state.history_selected = 2;
+        if let Some(run) = state.run.as_mut() {
+            run.selected = 2;
+        }
+        for binding in table.bindings[1] {
+            let mut after = state.clone();
+            let effects = update(&mut after, Input::Action(binding.action));
+            assert!(
+                after != state || !effects.is_empty(),
+                "{}: {:?} does nothing",
+                table.title,
+                binding.action
+            );
+        }
+    }
+}

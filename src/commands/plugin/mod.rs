@@ -1,10 +1,19 @@
 //! `bosun session-manager-plugin ARGS…` — a drop-in for the official plugin's argv contract
 //! (PROTOCOL.md §1.2), also when the binary is invoked under the name `session-manager-plugin`,
-//! so that `aws ssm start-session` runs its sessions through bosun. Shell sessions and the
-//! stdin/stdout port mode (AWS-StartSSHSession) are served here; LocalPortForwarding needs a
-//! local listener and is `bosun tunnel`'s job.
+//! so that `aws ssm start-session` runs its sessions through bosun: shells and commands
+//! (Standard_Stream, InteractiveCommands, NonInteractiveCommands) and the stdin/stdout port
+//! mode (AWS-StartSSHSession) on this terminal, port forwarding (`port`) through the tunnel
+//! service. What it prints on stdout is the official plugin's, line for line.
+//!
+//! Exit statuses: 0 when the session ends normally or times out, as the official plugin; the
+//! remote exit code of NonInteractiveCommands (the official plugin prints it and exits 0); 1
+//! when the session could not run (the official plugin exits 0 there too, which leaves
+//! scripts blind).
+
+mod port;
 
 use std::fmt;
+use std::io::Write;
 
 use serde_json::Value;
 
@@ -13,6 +22,7 @@ use crate::aws;
 use crate::protocol::CLIENT_VERSION;
 use crate::services::session::{self, Ending, ExitConvention, Started};
 use crate::services::sources::SessionClients;
+use crate::services::tunnel::is_local_forwarding;
 use crate::transport;
 
 /// The name the AWS CLI looks for on PATH.
@@ -48,7 +58,7 @@ pub enum Invocation {
     /// No arguments: the plugin's installation check.
     Installed,
     Version,
-    Start(StartArgs),
+    Start(Box<StartArgs>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +68,10 @@ pub struct StartArgs {
     pub profile: String,
     /// The StartSession `Target` (empty for the legacy four-argument form).
     pub target: String,
+    /// The StartSession request's DocumentName and Parameters, when the AWS CLI passed them:
+    /// what a port forward starts again if its session fails.
+    pub document: Option<String>,
+    pub parameters: Vec<(String, Vec<String>)>,
     /// The SSM endpoint for ResumeSession and TerminateSession.
     pub ssm_endpoint: Option<String>,
 }
@@ -102,17 +116,19 @@ pub fn parse_args(
         args[0].clone()
     };
     let response = parse_response(&response_text)?;
-    let target = match args.get(4) {
-        Some(parameters) => parse_target(parameters)?,
-        None => String::new(),
+    let request = match args.get(4) {
+        Some(parameters) => parse_request(parameters)?,
+        None => Request::default(),
     };
-    Ok(Invocation::Start(StartArgs {
+    Ok(Invocation::Start(Box::new(StartArgs {
         response,
         region: args[1].clone(),
         profile: args.get(3).cloned().unwrap_or_default(),
-        target,
+        target: request.target,
+        document: request.document,
+        parameters: request.parameters,
         ssm_endpoint: args.get(5).filter(|url| !url.is_empty()).cloned(),
-    }))
+    })))
 }
 
 /// Reads SessionId, StreamUrl and TokenValue, matching keys case-insensitively as Go's
@@ -139,14 +155,52 @@ fn parse_response(text: &str) -> Result<StartSessionResponse, PluginError> {
     })
 }
 
-fn parse_target(parameters: &str) -> Result<String, PluginError> {
+/// What the plugin reads of the StartSession request the AWS CLI made.
+#[derive(Default)]
+struct Request {
+    target: String,
+    document: Option<String>,
+    parameters: Vec<(String, Vec<String>)>,
+}
+
+/// Reads the request's Target (required, as the official plugin requires it), DocumentName
+/// and Parameters (`{"name": ["value", …]}`).
+fn parse_request(parameters: &str) -> Result<Request, PluginError> {
     let value: Value = serde_json::from_str(parameters)
         .map_err(|error| PluginError::BadParameters(error.to_string()))?;
-    value
+    let target = value
         .get("Target")
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| PluginError::BadParameters("Target is missing".to_owned()))
+        .ok_or_else(|| PluginError::BadParameters("Target is missing".to_owned()))?;
+    let strings = |value: &Value| -> Vec<String> {
+        match value {
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_owned))
+                .collect(),
+            Value::String(text) => vec![text.clone()],
+            _ => Vec::new(),
+        }
+    };
+    let parameters = value
+        .get("Parameters")
+        .and_then(Value::as_object)
+        .map(|object| {
+            object
+                .iter()
+                .map(|(name, values)| (name.clone(), strings(values)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Request {
+        target,
+        document: value
+            .get("DocumentName")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        parameters,
+    })
 }
 
 /// Runs the plugin and returns the process exit code.
@@ -169,7 +223,7 @@ pub async fn run(args: &[String]) -> i32 {
             println!("{CLIENT_VERSION}");
             0
         }
-        Invocation::Start(start) => start_session(start).await,
+        Invocation::Start(start) => start_session(*start).await,
     }
 }
 
@@ -183,18 +237,33 @@ async fn start_session(start: StartArgs) -> i32 {
         ssm: aws_sdk_ssm::Client::from_conf(ssm_config.build()),
         kms: aws_sdk_kms::Client::new(&config),
     };
-    let driven = session::drive(
+    let session_id = start.response.session_id.clone();
+    // The official plugin's first line, before it dials: scripts wait for it.
+    print_flushed(&format!(
+        "\nStarting session with SessionId: {session_id}\n"
+    ));
+    let mut driven = session::drive(
         Started {
-            session_id: start.response.session_id.clone(),
+            session_id: session_id.clone(),
             stream_url: start.response.stream_url.clone(),
             token: start.response.token_value.clone(),
             target: start.target.clone(),
         },
         &clients,
     );
-    let (session_id, ending) = stdio::attach(driven, stdio::ClosingMessage::Plugin).await;
+    let ending = match stdio::until_ready(&mut driven).await {
+        Ok(info) if is_local_forwarding(&info) => {
+            return port::forward(start, clients, driven, info).await;
+        }
+        Ok(info) => {
+            stdio::attach(driven, Some(info), stdio::ClosingMessage::Plugin)
+                .await
+                .1
+        }
+        Err(ending) => ending,
+    };
     match &ending {
-        Ending::TimedOut => println!("\nSession: {session_id} timed out.\n"),
+        Ending::TimedOut => print_flushed(&format!("Session: {session_id} timed out.\n")),
         Ending::Failed(reason) => {
             eprintln!("\nSession {session_id} ended: {reason}");
             // Like the plugin, end the session on the service side when the client gives up.
@@ -205,6 +274,14 @@ async fn start_session(start: StartArgs) -> i32 {
         Ending::Finished { .. } | Ending::Left { .. } => {}
     }
     ending.exit_status(ExitConvention::Plugin)
+}
+
+/// Writes one of the official plugin's lines to stdout at once: scripts and the AWS CLI wait
+/// for them, and some end without a newline.
+fn print_flushed(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
 }
 
 #[cfg(test)]

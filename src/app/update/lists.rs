@@ -1,0 +1,43 @@
+//! What the list views (tunnels, a watched command, the history) do with the keys they
+//! share (the `LIST` part of their key tables): move the selection, leave, quit, help, the
+//! `:` line, the panes.
+
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::state::{Mode, PaneMode, State, View};
+
+/// The selection after a move among `len` rows, a page being `page` rows; `None` when
+/// `action` is no move.
+pub(super) fn moved(selected: usize, len: usize, page: usize, action: Action) -> Option<usize> {
+    let last = len.saturating_sub(1);
+    let page = page.max(1);
+    Some(match action {
+        Action::Up => selected.saturating_sub(1),
+        Action::Down => (selected + 1).min(last),
+        Action::PageUp => selected.saturating_sub(page),
+        Action::PageDown => (selected + page).min(last),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => return None,
+    })
+}
+
+/// The shared keys that are not moves; `None` when `action` is none of them.
+pub(super) fn shared(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    match action {
+        Action::ShowFleet | Action::Back => state.view = View::Fleet,
+        Action::Quit => return Some(vec![Effect::Quit]),
+        Action::Help => state.mode = Mode::Help,
+        Action::Command => {
+            state.command_text.clear();
+            state.mode = Mode::Command;
+        }
+        Action::ShowPanes if !state.workspace.is_empty() => {
+            state.view = View::Panes;
+            state.pane_mode = PaneMode::Typing;
+        }
+        Action::ShowPanes => state.notice = Some("no shell panes open".to_owned()),
+        _ => return None,
+    }
+    Some(Vec::new())
+}

@@ -1,0 +1,226 @@
+//! The plugin's port forwarding (AWS-StartPortForwardingSession and …ToRemoteHost): the
+//! session the AWS CLI started is served by the tunnel service, the same code as `bosun
+//! tunnel` (many connections at once over smux, or one at a time with old agents; resume on
+//! drops; a session that fails replaced from the original request), and stdout carries the
+//! official plugin's lines:
+//!
+//! ```text
+//! multiplexed  "Port P opened for sessionId S." "\nWaiting for connections...\n"
+//!              "\nConnection accepted for session [S]\n"          (first connection only)
+//! basic        "Port P opened for sessionId S.\n"
+//!              "Connection accepted for session S.\n"             (first connection only)
+//! Unix socket  "Unix socket PATH opened for sessionId S." instead of the port line
+//! Ctrl-C       "Terminate signal received, exiting.\n" "\n\nExiting session with sessionId: S.\n\n"
+//! closed       "\n\nExiting session with sessionId: S.\n\n"
+//! refused      "\nConnection to destination port failed, check SSM Agent logs.\n"
+//! ```
+//!
+//! Where the official plugin hangs on a local port already in use (its multiplexed mode waits
+//! forever), bosun tells the agent to end, terminates the session and says why.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use tokio::sync::mpsc;
+
+use super::{StartArgs, print_flushed};
+use crate::protocol::SessionInfo;
+use crate::protocol::version::version_greater;
+use crate::services::session::{Driven, StartRequest};
+use crate::services::sources::SessionClients;
+use crate::services::tunnel::{self, Attached, ListenOn, PortSession, TunnelCommand, TunnelEvent};
+
+/// Agents newer than this multiplex (PROTOCOL.md §6.1): the plugin's lines differ by mode.
+const LAST_BASIC_ONLY_AGENT: &str = "3.0.196.0";
+
+/// Serves the port session until it ends, Ctrl-C, or it cannot listen.
+pub(super) async fn forward(
+    start: StartArgs,
+    clients: SessionClients,
+    driven: Driven,
+    info: SessionInfo,
+) -> i32 {
+    let session_id = start.response.session_id.clone();
+    let multiplexed = info
+        .agent_version
+        .as_deref()
+        .is_some_and(|v| version_greater(v, LAST_BASIC_ONLY_AGENT));
+    let listen = listen_on(&info);
+    let request = start.document.clone().map(|document| StartRequest {
+        target: start.target.clone(),
+        document,
+        // The local port is the listener's, filled in by the tunnel.
+        parameters: start
+            .parameters
+            .iter()
+            .filter(|(name, _)| name != "localPortNumber")
+            .cloned()
+            .collect(),
+    });
+    let (events_tx, mut events) = mpsc::channel(64);
+    let attached = Attached {
+        clients,
+        session: PortSession::ready(driven, info),
+        listen,
+        instance_id: start.target.clone(),
+        request,
+    };
+    let tunnel = tunnel::spawn_attached(attached, 0, events_tx);
+    let mut signals = Signals::new();
+    let mut accepted = false;
+    let mut interrupted = false;
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            () = signals.next(), if !interrupted => {
+                interrupted = true;
+                print_flushed("Terminate signal received, exiting.\n");
+                tunnel.commands.send(TunnelCommand::Stop);
+                continue;
+            }
+        };
+        let Some((_, event)) = event else {
+            return 1;
+        };
+        match event {
+            TunnelEvent::Listening { local, .. } => {
+                let opened = match &local {
+                    ListenOn::Tcp(address) => {
+                        format!("Port {} opened for sessionId {session_id}.", address.port())
+                    }
+                    ListenOn::Unix(path) => format!(
+                        "Unix socket {} opened for sessionId {session_id}.",
+                        path.display()
+                    ),
+                };
+                if multiplexed {
+                    print_flushed(&format!("{opened}\nWaiting for connections...\n"));
+                } else {
+                    print_flushed(&format!("{opened}\n"));
+                }
+            }
+            TunnelEvent::Accepted { session_id, .. } if !accepted => {
+                accepted = true;
+                if multiplexed {
+                    print_flushed(&format!(
+                        "\nConnection accepted for session [{session_id}]\n"
+                    ));
+                } else {
+                    print_flushed(&format!("Connection accepted for session {session_id}.\n"));
+                }
+            }
+            TunnelEvent::Accepted { .. } => {}
+            TunnelEvent::DestinationFailed => {
+                print_flushed("\nConnection to destination port failed, check SSM Agent logs.\n");
+            }
+            TunnelEvent::Said(text) => tracing::info!("{}", text.trim_start_matches(": ")),
+            TunnelEvent::Problem(text) => eprintln!("[bosun] {}", text),
+            TunnelEvent::Stopped(Ok(())) => {
+                print_flushed(&format!(
+                    "\n\nExiting session with sessionId: {session_id}.\n\n"
+                ));
+                return 0;
+            }
+            TunnelEvent::Stopped(Err(error)) => {
+                print_flushed(&format!("Cannot perform start session: {error}\n"));
+                return 1;
+            }
+        }
+    }
+}
+
+/// Where the official plugin listens: the Unix socket when the session asks for one
+/// (`localConnectionType` "unix" with `localUnixSocket`), else `localPortNumber` on the
+/// loopback address (0 or absent: a free port).
+fn listen_on(info: &SessionInfo) -> ListenOn {
+    let property = |name: &str| {
+        info.properties
+            .get(name)
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    if property("localConnectionType") == Some("unix")
+        && let Some(path) = property("localUnixSocket")
+    {
+        return ListenOn::Unix(PathBuf::from(path));
+    }
+    let port = property("localPortNumber")
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or(0);
+    ListenOn::Tcp(SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+/// The signals that end a port session in the official plugin: SIGINT, SIGQUIT, SIGTSTP.
+struct Signals {
+    #[cfg(unix)]
+    streams: Vec<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let kinds = [
+                SignalKind::interrupt(),
+                SignalKind::quit(),
+                SignalKind::from_raw(20), // SIGTSTP
+            ];
+            Signals {
+                streams: kinds.into_iter().filter_map(|k| signal(k).ok()).collect(),
+            }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// Resolves at the next of them.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            if self.streams.is_empty() {
+                std::future::pending::<()>().await;
+            }
+            let waits = self.streams.iter_mut().map(|s| Box::pin(s.recv()));
+            let _ = futures_util::future::select_all(waits).await;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(properties: serde_json::Value) -> SessionInfo {
+        SessionInfo {
+            session_type: "Port".to_owned(),
+            properties,
+            ..SessionInfo::default()
+        }
+    }
+
+    #[test]
+    fn the_listener_follows_the_session_properties() {
+        let port =
+            info(serde_json::json!({"type": "LocalPortForwarding", "localPortNumber": "15432"}));
+        assert_eq!(
+            listen_on(&port),
+            ListenOn::Tcp(SocketAddr::from(([127, 0, 0, 1], 15432)))
+        );
+        let any = info(serde_json::json!({"type": "LocalPortForwarding", "localPortNumber": ""}));
+        assert_eq!(listen_on(&any).port(), Some(0), "empty: a free port");
+        let unix = info(serde_json::json!({
+            "type": "LocalPortForwarding",
+            "localConnectionType": "unix",
+            "localUnixSocket": "/tmp/db.sock"
+        }));
+        assert_eq!(
+            listen_on(&unix),
+            ListenOn::Unix(PathBuf::from("/tmp/db.sock"))
+        );
+    }
+}
