@@ -115,9 +115,13 @@ async fn shell_returns_the_remote_exit_code_when_known() {
         ])
         .spawn()
         .expect("spawn");
-    let (code, stdout, _) = finish(child).await;
+    let (code, stdout, stderr) = finish(child).await;
     assert_eq!(code, 7);
-    assert!(stdout.starts_with("out\n"), "{stdout}");
+    assert!(stdout.starts_with("out\n"), "stdout is the remote's alone: {stdout}");
+    assert!(
+        stderr.starts_with("Starting session with SessionId: "),
+        "which session to look up: {stderr}"
+    );
 }
 
 #[tokio::test]

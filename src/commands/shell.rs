@@ -34,6 +34,8 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
             return FAILURE;
         }
     };
+    // On stderr: stdout carries only the remote's output (scripts and ssh read it).
+    eprintln!("Starting session with SessionId: {}", driven.session_id);
     let (session_id, ending) = stdio::attach(driven, None, stdio::ClosingMessage::Quiet).await;
     match &ending {
         Ending::TimedOut => eprintln!("bosun shell: session {session_id} timed out"),

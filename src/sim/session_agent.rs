@@ -47,8 +47,15 @@ pub(crate) enum SessionKind {
         host: Option<String>,
         local_forwarding: bool,
         local_port: String,
+        /// A Unix socket the client should listen on instead of a port.
+        local_socket: Option<String>,
     },
 }
+
+/// A Session document of the simulated account's own (as customers create them): port
+/// forwarding to a Unix socket on the client's side, which the official plugin serves when
+/// a document's properties say `localConnectionType: unix`.
+pub(crate) const UNIX_SOCKET_DOCUMENT: &str = "Custom-StartPortForwardingSessionToSocket";
 
 impl SessionKind {
     pub fn from_document(
@@ -85,12 +92,23 @@ impl SessionKind {
                 host: None,
                 local_forwarding: false,
                 local_port: String::new(),
+                local_socket: None,
             },
             "AWS-StartPortForwardingSession" => SessionKind::Port {
                 port: port("80")?,
                 host: None,
                 local_forwarding: true,
                 local_port: param("localPortNumber").unwrap_or_default(),
+                local_socket: None,
+            },
+            UNIX_SOCKET_DOCUMENT => SessionKind::Port {
+                port: port("80")?,
+                host: None,
+                local_forwarding: true,
+                local_port: String::new(),
+                local_socket: Some(param("localUnixSocket").ok_or_else(|| {
+                    ApiError::validation("The document requires the parameter 'localUnixSocket'.")
+                })?),
             },
             "AWS-StartPortForwardingSessionToRemoteHost" => SessionKind::Port {
                 port: port("80")?,
@@ -99,6 +117,7 @@ impl SessionKind {
                 })?),
                 local_forwarding: true,
                 local_port: param("localPortNumber").unwrap_or_default(),
+                local_socket: None,
             },
             _ => {
                 return Err(ApiError::new(
@@ -138,6 +157,7 @@ impl SessionKind {
                 port,
                 host,
                 local_port,
+                local_socket,
                 ..
             } => {
                 let mut properties = json!({
@@ -147,6 +167,10 @@ impl SessionKind {
                 });
                 if let Some(host) = host {
                     properties["host"] = json!(host);
+                }
+                if let Some(path) = local_socket {
+                    properties["localConnectionType"] = json!("unix");
+                    properties["localUnixSocket"] = json!(path);
                 }
                 properties
             }

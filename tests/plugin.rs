@@ -1,0 +1,536 @@
+//! bosun as the AWS CLI's `session-manager-plugin`, against the simulator: port forwarding to
+//! the instance, to a remote host and to a Unix socket with concurrent connections
+//! byte-exact, the official plugin's console lines in order, a local port already in use,
+//! commands with their exit codes, and Ctrl-C right after a connection closes. Both the AWS
+//! CLI (which passes the StartSession response through the environment) and the argv form
+//! driven directly.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use bosun::sim::{self, Fleet, SimConfig, SimHandle};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::process::{Child, ChildStdout, Command};
+
+async fn start_sim() -> SimHandle {
+    sim::start(SimConfig::default())
+        .await
+        .expect("simulator starts")
+}
+
+fn demo_id(name: &str) -> String {
+    Fleet::demo()
+        .instances
+        .iter()
+        .find(|i| i.name() == name)
+        .map(|i| i.id.clone())
+        .expect("in the demo fleet")
+}
+
+/// A directory with bosun linked as `session-manager-plugin`, and the PATH that finds it.
+fn plugin_on_path() -> (tempfile::TempDir, String) {
+    let bin = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_bosun"),
+        bin.path().join("session-manager-plugin"),
+    )
+    .expect("symlink");
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (bin, path)
+}
+
+/// `aws …` against the simulator, in a process group of its own (so a test can press
+/// Ctrl-C on it and the plugin, as a terminal would).
+fn aws(sim: &SimHandle, path: &str, args: &[&str]) -> Command {
+    let mut command = Command::new("aws");
+    command
+        .args(args)
+        .env("AWS_ENDPOINT_URL", sim.endpoint_url())
+        .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("PATH", path)
+        .process_group(0)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// Ctrl-C as a terminal sends it: to the whole foreground process group.
+fn interrupt(child: &Child) {
+    let pid = child.id().expect("running") as i32;
+    let group = rustix::process::Pid::from_raw(pid).expect("a pid");
+    rustix::process::kill_process_group(group, rustix::process::Signal::INT).expect("signal");
+}
+
+async fn echo_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 64 * 1024];
+                while let Ok(n) = stream.read(&mut buffer).await {
+                    if n == 0 || stream.write_all(&buffer[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Sends `size` patterned bytes through `stream` and checks they come back byte-exact.
+async fn echo_through<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    stream: S,
+    size: usize,
+    seed: u8,
+) {
+    let data: Vec<u8> = (0..size)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect();
+    let (mut read, mut write) = tokio::io::split(stream);
+    let sent = data.clone();
+    let writer = tokio::spawn(async move {
+        write.write_all(&sent).await.expect("write");
+        write
+    });
+    let mut back = vec![0u8; size];
+    tokio::time::timeout(Duration::from_secs(30), read.read_exact(&mut back))
+        .await
+        .expect("echo in time")
+        .expect("read back");
+    assert!(back == data, "byte-exact ({size} bytes, seed {seed})");
+    drop(writer.await.expect("writer"));
+}
+
+/// Reads stdout up to and including `wanted`, returning everything read.
+async fn read_until(stdout: &mut BufReader<ChildStdout>, wanted: &str) -> String {
+    let mut seen = String::new();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while !seen.contains(wanted) {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).await.expect("read") == 0 {
+                break;
+            }
+            seen.push_str(&line);
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{wanted:?} in time; saw {seen:?}"));
+    assert!(seen.contains(wanted), "{wanted:?} in {seen:?}");
+    seen
+}
+
+/// The port in "Port N opened for sessionId S.", and S.
+fn opened(text: &str) -> (u16, String) {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Port "))
+        .unwrap_or_else(|| panic!("a port line in {text:?}"));
+    let mut words = line.split_whitespace();
+    let port = words.nth(1).and_then(|p| p.parse().ok()).expect("a port");
+    let session = line
+        .rsplit(' ')
+        .next()
+        .map(|s| s.trim_end_matches('.').to_owned())
+        .expect("a session id");
+    (port, session)
+}
+
+/// Finishes a child: stdout's rest, stderr, and the exit status.
+async fn finish(mut child: Child, mut stdout: BufReader<ChildStdout>) -> (i32, String, String) {
+    let mut rest = String::new();
+    let mut err = String::new();
+    let mut stderr = child.stderr.take().expect("stderr");
+    let status = tokio::time::timeout(Duration::from_secs(20), async {
+        let (_, _, status) = tokio::join!(
+            stdout.read_to_string(&mut rest),
+            stderr.read_to_string(&mut err),
+            child.wait()
+        );
+        status
+    })
+    .await
+    .expect("exits in time")
+    .expect("status");
+    (status.code().unwrap_or(-1), rest, err)
+}
+
+/// The simulator's record of a session.
+async fn status_of(sim: &SimHandle, session_id: &str) -> String {
+    let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    for state in [
+        aws_sdk_ssm::types::SessionState::Active,
+        aws_sdk_ssm::types::SessionState::History,
+    ] {
+        let by_id = aws_sdk_ssm::types::SessionFilter::builder()
+            .key(aws_sdk_ssm::types::SessionFilterKey::SessionId)
+            .value(session_id)
+            .build()
+            .expect("a filter");
+        let sessions = ssm
+            .describe_sessions()
+            .state(state)
+            .filters(by_id)
+            .send()
+            .await
+            .expect("DescribeSessions");
+        if let Some(session) = sessions
+            .sessions()
+            .iter()
+            .find(|s| s.session_id() == Some(session_id))
+        {
+            return session
+                .status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default();
+        }
+    }
+    String::new()
+}
+
+/// Port forwarding to the instance through the AWS CLI: the official lines in order, eight
+/// connections at once byte-exact, one "Connection accepted" line, and Ctrl-C ends the
+/// session on both sides.
+#[tokio::test]
+async fn the_aws_cli_forwards_a_port_through_bosun_with_the_plugins_lines() {
+    let sim = start_sim().await;
+    let (_bin, path) = plugin_on_path();
+    let echo = echo_server().await.to_string();
+    let parameters = format!(r#"{{"portNumber":["{echo}"],"localPortNumber":["0"]}}"#);
+    let mut child = aws(
+        &sim,
+        &path,
+        &[
+            "ssm",
+            "start-session",
+            "--target",
+            &demo_id("payments-api-1"),
+            "--document-name",
+            "AWS-StartPortForwardingSession",
+            "--parameters",
+            &parameters,
+        ],
+    )
+    .spawn()
+    .expect("the AWS CLI is installed (pip install awscli)");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let head = read_until(&mut stdout, "Waiting for connections...\n").await;
+    let (port, session_id) = opened(&head);
+    assert_eq!(
+        head,
+        format!(
+            "\nStarting session with SessionId: {session_id}\n\
+             Port {port} opened for sessionId {session_id}.\nWaiting for connections...\n"
+        )
+    );
+    let local = format!("127.0.0.1:{port}");
+    let connections: Vec<_> = (0..8u8)
+        .map(|n| {
+            let local = local.clone();
+            tokio::spawn(async move {
+                let stream = TcpStream::connect(&local).await.expect("connect");
+                echo_through(stream, 256 * 1024, n).await;
+            })
+        })
+        .collect();
+    for connection in connections {
+        connection.await.expect("echoed");
+    }
+    let accepted = read_until(&mut stdout, "]\n").await;
+    assert_eq!(
+        accepted,
+        format!("\nConnection accepted for session [{session_id}]\n")
+    );
+    assert_eq!(status_of(&sim, &session_id).await, "Connected");
+    interrupt(&child);
+    let (code, rest, stderr) = finish(child, stdout).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        rest,
+        format!(
+            "Terminate signal received, exiting.\n\n\nExiting session with sessionId: {session_id}.\n\n"
+        ),
+        "no second Connection accepted line, then the exit lines"
+    );
+    assert_eq!(status_of(&sim, &session_id).await, "Terminated");
+}
+
+/// To a remote host behind the instance, and to a Unix socket the session names.
+#[tokio::test]
+async fn the_plugin_forwards_to_a_remote_host_and_listens_on_a_unix_socket() {
+    let sim = start_sim().await;
+    let (_bin, path) = plugin_on_path();
+    let echo = echo_server().await.to_string();
+    let parameters = format!(r#"{{"host":["127.0.0.1"],"portNumber":["{echo}"]}}"#);
+    let mut child = aws(
+        &sim,
+        &path,
+        &[
+            "ssm",
+            "start-session",
+            "--target",
+            &demo_id("payments-bastion"),
+            "--document-name",
+            "AWS-StartPortForwardingSessionToRemoteHost",
+            "--parameters",
+            &parameters,
+        ],
+    )
+    .spawn()
+    .expect("aws");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let head = read_until(&mut stdout, "Waiting for connections...\n").await;
+    let (port, _) = opened(&head);
+    let connections: Vec<_> = (0..8u8)
+        .map(|n| {
+            tokio::spawn(async move {
+                let stream = TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .expect("connect");
+                echo_through(stream, 128 * 1024, n).await;
+            })
+        })
+        .collect();
+    for connection in connections {
+        connection.await.expect("echoed");
+    }
+    interrupt(&child);
+    let (code, _, stderr) = finish(child, stdout).await;
+    assert_eq!(code, 0, "{stderr}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("db.sock");
+    let parameters = format!(
+        r#"{{"portNumber":["{echo}"],"localUnixSocket":["{}"]}}"#,
+        socket.display()
+    );
+    let mut child = aws(
+        &sim,
+        &path,
+        &[
+            "ssm",
+            "start-session",
+            "--target",
+            &demo_id("payments-api-1"),
+            "--document-name",
+            "Custom-StartPortForwardingSessionToSocket",
+            "--parameters",
+            &parameters,
+        ],
+    )
+    .spawn()
+    .expect("aws");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let head = read_until(&mut stdout, "Waiting for connections...\n").await;
+    assert!(
+        head.contains(&format!(
+            "Unix socket {} opened for sessionId",
+            socket.display()
+        )),
+        "{head:?}"
+    );
+    let connections: Vec<_> = (0..4u8)
+        .map(|n| {
+            let socket = socket.clone();
+            tokio::spawn(async move {
+                let stream = tokio::net::UnixStream::connect(&socket)
+                    .await
+                    .expect("connect");
+                echo_through(stream, 128 * 1024, n).await;
+            })
+        })
+        .collect();
+    for connection in connections {
+        connection.await.expect("echoed");
+    }
+    interrupt(&child);
+    let (code, _, stderr) = finish(child, stdout).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!socket.exists(), "the socket file is removed at the end");
+}
+
+/// A local port already in use: a clear line, a non-zero status, and no session left
+/// running (the official plugin hangs here).
+#[tokio::test]
+async fn a_local_port_in_use_is_said_and_the_session_terminated() {
+    let sim = start_sim().await;
+    let (_bin, path) = plugin_on_path();
+    let taken = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let parameters = format!(r#"{{"portNumber":["22"],"localPortNumber":["{port}"]}}"#);
+    let mut child = aws(
+        &sim,
+        &path,
+        &[
+            "ssm",
+            "start-session",
+            "--target",
+            &demo_id("payments-api-1"),
+            "--document-name",
+            "AWS-StartPortForwardingSession",
+            "--parameters",
+            &parameters,
+        ],
+    )
+    .spawn()
+    .expect("aws");
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let (code, out, stderr) = finish(child, stdout).await;
+    assert_ne!(code, 0, "{out}");
+    let session_id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Starting session with SessionId: "))
+        .expect("the starting line")
+        .to_owned();
+    assert!(
+        out.contains(&format!(
+            "Cannot perform start session: cannot listen on 127.0.0.1:{port}"
+        )),
+        "{out} {stderr}"
+    );
+    assert_eq!(status_of(&sim, &session_id).await, "Terminated");
+    drop(taken);
+}
+
+/// The argv form, driven directly: StartSession's answer on the command line.
+async fn plugin_argv(
+    sim: &SimHandle,
+    target: &str,
+    document: &str,
+    parameters: &[(&str, &str)],
+) -> Command {
+    let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let mut request = ssm.start_session().target(target).document_name(document);
+    for (name, value) in parameters {
+        request = request.parameters(*name, vec![(*value).to_owned()]);
+    }
+    let started = request.send().await.expect("StartSession");
+    let response = serde_json::json!({
+        "SessionId": started.session_id(),
+        "StreamUrl": started.stream_url(),
+        "TokenValue": started.token_value(),
+    });
+    let parameter_json: serde_json::Map<String, serde_json::Value> = parameters
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), serde_json::json!([v])))
+        .collect();
+    let request = serde_json::json!({
+        "Target": target,
+        "DocumentName": document,
+        "Parameters": parameter_json,
+    });
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
+    command
+        .arg("session-manager-plugin")
+        .arg(response.to_string())
+        .arg("us-east-1")
+        .arg("StartSession")
+        .arg("")
+        .arg(request.to_string())
+        .arg(sim.endpoint_url())
+        .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_ENDPOINT_URL", sim.endpoint_url())
+        .env("HOME", std::env::temp_dir())
+        .process_group(0)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// Commands: NonInteractiveCommands' exit code is the plugin's; InteractiveCommands runs the
+/// command on a terminal.
+#[tokio::test]
+async fn commands_run_with_their_exit_code() {
+    let sim = start_sim().await;
+    let target = demo_id("payments-api-1");
+    let mut child = plugin_argv(
+        &sim,
+        &target,
+        "AWS-StartNonInteractiveCommand",
+        &[("command", "echo done-$((40+2)); exit 3")],
+    )
+    .await
+    .spawn()
+    .expect("spawn");
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let (code, out, stderr) = finish(child, stdout).await;
+    assert_eq!(code, 3, "{out} {stderr}");
+    assert!(
+        out.starts_with("\nStarting session with SessionId: "),
+        "{out}"
+    );
+    assert!(out.contains("done-42"), "{out}");
+
+    let mut child = plugin_argv(
+        &sim,
+        &target,
+        "AWS-StartInteractiveCommand",
+        &[("command", "echo interactive-$((6*7))")],
+    )
+    .await
+    .spawn()
+    .expect("spawn");
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let (code, out, stderr) = finish(child, stdout).await;
+    assert_eq!(code, 0, "{out} {stderr}");
+    assert!(out.contains("interactive-42"), "{out}");
+    assert!(out.contains("Exiting session with sessionId:"), "{out}");
+}
+
+/// Ctrl-C right after a connection closes ends the session, every time (the official plugin
+/// loses it about half the time when its TerminateSession flag races a stream close).
+#[tokio::test]
+async fn ctrl_c_right_after_a_connection_closes_ends_the_session_every_time() {
+    let sim = start_sim().await;
+    let target = demo_id("payments-api-1");
+    let echo = echo_server().await.to_string();
+    for round in 0..50u8 {
+        let mut child = plugin_argv(
+            &sim,
+            &target,
+            "AWS-StartPortForwardingSession",
+            &[("portNumber", &echo), ("localPortNumber", "0")],
+        )
+        .await
+        .spawn()
+        .expect("spawn");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let head = read_until(&mut stdout, "Waiting for connections...\n").await;
+        let (port, session_id) = opened(&head);
+        let stream = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
+        echo_through(stream, 4 * 1024, round).await; // and closed
+        interrupt(&child);
+        let (code, rest, stderr) = finish(child, stdout).await;
+        assert_eq!(code, 0, "round {round}: {stderr}");
+        assert!(
+            rest.ends_with(&format!(
+                "Exiting session with sessionId: {session_id}.\n\n"
+            )),
+            "round {round}: {rest:?}"
+        );
+        assert_eq!(
+            status_of(&sim, &session_id).await,
+            "Terminated",
+            "round {round}"
+        );
+    }
+}
