@@ -117,7 +117,10 @@ async fn shell_returns_the_remote_exit_code_when_known() {
         .expect("spawn");
     let (code, stdout, stderr) = finish(child).await;
     assert_eq!(code, 7);
-    assert!(stdout.starts_with("out\n"), "stdout is the remote's alone: {stdout}");
+    assert!(
+        stdout.starts_with("out\n"),
+        "stdout is the remote's alone: {stdout}"
+    );
     assert!(
         stderr.starts_with("Starting session with SessionId: "),
         "which session to look up: {stderr}"
@@ -602,7 +605,10 @@ async fn bosun_answers_to_the_plugin_name_and_the_admin_endpoint_reports_and_set
         .output()
         .await
         .expect("runs");
-    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "1.2.677.0");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        bosun::protocol::CLIENT_VERSION
+    );
     let output = Command::new(&plugin).output().await.expect("runs");
     assert!(String::from_utf8_lossy(&output.stdout).contains("installed successfully"));
 

@@ -448,10 +448,7 @@ async fn open(
     let started = request.send().await.expect("StartSession");
     let started =
         bosun::services::session::Started::from_response(&started, target).expect("a stream");
-    let clients = bosun::services::sources::SessionClients {
-        ssm,
-        kms: aws_sdk_kms::Client::new(config),
-    };
+    let clients = bosun::services::sources::SessionClients::with_ssm(ssm, config);
     let driven = bosun::services::session::drive(started, &clients);
     let session_id = driven.session_id.clone();
     (
@@ -1623,4 +1620,109 @@ async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
     let (invocations, _, _) = watch_to_the_end(&mut inputs, 10, |_| {}).await;
     run.abort();
     assert!(invocations.iter().all(|i| i.status == "Success"));
+}
+
+/// The data channel's upgrade is signed with SigV4 for `ssmmessages` (as plugins since
+/// 1.2.764.0 sign it) and the simulator checks it with its own implementation: the right
+/// secret is verified, on the first dial and on each redial after a drop; a wrong secret is
+/// refused and the session never opens; a presigned StreamUrl is dialled as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_channel_upgrade_is_signed_and_checked() {
+    use bosun::sim::UpgradeAuth;
+
+    let config = SimConfig {
+        credentials: vec![("AKIDSIGNER".to_owned(), "right-secret".to_owned())],
+        faults: bosun::sim::Faults::parse("drop_after_bytes=1500000").expect("faults"),
+        ..SimConfig::default()
+    };
+    let sim = sim::start(config).await.expect("simulator");
+    let signed_with = |secret: &str| {
+        let endpoint = sim.endpoint_url();
+        let secret = secret.to_owned();
+        async move {
+            aws_config::defaults(BehaviorVersion::latest())
+                .endpoint_url(endpoint)
+                .region(Region::new("us-east-1"))
+                .credentials_provider(aws_sdk_ssm::config::Credentials::new(
+                    "AKIDSIGNER",
+                    secret,
+                    None,
+                    None,
+                    "test",
+                ))
+                .load()
+                .await
+        }
+    };
+    let target = demo_instance("payments-api-1");
+    let (mut shell, session_id) =
+        open(&signed_with("right-secret").await, &target, None, &[]).await;
+    // Enough output to pass the drop threshold: the session redials and resumes.
+    shell
+        .send("head -c 3000000 /dev/zero | tr '\\0' x; echo; echo done-$((6*7))\n")
+        .await;
+    shell.expect("done-42").await;
+    let records: Vec<UpgradeAuth> = sim
+        .upgrades()
+        .into_iter()
+        .filter(|r| r.session_id == session_id)
+        .map(|r| r.auth)
+        .collect();
+    assert!(records.len() >= 2, "a first dial and a redial: {records:?}");
+    assert!(
+        records.iter().all(|auth| *auth
+            == UpgradeAuth::Verified {
+                access_key: "AKIDSIGNER".to_owned()
+            }),
+        "{records:?}"
+    );
+
+    // The wrong secret: refused at the upgrade, and the session never opens.
+    let (mut shell, session_id) =
+        open(&signed_with("wrong-secret").await, &target, None, &[]).await;
+    let end = tokio::time::timeout(Duration::from_secs(60), &mut shell.driver)
+        .await
+        .expect("the driver gives up in time")
+        .expect("joined");
+    assert!(end.is_err(), "{end:?}");
+    assert!(
+        sim.upgrades()
+            .iter()
+            .filter(|r| r.session_id == session_id)
+            .all(|r| matches!(r.auth, UpgradeAuth::Refused(_))),
+        "{:?}",
+        sim.upgrades()
+    );
+
+    // A presigned StreamUrl: no signature of ours.
+    let presigned = sim::start(SimConfig {
+        presigned_stream_urls: true,
+        credentials: vec![("AKIDSIGNER".to_owned(), "right-secret".to_owned())],
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(presigned.endpoint_url())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ssm::config::Credentials::new(
+            "AKIDSIGNER",
+            "right-secret",
+            None,
+            None,
+            "test",
+        ))
+        .load()
+        .await;
+    let (mut shell, session_id) = open(&config, &target, None, &[]).await;
+    shell.send("echo presigned-$((40+2))\n").await;
+    shell.expect("presigned-42").await;
+    let records = presigned.upgrades();
+    assert!(
+        records
+            .iter()
+            .filter(|r| r.session_id == session_id)
+            .all(|r| r.auth == UpgradeAuth::Unsigned),
+        "{records:?}"
+    );
 }

@@ -206,6 +206,7 @@ fn start_client(agent: &FakeAgent, expired: bool) -> Client {
         token: "token-0".into(),
         client_id: uuid::Uuid::new_v4().to_string(),
         client_version: CLIENT_VERSION.into(),
+        signer: None,
     };
     let session = Session::client(
         SessionConfig::default(),

@@ -7,5 +7,6 @@ pub mod inventory;
 pub mod run_targets;
 pub mod sdk;
 pub mod target;
+pub mod upgrade;
 
 pub use sdk::{KmsKeyProvider, SsmResume, demo_config, load_config, terminate_session};

@@ -35,6 +35,7 @@ pub async fn run(args: SimArgs) -> i32 {
         seed: args.seed,
         pacing,
         faults,
+        ..SimConfig::default()
     };
     let handle = match sim::start(config).await {
         Ok(handle) => handle,

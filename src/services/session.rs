@@ -138,6 +138,7 @@ pub fn drive(started: Started, clients: &SessionClients) -> Driven {
         token: started.token,
         client_id: Uuid::new_v4().hyphenated().to_string(),
         client_version: CLIENT_VERSION.to_owned(),
+        signer: clients.signer.clone(),
     };
     let session = Session::client(
         SessionConfig::default(),

@@ -5,6 +5,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::aws::upgrade::SdkUpgradeSigner;
+use crate::transport::UpgradeSigner;
+
 /// One source of inventory: a label (the profile) and its SDK configuration.
 pub struct Source {
     pub profile: String,
@@ -21,10 +24,7 @@ impl Source {
 
     /// The clients a session on this source needs.
     pub fn session_clients(&self) -> SessionClients {
-        SessionClients {
-            ssm: aws_sdk_ssm::Client::new(&self.config),
-            kms: aws_sdk_kms::Client::new(&self.config),
-        }
+        SessionClients::new(&self.config)
     }
 }
 
@@ -68,11 +68,30 @@ pub fn simulator_sources(endpoint: String) -> SourceFactory {
     })
 }
 
-/// The AWS clients a session needs for one profile and region.
+/// The AWS clients a session needs for one profile and region, and the signer of its data
+/// channel's upgrades.
 #[derive(Clone)]
 pub struct SessionClients {
     pub ssm: aws_sdk_ssm::Client,
     pub kms: aws_sdk_kms::Client,
+    pub signer: Option<Arc<dyn UpgradeSigner>>,
+}
+
+impl SessionClients {
+    pub fn new(config: &aws_config::SdkConfig) -> SessionClients {
+        SessionClients::with_ssm(aws_sdk_ssm::Client::new(config), config)
+    }
+
+    /// With an SSM client of the caller's (the plugin's goes to the endpoint the AWS CLI
+    /// named); KMS and the signer from `config`.
+    pub fn with_ssm(ssm: aws_sdk_ssm::Client, config: &aws_config::SdkConfig) -> SessionClients {
+        SessionClients {
+            ssm,
+            kms: aws_sdk_kms::Client::new(config),
+            signer: SdkUpgradeSigner::for_config(config)
+                .map(|signer| Arc::new(signer) as Arc<dyn UpgradeSigner>),
+        }
+    }
 }
 
 /// Clients by (profile, region), as inventory rows name them.

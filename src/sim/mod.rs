@@ -15,6 +15,9 @@ mod server;
 mod session_agent;
 mod shell;
 pub mod sigv4;
+mod upgrade_auth;
+
+pub use upgrade_auth::UpgradeAuth;
 mod ssm_api;
 
 use std::collections::BTreeMap;
@@ -78,6 +81,13 @@ pub struct SimConfig {
     pub seed: u64,
     pub pacing: AgentPacing,
     pub faults: Faults,
+    /// Key pairs of the simulated account (access key, secret): a data-channel upgrade signed
+    /// with one of them is verified and refused when wrong; other keys are accepted as
+    /// everywhere else.
+    pub credentials: Vec<(String, String)>,
+    /// Hand out StreamUrls that are already presigned (their query carries X-Amz-*), as
+    /// some gateways do: a client must dial them as they are.
+    pub presigned_stream_urls: bool,
 }
 
 impl Default for SimConfig {
@@ -88,8 +98,19 @@ impl Default for SimConfig {
             seed: 1,
             pacing: AgentPacing::Off,
             faults: Faults::default(),
+            // The demo's own key pair (aws::demo_config), so the console's sessions are
+            // checked too.
+            credentials: vec![("demo".to_owned(), "demo".to_owned())],
+            presigned_stream_urls: false,
         }
     }
+}
+
+/// One data-channel upgrade the simulator answered, and what it made of its signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeRecord {
+    pub session_id: String,
+    pub auth: UpgradeAuth,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +171,11 @@ pub(crate) struct SimState {
     /// Requests served, per operation (`ssm:StartSession`, `ec2:DescribeInstances`, …).
     pub counters: Mutex<BTreeMap<String, u64>>,
     pub started: SystemTime,
+    /// The simulated account's key pairs, by access key.
+    pub known_keys: std::collections::HashMap<String, String>,
+    pub presigned_stream_urls: bool,
+    /// Every data-channel upgrade answered, in order.
+    pub upgrades: Mutex<Vec<UpgradeRecord>>,
     scratch: ScratchDir,
     rng: Mutex<u64>,
 }
@@ -231,6 +257,15 @@ impl SimHandle {
             .unwrap_or_default()
     }
 
+    /// The data-channel upgrades answered so far, and how each was signed.
+    pub fn upgrades(&self) -> Vec<UpgradeRecord> {
+        self.state
+            .upgrades
+            .lock()
+            .map(|u| u.clone())
+            .unwrap_or_default()
+    }
+
     pub fn set_faults(&self, faults: Faults) {
         if let Ok(mut current) = self.state.faults.lock() {
             *current = faults;
@@ -284,6 +319,9 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         processes: runcmd::process_slots(),
         counters: Mutex::new(BTreeMap::new()),
         started: SystemTime::now(),
+        known_keys: config.credentials.into_iter().collect(),
+        presigned_stream_urls: config.presigned_stream_urls,
+        upgrades: Mutex::new(Vec::new()),
         scratch,
         rng: Mutex::new(config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
     });

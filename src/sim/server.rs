@@ -5,6 +5,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -21,7 +22,8 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 
 use super::api::{ApiError, ApiResult};
 use super::sigv4::{self, SigV4Error};
-use super::{SimState, ec2_api, kms_api, session_agent, ssm_api};
+use super::upgrade_auth::{self, UpgradeAuth, UpgradeRequest};
+use super::{SimState, UpgradeRecord, ec2_api, kms_api, session_agent, ssm_api};
 
 /// Request bodies above this are refused (no real request comes close).
 const MAX_BODY: usize = 4 * 1024 * 1024;
@@ -254,6 +256,24 @@ fn upgrade_data_channel(
     let Some(connections) = session_agent::connection_sender(&state, &session_id) else {
         return plain(StatusCode::FORBIDDEN, "no such session");
     };
+    let lookup = |name: &str| header(&request, name);
+    let signed = UpgradeRequest {
+        method: request.method().as_str(),
+        path: request.uri().path(),
+        query: request.uri().query(),
+        header: &lookup,
+    };
+    let auth = upgrade_auth::check(&signed, &state.known_keys, SystemTime::now());
+    if let Ok(mut upgrades) = state.upgrades.lock() {
+        upgrades.push(UpgradeRecord {
+            session_id: session_id.clone(),
+            auth: auth.clone(),
+        });
+    }
+    if let UpgradeAuth::Refused(reason) = auth {
+        tracing::info!(session = %session_id, %reason, "data channel upgrade refused");
+        return plain(StatusCode::FORBIDDEN, &reason);
+    }
     tokio::spawn(async move {
         match hyper::upgrade::on(request).await {
             Ok(upgraded) => {

@@ -267,10 +267,18 @@ pub(crate) fn start_session(
     let owner_name = access_key.to_ascii_lowercase();
     let session_id = format!("{owner_name}-{}", random_hex(17));
     let token = new_token();
-    let stream_url = format!(
+    let mut stream_url = format!(
         "{}/v1/data-channel/{session_id}?role=publish_subscribe",
         state.endpoint.replacen("http", "ws", 1)
     );
+    if state.presigned_stream_urls {
+        // The shape of a presigned URL; the simulator leaves its check to the token.
+        stream_url.push_str(&format!(
+            "&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=SIMULATED%2F20261121%2F{}%2Fssmmessages%2Faws4_request&X-Amz-Signature={}",
+            instance.region,
+            random_hex(32)
+        ));
+    }
     let (connections, sockets) = mpsc::channel(4);
     let (control, agent_input) = mpsc::channel(64);
     let summary = SessionSummary {

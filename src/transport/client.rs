@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
 
@@ -36,6 +37,9 @@ pub struct StreamTarget {
     /// Per-process client id (a UUIDv4), the same for every open frame.
     pub client_id: String,
     pub client_version: String,
+    /// Signs each dial's upgrade request (SigV4 for `ssmmessages`), as plugins since
+    /// 1.2.764.0 do; `None` dials unsigned. A presigned StreamUrl is never signed again.
+    pub signer: Option<Arc<dyn UpgradeSigner>>,
 }
 
 impl fmt::Debug for StreamTarget {
@@ -64,6 +68,36 @@ pub fn open_data_channel_frame(target: &StreamTarget, token: &str) -> String {
     };
     // Serializing plain strings cannot fail.
     serde_json::to_string(&open).unwrap_or_default()
+}
+
+/// Signs the WebSocket upgrade of a data channel: the headers (`Authorization`,
+/// `X-Amz-Date`, `X-Amz-Security-Token`) to add to a `GET` of `url`. Called for every dial,
+/// the first and each after a ResumeSession, so every signature is fresh.
+pub trait UpgradeSigner: Send + Sync {
+    fn sign<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<Vec<(String, String)>, String>>;
+}
+
+/// Query parameters that make a StreamUrl presigned: it is dialled as it is, with no headers
+/// of ours (PROTOCOL.md §1.3; the plugin checks the same names).
+const PRESIGNED_KEYS: [&str; 7] = [
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+];
+
+/// Whether `url` already carries a SigV4 signature in its query.
+pub fn is_presigned(url: &str) -> bool {
+    let Some((_, query)) = url.split_once('?') else {
+        return false;
+    };
+    query
+        .split('&')
+        .filter_map(|pair| pair.split('=').next())
+        .any(|key| PRESIGNED_KEYS.contains(&key))
 }
 
 /// Asks the service for a fresh token after a drop (ssm:ResumeSession). `Ok(None)` means the
@@ -507,9 +541,29 @@ async fn connect_once(
     token: &str,
     config: &DriverConfig,
 ) -> Result<Socket, String> {
+    let mut request = target
+        .stream_url
+        .as_str()
+        .into_client_request()
+        .map_err(|error| error.to_string())?;
+    if let Some(signer) = target
+        .signer
+        .as_ref()
+        .filter(|_| !is_presigned(&target.stream_url))
+    {
+        // Signed afresh for every dial: the first, and each after a resume.
+        for (name, value) in signer.sign(&target.stream_url).await? {
+            let name =
+                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|error| error.to_string())?;
+            let value = tokio_tungstenite::tungstenite::http::HeaderValue::from_str(&value)
+                .map_err(|error| error.to_string())?;
+            request.headers_mut().insert(name, value);
+        }
+    }
     // Nagle off: keystrokes and acks are small frames, and with Nagle plus delayed ACKs each
     // would wait ~40 ms.
-    let dial = tokio_tungstenite::connect_async_with_config(target.stream_url.as_str(), None, true);
+    let dial = tokio_tungstenite::connect_async_with_config(request, None, true);
     let (mut socket, _response) = tokio::time::timeout(config.connect_timeout, dial)
         .await
         .map_err(|_| "timed out".to_owned())?
@@ -577,6 +631,21 @@ mod tests {
     }
 
     #[test]
+    fn presigned_stream_urls_are_recognised_by_their_query() {
+        let plain =
+            "wss://ssmmessages.us-east-1.amazonaws.com/v1/data-channel/s?role=publish_subscribe";
+        assert!(!is_presigned(plain));
+        assert!(!is_presigned("wss://h/v1/data-channel/s"));
+        assert!(is_presigned(&format!(
+            "{plain}&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=ab12"
+        )));
+        assert!(
+            !is_presigned(&format!("{plain}&x-amz-signature=ab12")),
+            "case counts"
+        );
+    }
+
+    #[test]
     fn debug_output_never_shows_the_token() {
         let target = StreamTarget {
             session_id: "s".into(),
@@ -586,6 +655,7 @@ mod tests {
             token: "SECRET-TOKEN".into(),
             client_id: "c".into(),
             client_version: "1.2.677.0".into(),
+            signer: None,
         };
         let shown = format!("{target:?}");
         assert!(!shown.contains("SECRET-TOKEN"));

@@ -8,5 +8,5 @@ pub mod connection;
 
 pub use client::{
     DriverConfig, DriverEvent, Input, ResumeHook, SessionEnd, StreamTarget, TransportError,
-    open_data_channel_frame, run_client, unix_ms,
+    UpgradeSigner, open_data_channel_frame, run_client, unix_ms,
 };

@@ -366,7 +366,7 @@ fn a_port_handshake_completes_before_any_data() {
     assert!(!info.encrypted);
     assert_eq!(
         pair.agent.info().client_version.as_deref(),
-        Some("1.2.677.0")
+        Some(bosun::protocol::CLIENT_VERSION)
     );
     assert!(pair.run_until(Duration::from_secs(1), |p| p.agent_app.received == b"early"));
     assert_eq!(

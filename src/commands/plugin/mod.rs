@@ -233,10 +233,8 @@ async fn start_session(start: StartArgs) -> i32 {
     // default resolution (PROTOCOL.md §1.2).
     let mut ssm_config = aws_sdk_ssm::config::Builder::from(&config);
     ssm_config.set_endpoint_url(start.ssm_endpoint.clone());
-    let clients = SessionClients {
-        ssm: aws_sdk_ssm::Client::from_conf(ssm_config.build()),
-        kms: aws_sdk_kms::Client::new(&config),
-    };
+    let clients =
+        SessionClients::with_ssm(aws_sdk_ssm::Client::from_conf(ssm_config.build()), &config);
     let session_id = start.response.session_id.clone();
     // The official plugin's first line, before it dials: scripts wait for it.
     print_flushed(&format!(

@@ -33,7 +33,8 @@ use crate::transport::{DriverEvent, Input, SessionEnd, TransportError};
 
 /// Agents newer than this multiplex (PROTOCOL.md §6.1).
 const LAST_BASIC_ONLY_AGENT: &str = "3.0.196.0";
-/// Agents newer than this expect no smux keep-alive from a client claiming 1.2.677.0 (§6.3).
+/// Agents newer than this expect no smux keep-alive from a client claiming bosun's version
+/// (any newer than 1.2.331.0, PROTOCOL.md §6.3).
 pub(super) const LAST_KEEPALIVE_AGENT: &str = "3.1.1511.0";
 pub(super) const CHUNK: usize = 64 * 1024;
 
@@ -147,10 +148,7 @@ pub fn spawn(config: TunnelConfig, spec: TunnelDef, id: u64, events: TunnelEvent
     run_with(id, events, move |gauges, say, stop| {
         Box::pin(async move {
             let config = config.await.map_err(TunnelError::Credentials)?;
-            let clients = SessionClients {
-                ssm: aws_sdk_ssm::Client::new(&config),
-                kms: aws_sdk_kms::Client::new(&config),
-            };
+            let clients = SessionClients::new(&config);
             let listener = sessions::bind(&ListenOn::Tcp(std::net::SocketAddr::new(
                 spec.bind,
                 spec.local_port,
