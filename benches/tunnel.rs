@@ -2,7 +2,9 @@
 //! processes: throughput each way over one connection, time until the listener accepts and
 //! until the first byte comes back, first-byte latency of a new connection, the tunnel's
 //! memory with 32 open connections, and the download rate against the real agent's pacing.
-//! Prints figures; asserts nothing about speed.
+//! Then the same throughput through the drop-in plugin's port forwarding (the AWS CLI's path:
+//! StartSession first, then `session-manager-plugin` with its answer). Prints figures;
+//! asserts nothing about speed.
 //!
 //! cargo bench --bench tunnel
 
@@ -241,6 +243,21 @@ fn main() {
             runs(&downs)
         );
     }
+    // The same session type through the plugin's path and through `bosun tunnel`, back to
+    // back, so the comparison sees the same machine.
+    let (tunnel_up, tunnel_down, _, _) = throughput(|port| {
+        let (child, local, _) = spawn_tunnel(&endpoint, "payments-api-1", port);
+        (child, local)
+    });
+    let (plugin_up, plugin_down, ups, downs) =
+        throughput(|port| spawn_plugin(&endpoint, "payments-api-1", port));
+    println!(
+        "  plugin upload {plugin_up:>8.0} MB/s   download {plugin_down:>8.0} MB/s   ({:.0}% / {:.0}% of bosun tunnel's {tunnel_up:.0} / {tunnel_down:.0}; runs {} / {})",
+        plugin_up / tunnel_up * 100.0,
+        plugin_down / tunnel_down * 100.0,
+        runs(&ups),
+        runs(&downs)
+    );
     let _ = sim.kill();
 
     let (mut paced_sim, paced_endpoint) = spawn_sim(&["--agent-pacing", "real"]);
@@ -284,6 +301,95 @@ fn main() {
         aggregates[1] / aggregates[0]
     );
     let _ = paced_sim.kill();
+}
+
+/// The plugin's argv path: StartSession through the SDK (as the AWS CLI would), then
+/// `bosun session-manager-plugin` with the answer; the local address from its port line.
+fn spawn_plugin(endpoint: &str, target: &str, port: u16) -> (Child, String) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let target_id = runtime.block_on(async {
+        let config = bosun::aws::demo_config(endpoint, "us-east-1").await;
+        let ssm = aws_sdk_ssm::Client::new(&config);
+        let ec2 = aws_sdk_ec2::Client::new(&config);
+        bosun::aws::target::resolve(&ssm, &ec2, target)
+            .await
+            .expect("target")
+    });
+    let parameters = [
+        ("portNumber", port.to_string()),
+        ("localPortNumber", "0".to_owned()),
+    ];
+    let response = runtime.block_on(async {
+        let config = bosun::aws::demo_config(endpoint, "us-east-1").await;
+        let ssm = aws_sdk_ssm::Client::new(&config);
+        let mut request = ssm
+            .start_session()
+            .target(&target_id)
+            .document_name("AWS-StartPortForwardingSession");
+        for (name, value) in &parameters {
+            request = request.parameters(*name, vec![value.clone()]);
+        }
+        let started = request.send().await.expect("StartSession");
+        serde_json::json!({
+            "SessionId": started.session_id(),
+            "StreamUrl": started.stream_url(),
+            "TokenValue": started.token_value(),
+        })
+    });
+    let request = serde_json::json!({
+        "Target": target_id,
+        "DocumentName": "AWS-StartPortForwardingSession",
+        "Parameters": {"portNumber": [port.to_string()], "localPortNumber": ["0"]},
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .arg("session-manager-plugin")
+        .arg(response.to_string())
+        .args(["us-east-1", "StartSession", ""])
+        .arg(request.to_string())
+        .arg(endpoint)
+        .env("AWS_ACCESS_KEY_ID", "demo")
+        .env("AWS_SECRET_ACCESS_KEY", "demo")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("bosun session-manager-plugin");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    let port = loop {
+        line.clear();
+        lines.read_line(&mut line).expect("a line");
+        if let Some(rest) = line.strip_prefix("Port ") {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+        }
+    };
+    // Keep reading its stdout so the plugin never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    (child, format!("127.0.0.1:{port}"))
+}
+
+/// Median upload and download through fresh local ends made by `spawn`, three runs each.
+fn throughput(spawn: impl Fn(u16) -> (Child, String)) -> (f64, f64, Vec<f64>, Vec<f64>) {
+    let mut ups = Vec::new();
+    let mut downs = Vec::new();
+    for _ in 0..3 {
+        let sink = server("sink", SIZE);
+        let (mut up_child, up_local) = spawn(sink);
+        ups.push(upload(&up_local, SIZE));
+        let _ = up_child.kill();
+        let source = server("source", SIZE);
+        let (mut down_child, down_local) = spawn(source);
+        downs.push(download(&down_local, SIZE));
+        let _ = down_child.kill();
+    }
+    (median(&mut ups), median(&mut downs), ups, downs)
 }
 
 fn median(samples: &mut [f64]) -> f64 {
