@@ -1,11 +1,18 @@
 //! Logging to a file in the state directory, never to the terminal (the terminal belongs to
-//! the session or the console). Tokens and key material are never logged: the types that hold
-//! them redact themselves in `Debug`.
+//! the session or the console). Tokens, key material, frame payloads and keystrokes are never
+//! logged, at any level: bosun's own events name sizes and sequence numbers, the types that
+//! hold secrets redact themselves in `Debug`, and other crates are held at `info` whatever
+//! `BOSUN_LOG` asks, because their debug and trace output carries exactly those (tungstenite
+//! prints every frame, the token and each keystroke among them; the SDK prints the bodies of
+//! StartSession and ResumeSession, tokens included).
 
 use std::path::PathBuf;
 
+use tracing::Level;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::prelude::*;
 
 /// Where logs go: `$XDG_STATE_HOME/bosun` (or the platform's equivalent).
 pub fn log_dir() -> Option<PathBuf> {
@@ -26,11 +33,33 @@ pub fn init(file_name: &str) -> Option<(PathBuf, WorkerGuard)> {
     let appender = tracing_appender::rolling::never(&dir, file_name);
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = EnvFilter::try_from_env("BOSUN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .with_ansi(false)
-        .try_init()
-        .ok()?;
+        .with_filter(filter)
+        .with_filter(filter_fn(|meta| may_log(meta.target(), *meta.level())));
+    tracing_subscriber::registry().with(layer).try_init().ok()?;
     Some((dir.join(file_name), guard))
+}
+
+/// bosun's own events at any level; everyone else's at `info` and above.
+fn may_log(target: &str, level: Level) -> bool {
+    target == "bosun" || target.starts_with("bosun::") || level <= Level::INFO
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn other_crates_are_held_at_info() {
+        assert!(may_log("bosun::transport::client", Level::TRACE));
+        assert!(may_log("tungstenite::protocol", Level::INFO));
+        assert!(!may_log("tungstenite::protocol", Level::DEBUG));
+        assert!(!may_log(
+            "aws_smithy_runtime::client::orchestrator",
+            Level::TRACE
+        ));
+        assert!(!may_log("bosunish", Level::TRACE));
+    }
 }

@@ -2,19 +2,16 @@
 //! simulator — `bosun shell`, `bosun run` (blast radius, confirmation, results, exit status),
 //! `bosun tunnel` (mux, basic, remote host, a closed port) and `bosun proxy`.
 
+mod common;
+
 use std::process::Stdio;
 use std::time::Duration;
 
-use bosun::sim::{self, Fleet, SimConfig, SimHandle};
+use bosun::sim::SimHandle;
+use common::{demo_id, echo_server, start_sim};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, Command};
-
-async fn start_sim() -> SimHandle {
-    sim::start(SimConfig::default())
-        .await
-        .expect("simulator starts")
-}
 
 fn bosun(sim: &SimHandle) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
@@ -30,15 +27,6 @@ fn bosun(sim: &SimHandle) -> Command {
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     command
-}
-
-fn demo_id(name: &str) -> String {
-    Fleet::demo()
-        .instances
-        .iter()
-        .find(|i| i.name() == name)
-        .map(|i| i.id.clone())
-        .expect("in the demo fleet")
 }
 
 async fn finish(mut child: Child) -> (i32, String, String) {
@@ -322,24 +310,6 @@ async fn run_json_prints_one_object_a_line() {
             .all(|l| l["status"] == "Failed" && l["exit_code"] == 3)
     );
     assert_eq!(lines[2]["summary"]["Failed"], 2);
-}
-
-async fn echo_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buffer = vec![0u8; 64 * 1024];
-                while let Ok(n) = stream.read(&mut buffer).await {
-                    if n == 0 || stream.write_all(&buffer[..n]).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    port
 }
 
 /// Starts `bosun tunnel` and returns it with the local address it printed.

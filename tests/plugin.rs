@@ -5,28 +5,16 @@
 //! CLI (which passes the StartSession response through the environment) and the argv form
 //! driven directly.
 
+mod common;
+
 use std::process::Stdio;
 use std::time::Duration;
 
-use bosun::sim::{self, Fleet, SimConfig, SimHandle};
+use bosun::sim::SimHandle;
+use common::{demo_id, echo_server, start_sim};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, ChildStdout, Command};
-
-async fn start_sim() -> SimHandle {
-    sim::start(SimConfig::default())
-        .await
-        .expect("simulator starts")
-}
-
-fn demo_id(name: &str) -> String {
-    Fleet::demo()
-        .instances
-        .iter()
-        .find(|i| i.name() == name)
-        .map(|i| i.id.clone())
-        .expect("in the demo fleet")
-}
 
 /// A directory with bosun linked as `session-manager-plugin`, and the PATH that finds it.
 fn plugin_on_path() -> (tempfile::TempDir, String) {
@@ -65,29 +53,37 @@ fn aws(sim: &SimHandle, path: &str, args: &[&str]) -> Command {
     command
 }
 
+/// `aws ssm start-session` of `document` on the demo instance `name`, running.
+fn start_session_cli(
+    sim: &SimHandle,
+    path: &str,
+    name: &str,
+    document: &str,
+    parameters: &str,
+) -> Child {
+    aws(
+        sim,
+        path,
+        &[
+            "ssm",
+            "start-session",
+            "--target",
+            &demo_id(name),
+            "--document-name",
+            document,
+            "--parameters",
+            parameters,
+        ],
+    )
+    .spawn()
+    .expect("the AWS CLI is installed (pip install awscli)")
+}
+
 /// Ctrl-C as a terminal sends it: to the whole foreground process group.
 fn interrupt(child: &Child) {
     let pid = child.id().expect("running") as i32;
     let group = rustix::process::Pid::from_raw(pid).expect("a pid");
     rustix::process::kill_process_group(group, rustix::process::Signal::INT).expect("signal");
-}
-
-async fn echo_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buffer = vec![0u8; 64 * 1024];
-                while let Ok(n) = stream.read(&mut buffer).await {
-                    if n == 0 || stream.write_all(&buffer[..n]).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    port
 }
 
 /// Sends `size` patterned bytes through `stream` and checks they come back byte-exact.
@@ -210,22 +206,13 @@ async fn the_aws_cli_forwards_a_port_through_bosun_with_the_plugins_lines() {
     let (_bin, path) = plugin_on_path();
     let echo = echo_server().await.to_string();
     let parameters = format!(r#"{{"portNumber":["{echo}"],"localPortNumber":["0"]}}"#);
-    let mut child = aws(
+    let mut child = start_session_cli(
         &sim,
         &path,
-        &[
-            "ssm",
-            "start-session",
-            "--target",
-            &demo_id("payments-api-1"),
-            "--document-name",
-            "AWS-StartPortForwardingSession",
-            "--parameters",
-            &parameters,
-        ],
-    )
-    .spawn()
-    .expect("the AWS CLI is installed (pip install awscli)");
+        "payments-api-1",
+        "AWS-StartPortForwardingSession",
+        &parameters,
+    );
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let head = read_until(&mut stdout, "Waiting for connections...\n").await;
     let (port, session_id) = opened(&head);
@@ -275,22 +262,13 @@ async fn the_plugin_forwards_to_a_remote_host_and_listens_on_a_unix_socket() {
     let (_bin, path) = plugin_on_path();
     let echo = echo_server().await.to_string();
     let parameters = format!(r#"{{"host":["127.0.0.1"],"portNumber":["{echo}"]}}"#);
-    let mut child = aws(
+    let mut child = start_session_cli(
         &sim,
         &path,
-        &[
-            "ssm",
-            "start-session",
-            "--target",
-            &demo_id("payments-bastion"),
-            "--document-name",
-            "AWS-StartPortForwardingSessionToRemoteHost",
-            "--parameters",
-            &parameters,
-        ],
-    )
-    .spawn()
-    .expect("aws");
+        "payments-bastion",
+        "AWS-StartPortForwardingSessionToRemoteHost",
+        &parameters,
+    );
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let head = read_until(&mut stdout, "Waiting for connections...\n").await;
     let (port, _) = opened(&head);
@@ -317,22 +295,13 @@ async fn the_plugin_forwards_to_a_remote_host_and_listens_on_a_unix_socket() {
         r#"{{"portNumber":["{echo}"],"localUnixSocket":["{}"]}}"#,
         socket.display()
     );
-    let mut child = aws(
+    let mut child = start_session_cli(
         &sim,
         &path,
-        &[
-            "ssm",
-            "start-session",
-            "--target",
-            &demo_id("payments-api-1"),
-            "--document-name",
-            "Custom-StartPortForwardingSessionToSocket",
-            "--parameters",
-            &parameters,
-        ],
-    )
-    .spawn()
-    .expect("aws");
+        "payments-api-1",
+        "Custom-StartPortForwardingSessionToSocket",
+        &parameters,
+    );
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let head = read_until(&mut stdout, "Waiting for connections...\n").await;
     assert!(
@@ -371,22 +340,13 @@ async fn a_local_port_in_use_is_said_and_the_session_terminated() {
     let taken = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = taken.local_addr().expect("addr").port().to_string();
     let parameters = format!(r#"{{"portNumber":["22"],"localPortNumber":["{port}"]}}"#);
-    let mut child = aws(
+    let mut child = start_session_cli(
         &sim,
         &path,
-        &[
-            "ssm",
-            "start-session",
-            "--target",
-            &demo_id("payments-api-1"),
-            "--document-name",
-            "AWS-StartPortForwardingSession",
-            "--parameters",
-            &parameters,
-        ],
-    )
-    .spawn()
-    .expect("aws");
+        "payments-api-1",
+        "AWS-StartPortForwardingSession",
+        &parameters,
+    );
     let stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let (code, out, stderr) = finish(child, stdout).await;
     assert_ne!(code, 0, "{out}");
@@ -412,6 +372,18 @@ async fn plugin_argv(
     document: &str,
     parameters: &[(&str, &str)],
 ) -> Command {
+    plugin_argv_with_token(sim, target, document, parameters)
+        .await
+        .0
+}
+
+/// The same, and the session's token (for the test that it is never written anywhere).
+async fn plugin_argv_with_token(
+    sim: &SimHandle,
+    target: &str,
+    document: &str,
+    parameters: &[(&str, &str)],
+) -> (Command, String) {
     let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
     let ssm = aws_sdk_ssm::Client::new(&config);
     let mut request = ssm.start_session().target(target).document_name(document);
@@ -451,7 +423,8 @@ async fn plugin_argv(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    command
+    let token = started.token_value().unwrap_or_default().to_owned();
+    (command, token)
 }
 
 /// Commands: NonInteractiveCommands' exit code is the plugin's; InteractiveCommands runs the
@@ -531,6 +504,184 @@ async fn ctrl_c_right_after_a_connection_closes_ends_the_session_every_time() {
             status_of(&sim, &session_id).await,
             "Terminated",
             "round {round}"
+        );
+    }
+}
+
+/// An agent older than 3.0.196.0 cannot multiplex: one connection at a time, and the
+/// official plugin's basic-mode lines (a newline after the port line, no "Waiting", the
+/// accepted line without brackets).
+#[tokio::test]
+async fn an_old_agent_gets_basic_port_forwarding_and_its_lines() {
+    let sim = start_sim().await;
+    let echo = echo_server().await.to_string();
+    let mut child = plugin_argv(
+        &sim,
+        &demo_id("platform-legacy-build"),
+        "AWS-StartPortForwardingSession",
+        &[("portNumber", &echo), ("localPortNumber", "0")],
+    )
+    .await
+    .spawn()
+    .expect("spawn");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let head = read_until(&mut stdout, " opened for sessionId ").await;
+    let (port, session_id) = opened(&head);
+    assert_eq!(
+        head,
+        format!(
+            "\nStarting session with SessionId: {session_id}\nPort {port} opened for sessionId {session_id}.\n"
+        )
+    );
+    for round in 0..3u8 {
+        let stream = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
+        echo_through(stream, 64 * 1024, round).await;
+    }
+    let accepted = read_until(&mut stdout, "\n").await;
+    assert_eq!(
+        accepted,
+        format!("Connection accepted for session {session_id}.\n")
+    );
+    interrupt(&child);
+    let (code, rest, stderr) = finish(child, stdout).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        rest,
+        format!(
+            "Terminate signal received, exiting.\n\n\nExiting session with sessionId: {session_id}.\n\n"
+        )
+    );
+}
+
+/// `BOSUN_LOG=trace`, what a person sets to attach a log to a bug report, writes no secret:
+/// not the session token, not the secret key, not what is typed into a shell (a KMS session
+/// among them), not a tunnel's bytes, in any file bosun wrote or anything it printed.
+#[tokio::test]
+async fn trace_logs_carry_no_secrets() {
+    const SECRET_KEY: &str = "SECRETKEY-zq8w";
+    const TYPED: &str = "hunter2-typed-zq8w";
+    const CARRIED: &[u8] = b"tunnel-payload-zq8w";
+    let sim = start_sim().await;
+    let state = tempfile::tempdir().expect("tempdir");
+    let traced = |command: &mut Command| {
+        command
+            .env("BOSUN_LOG", "trace")
+            .env("HOME", state.path())
+            .env("XDG_STATE_HOME", state.path())
+            .env("AWS_ACCESS_KEY_ID", "AKIDTRACE")
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL", sim.endpoint_url());
+    };
+    let mut printed = String::new();
+
+    // The plugin, a shell typed into.
+    let (mut command, token) = plugin_argv_with_token(
+        &sim,
+        &demo_id("payments-api-1"),
+        "SSM-SessionManagerRunShell",
+        &[],
+    )
+    .await;
+    traced(&mut command);
+    let mut child = command.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(format!("echo {TYPED} >/dev/null; echo done-$((40+2))\n").as_bytes())
+        .await
+        .expect("type");
+    drop(stdin);
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let (code, out, err) = finish(child, stdout).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("done-42"), "{out}");
+    printed.push_str(&out);
+    printed.push_str(&err);
+
+    // bosun shell into an instance whose sessions are KMS-encrypted.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
+    command
+        .args(["shell", "platform-vault-1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    traced(&mut command);
+    let mut child = command.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(format!("echo {TYPED} >/dev/null; echo vault-$((40+2))\n").as_bytes())
+        .await
+        .expect("type");
+    drop(stdin);
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let (code, out, err) = finish(child, stdout).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("vault-42"), "{out}");
+    printed.push_str(&out);
+    printed.push_str(&err);
+
+    // bosun tunnel carrying known bytes.
+    let echo = echo_server().await.to_string();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
+    command
+        .args(["tunnel", "payments-api-1", "--remote-port", &echo])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    traced(&mut command);
+    let mut child = command.spawn().expect("spawn");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let line = read_until(&mut stdout, "\n").await;
+    let local = line
+        .trim_start_matches("Listening on ")
+        .split_whitespace()
+        .next()
+        .expect("an address")
+        .to_owned();
+    let mut stream = TcpStream::connect(&local).await.expect("connect");
+    stream.write_all(CARRIED).await.expect("write");
+    let mut back = vec![0u8; CARRIED.len()];
+    stream.read_exact(&mut back).await.expect("echo");
+    assert_eq!(back, CARRIED);
+    drop(stream);
+    interrupt(&child);
+    let (_, out, err) = finish(child, stdout).await;
+    printed.push_str(&out);
+    printed.push_str(&err);
+
+    let mut written = String::new();
+    let mut files = 0;
+    let mut dirs = vec![state.path().to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("readable").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files += 1;
+                written.push_str(&String::from_utf8_lossy(
+                    &std::fs::read(&path).expect("readable"),
+                ));
+            }
+        }
+    }
+    assert!(files > 0 && written.len() > 1000, "trace logs were written");
+    let carried = String::from_utf8_lossy(CARRIED).into_owned();
+    for (what, secret) in [
+        ("the session token", token.as_str()),
+        ("the secret key", SECRET_KEY),
+        ("typed keystrokes", TYPED),
+        ("a tunnel's bytes", carried.as_str()),
+    ] {
+        assert!(!written.contains(secret), "{what} in the logs");
+        assert!(
+            !printed.contains(secret) || what == "typed keystrokes",
+            "{what} printed"
         );
     }
 }

@@ -3,6 +3,8 @@
 //! client protocol (echo, resize, exit), non-interactive commands, KMS sessions, port sessions
 //! in mux and basic modes, and malformed requests.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,8 +15,8 @@ use bosun::protocol::{CloseReason, SizeData};
 use bosun::sim::{self, Fleet, SimConfig, SimHandle};
 use bosun::transport::{DriverEvent, Input, SessionEnd, TransportError};
 use bytes::Bytes;
+use common::echo_server;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 async fn start_sim() -> SimHandle {
@@ -655,24 +657,6 @@ async fn a_kms_encrypted_shell_works_through_the_sdk_key_provider() {
     shell.expect("sealed-5").await;
     let counts = sim.request_counts();
     assert_eq!(counts.get("kms:GenerateDataKey").copied(), Some(1));
-}
-
-async fn echo_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buffer = vec![0u8; 16 * 1024];
-                while let Ok(n) = stream.read(&mut buffer).await {
-                    if n == 0 || stream.write_all(&buffer[..n]).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    port
 }
 
 #[tokio::test]
@@ -1724,5 +1708,46 @@ async fn the_data_channel_upgrade_is_signed_and_checked() {
             .filter(|r| r.session_id == session_id)
             .all(|r| r.auth == UpgradeAuth::Unsigned),
         "{records:?}"
+    );
+}
+
+/// A connection that goes silent (open, but nothing read or written: a laptop that slept, a
+/// proxy that forgot the flow) is noticed by the pings going unanswered and resumed like a
+/// dropped one, within 20 s, losing nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_connection_is_noticed_and_resumed_within_twenty_seconds() {
+    let config = SimConfig {
+        faults: bosun::sim::Faults::parse("silent_after_secs=1").expect("faults"),
+        ..SimConfig::default()
+    };
+    let sim = sim::start(config).await.expect("simulator");
+    let target = demo_instance("payments-api-1");
+    let (mut shell, _) = open(&sdk(&sim, "us-east-1").await, &target, None, &[]).await;
+    shell.send("echo before-$((20+22))\n").await;
+    shell.expect("before-42").await;
+    // The channel has gone silent by now; what is typed waits for the resume.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let typed = std::time::Instant::now();
+    shell.send("echo after-$((20+22))\n").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut resumed = false;
+    while !String::from_utf8_lossy(&shell.output).contains("after-42") {
+        match tokio::time::timeout_at(deadline, shell.events.recv()).await {
+            Ok(Some(DriverEvent::Reconnected)) => resumed = true,
+            Ok(Some(event)) => shell.take_event(event),
+            other => panic!(
+                "no echo after the silence ({other:?}): {:?}",
+                String::from_utf8_lossy(&shell.output)
+            ),
+        }
+    }
+    assert!(
+        resumed,
+        "the silent connection was replaced by a resumed one"
+    );
+    let waited = typed.elapsed();
+    assert!(
+        waited <= Duration::from_secs(20),
+        "noticed after {waited:?}"
     );
 }

@@ -128,6 +128,7 @@ async fn start_agent(params: AgentParams, app: App) -> FakeAgent {
             server_opens.fetch_add(1, Ordering::SeqCst);
             let cut_signal = async {
                 cut_rx.recv().await;
+                agent::Cut::Close
             };
             let mut faults = ChannelFaults::default();
             let end = agent::serve_connection(

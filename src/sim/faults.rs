@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 /// Parsed from `key=value` pairs separated by commas, e.g.
-/// `throttle=0.2,deny=StartSession,slow=150ms,drop_after_secs=30,loss=0.05,dup=0.01,reorder=0.1,
+/// `throttle=0.2,deny=StartSession,slow=150ms,drop_after_secs=30,silent_after_secs=5,loss=0.05,dup=0.01,reorder=0.1,
 /// ack_delay=50ms,offline=i-0abc+i-0def`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
@@ -17,6 +17,9 @@ pub struct Faults {
     pub slow: Duration,
     /// Data channels are cut after this many seconds (the hourly recycle, time-scaled).
     pub drop_after_secs: Option<f64>,
+    /// Each session's first data channel goes silent after this many seconds: open, but
+    /// nothing read or written, as a slept laptop's or a forgetful proxy's flow.
+    pub silent_after_secs: Option<f64>,
     /// A session's data channel is cut each time another this many bytes went to the client
     /// (keep it above the 1 MiB window; see `ChannelFaults`).
     pub drop_after_bytes: Option<u64>,
@@ -49,6 +52,7 @@ impl Faults {
                 "deny" => faults.deny.extend(value.split('+').map(str::to_owned)),
                 "slow" => faults.slow = parse_duration(value)?,
                 "drop_after_secs" => faults.drop_after_secs = Some(number()?),
+                "silent_after_secs" => faults.silent_after_secs = Some(number()?),
                 "drop_after_bytes" => faults.drop_after_bytes = Some(number()? as u64),
                 "loss" => faults.loss = number()?.clamp(0.0, 1.0),
                 "dup" | "duplicate" => faults.duplicate = number()?.clamp(0.0, 1.0),
@@ -57,7 +61,7 @@ impl Faults {
                 "offline" => faults.offline.extend(value.split('+').map(str::to_owned)),
                 other => {
                     return Err(format!(
-                        "unknown fault {other:?} (known: throttle, deny, slow, drop_after_secs, drop_after_bytes, loss, dup, reorder, ack_delay, offline)"
+                        "unknown fault {other:?} (known: throttle, deny, slow, drop_after_secs, silent_after_secs, drop_after_bytes, loss, dup, reorder, ack_delay, offline)"
                     ));
                 }
             }

@@ -25,7 +25,7 @@ use super::port::{self, PortPlan};
 use super::shell::{self, ShellHome};
 use crate::protocol::crypto::KeyProviderError;
 use crate::protocol::{AgentParams, Event, Session, SessionConfig};
-use crate::transport::agent::{self, AgentInput, ChannelFaults, ConnectionEnd, HeldInput};
+use crate::transport::agent::{self, AgentInput, ChannelFaults, ConnectionEnd, Cut, HeldInput};
 
 pub(crate) type DataSocket = WebSocketStream<TokioIo<Upgraded>>;
 
@@ -437,6 +437,7 @@ async fn run_agent(
         control,
     ));
     let mut held = HeldInput::default();
+    let mut connections_served = 0u32;
     loop {
         let socket = match tokio::time::timeout(IDLE_LIMIT, sockets.recv()).await {
             Ok(Some(socket)) => socket,
@@ -467,10 +468,19 @@ async fn run_agent(
         let drop_after = faults
             .drop_after_secs
             .or((state.pacing == super::AgentPacing::Real).then_some(3600.0));
+        // Only the session's first connection goes silent: the redial must then work.
+        let silent_after = faults.silent_after_secs.filter(|_| connections_served == 0);
+        connections_served += 1;
         let drop_signal = async move {
-            match drop_after {
-                Some(secs) => tokio::time::sleep(Duration::from_secs_f64(secs.max(0.0))).await,
-                None => std::future::pending().await,
+            let after = |secs: Option<f64>| async move {
+                match secs {
+                    Some(secs) => tokio::time::sleep(Duration::from_secs_f64(secs.max(0.0))).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = after(drop_after) => Cut::Close,
+                () = after(silent_after) => Cut::Silence,
             }
         };
         match agent::serve_connection(

@@ -193,8 +193,22 @@ impl ChannelFaults {
 #[derive(Debug, Default)]
 pub struct HeldInput(Option<AgentInput>);
 
+/// How a fault ends a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// The socket is closed.
+    Close,
+    /// The socket stays open and nothing more is read or written on it (a laptop that slept,
+    /// a proxy that forgot the flow): the client must notice on its own.
+    Silence,
+}
+
+/// How long a silenced socket is held open before the simulator lets it go.
+const SILENCE_HELD: Duration = Duration::from_secs(120);
+
 /// Pumps `session` over one accepted, authenticated connection until the socket drops, the
-/// session closes, or `drop_signal` resolves (fault injection: the socket is cut).
+/// session closes, or `drop_signal` resolves (fault injection: the socket is cut or goes
+/// silent).
 pub async fn serve_connection<S>(
     socket: WebSocketStream<S>,
     session: &mut Session,
@@ -202,7 +216,7 @@ pub async fn serve_connection<S>(
     held: &mut HeldInput,
     events: &mpsc::Sender<Event>,
     faults: &mut ChannelFaults,
-    drop_signal: impl Future<Output = ()>,
+    drop_signal: impl Future<Output = Cut>,
 ) -> ConnectionEnd
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -271,7 +285,10 @@ where
                     _ = events.reserve(), if wants_consumer => Wake::Room,
                     () = timer.fired(), if deadline.is_some() => Wake::Timer,
                     _ = connection.writer.closed() => Wake::Dropped("the socket could not be written"),
-                    () = &mut drop_signal => Wake::Dropped("connection cut"),
+                    cut = &mut drop_signal => match cut {
+                        Cut::Close => Wake::Dropped("connection cut"),
+                        Cut::Silence => Wake::Silenced,
+                    },
                 }
             }
         };
@@ -301,6 +318,15 @@ where
                 connection.abort();
                 return ConnectionEnd::Dropped(reason.to_owned());
             }
+            Wake::Silenced => {
+                faults.connection_ended(connection.bytes_written());
+                // Held open, unread and unwritten, while the session waits for a redial.
+                tokio::spawn(async move {
+                    tokio::time::sleep(SILENCE_HELD).await;
+                    connection.abort();
+                });
+                return ConnectionEnd::Dropped("the connection went silent".to_owned());
+            }
         }
     }
 }
@@ -312,6 +338,7 @@ enum Wake {
     Room,
     Timer,
     Dropped(&'static str),
+    Silenced,
 }
 
 /// Moves held application input into the session as far as the window allows.

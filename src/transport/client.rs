@@ -169,8 +169,13 @@ pub enum TransportError {
 /// Tunables of the driver.
 #[derive(Debug, Clone)]
 pub struct DriverConfig {
-    /// The plugin pings every 5 minutes; more often keeps idle NAT mappings alive.
+    /// The plugin pings every 5 minutes; bosun pings often enough to notice a connection that
+    /// went silent (a laptop that slept, a NAT or proxy that forgot the flow) and keeps idle
+    /// NAT mappings alive.
     pub ping_interval: Duration,
+    /// Nothing heard for this long (no frame, no pong) counts as a dropped connection and is
+    /// resumed like one; with the ping interval it bounds how long a silent cut goes unseen.
+    pub silent_after: Duration,
     /// Tries of dial + open (first connect) and of ResumeSession + dial (after a drop).
     pub max_attempts: u32,
     /// First retry delay; doubles per try and starts over past `backoff_reset` (PROTOCOL §7).
@@ -184,7 +189,9 @@ pub struct DriverConfig {
 impl Default for DriverConfig {
     fn default() -> Self {
         DriverConfig {
-            ping_interval: Duration::from_secs(60),
+            // A silent cut is noticed within silent_after + ping_interval: 20 s.
+            ping_interval: Duration::from_secs(5),
+            silent_after: Duration::from_secs(15),
             max_attempts: 6,
             backoff_initial: Duration::from_millis(100),
             backoff_reset: Duration::from_secs(5),
@@ -260,6 +267,8 @@ impl Driver {
     async fn run(mut self, mut input: mpsc::Receiver<Input>) -> Result<SessionEnd, TransportError> {
         let mut ping = tokio::time::interval(self.config.ping_interval);
         ping.tick().await;
+        // When the connection last said anything: a frame, a pong.
+        let mut last_heard = Instant::now();
         let mut timer = DeadlineTimer::new();
         let mut batch = FrameBatch::default();
         loop {
@@ -297,8 +306,13 @@ impl Driver {
                     }
                 }
             };
+            if matches!(wake, Wake::Frame(Some(Ok(_)))) {
+                last_heard = Instant::now();
+            }
             let drop_reason = match wake {
                 Wake::Frame(Some(Ok(WsMessage::Binary(frame)))) => {
+                    // Sizes only: a frame's payload is the user's (keystrokes, output, data).
+                    tracing::trace!(session = %self.target.session_id, bytes = frame.len(), "frame in");
                     let frame = detached_from_read_buffer(&frame);
                     if let Err(error) = self.session.handle_frame(Instant::now(), frame) {
                         tracing::warn!(session = %self.target.session_id, %error, "refused a frame");
@@ -329,6 +343,10 @@ impl Driver {
                     self.session.handle_timeout(Instant::now());
                     None
                 }
+                Wake::Ping if last_heard.elapsed() >= self.config.silent_after => Some(format!(
+                    "nothing heard for {} s",
+                    last_heard.elapsed().as_secs()
+                )),
                 Wake::Ping => {
                     let ping = WsMessage::Ping(Bytes::from_static(b"keepalive"));
                     let _ = self.connection.writer.try_send(ping);
@@ -339,6 +357,7 @@ impl Driver {
             };
             if let Some(reason) = drop_reason {
                 self.reconnect(reason).await?;
+                last_heard = Instant::now();
             }
         }
     }
@@ -378,6 +397,7 @@ impl Driver {
                 return;
             };
             if let Some(frame) = self.session.poll_transmit() {
+                tracing::trace!(session = %self.target.session_id, bytes = frame.len(), "frame out");
                 permit.send(WsMessage::Binary(frame));
             }
         }
