@@ -189,9 +189,9 @@ pub struct DriverConfig {
 impl Default for DriverConfig {
     fn default() -> Self {
         DriverConfig {
-            // A silent cut is noticed within silent_after + ping_interval: 20 s.
-            ping_interval: Duration::from_secs(5),
-            silent_after: Duration::from_secs(15),
+            // A silent cut is noticed within silent_after + ping_interval: 16 s.
+            ping_interval: Duration::from_secs(4),
+            silent_after: Duration::from_secs(12),
             max_attempts: 6,
             backoff_initial: Duration::from_millis(100),
             backoff_reset: Duration::from_secs(5),
