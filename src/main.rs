@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     };
     if let Some(plugin_args) = plugin_args {
         let _log = logging::init("plugin.log");
-        return exit_code(run_async(plugin::run(plugin_args)));
+        return exit_code(run_on_one_thread(plugin::run(plugin_args)));
     }
 
     let cli = Cli::parse();
@@ -40,11 +40,11 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            exit_code(run_async(commands::shell::run(&cli.global, &args)))
+            exit_code(run_on_one_thread(commands::shell::run(&cli.global, &args)))
         }
         Some(Command::SessionManagerPlugin { args }) => {
             let _log = logging::init("plugin.log");
-            exit_code(run_async(plugin::run(&args)))
+            exit_code(run_on_one_thread(plugin::run(&args)))
         }
         Some(Command::Ls(args)) => {
             let _log = logging::init("bosun.log");
@@ -64,7 +64,10 @@ fn main() -> ExitCode {
                 eprintln!("bosun proxy: refused by --read-only (it starts a session)");
                 return ExitCode::from(2);
             }
-            exit_code(run_async(commands::tunnel::proxy(&cli.global, &args)))
+            exit_code(run_on_one_thread(commands::tunnel::proxy(
+                &cli.global,
+                &args,
+            )))
         }
         Some(Command::Config(command)) => exit_code(commands::config::run(&cli.global, &command)),
         Some(Command::Sim(args)) => {
@@ -84,13 +87,13 @@ fn main() -> ExitCode {
 }
 
 /// The runtime on every core: the console's many independent jobs (inventory, panes, tunnels,
-/// Run Command), and the stdin/stdout commands, whose blocking terminal writes must not stop
-/// the session's reads, acks and timers.
+/// Run Command, drawing), and `ls` and `run`, whose SDK calls fan out.
 fn run_async<F: std::future::Future<Output = i32>>(future: F) -> i32 {
     run_on(tokio::runtime::Builder::new_multi_thread(), future)
 }
 
-/// The runtime of `bosun tunnel` and `bosun sim`, which never block: one thread. Their work
+/// The runtime of the session commands (`tunnel`, `shell`, `proxy`, the plugin) and `sim`,
+/// which never block it (terminal writes go through a writer thread): one thread. Their work
 /// is a chain of small tasks handing each message to the next; on one thread a hand-off is a
 /// queue push, across threads a futex wake-up, which through a tunnel cost ~30% of the
 /// throughput (`benches/tunnel.rs`).

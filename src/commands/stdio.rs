@@ -79,6 +79,60 @@ pub async fn until_ready(driven: &mut Driven) -> Result<SessionInfo, Ending> {
     Err(Ending::of(&join_driver(&mut driven.driver).await, None))
 }
 
+/// Writes stdout and stderr on a thread of its own, so that a slow terminal or a full pipe
+/// never holds up the runtime: the shell, the SSH pipe and the plugin run on one thread, and
+/// the session's reads, acks and timers must go on while a write waits. The queue is bounded:
+/// a consumer that stops reading slows the session down, as it should.
+struct Writer {
+    queue: mpsc::Sender<(Stream, Bytes)>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+#[derive(Clone, Copy)]
+enum Stream {
+    Out,
+    Err,
+}
+
+impl Writer {
+    fn start() -> Writer {
+        let (queue, mut written) = mpsc::channel::<(Stream, Bytes)>(64);
+        let thread = std::thread::spawn(move || {
+            let mut stdout = std::io::stdout();
+            let mut stderr = std::io::stderr();
+            while let Some((stream, bytes)) = written.blocking_recv() {
+                let target: &mut dyn Write = match stream {
+                    Stream::Out => &mut stdout,
+                    Stream::Err => &mut stderr,
+                };
+                let _ = target.write_all(&bytes);
+                // Flushed once nothing more waits: bursts go out in one write.
+                if written.is_empty() {
+                    let _ = stdout.flush();
+                    let _ = stderr.flush();
+                }
+            }
+            let _ = stdout.flush();
+            let _ = stderr.flush();
+        });
+        Writer { queue, thread }
+    }
+
+    async fn out(&self, bytes: Bytes) {
+        let _ = self.queue.send((Stream::Out, bytes)).await;
+    }
+
+    async fn err(&self, bytes: Bytes) {
+        let _ = self.queue.send((Stream::Err, bytes)).await;
+    }
+
+    /// Everything queued written and flushed.
+    fn finish(self) {
+        drop(self.queue);
+        let _ = self.thread.join();
+    }
+}
+
 /// The size the plugin reports when stdout is not a terminal.
 const FALLBACK_SIZE: SizeData = SizeData {
     cols: 300,
@@ -182,8 +236,7 @@ async fn run(
     // Ctrl-D that lands while the shell runs a command (the PTY in canonical mode) is lost
     // when the shell's line editor switches the PTY back to raw mode.
     let mut end_of_input: Option<tokio::time::Interval> = None;
-    let mut stdout = std::io::stdout();
-    let mut stderr = std::io::stderr();
+    let writer = Writer::start();
     let mut driver = driver;
 
     let end = loop {
@@ -200,7 +253,7 @@ async fn run(
                     };
                     mode = Some(chosen);
                     if let Some(message) = &info.customer_message {
-                        let _ = writeln!(stdout, "{message}");
+                        writer.out(Bytes::from(format!("{message}\n"))).await;
                     }
                     if chosen == StdioMode::Shell {
                         if stdin_tty {
@@ -210,24 +263,19 @@ async fn run(
                     }
                     stdin = Some(spawn_stdin_reader());
                 }
-                Some(DriverEvent::Output(bytes)) => {
-                    let _ = stdout.write_all(&bytes);
-                    let _ = stdout.flush();
-                }
-                Some(DriverEvent::StdErr(bytes)) => {
-                    let _ = stderr.write_all(&bytes);
-                    let _ = stderr.flush();
-                }
+                Some(DriverEvent::Output(bytes)) => writer.out(bytes).await,
+                Some(DriverEvent::StdErr(bytes)) => writer.err(bytes).await,
                 Some(DriverEvent::ExitCode(code)) => exit_code = Some(code),
                 Some(DriverEvent::Reconnecting { attempt, reason }) => {
                     tracing::info!(attempt, %reason, "resuming");
                     if mode == Some(StdioMode::Shell) && attempt == 1 {
-                        let _ = write!(stderr, "\r\n[bosun] connection dropped ({reason}); resuming…\r\n");
+                        let notice = format!("\r\n[bosun] connection dropped ({reason}); resuming…\r\n");
+                        writer.err(Bytes::from(notice)).await;
                     }
                 }
                 Some(DriverEvent::Reconnected) => {
                     if mode == Some(StdioMode::Shell) {
-                        let _ = write!(stderr, "[bosun] resumed\r\n");
+                        writer.err(Bytes::from_static(b"[bosun] resumed\r\n")).await;
                     }
                 }
                 Some(DriverEvent::Flag(flag)) => tracing::info!(?flag, "flag from the agent"),
@@ -269,21 +317,20 @@ async fn run(
             ))),
         }
     };
-    // Output the driver forwarded before it ended.
+    // Output the driver forwarded before it ended, all of it written before the terminal is
+    // restored.
     while let Ok(event) = events.try_recv() {
         match event {
-            DriverEvent::Output(bytes) => {
-                let _ = stdout.write_all(&bytes);
-            }
-            DriverEvent::StdErr(bytes) => {
-                let _ = stderr.write_all(&bytes);
-            }
+            DriverEvent::Output(bytes) => writer.out(bytes).await,
+            DriverEvent::StdErr(bytes) => writer.err(bytes).await,
             DriverEvent::ExitCode(code) => exit_code = Some(code),
             _ => {}
         }
     }
-    let _ = stdout.flush();
+    writer.finish();
     drop(raw_mode);
+    let mut stdout = std::io::stdout();
+    let mut stderr = std::io::stderr();
     if let (Some(StdioMode::Shell), Ok(SessionEnd::Closed(CloseReason::ChannelClosed { output }))) =
         (mode, &end)
     {
