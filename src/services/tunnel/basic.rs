@@ -10,8 +10,7 @@ use tokio::sync::mpsc;
 
 use super::dispatch::{ActiveConnection, Registration};
 use super::local::WriteHalf;
-use super::sessions::Ended;
-use super::{CHUNK, PortSession, Reporter, Resuming, read_chunk};
+use super::{CHUNK, Ended, PortSession, Reporter, Resuming, read_chunk};
 use crate::protocol::PortFlag;
 use crate::transport::{DriverEvent, Input};
 

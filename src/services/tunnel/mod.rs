@@ -15,6 +15,7 @@ mod sessions;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::future::BoxFuture;
@@ -380,5 +381,37 @@ pub(super) async fn read_chunk<R: tokio::io::AsyncRead + Unpin>(reader: &mut R) 
         Ok(0) | Err(_) => None,
         Ok(n) if n < CHUNK / 16 => Some(Bytes::copy_from_slice(&buffer)),
         Ok(_) => Some(buffer.freeze()),
+    }
+}
+
+/// How one session's service ended.
+pub(super) struct Ended {
+    pub(super) reason: String,
+    /// The service closed the channel (the agent ended the session, an idle timeout).
+    pub(super) closed_by_service: bool,
+}
+
+impl Ended {
+    /// Reads the driver's end, waiting a little for it.
+    pub(super) async fn of(
+        driver: &mut tokio::task::JoinHandle<Result<SessionEnd, crate::transport::TransportError>>,
+    ) -> Ended {
+        match tokio::time::timeout(Duration::from_secs(2), driver).await {
+            Ok(Ok(Ok(end))) => Ended {
+                closed_by_service: matches!(
+                    end,
+                    SessionEnd::Closed(crate::protocol::CloseReason::ChannelClosed { .. })
+                ),
+                reason: end.to_string(),
+            },
+            Ok(Ok(Err(error))) => Ended {
+                reason: error.to_string(),
+                closed_by_service: false,
+            },
+            _ => Ended {
+                reason: "the session stopped".to_owned(),
+                closed_by_service: false,
+            },
+        }
     }
 }

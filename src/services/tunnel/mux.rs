@@ -8,9 +8,8 @@ use async_smux::MuxBuilder;
 use tokio::io::AsyncWriteExt;
 
 use super::dispatch::{ActiveConnection, Registration};
-use super::sessions::Ended;
 use super::{
-    AbortOnDrop, CHUNK, LAST_KEEPALIVE_AGENT, PortSession, Reporter, Resuming, read_chunk,
+    AbortOnDrop, CHUNK, Ended, LAST_KEEPALIVE_AGENT, PortSession, Reporter, Resuming, read_chunk,
 };
 use crate::protocol::PortFlag;
 use crate::protocol::version::version_greater;

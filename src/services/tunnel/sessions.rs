@@ -14,7 +14,7 @@ use super::dispatch::Dispatch;
 use super::local::{ListenOn, LocalListener};
 use super::mux::serve_mux;
 use super::{
-    LAST_BASIC_ONLY_AGENT, PortSession, Reporter, TunnelError, TunnelEvent, TunnelGauges,
+    Ended, LAST_BASIC_ONLY_AGENT, PortSession, Reporter, TunnelError, TunnelEvent, TunnelGauges,
     is_local_forwarding,
 };
 use crate::aws;
@@ -22,7 +22,7 @@ use crate::protocol::PortFlag;
 use crate::protocol::version::version_greater;
 use crate::services::session::{self, StartRequest};
 use crate::services::sources::SessionClients;
-use crate::transport::{DriverEvent, Input, SessionEnd};
+use crate::transport::{DriverEvent, Input};
 
 /// When a session that ended is replaced by a new one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,38 +47,6 @@ pub(super) struct Plan {
     /// A session already started (the plugin's), used first.
     pub(super) first: Option<PortSession>,
     pub(super) replace: Replace,
-}
-
-/// How one session's service ended.
-pub(super) struct Ended {
-    pub(super) reason: String,
-    /// The service closed the channel (the agent ended the session, an idle timeout).
-    pub(super) closed_by_service: bool,
-}
-
-impl Ended {
-    /// Reads the driver's end, waiting a little for it.
-    pub(super) async fn of(
-        driver: &mut tokio::task::JoinHandle<Result<SessionEnd, crate::transport::TransportError>>,
-    ) -> Ended {
-        match tokio::time::timeout(Duration::from_secs(2), driver).await {
-            Ok(Ok(Ok(end))) => Ended {
-                closed_by_service: matches!(
-                    end,
-                    SessionEnd::Closed(crate::protocol::CloseReason::ChannelClosed { .. })
-                ),
-                reason: end.to_string(),
-            },
-            Ok(Ok(Err(error))) => Ended {
-                reason: error.to_string(),
-                closed_by_service: false,
-            },
-            _ => Ended {
-                reason: "the session stopped".to_owned(),
-                closed_by_service: false,
-            },
-        }
-    }
 }
 
 /// Binds the tunnel's local end.
