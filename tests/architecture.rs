@@ -199,6 +199,37 @@ fn imports_only_go_down_the_rings() {
 }
 
 #[test]
+fn no_two_folders_import_each_other() {
+    use std::collections::BTreeMap;
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for source in sources() {
+        let top = source.module[0].clone();
+        let named = named_modules(&code_of(&source.text), &source.module);
+        edges
+            .entry(top.clone())
+            .or_default()
+            .extend(named.into_iter().filter(|n| *n != top));
+    }
+    // A folder that reaches back to itself through others is a circle.
+    let reaches = |from: &str| -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut todo: Vec<String> = edges.get(from).into_iter().flatten().cloned().collect();
+        while let Some(next) = todo.pop() {
+            if seen.insert(next.clone()) {
+                todo.extend(edges.get(&next).into_iter().flatten().cloned());
+            }
+        }
+        seen
+    };
+    let circles: Vec<String> = edges
+        .keys()
+        .filter(|top| reaches(top).contains(*top))
+        .cloned()
+        .collect();
+    assert!(circles.is_empty(), "folders in an import circle: {circles:?}");
+}
+
+#[test]
 fn the_core_has_no_tokio_sockets_sdk_or_clock() {
     const FORBIDDEN: [&str; 7] = [
         "tokio::",
