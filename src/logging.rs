@@ -30,6 +30,13 @@ pub fn log_dir() -> Option<PathBuf> {
 pub fn init(file_name: &str) -> Option<(PathBuf, WorkerGuard)> {
     let dir = log_dir()?;
     std::fs::create_dir_all(&dir).ok()?;
+    // Logs name instances, sessions and accounts: for the user alone.
+    private(&dir, 0o700);
+    let path = dir.join(file_name);
+    if !path.exists() {
+        let _ = std::fs::File::create(&path);
+    }
+    private(&path, 0o600);
     let appender = tracing_appender::rolling::never(&dir, file_name);
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = EnvFilter::try_from_env("BOSUN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
@@ -39,7 +46,18 @@ pub fn init(file_name: &str) -> Option<(PathBuf, WorkerGuard)> {
         .with_filter(filter)
         .with_filter(filter_fn(|meta| may_log(meta.target(), *meta.level())));
     tracing_subscriber::registry().with(layer).try_init().ok()?;
-    Some((dir.join(file_name), guard))
+    Some((path, guard))
+}
+
+/// Narrows a file's or directory's permissions (Unix; elsewhere the platform's defaults).
+fn private(path: &std::path::Path, mode: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
 }
 
 /// bosun's own events at any level; everyone else's at `info` and above.

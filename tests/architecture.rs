@@ -226,7 +226,10 @@ fn no_two_folders_import_each_other() {
         .filter(|top| reaches(top).contains(*top))
         .cloned()
         .collect();
-    assert!(circles.is_empty(), "folders in an import circle: {circles:?}");
+    assert!(
+        circles.is_empty(),
+        "folders in an import circle: {circles:?}"
+    );
 }
 
 #[test]

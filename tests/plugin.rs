@@ -663,6 +663,9 @@ async fn trace_logs_carry_no_secrets() {
             if path.is_dir() {
                 dirs.push(path);
             } else {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&path).expect("stat").permissions().mode();
+                assert_eq!(mode & 0o077, 0, "{} is the user's alone", path.display());
                 files += 1;
                 written.push_str(&String::from_utf8_lossy(
                     &std::fs::read(&path).expect("readable"),

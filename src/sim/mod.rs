@@ -140,6 +140,12 @@ impl ScratchDir {
             uuid::Uuid::new_v4().simple()
         ));
         std::fs::create_dir_all(&dir)?;
+        // Shell homes for whoever holds a session token: not readable by other local users.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        }
         Ok(ScratchDir(dir))
     }
 
