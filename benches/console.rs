@@ -29,6 +29,8 @@ fn rss_mb() -> f64 {
 fn main() {
     let mut sim = Command::new(env!("CARGO_BIN_EXE_bosun"))
         .args(["sim", "--listen", "127.0.0.1:0", "--instances", "10000"])
+        // The key pair demo_config signs with: the simulator lets in only its own clients.
+        .args(["--access-key-id", "demo", "--secret-access-key", "demo"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -48,6 +48,11 @@ fn main() {
             "127.0.0.1:0",
             "--instances",
             &INSTANCES.to_string(),
+            // The key pair demo_config signs with: the simulator lets in only its own clients.
+            "--access-key-id",
+            "demo",
+            "--secret-access-key",
+            "demo",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -84,11 +89,7 @@ fn main() {
             .endpoint_url(&endpoint)
             .region(Region::new("us-east-1"))
             .credentials_provider(aws_sdk_ssm::config::Credentials::new(
-                "AKIDBENCH",
-                "secret",
-                None,
-                None,
-                "bench",
+                "demo", "demo", None, None, "bench",
             ))
             .load()
             .await;

@@ -19,6 +19,8 @@ const PACED_SIZE: usize = 8 * 1024 * 1024;
 fn spawn_sim(extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_bosun"))
         .args(["sim", "--listen", "127.0.0.1:0"])
+        // The key pair demo_config signs with: the simulator lets in only its own clients.
+        .args(["--access-key-id", "demo", "--secret-access-key", "demo"])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -51,8 +53,8 @@ fn spawn_tunnel_with(
         .args(["tunnel", target, "--remote-port", &port.to_string()])
         .args(extra)
         .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "AKIDBENCH")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_ACCESS_KEY_ID", "demo")
+        .env("AWS_SECRET_ACCESS_KEY", "demo")
         .env("AWS_REGION", "us-east-1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -101,6 +101,11 @@ pub struct SimArgs {
     /// Faults, e.g. `throttle=0.2,deny=StartSession,slow=150ms,drop_after_secs=30`.
     #[arg(long, default_value = "")]
     pub faults: String,
+    /// The key pair clients must sign with (default: a random one, printed at start).
+    #[arg(long, requires = "secret_access_key")]
+    pub access_key_id: Option<String>,
+    #[arg(long, requires = "access_key_id")]
+    pub secret_access_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -987,3 +987,75 @@ async fn a_tunnel_spreads_connections_over_parallel_sessions() {
     assert_ne!(code, 0);
     assert!(stderr.contains("sessions"), "{stderr}");
 }
+
+/// A simulator that lets in only its own clients (as `bosun sim` and `--demo` run): the AWS
+/// CLI (botocore's signer) and bosun (the SDK's) with its key pair are served, SSM and EC2
+/// alike; a stranger's key and a wrong secret are answered as AWS answers them.
+#[tokio::test]
+async fn a_simulator_with_its_own_key_pair_lets_in_only_its_clients() {
+    let keys = bosun::sim::random_key_pair();
+    let sim = bosun::sim::start(bosun::sim::SimConfig {
+        credentials: vec![keys.clone()],
+        require_signatures: true,
+        ..bosun::sim::SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    let aws = |access: &str, secret: &str, args: &[&str]| {
+        let mut command = Command::new("aws");
+        command
+            .args(args)
+            .env("AWS_ENDPOINT_URL", sim.endpoint_url())
+            .env("AWS_ACCESS_KEY_ID", access)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    };
+    let ssm = ["ssm", "describe-instance-information", "--output", "text"];
+    let ec2 = ["ec2", "describe-instances", "--output", "text"];
+    for args in [&ssm[..], &ec2[..]] {
+        let (code, stdout, stderr) =
+            finish(aws(&keys.0, &keys.1, args).spawn().expect("aws")).await;
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.contains(&demo_id("payments-api-1")), "{stdout}");
+    }
+    let (code, _, stderr) = finish(aws("AKIDSTRANGER", "x", &ssm).spawn().expect("aws")).await;
+    assert_ne!(code, 0);
+    assert!(stderr.contains("UnrecognizedClientException"), "{stderr}");
+    let (code, _, stderr) = finish(aws(&keys.0, "wrong", &ssm).spawn().expect("aws")).await;
+    assert_ne!(code, 0);
+    assert!(stderr.contains("InvalidSignatureException"), "{stderr}");
+    let (code, _, stderr) = finish(aws("AKIDSTRANGER", "x", &ec2).spawn().expect("aws")).await;
+    assert_ne!(code, 0);
+    assert!(stderr.contains("AuthFailure"), "{stderr}");
+
+    // bosun itself, signing with the SDK, and a session through it.
+    let mut child = bosun(&sim)
+        .env("AWS_ACCESS_KEY_ID", &keys.0)
+        .env("AWS_SECRET_ACCESS_KEY", &keys.1)
+        .args(["shell", "payments-api-1"])
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"echo own-$((6*7))\n")
+        .await
+        .expect("write");
+    drop(stdin);
+    let (code, stdout, stderr) = finish(child).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("own-42"), "{stdout}");
+    assert!(
+        sim.upgrades()
+            .iter()
+            .all(|u| matches!(u.auth, bosun::sim::UpgradeAuth::Verified { .. })),
+        "{:?}",
+        sim.upgrades()
+    );
+}

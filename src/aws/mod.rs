@@ -9,4 +9,4 @@ pub mod sdk;
 pub mod target;
 pub mod upgrade;
 
-pub use sdk::{KmsKeyProvider, SsmResume, demo_config, load_config, terminate_session};
+pub use sdk::{KmsKeyProvider, SsmResume, demo_config, load_config, sim_config, terminate_session};

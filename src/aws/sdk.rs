@@ -31,17 +31,27 @@ pub async fn load_config(
     loader.load().await
 }
 
-/// Configuration for the built-in simulated fleet: its endpoint, fixed demo credentials.
+/// Configuration for a simulator the tests start: its endpoint, fixed demo credentials.
 pub async fn demo_config(endpoint_url: &str, region: &str) -> SdkConfig {
+    sim_config(endpoint_url, region, "demo", "demo").await
+}
+
+/// Configuration for a simulator: its endpoint, and a key pair it knows.
+pub async fn sim_config(
+    endpoint_url: &str,
+    region: &str,
+    access_key: &str,
+    secret: &str,
+) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint_url)
         .region(Region::new(region.to_owned()))
         .credentials_provider(aws_sdk_ssm::config::Credentials::new(
-            "demo",
-            "demo",
+            access_key,
+            secret,
             None,
             None,
-            "bosun-demo",
+            "bosun-simulator",
         ))
         .load()
         .await

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::config::SavedTunnel;
 use crate::config::theme::Theme;
 use crate::model::tunnel::TunnelDef;
-use crate::services::sources::{Source, SourceFactory, Sources, simulator_sources};
+use crate::services::sources::{Source, SourceFactory, Sources, simulator_sources_with};
 use crate::sim::{self, SimConfig};
 use crate::tui::{self, ConsoleOptions};
 use std::collections::BTreeMap;
@@ -64,7 +64,14 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
     // The simulator lives as long as the console when it is the demo.
     let mut _simulator = None;
     let connect: SourceFactory = if demo {
-        let handle = match sim::start(SimConfig::default()).await {
+        // A key pair only this process knows: no other local program gets the demo's shells.
+        let keys = sim::random_key_pair();
+        let config = SimConfig {
+            credentials: vec![keys.clone()],
+            require_signatures: true,
+            ..SimConfig::default()
+        };
+        let handle = match sim::start(config).await {
             Ok(handle) => handle,
             Err(error) => {
                 eprintln!("bosun --demo: {error}");
@@ -73,7 +80,7 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
         };
         let endpoint = handle.endpoint_url();
         _simulator = Some(handle);
-        simulator_sources(endpoint)
+        simulator_sources_with(endpoint, keys)
     } else {
         let endpoint_url = global.endpoint_url.clone();
         let default_profiles = config.profiles.clone();

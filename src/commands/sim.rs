@@ -29,12 +29,19 @@ pub async fn run(args: SimArgs) -> i32 {
         Pacing::Off => AgentPacing::Off,
     };
     let instances = fleet.instances.len();
+    // It runs real shells for whoever gets a session: only clients with its key pair do.
+    let keys = match (args.access_key_id, args.secret_access_key) {
+        (Some(access), Some(secret)) => (access, secret),
+        _ => sim::random_key_pair(),
+    };
     let config = SimConfig {
         listen: args.listen,
         fleet,
         seed: args.seed,
         pacing,
         faults,
+        credentials: vec![keys.clone()],
+        require_signatures: true,
         ..SimConfig::default()
     };
     let handle = match sim::start(config).await {
@@ -44,8 +51,11 @@ pub async fn run(args: SimArgs) -> i32 {
             return 2;
         }
     };
-    // The first line is the contract: scripts read it to find the endpoint.
+    // The first lines are the contract: scripts read them to find the endpoint and the keys
+    // (`eval "$(bosun sim | head -3)"` in a shell that keeps it running elsewhere).
     println!("AWS_ENDPOINT_URL={}", handle.endpoint_url());
+    println!("AWS_ACCESS_KEY_ID={}", keys.0);
+    println!("AWS_SECRET_ACCESS_KEY={}", keys.1);
     eprintln!("bosun sim: {instances} instances; Ctrl-C stops it");
     let _ = tokio::signal::ctrl_c().await;
     drop(handle);

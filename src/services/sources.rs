@@ -42,11 +42,17 @@ pub type SourceFactory = Arc<
         + Sync,
 >;
 
-/// Sources for the simulator at `endpoint`: one profile ("demo"), any region; the demo
-/// fleet's two regions when none is asked for.
+/// Sources for the simulator at `endpoint` with the demo's fixed key pair: one profile
+/// ("demo"), any region; the demo fleet's two regions when none is asked for.
 pub fn simulator_sources(endpoint: String) -> SourceFactory {
+    simulator_sources_with(endpoint, ("demo".to_owned(), "demo".to_owned()))
+}
+
+/// The same with a key pair of the simulator's (one that lets in only its own clients).
+pub fn simulator_sources_with(endpoint: String, keys: (String, String)) -> SourceFactory {
     Arc::new(move |_profiles: Vec<String>, regions: Vec<String>| {
         let endpoint = endpoint.clone();
+        let keys = keys.clone();
         Box::pin(async move {
             let regions = if regions.is_empty() {
                 vec!["us-east-1".to_owned(), "eu-west-1".to_owned()]
@@ -57,7 +63,7 @@ pub fn simulator_sources(endpoint: String) -> SourceFactory {
             for region in &regions {
                 sources.push(Source {
                     profile: "demo".to_owned(),
-                    config: crate::aws::demo_config(&endpoint, region).await,
+                    config: crate::aws::sim_config(&endpoint, region, &keys.0, &keys.1).await,
                 });
             }
             Sources {

@@ -88,6 +88,10 @@ pub struct SimConfig {
     /// Hand out StreamUrls that are already presigned (their query carries X-Amz-*), as
     /// some gateways do: a client must dial them as they are.
     pub presigned_stream_urls: bool,
+    /// Let in only clients that sign with one of `credentials` (`bosun sim`, `--demo`):
+    /// the simulator runs real shells for whoever gets a session, so a stranger on the same
+    /// machine must not. Off for the tests' own simulators, which take any key as before.
+    pub require_signatures: bool,
 }
 
 impl Default for SimConfig {
@@ -102,8 +106,30 @@ impl Default for SimConfig {
             // checked too.
             credentials: vec![("demo".to_owned(), "demo".to_owned())],
             presigned_stream_urls: false,
+            require_signatures: false,
         }
     }
+}
+
+/// A fresh key pair for a simulator that lets in only its own clients: (access key, secret).
+pub fn random_key_pair() -> (String, String) {
+    let mut bytes = [0u8; 30];
+    // Without randomness the simulator still runs, with a key pair nobody can guess easily.
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, b)| *b = (i as u8) ^ (std::process::id() as u8));
+    }
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let access: String = bytes[..16]
+        .iter()
+        .map(|b| alphabet[usize::from(b % 32)] as char)
+        .collect();
+    (
+        format!("ASIM{access}"),
+        hex::encode(&bytes[16..]) + &hex::encode(&bytes[..8]),
+    )
 }
 
 /// One data-channel upgrade the simulator answered, and what it made of its signature.
@@ -180,6 +206,7 @@ pub(crate) struct SimState {
     /// The simulated account's key pairs, by access key.
     pub known_keys: std::collections::HashMap<String, String>,
     pub presigned_stream_urls: bool,
+    pub require_signatures: bool,
     /// Every data-channel upgrade answered, in order.
     pub upgrades: Mutex<Vec<UpgradeRecord>>,
     scratch: ScratchDir,
@@ -327,6 +354,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         started: SystemTime::now(),
         known_keys: config.credentials.into_iter().collect(),
         presigned_stream_urls: config.presigned_stream_urls,
+        require_signatures: config.require_signatures,
         upgrades: Mutex::new(Vec::new()),
         scratch,
         rng: Mutex::new(config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),

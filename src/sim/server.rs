@@ -77,7 +77,8 @@ async fn handle(
     let target = header(&request, "x-amz-target");
     let authorization = header(&request, "authorization");
     let is_json = target.is_some();
-    let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
             let error = ApiError::new(413, "RequestEntityTooLarge", "Request body too large");
@@ -117,6 +118,16 @@ async fn handle(
         }
     };
 
+    if state.require_signatures
+        && let Err(error) = signature_holds(&state, &parts, &body, &credential.service, is_json)
+    {
+        return Ok(if is_json {
+            json_error(&error)
+        } else {
+            ec2_api::xml_error(&error)
+        });
+    }
+
     match target {
         Some(target) => {
             let (service, operation) = target.split_once('.').unwrap_or(("", target.as_str()));
@@ -155,6 +166,49 @@ async fn handle(
             }
             Ok(ec2_api::dispatch(&state, &credential, &action, &form))
         }
+    }
+}
+
+/// When the simulator lets in only its own clients: the call's signature checked against its
+/// key pairs, answered as AWS answers a stranger or a bad signature.
+fn signature_holds(
+    state: &SimState,
+    parts: &hyper::http::request::Parts,
+    body: &[u8],
+    service: &str,
+    is_json: bool,
+) -> Result<(), ApiError> {
+    let lookup = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let signed = UpgradeRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        header: &lookup,
+        body,
+        service,
+    };
+    match upgrade_auth::check(&signed, &state.known_keys, SystemTime::now()) {
+        UpgradeAuth::Verified { .. } => Ok(()),
+        UpgradeAuth::UnknownKey { .. } | UpgradeAuth::Unsigned if is_json => Err(ApiError::new(
+            400,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        )),
+        UpgradeAuth::UnknownKey { .. } | UpgradeAuth::Unsigned => Err(ApiError::new(
+            401,
+            "AuthFailure",
+            "AWS was not able to validate the provided access credentials",
+        )),
+        UpgradeAuth::Refused(reason) if is_json => {
+            Err(ApiError::new(400, "InvalidSignatureException", reason))
+        }
+        UpgradeAuth::Refused(reason) => Err(ApiError::new(403, "SignatureDoesNotMatch", reason)),
     }
 }
 
@@ -262,8 +316,13 @@ fn upgrade_data_channel(
         path: request.uri().path(),
         query: request.uri().query(),
         header: &lookup,
+        body: b"",
+        service: "ssmmessages",
     };
-    let auth = upgrade_auth::check(&signed, &state.known_keys, SystemTime::now());
+    let mut auth = upgrade_auth::check(&signed, &state.known_keys, SystemTime::now());
+    if let (true, UpgradeAuth::UnknownKey { access_key }) = (state.require_signatures, &auth) {
+        auth = UpgradeAuth::Refused(format!("The security token {access_key} is invalid."));
+    }
     if let Ok(mut upgrades) = state.upgrades.lock() {
         upgrades.push(UpgradeRecord {
             session_id: session_id.clone(),

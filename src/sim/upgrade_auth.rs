@@ -1,10 +1,9 @@
-//! The simulator's check of a signed data-channel upgrade (PROTOCOL.md §1.3), written apart
-//! from the client's signer so that each checks the other: the canonical request of the
-//! `GET` (its path, sorted query and the headers the signature names), the string to sign
-//! for the `ssmmessages` scope, and HMAC-SHA256 down the key chain. Keys the simulated account
-//! knows are verified; any other key is let through unverified, as the simulator accepts any
-//! key pair elsewhere. A presigned or unsigned upgrade is left to the token, as the service
-//! does.
+//! The simulator's check of SigV4 signatures, written apart from the SDKs' signers so that
+//! each checks the other: the canonical request (method, path, sorted query, the headers the
+//! signature names, the payload's hash), the string to sign for the credential's scope, and
+//! HMAC-SHA256 down the key chain. Used for data-channel upgrades (PROTOCOL.md §1.3: a
+//! presigned or unsigned upgrade is left to the token, as the service does) and, when the
+//! simulator lets in only its own clients, for every API call.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -17,7 +16,7 @@ use super::sigv4::parse_authorization;
 /// How far a request's X-Amz-Date may be from the simulator's clock, as AWS allows.
 const MOST_SKEW: Duration = Duration::from_secs(15 * 60);
 
-/// What the simulator made of an upgrade's signature.
+/// What the simulator made of a request's signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UpgradeAuth {
     /// No Authorization header (an older client, or a presigned StreamUrl).
@@ -37,6 +36,10 @@ pub struct UpgradeRequest<'a> {
     pub query: Option<&'a str>,
     /// Header names in lowercase.
     pub header: &'a dyn Fn(&str) -> Option<String>,
+    /// The body (an upgrade has none).
+    pub body: &'a [u8],
+    /// The service the credential must be scoped to.
+    pub service: &'a str,
 }
 
 /// Checks `request`'s signature against the keys in `known` (access key → secret).
@@ -52,10 +55,10 @@ pub fn check(
         Ok(credential) => credential,
         Err(error) => return UpgradeAuth::Refused(error.to_string()),
     };
-    if credential.service != "ssmmessages" {
+    if credential.service != request.service {
         return UpgradeAuth::Refused(format!(
-            "Credential should be scoped to correct service: 'ssmmessages', not '{}'",
-            credential.service
+            "Credential should be scoped to correct service: '{}', not '{}'",
+            request.service, credential.service
         ));
     }
     let Some(secret) = known.get(&credential.access_key) else {
@@ -101,7 +104,7 @@ pub fn check(
         canonical_headers.push_str(&format!("{name}:{value}\n"));
     }
     let payload_hash = (request.header)("x-amz-content-sha256")
-        .unwrap_or_else(|| hex::encode(Sha256::digest(b"")));
+        .unwrap_or_else(|| hex::encode(Sha256::digest(request.body)));
     let canonical_request = format!(
         "{}\n{}\n{}\n{canonical_headers}\n{signed_headers}\n{payload_hash}",
         request.method,
@@ -284,6 +287,8 @@ mod tests {
             path: "/v1/data-channel/s",
             query: None,
             header: &header,
+            body: b"",
+            service: "ssmmessages",
         };
         assert_eq!(
             check(&request, &HashMap::new(), SystemTime::now()),
