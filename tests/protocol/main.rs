@@ -3,4 +3,5 @@
 
 mod codec;
 mod harness;
+mod schedules;
 mod sessions;
