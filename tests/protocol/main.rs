@@ -3,5 +3,6 @@
 
 mod codec;
 mod harness;
+mod hostile;
 mod schedules;
 mod sessions;
