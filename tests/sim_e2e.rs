@@ -1754,3 +1754,92 @@ async fn a_silent_connection_is_noticed_and_resumed_within_twenty_seconds() {
     );
     eprintln!("a silent connection was resumed {waited:?} after the input waiting on it");
 }
+
+/// Sends raw bytes to the simulator and returns what it answered (up to its close).
+async fn raw_http(sim: &SimHandle, request: &[u8]) -> String {
+    let mut stream = tokio::net::TcpStream::connect(sim.addr)
+        .await
+        .expect("connect");
+    let _ = stream.write_all(request).await;
+    let _ = stream.shutdown().await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Malformed, oversized and unauthenticated requests get 4xx answers in AWS's error shape,
+/// and the simulator goes on serving.
+#[tokio::test]
+async fn hostile_requests_get_aws_errors_and_the_simulator_keeps_serving() {
+    let sim = start_sim().await;
+    let json = |target: &str, auth: bool, body: &str| {
+        let authorization = if auth {
+            "Authorization: AWS4-HMAC-SHA256 Credential=AKID/20261121/us-east-1/ssm/aws4_request, SignedHeaders=host, Signature=00\r\n"
+        } else {
+            ""
+        };
+        format!(
+            "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: {target}\r\n{authorization}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let garbage = raw_http(&sim, b"\x16\x03\x01 not http at all\r\n\r\n").await;
+    assert!(
+        garbage.is_empty() || garbage.starts_with("HTTP/1.1 4"),
+        "{garbage}"
+    );
+
+    let unsigned = raw_http(
+        &sim,
+        json("AmazonSSM.DescribeSessions", false, "{}").as_bytes(),
+    )
+    .await;
+    assert!(unsigned.starts_with("HTTP/1.1 400"), "{unsigned}");
+    assert!(
+        unsigned.contains("MissingAuthenticationTokenException"),
+        "{unsigned}"
+    );
+
+    let malformed = raw_http(
+        &sim,
+        json("AmazonSSM.DescribeSessions", true, "{not json").as_bytes(),
+    )
+    .await;
+    assert!(malformed.starts_with("HTTP/1.1 400"), "{malformed}");
+    assert!(
+        malformed.contains("\"__type\""),
+        "AWS's error shape: {malformed}"
+    );
+
+    let unknown = raw_http(&sim, json("AmazonSSM.FormatDisk", true, "{}").as_bytes()).await;
+    assert!(unknown.starts_with("HTTP/1.1 400"), "{unknown}");
+    assert!(unknown.contains("UnknownOperationException"), "{unknown}");
+
+    let huge = "x".repeat(12 * 1024 * 1024);
+    let oversized = raw_http(
+        &sim,
+        json("AmazonSSM.DescribeSessions", true, &huge).as_bytes(),
+    )
+    .await;
+    assert!(
+        oversized.is_empty() || oversized.starts_with("HTTP/1.1 413"),
+        "{}",
+        &oversized[..oversized.len().min(200)]
+    );
+
+    let no_session = raw_http(
+        &sim,
+        b"GET /v1/data-channel/nope HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    )
+    .await;
+    assert!(no_session.starts_with("HTTP/1.1 403"), "{no_session}");
+
+    // Still serving.
+    let ssm = aws_sdk_ssm::Client::new(&sdk(&sim, "us-east-1").await);
+    let listed = ssm
+        .describe_instance_information()
+        .send()
+        .await
+        .expect("still serving");
+    assert!(!listed.instance_information_list().is_empty());
+}

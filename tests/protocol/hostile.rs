@@ -62,21 +62,28 @@ fn hostile_frame() -> impl Strategy<Value = Bytes> {
     // Stream data far ahead of the real stream: a frame that takes a sequence number in use
     // is, to the protocol, the peer's data (the channel is the authentication), so a forged
     // one would rightly displace the real one; ahead, it waits in the reorder buffer.
-    (message_type(), 0u32..14, 1_000i64..1_006, any::<u64>(), payload()).prop_map(
-        |(message_type, payload_type, sequence_number, flags, payload)| {
-            codec::encode(&Message {
-                message_type,
-                schema_version: 1,
-                created_date: 1,
-                sequence_number,
-                flags: flags % 4,
-                message_id: Uuid::new_v4(),
-                payload_type: PayloadType(payload_type),
-                payload: Bytes::from(payload),
-            })
-            .expect("encodes")
-        },
+    (
+        message_type(),
+        0u32..14,
+        1_000i64..1_006,
+        any::<u64>(),
+        payload(),
     )
+        .prop_map(
+            |(message_type, payload_type, sequence_number, flags, payload)| {
+                codec::encode(&Message {
+                    message_type,
+                    schema_version: 1,
+                    created_date: 1,
+                    sequence_number,
+                    flags: flags % 4,
+                    message_id: Uuid::new_v4(),
+                    payload_type: PayloadType(payload_type),
+                    payload: Bytes::from(payload),
+                })
+                .expect("encodes")
+            },
+        )
 }
 
 proptest! {
