@@ -1,0 +1,375 @@
+//! A day of faults, on a shortened clock: bosun's session code against the simulator for
+//! 24 simulated hours, with the hourly WebSocket recycle, random connection drops, loss,
+//! duplication and reordering, and API throttling, while a shell is typed into (every echo
+//! checked), a tunnel moves checksummed data, and a Run Command goes out every simulated
+//! minute. Reports bytes moved, resumes, session replacements, anything lost (must be 0) and
+//! memory at the start and the end. Prints figures; asserts that nothing was lost.
+//!
+//! cargo bench --bench soak                    (24 simulated hours in about 10 minutes)
+//! SOAK_SECONDS=120 cargo bench --bench soak   (a shorter run, the same day's clock)
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bosun::model::run::{RunGroup, RunRequest, RunTarget};
+use bosun::model::tunnel::TunnelDef;
+use bosun::services::runs::{self, RunEvent, RunOptions};
+use bosun::services::session::{self, StartRequest};
+use bosun::services::sources::{SessionClients, simulator_sources};
+use bosun::services::tunnel::{self, TunnelEvent};
+use bosun::sim::{self, Faults, Fleet, SimConfig};
+use bosun::transport::{DriverEvent, Input};
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+/// Real seconds per simulated day (10 minutes: 144× faster than life).
+const DEFAULT_SECONDS: u64 = 600;
+const SIMULATED_DAY: f64 = 24.0 * 3600.0;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(soak());
+}
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|r| r.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+#[derive(Default)]
+struct Tally {
+    shell_echoes: AtomicU64,
+    shell_resumes: AtomicU64,
+    tunnel_bytes: AtomicU64,
+    tunnel_transfers: AtomicU64,
+    tunnel_replacements: AtomicU64,
+    runs: AtomicU64,
+    run_invocations: AtomicU64,
+    lost: AtomicU64,
+}
+
+async fn soak() {
+    let seconds: u64 = std::env::var("SOAK_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_SECONDS);
+    let speed = SIMULATED_DAY / seconds as f64;
+    let simulated = |real: Duration| real.as_secs_f64() * speed / 3600.0;
+    // The hourly recycle, on the shortened clock; drops, loss, duplication, reordering and
+    // throttling on top.
+    let hour = 3600.0 / speed;
+    let faults = Faults::parse(&format!(
+        "drop_after_secs={hour:.3},loss=0.01,dup=0.01,reorder=0.02,throttle=0.05"
+    ))
+    .expect("faults");
+    let sim = sim::start(SimConfig {
+        faults,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    let endpoint = sim.endpoint_url();
+    let config = bosun::aws::demo_config(&endpoint, "us-east-1").await;
+    let clients = SessionClients::new(&config);
+    let instance = Fleet::demo()
+        .instances
+        .iter()
+        .find(|i| i.name() == "payments-api-1")
+        .map(|i| i.id.clone())
+        .expect("in the demo fleet");
+    let tally = Arc::new(Tally::default());
+    let until = Instant::now() + Duration::from_secs(seconds);
+    println!(
+        "soak: {:.0} simulated hours in {seconds} s ({speed:.0}x), recycle every {hour:.2} s",
+        SIMULATED_DAY / 3600.0
+    );
+    let memory_start = rss_mb();
+
+    let shell = tokio::spawn(type_into_a_shell(
+        clients.clone(),
+        instance.clone(),
+        tally.clone(),
+        until,
+    ));
+    let carrier = tokio::spawn(move_through_a_tunnel(config.clone(), tally.clone(), until));
+    let commands = tokio::spawn(run_every_minute(
+        endpoint.clone(),
+        instance.clone(),
+        tally.clone(),
+        until,
+        Duration::from_secs_f64(60.0 / speed),
+    ));
+    let started = Instant::now();
+    let mut memory_after_warmup = 0.0;
+    while Instant::now() < until {
+        tokio::time::sleep(Duration::from_secs(10).min(until - Instant::now())).await;
+        if memory_after_warmup == 0.0 && started.elapsed() >= Duration::from_secs(20) {
+            memory_after_warmup = rss_mb();
+        }
+        println!(
+            "  {:>5.1} h: {} echoes, {} resumes; {} MB through the tunnel, {} replacements; {} commands",
+            simulated(started.elapsed()),
+            tally.shell_echoes.load(Ordering::Relaxed),
+            tally.shell_resumes.load(Ordering::Relaxed),
+            tally.tunnel_bytes.load(Ordering::Relaxed) / 1_000_000,
+            tally.tunnel_replacements.load(Ordering::Relaxed),
+            tally.runs.load(Ordering::Relaxed)
+        );
+    }
+    let _ = shell.await;
+    let _ = carrier.await;
+    let _ = commands.await;
+    let memory_end = rss_mb();
+    let lost = tally.lost.load(Ordering::Relaxed);
+    println!(
+        "soak result over {:.1} simulated hours:",
+        simulated(started.elapsed())
+    );
+    println!(
+        "  shell: {} echoes checked, {} resumes",
+        tally.shell_echoes.load(Ordering::Relaxed),
+        tally.shell_resumes.load(Ordering::Relaxed)
+    );
+    println!(
+        "  tunnel: {} transfers, {:.1} MB checksummed, {} session replacements",
+        tally.tunnel_transfers.load(Ordering::Relaxed),
+        tally.tunnel_bytes.load(Ordering::Relaxed) as f64 / 1e6,
+        tally.tunnel_replacements.load(Ordering::Relaxed)
+    );
+    println!(
+        "  run command: {} commands, {} invocations finished",
+        tally.runs.load(Ordering::Relaxed),
+        tally.run_invocations.load(Ordering::Relaxed)
+    );
+    println!("  lost: {lost}");
+    println!(
+        "  memory: {memory_start:.1} MB at the start, {memory_after_warmup:.1} MB after 20 s, {memory_end:.1} MB at the end ({:+.1}% since warm-up)",
+        (memory_end / memory_after_warmup.max(0.1) - 1.0) * 100.0
+    );
+    assert_eq!(lost, 0, "nothing may be lost");
+}
+
+/// Types a numbered echo every 100 ms and checks each comes back, across resumes.
+async fn type_into_a_shell(
+    clients: SessionClients,
+    instance: String,
+    tally: Arc<Tally>,
+    until: Instant,
+) {
+    let request = StartRequest::document(&instance, "SSM-SessionManagerRunShell");
+    let mut driven = loop {
+        match session::start(&clients, &request).await {
+            Ok(driven) => break driven,
+            // Throttled StartSession: try again, as a person would.
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    };
+    let mut output = String::new();
+    let mut number = 0u64;
+    while Instant::now() < until {
+        number += 1;
+        let line = format!("echo soak-{number}-$((1+1))\n");
+        if driven
+            .input
+            .send(Input::Data(Bytes::from(line)))
+            .await
+            .is_err()
+        {
+            tally.lost.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let wanted = format!("soak-{number}-2");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while !output.contains(&wanted) {
+            match tokio::time::timeout_at(deadline, driven.events.recv()).await {
+                Ok(Some(DriverEvent::Output(bytes))) => {
+                    output.push_str(&String::from_utf8_lossy(&bytes))
+                }
+                Ok(Some(DriverEvent::Reconnected)) => {
+                    tally.shell_resumes.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => {
+                    eprintln!("shell: no echo of {wanted}");
+                    tally.lost.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+            }
+        }
+        // Keep only the tail: the next echo comes after it.
+        if let Some(at) = output.rfind(&wanted) {
+            output.drain(..at + wanted.len());
+        }
+        tally.shell_echoes.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = driven.input.send(Input::Close).await;
+}
+
+/// Runs a tunnel to a loopback echo server and moves 256 KiB transfers through it, each
+/// checked by its SHA-256, one after another.
+async fn move_through_a_tunnel(config: aws_config::SdkConfig, tally: Arc<Tally>, until: Instant) {
+    let echo = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = echo.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = echo.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 64 * 1024];
+                while let Ok(n) = stream.read(&mut buffer).await {
+                    if n == 0 || stream.write_all(&buffer[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let spec = TunnelDef {
+        name: "soak".to_owned(),
+        target: "payments-api-1".to_owned(),
+        remote_host: None,
+        remote_port: port,
+        local_port: 0,
+        bind: std::net::IpAddr::from([127, 0, 0, 1]),
+        profile: None,
+        region: None,
+        sessions: 1,
+    };
+    let (events_tx, mut events) = mpsc::channel(256);
+    let handle = tunnel::spawn(Box::pin(async move { Ok(config) }), spec, 1, events_tx);
+    let local = loop {
+        match events.recv().await {
+            Some((_, TunnelEvent::Listening { local, .. })) => break local.to_string(),
+            Some((_, TunnelEvent::Stopped(result))) => panic!("the tunnel stopped: {result:?}"),
+            Some(_) => {}
+            None => panic!("the tunnel went away"),
+        }
+    };
+    let replacements = tally.clone();
+    tokio::spawn(async move {
+        while let Some((_, event)) = events.recv().await {
+            if let TunnelEvent::Said(text) = event
+                && text.contains("starting a new one")
+            {
+                replacements
+                    .tunnel_replacements
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    let mut seed = 0u8;
+    while Instant::now() < until {
+        seed = seed.wrapping_add(1);
+        let data: Vec<u8> = (0..256 * 1024)
+            .map(|i: usize| (i as u8).wrapping_mul(131).wrapping_add(seed))
+            .collect();
+        let sum = Sha256::digest(&data);
+        let result = tokio::time::timeout(Duration::from_secs(120), async {
+            let stream = TcpStream::connect(&local).await?;
+            let (mut read, mut write) = stream.into_split();
+            let sent = data.clone();
+            let writer = tokio::spawn(async move { write.write_all(&sent).await.map(|_| write) });
+            let mut back = vec![0u8; data.len()];
+            read.read_exact(&mut back).await?;
+            drop(writer.await);
+            std::io::Result::Ok(back)
+        })
+        .await;
+        match result {
+            Ok(Ok(back)) if Sha256::digest(&back) == sum => {
+                tally
+                    .tunnel_bytes
+                    .fetch_add(2 * data.len() as u64, Ordering::Relaxed);
+                tally.tunnel_transfers.fetch_add(1, Ordering::Relaxed);
+            }
+            other => {
+                eprintln!(
+                    "tunnel: transfer {seed} failed: {:?}",
+                    other.map(|r| r.map(|b| b.len()))
+                );
+                tally.lost.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    handle.commands.send(tunnel::TunnelCommand::Stop);
+}
+
+/// A Run Command every simulated minute, each followed to its end.
+async fn run_every_minute(
+    endpoint: String,
+    instance: String,
+    tally: Arc<Tally>,
+    until: Instant,
+    every: Duration,
+) {
+    let connect = simulator_sources(endpoint);
+    let mut generation = 0;
+    while Instant::now() < until {
+        let next = Instant::now() + every;
+        generation += 1;
+        let request = RunRequest {
+            groups: vec![RunGroup {
+                profile: "demo".to_owned(),
+                region: "us-east-1".to_owned(),
+                targets: vec![RunTarget {
+                    id: instance.clone(),
+                    name: "payments-api-1".to_owned(),
+                    environment: String::new(),
+                    team: String::new(),
+                    windows: false,
+                    online: true,
+                }],
+            }],
+            script: format!("echo minute-{generation}"),
+            document: None,
+            timeout_seconds: 60,
+            max_concurrency: "1".to_owned(),
+            max_errors: "0".to_owned(),
+            comment: "soak".to_owned(),
+            output_s3: None,
+            cloudwatch: None,
+            parameters: Vec::new(),
+        };
+        let (events_tx, mut events) = mpsc::channel(64);
+        let run = runs::spawn(
+            request,
+            connect.clone(),
+            RunOptions::default(),
+            generation,
+            events_tx,
+        );
+        let finished = tokio::time::timeout(Duration::from_secs(120), async {
+            while let Some(event) = events.recv().await {
+                match event.value {
+                    RunEvent::Settled { .. } => {
+                        tally.run_invocations.fetch_add(1, Ordering::Relaxed);
+                    }
+                    RunEvent::Done => return true,
+                    // Throttled sends fail the command: sent again next minute.
+                    RunEvent::Failed(_) => return false,
+                    _ => {}
+                }
+            }
+            false
+        })
+        .await;
+        run.abort();
+        if let Ok(true) = finished {
+            tally.runs.fetch_add(1, Ordering::Relaxed);
+        }
+        let now = Instant::now();
+        if next > now {
+            tokio::time::sleep(next - now).await;
+        }
+    }
+}
