@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use bosun::sim::SimHandle;
-use common::{demo_id, echo_server, start_sim};
+use common::{aws_cli, demo_id, echo_server, plugin_on_path, start_sim};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, Command};
@@ -480,34 +480,8 @@ async fn proxy_carries_an_ssh_like_exchange_byte_exact() {
 #[tokio::test]
 async fn the_aws_cli_works_against_the_simulator_with_bosun_as_its_plugin() {
     let sim = start_sim().await;
-    let bin = tempfile::tempdir().expect("tempdir");
-    std::os::unix::fs::symlink(
-        env!("CARGO_BIN_EXE_bosun"),
-        bin.path().join("session-manager-plugin"),
-    )
-    .expect("symlink");
-    let path = format!(
-        "{}:{}",
-        bin.path().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let aws = |args: &[&str]| {
-        let mut command = Command::new("aws");
-        command
-            .args(args)
-            .env("AWS_ENDPOINT_URL", sim.endpoint_url())
-            .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("PATH", &path)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        command
-    };
+    let (_bin, path) = plugin_on_path();
+    let aws = |args: &[&str]| aws_cli(&sim, ("AKIDCLI", "secret"), &path, args);
     let (code, stdout, stderr) = finish(
         aws(&[
             "ssm",
@@ -1001,22 +975,9 @@ async fn a_simulator_with_its_own_key_pair_lets_in_only_its_clients() {
     })
     .await
     .expect("simulator");
-    let aws = |access: &str, secret: &str, args: &[&str]| {
-        let mut command = Command::new("aws");
-        command
-            .args(args)
-            .env("AWS_ENDPOINT_URL", sim.endpoint_url())
-            .env("AWS_ACCESS_KEY_ID", access)
-            .env("AWS_SECRET_ACCESS_KEY", secret)
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        command
-    };
+    let path = std::env::var("PATH").unwrap_or_default();
+    let aws =
+        |access: &str, secret: &str, args: &[&str]| aws_cli(&sim, (access, secret), &path, args);
     let ssm = ["ssm", "describe-instance-information", "--output", "text"];
     let ec2 = ["ec2", "describe-instances", "--output", "text"];
     for args in [&ssm[..], &ec2[..]] {

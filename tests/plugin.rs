@@ -11,46 +11,14 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use bosun::sim::SimHandle;
-use common::{demo_id, echo_server, start_sim};
+use common::{aws_cli, demo_id, echo_server, plugin_on_path, start_sim};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, ChildStdout, Command};
 
-/// A directory with bosun linked as `session-manager-plugin`, and the PATH that finds it.
-fn plugin_on_path() -> (tempfile::TempDir, String) {
-    let bin = tempfile::tempdir().expect("tempdir");
-    std::os::unix::fs::symlink(
-        env!("CARGO_BIN_EXE_bosun"),
-        bin.path().join("session-manager-plugin"),
-    )
-    .expect("symlink");
-    let path = format!(
-        "{}:{}",
-        bin.path().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    (bin, path)
-}
-
-/// `aws …` against the simulator, in a process group of its own (so a test can press
-/// Ctrl-C on it and the plugin, as a terminal would).
+/// `aws …` against the simulator with any key (its in-process simulator takes any).
 fn aws(sim: &SimHandle, path: &str, args: &[&str]) -> Command {
-    let mut command = Command::new("aws");
-    command
-        .args(args)
-        .env("AWS_ENDPOINT_URL", sim.endpoint_url())
-        .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("PATH", path)
-        .process_group(0)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    command
+    aws_cli(sim, ("AKIDCLI", "secret"), path, args)
 }
 
 /// `aws ssm start-session` of `document` on the demo instance `name`, running.

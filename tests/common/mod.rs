@@ -3,9 +3,12 @@
 
 #![allow(dead_code)] // each binary uses its own part
 
+use std::process::Stdio;
+
 use bosun::sim::{self, Fleet, SimConfig, SimHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+use tokio::process::Command;
 
 pub async fn start_sim() -> SimHandle {
     sim::start(SimConfig::default())
@@ -40,4 +43,41 @@ pub async fn echo_server() -> u16 {
         }
     });
     port
+}
+
+/// A directory with bosun linked as `session-manager-plugin`, and the PATH that finds it.
+pub fn plugin_on_path() -> (tempfile::TempDir, String) {
+    let bin = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_bosun"),
+        bin.path().join("session-manager-plugin"),
+    )
+    .expect("symlink");
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (bin, path)
+}
+
+/// `aws ARGS…` against `sim` signing with `keys`, finding its plugin on `path`, in a process
+/// group of its own (so a test can press Ctrl-C on it and the plugin, as a terminal would).
+pub fn aws_cli(sim: &SimHandle, keys: (&str, &str), path: &str, args: &[&str]) -> Command {
+    let mut command = Command::new("aws");
+    command
+        .args(args)
+        .env("AWS_ENDPOINT_URL", sim.endpoint_url())
+        .env("AWS_ACCESS_KEY_ID", keys.0)
+        .env("AWS_SECRET_ACCESS_KEY", keys.1)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("PATH", path)
+        .process_group(0)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
 }
