@@ -69,6 +69,13 @@ pub enum Command {
     /// The simulated AWS endpoint (SSM, EC2, KMS, data channels) on loopback, for tests, the
     /// demo and other clients. Prints `AWS_ENDPOINT_URL=…` first, then serves until killed.
     Sim(SimArgs),
+    /// Shell completions on stdout: `bosun completions bash > ~/.local/share/bash-completion/completions/bosun`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
+    /// The manual page (roff) on stdout: `bosun man > ~/.local/share/man/man1/bosun.1`.
+    Man,
     /// Drop-in for the official session-manager-plugin (the AWS CLI's argv contract), so that
     /// `aws ssm start-session` runs through bosun. Also used when bosun is invoked under the
     /// name `session-manager-plugin`.

@@ -69,6 +69,10 @@ fn main() -> ExitCode {
                 &args,
             )))
         }
+        Some(Command::Completions { shell }) => {
+            exit_code(commands::completions::completions(shell))
+        }
+        Some(Command::Man) => exit_code(commands::completions::man()),
         Some(Command::Config(command)) => exit_code(commands::config::run(&cli.global, &command)),
         Some(Command::Sim(args)) => {
             let _log = logging::init("sim.log");

@@ -2,6 +2,7 @@
 //! services (or the SDK through `aws`), printing, and returning an exit code. `stdio` puts a
 //! session on this process's terminal or pipes for `shell`, `proxy` and the plugin.
 
+pub mod completions;
 pub mod config;
 pub mod console;
 pub mod ls;
