@@ -523,6 +523,23 @@ async fn an_old_agent_gets_basic_port_forwarding_and_its_lines() {
     );
 }
 
+/// Runs a shell command, types `line` into it, ends its input, and checks that it exited
+/// 0 having printed `expect`; returns all it printed.
+async fn type_a_line(mut command: Command, line: &str, expect: &str) -> String {
+    let mut child = command.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(format!("{line}\n").as_bytes())
+        .await
+        .expect("type");
+    drop(stdin);
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let (code, out, err) = finish(child, stdout).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(expect), "{out}");
+    out + &err
+}
+
 /// `BOSUN_LOG=trace`, what a person sets to attach a log to a bug report, writes no secret:
 /// not the session token, not the secret key, not what is typed into a shell (a KMS session
 /// among them), not a tunnel's bytes, in any file bosun wrote or anything it printed.
@@ -554,19 +571,14 @@ async fn trace_logs_carry_no_secrets() {
     )
     .await;
     traced(&mut command);
-    let mut child = command.spawn().expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin
-        .write_all(format!("echo {TYPED} >/dev/null; echo done-$((40+2))\n").as_bytes())
-        .await
-        .expect("type");
-    drop(stdin);
-    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let (code, out, err) = finish(child, stdout).await;
-    assert_eq!(code, 0, "{err}");
-    assert!(out.contains("done-42"), "{out}");
-    printed.push_str(&out);
-    printed.push_str(&err);
+    printed.push_str(
+        &type_a_line(
+            command,
+            &format!("echo {TYPED} >/dev/null; echo done-$((40+2))"),
+            "done-42",
+        )
+        .await,
+    );
 
     // bosun shell into an instance whose sessions are KMS-encrypted.
     let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
@@ -577,19 +589,14 @@ async fn trace_logs_carry_no_secrets() {
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     traced(&mut command);
-    let mut child = command.spawn().expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin
-        .write_all(format!("echo {TYPED} >/dev/null; echo vault-$((40+2))\n").as_bytes())
-        .await
-        .expect("type");
-    drop(stdin);
-    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let (code, out, err) = finish(child, stdout).await;
-    assert_eq!(code, 0, "{err}");
-    assert!(out.contains("vault-42"), "{out}");
-    printed.push_str(&out);
-    printed.push_str(&err);
+    printed.push_str(
+        &type_a_line(
+            command,
+            &format!("echo {TYPED} >/dev/null; echo vault-$((40+2))"),
+            "vault-42",
+        )
+        .await,
+    );
 
     // bosun tunnel carrying known bytes.
     let echo = echo_server().await.to_string();

@@ -66,12 +66,7 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
     let connect: SourceFactory = if demo {
         // A key pair only this process knows: no other local program gets the demo's shells.
         let keys = sim::random_key_pair();
-        let config = SimConfig {
-            credentials: vec![keys.clone()],
-            require_signatures: true,
-            ..SimConfig::default()
-        };
-        let handle = match sim::start(config).await {
+        let handle = match sim::start(SimConfig::for_own_clients(keys.clone())).await {
             Ok(handle) => handle,
             Err(error) => {
                 eprintln!("bosun --demo: {error}");

@@ -40,9 +40,7 @@ pub async fn run(args: SimArgs) -> i32 {
         seed: args.seed,
         pacing,
         faults,
-        credentials: vec![keys.clone()],
-        require_signatures: true,
-        ..SimConfig::default()
+        ..SimConfig::for_own_clients(keys.clone())
     };
     let handle = match sim::start(config).await {
         Ok(handle) => handle,

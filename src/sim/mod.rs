@@ -111,6 +111,17 @@ impl Default for SimConfig {
     }
 }
 
+impl SimConfig {
+    /// A simulator that lets in only clients signing with `keys` (`bosun sim`, `--demo`).
+    pub fn for_own_clients(keys: (String, String)) -> SimConfig {
+        SimConfig {
+            credentials: vec![keys],
+            require_signatures: true,
+            ..SimConfig::default()
+        }
+    }
+}
+
 /// A fresh key pair for a simulator that lets in only its own clients: (access key, secret).
 pub fn random_key_pair() -> (String, String) {
     let mut bytes = [0u8; 30];
