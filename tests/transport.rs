@@ -13,14 +13,17 @@ use bosun::protocol::{
 };
 use bosun::transport::agent::{self, AgentInput, ChannelFaults, ConnectionEnd, HeldInput};
 use bosun::transport::{
-    DriverConfig, DriverEvent, Input, ResumeHook, SessionEnd, StreamTarget, TransportError,
+    DriverConfig, DriverEvent, Input, MAX_WEBSOCKET_MESSAGE, ResumeHook, SessionEnd, StreamTarget,
+    TransportError,
 };
 use bytes::Bytes;
+use futures_util::SinkExt;
 use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 const SESSION_ID: &str = "user-0123456789abcdef0";
 
@@ -472,4 +475,70 @@ async fn the_plugin_pipes_an_ssh_session_byte_exact() {
         .expect("exited in time")
         .expect("status");
     assert!(status.success());
+}
+
+/// A data-channel server that answers every connection with one message far past the size
+/// any peer sends (8 MiB), as a broken or hostile endpoint might.
+async fn start_oversized_sender() -> FakeAgent {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let opens = Arc::new(AtomicUsize::new(0));
+    let server_opens = opens.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let Ok(mut socket) = tokio_tungstenite::accept_async(tcp).await else {
+                continue;
+            };
+            if agent::read_open_frame(&mut socket, Duration::from_secs(5))
+                .await
+                .is_err()
+            {
+                continue;
+            }
+            server_opens.fetch_add(1, Ordering::SeqCst);
+            let huge = Bytes::from(vec![0u8; 8 * 1024 * 1024]);
+            let _ = socket.send(WsMessage::Binary(huge)).await;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        }
+    });
+    let (cut, _) = mpsc::channel(1);
+    FakeAgent {
+        addr,
+        token: Arc::new(Mutex::new("token-0".to_owned())),
+        opens,
+        refused: Arc::new(AtomicUsize::new(0)),
+        sizes: Arc::new(Mutex::new(Vec::new())),
+        cut,
+    }
+}
+
+#[tokio::test]
+async fn a_message_past_the_size_limit_is_refused_unread_and_the_connection_resumed() {
+    let server = start_oversized_sender().await;
+    let mut client = start_client(&server, false);
+    let reason = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match client.events.recv().await {
+                Some(DriverEvent::Reconnecting { reason, .. }) => return reason,
+                Some(_) => {}
+                None => panic!("the driver ended instead of resuming"),
+            }
+        }
+    })
+    .await
+    .expect("the oversized message counts as a dropped connection");
+    // Refused from its header, before 8 MiB was buffered.
+    assert!(
+        reason.contains("too long") && reason.contains(&MAX_WEBSOCKET_MESSAGE.to_string()),
+        "{reason}"
+    );
+    assert!(server.opens.load(Ordering::SeqCst) >= 1);
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while client.resume.calls.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("resumed through ResumeSession");
+    client.driver.abort();
 }

@@ -212,6 +212,13 @@ impl ReorderBuffer {
     pub fn len(&self) -> usize {
         self.messages.len()
     }
+
+    pub fn payload_bytes(&self) -> usize {
+        self.messages
+            .values()
+            .map(|message| message.payload.len())
+            .sum()
+    }
 }
 
 #[cfg(test)]

@@ -336,9 +336,12 @@ fn upgrade_data_channel(
     tokio::spawn(async move {
         match hyper::upgrade::on(request).await {
             Ok(upgraded) => {
-                let socket =
-                    WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None)
-                        .await;
+                let socket = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(crate::transport::websocket_config()),
+                )
+                .await;
                 let _ = connections.send(socket).await;
             }
             Err(error) => tracing::debug!(%error, "data channel upgrade failed"),

@@ -583,7 +583,11 @@ async fn connect_once(
     }
     // Nagle off: keystrokes and acks are small frames, and with Nagle plus delayed ACKs each
     // would wait ~40 ms.
-    let dial = tokio_tungstenite::connect_async_with_config(request, None, true);
+    let dial = tokio_tungstenite::connect_async_with_config(
+        request,
+        Some(super::websocket_config()),
+        true,
+    );
     let (mut socket, _response) = tokio::time::timeout(config.connect_timeout, dial)
         .await
         .map_err(|_| "timed out".to_owned())?

@@ -28,6 +28,9 @@ use super::payload::{self, Acknowledge, ChannelClosed, SizeData};
 use super::reliability::{ReorderBuffer, RttConfig, RttEstimator, SendBuffer, SentMessage};
 use super::timer::{Timer, TimerTable};
 
+/// Acks and other control frames queued for a socket that is not being written.
+const MAX_QUEUED_CONTROL_FRAMES: usize = 4096;
+
 /// Tunables. Defaults follow the official peers where they have one, and are otherwise chosen
 /// so that a fast producer never overruns the agent's 4 MiB smux buffer.
 #[derive(Debug, Clone)]
@@ -289,6 +292,31 @@ impl Session {
     /// Sent messages still waiting for their ack.
     pub fn unacked_messages(&self) -> usize {
         self.send_buffer.unacked_messages()
+    }
+
+    /// Bytes this session holds: unacknowledged and pending data, messages waiting in the
+    /// reorder buffer, events not yet taken and frames not yet written. Every part is bounded
+    /// by the configuration, whatever the peer sends or fails to acknowledge.
+    pub fn buffered_bytes(&self) -> usize {
+        let events: usize = self
+            .events
+            .iter()
+            .map(|queued| match &queued.event {
+                Event::Output(data) | Event::StdErr(data) => data.len(),
+                _ => 0,
+            })
+            .sum();
+        let transmits: usize = self
+            .control_transmits
+            .iter()
+            .chain(self.data_transmits.iter())
+            .map(Bytes::len)
+            .sum();
+        self.send_buffer.unacked_bytes()
+            + self.pending_bytes
+            + self.reorder.payload_bytes()
+            + events
+            + transmits
     }
 
     // ---------------------------------------------------------------- input
@@ -721,13 +749,22 @@ impl Session {
             });
             return;
         }
-        self.data_transmits.extend(scan.resend);
+        // Frames still queued mean the socket is not taking what it has: queueing the same
+        // messages again would only grow the queue, so they wait for the next scan.
+        if self.data_transmits.len() < self.config.window_messages {
+            self.data_transmits.extend(scan.resend);
+        }
         if let Some(deadline) = scan.next_deadline {
             self.timers.set(Timer::Resend, deadline);
         }
     }
 
     fn queue_ack(&mut self, ack: &PendingAck) {
+        // A peer that floods duplicates while not reading its socket would otherwise grow this
+        // queue without end. An ack left out is harmless: the peer resends and is acked again.
+        if self.control_transmits.len() >= MAX_QUEUED_CONTROL_FRAMES {
+            return;
+        }
         let json = Acknowledge::to_json(ack.message_type.as_str(), ack.message_id, ack.sequence);
         self.send_control(MessageType::Acknowledge, json);
     }
