@@ -5,6 +5,10 @@
 //! minute. Reports bytes moved, resumes, session replacements, anything lost (must be 0) and
 //! memory at the start and the end. Prints figures; asserts that nothing was lost.
 //!
+//! The simulator runs as its own process (`bosun sim`), so the memory figures are bosun's
+//! session code alone; the simulator's, which keeps every command's record as AWS does, is
+//! reported beside them. Each session's first ResumeSession fails, as a flaky API call would.
+//!
 //! cargo bench --bench soak                    (24 simulated hours in about 10 minutes)
 //! SOAK_SECONDS=120 cargo bench --bench soak   (a shorter run, the same day's clock)
 
@@ -18,7 +22,7 @@ use bosun::services::runs::{self, RunEvent, RunOptions};
 use bosun::services::session::{self, StartRequest};
 use bosun::services::sources::{SessionClients, simulator_sources};
 use bosun::services::tunnel::{self, TunnelEvent};
-use bosun::sim::{self, Faults, Fleet, SimConfig};
+use bosun::sim::Fleet;
 use bosun::transport::{DriverEvent, Input};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -39,7 +43,12 @@ fn main() {
 }
 
 fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    rss_of("self")
+}
+
+/// Resident memory of a process (`self` or a pid), in MB.
+fn rss_of(process: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
         .unwrap_or_default()
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -69,17 +78,11 @@ async fn soak() {
     // The hourly recycle, on the shortened clock; drops, loss, duplication, reordering and
     // throttling on top.
     let hour = 3600.0 / speed;
-    let faults = Faults::parse(&format!(
-        "drop_after_secs={hour:.3},loss=0.01,dup=0.01,reorder=0.02,throttle=0.05"
-    ))
-    .expect("faults");
-    let sim = sim::start(SimConfig {
-        faults,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("simulator");
-    let endpoint = sim.endpoint_url();
+    let faults = format!(
+        "drop_after_secs={hour:.3},loss=0.01,dup=0.01,reorder=0.02,throttle=0.05,resume_fails=1"
+    );
+    let (mut sim, endpoint) = start_simulator(&faults).await;
+    let sim_pid = sim.id().map(|pid| pid.to_string()).unwrap_or_default();
     let config = bosun::aws::demo_config(&endpoint, "us-east-1").await;
     let clients = SessionClients::new(&config);
     let instance = Fleet::demo()
@@ -95,6 +98,7 @@ async fn soak() {
         SIMULATED_DAY / 3600.0
     );
     let memory_start = rss_mb();
+    let sim_memory_start = rss_of(&sim_pid);
 
     let shell = tokio::spawn(type_into_a_shell(
         clients.clone(),
@@ -112,10 +116,12 @@ async fn soak() {
     ));
     let started = Instant::now();
     let mut memory_after_warmup = 0.0;
+    let mut sim_memory_after_warmup = 0.0;
     while Instant::now() < until {
         tokio::time::sleep(Duration::from_secs(10).min(until - Instant::now())).await;
         if memory_after_warmup == 0.0 && started.elapsed() >= Duration::from_secs(20) {
             memory_after_warmup = rss_mb();
+            sim_memory_after_warmup = rss_of(&sim_pid);
         }
         println!(
             "  {:>5.1} h: {} echoes, {} resumes; {} MB through the tunnel, {} replacements; {} commands",
@@ -131,6 +137,9 @@ async fn soak() {
     let _ = carrier.await;
     let _ = commands.await;
     let memory_end = rss_mb();
+    let sim_memory_end = rss_of(&sim_pid);
+    let counts = simulator_counts(&endpoint).await;
+    let _ = sim.kill().await;
     let lost = tally.lost.load(Ordering::Relaxed);
     println!(
         "soak result over {:.1} simulated hours:",
@@ -152,12 +161,66 @@ async fn soak() {
         tally.runs.load(Ordering::Relaxed),
         tally.run_invocations.load(Ordering::Relaxed)
     );
+    let count = |operation: &str| counts[operation].as_u64().unwrap_or(0);
+    println!(
+        "  simulator: {} ResumeSession calls ({} failed on purpose), {} calls throttled",
+        count("ssm:ResumeSession"),
+        count("resume_failed"),
+        count("throttled")
+    );
     println!("  lost: {lost}");
     println!(
-        "  memory: {memory_start:.1} MB at the start, {memory_after_warmup:.1} MB after 20 s, {memory_end:.1} MB at the end ({:+.1}% since warm-up)",
+        "  bosun's memory: {memory_start:.1} MB at the start, {memory_after_warmup:.1} MB after 20 s, {memory_end:.1} MB at the end ({:+.1}% since warm-up)",
         (memory_end / memory_after_warmup.max(0.1) - 1.0) * 100.0
     );
+    println!(
+        "  the simulator's memory: {sim_memory_start:.1} MB at the start, {sim_memory_after_warmup:.1} MB after 20 s, {sim_memory_end:.1} MB at the end ({:+.1}% since warm-up)",
+        (sim_memory_end / sim_memory_after_warmup.max(0.1) - 1.0) * 100.0
+    );
     assert_eq!(lost, 0, "nothing may be lost");
+}
+
+/// `bosun sim` with the day's faults and the demo key pair, as a child process; returns it
+/// and its endpoint (the first line it prints).
+async fn start_simulator(faults: &str) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .args(["sim", "--listen", "127.0.0.1:0", "--faults", faults])
+        .args(["--access-key-id", "demo", "--secret-access-key", "demo"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("bosun sim starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let first = lines.next_line().await.ok().flatten().unwrap_or_default();
+    let endpoint = first
+        .strip_prefix("AWS_ENDPOINT_URL=")
+        .expect("the simulator prints its endpoint first")
+        .to_owned();
+    // Keep reading so the simulator never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, endpoint)
+}
+
+/// The simulator's request counts per operation (`GET /_sim/requests`).
+async fn simulator_counts(endpoint: &str) -> serde_json::Value {
+    let address = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let Ok(mut stream) = TcpStream::connect(address).await else {
+        return serde_json::Value::Null;
+    };
+    let request = format!("GET /_sim/requests HTTP/1.0\r\nHost: {address}\r\n\r\n");
+    let mut answer = String::new();
+    if stream.write_all(request.as_bytes()).await.is_err()
+        || stream.read_to_string(&mut answer).await.is_err()
+    {
+        return serde_json::Value::Null;
+    }
+    answer
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str(body).ok())
+        .unwrap_or_default()
 }
 
 /// Types a numbered echo every 100 ms and checks each comes back, across resumes.

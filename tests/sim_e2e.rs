@@ -1248,6 +1248,51 @@ async fn data_survives_loss_duplication_reordering_and_cut_connections() {
     );
 }
 
+/// ResumeSession failing five times in a row (past the SDK's own three attempts) costs a
+/// few retries of bosun's, never a byte.
+#[tokio::test]
+async fn a_resume_session_that_fails_is_tried_again_without_losing_data() {
+    let sim = start_sim().await;
+    sim.set_faults(
+        bosun::sim::Faults::parse("drop_after_bytes=1500000,resume_fails=5").expect("spec"),
+    );
+    let config = sdk(&sim, "us-east-1").await;
+    let port = echo_server().await.to_string();
+    let (mut session, _) = open(
+        &config,
+        &demo_instance("platform-legacy-build"),
+        Some("AWS-StartPortForwardingSession"),
+        &[("portNumber", &port)],
+    )
+    .await;
+    let payload: Vec<u8> = (0..2_000_000u32).map(|i| (i % 251) as u8).collect();
+    let sender = session.input.clone();
+    let upload = payload.clone();
+    tokio::spawn(async move {
+        for chunk in upload.chunks(32 * 1024) {
+            if sender
+                .send(Input::Data(Bytes::copy_from_slice(chunk)))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while session.output.len() < payload.len() {
+        let event = tokio::time::timeout_at(deadline, session.events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {} of {} bytes", session.output.len(), payload.len()))
+            .expect("the session outlives the failed resumes");
+        session.take_event(event);
+    }
+    assert!(session.output == payload, "byte-exact across the failed resumes");
+    let counts = sim.request_counts();
+    assert_eq!(counts.get("resume_failed").copied(), Some(5));
+    assert!(counts.get("ssm:ResumeSession").copied().unwrap_or(0) >= 6);
+}
+
 #[tokio::test]
 async fn an_instance_can_lose_its_agent_at_run_time_and_acks_can_lag() {
     let sim = start_sim().await;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 /// Parsed from `key=value` pairs separated by commas, e.g.
 /// `throttle=0.2,deny=StartSession,slow=150ms,drop_after_secs=30,silent_after_secs=5,loss=0.05,dup=0.01,reorder=0.1,
-/// ack_delay=50ms,offline=i-0abc+i-0def`.
+/// ack_delay=50ms,offline=i-0abc+i-0def,resume_fails=1`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
     /// Probability that an API call fails with ThrottlingException.
@@ -33,6 +33,8 @@ pub struct Faults {
     pub ack_delay: Duration,
     /// Instances whose agent has lost its connection (ConnectionLost, TargetNotConnected).
     pub offline: Vec<String>,
+    /// The first this many ResumeSession calls of each session fail (InternalServerError).
+    pub resume_fails: u32,
 }
 
 impl Faults {
@@ -59,9 +61,10 @@ impl Faults {
                 "reorder" => faults.reorder = number()?.clamp(0.0, 1.0),
                 "ack_delay" => faults.ack_delay = parse_duration(value)?,
                 "offline" => faults.offline.extend(value.split('+').map(str::to_owned)),
+                "resume_fails" => faults.resume_fails = number()? as u32,
                 other => {
                     return Err(format!(
-                        "unknown fault {other:?} (known: throttle, deny, slow, drop_after_secs, silent_after_secs, drop_after_bytes, loss, dup, reorder, ack_delay, offline)"
+                        "unknown fault {other:?} (known: throttle, deny, slow, drop_after_secs, silent_after_secs, drop_after_bytes, loss, dup, reorder, ack_delay, offline, resume_fails)"
                     ));
                 }
             }
@@ -103,7 +106,8 @@ mod tests {
         assert!(!faults.denies("ListCommands"));
         assert_eq!(faults.slow, Duration::from_millis(150));
         assert_eq!(faults.drop_after_secs, Some(2.0));
-        let more = Faults::parse("ack_delay=40ms,offline=i-1+i-2").expect("valid");
+        let more = Faults::parse("ack_delay=40ms,offline=i-1+i-2,resume_fails=1").expect("valid");
+        assert_eq!(more.resume_fails, 1);
         assert_eq!(more.ack_delay, Duration::from_millis(40));
         assert_eq!(more.offline, vec!["i-1", "i-2"]);
         assert!(Faults::parse("bogus=1").is_err());

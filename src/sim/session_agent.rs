@@ -221,6 +221,8 @@ struct SessionRecord {
     /// New WebSocket connections for the agent task; `None` once the session is over.
     connections: Option<mpsc::Sender<DataSocket>>,
     control: mpsc::Sender<AgentInput>,
+    /// ResumeSession calls so far (the `resume_fails` fault fails the first few).
+    resume_calls: u32,
 }
 
 pub(crate) struct SessionRegistry {
@@ -299,6 +301,7 @@ pub(crate) fn start_session(
             stream_url: stream_url.clone(),
             connections: Some(connections),
             control: control.clone(),
+            resume_calls: 0,
         });
     }
     tokio::spawn(run_agent(
@@ -339,6 +342,17 @@ pub(crate) fn resume(state: &SimState, session_id: &str) -> Option<(Option<Strin
     }
     record.token = new_token();
     Some((Some(record.token.clone()), record.stream_url.clone()))
+}
+
+/// Counts a ResumeSession call; returns how many this session has had, this one included.
+pub(crate) fn count_resume_call(state: &SimState, session_id: &str) -> u32 {
+    let Ok(mut registry) = state.sessions.lock() else {
+        return 0;
+    };
+    registry.find(session_id).map_or(0, |record| {
+        record.resume_calls += 1;
+        record.resume_calls
+    })
 }
 
 /// TerminateSession: the agent closes the channel; a session without a connection just ends.

@@ -303,6 +303,15 @@ fn session_parameters(value: Option<&Value>) -> Result<Vec<(String, String)>, Ap
 fn resume_session(state: &SimState, input: &Value) -> ApiResult {
     let params = Params::new(input, &["SessionId"])?;
     let session_id = params.required_str("SessionId")?;
+    let fail_first = state.faults.lock().map_or(0, |faults| faults.resume_fails);
+    if fail_first > 0 && session_agent::count_resume_call(state, session_id) <= fail_first {
+        state.count("resume_failed");
+        return Err(ApiError::new(
+            500,
+            "InternalServerError",
+            "An error occurred on the server side.",
+        ));
+    }
     match session_agent::resume(state, session_id) {
         Some((Some(token), url)) => {
             Ok(json!({"SessionId": session_id, "TokenValue": token, "StreamUrl": url}))
