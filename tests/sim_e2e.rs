@@ -1287,7 +1287,10 @@ async fn a_resume_session_that_fails_is_tried_again_without_losing_data() {
             .expect("the session outlives the failed resumes");
         session.take_event(event);
     }
-    assert!(session.output == payload, "byte-exact across the failed resumes");
+    assert!(
+        session.output == payload,
+        "byte-exact across the failed resumes"
+    );
     let counts = sim.request_counts();
     assert_eq!(counts.get("resume_failed").copied(), Some(5));
     assert!(counts.get("ssm:ResumeSession").copied().unwrap_or(0) >= 6);

@@ -4,12 +4,15 @@ use std::collections::HashMap;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_kms::primitives::Blob;
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::{Connector, tls};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use futures_util::future::BoxFuture;
 
 use crate::protocol::crypto::{
     DATA_KEY_LENGTH, DataKey, DataKeyRequest, DecryptKeyRequest, KeyProvider, KeyProviderError,
 };
-use crate::transport::ResumeHook;
+use crate::transport::{ResumeHook, network};
 
 /// Loads the shared SDK configuration. Empty strings count as "not given", as the AWS CLI
 /// passes an empty profile to the plugin when `--profile` was not used.
@@ -18,8 +21,9 @@ pub async fn load_config(
     region: Option<&str>,
     endpoint_url: Option<&str>,
 ) -> SdkConfig {
+    let profile = profile.filter(|p| !p.is_empty());
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(profile) = profile.filter(|p| !p.is_empty()) {
+    if let Some(profile) = profile {
         loader = loader.profile_name(profile);
     }
     if let Some(region) = region.filter(|r| !r.is_empty()) {
@@ -28,7 +32,49 @@ pub async fn load_config(
     if let Some(endpoint) = endpoint_url.filter(|e| !e.is_empty()) {
         loader = loader.endpoint_url(endpoint);
     }
+    if let Some(path) = network::ca_bundle_path(profile) {
+        match network::read_ca_bundle(&path) {
+            Ok(pem) => {
+                network::trust_ca_bundle(&pem);
+                if let Some(client) = https_client_trusting(pem) {
+                    loader = loader.http_client(client);
+                }
+            }
+            // Calls then fail on the certificate, as the AWS CLI's would; the log says why.
+            Err(error) => tracing::warn!(%error, "CA bundle not used"),
+        }
+    }
     loader.load().await
+}
+
+/// The SDK's default HTTPS client (rustls, the proxy from the environment) trusting the
+/// system's roots and the certificates of `pem` too.
+fn https_client_trusting(pem: Vec<u8>) -> Option<SharedHttpClient> {
+    let trust = tls::TrustStore::default().with_pem_certificate(pem);
+    let context = match tls::TlsContext::builder().with_trust_store(trust).build() {
+        Ok(context) => context,
+        Err(error) => {
+            tracing::warn!(%error, "CA bundle not used");
+            return None;
+        }
+    };
+    Some(
+        aws_smithy_http_client::Builder::new().build_with_connector_fn(
+            move |settings, components| {
+                let mut builder = Connector::builder()
+                    .tls_provider(tls::Provider::Rustls(
+                        tls::rustls_provider::CryptoMode::AwsLc,
+                    ))
+                    .tls_context(context.clone());
+                builder.set_connector_settings(settings.cloned());
+                if let Some(components) = components {
+                    builder.set_sleep_impl(components.sleep_impl());
+                }
+                builder.set_proxy_config(Some(ProxyConfig::from_env()));
+                builder.build()
+            },
+        ),
+    )
 }
 
 /// Configuration for a simulator the tests start: its endpoint, fixed demo credentials.

@@ -92,6 +92,10 @@ pub struct SimConfig {
     /// the simulator runs real shells for whoever gets a session, so a stranger on the same
     /// machine must not. Off for the tests' own simulators, which take any key as before.
     pub require_signatures: bool,
+    /// The address clients reach the simulator by, when it is not its own: behind a
+    /// TLS-terminating proxy (`https://sim.test`), StreamUrls must name the proxy's side
+    /// (`wss://sim.test/…`) for the data channel to take the same road.
+    pub public_endpoint: Option<String>,
 }
 
 impl Default for SimConfig {
@@ -107,6 +111,7 @@ impl Default for SimConfig {
             credentials: vec![("demo".to_owned(), "demo".to_owned())],
             presigned_stream_urls: false,
             require_signatures: false,
+            public_endpoint: None,
         }
     }
 }
@@ -205,6 +210,8 @@ pub(crate) struct SimState {
     pub managed_by_region: std::collections::HashMap<String, Vec<usize>>,
     pub pacing: AgentPacing,
     pub endpoint: String,
+    /// What StreamUrls are built on: `public_endpoint`, else `endpoint`.
+    pub stream_base: String,
     pub faults: Mutex<Faults>,
     pub sessions: Mutex<session_agent::SessionRegistry>,
     pub kms: Mutex<kms_api::KeyStore>,
@@ -356,6 +363,11 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         fleet: config.fleet,
         pacing: config.pacing,
         endpoint: format!("http://{addr}"),
+        stream_base: config
+            .public_endpoint
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_owned(),
         faults: Mutex::new(config.faults),
         sessions: Mutex::new(session_agent::SessionRegistry::new(remote_hosts)),
         kms: Mutex::new(kms_api::KeyStore::default()),

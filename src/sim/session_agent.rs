@@ -271,7 +271,7 @@ pub(crate) fn start_session(
     let token = new_token();
     let mut stream_url = format!(
         "{}/v1/data-channel/{session_id}?role=publish_subscribe",
-        state.endpoint.replacen("http", "ws", 1)
+        state.stream_base.replacen("http", "ws", 1)
     );
     if state.presigned_stream_urls {
         // The shape of a presigned URL; the simulator leaves its check to the token.

@@ -21,6 +21,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
 
 use super::connection::{Connection, DeadlineTimer, FrameBatch, JOINED_OUTPUT_BYTES};
+use super::network;
 use crate::protocol::crypto::{DataKey, KeyProvider, KeyProviderError};
 use crate::protocol::payload::OpenDataChannel;
 use crate::protocol::{CloseReason, Event, PortFlag, Session, SessionInfo, SizeData};
@@ -581,17 +582,29 @@ async fn connect_once(
             request.headers_mut().insert(name, value);
         }
     }
-    // Nagle off: keystrokes and acks are small frames, and with Nagle plus delayed ACKs each
-    // would wait ~40 ms.
-    let dial = tokio_tungstenite::connect_async_with_config(
-        request,
-        Some(super::websocket_config()),
-        true,
-    );
+    let dial = async {
+        let uri = request.uri();
+        let secure = uri.scheme_str() == Some("wss");
+        let host = uri.host().unwrap_or_default().to_owned();
+        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        let proxy = network::proxy_for(&host, secure);
+        let stream = network::dial(&host, port, proxy.as_ref()).await?;
+        // Nagle off: keystrokes and acks are small frames, and with Nagle plus delayed ACKs
+        // each would wait ~40 ms.
+        let _ = stream.set_nodelay(true);
+        let tls = network::data_channel_tls().map(tokio_tungstenite::Connector::Rustls);
+        tokio_tungstenite::client_async_tls_with_config(
+            request,
+            stream,
+            Some(super::websocket_config()),
+            tls,
+        )
+        .await
+        .map_err(|error| error.to_string())
+    };
     let (mut socket, _response) = tokio::time::timeout(config.connect_timeout, dial)
         .await
-        .map_err(|_| "timed out".to_owned())?
-        .map_err(|error| error.to_string())?;
+        .map_err(|_| "timed out".to_owned())??;
     let open = open_data_channel_frame(target, token);
     socket
         .send(WsMessage::Text(open.into()))

@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod client;
 pub mod connection;
+pub mod network;
 
 pub use client::{
     DriverConfig, DriverEvent, Input, ResumeHook, SessionEnd, StreamTarget, TransportError,
