@@ -226,7 +226,10 @@ fn with_panes(count: usize, zoom: bool) -> (State, Screens) {
     let ids: Vec<_> = state.workspace.panes.keys().copied().collect();
     for (index, id) in ids.into_iter().enumerate() {
         let status = match index {
-            2 => PaneStatus::Resuming { attempt: 2 },
+            2 => PaneStatus::Resuming {
+                attempt: 2,
+                reason: String::new(),
+            },
             3 => PaneStatus::Ended {
                 reason: "the shell exited".to_owned(),
             },

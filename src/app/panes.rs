@@ -26,9 +26,11 @@ pub struct PaneTarget {
 pub enum PaneStatus {
     Connecting,
     Connected,
-    /// The WebSocket dropped and ResumeSession is under way.
+    /// The WebSocket dropped and ResumeSession is under way; `reason` is why the connection
+    /// dropped (first try) or why the last try failed.
     Resuming {
         attempt: u32,
+        reason: String,
     },
     /// The session is over; `reason` says why. The pane stays until closed or reconnected.
     Ended {

@@ -29,7 +29,7 @@ fn ssm_error(
         region: region.to_owned(),
         api,
         throttled: error.code() == Some("ThrottlingException"),
-        message: aws_sdk_ssm::error::DisplayErrorContext(&error).to_string(),
+        message: super::errors::describe_for(&error, Some(profile)),
     }
 }
 
@@ -89,7 +89,7 @@ pub async fn fetch(
             api: "DescribeInstances",
             throttled: aws_sdk_ec2::error::ProvideErrorMetadata::code(&error)
                 == Some("RequestLimitExceeded"),
-            message: aws_sdk_ec2::error::DisplayErrorContext(&error).to_string(),
+            message: super::errors::describe_for(&error, Some(profile)),
         })?;
         for reservation in page.reservations() {
             let account = reservation.owner_id().map(str::to_owned);

@@ -9,6 +9,7 @@ use aws_smithy_http_client::{Connector, tls};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use futures_util::future::BoxFuture;
 
+use super::errors;
 use crate::protocol::crypto::{
     DATA_KEY_LENGTH, DataKey, DataKeyRequest, DecryptKeyRequest, KeyProvider, KeyProviderError,
 };
@@ -106,24 +107,36 @@ pub async fn sim_config(
 /// ResumeSession through the SSM API: the transport's way back after a drop.
 pub struct SsmResume {
     client: aws_sdk_ssm::Client,
+    /// Named in the login command when the credentials have expired.
+    profile: Option<String>,
 }
 
 impl SsmResume {
-    pub fn new(client: aws_sdk_ssm::Client) -> SsmResume {
-        SsmResume { client }
+    pub fn new(client: aws_sdk_ssm::Client, profile: Option<String>) -> SsmResume {
+        SsmResume { client, profile }
     }
 }
 
 impl ResumeHook for SsmResume {
     fn resume<'a>(&'a self, session_id: &'a str) -> BoxFuture<'a, Result<Option<String>, String>> {
         Box::pin(async move {
-            let output = self
+            let output = match self
                 .client
                 .resume_session()
                 .session_id(session_id)
                 .send()
                 .await
-                .map_err(|error| aws_sdk_ssm::error::DisplayErrorContext(error).to_string())?;
+            {
+                Ok(output) => output,
+                // Terminated or timed out on the service's side: nothing left to resume.
+                Err(error)
+                    if aws_sdk_ssm::error::ProvideErrorMetadata::code(&error)
+                        == Some("DoesNotExistException") =>
+                {
+                    return Ok(None);
+                }
+                Err(error) => return Err(errors::describe_for(&error, self.profile.as_deref())),
+            };
             Ok(output.token_value.filter(|token| !token.is_empty()))
         })
     }
@@ -140,7 +153,7 @@ pub async fn terminate_session(
         .send()
         .await
         .map(|_| ())
-        .map_err(|error| aws_sdk_ssm::error::DisplayErrorContext(error).to_string())
+        .map_err(|error| errors::describe(&error))
 }
 
 /// KMS data keys for encrypted sessions.
@@ -178,7 +191,7 @@ impl KeyProvider for KmsKeyProvider {
                 .map_err(|error| {
                     KeyProviderError(format!(
                         "kms:GenerateDataKey failed: {}",
-                        aws_sdk_kms::error::DisplayErrorContext(error)
+                        errors::describe(&error)
                     ))
                 })?;
             let plaintext = output.plaintext.map(Blob::into_inner).unwrap_or_default();
@@ -207,30 +220,22 @@ impl KeyProvider for KmsKeyProvider {
                 .send()
                 .await
                 .map_err(|error| {
-                    KeyProviderError(format!(
-                        "kms:Decrypt failed: {}",
-                        aws_sdk_kms::error::DisplayErrorContext(error)
-                    ))
+                    KeyProviderError(format!("kms:Decrypt failed: {}", errors::describe(&error)))
                 })?;
             Ok(output.plaintext.map(Blob::into_inner).unwrap_or_default())
         })
     }
 }
 
-/// A one-line account of an SDK error for a pane or a status line: AWS's code and message
-/// when the service answered ("TargetNotConnected: i-… is not connected"), the full chain of
-/// causes otherwise (timeouts, DNS, credentials).
+/// A one-line account of an SDK error for a pane or a status line: a sentence with the next
+/// step for what a person can fix (credentials, clock, proxy), AWS's code and message for the
+/// rest ("TargetNotConnected: i-… is not connected"); see `errors`.
 pub fn short_error<E, R>(error: &aws_sdk_ssm::error::SdkError<E, R>) -> String
 where
     E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    use aws_sdk_ssm::error::ProvideErrorMetadata;
-    match (error.code(), error.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_owned(),
-        _ => aws_sdk_ssm::error::DisplayErrorContext(error).to_string(),
-    }
+    errors::describe(error)
 }
 
 /// An SDK error kept as the cause of one of bosun's errors: shared, so that the events which

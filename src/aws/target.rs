@@ -57,7 +57,7 @@ pub async fn resolve(
     while let Some(page) = pages.next().await {
         let page = page.map_err(|error| TargetError::Lookup {
             name: target.to_owned(),
-            reason: aws_sdk_ec2::error::DisplayErrorContext(error).to_string(),
+            reason: super::errors::describe(&error),
         })?;
         for reservation in page.reservations() {
             ids.extend(
@@ -106,8 +106,7 @@ async fn resolve_tag(
         .send();
     let mut ids = Vec::new();
     while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| lookup(aws_sdk_ssm::error::DisplayErrorContext(e).to_string()))?;
+        let page = page.map_err(|e| lookup(super::errors::describe(&e)))?;
         ids.extend(
             page.instance_information_list()
                 .iter()

@@ -15,7 +15,7 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use futures_util::future::BoxFuture;
 
-use crate::transport::UpgradeSigner;
+use crate::transport::{UpgradeSigner, clock};
 
 /// The service name data channels are signed for.
 pub const SERVICE: &str = "ssmmessages";
@@ -44,7 +44,7 @@ impl UpgradeSigner for SdkUpgradeSigner {
                 .provide_credentials()
                 .await
                 .map_err(|error| format!("no credentials to sign the data channel: {error}"))?;
-            signed_headers(url, credentials.into(), &self.region, SystemTime::now())
+            signed_headers(url, credentials.into(), &self.region, clock::aws_now())
         })
     }
 }

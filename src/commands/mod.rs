@@ -28,6 +28,17 @@ pub async fn sdk_config(global: &GlobalArgs) -> aws_config::SdkConfig {
     .await
 }
 
+/// The profile the first `--profile` (else `AWS_PROFILE`) names, or "" for the default chain:
+/// what error messages name in the command that renews credentials.
+pub fn profile_name(global: &GlobalArgs) -> String {
+    global
+        .profile
+        .first()
+        .cloned()
+        .or_else(|| std::env::var("AWS_PROFILE").ok())
+        .unwrap_or_default()
+}
+
 /// The configuration file in use: `--config`, else the default path.
 pub fn config_path(global: &GlobalArgs) -> Option<std::path::PathBuf> {
     global.config.clone().or_else(crate::config::default_path)

@@ -11,7 +11,7 @@ use crate::services::sources::Source;
 
 pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
     let source = Source {
-        profile: String::new(),
+        profile: super::profile_name(global),
         config: sdk_config(global).await,
     };
     let clients = source.session_clients();

@@ -230,6 +230,7 @@ async fn run(
     let mut mode = None;
     let mut raw_mode: Option<RawModeGuard> = None;
     let mut exit_code = None;
+    let mut said_reason: Option<String> = None;
     let mut stdin: Option<mpsc::Receiver<Option<Bytes>>> = None;
     let mut resize = resize_signal();
     // Set once piped stdin has ended: Ctrl-D is repeated until the session ends, because a
@@ -268,12 +269,20 @@ async fn run(
                 Some(DriverEvent::ExitCode(code)) => exit_code = Some(code),
                 Some(DriverEvent::Reconnecting { attempt, reason }) => {
                     tracing::info!(attempt, %reason, "resuming");
-                    if mode == Some(StdioMode::Shell) && attempt == 1 {
-                        let notice = format!("\r\n[bosun] connection dropped ({reason}); resuming…\r\n");
+                    // Said once per cause: the drop, then each new reason a resume fails for
+                    // (expired credentials, a network that is gone), with the next step.
+                    if mode == Some(StdioMode::Shell) && said_reason.as_ref() != Some(&reason) {
+                        let notice = if attempt == 1 {
+                            format!("\r\n[bosun] connection dropped ({reason}); resuming…\r\n")
+                        } else {
+                            format!("[bosun] still resuming (try {attempt}): {reason}\r\n")
+                        };
                         writer.err(Bytes::from(notice)).await;
+                        said_reason = Some(reason);
                     }
                 }
                 Some(DriverEvent::Reconnected) => {
+                    said_reason = None;
                     if mode == Some(StdioMode::Shell) {
                         writer.err(Bytes::from_static(b"[bosun] resumed\r\n")).await;
                     }

@@ -143,7 +143,7 @@ async fn run(
                     DriverEvent::Ready(_) => report(PaneStatus::Connected).await,
                     DriverEvent::Reconnecting { attempt, reason } => {
                         tracing::info!(pane, attempt, %reason, "pane session resuming");
-                        report(PaneStatus::Resuming { attempt }).await;
+                        report(PaneStatus::Resuming { attempt, reason }).await;
                     }
                     DriverEvent::Reconnected => report(PaneStatus::Connected).await,
                     DriverEvent::Warning(warning) => tracing::warn!(pane, %warning, "pane session"),

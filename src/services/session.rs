@@ -155,7 +155,7 @@ pub fn drive(started: Started, clients: &SessionClients) -> Driven {
     let driver = tokio::spawn(transport::run_client(
         stream,
         session,
-        Arc::new(SsmResume::new(clients.ssm.clone())),
+        Arc::new(SsmResume::new(clients.ssm.clone(), clients.profile.clone())),
         Some(Arc::new(KmsKeyProvider::new(clients.kms.clone()))),
         input_rx,
         events_tx,

@@ -24,7 +24,7 @@ impl Source {
 
     /// The clients a session on this source needs.
     pub fn session_clients(&self) -> SessionClients {
-        SessionClients::new(&self.config)
+        SessionClients::new(&self.config).for_profile(&self.profile)
     }
 }
 
@@ -81,6 +81,8 @@ pub struct SessionClients {
     pub ssm: aws_sdk_ssm::Client,
     pub kms: aws_sdk_kms::Client,
     pub signer: Option<Arc<dyn UpgradeSigner>>,
+    /// The profile the credentials come from, named in what to run when they expire.
+    pub profile: Option<String>,
 }
 
 impl SessionClients {
@@ -96,7 +98,14 @@ impl SessionClients {
             kms: aws_sdk_kms::Client::new(config),
             signer: SdkUpgradeSigner::for_config(config)
                 .map(|signer| Arc::new(signer) as Arc<dyn UpgradeSigner>),
+            profile: None,
         }
+    }
+
+    /// Names the profile the credentials come from.
+    pub fn for_profile(mut self, profile: &str) -> SessionClients {
+        self.profile = Some(profile.to_owned()).filter(|p| !p.is_empty());
+        self
     }
 }
 

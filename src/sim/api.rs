@@ -222,6 +222,28 @@ pub fn random_hex(hex_len: usize) -> String {
 }
 
 /// `InvokedAfter`/`InvokedBefore` values: `2026-11-21T08:00:00Z` or epoch seconds.
+/// An HTTP date (`Sun, 29 Nov 2026 17:20:55 GMT`), as AWS sends in every response's `Date`.
+pub(crate) fn http_date(time: SystemTime) -> String {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let epoch = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64);
+    // `YYYY-MM-DDTHH:MM:SS.000Z`, taken apart.
+    let iso = super::ec2_api::iso8601(epoch);
+    let month: usize = iso[5..7].parse().unwrap_or(1);
+    format!(
+        "{}, {} {} {} {} GMT",
+        WEEKDAYS[epoch.div_euclid(86_400).rem_euclid(7) as usize],
+        &iso[8..10],
+        MONTHS[month.clamp(1, 12) - 1],
+        &iso[..4],
+        &iso[11..19]
+    )
+}
+
 pub(crate) fn parse_time(text: &str) -> Option<SystemTime> {
     if let Ok(seconds) = text.parse::<f64>() {
         return Some(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds.max(0.0)));

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 /// Parsed from `key=value` pairs separated by commas, e.g.
 /// `throttle=0.2,deny=StartSession,slow=150ms,drop_after_secs=30,silent_after_secs=5,loss=0.05,dup=0.01,reorder=0.1,
-/// ack_delay=50ms,offline=i-0abc+i-0def,resume_fails=1`.
+/// ack_delay=50ms,offline=i-0abc+i-0def,resume_fails=1,
+/// clock_skew=600,expired_keys=AKID1+AKID2,data_channel_down=1`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
     /// Probability that an API call fails with ThrottlingException.
@@ -35,6 +36,14 @@ pub struct Faults {
     pub offline: Vec<String>,
     /// The first this many ResumeSession calls of each session fail (InternalServerError).
     pub resume_fails: u32,
+    /// Seconds the simulator's clock runs ahead of the machine's (behind when negative): a
+    /// client whose clock is off by as much, as AWS sees it.
+    pub clock_skew_secs: f64,
+    /// Access keys whose credentials have expired (ExpiredTokenException, RequestExpired).
+    pub expired_keys: Vec<String>,
+    /// The data-channel endpoint is unreachable (every upgrade answered 503) while the API
+    /// answers: DNS or a route gone for `ssmmessages` alone.
+    pub data_channel_down: bool,
 }
 
 impl Faults {
@@ -62,9 +71,14 @@ impl Faults {
                 "ack_delay" => faults.ack_delay = parse_duration(value)?,
                 "offline" => faults.offline.extend(value.split('+').map(str::to_owned)),
                 "resume_fails" => faults.resume_fails = number()? as u32,
+                "clock_skew" => faults.clock_skew_secs = number()?,
+                "data_channel_down" => faults.data_channel_down = number()? != 0.0,
+                "expired_keys" => faults
+                    .expired_keys
+                    .extend(value.split('+').map(str::to_owned)),
                 other => {
                     return Err(format!(
-                        "unknown fault {other:?} (known: throttle, deny, slow, drop_after_secs, silent_after_secs, drop_after_bytes, loss, dup, reorder, ack_delay, offline, resume_fails)"
+                        "unknown fault {other:?} (known: throttle, deny, slow, drop_after_secs, silent_after_secs, drop_after_bytes, loss, dup, reorder, ack_delay, offline, resume_fails, clock_skew, expired_keys, data_channel_down)"
                     ));
                 }
             }
@@ -108,6 +122,14 @@ mod tests {
         assert_eq!(faults.drop_after_secs, Some(2.0));
         let more = Faults::parse("ack_delay=40ms,offline=i-1+i-2,resume_fails=1").expect("valid");
         assert_eq!(more.resume_fails, 1);
+        let skewed = Faults::parse("clock_skew=-600,expired_keys=K1+K2").expect("valid");
+        assert_eq!(skewed.expired_keys, vec!["K1", "K2"]);
+        assert!(
+            Faults::parse("data_channel_down=1")
+                .expect("valid")
+                .data_channel_down
+        );
+        assert_eq!(skewed.clock_skew_secs, -600.0);
         assert_eq!(more.ack_delay, Duration::from_millis(40));
         assert_eq!(more.offline, vec!["i-1", "i-2"]);
         assert!(Faults::parse("bogus=1").is_err());

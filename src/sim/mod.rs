@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -291,6 +291,19 @@ pub struct SimHandle {
     pub addr: SocketAddr,
     state: Arc<SimState>,
     shutdown: watch::Sender<bool>,
+}
+
+impl SimState {
+    /// The simulated AWS clock: the machine's, moved by the `clock_skew` fault.
+    pub(crate) fn now(&self) -> SystemTime {
+        let skew = self
+            .faults
+            .lock()
+            .map_or(0.0, |faults| faults.clock_skew_secs);
+        let by = Duration::from_secs_f64(skew.abs());
+        let now = SystemTime::now();
+        if skew >= 0.0 { now + by } else { now - by }
+    }
 }
 
 impl SimHandle {

@@ -5,7 +5,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -20,7 +20,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-use super::api::{ApiError, ApiResult};
+use super::api::{self, ApiError, ApiResult};
 use super::sigv4::{self, SigV4Error};
 use super::upgrade_auth::{self, UpgradeAuth, UpgradeRequest};
 use super::{SimState, UpgradeRecord, ec2_api, kms_api, session_agent, ssm_api};
@@ -57,6 +57,20 @@ pub(crate) async fn serve(
 }
 
 async fn handle(
+    request: Request<Incoming>,
+    state: Arc<SimState>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    // Every answer carries the simulated clock, as AWS's do: it is how SDKs measure their
+    // clock's skew.
+    let date = api::http_date(state.now());
+    let mut response = route(request, state).await?;
+    if let Ok(value) = HeaderValue::from_str(&date) {
+        response.headers_mut().insert(hyper::header::DATE, value);
+    }
+    Ok(response)
+}
+
+async fn route(
     request: Request<Incoming>,
     state: Arc<SimState>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
@@ -118,6 +132,34 @@ async fn handle(
         }
     };
 
+    let expired = state
+        .faults
+        .lock()
+        .is_ok_and(|faults| faults.expired_keys.contains(&credential.access_key));
+    if expired {
+        state.count("expired_credentials");
+        return Ok(if is_json {
+            json_error(&ApiError::new(
+                400,
+                "ExpiredTokenException",
+                "The security token included in the request is expired",
+            ))
+        } else {
+            ec2_api::xml_error(&ApiError::new(
+                400,
+                "RequestExpired",
+                "Request has expired.",
+            ))
+        });
+    }
+    if let Err(error) = signed_in_time(&parts.headers, state.now(), is_json) {
+        state.count("signed_out_of_time");
+        return Ok(if is_json {
+            json_error(&error)
+        } else {
+            ec2_api::xml_error(&error)
+        });
+    }
     if state.require_signatures
         && let Err(error) = signature_holds(&state, &parts, &body, &credential.service, is_json)
     {
@@ -169,6 +211,54 @@ async fn handle(
     }
 }
 
+/// A request signed too far from AWS's clock is refused, as AWS refuses it: five minutes for
+/// the JSON services (InvalidSignatureException, which SDKs take as a cue to correct their
+/// clock), fifteen for EC2 (RequestExpired).
+fn signed_in_time(
+    headers: &hyper::HeaderMap,
+    now: SystemTime,
+    is_json: bool,
+) -> Result<(), ApiError> {
+    let Some(amz_date) = headers.get("x-amz-date").and_then(|v| v.to_str().ok()) else {
+        return Ok(());
+    };
+    let Some(signed_at) = upgrade_auth::date_of(amz_date) else {
+        return Ok(());
+    };
+    let window = Duration::from_secs(if is_json { 5 * 60 } else { 15 * 60 });
+    let stamp = |time: SystemTime| upgrade_auth::amz_date(time);
+    if !is_json {
+        return if signed_at + window < now || signed_at > now + window {
+            Err(ApiError::new(400, "RequestExpired", "Request has expired."))
+        } else {
+            Ok(())
+        };
+    }
+    if signed_at + window < now {
+        return Err(ApiError::new(
+            400,
+            "InvalidSignatureException",
+            format!(
+                "Signature expired: {amz_date} is now earlier than {} ({} - 5 min.)",
+                stamp(now - window),
+                stamp(now)
+            ),
+        ));
+    }
+    if signed_at > now + window {
+        return Err(ApiError::new(
+            400,
+            "InvalidSignatureException",
+            format!(
+                "Signature not yet current: {amz_date} is still later than {} ({} + 5 min.)",
+                stamp(now + window),
+                stamp(now)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// When the simulator lets in only its own clients: the call's signature checked against its
 /// key pairs, answered as AWS answers a stranger or a bad signature.
 fn signature_holds(
@@ -193,7 +283,7 @@ fn signature_holds(
         body,
         service,
     };
-    match upgrade_auth::check(&signed, &state.known_keys, SystemTime::now()) {
+    match upgrade_auth::check(&signed, &state.known_keys, state.now()) {
         UpgradeAuth::Verified { .. } => Ok(()),
         UpgradeAuth::UnknownKey { .. } | UpgradeAuth::Unsigned if is_json => Err(ApiError::new(
             400,
@@ -307,6 +397,17 @@ fn upgrade_data_channel(
     let (Some(key), true) = (key, is_upgrade) else {
         return plain(StatusCode::BAD_REQUEST, "expected a WebSocket upgrade");
     };
+    if state
+        .faults
+        .lock()
+        .is_ok_and(|faults| faults.data_channel_down)
+    {
+        state.count("data_channel_down");
+        return plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the data channel is unreachable",
+        );
+    }
     let Some(connections) = session_agent::connection_sender(&state, &session_id) else {
         return plain(StatusCode::FORBIDDEN, "no such session");
     };
@@ -319,7 +420,7 @@ fn upgrade_data_channel(
         body: b"",
         service: "ssmmessages",
     };
-    let mut auth = upgrade_auth::check(&signed, &state.known_keys, SystemTime::now());
+    let mut auth = upgrade_auth::check(&signed, &state.known_keys, state.now());
     if let (true, UpgradeAuth::UnknownKey { access_key }) = (state.require_signatures, &auth) {
         auth = UpgradeAuth::Refused(format!("The security token {access_key} is invalid."));
     }

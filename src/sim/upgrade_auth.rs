@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 use super::api::parse_time;
 use super::sigv4::parse_authorization;
 
-/// How far a request's X-Amz-Date may be from the simulator's clock, as AWS allows.
-const MOST_SKEW: Duration = Duration::from_secs(15 * 60);
+/// How far a request's X-Amz-Date may be from the simulator's clock: SigV4's five minutes.
+const MOST_SKEW: Duration = Duration::from_secs(5 * 60);
 
 /// What the simulator made of a request's signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,8 +143,25 @@ pub fn check(
     }
 }
 
+/// A time as `20261121T080000Z`.
+pub(crate) fn amz_date(time: SystemTime) -> String {
+    let epoch = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64);
+    let iso = super::ec2_api::iso8601(epoch);
+    format!(
+        "{}{}{}T{}{}{}Z",
+        &iso[..4],
+        &iso[5..7],
+        &iso[8..10],
+        &iso[11..13],
+        &iso[14..16],
+        &iso[17..19]
+    )
+}
+
 /// `20261121T080000Z` as a time.
-fn date_of(amz_date: &str) -> Option<SystemTime> {
+pub(crate) fn date_of(amz_date: &str) -> Option<SystemTime> {
     let (date, time) = amz_date.strip_suffix('Z')?.split_once('T')?;
     if date.len() != 8 || time.len() != 6 {
         return None;

@@ -21,7 +21,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
 
 use super::connection::{Connection, DeadlineTimer, FrameBatch, JOINED_OUTPUT_BYTES};
-use super::network;
+use super::{clock, network};
 use crate::protocol::crypto::{DataKey, KeyProvider, KeyProviderError};
 use crate::protocol::payload::OpenDataChannel;
 use crate::protocol::{CloseReason, Event, PortFlag, Session, SessionInfo, SizeData};
@@ -177,8 +177,12 @@ pub struct DriverConfig {
     /// Nothing heard for this long (no frame, no pong) counts as a dropped connection and is
     /// resumed like one; with the ping interval it bounds how long a silent cut goes unseen.
     pub silent_after: Duration,
-    /// Tries of dial + open (first connect) and of ResumeSession + dial (after a drop).
+    /// Tries of dial + open (first connect), and the fewest of ResumeSession + dial after a drop.
     pub max_attempts: u32,
+    /// After a drop, ResumeSession + dial are tried for this long: long enough to renew
+    /// expired credentials, or for a network that went away (Wi-Fi, VPN, DNS) to come back,
+    /// without losing the session.
+    pub resume_for: Duration,
     /// First retry delay; doubles per try and starts over past `backoff_reset` (PROTOCOL §7).
     pub backoff_initial: Duration,
     pub backoff_reset: Duration,
@@ -194,6 +198,7 @@ impl Default for DriverConfig {
             ping_interval: Duration::from_secs(4),
             silent_after: Duration::from_secs(12),
             max_attempts: 6,
+            resume_for: Duration::from_secs(180),
             backoff_initial: Duration::from_millis(100),
             backoff_reset: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(45),
@@ -464,10 +469,14 @@ impl Driver {
         tracing::info!(session = %session_id, %reason, "data channel dropped; resuming");
         let mut backoff = Backoff::new(&self.config);
         let mut last_error = reason.clone();
-        for attempt in 1..=self.config.max_attempts {
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            // The first notice says why the connection dropped; later ones why resuming fails.
             self.notify(DriverEvent::Reconnecting {
                 attempt,
-                reason: reason.clone(),
+                reason: last_error.clone(),
             });
             match self.resume.resume(&session_id).await {
                 Ok(None) => {
@@ -488,12 +497,15 @@ impl Driver {
                 },
                 Err(error) => last_error = error,
             }
+            tracing::info!(session = %session_id, attempt, error = %last_error, "resume failed");
+            if attempt >= self.config.max_attempts && started.elapsed() >= self.config.resume_for {
+                return Err(TransportError::ResumeFailed {
+                    attempts: attempt,
+                    reason: last_error,
+                });
+            }
             tokio::time::sleep(backoff.next_delay()).await;
         }
-        Err(TransportError::ResumeFailed {
-            attempts: self.config.max_attempts,
-            reason: last_error,
-        })
     }
 }
 
@@ -600,7 +612,7 @@ async fn connect_once(
             tls,
         )
         .await
-        .map_err(|error| error.to_string())
+        .map_err(refused_dial)
     };
     let (mut socket, _response) = tokio::time::timeout(config.connect_timeout, dial)
         .await
@@ -611,6 +623,37 @@ async fn connect_once(
         .await
         .map_err(|error| error.to_string())?;
     Ok(socket)
+}
+
+/// What a failed dial says. A refusal whose `Date` shows this machine's clock off AWS's
+/// teaches the skew, so the next dial is signed with AWS's time.
+fn refused_dial(error: tokio_tungstenite::tungstenite::Error) -> String {
+    if let tokio_tungstenite::tungstenite::Error::Http(response) = &error
+        && response.status().is_client_error()
+        && let Some(skew) = response
+            .headers()
+            .get("date")
+            .and_then(|date| date.to_str().ok())
+            .and_then(clock::learn_from_date)
+    {
+        return format!(
+            "{error}: this machine's clock is {} min {} AWS's; signing again with AWS's time",
+            skew.unsigned_abs() / 60,
+            if skew > 0 { "behind" } else { "ahead of" }
+        );
+    }
+    if let tokio_tungstenite::tungstenite::Error::Http(response) = &error {
+        let status = response.status();
+        return if status.is_server_error() {
+            format!("the data-channel endpoint is unavailable ({status}); trying again")
+        } else {
+            format!(
+                "the data-channel endpoint refused the connection ({status}): the session's \
+                 token or the signature was not accepted"
+            )
+        };
+    }
+    error.to_string()
 }
 
 /// The plugin's retry schedule: a random 100–199 ms start, doubling, and starting over once

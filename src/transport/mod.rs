@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod client;
+pub mod clock;
 pub mod connection;
 pub mod network;
 

@@ -225,12 +225,22 @@ fn percent_decode(text: &str) -> Vec<u8> {
     decoded
 }
 
+/// Why `host:port` could not be reached, with where to look.
+fn unreachable(host: &str, port: u16, error: &std::io::Error) -> String {
+    let text = error.to_string();
+    if text.contains("lookup") || text.contains("resolve") || text.contains("Name or service") {
+        format!("cannot resolve {host} (DNS: {text}): check the network, VPN or proxy")
+    } else {
+        format!("cannot connect to {host}:{port}: {text}")
+    }
+}
+
 /// A TCP connection to `host:port`, through the proxy when there is one (HTTP CONNECT).
 pub async fn dial(host: &str, port: u16, proxy: Option<&Proxy>) -> Result<TcpStream, String> {
     let Some(proxy) = proxy else {
         return TcpStream::connect((host, port))
             .await
-            .map_err(|error| format!("cannot connect to {host}:{port}: {error}"));
+            .map_err(|error| unreachable(host, port, &error));
     };
     let mut stream = TcpStream::connect((proxy.host.as_str(), proxy.port))
         .await

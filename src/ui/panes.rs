@@ -74,34 +74,61 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) 
             }
             None => frame.render_widget(Block::default().style(default), content),
         }
-        if let PaneStatus::Ended { reason } = &pane.status {
-            draw_ended_banner(frame, content, reason, theme);
+        match &pane.status {
+            PaneStatus::Ended { reason } => draw_banner(
+                frame,
+                content,
+                &format!(" session ended: {reason} "),
+                Some(" r reconnect · x close "),
+                theme.error,
+                theme,
+            ),
+            // A resume that keeps failing says why (expired credentials, a network that is
+            // gone) while it goes on trying; the first try is the normal hourly recycle.
+            PaneStatus::Resuming { attempt, reason } if *attempt > 1 && !reason.is_empty() => {
+                draw_banner(
+                    frame,
+                    content,
+                    &format!(" resuming (try {attempt}): {reason} "),
+                    None,
+                    theme.warning,
+                    theme,
+                );
+            }
+            _ => {}
         }
     }
 }
 
-/// Why the session ended, and what the user can do, across the bottom of the pane.
-fn draw_ended_banner(frame: &mut Frame, content: Rect, reason: &str, theme: &Theme) {
-    let text = format!(" session ended: {reason} ");
+/// A notice across the bottom of the pane: what happened, and the keys that help, if any.
+fn draw_banner(
+    frame: &mut Frame,
+    content: Rect,
+    text: &str,
+    keys: Option<&str>,
+    colour: ratatui::style::Color,
+    theme: &Theme,
+) {
     let width = usize::from(content.width.max(1));
-    let reason_lines = u16::try_from(text.chars().count().div_ceil(width)).unwrap_or(1);
-    let height = (reason_lines + 1).min(content.height);
+    let text_lines = u16::try_from(text.chars().count().div_ceil(width)).unwrap_or(1);
+    let height = (text_lines + u16::from(keys.is_some())).min(content.height);
     if height == 0 {
         return;
     }
     let banner = Rect::new(content.x, content.bottom() - height, content.width, height);
-    let style = Style::default().fg(theme.background).bg(theme.error);
+    let style = Style::default().fg(theme.background).bg(colour);
+    let mut lines = vec![Line::from(text.to_owned())];
+    if let Some(keys) = keys {
+        lines.push(Line::from(Span::styled(
+            keys.to_owned(),
+            Style::default().add_modifier(Modifier::BOLD),
+        )));
+    }
     frame.render_widget(ratatui::widgets::Clear, banner);
     frame.render_widget(
-        Paragraph::new(vec![
-            Line::from(text),
-            Line::from(Span::styled(
-                " r reconnect · x close ",
-                Style::default().add_modifier(Modifier::BOLD),
-            )),
-        ])
-        .wrap(ratatui::widgets::Wrap { trim: false })
-        .style(style),
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .style(style),
         banner,
     );
 }
@@ -111,7 +138,7 @@ fn indicator(status: &PaneStatus, theme: &Theme) -> Span<'static> {
     match status {
         PaneStatus::Connecting => Span::styled("◌ connecting", Style::default().fg(theme.warning)),
         PaneStatus::Connected => Span::styled("●", Style::default().fg(theme.online)),
-        PaneStatus::Resuming { attempt } => Span::styled(
+        PaneStatus::Resuming { attempt, .. } => Span::styled(
             format!("◐ resuming (try {attempt})"),
             Style::default().fg(theme.warning),
         ),

@@ -234,7 +234,8 @@ async fn start_session(start: StartArgs) -> i32 {
     let mut ssm_config = aws_sdk_ssm::config::Builder::from(&config);
     ssm_config.set_endpoint_url(start.ssm_endpoint.clone());
     let clients =
-        SessionClients::with_ssm(aws_sdk_ssm::Client::from_conf(ssm_config.build()), &config);
+        SessionClients::with_ssm(aws_sdk_ssm::Client::from_conf(ssm_config.build()), &config)
+            .for_profile(&start.profile);
     let session_id = start.response.session_id.clone();
     // The official plugin's first line, before it dials: scripts wait for it.
     print_flushed(&format!(

@@ -27,7 +27,7 @@ pub(super) async fn serve_basic(
     label: &str,
 ) -> Ended {
     let stats = registration.dispatch.stats.clone();
-    let mut resuming = Resuming(stats.clone(), false);
+    let mut resuming = Resuming::new(stats.clone());
     // Output is written through a buffer, flushed whenever no more output is waiting: a
     // download then reaches the local client in large writes, not one per message.
     let mut current: Option<(

@@ -149,7 +149,8 @@ pub fn spawn(config: TunnelConfig, spec: TunnelDef, id: u64, events: TunnelEvent
     run_with(id, events, move |gauges, say, stop| {
         Box::pin(async move {
             let config = config.await.map_err(TunnelError::Credentials)?;
-            let clients = SessionClients::new(&config);
+            let clients = SessionClients::new(&config)
+                .for_profile(spec.profile.as_deref().unwrap_or_default());
             let listener = sessions::bind(&ListenOn::Tcp(std::net::SocketAddr::new(
                 spec.bind,
                 spec.local_port,
@@ -336,18 +337,40 @@ impl Drop for AbortOnDrop {
 }
 
 /// Counts a session as resuming on its tunnel while set (and no longer once dropped).
-pub(super) struct Resuming(Arc<TunnelGauges>, bool);
+pub(super) struct Resuming {
+    gauges: Arc<TunnelGauges>,
+    resuming: bool,
+    /// What was last said about this resume: each new reason is said once, not every try.
+    said: Option<String>,
+}
 
 impl Resuming {
-    /// Notes a drop and its resume, and says so.
+    pub(super) fn new(gauges: Arc<TunnelGauges>) -> Resuming {
+        Resuming {
+            gauges,
+            resuming: false,
+            said: None,
+        }
+    }
+
+    /// Notes a drop and its resume, and says so: the drop, then each new reason the resume
+    /// fails for (expired credentials, an endpoint gone), with the next step.
     pub(super) fn follow(&mut self, event: &DriverEvent, say: &Reporter, label: &str) {
         match event {
-            DriverEvent::Reconnecting { reason, .. } => {
-                say.say(format!("{label}: connection dropped ({reason}); resuming"));
+            DriverEvent::Reconnecting { attempt, reason } => {
+                if self.said.as_ref() != Some(reason) {
+                    say.say(if *attempt == 1 {
+                        format!("{label}: connection dropped ({reason}); resuming")
+                    } else {
+                        format!("{label}: still resuming (try {attempt}): {reason}")
+                    });
+                    self.said = Some(reason.clone());
+                }
                 self.set(true);
             }
             DriverEvent::Reconnected => {
                 say.say(format!("{label}: resumed"));
+                self.said = None;
                 self.set(false);
             }
             _ => {}
@@ -355,13 +378,13 @@ impl Resuming {
     }
 
     fn set(&mut self, resuming: bool) {
-        if resuming != self.1 {
+        if resuming != self.resuming {
             if resuming {
-                self.0.reconnecting.fetch_add(1, Ordering::Relaxed);
+                self.gauges.reconnecting.fetch_add(1, Ordering::Relaxed);
             } else {
-                self.0.reconnecting.fetch_sub(1, Ordering::Relaxed);
+                self.gauges.reconnecting.fetch_sub(1, Ordering::Relaxed);
             }
-            self.1 = resuming;
+            self.resuming = resuming;
         }
     }
 }

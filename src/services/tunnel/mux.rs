@@ -23,7 +23,7 @@ pub(super) async fn serve_mux(
     label: &str,
 ) -> Ended {
     let stats = registration.dispatch.stats.clone();
-    let mut resuming = Resuming(stats.clone(), false);
+    let mut resuming = Resuming::new(stats.clone());
     let (mux_side, channel_side) = tokio::io::duplex(1024 * 1024);
     let mut builder = MuxBuilder::client();
     let agent = session.info.agent_version.clone().unwrap_or_default();

@@ -1,0 +1,302 @@
+//! Credentials and time: a machine whose clock is ten minutes off AWS's, either way, still
+//! lists the fleet and opens a KMS-encrypted shell (the SDK corrects its calls; bosun learns
+//! the skew from the refused data-channel dial and signs again with AWS's time).
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use bosun::sim::{Faults, SimHandle, UpgradeAuth};
+use common::start_sim;
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+fn bosun(sim: &SimHandle, home: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
+    command
+        .env("AWS_ENDPOINT_URL", sim.endpoint_url())
+        .env("AWS_ACCESS_KEY_ID", "demo")
+        .env("AWS_SECRET_ACCESS_KEY", "demo")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("HOME", home)
+        .env("XDG_STATE_HOME", home)
+        .env_remove("AWS_PROFILE")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// Runs `command` with `input` on stdin; its exit code and what it printed.
+async fn run(mut command: Command, input: &str) -> (i32, String, String) {
+    let mut child = command.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input.as_bytes()).await.expect("type");
+    drop(stdin);
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("finishes within a minute")
+        .expect("runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_clock_ten_minutes_off_either_way_still_lists_and_opens_a_kms_shell() {
+    for skew in ["600", "-600"] {
+        let sim = start_sim().await;
+        sim.set_faults(Faults::parse(&format!("clock_skew={skew}")).expect("spec"));
+        let home = tempfile::tempdir().expect("home");
+
+        let mut ls = bosun(&sim, home.path());
+        ls.args(["ls", "--json"]);
+        let (code, out, err) = run(ls, "").await;
+        assert_eq!(code, 0, "skew {skew}: {err}");
+        assert!(out.contains("platform-vault-1"), "skew {skew}: {out}");
+
+        let mut shell = bosun(&sim, home.path());
+        shell.args(["shell", "platform-vault-1"]);
+        let (code, out, err) = run(shell, "echo vault-$((40+2))\nexit\n").await;
+        assert_eq!(code, 0, "skew {skew}: {out}\n{err}");
+        assert!(out.contains("vault-42"), "skew {skew}: {out}\n{err}");
+
+        // The first dial was signed by the machine's clock and refused; the next by AWS's.
+        let upgrades = sim.upgrades();
+        assert!(
+            matches!(upgrades.first().map(|u| &u.auth), Some(UpgradeAuth::Refused(reason)) if reason.contains("X-Amz-Date")),
+            "skew {skew}: {upgrades:?}"
+        );
+        assert!(
+            upgrades
+                .iter()
+                .any(|u| matches!(u.auth, UpgradeAuth::Verified { .. })),
+            "skew {skew}: {upgrades:?}"
+        );
+        // The SDK's calls were refused at first too, as AWS refuses them, and corrected.
+        let counts = sim.request_counts();
+        assert!(
+            counts.get("signed_out_of_time").copied().unwrap_or(0) >= 1,
+            "skew {skew}: {counts:?}"
+        );
+    }
+}
+
+/// What a child process has printed so far, read as it comes.
+#[derive(Clone, Default)]
+struct Printed(std::sync::Arc<std::sync::Mutex<String>>);
+
+impl Printed {
+    fn follow(&self, mut pipe: impl tokio::io::AsyncRead + Unpin + Send + 'static) {
+        let printed = self.0.clone();
+        tokio::spawn(async move {
+            use tokio::io::AsyncReadExt;
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buffer).await {
+                if n == 0 {
+                    break;
+                }
+                printed
+                    .lock()
+                    .expect("lock")
+                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
+            }
+        });
+    }
+
+    async fn wait_for(&self, wanted: &str, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        while tokio::time::Instant::now() < deadline {
+            if self.0.lock().expect("lock").contains(wanted) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
+    fn text(&self) -> String {
+        self.0.lock().expect("lock").clone()
+    }
+}
+
+/// Credentials as a credential process prints them, good for `valid_for` from now.
+fn credentials_json(access_key: &str, valid_for: Duration) -> String {
+    let expiry = std::time::SystemTime::now() + valid_for;
+    let seconds = expiry
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    // Civil date from days (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        r#"{{"Version":1,"AccessKeyId":"{access_key}","SecretAccessKey":"secret-{access_key}","Expiration":"{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z"}}"#,
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// Credentials that expire while a shell is open: each resume is refused with the sentence
+/// that says how to renew them, and once they are renewed the same session resumes and goes
+/// on, without restarting bosun.
+#[tokio::test]
+async fn a_shell_outlives_credentials_that_expire_and_are_renewed() {
+    let sim = start_sim().await;
+    // Every connection is cut after a second, so the shell resumes (and calls ResumeSession,
+    // which needs the credentials) all the time.
+    sim.set_faults(Faults::parse("drop_after_secs=1").expect("spec"));
+    let home = tempfile::tempdir().expect("home");
+    let credentials = home.path().join("credentials.json");
+    std::fs::write(
+        &credentials,
+        credentials_json("AKIDFIRST", Duration::from_secs(15)),
+    )
+    .expect("write");
+    let config = home.path().join("aws-config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile corp]\nregion = us-east-1\ncredential_process = cat {}\n",
+            credentials.display()
+        ),
+    )
+    .expect("write");
+
+    let mut shell = bosun(&sim, home.path());
+    shell
+        .args(["shell", "payments-api-1", "--profile", "corp"])
+        .env("AWS_CONFIG_FILE", &config)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+    let mut child = shell.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let (out, err) = (Printed::default(), Printed::default());
+    out.follow(child.stdout.take().expect("stdout"));
+    err.follow(child.stderr.take().expect("stderr"));
+
+    stdin.write_all(b"echo one-$((1+1))\n").await.expect("type");
+    assert!(
+        out.wait_for("one-2", Duration::from_secs(20)).await,
+        "{}\n{}",
+        out.text(),
+        err.text()
+    );
+
+    // The credentials expire: resumes are refused, and bosun says what to do.
+    sim.set_faults(Faults::parse("drop_after_secs=1,expired_keys=AKIDFIRST").expect("spec"));
+    assert!(
+        err.wait_for("aws sso login --profile corp", Duration::from_secs(20))
+            .await,
+        "{}",
+        err.text()
+    );
+    assert!(
+        err.text().contains("credentials have expired"),
+        "{}",
+        err.text()
+    );
+
+    // A person takes a while to log in again: longer than six quick retries would last.
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    // Renewed (as `aws sso login` would): the same session resumes and carries on.
+    std::fs::write(
+        &credentials,
+        credentials_json("AKIDSECOND", Duration::from_secs(3600)),
+    )
+    .expect("write");
+    let resumed_before = err.text().matches("[bosun] resumed").count();
+    stdin.write_all(b"echo two-$((1+1))\n").await.expect("type");
+    assert!(
+        out.wait_for("two-2", Duration::from_secs(60)).await,
+        "{}\n{}",
+        out.text(),
+        err.text()
+    );
+    assert!(err.text().matches("[bosun] resumed").count() > resumed_before);
+    assert!(
+        sim.request_counts()
+            .get("expired_credentials")
+            .copied()
+            .unwrap_or(0)
+            >= 1
+    );
+    stdin.write_all(b"exit\n").await.expect("type");
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert_eq!(status.code(), Some(0), "{}", err.text());
+}
+
+/// The data-channel endpoint unreachable for a while (its DNS name or route gone, the API
+/// still answering): the shell keeps trying, says why, and resumes when it is back.
+#[tokio::test]
+async fn a_shell_rides_out_a_data_channel_endpoint_that_is_gone_for_a_while() {
+    let sim = start_sim().await;
+    sim.set_faults(Faults::parse("drop_after_secs=1").expect("spec"));
+    let home = tempfile::tempdir().expect("home");
+    let mut shell = bosun(&sim, home.path());
+    shell.args(["shell", "payments-api-1"]);
+    let mut child = shell.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let (out, err) = (Printed::default(), Printed::default());
+    out.follow(child.stdout.take().expect("stdout"));
+    err.follow(child.stderr.take().expect("stderr"));
+    stdin.write_all(b"echo one-$((1+1))\n").await.expect("type");
+    assert!(
+        out.wait_for("one-2", Duration::from_secs(20)).await,
+        "{}",
+        err.text()
+    );
+
+    sim.set_faults(Faults::parse("drop_after_secs=1,data_channel_down=1").expect("spec"));
+    assert!(
+        err.wait_for("endpoint is unavailable (503", Duration::from_secs(20))
+            .await,
+        "{}",
+        err.text()
+    );
+    // Longer than six quick retries would last.
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    sim.set_faults(Faults::parse("drop_after_secs=1").expect("spec"));
+    stdin.write_all(b"echo two-$((1+1))\n").await.expect("type");
+    assert!(
+        out.wait_for("two-2", Duration::from_secs(30)).await,
+        "{}\n{}",
+        out.text(),
+        err.text()
+    );
+    assert!(
+        sim.request_counts()
+            .get("data_channel_down")
+            .copied()
+            .unwrap_or(0)
+            >= 2
+    );
+    stdin.write_all(b"exit\n").await.expect("type");
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert_eq!(status.code(), Some(0), "{}", err.text());
+}
