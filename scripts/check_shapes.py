@@ -213,8 +213,14 @@ call(ec2, "DescribeInstances", Filters=[{"Name": "tag:Team", "Values": ["payment
 call(ec2, "DescribeInstances", expect_error="InvalidInstanceID.NotFound", InstanceIds=["i-0123456789abcdef9"])
 call(ec2, "DescribeRegions")
 call(ec2, "DescribeVpcEndpoints")
+call(ec2, "DescribeVpcEndpoints", Filters=[{"Name": "vpc-id", "Values": ["vpc-0a1b2c3d4e5f60001"]}])
 call(ec2, "DescribeRouteTables")
+call(ec2, "DescribeRouteTables", Filters=[{"Name": "association.subnet-id", "Values": ["subnet-0d1e2f3a4b5c60021"]}])
+call(ec2, "DescribeRouteTables", Filters=[{"Name": "vpc-id", "Values": ["vpc-0a1b2c3d4e5f60002"]},
+                                          {"Name": "association.main", "Values": ["true"]}])
 call(ec2, "DescribeIamInstanceProfileAssociations")
+call(ec2, "DescribeIamInstanceProfileAssociations",
+     Filters=[{"Name": "instance-id", "Values": ["i-03f1a2b3c4d5e1111"]}])
 
 print(f"{results['passed']} passed, {results['failed']} failed")
 sys.exit(1 if results["failed"] else 0)

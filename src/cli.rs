@@ -63,6 +63,10 @@ pub enum Command {
     Tunnel(TunnelArgs),
     /// A byte pipe to TARGET's PORT on stdin/stdout, for ssh: `ProxyCommand bosun proxy %h %p`.
     Proxy(ProxyArgs),
+    /// Why a session to TARGET would not start, and the fix: the instance's state, its agent,
+    /// its instance profile, its subnet's way out to SSM. Exit status 0 when a session would
+    /// start, 1 when it would not, 2 when the checks could not run.
+    Doctor(DoctorArgs),
     /// The configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -218,6 +222,15 @@ pub struct TunnelArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// An instance id, a Name tag value, or tag:KEY=VALUE.
+    pub target: String,
+    /// One JSON object: the checks, the verdict, the cause and the fix.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ProxyArgs {
     /// An instance id or a Name tag value (ssm: `%h`).
     pub target: String,

@@ -69,6 +69,10 @@ fn main() -> ExitCode {
                 &args,
             )))
         }
+        Some(Command::Doctor(args)) => {
+            let _log = logging::init("bosun.log");
+            exit_code(run_async(commands::doctor::run(&cli.global, &args)))
+        }
         Some(Command::Completions { shell }) => {
             exit_code(commands::completions::completions(shell))
         }

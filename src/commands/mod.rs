@@ -5,6 +5,7 @@
 pub mod completions;
 pub mod config;
 pub mod console;
+pub mod doctor;
 pub mod ls;
 pub mod plugin;
 pub mod run;

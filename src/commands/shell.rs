@@ -31,6 +31,12 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
         Ok(driven) => driven,
         Err(error) => {
             eprintln!("bosun shell: {error}");
+            let failure = error.to_string();
+            if let Some(hint) =
+                super::doctor::start_failure_hint(&source.config, &instance_id, &failure).await
+            {
+                eprintln!("{hint}");
+            }
             return FAILURE;
         }
     };

@@ -1,7 +1,8 @@
 //! The vocabulary every ring shares, pure: instances and their ping status, the filter
-//! language, tunnels, Run Command's targets and requests, and how figures are formatted. No
+//! language, tunnels, the doctor's verdicts, Run Command's targets and requests, and how figures are formatted. No
 //! tokio, no SDK, no terminal.
 
+pub mod doctor;
 pub mod filter;
 pub mod format;
 pub mod instance;

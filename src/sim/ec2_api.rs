@@ -8,10 +8,10 @@ use http_body_util::Full;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Response, StatusCode};
 
-use super::SimState;
 use super::api::{ApiError, next_token, parse_next_token};
 use super::fleet::Instance;
 use super::sigv4::Credential;
+use super::{SimState, network};
 
 const XMLNS: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
 
@@ -25,11 +25,11 @@ pub(crate) fn dispatch(
     let result = match action {
         "DescribeInstances" => describe_instances(state, credential, &query),
         "DescribeRegions" => Ok(describe_regions(state)),
-        "DescribeVpcEndpoints" => Ok(describe_vpc_endpoints(state, credential)),
-        "DescribeRouteTables" => Ok(describe_route_tables(state, credential)),
-        "DescribeIamInstanceProfileAssociations" => {
-            Ok(describe_profile_associations(state, credential))
-        }
+        "DescribeVpcEndpoints" => Ok(network::describe_vpc_endpoints(state, credential, &query)),
+        "DescribeRouteTables" => Ok(network::describe_route_tables(state, credential, &query)),
+        "DescribeIamInstanceProfileAssociations" => Ok(network::describe_profile_associations(
+            state, credential, &query,
+        )),
         "" => Err(ApiError::new(
             400,
             "MissingAction",
@@ -47,10 +47,10 @@ pub(crate) fn dispatch(
     }
 }
 
-struct Query<'a>(&'a [(String, String)]);
+pub(crate) struct Query<'a>(&'a [(String, String)]);
 
 impl Query<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == key)
@@ -58,14 +58,14 @@ impl Query<'_> {
     }
 
     /// `Prefix.1`, `Prefix.2`, … in order.
-    fn list(&self, prefix: &str) -> Vec<String> {
+    pub(crate) fn list(&self, prefix: &str) -> Vec<String> {
         (1..)
             .map_while(|n| self.get(&format!("{prefix}.{n}")).map(str::to_owned))
             .collect()
     }
 
     /// `Filter.N.Name` with `Filter.N.Value.M`.
-    fn filters(&self) -> Vec<(String, Vec<String>)> {
+    pub(crate) fn filters(&self) -> Vec<(String, Vec<String>)> {
         (1..)
             .map_while(|n| {
                 let name = self.get(&format!("Filter.{n}.Name"))?;
@@ -152,7 +152,7 @@ fn instance_filter_matches(
     })
 }
 
-fn profile_arn(instance: &Instance, profile: &str) -> String {
+pub(crate) fn profile_arn(instance: &Instance, profile: &str) -> String {
     format!(
         "arn:aws:iam::{}:instance-profile/{profile}",
         instance.account
@@ -264,7 +264,7 @@ fn write_reservation(xml: &mut String, state: &SimState, instance: &Instance) {
 <placement><availabilityZone>{az}</availabilityZone><tenancy>default</tenancy></placement>\
 {platform}<platformDetails>{details}</platformDetails><architecture>x86_64</architecture>\
 <monitoring><state>disabled</state></monitoring>\
-<subnetId>{subnet}</subnetId><vpcId>{vpc}</vpcId><privateIpAddress>{ip}</privateIpAddress>",
+<subnetId>{subnet}</subnetId><vpcId>{vpc}</vpcId><privateIpAddress>{ip}</privateIpAddress>{public}",
         owner = escape(&instance.account),
         id = escape(&instance.id),
         image = &suffix[suffix.len().saturating_sub(16)..],
@@ -283,6 +283,11 @@ fn write_reservation(xml: &mut String, state: &SimState, instance: &Instance) {
         subnet = escape(&instance.subnet),
         vpc = escape(&instance.vpc),
         ip = escape(&instance.private_ip),
+        public = instance
+            .public_ip
+            .as_ref()
+            .map(|ip| format!("<ipAddress>{}</ipAddress>", escape(ip)))
+            .unwrap_or_default(),
     );
     if let Some(profile) = &instance.iam_profile {
         let _ = write!(
@@ -348,93 +353,6 @@ fn describe_regions(state: &SimState) -> String {
         );
     }
     xml.push_str("</regionInfo>");
-    xml
-}
-
-fn vpcs(state: &SimState, region: &str) -> Vec<String> {
-    let mut vpcs: Vec<String> = state
-        .fleet
-        .instances
-        .iter()
-        .filter(|i| i.region == region)
-        .map(|i| i.vpc.clone())
-        .collect();
-    vpcs.sort();
-    vpcs.dedup();
-    vpcs
-}
-
-/// The simulated network: the first VPC of each region reaches SSM through interface
-/// endpoints; the others through a NAT gateway.
-fn has_endpoints(state: &SimState, region: &str, vpc: &str) -> bool {
-    vpcs(state, region)
-        .first()
-        .is_some_and(|first| first == vpc)
-}
-
-fn describe_vpc_endpoints(state: &SimState, credential: &Credential) -> String {
-    let region = &credential.region;
-    let mut xml = String::from("<vpcEndpointSet>");
-    for vpc in vpcs(state, region)
-        .iter()
-        .filter(|vpc| has_endpoints(state, region, vpc))
-    {
-        for service in ["ssm", "ssmmessages", "ec2messages"] {
-            let id: String = vpc.chars().rev().take(8).collect();
-            let _ = write!(
-                xml,
-                "<item><vpcEndpointId>vpce-0{service}{id}</vpcEndpointId><vpcEndpointType>Interface</vpcEndpointType><vpcId>{}</vpcId><serviceName>com.amazonaws.{}.{service}</serviceName><state>available</state><privateDnsEnabled>true</privateDnsEnabled></item>",
-                escape(vpc),
-                escape(region)
-            );
-        }
-    }
-    xml.push_str("</vpcEndpointSet>");
-    xml
-}
-
-fn describe_route_tables(state: &SimState, credential: &Credential) -> String {
-    let region = &credential.region;
-    let mut xml = String::from("<routeTableSet>");
-    for vpc in vpcs(state, region) {
-        let tail: String = vpc.chars().rev().take(8).collect();
-        let _ = write!(
-            xml,
-            "<item><routeTableId>rtb-0{tail}</routeTableId><vpcId>{}</vpcId><routeSet><item><destinationCidrBlock>10.0.0.0/16</destinationCidrBlock><gatewayId>local</gatewayId><state>active</state></item>",
-            escape(&vpc)
-        );
-        if !has_endpoints(state, region, &vpc) {
-            let _ = write!(
-                xml,
-                "<item><destinationCidrBlock>0.0.0.0/0</destinationCidrBlock><natGatewayId>nat-0{tail}</natGatewayId><state>active</state></item>"
-            );
-        }
-        xml.push_str("</routeSet><associationSet/></item>");
-    }
-    xml.push_str("</routeTableSet>");
-    xml
-}
-
-fn describe_profile_associations(state: &SimState, credential: &Credential) -> String {
-    let mut xml = String::from("<iamInstanceProfileAssociationSet>");
-    for instance in state
-        .fleet
-        .instances
-        .iter()
-        .filter(|i| i.region == credential.region && i.is_ec2())
-    {
-        if let Some(profile) = &instance.iam_profile {
-            let _ = write!(
-                xml,
-                "<item><associationId>iip-assoc-{}</associationId><instanceId>{}</instanceId><iamInstanceProfile><arn>{}</arn><id>AIPA{}</id></iamInstanceProfile><state>associated</state></item>",
-                &instance.id[2..],
-                escape(&instance.id),
-                escape(&profile_arn(instance, profile)),
-                instance.id[2..].to_uppercase()
-            );
-        }
-    }
-    xml.push_str("</iamInstanceProfileAssociationSet>");
     xml
 }
 

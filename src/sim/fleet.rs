@@ -83,6 +83,9 @@ pub struct Instance {
     pub subnet: String,
     #[serde(default)]
     pub private_ip: String,
+    /// A public IPv4 address (what a subnet routed to an internet gateway needs).
+    #[serde(default)]
+    pub public_ip: Option<String>,
     #[serde(default)]
     pub iam_profile: Option<String>,
     /// Sessions on this instance are KMS-encrypted with this key.
@@ -171,6 +174,52 @@ pub struct Fleet {
     pub instances: Vec<Instance>,
     #[serde(default, rename = "remote_host")]
     pub remote_hosts: Vec<RemoteHost>,
+    /// Subnets whose way out differs from their VPC's (`[[subnet]]`).
+    #[serde(default, rename = "subnet")]
+    pub subnets: Vec<SubnetSpec>,
+    /// VPCs' interface endpoints (`[[vpc]]`).
+    #[serde(default, rename = "vpc")]
+    pub vpcs: Vec<VpcSpec>,
+}
+
+/// Where a subnet's route table sends `0.0.0.0/0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Egress {
+    /// A NAT gateway: private instances reach SSM's public endpoints.
+    Nat,
+    /// An internet gateway: instances with a public IP reach them.
+    Igw,
+    /// No default route: only interface endpoints reach SSM.
+    None,
+}
+
+/// A subnet with a route table of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubnetSpec {
+    pub id: String,
+    pub vpc: String,
+    #[serde(default = "default_region")]
+    pub region: String,
+    pub egress: Egress,
+}
+
+/// A VPC's interface endpoints for SSM (`ssm`, `ssmmessages`, `ec2messages`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VpcSpec {
+    pub id: String,
+    #[serde(default = "default_region")]
+    pub region: String,
+    #[serde(default)]
+    pub endpoints: Vec<String>,
+    #[serde(default = "default_true")]
+    pub private_dns: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -283,6 +332,7 @@ impl Fleet {
                     vpc: format!("vpc-0a1b2c3d4e5f6000{}", n % 3),
                     subnet: String::new(),
                     private_ip: String::new(),
+                    public_ip: None,
                     iam_profile: Some("SSMInstanceProfile".to_owned()),
                     kms_key_id: None,
                     deny_sessions: false,
@@ -292,7 +342,7 @@ impl Fleet {
             .collect();
         let mut fleet = Fleet {
             instances,
-            remote_hosts: Vec::new(),
+            ..Fleet::default()
         };
         fleet.fill_in_network();
         fleet

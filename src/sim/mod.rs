@@ -8,6 +8,7 @@ mod ec2_api;
 pub mod faults;
 pub mod fleet;
 mod kms_api;
+mod network;
 mod port;
 mod process;
 mod runcmd;

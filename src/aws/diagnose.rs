@@ -1,0 +1,218 @@
+//! The doctor's facts, read from AWS: the instance (EC2), its registration (SSM), its instance
+//! profile, and its subnet's route out and VPC endpoints. The first three are asked at once,
+//! the network pair once the instance names its subnet: at most six calls, two round trips.
+//! `model::doctor` judges them.
+
+use aws_sdk_ec2::types::Filter;
+use aws_sdk_ssm::types::InstanceInformationStringFilter;
+
+use super::errors;
+use crate::model::doctor::{DefaultRoute, Ec2Facts, Endpoint, Fact, Facts, SsmFacts};
+
+/// Everything the doctor needs about `instance_id`, each part found, absent, or unknown (with
+/// the sentence why).
+pub async fn gather(
+    ssm: &aws_sdk_ssm::Client,
+    ec2: &aws_sdk_ec2::Client,
+    instance_id: &str,
+    region: &str,
+) -> Facts {
+    let (ec2_facts, ssm_facts, profile) = tokio::join!(
+        instance(ec2, instance_id),
+        registration(ssm, instance_id),
+        instance_profile(ec2, instance_id),
+    );
+    let (route, endpoints) = match &ec2_facts {
+        Fact::Found(found) => tokio::join!(
+            default_route(ec2, &found.vpc, &found.subnet),
+            vpc_endpoints(ec2, &found.vpc, region)
+        ),
+        _ => (Fact::Absent, Fact::Absent),
+    };
+    Facts {
+        instance_id: instance_id.to_owned(),
+        region: region.to_owned(),
+        ec2: ec2_facts,
+        ssm: ssm_facts,
+        profile,
+        route,
+        endpoints,
+    }
+}
+
+async fn instance(ec2: &aws_sdk_ec2::Client, instance_id: &str) -> Fact<Ec2Facts> {
+    if !instance_id.starts_with("i-") {
+        return Fact::Absent;
+    }
+    let answer = ec2
+        .describe_instances()
+        .instance_ids(instance_id)
+        .send()
+        .await;
+    let output = match answer {
+        Ok(output) => output,
+        Err(error)
+            if aws_sdk_ec2::error::ProvideErrorMetadata::code(&error)
+                == Some("InvalidInstanceID.NotFound") =>
+        {
+            return Fact::Absent;
+        }
+        Err(error) => return Fact::Unknown(errors::describe(&error)),
+    };
+    let Some(found) = output
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .find(|i| i.instance_id() == Some(instance_id))
+    else {
+        return Fact::Absent;
+    };
+    Fact::Found(Ec2Facts {
+        state: found
+            .state()
+            .and_then(|s| s.name())
+            .map_or_else(|| "unknown".to_owned(), |name| name.as_str().to_owned()),
+        platform: found.platform_details().unwrap_or("Linux/UNIX").to_owned(),
+        vpc: found.vpc_id().unwrap_or_default().to_owned(),
+        subnet: found.subnet_id().unwrap_or_default().to_owned(),
+        public_ip: found.public_ip_address().map(str::to_owned),
+    })
+}
+
+async fn registration(ssm: &aws_sdk_ssm::Client, instance_id: &str) -> Fact<SsmFacts> {
+    let filter = InstanceInformationStringFilter::builder()
+        .key("InstanceIds")
+        .values(instance_id)
+        .build();
+    let filter = match filter {
+        Ok(filter) => filter,
+        Err(error) => return Fact::Unknown(error.to_string()),
+    };
+    let output = match ssm
+        .describe_instance_information()
+        .filters(filter)
+        .send()
+        .await
+    {
+        Ok(output) => output,
+        Err(error) => return Fact::Unknown(errors::describe(&error)),
+    };
+    let Some(info) = output.instance_information_list().first() else {
+        return Fact::Absent;
+    };
+    let ping_age_secs = info.last_ping_date_time().and_then(|at| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs() as i64;
+        u64::try_from(now - at.secs()).ok()
+    });
+    Fact::Found(SsmFacts {
+        ping: info
+            .ping_status()
+            .map_or_else(|| "unknown".to_owned(), |p| p.as_str().to_owned()),
+        ping_age_secs,
+        agent_version: info.agent_version().unwrap_or_default().to_owned(),
+        platform: info
+            .platform_type()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+    })
+}
+
+async fn instance_profile(ec2: &aws_sdk_ec2::Client, instance_id: &str) -> Fact<String> {
+    if !instance_id.starts_with("i-") {
+        return Fact::Absent;
+    }
+    let answer = ec2
+        .describe_iam_instance_profile_associations()
+        .filters(
+            Filter::builder()
+                .name("instance-id")
+                .values(instance_id)
+                .build(),
+        )
+        .filters(Filter::builder().name("state").values("associated").build())
+        .send()
+        .await;
+    match answer {
+        Ok(output) => output
+            .iam_instance_profile_associations()
+            .iter()
+            .find_map(|a| a.iam_instance_profile()?.arn().map(str::to_owned))
+            .map_or(Fact::Absent, Fact::Found),
+        Err(error) => Fact::Unknown(errors::describe(&error)),
+    }
+}
+
+/// The subnet's own route table, else the VPC's main one: where 0.0.0.0/0 goes.
+async fn default_route(ec2: &aws_sdk_ec2::Client, vpc: &str, subnet: &str) -> Fact<DefaultRoute> {
+    let own = ec2
+        .describe_route_tables()
+        .filters(
+            Filter::builder()
+                .name("association.subnet-id")
+                .values(subnet)
+                .build(),
+        )
+        .send()
+        .await;
+    let mut tables = match own {
+        Ok(output) => output.route_tables,
+        Err(error) => return Fact::Unknown(errors::describe(&error)),
+    }
+    .unwrap_or_default();
+    if tables.is_empty() {
+        let main = ec2
+            .describe_route_tables()
+            .filters(Filter::builder().name("vpc-id").values(vpc).build())
+            .filters(
+                Filter::builder()
+                    .name("association.main")
+                    .values("true")
+                    .build(),
+            )
+            .send()
+            .await;
+        tables = match main {
+            Ok(output) => output.route_tables.unwrap_or_default(),
+            Err(error) => return Fact::Unknown(errors::describe(&error)),
+        };
+    }
+    let route = tables
+        .iter()
+        .flat_map(|t| t.routes())
+        .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"));
+    Fact::Found(match route {
+        Some(r) if r.nat_gateway_id().is_some() => DefaultRoute::NatGateway,
+        Some(r) if r.gateway_id().is_some_and(|g| g.starts_with("igw-")) => {
+            DefaultRoute::InternetGateway
+        }
+        _ => DefaultRoute::None,
+    })
+}
+
+async fn vpc_endpoints(ec2: &aws_sdk_ec2::Client, vpc: &str, region: &str) -> Fact<Vec<Endpoint>> {
+    let answer = ec2
+        .describe_vpc_endpoints()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .send()
+        .await;
+    let output = match answer {
+        Ok(output) => output,
+        Err(error) => return Fact::Unknown(errors::describe(&error)),
+    };
+    let prefix = format!("com.amazonaws.{region}.");
+    Fact::Found(
+        output
+            .vpc_endpoints()
+            .iter()
+            .filter_map(|e| {
+                Some(Endpoint {
+                    service: e.service_name()?.strip_prefix(&prefix)?.to_owned(),
+                    private_dns: e.private_dns_enabled().unwrap_or(false),
+                })
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,106 @@
+//! `bosun doctor TARGET [--json]`: why a session to TARGET would not start, and the fix. Each
+//! check prints ✓ / ✗ / ? with its evidence, then one cause line and one fix line. Exit status
+//! 0 when a session would start, 1 when it would not, 2 when the checks could not run.
+
+use super::sdk_config;
+use crate::aws::{diagnose, target};
+use crate::cli::{DoctorArgs, GlobalArgs};
+use crate::model::doctor::{self, Report, Verdict};
+
+pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
+    let config = sdk_config(global).await;
+    let Some(region) = config.region().map(ToString::to_string) else {
+        eprintln!("bosun doctor: no region: pass --region or set AWS_REGION");
+        return 2;
+    };
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let instance_id = match target::resolve(&ssm, &ec2, &args.target).await {
+        Ok(id) => id,
+        Err(error) => {
+            eprintln!("bosun doctor: {error}");
+            return 2;
+        }
+    };
+    let facts = diagnose::gather(&ssm, &ec2, &instance_id, &region).await;
+    let report = doctor::diagnose(&facts);
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(error) => {
+                eprintln!("bosun doctor: {error}");
+                return 2;
+            }
+        }
+    } else {
+        print!("{}", render(&report));
+    }
+    exit_status(&report)
+}
+
+/// After a start that failed because of the target (not connected, unknown to SSM): the
+/// doctor's cause and fix, and the command for the full report. `None` for other failures
+/// (access denied, throttling), whose message already says what to do.
+pub async fn start_failure_hint(
+    config: &aws_config::SdkConfig,
+    instance_id: &str,
+    failure: &str,
+) -> Option<String> {
+    let about_the_target = ["TargetNotConnected", "InvalidInstanceId", "not connected"]
+        .iter()
+        .any(|code| failure.contains(code));
+    if !about_the_target {
+        return None;
+    }
+    let region = config.region()?.to_string();
+    let ssm = aws_sdk_ssm::Client::new(config);
+    let ec2 = aws_sdk_ec2::Client::new(config);
+    let report = doctor::diagnose(&diagnose::gather(&ssm, &ec2, instance_id, &region).await);
+    Some(format!(
+        "  cause: {}\n  fix:   {}\n  full report: bosun doctor {instance_id}{}",
+        report.cause,
+        report.fix,
+        if region.is_empty() {
+            String::new()
+        } else {
+            format!(" --region {region}")
+        }
+    ))
+}
+
+fn exit_status(report: &Report) -> i32 {
+    if report.would_start {
+        0
+    } else if report.cause.starts_with("the checks could not run") {
+        2
+    } else {
+        1
+    }
+}
+
+/// The report as a person reads it: the instance, a line per check, the cause and the fix.
+pub fn render(report: &Report) -> String {
+    let mut text = format!("{} in {}\n", report.instance_id, report.region);
+    let width = report
+        .checks
+        .iter()
+        .map(|c| c.area.len() + c.name.len() + 1)
+        .max()
+        .unwrap_or(0);
+    for check in &report.checks {
+        let label = format!("{} {}", check.area, check.name);
+        text.push_str(&format!(
+            "  {} {label:<width$}  {}\n",
+            check.verdict.mark(),
+            check.evidence
+        ));
+    }
+    let verdict = if report.would_start {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    text.push_str(&format!("{} cause: {}\n", verdict.mark(), report.cause));
+    text.push_str(&format!("  fix:   {}\n", report.fix));
+    text
+}

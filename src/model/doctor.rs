@@ -1,0 +1,461 @@
+//! Why a session would not start, judged from facts: what EC2 and SSM say about an instance,
+//! its instance profile, and its subnet's ways out to SSM. Pure: the facts are gathered in the
+//! effects ring; here each check gets ✓ / ✗ / ? with its evidence, and the report names one
+//! cause and one fix, the first that explains the failure in the order a person would look.
+
+use serde::Serialize;
+
+use crate::protocol::version::version_greater;
+
+/// Session Manager needs SSM Agent 2.3.68.0 or later; multiplexed port forwarding (many
+/// connections per session) an agent newer than 3.0.196.0.
+pub const FIRST_SESSION_AGENT: &str = "2.3.68.0";
+pub const LAST_BASIC_ONLY_AGENT: &str = "3.0.196.0";
+
+/// What a lookup found, or why it could not look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fact<T> {
+    Found(T),
+    /// The lookup worked and there is nothing (no such instance, not registered, no profile).
+    Absent,
+    /// The lookup failed (access denied, throttled…): the sentence why.
+    Unknown(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ec2Facts {
+    pub state: String,
+    pub platform: String,
+    pub vpc: String,
+    pub subnet: String,
+    pub public_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsmFacts {
+    pub ping: String,
+    /// Seconds since the agent last pinged.
+    pub ping_age_secs: Option<u64>,
+    pub agent_version: String,
+    pub platform: String,
+}
+
+/// Where the subnet's route table sends 0.0.0.0/0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DefaultRoute {
+    NatGateway,
+    InternetGateway,
+    None,
+}
+
+/// The VPC's interface endpoints for one SSM service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub service: String,
+    pub private_dns: bool,
+}
+
+/// Everything the doctor gathered about one instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub instance_id: String,
+    pub region: String,
+    pub ec2: Fact<Ec2Facts>,
+    pub ssm: Fact<SsmFacts>,
+    /// The instance profile's ARN.
+    pub profile: Fact<String>,
+    pub route: Fact<DefaultRoute>,
+    pub endpoints: Fact<Vec<Endpoint>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Unknown,
+}
+
+impl Verdict {
+    pub fn mark(self) -> &'static str {
+        match self {
+            Verdict::Pass => "✓",
+            Verdict::Fail => "✗",
+            Verdict::Unknown => "?",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub area: &'static str,
+    pub name: &'static str,
+    pub verdict: Verdict,
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub instance_id: String,
+    pub region: String,
+    pub checks: Vec<Check>,
+    /// Whether a session would start, as far as the checks can tell.
+    pub would_start: bool,
+    pub cause: String,
+    pub fix: String,
+}
+
+fn check(area: &'static str, name: &'static str, verdict: Verdict, evidence: String) -> Check {
+    Check {
+        area,
+        name,
+        verdict,
+        evidence,
+    }
+}
+
+const SSM_SERVICES: [&str; 3] = ["ssm", "ssmmessages", "ec2messages"];
+
+/// The checks, and the first cause that explains why a session would not start.
+pub fn diagnose(facts: &Facts) -> Report {
+    let id = &facts.instance_id;
+    let mut checks = Vec::new();
+    let mut causes: Vec<(String, String)> = Vec::new();
+    let hybrid = id.starts_with("mi-");
+
+    // EC2: the instance and its state.
+    match &facts.ec2 {
+        Fact::Found(ec2) => {
+            let running = ec2.state == "running";
+            checks.push(check(
+                "ec2",
+                "state",
+                if running {
+                    Verdict::Pass
+                } else {
+                    Verdict::Fail
+                },
+                format!(
+                    "{} ({}, {} in {})",
+                    ec2.state, ec2.platform, ec2.subnet, ec2.vpc
+                ),
+            ));
+            if !running {
+                causes.push(match ec2.state.as_str() {
+                    "terminated" | "shutting-down" => (
+                        format!("the instance is {}", ec2.state),
+                        "it is gone: pick another instance (`bosun ls`)".to_owned(),
+                    ),
+                    "pending" => (
+                        "the instance is still starting".to_owned(),
+                        "wait a minute for its agent to register, then try again".to_owned(),
+                    ),
+                    state => (
+                        format!("the instance is {state}"),
+                        format!(
+                            "start it: `aws ec2 start-instances --instance-ids {id} --region {}`",
+                            facts.region
+                        ),
+                    ),
+                });
+            }
+        }
+        Fact::Absent if hybrid => {}
+        Fact::Absent => {
+            checks.push(check(
+                "ec2",
+                "exists",
+                Verdict::Fail,
+                format!("no instance {id} in {}", facts.region),
+            ));
+            causes.push((
+                format!("there is no instance {id} in {}", facts.region),
+                "check the id and the region (`bosun ls --all-regions`)".to_owned(),
+            ));
+        }
+        Fact::Unknown(why) => checks.push(check("ec2", "state", Verdict::Unknown, why.clone())),
+    }
+
+    // SSM: registration, ping, agent version.
+    let mut online = false;
+    match &facts.ssm {
+        Fact::Found(ssm) => {
+            online = ssm.ping == "Online";
+            let age = ssm
+                .ping_age_secs
+                .map(|s| format!(", last ping {} ago", crate::model::format::age(s)))
+                .unwrap_or_default();
+            checks.push(check(
+                "ssm",
+                "ping",
+                if online { Verdict::Pass } else { Verdict::Fail },
+                format!("{}{age}", ssm.ping),
+            ));
+            let sessions = !version_greater(FIRST_SESSION_AGENT, &ssm.agent_version);
+            let mux = version_greater(&ssm.agent_version, LAST_BASIC_ONLY_AGENT);
+            checks.push(check(
+                "ssm",
+                "agent version",
+                if sessions {
+                    Verdict::Pass
+                } else {
+                    Verdict::Fail
+                },
+                if !sessions {
+                    format!(
+                        "{} (sessions need {FIRST_SESSION_AGENT} or later)",
+                        ssm.agent_version
+                    )
+                } else if !mux {
+                    format!(
+                        "{} (tunnels carry one connection at a time; {} or later multiplexes)",
+                        ssm.agent_version, "3.0.222.0"
+                    )
+                } else {
+                    ssm.agent_version.clone()
+                },
+            ));
+            if online && !sessions {
+                causes.push((
+                    format!("the agent ({}) is too old for sessions", ssm.agent_version),
+                    format!(
+                        "update it with Run Command: `bosun run --document AWS-UpdateSSMAgent {id}`"
+                    ),
+                ));
+            }
+        }
+        Fact::Absent => checks.push(check(
+            "ssm",
+            "registered",
+            Verdict::Fail,
+            "SSM does not manage this instance (no agent has registered it)".to_owned(),
+        )),
+        Fact::Unknown(why) => checks.push(check("ssm", "ping", Verdict::Unknown, why.clone())),
+    }
+
+    // Identity: the instance profile the agent registers with.
+    if !hybrid {
+        match &facts.profile {
+            Fact::Found(arn) => checks.push(check(
+                "identity",
+                "instance profile",
+                Verdict::Pass,
+                arn.clone(),
+            )),
+            Fact::Absent => {
+                checks.push(check(
+                    "identity",
+                    "instance profile",
+                    Verdict::Fail,
+                    "none attached".to_owned(),
+                ));
+                causes.push((
+                    "the instance has no instance profile, so its agent has no credentials to reach SSM with".to_owned(),
+                    format!(
+                        "attach one whose role has AmazonSSMManagedInstanceCore: `aws ec2 associate-iam-instance-profile --instance-id {id} --iam-instance-profile Name=PROFILE`; the agent picks it up within minutes"
+                    ),
+                ));
+            }
+            Fact::Unknown(why) => checks.push(check(
+                "identity",
+                "instance profile",
+                Verdict::Unknown,
+                why.clone(),
+            )),
+        }
+    }
+
+    // Network: a default route out, or interface endpoints.
+    let ec2 = match &facts.ec2 {
+        Fact::Found(ec2) => Some(ec2),
+        _ => None,
+    };
+    let route_out = match (&facts.route, ec2) {
+        (Fact::Found(DefaultRoute::NatGateway), _) => {
+            checks.push(check(
+                "network",
+                "route out",
+                Verdict::Pass,
+                "0.0.0.0/0 → NAT gateway".to_owned(),
+            ));
+            Some(true)
+        }
+        (Fact::Found(DefaultRoute::InternetGateway), Some(ec2)) => {
+            let public = ec2.public_ip.is_some();
+            checks.push(check(
+                "network",
+                "route out",
+                if public { Verdict::Pass } else { Verdict::Fail },
+                match &ec2.public_ip {
+                    Some(ip) => format!("0.0.0.0/0 → internet gateway, public IP {ip}"),
+                    None => "0.0.0.0/0 → internet gateway, but no public IP".to_owned(),
+                },
+            ));
+            Some(public)
+        }
+        (Fact::Found(_), _) => {
+            checks.push(check(
+                "network",
+                "route out",
+                Verdict::Fail,
+                "no default route (0.0.0.0/0) in the subnet's route table".to_owned(),
+            ));
+            Some(false)
+        }
+        (Fact::Unknown(why), _) => {
+            checks.push(check("network", "route out", Verdict::Unknown, why.clone()));
+            None
+        }
+        (Fact::Absent, _) => None,
+    };
+    let (endpoints_ok, sessions_path_missing) = match &facts.endpoints {
+        Fact::Found(endpoints) => {
+            let has = |service: &str| endpoints.iter().find(|e| e.service == service);
+            let present: Vec<&str> = SSM_SERVICES
+                .iter()
+                .copied()
+                .filter(|s| has(s).is_some())
+                .collect();
+            let without_dns: Vec<&str> = present
+                .iter()
+                .copied()
+                .filter(|s| has(s).is_some_and(|e| !e.private_dns))
+                .collect();
+            let complete = present.len() == SSM_SERVICES.len() && without_dns.is_empty();
+            checks.push(check(
+                "network",
+                "interface endpoints",
+                if complete {
+                    Verdict::Pass
+                } else if route_out == Some(true) {
+                    // Not needed with a way out; said, not failed.
+                    Verdict::Pass
+                } else {
+                    Verdict::Fail
+                },
+                if present.is_empty() {
+                    "none for ssm, ssmmessages, ec2messages".to_owned()
+                } else if !without_dns.is_empty() {
+                    format!(
+                        "{} (private DNS off for {})",
+                        present.join(", "),
+                        without_dns.join(", ")
+                    )
+                } else {
+                    present.join(", ")
+                },
+            ));
+            if route_out != Some(true) && !without_dns.is_empty() {
+                causes.push((
+                    format!("the VPC's endpoints for {} have private DNS off, so the agent still looks for SSM's public names", without_dns.join(", ")),
+                    "turn private DNS on: `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ID --private-dns-enabled`".to_owned(),
+                ));
+            }
+            let sessions_missing = route_out != Some(true)
+                && has("ssm").is_some()
+                && has("ec2messages").is_some()
+                && has("ssmmessages").is_none();
+            (complete, sessions_missing)
+        }
+        Fact::Unknown(why) => {
+            checks.push(check(
+                "network",
+                "interface endpoints",
+                Verdict::Unknown,
+                why.clone(),
+            ));
+            (false, false)
+        }
+        Fact::Absent => (false, false),
+    };
+    // Interface endpoints make a default route unnecessary: say so rather than fail it.
+    if endpoints_ok
+        && route_out == Some(false)
+        && let Some(route) = checks.iter_mut().find(|c| c.name == "route out")
+    {
+        route.verdict = Verdict::Pass;
+        route.evidence = format!(
+            "{} (not needed: the VPC's endpoints serve SSM)",
+            route.evidence
+        );
+    }
+    let igw_without_public_ip = matches!(facts.route, Fact::Found(DefaultRoute::InternetGateway))
+        && ec2.is_some_and(|ec2| ec2.public_ip.is_none());
+    if sessions_path_missing {
+        causes.push((
+            "Run Command can reach the instance but sessions cannot: the VPC has no ssmmessages endpoint".to_owned(),
+            "add an interface endpoint for com.amazonaws.REGION.ssmmessages (private DNS on)".to_owned(),
+        ));
+    } else if route_out == Some(false) && !endpoints_ok && ec2.is_some() {
+        let missing: Vec<&str> = match &facts.endpoints {
+            Fact::Found(endpoints) => SSM_SERVICES
+                .iter()
+                .copied()
+                .filter(|s| !endpoints.iter().any(|e| e.service == *s))
+                .collect(),
+            _ => SSM_SERVICES.to_vec(),
+        };
+        if !missing.is_empty() && igw_without_public_ip {
+            causes.push((
+                "the subnet routes to an internet gateway, but the instance has no public IP (and the VPC has no interface endpoints for SSM)".to_owned(),
+                format!(
+                    "give it a public IP (an Elastic IP), route 0.0.0.0/0 to a NAT gateway instead, or add interface endpoints for {} with private DNS on",
+                    missing.join(", ")
+                ),
+            ));
+        } else if !missing.is_empty() {
+            causes.push((
+                "the subnet has no way out to SSM: no NAT gateway route, no internet gateway with a public IP, and no interface endpoints".to_owned(),
+                format!(
+                    "route 0.0.0.0/0 to a NAT gateway, or add interface endpoints for {} with private DNS on",
+                    missing.join(", ")
+                ),
+            ));
+        }
+    }
+
+    // Registered but silent, with nothing else to blame: the agent itself.
+    if let Fact::Found(ssm) = &facts.ssm
+        && !online
+        && causes.is_empty()
+    {
+        causes.push((
+            format!("the agent stopped reporting ({}): it is stopped, crashed, or the instance is hung", ssm.ping),
+            "restart it: reboot the instance, or use the EC2 serial console or an EC2 Instance Connect Endpoint to run `sudo systemctl restart amazon-ssm-agent`".to_owned(),
+        ));
+    }
+    if matches!(facts.ssm, Fact::Absent) && causes.is_empty() {
+        causes.push((
+            "no agent has registered this instance, though its profile and network look right".to_owned(),
+            "install or start amazon-ssm-agent (the EC2 serial console or EC2 Instance Connect can reach it)".to_owned(),
+        ));
+    }
+
+    let could_not_check = matches!(facts.ssm, Fact::Unknown(_));
+    let would_start = online && causes.is_empty();
+    let (cause, fix) = causes.into_iter().next().unwrap_or_else(|| {
+        if could_not_check {
+            (
+                "the checks could not run (see the ? lines)".to_owned(),
+                "check the credentials and the region, then run the doctor again".to_owned(),
+            )
+        } else {
+            (
+                "none found: a session should start".to_owned(),
+                format!("`bosun shell {id}`"),
+            )
+        }
+    });
+    Report {
+        instance_id: id.clone(),
+        region: facts.region.clone(),
+        checks,
+        would_start,
+        cause,
+        fix,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,225 @@
+//! Each cause the doctor knows, from facts alone: its verdict, cause and fix.
+
+use super::*;
+
+fn healthy() -> Facts {
+    Facts {
+        instance_id: "i-0abc".into(),
+        region: "us-east-1".into(),
+        ec2: Fact::Found(Ec2Facts {
+            state: "running".into(),
+            platform: "Linux".into(),
+            vpc: "vpc-1".into(),
+            subnet: "subnet-1".into(),
+            public_ip: None,
+        }),
+        ssm: Fact::Found(SsmFacts {
+            ping: "Online".into(),
+            ping_age_secs: Some(30),
+            agent_version: "3.3.987.0".into(),
+            platform: "Linux".into(),
+        }),
+        profile: Fact::Found("arn:aws:iam::1:instance-profile/SSM".into()),
+        route: Fact::Found(DefaultRoute::NatGateway),
+        endpoints: Fact::Found(Vec::new()),
+    }
+}
+
+fn lost(mut facts: Facts) -> Facts {
+    if let Fact::Found(ssm) = &mut facts.ssm {
+        ssm.ping = "ConnectionLost".into();
+    }
+    facts
+}
+
+fn endpoints(list: &[(&str, bool)]) -> Fact<Vec<Endpoint>> {
+    Fact::Found(
+        list.iter()
+            .map(|(service, private_dns)| Endpoint {
+                service: (*service).to_owned(),
+                private_dns: *private_dns,
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn each_cause_gets_its_own_verdict_and_fix() {
+    let all = [("ssm", true), ("ssmmessages", true), ("ec2messages", true)];
+    let cases: Vec<(&str, Facts, bool, &str, &str)> = vec![
+        (
+            "healthy",
+            healthy(),
+            true,
+            "none found",
+            "bosun shell i-0abc",
+        ),
+        (
+            "stopped",
+            {
+                let mut f = lost(healthy());
+                if let Fact::Found(ec2) = &mut f.ec2 {
+                    ec2.state = "stopped".into();
+                }
+                f
+            },
+            false,
+            "the instance is stopped",
+            "aws ec2 start-instances --instance-ids i-0abc",
+        ),
+        (
+            "no such instance",
+            Facts {
+                ec2: Fact::Absent,
+                ssm: Fact::Absent,
+                ..healthy()
+            },
+            false,
+            "there is no instance i-0abc in us-east-1",
+            "check the id",
+        ),
+        (
+            "no instance profile",
+            Facts {
+                ssm: Fact::Absent,
+                profile: Fact::Absent,
+                ..healthy()
+            },
+            false,
+            "no instance profile",
+            "AmazonSSMManagedInstanceCore",
+        ),
+        (
+            "isolated subnet",
+            Facts {
+                route: Fact::Found(DefaultRoute::None),
+                ..lost(healthy())
+            },
+            false,
+            "no way out to SSM",
+            "ssm, ssmmessages, ec2messages",
+        ),
+        (
+            "internet gateway without a public IP",
+            Facts {
+                route: Fact::Found(DefaultRoute::InternetGateway),
+                ..lost(healthy())
+            },
+            false,
+            "internet gateway, but the instance has no public IP",
+            "Elastic IP",
+        ),
+        (
+            "endpoints without private DNS",
+            Facts {
+                route: Fact::Found(DefaultRoute::None),
+                endpoints: endpoints(&[
+                    ("ssm", false),
+                    ("ssmmessages", false),
+                    ("ec2messages", false),
+                ]),
+                ..lost(healthy())
+            },
+            false,
+            "private DNS off",
+            "--private-dns-enabled",
+        ),
+        (
+            "no ssmmessages endpoint",
+            Facts {
+                route: Fact::Found(DefaultRoute::None),
+                endpoints: endpoints(&[("ssm", true), ("ec2messages", true)]),
+                ..healthy()
+            },
+            false,
+            "Run Command can reach the instance but sessions cannot",
+            "ssmmessages",
+        ),
+        (
+            "agent stopped",
+            Facts {
+                route: Fact::Found(DefaultRoute::None),
+                endpoints: endpoints(&all),
+                ..lost(healthy())
+            },
+            false,
+            "the agent stopped reporting (ConnectionLost)",
+            "systemctl restart amazon-ssm-agent",
+        ),
+        (
+            "agent too old",
+            {
+                let mut f = healthy();
+                if let Fact::Found(ssm) = &mut f.ssm {
+                    ssm.agent_version = "2.2.0.0".into();
+                }
+                f
+            },
+            false,
+            "too old for sessions",
+            "AWS-UpdateSSMAgent",
+        ),
+        (
+            "SSM not readable",
+            Facts {
+                ssm: Fact::Unknown("access denied (ssm:DescribeInstanceInformation)".into()),
+                ..healthy()
+            },
+            false,
+            "the checks could not run",
+            "credentials",
+        ),
+    ];
+    for (name, facts, would_start, cause, fix) in cases {
+        let report = diagnose(&facts);
+        assert_eq!(report.would_start, would_start, "{name}: {report:#?}");
+        assert!(
+            report.cause.contains(cause),
+            "{name}: cause {:?}",
+            report.cause
+        );
+        assert!(report.fix.contains(fix), "{name}: fix {:?}", report.fix);
+    }
+}
+
+#[test]
+fn checks_carry_their_evidence() {
+    let mut facts = healthy();
+    if let Fact::Found(ssm) = &mut facts.ssm {
+        ssm.agent_version = "3.0.161.0".into();
+    }
+    facts.profile =
+        Fact::Unknown("access denied (ec2:DescribeIamInstanceProfileAssociations)".into());
+    let report = diagnose(&facts);
+    let find = |name: &str| {
+        report
+            .checks
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no {name} check in {report:#?}"))
+    };
+    assert_eq!(find("state").verdict, Verdict::Pass);
+    assert!(find("ping").evidence.starts_with("Online, last ping"));
+    assert!(
+        find("agent version")
+            .evidence
+            .contains("one connection at a time")
+    );
+    assert_eq!(find("instance profile").verdict, Verdict::Unknown);
+    assert_eq!(find("route out").evidence, "0.0.0.0/0 → NAT gateway");
+    assert!(
+        report.would_start,
+        "a missing IAM read does not stop a session"
+    );
+
+    facts.route = Fact::Found(DefaultRoute::None);
+    facts.endpoints = endpoints(&[("ssm", true), ("ssmmessages", true), ("ec2messages", true)]);
+    let report = diagnose(&facts);
+    let route = report
+        .checks
+        .iter()
+        .find(|c| c.name == "route out")
+        .expect("route");
+    assert_eq!(route.verdict, Verdict::Pass, "{route:?}");
+    assert!(route.evidence.contains("not needed"), "{route:?}");
+}

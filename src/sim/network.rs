@@ -1,0 +1,244 @@
+//! The simulated network between instances and SSM, as EC2 describes it: route tables (a VPC's
+//! main one, and one per `[[subnet]]` of the fleet), interface endpoints per `[[vpc]]`, and
+//! instance-profile associations. What the doctor reads to tell why an agent cannot reach SSM.
+//! A VPC the fleet does not describe gets the default: the first VPC of each region reaches
+//! SSM through interface endpoints (private DNS on, no NAT), the others through a NAT gateway.
+
+use std::fmt::Write as _;
+
+use super::SimState;
+use super::ec2_api::{Query, escape, profile_arn};
+use super::fleet::{Egress, VpcSpec};
+use super::sigv4::Credential;
+
+const SSM_SERVICES: [&str; 3] = ["ssm", "ssmmessages", "ec2messages"];
+
+fn vpcs(state: &SimState, region: &str) -> Vec<String> {
+    let mut vpcs: Vec<String> = state
+        .fleet
+        .instances
+        .iter()
+        .filter(|i| i.region == region)
+        .map(|i| i.vpc.clone())
+        .chain(
+            state
+                .fleet
+                .vpcs
+                .iter()
+                .filter(|v| v.region == region)
+                .map(|v| v.id.clone()),
+        )
+        .collect();
+    vpcs.sort();
+    vpcs.dedup();
+    vpcs
+}
+
+/// The VPC's endpoints: the fleet's `[[vpc]]`, else the default.
+fn vpc_spec(state: &SimState, region: &str, vpc: &str) -> VpcSpec {
+    if let Some(spec) = state
+        .fleet
+        .vpcs
+        .iter()
+        .find(|v| v.id == vpc && v.region == region)
+    {
+        return spec.clone();
+    }
+    let first = vpcs(state, region)
+        .first()
+        .is_some_and(|first| first == vpc);
+    VpcSpec {
+        id: vpc.to_owned(),
+        region: region.to_owned(),
+        endpoints: if first {
+            SSM_SERVICES.iter().map(|s| (*s).to_owned()).collect()
+        } else {
+            Vec::new()
+        },
+        private_dns: true,
+    }
+}
+
+/// A VPC's main route table sends 0.0.0.0/0 to a NAT gateway unless it has all three
+/// endpoints (then it needs none).
+fn main_egress(state: &SimState, region: &str, vpc: &str) -> Egress {
+    let spec = vpc_spec(state, region, vpc);
+    if SSM_SERVICES
+        .iter()
+        .all(|service| spec.endpoints.iter().any(|e| e == service))
+    {
+        Egress::None
+    } else {
+        Egress::Nat
+    }
+}
+
+fn matches(filters: &[(String, Vec<String>)], name: &str, value: &str) -> bool {
+    filters
+        .iter()
+        .filter(|(filter, _)| filter == name)
+        .all(|(_, values)| values.iter().any(|v| v == value))
+}
+
+/// Whether every filter is one of `known` (others would be ignored silently otherwise).
+fn only_known(filters: &[(String, Vec<String>)], known: &[&str]) -> bool {
+    filters
+        .iter()
+        .all(|(name, _)| known.contains(&name.as_str()))
+}
+
+pub(crate) fn describe_vpc_endpoints(
+    state: &SimState,
+    credential: &Credential,
+    query: &Query,
+) -> String {
+    let region = &credential.region;
+    let filters = query.filters();
+    let mut xml = String::from("<vpcEndpointSet>");
+    for vpc in vpcs(state, region) {
+        if !matches(&filters, "vpc-id", &vpc) || !only_known(&filters, &["vpc-id", "service-name"])
+        {
+            continue;
+        }
+        let spec = vpc_spec(state, region, &vpc);
+        let tail: String = vpc.chars().rev().take(8).collect();
+        for service in &spec.endpoints {
+            let name = format!("com.amazonaws.{region}.{service}");
+            if !matches(&filters, "service-name", &name) {
+                continue;
+            }
+            let _ = write!(
+                xml,
+                "<item><vpcEndpointId>vpce-0{}{tail}</vpcEndpointId><vpcEndpointType>Interface</vpcEndpointType><vpcId>{}</vpcId><serviceName>{}</serviceName><state>available</state><privateDnsEnabled>{}</privateDnsEnabled></item>",
+                escape(service),
+                escape(&vpc),
+                escape(&name),
+                spec.private_dns
+            );
+        }
+    }
+    xml.push_str("</vpcEndpointSet>");
+    xml
+}
+
+fn route_table(xml: &mut String, id: &str, vpc: &str, egress: Egress, association: &str) {
+    let tail: String = vpc.chars().rev().take(8).collect();
+    let _ = write!(
+        xml,
+        "<item><routeTableId>{}</routeTableId><vpcId>{}</vpcId><routeSet><item><destinationCidrBlock>10.0.0.0/16</destinationCidrBlock><gatewayId>local</gatewayId><state>active</state><origin>CreateRouteTable</origin></item>",
+        escape(id),
+        escape(vpc)
+    );
+    match egress {
+        Egress::Nat => {
+            let _ = write!(
+                xml,
+                "<item><destinationCidrBlock>0.0.0.0/0</destinationCidrBlock><natGatewayId>nat-0{tail}</natGatewayId><state>active</state><origin>CreateRoute</origin></item>"
+            );
+        }
+        Egress::Igw => {
+            let _ = write!(
+                xml,
+                "<item><destinationCidrBlock>0.0.0.0/0</destinationCidrBlock><gatewayId>igw-0{tail}</gatewayId><state>active</state><origin>CreateRoute</origin></item>"
+            );
+        }
+        Egress::None => {}
+    }
+    let _ = write!(
+        xml,
+        "</routeSet><associationSet>{association}</associationSet></item>"
+    );
+}
+
+pub(crate) fn describe_route_tables(
+    state: &SimState,
+    credential: &Credential,
+    query: &Query,
+) -> String {
+    let region = &credential.region;
+    let filters = query.filters();
+    let known = ["vpc-id", "association.subnet-id", "association.main"];
+    let mut xml = String::from("<routeTableSet>");
+    if !only_known(&filters, &known) {
+        xml.push_str("</routeTableSet>");
+        return xml;
+    }
+    for vpc in vpcs(state, region) {
+        if !matches(&filters, "vpc-id", &vpc) {
+            continue;
+        }
+        let tail: String = vpc.chars().rev().take(8).collect();
+        // The main table: associated with no subnet explicitly.
+        if matches(&filters, "association.main", "true")
+            && filters
+                .iter()
+                .all(|(name, _)| name != "association.subnet-id")
+        {
+            let id = format!("rtb-0{tail}");
+            let association = format!(
+                "<item><routeTableAssociationId>rtbassoc-0{tail}</routeTableAssociationId><routeTableId>{id}</routeTableId><main>true</main><associationState><state>associated</state></associationState></item>"
+            );
+            route_table(
+                &mut xml,
+                &id,
+                &vpc,
+                main_egress(state, region, &vpc),
+                &association,
+            );
+        }
+        for subnet in state
+            .fleet
+            .subnets
+            .iter()
+            .filter(|s| s.vpc == vpc && s.region == *region)
+        {
+            if !matches(&filters, "association.subnet-id", &subnet.id)
+                || !matches(&filters, "association.main", "false")
+            {
+                continue;
+            }
+            let id = format!("rtb-0{}", subnet.id.trim_start_matches("subnet-0"));
+            let association = format!(
+                "<item><routeTableAssociationId>rtbassoc-0{}</routeTableAssociationId><routeTableId>{id}</routeTableId><subnetId>{}</subnetId><main>false</main><associationState><state>associated</state></associationState></item>",
+                subnet.id.trim_start_matches("subnet-0"),
+                escape(&subnet.id)
+            );
+            route_table(&mut xml, &id, &vpc, subnet.egress, &association);
+        }
+    }
+    xml.push_str("</routeTableSet>");
+    xml
+}
+
+pub(crate) fn describe_profile_associations(
+    state: &SimState,
+    credential: &Credential,
+    query: &Query,
+) -> String {
+    let filters = query.filters();
+    let mut xml = String::from("<iamInstanceProfileAssociationSet>");
+    for instance in state
+        .fleet
+        .instances
+        .iter()
+        .filter(|i| i.region == credential.region && i.is_ec2())
+    {
+        if !matches(&filters, "instance-id", &instance.id)
+            || !matches(&filters, "state", "associated")
+        {
+            continue;
+        }
+        if let Some(profile) = &instance.iam_profile {
+            let _ = write!(
+                xml,
+                "<item><associationId>iip-assoc-{}</associationId><instanceId>{}</instanceId><iamInstanceProfile><arn>{}</arn><id>AIPA{}</id></iamInstanceProfile><state>associated</state></item>",
+                &instance.id[2..],
+                escape(&instance.id),
+                escape(&profile_arn(instance, profile)),
+                instance.id[2..].to_uppercase()
+            );
+        }
+    }
+    xml.push_str("</iamInstanceProfileAssociationSet>");
+    xml
+}

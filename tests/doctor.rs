@@ -1,0 +1,205 @@
+//! `bosun doctor` against the simulated fleet, where every instance that is not Online has a
+//! cause of its own (assets/demo-fleet.toml): each gets its verdict, cause and fix, its exit
+//! status, a JSON report of the same, and no more than 15 API calls.
+
+mod common;
+
+use std::process::Stdio;
+
+use bosun::sim::{Faults, SimHandle};
+use common::start_sim;
+use tokio::process::Command;
+
+async fn doctor(sim: &SimHandle, region: &str, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .arg("doctor")
+        .args(args)
+        .env("AWS_ENDPOINT_URL", sim.endpoint_url())
+        .env("AWS_ACCESS_KEY_ID", "demo")
+        .env("AWS_SECRET_ACCESS_KEY", "demo")
+        .env("AWS_REGION", region)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("HOME", std::env::temp_dir())
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("bosun runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn calls(sim: &SimHandle) -> u64 {
+    sim.request_counts()
+        .iter()
+        .filter(|(operation, _)| operation.contains(':'))
+        .map(|(_, n)| *n)
+        .sum()
+}
+
+#[tokio::test]
+async fn every_simulated_cause_gets_its_own_verdict_and_fix() {
+    let sim = start_sim().await;
+    let cases = [
+        (
+            "payments-api-1",
+            "us-east-1",
+            0,
+            "none found",
+            "bosun shell",
+        ),
+        (
+            "payments-api-3",
+            "us-east-1",
+            1,
+            "the agent stopped reporting",
+            "restart amazon-ssm-agent",
+        ),
+        (
+            "data-etl-2",
+            "us-east-1",
+            1,
+            "the instance is stopped",
+            "aws ec2 start-instances",
+        ),
+        (
+            "data-notebook",
+            "us-east-1",
+            1,
+            "no way out to SSM",
+            "NAT gateway",
+        ),
+        (
+            "orphaned-test-box",
+            "us-east-1",
+            1,
+            "no instance profile",
+            "AmazonSSMManagedInstanceCore",
+        ),
+        (
+            "search-query-2",
+            "eu-west-1",
+            1,
+            "private DNS off",
+            "--private-dns-enabled",
+        ),
+        (
+            "finance-reporting-dr",
+            "eu-west-1",
+            1,
+            "no public IP",
+            "Elastic IP",
+        ),
+    ];
+    let mut causes = Vec::new();
+    for (name, region, status, cause, fix) in cases {
+        let before = calls(&sim);
+        let (code, out, err) = doctor(&sim, region, &[name]).await;
+        assert_eq!(code, status, "{name}: {out}{err}");
+        let cause_line = out
+            .lines()
+            .find(|l| l.contains("cause: "))
+            .unwrap_or_else(|| panic!("{name}: no cause line in {out}"));
+        let fix_line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with("fix: "))
+            .unwrap_or_else(|| panic!("{name}: no fix line in {out}"));
+        assert!(cause_line.contains(cause), "{name}: {cause_line}");
+        assert!(fix_line.contains(fix), "{name}: {fix_line}");
+        causes.push(cause_line.to_owned());
+        // One Name lookup, then the instance, its registration, its profile, two route table
+        // reads at most and the endpoints.
+        let spent = calls(&sim) - before;
+        assert!(spent <= 15, "{name}: {spent} API calls");
+    }
+    causes.sort();
+    causes.dedup();
+    assert_eq!(
+        causes.len(),
+        cases.len(),
+        "each cause is its own: {causes:#?}"
+    );
+}
+
+#[tokio::test]
+async fn the_json_report_carries_the_checks_and_the_verdict() {
+    let sim = start_sim().await;
+    let (code, out, err) = doctor(&sim, "us-east-1", &["data-notebook", "--json"]).await;
+    assert_eq!(code, 1, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(report["instance_id"], "i-03f1a2b3c4d5f3332");
+    assert_eq!(report["region"], "us-east-1");
+    assert_eq!(report["would_start"], false);
+    assert!(
+        report["cause"]
+            .as_str()
+            .expect("cause")
+            .contains("no way out")
+    );
+    assert!(report["fix"].as_str().is_some());
+    let checks = report["checks"].as_array().expect("checks");
+    assert!(checks.len() >= 5, "{checks:#?}");
+    for check in checks {
+        assert!(check["area"].is_string() && check["name"].is_string());
+        assert!(["pass", "fail", "unknown"].contains(&check["verdict"].as_str().expect("verdict")));
+        assert!(check["evidence"].is_string());
+    }
+    let route = checks
+        .iter()
+        .find(|c| c["name"] == "route out")
+        .expect("a route check");
+    assert_eq!(route["verdict"], "fail");
+}
+
+#[tokio::test]
+async fn checks_that_cannot_run_say_why_and_exit_two() {
+    let sim = start_sim().await;
+    sim.set_faults(Faults::parse("deny=DescribeInstanceInformation").expect("spec"));
+    let (code, out, err) = doctor(&sim, "us-east-1", &["i-03f1a2b3c4d5e1111"]).await;
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.contains("? ssm ping") && out.contains("access denied"),
+        "{out}"
+    );
+    assert!(out.contains("the checks could not run"), "{out}");
+
+    let (code, _, err) = doctor(&sim, "us-east-1", &["no-such-name"]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("no-such-name"), "{err}");
+}
+
+#[tokio::test]
+async fn a_shell_that_cannot_start_says_the_doctors_cause_and_fix() {
+    let sim = start_sim().await;
+    let output = Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .args(["shell", "payments-api-3"])
+        .env("AWS_ENDPOINT_URL", sim.endpoint_url())
+        .env("AWS_ACCESS_KEY_ID", "demo")
+        .env("AWS_SECRET_ACCESS_KEY", "demo")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("HOME", std::env::temp_dir())
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("bosun runs");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(255), "{err}");
+    assert!(err.contains("TargetNotConnected"), "{err}");
+    assert!(err.contains("cause: the agent stopped reporting"), "{err}");
+    assert!(err.contains("fix:   restart it"), "{err}");
+    assert!(
+        err.contains("full report: bosun doctor i-03f1a2b3c4d5e3333 --region us-east-1"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("ErrorMetadata") && !err.contains("SdkBody"),
+        "{err}"
+    );
+}
