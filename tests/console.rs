@@ -171,6 +171,48 @@ fn detail_view() {
 }
 
 #[test]
+fn doctor_overlay() {
+    use bosun::model::doctor::{DefaultRoute, Ec2Facts, Fact, Facts, SsmFacts, diagnose};
+    let mut state = state_with(fleet(), Vec::new());
+    app::update(&mut state, Input::Action(Action::Doctor));
+    let instance_id = state
+        .doctor
+        .as_ref()
+        .map(|d| d.instance_id.clone())
+        .expect("the doctor opened");
+    let facts = Facts {
+        instance_id: instance_id.clone(),
+        region: "us-east-1".to_owned(),
+        ec2: Fact::Found(Ec2Facts {
+            state: "running".to_owned(),
+            platform: "Linux/UNIX".to_owned(),
+            vpc: "vpc-0a1b2c3d4e5f60002".to_owned(),
+            subnet: "subnet-0d1e2f3a4b5c60021".to_owned(),
+            public_ip: None,
+        }),
+        ssm: Fact::Found(SsmFacts {
+            ping: "Inactive".to_owned(),
+            ping_age_secs: Some(40 * 86_400),
+            agent_version: "3.3.987.0".to_owned(),
+            platform: "Linux".to_owned(),
+        }),
+        profile: Fact::Unknown(
+            "access denied (ec2:DescribeIamInstanceProfileAssociations)".to_owned(),
+        ),
+        route: Fact::Found(DefaultRoute::None),
+        endpoints: Fact::Found(Vec::new()),
+    };
+    app::update(
+        &mut state,
+        Input::DoctorReport {
+            instance_id,
+            report: Ok(diagnose(&facts)),
+        },
+    );
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+}
+
+#[test]
 fn help_overlay() {
     let mut state = state_with(fleet(), Vec::new());
     app::update(&mut state, Input::Action(Action::Help));

@@ -71,6 +71,8 @@ pub enum Action {
     ShowHistory,
     /// Watch the selected recent command again (no SendCommand).
     WatchAgain,
+    /// Why a session to the instance would not start, and the fix.
+    Doctor,
 }
 
 /// Each action's name in the configuration's `[keys]` table and its line in the help. The
@@ -82,7 +84,7 @@ pub struct ActionInfo {
     pub describe: &'static str,
 }
 
-pub const ACTIONS: [ActionInfo; 48] = [
+pub const ACTIONS: [ActionInfo; 49] = [
     ActionInfo {
         action: Action::Up,
         name: "up",
@@ -322,6 +324,11 @@ pub const ACTIONS: [ActionInfo; 48] = [
         action: Action::WatchAgain,
         name: "watch_again",
         describe: "watch the command again (no SendCommand)",
+    },
+    ActionInfo {
+        action: Action::Doctor,
+        name: "doctor",
+        describe: "doctor: why a session would not start, and the fix",
     },
 ];
 

@@ -43,4 +43,10 @@ pub enum Effect {
     LoadHistory,
     /// Watch a command from the history again (no SendCommand).
     ReopenRun(HistoryEntry),
+    /// Run the doctor on an instance of this profile and region.
+    Diagnose {
+        instance_id: String,
+        profile: String,
+        region: String,
+    },
 }

@@ -84,6 +84,11 @@ pub enum Input {
         column: u16,
         row: u16,
     },
+    /// The doctor's report on an instance (or why it could not run).
+    DoctorReport {
+        instance_id: String,
+        report: Result<crate::model::doctor::Report, String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -29,6 +29,17 @@ pub enum Mode {
     RunCompose,
     /// The blast radius waits for confirmation.
     RunConfirm,
+    /// The doctor's report on an instance is open.
+    Doctor,
+}
+
+/// The doctor's overlay: which instance, and its report once it came.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoctorView {
+    pub instance_id: String,
+    pub name: String,
+    /// `None` while the checks run.
+    pub report: Option<Result<crate::model::doctor::Report, String>>,
 }
 
 /// What fills the screen: the fleet table or the shell panes.
@@ -76,6 +87,8 @@ pub struct State {
     pub loading: bool,
     pub throttled: bool,
     pub errors: Vec<String>,
+    /// The doctor's overlay, while open.
+    pub doctor: Option<DoctorView>,
     /// Where the data comes from, for the title: "demo fleet", "prod/us-east-1"…
     pub source: String,
     pub table_rows: usize,
@@ -130,6 +143,7 @@ impl State {
             loading: true,
             throttled: false,
             errors: Vec::new(),
+            doctor: None,
             source: source.into(),
             table_rows: 20,
             notice: None,
@@ -170,6 +184,7 @@ impl State {
         self.view == View::Panes
             && self.pane_mode == PaneMode::Typing
             && self.mode != Mode::Help
+            && self.mode != Mode::Doctor
             && !self.workspace.is_empty()
     }
 

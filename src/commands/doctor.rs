@@ -3,9 +3,11 @@
 //! 0 when a session would start, 1 when it would not, 2 when the checks could not run.
 
 use super::sdk_config;
-use crate::aws::{diagnose, target};
+use crate::aws::target;
 use crate::cli::{DoctorArgs, GlobalArgs};
-use crate::model::doctor::{self, Report, Verdict};
+use crate::model::doctor::{Report, Verdict};
+use crate::services::doctor;
+use crate::services::sources::SessionClients;
 
 pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
     let config = sdk_config(global).await;
@@ -13,17 +15,15 @@ pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
         eprintln!("bosun doctor: no region: pass --region or set AWS_REGION");
         return 2;
     };
-    let ssm = aws_sdk_ssm::Client::new(&config);
-    let ec2 = aws_sdk_ec2::Client::new(&config);
-    let instance_id = match target::resolve(&ssm, &ec2, &args.target).await {
+    let clients = SessionClients::new(&config);
+    let instance_id = match target::resolve(&clients.ssm, &clients.ec2, &args.target).await {
         Ok(id) => id,
         Err(error) => {
             eprintln!("bosun doctor: {error}");
             return 2;
         }
     };
-    let facts = diagnose::gather(&ssm, &ec2, &instance_id, &region).await;
-    let report = doctor::diagnose(&facts);
+    let report = doctor::examine(&clients, &instance_id, &region).await;
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(json) => println!("{json}"),
@@ -53,9 +53,7 @@ pub async fn start_failure_hint(
         return None;
     }
     let region = config.region()?.to_string();
-    let ssm = aws_sdk_ssm::Client::new(config);
-    let ec2 = aws_sdk_ec2::Client::new(config);
-    let report = doctor::diagnose(&diagnose::gather(&ssm, &ec2, instance_id, &region).await);
+    let report = doctor::examine(&SessionClients::new(config), instance_id, &region).await;
     Some(format!(
         "  cause: {}\n  fix:   {}\n  full report: bosun doctor {instance_id}{}",
         report.cause,

@@ -11,7 +11,9 @@
 //! - [`pane`] — the session behind one console pane.
 //! - [`runs`] — the one Run Command pipeline (`bosun run` and the console).
 //! - [`tunnel`] — a local listener carried over port-forwarding sessions.
+//! - [`doctor`] — why a session to an instance would not start.
 
+pub mod doctor;
 pub mod inventory;
 pub mod pane;
 pub mod runs;

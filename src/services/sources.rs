@@ -79,6 +79,8 @@ pub fn simulator_sources_with(endpoint: String, keys: (String, String)) -> Sourc
 #[derive(Clone)]
 pub struct SessionClients {
     pub ssm: aws_sdk_ssm::Client,
+    /// For resolving Name tags and for the doctor.
+    pub ec2: aws_sdk_ec2::Client,
     pub kms: aws_sdk_kms::Client,
     pub signer: Option<Arc<dyn UpgradeSigner>>,
     /// The profile the credentials come from, named in what to run when they expire.
@@ -95,6 +97,7 @@ impl SessionClients {
     pub fn with_ssm(ssm: aws_sdk_ssm::Client, config: &aws_config::SdkConfig) -> SessionClients {
         SessionClients {
             ssm,
+            ec2: aws_sdk_ec2::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
             signer: SdkUpgradeSigner::for_config(config)
                 .map(|signer| Arc::new(signer) as Arc<dyn UpgradeSigner>),

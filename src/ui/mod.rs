@@ -2,6 +2,7 @@
 //! status bar with hints, and the detail and help overlays; the panes view is in [`panes`].
 //! Draw only: no state changes here.
 
+pub mod doctor;
 pub mod panes;
 pub mod runs;
 pub mod tunnels;
@@ -53,6 +54,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
         if state.mode == Mode::Help {
             draw_help(frame, area, theme, state);
         }
+        draw_doctor(frame, area, state, theme);
         return;
     }
     if state.view == View::History {
@@ -94,7 +96,16 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
         Mode::TunnelForm | Mode::RunCompose | Mode::RunConfirm => {
             draw_overlay(frame, area, state, theme);
         }
+        Mode::Doctor => draw_doctor(frame, area, state, theme),
         Mode::Table | Mode::Filter | Mode::Command => {}
+    }
+}
+
+fn draw_doctor(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    if state.mode == Mode::Doctor
+        && let Some(view) = &state.doctor
+    {
+        doctor::draw(frame, area, view, theme);
     }
 }
 
@@ -374,6 +385,7 @@ fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             }
         }
         Mode::Help if state.view != View::Fleet => draw_help(frame, area, theme, state),
+        Mode::Doctor => draw_doctor(frame, area, state, theme),
         Mode::Command if state.view != View::Fleet => {
             let line = Rect::new(area.x, area.bottom().saturating_sub(2), area.width, 1);
             frame.render_widget(Clear, line);

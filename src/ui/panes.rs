@@ -79,7 +79,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) 
                 frame,
                 content,
                 &format!(" session ended: {reason} "),
-                Some(" r reconnect · x close "),
+                Some(" r reconnect · D doctor · x close "),
                 theme.error,
                 theme,
             ),

@@ -255,6 +255,10 @@ pub fn table_for(state: &State) -> Option<&'static KeyTable> {
 pub fn route(key: KeyEvent, state: &State) -> Option<Routed> {
     let keys = &state.keys;
     let app = |action: Action| Some(Routed::App(Input::Action(action)));
+    // Over the doctor's report every key closes it, in every view (never typing, never `q`).
+    if state.mode == Mode::Doctor {
+        return app(Action::Back);
+    }
     let typing = state.view == View::Panes
         && state.mode != Mode::Help
         && !state.workspace.is_empty()

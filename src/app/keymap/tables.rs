@@ -212,6 +212,7 @@ pub static FLEET: KeyTable = KeyTable {
         bind(&[C('w')], Action::ShowRun),
         bind(&[C('H')], Action::ShowHistory),
         bind(&[C('d')], Action::Detail),
+        bind(&[C('D')], Action::Doctor),
         bind(&[C('o')], Action::SortNext),
         bind(&[C('O')], Action::SortReverse),
         bind(&[C('r')], Action::Refresh),
@@ -227,6 +228,7 @@ pub static FLEET: KeyTable = KeyTable {
         hint(&[Action::ShowTunnels], "tunnels"),
         hint(&[Action::OpenRun], "run"),
         hint(&[Action::Detail], "details"),
+        hint(&[Action::Doctor], "doctor"),
         hint(&[Action::SortNext], "sort"),
         hint(&[Action::Refresh], "refresh"),
         hint(&[Action::Help], "help"),
@@ -256,6 +258,7 @@ pub static PANES: KeyTable = KeyTable {
         bind(&[C('m')], Action::MarkPane),
         bind(&[C('['), Code(KeyCode::PageUp)], Action::ScrollMode),
         bind(&[C('r')], Action::Reconnect),
+        bind(&[C('D')], Action::Doctor),
         bind(&[Key::Prefix], Action::SendPrefix),
         bind(
             &[C('f'), Code(KeyCode::Esc), Code(KeyCode::Tab)],
@@ -324,10 +327,12 @@ pub static ENDED_PANE: KeyTable = KeyTable {
     title: "An ended pane",
     bindings: &[&[
         bind(&[C('r'), Code(KeyCode::Enter)], Action::Reconnect),
+        bind(&[C('D')], Action::Doctor),
         bind(&[C('x')], Action::ClosePane),
     ]],
     hints: &[
         hint(&[Action::Reconnect], "reconnect"),
+        hint(&[Action::Doctor], "doctor"),
         hint(&[Action::ClosePane], "close"),
     ],
     ctrl_lenient: true,

@@ -1,6 +1,7 @@
 //! The pure reducer: one input in, the state changed, effects out. Each view's actions live
 //! in a child module; this one routes inputs and actions to them.
 
+mod doctor;
 mod fleet;
 mod lists;
 mod panes;
@@ -254,11 +255,33 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             });
             Vec::new()
         }
+        Input::DoctorReport {
+            instance_id,
+            report,
+        } => {
+            if let Some(view) = state.doctor.as_mut()
+                && view.instance_id == instance_id
+            {
+                view.report = Some(report);
+            }
+            Vec::new()
+        }
         Input::Action(action) => act(state, action),
     }
 }
 
 fn act(state: &mut State, action: Action) -> Vec<Effect> {
+    // Over the doctor's report, a key only closes it (`q` must not quit, Enter must not open
+    // a shell); the prefix chord waits for its second key.
+    if state.mode == Mode::Doctor && action != Action::Prefix {
+        state.mode = Mode::Table;
+        state.doctor = None;
+        state.pane_mode = PaneMode::Typing;
+        return Vec::new();
+    }
+    if action == Action::Doctor {
+        return doctor::open(state);
+    }
     // The prefix chord leads to the second `q` in the panes view; it must not disarm.
     let armed = if action == Action::Prefix {
         state.quit_armed

@@ -26,6 +26,7 @@ use crate::app::panes::{PaneId, PaneStatus};
 use crate::app::tunnels::TunnelId;
 use crate::app::{self, Effect, Input, MouseKind, State};
 use crate::config::theme::Theme;
+use crate::services::doctor;
 use crate::services::inventory::{self, InventoryCommand, InventoryLoaded};
 use crate::services::pane::{PaneCommand, PaneContext, PaneHandle, PaneReport};
 use crate::services::runs::{self, History, RunCommand, RunEvent, RunEvents, RunOptions};
@@ -456,6 +457,30 @@ impl Console {
                 if let Some(run) = &self.run {
                     let _ = run.send(RunCommand::Watch(instance));
                 }
+            }
+            Effect::Diagnose {
+                instance_id,
+                profile,
+                region,
+            } => {
+                let clients = self
+                    .context
+                    .clients
+                    .get(&(profile.clone(), region.clone()))
+                    .cloned();
+                let inputs = self.inputs.clone();
+                tokio::spawn(async move {
+                    let report = match clients {
+                        Some(clients) => Ok(doctor::examine(&clients, &instance_id, &region).await),
+                        None => Err(format!("no credentials for {profile}/{region}")),
+                    };
+                    let _ = inputs
+                        .send(Input::DoctorReport {
+                            instance_id,
+                            report,
+                        })
+                        .await;
+                });
             }
             Effect::StartTunnel(id) => self.start_tunnel(id),
             Effect::StopTunnel(id) => {

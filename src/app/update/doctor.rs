@@ -1,0 +1,44 @@
+//! The doctor's overlay: `D` over an instance in the fleet, or after the prefix over a pane,
+//! opens it and asks the runtime for the report; any key closes it.
+
+use crate::app::effect::Effect;
+use crate::app::state::{DoctorView, Mode, PaneMode, State, View};
+
+/// Opens the doctor on the selected instance (the focused pane's in the panes view).
+pub(super) fn open(state: &mut State) -> Vec<Effect> {
+    let target = match state.view {
+        View::Panes => state.workspace.focused().map(|pane| {
+            let t = &pane.target;
+            (
+                t.instance_id.clone(),
+                t.name.clone(),
+                t.profile.clone(),
+                t.region.clone(),
+            )
+        }),
+        View::Fleet => state.selected_row().map(|row| {
+            (
+                row.instance_id.clone(),
+                row.name.clone(),
+                row.profile.clone(),
+                row.region.clone(),
+            )
+        }),
+        View::Tunnels | View::Run | View::History => None,
+    };
+    let Some((instance_id, name, profile, region)) = target else {
+        return Vec::new();
+    };
+    state.pane_mode = PaneMode::Typing;
+    state.mode = Mode::Doctor;
+    state.doctor = Some(DoctorView {
+        instance_id: instance_id.clone(),
+        name,
+        report: None,
+    });
+    vec![Effect::Diagnose {
+        instance_id,
+        profile,
+        region,
+    }]
+}

@@ -1,0 +1,107 @@
+//! The doctor's overlay: `D` over a row, over an ended pane, and after the prefix; the report
+//! arrives; any key closes it and none of them quits or types.
+
+use super::*;
+use crate::model::doctor::Report;
+
+fn report(instance_id: &str) -> Report {
+    Report {
+        instance_id: instance_id.to_owned(),
+        region: "us-east-1".to_owned(),
+        checks: Vec::new(),
+        would_start: false,
+        cause: "the agent stopped reporting".to_owned(),
+        fix: "restart it".to_owned(),
+    }
+}
+
+#[test]
+fn d_over_a_row_asks_for_the_report_and_any_key_closes_it() {
+    let mut state = with_screen(loaded());
+    // Sorted by name: api-1 (ConnectionLost) first.
+    let effects = press(&mut state, KeyCode::Char('D'), KeyModifiers::SHIFT);
+    assert_eq!(
+        effects,
+        vec![Effect::Diagnose {
+            instance_id: "i-01".to_owned(),
+            profile: "default".to_owned(),
+            region: "us-east-1".to_owned(),
+        }]
+    );
+    assert_eq!(state.mode, Mode::Doctor);
+    assert_eq!(
+        state.doctor.as_ref().map(|d| d.report.is_none()),
+        Some(true)
+    );
+    // A late report for another instance does not land here.
+    update(
+        &mut state,
+        Input::DoctorReport {
+            instance_id: "i-02".to_owned(),
+            report: Ok(report("i-02")),
+        },
+    );
+    assert_eq!(
+        state.doctor.as_ref().map(|d| d.report.is_none()),
+        Some(true)
+    );
+    update(
+        &mut state,
+        Input::DoctorReport {
+            instance_id: "i-01".to_owned(),
+            report: Ok(report("i-01")),
+        },
+    );
+    assert!(matches!(
+        state.doctor.as_ref().and_then(|d| d.report.as_ref()),
+        Some(Ok(r)) if r.cause == "the agent stopped reporting"
+    ));
+    // `q` closes the overlay; it does not quit.
+    assert_eq!(
+        press(&mut state, KeyCode::Char('q'), KeyModifiers::NONE),
+        Vec::new()
+    );
+    assert_eq!(state.mode, Mode::Table);
+    assert!(state.doctor.is_none());
+}
+
+#[test]
+fn an_ended_pane_offers_the_doctor_and_keys_over_it_never_type() {
+    let mut state = with_screen(loaded());
+    update(&mut state, Input::Action(Action::Bottom));
+    update(&mut state, Input::Action(Action::OpenShell));
+    let pane = state.workspace.focused().expect("pane").id;
+    update(
+        &mut state,
+        Input::PaneStatus {
+            pane,
+            status: PaneStatus::Ended {
+                reason: "cannot start a session on i-02: TargetNotConnected".to_owned(),
+            },
+        },
+    );
+    let effects = press(&mut state, KeyCode::Char('D'), KeyModifiers::SHIFT);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Diagnose { instance_id, .. }] if instance_id == "i-02"),
+        "{effects:?}"
+    );
+    assert!(!state.typing_to_pane(), "keys go to the overlay");
+    assert_eq!(
+        keymap::route(key(KeyCode::Char('a')), &state),
+        Some(keymap::Routed::App(Input::Action(Action::Back)))
+    );
+    press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(state.mode, Mode::Table);
+
+    // On a live pane it is a console key after the prefix.
+    update(
+        &mut state,
+        Input::PaneStatus {
+            pane,
+            status: PaneStatus::Connected,
+        },
+    );
+    let effects = prefix(&mut state, KeyCode::Char('D'));
+    assert_eq!(effects.len(), 1, "{effects:?}");
+    assert_eq!(state.mode, Mode::Doctor);
+}
