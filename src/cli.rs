@@ -219,6 +219,10 @@ pub struct TunnelArgs {
     /// throughput: the agent paces each session's output on its own.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=16))]
     pub sessions: u8,
+    /// Keep trying when the first session cannot start (the target is not connected,
+    /// stopped, or denied), one line per attempt, instead of exiting with the cause.
+    #[arg(long)]
+    pub retry: bool,
 }
 
 #[derive(Debug, Args)]

@@ -675,9 +675,11 @@ async fn thirty_two_connections_at_once() {
 async fn drops_and_recycles_mid_transfer_lose_no_byte_and_keep_the_listener() {
     let sim = start_sim().await;
     let port = echo_server().await.to_string();
-    let (mut child, local) = tunnel(&sim, &["payments-api-1", "--remote-port", &port]).await;
-    // A forced drop every 8 MB written to the client, mid-transfer.
+    // A forced drop every 8 MB written to the client, mid-transfer. Set before the tunnel
+    // starts: a data channel takes its faults when it connects, and "Listening on" comes once
+    // the session is ready.
     sim.set_faults(bosun::sim::Faults::parse("drop_after_bytes=8000000").expect("spec"));
+    let (mut child, local) = tunnel(&sim, &["payments-api-1", "--remote-port", &port]).await;
     let (up, down) = tokio::time::timeout(
         Duration::from_secs(120),
         bulk_echo(&local, 24 * 1024 * 1024, 3),

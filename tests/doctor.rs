@@ -203,3 +203,61 @@ async fn a_shell_that_cannot_start_says_the_doctors_cause_and_fix() {
         "{err}"
     );
 }
+
+fn bosun_against(sim: &SimHandle) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
+    command
+        .env("AWS_ENDPOINT_URL", sim.endpoint_url())
+        .env("AWS_ACCESS_KEY_ID", "demo")
+        .env("AWS_SECRET_ACCESS_KEY", "demo")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("HOME", std::env::temp_dir())
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// A tunnel to an instance that cannot take a session says why and exits 1, never claiming
+/// to listen; with --retry it keeps trying, a line per attempt.
+#[tokio::test]
+async fn a_tunnel_to_an_unreachable_target_ends_with_the_cause_unless_asked_to_retry() {
+    let sim = start_sim().await;
+    let output = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        bosun_against(&sim)
+            .args(["tunnel", "payments-api-3", "--remote-port", "22"])
+            .output(),
+    )
+    .await
+    .expect("it ends by itself")
+    .expect("bosun runs");
+    let (out, err) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(1), "{out}{err}");
+    assert!(!out.contains("Listening on"), "{out}");
+    assert!(err.contains("TargetNotConnected"), "{err}");
+    assert!(err.contains("cause: the agent stopped reporting"), "{err}");
+    assert!(err.contains("--retry"), "{err}");
+    assert!(err.len() < 1500, "short: {} bytes\n{err}", err.len());
+
+    let mut child = bosun_against(&sim)
+        .args(["tunnel", "payments-api-3", "--remote-port", "22", "--retry"])
+        .spawn()
+        .expect("spawn");
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert!(child.try_wait().expect("status").is_none(), "still trying");
+    child.kill().await.expect("kill");
+    let output = child.wait_with_output().await.expect("output");
+    let err = String::from_utf8_lossy(&output.stderr);
+    let attempts = err.matches("retrying in").count();
+    assert!(attempts >= 2, "{err}");
+    assert!(err.lines().all(|line| line.len() < 300), "{err}");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("Listening on"));
+}

@@ -120,6 +120,15 @@ impl Tunnels {
     pub fn running_count(&self) -> usize {
         self.entries.iter().filter(|e| e.running).count()
     }
+
+    /// Running tunnels with a session that carries (or is resuming) connections; one still
+    /// trying to start its first session is running, but serves nothing yet.
+    pub fn serving_count(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.running && (e.live.sessions_ready > 0 || e.live.resuming > 0))
+            .count()
+    }
 }
 
 /// The shift-f form: a tunnel to one instance.

@@ -64,11 +64,16 @@ pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
     };
     // A group's tunnels run side by side; Ctrl-C ends them all.
     let results =
-        futures_util::future::join_all(specs.iter().map(|spec| run_one(global, spec))).await;
+        futures_util::future::join_all(specs.iter().map(|spec| run_one(global, spec, args.retry)))
+            .await;
     results.into_iter().max().unwrap_or(0)
 }
 
-async fn run_one(global: &GlobalArgs, args: &TunnelDef) -> i32 {
+/// Runs one tunnel until Ctrl-C. "Listening on …" is printed once the first session is ready,
+/// so a script that waits for it can connect at once. When no session can start at first
+/// (the target is not connected, stopped, denied…), it ends with the cause, the doctor's
+/// view of it and status 1 — unless `retry`, which keeps trying with backoff.
+async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
     if !args.bind.is_loopback() {
         eprintln!(
             "bosun tunnel: WARNING: listening on {}, not loopback: anyone who can reach this machine can use the tunnel",
@@ -86,7 +91,15 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef) -> i32 {
     )
     .await;
     let (events_tx, mut events) = mpsc::channel(64);
-    let tunnel = tunnel::spawn(Box::pin(async { Ok(config) }), args.clone(), 0, events_tx);
+    let tunnel = tunnel::spawn(
+        Box::pin(std::future::ready(Ok(config.clone()))),
+        args.clone(),
+        0,
+        events_tx,
+    );
+    let mut listening: Option<String> = None;
+    let mut serving = false;
+    let mut failed: Option<(String, String)> = None;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut stopping = false;
@@ -105,14 +118,44 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef) -> i32 {
                 local,
                 instance_id,
                 destination,
-            }) => println!("Listening on {local} -> {instance_id} -> {destination}"),
+            }) => listening = Some(format!("{local} -> {instance_id} -> {destination}")),
+            Some(TunnelEvent::SessionReady) => {
+                // The first line is for people and scripts alike: connections work now.
+                if !serving && let Some(line) = &listening {
+                    println!("Listening on {line}");
+                }
+                serving = true;
+            }
+            Some(TunnelEvent::Problem(problem)) if !serving && !retry && !stopping => {
+                let instance_id = listening
+                    .as_deref()
+                    .and_then(|line| line.split(" -> ").nth(1))
+                    .unwrap_or(&args.target)
+                    .to_owned();
+                failed = Some((problem, instance_id));
+                stopping = true;
+                tunnel.commands.send(TunnelCommand::Stop);
+            }
+            Some(TunnelEvent::Said(_)) if stopping => {}
             Some(TunnelEvent::Said(text)) => eprintln!("bosun tunnel{text}"),
             Some(
                 TunnelEvent::Problem(_)
                 | TunnelEvent::Accepted { .. }
                 | TunnelEvent::DestinationFailed,
             ) => {}
-            Some(TunnelEvent::Stopped(Ok(()))) => return 0,
+            Some(TunnelEvent::Stopped(Ok(()))) => {
+                let Some((problem, instance_id)) = failed else {
+                    return 0;
+                };
+                eprintln!("bosun tunnel: {problem}");
+                if let Some(hint) =
+                    super::doctor::start_failure_hint(&config, &instance_id, &problem).await
+                {
+                    eprintln!("{hint}");
+                }
+                eprintln!("  (--retry keeps trying)");
+                return 1;
+            }
             Some(TunnelEvent::Stopped(Err(error))) => {
                 eprintln!("bosun tunnel: {error}");
                 return FAILURE;

@@ -23,7 +23,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
-    let running = state.tunnels.running_count();
+    let serving = state.tunnels.serving_count();
+    let waiting = state.tunnels.running_count() - serving;
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             super::brand(theme),
@@ -32,9 +33,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Style::default().fg(theme.muted),
             ),
             Span::raw(format!(
-                "tunnels: {} running of {}",
-                running,
-                state.tunnels.entries.len()
+                "tunnels: {serving} running of {}{}",
+                state.tunnels.entries.len(),
+                if waiting > 0 {
+                    format!(", {waiting} starting or retrying")
+                } else {
+                    String::new()
+                }
             )),
         ])),
         title,

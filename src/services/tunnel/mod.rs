@@ -77,12 +77,14 @@ pub enum TunnelCommand {
 /// What a tunnel reports, as it happens.
 #[derive(Debug)]
 pub enum TunnelEvent {
-    /// Connections can be served from now on.
+    /// The local listener is bound (sessions may still be starting).
     Listening {
         local: ListenOn,
         instance_id: String,
         destination: String,
     },
+    /// A session is ready to carry connections (the first one: they can be served now).
+    SessionReady,
     /// A session took a local connection.
     Accepted { session_id: String, peer: String },
     /// A line for the person running it: a session ready, dropped, resumed or replaced. It
@@ -302,6 +304,10 @@ impl Reporter {
 
     pub(super) fn problem(&self, text: String) {
         self.try_send(TunnelEvent::Problem(text));
+    }
+
+    pub(super) fn session_ready(&self) {
+        self.try_send(TunnelEvent::SessionReady);
     }
 
     pub(super) fn destination_failed(&self) {

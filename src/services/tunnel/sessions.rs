@@ -170,11 +170,12 @@ impl Keeper<'_> {
                     session
                 }
                 Err(error) => {
+                    // The problem first: a caller that gives up on it says no more.
+                    say.problem(error.clone());
                     say.say(format!(
                         "{label}: {error}; retrying in {:.1} s",
                         backoff.as_secs_f64()
                     ));
-                    say.problem(error);
                     tokio::select! {
                         () = tokio::time::sleep(backoff) => {}
                         () = stopped(&mut stop) => return,
@@ -198,6 +199,7 @@ impl Keeper<'_> {
                 }
             ));
             gauges.sessions_ready.fetch_add(1, Ordering::Relaxed);
+            say.session_ready();
             let mut registration = dispatch.register();
             let serving: std::pin::Pin<Box<dyn std::future::Future<Output = Ended> + Send + '_>> =
                 if multiplexed {

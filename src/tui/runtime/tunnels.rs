@@ -97,7 +97,7 @@ impl Console {
                 tunnel.last_error =
                     Some("the agent could not connect to the destination port".to_owned());
             }
-            TunnelEvent::Accepted { .. } => {}
+            TunnelEvent::Accepted { .. } | TunnelEvent::SessionReady => {}
             TunnelEvent::Stopped(result) => {
                 tunnel.stopped = Some(result.map_err(|error| error.to_string()));
                 self.sample_tunnels();
