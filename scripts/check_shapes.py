@@ -3,7 +3,7 @@
 
 Usage: check_shapes.py ENDPOINT_URL
 
-Calls SSM, KMS and EC2 through botocore and walks every raw response body against the
+Calls SSM, KMS, EC2 and IAM through botocore and walks every raw response body against the
 operation's output shape (or, for errors, checks the code is one the model lists): every key
 must be a member of its shape, with the right type and a valid enum value. Prints one line per
 check and closes with 'N passed, M failed'. Exit status 1 when anything failed.
@@ -144,7 +144,10 @@ def call(service_client, operation, expect_error=None, **params):
         parsed = method(**params)
     except service_client.exceptions.ClientError as error:
         code = error.response["Error"]["Code"]
+        # A shape's name, or the code its error metadata gives (IAM's NoSuchEntityException
+        # is sent as NoSuchEntity).
         known = [shape.name for shape in model.error_shapes] + [
+            shape.metadata.get("error", {}).get("code") for shape in model.error_shapes] + [
             "ValidationException", "ThrottlingException", "AccessDeniedException"]
         report(expect_error == code and (code in known or "." in code),
                f"{label} error {code}", "" if expect_error == code else f"expected {expect_error}")
@@ -158,6 +161,16 @@ def call(service_client, operation, expect_error=None, **params):
     protocol = service_client.meta.service_model.protocol
     if protocol == "json":
         check_json(model.output_shape, json.loads(captured["body"]), "", problems)
+    elif protocol == "query":
+        # IAM: <OpResponse><OpResult>…</OpResult><ResponseMetadata/></OpResponse>
+        root = ET.fromstring(captured["body"])
+        if root.tag.split("}")[-1] != f"{operation}Response":
+            problems.append(f"root {root.tag!r} is not {operation}Response")
+        result = [c for c in root if c.tag.split("}")[-1] == f"{operation}Result"]
+        if len(result) != 1:
+            problems.append(f"no {operation}Result")
+        else:
+            check_xml(model.output_shape, result[0], "", problems)
     else:
         check_xml(model.output_shape, ET.fromstring(captured["body"]), "", problems)
     report(not problems, label, "; ".join(problems[:5]))
@@ -167,6 +180,7 @@ def call(service_client, operation, expect_error=None, **params):
 ssm = client("ssm")
 kms = client("kms")
 ec2 = client("ec2")
+iam = client("iam")
 
 info = call(ssm, "DescribeInstanceInformation", MaxResults=5)
 call(ssm, "DescribeInstanceInformation", Filters=[{"Key": "tag:Team", "Values": ["payments"]}])
@@ -221,6 +235,11 @@ call(ec2, "DescribeRouteTables", Filters=[{"Name": "vpc-id", "Values": ["vpc-0a1
 call(ec2, "DescribeIamInstanceProfileAssociations")
 call(ec2, "DescribeIamInstanceProfileAssociations",
      Filters=[{"Name": "instance-id", "Values": ["i-03f1a2b3c4d5e1111"]}])
+call(iam, "GetInstanceProfile", InstanceProfileName="ReportingInstanceProfile")
+call(iam, "GetInstanceProfile", expect_error="NoSuchEntity", InstanceProfileName="Nope")
+call(iam, "ListAttachedRolePolicies", RoleName="ReportingRole")
+call(iam, "ListRolePolicies", RoleName="ReportingRole")
+call(iam, "ListAttachedRolePolicies", expect_error="NoSuchEntity", RoleName="Nope")
 
 print(f"{results['passed']} passed, {results['failed']} failed")
 sys.exit(1 if results["failed"] else 0)

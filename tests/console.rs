@@ -199,6 +199,7 @@ fn doctor_overlay() {
         profile: Fact::Unknown(
             "access denied (ec2:DescribeIamInstanceProfileAssociations)".to_owned(),
         ),
+        role: Fact::Absent,
         route: Fact::Found(DefaultRoute::None),
         endpoints: Fact::Found(Vec::new()),
     };

@@ -91,8 +91,8 @@ async fn every_simulated_cause_gets_its_own_verdict_and_fix() {
             "finance-reporting-dr",
             "eu-west-1",
             1,
-            "no public IP",
-            "Elastic IP",
+            "role ReportingRole has no SSM policy",
+            "aws iam attach-role-policy --role-name ReportingRole",
         ),
     ];
     let mut causes = Vec::new();
@@ -260,4 +260,20 @@ async fn a_tunnel_to_an_unreachable_target_ends_with_the_cause_unless_asked_to_r
     assert!(attempts >= 2, "{err}");
     assert!(err.lines().all(|line| line.len() < 300), "{err}");
     assert!(!String::from_utf8_lossy(&output.stdout).contains("Listening on"));
+}
+
+/// Where the caller may not read IAM, the role's check says "?" and why, and the verdict
+/// rests on the rest.
+#[tokio::test]
+async fn a_caller_who_may_not_read_iam_gets_a_question_mark_and_why() {
+    let sim = start_sim().await;
+    sim.set_faults(Faults::parse("deny=GetInstanceProfile").expect("spec"));
+    let (code, out, err) = doctor(&sim, "us-east-1", &["payments-api-1"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let role = out
+        .lines()
+        .find(|l| l.contains("identity role policy"))
+        .unwrap_or_else(|| panic!("no role line in {out}"));
+    assert!(role.trim_start().starts_with('?'), "{role}");
+    assert!(role.contains("access denied"), "{role}");
 }

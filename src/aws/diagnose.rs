@@ -1,19 +1,20 @@
 //! The doctor's facts, read from AWS: the instance (EC2), its registration (SSM), its instance
-//! profile, and its subnet's route out and VPC endpoints. The first three are asked at once,
-//! the network pair once the instance names its subnet: at most six calls, two round trips.
-//! `model::doctor` judges them.
+//! profile and its role's policies (IAM), and its subnet's route out and VPC endpoints. The
+//! first three are asked at once; the network pair once the instance names its subnet, while
+//! IAM follows the profile: at most nine calls, three round trips. `model::doctor` judges them.
 
 use aws_sdk_ec2::types::Filter;
 use aws_sdk_ssm::types::InstanceInformationStringFilter;
 
 use super::errors;
-use crate::model::doctor::{DefaultRoute, Ec2Facts, Endpoint, Fact, Facts, SsmFacts};
+use crate::model::doctor::{DefaultRoute, Ec2Facts, Endpoint, Fact, Facts, RoleFacts, SsmFacts};
 
 /// Everything the doctor needs about `instance_id`, each part found, absent, or unknown (with
 /// the sentence why).
 pub async fn gather(
     ssm: &aws_sdk_ssm::Client,
     ec2: &aws_sdk_ec2::Client,
+    iam: &aws_sdk_iam::Client,
     instance_id: &str,
     region: &str,
 ) -> Facts {
@@ -22,22 +23,77 @@ pub async fn gather(
         registration(ssm, instance_id),
         instance_profile(ec2, instance_id),
     );
-    let (route, endpoints) = match &ec2_facts {
-        Fact::Found(found) => tokio::join!(
-            default_route(ec2, &found.vpc, &found.subnet),
-            vpc_endpoints(ec2, &found.vpc, region)
-        ),
-        _ => (Fact::Absent, Fact::Absent),
+    let network = async {
+        match &ec2_facts {
+            Fact::Found(found) => {
+                tokio::join!(
+                    default_route(ec2, &found.vpc, &found.subnet),
+                    vpc_endpoints(ec2, &found.vpc, region)
+                )
+            }
+            _ => (Fact::Absent, Fact::Absent),
+        }
     };
+    let role = async {
+        match &profile {
+            Fact::Found(arn) => role_of(iam, arn).await,
+            _ => Fact::Absent,
+        }
+    };
+    let ((route, endpoints), role) = tokio::join!(network, role);
     Facts {
         instance_id: instance_id.to_owned(),
         region: region.to_owned(),
         ec2: ec2_facts,
         ssm: ssm_facts,
         profile,
+        role,
         route,
         endpoints,
     }
+}
+
+/// The role of the instance profile `arn` and the policies on it.
+async fn role_of(iam: &aws_sdk_iam::Client, arn: &str) -> Fact<RoleFacts> {
+    // arn:aws:iam::ACCOUNT:instance-profile/[PATH/]NAME
+    let name = arn.rsplit('/').next().unwrap_or(arn);
+    let profile = match iam
+        .get_instance_profile()
+        .instance_profile_name(name)
+        .send()
+        .await
+    {
+        Ok(output) => output.instance_profile,
+        Err(error) => return Fact::Unknown(errors::describe(&error)),
+    };
+    let Some(role) = profile
+        .as_ref()
+        .and_then(|p| p.roles().first())
+        .map(|r| r.role_name().to_owned())
+    else {
+        return Fact::Absent;
+    };
+    let (attached, inline) = tokio::join!(
+        iam.list_attached_role_policies().role_name(&role).send(),
+        iam.list_role_policies().role_name(&role).send(),
+    );
+    let attached = match attached {
+        Ok(output) => output
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_name().map(str::to_owned))
+            .collect(),
+        Err(error) => return Fact::Unknown(errors::describe(&error)),
+    };
+    let inline = match inline {
+        Ok(output) => output.policy_names().to_vec(),
+        Err(error) => return Fact::Unknown(errors::describe(&error)),
+    };
+    Fact::Found(RoleFacts {
+        role,
+        attached,
+        inline,
+    })
 }
 
 async fn instance(ec2: &aws_sdk_ec2::Client, instance_id: &str) -> Fact<Ec2Facts> {

@@ -40,6 +40,23 @@ pub struct SsmFacts {
     pub platform: String,
 }
 
+/// The instance profile's role and what is attached to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleFacts {
+    pub role: String,
+    /// Managed policies, by name.
+    pub attached: Vec<String>,
+    /// Inline policies, by name (bosun does not read what they allow).
+    pub inline: Vec<String>,
+}
+
+/// Managed policies that let an instance's agent talk to SSM.
+pub const SSM_POLICIES: [&str; 3] = [
+    "AmazonSSMManagedInstanceCore",
+    "AmazonSSMManagedEC2InstanceDefaultPolicy",
+    "AmazonEC2RoleforSSM",
+];
+
 /// Where the subnet's route table sends 0.0.0.0/0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -65,6 +82,8 @@ pub struct Facts {
     pub ssm: Fact<SsmFacts>,
     /// The instance profile's ARN.
     pub profile: Fact<String>,
+    /// Its role's policies (IAM).
+    pub role: Fact<RoleFacts>,
     pub route: Fact<DefaultRoute>,
     pub endpoints: Fact<Vec<Endpoint>>,
 }
@@ -116,6 +135,74 @@ fn check(area: &'static str, name: &'static str, verdict: Verdict, evidence: Str
 }
 
 const SSM_SERVICES: [&str; 3] = ["ssm", "ssmmessages", "ec2messages"];
+
+/// Whether the profile's role carries an SSM policy. Inline policies are not read: with
+/// one and no SSM managed policy, the verdict is "?", not ✗.
+fn role_check(
+    facts: &Facts,
+    online: bool,
+    checks: &mut Vec<Check>,
+    causes: &mut Vec<(String, String)>,
+) {
+    match &facts.role {
+        Fact::Found(role) => {
+            let ssm = role
+                .attached
+                .iter()
+                .find(|p| SSM_POLICIES.contains(&p.as_str()));
+            let attached = if role.attached.is_empty() {
+                "no managed policies".to_owned()
+            } else {
+                role.attached.join(", ")
+            };
+            let (verdict, evidence) = match ssm {
+                Some(policy) => (Verdict::Pass, format!("{}: {policy}", role.role)),
+                None if !role.inline.is_empty() => (
+                    Verdict::Unknown,
+                    format!(
+                        "{}: {attached}; inline {} may grant SSM (not read)",
+                        role.role,
+                        role.inline.join(", ")
+                    ),
+                ),
+                // Online without one: Default Host Management or another way serves it.
+                None if online => (
+                    Verdict::Unknown,
+                    format!(
+                        "{}: {attached}; none grants SSM, yet the agent is Online",
+                        role.role
+                    ),
+                ),
+                None => (
+                    Verdict::Fail,
+                    format!("{}: {attached}; none grants SSM", role.role),
+                ),
+            };
+            if verdict == Verdict::Fail {
+                causes.push((
+                    format!(
+                        "the instance profile's role {} has no SSM policy, so its agent may not talk to SSM",
+                        role.role
+                    ),
+                    format!(
+                        "attach AmazonSSMManagedInstanceCore: `aws iam attach-role-policy --role-name {} --policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore`",
+                        role.role
+                    ),
+                ));
+            }
+            checks.push(check("identity", "role policy", verdict, evidence));
+        }
+        Fact::Unknown(why) => {
+            checks.push(check(
+                "identity",
+                "role policy",
+                Verdict::Unknown,
+                why.clone(),
+            ));
+        }
+        Fact::Absent => {}
+    }
+}
 
 /// The checks, and the first cause that explains why a session would not start.
 pub fn diagnose(facts: &Facts) -> Report {
@@ -264,6 +351,7 @@ pub fn diagnose(facts: &Facts) -> Report {
                 why.clone(),
             )),
         }
+        role_check(facts, online, &mut checks, &mut causes);
     }
 
     // Network: a default route out, or interface endpoints.

@@ -7,6 +7,13 @@ use crate::model::doctor::{self, Report};
 
 /// The doctor's report on `instance_id` in `region`.
 pub async fn examine(clients: &SessionClients, instance_id: &str, region: &str) -> Report {
-    let facts = diagnose::gather(&clients.ssm, &clients.ec2, instance_id, region).await;
+    let facts = diagnose::gather(
+        &clients.ssm,
+        &clients.ec2,
+        &clients.iam,
+        instance_id,
+        region,
+    )
+    .await;
     doctor::diagnose(&facts)
 }

@@ -47,7 +47,7 @@ pub(crate) fn dispatch(
     }
 }
 
-pub(crate) struct Query<'a>(&'a [(String, String)]);
+pub(crate) struct Query<'a>(pub(crate) &'a [(String, String)]);
 
 impl Query<'_> {
     pub(crate) fn get(&self, key: &str) -> Option<&str> {

@@ -180,6 +180,51 @@ pub struct Fleet {
     /// VPCs' interface endpoints (`[[vpc]]`).
     #[serde(default, rename = "vpc")]
     pub vpcs: Vec<VpcSpec>,
+    /// Instance profiles whose role differs from the default (`[[instance_profile]]`).
+    #[serde(default, rename = "instance_profile")]
+    pub instance_profiles: Vec<InstanceProfileSpec>,
+}
+
+/// An instance profile and its role. A profile the fleet does not list has a role of the
+/// same name with AmazonSSMManagedInstanceCore attached.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceProfileSpec {
+    pub name: String,
+    /// The role's name (default: the profile's).
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Managed policies attached to the role, by name.
+    #[serde(default)]
+    pub policies: Vec<String>,
+    /// Inline policies of the role, by name.
+    #[serde(default)]
+    pub inline_policies: Vec<String>,
+}
+
+impl Fleet {
+    /// The instance profile `name` as IAM describes it: the fleet's, else the default.
+    pub fn instance_profile(&self, name: &str) -> InstanceProfileSpec {
+        self.instance_profiles
+            .iter()
+            .find(|p| p.name == name)
+            .cloned()
+            .unwrap_or_else(|| InstanceProfileSpec {
+                name: name.to_owned(),
+                role: None,
+                policies: vec!["AmazonSSMManagedInstanceCore".to_owned()],
+                inline_policies: Vec::new(),
+            })
+    }
+
+    /// Whether any instance uses the instance profile `name`, or the fleet lists it.
+    pub fn knows_instance_profile(&self, name: &str) -> bool {
+        self.instance_profiles.iter().any(|p| p.name == name)
+            || self
+                .instances
+                .iter()
+                .any(|i| i.iam_profile.as_deref() == Some(name))
+    }
 }
 
 /// Where a subnet's route table sends `0.0.0.0/0`.

@@ -7,6 +7,7 @@ mod api;
 mod ec2_api;
 pub mod faults;
 pub mod fleet;
+mod iam_api;
 mod kms_api;
 mod network;
 mod port;

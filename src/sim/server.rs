@@ -23,7 +23,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use super::api::{self, ApiError, ApiResult};
 use super::sigv4::{self, SigV4Error};
 use super::upgrade_auth::{self, UpgradeAuth, UpgradeRequest};
-use super::{SimState, UpgradeRecord, ec2_api, kms_api, session_agent, ssm_api};
+use super::{SimState, UpgradeRecord, ec2_api, iam_api, kms_api, session_agent, ssm_api};
 
 /// Request bodies above this are refused (no real request comes close).
 const MAX_BODY: usize = 4 * 1024 * 1024;
@@ -203,6 +203,16 @@ async fn route(
                 .find(|(key, _)| key == "Action")
                 .map(|(_, value)| value.clone())
                 .unwrap_or_default();
+            if credential.service == "iam" {
+                if let Err(mut error) = api_faults(&state, "iam", &action).await {
+                    if error.code == "AccessDeniedException" {
+                        error.code = "AccessDenied".to_owned();
+                        error.status = 403;
+                    }
+                    return Ok(iam_api::error_response(&error));
+                }
+                return Ok(iam_api::dispatch(&state, &action, &form));
+            }
             if let Err(error) = api_faults(&state, "ec2", &action).await {
                 return Ok(ec2_api::xml_error(&error));
             }

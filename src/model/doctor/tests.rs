@@ -20,6 +20,11 @@ fn healthy() -> Facts {
             platform: "Linux".into(),
         }),
         profile: Fact::Found("arn:aws:iam::1:instance-profile/SSM".into()),
+        role: Fact::Found(RoleFacts {
+            role: "SSM".into(),
+            attached: vec!["AmazonSSMManagedInstanceCore".into()],
+            inline: Vec::new(),
+        }),
         route: Fact::Found(DefaultRoute::NatGateway),
         endpoints: Fact::Found(Vec::new()),
     }
@@ -88,6 +93,20 @@ fn each_cause_gets_its_own_verdict_and_fix() {
             false,
             "no instance profile",
             "AmazonSSMManagedInstanceCore",
+        ),
+        (
+            "role without the SSM policy",
+            Facts {
+                role: Fact::Found(RoleFacts {
+                    role: "AppRole".into(),
+                    attached: vec!["AmazonS3ReadOnlyAccess".into()],
+                    inline: Vec::new(),
+                }),
+                ..lost(healthy())
+            },
+            false,
+            "role AppRole has no SSM policy",
+            "aws iam attach-role-policy --role-name AppRole",
         ),
         (
             "isolated subnet",
@@ -210,6 +229,31 @@ fn checks_carry_their_evidence() {
     assert!(
         report.would_start,
         "a missing IAM read does not stop a session"
+    );
+    facts.role = Fact::Unknown("access denied (iam:GetInstanceProfile)".into());
+    let report = diagnose(&facts);
+    let role = report
+        .checks
+        .iter()
+        .find(|c| c.name == "role policy")
+        .expect("role");
+    assert_eq!(role.verdict, Verdict::Unknown);
+    assert!(role.evidence.contains("iam:GetInstanceProfile"));
+    facts.role = Fact::Found(RoleFacts {
+        role: "AppRole".into(),
+        attached: Vec::new(),
+        inline: vec!["ssm-access".into()],
+    });
+    let report = diagnose(&facts);
+    let role = report
+        .checks
+        .iter()
+        .find(|c| c.name == "role policy")
+        .expect("role");
+    assert_eq!(
+        role.verdict,
+        Verdict::Unknown,
+        "an inline policy may grant it"
     );
 
     facts.route = Fact::Found(DefaultRoute::None);
