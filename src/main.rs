@@ -31,6 +31,26 @@ fn main() -> ExitCode {
     }
 
     let cli = Cli::parse();
+    // A --profile that names no profile is an error, as for the AWS CLI, not the
+    // environment's credentials used quietly under that name.
+    let uses_aws = !matches!(
+        cli.command,
+        Some(
+            Command::Sim(_)
+                | Command::Completions { .. }
+                | Command::Man
+                | Command::Config(_)
+                | Command::SessionManagerPlugin { .. }
+        )
+    ) && !cli.demo;
+    if uses_aws {
+        for profile in &cli.global.profile {
+            if let Err(error) = bosun::aws::profiles::check(profile) {
+                eprintln!("bosun: {error}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     match cli.command {
         Some(Command::Shell(args)) => {
             let _log = logging::init("bosun.log");

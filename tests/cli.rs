@@ -1022,3 +1022,33 @@ async fn a_simulator_with_its_own_key_pair_lets_in_only_its_clients() {
         sim.upgrades()
     );
 }
+
+/// A --profile that no file defines is an error that names it and the profiles there, as the
+/// AWS CLI says it, not the environment's credentials used under its name.
+#[tokio::test]
+async fn a_profile_that_does_not_exist_is_said_not_ignored() {
+    let sim = start_sim().await;
+    let home = tempfile::tempdir().expect("home");
+    let config = home.path().join("config");
+    std::fs::write(
+        &config,
+        "[default]\nregion = us-east-1\n[profile prod]\nregion = us-east-1\n",
+    )
+    .expect("write");
+    let child = bosun(&sim)
+        .args(["ls", "--profile", "nosuch"])
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .spawn()
+        .expect("spawn");
+    let (code, out, err) = finish(child).await;
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.is_empty(),
+        "no rows under a profile that does not exist: {out}"
+    );
+    assert!(
+        err.contains("the profile \"nosuch\"") && err.contains("profiles there: default, prod"),
+        "{err}"
+    );
+}

@@ -277,3 +277,20 @@ async fn a_caller_who_may_not_read_iam_gets_a_question_mark_and_why() {
     assert!(role.trim_start().starts_with('?'), "{role}");
     assert!(role.contains("access denied"), "{role}");
 }
+
+/// A Name that is not here says where it is, or what is near it.
+#[tokio::test]
+async fn an_unknown_name_says_where_it_is_or_what_is_near() {
+    let sim = start_sim().await;
+    let (code, _, err) = doctor(&sim, "us-east-1", &["search-query-1"]).await;
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no instance is named \"search-query-1\" in us-east-1; it is in eu-west-1 (add --region eu-west-1)"),
+        "{err}"
+    );
+    let (_, _, err) = doctor(&sim, "us-east-1", &["payments-api-9"]).await;
+    assert!(
+        err.contains("did you mean payments-api-1, payments-api-2, payments-api-3?"),
+        "{err}"
+    );
+}

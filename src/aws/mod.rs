@@ -6,6 +6,7 @@
 pub mod diagnose;
 pub mod errors;
 pub mod inventory;
+pub mod profiles;
 pub mod run_targets;
 pub mod sdk;
 pub mod target;

@@ -6,8 +6,18 @@ use aws_sdk_ec2::types::Filter;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
-    #[error("no instance is named {0:?} (looked for the Name tag in this region)")]
-    NoMatch(String),
+    #[error(
+        "no instance is named {name:?} in {region}{}",
+        elsewhere_or_closest(elsewhere, closest)
+    )]
+    NoMatch {
+        name: String,
+        region: String,
+        /// Other regions where an instance has that Name.
+        elsewhere: Vec<String>,
+        /// Names here that are near it.
+        closest: Vec<String>,
+    },
     #[error("{name:?} names {count} instances ({ids}); use an instance id")]
     Ambiguous {
         name: String,
@@ -18,6 +28,17 @@ pub enum TargetError {
     Lookup { name: String, reason: String },
     #[error("no Online managed instance has the tag {0}")]
     NoOnline(String),
+}
+
+fn elsewhere_or_closest(elsewhere: &[String], closest: &[String]) -> String {
+    match (elsewhere.first(), closest.is_empty()) {
+        (Some(region), _) => format!(
+            "; it is in {} (add --region {region})",
+            elsewhere.join(", ")
+        ),
+        (None, false) => format!("; did you mean {}?", closest.join(", ")),
+        (None, true) => " (looked for the Name tag; `bosun ls` lists them)".to_owned(),
+    }
 }
 
 /// True for strings that look like instance ids and need no lookup.
@@ -69,7 +90,7 @@ pub async fn resolve(
         }
     }
     match ids.len() {
-        0 => Err(TargetError::NoMatch(target.to_owned())),
+        0 => Err(no_match(ec2, target).await),
         1 => Ok(ids.remove(0)),
         count => Err(TargetError::Ambiguous {
             name: target.to_owned(),
@@ -77,6 +98,85 @@ pub async fn resolve(
             ids: ids.join(", "),
         }),
     }
+}
+
+/// Why nothing is named `target` here: the regions where something is, else the names here
+/// that are near it. Best effort, within five seconds: it only words an error.
+async fn no_match(ec2: &aws_sdk_ec2::Client, target: &str) -> TargetError {
+    let region = ec2
+        .config()
+        .region()
+        .map_or_else(|| "this region".to_owned(), ToString::to_string);
+    let looking = async {
+        let names_here = async {
+            let mut names = Vec::new();
+            let mut pages = ec2
+                .describe_instances()
+                .max_results(1000)
+                .into_paginator()
+                .send();
+            // A few pages are plenty for a suggestion.
+            for _ in 0..5 {
+                let Some(Ok(page)) = pages.next().await else {
+                    break;
+                };
+                names.extend(
+                    page.reservations()
+                        .iter()
+                        .flat_map(|r| r.instances())
+                        .filter_map(|i| {
+                            i.tags()
+                                .iter()
+                                .find(|t| t.key() == Some("Name"))
+                                .and_then(|t| t.value().map(str::to_owned))
+                        }),
+                );
+            }
+            names
+        };
+        tokio::join!(names_here, regions_with_name(ec2, target, &region))
+    };
+    let (names, elsewhere) = tokio::time::timeout(std::time::Duration::from_secs(5), looking)
+        .await
+        .unwrap_or_default();
+    TargetError::NoMatch {
+        name: target.to_owned(),
+        closest: crate::model::instance::closest_names(target, names.iter().map(String::as_str), 3),
+        region,
+        elsewhere,
+    }
+}
+
+/// The other enabled regions where an instance has the Name `target`, asked at once.
+async fn regions_with_name(ec2: &aws_sdk_ec2::Client, target: &str, here: &str) -> Vec<String> {
+    let Ok(regions) = ec2.describe_regions().send().await else {
+        return Vec::new();
+    };
+    let others: Vec<String> = regions
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_owned))
+        .filter(|r| r != here)
+        .collect();
+    let asks = others.into_iter().map(|region| async move {
+        let config = ec2
+            .config()
+            .to_builder()
+            .region(aws_sdk_ec2::config::Region::new(region.clone()))
+            .build();
+        let found = aws_sdk_ec2::Client::from_conf(config)
+            .describe_instances()
+            .filters(Filter::builder().name("tag:Name").values(target).build())
+            .send()
+            .await
+            .is_ok_and(|out| out.reservations().iter().any(|r| !r.instances().is_empty()));
+        found.then_some(region)
+    });
+    futures_util::future::join_all(asks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 async fn resolve_tag(

@@ -87,3 +87,69 @@ impl InstanceRow {
         }
     }
 }
+
+/// The names nearest `wanted`, for "did you mean": those within a few edits (a third of its
+/// length, at least two) or containing it, nearest first, at most `most`.
+pub fn closest_names<'a>(
+    wanted: &str,
+    names: impl IntoIterator<Item = &'a str>,
+    most: usize,
+) -> Vec<String> {
+    let wanted = wanted.to_lowercase();
+    let limit = (wanted.chars().count() / 3).max(2);
+    let mut near: Vec<(usize, String)> = names
+        .into_iter()
+        .filter(|name| !name.is_empty())
+        .filter_map(|name| {
+            let lower = name.to_lowercase();
+            let distance = edit_distance(&wanted, &lower);
+            (distance <= limit || lower.contains(&wanted)).then(|| (distance, name.to_owned()))
+        })
+        .collect();
+    near.sort();
+    near.dedup_by(|a, b| a.1 == b.1);
+    near.into_iter().take(most).map(|(_, name)| name).collect()
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            current[j + 1] = (previous[j] + cost)
+                .min(previous[j + 1] + 1)
+                .min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod closest_tests {
+    use super::*;
+
+    #[test]
+    fn near_names_come_first_and_far_ones_not_at_all() {
+        let names = [
+            "payments-api-1",
+            "payments-api-2",
+            "search-query-2",
+            "web-frontend-1",
+        ];
+        assert_eq!(
+            closest_names("payments-api-3", names, 3),
+            vec!["payments-api-1", "payments-api-2"]
+        );
+        assert_eq!(
+            closest_names("search-query-1", names, 3),
+            vec!["search-query-2"]
+        );
+        assert_eq!(closest_names("frontend", names, 3), vec!["web-frontend-1"]);
+        assert!(closest_names("database", names, 3).is_empty());
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}
