@@ -67,6 +67,10 @@ pub enum Command {
     /// its instance profile, its subnet's way out to SSM. Exit status 0 when a session would
     /// start, 1 when it would not, 2 when the checks could not run.
     Doctor(DoctorArgs),
+    /// Sessions in this region: who is on which instance now, or (--history) the ended ones.
+    Sessions(SessionsArgs),
+    /// End sessions by id (TerminateSession); asks first on a terminal, --yes elsewhere.
+    Terminate(TerminateArgs),
     /// The configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -223,6 +227,30 @@ pub struct TunnelArgs {
     /// stopped, or denied), one line per attempt, instead of exiting with the cause.
     #[arg(long)]
     pub retry: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// The sessions that ended (Terminated, Failed) instead of the active ones.
+    #[arg(long)]
+    pub history: bool,
+    /// One JSON object a line (with `session_id`) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Words (anywhere in the row) and field:value (id, target, name, owner, document,
+    /// status, reason); all must match; a leading ! negates.
+    #[arg(long)]
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TerminateArgs {
+    /// The sessions to end.
+    #[arg(required = true)]
+    pub session_ids: Vec<String>,
+    /// Do not ask (required when stdin is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

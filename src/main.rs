@@ -89,6 +89,14 @@ fn main() -> ExitCode {
                 &args,
             )))
         }
+        Some(Command::Sessions(args)) => {
+            let _log = logging::init("bosun.log");
+            exit_code(run_async(commands::sessions::list(&cli.global, &args)))
+        }
+        Some(Command::Terminate(args)) => {
+            let _log = logging::init("bosun.log");
+            exit_code(run_async(commands::sessions::terminate(&cli.global, &args)))
+        }
         Some(Command::Doctor(args)) => {
             let _log = logging::init("bosun.log");
             exit_code(run_async(commands::doctor::run(&cli.global, &args)))

@@ -1052,3 +1052,105 @@ async fn a_profile_that_does_not_exist_is_said_not_ignored() {
         "{err}"
     );
 }
+
+/// `bosun sessions` lists who is on which instance (by Name), `bosun terminate` ends one (and
+/// asks first: without a terminal it needs --yes; --read-only refuses), and the ended session
+/// is in `--history`, as DescribeSessions says.
+#[tokio::test]
+async fn sessions_are_listed_filtered_terminated_and_found_in_history() {
+    let sim = start_sim().await;
+    let mut shell = bosun(&sim)
+        .args(["shell", "payments-api-1"])
+        .spawn()
+        .expect("spawn");
+    let mut stdin = shell.stdin.take().expect("stdin");
+    stdin.write_all(b"echo up-$((40+2))\n").await.expect("type");
+    let mut stdout = shell.stdout.take().expect("stdout");
+    let mut seen = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        let mut buffer = [0u8; 1024];
+        while !String::from_utf8_lossy(&seen).contains("up-42") {
+            let n = stdout.read(&mut buffer).await.expect("read");
+            assert!(n > 0, "the shell ended early");
+            seen.extend_from_slice(&buffer[..n]);
+        }
+    })
+    .await
+    .expect("the shell answers");
+
+    let (code, out, err) = finish(
+        bosun(&sim)
+            .args(["sessions", "--json", "--filter", "name:payments-api-1"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert_eq!(rows[0]["status"], "Connected");
+    assert_eq!(rows[0]["target"], demo_id("payments-api-1"));
+    let session_id = rows[0]["session_id"].as_str().expect("id").to_owned();
+    let (_, out, _) = finish(
+        bosun(&sim)
+            .args(["sessions", "--filter", "name:web"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(out.lines().count(), 1, "the header alone: {out}");
+
+    let (code, out, err) = finish(
+        bosun(&sim)
+            .args(["terminate", &session_id])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 1, "without a terminal it asks for --yes: {out}{err}");
+    assert!(err.contains("--yes"), "{err}");
+    let (code, _, err) = finish(
+        bosun(&sim)
+            .args(["terminate", &session_id, "--yes", "--read-only"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    let (code, out, err) = finish(
+        bosun(&sim)
+            .args(["terminate", &session_id, "--yes"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("terminated {session_id}")), "{out}");
+    let status = tokio::time::timeout(Duration::from_secs(20), shell.wait())
+        .await
+        .expect("the shell ends with its session")
+        .expect("status");
+    assert!(status.code().is_some());
+
+    let (code, out, err) = finish(
+        bosun(&sim)
+            .args([
+                "sessions",
+                "--history",
+                "--json",
+                "--filter",
+                &format!("id:{session_id}"),
+            ])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let row: serde_json::Value =
+        serde_json::from_str(out.lines().next().expect("a row")).expect("JSON");
+    assert_eq!(row["status"], "Terminated");
+    assert!(row["end"].is_i64(), "{row}");
+}

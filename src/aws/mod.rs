@@ -9,6 +9,7 @@ pub mod inventory;
 pub mod profiles;
 pub mod run_targets;
 pub mod sdk;
+pub mod sessions;
 pub mod target;
 pub mod upgrade;
 

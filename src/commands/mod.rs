@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod ls;
 pub mod plugin;
 pub mod run;
+pub mod sessions;
 pub mod shell;
 pub mod sim;
 pub mod stdio;

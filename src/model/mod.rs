@@ -7,4 +7,5 @@ pub mod filter;
 pub mod format;
 pub mod instance;
 pub mod run;
+pub mod session;
 pub mod tunnel;

@@ -1,0 +1,182 @@
+//! `bosun sessions` and `bosun terminate`: who is on which instance now (or, with
+//! `--history`, the sessions that ended), as a table or one JSON object a line; and
+//! TerminateSession for the ones you name, asked first on a terminal (`--yes` elsewhere).
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use super::sdk_config;
+use crate::aws::{self, sessions};
+use crate::cli::{GlobalArgs, SessionsArgs, TerminateArgs};
+use crate::model::format::age;
+use crate::model::session::SessionRow;
+use crate::services::sources::SessionClients;
+
+pub async fn list(global: &GlobalArgs, args: &SessionsArgs) -> i32 {
+    let filter = args.filter.clone().unwrap_or_default();
+    let config = sdk_config(global).await;
+    let clients = SessionClients::new(&config);
+    let rows = match sessions::list(&clients.ssm, &clients.ec2, args.history).await {
+        Ok(rows) => rows,
+        Err(error) => {
+            eprintln!("bosun sessions: {error}");
+            return 1;
+        }
+    };
+    let mut shown = Vec::new();
+    for row in rows {
+        match row.matches(&filter) {
+            Ok(true) => shown.push(row),
+            Ok(false) => {}
+            Err(error) => {
+                eprintln!("bosun sessions: --filter: {error}");
+                return 2;
+            }
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        for row in &shown {
+            if let Ok(line) = serde_json::to_string(row) {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    } else {
+        let _ = out.write_all(table(&shown, now_secs()).as_bytes());
+    }
+    0
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The table: one row a session, newest first; ages rather than dates.
+fn table(rows: &[SessionRow], now: i64) -> String {
+    let ago = |secs: Option<i64>| {
+        secs.map_or_else(
+            || "-".to_owned(),
+            |t| format!("{} ago", age(u64::try_from(now - t).unwrap_or(0))),
+        )
+    };
+    let lines: Vec<[String; 7]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.session_id.clone(),
+                if r.name.is_empty() {
+                    r.target.clone()
+                } else {
+                    format!("{} ({})", r.name, r.target)
+                },
+                r.owner.rsplit('/').next().unwrap_or(&r.owner).to_owned(),
+                r.document.clone(),
+                ago(r.start),
+                r.status.clone(),
+                if r.reason.is_empty() {
+                    ago(r.end).replace('-', "")
+                } else {
+                    r.reason.clone()
+                },
+            ]
+        })
+        .collect();
+    let header = [
+        "SESSION",
+        "TARGET",
+        "OWNER",
+        "DOCUMENT",
+        "STARTED",
+        "STATUS",
+        "ENDED/REASON",
+    ];
+    let mut widths = header.map(str::len);
+    for line in &lines {
+        for (width, cell) in widths.iter_mut().zip(line) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    let mut push = |cells: &[String]| {
+        let row: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        text.push_str(row.join("  ").trim_end());
+        text.push('\n');
+    };
+    push(&header.map(str::to_owned));
+    for line in &lines {
+        push(line);
+    }
+    text
+}
+
+pub async fn terminate(global: &GlobalArgs, args: &TerminateArgs) -> i32 {
+    if global.read_only {
+        eprintln!("bosun terminate: refused by --read-only (it ends sessions)");
+        return 2;
+    }
+    if !args.yes && !confirm(args.session_ids.len()) {
+        return 1;
+    }
+    let config = sdk_config(global).await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let mut failed = 0;
+    for id in &args.session_ids {
+        match aws::terminate_session(&ssm, id).await {
+            Ok(()) => println!("terminated {id}"),
+            Err(error) => {
+                failed += 1;
+                eprintln!("bosun terminate: {id}: {error}");
+            }
+        }
+    }
+    i32::from(failed > 0)
+}
+
+/// y/N on a terminal; without one the answer is no (`--yes` skips the question).
+fn confirm(count: usize) -> bool {
+    if !std::io::stdin().is_terminal() {
+        eprintln!(
+            "bosun terminate: stdin is not a terminal; pass --yes to terminate without asking"
+        );
+        return false;
+    }
+    eprint!("Terminate {count} session(s)? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim(), "y" | "Y" | "yes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_shows_names_owners_and_ages() {
+        let rows = [SessionRow {
+            session_id: "alice-0abc".into(),
+            target: "i-0123".into(),
+            name: "payments-api-1".into(),
+            owner: "arn:aws:iam::1:user/alice".into(),
+            document: "SSM-SessionManagerRunShell".into(),
+            start: Some(1_000),
+            end: None,
+            status: "Connected".into(),
+            reason: String::new(),
+        }];
+        let text = table(&rows, 1_000 + 300);
+        let mut lines = text.lines();
+        assert!(lines.next().is_some_and(|h| h.starts_with("SESSION")));
+        let row = lines.next().expect("a row");
+        assert!(row.contains("payments-api-1 (i-0123)"), "{row}");
+        assert!(row.contains("alice") && !row.contains("arn:"), "{row}");
+        assert!(row.contains("5m ago") && row.contains("Connected"), "{row}");
+    }
+}
