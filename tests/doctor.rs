@@ -10,19 +10,30 @@ use bosun::sim::{Faults, SimHandle};
 use common::start_sim;
 use tokio::process::Command;
 
-async fn doctor(sim: &SimHandle, region: &str, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_bosun"))
-        .arg("doctor")
-        .args(args)
+/// bosun against `sim` with the demo key pair, in us-east-1 unless told otherwise.
+fn bosun_against(sim: &SimHandle) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
+    command
         .env("AWS_ENDPOINT_URL", sim.endpoint_url())
         .env("AWS_ACCESS_KEY_ID", "demo")
         .env("AWS_SECRET_ACCESS_KEY", "demo")
-        .env("AWS_REGION", region)
+        .env("AWS_REGION", "us-east-1")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("HOME", std::env::temp_dir())
         .env_remove("AWS_PROFILE")
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+async fn doctor(sim: &SimHandle, region: &str, args: &[&str]) -> (i32, String, String) {
+    let output = bosun_against(sim)
+        .arg("doctor")
+        .args(args)
+        .env("AWS_REGION", region)
         .output()
         .await
         .expect("bosun runs");
@@ -175,17 +186,8 @@ async fn checks_that_cannot_run_say_why_and_exit_two() {
 #[tokio::test]
 async fn a_shell_that_cannot_start_says_the_doctors_cause_and_fix() {
     let sim = start_sim().await;
-    let output = Command::new(env!("CARGO_BIN_EXE_bosun"))
+    let output = bosun_against(&sim)
         .args(["shell", "payments-api-3"])
-        .env("AWS_ENDPOINT_URL", sim.endpoint_url())
-        .env("AWS_ACCESS_KEY_ID", "demo")
-        .env("AWS_SECRET_ACCESS_KEY", "demo")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("HOME", std::env::temp_dir())
-        .env_remove("AWS_PROFILE")
-        .stdin(Stdio::null())
         .output()
         .await
         .expect("bosun runs");
@@ -202,24 +204,6 @@ async fn a_shell_that_cannot_start_says_the_doctors_cause_and_fix() {
         !err.contains("ErrorMetadata") && !err.contains("SdkBody"),
         "{err}"
     );
-}
-
-fn bosun_against(sim: &SimHandle) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
-    command
-        .env("AWS_ENDPOINT_URL", sim.endpoint_url())
-        .env("AWS_ACCESS_KEY_ID", "demo")
-        .env("AWS_SECRET_ACCESS_KEY", "demo")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("HOME", std::env::temp_dir())
-        .env_remove("AWS_PROFILE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    command
 }
 
 /// A tunnel to an instance that cannot take a session says why and exits 1, never claiming

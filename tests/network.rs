@@ -9,10 +9,9 @@ mod common;
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bosun::sim::{self, SimConfig, SimHandle};
-use common::{demo_id, plugin_on_path};
+use common::{demo_id, plugin_on_path, run_with_input};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -145,23 +144,6 @@ fn behind(command: &mut Command, proxy: &InterceptingProxy, home: &std::path::Pa
         .kill_on_drop(true);
 }
 
-/// Runs `command` with `input` on stdin; its exit code and what it printed.
-async fn run(mut command: Command, input: &str) -> (i32, String, String) {
-    let mut child = command.spawn().expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(input.as_bytes()).await.expect("type");
-    drop(stdin);
-    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("finishes within a minute")
-        .expect("runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
 fn connects(proxy: &InterceptingProxy) -> Vec<String> {
     proxy.connects.lock().expect("lock").clone()
 }
@@ -175,7 +157,7 @@ async fn a_kms_shell_and_a_listing_go_through_an_intercepting_proxy_with_its_ca_
     let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
     command.args(["ls", "--json"]);
     behind(&mut command, &proxy, home.path());
-    let (code, out, err) = run(command, "").await;
+    let (code, out, err) = run_with_input(command, "").await;
     assert_ne!(code, 0, "an unknown issuer is not trusted: {out}");
     assert!(
         err.to_lowercase().contains("certificate") || err.contains("UnknownIssuer"),
@@ -187,7 +169,7 @@ async fn a_kms_shell_and_a_listing_go_through_an_intercepting_proxy_with_its_ca_
     command.args(["ls", "--json"]);
     behind(&mut command, &proxy, home.path());
     command.env("AWS_CA_BUNDLE", proxy.ca_file.path());
-    let (code, out, err) = run(command, "").await;
+    let (code, out, err) = run_with_input(command, "").await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("platform-vault-1"), "{out}");
 
@@ -196,7 +178,7 @@ async fn a_kms_shell_and_a_listing_go_through_an_intercepting_proxy_with_its_ca_
     command.args(["shell", "platform-vault-1"]);
     behind(&mut command, &proxy, home.path());
     command.env("AWS_CA_BUNDLE", proxy.ca_file.path());
-    let (code, out, err) = run(command, "echo vault-$((40+2))\nexit\n").await;
+    let (code, out, err) = run_with_input(command, "echo vault-$((40+2))\nexit\n").await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("vault-42"), "{out}\n{err}");
     let during = connects(&proxy)[before..].to_vec();
@@ -223,7 +205,7 @@ async fn a_profiles_ca_bundle_is_used_as_the_aws_cli_uses_it() {
     command.args(["ls", "--json", "--profile", "corp"]);
     behind(&mut command, &proxy, home.path());
     command.env("AWS_CONFIG_FILE", &config);
-    let (code, out, err) = run(command, "").await;
+    let (code, out, err) = run_with_input(command, "").await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("platform-vault-1"), "{out}");
 }
@@ -247,7 +229,7 @@ async fn the_plugin_follows_the_proxy_and_the_ca_bundle_for_kms_and_the_data_cha
         .env("AWS_CA_BUNDLE", proxy.ca_file.path())
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("PATH", &path);
-    let (code, out, err) = run(command, "echo vault-$((40+2))\nexit\n").await;
+    let (code, out, err) = run_with_input(command, "echo vault-$((40+2))\nexit\n").await;
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("vault-42"), "{out}\n{err}");
     assert!(

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use bosun::sim::{Faults, SimHandle, UpgradeAuth};
-use common::start_sim;
+use common::{run_with_input, start_sim};
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 
@@ -33,23 +33,6 @@ fn bosun(sim: &SimHandle, home: &std::path::Path) -> Command {
     command
 }
 
-/// Runs `command` with `input` on stdin; its exit code and what it printed.
-async fn run(mut command: Command, input: &str) -> (i32, String, String) {
-    let mut child = command.spawn().expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(input.as_bytes()).await.expect("type");
-    drop(stdin);
-    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("finishes within a minute")
-        .expect("runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
 #[tokio::test]
 async fn a_clock_ten_minutes_off_either_way_still_lists_and_opens_a_kms_shell() {
     for skew in ["600", "-600"] {
@@ -59,13 +42,13 @@ async fn a_clock_ten_minutes_off_either_way_still_lists_and_opens_a_kms_shell() 
 
         let mut ls = bosun(&sim, home.path());
         ls.args(["ls", "--json"]);
-        let (code, out, err) = run(ls, "").await;
+        let (code, out, err) = run_with_input(ls, "").await;
         assert_eq!(code, 0, "skew {skew}: {err}");
         assert!(out.contains("platform-vault-1"), "skew {skew}: {out}");
 
         let mut shell = bosun(&sim, home.path());
         shell.args(["shell", "platform-vault-1"]);
-        let (code, out, err) = run(shell, "echo vault-$((40+2))\nexit\n").await;
+        let (code, out, err) = run_with_input(shell, "echo vault-$((40+2))\nexit\n").await;
         assert_eq!(code, 0, "skew {skew}: {out}\n{err}");
         assert!(out.contains("vault-42"), "skew {skew}: {out}\n{err}");
 
@@ -128,6 +111,38 @@ impl Printed {
     }
 }
 
+/// A shell started, answering: its process, its stdin, and what it printed so far.
+struct LiveShell {
+    child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    out: Printed,
+    err: Printed,
+}
+
+impl LiveShell {
+    /// Spawns `shell` and checks that it answers a first line.
+    async fn start(mut shell: Command) -> LiveShell {
+        let mut child = shell.spawn().expect("spawn");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let (out, err) = (Printed::default(), Printed::default());
+        out.follow(child.stdout.take().expect("stdout"));
+        err.follow(child.stderr.take().expect("stderr"));
+        stdin.write_all(b"echo one-$((1+1))\n").await.expect("type");
+        assert!(
+            out.wait_for("one-2", Duration::from_secs(20)).await,
+            "{}\n{}",
+            out.text(),
+            err.text()
+        );
+        LiveShell {
+            child,
+            stdin,
+            out,
+            err,
+        }
+    }
+}
+
 /// Credentials as a credential process prints them, good for `valid_for` from now.
 fn credentials_json(access_key: &str, valid_for: Duration) -> String {
     let expiry = std::time::SystemTime::now() + valid_for;
@@ -186,19 +201,12 @@ async fn a_shell_outlives_credentials_that_expire_and_are_renewed() {
         .env("AWS_CONFIG_FILE", &config)
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY");
-    let mut child = shell.spawn().expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let (out, err) = (Printed::default(), Printed::default());
-    out.follow(child.stdout.take().expect("stdout"));
-    err.follow(child.stderr.take().expect("stderr"));
-
-    stdin.write_all(b"echo one-$((1+1))\n").await.expect("type");
-    assert!(
-        out.wait_for("one-2", Duration::from_secs(20)).await,
-        "{}\n{}",
-        out.text(),
-        err.text()
-    );
+    let LiveShell {
+        mut child,
+        mut stdin,
+        out,
+        err,
+    } = LiveShell::start(shell).await;
 
     // The credentials expire: resumes are refused, and bosun says what to do.
     sim.set_faults(Faults::parse("drop_after_secs=1,expired_keys=AKIDFIRST").expect("spec"));
@@ -256,17 +264,12 @@ async fn a_shell_rides_out_a_data_channel_endpoint_that_is_gone_for_a_while() {
     let home = tempfile::tempdir().expect("home");
     let mut shell = bosun(&sim, home.path());
     shell.args(["shell", "payments-api-1"]);
-    let mut child = shell.spawn().expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let (out, err) = (Printed::default(), Printed::default());
-    out.follow(child.stdout.take().expect("stdout"));
-    err.follow(child.stderr.take().expect("stderr"));
-    stdin.write_all(b"echo one-$((1+1))\n").await.expect("type");
-    assert!(
-        out.wait_for("one-2", Duration::from_secs(20)).await,
-        "{}",
-        err.text()
-    );
+    let LiveShell {
+        mut child,
+        mut stdin,
+        out,
+        err,
+    } = LiveShell::start(shell).await;
 
     sim.set_faults(Faults::parse("drop_after_secs=1,data_channel_down=1").expect("spec"));
     assert!(

@@ -45,6 +45,24 @@ pub async fn echo_server() -> u16 {
     port
 }
 
+/// Runs `command` with `input` on its stdin (then closed); its exit code and what it printed.
+/// A minute at most.
+pub async fn run_with_input(mut command: Command, input: &str) -> (i32, String, String) {
+    let mut child = command.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input.as_bytes()).await.expect("type");
+    drop(stdin);
+    let output = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("finishes within a minute")
+        .expect("runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// A directory with bosun linked as `session-manager-plugin`, and the PATH that finds it.
 pub fn plugin_on_path() -> (tempfile::TempDir, String) {
     let bin = tempfile::tempdir().expect("tempdir");
