@@ -95,7 +95,13 @@ fn xml_response(action: &str, inner: &str) -> Response<Full<Bytes>> {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response xmlns=\"{XMLNS}\"><requestId>{request_id}</requestId>{inner}</{action}Response>"
     );
+    xml(StatusCode::OK, body)
+}
+
+/// An XML answer (EC2's, IAM's) with its status.
+pub(crate) fn xml(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
     response.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/xml;charset=UTF-8"),
@@ -110,13 +116,10 @@ pub(crate) fn xml_error(error: &ApiError) -> Response<Full<Bytes>> {
         escape(&error.message),
         uuid::Uuid::new_v4()
     );
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/xml;charset=UTF-8"),
-    );
-    response
+    xml(
+        StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST),
+        body,
+    )
 }
 
 fn instance_filter_matches(

@@ -6,12 +6,11 @@ use std::fmt::Write as _;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Response, StatusCode};
 
 use super::SimState;
 use super::api::ApiError;
-use super::ec2_api::{Query, escape, iso8601};
+use super::ec2_api::{Query, escape, iso8601, xml};
 use super::fleet::DEFAULT_ACCOUNT;
 
 const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -48,15 +47,6 @@ pub(crate) fn dispatch(
         }
         Err(error) => error_response(&error),
     }
-}
-
-fn xml(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-    response
 }
 
 /// IAM's error body (a `Sender` fault, with the code and message).
