@@ -214,6 +214,47 @@ fn doctor_overlay() {
 }
 
 #[test]
+fn sessions_view() {
+    use bosun::app::state::SessionEntry;
+    use bosun::model::session::SessionRow;
+    let mut state = state_with(fleet(), Vec::new());
+    app::update(&mut state, Input::Action(Action::ShowSessions));
+    let started = (LOADED_AT.as_secs() - 600) as i64;
+    let entry = |id: &str, target: &str, name: &str, owner: &str| SessionEntry {
+        row: SessionRow {
+            session_id: id.to_owned(),
+            target: target.to_owned(),
+            name: name.to_owned(),
+            owner: format!("arn:aws:iam::111122223333:user/{owner}"),
+            document: "SSM-SessionManagerRunShell".to_owned(),
+            start: Some(started),
+            end: None,
+            status: "Connected".to_owned(),
+            reason: String::new(),
+        },
+        profile: "prod".to_owned(),
+        region: "us-east-1".to_owned(),
+    };
+    app::update(
+        &mut state,
+        Input::SessionsLoaded {
+            entries: vec![
+                entry(
+                    "alice-0a1b2c3d4e5f60001",
+                    "i-0a1b2c3d4e5f60001",
+                    "payments-api-1",
+                    "alice",
+                ),
+                entry("bob-0a1b2c3d4e5f60002", "i-0a1b2c3d4e5f60002", "", "bob"),
+            ],
+            errors: Vec::new(),
+        },
+    );
+    app::update(&mut state, Input::Action(Action::TerminateSession));
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+}
+
+#[test]
 fn help_overlay() {
     let mut state = state_with(fleet(), Vec::new());
     app::update(&mut state, Input::Action(Action::Help));

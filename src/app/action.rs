@@ -73,6 +73,10 @@ pub enum Action {
     WatchAgain,
     /// Why a session to the instance would not start, and the fix.
     Doctor,
+    /// The Sessions view: who is on which instance now.
+    ShowSessions,
+    /// End the selected session (TerminateSession); the first press asks.
+    TerminateSession,
 }
 
 /// Each action's name in the configuration's `[keys]` table and its line in the help. The
@@ -84,7 +88,7 @@ pub struct ActionInfo {
     pub describe: &'static str,
 }
 
-pub const ACTIONS: [ActionInfo; 49] = [
+pub const ACTIONS: [ActionInfo; 51] = [
     ActionInfo {
         action: Action::Up,
         name: "up",
@@ -273,7 +277,7 @@ pub const ACTIONS: [ActionInfo; 49] = [
     ActionInfo {
         action: Action::Command,
         name: "command",
-        describe: ":profile P,Q  :region R,S  :theme NAME  :tunnels  :quit",
+        describe: ":profile P,Q  :region R,S  :theme NAME  :tunnels  :sessions  :quit",
     },
     ActionInfo {
         action: Action::ShowTunnels,
@@ -329,6 +333,16 @@ pub const ACTIONS: [ActionInfo; 49] = [
         action: Action::Doctor,
         name: "doctor",
         describe: "doctor: why a session would not start, and the fix",
+    },
+    ActionInfo {
+        action: Action::ShowSessions,
+        name: "sessions",
+        describe: "sessions on the fleet now: who is on which instance",
+    },
+    ActionInfo {
+        action: Action::TerminateSession,
+        name: "terminate_session",
+        describe: "end the selected session (press twice)",
     },
 ];
 

@@ -43,6 +43,14 @@ pub enum Effect {
     LoadHistory,
     /// Watch a command from the history again (no SendCommand).
     ReopenRun(HistoryEntry),
+    /// DescribeSessions (active) in every profile and region the console reads.
+    LoadSessions,
+    /// TerminateSession in this profile and region, then load the sessions again.
+    TerminateSession {
+        session_id: String,
+        profile: String,
+        region: String,
+    },
     /// Run the doctor on an instance of this profile and region.
     Diagnose {
         instance_id: String,

@@ -89,6 +89,11 @@ pub enum Input {
         instance_id: String,
         report: Result<crate::model::doctor::Report, String>,
     },
+    /// The active sessions of every source, and the sources that could not be read.
+    SessionsLoaded {
+        entries: Vec<super::state::SessionEntry>,
+        errors: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -52,6 +52,16 @@ pub enum View {
     Run,
     /// Recent commands.
     History,
+    /// Sessions on the fleet now: who is on which instance.
+    Sessions,
+}
+
+/// A session in the Sessions view, with the source it was read from (to end it there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionEntry {
+    pub row: crate::model::session::SessionRow,
+    pub profile: String,
+    pub region: String,
 }
 
 /// How keys reach the panes view.
@@ -122,6 +132,11 @@ pub struct State {
     /// Recent commands, once loaded.
     pub history: Option<Vec<HistoryEntry>>,
     pub history_selected: usize,
+    /// The Sessions view's rows, once loaded.
+    pub sessions: Option<Vec<SessionEntry>>,
+    pub sessions_selected: usize,
+    /// The session the next terminate key ends (the first press only asks).
+    pub terminate_armed: Option<String>,
 }
 
 impl State {
@@ -165,6 +180,9 @@ impl State {
             confirm_above: CONFIRM_BY_COUNT_ABOVE,
             history: None,
             history_selected: 0,
+            sessions: None,
+            sessions_selected: 0,
+            terminate_armed: None,
         }
     }
 

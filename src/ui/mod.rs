@@ -5,6 +5,7 @@
 pub mod doctor;
 pub mod panes;
 pub mod runs;
+pub mod sessions;
 pub mod tunnels;
 
 use std::time::SystemTime;
@@ -57,11 +58,16 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
         draw_doctor(frame, area, state, theme);
         return;
     }
+    let seconds = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
     if state.view == View::History {
-        let seconds = now
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
         runs::draw_history(frame, area, state, theme, seconds);
+        draw_overlay(frame, area, state, theme);
+        return;
+    }
+    if state.view == View::Sessions {
+        sessions::draw(frame, area, state, theme, seconds);
         draw_overlay(frame, area, state, theme);
         return;
     }
@@ -630,6 +636,7 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, state: &State) {
         View::Tunnels => &tables::TUNNELS,
         View::Run if state.run.is_some() => &tables::RUN,
         View::History => &tables::HISTORY,
+        View::Sessions => &tables::SESSIONS,
         _ => &tables::FLEET,
     };
     let mut lines = section(front);

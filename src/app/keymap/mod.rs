@@ -235,6 +235,7 @@ pub fn table_for(state: &State) -> Option<&'static KeyTable> {
         View::Tunnels => Some(&tables::TUNNELS),
         View::Run => Some(&tables::RUN),
         View::History => Some(&tables::HISTORY),
+        View::Sessions => Some(&tables::SESSIONS),
         View::Panes if !state.workspace.is_empty() => match state.pane_mode {
             PaneMode::Typing => {
                 let ended = state

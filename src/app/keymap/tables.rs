@@ -211,6 +211,7 @@ pub static FLEET: KeyTable = KeyTable {
         bind(&[C('R')], Action::OpenRun),
         bind(&[C('w')], Action::ShowRun),
         bind(&[C('H')], Action::ShowHistory),
+        bind(&[C('S')], Action::ShowSessions),
         bind(&[C('d')], Action::Detail),
         bind(&[C('D')], Action::Doctor),
         bind(&[C('o')], Action::SortNext),
@@ -400,8 +401,29 @@ pub static HISTORY: KeyTable = KeyTable {
     ctrl_lenient: false,
 };
 
+/// The Sessions view.
+pub static SESSIONS: KeyTable = KeyTable {
+    title: "Sessions",
+    bindings: &[
+        &[
+            bind(&[C('x'), Code(KeyCode::Delete)], Action::TerminateSession),
+            bind(&[C('D')], Action::Doctor),
+            bind(&[C('r')], Action::Refresh),
+        ],
+        &LIST,
+    ],
+    hints: &[
+        hint(&[Action::TerminateSession], "terminate"),
+        hint(&[Action::Doctor], "doctor"),
+        hint(&[Action::Refresh], "reload"),
+        hint(&[Action::ShowFleet], "fleet"),
+        hint(&[Action::Quit], "quit"),
+    ],
+    ctrl_lenient: false,
+};
+
 /// Every table, for the tests that hold them to their promises.
-pub static ALL: [&KeyTable; 7] = [
+pub static ALL: [&KeyTable; 8] = [
     &FLEET,
     &PANES,
     &SCROLL,
@@ -409,6 +431,7 @@ pub static ALL: [&KeyTable; 7] = [
     &TUNNELS,
     &RUN,
     &HISTORY,
+    &SESSIONS,
 ];
 
 #[cfg(test)]

@@ -24,6 +24,18 @@ pub(super) fn open(state: &mut State) -> Vec<Effect> {
                 row.region.clone(),
             )
         }),
+        View::Sessions => state
+            .sessions
+            .as_ref()
+            .and_then(|s| s.get(state.sessions_selected))
+            .map(|entry| {
+                (
+                    entry.row.target.clone(),
+                    entry.row.name.clone(),
+                    entry.profile.clone(),
+                    entry.region.clone(),
+                )
+            }),
         View::Tunnels | View::Run | View::History => None,
     };
     let Some((instance_id, name, profile, region)) = target else {

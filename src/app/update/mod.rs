@@ -6,6 +6,7 @@ mod fleet;
 mod lists;
 mod panes;
 mod runs;
+mod sessions;
 mod tunnels;
 
 use std::collections::BTreeSet;
@@ -255,6 +256,14 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             });
             Vec::new()
         }
+        Input::SessionsLoaded { entries, errors } => {
+            state.sessions_selected = state.sessions_selected.min(entries.len().saturating_sub(1));
+            state.sessions = Some(entries);
+            if !errors.is_empty() {
+                state.notice = Some(errors.join("; "));
+            }
+            Vec::new()
+        }
         Input::DoctorReport {
             instance_id,
             report,
@@ -304,7 +313,8 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         View::Tunnels => act_on_tunnels(state, action),
         View::Run if state.mode == Mode::Table => act_on_run(state, action),
         View::History if state.mode == Mode::Table => act_on_history(state, action),
-        View::Run | View::History | View::Fleet => act_on(state, action),
+        View::Sessions if state.mode == Mode::Table => sessions::act_on_sessions(state, action),
+        View::Run | View::History | View::Sessions | View::Fleet => act_on(state, action),
     };
     state.scroll_to_selection();
     effects
@@ -359,6 +369,7 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         "theme" if list.len() == 1 => vec![Effect::SwitchTheme(list[0].clone())],
         "panes" => act(state, Action::ShowPanes),
         "tunnels" | "tunnel" | "pf" => act(state, Action::ShowTunnels),
+        "sessions" | "session" => act(state, Action::ShowSessions),
         "run" => act(state, Action::OpenRun),
         "watch" => act(state, Action::ShowRun),
         "history" => act(state, Action::ShowHistory),

@@ -5,6 +5,7 @@ mod doctor;
 mod fleet;
 mod panes;
 mod runs;
+mod sessions;
 mod tunnels;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,75 @@
+//! The Sessions view: the fleet's active sessions, loaded afresh on the way in and after each
+//! termination; the terminate key asks once ("press x again") before it ends one.
+
+use super::lists;
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::state::{Mode, State, View};
+
+/// The Sessions view, loading it afresh.
+pub(super) fn show_sessions(state: &mut State) -> Vec<Effect> {
+    state.view = View::Sessions;
+    state.mode = Mode::Table;
+    state.sessions = None;
+    state.terminate_armed = None;
+    vec![Effect::LoadSessions]
+}
+
+pub(super) fn act_on_sessions(state: &mut State, action: Action) -> Vec<Effect> {
+    let count = state.sessions.as_ref().map_or(0, Vec::len);
+    if action != Action::TerminateSession {
+        state.terminate_armed = None;
+    }
+    match action {
+        _ if let Some(to) =
+            lists::moved(state.sessions_selected, count, state.table_rows, action) =>
+        {
+            state.sessions_selected = to;
+        }
+        Action::Refresh => return show_sessions(state),
+        Action::TerminateSession => return terminate(state),
+        _ => return lists::shared(state, action).unwrap_or_default(),
+    }
+    Vec::new()
+}
+
+fn terminate(state: &mut State) -> Vec<Effect> {
+    if state.read_only {
+        state.notice = Some("refused by --read-only: terminating ends a session".to_owned());
+        return Vec::new();
+    }
+    let Some(entry) = state
+        .sessions
+        .as_ref()
+        .and_then(|s| s.get(state.sessions_selected))
+        .cloned()
+    else {
+        return Vec::new();
+    };
+    let id = entry.row.session_id.clone();
+    if state.terminate_armed.as_ref() != Some(&id) {
+        let on = if entry.row.name.is_empty() {
+            entry.row.target.clone()
+        } else {
+            entry.row.name.clone()
+        };
+        state.notice = Some(format!(
+            "press x again to end {id} on {on} ({})",
+            entry
+                .row
+                .owner
+                .rsplit('/')
+                .next()
+                .unwrap_or(&entry.row.owner)
+        ));
+        state.terminate_armed = Some(id);
+        return Vec::new();
+    }
+    state.terminate_armed = None;
+    state.notice = Some(format!("ending {id}"));
+    vec![Effect::TerminateSession {
+        session_id: id,
+        profile: entry.profile,
+        region: entry.region,
+    }]
+}

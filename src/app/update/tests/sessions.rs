@@ -1,0 +1,104 @@
+//! The Sessions view: `S` loads it, the terminate key asks once, --read-only refuses, and `D`
+//! opens the doctor on the session's target.
+
+use super::*;
+use crate::app::state::SessionEntry;
+use crate::model::session::SessionRow;
+
+fn entry(id: &str, target: &str, name: &str) -> SessionEntry {
+    SessionEntry {
+        row: SessionRow {
+            session_id: id.to_owned(),
+            target: target.to_owned(),
+            name: name.to_owned(),
+            owner: "arn:aws:iam::1:user/alice".to_owned(),
+            document: "SSM-SessionManagerRunShell".to_owned(),
+            start: Some(1),
+            end: None,
+            status: "Connected".to_owned(),
+            reason: String::new(),
+        },
+        profile: "default".to_owned(),
+        region: "us-east-1".to_owned(),
+    }
+}
+
+fn with_sessions() -> State {
+    let mut state = with_screen(loaded());
+    assert_eq!(
+        press(&mut state, KeyCode::Char('S'), KeyModifiers::SHIFT),
+        vec![Effect::LoadSessions]
+    );
+    assert_eq!(state.view, View::Sessions);
+    update(
+        &mut state,
+        Input::SessionsLoaded {
+            entries: vec![
+                entry("alice-1", "i-01", "api-1"),
+                entry("bob-2", "i-02", "web-2"),
+            ],
+            errors: Vec::new(),
+        },
+    );
+    state
+}
+
+#[test]
+fn terminating_asks_once_then_ends_the_selected_session() {
+    let mut state = with_sessions();
+    press(&mut state, KeyCode::Down, KeyModifiers::NONE);
+    assert_eq!(
+        press(&mut state, KeyCode::Char('x'), KeyModifiers::NONE),
+        Vec::new(),
+        "the first press only asks"
+    );
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("press x again") && n.contains("web-2")),
+        "{:?}",
+        state.notice
+    );
+    assert_eq!(
+        press(&mut state, KeyCode::Char('x'), KeyModifiers::NONE),
+        vec![Effect::TerminateSession {
+            session_id: "bob-2".to_owned(),
+            profile: "default".to_owned(),
+            region: "us-east-1".to_owned(),
+        }]
+    );
+    // Moving away disarms.
+    press(&mut state, KeyCode::Char('x'), KeyModifiers::NONE);
+    press(&mut state, KeyCode::Up, KeyModifiers::NONE);
+    assert_eq!(
+        press(&mut state, KeyCode::Char('x'), KeyModifiers::NONE),
+        Vec::new()
+    );
+}
+
+#[test]
+fn read_only_refuses_and_d_opens_the_doctor_on_the_target() {
+    let mut state = with_sessions();
+    state.read_only = true;
+    press(&mut state, KeyCode::Char('x'), KeyModifiers::NONE);
+    assert_eq!(
+        press(&mut state, KeyCode::Char('x'), KeyModifiers::NONE),
+        Vec::new()
+    );
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("--read-only"))
+    );
+    let effects = press(&mut state, KeyCode::Char('D'), KeyModifiers::SHIFT);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Diagnose { instance_id, .. }] if instance_id == "i-01"),
+        "{effects:?}"
+    );
+    // Esc closes the doctor, another esc goes back to the fleet.
+    press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
+    press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(state.view, View::Fleet);
+}

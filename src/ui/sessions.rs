@@ -1,0 +1,110 @@
+//! The Sessions view: the fleet's active sessions, newest first — who (the owner), on which
+//! instance (its Name), which document, since when.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
+
+use crate::app::State;
+use crate::app::keymap::tables;
+use crate::config::theme::Theme;
+use crate::model::format::age;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i64) {
+    let [title, body, notice, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let count = state.sessions.as_ref().map_or(0, Vec::len);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            super::brand(theme),
+            Span::styled(
+                format!("{} ", state.source),
+                Style::default().fg(theme.muted),
+            ),
+            Span::raw(format!("sessions: {count} active (DescribeSessions)")),
+        ])),
+        title,
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::default().fg(theme.border));
+    match &state.sessions {
+        None => frame.render_widget(
+            Paragraph::new("loading…")
+                .style(Style::default().fg(theme.muted))
+                .block(block),
+            body,
+        ),
+        Some(entries) if entries.is_empty() => frame.render_widget(
+            Paragraph::new("No active sessions in these profiles and regions.")
+                .style(Style::default().fg(theme.muted))
+                .block(block),
+            body,
+        ),
+        Some(entries) => {
+            let header = Row::new(
+                [
+                    "TARGET", "OWNER", "DOCUMENT", "STARTED", "STATUS", "REGION", "SESSION",
+                ]
+                .map(Cell::from),
+            )
+            .style(super::header_style(theme));
+            let rows: Vec<Row> = entries
+                .iter()
+                .map(|entry| {
+                    let row = &entry.row;
+                    let started = row.start.map_or("-".to_owned(), |at| {
+                        format!("{} ago", age(u64::try_from(now - at).unwrap_or(0)))
+                    });
+                    Row::new(vec![
+                        Cell::from(if row.name.is_empty() {
+                            row.target.clone()
+                        } else {
+                            format!("{} ({})", row.name, row.target)
+                        }),
+                        Cell::from(
+                            row.owner
+                                .rsplit('/')
+                                .next()
+                                .unwrap_or(&row.owner)
+                                .to_owned(),
+                        ),
+                        Cell::from(row.document.clone()),
+                        Cell::from(started),
+                        Cell::from(row.status.clone()).style(Style::default().fg(
+                            if row.status == "Connected" {
+                                theme.online
+                            } else {
+                                theme.warning
+                            },
+                        )),
+                        Cell::from(entry.region.clone()),
+                        Cell::from(row.session_id.clone()),
+                    ])
+                })
+                .collect();
+            // The session id (for `bosun terminate`) takes what is left; at 160 columns it fits.
+            let widths = vec![
+                Constraint::Length(36),
+                Constraint::Length(12),
+                Constraint::Length(26),
+                Constraint::Length(8),
+                Constraint::Length(10),
+                Constraint::Length(10),
+                Constraint::Fill(1),
+            ];
+            let table = super::selectable_table(rows, widths, header, block, theme);
+            let mut table_state =
+                TableState::default().with_selected(Some(state.sessions_selected));
+            frame.render_stateful_widget(table, body, &mut table_state);
+        }
+    }
+    super::notice_and_hints(frame, notice, status, state, &tables::SESSIONS, theme);
+}
