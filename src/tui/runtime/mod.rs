@@ -3,6 +3,7 @@
 //! starves the rest. Every fact goes through the reducer; its effects are carried out here
 //! by starting, commanding and stopping services. The loop owns every pane's emulator.
 
+mod lookups;
 mod panes;
 mod tunnels;
 
@@ -23,15 +24,13 @@ use super::ConsoleOptions;
 use super::terminal::TerminalGuard;
 use crate::app::keymap::{self, Routed};
 use crate::app::panes::{PaneId, PaneStatus};
-use crate::app::state::SessionEntry;
 use crate::app::tunnels::TunnelId;
 use crate::app::{self, Effect, Input, MouseKind, State};
 use crate::config::theme::Theme;
-use crate::services::doctor;
 use crate::services::inventory::{self, InventoryCommand, InventoryLoaded};
 use crate::services::pane::{PaneCommand, PaneContext, PaneHandle, PaneReport};
 use crate::services::runs::{self, History, RunCommand, RunEvent, RunEvents, RunOptions};
-use crate::services::sources::{SessionClients, SourceFactory, Sources, session_clients};
+use crate::services::sources::{SourceFactory, Sources, session_clients};
 use crate::services::tunnel::{TunnelCommand, TunnelEvent, TunnelEvents};
 use crate::services::{Handle, Latest, Tagged};
 use crate::term::{Screens, keys};
@@ -459,54 +458,17 @@ impl Console {
                     let _ = run.send(RunCommand::Watch(instance));
                 }
             }
-            Effect::LoadSessions => {
-                let (sources, inputs) = (self.session_sources(), self.inputs.clone());
-                tokio::spawn(load_sessions(sources, inputs, None));
-            }
+            Effect::LoadSessions => self.load_sessions(None),
             Effect::TerminateSession {
                 session_id,
                 profile,
                 region,
-            } => {
-                let clients = self.context.clients.get(&(profile, region)).cloned();
-                let (sources, inputs) = (self.session_sources(), self.inputs.clone());
-                tokio::spawn(async move {
-                    let failed = match clients {
-                        Some(clients) => {
-                            crate::aws::terminate_session(&clients.ssm, &session_id).await
-                        }
-                        None => Err("no credentials for its profile and region".to_owned()),
-                    };
-                    let note = failed
-                        .err()
-                        .map(|error| format!("could not end {session_id}: {error}"));
-                    load_sessions(sources, inputs, note).await;
-                });
-            }
+            } => self.terminate_session(session_id, &profile, &region),
             Effect::Diagnose {
                 instance_id,
                 profile,
                 region,
-            } => {
-                let clients = self
-                    .context
-                    .clients
-                    .get(&(profile.clone(), region.clone()))
-                    .cloned();
-                let inputs = self.inputs.clone();
-                tokio::spawn(async move {
-                    let report = match clients {
-                        Some(clients) => Ok(doctor::examine(&clients, &instance_id, &region).await),
-                        None => Err(format!("no credentials for {profile}/{region}")),
-                    };
-                    let _ = inputs
-                        .send(Input::DoctorReport {
-                            instance_id,
-                            report,
-                        })
-                        .await;
-                });
-            }
+            } => self.diagnose(instance_id, &profile, &region),
             Effect::StartTunnel(id) => self.start_tunnel(id),
             Effect::StopTunnel(id) => {
                 if let Some(tunnel) = self.tunnels.remove(&id) {
@@ -530,21 +492,6 @@ impl Console {
 
     /// Reads the new sources from now on: a new refresher, new clients for new panes (open
     /// panes keep their sessions). Returns what the reducer needs to know.
-    /// The clients of the profiles and regions the console reads now (older ones are kept
-    /// for panes opened before a switch, but are not listed).
-    fn session_sources(&self) -> Vec<(String, String, SessionClients)> {
-        let (profiles, regions) = (&self.state.profiles, &self.state.regions);
-        self.context
-            .clients
-            .iter()
-            .filter(|((profile, region), _)| {
-                (profiles.is_empty() || profiles.contains(profile))
-                    && (regions.is_empty() || regions.contains(region))
-            })
-            .map(|((profile, region), clients)| (profile.clone(), region.clone(), clients.clone()))
-            .collect()
-    }
-
     fn use_sources(
         &mut self,
         sources: Sources,
@@ -611,34 +558,4 @@ fn run_input(event: RunEvent) -> Option<Input> {
         }
         RunEvent::Settled { .. } | RunEvent::Done => None,
     }
-}
-
-/// The active sessions of every source, at once; reported with the sources that failed and
-/// `note` (a termination that failed), for the Sessions view.
-async fn load_sessions(
-    sources: Vec<(String, String, SessionClients)>,
-    inputs: mpsc::Sender<Input>,
-    note: Option<String>,
-) {
-    let lists = futures_util::future::join_all(sources.into_iter().map(
-        |(profile, region, clients)| async move {
-            let listed = crate::aws::sessions::list(&clients.ssm, &clients.ec2, false).await;
-            (profile, region, listed)
-        },
-    ))
-    .await;
-    let mut entries = Vec::new();
-    let mut errors: Vec<String> = note.into_iter().collect();
-    for (profile, region, listed) in lists {
-        match listed {
-            Ok(rows) => entries.extend(rows.into_iter().map(|row| SessionEntry {
-                row,
-                profile: profile.clone(),
-                region: region.clone(),
-            })),
-            Err(error) => errors.push(format!("{profile}/{region}: {error}")),
-        }
-    }
-    entries.sort_by_key(|entry| std::cmp::Reverse(entry.row.start));
-    let _ = inputs.send(Input::SessionsLoaded { entries, errors }).await;
 }
