@@ -303,3 +303,44 @@ async fn a_shell_rides_out_a_data_channel_endpoint_that_is_gone_for_a_while() {
         .expect("status");
     assert_eq!(status.code(), Some(0), "{}", err.text());
 }
+
+/// The console's refresher says when a profile's credentials end within 15 minutes, with the
+/// command that renews them; credentials without an end say nothing.
+#[tokio::test]
+async fn credentials_that_end_soon_are_said_with_the_login_command() {
+    use aws_config::{BehaviorVersion, Region};
+    use bosun::services::inventory;
+    use bosun::services::sources::Source;
+    let sim = start_sim().await;
+    let source = |profile: &str, ends: Option<std::time::SystemTime>| {
+        let endpoint = sim.endpoint_url();
+        let profile = profile.to_owned();
+        async move {
+            let config = aws_config::defaults(BehaviorVersion::latest())
+                .endpoint_url(endpoint)
+                .region(Region::new("us-east-1"))
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    "demo", "demo", None, ends, "test",
+                ))
+                .load()
+                .await;
+            Source { profile, config }
+        }
+    };
+    let soon = std::time::SystemTime::now() + Duration::from_secs(10 * 60);
+    let sources = vec![source("corp", Some(soon)).await, source("lab", None).await];
+    let (events, mut loaded) = tokio::sync::mpsc::channel(4);
+    let _refresher = inventory::spawn(sources, Duration::from_secs(60), 1, events);
+    let first = tokio::time::timeout(Duration::from_secs(20), loaded.recv())
+        .await
+        .expect("a load")
+        .expect("the refresher runs");
+    assert!(!first.value.rows.is_empty());
+    assert_eq!(first.value.expiring.len(), 1, "{:?}", first.value.expiring);
+    let said = &first.value.expiring[0];
+    assert!(
+        said.starts_with("corp: the credentials expire in 10 min")
+            && said.contains("`aws sso login --profile corp`"),
+        "{said}"
+    );
+}

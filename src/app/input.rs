@@ -94,6 +94,9 @@ pub enum Input {
         entries: Vec<super::state::SessionEntry>,
         errors: Vec<String>,
     },
+    /// Sources whose credentials expire within 15 minutes (or have), as sentences with the
+    /// command that renews them; empty once renewed.
+    CredentialsExpiring(Vec<String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -99,6 +99,8 @@ pub struct State {
     pub errors: Vec<String>,
     /// The doctor's overlay, while open.
     pub doctor: Option<DoctorView>,
+    /// Credentials that expire soon (or have), with the command that renews them.
+    pub expiring: Vec<String>,
     /// Where the data comes from, for the title: "demo fleet", "prod/us-east-1"…
     pub source: String,
     pub table_rows: usize,
@@ -159,6 +161,7 @@ impl State {
             throttled: false,
             errors: Vec::new(),
             doctor: None,
+            expiring: Vec::new(),
             source: source.into(),
             table_rows: 20,
             notice: None,

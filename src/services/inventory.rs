@@ -26,6 +26,8 @@ pub struct InventoryLoaded {
     pub rows: Vec<InstanceRow>,
     /// The profile/region reads that failed, as sentences.
     pub errors: Vec<String>,
+    /// Credentials that expire within 15 minutes, with the command that renews them.
+    pub expiring: Vec<String>,
     pub at: SystemTime,
     /// Some calls were throttled; the refresher is backing off.
     pub throttled: bool,
@@ -42,6 +44,40 @@ pub fn spawn(
     let (commands, requests) = mpsc::channel(1);
     let task = tokio::spawn(refresh(sources, interval, requests, events, generation));
     Handle::new(commands, task)
+}
+
+/// Credentials this close to their end are said with the command that renews them.
+const EXPIRY_WARNING: Duration = Duration::from_secs(15 * 60);
+
+/// "prod: the credentials expire in 12 min; renew them: `aws sso login --profile prod`",
+/// when the source's credentials end within `EXPIRY_WARNING` (they are cached: no call).
+async fn expiring_soon(source: &Source) -> Option<String> {
+    use aws_credential_types::provider::ProvideCredentials;
+    let provider = source.config.credentials_provider()?;
+    let expiry = provider.provide_credentials().await.ok()?.expiry()?;
+    let left = expiry
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    if left > EXPIRY_WARNING {
+        return None;
+    }
+    let login = match source.profile.as_str() {
+        "" | "default" => "aws sso login".to_owned(),
+        profile => format!("aws sso login --profile {profile}"),
+    };
+    let label = if source.profile.is_empty() {
+        "default"
+    } else {
+        &source.profile
+    };
+    Some(if left.is_zero() {
+        format!("{label}: the credentials have expired; renew them: `{login}`")
+    } else {
+        format!(
+            "{label}: the credentials expire in {} min; renew them: `{login}`",
+            left.as_secs().div_ceil(60)
+        )
+    })
 }
 
 async fn refresh(
@@ -83,9 +119,15 @@ async fn refresh(
                 }
             }
         }
+        let expiring = join_all(sources.iter().map(expiring_soon))
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
         let loaded = InventoryLoaded {
             rows,
             errors,
+            expiring,
             at: SystemTime::now(),
             throttled,
         };

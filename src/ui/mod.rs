@@ -303,12 +303,17 @@ fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
             Style::default().fg(theme.error),
         ));
     }
-    match &state.notice {
-        Some(notice) => Paragraph::new(Span::styled(
+    match (&state.notice, state.expiring.first()) {
+        (Some(notice), _) => Paragraph::new(Span::styled(
             notice.as_str(),
             Style::default().fg(theme.warning),
         )),
-        None => Paragraph::new(""),
+        // Until renewed: the sessions resume, but nothing new starts after the end.
+        (None, Some(expiring)) => Paragraph::new(Span::styled(
+            expiring.as_str(),
+            Style::default().fg(theme.warning),
+        )),
+        (None, None) => Paragraph::new(""),
     }
 }
 

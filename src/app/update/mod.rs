@@ -256,6 +256,10 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             });
             Vec::new()
         }
+        Input::CredentialsExpiring(expiring) => {
+            state.expiring = expiring;
+            Vec::new()
+        }
         Input::SessionsLoaded { entries, errors } => {
             state.sessions_selected = state.sessions_selected.min(entries.len().saturating_sub(1));
             state.sessions = Some(entries);

@@ -254,7 +254,10 @@ impl Console {
                     if !self.generations.is_current(loaded.generation) {
                         continue;
                     }
-                    let InventoryLoaded { rows, errors, at, throttled } = loaded.value;
+                    let InventoryLoaded { rows, errors, expiring, at, throttled } = loaded.value;
+                    if expiring != self.state.expiring {
+                        let _ = self.inputs.try_send(Input::CredentialsExpiring(expiring));
+                    }
                     Wake::Input(Input::InventoryLoaded { rows, errors, at, throttled })
                 }
                 Some(switch) = switched.recv() => {
