@@ -232,6 +232,9 @@ call(ec2, "DescribeRouteTables")
 call(ec2, "DescribeRouteTables", Filters=[{"Name": "association.subnet-id", "Values": ["subnet-0d1e2f3a4b5c60021"]}])
 call(ec2, "DescribeRouteTables", Filters=[{"Name": "vpc-id", "Values": ["vpc-0a1b2c3d4e5f60002"]},
                                           {"Name": "association.main", "Values": ["true"]}])
+call(ec2, "DescribeSecurityGroups")
+call(ec2, "DescribeSecurityGroups", Filters=[{"Name": "vpc-id", "Values": ["vpc-0a1b2c3d4e5f60001"]}])
+call(ec2, "DescribeSecurityGroups", GroupIds=["sg-0ledgerlocked01"])
 call(ec2, "DescribeIamInstanceProfileAssociations")
 call(ec2, "DescribeIamInstanceProfileAssociations",
      Filters=[{"Name": "instance-id", "Values": ["i-03f1a2b3c4d5e1111"]}])

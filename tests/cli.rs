@@ -773,8 +773,22 @@ async fn ls_filters_prints_json_and_spans_regions() {
     )
     .await;
     assert_eq!(code, 0);
-    for name in ["payments-api-3", "search-query-2", "finance-reporting-dr"] {
+    for name in [
+        "payments-api-3",
+        "search-query-2",
+        "finance-reporting-dr",
+        "ledger-batch-1",
+    ] {
         assert!(stdout.contains(name), "{name} in {stdout}");
+    }
+    // And nothing that is not lost: Online instances of both regions stay out.
+    for name in [
+        "payments-api-1",
+        "search-query-1",
+        "ml-training-gpu",
+        "orphaned-test-box",
+    ] {
+        assert!(!stdout.contains(name), "{name} is not lost: {stdout}");
     }
     let (code, _, stderr) = finish(
         bosun(&sim)

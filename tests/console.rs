@@ -188,7 +188,9 @@ fn doctor_overlay() {
             platform: "Linux/UNIX".to_owned(),
             vpc: "vpc-0a1b2c3d4e5f60002".to_owned(),
             subnet: "subnet-0d1e2f3a4b5c60021".to_owned(),
+            private_ip: "10.2.0.12".to_owned(),
             public_ip: None,
+            security_groups: vec!["sg-0c5b4a3d".to_owned()],
         }),
         ssm: Fact::Found(SsmFacts {
             ping: "Inactive".to_owned(),
@@ -202,6 +204,7 @@ fn doctor_overlay() {
         role: Fact::Absent,
         route: Fact::Found(DefaultRoute::None),
         endpoints: Fact::Found(Vec::new()),
+        security_groups: Fact::Unknown("access denied (ec2:DescribeSecurityGroups)".to_owned()),
     };
     app::update(
         &mut state,
@@ -594,13 +597,13 @@ async fn the_demo_console_runs_on_a_real_terminal() {
         }
     };
     wait_for("orphaned-test-box", &mut terminal, &mut raw).await;
-    assert!(terminal.screen().contents().contains("30 instances"));
+    assert!(terminal.screen().contents().contains("31 instances"));
     assert!(
         String::from_utf8_lossy(&raw).contains("\u{1b}[?1049h"),
         "entered the alternate screen"
     );
     writer.write_all(b"/vault").await.expect("type");
-    wait_for("(1 of 30)", &mut terminal, &mut raw).await;
+    wait_for("(1 of 31)", &mut terminal, &mut raw).await;
     // A frame can arrive in several reads: let the rest of it land.
     let settle = tokio::time::Instant::now() + Duration::from_secs(5);
     while terminal.screen().contents().contains("payments-api-1") {
@@ -709,7 +712,7 @@ async fn a_shell_pane_on_the_demo_fleet() {
         .write_all(b"/payments-api-1\r")
         .await
         .expect("filter");
-    view.wait_for("(1 of 30)").await;
+    view.wait_for("(1 of 31)").await;
     writer.write_all(b"s").await.expect("open a shell pane");
     view.wait_for("[ssm-user@payments-api-1 ~]$").await;
     view.wait_for("typing to i-").await;
@@ -739,7 +742,7 @@ async fn a_shell_pane_on_the_demo_fleet() {
 
     // ctrl-] x closes the pane; with none left, the fleet is back.
     writer.write_all(b"\x1dx").await.expect("close the pane");
-    view.wait_for("instances (1 of 30)").await;
+    view.wait_for("instances (1 of 31)").await;
     view.wait_for(" s shell ").await;
     writer.write_all(b"q").await.expect("quit");
     view.raw.clear();
@@ -819,4 +822,29 @@ async fn the_one_key_rds_tunnel_in_the_demo_console() {
         .expect("exits")
         .expect("status");
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn credentials_that_end_soon_show_in_the_status_line_until_renewed() {
+    let mut state = state_with(fleet(), Vec::new());
+    let said = "prod: the credentials expire in 9 min; renew them: `aws sso login --profile prod`";
+    app::update(
+        &mut state,
+        Input::CredentialsExpiring(vec![said.to_owned()]),
+    );
+    let shown = |state: &State| {
+        let terminal = render(state, &Theme::default());
+        let buffer = terminal.backend().buffer().clone();
+        (0..buffer.area.height)
+            .map(|y| {
+                (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol().to_owned())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(shown(&state).contains(said));
+    app::update(&mut state, Input::CredentialsExpiring(Vec::new()));
+    assert!(!shown(&state).contains("expire in"));
 }

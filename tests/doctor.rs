@@ -105,6 +105,13 @@ async fn every_simulated_cause_gets_its_own_verdict_and_fix() {
             "role ReportingRole has no SSM policy",
             "aws iam attach-role-policy --role-name ReportingRole",
         ),
+        (
+            "ledger-batch-1",
+            "us-east-1",
+            1,
+            "security groups let no HTTPS (443) out",
+            "authorize-security-group-egress --group-id sg-0ledgerlocked01",
+        ),
     ];
     let mut causes = Vec::new();
     for (name, region, status, cause, fix) in cases {
@@ -123,7 +130,7 @@ async fn every_simulated_cause_gets_its_own_verdict_and_fix() {
         assert!(fix_line.contains(fix), "{name}: {fix_line}");
         causes.push(cause_line.to_owned());
         // One Name lookup, then the instance, its registration, its profile, two route table
-        // reads at most and the endpoints.
+        // reads at most, the endpoints and the security groups, and three IAM reads.
         let spent = calls(&sim) - before;
         assert!(spent <= 15, "{name}: {spent} API calls");
     }

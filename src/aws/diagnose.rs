@@ -1,13 +1,16 @@
 //! The doctor's facts, read from AWS: the instance (EC2), its registration (SSM), its instance
-//! profile and its role's policies (IAM), and its subnet's route out and VPC endpoints. The
-//! first three are asked at once; the network pair once the instance names its subnet, while
-//! IAM follows the profile: at most nine calls, three round trips. `model::doctor` judges them.
+//! profile and its role's policies (IAM), and its subnet's route out, VPC endpoints and
+//! security groups. The first three are asked at once; the network three once the instance
+//! names its subnet, while IAM follows the profile: at most ten calls, three round trips.
+//! `model::doctor` judges them.
 
 use aws_sdk_ec2::types::Filter;
 use aws_sdk_ssm::types::InstanceInformationStringFilter;
 
 use super::errors;
-use crate::model::doctor::{DefaultRoute, Ec2Facts, Endpoint, Fact, Facts, RoleFacts, SsmFacts};
+use crate::model::doctor::{
+    DefaultRoute, Ec2Facts, Endpoint, Fact, Facts, RoleFacts, SecurityGroup, SecurityRule, SsmFacts,
+};
 
 /// Everything the doctor needs about `instance_id`, each part found, absent, or unknown (with
 /// the sentence why).
@@ -28,10 +31,11 @@ pub async fn gather(
             Fact::Found(found) => {
                 tokio::join!(
                     default_route(ec2, &found.vpc, &found.subnet),
-                    vpc_endpoints(ec2, &found.vpc, region)
+                    vpc_endpoints(ec2, &found.vpc, region),
+                    security_groups(ec2, &found.vpc),
                 )
             }
-            _ => (Fact::Absent, Fact::Absent),
+            _ => (Fact::Absent, Fact::Absent, Fact::Absent),
         }
     };
     let role = async {
@@ -40,7 +44,7 @@ pub async fn gather(
             _ => Fact::Absent,
         }
     };
-    let ((route, endpoints), role) = tokio::join!(network, role);
+    let ((route, endpoints, security_groups), role) = tokio::join!(network, role);
     Facts {
         instance_id: instance_id.to_owned(),
         region: region.to_owned(),
@@ -50,6 +54,7 @@ pub async fn gather(
         role,
         route,
         endpoints,
+        security_groups,
     }
 }
 
@@ -131,7 +136,13 @@ async fn instance(ec2: &aws_sdk_ec2::Client, instance_id: &str) -> Fact<Ec2Facts
         platform: found.platform_details().unwrap_or("Linux/UNIX").to_owned(),
         vpc: found.vpc_id().unwrap_or_default().to_owned(),
         subnet: found.subnet_id().unwrap_or_default().to_owned(),
+        private_ip: found.private_ip_address().unwrap_or_default().to_owned(),
         public_ip: found.public_ip_address().map(str::to_owned),
+        security_groups: found
+            .security_groups()
+            .iter()
+            .filter_map(|g| g.group_id().map(str::to_owned))
+            .collect(),
     })
 }
 
@@ -267,6 +278,66 @@ async fn vpc_endpoints(ec2: &aws_sdk_ec2::Client, vpc: &str, region: &str) -> Fa
                 Some(Endpoint {
                     service: e.service_name()?.strip_prefix(&prefix)?.to_owned(),
                     private_dns: e.private_dns_enabled().unwrap_or(false),
+                    security_groups: e
+                        .groups()
+                        .iter()
+                        .filter_map(|g| g.group_id().map(str::to_owned))
+                        .collect(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The VPC's security groups and their rules (the instance's and its endpoints' among them).
+async fn security_groups(ec2: &aws_sdk_ec2::Client, vpc: &str) -> Fact<Vec<SecurityGroup>> {
+    let answer = ec2
+        .describe_security_groups()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .send()
+        .await;
+    let output = match answer {
+        Ok(output) => output,
+        Err(error) => return Fact::Unknown(errors::describe(&error)),
+    };
+    let rules = |permissions: &[aws_sdk_ec2::types::IpPermission]| -> Vec<SecurityRule> {
+        permissions
+            .iter()
+            .map(|p| SecurityRule {
+                protocol: p.ip_protocol().unwrap_or("-1").to_owned(),
+                ports: match (p.from_port(), p.to_port()) {
+                    (Some(from), Some(to)) if from >= 0 && to >= 0 => {
+                        Some((from.min(65535) as u16, to.min(65535) as u16))
+                    }
+                    _ => None,
+                },
+                peers: p
+                    .ip_ranges()
+                    .iter()
+                    .filter_map(|r| r.cidr_ip().map(str::to_owned))
+                    .chain(
+                        p.user_id_group_pairs()
+                            .iter()
+                            .filter_map(|g| g.group_id().map(str::to_owned)),
+                    )
+                    .chain(
+                        p.prefix_list_ids()
+                            .iter()
+                            .filter_map(|l| l.prefix_list_id().map(str::to_owned)),
+                    )
+                    .collect(),
+            })
+            .collect()
+    };
+    Fact::Found(
+        output
+            .security_groups()
+            .iter()
+            .filter_map(|g| {
+                Some(SecurityGroup {
+                    id: g.group_id()?.to_owned(),
+                    ingress: rules(g.ip_permissions()),
+                    egress: rules(g.ip_permissions_egress()),
                 })
             })
             .collect(),

@@ -68,7 +68,8 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
         eprintln!("bosun run: not run");
         return 2;
     }
-    watch(request, one_source(config), args.json).await
+    let code = watch(request, one_source(config.clone()), args.json).await;
+    code.finish(&config).await
 }
 
 /// The request the arguments describe, checked as the console's form checks it.
@@ -173,7 +174,7 @@ fn confirm(targets: &[RunTarget], above: usize) -> bool {
 
 /// Sends the command through the run service and prints each instance as it settles, then
 /// the summary. Ctrl-C cancels (CancelCommand) and keeps watching; a second Ctrl-C leaves.
-async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -> i32 {
+async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -> Watched {
     let (events_tx, mut events) = mpsc::channel(64);
     let options = RunOptions { full_output: true };
     let run = runs::spawn(request, connect, options, 1, events_tx);
@@ -181,6 +182,7 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
     let mut summary: BTreeMap<String, usize> = BTreeMap::new();
     let mut all_ok = true;
     let mut cancelled = false;
+    let mut undelivered = Vec::new();
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
@@ -189,7 +191,7 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
             _ = &mut ctrl_c => {
                 if cancelled {
                     run.abort();
-                    return 130;
+                    return Watched::status(130);
                 }
                 cancelled = true;
                 eprintln!("\nbosun run: cancelling (Ctrl-C again to stop watching)");
@@ -200,7 +202,7 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
         };
         let Some(event) = event else {
             eprintln!("bosun run: the run service stopped");
-            return FAILURE;
+            return Watched::status(FAILURE);
         };
         match event.value {
             RunEvent::Sent { command_ids: ids } => {
@@ -218,12 +220,15 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
                     .entry(invocation.summary_status().to_owned())
                     .or_default() += 1;
                 all_ok &= invocation.aws_status == "Success";
+                if NOT_DELIVERED.contains(&invocation.status_details.as_str()) {
+                    undelivered.push(invocation.instance_id.clone());
+                }
                 report(&invocation, output, full, json_output);
             }
             RunEvent::Failed(error) | RunEvent::PollFailed(error) => {
                 eprintln!("bosun run: {error}");
                 run.abort();
-                return FAILURE;
+                return Watched::status(FAILURE);
             }
             RunEvent::Done => break,
             RunEvent::Progress { .. } | RunEvent::Output(_) => {}
@@ -242,7 +247,57 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
             .collect();
         println!("\n{total} instances: {}", parts.join(", "));
     }
-    if all_ok { 0 } else { 1 }
+    Watched {
+        code: if all_ok { 0 } else { 1 },
+        undelivered,
+    }
+}
+
+/// The StatusDetails of an invocation that never reached its instance.
+const NOT_DELIVERED: [&str; 3] = ["Undeliverable", "DeliveryTimedOut", "Terminated"];
+
+/// The doctor runs on at most this many undelivered instances after a run: each costs up to a
+/// dozen API calls, and the first few usually share the cause.
+const DOCTOR_AT_MOST: usize = 3;
+
+/// How a watched run ended: its exit status and the instances it never reached.
+struct Watched {
+    code: i32,
+    undelivered: Vec<String>,
+}
+
+impl Watched {
+    fn status(code: i32) -> Watched {
+        Watched {
+            code,
+            undelivered: Vec::new(),
+        }
+    }
+
+    /// For the instances the command never reached, the doctor's cause and the command for
+    /// its full report, on stderr (stdout keeps to the results, and `--json` to its objects).
+    async fn finish(self, config: &aws_config::SdkConfig) -> i32 {
+        let region = config.region().map(|r| r.to_string()).unwrap_or_default();
+        for instance_id in self.undelivered.iter().take(DOCTOR_AT_MOST) {
+            let report = crate::services::doctor::examine(
+                &crate::services::sources::SessionClients::new(config),
+                instance_id,
+                &region,
+            )
+            .await;
+            eprintln!(
+                "bosun run: {instance_id} was not reached: {}\n  fix:   {}\n  full report: bosun doctor {instance_id} --region {region}",
+                report.cause, report.fix
+            );
+        }
+        if self.undelivered.len() > DOCTOR_AT_MOST {
+            eprintln!(
+                "bosun run: {} more not reached: `bosun doctor ID --region {region}` on each says why",
+                self.undelivered.len() - DOCTOR_AT_MOST
+            );
+        }
+        self.code
+    }
 }
 
 /// Prints one settled invocation: the output ListCommandInvocations showed, or, when that was

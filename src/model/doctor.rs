@@ -28,7 +28,10 @@ pub struct Ec2Facts {
     pub platform: String,
     pub vpc: String,
     pub subnet: String,
+    pub private_ip: String,
     pub public_ip: Option<String>,
+    /// Its security groups' ids.
+    pub security_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +74,23 @@ pub enum DefaultRoute {
 pub struct Endpoint {
     pub service: String,
     pub private_dns: bool,
+    pub security_groups: Vec<String>,
+}
+
+/// One rule of a security group: `-1` is every protocol; no ports is every port; peers are
+/// CIDR blocks, group ids and prefix lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityRule {
+    pub protocol: String,
+    pub ports: Option<(u16, u16)>,
+    pub peers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub ingress: Vec<SecurityRule>,
+    pub egress: Vec<SecurityRule>,
 }
 
 /// Everything the doctor gathered about one instance.
@@ -86,6 +106,8 @@ pub struct Facts {
     pub role: Fact<RoleFacts>,
     pub route: Fact<DefaultRoute>,
     pub endpoints: Fact<Vec<Endpoint>>,
+    /// The security groups of the instance's VPC.
+    pub security_groups: Fact<Vec<SecurityGroup>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -354,154 +376,8 @@ pub fn diagnose(facts: &Facts) -> Report {
         role_check(facts, online, &mut checks, &mut causes);
     }
 
-    // Network: a default route out, or interface endpoints.
-    let ec2 = match &facts.ec2 {
-        Fact::Found(ec2) => Some(ec2),
-        _ => None,
-    };
-    let route_out = match (&facts.route, ec2) {
-        (Fact::Found(DefaultRoute::NatGateway), _) => {
-            checks.push(check(
-                "network",
-                "route out",
-                Verdict::Pass,
-                "0.0.0.0/0 → NAT gateway".to_owned(),
-            ));
-            Some(true)
-        }
-        (Fact::Found(DefaultRoute::InternetGateway), Some(ec2)) => {
-            let public = ec2.public_ip.is_some();
-            checks.push(check(
-                "network",
-                "route out",
-                if public { Verdict::Pass } else { Verdict::Fail },
-                match &ec2.public_ip {
-                    Some(ip) => format!("0.0.0.0/0 → internet gateway, public IP {ip}"),
-                    None => "0.0.0.0/0 → internet gateway, but no public IP".to_owned(),
-                },
-            ));
-            Some(public)
-        }
-        (Fact::Found(_), _) => {
-            checks.push(check(
-                "network",
-                "route out",
-                Verdict::Fail,
-                "no default route (0.0.0.0/0) in the subnet's route table".to_owned(),
-            ));
-            Some(false)
-        }
-        (Fact::Unknown(why), _) => {
-            checks.push(check("network", "route out", Verdict::Unknown, why.clone()));
-            None
-        }
-        (Fact::Absent, _) => None,
-    };
-    let (endpoints_ok, sessions_path_missing) = match &facts.endpoints {
-        Fact::Found(endpoints) => {
-            let has = |service: &str| endpoints.iter().find(|e| e.service == service);
-            let present: Vec<&str> = SSM_SERVICES
-                .iter()
-                .copied()
-                .filter(|s| has(s).is_some())
-                .collect();
-            let without_dns: Vec<&str> = present
-                .iter()
-                .copied()
-                .filter(|s| has(s).is_some_and(|e| !e.private_dns))
-                .collect();
-            let complete = present.len() == SSM_SERVICES.len() && without_dns.is_empty();
-            checks.push(check(
-                "network",
-                "interface endpoints",
-                if complete {
-                    Verdict::Pass
-                } else if route_out == Some(true) {
-                    // Not needed with a way out; said, not failed.
-                    Verdict::Pass
-                } else {
-                    Verdict::Fail
-                },
-                if present.is_empty() {
-                    "none for ssm, ssmmessages, ec2messages".to_owned()
-                } else if !without_dns.is_empty() {
-                    format!(
-                        "{} (private DNS off for {})",
-                        present.join(", "),
-                        without_dns.join(", ")
-                    )
-                } else {
-                    present.join(", ")
-                },
-            ));
-            if route_out != Some(true) && !without_dns.is_empty() {
-                causes.push((
-                    format!("the VPC's endpoints for {} have private DNS off, so the agent still looks for SSM's public names", without_dns.join(", ")),
-                    "turn private DNS on: `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ID --private-dns-enabled`".to_owned(),
-                ));
-            }
-            let sessions_missing = route_out != Some(true)
-                && has("ssm").is_some()
-                && has("ec2messages").is_some()
-                && has("ssmmessages").is_none();
-            (complete, sessions_missing)
-        }
-        Fact::Unknown(why) => {
-            checks.push(check(
-                "network",
-                "interface endpoints",
-                Verdict::Unknown,
-                why.clone(),
-            ));
-            (false, false)
-        }
-        Fact::Absent => (false, false),
-    };
-    // Interface endpoints make a default route unnecessary: say so rather than fail it.
-    if endpoints_ok
-        && route_out == Some(false)
-        && let Some(route) = checks.iter_mut().find(|c| c.name == "route out")
-    {
-        route.verdict = Verdict::Pass;
-        route.evidence = format!(
-            "{} (not needed: the VPC's endpoints serve SSM)",
-            route.evidence
-        );
-    }
-    let igw_without_public_ip = matches!(facts.route, Fact::Found(DefaultRoute::InternetGateway))
-        && ec2.is_some_and(|ec2| ec2.public_ip.is_none());
-    if sessions_path_missing {
-        causes.push((
-            "Run Command can reach the instance but sessions cannot: the VPC has no ssmmessages endpoint".to_owned(),
-            "add an interface endpoint for com.amazonaws.REGION.ssmmessages (private DNS on)".to_owned(),
-        ));
-    } else if route_out == Some(false) && !endpoints_ok && ec2.is_some() {
-        let missing: Vec<&str> = match &facts.endpoints {
-            Fact::Found(endpoints) => SSM_SERVICES
-                .iter()
-                .copied()
-                .filter(|s| !endpoints.iter().any(|e| e.service == *s))
-                .collect(),
-            _ => SSM_SERVICES.to_vec(),
-        };
-        if !missing.is_empty() && igw_without_public_ip {
-            causes.push((
-                "the subnet routes to an internet gateway, but the instance has no public IP (and the VPC has no interface endpoints for SSM)".to_owned(),
-                format!(
-                    "give it a public IP (an Elastic IP), route 0.0.0.0/0 to a NAT gateway instead, or add interface endpoints for {} with private DNS on",
-                    missing.join(", ")
-                ),
-            ));
-        } else if !missing.is_empty() {
-            causes.push((
-                "the subnet has no way out to SSM: no NAT gateway route, no internet gateway with a public IP, and no interface endpoints".to_owned(),
-                format!(
-                    "route 0.0.0.0/0 to a NAT gateway, or add interface endpoints for {} with private DNS on",
-                    missing.join(", ")
-                ),
-            ));
-        }
-    }
+    // Network: a default route out, or interface endpoints; security groups on the way.
+    network::judge(facts, online, &mut checks, &mut causes);
 
     // Registered but silent, with nothing else to blame: the agent itself.
     if let Fact::Found(ssm) = &facts.ssm
@@ -545,5 +421,6 @@ pub fn diagnose(facts: &Facts) -> Report {
     }
 }
 
+mod network;
 #[cfg(test)]
 mod tests;

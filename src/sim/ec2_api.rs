@@ -27,6 +27,9 @@ pub(crate) fn dispatch(
         "DescribeRegions" => Ok(describe_regions(state)),
         "DescribeVpcEndpoints" => Ok(network::describe_vpc_endpoints(state, credential, &query)),
         "DescribeRouteTables" => Ok(network::describe_route_tables(state, credential, &query)),
+        "DescribeSecurityGroups" => Ok(super::security_groups::describe_security_groups(
+            state, credential, &query,
+        )),
         "DescribeIamInstanceProfileAssociations" => Ok(network::describe_profile_associations(
             state, credential, &query,
         )),
@@ -292,6 +295,7 @@ fn write_reservation(xml: &mut String, state: &SimState, instance: &Instance) {
             .map(|ip| format!("<ipAddress>{}</ipAddress>", escape(ip)))
             .unwrap_or_default(),
     );
+    xml.push_str(&super::security_groups::group_set(state, instance));
     if let Some(profile) = &instance.iam_profile {
         let _ = write!(
             xml,

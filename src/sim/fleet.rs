@@ -94,6 +94,9 @@ pub struct Instance {
     /// StartSession on this instance fails with AccessDeniedException.
     #[serde(default)]
     pub deny_sessions: bool,
+    /// Its security groups' ids (none: its VPC's default group).
+    #[serde(default)]
+    pub security_groups: Vec<String>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
 }
@@ -183,6 +186,9 @@ pub struct Fleet {
     /// Instance profiles whose role differs from the default (`[[instance_profile]]`).
     #[serde(default, rename = "instance_profile")]
     pub instance_profiles: Vec<InstanceProfileSpec>,
+    /// Security groups beside each VPC's default one (`[[security_group]]`).
+    #[serde(default, rename = "security_group")]
+    pub security_groups: Vec<super::security_groups::SecurityGroupSpec>,
 }
 
 /// An instance profile and its role. A profile the fleet does not list has a role of the
@@ -261,6 +267,9 @@ pub struct VpcSpec {
     pub endpoints: Vec<String>,
     #[serde(default = "default_true")]
     pub private_dns: bool,
+    /// The endpoints' security groups (none: the VPC's default group).
+    #[serde(default)]
+    pub endpoint_security_groups: Vec<String>,
 }
 
 fn default_true() -> bool {
@@ -294,6 +303,12 @@ impl Fleet {
             message: error.to_string(),
         })?;
         fleet.fill_in_network();
+        fleet
+            .check_security_groups()
+            .map_err(|message| FleetError::Parse {
+                path: origin.to_owned(),
+                message,
+            })?;
         let mut seen = std::collections::HashSet::new();
         for instance in &fleet.instances {
             if !seen.insert(instance.id.clone()) {
@@ -381,6 +396,7 @@ impl Fleet {
                     iam_profile: Some("SSMInstanceProfile".to_owned()),
                     kms_key_id: None,
                     deny_sessions: false,
+                    security_groups: Vec::new(),
                     tags,
                 }
             })
@@ -409,6 +425,45 @@ impl Fleet {
                 instance.private_ip = format!("10.{}.{}.{}", n % 3, (n / 250) % 250, 10 + n % 240);
             }
         }
+    }
+
+    /// Every rule reads, and every group an instance or endpoint names is defined (or a
+    /// VPC's default group).
+    fn check_security_groups(&self) -> Result<(), String> {
+        use super::security_groups::{default_group_id, parse_rule};
+        for group in &self.security_groups {
+            for rule in group.ingress.iter().chain(&group.egress) {
+                parse_rule(rule).map_err(|e| format!("security group {}: {e}", group.id))?;
+            }
+        }
+        let known = |id: &str, vpc: &str| {
+            id == default_group_id(vpc) || self.security_groups.iter().any(|g| g.id == id)
+        };
+        for instance in &self.instances {
+            if let Some(id) = instance
+                .security_groups
+                .iter()
+                .find(|id| !known(id, &instance.vpc))
+            {
+                return Err(format!(
+                    "instance {} names security group {id}, which no [[security_group]] defines",
+                    instance.id
+                ));
+            }
+        }
+        for vpc in &self.vpcs {
+            if let Some(id) = vpc
+                .endpoint_security_groups
+                .iter()
+                .find(|id| !known(id, &vpc.id))
+            {
+                return Err(format!(
+                    "vpc {} names security group {id}, which no [[security_group]] defines",
+                    vpc.id
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub fn find(&self, id: &str) -> Option<&Instance> {

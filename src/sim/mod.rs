@@ -13,6 +13,7 @@ mod network;
 mod port;
 mod process;
 mod runcmd;
+mod security_groups;
 mod server;
 mod session_agent;
 mod shell;

@@ -13,7 +13,7 @@ use super::sigv4::Credential;
 
 const SSM_SERVICES: [&str; 3] = ["ssm", "ssmmessages", "ec2messages"];
 
-fn vpcs(state: &SimState, region: &str) -> Vec<String> {
+pub(crate) fn vpcs(state: &SimState, region: &str) -> Vec<String> {
     let mut vpcs: Vec<String> = state
         .fleet
         .instances
@@ -56,6 +56,7 @@ fn vpc_spec(state: &SimState, region: &str, vpc: &str) -> VpcSpec {
             Vec::new()
         },
         private_dns: true,
+        endpoint_security_groups: Vec::new(),
     }
 }
 
@@ -107,9 +108,24 @@ pub(crate) fn describe_vpc_endpoints(
             if !matches(&filters, "service-name", &name) {
                 continue;
             }
+            let groups = if spec.endpoint_security_groups.is_empty() {
+                vec![super::security_groups::default_group_id(&vpc)]
+            } else {
+                spec.endpoint_security_groups.clone()
+            };
+            let groups: String = groups
+                .iter()
+                .map(|id| {
+                    format!(
+                        "<item><groupId>{}</groupId><groupName>{}</groupName></item>",
+                        escape(id),
+                        escape(id)
+                    )
+                })
+                .collect();
             let _ = write!(
                 xml,
-                "<item><vpcEndpointId>vpce-0{}{tail}</vpcEndpointId><vpcEndpointType>Interface</vpcEndpointType><vpcId>{}</vpcId><serviceName>{}</serviceName><state>available</state><privateDnsEnabled>{}</privateDnsEnabled></item>",
+                "<item><vpcEndpointId>vpce-0{}{tail}</vpcEndpointId><vpcEndpointType>Interface</vpcEndpointType><vpcId>{}</vpcId><serviceName>{}</serviceName><state>available</state><privateDnsEnabled>{}</privateDnsEnabled><groupSet>{groups}</groupSet></item>",
                 escape(service),
                 escape(&vpc),
                 escape(&name),

@@ -11,7 +11,9 @@ fn healthy() -> Facts {
             platform: "Linux".into(),
             vpc: "vpc-1".into(),
             subnet: "subnet-1".into(),
+            private_ip: "10.0.0.10".into(),
             public_ip: None,
+            security_groups: vec!["sg-app".into()],
         }),
         ssm: Fact::Found(SsmFacts {
             ping: "Online".into(),
@@ -27,8 +29,29 @@ fn healthy() -> Facts {
         }),
         route: Fact::Found(DefaultRoute::NatGateway),
         endpoints: Fact::Found(Vec::new()),
+        security_groups: Fact::Found(vec![group("sg-app", &[], &[("-1", None, "0.0.0.0/0")])]),
     }
 }
+
+/// A group from (protocol, ports, peer) rules.
+fn group(id: &str, ingress: &[Rule], egress: &[Rule]) -> SecurityGroup {
+    let rules = |list: &[Rule]| {
+        list.iter()
+            .map(|(protocol, ports, peer)| SecurityRule {
+                protocol: (*protocol).to_owned(),
+                ports: *ports,
+                peers: vec![(*peer).to_owned()],
+            })
+            .collect()
+    };
+    SecurityGroup {
+        id: id.to_owned(),
+        ingress: rules(ingress),
+        egress: rules(egress),
+    }
+}
+
+type Rule = (&'static str, Option<(u16, u16)>, &'static str);
 
 fn lost(mut facts: Facts) -> Facts {
     if let Fact::Found(ssm) = &mut facts.ssm {
@@ -43,6 +66,7 @@ fn endpoints(list: &[(&str, bool)]) -> Fact<Vec<Endpoint>> {
             .map(|(service, private_dns)| Endpoint {
                 service: (*service).to_owned(),
                 private_dns: *private_dns,
+                security_groups: vec!["sg-endpoints".into()],
             })
             .collect(),
     )
@@ -177,6 +201,54 @@ fn each_cause_gets_its_own_verdict_and_fix() {
             false,
             "too old for sessions",
             "AWS-UpdateSSMAgent",
+        ),
+        (
+            "no HTTPS out",
+            Facts {
+                security_groups: Fact::Found(vec![group(
+                    "sg-app",
+                    &[],
+                    &[("tcp", Some((5432, 5432)), "10.0.0.0/16")],
+                )]),
+                ..lost(healthy())
+            },
+            false,
+            "security groups let no HTTPS (443) out",
+            "authorize-security-group-egress --group-id sg-app --protocol tcp --port 443",
+        ),
+        (
+            "endpoints that let no HTTPS in",
+            Facts {
+                route: Fact::Found(DefaultRoute::None),
+                endpoints: endpoints(&all),
+                security_groups: Fact::Found(vec![
+                    group("sg-app", &[], &[("tcp", Some((443, 443)), "10.0.0.0/8")]),
+                    group(
+                        "sg-endpoints",
+                        &[("tcp", Some((443, 443)), "192.168.0.0/16")],
+                        &[],
+                    ),
+                ]),
+                ..lost(healthy())
+            },
+            false,
+            "endpoints' security group sg-endpoints lets no HTTPS in",
+            "authorize-security-group-ingress --group-id sg-endpoints --protocol tcp --port 443 --source-group sg-app",
+        ),
+        (
+            "HTTPS only into the VPC, through endpoints that take it",
+            Facts {
+                route: Fact::Found(DefaultRoute::None),
+                endpoints: endpoints(&all),
+                security_groups: Fact::Found(vec![
+                    group("sg-app", &[], &[("tcp", Some((443, 443)), "10.0.0.0/8")]),
+                    group("sg-endpoints", &[("tcp", Some((443, 443)), "sg-app")], &[]),
+                ]),
+                ..healthy()
+            },
+            true,
+            "none found",
+            "bosun shell i-0abc",
         ),
         (
             "SSM not readable",
