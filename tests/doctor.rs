@@ -213,6 +213,34 @@ async fn a_shell_that_cannot_start_says_the_doctors_cause_and_fix() {
     );
 }
 
+/// A run that could not reach an instance says, after the results, why (the doctor's cause
+/// and fix) for that instance alone, and keeps stdout to the results.
+#[tokio::test]
+async fn a_run_that_reaches_not_every_instance_says_why_for_those_it_missed() {
+    let sim = start_sim().await;
+    let output = bosun_against(&sim)
+        .args(["run", "--tag", "Team=finance", "--yes", "--", "uptime"])
+        .output()
+        .await
+        .expect("bosun runs");
+    let (out, err) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(1), "{out}{err}");
+    assert!(out.contains("1 Success, 1 Undeliverable"), "{out}");
+    assert!(
+        err.contains("i-03f1a2b3c4d5fa11e was not reached: the instance's security groups let no HTTPS (443) out"),
+        "{err}"
+    );
+    assert!(
+        err.contains("full report: bosun doctor i-03f1a2b3c4d5fa11e --region us-east-1"),
+        "{err}"
+    );
+    assert_eq!(err.matches("was not reached").count(), 1, "{err}");
+    assert!(!out.contains("was not reached"), "{out}");
+}
+
 /// A tunnel to an instance that cannot take a session says why and exits 1, never claiming
 /// to listen; with --retry it keeps trying, a line per attempt.
 #[tokio::test]
