@@ -597,13 +597,13 @@ async fn the_demo_console_runs_on_a_real_terminal() {
         }
     };
     wait_for("orphaned-test-box", &mut terminal, &mut raw).await;
-    assert!(terminal.screen().contents().contains("31 instances"));
+    assert!(terminal.screen().contents().contains("32 instances"));
     assert!(
         String::from_utf8_lossy(&raw).contains("\u{1b}[?1049h"),
         "entered the alternate screen"
     );
     writer.write_all(b"/vault").await.expect("type");
-    wait_for("(1 of 31)", &mut terminal, &mut raw).await;
+    wait_for("(1 of 32)", &mut terminal, &mut raw).await;
     // A frame can arrive in several reads: let the rest of it land.
     let settle = tokio::time::Instant::now() + Duration::from_secs(5);
     while terminal.screen().contents().contains("payments-api-1") {
@@ -712,7 +712,7 @@ async fn a_shell_pane_on_the_demo_fleet() {
         .write_all(b"/payments-api-1\r")
         .await
         .expect("filter");
-    view.wait_for("(1 of 31)").await;
+    view.wait_for("(1 of 32)").await;
     writer.write_all(b"s").await.expect("open a shell pane");
     view.wait_for("[ssm-user@payments-api-1 ~]$").await;
     view.wait_for("typing to i-").await;
@@ -742,7 +742,7 @@ async fn a_shell_pane_on_the_demo_fleet() {
 
     // ctrl-] x closes the pane; with none left, the fleet is back.
     writer.write_all(b"\x1dx").await.expect("close the pane");
-    view.wait_for("instances (1 of 31)").await;
+    view.wait_for("instances (1 of 32)").await;
     view.wait_for(" s shell ").await;
     writer.write_all(b"q").await.expect("quit");
     view.raw.clear();

@@ -112,6 +112,13 @@ async fn every_simulated_cause_gets_its_own_verdict_and_fix() {
             "security groups let no HTTPS (443) out",
             "authorize-security-group-egress --group-id sg-0ledgerlocked01",
         ),
+        (
+            "ops-runner-1",
+            "us-east-1",
+            1,
+            "Run Command can reach the instance but sessions cannot",
+            "com.amazonaws.us-east-1.ssmmessages",
+        ),
     ];
     let mut causes = Vec::new();
     for (name, region, status, cause, fix) in cases {
@@ -211,6 +218,28 @@ async fn a_shell_that_cannot_start_says_the_doctors_cause_and_fix() {
         !err.contains("ErrorMetadata") && !err.contains("SdkBody"),
         "{err}"
     );
+}
+
+/// An instance that is Online (Run Command reaches it) but whose agent cannot reach
+/// ssmmessages: the session is created, the agent never joins, and after the first-contact
+/// wait `bosun shell` says so with the doctor's cause, instead of waiting forever as the
+/// official plugin does.
+#[tokio::test]
+async fn a_session_the_agent_never_joins_ends_with_the_missing_endpoint() {
+    let sim = start_sim().await;
+    let output = bosun_against(&sim)
+        .args(["shell", "ops-runner-1"])
+        .output()
+        .await
+        .expect("bosun runs");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(255), "{err}");
+    assert!(err.contains("the instance's agent never answered"), "{err}");
+    assert!(
+        err.contains("cause: Run Command can reach the instance but sessions cannot"),
+        "{err}"
+    );
+    assert!(err.contains("com.amazonaws.us-east-1.ssmmessages"), "{err}");
 }
 
 /// A run that could not reach an instance says, after the results, why (the doctor's cause

@@ -46,9 +46,16 @@ pub async fn start_failure_hint(
     instance_id: &str,
     failure: &str,
 ) -> Option<String> {
-    let about_the_target = ["TargetNotConnected", "InvalidInstanceId", "not connected"]
-        .iter()
-        .any(|code| failure.contains(code));
+    let about_the_target = [
+        "TargetNotConnected",
+        "InvalidInstanceId",
+        "not connected",
+        // The agent never answered on the data channel (it cannot reach ssmmessages, say).
+        "agent never answered",
+        "handshake timed out",
+    ]
+    .iter()
+    .any(|code| failure.contains(code));
     if !about_the_target {
         return None;
     }

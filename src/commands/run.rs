@@ -245,7 +245,8 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
             .iter()
             .map(|(status, n)| format!("{n} {status}"))
             .collect();
-        println!("\n{total} instances: {}", parts.join(", "));
+        let noun = if total == 1 { "instance" } else { "instances" };
+        println!("\n{total} {noun}: {}", parts.join(", "));
     }
     Watched {
         code: if all_ok { 0 } else { 1 },

@@ -42,7 +42,28 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
     };
     // On stderr: stdout carries only the remote's output (scripts and ssh read it).
     eprintln!("Starting session with SessionId: {}", driven.session_id);
-    let (session_id, ending) = stdio::attach(driven, None, stdio::ClosingMessage::Quiet).await;
+    let mut driven = driven;
+    let ready = match stdio::until_ready(&mut driven).await {
+        Ok(info) => info,
+        Err(ending) => {
+            // The service took the session but the instance's agent never joined it (it
+            // cannot reach ssmmessages, say): what the doctor finds says why.
+            let session_id = driven.session_id.clone();
+            let reason = ending.describe();
+            eprintln!("bosun shell: session {session_id} ended before it began: {reason}");
+            if let Some(hint) =
+                super::doctor::start_failure_hint(&source.config, &instance_id, &reason).await
+            {
+                eprintln!("{hint}");
+            }
+            if ending.needs_terminate() {
+                let _ = aws::terminate_session(&clients.ssm, &session_id).await;
+            }
+            return ending.exit_status(ExitConvention::Ssh);
+        }
+    };
+    let (session_id, ending) =
+        stdio::attach(driven, Some(ready), stdio::ClosingMessage::Quiet).await;
     match &ending {
         Ending::TimedOut => eprintln!("bosun shell: session {session_id} timed out"),
         Ending::Failed(reason) => eprintln!("bosun shell: session {session_id} ended: {reason}"),

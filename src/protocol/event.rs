@@ -41,6 +41,10 @@ pub enum CloseReason {
     },
     HandshakeFailed(String),
     HandshakeTimeout,
+    /// Client: the agent sent nothing (no handshake, no output) after the data channel opened.
+    NoAnswer {
+        waited: Duration,
+    },
     Encryption(String),
 }
 
@@ -59,6 +63,11 @@ impl fmt::Display for CloseReason {
             ),
             CloseReason::HandshakeFailed(why) => write!(f, "handshake failed: {why}"),
             CloseReason::HandshakeTimeout => f.write_str("handshake timed out"),
+            CloseReason::NoAnswer { waited } => write!(
+                f,
+                "the instance's agent never answered (nothing in {} s after the data channel opened)",
+                waited.as_secs()
+            ),
             CloseReason::Encryption(why) => write!(f, "session encryption failed: {why}"),
         }
     }

@@ -74,6 +74,29 @@ fn main_egress(state: &SimState, region: &str, vpc: &str) -> Egress {
     }
 }
 
+/// Whether `instance`'s agent reaches SSM's `service` (ssm, ssmmessages, ec2messages): through
+/// its subnet's default route (a NAT gateway, or an internet gateway with a public IP), else
+/// through its VPC's interface endpoint for that service with private DNS on.
+pub(crate) fn reaches(state: &SimState, instance: &super::fleet::Instance, service: &str) -> bool {
+    let egress = state
+        .fleet
+        .subnets
+        .iter()
+        .find(|s| s.id == instance.subnet && s.region == instance.region)
+        .map_or_else(
+            || main_egress(state, &instance.region, &instance.vpc),
+            |s| s.egress,
+        );
+    match egress {
+        Egress::Nat => true,
+        Egress::Igw => instance.public_ip.is_some(),
+        Egress::None => {
+            let spec = vpc_spec(state, &instance.region, &instance.vpc);
+            spec.private_dns && spec.endpoints.iter().any(|e| e == service)
+        }
+    }
+}
+
 fn matches(filters: &[(String, Vec<String>)], name: &str, value: &str) -> bool {
     filters
         .iter()

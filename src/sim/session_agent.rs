@@ -425,6 +425,15 @@ async fn run_agent(
     control: mpsc::Sender<AgentInput>,
     mut agent_input: mpsc::Receiver<AgentInput>,
 ) {
+    if !super::network::reaches(&state, &instance, "ssmmessages") {
+        // The agent answers Run Command (ec2messages) but cannot open its side of the data
+        // channel: the client's connection is accepted and then hears nothing, as with AWS.
+        let mut unanswered = Vec::new();
+        while let Ok(Some(socket)) = tokio::time::timeout(IDLE_LIMIT, sockets.recv()).await {
+            unanswered.push(socket);
+        }
+        return;
+    }
     let params = AgentParams {
         session_id: session_id.clone(),
         target: instance.id.clone(),

@@ -221,6 +221,8 @@ pub async fn run_client(
 ) -> Result<SessionEnd, TransportError> {
     let socket = connect_with_retry(&target, &target.token, &config).await?;
     let connection = Connection::start(socket, config.writer_queue);
+    let mut session = session;
+    session.await_first_contact(Instant::now());
     let driver = Driver {
         target,
         session,

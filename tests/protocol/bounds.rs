@@ -150,3 +150,41 @@ fn data_far_ahead_of_the_stream_or_past_a_stalled_consumer_stays_bounded() {
     assert!(held < 6 * MIB, "held {held} bytes");
     assert!(!pair.client.is_closed());
 }
+
+/// An agent that never joins its side of the channel (it cannot reach ssmmessages) ends the
+/// client's session after the first-contact wait, with a reason a person can act on; an agent
+/// that answers, even only just in time, is never cut off, and resumes start no new wait.
+#[test]
+fn a_silent_agent_ends_the_session_after_the_first_contact_wait() {
+    use bosun::protocol::CloseReason;
+    let config = SessionConfig::default();
+    let wait = config.first_contact_timeout;
+    let start = Instant::now();
+    let mut silent = Session::client(config.clone(), crate::harness::client_params(), start, 1);
+    // Before the channel opens nothing is timed: a slow dial is not the agent's fault.
+    silent.handle_timeout(start + wait * 3);
+    assert!(!silent.is_closed());
+    let opened = start + wait * 3;
+    silent.await_first_contact(opened);
+    silent.handle_timeout(opened + wait - Duration::from_millis(1));
+    assert!(!silent.is_closed());
+    silent.handle_timeout(opened + wait);
+    assert!(matches!(
+        silent.close_reason(),
+        Some(CloseReason::NoAnswer { .. })
+    ));
+    assert!(
+        silent
+            .close_reason()
+            .is_some_and(|r| r.to_string().contains("agent never answered"))
+    );
+
+    let mut answered = Session::client(config, crate::harness::client_params(), start, 1);
+    answered.await_first_contact(start);
+    answered
+        .handle_frame(start + wait / 2, output_frame(0, b"$ "))
+        .expect("output is taken");
+    answered.await_first_contact(start + wait);
+    answered.handle_timeout(start + wait * 4);
+    assert!(!answered.is_closed(), "{:?}", answered.close_reason());
+}

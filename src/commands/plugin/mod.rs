@@ -250,6 +250,7 @@ async fn start_session(start: StartArgs) -> i32 {
         },
         &clients,
     );
+    let mut never_began = None;
     let ending = match stdio::until_ready(&mut driven).await {
         Ok(info) if is_local_forwarding(&info) => {
             return port::forward(start, clients, driven, info).await;
@@ -259,7 +260,19 @@ async fn start_session(start: StartArgs) -> i32 {
                 .await
                 .1
         }
-        Err(ending) => ending,
+        Err(ending) => {
+            // Never ready: the agent did not join. The official plugin says nothing more;
+            // bosun adds what the doctor finds (on stderr) for an instance target.
+            if start.target.starts_with("i-") || start.target.starts_with("mi-") {
+                never_began = crate::commands::doctor::start_failure_hint(
+                    &config,
+                    &start.target,
+                    &ending.describe(),
+                )
+                .await;
+            }
+            ending
+        }
     };
     match &ending {
         Ending::TimedOut => print_flushed(&format!("Session: {session_id} timed out.\n")),
@@ -271,6 +284,9 @@ async fn start_session(start: StartArgs) -> i32 {
             }
         }
         Ending::Finished { .. } | Ending::Left { .. } => {}
+    }
+    if let Some(hint) = never_began {
+        eprintln!("{hint}");
     }
     ending.exit_status(ExitConvention::Plugin)
 }

@@ -132,7 +132,10 @@ pub(super) fn judge(
     if sessions_path_missing {
         causes.push((
             "Run Command can reach the instance but sessions cannot: the VPC has no ssmmessages endpoint".to_owned(),
-            "add an interface endpoint for com.amazonaws.REGION.ssmmessages (private DNS on)".to_owned(),
+            format!(
+                "add an interface endpoint for com.amazonaws.{}.ssmmessages (private DNS on); until then `bosun run` reaches it",
+                facts.region
+            ),
         ));
     } else if route_out == Some(false) && !endpoints_ok && ec2.is_some() {
         let missing: Vec<&str> = match &facts.endpoints {

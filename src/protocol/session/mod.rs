@@ -50,6 +50,10 @@ pub struct SessionConfig {
     pub give_up_after: Duration,
     /// The agent waits this long for each handshake reply (15 s in the real agent).
     pub handshake_timeout: Duration,
+    /// The client waits this long after the data channel opens for the agent's first message
+    /// (a handshake, or the shell's first output about 1 s after its pty starts). The official
+    /// plugin waits forever; an agent that cannot reach ssmmessages never sends anything.
+    pub first_contact_timeout: Duration,
     /// A closing agent waits this long for its last output to be acked (2 s in the real agent).
     pub close_drain: Duration,
 }
@@ -65,6 +69,7 @@ impl Default for SessionConfig {
             rtt: RttConfig::default(),
             give_up_after: Duration::from_secs(300),
             handshake_timeout: Duration::from_secs(15),
+            first_contact_timeout: Duration::from_secs(20),
             close_drain: Duration::from_secs(2),
         }
     }
@@ -370,11 +375,15 @@ impl Session {
         while let Some(timer) = self.timers.take_expired(self.now) {
             match timer {
                 Timer::Resend => self.resend_overdue(),
-                Timer::Handshake => {
-                    if matches!(self.phase, Phase::AgentHandshake(_)) {
-                        self.finish(CloseReason::HandshakeTimeout);
+                Timer::Handshake => match self.phase {
+                    Phase::AgentHandshake(_) => self.finish(CloseReason::HandshakeTimeout),
+                    Phase::AwaitingPeer if self.role == Role::Client => {
+                        self.finish(CloseReason::NoAnswer {
+                            waited: self.config.first_contact_timeout,
+                        });
                     }
-                }
+                    _ => {}
+                },
                 Timer::CloseDrain => self.send_channel_closed(),
             }
         }
@@ -955,6 +964,18 @@ impl Session {
         while let Some((payload_type, payload)) = self.pending.pop_front() {
             self.pending_bytes -= payload.len();
             self.send_sequenced_app(payload_type, payload);
+        }
+    }
+
+    /// Client: the data channel is open; the agent must say something before the first-contact
+    /// deadline. Later connections (resumes) change nothing.
+    pub fn await_first_contact(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        if self.role == Role::Client && matches!(self.phase, Phase::AwaitingPeer) {
+            self.timers.set(
+                Timer::Handshake,
+                self.now + self.config.first_contact_timeout,
+            );
         }
     }
 
