@@ -45,6 +45,10 @@ pub struct Pane {
     pub status: PaneStatus,
     /// Marked panes are the ones broadcast input goes to.
     pub marked: bool,
+    /// Whether this pane's current session ever connected.
+    pub connected_once: bool,
+    /// Why a session that never connected could not start: the doctor's one-line cause.
+    pub cause: Option<String>,
 }
 
 /// Side by side (`Right`) or one above the other (`Down`).
@@ -259,6 +263,8 @@ impl Workspace {
                 target,
                 status: PaneStatus::Connecting,
                 marked: false,
+                connected_once: false,
+                cause: None,
             },
         );
         id
@@ -452,9 +458,40 @@ impl Workspace {
         }
     }
 
-    pub fn set_status(&mut self, id: PaneId, status: PaneStatus) {
-        if let Some(pane) = self.panes.get_mut(&id) {
-            pane.status = status;
+    /// Sets a pane's status; true when its session has just ended without ever connecting
+    /// (the moment to ask the doctor why).
+    pub fn set_status(&mut self, id: PaneId, status: PaneStatus) -> bool {
+        let Some(pane) = self.panes.get_mut(&id) else {
+            return false;
+        };
+        match &status {
+            PaneStatus::Connecting => {
+                // A reconnect: a new session, with its own story.
+                pane.connected_once = false;
+                pane.cause = None;
+            }
+            // Ready after connecting; Connected after Resuming is only the socket back.
+            PaneStatus::Connected if pane.status == PaneStatus::Connecting => {
+                pane.connected_once = true;
+            }
+            PaneStatus::Connected | PaneStatus::Resuming { .. } | PaneStatus::Ended { .. } => {}
+        }
+        let never_began = matches!(status, PaneStatus::Ended { .. })
+            && !matches!(pane.status, PaneStatus::Ended { .. })
+            && !pane.connected_once;
+        pane.status = status;
+        never_began
+    }
+
+    /// Gives the doctor's cause to the ended panes on `instance_id` that never connected.
+    pub fn set_cause(&mut self, instance_id: &str, cause: &str) {
+        for pane in self.panes.values_mut() {
+            if pane.target.instance_id == instance_id
+                && matches!(pane.status, PaneStatus::Ended { .. })
+                && !pane.connected_once
+            {
+                pane.cause = Some(cause.to_owned());
+            }
         }
     }
 }

@@ -75,14 +75,24 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) 
             None => frame.render_widget(Block::default().style(default), content),
         }
         match &pane.status {
-            PaneStatus::Ended { reason } => draw_banner(
-                frame,
-                content,
-                &format!(" session ended: {reason} "),
-                Some(" r reconnect · D doctor · x close "),
-                theme.error,
-                theme,
-            ),
+            PaneStatus::Ended { reason } => match &pane.cause {
+                Some(cause) => draw_banner(
+                    frame,
+                    content,
+                    &format!(" session ended: {reason} · why: {cause} "),
+                    Some(" r reconnect · D full report and fix · x close "),
+                    theme.error,
+                    theme,
+                ),
+                None => draw_banner(
+                    frame,
+                    content,
+                    &format!(" session ended: {reason} "),
+                    Some(" r reconnect · D doctor · x close "),
+                    theme.error,
+                    theme,
+                ),
+            },
             // A resume that keeps failing says why (expired credentials, a network that is
             // gone) while it goes on trying; the first try is the normal hourly recycle.
             PaneStatus::Resuming { attempt, reason } if *attempt > 1 && !reason.is_empty() => {

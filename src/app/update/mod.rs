@@ -21,6 +21,7 @@ use super::action::Action;
 use super::effect::Effect;
 use super::input::{Input, MouseKind};
 use super::layout::{pane_area, table_rows_for};
+use super::panes::PaneStatus;
 use super::state::{Mode, PaneMode, State, View};
 use crate::model::run::RunTarget;
 
@@ -52,8 +53,23 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             Vec::new()
         }
         Input::PaneStatus { pane, status } => {
-            state.workspace.set_status(pane, status);
-            Vec::new()
+            let user_ended = matches!(&status, PaneStatus::Ended { reason }
+                if reason == "closed" || reason.contains("--read-only"));
+            if !state.workspace.set_status(pane, status) || user_ended {
+                return Vec::new();
+            }
+            // A session that never began: the doctor says why, in the pane's banner.
+            state
+                .workspace
+                .panes
+                .get(&pane)
+                .map(|p| Effect::Diagnose {
+                    instance_id: p.target.instance_id.clone(),
+                    profile: p.target.profile.clone(),
+                    region: p.target.region.clone(),
+                })
+                .into_iter()
+                .collect()
         }
         Input::Mouse { kind, column, row } => mouse(state, kind, column, row),
         Input::PrefixCancelled => {
@@ -272,6 +288,9 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             instance_id,
             report,
         } => {
+            if let Ok(report) = &report {
+                state.workspace.set_cause(&instance_id, &report.cause);
+            }
             if let Some(view) = state.doctor.as_mut()
                 && view.instance_id == instance_id
             {

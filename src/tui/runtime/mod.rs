@@ -345,7 +345,7 @@ impl Console {
     }
 
     /// Carries out one effect.
-    fn apply(&mut self, effect: Effect) -> Applied {
+    pub(super) fn apply(&mut self, effect: Effect) -> Applied {
         match effect {
             Effect::Quit => return Applied::Quit,
             Effect::Refresh => {

@@ -102,7 +102,11 @@ impl Console {
                     if status == PaneStatus::Connected {
                         self.send_size(pane);
                     }
-                    app::update(&mut self.state, Input::PaneStatus { pane, status });
+                    // A status's effects (the doctor asked why a session never began) are
+                    // carried out here too; none of them quits or teaches anything back.
+                    for effect in app::update(&mut self.state, Input::PaneStatus { pane, status }) {
+                        let _ = self.apply(effect);
+                    }
                 }
                 Err(_) => break,
             }

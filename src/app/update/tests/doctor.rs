@@ -105,3 +105,72 @@ fn an_ended_pane_offers_the_doctor_and_keys_over_it_never_type() {
     assert_eq!(effects.len(), 1, "{effects:?}");
     assert_eq!(state.mode, Mode::Doctor);
 }
+
+#[test]
+fn a_pane_that_never_connected_asks_the_doctor_and_shows_its_cause() {
+    let mut state = with_screen(loaded());
+    update(&mut state, Input::Action(Action::Bottom));
+    update(&mut state, Input::Action(Action::OpenShell));
+    let pane = state.workspace.focused().expect("pane").id;
+    let ended = |reason: &str| Input::PaneStatus {
+        pane,
+        status: PaneStatus::Ended {
+            reason: reason.to_owned(),
+        },
+    };
+    // A socket resumed before the agent ever answered is not a session that began.
+    for status in [
+        PaneStatus::Resuming {
+            attempt: 1,
+            reason: "nothing heard for 16 s".to_owned(),
+        },
+        PaneStatus::Connected,
+    ] {
+        update(&mut state, Input::PaneStatus { pane, status });
+    }
+    // Ended while connecting: the doctor is asked at once, without an overlay.
+    let effects = update(&mut state, ended("the instance's agent never answered"));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Diagnose { instance_id, .. }] if instance_id == "i-02"),
+        "{effects:?}"
+    );
+    assert_eq!(state.mode, Mode::Table, "no overlay opens by itself");
+    update(
+        &mut state,
+        Input::DoctorReport {
+            instance_id: "i-02".to_owned(),
+            report: Ok(report("i-02")),
+        },
+    );
+    let cause = |state: &State| state.workspace.panes[&pane].cause.clone();
+    assert_eq!(
+        cause(&state).as_deref(),
+        Some("the agent stopped reporting")
+    );
+
+    // A reconnect forgets it; a session that connected and then ended asks nothing.
+    update(
+        &mut state,
+        Input::PaneStatus {
+            pane,
+            status: PaneStatus::Connecting,
+        },
+    );
+    assert_eq!(cause(&state), None);
+    update(
+        &mut state,
+        Input::PaneStatus {
+            pane,
+            status: PaneStatus::Connected,
+        },
+    );
+    assert!(update(&mut state, ended("the shell exited")).is_empty());
+    update(
+        &mut state,
+        Input::DoctorReport {
+            instance_id: "i-02".to_owned(),
+            report: Ok(report("i-02")),
+        },
+    );
+    assert_eq!(cause(&state), None, "a report for another pane's failure");
+}
