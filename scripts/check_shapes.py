@@ -181,6 +181,7 @@ ssm = client("ssm")
 kms = client("kms")
 ec2 = client("ec2")
 iam = client("iam")
+sts = client("sts")
 
 info = call(ssm, "DescribeInstanceInformation", MaxResults=5)
 call(ssm, "DescribeInstanceInformation", Filters=[{"Key": "tag:Team", "Values": ["payments"]}])
@@ -243,6 +244,12 @@ call(iam, "GetInstanceProfile", expect_error="NoSuchEntity", InstanceProfileName
 call(iam, "ListAttachedRolePolicies", RoleName="ReportingRole")
 call(iam, "ListRolePolicies", RoleName="ReportingRole")
 call(iam, "ListAttachedRolePolicies", expect_error="NoSuchEntity", RoleName="Nope")
+me = call(sts, "GetCallerIdentity")
+call(iam, "SimulatePrincipalPolicy", PolicySourceArn=me["Arn"],
+     ActionNames=["ssm:StartSession", "ssm:SendCommand"],
+     ResourceArns=["arn:aws:ec2:us-east-1:111122223333:instance/i-03f1a2b3c4d5e1111"])
+call(iam, "SimulatePrincipalPolicy", expect_error="InvalidInput",
+     PolicySourceArn="arn:aws:s3:::bucket-of-logs", ActionNames=["ssm:StartSession"])
 
 print(f"{results['passed']} passed, {results['failed']} failed")
 sys.exit(1 if results["failed"] else 0)

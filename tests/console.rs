@@ -205,6 +205,7 @@ fn doctor_overlay() {
         route: Fact::Found(DefaultRoute::None),
         endpoints: Fact::Found(Vec::new()),
         security_groups: Fact::Unknown("access denied (ec2:DescribeSecurityGroups)".to_owned()),
+        caller: Fact::Absent,
     };
     app::update(
         &mut state,

@@ -119,6 +119,13 @@ async fn every_simulated_cause_gets_its_own_verdict_and_fix() {
             "Run Command can reach the instance but sessions cannot",
             "com.amazonaws.us-east-1.ssmmessages",
         ),
+        (
+            "identity-admin",
+            "eu-west-1",
+            1,
+            "you may not start sessions here: ssm:StartSession is denied",
+            "ask for ssm:StartSession on arn:aws:ec2:eu-west-1:111122223333:instance/i-03f1a2b3c4d5f7776",
+        ),
     ];
     let mut causes = Vec::new();
     for (name, region, status, cause, fix) in cases {
@@ -324,6 +331,17 @@ async fn a_caller_who_may_not_read_iam_gets_a_question_mark_and_why() {
         .unwrap_or_else(|| panic!("no role line in {out}"));
     assert!(role.trim_start().starts_with('?'), "{role}");
     assert!(role.contains("access denied"), "{role}");
+
+    // Most callers may not simulate their own policies: "?" and why, and the verdict stands.
+    sim.set_faults(Faults::parse("deny=SimulatePrincipalPolicy").expect("spec"));
+    let (code, out, err) = doctor(&sim, "us-east-1", &["payments-api-1"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let caller = out
+        .lines()
+        .find(|l| l.contains("caller permissions"))
+        .unwrap_or_else(|| panic!("no caller line in {out}"));
+    assert!(caller.trim_start().starts_with('?'), "{caller}");
+    assert!(caller.contains("iam:SimulatePrincipalPolicy"), "{caller}");
 }
 
 /// A Name that is not here says where it is, or what is near it.

@@ -1,30 +1,36 @@
 //! The doctor's facts, read from AWS: the instance (EC2), its registration (SSM), its instance
-//! profile and its role's policies (IAM), and its subnet's route out, VPC endpoints and
-//! security groups. The first three are asked at once; the network three once the instance
-//! names its subnet, while IAM follows the profile: at most ten calls, three round trips.
-//! `model::doctor` judges them.
+//! profile and its role's policies (IAM), its subnet's route out, VPC endpoints and security
+//! groups, and the caller's own permissions (STS, then IAM's policy simulator). The first four
+//! are asked at once; the network three once the instance names its subnet, while IAM follows
+//! the profile and the caller: at most twelve calls, three round trips. `model::doctor` judges
+//! them.
 
 use aws_sdk_ec2::types::Filter;
 use aws_sdk_ssm::types::InstanceInformationStringFilter;
 
 use super::errors;
 use crate::model::doctor::{
-    DefaultRoute, Ec2Facts, Endpoint, Fact, Facts, RoleFacts, SecurityGroup, SecurityRule, SsmFacts,
+    CallerFacts, DefaultRoute, Ec2Facts, Endpoint, Fact, Facts, RoleFacts, SecurityGroup,
+    SecurityRule, SsmFacts,
 };
+
+/// The clients the doctor asks.
+pub struct DoctorClients<'a> {
+    pub ssm: &'a aws_sdk_ssm::Client,
+    pub ec2: &'a aws_sdk_ec2::Client,
+    pub iam: &'a aws_sdk_iam::Client,
+    pub sts: &'a aws_sdk_sts::Client,
+}
 
 /// Everything the doctor needs about `instance_id`, each part found, absent, or unknown (with
 /// the sentence why).
-pub async fn gather(
-    ssm: &aws_sdk_ssm::Client,
-    ec2: &aws_sdk_ec2::Client,
-    iam: &aws_sdk_iam::Client,
-    instance_id: &str,
-    region: &str,
-) -> Facts {
-    let (ec2_facts, ssm_facts, profile) = tokio::join!(
+pub async fn gather(clients: DoctorClients<'_>, instance_id: &str, region: &str) -> Facts {
+    let DoctorClients { ssm, ec2, iam, sts } = clients;
+    let (ec2_facts, ssm_facts, profile, identity) = tokio::join!(
         instance(ec2, instance_id),
         registration(ssm, instance_id),
         instance_profile(ec2, instance_id),
+        sts.get_caller_identity().send(),
     );
     let network = async {
         match &ec2_facts {
@@ -44,7 +50,17 @@ pub async fn gather(
             _ => Fact::Absent,
         }
     };
-    let ((route, endpoints, security_groups), role) = tokio::join!(network, role);
+    let caller = async {
+        match identity {
+            Ok(identity) => {
+                let arn = identity.arn().unwrap_or_default();
+                let account = identity.account().unwrap_or_default();
+                permissions(iam, arn, &instance_arn(instance_id, region, account)).await
+            }
+            Err(error) => Fact::Unknown(errors::describe(&error)),
+        }
+    };
+    let ((route, endpoints, security_groups), role, caller) = tokio::join!(network, role, caller);
     Facts {
         instance_id: instance_id.to_owned(),
         region: region.to_owned(),
@@ -55,6 +71,68 @@ pub async fn gather(
         route,
         endpoints,
         security_groups,
+        caller,
+    }
+}
+
+/// The ARN IAM policies name the instance by.
+fn instance_arn(instance_id: &str, region: &str, account: &str) -> String {
+    if instance_id.starts_with("mi-") {
+        format!("arn:aws:ssm:{region}:{account}:managed-instance/{instance_id}")
+    } else {
+        format!("arn:aws:ec2:{region}:{account}:instance/{instance_id}")
+    }
+}
+
+/// The IAM principal whose policies apply to `caller`: an assumed role's session is its role.
+/// (A role with a path is named without it here; the simulator then says it does not know it,
+/// and the check is "?".)
+fn principal_of(caller: &str) -> Option<String> {
+    if caller.contains(":user/") || caller.contains(":role/") {
+        return Some(caller.to_owned());
+    }
+    let (head, rest) = caller.split_once(":assumed-role/")?;
+    let role = rest.split('/').next()?;
+    let account = head.rsplit(':').next()?;
+    Some(format!("arn:aws:iam::{account}:role/{role}"))
+}
+
+/// What IAM's policy simulator says `caller` may do to `resource`: start a session, send a
+/// command. It reads identity policies only (not SCPs or permission boundaries' every
+/// subtlety), so a "✓" here is likely, not certain; a "✗" is what AWS would say.
+async fn permissions(iam: &aws_sdk_iam::Client, caller: &str, resource: &str) -> Fact<CallerFacts> {
+    let Some(principal) = principal_of(caller) else {
+        return Fact::Unknown(format!(
+            "{caller}: not a user or role, so its permissions are not simulated"
+        ));
+    };
+    let answer = iam
+        .simulate_principal_policy()
+        .policy_source_arn(&principal)
+        .action_names("ssm:StartSession")
+        .action_names("ssm:SendCommand")
+        .resource_arns(resource)
+        .send()
+        .await;
+    match answer {
+        Ok(output) => Fact::Found(CallerFacts {
+            arn: caller.to_owned(),
+            resource: resource.to_owned(),
+            decisions: output
+                .evaluation_results()
+                .iter()
+                .map(|r| {
+                    (
+                        r.eval_action_name().to_owned(),
+                        r.eval_decision().as_str().to_owned(),
+                    )
+                })
+                .collect(),
+        }),
+        Err(error) => Fact::Unknown(format!(
+            "{caller}: cannot check ({})",
+            errors::describe(&error)
+        )),
     }
 }
 

@@ -108,6 +108,18 @@ pub struct Facts {
     pub endpoints: Fact<Vec<Endpoint>>,
     /// The security groups of the instance's VPC.
     pub security_groups: Fact<Vec<SecurityGroup>>,
+    /// Who is asking, and what IAM's policy simulator says they may do to the instance.
+    pub caller: Fact<CallerFacts>,
+}
+
+/// The caller and IAM's decisions on the actions a session and a run need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerFacts {
+    pub arn: String,
+    /// The instance's ARN, as the decisions name it.
+    pub resource: String,
+    /// (action, decision: `allowed`, `implicitDeny`, `explicitDeny`).
+    pub decisions: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -223,6 +235,60 @@ fn role_check(
             ));
         }
         Fact::Absent => {}
+    }
+}
+
+/// IAM's decisions on the caller's ssm:StartSession and ssm:SendCommand here. SendCommand's is
+/// evidence only (the Run Command fallback), never the cause of a failed session.
+fn caller_check(facts: &Facts, checks: &mut Vec<Check>, causes: &mut Vec<(String, String)>) {
+    let caller = match &facts.caller {
+        Fact::Found(caller) => caller,
+        Fact::Unknown(why) => {
+            checks.push(check(
+                "caller",
+                "permissions",
+                Verdict::Unknown,
+                why.clone(),
+            ));
+            return;
+        }
+        Fact::Absent => return,
+    };
+    for (action, decision) in &caller.decisions {
+        let allowed = decision == "allowed";
+        let name = if action.ends_with("StartSession") {
+            "start session"
+        } else {
+            "send command"
+        };
+        checks.push(check(
+            "caller",
+            name,
+            if allowed {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            },
+            // The ARNs in full are in the cause; here the principal's name is enough.
+            format!(
+                "{action}: {decision} for {}",
+                caller.arn.rsplit(':').next().unwrap_or(&caller.arn)
+            ),
+        ));
+        if !allowed && action.ends_with("StartSession") {
+            causes.push((
+                format!(
+                    "you may not start sessions here: {action} is {} for {} on {}",
+                    if decision == "explicitDeny" { "denied" } else { "not allowed" },
+                    caller.arn,
+                    caller.resource
+                ),
+                format!(
+                    "ask for {action} on {} (and on the session document) in your IAM policy, or use a profile that has it (`--profile`)",
+                    caller.resource
+                ),
+            ));
+        }
     }
 }
 
@@ -378,6 +444,9 @@ pub fn diagnose(facts: &Facts) -> Report {
 
     // Network: a default route out, or interface endpoints; security groups on the way.
     network::judge(facts, online, &mut checks, &mut causes);
+
+    // The caller: may they start a session here (and run a command, the fallback)?
+    caller_check(facts, &mut checks, &mut causes);
 
     // Registered but silent, with nothing else to blame: the agent itself.
     if let Fact::Found(ssm) = &facts.ssm

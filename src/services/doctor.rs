@@ -8,9 +8,12 @@ use crate::model::doctor::{self, Report};
 /// The doctor's report on `instance_id` in `region`.
 pub async fn examine(clients: &SessionClients, instance_id: &str, region: &str) -> Report {
     let facts = diagnose::gather(
-        &clients.ssm,
-        &clients.ec2,
-        &clients.iam,
+        diagnose::DoctorClients {
+            ssm: &clients.ssm,
+            ec2: &clients.ec2,
+            iam: &clients.iam,
+            sts: &clients.sts,
+        },
         instance_id,
         region,
     )

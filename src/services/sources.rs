@@ -81,8 +81,10 @@ pub struct SessionClients {
     pub ssm: aws_sdk_ssm::Client,
     /// For resolving Name tags and for the doctor.
     pub ec2: aws_sdk_ec2::Client,
-    /// For the doctor's look at instance profiles' roles.
+    /// For the doctor's look at instance profiles' roles and the caller's permissions.
     pub iam: aws_sdk_iam::Client,
+    /// For the doctor: who the caller is.
+    pub sts: aws_sdk_sts::Client,
     pub kms: aws_sdk_kms::Client,
     pub signer: Option<Arc<dyn UpgradeSigner>>,
     /// The profile the credentials come from, named in what to run when they expire.
@@ -101,6 +103,7 @@ impl SessionClients {
             ssm,
             ec2: aws_sdk_ec2::Client::new(config),
             iam: aws_sdk_iam::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
             signer: SdkUpgradeSigner::for_config(config)
                 .map(|signer| Arc::new(signer) as Arc<dyn UpgradeSigner>),

@@ -1,6 +1,7 @@
 //! The IAM calls the doctor makes, in IAM's query protocol (form-encoded `Action`, XML answers
 //! wrapped in `…Response`/`…Result`): GetInstanceProfile, ListAttachedRolePolicies and
-//! ListRolePolicies, over the fleet's instance profiles (`[[instance_profile]]`).
+//! ListRolePolicies, over the fleet's instance profiles (`[[instance_profile]]`), and
+//! SimulatePrincipalPolicy (in `caller_api`). STS answers in the same shape.
 
 use std::fmt::Write as _;
 
@@ -26,6 +27,7 @@ pub(crate) fn dispatch(
         "GetInstanceProfile" => get_instance_profile(state, &query),
         "ListAttachedRolePolicies" => list_attached_role_policies(state, &query),
         "ListRolePolicies" => list_role_policies(state, &query),
+        "SimulatePrincipalPolicy" => super::caller_api::simulate_principal_policy(state, &query),
         "" => Err(ApiError::new(
             400,
             "MissingAction",
@@ -37,22 +39,36 @@ pub(crate) fn dispatch(
             format!("Could not find operation {other} for version 2010-05-08"),
         )),
     };
+    respond(NAMESPACE, action, result)
+}
+
+/// A query-protocol answer (IAM's, STS's): the result wrapped in `…Response`/`…Result`, or
+/// the error body.
+pub(crate) fn respond(
+    namespace: &str,
+    action: &str,
+    result: Result<String, ApiError>,
+) -> Response<Full<Bytes>> {
     match result {
         Ok(inner) => {
             let body = format!(
-                "<{action}Response xmlns=\"{NAMESPACE}\"><{action}Result>{inner}</{action}Result><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{action}Response>",
+                "<{action}Response xmlns=\"{namespace}\"><{action}Result>{inner}</{action}Result><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{action}Response>",
                 uuid::Uuid::new_v4()
             );
             xml(StatusCode::OK, body)
         }
-        Err(error) => error_response(&error),
+        Err(error) => error_response_in(namespace, &error),
     }
 }
 
 /// IAM's error body (a `Sender` fault, with the code and message).
 pub(crate) fn error_response(error: &ApiError) -> Response<Full<Bytes>> {
+    error_response_in(NAMESPACE, error)
+}
+
+pub(crate) fn error_response_in(namespace: &str, error: &ApiError) -> Response<Full<Bytes>> {
     let body = format!(
-        "<ErrorResponse xmlns=\"{NAMESPACE}\"><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+        "<ErrorResponse xmlns=\"{namespace}\"><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
         escape(&error.code),
         escape(&error.message),
         uuid::Uuid::new_v4()
@@ -63,7 +79,7 @@ pub(crate) fn error_response(error: &ApiError) -> Response<Full<Bytes>> {
     )
 }
 
-fn required<'a>(query: &'a Query, name: &str) -> Result<&'a str, ApiError> {
+pub(crate) fn required<'a>(query: &'a Query, name: &str) -> Result<&'a str, ApiError> {
     query.get(name).filter(|v| !v.is_empty()).ok_or_else(|| {
         ApiError::new(
             400,
@@ -155,7 +171,7 @@ fn list_role_policies(state: &SimState, query: &Query) -> Result<String, ApiErro
 }
 
 /// A stable 17-character id from a name.
-fn hex_id(name: &str) -> String {
+pub(crate) fn hex_id(name: &str) -> String {
     let sum = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3)
     });

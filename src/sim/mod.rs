@@ -4,6 +4,7 @@
 //! standalone; `--demo` and the tests run it in-process.
 
 mod api;
+mod caller_api;
 mod ec2_api;
 pub mod faults;
 pub mod fleet;

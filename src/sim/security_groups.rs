@@ -183,7 +183,7 @@ pub(crate) fn describe_security_groups(
     credential: &Credential,
     query: &Query,
 ) -> String {
-    let ids = query.list("GroupId.");
+    let ids = query.list("GroupId");
     let filters = query.filters();
     let matches = |name: &str, value: &str| {
         filters

@@ -23,7 +23,9 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use super::api::{self, ApiError, ApiResult};
 use super::sigv4::{self, SigV4Error};
 use super::upgrade_auth::{self, UpgradeAuth, UpgradeRequest};
-use super::{SimState, UpgradeRecord, ec2_api, iam_api, kms_api, session_agent, ssm_api};
+use super::{
+    SimState, UpgradeRecord, caller_api, ec2_api, iam_api, kms_api, session_agent, ssm_api,
+};
 
 /// Request bodies above this are refused (no real request comes close).
 const MAX_BODY: usize = 4 * 1024 * 1024;
@@ -203,6 +205,19 @@ async fn route(
                 .find(|(key, _)| key == "Action")
                 .map(|(_, value)| value.clone())
                 .unwrap_or_default();
+            if credential.service == "sts" {
+                if let Err(mut error) = api_faults(&state, "sts", &action).await {
+                    if error.code == "AccessDeniedException" {
+                        error.code = "AccessDenied".to_owned();
+                        error.status = 403;
+                    }
+                    return Ok(iam_api::error_response_in(
+                        "https://sts.amazonaws.com/doc/2011-06-15/",
+                        &error,
+                    ));
+                }
+                return Ok(caller_api::dispatch_sts(&credential, &action));
+            }
             if credential.service == "iam" {
                 if let Err(mut error) = api_faults(&state, "iam", &action).await {
                     if error.code == "AccessDeniedException" {

@@ -30,7 +30,20 @@ fn healthy() -> Facts {
         route: Fact::Found(DefaultRoute::NatGateway),
         endpoints: Fact::Found(Vec::new()),
         security_groups: Fact::Found(vec![group("sg-app", &[], &[("-1", None, "0.0.0.0/0")])]),
+        caller: caller("allowed"),
     }
+}
+
+/// The caller's decisions: `start` on StartSession, allowed on SendCommand.
+fn caller(start: &str) -> Fact<CallerFacts> {
+    Fact::Found(CallerFacts {
+        arn: "arn:aws:iam::1:user/oncall".into(),
+        resource: "arn:aws:ec2:us-east-1:1:instance/i-0abc".into(),
+        decisions: vec![
+            ("ssm:StartSession".into(), start.into()),
+            ("ssm:SendCommand".into(), "allowed".into()),
+        ],
+    })
 }
 
 /// A group from (protocol, ports, peer) rules.
@@ -244,6 +257,26 @@ fn each_cause_gets_its_own_verdict_and_fix() {
                     group("sg-app", &[], &[("tcp", Some((443, 443)), "10.0.0.0/8")]),
                     group("sg-endpoints", &[("tcp", Some((443, 443)), "sg-app")], &[]),
                 ]),
+                ..healthy()
+            },
+            true,
+            "none found",
+            "bosun shell i-0abc",
+        ),
+        (
+            "the caller may not start sessions",
+            Facts {
+                caller: caller("explicitDeny"),
+                ..healthy()
+            },
+            false,
+            "you may not start sessions here: ssm:StartSession is denied for arn:aws:iam::1:user/oncall",
+            "ask for ssm:StartSession on arn:aws:ec2:us-east-1:1:instance/i-0abc",
+        ),
+        (
+            "the caller's permissions cannot be read",
+            Facts {
+                caller: Fact::Unknown("access denied (iam:SimulatePrincipalPolicy)".into()),
                 ..healthy()
             },
             true,
