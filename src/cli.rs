@@ -33,7 +33,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub profile: Vec<String>,
     /// AWS region (repeatable; commands other than the console use the first).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_parser = region_name)]
     pub region: Vec<String>,
     /// Send every AWS call to this endpoint (e.g. the URL `bosun sim` prints).
     #[arg(long, global = true)]
@@ -287,4 +287,15 @@ pub enum ConfigCommand {
     Path,
     /// Read the configuration file and report the first problem, with its line.
     Check,
+}
+
+/// `--region`: a name shaped like a region's (a typo is refused before any call).
+fn region_name(text: &str) -> Result<String, String> {
+    if crate::model::region::is_region_name(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} is not a region name (like us-east-1; `aws ec2 describe-regions` lists them)"
+        ))
+    }
 }

@@ -1124,7 +1124,7 @@ async fn sessions_are_listed_filtered_terminated_and_found_in_history() {
             .expect("spawn"),
     )
     .await;
-    assert_eq!(code, 1, "without a terminal it asks for --yes: {out}{err}");
+    assert_eq!(code, 2, "without a terminal it asks for --yes: {out}{err}");
     assert!(err.contains("--yes"), "{err}");
     let (code, _, err) = finish(
         bosun(&sim)

@@ -344,3 +344,65 @@ async fn credentials_that_end_soon_are_said_with_the_login_command() {
         "{said}"
     );
 }
+
+/// The region, wrong three ways, through the binary: none anywhere, a typo, and a well-formed
+/// name AWS does not have. Each is one sentence with where to set it, and exit status 2 when
+/// nothing was asked of AWS.
+#[tokio::test]
+async fn a_missing_mistyped_or_unknown_region_is_one_sentence_with_the_next_step() {
+    let sim = start_sim().await;
+    let home = tempfile::tempdir().expect("home");
+    let run = |args: &'static [&'static str], region: Option<&'static str>| {
+        let mut command = bosun(&sim, home.path());
+        command
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION");
+        if let Some(region) = region {
+            command.env("AWS_REGION", region);
+        }
+        command.args(args).stdin(Stdio::null());
+        async move {
+            let output = command.output().await.expect("bosun runs");
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            )
+        }
+    };
+    for args in [
+        &["shell", "payments-api-1"][..],
+        &["doctor", "payments-api-1"],
+        &["sessions"],
+        &[
+            "run",
+            "--instance",
+            "i-03f1a2b3c4d5e1111",
+            "--yes",
+            "--",
+            "true",
+        ],
+    ] {
+        let (code, err) = run(args, None).await;
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("no region: pass --region REGION, set AWS_REGION")
+                && err.contains("aws configure set region REGION"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+    let (code, err) = run(&["--region", "us-east1", "ls"], None).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("\"us-east1\" is not a region name"), "{err}");
+
+    let (code, err) = run(&["ls"], Some("ap-nowhere-9")).await;
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("ap-nowhere-9 is not a region AWS knows: check --region or AWS_REGION"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("InvalidSignature") && !err.contains("ErrorMetadata"),
+        "{err}"
+    );
+}

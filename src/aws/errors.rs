@@ -58,6 +58,17 @@ fn classify(
             format!("{text} ({message})")
         }
     };
+    // AWS's answer to a signature scoped to a region it does not have.
+    if message.contains("scoped to a valid region") {
+        let region = message
+            .split('\'')
+            .nth(1)
+            .filter(|r| !r.is_empty())
+            .unwrap_or("this region");
+        return format!(
+            "{region} is not a region AWS knows: check --region or AWS_REGION (`aws ec2 describe-regions` lists them)"
+        );
+    }
     if let Some(code) = code {
         return match code {
             "ExpiredToken" | "ExpiredTokenException" => format!(
@@ -113,6 +124,9 @@ fn classify(
             login_command(profile)
         );
     }
+    if lower.contains("missing signing region") {
+        return no_region(profile);
+    }
     if lower.contains("unknownissuer")
         || lower.contains("invalid peer certificate")
         || lower.contains("certificate verify failed")
@@ -122,7 +136,8 @@ fn classify(
             .to_owned();
     }
     if lower.contains("dns error") || lower.contains("failed to lookup address") {
-        return "cannot resolve the endpoint's name (DNS): check the network, VPN, proxy or region"
+        return "cannot resolve the endpoint's name (DNS): check the network, VPN or proxy, and \
+                that the region exists (`aws ec2 describe-regions`)"
             .to_owned();
     }
     if lower.contains("connection refused") {
@@ -138,6 +153,15 @@ fn classify(
         text = text.chars().take(299).collect::<String>() + "…";
     }
     text
+}
+
+/// What to say when no region is set anywhere: the three places one can come from.
+pub fn no_region(profile: Option<&str>) -> String {
+    let profile = profile.filter(|p| !p.is_empty()).unwrap_or("default");
+    format!(
+        "no region: pass --region REGION, set AWS_REGION, or give the profile one \
+         (`aws configure set region REGION --profile {profile}`)"
+    )
 }
 
 #[cfg(test)]
@@ -210,6 +234,24 @@ mod tests {
         assert_eq!(
             sso,
             "the SSO session has expired: run `aws sso login --profile prod`"
+        );
+        assert!(
+            classify(
+                None,
+                None,
+                "dispatch failure: other: missing signing region",
+                Some("ops")
+            )
+            .contains("aws configure set region REGION --profile ops")
+        );
+        assert_eq!(
+            classify(
+                Some("InvalidSignatureException"),
+                Some("Credential should be scoped to a valid region, not 'ap-nowhere-9'. "),
+                "",
+                None
+            ),
+            "ap-nowhere-9 is not a region AWS knows: check --region or AWS_REGION (`aws ec2 describe-regions` lists them)"
         );
         let dns = classify(
             None,

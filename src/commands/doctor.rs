@@ -2,7 +2,6 @@
 //! check prints ✓ / ✗ / ? with its evidence, then one cause line and one fix line. Exit status
 //! 0 when a session would start, 1 when it would not, 2 when the checks could not run.
 
-use super::sdk_config;
 use crate::aws::target;
 use crate::cli::{DoctorArgs, GlobalArgs};
 use crate::model::doctor::{Report, Verdict};
@@ -10,11 +9,11 @@ use crate::services::doctor;
 use crate::services::sources::SessionClients;
 
 pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
-    let config = sdk_config(global).await;
-    let Some(region) = config.region().map(ToString::to_string) else {
-        eprintln!("bosun doctor: no region: pass --region or set AWS_REGION");
-        return 2;
+    let config = match super::regional_config(global, "doctor").await {
+        Ok(config) => config,
+        Err(code) => return code,
     };
+    let region = config.region().map(ToString::to_string).unwrap_or_default();
     let clients = SessionClients::new(&config);
     let instance_id = match target::resolve(&clients.ssm, &clients.ec2, &args.target).await {
         Ok(id) => id,

@@ -30,6 +30,25 @@ pub async fn sdk_config(global: &GlobalArgs) -> aws_config::SdkConfig {
     .await
 }
 
+/// The SDK configuration for a command that talks to one region, or, when no region is set
+/// anywhere (flag, environment, profile), the sentence that says where to set one and exit
+/// status 2: a usage error, not a failure of AWS's.
+pub async fn regional_config(
+    global: &GlobalArgs,
+    command: &str,
+) -> Result<aws_config::SdkConfig, i32> {
+    let config = sdk_config(global).await;
+    if config.region().is_none() {
+        let profile = profile_name(global);
+        eprintln!(
+            "bosun {command}: {}",
+            crate::aws::errors::no_region(Some(&profile))
+        );
+        return Err(2);
+    }
+    Ok(config)
+}
+
 /// The profile the first `--profile` (else `AWS_PROFILE`) names, or "" for the default chain:
 /// what error messages name in the command that renews credentials.
 pub fn profile_name(global: &GlobalArgs) -> String {

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::sdk_config;
 use crate::aws::run_targets;
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::model::run::{
@@ -34,7 +33,10 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
         eprintln!("bosun run: choose targets with --instance ID or --tag KEY=VALUE");
         return 2;
     }
-    let config = sdk_config(global).await;
+    let config = match super::regional_config(global, "run").await {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
     let region = config.region().map(|r| r.to_string()).unwrap_or_default();
     let ssm = aws_sdk_ssm::Client::new(&config);
     let ec2 = aws_sdk_ec2::Client::new(&config);

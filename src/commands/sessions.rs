@@ -4,7 +4,6 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use super::sdk_config;
 use crate::aws::{self, sessions};
 use crate::cli::{GlobalArgs, SessionsArgs, TerminateArgs};
 use crate::model::format::age;
@@ -13,7 +12,10 @@ use crate::services::sources::SessionClients;
 
 pub async fn list(global: &GlobalArgs, args: &SessionsArgs) -> i32 {
     let filter = args.filter.clone().unwrap_or_default();
-    let config = sdk_config(global).await;
+    let config = match super::regional_config(global, "sessions").await {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
     let clients = SessionClients::new(&config);
     let rows = match sessions::list(&clients.ssm, &clients.ec2, args.history).await {
         Ok(rows) => rows,
@@ -120,9 +122,14 @@ pub async fn terminate(global: &GlobalArgs, args: &TerminateArgs) -> i32 {
         return 2;
     }
     if !args.yes && !confirm(args.session_ids.len()) {
-        return 1;
+        // Declined: nothing was done, as `bosun run` says when not run.
+        eprintln!("bosun terminate: not terminated");
+        return 2;
     }
-    let config = sdk_config(global).await;
+    let config = match super::regional_config(global, "terminate").await {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
     let ssm = aws_sdk_ssm::Client::new(&config);
     let mut failed = 0;
     for id in &args.session_ids {

@@ -3,16 +3,20 @@
 //! one (NonInteractiveCommands); otherwise 0 when the session ends normally, 255 (as ssh)
 //! when it fails.
 
-use super::{sdk_config, stdio};
+use super::stdio;
 use crate::aws::{self, target};
 use crate::cli::{GlobalArgs, ShellArgs};
 use crate::services::session::{self, Ending, ExitConvention, FAILURE, StartRequest};
 use crate::services::sources::Source;
 
 pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
+    let config = match super::regional_config(global, "shell").await {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
     let source = Source {
         profile: super::profile_name(global),
-        config: sdk_config(global).await,
+        config,
     };
     let clients = source.session_clients();
     let ec2 = aws_sdk_ec2::Client::new(&source.config);

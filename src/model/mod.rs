@@ -1,11 +1,12 @@
 //! The vocabulary every ring shares, pure: instances and their ping status, the filter
-//! language, tunnels, the doctor's verdicts, Run Command's targets and requests, and how figures are formatted. No
-//! tokio, no SDK, no terminal.
+//! language, tunnels, the doctor's verdicts, Run Command's targets and requests, region names,
+//! and how figures are formatted. No tokio, no SDK, no terminal.
 
 pub mod doctor;
 pub mod filter;
 pub mod format;
 pub mod instance;
+pub mod region;
 pub mod run;
 pub mod session;
 pub mod tunnel;

@@ -154,6 +154,34 @@ async fn route(
             ))
         });
     }
+    // A signature scoped to a region AWS does not have is refused, as AWS refuses it (a
+    // fleet file may add regions of its own).
+    let region_known = crate::model::region::AWS_REGIONS.contains(&credential.region.as_str())
+        || state
+            .fleet
+            .instances
+            .iter()
+            .any(|i| i.region == credential.region);
+    if !region_known {
+        state.count("unknown_region");
+        let error = ApiError::new(
+            400,
+            if is_json {
+                "InvalidSignatureException"
+            } else {
+                "AuthFailure"
+            },
+            format!(
+                "Credential should be scoped to a valid region, not '{}'. ",
+                credential.region
+            ),
+        );
+        return Ok(if is_json {
+            json_error(&error)
+        } else {
+            ec2_api::xml_error(&error)
+        });
+    }
     if let Err(error) = signed_in_time(&parts.headers, state.now(), is_json) {
         state.count("signed_out_of_time");
         return Ok(if is_json {

@@ -382,6 +382,16 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
                 regions: None,
             }]
         }
+        "region" | "regions"
+            if let Some(bad) = list
+                .iter()
+                .find(|r| !crate::model::region::is_region_name(r)) =>
+        {
+            state.notice = Some(format!(
+                "{bad} is not a region name (like us-east-1); the regions stay as they were"
+            ));
+            Vec::new()
+        }
         "region" | "regions" if !list.is_empty() => {
             state.notice = Some("switching…".to_owned());
             vec![Effect::SwitchSources {

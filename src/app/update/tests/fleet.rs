@@ -307,6 +307,12 @@ fn runtime_facts_go_through_the_reducer() {
         }]
     );
     assert_eq!(state.notice.as_deref(), Some("switching…"));
+    // A typo switches nothing and says so.
+    assert!(run_command(&mut state, "region eu-west-1,euwest2").is_empty());
+    assert_eq!(
+        state.notice.as_deref(),
+        Some("euwest2 is not a region name (like us-east-1); the regions stay as they were")
+    );
     update(
         &mut state,
         Input::SourcesChanged {
