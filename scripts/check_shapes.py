@@ -214,6 +214,8 @@ call(ssm, "ListCommandInvocations", CommandId=command_id)
 call(ssm, "GetCommandInvocation", CommandId=command_id, InstanceId=online[0])
 call(ssm, "GetCommandInvocation", expect_error="InvocationDoesNotExist", CommandId=command_id, InstanceId="i-0123456789abcdef9")
 call(ssm, "CancelCommand", CommandId=command_id)
+call(ssm, "GetDocument", Name="SSM-SessionManagerRunShell")
+call(ssm, "GetDocument", expect_error="InvalidDocument", Name="No-Such-Document")
 call(ssm, "SendCommand", expect_error="InvalidDocument", DocumentName="Nope", InstanceIds=online[:1])
 call(ssm, "SendCommand", expect_error="InvalidInstanceId", DocumentName="AWS-RunShellScript",
      InstanceIds=["i-0123456789abcdef9"], Parameters={"commands": ["true"]})

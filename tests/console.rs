@@ -206,6 +206,7 @@ fn doctor_overlay() {
         endpoints: Fact::Found(Vec::new()),
         security_groups: Fact::Unknown("access denied (ec2:DescribeSecurityGroups)".to_owned()),
         caller: Fact::Absent,
+        session_kms_key: Fact::Absent,
     };
     app::update(
         &mut state,

@@ -360,3 +360,51 @@ async fn an_unknown_name_says_where_it_is_or_what_is_near() {
         "{err}"
     );
 }
+
+/// Session Manager preferences that encrypt sessions with KMS: the doctor names the key, and
+/// when the caller may not use it, that is the cause (and `bosun shell` says so too).
+#[tokio::test]
+async fn a_session_key_the_caller_may_not_use_is_the_cause() {
+    let mut fleet = bosun::sim::Fleet::demo();
+    fleet
+        .session_preferences
+        .retain(|p| p.region != "us-east-1");
+    fleet
+        .session_preferences
+        .push(bosun::sim::fleet::SessionPreferences {
+            region: "us-east-1".to_owned(),
+            kms_key_id: Some("alias/session-key".to_owned()),
+        });
+    let sim = bosun::sim::start(bosun::sim::SimConfig {
+        fleet,
+        ..bosun::sim::SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let (code, out, err) = doctor(&sim, "us-east-1", &["payments-api-1"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("sessions kms") && out.contains("encrypted with alias/session-key"),
+        "{out}"
+    );
+    assert!(out.contains("kms:GenerateDataKey: allowed"), "{out}");
+
+    sim.set_faults(Faults::parse("deny=GenerateDataKey").expect("spec"));
+    let (code, out, err) = doctor(&sim, "us-east-1", &["payments-api-1"]).await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("cause: sessions here are encrypted with KMS key alias/session-key, and you may not use it"),
+        "{out}"
+    );
+    let output = bosun_against(&sim)
+        .args(["shell", "payments-api-1"])
+        .output()
+        .await
+        .expect("bosun runs");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(255), "{err}");
+    assert!(
+        err.contains("cause: sessions here are encrypted with KMS key"),
+        "{err}"
+    );
+}

@@ -1,9 +1,9 @@
 //! The doctor's facts, read from AWS: the instance (EC2), its registration (SSM), its instance
 //! profile and its role's policies (IAM), its subnet's route out, VPC endpoints and security
-//! groups, and the caller's own permissions (STS, then IAM's policy simulator). The first four
-//! are asked at once; the network three once the instance names its subnet, while IAM follows
-//! the profile and the caller: at most twelve calls, three round trips. `model::doctor` judges
-//! them.
+//! groups, the Region's Session Manager preferences (KMS), and the caller's own permissions
+//! (STS, then IAM's policy simulator). The first five are asked at once; the network three
+//! once the instance names its subnet, while IAM follows the profile and the caller: at most
+//! thirteen calls, three round trips. `model::doctor` judges them.
 
 use aws_sdk_ec2::types::Filter;
 use aws_sdk_ssm::types::InstanceInformationStringFilter;
@@ -26,11 +26,12 @@ pub struct DoctorClients<'a> {
 /// the sentence why).
 pub async fn gather(clients: DoctorClients<'_>, instance_id: &str, region: &str) -> Facts {
     let DoctorClients { ssm, ec2, iam, sts } = clients;
-    let (ec2_facts, ssm_facts, profile, identity) = tokio::join!(
+    let (ec2_facts, ssm_facts, profile, identity, session_kms_key) = tokio::join!(
         instance(ec2, instance_id),
         registration(ssm, instance_id),
         instance_profile(ec2, instance_id),
         sts.get_caller_identity().send(),
+        session_key(ssm),
     );
     let network = async {
         match &ec2_facts {
@@ -55,7 +56,15 @@ pub async fn gather(clients: DoctorClients<'_>, instance_id: &str, region: &str)
             Ok(identity) => {
                 let arn = identity.arn().unwrap_or_default();
                 let account = identity.account().unwrap_or_default();
-                permissions(iam, arn, &instance_arn(instance_id, region, account)).await
+                let key = match &session_kms_key {
+                    Fact::Found(key) => Some(key_arn(key, region, account)),
+                    _ => None,
+                };
+                let resources = Resources {
+                    instance: instance_arn(instance_id, region, account),
+                    key,
+                };
+                permissions(iam, arn, &resources).await
             }
             Err(error) => Fact::Unknown(errors::describe(&error)),
         }
@@ -72,7 +81,52 @@ pub async fn gather(clients: DoctorClients<'_>, instance_id: &str, region: &str)
         endpoints,
         security_groups,
         caller,
+        session_kms_key,
     }
+}
+
+/// The KMS key of the Region's Session Manager preferences: the `kmsKeyId` input of the
+/// SSM-SessionManagerRunShell document, which exists once preferences have been saved.
+async fn session_key(ssm: &aws_sdk_ssm::Client) -> Fact<String> {
+    let answer = ssm
+        .get_document()
+        .name("SSM-SessionManagerRunShell")
+        .send()
+        .await;
+    let output = match answer {
+        Ok(output) => output,
+        Err(error)
+            if aws_sdk_ssm::error::ProvideErrorMetadata::code(&error)
+                == Some("InvalidDocument") =>
+        {
+            return Fact::Absent;
+        }
+        Err(error) => return Fact::Unknown(errors::describe(&error)),
+    };
+    let key = output
+        .content()
+        .and_then(|content| serde_json::from_str::<serde_json::Value>(content).ok())
+        .and_then(|content| content["inputs"]["kmsKeyId"].as_str().map(str::to_owned))
+        .filter(|key| !key.is_empty());
+    key.map_or(Fact::Absent, Fact::Found)
+}
+
+/// A key id, alias or ARN as IAM policies name it.
+fn key_arn(key: &str, region: &str, account: &str) -> String {
+    if key.starts_with("arn:") {
+        key.to_owned()
+    } else if key.starts_with("alias/") {
+        format!("arn:aws:kms:{region}:{account}:{key}")
+    } else {
+        format!("arn:aws:kms:{region}:{account}:key/{key}")
+    }
+}
+
+/// What the caller's permissions are asked about.
+struct Resources {
+    instance: String,
+    /// The session key's ARN, when sessions are KMS-encrypted.
+    key: Option<String>,
 }
 
 /// The ARN IAM policies name the instance by.
@@ -100,27 +154,43 @@ fn principal_of(caller: &str) -> Option<String> {
 /// What IAM's policy simulator says `caller` may do to `resource`: start a session, send a
 /// command. It reads identity policies only (not SCPs or permission boundaries' every
 /// subtlety), so a "✓" here is likely, not certain; a "✗" is what AWS would say.
-async fn permissions(iam: &aws_sdk_iam::Client, caller: &str, resource: &str) -> Fact<CallerFacts> {
+async fn permissions(
+    iam: &aws_sdk_iam::Client,
+    caller: &str,
+    resources: &Resources,
+) -> Fact<CallerFacts> {
     let Some(principal) = principal_of(caller) else {
         return Fact::Unknown(format!(
             "{caller}: not a user or role, so its permissions are not simulated"
         ));
     };
-    let answer = iam
+    let mut request = iam
         .simulate_principal_policy()
         .policy_source_arn(&principal)
         .action_names("ssm:StartSession")
         .action_names("ssm:SendCommand")
-        .resource_arns(resource)
-        .send()
-        .await;
-    match answer {
+        .resource_arns(&resources.instance);
+    if let Some(key) = &resources.key {
+        request = request
+            .action_names("kms:GenerateDataKey")
+            .resource_arns(key);
+    }
+    // Every action is simulated on every resource: keep ssm's on the instance, kms's on the key.
+    let asked = |action: &str, resource: Option<&str>| {
+        if action.starts_with("kms:") {
+            resource == resources.key.as_deref()
+        } else {
+            resource == Some(resources.instance.as_str())
+        }
+    };
+    match request.send().await {
         Ok(output) => Fact::Found(CallerFacts {
             arn: caller.to_owned(),
-            resource: resource.to_owned(),
+            resource: resources.instance.clone(),
             decisions: output
                 .evaluation_results()
                 .iter()
+                .filter(|r| asked(r.eval_action_name(), r.eval_resource_name()))
                 .map(|r| {
                     (
                         r.eval_action_name().to_owned(),

@@ -52,6 +52,8 @@ pub async fn start_failure_hint(
         // The agent never answered on the data channel (it cannot reach ssmmessages, say).
         "agent never answered",
         "handshake timed out",
+        // KMS: the session key could not be had.
+        "session encryption failed",
     ]
     .iter()
     .any(|code| failure.contains(code));

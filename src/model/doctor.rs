@@ -110,6 +110,9 @@ pub struct Facts {
     pub security_groups: Fact<Vec<SecurityGroup>>,
     /// Who is asking, and what IAM's policy simulator says they may do to the instance.
     pub caller: Fact<CallerFacts>,
+    /// The KMS key the Region's Session Manager preferences encrypt sessions with (absent:
+    /// no preferences saved, or no key in them).
+    pub session_kms_key: Fact<String>,
 }
 
 /// The caller and IAM's decisions on the actions a session and a run need.
@@ -118,7 +121,8 @@ pub struct CallerFacts {
     pub arn: String,
     /// The instance's ARN, as the decisions name it.
     pub resource: String,
-    /// (action, decision: `allowed`, `implicitDeny`, `explicitDeny`).
+    /// (action, decision: `allowed`, `implicitDeny`, `explicitDeny`): ssm actions on the
+    /// instance, kms:GenerateDataKey on the session key when sessions are encrypted.
     pub decisions: Vec<(String, String)>,
 }
 
@@ -258,6 +262,8 @@ fn caller_check(facts: &Facts, checks: &mut Vec<Check>, causes: &mut Vec<(String
         let allowed = decision == "allowed";
         let name = if action.ends_with("StartSession") {
             "start session"
+        } else if action.starts_with("kms:") {
+            "use session key"
         } else {
             "send command"
         };
@@ -275,6 +281,21 @@ fn caller_check(facts: &Facts, checks: &mut Vec<Check>, causes: &mut Vec<(String
                 caller.arn.rsplit(':').next().unwrap_or(&caller.arn)
             ),
         ));
+        if !allowed
+            && action.starts_with("kms:")
+            && let Fact::Found(key) = &facts.session_kms_key
+        {
+            causes.push((
+                format!(
+                    "sessions here are encrypted with KMS key {key}, and you may not use it: {action} is {} for {}",
+                    if decision == "explicitDeny" { "denied" } else { "not allowed" },
+                    caller.arn
+                ),
+                format!(
+                    "ask for {action} on {key} (in the key policy or your IAM policy), or use a profile that has it (`--profile`)"
+                ),
+            ));
+        }
         if !allowed && action.ends_with("StartSession") {
             causes.push((
                 format!(
@@ -445,7 +466,20 @@ pub fn diagnose(facts: &Facts) -> Report {
     // Network: a default route out, or interface endpoints; security groups on the way.
     network::judge(facts, online, &mut checks, &mut causes);
 
-    // The caller: may they start a session here (and run a command, the fallback)?
+    // Sessions encrypted with KMS, and the caller: may they start a session here, use the
+    // session key, and run a command (the fallback)?
+    match &facts.session_kms_key {
+        Fact::Found(key) => checks.push(check(
+            "sessions",
+            "kms",
+            Verdict::Pass,
+            format!("encrypted with {key} (Session Manager preferences)"),
+        )),
+        Fact::Absent => {}
+        Fact::Unknown(why) => {
+            checks.push(check("sessions", "kms", Verdict::Unknown, why.clone()));
+        }
+    }
     caller_check(facts, &mut checks, &mut causes);
 
     // Registered but silent, with nothing else to blame: the agent itself.

@@ -186,6 +186,9 @@ pub struct Fleet {
     /// Instance profiles whose role differs from the default (`[[instance_profile]]`).
     #[serde(default, rename = "instance_profile")]
     pub instance_profiles: Vec<InstanceProfileSpec>,
+    /// Session Manager preferences saved in a Region (`[[session_preferences]]`).
+    #[serde(default, rename = "session_preferences")]
+    pub session_preferences: Vec<SessionPreferences>,
     /// Security groups beside each VPC's default one (`[[security_group]]`).
     #[serde(default, rename = "security_group")]
     pub security_groups: Vec<super::security_groups::SecurityGroupSpec>,
@@ -231,6 +234,17 @@ impl Fleet {
                 .iter()
                 .any(|i| i.iam_profile.as_deref() == Some(name))
     }
+}
+
+/// A Region's saved Session Manager preferences: with `kms_key_id`, every shell session there
+/// is KMS-encrypted (an instance's own `kms_key_id` wins).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionPreferences {
+    #[serde(default = "default_region")]
+    pub region: String,
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
 }
 
 /// Where a subnet's route table sends `0.0.0.0/0`.

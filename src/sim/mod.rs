@@ -5,6 +5,7 @@
 
 mod api;
 mod caller_api;
+mod documents;
 mod ec2_api;
 pub mod faults;
 pub mod fleet;

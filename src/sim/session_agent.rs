@@ -443,6 +443,7 @@ async fn run_agent(
         kms_key_id: instance
             .kms_key_id
             .clone()
+            .or_else(|| super::documents::preferred_kms_key(&state, &instance.region))
             .filter(|_| !matches!(kind, SessionKind::Port { .. })),
     };
     let mut session = Session::agent(

@@ -32,6 +32,7 @@ pub(crate) fn dispatch(
         "ListCommandInvocations" => runcmd::list_command_invocations(state, credential, input),
         "GetCommandInvocation" => runcmd::get_command_invocation(state, input),
         "CancelCommand" => runcmd::cancel_command(state, input),
+        "GetDocument" => super::documents::get_document(state, credential, input),
         other => Err(ApiError::unknown_operation(other)),
     }
 }

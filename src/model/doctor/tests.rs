@@ -31,6 +31,7 @@ fn healthy() -> Facts {
         endpoints: Fact::Found(Vec::new()),
         security_groups: Fact::Found(vec![group("sg-app", &[], &[("-1", None, "0.0.0.0/0")])]),
         caller: caller("allowed"),
+        session_kms_key: Fact::Absent,
     }
 }
 
@@ -272,6 +273,26 @@ fn each_cause_gets_its_own_verdict_and_fix() {
             false,
             "you may not start sessions here: ssm:StartSession is denied for arn:aws:iam::1:user/oncall",
             "ask for ssm:StartSession on arn:aws:ec2:us-east-1:1:instance/i-0abc",
+        ),
+        (
+            "a session key the caller may not use",
+            Facts {
+                session_kms_key: Fact::Found("alias/sessions".into()),
+                caller: Fact::Found(CallerFacts {
+                    decisions: vec![
+                        ("ssm:StartSession".into(), "allowed".into()),
+                        ("kms:GenerateDataKey".into(), "implicitDeny".into()),
+                    ],
+                    ..match caller("allowed") {
+                        Fact::Found(found) => found,
+                        _ => unreachable!(),
+                    }
+                }),
+                ..healthy()
+            },
+            false,
+            "encrypted with KMS key alias/sessions, and you may not use it: kms:GenerateDataKey is not allowed",
+            "ask for kms:GenerateDataKey on alias/sessions",
         ),
         (
             "the caller's permissions cannot be read",
