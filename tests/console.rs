@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use bosun::app::panes::PaneStatus;
 use bosun::app::tunnels::TunnelLive;
-use bosun::app::{self, Action, Input, State};
+use bosun::app::{self, Action, Effect, Input, State};
 use bosun::config::theme::{BUILT_IN, Theme};
 use bosun::model::instance::{InstanceRow, Ping};
 use bosun::model::run::{InvocationOutput, InvocationView};
@@ -437,6 +437,73 @@ fn with_tunnels() -> State {
 #[test]
 fn tunnels_view() {
     let state = with_tunnels();
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+}
+
+/// A saved tunnel with a long name whose target refuses it: the name is whole, the remote
+/// keeps its port, the doctor is asked once and its cause shows in the row and, in full,
+/// under the table; the tunnel does not count as running.
+#[test]
+fn tunnels_view_with_a_long_name_and_a_failing_tunnel() {
+    let mut state = with_tunnels();
+    let failing = state.tunnels.add(
+        TunnelDef {
+            name: "search-query-2-elasticsearch-admin".to_owned(),
+            target: "search-query-2".to_owned(),
+            remote_host: Some("search-admin.internal.example.com".to_owned()),
+            remote_port: 9200,
+            local_port: 0,
+            bind: std::net::IpAddr::from([127, 0, 0, 1]),
+            profile: None,
+            region: None,
+            sessions: 1,
+        },
+        true,
+    );
+    app::update(&mut state, Input::Action(Action::Bottom));
+    let update = |state: &mut State| {
+        app::update(
+            state,
+            Input::TunnelUpdate {
+                id: failing,
+                running: true,
+                live: TunnelLive {
+                    local: Some("127.0.0.1:41121".to_owned()),
+                    instance_id: Some("i-0a1b2c3d4e5f60002".to_owned()),
+                    last_error: Some(
+                        "cannot start a session on i-0a1b2c3d4e5f60002: TargetNotConnected: i-0a1b2c3d4e5f60002 is not connected."
+                            .to_owned(),
+                    ),
+                    uptime_secs: 20,
+                    ..TunnelLive::default()
+                },
+            },
+        )
+    };
+    let effects = update(&mut state);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Diagnose { instance_id, .. }] if instance_id == "i-0a1b2c3d4e5f60002"),
+        "{effects:?}"
+    );
+    assert!(
+        update(&mut state).is_empty(),
+        "asked once per failing spell"
+    );
+    app::update(
+        &mut state,
+        Input::DoctorReport {
+            instance_id: "i-0a1b2c3d4e5f60002".to_owned(),
+            report: Ok(bosun::model::doctor::Report {
+                instance_id: "i-0a1b2c3d4e5f60002".to_owned(),
+                region: "us-east-1".to_owned(),
+                checks: Vec::new(),
+                would_start: false,
+                cause: "the VPC's endpoints for ssm have private DNS off".to_owned(),
+                fix: "turn private DNS on".to_owned(),
+            }),
+        },
+    );
+    assert_eq!(state.tunnels.serving_count(), 1, "only payments-db serves");
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
 }
 

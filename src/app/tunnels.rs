@@ -37,6 +37,9 @@ pub struct TunnelEntry {
     pub saved: bool,
     pub running: bool,
     pub live: TunnelLive,
+    /// Why its sessions cannot start, from the doctor (asked once per failing spell).
+    pub cause: Option<String>,
+    pub asked_doctor: bool,
 }
 
 impl TunnelEntry {
@@ -82,6 +85,8 @@ impl Tunnels {
             saved,
             running: false,
             live: TunnelLive::default(),
+            cause: None,
+            asked_doctor: false,
         });
         self.next_id
     }

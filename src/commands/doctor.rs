@@ -45,18 +45,7 @@ pub async fn start_failure_hint(
     instance_id: &str,
     failure: &str,
 ) -> Option<String> {
-    let about_the_target = [
-        "TargetNotConnected",
-        "InvalidInstanceId",
-        "not connected",
-        // The agent never answered on the data channel (it cannot reach ssmmessages, say).
-        "agent never answered",
-        "handshake timed out",
-        // KMS: the session key could not be had.
-        "session encryption failed",
-    ]
-    .iter()
-    .any(|code| failure.contains(code));
+    let about_the_target = crate::model::doctor::failure_is_about_the_target(failure);
     if !about_the_target {
         return None;
     }

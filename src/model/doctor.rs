@@ -313,6 +313,22 @@ fn caller_check(facts: &Facts, checks: &mut Vec<Check>, causes: &mut Vec<(String
     }
 }
 
+/// Whether a failed start is about the target (not connected, unknown to SSM, its agent never
+/// answered, the session key), so that the doctor can say why; other failures (throttling,
+/// the network) already say what to do.
+pub fn failure_is_about_the_target(failure: &str) -> bool {
+    [
+        "TargetNotConnected",
+        "InvalidInstanceId",
+        "not connected",
+        "agent never answered",
+        "handshake timed out",
+        "session encryption failed",
+    ]
+    .iter()
+    .any(|sign| failure.contains(sign))
+}
+
 /// The checks, and the first cause that explains why a session would not start.
 pub fn diagnose(facts: &Facts) -> Report {
     let id = &facts.instance_id;

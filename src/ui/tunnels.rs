@@ -51,8 +51,117 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 /// Columns 6 and 7 (total bytes up and down) only show on wide terminals; the rate stays.
 const TOTALS: [usize; 2] = [6, 7];
 
+/// `text` in at most `width` characters, the cut shown by an ellipsis.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
+/// `host:port` in `width` characters: the host is shortened, the port always shows.
+fn fit_remote(remote: &str, width: usize) -> String {
+    match remote.rsplit_once(':') {
+        Some((host, port)) if remote.chars().count() > width => {
+            let room = width.saturating_sub(port.chars().count() + 1).max(2);
+            format!("{}:{port}", fit(host, room))
+        }
+        _ => remote.to_owned(),
+    }
+}
+
+/// The width a column's longest value needs, between `min` and `max`.
+fn column_width<'a>(values: impl Iterator<Item = &'a str>, min: usize, max: usize) -> usize {
+    values
+        .map(|v| v.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(min, max)
+}
+
+/// What to say of a tunnel's trouble: the doctor's cause once known, else the last error.
+fn trouble(entry: &crate::app::tunnels::TunnelEntry) -> Option<String> {
+    let error = entry
+        .live
+        .failed
+        .clone()
+        .or_else(|| entry.live.last_error.clone());
+    match (&entry.cause, error) {
+        (Some(cause), _) => Some(format!("why: {cause}")),
+        (None, error) => error,
+    }
+}
+
 fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    // The selected tunnel's trouble, in full, under the table: the row has only a column.
+    let selected = match state.tunnels.rows().get(state.tunnels.selected) {
+        Some(TunnelRow::Tunnel(entry)) => Some(*entry),
+        _ => None,
+    };
+    let detail = selected.and_then(|entry| {
+        let error = entry
+            .live
+            .failed
+            .clone()
+            .or_else(|| entry.live.last_error.clone())?;
+        let mut text = format!("{}: {error}", entry.def.name);
+        if let Some(cause) = &entry.cause {
+            text.push_str(&format!(
+                " · why: {cause} (D in the fleet for the full report)"
+            ));
+        }
+        Some(text)
+    });
+    let area = match &detail {
+        Some(text) if area.height > 8 => {
+            let width = usize::from(area.width.max(1));
+            let lines = u16::try_from(text.chars().count().div_ceil(width))
+                .unwrap_or(3)
+                .min(4);
+            let [table, below] =
+                Layout::vertical([Constraint::Min(3), Constraint::Length(lines)]).areas(area);
+            frame.render_widget(
+                Paragraph::new(text.clone())
+                    .wrap(ratatui::widgets::Wrap { trim: false })
+                    .style(Style::default().fg(theme.error)),
+                below,
+            );
+            table
+        }
+        _ => area,
+    };
+    let entries = &state.tunnels.entries;
+    let name_width = column_width(entries.iter().map(|e| e.def.name.as_str()), 4, 40) + 2;
+    let target_width = column_width(
+        entries
+            .iter()
+            .map(|e| e.live.instance_id.as_deref().unwrap_or(&e.def.target)),
+        6,
+        24,
+    );
+    let remotes: Vec<String> = entries.iter().map(|e| e.def.remote()).collect();
+    let remote_width = column_width(remotes.iter().map(String::as_str), 6, 48);
     let wide = area.width >= 170;
+    // What the fixed columns (local, state, conn, [up, down,] rate, uptime) and the gaps leave
+    // for name, target, remote and the last error; when it is not enough, the remote gives
+    // first, then the name, then the target, each shortened with an ellipsis, never silently.
+    let fixed = 16 + 10 + 6 + 18 + 6 + if wide { 16 } else { 0 };
+    let gaps = if wide { 10 } else { 8 };
+    let room = usize::from(area.width.saturating_sub(2)).saturating_sub(fixed + gaps);
+    let error_min = 12;
+    let mut widths = [remote_width, name_width, target_width];
+    let floors = [12, 12, 10];
+    let mut excess = (widths.iter().sum::<usize>() + error_min).saturating_sub(room);
+    for (width, floor) in widths.iter_mut().zip(floors) {
+        let give = excess.min(width.saturating_sub(floor));
+        *width -= give;
+        excess -= give;
+    }
+    let [remote_width, name_width, target_width] = widths;
+    let error_width = room
+        .saturating_sub(remote_width + name_width + target_width)
+        .max(error_min);
     let keep = |index: &usize| wide || !TOTALS.contains(index);
     let header = Row::new(
         [
@@ -94,7 +203,7 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     ),
                     Cell::from(""),
                     Cell::from("group"),
-                    Cell::from(members.join(" + ")),
+                    Cell::from(fit(&members.join(" + "), remote_width)),
                     Cell::from(format!("{running}/{} on", members.len())),
                 ])
             }
@@ -115,18 +224,18 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     .instance_id
                     .clone()
                     .unwrap_or_else(|| entry.def.target.clone());
-                let error = live.failed.clone().or_else(|| live.last_error.clone());
+                let error = trouble(entry);
                 let running = entry.running;
                 let when = |value: String| if running { value } else { String::new() };
                 let cells = vec![
                     Cell::from(format!(
                         "{}{}",
-                        entry.def.name,
+                        fit(&entry.def.name, name_width - 2),
                         if entry.saved { "" } else { " *" }
                     )),
                     Cell::from(local),
-                    Cell::from(target),
-                    Cell::from(entry.def.remote()),
+                    Cell::from(fit(&target, target_width)),
+                    Cell::from(fit_remote(&entry.def.remote(), remote_width)),
                     Cell::from(state_text).style(Style::default().fg(state_colour)),
                     Cell::from(when(format!("{}/{}", live.active, live.connections))),
                     Cell::from(when(bytes(live.bytes_up))),
@@ -137,7 +246,8 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                         bytes(live.rate_down)
                     ))),
                     Cell::from(when(age(live.uptime_secs))),
-                    Cell::from(error.unwrap_or_default()).style(Style::default().fg(theme.error)),
+                    Cell::from(fit(&error.unwrap_or_default(), error_width))
+                        .style(Style::default().fg(theme.error)),
                 ];
                 Row::new(
                     cells
@@ -149,12 +259,13 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             }
         })
         .collect();
-    // The remote host (RDS endpoints are long) and the last error take what is left.
+    // Name, target and remote as wide as their longest value (within bounds); the last error
+    // takes what is left.
     let widths: Vec<Constraint> = [
-        Constraint::Length(18),
+        Constraint::Length(u16::try_from(name_width).unwrap_or(18)),
         Constraint::Length(16),
-        Constraint::Length(19),
-        Constraint::Fill(2),
+        Constraint::Length(u16::try_from(target_width).unwrap_or(19)),
+        Constraint::Length(u16::try_from(remote_width).unwrap_or(24)),
         Constraint::Length(10),
         Constraint::Length(6),
         Constraint::Length(8),

@@ -16,7 +16,7 @@ use ratatui::layout::Rect;
 use self::fleet::act_on;
 use self::panes::act_on_panes;
 use self::runs::{act_on_history, act_on_run, confirm_key, submit_run};
-use self::tunnels::{act_on_tunnels, submit_tunnel_form};
+use self::tunnels::{act_on_tunnels, submit_tunnel_form, tunnel_update};
 use super::action::Action;
 use super::effect::Effect;
 use super::input::{Input, MouseKind};
@@ -208,13 +208,7 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             Vec::new()
         }
         Input::FilterDone if state.mode == Mode::TunnelForm => submit_tunnel_form(state),
-        Input::TunnelUpdate { id, running, live } => {
-            if let Some(entry) = state.tunnels.get_mut(id) {
-                entry.live = live;
-                entry.running = running;
-            }
-            Vec::new()
-        }
+        Input::TunnelUpdate { id, running, live } => tunnel_update(state, id, running, live),
         Input::FilterChar(c) if state.mode == Mode::Command => {
             state.command_text.push(c);
             Vec::new()
@@ -290,6 +284,13 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
         } => {
             if let Ok(report) = &report {
                 state.workspace.set_cause(&instance_id, &report.cause);
+                for entry in &mut state.tunnels.entries {
+                    if entry.asked_doctor
+                        && entry.live.instance_id.as_deref() == Some(instance_id.as_str())
+                    {
+                        entry.cause = Some(report.cause.clone());
+                    }
+                }
             }
             if let Some(view) = state.doctor.as_mut()
                 && view.instance_id == instance_id

@@ -1,5 +1,6 @@
 //! The Tunnels view's actions: start and stop saved tunnels and groups, the shift-f form,
-//! remove a tunnel started from the fleet.
+//! remove a tunnel started from the fleet; what the runtime measured, and the doctor asked
+//! when a tunnel's target refuses it.
 
 use super::lists;
 use crate::app::action::Action;
@@ -94,4 +95,42 @@ pub(super) fn act_on_tunnels(state: &mut State, action: Action) -> Vec<Effect> {
         _ => return lists::shared(state, action).unwrap_or_default(),
     }
     Vec::new()
+}
+
+/// What the runtime measured of a tunnel. A tunnel whose sessions fail because of its target
+/// asks the doctor once per failing spell; its cause shows in the row until it serves again.
+pub(super) fn tunnel_update(
+    state: &mut State,
+    id: TunnelId,
+    running: bool,
+    live: TunnelLive,
+) -> Vec<Effect> {
+    let Some(entry) = state.tunnels.get_mut(id) else {
+        return Vec::new();
+    };
+    let failing = live.sessions_ready == 0
+        && live
+            .last_error
+            .as_deref()
+            .is_some_and(crate::model::doctor::failure_is_about_the_target);
+    let mut effects = Vec::new();
+    if !failing {
+        entry.cause = None;
+        entry.asked_doctor = false;
+    } else if !entry.asked_doctor
+        && let Some(instance_id) = live.instance_id.clone()
+    {
+        entry.asked_doctor = true;
+        // The clients are the ones the instance's row was read with.
+        if let Some(row) = state.rows.iter().find(|r| r.instance_id == instance_id) {
+            effects.push(Effect::Diagnose {
+                instance_id,
+                profile: row.profile.clone(),
+                region: row.region.clone(),
+            });
+        }
+    }
+    entry.live = live;
+    entry.running = running;
+    effects
 }

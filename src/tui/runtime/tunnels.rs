@@ -108,6 +108,7 @@ impl Console {
     /// Reads every running tunnel's figures into the state (each second).
     pub(super) fn sample_tunnels(&mut self) {
         let mut finished = Vec::new();
+        let mut effects = Vec::new();
         for (&id, tunnel) in &mut self.tunnels {
             let gauges = &tunnel.handle.gauges;
             let up = gauges.bytes_up.load(Ordering::Relaxed);
@@ -146,10 +147,18 @@ impl Console {
             if !running {
                 finished.push(id);
             }
-            app::update(&mut self.state, Input::TunnelUpdate { id, running, live });
+            effects.extend(app::update(
+                &mut self.state,
+                Input::TunnelUpdate { id, running, live },
+            ));
         }
         for id in finished {
             self.tunnels.remove(&id);
+        }
+        // What the updates ask for (the doctor, on a tunnel whose target refuses it); none
+        // of it quits or teaches anything back.
+        for effect in effects {
+            let _ = self.apply(effect);
         }
     }
 }
