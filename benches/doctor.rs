@@ -12,14 +12,17 @@ use bosun::services::doctor;
 use bosun::services::sources::SessionClients;
 use bosun::sim::{self, Faults, SimConfig, SimHandle};
 
-const CASES: [(&str, &str); 7] = [
+const CASES: [(&str, &str); 10] = [
     ("payments-api-1", "us-east-1"),
     ("payments-api-3", "us-east-1"),
     ("data-etl-2", "us-east-1"),
     ("data-notebook", "us-east-1"),
     ("orphaned-test-box", "us-east-1"),
+    ("ledger-batch-1", "us-east-1"),
+    ("ops-runner-1", "us-east-1"),
     ("search-query-2", "eu-west-1"),
     ("finance-reporting-dr", "eu-west-1"),
+    ("identity-admin", "eu-west-1"),
 ];
 
 fn main() {

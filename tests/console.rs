@@ -671,6 +671,20 @@ async fn the_demo_console_runs_on_a_real_terminal() {
         String::from_utf8_lossy(&raw).contains("\u{1b}[?1049h"),
         "entered the alternate screen"
     );
+    // `?` opens the help; `q` over it closes the help and bosun goes on running: it answers
+    // the next `?` (had `q` quit, the screen would be gone and the process with it).
+    writer.write_all(b"?").await.expect("help");
+    wait_for("keys — any key closes", &mut terminal, &mut raw).await;
+    writer.write_all(b"q").await.expect("q over the help");
+    wait_for("q quit", &mut terminal, &mut raw).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        child.try_wait().expect("child").is_none(),
+        "q over the help must not quit"
+    );
+    writer.write_all(b"?").await.expect("help again");
+    wait_for("keys — any key closes", &mut terminal, &mut raw).await;
+    writer.write_all(b"q").await.expect("close it");
     writer.write_all(b"/vault").await.expect("type");
     wait_for("(1 of 32)", &mut terminal, &mut raw).await;
     // A frame can arrive in several reads: let the rest of it land.

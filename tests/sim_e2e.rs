@@ -448,8 +448,12 @@ async fn open(
         request = request.parameters(*name, vec![(*value).to_owned()]);
     }
     let started = request.send().await.expect("StartSession");
-    let started =
-        bosun::services::session::Started::from_response(&started, target).expect("a stream");
+    let started = bosun::services::session::Started::from_response(
+        &started,
+        target,
+        document.unwrap_or("SSM-SessionManagerRunShell"),
+    )
+    .expect("a stream");
     let clients = bosun::services::sources::SessionClients::with_ssm(ssm, config);
     let driven = bosun::services::session::drive(started, &clients);
     let session_id = driven.session_id.clone();

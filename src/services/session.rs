@@ -26,6 +26,26 @@ pub struct Started {
     pub token: String,
     /// The StartSession Target (part of KMS encryption contexts).
     pub target: String,
+    /// The session document, when known (the plugin's legacy form does not say).
+    pub document: Option<String>,
+}
+
+/// Documents whose agent speaks first at once (a handshake, or a shell's prompt), so that
+/// silence means the agent never joined. A command of the user's own (InteractiveCommands,
+/// custom documents) may rightly say nothing for a long time.
+const SPEAKS_FIRST: [&str; 6] = [
+    "SSM-SessionManagerRunShell",
+    "AWS-StartPortForwardingSession",
+    "AWS-StartPortForwardingSessionToRemoteHost",
+    "AWS-StartPortForwardingSessionToSocket",
+    "AWS-StartSSHSession",
+    "AWS-StartNonInteractiveCommand",
+];
+
+/// Whether the agent of a session on `document` speaks first at once; the default shell (no
+/// document named) does.
+pub fn speaks_first(document: Option<&str>) -> bool {
+    document.is_none_or(|document| SPEAKS_FIRST.contains(&document))
 }
 
 impl Started {
@@ -33,12 +53,14 @@ impl Started {
     pub fn from_response(
         output: &aws_sdk_ssm::operation::start_session::StartSessionOutput,
         target: &str,
+        document: &str,
     ) -> Option<Started> {
         Some(Started {
             session_id: output.session_id()?.to_owned(),
             stream_url: output.stream_url()?.to_owned(),
             token: output.token_value()?.to_owned(),
             target: target.to_owned(),
+            document: Some(document.to_owned()),
         })
     }
 }
@@ -113,7 +135,7 @@ pub async fn start_session(
             source,
         }
     })?;
-    match Started::from_response(&output, &request.target) {
+    match Started::from_response(&output, &request.target, &request.document) {
         Some(started) => Ok(started),
         None => {
             if let Some(id) = output.session_id() {
@@ -159,7 +181,10 @@ pub fn drive(started: Started, clients: &SessionClients) -> Driven {
         Some(Arc::new(KmsKeyProvider::new(clients.kms.clone()))),
         input_rx,
         events_tx,
-        DriverConfig::default(),
+        DriverConfig {
+            first_contact: speaks_first(started.document.as_deref()),
+            ..DriverConfig::default()
+        },
     ));
     Driven {
         session_id: started.session_id,
@@ -242,6 +267,18 @@ pub enum ExitConvention {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn silence_ends_only_sessions_whose_agent_speaks_first() {
+        assert!(speaks_first(None));
+        assert!(speaks_first(Some("SSM-SessionManagerRunShell")));
+        assert!(speaks_first(Some(
+            "AWS-StartPortForwardingSessionToRemoteHost"
+        )));
+        // A command of the user's own may say nothing for minutes.
+        assert!(!speaks_first(Some("AWS-StartInteractiveCommand")));
+        assert!(!speaks_first(Some("My-Custom-Session")));
+    }
 
     #[test]
     fn one_reading_of_every_end() {

@@ -189,6 +189,9 @@ pub struct DriverConfig {
     pub connect_timeout: Duration,
     /// Frames queued towards the socket writer before the session is asked to hold back.
     pub writer_queue: usize,
+    /// End the session when the agent says nothing within the session's first-contact wait
+    /// (documents whose agent speaks first: shells, port forwarding, handshakes).
+    pub first_contact: bool,
 }
 
 impl Default for DriverConfig {
@@ -203,6 +206,7 @@ impl Default for DriverConfig {
             backoff_reset: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(45),
             writer_queue: 256,
+            first_contact: true,
         }
     }
 }
@@ -222,7 +226,9 @@ pub async fn run_client(
     let socket = connect_with_retry(&target, &target.token, &config).await?;
     let connection = Connection::start(socket, config.writer_queue);
     let mut session = session;
-    session.await_first_contact(Instant::now());
+    if config.first_contact {
+        session.await_first_contact(Instant::now());
+    }
     let driver = Driver {
         target,
         session,

@@ -1,5 +1,6 @@
-//! The doctor's overlay: `D` over an instance in the fleet, or after the prefix over a pane,
-//! opens it and asks the runtime for the report; any key closes it.
+//! The doctor's overlay: `D` over an instance in the fleet, a session, an invocation of the
+//! watched run (one that was not reached, say), or after the prefix over a pane, opens it and
+//! asks the runtime for the report; any key closes it.
 
 use crate::app::effect::Effect;
 use crate::app::state::{DoctorView, Mode, PaneMode, State, View};
@@ -36,7 +37,26 @@ pub(super) fn open(state: &mut State) -> Vec<Effect> {
                     entry.region.clone(),
                 )
             }),
-        View::Tunnels | View::Run | View::History => None,
+        // The selected invocation's instance, with the clients its fleet row was read with.
+        View::Run => state
+            .run
+            .as_ref()
+            .and_then(|watch| watch.selected_invocation())
+            .and_then(|invocation| {
+                state
+                    .rows
+                    .iter()
+                    .find(|row| row.instance_id == invocation.instance_id)
+            })
+            .map(|row| {
+                (
+                    row.instance_id.clone(),
+                    row.name.clone(),
+                    row.profile.clone(),
+                    row.region.clone(),
+                )
+            }),
+        View::Tunnels | View::History => None,
     };
     let Some((instance_id, name, profile, region)) = target else {
         return Vec::new();

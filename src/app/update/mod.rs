@@ -312,6 +312,16 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         state.pane_mode = PaneMode::Typing;
         return Vec::new();
     }
+    // Over the help or an instance's details, `q` (and esc) close the overlay; bosun never
+    // quits from under one (the help says "any key closes").
+    if matches!(state.mode, Mode::Help | Mode::Detail)
+        && matches!(action, Action::Quit | Action::Back)
+    {
+        state.mode = Mode::Table;
+        state.notice = None;
+        state.quit_armed = false;
+        return Vec::new();
+    }
     if action == Action::Doctor {
         return doctor::open(state);
     }

@@ -247,6 +247,7 @@ async fn start_session(start: StartArgs) -> i32 {
             stream_url: start.response.stream_url.clone(),
             token: start.response.token_value.clone(),
             target: start.target.clone(),
+            document: start.document.clone(),
         },
         &clients,
     );

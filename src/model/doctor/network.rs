@@ -225,6 +225,18 @@ fn security_groups(
         .filter(|g| ec2.security_groups.contains(&g.id))
         .collect();
     let names = ec2.security_groups.join(", ");
+    // No groups named (not in a VPC), or some not among the VPC's: nothing to judge by.
+    if own.len() < ec2.security_groups.len() || own.is_empty() {
+        if !ec2.security_groups.is_empty() {
+            checks.push(check(
+                "network",
+                "https out",
+                Verdict::Unknown,
+                format!("{names}: not all of them could be read"),
+            ));
+        }
+        return;
+    }
     let endpoint_groups: Vec<String> = match &facts.endpoints {
         Fact::Found(endpoints) => endpoints
             .iter()

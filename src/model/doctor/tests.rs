@@ -393,3 +393,17 @@ fn checks_carry_their_evidence() {
     assert_eq!(route.verdict, Verdict::Pass, "{route:?}");
     assert!(route.evidence.contains("not needed"), "{route:?}");
 }
+
+#[test]
+fn groups_that_could_not_all_be_read_are_a_question_not_a_cause() {
+    let mut facts = lost(healthy());
+    facts.security_groups = Fact::Found(vec![group("sg-other", &[], &[])]);
+    let report = diagnose(&facts);
+    let https = report
+        .checks
+        .iter()
+        .find(|c| c.name == "https out")
+        .expect("an https out check");
+    assert_eq!(https.verdict, Verdict::Unknown, "{https:?}");
+    assert!(!report.cause.contains("security groups"), "{}", report.cause);
+}

@@ -323,3 +323,19 @@ fn runtime_facts_go_through_the_reducer() {
     );
     assert_eq!(state.notice, None);
 }
+
+#[test]
+fn q_over_the_help_or_the_details_closes_them_and_never_quits() {
+    let mut state = with_screen(loaded());
+    for open in ['?', 'd'] {
+        press(&mut state, KeyCode::Char(open), KeyModifiers::NONE);
+        assert_ne!(state.mode, Mode::Table, "{open} opens an overlay");
+        let effects = press(&mut state, KeyCode::Char('q'), KeyModifiers::NONE);
+        assert!(!effects.contains(&Effect::Quit), "{open}: {effects:?}");
+        assert_eq!(state.mode, Mode::Table, "{open}: q closes it");
+        assert!(state.notice.is_none(), "{open}: {:?}", state.notice);
+    }
+    // With the overlays closed, q quits as before.
+    let effects = press(&mut state, KeyCode::Char('q'), KeyModifiers::NONE);
+    assert!(effects.contains(&Effect::Quit), "{effects:?}");
+}

@@ -194,3 +194,37 @@ fn the_history_lists_recent_commands_and_reopens_one() {
         "a reopened command can be re-run"
     );
 }
+
+#[test]
+fn d_over_an_invocation_not_reached_asks_the_doctor_about_its_instance() {
+    let mut state = with_screen(loaded());
+    compose_for_all(&mut state);
+    press(&mut state, KeyCode::Char('y'), KeyModifiers::NONE);
+    update(
+        &mut state,
+        Input::RunSent {
+            command_ids: vec!["c-1".to_owned()],
+        },
+    );
+    let undelivered = crate::model::run::InvocationView {
+        command_id: "c-1".to_owned(),
+        instance_id: "i-02".to_owned(),
+        status: "Undeliverable".to_owned(),
+        aws_status: "Failed".to_owned(),
+        status_details: "Undeliverable".to_owned(),
+        ..crate::model::run::InvocationView::default()
+    };
+    update(
+        &mut state,
+        Input::RunProgress {
+            invocations: vec![undelivered],
+            throttled: false,
+        },
+    );
+    let effects = press(&mut state, KeyCode::Char('D'), KeyModifiers::SHIFT);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Diagnose { instance_id, .. }] if instance_id == "i-02"),
+        "{effects:?}"
+    );
+    assert_eq!(state.mode, Mode::Doctor);
+}
