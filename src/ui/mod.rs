@@ -289,6 +289,14 @@ fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
                 format!("   {error}"),
                 Style::default().fg(theme.warning),
             ));
+        } else if state.mode != Mode::Filter
+            && let Some(notice) = &state.notice
+        {
+            // A filter in force must not hide what a key just said (why nothing opened).
+            spans.push(Span::styled(
+                format!("   {notice}"),
+                Style::default().fg(theme.warning),
+            ));
         }
         return Paragraph::new(Line::from(spans));
     }

@@ -42,7 +42,7 @@ pub(super) fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
             } else if let Some(row) = state.selected_row() {
                 if row.ping == Ping::NotManaged {
                     state.notice = Some(format!(
-                        "no tunnel to {}: not managed by SSM",
+                        "no tunnel to {}: not managed by SSM (no agent registered); D asks the doctor why",
                         row.instance_id
                     ));
                 } else {

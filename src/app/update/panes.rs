@@ -74,7 +74,7 @@ pub(super) fn open_shells(state: &mut State) -> Vec<Effect> {
     let notice = (!unmanaged.is_empty()).then(|| {
         let names: Vec<&str> = unmanaged.iter().map(|r| r.instance_id.as_str()).collect();
         format!(
-            "no shell on {}: not managed by SSM (no agent registered)",
+            "no shell on {}: not managed by SSM (no agent registered); D asks the doctor why",
             names.join(", ")
         )
     });

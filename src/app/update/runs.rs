@@ -169,18 +169,25 @@ pub(super) fn open_run(state: &mut State) {
             .collect();
         (rows, "marked".to_owned())
     };
-    let managed: Vec<&InstanceRow> = rows
-        .into_iter()
-        .filter(|r| r.ping != Ping::NotManaged)
-        .collect();
+    let (managed, unmanaged): (Vec<&InstanceRow>, Vec<&InstanceRow>) =
+        rows.into_iter().partition(|r| r.ping != Ping::NotManaged);
     if managed.is_empty() {
-        state.notice = Some("no managed instance to run on".to_owned());
+        state.notice = Some(
+            "no managed instance to run on: SSM manages none of these (D asks the doctor why)"
+                .to_owned(),
+        );
         return;
     }
+    // Said, not silently dropped: how many were left out, and why.
+    let left_out = match unmanaged.len() {
+        0 => String::new(),
+        1 => "; 1 left out: not managed by SSM".to_owned(),
+        n => format!("; {n} left out: not managed by SSM"),
+    };
     let groups = groups_of(&managed);
     state.compose = Some(RunCompose::new(
         groups,
-        format!("{} {chosen_by}", managed.len()),
+        format!("{} {chosen_by}{left_out}", managed.len()),
     ));
     state.mode = Mode::RunCompose;
 }

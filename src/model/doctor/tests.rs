@@ -405,5 +405,9 @@ fn groups_that_could_not_all_be_read_are_a_question_not_a_cause() {
         .find(|c| c.name == "https out")
         .expect("an https out check");
     assert_eq!(https.verdict, Verdict::Unknown, "{https:?}");
-    assert!(!report.cause.contains("security groups"), "{}", report.cause);
+    assert!(
+        !report.cause.contains("security groups"),
+        "{}",
+        report.cause
+    );
 }

@@ -339,3 +339,28 @@ fn q_over_the_help_or_the_details_closes_them_and_never_quits() {
     let effects = press(&mut state, KeyCode::Char('q'), KeyModifiers::NONE);
     assert!(effects.contains(&Effect::Quit), "{effects:?}");
 }
+
+#[test]
+fn keys_on_an_instance_ssm_does_not_manage_say_why_and_offer_the_doctor() {
+    let mut state = with_screen(loaded());
+    for _ in 0..state.rows.len() {
+        if state.selected_row().is_some_and(|r| r.name == "db-3") {
+            break;
+        }
+        update(&mut state, Input::Action(Action::Down));
+    }
+    assert_eq!(state.selected_row().map(|r| r.name.as_str()), Some("db-3"));
+    for key in ['s', 'F'] {
+        let modifiers = if key == 'F' {
+            KeyModifiers::SHIFT
+        } else {
+            KeyModifiers::NONE
+        };
+        assert!(press(&mut state, KeyCode::Char(key), modifiers).is_empty());
+        let notice = state.notice.clone().unwrap_or_default();
+        assert!(
+            notice.contains("not managed by SSM") && notice.contains("D asks the doctor why"),
+            "{key}: {notice}"
+        );
+    }
+}

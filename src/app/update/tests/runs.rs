@@ -228,3 +228,17 @@ fn d_over_an_invocation_not_reached_asks_the_doctor_about_its_instance() {
     );
     assert_eq!(state.mode, Mode::Doctor);
 }
+
+#[test]
+fn instances_ssm_does_not_manage_are_left_out_of_a_run_and_said_so() {
+    let mut state = with_screen(loaded());
+    press(&mut state, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    let compose = state.compose.as_ref().expect("the compose form");
+    assert!(
+        compose
+            .chosen_by
+            .ends_with("; 1 left out: not managed by SSM"),
+        "{}",
+        compose.chosen_by
+    );
+}
