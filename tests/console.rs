@@ -931,3 +931,26 @@ fn credentials_that_end_soon_show_in_the_status_line_until_renewed() {
     app::update(&mut state, Input::CredentialsExpiring(Vec::new()));
     assert!(!shown(&state).contains("expire in"));
 }
+
+/// At 80×24 the header keeps the counts and the data's age; the source gives way with an
+/// ellipsis.
+#[test]
+fn a_small_terminal_keeps_the_counts_and_the_age_in_the_header() {
+    let state = state_with(fleet(), Vec::new());
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    let now = SystemTime::UNIX_EPOCH + LOADED_AT + Duration::from_secs(5);
+    terminal
+        .draw(|frame| ui::draw(frame, &state, &Theme::default(), now, &Screens::new()))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    let header: String = (0..80).map(|x| buffer[(x, 0)].symbol()).collect();
+    assert!(header.contains("6 inst"), "{header}");
+    assert!(
+        header.contains("1 lost") && header.contains("ago"),
+        "{header}"
+    );
+    assert!(
+        header.trim_end().ends_with("ago"),
+        "the age is whole: {header}"
+    );
+}

@@ -88,7 +88,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
         Constraint::Length(1),
     ])
     .areas(area);
-    frame.render_widget(title_line(state, theme, now), title);
+    frame.render_widget(title_line(state, theme, now, title.width), title);
     draw_table(frame, body, state, theme);
     frame.render_widget(filter_line(state, theme), filter);
     frame.render_widget(status_line(state, theme), status);
@@ -124,44 +124,89 @@ pub(crate) fn ping_colour(ping: Ping, theme: &Theme) -> ratatui::style::Color {
     }
 }
 
-fn title_line<'a>(state: &'a State, theme: &Theme, now: SystemTime) -> Paragraph<'a> {
-    let mut spans = vec![
-        brand(theme),
-        Span::styled(
-            format!("{} ", state.source),
-            Style::default().fg(theme.muted),
-        ),
-        Span::raw(format!("{} instances", state.rows.len())),
+/// The header: the brand, where the data comes from, the counts by ping status, and the data's
+/// age. On a narrow terminal the source gives way (shortened with an ellipsis, or left out)
+/// so that the counts and the age always show.
+fn title_line<'a>(state: &'a State, theme: &Theme, now: SystemTime, width: u16) -> Paragraph<'a> {
+    let long = status_spans(state, theme, now, false);
+    let brand = brand(theme);
+    let length = |spans: &[Span]| -> usize {
+        spans
+            .iter()
+            .chain(std::iter::once(&brand))
+            .map(|s| s.content.chars().count())
+            .sum()
+    };
+    // Too narrow for the words: the short ones ("25 on  5 lost  7s ago").
+    let spans = if length(&long) > usize::from(width) {
+        status_spans(state, theme, now, true)
+    } else {
+        long
+    };
+    let room = usize::from(width).saturating_sub(length(&spans));
+    let source = if state.source.chars().count() < room {
+        format!("{} ", state.source)
+    } else if room > 4 {
+        let kept: String = state.source.chars().take(room - 2).collect();
+        format!("{kept}… ")
+    } else {
+        String::new()
+    };
+    let mut line = vec![
+        brand,
+        Span::styled(source, Style::default().fg(theme.muted)),
     ];
+    line.extend(spans);
+    Paragraph::new(Line::from(line))
+}
+
+/// The counts by ping status and the data's age, in words or (`short`) in as few characters
+/// as still read plainly.
+fn status_spans(state: &State, theme: &Theme, now: SystemTime, short: bool) -> Vec<Span<'static>> {
+    let mut spans = vec![Span::raw(if short {
+        format!("{} inst", state.rows.len())
+    } else {
+        format!("{} instances", state.rows.len())
+    })];
     for (ping, count) in state.counts() {
         if count > 0 {
-            spans.push(Span::raw("  "));
+            let label = match (short, ping) {
+                (false, _) => ping.label(),
+                (true, Ping::Online) => "on",
+                (true, Ping::ConnectionLost) => "lost",
+                (true, Ping::Inactive) => "inactive",
+                (true, Ping::NotManaged) => "unmanaged",
+            };
+            spans.push(Span::raw(if short { " " } else { "  " }));
             spans.push(Span::styled(
-                format!("{count} {}", ping.label()),
+                format!("{count} {label}"),
                 Style::default().fg(ping_colour(ping, theme)),
             ));
         }
     }
+    let seconds = |at: SystemTime| age(now.duration_since(at).map_or(0, |d| d.as_secs()));
     let freshness = match (state.loading, state.loaded_at) {
         (true, None) => "loading…".to_owned(),
         (true, Some(_)) => "refreshing…".to_owned(),
-        (false, Some(at)) => format!(
-            "refreshed {} ago",
-            age(now.duration_since(at).map_or(0, |d| d.as_secs()))
-        ),
+        (false, Some(at)) if short => format!("{} ago", seconds(at)),
+        (false, Some(at)) => format!("refreshed {} ago", seconds(at)),
         (false, None) => String::new(),
     };
     spans.push(Span::styled(
-        format!("   {freshness}"),
+        format!("{}{freshness}", if short { "  " } else { "   " }),
         Style::default().fg(theme.muted),
     ));
     if state.throttled {
         spans.push(Span::styled(
-            "  throttled: refreshing less often",
+            if short {
+                " throttled"
+            } else {
+                "  throttled: refreshing less often"
+            },
             Style::default().fg(theme.warning),
         ));
     }
-    Paragraph::new(Line::from(spans))
+    spans
 }
 
 /// The mark cell, then one cell per shown column, coloured where colour carries meaning.
