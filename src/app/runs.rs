@@ -127,6 +127,8 @@ pub struct RunConfirm {
     pub typed: String,
     /// Above this many targets the count must be typed.
     pub typed_above: usize,
+    /// The last count typed wrong, said in the confirmation until the next try.
+    pub mistyped: Option<String>,
 }
 
 impl RunConfirm {
@@ -135,6 +137,7 @@ impl RunConfirm {
             request,
             typed: String::new(),
             typed_above,
+            mistyped: None,
         }
     }
 

@@ -152,9 +152,14 @@ fn confirm(targets: &[RunTarget], above: usize) -> bool {
         return false;
     }
     let strict = needs_typed_count(targets, above);
+    let noun = if targets.len() == 1 {
+        "instance"
+    } else {
+        "instances"
+    };
     if strict {
         eprint!(
-            "Type {} to run on {} instances: ",
+            "Type {} to run on {} {noun}: ",
             targets.len(),
             targets.len()
         );
@@ -168,7 +173,19 @@ fn confirm(targets: &[RunTarget], above: usize) -> bool {
     }
     let answer = answer.trim();
     if strict {
-        answer == targets.len().to_string()
+        let right = answer == targets.len().to_string();
+        if !right {
+            eprintln!(
+                "bosun run: {}, not {}: nothing has run",
+                if answer.is_empty() {
+                    "nothing was typed".to_owned()
+                } else {
+                    format!("you typed {answer}")
+                },
+                targets.len()
+            );
+        }
+        right
     } else {
         matches!(answer, "y" | "Y" | "yes")
     }

@@ -279,9 +279,14 @@ pub fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &RunConfirm, theme: 
         )));
     }
     lines.push(Line::from(""));
+    let noun = if targets.len() == 1 {
+        "instance"
+    } else {
+        "instances"
+    };
     let prompt = if confirm.strict() {
         format!(
-            "Type {} and enter to run on {} instances: {}▏",
+            "Type {} and enter to run on {} {noun}: {}▏",
             targets.len(),
             targets.len(),
             confirm.typed
@@ -295,6 +300,12 @@ pub fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &RunConfirm, theme: 
             .fg(theme.warning)
             .add_modifier(Modifier::BOLD),
     )));
+    if let Some(mistyped) = &confirm.mistyped {
+        lines.push(Line::from(Span::styled(
+            mistyped.clone(),
+            Style::default().fg(theme.error),
+        )));
+    }
     overlay(
         frame,
         area,

@@ -53,12 +53,15 @@ pub(super) fn confirm_key(state: &mut State, key: Option<char>) -> Vec<Effect> {
         }
     };
     if !go {
-        confirm.typed.clear();
-        state.notice = Some(format!(
-            "not run: type {} to run on {} instances",
-            targets.len(),
-            targets.len()
-        ));
+        let typed = std::mem::take(&mut confirm.typed);
+        let n = targets.len();
+        let said = if typed.is_empty() {
+            format!("nothing was typed: nothing has run; type {n} and enter, or esc to cancel")
+        } else {
+            format!("you typed {typed}, not {n}: nothing has run; type {n} again, or esc to cancel")
+        };
+        confirm.mistyped = Some(said.clone());
+        state.notice = Some(said);
         return Vec::new();
     }
     let Some(confirm) = state.confirm.take() else {

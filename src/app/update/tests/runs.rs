@@ -112,6 +112,14 @@ fn production_or_many_targets_need_the_count_typed() {
         "{:?}",
         state.notice
     );
+    // A wrong count is said, in the confirmation itself, with what was typed.
+    press(&mut state, KeyCode::Char('3'), KeyModifiers::NONE);
+    assert!(press(&mut state, KeyCode::Enter, KeyModifiers::NONE).is_empty());
+    assert_eq!(
+        state.confirm.as_ref().and_then(|c| c.mistyped.as_deref()),
+        Some("you typed 3, not 2: nothing has run; type 2 again, or esc to cancel")
+    );
+    assert_eq!(state.mode, Mode::RunConfirm, "the question stays");
     press(&mut state, KeyCode::Char('2'), KeyModifiers::NONE);
     let effects = press(&mut state, KeyCode::Enter, KeyModifiers::NONE);
     assert!(matches!(effects[..], [Effect::SendRun(_)]), "{effects:?}");
