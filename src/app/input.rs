@@ -97,6 +97,11 @@ pub enum Input {
     /// Sources whose credentials expire within 15 minutes (or have), as sentences with the
     /// command that renews them; empty once renewed.
     CredentialsExpiring(Vec<String>),
+    /// A pane's session id, once StartSession gave it.
+    PaneSession {
+        pane: PaneId,
+        session_id: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

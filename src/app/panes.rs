@@ -49,6 +49,8 @@ pub struct Pane {
     pub connected_once: bool,
     /// Why a session that never connected could not start: the doctor's one-line cause.
     pub cause: Option<String>,
+    /// Its current session's id, once known.
+    pub session_id: Option<String>,
 }
 
 /// Side by side (`Right`) or one above the other (`Down`).
@@ -265,6 +267,7 @@ impl Workspace {
                 marked: false,
                 connected_once: false,
                 cause: None,
+                session_id: None,
             },
         );
         id
@@ -481,6 +484,17 @@ impl Workspace {
             && !pane.connected_once;
         pane.status = status;
         never_began
+    }
+
+    /// The live pane whose session is `session_id`, if any.
+    pub fn pane_of_session(&self, session_id: &str) -> Option<PaneId> {
+        self.panes
+            .values()
+            .find(|p| {
+                p.session_id.as_deref() == Some(session_id)
+                    && !matches!(p.status, PaneStatus::Ended { .. })
+            })
+            .map(|p| p.id)
     }
 
     /// Gives the doctor's cause to the ended panes on `instance_id` that never connected.

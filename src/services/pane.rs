@@ -44,6 +44,11 @@ pub enum PaneReport {
         pane: PaneId,
         bytes: Bytes,
     },
+    /// The pane's session has this id (so that the Sessions view can tell it apart).
+    Session {
+        pane: PaneId,
+        session_id: String,
+    },
 }
 
 /// A running pane session: where its commands go, and its task.
@@ -124,6 +129,13 @@ async fn run(
     };
     let mut driven = session::drive(started, clients);
     tracing::info!(pane, session = %driven.session_id, instance = %target.instance_id, "pane session started");
+    let _ = context
+        .reports
+        .send(PaneReport::Session {
+            pane,
+            session_id: driven.session_id.clone(),
+        })
+        .await;
     let mut pending: Option<transport::Input> = None;
     let mut closing = false;
     loop {

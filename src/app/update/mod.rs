@@ -71,6 +71,12 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
                 .into_iter()
                 .collect()
         }
+        Input::PaneSession { pane, session_id } => {
+            if let Some(pane) = state.workspace.panes.get_mut(&pane) {
+                pane.session_id = Some(session_id);
+            }
+            Vec::new()
+        }
         Input::Mouse { kind, column, row } => mouse(state, kind, column, row),
         Input::PrefixCancelled => {
             state.pane_mode = PaneMode::Typing;

@@ -47,6 +47,14 @@ fn terminate(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     };
     let id = entry.row.session_id.clone();
+    // One of this console's own live panes: closing the pane ends it (and keeps the layout
+    // honest); x here would leave a pane that only says "ended".
+    if let Some(pane) = state.workspace.pane_of_session(&id) {
+        state.notice = Some(format!(
+            "{id} is this console's pane {pane}: close it over the panes (ctrl-] x)"
+        ));
+        return Vec::new();
+    }
     if state.terminate_armed.as_ref() != Some(&id) {
         let on = if entry.row.name.is_empty() {
             entry.row.target.clone()

@@ -289,6 +289,9 @@ impl Console {
                         self.ingest(pane, &bytes, &mut reports);
                         Wake::Redraw
                     }
+                    PaneReport::Session { pane, session_id } => {
+                        Wake::Input(Input::PaneSession { pane, session_id })
+                    }
                 },
                 () = tokio::time::sleep(until_frame), if dirty => continue,
             };

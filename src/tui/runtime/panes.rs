@@ -108,6 +108,9 @@ impl Console {
                         let _ = self.apply(effect);
                     }
                 }
+                Ok(PaneReport::Session { pane, session_id }) => {
+                    app::update(&mut self.state, Input::PaneSession { pane, session_id });
+                }
                 Err(_) => break,
             }
         }

@@ -102,3 +102,42 @@ fn read_only_refuses_and_d_opens_the_doctor_on_the_target() {
     press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
     assert_eq!(state.view, View::Fleet);
 }
+
+#[test]
+fn this_consoles_own_pane_sessions_are_told_apart_and_not_ended_from_here() {
+    let mut state = with_sessions();
+    // A pane of this console holds alice-1.
+    let pane = state
+        .workspace
+        .open_tab(vec![State::pane_target(&state.rows[0])])[0];
+    update(
+        &mut state,
+        Input::PaneSession {
+            pane,
+            session_id: "alice-1".to_owned(),
+        },
+    );
+    assert_eq!(state.workspace.pane_of_session("alice-1"), Some(pane));
+    for _ in 0..2 {
+        assert!(press(&mut state, KeyCode::Char('x'), KeyModifiers::NONE).is_empty());
+    }
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("this console's pane") && n.contains("ctrl-] x")),
+        "{:?}",
+        state.notice
+    );
+    // Once the pane's session has ended, it is a leftover like any other.
+    update(
+        &mut state,
+        Input::PaneStatus {
+            pane,
+            status: PaneStatus::Ended {
+                reason: "the shell exited".to_owned(),
+            },
+        },
+    );
+    assert_eq!(state.workspace.pane_of_session("alice-1"), None);
+}
