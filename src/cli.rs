@@ -206,8 +206,8 @@ pub struct TunnelArgs {
     /// (an Online instance with that tag). Without --remote-port: a saved tunnel's or tunnel
     /// group's name from the configuration file.
     pub target: String,
-    /// The port to reach on the instance (or on --remote-host).
-    #[arg(long)]
+    /// The port to reach on the instance (or on --remote-host): 1-65535.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub remote_port: Option<u16>,
     /// A host the instance can reach (e.g. an RDS endpoint); default: the instance itself.
     #[arg(long)]

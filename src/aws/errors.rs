@@ -111,9 +111,12 @@ fn classify(
             login_command(profile)
         );
     }
+    // The chain ends at the instance metadata service (IMDS) when nothing else had credentials:
+    // on a laptop that means none are configured.
     if lower.contains("no credentials")
         || lower.contains("credential provider was not enabled")
         || lower.contains("could not load credentials")
+        || lower.contains("while loading credentials")
     {
         return format!(
             "no AWS credentials found{}: run `aws configure` (or `{}`), or try `bosun --demo`",
@@ -253,6 +256,13 @@ mod tests {
             ),
             "ap-nowhere-9 is not a region AWS knows: check --region or AWS_REGION (`aws ec2 describe-regions` lists them)"
         );
+        let imds = classify(
+            None,
+            None,
+            "dispatch failure: other: an error occurred while loading credentials: failed to load IMDS session token: service error: request forbidden",
+            None,
+        );
+        assert!(imds.starts_with("no AWS credentials found"), "{imds}");
         let dns = classify(
             None,
             None,
