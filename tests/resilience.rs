@@ -406,3 +406,34 @@ async fn a_missing_mistyped_or_unknown_region_is_one_sentence_with_the_next_step
         "{err}"
     );
 }
+
+/// No credentials anywhere (the chain runs out at the instance metadata service): one
+/// sentence that says what to run, through the binary, never the SDK's chain.
+#[tokio::test]
+async fn an_empty_credential_chain_is_one_sentence_with_what_to_run() {
+    let sim = start_sim().await;
+    let home = tempfile::tempdir().expect("home");
+    for args in [&["shell", "payments-api-1"][..], &["sessions"], &["ls"]] {
+        let mut command = bosun(&sim, home.path());
+        command
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .args(args)
+            .stdin(Stdio::null());
+        let output = command.output().await.expect("bosun runs");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_ne!(output.status.code(), Some(0), "{args:?}: {err}");
+        assert!(
+            err.contains("no AWS credentials found")
+                && err.contains("run `aws configure`")
+                && err.contains("bosun --demo"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !err.contains("dispatch failure") && !err.contains("IMDS") && err.len() < 400,
+            "{args:?}: {err}"
+        );
+    }
+}
