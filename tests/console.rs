@@ -954,3 +954,21 @@ fn a_small_terminal_keeps_the_counts_and_the_age_in_the_header() {
         "the age is whole: {header}"
     );
 }
+
+/// Under --read-only the header says so, at 80 columns too, before anyone presses a key.
+#[test]
+fn read_only_shows_a_badge_in_the_header() {
+    let mut state = state_with(fleet(), Vec::new());
+    state.read_only = true;
+    for width in [80, 160] {
+        let mut terminal = Terminal::new(TestBackend::new(width, 24)).expect("terminal");
+        let now = SystemTime::UNIX_EPOCH + LOADED_AT + Duration::from_secs(5);
+        terminal
+            .draw(|frame| ui::draw(frame, &state, &Theme::default(), now, &Screens::new()))
+            .expect("draw");
+        let buffer = terminal.backend().buffer();
+        let header: String = (0..width).map(|x| buffer[(x, 0)].symbol()).collect();
+        assert!(header.contains("READ-ONLY"), "{width}: {header}");
+        assert!(header.contains("ago"), "{width}: {header}");
+    }
+}

@@ -163,11 +163,23 @@ fn title_line<'a>(state: &'a State, theme: &Theme, now: SystemTime, width: u16) 
 /// The counts by ping status and the data's age, in words or (`short`) in as few characters
 /// as still read plainly.
 fn status_spans(state: &State, theme: &Theme, now: SystemTime, short: bool) -> Vec<Span<'static>> {
-    let mut spans = vec![Span::raw(if short {
+    let mut spans = Vec::new();
+    // Never dropped for room: under --read-only every key that would change something says
+    // no, and the header says why before anyone presses one.
+    if state.read_only {
+        spans.push(Span::styled(
+            "READ-ONLY ",
+            Style::default()
+                .fg(theme.warning)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    spans.push(Span::raw(if short {
         format!("{} inst", state.rows.len())
     } else {
         format!("{} instances", state.rows.len())
-    })];
+    }));
     for (ping, count) in state.counts() {
         if count > 0 {
             let label = match (short, ping) {
