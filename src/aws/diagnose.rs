@@ -95,13 +95,7 @@ async fn session_key(ssm: &aws_sdk_ssm::Client) -> Fact<String> {
         .await;
     let output = match answer {
         Ok(output) => output,
-        Err(error)
-            if aws_sdk_ssm::error::ProvideErrorMetadata::code(&error)
-                == Some("InvalidDocument") =>
-        {
-            return Fact::Absent;
-        }
-        Err(error) => return Fact::Unknown(errors::describe(&error)),
+        Err(error) => return absent_on(&error, "InvalidDocument"),
     };
     let key = output
         .content()
@@ -127,6 +121,19 @@ struct Resources {
     instance: String,
     /// The session key's ARN, when sessions are KMS-encrypted.
     key: Option<String>,
+}
+
+/// A failed lookup: `absent` is AWS's way of saying there is no such thing (the lookup worked);
+/// any other error is a sentence why it could not look.
+fn absent_on<T, E>(error: &E, absent: &str) -> Fact<T>
+where
+    E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error,
+{
+    if error.code() == Some(absent) {
+        Fact::Absent
+    } else {
+        Fact::Unknown(errors::describe(error))
+    }
 }
 
 /// The ARN IAM policies name the instance by.
@@ -260,13 +267,7 @@ async fn instance(ec2: &aws_sdk_ec2::Client, instance_id: &str) -> Fact<Ec2Facts
         .await;
     let output = match answer {
         Ok(output) => output,
-        Err(error)
-            if aws_sdk_ec2::error::ProvideErrorMetadata::code(&error)
-                == Some("InvalidInstanceID.NotFound") =>
-        {
-            return Fact::Absent;
-        }
-        Err(error) => return Fact::Unknown(errors::describe(&error)),
+        Err(error) => return absent_on(&error, "InvalidInstanceID.NotFound"),
     };
     let Some(found) = output
         .reservations()

@@ -16,7 +16,7 @@ use super::fleet::DEFAULT_ACCOUNT;
 use super::iam_api::{hex_id, required, respond};
 use super::sigv4::Credential;
 
-const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+pub(crate) const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 /// The STS actions the simulator serves.
 pub(crate) fn dispatch_sts(credential: &Credential, action: &str) -> Response<Full<Bytes>> {

@@ -14,7 +14,7 @@ use super::api::ApiError;
 use super::ec2_api::{Query, escape, iso8601, xml};
 use super::fleet::DEFAULT_ACCOUNT;
 
-const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+pub(crate) const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 const CREATED: i64 = 1_767_225_600; // 2026-01-01
 
 pub(crate) fn dispatch(
@@ -61,11 +61,7 @@ pub(crate) fn respond(
     }
 }
 
-/// IAM's error body (a `Sender` fault, with the code and message).
-pub(crate) fn error_response(error: &ApiError) -> Response<Full<Bytes>> {
-    error_response_in(NAMESPACE, error)
-}
-
+/// A query-protocol error body (a `Sender` fault, with the code and message).
 pub(crate) fn error_response_in(namespace: &str, error: &ApiError) -> Response<Full<Bytes>> {
     let body = format!(
         "<ErrorResponse xmlns=\"{namespace}\"><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",

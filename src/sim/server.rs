@@ -233,28 +233,26 @@ async fn route(
                 .find(|(key, _)| key == "Action")
                 .map(|(_, value)| value.clone())
                 .unwrap_or_default();
-            if credential.service == "sts" {
-                if let Err(mut error) = api_faults(&state, "sts", &action).await {
+            // IAM and STS: the query protocol with their own namespaces; a denial is their
+            // `AccessDenied` (403), not the JSON services' AccessDeniedException.
+            if matches!(credential.service.as_str(), "iam" | "sts") {
+                let namespace = if credential.service == "sts" {
+                    caller_api::STS_NAMESPACE
+                } else {
+                    iam_api::NAMESPACE
+                };
+                if let Err(mut error) = api_faults(&state, &credential.service, &action).await {
                     if error.code == "AccessDeniedException" {
                         error.code = "AccessDenied".to_owned();
                         error.status = 403;
                     }
-                    return Ok(iam_api::error_response_in(
-                        "https://sts.amazonaws.com/doc/2011-06-15/",
-                        &error,
-                    ));
+                    return Ok(iam_api::error_response_in(namespace, &error));
                 }
-                return Ok(caller_api::dispatch_sts(&credential, &action));
-            }
-            if credential.service == "iam" {
-                if let Err(mut error) = api_faults(&state, "iam", &action).await {
-                    if error.code == "AccessDeniedException" {
-                        error.code = "AccessDenied".to_owned();
-                        error.status = 403;
-                    }
-                    return Ok(iam_api::error_response(&error));
-                }
-                return Ok(iam_api::dispatch(&state, &action, &form));
+                return Ok(if credential.service == "sts" {
+                    caller_api::dispatch_sts(&credential, &action)
+                } else {
+                    iam_api::dispatch(&state, &action, &form)
+                });
             }
             if let Err(error) = api_faults(&state, "ec2", &action).await {
                 return Ok(ec2_api::xml_error(&error));
