@@ -216,7 +216,7 @@ async fn a_shell_that_cannot_start_says_the_doctors_cause_and_fix() {
     assert_eq!(output.status.code(), Some(255), "{err}");
     assert!(err.contains("TargetNotConnected"), "{err}");
     assert!(err.contains("cause: the agent stopped reporting"), "{err}");
-    assert!(err.contains("fix:   restart it"), "{err}");
+    assert!(err.contains("fix:   restart the agent on it"), "{err}");
     assert!(
         err.contains("full report: bosun doctor i-03f1a2b3c4d5e3333 --region us-east-1"),
         "{err}"
@@ -407,4 +407,80 @@ async fn a_session_key_the_caller_may_not_use_is_the_cause() {
         err.contains("cause: sessions here are encrypted with KMS key"),
         "{err}"
     );
+}
+
+/// The doctor's own commands, followed as written: the `bosun run …` it offers, with `--yes`
+/// (no terminal here), through `sh -c` as a person would paste it.
+async fn follow(sim: &SimHandle, report: &str, starting: &str) -> (i32, String) {
+    let start = report
+        .find(&format!("`{starting}"))
+        .unwrap_or_else(|| panic!("no `{starting}… in {report}"));
+    let command = &report[start + 1..];
+    let command = &command[..command.find('`').expect("closing backtick")];
+    let pasted = command.replacen(
+        "bosun run",
+        &format!("{} run --yes", env!("CARGO_BIN_EXE_bosun")),
+        1,
+    );
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(&pasted)
+        .env("AWS_ENDPOINT_URL", sim.endpoint_url())
+        .env("AWS_ACCESS_KEY_ID", "demo")
+        .env("AWS_SECRET_ACCESS_KEY", "demo")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("HOME", std::env::temp_dir())
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("sh runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+/// An old agent's update path and the Run Command fallback work when followed: the agent
+/// reports the new version afterwards, and the other ways onto an instance are lines of
+/// their own.
+#[tokio::test]
+async fn the_commands_the_doctor_offers_work_when_followed() {
+    let sim = start_sim().await;
+    let (_, before, _) = doctor(&sim, "us-east-1", &["platform-legacy-build"]).await;
+    assert!(before.contains("2.3.1319.0 (tunnels carry one connection at a time"), "{before}");
+    let (code, out) = follow(&sim, &before, "bosun run --document AWS-UpdateSSMAgent").await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Updating amazon-ssm-agent from 2.3.1319.0 to 3.3.987.0"),
+        "{out}"
+    );
+    let (_, after, _) = doctor(&sim, "us-east-1", &["platform-legacy-build"]).await;
+    assert!(after.contains("✓ ssm agent version            3.3.987.0\n"), "{after}");
+
+    // Going back needs allowDowngrade, as with AWS.
+    let downgrade = bosun_against(&sim)
+        .args(["run", "--yes", "--document", "AWS-UpdateSSMAgent"])
+        .args(["--parameter", "version=3.0.100.0", "--instance", "i-03f1a2b3c4d5edddd"])
+        .output()
+        .await
+        .expect("bosun runs");
+    let out = String::from_utf8_lossy(&downgrade.stdout);
+    assert_eq!(downgrade.status.code(), Some(1), "{out}");
+    assert!(out.contains("set allowDowngrade to true"), "{out}");
+
+    // Sessions fail here but Run Command works: the fallback is its own line, and runs.
+    let (code, report, _) = doctor(&sim, "us-east-1", &["ops-runner-1"]).await;
+    assert_eq!(code, 1, "{report}");
+    let fallbacks: Vec<&str> = report.lines().filter(|l| l.starts_with("  or:")).collect();
+    assert_eq!(fallbacks.len(), 3, "{report}");
+    assert!(fallbacks[0].contains("Run Command still reaches it"), "{report}");
+    assert!(fallbacks[1].contains("EC2 serial console"), "{report}");
+    assert!(fallbacks[2].contains("EC2 Instance Connect Endpoint"), "{report}");
+    let (code, out) = follow(&sim, fallbacks[0], "bosun run --instance").await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ops-runner-1 (i-03f1a2b3c4d5f0b5e): Success"), "{out}");
 }

@@ -67,7 +67,7 @@ impl RunCompose {
         if !parameters.is_empty() && document.is_empty() {
             return Err("parameters are for another document: name it".to_owned());
         }
-        if script.trim().is_empty() && parameters.is_empty() {
+        if crate::model::run::lacks_script(&script, Some(document), &parameters) {
             return Err("the command is empty".to_owned());
         }
         let timeout_seconds = self.fields[2]

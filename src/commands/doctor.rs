@@ -1,5 +1,6 @@
 //! `bosun doctor TARGET [--json]`: why a session to TARGET would not start, and the fix. Each
-//! check prints ✓ / ✗ / ? with its evidence, then one cause line and one fix line. Exit status
+//! check prints ✓ / ✗ / ? with its evidence, then one cause line, one fix line, and the other ways onto the
+//! instance (Run Command, serial console, Instance Connect) when they apply. Exit status
 //! 0 when a session would start, 1 when it would not, 2 when the checks could not run.
 
 use crate::aws::target;
@@ -97,5 +98,8 @@ pub fn render(report: &Report) -> String {
     };
     text.push_str(&format!("{} cause: {}\n", verdict.mark(), report.cause));
     text.push_str(&format!("  fix:   {}\n", report.fix));
+    for fallback in &report.fallbacks {
+        text.push_str(&format!("  or:    {fallback}\n"));
+    }
     text
 }

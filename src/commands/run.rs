@@ -96,7 +96,7 @@ fn request_of(args: &RunArgs, region: &str, targets: Vec<RunTarget>) -> Result<R
                 .to_owned(),
         );
     }
-    if script.trim().is_empty() && parameters.is_empty() {
+    if crate::model::run::lacks_script(&script, args.document.as_deref(), &parameters) {
         return Err("give the command after `--` (or --document and its --parameter)".to_owned());
     }
     let cloudwatch = match (&args.cloudwatch_log_group, args.cloudwatch_output) {

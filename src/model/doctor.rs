@@ -161,6 +161,8 @@ pub struct Report {
     pub would_start: bool,
     pub cause: String,
     pub fix: String,
+    /// Other ways onto the instance while sessions fail (none when a session would start).
+    pub fallbacks: Vec<String>,
 }
 
 fn check(area: &'static str, name: &'static str, verdict: Verdict, evidence: String) -> Check {
@@ -421,8 +423,8 @@ pub fn diagnose(facts: &Facts) -> Report {
                     )
                 } else if !mux {
                     format!(
-                        "{} (tunnels carry one connection at a time; {} or later multiplexes)",
-                        ssm.agent_version, "3.0.222.0"
+                        "{} (tunnels carry one connection at a time; {} or later multiplexes: `bosun run --document AWS-UpdateSSMAgent --instance {id} --region {}`)",
+                        ssm.agent_version, "3.0.222.0", facts.region
                     )
                 } else {
                     ssm.agent_version.clone()
@@ -432,7 +434,8 @@ pub fn diagnose(facts: &Facts) -> Report {
                 causes.push((
                     format!("the agent ({}) is too old for sessions", ssm.agent_version),
                     format!(
-                        "update it with Run Command: `bosun run --document AWS-UpdateSSMAgent {id}`"
+                        "update it with Run Command: `bosun run --document AWS-UpdateSSMAgent --instance {id} --region {}`",
+                        facts.region
                     ),
                 ));
             }
@@ -505,18 +508,23 @@ pub fn diagnose(facts: &Facts) -> Report {
     {
         causes.push((
             format!("the agent stopped reporting ({}): it is stopped, crashed, or the instance is hung", ssm.ping),
-            "restart it: reboot the instance, or use the EC2 serial console or an EC2 Instance Connect Endpoint to run `sudo systemctl restart amazon-ssm-agent`".to_owned(),
+            format!("restart the agent on it (`sudo systemctl restart amazon-ssm-agent`, through the EC2 serial console or EC2 Instance Connect), or reboot it: `aws ec2 reboot-instances --instance-ids {id} --region {}`", facts.region),
         ));
     }
     if matches!(facts.ssm, Fact::Absent) && causes.is_empty() {
         causes.push((
             "no agent has registered this instance, though its profile and network look right".to_owned(),
-            "install or start amazon-ssm-agent (the EC2 serial console or EC2 Instance Connect can reach it)".to_owned(),
+            "install or start amazon-ssm-agent on it, through the EC2 serial console or EC2 Instance Connect".to_owned(),
         ));
     }
 
     let could_not_check = matches!(facts.ssm, Fact::Unknown(_));
     let would_start = online && causes.is_empty();
+    let fallbacks = if would_start || could_not_check {
+        Vec::new()
+    } else {
+        fallbacks::fallbacks(facts, online)
+    };
     let (cause, fix) = causes.into_iter().next().unwrap_or_else(|| {
         if could_not_check {
             (
@@ -537,9 +545,11 @@ pub fn diagnose(facts: &Facts) -> Report {
         would_start,
         cause,
         fix,
+        fallbacks,
     }
 }
 
+mod fallbacks;
 mod network;
 #[cfg(test)]
 mod tests;

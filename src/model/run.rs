@@ -137,7 +137,25 @@ pub struct RunRequest {
     pub parameters: Vec<(String, Vec<String>)>,
 }
 
+/// The documents that need a shell script (`commands`); another document may run with no
+/// parameters at all (AWS-UpdateSSMAgent), or with its own.
+pub const SCRIPT_DOCUMENTS: [&str; 2] = ["AWS-RunShellScript", "AWS-RunPowerShellScript"];
+
+/// Whether a request with this document (`None` or empty: the platform's script document)
+/// and these parameters is missing its script.
+pub fn lacks_script(script: &str, document: Option<&str>, parameters: &[(String, Vec<String>)]) -> bool {
+    script.trim().is_empty()
+        && parameters.is_empty()
+        && document.is_none_or(|name| name.is_empty() || SCRIPT_DOCUMENTS.contains(&name))
+}
+
 impl RunRequest {
+    /// Whether this request sends a script as `commands` (and the timeout), rather than a
+    /// document's own parameters (perhaps none).
+    pub fn takes_script(&self) -> bool {
+        self.parameters.is_empty() && !self.script.trim().is_empty()
+    }
+
     pub fn targets(&self) -> Vec<RunTarget> {
         self.groups
             .iter()
@@ -153,7 +171,7 @@ impl RunRequest {
 
     /// What runs, on one line: the script, or another document with its parameters.
     pub fn what(&self) -> String {
-        if self.parameters.is_empty() {
+        if self.takes_script() {
             return self.script.replace('\n', "; ");
         }
         let parameters: Vec<String> = self
@@ -161,11 +179,11 @@ impl RunRequest {
             .iter()
             .map(|(name, values)| format!("{name}={}", values.join(",")))
             .collect();
-        format!(
-            "{} {}",
-            self.document.as_deref().unwrap_or_default(),
-            parameters.join(" ")
-        )
+        let document = self.document.as_deref().unwrap_or_default();
+        if parameters.is_empty() {
+            return document.to_owned();
+        }
+        format!("{document} {}", parameters.join(" "))
     }
 
     /// The blast radius of this request: who runs what where, and where the output goes when

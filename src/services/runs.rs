@@ -286,7 +286,7 @@ async fn send(
                             .build(),
                     );
                 }
-                if request.parameters.is_empty() {
+                if request.takes_script() {
                     send = send
                         .parameters("commands", vec![request.script.clone()])
                         .parameters(
@@ -294,7 +294,7 @@ async fn send(
                             vec![request.timeout_seconds.to_string()],
                         );
                 } else {
-                    // Another document takes its own parameters, not a script.
+                    // Another document takes its own parameters (perhaps none), not a script.
                     for (name, values) in &request.parameters {
                         send = send.parameters(name, values.clone());
                     }

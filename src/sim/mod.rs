@@ -232,6 +232,9 @@ pub(crate) struct SimState {
     pub require_signatures: bool,
     /// Every data-channel upgrade answered, in order.
     pub upgrades: Mutex<Vec<UpgradeRecord>>,
+    /// Agent versions installed by AWS-UpdateSSMAgent since the start, by instance id (the
+    /// fleet file stays as it was loaded).
+    pub agent_updates: Mutex<std::collections::HashMap<String, String>>,
     scratch: ScratchDir,
     rng: Mutex<u64>,
 }
@@ -256,6 +259,15 @@ impl SimState {
 
     pub fn home_for(&self, instance_id: &str) -> PathBuf {
         self.scratch.path().join(instance_id)
+    }
+
+    /// The instance's agent version now: the fleet file's, or what Run Command updated it to.
+    pub fn agent_version(&self, instance: &Instance) -> String {
+        self.agent_updates
+            .lock()
+            .ok()
+            .and_then(|updates| updates.get(&instance.id).cloned())
+            .unwrap_or_else(|| instance.agent_version.clone())
     }
 
     /// Instances a fault has taken offline, read once per request (not once per instance).
@@ -397,6 +409,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         presigned_stream_urls: config.presigned_stream_urls,
         require_signatures: config.require_signatures,
         upgrades: Mutex::new(Vec::new()),
+        agent_updates: Mutex::new(std::collections::HashMap::new()),
         scratch,
         rng: Mutex::new(config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
     });

@@ -439,7 +439,7 @@ async fn run_agent(
         target: instance.id.clone(),
         session_type: kind.session_type().to_owned(),
         properties: kind.properties(),
-        agent_version: instance.agent_version.clone(),
+        agent_version: state.agent_version(&instance),
         kms_key_id: instance
             .kms_key_id
             .clone()
@@ -581,7 +581,10 @@ async fn run_application(
             // the client's, and a LocalPortForwarding document.
             let client_version = info.client_version.unwrap_or_default();
             let multiplexed = local_forwarding
-                && instance.supports_mux()
+                && version_greater(
+                    &state.agent_version(&instance),
+                    crate::sim::fleet::LAST_BASIC_ONLY_AGENT,
+                )
                 && !version_greater("1.1.70", &client_version);
             let plan = PortPlan {
                 destination,

@@ -55,11 +55,16 @@ struct InstanceFilter {
 }
 
 impl InstanceFilter {
-    fn matches(&self, instance: &Instance, ping: Option<super::PingStatus>) -> bool {
+    fn matches(
+        &self,
+        state: &SimState,
+        instance: &Instance,
+        ping: Option<super::PingStatus>,
+    ) -> bool {
         let any = |actual: &str| self.values.iter().any(|v| v == actual);
         match self.key.as_str() {
             "InstanceIds" => any(&instance.id),
-            "AgentVersion" => any(&instance.agent_version),
+            "AgentVersion" => any(&state.agent_version(instance)),
             "PingStatus" => ping.is_some_and(|p| any(p.as_str())),
             "PlatformTypes" => any(instance.platform.as_str()),
             "IamRole" => instance.iam_profile.as_deref().is_some_and(any),
@@ -165,7 +170,7 @@ fn describe_instance_information(
     for (position, &index) in candidates.iter().enumerate().skip(start) {
         let instance = &state.fleet.instances[index];
         let ping = offline.ping_of(instance);
-        if !filters.iter().all(|f| f.matches(instance, ping)) {
+        if !filters.iter().all(|f| f.matches(state, instance, ping)) {
             continue;
         }
         if page.len() == max {
@@ -198,12 +203,13 @@ fn instance_information(state: &SimState, offline: &super::Offline, instance: &I
         ),
         _ => format!("ip-{}.ec2.internal", instance.private_ip.replace('.', "-")),
     };
+    let agent_version = state.agent_version(instance);
     json!({
         "InstanceId": instance.id,
         "PingStatus": offline.ping_of(instance).map(|p| p.as_str()),
         "LastPingDateTime": epoch_seconds(last_ping),
-        "AgentVersion": instance.agent_version,
-        "IsLatestVersion": !version_greater(CURRENT_AGENT_VERSION, &instance.agent_version),
+        "AgentVersion": agent_version,
+        "IsLatestVersion": !version_greater(CURRENT_AGENT_VERSION, &agent_version),
         "PlatformType": instance.platform.as_str(),
         "PlatformName": instance.os,
         "PlatformVersion": instance.os_version,

@@ -59,6 +59,12 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &DoctorView, theme: &Theme) {
                 Span::styled("fix    ", label.add_modifier(Modifier::BOLD)),
                 Span::raw(report.fix.clone()),
             ]));
+            for fallback in &report.fallbacks {
+                lines.push(Line::from(vec![
+                    Span::styled("or     ", label),
+                    Span::raw(fallback.clone()),
+                ]));
+            }
         }
     }
     let name = if view.name.is_empty() {

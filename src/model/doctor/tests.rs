@@ -411,3 +411,68 @@ fn groups_that_could_not_all_be_read_are_a_question_not_a_cause() {
         report.cause
     );
 }
+
+/// The other ways onto an instance appear only where they can help, each on its own line.
+#[test]
+fn fallbacks_are_offered_where_they_help() {
+    let kinds = |facts: &Facts| -> Vec<&'static str> {
+        diagnose(facts)
+            .fallbacks
+            .iter()
+            .map(|line| {
+                if line.starts_with("Run Command") {
+                    "run"
+                } else if line.starts_with("EC2 serial console") {
+                    "serial"
+                } else if line.starts_with("EC2 Instance Connect") {
+                    "eice"
+                } else {
+                    panic!("unexpected fallback {line:?}")
+                }
+            })
+            .collect()
+    };
+    assert!(kinds(&healthy()).is_empty(), "a session would start");
+
+    let no_ssmmessages = Facts {
+        route: Fact::Found(DefaultRoute::None),
+        endpoints: endpoints(&[("ssm", true), ("ec2messages", true)]),
+        ..healthy()
+    };
+    assert_eq!(kinds(&no_ssmmessages), ["run", "serial", "eice"]);
+    let run = &diagnose(&no_ssmmessages).fallbacks[0];
+    assert!(
+        run.contains("bosun run --instance i-0abc --region us-east-1 -- '")
+            && run.contains("systemctl restart amazon-ssm-agent"),
+        "{run}"
+    );
+
+    assert_eq!(kinds(&lost(healthy())), ["serial", "eice"], "no command channel");
+
+    let mut refused = healthy();
+    refused.caller = Fact::Found(CallerFacts {
+        decisions: vec![
+            ("ssm:StartSession".into(), "explicitDeny".into()),
+            ("ssm:SendCommand".into(), "implicitDeny".into()),
+        ],
+        ..match caller("allowed") {
+            Fact::Found(found) => found,
+            _ => unreachable!(),
+        }
+    });
+    assert_eq!(kinds(&refused), ["serial", "eice"], "SendCommand refused");
+
+    let mut stopped = lost(healthy());
+    if let Fact::Found(ec2) = &mut stopped.ec2 {
+        ec2.state = "stopped".into();
+    }
+    assert!(kinds(&stopped).is_empty(), "starting it is the only way");
+
+    let mut windows = no_ssmmessages.clone();
+    if let Fact::Found(ec2) = &mut windows.ec2 {
+        ec2.platform = "Windows".into();
+    }
+    let report = diagnose(&windows);
+    assert!(report.fallbacks[0].contains("Restart-Service AmazonSSMAgent"));
+    assert!(report.fallbacks[2].contains("--remote-port 3389"));
+}

@@ -25,7 +25,7 @@ use tokio::sync::{Semaphore, watch};
 use super::SimState;
 use super::api::{ApiError, ApiResult, Params, epoch_seconds, parse_next_token};
 use super::ec2_api::iso8601;
-use super::fleet::{Instance, Platform};
+use super::fleet::{CURRENT_AGENT_VERSION, Instance, Platform, version_greater};
 use super::process::{env_name, kill_group};
 use super::sigv4::Credential;
 
@@ -36,14 +36,42 @@ const OUTPUT_CAP: usize = 1024 * 1024;
 const PLUGIN_OUTPUT_LIMIT: usize = 2_500;
 const STDOUT_LIMIT: usize = 24_000;
 const STDERR_LIMIT: usize = 8_000;
-const DOCUMENTS: [(&str, &str, Platform); 2] = [
-    ("AWS-RunShellScript", "aws:runShellScript", Platform::Linux),
-    (
-        "AWS-RunPowerShellScript",
-        "aws:runPowerShellScript",
-        Platform::Windows,
-    ),
+/// The documents the simulator runs: (name, plugin, the one platform it runs on (`None`:
+/// every platform), its parameters (those marked `true` are required)).
+const DOCUMENTS: [Document; 3] = [
+    Document {
+        name: "AWS-RunShellScript",
+        plugin: "aws:runShellScript",
+        platform: Some(Platform::Linux),
+        parameters: &SCRIPT_PARAMETERS,
+    },
+    Document {
+        name: "AWS-RunPowerShellScript",
+        plugin: "aws:runPowerShellScript",
+        platform: Some(Platform::Windows),
+        parameters: &SCRIPT_PARAMETERS,
+    },
+    Document {
+        name: "AWS-UpdateSSMAgent",
+        plugin: UPDATE_AGENT_PLUGIN,
+        platform: None,
+        parameters: &[("version", false), ("allowDowngrade", false)],
+    },
 ];
+const SCRIPT_PARAMETERS: [(&str, bool); 3] = [
+    ("commands", true),
+    ("executionTimeout", false),
+    ("workingDirectory", false),
+];
+const UPDATE_AGENT_PLUGIN: &str = "aws:updateSsmAgent";
+
+#[derive(Debug, Clone, Copy)]
+struct Document {
+    name: &'static str,
+    plugin: &'static str,
+    platform: Option<Platform>,
+    parameters: &'static [(&'static str, bool)],
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum InvocationState {

@@ -116,14 +116,18 @@ async fn run_invocation(
             }
         }
     };
-    let Some((instance, script, timeout)) = state.commands.lock().ok().and_then(|store| {
-        let command = store.find(&id)?;
-        Some((
-            command.invocations[index].instance.clone(),
-            command.script.clone(),
-            command.execution_timeout,
-        ))
-    }) else {
+    let Some((instance, script, timeout, plugin, parameters)) =
+        state.commands.lock().ok().and_then(|store| {
+            let command = store.find(&id)?;
+            Some((
+                command.invocations[index].instance.clone(),
+                command.script.clone(),
+                command.execution_timeout,
+                command.plugin,
+                command.parameters.clone(),
+            ))
+        })
+    else {
         return;
     };
     if *cancelled.borrow() {
@@ -137,6 +141,19 @@ async fn run_invocation(
         i.state = InvocationState::InProgress;
         i.started = Some(SystemTime::now());
     });
+    if plugin == UPDATE_AGENT_PLUGIN {
+        let (outcome, stdout, stderr) = update_agent(&state, &instance, &parameters);
+        // Installing takes a moment; long enough to be seen InProgress.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        set_invocation(&state, &id, index, |i| {
+            i.state = outcome;
+            i.response_code = if outcome == InvocationState::Success { 0 } else { 1 };
+            i.stdout = stdout;
+            i.stderr = stderr;
+            i.finished = Some(SystemTime::now());
+        });
+        return;
+    }
     let home = state.home_for(&instance.id);
     let _ = std::fs::create_dir_all(&home);
     let mut command = tokio::process::Command::new("/bin/sh");
@@ -214,6 +231,59 @@ async fn run_invocation(
         i.finished = Some(SystemTime::now());
     });
     drop(permit);
+}
+
+/// AWS-UpdateSSMAgent on one instance: the version asked for (the latest when none), not
+/// older than the installed one unless `allowDowngrade` is true. The new version is what
+/// DescribeInstanceInformation and the session agent report from then on.
+fn update_agent(
+    state: &SimState,
+    instance: &Instance,
+    parameters: &Value,
+) -> (InvocationState, String, String) {
+    let first = |name: &str| {
+        parameters
+            .get(name)
+            .map(crate::sim::api::strings)
+            .and_then(|values| values.into_iter().next())
+            .unwrap_or_default()
+    };
+    let installed = state.agent_version(instance);
+    let wanted = match first("version") {
+        version if version.trim().is_empty() => CURRENT_AGENT_VERSION.to_owned(),
+        version => version.trim().to_owned(),
+    };
+    let well_formed = wanted.split('.').count() == 4
+        && wanted.split('.').all(|part| part.parse::<u32>().is_ok());
+    if !well_formed || version_greater(&wanted, CURRENT_AGENT_VERSION) {
+        return (
+            InvocationState::Failed,
+            String::new(),
+            format!("amazon-ssm-agent {wanted} is not a version that can be installed (the latest is {CURRENT_AGENT_VERSION})\n"),
+        );
+    }
+    if wanted == installed {
+        return (
+            InvocationState::Success,
+            format!("amazon-ssm-agent {installed} is installed already: nothing to update\n"),
+            String::new(),
+        );
+    }
+    if version_greater(&installed, &wanted) && first("allowDowngrade") != "true" {
+        return (
+            InvocationState::Failed,
+            String::new(),
+            format!("amazon-ssm-agent {wanted} is older than the installed {installed}: set allowDowngrade to true to downgrade\n"),
+        );
+    }
+    if let Ok(mut updates) = state.agent_updates.lock() {
+        updates.insert(instance.id.clone(), wanted.clone());
+    }
+    (
+        InvocationState::Success,
+        format!("Updating amazon-ssm-agent from {installed} to {wanted}\namazon-ssm-agent {wanted} installed and running\n"),
+        String::new(),
+    )
 }
 
 async fn read_capped<R: tokio::io::AsyncRead + Unpin>(mut reader: R) -> String {

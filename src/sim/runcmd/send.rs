@@ -32,9 +32,14 @@ pub(crate) fn send_command(
         ],
     )?;
     let document = params.required_str("DocumentName")?;
-    let (_, plugin, platform) = DOCUMENTS
+    let Document {
+        plugin,
+        platform,
+        parameters: known_parameters,
+        ..
+    } = DOCUMENTS
         .iter()
-        .find(|(name, _, _)| *name == document)
+        .find(|known| known.name == document)
         .copied()
         .ok_or_else(|| {
             ApiError::new(
@@ -60,7 +65,7 @@ pub(crate) fn send_command(
         ));
     }
 
-    // Parameters: commands (required), executionTimeout, workingDirectory.
+    // Parameters: the document's own, the required ones present.
     let parameters = params
         .get("Parameters")
         .cloned()
@@ -69,7 +74,7 @@ pub(crate) fn send_command(
         .as_object()
         .ok_or_else(|| ApiError::serialization("Parameters must be a map"))?;
     for name in parameter_map.keys() {
-        if !["commands", "executionTimeout", "workingDirectory"].contains(&name.as_str()) {
+        if !known_parameters.iter().any(|(known, _)| known == name) {
             return Err(ApiError::new(
                 400,
                 "InvalidParameters",
@@ -77,17 +82,35 @@ pub(crate) fn send_command(
             ));
         }
     }
+    for (name, _) in known_parameters.iter().filter(|(_, required)| *required) {
+        let given = parameter_map
+            .get(*name)
+            .map(crate::sim::api::strings)
+            .unwrap_or_default();
+        if given.is_empty() {
+            return Err(ApiError::new(
+                400,
+                "InvalidParameters",
+                format!("Parameter \"{name}\" is required."),
+            ));
+        }
+    }
+    if let Some(value) = parameter_map.get("allowDowngrade")
+        && !matches!(
+            crate::sim::api::strings(value).as_slice(),
+            [one] if one == "true" || one == "false"
+        )
+    {
+        return Err(ApiError::new(
+            400,
+            "InvalidParameters",
+            "Parameter \"allowDowngrade\" must be one of the allowed values: true, false.",
+        ));
+    }
     let commands = parameter_map
         .get("commands")
         .map(crate::sim::api::strings)
         .unwrap_or_default();
-    if commands.is_empty() {
-        return Err(ApiError::new(
-            400,
-            "InvalidParameters",
-            "Parameter \"commands\" is required.",
-        ));
-    }
     let execution_timeout = parameter_map
         .get("executionTimeout")
         .and_then(|v| v.as_array()?.first()?.as_str()?.parse::<u64>().ok())
@@ -147,7 +170,7 @@ pub(crate) fn send_command(
         invocations: targets
             .into_iter()
             .map(|instance| {
-                let state = if instance.platform != platform {
+                let state = if platform.is_some_and(|only| instance.platform != only) {
                     InvocationState::InvalidPlatform
                 } else if !offline.is_online(&instance) {
                     InvocationState::Undeliverable

@@ -12,6 +12,7 @@ fn report(instance_id: &str) -> Report {
         would_start: false,
         cause: "the agent stopped reporting".to_owned(),
         fix: "restart it".to_owned(),
+        fallbacks: Vec::new(),
     }
 }
 
