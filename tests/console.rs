@@ -500,6 +500,7 @@ fn tunnels_view_with_a_long_name_and_a_failing_tunnel() {
                 would_start: false,
                 cause: "the VPC's endpoints for ssm have private DNS off".to_owned(),
                 fix: "turn private DNS on".to_owned(),
+                fallbacks: Vec::new(),
             }),
         },
     );
@@ -589,6 +590,22 @@ fn run_watch_view() {
             truncated: false,
             s3_location: None,
         }),
+    );
+    // The one not reached asked the doctor by itself; its cause fills the row's WHY.
+    app::update(
+        &mut state,
+        Input::DoctorReport {
+            instance_id: "i-0a1b2c3d4e5f60002".to_owned(),
+            report: Ok(bosun::model::doctor::Report {
+                instance_id: "i-0a1b2c3d4e5f60002".to_owned(),
+                region: "us-east-1".to_owned(),
+                checks: Vec::new(),
+                would_start: false,
+                cause: "the VPC's endpoints for ssm, ssmmessages and ec2messages have private DNS off, so the agent resolves the public names".to_owned(),
+                fix: "turn private DNS on".to_owned(),
+                fallbacks: Vec::new(),
+            }),
+        },
     );
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
 }

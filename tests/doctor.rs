@@ -451,7 +451,10 @@ async fn follow(sim: &SimHandle, report: &str, starting: &str) -> (i32, String) 
 async fn the_commands_the_doctor_offers_work_when_followed() {
     let sim = start_sim().await;
     let (_, before, _) = doctor(&sim, "us-east-1", &["platform-legacy-build"]).await;
-    assert!(before.contains("2.3.1319.0 (tunnels carry one connection at a time"), "{before}");
+    assert!(
+        before.contains("2.3.1319.0 (tunnels carry one connection at a time"),
+        "{before}"
+    );
     let (code, out) = follow(&sim, &before, "bosun run --document AWS-UpdateSSMAgent").await;
     assert_eq!(code, 0, "{out}");
     assert!(
@@ -459,12 +462,20 @@ async fn the_commands_the_doctor_offers_work_when_followed() {
         "{out}"
     );
     let (_, after, _) = doctor(&sim, "us-east-1", &["platform-legacy-build"]).await;
-    assert!(after.contains("✓ ssm agent version            3.3.987.0\n"), "{after}");
+    assert!(
+        after.contains("✓ ssm agent version            3.3.987.0\n"),
+        "{after}"
+    );
 
     // Going back needs allowDowngrade, as with AWS.
     let downgrade = bosun_against(&sim)
         .args(["run", "--yes", "--document", "AWS-UpdateSSMAgent"])
-        .args(["--parameter", "version=3.0.100.0", "--instance", "i-03f1a2b3c4d5edddd"])
+        .args([
+            "--parameter",
+            "version=3.0.100.0",
+            "--instance",
+            "i-03f1a2b3c4d5edddd",
+        ])
         .output()
         .await
         .expect("bosun runs");
@@ -477,10 +488,19 @@ async fn the_commands_the_doctor_offers_work_when_followed() {
     assert_eq!(code, 1, "{report}");
     let fallbacks: Vec<&str> = report.lines().filter(|l| l.starts_with("  or:")).collect();
     assert_eq!(fallbacks.len(), 3, "{report}");
-    assert!(fallbacks[0].contains("Run Command still reaches it"), "{report}");
+    assert!(
+        fallbacks[0].contains("Run Command still reaches it"),
+        "{report}"
+    );
     assert!(fallbacks[1].contains("EC2 serial console"), "{report}");
-    assert!(fallbacks[2].contains("EC2 Instance Connect Endpoint"), "{report}");
+    assert!(
+        fallbacks[2].contains("EC2 Instance Connect Endpoint"),
+        "{report}"
+    );
     let (code, out) = follow(&sim, fallbacks[0], "bosun run --instance").await;
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("ops-runner-1 (i-03f1a2b3c4d5f0b5e): Success"), "{out}");
+    assert!(
+        out.contains("ops-runner-1 (i-03f1a2b3c4d5f0b5e): Success"),
+        "{out}"
+    );
 }

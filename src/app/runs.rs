@@ -161,6 +161,9 @@ pub struct RunWatch {
     pub cancelled: bool,
     /// Reopened from the history: its targets are learnt from its invocations.
     pub reopened: bool,
+    /// Why the command did not reach an instance, by instance id, as the doctor says: asked
+    /// by itself for the first few (`None` until it answers), by `D` for any other.
+    pub causes: BTreeMap<String, Option<String>>,
 }
 
 impl RunWatch {
@@ -175,6 +178,7 @@ impl RunWatch {
             throttled: false,
             cancelled: false,
             reopened: false,
+            causes: BTreeMap::new(),
         }
     }
 

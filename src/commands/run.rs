@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::aws::run_targets;
 use crate::cli::{GlobalArgs, RunArgs};
+use crate::model::doctor::DOCTOR_AT_MOST;
 use crate::model::run::{
     CONFIRM_BY_COUNT_ABOVE, InvocationOutput, InvocationView, RunGroup, RunRequest, RunTarget,
     default_comment, needs_typed_count,
@@ -275,10 +276,6 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
 
 /// The StatusDetails of an invocation that never reached its instance.
 const NOT_DELIVERED: [&str; 3] = ["Undeliverable", "DeliveryTimedOut", "Terminated"];
-
-/// The doctor runs on at most this many undelivered instances after a run: each costs up to a
-/// dozen API calls, and the first few usually share the cause.
-const DOCTOR_AT_MOST: usize = 3;
 
 /// How a watched run ended: its exit status and the instances it never reached.
 struct Watched {

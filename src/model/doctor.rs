@@ -12,6 +12,10 @@ use crate::protocol::version::version_greater;
 pub const FIRST_SESSION_AGENT: &str = "2.3.68.0";
 pub const LAST_BASIC_ONLY_AGENT: &str = "3.0.196.0";
 
+/// The doctor is asked by itself about at most this many instances a run did not reach: each
+/// costs up to a dozen API calls, and the first few usually share the cause.
+pub const DOCTOR_AT_MOST: usize = 3;
+
 /// What a lookup found, or why it could not look.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fact<T> {

@@ -143,7 +143,11 @@ pub const SCRIPT_DOCUMENTS: [&str; 2] = ["AWS-RunShellScript", "AWS-RunPowerShel
 
 /// Whether a request with this document (`None` or empty: the platform's script document)
 /// and these parameters is missing its script.
-pub fn lacks_script(script: &str, document: Option<&str>, parameters: &[(String, Vec<String>)]) -> bool {
+pub fn lacks_script(
+    script: &str,
+    document: Option<&str>,
+    parameters: &[(String, Vec<String>)],
+) -> bool {
     script.trim().is_empty()
         && parameters.is_empty()
         && document.is_none_or(|name| name.is_empty() || SCRIPT_DOCUMENTS.contains(&name))

@@ -383,6 +383,15 @@ fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
 }
 
 /// A table whose selected row stands out in the theme's selection colours.
+/// `text` in at most `width` characters, the cut shown by an ellipsis (never cut silently).
+pub(crate) fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
 pub(crate) fn selectable_table<'a>(
     rows: Vec<Row<'a>>,
     widths: Vec<Constraint>,

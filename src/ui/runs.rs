@@ -7,13 +7,14 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState, Wrap};
 
-use super::{form_footer, hint_spans, overlay, selectable_table};
+use super::{fit, form_footer, hint_spans, overlay, selectable_table};
 use crate::app::State;
 use crate::app::keymap::tables;
 use crate::app::runs::{COMPOSE_LABELS, RunCompose, RunConfirm, RunWatch};
 use crate::config::theme::Theme;
 use crate::model::format::age;
 use crate::model::run as runs;
+use crate::model::run::InvocationView;
 
 fn status_colour(status: &str, theme: &Theme) -> Color {
     match status {
@@ -112,32 +113,37 @@ fn summary_line<'a>(run: &RunWatch, theme: &Theme) -> Paragraph<'a> {
 }
 
 fn draw_grid(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme) {
-    let header = Row::new(["NAME", "INSTANCE", "STATUS", "EXIT", "DURATION"].map(Cell::from))
-        .style(super::header_style(theme));
+    let header =
+        Row::new(["NAME", "INSTANCE", "STATUS", "EXIT", "DURATION", "WHY"].map(Cell::from))
+            .style(super::header_style(theme));
+    // What the fixed columns, the five spaces between columns and the borders leave.
+    let why_width = usize::from(area.width).saturating_sub(NAME_WIDTH + 19 + 15 + 5 + 9 + 5 + 2);
     let rows: Vec<Row> = run
         .invocations
         .iter()
         .map(|i| {
             Row::new(vec![
                 Cell::from(if i.name.is_empty() {
-                    "-"
+                    "-".to_owned()
                 } else {
-                    i.name.as_str()
+                    fit(&i.name, NAME_WIDTH)
                 }),
                 Cell::from(i.instance_id.as_str()),
                 Cell::from(i.status.as_str())
                     .style(Style::default().fg(status_colour(&i.status, theme))),
                 Cell::from(i.exit_code.map_or("-".to_owned(), |c| c.to_string())),
                 Cell::from(i.duration_ms.map_or("-".to_owned(), |ms| age(ms / 1000))),
+                why_not_reached(run, i, why_width, theme),
             ])
         })
         .collect();
     let widths = vec![
-        Constraint::Min(22),
+        Constraint::Length(NAME_WIDTH as u16),
         Constraint::Length(19),
         Constraint::Length(15),
         Constraint::Length(5),
         Constraint::Length(9),
+        Constraint::Fill(1),
     ];
     let block = Block::default()
         .borders(Borders::ALL)
@@ -151,6 +157,26 @@ fn draw_grid(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme) {
     frame.render_stateful_widget(table, area, &mut table_state);
 }
 
+/// For an invocation the command did not reach: the doctor's cause, "asking the doctor…"
+/// while it looks, or the key that asks it.
+const NAME_WIDTH: usize = 22;
+
+fn why_not_reached<'a>(
+    run: &RunWatch,
+    invocation: &InvocationView,
+    width: usize,
+    theme: &Theme,
+) -> Cell<'a> {
+    if invocation.status != "Undeliverable" {
+        return Cell::from("");
+    }
+    match run.causes.get(&invocation.instance_id) {
+        Some(Some(cause)) => Cell::from(fit(cause, width)).style(Style::default().fg(theme.error)),
+        Some(None) => Cell::from("asking the doctor…").style(Style::default().fg(theme.muted)),
+        None => Cell::from("D asks the doctor").style(Style::default().fg(theme.muted)),
+    }
+}
+
 fn draw_output(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme) {
     let title = run
         .selected_invocation()
@@ -158,6 +184,15 @@ fn draw_output(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme) {
             format!(" output of {} {} ", i.name, i.instance_id)
         });
     let mut lines: Vec<Line> = Vec::new();
+    // Not reached: the cause in full (the grid's column cuts it), and where the rest is.
+    if let Some(invocation) = run.selected_invocation()
+        && let Some(Some(cause)) = run.causes.get(&invocation.instance_id)
+    {
+        lines.push(Line::from(Span::styled(
+            format!("not reached: {cause} (D: the doctor's full report)"),
+            Style::default().fg(theme.error),
+        )));
+    }
     match &run.output {
         None => lines.push(Line::from(Span::styled(
             "waiting for output…",

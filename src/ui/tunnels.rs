@@ -8,7 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 
-use super::{form_footer, overlay, selectable_table};
+use super::{fit, form_footer, overlay, selectable_table};
 use crate::app::State;
 use crate::app::keymap::tables;
 use crate::app::tunnels::{FORM_LABELS, TunnelForm, TunnelRow};
@@ -50,15 +50,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 /// Columns 6 and 7 (total bytes up and down) only show on wide terminals; the rate stays.
 const TOTALS: [usize; 2] = [6, 7];
-
-/// `text` in at most `width` characters, the cut shown by an ellipsis.
-fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    let kept: String = text.chars().take(width.saturating_sub(1)).collect();
-    format!("{kept}…")
-}
 
 /// `host:port` in `width` characters: the host is shortened, the port always shows.
 fn fit_remote(remote: &str, width: usize) -> String {

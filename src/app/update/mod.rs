@@ -169,10 +169,12 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             run.selected = keep
                 .and_then(|id| run.invocations.iter().position(|i| i.instance_id == id))
                 .unwrap_or(0);
-            match run.selected_invocation() {
+            let mut effects = match run.selected_invocation() {
                 Some(selected) if first => vec![Effect::WatchOutput(selected.instance_id.clone())],
                 _ => Vec::new(),
-            }
+            };
+            effects.extend(runs::ask_why_not_reached(state));
+            effects
         }
         Input::RunOutput(output) => {
             if let Some(run) = state.run.as_mut()
@@ -297,6 +299,18 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
                         entry.cause = Some(report.cause.clone());
                     }
                 }
+            }
+            // An instance the watched run did not reach keeps the cause in its row, whether
+            // the doctor was asked by itself or with `D`.
+            if let Ok(report) = &report
+                && let Some(run) = state.run.as_mut()
+                && run
+                    .invocations
+                    .iter()
+                    .any(|i| i.instance_id == instance_id && i.status == "Undeliverable")
+            {
+                run.causes
+                    .insert(instance_id.clone(), Some(report.cause.clone()));
             }
             if let Some(view) = state.doctor.as_mut()
                 && view.instance_id == instance_id

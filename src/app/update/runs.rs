@@ -194,3 +194,37 @@ pub(super) fn open_run(state: &mut State) {
     ));
     state.mode = Mode::RunCompose;
 }
+
+/// The doctor, asked by itself about the first few instances the watched run could not reach
+/// (Undeliverable): its cause shows in their rows. The clients are those the instance's
+/// fleet row was read with.
+pub(super) fn ask_why_not_reached(state: &mut State) -> Vec<Effect> {
+    let Some(run) = state.run.as_mut() else {
+        return Vec::new();
+    };
+    let mut effects = Vec::new();
+    for invocation in &run.invocations {
+        let asked = run.causes.len();
+        if asked >= crate::model::doctor::DOCTOR_AT_MOST {
+            break;
+        }
+        if invocation.status != "Undeliverable" || run.causes.contains_key(&invocation.instance_id)
+        {
+            continue;
+        }
+        let Some(row) = state
+            .rows
+            .iter()
+            .find(|row| row.instance_id == invocation.instance_id)
+        else {
+            continue;
+        };
+        run.causes.insert(invocation.instance_id.clone(), None);
+        effects.push(Effect::Diagnose {
+            instance_id: row.instance_id.clone(),
+            profile: row.profile.clone(),
+            region: row.region.clone(),
+        });
+    }
+    effects
+}

@@ -447,7 +447,11 @@ fn fallbacks_are_offered_where_they_help() {
         "{run}"
     );
 
-    assert_eq!(kinds(&lost(healthy())), ["serial", "eice"], "no command channel");
+    assert_eq!(
+        kinds(&lost(healthy())),
+        ["serial", "eice"],
+        "no command channel"
+    );
 
     let mut refused = healthy();
     refused.caller = Fact::Found(CallerFacts {

@@ -147,7 +147,11 @@ async fn run_invocation(
         tokio::time::sleep(Duration::from_millis(300)).await;
         set_invocation(&state, &id, index, |i| {
             i.state = outcome;
-            i.response_code = if outcome == InvocationState::Success { 0 } else { 1 };
+            i.response_code = if outcome == InvocationState::Success {
+                0
+            } else {
+                1
+            };
             i.stdout = stdout;
             i.stderr = stderr;
             i.finished = Some(SystemTime::now());
@@ -253,13 +257,15 @@ fn update_agent(
         version if version.trim().is_empty() => CURRENT_AGENT_VERSION.to_owned(),
         version => version.trim().to_owned(),
     };
-    let well_formed = wanted.split('.').count() == 4
-        && wanted.split('.').all(|part| part.parse::<u32>().is_ok());
+    let well_formed =
+        wanted.split('.').count() == 4 && wanted.split('.').all(|part| part.parse::<u32>().is_ok());
     if !well_formed || version_greater(&wanted, CURRENT_AGENT_VERSION) {
         return (
             InvocationState::Failed,
             String::new(),
-            format!("amazon-ssm-agent {wanted} is not a version that can be installed (the latest is {CURRENT_AGENT_VERSION})\n"),
+            format!(
+                "amazon-ssm-agent {wanted} is not a version that can be installed (the latest is {CURRENT_AGENT_VERSION})\n"
+            ),
         );
     }
     if wanted == installed {
@@ -273,7 +279,9 @@ fn update_agent(
         return (
             InvocationState::Failed,
             String::new(),
-            format!("amazon-ssm-agent {wanted} is older than the installed {installed}: set allowDowngrade to true to downgrade\n"),
+            format!(
+                "amazon-ssm-agent {wanted} is older than the installed {installed}: set allowDowngrade to true to downgrade\n"
+            ),
         );
     }
     if let Ok(mut updates) = state.agent_updates.lock() {
@@ -281,7 +289,9 @@ fn update_agent(
     }
     (
         InvocationState::Success,
-        format!("Updating amazon-ssm-agent from {installed} to {wanted}\namazon-ssm-agent {wanted} installed and running\n"),
+        format!(
+            "Updating amazon-ssm-agent from {installed} to {wanted}\namazon-ssm-agent {wanted} installed and running\n"
+        ),
         String::new(),
     )
 }

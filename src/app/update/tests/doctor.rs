@@ -4,7 +4,7 @@
 use super::*;
 use crate::model::doctor::Report;
 
-fn report(instance_id: &str) -> Report {
+pub(super) fn report(instance_id: &str) -> Report {
     Report {
         instance_id: instance_id.to_owned(),
         region: "us-east-1".to_owned(),

@@ -250,3 +250,121 @@ fn instances_ssm_does_not_manage_are_left_out_of_a_run_and_said_so() {
         compose.chosen_by
     );
 }
+
+#[test]
+fn invocations_not_reached_ask_the_doctor_once_and_keep_its_cause() {
+    let mut state = with_screen(loaded());
+    compose_for_all(&mut state);
+    press(&mut state, KeyCode::Char('y'), KeyModifiers::NONE);
+    update(
+        &mut state,
+        Input::RunSent {
+            command_ids: vec!["c-1".to_owned()],
+        },
+    );
+    let invocation = |id: &str, status: &str| crate::model::run::InvocationView {
+        command_id: "c-1".to_owned(),
+        instance_id: id.to_owned(),
+        status: status.to_owned(),
+        ..crate::model::run::InvocationView::default()
+    };
+    let progress = |state: &mut State| {
+        update(
+            state,
+            Input::RunProgress {
+                invocations: vec![
+                    invocation("i-01", "Undeliverable"),
+                    invocation("i-02", "Success"),
+                ],
+                throttled: false,
+            },
+        )
+    };
+    let effects = progress(&mut state);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Diagnose { instance_id, .. } if instance_id == "i-01")),
+        "{effects:?}"
+    );
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::Diagnose { instance_id, .. } if instance_id == "i-02")),
+        "a success needs no doctor: {effects:?}"
+    );
+    let again = progress(&mut state);
+    assert!(
+        !again.iter().any(|e| matches!(e, Effect::Diagnose { .. })),
+        "asked once: {again:?}"
+    );
+    assert_eq!(
+        state.run.as_ref().map(|r| r.causes.get("i-01").cloned()),
+        Some(Some(None)),
+        "asking"
+    );
+    update(
+        &mut state,
+        Input::DoctorReport {
+            instance_id: "i-01".to_owned(),
+            report: Ok(super::doctor::report("i-01")),
+        },
+    );
+    assert_eq!(
+        state
+            .run
+            .as_ref()
+            .and_then(|r| r.causes.get("i-01").cloned().flatten())
+            .as_deref(),
+        Some("the agent stopped reporting")
+    );
+}
+
+#[test]
+fn the_doctor_is_asked_by_itself_about_three_unreached_instances_at_most() {
+    let mut state = with_screen(loaded());
+    let rows: Vec<_> = (4..10)
+        .map(|n| {
+            let mut row = state.rows[0].clone();
+            row.instance_id = format!("i-{n:02}");
+            row
+        })
+        .collect();
+    state.rows.extend(rows);
+    state.run = Some(crate::app::runs::RunWatch::new(
+        crate::model::run::RunRequest {
+            groups: Vec::new(),
+            script: "uptime".to_owned(),
+            document: None,
+            timeout_seconds: 60,
+            max_concurrency: "50".to_owned(),
+            max_errors: "0".to_owned(),
+            comment: String::new(),
+            output_s3: None,
+            cloudwatch: None,
+            parameters: Vec::new(),
+        },
+    ));
+    if let Some(run) = state.run.as_mut() {
+        run.command_ids = vec!["c-1".to_owned()];
+    }
+    let effects = update(
+        &mut state,
+        Input::RunProgress {
+            invocations: (4..10)
+                .map(|n| crate::model::run::InvocationView {
+                    command_id: "c-1".to_owned(),
+                    instance_id: format!("i-{n:02}"),
+                    status: "Undeliverable".to_owned(),
+                    ..crate::model::run::InvocationView::default()
+                })
+                .collect(),
+            throttled: false,
+        },
+    );
+    let asked = effects
+        .iter()
+        .filter(|e| matches!(e, Effect::Diagnose { .. }))
+        .count();
+    assert_eq!(asked, crate::model::doctor::DOCTOR_AT_MOST);
+}
