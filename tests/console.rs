@@ -266,6 +266,43 @@ fn help_overlay() {
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
 }
 
+/// The console drawn on a `width` × `height` terminal, the reducer told the same size.
+fn render_at(state: &mut State, width: u16, height: u16) -> Terminal<TestBackend> {
+    app::update(state, Input::Resized { width, height });
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    let now = SystemTime::UNIX_EPOCH + LOADED_AT + Duration::from_secs(5);
+    terminal
+        .draw(|frame| ui::draw(frame, state, &Theme::default(), now, &Screens::new()))
+        .expect("draw");
+    terminal
+}
+
+/// At 80×24 the help starts with the view's own keys and says where it is in the whole;
+/// scrolled to its end it shows the forms' keys; at 160×48 more of it fits.
+#[test]
+fn help_overlay_small_and_large() {
+    let mut state = state_with(fleet(), Vec::new());
+    app::update(&mut state, Input::Action(Action::Help));
+    insta::assert_snapshot!("help_80x24_top", render_at(&mut state, 80, 24).backend());
+    app::update(&mut state, Input::Action(Action::Bottom));
+    insta::assert_snapshot!("help_80x24_end", render_at(&mut state, 80, 24).backend());
+    app::update(&mut state, Input::Action(Action::Top));
+    insta::assert_snapshot!("help_160x48", render_at(&mut state, 160, 48).backend());
+}
+
+/// At 80 columns the footer keeps `? help` and `q quit`; hints before them give way.
+#[test]
+fn the_footer_keeps_help_and_quit_at_80_columns() {
+    let mut state = state_with(fleet(), Vec::new());
+    let terminal = render_at(&mut state, 80, 24);
+    let buffer = terminal.backend().buffer();
+    let last: String = (0..80)
+        .map(|x| buffer[(x, 23)].symbol().to_owned())
+        .collect();
+    assert!(last.contains("? help") && last.contains("q quit"), "{last}");
+    assert!(last.contains("/ filter"), "{last}");
+}
+
 /// The console with a pane on each of the first `count` managed instances, every pane's
 /// emulator sized to its place and fed a little shell output.
 fn with_panes(count: usize, zoom: bool) -> (State, Screens) {
@@ -691,7 +728,7 @@ async fn the_demo_console_runs_on_a_real_terminal() {
     // `?` opens the help; `q` over it closes the help and bosun goes on running: it answers
     // the next `?` (had `q` quit, the screen would be gone and the process with it).
     writer.write_all(b"?").await.expect("help");
-    wait_for("keys — any key closes", &mut terminal, &mut raw).await;
+    wait_for("esc close", &mut terminal, &mut raw).await;
     writer.write_all(b"q").await.expect("q over the help");
     wait_for("q quit", &mut terminal, &mut raw).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -700,7 +737,7 @@ async fn the_demo_console_runs_on_a_real_terminal() {
         "q over the help must not quit"
     );
     writer.write_all(b"?").await.expect("help again");
-    wait_for("keys — any key closes", &mut terminal, &mut raw).await;
+    wait_for("esc close", &mut terminal, &mut raw).await;
     writer.write_all(b"q").await.expect("close it");
     writer.write_all(b"/vault").await.expect("type");
     wait_for("(1 of 32)", &mut terminal, &mut raw).await;

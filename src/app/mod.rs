@@ -9,6 +9,7 @@
 pub mod action;
 pub mod columns;
 pub mod effect;
+pub mod help;
 pub mod input;
 pub mod keymap;
 pub mod layout;

@@ -85,6 +85,8 @@ pub struct State {
     /// The first row of `visible` on screen: the table draws only the rows that fit.
     pub offset: usize,
     pub mode: Mode,
+    /// The help overlay's first line on screen.
+    pub help_scroll: usize,
     pub filter_text: String,
     pub filter_error: Option<String>,
     pub(super) filter: Filter,
@@ -149,6 +151,7 @@ impl State {
             selected: 0,
             offset: 0,
             mode: Mode::Table,
+            help_scroll: 0,
             filter_text: String::new(),
             filter_error: None,
             filter: Filter::default(),

@@ -17,8 +17,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::app::columns::Column;
+use crate::app::help::{self, HelpLine};
 use crate::app::keymap::{KeyTable, tables};
-use crate::app::{Action, Mode, State, View};
+use crate::app::{Mode, State, View};
 use crate::config::theme::Theme;
 use crate::model::format::age;
 use crate::model::instance::{InstanceRow, Ping};
@@ -91,7 +92,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
     frame.render_widget(title_line(state, theme, now, title.width), title);
     draw_table(frame, body, state, theme);
     frame.render_widget(filter_line(state, theme), filter);
-    frame.render_widget(status_line(state, theme), status);
+    frame.render_widget(status_line(state, theme, status.width), status);
     match state.mode {
         Mode::Detail => {
             if let Some(row) = state.selected_row() {
@@ -423,7 +424,7 @@ pub(crate) fn quit_question<'a>(state: &'a State, theme: &Theme) -> Option<Parag
     )
 }
 
-fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
+fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a> {
     let key = Style::default()
         .fg(theme.status_text)
         .add_modifier(Modifier::BOLD);
@@ -446,7 +447,12 @@ fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
         spans.push(Span::styled(" tab", key));
         spans.push(Span::styled(" panes ", text));
     }
-    spans.extend(hint_spans(&state.keys.hints(&tables::FLEET), theme));
+    let used: usize = spans.iter().map(Span::width).sum();
+    spans.extend(hint_spans(
+        &state.keys.hints(&tables::FLEET),
+        usize::from(width).saturating_sub(used),
+        theme,
+    ));
     Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar))
 }
 
@@ -549,8 +555,12 @@ pub(crate) fn notice_and_hints(
         );
     }
     frame.render_widget(
-        Paragraph::new(Line::from(hint_spans(&hints, theme)))
-            .style(Style::default().bg(theme.status_bar)),
+        Paragraph::new(Line::from(hint_spans(
+            &hints,
+            usize::from(status.width),
+            theme,
+        )))
+        .style(Style::default().bg(theme.status_bar)),
         status,
     );
 }
@@ -571,13 +581,23 @@ pub(crate) fn form_footer(lines: &mut Vec<Line>, hint: &str, error: Option<&str>
 }
 
 /// Status-bar spans for `(keys, what)` hints.
-pub(crate) fn hint_spans(hints: &[(String, &str)], theme: &Theme) -> Vec<Span<'static>> {
+/// The key hints that fit in `room` columns. The last two (help and quit, or their likes in
+/// each table) always stay; when the line is too long, the ones just before them go first.
+pub(crate) fn hint_spans(
+    hints: &[(String, &str)],
+    room: usize,
+    theme: &Theme,
+) -> Vec<Span<'static>> {
     let key = Style::default()
         .fg(theme.status_text)
         .add_modifier(Modifier::BOLD);
     let text = Style::default().fg(theme.status_text);
-    hints
-        .iter()
+    let width = |(keys, what): &(String, &str)| keys.chars().count() + what.chars().count() + 3;
+    let mut kept: Vec<&(String, &str)> = hints.iter().collect();
+    while kept.len() > 2 && kept.iter().map(|h| width(h)).sum::<usize>() > room {
+        kept.remove(kept.len() - 3);
+    }
+    kept.into_iter()
         .flat_map(|(keys, what)| {
             [
                 Span::styled(format!(" {keys}"), key),
@@ -678,62 +698,51 @@ fn draw_detail(frame: &mut Frame, area: Rect, row: &InstanceRow, theme: &Theme) 
 /// The keys of the view in front, read from its key table (with the user's own keys first);
 /// on tall screens the fleet's and the panes' tables too.
 fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, state: &State) {
-    let keys = &state.keys;
     let key_style = Style::default()
         .fg(theme.accent)
         .add_modifier(Modifier::BOLD);
     let heading = Style::default()
         .fg(theme.header)
         .add_modifier(Modifier::BOLD);
-    let section = |table: &KeyTable| {
-        let title = if std::ptr::eq(table, &tables::PANES) {
-            format!(
-                "Panes: typing goes to the pane; {} then",
-                keys.prefix_label()
-            )
-        } else {
-            table.title.to_owned()
-        };
-        let mut lines = vec![Line::from(Span::styled(title, heading))];
-        // One line an action, with every key the table gives it.
-        let mut listed: Vec<Action> = Vec::new();
-        for binding in table.all() {
-            if listed.contains(&binding.action) {
-                continue;
-            }
-            listed.push(binding.action);
-            let label = keys.labels_in(table, binding.action).join(" ");
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {label:<14}"), key_style),
-                Span::raw(binding.action.describe()),
-            ]));
-        }
-        lines
+    let all = help::lines(state, area.width);
+    let total = all.len();
+    let shown = help::rows_shown(area.height, total);
+    let scroll = state
+        .help_scroll
+        .min(help::max_scroll(state, area.width, area.height));
+    let lines: Vec<Line> = all
+        .into_iter()
+        .skip(scroll)
+        .take(shown)
+        .map(|line| match line {
+            HelpLine::Heading(title) => Line::from(Span::styled(title, heading)),
+            HelpLine::Key { keys, text } => Line::from(vec![
+                Span::styled(format!("  {keys:<14}"), key_style),
+                Span::raw(text),
+            ]),
+            HelpLine::Blank => Line::from(""),
+        })
+        .collect();
+    // The title says where the view is in the whole and which keys scroll and close it.
+    let keys: Vec<String> = state
+        .keys
+        .hints(&tables::HELP)
+        .into_iter()
+        .map(|(keys, what)| format!("{keys} {what}"))
+        .collect();
+    let position = if shown < total {
+        format!(" {}–{} of {total} ·", scroll + 1, scroll + shown)
+    } else {
+        String::new()
     };
-    let front = match state.view {
-        View::Panes if !state.workspace.is_empty() => &tables::PANES,
-        View::Tunnels => &tables::TUNNELS,
-        View::Run if state.run.is_some() => &tables::RUN,
-        View::History => &tables::HISTORY,
-        View::Sessions => &tables::SESSIONS,
-        _ => &tables::FLEET,
-    };
-    let mut lines = section(front);
-    // The other tables fit only on tall screens.
-    if area.height >= 48 {
-        for other in [&tables::FLEET, &tables::PANES] {
-            if !std::ptr::eq(other, front) {
-                lines.push(Line::from(""));
-                lines.extend(section(other));
-            }
-        }
-    }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        "Every view has its own keys: press ? there.",
-        Style::default().fg(theme.muted),
-    )));
-    overlay(frame, area, 84, "keys — any key closes", lines, theme);
+    overlay(
+        frame,
+        area,
+        help::HELP_WIDTH,
+        &format!("keys{position} {}", keys.join(" · ")),
+        lines,
+        theme,
+    );
 }
 
 #[cfg(test)]

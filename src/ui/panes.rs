@@ -25,7 +25,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) 
     ])
     .areas(area);
     frame.render_widget(tab_bar(state, theme), tabs);
-    frame.render_widget(status_line(state, theme), status);
+    frame.render_widget(status_line(state, theme, status.width), status);
     let Some(tab) = state.workspace.tab() else {
         return;
     };
@@ -258,7 +258,7 @@ fn tab_bar<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
     Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.background))
 }
 
-fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
+fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a> {
     let key = Style::default()
         .fg(theme.status_text)
         .add_modifier(Modifier::BOLD);
@@ -307,7 +307,12 @@ fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
                     .fg(theme.background)
                     .add_modifier(Modifier::BOLD),
             ));
-            spans.extend(super::hint_spans(&state.keys.hints(&tables::PANES), theme));
+            let used: usize = spans.iter().map(Span::width).sum();
+            spans.extend(super::hint_spans(
+                &state.keys.hints(&tables::PANES),
+                usize::from(width).saturating_sub(used),
+                theme,
+            ));
         }
         PaneMode::Scroll => {
             spans.push(Span::styled(
@@ -317,7 +322,12 @@ fn status_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
                     .fg(theme.background)
                     .add_modifier(Modifier::BOLD),
             ));
-            spans.extend(super::hint_spans(&state.keys.hints(&tables::SCROLL), theme));
+            let used: usize = spans.iter().map(Span::width).sum();
+            spans.extend(super::hint_spans(
+                &state.keys.hints(&tables::SCROLL),
+                usize::from(width).saturating_sub(used),
+                theme,
+            ));
         }
     }
     Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar))

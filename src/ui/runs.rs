@@ -75,6 +75,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(
         Paragraph::new(Line::from(hint_spans(
             &state.keys.hints(&tables::RUN),
+            usize::from(status.width),
             theme,
         )))
         .style(Style::default().bg(theme.status_bar)),

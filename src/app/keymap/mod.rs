@@ -229,7 +229,7 @@ pub fn table_for(state: &State) -> Option<&'static KeyTable> {
         return None;
     }
     if state.mode == Mode::Help {
-        return Some(&tables::FLEET);
+        return Some(&tables::HELP);
     }
     match state.view {
         View::Tunnels => Some(&tables::TUNNELS),
@@ -295,7 +295,27 @@ pub fn input_for(key: KeyEvent, mode: Mode) -> Option<Input> {
 
 /// Keys in the line editors: the filter, the `:` line, the tunnel form, Run Command's form
 /// and its confirmation.
-fn editor_input(key: KeyEvent, mode: Mode) -> Option<Input> {
+/// The forms' keys (the filter, the `:` line, the tunnel form, the Run Command form), for the
+/// help: `editor_input` below is what they say, and a test holds each line to it.
+pub const FORM_KEYS: [(&str, &str); 6] = [
+    (
+        "enter",
+        "apply the filter or the : command; start the tunnel; a new line in a command",
+    ),
+    (
+        "tab shift-tab",
+        "next / previous field of a form (↑↓ too in the tunnel form)",
+    ),
+    (
+        "ctrl-s",
+        "Run Command form: go on to the blast radius and the confirmation",
+    ),
+    ("backspace", "delete the character before the cursor"),
+    ("esc", "cancel: close the form or clear the filter"),
+    ("ctrl-c", "quit, from any form"),
+];
+
+pub(crate) fn editor_input(key: KeyEvent, mode: Mode) -> Option<Input> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Input::Action(Action::Quit));

@@ -424,8 +424,37 @@ pub static SESSIONS: KeyTable = KeyTable {
     ctrl_lenient: false,
 };
 
+/// Over the help: it scrolls, and closes with the keys that close everything else.
+pub static HELP: KeyTable = KeyTable {
+    title: "This help",
+    bindings: &[&[
+        bind(&[Code(KeyCode::Up), C('k')], Action::Up),
+        bind(&[Code(KeyCode::Down), C('j')], Action::Down),
+        bind(
+            &[Code(KeyCode::PageUp), Ctrl('b'), Ctrl('u')],
+            Action::PageUp,
+        ),
+        bind(
+            &[Code(KeyCode::PageDown), Ctrl('f'), Ctrl('d'), C(' ')],
+            Action::PageDown,
+        ),
+        bind(&[Code(KeyCode::Home), C('g')], Action::Top),
+        bind(&[Code(KeyCode::End), C('G')], Action::Bottom),
+        bind(&[Code(KeyCode::Esc), C('q'), C('?')], Action::Back),
+        bind(&[Ctrl('c')], Action::Quit),
+    ]],
+    hints: &[
+        hint(
+            &[Action::Up, Action::Down, Action::PageUp, Action::PageDown],
+            "scroll",
+        ),
+        hint(&[Action::Back], "close"),
+    ],
+    ctrl_lenient: false,
+};
+
 /// Every table, for the tests that hold them to their promises.
-pub static ALL: [&KeyTable; 8] = [
+pub static ALL: [&KeyTable; 9] = [
     &FLEET,
     &PANES,
     &SCROLL,
@@ -434,6 +463,7 @@ pub static ALL: [&KeyTable; 8] = [
     &RUN,
     &HISTORY,
     &SESSIONS,
+    &HELP,
 ];
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod doctor;
 mod fleet;
+mod help;
 mod lists;
 mod panes;
 mod runs;
@@ -332,11 +333,13 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         state.pane_mode = PaneMode::Typing;
         return Vec::new();
     }
-    // Over the help or an instance's details, `q` (and esc) close the overlay; bosun never
-    // quits from under one (the help says "any key closes").
-    if matches!(state.mode, Mode::Help | Mode::Detail)
-        && matches!(action, Action::Quit | Action::Back)
-    {
+    // Over the help, keys scroll it or close it, and nothing else.
+    if state.mode == Mode::Help {
+        return help::act(state, action);
+    }
+    // Over an instance's details, `q` (and esc) close the overlay; bosun never quits from
+    // under one.
+    if state.mode == Mode::Detail && matches!(action, Action::Quit | Action::Back) {
         state.mode = Mode::Table;
         state.notice = None;
         state.quit_armed = false;

@@ -141,8 +141,8 @@ fn keys_map_to_intents_and_quit_and_refresh_are_effects() {
     );
     update(&mut state, Input::Action(Action::Help));
     assert_eq!(state.mode, Mode::Help);
-    update(&mut state, Input::Action(Action::Down));
-    assert_eq!(state.mode, Mode::Table, "any key closes the help");
+    update(&mut state, Input::Action(Action::Back));
+    assert_eq!(state.mode, Mode::Table, "esc closes the help");
 }
 
 #[test]
@@ -363,4 +363,52 @@ fn keys_on_an_instance_ssm_does_not_manage_say_why_and_offer_the_doctor() {
             "{key}: {notice}"
         );
     }
+}
+
+/// At 80×24 the help is longer than the screen: the line and page keys scroll it, no further
+/// than its last line; esc, q and ? close it; Enter does not reach the fleet beneath.
+#[test]
+fn the_help_scrolls_on_a_small_screen_and_closes_with_esc_q_or_question_mark() {
+    let mut state = loaded();
+    update(
+        &mut state,
+        Input::Resized {
+            width: 80,
+            height: 24,
+        },
+    );
+    press(&mut state, KeyCode::Char('?'), KeyModifiers::NONE);
+    assert_eq!(state.mode, Mode::Help);
+    let last = crate::app::help::max_scroll(&state, 80, 24);
+    assert!(last > 22, "the whole help is several screens: {last}");
+    press(&mut state, KeyCode::Down, KeyModifiers::NONE);
+    press(&mut state, KeyCode::Char('j'), KeyModifiers::NONE);
+    assert_eq!(state.help_scroll, 2);
+    press(&mut state, KeyCode::PageDown, KeyModifiers::NONE);
+    assert_eq!(
+        state.help_scroll,
+        2 + 21,
+        "a page is the rows shown less one"
+    );
+    press(&mut state, KeyCode::Char('G'), KeyModifiers::SHIFT);
+    assert_eq!(state.help_scroll, last);
+    press(&mut state, KeyCode::Down, KeyModifiers::NONE);
+    assert_eq!(state.help_scroll, last, "not past the end");
+    press(&mut state, KeyCode::Char('g'), KeyModifiers::NONE);
+    assert_eq!(state.help_scroll, 0);
+    assert!(
+        press(&mut state, KeyCode::Enter, KeyModifiers::NONE).is_empty(),
+        "no shell from under the help"
+    );
+    assert_eq!(state.mode, Mode::Help);
+    for close in ['q', '?'] {
+        press(&mut state, KeyCode::PageDown, KeyModifiers::NONE);
+        let effects = press(&mut state, KeyCode::Char(close), KeyModifiers::NONE);
+        assert!(effects.is_empty(), "{close}: {effects:?}");
+        assert_eq!(state.mode, Mode::Table, "{close} closes the help");
+        assert_eq!(state.help_scroll, 0, "the next help starts at the top");
+        press(&mut state, KeyCode::Char('?'), KeyModifiers::NONE);
+    }
+    press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(state.mode, Mode::Table);
 }

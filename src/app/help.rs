@@ -1,0 +1,236 @@
+//! The help overlay's text: the keys in effect (the user's own first) for the view it was
+//! opened from, then every other view's and the forms', wrapped to the overlay's width so
+//! that the reducer knows where scrolling ends and the drawing only styles the lines.
+
+use super::action::Action;
+use super::keymap::FORM_KEYS;
+use super::keymap::tables::{self, KeyTable};
+use super::state::{State, View};
+
+/// The overlay is at most this wide; narrower on a narrower terminal.
+pub const HELP_WIDTH: u16 = 84;
+/// The key column, indent included: descriptions start here and wrap back to here.
+const KEY_COLUMN: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HelpLine {
+    Heading(String),
+    /// A key line: its keys (empty on a description's continuation) and its text.
+    Key {
+        keys: String,
+        text: String,
+    },
+    Blank,
+}
+
+/// The table of the view the help was opened over: its keys come first.
+fn front_table(state: &State) -> &'static KeyTable {
+    match state.view {
+        View::Panes if !state.workspace.is_empty() => &tables::PANES,
+        View::Tunnels => &tables::TUNNELS,
+        View::Run if state.run.is_some() => &tables::RUN,
+        View::History => &tables::HISTORY,
+        View::Sessions => &tables::SESSIONS,
+        _ => &tables::FLEET,
+    }
+}
+
+/// Every line of the help at the overlay's width on a screen `screen_width` wide.
+pub fn lines(state: &State, screen_width: u16) -> Vec<HelpLine> {
+    let width = usize::from(HELP_WIDTH.min(screen_width).saturating_sub(2)).max(20);
+    let keys = &state.keys;
+    let front = front_table(state);
+    let mut order: Vec<&'static KeyTable> = vec![front];
+    order.extend(
+        tables::ALL
+            .iter()
+            .copied()
+            .filter(|t| !std::ptr::eq(*t, front) && !std::ptr::eq(*t, &tables::HELP)),
+    );
+    let mut lines = Vec::new();
+    for table in order {
+        if !lines.is_empty() {
+            lines.push(HelpLine::Blank);
+        }
+        let title = if std::ptr::eq(table, &tables::PANES) {
+            format!(
+                "Panes: typing goes to the pane; {} then",
+                keys.prefix_label()
+            )
+        } else {
+            table.title.to_owned()
+        };
+        lines.push(HelpLine::Heading(title));
+        // One entry an action, with every key the table (and the user) gives it.
+        let mut listed: Vec<Action> = Vec::new();
+        for binding in table.all() {
+            let kind = std::mem::discriminant(&binding.action);
+            if listed.iter().any(|a| std::mem::discriminant(a) == kind) {
+                continue;
+            }
+            listed.push(binding.action);
+            let label = keys.labels_in(table, binding.action).join(" ");
+            push_wrapped(&mut lines, label, binding.action.describe(), width);
+        }
+    }
+    lines.push(HelpLine::Blank);
+    lines.push(HelpLine::Heading("Forms and the filter".to_owned()));
+    for (label, text) in FORM_KEYS {
+        push_wrapped(&mut lines, label.to_owned(), text, width);
+    }
+    lines
+}
+
+/// A key line, its text wrapped at word boundaries under the text column.
+fn push_wrapped(lines: &mut Vec<HelpLine>, keys: String, text: &str, width: usize) {
+    let room = width.saturating_sub(KEY_COLUMN).max(10);
+    let mut current = String::new();
+    let mut first = Some(keys);
+    for word in text.split(' ') {
+        let fits = current.is_empty() || current.chars().count() + 1 + word.chars().count() <= room;
+        if !fits {
+            lines.push(HelpLine::Key {
+                keys: first.take().unwrap_or_default(),
+                text: std::mem::take(&mut current),
+            });
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    lines.push(HelpLine::Key {
+        keys: first.take().unwrap_or_default(),
+        text: current,
+    });
+}
+
+/// Rows of help the overlay shows at once on a screen `screen_height` tall (inside its
+/// border).
+pub fn rows_shown(screen_height: u16, total: usize) -> usize {
+    total.min(usize::from(screen_height.saturating_sub(2)))
+}
+
+/// The furthest the help scrolls on a screen of this size: its last line at the bottom.
+pub fn max_scroll(state: &State, screen_width: u16, screen_height: u16) -> usize {
+    let total = lines(state, screen_width).len();
+    total.saturating_sub(rows_shown(screen_height, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::input::Input;
+    use crate::app::keymap::editor_input;
+    use crate::app::state::Mode;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    fn text_of(lines: &[HelpLine]) -> String {
+        lines
+            .iter()
+            .map(|line| match line {
+                HelpLine::Heading(title) => format!("{title}\n"),
+                HelpLine::Key { keys, text } => format!("{keys} {text}\n"),
+                HelpLine::Blank => "\n".to_owned(),
+            })
+            .collect()
+    }
+
+    /// Complete by construction: every table's title and every action's line is there, in
+    /// whichever view the help is opened, at any width (wrapping joins back to the text).
+    #[test]
+    fn the_help_lists_every_view_and_every_action() {
+        let state = State::new("test");
+        for width in [80, 160] {
+            let lines = lines(&state, width);
+            let text = text_of(&lines).replace("\n                ", " ");
+            let joined: String = lines
+                .iter()
+                .map(|line| match line {
+                    HelpLine::Key { text, .. } => format!("{text} "),
+                    _ => "\n".to_owned(),
+                })
+                .collect();
+            for table in tables::ALL
+                .iter()
+                .filter(|t| !std::ptr::eq(**t, &tables::HELP))
+            {
+                let title = table.title.split(';').next().unwrap_or_default();
+                assert!(text.contains(title), "{width}: {title} missing");
+                for binding in table.all() {
+                    let describe = binding.action.describe();
+                    assert!(
+                        joined.contains(describe),
+                        "{width}: {describe:?} of {} missing",
+                        table.title
+                    );
+                }
+            }
+            for (_, describe) in FORM_KEYS {
+                assert!(joined.contains(describe), "{width}: {describe:?}");
+            }
+            let widest = lines
+                .iter()
+                .map(|line| match line {
+                    HelpLine::Key { keys, text } => 2 + keys.len().max(14) + text.chars().count(),
+                    HelpLine::Heading(title) => title.chars().count(),
+                    HelpLine::Blank => 0,
+                })
+                .max()
+                .unwrap_or_default();
+            assert!(
+                widest <= usize::from(HELP_WIDTH.min(width) - 2),
+                "{width}: a line of {widest} would be cut"
+            );
+        }
+    }
+
+    /// The forms' lines say what `editor_input` does.
+    #[test]
+    fn the_forms_keys_are_what_the_forms_do() {
+        let key = |code, modifiers| KeyEvent::new(code, modifiers);
+        let none = KeyModifiers::NONE;
+        assert_eq!(
+            editor_input(key(KeyCode::Enter, none), Mode::Filter),
+            Some(Input::FilterDone)
+        );
+        assert_eq!(
+            editor_input(key(KeyCode::Enter, none), Mode::RunCompose),
+            Some(Input::FormEnter)
+        );
+        assert_eq!(
+            editor_input(key(KeyCode::Tab, none), Mode::RunCompose),
+            Some(Input::FormNext)
+        );
+        assert_eq!(
+            editor_input(key(KeyCode::BackTab, none), Mode::TunnelForm),
+            Some(Input::FormPrevious)
+        );
+        assert_eq!(
+            editor_input(key(KeyCode::Down, none), Mode::TunnelForm),
+            Some(Input::FormNext)
+        );
+        assert_eq!(
+            editor_input(
+                key(KeyCode::Char('s'), KeyModifiers::CONTROL),
+                Mode::RunCompose
+            ),
+            Some(Input::FilterDone)
+        );
+        assert_eq!(
+            editor_input(key(KeyCode::Backspace, none), Mode::Command),
+            Some(Input::FilterBackspace)
+        );
+        assert_eq!(
+            editor_input(key(KeyCode::Esc, none), Mode::TunnelForm),
+            Some(Input::Action(Action::Back))
+        );
+        assert_eq!(
+            editor_input(
+                key(KeyCode::Char('c'), KeyModifiers::CONTROL),
+                Mode::RunConfirm
+            ),
+            Some(Input::Action(Action::Quit))
+        );
+    }
+}
