@@ -647,6 +647,73 @@ fn run_watch_view() {
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
 }
 
+/// A long output scrolled back a page at 80×24: the title says which lines show, and that
+/// `]` leads on; the cancelled run's counts stand without "cancel requested" once settled.
+#[test]
+fn run_watch_long_output_scrolled_at_80x24() {
+    let mut state = composed();
+    app::update(&mut state, Input::FilterChar('5'));
+    app::update(&mut state, Input::FilterDone);
+    app::update(
+        &mut state,
+        Input::RunSent {
+            command_ids: vec!["0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0".to_owned()],
+        },
+    );
+    app::update(&mut state, Input::Action(Action::CancelRun));
+    let targets = state
+        .run
+        .as_ref()
+        .map(|run| run.request.targets())
+        .unwrap_or_default();
+    app::update(
+        &mut state,
+        Input::RunProgress {
+            invocations: targets
+                .iter()
+                .map(|target| InvocationView {
+                    command_id: "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0".to_owned(),
+                    instance_id: target.id.clone(),
+                    name: target.name.clone(),
+                    status: "Cancelled".to_owned(),
+                    aws_status: "Cancelled".to_owned(),
+                    status_details: "Cancelled".to_owned(),
+                    exit_code: None,
+                    response_code: Some(-1),
+                    duration_ms: Some(1_000),
+                })
+                .collect(),
+            throttled: false,
+        },
+    );
+    let first = state
+        .run
+        .as_ref()
+        .and_then(|run| run.selected_invocation())
+        .map(|i| i.instance_id.clone())
+        .expect("an invocation");
+    app::update(
+        &mut state,
+        Input::RunOutput(InvocationOutput {
+            instance_id: first,
+            stdout: (1..=120).map(|n| format!("journal line {n}\n")).collect(),
+            stderr: String::new(),
+            truncated: false,
+            s3_location: None,
+        }),
+    );
+    app::update(
+        &mut state,
+        Input::Resized {
+            width: 80,
+            height: 24,
+        },
+    );
+    app::update(&mut state, Input::Action(Action::OutputPageUp));
+    let terminal = render_at(&mut state, 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+}
+
 /// Every built-in theme draws ping statuses in its own slot colours.
 #[test]
 fn each_built_in_theme_colours_the_statuses() {

@@ -67,6 +67,10 @@ pub enum Action {
     CancelRun,
     /// Run the command again on the targets that did not succeed.
     RerunFailed,
+    /// Page back through the selected invocation's output.
+    OutputPageUp,
+    /// Page on through the output; at its end it follows new lines again.
+    OutputPageDown,
     /// Recent commands (ListCommands), to reopen.
     ShowHistory,
     /// Watch the selected recent command again (no SendCommand).
@@ -88,7 +92,7 @@ pub struct ActionInfo {
     pub describe: &'static str,
 }
 
-pub const ACTIONS: [ActionInfo; 51] = [
+pub const ACTIONS: [ActionInfo; 53] = [
     ActionInfo {
         action: Action::Up,
         name: "up",
@@ -308,6 +312,16 @@ pub const ACTIONS: [ActionInfo; 51] = [
         action: Action::ShowRun,
         name: "watch",
         describe: "watch the last command",
+    },
+    ActionInfo {
+        action: Action::OutputPageUp,
+        name: "output_page_up",
+        describe: "page back through the selected output",
+    },
+    ActionInfo {
+        action: Action::OutputPageDown,
+        name: "output_page_down",
+        describe: "page on through the output (at its end it follows again)",
     },
     ActionInfo {
         action: Action::CancelRun,

@@ -31,3 +31,12 @@ pub fn pane_content(rect: Rect) -> Rect {
 
 /// Smallest useful pane content; a split that would go below opens a tab instead.
 pub(crate) const MIN_PANE: (u16, u16) = (20, 3);
+
+/// Rows inside the Run Command watch view's output box on a screen `height` tall: what the
+/// title, summary, notice and status lines, the grid (45 % of the screen, rounded as the
+/// layout rounds) and the box's border leave.
+pub fn run_output_rows(height: u16) -> usize {
+    let height = usize::from(height);
+    let grid = (height * 45 + 50) / 100;
+    height.saturating_sub(4 + grid).saturating_sub(2).max(1)
+}

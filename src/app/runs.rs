@@ -164,6 +164,8 @@ pub struct RunWatch {
     /// Why the command did not reach an instance, by instance id, as the doctor says: asked
     /// by itself for the first few (`None` until it answers), by `D` for any other.
     pub causes: BTreeMap<String, Option<String>>,
+    /// Lines the output view is scrolled back from its end: 0 follows the newest lines.
+    pub output_back: usize,
 }
 
 impl RunWatch {
@@ -179,6 +181,7 @@ impl RunWatch {
             cancelled: false,
             reopened: false,
             causes: BTreeMap::new(),
+            output_back: 0,
         }
     }
 
@@ -223,6 +226,31 @@ impl RunWatch {
 
     pub fn selected_invocation(&self) -> Option<&InvocationView> {
         self.invocations.get(self.selected)
+    }
+
+    /// The cause of the selected invocation not being reached, once the doctor has said it.
+    pub fn selected_cause(&self) -> Option<&str> {
+        let invocation = self.selected_invocation()?;
+        self.causes.get(&invocation.instance_id)?.as_deref()
+    }
+
+    /// Lines of the output view for the selected invocation, as the watch view draws them
+    /// (before long lines wrap): the cause, stdout, stderr under its heading, AWS's cut.
+    pub fn output_line_count(&self) -> usize {
+        let cause = usize::from(self.selected_cause().is_some());
+        let body = match &self.output {
+            None => 1,
+            Some(output) if output.stdout.is_empty() && output.stderr.is_empty() => 1,
+            Some(output) => {
+                let stderr = if output.stderr.is_empty() {
+                    0
+                } else {
+                    1 + output.stderr.lines().count()
+                };
+                output.stdout.lines().count() + stderr + usize::from(output.truncated)
+            }
+        };
+        cause + body
     }
 
     /// The targets that did not succeed, for a re-run.

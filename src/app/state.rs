@@ -87,6 +87,8 @@ pub struct State {
     pub mode: Mode,
     /// The help overlay's first line on screen.
     pub help_scroll: usize,
+    /// `w` with nothing run here yet: watch the newest command once the history loads.
+    pub watch_newest: bool,
     pub filter_text: String,
     pub filter_error: Option<String>,
     pub(super) filter: Filter,
@@ -152,6 +154,7 @@ impl State {
             offset: 0,
             mode: Mode::Table,
             help_scroll: 0,
+            watch_newest: false,
             filter_text: String::new(),
             filter_error: None,
             filter: Filter::default(),

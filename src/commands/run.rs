@@ -431,6 +431,60 @@ mod tests {
         );
     }
 
+    /// The request's blast radius adds how fast it spreads, when it stops, how long each
+    /// may run, and a warning when Linux and Windows would run the same text.
+    #[test]
+    fn the_blast_radius_says_the_pace_and_warns_of_mixed_platforms() {
+        let mut windows = target("w", "production", true);
+        windows.windows = true;
+        let mut request = RunRequest {
+            groups: vec![RunGroup {
+                profile: String::new(),
+                region: "us-east-1".to_owned(),
+                targets: vec![target("a", "production", true), windows],
+            }],
+            script: "uptime".to_owned(),
+            document: None,
+            timeout_seconds: 600,
+            max_concurrency: "10%".to_owned(),
+            max_errors: "0".to_owned(),
+            comment: String::new(),
+            output_s3: None,
+            cloudwatch: None,
+            parameters: Vec::new(),
+        };
+        let text = request.blast_radius().join("\n");
+        assert!(
+            text.contains(
+                "at most 10% at once; none started after the first error; each runs at most 10m"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("the same text runs in sh on 1 Linux and in PowerShell on 1 Windows"),
+            "{text}"
+        );
+        request.document = Some("AWS-RunShellScript".to_owned());
+        request.max_errors = "2".to_owned();
+        request.timeout_seconds = 90;
+        let text = request.blast_radius().join("\n");
+        assert!(text.contains("none started once more than 2 fail; each runs at most 90s"));
+        assert!(
+            text.contains(
+                "AWS-RunShellScript runs on one of them only; the other 1 will be InvalidPlatform"
+            ),
+            "{text}"
+        );
+        // Another document's parameters: no script timeout, no sh/PowerShell warning.
+        request.document = Some("AWS-UpdateSSMAgent".to_owned());
+        request.script.clear();
+        let text = request.blast_radius().join("\n");
+        assert!(
+            text.ends_with("at most 10% at once; none started once more than 2 fail"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn comments_fit_the_api_limit() {
         assert_eq!(default_comment("uptime", None), "bosun: uptime");

@@ -206,7 +206,53 @@ impl RunRequest {
         if !outputs.is_empty() {
             lines.push(format!("  output: {}", outputs.join(", ")));
         }
+        lines.push(format!("  {}", self.pace()));
+        lines.extend(self.platform_warning());
         lines
+    }
+
+    /// How fast the command spreads and when it stops: MaxConcurrency, MaxErrors (AWS stops
+    /// sending once the errors exceed it) and, for a script, each instance's timeout.
+    fn pace(&self) -> String {
+        let stops = match self.max_errors.as_str() {
+            "0" => "none started after the first error".to_owned(),
+            n => format!("none started once more than {n} fail"),
+        };
+        let mut pace = format!("at most {} at once; {stops}", self.max_concurrency);
+        if self.takes_script() {
+            let seconds = self.timeout_seconds;
+            let timeout = match seconds {
+                s if s % 3600 == 0 => format!("{}h", s / 3600),
+                s if s % 60 == 0 => format!("{}m", s / 60),
+                s => format!("{s}s"),
+            };
+            pace.push_str(&format!("; each runs at most {timeout}"));
+        }
+        pace
+    }
+
+    /// Linux and Windows targets together: one text runs in sh on some and in PowerShell on
+    /// the others, or a named script document does not run on some at all.
+    fn platform_warning(&self) -> Option<String> {
+        let targets = self.targets();
+        let windows = targets.iter().filter(|t| t.windows).count();
+        let linux = targets.len() - windows;
+        if windows == 0 || linux == 0 || !self.takes_script() {
+            return None;
+        }
+        Some(match self.document.as_deref().filter(|d| !d.is_empty()) {
+            None => format!(
+                "  ⚠ mixed platforms: the same text runs in sh on {linux} Linux and in PowerShell on {windows} Windows"
+            ),
+            Some(document) => format!(
+                "  ⚠ mixed platforms: {document} runs on one of them only; the other {} will be InvalidPlatform",
+                if document.contains("PowerShell") {
+                    linux
+                } else {
+                    windows
+                }
+            ),
+        })
     }
 }
 

@@ -38,23 +38,22 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
-    let first_line = run.request.script.lines().next().unwrap_or_default();
+    // What runs, then its command ids and regions: whatever does not fit ends in "…".
+    let brand = super::brand(theme);
+    let room = usize::from(title.width).saturating_sub(brand.width());
+    let what = fit(&format!("run: {}", run.request.what()), room);
+    let ids = if run.command_ids.is_empty() {
+        "sending…".to_owned()
+    } else {
+        run.command_ids.join(", ")
+    };
+    let rest = room.saturating_sub(what.chars().count());
+    let place = fit(&format!("   {ids} in {}", run.request.regions()), rest);
     frame.render_widget(
         Paragraph::new(Line::from(vec![
-            super::brand(theme),
-            Span::raw(format!("run: {first_line}")),
-            Span::styled(
-                format!(
-                    "   {} in {}",
-                    if run.command_ids.is_empty() {
-                        "sending…".to_owned()
-                    } else {
-                        run.command_ids.join(", ")
-                    },
-                    run.request.regions()
-                ),
-                Style::default().fg(theme.muted),
-            ),
+            brand,
+            Span::raw(what),
+            Span::styled(place, Style::default().fg(theme.muted)),
         ])),
         title,
     );
@@ -98,7 +97,8 @@ fn summary_line<'a>(run: &RunWatch, theme: &Theme) -> Paragraph<'a> {
             Style::default().fg(status_colour(&status, theme)),
         ));
     }
-    if run.cancelled {
+    // Once every invocation has settled, the cancel has done what it could: the counts say.
+    if run.cancelled && !run.finished() {
         spans.push(Span::styled(
             "   cancel requested",
             Style::default().fg(theme.warning),
@@ -114,38 +114,79 @@ fn summary_line<'a>(run: &RunWatch, theme: &Theme) -> Paragraph<'a> {
 }
 
 fn draw_grid(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme) {
-    let header =
-        Row::new(["NAME", "INSTANCE", "STATUS", "EXIT", "DURATION", "WHY"].map(Cell::from))
-            .style(super::header_style(theme));
-    // What the fixed columns, the five spaces between columns and the borders leave.
-    let why_width = usize::from(area.width).saturating_sub(NAME_WIDTH + 19 + 15 + 5 + 9 + 5 + 2);
+    // The name column takes what the longest name needs, up to a limit (longer ones end in
+    // an ellipsis); the region column shows only when the run spans regions.
+    let name_width = run
+        .invocations
+        .iter()
+        .map(|i| i.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(4, NAME_WIDTH_MAX);
+    let region_of = |id: &str| {
+        run.request
+            .groups
+            .iter()
+            .find(|g| g.targets.iter().any(|t| t.id == id))
+            .map_or("-", |g| g.region.as_str())
+    };
+    let regions: std::collections::BTreeSet<&str> = run
+        .request
+        .groups
+        .iter()
+        .map(|g| g.region.as_str())
+        .collect();
+    let region_width = if regions.len() > 1 {
+        regions.iter().map(|r| r.len()).max().unwrap_or(0).max(6)
+    } else {
+        0
+    };
+    let mut titles = vec!["NAME", "INSTANCE"];
+    let mut widths = vec![
+        Constraint::Length(name_width as u16),
+        Constraint::Length(19),
+    ];
+    if region_width > 0 {
+        titles.push("REGION");
+        widths.push(Constraint::Length(region_width as u16));
+    }
+    titles.extend(["STATUS", "EXIT", "DURATION", "WHY"]);
+    widths.extend([
+        Constraint::Length(15),
+        Constraint::Length(5),
+        Constraint::Length(9),
+        Constraint::Fill(1),
+    ]);
+    let header = Row::new(titles.into_iter().map(Cell::from)).style(super::header_style(theme));
+    // What the fixed columns, the spaces between columns and the borders leave.
+    let fixed = name_width + 19 + region_width + 15 + 5 + 9;
+    let spaces = widths.len() - 1;
+    let why_width = usize::from(area.width).saturating_sub(fixed + spaces + 2);
     let rows: Vec<Row> = run
         .invocations
         .iter()
         .map(|i| {
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(if i.name.is_empty() {
                     "-".to_owned()
                 } else {
-                    fit(&i.name, NAME_WIDTH)
+                    fit(&i.name, name_width)
                 }),
                 Cell::from(i.instance_id.as_str()),
+            ];
+            if region_width > 0 {
+                cells.push(Cell::from(region_of(&i.instance_id)));
+            }
+            cells.extend([
                 Cell::from(i.status.as_str())
                     .style(Style::default().fg(status_colour(&i.status, theme))),
                 Cell::from(i.exit_code.map_or("-".to_owned(), |c| c.to_string())),
                 Cell::from(i.duration_ms.map_or("-".to_owned(), |ms| age(ms / 1000))),
                 why_not_reached(run, i, why_width, theme),
-            ])
+            ]);
+            Row::new(cells)
         })
         .collect();
-    let widths = vec![
-        Constraint::Length(NAME_WIDTH as u16),
-        Constraint::Length(19),
-        Constraint::Length(15),
-        Constraint::Length(5),
-        Constraint::Length(9),
-        Constraint::Fill(1),
-    ];
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(Style::default().fg(theme.border))
@@ -158,10 +199,11 @@ fn draw_grid(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme) {
     frame.render_stateful_widget(table, area, &mut table_state);
 }
 
+/// Names longer than this end in an ellipsis.
+const NAME_WIDTH_MAX: usize = 30;
+
 /// For an invocation the command did not reach: the doctor's cause, "asking the doctor…"
 /// while it looks, or the key that asks it.
-const NAME_WIDTH: usize = 22;
-
 fn why_not_reached<'a>(
     run: &RunWatch,
     invocation: &InvocationView,
@@ -186,9 +228,7 @@ fn draw_output(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme) {
         });
     let mut lines: Vec<Line> = Vec::new();
     // Not reached: the cause in full (the grid's column cuts it), and where the rest is.
-    if let Some(invocation) = run.selected_invocation()
-        && let Some(Some(cause)) = run.causes.get(&invocation.instance_id)
-    {
+    if let Some(cause) = run.selected_cause() {
         lines.push(Line::from(Span::styled(
             format!("not reached: {cause} (D: the doctor's full report)"),
             Style::default().fg(theme.error),
@@ -230,9 +270,24 @@ fn draw_output(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme) {
             }
         }
     }
-    // Show the end: the latest lines matter most while a command runs.
+    // Show the end (the latest lines matter most while a command runs), or as far back as
+    // the output keys went.
     let inner = usize::from(area.height.saturating_sub(2));
-    let skip = lines.len().saturating_sub(inner);
+    let total = lines.len();
+    let end = total.saturating_sub(inner);
+    let skip = end.saturating_sub(run.output_back);
+    let title = match run.selected_invocation() {
+        Some(i) if total > inner => format!(
+            " {} {} · lines {}–{} of {total}{} ",
+            i.name,
+            i.instance_id,
+            skip + 1,
+            (skip + inner).min(total),
+            if skip < end { " · ] on" } else { "" }
+        ),
+        _ => title,
+    };
+    let title = fit(&title, usize::from(area.width.saturating_sub(2)));
     frame.render_widget(
         Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>())
             .wrap(Wrap { trim: false })

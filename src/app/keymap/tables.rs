@@ -366,6 +366,8 @@ pub static RUN: KeyTable = KeyTable {
     bindings: &[
         &[
             bind(&[C('c')], Action::CancelRun),
+            bind(&[C('['), Ctrl('u')], Action::OutputPageUp),
+            bind(&[C(']'), Ctrl('d')], Action::OutputPageDown),
             bind(&[C('R')], Action::RerunFailed),
             bind(&[C('h')], Action::ShowHistory),
             bind(&[C('D')], Action::Doctor),
@@ -374,6 +376,7 @@ pub static RUN: KeyTable = KeyTable {
     ],
     hints: &[
         hint(&[Action::Up, Action::Down], "instance"),
+        hint(&[Action::OutputPageUp, Action::OutputPageDown], "output"),
         hint(&[Action::CancelRun], "cancel"),
         hint(&[Action::RerunFailed], "re-run failed"),
         hint(&[Action::ShowHistory], "history"),

@@ -31,6 +31,11 @@ pub(super) fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
             state.view = View::Run;
             state.mode = Mode::Table;
         }
+        // Nothing run in this console yet: the newest command in the history, watched again.
+        Action::ShowRun => {
+            state.watch_newest = true;
+            return show_history(state);
+        }
         Action::OpenRun => open_run(state),
         Action::ShowHistory => return show_history(state),
         Action::ShowSessions => return super::sessions::show_sessions(state),

@@ -23,6 +23,7 @@ use super::effect::Effect;
 use super::input::{Input, MouseKind};
 use super::layout::{pane_area, table_rows_for};
 use super::panes::PaneStatus;
+use super::runs::RunWatch;
 use super::state::{Mode, PaneMode, State, View};
 use crate::model::run::RunTarget;
 
@@ -194,10 +195,26 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             Vec::new()
         }
         Input::HistoryLoaded { entries, errors } => {
-            state.history = Some(entries);
-            state.history_selected = 0;
             state.notice = (!errors.is_empty()).then(|| errors.join("; "));
-            Vec::new()
+            state.history_selected = 0;
+            let newest = entries.first().cloned();
+            state.history = Some(entries);
+            if !std::mem::take(&mut state.watch_newest) || state.view != View::History {
+                return Vec::new();
+            }
+            match newest {
+                Some(entry) => {
+                    state.run = Some(RunWatch::reopen(&entry));
+                    state.view = View::Run;
+                    vec![Effect::ReopenRun(entry)]
+                }
+                None => {
+                    state.notice.get_or_insert_with(|| {
+                        "no command to watch: none in the history (R runs one)".to_owned()
+                    });
+                    Vec::new()
+                }
+            }
         }
         Input::FormNext | Input::FormPrevious => {
             let next = input == Input::FormNext;

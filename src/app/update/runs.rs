@@ -81,9 +81,20 @@ pub(super) fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
     };
     let before = run.selected;
     let page = state.table_rows;
+    let output_rows = crate::app::layout::run_output_rows(state.screen.height);
+    let output_page = output_rows.saturating_sub(1).max(1);
     match action {
         _ if let Some(to) = lists::moved(run.selected, run.invocations.len(), page, action) => {
             run.selected = to;
+        }
+        Action::OutputPageUp => {
+            let furthest = run.output_line_count().saturating_sub(output_rows);
+            run.output_back = (run.output_back + output_page).min(furthest);
+            return Vec::new();
+        }
+        Action::OutputPageDown => {
+            run.output_back = run.output_back.saturating_sub(output_page);
+            return Vec::new();
         }
         Action::CancelRun if !run.finished() && !run.cancelled => {
             run.cancelled = true;
@@ -110,6 +121,7 @@ pub(super) fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
         return Vec::new();
     }
     run.output = None;
+    run.output_back = 0;
     run.selected_invocation()
         .map(|selected| vec![Effect::WatchOutput(selected.instance_id.clone())])
         .unwrap_or_default()

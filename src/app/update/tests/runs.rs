@@ -368,3 +368,127 @@ fn the_doctor_is_asked_by_itself_about_three_unreached_instances_at_most() {
         .count();
     assert_eq!(asked, crate::model::doctor::DOCTOR_AT_MOST);
 }
+
+/// `w` with nothing run in this console watches the newest command of the history, as its
+/// label says; with an empty history it says there is none.
+#[test]
+fn w_watches_the_newest_command_when_nothing_ran_here() {
+    let mut state = with_screen(loaded());
+    assert!(state.run.is_none());
+    let effects = press(&mut state, KeyCode::Char('w'), KeyModifiers::NONE);
+    assert_eq!(effects, vec![Effect::LoadHistory]);
+    let newest = crate::model::run::HistoryEntry {
+        command_id: "c-new".to_owned(),
+        region: "us-east-1".to_owned(),
+        script: "uptime".to_owned(),
+        ..crate::model::run::HistoryEntry::default()
+    };
+    let older = crate::model::run::HistoryEntry {
+        command_id: "c-old".to_owned(),
+        ..newest.clone()
+    };
+    let effects = update(
+        &mut state,
+        Input::HistoryLoaded {
+            entries: vec![newest.clone(), older],
+            errors: Vec::new(),
+        },
+    );
+    assert_eq!(effects, vec![Effect::ReopenRun(newest)]);
+    assert_eq!(state.view, View::Run);
+    assert_eq!(
+        state.run.as_ref().map(|r| r.command_ids.clone()),
+        Some(vec!["c-new".to_owned()])
+    );
+    // The history view asked for by `H` stays a list.
+    press(&mut state, KeyCode::Char('h'), KeyModifiers::NONE);
+    let effects = update(
+        &mut state,
+        Input::HistoryLoaded {
+            entries: Vec::new(),
+            errors: Vec::new(),
+        },
+    );
+    assert!(effects.is_empty());
+    assert_eq!(state.view, View::History);
+
+    let mut state = with_screen(loaded());
+    press(&mut state, KeyCode::Char('w'), KeyModifiers::NONE);
+    update(
+        &mut state,
+        Input::HistoryLoaded {
+            entries: Vec::new(),
+            errors: Vec::new(),
+        },
+    );
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.starts_with("no command to watch")),
+        "{:?}",
+        state.notice
+    );
+}
+
+/// `[` and `]` page through a long output, no further back than its first line; `]` at
+/// the end follows new lines again, and another instance starts at its end.
+#[test]
+fn the_output_pages_back_and_follows_again() {
+    let mut state = with_screen(loaded());
+    compose_for_all(&mut state);
+    press(&mut state, KeyCode::Char('y'), KeyModifiers::NONE);
+    update(
+        &mut state,
+        Input::RunSent {
+            command_ids: vec!["c-1".to_owned()],
+        },
+    );
+    let invocation = |id: &str| crate::model::run::InvocationView {
+        command_id: "c-1".to_owned(),
+        instance_id: id.to_owned(),
+        status: "Success".to_owned(),
+        ..crate::model::run::InvocationView::default()
+    };
+    update(
+        &mut state,
+        Input::RunProgress {
+            invocations: vec![invocation("i-01"), invocation("i-02")],
+            throttled: false,
+        },
+    );
+    let stdout: String = (1..=200).map(|n| format!("line {n}\n")).collect();
+    update(
+        &mut state,
+        Input::RunOutput(crate::model::run::InvocationOutput {
+            instance_id: "i-01".to_owned(),
+            stdout,
+            ..crate::model::run::InvocationOutput::default()
+        }),
+    );
+    let rows = crate::app::layout::run_output_rows(48);
+    let back = |state: &State| state.run.as_ref().map_or(0, |r| r.output_back);
+    press(&mut state, KeyCode::Char('['), KeyModifiers::NONE);
+    assert_eq!(back(&state), rows - 1);
+    for _ in 0..20 {
+        press(&mut state, KeyCode::Char('['), KeyModifiers::NONE);
+    }
+    assert_eq!(
+        back(&state),
+        200 - rows,
+        "no further back than the first line"
+    );
+    press(&mut state, KeyCode::Char(']'), KeyModifiers::NONE);
+    assert_eq!(back(&state), 200 - rows - (rows - 1));
+    for _ in 0..20 {
+        press(&mut state, KeyCode::Char(']'), KeyModifiers::NONE);
+    }
+    assert_eq!(back(&state), 0, "following the end again");
+    press(&mut state, KeyCode::Char('['), KeyModifiers::NONE);
+    press(&mut state, KeyCode::Down, KeyModifiers::NONE);
+    assert_eq!(
+        back(&state),
+        0,
+        "another instance's output starts at its end"
+    );
+}
