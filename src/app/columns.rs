@@ -220,6 +220,25 @@ impl Column {
     }
 }
 
+/// Which of `columns` fit in `width` (inside the table's borders, after the mark column),
+/// by priority: on a narrow terminal the least important go first; ids and names never do.
+pub fn visible_columns(columns: &[Column], width: u16) -> Vec<usize> {
+    let mut by_priority: Vec<usize> = (0..columns.len()).collect();
+    by_priority.sort_by_key(|&i| columns[i].priority());
+    // The mark column and its gap.
+    let mut used = 2u16;
+    let mut chosen: Vec<usize> = Vec::new();
+    for index in by_priority {
+        let needed = columns[index].width() + 1;
+        if used + needed <= width || columns[index].priority() == 0 {
+            used += needed;
+            chosen.push(index);
+        }
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
-use crate::app::columns::Column;
+use crate::app::columns::{Column, visible_columns};
 use crate::app::help::{self, HelpLine};
 use crate::app::keymap::{KeyTable, tables};
 use crate::app::{Mode, State, View};
@@ -24,25 +24,6 @@ use crate::config::theme::Theme;
 use crate::model::format::age;
 use crate::model::instance::{InstanceRow, Ping};
 use crate::term::Screens;
-
-/// Which of `columns` fit in `width` (inside the table's borders, after the mark column),
-/// by priority: on a narrow terminal the least important go first; ids and names never do.
-fn visible_columns(columns: &[Column], width: u16) -> Vec<usize> {
-    let mut by_priority: Vec<usize> = (0..columns.len()).collect();
-    by_priority.sort_by_key(|&i| columns[i].priority());
-    // The mark column and its gap.
-    let mut used = 2u16;
-    let mut chosen: Vec<usize> = Vec::new();
-    for index in by_priority {
-        let needed = columns[index].width() + 1;
-        if used + needed <= width || columns[index].priority() == 0 {
-            used += needed;
-            chosen.push(index);
-        }
-    }
-    chosen.sort_unstable();
-    chosen
-}
 
 /// Draws the whole console: the fleet or the panes, then any overlay.
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, screens: &Screens) {
@@ -90,13 +71,13 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
     ])
     .areas(area);
     frame.render_widget(title_line(state, theme, now, title.width), title);
-    draw_table(frame, body, state, theme);
+    draw_table(frame, body, state, theme, now);
     frame.render_widget(filter_line(state, theme), filter);
     frame.render_widget(status_line(state, theme, status.width), status);
     match state.mode {
         Mode::Detail => {
             if let Some(row) = state.selected_row() {
-                draw_detail(frame, area, row, theme);
+                draw_detail(frame, area, row, since_load(state, now), theme);
             }
         }
         Mode::Help => draw_help(frame, area, theme, state),
@@ -201,7 +182,7 @@ fn status_spans(state: &State, theme: &Theme, now: SystemTime, short: bool) -> V
     let freshness = match (state.loading, state.loaded_at) {
         (true, None) => "loading…".to_owned(),
         (true, Some(_)) => "refreshing…".to_owned(),
-        (false, Some(at)) if short => format!("{} ago", seconds(at)),
+        // One wording at every width: the source's name gives way first.
         (false, Some(at)) => format!("refreshed {} ago", seconds(at)),
         (false, None) => String::new(),
     };
@@ -223,16 +204,22 @@ fn status_spans(state: &State, theme: &Theme, now: SystemTime, short: bool) -> V
 }
 
 /// The mark cell, then one cell per shown column, coloured where colour carries meaning.
+/// `since_load`: seconds since the rows were read, so that last-ping ages go on ticking
+/// between refreshes instead of freezing at the fetch.
 fn cells<'a>(
     row: &'a InstanceRow,
     marked: bool,
     shown: &[&Column],
+    since_load: u64,
     theme: &Theme,
 ) -> Vec<Cell<'a>> {
     let mut cells = Vec::with_capacity(shown.len() + 1);
     cells.push(Cell::from(if marked { "●" } else { " " }).style(Style::default().fg(theme.marked)));
     for column in shown {
-        let cell = Cell::from(column.text(row));
+        let cell = match (column, row.last_ping_age) {
+            (Column::LastPing, Some(seconds)) => Cell::from(age(seconds + since_load)),
+            _ => Cell::from(column.text(row)),
+        };
         cells.push(match column {
             Column::Ping => cell.style(Style::default().fg(ping_colour(row.ping, theme))),
             Column::Agent if row.agent_outdated => cell.style(Style::default().fg(theme.warning)),
@@ -242,7 +229,16 @@ fn cells<'a>(
     cells
 }
 
-fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+/// Seconds since the inventory was read, at `now`.
+fn since_load(state: &State, now: SystemTime) -> u64 {
+    state
+        .loaded_at
+        .and_then(|at| now.duration_since(at).ok())
+        .map_or(0, |d| d.as_secs())
+}
+
+fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: SystemTime) {
+    let since_load = since_load(state, now);
     let shown: Vec<&Column> = visible_columns(&state.columns, area.width.saturating_sub(2))
         .into_iter()
         .map(|i| &state.columns[i])
@@ -265,6 +261,7 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 row,
                 state.marks.contains(&row.instance_id),
                 &shown,
+                since_load,
                 theme,
             ))
         })
@@ -619,7 +616,7 @@ pub(crate) fn centred(area: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
-fn draw_detail(frame: &mut Frame, area: Rect, row: &InstanceRow, theme: &Theme) {
+fn draw_detail(frame: &mut Frame, area: Rect, row: &InstanceRow, since_load: u64, theme: &Theme) {
     let label = Style::default().fg(theme.header);
     let field = |name: &'static str, value: String| {
         Line::from(vec![
@@ -639,7 +636,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, row: &InstanceRow, theme: &Theme) 
             ),
             Span::raw(
                 row.last_ping_age
-                    .map(|a| format!("  (last ping {} ago)", age(a)))
+                    .map(|a| format!("  (last ping {} ago)", age(a + since_load)))
                     .unwrap_or_default(),
             ),
         ]),

@@ -133,10 +133,15 @@ pub(super) fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::SortNext => {
-            // Every shown column sorts, in the order shown.
-            let position = state.columns.iter().position(|c| *c == state.sort);
-            let next = position.map_or(0, |p| (p + 1) % state.columns.len().max(1));
-            if let Some(column) = state.columns.get(next) {
+            // Only the columns on screen sort, in the order shown: a narrow terminal hides
+            // some, and sorting by one you cannot see would look like no order at all.
+            let shown = crate::app::columns::visible_columns(
+                &state.columns,
+                state.screen.width.saturating_sub(2),
+            );
+            let position = shown.iter().position(|&i| state.columns[i] == state.sort);
+            let next = position.map_or(0, |p| (p + 1) % shown.len().max(1));
+            if let Some(column) = shown.get(next).and_then(|&i| state.columns.get(i)) {
                 state.sort = column.clone();
             }
             state.rebuild();

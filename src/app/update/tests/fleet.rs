@@ -412,3 +412,32 @@ fn the_help_scrolls_on_a_small_screen_and_closes_with_esc_q_or_question_mark() {
     press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
     assert_eq!(state.mode, Mode::Table);
 }
+
+/// `o` cycles through the columns on screen only: at 80 columns the narrow table shows
+/// four, and sorting never moves to one that is hidden.
+#[test]
+fn sorting_cycles_through_the_columns_shown() {
+    let mut state = loaded();
+    update(
+        &mut state,
+        Input::Resized {
+            width: 80,
+            height: 24,
+        },
+    );
+    let shown = crate::app::columns::visible_columns(&state.columns, 78);
+    assert!(shown.len() < state.columns.len(), "some are hidden at 80");
+    let mut seen = Vec::new();
+    for _ in 0..shown.len() {
+        press(&mut state, KeyCode::Char('o'), KeyModifiers::NONE);
+        seen.push(state.sort.clone());
+    }
+    let expected: Vec<_> = shown
+        .iter()
+        .cycle()
+        .skip(1)
+        .take(shown.len())
+        .map(|&i| state.columns[i].clone())
+        .collect();
+    assert_eq!(seen, expected);
+}
