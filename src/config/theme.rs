@@ -176,6 +176,7 @@ impl Theme {
                 return Err(located(
                     text,
                     file,
+                    "",
                     section,
                     format!("[{section}] must be a table"),
                 ));
@@ -196,6 +197,7 @@ impl Theme {
             return Err(located(
                 text,
                 file,
+                "",
                 unknown,
                 format!("unknown section {unknown:?} (a theme has [palette] and [slots])"),
             ));
@@ -206,26 +208,46 @@ impl Theme {
             return Err(located(
                 text,
                 file,
+                "slots",
                 unknown,
                 format!("unknown slot {unknown:?}"),
             ));
         }
         let mut colours = Vec::with_capacity(SLOTS.len());
         for slot in SLOTS {
-            let value = slots
-                .get(slot)
-                .ok_or_else(|| located(text, file, slot, format!("slot {slot:?} is not set")))?;
-            let colour = palette
-                .get(value)
-                .map_or_else(|| parse_colour(value), |named| parse_colour(named))
-                .ok_or_else(|| {
+            let value = slots.get(slot).ok_or_else(|| {
+                located(
+                    text,
+                    file,
+                    "slots",
+                    slot,
+                    format!("slot {slot:?} is not set"),
+                )
+            })?;
+            let colour = match palette.get(value) {
+                // A palette entry that is no colour is reported where the entry is written
+                // (or at the slot, when the entry comes from the built-in theme underneath).
+                Some(named) => parse_colour(named).ok_or_else(|| {
+                    let message = format!(
+                        "palette.{value} = {named:?} is not a colour (#rrggbb, idx:N or a colour name); slot {slot:?} uses it"
+                    );
+                    let at_entry = located(text, file, "palette", value, message.clone());
+                    if at_entry.line.is_some() {
+                        at_entry
+                    } else {
+                        located(text, file, "slots", slot, message)
+                    }
+                })?,
+                None => parse_colour(value).ok_or_else(|| {
                     located(
                         text,
                         file,
+                        "slots",
                         slot,
                         format!("{value:?} is neither a palette entry nor a colour"),
                     )
-                })?;
+                })?,
+            };
             colours.push(colour);
         }
         Ok(Theme {
@@ -283,6 +305,7 @@ fn string_table(
             None => Err(located(
                 text,
                 file,
+                section,
                 key,
                 format!("{section}.{key} must be a string"),
             )),
@@ -290,14 +313,24 @@ fn string_table(
         .collect()
 }
 
-/// An error at the line where `key` is set in `text` (when it is set there at all).
-fn located(text: &str, file: &str, key: &str, message: String) -> ThemeError {
+/// An error at the line where `key` is set in `text` under `[section]` (`""`: at the top
+/// level, or as a section of its own), when it is set there at all: the same key in another
+/// section (a palette entry named like a slot) is not the line meant.
+fn located(text: &str, file: &str, section: &str, key: &str, message: String) -> ThemeError {
+    let mut current = String::new();
     let line = text
         .lines()
         .position(|l| {
-            let l = l.trim_start();
-            l.starts_with(key) && l[key.len()..].trim_start().starts_with('=')
-                || l.trim() == format!("[{key}]")
+            let l = l.trim();
+            if let Some(name) = l.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                current = name.trim().to_owned();
+                return section.is_empty() && current == key;
+            }
+            let sets_key = l
+                .strip_prefix(key)
+                .or_else(|| l.strip_prefix(&format!("\"{key}\"")))
+                .is_some_and(|rest| rest.trim_start().starts_with('='));
+            sets_key && current == section
         })
         .map(|n| n + 1);
     ThemeError {
@@ -370,6 +403,34 @@ mod tests {
             Color::Rgb(0x2e, 0x34, 0x40),
             "the rest is Nord"
         );
+    }
+
+    /// The line named is the bad value's own: a palette entry that is no colour is reported
+    /// on its palette line, not where a slot uses it; a key set in two sections is found in
+    /// the one meant.
+    #[test]
+    fn theme_errors_name_the_line_of_the_bad_value() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("dracula.toml");
+        let text = "# my theme\n[palette]\nerror = \"#ff5555\"\nred = \"#ff00\"\n\n[slots]\nonline = \"#00ff00\"\nerror = \"red\"\n";
+        std::fs::write(&path, text).expect("write");
+        let (_, error) = Theme::load("dracula", Some(dir.path()));
+        let error = error.expect("an error");
+        assert_eq!(error.line, Some(4), "{error}");
+        assert!(
+            error
+                .message
+                .contains("palette.red = \"#ff00\" is not a colour"),
+            "{error}"
+        );
+        assert!(error.message.ends_with("uses it"), "{error}");
+
+        let fixed = text.replace("#ff00\"", "#ff0000\"") + "muted = \"greyish\"\n";
+        std::fs::write(&path, &fixed).expect("write");
+        let (_, error) = Theme::load("dracula", Some(dir.path()));
+        let error = error.expect("muted is still wrong");
+        assert_eq!(error.line, Some(9), "{error}");
+        assert_eq!(error.key.as_deref(), Some("muted"));
     }
 
     #[test]
