@@ -231,6 +231,52 @@ async fn run_refuses_without_confirmation_or_under_read_only() {
     );
 }
 
+/// Impossible paces are refused before anything is sent, each with what was wrong and what
+/// was given; AWS's own limits (100 %, MaxErrors 0) pass.
+#[tokio::test]
+async fn run_refuses_impossible_timeouts_and_limits_before_sending() {
+    let sim = start_sim().await;
+    for (flag, value, said) in [
+        ("--timeout", "0", "timeout: 1 to 172800 seconds, not 0"),
+        ("--timeout", "172801", "not 172801"),
+        ("--max-concurrency", "0", "max concurrency: a number from 1"),
+        ("--max-concurrency", "0%", "not \"0%\""),
+        (
+            "--max-errors",
+            "101%",
+            "max errors: a number from 0, or a percentage up to 100%",
+        ),
+        ("--max-errors", "-1", "not \"-1\""),
+    ] {
+        let (code, _, stderr) = finish(
+            bosun(&sim)
+                .args(["run", "--instance", "i-03f1a2b3c4d5e1111", "--yes"])
+                .arg(format!("{flag}={value}"))
+                .args(["--", "uptime"])
+                .spawn()
+                .expect("spawn"),
+        )
+        .await;
+        assert_eq!(code, 2, "{flag} {value}: {stderr}");
+        assert!(stderr.contains(said), "{flag} {value}: {stderr}");
+    }
+    assert_eq!(
+        sim.request_counts().get("ssm:SendCommand"),
+        None,
+        "nothing was sent"
+    );
+    let (code, stdout, stderr) = finish(
+        bosun(&sim)
+            .args(["run", "--instance", "i-03f1a2b3c4d5e1111", "--yes"])
+            .args(["--max-concurrency", "100%", "--max-errors", "0"])
+            .args(["--", "uptime"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
+
 /// `bosun run` takes the console's options: another document with its parameters, and S3 and
 /// CloudWatch output, named in the blast radius and sent with the command.
 #[tokio::test]

@@ -33,11 +33,6 @@ pub struct RunCompose {
 }
 
 /// A number, or a number with %, as MaxConcurrency and MaxErrors take them.
-fn count_or_percent(text: &str) -> bool {
-    let digits = text.strip_suffix('%').unwrap_or(text);
-    !digits.is_empty() && digits.len() <= 7 && digits.chars().all(|c| c.is_ascii_digit())
-}
-
 impl RunCompose {
     pub fn new(groups: Vec<RunGroup>, chosen_by: String) -> RunCompose {
         RunCompose {
@@ -73,17 +68,10 @@ impl RunCompose {
         let timeout_seconds = self.fields[2]
             .trim()
             .parse::<u64>()
-            .ok()
-            .filter(|t| (1..=172_800).contains(t))
-            .ok_or("timeout: 1 to 172800 seconds")?;
+            .map_err(|_| "timeout: 1 to 172800 seconds".to_owned())?;
         let max_concurrency = self.fields[3].trim().to_owned();
-        if !count_or_percent(&max_concurrency) || max_concurrency.starts_with('0') {
-            return Err("max concurrency: a number from 1, or a percentage".to_owned());
-        }
         let max_errors = self.fields[4].trim().to_owned();
-        if !count_or_percent(&max_errors) {
-            return Err("max errors: a number or a percentage".to_owned());
-        }
+        crate::model::run::check_pace(timeout_seconds, &max_concurrency, &max_errors)?;
         let comment = match self.fields[5].trim() {
             "" => default_comment(&script, Some(document)),
             given => given.to_owned(),

@@ -97,6 +97,7 @@ fn request_of(args: &RunArgs, region: &str, targets: Vec<RunTarget>) -> Result<R
                 .to_owned(),
         );
     }
+    crate::model::run::check_pace(args.timeout, &args.max_concurrency, &args.max_errors)?;
     if crate::model::run::lacks_script(&script, args.document.as_deref(), &parameters) {
         return Err("give the command after `--` (or --document and its --parameter)".to_owned());
     }

@@ -137,6 +137,46 @@ pub struct RunRequest {
     pub parameters: Vec<(String, Vec<String>)>,
 }
 
+/// The script documents' executionTimeout: 1 second to 48 hours.
+pub const TIMEOUT_SECONDS: std::ops::RangeInclusive<u64> = 1..=172_800;
+
+/// MaxConcurrency and MaxErrors as AWS takes them (botocore's patterns): a count, or a
+/// percentage up to 100 %; MaxErrors may be 0 (or 0–9 %), MaxConcurrency may not.
+fn valid_limit(text: &str, zero_allowed: bool) -> bool {
+    let percent = text.ends_with('%');
+    let digits = text.strip_suffix('%').unwrap_or(text);
+    !digits.is_empty()
+        && text.len() <= 7
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && (!digits.starts_with('0') || digits == "0" && zero_allowed)
+        && (!percent || digits.parse::<u32>().is_ok_and(|p| p <= 100))
+}
+
+/// The run's pace, checked before anything is sent (the console's form and `bosun run` say
+/// the same): what is wrong, with what was given.
+pub fn check_pace(
+    timeout_seconds: u64,
+    max_concurrency: &str,
+    max_errors: &str,
+) -> Result<(), String> {
+    if !TIMEOUT_SECONDS.contains(&timeout_seconds) {
+        return Err(format!(
+            "timeout: 1 to 172800 seconds, not {timeout_seconds}"
+        ));
+    }
+    if !valid_limit(max_concurrency, false) {
+        return Err(format!(
+            "max concurrency: a number from 1, or a percentage from 1% to 100%, not {max_concurrency:?}"
+        ));
+    }
+    if !valid_limit(max_errors, true) {
+        return Err(format!(
+            "max errors: a number from 0, or a percentage up to 100%, not {max_errors:?}"
+        ));
+    }
+    Ok(())
+}
+
 /// The documents that need a shell script (`commands`); another document may run with no
 /// parameters at all (AWS-UpdateSSMAgent), or with its own.
 pub const SCRIPT_DOCUMENTS: [&str; 2] = ["AWS-RunShellScript", "AWS-RunPowerShellScript"];
