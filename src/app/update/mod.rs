@@ -282,7 +282,9 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             Vec::new()
         }
         Input::TypedIntoPane => {
-            state.quit_armed = false;
+            if std::mem::take(&mut state.quit_armed) {
+                state.notice = None;
+            }
             Vec::new()
         }
         Input::ThemeSwitched { name, error } => {
@@ -371,6 +373,10 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
     } else {
         std::mem::take(&mut state.quit_armed)
     };
+    // Any other key cancels the question, and its notice goes with it.
+    if armed && action != Action::Quit {
+        state.notice = None;
+    }
     let shells = state.workspace.panes.len();
     let tunnels = state.tunnels.running_count();
     if action == Action::Quit && !armed && shells + tunnels > 0 {

@@ -50,9 +50,22 @@ fn one_key_starts_and_stops_a_saved_tunnel_group() {
     assert_eq!(state.tunnels.entries.len(), 2);
     press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
     assert_eq!(state.view, View::Fleet);
-    // Quitting with a tunnel running asks first.
+    // Quitting with a tunnel running asks first; another key cancels the question, and its
+    // notice goes (in the Tunnels view too, where notices stay until replaced).
     assert!(press(&mut state, KeyCode::Char('q'), KeyModifiers::NONE).is_empty());
     assert!(state.quit_armed);
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("press q again"))
+    );
+    press(&mut state, KeyCode::Char('t'), KeyModifiers::NONE);
+    press(&mut state, KeyCode::Char('q'), KeyModifiers::NONE);
+    assert!(state.quit_armed, "asked again in the Tunnels view");
+    press(&mut state, KeyCode::Down, KeyModifiers::NONE);
+    assert!(!state.quit_armed);
+    assert_eq!(state.notice, None, "the question's notice is gone");
 }
 
 #[test]
