@@ -975,6 +975,42 @@ async fn a_shell_pane_on_the_demo_fleet() {
     );
 }
 
+/// `exit` in a pane ends its session; the ended pane lets go: esc goes to the fleet, and q
+/// quits at once with status 0 (the ended pane is not a session to end).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_in_a_pane_then_esc_and_q_quits() {
+    use tokio::io::AsyncWriteExt;
+    let (mut child, mut view, mut writer, _state) = demo_console();
+    view.wait_for("orphaned-test-box").await;
+    writer
+        .write_all(b"/payments-api-2\r")
+        .await
+        .expect("filter");
+    view.wait_for("(1 of 32)").await;
+    writer.write_all(b"s").await.expect("open a shell pane");
+    view.wait_for("[ssm-user@payments-api-2 ~]$").await;
+    writer.write_all(b"exit\r").await.expect("exit");
+    view.wait_for("session ended").await;
+    view.wait_for("esc fleet").await;
+    writer.write_all(b"\x1b").await.expect("esc");
+    view.wait_for("instances (1 of 32)").await;
+    writer.write_all(b"q").await.expect("quit");
+    view.raw.clear();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(&view.raw).contains("\u{1b}[?1049l") {
+        assert!(
+            view.read_some(deadline).await,
+            "q did not quit at once:\n{}",
+            view.parser.screen().contents()
+        );
+    }
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert!(status.success(), "{status:?}");
+}
+
 /// The one-key RDS tunnel: in `bosun --demo`, `t` shows the saved tunnels, enter on the
 /// payments group starts both, and the database answers through the local port shown.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

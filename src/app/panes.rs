@@ -243,6 +243,14 @@ impl Workspace {
         self.tabs.is_empty()
     }
 
+    /// Panes whose session has not ended: what quitting would end.
+    pub fn live_count(&self) -> usize {
+        self.panes
+            .values()
+            .filter(|p| !matches!(p.status, PaneStatus::Ended { .. }))
+            .count()
+    }
+
     pub fn tab(&self) -> Option<&Tab> {
         self.tabs.get(self.current)
     }

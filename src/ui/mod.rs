@@ -438,7 +438,7 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
     }
     if !state.workspace.is_empty() {
         spans.push(Span::styled(
-            format!(" {} shell(s):", state.workspace.panes.len()),
+            format!(" {} shell(s):", state.workspace.live_count()),
             Style::default().fg(theme.accent),
         ));
         spans.push(Span::styled(" tab", key));

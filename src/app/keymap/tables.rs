@@ -330,11 +330,17 @@ pub static ENDED_PANE: KeyTable = KeyTable {
         bind(&[C('r'), Code(KeyCode::Enter)], Action::Reconnect),
         bind(&[C('D')], Action::Doctor),
         bind(&[C('x')], Action::ClosePane),
+        bind(&[Code(KeyCode::Esc), C('f')], Action::ShowFleet),
+        bind(&[C('?')], Action::Help),
+        bind(&[C('q'), Ctrl('c')], Action::Quit),
     ]],
     hints: &[
         hint(&[Action::Reconnect], "reconnect"),
         hint(&[Action::Doctor], "doctor"),
         hint(&[Action::ClosePane], "close"),
+        hint(&[Action::ShowFleet], "fleet"),
+        hint(&[Action::Help], "help"),
+        hint(&[Action::Quit], "quit"),
     ],
     ctrl_lenient: true,
 };

@@ -377,7 +377,8 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
     if armed && action != Action::Quit {
         state.notice = None;
     }
-    let shells = state.workspace.panes.len();
+    // Ended panes end nothing when bosun quits: only live sessions and tunnels ask first.
+    let shells = state.workspace.live_count();
     let tunnels = state.tunnels.running_count();
     if action == Action::Quit && !armed && shells + tunnels > 0 {
         state.quit_armed = true;

@@ -195,6 +195,52 @@ fn an_ended_pane_offers_reconnect_and_close() {
     );
 }
 
+/// An ended pane lets go: esc goes back to the fleet, q quits at once when nothing live is
+/// left (the ended pane ends nothing), and asks, counting live sessions only, when one is.
+#[test]
+fn an_ended_pane_lets_go_with_esc_and_q() {
+    let mut state = with_screen(loaded());
+    update(&mut state, Input::Action(Action::ToggleMark));
+    update(&mut state, Input::Action(Action::Bottom));
+    update(&mut state, Input::Action(Action::ToggleMark));
+    update(&mut state, Input::Action(Action::OpenShell));
+    let ids = state.workspace.tab().expect("tab").panes();
+    let end = |state: &mut State, pane| {
+        update(
+            state,
+            Input::PaneStatus {
+                pane,
+                status: PaneStatus::Ended {
+                    reason: "closed".to_owned(),
+                },
+            },
+        );
+    };
+    end(&mut state, ids[0]);
+    assert_eq!(state.workspace.focused().map(|p| p.id), Some(ids[0]));
+    press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(state.view, View::Fleet, "esc leaves the ended pane");
+    press(&mut state, KeyCode::Tab, KeyModifiers::NONE);
+    assert_eq!(state.view, View::Panes);
+    assert!(press(&mut state, KeyCode::Char('q'), KeyModifiers::NONE).is_empty());
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.starts_with("1 shell session(s) and 0 tunnel(s)")),
+        "{:?}",
+        state.notice
+    );
+    press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
+    press(&mut state, KeyCode::Tab, KeyModifiers::NONE);
+    end(&mut state, ids[1]);
+    assert_eq!(
+        press(&mut state, KeyCode::Char('q'), KeyModifiers::NONE),
+        vec![Effect::Quit],
+        "nothing live: q quits at once"
+    );
+}
+
 #[test]
 fn mouse_focuses_and_scrolls_the_pane_under_it() {
     let mut state = with_screen(loaded());
