@@ -390,6 +390,39 @@ fn two_panes() {
     insta::assert_snapshot!(render_panes(&state, &screens).backend());
 }
 
+/// The focused pane stands out in every built-in theme: its title is the accent colour,
+/// marked ▶, where the others use the status bar's; the two differ from each other and
+/// from the background.
+#[test]
+fn the_focused_pane_stands_out_in_every_theme() {
+    let (state, screens) = with_panes(2, false);
+    for (name, _) in BUILT_IN {
+        let theme = Theme::built_in(name).expect("resolves");
+        let mut terminal =
+            Terminal::new(TestBackend::new(PANES_SIZE.0, PANES_SIZE.1)).expect("terminal");
+        let now = SystemTime::UNIX_EPOCH + LOADED_AT + Duration::from_secs(5);
+        terminal
+            .draw(|frame| ui::draw(frame, &state, &theme, now, &screens))
+            .expect("draw");
+        let buffer = terminal.backend().buffer();
+        // Row 1 holds both panes' titles, side by side.
+        let half = PANES_SIZE.0 / 2;
+        let focused = (0..PANES_SIZE.0)
+            .find(|&x| buffer[(x, 1)].symbol() == "▶")
+            .unwrap_or_else(|| panic!("{name}: no ▶ on the title row"));
+        let other = if focused < half { half + 2 } else { 2 };
+        assert_eq!(buffer[(focused, 1)].bg, theme.accent, "{name}");
+        assert_eq!(buffer[(other, 1)].bg, theme.status_bar, "{name}");
+        assert_ne!(theme.accent, theme.status_bar, "{name}");
+        assert_ne!(theme.accent, theme.background, "{name}");
+        assert_ne!(
+            buffer[(focused + 3, 1)].fg,
+            theme.accent,
+            "{name}: text readable"
+        );
+    }
+}
+
 #[test]
 fn four_panes() {
     let (state, screens) = with_panes(4, false);

@@ -164,10 +164,14 @@ fn pane_title<'a>(
     scrolled: usize,
     theme: &Theme,
 ) -> Paragraph<'a> {
+    // The focused pane's title is the accent colour, bold and marked ▶; the others are
+    // quiet. Over the accent, every part takes the title's own colour, so that a status
+    // colour never sits unreadable on it (the theme test checks the contrast in every theme).
     let base = if focused {
         Style::default()
-            .bg(theme.selection)
-            .fg(theme.selection_text)
+            .bg(theme.accent)
+            .fg(theme.background)
+            .add_modifier(Modifier::BOLD)
     } else {
         Style::default().bg(theme.status_bar).fg(theme.status_text)
     };
@@ -205,6 +209,12 @@ fn pane_title<'a>(
     }
     if let Some(title) = program_title {
         spans.push(Span::raw(format!(" · {title}")));
+    }
+    if focused {
+        spans.insert(0, Span::raw("▶"));
+        for span in &mut spans {
+            span.style = span.style.fg(theme.background);
+        }
     }
     Paragraph::new(Line::from(spans)).style(base)
 }

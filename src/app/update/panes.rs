@@ -130,13 +130,17 @@ pub(super) fn act_on_panes(state: &mut State, action: Action) -> Vec<Effect> {
                 .map(|pane| vec![Effect::ScrollPaneToBottom(pane)])
                 .unwrap_or_default();
         }
+        // As in tmux: `[` starts scrolling back at the bottom, PgUp starts a page up.
         Action::ScrollMode => {
             state.pane_mode = PaneMode::Scroll;
-            return scroll(page);
+            return Vec::new();
         }
         Action::Up if next_mode == PaneMode::Scroll => return scroll(1),
         Action::Down if next_mode == PaneMode::Scroll => return scroll(-1),
-        Action::PageUp if next_mode == PaneMode::Scroll => return scroll(page),
+        Action::PageUp => {
+            state.pane_mode = PaneMode::Scroll;
+            return scroll(page);
+        }
         Action::PageDown if next_mode == PaneMode::Scroll => return scroll(-page),
         Action::Top if next_mode == PaneMode::Scroll => return scroll(isize::MAX / 2),
         Action::Bottom if next_mode == PaneMode::Scroll => return scroll(isize::MIN / 2),

@@ -111,7 +111,13 @@ fn scroll_mode_keeps_its_keys_until_left() {
     update(&mut state, Input::Action(Action::Bottom));
     update(&mut state, Input::Action(Action::OpenShell));
     let pane = state.workspace.focused().expect("pane").id;
+    // `[` starts at the bottom, as tmux's copy mode does; PgUp after the prefix starts a
+    // page up.
     let effects = prefix(&mut state, KeyCode::Char('['));
+    assert_eq!(state.pane_mode, PaneMode::Scroll);
+    assert!(effects.is_empty(), "{effects:?}");
+    press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
+    let effects = prefix(&mut state, KeyCode::PageUp);
     assert_eq!(state.pane_mode, PaneMode::Scroll);
     assert!(matches!(effects[..], [Effect::ScrollPane { lines, .. }] if lines > 1));
     assert_eq!(
