@@ -4,7 +4,10 @@
 //! another pane floods, and the CPU eight idle panes cost. Prints figures; asserts nothing
 //! about speed.
 //!
-//! cargo bench --bench panes
+//! Also the memory a pane's history takes at full default scrollback, by line width.
+//!
+//! cargo bench --bench panes            (everything)
+//! cargo bench --bench panes -- memory  (the memory figures only, in seconds)
 
 use std::num::NonZeroU16;
 use std::time::{Duration, Instant};
@@ -13,6 +16,40 @@ use bosun::term::Emulator;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const MB: f64 = 1_000_000.0;
+
+/// The process's resident memory, from /proc (Linux).
+fn resident_bytes() -> usize {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<usize>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+/// A pane's emulator filled to its full default history with lines as wide as the pane.
+fn memory() {
+    println!(
+        "pane memory at full default scrollback ({} lines; budget 32 MB at 160 columns)",
+        bosun::term::SCROLLBACK_LINES
+    );
+    // Each pane stays alive until the end, so each growth of the resident set is its own.
+    let mut panes = Vec::new();
+    for width in [80u16, 160, 240] {
+        let before = resident_bytes();
+        let mut emulator = Emulator::new(45, width);
+        let line: String = "x".repeat(usize::from(width) - 2) + "\r\n";
+        for _ in 0..bosun::term::SCROLLBACK_LINES + 1_000 {
+            emulator.process(line.as_bytes());
+        }
+        assert!(emulator.history_full().is_some(), "the history filled");
+        let bytes = resident_bytes().saturating_sub(before);
+        println!(
+            "  {width:>3} columns: {:>6.1} MB a pane, {:>5} bytes a line",
+            bytes as f64 / MB,
+            bytes / (bosun::term::SCROLLBACK_LINES + 45)
+        );
+        panes.push(emulator);
+    }
+}
 
 fn ingest(label: &str, line: &[u8], total: usize) {
     let mut data = Vec::with_capacity(total + line.len());
@@ -250,6 +287,10 @@ async fn end_to_end() {
 }
 
 fn main() {
+    memory();
+    if std::env::args().any(|a| a == "memory") {
+        return;
+    }
     println!("pane emulator ingest (vt100 + line drawing, 45x160, 1 KiB chunks)");
     ingest("yes (y\\n)", b"y\n", 64 << 20);
     ingest(

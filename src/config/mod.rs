@@ -48,6 +48,52 @@ pub struct Config {
     /// Named groups of saved tunnels, started together: `payments = ["payments-db", "payments-cache"]`.
     #[serde(default, rename = "tunnel_group")]
     pub tunnel_groups: BTreeMap<String, Vec<String>>,
+    /// Lines of history each shell pane keeps. Each line costs 32 bytes a column: the
+    /// default 5,000 lines is 26 MB at 160 columns.
+    #[serde(default = "default_scrollback")]
+    pub scrollback_lines: usize,
+    /// Settings for one profile's panes: `[profile.prod]` with `scrollback_lines = 20000`.
+    #[serde(default, rename = "profile")]
+    pub profile_settings: BTreeMap<String, ProfileSettings>,
+}
+
+/// What one profile changes: `[profile.NAME]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSettings {
+    pub scrollback_lines: Option<usize>,
+}
+
+/// The most history a pane may keep: 100,000 lines is 512 MB at 160 columns.
+pub const MAX_SCROLLBACK_LINES: usize = 100_000;
+
+fn default_scrollback() -> usize {
+    crate::term::SCROLLBACK_LINES
+}
+
+/// Each pane's history, by the profile it was opened with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScrollbackLines {
+    pub default: usize,
+    pub by_profile: BTreeMap<String, usize>,
+}
+
+impl Default for ScrollbackLines {
+    fn default() -> Self {
+        ScrollbackLines {
+            default: default_scrollback(),
+            by_profile: BTreeMap::new(),
+        }
+    }
+}
+
+impl ScrollbackLines {
+    pub fn for_profile(&self, profile: &str) -> usize {
+        self.by_profile
+            .get(profile)
+            .copied()
+            .unwrap_or(self.default)
+    }
 }
 
 fn default_refresh() -> u64 {
@@ -67,6 +113,8 @@ impl Default for Config {
             keys: BTreeMap::new(),
             tunnels: Vec::new(),
             tunnel_groups: BTreeMap::new(),
+            scrollback_lines: default_scrollback(),
+            profile_settings: BTreeMap::new(),
         }
     }
 }
@@ -83,6 +131,18 @@ pub enum KeyList {
 }
 
 impl Config {
+    /// The panes' history lengths: the global one, and each profile's own.
+    pub fn scrollback(&self) -> ScrollbackLines {
+        ScrollbackLines {
+            default: self.scrollback_lines,
+            by_profile: self
+                .profile_settings
+                .iter()
+                .filter_map(|(name, settings)| Some((name.clone(), settings.scrollback_lines?)))
+                .collect(),
+        }
+    }
+
     /// The `[keys]` table with every entry as a list.
     pub fn keys_table(&self) -> Result<BTreeMap<String, Vec<String>>, String> {
         Ok(self
@@ -200,6 +260,20 @@ impl Config {
         self.keys_table()
             .and_then(|table| crate::app::keymap::KeyBindings::from_config(&table))
             .map_err(problem)?;
+        let lengths = std::iter::once(("scrollback_lines".to_owned(), self.scrollback_lines))
+            .chain(self.profile_settings.iter().filter_map(|(name, settings)| {
+                Some((
+                    format!("profile.{name}.scrollback_lines"),
+                    settings.scrollback_lines?,
+                ))
+            }));
+        for (key, lines) in lengths {
+            if lines > MAX_SCROLLBACK_LINES {
+                return Err(problem(format!(
+                    "{key}: at most {MAX_SCROLLBACK_LINES} lines (each costs 32 bytes a column), not {lines}"
+                )));
+            }
+        }
         let mut names = std::collections::HashSet::new();
         for tunnel in &self.tunnels {
             if !(1..=MAX_TUNNEL_SESSIONS).contains(&tunnel.sessions) {
@@ -329,6 +403,32 @@ payments = ["payments-db", "payments-cache"]
         );
         let error = Config::parse("[keys]\nteleport = \"t\"\n", "c.toml").expect_err("bad key");
         assert!(error.to_string().contains("no such action"), "{error}");
+    }
+
+    /// History per pane: the global length, each profile's own, and a refusal (with the
+    /// key) for lengths that would take gigabytes.
+    #[test]
+    fn scrollback_is_set_globally_and_per_profile() {
+        let config = Config::parse(
+            "scrollback_lines = 2000\n[profile.prod]\nscrollback_lines = 20000\n[profile.dev]\n",
+            "c.toml",
+        )
+        .expect("parses");
+        let lines = config.scrollback();
+        assert_eq!(lines.for_profile("prod"), 20_000);
+        assert_eq!(lines.for_profile("dev"), 2_000);
+        assert_eq!(lines.for_profile("other"), 2_000);
+        assert_eq!(Config::default().scrollback().for_profile("x"), 5_000);
+        let error = Config::parse("[profile.prod]\nscrollback_lines = 500000\n", "c.toml")
+            .expect_err("too long");
+        assert!(
+            error
+                .to_string()
+                .contains("profile.prod.scrollback_lines: at most 100000 lines"),
+            "{error}"
+        );
+        let error = Config::parse("[profile.prod]\nscrolback = 5\n", "c.toml").expect_err("typo");
+        assert!(error.to_string().contains("c.toml:2"), "{error}");
     }
 
     #[test]

@@ -142,6 +142,23 @@ fn scrollback_keeps_history_and_clamps() {
     assert_eq!(emulator.scrolled_back(), 0);
 }
 
+/// A pane keeps the history it was given, and says when it is full (the oldest lines go).
+#[test]
+fn history_has_the_configured_length_and_says_when_full() {
+    let mut emulator = Emulator::with_scrollback(4, 20, 30);
+    for line in 0..20 {
+        emulator.process(format!("line {line}\r\n").as_bytes());
+    }
+    assert_eq!(emulator.history_full(), None);
+    for line in 20..100 {
+        emulator.process(format!("line {line}\r\n").as_bytes());
+    }
+    assert_eq!(emulator.history_full(), Some(30));
+    emulator.scroll_by(1_000);
+    assert_eq!(emulator.scrolled_back(), 30, "no more than the 30 kept");
+    assert_eq!(Emulator::with_scrollback(4, 20, 0).history_full(), None);
+}
+
 #[test]
 fn resize_changes_the_grid() {
     let mut emulator = Emulator::new(6, 30);

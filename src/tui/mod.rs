@@ -43,4 +43,6 @@ pub struct ConsoleOptions {
     pub shell_document: String,
     /// Refuse everything that changes something (shell panes included).
     pub read_only: bool,
+    /// Each pane's history length, by its profile.
+    pub scrollback: crate::config::ScrollbackLines,
 }

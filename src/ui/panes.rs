@@ -48,14 +48,25 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) 
         };
         let focused = id == tab.focus;
         let screen = screens.get(&id);
-        let (title, scrolled) = screen.map_or((None, 0), |s| {
-            (s.title().map(str::to_owned), s.scrolled_back())
+        let (title, scrolled, full) = screen.map_or((None, 0, None), |s| {
+            (
+                s.title().map(str::to_owned),
+                s.scrolled_back(),
+                s.history_full(),
+            )
         });
         frame.render_widget(ratatui::widgets::Clear, rect);
         let header = Rect::new(rect.x, rect.y, rect.width, 1.min(rect.height));
         let receives = tab.broadcast && targets.contains(&id);
         frame.render_widget(
-            pane_title(pane, focused, receives, title.as_deref(), scrolled, theme),
+            pane_title(
+                pane,
+                focused,
+                receives,
+                title.as_deref(),
+                (scrolled, full),
+                theme,
+            ),
             header,
         );
         let content = pane_content(rect);
@@ -161,7 +172,7 @@ fn pane_title<'a>(
     focused: bool,
     receives_broadcast: bool,
     program_title: Option<&str>,
-    scrolled: usize,
+    (scrolled, history_full): (usize, Option<usize>),
     theme: &Theme,
 ) -> Paragraph<'a> {
     // The focused pane's title is the accent colour, bold and marked ▶; the others are
@@ -205,6 +216,13 @@ fn pane_title<'a>(
         spans.push(Span::styled(
             format!(" ⇡ {scrolled} lines back"),
             Style::default().fg(theme.accent),
+        ));
+    }
+    // The oldest lines now go as new ones come: say so, with where the length is set.
+    if let Some(lines) = history_full {
+        spans.push(Span::styled(
+            format!(" · history full ({lines} lines, scrollback_lines)"),
+            Style::default().fg(theme.muted),
         ));
     }
     if let Some(title) = program_title {

@@ -101,6 +101,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         terminal,
         state,
         theme: options.theme,
+        scrollback: options.scrollback,
         screens: Screens::new(),
         handles: HashMap::new(),
         sizes: HashMap::new(),
@@ -146,6 +147,8 @@ struct Console {
     terminal: Terminal<CrosstermBackend<Stdout>>,
     state: State,
     theme: Theme,
+    /// Each pane's history length, by its profile.
+    scrollback: crate::config::ScrollbackLines,
     screens: Screens,
     handles: HashMap<PaneId, PaneHandle>,
     /// The size each pane's emulator and session were last given.

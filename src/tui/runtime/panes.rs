@@ -55,10 +55,11 @@ impl Console {
             return;
         }
         let (rows, cols) = self.pane_size(id).unwrap_or((24, 80));
+        let history = self.scrollback.for_profile(&pane.target.profile);
         let screen = self
             .screens
             .entry(id)
-            .or_insert_with(|| Emulator::new(rows, cols));
+            .or_insert_with(|| Emulator::with_scrollback(rows, cols, history));
         self.sizes.insert(id, screen.size());
         let handle = pane::spawn(id, pane.target.clone(), self.context.clone());
         if let Some(old) = self.handles.insert(id, handle) {
