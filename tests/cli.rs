@@ -928,7 +928,7 @@ payments = ["payments-db", "payments-echo"]
     )
     .await;
     assert_eq!(code, 0);
-    assert!(stdout.contains("2 saved tunnels, 1 groups"), "{stdout}");
+    assert!(stdout.contains("2 saved tunnels, 1 group)"), "{stdout}");
     let (code, stdout, _) = finish(
         bosun(&sim)
             .args(["--config", &config, "config", "path"])

@@ -17,11 +17,14 @@ pub fn run(global: &GlobalArgs, command: &ConfigCommand) -> i32 {
         }
         ConfigCommand::Check => match Config::load(&path) {
             Ok(config) => {
+                let count = |n: usize, one: &str, many: &str| {
+                    format!("{n} {}", if n == 1 { one } else { many })
+                };
                 println!(
-                    "{}: ok ({} saved tunnels, {} groups)",
+                    "{}: ok ({}, {})",
                     path.display(),
-                    config.tunnels.len(),
-                    config.tunnel_groups.len()
+                    count(config.tunnels.len(), "saved tunnel", "saved tunnels"),
+                    count(config.tunnel_groups.len(), "group", "groups")
                 );
                 0
             }
