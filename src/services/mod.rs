@@ -9,6 +9,7 @@
 //! - [`sources`] — SDK configurations per profile and region, and the clients sessions use.
 //! - [`inventory`] — the fleet refresher.
 //! - [`pane`] — the session behind one console pane.
+//! - [`pane_output`] — panes' output, one bounded queue per pane, taken in turn.
 //! - [`runs`] — the one Run Command pipeline (`bosun run` and the console).
 //! - [`tunnel`] — a local listener carried over port-forwarding sessions.
 //! - [`doctor`] — why a session to an instance would not start.
@@ -16,6 +17,7 @@
 pub mod doctor;
 pub mod inventory;
 pub mod pane;
+pub mod pane_output;
 pub mod runs;
 pub mod session;
 pub mod sources;

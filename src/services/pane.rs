@@ -1,8 +1,9 @@
 //! The session behind one console pane: StartSession with the chosen document, the driven
-//! WebSocket session, its output and connection changes sent to the console's main loop
-//! (which owns the pane's emulator), and on close the session flushed and ended with
-//! TerminateSession. The output channel is bounded: a pane the console cannot keep up with
-//! stops being read, and the protocol stops acknowledging, so backpressure reaches the agent.
+//! WebSocket session, its output (to the pane's own queue, [`super::pane_output`]) and
+//! connection changes sent to the console's main loop (which owns the pane's emulator), and
+//! on close the session flushed and ended with TerminateSession. A pane the console cannot
+//! keep up with stops being read, and the protocol stops acknowledging, so backpressure
+//! reaches the agent; keystrokes still go through meanwhile (ctrl-c in a flood).
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use super::Handle;
+use super::pane_output::{NotQueued, OutputHub};
 use super::session::{self, Ending, StartRequest};
 use super::sources::ClientsBySource;
 use crate::app::panes::{PaneId, PaneStatus, PaneTarget};
@@ -39,11 +41,6 @@ pub enum PaneReport {
         pane: PaneId,
         status: PaneStatus,
     },
-    /// Terminal output (stdout and stderr alike, as a terminal shows them).
-    Output {
-        pane: PaneId,
-        bytes: Bytes,
-    },
     /// The pane's session has this id (so that the Sessions view can tell it apart).
     Session {
         pane: PaneId,
@@ -59,8 +56,10 @@ pub type PaneHandle = Handle<PaneCommand>;
 pub struct PaneContext {
     pub clients: Arc<ClientsBySource>,
     pub document: String,
-    /// Bounded: output waits here until the console has taken the earlier output.
+    /// Connection changes and the session id.
     pub reports: mpsc::Sender<PaneReport>,
+    /// Output, one bounded queue per pane.
+    pub outputs: OutputHub,
 }
 
 /// Starts the session for `pane`.
@@ -136,18 +135,38 @@ async fn run(
             session_id: driven.session_id.clone(),
         })
         .await;
+    let output = context.outputs.sender(pane);
     let mut pending: Option<transport::Input> = None;
+    // Output the pane's queue had no room for: no more is read until it is queued, while
+    // keystrokes keep going to the instance.
+    let mut unqueued: Option<Bytes> = None;
     let mut closing = false;
     loop {
         tokio::select! {
-            event = driven.events.recv() => {
+            () = output.space(), if unqueued.is_some() => {
+                if let Some(bytes) = unqueued.take() {
+                    match output.try_send(bytes) {
+                        Ok(()) => {}
+                        Err(NotQueued::Full(bytes)) => unqueued = Some(bytes),
+                        Err(NotQueued::Gone) => {
+                            closing = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            event = driven.events.recv(), if unqueued.is_none() => {
                 let Some(event) = event else { break };
                 match event {
                     DriverEvent::Output(bytes) | DriverEvent::StdErr(bytes) => {
-                        if context.reports.send(PaneReport::Output { pane, bytes }).await.is_err() {
-                            // The console is gone (quitting): end the session like a close.
-                            closing = true;
-                            break;
+                        match output.try_send(bytes) {
+                            Ok(()) => {}
+                            Err(NotQueued::Full(bytes)) => unqueued = Some(bytes),
+                            Err(NotQueued::Gone) => {
+                                // The console is gone (quitting): end the session like a close.
+                                closing = true;
+                                break;
+                            }
                         }
                     }
                     // The console answers Connected with the pane's size, which the agent

@@ -218,10 +218,10 @@ fn pane_title<'a>(
             Style::default().fg(theme.accent),
         ));
     }
-    // The oldest lines now go as new ones come: say so, with where the length is set.
+    // The oldest lines now go as new ones come (`scrollback_lines` sets how many are kept).
     if let Some(lines) = history_full {
         spans.push(Span::styled(
-            format!(" · history full ({lines} lines, scrollback_lines)"),
+            format!(" · history full ({lines})"),
             Style::default().fg(theme.muted),
         ));
     }

@@ -72,8 +72,10 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         generations.current(),
         inventory_tx.clone(),
     );
-    // Bounded: a flooding pane waits for the console instead of growing a queue.
+    // Connection changes go one way; output goes to each pane's own bounded queue, taken in
+    // turn, so a flooding pane waits for the console without holding up the others.
     let (reports_tx, reports) = mpsc::channel(256);
+    let (outputs_hub, outputs) = crate::services::pane_output::channel();
     let (switched_tx, switched) = mpsc::channel(1);
 
     let mut state = State::new(label);
@@ -109,7 +111,9 @@ pub async fn run(options: ConsoleOptions) -> i32 {
             clients: Arc::new(clients),
             document: options.shell_document,
             reports: reports_tx,
+            outputs: outputs_hub,
         },
+        outputs,
         mouse_captured: false,
         closing: Vec::new(),
         refresher,
@@ -151,6 +155,8 @@ struct Console {
     scrollback: crate::config::ScrollbackLines,
     screens: Screens,
     handles: HashMap<PaneId, PaneHandle>,
+    /// The panes' output queues, taken in turn.
+    outputs: crate::services::pane_output::OutputTaker,
     /// The size each pane's emulator and session were last given.
     sizes: HashMap<PaneId, (u16, u16)>,
     context: PaneContext,
@@ -283,19 +289,21 @@ impl Console {
                 // must not starve the inventory, the clock or the tunnels' figures.
                 Some(report) = reports.recv() => match report {
                     PaneReport::Status { pane, status } => {
+                        // The pane's last output lands before its new status.
+                        self.ingest_all_of(pane);
                         if status == PaneStatus::Connected {
                             self.send_size(pane);
                         }
                         Wake::Input(Input::PaneStatus { pane, status })
                     }
-                    PaneReport::Output { pane, bytes } => {
-                        self.ingest(pane, &bytes, &mut reports);
-                        Wake::Redraw
-                    }
                     PaneReport::Session { pane, session_id } => {
                         Wake::Input(Input::PaneSession { pane, session_id })
                     }
                 },
+                () = self.outputs.ready() => {
+                    self.ingest();
+                    Wake::Redraw
+                }
                 () = tokio::time::sleep(until_frame), if dirty => continue,
             };
             dirty = true;
@@ -371,6 +379,7 @@ impl Console {
             }
             Effect::ClosePanes(ids) => {
                 for id in ids {
+                    self.outputs.forget(id);
                     self.screens.remove(&id);
                     self.sizes.remove(&id);
                     if let Some(handle) = self.handles.remove(&id) {

@@ -1,18 +1,17 @@
-//! The console's panes at runtime: each pane's session started, resized and fed typing; its
-//! output ingested into the pane's emulator within a time budget; mouse capture on exactly
-//! while panes show.
+//! The console's panes at runtime: each pane's session started, resized and fed typing; the
+//! panes' output ingested into their emulators in turn, within a time budget; mouse capture
+//! on exactly while panes show.
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
-use tokio::sync::mpsc;
 
 use super::Console;
-use crate::app::panes::{PaneId, PaneStatus};
-use crate::app::{self, Input, View, pane_area, pane_content};
-use crate::services::pane::{self, PaneCommand, PaneReport};
+use crate::app::panes::PaneId;
+use crate::app::{View, pane_area, pane_content};
+use crate::services::pane::{self, PaneCommand};
 use crate::term::{Emulator, keys};
 
 impl Console {
@@ -78,41 +77,32 @@ impl Console {
         Some((content.height.max(1), content.width.max(1)))
     }
 
-    /// Feeds a pane's output to its emulator, then whatever else is already waiting, up to a
-    /// budget: bursts cost one redraw, and the loop gets back to the keys within a few
-    /// milliseconds however hard a pane floods.
-    pub(super) fn ingest(
-        &mut self,
-        pane: PaneId,
-        bytes: &[u8],
-        reports: &mut mpsc::Receiver<PaneReport>,
-    ) {
+    /// Feeds the panes' waiting output to their emulators, a slice of each pane's in turn, up
+    /// to a time budget: bursts cost one redraw, every pane with output moves on each round
+    /// (a quiet pane's echo is never behind a flood), and the loop gets back to the keys
+    /// within a few milliseconds however hard panes flood.
+    pub(super) fn ingest(&mut self) {
         const BUDGET: Duration = Duration::from_millis(4);
+        const SLICE: usize = 16 * 1024;
         let started = Instant::now();
-        if let Some(screen) = self.screens.get_mut(&pane) {
-            screen.process(bytes);
-        }
         while started.elapsed() < BUDGET {
-            match reports.try_recv() {
-                Ok(PaneReport::Output { pane, bytes }) => {
-                    if let Some(screen) = self.screens.get_mut(&pane) {
-                        screen.process(&bytes);
-                    }
+            let Some((pane, chunks)) = self.outputs.take_turn(SLICE) else {
+                break;
+            };
+            if let Some(screen) = self.screens.get_mut(&pane) {
+                for chunk in chunks {
+                    screen.process(&chunk);
                 }
-                Ok(PaneReport::Status { pane, status }) => {
-                    if status == PaneStatus::Connected {
-                        self.send_size(pane);
-                    }
-                    // A status's effects (the doctor asked why a session never began) are
-                    // carried out here too; none of them quits or teaches anything back.
-                    for effect in app::update(&mut self.state, Input::PaneStatus { pane, status }) {
-                        let _ = self.apply(effect);
-                    }
-                }
-                Ok(PaneReport::Session { pane, session_id }) => {
-                    app::update(&mut self.state, Input::PaneSession { pane, session_id });
-                }
-                Err(_) => break,
+            }
+        }
+    }
+
+    /// Everything `pane` has waiting, at once (before a change of its status).
+    pub(super) fn ingest_all_of(&mut self, pane: PaneId) {
+        let chunks = self.outputs.drain(pane);
+        if let Some(screen) = self.screens.get_mut(&pane) {
+            for chunk in chunks {
+                screen.process(&chunk);
             }
         }
     }
