@@ -1,5 +1,5 @@
 //! Shell panes under load. In process: how fast a pane's emulator ingests output (`yes`, and
-//! coloured log lines). End to end, the real `bosun --demo` in a PTY: the rate a pane takes a
+//! coloured log lines). End to end, the real console in a PTY against `bosun sim` in its own process: the rate a pane takes a
 //! flood through the simulator, how long a console key takes to reach the screen while
 //! another pane floods, and the CPU eight idle panes cost. Prints figures; asserts nothing
 //! about speed.
@@ -69,31 +69,56 @@ fn ingest(label: &str, line: &[u8], total: usize) {
     );
 }
 
-/// The console in a PTY, and what it shows.
+/// The console in a PTY against `bosun sim` in its own process (so that the console's CPU
+/// is its own), and what it shows.
 struct Console {
     child: tokio::process::Child,
+    _sim: tokio::process::Child,
     reader: pty_process::OwnedReadPty,
     writer: pty_process::OwnedWritePty,
     parser: vt100::Parser,
 }
 
 impl Console {
-    fn start(home: &std::path::Path) -> Console {
+    async fn start(home: &std::path::Path, pacing: &str) -> Console {
+        use tokio::io::AsyncBufReadExt;
+        let mut sim = tokio::process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+            .args(["sim", "--listen", "127.0.0.1:0", "--agent-pacing", pacing])
+            .env("HOME", home)
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("bosun sim");
+        let mut lines = tokio::io::BufReader::new(sim.stdout.take().expect("stdout")).lines();
+        let mut env = Vec::new();
+        while env.len() < 3 {
+            let line = lines.next_line().await.expect("read").expect("a line");
+            if let Some((key, value)) = line.split_once('=') {
+                env.push((key.to_owned(), value.to_owned()));
+            }
+        }
+        // The rest of its output is not needed; keep the pipe drained.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let (pty, pts) = pty_process::open().expect("pty");
         pty.resize(pty_process::Size::new(48, 160)).expect("size");
         let child = pty_process::Command::new(env!("CARGO_BIN_EXE_bosun"))
-            .arg("--demo")
+            .args(["--region", "us-east-1", "--region", "eu-west-1"])
+            .envs(env)
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env_remove("AWS_PROFILE")
             .env("HOME", home)
             .env("XDG_STATE_HOME", home)
             .env("XDG_CONFIG_HOME", home)
             .env("TERM", "xterm-256color")
             .kill_on_drop(true)
             .spawn(pts)
-            .expect("bosun --demo");
+            .expect("bosun");
         let (reader, writer) = pty.into_split();
         let size = |n| NonZeroU16::new(n).expect("non-zero");
         Console {
             child,
+            _sim: sim,
             reader,
             writer,
             parser: vt100::Parser::new(size(48), size(160), 0),
@@ -174,7 +199,7 @@ fn millis(d: Duration) -> f64 {
 /// The end-to-end figures, against the demo fleet.
 async fn end_to_end() {
     let home = tempfile::tempdir().expect("home");
-    let mut console = Console::start(home.path());
+    let mut console = Console::start(home.path(), "off").await;
     console.wait_for("orphaned-test-box").await;
 
     // One pane; how fast it takes a flood through the simulator and the emulator.
@@ -200,7 +225,9 @@ async fn end_to_end() {
             Some(minutes.parse::<f64>().ok()? * 60.0 + seconds.parse::<f64>().ok()?)
         })
         .unwrap_or(flood.as_secs_f64());
-    println!("end to end: bosun --demo in a 160x48 PTY, simulator pacing off");
+    println!(
+        "end to end: bosun in a 160x48 PTY against `bosun sim` (its own process), agent pacing off"
+    );
     println!(
         "  pane ingest, 50 MB flood (remote `time`) {:>6.1} MB/s ({:.2} s)",
         50.0 / real,
@@ -262,7 +289,9 @@ async fn end_to_end() {
         millis(p99(&echo)),
         echo.len()
     );
-    println!("  the console while one pane floods      {flood_cpu:>6.1} % of one core (budget 100 %)");
+    println!(
+        "  the console while one pane floods      {flood_cpu:>6.1} % of one core (budget 100 %)"
+    );
     // Stop the flood: focus it, zoom it, ctrl-c, and time the prompt's return.
     console.send(b"\x15\x1dl").await;
     console.drain_for(Duration::from_millis(300)).await;
@@ -305,7 +334,7 @@ async fn end_to_end() {
     console.drain_for(measured).await;
     let used = console.cpu_seconds() - before;
     println!(
-        "  eight idle panes                       {:>6.2} % of one core over {} s (console and in-process simulator)",
+        "  eight idle panes                       {:>6.2} % of one core over {} s (the console alone)",
         used / measured.as_secs_f64() * 100.0,
         measured.as_secs()
     );
@@ -313,6 +342,63 @@ async fn end_to_end() {
         "  memory with eight panes                {:>6.1} MB",
         console.rss_mb()
     );
+}
+
+/// Sixteen panes printing flat out at the real agent's pace (1 KiB, then 1 ms): how long a
+/// console key takes to reach the screen, the console's CPU and memory.
+async fn sixteen_floods() {
+    let home = tempfile::tempdir().expect("home");
+    let mut console = Console::start(home.path(), "real").await;
+    console.wait_for("orphaned-test-box").await;
+    // Linux instances that take sessions (the doctor's demo causes left out).
+    console
+        .send(b"/status:online platform:linux !identity-admin !ops-runner-1\r")
+        .await;
+    console.drain_for(Duration::from_millis(300)).await;
+    console.send(b"g                s").await;
+    console
+        .until("sixteen prompts", |s| s.matches("~]$").count() >= 16)
+        .await;
+    console.drain_for(Duration::from_secs(1)).await;
+    // Broadcast to every pane of the tab, then start the floods.
+    console.send(b"\x1db").await;
+    console.drain_for(Duration::from_millis(200)).await;
+    console
+        .send(b"yes 'flood flood flood flood flood flood flood flood'\r")
+        .await;
+    console.drain_for(Duration::from_secs(2)).await;
+    let before = console.cpu_seconds();
+    let measured = Duration::from_secs(5);
+    console.drain_for(measured).await;
+    let cpu = (console.cpu_seconds() - before) / measured.as_secs_f64() * 100.0;
+    let mut keys = Vec::new();
+    for _ in 0..20 {
+        let begin = Instant::now();
+        console.send(b"\x1dz").await;
+        console.wait_for("+15 Z").await;
+        keys.push(begin.elapsed());
+        let begin = Instant::now();
+        console.send(b"\x1dz").await;
+        console.until("unzoom", |s| !s.contains("+15 Z")).await;
+        keys.push(begin.elapsed());
+    }
+    keys.sort();
+    let p99 = keys[(keys.len() * 99).div_ceil(100) - 1];
+    println!("sixteen panes flooding at the real agent's pace (1 KiB then 1 ms each)");
+    println!(
+        "  console key to screen                  {:>6.1} ms median, {:.1} ms p99 of {} (budget p99 50 ms)",
+        millis(keys[keys.len() / 2]),
+        millis(p99),
+        keys.len()
+    );
+    println!("  the console                            {cpu:>6.1} % of one core (budget 100 %)");
+    println!(
+        "  memory                                 {:>6.1} MB",
+        console.rss_mb()
+    );
+    // ctrl-c to all of them.
+    console.send(b"\x03").await;
+    console.drain_for(Duration::from_millis(500)).await;
 }
 
 fn main() {
@@ -341,5 +427,8 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime")
-        .block_on(end_to_end());
+        .block_on(async {
+            end_to_end().await;
+            sixteen_floods().await;
+        });
 }

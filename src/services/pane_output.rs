@@ -263,7 +263,10 @@ mod tests {
         });
         taker.ready().await;
         taker.take_turn(8192).expect("a turn");
-        assert!(waiting.await.expect("joins"), "room after the console took some");
+        assert!(
+            waiting.await.expect("joins"),
+            "room after the console took some"
+        );
     }
 
     /// Output taken to its end rings again when more comes; a drained or forgotten pane has
