@@ -173,7 +173,9 @@ pub fn drive(started: Started, clients: &SessionClients) -> Driven {
         transport::unix_ms(),
     );
     let (input, input_rx) = mpsc::channel(64);
-    let (events_tx, events) = mpsc::channel(256);
+    // Short: what waits here is what an interrupt (ctrl-c) has to get past before its
+    // prompt shows (256 held ~0.7 s of a flood, 32 about 0.2 s, at the same throughput).
+    let (events_tx, events) = mpsc::channel(32);
     let driver = tokio::spawn(transport::run_client(
         stream,
         session,
