@@ -139,6 +139,10 @@ pub struct ShellArgs {
     /// A document parameter, NAME=VALUE (repeatable).
     #[arg(long, value_parser = parse_key_value)]
     pub param: Vec<(String, String)>,
+    /// Record what the instance sends to FILE (asciicast v2, for `asciinema play`): its
+    /// output with timing and resizes, never the keys typed.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// `KEY=VALUE`, for document parameters and tag filters.

@@ -89,6 +89,76 @@ async fn shell_by_name_with_piped_stdin() {
     );
 }
 
+/// `bosun shell --record FILE` writes what the instance sent as asciicast v2, readable by
+/// the user alone; a path that cannot be written is refused before any session starts.
+#[tokio::test]
+async fn shell_records_the_session_to_an_asciicast_file() {
+    let sim = start_sim().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cast = dir.path().join("incident.cast");
+    let mut child = bosun(&sim)
+        .args(["shell", "payments-api-1", "--record"])
+        .arg(&cast)
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"echo rec-$((6*7))\n")
+        .await
+        .expect("write");
+    drop(stdin);
+    let (code, stdout, stderr) = finish(child).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("rec-42"), "{stdout}");
+    let text = std::fs::read_to_string(&cast).expect("the recording");
+    let mut lines = text.lines();
+    let header: serde_json::Value =
+        serde_json::from_str(lines.next().expect("header")).expect("JSON");
+    assert_eq!(header["version"], 2);
+    assert!(
+        header["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("payments-api-1")),
+        "{header}"
+    );
+    let output: String = lines
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("an event"))
+        .filter(|event| event[1] == "o")
+        .map(|event| event[2].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(output.contains("rec-42"), "{output}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cast).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+    }
+
+    let before = sim.request_counts().get("ssm:StartSession").copied();
+    let (code, _, stderr) = finish(
+        bosun(&sim)
+            .args([
+                "shell",
+                "payments-api-1",
+                "--record",
+                "/nonexistent/dir/x.cast",
+            ])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("cannot record to /nonexistent/dir/x.cast"),
+        "{stderr}"
+    );
+    assert_eq!(
+        sim.request_counts().get("ssm:StartSession").copied(),
+        before,
+        "no session for a recording that cannot be written"
+    );
+}
+
 #[tokio::test]
 async fn shell_returns_the_remote_exit_code_when_known() {
     let sim = start_sim().await;

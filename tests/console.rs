@@ -1008,6 +1008,81 @@ async fn a_shell_pane_on_the_demo_fleet() {
     );
 }
 
+/// `ctrl-] R` records the focused pane to an asciicast file in the state directory: the
+/// title says REC, the file replays to what the pane showed, and a password typed with echo
+/// off (`read -s`) is not in it: only what the instance sent is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_pane_replays_and_keeps_no_typed_secret() {
+    use tokio::io::AsyncWriteExt;
+    let (mut child, mut view, mut writer, state) = demo_console();
+    view.wait_for("orphaned-test-box").await;
+    writer
+        .write_all(b"/payments-api-2\r")
+        .await
+        .expect("filter");
+    view.wait_for("(1 of 32)").await;
+    writer.write_all(b"s").await.expect("open a shell pane");
+    view.wait_for("[ssm-user@payments-api-2 ~]$").await;
+    writer.write_all(b"\x1dR").await.expect("record");
+    view.wait_for("● REC").await;
+    view.wait_for("ctrl-] R again to stop").await;
+    writer
+        .write_all(b"read -s secret; echo got-${#secret}-chars; echo recorded-$((6*7))\r")
+        .await
+        .expect("type");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    writer
+        .write_all(b"hunter2-typed\r")
+        .await
+        .expect("the secret");
+    view.wait_for("recorded-42").await;
+    writer.write_all(b"\x1dR").await.expect("stop");
+    view.wait_for("saved:").await;
+    let dir = state.path().join("bosun").join("recordings");
+    let cast = std::fs::read_dir(&dir)
+        .expect("the recordings directory")
+        .map(|entry| entry.expect("entry").path())
+        .find(|path| path.extension().is_some_and(|e| e == "cast"))
+        .expect("a .cast file");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cast).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "for the user alone: {mode:o}");
+    }
+    let text = std::fs::read_to_string(&cast).expect("readable");
+    assert!(
+        !text.contains("hunter2"),
+        "the typed secret stays out:\n{text}"
+    );
+    let mut lines = text.lines();
+    let header: serde_json::Value =
+        serde_json::from_str(lines.next().expect("a header")).expect("JSON");
+    assert_eq!(header["version"], 2);
+    let (cols, rows) = (
+        header["width"].as_u64().expect("width") as u16,
+        header["height"].as_u64().expect("height") as u16,
+    );
+    let size = |n: u16| std::num::NonZeroU16::new(n).expect("non-zero");
+    let mut replay = vt100::Parser::new(size(rows), size(cols), 0);
+    let mut last = 0.0;
+    for line in lines {
+        let event: serde_json::Value = serde_json::from_str(line).expect("an event");
+        let at = event[0].as_f64().expect("seconds");
+        assert!(at >= last, "times only go forward");
+        last = at;
+        if event[1] == "o" {
+            replay.process(event[2].as_str().expect("text").as_bytes());
+        }
+    }
+    let replayed = replay.screen().contents();
+    assert!(replayed.contains("got-13-chars"), "{replayed}");
+    assert!(replayed.contains("recorded-42"), "{replayed}");
+    writer.write_all(b"\x1dq").await.expect("quit");
+    writer.write_all(b"\x1dq").await.expect("quit");
+    let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+}
+
 /// `exit` in a pane ends its session; the ended pane lets go: esc goes to the fleet, and q
 /// quits at once with status 0 (the ended pane is not a session to end).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -49,6 +49,8 @@ pub enum Action {
     ScrollMode,
     /// A new session in an ended pane.
     Reconnect,
+    /// Start or stop recording the focused pane's output (asciicast).
+    RecordPane,
     /// The `:` command line (profile, region, theme, quit).
     Command,
     /// The Tunnels view.
@@ -92,7 +94,7 @@ pub struct ActionInfo {
     pub describe: &'static str,
 }
 
-pub const ACTIONS: [ActionInfo; 53] = [
+pub const ACTIONS: [ActionInfo; 54] = [
     ActionInfo {
         action: Action::Up,
         name: "up",
@@ -277,6 +279,11 @@ pub const ACTIONS: [ActionInfo; 53] = [
         action: Action::Reconnect,
         name: "reconnect",
         describe: "reconnect an ended pane",
+    },
+    ActionInfo {
+        action: Action::RecordPane,
+        name: "record",
+        describe: "record the pane's output to a file (asciicast; again to stop)",
     },
     ActionInfo {
         action: Action::Command,

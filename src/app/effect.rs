@@ -17,6 +17,8 @@ pub enum Effect {
     ClosePanes(Vec<PaneId>),
     /// A new session for a pane whose session ended.
     Reconnect(PaneId),
+    /// Start recording this pane's output, or stop it when it is recording.
+    ToggleRecording(PaneId),
     /// Scroll a pane's view by lines (positive: back into history).
     ScrollPane {
         pane: PaneId,

@@ -98,6 +98,14 @@ pub enum Input {
     /// command that renews them; empty once renewed.
     CredentialsExpiring(Vec<String>),
     /// A pane's session id, once StartSession gave it.
+    /// A pane's recording started (`path`), stopped (`path` none, `saved` where it is), or
+    /// failed (`error`).
+    Recording {
+        pane: PaneId,
+        path: Option<String>,
+        saved: Option<String>,
+        error: Option<String>,
+    },
     PaneSession {
         pane: PaneId,
         session_id: String,

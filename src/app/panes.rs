@@ -51,6 +51,8 @@ pub struct Pane {
     pub cause: Option<String>,
     /// Its current session's id, once known.
     pub session_id: Option<String>,
+    /// Where its output is being recorded, while it is.
+    pub recording: Option<String>,
 }
 
 /// Side by side (`Right`) or one above the other (`Down`).
@@ -276,6 +278,7 @@ impl Workspace {
                 connected_once: false,
                 cause: None,
                 session_id: None,
+                recording: None,
             },
         );
         id

@@ -147,6 +147,7 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
             .unwrap_or_else(|| DEFAULT_SHELL_DOCUMENT.to_owned()),
         read_only: global.read_only,
         scrollback: config.scrollback(),
+        record_panes: config.record_panes,
     })
     .await
 }

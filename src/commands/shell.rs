@@ -27,6 +27,18 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
             return FAILURE;
         }
     };
+    // The recording's file is made before the session, so that a path that cannot be
+    // written costs no session.
+    let recording = match &args.record {
+        Some(path) => match start_recording(path, &args.target, &instance_id) {
+            Ok(recording) => Some(recording),
+            Err(error) => {
+                eprintln!("bosun shell: cannot record to {}: {error}", path.display());
+                return 2;
+            }
+        },
+        None => None,
+    };
     let mut request = StartRequest::document(&instance_id, &args.document);
     for (name, value) in &args.param {
         request = request.parameter(name, value.clone());
@@ -67,7 +79,7 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
         }
     };
     let (session_id, ending) =
-        stdio::attach(driven, Some(ready), stdio::ClosingMessage::Quiet).await;
+        stdio::attach(driven, Some(ready), stdio::ClosingMessage::Quiet, recording).await;
     match &ending {
         Ending::TimedOut => eprintln!("bosun shell: session {session_id} timed out"),
         Ending::Failed(reason) => eprintln!("bosun shell: session {session_id} ended: {reason}"),
@@ -77,4 +89,29 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
         let _ = aws::terminate_session(&clients.ssm, &session_id).await;
     }
     ending.exit_status(ExitConvention::Ssh)
+}
+
+/// An asciicast file at `path`, readable by the user alone, sized as this terminal.
+fn start_recording(
+    path: &std::path::Path,
+    target: &str,
+    instance_id: &str,
+) -> std::io::Result<stdio::Recording> {
+    let file = std::fs::File::create(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let size = stdio::terminal_size();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    crate::term::asciicast::Recorder::start(
+        std::io::BufWriter::new(file),
+        u16::try_from(size.cols).unwrap_or(u16::MAX),
+        u16::try_from(size.rows).unwrap_or(u16::MAX),
+        now,
+        &format!("bosun shell: {target} ({instance_id})"),
+    )
 }

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::protocol::{CloseReason, SessionInfo, SizeData};
 use crate::services::session::{Driven, Ending};
+use crate::term::asciicast::Recorder;
 use crate::transport::{DriverEvent, Input, SessionEnd, TransportError};
 
 /// How the session's bytes meet this process.
@@ -61,9 +62,10 @@ pub async fn attach(
     driven: Driven,
     ready: Option<SessionInfo>,
     closing: ClosingMessage,
+    recording: Option<Recording>,
 ) -> (String, Ending) {
     let session_id = driven.session_id.clone();
-    let outcome = run(&session_id, closing, ready, driven).await;
+    let outcome = run(&session_id, closing, ready, driven, recording).await;
     let ending = Ending::of(&outcome.end, outcome.exit_code);
     (session_id, ending)
 }
@@ -84,8 +86,18 @@ pub async fn until_ready(driven: &mut Driven) -> Result<SessionInfo, Ending> {
 /// the session's reads, acks and timers must go on while a write waits. The queue is bounded:
 /// a consumer that stops reading slows the session down, as it should.
 struct Writer {
-    queue: mpsc::Sender<(Stream, Bytes)>,
+    queue: mpsc::Sender<Written>,
     thread: std::thread::JoinHandle<()>,
+}
+
+/// What the writer thread is given.
+enum Written {
+    /// What the instance sent, to stdout or stderr (and the recording).
+    Remote(Stream, Bytes),
+    /// bosun's own notices, to stderr only.
+    Notice(Bytes),
+    /// The terminal's new size, for the recording.
+    Resize(SizeData),
 }
 
 #[derive(Clone, Copy)]
@@ -94,18 +106,41 @@ enum Stream {
     Err,
 }
 
+/// A recording of the session's output (`bosun shell --record`).
+pub type Recording = Recorder<std::io::BufWriter<std::fs::File>>;
+
 impl Writer {
-    fn start() -> Writer {
-        let (queue, mut written) = mpsc::channel::<(Stream, Bytes)>(64);
+    fn start(mut recording: Option<Recording>) -> Writer {
+        let (queue, mut written) = mpsc::channel::<Written>(64);
         let thread = std::thread::spawn(move || {
+            let started = std::time::Instant::now();
             let mut stdout = std::io::stdout();
             let mut stderr = std::io::stderr();
-            while let Some((stream, bytes)) = written.blocking_recv() {
-                let target: &mut dyn Write = match stream {
-                    Stream::Out => &mut stdout,
-                    Stream::Err => &mut stderr,
-                };
-                let _ = target.write_all(&bytes);
+            while let Some(item) = written.blocking_recv() {
+                match item {
+                    Written::Remote(stream, bytes) => {
+                        let target: &mut dyn Write = match stream {
+                            Stream::Out => &mut stdout,
+                            Stream::Err => &mut stderr,
+                        };
+                        let _ = target.write_all(&bytes);
+                        if let Some(recorder) = &mut recording
+                            && recorder.output(started.elapsed(), &bytes).is_err()
+                        {
+                            recording = None;
+                        }
+                    }
+                    Written::Notice(bytes) => {
+                        let _ = stderr.write_all(&bytes);
+                    }
+                    Written::Resize(size) => {
+                        if let Some(recorder) = &mut recording {
+                            let cols = u16::try_from(size.cols).unwrap_or(u16::MAX);
+                            let rows = u16::try_from(size.rows).unwrap_or(u16::MAX);
+                            let _ = recorder.resize(started.elapsed(), cols, rows);
+                        }
+                    }
+                }
                 // Flushed once nothing more waits: bursts go out in one write.
                 if written.is_empty() {
                     let _ = stdout.flush();
@@ -114,16 +149,27 @@ impl Writer {
             }
             let _ = stdout.flush();
             let _ = stderr.flush();
+            if let Some(recorder) = recording {
+                let _ = recorder.finish();
+            }
         });
         Writer { queue, thread }
     }
 
     async fn out(&self, bytes: Bytes) {
-        let _ = self.queue.send((Stream::Out, bytes)).await;
+        let _ = self.queue.send(Written::Remote(Stream::Out, bytes)).await;
     }
 
     async fn err(&self, bytes: Bytes) {
-        let _ = self.queue.send((Stream::Err, bytes)).await;
+        let _ = self.queue.send(Written::Remote(Stream::Err, bytes)).await;
+    }
+
+    async fn notice(&self, bytes: Bytes) {
+        let _ = self.queue.send(Written::Notice(bytes)).await;
+    }
+
+    async fn resized(&self, size: SizeData) {
+        let _ = self.queue.send(Written::Resize(size)).await;
     }
 
     /// Everything queued written and flushed.
@@ -163,7 +209,7 @@ impl Drop for RawModeGuard {
     }
 }
 
-fn terminal_size() -> SizeData {
+pub(super) fn terminal_size() -> SizeData {
     if !std::io::stdout().is_terminal() {
         return FALLBACK_SIZE;
     }
@@ -219,6 +265,7 @@ async fn run(
     closing: ClosingMessage,
     mut ready: Option<SessionInfo>,
     driven: Driven,
+    recording: Option<Recording>,
 ) -> StdioOutcome {
     let Driven {
         input,
@@ -237,7 +284,7 @@ async fn run(
     // Ctrl-D that lands while the shell runs a command (the PTY in canonical mode) is lost
     // when the shell's line editor switches the PTY back to raw mode.
     let mut end_of_input: Option<tokio::time::Interval> = None;
-    let writer = Writer::start();
+    let writer = Writer::start(recording);
     let mut driver = driver;
 
     let end = loop {
@@ -277,14 +324,14 @@ async fn run(
                         } else {
                             format!("[bosun] still resuming (try {attempt}): {reason}\r\n")
                         };
-                        writer.err(Bytes::from(notice)).await;
+                        writer.notice(Bytes::from(notice)).await;
                         said_reason = Some(reason);
                     }
                 }
                 Some(DriverEvent::Reconnected) => {
                     said_reason = None;
                     if mode == Some(StdioMode::Shell) {
-                        writer.err(Bytes::from_static(b"[bosun] resumed\r\n")).await;
+                        writer.notice(Bytes::from_static(b"[bosun] resumed\r\n")).await;
                     }
                 }
                 Some(DriverEvent::Flag(flag)) => tracing::info!(?flag, "flag from the agent"),
@@ -319,7 +366,9 @@ async fn run(
                 let _ = input.send(Input::Data(Bytes::from_static(&[END_OF_TRANSMISSION]))).await;
             }
             _ = recv_resize(&mut resize), if mode == Some(StdioMode::Shell) => {
-                let _ = input.send(Input::Size(terminal_size())).await;
+                let size = terminal_size();
+                writer.resized(size).await;
+                let _ = input.send(Input::Size(size)).await;
             }
             result = &mut driver => break result.unwrap_or_else(|join| Ok(SessionEnd::Closed(
                 crate::protocol::CloseReason::HandshakeFailed(format!("the session task failed: {join}")),

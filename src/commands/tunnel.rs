@@ -18,6 +18,7 @@ pub async fn proxy(global: &GlobalArgs, args: &ProxyArgs) -> i32 {
         target: args.target.clone(),
         document: "AWS-StartSSHSession".to_owned(),
         param: vec![("portNumber".to_owned(), args.port.to_string())],
+        record: None,
     };
     super::shell::run(global, &shell).await
 }

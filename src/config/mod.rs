@@ -52,6 +52,10 @@ pub struct Config {
     /// default 5,000 lines is 26 MB at 160 columns.
     #[serde(default = "default_scrollback")]
     pub scrollback_lines: usize,
+    /// Record every console pane's output from its start (asciicast files in the state
+    /// directory's `recordings/`); `ctrl-] R` records one pane.
+    #[serde(default)]
+    pub record_panes: bool,
     /// Settings for one profile's panes: `[profile.prod]` with `scrollback_lines = 20000`.
     #[serde(default, rename = "profile")]
     pub profile_settings: BTreeMap<String, ProfileSettings>,
@@ -114,6 +118,7 @@ impl Default for Config {
             tunnels: Vec::new(),
             tunnel_groups: BTreeMap::new(),
             scrollback_lines: default_scrollback(),
+            record_panes: false,
             profile_settings: BTreeMap::new(),
         }
     }

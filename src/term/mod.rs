@@ -2,6 +2,7 @@
 //! window title programs set, the key modes input encoding needs, and drawing of the visible
 //! screen into a ratatui buffer (256 colours, truecolor, wide characters, attributes).
 
+pub mod asciicast;
 pub mod charset;
 pub mod keys;
 

@@ -45,4 +45,6 @@ pub struct ConsoleOptions {
     pub read_only: bool,
     /// Each pane's history length, by its profile.
     pub scrollback: crate::config::ScrollbackLines,
+    /// Record every pane's output from its start (asciicast, in the state directory).
+    pub record_panes: bool,
 }

@@ -203,6 +203,14 @@ fn pane_title<'a>(
             Style::default().fg(ping_colour(pane.target.ping, theme)),
         ),
     ];
+    if pane.recording.is_some() {
+        spans.push(Span::styled(
+            " ● REC",
+            Style::default()
+                .fg(theme.error)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
     if pane.marked {
         spans.push(Span::styled(" ● marked", Style::default().fg(theme.marked)));
     }
@@ -296,6 +304,13 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
     }
     let mut spans = Vec::new();
     match state.pane_mode {
+        // A notice (a recording saved, a refusal) shows until the next keystroke.
+        PaneMode::Typing if state.notice.is_some() => {
+            spans.push(Span::styled(
+                format!(" {}", state.notice.as_deref().unwrap_or_default()),
+                Style::default().fg(theme.warning),
+            ));
+        }
         PaneMode::Typing => {
             let targets = state.workspace.input_targets();
             let to = match (state.workspace.focused(), targets.len()) {

@@ -260,6 +260,7 @@ pub static PANES: KeyTable = KeyTable {
         bind(&[C('[')], Action::ScrollMode),
         bind(&[Code(KeyCode::PageUp)], Action::PageUp),
         bind(&[C('r')], Action::Reconnect),
+        bind(&[C('R')], Action::RecordPane),
         bind(&[C('D')], Action::Doctor),
         bind(&[Key::Prefix], Action::SendPrefix),
         bind(

@@ -69,6 +69,7 @@ pub(super) fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
         Action::OpenShell => return open_shells(state),
         Action::ShowPanes | Action::Prefix if !state.workspace.is_empty() => {
             state.view = View::Panes;
+            state.notice = None;
             state.pane_mode = PaneMode::Typing;
             state.mode = Mode::Table;
         }

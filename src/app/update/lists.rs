@@ -34,6 +34,7 @@ pub(super) fn shared(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         }
         Action::ShowPanes if !state.workspace.is_empty() => {
             state.view = View::Panes;
+            state.notice = None;
             state.pane_mode = PaneMode::Typing;
         }
         Action::ShowPanes => state.notice = Some("no shell panes open".to_owned()),

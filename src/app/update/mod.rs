@@ -73,6 +73,31 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
                 .into_iter()
                 .collect()
         }
+        Input::Recording {
+            pane,
+            path,
+            saved,
+            error,
+        } => {
+            let name = state
+                .workspace
+                .panes
+                .get(&pane)
+                .map(|p| p.target.name.clone())
+                .unwrap_or_default();
+            state.notice = Some(match (&path, &saved, &error) {
+                (_, _, Some(error)) => format!("recording {name} failed: {error}"),
+                (Some(path), _, None) => {
+                    format!("recording {name} to {path} (ctrl-] R again to stop)")
+                }
+                (None, Some(saved), None) => format!("recording of {name} saved: {saved}"),
+                (None, None, None) => format!("recording of {name} stopped"),
+            });
+            if let Some(pane) = state.workspace.panes.get_mut(&pane) {
+                pane.recording = path;
+            }
+            Vec::new()
+        }
         Input::PaneSession { pane, session_id } => {
             if let Some(pane) = state.workspace.panes.get_mut(&pane) {
                 pane.session_id = Some(session_id);
@@ -281,10 +306,10 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             state.notice = None;
             Vec::new()
         }
+        // Typing moves on: a cancelled quit question or any notice over the panes goes.
         Input::TypedIntoPane => {
-            if std::mem::take(&mut state.quit_armed) {
-                state.notice = None;
-            }
+            state.quit_armed = false;
+            state.notice = None;
             Vec::new()
         }
         Input::ThemeSwitched { name, error } => {

@@ -182,6 +182,11 @@ pub(super) fn act_on_panes(state: &mut State, action: Action) -> Vec<Effect> {
                 return vec![Effect::Reconnect(id)];
             }
         }
+        Action::RecordPane => {
+            if let Some(pane) = focus {
+                return vec![Effect::ToggleRecording(pane)];
+            }
+        }
         Action::Zoom => state.workspace.toggle_zoom(),
         Action::NextTab => state.workspace.next_tab(),
         Action::PreviousTab => state.workspace.previous_tab(),

@@ -257,7 +257,7 @@ async fn start_session(start: StartArgs) -> i32 {
             return port::forward(start, clients, driven, info).await;
         }
         Ok(info) => {
-            stdio::attach(driven, Some(info), stdio::ClosingMessage::Plugin)
+            stdio::attach(driven, Some(info), stdio::ClosingMessage::Plugin, None)
                 .await
                 .1
         }

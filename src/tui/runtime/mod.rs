@@ -5,6 +5,7 @@
 
 mod lookups;
 mod panes;
+mod recording;
 mod tunnels;
 
 use std::collections::HashMap;
@@ -114,6 +115,8 @@ pub async fn run(options: ConsoleOptions) -> i32 {
             outputs: outputs_hub,
         },
         outputs,
+        recordings: HashMap::new(),
+        record_panes: options.record_panes,
         mouse_captured: false,
         closing: Vec::new(),
         refresher,
@@ -141,6 +144,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
             tunnel_events,
         )
         .await;
+    console.stop_all_recordings();
     console.close_all().await;
     console.refresher.abort();
     code
@@ -157,6 +161,9 @@ struct Console {
     handles: HashMap<PaneId, PaneHandle>,
     /// The panes' output queues, taken in turn.
     outputs: crate::services::pane_output::OutputTaker,
+    /// Panes being recorded (asciicast), and whether every pane is from its start.
+    recordings: HashMap<PaneId, recording::Recording>,
+    record_panes: bool,
     /// The size each pane's emulator and session were last given.
     sizes: HashMap<PaneId, (u16, u16)>,
     context: PaneContext,
@@ -371,6 +378,7 @@ impl Console {
                     self.start_pane(id);
                 }
             }
+            Effect::ToggleRecording(id) => self.toggle_recording(id),
             Effect::Reconnect(id) => {
                 if let Some(screen) = self.screens.get_mut(&id) {
                     screen.process(b"\r\n\x1b[2m[bosun: reconnecting]\x1b[0m\r\n");
@@ -379,6 +387,7 @@ impl Console {
             }
             Effect::ClosePanes(ids) => {
                 for id in ids {
+                    self.stop_recording(id);
                     self.outputs.forget(id);
                     self.screens.remove(&id);
                     self.sizes.remove(&id);

@@ -60,9 +60,13 @@ impl Console {
             .entry(id)
             .or_insert_with(|| Emulator::with_scrollback(rows, cols, history));
         self.sizes.insert(id, screen.size());
+        let record = self.record_panes && !self.recordings.contains_key(&id);
         let handle = pane::spawn(id, pane.target.clone(), self.context.clone());
         if let Some(old) = self.handles.insert(id, handle) {
             old.abort();
+        }
+        if record {
+            self.toggle_recording(id);
         }
     }
 
@@ -89,10 +93,20 @@ impl Console {
             let Some((pane, chunks)) = self.outputs.take_turn(SLICE) else {
                 break;
             };
-            if let Some(screen) = self.screens.get_mut(&pane) {
-                for chunk in chunks {
-                    screen.process(&chunk);
-                }
+            self.feed(pane, &chunks);
+        }
+    }
+
+    /// Output into the pane's emulator, and its recording when it has one.
+    fn feed(&mut self, pane: PaneId, chunks: &[bytes::Bytes]) {
+        if let Some(screen) = self.screens.get_mut(&pane) {
+            for chunk in chunks {
+                screen.process(chunk);
+            }
+        }
+        if !self.recordings.is_empty() {
+            for chunk in chunks {
+                self.record_output(pane, chunk);
             }
         }
     }
@@ -100,11 +114,7 @@ impl Console {
     /// Everything `pane` has waiting, at once (before a change of its status).
     pub(super) fn ingest_all_of(&mut self, pane: PaneId) {
         let chunks = self.outputs.drain(pane);
-        if let Some(screen) = self.screens.get_mut(&pane) {
-            for chunk in chunks {
-                screen.process(&chunk);
-            }
-        }
+        self.feed(pane, &chunks);
     }
 
     /// Tells a pane's session its terminal size.
@@ -144,6 +154,7 @@ impl Console {
             if let Some(screen) = self.screens.get_mut(&id) {
                 screen.resize(size.0, size.1);
             }
+            self.record_resize(id, size.0, size.1);
             if let Some(handle) = self.handles.get(&id) {
                 let _ = handle.send(PaneCommand::Size(size.0, size.1));
             }
