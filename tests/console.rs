@@ -423,6 +423,58 @@ fn the_focused_pane_stands_out_in_every_theme() {
     }
 }
 
+/// Copy mode draws over the pane: the search's matches, the selection and the cursor, each
+/// in its theme colour (the text snapshots keep no colours, so the cells are checked).
+#[test]
+fn copy_mode_shows_matches_selection_and_cursor() {
+    use bosun::app::panes::CopyKey;
+    let (mut state, mut screens) = with_panes(1, false);
+    state.pane_mode = bosun::app::PaneMode::Scroll;
+    let id = *screens.keys().next().expect("a pane");
+    let screen = screens.get_mut(&id).expect("its emulator");
+    screen.enter_copy();
+    screen.copy_key(
+        &CopyKey::Search {
+            pattern: "load".to_owned(),
+            forward: false,
+        },
+        10,
+    );
+    screen.copy_key(&CopyKey::Select, 10);
+    for _ in 0..3 {
+        screen.copy_key(&CopyKey::Right, 10);
+    }
+    let theme = Theme::default();
+    let terminal = render_panes(&state, &screens);
+    let buffer = terminal.backend().buffer();
+    let find = |text: &str| {
+        (0..PANES_SIZE.1).find_map(|y| {
+            let line: String = (0..PANES_SIZE.0).map(|x| buffer[(x, y)].symbol()).collect();
+            line.find(text)
+                .map(|x| (line[..x].chars().count() as u16, y))
+        })
+    };
+    let (x, y) = find("load average").expect("the uptime line");
+    // The match begins where the selection does; the selection runs to the cursor.
+    assert_eq!(buffer[(x + 1, y)].bg, theme.selection, "selected");
+    assert_eq!(buffer[(x + 3, y)].bg, theme.accent, "the cursor");
+    assert_eq!(
+        buffer[(x + 5, y)].bg,
+        theme.background,
+        "beyond the selection"
+    );
+    let (px, py) = find(" COPY ").expect("the status line says COPY");
+    assert_eq!(buffer[(px + 1, py)].bg, theme.accent);
+    let screen = screens.get(&id).expect("emulator");
+    assert!(
+        screen
+            .visible_matches()
+            .iter()
+            .any(|&(_, start, end)| end - start == 3),
+        "'load' is a match"
+    );
+}
+
 #[test]
 fn four_panes() {
     let (state, screens) = with_panes(4, false);

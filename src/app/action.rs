@@ -47,6 +47,19 @@ pub enum Action {
     MarkPane,
     /// Scroll back through the focused pane's history with the keys.
     ScrollMode,
+    /// Copy mode: the cursor one column left / right.
+    CursorLeft,
+    CursorRight,
+    /// Copy mode: select characters (`v`) or whole lines (`V`) from the cursor.
+    Select,
+    SelectLines,
+    /// Copy mode: the selection to the clipboard (OSC 52), and back to the live screen.
+    CopySelection,
+    /// Copy mode: search the history downward (`/`) or upward (`?`); again (`n`, `N`).
+    SearchForward,
+    SearchBackward,
+    SearchNext,
+    SearchPrevious,
     /// A new session in an ended pane.
     Reconnect,
     /// Start or stop recording the focused pane's output (asciicast).
@@ -94,7 +107,7 @@ pub struct ActionInfo {
     pub describe: &'static str,
 }
 
-pub const ACTIONS: [ActionInfo; 54] = [
+pub const ACTIONS: [ActionInfo; 63] = [
     ActionInfo {
         action: Action::Up,
         name: "up",
@@ -273,7 +286,52 @@ pub const ACTIONS: [ActionInfo; 54] = [
     ActionInfo {
         action: Action::ScrollMode,
         name: "scroll",
-        describe: "scroll back (↑↓ PgUp PgDn g G, esc to leave)",
+        describe: "copy mode: scroll back, select (v V), copy (y), search (/ ?)",
+    },
+    ActionInfo {
+        action: Action::CursorLeft,
+        name: "cursor_left",
+        describe: "move the cursor left",
+    },
+    ActionInfo {
+        action: Action::CursorRight,
+        name: "cursor_right",
+        describe: "move the cursor right",
+    },
+    ActionInfo {
+        action: Action::Select,
+        name: "select",
+        describe: "select characters from the cursor (again: stop)",
+    },
+    ActionInfo {
+        action: Action::SelectLines,
+        name: "select_lines",
+        describe: "select whole lines from the cursor",
+    },
+    ActionInfo {
+        action: Action::CopySelection,
+        name: "copy",
+        describe: "copy the selection to the clipboard (OSC 52) and leave",
+    },
+    ActionInfo {
+        action: Action::SearchForward,
+        name: "search_forward",
+        describe: "search down the history (smart case)",
+    },
+    ActionInfo {
+        action: Action::SearchBackward,
+        name: "search_backward",
+        describe: "search up the history (smart case)",
+    },
+    ActionInfo {
+        action: Action::SearchNext,
+        name: "search_next",
+        describe: "the next match, the same way",
+    },
+    ActionInfo {
+        action: Action::SearchPrevious,
+        name: "search_previous",
+        describe: "the next match, the other way",
     },
     ActionInfo {
         action: Action::Reconnect,

@@ -24,8 +24,14 @@ pub enum Effect {
         pane: PaneId,
         lines: isize,
     },
-    /// Back to the live screen.
-    ScrollPaneToBottom(PaneId),
+    /// Copy mode in a pane: enter it, a key in it, copy the selection and leave, leave.
+    EnterCopy(PaneId),
+    CopyKey {
+        pane: PaneId,
+        key: super::panes::CopyKey,
+    },
+    CopySelection(PaneId),
+    LeaveCopy(PaneId),
     /// Send the prefix chord's own byte to where typing goes.
     SendPrefix,
     /// Read these profiles and regions instead (`None`: keep the current ones).

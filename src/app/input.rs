@@ -106,6 +106,8 @@ pub enum Input {
         saved: Option<String>,
         error: Option<String>,
     },
+    /// What copy mode came to (copied, no match), for the status line.
+    CopyReport(String),
     PaneSession {
         pane: PaneId,
         session_id: String,
@@ -115,6 +117,9 @@ pub enum Input {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MouseKind {
     Press,
+    /// The button held and moved: selects within the pane it was pressed in.
+    Drag,
+    Release,
     WheelUp,
     WheelDown,
 }

@@ -55,6 +55,36 @@ pub struct Pane {
     pub recording: Option<String>,
 }
 
+/// What a key in a pane's copy mode asks of its emulator (`term::copy` carries it out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopyKey {
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// `v`: select characters from here (again: stop selecting).
+    Select,
+    /// `V`: select whole lines from here.
+    SelectLines,
+    /// Search for `pattern` downward (`/`) or upward (`?`).
+    Search {
+        pattern: String,
+        forward: bool,
+    },
+    /// `n`: the last search again, the same way; `N`: the other way.
+    Next,
+    Previous,
+    /// A mouse drag in the view: select from one (row, column) to another.
+    Drag {
+        from: (u16, u16),
+        to: (u16, u16),
+    },
+}
+
 /// Side by side (`Right`) or one above the other (`Down`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SplitDirection {

@@ -31,6 +31,8 @@ pub enum Mode {
     RunConfirm,
     /// The doctor's report on an instance is open.
     Doctor,
+    /// Copy mode's search prompt (`/` or `?`) is open.
+    PaneSearch,
 }
 
 /// The doctor's overlay: which instance, and its report once it came.
@@ -87,6 +89,11 @@ pub struct State {
     pub mode: Mode,
     /// The help overlay's first line on screen.
     pub help_scroll: usize,
+    /// Copy mode's search prompt: what is typed, and whether it searches downward.
+    pub pane_search: (String, bool),
+    /// Where a mouse press landed in a pane (pane, row, column of its content), and whether
+    /// the pointer has moved since: a drag selects within that pane.
+    pub drag: Option<(super::panes::PaneId, (u16, u16), bool)>,
     /// `w` with nothing run here yet: watch the newest command once the history loads.
     pub watch_newest: bool,
     pub filter_text: String,
@@ -154,6 +161,8 @@ impl State {
             offset: 0,
             mode: Mode::Table,
             help_scroll: 0,
+            pane_search: (String::new(), true),
+            drag: None,
             watch_newest: false,
             filter_text: String::new(),
             filter_error: None,

@@ -4,6 +4,7 @@
 
 pub mod asciicast;
 pub mod charset;
+pub mod copy;
 pub mod keys;
 
 use std::num::NonZeroU16;
@@ -38,6 +39,8 @@ impl vt100::Callbacks for Reports {
 pub struct Emulator {
     parser: vt100::Parser<Reports>,
     line_drawing: LineDrawing,
+    /// Copy mode, while the user is in it.
+    copy: Option<copy::CopyMode>,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -66,6 +69,7 @@ impl Emulator {
                 Reports::default(),
             ),
             line_drawing: LineDrawing::default(),
+            copy: None,
         }
     }
 

@@ -85,7 +85,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
             draw_overlay(frame, area, state, theme);
         }
         Mode::Doctor => draw_doctor(frame, area, state, theme),
-        Mode::Table | Mode::Filter | Mode::Command => {}
+        Mode::Table | Mode::Filter | Mode::Command | Mode::PaneSearch => {}
     }
 }
 

@@ -14,7 +14,7 @@ use crate::app::keymap::tables;
 use crate::app::panes::{Pane, PaneStatus};
 use crate::app::{PaneMode, State, pane_area, pane_content};
 use crate::config::theme::Theme;
-use crate::term::Screens;
+use crate::term::{Emulator, Screens};
 
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) {
     let area = frame.area();
@@ -74,6 +74,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) 
         match screen {
             Some(screen) => {
                 let cursor = screen.render(content, frame.buffer_mut(), default);
+                draw_copy_mode(frame, content, screen, theme);
                 let live = !matches!(pane.status, PaneStatus::Ended { .. });
                 if let Some(cursor) = cursor
                     && focused
@@ -359,12 +360,28 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
         }
         PaneMode::Scroll => {
             spans.push(Span::styled(
-                " SCROLL ",
+                " COPY ",
                 Style::default()
                     .bg(theme.accent)
                     .fg(theme.background)
                     .add_modifier(Modifier::BOLD),
             ));
+            // The search prompt while it is open; else what the last key came to.
+            if state.mode == crate::app::Mode::PaneSearch {
+                let (pattern, forward) = &state.pane_search;
+                spans.push(Span::styled(
+                    format!(" {}{pattern}▏", if *forward { '/' } else { '?' }),
+                    Style::default().fg(theme.status_text),
+                ));
+                return Paragraph::new(Line::from(spans))
+                    .style(Style::default().bg(theme.status_bar));
+            }
+            if let Some(notice) = &state.notice {
+                spans.push(Span::styled(
+                    format!(" {notice} "),
+                    Style::default().fg(theme.warning),
+                ));
+            }
             let used: usize = spans.iter().map(Span::width).sum();
             spans.extend(super::hint_spans(
                 &state.keys.hints(&tables::SCROLL),
@@ -374,4 +391,77 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
         }
     }
     Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar))
+}
+
+/// Copy mode over a pane's screen: the matches of the last search, the selection, and the
+/// cursor, each in its own colour.
+fn draw_copy_mode(frame: &mut Frame, content: Rect, screen: &Emulator, theme: &Theme) {
+    let Some(mode) = screen.copy_mode() else {
+        return;
+    };
+    let buffer = frame.buffer_mut();
+    let mut paint = |row: u16, col: u16, style: Style| {
+        if row < content.height && col < content.width {
+            let position = ratatui::layout::Position::new(content.x + col, content.y + row);
+            if let Some(cell) = buffer.cell_mut(position) {
+                cell.set_style(style);
+            }
+        }
+    };
+    for (row, start, end) in screen.visible_matches() {
+        for col in start..=end {
+            paint(
+                row,
+                col,
+                Style::default().bg(theme.warning).fg(theme.background),
+            );
+        }
+    }
+    let top = screen.top_line();
+    let view_row = |line: usize| {
+        line.checked_sub(top)
+            .and_then(|row| u16::try_from(row).ok())
+            .filter(|row| *row < content.height)
+    };
+    if let Some(anchor) = mode.anchor {
+        let (start, end) = if anchor <= mode.cursor {
+            (anchor, mode.cursor)
+        } else {
+            (mode.cursor, anchor)
+        };
+        for line in start.0..=end.0 {
+            let Some(row) = view_row(line) else {
+                continue;
+            };
+            let from = if mode.lines || line != start.0 {
+                0
+            } else {
+                start.1
+            };
+            let to = if mode.lines || line != end.0 {
+                content.width.saturating_sub(1)
+            } else {
+                end.1
+            };
+            for col in from..=to {
+                paint(
+                    row,
+                    col,
+                    Style::default()
+                        .bg(theme.selection)
+                        .fg(theme.selection_text),
+                );
+            }
+        }
+    }
+    if let Some(row) = view_row(mode.cursor.0) {
+        paint(
+            row,
+            mode.cursor.1,
+            Style::default()
+                .bg(theme.accent)
+                .fg(theme.background)
+                .add_modifier(Modifier::BOLD),
+        );
+    }
 }

@@ -218,7 +218,12 @@ fn is_prefix(key: KeyEvent) -> bool {
 fn editing(mode: Mode) -> bool {
     matches!(
         mode,
-        Mode::Filter | Mode::Command | Mode::TunnelForm | Mode::RunCompose | Mode::RunConfirm
+        Mode::Filter
+            | Mode::Command
+            | Mode::TunnelForm
+            | Mode::RunCompose
+            | Mode::RunConfirm
+            | Mode::PaneSearch
     )
 }
 

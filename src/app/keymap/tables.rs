@@ -295,13 +295,15 @@ pub static PANES: KeyTable = KeyTable {
     ctrl_lenient: true,
 };
 
-/// Scrolling back through a pane's history.
+/// Copy mode (`ctrl-] [`): a cursor through the pane's screen and history, tmux-like.
 pub static SCROLL: KeyTable = KeyTable {
-    title: "Scrolling back",
+    title: "Copy mode (scrolling back)",
     bindings: &[&[
         bind(&[Key::Prefix], Action::Prefix),
         bind(&[Code(KeyCode::Up), C('k')], Action::Up),
         bind(&[Code(KeyCode::Down), C('j')], Action::Down),
+        bind(&[Code(KeyCode::Left), C('h')], Action::CursorLeft),
+        bind(&[Code(KeyCode::Right), C('l')], Action::CursorRight),
         bind(
             &[Code(KeyCode::PageUp), Ctrl('b'), Ctrl('u')],
             Action::PageUp,
@@ -312,14 +314,29 @@ pub static SCROLL: KeyTable = KeyTable {
         ),
         bind(&[Code(KeyCode::Home), C('g')], Action::Top),
         bind(&[Code(KeyCode::End), C('G')], Action::Bottom),
-        bind(
-            &[Code(KeyCode::Esc), C('q'), Code(KeyCode::Enter)],
-            Action::Back,
-        ),
+        bind(&[C('v'), C(' ')], Action::Select),
+        bind(&[C('V')], Action::SelectLines),
+        bind(&[C('y'), Code(KeyCode::Enter)], Action::CopySelection),
+        bind(&[C('/')], Action::SearchForward),
+        bind(&[C('?')], Action::SearchBackward),
+        bind(&[C('n')], Action::SearchNext),
+        bind(&[C('N')], Action::SearchPrevious),
+        bind(&[Code(KeyCode::Esc), C('q')], Action::Back),
     ]],
     hints: &[
-        hint(&[Action::Up, Action::Down], "line"),
-        hint(&[Action::PageUp, Action::PageDown], "page"),
+        hint(
+            &[
+                Action::Up,
+                Action::Down,
+                Action::CursorLeft,
+                Action::CursorRight,
+            ],
+            "move",
+        ),
+        hint(&[Action::Select, Action::SelectLines], "select"),
+        hint(&[Action::CopySelection], "copy"),
+        hint(&[Action::SearchForward, Action::SearchBackward], "search"),
+        hint(&[Action::SearchNext, Action::SearchPrevious], "next"),
         hint(&[Action::Back], "live"),
     ],
     ctrl_lenient: false,

@@ -85,7 +85,9 @@ pub(super) fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::Back => match state.mode {
-            Mode::Detail | Mode::Help | Mode::Doctor => state.mode = Mode::Table,
+            Mode::Detail | Mode::Help | Mode::Doctor | Mode::PaneSearch => {
+                state.mode = Mode::Table;
+            }
             Mode::Command => {
                 state.command_text.clear();
                 state.mode = Mode::Table;

@@ -29,6 +29,9 @@ use crate::model::run::RunTarget;
 
 /// Applies one input; returns what the runtime must do.
 pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
+    if state.mode == Mode::PaneSearch {
+        return panes::search_prompt(state, input);
+    }
     match input {
         Input::InventoryLoaded {
             rows,
@@ -96,6 +99,10 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             if let Some(pane) = state.workspace.panes.get_mut(&pane) {
                 pane.recording = path;
             }
+            Vec::new()
+        }
+        Input::CopyReport(text) => {
+            state.notice = Some(text);
             Vec::new()
         }
         Input::PaneSession { pane, session_id } => {
@@ -434,8 +441,12 @@ fn mouse(state: &mut State, kind: MouseKind, column: u16, row: u16) -> Vec<Effec
     match kind {
         MouseKind::Press => {
             state.workspace.focus_at(column, row, area);
+            state.drag = panes::content_point(state, column, row, None)
+                .map(|(pane, point)| (pane, point, false));
             Vec::new()
         }
+        MouseKind::Drag => panes::drag(state, column, row),
+        MouseKind::Release => panes::release(state),
         MouseKind::WheelUp | MouseKind::WheelDown => {
             let Some(pane) = state.workspace.pane_at(column, row, area) else {
                 return Vec::new();

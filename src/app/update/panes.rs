@@ -3,8 +3,9 @@
 
 use crate::app::action::Action;
 use crate::app::effect::Effect;
+use crate::app::input::Input;
 use crate::app::layout::{MIN_PANE, pane_area, pane_content};
-use crate::app::panes::{Direction, PaneId, PaneStatus, PaneTarget, SplitDirection};
+use crate::app::panes::{CopyKey, Direction, PaneId, PaneStatus, PaneTarget, SplitDirection};
 use crate::app::state::{Mode, PaneMode, State, View};
 use crate::model::instance::{InstanceRow, Ping};
 
@@ -110,40 +111,69 @@ pub(super) fn act_on_panes(state: &mut State, action: Action) -> Vec<Effect> {
         PaneMode::Typing
     };
     state.pane_mode = next_mode;
-    let page = isize::try_from(pane_content(area).height.max(2) - 1).unwrap_or(1);
-    let scroll = |lines: isize| {
+    let copy = |key: CopyKey| {
         focus
-            .map(|pane| vec![Effect::ScrollPane { pane, lines }])
+            .map(|pane| vec![Effect::CopyKey { pane, key }])
             .unwrap_or_default()
     };
+    let copying = next_mode == PaneMode::Scroll;
     match action {
         Action::Prefix => state.pane_mode = PaneMode::Prefix,
         Action::SendPrefix => return vec![Effect::SendPrefix],
         Action::Quit => return vec![Effect::Quit],
         Action::Help => state.mode = Mode::Help,
-        Action::ShowFleet | Action::Back if next_mode == PaneMode::Typing => {
+        Action::ShowFleet | Action::Back if !copying => {
             state.view = View::Fleet;
         }
         Action::Back => {
             state.pane_mode = PaneMode::Typing;
             return focus
-                .map(|pane| vec![Effect::ScrollPaneToBottom(pane)])
+                .map(|pane| vec![Effect::LeaveCopy(pane)])
                 .unwrap_or_default();
         }
-        // As in tmux: `[` starts scrolling back at the bottom, PgUp starts a page up.
-        Action::ScrollMode => {
+        // As in tmux: `[` starts copy mode at the bottom, PgUp starts it a page up.
+        Action::ScrollMode if !copying => {
             state.pane_mode = PaneMode::Scroll;
-            return Vec::new();
+            return focus
+                .map(|pane| vec![Effect::EnterCopy(pane)])
+                .unwrap_or_default();
         }
-        Action::Up if next_mode == PaneMode::Scroll => return scroll(1),
-        Action::Down if next_mode == PaneMode::Scroll => return scroll(-1),
-        Action::PageUp => {
+        Action::PageUp if !copying => {
             state.pane_mode = PaneMode::Scroll;
-            return scroll(page);
+            return focus
+                .map(|pane| {
+                    vec![
+                        Effect::EnterCopy(pane),
+                        Effect::CopyKey {
+                            pane,
+                            key: CopyKey::PageUp,
+                        },
+                    ]
+                })
+                .unwrap_or_default();
         }
-        Action::PageDown if next_mode == PaneMode::Scroll => return scroll(-page),
-        Action::Top if next_mode == PaneMode::Scroll => return scroll(isize::MAX / 2),
-        Action::Bottom if next_mode == PaneMode::Scroll => return scroll(isize::MIN / 2),
+        Action::Up if copying => return copy(CopyKey::Up),
+        Action::Down if copying => return copy(CopyKey::Down),
+        Action::CursorLeft => return copy(CopyKey::Left),
+        Action::CursorRight => return copy(CopyKey::Right),
+        Action::PageUp => return copy(CopyKey::PageUp),
+        Action::PageDown if copying => return copy(CopyKey::PageDown),
+        Action::Top if copying => return copy(CopyKey::Top),
+        Action::Bottom if copying => return copy(CopyKey::Bottom),
+        Action::Select => return copy(CopyKey::Select),
+        Action::SelectLines => return copy(CopyKey::SelectLines),
+        Action::SearchNext => return copy(CopyKey::Next),
+        Action::SearchPrevious => return copy(CopyKey::Previous),
+        Action::SearchForward | Action::SearchBackward => {
+            state.pane_search = (String::new(), action == Action::SearchForward);
+            state.mode = Mode::PaneSearch;
+        }
+        Action::CopySelection => {
+            state.pane_mode = PaneMode::Typing;
+            return focus
+                .map(|pane| vec![Effect::CopySelection(pane)])
+                .unwrap_or_default();
+        }
         Action::FocusLeft => state.workspace.focus_toward(Direction::Left, area),
         Action::FocusRight => state.workspace.focus_toward(Direction::Right, area),
         Action::FocusUp => state.workspace.focus_toward(Direction::Up, area),
@@ -197,4 +227,99 @@ pub(super) fn act_on_panes(state: &mut State, action: Action) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
+}
+
+/// Keys while copy mode's search prompt is open: text, backspace, Enter searches, esc closes
+/// the prompt (copy mode stays).
+pub(super) fn search_prompt(state: &mut State, input: Input) -> Vec<Effect> {
+    match input {
+        Input::FilterChar(c) => state.pane_search.0.push(c),
+        Input::FilterBackspace => {
+            state.pane_search.0.pop();
+        }
+        Input::FilterDone => {
+            state.mode = Mode::Table;
+            let (pattern, forward) = std::mem::take(&mut state.pane_search);
+            if let Some(pane) = state.workspace.tab().map(|tab| tab.focus)
+                && !pattern.is_empty()
+            {
+                return vec![Effect::CopyKey {
+                    pane,
+                    key: CopyKey::Search { pattern, forward },
+                }];
+            }
+        }
+        Input::Action(Action::Back) => state.mode = Mode::Table,
+        Input::Action(Action::Quit) => {
+            state.mode = Mode::Table;
+            return super::update(state, input);
+        }
+        // Everything else (output, statuses, resizes) goes on as usual.
+        other => {
+            state.mode = Mode::Table;
+            let effects = super::update(state, other);
+            if state.mode == Mode::Table {
+                state.mode = Mode::PaneSearch;
+            }
+            return effects;
+        }
+    }
+    Vec::new()
+}
+
+/// The pane under (`column`, `row`) of the screen, or `within` pane when given (the point
+/// clamped to it), and the point in its content's own rows and columns.
+pub(super) fn content_point(
+    state: &State,
+    column: u16,
+    row: u16,
+    within: Option<PaneId>,
+) -> Option<(PaneId, (u16, u16))> {
+    let layout = state.workspace.tab()?.layout(pane_area(state.screen));
+    let (pane, rect) = match within {
+        Some(pane) => layout.into_iter().find(|(id, _)| *id == pane)?,
+        None => layout
+            .into_iter()
+            .find(|(_, rect)| rect.contains(ratatui::layout::Position::new(column, row)))?,
+    };
+    let content = pane_content(rect);
+    if content.width == 0 || content.height == 0 {
+        return None;
+    }
+    let at_row = row.clamp(content.y, content.bottom() - 1) - content.y;
+    let at_col = column.clamp(content.x, content.right() - 1) - content.x;
+    Some((pane, (at_row, at_col)))
+}
+
+/// The button moved while held: copy mode in the pane it was pressed in, selecting from the
+/// press to here (clamped to that pane: a selection never spans panes).
+pub(super) fn drag(state: &mut State, column: u16, row: u16) -> Vec<Effect> {
+    let Some((pane, from, moved)) = state.drag else {
+        return Vec::new();
+    };
+    let Some((_, to)) = content_point(state, column, row, Some(pane)) else {
+        return Vec::new();
+    };
+    state.drag = Some((pane, from, true));
+    let mut effects = Vec::new();
+    if !moved {
+        state.pane_mode = PaneMode::Scroll;
+        effects.push(Effect::EnterCopy(pane));
+    }
+    effects.push(Effect::CopyKey {
+        pane,
+        key: CopyKey::Drag { from, to },
+    });
+    effects
+}
+
+/// The button let go: a drag copies what it selected, as in tmux; a click was only a click.
+pub(super) fn release(state: &mut State) -> Vec<Effect> {
+    match state.drag.take() {
+        Some((pane, _, true)) => {
+            state.pane_mode = PaneMode::Typing;
+            vec![Effect::CopySelection(pane)]
+        }
+        _ => Vec::new(),
+    }
 }

@@ -244,6 +244,8 @@ impl Console {
                     Some(Ok(Event::Resize(width, height))) => Wake::Input(Input::Resized { width, height }),
                     Some(Ok(Event::Mouse(mouse))) => match mouse.kind {
                         MouseEventKind::Down(_) => Wake::Input(Input::Mouse { kind: MouseKind::Press, column: mouse.column, row: mouse.row }),
+                        MouseEventKind::Drag(_) => Wake::Input(Input::Mouse { kind: MouseKind::Drag, column: mouse.column, row: mouse.row }),
+                        MouseEventKind::Up(_) => Wake::Input(Input::Mouse { kind: MouseKind::Release, column: mouse.column, row: mouse.row }),
                         MouseEventKind::ScrollUp => Wake::Input(Input::Mouse { kind: MouseKind::WheelUp, column: mouse.column, row: mouse.row }),
                         MouseEventKind::ScrollDown => Wake::Input(Input::Mouse { kind: MouseKind::WheelDown, column: mouse.column, row: mouse.row }),
                         _ => continue,
@@ -405,9 +407,16 @@ impl Console {
                     screen.scroll_by(lines);
                 }
             }
-            Effect::ScrollPaneToBottom(pane) => {
+            Effect::EnterCopy(pane) => {
                 if let Some(screen) = self.screens.get_mut(&pane) {
-                    screen.scroll_to_bottom();
+                    screen.enter_copy();
+                }
+            }
+            Effect::CopyKey { pane, key } => self.copy_key(pane, &key),
+            Effect::CopySelection(pane) => self.copy_selection(pane),
+            Effect::LeaveCopy(pane) => {
+                if let Some(screen) = self.screens.get_mut(&pane) {
+                    screen.leave_copy();
                 }
             }
             Effect::SendPrefix => {

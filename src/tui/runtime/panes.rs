@@ -2,6 +2,7 @@
 //! panes' output ingested into their emulators in turn, within a time budget; mouse capture
 //! on exactly while panes show.
 
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -9,9 +10,10 @@ use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 
 use super::Console;
-use crate::app::panes::PaneId;
-use crate::app::{View, pane_area, pane_content};
+use crate::app::panes::{CopyKey, PaneId};
+use crate::app::{Input, View, pane_area, pane_content};
 use crate::services::pane::{self, PaneCommand};
+use crate::term::copy::{self, CopyOutcome};
 use crate::term::{Emulator, keys};
 
 impl Console {
@@ -159,5 +161,55 @@ impl Console {
                 let _ = handle.send(PaneCommand::Size(size.0, size.1));
             }
         }
+    }
+
+    /// A copy-mode key in `pane`: a page is the pane's height less a line.
+    pub(super) fn copy_key(&mut self, pane: PaneId, key: &CopyKey) {
+        let page = self
+            .sizes
+            .get(&pane)
+            .map_or(10, |&(rows, _)| usize::from(rows.max(2) - 1));
+        let Some(screen) = self.screens.get_mut(&pane) else {
+            return;
+        };
+        let report = match screen.copy_key(key, page) {
+            CopyOutcome::NotFound(pattern) => Some(format!("no match for {pattern:?}")),
+            CopyOutcome::Found => Some(String::new()),
+            CopyOutcome::Moved => None,
+        };
+        match report {
+            Some(text) if text.is_empty() => self.state.notice = None,
+            Some(text) => {
+                crate::app::update(&mut self.state, Input::CopyReport(text));
+            }
+            None => {}
+        }
+    }
+
+    /// The selection to the clipboard through OSC 52 (the user's terminal sets it, over SSH
+    /// too), and back to the live screen.
+    pub(super) fn copy_selection(&mut self, pane: PaneId) {
+        let Some(screen) = self.screens.get_mut(&pane) else {
+            return;
+        };
+        let text = screen.selected_text();
+        screen.leave_copy();
+        let report = match text {
+            Some(text) if !text.is_empty() => {
+                let written = std::io::stdout()
+                    .write_all(copy::osc52(&text).as_bytes())
+                    .and_then(|()| std::io::stdout().flush());
+                match written {
+                    Ok(()) => format!(
+                        "copied {} characters, {} line(s), to the clipboard (OSC 52; the terminal must allow it)",
+                        text.chars().count(),
+                        text.lines().count().max(1)
+                    ),
+                    Err(error) => format!("copying failed: {error}"),
+                }
+            }
+            _ => "nothing was selected (v or V selects, then y copies)".to_owned(),
+        };
+        crate::app::update(&mut self.state, Input::CopyReport(report));
     }
 }

@@ -16,7 +16,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::*;
 use crate::app::columns;
 use crate::app::keymap::{self, input_for};
-use crate::app::panes::PaneStatus;
+use crate::app::panes::{CopyKey, PaneStatus};
 use crate::model::instance::{InstanceRow, Ping};
 
 pub(crate) fn row(name: &str, id: &str, ping: Ping, region: &str, team: &str) -> InstanceRow {

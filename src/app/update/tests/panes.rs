@@ -105,36 +105,132 @@ fn the_prefix_is_one_shot_and_drives_the_panes() {
     assert_eq!(state.view, View::Panes, "tab goes back to the panes");
 }
 
+/// Copy mode keeps its keys until it is left: `[` starts it at the bottom, PgUp after the
+/// prefix a page up; the keys move, select, copy and search through the pane's emulator.
 #[test]
-fn scroll_mode_keeps_its_keys_until_left() {
+fn copy_mode_keeps_its_keys_until_left() {
     let mut state = with_screen(loaded());
     update(&mut state, Input::Action(Action::Bottom));
     update(&mut state, Input::Action(Action::OpenShell));
     let pane = state.workspace.focused().expect("pane").id;
-    // `[` starts at the bottom, as tmux's copy mode does; PgUp after the prefix starts a
-    // page up.
-    let effects = prefix(&mut state, KeyCode::Char('['));
-    assert_eq!(state.pane_mode, PaneMode::Scroll);
-    assert!(effects.is_empty(), "{effects:?}");
-    press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
-    let effects = prefix(&mut state, KeyCode::PageUp);
-    assert_eq!(state.pane_mode, PaneMode::Scroll);
-    assert!(matches!(effects[..], [Effect::ScrollPane { lines, .. }] if lines > 1));
+    let key = |key| vec![Effect::CopyKey { pane, key }];
     assert_eq!(
-        press(&mut state, KeyCode::Char('k'), KeyModifiers::NONE),
-        vec![Effect::ScrollPane { pane, lines: 1 }]
-    );
-    assert_eq!(
-        press(&mut state, KeyCode::Down, KeyModifiers::NONE),
-        vec![Effect::ScrollPane { pane, lines: -1 }]
+        prefix(&mut state, KeyCode::Char('[')),
+        vec![Effect::EnterCopy(pane)]
     );
     assert_eq!(state.pane_mode, PaneMode::Scroll);
     assert_eq!(
         press(&mut state, KeyCode::Esc, KeyModifiers::NONE),
-        vec![Effect::ScrollPaneToBottom(pane)]
+        vec![Effect::LeaveCopy(pane)]
+    );
+    assert_eq!(
+        prefix(&mut state, KeyCode::PageUp),
+        vec![
+            Effect::EnterCopy(pane),
+            Effect::CopyKey {
+                pane,
+                key: CopyKey::PageUp
+            }
+        ]
+    );
+    for (code, modifiers, expected) in [
+        (KeyCode::Char('k'), KeyModifiers::NONE, CopyKey::Up),
+        (KeyCode::Down, KeyModifiers::NONE, CopyKey::Down),
+        (KeyCode::Char('h'), KeyModifiers::NONE, CopyKey::Left),
+        (KeyCode::Right, KeyModifiers::NONE, CopyKey::Right),
+        (KeyCode::Char('g'), KeyModifiers::NONE, CopyKey::Top),
+        (KeyCode::Char('G'), KeyModifiers::SHIFT, CopyKey::Bottom),
+        (KeyCode::Char('v'), KeyModifiers::NONE, CopyKey::Select),
+        (
+            KeyCode::Char('V'),
+            KeyModifiers::SHIFT,
+            CopyKey::SelectLines,
+        ),
+        (KeyCode::Char('n'), KeyModifiers::NONE, CopyKey::Next),
+        (KeyCode::Char('N'), KeyModifiers::SHIFT, CopyKey::Previous),
+    ] {
+        assert_eq!(
+            press(&mut state, code, modifiers),
+            key(expected),
+            "{code:?}"
+        );
+        assert_eq!(state.pane_mode, PaneMode::Scroll);
+    }
+    // `?` opens the search prompt upward; esc closes the prompt, not copy mode.
+    press(&mut state, KeyCode::Char('?'), KeyModifiers::NONE);
+    assert_eq!(state.mode, Mode::PaneSearch);
+    for c in "err".chars() {
+        press(&mut state, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(state.mode, Mode::Table);
+    assert_eq!(state.pane_mode, PaneMode::Scroll);
+    press(&mut state, KeyCode::Char('/'), KeyModifiers::NONE);
+    for c in "ERROR".chars() {
+        press(&mut state, KeyCode::Char(c), KeyModifiers::SHIFT);
+    }
+    press(&mut state, KeyCode::Backspace, KeyModifiers::NONE);
+    assert_eq!(
+        press(&mut state, KeyCode::Enter, KeyModifiers::NONE),
+        key(CopyKey::Search {
+            pattern: "ERRO".to_owned(),
+            forward: true
+        })
+    );
+    // y copies and leaves.
+    assert_eq!(
+        press(&mut state, KeyCode::Char('y'), KeyModifiers::NONE),
+        vec![Effect::CopySelection(pane)]
     );
     assert_eq!(state.pane_mode, PaneMode::Typing);
     assert_eq!(state.view, View::Panes);
+}
+
+/// A mouse drag selects within the pane it began in, and copies when let go; a click is
+/// only a click.
+#[test]
+fn a_mouse_drag_selects_within_one_pane_and_copies() {
+    let mut state = with_screen(loaded());
+    update(&mut state, Input::Action(Action::ToggleMark));
+    update(&mut state, Input::Action(Action::Bottom));
+    update(&mut state, Input::Action(Action::ToggleMark));
+    update(&mut state, Input::Action(Action::OpenShell));
+    let ids = state.workspace.tab().expect("tab").panes();
+    let mouse =
+        |state: &mut State, kind, column, row| update(state, Input::Mouse { kind, column, row });
+    assert!(mouse(&mut state, MouseKind::Press, 10, 5).is_empty());
+    assert!(
+        mouse(&mut state, MouseKind::Release, 10, 5).is_empty(),
+        "a click"
+    );
+    assert_eq!(state.pane_mode, PaneMode::Typing);
+    mouse(&mut state, MouseKind::Press, 10, 5);
+    let effects = mouse(&mut state, MouseKind::Drag, 20, 7);
+    let pane = ids[0];
+    assert_eq!(effects[0], Effect::EnterCopy(pane));
+    let Effect::CopyKey {
+        key: CopyKey::Drag { from, to },
+        ..
+    } = &effects[1]
+    else {
+        panic!("{effects:?}");
+    };
+    // Dragged across into the other pane: the selection stays in the first, at its edge.
+    let effects = mouse(&mut state, MouseKind::Drag, 150, 7);
+    let Effect::CopyKey {
+        pane: still,
+        key: CopyKey::Drag { to: edge, .. },
+    } = &effects[0]
+    else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(*still, pane);
+    assert!(edge.1 > to.1 && from.0 < to.0, "{from:?} {to:?} {edge:?}");
+    assert_eq!(
+        mouse(&mut state, MouseKind::Release, 150, 7),
+        vec![Effect::CopySelection(pane)]
+    );
+    assert_eq!(state.pane_mode, PaneMode::Typing);
 }
 
 #[test]
