@@ -1135,6 +1135,116 @@ async fn a_recorded_pane_replays_and_keeps_no_typed_secret() {
     let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
 }
 
+/// The console on a 48×160 PTY against `bosun sim` in its own process with the real agent's
+/// output pacing (1 KiB, then 1 ms): the console, its screen, its input, the simulator.
+async fn console_against_paced_sim(
+    home: &std::path::Path,
+) -> (
+    tokio::process::Child,
+    TerminalView,
+    pty_process::OwnedWritePty,
+    tokio::process::Child,
+) {
+    use tokio::io::AsyncBufReadExt;
+    let mut sim = tokio::process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .args(["sim", "--listen", "127.0.0.1:0", "--agent-pacing", "real"])
+        .env("HOME", home)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("bosun sim");
+    let mut lines = tokio::io::BufReader::new(sim.stdout.take().expect("stdout")).lines();
+    let mut env = Vec::new();
+    while env.len() < 3 {
+        let line = lines.next_line().await.expect("read").expect("a line");
+        if let Some((key, value)) = line.split_once('=') {
+            env.push((key.to_owned(), value.to_owned()));
+        }
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let (pty, pts) = pty_process::open().expect("pty");
+    pty.resize(pty_process::Size::new(48, 160)).expect("size");
+    let child = pty_process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .args(["--region", "us-east-1", "--region", "eu-west-1"])
+        .envs(env)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env_remove("AWS_PROFILE")
+        .env("HOME", home)
+        .env("XDG_STATE_HOME", home)
+        .env("XDG_CONFIG_HOME", home)
+        .env("TERM", "xterm-256color")
+        .kill_on_drop(true)
+        .spawn(pts)
+        .expect("bosun");
+    let (reader, writer) = pty.into_split();
+    let size = |n: u16| std::num::NonZeroU16::new(n).expect("non-zero");
+    let view = TerminalView {
+        reader,
+        parser: vt100::Parser::new(size(48), size(160), 0),
+        raw: Vec::new(),
+    };
+    (child, view, writer, sim)
+}
+
+/// Sixteen panes printing flat out at the real agent's pace, all at once (broadcast): every
+/// pane ends with the right final screen, nothing lost or out of order at its end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_floods_at_the_real_pace_end_with_the_right_screens() {
+    use tokio::io::AsyncWriteExt;
+    let home = tempfile::tempdir().expect("home");
+    let (_child, mut view, mut writer, _sim) = console_against_paced_sim(home.path()).await;
+    view.wait_for("orphaned-test-box").await;
+    writer
+        .write_all(b"/status:online platform:linux !identity-admin !ops-runner-1\r")
+        .await
+        .expect("filter");
+    view.wait_for("(21 of 32)").await;
+    writer
+        .write_all(b"g                s")
+        .await
+        .expect("mark sixteen, open them");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while view.parser.screen().contents().matches("~]$").count() < 16 {
+        assert!(view.read_some(deadline).await, "sixteen prompts");
+    }
+    writer.write_all(b"\x1db").await.expect("broadcast");
+    view.wait_for("BROADCAST").await;
+    writer
+        .write_all(b"clear; seq 1 60000; echo done-$((40+2))\r")
+        .await
+        .expect("flood all sixteen");
+    let tokens = |screen: &str, wanted: &str| {
+        screen
+            .split(|c: char| c.is_whitespace() || c == '│')
+            .filter(|t| *t == wanted)
+            .count()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while tokens(&view.parser.screen().contents(), "done-42") < 16 {
+        assert!(
+            view.read_some(deadline).await,
+            "every pane finishes:\n{}",
+            view.parser.screen().contents()
+        );
+    }
+    // Let the last frame land, then every pane's end is the same, in order.
+    let settle = tokio::time::Instant::now() + Duration::from_millis(500);
+    while view.read_some(settle).await {}
+    let screen = view.parser.screen().contents();
+    for last in ["59998", "59999", "60000", "done-42"] {
+        assert_eq!(tokens(&screen, last), 16, "{last} in every pane:\n{screen}");
+    }
+    for row in screen.lines().filter(|l| l.contains("60000")) {
+        for cell in row.split('│') {
+            let cell = cell.trim();
+            if !cell.is_empty() && cell.chars().all(|c| c.is_ascii_digit()) {
+                assert_eq!(cell, "60000", "rows line up pane by pane:\n{screen}");
+            }
+        }
+    }
+}
+
 /// `exit` in a pane ends its session; the ended pane lets go: esc goes to the fleet, and q
 /// quits at once with status 0 (the ended pane is not a session to end).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

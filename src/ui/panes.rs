@@ -58,17 +58,23 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) 
         frame.render_widget(ratatui::widgets::Clear, rect);
         let header = Rect::new(rect.x, rect.y, rect.width, 1.min(rect.height));
         let receives = tab.broadcast && targets.contains(&id);
-        frame.render_widget(
-            pane_title(
-                pane,
-                focused,
-                receives,
-                title.as_deref(),
-                (scrolled, full),
-                theme,
-            ),
-            header,
+        let (line, base) = pane_title(
+            pane,
+            focused,
+            receives,
+            title.as_deref(),
+            (scrolled, full),
+            theme,
         );
+        // A title wider than its pane ends in an ellipsis, never cut silently.
+        let cut = line.width() > usize::from(header.width);
+        frame.render_widget(Paragraph::new(line).style(base), header);
+        if cut
+            && header.width > 0
+            && let Some(cell) = frame.buffer_mut().cell_mut((header.right() - 1, header.y))
+        {
+            cell.set_symbol("…");
+        }
         let content = pane_content(rect);
         let default = Style::default().fg(theme.text).bg(theme.background);
         match screen {
@@ -175,7 +181,7 @@ fn pane_title<'a>(
     program_title: Option<&str>,
     (scrolled, history_full): (usize, Option<usize>),
     theme: &Theme,
-) -> Paragraph<'a> {
+) -> (Line<'a>, Style) {
     // The focused pane's title is the accent colour, bold and marked ▶; the others are
     // quiet. Over the accent, every part takes the title's own colour, so that a status
     // colour never sits unreadable on it (the theme test checks the contrast in every theme).
@@ -243,7 +249,7 @@ fn pane_title<'a>(
             span.style = span.style.fg(theme.background);
         }
     }
-    Paragraph::new(Line::from(spans)).style(base)
+    (Line::from(spans), base)
 }
 
 fn tab_bar<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
