@@ -1,8 +1,10 @@
-//! DEC Special Graphics (the VT100 line-drawing set) in front of the vt100 parser, which does
-//! not implement character sets. A small state machine follows the byte stream — across
-//! chunk boundaries — to know when G0/G1 hold the line-drawing set and which set is shifted
-//! in, and rewrites printable bytes to the box-drawing characters they stand for. Bytes inside
-//! escape sequences, OSC strings and UTF-8 text are never touched.
+//! DEC Special Graphics (the VT100 line-drawing set) and concealed text (SGR 8) in front of
+//! the vt100 parser, which implements neither. A small state machine follows the byte stream
+//! — across chunk boundaries — to know when G0/G1 hold the line-drawing set and which set is
+//! shifted in, and whether SGR has concealed what follows; it rewrites printable bytes to the
+//! box-drawing characters they stand for, and concealed text to blanks (as xterm and tmux
+//! hide it: a password a program prints concealed stays unseen). Bytes inside escape
+//! sequences and OSC strings are never touched.
 
 /// The character set designated into G0 or G1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,9 +50,16 @@ pub struct LineDrawing {
     /// DECSC (ESC 7) saves the character sets with the cursor; DECRC (ESC 8) restores them.
     saved: Option<([Set; 2], bool)>,
     scan: Scan,
+    /// SGR 8 is in effect (until 28 or a reset).
+    concealed: bool,
+    /// The parameter bytes of the CSI sequence being read (bounded).
+    params: Vec<u8>,
     /// Reused for the rewritten chunk, so steady state allocates nothing.
     rewritten: Vec<u8>,
 }
+
+/// CSI parameters kept per sequence: SGR sequences are short; longer ones are not SGR 8.
+const PARAMS_KEPT: usize = 64;
 
 /// The Unicode character DEC Special Graphics shows for bytes 0x5f..=0x7e.
 fn special_graphic(byte: u8) -> Option<char> {
@@ -76,6 +85,17 @@ impl LineDrawing {
         let mut copied_up_to = 0;
         let mut any = false;
         for (index, &byte) in input.iter().enumerate() {
+            // Concealed text: each character becomes a blank (UTF-8 continuation bytes go;
+            // a concealed wide character takes one column, not two).
+            if self.scan == Scan::Ground && self.concealed && (byte >= 0x20 && byte != 0x7f) {
+                rewritten.extend_from_slice(&input[copied_up_to..index]);
+                if !(0x80..=0xbf).contains(&byte) {
+                    rewritten.push(b' ');
+                }
+                copied_up_to = index + 1;
+                any = true;
+                continue;
+            }
             if self.scan == Scan::Ground
                 && self.active() == Set::LineDrawing
                 && let Some(symbol) = special_graphic(byte)
@@ -121,7 +141,10 @@ impl LineDrawing {
         self.scan = match self.scan {
             Scan::Ground => Scan::Ground,
             Scan::Escape => match byte {
-                b'[' => Scan::Csi,
+                b'[' => {
+                    self.params.clear();
+                    Scan::Csi
+                }
                 b']' | b'P' | b'X' | b'^' | b'_' => Scan::String,
                 b'(' => Scan::Designate(Some(0)),
                 b')' => Scan::Designate(Some(1)),
@@ -165,7 +188,15 @@ impl LineDrawing {
                 Scan::Ground
             }
             Scan::Csi => match byte {
+                b'm' => {
+                    self.select_graphic_rendition();
+                    Scan::Ground
+                }
                 0x40..=0x7e => Scan::Ground,
+                0x30..=0x3f if self.params.len() < PARAMS_KEPT => {
+                    self.params.push(byte);
+                    Scan::Csi
+                }
                 _ => Scan::Csi,
             },
             Scan::String => match byte {
@@ -182,6 +213,47 @@ impl LineDrawing {
     }
 }
 
+impl LineDrawing {
+    /// SGR: conceal (8) on, reveal (28) or reset (0, or no parameter) off. Colour parameters
+    /// (38/48/58 with 5;n or 2;r;g;b) are skipped whole, so `38;5;8` is not a conceal.
+    fn select_graphic_rendition(&mut self) {
+        // Private sequences (`CSI > … m`, `CSI ? … m`) are not SGR.
+        if self
+            .params
+            .first()
+            .is_some_and(|b| (0x3c..=0x3f).contains(b))
+        {
+            return;
+        }
+        let text = String::from_utf8_lossy(&self.params).into_owned();
+        if text.is_empty() {
+            self.concealed = false;
+            return;
+        }
+        let mut params = text
+            .split([';', ':'])
+            .map(|p| p.parse::<u16>().unwrap_or(0));
+        while let Some(param) = params.next() {
+            match param {
+                0 | 28 => self.concealed = false,
+                8 => self.concealed = true,
+                38 | 48 | 58 => match params.next() {
+                    Some(5) => {
+                        params.next();
+                    }
+                    Some(2) => {
+                        params.next();
+                        params.next();
+                        params.next();
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +265,31 @@ mod tests {
             tracker.feed(chunk, |bytes| out.extend_from_slice(bytes));
         }
         String::from_utf8(out).expect("utf-8")
+    }
+
+    /// Concealed text reaches the screen as blanks; colours that mention 8 do not conceal;
+    /// reveal and reset end it, across chunk boundaries too.
+    #[test]
+    fn concealed_text_is_blank() {
+        assert_eq!(
+            run(&[b"pw: \x1b[8mhunter2\x1b[0m done"]),
+            "pw: \x1b[8m       \x1b[0m done"
+        );
+        assert_eq!(run(&[b"\x1b[1;8ms\x1b[28mx"]), "\x1b[1;8m \x1b[28mx");
+        assert_eq!(
+            run(&[b"\x1b[38;5;8mgrey\x1b[48;2;8;8;8mbg"]),
+            "\x1b[38;5;8mgrey\x1b[48;2;8;8;8mbg"
+        );
+        assert_eq!(
+            run(&[b"\x1b[8", b"mab", b"c\x1b[m", b"d"]),
+            "\x1b[8m   \x1b[md"
+        );
+        assert_eq!(run(&["\x1b[8m✓é\x1b[m".as_bytes()]), "\x1b[8m  \x1b[m");
+        assert_eq!(
+            run(&[b"\x1b[?8mvisible"]),
+            "\x1b[?8mvisible",
+            "private: not SGR"
+        );
     }
 
     #[test]
