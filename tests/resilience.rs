@@ -437,3 +437,47 @@ async fn an_empty_credential_chain_is_one_sentence_with_what_to_run() {
         );
     }
 }
+
+/// An SSO profile whose cached token has expired (and cannot be refreshed): one sentence with
+/// the exact login command, through the binary, for the console's commands alike.
+#[tokio::test]
+async fn an_expired_sso_token_says_the_exact_login_command() {
+    let sim = start_sim().await;
+    let home = tempfile::tempdir().expect("home");
+    let config = home.path().join("config");
+    std::fs::write(
+        &config,
+        "[profile sso-dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = ReadOnly\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n",
+    )
+    .expect("config");
+    // The AWS CLI's cache file for the `corp` session: named by the SHA-1 of the session name.
+    let cache = home.path().join(".aws/sso/cache");
+    std::fs::create_dir_all(&cache).expect("cache dir");
+    std::fs::write(
+        cache.join("ee0bfd2552fbd840c02cc48b6e823320543c450f.json"),
+        r#"{"startUrl":"https://corp.awsapps.com/start","region":"us-east-1","accessToken":"expired-token","expiresAt":"2020-01-01T00:00:00Z"}"#,
+    )
+    .expect("cached token");
+    for args in [&["ls"][..], &["sessions"], &["shell", "payments-api-1"]] {
+        let mut command = bosun(&sim, home.path());
+        command
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .args(["--profile", "sso-dev"])
+            .args(args)
+            .stdin(Stdio::null());
+        let output = command.output().await.expect("bosun runs");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_ne!(output.status.code(), Some(0), "{args:?}: {err}");
+        assert!(
+            err.contains("aws sso login --profile sso-dev"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !err.contains("dispatch failure") && err.len() < 400,
+            "{args:?}: {err}"
+        );
+    }
+}

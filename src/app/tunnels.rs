@@ -25,6 +25,8 @@ pub struct TunnelLive {
     pub rate_down: u64,
     pub uptime_secs: u64,
     pub last_error: Option<String>,
+    /// The ids of the sessions it has had (the Sessions view marks them as this console's).
+    pub session_ids: Vec<String>,
     /// Why it stopped on its own (the port was taken, the target is unknown…).
     pub failed: Option<String>,
 }
@@ -98,6 +100,14 @@ impl Tunnels {
             .map(|(name, members)| TunnelRow::Group(name, members))
             .chain(self.entries.iter().map(TunnelRow::Tunnel))
             .collect()
+    }
+
+    /// The running tunnel whose session this is, by name.
+    pub fn tunnel_of_session(&self, session_id: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|e| e.running && e.live.session_ids.iter().any(|s| s == session_id))
+            .map(|e| e.def.name.as_str())
     }
 
     pub fn get(&self, id: TunnelId) -> Option<&TunnelEntry> {

@@ -14,12 +14,22 @@ where
     classify(error.code(), error.message(), &chain, profile)
 }
 
-/// `describe_for` without a profile to name.
+/// The profile a one-profile command runs with (`bosun shell --profile P`, …), named by
+/// `describe` in the commands that renew credentials; the console, which reads several
+/// profiles, names each error's own with `describe_for`.
+static COMMAND_PROFILE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the profile `describe` names (once per process; later calls change nothing).
+pub fn set_command_profile(profile: &str) {
+    let _ = COMMAND_PROFILE.set(profile.to_owned());
+}
+
+/// `describe_for` with the command's profile, when one was set.
 pub fn describe<E>(error: &E) -> String
 where
     E: ProvideErrorMetadata + std::error::Error,
 {
-    describe_for(error, None)
+    describe_for(error, COMMAND_PROFILE.get().map(String::as_str))
 }
 
 /// The error and its causes, one after another: where a dispatch failure says what it was.

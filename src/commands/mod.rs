@@ -38,6 +38,7 @@ pub async fn regional_config(
     command: &str,
 ) -> Result<aws_config::SdkConfig, i32> {
     let config = sdk_config(global).await;
+    crate::aws::errors::set_command_profile(&profile_name(global));
     if config.region().is_none() {
         let profile = profile_name(global);
         eprintln!(

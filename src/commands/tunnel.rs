@@ -120,7 +120,7 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
                 instance_id,
                 destination,
             }) => listening = Some(format!("{local} -> {instance_id} -> {destination}")),
-            Some(TunnelEvent::SessionReady) => {
+            Some(TunnelEvent::SessionReady { .. }) => {
                 // The first line is for people and scripts alike: connections work now.
                 if !serving && let Some(line) = &listening {
                     println!("Listening on {line}");

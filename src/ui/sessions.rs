@@ -1,6 +1,6 @@
 //! The Sessions view: the fleet's active sessions, newest first — who (the owner), on which
 //! instance (its Name), which document, since when; this console's own panes show as
-//! "here: pane N" in the owner column.
+//! "here: pane N" and its tunnels "here: tunnel NAME" in the owner column.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -70,15 +70,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
                         } else {
                             format!("{} ({})", row.name, row.target)
                         }),
-                        Cell::from(match state.workspace.pane_of_session(&row.session_id) {
-                            Some(pane) => format!("here: pane {pane}"),
-                            None => row
-                                .owner
-                                .rsplit('/')
-                                .next()
-                                .unwrap_or(&row.owner)
-                                .to_owned(),
-                        }),
+                        Cell::from(
+                            match (
+                                state.workspace.pane_of_session(&row.session_id),
+                                state.tunnels.tunnel_of_session(&row.session_id),
+                            ) {
+                                (Some(pane), _) => format!("here: pane {pane}"),
+                                (None, Some(tunnel)) => format!("here: tunnel {tunnel}"),
+                                (None, None) => row
+                                    .owner
+                                    .rsplit('/')
+                                    .next()
+                                    .unwrap_or(&row.owner)
+                                    .to_owned(),
+                            },
+                        ),
                         Cell::from(row.document.clone()),
                         Cell::from(started),
                         Cell::from(row.status.clone()).style(Style::default().fg(

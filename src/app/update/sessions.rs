@@ -55,6 +55,12 @@ fn terminate(state: &mut State) -> Vec<Effect> {
         ));
         return Vec::new();
     }
+    if let Some(tunnel) = state.tunnels.tunnel_of_session(&id) {
+        state.notice = Some(format!(
+            "{id} carries this console's tunnel {tunnel}: stop it in the Tunnels view (t, enter)"
+        ));
+        return Vec::new();
+    }
     if state.terminate_armed.as_ref() != Some(&id) {
         let on = if entry.row.name.is_empty() {
             entry.row.target.clone()

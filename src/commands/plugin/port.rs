@@ -109,7 +109,7 @@ pub(super) async fn forward(
                     print_flushed(&format!("Connection accepted for session {session_id}.\n"));
                 }
             }
-            TunnelEvent::Accepted { .. } | TunnelEvent::SessionReady => {}
+            TunnelEvent::Accepted { .. } | TunnelEvent::SessionReady { .. } => {}
             TunnelEvent::DestinationFailed => {
                 print_flushed("\nConnection to destination port failed, check SSM Agent logs.\n");
             }

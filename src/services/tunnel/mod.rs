@@ -84,7 +84,7 @@ pub enum TunnelEvent {
         destination: String,
     },
     /// A session is ready to carry connections (the first one: they can be served now).
-    SessionReady,
+    SessionReady { session_id: String },
     /// A session took a local connection.
     Accepted { session_id: String, peer: String },
     /// A line for the person running it: a session ready, dropped, resumed or replaced. It
@@ -306,8 +306,10 @@ impl Reporter {
         self.try_send(TunnelEvent::Problem(text));
     }
 
-    pub(super) fn session_ready(&self) {
-        self.try_send(TunnelEvent::SessionReady);
+    pub(super) fn session_ready(&self, session_id: &str) {
+        self.try_send(TunnelEvent::SessionReady {
+            session_id: session_id.to_owned(),
+        });
     }
 
     pub(super) fn destination_failed(&self) {

@@ -199,7 +199,7 @@ impl Keeper<'_> {
                 }
             ));
             gauges.sessions_ready.fetch_add(1, Ordering::Relaxed);
-            say.session_ready();
+            say.session_ready(&session.session_id);
             let mut registration = dispatch.register();
             let serving: std::pin::Pin<Box<dyn std::future::Future<Output = Ended> + Send + '_>> =
                 if multiplexed {

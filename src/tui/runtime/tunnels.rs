@@ -21,6 +21,8 @@ pub(super) struct RunningTunnel {
     pub(super) local: Option<String>,
     pub(super) instance_id: Option<String>,
     pub(super) last_error: Option<String>,
+    /// Its sessions' ids, newest last (at most 32).
+    pub(super) session_ids: Vec<String>,
     /// Set once it stopped: why, when it could not run.
     pub(super) stopped: Option<Result<(), String>>,
     /// Its task had finished at the last sample.
@@ -69,6 +71,7 @@ impl Console {
                 local: None,
                 instance_id: None,
                 last_error: None,
+                session_ids: Vec::new(),
                 stopped: None,
                 task_seen_finished: false,
             },
@@ -97,7 +100,15 @@ impl Console {
                 tunnel.last_error =
                     Some("the agent could not connect to the destination port".to_owned());
             }
-            TunnelEvent::Accepted { .. } | TunnelEvent::SessionReady => {}
+            // The sessions it has had, newest last, so the Sessions view can tell them apart
+            // (a replaced session's id stays until it falls off the end).
+            TunnelEvent::SessionReady { session_id } => {
+                tunnel.session_ids.push(session_id);
+                if tunnel.session_ids.len() > 32 {
+                    tunnel.session_ids.remove(0);
+                }
+            }
+            TunnelEvent::Accepted { .. } => {}
             TunnelEvent::Stopped(result) => {
                 tunnel.stopped = Some(result.map_err(|error| error.to_string()));
                 self.sample_tunnels();
@@ -129,6 +140,7 @@ impl Console {
                 rate_down: rate(down, tunnel.last.1),
                 uptime_secs: tunnel.started.elapsed().as_secs(),
                 last_error: tunnel.last_error.clone(),
+                session_ids: tunnel.session_ids.clone(),
                 failed: match &tunnel.stopped {
                     Some(Err(error)) => Some(error.clone()),
                     Some(Ok(())) => None,

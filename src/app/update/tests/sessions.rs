@@ -141,3 +141,61 @@ fn this_consoles_own_pane_sessions_are_told_apart_and_not_ended_from_here() {
     );
     assert_eq!(state.workspace.pane_of_session("alice-1"), None);
 }
+
+/// A session that carries one of this console's running tunnels is told apart too, and not
+/// ended from the Sessions view (stopping the tunnel does that); once the tunnel stops, it
+/// is a leftover like any other.
+#[test]
+fn this_consoles_own_tunnel_sessions_are_told_apart_and_not_ended_from_here() {
+    let mut state = with_sessions();
+    let id = state.tunnels.add(
+        crate::model::tunnel::TunnelDef {
+            name: "payments-db".to_owned(),
+            target: "web-2".to_owned(),
+            remote_host: None,
+            remote_port: 5432,
+            local_port: 0,
+            bind: std::net::IpAddr::from([127, 0, 0, 1]),
+            profile: None,
+            region: None,
+            sessions: 1,
+        },
+        true,
+    );
+    let live = |ids: Vec<&str>| crate::app::tunnels::TunnelLive {
+        session_ids: ids.into_iter().map(str::to_owned).collect(),
+        ..crate::app::tunnels::TunnelLive::default()
+    };
+    update(
+        &mut state,
+        Input::TunnelUpdate {
+            id,
+            live: live(vec!["alice-1"]),
+            running: true,
+        },
+    );
+    assert_eq!(
+        state.tunnels.tunnel_of_session("alice-1"),
+        Some("payments-db")
+    );
+    for _ in 0..2 {
+        assert!(press(&mut state, KeyCode::Char('x'), KeyModifiers::NONE).is_empty());
+    }
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("this console's tunnel payments-db")),
+        "{:?}",
+        state.notice
+    );
+    update(
+        &mut state,
+        Input::TunnelUpdate {
+            id,
+            live: live(vec!["alice-1"]),
+            running: false,
+        },
+    );
+    assert_eq!(state.tunnels.tunnel_of_session("alice-1"), None);
+}
