@@ -538,7 +538,7 @@ fn with_tunnels() -> State {
         Input::TunnelUpdate {
             id: db,
             running: true,
-            live: TunnelLive {
+            live: Box::new(TunnelLive {
                 local: Some("127.0.0.1:15432".to_owned()),
                 instance_id: Some("i-0a1b2c3d4e5f60007".to_owned()),
                 sessions_ready: 4,
@@ -550,7 +550,7 @@ fn with_tunnels() -> State {
                 rate_down: 3_900_000,
                 uptime_secs: 754,
                 ..TunnelLive::default()
-            },
+            }),
         },
     );
     state
@@ -589,7 +589,7 @@ fn tunnels_view_with_a_long_name_and_a_failing_tunnel() {
             Input::TunnelUpdate {
                 id: failing,
                 running: true,
-                live: TunnelLive {
+                live: Box::new(TunnelLive {
                     local: Some("127.0.0.1:41121".to_owned()),
                     instance_id: Some("i-0a1b2c3d4e5f60002".to_owned()),
                     last_error: Some(
@@ -598,7 +598,7 @@ fn tunnels_view_with_a_long_name_and_a_failing_tunnel() {
                     ),
                     uptime_secs: 20,
                     ..TunnelLive::default()
-                },
+                }),
             },
         )
     };

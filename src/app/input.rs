@@ -69,7 +69,8 @@ pub enum Input {
     TunnelUpdate {
         id: TunnelId,
         running: bool,
-        live: TunnelLive,
+        /// Boxed: the figures are large beside the other inputs.
+        live: Box<TunnelLive>,
     },
     /// A key went to a pane as typing (so it is not the second `q` of a quit).
     TypedIntoPane,

@@ -266,7 +266,7 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             Vec::new()
         }
         Input::FilterDone if state.mode == Mode::TunnelForm => submit_tunnel_form(state),
-        Input::TunnelUpdate { id, running, live } => tunnel_update(state, id, running, live),
+        Input::TunnelUpdate { id, running, live } => tunnel_update(state, id, running, *live),
         Input::FilterChar(c) if state.mode == Mode::Command => {
             state.command_text.push(c);
             Vec::new()

@@ -161,7 +161,11 @@ impl Console {
             }
             effects.extend(app::update(
                 &mut self.state,
-                Input::TunnelUpdate { id, running, live },
+                Input::TunnelUpdate {
+                    id,
+                    running,
+                    live: Box::new(live),
+                },
             ));
         }
         for id in finished {

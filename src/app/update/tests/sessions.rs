@@ -170,7 +170,7 @@ fn this_consoles_own_tunnel_sessions_are_told_apart_and_not_ended_from_here() {
         &mut state,
         Input::TunnelUpdate {
             id,
-            live: live(vec!["alice-1"]),
+            live: Box::new(live(vec!["alice-1"])),
             running: true,
         },
     );
@@ -193,7 +193,7 @@ fn this_consoles_own_tunnel_sessions_are_told_apart_and_not_ended_from_here() {
         &mut state,
         Input::TunnelUpdate {
             id,
-            live: live(vec!["alice-1"]),
+            live: Box::new(live(vec!["alice-1"])),
             running: false,
         },
     );
