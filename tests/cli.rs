@@ -1284,3 +1284,65 @@ async fn sessions_are_listed_filtered_terminated_and_found_in_history() {
     assert_eq!(row["status"], "Terminated");
     assert!(row["end"].is_i64(), "{row}");
 }
+
+/// A Name two instances share is not guessed at: the shell names both ids and asks for one.
+#[tokio::test]
+async fn an_ambiguous_name_lists_its_instances() {
+    let mut fleet = bosun::sim::Fleet::demo();
+    let twin = fleet
+        .instances
+        .iter_mut()
+        .find(|i| i.name() == "payments-api-2")
+        .expect("in the demo fleet");
+    twin.tags
+        .insert("Name".to_owned(), "payments-api-1".to_owned());
+    let sim = bosun::sim::start(bosun::sim::SimConfig {
+        fleet,
+        ..bosun::sim::SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let (code, _, stderr) = finish(
+        bosun(&sim)
+            .args(["shell", "payments-api-1"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 255, "{stderr}");
+    assert!(
+        stderr.contains("\"payments-api-1\" names 2 instances")
+            && stderr.contains(&demo_id("payments-api-1"))
+            && stderr.contains(&demo_id("payments-api-2"))
+            && stderr.contains("use an instance id"),
+        "{stderr}"
+    );
+    assert_eq!(
+        sim.request_counts().get("ssm:StartSession"),
+        None,
+        "no session on a guess"
+    );
+}
+
+/// `bosun ls` over several regions shows what it could read, names the region that failed,
+/// and exits non-zero for it.
+#[tokio::test]
+async fn ls_exits_non_zero_when_a_region_fails_and_shows_the_rest() {
+    let sim = start_sim().await;
+    let (code, stdout, stderr) = finish(
+        bosun(&sim)
+            .args(["ls", "--region", "us-east-1", "--region", "ap-nowhere-9"])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("payments-api-1"),
+        "us-east-1 shows: {stdout}"
+    );
+    assert!(
+        stderr.contains("ap-nowhere-9") && stderr.contains("not a region AWS knows"),
+        "{stderr}"
+    );
+}
