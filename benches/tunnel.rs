@@ -76,6 +76,26 @@ fn spawn_tunnel_with(
 
 /// A loopback server: `sink` discards what it reads and replies with one byte at the end of
 /// input; `source` writes `SIZE` bytes; `echo` echoes.
+/// The byte at `offset` of every transfer: a pattern that does not repeat on chunk
+/// boundaries, so a lost, doubled or reordered chunk is seen.
+fn pattern_at(offset: usize) -> u8 {
+    (offset % 251) as u8
+}
+
+fn fill_pattern(buffer: &mut [u8], from: usize) {
+    for (i, byte) in buffer.iter_mut().enumerate() {
+        *byte = pattern_at(from + i);
+    }
+}
+
+/// Whether `bytes`, received from `from` on, are the pattern.
+fn is_pattern(bytes: &[u8], from: usize) -> bool {
+    bytes
+        .iter()
+        .enumerate()
+        .all(|(i, b)| *b == pattern_at(from + i))
+}
+
 fn server(kind: &'static str, size: usize) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
@@ -88,13 +108,18 @@ fn server(kind: &'static str, size: usize) -> u16 {
                 match kind {
                     "sink" => {
                         let mut total = 0;
+                        let mut intact = true;
                         while total < size {
                             match stream.read(&mut buffer) {
                                 Ok(0) | Err(_) => return,
-                                Ok(n) => total += n,
+                                Ok(n) => {
+                                    intact &= is_pattern(&buffer[..n], total);
+                                    total += n;
+                                }
                             }
                         }
-                        let _ = stream.write_all(b"!");
+                        // `!`: everything came, as sent; `x`: it came changed.
+                        let _ = stream.write_all(if intact { b"!" } else { b"x" });
                     }
                     "source" => {
                         let mut sent = 0;
@@ -104,6 +129,7 @@ fn server(kind: &'static str, size: usize) -> u16 {
                         }
                         while sent < size {
                             let n = buffer.len().min(size - sent);
+                            fill_pattern(&mut buffer[..n], sent);
                             if stream.write_all(&buffer[..n]).is_err() {
                                 return;
                             }
@@ -136,36 +162,64 @@ fn rss_mb(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn upload(local: &str, size: usize) -> f64 {
-    let mut stream = TcpStream::connect(local).expect("connect");
-    let chunk = vec![0x5au8; 256 * 1024];
+/// Uploads `size` bytes of the pattern; the rate once the far end confirmed it got them all,
+/// unchanged, or why the transfer does not count.
+fn upload(local: &str, size: usize) -> Result<f64, String> {
+    let mut stream = TcpStream::connect(local).map_err(|e| format!("connect: {e}"))?;
+    let mut chunk = vec![0u8; 256 * 1024];
     let start = Instant::now();
     let mut sent = 0;
     while sent < size {
         let n = chunk.len().min(size - sent);
-        stream.write_all(&chunk[..n]).expect("upload");
+        fill_pattern(&mut chunk[..n], sent);
+        stream
+            .write_all(&chunk[..n])
+            .map_err(|e| format!("cut short after {sent} of {size} bytes: {e}"))?;
         sent += n;
     }
     let mut done = [0u8; 1];
     stream
         .read_exact(&mut done)
-        .expect("the sink saw everything");
-    size as f64 / start.elapsed().as_secs_f64() / 1e6
+        .map_err(|e| format!("no confirmation from the far end: {e}"))?;
+    if done[0] != b'!' {
+        return Err("the far end received other bytes than were sent".to_owned());
+    }
+    Ok(size as f64 / start.elapsed().as_secs_f64() / 1e6)
 }
 
-fn download(local: &str, size: usize) -> f64 {
-    let mut stream = TcpStream::connect(local).expect("connect");
+/// Downloads `size` bytes and checks they are the pattern; the rate, or why the transfer does
+/// not count (cut short, changed).
+fn download(local: &str, size: usize) -> Result<f64, String> {
+    let mut stream = TcpStream::connect(local).map_err(|e| format!("connect: {e}"))?;
     let start = Instant::now();
-    stream.write_all(b"g").expect("go");
+    stream.write_all(b"g").map_err(|e| format!("go: {e}"))?;
     let mut buffer = vec![0u8; 256 * 1024];
     let mut received = 0;
     while received < size {
         match stream.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => received += n,
+            Ok(0) => return Err(format!("cut short after {received} of {size} bytes")),
+            Err(e) => return Err(format!("cut short after {received} of {size} bytes: {e}")),
+            Ok(n) => {
+                if !is_pattern(&buffer[..n], received) {
+                    return Err(format!("changed bytes at {received}"));
+                }
+                received += n;
+            }
         }
     }
-    received as f64 / start.elapsed().as_secs_f64() / 1e6
+    Ok(received as f64 / start.elapsed().as_secs_f64() / 1e6)
+}
+
+/// The rates of the transfers that completed intact; each one that did not is said.
+fn counted(label: &str, results: Vec<Result<f64, String>>) -> Vec<f64> {
+    results
+        .into_iter()
+        .filter_map(|result| {
+            result
+                .map_err(|why| println!("  ({label}: a transfer not counted: {why})"))
+                .ok()
+        })
+        .collect()
 }
 
 fn first_byte(local: &str) -> Duration {
@@ -237,6 +291,8 @@ fn main() {
             downs.push(download(&down_local, SIZE));
             let _ = down_tunnel.kill();
         }
+        let mut ups = counted(label, ups);
+        let mut downs = counted(label, downs);
         println!(
             "  {label} upload {:>8.0} MB/s   download {:>8.0} MB/s   (median of 3; runs {} / {})",
             median(&mut ups),
@@ -266,7 +322,10 @@ fn main() {
     let source = server("source", PACED_SIZE);
     let (mut paced_tunnel, paced_local, _) =
         spawn_tunnel(&paced_endpoint, "payments-api-1", source);
-    let down = download(&paced_local, PACED_SIZE);
+    let down = download(&paced_local, PACED_SIZE).unwrap_or_else(|why| {
+        println!("  (paced download not counted: {why})");
+        0.0
+    });
     // The simulated agent, like the real one, sends 1 KiB per ~1.05 ms: 0.975 MB/s.
     let cap = 1024.0 / 1.05e-3 / 1e6;
     println!(
@@ -275,7 +334,10 @@ fn main() {
     );
     let sink = server("sink", PACED_SIZE);
     let (mut paced_up, paced_up_local, _) = spawn_tunnel(&paced_endpoint, "payments-api-1", sink);
-    let up = upload(&paced_up_local, PACED_SIZE);
+    let up = upload(&paced_up_local, PACED_SIZE).unwrap_or_else(|why| {
+        println!("  (paced upload not counted: {why})");
+        0.0
+    });
     println!("  --agent-pacing real upload     {up:>8.0} MB/s (paced by acks, not sleeps)");
     let _ = paced_tunnel.kill();
     let _ = paced_up.kill();
@@ -391,12 +453,15 @@ fn throughput(spawn: impl Fn(u16) -> (Child, String)) -> (f64, f64, Vec<f64>, Ve
         downs.push(download(&down_local, SIZE));
         let _ = down_child.kill();
     }
+    let mut ups = counted("throughput", ups);
+    let mut downs = counted("throughput", downs);
     (median(&mut ups), median(&mut downs), ups, downs)
 }
 
+/// The median of the counted runs (0 when none completed: said above).
 fn median(samples: &mut [f64]) -> f64 {
     samples.sort_by(|a, b| a.total_cmp(b));
-    samples[samples.len() / 2]
+    samples.get(samples.len() / 2).copied().unwrap_or(0.0)
 }
 
 fn runs(samples: &[f64]) -> String {
@@ -407,7 +472,8 @@ fn runs(samples: &[f64]) -> String {
         .join(" ")
 }
 
-/// Total download rate of `connections` parallel downloads of `size` bytes each.
+/// Total download rate of `connections` parallel downloads of `size` bytes each, counting
+/// only the bytes of downloads that completed intact.
 fn aggregate_download(local: &str, connections: usize, size: usize) -> f64 {
     let start = Instant::now();
     let downloads: Vec<_> = (0..connections)
@@ -416,8 +482,13 @@ fn aggregate_download(local: &str, connections: usize, size: usize) -> f64 {
             std::thread::spawn(move || download(&local, size))
         })
         .collect();
-    for download in downloads {
-        let _ = download.join();
-    }
-    (connections * size) as f64 / start.elapsed().as_secs_f64() / 1e6
+    let results: Vec<Result<f64, String>> = downloads
+        .into_iter()
+        .map(|d| {
+            d.join()
+                .unwrap_or_else(|_| Err("the download thread failed".to_owned()))
+        })
+        .collect();
+    let completed = counted("parallel downloads", results).len();
+    (completed * size) as f64 / start.elapsed().as_secs_f64() / 1e6
 }
