@@ -57,13 +57,22 @@ fn spawn_tunnel_with(
         .env("AWS_SECRET_ACCESS_KEY", "demo")
         .env("AWS_REGION", "us-east-1")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("bosun tunnel");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .expect("listening line");
+    let mut stderr = child.stderr.take().expect("stderr");
+    if !line.starts_with("Listening on ") {
+        let _ = child.kill();
+        let mut said = String::new();
+        let _ = stderr.read_to_string(&mut said);
+        panic!("bosun tunnel {target} did not listen: {line}{said}");
+    }
+    // Its lines for people (sessions ready, resumed) are not needed; keep the pipe drained.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
     let local = line
         .trim()
         .trim_start_matches("Listening on ")
@@ -74,8 +83,6 @@ fn spawn_tunnel_with(
     (child, local, start.elapsed())
 }
 
-/// A loopback server: `sink` discards what it reads and replies with one byte at the end of
-/// input; `source` writes `SIZE` bytes; `echo` echoes.
 /// The byte at `offset` of every transfer: a pattern that does not repeat on chunk
 /// boundaries, so a lost, doubled or reordered chunk is seen.
 fn pattern_at(offset: usize) -> u8 {
@@ -96,6 +103,8 @@ fn is_pattern(bytes: &[u8], from: usize) -> bool {
         .all(|(i, b)| *b == pattern_at(from + i))
 }
 
+/// A loopback server: `sink` checks what it reads and replies with one byte at the end of
+/// input (`!` intact, `x` changed); `source` writes `size` bytes of the pattern; `echo` echoes.
 fn server(kind: &'static str, size: usize) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
