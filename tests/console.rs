@@ -967,26 +967,68 @@ fn demo_console() -> (
     pty_process::OwnedWritePty,
     tempfile::TempDir,
 ) {
-    let (pty, pts) = pty_process::open().expect("pty");
-    pty.resize(pty_process::Size::new(40, 160)).expect("size");
     let home = tempfile::tempdir().expect("tempdir");
-    let child = pty_process::Command::new(env!("CARGO_BIN_EXE_bosun"))
-        .arg("--demo")
-        .env("HOME", home.path())
-        .env("XDG_STATE_HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path())
+    let path = home.path().to_owned();
+    let (child, view, writer) = bosun_in_pty(40, 160, |command| {
+        command
+            .arg("--demo")
+            .env("HOME", &path)
+            .env("XDG_STATE_HOME", &path)
+            .env("XDG_CONFIG_HOME", &path)
+    });
+    (child, view, writer, home)
+}
+
+/// bosun in a `rows`×`cols` PTY with TERM=xterm-256color, set up by `setup`: the child, its
+/// screen, its input.
+fn bosun_in_pty(
+    rows: u16,
+    cols: u16,
+    setup: impl FnOnce(pty_process::Command) -> pty_process::Command,
+) -> (
+    tokio::process::Child,
+    TerminalView,
+    pty_process::OwnedWritePty,
+) {
+    let (pty, pts) = pty_process::open().expect("pty");
+    pty.resize(pty_process::Size::new(rows, cols))
+        .expect("size");
+    let child = setup(pty_process::Command::new(env!("CARGO_BIN_EXE_bosun")))
         .env("TERM", "xterm-256color")
         .kill_on_drop(true)
         .spawn(pts)
-        .expect("spawn bosun --demo");
+        .expect("spawn bosun");
     let (reader, writer) = pty.into_split();
     let size = |n: u16| std::num::NonZeroU16::new(n).expect("non-zero");
     let view = TerminalView {
         reader,
-        parser: vt100::Parser::new(size(40), size(160), 0),
+        parser: vt100::Parser::new(size(rows), size(cols), 0),
         raw: Vec::new(),
     };
-    (child, view, writer, home)
+    (child, view, writer)
+}
+
+/// After a quitting key: the terminal is restored (the alternate screen left) and bosun exits
+/// with status 0. What it wrote on the way out, for further checks.
+async fn quits_with_status_zero(
+    child: &mut tokio::process::Child,
+    view: &mut TerminalView,
+) -> String {
+    view.raw.clear();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(&view.raw).contains("\u{1b}[?1049l") {
+        assert!(
+            view.read_some(deadline).await,
+            "the terminal was not restored:\n{}",
+            view.parser.screen().contents()
+        );
+    }
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert!(status.success(), "{status:?}");
+    String::from_utf8_lossy(&view.raw).to_string()
 }
 
 /// The end-to-end walk through a shell pane: open one on an Online instance, run a
@@ -1034,20 +1076,7 @@ async fn a_shell_pane_on_the_demo_fleet() {
     view.wait_for("instances (1 of 32)").await;
     view.wait_for(" s shell ").await;
     writer.write_all(b"q").await.expect("quit");
-    view.raw.clear();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !String::from_utf8_lossy(&view.raw).contains("\u{1b}[?1049l") {
-        assert!(
-            view.read_some(deadline).await,
-            "the terminal was not restored"
-        );
-    }
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .expect("exits")
-        .expect("status");
-    assert!(status.success(), "{status:?}");
-    let restored = String::from_utf8_lossy(&view.raw).to_string();
+    let restored = quits_with_status_zero(&mut child, &mut view).await;
     assert!(
         restored.contains("\u{1b}[?1000l") || restored.contains("\u{1b}[?1006l"),
         "mouse capture released"
@@ -1162,28 +1191,17 @@ async fn console_against_paced_sim(
         }
     }
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let (pty, pts) = pty_process::open().expect("pty");
-    pty.resize(pty_process::Size::new(48, 160)).expect("size");
-    let child = pty_process::Command::new(env!("CARGO_BIN_EXE_bosun"))
-        .args(["--region", "us-east-1", "--region", "eu-west-1"])
-        .envs(env)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env_remove("AWS_PROFILE")
-        .env("HOME", home)
-        .env("XDG_STATE_HOME", home)
-        .env("XDG_CONFIG_HOME", home)
-        .env("TERM", "xterm-256color")
-        .kill_on_drop(true)
-        .spawn(pts)
-        .expect("bosun");
-    let (reader, writer) = pty.into_split();
-    let size = |n: u16| std::num::NonZeroU16::new(n).expect("non-zero");
-    let view = TerminalView {
-        reader,
-        parser: vt100::Parser::new(size(48), size(160), 0),
-        raw: Vec::new(),
-    };
+    let (child, view, writer) = bosun_in_pty(48, 160, |command| {
+        command
+            .args(["--region", "us-east-1", "--region", "eu-west-1"])
+            .envs(env)
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env_remove("AWS_PROFILE")
+            .env("HOME", home)
+            .env("XDG_STATE_HOME", home)
+            .env("XDG_CONFIG_HOME", home)
+    });
     (child, view, writer, sim)
 }
 
@@ -1264,21 +1282,8 @@ async fn exit_in_a_pane_then_esc_and_q_quits() {
     view.wait_for("esc fleet").await;
     writer.write_all(b"\x1b").await.expect("esc");
     view.wait_for("instances (1 of 32)").await;
-    writer.write_all(b"q").await.expect("quit");
-    view.raw.clear();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !String::from_utf8_lossy(&view.raw).contains("\u{1b}[?1049l") {
-        assert!(
-            view.read_some(deadline).await,
-            "q did not quit at once:\n{}",
-            view.parser.screen().contents()
-        );
-    }
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .expect("exits")
-        .expect("status");
-    assert!(status.success(), "{status:?}");
+    writer.write_all(b"q").await.expect("quit at once");
+    quits_with_status_zero(&mut child, &mut view).await;
 }
 
 /// The one-key RDS tunnel: in `bosun --demo`, `t` shows the saved tunnels, enter on the
