@@ -1144,6 +1144,7 @@ async fn a_simulator_with_its_own_key_pair_lets_in_only_its_clients() {
     let (code, stdout, stderr) = finish(child).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("own-42"), "{stdout}");
+    assert!(!sim.upgrades().is_empty(), "the data channel was dialled");
     assert!(
         sim.upgrades()
             .iter()

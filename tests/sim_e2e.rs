@@ -185,6 +185,7 @@ async fn describe_instance_information_pages_filters_and_validates() {
         .send()
         .await
         .expect("eu");
+    assert!(!eu_list.instance_information_list().is_empty());
     assert!(eu_list.instance_information_list().iter().all(|i| {
         Fleet::demo()
             .find(i.instance_id().unwrap_or_default())
@@ -321,6 +322,7 @@ async fn describe_instances_includes_unmanaged_instances_pages_and_errors() {
         .send()
         .await
         .expect("profiles");
+    assert!(!profiles.iam_instance_profile_associations().is_empty());
     assert!(
         profiles
             .iam_instance_profile_associations()
@@ -702,11 +704,75 @@ async fn a_mux_port_session_carries_streams_and_reports_closed_ports() {
     let sim = start_sim().await;
     let config = sdk(&sim, "us-east-1").await;
     let port = echo_server().await.to_string();
+    let (connector, flags) = mux_session(&config, &port).await;
+    let mut streams = Vec::new();
+    for n in 0..4u8 {
+        let mut stream = connector.connect().expect("stream");
+        streams.push(tokio::spawn(async move {
+            let payload = vec![n; 100_000];
+            stream.write_all(&payload).await.expect("write");
+            let mut echoed = vec![0u8; payload.len()];
+            stream.read_exact(&mut echoed).await.expect("read");
+            assert_eq!(echoed, payload);
+        }));
+    }
+    for stream in streams {
+        tokio::time::timeout(Duration::from_secs(20), stream)
+            .await
+            .expect("in time")
+            .expect("stream ok");
+    }
+    assert!(
+        flags.lock().expect("lock").is_empty(),
+        "an open port: no flag"
+    );
+
+    // A port nobody listens on (bound here and held, so no one else takes it): the stream is
+    // closed, and the agent says ConnectToPortError.
+    let held = tokio::net::TcpSocket::new_v4().expect("socket");
+    held.bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
+    let closed = held.local_addr().expect("addr").port().to_string();
+    let (connector, flags) = mux_session(&config, &closed).await;
+    let mut stream = connector.connect().expect("stream");
+    let _ = stream.write_all(b"hello").await;
+    let mut buffer = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut buffer))
+        .await
+        .expect("the stream ends in time");
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "nothing comes back from a closed port: {read:?}"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !flags
+        .lock()
+        .expect("lock")
+        .contains(&bosun::protocol::PortFlag::ConnectToPortError)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "ConnectToPortError for the closed port"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(held);
+}
+
+/// A multiplexed port session to `port` on payments-api-1, with an smux client over its byte
+/// stream: where streams are opened, and the flags the agent sent.
+async fn mux_session(
+    config: &SdkConfig,
+    port: &str,
+) -> (
+    async_smux::MuxConnector<tokio::io::DuplexStream>,
+    Arc<std::sync::Mutex<Vec<bosun::protocol::PortFlag>>>,
+) {
     let (mut session, _) = open(
-        &config,
+        config,
         &demo_instance("payments-api-1"),
         Some("AWS-StartPortForwardingSession"),
-        &[("portNumber", &port)],
+        &[("portNumber", port)],
     )
     .await;
     // Wait for the handshake, then run an smux client over the session's byte stream.
@@ -752,24 +818,7 @@ async fn a_mux_port_session_carries_streams_and_reports_closed_ports() {
             }
         }
     });
-    let mut streams = Vec::new();
-    for n in 0..4u8 {
-        let mut stream = connector.connect().expect("stream");
-        streams.push(tokio::spawn(async move {
-            let payload = vec![n; 100_000];
-            stream.write_all(&payload).await.expect("write");
-            let mut echoed = vec![0u8; payload.len()];
-            stream.read_exact(&mut echoed).await.expect("read");
-            assert_eq!(echoed, payload);
-        }));
-    }
-    for stream in streams {
-        tokio::time::timeout(Duration::from_secs(20), stream)
-            .await
-            .expect("in time")
-            .expect("stream ok");
-    }
-    assert!(flags.lock().expect("lock").is_empty());
+    (connector, flags)
 }
 
 #[tokio::test]
@@ -1157,9 +1206,10 @@ async fn run_command_honours_max_concurrency_max_errors_and_cancel() {
         .expect("cancel");
     let command = wait_for_command(&ssm, &id).await;
     assert_eq!(command.status().map(|s| s.as_str()), Some("Cancelled"));
+    let invocations = all_invocations(&ssm, &id).await;
+    assert!(!invocations.is_empty());
     assert!(
-        all_invocations(&ssm, &id)
-            .await
+        invocations
             .iter()
             .all(|i| i.status().map(|s| s.as_str()) == Some("Cancelled"))
     );
@@ -1631,14 +1681,15 @@ async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
     })
     .await;
     run.abort();
+    assert!(!invocations.is_empty());
     assert!(
         invocations.iter().all(|i| i.status == "Cancelled"),
         "{:?}",
         invocations.iter().map(|i| &i.status).collect::<Vec<_>>()
     );
 
-    // Throttling: a third of the calls refused; the polling slows and the results are whole.
-    sim.set_faults(bosun::sim::Faults::parse("throttle=0.3").expect("faults"));
+    // Throttling: once the command is sent, every call is refused for a while; the polling
+    // says it is throttled and slows, fails nothing, and the results come whole after.
     let few: Vec<RunTarget> = targets
         .iter()
         .filter(|t| t.online)
@@ -1653,8 +1704,52 @@ async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
         3,
         inputs_tx,
     );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let event = tokio::time::timeout_at(deadline, inputs.recv())
+            .await
+            .expect("sent in time")
+            .expect("the service reports");
+        if matches!(event.value, bosun::services::runs::RunEvent::Sent { .. }) {
+            break;
+        }
+    }
+    sim.set_faults(bosun::sim::Faults::parse("throttle=1").expect("faults"));
+    let throttled_at = loop {
+        let event = tokio::time::timeout_at(deadline, inputs.recv())
+            .await
+            .expect("a throttled round in time")
+            .expect("the service reports");
+        match event.value {
+            bosun::services::runs::RunEvent::Progress {
+                throttled: true, ..
+            } => break tokio::time::Instant::now(),
+            bosun::services::runs::RunEvent::Failed(error) => panic!("{error}"),
+            _ => {}
+        }
+    };
+    // The next round waits longer than an unthrottled one would.
+    let next = loop {
+        let event = tokio::time::timeout_at(deadline, inputs.recv())
+            .await
+            .expect("another round in time")
+            .expect("the service reports");
+        if matches!(
+            event.value,
+            bosun::services::runs::RunEvent::Progress { .. }
+        ) {
+            break tokio::time::Instant::now();
+        }
+    };
+    assert!(
+        next - throttled_at >= Duration::from_millis(1500),
+        "polling slowed: {:?}",
+        next - throttled_at
+    );
+    sim.set_faults(bosun::sim::Faults::default());
     let (invocations, _, _) = watch_to_the_end(&mut inputs, 10, |_| {}).await;
     run.abort();
+    assert_eq!(invocations.len(), 10);
     assert!(invocations.iter().all(|i| i.status == "Success"));
 }
 
@@ -1722,6 +1817,10 @@ async fn the_data_channel_upgrade_is_signed_and_checked() {
         .expect("joined");
     assert!(end.is_err(), "{end:?}");
     assert!(
+        sim.upgrades().iter().any(|r| r.session_id == session_id),
+        "the refused dial was recorded"
+    );
+    assert!(
         sim.upgrades()
             .iter()
             .filter(|r| r.session_id == session_id)
@@ -1754,6 +1853,7 @@ async fn the_data_channel_upgrade_is_signed_and_checked() {
     shell.send("echo presigned-$((40+2))\n").await;
     shell.expect("presigned-42").await;
     let records = presigned.upgrades();
+    assert!(records.iter().any(|r| r.session_id == session_id));
     assert!(
         records
             .iter()

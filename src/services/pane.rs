@@ -214,8 +214,15 @@ async fn run(
         Err(_) => Ok(Ok(SessionEnd::Local)),
     };
     if closing {
-        let _ = terminate_session(&clients.ssm, &driven.session_id).await;
-        tracing::info!(pane, session = %driven.session_id, "pane closed; session terminated");
+        // The log says what TerminateSession answered, not what was asked.
+        match terminate_session(&clients.ssm, &driven.session_id).await {
+            Ok(()) => {
+                tracing::info!(pane, session = %driven.session_id, "pane closed; session terminated");
+            }
+            Err(why) => {
+                tracing::warn!(pane, session = %driven.session_id, %why, "pane closed; TerminateSession failed");
+            }
+        }
         return None;
     }
     let reason = match end {
