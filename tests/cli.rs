@@ -10,7 +10,7 @@ use std::time::Duration;
 use bosun::sim::SimHandle;
 use common::{aws_cli, demo_id, echo_server, plugin_on_path, start_sim};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
 fn bosun(sim: &SimHandle) -> Command {
@@ -475,7 +475,7 @@ async fn echo_through(local: &str, size: usize, seed: u8) -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn a_tunnel_carries_concurrent_connections_and_fails_a_closed_port_alone() {
+async fn a_tunnel_carries_concurrent_connections_and_one_to_a_closed_port_fails_alone() {
     let sim = start_sim().await;
     let port = echo_server().await.to_string();
     let (mut child, local) = tunnel(&sim, &["payments-api-1", "--remote-port", &port]).await;
@@ -494,10 +494,14 @@ async fn a_tunnel_carries_concurrent_connections_and_fails_a_closed_port_alone()
             .expect("echoed");
     }
 
-    // A tunnel to a port nobody listens on: each connection fails on its own, quickly.
-    let closed = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    // A second tunnel, to a port nobody listens on (bound here and held, never listening, so
+    // no one else takes it): its connections fail on their own, quickly, and the first
+    // tunnel's go on.
+    let closed = tokio::net::TcpSocket::new_v4().expect("socket");
+    closed
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
     let closed_port = closed.local_addr().expect("addr").port().to_string();
-    drop(closed);
     let (mut dead, dead_local) =
         tunnel(&sim, &["payments-api-1", "--remote-port", &closed_port]).await;
     let mut stream = TcpStream::connect(&dead_local)
@@ -511,19 +515,38 @@ async fn a_tunnel_carries_concurrent_connections_and_fails_a_closed_port_alone()
     assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
     // The first tunnel is unaffected.
     echo_through(&local, 64 * 1024, 9).await;
+    drop(closed);
     let _ = dead.start_kill();
     let _ = child.start_kill();
 }
 
+/// An old agent's basic mode carries one connection at a time: a second connection opened
+/// while the first is open is not served until the first closes, then it is.
 #[tokio::test]
 async fn a_tunnel_through_an_old_agent_uses_basic_mode_one_connection_at_a_time() {
     let sim = start_sim().await;
     let port = echo_server().await.to_string();
     let (mut child, local) = tunnel(&sim, &["platform-legacy-build", "--remote-port", &port]).await;
     echo_through(&local, 256 * 1024, 1).await;
-    // After the first connection closes, the next one works too (DisconnectToPort between).
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    echo_through(&local, 256 * 1024, 2).await;
+    let mut first = TcpStream::connect(&local).await.expect("first");
+    first.write_all(b"first").await.expect("write");
+    let mut buffer = [0u8; 5];
+    tokio::time::timeout(Duration::from_secs(10), first.read_exact(&mut buffer))
+        .await
+        .expect("the first is served")
+        .expect("read");
+    assert_eq!(&buffer, b"first");
+    let mut second = TcpStream::connect(&local).await.expect("second");
+    second.write_all(b"again").await.expect("write");
+    let waiting =
+        tokio::time::timeout(Duration::from_secs(1), second.read_exact(&mut buffer)).await;
+    assert!(waiting.is_err(), "the second waits while the first is open");
+    drop(first);
+    tokio::time::timeout(Duration::from_secs(10), second.read_exact(&mut buffer))
+        .await
+        .expect("served once the first closed")
+        .expect("read");
+    assert_eq!(&buffer, b"again");
     let _ = child.start_kill();
 }
 
