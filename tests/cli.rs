@@ -1061,11 +1061,41 @@ payments = ["payments-db", "payments-echo"]
 async fn a_tunnel_spreads_connections_over_parallel_sessions() {
     let sim = start_sim().await;
     let port = echo_server().await.to_string();
-    let (mut child, local) = tunnel(
-        &sim,
-        &["payments-api-1", "--remote-port", &port, "--sessions", "4"],
-    )
-    .await;
+    let mut child = bosun(&sim)
+        .args([
+            "tunnel",
+            "payments-api-1",
+            "--remote-port",
+            &port,
+            "--sessions",
+            "4",
+        ])
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .await
+        .expect("listening line");
+    let local = line
+        .strip_prefix("Listening on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    // Connections spread over the sessions that are ready: wait until all four say so.
+    let mut said = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut ready = 0;
+    while ready < 4 {
+        let line = tokio::time::timeout(Duration::from_secs(20), said.next_line())
+            .await
+            .expect("four sessions ready in time")
+            .expect("read")
+            .expect("a line");
+        if line.contains(" ready (") {
+            ready += 1;
+        }
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = said.next_line().await {} });
     let started = |sim: &SimHandle| {
         sim.request_counts()
             .iter()
@@ -1073,15 +1103,7 @@ async fn a_tunnel_spreads_connections_over_parallel_sessions() {
             .map(|(_, count)| *count)
             .sum::<u64>()
     };
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while started(&sim) < 4 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "four sessions: {:?}",
-            sim.request_counts()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    assert_eq!(started(&sim), 4);
     let mut connections = Vec::new();
     for n in 0..8u8 {
         let local = local.clone();
@@ -1096,6 +1118,22 @@ async fn a_tunnel_spreads_connections_over_parallel_sessions() {
             .expect("echoed");
     }
     assert_eq!(started(&sim), 4, "no session was replaced");
+    // Where the connections went: the simulated agent counts the streams each session took.
+    let per_session: Vec<u64> = sim
+        .request_counts()
+        .iter()
+        .filter(|(key, _)| key.starts_with("stream@"))
+        .map(|(_, count)| *count)
+        .collect();
+    assert_eq!(
+        per_session.len(),
+        4,
+        "every session carried connections: {per_session:?}"
+    );
+    assert!(
+        per_session.iter().sum::<u64>() >= 8,
+        "all eight went through: {per_session:?}"
+    );
     let _ = child.start_kill();
 
     // The command line refuses what the configuration would.

@@ -18,6 +18,33 @@ use crate::transport::agent::AgentInput;
 const REAL_CHUNK: usize = super::Pacer::CHUNK;
 const FAST_CHUNK: usize = 64 * 1024;
 
+/// Counts the streams a multiplexed session accepts, by session, in the simulator's request
+/// counts (`stream@SESSION`): where a client's connections went.
+#[derive(Clone)]
+pub(crate) struct StreamTally {
+    state: std::sync::Arc<super::SimState>,
+    key: String,
+}
+
+impl StreamTally {
+    pub(crate) fn new(state: std::sync::Arc<super::SimState>, session_id: &str) -> StreamTally {
+        StreamTally {
+            state,
+            key: format!("stream@{session_id}"),
+        }
+    }
+
+    fn add(&self) {
+        self.state.count(&self.key);
+    }
+}
+
+impl std::fmt::Debug for StreamTally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.key)
+    }
+}
+
 /// What a port session was asked to reach, and how.
 #[derive(Debug, Clone)]
 pub(crate) struct PortPlan {
@@ -27,6 +54,7 @@ pub(crate) struct PortPlan {
     /// LocalPortForwarding keeps the session when the destination closes; the SSH pipe ends.
     pub local_forwarding: bool,
     pub pacing: AgentPacing,
+    pub streams: StreamTally,
 }
 
 pub(crate) async fn run(
@@ -96,8 +124,10 @@ async fn run_mux(
 
     let flags = output.clone();
     let destination = plan.destination;
+    let streams = plan.streams.clone();
     tokio::spawn(async move {
         while let Some(mut stream) = acceptor.accept().await {
+            streams.add();
             let flags = flags.clone();
             tokio::spawn(async move {
                 let dialed = match destination {

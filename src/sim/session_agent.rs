@@ -455,6 +455,7 @@ async fn run_agent(
     let (events_tx, events_rx) = mpsc::channel(256);
     tokio::spawn(run_application(
         state.clone(),
+        session_id.clone(),
         instance,
         kind,
         events_rx,
@@ -537,6 +538,7 @@ async fn run_agent(
 /// the document asked for.
 async fn run_application(
     state: Arc<SimState>,
+    session_id: String,
     instance: Instance,
     kind: SessionKind,
     mut events: mpsc::Receiver<Event>,
@@ -591,6 +593,7 @@ async fn run_application(
                 multiplexed,
                 local_forwarding,
                 pacing: state.pacing,
+                streams: port::StreamTally::new(state.clone(), &session_id),
             };
             port::run(plan, events, output).await;
         }
