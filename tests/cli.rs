@@ -826,8 +826,21 @@ async fn drops_and_recycles_mid_transfer_lose_no_byte_and_keep_the_listener() {
     .await
     .expect("in time");
     assert_eq!(up, down);
-    // The hourly recycle, time-scaled to one second, during a transfer; then a new connection
-    // on the same listener.
+    let resumes = |sim: &SimHandle| {
+        sim.request_counts()
+            .get("ssm:ResumeSession")
+            .copied()
+            .unwrap_or(0)
+    };
+    let after_drops = resumes(&sim);
+    assert!(
+        after_drops >= 2,
+        "the byte drops were resumed: {after_drops}"
+    );
+    // The hourly recycle, time-scaled to one second: every data channel connected from now
+    // on is dropped after a second (the current one still carries the byte fault, and is
+    // dropped by it once). A transfer across it, then seconds of recycling, then a new
+    // connection on the same listener.
     sim.set_faults(bosun::sim::Faults::parse("drop_after_secs=1").expect("spec"));
     let (up, down) = tokio::time::timeout(
         Duration::from_secs(120),
@@ -836,15 +849,16 @@ async fn drops_and_recycles_mid_transfer_lose_no_byte_and_keep_the_listener() {
     .await
     .expect("in time");
     assert_eq!(up, down);
-    sim.set_faults(bosun::sim::Faults::default());
+    // What is being tested here is time itself: the session is recycled each second.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
     echo_through(&local, 64 * 1024, 5).await;
+    let recycled = resumes(&sim) - after_drops;
     assert!(
-        sim.request_counts()
-            .get("ssm:ResumeSession")
-            .copied()
-            .unwrap_or(0)
-            >= 2
+        recycled >= 3,
+        "recycled each second, not only after the byte fault: {recycled} resumes"
     );
+    sim.set_faults(bosun::sim::Faults::default());
+    echo_through(&local, 64 * 1024, 6).await;
     let _ = child.start_kill();
 }
 
