@@ -89,7 +89,15 @@ async fn start_agent(params: AgentParams, app: App) -> FakeAgent {
         }
         while let Some(event) = events_rx.recv().await {
             match event {
+                // Input and the Ctrl-D after it may come in one message (the client sends
+                // what is queued together): echo what came before it, then end.
                 Event::Output(bytes) if app == App::Shell && bytes.contains(&0x04) => {
+                    let before = bytes.split(|b| *b == 0x04).next().unwrap_or_default();
+                    if !before.is_empty() {
+                        let _ = agent_tx
+                            .send(AgentInput::Output(Bytes::copy_from_slice(before)))
+                            .await;
+                    }
                     let _ = agent_tx.send(AgentInput::Close(None)).await;
                 }
                 Event::Output(bytes) => {
