@@ -1096,7 +1096,7 @@ async fn a_shell_pane_on_the_demo_fleet() {
 
 /// `ctrl-] R` records the focused pane to an asciicast file in the state directory: the
 /// title says REC, the file replays to what the pane showed, and a password typed with echo
-/// off (`read -s`) is not in it: only what the instance sent is written.
+/// off is not in it: only what the instance sent is written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recorded_pane_replays_and_keeps_no_typed_secret() {
     use tokio::io::AsyncWriteExt;
@@ -1113,10 +1113,13 @@ async fn a_recorded_pane_replays_and_keeps_no_typed_secret() {
     view.wait_for("● REC").await;
     view.wait_for("ctrl-] R again to stop").await;
     writer
-        .write_all(b"read -s secret; echo got-${#secret}-chars; echo recorded-$((6*7))\r")
+        .write_all(
+            b"stty -echo; echo ready-$((2*21)); read secret; stty echo; echo got-${#secret}-chars; echo recorded-$((6*7))\r",
+        )
         .await
         .expect("type");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Echo is off before the marker prints: what is typed after it is not echoed.
+    view.wait_for("ready-42").await;
     writer
         .write_all(b"hunter2-typed\r")
         .await
