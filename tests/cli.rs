@@ -15,12 +15,11 @@ use tokio::process::{Child, Command};
 
 fn bosun(sim: &SimHandle) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
-    command
+    common::sealed(&mut command)
         .env("AWS_ENDPOINT_URL", sim.endpoint_url())
         .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
         .env("AWS_REGION", "us-east-1")
-        .env("HOME", std::env::temp_dir())
         .env_remove("AWS_PROFILE")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -13,14 +13,13 @@ use tokio::process::Command;
 /// bosun against `sim` with the demo key pair, in us-east-1 unless told otherwise.
 fn bosun_against(sim: &SimHandle) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
-    command
+    common::sealed(&mut command)
         .env("AWS_ENDPOINT_URL", sim.endpoint_url())
         .env("AWS_ACCESS_KEY_ID", "demo")
         .env("AWS_SECRET_ACCESS_KEY", "demo")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("HOME", std::env::temp_dir())
         .env_remove("AWS_PROFILE")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -422,7 +421,8 @@ async fn follow(sim: &SimHandle, report: &str, starting: &str) -> (i32, String) 
         &format!("{} run --yes", env!("CARGO_BIN_EXE_bosun")),
         1,
     );
-    let output = Command::new("sh")
+    let mut sh = Command::new("sh");
+    let output = common::sealed(&mut sh)
         .arg("-c")
         .arg(&pasted)
         .env("AWS_ENDPOINT_URL", sim.endpoint_url())
@@ -431,7 +431,6 @@ async fn follow(sim: &SimHandle, report: &str, starting: &str) -> (i32, String) 
         .env("AWS_REGION", "us-east-1")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("HOME", std::env::temp_dir())
         .env_remove("AWS_PROFILE")
         .stdin(Stdio::null())
         .output()

@@ -374,7 +374,7 @@ async fn plugin_argv_with_token(
         "Parameters": parameter_json,
     });
     let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
-    command
+    common::sealed(&mut command)
         .arg("session-manager-plugin")
         .arg(response.to_string())
         .arg("us-east-1")
@@ -385,7 +385,6 @@ async fn plugin_argv_with_token(
         .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
         .env("AWS_ENDPOINT_URL", sim.endpoint_url())
-        .env("HOME", std::env::temp_dir())
         .process_group(0)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

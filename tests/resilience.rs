@@ -14,7 +14,7 @@ use tokio::process::Command;
 
 fn bosun(sim: &SimHandle, home: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
-    command
+    common::sealed(&mut command)
         .env("AWS_ENDPOINT_URL", sim.endpoint_url())
         .env("AWS_ACCESS_KEY_ID", "demo")
         .env("AWS_SECRET_ACCESS_KEY", "demo")

@@ -99,3 +99,27 @@ pub fn aws_cli(sim: &SimHandle, keys: (&str, &str), path: &str, args: &[&str]) -
         .kill_on_drop(true);
     command
 }
+
+/// Seals a child's environment: nothing of the runner's comes through but PATH (the AWS CLI
+/// and tmux are found by it) and the locale; HOME is a fresh directory of this call's own (a configuration, credentials or a log of another test, or
+/// of the person running them, is never read); no `AWS_*` variable is inherited, so each
+/// test says exactly which it sets.
+pub fn sealed(command: &mut Command) -> &mut Command {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static HOMES: AtomicUsize = AtomicUsize::new(0);
+    let home = std::env::temp_dir().join("bosun-tests").join(format!(
+        "{}-{}",
+        std::process::id(),
+        HOMES.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&home).expect("a home for the test");
+    command.env_clear();
+    for kept in ["PATH", "LANG", "LC_ALL", "TMPDIR"] {
+        if let Ok(value) = std::env::var(kept) {
+            command.env(kept, value);
+        }
+    }
+    // No XDG variable comes through either: configuration, state and caches live under this
+    // HOME (or under whatever HOME or XDG directory a test sets after this).
+    command.env("HOME", &home)
+}
