@@ -5,10 +5,14 @@ Usage: check_shapes.py ENDPOINT_URL
 
 Calls SSM, KMS, EC2 and IAM through botocore and walks every raw response body against the
 operation's output shape (or, for errors, checks the code is one the model lists): every key
-must be a member of its shape, with the right type and a valid enum value. Prints one line per
-check and closes with 'N passed, M failed'. Exit status 1 when anything failed.
+must be a member of its shape, with the right type and a valid enum value; required members
+must be there; strings, numbers and lists keep to the model's min, max and pattern. Every
+kind of record the demo fleet has is read (both regions, Windows, Inactive, stopped,
+unmanaged, every page), and invocations in several final states. Prints one line per check
+and closes with 'N passed, M failed'. Exit status 1 when anything failed.
 """
 import json
+import re
 import sys
 import xml.etree.ElementTree as ET
 
@@ -23,6 +27,8 @@ results = {"passed": 0, "failed": 0}
 KNOWN_DEVIATIONS = {
     "/vpcEndpointSet/item/state": "EC2 returns lowercase 'available' although the model's "
     "enum spells it 'Available'",
+    "/reservationSet/item/instancesSet/item/platform": "EC2 returns 'windows' although the "
+    "model's enum spells it 'Windows'",
 }
 # JSON members (path suffix, list indices removed) that the live service sends as "" although
 # the model gives them an enum.
@@ -30,11 +36,47 @@ EMPTY_ENUM_ALLOWED = {
     ".NotificationConfig.NotificationType": "Run Command reports an empty NotificationType "
     "for commands without notifications",
 }
+# JSON members the live service sends as "" although the model gives them a minimum length.
+EMPTY_BELOW_MIN_ALLOWED = {
+    ".CloudWatchOutputConfig.CloudWatchLogGroupName": "Run Command reports an empty log "
+    "group for commands without CloudWatch output",
+    ".OutputS3BucketName": "Run Command reports an empty bucket for commands without S3 output",
+}
+# JSON members whose values the live service writes otherwise than the model's pattern.
+PATTERN_NOT_KEPT = {
+    ".ExecutionStartDateTime": "ISO 8601 with milliseconds (2026-11-29T23:17:26.000Z), which "
+    "the model's pattern does not admit",
+    ".ExecutionEndDateTime": "as ExecutionStartDateTime",
+    ".ExecutionElapsedTime": "an ISO 8601 duration (PT0.005S); the model gives it the pattern "
+    "of a date",
+}
 
 
 def report(ok, label, detail=""):
     results["passed" if ok else "failed"] += 1
     print(("ok   " if ok else "FAIL ") + label + (": " + detail if detail else ""))
+
+
+def check_bounds(shape, value, path, problems):
+    """The model's min/max (a string's or list's length, a number's value) and pattern."""
+    meta = shape.metadata
+    plain = "".join(part for part in path.replace("]", "[").split("[")[::2])
+    if value == "" and any(plain.endswith(k) for k in EMPTY_BELOW_MIN_ALLOWED):
+        return
+    if any(plain.endswith(k) for k in PATTERN_NOT_KEPT):
+        meta = {k: v for k, v in meta.items() if k != "pattern"}
+    size = len(value) if isinstance(value, (str, list)) else value
+    if "min" in meta and size < meta["min"]:
+        problems.append(f"{path}: {value!r} is below the model's min {meta['min']}")
+    if "max" in meta and size > meta["max"]:
+        problems.append(f"{path}: {str(value)[:40]!r} is above the model's max {meta['max']}")
+    pattern = meta.get("pattern")
+    if pattern and isinstance(value, str):
+        try:
+            if re.search(pattern, value) is None:
+                problems.append(f"{path}: {value!r} does not match {pattern!r}")
+        except re.error:
+            pass  # a Java-only construct: the pattern cannot be checked here
 
 
 def check_json(shape, value, path, problems):
@@ -45,6 +87,9 @@ def check_json(shape, value, path, problems):
         if not isinstance(value, dict):
             problems.append(f"{path}: expected an object")
             return
+        for required in shape.required_members:
+            if required not in value:
+                problems.append(f"{path}.{required}: required by the model, missing")
         for key, item in value.items():
             member = shape.members.get(key)
             if member is None:
@@ -55,6 +100,7 @@ def check_json(shape, value, path, problems):
         if not isinstance(value, list):
             problems.append(f"{path}: expected a list")
             return
+        check_bounds(shape, value, path, problems)
         for index, item in enumerate(value):
             check_json(shape.member, item, f"{path}[{index}]", problems)
     elif kind == "map":
@@ -66,13 +112,17 @@ def check_json(shape, value, path, problems):
     elif kind == "string":
         if not isinstance(value, str):
             problems.append(f"{path}: expected a string, got {value!r}")
-        elif shape.enum and value not in shape.enum:
+            return
+        check_bounds(shape, value, path, problems)
+        if shape.enum and value not in shape.enum:
             plain = "".join(part for part in path.replace("]", "[").split("[")[::2])
             if not (value == "" and any(plain.endswith(k) for k in EMPTY_ENUM_ALLOWED)):
                 problems.append(f"{path}: {value!r} is not one of {shape.enum}")
     elif kind in ("integer", "long"):
         if not isinstance(value, int) or isinstance(value, bool):
             problems.append(f"{path}: expected an integer")
+        else:
+            check_bounds(shape, value, path, problems)
     elif kind == "boolean":
         if not isinstance(value, bool):
             problems.append(f"{path}: expected a boolean")
@@ -91,6 +141,12 @@ def check_xml(shape, element, path, problems):
         for name, member in shape.members.items():
             names[member.serialization.get("name", name)] = member
             names[name[0].lower() + name[1:]] = member
+        present = {child.tag.split("}")[-1] for child in element}
+        for required in shape.required_members:
+            member = shape.members[required]
+            spelled = {member.serialization.get("name", required), required[0].lower() + required[1:]}
+            if not present & spelled:
+                problems.append(f"{path}/{required}: required by the model, missing")
         for child in element:
             tag = child.tag.split("}")[-1]
             if path == "" and tag == "requestId":
@@ -111,17 +167,19 @@ def check_xml(shape, element, path, problems):
     elif kind == "boolean":
         if element.text not in ("true", "false"):
             problems.append(f"{path}: {element.text!r} is not a boolean")
+    elif kind == "string" and not shape.enum:
+        check_bounds(shape, element.text or "", path, problems)
     elif kind == "string" and shape.enum and element.text not in shape.enum:
         lenient = path in KNOWN_DEVIATIONS
         if not (lenient and (element.text or "").lower() in [e.lower() for e in shape.enum]):
             problems.append(f"{path}: {element.text!r} is not one of {shape.enum}")
 
 
-def client(service):
+def client(service, region="us-east-1"):
     session = botocore.session.get_session()
     return session.create_client(
         service,
-        region_name="us-east-1",
+        region_name=region,
         endpoint_url=ENDPOINT,
         aws_access_key_id="AKIDSHAPES",
         aws_secret_access_key="secret",
@@ -189,6 +247,24 @@ call(ssm, "DescribeInstanceInformation", expect_error="InvalidFilterKey", Filter
 online = [i["InstanceId"] for i in info["InstanceInformationList"] if i["PingStatus"] == "Online"]
 lost = [i for i in ssm.describe_instance_information(
     Filters=[{"Key": "PingStatus", "Values": ["ConnectionLost"]}])["InstanceInformationList"]]
+# Every record the fleet has, every page, both regions: Windows, Inactive, ConnectionLost,
+# stopped and unmanaged instances each meet the models.
+for region in ("us-east-1", "eu-west-1"):
+    regional_ssm, regional_ec2 = client("ssm", region), client("ec2", region)
+    token = None
+    while True:
+        page = call(regional_ssm, "DescribeInstanceInformation", MaxResults=5,
+                    **({"NextToken": token} if token else {}))
+        token = page.get("NextToken")
+        if not token:
+            break
+    token = None
+    while True:
+        page = call(regional_ec2, "DescribeInstances", MaxResults=5,
+                    **({"NextToken": token} if token else {}))
+        token = page.get("NextToken")
+        if not token:
+            break
 call(ssm, "GetConnectionStatus", Target=online[0])
 started = call(ssm, "StartSession", Target=online[0])
 call(ssm, "StartSession", expect_error="TargetNotConnected", Target=lost[0]["InstanceId"])
@@ -208,6 +284,18 @@ for _ in range(100):
     if ssm.list_commands(CommandId=command_id)["Commands"][0]["Status"] not in ("Pending", "InProgress"):
         break
     time.sleep(0.1)
+# A command that reaches one instance and not another (Undeliverable), and one that times out.
+mixed = call(ssm, "SendCommand", DocumentName="AWS-RunShellScript",
+             InstanceIds=[online[1], lost[0]["InstanceId"]],
+             Parameters={"commands": ["sleep 5"], "executionTimeout": ["1"]})
+mixed_id = mixed["Command"]["CommandId"]
+for _ in range(100):
+    if ssm.list_commands(CommandId=mixed_id)["Commands"][0]["Status"] not in ("Pending", "InProgress"):
+        break
+    time.sleep(0.1)
+call(ssm, "ListCommandInvocations", CommandId=mixed_id, Details=True)
+call(ssm, "GetCommandInvocation", CommandId=mixed_id, InstanceId=online[1])
+call(ssm, "ListCommands", CommandId=mixed_id)
 call(ssm, "ListCommands", MaxResults=5)
 call(ssm, "ListCommandInvocations", CommandId=command_id, Details=True)
 call(ssm, "ListCommandInvocations", CommandId=command_id)

@@ -390,8 +390,9 @@ fn describe_sessions(state: &SimState, credential: &Credential, input: &Value) -
                 "StartDate": epoch_seconds(s.start_date),
                 "DocumentName": s.document,
                 "Owner": s.owner,
-                "OutputUrl": {"S3OutputUrl": "", "CloudWatchOutputUrl": ""},
-                "MaxSessionDuration": "",
+                // As the service answers for sessions without logging or a maximum: an empty
+                // OutputUrl, and no MaxSessionDuration (the model allows neither as "").
+                "OutputUrl": {},
                 "AccessType": "Standard",
             });
             if !s.reason.is_empty() {
