@@ -418,13 +418,80 @@ async fn run_json_prints_one_object_a_line() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
-    assert_eq!(lines.len(), 3);
+    // Each instance, then one group (both came to the same result), then the summary.
+    assert_eq!(lines.len(), 4);
     assert!(
         lines[..2]
             .iter()
             .all(|l| l["status"] == "Failed" && l["exit_code"] == 3)
     );
-    assert_eq!(lines[2]["summary"]["Failed"], 2);
+    assert_eq!(lines[2]["type"], "group");
+    assert_eq!(lines[2]["count"], 2);
+    assert_eq!(lines[2]["exit_code"], 3);
+    assert_eq!(lines[3]["summary"]["Failed"], 2);
+}
+
+/// `bosun run` ends with the fleet's answer at a glance: one group per distinct result,
+/// biggest first, the odd one out visibly apart, its output once; `--json` says the same.
+#[tokio::test]
+async fn run_groups_the_results_and_the_odd_one_stands_out() {
+    let sim = start_sim().await;
+    let odd = demo_id("payments-api-2");
+    let script =
+        format!("if [ \"$INSTANCE_ID\" = {odd} ]; then echo inactive; exit 3; fi; echo active");
+    let (code, stdout, _) = finish(
+        bosun(&sim)
+            .args(["run", "--tag", "Team=payments", "--yes", "--"])
+            .arg(&script)
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 1, "{stdout}");
+    let at = stdout
+        .find("6 instances, 3 different results:")
+        .expect("the groups");
+    let groups = &stdout[at..];
+    assert!(
+        groups.contains("-- 4 × Success exit 0: payments-api-1, payments-api-staging, payments-bastion, payments-worker-1\n   active\n"),
+        "{groups}"
+    );
+    assert!(
+        groups.contains("-- 1 × Failed exit 3: payments-api-2\n   inactive\n"),
+        "{groups}"
+    );
+    assert!(
+        groups.contains("-- 1 × Undeliverable: payments-api-3"),
+        "{groups}"
+    );
+    let first_group = groups.find("-- 4").expect("the big group");
+    assert!(
+        first_group < groups.find("-- 1 ×").expect("small ones"),
+        "biggest first"
+    );
+
+    let (_, stdout, _) = finish(
+        bosun(&sim)
+            .args(["run", "--tag", "Team=payments", "--yes", "--json", "--"])
+            .arg(&script)
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    let groups: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .filter(|l| l["type"] == "group")
+        .collect();
+    assert_eq!(groups.len(), 3);
+    assert_eq!(groups[0]["count"], 4);
+    assert_eq!(groups[0]["output"], "active");
+    let failed = groups
+        .iter()
+        .find(|g| g["exit_code"] == 3)
+        .expect("the odd one's group");
+    assert_eq!(failed["instances"], serde_json::json!([odd]));
+    assert_eq!(failed["output"], "inactive");
 }
 
 /// Starts `bosun tunnel` and returns it with the local address it printed.

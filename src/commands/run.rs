@@ -19,6 +19,7 @@ use crate::model::run::{
     CONFIRM_BY_COUNT_ABOVE, InvocationOutput, InvocationView, RunGroup, RunRequest, RunTarget,
     default_comment, needs_typed_count,
 };
+use crate::model::run_groups::{ResultGroup, RunResult, group_exact, members_line};
 use crate::services::runs::{self, RunCommand, RunEvent, RunOptions};
 use crate::services::sources::{Source, SourceFactory, Sources};
 
@@ -204,6 +205,7 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
     let mut all_ok = true;
     let mut cancelled = false;
     let mut undelivered = Vec::new();
+    let mut results: Vec<RunResult> = Vec::new();
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
@@ -244,7 +246,15 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
                 if NOT_DELIVERED.contains(&invocation.status_details.as_str()) {
                     undelivered.push(invocation.instance_id.clone());
                 }
-                report(&invocation, output, full, json_output);
+                let (output, truncated) = report(&invocation, output, full, json_output);
+                results.push(RunResult {
+                    instance_id: invocation.instance_id.clone(),
+                    name: invocation.name.clone(),
+                    status: invocation.summary_status().to_owned(),
+                    exit_code: shown_exit_code(&invocation),
+                    output,
+                    truncated,
+                });
             }
             RunEvent::Failed(error) | RunEvent::PollFailed(error) => {
                 eprintln!("bosun run: {error}");
@@ -256,6 +266,7 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
         }
     }
     let total: usize = summary.values().sum();
+    print_groups(&group_exact(&results), json_output);
     if json_output {
         println!(
             "{}",
@@ -326,7 +337,7 @@ fn report(
     listed: String,
     full: Option<InvocationOutput>,
     json_output: bool,
-) {
+) -> (String, bool) {
     let mut output = listed;
     let mut note = None;
     if let Some(full) = full {
@@ -345,10 +356,7 @@ fn report(
         }
     }
     let seconds = invocation.duration_ms.map(|ms| ms as f64 / 1000.0);
-    // AWS's -1 (no code) is shown for what did not succeed, as the console's grid does not.
-    let exit_code = invocation
-        .response_code
-        .filter(|&code| code != -1 || invocation.aws_status != "Success");
+    let exit_code = shown_exit_code(invocation);
     let (id, name) = (&invocation.instance_id, &invocation.name);
     if json_output {
         println!(
@@ -365,7 +373,7 @@ fn report(
                 "truncated": note.is_some(),
             })
         );
-        return;
+        return (output, note.is_some());
     }
     let title = if name.is_empty() {
         id.clone()
@@ -384,8 +392,73 @@ fn report(
     for line in output.lines() {
         let _ = writeln!(stdout, "   {line}");
     }
-    if let Some(note) = note {
+    if let Some(note) = &note {
         let _ = writeln!(stdout, "   [{note}]");
+    }
+    (output, note.is_some())
+}
+
+/// AWS's -1 (no code) is shown for what did not succeed, as the console's grid does not.
+fn shown_exit_code(invocation: &InvocationView) -> Option<i32> {
+    invocation
+        .response_code
+        .filter(|&code| code != -1 || invocation.aws_status != "Success")
+}
+
+/// The fleet's answer at a glance, after every instance's own: one group per distinct result
+/// (status, exit code, output), biggest first, each output once. Said when there is more than
+/// one instance; `--json` gives one `{"type":"group",…}` object per group.
+fn print_groups(groups: &[ResultGroup], json_output: bool) {
+    let total: usize = groups.iter().map(|g| g.count).sum();
+    if total < 2 {
+        return;
+    }
+    if json_output {
+        for group in groups {
+            let mut object = json!({"type": "group"});
+            if let (Some(map), Ok(serde_json::Value::Object(fields))) =
+                (object.as_object_mut(), serde_json::to_value(group))
+            {
+                map.extend(fields);
+            }
+            println!("{object}");
+        }
+        return;
+    }
+    let mut stdout = std::io::stdout().lock();
+    let noun = if groups.len() == 1 {
+        "one result".to_owned()
+    } else {
+        format!("{} different results", groups.len())
+    };
+    let _ = writeln!(stdout, "\n{total} instances, {noun}:");
+    for group in groups {
+        // AWS's -1 means the script never ran: the status says why, not a code.
+        let code = group
+            .exit_code
+            .filter(|c| *c != -1)
+            .map(|c| format!(" exit {c}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            stdout,
+            "-- {} × {}{code}: {}",
+            group.count,
+            group.status,
+            members_line(group, 8)
+        );
+        let lines: Vec<&str> = group.output.lines().collect();
+        for line in lines.iter().take(10) {
+            let _ = writeln!(stdout, "   {line}");
+        }
+        if lines.len() > 10 {
+            let _ = writeln!(stdout, "   … ({} more lines)", lines.len() - 10);
+        }
+        if group.truncated {
+            let _ = writeln!(
+                stdout,
+                "   [grouped on the output AWS returned, which it cut]"
+            );
+        }
     }
 }
 

@@ -8,5 +8,6 @@ pub mod format;
 pub mod instance;
 pub mod region;
 pub mod run;
+pub mod run_groups;
 pub mod session;
 pub mod tunnel;
