@@ -385,7 +385,13 @@ fn report(
     } else {
         format!("{} ({})", invocation.aws_status, invocation.status_details)
     };
-    let code = exit_code.map(|c| format!(" exit {c}")).unwrap_or_default();
+    // AWS's -1 means the script never ran (Undeliverable, Cancelled…): the status in brackets
+    // says why, and an "exit -1" would only look like the script's own. `--json` keeps AWS's
+    // value.
+    let code = exit_code
+        .filter(|c| *c != -1)
+        .map(|c| format!(" exit {c}"))
+        .unwrap_or_default();
     let time = seconds.map(|s| format!(" {s:.1}s")).unwrap_or_default();
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "== {title}: {shown}{code}{time}");
