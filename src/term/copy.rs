@@ -169,6 +169,11 @@ impl Emulator {
     /// Line `line`'s cells as (column, text), wide characters once, read by scrolling the
     /// view to it and back.
     pub(super) fn line_cells(&mut self, line: usize) -> Vec<(u16, String)> {
+        self.at_line(line, |emulator, row| emulator.row_cells(row))
+    }
+
+    /// `read` of line `line`, the view scrolled to show it for the moment and then put back.
+    fn at_line<T>(&mut self, line: usize, read: impl FnOnce(&Self, u16) -> T) -> T {
         let history = self.history_len();
         let saved = self.scrolled_back();
         let row = if line < history {
@@ -178,9 +183,9 @@ impl Emulator {
             self.parser.screen_mut().set_scrollback(0);
             u16::try_from(line - history).unwrap_or(u16::MAX)
         };
-        let cells = self.row_cells(row);
+        let found = read(self, row);
         self.parser.screen_mut().set_scrollback(saved);
-        cells
+        found
     }
 
     /// A row of the view as (column, text) cells.
@@ -243,18 +248,9 @@ impl Emulator {
     }
 
     fn line_wrapped(&mut self, line: usize) -> bool {
-        let history = self.history_len();
-        let saved = self.scrolled_back();
-        let row = if line < history {
-            self.parser.screen_mut().set_scrollback(history - line);
-            0
-        } else {
-            self.parser.screen_mut().set_scrollback(0);
-            u16::try_from(line - history).unwrap_or(u16::MAX)
-        };
-        let wrapped = self.parser.screen().row_wrapped(row);
-        self.parser.screen_mut().set_scrollback(saved);
-        wrapped
+        self.at_line(line, |emulator, row| {
+            emulator.parser.screen().row_wrapped(row)
+        })
     }
 
     /// Where the last search's pattern shows in the view: (row, first column, last column).
