@@ -50,7 +50,7 @@ pub fn init(file_name: &str) -> Option<(PathBuf, WorkerGuard)> {
 }
 
 /// Narrows a file's or directory's permissions (Unix; elsewhere the platform's defaults).
-fn private(path: &std::path::Path, mode: u32) {
+pub(crate) fn private(path: &std::path::Path, mode: u32) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

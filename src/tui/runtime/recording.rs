@@ -56,7 +56,7 @@ impl Console {
             .ok_or("no state directory to write to")?
             .join("recordings");
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        private(&dir, 0o700);
+        crate::logging::private(&dir, 0o700);
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -68,7 +68,7 @@ impl Console {
         };
         let path = dir.join(format!("{name}-{}-{stamp}-{pane}.cast", target.instance_id));
         let file = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        private(&path, 0o600);
+        crate::logging::private(&path, 0o600);
         let (rows, cols) = self.sizes.get(&pane).copied().unwrap_or((24, 80));
         let title = format!("bosun: {name} ({})", target.instance_id);
         let recorder = Recorder::start(BufWriter::new(file), cols, rows, now, &title)
@@ -152,16 +152,6 @@ fn utc_stamp(unix: u64) -> String {
     // 2025-11-29T22:30:45.000Z
     let digits: String = iso[..19].chars().filter(char::is_ascii_digit).collect();
     format!("{}-{}", &digits[..8], &digits[8..])
-}
-
-fn private(path: &std::path::Path, mode: u32) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
-    }
-    #[cfg(not(unix))]
-    let _ = (path, mode);
 }
 
 #[cfg(test)]
