@@ -984,6 +984,23 @@ fn demo_console() -> (
     (child, view, writer, home)
 }
 
+/// Over the demo's fleet: filters to `name`, opens a shell pane on it, waits for its prompt.
+async fn shell_pane_on(
+    view: &mut TerminalView,
+    writer: &mut pty_process::OwnedWritePty,
+    name: &str,
+) {
+    use tokio::io::AsyncWriteExt;
+    view.wait_for("orphaned-test-box").await;
+    writer
+        .write_all(format!("/{name}\r").as_bytes())
+        .await
+        .expect("filter");
+    view.wait_for("(1 of 32)").await;
+    writer.write_all(b"s").await.expect("open a shell pane");
+    view.wait_for(&format!("[ssm-user@{name} ~]$")).await;
+}
+
 /// bosun in a `rows`×`cols` PTY with TERM=xterm-256color, set up by `setup`: the child, its
 /// screen, its input.
 fn bosun_in_pty(
@@ -1101,14 +1118,7 @@ async fn a_shell_pane_on_the_demo_fleet() {
 async fn a_recorded_pane_replays_and_keeps_no_typed_secret() {
     use tokio::io::AsyncWriteExt;
     let (mut child, mut view, mut writer, state) = demo_console();
-    view.wait_for("orphaned-test-box").await;
-    writer
-        .write_all(b"/payments-api-2\r")
-        .await
-        .expect("filter");
-    view.wait_for("(1 of 32)").await;
-    writer.write_all(b"s").await.expect("open a shell pane");
-    view.wait_for("[ssm-user@payments-api-2 ~]$").await;
+    shell_pane_on(&mut view, &mut writer, "payments-api-2").await;
     writer.write_all(b"\x1dR").await.expect("record");
     view.wait_for("● REC").await;
     view.wait_for("ctrl-] R again to stop").await;
@@ -1277,14 +1287,7 @@ async fn sixteen_floods_at_the_real_pace_end_with_the_right_screens() {
 async fn exit_in_a_pane_then_esc_and_q_quits() {
     use tokio::io::AsyncWriteExt;
     let (mut child, mut view, mut writer, _state) = demo_console();
-    view.wait_for("orphaned-test-box").await;
-    writer
-        .write_all(b"/payments-api-2\r")
-        .await
-        .expect("filter");
-    view.wait_for("(1 of 32)").await;
-    writer.write_all(b"s").await.expect("open a shell pane");
-    view.wait_for("[ssm-user@payments-api-2 ~]$").await;
+    shell_pane_on(&mut view, &mut writer, "payments-api-2").await;
     writer.write_all(b"exit\r").await.expect("exit");
     view.wait_for("session ended").await;
     view.wait_for("esc fleet").await;

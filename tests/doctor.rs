@@ -10,17 +10,21 @@ use bosun::sim::{Faults, SimHandle};
 use common::start_sim;
 use tokio::process::Command;
 
-/// bosun against `sim` with the demo key pair, in us-east-1 unless told otherwise.
-fn bosun_against(sim: &SimHandle) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
-    common::sealed(&mut command)
+/// A sealed environment pointed at `sim` with the demo key pair, in us-east-1.
+fn against<'a>(command: &'a mut Command, sim: &SimHandle) -> &'a mut Command {
+    common::sealed(command)
         .env("AWS_ENDPOINT_URL", sim.endpoint_url())
         .env("AWS_ACCESS_KEY_ID", "demo")
         .env("AWS_SECRET_ACCESS_KEY", "demo")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env_remove("AWS_PROFILE")
+}
+
+/// bosun against `sim` with the demo key pair, in us-east-1 unless told otherwise.
+fn bosun_against(sim: &SimHandle) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
+    against(&mut command, sim)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -422,16 +426,9 @@ async fn follow(sim: &SimHandle, report: &str, starting: &str) -> (i32, String) 
         1,
     );
     let mut sh = Command::new("sh");
-    let output = common::sealed(&mut sh)
+    let output = against(&mut sh, sim)
         .arg("-c")
         .arg(&pasted)
-        .env("AWS_ENDPOINT_URL", sim.endpoint_url())
-        .env("AWS_ACCESS_KEY_ID", "demo")
-        .env("AWS_SECRET_ACCESS_KEY", "demo")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env_remove("AWS_PROFILE")
         .stdin(Stdio::null())
         .output()
         .await
