@@ -17,6 +17,10 @@ pub struct OpenDataChannel {
     pub message_schema_version: String,
     pub request_id: String,
     pub token_value: String,
+    /// Sent by the plugin since its first releases; clients that predate it (the npm package
+    /// ssm-session, which worked against AWS without one) leave it out, so a reader accepts
+    /// its absence.
+    #[serde(default)]
     pub client_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_version: Option<String>,
