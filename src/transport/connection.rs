@@ -17,7 +17,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// inputs again.
 pub(crate) const FRAMES_PER_TURN: u32 = 64;
 /// Consecutive output messages are handed to the application joined up to this size.
-pub(crate) const JOINED_OUTPUT_BYTES: usize = 64 * 1024;
+pub const JOINED_OUTPUT_BYTES: usize = 64 * 1024;
 
 /// One live WebSocket: a reader half polled by the driver and a writer task fed through a
 /// bounded queue, so a slow socket write never stops the driver from reading (both ends
