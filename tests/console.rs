@@ -1,6 +1,8 @@
 //! The console drawn on ratatui's `TestBackend`: insta snapshots of each view (loaded,
 //! filtered, empty, error, detail, help) and the status colours of every built-in theme.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
@@ -847,6 +849,8 @@ async fn the_demo_console_runs_on_a_real_terminal() {
     pty.resize(pty_process::Size::new(40, 160)).expect("size");
     let state = tempfile::tempdir().expect("tempdir");
     let mut child = pty_process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .env_clear()
+        .envs(common::sealed_env())
         .arg("--demo")
         .env("HOME", state.path())
         .env("XDG_STATE_HOME", state.path())
@@ -888,13 +892,12 @@ async fn the_demo_console_runs_on_a_real_terminal() {
     wait_for("esc close", &mut terminal, &mut raw).await;
     writer.write_all(b"q").await.expect("q over the help");
     wait_for("q quit", &mut terminal, &mut raw).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    writer.write_all(b"?").await.expect("help again");
+    wait_for("esc close", &mut terminal, &mut raw).await;
     assert!(
         child.try_wait().expect("child").is_none(),
         "q over the help must not quit"
     );
-    writer.write_all(b"?").await.expect("help again");
-    wait_for("esc close", &mut terminal, &mut raw).await;
     writer.write_all(b"q").await.expect("close it");
     writer.write_all(b"/vault").await.expect("type");
     wait_for("(1 of 32)", &mut terminal, &mut raw).await;
@@ -1015,7 +1018,10 @@ fn bosun_in_pty(
     let (pty, pts) = pty_process::open().expect("pty");
     pty.resize(pty_process::Size::new(rows, cols))
         .expect("size");
-    let child = setup(pty_process::Command::new(env!("CARGO_BIN_EXE_bosun")))
+    let sealed = pty_process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .env_clear()
+        .envs(common::sealed_env());
+    let child = setup(sealed)
         .env("TERM", "xterm-256color")
         .kill_on_drop(true)
         .spawn(pts)
@@ -1193,7 +1199,8 @@ async fn console_against_paced_sim(
     tokio::process::Child,
 ) {
     use tokio::io::AsyncBufReadExt;
-    let mut sim = tokio::process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+    let mut sim = tokio::process::Command::new(env!("CARGO_BIN_EXE_bosun"));
+    let mut sim = common::sealed(&mut sim)
         .args(["sim", "--listen", "127.0.0.1:0", "--agent-pacing", "real"])
         .env("HOME", home)
         .stdout(std::process::Stdio::piped())

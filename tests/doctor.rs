@@ -8,6 +8,7 @@ use std::process::Stdio;
 
 use bosun::sim::{Faults, SimHandle};
 use common::start_sim;
+use tokio::io::AsyncBufReadExt;
 use tokio::process::Command;
 
 /// A sealed environment pointed at `sim` with the demo key pair, in us-east-1.
@@ -309,13 +310,21 @@ async fn a_tunnel_to_an_unreachable_target_ends_with_the_cause_unless_asked_to_r
         .args(["tunnel", "payments-api-3", "--remote-port", "22", "--retry"])
         .spawn()
         .expect("spawn");
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    // Two attempts said, one line each, and it goes on trying.
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut err = String::new();
+    while err.matches("retrying in").count() < 2 {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("no second attempt within 30 s: {err}"))
+            .expect("read")
+            .unwrap_or_else(|| panic!("stderr ended: {err}"));
+        err.push_str(&line);
+        err.push('\n');
+    }
     assert!(child.try_wait().expect("status").is_none(), "still trying");
     child.kill().await.expect("kill");
     let output = child.wait_with_output().await.expect("output");
-    let err = String::from_utf8_lossy(&output.stderr);
-    let attempts = err.matches("retrying in").count();
-    assert!(attempts >= 2, "{err}");
     assert!(err.lines().all(|line| line.len() < 300), "{err}");
     assert!(!String::from_utf8_lossy(&output.stdout).contains("Listening on"));
 }

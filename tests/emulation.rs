@@ -11,6 +11,8 @@
 //! and a blank's foreground colour, boldness or italics cannot be seen, so a blank is compared
 //! by what shows of it: background, reverse video, underline.
 
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -39,7 +41,10 @@ fn fixture(name: &str) -> (std::path::PathBuf, Vec<u8>) {
 }
 
 fn tmux(socket: &str, args: &[&str]) -> String {
+    // Sealed: no TMUX, TMUX_TMPDIR or SHELL of the runner's reaches the reference terminal.
     let output = Command::new("tmux")
+        .env_clear()
+        .envs(common::sealed_env())
         .args(["-L", socket, "-f", "/dev/null"])
         .args(args)
         .output()

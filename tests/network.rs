@@ -121,16 +121,12 @@ async fn simulator_behind_a_proxy() -> (SimHandle, InterceptingProxy) {
     (sim, proxy)
 }
 
-/// The environment of a laptop on such a network (no CA bundle yet).
+/// The environment of a laptop on such a network (no CA bundle yet), and nothing of the
+/// runner's (no other proxy, CA bundle, profile or endpoint variable).
 fn behind(command: &mut Command, proxy: &InterceptingProxy, home: &std::path::Path) {
-    command
+    common::sealed(command)
         .env("AWS_ENDPOINT_URL", format!("https://{PUBLIC_HOST}"))
         .env("HTTPS_PROXY", &proxy.url)
-        .env_remove("https_proxy")
-        .env_remove("NO_PROXY")
-        .env_remove("no_proxy")
-        .env_remove("AWS_CA_BUNDLE")
-        .env_remove("AWS_PROFILE")
         .env("AWS_ACCESS_KEY_ID", "demo")
         .env("AWS_SECRET_ACCESS_KEY", "demo")
         .env("AWS_REGION", "us-east-1")

@@ -550,7 +550,7 @@ async fn trace_logs_carry_no_secrets() {
     let sim = start_sim().await;
     let state = tempfile::tempdir().expect("tempdir");
     let traced = |command: &mut Command| {
-        command
+        common::sealed(command)
             .env("BOSUN_LOG", "trace")
             .env("HOME", state.path())
             .env("XDG_STATE_HOME", state.path())

@@ -921,7 +921,7 @@ async fn throttling_faults_surface_as_throttling_exceptions() {
 async fn botocore_models_accept_every_response() {
     let sim = start_sim().await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/check_shapes.py");
-    let output = tokio::process::Command::new("python3")
+    let output = common::sealed(&mut tokio::process::Command::new("python3"))
         .arg(script)
         .arg(sim.endpoint_url())
         .output()
@@ -1198,7 +1198,20 @@ async fn run_command_honours_max_concurrency_max_errors_and_cancel() {
         .and_then(|c| c.command_id())
         .expect("id")
         .to_owned();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Cancelled while two scripts run (MaxConcurrency 2) and the rest wait.
+    let mut running = 0;
+    for _ in 0..100 {
+        running = all_invocations(&ssm, &id)
+            .await
+            .iter()
+            .filter(|i| i.status().map(|s| s.as_str()) == Some("InProgress"))
+            .count();
+        if running == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(running, 2, "two scripts running before the cancel");
     ssm.cancel_command()
         .command_id(&id)
         .send()
@@ -1877,8 +1890,21 @@ async fn a_silent_connection_is_noticed_and_resumed_within_twenty_seconds() {
     let (mut shell, _) = open(&sdk(&sim, "us-east-1").await, &target, None, &[]).await;
     shell.send("echo before-$((20+22))\n").await;
     shell.expect("before-42").await;
-    // The channel has gone silent by now; what is typed waits for the resume.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Once the channel has gone silent, what is typed waits for the resume.
+    common::eventually(
+        Duration::from_secs(10),
+        "the connection goes silent",
+        || {
+            let silent = sim
+                .request_counts()
+                .get("went_silent")
+                .copied()
+                .unwrap_or(0)
+                >= 1;
+            async move { silent }
+        },
+    )
+    .await;
     let typed = std::time::Instant::now();
     shell.send("echo after-$((20+22))\n").await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

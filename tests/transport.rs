@@ -2,6 +2,8 @@
 //! forced drop mid-transfer resumed through the hook, an expired session, `channel_closed`,
 //! and the real `bosun session-manager-plugin` binary in shell and pipe modes.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -325,7 +327,17 @@ async fn an_expired_session_ends_the_driver_with_a_clear_error() {
         .send(Input::Data(Bytes::from_static(b"x")))
         .await
         .expect("send");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The session is up once the echo of "x" is back; then the connection is cut.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let event = tokio::time::timeout_at(deadline, client.events.recv())
+            .await
+            .expect("the echo in time")
+            .expect("driver alive");
+        if matches!(&event, DriverEvent::Output(bytes) if bytes.contains(&b'x')) {
+            break;
+        }
+    }
     agent.cut.send(()).await.expect("cut");
     let result = tokio::time::timeout(Duration::from_secs(10), &mut client.driver)
         .await
@@ -375,7 +387,7 @@ fn plugin_response(agent: &FakeAgent) -> String {
 
 fn plugin_command(agent: &FakeAgent, document: &str) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_bosun"));
-    command
+    common::sealed(&mut command)
         .arg("session-manager-plugin")
         .arg("AWS_SSM_START_SESSION_RESPONSE")
         .arg("us-east-1")
@@ -388,7 +400,6 @@ fn plugin_command(agent: &FakeAgent, document: &str) -> tokio::process::Command 
         .env("AWS_SSM_START_SESSION_RESPONSE", plugin_response(agent))
         .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("HOME", std::env::temp_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

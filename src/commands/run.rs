@@ -340,6 +340,7 @@ fn report(
 ) -> (String, bool) {
     let mut output = listed;
     let mut note = None;
+    let mut full_output_url = None;
     if let Some(full) = full {
         output = if full.stderr.is_empty() {
             full.stdout
@@ -347,6 +348,7 @@ fn report(
             format!("{}\n--- stderr ---\n{}", full.stdout, full.stderr)
         };
         if full.truncated {
+            full_output_url = full.s3_location.clone();
             note = Some(match full.s3_location {
                 Some(url) => format!(
                     "output truncated by AWS at 24,000/8,000 characters; full output: {url}"
@@ -371,6 +373,7 @@ fn report(
                 "seconds": seconds,
                 "output": output,
                 "truncated": note.is_some(),
+                "full_output_url": full_output_url,
             })
         );
         return (output, note.is_some());

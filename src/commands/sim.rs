@@ -3,6 +3,7 @@
 
 use crate::cli::{Pacing, SimArgs};
 use crate::sim::{self, AgentPacing, Faults, Fleet, SimConfig};
+use tokio::signal::unix::{SignalKind, signal};
 
 /// Serves the simulator until Ctrl-C.
 pub async fn run(args: SimArgs) -> i32 {
@@ -49,13 +50,30 @@ pub async fn run(args: SimArgs) -> i32 {
             return 2;
         }
     };
+    // Ctrl-C, or the SIGTERM of a supervisor (systemd, docker stop, a test harness): either way
+    // the simulator stops and removes its scratch homes. Both are taken before the first line
+    // is printed, so a script that signals as soon as it has read the lines is heard.
+    let (interrupt, terminate) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    );
     // The first lines are the contract: scripts read them to find the endpoint and the keys
     // (`eval "$(bosun sim | head -3)"` in a shell that keeps it running elsewhere).
     println!("AWS_ENDPOINT_URL={}", handle.endpoint_url());
     println!("AWS_ACCESS_KEY_ID={}", keys.0);
     println!("AWS_SECRET_ACCESS_KEY={}", keys.1);
     eprintln!("bosun sim: {instances} instances; Ctrl-C stops it");
-    let _ = tokio::signal::ctrl_c().await;
+    match (interrupt, terminate) {
+        (Ok(mut interrupt), Ok(mut terminate)) => {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
     drop(handle);
     0
 }

@@ -496,6 +496,7 @@ async fn run_agent(
         // Only the session's first connection goes silent: the redial must then work.
         let silent_after = faults.silent_after_secs.filter(|_| connections_served == 0);
         connections_served += 1;
+        let counts = state.clone();
         let drop_signal = async move {
             let after = |secs: Option<f64>| async move {
                 match secs {
@@ -505,7 +506,11 @@ async fn run_agent(
             };
             tokio::select! {
                 () = after(drop_after) => Cut::Close,
-                () = after(silent_after) => Cut::Silence,
+                () = after(silent_after) => {
+                    // Counted so a test can wait for the silence instead of guessing its time.
+                    counts.count("went_silent");
+                    Cut::Silence
+                }
             }
         };
         match agent::serve_connection(

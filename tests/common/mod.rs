@@ -83,7 +83,7 @@ pub fn plugin_on_path() -> (tempfile::TempDir, String) {
 /// group of its own (so a test can press Ctrl-C on it and the plugin, as a terminal would).
 pub fn aws_cli(sim: &SimHandle, keys: (&str, &str), path: &str, args: &[&str]) -> Command {
     let mut command = Command::new("aws");
-    command
+    sealed(&mut command)
         .args(args)
         .env("AWS_ENDPOINT_URL", sim.endpoint_url())
         .env("AWS_ACCESS_KEY_ID", keys.0)
@@ -101,25 +101,125 @@ pub fn aws_cli(sim: &SimHandle, keys: (&str, &str), path: &str, args: &[&str]) -
 }
 
 /// Seals a child's environment: nothing of the runner's comes through but PATH (the AWS CLI
-/// and tmux are found by it) and the locale; HOME is a fresh directory of this call's own (a configuration, credentials or a log of another test, or
-/// of the person running them, is never read); no `AWS_*` variable is inherited, so each
-/// test says exactly which it sets.
+/// and tmux are found by it) and the locale; HOME is a fresh directory of this call's own (a
+/// configuration, credentials or a log of another test, or of the person running them, is
+/// never read); no `AWS_*`, `XDG_*` or proxy variable is inherited, so each test says exactly
+/// which it sets.
 pub fn sealed(command: &mut Command) -> &mut Command {
+    command.env_clear().envs(sealed_env())
+}
+
+/// The variables of a sealed child (see `sealed`), for builders other than tokio's `Command`
+/// (a PTY's, std's): call their `env_clear` first.
+pub fn sealed_env() -> Vec<(&'static str, std::ffi::OsString)> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static HOMES: AtomicUsize = AtomicUsize::new(0);
-    let home = std::env::temp_dir().join("bosun-tests").join(format!(
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    let homes = std::env::temp_dir().join("bosun-tests");
+    SWEPT.call_once(|| sweep_homes_of_finished_runs(&homes));
+    let home = homes.join(format!(
         "{}-{}",
         std::process::id(),
         HOMES.fetch_add(1, Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&home).expect("a home for the test");
-    command.env_clear();
-    for kept in ["PATH", "LANG", "LC_ALL", "TMPDIR"] {
-        if let Ok(value) = std::env::var(kept) {
-            command.env(kept, value);
-        }
-    }
+    let mut env: Vec<_> = ["PATH", "LANG", "LC_ALL", "TMPDIR"]
+        .into_iter()
+        .filter_map(|kept| Some((kept, std::env::var_os(kept)?)))
+        .collect();
     // No XDG variable comes through either: configuration, state and caches live under this
     // HOME (or under whatever HOME or XDG directory a test sets after this).
-    command.env("HOME", &home)
+    env.push(("HOME", home.into_os_string()));
+    env
+}
+
+/// Removes the homes of test processes that have ended (a test binary exits without running
+/// destructors, so each run clears up after the ones before it).
+fn sweep_homes_of_finished_runs(homes: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(homes) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name
+            .to_string_lossy()
+            .split('-')
+            .next()
+            .unwrap_or("")
+            .to_owned();
+        let running = std::path::Path::new("/proc").join(&pid).exists();
+        if !pid.is_empty() && !running {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The bosun binary, sealed, against `sim` with a key pair of its own, all pipes taken.
+pub fn bosun(sim: &SimHandle) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
+    sealed(&mut command)
+        .env("AWS_ENDPOINT_URL", sim.endpoint_url())
+        .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// Waits at most 30 s for `child` (stdin closed); its exit code, stdout and stderr.
+pub async fn finish(mut child: tokio::process::Child) -> (i32, String, String) {
+    // Read both pipes while waiting, so a hang can show what the process had printed.
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    drop(child.stdin.take());
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        let (_, _, status) = tokio::join!(
+            stdout.read_to_end(&mut out),
+            stderr.read_to_end(&mut err),
+            child.wait()
+        );
+        status
+    })
+    .await;
+    let status = match waited {
+        Ok(status) => status.expect("status"),
+        Err(_) => {
+            let _ = child.start_kill();
+            panic!(
+                "bosun did not exit in 30 s; stdout so far {:?}, stderr {:?}",
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&err)
+            );
+        }
+    };
+    let output = std::process::Output {
+        status,
+        stdout: out,
+        stderr: err,
+    };
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Polls `check` every 50 ms until it holds, for at most `limit`: a condition, where a sleep
+/// would guess how long something takes.
+pub async fn eventually<F, Fut>(limit: std::time::Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
