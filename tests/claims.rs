@@ -471,3 +471,73 @@ async fn the_simulator_runs_at_most_sixteen_scripts_at_once() {
         "at most sixteen at once, and sixteen when there are more to run"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The console's fleet refresh
+
+#[tokio::test]
+async fn the_fleet_refreshes_every_interval_and_backs_off_while_throttled() {
+    use aws_config::retry::RetryConfig;
+    use bosun::services::inventory::{self, InventoryLoaded};
+    use bosun::services::sources::Source;
+    use std::time::Instant;
+
+    let sim = start_sim().await;
+    // The SDK's own retries are off, so what is measured is the refresher's pace.
+    let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1")
+        .await
+        .into_builder()
+        .retry_config(RetryConfig::disabled())
+        .build();
+    let (events_tx, mut events) = tokio::sync::mpsc::channel(8);
+    let interval = Duration::from_millis(100);
+    let _refresher = inventory::spawn(
+        vec![Source {
+            profile: "demo".to_owned(),
+            config,
+        }],
+        interval,
+        0,
+        events_tx,
+    );
+    let mut next = async || -> InventoryLoaded {
+        tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("a report in time")
+            .expect("the refresher runs")
+            .value
+    };
+    let first = next().await;
+    assert!(!first.throttled && first.errors.is_empty() && !first.rows.is_empty());
+    next().await;
+
+    // AWS throttles every call: each report waits twice as long as the one before.
+    sim.set_faults(bosun::sim::Faults::parse("throttle=1").expect("spec"));
+    while !next().await.throttled {}
+    let mut at = Instant::now();
+    let mut expected = interval * 2;
+    for _ in 0..4 {
+        let report = next().await;
+        let gap = at.elapsed();
+        at = Instant::now();
+        assert!(report.throttled && report.rows.is_empty());
+        assert!(
+            report.errors.iter().all(|e| e.contains("us-east-1")),
+            "{:?}",
+            report.errors
+        );
+        assert!(
+            gap >= expected,
+            "{gap:?} after a throttled read, not {expected:?}"
+        );
+        expected *= 2;
+    }
+
+    // AWS answers again: the pace is the interval again (the next backoff would be 3.2 s).
+    sim.set_faults(bosun::sim::Faults::default());
+    let recovered = next().await;
+    assert!(!recovered.throttled && !recovered.rows.is_empty());
+    let at = Instant::now();
+    assert!(!next().await.throttled);
+    assert!(at.elapsed() < expected / 2, "{:?}", at.elapsed());
+}

@@ -1422,3 +1422,143 @@ fn read_only_shows_a_badge_in_the_header() {
         assert!(header.contains("ago"), "{width}: {header}");
     }
 }
+
+/// The console on real profiles, as a user starts it: two `--profile`s from the AWS config file
+/// and `--endpoint-url`; one profile's keys are not accepted, so its failure is named while
+/// the other's fleet shows; `:profile beta` then reloads onto another profile and its region.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_reads_profiles_names_the_failing_one_and_switches_with_colon_profile() {
+    use tokio::io::AsyncWriteExt;
+    let sim = bosun::sim::start(bosun::sim::SimConfig {
+        credentials: vec![
+            ("AKIDALPHA".to_owned(), "alpha-secret".to_owned()),
+            ("AKIDBETA".to_owned(), "beta-secret".to_owned()),
+        ],
+        require_signatures: true,
+        ..bosun::sim::SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    let home = tempfile::tempdir().expect("home");
+    let config = home.path().join("aws-config");
+    std::fs::write(
+        &config,
+        "[profile alpha]\nregion = us-east-1\naws_access_key_id = AKIDALPHA\naws_secret_access_key = alpha-secret\n\n\
+         [profile stale]\nregion = us-east-1\naws_access_key_id = AKIDREVOKED\naws_secret_access_key = nope\n\n\
+         [profile beta]\nregion = eu-west-1\naws_access_key_id = AKIDBETA\naws_secret_access_key = beta-secret\n",
+    )
+    .expect("config");
+    let path = home.path().to_owned();
+    let endpoint = sim.endpoint_url();
+    let (mut child, mut view, mut writer) = bosun_in_pty(40, 160, |command| {
+        command
+            .args([
+                "--profile",
+                "alpha",
+                "--profile",
+                "stale",
+                "--endpoint-url",
+                &endpoint,
+            ])
+            .env("HOME", &path)
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    });
+    view.wait_for("payments-api-1").await;
+    // The failing profile is named with its region and the next step, under alpha's fleet.
+    view.wait_for(
+        "stale/us-east-1: DescribeInstanceInformation failed: AWS does not know these credentials",
+    )
+    .await;
+    let screen = view.parser.screen().contents();
+    assert!(screen.contains("alpha/us-east-1"), "{screen}");
+    assert!(screen.contains("payments-api-1"), "{screen}");
+    assert!(
+        !screen.contains("search-query-1"),
+        "eu-west-1 is not alpha's region:\n{screen}"
+    );
+
+    writer.write_all(b":profile beta\r").await.expect("type");
+    view.wait_for("search-query-1").await;
+    view.wait_for("beta/eu-west-1").await;
+    // A frame may arrive in several reads: what went away must be gone once it has landed.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let screen = view.parser.screen().contents();
+        if !screen.contains("payments-api-1") && !screen.contains("stale") {
+            break;
+        }
+        assert!(
+            view.read_some(deadline).await,
+            "alpha's fleet or the stale profile's error is still shown:\n{screen}"
+        );
+    }
+    writer.write_all(b"q").await.expect("quit");
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("quits")
+        .expect("status");
+    assert!(status.success());
+}
+
+/// A panic inside the console gives the terminal back before its message: out of the
+/// alternate screen, cursor shown, bracketed paste and mouse off, and the line discipline out
+/// of raw mode (echo and line editing on again). Debug builds panic on purpose after the
+/// first frame when `BOSUN_DEBUG_PANIC_AFTER_DRAW` is set.
+#[tokio::test]
+async fn a_panic_restores_the_terminal_before_its_message() {
+    use rustix::termios::{LocalModes, tcgetattr};
+    use std::os::fd::AsFd;
+    use tokio::io::AsyncReadExt;
+    let (pty, pts) = pty_process::open().expect("pty");
+    pty.resize(pty_process::Size::new(24, 80)).expect("size");
+    let modes = pty.as_fd().try_clone_to_owned().expect("a second handle");
+    let before = tcgetattr(&modes).expect("modes").local_modes;
+    assert!(before.contains(LocalModes::ICANON | LocalModes::ECHO));
+    let mut child = pty_process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .env_clear()
+        .envs(common::sealed_env())
+        .env("TERM", "xterm-256color")
+        .env("BOSUN_DEBUG_PANIC_AFTER_DRAW", "1")
+        .arg("--demo")
+        .kill_on_drop(true)
+        .spawn(pts)
+        .expect("spawn");
+    let (mut reader, _writer) = pty.into_split();
+    let mut raw = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    // Until the panic message has been printed (the PTY reports EIO once the child is gone).
+    while !String::from_utf8_lossy(&raw).contains("a panic on purpose") {
+        match tokio::time::timeout_at(deadline, reader.read(&mut buffer)).await {
+            Ok(Ok(n)) if n > 0 => raw.extend_from_slice(&buffer[..n]),
+            other => panic!("{other:?}: {:?}", String::from_utf8_lossy(&raw)),
+        }
+    }
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert_eq!(status.code(), Some(101), "a panic's status");
+    let text = String::from_utf8_lossy(&raw);
+    let entered = text
+        .find("\u{1b}[?1049h")
+        .expect("took the alternate screen");
+    let message = text.find("a panic on purpose").expect("message");
+    for (what, sequence) in [
+        ("left the alternate screen", "\u{1b}[?1049l"),
+        ("showed the cursor", "\u{1b}[?25h"),
+        ("ended bracketed paste", "\u{1b}[?2004l"),
+    ] {
+        let at = text[entered..]
+            .find(sequence)
+            .unwrap_or_else(|| panic!("never {what}: {text:?}"))
+            + entered;
+        assert!(at < message, "{what} only after the message");
+    }
+    let after = tcgetattr(&modes).expect("modes").local_modes;
+    assert!(
+        after.contains(LocalModes::ICANON | LocalModes::ECHO),
+        "raw mode left on: {after:?}"
+    );
+}

@@ -233,6 +233,12 @@ impl Console {
                 }
                 dirty = false;
                 last_draw = Instant::now();
+                // Debug builds only: the tests' way to check that a panic restores the terminal
+                // (raw mode, alternate screen, cursor) before its message is printed.
+                #[cfg(debug_assertions)]
+                if std::env::var_os("BOSUN_DEBUG_PANIC_AFTER_DRAW").is_some() {
+                    panic!("a panic on purpose (BOSUN_DEBUG_PANIC_AFTER_DRAW)");
+                }
             }
             let until_frame = FRAME.saturating_sub(last_draw.elapsed());
             // Keys first, pane output last: a pane printing flat out must never delay them.
