@@ -46,6 +46,7 @@ async fn bench() {
             team: String::new(),
             windows: false,
             online: true,
+            ..RunTarget::default()
         })
         .collect();
     let sim = sim::start(SimConfig {
@@ -70,6 +71,7 @@ async fn bench() {
         output_s3: None,
         cloudwatch: None,
         parameters: Vec::new(),
+        canary: Vec::new(),
     };
     let calls = |operation: &str| {
         sim.request_counts()

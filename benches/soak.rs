@@ -391,6 +391,7 @@ async fn run_every_minute(
                     team: String::new(),
                     windows: false,
                     online: true,
+                    ..RunTarget::default()
                 }],
             }],
             script: format!("echo minute-{generation}"),
@@ -402,6 +403,7 @@ async fn run_every_minute(
             output_s3: None,
             cloudwatch: None,
             parameters: Vec::new(),
+            canary: Vec::new(),
         };
         let (events_tx, mut events) = mpsc::channel(64);
         let run = runs::spawn(

@@ -199,6 +199,15 @@ pub struct RunArgs {
     /// Send the output to CloudWatch Logs, to the default group (/aws/ssm/DOCUMENT).
     #[arg(long, conflicts_with = "cloudwatch_log_group")]
     pub cloudwatch_output: bool,
+    /// Run on N instances (or N% of them) first, spread across regions and zones, and on the
+    /// rest only when every one of those succeeded: on a terminal after asking, with --yes at
+    /// once.
+    #[arg(long, value_name = "N|N%")]
+    pub canary: Option<String>,
+    /// How results are grouped at the end: `exact` output, or its `shape` (numbers, hex ids,
+    /// timestamps and the instance's own id, name and address set aside).
+    #[arg(long, value_name = "exact|shape", default_value = "exact", value_parser = ["exact", "shape"])]
+    pub group_by: String,
     /// The shell command to run, after `--`.
     #[arg(last = true)]
     pub command: Vec<String>,

@@ -734,6 +734,83 @@ fn run_watch_view() {
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
 }
 
+/// The watch view's grouped mode over 200 results where three answered differently: two
+/// groups, 197 and 3, the three marked as the odd ones out (◆ in the warning colour, bold);
+/// selecting that group lists its members and shows its output once. By shape, outputs that
+/// differ only in numbers join one group whose panel shows how the others differ.
+#[test]
+fn run_watch_grouped_shows_the_odd_ones_out() {
+    use bosun::model::run_groups::RunResult;
+    let mut state = composed();
+    app::update(&mut state, Input::FilterChar('5'));
+    app::update(&mut state, Input::FilterDone);
+    for n in 0..200 {
+        let odd = [17, 88, 150].contains(&n);
+        app::update(
+            &mut state,
+            Input::RunSettled(RunResult {
+                instance_id: format!("i-0a1b2c3d4e5f{n:05}"),
+                name: format!("web-{n}"),
+                status: if odd { "Failed" } else { "Success" }.to_owned(),
+                exit_code: Some(if odd { 3 } else { 0 }),
+                output: if odd { "inactive\n" } else { "active\n" }.to_owned(),
+                ..RunResult::default()
+            }),
+        );
+    }
+    app::update(&mut state, Input::Action(Action::ToggleGroups));
+    // Style is the point here: the odd ones out's marker and row (not selected: the selection
+    // has its own colours).
+    let terminal = render(&state, &Theme::default());
+    let buffer = terminal.backend().buffer();
+    let text = |y: u16| -> String {
+        (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol())
+            .collect()
+    };
+    let row = (0..buffer.area.height)
+        .find(|&y| text(y).contains("inactive"))
+        .expect("the odd ones out's row");
+    let marker = (0..buffer.area.width)
+        .find(|&x| buffer[(x, row)].symbol() == "◆")
+        .expect("marker");
+    assert_eq!(buffer[(marker, row)].fg, Theme::default().warning);
+    let count = (0..buffer.area.width)
+        .find(|&x| buffer[(x, row)].symbol() == "3")
+        .expect("the count");
+    assert!(
+        buffer[(count, row)]
+            .modifier
+            .contains(ratatui::style::Modifier::BOLD)
+    );
+    // Selecting the odd ones out lists them and shows their output once.
+    app::update(&mut state, Input::Action(Action::Down));
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+
+    // By shape: "load 0.1" and "load 0.7" are one group; its panel shows the difference.
+    let mut state = composed();
+    app::update(&mut state, Input::FilterChar('5'));
+    app::update(&mut state, Input::FilterDone);
+    for n in 0..6 {
+        app::update(
+            &mut state,
+            Input::RunSettled(RunResult {
+                instance_id: format!("i-0a1b2c3d4e5f{n:05}"),
+                name: format!("web-{n}"),
+                status: "Success".to_owned(),
+                exit_code: Some(0),
+                output: format!("web-{n} up, load 0.{}\n", if n == 4 { 7 } else { 1 }),
+                ..RunResult::default()
+            }),
+        );
+    }
+    app::update(&mut state, Input::Action(Action::ToggleGroupBy));
+    insta::assert_snapshot!(
+        "run_watch_grouped_by_shape",
+        render(&state, &Theme::default()).backend()
+    );
+}
+
 /// A long output scrolled back a page at 80×24: the title says which lines show, and that
 /// `]` leads on; the cancelled run's counts stand without "cancel requested" once settled.
 #[test]

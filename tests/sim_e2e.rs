@@ -1425,6 +1425,7 @@ async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
         team: String::new(),
         windows: false,
         online,
+        ..RunTarget::default()
     };
     let request = RunRequest {
         groups: vec![RunGroup {
@@ -1445,6 +1446,7 @@ async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
         output_s3: Some(("bosun-run-logs".to_owned(), "fleet/".to_owned())),
         cloudwatch: Some(None),
         parameters: Vec::new(),
+        canary: Vec::new(),
     };
     let (inputs_tx, mut inputs) = mpsc::channel(64);
     let run = bosun::services::runs::spawn(request, connect, RunOptions::default(), 1, inputs_tx);
@@ -1591,6 +1593,7 @@ async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
             team: String::new(),
             windows: false,
             online: i.is_online(),
+            ..RunTarget::default()
         })
         .collect();
     let sim = sim::start(SimConfig {
@@ -1615,6 +1618,7 @@ async fn two_hundred_targets_with_mixed_outcomes_through_the_console_service() {
             output_s3: None,
             cloudwatch: None,
             parameters: Vec::new(),
+            canary: Vec::new(),
         };
     // The outcome each instance should have, from the next-to-last hex digit of its id (the
     // last one is even throughout us-east-1).

@@ -82,6 +82,14 @@ pub enum Action {
     CancelRun,
     /// Run the command again on the targets that did not succeed.
     RerunFailed,
+    /// The watch view shows groups of results instead of invocations, or back.
+    ToggleGroups,
+    /// Groups are made by exact output, or by its shape.
+    ToggleGroupBy,
+    /// After a canary that passed: send the command to the remaining targets.
+    ContinueRun,
+    /// In the history: compare the selected run with the one before it of the same command.
+    CompareRuns,
     /// Page back through the selected invocation's output.
     OutputPageUp,
     /// Page on through the output; at its end it follows new lines again.
@@ -107,7 +115,7 @@ pub struct ActionInfo {
     pub describe: &'static str,
 }
 
-pub const ACTIONS: [ActionInfo; 63] = [
+pub const ACTIONS: [ActionInfo; 67] = [
     ActionInfo {
         action: Action::Up,
         name: "up",
@@ -397,6 +405,26 @@ pub const ACTIONS: [ActionInfo; 63] = [
         action: Action::RerunFailed,
         name: "rerun_failed",
         describe: "run it again on the instances that did not succeed",
+    },
+    ActionInfo {
+        action: Action::ToggleGroups,
+        name: "toggle_groups",
+        describe: "results grouped by what they came to, or each instance",
+    },
+    ActionInfo {
+        action: Action::ToggleGroupBy,
+        name: "toggle_group_by",
+        describe: "group by exact output, or by its shape (numbers, ids, times set aside)",
+    },
+    ActionInfo {
+        action: Action::ContinueRun,
+        name: "continue_run",
+        describe: "after a canary that passed: run on the remaining instances",
+    },
+    ActionInfo {
+        action: Action::CompareRuns,
+        name: "compare_runs",
+        describe: "which instances changed group since the previous run of this command",
     },
     ActionInfo {
         action: Action::ShowHistory,

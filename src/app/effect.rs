@@ -45,6 +45,11 @@ pub enum Effect {
     /// SendCommand (in batches, per platform and region), then watch it.
     SendRun(RunRequest),
     CancelRun,
+    /// After a canary that passed: send the command to the rest.
+    ContinueRun,
+    /// Read the results of two runs of one command, to compare them: (older, newer), boxed
+    /// (two history entries are large beside the other effects).
+    CompareRuns(Box<(HistoryEntry, HistoryEntry)>),
     /// Fetch and follow this instance's output (GetCommandInvocation).
     WatchOutput(String),
     /// ListCommands in every profile and region the console reads.

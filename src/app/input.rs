@@ -7,6 +7,7 @@ use super::panes::{PaneId, PaneStatus};
 use super::tunnels::{TunnelId, TunnelLive};
 use crate::model::instance::InstanceRow;
 use crate::model::run::{HistoryEntry, InvocationOutput, InvocationView};
+use crate::model::run_groups::{Comparison, RunResult};
 
 /// Facts and intents the reducer takes.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,7 +60,17 @@ pub enum Input {
         throttled: bool,
     },
     RunOutput(InvocationOutput),
+    /// An invocation reached its final status: its result, with the output as the listing
+    /// gave it.
+    RunSettled(RunResult),
+    /// Every canary invocation finished: whether all succeeded, and how many wait.
+    RunCanaryDone {
+        passed: bool,
+        remaining: usize,
+    },
     RunError(String),
+    /// Two runs of one command compared: which instances changed group; or why not.
+    RunsCompared(Result<Comparison, String>),
     /// Recent commands, newest first, and the sources that could not be read.
     HistoryLoaded {
         entries: Vec<HistoryEntry>,

@@ -14,6 +14,7 @@ pub mod input;
 pub mod keymap;
 pub mod layout;
 pub mod panes;
+pub mod run_grouping;
 pub mod runs;
 pub mod state;
 pub mod tunnels;

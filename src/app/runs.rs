@@ -4,13 +4,15 @@
 
 use std::collections::BTreeMap;
 
+use super::run_grouping::Grouping;
+use crate::model::canary::{canary_count, pick_canary};
 use crate::model::run::{
     HistoryEntry, InvocationOutput, InvocationView, RunGroup, RunRequest, default_comment,
     needs_typed_count, parse_parameters,
 };
 
 /// The compose form's fields, in order.
-pub const COMPOSE_LABELS: [&str; 9] = [
+pub const COMPOSE_LABELS: [&str; 10] = [
     "command (enter: new line)",
     "document (empty: AWS-RunShellScript / AWS-RunPowerShellScript by platform)",
     "timeout, seconds",
@@ -20,14 +22,18 @@ pub const COMPOSE_LABELS: [&str; 9] = [
     "S3 output: bucket or bucket/prefix (optional: keeps all the output)",
     "CloudWatch output: log group, or \"default\" (optional)",
     "parameters for another document: name=value; name=value (a,b for lists)",
+    "canary: N or N% first, the rest only if all succeed (empty: all at once)",
 ];
+
+/// Where the canary field is in the form.
+const CANARY_FIELD: usize = 9;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunCompose {
     pub groups: Vec<RunGroup>,
     /// Where the targets came from: "3 marked", "12 matching the filter".
     pub chosen_by: String,
-    pub fields: [String; 9],
+    pub fields: [String; 10],
     pub focus: usize,
     pub error: Option<String>,
 }
@@ -44,6 +50,7 @@ impl RunCompose {
                 "600".to_owned(),
                 "50".to_owned(),
                 "0".to_owned(),
+                String::new(),
                 String::new(),
                 String::new(),
                 String::new(),
@@ -91,7 +98,7 @@ impl RunCompose {
             "default" => Some(None),
             group => Some(Some(group.to_owned())),
         };
-        Ok(RunRequest {
+        let mut request = RunRequest {
             groups: self.groups.clone(),
             script,
             document: (!document.is_empty()).then(|| document.to_owned()),
@@ -103,7 +110,13 @@ impl RunCompose {
             output_s3,
             cloudwatch,
             parameters,
-        })
+            canary: Vec::new(),
+        };
+        let total = request.targets().len();
+        if let Some(count) = canary_count(&self.fields[CANARY_FIELD], total)? {
+            request.canary = pick_canary(&request, count);
+        }
+        Ok(request)
     }
 }
 
@@ -154,10 +167,41 @@ pub struct RunWatch {
     pub causes: BTreeMap<String, Option<String>>,
     /// Lines the output view is scrolled back from its end: 0 follows the newest lines.
     pub output_back: usize,
+    /// The grouped mode: results by what they came to.
+    pub grouping: Grouping,
+    /// The canary stage, when the command runs on a few targets first.
+    pub canary: Option<CanaryStage>,
+}
+
+/// A command that runs on its canary first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanaryStage {
+    /// Targets in the canary.
+    pub count: usize,
+    /// Targets that wait for it.
+    pub remaining: usize,
+    pub outcome: CanaryOutcome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CanaryOutcome {
+    Running,
+    /// Every canary invocation succeeded; the rest waits for `C`.
+    Passed,
+    /// Some did not: the rest is not sent.
+    Failed,
+    /// The rest was sent.
+    Continued,
 }
 
 impl RunWatch {
     pub fn new(request: RunRequest) -> RunWatch {
+        let total = request.targets().len();
+        let canary = (!request.canary.is_empty()).then(|| CanaryStage {
+            count: request.canary.len(),
+            remaining: total.saturating_sub(request.canary.len()),
+            outcome: CanaryOutcome::Running,
+        });
         RunWatch {
             request,
             command_ids: Vec::new(),
@@ -170,6 +214,8 @@ impl RunWatch {
             reopened: false,
             causes: BTreeMap::new(),
             output_back: 0,
+            grouping: Grouping::default(),
+            canary,
         }
     }
 
@@ -207,9 +253,17 @@ impl RunWatch {
         summary
     }
 
+    /// Invocations expected so far: the canary's until the rest is sent.
+    pub fn expected(&self) -> usize {
+        match &self.canary {
+            Some(stage) if stage.outcome != CanaryOutcome::Continued => stage.count,
+            _ => self.request.groups.iter().map(|g| g.targets.len()).sum(),
+        }
+    }
+
     pub fn finished(&self) -> bool {
-        let expected = self.request.groups.iter().map(|g| g.targets.len()).sum();
-        self.invocations.len() >= expected && self.invocations.iter().all(InvocationView::finished)
+        self.invocations.len() >= self.expected()
+            && self.invocations.iter().all(InvocationView::finished)
     }
 
     pub fn selected_invocation(&self) -> Option<&InvocationView> {
@@ -225,6 +279,9 @@ impl RunWatch {
     /// Lines of the output view for the selected invocation, as the watch view draws them
     /// (before long lines wrap): the cause, stdout, stderr under its heading, AWS's cut.
     pub fn output_line_count(&self) -> usize {
+        if self.grouping.shown {
+            return self.grouping.lines().len();
+        }
         let cause = usize::from(self.selected_cause().is_some());
         let body = match &self.output {
             None => 1,
@@ -274,6 +331,7 @@ mod tests {
             team: String::new(),
             windows: false,
             online: true,
+            ..RunTarget::default()
         }
     }
 
@@ -341,6 +399,7 @@ mod tests {
             output_s3: None,
             cloudwatch: None,
             parameters: Vec::new(),
+            canary: Vec::new(),
         };
         let mut watch = RunWatch::new(request);
         let invocation = |id: &str, status: &str| InvocationView {

@@ -145,6 +145,8 @@ pub struct State {
     /// Recent commands, once loaded.
     pub history: Option<Vec<HistoryEntry>>,
     pub history_selected: usize,
+    /// Two runs of one command compared (`=` in the history), shown over the history.
+    pub comparison: Option<crate::model::run_groups::Comparison>,
     /// The Sessions view's rows, once loaded.
     pub sessions: Option<Vec<SessionEntry>>,
     pub sessions_selected: usize,
@@ -198,6 +200,7 @@ impl State {
             confirm_above: CONFIRM_BY_COUNT_ABOVE,
             history: None,
             history_selected: 0,
+            comparison: None,
             sessions: None,
             sessions_selected: 0,
             terminate_armed: None,

@@ -31,7 +31,7 @@ pub async fn resolve(
     instances: &[String],
     tags: &[(String, String)],
 ) -> Result<Vec<RunTarget>, RunTargetError> {
-    let mut ping: HashMap<String, (bool, bool)> = HashMap::new();
+    let mut ping: HashMap<String, Managed> = HashMap::new();
     let mut filters: Vec<InstanceInformationStringFilter> = Vec::new();
     for (key, value) in tags {
         filters.push(
@@ -72,9 +72,12 @@ pub async fn resolve(
             })?;
             for info in page.instance_information_list() {
                 if let Some(id) = info.instance_id() {
-                    let online = info.ping_status().map(|p| p.as_str()) == Some("Online");
-                    let windows = info.platform_type().map(|p| p.as_str()) == Some("Windows");
-                    ping.insert(id.to_owned(), (online, windows));
+                    let managed = Managed {
+                        online: info.ping_status().map(|p| p.as_str()) == Some("Online"),
+                        windows: info.platform_type().map(|p| p.as_str()) == Some("Windows"),
+                        private_ip: info.ip_address().unwrap_or_default().to_owned(),
+                    };
+                    ping.insert(id.to_owned(), managed);
                 }
             }
         }
@@ -87,19 +90,21 @@ pub async fn resolve(
     if !unknown.is_empty() {
         return Err(RunTargetError::NotManaged(unknown.join(", ")));
     }
-    let mut tags_of = ec2_tags(ec2, &ping).await?;
+    let mut facts_of = ec2_facts(ec2, &ping).await?;
     let mut targets: Vec<RunTarget> = ping
         .into_iter()
-        .map(|(id, (online, windows))| {
-            let tags = tags_of.remove(&id).unwrap_or_default();
-            let tag = |key: &str| tags.get(key).cloned().unwrap_or_default();
+        .map(|(id, managed)| {
+            let facts = facts_of.remove(&id).unwrap_or_default();
+            let tag = |key: &str| facts.tags.get(key).cloned().unwrap_or_default();
             RunTarget {
                 name: tag("Name"),
                 environment: tag("Environment"),
                 team: tag("Team"),
                 id,
-                windows,
-                online,
+                windows: managed.windows,
+                online: managed.online,
+                private_ip: managed.private_ip,
+                az: facts.az,
             }
         })
         .collect();
@@ -107,12 +112,26 @@ pub async fn resolve(
     Ok(targets)
 }
 
-/// Names and tags from EC2, where there are any (hybrid mi- nodes have none).
-async fn ec2_tags(
+/// What SSM says of a managed instance.
+struct Managed {
+    online: bool,
+    windows: bool,
+    private_ip: String,
+}
+
+/// What EC2 says of an instance: its tags and availability zone.
+#[derive(Default)]
+struct Ec2Facts {
+    tags: BTreeMap<String, String>,
+    az: String,
+}
+
+/// Names, tags and zones from EC2, where there are any (hybrid mi- nodes have none).
+async fn ec2_facts(
     ec2: &aws_sdk_ec2::Client,
-    managed: &HashMap<String, (bool, bool)>,
-) -> Result<HashMap<String, BTreeMap<String, String>>, RunTargetError> {
-    let mut tags: HashMap<String, BTreeMap<String, String>> = HashMap::new();
+    managed: &HashMap<String, Managed>,
+) -> Result<HashMap<String, Ec2Facts>, RunTargetError> {
+    let mut facts: HashMap<String, Ec2Facts> = HashMap::new();
     let ids: Vec<String> = managed
         .keys()
         .filter(|id| id.starts_with("i-"))
@@ -133,14 +152,19 @@ async fn ec2_tags(
                 let Some(id) = instance.instance_id() else {
                     continue;
                 };
-                let map = instance
+                let tags = instance
                     .tags()
                     .iter()
                     .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
                     .collect();
-                tags.insert(id.to_owned(), map);
+                let az = instance
+                    .placement()
+                    .and_then(|p| p.availability_zone())
+                    .unwrap_or_default()
+                    .to_owned();
+                facts.insert(id.to_owned(), Ec2Facts { tags, az });
             }
         }
     }
-    Ok(tags)
+    Ok(facts)
 }

@@ -2,6 +2,7 @@
 //! language, tunnels, the doctor's verdicts, Run Command's targets and requests, region names,
 //! and how figures are formatted. No tokio, no SDK, no terminal.
 
+pub mod canary;
 pub mod doctor;
 pub mod filter;
 pub mod format;
@@ -9,5 +10,6 @@ pub mod instance;
 pub mod region;
 pub mod run;
 pub mod run_groups;
+pub mod run_shape;
 pub mod session;
 pub mod tunnel;

@@ -11,7 +11,7 @@ use super::instance::{InstanceRow, Ping};
 pub const CONFIRM_BY_COUNT_ABOVE: usize = 10;
 
 /// One target as the blast radius shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RunTarget {
     pub id: String,
     pub name: String,
@@ -19,6 +19,11 @@ pub struct RunTarget {
     pub team: String,
     pub windows: bool,
     pub online: bool,
+    /// The address SSM reports (for grouping by shape: an instance's own address in its
+    /// output is not a difference).
+    pub private_ip: String,
+    /// Where it runs (canaries are spread across availability zones).
+    pub az: String,
 }
 
 impl RunTarget {
@@ -31,6 +36,8 @@ impl RunTarget {
             team: tag("Team"),
             windows: row.platform.eq_ignore_ascii_case("windows"),
             online: row.ping == Ping::Online,
+            private_ip: row.private_ip.clone().unwrap_or_default(),
+            az: row.availability_zone.clone().unwrap_or_default(),
         }
     }
 
@@ -118,7 +125,7 @@ pub struct RunGroup {
 }
 
 /// A command ready to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RunRequest {
     pub groups: Vec<RunGroup>,
     pub script: String,
@@ -135,6 +142,9 @@ pub struct RunRequest {
     /// Parameters for another document; empty for the shell-script documents, which take the
     /// command and the timeout.
     pub parameters: Vec<(String, Vec<String>)>,
+    /// Instance ids that run first (`canary::pick_canary`); the others only once every one of
+    /// these succeeded. Empty: all at once.
+    pub canary: Vec<String>,
 }
 
 /// The script documents' executionTimeout: 1 second to 48 hours.
@@ -247,6 +257,21 @@ impl RunRequest {
             lines.push(format!("  output: {}", outputs.join(", ")));
         }
         lines.push(format!("  {}", self.pace()));
+        if !self.canary.is_empty() {
+            let total = self.groups.iter().map(|g| g.targets.len()).sum::<usize>();
+            let names: Vec<String> = self
+                .targets()
+                .iter()
+                .filter(|t| self.canary.contains(&t.id))
+                .map(RunTarget::label)
+                .collect();
+            lines.push(format!(
+                "  canary first: {} ({}); the other {} only if every one succeeds",
+                self.canary.len(),
+                names.join(", "),
+                total - self.canary.len()
+            ));
+        }
         lines.extend(self.platform_warning());
         lines
     }
@@ -389,6 +414,7 @@ impl HistoryEntry {
             output_s3: None,
             cloudwatch: None,
             parameters: Vec::new(),
+            canary: Vec::new(),
         }
     }
 }
@@ -420,6 +446,13 @@ impl InvocationView {
         } else {
             &self.status_details
         }
+    }
+
+    /// The exit code to show: AWS's -1 (the script never ran) only where the invocation did
+    /// not succeed, so a -1 never reads as a success's code.
+    pub fn shown_exit_code(&self) -> Option<i32> {
+        self.response_code
+            .filter(|&code| code != -1 || self.aws_status != "Success")
     }
 
     pub fn finished(&self) -> bool {

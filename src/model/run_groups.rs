@@ -1,11 +1,18 @@
 //! A fleet's answer at a glance: invocations grouped by what they came to — status, exit code
-//! and output (trailing whitespace trimmed) — one group per distinct result, biggest first,
-//! so that the three instances that answered differently stand out from the 197 that agree.
+//! and output (trailing whitespace trimmed), or the output's shape (`run_shape.rs`) — one
+//! group per distinct result, biggest first, so that the three instances that answered
+//! differently stand out from the 197 that agree.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 use serde::Serialize;
 
+use super::run::InvocationView;
+use super::run_shape::{shape_of, without_identities};
+
 /// One invocation's result, as grouped.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RunResult {
     pub instance_id: String,
     pub name: String,
@@ -13,8 +20,63 @@ pub struct RunResult {
     pub status: String,
     pub exit_code: Option<i32>,
     pub output: String,
-    /// AWS cut the output (24,000 / 8,000 characters): the group is made on what it returned.
+    /// AWS cut the output (2,500 in a listing, 24,000 / 8,000 in full): the group is made on
+    /// what it returned.
     pub truncated: bool,
+    /// What the instance calls itself in its output (`run_shape::identities_of`), for
+    /// grouping by shape.
+    pub identities: Vec<String>,
+}
+
+impl RunResult {
+    /// A settled invocation's result, with the output shown for it (`truncated` when AWS cut
+    /// it); no identities yet.
+    pub fn settled(invocation: &InvocationView, output: String, truncated: bool) -> RunResult {
+        RunResult {
+            instance_id: invocation.instance_id.clone(),
+            name: invocation.name.clone(),
+            status: invocation.summary_status().to_owned(),
+            exit_code: invocation.shown_exit_code(),
+            output,
+            truncated,
+            identities: Vec::new(),
+        }
+    }
+}
+
+/// What makes two results one group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupBy {
+    /// The same output, trailing whitespace aside.
+    #[default]
+    Exact,
+    /// The same output once numbers, hex ids, timestamps and the instance's own names are
+    /// set aside (`run_shape::shape_of`).
+    Shape,
+}
+
+impl GroupBy {
+    pub fn parse(text: &str) -> Result<GroupBy, String> {
+        match text {
+            "exact" => Ok(GroupBy::Exact),
+            "shape" => Ok(GroupBy::Shape),
+            other => Err(format!("--group-by takes exact or shape, not {other:?}")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Exact => "exact",
+            GroupBy::Shape => "shape",
+        }
+    }
+
+    pub fn toggled(self) -> GroupBy {
+        match self {
+            GroupBy::Exact => GroupBy::Shape,
+            GroupBy::Shape => GroupBy::Exact,
+        }
+    }
 }
 
 /// Instances that came to the same result.
@@ -27,41 +89,222 @@ pub struct ResultGroup {
     pub instances: Vec<String>,
     #[serde(skip)]
     pub names: Vec<String>,
+    /// The output (in a group made by shape, the most common one, with each member's own id,
+    /// name and address as `<self>`).
     pub output: String,
     /// Some member's output was cut by AWS.
     pub truncated: bool,
+    /// In a group made by shape, the members whose output is not the most common one, by
+    /// output, most common first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
 }
 
-/// Groups `results` by (status, exit code, output without trailing whitespace): biggest group
-/// first; groups of the same size in the order their first member settled.
-pub fn group_exact(results: &[RunResult]) -> Vec<ResultGroup> {
-    let mut groups: Vec<ResultGroup> = Vec::new();
-    for result in results {
-        let output = result.output.trim_end();
-        let found = groups.iter_mut().find(|g| {
-            g.status == result.status && g.exit_code == result.exit_code && g.output == output
-        });
-        match found {
-            Some(group) => {
-                group.count += 1;
-                group.instances.push(result.instance_id.clone());
-                group.names.push(result.name.clone());
-                group.truncated |= result.truncated;
-            }
-            None => groups.push(ResultGroup {
-                count: 1,
-                status: result.status.clone(),
-                exit_code: result.exit_code,
-                instances: vec![result.instance_id.clone()],
-                names: vec![result.name.clone()],
-                output: output.to_owned(),
-                truncated: result.truncated,
-            }),
+/// Members of a shape group that share an output other than the group's most common one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Variant {
+    pub instances: Vec<String>,
+    #[serde(skip)]
+    pub names: Vec<String>,
+    pub output: String,
+}
+
+impl ResultGroup {
+    /// A small group beside a big one: at most a tenth of the biggest group's size.
+    pub fn is_outlier(&self, biggest: usize) -> bool {
+        self.count < biggest && self.count * 10 <= biggest
+    }
+
+    /// A member's display name (its id where it has no Name).
+    pub fn label(&self, member: usize) -> &str {
+        match self.names.get(member) {
+            Some(name) if !name.is_empty() => name,
+            _ => &self.instances[member],
         }
     }
+}
+
+/// Groups `results` by (status, exit code, output without trailing whitespace) or by
+/// (status, exit code, shape): biggest group first; groups of the same size in the order their
+/// first member settled.
+pub fn group_results(results: &[RunResult], by: GroupBy) -> Vec<ResultGroup> {
+    struct Building {
+        group: ResultGroup,
+        /// Distinct exact outputs of the group: (output, member indexes).
+        outputs: Vec<(String, Vec<usize>)>,
+    }
+    let mut building: Vec<Building> = Vec::new();
+    // Hash of (status, exit code, key) → groups with that hash (equal keys compared in full).
+    let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
+    for result in results {
+        let output = result.output.trim_end();
+        let key = match by {
+            GroupBy::Exact => std::borrow::Cow::Borrowed(output),
+            GroupBy::Shape => std::borrow::Cow::Owned(shape_of(output, &result.identities)),
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (&result.status, result.exit_code, key.as_ref()).hash(&mut hasher);
+        let candidates = by_hash.entry(hasher.finish()).or_default();
+        let found = candidates.iter().copied().find(|&index| {
+            let group = &building[index].group;
+            group.status == result.status
+                && group.exit_code == result.exit_code
+                // While building, a group's output is its key (the shape, or the output).
+                && group.output == key.as_ref()
+        });
+        let index = match found {
+            Some(index) => index,
+            None => {
+                candidates.push(building.len());
+                building.push(Building {
+                    group: ResultGroup {
+                        count: 0,
+                        status: result.status.clone(),
+                        exit_code: result.exit_code,
+                        instances: Vec::new(),
+                        names: Vec::new(),
+                        output: key.clone().into_owned(),
+                        truncated: false,
+                        variants: Vec::new(),
+                    },
+                    outputs: Vec::new(),
+                });
+                building.len() - 1
+            }
+        };
+        let entry = &mut building[index];
+        let member = entry.group.count;
+        entry.group.count += 1;
+        entry.group.instances.push(result.instance_id.clone());
+        entry.group.names.push(result.name.clone());
+        entry.group.truncated |= result.truncated;
+        // By shape, members that say the same of themselves (their own names aside) share an
+        // output: the variants are what really differs.
+        let own = match by {
+            GroupBy::Exact => std::borrow::Cow::Borrowed(output),
+            GroupBy::Shape => {
+                std::borrow::Cow::Owned(without_identities(output, &result.identities))
+            }
+        };
+        match entry.outputs.iter_mut().find(|(text, _)| *text == *own) {
+            Some((_, members)) => members.push(member),
+            None => entry.outputs.push((own.into_owned(), vec![member])),
+        }
+    }
+    let mut groups: Vec<ResultGroup> = building
+        .into_iter()
+        .map(
+            |Building {
+                 mut group,
+                 mut outputs,
+             }| {
+                // Most common output first; equal counts keep the order they were first seen.
+                outputs.sort_by_key(|(_, members)| std::cmp::Reverse(members.len()));
+                let mut outputs = outputs.into_iter();
+                if let Some((common, _)) = outputs.next() {
+                    group.output = common;
+                }
+                group.variants = outputs
+                    .map(|(output, members)| Variant {
+                        instances: members
+                            .iter()
+                            .map(|&m| group.instances[m].clone())
+                            .collect(),
+                        names: members.iter().map(|&m| group.names[m].clone()).collect(),
+                        output,
+                    })
+                    .collect();
+                group
+            },
+        )
+        .collect();
     // Stable: equal counts keep the order their first members settled in.
     groups.sort_by_key(|group| std::cmp::Reverse(group.count));
     groups
+}
+
+/// Exact grouping (`group_results` with `GroupBy::Exact`).
+pub fn group_exact(results: &[RunResult]) -> Vec<ResultGroup> {
+    group_results(results, GroupBy::Exact)
+}
+
+/// Two runs of one command side by side (before and after a deploy): the instances whose
+/// result changed, grouped exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    pub older: String,
+    pub newer: String,
+    pub changes: Vec<GroupChange>,
+    /// Instances in both runs with the same result.
+    pub unchanged: usize,
+}
+
+/// One instance whose result differs between two runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupChange {
+    pub instance_id: String,
+    pub name: String,
+    /// What it came to in each run ("Success exit 0: active"); `None` where it was not a
+    /// target of that run.
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A result as one line: status, exit code and the output's first line.
+fn result_line(result: &RunResult) -> String {
+    let code = result
+        .exit_code
+        .filter(|c| *c != -1)
+        .map(|c| format!(" exit {c}"))
+        .unwrap_or_default();
+    let output = result.output.trim_end();
+    let first = output.lines().next().unwrap_or("(no output)");
+    let more = if output.lines().nth(1).is_some() {
+        " …"
+    } else {
+        ""
+    };
+    format!("{}{code}: {first}{more}", result.status)
+}
+
+/// The instances whose (status, exit code, output) differs between `older` and `newer`, by
+/// name; instances in only one of them count as changed.
+pub fn compare(older: (&str, &[RunResult]), newer: (&str, &[RunResult])) -> Comparison {
+    let same = |a: &RunResult, b: &RunResult| {
+        a.status == b.status
+            && a.exit_code == b.exit_code
+            && a.output.trim_end() == b.output.trim_end()
+    };
+    let mut changes = Vec::new();
+    let mut unchanged = 0;
+    for after in newer.1 {
+        match older.1.iter().find(|r| r.instance_id == after.instance_id) {
+            Some(before) if same(before, after) => unchanged += 1,
+            before => changes.push(GroupChange {
+                instance_id: after.instance_id.clone(),
+                name: after.name.clone(),
+                before: before.map(result_line),
+                after: Some(result_line(after)),
+            }),
+        }
+    }
+    for before in older.1 {
+        if !newer.1.iter().any(|r| r.instance_id == before.instance_id) {
+            changes.push(GroupChange {
+                instance_id: before.instance_id.clone(),
+                name: before.name.clone(),
+                before: Some(result_line(before)),
+                after: None,
+            });
+        }
+    }
+    changes.sort_by(|a, b| (&a.name, &a.instance_id).cmp(&(&b.name, &b.instance_id)));
+    Comparison {
+        older: older.0.to_owned(),
+        newer: newer.0.to_owned(),
+        changes,
+        unchanged,
+    }
 }
 
 /// A group's members as a person reads them: names (ids where there is no name), the first
@@ -94,6 +337,7 @@ mod tests {
             exit_code: exit,
             output: output.to_owned(),
             truncated: false,
+            identities: Vec::new(),
         }
     }
 
@@ -140,5 +384,75 @@ mod tests {
         let groups = group_exact(&[cut, result("b", "Success", Some(0), "long")]);
         assert_eq!(groups.len(), 1);
         assert!(groups[0].truncated);
+    }
+
+    /// By shape, outputs that differ only in numbers and the instance's own name are one
+    /// group, its most common output first and the others as variants; a different word is
+    /// still another group. Exact grouping keeps them all apart.
+    #[test]
+    fn by_shape_near_identical_outputs_are_one_group_with_their_variants() {
+        use crate::model::run_shape::identities_of;
+        let mut results: Vec<RunResult> = (0..6)
+            .map(|n| RunResult {
+                identities: identities_of(&format!("i-{n}"), &format!("web-{n}"), ""),
+                ..result(
+                    &format!("i-{n}"),
+                    "Success",
+                    Some(0),
+                    &format!("web-{n}: up {} days, load 0.{n}", n % 2 + 1),
+                )
+            })
+            .collect();
+        results[5].output = "web-5: disk full".to_owned();
+        assert_eq!(group_results(&results, GroupBy::Exact).len(), 6);
+        let groups = group_results(&results, GroupBy::Shape);
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].count, 5);
+        assert_eq!(groups[0].output, "<self>: up 1 days, load 0.0");
+        assert_eq!(groups[0].variants.len(), 4);
+        assert_eq!(groups[0].variants[0].instances, ["i-1"]);
+        assert_eq!(groups[1].instances, ["i-5"]);
+        assert!(groups[1].is_outlier(10) && !groups[0].is_outlier(5));
+        assert_eq!(GroupBy::parse("shape"), Ok(GroupBy::Shape));
+        assert!(GroupBy::parse("fuzzy").is_err());
+    }
+
+    #[test]
+    fn a_comparison_lists_the_instances_whose_result_changed() {
+        let before = [
+            result("a", "Success", Some(0), "1.4.2"),
+            result("b", "Success", Some(0), "1.4.2\n"),
+            result("c", "Success", Some(0), "1.4.2"),
+        ];
+        let after = [
+            result("a", "Success", Some(0), "1.4.3"),
+            result("b", "Success", Some(0), "1.4.2"),
+            result("d", "Failed", Some(1), "no such file\nsecond line"),
+        ];
+        let comparison = compare(("cmd-1", &before), ("cmd-2", &after));
+        assert_eq!(comparison.unchanged, 1, "trailing whitespace is no change");
+        let lines: Vec<(&str, Option<&str>, Option<&str>)> = comparison
+            .changes
+            .iter()
+            .map(|c| {
+                (
+                    c.instance_id.as_str(),
+                    c.before.as_deref(),
+                    c.after.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (
+                    "a",
+                    Some("Success exit 0: 1.4.2"),
+                    Some("Success exit 0: 1.4.3")
+                ),
+                ("c", Some("Success exit 0: 1.4.2"), None),
+                ("d", None, Some("Failed exit 1: no such file …")),
+            ]
+        );
     }
 }

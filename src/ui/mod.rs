@@ -4,6 +4,7 @@
 
 pub mod doctor;
 pub mod panes;
+pub mod run_groups;
 pub mod runs;
 pub mod sessions;
 pub mod tunnels;

@@ -10,13 +10,13 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState, Wrap};
 use super::{fit, form_footer, hint_spans, overlay, selectable_table};
 use crate::app::State;
 use crate::app::keymap::tables;
-use crate::app::runs::{COMPOSE_LABELS, RunCompose, RunConfirm, RunWatch};
+use crate::app::runs::{COMPOSE_LABELS, CanaryOutcome, RunCompose, RunConfirm, RunWatch};
 use crate::config::theme::Theme;
 use crate::model::format::age;
 use crate::model::run as runs;
 use crate::model::run::InvocationView;
 
-fn status_colour(status: &str, theme: &Theme) -> Color {
+pub(super) fn status_colour(status: &str, theme: &Theme) -> Color {
     match status {
         "Success" => theme.online,
         "Failed" | "TimedOut" | "Undeliverable" | "Terminated" | "InvalidPlatform" => theme.error,
@@ -58,8 +58,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         title,
     );
     frame.render_widget(summary_line(run, theme), summary);
-    draw_grid(frame, grid, run, theme);
-    draw_output(frame, output, run, theme);
+    if run.grouping.shown {
+        super::run_groups::draw_groups(frame, grid, run, theme);
+        super::run_groups::draw_group_output(frame, output, run, theme);
+    } else {
+        draw_grid(frame, grid, run, theme);
+        draw_output(frame, output, run, theme);
+    }
     let message = run
         .error
         .as_deref()
@@ -84,7 +89,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 /// Counts per status and progress: "12/30 done · 10 Success · 2 Failed · 18 InProgress".
 fn summary_line<'a>(run: &RunWatch, theme: &Theme) -> Paragraph<'a> {
-    let expected: usize = run.request.groups.iter().map(|g| g.targets.len()).sum();
+    let expected = run.expected();
     let done = run.invocations.iter().filter(|i| i.finished()).count();
     let mut spans = vec![Span::styled(
         format!(" {done}/{expected} done "),
@@ -108,6 +113,39 @@ fn summary_line<'a>(run: &RunWatch, theme: &Theme) -> Paragraph<'a> {
         spans.push(Span::styled(
             "   throttled: polling less often",
             Style::default().fg(theme.warning),
+        ));
+    }
+    if let Some(stage) = &run.canary {
+        let (text, colour) = match stage.outcome {
+            CanaryOutcome::Running => (
+                format!(
+                    "   canary: {} first, {} waiting",
+                    stage.count, stage.remaining
+                ),
+                theme.warning,
+            ),
+            CanaryOutcome::Passed => (
+                format!(
+                    "   canary passed · C runs on the remaining {}",
+                    stage.remaining
+                ),
+                theme.online,
+            ),
+            CanaryOutcome::Failed => (
+                format!(
+                    "   canary failed · the remaining {} were not run",
+                    stage.remaining
+                ),
+                theme.error,
+            ),
+            CanaryOutcome::Continued => (
+                format!("   canary passed · then {} more", stage.remaining),
+                theme.muted,
+            ),
+        };
+        spans.push(Span::styled(
+            text,
+            Style::default().fg(colour).add_modifier(Modifier::BOLD),
         ));
     }
     Paragraph::new(Line::from(spans))
@@ -484,6 +522,11 @@ pub fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme,
             let mut table_state = TableState::default().with_selected(Some(state.history_selected));
             frame.render_stateful_widget(table, body, &mut table_state);
         }
+    }
+    if let Some(comparison) = &state.comparison {
+        let [_, lower] =
+            Layout::vertical([Constraint::Percentage(40), Constraint::Fill(1)]).areas(body);
+        super::run_groups::draw_comparison(frame, lower, comparison, theme);
     }
     super::notice_and_hints(frame, notice, status, state, &tables::HISTORY, theme);
 }

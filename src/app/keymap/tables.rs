@@ -394,6 +394,9 @@ pub static RUN: KeyTable = KeyTable {
             bind(&[C('['), Ctrl('u')], Action::OutputPageUp),
             bind(&[C(']'), Ctrl('d')], Action::OutputPageDown),
             bind(&[C('R')], Action::RerunFailed),
+            bind(&[C('v')], Action::ToggleGroups),
+            bind(&[C('V')], Action::ToggleGroupBy),
+            bind(&[C('C')], Action::ContinueRun),
             bind(&[C('h')], Action::ShowHistory),
             bind(&[C('D')], Action::Doctor),
         ],
@@ -402,10 +405,13 @@ pub static RUN: KeyTable = KeyTable {
     hints: &[
         hint(&[Action::Up, Action::Down], "instance"),
         hint(&[Action::OutputPageUp, Action::OutputPageDown], "output"),
+        hint(&[Action::ToggleGroups], "groups"),
         hint(&[Action::CancelRun], "cancel"),
         hint(&[Action::RerunFailed], "re-run failed"),
         hint(&[Action::ShowHistory], "history"),
         hint(&[Action::Doctor], "why not reached"),
+        hint(&[Action::ToggleGroupBy], "by shape"),
+        hint(&[Action::ContinueRun], "go on after canary"),
         hint(&[Action::ShowFleet], "fleet"),
         hint(&[Action::Quit], "quit"),
     ],
@@ -418,12 +424,14 @@ pub static HISTORY: KeyTable = KeyTable {
     bindings: &[
         &[
             bind(&[Code(KeyCode::Enter)], Action::WatchAgain),
+            bind(&[C('=')], Action::CompareRuns),
             bind(&[C('r')], Action::Refresh),
         ],
         &LIST,
     ],
     hints: &[
         hint(&[Action::WatchAgain], "watch"),
+        hint(&[Action::CompareRuns], "compare with the run before"),
         hint(&[Action::Refresh], "reload"),
         hint(&[Action::ShowFleet], "fleet"),
         hint(&[Action::Quit], "quit"),

@@ -6,6 +6,7 @@ mod fleet;
 mod help;
 mod lists;
 mod panes;
+mod run_events;
 mod runs;
 mod sessions;
 mod tunnels;
@@ -25,7 +26,6 @@ use super::layout::{pane_area, table_rows_for};
 use super::panes::PaneStatus;
 use super::runs::RunWatch;
 use super::state::{Mode, PaneMode, State, View};
-use crate::model::run::RunTarget;
 
 /// Applies one input; returns what the runtime must do.
 pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
@@ -144,88 +144,13 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             Vec::new()
         }
         Input::FilterDone if state.mode == Mode::RunConfirm => confirm_key(state, None),
-        Input::RunSent { command_ids } => {
-            // Only the run just started takes ids: a late message from a replaced one does not.
-            if let Some(run) = state.run.as_mut()
-                && run.command_ids.is_empty()
-            {
-                run.command_ids = command_ids;
-            }
-            Vec::new()
-        }
-        Input::RunProgress {
-            invocations,
-            throttled,
-        } => {
-            let Some(run) = state.run.as_mut() else {
-                return Vec::new();
-            };
-            // Progress of a command this view is not watching (a replaced run) is dropped.
-            if invocations
-                .iter()
-                .any(|i| !run.command_ids.contains(&i.command_id))
-            {
-                return Vec::new();
-            }
-            let keep = run.selected_invocation().map(|i| i.instance_id.clone());
-            let first = run.invocations.is_empty();
-            let rows = &state.rows;
-            let row_of = |id: &str| rows.iter().find(|r| r.instance_id == id);
-            let mut invocations = invocations;
-            for invocation in &mut invocations {
-                if invocation.name.is_empty()
-                    && let Some(row) = row_of(&invocation.instance_id)
-                {
-                    invocation.name = row.name.clone();
-                }
-                // A reopened command learns its targets from its invocations.
-                if run.reopened
-                    && let Some(group) = run.request.groups.first_mut()
-                    && !group.targets.iter().any(|t| t.id == invocation.instance_id)
-                {
-                    group
-                        .targets
-                        .push(row_of(&invocation.instance_id).map_or_else(
-                            || RunTarget {
-                                id: invocation.instance_id.clone(),
-                                name: invocation.name.clone(),
-                                environment: String::new(),
-                                team: String::new(),
-                                windows: false,
-                                online: true,
-                            },
-                            RunTarget::from_row,
-                        ));
-                }
-            }
-            run.invocations = invocations;
-            run.throttled = throttled;
-            run.selected = keep
-                .and_then(|id| run.invocations.iter().position(|i| i.instance_id == id))
-                .unwrap_or(0);
-            let mut effects = match run.selected_invocation() {
-                Some(selected) if first => vec![Effect::WatchOutput(selected.instance_id.clone())],
-                _ => Vec::new(),
-            };
-            effects.extend(runs::ask_why_not_reached(state));
-            effects
-        }
-        Input::RunOutput(output) => {
-            if let Some(run) = state.run.as_mut()
-                && run
-                    .selected_invocation()
-                    .is_some_and(|i| i.instance_id == output.instance_id)
-            {
-                run.output = Some(output);
-            }
-            Vec::new()
-        }
-        Input::RunError(error) => {
-            if let Some(run) = state.run.as_mut() {
-                run.error = Some(error);
-            }
-            Vec::new()
-        }
+        input @ (Input::RunSent { .. }
+        | Input::RunProgress { .. }
+        | Input::RunOutput(_)
+        | Input::RunSettled(_)
+        | Input::RunCanaryDone { .. }
+        | Input::RunError(_)
+        | Input::RunsCompared(_)) => run_events::on_run_event(state, input),
         Input::HistoryLoaded { entries, errors } => {
             state.notice = (!errors.is_empty()).then(|| errors.join("; "));
             state.history_selected = 0;

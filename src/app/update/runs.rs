@@ -4,7 +4,7 @@
 use super::lists;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
-use crate::app::runs::{RunCompose, RunConfirm, RunWatch};
+use crate::app::runs::{CanaryOutcome, RunCompose, RunConfirm, RunWatch};
 use crate::app::state::{Mode, State, View};
 use crate::model::instance::{InstanceRow, Ping};
 use crate::model::run::groups_of;
@@ -84,8 +84,68 @@ pub(super) fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
     let output_rows = crate::app::layout::run_output_rows(state.screen.height);
     let output_page = output_rows.saturating_sub(1).max(1);
     match action {
+        // In the grouped mode the keys move through the groups.
+        _ if run.grouping.shown
+            && let Some(to) = lists::moved(
+                run.grouping.selected,
+                run.grouping.groups().len(),
+                page,
+                action,
+            ) =>
+        {
+            run.grouping.selected = to;
+            run.output_back = 0;
+            return Vec::new();
+        }
         _ if let Some(to) = lists::moved(run.selected, run.invocations.len(), page, action) => {
             run.selected = to;
+        }
+        Action::ToggleGroups => {
+            run.grouping.shown = !run.grouping.shown;
+            run.output_back = 0;
+            return Vec::new();
+        }
+        Action::ToggleGroupBy => {
+            run.grouping.toggle_by();
+            run.grouping.shown = true;
+            run.output_back = 0;
+            state.notice = Some(format!("grouped by {}", run.grouping.by.as_str()));
+            return Vec::new();
+        }
+        Action::ContinueRun => {
+            return match run.canary.as_mut() {
+                Some(stage) if stage.outcome == CanaryOutcome::Passed => {
+                    stage.outcome = CanaryOutcome::Continued;
+                    state.notice = Some(format!("running on the remaining {}", stage.remaining));
+                    vec![Effect::ContinueRun]
+                }
+                Some(stage) if stage.outcome == CanaryOutcome::Running => {
+                    state.notice = Some("the canary is still running".to_owned());
+                    Vec::new()
+                }
+                Some(stage) if stage.outcome == CanaryOutcome::Failed => {
+                    state.notice = Some(
+                        "the canary did not succeed everywhere: the rest stays unrun (R re-runs the failed)"
+                            .to_owned(),
+                    );
+                    Vec::new()
+                }
+                _ => {
+                    state.notice =
+                        Some("nothing waits: this run has no canary stage left".to_owned());
+                    Vec::new()
+                }
+            };
+        }
+        // A group reads from its top: here `]` goes on down and `[` back up.
+        Action::OutputPageDown if run.grouping.shown => {
+            let furthest = run.output_line_count().saturating_sub(output_rows);
+            run.output_back = (run.output_back + output_page).min(furthest);
+            return Vec::new();
+        }
+        Action::OutputPageUp if run.grouping.shown => {
+            run.output_back = run.output_back.saturating_sub(output_page);
+            return Vec::new();
         }
         Action::OutputPageUp => {
             let furthest = run.output_line_count().saturating_sub(output_rows);
@@ -144,6 +204,8 @@ pub(super) fn act_on_history(state: &mut State, action: Action) -> Vec<Effect> {
             state.history_selected = to;
         }
         Action::Refresh => return show_history(state),
+        Action::ShowFleet if state.comparison.is_some() => state.comparison = None,
+        Action::CompareRuns => return compare_with_previous(state),
         Action::WatchAgain => {
             let entry = state
                 .history
@@ -159,6 +221,45 @@ pub(super) fn act_on_history(state: &mut State, action: Action) -> Vec<Effect> {
         _ => return lists::shared(state, action).unwrap_or_default(),
     }
     Vec::new()
+}
+
+/// `=` in the history: the selected run beside the run before it of the same command (same
+/// profile, region, document and script), both read again.
+fn compare_with_previous(state: &mut State) -> Vec<Effect> {
+    let Some(history) = state.history.as_ref() else {
+        return Vec::new();
+    };
+    let Some(newer) = history.get(state.history_selected) else {
+        return Vec::new();
+    };
+    let same = |entry: &&crate::model::run::HistoryEntry| {
+        (
+            &entry.profile,
+            &entry.region,
+            &entry.document,
+            &entry.script,
+        ) == (
+            &newer.profile,
+            &newer.region,
+            &newer.document,
+            &newer.script,
+        )
+    };
+    // Newest first: the run before it is further down.
+    match history[state.history_selected + 1..].iter().find(same) {
+        Some(older) => {
+            state.notice = Some(format!(
+                "comparing {} with {}…",
+                newer.command_id, older.command_id
+            ));
+            vec![Effect::CompareRuns(Box::new((older.clone(), newer.clone())))]
+        }
+        None => {
+            state.notice =
+                Some("no earlier run of this command in the history to compare with".to_owned());
+            Vec::new()
+        }
+    }
 }
 
 /// The compose form for the marked rows, or every row the filter shows; `--read-only`

@@ -28,6 +28,7 @@ use crate::app::panes::{PaneId, PaneStatus};
 use crate::app::tunnels::TunnelId;
 use crate::app::{self, Effect, Input, MouseKind, State};
 use crate::config::theme::Theme;
+use crate::model::run_groups::{RunResult, compare};
 use crate::services::inventory::{self, InventoryCommand, InventoryLoaded};
 use crate::services::pane::{PaneCommand, PaneContext, PaneHandle, PaneReport};
 use crate::services::runs::{self, History, RunCommand, RunEvent, RunEvents, RunOptions};
@@ -489,6 +490,28 @@ impl Console {
                     let _ = inputs.send(Input::HistoryLoaded { entries, errors }).await;
                 });
             }
+            Effect::ContinueRun => {
+                if let Some(run) = &self.run {
+                    run.send_later(RunCommand::Continue);
+                }
+            }
+            Effect::CompareRuns(runs) => {
+                let (older, newer) = *runs;
+                let connect = self.connect.clone();
+                let inputs = self.inputs.clone();
+                tokio::spawn(async move {
+                    let (before, after) = futures_util::join!(
+                        runs::results_of(connect.clone(), &older),
+                        runs::results_of(connect, &newer)
+                    );
+                    let compared = before.and_then(|before| {
+                        after.map(|after| {
+                            compare((&older.command_id, &before), (&newer.command_id, &after))
+                        })
+                    });
+                    let _ = inputs.send(Input::RunsCompared(compared)).await;
+                });
+            }
             Effect::CancelRun => {
                 if let Some(run) = &self.run {
                     // Never lost to a full queue: the reducer will not ask twice.
@@ -598,6 +621,23 @@ fn run_input(event: RunEvent) -> Option<Input> {
         RunEvent::PollFailed(error) | RunEvent::Failed(error) => {
             Some(Input::RunError(error.to_string()))
         }
-        RunEvent::Settled { .. } | RunEvent::Done => None,
+        RunEvent::Settled {
+            invocation,
+            output,
+            full: _,
+        } => {
+            // The console groups on what the listing gave (the whole output is fetched only
+            // for the instance being viewed).
+            let truncated = output.chars().count() >= runs::PLUGIN_OUTPUT_KEPT;
+            Some(Input::RunSettled(RunResult::settled(
+                &invocation,
+                output,
+                truncated,
+            )))
+        }
+        RunEvent::CanaryDone { passed, remaining } => {
+            Some(Input::RunCanaryDone { passed, remaining })
+        }
+        RunEvent::Done => None,
     }
 }

@@ -343,6 +343,7 @@ fn the_doctor_is_asked_by_itself_about_three_unreached_instances_at_most() {
             output_s3: None,
             cloudwatch: None,
             parameters: Vec::new(),
+            canary: Vec::new(),
         },
     ));
     if let Some(run) = state.run.as_mut() {

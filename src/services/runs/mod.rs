@@ -15,8 +15,14 @@ use tokio::sync::mpsc;
 
 use super::sources::SourceFactory;
 use super::{Handle, Tagged};
-use crate::aws::sdk::{Cause, explain, short_error};
-use crate::model::run::{HistoryEntry, InvocationOutput, InvocationView, RunRequest, RunTarget};
+use crate::aws::sdk::{Cause, explain};
+use crate::model::run::{HistoryEntry, InvocationOutput, InvocationView, RunRequest};
+
+mod history;
+mod send;
+
+pub use history::{History, load_history, results_of};
+use send::{Sent, cancel_all, send};
 
 /// SendCommand takes at most 50 instance ids.
 const BATCH: usize = 50;
@@ -27,7 +33,7 @@ const STDOUT_KEPT: usize = 24_000;
 const STDERR_KEPT: usize = 8_000;
 
 /// The plugin output ListCommandInvocations shows is cut at this many characters.
-const PLUGIN_OUTPUT_KEPT: usize = 2_500;
+pub const PLUGIN_OUTPUT_KEPT: usize = 2_500;
 
 /// What a running command can be asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,13 +42,20 @@ pub enum RunCommand {
     Watch(String),
     /// CancelCommand for everything sent.
     Cancel,
+    /// The canary succeeded: send the command to the remaining targets.
+    Continue,
 }
 
 /// What a running command reports.
 #[derive(Debug, Clone)]
 pub enum RunEvent {
-    /// SendCommand accepted every batch: the command ids.
+    /// SendCommand accepted every batch: the command ids (all of them so far: after a canary,
+    /// its own and the rest's).
     Sent { command_ids: Vec<String> },
+    /// Every canary invocation has finished: whether all succeeded, and how many targets wait.
+    /// The rest is sent on `RunCommand::Continue` (or at once with
+    /// `RunOptions::continue_after_canary`) when it passed, never when it failed.
+    CanaryDone { passed: bool, remaining: usize },
     /// The latest invocations, sorted by name then id.
     Progress {
         invocations: Vec<InvocationView>,
@@ -102,6 +115,8 @@ pub struct RunOptions {
     /// Fetch the whole output of an invocation whose listed output was cut, when it settles
     /// (`bosun run` prints every instance's output; the console fetches the viewed one only).
     pub full_output: bool,
+    /// After a canary that passed, send to the rest without being asked (`bosun run --yes`).
+    pub continue_after_canary: bool,
 }
 
 /// Where a run's events go.
@@ -165,176 +180,15 @@ pub fn spawn_existing(
         }];
         let expected = usize::try_from(entry.target_count).unwrap_or(0);
         let watch = Watch {
-            sent: &sent,
-            names: &HashMap::new(),
+            sent,
+            names: HashMap::new(),
             expected,
             options: RunOptions::default(),
+            rest: None,
         };
         follow(watch, &reporter, commands_rx).await;
     });
     Handle::new(commands, task)
-}
-
-/// Recent commands (ListCommands, 20 per profile and region), newest first.
-pub async fn load_history(
-    connect: SourceFactory,
-    profiles: Vec<String>,
-    regions: Vec<String>,
-) -> History {
-    let sources = connect(profiles, regions).await;
-    let mut entries = Vec::new();
-    let mut errors = Vec::new();
-    for source in &sources.sources {
-        let region = source
-            .config
-            .region()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        let ssm = aws_sdk_ssm::Client::new(&source.config);
-        match ssm.list_commands().max_results(20).send().await {
-            Ok(output) => {
-                for command in output.commands() {
-                    let parameter = |name: &str| {
-                        command
-                            .parameters()
-                            .and_then(|p| p.get(name))
-                            .map(|values| values.join("\n"))
-                            .unwrap_or_default()
-                    };
-                    entries.push(HistoryEntry {
-                        command_id: command.command_id().unwrap_or_default().to_owned(),
-                        profile: source.profile.clone(),
-                        region: region.clone(),
-                        document: command.document_name().unwrap_or_default().to_owned(),
-                        script: parameter("commands"),
-                        comment: command.comment().unwrap_or_default().to_owned(),
-                        status: command
-                            .status()
-                            .map(|s| s.as_str().to_owned())
-                            .unwrap_or_default(),
-                        requested_at: command.requested_date_time().map(|t| t.secs()),
-                        target_count: command.target_count(),
-                        timeout_seconds: parameter("executionTimeout").parse().unwrap_or(3600),
-                        max_concurrency: command.max_concurrency().unwrap_or("50").to_owned(),
-                        max_errors: command.max_errors().unwrap_or("0").to_owned(),
-                    });
-                }
-            }
-            Err(error) => errors.push(format!(
-                "{}/{region}: ListCommands failed: {}",
-                source.profile,
-                short_error(&error)
-            )),
-        }
-    }
-    entries.sort_by_key(|e| std::cmp::Reverse(e.requested_at));
-    History { entries, errors }
-}
-
-/// Recent commands, newest first, and the sources that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct History {
-    pub entries: Vec<HistoryEntry>,
-    pub errors: Vec<String>,
-}
-
-/// One sent command: the client of its region, and its id.
-struct Sent {
-    ssm: aws_sdk_ssm::Client,
-    command_id: String,
-}
-
-async fn send(
-    request: &RunRequest,
-    connect: &SourceFactory,
-) -> Result<Vec<Sent>, (RunError, Vec<Sent>)> {
-    let mut sent: Vec<Sent> = Vec::new();
-    for group in &request.groups {
-        let sources = connect(vec![group.profile.clone()], vec![group.region.clone()]).await;
-        let Some(source) = sources.sources.first() else {
-            return Err((
-                RunError::NoCredentials {
-                    profile: group.profile.clone(),
-                    region: group.region.clone(),
-                },
-                sent,
-            ));
-        };
-        let ssm = aws_sdk_ssm::Client::new(&source.config);
-        let (windows, linux): (Vec<&RunTarget>, Vec<&RunTarget>) =
-            group.targets.iter().partition(|t| t.windows);
-        for (targets, default_document) in [
-            (linux, "AWS-RunShellScript"),
-            (windows, "AWS-RunPowerShellScript"),
-        ] {
-            let document = request
-                .document
-                .clone()
-                .unwrap_or_else(|| default_document.to_owned());
-            for batch in targets.chunks(BATCH) {
-                let mut send = ssm.send_command();
-                if let Some((bucket, prefix)) = &request.output_s3 {
-                    send = send
-                        .output_s3_bucket_name(bucket)
-                        .output_s3_key_prefix(prefix);
-                }
-                if let Some(group) = &request.cloudwatch {
-                    send = send.cloud_watch_output_config(
-                        aws_sdk_ssm::types::CloudWatchOutputConfig::builder()
-                            .cloud_watch_output_enabled(true)
-                            .set_cloud_watch_log_group_name(group.clone())
-                            .build(),
-                    );
-                }
-                if request.takes_script() {
-                    send = send
-                        .parameters("commands", vec![request.script.clone()])
-                        .parameters(
-                            "executionTimeout",
-                            vec![request.timeout_seconds.to_string()],
-                        );
-                } else {
-                    // Another document takes its own parameters (perhaps none), not a script.
-                    for (name, values) in &request.parameters {
-                        send = send.parameters(name, values.clone());
-                    }
-                }
-                let result = send
-                    .document_name(&document)
-                    .set_instance_ids(Some(batch.iter().map(|t| t.id.clone()).collect()))
-                    .max_concurrency(&request.max_concurrency)
-                    .max_errors(&request.max_errors)
-                    .comment(&request.comment)
-                    .send()
-                    .await;
-                match result {
-                    Ok(output) => {
-                        if let Some(id) = output.command().and_then(|c| c.command_id()) {
-                            sent.push(Sent {
-                                ssm: ssm.clone(),
-                                command_id: id.to_owned(),
-                            });
-                        }
-                    }
-                    Err(error) => {
-                        return Err((RunError::api("SendCommand", error), sent));
-                    }
-                }
-            }
-        }
-    }
-    Ok(sent)
-}
-
-async fn cancel_all(sent: &[Sent]) {
-    for command in sent {
-        let _ = command
-            .ssm
-            .cancel_command()
-            .command_id(&command.command_id)
-            .send()
-            .await;
-    }
 }
 
 /// The grid's view of one invocation: AWS's status, or StatusDetails where they say more.
@@ -367,11 +221,14 @@ pub fn view_of(command_id: &str, invocation: &CommandInvocation, name: &str) -> 
 }
 
 /// What one watch follows.
-struct Watch<'a> {
-    sent: &'a [Sent],
-    names: &'a HashMap<String, String>,
+struct Watch {
+    sent: Vec<Sent>,
+    names: HashMap<String, String>,
+    /// Invocations expected from what has been sent so far.
     expected: usize,
     options: RunOptions,
+    /// After a canary: the targets that wait for it, and how to reach them.
+    rest: Option<(RunRequest, SourceFactory)>,
 }
 
 async fn run(
@@ -381,7 +238,8 @@ async fn run(
     reporter: Reporter,
     commands: mpsc::Receiver<RunCommand>,
 ) {
-    let sent = match send(&request, &connect).await {
+    let (first, rest) = crate::model::canary::split(&request);
+    let sent = match send(&first, &connect).await {
         Ok(sent) => sent,
         Err((error, sent)) => {
             // Nothing half-sent keeps running.
@@ -400,26 +258,45 @@ async fn run(
         .map(|t| (t.id, t.name))
         .collect();
     let watch = Watch {
-        sent: &sent,
-        names: &names,
-        expected: names.len(),
+        sent,
+        names,
+        expected: first.targets().len(),
         options,
+        rest: rest.map(|rest| (rest, connect)),
     };
     follow(watch, &reporter, commands).await;
+}
+
+/// Sends the rest after a canary that passed: its command ids join the canary's, and the watch
+/// expects its invocations too. False when sending failed (said, and whatever went cancelled).
+async fn send_rest(watch: &mut Watch, reporter: &Reporter) -> bool {
+    let Some((rest, connect)) = watch.rest.take() else {
+        return true;
+    };
+    match send(&rest, &connect).await {
+        Ok(more) => {
+            watch.sent.extend(more);
+            watch.expected += rest.targets().len();
+            let command_ids = watch.sent.iter().map(|s| s.command_id.clone()).collect();
+            reporter.say(RunEvent::Sent { command_ids }).await
+        }
+        Err((error, sent)) => {
+            cancel_all(&sent).await;
+            reporter.say(RunEvent::Failed(error)).await;
+            false
+        }
+    }
 }
 
 /// Polls the sent commands' invocations until all expected have finished, reports each as it
 /// settles, follows the watched instance's output, and cancels on request. Ends when the
 /// handle is dropped (or nobody listens).
-async fn follow(watch: Watch<'_>, reporter: &Reporter, mut commands: mpsc::Receiver<RunCommand>) {
-    let Watch {
-        sent,
-        names,
-        expected,
-        options,
-    } = watch;
+async fn follow(mut watch: Watch, reporter: &Reporter, mut commands: mpsc::Receiver<RunCommand>) {
     let mut delay = POLL_START;
     let mut finished = false;
+    // The canary's outcome has been said; the rest is sent once `go_on`.
+    let mut canary_said = false;
+    let mut go_on = false;
     let mut where_is: HashMap<String, usize> = HashMap::new();
     let mut settled: HashSet<(String, String)> = HashSet::new();
     let mut watched: Option<String> = None;
@@ -433,7 +310,7 @@ async fn follow(watch: Watch<'_>, reporter: &Reporter, mut commands: mpsc::Recei
             let mut throttled = false;
             let mut fresh = Vec::new();
             let mut newly_settled = Vec::new();
-            for (index, command) in sent.iter().enumerate() {
+            for (index, command) in watch.sent.iter().enumerate() {
                 let mut pages = command
                     .ssm
                     .list_command_invocations()
@@ -447,7 +324,7 @@ async fn follow(watch: Watch<'_>, reporter: &Reporter, mut commands: mpsc::Recei
                         Ok(page) => {
                             for invocation in page.command_invocations() {
                                 let id = invocation.instance_id().unwrap_or_default();
-                                let name = names.get(id).map_or("", String::as_str);
+                                let name = watch.names.get(id).map_or("", String::as_str);
                                 where_is.insert(id.to_owned(), index);
                                 let view = view_of(&command.command_id, invocation, name);
                                 if view.finished()
@@ -485,11 +362,12 @@ async fn follow(watch: Watch<'_>, reporter: &Reporter, mut commands: mpsc::Recei
             }
             for (index, invocation, output) in newly_settled {
                 // The list cuts the output: the whole of it (as much as AWS keeps) on request.
-                let full = if options.full_output && output.chars().count() >= PLUGIN_OUTPUT_KEPT {
-                    fetch_output(&sent[index], &invocation.instance_id).await
-                } else {
-                    None
-                };
+                let full =
+                    if watch.options.full_output && output.chars().count() >= PLUGIN_OUTPUT_KEPT {
+                        fetch_output(&watch.sent[index], &invocation.instance_id).await
+                    } else {
+                        None
+                    };
                 let event = RunEvent::Settled {
                     invocation,
                     output,
@@ -500,7 +378,7 @@ async fn follow(watch: Watch<'_>, reporter: &Reporter, mut commands: mpsc::Recei
                 }
             }
             finished = !throttled
-                && invocations.len() >= expected
+                && invocations.len() >= watch.expected
                 && invocations.iter().all(InvocationView::finished);
             delay = if throttled {
                 (delay * 2).min(POLL_MAX)
@@ -515,9 +393,46 @@ async fn follow(watch: Watch<'_>, reporter: &Reporter, mut commands: mpsc::Recei
             if !reporter.say(progress).await {
                 return;
             }
-            if finished && !reporter.say(RunEvent::Done).await {
+            if finished {
+                match (watch.rest.is_some(), canary_said) {
+                    // The canary has finished: passed when every invocation succeeded. One
+                    // that failed takes the rest with it.
+                    (true, false) => {
+                        canary_said = true;
+                        let passed = invocations.iter().all(|i| i.aws_status == "Success");
+                        let remaining = watch.rest.as_ref().map_or(0, |(r, _)| r.targets().len());
+                        if !reporter
+                            .say(RunEvent::CanaryDone { passed, remaining })
+                            .await
+                        {
+                            return;
+                        }
+                        if !passed {
+                            watch.rest = None;
+                            if !reporter.say(RunEvent::Done).await {
+                                return;
+                            }
+                        }
+                        go_on = passed && watch.options.continue_after_canary;
+                    }
+                    // Waiting for Continue.
+                    (true, true) => {}
+                    (false, _) => {
+                        if !reporter.say(RunEvent::Done).await {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        if go_on {
+            go_on = false;
+            if !send_rest(&mut watch, reporter).await {
                 return;
             }
+            finished = false;
+            next_poll = tokio::time::Instant::now();
+            continue;
         }
         // The watched instance's output: when it is chosen, and while it changes.
         if let Some(instance) = watched.clone() {
@@ -529,7 +444,7 @@ async fn follow(watch: Watch<'_>, reporter: &Reporter, mut commands: mpsc::Recei
             let key = (instance.clone(), status.clone());
             let running = matches!(status.as_str(), "InProgress" | "Pending" | "Delayed");
             if (fetched.as_ref() != Some(&key) || running)
-                && let Some(command) = where_is.get(&instance).and_then(|&i| sent.get(i))
+                && let Some(command) = where_is.get(&instance).and_then(|&i| watch.sent.get(i))
             {
                 if let Some(output) = fetch_output(command, &instance).await
                     && !reporter.say(RunEvent::Output(output)).await
@@ -551,11 +466,20 @@ async fn follow(watch: Watch<'_>, reporter: &Reporter, mut commands: mpsc::Recei
                     match command {
                         RunCommand::Watch(instance) => watched = Some(instance),
                         RunCommand::Cancel => cancel = true,
+                        RunCommand::Continue => go_on = canary_said && watch.rest.is_some(),
                     }
                     next = commands.try_recv().ok();
                 }
                 if cancel {
-                    cancel_all(sent).await;
+                    cancel_all(&watch.sent).await;
+                    // Nothing waiting for the canary is sent after a cancel.
+                    go_on = false;
+                    if watch.rest.take().is_some()
+                        && canary_said
+                        && !reporter.say(RunEvent::Done).await
+                    {
+                        return;
+                    }
                 }
             }
         }

@@ -5,23 +5,28 @@
 //! command, then prints each instance's result as it finishes and a summary. Exit status 0
 //! only when every invocation succeeded.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::aws::run_targets;
+use crate::aws::run_targets::{self, RunTargetError};
 use crate::cli::{GlobalArgs, RunArgs};
+use crate::model::canary::{canary_count, pick_canary};
 use crate::model::doctor::DOCTOR_AT_MOST;
 use crate::model::run::{
-    CONFIRM_BY_COUNT_ABOVE, InvocationOutput, InvocationView, RunGroup, RunRequest, RunTarget,
-    default_comment, needs_typed_count,
+    CONFIRM_BY_COUNT_ABOVE, RunGroup, RunRequest, RunTarget, default_comment, needs_typed_count,
 };
-use crate::model::run_groups::{ResultGroup, RunResult, group_exact, members_line};
+use crate::model::run_groups::{GroupBy, RunResult, group_results};
+use crate::model::run_shape::identities_of;
 use crate::services::runs::{self, RunCommand, RunEvent, RunOptions};
 use crate::services::sources::{Source, SourceFactory, Sources};
+
+mod print;
+
+use print::{print_groups, report};
 
 /// bosun itself failed (not a remote command).
 const FAILURE: i32 = 255;
@@ -35,6 +40,16 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
         eprintln!("bosun run: choose targets with --instance ID or --tag KEY=VALUE");
         return 2;
     }
+    // What can be checked without AWS is checked before any call.
+    let checked =
+        crate::model::run::check_pace(args.timeout, &args.max_concurrency, &args.max_errors)
+            .and_then(|()| {
+                canary_count(args.canary.as_deref().unwrap_or(""), usize::MAX).map(|_| ())
+            });
+    if let Err(error) = checked {
+        eprintln!("bosun run: {error}");
+        return 2;
+    }
     let config = match super::regional_config(global, "run").await {
         Ok(config) => config,
         Err(code) => return code,
@@ -43,11 +58,16 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
     let ssm = aws_sdk_ssm::Client::new(&config);
     let ec2 = aws_sdk_ec2::Client::new(&config);
     let targets = match run_targets::resolve(&ssm, &ec2, &args.instance, &args.tag).await {
+        // Nothing to run on is how it was asked, whether an id or a tag found nothing.
         Ok(targets) if targets.is_empty() => {
             eprintln!("bosun run: no managed instance matches those targets in {region}");
             return 2;
         }
         Ok(targets) => targets,
+        Err(error @ RunTargetError::NotManaged(_)) => {
+            eprintln!("bosun run: {error}");
+            return 2;
+        }
         Err(error) => {
             eprintln!("bosun run: {error}");
             return FAILURE;
@@ -72,8 +92,31 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
         eprintln!("bosun run: not run");
         return 2;
     }
-    let code = watch(request, one_source(config.clone()), args.json).await;
+    let show = Show {
+        json: args.json,
+        group_by: GroupBy::parse(&args.group_by).unwrap_or_default(),
+        identities: request
+            .targets()
+            .iter()
+            .map(|t| (t.id.clone(), identities_of(&t.id, &t.name, &t.private_ip)))
+            .collect(),
+        canary: request.canary.len(),
+        go_on_after_canary: args.yes,
+    };
+    let code = watch(request, one_source(config.clone()), show).await;
     code.finish(&config).await
+}
+
+/// How `bosun run` shows a run.
+struct Show {
+    json: bool,
+    group_by: GroupBy,
+    /// What each instance calls itself, for grouping by shape.
+    identities: HashMap<String, Vec<String>>,
+    /// Targets that run first; 0 without a canary.
+    canary: usize,
+    /// After a canary that passed, go on without asking (`--yes`).
+    go_on_after_canary: bool,
 }
 
 /// The request the arguments describe, checked as the console's form checks it.
@@ -98,7 +141,6 @@ fn request_of(args: &RunArgs, region: &str, targets: Vec<RunTarget>) -> Result<R
                 .to_owned(),
         );
     }
-    crate::model::run::check_pace(args.timeout, &args.max_concurrency, &args.max_errors)?;
     if crate::model::run::lacks_script(&script, args.document.as_deref(), &parameters) {
         return Err("give the command after `--` (or --document and its --parameter)".to_owned());
     }
@@ -107,7 +149,8 @@ fn request_of(args: &RunArgs, region: &str, targets: Vec<RunTarget>) -> Result<R
         (None, true) => Some(None),
         (None, false) => None,
     };
-    Ok(RunRequest {
+    let total = targets.len();
+    let mut request = RunRequest {
         groups: vec![RunGroup {
             profile: String::new(),
             region: region.to_owned(),
@@ -128,7 +171,12 @@ fn request_of(args: &RunArgs, region: &str, targets: Vec<RunTarget>) -> Result<R
         }),
         cloudwatch,
         parameters,
-    })
+        canary: Vec::new(),
+    };
+    if let Some(count) = canary_count(args.canary.as_deref().unwrap_or(""), total)? {
+        request.canary = pick_canary(&request, count);
+    }
+    Ok(request)
 }
 
 /// The run service's sources: this command's one configuration, whatever it is asked for.
@@ -195,10 +243,15 @@ fn confirm(targets: &[RunTarget], above: usize) -> bool {
 }
 
 /// Sends the command through the run service and prints each instance as it settles, then
-/// the summary. Ctrl-C cancels (CancelCommand) and keeps watching; a second Ctrl-C leaves.
-async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -> Watched {
+/// the groups and the summary. Ctrl-C cancels (CancelCommand) and keeps watching; a second
+/// Ctrl-C leaves. With a canary: when it has finished, a failure stops there (its groups, then
+/// status 1); a success goes on to the rest, after asking on a terminal unless `--yes`.
+async fn watch(request: RunRequest, connect: SourceFactory, show: Show) -> Watched {
     let (events_tx, mut events) = mpsc::channel(64);
-    let options = RunOptions { full_output: true };
+    let options = RunOptions {
+        full_output: true,
+        continue_after_canary: show.go_on_after_canary,
+    };
     let run = runs::spawn(request, connect, options, 1, events_tx);
     let mut command_ids = Vec::new();
     let mut summary: BTreeMap<String, usize> = BTreeMap::new();
@@ -206,6 +259,7 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
     let mut cancelled = false;
     let mut undelivered = Vec::new();
     let mut results: Vec<RunResult> = Vec::new();
+    let mut canary_failed = false;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
@@ -229,7 +283,7 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
         };
         match event.value {
             RunEvent::Sent { command_ids: ids } => {
-                if !json_output {
+                if !show.json {
                     eprintln!("Sent as {} (Ctrl-C cancels)\n", ids.join(", "));
                 }
                 command_ids = ids;
@@ -246,15 +300,39 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
                 if NOT_DELIVERED.contains(&invocation.status_details.as_str()) {
                     undelivered.push(invocation.instance_id.clone());
                 }
-                let (output, truncated) = report(&invocation, output, full, json_output);
-                results.push(RunResult {
-                    instance_id: invocation.instance_id.clone(),
-                    name: invocation.name.clone(),
-                    status: invocation.summary_status().to_owned(),
-                    exit_code: shown_exit_code(&invocation),
-                    output,
-                    truncated,
-                });
+                let (output, truncated) = report(&invocation, output, full, show.json);
+                let mut result = RunResult::settled(&invocation, output, truncated);
+                result.identities = show
+                    .identities
+                    .get(&invocation.instance_id)
+                    .cloned()
+                    .unwrap_or_default();
+                results.push(result);
+            }
+            RunEvent::CanaryDone { passed, remaining } => {
+                if show.json {
+                    println!(
+                        "{}",
+                        json!({"type": "canary", "passed": passed, "instances": show.canary, "remaining": remaining})
+                    );
+                }
+                if !passed {
+                    canary_failed = true;
+                    eprintln!(
+                        "\nbosun run: the canary did not succeed on every instance: the remaining {remaining} were not run"
+                    );
+                } else if show.go_on_after_canary {
+                    eprintln!(
+                        "\nCanary passed on {}: going on with the remaining {remaining}",
+                        show.canary
+                    );
+                } else if ask_to_go_on(show.canary, remaining).await {
+                    run.send_later(RunCommand::Continue);
+                } else {
+                    eprintln!("bosun run: the remaining {remaining} were not run");
+                    print_groups(&group_results(&results, show.group_by), show.json);
+                    return Watched::status(2);
+                }
             }
             RunEvent::Failed(error) | RunEvent::PollFailed(error) => {
                 eprintln!("bosun run: {error}");
@@ -266,8 +344,8 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
         }
     }
     let total: usize = summary.values().sum();
-    print_groups(&group_exact(&results), json_output);
-    if json_output {
+    print_groups(&group_results(&results, show.group_by), show.json);
+    if show.json {
         println!(
             "{}",
             json!({"summary": summary, "total": total, "command_ids": command_ids})
@@ -278,12 +356,29 @@ async fn watch(request: RunRequest, connect: SourceFactory, json_output: bool) -
             .map(|(status, n)| format!("{n} {status}"))
             .collect();
         let noun = if total == 1 { "instance" } else { "instances" };
-        println!("\n{total} {noun}: {}", parts.join(", "));
+        let stage = if canary_failed { " (the canary)" } else { "" };
+        println!("\n{total} {noun}{stage}: {}", parts.join(", "));
     }
     Watched {
-        code: if all_ok { 0 } else { 1 },
+        code: if all_ok && !canary_failed { 0 } else { 1 },
         undelivered,
     }
+}
+
+/// After a canary that passed, on the terminal: go on with the rest? No terminal, no.
+async fn ask_to_go_on(canary: usize, remaining: usize) -> bool {
+    tokio::task::spawn_blocking(move || {
+        if !std::io::stdin().is_terminal() {
+            return false;
+        }
+        eprint!("\nCanary passed on {canary}. Go on with the remaining {remaining}? [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer).is_ok()
+            && matches!(answer.trim(), "y" | "Y" | "yes")
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// The StatusDetails of an invocation that never reached its instance.
@@ -329,148 +424,6 @@ impl Watched {
     }
 }
 
-/// Prints one settled invocation: the output ListCommandInvocations showed, or, when that was
-/// cut at 2,500 characters, the whole stdout and stderr (as much as AWS keeps: 24,000 and
-/// 8,000 characters; beyond that only S3 or CloudWatch has the rest).
-fn report(
-    invocation: &InvocationView,
-    listed: String,
-    full: Option<InvocationOutput>,
-    json_output: bool,
-) -> (String, bool) {
-    let mut output = listed;
-    let mut note = None;
-    let mut full_output_url = None;
-    if let Some(full) = full {
-        output = if full.stderr.is_empty() {
-            full.stdout
-        } else {
-            format!("{}\n--- stderr ---\n{}", full.stdout, full.stderr)
-        };
-        if full.truncated {
-            full_output_url = full.s3_location.clone();
-            note = Some(match full.s3_location {
-                Some(url) => format!(
-                    "output truncated by AWS at 24,000/8,000 characters; full output: {url}"
-                ),
-                None => "output truncated by AWS at 24,000/8,000 characters (set an S3 bucket or CloudWatch output for all of it)".to_owned(),
-            });
-        }
-    }
-    let seconds = invocation.duration_ms.map(|ms| ms as f64 / 1000.0);
-    let exit_code = shown_exit_code(invocation);
-    let (id, name) = (&invocation.instance_id, &invocation.name);
-    if json_output {
-        println!(
-            "{}",
-            json!({
-                "instance_id": id,
-                "name": name,
-                "command_id": invocation.command_id,
-                "status": invocation.aws_status,
-                "status_details": invocation.status_details,
-                "exit_code": exit_code,
-                "seconds": seconds,
-                "output": output,
-                "truncated": note.is_some(),
-                "full_output_url": full_output_url,
-            })
-        );
-        return (output, note.is_some());
-    }
-    let title = if name.is_empty() {
-        id.clone()
-    } else {
-        format!("{name} ({id})")
-    };
-    let shown = if invocation.status_details == invocation.aws_status {
-        invocation.aws_status.clone()
-    } else {
-        format!("{} ({})", invocation.aws_status, invocation.status_details)
-    };
-    // AWS's -1 means the script never ran (Undeliverable, Cancelled…): the status in brackets
-    // says why, and an "exit -1" would only look like the script's own. `--json` keeps AWS's
-    // value.
-    let code = exit_code
-        .filter(|c| *c != -1)
-        .map(|c| format!(" exit {c}"))
-        .unwrap_or_default();
-    let time = seconds.map(|s| format!(" {s:.1}s")).unwrap_or_default();
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "== {title}: {shown}{code}{time}");
-    for line in output.lines() {
-        let _ = writeln!(stdout, "   {line}");
-    }
-    if let Some(note) = &note {
-        let _ = writeln!(stdout, "   [{note}]");
-    }
-    (output, note.is_some())
-}
-
-/// AWS's -1 (no code) is shown for what did not succeed, as the console's grid does not.
-fn shown_exit_code(invocation: &InvocationView) -> Option<i32> {
-    invocation
-        .response_code
-        .filter(|&code| code != -1 || invocation.aws_status != "Success")
-}
-
-/// The fleet's answer at a glance, after every instance's own: one group per distinct result
-/// (status, exit code, output), biggest first, each output once. Said when there is more than
-/// one instance; `--json` gives one `{"type":"group",…}` object per group.
-fn print_groups(groups: &[ResultGroup], json_output: bool) {
-    let total: usize = groups.iter().map(|g| g.count).sum();
-    if total < 2 {
-        return;
-    }
-    if json_output {
-        for group in groups {
-            let mut object = json!({"type": "group"});
-            if let (Some(map), Ok(serde_json::Value::Object(fields))) =
-                (object.as_object_mut(), serde_json::to_value(group))
-            {
-                map.extend(fields);
-            }
-            println!("{object}");
-        }
-        return;
-    }
-    let mut stdout = std::io::stdout().lock();
-    let noun = if groups.len() == 1 {
-        "one result".to_owned()
-    } else {
-        format!("{} different results", groups.len())
-    };
-    let _ = writeln!(stdout, "\n{total} instances, {noun}:");
-    for group in groups {
-        // AWS's -1 means the script never ran: the status says why, not a code.
-        let code = group
-            .exit_code
-            .filter(|c| *c != -1)
-            .map(|c| format!(" exit {c}"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            stdout,
-            "-- {} × {}{code}: {}",
-            group.count,
-            group.status,
-            members_line(group, 8)
-        );
-        let lines: Vec<&str> = group.output.lines().collect();
-        for line in lines.iter().take(10) {
-            let _ = writeln!(stdout, "   {line}");
-        }
-        if lines.len() > 10 {
-            let _ = writeln!(stdout, "   … ({} more lines)", lines.len() - 10);
-        }
-        if group.truncated {
-            let _ = writeln!(
-                stdout,
-                "   [grouped on the output AWS returned, which it cut]"
-            );
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -484,6 +437,7 @@ mod tests {
             team: "payments".to_owned(),
             windows: false,
             online,
+            ..RunTarget::default()
         }
     }
 
@@ -535,6 +489,7 @@ mod tests {
             output_s3: None,
             cloudwatch: None,
             parameters: Vec::new(),
+            canary: Vec::new(),
         };
         let text = request.blast_radius().join("\n");
         assert!(
