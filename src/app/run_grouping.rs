@@ -2,7 +2,7 @@
 //! shape (`model::run_groups`), the selected group, and what the output panel says of it —
 //! its members, its output once, and how the others of a shape group differ.
 
-use crate::model::run_groups::{GroupBy, ResultGroup, RunResult, group_results, members_line};
+use crate::model::run_groups::{GroupBy, Grouper, ResultGroup, RunResult, members_line};
 use crate::model::run_shape::line_diff;
 
 /// Members named in a group's heading before "… (+N)".
@@ -20,7 +20,9 @@ pub struct Grouping {
     /// Each settled invocation's result (its output as the listing gave it), in the order
     /// they settled.
     results: Vec<RunResult>,
-    /// `results` grouped by `by`, biggest first: kept, not recomputed at every frame.
+    /// `results` grouped by `by` as they came.
+    grouper: Grouper,
+    /// The groups, biggest first: kept, not recomputed at every frame.
     groups: Vec<ResultGroup>,
 }
 
@@ -42,10 +44,17 @@ impl Grouping {
             .iter_mut()
             .find(|r| r.instance_id == result.instance_id)
         {
-            Some(known) => *known = result,
-            None => self.results.push(result),
+            // A re-sent instance: its newer result replaces the older, so all is regrouped.
+            Some(known) => {
+                *known = result;
+                self.regroup();
+            }
+            None => {
+                self.grouper.add(&result);
+                self.results.push(result);
+                self.reorder();
+            }
         }
-        self.regroup();
     }
 
     pub fn toggle_by(&mut self) {
@@ -54,8 +63,16 @@ impl Grouping {
     }
 
     fn regroup(&mut self) {
+        self.grouper = Grouper::new(self.by);
+        for result in &self.results {
+            self.grouper.add(result);
+        }
+        self.reorder();
+    }
+
+    fn reorder(&mut self) {
         let selected = self.selected_group().map(|g| g.instances[0].clone());
-        self.groups = group_results(&self.results, self.by);
+        self.groups = self.grouper.groups();
         // The selection follows the group of the instance it was on.
         self.selected = selected
             .and_then(|id| self.groups.iter().position(|g| g.instances.contains(&id)))

@@ -26,7 +26,7 @@ pub fn canary_count(spec: &str, total: usize) -> Result<Option<usize>, String> {
             format!("canary: {spec:?} is not a count (like 2) or a percentage (like 5%)")
         })?;
     let count = if percent {
-        (total * number).div_ceil(100).max(1)
+        total.saturating_mul(number).div_ceil(100).max(1)
     } else {
         number
     };

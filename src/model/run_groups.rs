@@ -9,7 +9,7 @@ use std::hash::{Hash, Hasher};
 use serde::Serialize;
 
 use super::run::InvocationView;
-use super::run_shape::{shape_of, without_identities};
+use super::run_shape::{numbers_set_aside, without_identities};
 
 /// One invocation's result, as grouped.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -128,99 +128,127 @@ impl ResultGroup {
 /// (status, exit code, shape): biggest group first; groups of the same size in the order their
 /// first member settled.
 pub fn group_results(results: &[RunResult], by: GroupBy) -> Vec<ResultGroup> {
-    struct Building {
-        group: ResultGroup,
-        /// Distinct exact outputs of the group: (output, member indexes).
-        outputs: Vec<(String, Vec<usize>)>,
-    }
-    let mut building: Vec<Building> = Vec::new();
-    // Hash of (status, exit code, key) → groups with that hash (equal keys compared in full).
-    let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut grouper = Grouper::new(by);
     for result in results {
+        grouper.add(result);
+    }
+    grouper.groups()
+}
+
+/// Groups results as they come: adding one costs its own output (hashed, or shaped), not the
+/// results before it, so a watch of 1,000 instances can regroup at each one that settles.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grouper {
+    by: GroupBy,
+    building: Vec<Building>,
+    /// Hash of (status, exit code, key) → groups with that hash (equal keys compared in full).
+    by_hash: HashMap<u64, Vec<usize>>,
+}
+
+/// A group being built: while building, `group.output` is its key (the shape, or the output).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Building {
+    group: ResultGroup,
+    /// Distinct outputs of the group: (output, member indexes).
+    outputs: Vec<(String, Vec<usize>)>,
+}
+
+impl Grouper {
+    pub fn new(by: GroupBy) -> Grouper {
+        Grouper {
+            by,
+            ..Grouper::default()
+        }
+    }
+
+    pub fn add(&mut self, result: &RunResult) {
         let output = result.output.trim_end();
-        let key = match by {
+        // By shape, members that say the same of themselves (their own names aside) share an
+        // output: the variants are what really differs.
+        let own = match self.by {
             GroupBy::Exact => std::borrow::Cow::Borrowed(output),
-            GroupBy::Shape => std::borrow::Cow::Owned(shape_of(output, &result.identities)),
+            GroupBy::Shape => without_identities(output, &result.identities),
+        };
+        let key = match self.by {
+            GroupBy::Exact => std::borrow::Cow::Borrowed(output),
+            // An output AWS cut ends mid-line, somewhere else on each instance: its shape is
+            // taken without that last, partial line.
+            GroupBy::Shape if result.truncated => std::borrow::Cow::Owned(numbers_set_aside(
+                own.rsplit_once('\n')
+                    .map_or(own.as_ref(), |(whole, _)| whole),
+            )),
+            GroupBy::Shape => std::borrow::Cow::Owned(numbers_set_aside(&own)),
         };
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         (&result.status, result.exit_code, key.as_ref()).hash(&mut hasher);
-        let candidates = by_hash.entry(hasher.finish()).or_default();
+        let candidates = self.by_hash.entry(hasher.finish()).or_default();
+        let building = &mut self.building;
         let found = candidates.iter().copied().find(|&index| {
             let group = &building[index].group;
             group.status == result.status
                 && group.exit_code == result.exit_code
-                // While building, a group's output is its key (the shape, or the output).
                 && group.output == key.as_ref()
         });
-        let index = match found {
-            Some(index) => index,
-            None => {
-                candidates.push(building.len());
-                building.push(Building {
-                    group: ResultGroup {
-                        count: 0,
-                        status: result.status.clone(),
-                        exit_code: result.exit_code,
-                        instances: Vec::new(),
-                        names: Vec::new(),
-                        output: key.clone().into_owned(),
-                        truncated: false,
-                        variants: Vec::new(),
-                    },
-                    outputs: Vec::new(),
-                });
-                building.len() - 1
-            }
-        };
+        let index = found.unwrap_or_else(|| {
+            candidates.push(building.len());
+            building.push(Building {
+                group: ResultGroup {
+                    count: 0,
+                    status: result.status.clone(),
+                    exit_code: result.exit_code,
+                    instances: Vec::new(),
+                    names: Vec::new(),
+                    output: key.clone().into_owned(),
+                    truncated: false,
+                    variants: Vec::new(),
+                },
+                outputs: Vec::new(),
+            });
+            building.len() - 1
+        });
         let entry = &mut building[index];
         let member = entry.group.count;
         entry.group.count += 1;
         entry.group.instances.push(result.instance_id.clone());
         entry.group.names.push(result.name.clone());
         entry.group.truncated |= result.truncated;
-        // By shape, members that say the same of themselves (their own names aside) share an
-        // output: the variants are what really differs.
-        let own = match by {
-            GroupBy::Exact => std::borrow::Cow::Borrowed(output),
-            GroupBy::Shape => {
-                std::borrow::Cow::Owned(without_identities(output, &result.identities))
-            }
-        };
         match entry.outputs.iter_mut().find(|(text, _)| *text == *own) {
             Some((_, members)) => members.push(member),
             None => entry.outputs.push((own.into_owned(), vec![member])),
         }
     }
-    let mut groups: Vec<ResultGroup> = building
-        .into_iter()
-        .map(
-            |Building {
-                 mut group,
-                 mut outputs,
-             }| {
+
+    /// The groups so far, biggest first (equal counts in the order their first member came),
+    /// each with its most common output and, by shape, the other outputs as variants.
+    pub fn groups(&self) -> Vec<ResultGroup> {
+        let mut groups: Vec<ResultGroup> = self
+            .building
+            .iter()
+            .map(|Building { group, outputs }| {
+                let mut group = group.clone();
+                let mut order: Vec<&(String, Vec<usize>)> = outputs.iter().collect();
                 // Most common output first; equal counts keep the order they were first seen.
-                outputs.sort_by_key(|(_, members)| std::cmp::Reverse(members.len()));
-                let mut outputs = outputs.into_iter();
-                if let Some((common, _)) = outputs.next() {
-                    group.output = common;
+                order.sort_by_key(|(_, members)| std::cmp::Reverse(members.len()));
+                let mut order = order.into_iter();
+                if let Some((common, _)) = order.next() {
+                    group.output.clone_from(common);
                 }
-                group.variants = outputs
+                group.variants = order
                     .map(|(output, members)| Variant {
                         instances: members
                             .iter()
                             .map(|&m| group.instances[m].clone())
                             .collect(),
                         names: members.iter().map(|&m| group.names[m].clone()).collect(),
-                        output,
+                        output: output.clone(),
                     })
                     .collect();
                 group
-            },
-        )
-        .collect();
-    // Stable: equal counts keep the order their first members settled in.
-    groups.sort_by_key(|group| std::cmp::Reverse(group.count));
-    groups
+            })
+            .collect();
+        groups.sort_by_key(|group| std::cmp::Reverse(group.count));
+        groups
+    }
 }
 
 /// Exact grouping (`group_results` with `GroupBy::Exact`).

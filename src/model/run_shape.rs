@@ -3,6 +3,8 @@
 //! and address) no longer does; and a line diff that shows a member how its output differs
 //! from its group's most common one.
 
+use std::borrow::Cow;
+
 /// Stands for the instance's own id, name, address or hostname in a shape.
 const SELF: &str = "<self>";
 /// Stands for a run of digits, or of hex characters with a digit among them.
@@ -13,40 +15,41 @@ const NUMBER: char = '#';
 /// part, a pid, a hex id, each field of a timestamp or an address) replaced by `#`. Words
 /// without digits stay as they are, so "active" and "inactive" keep apart.
 pub fn shape_of(output: &str, identities: &[String]) -> String {
-    let text = without_identities(output, identities);
-    let mut shape = String::with_capacity(text.len());
+    numbers_set_aside(&without_identities(output, identities))
+}
+
+/// `text` with every run of ASCII hex characters that holds a digit replaced by `#` (the
+/// second half of `shape_of`, for text whose identities are already set aside).
+pub fn numbers_set_aside(text: &str) -> String {
     let bytes = text.as_bytes();
-    let mut at = 0;
-    while at < bytes.len() {
-        if bytes[at].is_ascii_hexdigit() {
-            let end = bytes[at..]
-                .iter()
-                .position(|b| !b.is_ascii_hexdigit())
-                .map_or(bytes.len(), |n| at + n);
-            let run = &text[at..end];
-            if run.bytes().any(|b| b.is_ascii_digit()) {
-                shape.push(NUMBER);
-            } else {
-                shape.push_str(run);
-            }
-            at = end;
-        } else {
-            // Copy up to the next ASCII hex character (a char boundary: it is ASCII).
-            let end = bytes[at..]
-                .iter()
-                .position(u8::is_ascii_hexdigit)
-                .map_or(bytes.len(), |n| at + n);
-            shape.push_str(&text[at..end]);
-            at = end;
+    let mut shape = String::with_capacity(text.len());
+    // Copied up to here; runs of hex characters without a digit are copied as they are.
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(offset) = bytes[from..].iter().position(u8::is_ascii_digit) {
+        let digit = from + offset;
+        let mut start = digit;
+        while start > copied && bytes[start - 1].is_ascii_hexdigit() {
+            start -= 1;
         }
+        let end = bytes[digit..]
+            .iter()
+            .position(|b| !b.is_ascii_hexdigit())
+            .map_or(bytes.len(), |n| digit + n);
+        // Both ends are ASCII, so char boundaries.
+        shape.push_str(&text[copied..start]);
+        shape.push(NUMBER);
+        copied = end;
+        from = end;
     }
+    shape.push_str(&text[copied..]);
     shape
 }
 
 /// `output` (trailing whitespace trimmed) with the instance's own id, name, address and
 /// hostname replaced by `<self>`: what instances share when they say the same of themselves.
-pub fn without_identities(output: &str, identities: &[String]) -> String {
-    let mut text = output.trim_end().to_owned();
+pub fn without_identities<'a>(output: &'a str, identities: &[String]) -> Cow<'a, str> {
+    let mut text = Cow::Borrowed(output.trim_end());
     // Longest first, so an address is replaced before a name that is part of it.
     let mut identities: Vec<&str> = identities
         .iter()
@@ -56,7 +59,7 @@ pub fn without_identities(output: &str, identities: &[String]) -> String {
     identities.sort_by_key(|identity| std::cmp::Reverse(identity.len()));
     for identity in identities {
         if text.contains(identity) {
-            text = text.replace(identity, SELF);
+            text = Cow::Owned(text.replace(identity, SELF));
         }
     }
     text

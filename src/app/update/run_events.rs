@@ -143,7 +143,10 @@ pub(super) fn on_run_event(state: &mut State, input: Input) -> Vec<Effect> {
         }
         Input::RunsCompared(result) => {
             match result {
-                Ok(comparison) => state.comparison = Some(comparison),
+                Ok(comparison) => {
+                    state.notice = None;
+                    state.comparison = Some(comparison);
+                }
                 Err(error) => state.notice = Some(error),
             }
             Vec::new()

@@ -252,7 +252,10 @@ fn compare_with_previous(state: &mut State) -> Vec<Effect> {
                 "comparing {} with {}…",
                 newer.command_id, older.command_id
             ));
-            vec![Effect::CompareRuns(Box::new((older.clone(), newer.clone())))]
+            vec![Effect::CompareRuns(Box::new((
+                older.clone(),
+                newer.clone(),
+            )))]
         }
         None => {
             state.notice =
@@ -285,6 +288,11 @@ pub(super) fn open_run(state: &mut State) {
             .collect();
         (rows, "marked".to_owned())
     };
+    if rows.is_empty() {
+        state.notice =
+            Some("nothing to run on: no instance is shown (esc clears the filter)".to_owned());
+        return;
+    }
     let (managed, unmanaged): (Vec<&InstanceRow>, Vec<&InstanceRow>) =
         rows.into_iter().partition(|r| r.ping != Ping::NotManaged);
     if managed.is_empty() {

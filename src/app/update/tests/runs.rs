@@ -493,3 +493,129 @@ fn the_output_pages_back_and_follows_again() {
         "another instance's output starts at its end"
     );
 }
+
+/// The compose form's canary field: the confirmation names the canary, the watch shows its
+/// stage, C refuses while it runs, and after it passed sends the rest once.
+#[test]
+fn a_canary_runs_first_and_c_goes_on_after_it_passed() {
+    let mut state = with_screen(loaded());
+    press(&mut state, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    for c in "uptime".chars() {
+        press(&mut state, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    // Tab to the last field, the canary.
+    for _ in 0..9 {
+        press(&mut state, KeyCode::Tab, KeyModifiers::NONE);
+    }
+    press(&mut state, KeyCode::Char('1'), KeyModifiers::NONE);
+    press(&mut state, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    let confirm = state.confirm.clone().expect("confirmation");
+    assert_eq!(confirm.request.canary.len(), 1);
+    assert!(
+        confirm
+            .request
+            .blast_radius()
+            .iter()
+            .any(|l| l.contains("canary first: 1") && l.contains("the other 1 only if")),
+        "{:?}",
+        confirm.request.blast_radius()
+    );
+    press(&mut state, KeyCode::Char('y'), KeyModifiers::NONE);
+    let run = state.run.as_ref().expect("watching");
+    assert_eq!(run.expected(), 1, "only the canary is expected at first");
+    assert!(press(&mut state, KeyCode::Char('C'), KeyModifiers::SHIFT).is_empty());
+    assert_eq!(state.notice.as_deref(), Some("the canary is still running"));
+    update(
+        &mut state,
+        Input::RunCanaryDone {
+            passed: true,
+            remaining: 1,
+        },
+    );
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("C runs it on the remaining 1"))
+    );
+    assert_eq!(
+        press(&mut state, KeyCode::Char('C'), KeyModifiers::SHIFT),
+        vec![Effect::ContinueRun]
+    );
+    assert_eq!(state.run.as_ref().map(RunWatch::expected), Some(2));
+    assert!(
+        press(&mut state, KeyCode::Char('C'), KeyModifiers::SHIFT).is_empty(),
+        "once"
+    );
+    // The rest's command ids join the canary's.
+    update(
+        &mut state,
+        Input::RunSent {
+            command_ids: vec!["c-1".to_owned()],
+        },
+    );
+    update(
+        &mut state,
+        Input::RunSent {
+            command_ids: vec!["c-1".to_owned(), "c-2".to_owned()],
+        },
+    );
+    assert_eq!(state.run.as_ref().map(|r| r.command_ids.len()), Some(2));
+}
+
+/// `=` in the history compares the selected run with the one before it of the same command;
+/// the comparison shows until esc.
+#[test]
+fn equals_in_the_history_compares_with_the_previous_run_of_the_command() {
+    use crate::model::run::HistoryEntry;
+    let mut state = with_screen(loaded());
+    compose_for_all(&mut state);
+    press(&mut state, KeyCode::Char('y'), KeyModifiers::NONE);
+    press(&mut state, KeyCode::Char('h'), KeyModifiers::NONE);
+    let entry = |id: &str, script: &str| HistoryEntry {
+        command_id: id.to_owned(),
+        profile: "default".to_owned(),
+        region: "us-east-1".to_owned(),
+        document: "AWS-RunShellScript".to_owned(),
+        script: script.to_owned(),
+        ..HistoryEntry::default()
+    };
+    let entries = vec![
+        entry("c-3", "cat /etc/app/version"),
+        entry("c-2", "uptime"),
+        entry("c-1", "cat /etc/app/version"),
+    ];
+    update(
+        &mut state,
+        Input::HistoryLoaded {
+            entries: entries.clone(),
+            errors: Vec::new(),
+        },
+    );
+    assert_eq!(
+        press(&mut state, KeyCode::Char('='), KeyModifiers::NONE),
+        vec![Effect::CompareRuns(Box::new((
+            entries[2].clone(),
+            entries[0].clone()
+        )))]
+    );
+    press(&mut state, KeyCode::Down, KeyModifiers::NONE);
+    assert!(press(&mut state, KeyCode::Char('='), KeyModifiers::NONE).is_empty());
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("no earlier run"))
+    );
+    let comparison = crate::model::run_groups::Comparison {
+        older: "c-1".to_owned(),
+        newer: "c-3".to_owned(),
+        changes: Vec::new(),
+        unchanged: 2,
+    };
+    update(&mut state, Input::RunsCompared(Ok(comparison.clone())));
+    assert_eq!(state.comparison, Some(comparison));
+    press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(state.comparison, None);
+    assert_eq!(state.view, View::History, "esc closed the comparison only");
+}
