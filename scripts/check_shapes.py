@@ -341,5 +341,45 @@ call(iam, "SimulatePrincipalPolicy", PolicySourceArn=me["Arn"],
 call(iam, "SimulatePrincipalPolicy", expect_error="InvalidInput",
      PolicySourceArn="arn:aws:s3:::bucket-of-logs", ActionNames=["ssm:StartSession"])
 
+# ECS: every cluster, service and task of both regions (Fargate and EC2, exec on and off, an
+# agent stopped, an old platform), container instances, ExecuteCommand and its refusals.
+for region in ("us-east-1", "eu-west-1"):
+    ecs = client("ecs", region)
+    clusters = call(ecs, "ListClusters")["clusterArns"]
+    call(ecs, "ListClusters", maxResults=1)
+    call(ecs, "DescribeClusters", clusters=clusters + ["nope"])
+    for cluster in clusters:
+        services = call(ecs, "ListServices", cluster=cluster)["serviceArns"]
+        call(ecs, "DescribeServices", cluster=cluster, services=services[:10])
+        tasks = call(ecs, "ListTasks", cluster=cluster)["taskArns"]
+        call(ecs, "ListTasks", cluster=cluster, serviceName=services[0], maxResults=1)
+        described = call(ecs, "DescribeTasks", cluster=cluster, tasks=tasks + ["0" * 32])
+        instances = sorted({t["containerInstanceArn"] for t in described["tasks"]
+                            if "containerInstanceArn" in t})
+        if instances:
+            call(ecs, "DescribeContainerInstances", cluster=cluster, containerInstances=instances)
+        for task in described["tasks"]:
+            agents = [a for c in task["containers"] for a in c.get("managedAgents", [])]
+            runs = task["enableExecuteCommand"] and agents and all(
+                a["lastStatus"] == "RUNNING" for a in agents)
+            container = task["containers"][0]["name"]
+            if runs:
+                # The crawler's task role cannot reach ssmmessages: no session either.
+                crawler = task["group"] == "service:crawler"
+                call(ecs, "ExecuteCommand", cluster=cluster, task=task["taskArn"],
+                     container=container, command="/bin/true", interactive=True,
+                     **({"expect_error": "TargetNotConnectedException"} if crawler else {}))
+            else:
+                call(ecs, "ExecuteCommand", expect_error="InvalidParameterException",
+                     cluster=cluster, task=task["taskArn"], container=container,
+                     command="/bin/sh", interactive=True)
+    call(ecs, "ListServices", expect_error="ClusterNotFoundException", cluster="nope")
+ecs = client("ecs")
+some_task = ecs.list_tasks(cluster="payments")["taskArns"][0]
+call(ecs, "ExecuteCommand", expect_error="InvalidParameterException", cluster="payments",
+     task=some_task, command="/bin/sh", interactive=False)
+call(ecs, "DescribeServices", expect_error="InvalidParameterException", cluster="payments",
+     services=[])
+
 print(f"{results['passed']} passed, {results['failed']} failed")
 sys.exit(1 if results["failed"] else 0)

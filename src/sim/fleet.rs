@@ -192,6 +192,11 @@ pub struct Fleet {
     /// Security groups beside each VPC's default one (`[[security_group]]`).
     #[serde(default, rename = "security_group")]
     pub security_groups: Vec<super::security_groups::SecurityGroupSpec>,
+    /// ECS clusters (`[[ecs_cluster]]`) and their services (`[[ecs_service]]`).
+    #[serde(default, rename = "ecs_cluster")]
+    pub ecs_clusters: Vec<super::ecs::EcsClusterSpec>,
+    #[serde(default, rename = "ecs_service")]
+    pub ecs_services: Vec<super::ecs::EcsServiceSpec>,
 }
 
 /// An instance profile and its role. A profile the fleet does not list has a role of the
@@ -323,6 +328,17 @@ impl Fleet {
                 path: origin.to_owned(),
                 message,
             })?;
+        for service in &fleet.ecs_services {
+            if !fleet.ecs_clusters.iter().any(|c| c.name == service.cluster) {
+                return Err(FleetError::Parse {
+                    path: origin.to_owned(),
+                    message: format!(
+                        "ecs_service {} names cluster {:?}, which no [[ecs_cluster]] has",
+                        service.name, service.cluster
+                    ),
+                });
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         for instance in &fleet.instances {
             if !seen.insert(instance.id.clone()) {

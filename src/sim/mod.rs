@@ -7,6 +7,8 @@ mod api;
 mod caller_api;
 mod documents;
 mod ec2_api;
+mod ecs;
+mod ecs_api;
 pub mod faults;
 pub mod fleet;
 mod iam_api;

@@ -24,7 +24,7 @@ use super::api::{self, ApiError, ApiResult};
 use super::sigv4::{self, SigV4Error};
 use super::upgrade_auth::{self, UpgradeAuth, UpgradeRequest};
 use super::{
-    SimState, UpgradeRecord, caller_api, ec2_api, iam_api, kms_api, session_agent, ssm_api,
+    SimState, UpgradeRecord, caller_api, ec2_api, ecs_api, iam_api, kms_api, session_agent, ssm_api,
 };
 
 /// Request bodies above this are refused (no real request comes close).
@@ -209,6 +209,12 @@ async fn route(
                     "AmazonSSM" => {
                         call(&state, "ssm", operation, || {
                             ssm_api::dispatch(&state, &credential, operation, &input)
+                        })
+                        .await
+                    }
+                    "AmazonEC2ContainerServiceV20141113" => {
+                        call(&state, "ecs", operation, || {
+                            ecs_api::dispatch(&state, &credential, operation, &input)
                         })
                         .await
                     }

@@ -254,7 +254,17 @@ fn start_session(state: &Arc<SimState>, credential: &Credential, input: &Value) 
         .unwrap_or("SSM-SessionManagerRunShell");
     let parameters = session_parameters(params.get("Parameters"))?;
     let kind = session_agent::SessionKind::from_document(document, &parameters)?;
-    let instance = find_target(state, credential, target)
+    // A container's target (`ecs:CLUSTER_TASKID_RUNTIMEID`, port forwarding into a task) is
+    // reached through its ExecuteCommandAgent.
+    let container = target
+        .starts_with("ecs:")
+        .then(|| super::ecs::find_target(&state.fleet, target))
+        .flatten()
+        .filter(|(task, _)| task.region == credential.region)
+        .map(|(task, container)| super::ecs::as_instance(&task, &container));
+    let instance = container
+        .as_ref()
+        .or_else(|| find_target(state, credential, target))
         .filter(|i| state.is_online(i))
         .ok_or_else(|| {
             ApiError::new(

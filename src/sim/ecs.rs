@@ -1,0 +1,307 @@
+//! The simulated ECS estate: clusters and services from the fleet file (`[[ecs_cluster]]`,
+//! `[[ecs_service]]`), and the running tasks they imply — deterministic task ids and container
+//! runtime ids, Fargate or EC2, with or without ECS Exec, its agent running or not — plus the
+//! stand-in "instance" a container is to the session agent (`ecs:CLUSTER_TASK_RUNTIME`).
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+
+use serde::Deserialize;
+
+use super::fleet::{Fleet, Instance, PingStatus, Platform};
+
+/// A cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcsClusterSpec {
+    pub name: String,
+    #[serde(default = "default_region")]
+    pub region: String,
+    #[serde(default = "default_account")]
+    pub account: String,
+}
+
+/// A service and the tasks it keeps running.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcsServiceSpec {
+    pub cluster: String,
+    pub name: String,
+    /// FARGATE or EC2.
+    #[serde(default = "default_launch_type")]
+    pub launch_type: String,
+    /// Running tasks.
+    #[serde(default = "one")]
+    pub tasks: usize,
+    /// The tasks were started with `enableExecuteCommand`.
+    #[serde(default = "yes")]
+    pub exec: bool,
+    /// The tasks' ExecuteCommandAgent is not running (it failed to start).
+    #[serde(default)]
+    pub agent_stopped: bool,
+    /// The task role lets the agent reach ssmmessages (without it exec cannot connect).
+    #[serde(default = "yes")]
+    pub role_allows_exec: bool,
+    /// Fargate platform version (ECS Exec needs 1.4.0 or later).
+    #[serde(default = "default_platform_version")]
+    pub platform_version: String,
+    #[serde(default = "default_image")]
+    pub image: String,
+    /// Container names (the first is the essential one).
+    #[serde(default = "default_containers")]
+    pub containers: Vec<String>,
+    #[serde(default = "default_cpu")]
+    pub cpu: String,
+    #[serde(default = "default_memory")]
+    pub memory: String,
+    /// For EC2-launched tasks: the EC2 instance they run on.
+    #[serde(default)]
+    pub container_instance: Option<String>,
+}
+
+fn default_region() -> String {
+    "us-east-1".to_owned()
+}
+fn default_account() -> String {
+    "123456789012".to_owned()
+}
+fn default_launch_type() -> String {
+    "FARGATE".to_owned()
+}
+fn one() -> usize {
+    1
+}
+fn yes() -> bool {
+    true
+}
+fn default_platform_version() -> String {
+    "1.4.0".to_owned()
+}
+fn default_image() -> String {
+    "public.ecr.aws/docker/library/busybox:latest".to_owned()
+}
+fn default_containers() -> Vec<String> {
+    vec!["app".to_owned()]
+}
+fn default_cpu() -> String {
+    "256".to_owned()
+}
+fn default_memory() -> String {
+    "512".to_owned()
+}
+
+/// One running task of a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    pub cluster: String,
+    pub region: String,
+    pub account: String,
+    pub service: EcsServiceSpec,
+    /// 32 hex characters, as ECS makes them.
+    pub id: String,
+    pub containers: Vec<TaskContainer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskContainer {
+    pub name: String,
+    /// What the SSM target names: Fargate `TASKID-NUMBER`, EC2 the container's 64-hex id.
+    pub runtime_id: String,
+    pub id: String,
+}
+
+fn hash_of(parts: &[&str]) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    parts.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn hex_of(parts: &[&str], len: usize) -> String {
+    let mut out = String::new();
+    let mut round = 0u64;
+    while out.len() < len {
+        let round_text = round.to_string();
+        let mut with_round = parts.to_vec();
+        with_round.push(&round_text);
+        out.push_str(&format!("{:016x}", hash_of(&with_round)));
+        round += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+impl Task {
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:ecs:{}:{}:task/{}/{}",
+            self.region, self.account, self.cluster, self.id
+        )
+    }
+
+    pub fn is_fargate(&self) -> bool {
+        self.service.launch_type.eq_ignore_ascii_case("FARGATE")
+    }
+
+    /// ECS Exec works on this task: enabled at launch, on a platform that has it.
+    pub fn exec_enabled(&self) -> bool {
+        self.service.exec
+            && (!self.is_fargate() || platform_has_exec(&self.service.platform_version))
+    }
+
+    pub fn container(&self, name: Option<&str>) -> Option<&TaskContainer> {
+        match name {
+            Some(name) => self.containers.iter().find(|c| c.name == name),
+            None => self.containers.first(),
+        }
+    }
+
+    /// The SSM target of one of its containers.
+    pub fn target_of(&self, container: &TaskContainer) -> String {
+        format!("ecs:{}_{}_{}", self.cluster, self.id, container.runtime_id)
+    }
+}
+
+/// Fargate platform versions from 1.4.0 have ECS Exec.
+fn platform_has_exec(version: &str) -> bool {
+    let parts: Vec<u32> = version.split('.').map(|p| p.parse().unwrap_or(0)).collect();
+    version == "LATEST" || parts >= vec![1, 4, 0]
+}
+
+/// Every running task of the fleet's services, in cluster and service order.
+pub fn tasks(fleet: &Fleet) -> Vec<Task> {
+    let clusters: BTreeMap<&str, &EcsClusterSpec> = fleet
+        .ecs_clusters
+        .iter()
+        .map(|c| (c.name.as_str(), c))
+        .collect();
+    let mut tasks = Vec::new();
+    for service in &fleet.ecs_services {
+        let Some(cluster) = clusters.get(service.cluster.as_str()) else {
+            continue;
+        };
+        for n in 0..service.tasks {
+            let index = n.to_string();
+            let id = hex_of(&[&cluster.name, &service.name, &index], 32);
+            let containers = service
+                .containers
+                .iter()
+                .map(|name| {
+                    let runtime_id = if service.launch_type.eq_ignore_ascii_case("FARGATE") {
+                        format!("{id}-{}", hash_of(&[&id, name]) % 4_000_000_000)
+                    } else {
+                        hex_of(&[&id, name], 64)
+                    };
+                    TaskContainer {
+                        name: name.clone(),
+                        runtime_id,
+                        id: hex_of(&[&id, name, "container"], 32),
+                    }
+                })
+                .collect();
+            tasks.push(Task {
+                cluster: cluster.name.clone(),
+                region: cluster.region.clone(),
+                account: cluster.account.clone(),
+                service: service.clone(),
+                id,
+                containers,
+            });
+        }
+    }
+    tasks
+}
+
+/// The task and container an `ecs:CLUSTER_TASKID_RUNTIMEID` target names.
+pub fn find_target(fleet: &Fleet, target: &str) -> Option<(Task, TaskContainer)> {
+    let rest = target.strip_prefix("ecs:")?;
+    let (cluster, rest) = rest.split_once('_')?;
+    let (task_id, runtime_id) = rest.split_once('_')?;
+    let task = tasks(fleet)
+        .into_iter()
+        .find(|t| t.cluster == cluster && t.id == task_id)?;
+    let container = task
+        .containers
+        .iter()
+        .find(|c| c.runtime_id == runtime_id)?
+        .clone();
+    Some((task, container))
+}
+
+/// What the session agent needs of a container: an "instance" named by its SSM target,
+/// online exactly when its ExecuteCommandAgent runs and can reach ssmmessages.
+pub fn as_instance(task: &Task, container: &TaskContainer) -> Instance {
+    let reachable =
+        task.exec_enabled() && !task.service.agent_stopped && task.service.role_allows_exec;
+    Instance {
+        id: task.target_of(container),
+        region: task.region.clone(),
+        account: task.account.clone(),
+        platform: Platform::Linux,
+        os: "Amazon Linux".to_owned(),
+        os_version: "2023".to_owned(),
+        state: "running".to_owned(),
+        ping: Some(if reachable {
+            PingStatus::Online
+        } else {
+            PingStatus::ConnectionLost
+        }),
+        agent_version: "3.3.987.0".to_owned(),
+        last_ping_age: 0,
+        instance_type: String::new(),
+        az: String::new(),
+        vpc: String::new(),
+        subnet: String::new(),
+        private_ip: String::new(),
+        public_ip: None,
+        iam_profile: None,
+        kms_key_id: None,
+        deny_sessions: false,
+        security_groups: Vec::new(),
+        tags: BTreeMap::from([("Name".to_owned(), container.name.clone())]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_are_deterministic_and_their_targets_resolve() {
+        let fleet = Fleet::parse(
+            r#"
+            [[ecs_cluster]]
+            name = "shop"
+            [[ecs_service]]
+            cluster = "shop"
+            name = "web"
+            tasks = 2
+            containers = ["app", "envoy"]
+            [[ecs_service]]
+            cluster = "shop"
+            name = "legacy"
+            launch_type = "EC2"
+            container_instance = "i-0123456789abcdef0"
+            platform_version = "1.3.0"
+            "#,
+            "test",
+        )
+        .expect("parses");
+        let all = tasks(&fleet);
+        assert_eq!(all.len(), 3);
+        assert_eq!(all, tasks(&fleet), "the same every time");
+        assert_eq!(all[0].id.len(), 32);
+        assert_ne!(all[0].id, all[1].id);
+        let fargate = &all[0].containers[1];
+        assert!(fargate.runtime_id.starts_with(&format!("{}-", all[0].id)));
+        assert_eq!(all[2].containers[0].runtime_id.len(), 64);
+        assert!(all[2].exec_enabled(), "EC2 tasks have no platform version");
+        let target = all[0].target_of(fargate);
+        let (task, container) = find_target(&fleet, &target).expect("resolves");
+        assert_eq!(
+            (task.id, container.name),
+            (all[0].id.clone(), "envoy".to_owned())
+        );
+        assert!(find_target(&fleet, "ecs:shop_nope_nope").is_none());
+        assert!(platform_has_exec("1.4.0") && !platform_has_exec("1.3.0"));
+    }
+}
