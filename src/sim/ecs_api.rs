@@ -350,7 +350,7 @@ fn describe_container_instances(
         let hit = all.iter().find_map(|t| {
             let ec2 = t.service.container_instance.as_ref()?;
             (t.cluster == cluster.name && short(&container_instance_arn(t, ec2)) == short(name))
-                .then(|| (t, ec2))
+                .then_some((t, ec2))
         });
         match hit {
             Some((task, ec2)) => found.push(json!({
