@@ -131,8 +131,13 @@ pub enum Pacing {
 
 #[derive(Debug, Args)]
 pub struct ShellArgs {
-    /// An instance id (i-..., mi-...) or a Name tag value that matches exactly one instance.
+    /// An instance id (i-..., mi-...), a Name tag value that matches exactly one instance, or
+    /// a container: ecs:CLUSTER/TASK_ID[/CONTAINER] or ecs:CLUSTER/SERVICE[/CONTAINER] (ECS
+    /// Exec).
     pub target: String,
+    /// For a container: the program ECS Exec runs.
+    #[arg(long, default_value = "/bin/sh")]
+    pub command: String,
     /// The Session Manager document to run.
     #[arg(long, default_value = "SSM-SessionManagerRunShell")]
     pub document: String,
@@ -289,9 +294,14 @@ pub struct LsArgs {
     #[arg(long)]
     pub json: bool,
     /// The console's filter: words (substring), tag:KEY=VALUE, status:lost, region:R, ...;
-    /// all must match; a leading ! negates a word.
+    /// all must match; a leading ! negates a word. With --containers: words, cluster:C,
+    /// service:S, status:S (the task's, or exec:on|off).
     #[arg(long)]
     pub filter: Option<String>,
+    /// ECS containers instead of instances: cluster, service, task, container, launch type,
+    /// status, health, whether ECS Exec can reach it (and why not), image, CPU/memory.
+    #[arg(long)]
+    pub containers: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 //! (ResumeSession for the transport, GenerateDataKey/Decrypt for KMS sessions), the joined
 //! inventory and its filter language, and TARGET resolution.
 
+pub mod containers;
 pub mod diagnose;
 pub mod errors;
 pub mod inventory;

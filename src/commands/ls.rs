@@ -15,6 +15,9 @@ use crate::model::format::age;
 use crate::model::instance::InstanceRow;
 
 pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
+    if args.containers {
+        return super::ls_containers::run(global, args).await;
+    }
     let filter = match Filter::parse(args.filter.as_deref().unwrap_or_default()) {
         Ok(filter) => filter,
         Err(error) => {
@@ -22,20 +25,7 @@ pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
             return 2;
         }
     };
-    let profiles: Vec<Option<&str>> = if global.profile.is_empty() {
-        vec![None]
-    } else {
-        global.profile.iter().map(|p| Some(p.as_str())).collect()
-    };
-    let regions: Vec<Option<&str>> = if global.region.is_empty() {
-        vec![None]
-    } else {
-        global.region.iter().map(|r| Some(r.as_str())).collect()
-    };
-    let pairs: Vec<(Option<&str>, Option<&str>)> = profiles
-        .iter()
-        .flat_map(|profile| regions.iter().map(move |region| (*profile, *region)))
-        .collect();
+    let pairs = pairs(global);
     let results = join_all(pairs.iter().map(|(profile, region)| async move {
         let config = aws::load_config(*profile, *region, global.endpoint_url.as_deref()).await;
         let region = config
@@ -70,6 +60,24 @@ pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
         let _ = stdout.write_all(table(&rows, global.profile.len() > 1).as_bytes());
     }
     i32::from(failed)
+}
+
+/// Every `--profile` × `--region` pair (`None`: what the AWS configuration says).
+pub(super) fn pairs(global: &GlobalArgs) -> Vec<(Option<&str>, Option<&str>)> {
+    let profiles: Vec<Option<&str>> = if global.profile.is_empty() {
+        vec![None]
+    } else {
+        global.profile.iter().map(|p| Some(p.as_str())).collect()
+    };
+    let regions: Vec<Option<&str>> = if global.region.is_empty() {
+        vec![None]
+    } else {
+        global.region.iter().map(|r| Some(r.as_str())).collect()
+    };
+    profiles
+        .iter()
+        .flat_map(|profile| regions.iter().map(move |region| (*profile, *region)))
+        .collect()
 }
 
 fn table(rows: &[InstanceRow], with_profile: bool) -> String {
@@ -119,6 +127,11 @@ fn table(rows: &[InstanceRow], with_profile: bool) -> String {
         }
         lines.push(line);
     }
+    aligned(&lines)
+}
+
+/// Lines of cells as columns two spaces apart, each as wide as its widest cell.
+pub(super) fn aligned(lines: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..lines[0].len())
         .map(|column| {
             lines
@@ -129,7 +142,7 @@ fn table(rows: &[InstanceRow], with_profile: bool) -> String {
         })
         .collect();
     let mut out = String::new();
-    for line in &lines {
+    for line in lines {
         let cells: Vec<String> = line
             .iter()
             .zip(&widths)

@@ -10,6 +10,14 @@ use crate::services::session::{self, Ending, ExitConvention, FAILURE, StartReque
 use crate::services::sources::Source;
 
 pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
+    match crate::model::container::EcsTarget::parse(&args.target) {
+        Some(Ok(target)) => return super::shell_container::run(global, args, target).await,
+        Some(Err(error)) => {
+            eprintln!("bosun shell: {error}");
+            return 2;
+        }
+        None => {}
+    }
     let config = match super::regional_config(global, "shell").await {
         Ok(config) => config,
         Err(code) => return code,

@@ -19,6 +19,7 @@ pub async fn proxy(global: &GlobalArgs, args: &ProxyArgs) -> i32 {
         document: "AWS-StartSSHSession".to_owned(),
         param: vec![("portNumber".to_owned(), args.port.to_string())],
         record: None,
+        command: "/bin/sh".to_owned(),
     };
     super::shell::run(global, &shell).await
 }

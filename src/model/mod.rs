@@ -3,6 +3,7 @@
 //! and how figures are formatted. No tokio, no SDK, no terminal.
 
 pub mod canary;
+pub mod container;
 pub mod doctor;
 pub mod filter;
 pub mod format;

@@ -28,6 +28,7 @@ use super::Handle;
 use super::session::{Driven, StartRequest};
 use super::sources::SessionClients;
 use crate::aws::target::{self, TargetError};
+use crate::model::container::EcsTarget;
 use crate::model::tunnel::TunnelDef;
 use crate::protocol::SessionInfo;
 use crate::transport::{DriverEvent, Input, SessionEnd, TransportError};
@@ -114,6 +115,10 @@ pub enum TunnelError {
     /// No credentials could be had for the tunnel's profile and region.
     #[error("{0}")]
     Credentials(String),
+    /// An `ecs:` target that names no container, or one ECS Exec cannot reach (why, and the
+    /// fix).
+    #[error("{0}")]
+    Container(String),
 }
 
 /// Where a tunnel's events go, each with the tunnel's id (the console runs many).
@@ -158,8 +163,31 @@ pub fn spawn(config: TunnelConfig, spec: TunnelDef, id: u64, events: TunnelEvent
                 spec.local_port,
             )))
             .await?;
-            let ec2 = aws_sdk_ec2::Client::new(&config);
-            let instance_id = target::resolve(&clients.ssm, &ec2, &spec.target).await?;
+            let instance_id = match EcsTarget::parse(&spec.target) {
+                // A container: port forwarding into the task through its ExecuteCommandAgent.
+                Some(parsed) => {
+                    let parsed = parsed.map_err(TunnelError::Container)?;
+                    let ecs = aws_sdk_ecs::Client::new(&config);
+                    let region = config.region().map(ToString::to_string).unwrap_or_default();
+                    let profile = spec.profile.as_deref().unwrap_or_default();
+                    let row = crate::aws::containers::resolve(&ecs, &parsed, profile, &region)
+                        .await
+                        .map_err(TunnelError::Container)?;
+                    if let Some(problem) = row.exec_problem() {
+                        return Err(TunnelError::Container(format!(
+                            "ECS Exec cannot reach {}: {}\n  fix: {}",
+                            row.label(),
+                            problem.cause,
+                            problem.fix
+                        )));
+                    }
+                    row.ssm_target()
+                }
+                None => {
+                    let ec2 = aws_sdk_ec2::Client::new(&config);
+                    target::resolve(&clients.ssm, &ec2, &spec.target).await?
+                }
+            };
             let request = match &spec.remote_host {
                 Some(host) => StartRequest::document(
                     &instance_id,

@@ -1,0 +1,101 @@
+//! `bosun ls --containers`: the ECS containers of every `--profile` × `--region` pair (cluster,
+//! service, task, container, launch type, status, health, whether ECS Exec can reach it and
+//! why not, image, CPU/memory, the EC2 instance of an EC2-launched task), as a table or one
+//! JSON object a line. A pair that fails is named on stderr; the rest is listed; status 1.
+
+use std::io::Write;
+
+use futures_util::future::join_all;
+
+use crate::aws::{self, containers};
+use crate::cli::{GlobalArgs, LsArgs};
+use crate::model::container::ContainerRow;
+
+pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
+    let filter = args.filter.clone().unwrap_or_default();
+    let pairs = super::ls::pairs(global);
+    let results = join_all(pairs.iter().map(|(profile, region)| async move {
+        let config = aws::load_config(*profile, *region, global.endpoint_url.as_deref()).await;
+        let region = config
+            .region()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "(no region)".to_owned());
+        let ecs = aws_sdk_ecs::Client::new(&config);
+        containers::fetch(&ecs, profile.unwrap_or("default"), &region).await
+    }))
+    .await;
+    let mut rows: Vec<ContainerRow> = Vec::new();
+    let mut failed = false;
+    for result in results {
+        match result {
+            Ok(found) => rows.extend(found.into_iter().filter(|row| row.matches(&filter))),
+            Err(error) => {
+                failed = true;
+                eprintln!("bosun ls: {error}");
+            }
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        for row in &rows {
+            let mut value = serde_json::to_value(row).unwrap_or_default();
+            value["target"] = serde_json::json!(row.label());
+            value["exec_problem"] = serde_json::json!(row.exec_problem().map(|p| p.cause));
+            let _ = writeln!(stdout, "{value}");
+        }
+    } else {
+        let _ = stdout.write_all(table(&rows, global.profile.len() > 1).as_bytes());
+    }
+    i32::from(failed)
+}
+
+fn table(rows: &[ContainerRow], with_profile: bool) -> String {
+    let mut header = vec![
+        "CLUSTER",
+        "SERVICE",
+        "TASK",
+        "CONTAINER",
+        "LAUNCH",
+        "STATUS",
+        "HEALTH",
+        "EXEC",
+        "IMAGE",
+        "CPU/MEM",
+        "EC2",
+        "REGION",
+    ];
+    if with_profile {
+        header.push("PROFILE");
+    }
+    let dash = || "-".to_owned();
+    let mut lines: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
+    for row in rows {
+        let exec = match row.exec_problem() {
+            None => "ok".to_owned(),
+            Some(problem) => format!("no: {}", problem.cause),
+        };
+        let mut line = vec![
+            row.cluster.clone(),
+            if row.service.is_empty() {
+                dash()
+            } else {
+                row.service.clone()
+            },
+            row.task_id.clone(),
+            row.container.clone(),
+            row.launch_type.clone(),
+            row.task_status.clone(),
+            row.health.clone(),
+            exec,
+            row.image.clone(),
+            format!("{}/{}", row.cpu, row.memory),
+            row.ec2_instance.clone().unwrap_or_else(dash),
+            row.region.clone(),
+        ];
+        if with_profile {
+            line.push(row.profile.clone());
+        }
+        lines.push(line);
+    }
+    super::ls::aligned(&lines)
+}

@@ -1,0 +1,78 @@
+//! `bosun shell ecs:…`: a shell in an ECS container through ECS Exec (ExecuteCommand, then the
+//! SSM session it hands out, driven as any other), with piped stdin supported. When exec
+//! cannot work it says why and the fix, before any session: the task started without
+//! enableExecuteCommand, its agent not running, a Fargate platform without exec, or (when ECS
+//! refuses) a task role that cannot reach Session Manager.
+
+use super::stdio;
+use crate::aws::{self, containers};
+use crate::cli::{GlobalArgs, ShellArgs};
+use crate::model::container::EcsTarget;
+use crate::services::session::{self, Ending, ExitConvention, FAILURE, Started};
+use crate::services::sources::Source;
+
+pub async fn run(global: &GlobalArgs, args: &ShellArgs, target: EcsTarget) -> i32 {
+    let config = match super::regional_config(global, "shell").await {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let profile = super::profile_name(global);
+    let region = config.region().map(ToString::to_string).unwrap_or_default();
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    let row = match containers::resolve(&ecs, &target, &profile, &region).await {
+        Ok(row) => row,
+        Err(error) => {
+            eprintln!("bosun shell: {error}");
+            return FAILURE;
+        }
+    };
+    let (session_id, stream_url, token) =
+        match containers::execute_command(&ecs, &row, &args.command).await {
+            Ok(session) => session,
+            Err(error) => {
+                eprintln!("bosun shell: {error}");
+                return FAILURE;
+            }
+        };
+    let source = Source { profile, config };
+    let clients = source.session_clients();
+    let started = Started {
+        session_id,
+        stream_url,
+        token,
+        target: row.ssm_target(),
+        document: Some("AWS-StartInteractiveCommand".to_owned()),
+    };
+    let mut driven = session::drive(started, &clients);
+    eprintln!(
+        "Starting session with SessionId: {} ({} in {})",
+        driven.session_id,
+        args.command,
+        row.label()
+    );
+    let ready = match stdio::until_ready(&mut driven).await {
+        Ok(info) => info,
+        Err(ending) => {
+            let session_id = driven.session_id.clone();
+            eprintln!(
+                "bosun shell: session {session_id} ended before it began: {}",
+                ending.describe()
+            );
+            if ending.needs_terminate() {
+                let _ = aws::terminate_session(&clients.ssm, &session_id).await;
+            }
+            return ending.exit_status(ExitConvention::Ssh);
+        }
+    };
+    let (session_id, ending) =
+        stdio::attach(driven, Some(ready), stdio::ClosingMessage::Quiet, None).await;
+    match &ending {
+        Ending::TimedOut => eprintln!("bosun shell: session {session_id} timed out"),
+        Ending::Failed(reason) => eprintln!("bosun shell: session {session_id} ended: {reason}"),
+        Ending::Finished { .. } | Ending::Left { .. } => {}
+    }
+    if ending.needs_terminate() {
+        let _ = aws::terminate_session(&clients.ssm, &session_id).await;
+    }
+    ending.exit_status(ExitConvention::Ssh)
+}
