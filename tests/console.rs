@@ -1639,3 +1639,134 @@ async fn a_panic_restores_the_terminal_before_its_message() {
         "raw mode left on: {after:?}"
     );
 }
+
+/// The Containers view on the demo's simulated ECS, as a user meets it: `E` lists the
+/// containers with whether ECS Exec reaches each; the filter narrows them; `D` says why not
+/// with the fix; `s` on one opens a pane with a shell inside the container.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_containers_view_opens_a_shell_pane_in_a_container() {
+    use tokio::io::AsyncWriteExt;
+    let (mut child, mut view, mut writer, _state) = demo_console();
+    view.wait_for("orphaned-test-box").await;
+    writer.write_all(b"E").await.expect("containers");
+    view.wait_for("containers (11 of 11)").await;
+    view.wait_for("fraud-scoring").await;
+    let screen = view.parser.screen().contents();
+    assert!(screen.contains("8 reachable by ECS Exec"), "{screen}");
+    assert!(
+        screen.contains("i-03f1a2b3c4d5ebbbb"),
+        "the EC2 task's instance: {screen}"
+    );
+
+    writer.write_all(b"/ledger\r").await.expect("filter");
+    view.wait_for("containers (1 of 11)").await;
+    writer.write_all(b"D").await.expect("why not");
+    view.wait_for("the task was started without enableExecuteCommand")
+        .await;
+    writer.write_all(b"s").await.expect("refused");
+    view.wait_for("no shell in app").await;
+
+    writer.write_all(b"/").await.expect("filter again");
+    for _ in 0.."ledger".len() {
+        writer.write_all(b"\x7f").await.expect("erase");
+    }
+    writer
+        .write_all(b"service:fraud-scoring\r")
+        .await
+        .expect("filter");
+    view.wait_for("containers (1 of 11)").await;
+    writer.write_all(b"s").await.expect("open a shell pane");
+    view.wait_for("fraud-scoring/app").await;
+    writer
+        .write_all(b"echo hello-$((6*7)) in-$ECS_TASK\r")
+        .await
+        .expect("type");
+    view.wait_for("hello-42").await;
+    writer.write_all(b"exit\r").await.expect("exit");
+    view.wait_for("session ended").await;
+    writer.write_all(b"\x1bq").await.expect("quit");
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("quits")
+        .expect("status");
+    assert!(status.success());
+}
+
+/// The Containers view in a snapshot: the reachable ones "ok", the others their cause in the
+/// error colour, a mark, and a failed region named.
+#[test]
+fn containers_view() {
+    use bosun::model::container::ContainerRow;
+    let mut state = state_with(fleet(), Vec::new());
+    app::update(&mut state, Input::Action(Action::ShowContainers));
+    let row = |service: &str, task: &str, container: &str, exec: bool, agent: &str| ContainerRow {
+        profile: "prod".to_owned(),
+        region: "us-east-1".to_owned(),
+        cluster: "payments".to_owned(),
+        service: service.to_owned(),
+        task_id: task.to_owned(),
+        container: container.to_owned(),
+        runtime_id: format!("{task}-{container}"),
+        launch_type: "FARGATE".to_owned(),
+        task_status: "RUNNING".to_owned(),
+        health: "HEALTHY".to_owned(),
+        exec_enabled: exec,
+        exec_agent: exec.then(|| agent.to_owned()),
+        image: format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/{service}:41"),
+        cpu: "256".to_owned(),
+        memory: "512".to_owned(),
+        platform_version: Some("1.4.0".to_owned()),
+        ec2_instance: None,
+    };
+    app::update(
+        &mut state,
+        Input::ContainersLoaded {
+            rows: vec![
+                row(
+                    "checkout",
+                    "684ef33aa54b79c8fce21b7cff03fd96",
+                    "checkout",
+                    true,
+                    "RUNNING",
+                ),
+                row(
+                    "checkout",
+                    "684ef33aa54b79c8fce21b7cff03fd96",
+                    "envoy",
+                    true,
+                    "RUNNING",
+                ),
+                row(
+                    "ledger-sync",
+                    "19fdd4eb2fcb93d284e1254d11f94fb5",
+                    "app",
+                    false,
+                    "",
+                ),
+                row(
+                    "receipts",
+                    "3674e546bc4df2dcfe943342c7312849",
+                    "app",
+                    true,
+                    "STOPPED",
+                ),
+            ],
+            errors: vec!["prod/eu-west-1: ListClusters failed: AccessDeniedException".to_owned()],
+        },
+    );
+    app::update(&mut state, Input::Action(Action::ToggleMark));
+    let terminal = render(&state, &Theme::default());
+    insta::assert_snapshot!(terminal.backend());
+    let buffer = terminal.backend().buffer();
+    let cell_of = |needle: &str| {
+        (0..buffer.area.height).find_map(|y| {
+            let line: String = (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect();
+            line.find(needle)
+                .map(|at| (line[..at].chars().count() as u16, y))
+        })
+    };
+    let (x, y) = cell_of("no: not enabled").expect("ledger-sync's cause");
+    assert_eq!(buffer[(x, y)].fg, Theme::default().error);
+}

@@ -90,6 +90,10 @@ pub enum Action {
     ContinueRun,
     /// In the history: compare the selected run with the one before it of the same command.
     CompareRuns,
+    /// The Containers view (ECS).
+    ShowContainers,
+    /// From a container of an EC2-launched task to its instance in the fleet.
+    JumpToInstance,
     /// Page back through the selected invocation's output.
     OutputPageUp,
     /// Page on through the output; at its end it follows new lines again.
@@ -115,7 +119,7 @@ pub struct ActionInfo {
     pub describe: &'static str,
 }
 
-pub const ACTIONS: [ActionInfo; 67] = [
+pub const ACTIONS: [ActionInfo; 69] = [
     ActionInfo {
         action: Action::Up,
         name: "up",
@@ -420,6 +424,16 @@ pub const ACTIONS: [ActionInfo; 67] = [
         action: Action::ContinueRun,
         name: "continue_run",
         describe: "after a canary that passed: run on the remaining instances",
+    },
+    ActionInfo {
+        action: Action::ShowContainers,
+        name: "show_containers",
+        describe: "ECS containers: shells and tunnels through ECS Exec",
+    },
+    ActionInfo {
+        action: Action::JumpToInstance,
+        name: "jump_to_instance",
+        describe: "the EC2 instance an EC2-launched task runs on, in the fleet",
     },
     ActionInfo {
         action: Action::CompareRuns,

@@ -58,6 +58,8 @@ pub enum Effect {
     ReopenRun(HistoryEntry),
     /// DescribeSessions (active) in every profile and region the console reads.
     LoadSessions,
+    /// The containers of every profile and region the console reads (ECS).
+    LoadContainers,
     /// TerminateSession in this profile and region, then load the sessions again.
     TerminateSession {
         session_id: String,

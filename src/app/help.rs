@@ -31,6 +31,7 @@ fn front_table(state: &State) -> &'static KeyTable {
         View::Run if state.run.is_some() => &tables::RUN,
         View::History => &tables::HISTORY,
         View::Sessions => &tables::SESSIONS,
+        View::Containers => &tables::CONTAINERS,
         _ => &tables::FLEET,
     }
 }

@@ -102,6 +102,11 @@ pub enum Input {
         report: Result<crate::model::doctor::Report, String>,
     },
     /// The active sessions of every source, and the sources that could not be read.
+    /// The containers of every source, and the sources that could not be read.
+    ContainersLoaded {
+        rows: Vec<crate::model::container::ContainerRow>,
+        errors: Vec<String>,
+    },
     SessionsLoaded {
         entries: Vec<super::state::SessionEntry>,
         errors: Vec<String>,

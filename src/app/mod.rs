@@ -8,6 +8,7 @@
 
 pub mod action;
 pub mod columns;
+pub mod containers;
 pub mod effect;
 pub mod help;
 pub mod input;

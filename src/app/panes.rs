@@ -14,11 +14,14 @@ pub type PaneId = u64;
 /// Which instance a pane is a shell on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaneTarget {
+    /// The session's target: an instance id, or a container's `ecs:CLUSTER_TASK_RUNTIME`.
     pub instance_id: String,
     pub name: String,
     pub profile: String,
     pub region: String,
     pub ping: Ping,
+    /// A container: its session comes from ECS Exec (ExecuteCommand), not StartSession.
+    pub container: Option<Box<crate::model::container::ContainerRow>>,
 }
 
 /// The connection behind a pane, for its indicator.
@@ -562,6 +565,7 @@ mod tests {
             profile: "demo".to_owned(),
             region: "us-east-1".to_owned(),
             ping: Ping::Online,
+            container: None,
         }
     }
 

@@ -56,6 +56,8 @@ pub enum View {
     History,
     /// Sessions on the fleet now: who is on which instance.
     Sessions,
+    /// ECS containers: shells and tunnels through ECS Exec.
+    Containers,
 }
 
 /// A session in the Sessions view, with the source it was read from (to end it there).
@@ -152,6 +154,8 @@ pub struct State {
     pub sessions_selected: usize,
     /// The session the next terminate key ends (the first press only asks).
     pub terminate_armed: Option<String>,
+    /// The Containers view.
+    pub containers: super::containers::ContainersView,
 }
 
 impl State {
@@ -204,6 +208,7 @@ impl State {
             sessions: None,
             sessions_selected: 0,
             terminate_armed: None,
+            containers: super::containers::ContainersView::default(),
         }
     }
 
@@ -234,6 +239,7 @@ impl State {
             profile: row.profile.clone(),
             region: row.region.clone(),
             ping: row.ping,
+            container: None,
         }
     }
 

@@ -62,6 +62,7 @@ impl ContainerRow {
         );
         if self.task_status != "RUNNING" {
             return Some(ExecProblem {
+                short: format!("task {}", self.task_status),
                 cause: format!("the task is {}, not RUNNING", self.task_status),
                 fix: "choose a running task of the service".to_owned(),
             });
@@ -71,6 +72,7 @@ impl ContainerRow {
             && !fargate_has_exec(version)
         {
             return Some(ExecProblem {
+                short: format!("platform {version}"),
                 cause: format!("Fargate platform {version} has no ECS Exec (it came with 1.4.0)"),
                 fix: format!(
                     "deploy on platform 1.4.0 or LATEST: {update} --platform-version LATEST"
@@ -79,6 +81,7 @@ impl ContainerRow {
         }
         if !self.exec_enabled {
             return Some(ExecProblem {
+                short: "not enabled".to_owned(),
                 cause: "the task was started without enableExecuteCommand".to_owned(),
                 fix: format!("turn it on and start new tasks: {update}"),
             });
@@ -86,12 +89,14 @@ impl ContainerRow {
         match self.exec_agent.as_deref() {
             Some("RUNNING") => None,
             Some(other) => Some(ExecProblem {
+                short: format!("agent {other}"),
                 cause: format!("the ExecuteCommandAgent in the task is {other}, not RUNNING"),
                 fix: format!(
                     "start new tasks (the agent starts with them): {update}; if it stops again, check the task role has the ssmmessages permissions"
                 ),
             }),
             None => Some(ExecProblem {
+                short: "no agent".to_owned(),
                 cause: "the task has no ExecuteCommandAgent".to_owned(),
                 fix: format!("turn exec on and start new tasks: {update}"),
             }),
@@ -138,6 +143,8 @@ impl ContainerRow {
 /// Why exec cannot work, and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecProblem {
+    /// A few words, for a table's column ("not enabled", "agent STOPPED").
+    pub short: String,
     pub cause: String,
     pub fix: String,
 }

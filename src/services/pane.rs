@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::Handle;
 use super::pane_output::{NotQueued, OutputHub};
-use super::session::{self, Ending, StartRequest};
+use super::session::{self, Ending, StartRequest, Started};
 use super::sources::ClientsBySource;
 use crate::app::panes::{PaneId, PaneStatus, PaneTarget};
 use crate::aws::terminate_session;
@@ -22,6 +22,9 @@ use crate::transport::{self, DriverEvent, SessionEnd};
 /// Commands a pane's session queues at most: keystrokes arrive one event at a time (a paste is
 /// one), so a full queue means the session has stopped taking input altogether.
 pub const COMMAND_QUEUE: usize = 1024;
+
+/// The program a container pane runs (what `aws ecs execute-command` is usually given).
+const CONTAINER_SHELL: &str = "/bin/sh";
 
 /// What the console asks of a pane's session.
 #[derive(Debug)]
@@ -104,7 +107,25 @@ async fn run(
         ));
     };
     let request = StartRequest::document(&target.instance_id, &context.document);
-    let start = session::start_session(&clients.ssm, &request);
+    // A container's session comes from ECS Exec; an instance's from StartSession.
+    let start = async {
+        match &target.container {
+            Some(row) => {
+                crate::aws::containers::execute_command(&clients.ecs, row, CONTAINER_SHELL)
+                    .await
+                    .map(|(session_id, stream_url, token)| Started {
+                        session_id,
+                        stream_url,
+                        token,
+                        target: row.ssm_target(),
+                        document: Some("AWS-StartInteractiveCommand".to_owned()),
+                    })
+            }
+            None => session::start_session(&clients.ssm, &request)
+                .await
+                .map_err(|error| error.to_string()),
+        }
+    };
     // The user may close the pane while StartSession is still on its way: let it finish, so
     // a session AWS already made is terminated rather than left open.
     tokio::pin!(start);
@@ -124,7 +145,7 @@ async fn run(
     }
     let started = match started {
         Ok(started) => started,
-        Err(error) => return ended(error.to_string()),
+        Err(error) => return ended(error),
     };
     let mut driven = session::drive(started, clients);
     tracing::info!(pane, session = %driven.session_id, instance = %target.instance_id, "pane session started");

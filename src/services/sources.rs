@@ -86,6 +86,8 @@ pub struct SessionClients {
     /// For the doctor: who the caller is.
     pub sts: aws_sdk_sts::Client,
     pub kms: aws_sdk_kms::Client,
+    /// For containers: ECS Exec (ExecuteCommand) sessions.
+    pub ecs: aws_sdk_ecs::Client,
     pub signer: Option<Arc<dyn UpgradeSigner>>,
     /// The profile the credentials come from, named in what to run when they expire.
     pub profile: Option<String>,
@@ -105,6 +107,7 @@ impl SessionClients {
             iam: aws_sdk_iam::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
+            ecs: aws_sdk_ecs::Client::new(config),
             signer: SdkUpgradeSigner::for_config(config)
                 .map(|signer| Arc::new(signer) as Arc<dyn UpgradeSigner>),
             profile: None,

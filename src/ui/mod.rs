@@ -2,6 +2,7 @@
 //! status bar with hints, and the detail and help overlays; the panes view is in [`panes`].
 //! Draw only: no state changes here.
 
+pub mod containers;
 pub mod doctor;
 pub mod panes;
 pub mod run_groups;
@@ -51,6 +52,11 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
     }
     if state.view == View::Sessions {
         sessions::draw(frame, area, state, theme, seconds);
+        draw_overlay(frame, area, state, theme);
+        return;
+    }
+    if state.view == View::Containers {
+        containers::draw(frame, area, state, theme);
         draw_overlay(frame, area, state, theme);
         return;
     }

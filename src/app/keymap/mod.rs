@@ -241,6 +241,7 @@ pub fn table_for(state: &State) -> Option<&'static KeyTable> {
         View::Run => Some(&tables::RUN),
         View::History => Some(&tables::HISTORY),
         View::Sessions => Some(&tables::SESSIONS),
+        View::Containers => Some(&tables::CONTAINERS),
         View::Panes if !state.workspace.is_empty() => match state.pane_mode {
             PaneMode::Typing => {
                 let ended = state
@@ -370,6 +371,7 @@ mod tests {
             profile: "default".to_owned(),
             region: "us-east-1".to_owned(),
             ping: Ping::Online,
+            container: None,
         }]);
         state.view = View::Panes;
         state.pane_mode = pane_mode;

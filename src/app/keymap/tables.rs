@@ -212,6 +212,7 @@ pub static FLEET: KeyTable = KeyTable {
         bind(&[C('w')], Action::ShowRun),
         bind(&[C('H')], Action::ShowHistory),
         bind(&[C('S')], Action::ShowSessions),
+        bind(&[C('E')], Action::ShowContainers),
         bind(&[C('d')], Action::Detail),
         bind(&[C('D')], Action::Doctor),
         bind(&[C('o')], Action::SortNext),
@@ -439,6 +440,33 @@ pub static HISTORY: KeyTable = KeyTable {
     ctrl_lenient: false,
 };
 
+/// The Containers view.
+pub static CONTAINERS: KeyTable = KeyTable {
+    title: "Containers",
+    bindings: &[
+        &[
+            bind(&[C('s'), Code(KeyCode::Enter)], Action::OpenShell),
+            bind(&[C(' ')], Action::ToggleMark),
+            bind(&[C('/')], Action::Filter),
+            bind(&[C('r')], Action::Refresh),
+            bind(&[C('D')], Action::Doctor),
+            bind(&[C('e')], Action::JumpToInstance),
+        ],
+        &LIST,
+    ],
+    hints: &[
+        hint(&[Action::Filter], "filter"),
+        hint(&[Action::ToggleMark], "mark"),
+        hint(&[Action::OpenShell], "shell"),
+        hint(&[Action::Doctor], "why not"),
+        hint(&[Action::JumpToInstance], "its instance"),
+        hint(&[Action::Refresh], "reload"),
+        hint(&[Action::ShowFleet], "fleet"),
+        hint(&[Action::Quit], "quit"),
+    ],
+    ctrl_lenient: false,
+};
+
 /// The Sessions view.
 pub static SESSIONS: KeyTable = KeyTable {
     title: "Sessions",
@@ -490,7 +518,7 @@ pub static HELP: KeyTable = KeyTable {
 };
 
 /// Every table, for the tests that hold them to their promises.
-pub static ALL: [&KeyTable; 9] = [
+pub static ALL: [&KeyTable; 10] = [
     &FLEET,
     &PANES,
     &SCROLL,
@@ -499,6 +527,7 @@ pub static ALL: [&KeyTable; 9] = [
     &RUN,
     &HISTORY,
     &SESSIONS,
+    &CONTAINERS,
     &HELP,
 ];
 

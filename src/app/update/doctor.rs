@@ -8,15 +8,19 @@ use crate::app::state::{DoctorView, Mode, PaneMode, State, View};
 /// Opens the doctor on the selected instance (the focused pane's in the panes view).
 pub(super) fn open(state: &mut State) -> Vec<Effect> {
     let target = match state.view {
-        View::Panes => state.workspace.focused().map(|pane| {
-            let t = &pane.target;
-            (
-                t.instance_id.clone(),
-                t.name.clone(),
-                t.profile.clone(),
-                t.region.clone(),
-            )
-        }),
+        View::Panes => state
+            .workspace
+            .focused()
+            .filter(|pane| pane.target.container.is_none())
+            .map(|pane| {
+                let t = &pane.target;
+                (
+                    t.instance_id.clone(),
+                    t.name.clone(),
+                    t.profile.clone(),
+                    t.region.clone(),
+                )
+            }),
         View::Fleet => state.selected_row().map(|row| {
             (
                 row.instance_id.clone(),
@@ -56,7 +60,8 @@ pub(super) fn open(state: &mut State) -> Vec<Effect> {
                     row.region.clone(),
                 )
             }),
-        View::Tunnels | View::History => None,
+        // Containers say why not in their own view (the doctor examines instances).
+        View::Tunnels | View::History | View::Containers => None,
     };
     let Some((instance_id, name, profile, region)) = target else {
         return Vec::new();

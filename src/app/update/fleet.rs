@@ -39,6 +39,7 @@ pub(super) fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
         Action::OpenRun => open_run(state),
         Action::ShowHistory => return show_history(state),
         Action::ShowSessions => return super::sessions::show_sessions(state),
+        Action::ShowContainers => return super::containers::show_containers(state),
         Action::OpenTunnelForm => {
             if state.read_only {
                 state.notice = Some(

@@ -1,6 +1,7 @@
 //! The pure reducer: one input in, the state changed, effects out. Each view's actions live
 //! in a child module; this one routes inputs and actions to them.
 
+mod containers;
 mod doctor;
 mod fleet;
 mod help;
@@ -205,6 +206,18 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             let line = std::mem::take(&mut state.command_text);
             run_command(state, &line)
         }
+        Input::FilterChar(c) if state.view == View::Containers => {
+            let mut filter = state.containers.filter.clone();
+            filter.push(c);
+            state.containers.set_filter(filter);
+            Vec::new()
+        }
+        Input::FilterBackspace if state.view == View::Containers => {
+            let mut filter = state.containers.filter.clone();
+            filter.pop();
+            state.containers.set_filter(filter);
+            Vec::new()
+        }
         Input::FilterChar(c) => {
             state.filter_text.push(c);
             state.set_filter();
@@ -253,6 +266,13 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
         }
         Input::CredentialsExpiring(expiring) => {
             state.expiring = expiring;
+            Vec::new()
+        }
+        Input::ContainersLoaded { rows, errors } => {
+            if state.notice.as_deref() == Some("reading the containers…") {
+                state.notice = None;
+            }
+            state.containers.loaded(rows, errors);
             Vec::new()
         }
         Input::SessionsLoaded { entries, errors } => {
@@ -321,7 +341,8 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         state.quit_armed = false;
         return Vec::new();
     }
-    if action == Action::Doctor {
+    // Containers say why not in their own view; the doctor examines instances.
+    if action == Action::Doctor && state.view != View::Containers {
         return doctor::open(state);
     }
     // The prefix chord leads to the second `q` in the panes view; it must not disarm.
@@ -352,7 +373,12 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         View::Run if state.mode == Mode::Table => act_on_run(state, action),
         View::History if state.mode == Mode::Table => act_on_history(state, action),
         View::Sessions if state.mode == Mode::Table => sessions::act_on_sessions(state, action),
-        View::Run | View::History | View::Sessions | View::Fleet => act_on(state, action),
+        View::Containers if state.mode == Mode::Table => {
+            containers::act_on_containers(state, action)
+        }
+        View::Run | View::History | View::Sessions | View::Containers | View::Fleet => {
+            act_on(state, action)
+        }
     };
     state.scroll_to_selection();
     effects
@@ -422,6 +448,7 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         "panes" => act(state, Action::ShowPanes),
         "tunnels" | "tunnel" | "pf" => act(state, Action::ShowTunnels),
         "sessions" | "session" => act(state, Action::ShowSessions),
+        "containers" | "container" | "ecs" => act(state, Action::ShowContainers),
         "run" => act(state, Action::OpenRun),
         "watch" => act(state, Action::ShowRun),
         "history" => act(state, Action::ShowHistory),

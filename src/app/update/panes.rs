@@ -81,6 +81,14 @@ pub(super) fn open_shells(state: &mut State) -> Vec<Effect> {
     });
     let targets: Vec<PaneTarget> = managed.into_iter().map(State::pane_target).collect();
     state.notice = notice;
+    if !targets.is_empty() {
+        state.marks.clear();
+    }
+    open_targets(state, targets)
+}
+
+/// Panes for `targets`: one beside the focused pane, or a new tab of several.
+pub(super) fn open_targets(state: &mut State, targets: Vec<PaneTarget>) -> Vec<Effect> {
     if targets.is_empty() {
         return Vec::new();
     }
@@ -91,7 +99,6 @@ pub(super) fn open_shells(state: &mut State) -> Vec<Effect> {
             .map(|t| open_beside(state, t, None));
         target.into_iter().collect()
     } else {
-        state.marks.clear();
         state.workspace.open_tab(targets)
     };
     state.view = View::Panes;

@@ -25,6 +25,36 @@ impl Console {
             .collect()
     }
 
+    /// The containers of every source the console reads, for the Containers view.
+    pub(super) fn load_containers(&self) {
+        let (sources, inputs) = (self.session_sources(), self.inputs.clone());
+        tokio::spawn(async move {
+            let reads = futures_util::future::join_all(sources.into_iter().map(
+                |(profile, region, clients)| async move {
+                    crate::aws::containers::fetch(&clients.ecs, &profile, &region).await
+                },
+            ))
+            .await;
+            let mut rows = Vec::new();
+            let mut errors = Vec::new();
+            for read in reads {
+                match read {
+                    Ok(found) => rows.extend(found),
+                    Err(error) => errors.push(error.to_string()),
+                }
+            }
+            rows.sort_by(|a, b| {
+                (&a.cluster, &a.service, &a.task_id, &a.container).cmp(&(
+                    &b.cluster,
+                    &b.service,
+                    &b.task_id,
+                    &b.container,
+                ))
+            });
+            let _ = inputs.send(Input::ContainersLoaded { rows, errors }).await;
+        });
+    }
+
     pub(super) fn load_sessions(&self, note: Option<String>) {
         let (sources, inputs) = (self.session_sources(), self.inputs.clone());
         tokio::spawn(load_sessions(sources, inputs, note));

@@ -524,6 +524,7 @@ impl Console {
                 }
             }
             Effect::LoadSessions => self.load_sessions(None),
+            Effect::LoadContainers => self.load_containers(),
             Effect::TerminateSession {
                 session_id,
                 profile,

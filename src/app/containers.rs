@@ -1,0 +1,153 @@
+//! The Containers view, pure: the ECS containers of the profiles and regions in use, filtered
+//! with their own language (`model::container`), the selection, marks, and the pane a
+//! container's shell opens in.
+
+use std::collections::BTreeSet;
+
+use super::panes::PaneTarget;
+use crate::model::container::ContainerRow;
+use crate::model::instance::Ping;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainersView {
+    /// `None` while loading.
+    pub rows: Option<Vec<ContainerRow>>,
+    /// The profile/region reads that failed, as sentences.
+    pub errors: Vec<String>,
+    pub filter: String,
+    /// Indexes of the rows the filter lets through, in order.
+    pub visible: Vec<usize>,
+    pub selected: usize,
+    /// Marked containers, by SSM target.
+    pub marks: BTreeSet<String>,
+}
+
+impl ContainersView {
+    /// A fresh read: the selection stays on the same container when it is still there.
+    pub fn loaded(&mut self, rows: Vec<ContainerRow>, errors: Vec<String>) {
+        let kept = self.selected_row().map(ContainerRow::ssm_target);
+        self.marks
+            .retain(|mark| rows.iter().any(|r| &r.ssm_target() == mark));
+        self.rows = Some(rows);
+        self.errors = errors;
+        self.rebuild();
+        let at = kept.and_then(|kept| self.visible_rows().position(|r| r.ssm_target() == kept));
+        if let Some(at) = at {
+            self.selected = at;
+        }
+    }
+
+    pub fn set_filter(&mut self, filter: String) {
+        self.filter = filter;
+        self.rebuild();
+    }
+
+    fn rebuild(&mut self) {
+        let rows = self.rows.as_deref().unwrap_or_default();
+        self.visible = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| row.matches(&self.filter))
+            .map(|(i, _)| i)
+            .collect();
+        self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+    }
+
+    pub fn visible_rows(&self) -> impl Iterator<Item = &ContainerRow> {
+        let rows = self.rows.as_deref().unwrap_or_default();
+        self.visible.iter().map(move |&i| &rows[i])
+    }
+
+    pub fn selected_row(&self) -> Option<&ContainerRow> {
+        let rows = self.rows.as_deref()?;
+        self.visible.get(self.selected).map(|&i| &rows[i])
+    }
+
+    pub fn total(&self) -> usize {
+        self.rows.as_ref().map_or(0, Vec::len)
+    }
+
+    /// The marked containers, or the selected one when none is marked.
+    pub fn chosen(&self) -> Vec<&ContainerRow> {
+        if self.marks.is_empty() {
+            return self.selected_row().into_iter().collect();
+        }
+        self.rows
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| self.marks.contains(&r.ssm_target()))
+            .collect()
+    }
+
+    pub fn toggle_mark(&mut self) {
+        if let Some(target) = self.selected_row().map(ContainerRow::ssm_target)
+            && !self.marks.remove(&target)
+        {
+            self.marks.insert(target);
+        }
+    }
+}
+
+/// The pane a container's shell opens in: named service/container, reached through ECS Exec.
+pub fn pane_target(row: &ContainerRow) -> PaneTarget {
+    let owner = if row.service.is_empty() {
+        &row.task_id
+    } else {
+        &row.service
+    };
+    PaneTarget {
+        instance_id: row.ssm_target(),
+        name: format!("{owner}/{}", row.container),
+        profile: row.profile.clone(),
+        region: row.region.clone(),
+        ping: if row.exec_problem().is_none() {
+            Ping::Online
+        } else {
+            Ping::ConnectionLost
+        },
+        container: Some(Box::new(row.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(service: &str, container: &str) -> ContainerRow {
+        ContainerRow {
+            cluster: "shop".to_owned(),
+            service: service.to_owned(),
+            task_id: format!("{service}-task"),
+            container: container.to_owned(),
+            runtime_id: format!("{service}-{container}"),
+            task_status: "RUNNING".to_owned(),
+            ..ContainerRow::default()
+        }
+    }
+
+    #[test]
+    fn the_filter_marks_and_selection_follow_the_rows() {
+        let mut view = ContainersView::default();
+        view.loaded(
+            vec![row("web", "app"), row("web", "envoy"), row("jobs", "app")],
+            Vec::new(),
+        );
+        assert_eq!(view.visible.len(), 3);
+        view.selected = 2;
+        view.toggle_mark();
+        view.set_filter("service:web".to_owned());
+        assert_eq!(view.visible.len(), 2);
+        assert_eq!(view.selected, 1, "clamped to what shows");
+        assert_eq!(view.chosen().len(), 1, "the mark outlives the filter");
+        view.marks.clear();
+        assert_eq!(
+            view.chosen().first().map(|r| r.container.as_str()),
+            Some("envoy")
+        );
+        let target = pane_target(view.chosen()[0]);
+        assert_eq!(target.name, "web/envoy");
+        assert_eq!(target.instance_id, "ecs:shop_web-task_web-envoy");
+        assert!(target.container.is_some());
+    }
+}

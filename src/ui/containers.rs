@@ -1,0 +1,215 @@
+//! The Containers view: every ECS container of the profiles and regions in use — cluster,
+//! service, task, container, launch type, status, health, whether ECS Exec reaches it (and why
+//! not), image, CPU/memory, the EC2 instance of an EC2-launched task — with its filter line,
+//! marks, and the reads that failed.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
+
+use super::fit;
+use crate::app::State;
+use crate::app::keymap::tables;
+use crate::app::state::Mode;
+use crate::config::theme::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let view = &state.containers;
+    let errors = u16::try_from(view.errors.len().min(3)).unwrap_or(3);
+    let [title, body, failed, filter, notice, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(errors),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let running = view
+        .rows
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.task_status == "RUNNING")
+        .count();
+    let reachable = view
+        .rows
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.exec_problem().is_none())
+        .count();
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            super::brand(theme),
+            Span::styled(
+                format!("{} ", state.source),
+                Style::default().fg(theme.muted),
+            ),
+            Span::raw(format!(
+                "containers: {} ({running} running, {reachable} reachable by ECS Exec)",
+                view.total()
+            )),
+        ])),
+        title,
+    );
+    let marked = if view.marks.is_empty() {
+        String::new()
+    } else {
+        format!(" · {} marked", view.marks.len())
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::default().fg(theme.border))
+        .title(Span::styled(
+            format!(
+                " containers ({} of {}){marked} ",
+                view.visible.len(),
+                view.total()
+            ),
+            Style::default().fg(theme.title),
+        ));
+    match &view.rows {
+        None => frame.render_widget(
+            Paragraph::new("loading… (ListClusters, ListTasks, DescribeTasks)")
+                .style(Style::default().fg(theme.muted))
+                .block(block),
+            body,
+        ),
+        Some(rows) if rows.is_empty() => frame.render_widget(
+            Paragraph::new("No ECS tasks in these profiles and regions.")
+                .style(Style::default().fg(theme.muted))
+                .block(block),
+            body,
+        ),
+        Some(_) => draw_table(frame, body, state, block, theme),
+    }
+    if errors > 0 {
+        let lines: Vec<Line> = view
+            .errors
+            .iter()
+            .take(3)
+            .map(|e| {
+                Line::from(Span::styled(
+                    fit(e, usize::from(failed.width)),
+                    Style::default().fg(theme.error),
+                ))
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), failed);
+    }
+    if state.mode == Mode::Filter || !view.filter.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("/", Style::default().fg(theme.accent)),
+                Span::raw(view.filter.clone()),
+                Span::styled(
+                    "   words, cluster:C, service:S, status:S, exec:on|off, !negates",
+                    Style::default().fg(theme.muted),
+                ),
+            ])),
+            filter,
+        );
+    }
+    super::notice_and_hints(frame, notice, status, state, &tables::CONTAINERS, theme);
+}
+
+fn draw_table(frame: &mut Frame, area: Rect, state: &State, block: Block, theme: &Theme) {
+    let view = &state.containers;
+    // The EC2 column only when some task runs on an instance of the account's.
+    let with_ec2 = view.visible_rows().any(|r| r.ec2_instance.is_some());
+    let mut titles = vec![
+        " ",
+        "CLUSTER",
+        "SERVICE",
+        "TASK",
+        "CONTAINER",
+        "LAUNCH",
+        "STATUS",
+        "HEALTH",
+        "EXEC",
+        "IMAGE",
+        "CPU/MEM",
+    ];
+    let mut widths = vec![
+        Constraint::Length(1),
+        Constraint::Length(10),
+        Constraint::Length(14),
+        Constraint::Length(8),
+        Constraint::Length(10),
+        Constraint::Length(7),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Length(17),
+        Constraint::Fill(1),
+        Constraint::Length(9),
+    ];
+    if with_ec2 {
+        titles.push("EC2");
+        widths.push(Constraint::Length(19));
+    }
+    titles.push("REGION");
+    widths.push(Constraint::Length(10));
+    let header = Row::new(titles.into_iter().map(Cell::from)).style(super::header_style(theme));
+    let rows: Vec<Row> = view
+        .visible_rows()
+        .map(|row| {
+            let mark = if view.marks.contains(&row.ssm_target()) {
+                "●"
+            } else {
+                " "
+            };
+            let (exec, colour) = match row.exec_problem() {
+                None => ("ok".to_owned(), theme.online),
+                Some(problem) => (format!("no: {}", problem.short), theme.error),
+            };
+            let status_colour = if row.task_status == "RUNNING" {
+                theme.online
+            } else {
+                theme.warning
+            };
+            let health_colour = match row.health.as_str() {
+                "HEALTHY" => theme.online,
+                "UNHEALTHY" => theme.error,
+                _ => theme.muted,
+            };
+            // The image's repository host is the same for most; its last part tells them apart.
+            let image = row
+                .image
+                .rsplit('/')
+                .next()
+                .unwrap_or(&row.image)
+                .to_owned();
+            let mut cells = vec![
+                Cell::from(mark).style(Style::default().fg(theme.accent)),
+                Cell::from(row.cluster.clone()),
+                Cell::from(if row.service.is_empty() {
+                    "-".to_owned()
+                } else {
+                    row.service.clone()
+                }),
+                Cell::from(row.task_id.chars().take(8).collect::<String>()),
+                Cell::from(row.container.clone()),
+                Cell::from(row.launch_type.clone()),
+                Cell::from(row.task_status.clone()).style(Style::default().fg(status_colour)),
+                Cell::from(row.health.clone()).style(Style::default().fg(health_colour)),
+                Cell::from(exec).style(Style::default().fg(colour)),
+                Cell::from(image),
+                Cell::from(format!("{}/{}", row.cpu, row.memory)),
+            ];
+            if with_ec2 {
+                cells.push(Cell::from(
+                    row.ec2_instance.clone().unwrap_or_else(|| "-".to_owned()),
+                ));
+            }
+            cells.push(Cell::from(row.region.clone()));
+            Row::new(cells)
+        })
+        .collect();
+    let table = super::selectable_table(rows, widths, header, block, theme);
+    let selected = (!view.visible.is_empty()).then_some(view.selected);
+    let mut table_state = TableState::default().with_selected(selected);
+    frame.render_stateful_widget(table, area, &mut table_state);
+}
