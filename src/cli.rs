@@ -107,6 +107,10 @@ pub struct SimArgs {
     /// Generate a fleet of N instances instead (up to 50,000).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=50_000))]
     pub instances: Option<u32>,
+    /// With a generated fleet: N ECS services of 3 tasks each too (up to 10,000), in
+    /// clusters of 100 across both regions.
+    #[arg(long, requires = "instances", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub ecs_services: Option<u32>,
     /// Seed for generated fleets and fault decisions.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,

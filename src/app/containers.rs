@@ -20,6 +20,8 @@ pub struct ContainersView {
     pub selected: usize,
     /// Marked containers, by SSM target.
     pub marks: BTreeSet<String>,
+    /// The first visible row on screen: it moves just enough to keep the selection shown.
+    pub offset: usize,
 }
 
 impl ContainersView {
@@ -51,6 +53,7 @@ impl ContainersView {
             .map(|(i, _)| i)
             .collect();
         self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+        self.offset = self.offset.min(self.selected);
     }
 
     pub fn visible_rows(&self) -> impl Iterator<Item = &ContainerRow> {
@@ -61,6 +64,17 @@ impl ContainersView {
     pub fn selected_row(&self) -> Option<&ContainerRow> {
         let rows = self.rows.as_deref()?;
         self.visible.get(self.selected).map(|&i| &rows[i])
+    }
+
+    /// Scrolls just enough that the selection is among the `rows` on screen.
+    pub fn keep_in_view(&mut self, rows: usize) {
+        let rows = rows.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + rows {
+            self.offset = self.selected + 1 - rows;
+        }
+        self.offset = self.offset.min(self.visible.len().saturating_sub(1));
     }
 
     pub fn total(&self) -> usize {

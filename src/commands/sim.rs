@@ -15,7 +15,13 @@ pub async fn run(args: SimArgs) -> i32 {
                 return 2;
             }
         },
-        (None, Some(count)) => Fleet::generate(count as usize, args.seed),
+        (None, Some(count)) => {
+            let mut fleet = Fleet::generate(count as usize, args.seed);
+            if let Some(services) = args.ecs_services {
+                fleet.add_generated_ecs(services as usize);
+            }
+            fleet
+        }
         (None, None) => Fleet::demo(),
     };
     let faults = match Faults::parse(&args.faults) {

@@ -50,6 +50,18 @@ impl ContainerRow {
     /// Why ECS Exec cannot work on this container, and the fix; `None` when nothing listed
     /// stands in its way (the task role's permissions show only when a session is tried).
     pub fn exec_problem(&self) -> Option<ExecProblem> {
+        // The common case, first and without building any sentence.
+        if self.task_status == "RUNNING"
+            && self.exec_enabled
+            && self.exec_agent.as_deref() == Some("RUNNING")
+            && (self.launch_type != "FARGATE"
+                || self
+                    .platform_version
+                    .as_deref()
+                    .is_none_or(fargate_has_exec))
+        {
+            return None;
+        }
         let update = format!(
             "aws ecs update-service --cluster {} --service {} --enable-execute-command --force-new-deployment --region {}",
             self.cluster,

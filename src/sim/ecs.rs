@@ -167,6 +167,39 @@ fn platform_has_exec(version: &str) -> bool {
     version == "LATEST" || parts >= vec![1, 4, 0]
 }
 
+impl Fleet {
+    /// Adds `services` ECS services of three Fargate tasks each, in clusters of 100 across
+    /// both regions (for scale tests); every tenth without exec.
+    pub fn add_generated_ecs(&mut self, services: usize) {
+        const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+        let clusters = services.div_ceil(100);
+        for n in 0..clusters {
+            self.ecs_clusters.push(EcsClusterSpec {
+                name: format!("cluster-{n:03}"),
+                region: REGIONS[n % 2].to_owned(),
+                account: default_account(),
+            });
+        }
+        for n in 0..services {
+            self.ecs_services.push(EcsServiceSpec {
+                cluster: format!("cluster-{:03}", n / 100),
+                name: format!("service-{n:05}"),
+                launch_type: default_launch_type(),
+                tasks: 3,
+                exec: n % 10 != 0,
+                agent_stopped: false,
+                role_allows_exec: true,
+                platform_version: default_platform_version(),
+                image: format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/service-{n:05}:1"),
+                containers: default_containers(),
+                cpu: default_cpu(),
+                memory: default_memory(),
+                container_instance: None,
+            });
+        }
+    }
+}
+
 /// Every running task of the fleet's services, in cluster and service order.
 pub fn tasks(fleet: &Fleet) -> Vec<Task> {
     let clusters: BTreeMap<&str, &EcsClusterSpec> = fleet
@@ -212,13 +245,14 @@ pub fn tasks(fleet: &Fleet) -> Vec<Task> {
 }
 
 /// The task and container an `ecs:CLUSTER_TASKID_RUNTIMEID` target names.
-pub fn find_target(fleet: &Fleet, target: &str) -> Option<(Task, TaskContainer)> {
+pub fn find_target(tasks: &[Task], target: &str) -> Option<(Task, TaskContainer)> {
     let rest = target.strip_prefix("ecs:")?;
     let (cluster, rest) = rest.split_once('_')?;
     let (task_id, runtime_id) = rest.split_once('_')?;
-    let task = tasks(fleet)
-        .into_iter()
-        .find(|t| t.cluster == cluster && t.id == task_id)?;
+    let task = tasks
+        .iter()
+        .find(|t| t.cluster == cluster && t.id == task_id)?
+        .clone();
     let container = task
         .containers
         .iter()
@@ -296,12 +330,12 @@ mod tests {
         assert_eq!(all[2].containers[0].runtime_id.len(), 64);
         assert!(all[2].exec_enabled(), "EC2 tasks have no platform version");
         let target = all[0].target_of(fargate);
-        let (task, container) = find_target(&fleet, &target).expect("resolves");
+        let (task, container) = find_target(&all, &target).expect("resolves");
         assert_eq!(
             (task.id, container.name),
             (all[0].id.clone(), "envoy".to_owned())
         );
-        assert!(find_target(&fleet, "ecs:shop_nope_nope").is_none());
+        assert!(find_target(&all, "ecs:shop_nope_nope").is_none());
         assert!(platform_has_exec("1.4.0") && !platform_has_exec("1.3.0"));
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::api::{ApiError, ApiResult, Params, next_token, parse_next_token, strings};
-use super::ecs::{Task, as_instance, tasks};
+use super::ecs::{Task, as_instance};
 use super::session_agent::{self, SessionKind};
 use super::sigv4::Credential;
 use super::{SimState, api::epoch_seconds};
@@ -90,9 +90,11 @@ fn list_clusters(state: &SimState, credential: &Credential, input: &Value) -> Ap
 }
 
 fn region_tasks(state: &SimState, credential: &Credential) -> Vec<Task> {
-    tasks(&state.fleet)
-        .into_iter()
+    state
+        .ecs_tasks
+        .iter()
         .filter(|t| t.region == credential.region)
+        .cloned()
         .collect()
 }
 

@@ -212,6 +212,8 @@ impl Drop for ScratchDir {
 /// Everything the request handlers share.
 pub(crate) struct SimState {
     pub fleet: Fleet,
+    /// The ECS services' running tasks, derived once from the fleet.
+    pub ecs_tasks: Vec<ecs::Task>,
     /// Indices into `fleet.instances` of SSM-managed instances, per region, in fleet order:
     /// DescribeInstanceInformation pages walk these instead of the whole fleet.
     pub managed_by_region: std::collections::HashMap<String, Vec<usize>>,
@@ -392,6 +394,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     }
     let state = Arc::new(SimState {
         managed_by_region,
+        ecs_tasks: ecs::tasks(&config.fleet),
         fleet: config.fleet,
         pacing: config.pacing,
         endpoint: format!("http://{addr}"),

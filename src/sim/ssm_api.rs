@@ -258,7 +258,7 @@ fn start_session(state: &Arc<SimState>, credential: &Credential, input: &Value) 
     // reached through its ExecuteCommandAgent.
     let container = target
         .starts_with("ecs:")
-        .then(|| super::ecs::find_target(&state.fleet, target))
+        .then(|| super::ecs::find_target(&state.ecs_tasks, target))
         .flatten()
         .filter(|(task, _)| task.region == credential.region)
         .map(|(task, container)| super::ecs::as_instance(&task, &container));

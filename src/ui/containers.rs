@@ -153,8 +153,17 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, block: Block, theme:
     titles.push("REGION");
     widths.push(Constraint::Length(10));
     let header = Row::new(titles.into_iter().map(Cell::from)).style(super::header_style(theme));
+    // Only the rows that fit are built: thousands of containers cost a frame nothing more.
+    let height = usize::from(area.height.saturating_sub(3)).max(1);
+    // Where the reducer scrolled to, or further when the screen is smaller than it knew.
+    let first = view
+        .offset
+        .max(view.selected.saturating_sub(height - 1))
+        .min(view.selected);
     let rows: Vec<Row> = view
         .visible_rows()
+        .skip(first)
+        .take(height)
         .map(|row| {
             let mark = if view.marks.contains(&row.ssm_target()) {
                 "●"
@@ -209,7 +218,7 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, block: Block, theme:
         })
         .collect();
     let table = super::selectable_table(rows, widths, header, block, theme);
-    let selected = (!view.visible.is_empty()).then_some(view.selected);
+    let selected = (!view.visible.is_empty()).then_some(view.selected - first);
     let mut table_state = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, area, &mut table_state);
 }

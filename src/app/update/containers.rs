@@ -57,6 +57,7 @@ pub(super) fn act_on_containers(state: &mut State, action: Action) -> Vec<Effect
         Action::OpenShell => return open_container_shells(state),
         _ => return lists::shared(state, action).unwrap_or_default(),
     }
+    state.containers.keep_in_view(state.table_rows);
     Vec::new()
 }
 

@@ -1,0 +1,134 @@
+//! The Containers view at scale: `bosun sim --instances 10 --ecs-services 2000` (three tasks
+//! each, 6,000 containers over 20 clusters in two regions) as its own process, then in this
+//! process the containers read (ListClusters, ListTasks, DescribeTasks, as the console reads
+//! them), the view ready (first frame), each filter keystroke (reducer + draw on a 200x50
+//! `TestBackend`) and the memory that holds it. Prints figures; asserts nothing about speed.
+//!
+//! cargo bench --bench containers
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use bosun::app::{self, Action, Input, State};
+use bosun::aws::containers;
+use bosun::config::theme::Theme;
+use bosun::term::Screens;
+use bosun::ui;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|r| r.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let mut sim = Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .args([
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--instances",
+            "10",
+            "--ecs-services",
+            "2000",
+        ])
+        // The key pair demo_config signs with: the simulator lets in only its own clients.
+        .args(["--access-key-id", "demo", "--secret-access-key", "demo"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("bosun sim");
+    let mut line = String::new();
+    BufReader::new(sim.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("endpoint");
+    let endpoint = line
+        .trim()
+        .trim_start_matches("AWS_ENDPOINT_URL=")
+        .to_owned();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let memory_before = rss_mb();
+
+    let start = Instant::now();
+    let rows = runtime.block_on(async {
+        let reads = ["us-east-1", "eu-west-1"].map(|region| {
+            let endpoint = endpoint.clone();
+            async move {
+                let config = bosun::aws::demo_config(&endpoint, region).await;
+                let ecs = aws_sdk_ecs::Client::new(&config);
+                containers::fetch(&ecs, "bench", region)
+                    .await
+                    .expect("containers")
+            }
+        });
+        futures_util::future::join_all(reads).await.concat()
+    });
+    let fetched = start.elapsed();
+    let count = rows.len();
+    let mut state = State::new("bench");
+    app::update(
+        &mut state,
+        Input::Resized {
+            width: 200,
+            height: 50,
+        },
+    );
+    app::update(&mut state, Input::Action(Action::ShowContainers));
+    app::update(
+        &mut state,
+        Input::ContainersLoaded {
+            rows,
+            errors: Vec::new(),
+        },
+    );
+    let theme = Theme::default();
+    let screens = Screens::new();
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    terminal
+        .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now(), &screens))
+        .expect("draw");
+    let ready = start.elapsed();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "the Containers view at {count} containers (2,000 services x 3 tasks, 20 clusters, 2 regions)"
+    );
+    println!("  containers read (ECS)            {:>8.0} ms", ms(fetched));
+    println!(
+        "  view ready (first frame)         {:>8.0} ms (budget 2,000 ms)",
+        ms(ready)
+    );
+
+    app::update(&mut state, Input::Action(Action::Filter));
+    let mut keystrokes = Vec::new();
+    for c in "cluster:cluster-007 exec:on 00".chars() {
+        let begin = Instant::now();
+        app::update(&mut state, Input::FilterChar(c));
+        terminal
+            .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now(), &screens))
+            .expect("draw");
+        keystrokes.push(begin.elapsed());
+    }
+    keystrokes.sort();
+    println!(
+        "  filter keystroke (reduce + draw) {:>8.2} ms median, {:.2} ms worst of {} (budget 16 ms)",
+        ms(keystrokes[keystrokes.len() / 2]),
+        ms(keystrokes[keystrokes.len() - 1]),
+        keystrokes.len()
+    );
+    println!(
+        "  memory                           {:>8.1} MB ({:.1} MB before loading; budget 150 MB)",
+        rss_mb(),
+        memory_before
+    );
+    let _ = sim.kill();
+    let _ = sim.wait();
+}
