@@ -191,6 +191,36 @@ async fn a_tunnel_into_a_task_carries_bytes_exactly() {
         ])
         .spawn()
         .expect("spawn");
+    let local = listening(&mut child).await;
+    echo_a_mebibyte(&local).await;
+    let _ = child.start_kill();
+
+    // A saved tunnel takes such a target too.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[tunnel]]\nname = \"checkout-echo\"\ntarget = \"ecs:payments/checkout/envoy\"\nremote_port = {port}\n"
+        ),
+    )
+    .expect("config");
+    let mut child = bosun(&sim)
+        .args([
+            "--config",
+            &config.display().to_string(),
+            "tunnel",
+            "checkout-echo",
+        ])
+        .spawn()
+        .expect("spawn");
+    let local = listening(&mut child).await;
+    echo_a_mebibyte(&local).await;
+    let _ = child.start_kill();
+}
+
+/// The address a starting `bosun tunnel` listens on, from its first line.
+async fn listening(child: &mut tokio::process::Child) -> String {
     let mut line = String::new();
     tokio::time::timeout(
         Duration::from_secs(20),
@@ -200,13 +230,16 @@ async fn a_tunnel_into_a_task_carries_bytes_exactly() {
     .expect("listening in time")
     .expect("line");
     assert!(line.contains("-> ecs:payments_"), "{line}");
-    let local = line
-        .strip_prefix("Listening on ")
+    line.strip_prefix("Listening on ")
         .and_then(|rest| rest.split_whitespace().next())
         .expect("address")
-        .to_owned();
+        .to_owned()
+}
+
+/// 1 MiB through the tunnel at `local` and back from the echo server, byte-exact.
+async fn echo_a_mebibyte(local: &str) {
     let payload: Vec<u8> = (0..=255u8).cycle().take(1 << 20).collect();
-    let mut stream = TcpStream::connect(&local).await.expect("connect");
+    let mut stream = TcpStream::connect(local).await.expect("connect");
     let (mut reader, mut writer) = stream.split();
     let send = async {
         writer.write_all(&payload).await.expect("write");
@@ -229,7 +262,6 @@ async fn a_tunnel_into_a_task_carries_bytes_exactly() {
     };
     tokio::join!(send, receive);
     assert!(back == payload, "1 MiB through the task, byte-exact");
-    let _ = child.start_kill();
 }
 
 #[tokio::test]

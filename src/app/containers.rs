@@ -22,6 +22,46 @@ pub struct ContainersView {
     pub marks: BTreeSet<String>,
     /// The first visible row on screen: it moves just enough to keep the selection shown.
     pub offset: usize,
+    pub sort: ContainerSort,
+    pub descending: bool,
+}
+
+/// What the Containers view is sorted by (`o` cycles, `O` reverses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContainerSort {
+    /// Cluster, service, task, container.
+    #[default]
+    Name,
+    Status,
+    /// Those ECS Exec cannot reach first.
+    Exec,
+    Launch,
+    Image,
+    Region,
+}
+
+impl ContainerSort {
+    pub fn label(self) -> &'static str {
+        match self {
+            ContainerSort::Name => "name",
+            ContainerSort::Status => "status",
+            ContainerSort::Exec => "exec",
+            ContainerSort::Launch => "launch type",
+            ContainerSort::Image => "image",
+            ContainerSort::Region => "region",
+        }
+    }
+
+    fn next(self) -> ContainerSort {
+        match self {
+            ContainerSort::Name => ContainerSort::Status,
+            ContainerSort::Status => ContainerSort::Exec,
+            ContainerSort::Exec => ContainerSort::Launch,
+            ContainerSort::Launch => ContainerSort::Image,
+            ContainerSort::Image => ContainerSort::Region,
+            ContainerSort::Region => ContainerSort::Name,
+        }
+    }
 }
 
 impl ContainersView {
@@ -44,6 +84,18 @@ impl ContainersView {
         self.rebuild();
     }
 
+    /// `o`: the next sort; `O`: the other way round.
+    pub fn sort_next(&mut self) {
+        self.sort = self.sort.next();
+        self.descending = false;
+        self.rebuild();
+    }
+
+    pub fn sort_reverse(&mut self) {
+        self.descending = !self.descending;
+        self.rebuild();
+    }
+
     fn rebuild(&mut self) {
         let rows = self.rows.as_deref().unwrap_or_default();
         self.visible = rows
@@ -52,6 +104,25 @@ impl ContainersView {
             .filter(|(_, row)| row.matches(&self.filter))
             .map(|(i, _)| i)
             .collect();
+        // Rows arrive in name order: a stable sort keeps it within equal keys.
+        let key = |row: &ContainerRow| -> String {
+            match self.sort {
+                ContainerSort::Name => String::new(),
+                ContainerSort::Status => row.task_status.clone(),
+                ContainerSort::Exec => u8::from(row.exec_problem().is_none()).to_string(),
+                ContainerSort::Launch => row.launch_type.clone(),
+                ContainerSort::Image => row.image.clone(),
+                ContainerSort::Region => row.region.clone(),
+            }
+        };
+        if self.sort != ContainerSort::Name {
+            let keys: std::collections::HashMap<usize, String> =
+                self.visible.iter().map(|&i| (i, key(&rows[i]))).collect();
+            self.visible.sort_by(|a, b| keys[a].cmp(&keys[b]));
+        }
+        if self.descending {
+            self.visible.reverse();
+        }
         self.selected = self.selected.min(self.visible.len().saturating_sub(1));
         self.offset = self.offset.min(self.selected);
     }
@@ -161,6 +232,11 @@ mod tests {
         );
         let target = pane_target(view.chosen()[0]);
         assert_eq!(target.name, "web/envoy");
+        view.set_filter(String::new());
+        view.sort_next();
+        view.sort_reverse();
+        assert_eq!(view.sort.label(), "status");
+        assert_eq!(view.visible, [2, 1, 0], "reversed within equal statuses");
         assert_eq!(target.instance_id, "ecs:shop_web-task_web-envoy");
         assert!(target.container.is_some());
     }

@@ -14,6 +14,7 @@ use crate::app::State;
 use crate::app::keymap::tables;
 use crate::app::state::Mode;
 use crate::config::theme::Theme;
+use crate::model::container::ContainerRow;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let view = &state.containers;
@@ -65,9 +66,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .border_style(Style::default().fg(theme.border))
         .title(Span::styled(
             format!(
-                " containers ({} of {}){marked} ",
+                " containers ({} of {}) · sorted by {}{}{marked} ",
                 view.visible.len(),
-                view.total()
+                view.total(),
+                view.sort.label(),
+                if view.descending { " ↓" } else { "" }
             ),
             Style::default().fg(theme.title),
         ));
@@ -221,4 +224,55 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, block: Block, theme:
     let selected = (!view.visible.is_empty()).then_some(view.selected - first);
     let mut table_state = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+/// Everything about one container, over the view: where it runs, its SSM target, and whether
+/// ECS Exec reaches it (the cause and fix in full when not).
+pub fn draw_detail(frame: &mut Frame, area: Rect, row: &ContainerRow, theme: &Theme) {
+    let label = Style::default().fg(theme.header);
+    let field = |name: &'static str, value: String| {
+        Line::from(vec![
+            Span::styled(format!("{name:<16}"), label),
+            Span::raw(value),
+        ])
+    };
+    let opt = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".to_owned());
+    let mut lines = vec![
+        field("Container", row.container.clone()),
+        field("Task", row.task_id.clone()),
+        field(
+            "Service",
+            if row.service.is_empty() {
+                "-".to_owned()
+            } else {
+                row.service.clone()
+            },
+        ),
+        field("Cluster", row.cluster.clone()),
+        field("Region", format!("{} ({})", row.region, row.profile)),
+        field("Launch type", row.launch_type.clone()),
+        field("Platform", opt(&row.platform_version)),
+        field("EC2 instance", opt(&row.ec2_instance)),
+        field("Status", format!("{} · {}", row.task_status, row.health)),
+        field("Image", row.image.clone()),
+        field("CPU / memory", format!("{} / {}", row.cpu, row.memory)),
+        field("Runtime id", row.runtime_id.clone()),
+        field("SSM target", row.ssm_target()),
+        field("As a TARGET", row.label()),
+        field("Exec agent", opt(&row.exec_agent)),
+    ];
+    match row.exec_problem() {
+        None => lines.push(Line::from(Span::styled(
+            "ECS Exec reaches it: s opens a shell",
+            Style::default().fg(theme.online),
+        ))),
+        Some(problem) => {
+            lines.push(Line::from(Span::styled(
+                format!("ECS Exec cannot: {}", problem.cause),
+                Style::default().fg(theme.error),
+            )));
+            lines.push(Line::from(format!("fix: {}", problem.fix)));
+        }
+    }
+    super::overlay(frame, area, 100, " container ", lines, theme);
 }

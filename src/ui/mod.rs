@@ -481,6 +481,11 @@ fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         Mode::Help if state.view != View::Fleet => draw_help(frame, area, theme, state),
         Mode::Doctor => draw_doctor(frame, area, state, theme),
+        Mode::Detail if state.view == View::Containers => {
+            if let Some(row) = state.containers.selected_row() {
+                containers::draw_detail(frame, area, row, theme);
+            }
+        }
         Mode::Command if state.view != View::Fleet => {
             let line = Rect::new(area.x, area.bottom().saturating_sub(2), area.width, 1);
             frame.render_widget(Clear, line);

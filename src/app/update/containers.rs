@@ -34,6 +34,9 @@ pub(super) fn act_on_containers(state: &mut State, action: Action) -> Vec<Effect
             }
         }
         Action::Filter => state.mode = Mode::Filter,
+        Action::SortNext => view.sort_next(),
+        Action::SortReverse => view.sort_reverse(),
+        Action::Detail if view.selected_row().is_some() => state.mode = Mode::Detail,
         Action::Refresh => {
             state.notice = Some("reading the containers…".to_owned());
             return vec![Effect::LoadContainers];
