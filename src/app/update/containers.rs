@@ -57,6 +57,7 @@ pub(super) fn act_on_containers(state: &mut State, action: Action) -> Vec<Effect
             });
         }
         Action::JumpToInstance => return jump_to_instance(state),
+        Action::OpenTunnelForm => open_tunnel_form(state),
         Action::OpenShell => return open_container_shells(state),
         _ => return lists::shared(state, action).unwrap_or_default(),
     }
@@ -91,6 +92,38 @@ fn open_container_shells(state: &mut State) -> Vec<Effect> {
         state.notice = notice;
     }
     effects
+}
+
+/// The tunnel form for the selected container: port forwarding into its task (StartSession
+/// on its `ecs:` target), as shift-f does for an instance.
+fn open_tunnel_form(state: &mut State) {
+    if state.read_only {
+        state.notice =
+            Some("refused by --read-only: a tunnel starts port-forwarding sessions".to_owned());
+        return;
+    }
+    let Some(row) = state.containers.selected_row() else {
+        return;
+    };
+    if let Some(problem) = row.exec_problem() {
+        state.notice = Some(format!(
+            "no tunnel into {}: {}",
+            row.container, problem.cause
+        ));
+        return;
+    }
+    let owner = if row.service.is_empty() {
+        &row.task_id
+    } else {
+        &row.service
+    };
+    state.form = Some(crate::app::tunnels::TunnelForm::new(
+        &row.label(),
+        &format!("{owner}/{}", row.container),
+        &row.profile,
+        &row.region,
+    ));
+    state.mode = Mode::TunnelForm;
 }
 
 /// To the fleet, filtered to the EC2 instance the selected task runs on.

@@ -1,6 +1,7 @@
 //! Reducer tests: actions and inventory loads in, state and effects out, no terminal. One
 //! file a view; the helpers that build states and press keys are here.
 
+mod containers;
 mod doctor;
 mod fleet;
 mod panes;

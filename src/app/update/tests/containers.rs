@@ -1,0 +1,133 @@
+//! The Containers view: loading, the filter, marks and one pane each, refusals with their
+//! cause, the tunnel form, the jump to an EC2 task's instance.
+
+use super::*;
+use crate::model::container::ContainerRow;
+
+fn container(service: &str, name: &str, exec: bool, ec2: Option<&str>) -> ContainerRow {
+    ContainerRow {
+        profile: "default".to_owned(),
+        region: "us-east-1".to_owned(),
+        cluster: "shop".to_owned(),
+        service: service.to_owned(),
+        task_id: format!("{service}-task"),
+        container: name.to_owned(),
+        runtime_id: format!("{service}-{name}"),
+        launch_type: if ec2.is_some() { "EC2" } else { "FARGATE" }.to_owned(),
+        task_status: "RUNNING".to_owned(),
+        exec_enabled: exec,
+        exec_agent: exec.then(|| "RUNNING".to_owned()),
+        ec2_instance: ec2.map(str::to_owned),
+        ..ContainerRow::default()
+    }
+}
+
+fn containers_loaded() -> State {
+    let mut state = with_screen(loaded());
+    assert_eq!(
+        press(&mut state, KeyCode::Char('E'), KeyModifiers::SHIFT),
+        vec![Effect::LoadContainers]
+    );
+    assert_eq!(state.view, View::Containers);
+    update(
+        &mut state,
+        Input::ContainersLoaded {
+            rows: vec![
+                container("web", "app", true, None),
+                container("web", "envoy", true, None),
+                container("jobs", "worker", false, None),
+                container("batch", "runner", true, Some("i-02")),
+            ],
+            errors: Vec::new(),
+        },
+    );
+    state
+}
+
+#[test]
+fn marked_containers_open_one_pane_each_and_refused_ones_say_why() {
+    let mut state = containers_loaded();
+    for _ in 0..3 {
+        press(&mut state, KeyCode::Char(' '), KeyModifiers::NONE);
+    }
+    assert_eq!(state.containers.marks.len(), 3);
+    let effects = press(&mut state, KeyCode::Char('s'), KeyModifiers::NONE);
+    assert!(
+        matches!(effects.as_slice(), [Effect::OpenPanes(ids)] if ids.len() == 2),
+        "{effects:?}"
+    );
+    assert_eq!(state.view, View::Panes);
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n
+                .contains("no shell in worker: the task was started without enableExecuteCommand")),
+        "{:?}",
+        state.notice
+    );
+    let pane = state.workspace.focused().expect("a pane");
+    assert!(pane.target.container.is_some());
+    assert!(pane.target.instance_id.starts_with("ecs:shop_"));
+}
+
+#[test]
+fn the_filter_the_tunnel_form_and_the_jump_to_an_instance() {
+    let mut state = containers_loaded();
+    press(&mut state, KeyCode::Char('/'), KeyModifiers::NONE);
+    for c in "service:web".chars() {
+        press(&mut state, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    press(&mut state, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(state.containers.visible.len(), 2);
+    press(&mut state, KeyCode::Char('F'), KeyModifiers::SHIFT);
+    assert_eq!(state.mode, Mode::TunnelForm);
+    let form = state.form.clone().expect("the form");
+    assert!(
+        form.instance_id.starts_with("ecs:shop/"),
+        "{}",
+        form.instance_id
+    );
+    press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
+
+    // `e` on a Fargate task has nowhere to go; on an EC2 task it filters the fleet to it.
+    press(&mut state, KeyCode::Char('e'), KeyModifiers::NONE);
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("FARGATE")),
+        "{:?}",
+        state.notice
+    );
+    press(&mut state, KeyCode::Char('/'), KeyModifiers::NONE);
+    for _ in 0.."service:web".len() {
+        press(&mut state, KeyCode::Backspace, KeyModifiers::NONE);
+    }
+    for c in "batch".chars() {
+        press(&mut state, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    press(&mut state, KeyCode::Enter, KeyModifiers::NONE);
+    press(&mut state, KeyCode::Char('e'), KeyModifiers::NONE);
+    assert_eq!(state.view, View::Fleet);
+    assert_eq!(state.filter_text, "i-02");
+    assert_eq!(
+        state.selected_row().map(|r| r.instance_id.as_str()),
+        Some("i-02")
+    );
+}
+
+#[test]
+fn read_only_refuses_container_shells_and_tunnels() {
+    let mut state = containers_loaded();
+    state.read_only = true;
+    assert!(press(&mut state, KeyCode::Char('s'), KeyModifiers::NONE).is_empty());
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("--read-only"))
+    );
+    press(&mut state, KeyCode::Char('F'), KeyModifiers::SHIFT);
+    assert_eq!(state.form, None);
+}
