@@ -141,6 +141,7 @@ fn rows_of(
                 .map(|l| l.as_str().to_owned())
                 .unwrap_or_default(),
             task_status: task.last_status().unwrap_or_default().to_owned(),
+            container_status: container.last_status().unwrap_or_default().to_owned(),
             health: container
                 .health_status()
                 .map(|h| h.as_str().to_owned())

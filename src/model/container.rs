@@ -21,6 +21,8 @@ pub struct ContainerRow {
     pub launch_type: String,
     /// The task's lastStatus (RUNNING, PENDING, STOPPED…).
     pub task_status: String,
+    /// The container's own lastStatus.
+    pub container_status: String,
     /// The container's health (HEALTHY, UNHEALTHY, UNKNOWN).
     pub health: String,
     /// The task was started with `enableExecuteCommand`.

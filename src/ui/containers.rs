@@ -253,7 +253,13 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, row: &ContainerRow, theme: &Th
         field("Launch type", row.launch_type.clone()),
         field("Platform", opt(&row.platform_version)),
         field("EC2 instance", opt(&row.ec2_instance)),
-        field("Status", format!("{} · {}", row.task_status, row.health)),
+        field(
+            "Status",
+            format!(
+                "task {} · container {} · {}",
+                row.task_status, row.container_status, row.health
+            ),
+        ),
         field("Image", row.image.clone()),
         field("CPU / memory", format!("{} / {}", row.cpu, row.memory)),
         field("Runtime id", row.runtime_id.clone()),
