@@ -1709,6 +1709,7 @@ fn containers_view() {
         runtime_id: format!("{task}-{container}"),
         launch_type: "FARGATE".to_owned(),
         task_status: "RUNNING".to_owned(),
+        container_status: "RUNNING".to_owned(),
         health: "HEALTHY".to_owned(),
         exec_enabled: exec,
         exec_agent: exec.then(|| agent.to_owned()),
