@@ -8,7 +8,7 @@ use std::io::Write;
 use futures_util::future::join_all;
 
 use crate::aws;
-use crate::aws::inventory;
+use crate::aws::inventory::{self, InventoryError};
 use crate::cli::{GlobalArgs, LsArgs};
 use crate::model::filter::Filter;
 use crate::model::format::age;
@@ -25,30 +25,13 @@ pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
             return 2;
         }
     };
-    let pairs = pairs(global);
-    let results = join_all(pairs.iter().map(|(profile, region)| async move {
-        let config = aws::load_config(*profile, *region, global.endpoint_url.as_deref()).await;
-        let region = config
-            .region()
-            .map(ToString::to_string)
-            .unwrap_or_else(|| "(no region)".to_owned());
+    let (rows, failed) = read_every_pair(global, async |config, profile, region| {
         let ssm = aws_sdk_ssm::Client::new(&config);
         let ec2 = aws_sdk_ec2::Client::new(&config);
-        inventory::fetch(&ssm, &ec2, profile.unwrap_or("default"), &region).await
-    }))
+        inventory::fetch(&ssm, &ec2, &profile, &region).await
+    })
     .await;
-
-    let mut rows: Vec<InstanceRow> = Vec::new();
-    let mut failed = false;
-    for result in results {
-        match result {
-            Ok(found) => rows.extend(found.into_iter().filter(|row| filter.matches(row))),
-            Err(error) => {
-                failed = true;
-                eprintln!("bosun ls: {error}");
-            }
-        }
-    }
+    let rows: Vec<InstanceRow> = rows.into_iter().filter(|row| filter.matches(row)).collect();
     let mut stdout = std::io::stdout().lock();
     if args.json {
         for row in &rows {
@@ -62,8 +45,40 @@ pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
     i32::from(failed)
 }
 
+/// Reads every `--profile` × `--region` pair at once with `read` (its configuration, profile
+/// and region); the rows of those that could be read, and whether any failed (each failure
+/// said on stderr, so the others still show).
+pub(super) async fn read_every_pair<T>(
+    global: &GlobalArgs,
+    read: impl AsyncFn(aws_config::SdkConfig, String, String) -> Result<Vec<T>, InventoryError>,
+) -> (Vec<T>, bool) {
+    let pairs = pairs(global);
+    let read = &read;
+    let results = join_all(pairs.iter().map(|(profile, region)| async move {
+        let config = aws::load_config(*profile, *region, global.endpoint_url.as_deref()).await;
+        let region = config
+            .region()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "(no region)".to_owned());
+        read(config, profile.unwrap_or("default").to_owned(), region).await
+    }))
+    .await;
+    let mut rows = Vec::new();
+    let mut failed = false;
+    for result in results {
+        match result {
+            Ok(found) => rows.extend(found),
+            Err(error) => {
+                failed = true;
+                eprintln!("bosun ls: {error}");
+            }
+        }
+    }
+    (rows, failed)
+}
+
 /// Every `--profile` × `--region` pair (`None`: what the AWS configuration says).
-pub(super) fn pairs(global: &GlobalArgs) -> Vec<(Option<&str>, Option<&str>)> {
+fn pairs(global: &GlobalArgs) -> Vec<(Option<&str>, Option<&str>)> {
     let profiles: Vec<Option<&str>> = if global.profile.is_empty() {
         vec![None]
     } else {

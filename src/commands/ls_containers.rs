@@ -5,36 +5,20 @@
 
 use std::io::Write;
 
-use futures_util::future::join_all;
-
-use crate::aws::{self, containers};
+use crate::aws::containers;
 use crate::cli::{GlobalArgs, LsArgs};
 use crate::model::container::ContainerRow;
 
 pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
     let filter = args.filter.clone().unwrap_or_default();
-    let pairs = super::ls::pairs(global);
-    let results = join_all(pairs.iter().map(|(profile, region)| async move {
-        let config = aws::load_config(*profile, *region, global.endpoint_url.as_deref()).await;
-        let region = config
-            .region()
-            .map(ToString::to_string)
-            .unwrap_or_else(|| "(no region)".to_owned());
-        let ecs = aws_sdk_ecs::Client::new(&config);
-        containers::fetch(&ecs, profile.unwrap_or("default"), &region).await
-    }))
+    let (rows, failed) = super::ls::read_every_pair(global, async |config, profile, region| {
+        containers::fetch(&aws_sdk_ecs::Client::new(&config), &profile, &region).await
+    })
     .await;
-    let mut rows: Vec<ContainerRow> = Vec::new();
-    let mut failed = false;
-    for result in results {
-        match result {
-            Ok(found) => rows.extend(found.into_iter().filter(|row| row.matches(&filter))),
-            Err(error) => {
-                failed = true;
-                eprintln!("bosun ls: {error}");
-            }
-        }
-    }
+    let rows: Vec<ContainerRow> = rows
+        .into_iter()
+        .filter(|row| row.matches(&filter))
+        .collect();
     let mut stdout = std::io::stdout().lock();
     if args.json {
         for row in &rows {
