@@ -6,8 +6,8 @@
 //!
 //! cargo bench --bench containers
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant, SystemTime};
 
 use bosun::app::{self, Action, Input, State};
@@ -18,45 +18,14 @@ use bosun::ui;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|r| r.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 fn main() {
-    let mut sim = Command::new(env!("CARGO_BIN_EXE_bosun"))
-        .args([
-            "sim",
-            "--listen",
-            "127.0.0.1:0",
-            "--instances",
-            "10",
-            "--ecs-services",
-            "2000",
-        ])
-        // The key pair demo_config signs with: the simulator lets in only its own clients.
-        .args(["--access-key-id", "demo", "--secret-access-key", "demo"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("bosun sim");
-    let mut line = String::new();
-    BufReader::new(sim.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("endpoint");
-    let endpoint = line
-        .trim()
-        .trim_start_matches("AWS_ENDPOINT_URL=")
-        .to_owned();
+    let (mut sim, endpoint) =
+        common::demo_keyed_sim(&["--instances", "10", "--ecs-services", "2000"]);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let memory_before = rss_mb();
+    let memory_before = common::rss_mb();
 
     let start = Instant::now();
     let rows = runtime.block_on(async {
@@ -126,7 +95,7 @@ fn main() {
     );
     println!(
         "  memory                           {:>8.1} MB ({:.1} MB before loading; budget 150 MB)",
-        rss_mb(),
+        common::rss_mb(),
         memory_before
     );
     let _ = sim.kill();

@@ -4,6 +4,8 @@
 //!
 //! cargo bench --bench sim
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -15,15 +17,6 @@ use aws_config::{BehaviorVersion, Region};
 const INSTANCES: u32 = 10_000;
 const CLIENTS: usize = 8;
 const LOAD_SECONDS: u64 = 5;
-
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
 
 /// User + system CPU seconds of a process.
 fn cpu_seconds(pid: u32) -> f64 {
@@ -73,7 +66,10 @@ fn main() {
         started.elapsed().as_secs_f64() * 1000.0
     );
     std::thread::sleep(Duration::from_millis(500));
-    println!("  memory after start            {:>8.1} MB", rss_mb(pid));
+    println!(
+        "  memory after start            {:>8.1} MB",
+        common::rss_mb_of(&pid.to_string())
+    );
 
     let idle_start = cpu_seconds(pid);
     std::thread::sleep(Duration::from_secs(3));
@@ -142,7 +138,10 @@ fn main() {
         server_cpu / requests.max(1) as f64 * 1e6,
         server_cpu / elapsed.as_secs_f64() * 100.0
     );
-    println!("  memory after the load         {:>8.1} MB", rss_mb(pid));
+    println!(
+        "  memory after the load         {:>8.1} MB",
+        common::rss_mb_of(&pid.to_string())
+    );
     let _ = child.kill();
     let _ = child.wait();
 }

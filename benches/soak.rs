@@ -12,6 +12,8 @@
 //! cargo bench --bench soak                    (24 simulated hours in about 10 minutes)
 //! SOAK_SECONDS=120 cargo bench --bench soak   (a shorter run, the same day's clock)
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -40,20 +42,6 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(soak());
-}
-
-fn rss_mb() -> f64 {
-    rss_of("self")
-}
-
-/// Resident memory of a process (`self` or a pid), in MB.
-fn rss_of(process: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{process}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|r| r.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 #[derive(Default)]
@@ -97,8 +85,8 @@ async fn soak() {
         "soak: {:.0} simulated hours in {seconds} s ({speed:.0}x), recycle every {hour:.2} s",
         SIMULATED_DAY / 3600.0
     );
-    let memory_start = rss_mb();
-    let sim_memory_start = rss_of(&sim_pid);
+    let memory_start = common::rss_mb();
+    let sim_memory_start = common::rss_mb_of(&sim_pid);
 
     let shell = tokio::spawn(type_into_a_shell(
         clients.clone(),
@@ -120,8 +108,8 @@ async fn soak() {
     while Instant::now() < until {
         tokio::time::sleep(Duration::from_secs(10).min(until - Instant::now())).await;
         if memory_after_warmup == 0.0 && started.elapsed() >= Duration::from_secs(20) {
-            memory_after_warmup = rss_mb();
-            sim_memory_after_warmup = rss_of(&sim_pid);
+            memory_after_warmup = common::rss_mb();
+            sim_memory_after_warmup = common::rss_mb_of(&sim_pid);
         }
         println!(
             "  {:>5.1} h: {} echoes, {} resumes; {} MB through the tunnel, {} replacements; {} commands",
@@ -136,8 +124,8 @@ async fn soak() {
     let _ = shell.await;
     let _ = carrier.await;
     let _ = commands.await;
-    let memory_end = rss_mb();
-    let sim_memory_end = rss_of(&sim_pid);
+    let memory_end = common::rss_mb();
+    let sim_memory_end = common::rss_mb_of(&sim_pid);
     let counts = simulator_counts(&endpoint).await;
     let _ = sim.kill().await;
     let lost = tally.lost.load(Ordering::Relaxed);

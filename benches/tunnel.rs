@@ -8,6 +8,8 @@
 //!
 //! cargo bench --bench tunnel
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -162,15 +164,6 @@ fn server(kind: &'static str, size: usize) -> u16 {
     port
 }
 
-fn rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|r| r.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 /// Uploads `size` bytes of the pattern; the rate once the far end confirmed it got them all,
 /// unchanged, or why the transfer does not count.
 fn upload(local: &str, size: usize) -> Result<f64, String> {
@@ -277,7 +270,7 @@ fn main() {
         .collect();
     println!(
         "  tunnel memory, 32 connections  {:>8.1} MB",
-        rss_mb(tunnel.id())
+        common::rss_mb_of(&tunnel.id().to_string())
     );
     drop(held);
     let _ = tunnel.kill();
