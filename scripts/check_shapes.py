@@ -374,6 +374,8 @@ for region in ("us-east-1", "eu-west-1"):
                      cluster=cluster, task=task["taskArn"], container=container,
                      command="/bin/sh", interactive=True)
     call(ecs, "ListServices", expect_error="ClusterNotFoundException", cluster="nope")
+    call(ecs, "ListTasks", expect_error="ServiceNotFoundException", cluster=clusters[0],
+         serviceName="no-such-service")
 ecs = client("ecs")
 some_task = ecs.list_tasks(cluster="payments")["taskArns"][0]
 call(ecs, "ExecuteCommand", expect_error="InvalidParameterException", cluster="payments",

@@ -124,6 +124,20 @@ async fn bosun_shell_reaches_a_container_by_task_or_by_service() {
     )
     .await;
     assert_eq!(code, 2, "written wrong: {stderr}");
+    let (code, _, stderr) = finish(
+        bosun(&sim)
+            .args([
+                "shell",
+                "ecs:payments/fraud-scoring",
+                "--record",
+                "/tmp/never.cast",
+            ])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("are for instances"), "{stderr}");
 }
 
 #[tokio::test]

@@ -190,6 +190,8 @@ pub enum CanaryOutcome {
     Passed,
     /// Some did not: the rest is not sent.
     Failed,
+    /// Cancelled before the rest was sent: it never will be.
+    Cancelled,
     /// The rest was sent.
     Continued,
 }
@@ -261,6 +263,13 @@ impl RunWatch {
         }
     }
 
+    /// The canary passed and the rest waits for `C`.
+    pub fn waits_for_continue(&self) -> bool {
+        self.canary
+            .as_ref()
+            .is_some_and(|stage| stage.outcome == CanaryOutcome::Passed)
+    }
+
     pub fn finished(&self) -> bool {
         self.invocations.len() >= self.expected()
             && self.invocations.iter().all(InvocationView::finished)
@@ -310,6 +319,8 @@ impl RunWatch {
             return None;
         }
         let mut request = self.request.clone();
+        // A re-run goes to the failed ones at once: the canary has had its say.
+        request.canary.clear();
         for group in &mut request.groups {
             group.targets.retain(|t| failed.contains(&t.id.as_str()));
         }
@@ -423,7 +434,10 @@ mod tests {
         );
         watch.invocations[2].status = "Undeliverable".to_owned();
         assert!(watch.finished());
+        // A canary has had its say: the re-run goes to the failed ones at once.
+        watch.request.canary = vec!["i-1".to_owned()];
         let rerun = watch.failed_request().expect("two failed");
+        assert!(rerun.canary.is_empty());
         let ids: Vec<String> = rerun.targets().into_iter().map(|t| t.id).collect();
         assert_eq!(ids, ["i-2", "i-3"]);
     }

@@ -164,7 +164,8 @@ fn rows_of(
 }
 
 /// Resolves an `ecs:` TARGET to one container: the task named (its one container, or the one
-/// named), or a running task of the service named.
+/// named), or, for a service, a running task of it that ECS Exec can reach (during a deploy
+/// the first listed may still be starting).
 pub async fn resolve(
     ecs: &aws_sdk_ecs::Client,
     target: &EcsTarget,
@@ -172,64 +173,76 @@ pub async fn resolve(
     region: &str,
 ) -> Result<ContainerRow, String> {
     let cluster = target.cluster();
-    let task_id = match target {
-        EcsTarget::Task { task, .. } => task.clone(),
+    let said = |api: &str, error: &dyn std::fmt::Display| format!("{api} failed: {error}");
+    let task_ids: Vec<String> = match target {
+        EcsTarget::Task { task, .. } => vec![task.clone()],
         EcsTarget::Service { service, .. } => {
             let listed = ecs
                 .list_tasks()
                 .cluster(cluster)
                 .service_name(service)
                 .desired_status(aws_sdk_ecs::types::DesiredStatus::Running)
+                .max_results(100)
                 .send()
                 .await
-                .map_err(|e| {
-                    format!(
-                        "ListTasks failed: {}",
-                        super::errors::describe_for(&e, Some(profile))
-                    )
-                })?;
-            let first = listed.task_arns().first().ok_or_else(|| {
-                format!("service {service} in cluster {cluster} has no running task ({region})")
-            })?;
-            short(first).to_owned()
+                .map_err(|e| said("ListTasks", &super::errors::describe_for(&e, Some(profile))))?;
+            if listed.task_arns().is_empty() {
+                return Err(format!(
+                    "service {service} in cluster {cluster} has no running task ({region})"
+                ));
+            }
+            listed
+                .task_arns()
+                .iter()
+                .map(|arn| short(arn).to_owned())
+                .collect()
         }
     };
     let described = ecs
         .describe_tasks()
         .cluster(cluster)
-        .tasks(&task_id)
+        .set_tasks(Some(task_ids.clone()))
         .send()
         .await
         .map_err(|e| {
-            format!(
-                "DescribeTasks failed: {}",
-                super::errors::describe_for(&e, Some(profile))
+            said(
+                "DescribeTasks",
+                &super::errors::describe_for(&e, Some(profile)),
             )
         })?;
-    let task = described
-        .tasks()
+    let tasks = described.tasks();
+    let first = tasks
         .first()
-        .ok_or_else(|| format!("no task {task_id} in cluster {cluster} ({region})"))?;
-    let rows = rows_of(task, cluster, &HashMap::new(), profile, region);
-    match target.container() {
-        Some(name) => rows
-            .into_iter()
-            .find(|r| r.container == name)
-            .ok_or_else(|| format!("task {task_id} has no container {name}")),
-        None if rows.len() > 1 => {
-            let names: Vec<&str> = rows.iter().map(|r| r.container.as_str()).collect();
-            Err(format!(
-                "task {task_id} has {} containers ({}): name one, ecs:{cluster}/{task_id}/{}",
-                rows.len(),
-                names.join(", "),
-                names[0]
-            ))
+        .ok_or_else(|| format!("no task {} in cluster {cluster} ({region})", task_ids[0]))?;
+    let pick = |task: &Task| -> Result<ContainerRow, String> {
+        let task_id = short(task.task_arn().unwrap_or_default()).to_owned();
+        let rows = rows_of(task, cluster, &HashMap::new(), profile, region);
+        match target.container() {
+            Some(name) => rows
+                .into_iter()
+                .find(|r| r.container == name)
+                .ok_or_else(|| format!("task {task_id} has no container {name}")),
+            None if rows.len() > 1 => {
+                let names: Vec<&str> = rows.iter().map(|r| r.container.as_str()).collect();
+                Err(format!(
+                    "task {task_id} has {} containers ({}): name one, ecs:{cluster}/{task_id}/{}",
+                    rows.len(),
+                    names.join(", "),
+                    names[0]
+                ))
+            }
+            None => rows
+                .into_iter()
+                .next()
+                .ok_or_else(|| format!("task {task_id} has no container")),
         }
-        None => rows
-            .into_iter()
-            .next()
-            .ok_or_else(|| format!("task {task_id} has no container")),
-    }
+    };
+    // The first task whose container exec reaches; else the first, whose problem is said.
+    tasks
+        .iter()
+        .filter_map(|task| pick(task).ok())
+        .find(|row| row.exec_problem().is_none())
+        .map_or_else(|| pick(first), Ok)
 }
 
 /// ExecuteCommand on `row` (interactive, as ECS allows): the session to drive. A refusal

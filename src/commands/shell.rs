@@ -11,6 +11,16 @@ use crate::services::sources::Source;
 
 pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
     match crate::model::container::EcsTarget::parse(&args.target) {
+        Some(Ok(_))
+            if args.record.is_some()
+                || !args.param.is_empty()
+                || args.document != "SSM-SessionManagerRunShell" =>
+        {
+            eprintln!(
+                "bosun shell: --record, --document and --param are for instances; a container's shell comes from ECS Exec (--command chooses its program)"
+            );
+            return 2;
+        }
         Some(Ok(target)) => return super::shell_container::run(global, args, target).await,
         Some(Err(error)) => {
             eprintln!("bosun shell: {error}");

@@ -94,8 +94,12 @@ pub fn split(request: &RunRequest) -> (RunRequest, Option<RunRequest>) {
         stage.groups.retain(|g| !g.targets.is_empty());
         stage
     };
-    let rest = only(false);
-    (only(true), (!rest.groups.is_empty()).then_some(rest))
+    let (first, rest) = (only(true), only(false));
+    // A canary none of whose ids is a target is no canary: everything goes at once.
+    if first.groups.is_empty() {
+        return (rest, None);
+    }
+    (first, (!rest.groups.is_empty()).then_some(rest))
 }
 
 #[cfg(test)]

@@ -53,7 +53,11 @@ impl ContainerRow {
     /// stands in its way (the task role's permissions show only when a session is tried).
     pub fn exec_problem(&self) -> Option<ExecProblem> {
         // The common case, first and without building any sentence.
+        let container_running =
+            self.container_status.is_empty() || self.container_status == "RUNNING";
         if self.task_status == "RUNNING"
+            && container_running
+            && !self.runtime_id.is_empty()
             && self.exec_enabled
             && self.exec_agent.as_deref() == Some("RUNNING")
             && (self.launch_type != "FARGATE"
@@ -79,6 +83,19 @@ impl ContainerRow {
                 short: format!("task {}", self.task_status),
                 cause: format!("the task is {}, not RUNNING", self.task_status),
                 fix: "choose a running task of the service".to_owned(),
+            });
+        }
+        if !container_running || self.runtime_id.is_empty() {
+            let status = if self.container_status.is_empty() {
+                "not started"
+            } else {
+                &self.container_status
+            };
+            return Some(ExecProblem {
+                short: format!("container {status}"),
+                cause: format!("the container is {status}, not RUNNING"),
+                fix: "choose a running container of the task (or wait for this one to start)"
+                    .to_owned(),
             });
         }
         if let Some(version) = &self.platform_version
@@ -167,7 +184,8 @@ pub struct ExecProblem {
 /// reach Session Manager, nearly always the task role.
 pub const TASK_ROLE_FIX: &str = "the task role needs ssmmessages:CreateControlChannel, CreateDataChannel, OpenControlChannel and OpenDataChannel (and the task a way out to ssmmessages: a NAT, a public IP or its VPC endpoint)";
 
-fn fargate_has_exec(version: &str) -> bool {
+/// Fargate platform versions from 1.4.0 (and LATEST) have ECS Exec.
+pub fn fargate_has_exec(version: &str) -> bool {
     if version == "LATEST" {
         return true;
     }

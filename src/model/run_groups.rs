@@ -151,6 +151,8 @@ struct Building {
     group: ResultGroup,
     /// Distinct outputs of the group: (output, member indexes).
     outputs: Vec<(String, Vec<usize>)>,
+    /// Where each distinct output is in `outputs`.
+    output_index: HashMap<String, usize>,
 }
 
 impl Grouper {
@@ -203,6 +205,7 @@ impl Grouper {
                     variants: Vec::new(),
                 },
                 outputs: Vec::new(),
+                output_index: HashMap::new(),
             });
             building.len() - 1
         });
@@ -212,9 +215,14 @@ impl Grouper {
         entry.group.instances.push(result.instance_id.clone());
         entry.group.names.push(result.name.clone());
         entry.group.truncated |= result.truncated;
-        match entry.outputs.iter_mut().find(|(text, _)| *text == *own) {
-            Some((_, members)) => members.push(member),
-            None => entry.outputs.push((own.into_owned(), vec![member])),
+        match entry.output_index.get(own.as_ref()) {
+            Some(&at) => entry.outputs[at].1.push(member),
+            None => {
+                entry
+                    .output_index
+                    .insert(own.clone().into_owned(), entry.outputs.len());
+                entry.outputs.push((own.into_owned(), vec![member]));
+            }
         }
     }
 
@@ -224,7 +232,7 @@ impl Grouper {
         let mut groups: Vec<ResultGroup> = self
             .building
             .iter()
-            .map(|Building { group, outputs }| {
+            .map(|Building { group, outputs, .. }| {
                 let mut group = group.clone();
                 let mut order: Vec<&(String, Vec<usize>)> = outputs.iter().collect();
                 // Most common output first; equal counts keep the order they were first seen.
@@ -267,6 +275,18 @@ pub struct Comparison {
     pub unchanged: usize,
 }
 
+impl Comparison {
+    /// The two runs reached different instances altogether (a canary and the rest of one
+    /// run, or other targets): nothing to compare.
+    pub fn shares_no_instance(&self) -> bool {
+        self.unchanged == 0
+            && self
+                .changes
+                .iter()
+                .all(|c| c.before.is_none() || c.after.is_none())
+    }
+}
+
 /// One instance whose result differs between two runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupChange {
@@ -305,8 +325,18 @@ pub fn compare(older: (&str, &[RunResult]), newer: (&str, &[RunResult])) -> Comp
     };
     let mut changes = Vec::new();
     let mut unchanged = 0;
+    let before_of: HashMap<&str, &RunResult> = older
+        .1
+        .iter()
+        .map(|r| (r.instance_id.as_str(), r))
+        .collect();
+    let after_of: HashMap<&str, &RunResult> = newer
+        .1
+        .iter()
+        .map(|r| (r.instance_id.as_str(), r))
+        .collect();
     for after in newer.1 {
-        match older.1.iter().find(|r| r.instance_id == after.instance_id) {
+        match before_of.get(after.instance_id.as_str()).copied() {
             Some(before) if same(before, after) => unchanged += 1,
             before => changes.push(GroupChange {
                 instance_id: after.instance_id.clone(),
@@ -317,7 +347,7 @@ pub fn compare(older: (&str, &[RunResult]), newer: (&str, &[RunResult])) -> Comp
         }
     }
     for before in older.1 {
-        if !newer.1.iter().any(|r| r.instance_id == before.instance_id) {
+        if !after_of.contains_key(before.instance_id.as_str()) {
             changes.push(GroupChange {
                 instance_id: before.instance_id.clone(),
                 name: before.name.clone(),

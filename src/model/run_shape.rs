@@ -59,10 +59,40 @@ pub fn without_identities<'a>(output: &'a str, identities: &[String]) -> Cow<'a,
     identities.sort_by_key(|identity| std::cmp::Reverse(identity.len()));
     for identity in identities {
         if text.contains(identity) {
-            text = Cow::Owned(text.replace(identity, SELF));
+            text = Cow::Owned(replace_whole(&text, identity, SELF));
         }
     }
     text
+}
+
+/// `text` with `word` replaced where it stands whole: not inside a longer name, number or
+/// address (`api` is not replaced in "application", nor `10.0.0.1` in "10.0.0.12").
+fn replace_whole(text: &str, word: &str, with: &str) -> String {
+    let part_of_name = |c: char| c.is_alphanumeric() || matches!(c, '.' | '-' | '_');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + word.len()..].chars().next();
+        // A dot joins an address only when more of it follows; at the end it ends a sentence.
+        let after_joins = match after {
+            Some('.') => rest[at + word.len() + 1..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphanumeric),
+            Some(c) => part_of_name(c),
+            None => false,
+        };
+        out.push_str(&rest[..at]);
+        if before.is_some_and(part_of_name) || after_joins {
+            out.push_str(word);
+        } else {
+            out.push_str(with);
+        }
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The names an instance goes by in its own output: its id, its Name tag, its private
@@ -182,6 +212,11 @@ mod tests {
                 "ip-10-0-0-12 answered from 10.0.0.12",
                 "<self> answered from <self>",
             ),
+            (
+                "web-frontend-10 and 10.0.0.120 are others",
+                "web-frontend-# and #.#.#.# are others",
+            ),
+            ("served by web-frontend-1.", "served by <self>."),
             ("peer 10.0.0.99", "peer #.#.#.#"),
             ("café 12 €", "café # €"),
             ("", ""),

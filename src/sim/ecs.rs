@@ -145,7 +145,8 @@ impl Task {
     /// ECS Exec works on this task: enabled at launch, on a platform that has it.
     pub fn exec_enabled(&self) -> bool {
         self.service.exec
-            && (!self.is_fargate() || platform_has_exec(&self.service.platform_version))
+            && (!self.is_fargate()
+                || crate::model::container::fargate_has_exec(&self.service.platform_version))
     }
 
     pub fn container(&self, name: Option<&str>) -> Option<&TaskContainer> {
@@ -159,12 +160,6 @@ impl Task {
     pub fn target_of(&self, container: &TaskContainer) -> String {
         format!("ecs:{}_{}_{}", self.cluster, self.id, container.runtime_id)
     }
-}
-
-/// Fargate platform versions from 1.4.0 have ECS Exec.
-fn platform_has_exec(version: &str) -> bool {
-    let parts: Vec<u32> = version.split('.').map(|p| p.parse().unwrap_or(0)).collect();
-    version == "LATEST" || parts >= vec![1, 4, 0]
 }
 
 impl Fleet {
@@ -246,9 +241,10 @@ pub fn tasks(fleet: &Fleet) -> Vec<Task> {
 
 /// The task and container an `ecs:CLUSTER_TASKID_RUNTIMEID` target names.
 pub fn find_target(tasks: &[Task], target: &str) -> Option<(Task, TaskContainer)> {
+    // Cluster names may hold `_`; task and runtime ids do not: split from the right.
     let rest = target.strip_prefix("ecs:")?;
-    let (cluster, rest) = rest.split_once('_')?;
-    let (task_id, runtime_id) = rest.split_once('_')?;
+    let (rest, runtime_id) = rest.rsplit_once('_')?;
+    let (cluster, task_id) = rest.rsplit_once('_')?;
     let task = tasks
         .iter()
         .find(|t| t.cluster == cluster && t.id == task_id)?
@@ -305,6 +301,8 @@ mod tests {
             r#"
             [[ecs_cluster]]
             name = "shop"
+            [[ecs_cluster]]
+            name = "shop_eu"
             [[ecs_service]]
             cluster = "shop"
             name = "web"
@@ -316,12 +314,16 @@ mod tests {
             launch_type = "EC2"
             container_instance = "i-0123456789abcdef0"
             platform_version = "1.3.0"
+            [[ecs_service]]
+            cluster = "shop_eu"
+            name = "web"
+            launch_type = "fargate"
             "#,
             "test",
         )
         .expect("parses");
         let all = tasks(&fleet);
-        assert_eq!(all.len(), 3);
+        assert_eq!(all.len(), 4);
         assert_eq!(all, tasks(&fleet), "the same every time");
         assert_eq!(all[0].id.len(), 32);
         assert_ne!(all[0].id, all[1].id);
@@ -336,6 +338,16 @@ mod tests {
             (all[0].id.clone(), "envoy".to_owned())
         );
         assert!(find_target(&all, "ecs:shop_nope_nope").is_none());
-        assert!(platform_has_exec("1.4.0") && !platform_has_exec("1.3.0"));
+        // A cluster name with `_` resolves too; a lower-case launch type is ECS's spelling.
+        let eu = all
+            .iter()
+            .find(|t| t.cluster == "shop_eu")
+            .expect("shop_eu's task");
+        assert_eq!(eu.service.launch_type, "FARGATE");
+        let target = eu.target_of(&eu.containers[0]);
+        assert_eq!(
+            find_target(&all, &target).map(|(t, _)| t.id),
+            Some(eu.id.clone())
+        );
     }
 }

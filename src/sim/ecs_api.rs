@@ -64,9 +64,10 @@ fn cluster_of<'a>(
         .ok_or_else(cluster_not_found)
 }
 
-/// A page of ARNs (`maxResults` 1–100, default 100), with `nextToken` when more follow.
-fn arn_page(list_key: &str, arns: Vec<String>, params: &Params) -> ApiResult {
-    let max = params.bounded("maxResults", 1, 100)?.unwrap_or(100) as usize;
+/// A page of ARNs (`maxResults` 1–100, `default` when absent, as each List call has its
+/// own), with `nextToken` when more follow.
+fn arn_page(list_key: &str, arns: Vec<String>, params: &Params, default: i64) -> ApiResult {
+    let max = params.bounded("maxResults", 1, 100)?.unwrap_or(default) as usize;
     let start = parse_next_token(params.str("nextToken")?, "InvalidParameterException")?;
     let total = arns.len();
     let page: Vec<String> = arns.into_iter().skip(start).take(max).collect();
@@ -86,15 +87,14 @@ fn list_clusters(state: &SimState, credential: &Credential, input: &Value) -> Ap
         .filter(|c| c.region == credential.region)
         .map(|c| cluster_arn(&c.region, &c.account, &c.name))
         .collect();
-    arn_page("clusterArns", arns, &params)
+    arn_page("clusterArns", arns, &params, 100)
 }
 
-fn region_tasks(state: &SimState, credential: &Credential) -> Vec<Task> {
+fn region_tasks<'a>(state: &'a SimState, credential: &Credential) -> Vec<&'a Task> {
     state
         .ecs_tasks
         .iter()
         .filter(|t| t.region == credential.region)
-        .cloned()
         .collect()
 }
 
@@ -162,7 +162,8 @@ fn list_services(state: &SimState, credential: &Credential, input: &Value) -> Ap
         .filter(|s| launch_type.is_none_or(|l| s.launch_type == l))
         .map(|s| service_arn(&cluster.region, &cluster.account, &cluster.name, &s.name))
         .collect();
-    arn_page("serviceArns", arns, &params)
+    // ListServices answers 10 at a time unless asked for more.
+    arn_page("serviceArns", arns, &params, 10)
 }
 
 fn task_definition_arn(task: &Task) -> String {
@@ -233,6 +234,19 @@ fn list_tasks(state: &SimState, credential: &Credential, input: &Value) -> ApiRe
     )?;
     let cluster = cluster_of(state, credential, params.str("cluster")?)?;
     let service = params.str("serviceName")?.map(short);
+    if let Some(service) = service
+        && !state
+            .fleet
+            .ecs_services
+            .iter()
+            .any(|s| s.cluster == cluster.name && s.name == service)
+    {
+        return Err(ApiError::new(
+            400,
+            "ServiceNotFoundException",
+            "Service not found.",
+        ));
+    }
     // Every simulated task runs: asking for the stopped ones finds none.
     let stopped = params.str("desiredStatus")? == Some("STOPPED");
     let arns = region_tasks(state, credential)
@@ -241,7 +255,7 @@ fn list_tasks(state: &SimState, credential: &Credential, input: &Value) -> ApiRe
         .filter(|t| service.is_none_or(|s| t.service.name == s))
         .map(|t| t.arn())
         .collect();
-    arn_page("taskArns", arns, &params)
+    arn_page("taskArns", arns, &params, 100)
 }
 
 fn task_json(task: &Task) -> Value {
@@ -418,7 +432,7 @@ fn execute_command(state: &Arc<SimState>, credential: &Credential, input: &Value
     }
     let started = session_agent::start_session(
         state,
-        as_instance(&task, &container),
+        as_instance(task, &container),
         SessionKind::Interactive {
             command: command.to_owned(),
         },

@@ -328,6 +328,19 @@ impl Fleet {
                 path: origin.to_owned(),
                 message,
             })?;
+        for service in &mut fleet.ecs_services {
+            // As ECS spells them.
+            service.launch_type.make_ascii_uppercase();
+            if !["FARGATE", "EC2", "EXTERNAL"].contains(&service.launch_type.as_str()) {
+                return Err(FleetError::Parse {
+                    path: origin.to_owned(),
+                    message: format!(
+                        "ecs_service {}: launch_type {:?} is not FARGATE, EC2 or EXTERNAL",
+                        service.name, service.launch_type
+                    ),
+                });
+            }
+        }
         for service in &fleet.ecs_services {
             if !fleet.ecs_clusters.iter().any(|c| c.name == service.cluster) {
                 return Err(FleetError::Parse {

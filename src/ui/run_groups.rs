@@ -160,6 +160,12 @@ pub fn draw_comparison(frame: &mut Frame, area: Rect, comparison: &Comparison, t
         ),
         Style::default().fg(theme.muted),
     ))];
+    if comparison.shares_no_instance() {
+        lines.push(Line::from(Span::styled(
+            "these two runs share no instance (a canary and the rest of one run, or other targets): pick another pair",
+            Style::default().fg(theme.warning),
+        )));
+    }
     for change in &comparison.changes {
         let name = if change.name.is_empty() {
             change.instance_id.clone()

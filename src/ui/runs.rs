@@ -138,6 +138,13 @@ fn summary_line<'a>(run: &RunWatch, theme: &Theme) -> Paragraph<'a> {
                 ),
                 theme.error,
             ),
+            CanaryOutcome::Cancelled => (
+                format!(
+                    "   canary cancelled · the remaining {} will not run",
+                    stage.remaining
+                ),
+                theme.warning,
+            ),
             CanaryOutcome::Continued => (
                 format!("   canary passed · then {} more", stage.remaining),
                 theme.muted,

@@ -85,8 +85,11 @@ fn open_container_shells(state: &mut State) -> Vec<Effect> {
         };
         format!("no shell in {}: {problem}{more}", row.container)
     });
-    let targets = reachable.into_iter().map(pane_target).collect();
-    state.containers.marks.clear();
+    let targets: Vec<_> = reachable.into_iter().map(pane_target).collect();
+    // Marks go once they have opened something; all refused, they stay for another try.
+    if !targets.is_empty() {
+        state.containers.marks.clear();
+    }
     let effects = super::panes::open_targets(state, targets);
     if notice.is_some() {
         state.notice = notice;

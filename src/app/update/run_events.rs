@@ -121,7 +121,12 @@ pub(super) fn on_run_event(state: &mut State, input: Input) -> Vec<Effect> {
             let Some(run) = state.run.as_mut() else {
                 return Vec::new();
             };
-            let Some(stage) = run.canary.as_mut() else {
+            // A cancel has already said what became of the rest.
+            let Some(stage) = run
+                .canary
+                .as_mut()
+                .filter(|stage| stage.outcome != CanaryOutcome::Cancelled)
+            else {
                 return Vec::new();
             };
             stage.outcome = if passed {

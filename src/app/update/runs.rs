@@ -156,8 +156,17 @@ pub(super) fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
             run.output_back = run.output_back.saturating_sub(output_page);
             return Vec::new();
         }
-        Action::CancelRun if !run.finished() && !run.cancelled => {
+        Action::CancelRun if !run.cancelled && (!run.finished() || run.waits_for_continue()) => {
             run.cancelled = true;
+            // Whatever waits for the canary is never sent after a cancel.
+            if let Some(stage) = run.canary.as_mut()
+                && matches!(
+                    stage.outcome,
+                    CanaryOutcome::Running | CanaryOutcome::Passed
+                )
+            {
+                stage.outcome = CanaryOutcome::Cancelled;
+            }
             return vec![Effect::CancelRun];
         }
         Action::RerunFailed => match run.failed_request() {

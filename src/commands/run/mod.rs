@@ -326,7 +326,15 @@ async fn watch(request: RunRequest, connect: SourceFactory, show: Show) -> Watch
                         "\nCanary passed on {}: going on with the remaining {remaining}",
                         show.canary
                     );
-                } else if ask_to_go_on(show.canary, remaining).await {
+                } else if tokio::select! {
+                    answer = ask_to_go_on(show.canary, remaining) => answer,
+                    _ = &mut ctrl_c => {
+                        // The question's blocking read cannot be called off: leave at once,
+                        // as an interrupted terminal program does (nothing more was sent).
+                        eprintln!("\nbosun run: the remaining {remaining} were not run");
+                        std::process::exit(130);
+                    }
+                } {
                     run.send_later(RunCommand::Continue);
                 } else {
                     eprintln!("bosun run: the remaining {remaining} were not run");

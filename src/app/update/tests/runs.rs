@@ -547,6 +547,21 @@ fn a_canary_runs_first_and_c_goes_on_after_it_passed() {
         press(&mut state, KeyCode::Char('C'), KeyModifiers::SHIFT).is_empty(),
         "once"
     );
+    // Re-running the failed goes straight to them: the canary has had its say.
+    if let Some(run) = state.run.as_mut() {
+        run.invocations = vec![crate::model::run::InvocationView {
+            instance_id: "i-01".to_owned(),
+            status: "Failed".to_owned(),
+            ..crate::model::run::InvocationView::default()
+        }];
+    }
+    assert!(
+        state
+            .run
+            .as_ref()
+            .and_then(RunWatch::failed_request)
+            .is_some_and(|r| r.canary.is_empty())
+    );
     // The rest's command ids join the canary's.
     update(
         &mut state,
@@ -618,4 +633,47 @@ fn equals_in_the_history_compares_with_the_previous_run_of_the_command() {
     press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
     assert_eq!(state.comparison, None);
     assert_eq!(state.view, View::History, "esc closed the comparison only");
+}
+
+/// Cancelling while the canary runs: the rest will never be sent, and the watch says so even
+/// when the canary's outcome arrives afterwards.
+#[test]
+fn a_cancel_during_the_canary_keeps_the_rest_from_ever_running() {
+    use crate::app::runs::CanaryOutcome;
+    let mut state = with_screen(loaded());
+    press(&mut state, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    for c in "uptime".chars() {
+        press(&mut state, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    for _ in 0..9 {
+        press(&mut state, KeyCode::Tab, KeyModifiers::NONE);
+    }
+    press(&mut state, KeyCode::Char('1'), KeyModifiers::NONE);
+    press(&mut state, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    press(&mut state, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(
+        press(&mut state, KeyCode::Char('c'), KeyModifiers::NONE),
+        vec![Effect::CancelRun]
+    );
+    let outcome = |state: &State| {
+        state
+            .run
+            .as_ref()
+            .and_then(|r| r.canary.as_ref())
+            .map(|c| c.outcome)
+    };
+    assert_eq!(outcome(&state), Some(CanaryOutcome::Cancelled));
+    update(
+        &mut state,
+        Input::RunCanaryDone {
+            passed: true,
+            remaining: 1,
+        },
+    );
+    assert_eq!(
+        outcome(&state),
+        Some(CanaryOutcome::Cancelled),
+        "a late outcome changes nothing"
+    );
+    assert!(press(&mut state, KeyCode::Char('C'), KeyModifiers::SHIFT).is_empty());
 }
