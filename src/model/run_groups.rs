@@ -151,8 +151,9 @@ struct Building {
     group: ResultGroup,
     /// Distinct outputs of the group: (output, member indexes).
     outputs: Vec<(String, Vec<usize>)>,
-    /// Where each distinct output is in `outputs`.
-    output_index: HashMap<String, usize>,
+    /// By shape: the hash of each distinct output → where outputs with that hash are in
+    /// `outputs` (an exact group has one output, so it needs none).
+    output_index: HashMap<u64, Vec<usize>>,
 }
 
 impl Grouper {
@@ -182,7 +183,7 @@ impl Grouper {
             GroupBy::Shape => std::borrow::Cow::Owned(numbers_set_aside(&own)),
         };
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (&result.status, result.exit_code, key.as_ref()).hash(&mut hasher);
+        (&result.status, result.exit_code, sample(&key)).hash(&mut hasher);
         let candidates = self.by_hash.entry(hasher.finish()).or_default();
         let building = &mut self.building;
         let found = candidates.iter().copied().find(|&index| {
@@ -215,14 +216,23 @@ impl Grouper {
         entry.group.instances.push(result.instance_id.clone());
         entry.group.names.push(result.name.clone());
         entry.group.truncated |= result.truncated;
-        match entry.output_index.get(own.as_ref()) {
-            Some(&at) => entry.outputs[at].1.push(member),
-            None => {
-                entry
-                    .output_index
-                    .insert(own.clone().into_owned(), entry.outputs.len());
-                entry.outputs.push((own.into_owned(), vec![member]));
+        let found = match self.by {
+            GroupBy::Exact => entry.outputs.iter().position(|(text, _)| *text == *own),
+            GroupBy::Shape => {
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                sample(&own).hash(&mut hasher);
+                let slots = entry.output_index.entry(hasher.finish()).or_default();
+                let outputs = &entry.outputs;
+                let at = slots.iter().copied().find(|&at| outputs[at].0 == *own);
+                if at.is_none() {
+                    slots.push(entry.outputs.len());
+                }
+                at
             }
+        };
+        match found {
+            Some(at) => entry.outputs[at].1.push(member),
+            None => entry.outputs.push((own.into_owned(), vec![member])),
         }
     }
 
@@ -257,6 +267,15 @@ impl Grouper {
         groups.sort_by_key(|group| std::cmp::Reverse(group.count));
         groups
     }
+}
+
+/// What a text's hash is taken over: its length, its first and its last 64 bytes. Outputs of
+/// 24,000 characters are hashed at a glance; texts that sample alike are compared in full.
+fn sample(text: &str) -> (usize, &[u8], &[u8]) {
+    let bytes = text.as_bytes();
+    let head = &bytes[..bytes.len().min(64)];
+    let tail = &bytes[bytes.len().saturating_sub(64)..];
+    (bytes.len(), head, tail)
 }
 
 /// Exact grouping (`group_results` with `GroupBy::Exact`).
