@@ -32,13 +32,14 @@ pub fn demo_keyed_sim(args: &[&str]) -> (Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .expect("bosun sim");
-    let mut line = String::new();
-    BufReader::new(sim.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("endpoint");
-    let endpoint = line
-        .trim()
+    let mut lines = BufReader::new(sim.stdout.take().expect("stdout")).lines();
+    let endpoint = lines
+        .next()
+        .expect("a first line")
+        .expect("endpoint")
         .trim_start_matches("AWS_ENDPOINT_URL=")
         .to_owned();
+    // Its stdout stays open: a simulator that writes to a closed pipe stops.
+    std::thread::spawn(move || lines.for_each(drop));
     (sim, endpoint)
 }
