@@ -129,8 +129,8 @@ async fn bosun_shell_reaches_a_container_by_task_or_by_service() {
             .args([
                 "shell",
                 "ecs:payments/fraud-scoring",
-                "--record",
-                "/tmp/never.cast",
+                "--document",
+                "AWS-StartSSHSession",
             ])
             .spawn()
             .expect("spawn"),
@@ -138,6 +138,26 @@ async fn bosun_shell_reaches_a_container_by_task_or_by_service() {
     .await;
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("are for instances"), "{stderr}");
+
+    // A container's shell is recorded as an instance's is.
+    let cast = tempfile::tempdir().expect("tempdir");
+    let file = cast.path().join("container.cast");
+    let mut child = bosun(&sim)
+        .args(["shell", "ecs:payments/fraud-scoring", "--record"])
+        .arg(&file)
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"echo recorded-$((40+2))\nexit\n")
+        .await
+        .expect("write");
+    drop(stdin);
+    let (code, _, stderr) = finish(child).await;
+    assert_eq!(code, 0, "{stderr}");
+    let recorded = std::fs::read_to_string(&file).expect("the recording");
+    assert!(recorded.starts_with("{\"version\":2"), "{recorded}");
+    assert!(recorded.contains("recorded-42"), "{recorded}");
 }
 
 #[tokio::test]

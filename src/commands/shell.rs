@@ -11,13 +11,9 @@ use crate::services::sources::Source;
 
 pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
     match crate::model::container::EcsTarget::parse(&args.target) {
-        Some(Ok(_))
-            if args.record.is_some()
-                || !args.param.is_empty()
-                || args.document != "SSM-SessionManagerRunShell" =>
-        {
+        Some(Ok(_)) if !args.param.is_empty() || args.document != "SSM-SessionManagerRunShell" => {
             eprintln!(
-                "bosun shell: --record, --document and --param are for instances; a container's shell comes from ECS Exec (--command chooses its program)"
+                "bosun shell: --document and --param are for instances; a container's shell comes from ECS Exec (--command chooses its program)"
             );
             return 2;
         }
@@ -110,7 +106,7 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
 }
 
 /// An asciicast file at `path`, readable by the user alone, sized as this terminal.
-fn start_recording(
+pub(super) fn start_recording(
     path: &std::path::Path,
     target: &str,
     instance_id: &str,

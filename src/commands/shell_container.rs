@@ -26,6 +26,17 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs, target: EcsTarget) -> i3
             return FAILURE;
         }
     };
+    // As for an instance, the recording's file is made before the session.
+    let recording = match &args.record {
+        Some(path) => match super::shell::start_recording(path, &args.target, &row.label()) {
+            Ok(recording) => Some(recording),
+            Err(error) => {
+                eprintln!("bosun shell: cannot record to {}: {error}", path.display());
+                return 2;
+            }
+        },
+        None => None,
+    };
     let (session_id, stream_url, token) =
         match containers::execute_command(&ecs, &row, &args.command).await {
             Ok(session) => session,
@@ -65,7 +76,7 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs, target: EcsTarget) -> i3
         }
     };
     let (session_id, ending) =
-        stdio::attach(driven, Some(ready), stdio::ClosingMessage::Quiet, None).await;
+        stdio::attach(driven, Some(ready), stdio::ClosingMessage::Quiet, recording).await;
     match &ending {
         Ending::TimedOut => eprintln!("bosun shell: session {session_id} timed out"),
         Ending::Failed(reason) => eprintln!("bosun shell: session {session_id} ended: {reason}"),
