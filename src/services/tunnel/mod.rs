@@ -163,7 +163,7 @@ pub fn spawn(config: TunnelConfig, spec: TunnelDef, id: u64, events: TunnelEvent
                 spec.local_port,
             )))
             .await?;
-            let instance_id = match EcsTarget::parse(&spec.target) {
+            let (instance_id, retarget) = match EcsTarget::parse(&spec.target) {
                 // A container: port forwarding into the task through its ExecuteCommandAgent.
                 Some(parsed) => {
                     let parsed = parsed.map_err(TunnelError::Container)?;
@@ -181,11 +181,18 @@ pub fn spawn(config: TunnelConfig, spec: TunnelDef, id: u64, events: TunnelEvent
                             problem.fix
                         )));
                     }
-                    row.ssm_target()
+                    // A service's task may be replaced (a deployment): found again when a
+                    // session cannot start on it.
+                    let retarget = matches!(parsed, EcsTarget::Service { .. })
+                        .then(|| service_retarget(ecs, parsed, profile.to_owned(), region));
+                    (row.ssm_target(), retarget)
                 }
                 None => {
                     let ec2 = aws_sdk_ec2::Client::new(&config);
-                    target::resolve(&clients.ssm, &ec2, &spec.target).await?
+                    (
+                        target::resolve(&clients.ssm, &ec2, &spec.target).await?,
+                        None,
+                    )
                 }
             };
             let request = match &spec.remote_host {
@@ -209,8 +216,27 @@ pub fn spawn(config: TunnelConfig, spec: TunnelDef, id: u64, events: TunnelEvent
                 sessions: spec.sessions.max(1),
                 first: None,
                 replace: Replace::Always,
+                retarget,
             };
             serve(plan, listener, gauges, say, stop).await
+        })
+    })
+}
+
+/// Finds a service's running task again (after a deployment replaced the one a tunnel had).
+fn service_retarget(
+    ecs: aws_sdk_ecs::Client,
+    target: EcsTarget,
+    profile: String,
+    region: String,
+) -> sessions::Retarget {
+    Arc::new(move || {
+        let (ecs, target, profile, region) =
+            (ecs.clone(), target.clone(), profile.clone(), region.clone());
+        Box::pin(async move {
+            crate::aws::containers::resolve(&ecs, &target, &profile, &region)
+                .await
+                .map(|row| row.ssm_target())
         })
     })
 }
@@ -260,6 +286,7 @@ pub fn spawn_attached(attached: Attached, id: u64, events: TunnelEvents) -> Tunn
                 sessions: 1,
                 first: Some(session),
                 replace: Replace::OnFailure,
+                retarget: None,
             };
             serve(plan, listener, gauges, say, stop).await
         })

@@ -47,7 +47,14 @@ pub(super) struct Plan {
     /// A session already started (the plugin's), used first.
     pub(super) first: Option<PortSession>,
     pub(super) replace: Replace,
+    /// Finds the target anew when a session cannot start on it (a service's task replaced by
+    /// a deployment); `None`: the target is what it is.
+    pub(super) retarget: Option<Retarget>,
 }
+
+/// Resolves a tunnel's target again: its SSM target now.
+pub(super) type Retarget =
+    Arc<dyn Fn() -> futures_util::future::BoxFuture<'static, Result<String, String>> + Send + Sync>;
 
 /// Binds the tunnel's local end.
 pub(super) async fn bind(on: &ListenOn) -> Result<LocalListener, TunnelError> {
@@ -80,6 +87,7 @@ pub(super) async fn serve(
         sessions,
         mut first,
         replace,
+        retarget,
     } = plan;
     // A new session says which local port it serves, as the plugin tells the agent.
     let request = request.map(|request| match local.port() {
@@ -105,11 +113,12 @@ pub(super) async fn serve(
         };
         let keeper = Keeper {
             clients: &clients,
-            request: request.as_ref(),
+            request: request.clone(),
             dispatch: &dispatch,
             say: say.clone(),
             label,
             replace,
+            retarget: retarget.clone(),
         };
         keeper.keep(first.take(), stop.clone())
     });
@@ -130,12 +139,13 @@ fn listener_address(listener: &LocalListener) -> ListenOn {
 /// One session's loop and what it needs.
 struct Keeper<'a> {
     clients: &'a SessionClients,
-    request: Option<&'a StartRequest>,
+    request: Option<StartRequest>,
     dispatch: &'a Dispatch,
     say: Reporter,
     /// Tells parallel sessions apart in messages: "" or " [2/4]".
     label: String,
     replace: Replace,
+    retarget: Option<Retarget>,
 }
 
 impl Keeper<'_> {
@@ -144,11 +154,12 @@ impl Keeper<'_> {
     async fn keep(self, mut first: Option<PortSession>, mut stop: watch::Receiver<bool>) {
         let Keeper {
             clients,
-            request,
+            mut request,
             dispatch,
             say,
             label,
             replace,
+            retarget,
         } = self;
         let gauges = dispatch.stats.clone();
         let mut backoff = Duration::from_millis(500);
@@ -156,7 +167,7 @@ impl Keeper<'_> {
             let _ = stop.wait_for(|stop| *stop).await;
         };
         loop {
-            let session = match (first.take(), request) {
+            let session = match (first.take(), request.as_ref()) {
                 (Some(session), _) => Ok(session),
                 (None, Some(request)) => tokio::select! {
                     session = start(clients, request) => session,
@@ -170,6 +181,15 @@ impl Keeper<'_> {
                     session
                 }
                 Err(error) => {
+                    // The target may have moved (a service's task replaced): find it again.
+                    if let (Some(retarget), Some(request)) = (&retarget, request.as_mut())
+                        && let Ok(target) = retarget().await
+                        && target != request.target
+                    {
+                        say.say(format!("{label}: the target moved: now {target}"));
+                        request.target = target;
+                        continue;
+                    }
                     // The problem first: a caller that gives up on it says no more.
                     say.problem(error.clone());
                     say.say(format!(
