@@ -224,18 +224,7 @@ async fn a_shell_outlives_credentials_that_expire_and_are_renewed() {
 
     // A person takes a while to log in again: longer than six quick retries would last, so
     // the simulator refuses six more resumes before the credentials are renewed.
-    let refused = |sim: &bosun::sim::SimHandle| {
-        sim.request_counts()
-            .get("expired_credentials")
-            .copied()
-            .unwrap_or(0)
-    };
-    let before = refused(&sim);
-    common::eventually(Duration::from_secs(90), "six more refused resumes", || {
-        let done = refused(&sim) >= before + 6;
-        async move { done }
-    })
-    .await;
+    six_more(&sim, "expired_credentials").await;
     // Renewed (as `aws sso login` would): the same session resumes and carries on.
     std::fs::write(
         &credentials,
@@ -291,18 +280,7 @@ async fn a_shell_rides_out_a_data_channel_endpoint_that_is_gone_for_a_while() {
         err.text()
     );
     // Longer than six quick retries would last: six more upgrades refused.
-    let refused = |sim: &bosun::sim::SimHandle| {
-        sim.request_counts()
-            .get("data_channel_down")
-            .copied()
-            .unwrap_or(0)
-    };
-    let before = refused(&sim);
-    common::eventually(Duration::from_secs(90), "six more refused upgrades", || {
-        let done = refused(&sim) >= before + 6;
-        async move { done }
-    })
-    .await;
+    six_more(&sim, "data_channel_down").await;
     sim.set_faults(Faults::parse("drop_after_secs=1").expect("spec"));
     stdin.write_all(b"echo two-$((1+1))\n").await.expect("type");
     assert!(
@@ -503,4 +481,20 @@ async fn an_expired_sso_token_says_the_exact_login_command() {
             "{args:?}: {err}"
         );
     }
+}
+
+/// Waits (at most 90 s) until the simulator has counted six more `counter` refusals: longer
+/// than six quick retries would last, so bosun is shown to keep trying.
+async fn six_more(sim: &bosun::sim::SimHandle, counter: &str) {
+    let count = || sim.request_counts().get(counter).copied().unwrap_or(0);
+    let before = count();
+    common::eventually(
+        Duration::from_secs(90),
+        &format!("six more {counter}"),
+        || {
+            let done = count() >= before + 6;
+            async move { done }
+        },
+    )
+    .await;
 }

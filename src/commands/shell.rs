@@ -6,8 +6,9 @@
 use super::stdio;
 use crate::aws::{self, target};
 use crate::cli::{GlobalArgs, ShellArgs};
-use crate::services::session::{self, Ending, ExitConvention, FAILURE, StartRequest};
-use crate::services::sources::Source;
+use crate::protocol::SessionInfo;
+use crate::services::session::{self, Driven, Ending, ExitConvention, FAILURE, StartRequest};
+use crate::services::sources::{SessionClients, Source};
 
 pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
     match crate::model::container::EcsTarget::parse(&args.target) {
@@ -92,6 +93,17 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
             return ending.exit_status(ExitConvention::Ssh);
         }
     };
+    attach_until_the_end(driven, ready, recording, &clients).await
+}
+
+/// The ready session on this terminal until it ends: how it ended said, TerminateSession when
+/// it is still open at AWS, and the exit status as ssh gives it.
+pub(super) async fn attach_until_the_end(
+    driven: Driven,
+    ready: SessionInfo,
+    recording: Option<stdio::Recording>,
+    clients: &SessionClients,
+) -> i32 {
     let (session_id, ending) =
         stdio::attach(driven, Some(ready), stdio::ClosingMessage::Quiet, recording).await;
     match &ending {

@@ -8,7 +8,7 @@ use super::stdio;
 use crate::aws::{self, containers};
 use crate::cli::{GlobalArgs, ShellArgs};
 use crate::model::container::EcsTarget;
-use crate::services::session::{self, Ending, ExitConvention, FAILURE, Started};
+use crate::services::session::{self, ExitConvention, FAILURE, Started};
 use crate::services::sources::Source;
 
 pub async fn run(global: &GlobalArgs, args: &ShellArgs, target: EcsTarget) -> i32 {
@@ -75,15 +75,5 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs, target: EcsTarget) -> i3
             return ending.exit_status(ExitConvention::Ssh);
         }
     };
-    let (session_id, ending) =
-        stdio::attach(driven, Some(ready), stdio::ClosingMessage::Quiet, recording).await;
-    match &ending {
-        Ending::TimedOut => eprintln!("bosun shell: session {session_id} timed out"),
-        Ending::Failed(reason) => eprintln!("bosun shell: session {session_id} ended: {reason}"),
-        Ending::Finished { .. } | Ending::Left { .. } => {}
-    }
-    if ending.needs_terminate() {
-        let _ = aws::terminate_session(&clients.ssm, &session_id).await;
-    }
-    ending.exit_status(ExitConvention::Ssh)
+    super::shell::attach_until_the_end(driven, ready, recording, &clients).await
 }
