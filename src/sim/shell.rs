@@ -114,7 +114,7 @@ pub(crate) async fn run_pty(
             return;
         }
     };
-    let (mut reader, mut writer) = pty.into_split();
+    let (mut reader, writer) = pty.into_split();
     if pacing == AgentPacing::Real {
         // The real agent's output starts about a second after the PTY launches.
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -129,6 +129,15 @@ pub(crate) async fn run_pty(
     ];
     let mut carry: Vec<u8> = Vec::new();
     let mut pacer = super::Pacer::new();
+    // Typing and sizes go to the PTY from a task of their own, as the real agent writes from
+    // its own goroutine: a write that waits for the line discipline's room (a paste into a
+    // program that is not reading yet) must never stop the output being read, or the echo
+    // it waits on could never drain.
+    let (to_pty, writes) = mpsc::channel::<Event>(16);
+    let pty_writer = tokio::spawn(write_to_pty(writer, writes));
+    // An event waiting for room on the writer: no further event is taken meanwhile, so the
+    // session's acks hold back and the client's window fills, as with a real agent.
+    let mut waiting: Option<Event> = None;
     loop {
         tokio::select! {
             read = reader.read(&mut buffer) => match read {
@@ -137,6 +146,7 @@ pub(crate) async fn run_pty(
                 Ok(n) => {
                     let chunk = whole_utf8(&mut carry, &buffer[..n]);
                     if !chunk.is_empty() && output.send(AgentInput::Output(chunk)).await.is_err() {
+                        pty_writer.abort();
                         return;
                     }
                     if pacing == AgentPacing::Real {
@@ -144,27 +154,41 @@ pub(crate) async fn run_pty(
                     }
                 }
             },
-            event = events.recv() => match event {
-                Some(Event::Output(bytes)) => {
-                    if writer.write_all(&bytes).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Event::Size(size)) => {
-                    let rows = u16::try_from(size.rows).unwrap_or(u16::MAX).max(1);
-                    let cols = u16::try_from(size.cols).unwrap_or(u16::MAX).max(1);
-                    let _ = writer.resize(pty_process::Size::new(rows, cols));
-                }
+            room = to_pty.reserve(), if waiting.is_some() => match (room, waiting.take()) {
+                (Ok(room), Some(event)) => room.send(event),
+                // The writer stopped: the PTY is gone.
+                _ => break,
+            },
+            event = events.recv(), if waiting.is_none() => match event {
+                Some(event @ (Event::Output(_) | Event::Size(_))) => waiting = Some(event),
                 Some(Event::Closed(_)) | None => {
                     let _ = child.start_kill();
+                    pty_writer.abort();
                     return;
                 }
                 Some(_) => {}
             },
         }
     }
+    pty_writer.abort();
     let _ = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
     let _ = output.send(AgentInput::Close(None)).await;
+}
+
+/// Writes typing and sizes to the PTY in order, waiting for room as long as it takes.
+async fn write_to_pty(mut writer: pty_process::OwnedWritePty, mut writes: mpsc::Receiver<Event>) {
+    while let Some(event) = writes.recv().await {
+        match event {
+            // Written in the guard; a write that worked falls through to the last arm.
+            Event::Output(bytes) if writer.write_all(&bytes).await.is_err() => return,
+            Event::Size(size) => {
+                let rows = u16::try_from(size.rows).unwrap_or(u16::MAX).max(1);
+                let cols = u16::try_from(size.cols).unwrap_or(u16::MAX).max(1);
+                let _ = writer.resize(pty_process::Size::new(rows, cols));
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Keeps UTF-8 sequences whole across reads, as the real agent does: a trailing incomplete
