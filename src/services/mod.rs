@@ -44,6 +44,17 @@ impl<C> Handle<C> {
         self.commands.try_send(command).is_ok()
     }
 
+    /// Hands a command over without waiting, or gives it back: full (the caller may hold it
+    /// and wait for room, see `commands`) or gone.
+    pub fn try_send(&self, command: C) -> Result<(), mpsc::error::TrySendError<C>> {
+        self.commands.try_send(command)
+    }
+
+    /// Where the commands go, to wait for room in the queue.
+    pub fn commands(&self) -> mpsc::Sender<C> {
+        self.commands.clone()
+    }
+
     /// Hands a command over, waiting for room in a task of its own: for a command that must
     /// not be lost even when the queue is full (Close).
     pub fn send_later(&self, command: C)
