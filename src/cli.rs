@@ -139,9 +139,15 @@ pub struct ShellArgs {
     /// a container: ecs:CLUSTER/TASK_ID[/CONTAINER] or ecs:CLUSTER/SERVICE[/CONTAINER] (ECS
     /// Exec).
     pub target: String,
-    /// For a container: the program ECS Exec runs.
-    #[arg(long, default_value = "/bin/sh")]
-    pub command: String,
+    /// For a container: the program ECS Exec runs (default /bin/sh). On an instance, a
+    /// command runs with --document AWS-StartNonInteractiveCommand --param command=… instead.
+    #[arg(long)]
+    pub command: Option<String>,
+    /// The escape character on a terminal, as ssh's -e: `~` (the default, or `escape_char` in
+    /// the configuration file), ^X for a control key, or `none`. At the start of a line,
+    /// ~. ends the session, ~? lists the escapes, ~~ sends one ~.
+    #[arg(short = 'e', long = "escape-char", value_name = "CHAR")]
+    pub escape_char: Option<String>,
     /// The Session Manager document to run.
     #[arg(long, default_value = "SSM-SessionManagerRunShell")]
     pub document: String,

@@ -4,7 +4,7 @@
 //! `tests/architecture.rs` fails the build when one goes outward):
 //!
 //! ```text
-//!   shell     tui/  commands/  cli  logging  (main.rs)
+//!   shell     tui/  commands/  cli  logging  signals  (main.rs)
 //!                 │ may use everything below
 //!   effects   services/  transport/  aws/  sim/
 //!                 │ may use the core, never the shell
@@ -36,7 +36,8 @@
 //! The shell:
 //! - [`tui`] — the console: the terminal guard and the event loop that carries out effects.
 //! - [`commands`] — one thin file per subcommand, the plugin drop-in among them.
-//! - [`cli`], [`logging`] — the command line and the log file.
+//! - [`cli`], [`logging`], [`signals`] — the command line, the log file, and the signals that
+//!   end bosun from outside.
 
 pub mod app;
 pub mod aws;
@@ -47,6 +48,7 @@ pub mod logging;
 pub mod model;
 pub mod protocol;
 pub mod services;
+pub mod signals;
 pub mod sim;
 pub mod term;
 pub mod transport;

@@ -139,7 +139,10 @@ async fn shell_explains_bad_targets_and_read_only() {
             .expect("spawn"),
     )
     .await;
-    assert_eq!(code, 255);
+    assert_eq!(
+        code, 2,
+        "a name that names nothing was asked wrongly, as for bosun run"
+    );
     assert!(
         stderr.contains("no instance is named \"no-such-box\""),
         "{stderr}"
@@ -1373,6 +1376,20 @@ async fn sessions_are_listed_filtered_terminated_and_found_in_history() {
         serde_json::from_str(out.lines().next().expect("a row")).expect("JSON");
     assert_eq!(row["status"], "Terminated");
     assert!(row["end"].is_i64(), "{row}");
+
+    // TerminateSession answers the same for an ended or made-up id: bosun looks first.
+    for id in [session_id.as_str(), "made-up-0123456789"] {
+        let (code, out, err) = finish(
+            bosun(&sim)
+                .args(["terminate", id, "--yes"])
+                .spawn()
+                .expect("spawn"),
+        )
+        .await;
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(!out.contains("terminated"), "{out}");
+        assert!(err.contains(&format!("no active session {id}")), "{err}");
+    }
 }
 
 /// A Name two instances share is not guessed at: the shell names both ids and asks for one.
@@ -1399,7 +1416,7 @@ async fn an_ambiguous_name_lists_its_instances() {
             .expect("spawn"),
     )
     .await;
-    assert_eq!(code, 255, "{stderr}");
+    assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("\"payments-api-1\" names 2 instances")
             && stderr.contains(&demo_id("payments-api-1"))

@@ -1275,6 +1275,21 @@ async fn console_against_paced_sim(
     pty_process::OwnedWritePty,
     tokio::process::Child,
 ) {
+    let (child, view, writer, sim, _) = console_against_sim(home).await;
+    (child, view, writer, sim)
+}
+
+/// The same, and the simulator's environment (its endpoint and key pair), to ask it about
+/// sessions once the console has gone.
+async fn console_against_sim(
+    home: &std::path::Path,
+) -> (
+    tokio::process::Child,
+    TerminalView,
+    pty_process::OwnedWritePty,
+    tokio::process::Child,
+    Vec<(String, String)>,
+) {
     use tokio::io::AsyncBufReadExt;
     let mut sim = tokio::process::Command::new(env!("CARGO_BIN_EXE_bosun"));
     let mut sim = common::sealed(&mut sim)
@@ -1293,10 +1308,11 @@ async fn console_against_paced_sim(
         }
     }
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let for_console = env.clone();
     let (child, view, writer) = bosun_in_pty(48, 160, |command| {
         command
             .args(["--region", "us-east-1", "--region", "eu-west-1"])
-            .envs(env)
+            .envs(for_console)
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env_remove("AWS_PROFILE")
@@ -1304,7 +1320,198 @@ async fn console_against_paced_sim(
             .env("XDG_STATE_HOME", home)
             .env("XDG_CONFIG_HOME", home)
     });
-    (child, view, writer, sim)
+    (child, view, writer, sim, env)
+}
+
+/// What the simulator in its own process (`env`: its endpoint and keys) says of a session:
+/// its status, active or in the history.
+async fn sim_session_status(env: &[(String, String)], session_id: &str) -> String {
+    let value = |key: &str| {
+        env.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .expect("the simulator printed it")
+    };
+    let config = bosun::aws::sim_config(
+        &value("AWS_ENDPOINT_URL"),
+        "us-east-1",
+        &value("AWS_ACCESS_KEY_ID"),
+        &value("AWS_SECRET_ACCESS_KEY"),
+    )
+    .await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    for state in [
+        aws_sdk_ssm::types::SessionState::Active,
+        aws_sdk_ssm::types::SessionState::History,
+    ] {
+        let sessions = ssm
+            .describe_sessions()
+            .state(state)
+            .send()
+            .await
+            .expect("DescribeSessions");
+        if let Some(found) = sessions
+            .sessions()
+            .iter()
+            .find(|s| s.session_id() == Some(session_id))
+        {
+            return found
+                .status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default();
+        }
+    }
+    String::new()
+}
+
+/// The one session the simulator holds open (the console's pane).
+async fn the_open_session(env: &[(String, String)]) -> String {
+    let value = |key: &str| {
+        env.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .expect("the simulator printed it")
+    };
+    let config = bosun::aws::sim_config(
+        &value("AWS_ENDPOINT_URL"),
+        "us-east-1",
+        &value("AWS_ACCESS_KEY_ID"),
+        &value("AWS_SECRET_ACCESS_KEY"),
+    )
+    .await;
+    let sessions = aws_sdk_ssm::Client::new(&config)
+        .describe_sessions()
+        .state(aws_sdk_ssm::types::SessionState::Active)
+        .send()
+        .await
+        .expect("DescribeSessions");
+    let ids: Vec<_> = sessions
+        .sessions()
+        .iter()
+        .filter_map(|s| s.session_id())
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    ids[0].to_owned()
+}
+
+/// 64 KiB pasted as plain keys (no bracketed paste: tmux's paste-buffer without -p, an
+/// autotype tool) into a pane whose session cannot keep up (the remote program sleeps first,
+/// the agent paces its output): every byte arrives, in order, and the log says so once a
+/// burst, never once a key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paste_as_plain_keys_reaches_a_slow_pane_whole_and_in_order() {
+    use sha2::Digest;
+    use tokio::io::AsyncWriteExt;
+    let home = tempfile::tempdir().expect("home");
+    let (_child, mut view, mut writer, _sim) = console_against_paced_sim(home.path()).await;
+    view.wait_for("orphaned-test-box").await;
+    writer
+        .write_all(b"/payments-api-1\r")
+        .await
+        .expect("filter");
+    view.wait_for("(1 of 32)").await;
+    writer.write_all(b"s").await.expect("open a shell pane");
+    view.wait_for("[ssm-user@payments-api-1 ~]$").await;
+    // Whole lines of 80 (a terminal's line discipline hands on lines, and holds a last one
+    // without its Enter), each ended by Enter as a terminal sends it, just over 64 KiB; the
+    // remote side reads Enter as a newline.
+    const SIZE: usize = 820 * 80;
+    let mut paste = Vec::with_capacity(SIZE);
+    let mut n: u32 = 7;
+    while paste.len() < SIZE {
+        for _ in 0..79 {
+            n = n.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            paste.push(b"abcdefghijklmnopqrstuvwxyz0123456789 "[(n >> 16) as usize % 37]);
+        }
+        paste.push(b'\r');
+    }
+    let received: Vec<u8> = paste
+        .iter()
+        .map(|&b| if b == b'\r' { b'\n' } else { b })
+        .collect();
+    let expected = hex::encode(sha2::Sha256::digest(&received));
+    // Pasted once the command runs (the terminal is cooked again then: Enter reads as a
+    // newline), while it sleeps: the pane's session backs up.
+    writer
+        .write_all(
+            format!("clear; echo paste-now-$((6*7)); sleep 2; head -c {SIZE} | sha256sum\r")
+                .as_bytes(),
+        )
+        .await
+        .expect("type");
+    view.wait_for("paste-now-42").await;
+    // Typed while the screen is read: the console may hold the terminal back meanwhile.
+    let typing = tokio::spawn(async move {
+        writer.write_all(&paste).await.expect("paste");
+        writer
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while !view.parser.screen().contents().contains(&expected[..32]) {
+        assert!(
+            view.read_some(deadline).await,
+            "the digest of every byte, in order:\n{}",
+            view.parser.screen().contents()
+        );
+    }
+    let _writer = typing.await.expect("typed");
+    let log =
+        std::fs::read_to_string(home.path().join("bosun").join("bosun.log")).expect("the log");
+    let stalls = log.matches("holding keys in order").count();
+    assert!(
+        (1..=20).contains(&stalls),
+        "the session fell behind, and the log says so once a burst ({stalls} lines)"
+    );
+    assert!(!log.contains("typing dropped"), "nothing is dropped");
+}
+
+/// SIGTERM, and the terminal closing (SIGHUP), with a shell pane open: the terminal is given
+/// back (raw mode, the alternate screen, mouse), the pane's session is ended at AWS, and the
+/// status is the signal death's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_gives_the_terminal_back_and_ends_the_panes_sessions() {
+    use tokio::io::AsyncWriteExt;
+    for hang_up in [false, true] {
+        let home = tempfile::tempdir().expect("home");
+        let (mut child, mut view, mut writer, _sim, env) = console_against_sim(home.path()).await;
+        view.wait_for("orphaned-test-box").await;
+        writer
+            .write_all(b"/payments-api-1\r")
+            .await
+            .expect("filter");
+        view.wait_for("(1 of 32)").await;
+        writer.write_all(b"s").await.expect("open a shell pane");
+        view.wait_for("[ssm-user@payments-api-1 ~]$").await;
+        let session_id = the_open_session(&env).await;
+        let status = if hang_up {
+            // The terminal goes away: the kernel hangs it up.
+            drop((view, writer));
+            tokio::time::timeout(Duration::from_secs(20), child.wait())
+                .await
+                .expect("exits on the hang-up")
+                .expect("status")
+        } else {
+            view.raw.clear();
+            let pid =
+                rustix::process::Pid::from_raw(child.id().expect("running") as i32).expect("a pid");
+            rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("signal");
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while !String::from_utf8_lossy(&view.raw).contains("\u{1b}[?1049l") {
+                assert!(
+                    view.read_some(deadline).await,
+                    "the alternate screen was left"
+                );
+            }
+            let raw = String::from_utf8_lossy(&view.raw).to_string();
+            assert!(raw.contains("\u{1b}[?1000l"), "mouse capture off: {raw:?}");
+            tokio::time::timeout(Duration::from_secs(20), child.wait())
+                .await
+                .expect("exits")
+                .expect("status")
+        };
+        let expected = if hang_up { 129 } else { 143 };
+        assert_eq!(status.code(), Some(expected), "{status:?}");
+        assert_eq!(sim_session_status(&env, &session_id).await, "Terminated");
+    }
 }
 
 /// Sixteen panes printing flat out at the real agent's pace, all at once (broadcast): every

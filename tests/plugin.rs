@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use bosun::sim::SimHandle;
-use common::{aws_cli, demo_id, echo_server, plugin_on_path, start_sim};
+use common::{aws_cli, demo_id, echo_server, plugin_on_path, start_sim, status_of};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, ChildStdout, Command};
@@ -129,40 +129,6 @@ async fn finish(mut child: Child, mut stdout: BufReader<ChildStdout>) -> (i32, S
     .expect("exits in time")
     .expect("status");
     (status.code().unwrap_or(-1), rest, err)
-}
-
-/// The simulator's record of a session.
-async fn status_of(sim: &SimHandle, session_id: &str) -> String {
-    let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
-    let ssm = aws_sdk_ssm::Client::new(&config);
-    for state in [
-        aws_sdk_ssm::types::SessionState::Active,
-        aws_sdk_ssm::types::SessionState::History,
-    ] {
-        let by_id = aws_sdk_ssm::types::SessionFilter::builder()
-            .key(aws_sdk_ssm::types::SessionFilterKey::SessionId)
-            .value(session_id)
-            .build()
-            .expect("a filter");
-        let sessions = ssm
-            .describe_sessions()
-            .state(state)
-            .filters(by_id)
-            .send()
-            .await
-            .expect("DescribeSessions");
-        if let Some(session) = sessions
-            .sessions()
-            .iter()
-            .find(|s| s.session_id() == Some(session_id))
-        {
-            return session
-                .status()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default();
-        }
-    }
-    String::new()
 }
 
 /// Port forwarding to the instance through the AWS CLI: the official lines in order, eight
@@ -432,6 +398,65 @@ async fn commands_run_with_their_exit_code() {
     assert_eq!(code, 0, "{out} {stderr}");
     assert!(out.contains("interactive-42"), "{out}");
     assert!(out.contains("Exiting session with sessionId:"), "{out}");
+}
+
+/// SIGTERM and SIGHUP, which kill the official plugin where it stands and leave its session
+/// open: a port forward says the plugin's exit lines and ends the session (status 143), and a
+/// shell session ends it too when its terminal hangs up (129).
+#[tokio::test]
+async fn sigterm_and_sighup_end_the_session_at_aws() {
+    let sim = start_sim().await;
+    let target = demo_id("payments-api-1");
+    let echo = echo_server().await.to_string();
+    let mut child = plugin_argv(
+        &sim,
+        &target,
+        "AWS-StartPortForwardingSession",
+        &[("portNumber", &echo), ("localPortNumber", "0")],
+    )
+    .await
+    .spawn()
+    .expect("spawn");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let head = read_until(&mut stdout, "Waiting for connections...\n").await;
+    let (_, session_id) = opened(&head);
+    signal(&child, rustix::process::Signal::TERM);
+    let (code, rest, stderr) = finish(child, stdout).await;
+    assert_eq!(code, 143, "{stderr}");
+    assert_eq!(
+        rest,
+        format!(
+            "Terminate signal received, exiting.\n\n\nExiting session with sessionId: {session_id}.\n\n"
+        )
+    );
+    assert_eq!(status_of(&sim, &session_id).await, "Terminated");
+
+    let mut child = plugin_argv(&sim, &target, "SSM-SessionManagerRunShell", &[])
+        .await
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"echo up-$((40+2))\n").await.expect("type");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let head = read_until(&mut stdout, "up-42").await;
+    let session_id = head
+        .split("Starting session with SessionId: ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .expect("the session's id")
+        .to_owned();
+    signal(&child, rustix::process::Signal::HUP);
+    let (code, _, stderr) = finish(child, stdout).await;
+    assert_eq!(code, 129, "{stderr}");
+    assert_eq!(status_of(&sim, &session_id).await, "Terminated");
+    drop(stdin);
+}
+
+/// A signal to one process, as `kill` sends it.
+fn signal(child: &Child, signal: rustix::process::Signal) {
+    let pid = child.id().expect("running") as i32;
+    let pid = rustix::process::Pid::from_raw(pid).expect("a pid");
+    rustix::process::kill_process(pid, signal).expect("signal");
 }
 
 /// Ctrl-C right after a connection closes ends the session, every time (the official plugin

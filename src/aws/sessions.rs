@@ -54,6 +54,26 @@ pub async fn list(
     Ok(rows)
 }
 
+/// Whether DescribeSessions lists `session_id` among this region's active sessions.
+pub async fn is_active(ssm: &aws_sdk_ssm::Client, session_id: &str) -> Result<bool, String> {
+    let filter = aws_sdk_ssm::types::SessionFilter::builder()
+        .key(aws_sdk_ssm::types::SessionFilterKey::SessionId)
+        .value(session_id)
+        .build()
+        .map_err(|error| error.to_string())?;
+    let page = ssm
+        .describe_sessions()
+        .state(SessionState::Active)
+        .filters(filter)
+        .send()
+        .await
+        .map_err(|error| errors::describe(&error))?;
+    Ok(page
+        .sessions()
+        .iter()
+        .any(|s| s.session_id() == Some(session_id)))
+}
+
 /// Name tags of the EC2 targets; none when EC2 cannot be read (the list still stands).
 async fn names_of(ec2: &aws_sdk_ec2::Client, rows: &[SessionRow]) -> HashMap<String, String> {
     let mut ids: Vec<String> = rows

@@ -2,6 +2,16 @@
 //! services (or the SDK through `aws`), printing, and returning an exit code. `stdio` puts a
 //! session on this process's terminal or pipes for `shell`, `proxy` and the plugin.
 
+/// A line on stderr that cannot fail: the commands that hold a session write through it, since
+/// after a hang-up the terminal is gone, `eprintln!` would panic, and the session must still be
+/// ended at AWS.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod completions;
 pub mod config;
 pub mod console;

@@ -133,6 +133,21 @@ pub async fn terminate(global: &GlobalArgs, args: &TerminateArgs) -> i32 {
     let ssm = aws_sdk_ssm::Client::new(&config);
     let mut failed = 0;
     for id in &args.session_ids {
+        // TerminateSession answers the same for a made-up or long-ended id as for a live
+        // one: only a session DescribeSessions lists as active is said to be terminated.
+        match aws::sessions::is_active(&ssm, id).await {
+            Ok(true) => {}
+            Ok(false) => {
+                failed += 1;
+                eprintln!("bosun terminate: no active session {id} (bosun sessions lists them)");
+                continue;
+            }
+            Err(error) => {
+                failed += 1;
+                eprintln!("bosun terminate: {id}: cannot look it up: {error}");
+                continue;
+            }
+        }
         match aws::terminate_session(&ssm, id).await {
             Ok(()) => println!("terminated {id}"),
             Err(error) => {

@@ -1,7 +1,8 @@
 //! `bosun shell TARGET`: an interactive session in this terminal, like `aws ssm start-session`,
 //! but with piped stdin supported and the remote exit code returned when the session reports
-//! one (NonInteractiveCommands); otherwise 0 when the session ends normally, 255 (as ssh)
-//! when it fails.
+//! one (NonInteractiveCommands); otherwise 0 when the session ends normally (the shell exited,
+//! or `~.`), 255 (as ssh) when it fails or the remote side ends it, 128 + N on signal N, and 2
+//! when it was asked wrongly (an unknown target, a flag that does not apply).
 
 use super::stdio;
 use crate::aws::{self, target};
@@ -9,21 +10,37 @@ use crate::cli::{GlobalArgs, ShellArgs};
 use crate::protocol::SessionInfo;
 use crate::services::session::{self, Driven, Ending, ExitConvention, FAILURE, StartRequest};
 use crate::services::sources::{SessionClients, Source};
+use crate::signals::Signals;
+use crate::term::escape::EscapeChar;
 
 pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
+    // First: a signal from now on ends what was started, and the terminal comes back.
+    let signals = Signals::all();
+    let Some(escape) = escape_char(global, args) else {
+        return 2;
+    };
     match crate::model::container::EcsTarget::parse(&args.target) {
         Some(Ok(_)) if !args.param.is_empty() || args.document != "SSM-SessionManagerRunShell" => {
-            eprintln!(
+            say!(
                 "bosun shell: --document and --param are for instances; a container's shell comes from ECS Exec (--command chooses its program)"
             );
             return 2;
         }
-        Some(Ok(target)) => return super::shell_container::run(global, args, target).await,
+        Some(Ok(target)) => {
+            return super::shell_container::run(global, args, target, escape, signals).await;
+        }
         Some(Err(error)) => {
-            eprintln!("bosun shell: {error}");
+            say!("bosun shell: {error}");
             return 2;
         }
         None => {}
+    }
+    if let Some(command) = &args.command {
+        say!(
+            "bosun shell: --command is for containers (ecs:…); on an instance, run a command with --document AWS-StartNonInteractiveCommand --param command={}, or across instances with bosun run",
+            shell_quoted(command)
+        );
+        return 2;
     }
     let config = match super::regional_config(global, "shell").await {
         Ok(config) => config,
@@ -38,8 +55,13 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
     let instance_id = match target::resolve(&clients.ssm, &ec2, &args.target).await {
         Ok(id) => id,
         Err(error) => {
-            eprintln!("bosun shell: {error}");
-            return FAILURE;
+            say!("bosun shell: {error}");
+            // A target that names nothing (or too much) was asked wrongly, as `bosun run`
+            // says of an unknown --instance; a lookup that failed is AWS's doing.
+            return match error {
+                target::TargetError::Lookup { .. } => FAILURE,
+                _ => 2,
+            };
         }
     };
     // The recording's file is made before the session, so that a path that cannot be
@@ -48,7 +70,7 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
         Some(path) => match start_recording(path, &args.target, &instance_id) {
             Ok(recording) => Some(recording),
             Err(error) => {
-                eprintln!("bosun shell: cannot record to {}: {error}", path.display());
+                say!("bosun shell: cannot record to {}: {error}", path.display());
                 return 2;
             }
         },
@@ -61,18 +83,18 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
     let driven = match session::start(&clients, &request).await {
         Ok(driven) => driven,
         Err(error) => {
-            eprintln!("bosun shell: {error}");
+            say!("bosun shell: {error}");
             let failure = error.to_string();
             if let Some(hint) =
                 super::doctor::start_failure_hint(&source.config, &instance_id, &failure).await
             {
-                eprintln!("{hint}");
+                say!("{hint}");
             }
             return FAILURE;
         }
     };
     // On stderr: stdout carries only the remote's output (scripts and ssh read it).
-    eprintln!("Starting session with SessionId: {}", driven.session_id);
+    say!("Starting session with SessionId: {}", driven.session_id);
     let mut driven = driven;
     let ready = match stdio::until_ready(&mut driven).await {
         Ok(info) => info,
@@ -81,11 +103,11 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
             // cannot reach ssmmessages, say): what the doctor finds says why.
             let session_id = driven.session_id.clone();
             let reason = ending.describe();
-            eprintln!("bosun shell: session {session_id} ended before it began: {reason}");
+            say!("bosun shell: session {session_id} ended before it began: {reason}");
             if let Some(hint) =
                 super::doctor::start_failure_hint(&source.config, &instance_id, &reason).await
             {
-                eprintln!("{hint}");
+                say!("{hint}");
             }
             if ending.needs_terminate() {
                 let _ = aws::terminate_session(&clients.ssm, &session_id).await;
@@ -93,7 +115,48 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
             return ending.exit_status(ExitConvention::Ssh);
         }
     };
-    attach_until_the_end(driven, ready, recording, &clients).await
+    let attach = stdio::Attach {
+        closing: stdio::ClosingMessage::Quiet,
+        recording,
+        escape,
+        signals,
+    };
+    attach_until_the_end(driven, ready, attach, &clients).await
+}
+
+/// The escape character: `-e`, else the configuration file's `escape_char`, else `~`. `None`
+/// (said) when `-e` is not one.
+pub(super) fn escape_char(global: &GlobalArgs, args: &ShellArgs) -> Option<EscapeChar> {
+    if let Some(text) = &args.escape_char {
+        return match EscapeChar::parse(text) {
+            Ok(escape) => Some(escape),
+            Err(error) => {
+                say!("bosun shell: -e: {error}");
+                None
+            }
+        };
+    }
+    match super::load_config(global) {
+        Ok(config) => Some(config.escape()),
+        Err(error) => {
+            // The shell does not need the file; its problem is said, not fatal.
+            say!("bosun shell: the configuration file is not used: {error}");
+            Some(EscapeChar::default())
+        }
+    }
+}
+
+/// `text` as one word for a POSIX shell.
+fn shell_quoted(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+    {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 /// The ready session on this terminal until it ends: how it ended said, TerminateSession when
@@ -101,20 +164,48 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
 pub(super) async fn attach_until_the_end(
     driven: Driven,
     ready: SessionInfo,
-    recording: Option<stdio::Recording>,
+    attach: stdio::Attach,
     clients: &SessionClients,
 ) -> i32 {
-    let (session_id, ending) =
-        stdio::attach(driven, Some(ready), stdio::ClosingMessage::Quiet, recording).await;
+    let leave_key = format!("{}.", attach.escape.shown());
+    let (session_id, ending) = stdio::attach(driven, Some(ready), attach).await;
     match &ending {
-        Ending::TimedOut => eprintln!("bosun shell: session {session_id} timed out"),
-        Ending::Failed(reason) => eprintln!("bosun shell: session {session_id} ended: {reason}"),
+        Ending::TimedOut => say!("bosun shell: session {session_id} timed out"),
+        Ending::Failed(reason) => say!("bosun shell: session {session_id} ended: {reason}"),
+        // On a line of their own: the cursor may be anywhere on the remote's last line.
+        Ending::EndedRemotely { .. } => {
+            say!(
+                "\nbosun shell: session {session_id} was {}",
+                ending.describe()
+            );
+        }
+        Ending::Escaped => {
+            say!("\nbosun shell: session {session_id} ended here with {leave_key}");
+        }
+        Ending::Signalled { .. } => {
+            say!("\nbosun shell: session {session_id} {}", ending.describe());
+        }
         Ending::Finished { .. } | Ending::Left { .. } => {}
     }
     if ending.needs_terminate() {
-        let _ = aws::terminate_session(&clients.ssm, &session_id).await;
+        end_at_aws(clients, &session_id).await;
     }
     ending.exit_status(ExitConvention::Ssh)
+}
+
+/// TerminateSession, waited for a few seconds at most: a signal's way out must stay bounded
+/// when AWS does not answer.
+pub(super) async fn end_at_aws(clients: &SessionClients, session_id: &str) {
+    let ended = tokio::time::timeout(
+        std::time::Duration::from_secs(4),
+        aws::terminate_session(&clients.ssm, session_id),
+    )
+    .await;
+    match ended {
+        Ok(Ok(())) => tracing::info!(session = %session_id, "session terminated"),
+        Ok(Err(error)) => tracing::warn!(session = %session_id, %error, "TerminateSession failed"),
+        Err(_) => tracing::warn!(session = %session_id, "TerminateSession did not answer in 4 s"),
+    }
 }
 
 /// An asciicast file at `path`, readable by the user alone, sized as this terminal.

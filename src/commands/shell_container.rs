@@ -5,13 +5,25 @@
 //! refuses) a task role that cannot reach Session Manager.
 
 use super::stdio;
-use crate::aws::{self, containers};
+use crate::aws::containers;
 use crate::cli::{GlobalArgs, ShellArgs};
 use crate::model::container::EcsTarget;
 use crate::services::session::{self, ExitConvention, FAILURE, Started};
 use crate::services::sources::Source;
+use crate::signals::Signals;
+use crate::term::escape::EscapeChar;
 
-pub async fn run(global: &GlobalArgs, args: &ShellArgs, target: EcsTarget) -> i32 {
+pub async fn run(
+    global: &GlobalArgs,
+    args: &ShellArgs,
+    target: EcsTarget,
+    escape: EscapeChar,
+    signals: Signals,
+) -> i32 {
+    let command = args
+        .command
+        .as_deref()
+        .unwrap_or(crate::model::container::CONTAINER_SHELL);
     let config = match super::regional_config(global, "shell").await {
         Ok(config) => config,
         Err(code) => return code,
@@ -22,7 +34,7 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs, target: EcsTarget) -> i3
     let row = match containers::resolve(&ecs, &target, &profile, &region).await {
         Ok(row) => row,
         Err(error) => {
-            eprintln!("bosun shell: {error}");
+            say!("bosun shell: {error}");
             return FAILURE;
         }
     };
@@ -31,17 +43,17 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs, target: EcsTarget) -> i3
         Some(path) => match super::shell::start_recording(path, &args.target, &row.label()) {
             Ok(recording) => Some(recording),
             Err(error) => {
-                eprintln!("bosun shell: cannot record to {}: {error}", path.display());
+                say!("bosun shell: cannot record to {}: {error}", path.display());
                 return 2;
             }
         },
         None => None,
     };
     let (session_id, stream_url, token) =
-        match containers::execute_command(&ecs, &row, &args.command).await {
+        match containers::execute_command(&ecs, &row, command).await {
             Ok(session) => session,
             Err(error) => {
-                eprintln!("bosun shell: {error}");
+                say!("bosun shell: {error}");
                 return FAILURE;
             }
         };
@@ -55,25 +67,31 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs, target: EcsTarget) -> i3
         document: Some("AWS-StartInteractiveCommand".to_owned()),
     };
     let mut driven = session::drive(started, &clients);
-    eprintln!(
+    say!(
         "Starting session with SessionId: {} ({} in {})",
         driven.session_id,
-        args.command,
+        command,
         row.label()
     );
     let ready = match stdio::until_ready(&mut driven).await {
         Ok(info) => info,
         Err(ending) => {
             let session_id = driven.session_id.clone();
-            eprintln!(
+            say!(
                 "bosun shell: session {session_id} ended before it began: {}",
                 ending.describe()
             );
             if ending.needs_terminate() {
-                let _ = aws::terminate_session(&clients.ssm, &session_id).await;
+                super::shell::end_at_aws(&clients, &session_id).await;
             }
             return ending.exit_status(ExitConvention::Ssh);
         }
     };
-    super::shell::attach_until_the_end(driven, ready, recording, &clients).await
+    let attach = stdio::Attach {
+        closing: stdio::ClosingMessage::Quiet,
+        recording,
+        escape,
+        signals,
+    };
+    super::shell::attach_until_the_end(driven, ready, attach, &clients).await
 }

@@ -3,6 +3,8 @@
 //! on stdout says where it listens. `bosun proxy` is the SSH ProxyCommand byte pipe: an
 //! AWS-StartSSHSession on stdin/stdout.
 
+use std::io::Write;
+
 use tokio::sync::mpsc;
 
 use crate::aws;
@@ -11,6 +13,10 @@ use crate::config::SavedTunnel;
 use crate::model::tunnel::TunnelDef;
 use crate::services::session::FAILURE;
 use crate::services::tunnel::{self, TunnelCommand, TunnelEvent};
+use crate::signals::Signals;
+
+/// How long a signal's way out waits for AWS to confirm the sessions' ends.
+const SIGNAL_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// `bosun proxy TARGET PORT`: AWS-StartSSHSession on this process's stdin/stdout.
 pub async fn proxy(global: &GlobalArgs, args: &ProxyArgs) -> i32 {
@@ -19,14 +25,16 @@ pub async fn proxy(global: &GlobalArgs, args: &ProxyArgs) -> i32 {
         document: "AWS-StartSSHSession".to_owned(),
         param: vec![("portNumber".to_owned(), args.port.to_string())],
         record: None,
-        command: "/bin/sh".to_owned(),
+        command: None,
+        // ssh owns the terminal; the pipe never reads escapes.
+        escape_char: Some("none".to_owned()),
     };
     super::shell::run(global, &shell).await
 }
 
 pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
     if global.read_only {
-        eprintln!("bosun tunnel: refused by --read-only (a tunnel starts sessions)");
+        say!("bosun tunnel: refused by --read-only (a tunnel starts sessions)");
         return 2;
     }
     let specs = match args.remote_port {
@@ -45,14 +53,14 @@ pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
             let config = match super::load_config(global) {
                 Ok(config) => config,
                 Err(error) => {
-                    eprintln!("bosun tunnel: {error}");
+                    say!("bosun tunnel: {error}");
                     return 2;
                 }
             };
             match config.tunnels_named(&args.target) {
                 Some(saved) => saved.into_iter().map(SavedTunnel::to_def).collect(),
                 None => {
-                    eprintln!(
+                    say!(
                         "bosun tunnel: no saved tunnel or group is named {:?} in {}; to tunnel to an instance, give --remote-port",
                         args.target,
                         super::config_path(global)
@@ -71,13 +79,14 @@ pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
     results.into_iter().max().unwrap_or(0)
 }
 
-/// Runs one tunnel until Ctrl-C. "Listening on …" is printed once the first session is ready,
+/// Runs one tunnel until Ctrl-C (status 0), or SIGTERM, SIGHUP or SIGQUIT (128 + N), either
+/// way with its sessions ended at AWS. "Listening on …" is printed once the first session is ready,
 /// so a script that waits for it can connect at once. When no session can start at first
 /// (the target is not connected, stopped, denied…), it ends with the cause, the doctor's
 /// view of it and status 1 — unless `retry`, which keeps trying with backoff.
 async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
     if !args.bind.is_loopback() {
-        eprintln!(
+        say!(
             "bosun tunnel: WARNING: listening on {}, not loopback: anyone who can reach this machine can use the tunnel",
             args.bind
         );
@@ -104,14 +113,34 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
     let mut failed: Option<(String, String)> = None;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
+    let mut signals = Signals::outside();
     let mut stopping = false;
+    // A signal's way out: its exit status, and how long the sessions' ends are waited for.
+    let mut signalled: Option<(i32, tokio::time::Instant)> = None;
     loop {
+        let give_up = async {
+            match signalled {
+                Some((_, deadline)) => tokio::time::sleep_until(deadline).await,
+                None => std::future::pending().await,
+            }
+        };
         let event = tokio::select! {
             event = events.recv() => event,
             _ = &mut ctrl_c, if !stopping => {
                 stopping = true;
                 tunnel.commands.send(TunnelCommand::Stop);
                 continue;
+            }
+            leave = signals.next(), if signalled.is_none() => {
+                say!("bosun tunnel: {leave}: ending the tunnel's sessions");
+                stopping = true;
+                signalled = Some((leave.exit_status(), tokio::time::Instant::now() + SIGNAL_PATIENCE));
+                tunnel.commands.send(TunnelCommand::Stop);
+                continue;
+            }
+            () = give_up => {
+                say!("bosun tunnel: AWS did not confirm the end of every session in time");
+                return signalled.map_or(FAILURE, |(status, _)| status);
             }
         };
         match event.map(|(_, event)| event) {
@@ -124,7 +153,10 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
             Some(TunnelEvent::SessionReady { .. }) => {
                 // The first line is for people and scripts alike: connections work now.
                 if !serving && let Some(line) = &listening {
-                    println!("Listening on {line}");
+                    // Never a panic over a closed stdout (`| head -1`): the tunnel goes on.
+                    let mut stdout = std::io::stdout().lock();
+                    let _ = writeln!(stdout, "Listening on {line}");
+                    let _ = stdout.flush();
                 }
                 serving = true;
             }
@@ -139,31 +171,34 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
                 tunnel.commands.send(TunnelCommand::Stop);
             }
             Some(TunnelEvent::Said(_)) if stopping => {}
-            Some(TunnelEvent::Said(text)) => eprintln!("bosun tunnel{text}"),
+            Some(TunnelEvent::Said(text)) => say!("bosun tunnel{text}"),
             Some(
                 TunnelEvent::Problem(_)
                 | TunnelEvent::Accepted { .. }
                 | TunnelEvent::DestinationFailed,
             ) => {}
             Some(TunnelEvent::Stopped(Ok(()))) => {
+                if let Some((status, _)) = signalled {
+                    return status;
+                }
                 let Some((problem, instance_id)) = failed else {
                     return 0;
                 };
-                eprintln!("bosun tunnel: {problem}");
+                say!("bosun tunnel: {problem}");
                 if let Some(hint) =
                     super::doctor::start_failure_hint(&config, &instance_id, &problem).await
                 {
-                    eprintln!("{hint}");
+                    say!("{hint}");
                 }
-                eprintln!("  (--retry keeps trying)");
+                say!("  (--retry keeps trying)");
                 return 1;
             }
             Some(TunnelEvent::Stopped(Err(error))) => {
-                eprintln!("bosun tunnel: {error}");
+                say!("bosun tunnel: {error}");
                 return FAILURE;
             }
             None => {
-                eprintln!("bosun tunnel: the tunnel stopped unexpectedly");
+                say!("bosun tunnel: the tunnel stopped unexpectedly");
                 return FAILURE;
             }
         }

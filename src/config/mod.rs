@@ -59,6 +59,10 @@ pub struct Config {
     /// Settings for one profile's panes: `[profile.prod]` with `scrollback_lines = 20000`.
     #[serde(default, rename = "profile")]
     pub profile_settings: BTreeMap<String, ProfileSettings>,
+    /// The escape character of `bosun shell` and the plugin on a terminal, as ssh's: `~`
+    /// (the default), `^]` for a control key, or `none`.
+    #[serde(default)]
+    pub escape_char: Option<String>,
 }
 
 /// What one profile changes: `[profile.NAME]`.
@@ -120,6 +124,7 @@ impl Default for Config {
             scrollback_lines: default_scrollback(),
             record_panes: false,
             profile_settings: BTreeMap::new(),
+            escape_char: None,
         }
     }
 }
@@ -279,6 +284,10 @@ impl Config {
                 )));
             }
         }
+        if let Some(text) = &self.escape_char {
+            crate::term::escape::EscapeChar::parse(text)
+                .map_err(|e| problem(format!("escape_char: {e}")))?;
+        }
         let mut names = std::collections::HashSet::new();
         for tunnel in &self.tunnels {
             if !(1..=MAX_TUNNEL_SESSIONS).contains(&tunnel.sessions) {
@@ -307,6 +316,14 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The escape character `bosun shell` and the plugin read typing for (`~` unless set).
+    pub fn escape(&self) -> crate::term::escape::EscapeChar {
+        self.escape_char
+            .as_deref()
+            .and_then(|text| crate::term::escape::EscapeChar::parse(text).ok())
+            .unwrap_or_default()
     }
 
     /// The saved tunnels `name` stands for: one tunnel, or a group's members.

@@ -5,6 +5,10 @@
 
 use serde::Serialize;
 
+/// The program a container's shell runs when nobody says otherwise (what `aws ecs
+/// execute-command` is usually given).
+pub const CONTAINER_SHELL: &str = "/bin/sh";
+
 /// One container of a running (or stopping) task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct ContainerRow {

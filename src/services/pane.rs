@@ -16,15 +16,13 @@ use super::session::{self, Ending, StartRequest, Started};
 use super::sources::ClientsBySource;
 use crate::app::panes::{PaneId, PaneStatus, PaneTarget};
 use crate::aws::terminate_session;
+use crate::model::container::CONTAINER_SHELL;
 use crate::protocol::SizeData;
 use crate::transport::{self, DriverEvent, SessionEnd};
 
 /// Commands a pane's session queues at most: keystrokes arrive one event at a time (a paste is
 /// one), so a full queue means the session has stopped taking input altogether.
 pub const COMMAND_QUEUE: usize = 1024;
-
-/// The program a container pane runs (what `aws ecs execute-command` is usually given).
-const CONTAINER_SHELL: &str = "/bin/sh";
 
 /// What the console asks of a pane's session.
 #[derive(Debug)]
@@ -162,6 +160,8 @@ async fn run(
     // keystrokes keep going to the instance.
     let mut unqueued: Option<Bytes> = None;
     let mut closing = false;
+    // What was typed, to tell the shell exiting from the service ending the session.
+    let mut trail = session::InputTrail::default();
     loop {
         tokio::select! {
             () = output.space(), if unqueued.is_some() => {
@@ -204,7 +204,10 @@ async fn run(
             }
             command = commands.recv(), if pending.is_none() && !closing => {
                 pending = Some(match command {
-                    Some(PaneCommand::Data(bytes)) => transport::Input::Data(bytes),
+                    Some(PaneCommand::Data(bytes)) => {
+                        trail.typed(&bytes, std::time::Instant::now());
+                        transport::Input::Data(bytes)
+                    }
                     Some(PaneCommand::Size(rows, cols)) => transport::Input::Size(SizeData {
                         cols: u32::from(cols),
                         rows: u32::from(rows),
@@ -247,7 +250,7 @@ async fn run(
         return None;
     }
     let reason = match end {
-        Ok(end) => Ending::of(&end, None).describe(),
+        Ok(end) => Ending::of_interactive(&end, None, &trail, std::time::Instant::now()).describe(),
         Err(error) => format!("session task failed: {error}"),
     };
     // Whatever ended it on our side, make sure the service does not keep it open.

@@ -5,7 +5,7 @@
 //! to tell the user, whether to TerminateSession, and the exit status.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -204,10 +204,47 @@ pub enum Ending {
     Finished { exit_code: Option<i32> },
     /// This side left first (stdin closed on a pipe, the pane was closed).
     Left { exit_code: Option<i32> },
+    /// The user left with the escape `~.`: a normal end, ended at AWS too.
+    Escaped,
+    /// A signal asked bosun to leave: `status` is the exit status a death by it reports.
+    Signalled { signal: &'static str, status: i32 },
+    /// The service closed an interactive session its shell did not end: TerminateSession
+    /// from elsewhere (another terminal, the Sessions view, an administrator), or the service
+    /// itself, with its words when it gave some (an idle timeout).
+    EndedRemotely { message: Option<String> },
     /// ResumeSession was refused: the service had already timed the session out.
     TimedOut,
     /// Anything else: the reason, as a sentence.
     Failed(String),
+}
+
+/// How long after the user ended a line (or their input) a `channel_closed` still reads as
+/// the shell exiting because of it (`exit`, `logout`, ctrl-d): the agent drains its output for
+/// up to 2 s before it closes, and a loaded machine takes longer.
+pub const SHELL_EXIT_WINDOW: Duration = Duration::from_secs(10);
+
+/// When the user last ended a line or their input in an interactive session. The service
+/// sends the same `channel_closed` whether the shell exited or someone called TerminateSession
+/// (PROTOCOL.md §5), and an interactive shell exits because of what was typed into it: a
+/// close long after the last Enter, or in the middle of a line, is the service's doing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct InputTrail {
+    last_end: Option<Instant>,
+}
+
+impl InputTrail {
+    /// Notes what was typed at `now`: Enter, a newline or ctrl-d end a line.
+    pub fn typed(&mut self, bytes: &[u8], now: Instant) {
+        if bytes.iter().any(|b| matches!(b, b'\r' | b'\n' | 0x04)) {
+            self.last_end = Some(now);
+        }
+    }
+
+    /// Whether a close at `now` is explained by what the user typed.
+    pub fn explains_close(&self, now: Instant) -> bool {
+        self.last_end
+            .is_some_and(|end| now.saturating_duration_since(end) <= SHELL_EXIT_WINDOW)
+    }
 }
 
 impl Ending {
@@ -224,23 +261,57 @@ impl Ending {
         }
     }
 
+    /// Reads the end of an interactive session (a keyboard on a shell): a `channel_closed`
+    /// with no exit code that the typing does not explain, or that carries the service's own
+    /// words, was the remote side's doing.
+    pub fn of_interactive(
+        end: &Result<SessionEnd, TransportError>,
+        exit_code: Option<i32>,
+        trail: &InputTrail,
+        now: Instant,
+    ) -> Ending {
+        match end {
+            Ok(SessionEnd::Closed(CloseReason::ChannelClosed { output }))
+                if exit_code.is_none() =>
+            {
+                match output {
+                    Some(text) => Ending::EndedRemotely {
+                        message: Some(text.clone()),
+                    },
+                    None if !trail.explains_close(now) => Ending::EndedRemotely { message: None },
+                    None => Ending::Finished { exit_code },
+                }
+            }
+            _ => Ending::of(end, exit_code),
+        }
+    }
+
     /// The process exit status under a convention: ssh's for bosun's own commands (the
-    /// remote code, 255 when the session failed), the official plugin's for the drop-in (0 on
-    /// a time-out, 1 on a failure).
+    /// remote code, 255 when the session failed or the remote side ended it), the official
+    /// plugin's for the drop-in (0 on a time-out or a remote end, 1 on a failure); a signal's
+    /// under both.
     pub fn exit_status(&self, convention: ExitConvention) -> i32 {
         match (self, convention) {
             (Ending::Finished { exit_code } | Ending::Left { exit_code }, _) => {
                 exit_code.unwrap_or(0)
             }
-            (Ending::TimedOut, ExitConvention::Plugin) => 0,
+            (Ending::Escaped, _) => 0,
+            (Ending::Signalled { status, .. }, _) => *status,
+            (Ending::TimedOut | Ending::EndedRemotely { .. }, ExitConvention::Plugin) => 0,
             (Ending::Failed(_), ExitConvention::Plugin) => 1,
-            (Ending::TimedOut | Ending::Failed(_), ExitConvention::Ssh) => FAILURE,
+            (
+                Ending::TimedOut | Ending::EndedRemotely { .. } | Ending::Failed(_),
+                ExitConvention::Ssh,
+            ) => FAILURE,
         }
     }
 
     /// The session may still be open on the service side: end it there too.
     pub fn needs_terminate(&self) -> bool {
-        matches!(self, Ending::Left { .. } | Ending::Failed(_))
+        matches!(
+            self,
+            Ending::Left { .. } | Ending::Escaped | Ending::Signalled { .. } | Ending::Failed(_)
+        )
     }
 
     /// What a pane's banner says.
@@ -248,6 +319,14 @@ impl Ending {
         match self {
             Ending::Finished { .. } => "the shell exited".to_owned(),
             Ending::Left { .. } => "closed".to_owned(),
+            Ending::Escaped => "ended here with its escape".to_owned(),
+            Ending::Signalled { signal, .. } => format!("ended by {signal}"),
+            Ending::EndedRemotely { message: None } => {
+                "ended by the remote side (TerminateSession elsewhere, or the service)".to_owned()
+            }
+            Ending::EndedRemotely {
+                message: Some(text),
+            } => format!("ended by the remote side: {text}"),
             Ending::TimedOut => "the session expired (ResumeSession refused)".to_owned(),
             Ending::Failed(reason) => reason.clone(),
         }
@@ -307,5 +386,64 @@ mod tests {
         assert_eq!(failed.exit_status(ExitConvention::Ssh), FAILURE);
         assert!(failed.needs_terminate());
         assert_eq!(failed.describe(), "handshake timed out");
+    }
+
+    #[test]
+    fn a_close_the_typing_does_not_explain_was_the_remote_sides() {
+        let closed = Ok(SessionEnd::Closed(CloseReason::ChannelClosed {
+            output: None,
+        }));
+        let start = Instant::now();
+        let mut trail = InputTrail::default();
+        let remote = Ending::of_interactive(&closed, None, &trail, start);
+        assert_eq!(
+            remote,
+            Ending::EndedRemotely { message: None },
+            "nothing typed yet"
+        );
+        assert_eq!(remote.exit_status(ExitConvention::Ssh), FAILURE);
+        assert_eq!(remote.exit_status(ExitConvention::Plugin), 0);
+        assert!(!remote.needs_terminate(), "the service ended it already");
+        trail.typed(b"ls -l", start);
+        assert!(!trail.explains_close(start), "no line was ended");
+        trail.typed(b"exit\r", start);
+        let soon = start + Duration::from_secs(2);
+        assert_eq!(
+            Ending::of_interactive(&closed, None, &trail, soon),
+            Ending::Finished { exit_code: None }
+        );
+        let later = start + SHELL_EXIT_WINDOW + Duration::from_secs(1);
+        assert_eq!(
+            Ending::of_interactive(&closed, None, &trail, later),
+            Ending::EndedRemotely { message: None }
+        );
+        let timed_out = Ok(SessionEnd::Closed(CloseReason::ChannelClosed {
+            output: Some(
+                "Your session timed out due to inactivity and has been terminated.".to_owned(),
+            ),
+        }));
+        let said = Ending::of_interactive(&timed_out, None, &trail, soon);
+        assert!(
+            said.describe().contains("timed out due to inactivity"),
+            "{said:?}"
+        );
+        assert_eq!(
+            Ending::of_interactive(&closed, Some(3), &InputTrail::default(), start),
+            Ending::Finished { exit_code: Some(3) },
+            "an exit code says the command ended"
+        );
+    }
+
+    #[test]
+    fn leaving_by_escape_or_signal_ends_the_session_at_aws() {
+        assert_eq!(Ending::Escaped.exit_status(ExitConvention::Ssh), 0);
+        assert!(Ending::Escaped.needs_terminate());
+        let signalled = Ending::Signalled {
+            signal: "SIGTERM",
+            status: 143,
+        };
+        assert_eq!(signalled.exit_status(ExitConvention::Plugin), 143);
+        assert!(signalled.needs_terminate());
+        assert_eq!(signalled.describe(), "ended by SIGTERM");
     }
 }

@@ -5,6 +5,7 @@
 pub mod asciicast;
 pub mod charset;
 pub mod copy;
+pub mod escape;
 pub mod keys;
 
 use std::num::NonZeroU16;

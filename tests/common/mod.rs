@@ -223,3 +223,38 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// The simulator's record of a session: its DescribeSessions status, active or in the
+/// history (empty when it has none).
+pub async fn status_of(sim: &SimHandle, session_id: &str) -> String {
+    let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    for state in [
+        aws_sdk_ssm::types::SessionState::Active,
+        aws_sdk_ssm::types::SessionState::History,
+    ] {
+        let by_id = aws_sdk_ssm::types::SessionFilter::builder()
+            .key(aws_sdk_ssm::types::SessionFilterKey::SessionId)
+            .value(session_id)
+            .build()
+            .expect("a filter");
+        let sessions = ssm
+            .describe_sessions()
+            .state(state)
+            .filters(by_id)
+            .send()
+            .await
+            .expect("DescribeSessions");
+        if let Some(session) = sessions
+            .sessions()
+            .iter()
+            .find(|s| s.session_id() == Some(session_id))
+        {
+            return session
+                .status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default();
+        }
+    }
+    String::new()
+}

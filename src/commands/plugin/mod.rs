@@ -208,7 +208,7 @@ pub async fn run(args: &[String]) -> i32 {
     let invocation = match parse_args(args, |name| std::env::var(name).ok()) {
         Ok(invocation) => invocation,
         Err(error) => {
-            eprintln!("{error}");
+            say!("{error}");
             return 1;
         }
     };
@@ -228,6 +228,8 @@ pub async fn run(args: &[String]) -> i32 {
 }
 
 async fn start_session(start: StartArgs) -> i32 {
+    // First: from now on SIGTERM, SIGHUP and SIGQUIT end the session rather than the process.
+    let signals = crate::signals::Signals::outside();
     let config = aws::load_config(Some(&start.profile), Some(&start.region), None).await;
     // ResumeSession and TerminateSession go to the endpoint the AWS CLI passed; KMS uses the
     // default resolution (PROTOCOL.md §1.2).
@@ -254,12 +256,17 @@ async fn start_session(start: StartArgs) -> i32 {
     let mut never_began = None;
     let ending = match stdio::until_ready(&mut driven).await {
         Ok(info) if is_local_forwarding(&info) => {
-            return port::forward(start, clients, driven, info).await;
+            return port::forward(start, clients, driven, info, signals).await;
         }
         Ok(info) => {
-            stdio::attach(driven, Some(info), stdio::ClosingMessage::Plugin, None)
-                .await
-                .1
+            let attach = stdio::Attach {
+                closing: stdio::ClosingMessage::Plugin,
+                recording: None,
+                // The plugin's argv has no room for -e: the configuration file's, or `~`.
+                escape: plugin_escape(),
+                signals,
+            };
+            stdio::attach(driven, Some(info), attach).await.1
         }
         Err(ending) => {
             // Never ready: the agent did not join. The official plugin says nothing more;
@@ -277,19 +284,34 @@ async fn start_session(start: StartArgs) -> i32 {
     };
     match &ending {
         Ending::TimedOut => print_flushed(&format!("Session: {session_id} timed out.\n")),
-        Ending::Failed(reason) => {
-            eprintln!("\nSession {session_id} ended: {reason}");
-            // Like the plugin, end the session on the service side when the client gives up.
-            if let Err(error) = aws::terminate_session(&clients.ssm, &session_id).await {
-                tracing::warn!(%error, "TerminateSession failed");
-            }
+        Ending::Failed(reason) => say!("\nSession {session_id} ended: {reason}"),
+        Ending::Escaped | Ending::Signalled { .. } => {
+            print_flushed(&format!(
+                "\n\nExiting session with sessionId: {session_id}.\n\n"
+            ));
         }
-        Ending::Finished { .. } | Ending::Left { .. } => {}
+        Ending::Finished { .. } | Ending::Left { .. } | Ending::EndedRemotely { .. } => {}
+    }
+    // Like the plugin, end the session on the service side when the client gives up; and
+    // when the user left it (`~.`, a signal).
+    if matches!(
+        ending,
+        Ending::Failed(_) | Ending::Escaped | Ending::Signalled { .. }
+    ) {
+        super::shell::end_at_aws(&clients, &session_id).await;
     }
     if let Some(hint) = never_began {
-        eprintln!("{hint}");
+        say!("{hint}");
     }
     ending.exit_status(ExitConvention::Plugin)
+}
+
+/// The escape character of the configuration file (`~` when it has none, or cannot be read).
+fn plugin_escape() -> crate::term::escape::EscapeChar {
+    crate::config::default_path()
+        .and_then(|path| crate::config::Config::load(&path).ok())
+        .map(|config| config.escape())
+        .unwrap_or_default()
 }
 
 /// Writes one of the official plugin's lines to stdout at once: scripts and the AWS CLI wait

@@ -11,6 +11,8 @@
 //!              "Connection accepted for session S.\n"             (first connection only)
 //! Unix socket  "Unix socket PATH opened for sessionId S." instead of the port line
 //! Ctrl-C       "Terminate signal received, exiting.\n" "\n\nExiting session with sessionId: S.\n\n"
+//!              (SIGINT, SIGQUIT, SIGTSTP: status 0; SIGTERM, SIGHUP, which kill the official
+//!              plugin where it stands: the same lines, the session ended, status 128 + N)
 //! closed       "\n\nExiting session with sessionId: S.\n\n"
 //! refused      "\nConnection to destination port failed, check SSM Agent logs.\n"
 //! ```
@@ -39,6 +41,7 @@ pub(super) async fn forward(
     clients: SessionClients,
     driven: Driven,
     info: SessionInfo,
+    mut outside: crate::signals::Signals,
 ) -> i32 {
     let session_id = start.response.session_id.clone();
     let multiplexed = info
@@ -69,11 +72,22 @@ pub(super) async fn forward(
     let mut signals = Signals::new();
     let mut accepted = false;
     let mut interrupted = false;
+    // A signal death's status for SIGTERM and SIGHUP; the official plugin's 0 for the rest.
+    let mut signal_status = None;
     loop {
         let event = tokio::select! {
             event = events.recv() => event,
             () = signals.next(), if !interrupted => {
                 interrupted = true;
+                print_flushed("Terminate signal received, exiting.\n");
+                tunnel.commands.send(TunnelCommand::Stop);
+                continue;
+            }
+            leave = outside.next(), if !interrupted => {
+                interrupted = true;
+                if leave != crate::signals::Leave::Quit {
+                    signal_status = Some(leave.exit_status());
+                }
                 print_flushed("Terminate signal received, exiting.\n");
                 tunnel.commands.send(TunnelCommand::Stop);
                 continue;
@@ -114,12 +128,12 @@ pub(super) async fn forward(
                 print_flushed("\nConnection to destination port failed, check SSM Agent logs.\n");
             }
             TunnelEvent::Said(text) => tracing::info!("{}", text.trim_start_matches(": ")),
-            TunnelEvent::Problem(text) => eprintln!("[bosun] {}", text),
+            TunnelEvent::Problem(text) => say!("[bosun] {}", text),
             TunnelEvent::Stopped(Ok(())) => {
                 print_flushed(&format!(
                     "\n\nExiting session with sessionId: {session_id}.\n\n"
                 ));
-                return 0;
+                return signal_status.unwrap_or(0);
             }
             TunnelEvent::Stopped(Err(error)) => {
                 print_flushed(&format!("Cannot perform start session: {error}\n"));
@@ -150,7 +164,8 @@ fn listen_on(info: &SessionInfo) -> ListenOn {
     ListenOn::Tcp(SocketAddr::from(([127, 0, 0, 1], port)))
 }
 
-/// The signals that end a port session in the official plugin: SIGINT, SIGQUIT, SIGTSTP.
+/// The signals that end a port session in the official plugin with status 0: SIGINT and
+/// SIGTSTP here, SIGQUIT through the signals every session command listens for.
 struct Signals {
     #[cfg(unix)]
     streams: Vec<tokio::signal::unix::Signal>,
@@ -161,10 +176,10 @@ impl Signals {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
+            // SIGTSTP's number differs between Linux (20) and macOS (18, where 20 is SIGCHLD).
             let kinds = [
                 SignalKind::interrupt(),
-                SignalKind::quit(),
-                SignalKind::from_raw(20), // SIGTSTP
+                SignalKind::from_raw(rustix::process::Signal::TSTP.as_raw()),
             ];
             Signals {
                 streams: kinds.into_iter().filter_map(|k| signal(k).ok()).collect(),

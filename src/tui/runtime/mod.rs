@@ -7,6 +7,7 @@ mod lookups;
 mod panes;
 mod recording;
 mod tunnels;
+mod typing;
 
 use std::collections::HashMap;
 use std::io::Stdout;
@@ -35,6 +36,7 @@ use crate::services::runs::{self, History, RunCommand, RunEvent, RunEvents, RunO
 use crate::services::sources::{SourceFactory, Sources, session_clients};
 use crate::services::tunnel::{TunnelCommand, TunnelEvent, TunnelEvents};
 use crate::services::{Handle, Latest, Tagged};
+use crate::signals::{Leave, Signals};
 use crate::term::{Screens, keys};
 use crate::ui;
 
@@ -43,7 +45,9 @@ type Switched = Tagged<(Sources, Vec<String>, Vec<String>)>;
 
 /// Runs the console until the user quits. Returns the process exit code.
 pub async fn run(options: ConsoleOptions) -> i32 {
-    let _guard = match TerminalGuard::enter() {
+    // First: from now on a signal gives the terminal back and ends the sessions.
+    let signals = Signals::all();
+    let guard = match TerminalGuard::enter() {
         Ok(guard) => guard,
         Err(error) => {
             eprintln!("bosun: cannot take over the terminal: {error}");
@@ -53,7 +57,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
     let terminal = match Terminal::new(CrosstermBackend::new(std::io::stdout())) {
         Ok(terminal) => terminal,
         Err(error) => {
-            drop(_guard);
+            drop(guard);
             eprintln!("bosun: cannot draw on the terminal: {error}");
             return 1;
         }
@@ -134,18 +138,22 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         run_events: run_events_tx,
         tunnel_events: tunnel_events_tx,
         tunnel_starts: Latest::default(),
+        held: typing::HeldTyping::default(),
     };
     let code = console
-        .event_loop(
+        .event_loop(Arrivals {
+            signals,
             inputs,
             inventory,
             reports,
             switched,
             run_events,
             tunnel_events,
-        )
+        })
         .await;
     console.stop_all_recordings();
+    // The terminal first: the user has their prompt back while the sessions end.
+    drop(guard);
     console.close_all().await;
     console.refresher.abort();
     code
@@ -191,6 +199,8 @@ struct Console {
     tunnel_events: TunnelEvents,
     /// Numbers each tunnel start: its events carry the number.
     tunnel_starts: Latest,
+    /// Typing a pane's session has not taken yet, in order.
+    held: typing::HeldTyping,
 }
 
 /// What carrying out an effect came to.
@@ -207,19 +217,32 @@ enum Wake {
     Key(crossterm::event::KeyEvent),
     Paste(String),
     Redraw,
-    Quit(i32),
+    /// A signal: leave as the quit key does, with the signal's exit status.
+    Signal(Leave),
+}
+
+/// Everything the event loop waits on besides the terminal.
+struct Arrivals {
+    signals: Signals,
+    inputs: mpsc::Receiver<Input>,
+    inventory: mpsc::Receiver<Tagged<InventoryLoaded>>,
+    reports: mpsc::Receiver<PaneReport>,
+    switched: mpsc::Receiver<Switched>,
+    run_events: mpsc::Receiver<Tagged<RunEvent>>,
+    tunnel_events: mpsc::Receiver<(u64, TunnelEvent)>,
 }
 
 impl Console {
-    async fn event_loop(
-        &mut self,
-        mut inputs: mpsc::Receiver<Input>,
-        mut inventory: mpsc::Receiver<Tagged<InventoryLoaded>>,
-        mut reports: mpsc::Receiver<PaneReport>,
-        mut switched: mpsc::Receiver<Switched>,
-        mut run_events: mpsc::Receiver<Tagged<RunEvent>>,
-        mut tunnel_events: mpsc::Receiver<(u64, TunnelEvent)>,
-    ) -> i32 {
+    async fn event_loop(&mut self, arrivals: Arrivals) -> i32 {
+        let Arrivals {
+            mut signals,
+            mut inputs,
+            mut inventory,
+            mut reports,
+            mut switched,
+            mut run_events,
+            mut tunnel_events,
+        } = arrivals;
         const FRAME: Duration = Duration::from_millis(16);
         let mut events = EventStream::new();
         let mut dirty = true;
@@ -229,8 +252,10 @@ impl Console {
         loop {
             if dirty && last_draw.elapsed() >= FRAME {
                 if let Err(error) = self.draw() {
-                    tracing::error!(%error, "drawing failed");
-                    return 1;
+                    // A terminal that takes no more output has gone (hung up, closed): leave
+                    // as on SIGHUP, which may come just after.
+                    tracing::warn!(%error, "drawing failed: the terminal has gone");
+                    return Leave::Hangup.exit_status();
                 }
                 dirty = false;
                 last_draw = Instant::now();
@@ -242,10 +267,20 @@ impl Console {
                 }
             }
             let until_frame = FRAME.saturating_sub(last_draw.elapsed());
+            let held_room = self.room_for_held();
+            let stalled = self.typing_stalled();
             // Keys first, pane output last: a pane printing flat out must never delay them.
             let wake = tokio::select! {
                 biased;
-                event = events.next() => match event {
+                leave = signals.next() => Wake::Signal(leave),
+                // Typing a pane held goes before new keys, so nothing overtakes it.
+                room = held_room => {
+                    self.release_held(room);
+                    continue;
+                }
+                // While a pane holds all the typing it may, the terminal is not read: the
+                // rest waits in its buffer, and nothing is lost.
+                event = events.next(), if !stalled => match event {
                     Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => Wake::Key(key),
                     Some(Ok(Event::Paste(text))) => Wake::Paste(text),
                     Some(Ok(Event::Resize(width, height))) => Wake::Input(Input::Resized { width, height }),
@@ -258,11 +293,13 @@ impl Console {
                         _ => continue,
                     },
                     Some(Ok(_)) => Wake::Redraw,
+                    // A terminal that cannot be read any more has gone (hung up, closed): leave
+                    // as on SIGHUP, which may come just after.
                     Some(Err(error)) => {
-                        tracing::error!(%error, "reading the terminal failed");
-                        Wake::Quit(1)
+                        tracing::warn!(%error, "reading the terminal failed: it has gone");
+                        Wake::Signal(Leave::Hangup)
                     }
-                    None => Wake::Quit(0),
+                    None => Wake::Signal(Leave::Hangup),
                 },
                 Some(input) = inputs.recv() => Wake::Input(input),
                 Some(event) = run_events.recv() => {
@@ -310,6 +347,9 @@ impl Console {
                         if status == PaneStatus::Connected {
                             self.send_size(pane);
                         }
+                        if matches!(status, PaneStatus::Ended { .. }) {
+                            self.forget_held(pane);
+                        }
                         Wake::Input(Input::PaneStatus { pane, status })
                     }
                     PaneReport::Session { pane, session_id } => {
@@ -324,7 +364,10 @@ impl Console {
             };
             dirty = true;
             let input = match wake {
-                Wake::Quit(code) => return code,
+                Wake::Signal(leave) => {
+                    tracing::info!(signal = %leave, "leaving on a signal: the terminal restored, every session ended");
+                    return leave.exit_status();
+                }
                 Wake::Redraw => continue,
                 Wake::Input(input) => input,
                 Wake::Paste(text) => {
@@ -397,6 +440,7 @@ impl Console {
             Effect::ClosePanes(ids) => {
                 for id in ids {
                     self.stop_recording(id);
+                    self.forget_held(id);
                     self.outputs.forget(id);
                     self.screens.remove(&id);
                     self.sizes.remove(&id);

@@ -5,7 +5,6 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 
@@ -25,25 +24,6 @@ impl Console {
             .and_then(|pane| self.screens.get(&pane.id))
             .map(Emulator::key_modes)
             .unwrap_or_default()
-    }
-
-    /// Sends typed bytes to the focused pane, or to every pane broadcast reaches.
-    pub(super) fn type_into_panes(&mut self, bytes: Vec<u8>) {
-        let bytes = Bytes::from(bytes);
-        for pane in self.state.workspace.input_targets() {
-            if let Some(screen) = self.screens.get_mut(&pane) {
-                // Typing returns a scrolled-back pane to the live screen, as terminals do.
-                screen.scroll_to_bottom();
-            }
-            if let Some(handle) = self.handles.get(&pane)
-                && !handle.send(PaneCommand::Data(bytes.clone()))
-            {
-                tracing::warn!(
-                    pane,
-                    "the pane's session is not taking input; typing dropped"
-                );
-            }
-        }
     }
 
     /// Starts (or restarts) the session behind pane `id`; a restarted pane keeps its screen.
@@ -67,6 +47,8 @@ impl Console {
         if let Some(old) = self.handles.insert(id, handle) {
             old.abort();
         }
+        // Typing held for a session that is gone is not for the new one.
+        self.forget_held(id);
         if record {
             self.toggle_recording(id);
         }
