@@ -564,6 +564,41 @@ async fn a_tunnel_through_an_old_agent_uses_basic_mode_one_connection_at_a_time(
     let _ = child.start_kill();
 }
 
+/// SIGTERM and SIGHUP end a tunnel's session at AWS, not only the process, with the signal
+/// death's status.
+#[tokio::test]
+async fn a_signal_ends_the_tunnels_session_at_aws() {
+    let sim = start_sim().await;
+    let echo = common::echo_server().await.to_string();
+    for (signal, status) in [
+        (rustix::process::Signal::TERM, 143),
+        (rustix::process::Signal::HUP, 129),
+    ] {
+        let (mut child, local) = tunnel(&sim, &["payments-api-1", "--remote-port", &echo]).await;
+        let mut stream = TcpStream::connect(&local).await.expect("connect");
+        stream.write_all(b"ping").await.expect("write");
+        let mut buffer = [0u8; 4];
+        stream.read_exact(&mut buffer).await.expect("echoed");
+        let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
+        let active = aws_sdk_ssm::Client::new(&config)
+            .describe_sessions()
+            .state(aws_sdk_ssm::types::SessionState::Active)
+            .send()
+            .await
+            .expect("DescribeSessions");
+        let session_id = active.sessions()[0].session_id().expect("an id").to_owned();
+        let pid =
+            rustix::process::Pid::from_raw(child.id().expect("running") as i32).expect("a pid");
+        rustix::process::kill_process(pid, signal).expect("signal");
+        let exited = tokio::time::timeout(Duration::from_secs(20), child.wait())
+            .await
+            .expect("exits")
+            .expect("status");
+        assert_eq!(exited.code(), Some(status), "{signal:?}");
+        assert_eq!(common::status_of(&sim, &session_id).await, "Terminated");
+    }
+}
+
 #[tokio::test]
 async fn a_tunnel_reaches_the_database_behind_the_bastion() {
     let sim = start_sim().await;
