@@ -1323,9 +1323,8 @@ async fn console_against_sim(
     (child, view, writer, sim, env)
 }
 
-/// What the simulator in its own process (`env`: its endpoint and keys) says of a session:
-/// its status, active or in the history.
-async fn sim_session_status(env: &[(String, String)], session_id: &str) -> String {
+/// SSM of the simulator in its own process (`env`: its endpoint and keys).
+async fn sim_ssm(env: &[(String, String)]) -> aws_sdk_ssm::Client {
     let value = |key: &str| {
         env.iter()
             .find(|(k, _)| k == key)
@@ -1339,47 +1338,12 @@ async fn sim_session_status(env: &[(String, String)], session_id: &str) -> Strin
         &value("AWS_SECRET_ACCESS_KEY"),
     )
     .await;
-    let ssm = aws_sdk_ssm::Client::new(&config);
-    for state in [
-        aws_sdk_ssm::types::SessionState::Active,
-        aws_sdk_ssm::types::SessionState::History,
-    ] {
-        let sessions = ssm
-            .describe_sessions()
-            .state(state)
-            .send()
-            .await
-            .expect("DescribeSessions");
-        if let Some(found) = sessions
-            .sessions()
-            .iter()
-            .find(|s| s.session_id() == Some(session_id))
-        {
-            return found
-                .status()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default();
-        }
-    }
-    String::new()
+    aws_sdk_ssm::Client::new(&config)
 }
 
 /// The one session the simulator holds open (the console's pane).
-async fn the_open_session(env: &[(String, String)]) -> String {
-    let value = |key: &str| {
-        env.iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .expect("the simulator printed it")
-    };
-    let config = bosun::aws::sim_config(
-        &value("AWS_ENDPOINT_URL"),
-        "us-east-1",
-        &value("AWS_ACCESS_KEY_ID"),
-        &value("AWS_SECRET_ACCESS_KEY"),
-    )
-    .await;
-    let sessions = aws_sdk_ssm::Client::new(&config)
+async fn the_open_session(ssm: &aws_sdk_ssm::Client) -> String {
+    let sessions = ssm
         .describe_sessions()
         .state(aws_sdk_ssm::types::SessionState::Active)
         .send()
@@ -1481,7 +1445,8 @@ async fn a_signal_gives_the_terminal_back_and_ends_the_panes_sessions() {
         view.wait_for("(1 of 32)").await;
         writer.write_all(b"s").await.expect("open a shell pane");
         view.wait_for("[ssm-user@payments-api-1 ~]$").await;
-        let session_id = the_open_session(&env).await;
+        let ssm = sim_ssm(&env).await;
+        let session_id = the_open_session(&ssm).await;
         let status = if hang_up {
             // The terminal goes away: the kernel hangs it up.
             drop((view, writer));
@@ -1510,7 +1475,10 @@ async fn a_signal_gives_the_terminal_back_and_ends_the_panes_sessions() {
         };
         let expected = if hang_up { 129 } else { 143 };
         assert_eq!(status.code(), Some(expected), "{status:?}");
-        assert_eq!(sim_session_status(&env, &session_id).await, "Terminated");
+        assert_eq!(
+            common::session_status(&ssm, &session_id).await,
+            "Terminated"
+        );
     }
 }
 

@@ -408,18 +408,7 @@ async fn sigterm_and_sighup_end_the_session_at_aws() {
     let sim = start_sim().await;
     let target = demo_id("payments-api-1");
     let echo = echo_server().await.to_string();
-    let mut child = plugin_argv(
-        &sim,
-        &target,
-        "AWS-StartPortForwardingSession",
-        &[("portNumber", &echo), ("localPortNumber", "0")],
-    )
-    .await
-    .spawn()
-    .expect("spawn");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let head = read_until(&mut stdout, "Waiting for connections...\n").await;
-    let (_, session_id) = opened(&head);
+    let (child, stdout, _, session_id) = forwarding(&sim, &target, &echo).await;
     signal(&child, rustix::process::Signal::TERM);
     let (code, rest, stderr) = finish(child, stdout).await;
     assert_eq!(code, 143, "{stderr}");
@@ -452,6 +441,28 @@ async fn sigterm_and_sighup_end_the_session_at_aws() {
     drop(stdin);
 }
 
+/// The plugin forwarding a local port to `port` on `target`, waiting for connections: the
+/// plugin, its stdout, the local port and the session.
+async fn forwarding(
+    sim: &SimHandle,
+    target: &str,
+    port: &str,
+) -> (Child, BufReader<ChildStdout>, u16, String) {
+    let mut child = plugin_argv(
+        sim,
+        target,
+        "AWS-StartPortForwardingSession",
+        &[("portNumber", port), ("localPortNumber", "0")],
+    )
+    .await
+    .spawn()
+    .expect("spawn");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let head = read_until(&mut stdout, "Waiting for connections...\n").await;
+    let (local, session_id) = opened(&head);
+    (child, stdout, local, session_id)
+}
+
 /// A signal to one process, as `kill` sends it.
 fn signal(child: &Child, signal: rustix::process::Signal) {
     let pid = child.id().expect("running") as i32;
@@ -467,18 +478,7 @@ async fn ctrl_c_right_after_a_connection_closes_ends_the_session_every_time() {
     let target = demo_id("payments-api-1");
     let echo = echo_server().await.to_string();
     for round in 0..50u8 {
-        let mut child = plugin_argv(
-            &sim,
-            &target,
-            "AWS-StartPortForwardingSession",
-            &[("portNumber", &echo), ("localPortNumber", "0")],
-        )
-        .await
-        .spawn()
-        .expect("spawn");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let head = read_until(&mut stdout, "Waiting for connections...\n").await;
-        let (port, session_id) = opened(&head);
+        let (child, stdout, port, session_id) = forwarding(&sim, &target, &echo).await;
         let stream = TcpStream::connect(("127.0.0.1", port))
             .await
             .expect("connect");

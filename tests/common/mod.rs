@@ -228,7 +228,11 @@ where
 /// history (empty when it has none).
 pub async fn status_of(sim: &SimHandle, session_id: &str) -> String {
     let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
-    let ssm = aws_sdk_ssm::Client::new(&config);
+    session_status(&aws_sdk_ssm::Client::new(&config), session_id).await
+}
+
+/// What `ssm` (a simulator's) says of a session: its status, active or in the history.
+pub async fn session_status(ssm: &aws_sdk_ssm::Client, session_id: &str) -> String {
     for state in [
         aws_sdk_ssm::types::SessionState::Active,
         aws_sdk_ssm::types::SessionState::History,
