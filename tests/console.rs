@@ -6,11 +6,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use bosun::app::panes::PaneStatus;
 use bosun::app::tunnels::TunnelLive;
 use bosun::app::{self, Action, Effect, Input, State};
 use bosun::config::theme::{BUILT_IN, Theme};
 use bosun::model::instance::{InstanceRow, Ping};
+use bosun::model::pane::PaneStatus;
 use bosun::model::run::{InvocationOutput, InvocationView};
 use bosun::model::tunnel::TunnelDef;
 use bosun::term::{Emulator, Screens};
@@ -358,9 +358,7 @@ fn with_panes(count: usize, zoom: bool) -> (State, Screens) {
                 attempt: 2,
                 reason: String::new(),
             },
-            3 => PaneStatus::Ended {
-                reason: "the shell exited".to_owned(),
-            },
+            3 => PaneStatus::ended("the shell exited"),
             _ => PaneStatus::Connected,
         };
         app::update(&mut state, Input::PaneStatus { pane: id, status });
@@ -429,7 +427,7 @@ fn the_focused_pane_stands_out_in_every_theme() {
 /// in its theme colour (the text snapshots keep no colours, so the cells are checked).
 #[test]
 fn copy_mode_shows_matches_selection_and_cursor() {
-    use bosun::app::panes::CopyKey;
+    use bosun::term::copy::CopyKey;
     let (mut state, mut screens) = with_panes(1, false);
     state.pane_mode = bosun::app::PaneMode::Scroll;
     let id = *screens.keys().next().expect("a pane");

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use super::panes::PaneTarget;
 use crate::model::container::ContainerRow;
 use crate::model::instance::Ping;
+use crate::model::pane::PaneTarget;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContainersView {

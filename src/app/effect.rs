@@ -1,8 +1,8 @@
 //! What the reducer asks the runtime to do: start and end sessions, tunnels and commands,
 //! switch sources and themes, scroll panes.
 
-use super::panes::PaneId;
 use super::tunnels::TunnelId;
+use crate::model::pane::PaneId;
 use crate::model::run::{HistoryEntry, RunRequest};
 
 /// What the runtime must do after an update.
@@ -28,7 +28,7 @@ pub enum Effect {
     EnterCopy(PaneId),
     CopyKey {
         pane: PaneId,
-        key: super::panes::CopyKey,
+        key: crate::term::copy::CopyKey,
     },
     CopySelection(PaneId),
     LeaveCopy(PaneId),

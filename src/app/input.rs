@@ -3,9 +3,9 @@
 use std::time::SystemTime;
 
 use super::action::Action;
-use super::panes::{PaneId, PaneStatus};
 use super::tunnels::{TunnelId, TunnelLive};
 use crate::model::instance::InstanceRow;
+use crate::model::pane::{PaneId, PaneStatus};
 use crate::model::run::{HistoryEntry, InvocationOutput, InvocationView};
 use crate::model::run_groups::{Comparison, RunResult};
 

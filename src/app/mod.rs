@@ -7,7 +7,6 @@
 //! `keymap` the key tables; `layout` the geometry the reducer and the runtime share.
 
 pub mod action;
-pub mod columns;
 pub mod containers;
 pub mod effect;
 pub mod help;

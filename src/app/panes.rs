@@ -7,39 +7,7 @@ use std::collections::BTreeMap;
 
 use ratatui::layout::Rect;
 
-use crate::model::instance::Ping;
-
-pub type PaneId = u64;
-
-/// Which instance a pane is a shell on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaneTarget {
-    /// The session's target: an instance id, or a container's `ecs:CLUSTER_TASK_RUNTIME`.
-    pub instance_id: String,
-    pub name: String,
-    pub profile: String,
-    pub region: String,
-    pub ping: Ping,
-    /// A container: its session comes from ECS Exec (ExecuteCommand), not StartSession.
-    pub container: Option<Box<crate::model::container::ContainerRow>>,
-}
-
-/// The connection behind a pane, for its indicator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PaneStatus {
-    Connecting,
-    Connected,
-    /// The WebSocket dropped and ResumeSession is under way; `reason` is why the connection
-    /// dropped (first try) or why the last try failed.
-    Resuming {
-        attempt: u32,
-        reason: String,
-    },
-    /// The session is over; `reason` says why. The pane stays until closed or reconnected.
-    Ended {
-        reason: String,
-    },
-}
+use crate::model::pane::{PaneId, PaneStatus, PaneTarget};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pane {
@@ -56,36 +24,6 @@ pub struct Pane {
     pub session_id: Option<String>,
     /// Where its output is being recorded, while it is.
     pub recording: Option<String>,
-}
-
-/// What a key in a pane's copy mode asks of its emulator (`term::copy` carries it out).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CopyKey {
-    Up,
-    Down,
-    Left,
-    Right,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    /// `v`: select characters from here (again: stop selecting).
-    Select,
-    /// `V`: select whole lines from here.
-    SelectLines,
-    /// Search for `pattern` downward (`/`) or upward (`?`).
-    Search {
-        pattern: String,
-        forward: bool,
-    },
-    /// `n`: the last search again, the same way; `N`: the other way.
-    Next,
-    Previous,
-    /// A mouse drag in the view: select from one (row, column) to another.
-    Drag {
-        from: (u16, u16),
-        to: (u16, u16),
-    },
 }
 
 /// Side by side (`Right`) or one above the other (`Down`).
@@ -557,6 +495,7 @@ impl Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::instance::Ping;
 
     fn target(name: &str) -> PaneTarget {
         PaneTarget {
@@ -665,12 +604,7 @@ mod tests {
         workspace.focus_toward(Direction::Right, AREA);
         workspace.toggle_mark();
         assert_eq!(workspace.input_targets(), vec![ids[0], ids[1]]);
-        workspace.set_status(
-            ids[1],
-            PaneStatus::Ended {
-                reason: "exit".to_owned(),
-            },
-        );
+        workspace.set_status(ids[1], PaneStatus::ended("exit"));
         assert_eq!(workspace.input_targets(), vec![ids[0]]);
     }
 

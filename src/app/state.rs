@@ -6,13 +6,14 @@ use std::time::SystemTime;
 
 use ratatui::layout::Rect;
 
-use super::columns::{Column, DEFAULT_COLUMNS};
 use super::keymap;
-use super::panes::{PaneTarget, Workspace};
+use super::panes::Workspace;
 use super::runs::{RunCompose, RunConfirm, RunWatch};
 use super::tunnels::{TunnelForm, Tunnels};
+use crate::model::column::{Column, DEFAULT_COLUMNS};
 use crate::model::filter::Filter;
 use crate::model::instance::{InstanceRow, Ping};
+use crate::model::pane::PaneTarget;
 use crate::model::run::{CONFIRM_BY_COUNT_ABOVE, HistoryEntry};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +96,7 @@ pub struct State {
     pub pane_search: (String, bool),
     /// Where a mouse press landed in a pane (pane, row, column of its content), and whether
     /// the pointer has moved since: a drag selects within that pane.
-    pub drag: Option<(super::panes::PaneId, (u16, u16), bool)>,
+    pub drag: Option<(crate::model::pane::PaneId, (u16, u16), bool)>,
     /// `w` with nothing run here yet: watch the newest command once the history loads.
     pub watch_newest: bool,
     pub filter_text: String,

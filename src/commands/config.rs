@@ -2,7 +2,6 @@
 
 use super::config_path;
 use crate::cli::{ConfigCommand, GlobalArgs};
-use crate::config::Config;
 
 /// `bosun config path` and `bosun config check`.
 pub fn run(global: &GlobalArgs, command: &ConfigCommand) -> i32 {
@@ -15,7 +14,7 @@ pub fn run(global: &GlobalArgs, command: &ConfigCommand) -> i32 {
             println!("{}", path.display());
             0
         }
-        ConfigCommand::Check => match Config::load(&path) {
+        ConfigCommand::Check => match super::load_config_file(&path) {
             Ok(config) => {
                 let count = |n: usize, one: &str, many: &str| {
                     format!("{n} {}", if n == 1 { one } else { many })

@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use crate::app::columns::{Column, DEFAULT_COLUMNS};
 use crate::app::keymap::KeyBindings;
 use crate::aws;
 use crate::cli::GlobalArgs;
 use crate::config::Config;
 use crate::config::SavedTunnel;
 use crate::config::theme::Theme;
+use crate::model::column::{Column, DEFAULT_COLUMNS};
 use crate::model::tunnel::TunnelDef;
 use crate::services::sources::{Source, SourceFactory, Sources, simulator_sources_with};
 use crate::sim::{self, SimConfig};

@@ -81,7 +81,38 @@ pub fn config_path(global: &GlobalArgs) -> Option<std::path::PathBuf> {
 /// Loads the configuration; no file means the defaults.
 pub fn load_config(global: &GlobalArgs) -> Result<Config, ConfigError> {
     match config_path(global) {
-        Some(path) => Config::load(&path),
+        Some(path) => load_config_file(&path),
         None => Ok(Config::default()),
+    }
+}
+
+/// Reads and checks the configuration at `path` as every command takes it: the file's own
+/// checks, and that its `[keys]` name actions the console has.
+pub fn load_config_file(path: &std::path::Path) -> Result<Config, ConfigError> {
+    let config = Config::load(path)?;
+    config
+        .keys_table()
+        .and_then(|table| crate::app::keymap::KeyBindings::from_config(&table))
+        .map_err(|message| ConfigError {
+            file: path.display().to_string(),
+            line: None,
+            message,
+        })?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_that_name_no_action_are_a_configuration_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[keys]\nteleport = \"t\"\n").expect("write");
+        let error = load_config_file(&path).expect_err("bad key");
+        assert!(error.to_string().contains("no such action"), "{error}");
+        std::fs::write(&path, "[keys]\nshell = [\"S\", \"f5\"]\n").expect("write");
+        assert!(load_config_file(&path).is_ok());
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+pub mod keys;
 pub mod theme;
 
 use serde::Deserialize;
@@ -264,12 +265,19 @@ impl Config {
             message,
         };
         if let Some(columns) = &self.columns {
-            crate::app::columns::Column::parse_list(columns)
+            crate::model::column::Column::parse_list(columns)
                 .map_err(|e| problem(format!("columns: {e}")))?;
         }
-        self.keys_table()
-            .and_then(|table| crate::app::keymap::KeyBindings::from_config(&table))
-            .map_err(problem)?;
+        // The chords are checked here; which actions they name, by the console's key tables
+        // (`app::keymap::KeyBindings::from_config`), when the file is loaded for use.
+        for (name, keys) in self.keys_table().map_err(problem)? {
+            if name == "prefix" && keys.len() != 1 {
+                return Err(problem("keys.prefix takes one key".to_owned()));
+            }
+            for key in &keys {
+                keys::KeyChord::parse(key).map_err(|e| problem(format!("keys.{name}: {e}")))?;
+            }
+        }
         let lengths = std::iter::once(("scrollback_lines".to_owned(), self.scrollback_lines))
             .chain(self.profile_settings.iter().filter_map(|(name, settings)| {
                 Some((
@@ -423,8 +431,8 @@ payments = ["payments-db", "payments-cache"]
             error.to_string().contains("sessions must be 1 to 16"),
             "{error}"
         );
-        let error = Config::parse("[keys]\nteleport = \"t\"\n", "c.toml").expect_err("bad key");
-        assert!(error.to_string().contains("no such action"), "{error}");
+        let error = Config::parse("[keys]\nshell = \"hyper-x\"\n", "c.toml").expect_err("bad key");
+        assert!(error.to_string().contains("is not a key"), "{error}");
     }
 
     /// History per pane: the global length, each profile's own, and a refusal (with the

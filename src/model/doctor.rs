@@ -5,12 +5,8 @@
 
 use serde::Serialize;
 
-use crate::protocol::version::version_greater;
-
-/// Session Manager needs SSM Agent 2.3.68.0 or later; multiplexed port forwarding (many
-/// connections per session) an agent newer than 3.0.196.0.
-pub const FIRST_SESSION_AGENT: &str = "2.3.68.0";
-pub const LAST_BASIC_ONLY_AGENT: &str = "3.0.196.0";
+use super::agent;
+use super::agent::FIRST_SESSION_AGENT;
 
 /// The doctor is asked by itself about at most this many instances a run did not reach: each
 /// costs up to a dozen API calls, and the first few usually share the cause.
@@ -410,8 +406,8 @@ pub fn diagnose(facts: &Facts) -> Report {
                 if online { Verdict::Pass } else { Verdict::Fail },
                 format!("{}{age}", ssm.ping),
             ));
-            let sessions = !version_greater(FIRST_SESSION_AGENT, &ssm.agent_version);
-            let mux = version_greater(&ssm.agent_version, LAST_BASIC_ONLY_AGENT);
+            let sessions = agent::runs_sessions(&ssm.agent_version);
+            let mux = agent::multiplexes(&ssm.agent_version);
             checks.push(check(
                 "ssm",
                 "agent version",

@@ -1,13 +1,16 @@
-//! The vocabulary every ring shares, pure: instances and their ping status, the filter
+//! The vocabulary every ring shares, pure: instances and their ping status, panes, the filter
 //! language, tunnels, the doctor's verdicts, Run Command's targets and requests, region names,
 //! and how figures are formatted. No tokio, no SDK, no terminal.
 
+pub mod agent;
 pub mod canary;
+pub mod column;
 pub mod container;
 pub mod doctor;
 pub mod filter;
 pub mod format;
 pub mod instance;
+pub mod pane;
 pub mod region;
 pub mod run;
 pub mod run_groups;

@@ -14,9 +14,9 @@ use super::Handle;
 use super::pane_output::{NotQueued, OutputHub};
 use super::session::{self, Ending, StartRequest, Started};
 use super::sources::ClientsBySource;
-use crate::app::panes::{PaneId, PaneStatus, PaneTarget};
 use crate::aws::terminate_session;
 use crate::model::container::CONTAINER_SHELL;
+use crate::model::pane::{EndReason, PaneId, PaneStatus, PaneTarget};
 use crate::protocol::SizeData;
 use crate::transport::{self, DriverEvent, SessionEnd};
 
@@ -79,9 +79,7 @@ pub fn spawn(pane: PaneId, target: PaneTarget, context: PaneContext) -> PaneHand
 
 /// Why a session ended, for the pane's banner.
 fn ended(reason: impl Into<String>) -> Option<PaneStatus> {
-    Some(PaneStatus::Ended {
-        reason: reason.into(),
-    })
+    Some(PaneStatus::ended(reason))
 }
 
 /// Runs the session; returns the pane's final status, or `None` when the console closed it.
@@ -249,13 +247,19 @@ async fn run(
         }
         return None;
     }
-    let reason = match end {
-        Ok(end) => Ending::of_interactive(&end, None, &trail, std::time::Instant::now()).describe(),
-        Err(error) => format!("session task failed: {error}"),
+    let status = match end {
+        // This side left (its driver was told to close): nothing to explain.
+        Ok(end) => match Ending::of_interactive(&end, None, &trail, std::time::Instant::now()) {
+            Ending::Left { .. } => PaneStatus::Ended {
+                reason: EndReason::ClosedHere,
+            },
+            ending => PaneStatus::ended(ending.describe()),
+        },
+        Err(error) => PaneStatus::ended(format!("session task failed: {error}")),
     };
     // Whatever ended it on our side, make sure the service does not keep it open.
     let _ = terminate_session(&clients.ssm, &driven.session_id).await;
-    ended(reason)
+    Some(status)
 }
 
 /// Resolves when the console asks the pane to close (or goes away).

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use tokio::sync::{Notify, mpsc};
 
-use crate::app::panes::PaneId;
+use crate::model::pane::PaneId;
 
 /// Bytes a pane may have waiting for the console. Small on purpose: what waits here is what
 /// an interrupt (ctrl-c) has to get past before its prompt shows.

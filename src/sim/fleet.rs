@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 pub use crate::protocol::version::version_greater;
 
-/// The agent version at or below which only basic port forwarding exists (PROTOCOL.md §6.1).
-pub const LAST_BASIC_ONLY_AGENT: &str = "3.0.196.0";
 pub const CURRENT_AGENT_VERSION: &str = "3.3.987.0";
 pub const DEFAULT_ACCOUNT: &str = "111122223333";
 
@@ -121,7 +119,7 @@ impl Instance {
 
     /// Multiplexed port forwarding needs an agent newer than 3.0.196.0.
     pub fn supports_mux(&self) -> bool {
-        version_greater(&self.agent_version, LAST_BASIC_ONLY_AGENT)
+        crate::model::agent::multiplexes(&self.agent_version)
     }
 }
 

@@ -588,10 +588,7 @@ async fn run_application(
             // the client's, and a LocalPortForwarding document.
             let client_version = info.client_version.unwrap_or_default();
             let multiplexed = local_forwarding
-                && version_greater(
-                    &state.agent_version(&instance),
-                    crate::sim::fleet::LAST_BASIC_ONLY_AGENT,
-                )
+                && crate::model::agent::multiplexes(&state.agent_version(&instance))
                 && !version_greater("1.1.70", &client_version);
             let plan = PortPlan {
                 destination,

@@ -8,7 +8,36 @@
 //! lines (tmux's copy mode stops the pane instead; a pane here keeps its session running).
 
 use super::Emulator;
-pub use crate::app::panes::CopyKey;
+
+/// What a key in a pane's copy mode asks of its emulator (this module carries it out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopyKey {
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// `v`: select characters from here (again: stop selecting).
+    Select,
+    /// `V`: select whole lines from here.
+    SelectLines,
+    /// Search for `pattern` downward (`/`) or upward (`?`).
+    Search {
+        pattern: String,
+        forward: bool,
+    },
+    /// `n`: the last search again, the same way; `N`: the other way.
+    Next,
+    Previous,
+    /// A mouse drag in the view: select from one (row, column) to another.
+    Drag {
+        from: (u16, u16),
+        to: (u16, u16),
+    },
+}
 
 /// Where copy mode is: a cursor, an optional selection start, and the last search.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -206,7 +206,7 @@ fn cell_style(cell: &vt100::Cell, default: Style) -> Style {
 }
 
 /// Every pane's emulator, by pane. The console's main loop owns them: sessions send it bytes.
-pub type Screens = std::collections::HashMap<crate::app::panes::PaneId, Emulator>;
+pub type Screens = std::collections::HashMap<crate::model::pane::PaneId, Emulator>;
 
 #[cfg(test)]
 mod tests;

@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::app::columns::Column;
 use crate::app::keymap::KeyBindings;
 use crate::config::theme::Theme;
+use crate::model::column::Column;
 use crate::model::tunnel::TunnelDef;
 use crate::services::sources::SourceFactory;
 

@@ -18,11 +18,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
-use crate::app::columns::{Column, visible_columns};
 use crate::app::help::{self, HelpLine};
 use crate::app::keymap::{KeyTable, tables};
 use crate::app::{Mode, State, View};
 use crate::config::theme::Theme;
+use crate::model::column::{Column, visible_columns};
 use crate::model::format::age;
 use crate::model::instance::{InstanceRow, Ping};
 use crate::term::Screens;
@@ -757,7 +757,7 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, state: &State) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::columns::DEFAULT_COLUMNS;
+    use crate::model::column::DEFAULT_COLUMNS;
 
     #[test]
     fn narrow_terminals_drop_the_least_important_columns_first() {

@@ -11,9 +11,10 @@ use ratatui::widgets::{Block, Paragraph};
 use super::ping_colour;
 use crate::app::Action;
 use crate::app::keymap::tables;
-use crate::app::panes::{Pane, PaneStatus};
+use crate::app::panes::Pane;
 use crate::app::{PaneMode, State, pane_area, pane_content};
 use crate::config::theme::Theme;
+use crate::model::pane::PaneStatus;
 use crate::term::{Emulator, Screens};
 
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) {

@@ -139,7 +139,7 @@ pub(super) fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
         Action::SortNext => {
             // Only the columns on screen sort, in the order shown: a narrow terminal hides
             // some, and sorting by one you cannot see would look like no order at all.
-            let shown = crate::app::columns::visible_columns(
+            let shown = crate::model::column::visible_columns(
                 &state.columns,
                 state.screen.width.saturating_sub(2),
             );

@@ -24,9 +24,9 @@ use super::action::Action;
 use super::effect::Effect;
 use super::input::{Input, MouseKind};
 use super::layout::{pane_area, table_rows_for};
-use super::panes::PaneStatus;
 use super::runs::RunWatch;
 use super::state::{Mode, PaneMode, State, View};
+use crate::model::pane::{EndReason, PaneStatus};
 
 /// Applies one input; returns what the runtime must do.
 pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
@@ -59,8 +59,12 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             Vec::new()
         }
         Input::PaneStatus { pane, status } => {
-            let user_ended = matches!(&status, PaneStatus::Ended { reason }
-                if reason == "closed" || reason.contains("--read-only"));
+            let user_ended = matches!(
+                &status,
+                PaneStatus::Ended {
+                    reason: EndReason::ClosedHere
+                }
+            );
             if !state.workspace.set_status(pane, status) || user_ended {
                 return Vec::new();
             }

@@ -5,9 +5,11 @@ use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::input::Input;
 use crate::app::layout::{MIN_PANE, pane_area, pane_content};
-use crate::app::panes::{CopyKey, Direction, PaneId, PaneStatus, PaneTarget, SplitDirection};
+use crate::app::panes::{Direction, SplitDirection};
 use crate::app::state::{Mode, PaneMode, State, View};
 use crate::model::instance::{InstanceRow, Ping};
+use crate::model::pane::{PaneId, PaneStatus, PaneTarget};
+use crate::term::copy::CopyKey;
 
 /// Splitting the focused pane this way leaves both halves usable.
 pub(super) fn split_fits(state: &State, direction: SplitDirection) -> bool {

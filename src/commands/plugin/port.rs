@@ -27,13 +27,9 @@ use tokio::sync::mpsc;
 
 use super::{StartArgs, print_flushed};
 use crate::protocol::SessionInfo;
-use crate::protocol::version::version_greater;
 use crate::services::session::{Driven, StartRequest};
 use crate::services::sources::SessionClients;
 use crate::services::tunnel::{self, Attached, ListenOn, PortSession, TunnelCommand, TunnelEvent};
-
-/// Agents newer than this multiplex (PROTOCOL.md §6.1): the plugin's lines differ by mode.
-const LAST_BASIC_ONLY_AGENT: &str = "3.0.196.0";
 
 /// Serves the port session until it ends, Ctrl-C, or it cannot listen.
 pub(super) async fn forward(
@@ -47,7 +43,7 @@ pub(super) async fn forward(
     let multiplexed = info
         .agent_version
         .as_deref()
-        .is_some_and(|v| version_greater(v, LAST_BASIC_ONLY_AGENT));
+        .is_some_and(crate::model::agent::multiplexes);
     let listen = listen_on(&info);
     let request = start.document.clone().map(|document| StartRequest {
         target: start.target.clone(),

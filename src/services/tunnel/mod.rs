@@ -33,11 +33,6 @@ use crate::model::tunnel::TunnelDef;
 use crate::protocol::SessionInfo;
 use crate::transport::{DriverEvent, Input, SessionEnd, TransportError};
 
-/// Agents newer than this multiplex (PROTOCOL.md §6.1).
-const LAST_BASIC_ONLY_AGENT: &str = "3.0.196.0";
-/// Agents newer than this expect no smux keep-alive from a client claiming bosun's version
-/// (any newer than 1.2.331.0, PROTOCOL.md §6.3).
-pub(super) const LAST_KEEPALIVE_AGENT: &str = "3.1.1511.0";
 pub(super) const CHUNK: usize = 64 * 1024;
 
 /// One port-forwarding session and what the tunnel needs from it.

@@ -8,11 +8,8 @@ use async_smux::MuxBuilder;
 use tokio::io::AsyncWriteExt;
 
 use super::dispatch::{ActiveConnection, Registration};
-use super::{
-    AbortOnDrop, CHUNK, Ended, LAST_KEEPALIVE_AGENT, PortSession, Reporter, Resuming, read_chunk,
-};
+use super::{AbortOnDrop, CHUNK, Ended, PortSession, Reporter, Resuming, read_chunk};
 use crate::protocol::PortFlag;
-use crate::protocol::version::version_greater;
 use crate::transport::{DriverEvent, Input};
 
 /// smux over the session: one stream per accepted connection. Returns why it stopped.
@@ -27,7 +24,7 @@ pub(super) async fn serve_mux(
     let (mux_side, channel_side) = tokio::io::duplex(1024 * 1024);
     let mut builder = MuxBuilder::client();
     let agent = session.info.agent_version.clone().unwrap_or_default();
-    if !version_greater(&agent, LAST_KEEPALIVE_AGENT)
+    if crate::model::agent::wants_keepalive(&agent)
         && let Some(interval) = NonZeroU64::new(10)
     {
         builder.with_keep_alive_interval(interval);

@@ -14,12 +14,10 @@ use super::dispatch::Dispatch;
 use super::local::{ListenOn, LocalListener};
 use super::mux::serve_mux;
 use super::{
-    Ended, LAST_BASIC_ONLY_AGENT, PortSession, Reporter, TunnelError, TunnelEvent, TunnelGauges,
-    is_local_forwarding,
+    Ended, PortSession, Reporter, TunnelError, TunnelEvent, TunnelGauges, is_local_forwarding,
 };
 use crate::aws;
 use crate::protocol::PortFlag;
-use crate::protocol::version::version_greater;
 use crate::services::session::{self, StartRequest};
 use crate::services::sources::SessionClients;
 use crate::transport::{DriverEvent, Input};
@@ -208,7 +206,7 @@ impl Keeper<'_> {
                 .info
                 .agent_version
                 .as_deref()
-                .is_some_and(|v| version_greater(v, LAST_BASIC_ONLY_AGENT));
+                .is_some_and(crate::model::agent::multiplexes);
             say.say(format!(
                 "{label}: session {} ready ({})",
                 session.session_id,

@@ -9,9 +9,10 @@ use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 
 use super::Console;
-use crate::app::panes::{CopyKey, PaneId};
 use crate::app::{Input, View, pane_area, pane_content};
+use crate::model::pane::PaneId;
 use crate::services::pane::{self, PaneCommand};
+use crate::term::copy::CopyKey;
 use crate::term::copy::{self, CopyOutcome};
 use crate::term::{Emulator, keys};
 

@@ -10,7 +10,7 @@ use std::time::{Instant, SystemTime};
 
 use super::Console;
 use crate::app::Input;
-use crate::app::panes::PaneId;
+use crate::model::pane::PaneId;
 use crate::term::asciicast::Recorder;
 
 /// One pane's recording in progress.

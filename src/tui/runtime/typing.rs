@@ -13,7 +13,7 @@ use tokio::sync::mpsc::OwnedPermit;
 use tokio::sync::mpsc::error::TrySendError;
 
 use super::Console;
-use crate::app::panes::PaneId;
+use crate::model::pane::PaneId;
 use crate::services::pane::PaneCommand;
 
 /// Typing held for one pane before the console stops reading the terminal: more than any

@@ -76,9 +76,7 @@ fn an_ended_pane_offers_the_doctor_and_keys_over_it_never_type() {
         &mut state,
         Input::PaneStatus {
             pane,
-            status: PaneStatus::Ended {
-                reason: "cannot start a session on i-02: TargetNotConnected".to_owned(),
-            },
+            status: PaneStatus::ended("cannot start a session on i-02: TargetNotConnected"),
         },
     );
     let effects = press(&mut state, KeyCode::Char('D'), KeyModifiers::SHIFT);
@@ -115,9 +113,7 @@ fn a_pane_that_never_connected_asks_the_doctor_and_shows_its_cause() {
     let pane = state.workspace.focused().expect("pane").id;
     let ended = |reason: &str| Input::PaneStatus {
         pane,
-        status: PaneStatus::Ended {
-            reason: reason.to_owned(),
-        },
+        status: PaneStatus::ended(reason),
     };
     // A socket resumed before the agent ever answered is not a session that began.
     for status in [

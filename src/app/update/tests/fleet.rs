@@ -425,7 +425,7 @@ fn sorting_cycles_through_the_columns_shown() {
             height: 24,
         },
     );
-    let shown = crate::app::columns::visible_columns(&state.columns, 78);
+    let shown = crate::model::column::visible_columns(&state.columns, 78);
     assert!(shown.len() < state.columns.len(), "some are hidden at 80");
     let mut seen = Vec::new();
     for _ in 0..shown.len() {

@@ -15,10 +15,11 @@ use std::time::SystemTime;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
-use crate::app::columns;
 use crate::app::keymap::{self, input_for};
-use crate::app::panes::{CopyKey, PaneStatus};
+use crate::model::column as columns;
 use crate::model::instance::{InstanceRow, Ping};
+use crate::model::pane::PaneStatus;
+use crate::term::copy::CopyKey;
 
 pub(crate) fn row(name: &str, id: &str, ping: Ping, region: &str, team: &str) -> InstanceRow {
     let mut tags = BTreeMap::new();

@@ -276,9 +276,7 @@ fn an_ended_pane_offers_reconnect_and_close() {
         &mut state,
         Input::PaneStatus {
             pane,
-            status: PaneStatus::Ended {
-                reason: "the shell exited".to_owned(),
-            },
+            status: PaneStatus::ended("the shell exited"),
         },
     );
     assert!(state.workspace.input_targets().is_empty());
@@ -313,7 +311,7 @@ fn an_ended_pane_lets_go_with_esc_and_q() {
             Input::PaneStatus {
                 pane,
                 status: PaneStatus::Ended {
-                    reason: "closed".to_owned(),
+                    reason: EndReason::ClosedHere,
                 },
             },
         );

@@ -134,9 +134,7 @@ fn this_consoles_own_pane_sessions_are_told_apart_and_not_ended_from_here() {
         &mut state,
         Input::PaneStatus {
             pane,
-            status: PaneStatus::Ended {
-                reason: "the shell exited".to_owned(),
-            },
+            status: PaneStatus::ended("the shell exited"),
         },
     );
     assert_eq!(state.workspace.pane_of_session("alice-1"), None);

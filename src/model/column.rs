@@ -1,7 +1,8 @@
 //! The fleet table's columns: which exist, their headers, widths and priorities (on a narrow
 //! terminal the least important go first; name, id and ping never do), how each reads an
-//! instance, and how each sorts. The configuration file may choose and order them, tag
-//! columns included (`columns = ["name", "instance", "ping", "tag:Team"]`).
+//! instance, and how each sorts. Shared vocabulary: the configuration file chooses and orders
+//! them, tag columns included (`columns = ["name", "instance", "ping", "tag:Team"]`), and the
+//! console shows them.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
