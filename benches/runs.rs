@@ -160,7 +160,7 @@ async fn bench() {
 
     // A frame of the watch view with all 1,000 rows.
     let mut state = State::new("bench");
-    state.run = Some(bosun::app::runs::RunWatch::new(request));
+    state.run = Some(bosun::app::views::runs::RunWatch::new(request));
     state.view = app::View::Run;
     app::update(
         &mut state,

@@ -7,8 +7,8 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use bosun::app::runs::RunWatch;
 use bosun::app::state::View;
+use bosun::app::views::runs::RunWatch;
 use bosun::app::{self, Action, Input, State};
 use bosun::config::theme::Theme;
 use bosun::model::run::{RunGroup, RunRequest, RunTarget};

@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use bosun::app::tunnels::TunnelLive;
+use bosun::app::views::tunnels::TunnelLive;
 use bosun::app::{self, Action, Effect, Input, State};
 use bosun::config::theme::{BUILT_IN, Theme};
 use bosun::model::instance::{InstanceRow, Ping};

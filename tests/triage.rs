@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use bosun::app::run_grouping::Grouping;
+use bosun::app::views::runs::grouping::Grouping;
 use bosun::model::run::{RunGroup, RunRequest, RunTarget};
 use bosun::model::run_groups::RunResult;
 use bosun::services::runs::{self, RunCommand, RunEvent, RunOptions};

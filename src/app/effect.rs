@@ -1,7 +1,7 @@
 //! What the reducer asks the runtime to do: start and end sessions, tunnels and commands,
 //! switch sources and themes, scroll panes.
 
-use super::tunnels::TunnelId;
+use crate::app::views::tunnels::TunnelId;
 use crate::model::pane::PaneId;
 use crate::model::run::{HistoryEntry, RunRequest};
 

@@ -2,8 +2,8 @@
 
 use std::time::SystemTime;
 
-use super::action::Action;
-use super::tunnels::{TunnelId, TunnelLive};
+use crate::app::action::Action;
+use crate::app::views::tunnels::{TunnelId, TunnelLive};
 use crate::model::instance::InstanceRow;
 use crate::model::pane::{PaneId, PaneStatus};
 use crate::model::run::{HistoryEntry, InvocationOutput, InvocationView};
@@ -108,7 +108,7 @@ pub enum Input {
         errors: Vec<String>,
     },
     SessionsLoaded {
-        entries: Vec<super::state::SessionEntry>,
+        entries: Vec<crate::app::state::SessionEntry>,
         errors: Vec<String>,
     },
     /// Sources whose credentials expire within 15 minutes (or have), as sentences with the

@@ -7,18 +7,16 @@
 //! `keymap` the key tables; `layout` the geometry the reducer and the runtime share.
 
 pub mod action;
-pub mod containers;
 pub mod effect;
-pub mod help;
 pub mod input;
 pub mod keymap;
 pub mod layout;
-pub mod panes;
-pub mod run_grouping;
-pub mod runs;
+pub mod overlays;
 pub mod state;
-pub mod tunnels;
+#[cfg(test)]
+pub(crate) mod test_support;
 mod update;
+pub mod views;
 
 pub use action::Action;
 pub use effect::Effect;

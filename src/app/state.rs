@@ -7,9 +7,9 @@ use std::time::SystemTime;
 use ratatui::layout::Rect;
 
 use super::keymap;
-use super::panes::Workspace;
-use super::runs::{RunCompose, RunConfirm, RunWatch};
-use super::tunnels::{TunnelForm, Tunnels};
+use crate::app::views::panes::Workspace;
+use crate::app::views::runs::{RunCompose, RunConfirm, RunWatch};
+use crate::app::views::tunnels::{TunnelForm, Tunnels};
 use crate::model::column::{Column, DEFAULT_COLUMNS};
 use crate::model::filter::Filter;
 use crate::model::instance::{InstanceRow, Ping};
@@ -156,7 +156,7 @@ pub struct State {
     /// The session the next terminate key ends (the first press only asks).
     pub terminate_armed: Option<String>,
     /// The Containers view.
-    pub containers: super::containers::ContainersView,
+    pub containers: crate::app::views::containers::ContainersView,
 }
 
 impl State {
@@ -209,7 +209,7 @@ impl State {
             sessions: None,
             sessions_selected: 0,
             terminate_armed: None,
-            containers: super::containers::ContainersView::default(),
+            containers: crate::app::views::containers::ContainersView::default(),
         }
     }
 

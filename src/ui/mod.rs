@@ -18,8 +18,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
-use crate::app::help::{self, HelpLine};
 use crate::app::keymap::{KeyTable, tables};
+use crate::app::overlays::help::{self, HelpLine};
 use crate::app::{Mode, State, View};
 use crate::config::theme::Theme;
 use crate::model::column::{Column, visible_columns};

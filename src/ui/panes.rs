@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Paragraph};
 use super::ping_colour;
 use crate::app::Action;
 use crate::app::keymap::tables;
-use crate::app::panes::Pane;
+use crate::app::views::panes::Pane;
 use crate::app::{PaneMode, State, pane_area, pane_content};
 use crate::config::theme::Theme;
 use crate::model::pane::PaneStatus;

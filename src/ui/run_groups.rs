@@ -9,8 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, TableState, Wrap};
 
 use super::{fit, selectable_table};
-use crate::app::run_grouping::GroupLine;
-use crate::app::runs::RunWatch;
+use crate::app::views::runs::RunWatch;
+use crate::app::views::runs::grouping::GroupLine;
 use crate::config::theme::Theme;
 use crate::model::run_groups::{Comparison, members_line};
 

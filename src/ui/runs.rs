@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState, Wrap};
 use super::{fit, form_footer, hint_spans, overlay, selectable_table};
 use crate::app::State;
 use crate::app::keymap::tables;
-use crate::app::runs::{COMPOSE_LABELS, CanaryOutcome, RunCompose, RunConfirm, RunWatch};
+use crate::app::views::runs::{COMPOSE_LABELS, CanaryOutcome, RunCompose, RunConfirm, RunWatch};
 use crate::config::theme::Theme;
 use crate::model::format::age;
 use crate::model::run as runs;

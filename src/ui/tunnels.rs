@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 use super::{fit, form_footer, overlay, selectable_table};
 use crate::app::State;
 use crate::app::keymap::tables;
-use crate::app::tunnels::{FORM_LABELS, TunnelForm, TunnelRow};
+use crate::app::views::tunnels::{FORM_LABELS, TunnelForm, TunnelRow};
 use crate::config::theme::Theme;
 use crate::model::format::{age, bytes};
 
@@ -72,7 +72,7 @@ fn column_width<'a>(values: impl Iterator<Item = &'a str>, min: usize, max: usiz
 }
 
 /// What to say of a tunnel's trouble: the doctor's cause once known, else the last error.
-fn trouble(entry: &crate::app::tunnels::TunnelEntry) -> Option<String> {
+fn trouble(entry: &crate::app::views::tunnels::TunnelEntry) -> Option<String> {
     let error = entry
         .live
         .failed

@@ -250,7 +250,7 @@ pub(crate) fn editor_input(key: KeyEvent, mode: Mode) -> Option<Input> {
 mod tests {
     use super::tables::{ENDED_PANE, FLEET, HISTORY, Key, PANES, RUN, SCROLL, TUNNELS};
     use super::*;
-    use crate::app::runs::RunWatch;
+    use crate::app::views::runs::RunWatch;
     use crate::model::instance::Ping;
     use crate::model::pane::PaneTarget;
     use crate::model::run::HistoryEntry;

@@ -25,7 +25,7 @@ use self::tunnels::RunningTunnel;
 use super::ConsoleOptions;
 use super::terminal::TerminalGuard;
 use crate::app::keymap::{self, Routed};
-use crate::app::tunnels::TunnelId;
+use crate::app::views::tunnels::TunnelId;
 use crate::app::{self, Effect, Input, MouseKind, State};
 use crate::config::theme::Theme;
 use crate::model::pane::{PaneId, PaneStatus};

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::Console;
-use crate::app::tunnels::{TunnelId, TunnelLive};
+use crate::app::views::tunnels::{TunnelId, TunnelLive};
 use crate::app::{self, Input};
 use crate::services::tunnel::{self, TunnelConfig, TunnelEvent, TunnelHandle};
 

@@ -7,6 +7,11 @@ use std::net::IpAddr;
 
 use crate::model::tunnel::TunnelDef;
 
+pub(crate) mod update;
+
+#[cfg(test)]
+mod update_tests;
+
 pub type TunnelId = u64;
 
 /// What the runtime measured, refreshed every second while the tunnel runs.

@@ -6,7 +6,7 @@ use crate::app::effect::Effect;
 use crate::app::state::{DoctorView, Mode, PaneMode, State, View};
 
 /// Opens the doctor on the selected instance (the focused pane's in the panes view).
-pub(super) fn open(state: &mut State) -> Vec<Effect> {
+pub(crate) fn open(state: &mut State) -> Vec<Effect> {
     let target = match state.view {
         View::Panes => state
             .workspace

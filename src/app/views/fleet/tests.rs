@@ -1,7 +1,7 @@
 //! The fleet table: sorting, filtering, marking, scrolling, keys, the command line, the
 //! user's keys, and facts from the runtime.
 
-use super::*;
+use crate::app::test_support::*;
 
 #[test]
 fn rows_arrive_sorted_by_name_and_can_be_resorted() {
@@ -379,7 +379,7 @@ fn the_help_scrolls_on_a_small_screen_and_closes_with_esc_q_or_question_mark() {
     );
     press(&mut state, KeyCode::Char('?'), KeyModifiers::NONE);
     assert_eq!(state.mode, Mode::Help);
-    let last = crate::app::help::max_scroll(&state, 80, 24);
+    let last = crate::app::overlays::help::max_scroll(&state, 80, 24);
     assert!(last > 22, "the whole help is several screens: {last}");
     press(&mut state, KeyCode::Down, KeyModifiers::NONE);
     press(&mut state, KeyCode::Char('j'), KeyModifiers::NONE);

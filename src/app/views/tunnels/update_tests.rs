@@ -1,6 +1,6 @@
 //! The Tunnels view and the shift-f form.
 
-use super::*;
+use crate::app::test_support::*;
 
 fn with_saved_tunnels() -> State {
     let mut state = with_screen(loaded());
@@ -125,7 +125,7 @@ fn read_only_refuses_tunnels() {
 #[test]
 fn every_shared_list_key_acts_in_every_list_view() {
     use crate::app::keymap::tables::{HISTORY, RUN, TUNNELS};
-    use crate::app::runs::RunWatch;
+    use crate::app::views::runs::RunWatch;
     use crate::model::run::{HistoryEntry, InvocationView};
 
     let invocation = |id: &str| InvocationView {

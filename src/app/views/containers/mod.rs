@@ -8,6 +8,11 @@ use crate::model::container::ContainerRow;
 use crate::model::instance::Ping;
 use crate::model::pane::PaneTarget;
 
+pub(crate) mod update;
+
+#[cfg(test)]
+mod update_tests;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContainersView {
     /// `None` while loading.

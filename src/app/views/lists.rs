@@ -8,7 +8,7 @@ use crate::app::state::{Mode, PaneMode, State, View};
 
 /// The selection after a move among `len` rows, a page being `page` rows; `None` when
 /// `action` is no move.
-pub(super) fn moved(selected: usize, len: usize, page: usize, action: Action) -> Option<usize> {
+pub(crate) fn moved(selected: usize, len: usize, page: usize, action: Action) -> Option<usize> {
     let last = len.saturating_sub(1);
     let page = page.max(1);
     Some(match action {
@@ -23,7 +23,7 @@ pub(super) fn moved(selected: usize, len: usize, page: usize, action: Action) ->
 }
 
 /// The shared keys that are not moves; `None` when `action` is none of them.
-pub(super) fn shared(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+pub(crate) fn shared(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     match action {
         Action::ShowFleet | Action::Back => state.view = View::Fleet,
         Action::Quit => return Some(vec![Effect::Quit]),

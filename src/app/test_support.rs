@@ -1,25 +1,22 @@
-//! Reducer tests: actions and inventory loads in, state and effects out, no terminal. One
-//! file a view; the helpers that build states and press keys are here.
+//! What the reducer tests share (each view's tests sit with the view): the helpers that
+//! build states and press keys. Actions and inventory loads in, state and effects out, no
+//! terminal.
 
-mod containers;
-mod doctor;
-mod fleet;
-mod panes;
-mod runs;
-mod sessions;
-mod tunnels;
+pub(crate) use std::collections::BTreeMap;
+pub(crate) use std::time::SystemTime;
 
-use std::collections::BTreeMap;
-use std::time::SystemTime;
+pub(crate) use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-use super::*;
-use crate::app::keymap::{self, input_for};
-use crate::model::column as columns;
-use crate::model::instance::{InstanceRow, Ping};
-use crate::model::pane::PaneStatus;
-use crate::term::copy::CopyKey;
+pub(crate) use crate::app::MouseKind;
+pub(crate) use crate::app::keymap::{self, input_for};
+pub(crate) use crate::app::update::{run_command, update};
+pub(crate) use crate::app::views::runs::RunWatch;
+pub(crate) use crate::app::{Action, Effect, Input, Mode, PaneMode, State, View};
+pub(crate) use crate::model::column as columns;
+pub(crate) use crate::model::instance::{InstanceRow, Ping};
+pub(crate) use crate::model::pane::EndReason;
+pub(crate) use crate::model::pane::PaneStatus;
+pub(crate) use crate::term::copy::CopyKey;
 
 pub(crate) fn row(name: &str, id: &str, ping: Ping, region: &str, team: &str) -> InstanceRow {
     let mut tags = BTreeMap::new();
@@ -48,7 +45,7 @@ pub(crate) fn row(name: &str, id: &str, ping: Ping, region: &str, team: &str) ->
     }
 }
 
-fn loaded() -> State {
+pub(crate) fn loaded() -> State {
     let mut state = State::new("test");
     let rows = vec![
         row("web-2", "i-02", Ping::Online, "us-east-1", "web"),
@@ -73,7 +70,7 @@ fn loaded() -> State {
     state
 }
 
-fn names(state: &State) -> Vec<&str> {
+pub(crate) fn names(state: &State) -> Vec<&str> {
     state
         .visible
         .iter()
@@ -81,18 +78,18 @@ fn names(state: &State) -> Vec<&str> {
         .collect()
 }
 
-fn key(code: KeyCode) -> KeyEvent {
+pub(crate) fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
 }
 
-fn press(state: &mut State, code: KeyCode, modifiers: KeyModifiers) -> Vec<Effect> {
+pub(crate) fn press(state: &mut State, code: KeyCode, modifiers: KeyModifiers) -> Vec<Effect> {
     match keymap::route(KeyEvent::new(code, modifiers), state) {
         Some(keymap::Routed::App(input)) => update(state, input),
         Some(keymap::Routed::Pane) | None => Vec::new(),
     }
 }
 
-fn prefix(state: &mut State, code: KeyCode) -> Vec<Effect> {
+pub(crate) fn prefix(state: &mut State, code: KeyCode) -> Vec<Effect> {
     assert_eq!(
         keymap::route(
             KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL),
@@ -105,7 +102,7 @@ fn prefix(state: &mut State, code: KeyCode) -> Vec<Effect> {
     press(state, code, KeyModifiers::NONE)
 }
 
-fn with_screen(mut state: State) -> State {
+pub(crate) fn with_screen(mut state: State) -> State {
     update(
         &mut state,
         Input::Resized {

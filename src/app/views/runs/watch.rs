@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::run_grouping::Grouping;
+use super::grouping::Grouping;
 use crate::model::canary::{canary_count, pick_canary};
 use crate::model::run::{
     HistoryEntry, InvocationOutput, InvocationView, RunGroup, RunRequest, default_comment,

@@ -1,10 +1,10 @@
 //! The doctor's overlay: `D` over a row, over an ended pane, and after the prefix; the report
 //! arrives; any key closes it and none of them quits or types.
 
-use super::*;
+use crate::app::test_support::*;
 use crate::model::doctor::Report;
 
-pub(super) fn report(instance_id: &str) -> Report {
+pub(crate) fn report(instance_id: &str) -> Report {
     Report {
         instance_id: instance_id.to_owned(),
         region: "us-east-1".to_owned(),

@@ -2,20 +2,20 @@
 //! panes through ECS Exec (one per marked container), why exec cannot reach one, and the jump
 //! from an EC2-launched task to its instance in the fleet.
 
-use super::lists;
 use crate::app::action::Action;
-use crate::app::containers::pane_target;
 use crate::app::effect::Effect;
 use crate::app::state::{Mode, State, View};
+use crate::app::views::containers::pane_target;
+use crate::app::views::lists;
 
 /// The Containers view, loading it afresh (what was there stays until the new read lands).
-pub(super) fn show_containers(state: &mut State) -> Vec<Effect> {
+pub(crate) fn show_containers(state: &mut State) -> Vec<Effect> {
     state.view = View::Containers;
     state.mode = Mode::Table;
     vec![Effect::LoadContainers]
 }
 
-pub(super) fn act_on_containers(state: &mut State, action: Action) -> Vec<Effect> {
+pub(crate) fn act_on_containers(state: &mut State, action: Action) -> Vec<Effect> {
     let view = &mut state.containers;
     match action {
         _ if let Some(to) =
@@ -90,7 +90,7 @@ fn open_container_shells(state: &mut State) -> Vec<Effect> {
     if !targets.is_empty() {
         state.containers.marks.clear();
     }
-    let effects = super::panes::open_targets(state, targets);
+    let effects = crate::app::views::panes::update::open_targets(state, targets);
     if notice.is_some() {
         state.notice = notice;
     }
@@ -120,7 +120,7 @@ fn open_tunnel_form(state: &mut State) {
     } else {
         &row.service
     };
-    state.form = Some(crate::app::tunnels::TunnelForm::new(
+    state.form = Some(crate::app::views::tunnels::TunnelForm::new(
         &row.label(),
         &format!("{owner}/{}", row.container),
         &row.profile,

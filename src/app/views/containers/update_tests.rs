@@ -1,7 +1,7 @@
 //! The Containers view: loading, the filter, marks and one pane each, refusals with their
 //! cause, the tunnel form, the jump to an EC2 task's instance.
 
-use super::*;
+use crate::app::test_support::*;
 use crate::model::container::ContainerRow;
 
 fn container(service: &str, name: &str, exec: bool, ec2: Option<&str>) -> ContainerRow {

@@ -1,16 +1,16 @@
 //! Run Command's actions: the compose form, the confirmation, the watch grid and the
 //! history of recent commands.
 
-use super::lists;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
-use crate::app::runs::{CanaryOutcome, RunCompose, RunConfirm, RunWatch};
 use crate::app::state::{Mode, State, View};
+use crate::app::views::lists;
+use crate::app::views::runs::{CanaryOutcome, RunCompose, RunConfirm, RunWatch};
 use crate::model::instance::{InstanceRow, Ping};
 use crate::model::run::groups_of;
 
 /// The compose form's submit: on to the confirmation, or say what is wrong.
-pub(super) fn submit_run(state: &mut State) -> Vec<Effect> {
+pub(crate) fn submit_run(state: &mut State) -> Vec<Effect> {
     let Some(compose) = state.compose.as_mut() else {
         return Vec::new();
     };
@@ -27,7 +27,7 @@ pub(super) fn submit_run(state: &mut State) -> Vec<Effect> {
 
 /// A key in the confirmation: the typed count (many targets or production) or y/n; `None`
 /// is Enter.
-pub(super) fn confirm_key(state: &mut State, key: Option<char>) -> Vec<Effect> {
+pub(crate) fn confirm_key(state: &mut State, key: Option<char>) -> Vec<Effect> {
     let Some(confirm) = state.confirm.as_mut() else {
         return Vec::new();
     };
@@ -74,7 +74,7 @@ pub(super) fn confirm_key(state: &mut State, key: Option<char>) -> Vec<Effect> {
     vec![Effect::SendRun(confirm.request)]
 }
 
-pub(super) fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
+pub(crate) fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
     let Some(run) = state.run.as_mut() else {
         state.view = View::Fleet;
         return Vec::new();
@@ -197,14 +197,14 @@ pub(super) fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 /// The history view, loading it afresh.
-pub(super) fn show_history(state: &mut State) -> Vec<Effect> {
+pub(crate) fn show_history(state: &mut State) -> Vec<Effect> {
     state.view = View::History;
     state.mode = Mode::Table;
     state.history = None;
     vec![Effect::LoadHistory]
 }
 
-pub(super) fn act_on_history(state: &mut State, action: Action) -> Vec<Effect> {
+pub(crate) fn act_on_history(state: &mut State, action: Action) -> Vec<Effect> {
     let count = state.history.as_ref().map_or(0, Vec::len);
     match action {
         _ if let Some(to) =
@@ -276,7 +276,7 @@ fn compare_with_previous(state: &mut State) -> Vec<Effect> {
 
 /// The compose form for the marked rows, or every row the filter shows; `--read-only`
 /// refuses, and instances SSM does not manage are left out (they cannot run anything).
-pub(super) fn open_run(state: &mut State) {
+pub(crate) fn open_run(state: &mut State) {
     if state.read_only {
         state.notice = Some("refused by --read-only: Run Command changes instances".to_owned());
         return;
@@ -328,7 +328,7 @@ pub(super) fn open_run(state: &mut State) {
 /// The doctor, asked by itself about the first few instances the watched run could not reach
 /// (Undeliverable): its cause shows in their rows. The clients are those the instance's
 /// fleet row was read with.
-pub(super) fn ask_why_not_reached(state: &mut State) -> Vec<Effect> {
+pub(crate) fn ask_why_not_reached(state: &mut State) -> Vec<Effect> {
     let Some(run) = state.run.as_mut() else {
         return Vec::new();
     };

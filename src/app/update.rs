@@ -1,31 +1,23 @@
 //! The pure reducer: one input in, the state changed, effects out. Each view's actions live
 //! in a child module; this one routes inputs and actions to them.
 
-mod containers;
-mod doctor;
-mod fleet;
-mod help;
-mod lists;
-mod panes;
-mod run_events;
-mod runs;
-mod sessions;
-mod tunnels;
-
 use std::collections::BTreeSet;
 
 use ratatui::layout::Rect;
 
-use self::fleet::act_on;
-use self::panes::act_on_panes;
-use self::runs::{act_on_history, act_on_run, confirm_key, submit_run};
-use self::tunnels::{act_on_tunnels, submit_tunnel_form, tunnel_update};
-use super::action::Action;
-use super::effect::Effect;
-use super::input::{Input, MouseKind};
-use super::layout::{pane_area, table_rows_for};
-use super::runs::RunWatch;
-use super::state::{Mode, PaneMode, State, View};
+use super::overlays::{doctor, help_keys as help};
+use super::views::fleet::update::act_on;
+use super::views::panes::update::{self as panes, act_on_panes};
+use super::views::runs::RunWatch;
+use super::views::runs::events as run_events;
+use super::views::runs::update::{act_on_history, act_on_run, confirm_key, submit_run};
+use super::views::tunnels::update::{act_on_tunnels, submit_tunnel_form, tunnel_update};
+use super::views::{containers::update as containers, sessions::update as sessions};
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::input::{Input, MouseKind};
+use crate::app::layout::{pane_area, table_rows_for};
+use crate::app::state::{Mode, PaneMode, State, View};
 use crate::model::pane::{EndReason, PaneStatus};
 
 /// Applies one input; returns what the runtime must do.
@@ -324,7 +316,7 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
     }
 }
 
-fn act(state: &mut State, action: Action) -> Vec<Effect> {
+pub(crate) fn act(state: &mut State, action: Action) -> Vec<Effect> {
     // Over the doctor's report, a key only closes it (`q` must not quit, Enter must not open
     // a shell); the prefix chord waits for its second key.
     if state.mode == Mode::Doctor && action != Action::Prefix {
@@ -388,7 +380,7 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
     effects
 }
 
-fn mouse(state: &mut State, kind: MouseKind, column: u16, row: u16) -> Vec<Effect> {
+pub(crate) fn mouse(state: &mut State, kind: MouseKind, column: u16, row: u16) -> Vec<Effect> {
     if state.view != View::Panes {
         return Vec::new();
     }
@@ -413,7 +405,7 @@ fn mouse(state: &mut State, kind: MouseKind, column: u16, row: u16) -> Vec<Effec
 }
 
 /// Runs a `:` command line: k9s-style, a verb and its arguments.
-fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
+pub(crate) fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
     let mut words = line.split_whitespace();
     let verb = words.next().unwrap_or_default();
     let list: Vec<String> = words
@@ -475,6 +467,3 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

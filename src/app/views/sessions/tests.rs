@@ -1,8 +1,8 @@
 //! The Sessions view: `S` loads it, the terminate key asks once, --read-only refuses, and `D`
 //! opens the doctor on the session's target.
 
-use super::*;
 use crate::app::state::SessionEntry;
+use crate::app::test_support::*;
 use crate::model::session::SessionRow;
 
 fn entry(id: &str, target: &str, name: &str) -> SessionEntry {
@@ -160,9 +160,9 @@ fn this_consoles_own_tunnel_sessions_are_told_apart_and_not_ended_from_here() {
         },
         true,
     );
-    let live = |ids: Vec<&str>| crate::app::tunnels::TunnelLive {
+    let live = |ids: Vec<&str>| crate::app::views::tunnels::TunnelLive {
         session_ids: ids.into_iter().map(str::to_owned).collect(),
-        ..crate::app::tunnels::TunnelLive::default()
+        ..crate::app::views::tunnels::TunnelLive::default()
     };
     update(
         &mut state,

@@ -4,13 +4,13 @@
 use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::state::{Mode, PaneMode, State, View};
-use crate::app::tunnels::TunnelForm;
+use crate::app::views::tunnels::TunnelForm;
 use crate::model::instance::Ping;
 
-use super::panes::open_shells;
-use super::runs::{open_run, show_history};
+use crate::app::views::panes::update::open_shells;
+use crate::app::views::runs::update::{open_run, show_history};
 
-pub(super) fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
+pub(crate) fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
     let last = state.visible.len().saturating_sub(1);
     // Over the help, any key but these only closes it: Enter or `s` must not open a shell.
     if state.mode == Mode::Help
@@ -38,8 +38,10 @@ pub(super) fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::OpenRun => open_run(state),
         Action::ShowHistory => return show_history(state),
-        Action::ShowSessions => return super::sessions::show_sessions(state),
-        Action::ShowContainers => return super::containers::show_containers(state),
+        Action::ShowSessions => return crate::app::views::sessions::update::show_sessions(state),
+        Action::ShowContainers => {
+            return crate::app::views::containers::update::show_containers(state);
+        }
         Action::OpenTunnelForm => {
             if state.read_only {
                 state.notice = Some(

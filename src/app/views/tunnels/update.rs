@@ -2,14 +2,14 @@
 //! remove a tunnel started from the fleet; what the runtime measured, and the doctor asked
 //! when a tunnel's target refuses it.
 
-use super::lists;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::state::{Mode, State, View};
-use crate::app::tunnels::{TunnelId, TunnelLive};
+use crate::app::views::lists;
+use crate::app::views::tunnels::{TunnelId, TunnelLive};
 
 /// The shift-f form's Enter: start the tunnel it describes, or say what is wrong.
-pub(super) fn submit_tunnel_form(state: &mut State) -> Vec<Effect> {
+pub(crate) fn submit_tunnel_form(state: &mut State) -> Vec<Effect> {
     let Some(form) = state.form.as_mut() else {
         state.mode = Mode::Table;
         return Vec::new();
@@ -31,7 +31,7 @@ pub(super) fn submit_tunnel_form(state: &mut State) -> Vec<Effect> {
 }
 
 /// Marks `ids` running and asks the runtime to start them; `--read-only` refuses.
-pub(super) fn start_tunnels(state: &mut State, ids: &[TunnelId]) -> Vec<Effect> {
+pub(crate) fn start_tunnels(state: &mut State, ids: &[TunnelId]) -> Vec<Effect> {
     if state.read_only {
         state.notice =
             Some("refused by --read-only: a tunnel starts port-forwarding sessions".to_owned());
@@ -50,7 +50,7 @@ pub(super) fn start_tunnels(state: &mut State, ids: &[TunnelId]) -> Vec<Effect> 
     effects
 }
 
-pub(super) fn act_on_tunnels(state: &mut State, action: Action) -> Vec<Effect> {
+pub(crate) fn act_on_tunnels(state: &mut State, action: Action) -> Vec<Effect> {
     let count = state.tunnels.rows().len();
     let last = count.saturating_sub(1);
     let page = state.table_rows;
@@ -99,7 +99,7 @@ pub(super) fn act_on_tunnels(state: &mut State, action: Action) -> Vec<Effect> {
 
 /// What the runtime measured of a tunnel. A tunnel whose sessions fail because of its target
 /// asks the doctor once per failing spell; its cause shows in the row until it serves again.
-pub(super) fn tunnel_update(
+pub(crate) fn tunnel_update(
     state: &mut State,
     id: TunnelId,
     running: bool,

@@ -2,15 +2,15 @@
 //! grouped mode), the canary's outcome, the watched output, errors; and a comparison of two
 //! runs from the history.
 
-use super::runs;
 use crate::app::effect::Effect;
 use crate::app::input::Input;
-use crate::app::runs::CanaryOutcome;
 use crate::app::state::State;
+use crate::app::views::runs::CanaryOutcome;
+use crate::app::views::runs::update as runs;
 use crate::model::run::RunTarget;
 use crate::model::run_shape::identities_of;
 
-pub(super) fn on_run_event(state: &mut State, input: Input) -> Vec<Effect> {
+pub(crate) fn on_run_event(state: &mut State, input: Input) -> Vec<Effect> {
     match input {
         Input::RunSent { command_ids } => {
             // Only the run just started takes ids (and, after its canary, the same ids and the

@@ -5,14 +5,14 @@ use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::input::Input;
 use crate::app::layout::{MIN_PANE, pane_area, pane_content};
-use crate::app::panes::{Direction, SplitDirection};
 use crate::app::state::{Mode, PaneMode, State, View};
+use crate::app::views::panes::{Direction, SplitDirection};
 use crate::model::instance::{InstanceRow, Ping};
 use crate::model::pane::{PaneId, PaneStatus, PaneTarget};
 use crate::term::copy::CopyKey;
 
 /// Splitting the focused pane this way leaves both halves usable.
-pub(super) fn split_fits(state: &State, direction: SplitDirection) -> bool {
+pub(crate) fn split_fits(state: &State, direction: SplitDirection) -> bool {
     let Some(tab) = state.workspace.tab() else {
         return true;
     };
@@ -32,7 +32,7 @@ pub(super) fn split_fits(state: &State, direction: SplitDirection) -> bool {
 }
 
 /// Opens a pane on `target` next to the focused one, or in a new tab when it would not fit.
-pub(super) fn open_beside(
+pub(crate) fn open_beside(
     state: &mut State,
     target: PaneTarget,
     direction: Option<SplitDirection>,
@@ -57,7 +57,7 @@ pub(super) fn open_beside(
     }
 }
 
-pub(super) fn open_shells(state: &mut State) -> Vec<Effect> {
+pub(crate) fn open_shells(state: &mut State) -> Vec<Effect> {
     if state.read_only {
         state.notice =
             Some("refused by --read-only: a shell can change anything on the instance".to_owned());
@@ -90,7 +90,7 @@ pub(super) fn open_shells(state: &mut State) -> Vec<Effect> {
 }
 
 /// Panes for `targets`: one beside the focused pane, or a new tab of several.
-pub(super) fn open_targets(state: &mut State, targets: Vec<PaneTarget>) -> Vec<Effect> {
+pub(crate) fn open_targets(state: &mut State, targets: Vec<PaneTarget>) -> Vec<Effect> {
     if targets.is_empty() {
         return Vec::new();
     }
@@ -109,7 +109,7 @@ pub(super) fn open_targets(state: &mut State, targets: Vec<PaneTarget>) -> Vec<E
     vec![Effect::OpenPanes(ids)]
 }
 
-pub(super) fn act_on_panes(state: &mut State, action: Action) -> Vec<Effect> {
+pub(crate) fn act_on_panes(state: &mut State, action: Action) -> Vec<Effect> {
     let area = pane_area(state.screen);
     let focus = state.workspace.tab().map(|tab| tab.focus);
     let focused_target = state.workspace.focused().map(|p| p.target.clone());
@@ -240,7 +240,7 @@ pub(super) fn act_on_panes(state: &mut State, action: Action) -> Vec<Effect> {
 
 /// Keys while copy mode's search prompt is open: text, backspace, Enter searches, esc closes
 /// the prompt (copy mode stays).
-pub(super) fn search_prompt(state: &mut State, input: Input) -> Vec<Effect> {
+pub(crate) fn search_prompt(state: &mut State, input: Input) -> Vec<Effect> {
     match input {
         Input::FilterChar(c) => state.pane_search.0.push(c),
         Input::FilterBackspace => {
@@ -261,12 +261,12 @@ pub(super) fn search_prompt(state: &mut State, input: Input) -> Vec<Effect> {
         Input::Action(Action::Back) => state.mode = Mode::Table,
         Input::Action(Action::Quit) => {
             state.mode = Mode::Table;
-            return super::update(state, input);
+            return crate::app::update::update(state, input);
         }
         // Everything else (output, statuses, resizes) goes on as usual.
         other => {
             state.mode = Mode::Table;
-            let effects = super::update(state, other);
+            let effects = crate::app::update::update(state, other);
             if state.mode == Mode::Table {
                 state.mode = Mode::PaneSearch;
             }
@@ -278,7 +278,7 @@ pub(super) fn search_prompt(state: &mut State, input: Input) -> Vec<Effect> {
 
 /// The pane under (`column`, `row`) of the screen, or `within` pane when given (the point
 /// clamped to it), and the point in its content's own rows and columns.
-pub(super) fn content_point(
+pub(crate) fn content_point(
     state: &State,
     column: u16,
     row: u16,
@@ -302,7 +302,7 @@ pub(super) fn content_point(
 
 /// The button moved while held: copy mode in the pane it was pressed in, selecting from the
 /// press to here (clamped to that pane: a selection never spans panes).
-pub(super) fn drag(state: &mut State, column: u16, row: u16) -> Vec<Effect> {
+pub(crate) fn drag(state: &mut State, column: u16, row: u16) -> Vec<Effect> {
     let Some((pane, from, moved)) = state.drag else {
         return Vec::new();
     };
@@ -323,7 +323,7 @@ pub(super) fn drag(state: &mut State, column: u16, row: u16) -> Vec<Effect> {
 }
 
 /// The button let go: a drag copies what it selected, as in tmux; a click was only a click.
-pub(super) fn release(state: &mut State) -> Vec<Effect> {
+pub(crate) fn release(state: &mut State) -> Vec<Effect> {
     match state.drag.take() {
         Some((pane, _, true)) => {
             state.pane_mode = PaneMode::Typing;

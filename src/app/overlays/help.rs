@@ -2,10 +2,10 @@
 //! opened from, then every other view's and the forms', wrapped to the overlay's width so
 //! that the reducer knows where scrolling ends and the drawing only styles the lines.
 
-use super::action::Action;
-use super::keymap::FORM_KEYS;
-use super::keymap::tables::{self, KeyTable};
-use super::state::{State, View};
+use crate::app::action::Action;
+use crate::app::keymap::FORM_KEYS;
+use crate::app::keymap::tables::{self, KeyTable};
+use crate::app::state::{State, View};
 
 /// The overlay is at most this wide; narrower on a narrower terminal.
 pub const HELP_WIDTH: u16 = 84;

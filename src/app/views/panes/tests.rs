@@ -1,6 +1,6 @@
 //! The panes: opening shells, the prefix, scrolling, quitting, ended panes, the mouse.
 
-use super::*;
+use crate::app::test_support::*;
 
 #[test]
 fn s_opens_a_shell_pane_and_typing_goes_to_it() {

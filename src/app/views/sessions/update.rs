@@ -1,13 +1,13 @@
 //! The Sessions view: the fleet's active sessions, loaded afresh on the way in and after each
 //! termination; the terminate key asks once ("press x again") before it ends one.
 
-use super::lists;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::state::{Mode, State, View};
+use crate::app::views::lists;
 
 /// The Sessions view, loading it afresh.
-pub(super) fn show_sessions(state: &mut State) -> Vec<Effect> {
+pub(crate) fn show_sessions(state: &mut State) -> Vec<Effect> {
     state.view = View::Sessions;
     state.mode = Mode::Table;
     state.sessions = None;
@@ -15,7 +15,7 @@ pub(super) fn show_sessions(state: &mut State) -> Vec<Effect> {
     vec![Effect::LoadSessions]
 }
 
-pub(super) fn act_on_sessions(state: &mut State, action: Action) -> Vec<Effect> {
+pub(crate) fn act_on_sessions(state: &mut State, action: Action) -> Vec<Effect> {
     let count = state.sessions.as_ref().map_or(0, Vec::len);
     if action != Action::TerminateSession {
         state.terminate_armed = None;

@@ -1,6 +1,6 @@
 //! Run Command: compose, confirm, watch, re-run, history.
 
-use super::*;
+use crate::app::test_support::*;
 
 fn compose_for_all(state: &mut State) {
     press(state, KeyCode::Char('R'), KeyModifiers::SHIFT);
@@ -307,7 +307,7 @@ fn invocations_not_reached_ask_the_doctor_once_and_keep_its_cause() {
         &mut state,
         Input::DoctorReport {
             instance_id: "i-01".to_owned(),
-            report: Ok(super::doctor::report("i-01")),
+            report: Ok(crate::app::overlays::doctor_tests::report("i-01")),
         },
     );
     assert_eq!(
@@ -331,7 +331,7 @@ fn the_doctor_is_asked_by_itself_about_three_unreached_instances_at_most() {
         })
         .collect();
     state.rows.extend(rows);
-    state.run = Some(crate::app::runs::RunWatch::new(
+    state.run = Some(crate::app::views::runs::RunWatch::new(
         crate::model::run::RunRequest {
             groups: Vec::new(),
             script: "uptime".to_owned(),
@@ -639,7 +639,7 @@ fn equals_in_the_history_compares_with_the_previous_run_of_the_command() {
 /// when the canary's outcome arrives afterwards.
 #[test]
 fn a_cancel_during_the_canary_keeps_the_rest_from_ever_running() {
-    use crate::app::runs::CanaryOutcome;
+    use crate::app::views::runs::CanaryOutcome;
     let mut state = with_screen(loaded());
     press(&mut state, KeyCode::Char('R'), KeyModifiers::SHIFT);
     for c in "uptime".chars() {

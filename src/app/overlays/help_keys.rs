@@ -3,10 +3,10 @@
 
 use crate::app::action::Action;
 use crate::app::effect::Effect;
-use crate::app::help::{lines, max_scroll, rows_shown};
+use crate::app::overlays::help::{lines, max_scroll, rows_shown};
 use crate::app::state::{Mode, State};
 
-pub(super) fn act(state: &mut State, action: Action) -> Vec<Effect> {
+pub(crate) fn act(state: &mut State, action: Action) -> Vec<Effect> {
     // The reducer's screen is the terminal's: the drawing sees the same size.
     let (width, height) = (state.screen.width, state.screen.height);
     let last = max_scroll(state, width, height);
@@ -24,7 +24,7 @@ pub(super) fn act(state: &mut State, action: Action) -> Vec<Effect> {
         // ctrl-c quits from anywhere, as it does in every other view.
         Action::Quit => {
             close(state);
-            return super::act(state, Action::Quit);
+            return crate::app::update::act(state, Action::Quit);
         }
         _ => {
             close(state);

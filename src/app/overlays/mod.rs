@@ -1,0 +1,9 @@
+//! What opens over a view: the help, an instance's details, the doctor's report, the `:`
+//! line, the forms.
+
+pub(crate) mod doctor;
+pub mod help;
+pub(crate) mod help_keys;
+
+#[cfg(test)]
+pub(crate) mod doctor_tests;

@@ -1,0 +1,6 @@
+//! The fleet view: every instance of the sources read, filtered, sorted and marked.
+
+pub(crate) mod update;
+
+#[cfg(test)]
+mod tests;
