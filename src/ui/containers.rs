@@ -11,7 +11,6 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 
 use super::fit;
 use crate::app::State;
-use crate::app::keymap::tables;
 use crate::app::state::Mode;
 use crate::config::theme::Theme;
 use crate::model::container::ContainerRow;
@@ -116,7 +115,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             filter,
         );
     }
-    super::notice_and_hints(frame, notice, status, state, &tables::CONTAINERS, theme);
+    super::notice_and_hints(
+        frame,
+        notice,
+        status,
+        state,
+        &crate::app::views::containers::keys::CONTAINERS,
+        theme,
+    );
 }
 
 fn draw_table(frame: &mut Frame, area: Rect, state: &State, block: Block, theme: &Theme) {

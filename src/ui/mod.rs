@@ -18,7 +18,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
-use crate::app::keymap::{KeyTable, tables};
+use crate::app::keymap::KeyTable;
 use crate::app::overlays::help::{self, HelpLine};
 use crate::app::{Mode, State, View};
 use crate::config::theme::Theme;
@@ -453,7 +453,7 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
     }
     let used: usize = spans.iter().map(Span::width).sum();
     spans.extend(hint_spans(
-        &state.keys.hints(&tables::FLEET),
+        &state.keys.hints(&crate::app::views::fleet::keys::FLEET),
         usize::from(width).saturating_sub(used),
         theme,
     ));
@@ -735,7 +735,7 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, state: &State) {
     // The title says where the view is in the whole and which keys scroll and close it.
     let keys: Vec<String> = state
         .keys
-        .hints(&tables::HELP)
+        .hints(&crate::app::overlays::help_table::HELP)
         .into_iter()
         .map(|(keys, what)| format!("{keys} {what}"))
         .collect();

@@ -10,7 +10,6 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::ping_colour;
 use crate::app::Action;
-use crate::app::keymap::tables;
 use crate::app::views::panes::Pane;
 use crate::app::{PaneMode, State, pane_area, pane_content};
 use crate::config::theme::Theme;
@@ -336,7 +335,7 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
             let first = |action| {
                 state
                     .keys
-                    .labels_in(&tables::PANES, action)
+                    .labels_in(&crate::app::views::panes::keys::PANES, action)
                     .into_iter()
                     .next()
                     .unwrap_or_default()
@@ -360,7 +359,7 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
             ));
             let used: usize = spans.iter().map(Span::width).sum();
             spans.extend(super::hint_spans(
-                &state.keys.hints(&tables::PANES),
+                &state.keys.hints(&crate::app::views::panes::keys::PANES),
                 usize::from(width).saturating_sub(used),
                 theme,
             ));
@@ -391,7 +390,7 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
             }
             let used: usize = spans.iter().map(Span::width).sum();
             spans.extend(super::hint_spans(
-                &state.keys.hints(&tables::SCROLL),
+                &state.keys.hints(&crate::app::views::panes::keys::SCROLL),
                 usize::from(width).saturating_sub(used),
                 theme,
             ));

@@ -9,7 +9,6 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState, Wrap};
 
 use super::{fit, form_footer, hint_spans, overlay, selectable_table};
 use crate::app::State;
-use crate::app::keymap::tables;
 use crate::app::views::runs::{COMPOSE_LABELS, CanaryOutcome, RunCompose, RunConfirm, RunWatch};
 use crate::config::theme::Theme;
 use crate::model::format::age;
@@ -78,7 +77,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     frame.render_widget(
         Paragraph::new(Line::from(hint_spans(
-            &state.keys.hints(&tables::RUN),
+            &state.keys.hints(&crate::app::views::runs::keys::RUN),
             usize::from(status.width),
             theme,
         )))
@@ -535,5 +534,12 @@ pub fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme,
             Layout::vertical([Constraint::Percentage(40), Constraint::Fill(1)]).areas(body);
         super::run_groups::draw_comparison(frame, lower, comparison, theme);
     }
-    super::notice_and_hints(frame, notice, status, state, &tables::HISTORY, theme);
+    super::notice_and_hints(
+        frame,
+        notice,
+        status,
+        state,
+        &crate::app::views::runs::keys::HISTORY,
+        theme,
+    );
 }

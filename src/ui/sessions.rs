@@ -9,7 +9,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 
 use crate::app::State;
-use crate::app::keymap::tables;
 use crate::config::theme::Theme;
 use crate::model::format::age;
 
@@ -115,5 +114,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
             frame.render_stateful_widget(table, body, &mut table_state);
         }
     }
-    super::notice_and_hints(frame, notice, status, state, &tables::SESSIONS, theme);
+    super::notice_and_hints(
+        frame,
+        notice,
+        status,
+        state,
+        &crate::app::views::sessions::keys::SESSIONS,
+        theme,
+    );
 }

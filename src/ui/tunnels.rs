@@ -10,7 +10,6 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 
 use super::{fit, form_footer, overlay, selectable_table};
 use crate::app::State;
-use crate::app::keymap::tables;
 use crate::app::views::tunnels::{FORM_LABELS, TunnelForm, TunnelRow};
 use crate::config::theme::Theme;
 use crate::model::format::{age, bytes};
@@ -45,7 +44,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         title,
     );
     draw_table(frame, body, state, theme);
-    super::notice_and_hints(frame, notice, status, state, &tables::TUNNELS, theme);
+    super::notice_and_hints(
+        frame,
+        notice,
+        status,
+        state,
+        &crate::app::views::tunnels::keys::TUNNELS,
+        theme,
+    );
 }
 
 /// Columns 6 and 7 (total bytes up and down) only show on wide terminals; the rate stays.

@@ -5,13 +5,13 @@
 //! `tables`: routing here, the help and the status-bar hints all read it. The line editors
 //! (filter, `:`, the forms) take text, not actions, and are routed here directly.
 
-pub mod tables;
+pub mod table;
 
 use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-pub use self::tables::KeyTable;
+pub use self::table::KeyTable;
 use super::{Action, Input, Mode, PaneMode, State, View};
 pub use crate::config::keys::KeyChord;
 use crate::model::pane::PaneStatus;
@@ -137,14 +137,14 @@ pub fn table_for(state: &State) -> Option<&'static KeyTable> {
         return None;
     }
     if state.mode == Mode::Help {
-        return Some(&tables::HELP);
+        return Some(&crate::app::overlays::help_table::HELP);
     }
     match state.view {
-        View::Tunnels => Some(&tables::TUNNELS),
-        View::Run => Some(&tables::RUN),
-        View::History => Some(&tables::HISTORY),
-        View::Sessions => Some(&tables::SESSIONS),
-        View::Containers => Some(&tables::CONTAINERS),
+        View::Tunnels => Some(&crate::app::views::tunnels::keys::TUNNELS),
+        View::Run => Some(&crate::app::views::runs::keys::RUN),
+        View::History => Some(&crate::app::views::runs::keys::HISTORY),
+        View::Sessions => Some(&crate::app::views::sessions::keys::SESSIONS),
+        View::Containers => Some(&crate::app::views::containers::keys::CONTAINERS),
         View::Panes if !state.workspace.is_empty() => match state.pane_mode {
             PaneMode::Typing => {
                 let ended = state
@@ -152,12 +152,12 @@ pub fn table_for(state: &State) -> Option<&'static KeyTable> {
                     .focused()
                     .is_some_and(|p| matches!(p.status, PaneStatus::Ended { .. }));
                 let broadcast = state.workspace.tab().is_some_and(|t| t.broadcast);
-                (ended && !broadcast).then_some(&tables::ENDED_PANE)
+                (ended && !broadcast).then_some(&crate::app::views::panes::keys::ENDED_PANE)
             }
-            PaneMode::Prefix => Some(&tables::PANES),
-            PaneMode::Scroll => Some(&tables::SCROLL),
+            PaneMode::Prefix => Some(&crate::app::views::panes::keys::PANES),
+            PaneMode::Scroll => Some(&crate::app::views::panes::keys::SCROLL),
         },
-        View::Panes | View::Fleet => Some(&tables::FLEET),
+        View::Panes | View::Fleet => Some(&crate::app::views::fleet::keys::FLEET),
     }
 }
 
@@ -185,7 +185,7 @@ pub fn route(key: KeyEvent, state: &State) -> Option<Routed> {
     match (keys.action_in(table, key), state.pane_mode) {
         (Some(action), _) => app(action),
         // After the prefix, a key that means nothing goes back to typing.
-        (None, PaneMode::Prefix) if std::ptr::eq(table, &tables::PANES) => {
+        (None, PaneMode::Prefix) if std::ptr::eq(table, &crate::app::views::panes::keys::PANES) => {
             Some(Routed::App(Input::PrefixCancelled))
         }
         (None, _) => None,
@@ -198,7 +198,7 @@ pub fn input_for(key: KeyEvent, mode: Mode) -> Option<Input> {
         return editor_input(key, mode);
     }
     KeyBindings::default()
-        .action_in(&tables::FLEET, key)
+        .action_in(&crate::app::views::fleet::keys::FLEET, key)
         .map(Input::Action)
 }
 
@@ -248,9 +248,13 @@ pub(crate) fn editor_input(key: KeyEvent, mode: Mode) -> Option<Input> {
 
 #[cfg(test)]
 mod tests {
-    use super::tables::{ENDED_PANE, FLEET, HISTORY, Key, PANES, RUN, SCROLL, TUNNELS};
+    use super::table::Key;
     use super::*;
+    use crate::app::views::fleet::keys::FLEET;
+    use crate::app::views::panes::keys::{ENDED_PANE, PANES, SCROLL};
     use crate::app::views::runs::RunWatch;
+    use crate::app::views::runs::keys::{HISTORY, RUN};
+    use crate::app::views::tunnels::keys::TUNNELS;
     use crate::model::instance::Ping;
     use crate::model::pane::PaneTarget;
     use crate::model::run::HistoryEntry;

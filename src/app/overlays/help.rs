@@ -4,7 +4,7 @@
 
 use crate::app::action::Action;
 use crate::app::keymap::FORM_KEYS;
-use crate::app::keymap::tables::{self, KeyTable};
+use crate::app::keymap::KeyTable;
 use crate::app::state::{State, View};
 
 /// The overlay is at most this wide; narrower on a narrower terminal.
@@ -26,13 +26,13 @@ pub enum HelpLine {
 /// The table of the view the help was opened over: its keys come first.
 fn front_table(state: &State) -> &'static KeyTable {
     match state.view {
-        View::Panes if !state.workspace.is_empty() => &tables::PANES,
-        View::Tunnels => &tables::TUNNELS,
-        View::Run if state.run.is_some() => &tables::RUN,
-        View::History => &tables::HISTORY,
-        View::Sessions => &tables::SESSIONS,
-        View::Containers => &tables::CONTAINERS,
-        _ => &tables::FLEET,
+        View::Panes if !state.workspace.is_empty() => &crate::app::views::panes::keys::PANES,
+        View::Tunnels => &crate::app::views::tunnels::keys::TUNNELS,
+        View::Run if state.run.is_some() => &crate::app::views::runs::keys::RUN,
+        View::History => &crate::app::views::runs::keys::HISTORY,
+        View::Sessions => &crate::app::views::sessions::keys::SESSIONS,
+        View::Containers => &crate::app::views::containers::keys::CONTAINERS,
+        _ => &crate::app::views::fleet::keys::FLEET,
     }
 }
 
@@ -42,18 +42,15 @@ pub fn lines(state: &State, screen_width: u16) -> Vec<HelpLine> {
     let keys = &state.keys;
     let front = front_table(state);
     let mut order: Vec<&'static KeyTable> = vec![front];
-    order.extend(
-        tables::ALL
-            .iter()
-            .copied()
-            .filter(|t| !std::ptr::eq(*t, front) && !std::ptr::eq(*t, &tables::HELP)),
-    );
+    order.extend(crate::app::views::ALL_TABLES.iter().copied().filter(|t| {
+        !std::ptr::eq(*t, front) && !std::ptr::eq(*t, &crate::app::overlays::help_table::HELP)
+    }));
     let mut lines = Vec::new();
     for table in order {
         if !lines.is_empty() {
             lines.push(HelpLine::Blank);
         }
-        let title = if std::ptr::eq(table, &tables::PANES) {
+        let title = if std::ptr::eq(table, &crate::app::views::panes::keys::PANES) {
             format!(
                 "Panes: typing goes to the pane; {} then",
                 keys.prefix_label()
@@ -152,9 +149,9 @@ mod tests {
                     _ => "\n".to_owned(),
                 })
                 .collect();
-            for table in tables::ALL
+            for table in crate::app::views::ALL_TABLES
                 .iter()
-                .filter(|t| !std::ptr::eq(**t, &tables::HELP))
+                .filter(|t| !std::ptr::eq(**t, &crate::app::overlays::help_table::HELP))
             {
                 let title = table.title.split(';').next().unwrap_or_default();
                 assert!(text.contains(title), "{width}: {title} missing");

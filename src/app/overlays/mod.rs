@@ -4,6 +4,7 @@
 pub(crate) mod doctor;
 pub mod help;
 pub(crate) mod help_keys;
+pub mod help_table;
 
 #[cfg(test)]
 pub(crate) mod doctor_tests;

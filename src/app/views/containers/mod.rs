@@ -8,6 +8,7 @@ use crate::model::container::ContainerRow;
 use crate::model::instance::Ping;
 use crate::model::pane::PaneTarget;
 
+pub mod keys;
 pub(crate) mod update;
 
 #[cfg(test)]

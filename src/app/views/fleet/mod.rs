@@ -1,5 +1,6 @@
 //! The fleet view: every instance of the sources read, filtered, sorted and marked.
 
+pub mod keys;
 pub(crate) mod update;
 
 #[cfg(test)]

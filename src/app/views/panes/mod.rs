@@ -1,5 +1,6 @@
 //! The panes view: shells in tiles and tabs, the prefix, copy mode.
 
+pub mod keys;
 pub(crate) mod update;
 pub mod workspace;
 

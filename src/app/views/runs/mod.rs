@@ -3,6 +3,7 @@
 
 pub(crate) mod events;
 pub mod grouping;
+pub mod keys;
 pub(crate) mod update;
 pub mod watch;
 

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use crate::model::tunnel::TunnelDef;
 
+pub mod keys;
 pub(crate) mod update;
 
 #[cfg(test)]

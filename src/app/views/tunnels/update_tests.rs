@@ -124,8 +124,9 @@ fn read_only_refuses_tunnels() {
 /// says why not.
 #[test]
 fn every_shared_list_key_acts_in_every_list_view() {
-    use crate::app::keymap::tables::{HISTORY, RUN, TUNNELS};
     use crate::app::views::runs::RunWatch;
+    use crate::app::views::runs::keys::{HISTORY, RUN};
+    use crate::app::views::tunnels::keys::TUNNELS;
     use crate::model::run::{HistoryEntry, InvocationView};
 
     let invocation = |id: &str| InvocationView {
