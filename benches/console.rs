@@ -9,6 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime};
 
+use bosun::app::editor::TextInput;
 use bosun::app::{self, Action, Input, State};
 use bosun::aws::inventory;
 use bosun::config::theme::Theme;
@@ -47,7 +48,7 @@ fn main() {
     let fetched = start.elapsed();
     let count = rows.len();
     let mut state = State::new("bench");
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::InventoryLoaded {
             rows,
@@ -59,7 +60,7 @@ fn main() {
     let theme = Theme::default();
     let screens = Screens::new();
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::Resized {
             width: 200,
@@ -80,11 +81,11 @@ fn main() {
         ready.as_secs_f64() * 1000.0
     );
 
-    app::update(&mut state, Input::Action(Action::Filter));
+    let _ = app::update(&mut state, Input::Action(Action::Filter));
     let mut keystrokes = Vec::new();
     for c in "tag:Team=payments !status:lost".chars() {
         let begin = Instant::now();
-        app::update(&mut state, Input::FilterChar(c));
+        let _ = app::update(&mut state, Input::Text(TextInput::Char(c)));
         terminal
             .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now(), &screens))
             .expect("draw");
@@ -100,7 +101,7 @@ fn main() {
     );
     let begin = Instant::now();
     for _ in 0..100 {
-        app::update(&mut state, Input::Action(Action::Down));
+        let _ = app::update(&mut state, Input::Action(Action::Down));
         terminal
             .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now(), &screens))
             .expect("draw");

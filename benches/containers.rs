@@ -10,6 +10,7 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime};
 
+use bosun::app::editor::TextInput;
 use bosun::app::{self, Action, Input, State};
 use bosun::aws::containers;
 use bosun::config::theme::Theme;
@@ -44,15 +45,15 @@ fn main() {
     let fetched = start.elapsed();
     let count = rows.len();
     let mut state = State::new("bench");
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::Resized {
             width: 200,
             height: 50,
         },
     );
-    app::update(&mut state, Input::Action(Action::ShowContainers));
-    app::update(
+    let _ = app::update(&mut state, Input::Action(Action::ShowContainers));
+    let _ = app::update(
         &mut state,
         Input::ContainersLoaded {
             rows,
@@ -76,11 +77,11 @@ fn main() {
         ms(ready)
     );
 
-    app::update(&mut state, Input::Action(Action::Filter));
+    let _ = app::update(&mut state, Input::Action(Action::Filter));
     let mut keystrokes = Vec::new();
     for c in "cluster:cluster-007 exec:on 00".chars() {
         let begin = Instant::now();
-        app::update(&mut state, Input::FilterChar(c));
+        let _ = app::update(&mut state, Input::Text(TextInput::Char(c)));
         terminal
             .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now(), &screens))
             .expect("draw");

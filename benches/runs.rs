@@ -160,16 +160,16 @@ async fn bench() {
 
     // A frame of the watch view with all 1,000 rows.
     let mut state = State::new("bench");
-    state.run = Some(bosun::app::views::runs::RunWatch::new(request));
+    state.runs.watch = Some(bosun::app::views::runs::RunWatch::new(request));
     state.view = app::View::Run;
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::Resized {
             width: 200,
             height: 50,
         },
     );
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::RunProgress {
             invocations: last.clone(),
@@ -182,14 +182,14 @@ async fn bench() {
     let mut frames = Vec::new();
     for _ in 0..50 {
         let begin = Instant::now();
-        app::update(
+        let _ = app::update(
             &mut state,
             Input::RunProgress {
                 invocations: last.clone(),
                 throttled: false,
             },
         );
-        app::update(&mut state, Input::Action(Action::Down));
+        let _ = app::update(&mut state, Input::Action(Action::Down));
         terminal
             .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now(), &screens))
             .expect("draw");

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use bosun::app::state::View;
+use bosun::app::View;
 use bosun::app::views::runs::RunWatch;
 use bosun::app::{self, Action, Input, State};
 use bosun::config::theme::Theme;
@@ -114,36 +114,41 @@ fn grouped_watch() {
         ..RunRequest::default()
     };
     let mut state = State::new("bench");
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::Resized {
             width: 200,
             height: 50,
         },
     );
-    state.run = Some(RunWatch::new(request));
+    state.runs.watch = Some(RunWatch::new(request));
     state.view = View::Run;
     // What the console sees: the listing's output, cut at 2,500 characters.
     let listed = results(2_500, &[17, 480, 901], true);
     let theme = Theme::default();
     let screens = Screens::new();
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
-    app::update(&mut state, Input::Action(Action::ToggleGroups));
+    let _ = app::update(&mut state, Input::Action(Action::ToggleGroups));
     let mut settling = Vec::new();
     let start = Instant::now();
     for result in listed {
         let begin = Instant::now();
-        app::update(&mut state, Input::RunSettled(result));
+        let _ = app::update(&mut state, Input::RunSettled(result));
         settling.push(begin.elapsed());
     }
     let all = start.elapsed();
     let mut frames = Vec::new();
     for by in [GroupBy::Exact, GroupBy::Shape] {
-        if state.run.as_ref().is_some_and(|r| r.grouping.by != by) {
-            app::update(&mut state, Input::Action(Action::ToggleGroupBy));
+        if state
+            .runs
+            .watch
+            .as_ref()
+            .is_some_and(|r| r.grouping.by != by)
+        {
+            let _ = app::update(&mut state, Input::Action(Action::ToggleGroupBy));
         }
         for _ in 0..20 {
-            app::update(&mut state, Input::Action(Action::Down));
+            let _ = app::update(&mut state, Input::Action(Action::Down));
             let begin = Instant::now();
             terminal
                 .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now(), &screens))

@@ -6,6 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+use bosun::app::editor::TextInput;
 use bosun::app::views::tunnels::TunnelLive;
 use bosun::app::{self, Action, Effect, Input, State};
 use bosun::config::theme::{BUILT_IN, Theme};
@@ -111,7 +112,7 @@ fn fleet() -> Vec<InstanceRow> {
 
 fn state_with(rows: Vec<InstanceRow>, errors: Vec<String>) -> State {
     let mut state = State::new("prod/us-east-1, prod/eu-west-1");
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::InventoryLoaded {
             rows,
@@ -135,17 +136,17 @@ fn render(state: &State, theme: &Theme) -> Terminal<TestBackend> {
 #[test]
 fn fleet_view_loaded() {
     let mut state = state_with(fleet(), Vec::new());
-    app::update(&mut state, Input::Action(Action::Down));
-    app::update(&mut state, Input::Action(Action::ToggleMark));
+    let _ = app::update(&mut state, Input::Action(Action::Down));
+    let _ = app::update(&mut state, Input::Action(Action::ToggleMark));
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
 }
 
 #[test]
 fn fleet_view_filtered() {
     let mut state = state_with(fleet(), Vec::new());
-    app::update(&mut state, Input::Action(Action::Filter));
+    let _ = app::update(&mut state, Input::Action(Action::Filter));
     for c in "tag:Team=payments !status:lost".chars() {
-        app::update(&mut state, Input::FilterChar(c));
+        let _ = app::update(&mut state, Input::Text(TextInput::Char(c)));
     }
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
 }
@@ -168,7 +169,7 @@ fn fleet_view_error() {
 #[test]
 fn detail_view() {
     let mut state = state_with(fleet(), Vec::new());
-    app::update(&mut state, Input::Action(Action::Detail));
+    let _ = app::update(&mut state, Input::Action(Action::Detail));
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
 }
 
@@ -176,10 +177,9 @@ fn detail_view() {
 fn doctor_overlay() {
     use bosun::model::doctor::{DefaultRoute, Ec2Facts, Fact, Facts, SsmFacts, diagnose};
     let mut state = state_with(fleet(), Vec::new());
-    app::update(&mut state, Input::Action(Action::Doctor));
+    let _ = app::update(&mut state, Input::Action(Action::Doctor));
     let instance_id = state
-        .doctor
-        .as_ref()
+        .doctor()
         .map(|d| d.instance_id.clone())
         .expect("the doctor opened");
     let facts = Facts {
@@ -210,7 +210,7 @@ fn doctor_overlay() {
         caller: Fact::Absent,
         session_kms_key: Fact::Absent,
     };
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::DoctorReport {
             instance_id,
@@ -222,10 +222,10 @@ fn doctor_overlay() {
 
 #[test]
 fn sessions_view() {
-    use bosun::app::state::SessionEntry;
+    use bosun::app::views::sessions::SessionEntry;
     use bosun::model::session::SessionRow;
     let mut state = state_with(fleet(), Vec::new());
-    app::update(&mut state, Input::Action(Action::ShowSessions));
+    let _ = app::update(&mut state, Input::Action(Action::ShowSessions));
     let started = (LOADED_AT.as_secs() - 600) as i64;
     let entry = |id: &str, target: &str, name: &str, owner: &str| SessionEntry {
         row: SessionRow {
@@ -242,7 +242,7 @@ fn sessions_view() {
         profile: "prod".to_owned(),
         region: "us-east-1".to_owned(),
     };
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::SessionsLoaded {
             entries: vec![
@@ -257,20 +257,20 @@ fn sessions_view() {
             errors: Vec::new(),
         },
     );
-    app::update(&mut state, Input::Action(Action::TerminateSession));
+    let _ = app::update(&mut state, Input::Action(Action::TerminateSession));
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
 }
 
 #[test]
 fn help_overlay() {
     let mut state = state_with(fleet(), Vec::new());
-    app::update(&mut state, Input::Action(Action::Help));
+    let _ = app::update(&mut state, Input::Action(Action::Help));
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
 }
 
 /// The console drawn on a `width` × `height` terminal, the reducer told the same size.
 fn render_at(state: &mut State, width: u16, height: u16) -> Terminal<TestBackend> {
-    app::update(state, Input::Resized { width, height });
+    let _ = app::update(state, Input::Resized { width, height });
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
     let now = SystemTime::UNIX_EPOCH + LOADED_AT + Duration::from_secs(5);
     terminal
@@ -284,11 +284,11 @@ fn render_at(state: &mut State, width: u16, height: u16) -> Terminal<TestBackend
 #[test]
 fn help_overlay_small_and_large() {
     let mut state = state_with(fleet(), Vec::new());
-    app::update(&mut state, Input::Action(Action::Help));
+    let _ = app::update(&mut state, Input::Action(Action::Help));
     insta::assert_snapshot!("help_80x24_top", render_at(&mut state, 80, 24).backend());
-    app::update(&mut state, Input::Action(Action::Bottom));
+    let _ = app::update(&mut state, Input::Action(Action::Bottom));
     insta::assert_snapshot!("help_80x24_end", render_at(&mut state, 80, 24).backend());
-    app::update(&mut state, Input::Action(Action::Top));
+    let _ = app::update(&mut state, Input::Action(Action::Top));
     insta::assert_snapshot!("help_160x48", render_at(&mut state, 160, 48).backend());
 }
 
@@ -309,7 +309,7 @@ fn the_footer_keeps_help_and_quit_at_80_columns() {
 /// emulator sized to its place and fed a little shell output.
 fn with_panes(count: usize, zoom: bool) -> (State, Screens) {
     let mut state = state_with(fleet(), Vec::new());
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::Resized {
             width: PANES_SIZE.0,
@@ -317,32 +317,33 @@ fn with_panes(count: usize, zoom: bool) -> (State, Screens) {
         },
     );
     let online: Vec<usize> = state
+        .fleet
         .visible
         .iter()
         .enumerate()
-        .filter(|(_, row)| state.rows[**row].ping != Ping::NotManaged)
+        .filter(|(_, row)| state.fleet.rows[**row].ping != Ping::NotManaged)
         .map(|(position, _)| position)
         .take(count)
         .collect();
     for position in &online {
-        state.selected = *position;
-        app::update(&mut state, Input::Action(Action::ToggleMark));
+        state.fleet.selected = *position;
+        let _ = app::update(&mut state, Input::Action(Action::ToggleMark));
     }
     if count == 1 {
-        state.marks.clear();
-        state.selected = online[0];
+        state.fleet.marks.clear();
+        state.fleet.selected = online[0];
     }
-    app::update(&mut state, Input::Action(Action::OpenShell));
+    let _ = app::update(&mut state, Input::Action(Action::OpenShell));
     if zoom {
-        app::update(&mut state, Input::Action(Action::Prefix));
-        app::update(&mut state, Input::Action(Action::Zoom));
+        let _ = app::update(&mut state, Input::Action(Action::Prefix));
+        let _ = app::update(&mut state, Input::Action(Action::Zoom));
     }
     let mut screens = Screens::new();
-    let tab = state.workspace.tab().expect("a tab");
-    for (id, rect) in tab.layout(app::pane_area(state.screen)) {
+    let tab = state.panes.workspace.tab().expect("a tab");
+    for (id, rect) in tab.layout(app::pane_area(state.frame.screen)) {
         let content = app::pane_content(rect);
         let mut emulator = Emulator::new(content.height, content.width);
-        let name = state.workspace.panes[&id].target.name.clone();
+        let name = state.panes.workspace.panes[&id].target.name.clone();
         emulator.process(
             format!(
                 "\x1b[1;32mssm-user@{name}\x1b[0m:~$ uptime\r\n 10:42:01 up 12 days,  3:04,  load average: 0.08, 0.03, 0.01\r\n\x1b[1;32mssm-user@{name}\x1b[0m:~$ "
@@ -351,7 +352,7 @@ fn with_panes(count: usize, zoom: bool) -> (State, Screens) {
         );
         screens.insert(id, emulator);
     }
-    let ids: Vec<_> = state.workspace.panes.keys().copied().collect();
+    let ids: Vec<_> = state.panes.workspace.panes.keys().copied().collect();
     for (index, id) in ids.into_iter().enumerate() {
         let status = match index {
             2 => PaneStatus::Resuming {
@@ -361,7 +362,7 @@ fn with_panes(count: usize, zoom: bool) -> (State, Screens) {
             3 => PaneStatus::ended("the shell exited"),
             _ => PaneStatus::Connected,
         };
-        app::update(&mut state, Input::PaneStatus { pane: id, status });
+        let _ = app::update(&mut state, Input::PaneStatus { pane: id, status });
     }
     (state, screens)
 }
@@ -429,7 +430,7 @@ fn the_focused_pane_stands_out_in_every_theme() {
 fn copy_mode_shows_matches_selection_and_cursor() {
     use bosun::term::copy::CopyKey;
     let (mut state, mut screens) = with_panes(1, false);
-    state.pane_mode = bosun::app::PaneMode::Scroll;
+    state.panes.mode = bosun::app::PaneMode::Scroll;
     let id = *screens.keys().next().expect("a pane");
     let screen = screens.get_mut(&id).expect("its emulator");
     screen.enter_copy();
@@ -490,8 +491,8 @@ fn zoomed_pane() {
 #[test]
 fn panes_help_overlay() {
     let (mut state, screens) = with_panes(2, false);
-    app::update(&mut state, Input::Action(Action::Prefix));
-    app::update(&mut state, Input::Action(Action::Help));
+    let _ = app::update(&mut state, Input::Action(Action::Prefix));
+    let _ = app::update(&mut state, Input::Action(Action::Help));
     insta::assert_snapshot!(render_panes(&state, &screens).backend());
 }
 
@@ -530,10 +531,10 @@ fn with_tunnels() -> State {
         "payments".to_owned(),
         vec!["payments-db".to_owned(), "payments-cache".to_owned()],
     );
-    app::update(&mut state, Input::Action(Action::ShowTunnels));
-    app::update(&mut state, Input::Action(Action::Down));
-    app::update(&mut state, Input::Action(Action::ToggleTunnel));
-    app::update(
+    let _ = app::update(&mut state, Input::Action(Action::ShowTunnels));
+    let _ = app::update(&mut state, Input::Action(Action::Down));
+    let _ = app::update(&mut state, Input::Action(Action::ToggleTunnel));
+    let _ = app::update(
         &mut state,
         Input::TunnelUpdate {
             id: db,
@@ -582,7 +583,7 @@ fn tunnels_view_with_a_long_name_and_a_failing_tunnel() {
         },
         true,
     );
-    app::update(&mut state, Input::Action(Action::Bottom));
+    let _ = app::update(&mut state, Input::Action(Action::Bottom));
     let update = |state: &mut State| {
         app::update(
             state,
@@ -611,7 +612,7 @@ fn tunnels_view_with_a_long_name_and_a_failing_tunnel() {
         update(&mut state).is_empty(),
         "asked once per failing spell"
     );
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::DoctorReport {
             instance_id: "i-0a1b2c3d4e5f60002".to_owned(),
@@ -633,13 +634,13 @@ fn tunnels_view_with_a_long_name_and_a_failing_tunnel() {
 #[test]
 fn tunnel_form() {
     let mut state = state_with(fleet(), Vec::new());
-    app::update(&mut state, Input::Action(Action::OpenTunnelForm));
+    let _ = app::update(&mut state, Input::Action(Action::OpenTunnelForm));
     for c in "5432".chars() {
-        app::update(&mut state, Input::FilterChar(c));
+        let _ = app::update(&mut state, Input::Text(TextInput::Char(c)));
     }
-    app::update(&mut state, Input::FormNext);
+    let _ = app::update(&mut state, Input::Text(TextInput::Next));
     for c in "db.internal".chars() {
-        app::update(&mut state, Input::FilterChar(c));
+        let _ = app::update(&mut state, Input::Text(TextInput::Char(c)));
     }
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
 }
@@ -647,11 +648,12 @@ fn tunnel_form() {
 /// The console after composing `systemctl restart app` for every managed instance shown.
 fn composed() -> State {
     let mut state = state_with(fleet(), Vec::new());
-    app::update(&mut state, Input::Action(Action::OpenRun));
+    let _ = app::update(&mut state, Input::Action(Action::OpenRun));
     for c in "systemctl restart app".chars() {
-        app::update(&mut state, Input::FilterChar(c));
+        let _ = app::update(&mut state, Input::Text(TextInput::Char(c)));
     }
-    app::update(&mut state, Input::FilterDone);
+    // ctrl-s: on to the confirmation.
+    let _ = app::update(&mut state, Input::Text(TextInput::Submit));
     state
 }
 
@@ -665,10 +667,10 @@ fn run_confirmation() {
 fn run_watch_view() {
     let mut state = composed();
     for c in "5".chars() {
-        app::update(&mut state, Input::FilterChar(c));
+        let _ = app::update(&mut state, Input::Text(TextInput::Char(c)));
     }
-    app::update(&mut state, Input::FilterDone);
-    app::update(
+    let _ = app::update(&mut state, Input::Text(TextInput::Enter));
+    let _ = app::update(
         &mut state,
         Input::RunSent {
             command_ids: vec!["0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0".to_owned()],
@@ -685,7 +687,7 @@ fn run_watch_view() {
         response_code: Some(exit.unwrap_or(-1)),
         duration_ms: exit.map(|_| 3_000),
     };
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::RunProgress {
             invocations: vec![
@@ -703,7 +705,7 @@ fn run_watch_view() {
             throttled: false,
         },
     );
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::RunOutput(InvocationOutput {
             instance_id: "i-0a1b2c3d4e5f60001".to_owned(),
@@ -714,7 +716,7 @@ fn run_watch_view() {
         }),
     );
     // The one not reached asked the doctor by itself; its cause fills the row's WHY.
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::DoctorReport {
             instance_id: "i-0a1b2c3d4e5f60002".to_owned(),
@@ -740,11 +742,11 @@ fn run_watch_view() {
 fn run_watch_grouped_shows_the_odd_ones_out() {
     use bosun::model::run_groups::RunResult;
     let mut state = composed();
-    app::update(&mut state, Input::FilterChar('5'));
-    app::update(&mut state, Input::FilterDone);
+    let _ = app::update(&mut state, Input::Text(TextInput::Char('5')));
+    let _ = app::update(&mut state, Input::Text(TextInput::Enter));
     for n in 0..200 {
         let odd = [17, 88, 150].contains(&n);
-        app::update(
+        let _ = app::update(
             &mut state,
             Input::RunSettled(RunResult {
                 instance_id: format!("i-0a1b2c3d4e5f{n:05}"),
@@ -756,7 +758,7 @@ fn run_watch_grouped_shows_the_odd_ones_out() {
             }),
         );
     }
-    app::update(&mut state, Input::Action(Action::ToggleGroups));
+    let _ = app::update(&mut state, Input::Action(Action::ToggleGroups));
     // Style is the point here: the odd ones out's marker and row (not selected: the selection
     // has its own colours).
     let terminal = render(&state, &Theme::default());
@@ -782,15 +784,15 @@ fn run_watch_grouped_shows_the_odd_ones_out() {
             .contains(ratatui::style::Modifier::BOLD)
     );
     // Selecting the odd ones out lists them and shows their output once.
-    app::update(&mut state, Input::Action(Action::Down));
+    let _ = app::update(&mut state, Input::Action(Action::Down));
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
 
     // By shape: "load 0.1" and "load 0.7" are one group; its panel shows the difference.
     let mut state = composed();
-    app::update(&mut state, Input::FilterChar('5'));
-    app::update(&mut state, Input::FilterDone);
+    let _ = app::update(&mut state, Input::Text(TextInput::Char('5')));
+    let _ = app::update(&mut state, Input::Text(TextInput::Enter));
     for n in 0..6 {
-        app::update(
+        let _ = app::update(
             &mut state,
             Input::RunSettled(RunResult {
                 instance_id: format!("i-0a1b2c3d4e5f{n:05}"),
@@ -802,7 +804,7 @@ fn run_watch_grouped_shows_the_odd_ones_out() {
             }),
         );
     }
-    app::update(&mut state, Input::Action(Action::ToggleGroupBy));
+    let _ = app::update(&mut state, Input::Action(Action::ToggleGroupBy));
     insta::assert_snapshot!(
         "run_watch_grouped_by_shape",
         render(&state, &Theme::default()).backend()
@@ -814,21 +816,22 @@ fn run_watch_grouped_shows_the_odd_ones_out() {
 #[test]
 fn run_watch_long_output_scrolled_at_80x24() {
     let mut state = composed();
-    app::update(&mut state, Input::FilterChar('5'));
-    app::update(&mut state, Input::FilterDone);
-    app::update(
+    let _ = app::update(&mut state, Input::Text(TextInput::Char('5')));
+    let _ = app::update(&mut state, Input::Text(TextInput::Enter));
+    let _ = app::update(
         &mut state,
         Input::RunSent {
             command_ids: vec!["0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0".to_owned()],
         },
     );
-    app::update(&mut state, Input::Action(Action::CancelRun));
+    let _ = app::update(&mut state, Input::Action(Action::CancelRun));
     let targets = state
-        .run
+        .runs
+        .watch
         .as_ref()
         .map(|run| run.request.targets())
         .unwrap_or_default();
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::RunProgress {
             invocations: targets
@@ -849,12 +852,13 @@ fn run_watch_long_output_scrolled_at_80x24() {
         },
     );
     let first = state
-        .run
+        .runs
+        .watch
         .as_ref()
         .and_then(|run| run.selected_invocation())
         .map(|i| i.instance_id.clone())
         .expect("an invocation");
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::RunOutput(InvocationOutput {
             instance_id: first,
@@ -864,14 +868,14 @@ fn run_watch_long_output_scrolled_at_80x24() {
             s3_location: None,
         }),
     );
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::Resized {
             width: 80,
             height: 24,
         },
     );
-    app::update(&mut state, Input::Action(Action::OutputPageUp));
+    let _ = app::update(&mut state, Input::Action(Action::OutputPageUp));
     let terminal = render_at(&mut state, 80, 24);
     insta::assert_snapshot!(terminal.backend());
 }
@@ -881,8 +885,8 @@ fn run_watch_long_output_scrolled_at_80x24() {
 fn each_built_in_theme_colours_the_statuses() {
     let mut state = state_with(fleet(), Vec::new());
     // The selection (drawn in its own colours) on an Online row, away from the rows checked.
-    app::update(&mut state, Input::Action(Action::Down));
-    app::update(&mut state, Input::Action(Action::Down));
+    let _ = app::update(&mut state, Input::Action(Action::Down));
+    let _ = app::update(&mut state, Input::Action(Action::Down));
     for (name, _) in BUILT_IN {
         let theme = Theme::built_in(name).expect("resolves");
         let terminal = render(&state, &theme);
@@ -1611,7 +1615,7 @@ async fn the_one_key_rds_tunnel_in_the_demo_console() {
 fn credentials_that_end_soon_show_in_the_status_line_until_renewed() {
     let mut state = state_with(fleet(), Vec::new());
     let said = "prod: the credentials expire in 9 min; renew them: `aws sso login --profile prod`";
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::CredentialsExpiring(vec![said.to_owned()]),
     );
@@ -1628,7 +1632,7 @@ fn credentials_that_end_soon_show_in_the_status_line_until_renewed() {
             .join("\n")
     };
     assert!(shown(&state).contains(said));
-    app::update(&mut state, Input::CredentialsExpiring(Vec::new()));
+    let _ = app::update(&mut state, Input::CredentialsExpiring(Vec::new()));
     assert!(!shown(&state).contains("expire in"));
 }
 
@@ -1659,7 +1663,7 @@ fn a_small_terminal_keeps_the_counts_and_the_age_in_the_header() {
 #[test]
 fn read_only_shows_a_badge_in_the_header() {
     let mut state = state_with(fleet(), Vec::new());
-    state.read_only = true;
+    state.frame.read_only = true;
     for width in [80, 160] {
         let mut terminal = Terminal::new(TestBackend::new(width, 24)).expect("terminal");
         let now = SystemTime::UNIX_EPOCH + LOADED_AT + Duration::from_secs(5);
@@ -1871,7 +1875,7 @@ async fn the_containers_view_opens_a_shell_pane_in_a_container() {
 fn containers_view() {
     use bosun::model::container::ContainerRow;
     let mut state = state_with(fleet(), Vec::new());
-    app::update(&mut state, Input::Action(Action::ShowContainers));
+    let _ = app::update(&mut state, Input::Action(Action::ShowContainers));
     let row = |service: &str, task: &str, container: &str, exec: bool, agent: &str| ContainerRow {
         profile: "prod".to_owned(),
         region: "us-east-1".to_owned(),
@@ -1892,7 +1896,7 @@ fn containers_view() {
         platform_version: Some("1.4.0".to_owned()),
         ec2_instance: None,
     };
-    app::update(
+    let _ = app::update(
         &mut state,
         Input::ContainersLoaded {
             rows: vec![
@@ -1928,7 +1932,7 @@ fn containers_view() {
             errors: vec!["prod/eu-west-1: ListClusters failed: AccessDeniedException".to_owned()],
         },
     );
-    app::update(&mut state, Input::Action(Action::ToggleMark));
+    let _ = app::update(&mut state, Input::Action(Action::ToggleMark));
     let terminal = render(&state, &Theme::default());
     insta::assert_snapshot!(terminal.backend());
     let buffer = terminal.backend().buffer();

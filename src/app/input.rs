@@ -3,6 +3,7 @@
 use std::time::SystemTime;
 
 use crate::app::action::Action;
+use crate::app::editor::TextInput;
 use crate::app::views::tunnels::{TunnelId, TunnelLive};
 use crate::model::instance::InstanceRow;
 use crate::model::pane::{PaneId, PaneStatus};
@@ -13,12 +14,8 @@ use crate::model::run_groups::{Comparison, RunResult};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
     Action(Action),
-    /// A character typed while the filter line is open.
-    FilterChar(char),
-    FilterBackspace,
-    /// Enter in the filter line: keep the filter, back to the table (in the command line: run
-    /// the command).
-    FilterDone,
+    /// A key in the open text field: the filter line, the `:` line, a form.
+    Text(TextInput),
     /// The console now reads other profiles or regions (after `:profile` or `:region`).
     SourcesChanged {
         label: String,
@@ -45,11 +42,6 @@ pub enum Input {
     },
     /// A key after the prefix chord that means nothing: back to typing.
     PrefixCancelled,
-    /// Tab in a form: the next field (or the previous).
-    FormNext,
-    FormPrevious,
-    /// Enter in a form whose first field takes several lines.
-    FormEnter,
     /// The command was sent: its ids.
     RunSent {
         command_ids: Vec<String>,
@@ -108,7 +100,7 @@ pub enum Input {
         errors: Vec<String>,
     },
     SessionsLoaded {
-        entries: Vec<crate::app::state::SessionEntry>,
+        entries: Vec<crate::app::views::sessions::SessionEntry>,
         errors: Vec<String>,
     },
     /// Sources whose credentials expire within 15 minutes (or have), as sentences with the

@@ -7,6 +7,7 @@
 //! `keymap` the key tables; `layout` the geometry the reducer and the runtime share.
 
 pub mod action;
+pub mod editor;
 pub mod effect;
 pub mod input;
 pub mod keymap;
@@ -22,5 +23,7 @@ pub use action::Action;
 pub use effect::Effect;
 pub use input::{Input, MouseKind};
 pub use layout::{pane_area, pane_content, table_rows_for};
-pub use state::{Mode, PaneMode, State, View};
+pub use state::{Mode, State};
 pub use update::update;
+pub use views::View;
+pub use views::panes::PaneMode;

@@ -8,8 +8,11 @@ pub(crate) use std::time::SystemTime;
 pub(crate) use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 pub(crate) use crate::app::MouseKind;
+pub(crate) use crate::app::editor::TextInput;
 pub(crate) use crate::app::keymap::{self, input_for};
-pub(crate) use crate::app::update::{run_command, update};
+pub(crate) use crate::app::overlays::Overlay;
+pub(crate) use crate::app::update::update;
+pub(crate) use crate::app::views::fleet::FleetView;
 pub(crate) use crate::app::views::runs::RunWatch;
 pub(crate) use crate::app::{Action, Effect, Input, Mode, PaneMode, State, View};
 pub(crate) use crate::model::column as columns;
@@ -58,7 +61,7 @@ pub(crate) fn loaded() -> State {
         ),
         row("db-3", "i-03", Ping::NotManaged, "eu-west-1", "payments"),
     ];
-    update(
+    let _ = update(
         &mut state,
         Input::InventoryLoaded {
             rows,
@@ -72,9 +75,10 @@ pub(crate) fn loaded() -> State {
 
 pub(crate) fn names(state: &State) -> Vec<&str> {
     state
+        .fleet
         .visible
         .iter()
-        .map(|&i| state.rows[i].name.as_str())
+        .map(|&i| state.fleet.rows[i].name.as_str())
         .collect()
 }
 
@@ -98,12 +102,12 @@ pub(crate) fn prefix(state: &mut State, code: KeyCode) -> Vec<Effect> {
         Some(keymap::Routed::App(Input::Action(Action::Prefix)))
     );
     press(state, KeyCode::Char(']'), KeyModifiers::CONTROL);
-    assert_eq!(state.pane_mode, PaneMode::Prefix);
+    assert_eq!(state.panes.mode, PaneMode::Prefix);
     press(state, code, KeyModifiers::NONE)
 }
 
 pub(crate) fn with_screen(mut state: State) -> State {
-    update(
+    let _ = update(
         &mut state,
         Input::Resized {
             width: 160,
@@ -111,4 +115,12 @@ pub(crate) fn with_screen(mut state: State) -> State {
         },
     );
     state
+}
+
+/// A `:` line typed and entered.
+pub(crate) fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
+    state.overlay = Some(Overlay::CommandLine(crate::app::editor::LineEditor::new(
+        line,
+    )));
+    update(state, Input::Text(TextInput::Enter))
 }

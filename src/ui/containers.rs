@@ -45,7 +45,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Paragraph::new(Line::from(vec![
             super::brand(theme),
             Span::styled(
-                format!("{} ", state.source),
+                format!("{} ", state.frame.source),
                 Style::default().fg(theme.muted),
             ),
             Span::raw(format!(
@@ -102,11 +102,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .collect();
         frame.render_widget(Paragraph::new(lines), failed);
     }
-    if state.mode == Mode::Filter || !view.filter.is_empty() {
+    if state.mode() == Mode::Filter || !view.filter.is_empty() {
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled("/", Style::default().fg(theme.accent)),
-                Span::raw(view.filter.clone()),
+                Span::raw(view.filter.text()),
                 Span::styled(
                     "   words, cluster:C, service:S, status:S, exec:on|off, !negates",
                     Style::default().fg(theme.muted),

@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::overlay;
-use crate::app::state::DoctorView;
+use crate::app::overlays::DoctorView;
 use crate::config::theme::Theme;
 use crate::model::doctor::Verdict;
 

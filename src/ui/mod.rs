@@ -19,6 +19,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::app::keymap::KeyTable;
+use crate::app::overlays::Overlay;
 use crate::app::overlays::help::{self, HelpLine};
 use crate::app::{Mode, State, View};
 use crate::config::theme::Theme;
@@ -34,9 +35,9 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
         Block::default().style(Style::default().bg(theme.background).fg(theme.text)),
         area,
     );
-    if state.view == View::Panes && !state.workspace.is_empty() {
+    if state.view == View::Panes && !state.panes.workspace.is_empty() {
         panes::draw(frame, state, theme, screens);
-        if state.mode == Mode::Help {
+        if state.mode() == Mode::Help {
             draw_help(frame, area, theme, state);
         }
         draw_doctor(frame, area, state, theme);
@@ -60,7 +61,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
         draw_overlay(frame, area, state, theme);
         return;
     }
-    if state.view == View::Run && state.run.is_some() {
+    if state.view == View::Run && state.runs.watch.is_some() {
         runs::draw(frame, area, state, theme);
         draw_overlay(frame, area, state, theme);
         return;
@@ -81,9 +82,9 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
     draw_table(frame, body, state, theme, now);
     frame.render_widget(filter_line(state, theme), filter);
     frame.render_widget(status_line(state, theme, status.width), status);
-    match state.mode {
+    match state.mode() {
         Mode::Detail => {
-            if let Some(row) = state.selected_row() {
+            if let Some(row) = state.fleet.selected_row() {
                 draw_detail(frame, area, row, since_load(state, now), theme);
             }
         }
@@ -97,9 +98,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, now: SystemTime, sc
 }
 
 fn draw_doctor(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    if state.mode == Mode::Doctor
-        && let Some(view) = &state.doctor
-    {
+    if let Some(Overlay::Doctor(view)) = &state.overlay {
         doctor::draw(frame, area, view, theme);
     }
 }
@@ -133,10 +132,10 @@ fn title_line<'a>(state: &'a State, theme: &Theme, now: SystemTime, width: u16) 
         long
     };
     let room = usize::from(width).saturating_sub(length(&spans));
-    let source = if state.source.chars().count() < room {
-        format!("{} ", state.source)
+    let source = if state.frame.source.chars().count() < room {
+        format!("{} ", state.frame.source)
     } else if room > 4 {
-        let kept: String = state.source.chars().take(room - 2).collect();
+        let kept: String = state.frame.source.chars().take(room - 2).collect();
         format!("{kept}… ")
     } else {
         String::new()
@@ -155,7 +154,7 @@ fn status_spans(state: &State, theme: &Theme, now: SystemTime, short: bool) -> V
     let mut spans = Vec::new();
     // Never dropped for room: under --read-only every key that would change something says
     // no, and the header says why before anyone presses one.
-    if state.read_only {
+    if state.frame.read_only {
         spans.push(Span::styled(
             "READ-ONLY ",
             Style::default()
@@ -165,11 +164,11 @@ fn status_spans(state: &State, theme: &Theme, now: SystemTime, short: bool) -> V
         spans.push(Span::raw(" "));
     }
     spans.push(Span::raw(if short {
-        format!("{} inst", state.rows.len())
+        format!("{} inst", state.fleet.rows.len())
     } else {
-        format!("{} instances", state.rows.len())
+        format!("{} instances", state.fleet.rows.len())
     }));
-    for (ping, count) in state.counts() {
+    for (ping, count) in state.fleet.counts() {
         if count > 0 {
             let label = match (short, ping) {
                 (false, _) => ping.label(),
@@ -186,7 +185,7 @@ fn status_spans(state: &State, theme: &Theme, now: SystemTime, short: bool) -> V
         }
     }
     let seconds = |at: SystemTime| age(now.duration_since(at).map_or(0, |d| d.as_secs()));
-    let freshness = match (state.loading, state.loaded_at) {
+    let freshness = match (state.fleet.loading, state.fleet.loaded_at) {
         (true, None) => "loading…".to_owned(),
         (true, Some(_)) => "refreshing…".to_owned(),
         // One wording at every width: the source's name gives way first.
@@ -197,7 +196,7 @@ fn status_spans(state: &State, theme: &Theme, now: SystemTime, short: bool) -> V
         format!("{}{freshness}", if short { "  " } else { "   " }),
         Style::default().fg(theme.muted),
     ));
-    if state.throttled {
+    if state.fleet.throttled {
         spans.push(Span::styled(
             if short {
                 " throttled"
@@ -239,6 +238,7 @@ fn cells<'a>(
 /// Seconds since the inventory was read, at `now`.
 fn since_load(state: &State, now: SystemTime) -> u64 {
     state
+        .fleet
         .loaded_at
         .and_then(|at| now.duration_since(at).ok())
         .map_or(0, |d| d.as_secs())
@@ -246,9 +246,9 @@ fn since_load(state: &State, now: SystemTime) -> u64 {
 
 fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: SystemTime) {
     let since_load = since_load(state, now);
-    let shown: Vec<&Column> = visible_columns(&state.columns, area.width.saturating_sub(2))
+    let shown: Vec<&Column> = visible_columns(&state.fleet.columns, area.width.saturating_sub(2))
         .into_iter()
-        .map(|i| &state.columns[i])
+        .map(|i| &state.fleet.columns[i])
         .collect();
     let header = Row::new(
         std::iter::once(Cell::from(" ")).chain(shown.iter().map(|c| Cell::from(c.header()))),
@@ -258,15 +258,16 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: 
     // per frame.
     let window = usize::from(area.height.saturating_sub(3)).max(1);
     let rows: Vec<Row> = state
+        .fleet
         .visible
         .iter()
-        .skip(state.offset)
+        .skip(state.fleet.offset)
         .take(window)
         .map(|&i| {
-            let row = &state.rows[i];
+            let row = &state.fleet.rows[i];
             Row::new(cells(
                 row,
-                state.marks.contains(&row.instance_id),
+                state.fleet.marks.contains(&row.instance_id),
                 &shown,
                 since_load,
                 theme,
@@ -284,20 +285,20 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: 
         .collect();
     let title = format!(
         " instances ({} of {}) · sorted by {}{} ",
-        state.visible.len(),
-        state.rows.len(),
-        state.sort.label(),
-        if state.descending { " ↓" } else { "" }
+        state.fleet.visible.len(),
+        state.fleet.rows.len(),
+        state.fleet.sort.label(),
+        if state.fleet.descending { " ↓" } else { "" }
     );
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(Style::default().fg(theme.border))
         .title(Span::styled(title, Style::default().fg(theme.title)));
-    let empty = state.visible.is_empty() && !state.loading;
+    let empty = state.fleet.visible.is_empty() && !state.fleet.loading;
     if empty {
-        let message = if state.rows.is_empty() && !state.errors.is_empty() {
+        let message = if state.fleet.rows.is_empty() && !state.fleet.errors.is_empty() {
             "No instances could be read: see the errors below."
-        } else if state.rows.is_empty() {
+        } else if state.fleet.rows.is_empty() {
             "No instances in these profiles and regions."
         } else {
             "No instance matches the filter (esc clears it)."
@@ -311,13 +312,14 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: 
         return;
     }
     let table = selectable_table(rows, widths, header, block, theme);
-    let mut table_state =
-        TableState::default().with_selected(Some(state.selected.saturating_sub(state.offset)));
+    let mut table_state = TableState::default().with_selected(Some(
+        state.fleet.selected.saturating_sub(state.fleet.offset),
+    ));
     frame.render_stateful_widget(table, area, &mut table_state);
 }
 
 fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
-    if state.mode == Mode::Command {
+    if let Some(Overlay::CommandLine(line)) = &state.overlay {
         return Paragraph::new(Line::from(vec![
             Span::styled(
                 ":",
@@ -325,7 +327,7 @@ fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
                     .fg(theme.accent)
                     .add_modifier(Modifier::BOLD),
             ),
-            Span::raw(state.command_text.as_str()),
+            Span::raw(line.text()),
             Span::styled("▏", Style::default().fg(theme.accent)),
             Span::styled(
                 "   profile P,Q · region R,S · theme NAME · quit",
@@ -333,7 +335,7 @@ fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
             ),
         ]));
     }
-    if state.mode == Mode::Filter || !state.filter_text.is_empty() {
+    if state.mode() == Mode::Filter || !state.fleet.filter.is_empty() {
         let mut spans = vec![
             Span::styled(
                 "/",
@@ -341,18 +343,18 @@ fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
                     .fg(theme.accent)
                     .add_modifier(Modifier::BOLD),
             ),
-            Span::raw(state.filter_text.as_str()),
+            Span::raw(state.fleet.filter.text()),
         ];
-        if state.mode == Mode::Filter {
+        if state.mode() == Mode::Filter {
             spans.push(Span::styled("▏", Style::default().fg(theme.accent)));
         }
-        if let Some(error) = &state.filter_error {
+        if let Some(error) = &state.fleet.filter_error {
             spans.push(Span::styled(
                 format!("   {error}"),
                 Style::default().fg(theme.warning),
             ));
-        } else if state.mode != Mode::Filter
-            && let Some(notice) = &state.notice
+        } else if state.mode() != Mode::Filter
+            && let Some(notice) = &state.frame.notice
         {
             // A filter in force must not hide what a key just said (why nothing opened).
             spans.push(Span::styled(
@@ -362,9 +364,9 @@ fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
         }
         return Paragraph::new(Line::from(spans));
     }
-    if let Some(error) = state.errors.first() {
-        let more = if state.errors.len() > 1 {
-            format!(" (+{} more)", state.errors.len() - 1)
+    if let Some(error) = state.fleet.errors.first() {
+        let more = if state.fleet.errors.len() > 1 {
+            format!(" (+{} more)", state.fleet.errors.len() - 1)
         } else {
             String::new()
         };
@@ -373,7 +375,7 @@ fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
             Style::default().fg(theme.error),
         ));
     }
-    match (&state.notice, state.expiring.first()) {
+    match (&state.frame.notice, state.frame.expiring.first()) {
         (Some(notice), _) => Paragraph::new(Span::styled(
             notice.as_str(),
             Style::default().fg(theme.warning),
@@ -418,7 +420,11 @@ pub(crate) fn selectable_table<'a>(
 
 /// The status line that asks for the second `q` while shells or tunnels are open.
 pub(crate) fn quit_question<'a>(state: &'a State, theme: &Theme) -> Option<Paragraph<'a>> {
-    let notice = state.notice.as_deref().filter(|_| state.quit_armed)?;
+    let notice = state
+        .frame
+        .notice
+        .as_deref()
+        .filter(|_| state.frame.quit_armed)?;
     Some(
         Paragraph::new(Span::styled(
             format!(" {notice}"),
@@ -437,15 +443,15 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
     if let Some(question) = quit_question(state, theme) {
         return question;
     }
-    if !state.marks.is_empty() {
+    if !state.fleet.marks.is_empty() {
         spans.push(Span::styled(
-            format!(" {} marked ", state.marks.len()),
+            format!(" {} marked ", state.fleet.marks.len()),
             Style::default().fg(theme.marked),
         ));
     }
-    if !state.workspace.is_empty() {
+    if !state.panes.workspace.is_empty() {
         spans.push(Span::styled(
-            format!(" {} shell(s):", state.workspace.live_count()),
+            format!(" {} shell(s):", state.panes.workspace.live_count()),
             Style::default().fg(theme.accent),
         ));
         spans.push(Span::styled(" tab", key));
@@ -453,7 +459,10 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
     }
     let used: usize = spans.iter().map(Span::width).sum();
     spans.extend(hint_spans(
-        &state.keys.hints(&crate::app::views::fleet::keys::FLEET),
+        &state
+            .frame
+            .keys
+            .hints(&crate::app::views::fleet::keys::FLEET),
         usize::from(width).saturating_sub(used),
         theme,
     ));
@@ -463,22 +472,16 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
 /// The forms and the confirmation, over whichever view is showing; the help and the command
 /// line in views that have no filter line of their own.
 fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    match state.mode {
-        Mode::TunnelForm => {
-            if let Some(form) = &state.form {
-                tunnels::draw_form(frame, area, form, theme);
-            }
-        }
-        Mode::RunCompose => {
-            if let Some(compose) = &state.compose {
-                runs::draw_compose(frame, area, compose, theme);
-            }
-        }
-        Mode::RunConfirm => {
-            if let Some(confirm) = &state.confirm {
-                runs::draw_confirm(frame, area, confirm, theme);
-            }
-        }
+    if let Some(Overlay::TunnelForm(form)) = &state.overlay {
+        return tunnels::draw_form(frame, area, form, theme);
+    }
+    if let Some(Overlay::RunCompose(compose)) = &state.overlay {
+        return runs::draw_compose(frame, area, compose, theme);
+    }
+    if let Some(Overlay::RunConfirm(confirm)) = &state.overlay {
+        return runs::draw_confirm(frame, area, confirm, theme);
+    }
+    match state.mode() {
         Mode::Help if state.view != View::Fleet => draw_help(frame, area, theme, state),
         Mode::Doctor => draw_doctor(frame, area, state, theme),
         Mode::Detail if state.view == View::Containers => {
@@ -553,8 +556,8 @@ pub(crate) fn notice_and_hints(
     table: &KeyTable,
     theme: &Theme,
 ) {
-    let hints = state.keys.hints(table);
-    if let Some(text) = &state.notice {
+    let hints = state.frame.keys.hints(table);
+    if let Some(text) = &state.frame.notice {
         frame.render_widget(
             Paragraph::new(Span::styled(
                 text.as_str(),
@@ -716,9 +719,11 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, state: &State) {
     let all = help::lines(state, area.width);
     let total = all.len();
     let shown = help::rows_shown(area.height, total);
-    let scroll = state
-        .help_scroll
-        .min(help::max_scroll(state, area.width, area.height));
+    let scroll = match state.overlay {
+        Some(Overlay::Help { scroll }) => scroll,
+        _ => 0,
+    }
+    .min(help::max_scroll(state, area.width, area.height));
     let lines: Vec<Line> = all
         .into_iter()
         .skip(scroll)
@@ -734,6 +739,7 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, state: &State) {
         .collect();
     // The title says where the view is in the whole and which keys scroll and close it.
     let keys: Vec<String> = state
+        .frame
         .keys
         .hints(&crate::app::overlays::help_table::HELP)
         .into_iter()

@@ -26,7 +26,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) 
     .areas(area);
     frame.render_widget(tab_bar(state, theme), tabs);
     frame.render_widget(status_line(state, theme, status.width), status);
-    let Some(tab) = state.workspace.tab() else {
+    let Some(tab) = state.panes.workspace.tab() else {
         return;
     };
     let body = pane_area(area);
@@ -40,10 +40,10 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) 
             }
         }
     }
-    let typing = state.pane_mode == PaneMode::Typing;
-    let targets = state.workspace.input_targets();
+    let typing = state.panes.mode == PaneMode::Typing;
+    let targets = state.panes.workspace.input_targets();
     for (id, rect) in tab.layout(body) {
-        let Some(pane) = state.workspace.panes.get(&id) else {
+        let Some(pane) = state.panes.workspace.panes.get(&id) else {
             continue;
         };
         let focused = id == tab.focus;
@@ -257,11 +257,11 @@ fn tab_bar<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
         super::brand(theme),
         Span::styled(" fleet ", Style::default().fg(theme.muted)),
     ];
-    for (index, tab) in state.workspace.tabs.iter().enumerate() {
+    for (index, tab) in state.panes.workspace.tabs.iter().enumerate() {
         let panes = tab.panes();
         let first = panes
             .first()
-            .and_then(|id| state.workspace.panes.get(id))
+            .and_then(|id| state.panes.workspace.panes.get(id))
             .map_or("-", |p| {
                 if p.target.name.is_empty() {
                     p.target.instance_id.as_str()
@@ -279,7 +279,7 @@ fn tab_bar<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
             index + 1,
             if tab.zoomed { " Z" } else { "" }
         );
-        let style = if index == state.workspace.current {
+        let style = if index == state.panes.workspace.current {
             Style::default()
                 .bg(theme.selection)
                 .fg(theme.selection_text)
@@ -290,7 +290,7 @@ fn tab_bar<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
         spans.push(Span::raw("│"));
         spans.push(Span::styled(label, style));
     }
-    if state.workspace.tab().is_some_and(|t| t.broadcast) {
+    if state.panes.workspace.tab().is_some_and(|t| t.broadcast) {
         spans.push(Span::styled(
             "  BROADCAST",
             Style::default()
@@ -310,30 +310,31 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
         return question;
     }
     let mut spans = Vec::new();
-    match state.pane_mode {
+    match state.panes.mode {
         // A notice (a recording saved, a refusal) shows until the next keystroke.
-        PaneMode::Typing if state.notice.is_some() => {
+        PaneMode::Typing if state.frame.notice.is_some() => {
             spans.push(Span::styled(
-                format!(" {}", state.notice.as_deref().unwrap_or_default()),
+                format!(" {}", state.frame.notice.as_deref().unwrap_or_default()),
                 Style::default().fg(theme.warning),
             ));
         }
         PaneMode::Typing => {
-            let targets = state.workspace.input_targets();
-            let to = match (state.workspace.focused(), targets.len()) {
+            let targets = state.panes.workspace.input_targets();
+            let to = match (state.panes.workspace.focused(), targets.len()) {
                 (_, n) if n > 1 => format!(" typing to {n} panes"),
                 (Some(pane), 1) => format!(" typing to {}", pane.target.instance_id),
                 _ => " no live session here".to_owned(),
             };
             spans.push(Span::styled(to, text));
             spans.push(Span::styled(
-                format!("   {}", state.keys.prefix_label()),
+                format!("   {}", state.frame.keys.prefix_label()),
                 key,
             ));
             spans.push(Span::styled(" then a key:", text));
             // The keys after the prefix that a newcomer needs first, from the panes' table.
             let first = |action| {
                 state
+                    .frame
                     .keys
                     .labels_in(&crate::app::views::panes::keys::PANES, action)
                     .into_iter()
@@ -359,7 +360,10 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
             ));
             let used: usize = spans.iter().map(Span::width).sum();
             spans.extend(super::hint_spans(
-                &state.keys.hints(&crate::app::views::panes::keys::PANES),
+                &state
+                    .frame
+                    .keys
+                    .hints(&crate::app::views::panes::keys::PANES),
                 usize::from(width).saturating_sub(used),
                 theme,
             ));
@@ -373,8 +377,9 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
                     .add_modifier(Modifier::BOLD),
             ));
             // The search prompt while it is open; else what the last key came to.
-            if state.mode == crate::app::Mode::PaneSearch {
-                let (pattern, forward) = &state.pane_search;
+            if let Some(crate::app::overlays::Overlay::PaneSearch { pattern, forward }) =
+                &state.overlay
+            {
                 spans.push(Span::styled(
                     format!(" {}{pattern}▏", if *forward { '/' } else { '?' }),
                     Style::default().fg(theme.status_text),
@@ -382,7 +387,7 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
                 return Paragraph::new(Line::from(spans))
                     .style(Style::default().bg(theme.status_bar));
             }
-            if let Some(notice) = &state.notice {
+            if let Some(notice) = &state.frame.notice {
                 spans.push(Span::styled(
                     format!(" {notice} "),
                     Style::default().fg(theme.warning),
@@ -390,7 +395,10 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
             }
             let used: usize = spans.iter().map(Span::width).sum();
             spans.extend(super::hint_spans(
-                &state.keys.hints(&crate::app::views::panes::keys::SCROLL),
+                &state
+                    .frame
+                    .keys
+                    .hints(&crate::app::views::panes::keys::SCROLL),
                 usize::from(width).saturating_sub(used),
                 theme,
             ));

@@ -25,7 +25,7 @@ pub(super) fn status_colour(status: &str, theme: &Theme) -> Color {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let Some(run) = &state.run else {
+    let Some(run) = &state.runs.watch else {
         return;
     };
     let [title, summary, grid, output, notice, status] = Layout::vertical([
@@ -68,7 +68,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .error
         .as_deref()
         .map(|e| (e.to_owned(), theme.error))
-        .or_else(|| state.notice.clone().map(|n| (n, theme.warning)));
+        .or_else(|| state.frame.notice.clone().map(|n| (n, theme.warning)));
     if let Some((text, colour)) = message {
         frame.render_widget(
             Paragraph::new(Span::styled(text, Style::default().fg(colour))),
@@ -77,7 +77,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     frame.render_widget(
         Paragraph::new(Line::from(hint_spans(
-            &state.keys.hints(&crate::app::views::runs::keys::RUN),
+            &state.frame.keys.hints(&crate::app::views::runs::keys::RUN),
             usize::from(status.width),
             theme,
         )))
@@ -470,7 +470,7 @@ pub fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme,
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(Style::default().fg(theme.border));
-    match &state.history {
+    match &state.runs.history {
         None => frame.render_widget(
             Paragraph::new("loading…")
                 .style(Style::default().fg(theme.muted))
@@ -525,11 +525,12 @@ pub fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme,
                 Constraint::Length(36),
             ];
             let table = selectable_table(rows, widths, header, block, theme);
-            let mut table_state = TableState::default().with_selected(Some(state.history_selected));
+            let mut table_state =
+                TableState::default().with_selected(Some(state.runs.history_selected));
             frame.render_stateful_widget(table, body, &mut table_state);
         }
     }
-    if let Some(comparison) = &state.comparison {
+    if let Some(comparison) = &state.runs.comparison {
         let [_, lower] =
             Layout::vertical([Constraint::Percentage(40), Constraint::Fill(1)]).areas(body);
         super::run_groups::draw_comparison(frame, lower, comparison, theme);

@@ -20,12 +20,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
         Constraint::Length(1),
     ])
     .areas(area);
-    let count = state.sessions.as_ref().map_or(0, Vec::len);
+    let count = state.sessions.entries.as_ref().map_or(0, Vec::len);
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             super::brand(theme),
             Span::styled(
-                format!("{} ", state.source),
+                format!("{} ", state.frame.source),
                 Style::default().fg(theme.muted),
             ),
             Span::raw(format!("sessions: {count} active (DescribeSessions)")),
@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(Style::default().fg(theme.border));
-    match &state.sessions {
+    match &state.sessions.entries {
         None => frame.render_widget(
             Paragraph::new("loading…")
                 .style(Style::default().fg(theme.muted))
@@ -71,7 +71,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
                         }),
                         Cell::from(
                             match (
-                                state.workspace.pane_of_session(&row.session_id),
+                                state.panes.workspace.pane_of_session(&row.session_id),
                                 state.tunnels.tunnel_of_session(&row.session_id),
                             ) {
                                 (Some(pane), _) => format!("here: pane {pane}"),
@@ -110,7 +110,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
             ];
             let table = super::selectable_table(rows, widths, header, block, theme);
             let mut table_state =
-                TableState::default().with_selected(Some(state.sessions_selected));
+                TableState::default().with_selected(Some(state.sessions.selected));
             frame.render_stateful_widget(table, body, &mut table_state);
         }
     }

@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Paragraph::new(Line::from(vec![
             super::brand(theme),
             Span::styled(
-                format!("{} ", state.source),
+                format!("{} ", state.frame.source),
                 Style::default().fg(theme.muted),
             ),
             Span::raw(format!(
@@ -320,7 +320,7 @@ pub fn draw_form(frame: &mut Frame, area: Rect, form: &TunnelForm, theme: &Theme
                     label
                 },
             ),
-            Span::raw(value.clone()),
+            Span::raw(value.text()),
             Span::styled(
                 if focused { "▏" } else { "" },
                 Style::default().fg(theme.accent),

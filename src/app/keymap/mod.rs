@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 pub use self::table::KeyTable;
+use super::editor::{EditorKind, text_input};
 use super::{Action, Input, Mode, PaneMode, State, View};
 pub use crate::config::keys::KeyChord;
-use crate::model::pane::PaneStatus;
 
 /// The user's keys from the configuration: another prefix chord, and extra keys for actions
 /// (they take precedence over the defaults, which stay).
@@ -117,62 +117,23 @@ fn is_prefix(key: KeyEvent) -> bool {
         && matches!(key.code, KeyCode::Char(']') | KeyCode::Char('5'))
 }
 
-/// A text editor is open (the filter, the `:` line, a form): keys are text.
-fn editing(mode: Mode) -> bool {
-    matches!(
-        mode,
-        Mode::Filter
-            | Mode::Command
-            | Mode::TunnelForm
-            | Mode::RunCompose
-            | Mode::RunConfirm
-            | Mode::PaneSearch
-    )
-}
-
-/// The table whose keys count in the console's current state, if a table decides; `None`
-/// while a text editor is open, or while keys go to a pane.
+/// The table whose keys count in the console's current state (`views::table_for`).
 pub fn table_for(state: &State) -> Option<&'static KeyTable> {
-    if editing(state.mode) {
-        return None;
-    }
-    if state.mode == Mode::Help {
-        return Some(&crate::app::overlays::help_table::HELP);
-    }
-    match state.view {
-        View::Tunnels => Some(&crate::app::views::tunnels::keys::TUNNELS),
-        View::Run => Some(&crate::app::views::runs::keys::RUN),
-        View::History => Some(&crate::app::views::runs::keys::HISTORY),
-        View::Sessions => Some(&crate::app::views::sessions::keys::SESSIONS),
-        View::Containers => Some(&crate::app::views::containers::keys::CONTAINERS),
-        View::Panes if !state.workspace.is_empty() => match state.pane_mode {
-            PaneMode::Typing => {
-                let ended = state
-                    .workspace
-                    .focused()
-                    .is_some_and(|p| matches!(p.status, PaneStatus::Ended { .. }));
-                let broadcast = state.workspace.tab().is_some_and(|t| t.broadcast);
-                (ended && !broadcast).then_some(&crate::app::views::panes::keys::ENDED_PANE)
-            }
-            PaneMode::Prefix => Some(&crate::app::views::panes::keys::PANES),
-            PaneMode::Scroll => Some(&crate::app::views::panes::keys::SCROLL),
-        },
-        View::Panes | View::Fleet => Some(&crate::app::views::fleet::keys::FLEET),
-    }
+    crate::app::views::table_for(state)
 }
 
 /// What a key means in the console's current state, if anything.
 pub fn route(key: KeyEvent, state: &State) -> Option<Routed> {
-    let keys = &state.keys;
+    let keys = &state.frame.keys;
     let app = |action: Action| Some(Routed::App(Input::Action(action)));
     // Over the doctor's report every key closes it, in every view (never typing, never `q`).
-    if state.mode == Mode::Doctor {
+    if state.mode() == Mode::Doctor {
         return app(Action::Back);
     }
     let typing = state.view == View::Panes
-        && state.mode != Mode::Help
-        && !state.workspace.is_empty()
-        && state.pane_mode == PaneMode::Typing;
+        && state.mode() != Mode::Help
+        && !state.panes.workspace.is_empty()
+        && state.panes.mode == PaneMode::Typing;
     if typing && keys.is_prefix(key) {
         return app(Action::Prefix);
     }
@@ -180,9 +141,13 @@ pub fn route(key: KeyEvent, state: &State) -> Option<Routed> {
         if typing {
             return Some(Routed::Pane);
         }
-        return editor_input(key, state.mode).map(Routed::App);
+        return state
+            .mode()
+            .editor()
+            .and_then(|kind| editor_input(key, kind))
+            .map(Routed::App);
     };
-    match (keys.action_in(table, key), state.pane_mode) {
+    match (keys.action_in(table, key), state.panes.mode) {
         (Some(action), _) => app(action),
         // After the prefix, a key that means nothing goes back to typing.
         (None, PaneMode::Prefix) if std::ptr::eq(table, &crate::app::views::panes::keys::PANES) => {
@@ -194,18 +159,16 @@ pub fn route(key: KeyEvent, state: &State) -> Option<Routed> {
 
 /// What a key means over the fleet in `mode` with the default keys, if anything.
 pub fn input_for(key: KeyEvent, mode: Mode) -> Option<Input> {
-    if editing(mode) {
-        return editor_input(key, mode);
+    if let Some(kind) = mode.editor() {
+        return editor_input(key, kind);
     }
     KeyBindings::default()
         .action_in(&crate::app::views::fleet::keys::FLEET, key)
         .map(Input::Action)
 }
 
-/// Keys in the line editors: the filter, the `:` line, the tunnel form, Run Command's form
-/// and its confirmation.
 /// The forms' keys (the filter, the `:` line, the tunnel form, the Run Command form), for the
-/// help: `editor_input` below is what they say, and a test holds each line to it.
+/// help: `editor::EDITOR_KEYS` is what they say, and a test holds each line to it.
 pub const FORM_KEYS: [(&str, &str); 6] = [
     (
         "enter",
@@ -224,26 +187,14 @@ pub const FORM_KEYS: [(&str, &str); 6] = [
     ("ctrl-c", "quit, from any form"),
 ];
 
-pub(crate) fn editor_input(key: KeyEvent, mode: Mode) -> Option<Input> {
+/// A key in an open text field: ctrl-c quits from any field; the rest is the editor's table
+/// (`editor::text_input`).
+pub(crate) fn editor_input(key: KeyEvent, kind: EditorKind) -> Option<Input> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Input::Action(Action::Quit));
     }
-    let text = |c: char| (!ctrl).then_some(Input::FilterChar(c));
-    match (mode, key.code) {
-        (_, KeyCode::Esc) => Some(Input::Action(Action::Back)),
-        (_, KeyCode::Backspace) => Some(Input::FilterBackspace),
-        // ctrl-s sends from any field; Enter adds a line to the command.
-        (Mode::RunCompose, KeyCode::Char('s')) if ctrl => Some(Input::FilterDone),
-        (Mode::RunCompose, KeyCode::Enter) => Some(Input::FormEnter),
-        (Mode::RunCompose, KeyCode::Tab) => Some(Input::FormNext),
-        (Mode::RunCompose, KeyCode::BackTab) => Some(Input::FormPrevious),
-        (Mode::TunnelForm, KeyCode::Tab | KeyCode::Down) => Some(Input::FormNext),
-        (Mode::TunnelForm, KeyCode::BackTab | KeyCode::Up) => Some(Input::FormPrevious),
-        (_, KeyCode::Enter) => Some(Input::FilterDone),
-        (_, KeyCode::Char(c)) => text(c),
-        _ => None,
-    }
+    text_input(key, kind).map(Input::Text)
 }
 
 #[cfg(test)]
@@ -256,6 +207,7 @@ mod tests {
     use crate::app::views::runs::keys::{HISTORY, RUN};
     use crate::app::views::tunnels::keys::TUNNELS;
     use crate::model::instance::Ping;
+    use crate::model::pane::PaneStatus;
     use crate::model::pane::PaneTarget;
     use crate::model::run::HistoryEntry;
 
@@ -272,7 +224,7 @@ mod tests {
 
     fn with_pane(pane_mode: PaneMode) -> State {
         let mut state = State::new("test");
-        state.workspace.open_tab(vec![PaneTarget {
+        state.panes.workspace.open_tab(vec![PaneTarget {
             instance_id: "i-0a".to_owned(),
             name: "a".to_owned(),
             profile: "default".to_owned(),
@@ -281,7 +233,7 @@ mod tests {
             container: None,
         }]);
         state.view = View::Panes;
-        state.pane_mode = pane_mode;
+        state.panes.mode = pane_mode;
         state
     }
 
@@ -294,12 +246,18 @@ mod tests {
         tunnels.view = View::Tunnels;
         let mut run = State::new("test");
         run.view = View::Run;
-        run.run = Some(RunWatch::reopen(&HistoryEntry::default()));
+        run.runs.watch = Some(RunWatch::reopen(&HistoryEntry::default()));
         let mut history = State::new("test");
         history.view = View::History;
         let mut ended = with_pane(PaneMode::Typing);
-        let pane = ended.workspace.focused().map(|p| p.id).expect("a pane");
+        let pane = ended
+            .panes
+            .workspace
+            .focused()
+            .map(|p| p.id)
+            .expect("a pane");
         ended
+            .panes
             .workspace
             .set_status(pane, PaneStatus::ended("the shell exited"));
         let cases = [

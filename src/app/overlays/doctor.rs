@@ -3,12 +3,25 @@
 //! asks the runtime for the report; any key closes it.
 
 use crate::app::effect::Effect;
-use crate::app::state::{DoctorView, Mode, PaneMode, State, View};
+
+/// The doctor's overlay: which instance, and its report once it came.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoctorView {
+    pub instance_id: String,
+    pub name: String,
+    /// `None` while the checks run.
+    pub report: Option<Result<crate::model::doctor::Report, String>>,
+}
+use crate::app::overlays::Overlay;
+use crate::app::state::State;
+use crate::app::views::View;
+use crate::app::views::panes::PaneMode;
 
 /// Opens the doctor on the selected instance (the focused pane's in the panes view).
 pub(crate) fn open(state: &mut State) -> Vec<Effect> {
     let target = match state.view {
         View::Panes => state
+            .panes
             .workspace
             .focused()
             .filter(|pane| pane.target.container.is_none())
@@ -21,7 +34,7 @@ pub(crate) fn open(state: &mut State) -> Vec<Effect> {
                     t.region.clone(),
                 )
             }),
-        View::Fleet => state.selected_row().map(|row| {
+        View::Fleet => state.fleet.selected_row().map(|row| {
             (
                 row.instance_id.clone(),
                 row.name.clone(),
@@ -29,25 +42,23 @@ pub(crate) fn open(state: &mut State) -> Vec<Effect> {
                 row.region.clone(),
             )
         }),
-        View::Sessions => state
-            .sessions
-            .as_ref()
-            .and_then(|s| s.get(state.sessions_selected))
-            .map(|entry| {
-                (
-                    entry.row.target.clone(),
-                    entry.row.name.clone(),
-                    entry.profile.clone(),
-                    entry.region.clone(),
-                )
-            }),
+        View::Sessions => state.sessions.selected_entry().map(|entry| {
+            (
+                entry.row.target.clone(),
+                entry.row.name.clone(),
+                entry.profile.clone(),
+                entry.region.clone(),
+            )
+        }),
         // The selected invocation's instance, with the clients its fleet row was read with.
         View::Run => state
-            .run
+            .runs
+            .watch
             .as_ref()
             .and_then(|watch| watch.selected_invocation())
             .and_then(|invocation| {
                 state
+                    .fleet
                     .rows
                     .iter()
                     .find(|row| row.instance_id == invocation.instance_id)
@@ -66,13 +77,12 @@ pub(crate) fn open(state: &mut State) -> Vec<Effect> {
     let Some((instance_id, name, profile, region)) = target else {
         return Vec::new();
     };
-    state.pane_mode = PaneMode::Typing;
-    state.mode = Mode::Doctor;
-    state.doctor = Some(DoctorView {
+    state.panes.mode = PaneMode::Typing;
+    state.overlay = Some(Overlay::Doctor(DoctorView {
         instance_id: instance_id.clone(),
         name,
         report: None,
-    });
+    }));
     vec![Effect::Diagnose {
         instance_id,
         profile,

@@ -29,24 +29,18 @@ fn d_over_a_row_asks_for_the_report_and_any_key_closes_it() {
             region: "us-east-1".to_owned(),
         }]
     );
-    assert_eq!(state.mode, Mode::Doctor);
-    assert_eq!(
-        state.doctor.as_ref().map(|d| d.report.is_none()),
-        Some(true)
-    );
+    assert_eq!(state.mode(), Mode::Doctor);
+    assert_eq!(state.doctor().map(|d| d.report.is_none()), Some(true));
     // A late report for another instance does not land here.
-    update(
+    let _ = update(
         &mut state,
         Input::DoctorReport {
             instance_id: "i-02".to_owned(),
             report: Ok(report("i-02")),
         },
     );
-    assert_eq!(
-        state.doctor.as_ref().map(|d| d.report.is_none()),
-        Some(true)
-    );
-    update(
+    assert_eq!(state.doctor().map(|d| d.report.is_none()), Some(true));
+    let _ = update(
         &mut state,
         Input::DoctorReport {
             instance_id: "i-01".to_owned(),
@@ -54,7 +48,7 @@ fn d_over_a_row_asks_for_the_report_and_any_key_closes_it() {
         },
     );
     assert!(matches!(
-        state.doctor.as_ref().and_then(|d| d.report.as_ref()),
+        state.doctor().and_then(|d| d.report.as_ref()),
         Some(Ok(r)) if r.cause == "the agent stopped reporting"
     ));
     // `q` closes the overlay; it does not quit.
@@ -62,17 +56,17 @@ fn d_over_a_row_asks_for_the_report_and_any_key_closes_it() {
         press(&mut state, KeyCode::Char('q'), KeyModifiers::NONE),
         Vec::new()
     );
-    assert_eq!(state.mode, Mode::Table);
-    assert!(state.doctor.is_none());
+    assert_eq!(state.mode(), Mode::Table);
+    assert!(state.doctor().is_none());
 }
 
 #[test]
 fn an_ended_pane_offers_the_doctor_and_keys_over_it_never_type() {
     let mut state = with_screen(loaded());
-    update(&mut state, Input::Action(Action::Bottom));
-    update(&mut state, Input::Action(Action::OpenShell));
-    let pane = state.workspace.focused().expect("pane").id;
-    update(
+    let _ = update(&mut state, Input::Action(Action::Bottom));
+    let _ = update(&mut state, Input::Action(Action::OpenShell));
+    let pane = state.panes.workspace.focused().expect("pane").id;
+    let _ = update(
         &mut state,
         Input::PaneStatus {
             pane,
@@ -90,10 +84,10 @@ fn an_ended_pane_offers_the_doctor_and_keys_over_it_never_type() {
         Some(keymap::Routed::App(Input::Action(Action::Back)))
     );
     press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
-    assert_eq!(state.mode, Mode::Table);
+    assert_eq!(state.mode(), Mode::Table);
 
     // On a live pane it is a console key after the prefix.
-    update(
+    let _ = update(
         &mut state,
         Input::PaneStatus {
             pane,
@@ -102,15 +96,15 @@ fn an_ended_pane_offers_the_doctor_and_keys_over_it_never_type() {
     );
     let effects = prefix(&mut state, KeyCode::Char('D'));
     assert_eq!(effects.len(), 1, "{effects:?}");
-    assert_eq!(state.mode, Mode::Doctor);
+    assert_eq!(state.mode(), Mode::Doctor);
 }
 
 #[test]
 fn a_pane_that_never_connected_asks_the_doctor_and_shows_its_cause() {
     let mut state = with_screen(loaded());
-    update(&mut state, Input::Action(Action::Bottom));
-    update(&mut state, Input::Action(Action::OpenShell));
-    let pane = state.workspace.focused().expect("pane").id;
+    let _ = update(&mut state, Input::Action(Action::Bottom));
+    let _ = update(&mut state, Input::Action(Action::OpenShell));
+    let pane = state.panes.workspace.focused().expect("pane").id;
     let ended = |reason: &str| Input::PaneStatus {
         pane,
         status: PaneStatus::ended(reason),
@@ -123,7 +117,7 @@ fn a_pane_that_never_connected_asks_the_doctor_and_shows_its_cause() {
         },
         PaneStatus::Connected,
     ] {
-        update(&mut state, Input::PaneStatus { pane, status });
+        let _ = update(&mut state, Input::PaneStatus { pane, status });
     }
     // Ended while connecting: the doctor is asked at once, without an overlay.
     let effects = update(&mut state, ended("the instance's agent never answered"));
@@ -131,22 +125,22 @@ fn a_pane_that_never_connected_asks_the_doctor_and_shows_its_cause() {
         matches!(effects.as_slice(), [Effect::Diagnose { instance_id, .. }] if instance_id == "i-02"),
         "{effects:?}"
     );
-    assert_eq!(state.mode, Mode::Table, "no overlay opens by itself");
-    update(
+    assert_eq!(state.mode(), Mode::Table, "no overlay opens by itself");
+    let _ = update(
         &mut state,
         Input::DoctorReport {
             instance_id: "i-02".to_owned(),
             report: Ok(report("i-02")),
         },
     );
-    let cause = |state: &State| state.workspace.panes[&pane].cause.clone();
+    let cause = |state: &State| state.panes.workspace.panes[&pane].cause.clone();
     assert_eq!(
         cause(&state).as_deref(),
         Some("the agent stopped reporting")
     );
 
     // A reconnect forgets it; a session that connected and then ended asks nothing.
-    update(
+    let _ = update(
         &mut state,
         Input::PaneStatus {
             pane,
@@ -154,7 +148,7 @@ fn a_pane_that_never_connected_asks_the_doctor_and_shows_its_cause() {
         },
     );
     assert_eq!(cause(&state), None);
-    update(
+    let _ = update(
         &mut state,
         Input::PaneStatus {
             pane,
@@ -162,7 +156,7 @@ fn a_pane_that_never_connected_asks_the_doctor_and_shows_its_cause() {
         },
     );
     assert!(update(&mut state, ended("the shell exited")).is_empty());
-    update(
+    let _ = update(
         &mut state,
         Input::DoctorReport {
             instance_id: "i-02".to_owned(),

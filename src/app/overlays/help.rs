@@ -5,7 +5,7 @@
 use crate::app::action::Action;
 use crate::app::keymap::FORM_KEYS;
 use crate::app::keymap::KeyTable;
-use crate::app::state::{State, View};
+use crate::app::state::State;
 
 /// The overlay is at most this wide; narrower on a narrower terminal.
 pub const HELP_WIDTH: u16 = 84;
@@ -23,24 +23,11 @@ pub enum HelpLine {
     Blank,
 }
 
-/// The table of the view the help was opened over: its keys come first.
-fn front_table(state: &State) -> &'static KeyTable {
-    match state.view {
-        View::Panes if !state.workspace.is_empty() => &crate::app::views::panes::keys::PANES,
-        View::Tunnels => &crate::app::views::tunnels::keys::TUNNELS,
-        View::Run if state.run.is_some() => &crate::app::views::runs::keys::RUN,
-        View::History => &crate::app::views::runs::keys::HISTORY,
-        View::Sessions => &crate::app::views::sessions::keys::SESSIONS,
-        View::Containers => &crate::app::views::containers::keys::CONTAINERS,
-        _ => &crate::app::views::fleet::keys::FLEET,
-    }
-}
-
 /// Every line of the help at the overlay's width on a screen `screen_width` wide.
 pub fn lines(state: &State, screen_width: u16) -> Vec<HelpLine> {
     let width = usize::from(HELP_WIDTH.min(screen_width).saturating_sub(2)).max(20);
-    let keys = &state.keys;
-    let front = front_table(state);
+    let keys = &state.frame.keys;
+    let front = crate::app::views::help_table(state);
     let mut order: Vec<&'static KeyTable> = vec![front];
     order.extend(crate::app::views::ALL_TABLES.iter().copied().filter(|t| {
         !std::ptr::eq(*t, front) && !std::ptr::eq(*t, &crate::app::overlays::help_table::HELP)
@@ -118,9 +105,9 @@ pub fn max_scroll(state: &State, screen_width: u16, screen_height: u16) -> usize
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::editor::{EditorKind, TextInput};
     use crate::app::input::Input;
     use crate::app::keymap::editor_input;
-    use crate::app::state::Mode;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     fn text_of(lines: &[HelpLine]) -> String {
@@ -189,44 +176,44 @@ mod tests {
         let key = |code, modifiers| KeyEvent::new(code, modifiers);
         let none = KeyModifiers::NONE;
         assert_eq!(
-            editor_input(key(KeyCode::Enter, none), Mode::Filter),
-            Some(Input::FilterDone)
+            editor_input(key(KeyCode::Enter, none), EditorKind::Line),
+            Some(Input::Text(TextInput::Enter))
         );
         assert_eq!(
-            editor_input(key(KeyCode::Enter, none), Mode::RunCompose),
-            Some(Input::FormEnter)
+            editor_input(key(KeyCode::Enter, none), EditorKind::RunCompose),
+            Some(Input::Text(TextInput::Enter))
         );
         assert_eq!(
-            editor_input(key(KeyCode::Tab, none), Mode::RunCompose),
-            Some(Input::FormNext)
+            editor_input(key(KeyCode::Tab, none), EditorKind::RunCompose),
+            Some(Input::Text(TextInput::Next))
         );
         assert_eq!(
-            editor_input(key(KeyCode::BackTab, none), Mode::TunnelForm),
-            Some(Input::FormPrevious)
+            editor_input(key(KeyCode::BackTab, none), EditorKind::TunnelForm),
+            Some(Input::Text(TextInput::Previous))
         );
         assert_eq!(
-            editor_input(key(KeyCode::Down, none), Mode::TunnelForm),
-            Some(Input::FormNext)
+            editor_input(key(KeyCode::Down, none), EditorKind::TunnelForm),
+            Some(Input::Text(TextInput::Next))
         );
         assert_eq!(
             editor_input(
                 key(KeyCode::Char('s'), KeyModifiers::CONTROL),
-                Mode::RunCompose
+                EditorKind::RunCompose
             ),
-            Some(Input::FilterDone)
+            Some(Input::Text(TextInput::Submit))
         );
         assert_eq!(
-            editor_input(key(KeyCode::Backspace, none), Mode::Command),
-            Some(Input::FilterBackspace)
+            editor_input(key(KeyCode::Backspace, none), EditorKind::Line),
+            Some(Input::Text(TextInput::Backspace))
         );
         assert_eq!(
-            editor_input(key(KeyCode::Esc, none), Mode::TunnelForm),
-            Some(Input::Action(Action::Back))
+            editor_input(key(KeyCode::Esc, none), EditorKind::TunnelForm),
+            Some(Input::Text(TextInput::Cancel))
         );
         assert_eq!(
             editor_input(
                 key(KeyCode::Char('c'), KeyModifiers::CONTROL),
-                Mode::RunConfirm
+                EditorKind::Confirm
             ),
             Some(Input::Action(Action::Quit))
         );

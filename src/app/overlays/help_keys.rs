@@ -2,41 +2,44 @@
 //! no other action reaches the view beneath (Enter must not open a shell from under it).
 
 use crate::app::action::Action;
-use crate::app::effect::Effect;
+use crate::app::overlays::Overlay;
 use crate::app::overlays::help::{lines, max_scroll, rows_shown};
-use crate::app::state::{Mode, State};
+use crate::app::state::State;
+use crate::app::views::Outcome;
 
-pub(crate) fn act(state: &mut State, action: Action) -> Vec<Effect> {
+pub(crate) fn act(state: &mut State, action: Action) -> Outcome {
     // The reducer's screen is the terminal's: the drawing sees the same size.
-    let (width, height) = (state.screen.width, state.screen.height);
+    let (width, height) = (state.frame.screen.width, state.frame.screen.height);
     let last = max_scroll(state, width, height);
     let page = rows_shown(height, lines(state, width).len())
         .saturating_sub(1)
         .max(1);
-    let scroll = state.help_scroll.min(last);
-    state.help_scroll = match action {
-        Action::Up => scroll.saturating_sub(1),
-        Action::Down => (scroll + 1).min(last),
-        Action::PageUp => scroll.saturating_sub(page),
-        Action::PageDown => (scroll + page).min(last),
+    let Some(Overlay::Help { scroll }) = state.overlay.as_mut() else {
+        return Outcome::nothing();
+    };
+    let at = (*scroll).min(last);
+    *scroll = match action {
+        Action::Up => at.saturating_sub(1),
+        Action::Down => (at + 1).min(last),
+        Action::PageUp => at.saturating_sub(page),
+        Action::PageDown => (at + page).min(last),
         Action::Top => 0,
         Action::Bottom => last,
         // ctrl-c quits from anywhere, as it does in every other view.
         Action::Quit => {
             close(state);
-            return crate::app::update::act(state, Action::Quit);
+            return Outcome::Act(Action::Quit);
         }
         _ => {
             close(state);
-            return Vec::new();
+            return Outcome::nothing();
         }
     };
-    Vec::new()
+    Outcome::nothing()
 }
 
 fn close(state: &mut State) {
-    state.mode = Mode::Table;
-    state.help_scroll = 0;
-    state.notice = None;
-    state.quit_armed = false;
+    state.close_overlay();
+    state.frame.notice = None;
+    state.frame.quit_armed = false;
 }

@@ -3,8 +3,12 @@
 //! `:` line, the panes.
 
 use crate::app::action::Action;
+use crate::app::editor::LineEditor;
 use crate::app::effect::Effect;
-use crate::app::state::{Mode, PaneMode, State, View};
+use crate::app::overlays::Overlay;
+use crate::app::state::State;
+use crate::app::views::View;
+use crate::app::views::panes::PaneMode;
 
 /// The selection after a move among `len` rows, a page being `page` rows; `None` when
 /// `action` is no move.
@@ -27,17 +31,14 @@ pub(crate) fn shared(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     match action {
         Action::ShowFleet | Action::Back => state.view = View::Fleet,
         Action::Quit => return Some(vec![Effect::Quit]),
-        Action::Help => state.mode = Mode::Help,
-        Action::Command => {
-            state.command_text.clear();
-            state.mode = Mode::Command;
-        }
-        Action::ShowPanes if !state.workspace.is_empty() => {
+        Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
+        Action::Command => state.overlay = Some(Overlay::CommandLine(LineEditor::default())),
+        Action::ShowPanes if !state.panes.workspace.is_empty() => {
             state.view = View::Panes;
-            state.notice = None;
-            state.pane_mode = PaneMode::Typing;
+            state.frame.notice = None;
+            state.panes.mode = PaneMode::Typing;
         }
-        Action::ShowPanes => state.notice = Some("no shell panes open".to_owned()),
+        Action::ShowPanes => state.frame.notice = Some("no shell panes open".to_owned()),
         _ => return None,
     }
     Some(Vec::new())

@@ -1,6 +1,7 @@
 //! The console's views, one folder each: its state (`mod.rs`), what its keys and facts do to
-//! it (`update.rs`), and its key table (`keys.rs`). A view never names another: what crosses
-//! views goes back to the dispatcher (`app::update`) as an outcome.
+//! it (`update.rs`), and its key table (`keys.rs`). A view never names another: what reaches
+//! beyond it is an `Outcome` the dispatcher (`app::update`) carries out. This file is the
+//! registry: which view takes an action, and which key table counts now.
 
 pub mod containers;
 pub mod fleet;
@@ -9,6 +10,133 @@ pub mod panes;
 pub mod runs;
 pub mod sessions;
 pub mod tunnels;
+
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::keymap::KeyTable;
+use crate::app::overlays::Overlay;
+use crate::app::state::State;
+use crate::model::pane::{PaneStatus, PaneTarget};
+use crate::model::run::RunGroup;
+
+/// What fills the screen beneath the overlays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Fleet,
+    Panes,
+    Tunnels,
+    /// Watching a command's invocations.
+    Run,
+    /// Recent commands.
+    History,
+    /// Sessions on the fleet now: who is on which instance.
+    Sessions,
+    /// ECS containers: shells and tunnels through ECS Exec.
+    Containers,
+}
+
+/// What a view's key comes to, when it reaches beyond the view.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Done within the view: what the runtime must do.
+    Done(Vec<Effect>),
+    Quit,
+    /// Another action, taken as a key would be (the `:` line's verbs).
+    Act(Action),
+    /// Shell panes on these targets, one beside the focused pane or a new tab of several.
+    OpenShells(Vec<PaneTarget>),
+    ShowHistory,
+    ShowSessions,
+    ShowContainers,
+    /// Run Command's form for these targets.
+    ComposeRun {
+        groups: Vec<RunGroup>,
+        chosen_by: String,
+    },
+    /// The tunnel form for one target.
+    TunnelForm(TunnelTo),
+    /// The fleet, filtered to one instance.
+    ShowInFleet(String),
+}
+
+impl Outcome {
+    pub fn nothing() -> Outcome {
+        Outcome::Done(Vec::new())
+    }
+}
+
+impl From<Vec<Effect>> for Outcome {
+    fn from(effects: Vec<Effect>) -> Outcome {
+        Outcome::Done(effects)
+    }
+}
+
+/// What the tunnel form is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelTo {
+    /// The session's target: an instance id, or a container's `ecs:` target.
+    pub target: String,
+    pub name: String,
+    pub profile: String,
+    pub region: String,
+}
+
+/// Hands an action to the view in front.
+pub(crate) fn act(state: &mut State, action: Action) -> Outcome {
+    match state.view {
+        View::Panes => panes::update::act_on_panes(state, action),
+        View::Tunnels => tunnels::update::act_on_tunnels(state, action),
+        View::Run => runs::update::act_on_run(state, action),
+        View::History => runs::update::act_on_history(state, action),
+        View::Sessions => sessions::update::act_on_sessions(state, action),
+        View::Containers => containers::update::act_on_containers(state, action),
+        View::Fleet => fleet::update::act_on(state, action),
+    }
+}
+
+/// The table whose keys count now, if a table decides; `None` while a text field is open, or
+/// while keys go to a pane.
+pub fn table_for(state: &State) -> Option<&'static KeyTable> {
+    match &state.overlay {
+        Some(overlay) if overlay.editor().is_some() => return None,
+        Some(Overlay::Help { .. }) => return Some(&crate::app::overlays::help_table::HELP),
+        _ => {}
+    }
+    match state.view {
+        View::Tunnels => Some(&tunnels::keys::TUNNELS),
+        View::Run => Some(&runs::keys::RUN),
+        View::History => Some(&runs::keys::HISTORY),
+        View::Sessions => Some(&sessions::keys::SESSIONS),
+        View::Containers => Some(&containers::keys::CONTAINERS),
+        View::Panes if !state.panes.workspace.is_empty() => match state.panes.mode {
+            panes::PaneMode::Typing => {
+                let ended = state
+                    .panes
+                    .workspace
+                    .focused()
+                    .is_some_and(|p| matches!(p.status, PaneStatus::Ended { .. }));
+                let broadcast = state.panes.workspace.tab().is_some_and(|t| t.broadcast);
+                (ended && !broadcast).then_some(&panes::keys::ENDED_PANE)
+            }
+            panes::PaneMode::Prefix => Some(&panes::keys::PANES),
+            panes::PaneMode::Scroll => Some(&panes::keys::SCROLL),
+        },
+        View::Panes | View::Fleet => Some(&fleet::keys::FLEET),
+    }
+}
+
+/// The table the help lists: the view in front's (the panes' prefix keys over the panes).
+pub fn help_table(state: &State) -> &'static KeyTable {
+    match state.view {
+        View::Panes if !state.panes.workspace.is_empty() => &panes::keys::PANES,
+        View::Tunnels => &tunnels::keys::TUNNELS,
+        View::Run if state.runs.watch.is_some() => &runs::keys::RUN,
+        View::History => &runs::keys::HISTORY,
+        View::Sessions => &sessions::keys::SESSIONS,
+        View::Containers => &containers::keys::CONTAINERS,
+        _ => &fleet::keys::FLEET,
+    }
+}
 
 /// Every key table, for the tests that hold them to their promises.
 pub static ALL_TABLES: [&crate::app::keymap::KeyTable; 10] = [

@@ -5,7 +5,7 @@ use tokio::sync::mpsc;
 
 use super::Console;
 use crate::app::Input;
-use crate::app::state::SessionEntry;
+use crate::app::views::sessions::SessionEntry;
 use crate::services::doctor;
 use crate::services::sources::SessionClients;
 
@@ -13,7 +13,7 @@ impl Console {
     /// The clients of the profiles and regions the console reads now (older ones are kept
     /// for panes opened before a switch, but are not listed).
     fn session_sources(&self) -> Vec<(String, String, SessionClients)> {
-        let (profiles, regions) = (&self.state.profiles, &self.state.regions);
+        let (profiles, regions) = (&self.state.frame.profiles, &self.state.frame.regions);
         self.context
             .clients
             .iter()

@@ -85,26 +85,18 @@ pub async fn run(options: ConsoleOptions) -> i32 {
     let (switched_tx, switched) = mpsc::channel(1);
 
     let mut state = State::new(label);
-    state.notice = options.notice;
-    state.read_only = options.read_only;
-    state.keys = options.keys;
-    state.confirm_above = options.confirm_above;
-    state.columns = options.columns;
-    state.profiles = options.profiles;
-    state.regions = options.regions;
+    state.frame.notice = options.notice;
+    state.frame.read_only = options.read_only;
+    state.frame.keys = options.keys;
+    state.runs.confirm_above = options.confirm_above;
+    state.fleet.columns = options.columns;
+    state.frame.profiles = options.profiles;
+    state.frame.regions = options.regions;
     for def in options.tunnels {
         state.tunnels.add(def, true);
     }
     state.tunnels.groups = options.tunnel_groups;
-    if let Ok(size) = terminal.size() {
-        app::update(
-            &mut state,
-            Input::Resized {
-                width: size.width,
-                height: size.height,
-            },
-        );
-    }
+    let size = terminal.size().ok();
     let mut console = Console {
         terminal,
         state,
@@ -139,7 +131,14 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         tunnel_events: tunnel_events_tx,
         tunnel_starts: Latest::default(),
         held: typing::HeldTyping::default(),
+        quitting: false,
     };
+    if let Some(size) = size {
+        console.reduce(Input::Resized {
+            width: size.width,
+            height: size.height,
+        });
+    }
     let code = console
         .event_loop(Arrivals {
             signals,
@@ -201,6 +200,8 @@ struct Console {
     tunnel_starts: Latest,
     /// Typing a pane's session has not taken yet, in order.
     held: typing::HeldTyping,
+    /// An effect asked to quit (the loop leaves at its next turn).
+    quitting: bool,
 }
 
 /// What carrying out an effect came to.
@@ -250,6 +251,9 @@ impl Console {
         // The "refreshed N s ago" line changes every second even when nothing else does.
         let mut clock = tokio::time::interval(Duration::from_secs(1));
         loop {
+            if self.quitting {
+                return 0;
+            }
             if dirty && last_draw.elapsed() >= FRAME {
                 if let Err(error) = self.draw() {
                     // A terminal that takes no more output has gone (hung up, closed): leave
@@ -317,7 +321,7 @@ impl Console {
                         continue;
                     }
                     let InventoryLoaded { rows, errors, expiring, at, throttled } = loaded.value;
-                    if expiring != self.state.expiring {
+                    if expiring != self.state.frame.expiring {
                         let _ = self.inputs.try_send(Input::CredentialsExpiring(expiring));
                     }
                     Wake::Input(Input::InventoryLoaded { rows, errors, at, throttled })
@@ -380,7 +384,7 @@ impl Console {
                 Wake::Key(key) => match keymap::route(key, &self.state) {
                     Some(Routed::App(input)) => input,
                     Some(Routed::Pane) => {
-                        app::update(&mut self.state, Input::TypedIntoPane);
+                        self.reduce(Input::TypedIntoPane);
                         if let Some(bytes) = keys::encode_key(key, self.focused_modes()) {
                             self.type_into_panes(bytes);
                         }
@@ -389,19 +393,24 @@ impl Console {
                     None => continue,
                 },
             };
-            // What carrying out an effect learns (a theme that would not load) goes back
-            // through the reducer too.
-            let mut inputs = vec![input];
-            while let Some(input) = inputs.pop() {
-                for effect in app::update(&mut self.state, input) {
-                    match self.apply(effect) {
-                        Applied::Quit => return 0,
-                        Applied::Learnt(input) => inputs.push(input),
-                        Applied::Done => {}
-                    }
+            self.reduce(input);
+            self.sync_panes();
+        }
+    }
+
+    /// The one way into the reducer: `input` in, and every effect it asks for carried out
+    /// (what carrying one out learns, a theme that would not load, goes back in the same way).
+    /// An effect that quits is noted; the loop leaves at its next turn.
+    pub(super) fn reduce(&mut self, input: Input) {
+        let mut inputs = vec![input];
+        while let Some(input) = inputs.pop() {
+            for effect in app::update(&mut self.state, input) {
+                match self.apply(effect) {
+                    Applied::Quit => self.quitting = true,
+                    Applied::Learnt(input) => inputs.push(input),
+                    Applied::Done => {}
                 }
             }
-            self.sync_panes();
         }
     }
 
@@ -472,7 +481,7 @@ impl Console {
             }
             Effect::SendPrefix => {
                 // ctrl-] is 0x1d; a configured prefix is encoded like any key.
-                let bytes = match &self.state.keys.prefix {
+                let bytes = match &self.state.frame.keys.prefix {
                     Some(chord) => keys::encode_key(chord.to_event(), self.focused_modes()),
                     None => Some(vec![0x1d]),
                 };
@@ -481,8 +490,8 @@ impl Console {
                 }
             }
             Effect::SwitchSources { profiles, regions } => {
-                let profiles = profiles.unwrap_or_else(|| self.state.profiles.clone());
-                let regions = regions.unwrap_or_else(|| self.state.regions.clone());
+                let profiles = profiles.unwrap_or_else(|| self.state.frame.profiles.clone());
+                let regions = regions.unwrap_or_else(|| self.state.frame.regions.clone());
                 let connect = self.connect.clone();
                 let switched = self.switched.clone();
                 let generation = self.generations.advance();
@@ -501,7 +510,7 @@ impl Console {
                     // A new command replaces the watched one (which keeps running on AWS).
                     old.abort();
                 }
-                if !self.state.read_only {
+                if !self.state.frame.read_only {
                     let generation = self.run_generations.advance();
                     self.run = Some(runs::spawn(
                         request,
@@ -527,7 +536,10 @@ impl Console {
             Effect::LoadHistory => {
                 let connect = self.connect.clone();
                 let inputs = self.inputs.clone();
-                let (profiles, regions) = (self.state.profiles.clone(), self.state.regions.clone());
+                let (profiles, regions) = (
+                    self.state.frame.profiles.clone(),
+                    self.state.frame.regions.clone(),
+                );
                 tokio::spawn(async move {
                     let History { entries, errors } =
                         runs::load_history(connect, profiles, regions).await;

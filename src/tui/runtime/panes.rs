@@ -20,6 +20,7 @@ impl Console {
     /// The key modes of the focused pane's terminal (cursor keys, bracketed paste).
     pub(super) fn focused_modes(&self) -> keys::KeyModes {
         self.state
+            .panes
             .workspace
             .focused()
             .and_then(|pane| self.screens.get(&pane.id))
@@ -29,10 +30,10 @@ impl Console {
 
     /// Starts (or restarts) the session behind pane `id`; a restarted pane keeps its screen.
     pub(super) fn start_pane(&mut self, id: PaneId) {
-        let Some(pane) = self.state.workspace.panes.get(&id) else {
+        let Some(pane) = self.state.panes.workspace.panes.get(&id) else {
             return;
         };
-        if self.state.read_only {
+        if self.state.frame.read_only {
             // The reducer refuses first; this is the runtime's own guard.
             return;
         }
@@ -57,9 +58,9 @@ impl Console {
 
     /// Where pane `id` sits on screen now, as (rows, cols) of its terminal.
     pub(super) fn pane_size(&self, id: PaneId) -> Option<(u16, u16)> {
-        let tab = self.state.workspace.tab()?;
+        let tab = self.state.panes.workspace.tab()?;
         let (_, rect) = tab
-            .layout(pane_area(self.state.screen))
+            .layout(pane_area(self.state.frame.screen))
             .into_iter()
             .find(|(pane, _)| *pane == id)?;
         let content = pane_content(rect);
@@ -114,7 +115,7 @@ impl Console {
     /// Keeps every visible pane's terminal the size of its place on screen (telling the
     /// remote side at once), and mouse capture on exactly while panes are shown.
     pub(super) fn sync_panes(&mut self) {
-        let showing = self.state.view == View::Panes && !self.state.workspace.is_empty();
+        let showing = self.state.view == View::Panes && !self.state.panes.workspace.is_empty();
         if showing != self.mouse_captured {
             let result = if showing {
                 execute!(std::io::stdout(), EnableMouseCapture)
@@ -126,10 +127,10 @@ impl Console {
             }
             self.mouse_captured = showing;
         }
-        let Some(tab) = self.state.workspace.tab() else {
+        let Some(tab) = self.state.panes.workspace.tab() else {
             return;
         };
-        for (id, rect) in tab.layout(pane_area(self.state.screen)) {
+        for (id, rect) in tab.layout(pane_area(self.state.frame.screen)) {
             let content = pane_content(rect);
             let size = (content.height.max(1), content.width.max(1));
             if self.sizes.get(&id) == Some(&size) {
@@ -161,9 +162,9 @@ impl Console {
             CopyOutcome::Moved => None,
         };
         match report {
-            Some(text) if text.is_empty() => self.state.notice = None,
+            Some(text) if text.is_empty() => self.state.frame.notice = None,
             Some(text) => {
-                crate::app::update(&mut self.state, Input::CopyReport(text));
+                self.reduce(Input::CopyReport(text));
             }
             None => {}
         }
@@ -193,6 +194,6 @@ impl Console {
             }
             _ => "nothing was selected (v or V selects, then y copies)".to_owned(),
         };
-        crate::app::update(&mut self.state, Input::CopyReport(report));
+        self.reduce(Input::CopyReport(report));
     }
 }

@@ -41,12 +41,13 @@ impl Console {
                 error: Some(error),
             },
         };
-        crate::app::update(&mut self.state, input);
+        self.reduce(input);
     }
 
     fn start_recording(&mut self, pane: PaneId) -> Result<PathBuf, String> {
         let target = self
             .state
+            .panes
             .workspace
             .panes
             .get(&pane)
@@ -104,7 +105,7 @@ impl Console {
                 error: Some(format!("{path}: {error}")),
             },
         };
-        crate::app::update(&mut self.state, input);
+        self.reduce(input);
     }
 
     /// Output `pane` received, for its recording (a write that fails ends the recording and
@@ -117,15 +118,12 @@ impl Console {
         if let Err(error) = recording.recorder.output(at, bytes) {
             let path = recording.path.display().to_string();
             self.recordings.remove(&pane);
-            crate::app::update(
-                &mut self.state,
-                Input::Recording {
-                    pane,
-                    path: None,
-                    saved: None,
-                    error: Some(format!("{path}: {error}")),
-                },
-            );
+            self.reduce(Input::Recording {
+                pane,
+                path: None,
+                saved: None,
+                error: Some(format!("{path}: {error}")),
+            });
         }
     }
 

@@ -5,8 +5,8 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::Console;
+use crate::app::Input;
 use crate::app::views::tunnels::{TunnelId, TunnelLive};
-use crate::app::{self, Input};
 use crate::services::tunnel::{self, TunnelConfig, TunnelEvent, TunnelHandle};
 
 /// A tunnel the console runs, and what its events said so far.
@@ -36,18 +36,18 @@ impl Console {
         let Some(entry) = self.state.tunnels.get(id) else {
             return;
         };
-        if self.state.read_only {
+        if self.state.frame.read_only {
             return;
         }
         let def = entry.def.clone();
         let profiles = def
             .profile
             .clone()
-            .map_or_else(|| self.state.profiles.clone(), |p| vec![p]);
+            .map_or_else(|| self.state.frame.profiles.clone(), |p| vec![p]);
         let regions = def
             .region
             .clone()
-            .map_or_else(|| self.state.regions.clone(), |r| vec![r]);
+            .map_or_else(|| self.state.frame.regions.clone(), |r| vec![r]);
         let connect = self.connect.clone();
         let config: TunnelConfig = Box::pin(async move {
             let sources = connect(profiles, regions).await;
@@ -119,7 +119,7 @@ impl Console {
     /// Reads every running tunnel's figures into the state (each second).
     pub(super) fn sample_tunnels(&mut self) {
         let mut finished = Vec::new();
-        let mut effects = Vec::new();
+        let mut updates = Vec::new();
         for (&id, tunnel) in &mut self.tunnels {
             let gauges = &tunnel.handle.gauges;
             let up = gauges.bytes_up.load(Ordering::Relaxed);
@@ -159,22 +159,17 @@ impl Console {
             if !running {
                 finished.push(id);
             }
-            effects.extend(app::update(
-                &mut self.state,
-                Input::TunnelUpdate {
-                    id,
-                    running,
-                    live: Box::new(live),
-                },
-            ));
+            updates.push(Input::TunnelUpdate {
+                id,
+                running,
+                live: Box::new(live),
+            });
         }
         for id in finished {
             self.tunnels.remove(&id);
         }
-        // What the updates ask for (the doctor, on a tunnel whose target refuses it); none
-        // of it quits or teaches anything back.
-        for effect in effects {
-            let _ = self.apply(effect);
+        for update in updates {
+            self.reduce(update);
         }
     }
 }

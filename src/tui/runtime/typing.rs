@@ -43,7 +43,7 @@ impl Console {
     /// Sends typed bytes to the focused pane, or to every pane broadcast reaches.
     pub(super) fn type_into_panes(&mut self, bytes: Vec<u8>) {
         let bytes = Bytes::from(bytes);
-        for pane in self.state.workspace.input_targets() {
+        for pane in self.state.panes.workspace.input_targets() {
             if let Some(screen) = self.screens.get_mut(&pane) {
                 // Typing returns a scrolled-back pane to the live screen, as terminals do.
                 screen.scroll_to_bottom();

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::app::editor::LineEditor;
 use crate::model::container::ContainerRow;
 use crate::model::instance::Ping;
 use crate::model::pane::PaneTarget;
@@ -20,7 +21,7 @@ pub struct ContainersView {
     pub rows: Option<Vec<ContainerRow>>,
     /// The profile/region reads that failed, as sentences.
     pub errors: Vec<String>,
-    pub filter: String,
+    pub filter: LineEditor,
     /// Indexes of the rows the filter lets through, in order.
     pub visible: Vec<usize>,
     pub selected: usize,
@@ -85,8 +86,8 @@ impl ContainersView {
         }
     }
 
-    pub fn set_filter(&mut self, filter: String) {
-        self.filter = filter;
+    pub fn set_filter(&mut self, filter: &str) {
+        self.filter.set(filter);
         self.rebuild();
     }
 
@@ -227,7 +228,7 @@ mod tests {
         assert_eq!(view.visible.len(), 3);
         view.selected = 2;
         view.toggle_mark();
-        view.set_filter("service:web".to_owned());
+        view.set_filter("service:web");
         assert_eq!(view.visible.len(), 2);
         assert_eq!(view.selected, 1, "clamped to what shows");
         assert_eq!(view.chosen().len(), 1, "the mark outlives the filter");
@@ -238,7 +239,7 @@ mod tests {
         );
         let target = pane_target(view.chosen()[0]);
         assert_eq!(target.name, "web/envoy");
-        view.set_filter(String::new());
+        view.set_filter("");
         view.sort_next();
         view.sort_reverse();
         assert_eq!(view.sort.label(), "status");

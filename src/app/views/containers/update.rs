@@ -3,23 +3,45 @@
 //! from an EC2-launched task to its instance in the fleet.
 
 use crate::app::action::Action;
+use crate::app::editor::TextInput;
 use crate::app::effect::Effect;
-use crate::app::state::{Mode, State, View};
-use crate::app::views::containers::pane_target;
+use crate::app::overlays::Overlay;
+use crate::app::state::State;
 use crate::app::views::lists;
+use crate::app::views::{Outcome, TunnelTo, View};
+
+use super::pane_target;
 
 /// The Containers view, loading it afresh (what was there stays until the new read lands).
 pub(crate) fn show_containers(state: &mut State) -> Vec<Effect> {
     state.view = View::Containers;
-    state.mode = Mode::Table;
+    state.close_overlay();
     vec![Effect::LoadContainers]
 }
 
-pub(crate) fn act_on_containers(state: &mut State, action: Action) -> Vec<Effect> {
+/// A key in the containers' filter line (Enter keeps the filter, esc clears it).
+pub(crate) fn filter_input(state: &mut State, text: &TextInput) {
+    let view = &mut state.containers;
+    match text {
+        TextInput::Cancel => view.set_filter(""),
+        TextInput::Char(_) | TextInput::Backspace => {
+            let mut filter = view.filter.clone();
+            filter.edit(text);
+            view.set_filter(filter.text());
+        }
+        _ => {}
+    }
+}
+
+pub(crate) fn act_on_containers(state: &mut State, action: Action) -> Outcome {
     let view = &mut state.containers;
     match action {
-        _ if let Some(to) =
-            lists::moved(view.selected, view.visible.len(), state.table_rows, action) =>
+        _ if let Some(to) = lists::moved(
+            view.selected,
+            view.visible.len(),
+            state.frame.table_rows,
+            action,
+        ) =>
         {
             view.selected = to;
         }
@@ -33,16 +55,16 @@ pub(crate) fn act_on_containers(state: &mut State, action: Action) -> Vec<Effect
                 view.selected = next;
             }
         }
-        Action::Filter => state.mode = Mode::Filter,
+        Action::Filter => state.overlay = Some(Overlay::Filter),
         Action::SortNext => view.sort_next(),
         Action::SortReverse => view.sort_reverse(),
-        Action::Detail if view.selected_row().is_some() => state.mode = Mode::Detail,
+        Action::Detail if view.selected_row().is_some() => state.overlay = Some(Overlay::Detail),
         Action::Refresh => {
-            state.notice = Some("reading the containers…".to_owned());
-            return vec![Effect::LoadContainers];
+            state.frame.notice = Some("reading the containers…".to_owned());
+            return Outcome::Done(vec![Effect::LoadContainers]);
         }
         Action::Doctor => {
-            state.notice = Some(match view.selected_row() {
+            state.frame.notice = Some(match view.selected_row() {
                 None => "no container selected".to_owned(),
                 Some(row) => match row.exec_problem() {
                     Some(problem) => format!(
@@ -57,21 +79,21 @@ pub(crate) fn act_on_containers(state: &mut State, action: Action) -> Vec<Effect
             });
         }
         Action::JumpToInstance => return jump_to_instance(state),
-        Action::OpenTunnelForm => open_tunnel_form(state),
+        Action::OpenTunnelForm => return tunnel_form(state),
         Action::OpenShell => return open_container_shells(state),
-        _ => return lists::shared(state, action).unwrap_or_default(),
+        _ => return Outcome::Done(lists::shared(state, action).unwrap_or_default()),
     }
-    state.containers.keep_in_view(state.table_rows);
-    Vec::new()
+    state.containers.keep_in_view(state.frame.table_rows);
+    Outcome::nothing()
 }
 
 /// A shell pane per chosen container (the marked ones, or the selected one); containers ECS
 /// Exec cannot reach are left out and said why.
-fn open_container_shells(state: &mut State) -> Vec<Effect> {
-    if state.read_only {
-        state.notice =
+fn open_container_shells(state: &mut State) -> Outcome {
+    if state.frame.read_only {
+        state.frame.notice =
             Some("refused by --read-only: a shell can change anything in the container".to_owned());
-        return Vec::new();
+        return Outcome::nothing();
     }
     let chosen = state.containers.chosen();
     let (reachable, refused): (Vec<_>, Vec<_>) = chosen
@@ -90,52 +112,50 @@ fn open_container_shells(state: &mut State) -> Vec<Effect> {
     if !targets.is_empty() {
         state.containers.marks.clear();
     }
-    let effects = crate::app::views::panes::update::open_targets(state, targets);
     if notice.is_some() {
-        state.notice = notice;
+        state.frame.notice = notice;
     }
-    effects
+    Outcome::OpenShells(targets)
 }
 
 /// The tunnel form for the selected container: port forwarding into its task (StartSession
 /// on its `ecs:` target), as shift-f does for an instance.
-fn open_tunnel_form(state: &mut State) {
-    if state.read_only {
-        state.notice =
+fn tunnel_form(state: &mut State) -> Outcome {
+    if state.frame.read_only {
+        state.frame.notice =
             Some("refused by --read-only: a tunnel starts port-forwarding sessions".to_owned());
-        return;
+        return Outcome::nothing();
     }
     let Some(row) = state.containers.selected_row() else {
-        return;
+        return Outcome::nothing();
     };
     if let Some(problem) = row.exec_problem() {
-        state.notice = Some(format!(
+        state.frame.notice = Some(format!(
             "no tunnel into {}: {}",
             row.container, problem.cause
         ));
-        return;
+        return Outcome::nothing();
     }
     let owner = if row.service.is_empty() {
         &row.task_id
     } else {
         &row.service
     };
-    state.form = Some(crate::app::views::tunnels::TunnelForm::new(
-        &row.label(),
-        &format!("{owner}/{}", row.container),
-        &row.profile,
-        &row.region,
-    ));
-    state.mode = Mode::TunnelForm;
+    Outcome::TunnelForm(TunnelTo {
+        target: row.label(),
+        name: format!("{owner}/{}", row.container),
+        profile: row.profile.clone(),
+        region: row.region.clone(),
+    })
 }
 
 /// To the fleet, filtered to the EC2 instance the selected task runs on.
-fn jump_to_instance(state: &mut State) -> Vec<Effect> {
+fn jump_to_instance(state: &mut State) -> Outcome {
     let Some(row) = state.containers.selected_row() else {
-        return Vec::new();
+        return Outcome::nothing();
     };
     let Some(instance) = row.ec2_instance.clone() else {
-        state.notice = Some(format!(
+        state.frame.notice = Some(format!(
             "{} runs on {}: there is no instance of yours to go to",
             row.container,
             if row.launch_type.is_empty() {
@@ -144,11 +164,7 @@ fn jump_to_instance(state: &mut State) -> Vec<Effect> {
                 &row.launch_type
             }
         ));
-        return Vec::new();
+        return Outcome::nothing();
     };
-    state.view = View::Fleet;
-    state.mode = Mode::Table;
-    state.filter_text = instance;
-    state.set_filter();
-    Vec::new()
+    Outcome::ShowInFleet(instance)
 }

@@ -29,7 +29,7 @@ fn containers_loaded() -> State {
         vec![Effect::LoadContainers]
     );
     assert_eq!(state.view, View::Containers);
-    update(
+    let _ = update(
         &mut state,
         Input::ContainersLoaded {
             rows: vec![
@@ -59,14 +59,15 @@ fn marked_containers_open_one_pane_each_and_refused_ones_say_why() {
     assert_eq!(state.view, View::Panes);
     assert!(
         state
+            .frame
             .notice
             .as_deref()
             .is_some_and(|n| n
                 .contains("no shell in worker: the task was started without enableExecuteCommand")),
         "{:?}",
-        state.notice
+        state.frame.notice
     );
-    let pane = state.workspace.focused().expect("a pane");
+    let pane = state.panes.workspace.focused().expect("a pane");
     assert!(pane.target.container.is_some());
     assert!(pane.target.instance_id.starts_with("ecs:shop_"));
 }
@@ -81,8 +82,8 @@ fn the_filter_the_tunnel_form_and_the_jump_to_an_instance() {
     press(&mut state, KeyCode::Enter, KeyModifiers::NONE);
     assert_eq!(state.containers.visible.len(), 2);
     press(&mut state, KeyCode::Char('F'), KeyModifiers::SHIFT);
-    assert_eq!(state.mode, Mode::TunnelForm);
-    let form = state.form.clone().expect("the form");
+    assert_eq!(state.mode(), Mode::TunnelForm);
+    let form = state.tunnel_form().cloned().expect("the form");
     assert!(
         form.instance_id.starts_with("ecs:shop/"),
         "{}",
@@ -94,11 +95,12 @@ fn the_filter_the_tunnel_form_and_the_jump_to_an_instance() {
     press(&mut state, KeyCode::Char('e'), KeyModifiers::NONE);
     assert!(
         state
+            .frame
             .notice
             .as_deref()
             .is_some_and(|n| n.contains("FARGATE")),
         "{:?}",
-        state.notice
+        state.frame.notice
     );
     press(&mut state, KeyCode::Char('/'), KeyModifiers::NONE);
     for _ in 0.."service:web".len() {
@@ -110,9 +112,9 @@ fn the_filter_the_tunnel_form_and_the_jump_to_an_instance() {
     press(&mut state, KeyCode::Enter, KeyModifiers::NONE);
     press(&mut state, KeyCode::Char('e'), KeyModifiers::NONE);
     assert_eq!(state.view, View::Fleet);
-    assert_eq!(state.filter_text, "i-02");
+    assert_eq!(state.fleet.filter, "i-02");
     assert_eq!(
-        state.selected_row().map(|r| r.instance_id.as_str()),
+        state.fleet.selected_row().map(|r| r.instance_id.as_str()),
         Some("i-02")
     );
 }
@@ -120,14 +122,15 @@ fn the_filter_the_tunnel_form_and_the_jump_to_an_instance() {
 #[test]
 fn read_only_refuses_container_shells_and_tunnels() {
     let mut state = containers_loaded();
-    state.read_only = true;
+    state.frame.read_only = true;
     assert!(press(&mut state, KeyCode::Char('s'), KeyModifiers::NONE).is_empty());
     assert!(
         state
+            .frame
             .notice
             .as_deref()
             .is_some_and(|n| n.contains("--read-only"))
     );
     press(&mut state, KeyCode::Char('F'), KeyModifiers::SHIFT);
-    assert_eq!(state.form, None);
+    assert_eq!(state.tunnel_form(), None);
 }

@@ -7,93 +7,99 @@ use crate::app::test_support::*;
 fn rows_arrive_sorted_by_name_and_can_be_resorted() {
     let mut state = loaded();
     assert_eq!(names(&state), ["api-1", "db-3", "web-2"]);
-    assert!(!state.loading);
-    update(&mut state, Input::Action(Action::SortNext));
-    assert_eq!(state.sort, columns::Column::Instance);
+    assert!(!state.fleet.loading);
+    let _ = update(&mut state, Input::Action(Action::SortNext));
+    assert_eq!(state.fleet.sort, columns::Column::Instance);
     assert_eq!(names(&state), ["api-1", "web-2", "db-3"]);
-    update(&mut state, Input::Action(Action::SortNext));
-    assert_eq!(state.sort, columns::Column::Ping);
+    let _ = update(&mut state, Input::Action(Action::SortNext));
+    assert_eq!(state.fleet.sort, columns::Column::Ping);
     assert_eq!(names(&state), ["web-2", "api-1", "db-3"]);
-    update(&mut state, Input::Action(Action::SortReverse));
+    let _ = update(&mut state, Input::Action(Action::SortReverse));
     assert_eq!(names(&state), ["db-3", "api-1", "web-2"]);
 }
 
 #[test]
 fn typing_a_filter_narrows_the_table_and_esc_clears_it() {
     let mut state = loaded();
-    update(&mut state, Input::Action(Action::Filter));
-    assert_eq!(state.mode, Mode::Filter);
+    let _ = update(&mut state, Input::Action(Action::Filter));
+    assert_eq!(state.mode(), Mode::Filter);
     for c in "tag:Team=payments !status:unmanaged".chars() {
-        update(&mut state, Input::FilterChar(c));
+        let _ = update(&mut state, Input::Text(TextInput::Char(c)));
     }
     assert_eq!(names(&state), ["api-1"]);
-    update(&mut state, Input::FilterDone);
-    assert_eq!(state.mode, Mode::Table);
-    update(&mut state, Input::Action(Action::Back));
+    let _ = update(&mut state, Input::Text(TextInput::Enter));
+    assert_eq!(state.mode(), Mode::Table);
+    let _ = update(&mut state, Input::Action(Action::Back));
     assert_eq!(names(&state).len(), 3, "esc clears the filter");
 }
 
 #[test]
 fn an_unfinished_filter_keeps_the_last_result_and_says_why() {
     let mut state = loaded();
-    update(&mut state, Input::Action(Action::Filter));
+    let _ = update(&mut state, Input::Action(Action::Filter));
     for c in "tag:Team=payments status:".chars() {
-        update(&mut state, Input::FilterChar(c));
+        let _ = update(&mut state, Input::Text(TextInput::Char(c)));
     }
-    assert!(state.filter_error.is_some());
+    assert!(state.fleet.filter_error.is_some());
     // "status:" alone is not a filter yet: the last valid one ("... status", a word) holds.
     assert_eq!(names(&state).len(), 0);
-    update(&mut state, Input::FilterBackspace);
-    update(&mut state, Input::FilterBackspace);
-    update(&mut state, Input::FilterBackspace);
-    update(&mut state, Input::FilterBackspace);
-    update(&mut state, Input::FilterBackspace);
-    update(&mut state, Input::FilterBackspace);
-    update(&mut state, Input::FilterBackspace);
+    let _ = update(&mut state, Input::Text(TextInput::Backspace));
+    let _ = update(&mut state, Input::Text(TextInput::Backspace));
+    let _ = update(&mut state, Input::Text(TextInput::Backspace));
+    let _ = update(&mut state, Input::Text(TextInput::Backspace));
+    let _ = update(&mut state, Input::Text(TextInput::Backspace));
+    let _ = update(&mut state, Input::Text(TextInput::Backspace));
+    let _ = update(&mut state, Input::Text(TextInput::Backspace));
     assert_eq!(names(&state), ["api-1", "db-3"]);
     for c in " status:".chars() {
-        update(&mut state, Input::FilterChar(c));
+        let _ = update(&mut state, Input::Text(TextInput::Char(c)));
     }
     for c in "lost".chars() {
-        update(&mut state, Input::FilterChar(c));
+        let _ = update(&mut state, Input::Text(TextInput::Char(c)));
     }
-    assert_eq!(state.filter_error, None);
+    assert_eq!(state.fleet.filter_error, None);
     assert_eq!(names(&state), ["api-1"]);
 }
 
 #[test]
 fn moving_marking_and_details() {
     let mut state = loaded();
-    update(&mut state, Input::Action(Action::Down));
-    assert_eq!(state.selected_row().map(|r| r.name.as_str()), Some("db-3"));
-    update(&mut state, Input::Action(Action::ToggleMark));
-    assert!(state.marks.contains("i-03"));
-    assert_eq!(state.selected, 2, "marking moves down, as in k9s");
-    update(&mut state, Input::Action(Action::Down));
-    assert_eq!(state.selected, 2, "the last row stays selected");
-    update(&mut state, Input::Action(Action::Top));
-    update(&mut state, Input::Action(Action::Detail));
-    assert_eq!(state.mode, Mode::Detail);
-    update(&mut state, Input::Action(Action::Back));
-    assert_eq!(state.mode, Mode::Table);
-    update(&mut state, Input::Action(Action::Back));
-    assert!(state.marks.is_empty(), "esc in the table clears the marks");
+    let _ = update(&mut state, Input::Action(Action::Down));
+    assert_eq!(
+        state.fleet.selected_row().map(|r| r.name.as_str()),
+        Some("db-3")
+    );
+    let _ = update(&mut state, Input::Action(Action::ToggleMark));
+    assert!(state.fleet.marks.contains("i-03"));
+    assert_eq!(state.fleet.selected, 2, "marking moves down, as in k9s");
+    let _ = update(&mut state, Input::Action(Action::Down));
+    assert_eq!(state.fleet.selected, 2, "the last row stays selected");
+    let _ = update(&mut state, Input::Action(Action::Top));
+    let _ = update(&mut state, Input::Action(Action::Detail));
+    assert_eq!(state.mode(), Mode::Detail);
+    let _ = update(&mut state, Input::Action(Action::Back));
+    assert_eq!(state.mode(), Mode::Table);
+    let _ = update(&mut state, Input::Action(Action::Back));
+    assert!(
+        state.fleet.marks.is_empty(),
+        "esc in the table clears the marks"
+    );
 }
 
 #[test]
 fn a_refresh_keeps_the_selection_and_drops_marks_of_vanished_instances() {
     let mut state = loaded();
-    update(&mut state, Input::Action(Action::Bottom));
-    update(&mut state, Input::Action(Action::ToggleMark));
-    update(&mut state, Input::Action(Action::Top));
-    update(&mut state, Input::Action(Action::ToggleMark));
-    assert_eq!(state.marks.len(), 2);
-    update(&mut state, Input::Action(Action::Top));
+    let _ = update(&mut state, Input::Action(Action::Bottom));
+    let _ = update(&mut state, Input::Action(Action::ToggleMark));
+    let _ = update(&mut state, Input::Action(Action::Top));
+    let _ = update(&mut state, Input::Action(Action::ToggleMark));
+    assert_eq!(state.fleet.marks.len(), 2);
+    let _ = update(&mut state, Input::Action(Action::Top));
     let rows = vec![
         row("api-1", "i-01", Ping::Online, "us-east-1", "payments"),
         row("aaa-0", "i-00", Ping::Online, "us-east-1", "web"),
     ];
-    update(
+    let _ = update(
         &mut state,
         Input::InventoryLoaded {
             rows,
@@ -102,13 +108,13 @@ fn a_refresh_keeps_the_selection_and_drops_marks_of_vanished_instances() {
             throttled: true,
         },
     );
-    assert_eq!(state.marks.iter().collect::<Vec<_>>(), ["i-01"]);
+    assert_eq!(state.fleet.marks.iter().collect::<Vec<_>>(), ["i-01"]);
     assert_eq!(
-        state.selected_row().map(|r| r.instance_id.as_str()),
+        state.fleet.selected_row().map(|r| r.instance_id.as_str()),
         Some("i-01")
     );
-    assert_eq!(state.errors.len(), 1);
-    assert!(state.throttled);
+    assert_eq!(state.fleet.errors.len(), 1);
+    assert!(state.fleet.throttled);
 }
 
 #[test]
@@ -120,7 +126,7 @@ fn keys_map_to_intents_and_quit_and_refresh_are_effects() {
     );
     assert_eq!(
         input_for(key(KeyCode::Char('q')), Mode::Filter),
-        Some(Input::FilterChar('q')),
+        Some(Input::Text(TextInput::Char('q'))),
         "q types in the filter"
     );
     assert_eq!(
@@ -134,15 +140,15 @@ fn keys_map_to_intents_and_quit_and_refresh_are_effects() {
         update(&mut state, Input::Action(Action::Refresh)),
         vec![Effect::Refresh]
     );
-    assert!(state.loading);
+    assert!(state.fleet.loading);
     assert_eq!(
         update(&mut state, Input::Action(Action::Quit)),
         vec![Effect::Quit]
     );
-    update(&mut state, Input::Action(Action::Help));
-    assert_eq!(state.mode, Mode::Help);
-    update(&mut state, Input::Action(Action::Back));
-    assert_eq!(state.mode, Mode::Table, "esc closes the help");
+    let _ = update(&mut state, Input::Action(Action::Help));
+    assert_eq!(state.mode(), Mode::Help);
+    let _ = update(&mut state, Input::Action(Action::Back));
+    assert_eq!(state.mode(), Mode::Table, "esc closes the help");
 }
 
 #[test]
@@ -159,7 +165,7 @@ fn the_table_scrolls_just_enough_to_keep_the_selection_visible() {
             )
         })
         .collect();
-    update(
+    let _ = update(
         &mut state,
         Input::InventoryLoaded {
             rows,
@@ -168,7 +174,7 @@ fn the_table_scrolls_just_enough_to_keep_the_selection_visible() {
             throttled: false,
         },
     );
-    update(
+    let _ = update(
         &mut state,
         Input::Resized {
             width: 120,
@@ -176,32 +182,32 @@ fn the_table_scrolls_just_enough_to_keep_the_selection_visible() {
         },
     );
     for _ in 0..12 {
-        update(&mut state, Input::Action(Action::Down));
+        let _ = update(&mut state, Input::Action(Action::Down));
     }
-    assert_eq!((state.selected, state.offset), (12, 3));
-    update(&mut state, Input::Action(Action::Up));
+    assert_eq!((state.fleet.selected, state.fleet.offset), (12, 3));
+    let _ = update(&mut state, Input::Action(Action::Up));
     assert_eq!(
-        (state.selected, state.offset),
+        (state.fleet.selected, state.fleet.offset),
         (11, 3),
         "moving up inside the page does not scroll"
     );
-    update(&mut state, Input::Action(Action::Bottom));
-    assert_eq!((state.selected, state.offset), (99, 90));
-    update(&mut state, Input::Action(Action::Top));
-    assert_eq!(state.offset, 0);
+    let _ = update(&mut state, Input::Action(Action::Bottom));
+    assert_eq!((state.fleet.selected, state.fleet.offset), (99, 90));
+    let _ = update(&mut state, Input::Action(Action::Top));
+    assert_eq!(state.fleet.offset, 0);
 }
 
 #[test]
 fn the_command_line_switches_regions_and_profiles() {
     let mut state = loaded();
     press(&mut state, KeyCode::Char(':'), KeyModifiers::NONE);
-    assert_eq!(state.mode, Mode::Command);
+    assert_eq!(state.mode(), Mode::Command);
     let mut effects = Vec::new();
     for c in "region eu-west-1,us-west-2".chars() {
         effects = press(&mut state, KeyCode::Char(c), KeyModifiers::NONE);
     }
     assert!(effects.is_empty());
-    assert_eq!(state.filter_text, "", "the command line is not the filter");
+    assert_eq!(state.fleet.filter, "", "the command line is not the filter");
     let effects = press(&mut state, KeyCode::Enter, KeyModifiers::NONE);
     assert_eq!(
         effects,
@@ -210,8 +216,8 @@ fn the_command_line_switches_regions_and_profiles() {
             regions: Some(vec!["eu-west-1".to_owned(), "us-west-2".to_owned()])
         }]
     );
-    assert_eq!(state.mode, Mode::Table);
-    update(
+    assert_eq!(state.mode(), Mode::Table);
+    let _ = update(
         &mut state,
         Input::SourcesChanged {
             label: "prod/eu-west-1".to_owned(),
@@ -219,8 +225,8 @@ fn the_command_line_switches_regions_and_profiles() {
             regions: vec!["eu-west-1".to_owned()],
         },
     );
-    assert!(state.rows.is_empty() && state.loading);
-    assert_eq!(state.source, "prod/eu-west-1");
+    assert!(state.fleet.rows.is_empty() && state.fleet.loading);
+    assert_eq!(state.frame.source, "prod/eu-west-1");
 
     assert_eq!(
         run_command(&mut state, "ctx prod staging"),
@@ -236,6 +242,7 @@ fn the_command_line_switches_regions_and_profiles() {
     assert!(run_command(&mut state, "frobnicate").is_empty());
     assert!(
         state
+            .frame
             .notice
             .as_deref()
             .is_some_and(|n| n.contains("unknown command"))
@@ -253,8 +260,8 @@ fn configured_keys_add_bindings_and_may_move_the_prefix() {
     .into_iter()
     .collect();
     let mut state = with_screen(loaded());
-    state.keys = keymap::KeyBindings::from_config(&table).expect("valid");
-    update(&mut state, Input::Action(Action::Bottom));
+    state.frame.keys = keymap::KeyBindings::from_config(&table).expect("valid");
+    let _ = update(&mut state, Input::Action(Action::Bottom));
     let effects = press(&mut state, KeyCode::F(5), KeyModifiers::NONE);
     assert!(matches!(effects[..], [Effect::OpenPanes(_)]), "{effects:?}");
     // ctrl-] is typing now; ctrl-a is the prefix.
@@ -266,9 +273,9 @@ fn configured_keys_add_bindings_and_may_move_the_prefix() {
         Some(keymap::Routed::Pane)
     );
     press(&mut state, KeyCode::Char('a'), KeyModifiers::CONTROL);
-    assert_eq!(state.pane_mode, PaneMode::Prefix);
+    assert_eq!(state.panes.mode, PaneMode::Prefix);
     press(&mut state, KeyCode::Char('Z'), KeyModifiers::SHIFT);
-    assert!(state.workspace.tab().is_some_and(|t| t.zoomed));
+    assert!(state.panes.workspace.tab().is_some_and(|t| t.zoomed));
 
     for (bad, message) in [
         (("teleport", "x"), "no such action"),
@@ -288,17 +295,20 @@ fn configured_keys_add_bindings_and_may_move_the_prefix() {
 #[test]
 fn runtime_facts_go_through_the_reducer() {
     let mut state = State::new("test");
-    state.quit_armed = true;
-    update(&mut state, Input::TypedIntoPane);
-    assert!(!state.quit_armed);
-    update(
+    state.frame.quit_armed = true;
+    let _ = update(&mut state, Input::TypedIntoPane);
+    assert!(!state.frame.quit_armed);
+    let _ = update(
         &mut state,
         Input::ThemeSwitched {
             name: "nope".to_owned(),
             error: Some("no theme named nope".to_owned()),
         },
     );
-    assert_eq!(state.notice.as_deref(), Some("theme: no theme named nope"));
+    assert_eq!(
+        state.frame.notice.as_deref(),
+        Some("theme: no theme named nope")
+    );
     assert_eq!(
         run_command(&mut state, "region eu-west-1"),
         vec![Effect::SwitchSources {
@@ -306,14 +316,14 @@ fn runtime_facts_go_through_the_reducer() {
             regions: Some(vec!["eu-west-1".to_owned()]),
         }]
     );
-    assert_eq!(state.notice.as_deref(), Some("switching…"));
+    assert_eq!(state.frame.notice.as_deref(), Some("switching…"));
     // A typo switches nothing and says so.
     assert!(run_command(&mut state, "region eu-west-1,euwest2").is_empty());
     assert_eq!(
-        state.notice.as_deref(),
+        state.frame.notice.as_deref(),
         Some("euwest2 is not a region name (like us-east-1); the regions stay as they were")
     );
-    update(
+    let _ = update(
         &mut state,
         Input::SourcesChanged {
             label: "default/eu-west-1".to_owned(),
@@ -321,7 +331,7 @@ fn runtime_facts_go_through_the_reducer() {
             regions: vec!["eu-west-1".to_owned()],
         },
     );
-    assert_eq!(state.notice, None);
+    assert_eq!(state.frame.notice, None);
 }
 
 #[test]
@@ -329,11 +339,15 @@ fn q_over_the_help_or_the_details_closes_them_and_never_quits() {
     let mut state = with_screen(loaded());
     for open in ['?', 'd'] {
         press(&mut state, KeyCode::Char(open), KeyModifiers::NONE);
-        assert_ne!(state.mode, Mode::Table, "{open} opens an overlay");
+        assert_ne!(state.mode(), Mode::Table, "{open} opens an overlay");
         let effects = press(&mut state, KeyCode::Char('q'), KeyModifiers::NONE);
         assert!(!effects.contains(&Effect::Quit), "{open}: {effects:?}");
-        assert_eq!(state.mode, Mode::Table, "{open}: q closes it");
-        assert!(state.notice.is_none(), "{open}: {:?}", state.notice);
+        assert_eq!(state.mode(), Mode::Table, "{open}: q closes it");
+        assert!(
+            state.frame.notice.is_none(),
+            "{open}: {:?}",
+            state.frame.notice
+        );
     }
     // With the overlays closed, q quits as before.
     let effects = press(&mut state, KeyCode::Char('q'), KeyModifiers::NONE);
@@ -343,13 +357,16 @@ fn q_over_the_help_or_the_details_closes_them_and_never_quits() {
 #[test]
 fn keys_on_an_instance_ssm_does_not_manage_say_why_and_offer_the_doctor() {
     let mut state = with_screen(loaded());
-    for _ in 0..state.rows.len() {
-        if state.selected_row().is_some_and(|r| r.name == "db-3") {
+    for _ in 0..state.fleet.rows.len() {
+        if state.fleet.selected_row().is_some_and(|r| r.name == "db-3") {
             break;
         }
-        update(&mut state, Input::Action(Action::Down));
+        let _ = update(&mut state, Input::Action(Action::Down));
     }
-    assert_eq!(state.selected_row().map(|r| r.name.as_str()), Some("db-3"));
+    assert_eq!(
+        state.fleet.selected_row().map(|r| r.name.as_str()),
+        Some("db-3")
+    );
     for key in ['s', 'F'] {
         let modifiers = if key == 'F' {
             KeyModifiers::SHIFT
@@ -357,7 +374,7 @@ fn keys_on_an_instance_ssm_does_not_manage_say_why_and_offer_the_doctor() {
             KeyModifiers::NONE
         };
         assert!(press(&mut state, KeyCode::Char(key), modifiers).is_empty());
-        let notice = state.notice.clone().unwrap_or_default();
+        let notice = state.frame.notice.clone().unwrap_or_default();
         assert!(
             notice.contains("not managed by SSM") && notice.contains("D asks the doctor why"),
             "{key}: {notice}"
@@ -370,7 +387,7 @@ fn keys_on_an_instance_ssm_does_not_manage_say_why_and_offer_the_doctor() {
 #[test]
 fn the_help_scrolls_on_a_small_screen_and_closes_with_esc_q_or_question_mark() {
     let mut state = loaded();
-    update(
+    let _ = update(
         &mut state,
         Input::Resized {
             width: 80,
@@ -378,39 +395,39 @@ fn the_help_scrolls_on_a_small_screen_and_closes_with_esc_q_or_question_mark() {
         },
     );
     press(&mut state, KeyCode::Char('?'), KeyModifiers::NONE);
-    assert_eq!(state.mode, Mode::Help);
+    assert_eq!(state.mode(), Mode::Help);
     let last = crate::app::overlays::help::max_scroll(&state, 80, 24);
     assert!(last > 22, "the whole help is several screens: {last}");
     press(&mut state, KeyCode::Down, KeyModifiers::NONE);
     press(&mut state, KeyCode::Char('j'), KeyModifiers::NONE);
-    assert_eq!(state.help_scroll, 2);
+    assert_eq!(state.help_scroll(), 2);
     press(&mut state, KeyCode::PageDown, KeyModifiers::NONE);
     assert_eq!(
-        state.help_scroll,
+        state.help_scroll(),
         2 + 21,
         "a page is the rows shown less one"
     );
     press(&mut state, KeyCode::Char('G'), KeyModifiers::SHIFT);
-    assert_eq!(state.help_scroll, last);
+    assert_eq!(state.help_scroll(), last);
     press(&mut state, KeyCode::Down, KeyModifiers::NONE);
-    assert_eq!(state.help_scroll, last, "not past the end");
+    assert_eq!(state.help_scroll(), last, "not past the end");
     press(&mut state, KeyCode::Char('g'), KeyModifiers::NONE);
-    assert_eq!(state.help_scroll, 0);
+    assert_eq!(state.help_scroll(), 0);
     assert!(
         press(&mut state, KeyCode::Enter, KeyModifiers::NONE).is_empty(),
         "no shell from under the help"
     );
-    assert_eq!(state.mode, Mode::Help);
+    assert_eq!(state.mode(), Mode::Help);
     for close in ['q', '?'] {
         press(&mut state, KeyCode::PageDown, KeyModifiers::NONE);
         let effects = press(&mut state, KeyCode::Char(close), KeyModifiers::NONE);
         assert!(effects.is_empty(), "{close}: {effects:?}");
-        assert_eq!(state.mode, Mode::Table, "{close} closes the help");
-        assert_eq!(state.help_scroll, 0, "the next help starts at the top");
+        assert_eq!(state.mode(), Mode::Table, "{close} closes the help");
+        assert_eq!(state.help_scroll(), 0, "the next help starts at the top");
         press(&mut state, KeyCode::Char('?'), KeyModifiers::NONE);
     }
     press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
-    assert_eq!(state.mode, Mode::Table);
+    assert_eq!(state.mode(), Mode::Table);
 }
 
 /// `o` cycles through the columns on screen only: at 80 columns the narrow table shows
@@ -418,26 +435,29 @@ fn the_help_scrolls_on_a_small_screen_and_closes_with_esc_q_or_question_mark() {
 #[test]
 fn sorting_cycles_through_the_columns_shown() {
     let mut state = loaded();
-    update(
+    let _ = update(
         &mut state,
         Input::Resized {
             width: 80,
             height: 24,
         },
     );
-    let shown = crate::model::column::visible_columns(&state.columns, 78);
-    assert!(shown.len() < state.columns.len(), "some are hidden at 80");
+    let shown = crate::model::column::visible_columns(&state.fleet.columns, 78);
+    assert!(
+        shown.len() < state.fleet.columns.len(),
+        "some are hidden at 80"
+    );
     let mut seen = Vec::new();
     for _ in 0..shown.len() {
         press(&mut state, KeyCode::Char('o'), KeyModifiers::NONE);
-        seen.push(state.sort.clone());
+        seen.push(state.fleet.sort.clone());
     }
     let expected: Vec<_> = shown
         .iter()
         .cycle()
         .skip(1)
         .take(shown.len())
-        .map(|&i| state.columns[i].clone())
+        .map(|&i| state.fleet.columns[i].clone())
         .collect();
     assert_eq!(seen, expected);
 }

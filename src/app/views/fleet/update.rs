@@ -1,163 +1,219 @@
-//! The fleet table's actions: move, filter, mark, sort, details, help, and the way into the
-//! other views.
+//! The fleet table's actions: move, filter, mark, sort, details, help, and the ways into the
+//! other views (as outcomes: shells on the chosen rows, Run Command on them, a tunnel).
 
 use crate::app::action::Action;
+use crate::app::editor::{LineEditor, TextInput};
 use crate::app::effect::Effect;
-use crate::app::state::{Mode, PaneMode, State, View};
-use crate::app::views::tunnels::TunnelForm;
-use crate::model::instance::Ping;
+use crate::app::overlays::Overlay;
+use crate::app::state::State;
+use crate::app::views::panes::PaneMode;
+use crate::app::views::{Outcome, TunnelTo, View};
+use crate::model::instance::{InstanceRow, Ping};
+use crate::model::run::groups_of;
 
-use crate::app::views::panes::update::open_shells;
-use crate::app::views::runs::update::{open_run, show_history};
+use super::FleetView;
 
-pub(crate) fn act_on(state: &mut State, action: Action) -> Vec<Effect> {
-    let last = state.visible.len().saturating_sub(1);
-    // Over the help, any key but these only closes it: Enter or `s` must not open a shell.
-    if state.mode == Mode::Help
-        && !matches!(
-            action,
-            Action::Quit | Action::Refresh | Action::Help | Action::Back
-        )
-    {
-        state.mode = Mode::Table;
-        return Vec::new();
-    }
+pub(crate) fn act_on(state: &mut State, action: Action) -> Outcome {
+    let fleet = &mut state.fleet;
+    let last = fleet.visible.len().saturating_sub(1);
+    let page = state.frame.table_rows;
     match action {
         Action::ShowTunnels => {
             state.view = View::Tunnels;
-            state.mode = Mode::Table;
+            state.close_overlay();
         }
-        Action::ShowRun if state.run.is_some() => {
+        Action::ShowRun if state.runs.watch.is_some() => {
             state.view = View::Run;
-            state.mode = Mode::Table;
+            state.close_overlay();
         }
         // Nothing run in this console yet: the newest command in the history, watched again.
         Action::ShowRun => {
-            state.watch_newest = true;
-            return show_history(state);
+            state.runs.watch_newest = true;
+            return Outcome::ShowHistory;
         }
-        Action::OpenRun => open_run(state),
-        Action::ShowHistory => return show_history(state),
-        Action::ShowSessions => return crate::app::views::sessions::update::show_sessions(state),
-        Action::ShowContainers => {
-            return crate::app::views::containers::update::show_containers(state);
-        }
-        Action::OpenTunnelForm => {
-            if state.read_only {
-                state.notice = Some(
-                    "refused by --read-only: a tunnel starts port-forwarding sessions".to_owned(),
-                );
-            } else if let Some(row) = state.selected_row() {
-                if row.ping == Ping::NotManaged {
-                    state.notice = Some(format!(
-                        "no tunnel to {}: not managed by SSM (no agent registered); D asks the doctor why",
-                        row.instance_id
-                    ));
-                } else {
-                    state.form = Some(TunnelForm::new(
-                        &row.instance_id,
-                        &row.name,
-                        &row.profile,
-                        &row.region,
-                    ));
-                    state.mode = Mode::TunnelForm;
-                }
-            }
-        }
-        Action::Command => {
-            state.command_text.clear();
-            state.mode = Mode::Command;
-        }
-        Action::Quit => return vec![Effect::Quit],
+        Action::OpenRun => return compose_run(state),
+        Action::ShowHistory => return Outcome::ShowHistory,
+        Action::ShowSessions => return Outcome::ShowSessions,
+        Action::ShowContainers => return Outcome::ShowContainers,
+        Action::OpenTunnelForm => return tunnel_form(state),
+        Action::Command => state.overlay = Some(Overlay::CommandLine(LineEditor::default())),
+        Action::Quit => return Outcome::Quit,
         Action::OpenShell => return open_shells(state),
-        Action::ShowPanes | Action::Prefix if !state.workspace.is_empty() => {
+        Action::ShowPanes | Action::Prefix if !state.panes.workspace.is_empty() => {
             state.view = View::Panes;
-            state.notice = None;
-            state.pane_mode = PaneMode::Typing;
-            state.mode = Mode::Table;
+            state.frame.notice = None;
+            state.panes.mode = PaneMode::Typing;
+            state.close_overlay();
         }
         Action::Refresh => {
-            state.loading = true;
-            return vec![Effect::Refresh];
+            fleet.loading = true;
+            return Outcome::Done(vec![Effect::Refresh]);
         }
-        Action::Help => {
-            state.mode = if state.mode == Mode::Help {
-                Mode::Table
-            } else {
-                Mode::Help
-            }
+        Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
+        Action::Back if !fleet.filter.is_empty() => fleet.filter_to(""),
+        Action::Back => fleet.marks.clear(),
+        Action::Filter => state.overlay = Some(Overlay::Filter),
+        Action::Detail if fleet.selected_row().is_some() => {
+            state.overlay = Some(Overlay::Detail);
         }
-        Action::Back => match state.mode {
-            Mode::Detail | Mode::Help | Mode::Doctor | Mode::PaneSearch => {
-                state.mode = Mode::Table;
-            }
-            Mode::Command => {
-                state.command_text.clear();
-                state.mode = Mode::Table;
-            }
-            Mode::TunnelForm => {
-                state.form = None;
-                state.mode = Mode::Table;
-            }
-            Mode::RunCompose | Mode::RunConfirm => {
-                state.compose = None;
-                state.confirm = None;
-                state.mode = Mode::Table;
-            }
-            Mode::Filter => {
-                state.filter_text.clear();
-                state.set_filter();
-                state.mode = Mode::Table;
-            }
-            Mode::Table if !state.filter_text.is_empty() => {
-                state.filter_text.clear();
-                state.set_filter();
-            }
-            Mode::Table => state.marks.clear(),
-        },
-        _ if state.mode == Mode::Help => state.mode = Mode::Table,
-        Action::Filter => state.mode = Mode::Filter,
-        Action::Detail if state.selected_row().is_some() => {
-            state.mode = if state.mode == Mode::Detail {
-                Mode::Table
-            } else {
-                Mode::Detail
-            };
-        }
-        Action::Up => state.selected = state.selected.saturating_sub(1),
-        Action::Down => state.selected = (state.selected + 1).min(last),
-        Action::PageUp => state.selected = state.selected.saturating_sub(state.table_rows),
-        Action::PageDown => state.selected = (state.selected + state.table_rows).min(last),
-        Action::Top => state.selected = 0,
-        Action::Bottom => state.selected = last,
+        Action::Up => fleet.selected = fleet.selected.saturating_sub(1),
+        Action::Down => fleet.selected = (fleet.selected + 1).min(last),
+        Action::PageUp => fleet.selected = fleet.selected.saturating_sub(page),
+        Action::PageDown => fleet.selected = (fleet.selected + page).min(last),
+        Action::Top => fleet.selected = 0,
+        Action::Bottom => fleet.selected = last,
         Action::ToggleMark => {
-            if let Some(id) = state.selected_row().map(|r| r.instance_id.clone()) {
-                if !state.marks.remove(&id) {
-                    state.marks.insert(id);
+            if let Some(id) = fleet.selected_row().map(|r| r.instance_id.clone()) {
+                if !fleet.marks.remove(&id) {
+                    fleet.marks.insert(id);
                 }
-                state.selected = (state.selected + 1).min(last);
+                fleet.selected = (fleet.selected + 1).min(last);
             }
         }
         Action::SortNext => {
             // Only the columns on screen sort, in the order shown: a narrow terminal hides
             // some, and sorting by one you cannot see would look like no order at all.
             let shown = crate::model::column::visible_columns(
-                &state.columns,
-                state.screen.width.saturating_sub(2),
+                &fleet.columns,
+                state.frame.screen.width.saturating_sub(2),
             );
-            let position = shown.iter().position(|&i| state.columns[i] == state.sort);
+            let position = shown.iter().position(|&i| fleet.columns[i] == fleet.sort);
             let next = position.map_or(0, |p| (p + 1) % shown.len().max(1));
-            if let Some(column) = shown.get(next).and_then(|&i| state.columns.get(i)) {
-                state.sort = column.clone();
+            if let Some(column) = shown.get(next).and_then(|&i| fleet.columns.get(i)) {
+                fleet.sort = column.clone();
             }
-            state.rebuild();
+            fleet.rebuild();
         }
         Action::SortReverse => {
-            state.descending = !state.descending;
-            state.rebuild();
+            fleet.descending = !fleet.descending;
+            fleet.rebuild();
         }
         // Pane actions mean nothing over the fleet table.
         _ => {}
     }
-    Vec::new()
+    Outcome::nothing()
+}
+
+/// A key in the fleet's filter line (Enter keeps the filter, esc clears it).
+pub(crate) fn filter_input(state: &mut State, text: &TextInput) {
+    let fleet = &mut state.fleet;
+    match text {
+        TextInput::Cancel => fleet.filter_to(""),
+        TextInput::Char(_) | TextInput::Backspace => {
+            fleet.filter.edit(text);
+            fleet.apply_filter();
+        }
+        _ => {}
+    }
+}
+
+/// Shells on the marked rows, or the selected one; instances SSM does not manage are left out
+/// and said; `--read-only` refuses.
+fn open_shells(state: &mut State) -> Outcome {
+    if state.frame.read_only {
+        state.frame.notice =
+            Some("refused by --read-only: a shell can change anything on the instance".to_owned());
+        return Outcome::nothing();
+    }
+    let fleet = &mut state.fleet;
+    let chosen: Vec<&InstanceRow> = if fleet.marks.is_empty() {
+        fleet.selected_row().into_iter().collect()
+    } else {
+        fleet
+            .rows
+            .iter()
+            .filter(|r| fleet.marks.contains(&r.instance_id))
+            .collect()
+    };
+    let (managed, unmanaged): (Vec<&InstanceRow>, Vec<&InstanceRow>) =
+        chosen.into_iter().partition(|r| r.ping != Ping::NotManaged);
+    let notice = (!unmanaged.is_empty()).then(|| {
+        let names: Vec<&str> = unmanaged.iter().map(|r| r.instance_id.as_str()).collect();
+        format!(
+            "no shell on {}: not managed by SSM (no agent registered); D asks the doctor why",
+            names.join(", ")
+        )
+    });
+    let targets: Vec<_> = managed.into_iter().map(FleetView::pane_target).collect();
+    if !targets.is_empty() {
+        fleet.marks.clear();
+    }
+    state.frame.notice = notice;
+    Outcome::OpenShells(targets)
+}
+
+/// Run Command's form for the marked rows, or every row the filter shows; `--read-only`
+/// refuses, and instances SSM does not manage are left out (they cannot run anything).
+fn compose_run(state: &mut State) -> Outcome {
+    if state.frame.read_only {
+        state.frame.notice =
+            Some("refused by --read-only: Run Command changes instances".to_owned());
+        return Outcome::nothing();
+    }
+    let fleet = &state.fleet;
+    let (rows, chosen_by): (Vec<&InstanceRow>, String) = if fleet.marks.is_empty() {
+        let rows: Vec<&InstanceRow> = fleet.visible.iter().map(|&i| &fleet.rows[i]).collect();
+        let how = if fleet.filter.is_empty() {
+            "every instance shown (no marks, no filter)".to_owned()
+        } else {
+            format!("matching /{}", fleet.filter)
+        };
+        (rows, how)
+    } else {
+        let rows = fleet
+            .rows
+            .iter()
+            .filter(|r| fleet.marks.contains(&r.instance_id))
+            .collect();
+        (rows, "marked".to_owned())
+    };
+    if rows.is_empty() {
+        state.frame.notice =
+            Some("nothing to run on: no instance is shown (esc clears the filter)".to_owned());
+        return Outcome::nothing();
+    }
+    let (managed, unmanaged): (Vec<&InstanceRow>, Vec<&InstanceRow>) =
+        rows.into_iter().partition(|r| r.ping != Ping::NotManaged);
+    if managed.is_empty() {
+        state.frame.notice = Some(
+            "no managed instance to run on: SSM manages none of these (D asks the doctor why)"
+                .to_owned(),
+        );
+        return Outcome::nothing();
+    }
+    // Said, not silently dropped: how many were left out, and why.
+    let left_out = match unmanaged.len() {
+        0 => String::new(),
+        1 => "; 1 left out: not managed by SSM".to_owned(),
+        n => format!("; {n} left out: not managed by SSM"),
+    };
+    Outcome::ComposeRun {
+        groups: groups_of(&managed),
+        chosen_by: format!("{} {chosen_by}{left_out}", managed.len()),
+    }
+}
+
+/// The tunnel form for the selected instance (shift-f).
+fn tunnel_form(state: &mut State) -> Outcome {
+    if state.frame.read_only {
+        state.frame.notice =
+            Some("refused by --read-only: a tunnel starts port-forwarding sessions".to_owned());
+        return Outcome::nothing();
+    }
+    let Some(row) = state.fleet.selected_row() else {
+        return Outcome::nothing();
+    };
+    if row.ping == Ping::NotManaged {
+        state.frame.notice = Some(format!(
+            "no tunnel to {}: not managed by SSM (no agent registered); D asks the doctor why",
+            row.instance_id
+        ));
+        return Outcome::nothing();
+    }
+    Outcome::TunnelForm(TunnelTo {
+        target: row.instance_id.clone(),
+        name: row.name.clone(),
+        profile: row.profile.clone(),
+        region: row.region.clone(),
+    })
 }

@@ -6,13 +6,14 @@ use crate::app::test_support::*;
 fn s_opens_a_shell_pane_and_typing_goes_to_it() {
     let mut state = with_screen(loaded());
     // The table is sorted by name: api-1, db-3, web-2. web-2 is Online.
-    update(&mut state, Input::Action(Action::Bottom));
+    let _ = update(&mut state, Input::Action(Action::Bottom));
     let effects = press(&mut state, KeyCode::Char('s'), KeyModifiers::NONE);
-    let id = state.workspace.focused().expect("a pane").id;
+    let id = state.panes.workspace.focused().expect("a pane").id;
     assert_eq!(effects, vec![Effect::OpenPanes(vec![id])]);
     assert_eq!(state.view, View::Panes);
     assert_eq!(
         state
+            .panes
             .workspace
             .focused()
             .map(|p| p.target.instance_id.as_str()),
@@ -26,62 +27,63 @@ fn s_opens_a_shell_pane_and_typing_goes_to_it() {
             Some(keymap::Routed::Pane)
         );
     }
-    assert_eq!(state.workspace.input_targets(), vec![id]);
+    assert_eq!(state.panes.workspace.input_targets(), vec![id]);
 }
 
 #[test]
 fn unmanaged_instances_get_no_shell_and_say_why() {
     let mut state = with_screen(loaded());
-    update(&mut state, Input::Action(Action::Down)); // db-3: not managed
+    let _ = update(&mut state, Input::Action(Action::Down)); // db-3: not managed
     assert!(update(&mut state, Input::Action(Action::OpenShell)).is_empty());
     assert_eq!(state.view, View::Fleet);
     assert!(
         state
+            .frame
             .notice
             .as_deref()
             .is_some_and(|n| n.contains("not managed")),
         "{:?}",
-        state.notice
+        state.frame.notice
     );
 }
 
 #[test]
 fn marked_rows_open_one_pane_each_in_a_new_tab() {
     let mut state = with_screen(loaded());
-    update(&mut state, Input::Action(Action::ToggleMark)); // api-1
-    update(&mut state, Input::Action(Action::ToggleMark)); // db-3, not managed
-    update(&mut state, Input::Action(Action::ToggleMark)); // web-2
+    let _ = update(&mut state, Input::Action(Action::ToggleMark)); // api-1
+    let _ = update(&mut state, Input::Action(Action::ToggleMark)); // db-3, not managed
+    let _ = update(&mut state, Input::Action(Action::ToggleMark)); // web-2
     let effects = update(&mut state, Input::Action(Action::OpenShell));
     let Effect::OpenPanes(ids) = &effects[0] else {
         panic!("{effects:?}");
     };
     assert_eq!(ids.len(), 2);
-    assert_eq!(state.workspace.tabs.len(), 1);
-    assert!(state.marks.is_empty());
+    assert_eq!(state.panes.workspace.tabs.len(), 1);
+    assert!(state.fleet.marks.is_empty());
 }
 
 #[test]
 fn the_prefix_is_one_shot_and_drives_the_panes() {
     let mut state = with_screen(loaded());
-    update(&mut state, Input::Action(Action::Bottom));
-    update(&mut state, Input::Action(Action::OpenShell));
-    let first = state.workspace.focused().expect("pane").id;
+    let _ = update(&mut state, Input::Action(Action::Bottom));
+    let _ = update(&mut state, Input::Action(Action::OpenShell));
+    let first = state.panes.workspace.focused().expect("pane").id;
     let effects = prefix(&mut state, KeyCode::Char('|'));
-    let second = state.workspace.focused().expect("pane").id;
+    let second = state.panes.workspace.focused().expect("pane").id;
     assert_eq!(effects, vec![Effect::OpenPanes(vec![second])]);
     assert_eq!(
-        state.pane_mode,
+        state.panes.mode,
         PaneMode::Typing,
         "one key, then typing again"
     );
     prefix(&mut state, KeyCode::Left);
-    assert_eq!(state.workspace.focused().map(|p| p.id), Some(first));
+    assert_eq!(state.panes.workspace.focused().map(|p| p.id), Some(first));
     prefix(&mut state, KeyCode::Char('z'));
-    assert!(state.workspace.tab().is_some_and(|t| t.zoomed));
+    assert!(state.panes.workspace.tab().is_some_and(|t| t.zoomed));
     // An unknown key cancels the prefix and is not typed.
     press(&mut state, KeyCode::Char(']'), KeyModifiers::CONTROL);
-    update(&mut state, Input::PrefixCancelled);
-    assert_eq!(state.pane_mode, PaneMode::Typing);
+    let _ = update(&mut state, Input::PrefixCancelled);
+    assert_eq!(state.panes.mode, PaneMode::Typing);
     // ctrl-] twice sends ctrl-] itself.
     assert_eq!(
         prefix(&mut state, KeyCode::Char(']')).len(),
@@ -95,7 +97,7 @@ fn the_prefix_is_one_shot_and_drives_the_panes() {
     );
     let effects = prefix(&mut state, KeyCode::Char('x'));
     assert_eq!(effects, vec![Effect::ClosePanes(vec![first])]);
-    assert_eq!(state.workspace.panes.len(), 1);
+    assert_eq!(state.panes.workspace.panes.len(), 1);
     prefix(&mut state, KeyCode::Char('f'));
     assert_eq!(state.view, View::Fleet);
     assert_eq!(
@@ -110,15 +112,15 @@ fn the_prefix_is_one_shot_and_drives_the_panes() {
 #[test]
 fn copy_mode_keeps_its_keys_until_left() {
     let mut state = with_screen(loaded());
-    update(&mut state, Input::Action(Action::Bottom));
-    update(&mut state, Input::Action(Action::OpenShell));
-    let pane = state.workspace.focused().expect("pane").id;
+    let _ = update(&mut state, Input::Action(Action::Bottom));
+    let _ = update(&mut state, Input::Action(Action::OpenShell));
+    let pane = state.panes.workspace.focused().expect("pane").id;
     let key = |key| vec![Effect::CopyKey { pane, key }];
     assert_eq!(
         prefix(&mut state, KeyCode::Char('[')),
         vec![Effect::EnterCopy(pane)]
     );
-    assert_eq!(state.pane_mode, PaneMode::Scroll);
+    assert_eq!(state.panes.mode, PaneMode::Scroll);
     assert_eq!(
         press(&mut state, KeyCode::Esc, KeyModifiers::NONE),
         vec![Effect::LeaveCopy(pane)]
@@ -154,17 +156,17 @@ fn copy_mode_keeps_its_keys_until_left() {
             key(expected),
             "{code:?}"
         );
-        assert_eq!(state.pane_mode, PaneMode::Scroll);
+        assert_eq!(state.panes.mode, PaneMode::Scroll);
     }
     // `?` opens the search prompt upward; esc closes the prompt, not copy mode.
     press(&mut state, KeyCode::Char('?'), KeyModifiers::NONE);
-    assert_eq!(state.mode, Mode::PaneSearch);
+    assert_eq!(state.mode(), Mode::PaneSearch);
     for c in "err".chars() {
         press(&mut state, KeyCode::Char(c), KeyModifiers::NONE);
     }
     press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
-    assert_eq!(state.mode, Mode::Table);
-    assert_eq!(state.pane_mode, PaneMode::Scroll);
+    assert_eq!(state.mode(), Mode::Table);
+    assert_eq!(state.panes.mode, PaneMode::Scroll);
     press(&mut state, KeyCode::Char('/'), KeyModifiers::NONE);
     for c in "ERROR".chars() {
         press(&mut state, KeyCode::Char(c), KeyModifiers::SHIFT);
@@ -182,7 +184,7 @@ fn copy_mode_keeps_its_keys_until_left() {
         press(&mut state, KeyCode::Char('y'), KeyModifiers::NONE),
         vec![Effect::CopySelection(pane)]
     );
-    assert_eq!(state.pane_mode, PaneMode::Typing);
+    assert_eq!(state.panes.mode, PaneMode::Typing);
     assert_eq!(state.view, View::Panes);
 }
 
@@ -191,11 +193,11 @@ fn copy_mode_keeps_its_keys_until_left() {
 #[test]
 fn a_mouse_drag_selects_within_one_pane_and_copies() {
     let mut state = with_screen(loaded());
-    update(&mut state, Input::Action(Action::ToggleMark));
-    update(&mut state, Input::Action(Action::Bottom));
-    update(&mut state, Input::Action(Action::ToggleMark));
-    update(&mut state, Input::Action(Action::OpenShell));
-    let ids = state.workspace.tab().expect("tab").panes();
+    let _ = update(&mut state, Input::Action(Action::ToggleMark));
+    let _ = update(&mut state, Input::Action(Action::Bottom));
+    let _ = update(&mut state, Input::Action(Action::ToggleMark));
+    let _ = update(&mut state, Input::Action(Action::OpenShell));
+    let ids = state.panes.workspace.tab().expect("tab").panes();
     let mouse =
         |state: &mut State, kind, column, row| update(state, Input::Mouse { kind, column, row });
     assert!(mouse(&mut state, MouseKind::Press, 10, 5).is_empty());
@@ -203,7 +205,7 @@ fn a_mouse_drag_selects_within_one_pane_and_copies() {
         mouse(&mut state, MouseKind::Release, 10, 5).is_empty(),
         "a click"
     );
-    assert_eq!(state.pane_mode, PaneMode::Typing);
+    assert_eq!(state.panes.mode, PaneMode::Typing);
     mouse(&mut state, MouseKind::Press, 10, 5);
     let effects = mouse(&mut state, MouseKind::Drag, 20, 7);
     let pane = ids[0];
@@ -230,36 +232,37 @@ fn a_mouse_drag_selects_within_one_pane_and_copies() {
         mouse(&mut state, MouseKind::Release, 150, 7),
         vec![Effect::CopySelection(pane)]
     );
-    assert_eq!(state.pane_mode, PaneMode::Typing);
+    assert_eq!(state.panes.mode, PaneMode::Typing);
 }
 
 #[test]
 fn quitting_with_shells_open_asks_twice() {
     let mut state = with_screen(loaded());
-    update(&mut state, Input::Action(Action::Bottom));
-    update(&mut state, Input::Action(Action::OpenShell));
+    let _ = update(&mut state, Input::Action(Action::Bottom));
+    let _ = update(&mut state, Input::Action(Action::OpenShell));
     assert!(prefix(&mut state, KeyCode::Char('q')).is_empty());
-    assert!(state.quit_armed);
+    assert!(state.frame.quit_armed);
     assert_eq!(prefix(&mut state, KeyCode::Char('q')), vec![Effect::Quit]);
     // Anything in between disarms it.
     let mut state = with_screen(loaded());
-    update(&mut state, Input::Action(Action::Bottom));
-    update(&mut state, Input::Action(Action::OpenShell));
+    let _ = update(&mut state, Input::Action(Action::Bottom));
+    let _ = update(&mut state, Input::Action(Action::OpenShell));
     prefix(&mut state, KeyCode::Char('f'));
-    update(&mut state, Input::Action(Action::Quit));
-    update(&mut state, Input::Action(Action::Up));
+    let _ = update(&mut state, Input::Action(Action::Quit));
+    let _ = update(&mut state, Input::Action(Action::Up));
     assert!(update(&mut state, Input::Action(Action::Quit)).is_empty());
 }
 
 #[test]
 fn read_only_refuses_shells() {
     let mut state = with_screen(loaded());
-    state.read_only = true;
-    update(&mut state, Input::Action(Action::Bottom));
+    state.frame.read_only = true;
+    let _ = update(&mut state, Input::Action(Action::Bottom));
     assert!(update(&mut state, Input::Action(Action::OpenShell)).is_empty());
-    assert!(state.workspace.is_empty());
+    assert!(state.panes.workspace.is_empty());
     assert!(
         state
+            .frame
             .notice
             .as_deref()
             .is_some_and(|n| n.contains("read-only"))
@@ -269,17 +272,17 @@ fn read_only_refuses_shells() {
 #[test]
 fn an_ended_pane_offers_reconnect_and_close() {
     let mut state = with_screen(loaded());
-    update(&mut state, Input::Action(Action::Bottom));
-    update(&mut state, Input::Action(Action::OpenShell));
-    let pane = state.workspace.focused().expect("pane").id;
-    update(
+    let _ = update(&mut state, Input::Action(Action::Bottom));
+    let _ = update(&mut state, Input::Action(Action::OpenShell));
+    let pane = state.panes.workspace.focused().expect("pane").id;
+    let _ = update(
         &mut state,
         Input::PaneStatus {
             pane,
             status: PaneStatus::ended("the shell exited"),
         },
     );
-    assert!(state.workspace.input_targets().is_empty());
+    assert!(state.panes.workspace.input_targets().is_empty());
     assert_eq!(
         press(&mut state, KeyCode::Char('a'), KeyModifiers::NONE),
         Vec::new(),
@@ -290,7 +293,7 @@ fn an_ended_pane_offers_reconnect_and_close() {
         vec![Effect::Reconnect(pane)]
     );
     assert_eq!(
-        state.workspace.focused().map(|p| p.status.clone()),
+        state.panes.workspace.focused().map(|p| p.status.clone()),
         Some(PaneStatus::Connecting)
     );
 }
@@ -300,13 +303,13 @@ fn an_ended_pane_offers_reconnect_and_close() {
 #[test]
 fn an_ended_pane_lets_go_with_esc_and_q() {
     let mut state = with_screen(loaded());
-    update(&mut state, Input::Action(Action::ToggleMark));
-    update(&mut state, Input::Action(Action::Bottom));
-    update(&mut state, Input::Action(Action::ToggleMark));
-    update(&mut state, Input::Action(Action::OpenShell));
-    let ids = state.workspace.tab().expect("tab").panes();
+    let _ = update(&mut state, Input::Action(Action::ToggleMark));
+    let _ = update(&mut state, Input::Action(Action::Bottom));
+    let _ = update(&mut state, Input::Action(Action::ToggleMark));
+    let _ = update(&mut state, Input::Action(Action::OpenShell));
+    let ids = state.panes.workspace.tab().expect("tab").panes();
     let end = |state: &mut State, pane| {
-        update(
+        let _ = update(
             state,
             Input::PaneStatus {
                 pane,
@@ -317,7 +320,7 @@ fn an_ended_pane_lets_go_with_esc_and_q() {
         );
     };
     end(&mut state, ids[0]);
-    assert_eq!(state.workspace.focused().map(|p| p.id), Some(ids[0]));
+    assert_eq!(state.panes.workspace.focused().map(|p| p.id), Some(ids[0]));
     press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
     assert_eq!(state.view, View::Fleet, "esc leaves the ended pane");
     press(&mut state, KeyCode::Tab, KeyModifiers::NONE);
@@ -325,11 +328,12 @@ fn an_ended_pane_lets_go_with_esc_and_q() {
     assert!(press(&mut state, KeyCode::Char('q'), KeyModifiers::NONE).is_empty());
     assert!(
         state
+            .frame
             .notice
             .as_deref()
             .is_some_and(|n| n.starts_with("1 shell session(s) and 0 tunnel(s)")),
         "{:?}",
-        state.notice
+        state.frame.notice
     );
     press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
     press(&mut state, KeyCode::Tab, KeyModifiers::NONE);
@@ -344,12 +348,12 @@ fn an_ended_pane_lets_go_with_esc_and_q() {
 #[test]
 fn mouse_focuses_and_scrolls_the_pane_under_it() {
     let mut state = with_screen(loaded());
-    update(&mut state, Input::Action(Action::ToggleMark));
-    update(&mut state, Input::Action(Action::Bottom));
-    update(&mut state, Input::Action(Action::ToggleMark));
-    update(&mut state, Input::Action(Action::OpenShell));
-    let ids = state.workspace.tab().expect("tab").panes();
-    update(
+    let _ = update(&mut state, Input::Action(Action::ToggleMark));
+    let _ = update(&mut state, Input::Action(Action::Bottom));
+    let _ = update(&mut state, Input::Action(Action::ToggleMark));
+    let _ = update(&mut state, Input::Action(Action::OpenShell));
+    let ids = state.panes.workspace.tab().expect("tab").panes();
+    let _ = update(
         &mut state,
         Input::Mouse {
             kind: MouseKind::Press,
@@ -357,7 +361,7 @@ fn mouse_focuses_and_scrolls_the_pane_under_it() {
             row: 10,
         },
     );
-    assert_eq!(state.workspace.focused().map(|p| p.id), Some(ids[1]));
+    assert_eq!(state.panes.workspace.focused().map(|p| p.id), Some(ids[1]));
     assert_eq!(
         update(
             &mut state,

@@ -1,22 +1,26 @@
 //! The panes view's actions: open shells beside the focused pane or in tabs, split, focus,
-//! zoom, close, tabs, broadcast, scroll back, reconnect.
+//! zoom, close, tabs, broadcast, copy mode and its search, reconnect; the mouse (focus, a drag
+//! that selects within one pane, the wheel); what a recording says.
 
 use crate::app::action::Action;
+use crate::app::editor::{LineEditor, TextInput};
 use crate::app::effect::Effect;
-use crate::app::input::Input;
+use crate::app::input::MouseKind;
 use crate::app::layout::{MIN_PANE, pane_area, pane_content};
-use crate::app::state::{Mode, PaneMode, State, View};
-use crate::app::views::panes::{Direction, SplitDirection};
-use crate::model::instance::{InstanceRow, Ping};
+use crate::app::overlays::Overlay;
+use crate::app::state::State;
+use crate::app::views::{Outcome, View};
 use crate::model::pane::{PaneId, PaneStatus, PaneTarget};
 use crate::term::copy::CopyKey;
 
+use super::{Direction, PaneMode, SplitDirection};
+
 /// Splitting the focused pane this way leaves both halves usable.
 pub(crate) fn split_fits(state: &State, direction: SplitDirection) -> bool {
-    let Some(tab) = state.workspace.tab() else {
+    let Some(tab) = state.panes.workspace.tab() else {
         return true;
     };
-    let area = pane_area(state.screen);
+    let area = pane_area(state.frame.screen);
     let Some((_, rect)) = tab
         .layout(area)
         .into_iter()
@@ -39,9 +43,9 @@ pub(crate) fn open_beside(
 ) -> PaneId {
     let direction = direction.unwrap_or_else(|| {
         // Character cells are about twice as tall as wide: split the longer side.
-        let tab = state.workspace.tab();
+        let tab = state.panes.workspace.tab();
         let rect = tab.and_then(|tab| {
-            tab.layout(pane_area(state.screen))
+            tab.layout(pane_area(state.frame.screen))
                 .into_iter()
                 .find(|(id, _)| *id == tab.focus)
         });
@@ -50,43 +54,11 @@ pub(crate) fn open_beside(
             _ => SplitDirection::Right,
         }
     });
-    if state.workspace.is_empty() || split_fits(state, direction) {
-        state.workspace.split(target, direction)
+    if state.panes.workspace.is_empty() || split_fits(state, direction) {
+        state.panes.workspace.split(target, direction)
     } else {
-        state.workspace.open_tab(vec![target])[0]
+        state.panes.workspace.open_tab(vec![target])[0]
     }
-}
-
-pub(crate) fn open_shells(state: &mut State) -> Vec<Effect> {
-    if state.read_only {
-        state.notice =
-            Some("refused by --read-only: a shell can change anything on the instance".to_owned());
-        return Vec::new();
-    }
-    let chosen: Vec<&InstanceRow> = if state.marks.is_empty() {
-        state.selected_row().into_iter().collect()
-    } else {
-        state
-            .rows
-            .iter()
-            .filter(|r| state.marks.contains(&r.instance_id))
-            .collect()
-    };
-    let (managed, unmanaged): (Vec<&InstanceRow>, Vec<&InstanceRow>) =
-        chosen.into_iter().partition(|r| r.ping != Ping::NotManaged);
-    let notice = (!unmanaged.is_empty()).then(|| {
-        let names: Vec<&str> = unmanaged.iter().map(|r| r.instance_id.as_str()).collect();
-        format!(
-            "no shell on {}: not managed by SSM (no agent registered); D asks the doctor why",
-            names.join(", ")
-        )
-    });
-    let targets: Vec<PaneTarget> = managed.into_iter().map(State::pane_target).collect();
-    state.notice = notice;
-    if !targets.is_empty() {
-        state.marks.clear();
-    }
-    open_targets(state, targets)
 }
 
 /// Panes for `targets`: one beside the focused pane, or a new tab of several.
@@ -101,25 +73,29 @@ pub(crate) fn open_targets(state: &mut State, targets: Vec<PaneTarget>) -> Vec<E
             .map(|t| open_beside(state, t, None));
         target.into_iter().collect()
     } else {
-        state.workspace.open_tab(targets)
+        state.panes.workspace.open_tab(targets)
     };
     state.view = View::Panes;
-    state.pane_mode = PaneMode::Typing;
-    state.mode = Mode::Table;
+    state.panes.mode = PaneMode::Typing;
+    state.close_overlay();
     vec![Effect::OpenPanes(ids)]
 }
 
-pub(crate) fn act_on_panes(state: &mut State, action: Action) -> Vec<Effect> {
-    let area = pane_area(state.screen);
-    let focus = state.workspace.tab().map(|tab| tab.focus);
-    let focused_target = state.workspace.focused().map(|p| p.target.clone());
+pub(crate) fn act_on_panes(state: &mut State, action: Action) -> Outcome {
+    Outcome::Done(act(state, action))
+}
+
+fn act(state: &mut State, action: Action) -> Vec<Effect> {
+    let area = pane_area(state.frame.screen);
+    let focus = state.panes.workspace.tab().map(|tab| tab.focus);
+    let focused_target = state.panes.workspace.focused().map(|p| p.target.clone());
     // Scroll mode keeps its keys until it is left; everything else is one-shot, like tmux.
-    let next_mode = if state.pane_mode == PaneMode::Scroll {
+    let next_mode = if state.panes.mode == PaneMode::Scroll {
         PaneMode::Scroll
     } else {
         PaneMode::Typing
     };
-    state.pane_mode = next_mode;
+    state.panes.mode = next_mode;
     let copy = |key: CopyKey| {
         focus
             .map(|pane| vec![Effect::CopyKey { pane, key }])
@@ -127,28 +103,28 @@ pub(crate) fn act_on_panes(state: &mut State, action: Action) -> Vec<Effect> {
     };
     let copying = next_mode == PaneMode::Scroll;
     match action {
-        Action::Prefix => state.pane_mode = PaneMode::Prefix,
+        Action::Prefix => state.panes.mode = PaneMode::Prefix,
         Action::SendPrefix => return vec![Effect::SendPrefix],
         Action::Quit => return vec![Effect::Quit],
-        Action::Help => state.mode = Mode::Help,
+        Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::ShowFleet | Action::Back if !copying => {
             state.view = View::Fleet;
         }
         Action::Back => {
-            state.pane_mode = PaneMode::Typing;
+            state.panes.mode = PaneMode::Typing;
             return focus
                 .map(|pane| vec![Effect::LeaveCopy(pane)])
                 .unwrap_or_default();
         }
         // As in tmux: `[` starts copy mode at the bottom, PgUp starts it a page up.
         Action::ScrollMode if !copying => {
-            state.pane_mode = PaneMode::Scroll;
+            state.panes.mode = PaneMode::Scroll;
             return focus
                 .map(|pane| vec![Effect::EnterCopy(pane)])
                 .unwrap_or_default();
         }
         Action::PageUp if !copying => {
-            state.pane_mode = PaneMode::Scroll;
+            state.panes.mode = PaneMode::Scroll;
             return focus
                 .map(|pane| {
                     vec![
@@ -174,19 +150,21 @@ pub(crate) fn act_on_panes(state: &mut State, action: Action) -> Vec<Effect> {
         Action::SearchNext => return copy(CopyKey::Next),
         Action::SearchPrevious => return copy(CopyKey::Previous),
         Action::SearchForward | Action::SearchBackward => {
-            state.pane_search = (String::new(), action == Action::SearchForward);
-            state.mode = Mode::PaneSearch;
+            state.overlay = Some(Overlay::PaneSearch {
+                pattern: LineEditor::default(),
+                forward: action == Action::SearchForward,
+            });
         }
         Action::CopySelection => {
-            state.pane_mode = PaneMode::Typing;
+            state.panes.mode = PaneMode::Typing;
             return focus
                 .map(|pane| vec![Effect::CopySelection(pane)])
                 .unwrap_or_default();
         }
-        Action::FocusLeft => state.workspace.focus_toward(Direction::Left, area),
-        Action::FocusRight => state.workspace.focus_toward(Direction::Right, area),
-        Action::FocusUp => state.workspace.focus_toward(Direction::Up, area),
-        Action::FocusDown => state.workspace.focus_toward(Direction::Down, area),
+        Action::FocusLeft => state.panes.workspace.focus_toward(Direction::Left, area),
+        Action::FocusRight => state.panes.workspace.focus_toward(Direction::Right, area),
+        Action::FocusUp => state.panes.workspace.focus_toward(Direction::Up, area),
+        Action::FocusDown => state.panes.workspace.focus_toward(Direction::Down, area),
         Action::SplitRight | Action::SplitDown => {
             let direction = if action == Action::SplitRight {
                 SplitDirection::Right
@@ -200,24 +178,26 @@ pub(crate) fn act_on_panes(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::NewTab => {
             if let Some(target) = focused_target {
-                return vec![Effect::OpenPanes(state.workspace.open_tab(vec![target]))];
+                return vec![Effect::OpenPanes(
+                    state.panes.workspace.open_tab(vec![target]),
+                )];
             }
         }
         Action::ClosePane => {
             if let Some(pane) = focus {
-                state.workspace.close(pane);
-                if state.workspace.is_empty() {
+                state.panes.workspace.close(pane);
+                if state.panes.workspace.is_empty() {
                     state.view = View::Fleet;
                 }
                 return vec![Effect::ClosePanes(vec![pane])];
             }
         }
         Action::Reconnect => {
-            if let Some(pane) = state.workspace.focused()
+            if let Some(pane) = state.panes.workspace.focused()
                 && matches!(pane.status, PaneStatus::Ended { .. })
             {
                 let id = pane.id;
-                state.workspace.set_status(id, PaneStatus::Connecting);
+                state.panes.workspace.set_status(id, PaneStatus::Connecting);
                 return vec![Effect::Reconnect(id)];
             }
         }
@@ -226,30 +206,30 @@ pub(crate) fn act_on_panes(state: &mut State, action: Action) -> Vec<Effect> {
                 return vec![Effect::ToggleRecording(pane)];
             }
         }
-        Action::Zoom => state.workspace.toggle_zoom(),
-        Action::NextTab => state.workspace.next_tab(),
-        Action::PreviousTab => state.workspace.previous_tab(),
-        Action::SelectTab(number) => state.workspace.select_tab(usize::from(number)),
-        Action::Retile => state.workspace.retile(),
-        Action::Broadcast => state.workspace.toggle_broadcast(),
-        Action::MarkPane => state.workspace.toggle_mark(),
+        Action::Zoom => state.panes.workspace.toggle_zoom(),
+        Action::NextTab => state.panes.workspace.next_tab(),
+        Action::PreviousTab => state.panes.workspace.previous_tab(),
+        Action::SelectTab(number) => state.panes.workspace.select_tab(usize::from(number)),
+        Action::Retile => state.panes.workspace.retile(),
+        Action::Broadcast => state.panes.workspace.toggle_broadcast(),
+        Action::MarkPane => state.panes.workspace.toggle_mark(),
         _ => {}
     }
     Vec::new()
 }
 
-/// Keys while copy mode's search prompt is open: text, backspace, Enter searches, esc closes
-/// the prompt (copy mode stays).
-pub(crate) fn search_prompt(state: &mut State, input: Input) -> Vec<Effect> {
-    match input {
-        Input::FilterChar(c) => state.pane_search.0.push(c),
-        Input::FilterBackspace => {
-            state.pane_search.0.pop();
-        }
-        Input::FilterDone => {
-            state.mode = Mode::Table;
-            let (pattern, forward) = std::mem::take(&mut state.pane_search);
-            if let Some(pane) = state.workspace.tab().map(|tab| tab.focus)
+/// A key in copy mode's search prompt: text, backspace, Enter searches, esc closes the prompt
+/// (copy mode stays).
+pub(crate) fn search_input(
+    state: &mut State,
+    mut pattern: LineEditor,
+    forward: bool,
+    text: TextInput,
+) -> Vec<Effect> {
+    match text {
+        TextInput::Enter => {
+            let pattern = pattern.take();
+            if let Some(pane) = state.panes.workspace.tab().map(|tab| tab.focus)
                 && !pattern.is_empty()
             {
                 return vec![Effect::CopyKey {
@@ -258,33 +238,80 @@ pub(crate) fn search_prompt(state: &mut State, input: Input) -> Vec<Effect> {
                 }];
             }
         }
-        Input::Action(Action::Back) => state.mode = Mode::Table,
-        Input::Action(Action::Quit) => {
-            state.mode = Mode::Table;
-            return crate::app::update::update(state, input);
-        }
-        // Everything else (output, statuses, resizes) goes on as usual.
-        other => {
-            state.mode = Mode::Table;
-            let effects = crate::app::update::update(state, other);
-            if state.mode == Mode::Table {
-                state.mode = Mode::PaneSearch;
-            }
-            return effects;
+        TextInput::Cancel => {}
+        text => {
+            pattern.edit(&text);
+            state.overlay = Some(Overlay::PaneSearch { pattern, forward });
         }
     }
     Vec::new()
 }
 
+/// The mouse over the panes: a press focuses (and may start a drag), a drag selects within
+/// the pane it began in, a release copies what a drag selected, the wheel scrolls.
+pub(crate) fn mouse(state: &mut State, kind: MouseKind, column: u16, row: u16) -> Outcome {
+    if state.view != View::Panes {
+        return Outcome::nothing();
+    }
+    let area = pane_area(state.frame.screen);
+    Outcome::Done(match kind {
+        MouseKind::Press => {
+            state.panes.workspace.focus_at(column, row, area);
+            state.panes.drag =
+                content_point(state, column, row, None).map(|(pane, point)| (pane, point, false));
+            Vec::new()
+        }
+        MouseKind::Drag => drag(state, column, row),
+        MouseKind::Release => release(state),
+        MouseKind::WheelUp | MouseKind::WheelDown => {
+            let Some(pane) = state.panes.workspace.pane_at(column, row, area) else {
+                return Outcome::nothing();
+            };
+            let lines = if kind == MouseKind::WheelUp { 3 } else { -3 };
+            vec![Effect::ScrollPane { pane, lines }]
+        }
+    })
+}
+
+/// What a pane's recording says: started, stopped (and where it is), or failed.
+pub(crate) fn recording(
+    state: &mut State,
+    pane: PaneId,
+    path: Option<String>,
+    saved: Option<String>,
+    error: Option<String>,
+) {
+    let name = state
+        .panes
+        .workspace
+        .panes
+        .get(&pane)
+        .map(|p| p.target.name.clone())
+        .unwrap_or_default();
+    state.frame.notice = Some(match (&path, &saved, &error) {
+        (_, _, Some(error)) => format!("recording {name} failed: {error}"),
+        (Some(path), _, None) => format!("recording {name} to {path} (ctrl-] R again to stop)"),
+        (None, Some(saved), None) => format!("recording of {name} saved: {saved}"),
+        (None, None, None) => format!("recording of {name} stopped"),
+    });
+    if let Some(pane) = state.panes.workspace.panes.get_mut(&pane) {
+        pane.recording = path;
+    }
+}
+
 /// The pane under (`column`, `row`) of the screen, or `within` pane when given (the point
 /// clamped to it), and the point in its content's own rows and columns.
-pub(crate) fn content_point(
+fn content_point(
     state: &State,
     column: u16,
     row: u16,
     within: Option<PaneId>,
 ) -> Option<(PaneId, (u16, u16))> {
-    let layout = state.workspace.tab()?.layout(pane_area(state.screen));
+    let layout = state
+        .panes
+        .workspace
+        .tab()?
+        .layout(pane_area(state.frame.screen));
     let (pane, rect) = match within {
         Some(pane) => layout.into_iter().find(|(id, _)| *id == pane)?,
         None => layout
@@ -302,17 +329,17 @@ pub(crate) fn content_point(
 
 /// The button moved while held: copy mode in the pane it was pressed in, selecting from the
 /// press to here (clamped to that pane: a selection never spans panes).
-pub(crate) fn drag(state: &mut State, column: u16, row: u16) -> Vec<Effect> {
-    let Some((pane, from, moved)) = state.drag else {
+fn drag(state: &mut State, column: u16, row: u16) -> Vec<Effect> {
+    let Some((pane, from, moved)) = state.panes.drag else {
         return Vec::new();
     };
     let Some((_, to)) = content_point(state, column, row, Some(pane)) else {
         return Vec::new();
     };
-    state.drag = Some((pane, from, true));
+    state.panes.drag = Some((pane, from, true));
     let mut effects = Vec::new();
     if !moved {
-        state.pane_mode = PaneMode::Scroll;
+        state.panes.mode = PaneMode::Scroll;
         effects.push(Effect::EnterCopy(pane));
     }
     effects.push(Effect::CopyKey {
@@ -323,10 +350,10 @@ pub(crate) fn drag(state: &mut State, column: u16, row: u16) -> Vec<Effect> {
 }
 
 /// The button let go: a drag copies what it selected, as in tmux; a click was only a click.
-pub(crate) fn release(state: &mut State) -> Vec<Effect> {
-    match state.drag.take() {
+fn release(state: &mut State) -> Vec<Effect> {
+    match state.panes.drag.take() {
         Some((pane, _, true)) => {
-            state.pane_mode = PaneMode::Typing;
+            state.panes.mode = PaneMode::Typing;
             vec![Effect::CopySelection(pane)]
         }
         _ => Vec::new(),

@@ -2,11 +2,13 @@
 //! grouped mode), the canary's outcome, the watched output, errors; and a comparison of two
 //! runs from the history.
 
+use super::RunWatch;
+use super::update as runs;
 use crate::app::effect::Effect;
 use crate::app::input::Input;
 use crate::app::state::State;
+use crate::app::views::View;
 use crate::app::views::runs::CanaryOutcome;
-use crate::app::views::runs::update as runs;
 use crate::model::run::RunTarget;
 use crate::model::run_shape::identities_of;
 
@@ -15,7 +17,7 @@ pub(crate) fn on_run_event(state: &mut State, input: Input) -> Vec<Effect> {
         Input::RunSent { command_ids } => {
             // Only the run just started takes ids (and, after its canary, the same ids and the
             // rest's): a late message from a replaced run does not.
-            if let Some(run) = state.run.as_mut()
+            if let Some(run) = state.runs.watch.as_mut()
                 && command_ids.starts_with(&run.command_ids)
             {
                 run.command_ids = command_ids;
@@ -26,7 +28,7 @@ pub(crate) fn on_run_event(state: &mut State, input: Input) -> Vec<Effect> {
             invocations,
             throttled,
         } => {
-            let Some(run) = state.run.as_mut() else {
+            let Some(run) = state.runs.watch.as_mut() else {
                 return Vec::new();
             };
             // Progress of a command this view is not watching (a replaced run) is dropped.
@@ -38,7 +40,7 @@ pub(crate) fn on_run_event(state: &mut State, input: Input) -> Vec<Effect> {
             }
             let keep = run.selected_invocation().map(|i| i.instance_id.clone());
             let first = run.invocations.is_empty();
-            let rows = &state.rows;
+            let rows = &state.fleet.rows;
             let row_of = |id: &str| rows.iter().find(|r| r.instance_id == id);
             let mut invocations = invocations;
             for invocation in &mut invocations {
@@ -82,7 +84,7 @@ pub(crate) fn on_run_event(state: &mut State, input: Input) -> Vec<Effect> {
             effects
         }
         Input::RunOutput(output) => {
-            if let Some(run) = state.run.as_mut()
+            if let Some(run) = state.runs.watch.as_mut()
                 && run
                     .selected_invocation()
                     .is_some_and(|i| i.instance_id == output.instance_id)
@@ -92,13 +94,13 @@ pub(crate) fn on_run_event(state: &mut State, input: Input) -> Vec<Effect> {
             Vec::new()
         }
         Input::RunError(error) => {
-            if let Some(run) = state.run.as_mut() {
+            if let Some(run) = state.runs.watch.as_mut() {
                 run.error = Some(error);
             }
             Vec::new()
         }
         Input::RunSettled(mut result) => {
-            let Some(run) = state.run.as_mut() else {
+            let Some(run) = state.runs.watch.as_mut() else {
                 return Vec::new();
             };
             // What the instance calls itself, for grouping by shape: its id, name and address.
@@ -118,7 +120,7 @@ pub(crate) fn on_run_event(state: &mut State, input: Input) -> Vec<Effect> {
             Vec::new()
         }
         Input::RunCanaryDone { passed, remaining } => {
-            let Some(run) = state.run.as_mut() else {
+            let Some(run) = state.runs.watch.as_mut() else {
                 return Vec::new();
             };
             // A cancel has already said what became of the rest.
@@ -134,7 +136,7 @@ pub(crate) fn on_run_event(state: &mut State, input: Input) -> Vec<Effect> {
             } else {
                 CanaryOutcome::Failed
             };
-            state.notice = Some(if passed {
+            state.frame.notice = Some(if passed {
                 format!(
                     "the canary passed on {}: C runs it on the remaining {remaining}",
                     stage.count
@@ -149,13 +151,56 @@ pub(crate) fn on_run_event(state: &mut State, input: Input) -> Vec<Effect> {
         Input::RunsCompared(result) => {
             match result {
                 Ok(comparison) => {
-                    state.notice = None;
-                    state.comparison = Some(comparison);
+                    state.frame.notice = None;
+                    state.runs.comparison = Some(comparison);
                 }
-                Err(error) => state.notice = Some(error),
+                Err(error) => state.frame.notice = Some(error),
             }
             Vec::new()
         }
         _ => Vec::new(),
+    }
+}
+
+/// Recent commands arrived; `w` with nothing run here yet watches the newest.
+pub(crate) fn history_loaded(
+    state: &mut State,
+    entries: Vec<crate::model::run::HistoryEntry>,
+    errors: Vec<String>,
+) -> Vec<Effect> {
+    state.frame.notice = (!errors.is_empty()).then(|| errors.join("; "));
+    let runs = &mut state.runs;
+    runs.history_selected = 0;
+    let newest = entries.first().cloned();
+    runs.history = Some(entries);
+    if !std::mem::take(&mut runs.watch_newest) || state.view != View::History {
+        return Vec::new();
+    }
+    match newest {
+        Some(entry) => {
+            state.runs.watch = Some(RunWatch::reopen(&entry));
+            state.view = View::Run;
+            vec![Effect::ReopenRun(entry)]
+        }
+        None => {
+            state.frame.notice.get_or_insert_with(|| {
+                "no command to watch: none in the history (R runs one)".to_owned()
+            });
+            Vec::new()
+        }
+    }
+}
+
+/// The doctor's cause for an instance the watched run did not reach stays in its row, whether
+/// the doctor was asked by itself or with `D`.
+pub(crate) fn doctor_said(state: &mut State, instance_id: &str, cause: &str) {
+    if let Some(run) = state.runs.watch.as_mut()
+        && run
+            .invocations
+            .iter()
+            .any(|i| i.instance_id == instance_id && i.status == "Undeliverable")
+    {
+        run.causes
+            .insert(instance_id.to_owned(), Some(cause.to_owned()));
     }
 }

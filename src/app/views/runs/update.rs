@@ -2,86 +2,117 @@
 //! history of recent commands.
 
 use crate::app::action::Action;
+use crate::app::editor::TextInput;
 use crate::app::effect::Effect;
-use crate::app::state::{Mode, State, View};
+use crate::app::overlays::Overlay;
+use crate::app::state::State;
 use crate::app::views::lists;
-use crate::app::views::runs::{CanaryOutcome, RunCompose, RunConfirm, RunWatch};
-use crate::model::instance::{InstanceRow, Ping};
-use crate::model::run::groups_of;
+use crate::app::views::{Outcome, View};
+use crate::model::run::RunGroup;
 
-/// The compose form's submit: on to the confirmation, or say what is wrong.
-pub(crate) fn submit_run(state: &mut State) -> Vec<Effect> {
-    let Some(compose) = state.compose.as_mut() else {
-        return Vec::new();
-    };
-    match compose.to_request() {
-        Ok(request) => {
-            state.compose = None;
-            state.confirm = Some(RunConfirm::new(request, state.confirm_above));
-            state.mode = Mode::RunConfirm;
+use super::{CanaryOutcome, RunCompose, RunConfirm, RunWatch};
+
+/// The compose form for these targets.
+pub(crate) fn open_compose(state: &mut State, groups: Vec<RunGroup>, chosen_by: String) {
+    state.overlay = Some(Overlay::RunCompose(RunCompose::new(groups, chosen_by)));
+}
+
+/// A key in the compose form: text in the focused field, the fields in turn, Enter a new line
+/// in the command (elsewhere, and ctrl-s anywhere, on to the confirmation), esc closes it.
+pub(crate) fn compose_input(
+    state: &mut State,
+    mut compose: RunCompose,
+    text: TextInput,
+) -> Vec<Effect> {
+    match text {
+        TextInput::Cancel => return Vec::new(),
+        TextInput::Enter if compose.focus == 0 => compose.fields[0].push('\n'),
+        TextInput::Enter | TextInput::Submit => match compose.to_request() {
+            Ok(request) => {
+                let confirm = RunConfirm::new(request, state.runs.confirm_above);
+                state.overlay = Some(Overlay::RunConfirm(confirm));
+                return Vec::new();
+            }
+            Err(error) => compose.error = Some(error),
+        },
+        TextInput::Next => compose.focus = (compose.focus + 1) % compose.fields.len(),
+        TextInput::Previous => {
+            let count = compose.fields.len();
+            compose.focus = (compose.focus + count - 1) % count;
         }
-        Err(error) => compose.error = Some(error),
+        text @ (TextInput::Char(_) | TextInput::Backspace) => {
+            // The field is being fixed: its error goes.
+            compose.error = None;
+            compose.fields[compose.focus].edit(&text);
+        }
     }
+    state.overlay = Some(Overlay::RunCompose(compose));
     Vec::new()
 }
 
-/// A key in the confirmation: the typed count (many targets or production) or y/n; `None`
-/// is Enter.
-pub(crate) fn confirm_key(state: &mut State, key: Option<char>) -> Vec<Effect> {
-    let Some(confirm) = state.confirm.as_mut() else {
-        return Vec::new();
-    };
+/// A key in the confirmation: the typed count (many targets or production) or y/n, Enter, esc.
+pub(crate) fn confirm_input(
+    state: &mut State,
+    mut confirm: RunConfirm,
+    text: TextInput,
+) -> Vec<Effect> {
     let targets = confirm.request.targets();
-    let go = if confirm.strict() {
-        match key {
-            Some(c) if c.is_ascii_digit() => {
-                confirm.typed.push(c);
-                return Vec::new();
-            }
-            Some(_) => return Vec::new(),
-            None => confirm.typed == targets.len().to_string(),
+    let go = match (confirm.strict(), text) {
+        (_, TextInput::Cancel) => return Vec::new(),
+        (true, TextInput::Char(c)) if c.is_ascii_digit() => {
+            confirm.typed.push(c);
+            false
         }
-    } else {
-        match key {
-            Some('y' | 'Y') | None => true,
-            Some('n' | 'N') => {
-                state.confirm = None;
-                state.mode = Mode::Table;
-                return Vec::new();
-            }
-            Some(_) => return Vec::new(),
+        (true, TextInput::Backspace) => {
+            confirm.typed.edit(&TextInput::Backspace);
+            false
         }
+        (true, TextInput::Enter) => {
+            if confirm.typed.text() == targets.len().to_string() {
+                true
+            } else {
+                let typed = confirm.typed.take();
+                let n = targets.len();
+                let said = if typed.is_empty() {
+                    format!(
+                        "nothing was typed: nothing has run; type {n} and enter, or esc to cancel"
+                    )
+                } else {
+                    format!(
+                        "you typed {typed}, not {n}: nothing has run; type {n} again, or esc to cancel"
+                    )
+                };
+                confirm.mistyped = Some(said.clone());
+                state.frame.notice = Some(said);
+                false
+            }
+        }
+        (false, TextInput::Char('y' | 'Y') | TextInput::Enter) => true,
+        (false, TextInput::Char('n' | 'N')) => return Vec::new(),
+        _ => false,
     };
     if !go {
-        let typed = std::mem::take(&mut confirm.typed);
-        let n = targets.len();
-        let said = if typed.is_empty() {
-            format!("nothing was typed: nothing has run; type {n} and enter, or esc to cancel")
-        } else {
-            format!("you typed {typed}, not {n}: nothing has run; type {n} again, or esc to cancel")
-        };
-        confirm.mistyped = Some(said.clone());
-        state.notice = Some(said);
+        state.overlay = Some(Overlay::RunConfirm(confirm));
         return Vec::new();
     }
-    let Some(confirm) = state.confirm.take() else {
-        return Vec::new();
-    };
-    state.mode = Mode::Table;
     state.view = View::Run;
-    state.notice = None;
-    state.run = Some(RunWatch::new(confirm.request.clone()));
+    state.frame.notice = None;
+    state.runs.watch = Some(RunWatch::new(confirm.request.clone()));
     vec![Effect::SendRun(confirm.request)]
 }
 
-pub(crate) fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
-    let Some(run) = state.run.as_mut() else {
+pub(crate) fn act_on_run(state: &mut State, action: Action) -> Outcome {
+    Outcome::Done(act_on_watch(state, action))
+}
+
+fn act_on_watch(state: &mut State, action: Action) -> Vec<Effect> {
+    let Some(run) = state.runs.watch.as_mut() else {
         state.view = View::Fleet;
         return Vec::new();
     };
     let before = run.selected;
-    let page = state.table_rows;
-    let output_rows = crate::app::layout::run_output_rows(state.screen.height);
+    let page = state.frame.table_rows;
+    let output_rows = crate::app::layout::run_output_rows(state.frame.screen.height);
     let output_page = output_rows.saturating_sub(1).max(1);
     match action {
         // In the grouped mode the keys move through the groups.
@@ -109,29 +140,30 @@ pub(crate) fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
             run.grouping.toggle_by();
             run.grouping.shown = true;
             run.output_back = 0;
-            state.notice = Some(format!("grouped by {}", run.grouping.by.as_str()));
+            state.frame.notice = Some(format!("grouped by {}", run.grouping.by.as_str()));
             return Vec::new();
         }
         Action::ContinueRun => {
             return match run.canary.as_mut() {
                 Some(stage) if stage.outcome == CanaryOutcome::Passed => {
                     stage.outcome = CanaryOutcome::Continued;
-                    state.notice = Some(format!("running on the remaining {}", stage.remaining));
+                    state.frame.notice =
+                        Some(format!("running on the remaining {}", stage.remaining));
                     vec![Effect::ContinueRun]
                 }
                 Some(stage) if stage.outcome == CanaryOutcome::Running => {
-                    state.notice = Some("the canary is still running".to_owned());
+                    state.frame.notice = Some("the canary is still running".to_owned());
                     Vec::new()
                 }
                 Some(stage) if stage.outcome == CanaryOutcome::Failed => {
-                    state.notice = Some(
+                    state.frame.notice = Some(
                         "the canary did not succeed everywhere: the rest stays unrun (R re-runs the failed)"
                             .to_owned(),
                     );
                     Vec::new()
                 }
                 _ => {
-                    state.notice =
+                    state.frame.notice =
                         Some("nothing waits: this run has no canary stage left".to_owned());
                     Vec::new()
                 }
@@ -171,10 +203,10 @@ pub(crate) fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::RerunFailed => match run.failed_request() {
             Some(request) => {
-                state.confirm = Some(RunConfirm::new(request, state.confirm_above));
-                state.mode = Mode::RunConfirm;
+                let confirm = RunConfirm::new(request, state.runs.confirm_above);
+                state.overlay = Some(Overlay::RunConfirm(confirm));
             }
-            None => state.notice = Some("nothing to re-run: no invocation failed".to_owned()),
+            None => state.frame.notice = Some("nothing to re-run: no invocation failed".to_owned()),
         },
         Action::ShowHistory => return show_history(state),
         _ => {
@@ -183,7 +215,7 @@ pub(crate) fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
     }
-    let Some(run) = state.run.as_mut() else {
+    let Some(run) = state.runs.watch.as_mut() else {
         return Vec::new();
     };
     if run.selected == before {
@@ -199,30 +231,39 @@ pub(crate) fn act_on_run(state: &mut State, action: Action) -> Vec<Effect> {
 /// The history view, loading it afresh.
 pub(crate) fn show_history(state: &mut State) -> Vec<Effect> {
     state.view = View::History;
-    state.mode = Mode::Table;
-    state.history = None;
+    state.close_overlay();
+    state.runs.history = None;
     vec![Effect::LoadHistory]
 }
 
-pub(crate) fn act_on_history(state: &mut State, action: Action) -> Vec<Effect> {
-    let count = state.history.as_ref().map_or(0, Vec::len);
+pub(crate) fn act_on_history(state: &mut State, action: Action) -> Outcome {
+    Outcome::Done(act_on_list(state, action))
+}
+
+fn act_on_list(state: &mut State, action: Action) -> Vec<Effect> {
+    let count = state.runs.history.as_ref().map_or(0, Vec::len);
     match action {
-        _ if let Some(to) =
-            lists::moved(state.history_selected, count, state.table_rows, action) =>
+        _ if let Some(to) = lists::moved(
+            state.runs.history_selected,
+            count,
+            state.frame.table_rows,
+            action,
+        ) =>
         {
-            state.history_selected = to;
+            state.runs.history_selected = to;
         }
         Action::Refresh => return show_history(state),
-        Action::ShowFleet if state.comparison.is_some() => state.comparison = None,
+        Action::ShowFleet if state.runs.comparison.is_some() => state.runs.comparison = None,
         Action::CompareRuns => return compare_with_previous(state),
         Action::WatchAgain => {
             let entry = state
+                .runs
                 .history
                 .as_ref()
-                .and_then(|h| h.get(state.history_selected))
+                .and_then(|h| h.get(state.runs.history_selected))
                 .cloned();
             if let Some(entry) = entry {
-                state.run = Some(RunWatch::reopen(&entry));
+                state.runs.watch = Some(RunWatch::reopen(&entry));
                 state.view = View::Run;
                 return vec![Effect::ReopenRun(entry)];
             }
@@ -235,10 +276,10 @@ pub(crate) fn act_on_history(state: &mut State, action: Action) -> Vec<Effect> {
 /// `=` in the history: the selected run beside the run before it of the same command (same
 /// profile, region, document and script), both read again.
 fn compare_with_previous(state: &mut State) -> Vec<Effect> {
-    let Some(history) = state.history.as_ref() else {
+    let Some(history) = state.runs.history.as_ref() else {
         return Vec::new();
     };
-    let Some(newer) = history.get(state.history_selected) else {
+    let Some(newer) = history.get(state.runs.history_selected) else {
         return Vec::new();
     };
     let same = |entry: &&crate::model::run::HistoryEntry| {
@@ -255,9 +296,9 @@ fn compare_with_previous(state: &mut State) -> Vec<Effect> {
         )
     };
     // Newest first: the run before it is further down.
-    match history[state.history_selected + 1..].iter().find(same) {
+    match history[state.runs.history_selected + 1..].iter().find(same) {
         Some(older) => {
-            state.notice = Some(format!(
+            state.frame.notice = Some(format!(
                 "comparing {} with {}…",
                 newer.command_id, older.command_id
             ));
@@ -267,69 +308,18 @@ fn compare_with_previous(state: &mut State) -> Vec<Effect> {
             )))]
         }
         None => {
-            state.notice =
+            state.frame.notice =
                 Some("no earlier run of this command in the history to compare with".to_owned());
             Vec::new()
         }
     }
 }
 
-/// The compose form for the marked rows, or every row the filter shows; `--read-only`
-/// refuses, and instances SSM does not manage are left out (they cannot run anything).
-pub(crate) fn open_run(state: &mut State) {
-    if state.read_only {
-        state.notice = Some("refused by --read-only: Run Command changes instances".to_owned());
-        return;
-    }
-    let (rows, chosen_by): (Vec<&InstanceRow>, String) = if state.marks.is_empty() {
-        let rows: Vec<&InstanceRow> = state.visible.iter().map(|&i| &state.rows[i]).collect();
-        let how = if state.filter_text.is_empty() {
-            "every instance shown (no marks, no filter)".to_owned()
-        } else {
-            format!("matching /{}", state.filter_text)
-        };
-        (rows, how)
-    } else {
-        let rows = state
-            .rows
-            .iter()
-            .filter(|r| state.marks.contains(&r.instance_id))
-            .collect();
-        (rows, "marked".to_owned())
-    };
-    if rows.is_empty() {
-        state.notice =
-            Some("nothing to run on: no instance is shown (esc clears the filter)".to_owned());
-        return;
-    }
-    let (managed, unmanaged): (Vec<&InstanceRow>, Vec<&InstanceRow>) =
-        rows.into_iter().partition(|r| r.ping != Ping::NotManaged);
-    if managed.is_empty() {
-        state.notice = Some(
-            "no managed instance to run on: SSM manages none of these (D asks the doctor why)"
-                .to_owned(),
-        );
-        return;
-    }
-    // Said, not silently dropped: how many were left out, and why.
-    let left_out = match unmanaged.len() {
-        0 => String::new(),
-        1 => "; 1 left out: not managed by SSM".to_owned(),
-        n => format!("; {n} left out: not managed by SSM"),
-    };
-    let groups = groups_of(&managed);
-    state.compose = Some(RunCompose::new(
-        groups,
-        format!("{} {chosen_by}{left_out}", managed.len()),
-    ));
-    state.mode = Mode::RunCompose;
-}
-
 /// The doctor, asked by itself about the first few instances the watched run could not reach
 /// (Undeliverable): its cause shows in their rows. The clients are those the instance's
 /// fleet row was read with.
 pub(crate) fn ask_why_not_reached(state: &mut State) -> Vec<Effect> {
-    let Some(run) = state.run.as_mut() else {
+    let Some(run) = state.runs.watch.as_mut() else {
         return Vec::new();
     };
     let mut effects = Vec::new();
@@ -343,6 +333,7 @@ pub(crate) fn ask_why_not_reached(state: &mut State) -> Vec<Effect> {
             continue;
         }
         let Some(row) = state
+            .fleet
             .rows
             .iter()
             .find(|row| row.instance_id == invocation.instance_id)

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::grouping::Grouping;
+use crate::app::editor::LineEditor;
 use crate::model::canary::{canary_count, pick_canary};
 use crate::model::run::{
     HistoryEntry, InvocationOutput, InvocationView, RunGroup, RunRequest, default_comment,
@@ -33,7 +34,7 @@ pub struct RunCompose {
     pub groups: Vec<RunGroup>,
     /// Where the targets came from: "3 marked", "12 matching the filter".
     pub chosen_by: String,
-    pub fields: [String; 10],
+    pub fields: [LineEditor; 10],
     pub focus: usize,
     pub error: Option<String>,
 }
@@ -45,16 +46,16 @@ impl RunCompose {
             groups,
             chosen_by,
             fields: [
-                String::new(),
-                String::new(),
-                "600".to_owned(),
-                "50".to_owned(),
-                "0".to_owned(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
+                LineEditor::default(),
+                LineEditor::default(),
+                LineEditor::new("600"),
+                LineEditor::new("50"),
+                LineEditor::new("0"),
+                LineEditor::default(),
+                LineEditor::default(),
+                LineEditor::default(),
+                LineEditor::default(),
+                LineEditor::default(),
             ],
             focus: 0,
             error: None,
@@ -125,7 +126,7 @@ impl RunCompose {
 pub struct RunConfirm {
     pub request: RunRequest,
     /// What was typed, when the count must be typed.
-    pub typed: String,
+    pub typed: LineEditor,
     /// Above this many targets the count must be typed.
     pub typed_above: usize,
     /// The last count typed wrong, said in the confirmation until the next try.
@@ -136,7 +137,7 @@ impl RunConfirm {
     pub fn new(request: RunRequest, typed_above: usize) -> RunConfirm {
         RunConfirm {
             request,
-            typed: String::new(),
+            typed: LineEditor::default(),
             typed_above,
             mistyped: None,
         }
@@ -355,7 +356,7 @@ mod tests {
         }];
         let mut form = RunCompose::new(groups, "1 marked".to_owned());
         assert!(form.to_request().is_err(), "no command");
-        form.fields[0] = "uptime\nhostname\n".to_owned();
+        form.fields[0].set("uptime\nhostname\n");
         let request = form.to_request().expect("valid");
         assert_eq!(request.script, "uptime\nhostname");
         assert_eq!(request.comment, "bosun: uptime");
@@ -363,28 +364,28 @@ mod tests {
             (request.timeout_seconds, request.max_concurrency.as_str()),
             (600, "50")
         );
-        form.fields[3] = "25%".to_owned();
+        form.fields[3].set("25%");
         assert!(form.to_request().is_ok());
         for bad in ["0", "ten", "%", "5%%"] {
-            form.fields[3] = bad.to_owned();
+            form.fields[3].set(bad);
             assert!(form.to_request().is_err(), "{bad}");
         }
-        form.fields[3] = "10".to_owned();
-        form.fields[6] = "ops-logs/run-command/".to_owned();
-        form.fields[7] = "default".to_owned();
+        form.fields[3].set("10");
+        form.fields[6].set("ops-logs/run-command/");
+        form.fields[7].set("default");
         let request = form.to_request().expect("valid");
         assert_eq!(
             request.output_s3,
             Some(("ops-logs".to_owned(), "run-command/".to_owned()))
         );
         assert_eq!(request.cloudwatch, Some(None));
-        form.fields[6] = "x".to_owned();
+        form.fields[6].set("x");
         assert!(form.to_request().is_err(), "not a bucket name");
         form.fields[6].clear();
         form.fields[0].clear();
-        form.fields[8] = "Operation=Install; PackageName=AmazonCloudWatchAgent".to_owned();
+        form.fields[8].set("Operation=Install; PackageName=AmazonCloudWatchAgent");
         assert!(form.to_request().is_err(), "parameters need a document");
-        form.fields[1] = "AWS-ConfigureAWSPackage".to_owned();
+        form.fields[1].set("AWS-ConfigureAWSPackage");
         let request = form.to_request().expect("a document with parameters");
         assert_eq!(
             request.parameters[0],

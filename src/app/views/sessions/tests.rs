@@ -1,8 +1,8 @@
 //! The Sessions view: `S` loads it, the terminate key asks once, --read-only refuses, and `D`
 //! opens the doctor on the session's target.
 
-use crate::app::state::SessionEntry;
 use crate::app::test_support::*;
+use crate::app::views::sessions::SessionEntry;
 use crate::model::session::SessionRow;
 
 fn entry(id: &str, target: &str, name: &str) -> SessionEntry {
@@ -30,7 +30,7 @@ fn with_sessions() -> State {
         vec![Effect::LoadSessions]
     );
     assert_eq!(state.view, View::Sessions);
-    update(
+    let _ = update(
         &mut state,
         Input::SessionsLoaded {
             entries: vec![
@@ -54,11 +54,12 @@ fn terminating_asks_once_then_ends_the_selected_session() {
     );
     assert!(
         state
+            .frame
             .notice
             .as_deref()
             .is_some_and(|n| n.contains("press x again") && n.contains("web-2")),
         "{:?}",
-        state.notice
+        state.frame.notice
     );
     assert_eq!(
         press(&mut state, KeyCode::Char('x'), KeyModifiers::NONE),
@@ -80,7 +81,7 @@ fn terminating_asks_once_then_ends_the_selected_session() {
 #[test]
 fn read_only_refuses_and_d_opens_the_doctor_on_the_target() {
     let mut state = with_sessions();
-    state.read_only = true;
+    state.frame.read_only = true;
     press(&mut state, KeyCode::Char('x'), KeyModifiers::NONE);
     assert_eq!(
         press(&mut state, KeyCode::Char('x'), KeyModifiers::NONE),
@@ -88,6 +89,7 @@ fn read_only_refuses_and_d_opens_the_doctor_on_the_target() {
     );
     assert!(
         state
+            .frame
             .notice
             .as_deref()
             .is_some_and(|n| n.contains("--read-only"))
@@ -108,36 +110,38 @@ fn this_consoles_own_pane_sessions_are_told_apart_and_not_ended_from_here() {
     let mut state = with_sessions();
     // A pane of this console holds alice-1.
     let pane = state
+        .panes
         .workspace
-        .open_tab(vec![State::pane_target(&state.rows[0])])[0];
-    update(
+        .open_tab(vec![FleetView::pane_target(&state.fleet.rows[0])])[0];
+    let _ = update(
         &mut state,
         Input::PaneSession {
             pane,
             session_id: "alice-1".to_owned(),
         },
     );
-    assert_eq!(state.workspace.pane_of_session("alice-1"), Some(pane));
+    assert_eq!(state.panes.workspace.pane_of_session("alice-1"), Some(pane));
     for _ in 0..2 {
         assert!(press(&mut state, KeyCode::Char('x'), KeyModifiers::NONE).is_empty());
     }
     assert!(
         state
+            .frame
             .notice
             .as_deref()
             .is_some_and(|n| n.contains("this console's pane") && n.contains("ctrl-] x")),
         "{:?}",
-        state.notice
+        state.frame.notice
     );
     // Once the pane's session has ended, it is a leftover like any other.
-    update(
+    let _ = update(
         &mut state,
         Input::PaneStatus {
             pane,
             status: PaneStatus::ended("the shell exited"),
         },
     );
-    assert_eq!(state.workspace.pane_of_session("alice-1"), None);
+    assert_eq!(state.panes.workspace.pane_of_session("alice-1"), None);
 }
 
 /// A session that carries one of this console's running tunnels is told apart too, and not
@@ -164,7 +168,7 @@ fn this_consoles_own_tunnel_sessions_are_told_apart_and_not_ended_from_here() {
         session_ids: ids.into_iter().map(str::to_owned).collect(),
         ..crate::app::views::tunnels::TunnelLive::default()
     };
-    update(
+    let _ = update(
         &mut state,
         Input::TunnelUpdate {
             id,
@@ -181,13 +185,14 @@ fn this_consoles_own_tunnel_sessions_are_told_apart_and_not_ended_from_here() {
     }
     assert!(
         state
+            .frame
             .notice
             .as_deref()
             .is_some_and(|n| n.contains("this console's tunnel payments-db")),
         "{:?}",
-        state.notice
+        state.frame.notice
     );
-    update(
+    let _ = update(
         &mut state,
         Input::TunnelUpdate {
             id,

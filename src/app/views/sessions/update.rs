@@ -3,28 +3,37 @@
 
 use crate::app::action::Action;
 use crate::app::effect::Effect;
-use crate::app::state::{Mode, State, View};
+use crate::app::state::State;
 use crate::app::views::lists;
+use crate::app::views::{Outcome, View};
 
 /// The Sessions view, loading it afresh.
 pub(crate) fn show_sessions(state: &mut State) -> Vec<Effect> {
     state.view = View::Sessions;
-    state.mode = Mode::Table;
-    state.sessions = None;
-    state.terminate_armed = None;
+    state.close_overlay();
+    state.sessions.entries = None;
+    state.sessions.terminate_armed = None;
     vec![Effect::LoadSessions]
 }
 
-pub(crate) fn act_on_sessions(state: &mut State, action: Action) -> Vec<Effect> {
-    let count = state.sessions.as_ref().map_or(0, Vec::len);
+pub(crate) fn act_on_sessions(state: &mut State, action: Action) -> Outcome {
+    Outcome::Done(act(state, action))
+}
+
+fn act(state: &mut State, action: Action) -> Vec<Effect> {
+    let count = state.sessions.entries.as_ref().map_or(0, Vec::len);
     if action != Action::TerminateSession {
-        state.terminate_armed = None;
+        state.sessions.terminate_armed = None;
     }
     match action {
-        _ if let Some(to) =
-            lists::moved(state.sessions_selected, count, state.table_rows, action) =>
+        _ if let Some(to) = lists::moved(
+            state.sessions.selected,
+            count,
+            state.frame.table_rows,
+            action,
+        ) =>
         {
-            state.sessions_selected = to;
+            state.sessions.selected = to;
         }
         Action::Refresh => return show_sessions(state),
         Action::TerminateSession => return terminate(state),
@@ -34,40 +43,35 @@ pub(crate) fn act_on_sessions(state: &mut State, action: Action) -> Vec<Effect> 
 }
 
 fn terminate(state: &mut State) -> Vec<Effect> {
-    if state.read_only {
-        state.notice = Some("refused by --read-only: terminating ends a session".to_owned());
+    if state.frame.read_only {
+        state.frame.notice = Some("refused by --read-only: terminating ends a session".to_owned());
         return Vec::new();
     }
-    let Some(entry) = state
-        .sessions
-        .as_ref()
-        .and_then(|s| s.get(state.sessions_selected))
-        .cloned()
-    else {
+    let Some(entry) = state.sessions.selected_entry().cloned() else {
         return Vec::new();
     };
     let id = entry.row.session_id.clone();
     // One of this console's own live panes: closing the pane ends it (and keeps the layout
     // honest); x here would leave a pane that only says "ended".
-    if let Some(pane) = state.workspace.pane_of_session(&id) {
-        state.notice = Some(format!(
+    if let Some(pane) = state.panes.workspace.pane_of_session(&id) {
+        state.frame.notice = Some(format!(
             "{id} is this console's pane {pane}: close it over the panes (ctrl-] x)"
         ));
         return Vec::new();
     }
     if let Some(tunnel) = state.tunnels.tunnel_of_session(&id) {
-        state.notice = Some(format!(
+        state.frame.notice = Some(format!(
             "{id} carries this console's tunnel {tunnel}: stop it in the Tunnels view (t, enter)"
         ));
         return Vec::new();
     }
-    if state.terminate_armed.as_ref() != Some(&id) {
+    if state.sessions.terminate_armed.as_ref() != Some(&id) {
         let on = if entry.row.name.is_empty() {
             entry.row.target.clone()
         } else {
             entry.row.name.clone()
         };
-        state.notice = Some(format!(
+        state.frame.notice = Some(format!(
             "press x again to end {id} on {on} ({})",
             entry
                 .row
@@ -76,11 +80,11 @@ fn terminate(state: &mut State) -> Vec<Effect> {
                 .next()
                 .unwrap_or(&entry.row.owner)
         ));
-        state.terminate_armed = Some(id);
+        state.sessions.terminate_armed = Some(id);
         return Vec::new();
     }
-    state.terminate_armed = None;
-    state.notice = Some(format!("ending {id}"));
+    state.sessions.terminate_armed = None;
+    state.frame.notice = Some(format!("ending {id}"));
     vec![Effect::TerminateSession {
         session_id: id,
         profile: entry.profile,

@@ -7,6 +7,8 @@ use std::net::IpAddr;
 
 use crate::model::tunnel::TunnelDef;
 
+use crate::app::editor::LineEditor;
+
 pub mod keys;
 pub(crate) mod update;
 
@@ -160,7 +162,7 @@ pub struct TunnelForm {
     pub profile: String,
     pub region: String,
     /// Remote port, remote host, local port: what is typed in each.
-    pub fields: [String; 3],
+    pub fields: [LineEditor; 3],
     pub focus: usize,
     pub error: Option<String>,
 }
@@ -178,7 +180,11 @@ impl TunnelForm {
             name: name.to_owned(),
             profile: profile.to_owned(),
             region: region.to_owned(),
-            fields: [String::new(), String::new(), String::new()],
+            fields: [
+                LineEditor::default(),
+                LineEditor::default(),
+                LineEditor::default(),
+            ],
             focus: 0,
             error: None,
         }
@@ -227,14 +233,14 @@ mod tests {
     fn the_form_checks_its_ports() {
         let mut form = TunnelForm::new("i-0abc", "db-bastion", "prod", "us-east-1");
         assert!(form.to_def().is_err(), "the remote port is required");
-        form.fields[0] = "5432".to_owned();
-        form.fields[1] = " db.internal ".to_owned();
+        form.fields[0].set("5432");
+        form.fields[1].set(" db.internal ");
         let def = form.to_def().expect("valid");
         assert_eq!(def.name, "db-bastion:5432");
         assert_eq!(def.remote(), "db.internal:5432");
         assert_eq!(def.local_port, 0);
         assert!(def.bind.is_loopback(), "the form never widens the bind");
-        form.fields[2] = "70000".to_owned();
+        form.fields[2].set("70000");
         assert!(form.to_def().expect_err("too big").contains("local port"));
     }
 

@@ -3,37 +3,48 @@
 //! when a tunnel's target refuses it.
 
 use crate::app::action::Action;
+use crate::app::editor::TextInput;
 use crate::app::effect::Effect;
-use crate::app::state::{Mode, State, View};
+use crate::app::overlays::Overlay;
+use crate::app::state::State;
 use crate::app::views::lists;
-use crate::app::views::tunnels::{TunnelId, TunnelLive};
+use crate::app::views::{Outcome, View};
 
-/// The shift-f form's Enter: start the tunnel it describes, or say what is wrong.
-pub(crate) fn submit_tunnel_form(state: &mut State) -> Vec<Effect> {
-    let Some(form) = state.form.as_mut() else {
-        state.mode = Mode::Table;
-        return Vec::new();
-    };
-    match form.to_def() {
-        Ok(def) => {
-            state.form = None;
-            state.mode = Mode::Table;
-            let id = state.tunnels.add(def, false);
-            state.view = View::Tunnels;
-            state.tunnels.selected = state.tunnels.rows().len() - 1;
-            start_tunnels(state, &[id])
+use super::{TunnelForm, TunnelId, TunnelLive};
+
+/// A key in the shift-f form: text in the focused field, the fields in turn (tab, ↑↓), Enter
+/// starts the tunnel it describes (or says what is wrong), esc closes it.
+pub(crate) fn form_input(state: &mut State, mut form: TunnelForm, text: TextInput) -> Outcome {
+    match text {
+        TextInput::Cancel => return Outcome::nothing(),
+        TextInput::Enter | TextInput::Submit => match form.to_def() {
+            Ok(def) => {
+                let id = state.tunnels.add(def, false);
+                state.view = View::Tunnels;
+                state.tunnels.selected = state.tunnels.rows().len() - 1;
+                return Outcome::Done(start_tunnels(state, &[id]));
+            }
+            Err(error) => form.error = Some(error),
+        },
+        TextInput::Next => form.focus = (form.focus + 1) % form.fields.len(),
+        TextInput::Previous => {
+            let count = form.fields.len();
+            form.focus = (form.focus + count - 1) % count;
         }
-        Err(error) => {
-            form.error = Some(error);
-            Vec::new()
+        text @ (TextInput::Char(_) | TextInput::Backspace) => {
+            // The field is being fixed: its error goes.
+            form.error = None;
+            form.fields[form.focus].edit(&text);
         }
     }
+    state.overlay = Some(Overlay::TunnelForm(form));
+    Outcome::nothing()
 }
 
 /// Marks `ids` running and asks the runtime to start them; `--read-only` refuses.
 pub(crate) fn start_tunnels(state: &mut State, ids: &[TunnelId]) -> Vec<Effect> {
-    if state.read_only {
-        state.notice =
+    if state.frame.read_only {
+        state.frame.notice =
             Some("refused by --read-only: a tunnel starts port-forwarding sessions".to_owned());
         return Vec::new();
     }
@@ -50,10 +61,14 @@ pub(crate) fn start_tunnels(state: &mut State, ids: &[TunnelId]) -> Vec<Effect> 
     effects
 }
 
-pub(crate) fn act_on_tunnels(state: &mut State, action: Action) -> Vec<Effect> {
+pub(crate) fn act_on_tunnels(state: &mut State, action: Action) -> Outcome {
+    Outcome::Done(act(state, action))
+}
+
+fn act(state: &mut State, action: Action) -> Vec<Effect> {
     let count = state.tunnels.rows().len();
     let last = count.saturating_sub(1);
-    let page = state.table_rows;
+    let page = state.frame.table_rows;
     let tunnels = &mut state.tunnels;
     match action {
         _ if let Some(to) = lists::moved(tunnels.selected, count, page, action) => {
@@ -90,7 +105,7 @@ pub(crate) fn act_on_tunnels(state: &mut State, action: Action) -> Vec<Effect> {
                     Vec::new()
                 };
             }
-            state.notice = Some("saved tunnels stay: stop them with enter".to_owned());
+            state.frame.notice = Some("saved tunnels stay: stop them with enter".to_owned());
         }
         _ => return lists::shared(state, action).unwrap_or_default(),
     }
@@ -122,7 +137,12 @@ pub(crate) fn tunnel_update(
     {
         entry.asked_doctor = true;
         // The clients are the ones the instance's row was read with.
-        if let Some(row) = state.rows.iter().find(|r| r.instance_id == instance_id) {
+        if let Some(row) = state
+            .fleet
+            .rows
+            .iter()
+            .find(|r| r.instance_id == instance_id)
+        {
             effects.push(Effect::Diagnose {
                 instance_id,
                 profile: row.profile.clone(),
@@ -133,4 +153,13 @@ pub(crate) fn tunnel_update(
     entry.live = live;
     entry.running = running;
     effects
+}
+
+/// The doctor's cause for an instance, in the rows of the tunnels that asked it.
+pub(crate) fn doctor_said(state: &mut State, instance_id: &str, cause: &str) {
+    for entry in &mut state.tunnels.entries {
+        if entry.asked_doctor && entry.live.instance_id.as_deref() == Some(instance_id) {
+            entry.cause = Some(cause.to_owned());
+        }
+    }
 }

@@ -53,30 +53,31 @@ fn one_key_starts_and_stops_a_saved_tunnel_group() {
     // Quitting with a tunnel running asks first; another key cancels the question, and its
     // notice goes (in the Tunnels view too, where notices stay until replaced).
     assert!(press(&mut state, KeyCode::Char('q'), KeyModifiers::NONE).is_empty());
-    assert!(state.quit_armed);
+    assert!(state.frame.quit_armed);
     assert!(
         state
+            .frame
             .notice
             .as_deref()
             .is_some_and(|n| n.contains("press q again"))
     );
     press(&mut state, KeyCode::Char('t'), KeyModifiers::NONE);
     press(&mut state, KeyCode::Char('q'), KeyModifiers::NONE);
-    assert!(state.quit_armed, "asked again in the Tunnels view");
+    assert!(state.frame.quit_armed, "asked again in the Tunnels view");
     press(&mut state, KeyCode::Down, KeyModifiers::NONE);
-    assert!(!state.quit_armed);
-    assert_eq!(state.notice, None, "the question's notice is gone");
+    assert!(!state.frame.quit_armed);
+    assert_eq!(state.frame.notice, None, "the question's notice is gone");
 }
 
 #[test]
 fn shift_f_opens_a_form_that_starts_a_tunnel() {
     let mut state = with_screen(loaded());
-    update(&mut state, Input::Action(Action::Bottom)); // web-2
+    let _ = update(&mut state, Input::Action(Action::Bottom)); // web-2
     press(&mut state, KeyCode::Char('F'), KeyModifiers::SHIFT);
-    assert_eq!(state.mode, Mode::TunnelForm);
+    assert_eq!(state.mode(), Mode::TunnelForm);
     // Enter without a remote port: the form says why and stays.
     assert!(press(&mut state, KeyCode::Enter, KeyModifiers::NONE).is_empty());
-    assert!(state.form.as_ref().is_some_and(|f| f.error.is_some()));
+    assert!(state.tunnel_form().is_some_and(|f| f.error.is_some()));
     for c in "8080".chars() {
         press(&mut state, KeyCode::Char(c), KeyModifiers::NONE);
     }
@@ -105,13 +106,14 @@ fn shift_f_opens_a_form_that_starts_a_tunnel() {
 #[test]
 fn read_only_refuses_tunnels() {
     let mut state = with_saved_tunnels();
-    state.read_only = true;
+    state.frame.read_only = true;
     press(&mut state, KeyCode::Char('F'), KeyModifiers::SHIFT);
-    assert_eq!(state.mode, Mode::Table, "no form");
+    assert_eq!(state.mode(), Mode::Table, "no form");
     press(&mut state, KeyCode::Char('t'), KeyModifiers::NONE);
     assert!(press(&mut state, KeyCode::Enter, KeyModifiers::NONE).is_empty());
     assert!(
         state
+            .frame
             .notice
             .as_deref()
             .is_some_and(|n| n.contains("read-only"))
@@ -140,16 +142,16 @@ fn every_shared_list_key_acts_in_every_list_view() {
     let mut run = with_screen(loaded());
     let mut watch = RunWatch::reopen(&HistoryEntry::default());
     watch.invocations = (0..5).map(|i| invocation(&format!("i-{i}"))).collect();
-    run.run = Some(watch);
+    run.runs.watch = Some(watch);
     run.view = View::Run;
     let mut history = with_screen(loaded());
-    history.history = Some(vec![HistoryEntry::default(); 5]);
+    history.runs.history = Some(vec![HistoryEntry::default(); 5]);
     history.view = View::History;
     for (table, mut state) in [(&TUNNELS, tunnels), (&RUN, run), (&HISTORY, history)] {
         // From the middle of the list, so that every move moves.
         state.tunnels.selected = 1;
-        state.history_selected = 2;
-        if let Some(run) = state.run.as_mut() {
+        state.runs.history_selected = 2;
+        if let Some(run) = state.runs.watch.as_mut() {
             run.selected = 2;
         }
         for binding in table.bindings[1] {

@@ -1,0 +1,72 @@
+//! The `:` line, k9s-style: a verb and its arguments (`:profile prod,staging`, `:region R`,
+//! `:theme NAME`, `:tunnels`, `:quit`…), said as what it comes to.
+
+use crate::app::action::Action;
+use crate::app::effect::Effect;
+use crate::app::state::State;
+use crate::app::views::Outcome;
+
+/// What the line `line` comes to; a line that means nothing says so in the status line.
+pub(crate) fn run(state: &mut State, line: &str) -> Outcome {
+    let mut words = line.split_whitespace();
+    let verb = words.next().unwrap_or_default();
+    let list: Vec<String> = words
+        .flat_map(|w| w.split(','))
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let act = |action| Outcome::Act(action);
+    match verb {
+        "" => Outcome::nothing(),
+        "q" | "quit" => act(Action::Quit),
+        "profile" | "profiles" | "ctx" if !list.is_empty() => {
+            state.frame.notice = Some("switching…".to_owned());
+            Outcome::Done(vec![Effect::SwitchSources {
+                profiles: Some(list),
+                regions: None,
+            }])
+        }
+        "region" | "regions"
+            if let Some(bad) = list
+                .iter()
+                .find(|r| !crate::model::region::is_region_name(r)) =>
+        {
+            state.frame.notice = Some(format!(
+                "{bad} is not a region name (like us-east-1); the regions stay as they were"
+            ));
+            Outcome::nothing()
+        }
+        "region" | "regions" if !list.is_empty() => {
+            state.frame.notice = Some("switching…".to_owned());
+            Outcome::Done(vec![Effect::SwitchSources {
+                profiles: None,
+                regions: Some(list),
+            }])
+        }
+        "theme" if list.len() == 1 => Outcome::Done(vec![Effect::SwitchTheme(list[0].clone())]),
+        "panes" => act(Action::ShowPanes),
+        "tunnels" | "tunnel" | "pf" => act(Action::ShowTunnels),
+        "sessions" | "session" => act(Action::ShowSessions),
+        "containers" | "container" | "ecs" => act(Action::ShowContainers),
+        "run" => act(Action::OpenRun),
+        "watch" => act(Action::ShowRun),
+        "history" => act(Action::ShowHistory),
+        "profile" | "profiles" | "ctx" | "region" | "regions" | "theme" => {
+            state.frame.notice = Some(format!(
+                ":{verb} needs a value, e.g. :{verb} {}",
+                match verb {
+                    "theme" => "nord",
+                    "region" | "regions" => "us-east-1,eu-west-1",
+                    _ => "prod,staging",
+                }
+            ));
+            Outcome::nothing()
+        }
+        other => {
+            state.frame.notice = Some(format!(
+                "unknown command :{other} (try :profile, :region, :theme, :quit)"
+            ));
+            Outcome::nothing()
+        }
+    }
+}
