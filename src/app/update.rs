@@ -304,6 +304,13 @@ fn settle(state: &mut State, outcome: Outcome) -> Vec<Effect> {
         Outcome::Quit => vec![Effect::Quit],
         Outcome::Act(action) => act(state, action),
         Outcome::OpenShells(targets) => panes::update::open_targets(state, targets),
+        Outcome::ShowPanes => {
+            state.view = View::Panes;
+            state.frame.notice = None;
+            state.panes.mode = PaneMode::Typing;
+            state.close_overlay();
+            Vec::new()
+        }
         Outcome::ShowHistory => runs::update::show_history(state),
         Outcome::ShowSessions => sessions::update::show_sessions(state),
         Outcome::ShowContainers => containers::update::show_containers(state),

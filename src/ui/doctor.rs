@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::overlay;
+use super::widgets::overlay;
 use crate::app::overlays::DoctorView;
 use crate::config::theme::Theme;
 use crate::model::doctor::Verdict;

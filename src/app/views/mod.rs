@@ -45,6 +45,8 @@ pub enum Outcome {
     Act(Action),
     /// Shell panes on these targets, one beside the focused pane or a new tab of several.
     OpenShells(Vec<PaneTarget>),
+    /// The panes, typing into the focused one.
+    ShowPanes,
     ShowHistory,
     ShowSessions,
     ShowContainers,

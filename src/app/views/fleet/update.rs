@@ -6,7 +6,6 @@ use crate::app::editor::{LineEditor, TextInput};
 use crate::app::effect::Effect;
 use crate::app::overlays::Overlay;
 use crate::app::state::State;
-use crate::app::views::panes::PaneMode;
 use crate::app::views::{Outcome, TunnelTo, View};
 use crate::model::instance::{InstanceRow, Ping};
 use crate::model::run::groups_of;
@@ -40,10 +39,7 @@ pub(crate) fn act_on(state: &mut State, action: Action) -> Outcome {
         Action::Quit => return Outcome::Quit,
         Action::OpenShell => return open_shells(state),
         Action::ShowPanes | Action::Prefix if !state.panes.workspace.is_empty() => {
-            state.view = View::Panes;
-            state.frame.notice = None;
-            state.panes.mode = PaneMode::Typing;
-            state.close_overlay();
+            return Outcome::ShowPanes;
         }
         Action::Refresh => {
             fleet.loading = true;

@@ -7,13 +7,13 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState, Wrap};
 
-use super::{fit, form_footer, hint_spans, overlay, selectable_table};
 use crate::app::State;
 use crate::app::views::runs::{COMPOSE_LABELS, CanaryOutcome, RunCompose, RunConfirm, RunWatch};
 use crate::config::theme::Theme;
 use crate::model::format::age;
 use crate::model::run as runs;
 use crate::model::run::InvocationView;
+use crate::ui::widgets::{fit, form_footer, hint_spans, overlay, selectable_table};
 
 pub(super) fn status_colour(status: &str, theme: &Theme) -> Color {
     match status {
@@ -38,7 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     ])
     .areas(area);
     // What runs, then its command ids and regions: whatever does not fit ends in "…".
-    let brand = super::brand(theme);
+    let brand = crate::ui::widgets::brand(theme);
     let room = usize::from(title.width).saturating_sub(brand.width());
     let what = fit(&format!("run: {}", run.request.what()), room);
     let ids = if run.command_ids.is_empty() {
@@ -201,7 +201,8 @@ fn draw_grid(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme) {
         Constraint::Length(9),
         Constraint::Fill(1),
     ]);
-    let header = Row::new(titles.into_iter().map(Cell::from)).style(super::header_style(theme));
+    let header =
+        Row::new(titles.into_iter().map(Cell::from)).style(crate::ui::widgets::header_style(theme));
     // What the fixed columns, the spaces between columns and the borders leave.
     let fixed = name_width + 19 + region_width + 15 + 5 + 9;
     let spaces = widths.len() - 1;
@@ -462,7 +463,7 @@ pub fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme,
     .areas(area);
     frame.render_widget(
         Paragraph::new(Line::from(vec![
-            super::brand(theme),
+            crate::ui::widgets::brand(theme),
             Span::raw("recent commands (ListCommands)"),
         ])),
         title,
@@ -496,7 +497,7 @@ pub fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme,
                 ]
                 .map(Cell::from),
             )
-            .style(super::header_style(theme));
+            .style(crate::ui::widgets::header_style(theme));
             let rows: Vec<Row> = entries
                 .iter()
                 .map(|e| {
@@ -535,7 +536,7 @@ pub fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme,
             Layout::vertical([Constraint::Percentage(40), Constraint::Fill(1)]).areas(body);
         super::run_groups::draw_comparison(frame, lower, comparison, theme);
     }
-    super::notice_and_hints(
+    crate::ui::widgets::notice_and_hints(
         frame,
         notice,
         status,

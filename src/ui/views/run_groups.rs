@@ -8,18 +8,18 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, TableState, Wrap};
 
-use super::{fit, selectable_table};
 use crate::app::views::runs::RunWatch;
 use crate::app::views::runs::grouping::GroupLine;
 use crate::config::theme::Theme;
 use crate::model::run_groups::{Comparison, members_line};
+use crate::ui::widgets::{fit, selectable_table};
 
 /// The groups table in place of the invocations grid.
 pub fn draw_groups(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme) {
     let groups = run.grouping.groups();
     let biggest = groups.first().map_or(0, |g| g.count);
     let header = Row::new(["", "COUNT", "STATUS", "EXIT", "OUTPUT", "INSTANCES"].map(Cell::from))
-        .style(super::header_style(theme));
+        .style(crate::ui::widgets::header_style(theme));
     let widths = vec![
         Constraint::Length(1),
         Constraint::Length(6),

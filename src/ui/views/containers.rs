@@ -9,11 +9,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 
-use super::fit;
 use crate::app::State;
 use crate::app::state::Mode;
 use crate::config::theme::Theme;
 use crate::model::container::ContainerRow;
+use crate::ui::widgets::fit;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let view = &state.containers;
@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .count();
     frame.render_widget(
         Paragraph::new(Line::from(vec![
-            super::brand(theme),
+            crate::ui::widgets::brand(theme),
             Span::styled(
                 format!("{} ", state.frame.source),
                 Style::default().fg(theme.muted),
@@ -115,7 +115,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             filter,
         );
     }
-    super::notice_and_hints(
+    crate::ui::widgets::notice_and_hints(
         frame,
         notice,
         status,
@@ -161,7 +161,8 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, block: Block, theme:
     }
     titles.push("REGION");
     widths.push(Constraint::Length(10));
-    let header = Row::new(titles.into_iter().map(Cell::from)).style(super::header_style(theme));
+    let header =
+        Row::new(titles.into_iter().map(Cell::from)).style(crate::ui::widgets::header_style(theme));
     // Only the rows that fit are built: thousands of containers cost a frame nothing more.
     let height = usize::from(area.height.saturating_sub(3)).max(1);
     // Where the reducer scrolled to, or further when the screen is smaller than it knew.
@@ -226,7 +227,7 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, block: Block, theme:
             Row::new(cells)
         })
         .collect();
-    let table = super::selectable_table(rows, widths, header, block, theme);
+    let table = crate::ui::widgets::selectable_table(rows, widths, header, block, theme);
     let selected = (!view.visible.is_empty()).then_some(view.selected - first);
     let mut table_state = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, area, &mut table_state);
@@ -286,5 +287,5 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, row: &ContainerRow, theme: &Th
             lines.push(Line::from(format!("fix: {}", problem.fix)));
         }
     }
-    super::overlay(frame, area, 100, " container ", lines, theme);
+    crate::ui::widgets::overlay(frame, area, 100, " container ", lines, theme);
 }

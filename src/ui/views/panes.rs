@@ -8,13 +8,13 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::ping_colour;
 use crate::app::Action;
 use crate::app::views::panes::Pane;
 use crate::app::{PaneMode, State, pane_area, pane_content};
 use crate::config::theme::Theme;
 use crate::model::pane::PaneStatus;
 use crate::term::{Emulator, Screens};
+use crate::ui::widgets::ping_colour;
 
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) {
     let area = frame.area();
@@ -254,7 +254,7 @@ fn pane_title<'a>(
 
 fn tab_bar<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
     let mut spans = vec![
-        super::brand(theme),
+        crate::ui::widgets::brand(theme),
         Span::styled(" fleet ", Style::default().fg(theme.muted)),
     ];
     for (index, tab) in state.panes.workspace.tabs.iter().enumerate() {
@@ -306,7 +306,7 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
         .fg(theme.status_text)
         .add_modifier(Modifier::BOLD);
     let text = Style::default().fg(theme.status_text);
-    if let Some(question) = super::quit_question(state, theme) {
+    if let Some(question) = crate::ui::widgets::quit_question(state, theme) {
         return question;
     }
     let mut spans = Vec::new();
@@ -359,7 +359,7 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
                     .add_modifier(Modifier::BOLD),
             ));
             let used: usize = spans.iter().map(Span::width).sum();
-            spans.extend(super::hint_spans(
+            spans.extend(crate::ui::widgets::hint_spans(
                 &state
                     .frame
                     .keys
@@ -394,7 +394,7 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
                 ));
             }
             let used: usize = spans.iter().map(Span::width).sum();
-            spans.extend(super::hint_spans(
+            spans.extend(crate::ui::widgets::hint_spans(
                 &state
                     .frame
                     .keys

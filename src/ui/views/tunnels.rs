@@ -8,11 +8,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 
-use super::{fit, form_footer, overlay, selectable_table};
 use crate::app::State;
 use crate::app::views::tunnels::{FORM_LABELS, TunnelForm, TunnelRow};
 use crate::config::theme::Theme;
 use crate::model::format::{age, bytes};
+use crate::ui::widgets::{fit, form_footer, overlay, selectable_table};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let [title, body, notice, status] = Layout::vertical([
@@ -26,7 +26,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let waiting = state.tunnels.running_count() - serving;
     frame.render_widget(
         Paragraph::new(Line::from(vec![
-            super::brand(theme),
+            crate::ui::widgets::brand(theme),
             Span::styled(
                 format!("{} ", state.frame.source),
                 Style::default().fg(theme.muted),
@@ -44,7 +44,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         title,
     );
     draw_table(frame, body, state, theme);
-    super::notice_and_hints(
+    crate::ui::widgets::notice_and_hints(
         frame,
         notice,
         status,
@@ -179,7 +179,7 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .filter(|(i, _)| keep(i))
         .map(|(_, h)| Cell::from(h)),
     )
-    .style(super::header_style(theme));
+    .style(crate::ui::widgets::header_style(theme));
     let rows: Vec<Row> = state
         .tunnels
         .rows()

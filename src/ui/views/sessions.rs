@@ -23,7 +23,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
     let count = state.sessions.entries.as_ref().map_or(0, Vec::len);
     frame.render_widget(
         Paragraph::new(Line::from(vec![
-            super::brand(theme),
+            crate::ui::widgets::brand(theme),
             Span::styled(
                 format!("{} ", state.frame.source),
                 Style::default().fg(theme.muted),
@@ -55,7 +55,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
                 ]
                 .map(Cell::from),
             )
-            .style(super::header_style(theme));
+            .style(crate::ui::widgets::header_style(theme));
             let rows: Vec<Row> = entries
                 .iter()
                 .map(|entry| {
@@ -108,13 +108,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
                 Constraint::Length(10),
                 Constraint::Fill(1),
             ];
-            let table = super::selectable_table(rows, widths, header, block, theme);
+            let table = crate::ui::widgets::selectable_table(rows, widths, header, block, theme);
             let mut table_state =
                 TableState::default().with_selected(Some(state.sessions.selected));
             frame.render_stateful_widget(table, body, &mut table_state);
         }
     }
-    super::notice_and_hints(
+    crate::ui::widgets::notice_and_hints(
         frame,
         notice,
         status,

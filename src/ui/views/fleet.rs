@@ -1,0 +1,371 @@
+//! The fleet view: the title line with the counts and the data's age, the table of
+//! instances (only the rows on screen are built), the filter (or `:`) line, the status bar.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
+
+use crate::app::overlays::Overlay;
+use crate::app::{Mode, State};
+use crate::config::theme::Theme;
+use crate::model::column::{Column, visible_columns};
+use crate::model::format::age;
+use crate::model::instance::{InstanceRow, Ping};
+use std::time::SystemTime;
+
+use crate::ui::widgets::*;
+
+/// The header: the brand, where the data comes from, the counts by ping status, and the data's
+/// age. On a narrow terminal the source gives way (shortened with an ellipsis, or left out)
+/// so that the counts and the age always show.
+pub(crate) fn title_line<'a>(
+    state: &'a State,
+    theme: &Theme,
+    now: SystemTime,
+    width: u16,
+) -> Paragraph<'a> {
+    let long = status_spans(state, theme, now, false);
+    let brand = brand(theme);
+    let length = |spans: &[Span]| -> usize {
+        spans
+            .iter()
+            .chain(std::iter::once(&brand))
+            .map(|s| s.content.chars().count())
+            .sum()
+    };
+    // Too narrow for the words: the short ones ("25 on  5 lost  7s ago").
+    let spans = if length(&long) > usize::from(width) {
+        status_spans(state, theme, now, true)
+    } else {
+        long
+    };
+    let room = usize::from(width).saturating_sub(length(&spans));
+    let source = if state.frame.source.chars().count() < room {
+        format!("{} ", state.frame.source)
+    } else if room > 4 {
+        let kept: String = state.frame.source.chars().take(room - 2).collect();
+        format!("{kept}… ")
+    } else {
+        String::new()
+    };
+    let mut line = vec![
+        brand,
+        Span::styled(source, Style::default().fg(theme.muted)),
+    ];
+    line.extend(spans);
+    Paragraph::new(Line::from(line))
+}
+
+/// The counts by ping status and the data's age, in words or (`short`) in as few characters
+/// as still read plainly.
+pub(crate) fn status_spans(
+    state: &State,
+    theme: &Theme,
+    now: SystemTime,
+    short: bool,
+) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    // Never dropped for room: under --read-only every key that would change something says
+    // no, and the header says why before anyone presses one.
+    if state.frame.read_only {
+        spans.push(Span::styled(
+            "READ-ONLY ",
+            Style::default()
+                .fg(theme.warning)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    spans.push(Span::raw(if short {
+        format!("{} inst", state.fleet.rows.len())
+    } else {
+        format!("{} instances", state.fleet.rows.len())
+    }));
+    for (ping, count) in state.fleet.counts() {
+        if count > 0 {
+            let label = match (short, ping) {
+                (false, _) => ping.label(),
+                (true, Ping::Online) => "on",
+                (true, Ping::ConnectionLost) => "lost",
+                (true, Ping::Inactive) => "inactive",
+                (true, Ping::NotManaged) => "unmanaged",
+            };
+            spans.push(Span::raw(if short { " " } else { "  " }));
+            spans.push(Span::styled(
+                format!("{count} {label}"),
+                Style::default().fg(ping_colour(ping, theme)),
+            ));
+        }
+    }
+    let seconds = |at: SystemTime| age(now.duration_since(at).map_or(0, |d| d.as_secs()));
+    let freshness = match (state.fleet.loading, state.fleet.loaded_at) {
+        (true, None) => "loading…".to_owned(),
+        (true, Some(_)) => "refreshing…".to_owned(),
+        // One wording at every width: the source's name gives way first.
+        (false, Some(at)) => format!("refreshed {} ago", seconds(at)),
+        (false, None) => String::new(),
+    };
+    spans.push(Span::styled(
+        format!("{}{freshness}", if short { "  " } else { "   " }),
+        Style::default().fg(theme.muted),
+    ));
+    if state.fleet.throttled {
+        spans.push(Span::styled(
+            if short {
+                " throttled"
+            } else {
+                "  throttled: refreshing less often"
+            },
+            Style::default().fg(theme.warning),
+        ));
+    }
+    spans
+}
+
+/// The mark cell, then one cell per shown column, coloured where colour carries meaning.
+/// `since_load`: seconds since the rows were read, so that last-ping ages go on ticking
+/// between refreshes instead of freezing at the fetch.
+pub(crate) fn cells<'a>(
+    row: &'a InstanceRow,
+    marked: bool,
+    shown: &[&Column],
+    since_load: u64,
+    theme: &Theme,
+) -> Vec<Cell<'a>> {
+    let mut cells = Vec::with_capacity(shown.len() + 1);
+    cells.push(Cell::from(if marked { "●" } else { " " }).style(Style::default().fg(theme.marked)));
+    for column in shown {
+        let cell = match (column, row.last_ping_age) {
+            (Column::LastPing, Some(seconds)) => Cell::from(age(seconds + since_load)),
+            _ => Cell::from(column.text(row)),
+        };
+        cells.push(match column {
+            Column::Ping => cell.style(Style::default().fg(ping_colour(row.ping, theme))),
+            Column::Agent if row.agent_outdated => cell.style(Style::default().fg(theme.warning)),
+            _ => cell,
+        });
+    }
+    cells
+}
+
+/// Seconds since the inventory was read, at `now`.
+pub(crate) fn since_load(state: &State, now: SystemTime) -> u64 {
+    state
+        .fleet
+        .loaded_at
+        .and_then(|at| now.duration_since(at).ok())
+        .map_or(0, |d| d.as_secs())
+}
+
+pub(crate) fn draw_table(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    theme: &Theme,
+    now: SystemTime,
+) {
+    let since_load = since_load(state, now);
+    let shown: Vec<&Column> = visible_columns(&state.fleet.columns, area.width.saturating_sub(2))
+        .into_iter()
+        .map(|i| &state.fleet.columns[i])
+        .collect();
+    let header = Row::new(
+        std::iter::once(Cell::from(" ")).chain(shown.iter().map(|c| Cell::from(c.header()))),
+    )
+    .style(header_style(theme));
+    // Only the rows on screen are built: at fleet scale the others would cost milliseconds
+    // per frame.
+    let window = usize::from(area.height.saturating_sub(3)).max(1);
+    let rows: Vec<Row> = state
+        .fleet
+        .visible
+        .iter()
+        .skip(state.fleet.offset)
+        .take(window)
+        .map(|&i| {
+            let row = &state.fleet.rows[i];
+            Row::new(cells(
+                row,
+                state.fleet.marks.contains(&row.instance_id),
+                &shown,
+                since_load,
+                theme,
+            ))
+        })
+        .collect();
+    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
+        .chain(shown.iter().map(|column| {
+            if **column == Column::Name {
+                Constraint::Min(column.width())
+            } else {
+                Constraint::Length(column.width())
+            }
+        }))
+        .collect();
+    let title = format!(
+        " instances ({} of {}) · sorted by {}{} ",
+        state.fleet.visible.len(),
+        state.fleet.rows.len(),
+        state.fleet.sort.label(),
+        if state.fleet.descending { " ↓" } else { "" }
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::default().fg(theme.border))
+        .title(Span::styled(title, Style::default().fg(theme.title)));
+    let empty = state.fleet.visible.is_empty() && !state.fleet.loading;
+    if empty {
+        let message = if state.fleet.rows.is_empty() && !state.fleet.errors.is_empty() {
+            "No instances could be read: see the errors below."
+        } else if state.fleet.rows.is_empty() {
+            "No instances in these profiles and regions."
+        } else {
+            "No instance matches the filter (esc clears it)."
+        };
+        frame.render_widget(
+            Paragraph::new(message)
+                .style(Style::default().fg(theme.muted))
+                .block(block),
+            area,
+        );
+        return;
+    }
+    let table = selectable_table(rows, widths, header, block, theme);
+    let mut table_state = TableState::default().with_selected(Some(
+        state.fleet.selected.saturating_sub(state.fleet.offset),
+    ));
+    frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+pub(crate) fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> {
+    if let Some(Overlay::CommandLine(line)) = &state.overlay {
+        return Paragraph::new(Line::from(vec![
+            Span::styled(
+                ":",
+                Style::default()
+                    .fg(theme.accent)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(line.text()),
+            Span::styled("▏", Style::default().fg(theme.accent)),
+            Span::styled(
+                "   profile P,Q · region R,S · theme NAME · quit",
+                Style::default().fg(theme.muted),
+            ),
+        ]));
+    }
+    if state.mode() == Mode::Filter || !state.fleet.filter.is_empty() {
+        let mut spans = vec![
+            Span::styled(
+                "/",
+                Style::default()
+                    .fg(theme.accent)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(state.fleet.filter.text()),
+        ];
+        if state.mode() == Mode::Filter {
+            spans.push(Span::styled("▏", Style::default().fg(theme.accent)));
+        }
+        if let Some(error) = &state.fleet.filter_error {
+            spans.push(Span::styled(
+                format!("   {error}"),
+                Style::default().fg(theme.warning),
+            ));
+        } else if state.mode() != Mode::Filter
+            && let Some(notice) = &state.frame.notice
+        {
+            // A filter in force must not hide what a key just said (why nothing opened).
+            spans.push(Span::styled(
+                format!("   {notice}"),
+                Style::default().fg(theme.warning),
+            ));
+        }
+        return Paragraph::new(Line::from(spans));
+    }
+    if let Some(error) = state.fleet.errors.first() {
+        let more = if state.fleet.errors.len() > 1 {
+            format!(" (+{} more)", state.fleet.errors.len() - 1)
+        } else {
+            String::new()
+        };
+        return Paragraph::new(Span::styled(
+            format!("{error}{more}"),
+            Style::default().fg(theme.error),
+        ));
+    }
+    match (&state.frame.notice, state.frame.expiring.first()) {
+        (Some(notice), _) => Paragraph::new(Span::styled(
+            notice.as_str(),
+            Style::default().fg(theme.warning),
+        )),
+        // Until renewed: the sessions resume, but nothing new starts after the end.
+        (None, Some(expiring)) => Paragraph::new(Span::styled(
+            expiring.as_str(),
+            Style::default().fg(theme.warning),
+        )),
+        (None, None) => Paragraph::new(""),
+    }
+}
+
+pub(crate) fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a> {
+    let key = Style::default()
+        .fg(theme.status_text)
+        .add_modifier(Modifier::BOLD);
+    let text = Style::default().fg(theme.status_text);
+    let mut spans = Vec::new();
+    if let Some(question) = quit_question(state, theme) {
+        return question;
+    }
+    if !state.fleet.marks.is_empty() {
+        spans.push(Span::styled(
+            format!(" {} marked ", state.fleet.marks.len()),
+            Style::default().fg(theme.marked),
+        ));
+    }
+    if !state.panes.workspace.is_empty() {
+        spans.push(Span::styled(
+            format!(" {} shell(s):", state.panes.workspace.live_count()),
+            Style::default().fg(theme.accent),
+        ));
+        spans.push(Span::styled(" tab", key));
+        spans.push(Span::styled(" panes ", text));
+    }
+    let used: usize = spans.iter().map(Span::width).sum();
+    spans.extend(hint_spans(
+        &state
+            .frame
+            .keys
+            .hints(&crate::app::views::fleet::keys::FLEET),
+        usize::from(width).saturating_sub(used),
+        theme,
+    ));
+    Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::column::DEFAULT_COLUMNS;
+
+    #[test]
+    fn narrow_terminals_drop_the_least_important_columns_first() {
+        let headers = |width| {
+            visible_columns(&DEFAULT_COLUMNS, width)
+                .iter()
+                .map(|&i| DEFAULT_COLUMNS[i].header().into_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(headers(300).len(), 12);
+        let medium = headers(130);
+        assert!(
+            medium.contains(&"INSTANCE".to_owned()) && medium.contains(&"REGION".to_owned()),
+            "{medium:?}"
+        );
+        assert!(!medium.contains(&"AZ".to_owned()), "{medium:?}");
+        let narrow = headers(60);
+        assert_eq!(narrow, ["NAME", "INSTANCE", "PING"]);
+    }
+}

@@ -1,0 +1,200 @@
+//! The pieces every view draws with: the brand, header style, a selectable table, the
+//! notice and the hints of the status bar, a bordered overlay box, fitting text to a width.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
+
+use crate::app::State;
+use crate::app::keymap::KeyTable;
+use crate::config::theme::Theme;
+use crate::model::instance::Ping;
+
+pub(crate) fn ping_colour(ping: Ping, theme: &Theme) -> ratatui::style::Color {
+    match ping {
+        Ping::Online => theme.online,
+        Ping::ConnectionLost => theme.connection_lost,
+        Ping::Inactive => theme.inactive,
+        Ping::NotManaged => theme.not_managed,
+    }
+}
+
+/// A table whose selected row stands out in the theme's selection colours.
+/// `text` in at most `width` characters, the cut shown by an ellipsis (never cut silently).
+pub(crate) fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
+pub(crate) fn selectable_table<'a>(
+    rows: Vec<Row<'a>>,
+    widths: Vec<Constraint>,
+    header: Row<'a>,
+    block: Block<'a>,
+    theme: &Theme,
+) -> Table<'a> {
+    Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(
+            Style::default()
+                .bg(theme.selection)
+                .fg(theme.selection_text)
+                .add_modifier(Modifier::BOLD),
+        )
+}
+
+/// The status line that asks for the second `q` while shells or tunnels are open.
+pub(crate) fn quit_question<'a>(state: &'a State, theme: &Theme) -> Option<Paragraph<'a>> {
+    let notice = state
+        .frame
+        .notice
+        .as_deref()
+        .filter(|_| state.frame.quit_armed)?;
+    Some(
+        Paragraph::new(Span::styled(
+            format!(" {notice}"),
+            Style::default().fg(theme.warning),
+        ))
+        .style(Style::default().bg(theme.status_bar)),
+    )
+}
+
+/// A bordered box of `lines` centred over `area`, at most `width` wide: the detail view, the
+/// help, the tunnel form.
+pub(crate) fn overlay(
+    frame: &mut Frame,
+    area: Rect,
+    width: u16,
+    title: &str,
+    lines: Vec<Line>,
+    theme: &Theme,
+) {
+    // Long lines wrap: count the rows they take, so the last line (often the question) shows.
+    let inner = usize::from(width.min(area.width).saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let rect = centred(area, width, u16::try_from(rows + 2).unwrap_or(u16::MAX));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .style(Style::default().bg(theme.background).fg(theme.text))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(Style::default().fg(theme.accent))
+                    .title(Span::styled(
+                        format!(" {title} "),
+                        Style::default().fg(theme.title),
+                    )),
+            ),
+        rect,
+    );
+}
+
+/// The style of a table's header row.
+pub(crate) fn header_style(theme: &Theme) -> Style {
+    Style::default()
+        .fg(theme.header)
+        .add_modifier(Modifier::BOLD)
+}
+
+/// The product name that starts every view's title line.
+pub(crate) fn brand(theme: &Theme) -> Span<'static> {
+    Span::styled(
+        " bosun ",
+        Style::default()
+            .fg(theme.title)
+            .add_modifier(Modifier::BOLD),
+    )
+}
+
+/// The last two lines of the list views: a notice, if any, then the view's key hints.
+pub(crate) fn notice_and_hints(
+    frame: &mut Frame,
+    notice: Rect,
+    status: Rect,
+    state: &State,
+    table: &KeyTable,
+    theme: &Theme,
+) {
+    let hints = state.frame.keys.hints(table);
+    if let Some(text) = &state.frame.notice {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                text.as_str(),
+                Style::default().fg(theme.warning),
+            )),
+            notice,
+        );
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(hint_spans(
+            &hints,
+            usize::from(status.width),
+            theme,
+        )))
+        .style(Style::default().bg(theme.status_bar)),
+        status,
+    );
+}
+
+/// A form's last lines: how to use it, and what is wrong with it, if anything.
+pub(crate) fn form_footer(lines: &mut Vec<Line>, hint: &str, error: Option<&str>, theme: &Theme) {
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        hint.to_owned(),
+        Style::default().fg(theme.muted),
+    )));
+    if let Some(error) = error {
+        lines.push(Line::from(Span::styled(
+            error.to_owned(),
+            Style::default().fg(theme.error),
+        )));
+    }
+}
+
+/// Status-bar spans for `(keys, what)` hints.
+/// The key hints that fit in `room` columns. The last two (help and quit, or their likes in
+/// each table) always stay; when the line is too long, the ones just before them go first.
+pub(crate) fn hint_spans(
+    hints: &[(String, &str)],
+    room: usize,
+    theme: &Theme,
+) -> Vec<Span<'static>> {
+    let key = Style::default()
+        .fg(theme.status_text)
+        .add_modifier(Modifier::BOLD);
+    let text = Style::default().fg(theme.status_text);
+    let width = |(keys, what): &(String, &str)| keys.chars().count() + what.chars().count() + 3;
+    let mut kept: Vec<&(String, &str)> = hints.iter().collect();
+    while kept.len() > 2 && kept.iter().map(|h| width(h)).sum::<usize>() > room {
+        kept.remove(kept.len() - 3);
+    }
+    kept.into_iter()
+        .flat_map(|(keys, what)| {
+            [
+                Span::styled(format!(" {keys}"), key),
+                Span::styled(format!(" {what} "), text),
+            ]
+        })
+        .collect()
+}
+
+/// A centred rectangle of at most `width` × `height`.
+pub(crate) fn centred(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    )
+}
