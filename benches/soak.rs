@@ -309,7 +309,7 @@ async fn move_through_a_tunnel(config: aws_config::SdkConfig, tally: Arc<Tally>,
     let replacements = tally.clone();
     tokio::spawn(async move {
         while let Some((_, event)) = events.recv().await {
-            if let TunnelEvent::Said(text) = event
+            if let TunnelEvent::Said { text, .. } = event
                 && text.contains("starting a new one")
             {
                 replacements

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use bosun::app::editor::TextInput;
-use bosun::app::views::tunnels::TunnelLive;
+use bosun::app::views::tunnels::{TunnelFact, TunnelGauges};
 use bosun::app::{self, Action, Effect, Input, State};
 use bosun::config::theme::{BUILT_IN, Theme};
 use bosun::model::instance::{InstanceRow, Ping};
@@ -536,12 +536,19 @@ fn with_tunnels() -> State {
     let _ = app::update(&mut state, Input::Action(Action::ToggleTunnel));
     let _ = app::update(
         &mut state,
-        Input::TunnelUpdate {
+        Input::TunnelFact {
             id: db,
-            running: true,
-            live: Box::new(TunnelLive {
-                local: Some("127.0.0.1:15432".to_owned()),
-                instance_id: Some("i-0a1b2c3d4e5f60007".to_owned()),
+            fact: TunnelFact::Listening {
+                local: "127.0.0.1:15432".to_owned(),
+                instance_id: "i-0a1b2c3d4e5f60007".to_owned(),
+            },
+        },
+    );
+    let _ = app::update(
+        &mut state,
+        Input::TunnelGauges {
+            id: db,
+            gauges: TunnelGauges {
                 sessions_ready: 4,
                 active: 3,
                 connections: 17,
@@ -550,8 +557,8 @@ fn with_tunnels() -> State {
                 rate_up: 12_000,
                 rate_down: 3_900_000,
                 uptime_secs: 754,
-                ..TunnelLive::default()
-            }),
+                ..TunnelGauges::default()
+            },
         },
     );
     state
@@ -583,25 +590,41 @@ fn tunnels_view_with_a_long_name_and_a_failing_tunnel() {
         },
         true,
     );
+    state.tunnels.get_mut(failing).expect("added").running = true;
     let _ = app::update(&mut state, Input::Action(Action::Bottom));
+    // Started (enter), and then what a tunnel whose target refuses it says, and is measured at, each time.
     let update = |state: &mut State| {
-        app::update(
+        let mut effects = app::update(
             state,
-            Input::TunnelUpdate {
+            Input::TunnelFact {
                 id: failing,
-                running: true,
-                live: Box::new(TunnelLive {
-                    local: Some("127.0.0.1:41121".to_owned()),
-                    instance_id: Some("i-0a1b2c3d4e5f60002".to_owned()),
-                    last_error: Some(
-                        "cannot start a session on i-0a1b2c3d4e5f60002: TargetNotConnected: i-0a1b2c3d4e5f60002 is not connected."
-                            .to_owned(),
-                    ),
-                    uptime_secs: 20,
-                    ..TunnelLive::default()
-                }),
+                fact: TunnelFact::Listening {
+                    local: "127.0.0.1:41121".to_owned(),
+                    instance_id: "i-0a1b2c3d4e5f60002".to_owned(),
+                },
             },
-        )
+        );
+        effects.extend(app::update(
+            state,
+            Input::TunnelFact {
+                id: failing,
+                fact: TunnelFact::Problem(
+                    "cannot start a session on i-0a1b2c3d4e5f60002: TargetNotConnected: i-0a1b2c3d4e5f60002 is not connected."
+                        .to_owned(),
+                ),
+            },
+        ));
+        effects.extend(app::update(
+            state,
+            Input::TunnelGauges {
+                id: failing,
+                gauges: TunnelGauges {
+                    uptime_secs: 20,
+                    ..TunnelGauges::default()
+                },
+            },
+        ));
+        effects
     };
     let effects = update(&mut state);
     assert!(

@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use crate::app::action::Action;
 use crate::app::editor::TextInput;
-use crate::app::views::tunnels::{TunnelId, TunnelLive};
+use crate::app::views::tunnels::{TunnelFact, TunnelGauges, TunnelId};
 use crate::model::instance::InstanceRow;
 use crate::model::pane::{PaneId, PaneStatus};
 use crate::model::run::{HistoryEntry, InvocationOutput, InvocationView};
@@ -68,12 +68,15 @@ pub enum Input {
         entries: Vec<HistoryEntry>,
         errors: Vec<String>,
     },
-    /// What the runtime measured of a tunnel; `running` false once it stopped.
-    TunnelUpdate {
+    /// What a tunnel said: where it listens, a problem, a session ready, its end.
+    TunnelFact {
         id: TunnelId,
-        running: bool,
-        /// Boxed: the figures are large beside the other inputs.
-        live: Box<TunnelLive>,
+        fact: TunnelFact,
+    },
+    /// What the runtime measured of a running tunnel (each second).
+    TunnelGauges {
+        id: TunnelId,
+        gauges: TunnelGauges,
     },
     /// A key went to a pane as typing (so it is not the second `q` of a quit).
     TypedIntoPane,

@@ -118,9 +118,8 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
         Input::HistoryLoaded { entries, errors } => {
             runs::events::history_loaded(state, entries, errors)
         }
-        Input::TunnelUpdate { id, running, live } => {
-            tunnels::update::tunnel_update(state, id, running, *live)
-        }
+        Input::TunnelFact { id, fact } => tunnels::update::fact(state, id, fact),
+        Input::TunnelGauges { id, gauges } => tunnels::update::gauges(state, id, gauges),
         Input::ContainersLoaded { rows, errors } => {
             if state.frame.notice.as_deref() == Some("reading the containers…") {
                 state.frame.notice = None;

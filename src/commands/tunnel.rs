@@ -170,8 +170,8 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
                 stopping = true;
                 tunnel.commands.send(TunnelCommand::Stop);
             }
-            Some(TunnelEvent::Said(_)) if stopping => {}
-            Some(TunnelEvent::Said(text)) => say!("bosun tunnel{text}"),
+            Some(TunnelEvent::Said { .. }) if stopping => {}
+            Some(TunnelEvent::Said { session, text }) => say!("bosun tunnel{session}: {text}"),
             Some(
                 TunnelEvent::Problem(_)
                 | TunnelEvent::Accepted { .. }

@@ -8,6 +8,8 @@
 //!   mapping from a session's end to an exit code.
 //! - [`sources`] — SDK configurations per profile and region, and the clients sessions use.
 //! - [`inventory`] — the fleet refresher.
+//! - [`lookups`] — the console's one-shot lookups (sessions, containers, history, a comparison,
+//!   the doctor), answers tagged so a late one is dropped.
 //! - [`pane`] — the session behind one console pane.
 //! - [`pane_output`] — panes' output, one bounded queue per pane, taken in turn.
 //! - [`runs`] — the one Run Command pipeline (`bosun run` and the console).
@@ -16,6 +18,7 @@
 
 pub mod doctor;
 pub mod inventory;
+pub mod lookups;
 pub mod pane;
 pub mod pane_output;
 pub mod runs;

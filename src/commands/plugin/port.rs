@@ -123,7 +123,7 @@ pub(super) async fn forward(
             TunnelEvent::DestinationFailed => {
                 print_flushed("\nConnection to destination port failed, check SSM Agent logs.\n");
             }
-            TunnelEvent::Said(text) => tracing::info!("{}", text.trim_start_matches(": ")),
+            TunnelEvent::Said { session, text } => tracing::info!("session{session}: {text}"),
             TunnelEvent::Problem(text) => say!("[bosun] {}", text),
             TunnelEvent::Stopped(Ok(())) => {
                 print_flushed(&format!(

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use super::dispatch::{ActiveConnection, Registration};
 use super::local::WriteHalf;
-use super::{CHUNK, Ended, PortSession, Reporter, Resuming, read_chunk};
+use super::{CHUNK, Ended, PortSession, Reporter, Resuming, SessionNumber, read_chunk};
 use crate::protocol::PortFlag;
 use crate::transport::{DriverEvent, Input};
 
@@ -24,7 +24,7 @@ pub(super) async fn serve_basic(
     registration: &mut Registration,
     session: &mut PortSession,
     say: &Reporter,
-    label: &str,
+    label: SessionNumber,
 ) -> Ended {
     let stats = registration.dispatch.stats.clone();
     let mut resuming = Resuming::new(stats.clone());
@@ -91,7 +91,7 @@ pub(super) async fn serve_basic(
                     }
                 }
                 Some(DriverEvent::Flag(PortFlag::ConnectToPortError)) => {
-                    say.say(format!("{label}: the agent could not connect to the destination port"));
+                    say.say(label, "the agent could not connect to the destination port");
                     say.destination_failed();
                     if let Some((mut write, reader, _active)) = current.take() {
                         let _ = write.shutdown().await;

@@ -83,9 +83,12 @@ pub enum TunnelEvent {
     SessionReady { session_id: String },
     /// A session took a local connection.
     Accepted { session_id: String, peer: String },
-    /// A line for the person running it: a session ready, dropped, resumed or replaced. It
-    /// starts with ": " or " [n/N]: " so the caller can put the tunnel's name before it.
-    Said(String),
+    /// A line for the person running it: a session ready, dropped, resumed or replaced, and
+    /// which of the tunnel's sessions it is about.
+    Said {
+        session: SessionNumber,
+        text: String,
+    },
     /// A problem the Tunnels view shows as the last error.
     Problem(String),
     /// The agent could not connect to the destination port (ConnectToPortError); that
@@ -94,6 +97,20 @@ pub enum TunnelEvent {
     /// The tunnel is over: `Ok` once stopped (or, for the plugin, once the service closed its
     /// session), the reason when it could not run (the port is taken, the target is unknown).
     Stopped(Result<(), TunnelError>),
+}
+
+/// Which of a tunnel's sessions a line is about: `n` of `of`, or the one session a tunnel
+/// with one has. Shown as ` [n/of]`, or nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SessionNumber(pub Option<(usize, usize)>);
+
+impl std::fmt::Display for SessionNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some((n, of)) => write!(f, " [{n}/{of}]"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Why a tunnel could not run.
@@ -348,8 +365,11 @@ impl Reporter {
     /// A line for the person running the tunnel. Lines are few (one per session change); if
     /// nobody has read the last 64, this one is logged and dropped rather than holding up
     /// the connections.
-    pub(super) fn say(&self, text: String) {
-        self.try_send(TunnelEvent::Said(text));
+    pub(super) fn say(&self, session: SessionNumber, text: impl Into<String>) {
+        self.try_send(TunnelEvent::Said {
+            session,
+            text: text.into(),
+        });
     }
 
     pub(super) fn problem(&self, text: String) {
@@ -413,21 +433,24 @@ impl Resuming {
 
     /// Notes a drop and its resume, and says so: the drop, then each new reason the resume
     /// fails for (expired credentials, an endpoint gone), with the next step.
-    pub(super) fn follow(&mut self, event: &DriverEvent, say: &Reporter, label: &str) {
+    pub(super) fn follow(&mut self, event: &DriverEvent, say: &Reporter, label: SessionNumber) {
         match event {
             DriverEvent::Reconnecting { attempt, reason } => {
                 if self.said.as_ref() != Some(reason) {
-                    say.say(if *attempt == 1 {
-                        format!("{label}: connection dropped ({reason}); resuming")
-                    } else {
-                        format!("{label}: still resuming (try {attempt}): {reason}")
-                    });
+                    say.say(
+                        label,
+                        if *attempt == 1 {
+                            format!("connection dropped ({reason}); resuming")
+                        } else {
+                            format!("still resuming (try {attempt}): {reason}")
+                        },
+                    );
                     self.said = Some(reason.clone());
                 }
                 self.set(true);
             }
             DriverEvent::Reconnected => {
-                say.say(format!("{label}: resumed"));
+                say.say(label, "resumed");
                 self.said = None;
                 self.set(false);
             }

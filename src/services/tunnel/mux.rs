@@ -8,7 +8,9 @@ use async_smux::MuxBuilder;
 use tokio::io::AsyncWriteExt;
 
 use super::dispatch::{ActiveConnection, Registration};
-use super::{AbortOnDrop, CHUNK, Ended, PortSession, Reporter, Resuming, read_chunk};
+use super::{
+    AbortOnDrop, CHUNK, Ended, PortSession, Reporter, Resuming, SessionNumber, read_chunk,
+};
 use crate::protocol::PortFlag;
 use crate::transport::{DriverEvent, Input};
 
@@ -17,7 +19,7 @@ pub(super) async fn serve_mux(
     registration: &mut Registration,
     session: &mut PortSession,
     say: &Reporter,
-    label: &str,
+    label: SessionNumber,
 ) -> Ended {
     let stats = registration.dispatch.stats.clone();
     let mut resuming = Resuming::new(stats.clone());
@@ -66,7 +68,7 @@ pub(super) async fn serve_mux(
                         });
                     }
                     Err(error) => {
-                        say.say(format!("{label}: cannot open a stream for {peer}: {error}"));
+                        say.say(label, format!("cannot open a stream for {peer}: {error}"));
                         say.problem(format!("cannot open a stream: {error}"));
                     }
                 }
@@ -82,7 +84,7 @@ pub(super) async fn serve_mux(
                     }
                 }
                 Some(DriverEvent::Flag(PortFlag::ConnectToPortError)) => {
-                    say.say(format!("{label}: the agent could not connect to the destination port; that connection was closed"));
+                    say.say(label, "the agent could not connect to the destination port; that connection was closed");
                     say.destination_failed();
                 }
                 Some(other) => resuming.follow(&other, say, label),

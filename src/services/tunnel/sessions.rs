@@ -14,7 +14,8 @@ use super::dispatch::Dispatch;
 use super::local::{ListenOn, LocalListener};
 use super::mux::serve_mux;
 use super::{
-    Ended, PortSession, Reporter, TunnelError, TunnelEvent, TunnelGauges, is_local_forwarding,
+    Ended, PortSession, Reporter, SessionNumber, TunnelError, TunnelEvent, TunnelGauges,
+    is_local_forwarding,
 };
 use crate::aws;
 use crate::protocol::PortFlag;
@@ -104,11 +105,8 @@ pub(super) async fn serve(
     let dispatch = Dispatch::new(gauges);
     let acceptor = tokio::spawn(dispatch.clone().accept(listener));
     let loops = (1..=sessions).map(|number| {
-        let label = if sessions > 1 {
-            format!(" [{number}/{sessions}]")
-        } else {
-            String::new()
-        };
+        let label =
+            SessionNumber((sessions > 1).then_some((usize::from(number), usize::from(sessions))));
         let keeper = Keeper {
             clients: &clients,
             request: request.clone(),
@@ -141,7 +139,7 @@ struct Keeper<'a> {
     dispatch: &'a Dispatch,
     say: Reporter,
     /// Tells parallel sessions apart in messages: "" or " [2/4]".
-    label: String,
+    label: SessionNumber,
     replace: Replace,
     retarget: Option<Retarget>,
 }
@@ -184,16 +182,16 @@ impl Keeper<'_> {
                         && let Ok(target) = retarget().await
                         && target != request.target
                     {
-                        say.say(format!("{label}: the target moved: now {target}"));
+                        say.say(label, format!("the target moved: now {target}"));
                         request.target = target;
                         continue;
                     }
                     // The problem first: a caller that gives up on it says no more.
                     say.problem(error.clone());
-                    say.say(format!(
-                        "{label}: {error}; retrying in {:.1} s",
-                        backoff.as_secs_f64()
-                    ));
+                    say.say(
+                        label,
+                        format!("{error}; retrying in {:.1} s", backoff.as_secs_f64()),
+                    );
                     tokio::select! {
                         () = tokio::time::sleep(backoff) => {}
                         () = stopped(&mut stop) => return,
@@ -207,23 +205,26 @@ impl Keeper<'_> {
                 .agent_version
                 .as_deref()
                 .is_some_and(crate::model::agent::multiplexes);
-            say.say(format!(
-                "{label}: session {} ready ({})",
-                session.session_id,
-                if multiplexed {
-                    "multiplexed"
-                } else {
-                    "one connection at a time: the agent is older than 3.0.196.0"
-                }
-            ));
+            say.say(
+                label,
+                format!(
+                    "session {} ready ({})",
+                    session.session_id,
+                    if multiplexed {
+                        "multiplexed"
+                    } else {
+                        "one connection at a time: the agent is older than 3.0.196.0"
+                    }
+                ),
+            );
             gauges.sessions_ready.fetch_add(1, Ordering::Relaxed);
             say.session_ready(&session.session_id);
             let mut registration = dispatch.register();
             let serving: std::pin::Pin<Box<dyn std::future::Future<Output = Ended> + Send + '_>> =
                 if multiplexed {
-                    Box::pin(serve_mux(&mut registration, &mut session, &say, &label))
+                    Box::pin(serve_mux(&mut registration, &mut session, &say, label))
                 } else {
-                    Box::pin(serve_basic(&mut registration, &mut session, &say, &label))
+                    Box::pin(serve_basic(&mut registration, &mut session, &say, label))
                 };
             let ended = tokio::select! {
                 end = serving => Some(end),
@@ -233,24 +234,27 @@ impl Keeper<'_> {
             gauges.sessions_ready.fetch_sub(1, Ordering::Relaxed);
             let Some(ended) = ended else {
                 end(clients, session).await;
-                say.say(format!("{label}: closed"));
+                say.say(label, "closed");
                 return;
             };
             let last =
                 replace == Replace::OnFailure && ended.closed_by_service || request.is_none();
             if last {
-                say.say(format!(
-                    "{label}: session {} ended ({})",
-                    session.session_id, ended.reason
-                ));
+                say.say(
+                    label,
+                    format!("session {} ended ({})", session.session_id, ended.reason),
+                );
                 // Make sure the service does not keep what the agent may still hold open.
                 let _ = aws::terminate_session(&clients.ssm, &session.session_id).await;
                 return;
             }
-            say.say(format!(
-                "{label}: session {} ended ({}); starting a new one",
-                session.session_id, ended.reason
-            ));
+            say.say(
+                label,
+                format!(
+                    "session {} ended ({}); starting a new one",
+                    session.session_id, ended.reason
+                ),
+            );
             say.problem(format!("session ended: {}", ended.reason));
         }
     }

@@ -21,7 +21,7 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
-use self::tunnels::RunningTunnel;
+use self::tunnels::TunnelTask;
 use super::ConsoleOptions;
 use super::terminal::TerminalGuard;
 use crate::app::keymap::{self, Routed};
@@ -29,10 +29,11 @@ use crate::app::views::tunnels::TunnelId;
 use crate::app::{self, Effect, Input, MouseKind, State};
 use crate::config::theme::Theme;
 use crate::model::pane::{PaneId, PaneStatus};
-use crate::model::run_groups::{RunResult, compare};
+use crate::model::run_groups::RunResult;
 use crate::services::inventory::{self, InventoryCommand, InventoryLoaded};
+use crate::services::lookups::{Answer, Lookups};
 use crate::services::pane::{PaneCommand, PaneContext, PaneHandle, PaneReport};
-use crate::services::runs::{self, History, RunCommand, RunEvent, RunEvents, RunOptions};
+use crate::services::runs::{self, RunCommand, RunEvent, RunEvents, RunOptions};
 use crate::services::sources::{SourceFactory, Sources, session_clients};
 use crate::services::tunnel::{TunnelCommand, TunnelEvent, TunnelEvents};
 use crate::services::{Handle, Latest, Tagged};
@@ -65,7 +66,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
     let Sources { sources, label } =
         (options.connect)(options.profiles.clone(), options.regions.clone()).await;
     let clients = session_clients(&sources);
-    let (inputs_tx, inputs) = mpsc::channel::<Input>(16);
+    let (answers_tx, answers) = mpsc::channel(16);
     let (run_events_tx, run_events) = mpsc::channel(16);
     let (tunnel_events_tx, tunnel_events) = mpsc::channel(64);
     // Inventory loads carry the generation of the sources they came from, so a load from
@@ -118,7 +119,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         closing: Vec::new(),
         refresher,
         refresh_interval: options.refresh,
-        inputs: inputs_tx,
+        lookups: Lookups::new(answers_tx),
         inventory: inventory_tx,
         generations,
         connect: options.connect,
@@ -142,7 +143,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
     let code = console
         .event_loop(Arrivals {
             signals,
-            inputs,
+            answers,
             inventory,
             reports,
             switched,
@@ -181,7 +182,8 @@ struct Console {
     /// The inventory refresher, replaced when the profiles or regions change.
     refresher: Handle<InventoryCommand>,
     refresh_interval: Duration,
-    inputs: mpsc::Sender<Input>,
+    /// The one-shot lookups, and which of their answers still count.
+    lookups: Lookups,
     inventory: mpsc::Sender<Tagged<InventoryLoaded>>,
     /// Counts source switches: only the current sources' loads and the newest switch count.
     generations: Latest,
@@ -189,7 +191,7 @@ struct Console {
     /// New sources, once built: their generation, and the profiles and regions they are for.
     switched: mpsc::Sender<Switched>,
     themes_dir: Option<std::path::PathBuf>,
-    tunnels: HashMap<TunnelId, RunningTunnel>,
+    tunnels: HashMap<TunnelId, TunnelTask>,
     /// The watched command's service.
     run: Option<Handle<RunCommand>>,
     /// Only the newest run's events count.
@@ -225,7 +227,7 @@ enum Wake {
 /// Everything the event loop waits on besides the terminal.
 struct Arrivals {
     signals: Signals,
-    inputs: mpsc::Receiver<Input>,
+    answers: mpsc::Receiver<Answer>,
     inventory: mpsc::Receiver<Tagged<InventoryLoaded>>,
     reports: mpsc::Receiver<PaneReport>,
     switched: mpsc::Receiver<Switched>,
@@ -237,7 +239,7 @@ impl Console {
     async fn event_loop(&mut self, arrivals: Arrivals) -> i32 {
         let Arrivals {
             mut signals,
-            mut inputs,
+            mut answers,
             mut inventory,
             mut reports,
             mut switched,
@@ -305,7 +307,13 @@ impl Console {
                     }
                     None => Wake::Signal(Leave::Hangup),
                 },
-                Some(input) = inputs.recv() => Wake::Input(input),
+                Some(answer) = answers.recv() => {
+                    // A lookup overtaken by a newer one of its kind is dropped.
+                    if !self.lookups.counts(&answer) {
+                        continue;
+                    }
+                    Wake::Input(answer.value.1)
+                }
                 Some(event) = run_events.recv() => {
                     // A replaced watch's late events are dropped.
                     if !self.run_generations.is_current(event.generation) {
@@ -322,7 +330,7 @@ impl Console {
                     }
                     let InventoryLoaded { rows, errors, expiring, at, throttled } = loaded.value;
                     if expiring != self.state.frame.expiring {
-                        let _ = self.inputs.try_send(Input::CredentialsExpiring(expiring));
+                        self.reduce(Input::CredentialsExpiring(expiring));
                     }
                     Wake::Input(Input::InventoryLoaded { rows, errors, at, throttled })
                 }
@@ -534,17 +542,12 @@ impl Console {
                 ));
             }
             Effect::LoadHistory => {
-                let connect = self.connect.clone();
-                let inputs = self.inputs.clone();
                 let (profiles, regions) = (
                     self.state.frame.profiles.clone(),
                     self.state.frame.regions.clone(),
                 );
-                tokio::spawn(async move {
-                    let History { entries, errors } =
-                        runs::load_history(connect, profiles, regions).await;
-                    let _ = inputs.send(Input::HistoryLoaded { entries, errors }).await;
-                });
+                self.lookups
+                    .history(self.connect.clone(), profiles, regions);
             }
             Effect::ContinueRun => {
                 if let Some(run) = &self.run {
@@ -553,20 +556,7 @@ impl Console {
             }
             Effect::CompareRuns(runs) => {
                 let (older, newer) = *runs;
-                let connect = self.connect.clone();
-                let inputs = self.inputs.clone();
-                tokio::spawn(async move {
-                    let (before, after) = futures_util::join!(
-                        runs::results_of(connect.clone(), &older),
-                        runs::results_of(connect, &newer)
-                    );
-                    let compared = before.and_then(|before| {
-                        after.map(|after| {
-                            compare((&older.command_id, &before), (&newer.command_id, &after))
-                        })
-                    });
-                    let _ = inputs.send(Input::RunsCompared(compared)).await;
-                });
+                self.lookups.compare(self.connect.clone(), older, newer);
             }
             Effect::CancelRun => {
                 if let Some(run) = &self.run {
@@ -579,18 +569,31 @@ impl Console {
                     let _ = run.send(RunCommand::Watch(instance));
                 }
             }
-            Effect::LoadSessions => self.load_sessions(None),
-            Effect::LoadContainers => self.load_containers(),
+            Effect::LoadSessions => {
+                let sources = self.session_sources();
+                self.lookups.sessions(sources, None);
+            }
+            Effect::LoadContainers => {
+                let sources = self.session_sources();
+                self.lookups.containers(sources);
+            }
             Effect::TerminateSession {
                 session_id,
                 profile,
                 region,
-            } => self.terminate_session(session_id, &profile, &region),
+            } => {
+                let (clients, sources) =
+                    (self.clients_of(&profile, &region), self.session_sources());
+                self.lookups.terminate(clients, session_id, sources);
+            }
             Effect::Diagnose {
                 instance_id,
                 profile,
                 region,
-            } => self.diagnose(instance_id, &profile, &region),
+            } => {
+                let clients = self.clients_of(&profile, &region);
+                self.lookups.diagnose(clients, instance_id, profile, region);
+            }
             Effect::StartTunnel(id) => self.start_tunnel(id),
             Effect::StopTunnel(id) => {
                 if let Some(tunnel) = self.tunnels.remove(&id) {

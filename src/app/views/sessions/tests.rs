@@ -164,16 +164,13 @@ fn this_consoles_own_tunnel_sessions_are_told_apart_and_not_ended_from_here() {
         },
         true,
     );
-    let live = |ids: Vec<&str>| crate::app::views::tunnels::TunnelLive {
-        session_ids: ids.into_iter().map(str::to_owned).collect(),
-        ..crate::app::views::tunnels::TunnelLive::default()
-    };
+    // Started here (the Tunnels view's enter), and its session ready.
+    state.tunnels.get_mut(id).expect("added").running = true;
     let _ = update(
         &mut state,
-        Input::TunnelUpdate {
+        Input::TunnelFact {
             id,
-            live: Box::new(live(vec!["alice-1"])),
-            running: true,
+            fact: crate::app::views::tunnels::TunnelFact::SessionReady("alice-1".to_owned()),
         },
     );
     assert_eq!(
@@ -194,10 +191,9 @@ fn this_consoles_own_tunnel_sessions_are_told_apart_and_not_ended_from_here() {
     );
     let _ = update(
         &mut state,
-        Input::TunnelUpdate {
+        Input::TunnelFact {
             id,
-            live: Box::new(live(vec!["alice-1"])),
-            running: false,
+            fact: crate::app::views::tunnels::TunnelFact::Stopped { failed: None },
         },
     );
     assert_eq!(state.tunnels.tunnel_of_session("alice-1"), None);

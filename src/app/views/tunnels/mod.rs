@@ -17,7 +17,40 @@ mod update_tests;
 
 pub type TunnelId = u64;
 
-/// What the runtime measured, refreshed every second while the tunnel runs.
+/// What a running tunnel said: where it listens, a problem, a session ready, its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TunnelFact {
+    Listening {
+        local: String,
+        instance_id: String,
+    },
+    /// A problem the row shows as the last error.
+    Problem(String),
+    /// The agent could not connect to the destination port (that connection closed).
+    DestinationFailed,
+    SessionReady(String),
+    /// It stopped: why, when it could not run.
+    Stopped {
+        failed: Option<String>,
+    },
+}
+
+/// What the runtime measures of a running tunnel each second.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TunnelGauges {
+    pub sessions_ready: usize,
+    pub resuming: usize,
+    pub active: usize,
+    pub connections: u64,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    /// Bytes per second over the last second.
+    pub rate_up: u64,
+    pub rate_down: u64,
+    pub uptime_secs: u64,
+}
+
+/// What is known of a running tunnel: what it said, and its gauges as last measured.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TunnelLive {
     pub local: Option<String>,
@@ -37,6 +70,56 @@ pub struct TunnelLive {
     pub session_ids: Vec<String>,
     /// Why it stopped on its own (the port was taken, the target is unknown…).
     pub failed: Option<String>,
+}
+
+impl TunnelLive {
+    /// Takes what a tunnel said.
+    pub fn learn(&mut self, fact: TunnelFact) {
+        match fact {
+            TunnelFact::Listening { local, instance_id } => {
+                self.local = Some(local);
+                self.instance_id = Some(instance_id);
+            }
+            TunnelFact::Problem(text) => self.last_error = Some(text),
+            TunnelFact::DestinationFailed => {
+                self.last_error =
+                    Some("the agent could not connect to the destination port".to_owned());
+            }
+            // Its sessions, newest last, so the Sessions view can tell them apart (a replaced
+            // session's id stays until it falls off the end).
+            TunnelFact::SessionReady(session_id) => {
+                self.session_ids.push(session_id);
+                if self.session_ids.len() > 32 {
+                    self.session_ids.remove(0);
+                }
+            }
+            TunnelFact::Stopped { failed } => self.failed = failed,
+        }
+    }
+
+    /// Takes the gauges as measured.
+    pub fn measured(&mut self, gauges: TunnelGauges) {
+        let TunnelGauges {
+            sessions_ready,
+            resuming,
+            active,
+            connections,
+            bytes_up,
+            bytes_down,
+            rate_up,
+            rate_down,
+            uptime_secs,
+        } = gauges;
+        self.sessions_ready = sessions_ready;
+        self.resuming = resuming;
+        self.active = active;
+        self.connections = connections;
+        self.bytes_up = bytes_up;
+        self.bytes_down = bytes_down;
+        self.rate_up = rate_up;
+        self.rate_down = rate_down;
+        self.uptime_secs = uptime_secs;
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

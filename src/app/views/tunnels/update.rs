@@ -10,7 +10,7 @@ use crate::app::state::State;
 use crate::app::views::lists;
 use crate::app::views::{Outcome, View};
 
-use super::{TunnelForm, TunnelId, TunnelLive};
+use super::{TunnelFact, TunnelForm, TunnelGauges, TunnelId, TunnelLive};
 
 /// A key in the shift-f form: text in the focused field, the fields in turn (tab, ↑↓), Enter
 /// starts the tunnel it describes (or says what is wrong), esc closes it.
@@ -112,47 +112,62 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
-/// What the runtime measured of a tunnel. A tunnel whose sessions fail because of its target
-/// asks the doctor once per failing spell; its cause shows in the row until it serves again.
-pub(crate) fn tunnel_update(
-    state: &mut State,
-    id: TunnelId,
-    running: bool,
-    live: TunnelLive,
-) -> Vec<Effect> {
+/// What a tunnel said; it stops running once it says it stopped.
+pub(crate) fn fact(state: &mut State, id: TunnelId, fact: TunnelFact) -> Vec<Effect> {
     let Some(entry) = state.tunnels.get_mut(id) else {
         return Vec::new();
     };
+    if matches!(fact, TunnelFact::Stopped { .. }) {
+        entry.running = false;
+    }
+    entry.live.learn(fact);
+    ask_why_failing(state, id)
+}
+
+/// What the runtime measured of a running tunnel.
+pub(crate) fn gauges(state: &mut State, id: TunnelId, gauges: TunnelGauges) -> Vec<Effect> {
+    let Some(entry) = state.tunnels.get_mut(id) else {
+        return Vec::new();
+    };
+    entry.live.measured(gauges);
+    ask_why_failing(state, id)
+}
+
+/// A tunnel whose sessions fail because of its target asks the doctor once per failing spell;
+/// its cause shows in the row until it serves again.
+fn ask_why_failing(state: &mut State, id: TunnelId) -> Vec<Effect> {
+    let Some(entry) = state.tunnels.get_mut(id) else {
+        return Vec::new();
+    };
+    let live = &entry.live;
     let failing = live.sessions_ready == 0
         && live
             .last_error
             .as_deref()
             .is_some_and(crate::model::doctor::failure_is_about_the_target);
-    let mut effects = Vec::new();
     if !failing {
         entry.cause = None;
         entry.asked_doctor = false;
-    } else if !entry.asked_doctor
-        && let Some(instance_id) = live.instance_id.clone()
-    {
-        entry.asked_doctor = true;
-        // The clients are the ones the instance's row was read with.
-        if let Some(row) = state
-            .fleet
-            .rows
-            .iter()
-            .find(|r| r.instance_id == instance_id)
-        {
-            effects.push(Effect::Diagnose {
-                instance_id,
-                profile: row.profile.clone(),
-                region: row.region.clone(),
-            });
-        }
+        return Vec::new();
     }
-    entry.live = live;
-    entry.running = running;
-    effects
+    if entry.asked_doctor {
+        return Vec::new();
+    }
+    let Some(instance_id) = live.instance_id.clone() else {
+        return Vec::new();
+    };
+    entry.asked_doctor = true;
+    // The clients are the ones the instance's row was read with.
+    state
+        .fleet
+        .row_of(&instance_id)
+        .map(|row| Effect::Diagnose {
+            instance_id: instance_id.clone(),
+            profile: row.profile.clone(),
+            region: row.region.clone(),
+        })
+        .into_iter()
+        .collect()
 }
 
 /// The doctor's cause for an instance, in the rows of the tunnels that asked it.

@@ -1,0 +1,246 @@
+//! The console's one-shot lookups: the fleet's active sessions (and ending one), the ECS
+//! containers, the history of recent commands, two runs compared, the doctor on an instance.
+//! Each runs on a task of its own and answers with the reducer's input, tagged with the
+//! generation of its kind of request: a newer request of the same kind overtakes an older one
+//! (`Lookups::counts` drops the late answer). The doctor's answers all count: several
+//! instances may be asked about at once, and each answer names its instance.
+
+use tokio::sync::mpsc;
+
+use super::doctor;
+use super::runs::{self, History};
+use super::sources::{SessionClients, SourceFactory};
+use super::{Latest, Tagged};
+use crate::app::Input;
+use crate::app::views::sessions::SessionEntry;
+use crate::model::run::HistoryEntry;
+use crate::model::run_groups::compare;
+
+/// Which kind of lookup an answer is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sessions,
+    Containers,
+    History,
+    Compare,
+    Doctor,
+}
+
+/// An answer: the reducer's input, and the request it answers.
+pub type Answer = Tagged<(Kind, Input)>;
+
+/// A source the console reads: its profile, region and clients.
+pub type Source = (String, String, SessionClients);
+
+/// Asks, and tells which answers still count.
+pub struct Lookups {
+    answers: mpsc::Sender<Answer>,
+    sessions: Latest,
+    containers: Latest,
+    history: Latest,
+    compare: Latest,
+}
+
+impl Lookups {
+    pub fn new(answers: mpsc::Sender<Answer>) -> Lookups {
+        Lookups {
+            answers,
+            sessions: Latest::default(),
+            containers: Latest::default(),
+            history: Latest::default(),
+            compare: Latest::default(),
+        }
+    }
+
+    /// Whether `answer` answers the newest request of its kind.
+    pub fn counts(&self, answer: &Answer) -> bool {
+        let latest = match answer.value.0 {
+            Kind::Sessions => self.sessions,
+            Kind::Containers => self.containers,
+            Kind::History => self.history,
+            Kind::Compare => self.compare,
+            Kind::Doctor => return true,
+        };
+        latest.is_current(answer.generation)
+    }
+
+    /// The active sessions of every source, with `note` (a termination that failed) first
+    /// among the errors.
+    pub fn sessions(&mut self, sources: Vec<Source>, note: Option<String>) {
+        let generation = self.sessions.advance();
+        let answers = self.answers.clone();
+        tokio::spawn(async move {
+            let input = load_sessions(sources, note).await;
+            answer(&answers, generation, Kind::Sessions, input).await;
+        });
+    }
+
+    /// TerminateSession with `clients`, then the sessions again (with why, if it failed).
+    pub fn terminate(
+        &mut self,
+        clients: Option<SessionClients>,
+        session_id: String,
+        sources: Vec<Source>,
+    ) {
+        let generation = self.sessions.advance();
+        let answers = self.answers.clone();
+        tokio::spawn(async move {
+            let failed = match clients {
+                Some(clients) => crate::aws::terminate_session(&clients.ssm, &session_id).await,
+                None => Err("no credentials for its profile and region".to_owned()),
+            };
+            let note = failed
+                .err()
+                .map(|error| format!("could not end {session_id}: {error}"));
+            let input = load_sessions(sources, note).await;
+            answer(&answers, generation, Kind::Sessions, input).await;
+        });
+    }
+
+    /// The containers of every source, sorted by cluster, service, task and container.
+    pub fn containers(&mut self, sources: Vec<Source>) {
+        let generation = self.containers.advance();
+        let answers = self.answers.clone();
+        tokio::spawn(async move {
+            let reads = futures_util::future::join_all(sources.into_iter().map(
+                |(profile, region, clients)| async move {
+                    crate::aws::containers::fetch(&clients.ecs, &profile, &region).await
+                },
+            ))
+            .await;
+            let mut rows = Vec::new();
+            let mut errors = Vec::new();
+            for read in reads {
+                match read {
+                    Ok(found) => rows.extend(found),
+                    Err(error) => errors.push(error.to_string()),
+                }
+            }
+            rows.sort_by(|a, b| {
+                (&a.cluster, &a.service, &a.task_id, &a.container).cmp(&(
+                    &b.cluster,
+                    &b.service,
+                    &b.task_id,
+                    &b.container,
+                ))
+            });
+            let input = Input::ContainersLoaded { rows, errors };
+            answer(&answers, generation, Kind::Containers, input).await;
+        });
+    }
+
+    /// Recent commands of every profile and region (ListCommands).
+    pub fn history(&mut self, connect: SourceFactory, profiles: Vec<String>, regions: Vec<String>) {
+        let generation = self.history.advance();
+        let answers = self.answers.clone();
+        tokio::spawn(async move {
+            let History { entries, errors } = runs::load_history(connect, profiles, regions).await;
+            let input = Input::HistoryLoaded { entries, errors };
+            answer(&answers, generation, Kind::History, input).await;
+        });
+    }
+
+    /// The results of two runs of one command, read again and compared.
+    pub fn compare(&mut self, connect: SourceFactory, older: HistoryEntry, newer: HistoryEntry) {
+        let generation = self.compare.advance();
+        let answers = self.answers.clone();
+        tokio::spawn(async move {
+            let (before, after) = futures_util::join!(
+                runs::results_of(connect.clone(), &older),
+                runs::results_of(connect, &newer)
+            );
+            let compared = before.and_then(|before| {
+                after
+                    .map(|after| compare((&older.command_id, &before), (&newer.command_id, &after)))
+            });
+            answer(
+                &answers,
+                generation,
+                Kind::Compare,
+                Input::RunsCompared(compared),
+            )
+            .await;
+        });
+    }
+
+    /// The doctor on an instance, with the clients of its profile and region.
+    pub fn diagnose(
+        &self,
+        clients: Option<SessionClients>,
+        instance_id: String,
+        profile: String,
+        region: String,
+    ) {
+        let answers = self.answers.clone();
+        tokio::spawn(async move {
+            let report = match clients {
+                Some(clients) => Ok(doctor::examine(&clients, &instance_id, &region).await),
+                None => Err(format!("no credentials for {profile}/{region}")),
+            };
+            let input = Input::DoctorReport {
+                instance_id,
+                report,
+            };
+            answer(&answers, 0, Kind::Doctor, input).await;
+        });
+    }
+}
+
+async fn answer(answers: &mpsc::Sender<Answer>, generation: u64, kind: Kind, input: Input) {
+    let _ = answers
+        .send(Tagged {
+            generation,
+            value: (kind, input),
+        })
+        .await;
+}
+
+/// The active sessions of every source, at once, newest first; the sources that failed and
+/// `note` as errors.
+async fn load_sessions(sources: Vec<Source>, note: Option<String>) -> Input {
+    let lists = futures_util::future::join_all(sources.into_iter().map(
+        |(profile, region, clients)| async move {
+            let listed = crate::aws::sessions::list(&clients.ssm, &clients.ec2, false).await;
+            (profile, region, listed)
+        },
+    ))
+    .await;
+    let mut entries = Vec::new();
+    let mut errors: Vec<String> = note.into_iter().collect();
+    for (profile, region, listed) in lists {
+        match listed {
+            Ok(rows) => entries.extend(rows.into_iter().map(|row| SessionEntry {
+                row,
+                profile: profile.clone(),
+                region: region.clone(),
+            })),
+            Err(error) => errors.push(format!("{profile}/{region}: {error}")),
+        }
+    }
+    entries.sort_by_key(|entry| std::cmp::Reverse(entry.row.start));
+    Input::SessionsLoaded { entries, errors }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_newest_request_of_a_kind_counts_and_every_doctor_answer_does() {
+        let (answers, _rx) = mpsc::channel(1);
+        let mut lookups = Lookups::new(answers);
+        let first = lookups.containers.advance();
+        let second = lookups.containers.advance();
+        let tagged = |generation, kind| Tagged {
+            generation,
+            value: (kind, Input::CopyReport(String::new())),
+        };
+        assert!(!lookups.counts(&tagged(first, Kind::Containers)));
+        assert!(lookups.counts(&tagged(second, Kind::Containers)));
+        assert!(lookups.counts(&tagged(0, Kind::Doctor)));
+        assert!(
+            !lookups.counts(&tagged(1, Kind::Sessions)),
+            "no sessions were asked for"
+        );
+    }
+}
