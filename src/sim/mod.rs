@@ -20,6 +20,7 @@ mod runcmd;
 mod security_groups;
 mod server;
 mod session_agent;
+mod session_kind;
 mod shell;
 pub mod sigv4;
 mod upgrade_auth;

@@ -1,8 +1,8 @@
-//! The WebSocket driver of a client session: dials the StreamUrl as given (ws or wss), sends
-//! the open-data-channel text frame, then pumps the protocol session — frames in and out,
-//! timers, pings — between bounded channels to and from the application. When the connection
-//! drops it asks a resume hook for a new token (ResumeSession), redials the same URL and keeps
-//! the session's sequence state, so a drop costs no byte.
+//! The WebSocket driver of a client session: dials the StreamUrl (`dial`), then pumps the
+//! protocol session — frames in and out, timers, pings — between bounded channels to and
+//! from the application. When the connection drops it asks a resume hook for a new token
+//! (ResumeSession), redials the same URL and keeps the session's sequence state, so a drop
+//! costs no byte.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -10,96 +10,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
-use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use uuid::Uuid;
 
 use super::connection::{Connection, DeadlineTimer, FrameBatch, JOINED_OUTPUT_BYTES};
-use super::{clock, network};
+use super::dial::{Backoff, StreamTarget, connect_once, connect_with_retry};
 use crate::protocol::crypto::{DataKey, KeyProvider, KeyProviderError};
-use crate::protocol::payload::OpenDataChannel;
 use crate::protocol::{CloseReason, Event, PortFlag, Session, SessionInfo, SizeData};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// Where the data channel is and how to authenticate to it. The token never appears in
-/// `Debug` output or logs.
-#[derive(Clone)]
-pub struct StreamTarget {
-    pub session_id: String,
-    pub stream_url: String,
-    pub token: String,
-    /// Per-process client id (a UUIDv4), the same for every open frame.
-    pub client_id: String,
-    pub client_version: String,
-    /// Signs each dial's upgrade request (SigV4 for `ssmmessages`), as plugins since
-    /// 1.2.764.0 do; `None` dials unsigned. A presigned StreamUrl is never signed again.
-    pub signer: Option<Arc<dyn UpgradeSigner>>,
-}
-
-impl fmt::Debug for StreamTarget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StreamTarget")
-            .field("session_id", &self.session_id)
-            .field("stream_url", &redact_url(&self.stream_url))
-            .field("token", &"<redacted>")
-            .finish()
-    }
-}
-
-/// Query strings of stream URLs may carry credentials; logs keep only scheme, host and path.
-pub fn redact_url(url: &str) -> String {
-    url.split('?').next().unwrap_or(url).to_owned()
-}
-
-/// The first text frame after every dial (PROTOCOL.md §1.4), with a fresh RequestId.
-pub fn open_data_channel_frame(target: &StreamTarget, token: &str) -> String {
-    let open = OpenDataChannel {
-        message_schema_version: "1.0".to_owned(),
-        request_id: Uuid::new_v4().hyphenated().to_string(),
-        token_value: token.to_owned(),
-        client_id: target.client_id.clone(),
-        client_version: Some(target.client_version.clone()),
-    };
-    // Serializing plain strings cannot fail.
-    serde_json::to_string(&open).unwrap_or_default()
-}
-
-/// Signs the WebSocket upgrade of a data channel: the headers (`Authorization`,
-/// `X-Amz-Date`, `X-Amz-Security-Token`) to add to a `GET` of `url`. Called for every dial,
-/// the first and each after a ResumeSession, so every signature is fresh.
-pub trait UpgradeSigner: Send + Sync {
-    fn sign<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<Vec<(String, String)>, String>>;
-}
-
-/// Query parameters that make a StreamUrl presigned: it is dialled as it is, with no headers
-/// of ours (PROTOCOL.md §1.3; the plugin checks the same names).
-const PRESIGNED_KEYS: [&str; 7] = [
-    "X-Amz-Algorithm",
-    "X-Amz-Credential",
-    "X-Amz-Date",
-    "X-Amz-Expires",
-    "X-Amz-SignedHeaders",
-    "X-Amz-Signature",
-    "X-Amz-Security-Token",
-];
-
-/// Whether `url` already carries a SigV4 signature in its query.
-pub fn is_presigned(url: &str) -> bool {
-    let Some((_, query)) = url.split_once('?') else {
-        return false;
-    };
-    query
-        .split('&')
-        .filter_map(|pair| pair.split('=').next())
-        .any(|key| PRESIGNED_KEYS.contains(&key))
-}
 
 /// Asks the service for a fresh token after a drop (ssm:ResumeSession). `Ok(None)` means the
 /// service returned no token: the session is over.
@@ -551,205 +471,9 @@ fn detached_from_read_buffer(frame: &Bytes) -> Bytes {
     Bytes::copy_from_slice(frame)
 }
 
-async fn connect_with_retry(
-    target: &StreamTarget,
-    token: &str,
-    config: &DriverConfig,
-) -> Result<Socket, TransportError> {
-    let mut backoff = Backoff::new(config);
-    let mut last_error = String::new();
-    for attempt in 1..=config.max_attempts.max(1) {
-        match connect_once(target, token, config).await {
-            Ok(socket) => return Ok(socket),
-            Err(error) => {
-                tracing::warn!(session = %target.session_id, attempt, %error, "dial failed");
-                last_error = error;
-            }
-        }
-        if attempt < config.max_attempts {
-            tokio::time::sleep(backoff.next_delay()).await;
-        }
-    }
-    Err(TransportError::Connect {
-        url: redact_url(&target.stream_url),
-        reason: last_error,
-    })
-}
-
-/// Dials the URL exactly as given and sends the open-data-channel frame.
-async fn connect_once(
-    target: &StreamTarget,
-    token: &str,
-    config: &DriverConfig,
-) -> Result<Socket, String> {
-    let mut request = target
-        .stream_url
-        .as_str()
-        .into_client_request()
-        .map_err(|error| error.to_string())?;
-    if let Some(signer) = target
-        .signer
-        .as_ref()
-        .filter(|_| !is_presigned(&target.stream_url))
-    {
-        // Signed afresh for every dial: the first, and each after a resume.
-        for (name, value) in signer.sign(&target.stream_url).await? {
-            let name =
-                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
-                    .map_err(|error| error.to_string())?;
-            let value = tokio_tungstenite::tungstenite::http::HeaderValue::from_str(&value)
-                .map_err(|error| error.to_string())?;
-            request.headers_mut().insert(name, value);
-        }
-    }
-    let dial = async {
-        let uri = request.uri();
-        let secure = uri.scheme_str() == Some("wss");
-        let host = uri.host().unwrap_or_default().to_owned();
-        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
-        let proxy = network::proxy_for(&host, secure);
-        let stream = network::dial(&host, port, proxy.as_ref()).await?;
-        // Nagle off: keystrokes and acks are small frames, and with Nagle plus delayed ACKs
-        // each would wait ~40 ms.
-        let _ = stream.set_nodelay(true);
-        let tls = network::data_channel_tls().map(tokio_tungstenite::Connector::Rustls);
-        tokio_tungstenite::client_async_tls_with_config(
-            request,
-            stream,
-            Some(super::websocket_config()),
-            tls,
-        )
-        .await
-        .map_err(refused_dial)
-    };
-    let (mut socket, _response) = tokio::time::timeout(config.connect_timeout, dial)
-        .await
-        .map_err(|_| "timed out".to_owned())??;
-    let open = open_data_channel_frame(target, token);
-    socket
-        .send(WsMessage::Text(open.into()))
-        .await
-        .map_err(|error| error.to_string())?;
-    Ok(socket)
-}
-
-/// What a failed dial says. A refusal whose `Date` shows this machine's clock off AWS's
-/// teaches the skew, so the next dial is signed with AWS's time.
-fn refused_dial(error: tokio_tungstenite::tungstenite::Error) -> String {
-    if let tokio_tungstenite::tungstenite::Error::Http(response) = &error
-        && response.status().is_client_error()
-        && let Some(skew) = response
-            .headers()
-            .get("date")
-            .and_then(|date| date.to_str().ok())
-            .and_then(clock::learn_from_date)
-    {
-        return format!(
-            "{error}: this machine's clock is {} min {} AWS's; signing again with AWS's time",
-            skew.unsigned_abs() / 60,
-            if skew > 0 { "behind" } else { "ahead of" }
-        );
-    }
-    if let tokio_tungstenite::tungstenite::Error::Http(response) = &error {
-        let status = response.status();
-        return if status.is_server_error() {
-            format!("the data-channel endpoint is unavailable ({status}); trying again")
-        } else {
-            format!(
-                "the data-channel endpoint refused the connection ({status}): the session's \
-                 token or the signature was not accepted"
-            )
-        };
-    }
-    error.to_string()
-}
-
-/// The plugin's retry schedule: a random 100–199 ms start, doubling, and starting over once
-/// a delay would pass 5 s.
-struct Backoff {
-    initial: Duration,
-    reset: Duration,
-    exponent: u32,
-}
-
-impl Backoff {
-    fn new(config: &DriverConfig) -> Backoff {
-        let jitter = getrandom::u32().unwrap_or(0) % 100;
-        Backoff {
-            initial: config.backoff_initial + Duration::from_millis(u64::from(jitter)),
-            reset: config.backoff_reset,
-            exponent: 0,
-        }
-    }
-
-    fn next_delay(&mut self) -> Duration {
-        let mut delay = self.initial * (1u32 << self.exponent.min(16));
-        if delay > self.reset {
-            self.exponent = 0;
-            delay = self.initial;
-        }
-        self.exponent += 1;
-        delay
-    }
-}
-
 /// Unix milliseconds now: the CreatedDate base of a new session.
 pub fn unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(1, |elapsed| elapsed.as_millis() as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_then_starts_over() {
-        let mut backoff = Backoff {
-            initial: Duration::from_secs(1),
-            reset: Duration::from_secs(5),
-            exponent: 0,
-        };
-        let delays: Vec<u64> = (0..5).map(|_| backoff.next_delay().as_secs()).collect();
-        // 1, 2, 4, then 8 > 5 starts over at 1, then 2.
-        assert_eq!(delays, vec![1, 2, 4, 1, 2]);
-        let jittered = Backoff::new(&DriverConfig::default()).next_delay();
-        assert!((100..200).contains(&jittered.as_millis()), "{jittered:?}");
-    }
-
-    #[test]
-    fn presigned_stream_urls_are_recognised_by_their_query() {
-        let plain =
-            "wss://ssmmessages.us-east-1.amazonaws.com/v1/data-channel/s?role=publish_subscribe";
-        assert!(!is_presigned(plain));
-        assert!(!is_presigned("wss://h/v1/data-channel/s"));
-        assert!(is_presigned(&format!(
-            "{plain}&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=ab12"
-        )));
-        assert!(
-            !is_presigned(&format!("{plain}&x-amz-signature=ab12")),
-            "case counts"
-        );
-    }
-
-    #[test]
-    fn debug_output_never_shows_the_token() {
-        let target = StreamTarget {
-            session_id: "s".into(),
-            stream_url:
-                "wss://ssmmessages.example/v1/data-channel/s?role=publish_subscribe&X-Token=abc"
-                    .into(),
-            token: "SECRET-TOKEN".into(),
-            client_id: "c".into(),
-            client_version: "1.2.677.0".into(),
-            signer: None,
-        };
-        let shown = format!("{target:?}");
-        assert!(!shown.contains("SECRET-TOKEN"));
-        assert!(!shown.contains("abc"));
-        let open = open_data_channel_frame(&target, "SECRET-TOKEN");
-        assert!(open.starts_with("{\"MessageSchemaVersion\":\"1.0\",\"RequestId\":"));
-        assert!(open.contains("\"TokenValue\":\"SECRET-TOKEN\""));
-    }
 }

@@ -6,12 +6,13 @@ pub mod agent;
 pub mod client;
 pub mod clock;
 pub mod connection;
+pub mod dial;
 pub mod network;
 
 pub use client::{
-    DriverConfig, DriverEvent, Input, ResumeHook, SessionEnd, StreamTarget, TransportError,
-    UpgradeSigner, open_data_channel_frame, run_client, unix_ms,
+    DriverConfig, DriverEvent, Input, ResumeHook, SessionEnd, TransportError, run_client, unix_ms,
 };
+pub use dial::{StreamTarget, UpgradeSigner, open_data_channel_frame};
 
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 

@@ -43,10 +43,7 @@ impl fmt::Debug for StartSessionResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StartSessionResponse")
             .field("session_id", &self.session_id)
-            .field(
-                "stream_url",
-                &transport::client::redact_url(&self.stream_url),
-            )
+            .field("stream_url", &transport::dial::redact_url(&self.stream_url))
             .field("token_value", &"<redacted>")
             .finish()
     }

@@ -2,9 +2,11 @@
 //! after the prefix, copy mode), and a mouse drag selecting within one pane.
 
 pub mod keys;
+pub mod tiles;
 pub(crate) mod update;
 pub mod workspace;
 
+pub use tiles::{Direction, Node, SplitDirection, Tab};
 pub use workspace::*;
 
 use crate::model::pane::PaneId;

@@ -43,3 +43,5 @@ impl Default for RunsView {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod watch_tests;
