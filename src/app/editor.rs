@@ -84,6 +84,26 @@ impl From<&str> for LineEditor {
     }
 }
 
+/// The forms' keys (the filter, the `:` line, the tunnel form, the Run Command form), for the
+/// help: `EDITOR_KEYS` is what they say, and a test holds each line to it.
+pub const FORM_KEYS: [(&str, &str); 6] = [
+    (
+        "enter",
+        "apply the filter or the : command; start the tunnel; a new line in a command",
+    ),
+    (
+        "tab shift-tab",
+        "next / previous field of a form (↑↓ too in the tunnel form)",
+    ),
+    (
+        "ctrl-s",
+        "Run Command form: go on to the blast radius and the confirmation",
+    ),
+    ("backspace", "delete the character before the cursor"),
+    ("esc", "cancel: close the form or clear the filter"),
+    ("ctrl-c", "quit, from any form"),
+];
+
 /// What a key in a text field asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextInput {

@@ -9,8 +9,9 @@ pub(crate) use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 pub(crate) use crate::app::MouseKind;
 pub(crate) use crate::app::editor::TextInput;
-pub(crate) use crate::app::keymap::{self, input_for};
+pub(crate) use crate::app::keymap;
 pub(crate) use crate::app::overlays::Overlay;
+pub(crate) use crate::app::route::{self, input_for};
 pub(crate) use crate::app::update::update;
 pub(crate) use crate::app::views::fleet::FleetView;
 pub(crate) use crate::app::views::runs::RunWatch;
@@ -87,19 +88,19 @@ pub(crate) fn key(code: KeyCode) -> KeyEvent {
 }
 
 pub(crate) fn press(state: &mut State, code: KeyCode, modifiers: KeyModifiers) -> Vec<Effect> {
-    match keymap::route(KeyEvent::new(code, modifiers), state) {
-        Some(keymap::Routed::App(input)) => update(state, input),
-        Some(keymap::Routed::Pane) | None => Vec::new(),
+    match route::route(KeyEvent::new(code, modifiers), state) {
+        Some(route::Routed::App(input)) => update(state, input),
+        Some(route::Routed::Pane) | None => Vec::new(),
     }
 }
 
 pub(crate) fn prefix(state: &mut State, code: KeyCode) -> Vec<Effect> {
     assert_eq!(
-        keymap::route(
+        route::route(
             KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL),
             state
         ),
-        Some(keymap::Routed::App(Input::Action(Action::Prefix)))
+        Some(route::Routed::App(Input::Action(Action::Prefix)))
     );
     press(state, KeyCode::Char(']'), KeyModifiers::CONTROL);
     assert_eq!(state.panes.mode, PaneMode::Prefix);

@@ -8,13 +8,13 @@ use std::collections::BTreeSet;
 
 use ratatui::layout::Rect;
 
+use crate::app::State;
 use crate::app::action::Action;
 use crate::app::editor::TextInput;
 use crate::app::effect::Effect;
 use crate::app::input::Input;
 use crate::app::layout::table_rows_for;
 use crate::app::overlays::{Overlay, command, doctor, help_keys};
-use crate::app::state::State;
 use crate::app::views::panes::PaneMode;
 use crate::app::views::{self, Outcome, View};
 use crate::app::views::{containers, fleet, panes, runs, sessions, tunnels};

@@ -232,7 +232,7 @@ pub(crate) fn http_date(time: SystemTime) -> String {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs() as i64);
     // `YYYY-MM-DDTHH:MM:SS.000Z`, taken apart.
-    let iso = super::ec2_api::iso8601(epoch);
+    let iso = crate::model::format::iso8601(epoch);
     let month: usize = iso[5..7].parse().unwrap_or(1);
     format!(
         "{}, {} {} {} {} GMT",

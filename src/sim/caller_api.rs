@@ -11,9 +11,8 @@ use hyper::Response;
 
 use super::SimState;
 use super::api::ApiError;
-use super::ec2_api::{Query, escape};
 use super::fleet::DEFAULT_ACCOUNT;
-use super::iam_api::{hex_id, required, respond};
+use super::query::{Query, escape, hex_id, required, respond};
 use super::sigv4::Credential;
 
 pub(crate) const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";

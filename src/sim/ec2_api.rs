@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Response, StatusCode};
 
 use super::api::{ApiError, next_token, parse_next_token};
 use super::fleet::Instance;
+pub(crate) use super::query::{Query, escape, xml, xml_error};
 use super::sigv4::Credential;
 use super::{SimState, network};
 
@@ -50,79 +50,12 @@ pub(crate) fn dispatch(
     }
 }
 
-pub(crate) struct Query<'a>(pub(crate) &'a [(String, String)]);
-
-impl Query<'_> {
-    pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// `Prefix.1`, `Prefix.2`, … in order.
-    pub(crate) fn list(&self, prefix: &str) -> Vec<String> {
-        (1..)
-            .map_while(|n| self.get(&format!("{prefix}.{n}")).map(str::to_owned))
-            .collect()
-    }
-
-    /// `Filter.N.Name` with `Filter.N.Value.M`.
-    pub(crate) fn filters(&self) -> Vec<(String, Vec<String>)> {
-        (1..)
-            .map_while(|n| {
-                let name = self.get(&format!("Filter.{n}.Name"))?;
-                Some((name.to_owned(), self.list(&format!("Filter.{n}.Value"))))
-            })
-            .collect()
-    }
-}
-
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn xml_response(action: &str, inner: &str) -> Response<Full<Bytes>> {
     let request_id = uuid::Uuid::new_v4();
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response xmlns=\"{XMLNS}\"><requestId>{request_id}</requestId>{inner}</{action}Response>"
     );
     xml(StatusCode::OK, body)
-}
-
-/// An XML answer (EC2's, IAM's) with its status.
-pub(crate) fn xml(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/xml;charset=UTF-8"),
-    );
-    response
-}
-
-pub(crate) fn xml_error(error: &ApiError) -> Response<Full<Bytes>> {
-    let body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>{}</Message></Error></Errors><RequestID>{}</RequestID></Response>",
-        escape(&error.code),
-        escape(&error.message),
-        uuid::Uuid::new_v4()
-    );
-    xml(
-        StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST),
-        body,
-    )
 }
 
 fn instance_filter_matches(
@@ -144,7 +77,7 @@ fn instance_filter_matches(
         "iam-instance-profile.arn" => instance
             .iam_profile
             .as_ref()
-            .is_some_and(|p| any(&profile_arn(instance, p))),
+            .is_some_and(|p| any(&instance.profile_arn(p))),
         other => match other.strip_prefix("tag:") {
             Some(key) => instance.tags.get(key).is_some_and(|v| any(v)),
             None => {
@@ -156,13 +89,6 @@ fn instance_filter_matches(
             }
         },
     })
-}
-
-pub(crate) fn profile_arn(instance: &Instance, profile: &str) -> String {
-    format!(
-        "arn:aws:iam::{}:instance-profile/{profile}",
-        instance.account
-    )
 }
 
 fn describe_instances(
@@ -278,7 +204,7 @@ fn write_reservation(xml: &mut String, state: &SimState, instance: &Instance) {
         state_name = escape(&instance.state),
         dns = instance.private_ip.replace('.', "-"),
         itype = escape(&instance.instance_type),
-        launch = iso8601(launch),
+        launch = crate::model::format::iso8601(launch),
         az = escape(&instance.az),
         platform = if windows {
             "<platform>windows</platform>"
@@ -300,7 +226,7 @@ fn write_reservation(xml: &mut String, state: &SimState, instance: &Instance) {
         let _ = write!(
             xml,
             "<iamInstanceProfile><arn>{}</arn><id>AIPA{}</id></iamInstanceProfile>",
-            escape(&profile_arn(instance, profile)),
+            escape(&instance.profile_arn(profile)),
             suffix.to_uppercase()
         );
     }
@@ -314,11 +240,6 @@ fn write_reservation(xml: &mut String, state: &SimState, instance: &Instance) {
         );
     }
     xml.push_str("</tagSet></item></instancesSet></item>");
-}
-
-/// `2026-09-22T08:00:00.000Z` from epoch seconds.
-pub(crate) fn iso8601(epoch: i64) -> String {
-    crate::model::format::iso8601(epoch)
 }
 
 fn regions(state: &SimState) -> Vec<String> {
@@ -352,8 +273,11 @@ mod tests {
 
     #[test]
     fn iso_dates() {
-        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso8601(1_795_248_000), "2026-11-21T08:00:00.000Z");
+        assert_eq!(crate::model::format::iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            crate::model::format::iso8601(1_795_248_000),
+            "2026-11-21T08:00:00.000Z"
+        );
     }
 
     #[test]

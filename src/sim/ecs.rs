@@ -6,89 +6,12 @@
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
-use serde::Deserialize;
-
 use super::fleet::{Fleet, Instance, PingStatus, Platform};
-
-/// A cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EcsClusterSpec {
-    pub name: String,
-    #[serde(default = "default_region")]
-    pub region: String,
-    #[serde(default = "default_account")]
-    pub account: String,
-}
-
-/// A service and the tasks it keeps running.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EcsServiceSpec {
-    pub cluster: String,
-    pub name: String,
-    /// FARGATE or EC2.
-    #[serde(default = "default_launch_type")]
-    pub launch_type: String,
-    /// Running tasks.
-    #[serde(default = "one")]
-    pub tasks: usize,
-    /// The tasks were started with `enableExecuteCommand`.
-    #[serde(default = "yes")]
-    pub exec: bool,
-    /// The tasks' ExecuteCommandAgent is not running (it failed to start).
-    #[serde(default)]
-    pub agent_stopped: bool,
-    /// The task role lets the agent reach ssmmessages (without it exec cannot connect).
-    #[serde(default = "yes")]
-    pub role_allows_exec: bool,
-    /// Fargate platform version (ECS Exec needs 1.4.0 or later).
-    #[serde(default = "default_platform_version")]
-    pub platform_version: String,
-    #[serde(default = "default_image")]
-    pub image: String,
-    /// Container names (the first is the essential one).
-    #[serde(default = "default_containers")]
-    pub containers: Vec<String>,
-    #[serde(default = "default_cpu")]
-    pub cpu: String,
-    #[serde(default = "default_memory")]
-    pub memory: String,
-    /// For EC2-launched tasks: the EC2 instance they run on.
-    #[serde(default)]
-    pub container_instance: Option<String>,
-}
-
-fn default_region() -> String {
-    "us-east-1".to_owned()
-}
-fn default_account() -> String {
-    "123456789012".to_owned()
-}
-fn default_launch_type() -> String {
-    "FARGATE".to_owned()
-}
-fn one() -> usize {
-    1
-}
-fn yes() -> bool {
-    true
-}
-fn default_platform_version() -> String {
-    "1.4.0".to_owned()
-}
-fn default_image() -> String {
-    "public.ecr.aws/docker/library/busybox:latest".to_owned()
-}
-fn default_containers() -> Vec<String> {
-    vec!["app".to_owned()]
-}
-fn default_cpu() -> String {
-    "256".to_owned()
-}
-fn default_memory() -> String {
-    "512".to_owned()
-}
+pub use super::specs::{EcsClusterSpec, EcsServiceSpec};
+use super::specs::{
+    default_account, default_containers, default_cpu, default_launch_type, default_memory,
+    default_platform_version,
+};
 
 /// One running task of a service.
 #[derive(Debug, Clone, PartialEq, Eq)]

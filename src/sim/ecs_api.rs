@@ -54,7 +54,7 @@ fn cluster_of<'a>(
     state: &'a SimState,
     credential: &Credential,
     name: Option<&str>,
-) -> Result<&'a super::ecs::EcsClusterSpec, ApiError> {
+) -> Result<&'a super::specs::EcsClusterSpec, ApiError> {
     let wanted = short(name.unwrap_or("default"));
     state
         .fleet

@@ -117,6 +117,11 @@ impl Instance {
         self.id.starts_with("i-")
     }
 
+    /// The ARN of one of its account's instance profiles.
+    pub fn profile_arn(&self, profile: &str) -> String {
+        format!("arn:aws:iam::{}:instance-profile/{profile}", self.account)
+    }
+
     /// Multiplexed port forwarding needs an agent newer than 3.0.196.0.
     pub fn supports_mux(&self) -> bool {
         crate::model::agent::multiplexes(&self.agent_version)
@@ -189,12 +194,12 @@ pub struct Fleet {
     pub session_preferences: Vec<SessionPreferences>,
     /// Security groups beside each VPC's default one (`[[security_group]]`).
     #[serde(default, rename = "security_group")]
-    pub security_groups: Vec<super::security_groups::SecurityGroupSpec>,
+    pub security_groups: Vec<super::specs::SecurityGroupSpec>,
     /// ECS clusters (`[[ecs_cluster]]`) and their services (`[[ecs_service]]`).
     #[serde(default, rename = "ecs_cluster")]
-    pub ecs_clusters: Vec<super::ecs::EcsClusterSpec>,
+    pub ecs_clusters: Vec<super::specs::EcsClusterSpec>,
     #[serde(default, rename = "ecs_service")]
-    pub ecs_services: Vec<super::ecs::EcsServiceSpec>,
+    pub ecs_services: Vec<super::specs::EcsServiceSpec>,
 }
 
 /// An instance profile and its role. A profile the fleet does not list has a role of the
@@ -471,7 +476,7 @@ impl Fleet {
     /// Every rule reads, and every group an instance or endpoint names is defined (or a
     /// VPC's default group).
     fn check_security_groups(&self) -> Result<(), String> {
-        use super::security_groups::{default_group_id, parse_rule};
+        use super::specs::{default_group_id, parse_rule};
         for group in &self.security_groups {
             for rule in group.ingress.iter().chain(&group.egress) {
                 parse_rule(rule).map_err(|e| format!("security group {}: {e}", group.id))?;

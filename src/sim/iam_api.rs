@@ -7,12 +7,12 @@ use std::fmt::Write as _;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::{Response, StatusCode};
+use hyper::Response;
 
 use super::SimState;
 use super::api::ApiError;
-use super::ec2_api::{Query, escape, iso8601, xml};
 use super::fleet::DEFAULT_ACCOUNT;
+use super::query::{Query, escape, hex_id, required, respond};
 
 pub(crate) const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 const CREATED: i64 = 1_767_225_600; // 2026-01-01
@@ -40,49 +40,6 @@ pub(crate) fn dispatch(
         )),
     };
     respond(NAMESPACE, action, result)
-}
-
-/// A query-protocol answer (IAM's, STS's): the result wrapped in `…Response`/`…Result`, or
-/// the error body.
-pub(crate) fn respond(
-    namespace: &str,
-    action: &str,
-    result: Result<String, ApiError>,
-) -> Response<Full<Bytes>> {
-    match result {
-        Ok(inner) => {
-            let body = format!(
-                "<{action}Response xmlns=\"{namespace}\"><{action}Result>{inner}</{action}Result><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{action}Response>",
-                uuid::Uuid::new_v4()
-            );
-            xml(StatusCode::OK, body)
-        }
-        Err(error) => error_response_in(namespace, &error),
-    }
-}
-
-/// A query-protocol error body (a `Sender` fault, with the code and message).
-pub(crate) fn error_response_in(namespace: &str, error: &ApiError) -> Response<Full<Bytes>> {
-    let body = format!(
-        "<ErrorResponse xmlns=\"{namespace}\"><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
-        escape(&error.code),
-        escape(&error.message),
-        uuid::Uuid::new_v4()
-    );
-    xml(
-        StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST),
-        body,
-    )
-}
-
-pub(crate) fn required<'a>(query: &'a Query, name: &str) -> Result<&'a str, ApiError> {
-    query.get(name).filter(|v| !v.is_empty()).ok_or_else(|| {
-        ApiError::new(
-            400,
-            "ValidationError",
-            format!("1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"),
-        )
-    })
 }
 
 fn no_such(kind: &str, name: &str) -> ApiError {
@@ -120,7 +77,7 @@ fn get_instance_profile(state: &SimState, query: &Query) -> Result<String, ApiEr
         return Err(no_such("Instance Profile", name));
     }
     let role = role_name(state, name);
-    let created = iso8601(CREATED);
+    let created = crate::model::format::iso8601(CREATED);
     let mut xml = String::from("<InstanceProfile>");
     let _ = write!(
         xml,
@@ -164,12 +121,4 @@ fn list_role_policies(state: &SimState, query: &Query) -> Result<String, ApiErro
     }
     xml.push_str("</PolicyNames>");
     Ok(xml)
-}
-
-/// A stable 17-character id from a name.
-pub(crate) fn hex_id(name: &str) -> String {
-    let sum = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3)
-    });
-    format!("{sum:016X}Q")
 }

@@ -16,6 +16,7 @@ mod kms_api;
 mod network;
 mod port;
 mod process;
+mod query;
 mod runcmd;
 mod security_groups;
 mod server;
@@ -23,6 +24,7 @@ mod session_agent;
 mod session_kind;
 mod shell;
 pub mod sigv4;
+mod specs;
 mod upgrade_auth;
 
 pub use upgrade_auth::UpgradeAuth;

@@ -7,8 +7,8 @@
 use std::fmt::Write as _;
 
 use super::SimState;
-use super::ec2_api::{Query, escape, profile_arn};
 use super::fleet::{Egress, VpcSpec};
+use super::query::{Query, escape};
 use super::sigv4::Credential;
 
 const SSM_SERVICES: [&str; 3] = ["ssm", "ssmmessages", "ec2messages"];
@@ -132,7 +132,7 @@ pub(crate) fn describe_vpc_endpoints(
                 continue;
             }
             let groups = if spec.endpoint_security_groups.is_empty() {
-                vec![super::security_groups::default_group_id(&vpc)]
+                vec![super::specs::default_group_id(&vpc)]
             } else {
                 spec.endpoint_security_groups.clone()
             };
@@ -273,7 +273,7 @@ pub(crate) fn describe_profile_associations(
                 "<item><associationId>iip-assoc-{}</associationId><instanceId>{}</instanceId><iamInstanceProfile><arn>{}</arn><id>AIPA{}</id></iamInstanceProfile><state>associated</state></item>",
                 &instance.id[2..],
                 escape(&instance.id),
-                escape(&profile_arn(instance, profile)),
+                escape(&instance.profile_arn(profile)),
                 instance.id[2..].to_uppercase()
             );
         }

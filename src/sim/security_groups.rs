@@ -6,83 +6,11 @@
 
 use std::fmt::Write as _;
 
-use serde::Deserialize;
-
 use super::SimState;
-use super::ec2_api::{Query, escape};
 use super::fleet::{DEFAULT_ACCOUNT, Instance};
+use super::query::{Query, escape};
 use super::sigv4::Credential;
-
-/// A security group (`[[security_group]]`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SecurityGroupSpec {
-    pub id: String,
-    pub vpc: String,
-    #[serde(default = "default_region")]
-    pub region: String,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub ingress: Vec<String>,
-    #[serde(default)]
-    pub egress: Vec<String>,
-}
-
-fn default_region() -> String {
-    "us-east-1".to_owned()
-}
-
-/// One rule, parsed: `-1` for every protocol, and a port range (none for every port).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rule {
-    pub protocol: String,
-    pub ports: Option<(u16, u16)>,
-    pub peer: String,
-}
-
-/// `PROTOCOL:PORTS:PEER`: `tcp:443:0.0.0.0/0`, `tcp:1024-65535:10.0.0.0/8`, `all:all:sg-0abc`.
-pub fn parse_rule(text: &str) -> Result<Rule, String> {
-    let bad = || {
-        format!("security group rule {text:?} is not PROTOCOL:PORTS:PEER (e.g. tcp:443:0.0.0.0/0)")
-    };
-    let mut parts = text.splitn(3, ':');
-    let (Some(protocol), Some(ports), Some(peer)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(bad());
-    };
-    let protocol = match protocol {
-        "all" | "-1" => "-1".to_owned(),
-        "tcp" | "udp" | "icmp" => protocol.to_owned(),
-        _ => return Err(bad()),
-    };
-    let ports = match ports {
-        "all" => None,
-        range => {
-            let (from, to) = range.split_once('-').unwrap_or((range, range));
-            let from = from.parse::<u16>().map_err(|_| bad())?;
-            let to = to.parse::<u16>().map_err(|_| bad())?;
-            if from > to {
-                return Err(bad());
-            }
-            Some((from, to))
-        }
-    };
-    if !(peer.starts_with("sg-") || peer.contains('/')) {
-        return Err(bad());
-    }
-    Ok(Rule {
-        protocol,
-        ports,
-        peer: peer.to_owned(),
-    })
-}
-
-/// The VPC's default group's id: what an instance or endpoint without groups of its own is in.
-pub fn default_group_id(vpc: &str) -> String {
-    let tail: String = vpc.chars().rev().take(8).collect();
-    format!("sg-0{tail}")
-}
+pub(crate) use super::specs::{SecurityGroupSpec, default_group_id, parse_rule};
 
 /// A default group as EC2 creates it, with HTTPS in from private addresses so that the VPC's
 /// endpoints (in the default group too, unless the fleet says otherwise) serve its instances.
@@ -222,6 +150,7 @@ pub(crate) fn describe_security_groups(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::specs::Rule;
 
     #[test]
     fn rules_read_as_written_and_bad_ones_say_the_form() {

@@ -252,7 +252,7 @@ async fn route(
                         error.code = "AccessDenied".to_owned();
                         error.status = 403;
                     }
-                    return Ok(iam_api::error_response_in(namespace, &error));
+                    return Ok(super::query::error_response_in(namespace, &error));
                 }
                 return Ok(if credential.service == "sts" {
                     caller_api::dispatch_sts(&credential, &action)

@@ -148,7 +148,7 @@ pub(crate) fn amz_date(time: SystemTime) -> String {
     let epoch = time
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs() as i64);
-    let iso = super::ec2_api::iso8601(epoch);
+    let iso = crate::model::format::iso8601(epoch);
     format!(
         "{}{}{}T{}{}{}Z",
         &iso[..4],

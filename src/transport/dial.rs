@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
 
-use super::client::{DriverConfig, TransportError};
+use super::{DriverConfig, TransportError};
 use super::{clock, network};
 use crate::protocol::payload::OpenDataChannel;
 

@@ -1,9 +1,9 @@
 //! The `:` line, k9s-style: a verb and its arguments (`:profile prod,staging`, `:region R`,
 //! `:theme NAME`, `:tunnels`, `:quit`…), said as what it comes to.
 
+use crate::app::State;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
-use crate::app::state::State;
 use crate::app::views::Outcome;
 
 /// What the line `line` comes to; a line that means nothing says so in the status line.

@@ -12,8 +12,8 @@ pub struct DoctorView {
     /// `None` while the checks run.
     pub report: Option<Result<crate::model::doctor::Report, String>>,
 }
+use crate::app::State;
 use crate::app::overlays::Overlay;
-use crate::app::state::State;
 use crate::app::views::View;
 use crate::app::views::panes::PaneMode;
 

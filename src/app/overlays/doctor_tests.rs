@@ -80,8 +80,8 @@ fn an_ended_pane_offers_the_doctor_and_keys_over_it_never_type() {
     );
     assert!(!state.typing_to_pane(), "keys go to the overlay");
     assert_eq!(
-        keymap::route(key(KeyCode::Char('a')), &state),
-        Some(keymap::Routed::App(Input::Action(Action::Back)))
+        route::route(key(KeyCode::Char('a')), &state),
+        Some(route::Routed::App(Input::Action(Action::Back)))
     );
     press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
     assert_eq!(state.mode(), Mode::Table);

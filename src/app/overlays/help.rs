@@ -2,10 +2,10 @@
 //! opened from, then every other view's and the forms', wrapped to the overlay's width so
 //! that the reducer knows where scrolling ends and the drawing only styles the lines.
 
+use crate::app::State;
 use crate::app::action::Action;
-use crate::app::keymap::FORM_KEYS;
+use crate::app::editor::FORM_KEYS;
 use crate::app::keymap::KeyTable;
-use crate::app::state::State;
 
 /// The overlay is at most this wide; narrower on a narrower terminal.
 pub const HELP_WIDTH: u16 = 84;
@@ -107,7 +107,7 @@ mod tests {
     use super::*;
     use crate::app::editor::{EditorKind, TextInput};
     use crate::app::input::Input;
-    use crate::app::keymap::editor_input;
+    use crate::app::route::editor_input;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     fn text_of(lines: &[HelpLine]) -> String {

@@ -1,10 +1,10 @@
 //! The help overlay's keys: the line and page keys scroll it, esc, `q` and `?` close it, and
 //! no other action reaches the view beneath (Enter must not open a shell from under it).
 
+use crate::app::State;
 use crate::app::action::Action;
 use crate::app::overlays::Overlay;
 use crate::app::overlays::help::{lines, max_scroll, rows_shown};
-use crate::app::state::State;
 use crate::app::views::Outcome;
 
 pub(crate) fn act(state: &mut State, action: Action) -> Outcome {

@@ -2,11 +2,11 @@
 //! share (the `LIST` part of their key tables): move the selection, leave, quit, help, the
 //! `:` line, the panes.
 
+use crate::app::State;
 use crate::app::action::Action;
 use crate::app::editor::LineEditor;
 use crate::app::effect::Effect;
 use crate::app::overlays::Overlay;
-use crate::app::state::State;
 use crate::app::views::View;
 use crate::app::views::panes::PaneMode;
 

@@ -11,11 +11,11 @@ pub mod runs;
 pub mod sessions;
 pub mod tunnels;
 
+use crate::app::State;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::keymap::KeyTable;
 use crate::app::overlays::Overlay;
-use crate::app::state::State;
 use crate::model::pane::{PaneStatus, PaneTarget};
 use crate::model::run::RunGroup;
 

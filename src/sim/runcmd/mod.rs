@@ -24,10 +24,10 @@ use tokio::sync::{Semaphore, watch};
 
 use super::SimState;
 use super::api::{ApiError, ApiResult, Params, epoch_seconds, parse_next_token};
-use super::ec2_api::iso8601;
 use super::fleet::{CURRENT_AGENT_VERSION, Instance, Platform, version_greater};
 use super::process::{env_name, kill_group};
 use super::sigv4::Credential;
+use crate::model::format::iso8601;
 
 /// Processes the simulator runs at once across all commands.
 pub(crate) const PROCESS_LIMIT: usize = 16;

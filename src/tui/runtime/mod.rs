@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 use self::tunnels::TunnelTask;
 use super::ConsoleOptions;
 use super::terminal::TerminalGuard;
-use crate::app::keymap::{self, Routed};
+use crate::app::route::{self, Routed};
 use crate::app::views::tunnels::TunnelId;
 use crate::app::{self, Input, MouseKind, State};
 use crate::config::theme::Theme;
@@ -389,7 +389,7 @@ impl Console {
                     }
                     continue;
                 }
-                Wake::Key(key) => match keymap::route(key, &self.state) {
+                Wake::Key(key) => match route::route(key, &self.state) {
                     Some(Routed::App(input)) => input,
                     Some(Routed::Pane) => {
                         self.reduce(Input::TypedIntoPane);

@@ -4,7 +4,6 @@
 pub mod containers;
 pub mod fleet;
 pub mod panes;
-pub mod run_groups;
 pub mod runs;
 pub mod sessions;
 pub mod tunnels;

@@ -2,11 +2,11 @@
 //! panes through ECS Exec (one per marked container), why exec cannot reach one, and the jump
 //! from an EC2-launched task to its instance in the fleet.
 
+use crate::app::State;
 use crate::app::action::Action;
 use crate::app::editor::TextInput;
 use crate::app::effect::Effect;
 use crate::app::overlays::Overlay;
-use crate::app::state::State;
 use crate::app::views::lists;
 use crate::app::views::{Outcome, TunnelTo, View};
 

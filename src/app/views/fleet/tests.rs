@@ -266,11 +266,11 @@ fn configured_keys_add_bindings_and_may_move_the_prefix() {
     assert!(matches!(effects[..], [Effect::OpenPanes(_)]), "{effects:?}");
     // ctrl-] is typing now; ctrl-a is the prefix.
     assert_eq!(
-        keymap::route(
+        route::route(
             KeyEvent::new(KeyCode::Char('5'), KeyModifiers::CONTROL),
             &state
         ),
-        Some(keymap::Routed::Pane)
+        Some(route::Routed::Pane)
     );
     press(&mut state, KeyCode::Char('a'), KeyModifiers::CONTROL);
     assert_eq!(state.panes.mode, PaneMode::Prefix);

@@ -1,11 +1,11 @@
 //! The fleet table's actions: move, filter, mark, sort, details, help, and the ways into the
 //! other views (as outcomes: shells on the chosen rows, Run Command on them, a tunnel).
 
+use crate::app::State;
 use crate::app::action::Action;
 use crate::app::editor::{LineEditor, TextInput};
 use crate::app::effect::Effect;
 use crate::app::overlays::Overlay;
-use crate::app::state::State;
 use crate::app::views::{Outcome, TunnelTo, View};
 use crate::model::instance::{InstanceRow, Ping};
 use crate::model::run::groups_of;

@@ -23,8 +23,8 @@ fn s_opens_a_shell_pane_and_typing_goes_to_it() {
     // Letters, ctrl-c and q are typing now, not console keys.
     for code in [KeyCode::Char('q'), KeyCode::Char('c'), KeyCode::Up] {
         assert_eq!(
-            keymap::route(KeyEvent::new(code, KeyModifiers::CONTROL), &state),
-            Some(keymap::Routed::Pane)
+            route::route(KeyEvent::new(code, KeyModifiers::CONTROL), &state),
+            Some(route::Routed::Pane)
         );
     }
     assert_eq!(state.panes.workspace.input_targets(), vec![id]);

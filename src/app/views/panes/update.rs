@@ -2,13 +2,13 @@
 //! zoom, close, tabs, broadcast, copy mode and its search, reconnect; the mouse (focus, a drag
 //! that selects within one pane, the wheel); what a recording says.
 
+use crate::app::State;
 use crate::app::action::Action;
 use crate::app::editor::{LineEditor, TextInput};
 use crate::app::effect::Effect;
 use crate::app::input::MouseKind;
 use crate::app::layout::{MIN_PANE, pane_area, pane_content};
 use crate::app::overlays::Overlay;
-use crate::app::state::State;
 use crate::app::views::{Outcome, View};
 use crate::model::pane::{PaneId, PaneStatus, PaneTarget};
 use crate::term::copy::CopyKey;

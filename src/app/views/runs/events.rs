@@ -4,9 +4,9 @@
 
 use super::RunWatch;
 use super::update as runs;
+use crate::app::State;
 use crate::app::effect::Effect;
 use crate::app::input::Input;
-use crate::app::state::State;
 use crate::app::views::View;
 use crate::app::views::runs::CanaryOutcome;
 use crate::model::run::RunTarget;

@@ -1,11 +1,11 @@
 //! Run Command's actions: the compose form, the confirmation, the watch grid and the
 //! history of recent commands.
 
+use crate::app::State;
 use crate::app::action::Action;
 use crate::app::editor::TextInput;
 use crate::app::effect::Effect;
 use crate::app::overlays::Overlay;
-use crate::app::state::State;
 use crate::app::views::lists;
 use crate::app::views::{Outcome, View};
 use crate::model::run::RunGroup;

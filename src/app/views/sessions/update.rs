@@ -1,9 +1,9 @@
 //! The Sessions view: the fleet's active sessions, loaded afresh on the way in and after each
 //! termination; the terminate key asks once ("press x again") before it ends one.
 
+use crate::app::State;
 use crate::app::action::Action;
 use crate::app::effect::Effect;
-use crate::app::state::State;
 use crate::app::views::lists;
 use crate::app::views::{Outcome, View};
 

@@ -2,11 +2,11 @@
 //! remove a tunnel started from the fleet; what the runtime measured, and the doctor asked
 //! when a tunnel's target refuses it.
 
+use crate::app::State;
 use crate::app::action::Action;
 use crate::app::editor::TextInput;
 use crate::app::effect::Effect;
 use crate::app::overlays::Overlay;
-use crate::app::state::State;
 use crate::app::views::lists;
 use crate::app::views::{Outcome, View};
 

@@ -11,7 +11,7 @@ use crate::model::container::ContainerRow;
 
 pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
     let filter = args.filter.clone().unwrap_or_default();
-    let (rows, failed) = super::ls::read_every_pair(global, async |config, profile, region| {
+    let (rows, failed) = super::read_every_pair(global, async |config, profile, region| {
         containers::fetch(&aws_sdk_ecs::Client::new(&config), &profile, &region).await
     })
     .await;
@@ -81,5 +81,5 @@ fn table(rows: &[ContainerRow], with_profile: bool) -> String {
         }
         lines.push(line);
     }
-    super::ls::aligned(&lines)
+    super::aligned(&lines)
 }

@@ -3,6 +3,8 @@
 //! language. A pair that fails is reported on stderr; the others are still listed, and the
 //! exit status is 1.
 
+mod containers;
+
 use std::io::Write;
 
 use futures_util::future::join_all;
@@ -16,7 +18,7 @@ use crate::model::instance::InstanceRow;
 
 pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
     if args.containers {
-        return super::ls_containers::run(global, args).await;
+        return containers::run(global, args).await;
     }
     let filter = match Filter::parse(args.filter.as_deref().unwrap_or_default()) {
         Ok(filter) => filter,

@@ -4,9 +4,9 @@
 //! enableExecuteCommand, its agent not running, a Fargate platform without exec, or (when ECS
 //! refuses) a task role that cannot reach Session Manager.
 
-use super::stdio;
 use crate::aws::containers;
 use crate::cli::{GlobalArgs, ShellArgs};
+use crate::commands::stdio;
 use crate::model::container::EcsTarget;
 use crate::services::session::{self, ExitConvention, FAILURE, Started};
 use crate::services::sources::Source;
@@ -24,11 +24,11 @@ pub async fn run(
         .command
         .as_deref()
         .unwrap_or(crate::model::container::CONTAINER_SHELL);
-    let config = match super::regional_config(global, "shell").await {
+    let config = match crate::commands::regional_config(global, "shell").await {
         Ok(config) => config,
         Err(code) => return code,
     };
-    let profile = super::profile_name(global);
+    let profile = crate::commands::profile_name(global);
     let region = config.region().map(ToString::to_string).unwrap_or_default();
     let ecs = aws_sdk_ecs::Client::new(&config);
     let row = match containers::resolve(&ecs, &target, &profile, &region).await {
@@ -40,7 +40,7 @@ pub async fn run(
     };
     // As for an instance, the recording's file is made before the session.
     let recording = match &args.record {
-        Some(path) => match super::shell::start_recording(path, &args.target, &row.label()) {
+        Some(path) => match super::start_recording(path, &args.target, &row.label()) {
             Ok(recording) => Some(recording),
             Err(error) => {
                 say!("bosun shell: cannot record to {}: {error}", path.display());
@@ -82,7 +82,7 @@ pub async fn run(
                 ending.describe()
             );
             if ending.needs_terminate() {
-                super::shell::end_at_aws(&clients, &session_id).await;
+                super::end_at_aws(&clients, &session_id).await;
             }
             return ending.exit_status(ExitConvention::Ssh);
         }
@@ -93,5 +93,5 @@ pub async fn run(
         escape,
         signals,
     };
-    super::shell::attach_until_the_end(driven, ready, attach, &clients).await
+    super::attach_until_the_end(driven, ready, attach, &clients).await
 }

@@ -1,6 +1,8 @@
 //! Drawing Run Command: the compose form, the blast-radius confirmation, and the watch view
 //! (a grid of invocations, a summary bar with progress, and the selected instance's output).
 
+pub mod groups;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -58,8 +60,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     );
     frame.render_widget(summary_line(run, theme), summary);
     if run.grouping.shown {
-        super::run_groups::draw_groups(frame, grid, run, theme);
-        super::run_groups::draw_group_output(frame, output, run, theme);
+        groups::draw_groups(frame, grid, run, theme);
+        groups::draw_group_output(frame, output, run, theme);
     } else {
         draw_grid(frame, grid, run, theme);
         draw_output(frame, output, run, theme);
@@ -534,7 +536,7 @@ pub fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme,
     if let Some(comparison) = &state.runs.comparison {
         let [_, lower] =
             Layout::vertical([Constraint::Percentage(40), Constraint::Fill(1)]).areas(body);
-        super::run_groups::draw_comparison(frame, lower, comparison, theme);
+        groups::draw_comparison(frame, lower, comparison, theme);
     }
     crate::ui::widgets::notice_and_hints(
         frame,

@@ -42,7 +42,7 @@ pub fn draw_groups(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme)
             } else {
                 ""
             };
-            let colour = super::runs::status_colour(&group.status, theme);
+            let colour = super::status_colour(&group.status, theme);
             let mut row = Row::new(vec![
                 Cell::from(if outlier { "◆" } else { " " })
                     .style(Style::default().fg(theme.warning)),

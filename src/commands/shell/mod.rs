@@ -4,6 +4,8 @@
 //! or `~.`), 255 (as ssh) when it fails or the remote side ends it, 128 + N on signal N, and 2
 //! when it was asked wrongly (an unknown target, a flag that does not apply).
 
+mod container;
+
 use super::stdio;
 use crate::aws::{self, target};
 use crate::cli::{GlobalArgs, ShellArgs};
@@ -27,7 +29,7 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
             return 2;
         }
         Some(Ok(target)) => {
-            return super::shell_container::run(global, args, target, escape, signals).await;
+            return container::run(global, args, target, escape, signals).await;
         }
         Some(Err(error)) => {
             say!("bosun shell: {error}");
