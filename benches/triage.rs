@@ -59,7 +59,7 @@ fn results(size: usize, odd: &[usize], numbers: bool) -> Vec<RunResult> {
                 identities: identities_of(&id, &name, &ip),
                 instance_id: id,
                 name,
-                status: "Success".to_owned(),
+                status: "Success".into(),
                 exit_code: Some(0),
                 output: output(n, size, odd.contains(&n), numbers),
                 truncated: size >= 24_000,

@@ -1489,8 +1489,8 @@ async fn the_console_run_service_reports_every_invocation_with_bounded_calls() {
         let found = last.iter().find(|i| i.instance_id == id).expect("listed");
         (found.status.clone(), found.exit_code)
     };
-    assert_eq!(status_of("payments-api-1"), ("Failed".to_owned(), Some(4)));
-    assert_eq!(status_of("payments-api-2"), ("Failed".to_owned(), Some(4)));
+    assert_eq!(status_of("payments-api-1"), ("Failed".into(), Some(4)));
+    assert_eq!(status_of("payments-api-2"), ("Failed".into(), Some(4)));
     assert_eq!(status_of("payments-api-3").0, "Undeliverable");
     let output = output.expect("output");
     assert_eq!(output.stdout.trim(), format!("out-{first}"));

@@ -2,6 +2,7 @@
 //! defaults), or the in-process simulated fleet for `--demo`; the theme; then the TUI. A
 //! broken configuration or theme file is shown inside the console, which still starts.
 
+use crate::model::document::Document;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ use crate::tui::{self, ConsoleOptions};
 use std::collections::BTreeMap;
 
 /// The document a shell pane starts unless the configuration names another.
-pub const DEFAULT_SHELL_DOCUMENT: &str = "SSM-SessionManagerRunShell";
+pub const DEFAULT_SHELL_DOCUMENT: &str = Document::SessionManagerRunShell.name();
 
 pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
     let mut notices = Vec::new();

@@ -3,6 +3,7 @@
 //! on stdout says where it listens. `bosun proxy` is the SSH ProxyCommand byte pipe: an
 //! AWS-StartSSHSession on stdin/stdout.
 
+use crate::model::document::Document;
 use std::io::Write;
 
 use tokio::sync::mpsc;
@@ -22,7 +23,7 @@ const SIGNAL_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 pub async fn proxy(global: &GlobalArgs, args: &ProxyArgs) -> i32 {
     let shell = ShellArgs {
         target: args.target.clone(),
-        document: "AWS-StartSSHSession".to_owned(),
+        document: Document::StartSshSession.name().to_owned(),
         param: vec![("portNumber".to_owned(), args.port.to_string())],
         record: None,
         command: None,

@@ -1,5 +1,5 @@
 //! The vocabulary every ring shares, pure: instances and their ping status, panes, the filter
-//! language, tunnels, the doctor's verdicts, Run Command's targets and requests, region names,
+//! language, tunnels, the documents bosun names, Run Command's statuses, the doctor's verdicts, Run Command's targets and requests, region names,
 //! and how figures are formatted. No tokio, no SDK, no terminal.
 
 pub mod agent;
@@ -7,6 +7,7 @@ pub mod canary;
 pub mod column;
 pub mod container;
 pub mod doctor;
+pub mod document;
 pub mod filter;
 pub mod format;
 pub mod instance;
@@ -16,4 +17,5 @@ pub mod run;
 pub mod run_groups;
 pub mod run_shape;
 pub mod session;
+pub mod status;
 pub mod tunnel;

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use super::document::Document;
 use super::instance::{InstanceRow, Ping};
+use super::status::InvocationStatus;
 
 /// Above this many targets the user types the count to confirm (as for production), unless
 /// the configuration says otherwise (`run_confirm_above`).
@@ -187,10 +189,6 @@ pub fn check_pace(
     Ok(())
 }
 
-/// The documents that need a shell script (`commands`); another document may run with no
-/// parameters at all (AWS-UpdateSSMAgent), or with its own.
-pub const SCRIPT_DOCUMENTS: [&str; 2] = ["AWS-RunShellScript", "AWS-RunPowerShellScript"];
-
 /// Whether a request with this document (`None` or empty: the platform's script document)
 /// and these parameters is missing its script.
 pub fn lacks_script(
@@ -200,7 +198,9 @@ pub fn lacks_script(
 ) -> bool {
     script.trim().is_empty()
         && parameters.is_empty()
-        && document.is_none_or(|name| name.is_empty() || SCRIPT_DOCUMENTS.contains(&name))
+        && document.is_none_or(|name| {
+            name.is_empty() || Document::named(name).is_some_and(Document::takes_a_script)
+        })
 }
 
 impl RunRequest {
@@ -387,7 +387,7 @@ pub struct HistoryEntry {
     pub document: String,
     pub script: String,
     pub comment: String,
-    pub status: String,
+    pub status: InvocationStatus,
     /// Seconds since the epoch.
     pub requested_at: Option<i64>,
     pub target_count: i32,
@@ -426,10 +426,10 @@ pub struct InvocationView {
     pub instance_id: String,
     pub name: String,
     /// AWS's status, or its StatusDetails when they say more (Undeliverable, Terminated…).
-    pub status: String,
+    pub status: InvocationStatus,
     /// AWS's status and StatusDetails as they came.
-    pub aws_status: String,
-    pub status_details: String,
+    pub aws_status: InvocationStatus,
+    pub status_details: Option<InvocationStatus>,
     /// The script's exit code; none when it did not run.
     pub exit_code: Option<i32>,
     /// AWS's ResponseCode as it came (-1 when the script did not run).
@@ -440,26 +440,19 @@ pub struct InvocationView {
 impl InvocationView {
     /// The status a summary counts it under: StatusDetails whenever they say more than the
     /// status (DeliveryTimedOut, ExecutionTimedOut, Undeliverable…).
-    pub fn summary_status(&self) -> &str {
-        if self.status_details.is_empty() {
-            &self.aws_status
-        } else {
-            &self.status_details
-        }
+    pub fn summary_status(&self) -> &InvocationStatus {
+        self.status_details.as_ref().unwrap_or(&self.aws_status)
     }
 
     /// The exit code to show: AWS's -1 (the script never ran) only where the invocation did
     /// not succeed, so a -1 never reads as a success's code.
     pub fn shown_exit_code(&self) -> Option<i32> {
         self.response_code
-            .filter(|&code| code != -1 || self.aws_status != "Success")
+            .filter(|&code| code != -1 || self.aws_status != InvocationStatus::Success)
     }
 
     pub fn finished(&self) -> bool {
-        !matches!(
-            self.status.as_str(),
-            "Pending" | "InProgress" | "Delayed" | "Cancelling" | ""
-        )
+        !self.status.is_running()
     }
 }
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::run::InvocationView;
 use super::run_shape::{numbers_set_aside, without_identities};
+use super::status::InvocationStatus;
 
 /// One invocation's result, as grouped.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -17,7 +18,7 @@ pub struct RunResult {
     pub instance_id: String,
     pub name: String,
     /// AWS's status, or its StatusDetails where they say more (Undeliverable, TimedOut…).
-    pub status: String,
+    pub status: InvocationStatus,
     pub exit_code: Option<i32>,
     pub output: String,
     /// AWS cut the output (2,500 in a listing, 24,000 / 8,000 in full): the group is made on
@@ -35,7 +36,7 @@ impl RunResult {
         RunResult {
             instance_id: invocation.instance_id.clone(),
             name: invocation.name.clone(),
-            status: invocation.summary_status().to_owned(),
+            status: invocation.summary_status().clone(),
             exit_code: invocation.shown_exit_code(),
             output,
             truncated,
@@ -83,7 +84,7 @@ impl GroupBy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResultGroup {
     pub count: usize,
-    pub status: String,
+    pub status: InvocationStatus,
     pub exit_code: Option<i32>,
     /// Instance ids, in the order they settled.
     pub instances: Vec<String>,
@@ -410,7 +411,7 @@ mod tests {
         RunResult {
             instance_id: id.to_owned(),
             name: format!("web-{id}"),
-            status: status.to_owned(),
+            status: status.into(),
             exit_code: exit,
             output: output.to_owned(),
             truncated: false,

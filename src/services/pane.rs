@@ -5,6 +5,7 @@
 //! keep up with stops being read, and the protocol stops acknowledging, so backpressure
 //! reaches the agent; keystrokes still go through meanwhile (ctrl-c in a flood).
 
+use crate::model::document::Document;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -114,7 +115,7 @@ async fn run(
                         stream_url,
                         token,
                         target: row.ssm_target(),
-                        document: Some("AWS-StartInteractiveCommand".to_owned()),
+                        document: Some(Document::StartInteractiveCommand.name().to_owned()),
                     })
             }
             None => session::start_session(&clients.ssm, &request)

@@ -4,6 +4,7 @@
 //! ResumeSession and KMS wired to the SDK. And the one reading of how a session ended: what
 //! to tell the user, whether to TerminateSession, and the exit status.
 
+use crate::model::document::speaks_first;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,24 +29,6 @@ pub struct Started {
     pub target: String,
     /// The session document, when known (the plugin's legacy form does not say).
     pub document: Option<String>,
-}
-
-/// Documents whose agent speaks first at once (a handshake, or a shell's prompt), so that
-/// silence means the agent never joined. A command of the user's own (InteractiveCommands,
-/// custom documents) may rightly say nothing for a long time.
-const SPEAKS_FIRST: [&str; 6] = [
-    "SSM-SessionManagerRunShell",
-    "AWS-StartPortForwardingSession",
-    "AWS-StartPortForwardingSessionToRemoteHost",
-    "AWS-StartPortForwardingSessionToSocket",
-    "AWS-StartSSHSession",
-    "AWS-StartNonInteractiveCommand",
-];
-
-/// Whether the agent of a session on `document` speaks first at once; the default shell (no
-/// document named) does.
-pub fn speaks_first(document: Option<&str>) -> bool {
-    document.is_none_or(|document| SPEAKS_FIRST.contains(&document))
 }
 
 impl Started {
@@ -348,18 +331,6 @@ pub enum ExitConvention {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn silence_ends_only_sessions_whose_agent_speaks_first() {
-        assert!(speaks_first(None));
-        assert!(speaks_first(Some("SSM-SessionManagerRunShell")));
-        assert!(speaks_first(Some(
-            "AWS-StartPortForwardingSessionToRemoteHost"
-        )));
-        // A command of the user's own may say nothing for minutes.
-        assert!(!speaks_first(Some("AWS-StartInteractiveCommand")));
-        assert!(!speaks_first(Some("My-Custom-Session")));
-    }
 
     #[test]
     fn one_reading_of_every_end() {

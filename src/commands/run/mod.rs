@@ -21,6 +21,7 @@ use crate::model::run::{
 };
 use crate::model::run_groups::{GroupBy, RunResult, group_results};
 use crate::model::run_shape::identities_of;
+use crate::model::status::InvocationStatus;
 use crate::services::runs::{self, RunCommand, RunEvent, RunOptions};
 use crate::services::sources::{Source, SourceFactory, Sources};
 
@@ -294,10 +295,14 @@ async fn watch(request: RunRequest, connect: SourceFactory, show: Show) -> Watch
                 full,
             } => {
                 *summary
-                    .entry(invocation.summary_status().to_owned())
+                    .entry(invocation.summary_status().to_string())
                     .or_default() += 1;
-                all_ok &= invocation.aws_status == "Success";
-                if NOT_DELIVERED.contains(&invocation.status_details.as_str()) {
+                all_ok &= invocation.aws_status == InvocationStatus::Success;
+                if invocation
+                    .status_details
+                    .as_ref()
+                    .is_some_and(InvocationStatus::never_delivered)
+                {
                     undelivered.push(invocation.instance_id.clone());
                 }
                 let (output, truncated) = report(&invocation, output, full, show.json);
@@ -390,8 +395,6 @@ async fn ask_to_go_on(canary: usize, remaining: usize) -> bool {
 }
 
 /// The StatusDetails of an invocation that never reached its instance.
-const NOT_DELIVERED: [&str; 3] = ["Undeliverable", "DeliveryTimedOut", "Terminated"];
-
 /// How a watched run ended: its exit status and the instances it never reached.
 struct Watched {
     code: i32,

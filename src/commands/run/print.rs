@@ -48,7 +48,7 @@ pub(super) fn report(
                 "name": name,
                 "command_id": invocation.command_id,
                 "status": invocation.aws_status,
-                "status_details": invocation.status_details,
+                "status_details": invocation.summary_status(),
                 "exit_code": exit_code,
                 "seconds": seconds,
                 "output": output,
@@ -63,10 +63,11 @@ pub(super) fn report(
     } else {
         format!("{name} ({id})")
     };
-    let shown = if invocation.status_details == invocation.aws_status {
-        invocation.aws_status.clone()
-    } else {
-        format!("{} ({})", invocation.aws_status, invocation.status_details)
+    let shown = match &invocation.status_details {
+        Some(details) if *details != invocation.aws_status => {
+            format!("{} ({details})", invocation.aws_status)
+        }
+        _ => invocation.aws_status.to_string(),
     };
     // AWS's -1 means the script never ran (Undeliverable, Cancelled…): the status in brackets
     // says why, and an "exit -1" would only look like the script's own. `--json` keeps AWS's

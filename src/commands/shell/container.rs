@@ -8,6 +8,7 @@ use crate::aws::containers;
 use crate::cli::{GlobalArgs, ShellArgs};
 use crate::commands::stdio;
 use crate::model::container::EcsTarget;
+use crate::model::document::Document;
 use crate::services::session::{self, ExitConvention, FAILURE, Started};
 use crate::services::sources::Source;
 use crate::signals::Signals;
@@ -64,7 +65,7 @@ pub async fn run(
         stream_url,
         token,
         target: row.ssm_target(),
-        document: Some("AWS-StartInteractiveCommand".to_owned()),
+        document: Some(Document::StartInteractiveCommand.name().to_owned()),
     };
     let mut driven = session::drive(started, &clients);
     say!(

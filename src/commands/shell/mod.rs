@@ -9,6 +9,7 @@ mod container;
 use super::stdio;
 use crate::aws::{self, target};
 use crate::cli::{GlobalArgs, ShellArgs};
+use crate::model::document::Document;
 use crate::protocol::SessionInfo;
 use crate::services::session::{self, Driven, Ending, ExitConvention, FAILURE, StartRequest};
 use crate::services::sources::{SessionClients, Source};
@@ -22,7 +23,10 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
         return 2;
     };
     match crate::model::container::EcsTarget::parse(&args.target) {
-        Some(Ok(_)) if !args.param.is_empty() || args.document != "SSM-SessionManagerRunShell" => {
+        Some(Ok(_))
+            if !args.param.is_empty()
+                || args.document != Document::SessionManagerRunShell.name() =>
+        {
             say!(
                 "bosun shell: --document and --param are for instances; a container's shell comes from ECS Exec (--command chooses its program)"
             );

@@ -5,6 +5,7 @@ use super::{PLUGIN_OUTPUT_KEPT, SourceFactory, view_of};
 use crate::aws::sdk::short_error;
 use crate::model::run::HistoryEntry;
 use crate::model::run_groups::RunResult;
+use crate::model::status::InvocationStatus;
 
 /// Recent commands (ListCommands, 20 per profile and region), newest first.
 pub async fn load_history(
@@ -41,7 +42,7 @@ pub async fn load_history(
                         comment: command.comment().unwrap_or_default().to_owned(),
                         status: command
                             .status()
-                            .map(|s| s.as_str().to_owned())
+                            .map(|s| InvocationStatus::parse(s.as_str()))
                             .unwrap_or_default(),
                         requested_at: command.requested_date_time().map(|t| t.secs()),
                         target_count: command.target_count(),

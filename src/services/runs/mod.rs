@@ -17,6 +17,7 @@ use super::sources::SourceFactory;
 use super::{Handle, Tagged};
 use crate::aws::sdk::{Cause, explain};
 use crate::model::run::{HistoryEntry, InvocationOutput, InvocationView, RunRequest};
+use crate::model::status::InvocationStatus;
 
 mod history;
 mod send;
@@ -193,11 +194,13 @@ pub fn spawn_existing(
 
 /// The grid's view of one invocation: AWS's status, or StatusDetails where they say more.
 pub fn view_of(command_id: &str, invocation: &CommandInvocation, name: &str) -> InvocationView {
-    let status = invocation.status().map(|s| s.as_str()).unwrap_or("Pending");
-    let details = invocation.status_details().unwrap_or(status);
-    let shown = match details {
-        "Undeliverable" | "Terminated" | "InvalidPlatform" => details,
-        _ => status,
+    let status = invocation.status().map_or(InvocationStatus::Pending, |s| {
+        InvocationStatus::parse(s.as_str())
+    });
+    let details = invocation.status_details().map(InvocationStatus::parse);
+    let shown = match &details {
+        Some(details) if details.says_more() => details.clone(),
+        _ => status.clone(),
     };
     let plugin = invocation.command_plugins().first();
     let response_code = plugin.map(|p| p.response_code());
@@ -211,9 +214,9 @@ pub fn view_of(command_id: &str, invocation: &CommandInvocation, name: &str) -> 
         command_id: command_id.to_owned(),
         instance_id: invocation.instance_id().unwrap_or_default().to_owned(),
         name: name.to_owned(),
-        status: shown.to_owned(),
-        aws_status: status.to_owned(),
-        status_details: details.to_owned(),
+        status: shown,
+        aws_status: status,
+        status_details: details,
         exit_code,
         response_code,
         duration_ms,
@@ -300,7 +303,7 @@ async fn follow(mut watch: Watch, reporter: &Reporter, mut commands: mpsc::Recei
     let mut where_is: HashMap<String, usize> = HashMap::new();
     let mut settled: HashSet<(String, String)> = HashSet::new();
     let mut watched: Option<String> = None;
-    let mut fetched: Option<(String, String)> = None;
+    let mut fetched: Option<(String, Option<InvocationStatus>)> = None;
     let mut invocations: Vec<InvocationView> = Vec::new();
     // Choosing another instance fetches its output at once, but the list is polled only on
     // its own schedule: holding ↓ must not become a storm of calls.
@@ -399,7 +402,9 @@ async fn follow(mut watch: Watch, reporter: &Reporter, mut commands: mpsc::Recei
                     // that failed takes the rest with it.
                     (true, false) => {
                         canary_said = true;
-                        let passed = invocations.iter().all(|i| i.aws_status == "Success");
+                        let passed = invocations
+                            .iter()
+                            .all(|i| i.aws_status == InvocationStatus::Success);
                         let remaining = watch.rest.as_ref().map_or(0, |(r, _)| r.targets().len());
                         if !reporter
                             .say(RunEvent::CanaryDone { passed, remaining })
@@ -439,10 +444,12 @@ async fn follow(mut watch: Watch, reporter: &Reporter, mut commands: mpsc::Recei
             let status = invocations
                 .iter()
                 .find(|i| i.instance_id == instance)
-                .map(|i| i.status.clone())
-                .unwrap_or_default();
-            let key = (instance.clone(), status.clone());
-            let running = matches!(status.as_str(), "InProgress" | "Pending" | "Delayed");
+                .map(|i| i.status.clone());
+            // Fetched again while it runs (Cancelling aside: its output is what it was).
+            let running = status
+                .as_ref()
+                .is_some_and(|s| s.is_running() && *s != InvocationStatus::Cancelling);
+            let key = (instance.clone(), status);
             if (fetched.as_ref() != Some(&key) || running)
                 && let Some(command) = where_is.get(&instance).and_then(|&i| watch.sent.get(i))
             {

@@ -3,6 +3,7 @@
 //! everything sent.
 
 use super::{BATCH, RunError, SourceFactory};
+use crate::model::document::Document;
 use crate::model::run::{RunRequest, RunTarget};
 
 /// One sent command: the client of its region, and its id.
@@ -31,13 +32,13 @@ pub(super) async fn send(
         let (windows, linux): (Vec<&RunTarget>, Vec<&RunTarget>) =
             group.targets.iter().partition(|t| t.windows);
         for (targets, default_document) in [
-            (linux, "AWS-RunShellScript"),
-            (windows, "AWS-RunPowerShellScript"),
+            (linux, Document::script_for(false)),
+            (windows, Document::script_for(true)),
         ] {
             let document = request
                 .document
                 .clone()
-                .unwrap_or_else(|| default_document.to_owned());
+                .unwrap_or_else(|| default_document.name().to_owned());
             for batch in targets.chunks(BATCH) {
                 let mut send = ssm.send_command();
                 if let Some((bucket, prefix)) = &request.output_s3 {

@@ -13,6 +13,7 @@ mod local;
 mod mux;
 mod sessions;
 
+use crate::model::document::Document;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -210,10 +211,13 @@ pub fn spawn(config: TunnelConfig, spec: TunnelDef, id: u64, events: TunnelEvent
             let request = match &spec.remote_host {
                 Some(host) => StartRequest::document(
                     &instance_id,
-                    "AWS-StartPortForwardingSessionToRemoteHost",
+                    Document::StartPortForwardingSessionToRemoteHost.name(),
                 )
                 .parameter("host", host.clone()),
-                None => StartRequest::document(&instance_id, "AWS-StartPortForwardingSession"),
+                None => StartRequest::document(
+                    &instance_id,
+                    Document::StartPortForwardingSession.name(),
+                ),
             }
             .parameter("portNumber", spec.remote_port.to_string());
             let plan = Plan {

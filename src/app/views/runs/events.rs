@@ -11,6 +11,7 @@ use crate::app::views::View;
 use crate::app::views::runs::CanaryOutcome;
 use crate::model::run::RunTarget;
 use crate::model::run_shape::identities_of;
+use crate::model::status::InvocationStatus;
 
 pub(crate) fn on_run_event(state: &mut State, input: Input) -> Vec<Effect> {
     match input {
@@ -198,7 +199,7 @@ pub(crate) fn doctor_said(state: &mut State, instance_id: &str, cause: &str) {
         && run
             .invocations
             .iter()
-            .any(|i| i.instance_id == instance_id && i.status == "Undeliverable")
+            .any(|i| i.instance_id == instance_id && i.status == InvocationStatus::Undeliverable)
     {
         run.causes
             .insert(instance_id.to_owned(), Some(cause.to_owned()));

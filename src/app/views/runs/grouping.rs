@@ -174,7 +174,7 @@ mod tests {
         RunResult {
             instance_id: id.to_owned(),
             name: format!("web-{id}"),
-            status: "Success".to_owned(),
+            status: "Success".into(),
             exit_code: Some(0),
             output: output.to_owned(),
             identities: vec![format!("web-{id}")],

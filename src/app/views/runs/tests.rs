@@ -47,7 +47,7 @@ fn run_command_composes_confirms_and_sends() {
     let stale = crate::model::run::InvocationView {
         command_id: "c-0".to_owned(),
         instance_id: "i-01".to_owned(),
-        status: "Success".to_owned(),
+        status: "Success".into(),
         ..crate::model::run::InvocationView::default()
     };
     assert!(
@@ -71,7 +71,7 @@ fn run_command_composes_confirms_and_sends() {
     let invocation = |id: &str, status: &str| crate::model::run::InvocationView {
         command_id: "c-1".to_owned(),
         instance_id: id.to_owned(),
-        status: status.to_owned(),
+        status: status.into(),
         ..crate::model::run::InvocationView::default()
     };
     let effects = update(
@@ -230,7 +230,7 @@ fn a_canary_runs_first_and_c_goes_on_after_it_passed() {
     if let Some(run) = state.runs.watch.as_mut() {
         run.invocations = vec![crate::model::run::InvocationView {
             instance_id: "i-01".to_owned(),
-            status: "Failed".to_owned(),
+            status: "Failed".into(),
             ..crate::model::run::InvocationView::default()
         }];
     }

@@ -9,6 +9,7 @@ use crate::app::overlays::Overlay;
 use crate::app::views::lists;
 use crate::app::views::{Outcome, View};
 use crate::model::run::RunGroup;
+use crate::model::status::InvocationStatus;
 
 use super::{CanaryOutcome, RunCompose, RunConfirm, RunWatch};
 
@@ -328,7 +329,8 @@ pub(crate) fn ask_why_not_reached(state: &mut State) -> Vec<Effect> {
         if asked >= crate::model::doctor::DOCTOR_AT_MOST {
             break;
         }
-        if invocation.status != "Undeliverable" || run.causes.contains_key(&invocation.instance_id)
+        if invocation.status != InvocationStatus::Undeliverable
+            || run.causes.contains_key(&invocation.instance_id)
         {
             continue;
         }

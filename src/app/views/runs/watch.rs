@@ -11,6 +11,7 @@ use crate::model::run::{
     HistoryEntry, InvocationOutput, InvocationView, RunGroup, RunRequest, default_comment,
     needs_typed_count, parse_parameters,
 };
+use crate::model::status::{InvocationStatus, LIFE_CYCLE};
 
 /// The compose form's fields, in order.
 pub const COMPOSE_LABELS: [&str; 10] = [
@@ -230,29 +231,20 @@ impl RunWatch {
         watch
     }
 
-    /// Invocations per status, in AWS's life-cycle order.
-    pub fn summary(&self) -> Vec<(String, usize)> {
-        const ORDER: [&str; 10] = [
-            "Pending",
-            "Delayed",
-            "InProgress",
-            "Success",
-            "Failed",
-            "TimedOut",
-            "Cancelled",
-            "Undeliverable",
-            "Terminated",
-            "InvalidPlatform",
-        ];
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    /// Invocations per status, in AWS's life-cycle order (any other status after, by name).
+    pub fn summary(&self) -> Vec<(InvocationStatus, usize)> {
+        let mut counts: BTreeMap<&InvocationStatus, usize> = BTreeMap::new();
         for invocation in &self.invocations {
-            *counts.entry(invocation.status.as_str()).or_default() += 1;
+            *counts.entry(&invocation.status).or_default() += 1;
         }
-        let mut summary: Vec<(String, usize)> = ORDER
+        let mut summary: Vec<(InvocationStatus, usize)> = LIFE_CYCLE
             .iter()
-            .filter_map(|s| counts.remove(s).map(|n| ((*s).to_owned(), n)))
+            .filter_map(|s| counts.remove(s).map(|n| (s.clone(), n)))
             .collect();
-        summary.extend(counts.into_iter().map(|(s, n)| (s.to_owned(), n)));
+        let mut others: Vec<(InvocationStatus, usize)> =
+            counts.into_iter().map(|(s, n)| (s.clone(), n)).collect();
+        others.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        summary.extend(others);
         summary
     }
 
@@ -313,7 +305,7 @@ impl RunWatch {
         let failed: Vec<&str> = self
             .invocations
             .iter()
-            .filter(|i| i.finished() && i.status != "Success")
+            .filter(|i| i.finished() && i.status != InvocationStatus::Success)
             .map(|i| i.instance_id.as_str())
             .collect();
         if failed.is_empty() {
@@ -416,7 +408,7 @@ mod tests {
         let mut watch = RunWatch::new(request);
         let invocation = |id: &str, status: &str| InvocationView {
             instance_id: id.to_owned(),
-            status: status.to_owned(),
+            status: status.into(),
             ..InvocationView::default()
         };
         watch.invocations = vec![
@@ -428,12 +420,12 @@ mod tests {
         assert_eq!(
             watch.summary(),
             vec![
-                ("InProgress".to_owned(), 1),
-                ("Success".to_owned(), 1),
-                ("Failed".to_owned(), 1)
+                ("InProgress".into(), 1),
+                ("Success".into(), 1),
+                ("Failed".into(), 1)
             ]
         );
-        watch.invocations[2].status = "Undeliverable".to_owned();
+        watch.invocations[2].status = "Undeliverable".into();
         assert!(watch.finished());
         // A canary has had its say: the re-run goes to the failed ones at once.
         watch.request.canary = vec!["i-1".to_owned()];

@@ -21,7 +21,7 @@ fn the_history_lists_recent_commands_and_reopens_one() {
         region: "us-east-1".to_owned(),
         document: "AWS-RunShellScript".to_owned(),
         script: "uptime".to_owned(),
-        status: "Success".to_owned(),
+        status: "Success".into(),
         target_count: 2,
         ..crate::model::run::HistoryEntry::default()
     };
@@ -44,7 +44,7 @@ fn the_history_lists_recent_commands_and_reopens_one() {
             invocations: vec![crate::model::run::InvocationView {
                 command_id: "c-9".to_owned(),
                 instance_id: "i-02".to_owned(),
-                status: "Failed".to_owned(),
+                status: "Failed".into(),
                 ..crate::model::run::InvocationView::default()
             }],
             throttled: false,
@@ -75,9 +75,9 @@ fn d_over_an_invocation_not_reached_asks_the_doctor_about_its_instance() {
     let undelivered = crate::model::run::InvocationView {
         command_id: "c-1".to_owned(),
         instance_id: "i-02".to_owned(),
-        status: "Undeliverable".to_owned(),
-        aws_status: "Failed".to_owned(),
-        status_details: "Undeliverable".to_owned(),
+        status: "Undeliverable".into(),
+        aws_status: "Failed".into(),
+        status_details: Some("Undeliverable".into()),
         ..crate::model::run::InvocationView::default()
     };
     let _ = update(
@@ -109,7 +109,7 @@ fn invocations_not_reached_ask_the_doctor_once_and_keep_its_cause() {
     let invocation = |id: &str, status: &str| crate::model::run::InvocationView {
         command_id: "c-1".to_owned(),
         instance_id: id.to_owned(),
-        status: status.to_owned(),
+        status: status.into(),
         ..crate::model::run::InvocationView::default()
     };
     let progress = |state: &mut State| {
@@ -205,7 +205,7 @@ fn the_doctor_is_asked_by_itself_about_three_unreached_instances_at_most() {
                 .map(|n| crate::model::run::InvocationView {
                     command_id: "c-1".to_owned(),
                     instance_id: format!("i-{n:02}"),
-                    status: "Undeliverable".to_owned(),
+                    status: "Undeliverable".into(),
                     ..crate::model::run::InvocationView::default()
                 })
                 .collect(),
@@ -298,7 +298,7 @@ fn the_output_pages_back_and_follows_again() {
     let invocation = |id: &str| crate::model::run::InvocationView {
         command_id: "c-1".to_owned(),
         instance_id: id.to_owned(),
-        status: "Success".to_owned(),
+        status: "Success".into(),
         ..crate::model::run::InvocationView::default()
     };
     let _ = update(

@@ -134,7 +134,7 @@ fn every_shared_list_key_acts_in_every_list_view() {
     let invocation = |id: &str| InvocationView {
         command_id: "c-1".to_owned(),
         instance_id: id.to_owned(),
-        status: "Success".to_owned(),
+        status: "Success".into(),
         ..InvocationView::default()
     };
     let mut tunnels = with_saved_tunnels();

@@ -47,7 +47,7 @@ pub fn draw_groups(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme)
                 Cell::from(if outlier { "◆" } else { " " })
                     .style(Style::default().fg(theme.warning)),
                 Cell::from(group.count.to_string()),
-                Cell::from(group.status.clone()).style(Style::default().fg(colour)),
+                Cell::from(group.status.to_string()).style(Style::default().fg(colour)),
                 Cell::from(
                     group
                         .exit_code

@@ -15,14 +15,15 @@ use crate::config::theme::Theme;
 use crate::model::format::age;
 use crate::model::run as runs;
 use crate::model::run::InvocationView;
+use crate::model::status::{InvocationStatus, Tone};
 use crate::ui::widgets::{fit, form_footer, hint_spans, overlay, selectable_table};
 
-pub(super) fn status_colour(status: &str, theme: &Theme) -> Color {
-    match status {
-        "Success" => theme.online,
-        "Failed" | "TimedOut" | "Undeliverable" | "Terminated" | "InvalidPlatform" => theme.error,
-        "Cancelled" | "Cancelling" => theme.muted,
-        _ => theme.warning,
+pub(super) fn status_colour(status: &InvocationStatus, theme: &Theme) -> Color {
+    match status.tone() {
+        Tone::Good => theme.online,
+        Tone::Bad => theme.error,
+        Tone::Quiet => theme.muted,
+        Tone::Waiting => theme.warning,
     }
 }
 
@@ -257,7 +258,7 @@ fn why_not_reached<'a>(
     width: usize,
     theme: &Theme,
 ) -> Cell<'a> {
-    if invocation.status != "Undeliverable" {
+    if invocation.status != InvocationStatus::Undeliverable {
         return Cell::from("");
     }
     match run.causes.get(&invocation.instance_id) {
@@ -508,7 +509,7 @@ pub fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme,
                     });
                     Row::new(vec![
                         Cell::from(when),
-                        Cell::from(e.status.clone())
+                        Cell::from(e.status.to_string())
                             .style(Style::default().fg(status_colour(&e.status, theme))),
                         Cell::from(e.target_count.to_string()),
                         Cell::from(e.document.clone()),
