@@ -17,7 +17,7 @@ use crate::app::layout::table_rows_for;
 use crate::app::overlays::{Overlay, command, doctor, help_keys};
 use crate::app::views::panes::PaneMode;
 use crate::app::views::{self, Outcome, View};
-use crate::app::views::{containers, fleet, panes, runs, sessions, tunnels};
+use crate::app::views::{containers, fleet, panes, runs, tunnels};
 use crate::model::pane::{EndReason, PaneStatus};
 
 /// Applies one input; returns what the runtime must do.
@@ -267,7 +267,8 @@ pub(crate) fn act(state: &mut State, action: Action) -> Vec<Effect> {
     }
     // Containers say why not in their own view; the doctor examines instances.
     if action == Action::Doctor && state.view != View::Containers {
-        return doctor::open(state);
+        state.panes.mode = PaneMode::Typing;
+        return doctor::open(state, views::examined(state));
     }
     // The prefix chord leads to the second `q` in the panes view; it must not disarm.
     let armed = if action == Action::Prefix {
@@ -303,16 +304,7 @@ fn settle(state: &mut State, outcome: Outcome) -> Vec<Effect> {
         Outcome::Quit => vec![Effect::Quit],
         Outcome::Act(action) => act(state, action),
         Outcome::OpenShells(targets) => panes::update::open_targets(state, targets),
-        Outcome::ShowPanes => {
-            state.view = View::Panes;
-            state.frame.notice = None;
-            state.panes.mode = PaneMode::Typing;
-            state.close_overlay();
-            Vec::new()
-        }
-        Outcome::ShowHistory => runs::update::show_history(state),
-        Outcome::ShowSessions => sessions::update::show_sessions(state),
-        Outcome::ShowContainers => containers::update::show_containers(state),
+        Outcome::Show(view) => views::show(state, view),
         Outcome::ComposeRun { groups, chosen_by } => {
             runs::update::open_compose(state, groups, chosen_by);
             Vec::new()

@@ -1,6 +1,8 @@
 //! The overlays over any view: the help, an instance's details, the doctor's report, the
 //! forms and the confirmation, the `:` line over views with no filter line of their own.
 
+use std::time::SystemTime;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -9,48 +11,55 @@ use ratatui::widgets::Clear;
 
 use crate::app::overlays::Overlay;
 use crate::app::overlays::help::{self, HelpLine};
-use crate::app::{Mode, State, View};
+use crate::app::{State, View};
 use crate::config::theme::Theme;
 use crate::model::format::age;
 use crate::model::instance::InstanceRow;
 
 use super::doctor;
-use super::views::fleet::filter_line;
+use super::views::fleet::{filter_line, since_load};
 use super::views::{containers, runs, tunnels};
 use super::widgets::*;
 
-pub(crate) fn draw_doctor(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    if let Some(Overlay::Doctor(view)) = &state.overlay {
-        doctor::draw(frame, area, view, theme);
-    }
-}
-
-/// The forms and the confirmation, over whichever view is showing; the help and the command
-/// line in views that have no filter line of their own.
-pub(crate) fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    if let Some(Overlay::TunnelForm(form)) = &state.overlay {
-        return tunnels::draw_form(frame, area, form, theme);
-    }
-    if let Some(Overlay::RunCompose(compose)) = &state.overlay {
-        return runs::draw_compose(frame, area, compose, theme);
-    }
-    if let Some(Overlay::RunConfirm(confirm)) = &state.overlay {
-        return runs::draw_confirm(frame, area, confirm, theme);
-    }
-    match state.mode() {
-        Mode::Help if state.view != View::Fleet => draw_help(frame, area, theme, state),
-        Mode::Doctor => draw_doctor(frame, area, state, theme),
-        Mode::Detail if state.view == View::Containers => {
-            if let Some(row) = state.containers.selected_row() {
-                containers::draw_detail(frame, area, row, theme);
+/// The overlay over the view drawn beneath it (`under`): the forms and the confirmation, the
+/// help, the doctor, the details of the fleet's or the containers' selected row, and the `:`
+/// line over views that have no filter line of their own.
+pub(crate) fn draw_over(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    theme: &Theme,
+    under: View,
+    now: SystemTime,
+) {
+    let Some(overlay) = &state.overlay else {
+        return;
+    };
+    match overlay {
+        Overlay::TunnelForm(form) => tunnels::draw_form(frame, area, form, theme),
+        Overlay::RunCompose(compose) => runs::draw_compose(frame, area, compose, theme),
+        Overlay::RunConfirm(confirm) => runs::draw_confirm(frame, area, confirm, theme),
+        Overlay::Help { .. } => draw_help(frame, area, theme, state),
+        Overlay::Doctor(view) => doctor::draw(frame, area, view, theme),
+        Overlay::Detail => match under {
+            View::Fleet => {
+                if let Some(row) = state.fleet.selected_row() {
+                    draw_detail(frame, area, row, since_load(state, now), theme);
+                }
             }
-        }
-        Mode::Command if state.view != View::Fleet => {
+            View::Containers => {
+                if let Some(row) = state.containers.selected_row() {
+                    containers::draw_detail(frame, area, row, theme);
+                }
+            }
+            _ => {}
+        },
+        Overlay::CommandLine(_) if !matches!(under, View::Fleet | View::Panes) => {
             let line = Rect::new(area.x, area.bottom().saturating_sub(2), area.width, 1);
             frame.render_widget(Clear, line);
             frame.render_widget(filter_line(state, theme), line);
         }
-        _ => {}
+        Overlay::CommandLine(_) | Overlay::Filter | Overlay::PaneSearch { .. } => {}
     }
 }
 

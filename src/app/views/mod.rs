@@ -16,6 +16,8 @@ use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::keymap::KeyTable;
 use crate::app::overlays::Overlay;
+use crate::app::overlays::doctor::Examined;
+use crate::model::instance::InstanceRow;
 use crate::model::pane::{PaneStatus, PaneTarget};
 use crate::model::run::RunGroup;
 
@@ -45,11 +47,8 @@ pub enum Outcome {
     Act(Action),
     /// Shell panes on these targets, one beside the focused pane or a new tab of several.
     OpenShells(Vec<PaneTarget>),
-    /// The panes, typing into the focused one.
-    ShowPanes,
-    ShowHistory,
-    ShowSessions,
-    ShowContainers,
+    /// Another view in front (the panes typing into the focused one, a list loaded afresh).
+    Show(View),
     /// Run Command's form for these targets.
     ComposeRun {
         groups: Vec<RunGroup>,
@@ -137,6 +136,78 @@ pub fn help_table(state: &State) -> &'static KeyTable {
         View::Sessions => &sessions::keys::SESSIONS,
         View::Containers => &containers::keys::CONTAINERS,
         _ => &fleet::keys::FLEET,
+    }
+}
+
+/// The instance the doctor examines from the view in front: the fleet's selected row, the
+/// selected session or invocation, the focused pane's; none where a view has none.
+pub fn examined(state: &State) -> Option<Examined> {
+    let from_row = |row: &InstanceRow| Examined {
+        instance_id: row.instance_id.clone(),
+        name: row.name.clone(),
+        profile: row.profile.clone(),
+        region: row.region.clone(),
+    };
+    match state.view {
+        View::Panes => state
+            .panes
+            .workspace
+            .focused()
+            .filter(|pane| pane.target.container.is_none())
+            .map(|pane| Examined {
+                instance_id: pane.target.instance_id.clone(),
+                name: pane.target.name.clone(),
+                profile: pane.target.profile.clone(),
+                region: pane.target.region.clone(),
+            }),
+        View::Fleet => state.fleet.selected_row().map(from_row),
+        View::Sessions => state.sessions.selected_entry().map(|entry| Examined {
+            instance_id: entry.row.target.clone(),
+            name: entry.row.name.clone(),
+            profile: entry.profile.clone(),
+            region: entry.region.clone(),
+        }),
+        // The selected invocation's instance, with the clients its fleet row was read with.
+        View::Run => state
+            .runs
+            .watch
+            .as_ref()
+            .and_then(|watch| watch.selected_invocation())
+            .and_then(|invocation| {
+                state
+                    .fleet
+                    .rows
+                    .iter()
+                    .find(|row| row.instance_id == invocation.instance_id)
+            })
+            .map(from_row),
+        // Containers say why not in their own view (the doctor examines instances).
+        View::Tunnels | View::History | View::Containers => None,
+    }
+}
+
+/// The view a Show action brings forward from the fleet, loaded afresh on the way in.
+pub fn shown_by(action: Action) -> Option<View> {
+    match action {
+        Action::ShowHistory => Some(View::History),
+        Action::ShowSessions => Some(View::Sessions),
+        Action::ShowContainers => Some(View::Containers),
+        _ => None,
+    }
+}
+
+/// Brings `view` to the front, as it wants to be shown (the lists load afresh).
+pub(crate) fn show(state: &mut State, view: View) -> Vec<Effect> {
+    match view {
+        View::Panes => panes::update::show_panes(state),
+        View::History => runs::update::show_history(state),
+        View::Sessions => sessions::update::show_sessions(state),
+        View::Containers => containers::update::show_containers(state),
+        View::Fleet | View::Tunnels | View::Run => {
+            state.view = view;
+            state.close_overlay();
+            Vec::new()
+        }
     }
 }
 

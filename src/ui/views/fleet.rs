@@ -2,7 +2,7 @@
 //! instances (only the rows on screen are built), the filter (or `:`) line, the status bar.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
@@ -16,6 +16,21 @@ use crate::model::instance::{InstanceRow, Ping};
 use std::time::SystemTime;
 
 use crate::ui::widgets::*;
+
+/// The fleet: its title, the table, the filter line and the status line.
+pub(crate) fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: SystemTime) {
+    let [title, body, filter, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    frame.render_widget(title_line(state, theme, now, title.width), title);
+    draw_table(frame, body, state, theme, now);
+    frame.render_widget(filter_line(state, theme), filter);
+    frame.render_widget(status_line(state, theme, status.width), status);
+}
 
 /// The header: the brand, where the data comes from, the counts by ping status, and the data's
 /// age. On a narrow terminal the source gives way (shortened with an ellipsis, or left out)

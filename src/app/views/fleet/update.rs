@@ -6,7 +6,7 @@ use crate::app::action::Action;
 use crate::app::editor::{LineEditor, TextInput};
 use crate::app::effect::Effect;
 use crate::app::overlays::Overlay;
-use crate::app::views::{Outcome, TunnelTo, View};
+use crate::app::views::{self, Outcome, TunnelTo, View};
 use crate::model::instance::{InstanceRow, Ping};
 use crate::model::run::groups_of;
 
@@ -28,18 +28,16 @@ pub(crate) fn act_on(state: &mut State, action: Action) -> Outcome {
         // Nothing run in this console yet: the newest command in the history, watched again.
         Action::ShowRun => {
             state.runs.watch_newest = true;
-            return Outcome::ShowHistory;
+            return Outcome::Show(View::History);
         }
         Action::OpenRun => return compose_run(state),
-        Action::ShowHistory => return Outcome::ShowHistory,
-        Action::ShowSessions => return Outcome::ShowSessions,
-        Action::ShowContainers => return Outcome::ShowContainers,
+        _ if let Some(view) = views::shown_by(action) => return Outcome::Show(view),
         Action::OpenTunnelForm => return tunnel_form(state),
         Action::Command => state.overlay = Some(Overlay::CommandLine(LineEditor::default())),
         Action::Quit => return Outcome::Quit,
         Action::OpenShell => return open_shells(state),
         Action::ShowPanes | Action::Prefix if !state.panes.workspace.is_empty() => {
-            return Outcome::ShowPanes;
+            return Outcome::Show(View::Panes);
         }
         Action::Refresh => {
             fleet.loading = true;

@@ -61,6 +61,15 @@ pub(crate) fn open_beside(
     }
 }
 
+/// The panes in front, typing into the focused one.
+pub(crate) fn show_panes(state: &mut State) -> Vec<Effect> {
+    state.view = View::Panes;
+    state.frame.notice = None;
+    state.panes.mode = PaneMode::Typing;
+    state.close_overlay();
+    Vec::new()
+}
+
 /// Panes for `targets`: one beside the focused pane, or a new tab of several.
 pub(crate) fn open_targets(state: &mut State, targets: Vec<PaneTarget>) -> Vec<Effect> {
     if targets.is_empty() {
