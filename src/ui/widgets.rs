@@ -198,3 +198,13 @@ pub(crate) fn centred(area: Rect, width: u16, height: u16) -> Rect {
         height,
     )
 }
+
+/// A list's stand-in while it loads or when it is empty: one muted line in its frame.
+pub(crate) fn note(frame: &mut Frame, area: Rect, block: Block, text: &str, theme: &Theme) {
+    frame.render_widget(
+        Paragraph::new(text.to_owned())
+            .style(Style::default().fg(theme.muted))
+            .block(block),
+        area,
+    );
+}

@@ -116,7 +116,7 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
                 say!("{hint}");
             }
             if ending.needs_terminate() {
-                let _ = aws::terminate_session(&clients.ssm, &session_id).await;
+                end_at_aws(&clients, &session_id).await;
             }
             return ending.exit_status(ExitConvention::Ssh);
         }

@@ -13,7 +13,7 @@ use crate::app::State;
 use crate::app::state::Mode;
 use crate::config::theme::Theme;
 use crate::model::container::ContainerRow;
-use crate::ui::widgets::fit;
+use crate::ui::widgets::{fit, note};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let view = &state.containers;
@@ -74,17 +74,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Style::default().fg(theme.title),
         ));
     match &view.rows {
-        None => frame.render_widget(
-            Paragraph::new("loading… (ListClusters, ListTasks, DescribeTasks)")
-                .style(Style::default().fg(theme.muted))
-                .block(block),
+        None => note(
+            frame,
             body,
+            block,
+            "loading… (ListClusters, ListTasks, DescribeTasks)",
+            theme,
         ),
-        Some(rows) if rows.is_empty() => frame.render_widget(
-            Paragraph::new("No ECS tasks in these profiles and regions.")
-                .style(Style::default().fg(theme.muted))
-                .block(block),
+        Some(rows) if rows.is_empty() => note(
+            frame,
             body,
+            block,
+            "No ECS tasks in these profiles and regions.",
+            theme,
         ),
         Some(_) => draw_table(frame, body, state, block, theme),
     }

@@ -11,6 +11,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 use crate::app::State;
 use crate::config::theme::Theme;
 use crate::model::format::age;
+use crate::ui::widgets::note;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i64) {
     let [title, body, notice, status] = Layout::vertical([
@@ -36,17 +37,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
         .borders(Borders::ALL)
         .border_style(Style::default().fg(theme.border));
     match &state.sessions.entries {
-        None => frame.render_widget(
-            Paragraph::new("loading…")
-                .style(Style::default().fg(theme.muted))
-                .block(block),
+        None => note(frame, body, block, "loading…", theme),
+        Some(entries) if entries.is_empty() => note(
+            frame,
             body,
-        ),
-        Some(entries) if entries.is_empty() => frame.render_widget(
-            Paragraph::new("No active sessions in these profiles and regions.")
-                .style(Style::default().fg(theme.muted))
-                .block(block),
-            body,
+            block,
+            "No active sessions in these profiles and regions.",
+            theme,
         ),
         Some(entries) => {
             let header = Row::new(

@@ -234,15 +234,18 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     Cell::from(fit(&target, target_width)),
                     Cell::from(fit_remote(&entry.def.remote(), remote_width)),
                     Cell::from(state_text).style(Style::default().fg(state_colour)),
-                    Cell::from(when(format!("{}/{}", live.active, live.connections))),
-                    Cell::from(when(bytes(live.bytes_up))),
-                    Cell::from(when(bytes(live.bytes_down))),
+                    Cell::from(when(format!(
+                        "{}/{}",
+                        live.gauges.active, live.gauges.connections
+                    ))),
+                    Cell::from(when(bytes(live.gauges.bytes_up))),
+                    Cell::from(when(bytes(live.gauges.bytes_down))),
                     Cell::from(when(format!(
                         "{}/s {}/s",
-                        bytes(live.rate_up),
-                        bytes(live.rate_down)
+                        bytes(live.gauges.rate_up),
+                        bytes(live.gauges.rate_down)
                     ))),
-                    Cell::from(when(age(live.uptime_secs))),
+                    Cell::from(when(age(live.gauges.uptime_secs))),
                     Cell::from(fit(&error.unwrap_or_default(), error_width))
                         .style(Style::default().fg(theme.error)),
                 ];

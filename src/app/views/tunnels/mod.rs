@@ -55,16 +55,8 @@ pub struct TunnelGauges {
 pub struct TunnelLive {
     pub local: Option<String>,
     pub instance_id: Option<String>,
-    pub sessions_ready: usize,
-    pub resuming: usize,
-    pub active: usize,
-    pub connections: u64,
-    pub bytes_up: u64,
-    pub bytes_down: u64,
-    /// Bytes per second over the last second.
-    pub rate_up: u64,
-    pub rate_down: u64,
-    pub uptime_secs: u64,
+    /// As last measured.
+    pub gauges: TunnelGauges,
     pub last_error: Option<String>,
     /// The ids of the sessions it has had (the Sessions view marks them as this console's).
     pub session_ids: Vec<String>,
@@ -99,26 +91,7 @@ impl TunnelLive {
 
     /// Takes the gauges as measured.
     pub fn measured(&mut self, gauges: TunnelGauges) {
-        let TunnelGauges {
-            sessions_ready,
-            resuming,
-            active,
-            connections,
-            bytes_up,
-            bytes_down,
-            rate_up,
-            rate_down,
-            uptime_secs,
-        } = gauges;
-        self.sessions_ready = sessions_ready;
-        self.resuming = resuming;
-        self.active = active;
-        self.connections = connections;
-        self.bytes_up = bytes_up;
-        self.bytes_down = bytes_down;
-        self.rate_up = rate_up;
-        self.rate_down = rate_down;
-        self.uptime_secs = uptime_secs;
+        self.gauges = gauges;
     }
 }
 
@@ -143,11 +116,13 @@ impl TunnelEntry {
             (false, Some(_)) => "failed".to_owned(),
             (false, None) => "stopped".to_owned(),
             _ if live.local.is_none() => "starting".to_owned(),
-            _ if live.resuming > 0 => "resuming".to_owned(),
-            _ if live.sessions_ready == 0 && live.last_error.is_some() => "retrying".to_owned(),
-            _ if live.sessions_ready == 0 => "connecting".to_owned(),
+            _ if live.gauges.resuming > 0 => "resuming".to_owned(),
+            _ if live.gauges.sessions_ready == 0 && live.last_error.is_some() => {
+                "retrying".to_owned()
+            }
+            _ if live.gauges.sessions_ready == 0 => "connecting".to_owned(),
             _ if self.def.sessions > 1 => {
-                format!("ready {}/{}", live.sessions_ready, self.def.sessions)
+                format!("ready {}/{}", live.gauges.sessions_ready, self.def.sessions)
             }
             _ => "ready".to_owned(),
         }
@@ -232,7 +207,9 @@ impl Tunnels {
     pub fn serving_count(&self) -> usize {
         self.entries
             .iter()
-            .filter(|e| e.running && (e.live.sessions_ready > 0 || e.live.resuming > 0))
+            .filter(|e| {
+                e.running && (e.live.gauges.sessions_ready > 0 || e.live.gauges.resuming > 0)
+            })
             .count()
     }
 }

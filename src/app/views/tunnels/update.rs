@@ -140,7 +140,7 @@ fn ask_why_failing(state: &mut State, id: TunnelId) -> Vec<Effect> {
         return Vec::new();
     };
     let live = &entry.live;
-    let failing = live.sessions_ready == 0
+    let failing = live.gauges.sessions_ready == 0
         && live
             .last_error
             .as_deref()

@@ -16,7 +16,7 @@ use crate::model::format::age;
 use crate::model::run as runs;
 use crate::model::run::InvocationView;
 use crate::model::status::{InvocationStatus, Tone};
-use crate::ui::widgets::{fit, form_footer, hint_spans, overlay, selectable_table};
+use crate::ui::widgets::{fit, form_footer, hint_spans, note, overlay, selectable_table};
 
 pub(super) fn status_colour(status: &InvocationStatus, theme: &Theme) -> Color {
     match status.tone() {
@@ -475,17 +475,13 @@ pub fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme,
         .borders(Borders::ALL)
         .border_style(Style::default().fg(theme.border));
     match &state.runs.history {
-        None => frame.render_widget(
-            Paragraph::new("loading…")
-                .style(Style::default().fg(theme.muted))
-                .block(block),
+        None => note(frame, body, block, "loading…", theme),
+        Some(entries) if entries.is_empty() => note(
+            frame,
             body,
-        ),
-        Some(entries) if entries.is_empty() => frame.render_widget(
-            Paragraph::new("No commands in these profiles and regions.")
-                .style(Style::default().fg(theme.muted))
-                .block(block),
-            body,
+            block,
+            "No commands in these profiles and regions.",
+            theme,
         ),
         Some(entries) => {
             let header = Row::new(
