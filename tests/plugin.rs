@@ -318,36 +318,10 @@ async fn plugin_argv_with_token(
     document: &str,
     parameters: &[(&str, &str)],
 ) -> (Command, String) {
-    let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
-    let ssm = aws_sdk_ssm::Client::new(&config);
-    let mut request = ssm.start_session().target(target).document_name(document);
-    for (name, value) in parameters {
-        request = request.parameters(*name, vec![(*value).to_owned()]);
-    }
-    let started = request.send().await.expect("StartSession");
-    let response = serde_json::json!({
-        "SessionId": started.session_id(),
-        "StreamUrl": started.stream_url(),
-        "TokenValue": started.token_value(),
-    });
-    let parameter_json: serde_json::Map<String, serde_json::Value> = parameters
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), serde_json::json!([v])))
-        .collect();
-    let request = serde_json::json!({
-        "Target": target,
-        "DocumentName": document,
-        "Parameters": parameter_json,
-    });
+    let (args, token) = common::plugin_args(sim, target, document, parameters).await;
     let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
     common::sealed(&mut command)
-        .arg("session-manager-plugin")
-        .arg(response.to_string())
-        .arg("us-east-1")
-        .arg("StartSession")
-        .arg("")
-        .arg(request.to_string())
-        .arg(sim.endpoint_url())
+        .args(args)
         .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
         .env("AWS_ENDPOINT_URL", sim.endpoint_url())
@@ -356,7 +330,6 @@ async fn plugin_argv_with_token(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    let token = started.token_value().unwrap_or_default().to_owned();
     (command, token)
 }
 

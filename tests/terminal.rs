@@ -14,7 +14,7 @@ use common::{bosun, finish, start_sim, status_of};
 use rustix::termios::{LocalModes, OutputModes, tcgetattr};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// `bosun shell` on a 24×80 PTY against `sim`.
+/// bosun on a 24×80 PTY against a simulator.
 struct Terminal {
     child: tokio::process::Child,
     reader: pty_process::OwnedReadPty,
@@ -27,6 +27,13 @@ struct Terminal {
 
 impl Terminal {
     fn shell(sim: &SimHandle, args: &[&str]) -> Terminal {
+        let mut argv = vec!["shell"];
+        argv.extend_from_slice(args);
+        Terminal::bosun(sim, &argv)
+    }
+
+    /// bosun with these arguments on a 24×80 PTY against `sim`.
+    fn bosun(sim: &SimHandle, args: &[&str]) -> Terminal {
         let (pty, pts) = pty_process::open().expect("pty");
         pty.resize(pty_process::Size::new(24, 80)).expect("size");
         let child = pty_process::Command::new(env!("CARGO_BIN_EXE_bosun"))
@@ -37,7 +44,6 @@ impl Terminal {
             .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
             .env("AWS_SECRET_ACCESS_KEY", "secret")
             .env("AWS_REGION", "us-east-1")
-            .arg("shell")
             .args(args)
             .kill_on_drop(true)
             .spawn(pts)
@@ -226,6 +232,26 @@ async fn escapes_on_a_keyboard() {
         "{}",
         terminal.text()
     );
+    assert_eq!(status_of(&sim, &session_id).await, "Terminated");
+}
+
+/// Plugin mode (the AWS CLI running bosun as its session-manager-plugin) on a keyboard has
+/// the same escapes: `~?` lists them, `~.` ends the session here and at AWS, status 0.
+#[tokio::test]
+async fn escapes_in_plugin_mode() {
+    let sim = start_sim().await;
+    let target = common::demo_id("payments-api-1");
+    let (args, _token) =
+        common::plugin_args(&sim, &target, "SSM-SessionManagerRunShell", &[]).await;
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut terminal = Terminal::bosun(&sim, &args);
+    let session_id = terminal.session_id().await;
+    terminal.type_keys(b"~?").await;
+    terminal.wait_for("~.  end the session here").await;
+    terminal.type_keys(b"echo typed-$((2+3))\r").await;
+    terminal.wait_for("typed-5").await;
+    terminal.type_keys(b"~.").await;
+    assert_eq!(terminal.exit_status().await, 0, "{}", terminal.text());
     assert_eq!(status_of(&sim, &session_id).await, "Terminated");
 }
 

@@ -262,3 +262,46 @@ pub async fn session_status(ssm: &aws_sdk_ssm::Client, session_id: &str) -> Stri
     }
     String::new()
 }
+
+/// The AWS CLI's argv for its plugin (`session-manager-plugin RESPONSE REGION StartSession
+/// PROFILE REQUEST ENDPOINT`), after a StartSession of its own against `sim`; and the session's
+/// token (for the tests that it is never written anywhere).
+pub async fn plugin_args(
+    sim: &SimHandle,
+    target: &str,
+    document: &str,
+    parameters: &[(&str, &str)],
+) -> (Vec<String>, String) {
+    let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let mut request = ssm.start_session().target(target).document_name(document);
+    for (name, value) in parameters {
+        request = request.parameters(*name, vec![(*value).to_owned()]);
+    }
+    let started = request.send().await.expect("StartSession");
+    let response = serde_json::json!({
+        "SessionId": started.session_id(),
+        "StreamUrl": started.stream_url(),
+        "TokenValue": started.token_value(),
+    });
+    let parameter_json: serde_json::Map<String, serde_json::Value> = parameters
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), serde_json::json!([v])))
+        .collect();
+    let request = serde_json::json!({
+        "Target": target,
+        "DocumentName": document,
+        "Parameters": parameter_json,
+    });
+    let args = vec![
+        "session-manager-plugin".to_owned(),
+        response.to_string(),
+        "us-east-1".to_owned(),
+        "StartSession".to_owned(),
+        String::new(),
+        request.to_string(),
+        sim.endpoint_url(),
+    ];
+    let token = started.token_value().unwrap_or_default().to_owned();
+    (args, token)
+}
