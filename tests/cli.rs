@@ -914,6 +914,33 @@ async fn drops_and_recycles_mid_transfer_lose_no_byte_and_keep_the_listener() {
     let _ = child.start_kill();
 }
 
+/// A tunnel whose session the service moves to another cell at every resume: bytes checked
+/// across several moves, and no old cell dialled.
+#[tokio::test]
+async fn a_tunnel_follows_its_session_from_cell_to_cell() {
+    let sim = start_sim().await;
+    let port = echo_server().await.to_string();
+    sim.set_faults(
+        bosun::sim::Faults::parse("drop_after_bytes=4000000,resume_moves_cell=1").expect("spec"),
+    );
+    let (mut child, local) = tunnel(&sim, &["payments-api-1", "--remote-port", &port]).await;
+    let (up, down) = tokio::time::timeout(
+        Duration::from_secs(120),
+        bulk_echo(&local, 16 * 1024 * 1024, 7),
+    )
+    .await
+    .expect("in time");
+    assert_eq!(up, down);
+    let count = |name: &str| sim.request_counts().get(name).copied().unwrap_or(0);
+    assert!(
+        count("ssm:ResumeSession") >= 3,
+        "several moves: {:?}",
+        sim.request_counts()
+    );
+    assert_eq!(count("moved_cell_refused"), 0, "an old cell was dialled");
+    let _ = child.start_kill();
+}
+
 #[tokio::test]
 async fn ls_lists_the_joined_inventory_with_unmanaged_instances() {
     let sim = start_sim().await;

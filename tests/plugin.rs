@@ -537,6 +537,42 @@ async fn type_a_line(mut command: Command, line: &str, expect: &str) -> String {
     out + &err
 }
 
+/// Plugin mode follows a session the service moves to another cell at every resume: a
+/// command that outlasts several moves prints its answer, and no old cell is dialled.
+#[tokio::test]
+async fn a_plugin_shell_follows_its_session_from_cell_to_cell() {
+    let sim = start_sim().await;
+    sim.set_faults(
+        bosun::sim::Faults::parse("drop_after_secs=1,resume_moves_cell=1").expect("spec"),
+    );
+    let mut command = plugin_argv(
+        &sim,
+        &demo_id("payments-api-1"),
+        "SSM-SessionManagerRunShell",
+        &[],
+    )
+    .await;
+    let mut child = command.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    stdin
+        .write_all(b"sleep 4; echo moved-$((6*7))\n")
+        .await
+        .expect("type");
+    read_until(&mut stdout, "moved-42").await;
+    let count = |name: &str| sim.request_counts().get(name).copied().unwrap_or(0);
+    assert!(
+        count("ssm:ResumeSession") >= 2,
+        "{:?}",
+        sim.request_counts()
+    );
+    assert_eq!(count("moved_cell_refused"), 0, "an old cell was dialled");
+    stdin.write_all(b"exit\n").await.expect("type");
+    drop(stdin);
+    let (code, _, err) = finish(child, stdout).await;
+    assert_eq!(code, 0, "{err}");
+}
+
 /// `BOSUN_LOG=trace`, what a person sets to attach a log to a bug report, writes no secret:
 /// not the session token, not the secret key, not what is typed into a shell (a KMS session
 /// among them), not a tunnel's bytes, in any file bosun wrote or anything it printed.

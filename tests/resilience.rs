@@ -305,6 +305,51 @@ async fn a_shell_rides_out_a_data_channel_endpoint_that_is_gone_for_a_while() {
     assert_eq!(status.code(), Some(0), "{}", err.text());
 }
 
+/// The service moves the session to another cell at every resume (ResumeSession names a new
+/// StreamUrl and the old address refuses the dial): the shell follows every move, never
+/// dials an old cell, and keeps its state.
+#[tokio::test]
+async fn a_shell_follows_its_session_from_cell_to_cell() {
+    let sim = start_sim().await;
+    sim.set_faults(Faults::parse("drop_after_secs=1,resume_moves_cell=1").expect("spec"));
+    let home = tempfile::tempdir().expect("home");
+    let mut shell = bosun(&sim, home.path());
+    shell.args(["shell", "payments-api-1"]);
+    let LiveShell {
+        mut child,
+        mut stdin,
+        out,
+        err,
+    } = LiveShell::start(shell).await;
+    stdin.write_all(b"kept=$((20+22))\n").await.expect("type");
+    let count = |name: &str| sim.request_counts().get(name).copied().unwrap_or(0);
+    common::eventually(Duration::from_secs(30), "three moves", || {
+        let moved = count("ssm:ResumeSession") >= 3;
+        async move { moved }
+    })
+    .await;
+    stdin.write_all(b"echo still-$kept\n").await.expect("type");
+    assert!(
+        out.wait_for("still-42", Duration::from_secs(30)).await,
+        "{}\n{}",
+        out.text(),
+        err.text()
+    );
+    assert_eq!(
+        count("moved_cell_refused"),
+        0,
+        "an old cell was dialled: {}",
+        err.text()
+    );
+    stdin.write_all(b"exit\n").await.expect("type");
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert_eq!(status.code(), Some(0), "{}", err.text());
+}
+
 /// The console's refresher says when a profile's credentials end within 15 minutes, with the
 /// command that renews them; credentials without an end say nothing.
 #[tokio::test]

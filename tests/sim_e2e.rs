@@ -2025,3 +2025,46 @@ async fn hostile_requests_get_aws_errors_and_the_simulator_keeps_serving() {
         .expect("still serving");
     assert!(!listed.instance_information_list().is_empty());
 }
+
+/// `resume_moves_cell`: each ResumeSession names the session's new cell in its StreamUrl,
+/// and the data-channel endpoint refuses a dial to the old one (403) while the new one
+/// answers; without the fault the address holds.
+#[tokio::test]
+async fn a_resume_may_move_the_session_to_another_cell() {
+    let sim = start_sim().await;
+    let ssm = aws_sdk_ssm::Client::new(&sdk(&sim, "us-east-1").await);
+    let started = ssm
+        .start_session()
+        .target(demo_instance("payments-api-1"))
+        .send()
+        .await
+        .expect("start");
+    let id = started.session_id().expect("id");
+    let first = started.stream_url().expect("url").to_owned();
+    assert!(first.contains("&cell-number="), "{first}");
+    let resume = || async {
+        ssm.resume_session()
+            .session_id(id)
+            .send()
+            .await
+            .expect("resume")
+            .stream_url()
+            .expect("url")
+            .to_owned()
+    };
+    assert_eq!(resume().await, first, "no fault: the address holds");
+    sim.set_faults(sim::Faults::parse("resume_moves_cell=1").expect("spec"));
+    let moved = resume().await;
+    assert_ne!(moved, first);
+    let refused = tokio_tungstenite::connect_async(first.as_str())
+        .await
+        .expect_err("the old cell refuses");
+    assert!(
+        matches!(&refused, tokio_tungstenite::tungstenite::Error::Http(response) if response.status() == 403),
+        "{refused}"
+    );
+    assert_eq!(sim.request_counts().get("moved_cell_refused"), Some(&1));
+    tokio_tungstenite::connect_async(moved.as_str())
+        .await
+        .expect("the new cell answers");
+}

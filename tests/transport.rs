@@ -15,8 +15,8 @@ use bosun::protocol::{
 };
 use bosun::transport::agent::{self, AgentInput, ChannelFaults, ConnectionEnd, HeldInput};
 use bosun::transport::{
-    DriverConfig, DriverEvent, Input, MAX_WEBSOCKET_MESSAGE, ResumeHook, SessionEnd, StreamTarget,
-    TransportError,
+    DriverConfig, DriverEvent, Input, MAX_WEBSOCKET_MESSAGE, ResumeHook, Resumed, SessionEnd,
+    StreamTarget, TransportError,
 };
 use bytes::Bytes;
 use futures_util::SinkExt;
@@ -177,7 +177,10 @@ struct Resume {
 }
 
 impl ResumeHook for Resume {
-    fn resume<'a>(&'a self, _session_id: &'a str) -> BoxFuture<'a, Result<Option<String>, String>> {
+    fn resume<'a>(
+        &'a self,
+        _session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Resumed>, String>> {
         Box::pin(async move {
             let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
             if self.expired {
@@ -185,7 +188,10 @@ impl ResumeHook for Resume {
             }
             let fresh = format!("token-{n}");
             *self.token.lock().expect("lock") = fresh.clone();
-            Ok(Some(fresh))
+            Ok(Some(Resumed {
+                token: fresh,
+                stream_url: None,
+            }))
         })
     }
 }

@@ -13,7 +13,7 @@ use super::errors;
 use crate::protocol::crypto::{
     DATA_KEY_LENGTH, DataKey, DataKeyRequest, DecryptKeyRequest, KeyProvider, KeyProviderError,
 };
-use crate::transport::{ResumeHook, network};
+use crate::transport::{ResumeHook, Resumed, network};
 
 /// Loads the shared SDK configuration. Empty strings count as "not given", as the AWS CLI
 /// passes an empty profile to the plugin when `--profile` was not used.
@@ -118,7 +118,7 @@ impl SsmResume {
 }
 
 impl ResumeHook for SsmResume {
-    fn resume<'a>(&'a self, session_id: &'a str) -> BoxFuture<'a, Result<Option<String>, String>> {
+    fn resume<'a>(&'a self, session_id: &'a str) -> BoxFuture<'a, Result<Option<Resumed>, String>> {
         Box::pin(async move {
             let output = match self
                 .client
@@ -137,7 +137,11 @@ impl ResumeHook for SsmResume {
                 }
                 Err(error) => return Err(errors::describe_for(&error, self.profile.as_deref())),
             };
-            Ok(output.token_value.filter(|token| !token.is_empty()))
+            let stream_url = output.stream_url.filter(|url| !url.is_empty());
+            Ok(output
+                .token_value
+                .filter(|token| !token.is_empty())
+                .map(|token| Resumed { token, stream_url }))
         })
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 /// Parsed from `key=value` pairs separated by commas, e.g.
 /// `throttle=0.2,deny=StartSession,slow=150ms,drop_after_secs=30,silent_after_secs=5,loss=0.05,dup=0.01,reorder=0.1,
 /// ack_delay=50ms,offline=i-0abc+i-0def,resume_fails=1,
-/// clock_skew=600,expired_keys=AKID1+AKID2,data_channel_down=1`.
+/// clock_skew=600,expired_keys=AKID1+AKID2,data_channel_down=1,resume_moves_cell=1`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
     /// Probability that an API call fails with ThrottlingException.
@@ -44,6 +44,10 @@ pub struct Faults {
     /// The data-channel endpoint is unreachable (every upgrade answered 503) while the API
     /// answers: DNS or a route gone for `ssmmessages` alone.
     pub data_channel_down: bool,
+    /// Every ResumeSession moves the session to another cell: its answer names a StreamUrl
+    /// with a new `cell-number`, and a dial to an older cell is refused (403), as the service
+    /// does when it rebalances.
+    pub resume_moves_cell: bool,
 }
 
 impl Faults {
@@ -73,12 +77,13 @@ impl Faults {
                 "resume_fails" => faults.resume_fails = number()? as u32,
                 "clock_skew" => faults.clock_skew_secs = number()?,
                 "data_channel_down" => faults.data_channel_down = number()? != 0.0,
+                "resume_moves_cell" => faults.resume_moves_cell = number()? != 0.0,
                 "expired_keys" => faults
                     .expired_keys
                     .extend(value.split('+').map(str::to_owned)),
                 other => {
                     return Err(format!(
-                        "unknown fault {other:?} (known: throttle, deny, slow, drop_after_secs, silent_after_secs, drop_after_bytes, loss, dup, reorder, ack_delay, offline, resume_fails, clock_skew, expired_keys, data_channel_down)"
+                        "unknown fault {other:?} (known: throttle, deny, slow, drop_after_secs, silent_after_secs, drop_after_bytes, loss, dup, reorder, ack_delay, offline, resume_fails, clock_skew, expired_keys, data_channel_down, resume_moves_cell)"
                     ));
                 }
             }
@@ -120,8 +125,11 @@ mod tests {
         assert!(!faults.denies("ListCommands"));
         assert_eq!(faults.slow, Duration::from_millis(150));
         assert_eq!(faults.drop_after_secs, Some(2.0));
-        let more = Faults::parse("ack_delay=40ms,offline=i-1+i-2,resume_fails=1").expect("valid");
+        let more =
+            Faults::parse("ack_delay=40ms,offline=i-1+i-2,resume_fails=1,resume_moves_cell=1")
+                .expect("valid");
         assert_eq!(more.resume_fails, 1);
+        assert!(more.resume_moves_cell);
         let skewed = Faults::parse("clock_skew=-600,expired_keys=K1+K2").expect("valid");
         assert_eq!(skewed.expired_keys, vec!["K1", "K2"]);
         assert!(

@@ -468,6 +468,18 @@ fn upgrade_data_channel(
     let Some(connections) = session_agent::connection_sender(&state, &session_id) else {
         return plain(StatusCode::FORBIDDEN, "no such session");
     };
+    let cell = request.uri().query().and_then(|query| {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("cell-number="))
+    });
+    if !session_agent::lives_in(&state, &session_id, cell) {
+        state.count("moved_cell_refused");
+        return plain(
+            StatusCode::FORBIDDEN,
+            "the session is not in this cell: dial the StreamUrl ResumeSession returned",
+        );
+    }
     let lookup = |name: &str| header(&request, name);
     let signed = UpgradeRequest {
         method: request.method().as_str(),

@@ -71,12 +71,26 @@ pub(crate) struct SessionSummary {
 struct SessionRecord {
     summary: SessionSummary,
     token: String,
-    stream_url: String,
+    /// The StreamUrl without its cell: `…/v1/data-channel/ID?role=publish_subscribe`.
+    stream_base: String,
+    /// The cell the session lives in now (the StreamUrl's `cell-number`, opaque).
+    cell: String,
+    /// The shape of a presigned URL, when the simulator hands those out.
+    presigned_query: String,
     /// New WebSocket connections for the agent task; `None` once the session is over.
     connections: Option<mpsc::Sender<DataSocket>>,
     control: mpsc::Sender<AgentInput>,
     /// ResumeSession calls so far (the `resume_fails` fault fails the first few).
     resume_calls: u32,
+}
+
+impl SessionRecord {
+    fn stream_url(&self) -> String {
+        format!(
+            "{}&cell-number={}{}",
+            self.stream_base, self.cell, self.presigned_query
+        )
+    }
 }
 
 pub(crate) struct SessionRegistry {
@@ -123,18 +137,20 @@ pub(crate) fn start_session(
     let owner_name = access_key.to_ascii_lowercase();
     let session_id = format!("{owner_name}-{}", random_hex(17));
     let token = new_token();
-    let mut stream_url = format!(
+    let stream_base = format!(
         "{}/v1/data-channel/{session_id}?role=publish_subscribe",
         state.stream_base.replacen("http", "ws", 1)
     );
-    if state.presigned_stream_urls {
-        // The shape of a presigned URL; the simulator leaves its check to the token.
-        stream_url.push_str(&format!(
+    // The shape of a presigned URL; the simulator leaves its check to the token.
+    let presigned_query = if state.presigned_stream_urls {
+        format!(
             "&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=SIMULATED%2F20261121%2F{}%2Fssmmessages%2Faws4_request&X-Amz-Signature={}",
             instance.region,
             random_hex(32)
-        ));
-    }
+        )
+    } else {
+        String::new()
+    };
     let (connections, sockets) = mpsc::channel(4);
     let (control, agent_input) = mpsc::channel(64);
     let summary = SessionSummary {
@@ -148,15 +164,19 @@ pub(crate) fn start_session(
         end_date: None,
         status: SessionStatus::Connecting,
     };
+    let record = SessionRecord {
+        summary,
+        token: token.clone(),
+        stream_base,
+        cell: random_hex(16),
+        presigned_query,
+        connections: Some(connections),
+        control: control.clone(),
+        resume_calls: 0,
+    };
+    let stream_url = record.stream_url();
     if let Ok(mut registry) = state.sessions.lock() {
-        registry.sessions.push(SessionRecord {
-            summary,
-            token: token.clone(),
-            stream_url: stream_url.clone(),
-            connections: Some(connections),
-            control: control.clone(),
-            resume_calls: 0,
-        });
+        registry.sessions.push(record);
     }
     tokio::spawn(run_agent(
         state.clone(),
@@ -187,15 +207,35 @@ pub(crate) fn connection_sender(
         .clone()
 }
 
-/// ResumeSession: a fresh token for a live session, none for an ended one, `None` if unknown.
-pub(crate) fn resume(state: &SimState, session_id: &str) -> Option<(Option<String>, String)> {
+/// ResumeSession: a fresh token for a live session, none for an ended one, `None` if unknown;
+/// and where the session lives now (another cell when `move_cell`).
+pub(crate) fn resume(
+    state: &SimState,
+    session_id: &str,
+    move_cell: bool,
+) -> Option<(Option<String>, String)> {
     let mut registry = state.sessions.lock().ok()?;
     let record = registry.find(session_id)?;
     if record.connections.is_none() {
-        return Some((None, record.stream_url.clone()));
+        return Some((None, record.stream_url()));
     }
     record.token = new_token();
-    Some((Some(record.token.clone()), record.stream_url.clone()))
+    if move_cell {
+        record.cell = random_hex(16);
+    }
+    Some((Some(record.token.clone()), record.stream_url()))
+}
+
+/// Whether a dial that names `cell` (the StreamUrl's `cell-number`) reaches the session: not
+/// once the session has moved to another cell. A dial that names none is not judged here.
+pub(crate) fn lives_in(state: &SimState, session_id: &str, cell: Option<&str>) -> bool {
+    let Some(cell) = cell else { return true };
+    state
+        .sessions
+        .lock()
+        .ok()
+        .and_then(|mut registry| registry.find(session_id).map(|r| r.cell == cell))
+        .unwrap_or(false)
 }
 
 /// Counts a ResumeSession call; returns how many this session has had, this one included.

@@ -329,7 +329,11 @@ fn resume_session(state: &SimState, input: &Value) -> ApiResult {
             "An error occurred on the server side.",
         ));
     }
-    match session_agent::resume(state, session_id) {
+    let move_cell = state
+        .faults
+        .lock()
+        .is_ok_and(|faults| faults.resume_moves_cell);
+    match session_agent::resume(state, session_id, move_cell) {
         Some((Some(token), url)) => {
             Ok(json!({"SessionId": session_id, "TokenValue": token, "StreamUrl": url}))
         }

@@ -1,8 +1,8 @@
 //! The WebSocket driver of a client session: dials the StreamUrl (`dial`), then pumps the
 //! protocol session — frames in and out, timers, pings — between bounded channels to and
 //! from the application. When the connection drops it asks a resume hook for a new token
-//! (ResumeSession), redials the same URL and keeps the session's sequence state, so a drop
-//! costs no byte.
+//! (ResumeSession), dials the address the answer names (the session may have moved to
+//! another cell) and keeps the session's sequence state, so a drop costs no byte.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -25,7 +25,28 @@ use crate::protocol::{CloseReason, Event, PortFlag, Session, SessionInfo, SizeDa
 /// Asks the service for a fresh token after a drop (ssm:ResumeSession). `Ok(None)` means the
 /// service returned no token: the session is over.
 pub trait ResumeHook: Send + Sync {
-    fn resume<'a>(&'a self, session_id: &'a str) -> BoxFuture<'a, Result<Option<String>, String>>;
+    fn resume<'a>(&'a self, session_id: &'a str) -> BoxFuture<'a, Result<Option<Resumed>, String>>;
+}
+
+/// What ResumeSession answered for a live session.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Resumed {
+    pub token: String,
+    /// Where the session lives now: the service may move it to another cell, and a dial to
+    /// the old address is then refused. `None` when the answer named none (the old one holds).
+    pub stream_url: Option<String>,
+}
+
+impl fmt::Debug for Resumed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resumed")
+            .field("token", &"<redacted>")
+            .field(
+                "stream_url",
+                &self.stream_url.as_deref().map(super::dial::redact_url),
+            )
+            .finish()
+    }
 }
 
 /// What the application sends into the session.
@@ -336,8 +357,9 @@ impl Driver {
         None
     }
 
-    /// ResumeSession → new token → redial the original URL → new open frame. The session's
-    /// sequence state is kept and everything unacknowledged is resent at once.
+    /// ResumeSession → new token and address → dial that address (signed afresh) → new open
+    /// frame. The session's sequence state is kept and everything unacknowledged is resent at
+    /// once. Later drops dial the newest address.
     async fn reconnect(&mut self, reason: String) -> Result<(), TransportError> {
         self.connection.abort();
         let session_id = self.target.session_id.clone();
@@ -360,16 +382,19 @@ impl Driver {
                         reason: SessionEnd::Expired.to_string(),
                     });
                 }
-                Ok(Some(token)) => match connect_once(&self.target, &token, &self.config).await {
-                    Ok(socket) => {
-                        self.connection = Connection::start(socket, self.config.writer_queue);
-                        self.session.handle_reconnected(Instant::now());
-                        self.notify(DriverEvent::Reconnected);
-                        tracing::info!(session = %session_id, attempt, "data channel resumed");
-                        return Ok(());
+                Ok(Some(resumed)) => {
+                    self.follow(resumed.stream_url);
+                    match connect_once(&self.target, &resumed.token, &self.config).await {
+                        Ok(socket) => {
+                            self.connection = Connection::start(socket, self.config.writer_queue);
+                            self.session.handle_reconnected(Instant::now());
+                            self.notify(DriverEvent::Reconnected);
+                            tracing::info!(session = %session_id, attempt, "data channel resumed");
+                            return Ok(());
+                        }
+                        Err(error) => last_error = error,
                     }
-                    Err(error) => last_error = error,
-                },
+                }
                 Err(error) => last_error = error,
             }
             tracing::info!(session = %session_id, attempt, error = %last_error, "resume failed");
@@ -380,6 +405,23 @@ impl Driver {
                 });
             }
             tokio::time::sleep(backoff.next_delay()).await;
+        }
+    }
+}
+
+impl Driver {
+    /// Takes the address ResumeSession named, when it names one that differs.
+    fn follow(&mut self, stream_url: Option<String>) {
+        let Some(url) = stream_url.filter(|url| !url.is_empty()) else {
+            return;
+        };
+        if url != self.target.stream_url {
+            tracing::info!(
+                session = %self.target.session_id,
+                url = %super::dial::redact_url(&url),
+                "the session moved; dialling its new address"
+            );
+            self.target.stream_url = url;
         }
     }
 }

@@ -9,7 +9,7 @@ pub mod connection;
 pub mod dial;
 pub mod network;
 
-pub use client::{DriverEvent, Input, ResumeHook, SessionEnd, run_client, unix_ms};
+pub use client::{DriverEvent, Input, ResumeHook, Resumed, SessionEnd, run_client, unix_ms};
 pub use dial::{StreamTarget, UpgradeSigner, open_data_channel_frame};
 
 use std::time::Duration;
