@@ -149,7 +149,7 @@ pub struct ShellArgs {
     #[arg(short = 'e', long = "escape-char", value_name = "CHAR")]
     pub escape_char: Option<String>,
     /// The Session Manager document to run.
-    #[arg(long, default_value = "SSM-SessionManagerRunShell")]
+    #[arg(long, default_value = crate::model::document::Document::SessionManagerRunShell.name())]
     pub document: String,
     /// A document parameter, NAME=VALUE (repeatable).
     #[arg(long, value_parser = parse_key_value)]

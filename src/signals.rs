@@ -92,16 +92,20 @@ impl Signals {
 
     /// Resolves at the next of the signals; never when none could be listened for.
     pub async fn next(&mut self) -> Leave {
-        if self.streams.is_empty() {
-            return std::future::pending().await;
-        }
-        let waits = self.streams.iter_mut().map(|(leave, stream)| {
-            Box::pin(async move { platform::recv(stream).await.then_some(*leave) })
-        });
-        match futures_util::future::select_all(waits).await {
-            (Some(leave), _, _) => leave,
-            // A stream that can deliver no more: wait for the others.
-            (None, _, _) => std::future::pending().await,
+        loop {
+            if self.streams.is_empty() {
+                return std::future::pending().await;
+            }
+            let waits = self.streams.iter_mut().map(|(leave, stream)| {
+                Box::pin(async move { platform::recv(stream).await.then_some(*leave) })
+            });
+            let (heard, index, others) = futures_util::future::select_all(waits).await;
+            drop(others);
+            match heard {
+                Some(leave) => return leave,
+                // A stream that can deliver no more: the others are waited for.
+                None => drop(self.streams.remove(index)),
+            }
         }
     }
 }

@@ -199,6 +199,31 @@ async fn closing_the_terminal_ends_the_session() {
     assert_eq!(status_of(&sim, &session_id).await, "Terminated");
 }
 
+/// A signal while the session is not ready yet (the data channel keeps refusing, so the
+/// agent has not joined): bosun leaves at once with the signal's status and ends the session
+/// at AWS, without waiting for its retries to run out.
+#[tokio::test]
+async fn a_signal_before_the_session_is_ready_leaves_at_once() {
+    let sim = start_sim().await;
+    sim.set_faults(Faults::parse("data_channel_down=1").expect("spec"));
+    let mut terminal = Terminal::shell(&sim, &["payments-api-1"]);
+    terminal.wait_for("Starting session with SessionId: ").await;
+    common::eventually(Duration::from_secs(20), "a refused dial", || {
+        let refused = sim.request_counts().contains_key("data_channel_down");
+        async move { refused }
+    })
+    .await;
+    terminal.signal(rustix::process::Signal::TERM);
+    assert_eq!(terminal.exit_status().await, 143, "{}", terminal.text());
+    let text = terminal.text();
+    let session_id = text
+        .split("Starting session with SessionId: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the session's id is said");
+    assert_eq!(status_of(&sim, session_id).await, "Terminated");
+}
+
 /// On a keyboard: `~?` lists the escapes, `~~` sends one `~`, a `~` inside a line is a `~`,
 /// and `~.` at the start of a line ends the session (at AWS too) with status 0.
 #[tokio::test]

@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::editor::{EditorKind, text_input};
 use super::keymap::KeyBindings;
-use super::{Action, Input, Mode, PaneMode, State, View};
+use super::{Action, Input, Mode, PaneMode, State};
 use crate::app::keymap::KeyTable;
 
 /// Where a key goes.
@@ -31,10 +31,7 @@ pub fn route(key: KeyEvent, state: &State) -> Option<Routed> {
     if state.mode() == Mode::Doctor {
         return app(Action::Back);
     }
-    let typing = state.view == View::Panes
-        && state.mode() != Mode::Help
-        && !state.panes.workspace.is_empty()
-        && state.panes.mode == PaneMode::Typing;
+    let typing = state.typing_to_pane();
     if typing && keys.is_prefix(key) {
         return app(Action::Prefix);
     }
@@ -81,6 +78,7 @@ pub(crate) fn editor_input(key: KeyEvent, kind: EditorKind) -> Option<Input> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::View;
     use crate::app::keymap::table::Key;
     use crate::app::views::fleet::keys::FLEET;
     use crate::app::views::panes::keys::{ENDED_PANE, PANES, SCROLL};

@@ -1,8 +1,8 @@
 //! The pure reducer: one input in, the state changed, effects out. Facts go to what they are
 //! about; a key's action goes to the overlay when one is open, then to the view in front; text
-//! goes to the open field. Only this file crosses views: a view that wants another (open
-//! shells from the containers, watch a command from the history) answers an `Outcome`, and
-//! this file carries it out.
+//! goes to the open field. Only this file and the registries cross views: a view that
+//! wants another (open shells from the containers, the fleet filtered to a container's
+//! instance) answers an `Outcome`, and this file carries it out.
 
 use std::collections::BTreeSet;
 
@@ -232,8 +232,8 @@ fn text_input(state: &mut State, text: TextInput) -> Vec<Effect> {
 pub(crate) fn act(state: &mut State, action: Action) -> Vec<Effect> {
     match &state.overlay {
         // Over the doctor's report, a key only closes it (`q` must not quit, Enter must not
-        // open a shell); the prefix chord waits for its second key.
-        Some(Overlay::Doctor(_)) if action != Action::Prefix => {
+        // open a shell).
+        Some(Overlay::Doctor(_)) => {
             state.close_overlay();
             state.panes.mode = PaneMode::Typing;
             return Vec::new();
@@ -267,8 +267,11 @@ pub(crate) fn act(state: &mut State, action: Action) -> Vec<Effect> {
     }
     // Containers say why not in their own view; the doctor examines instances.
     if action == Action::Doctor && state.view != View::Containers {
-        state.panes.mode = PaneMode::Typing;
-        return doctor::open(state, views::examined(state));
+        let examined = views::examined(state);
+        if examined.is_some() {
+            state.panes.mode = PaneMode::Typing;
+        }
+        return doctor::open(state, examined);
     }
     // The prefix chord leads to the second `q` in the panes view; it must not disarm.
     let armed = if action == Action::Prefix {
@@ -301,7 +304,6 @@ pub(crate) fn act(state: &mut State, action: Action) -> Vec<Effect> {
 fn settle(state: &mut State, outcome: Outcome) -> Vec<Effect> {
     match outcome {
         Outcome::Done(effects) => effects,
-        Outcome::Quit => vec![Effect::Quit],
         Outcome::Act(action) => act(state, action),
         Outcome::OpenShells(targets) => panes::update::open_targets(state, targets),
         Outcome::Show(view) => views::show(state, view),

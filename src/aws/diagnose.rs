@@ -90,7 +90,7 @@ pub async fn gather(clients: DoctorClients<'_>, instance_id: &str, region: &str)
 async fn session_key(ssm: &aws_sdk_ssm::Client) -> Fact<String> {
     let answer = ssm
         .get_document()
-        .name("SSM-SessionManagerRunShell")
+        .name(crate::model::document::Document::SessionManagerRunShell.name())
         .send()
         .await;
     let output = match answer {

@@ -38,7 +38,7 @@ pub struct Config {
     /// Above this many targets, Run Command wants the target count typed to confirm.
     #[serde(default = "confirm_above")]
     pub run_confirm_above: usize,
-    /// The fleet table's columns, in order: names from `app::columns` or `tag:KEY`.
+    /// The fleet table's columns, in order: names from `model::column` or `tag:KEY`.
     #[serde(default)]
     pub columns: Option<Vec<String>>,
     /// Extra keys: `action = "key"` or `["key", …]`, and `prefix = "ctrl-a"`.

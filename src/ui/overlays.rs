@@ -1,5 +1,5 @@
-//! The overlays over any view: the help, an instance's details, the doctor's report, the
-//! forms and the confirmation, the `:` line over views with no filter line of their own.
+//! The overlays over any view: the help, the details (drawn by the view beneath), the
+//! doctor's report, the forms and the confirmation, the `:` line over views with no filter line of their own.
 
 use std::time::SystemTime;
 
@@ -13,12 +13,10 @@ use crate::app::overlays::Overlay;
 use crate::app::overlays::help::{self, HelpLine};
 use crate::app::{State, View};
 use crate::config::theme::Theme;
-use crate::model::format::age;
-use crate::model::instance::InstanceRow;
 
 use super::doctor;
-use super::views::fleet::{filter_line, since_load};
-use super::views::{containers, runs, tunnels};
+use super::views::fleet::filter_line;
+use super::views::{runs, tunnels};
 use super::widgets::*;
 
 /// The overlay over the view drawn beneath it (`under`): the forms and the confirmation, the
@@ -41,19 +39,7 @@ pub(crate) fn draw_over(
         Overlay::RunConfirm(confirm) => runs::draw_confirm(frame, area, confirm, theme),
         Overlay::Help { .. } => draw_help(frame, area, theme, state),
         Overlay::Doctor(view) => doctor::draw(frame, area, view, theme),
-        Overlay::Detail => match under {
-            View::Fleet => {
-                if let Some(row) = state.fleet.selected_row() {
-                    draw_detail(frame, area, row, since_load(state, now), theme);
-                }
-            }
-            View::Containers => {
-                if let Some(row) = state.containers.selected_row() {
-                    containers::draw_detail(frame, area, row, theme);
-                }
-            }
-            _ => {}
-        },
+        Overlay::Detail => super::views::draw_detail(frame, area, state, theme, under, now),
         Overlay::CommandLine(_) if !matches!(under, View::Fleet | View::Panes) => {
             let line = Rect::new(area.x, area.bottom().saturating_sub(2), area.width, 1);
             frame.render_widget(Clear, line);
@@ -63,90 +49,7 @@ pub(crate) fn draw_over(
     }
 }
 
-pub(crate) fn draw_detail(
-    frame: &mut Frame,
-    area: Rect,
-    row: &InstanceRow,
-    since_load: u64,
-    theme: &Theme,
-) {
-    let label = Style::default().fg(theme.header);
-    let field = |name: &'static str, value: String| {
-        Line::from(vec![
-            Span::styled(format!("{name:<18}"), label),
-            Span::raw(value),
-        ])
-    };
-    let opt = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".to_owned());
-    let mut lines = vec![
-        field("Name", row.name.clone()),
-        field("Instance", row.instance_id.clone()),
-        Line::from(vec![
-            Span::styled(format!("{:<18}", "Ping"), label),
-            Span::styled(
-                row.ping.label(),
-                Style::default().fg(ping_colour(row.ping, theme)),
-            ),
-            Span::raw(
-                row.last_ping_age
-                    .map(|a| format!("  (last ping {} ago)", age(a + since_load)))
-                    .unwrap_or_default(),
-            ),
-        ]),
-        field(
-            "Agent",
-            match (&row.agent_version, row.agent_outdated) {
-                (Some(v), true) => format!("{v} (a newer version exists)"),
-                (Some(v), false) => v.clone(),
-                (None, _) => "none: SSM does not manage this instance".to_owned(),
-            },
-        ),
-        field(
-            "Platform",
-            format!("{} {}", row.platform, opt(&row.platform_name)),
-        ),
-        field("EC2 state", opt(&row.ec2_state)),
-        field("Type", opt(&row.instance_type)),
-        field("Private IP", opt(&row.private_ip)),
-        field(
-            "VPC / subnet",
-            format!("{} / {}", opt(&row.vpc_id), opt(&row.subnet_id)),
-        ),
-        field(
-            "AZ / region",
-            format!("{} / {}", opt(&row.availability_zone), row.region),
-        ),
-        field("IAM profile", opt(&row.iam_instance_profile)),
-        field(
-            "Account / profile",
-            format!("{} / {}", opt(&row.account), row.profile),
-        ),
-        Line::from(""),
-        Line::from(Span::styled("Tags", label.add_modifier(Modifier::BOLD))),
-    ];
-    for (key, value) in &row.tags {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {key:<16}"), Style::default().fg(theme.muted)),
-            Span::raw(value.clone()),
-        ]));
-    }
-    let name = if row.name.is_empty() {
-        &row.instance_id
-    } else {
-        &row.name
-    };
-    overlay(
-        frame,
-        area,
-        76,
-        &format!("{name} — esc closes"),
-        lines,
-        theme,
-    );
-}
-
-/// The keys of the view in front, read from its key table (with the user's own keys first);
-/// on tall screens the fleet's and the panes' tables too.
+/// Every key table, the view in front's first (with the user's own keys), scrolled.
 pub(crate) fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, state: &State) {
     let key_style = Style::default()
         .fg(theme.accent)
@@ -157,11 +60,9 @@ pub(crate) fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, state: &St
     let all = help::lines(state, area.width);
     let total = all.len();
     let shown = help::rows_shown(area.height, total);
-    let scroll = match state.overlay {
-        Some(Overlay::Help { scroll }) => scroll,
-        _ => 0,
-    }
-    .min(help::max_scroll(state, area.width, area.height));
+    let scroll = state
+        .help_scroll()
+        .min(help::max_scroll(state, area.width, area.height));
     let lines: Vec<Line> = all
         .into_iter()
         .skip(scroll)

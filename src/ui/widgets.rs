@@ -21,7 +21,6 @@ pub(crate) fn ping_colour(ping: Ping, theme: &Theme) -> ratatui::style::Color {
     }
 }
 
-/// A table whose selected row stands out in the theme's selection colours.
 /// `text` in at most `width` characters, the cut shown by an ellipsis (never cut silently).
 pub(crate) fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
@@ -31,6 +30,7 @@ pub(crate) fn fit(text: &str, width: usize) -> String {
     format!("{kept}…")
 }
 
+/// A table whose selected row stands out in the theme's selection colours.
 pub(crate) fn selectable_table<'a>(
     rows: Vec<Row<'a>>,
     widths: Vec<Constraint>,
@@ -160,7 +160,6 @@ pub(crate) fn form_footer(lines: &mut Vec<Line>, hint: &str, error: Option<&str>
     }
 }
 
-/// Status-bar spans for `(keys, what)` hints.
 /// The key hints that fit in `room` columns. The last two (help and quit, or their likes in
 /// each table) always stay; when the line is too long, the ones just before them go first.
 pub(crate) fn hint_spans(

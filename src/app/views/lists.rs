@@ -1,5 +1,5 @@
-//! What the list views (tunnels, a watched command, the history) do with the keys they
-//! share (the `LIST` part of their key tables): move the selection, leave, quit, help, the
+//! What the list views (tunnels, a watched command, the history, sessions, containers) do
+//! with the keys they share (the `LIST` part of their key tables): move the selection, leave, quit, help, the
 //! `:` line, the panes.
 
 use crate::app::State;
@@ -8,7 +8,6 @@ use crate::app::editor::LineEditor;
 use crate::app::effect::Effect;
 use crate::app::overlays::Overlay;
 use crate::app::views::View;
-use crate::app::views::panes::PaneMode;
 
 /// The selection after a move among `len` rows, a page being `page` rows; `None` when
 /// `action` is no move.
@@ -33,12 +32,7 @@ pub(crate) fn shared(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         Action::Quit => return Some(vec![Effect::Quit]),
         Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::Command => state.overlay = Some(Overlay::CommandLine(LineEditor::default())),
-        Action::ShowPanes if !state.panes.workspace.is_empty() => {
-            state.view = View::Panes;
-            state.frame.notice = None;
-            state.panes.mode = PaneMode::Typing;
-        }
-        Action::ShowPanes => state.frame.notice = Some("no shell panes open".to_owned()),
+        Action::ShowPanes => return Some(super::panes::update::show_panes(state)),
         _ => return None,
     }
     Some(Vec::new())

@@ -18,7 +18,7 @@ use crate::app::keymap::KeyTable;
 use crate::app::overlays::Overlay;
 use crate::app::overlays::doctor::Examined;
 use crate::model::instance::InstanceRow;
-use crate::model::pane::{PaneStatus, PaneTarget};
+use crate::model::pane::PaneTarget;
 use crate::model::run::RunGroup;
 
 /// What fills the screen beneath the overlays.
@@ -42,7 +42,6 @@ pub enum View {
 pub enum Outcome {
     /// Done within the view: what the runtime must do.
     Done(Vec<Effect>),
-    Quit,
     /// Another action, taken as a key would be (the `:` line's verbs).
     Act(Action),
     /// Shell panes on these targets, one beside the focused pane or a new tab of several.
@@ -63,12 +62,6 @@ pub enum Outcome {
 impl Outcome {
     pub fn nothing() -> Outcome {
         Outcome::Done(Vec::new())
-    }
-}
-
-impl From<Vec<Effect>> for Outcome {
-    fn from(effects: Vec<Effect>) -> Outcome {
-        Outcome::Done(effects)
     }
 }
 
@@ -115,7 +108,7 @@ pub fn table_for(state: &State) -> Option<&'static KeyTable> {
                     .panes
                     .workspace
                     .focused()
-                    .is_some_and(|p| matches!(p.status, PaneStatus::Ended { .. }));
+                    .is_some_and(|p| p.status.is_ended());
                 let broadcast = state.panes.workspace.tab().is_some_and(|t| t.broadcast);
                 (ended && !broadcast).then_some(&panes::keys::ENDED_PANE)
             }
@@ -173,25 +166,22 @@ pub fn examined(state: &State) -> Option<Examined> {
             .watch
             .as_ref()
             .and_then(|watch| watch.selected_invocation())
-            .and_then(|invocation| {
-                state
-                    .fleet
-                    .rows
-                    .iter()
-                    .find(|row| row.instance_id == invocation.instance_id)
-            })
+            .and_then(|invocation| state.fleet.row_of(&invocation.instance_id))
             .map(from_row),
         // Containers say why not in their own view (the doctor examines instances).
         View::Tunnels | View::History | View::Containers => None,
     }
 }
 
-/// The view a Show action brings forward from the fleet, loaded afresh on the way in.
+/// The view a Show action brings forward from the fleet.
 pub fn shown_by(action: Action) -> Option<View> {
     match action {
         Action::ShowHistory => Some(View::History),
         Action::ShowSessions => Some(View::Sessions),
         Action::ShowContainers => Some(View::Containers),
+        Action::ShowTunnels => Some(View::Tunnels),
+        Action::ShowRun => Some(View::Run),
+        Action::ShowPanes => Some(View::Panes),
         _ => None,
     }
 }
@@ -203,7 +193,8 @@ pub(crate) fn show(state: &mut State, view: View) -> Vec<Effect> {
         View::History => runs::update::show_history(state),
         View::Sessions => sessions::update::show_sessions(state),
         View::Containers => containers::update::show_containers(state),
-        View::Fleet | View::Tunnels | View::Run => {
+        View::Run => runs::update::show_run(state),
+        View::Fleet | View::Tunnels => {
             state.view = view;
             state.close_overlay();
             Vec::new()

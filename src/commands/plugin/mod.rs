@@ -226,7 +226,7 @@ pub async fn run(args: &[String]) -> i32 {
 
 async fn start_session(start: StartArgs) -> i32 {
     // First: from now on SIGTERM, SIGHUP and SIGQUIT end the session rather than the process.
-    let signals = crate::signals::Signals::outside();
+    let mut signals = crate::signals::Signals::outside();
     let config = aws::load_config(Some(&start.profile), Some(&start.region), None).await;
     // ResumeSession and TerminateSession go to the endpoint the AWS CLI passed; KMS uses the
     // default resolution (PROTOCOL.md §1.2).
@@ -251,7 +251,7 @@ async fn start_session(start: StartArgs) -> i32 {
         &clients,
     );
     let mut never_began = None;
-    let ending = match stdio::until_ready(&mut driven).await {
+    let ending = match stdio::until_ready(&mut driven, &mut signals).await {
         Ok(info) if is_local_forwarding(&info) => {
             return port::forward(start, clients, driven, info, signals).await;
         }
@@ -268,7 +268,8 @@ async fn start_session(start: StartArgs) -> i32 {
         Err(ending) => {
             // Never ready: the agent did not join. The official plugin says nothing more;
             // bosun adds what the doctor finds (on stderr) for an instance target.
-            if start.target.starts_with("i-") || start.target.starts_with("mi-") {
+            let instance = start.target.starts_with("i-") || start.target.starts_with("mi-");
+            if instance && !matches!(ending, Ending::Signalled { .. }) {
                 never_began = crate::commands::doctor::start_failure_hint(
                     &config,
                     &start.target,

@@ -19,7 +19,7 @@ pub async fn run(
     args: &ShellArgs,
     target: EcsTarget,
     escape: EscapeChar,
-    signals: Signals,
+    mut signals: Signals,
 ) -> i32 {
     let command = args
         .command
@@ -74,7 +74,7 @@ pub async fn run(
         command,
         row.label()
     );
-    let ready = match stdio::until_ready(&mut driven).await {
+    let ready = match stdio::until_ready(&mut driven, &mut signals).await {
         Ok(info) => info,
         Err(ending) => {
             let session_id = driven.session_id.clone();

@@ -18,7 +18,7 @@ use crate::term::escape::EscapeChar;
 
 pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
     // First: a signal from now on ends what was started, and the terminal comes back.
-    let signals = Signals::all();
+    let mut signals = Signals::all();
     let Some(escape) = escape_char(global, args) else {
         return 2;
     };
@@ -102,7 +102,7 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
     // On stderr: stdout carries only the remote's output (scripts and ssh read it).
     say!("Starting session with SessionId: {}", driven.session_id);
     let mut driven = driven;
-    let ready = match stdio::until_ready(&mut driven).await {
+    let ready = match stdio::until_ready(&mut driven, &mut signals).await {
         Ok(info) => info,
         Err(ending) => {
             // The service took the session but the instance's agent never joined it (it
@@ -110,8 +110,10 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
             let session_id = driven.session_id.clone();
             let reason = ending.describe();
             say!("bosun shell: session {session_id} ended before it began: {reason}");
-            if let Some(hint) =
-                super::doctor::start_failure_hint(&source.config, &instance_id, &reason).await
+            // A signal is the user leaving, not the instance failing: no doctor.
+            if !matches!(ending, Ending::Signalled { .. })
+                && let Some(hint) =
+                    super::doctor::start_failure_hint(&source.config, &instance_id, &reason).await
             {
                 say!("{hint}");
             }

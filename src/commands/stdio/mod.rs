@@ -96,11 +96,26 @@ pub async fn attach(
 }
 
 /// Waits for the session to become ready (the handshake is done: the session type and its
-/// properties are known); how it ended if it never did.
-pub async fn until_ready(driven: &mut Driven) -> Result<SessionInfo, Ending> {
-    while let Some(event) = driven.events.recv().await {
-        if let DriverEvent::Ready(info) = event {
-            return Ok(info);
+/// properties are known); how it ended if it never did, or the signal that came first (the
+/// caller ends the session at AWS, as after it began).
+pub async fn until_ready(
+    driven: &mut Driven,
+    signals: &mut Signals,
+) -> Result<SessionInfo, Ending> {
+    loop {
+        tokio::select! {
+            event = driven.events.recv() => match event {
+                Some(DriverEvent::Ready(info)) => return Ok(info),
+                Some(_) => {}
+                None => break,
+            },
+            leave = signals.next() => {
+                driven.driver.abort();
+                return Err(Ending::Signalled {
+                    signal: leave.name(),
+                    status: leave.exit_status(),
+                });
+            }
         }
     }
     Err(Ending::of(&join_driver(&mut driven.driver).await, None))

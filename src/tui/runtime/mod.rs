@@ -359,7 +359,7 @@ impl Console {
                         if status == PaneStatus::Connected {
                             self.send_size(pane);
                         }
-                        if matches!(status, PaneStatus::Ended { .. }) {
+                        if status.is_ended() {
                             self.forget_held(pane);
                         }
                         Wake::Input(Input::PaneStatus { pane, status })

@@ -20,8 +20,6 @@ pub(super) struct TunnelTask {
     started: Instant,
     /// Bytes up and down at the last sample, and when: the rates.
     last: (u64, u64, Instant),
-    /// It said it stopped.
-    stopped: bool,
     /// Its task had finished at the last sample (one that finishes without saying it stopped
     /// panicked, and is said so at the next).
     finished: bool,
@@ -66,7 +64,6 @@ impl Console {
                 start,
                 started: now,
                 last: (0, 0, now),
-                stopped: false,
                 finished: false,
             },
         );
@@ -75,7 +72,7 @@ impl Console {
     /// What a tunnel's start `start` said, to the reducer (lines for people to the log: the
     /// Tunnels view shows the state, not a transcript).
     pub(super) fn tunnel_event(&mut self, start: u64, event: TunnelEvent) {
-        let Some((&id, task)) = self.tunnels.iter_mut().find(|(_, t)| t.start == start) else {
+        let Some((&id, _)) = self.tunnels.iter().find(|(_, t)| t.start == start) else {
             return;
         };
         let fact = match event {
@@ -94,12 +91,9 @@ impl Console {
             TunnelEvent::DestinationFailed => TunnelFact::DestinationFailed,
             TunnelEvent::SessionReady { session_id } => TunnelFact::SessionReady(session_id),
             TunnelEvent::Accepted { .. } => return,
-            TunnelEvent::Stopped(result) => {
-                task.stopped = true;
-                TunnelFact::Stopped {
-                    failed: result.err().map(|error| error.to_string()),
-                }
-            }
+            TunnelEvent::Stopped(result) => TunnelFact::Stopped {
+                failed: result.err().map(|error| error.to_string()),
+            },
         };
         let stopped = matches!(fact, TunnelFact::Stopped { .. });
         self.reduce(Input::TunnelFact { id, fact });
@@ -134,10 +128,11 @@ impl Console {
                 },
             });
             task.last = (up, down, now);
-            // The end is its Stopped event, which the task sends before it finishes; a task
-            // that finished without one (it panicked) is noticed at the next sample.
+            // The end is its Stopped event, which the task sends before it finishes (and which
+            // removes it); a task still here that finished without one (it panicked) is
+            // noticed at the next sample.
             let finished = task.handle.commands.is_finished();
-            if finished && task.finished && !task.stopped {
+            if finished && task.finished {
                 vanished.push(id);
             }
             task.finished = finished;

@@ -360,6 +360,89 @@ pub(crate) fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Pa
     Paragraph::new(Line::from(spans)).style(Style::default().bg(theme.status_bar))
 }
 
+/// Everything about one instance, over the fleet.
+pub(crate) fn draw_detail(
+    frame: &mut Frame,
+    area: Rect,
+    row: &InstanceRow,
+    since_load: u64,
+    theme: &Theme,
+) {
+    let label = Style::default().fg(theme.header);
+    let field = |name: &'static str, value: String| {
+        Line::from(vec![
+            Span::styled(format!("{name:<18}"), label),
+            Span::raw(value),
+        ])
+    };
+    let opt = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".to_owned());
+    let mut lines = vec![
+        field("Name", row.name.clone()),
+        field("Instance", row.instance_id.clone()),
+        Line::from(vec![
+            Span::styled(format!("{:<18}", "Ping"), label),
+            Span::styled(
+                row.ping.label(),
+                Style::default().fg(ping_colour(row.ping, theme)),
+            ),
+            Span::raw(
+                row.last_ping_age
+                    .map(|a| format!("  (last ping {} ago)", age(a + since_load)))
+                    .unwrap_or_default(),
+            ),
+        ]),
+        field(
+            "Agent",
+            match (&row.agent_version, row.agent_outdated) {
+                (Some(v), true) => format!("{v} (a newer version exists)"),
+                (Some(v), false) => v.clone(),
+                (None, _) => "none: SSM does not manage this instance".to_owned(),
+            },
+        ),
+        field(
+            "Platform",
+            format!("{} {}", row.platform, opt(&row.platform_name)),
+        ),
+        field("EC2 state", opt(&row.ec2_state)),
+        field("Type", opt(&row.instance_type)),
+        field("Private IP", opt(&row.private_ip)),
+        field(
+            "VPC / subnet",
+            format!("{} / {}", opt(&row.vpc_id), opt(&row.subnet_id)),
+        ),
+        field(
+            "AZ / region",
+            format!("{} / {}", opt(&row.availability_zone), row.region),
+        ),
+        field("IAM profile", opt(&row.iam_instance_profile)),
+        field(
+            "Account / profile",
+            format!("{} / {}", opt(&row.account), row.profile),
+        ),
+        Line::from(""),
+        Line::from(Span::styled("Tags", label.add_modifier(Modifier::BOLD))),
+    ];
+    for (key, value) in &row.tags {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {key:<16}"), Style::default().fg(theme.muted)),
+            Span::raw(value.clone()),
+        ]));
+    }
+    let name = if row.name.is_empty() {
+        &row.instance_id
+    } else {
+        &row.name
+    };
+    overlay(
+        frame,
+        area,
+        76,
+        &format!("{name} — esc closes"),
+        lines,
+        theme,
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,3 +46,27 @@ pub(crate) fn draw(
     }
     state.view
 }
+
+/// The details of the selected row of the view drawn (`under`), where it has some.
+pub(crate) fn draw_detail(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    theme: &Theme,
+    under: View,
+    now: SystemTime,
+) {
+    match under {
+        View::Fleet => {
+            if let Some(row) = state.fleet.selected_row() {
+                fleet::draw_detail(frame, area, row, fleet::since_load(state, now), theme);
+            }
+        }
+        View::Containers => {
+            if let Some(row) = state.containers.selected_row() {
+                containers::draw_detail(frame, area, row, theme);
+            }
+        }
+        _ => {}
+    }
+}

@@ -81,7 +81,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, screens: &Screens) 
             Some(screen) => {
                 let cursor = screen.render(content, frame.buffer_mut(), default);
                 draw_copy_mode(frame, content, screen, theme);
-                let live = !matches!(pane.status, PaneStatus::Ended { .. });
+                let live = !pane.status.is_ended();
                 if let Some(cursor) = cursor
                     && focused
                     && typing

@@ -17,28 +17,14 @@ pub(crate) fn act_on(state: &mut State, action: Action) -> Outcome {
     let last = fleet.visible.len().saturating_sub(1);
     let page = state.frame.table_rows;
     match action {
-        Action::ShowTunnels => {
-            state.view = View::Tunnels;
-            state.close_overlay();
-        }
-        Action::ShowRun if state.runs.watch.is_some() => {
-            state.view = View::Run;
-            state.close_overlay();
-        }
-        // Nothing run in this console yet: the newest command in the history, watched again.
-        Action::ShowRun => {
-            state.runs.watch_newest = true;
-            return Outcome::Show(View::History);
-        }
         Action::OpenRun => return compose_run(state),
         _ if let Some(view) = views::shown_by(action) => return Outcome::Show(view),
         Action::OpenTunnelForm => return tunnel_form(state),
         Action::Command => state.overlay = Some(Overlay::CommandLine(LineEditor::default())),
-        Action::Quit => return Outcome::Quit,
+        Action::Quit => return Outcome::Done(vec![Effect::Quit]),
         Action::OpenShell => return open_shells(state),
-        Action::ShowPanes | Action::Prefix if !state.panes.workspace.is_empty() => {
-            return Outcome::Show(View::Panes);
-        }
+        // The prefix over the fleet leads to the panes, as over them.
+        Action::Prefix => return Outcome::Show(View::Panes),
         Action::Refresh => {
             fleet.loading = true;
             return Outcome::Done(vec![Effect::Refresh]);

@@ -61,8 +61,12 @@ pub(crate) fn open_beside(
     }
 }
 
-/// The panes in front, typing into the focused one.
+/// The panes in front, typing into the focused one (a notice when there are none).
 pub(crate) fn show_panes(state: &mut State) -> Vec<Effect> {
+    if state.panes.workspace.is_empty() {
+        state.frame.notice = Some("no shell panes open".to_owned());
+        return Vec::new();
+    }
     state.view = View::Panes;
     state.frame.notice = None;
     state.panes.mode = PaneMode::Typing;
@@ -203,7 +207,7 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Reconnect => {
             if let Some(pane) = state.panes.workspace.focused()
-                && matches!(pane.status, PaneStatus::Ended { .. })
+                && pane.status.is_ended()
             {
                 let id = pane.id;
                 state.panes.workspace.set_status(id, PaneStatus::Connecting);

@@ -43,10 +43,7 @@ impl Workspace {
 
     /// Panes whose session has not ended: what quitting would end.
     pub fn live_count(&self) -> usize {
-        self.panes
-            .values()
-            .filter(|p| !matches!(p.status, PaneStatus::Ended { .. }))
-            .count()
+        self.panes.values().filter(|p| !p.status.is_ended()).count()
     }
 
     pub fn tab(&self) -> Option<&Tab> {
@@ -231,11 +228,7 @@ impl Workspace {
         let Some(tab) = self.tab() else {
             return Vec::new();
         };
-        let live = |id: &PaneId| {
-            self.panes
-                .get(id)
-                .is_some_and(|p| !matches!(p.status, PaneStatus::Ended { .. }))
-        };
+        let live = |id: &PaneId| self.panes.get(id).is_some_and(|p| !p.status.is_ended());
         if !tab.broadcast {
             return [tab.focus].into_iter().filter(live).collect();
         }
@@ -286,9 +279,7 @@ impl Workspace {
             }
             PaneStatus::Connected | PaneStatus::Resuming { .. } | PaneStatus::Ended { .. } => {}
         }
-        let never_began = matches!(status, PaneStatus::Ended { .. })
-            && !matches!(pane.status, PaneStatus::Ended { .. })
-            && !pane.connected_once;
+        let never_began = status.is_ended() && !pane.status.is_ended() && !pane.connected_once;
         pane.status = status;
         never_began
     }
@@ -297,10 +288,7 @@ impl Workspace {
     pub fn pane_of_session(&self, session_id: &str) -> Option<PaneId> {
         self.panes
             .values()
-            .find(|p| {
-                p.session_id.as_deref() == Some(session_id)
-                    && !matches!(p.status, PaneStatus::Ended { .. })
-            })
+            .find(|p| p.session_id.as_deref() == Some(session_id) && !p.status.is_ended())
             .map(|p| p.id)
     }
 
@@ -308,7 +296,7 @@ impl Workspace {
     pub fn set_cause(&mut self, instance_id: &str, cause: &str) {
         for pane in self.panes.values_mut() {
             if pane.target.instance_id == instance_id
-                && matches!(pane.status, PaneStatus::Ended { .. })
+                && pane.status.is_ended()
                 && !pane.connected_once
             {
                 pane.cause = Some(cause.to_owned());

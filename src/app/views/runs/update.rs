@@ -230,6 +230,18 @@ fn act_on_watch(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 /// The history view, loading it afresh.
+/// The watched run; with none run in this console yet, the newest command in the history,
+/// watched again.
+pub(crate) fn show_run(state: &mut State) -> Vec<Effect> {
+    if state.runs.watch.is_some() {
+        state.view = View::Run;
+        state.close_overlay();
+        return Vec::new();
+    }
+    state.runs.watch_newest = true;
+    show_history(state)
+}
+
 pub(crate) fn show_history(state: &mut State) -> Vec<Effect> {
     state.view = View::History;
     state.close_overlay();
