@@ -941,6 +941,68 @@ async fn a_tunnel_follows_its_session_from_cell_to_cell() {
     let _ = child.start_kill();
 }
 
+/// Agents from 3.3.4851.0 refuse remote-host forwarding to loopback and to the container
+/// credential endpoints. A loopback remote host goes to the instance's own port
+/// (AWS-StartPortForwardingSession) on such an agent too; a credential endpoint is refused
+/// before any session starts, in a sentence, with status 2.
+#[tokio::test]
+async fn a_new_agents_port_rules_are_followed_before_any_session() {
+    let sim = start_sim().await;
+    sim.set_agent_version(&demo_id("payments-api-1"), "3.3.5068.0");
+    let count = |name: &str| sim.request_counts().get(name).copied().unwrap_or(0);
+    let port = echo_server().await.to_string();
+    let (mut child, local) = tunnel(
+        &sim,
+        &[
+            "payments-api-1",
+            "--remote-host",
+            "localhost",
+            "--remote-port",
+            &port,
+        ],
+    )
+    .await;
+    echo_through(&local, 64 * 1024, 8).await;
+    assert_eq!(count("forward_refused"), 0);
+    let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
+    let sessions = aws_sdk_ssm::Client::new(&config)
+        .describe_sessions()
+        .state(aws_sdk_ssm::types::SessionState::Active)
+        .send()
+        .await
+        .expect("DescribeSessions");
+    let documents: Vec<&str> = sessions
+        .sessions()
+        .iter()
+        .filter_map(|s| s.document_name())
+        .collect();
+    assert_eq!(documents, ["AWS-StartPortForwardingSession"]);
+    let _ = child.start_kill();
+
+    let started = count("ssm:StartSession");
+    let (code, stdout, stderr) = finish(
+        bosun(&sim)
+            .args([
+                "tunnel",
+                "payments-api-1",
+                "--remote-host",
+                "169.254.170.2",
+                "--remote-port",
+                "80",
+            ])
+            .spawn()
+            .expect("spawn"),
+    )
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("container credential endpoint") && stderr.contains("3.3.4851.0"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("Listening"), "{stdout}");
+    assert_eq!(count("ssm:StartSession"), started, "no session started");
+}
+
 #[tokio::test]
 async fn ls_lists_the_joined_inventory_with_unmanaged_instances() {
     let sim = start_sim().await;

@@ -573,6 +573,40 @@ async fn a_plugin_shell_follows_its_session_from_cell_to_cell() {
     assert_eq!(code, 0, "{err}");
 }
 
+/// The AWS CLI asking a new agent (3.3.4851.0 and later) for remote-host forwarding to
+/// loopback, as many scripts do: the simulated agent refuses it as the real one does (the
+/// session opens, then ends with the agent's words), and plugin mode says so as the plugin
+/// does.
+#[tokio::test]
+async fn a_new_agent_refuses_remote_host_forwarding_to_loopback() {
+    let sim = start_sim().await;
+    let target = demo_id("payments-api-1");
+    sim.set_agent_version(&target, "3.3.5068.0");
+    let port = echo_server().await.to_string();
+    let mut child = plugin_argv(
+        &sim,
+        &target,
+        "AWS-StartPortForwardingSessionToRemoteHost",
+        &[
+            ("host", "127.0.0.1"),
+            ("portNumber", &port),
+            ("localPortNumber", "0"),
+        ],
+    )
+    .await
+    .spawn()
+    .expect("spawn");
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let (_, out, err) = finish(child, stdout).await;
+    let said = format!("{out}{err}");
+    assert!(
+        said.contains(" : Forwarding to IP address 127.0.0.1 is forbidden.\n"),
+        "the plugin's line for a close with the service's words: {said}"
+    );
+    assert!(!said.contains("Exiting session"), "{said}");
+    assert_eq!(sim.request_counts().get("forward_refused"), Some(&1));
+}
+
 /// `BOSUN_LOG=trace`, what a person sets to attach a log to a bug report, writes no secret:
 /// not the session token, not the secret key, not what is typed into a shell (a KMS session
 /// among them), not a tunnel's bytes, in any file bosun wrote or anything it printed.

@@ -312,12 +312,7 @@ fn settle(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             Vec::new()
         }
         Outcome::TunnelForm(to) => {
-            state.overlay = Some(Overlay::TunnelForm(tunnels::TunnelForm::new(
-                &to.target,
-                &to.name,
-                &to.profile,
-                &to.region,
-            )));
+            state.overlay = Some(Overlay::TunnelForm(tunnels::TunnelForm::new(to)));
             Vec::new()
         }
         Outcome::ShowInFleet(instance_id) => {

@@ -1,8 +1,10 @@
 //! Resolving what a user types as TARGET: an instance id (`i-…`, `mi-…`) as given, a Name tag
 //! value that must match exactly one instance, or `tag:KEY=VALUE`, which picks an Online
-//! managed instance with that tag (the first by id, so the choice is stable).
+//! managed instance with that tag (the first by id, so the choice is stable); and the agent
+//! version an instance reports.
 
 use aws_sdk_ec2::types::Filter;
+use aws_sdk_ssm::types::InstanceInformationStringFilter;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
@@ -185,7 +187,6 @@ async fn resolve_tag(
     key: &str,
     value: &str,
 ) -> Result<String, TargetError> {
-    use aws_sdk_ssm::types::InstanceInformationStringFilter;
     let lookup = |reason: String| TargetError::Lookup {
         name: target.to_owned(),
         reason,
@@ -217,6 +218,33 @@ async fn resolve_tag(
     ids.into_iter()
         .next()
         .ok_or_else(|| TargetError::NoOnline(format!("{key}={value}")))
+}
+
+/// The SSM Agent version an instance reports (DescribeInstanceInformation); `None` when it
+/// cannot be read (not managed, no permission, the API failing): the caller then decides as
+/// for an agent it does not know.
+pub async fn agent_version(ssm: &aws_sdk_ssm::Client, instance_id: &str) -> Option<String> {
+    let filter = InstanceInformationStringFilter::builder()
+        .key("InstanceIds")
+        .values(instance_id)
+        .build()
+        .ok()?;
+    let answer = ssm
+        .describe_instance_information()
+        .filters(filter)
+        .send()
+        .await;
+    match answer {
+        Ok(page) => page
+            .instance_information_list()
+            .first()
+            .and_then(|info| info.agent_version())
+            .map(str::to_owned),
+        Err(error) => {
+            tracing::info!(instance = %instance_id, error = %super::errors::describe(&error), "agent version unknown");
+            None
+        }
+    }
 }
 
 #[cfg(test)]

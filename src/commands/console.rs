@@ -2,7 +2,6 @@
 //! defaults), or the in-process simulated fleet for `--demo`; the theme; then the TUI. A
 //! broken configuration or theme file is shown inside the console, which still starts.
 
-use crate::model::document::Document;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use crate::config::Config;
 use crate::config::SavedTunnel;
 use crate::config::theme::Theme;
 use crate::model::column::{Column, DEFAULT_COLUMNS};
+use crate::model::document::Document;
 use crate::model::tunnel::TunnelDef;
 use crate::services::sources::{Source, SourceFactory, Sources, simulator_sources_with};
 use crate::sim::{self, SimConfig};

@@ -3,17 +3,18 @@
 //! on stdout says where it listens. `bosun proxy` is the SSH ProxyCommand byte pipe: an
 //! AWS-StartSSHSession on stdin/stdout.
 
-use crate::model::document::Document;
 use std::io::Write;
 
 use tokio::sync::mpsc;
 
 use crate::aws;
+use crate::aws::target::TargetError;
 use crate::cli::{GlobalArgs, ProxyArgs, ShellArgs, TunnelArgs};
 use crate::config::SavedTunnel;
+use crate::model::document::Document;
 use crate::model::tunnel::TunnelDef;
 use crate::services::session::FAILURE;
-use crate::services::tunnel::{self, TunnelCommand, TunnelEvent};
+use crate::services::tunnel::{self, TunnelCommand, TunnelError, TunnelEvent};
 use crate::signals::Signals;
 
 /// How long a signal's way out waits for AWS to confirm the sessions' ends.
@@ -171,6 +172,9 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
                 stopping = true;
                 tunnel.commands.send(TunnelCommand::Stop);
             }
+            Some(TunnelEvent::ClosedByService { words, .. }) => {
+                say!("bosun tunnel: the session ended: {words}");
+            }
             Some(TunnelEvent::Said { .. }) if stopping => {}
             Some(TunnelEvent::Said { session, text }) => say!("bosun tunnel{session}: {text}"),
             Some(
@@ -196,7 +200,13 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
             }
             Some(TunnelEvent::Stopped(Err(error))) => {
                 say!("bosun tunnel: {error}");
-                return FAILURE;
+                // Asked for what cannot be (no such instance, a destination its agent refuses):
+                // 2, as everywhere; AWS or the network failing: 255.
+                return match error {
+                    TunnelError::Target(TargetError::Lookup { .. }) => FAILURE,
+                    TunnelError::Target(_) | TunnelError::Refused(_) => 2,
+                    _ => FAILURE,
+                };
             }
             None => {
                 say!("bosun tunnel: the tunnel stopped unexpectedly");

@@ -1,31 +1,107 @@
-//! What an SSM Agent can do, by its version: the one table every ring reads (the doctor's
-//! verdict, the tunnel's mode and keep-alive, the plugin's console lines, the simulator's
-//! agents). Versions compare as the official plugin compares them (PROTOCOL.md §6.1).
+//! What an SSM Agent can do, by its version: one table every ring reads (the doctor's
+//! verdict, the tunnel's mode, keep-alive and destination, the plugin's console lines, the
+//! simulator's agents). Versions compare as the official plugin compares them (PROTOCOL.md
+//! §6.1).
 
 use crate::protocol::version::version_greater;
 
-/// Session Manager needs SSM Agent 2.3.68.0 or later.
-pub const FIRST_SESSION_AGENT: &str = "2.3.68.0";
-/// Agents newer than this multiplex port forwarding (many connections per session, smux);
-/// this one and older take one connection at a time (PROTOCOL.md §6.1).
-pub const LAST_BASIC_ONLY_AGENT: &str = "3.0.196.0";
-/// Agents newer than this expect no smux keep-alive from a client claiming bosun's version
-/// (any newer than 1.2.331.0, PROTOCOL.md §6.3).
-pub const LAST_KEEPALIVE_AGENT: &str = "3.1.1511.0";
+/// Something an agent does from some release on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    /// Session Manager sessions at all.
+    Sessions,
+    /// Port forwarding with many connections per session (smux); older agents take one
+    /// connection at a time (PROTOCOL.md §6.1).
+    MultiplexedTunnels,
+    /// AWS-StartNonInteractiveCommand sessions.
+    NonInteractiveCommands,
+    /// No smux keep-alive expected from a client claiming bosun's version (any newer than
+    /// 1.2.331.0, PROTOCOL.md §6.3).
+    NoSmuxKeepAlive,
+    /// Remote-host port forwarding refuses loopback (`localhost`, 127.0.0.0/8, ::1) and the
+    /// ECS/EKS credential endpoints, judged after the address is canonicalised.
+    RefusesLocalForwards,
+}
+
+/// Where a capability begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Begins {
+    /// With this release.
+    At(&'static str),
+    /// With any release newer than this one (how the official plugin tests for it).
+    After(&'static str),
+}
+
+/// One row of the table: the capability, where it begins, and the release to name to a person.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    capability: Capability,
+    begins: Begins,
+    release: &'static str,
+}
+
+const TABLE: [Row; 5] = [
+    Row {
+        capability: Capability::Sessions,
+        begins: Begins::At("2.3.68.0"),
+        release: "2.3.68.0",
+    },
+    Row {
+        capability: Capability::MultiplexedTunnels,
+        begins: Begins::After("3.0.196.0"),
+        release: "3.0.222.0",
+    },
+    Row {
+        capability: Capability::NonInteractiveCommands,
+        begins: Begins::At("3.0.1124.0"),
+        release: "3.0.1124.0",
+    },
+    Row {
+        capability: Capability::NoSmuxKeepAlive,
+        begins: Begins::After("3.1.1511.0"),
+        release: "3.1.1575.0",
+    },
+    Row {
+        capability: Capability::RefusesLocalForwards,
+        begins: Begins::At("3.3.4851.0"),
+        release: "3.3.4851.0",
+    },
+];
+
+fn row(capability: Capability) -> Row {
+    TABLE
+        .into_iter()
+        .find(|row| row.capability == capability)
+        .unwrap_or(TABLE[0])
+}
+
+/// Whether an agent of `version` does `capability`. A version that does not parse has none
+/// (the plugin decides the same way for multiplexing).
+pub fn can(version: &str, capability: Capability) -> bool {
+    match row(capability).begins {
+        Begins::At(first) => !version_greater(first, version),
+        Begins::After(last_without) => version_greater(version, last_without),
+    }
+}
+
+/// The release that brought `capability`, as a person reads it ("3.0.222.0 or later").
+pub fn since(capability: Capability) -> &'static str {
+    row(capability).release
+}
 
 /// Whether an agent of `version` can run sessions at all.
 pub fn runs_sessions(version: &str) -> bool {
-    !version_greater(FIRST_SESSION_AGENT, version)
+    can(version, Capability::Sessions)
 }
 
 /// Whether an agent of `version` multiplexes port forwarding.
 pub fn multiplexes(version: &str) -> bool {
-    version_greater(version, LAST_BASIC_ONLY_AGENT)
+    can(version, Capability::MultiplexedTunnels)
 }
 
 /// Whether an agent of `version` wants smux keep-alives from the client.
 pub fn wants_keepalive(version: &str) -> bool {
-    !version_greater(version, LAST_KEEPALIVE_AGENT)
+    !can(version, Capability::NoSmuxKeepAlive)
 }
 
 #[cfg(test)]
@@ -40,9 +116,16 @@ mod tests {
         assert!(multiplexes("3.0.222.0"));
         assert!(wants_keepalive("3.1.1511.0"));
         assert!(!wants_keepalive("3.3.987.0"));
+        assert!(!can("3.0.1000.0", Capability::NonInteractiveCommands));
+        assert!(can("3.0.1124.0", Capability::NonInteractiveCommands));
+        assert!(!can("3.3.4850.0", Capability::RefusesLocalForwards));
+        assert!(can("3.3.4851.0", Capability::RefusesLocalForwards));
+        assert!(can("3.3.5068.0", Capability::RefusesLocalForwards));
         assert!(
             !multiplexes("not a version"),
             "unparseable: basic, as the plugin decides"
         );
+        assert!(!can("not a version", Capability::RefusesLocalForwards));
+        assert_eq!(since(Capability::MultiplexedTunnels), "3.0.222.0");
     }
 }

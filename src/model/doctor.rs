@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::agent;
-use super::agent::FIRST_SESSION_AGENT;
+use super::agent::Capability;
 
 /// The doctor is asked by itself about at most this many instances a run did not reach: each
 /// costs up to a dozen API calls, and the first few usually share the cause.
@@ -418,13 +418,21 @@ pub fn diagnose(facts: &Facts) -> Report {
                 },
                 if !sessions {
                     format!(
-                        "{} (sessions need {FIRST_SESSION_AGENT} or later)",
-                        ssm.agent_version
+                        "{} (sessions need {} or later)",
+                        ssm.agent_version,
+                        agent::since(Capability::Sessions)
                     )
                 } else if !mux {
                     format!(
                         "{} (tunnels carry one connection at a time; {} or later multiplexes: `bosun run --document AWS-UpdateSSMAgent --instance {id} --region {}`)",
-                        ssm.agent_version, "3.0.222.0", facts.region
+                        ssm.agent_version,
+                        agent::since(Capability::MultiplexedTunnels),
+                        facts.region
+                    )
+                } else if agent::can(&ssm.agent_version, Capability::RefusesLocalForwards) {
+                    format!(
+                        "{} (refuses tunnels through it to loopback and to the ECS/EKS credential endpoints; bosun sends loopback to the instance's own port)",
+                        ssm.agent_version
                     )
                 } else {
                     ssm.agent_version.clone()

@@ -6,6 +6,7 @@ pub mod agent;
 pub mod canary;
 pub mod column;
 pub mod container;
+pub mod destination;
 pub mod doctor;
 pub mod document;
 pub mod filter;

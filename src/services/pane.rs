@@ -5,7 +5,6 @@
 //! keep up with stops being read, and the protocol stops acknowledging, so backpressure
 //! reaches the agent; keystrokes still go through meanwhile (ctrl-c in a flood).
 
-use crate::model::document::Document;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -17,6 +16,7 @@ use super::session::{self, Ending, StartRequest, Started};
 use super::sources::ClientsBySource;
 use crate::aws::terminate_session;
 use crate::model::container::CONTAINER_SHELL;
+use crate::model::document::Document;
 use crate::model::pane::{EndReason, PaneId, PaneStatus, PaneTarget};
 use crate::protocol::SizeData;
 use crate::transport::{self, DriverEvent, SessionEnd};

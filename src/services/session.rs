@@ -4,7 +4,6 @@
 //! ResumeSession and KMS wired to the SDK. And the one reading of how a session ended: what
 //! to tell the user, whether to TerminateSession, and the exit status.
 
-use crate::model::document::speaks_first;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,6 +14,7 @@ use uuid::Uuid;
 use super::sources::SessionClients;
 use crate::aws::sdk::{Cause, explain};
 use crate::aws::{KmsKeyProvider, SsmResume};
+use crate::model::document::speaks_first;
 use crate::protocol::{CLIENT_VERSION, ClientParams, CloseReason, Session, SessionConfig};
 use crate::transport::{
     self, DriverConfig, DriverEvent, Input, SessionEnd, StreamTarget, TransportError,

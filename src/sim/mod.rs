@@ -359,6 +359,13 @@ impl SimHandle {
             *current = faults;
         }
     }
+
+    /// Runs SSM Agent `version` on `instance_id` from now on, as AWS-UpdateSSMAgent would.
+    pub fn set_agent_version(&self, instance_id: &str, version: &str) {
+        if let Ok(mut updates) = self.state.agent_updates.lock() {
+            updates.insert(instance_id.to_owned(), version.to_owned());
+        }
+    }
 }
 
 impl Drop for SimHandle {

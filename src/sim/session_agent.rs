@@ -24,6 +24,8 @@ use super::fleet::{Fleet, Instance, version_greater};
 use super::port::{self, PortPlan};
 pub(crate) use super::session_kind::SessionKind;
 use super::shell::{self, ShellHome};
+use crate::model::agent::Capability;
+use crate::model::destination::{Destination, classify};
 use crate::protocol::crypto::KeyProviderError;
 use crate::protocol::{AgentParams, Event, Session, SessionConfig};
 use crate::transport::agent::{self, AgentInput, ChannelFaults, ConnectionEnd, Cut, HeldInput};
@@ -477,12 +479,27 @@ async fn run_application(
             local_forwarding,
             ..
         } => {
+            // Agents from 3.3.4851.0 judge a remote host before forwarding: loopback and the
+            // container credential endpoints are refused, and the session ends saying so.
+            let agent_version = state.agent_version(&instance);
+            if let Some(host) = host.as_deref()
+                && crate::model::agent::can(&agent_version, Capability::RefusesLocalForwards)
+                && classify(host) != Destination::Elsewhere
+            {
+                state.count("forward_refused");
+                let _ = output
+                    .send(AgentInput::Close(Some(format!(
+                        "Forwarding to IP address {host} is forbidden."
+                    ))))
+                    .await;
+                return;
+            }
             let destination = resolve_destination(&state, host.as_deref(), port);
             // The agent multiplexes when both sides can (PROTOCOL.md §6.1): its own version,
             // the client's, and a LocalPortForwarding document.
             let client_version = info.client_version.unwrap_or_default();
             let multiplexed = local_forwarding
-                && crate::model::agent::multiplexes(&state.agent_version(&instance))
+                && crate::model::agent::multiplexes(&agent_version)
                 && !version_greater("1.1.70", &client_version);
             let plan = PortPlan {
                 destination,

@@ -73,6 +73,8 @@ pub struct TunnelTo {
     pub name: String,
     pub profile: String,
     pub region: String,
+    /// The target's SSM Agent, when the fleet knows it (what it will forward to).
+    pub agent_version: Option<String>,
 }
 
 /// Hands an action to the view in front.

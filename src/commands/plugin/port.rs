@@ -14,6 +14,7 @@
 //!              (SIGINT, SIGQUIT, SIGTSTP: status 0; SIGTERM, SIGHUP, which kill the official
 //!              plugin where it stands: the same lines, the session ended, status 128 + N)
 //! closed       "\n\nExiting session with sessionId: S.\n\n"
+//!              or, when the service gave its words, "\n\nSessionId: S : WORDS\n\n"
 //! refused      "\nConnection to destination port failed, check SSM Agent logs.\n"
 //! ```
 //!
@@ -67,6 +68,7 @@ pub(super) async fn forward(
     let tunnel = tunnel::spawn_attached(attached, 0, events_tx);
     let mut signals = Signals::new();
     let mut accepted = false;
+    let mut explained = false;
     let mut interrupted = false;
     // A signal death's status for SIGTERM and SIGHUP; the official plugin's 0 for the rest.
     let mut signal_status = None;
@@ -125,10 +127,18 @@ pub(super) async fn forward(
             }
             TunnelEvent::Said { session, text } => tracing::info!("session{session}: {text}"),
             TunnelEvent::Problem(text) => say!("[bosun] {}", text),
+            // The plugin's words for a close the service explains (the agent refused the
+            // destination): in place of the exiting line.
+            TunnelEvent::ClosedByService { session_id, words } => {
+                print_flushed(&format!("\n\nSessionId: {session_id} : {words}\n\n"));
+                explained = true;
+            }
             TunnelEvent::Stopped(Ok(())) => {
-                print_flushed(&format!(
-                    "\n\nExiting session with sessionId: {session_id}.\n\n"
-                ));
+                if !explained {
+                    print_flushed(&format!(
+                        "\n\nExiting session with sessionId: {session_id}.\n\n"
+                    ));
+                }
                 return signal_status.unwrap_or(0);
             }
             TunnelEvent::Stopped(Err(error)) => {

@@ -480,3 +480,24 @@ fn fallbacks_are_offered_where_they_help() {
     assert!(report.fallbacks[0].contains("Restart-Service AmazonSSMAgent"));
     assert!(report.fallbacks[2].contains("--remote-port 3389"));
 }
+
+#[test]
+fn a_new_agent_says_what_it_will_not_forward_to() {
+    let mut facts = healthy();
+    if let Fact::Found(ssm) = &mut facts.ssm {
+        ssm.agent_version = "3.3.5068.0".into();
+    }
+    let report = diagnose(&facts);
+    let agent = report
+        .checks
+        .iter()
+        .find(|c| c.name == "agent version")
+        .expect("an agent check");
+    assert_eq!(agent.verdict, Verdict::Pass);
+    assert!(
+        agent.evidence.contains("loopback")
+            && agent.evidence.contains("credential endpoints"),
+        "{}",
+        agent.evidence
+    );
+}

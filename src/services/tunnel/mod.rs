@@ -13,7 +13,6 @@ mod local;
 mod mux;
 mod sessions;
 
-use crate::model::document::Document;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -30,6 +29,7 @@ use super::session::{Driven, StartRequest};
 use super::sources::SessionClients;
 use crate::aws::target::{self, TargetError};
 use crate::model::container::EcsTarget;
+use crate::model::destination::{Destination, classify};
 use crate::model::tunnel::TunnelDef;
 use crate::protocol::SessionInfo;
 use crate::transport::{DriverEvent, Input, SessionEnd, TransportError};
@@ -92,6 +92,9 @@ pub enum TunnelEvent {
     },
     /// A problem the Tunnels view shows as the last error.
     Problem(String),
+    /// The service closed the tunnel's last session with words of its own (the agent refused
+    /// the destination, say); nothing replaces it.
+    ClosedByService { session_id: String, words: String },
     /// The agent could not connect to the destination port (ConnectToPortError); that
     /// connection was closed, the session goes on.
     DestinationFailed,
@@ -132,6 +135,9 @@ pub enum TunnelError {
     /// fix).
     #[error("{0}")]
     Container(String),
+    /// A destination the target's agent refuses to forward to (why, and what to do).
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Where a tunnel's events go, each with the tunnel's id (the console runs many).
@@ -176,6 +182,7 @@ pub fn spawn(config: TunnelConfig, spec: TunnelDef, id: u64, events: TunnelEvent
                 spec.local_port,
             )))
             .await?;
+            let container = EcsTarget::parse(&spec.target).is_some();
             let (instance_id, retarget) = match EcsTarget::parse(&spec.target) {
                 // A container: port forwarding into the task through its ExecuteCommandAgent.
                 Some(parsed) => {
@@ -208,25 +215,30 @@ pub fn spawn(config: TunnelConfig, spec: TunnelDef, id: u64, events: TunnelEvent
                     )
                 }
             };
-            let request = match &spec.remote_host {
-                Some(host) => StartRequest::document(
-                    &instance_id,
-                    Document::StartPortForwardingSessionToRemoteHost.name(),
-                )
-                .parameter("host", host.clone()),
-                None => StartRequest::document(
-                    &instance_id,
-                    Document::StartPortForwardingSession.name(),
-                ),
+            // The agent's version matters only where it may refuse the destination; an ECS
+            // task's agent reports none.
+            let judged = spec.remote_host.as_deref().map(classify);
+            let agent = match judged {
+                Some(Destination::CredentialEndpoint) if !container => {
+                    target::agent_version(&clients.ssm, &instance_id).await
+                }
+                _ => None,
+            };
+            let forward = spec
+                .forward(agent.as_deref())
+                .map_err(TunnelError::Refused)?;
+            let mut request = StartRequest::document(&instance_id, forward.document.name());
+            if let Some(host) = &forward.host {
+                request = request.parameter("host", host.clone());
             }
-            .parameter("portNumber", spec.remote_port.to_string());
+            let request = request.parameter("portNumber", forward.port.to_string());
             let plan = Plan {
                 clients,
                 instance_id,
                 destination: format!(
                     "{}:{}",
-                    spec.remote_host.as_deref().unwrap_or("localhost"),
-                    spec.remote_port
+                    forward.host.as_deref().unwrap_or("localhost"),
+                    forward.port
                 ),
                 request: Some(request),
                 sessions: spec.sessions.max(1),
@@ -380,6 +392,13 @@ impl Reporter {
         self.try_send(TunnelEvent::Problem(text));
     }
 
+    pub(super) fn closed_by_service(&self, session_id: &str, words: String) {
+        self.try_send(TunnelEvent::ClosedByService {
+            session_id: session_id.to_owned(),
+            words,
+        });
+    }
+
     pub(super) fn session_ready(&self, session_id: &str) {
         self.try_send(TunnelEvent::SessionReady {
             session_id: session_id.to_owned(),
@@ -497,6 +516,8 @@ pub(super) struct Ended {
     pub(super) reason: String,
     /// The service closed the channel (the agent ended the session, an idle timeout).
     pub(super) closed_by_service: bool,
+    /// What the service said as it closed it, if anything.
+    pub(super) words: Option<String>,
 }
 
 impl Ended {
@@ -505,20 +526,28 @@ impl Ended {
         driver: &mut tokio::task::JoinHandle<Result<SessionEnd, crate::transport::TransportError>>,
     ) -> Ended {
         match tokio::time::timeout(Duration::from_secs(2), driver).await {
-            Ok(Ok(Ok(end))) => Ended {
-                closed_by_service: matches!(
-                    end,
-                    SessionEnd::Closed(crate::protocol::CloseReason::ChannelClosed { .. })
-                ),
-                reason: end.to_string(),
-            },
+            Ok(Ok(Ok(end))) => {
+                let words = match &end {
+                    SessionEnd::Closed(crate::protocol::CloseReason::ChannelClosed { output }) => {
+                        Some(output.clone())
+                    }
+                    _ => None,
+                };
+                Ended {
+                    closed_by_service: words.is_some(),
+                    words: words.flatten().filter(|w| !w.trim().is_empty()),
+                    reason: end.to_string(),
+                }
+            }
             Ok(Ok(Err(error))) => Ended {
                 reason: error.to_string(),
                 closed_by_service: false,
+                words: None,
             },
             _ => Ended {
                 reason: "the session stopped".to_owned(),
                 closed_by_service: false,
+                words: None,
             },
         }
     }

@@ -80,6 +80,7 @@ pub(super) async fn serve_mux(
                         break Ended {
                             reason: "the multiplexer stopped".to_owned(),
                             closed_by_service: false,
+                            words: None,
                         };
                     }
                 }

@@ -213,7 +213,7 @@ impl Keeper<'_> {
                     if multiplexed {
                         "multiplexed"
                     } else {
-                        "one connection at a time: the agent is older than 3.0.196.0"
+                        "one connection at a time: the agent is older than 3.0.222.0"
                     }
                 ),
             );
@@ -244,6 +244,9 @@ impl Keeper<'_> {
                     label,
                     format!("session {} ended ({})", session.session_id, ended.reason),
                 );
+                if let Some(words) = ended.words.clone() {
+                    say.closed_by_service(&session.session_id, words);
+                }
                 // Make sure the service does not keep what the agent may still hold open.
                 let _ = aws::terminate_session(&clients.ssm, &session.session_id).await;
                 return;

@@ -87,7 +87,9 @@ impl Console {
                 tracing::info!(tunnel = ?name, "session{session}: {text}");
                 return;
             }
-            TunnelEvent::Problem(text) => TunnelFact::Problem(text),
+            TunnelEvent::Problem(text) | TunnelEvent::ClosedByService { words: text, .. } => {
+                TunnelFact::Problem(text)
+            }
             TunnelEvent::DestinationFailed => TunnelFact::DestinationFailed,
             TunnelEvent::SessionReady { session_id } => TunnelFact::SessionReady(session_id),
             TunnelEvent::Accepted { .. } => return,

@@ -146,6 +146,8 @@ fn tunnel_form(state: &mut State) -> Outcome {
         name: format!("{owner}/{}", row.container),
         profile: row.profile.clone(),
         region: row.region.clone(),
+        // A task's agent reports no version.
+        agent_version: None,
     })
 }
 

@@ -195,5 +195,6 @@ fn tunnel_form(state: &mut State) -> Outcome {
         name: row.name.clone(),
         profile: row.profile.clone(),
         region: row.region.clone(),
+        agent_version: row.agent_version.clone(),
     })
 }

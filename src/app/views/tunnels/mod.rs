@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use crate::model::tunnel::TunnelDef;
 
 use crate::app::editor::LineEditor;
+use crate::app::views::TunnelTo;
 
 pub mod keys;
 pub(crate) mod update;
@@ -225,6 +226,8 @@ pub struct TunnelForm {
     pub fields: [LineEditor; 3],
     pub focus: usize,
     pub error: Option<String>,
+    /// The target's agent, when known: what it refuses is said before a session starts.
+    pub agent_version: Option<String>,
 }
 
 pub const FORM_LABELS: [&str; 3] = [
@@ -234,12 +237,13 @@ pub const FORM_LABELS: [&str; 3] = [
 ];
 
 impl TunnelForm {
-    pub fn new(instance_id: &str, name: &str, profile: &str, region: &str) -> TunnelForm {
+    pub fn new(to: TunnelTo) -> TunnelForm {
         TunnelForm {
-            instance_id: instance_id.to_owned(),
-            name: name.to_owned(),
-            profile: profile.to_owned(),
-            region: region.to_owned(),
+            instance_id: to.target,
+            name: to.name,
+            profile: to.profile,
+            region: to.region,
+            agent_version: to.agent_version,
             fields: [
                 LineEditor::default(),
                 LineEditor::default(),
@@ -250,7 +254,8 @@ impl TunnelForm {
         }
     }
 
-    /// The tunnel the form describes, or what is wrong with it.
+    /// The tunnel the form describes, or what is wrong with it (a destination the target's
+    /// agent refuses among it).
     pub fn to_def(&self) -> Result<TunnelDef, String> {
         let port = |text: &str, what: &str, zero_ok: bool| -> Result<u16, String> {
             let text = text.trim();
@@ -271,7 +276,7 @@ impl TunnelForm {
         } else {
             &self.name
         };
-        Ok(TunnelDef {
+        let def = TunnelDef {
             name: format!("{label}:{remote_port}"),
             target: self.instance_id.clone(),
             remote_host: (!host.is_empty()).then(|| host.to_owned()),
@@ -281,7 +286,9 @@ impl TunnelForm {
             profile: Some(self.profile.clone()),
             region: Some(self.region.clone()),
             sessions: 1,
-        })
+        };
+        def.forward(self.agent_version.as_deref())?;
+        Ok(def)
     }
 }
 
@@ -291,7 +298,13 @@ mod tests {
 
     #[test]
     fn the_form_checks_its_ports() {
-        let mut form = TunnelForm::new("i-0abc", "db-bastion", "prod", "us-east-1");
+        let mut form = TunnelForm::new(TunnelTo {
+            target: "i-0abc".to_owned(),
+            name: "db-bastion".to_owned(),
+            profile: "prod".to_owned(),
+            region: "us-east-1".to_owned(),
+            agent_version: Some("3.3.5068.0".to_owned()),
+        });
         assert!(form.to_def().is_err(), "the remote port is required");
         form.fields[0].set("5432");
         form.fields[1].set(" db.internal ");
@@ -302,6 +315,16 @@ mod tests {
         assert!(def.bind.is_loopback(), "the form never widens the bind");
         form.fields[2].set("70000");
         assert!(form.to_def().expect_err("too big").contains("local port"));
+        // What the target's agent refuses is said in the form, before any session.
+        form.fields[2].set("");
+        form.fields[1].set("169.254.170.2");
+        let refused = form.to_def().expect_err("a credential endpoint");
+        assert!(refused.contains("credential endpoint"), "{refused}");
+        form.fields[1].set("localhost");
+        assert!(
+            form.to_def().is_ok(),
+            "loopback goes to the instance's own port"
+        );
     }
 
     #[test]
