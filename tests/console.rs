@@ -647,6 +647,7 @@ fn tunnels_view_with_a_long_name_and_a_failing_tunnel() {
                 cause: "the VPC's endpoints for ssm have private DNS off".to_owned(),
                 fix: "turn private DNS on".to_owned(),
                 fallbacks: Vec::new(),
+                endpoints: Vec::new(),
             }),
         },
     );
@@ -751,6 +752,7 @@ fn run_watch_view() {
                 cause: "the VPC's endpoints for ssm, ssmmessages and ec2messages have private DNS off, so the agent resolves the public names".to_owned(),
                 fix: "turn private DNS on".to_owned(),
                 fallbacks: Vec::new(),
+                endpoints: Vec::new(),
             }),
         },
     );

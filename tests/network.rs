@@ -234,3 +234,76 @@ async fn the_plugin_follows_the_proxy_and_the_ca_bundle_for_kms_and_the_data_cha
         connects(&proxy)
     );
 }
+
+/// A network that reaches AWS only through VPC endpoints (PrivateLink, private DNS off): each
+/// service's endpoint is set for the SDK, and the StreamUrls the service hands out name a
+/// public host this network cannot resolve. With `AWS_ENDPOINT_URL_SSMMESSAGES` the data
+/// channel is dialled at its own endpoint (a listener that serves nothing else), and `bosun
+/// doctor` shows where each service is reached.
+#[tokio::test]
+async fn a_private_network_reaches_the_data_channel_through_its_own_endpoint() {
+    let sim = sim::start(SimConfig {
+        public_endpoint: Some("http://ssmmessages.us-east-1.amazonaws.invalid".to_owned()),
+        data_channel_apart: true,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    let home = tempfile::tempdir().expect("home");
+    let private = |command: &mut Command, data_channel: bool| {
+        common::sealed(command)
+            .env("AWS_ACCESS_KEY_ID", "demo")
+            .env("AWS_SECRET_ACCESS_KEY", "demo")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("HOME", home.path())
+            .env("XDG_STATE_HOME", home.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for service in ["SSM", "EC2", "KMS", "STS", "IAM", "ECS"] {
+            command.env(format!("AWS_ENDPOINT_URL_{service}"), sim.endpoint_url());
+        }
+        if data_channel {
+            command.env("AWS_ENDPOINT_URL_SSMMESSAGES", sim.data_channel_url());
+        }
+    };
+
+    // Without the data channel's endpoint, the StreamUrl's host cannot be reached.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
+    command.args(["shell", "payments-api-1"]);
+    private(&mut command, false);
+    let (code, _, err) = run_with_input(command, "echo unreachable\nexit\n").await;
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("ended before it began"), "{err}");
+
+    // With it, the shell works through the data channel's own listener.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
+    command.args(["shell", "payments-api-1"]);
+    private(&mut command, true);
+    let (code, out, err) = run_with_input(command, "echo private-$((40+2))\nexit\n").await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("private-42"), "{out}\n{err}");
+
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
+    command.args(["doctor", "payments-api-1"]);
+    private(&mut command, true);
+    let (_, out, err) = run_with_input(command, "").await;
+    let line = |service: &str| {
+        out.lines()
+            .find(|line| line.split_whitespace().next() == Some(service))
+            .unwrap_or_else(|| panic!("no {service} endpoint line in {out}\n{err}"))
+            .to_owned()
+    };
+    assert!(
+        line("ssmmessages").contains(&sim.data_channel_url())
+            && line("ssmmessages").contains("AWS_ENDPOINT_URL_SSMMESSAGES"),
+        "{out}"
+    );
+    assert!(
+        line("ssm").contains(&sim.endpoint_url()) && line("ssm").contains("AWS_ENDPOINT_URL_SSM)"),
+        "{out}"
+    );
+}

@@ -227,6 +227,7 @@ fn start_client(agent: &FakeAgent, expired: bool) -> Client {
         client_id: uuid::Uuid::new_v4().to_string(),
         client_version: CLIENT_VERSION.into(),
         signer: None,
+        endpoint: None,
     };
     let session = Session::client(
         SessionConfig::default(),

@@ -5,6 +5,7 @@
 
 pub mod containers;
 pub mod diagnose;
+pub mod endpoints;
 pub mod errors;
 pub mod inventory;
 pub mod profiles;

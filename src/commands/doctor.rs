@@ -1,6 +1,7 @@
 //! `bosun doctor TARGET [--json]`: why a session to TARGET would not start, and the fix. Each
 //! check prints ✓ / ✗ / ? with its evidence, then one cause line, one fix line, and the other ways onto the
-//! instance (Run Command, serial console, Instance Connect) when they apply. Exit status
+//! instance (Run Command, serial console, Instance Connect) when they apply, and where each
+//! service is reached (a VPC endpoint, or the Region's public one). Exit status
 //! 0 when a session would start, 1 when it would not, 2 when the checks could not run.
 
 use crate::aws::target;
@@ -23,7 +24,8 @@ pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
             return 2;
         }
     };
-    let report = doctor::examine(&clients, &instance_id, &region).await;
+    let mut report = doctor::examine(&clients, &instance_id, &region).await;
+    report.endpoints = crate::aws::endpoints::resolved(&config).await;
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(json) => println!("{json}"),
@@ -100,6 +102,21 @@ pub fn render(report: &Report) -> String {
     text.push_str(&format!("  fix:   {}\n", report.fix));
     for fallback in &report.fallbacks {
         text.push_str(&format!("  or:    {fallback}\n"));
+    }
+    if !report.endpoints.is_empty() {
+        text.push_str("endpoints\n");
+        let width = report
+            .endpoints
+            .iter()
+            .map(|e| e.service.len())
+            .max()
+            .unwrap_or(0);
+        for endpoint in &report.endpoints {
+            text.push_str(&format!(
+                "  {:<width$}  {}  ({})\n",
+                endpoint.service, endpoint.url, endpoint.origin
+            ));
+        }
     }
     text
 }

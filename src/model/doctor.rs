@@ -163,6 +163,18 @@ pub struct Report {
     pub fix: String,
     /// Other ways onto the instance while sessions fail (none when a session would start).
     pub fallbacks: Vec<String>,
+    /// Where each service is reached (filled by `bosun doctor`; empty elsewhere).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<ServiceEndpoint>,
+}
+
+/// Where one AWS service is reached, and why there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceEndpoint {
+    pub service: String,
+    pub url: String,
+    /// `AWS_ENDPOINT_URL_SSM`, `the AWS config file`, `the Region's public endpoint`…
+    pub origin: String,
 }
 
 fn check(area: &'static str, name: &'static str, verdict: Verdict, evidence: String) -> Check {
@@ -554,6 +566,7 @@ pub fn diagnose(facts: &Facts) -> Report {
         cause,
         fix,
         fallbacks,
+        endpoints: Vec::new(),
     }
 }
 

@@ -4,11 +4,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The version bosun claims: the oldest plugin AWS documents as supported (1.2.764.0, late
-/// 2025), whose behaviour bosun has, signed upgrades included (§1.3). The agent keys smux
-/// (client >= 1.1.70) and keep-alive (off for clients > 1.2.331.0) on it (§4.3, §6.3); both
-/// gates fall as they did for 1.2.677.0.
-pub const CLIENT_VERSION: &str = "1.2.764.0";
+/// The version bosun claims: the plugin release whose behaviour bosun matches (1.2.835.0,
+/// mid 2026): signed upgrades (§1.3, since 1.2.764.0), resumes that dial the StreamUrl
+/// ResumeSession answered, and the `~.` escapes. The agent keys smux (client >= 1.1.70) and
+/// keep-alive (off for clients > 1.2.331.0) on it (§4.3, §6.3); both gates fall as they did
+/// for 1.2.677.0.
+pub const CLIENT_VERSION: &str = "1.2.835.0";
 
 /// The first WebSocket text frame after every dial.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

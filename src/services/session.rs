@@ -144,6 +144,7 @@ pub fn drive(started: Started, clients: &SessionClients) -> Driven {
         client_id: Uuid::new_v4().hyphenated().to_string(),
         client_version: CLIENT_VERSION.to_owned(),
         signer: clients.signer.clone(),
+        endpoint: clients.data_channel.clone(),
     };
     let session = Session::client(
         SessionConfig::default(),

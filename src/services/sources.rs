@@ -89,6 +89,8 @@ pub struct SessionClients {
     /// For containers: ECS Exec (ExecuteCommand) sessions.
     pub ecs: aws_sdk_ecs::Client,
     pub signer: Option<Arc<dyn UpgradeSigner>>,
+    /// The data channel's configured endpoint (`AWS_ENDPOINT_URL_SSMMESSAGES`…), if any.
+    pub data_channel: Option<String>,
     /// The profile the credentials come from, named in what to run when they expire.
     pub profile: Option<String>,
 }
@@ -110,6 +112,7 @@ impl SessionClients {
             ecs: aws_sdk_ecs::Client::new(config),
             signer: SdkUpgradeSigner::for_config(config)
                 .map(|signer| Arc::new(signer) as Arc<dyn UpgradeSigner>),
+            data_channel: crate::aws::endpoints::data_channel_endpoint(config),
             profile: None,
         }
     }

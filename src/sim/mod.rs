@@ -106,6 +106,9 @@ pub struct SimConfig {
     /// TLS-terminating proxy (`https://sim.test`), StreamUrls must name the proxy's side
     /// (`wss://sim.test/…`) for the data channel to take the same road.
     pub public_endpoint: Option<String>,
+    /// Data channels on a listener of their own (`SimHandle::data_channel_url`), as a VPC
+    /// endpoint for `ssmmessages` is: the API's listener then refuses them.
+    pub data_channel_apart: bool,
 }
 
 impl Default for SimConfig {
@@ -122,6 +125,7 @@ impl Default for SimConfig {
             presigned_stream_urls: false,
             require_signatures: false,
             public_endpoint: None,
+            data_channel_apart: false,
         }
     }
 }
@@ -313,6 +317,8 @@ impl Offline {
 /// A running simulator. Dropping it stops the server and removes its scratch directory.
 pub struct SimHandle {
     pub addr: SocketAddr,
+    /// The data channels' own listener, when they have one.
+    data_channel_addr: Option<SocketAddr>,
     state: Arc<SimState>,
     shutdown: watch::Sender<bool>,
 }
@@ -334,6 +340,12 @@ impl SimHandle {
     /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL`.
     pub fn endpoint_url(&self) -> String {
         self.state.endpoint.clone()
+    }
+
+    /// Where data channels are served: their own listener, or the API's.
+    pub fn data_channel_url(&self) -> String {
+        self.data_channel_addr
+            .map_or_else(|| self.endpoint_url(), |addr| format!("http://{addr}"))
     }
 
     /// Requests served per operation.
@@ -391,6 +403,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         source,
     })?;
     let scratch = ScratchDir::create().map_err(SimError::Scratch)?;
+    let data_channel_apart = config.data_channel_apart;
     let remote_hosts = session_agent::start_remote_hosts(&config.fleet).await;
     let mut managed_by_region: std::collections::HashMap<String, Vec<usize>> =
         std::collections::HashMap::new();
@@ -429,9 +442,33 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         rng: Mutex::new(config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
     });
     let (shutdown, shutdown_rx) = watch::channel(false);
-    tokio::spawn(server::serve(listener, state.clone(), shutdown_rx));
+    let data_channel_addr = if data_channel_apart {
+        let apart = TcpListener::bind((config.listen.ip(), 0))
+            .await
+            .map_err(|source| SimError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let apart_addr = apart.local_addr().ok();
+        tokio::spawn(server::serve(
+            apart,
+            state.clone(),
+            shutdown_rx.clone(),
+            server::Serves::DataChannels,
+        ));
+        apart_addr
+    } else {
+        None
+    };
+    let serves = if data_channel_apart {
+        server::Serves::Api
+    } else {
+        server::Serves::Everything
+    };
+    tokio::spawn(server::serve(listener, state.clone(), shutdown_rx, serves));
     Ok(SimHandle {
         addr,
+        data_channel_addr,
         state,
         shutdown,
     })

@@ -31,10 +31,21 @@ use super::{
 const MAX_BODY: usize = 4 * 1024 * 1024;
 const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
+/// What one listener answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Serves {
+    Everything,
+    /// The APIs only (data channels have a listener of their own).
+    Api,
+    /// Data channels only, as a VPC endpoint for `ssmmessages`.
+    DataChannels,
+}
+
 pub(crate) async fn serve(
     listener: TcpListener,
     state: Arc<SimState>,
     mut shutdown: watch::Receiver<bool>,
+    serves: Serves,
 ) {
     loop {
         let accepted = tokio::select! {
@@ -47,7 +58,7 @@ pub(crate) async fn serve(
         let _ = stream.set_nodelay(true);
         let state = state.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| handle(request, state.clone()));
+            let service = service_fn(move |request| handle(request, state.clone(), serves));
             let connection = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades();
@@ -61,11 +72,17 @@ pub(crate) async fn serve(
 async fn handle(
     request: Request<Incoming>,
     state: Arc<SimState>,
+    serves: Serves,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     // Every answer carries the simulated clock, as AWS's do: it is how SDKs measure their
     // clock's skew.
     let date = api::http_date(state.now());
-    let mut response = route(request, state).await?;
+    let data_channel = request.uri().path().starts_with("/v1/data-channel/");
+    let mut response = match (serves, data_channel) {
+        (Serves::Api, true) => plain(StatusCode::NOT_FOUND, "no data channels here"),
+        (Serves::DataChannels, false) => plain(StatusCode::NOT_FOUND, "data channels only"),
+        _ => route(request, state).await?,
+    };
     if let Ok(value) = HeaderValue::from_str(&date) {
         response.headers_mut().insert(hyper::header::DATE, value);
     }

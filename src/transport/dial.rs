@@ -33,6 +33,9 @@ pub struct StreamTarget {
     /// Signs each dial's upgrade request (SigV4 for `ssmmessages`), as plugins since
     /// 1.2.764.0 do; `None` dials unsigned. A presigned StreamUrl is never signed again.
     pub signer: Option<Arc<dyn UpgradeSigner>>,
+    /// The data channel's endpoint when one is configured (a VPC endpoint for
+    /// `ssmmessages`): the StreamUrl is dialled there (`dial_url`).
+    pub endpoint: Option<String>,
 }
 
 impl fmt::Debug for StreamTarget {
@@ -41,8 +44,33 @@ impl fmt::Debug for StreamTarget {
             .field("session_id", &self.session_id)
             .field("stream_url", &redact_url(&self.stream_url))
             .field("token", &"<redacted>")
+            .field("endpoint", &self.endpoint)
             .finish()
     }
+}
+
+/// Where a StreamUrl is dialled: at the configured data-channel endpoint's scheme and host,
+/// its path and query kept (a network that reaches `ssmmessages` only through a VPC endpoint
+/// cannot resolve or reach the public host the service names); as given when none is
+/// configured, or when the URL is presigned (its signature names its own host).
+pub fn dial_url(stream_url: &str, endpoint: Option<&str>) -> String {
+    let Some(endpoint) = endpoint.map(str::trim).filter(|e| !e.is_empty()) else {
+        return stream_url.to_owned();
+    };
+    if is_presigned(stream_url) {
+        return stream_url.to_owned();
+    }
+    let (scheme, rest) = endpoint.split_once("://").unwrap_or(("https", endpoint));
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "http" | "ws" => "ws",
+        _ => "wss",
+    };
+    let path_and_query = stream_url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|at| &rest[at..]))
+        .unwrap_or("/");
+    format!("{scheme}://{authority}{path_and_query}")
 }
 
 /// Query strings of stream URLs may carry credentials; logs keep only scheme, host and path.
@@ -124,8 +152,8 @@ pub(super) async fn connect_once(
     token: &str,
     config: &DriverConfig,
 ) -> Result<Socket, String> {
-    let mut request = target
-        .stream_url
+    let url = dial_url(&target.stream_url, target.endpoint.as_deref());
+    let mut request = url
         .as_str()
         .into_client_request()
         .map_err(|error| error.to_string())?;
@@ -134,8 +162,9 @@ pub(super) async fn connect_once(
         .as_ref()
         .filter(|_| !is_presigned(&target.stream_url))
     {
-        // Signed afresh for every dial: the first, and each after a resume.
-        for (name, value) in signer.sign(&target.stream_url).await? {
+        // Signed afresh for every dial (the first, and each after a resume), for the host
+        // actually dialled.
+        for (name, value) in signer.sign(&url).await? {
             let name =
                 tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
                     .map_err(|error| error.to_string())?;
@@ -269,6 +298,28 @@ mod tests {
     }
 
     #[test]
+    fn a_configured_endpoint_takes_the_stream_urls_scheme_and_host() {
+        let url = "wss://ssmmessages.us-east-1.amazonaws.com/v1/data-channel/s-1?role=publish_subscribe&cell-number=AB";
+        assert_eq!(dial_url(url, None), url);
+        assert_eq!(
+            dial_url(
+                url,
+                Some("https://vpce-0a1b-c2d3.ssmmessages.us-east-1.vpce.amazonaws.com")
+            ),
+            "wss://vpce-0a1b-c2d3.ssmmessages.us-east-1.vpce.amazonaws.com/v1/data-channel/s-1?role=publish_subscribe&cell-number=AB"
+        );
+        assert_eq!(
+            dial_url(url, Some("http://127.0.0.1:4566/ignored")),
+            "ws://127.0.0.1:4566/v1/data-channel/s-1?role=publish_subscribe&cell-number=AB"
+        );
+        let presigned = format!("{url}&X-Amz-Signature=00");
+        assert_eq!(
+            dial_url(&presigned, Some("https://vpce.example")),
+            presigned
+        );
+    }
+
+    #[test]
     fn debug_output_never_shows_the_token() {
         let target = StreamTarget {
             session_id: "s".into(),
@@ -279,6 +330,7 @@ mod tests {
             client_id: "c".into(),
             client_version: "1.2.677.0".into(),
             signer: None,
+            endpoint: None,
         };
         let shown = format!("{target:?}");
         assert!(!shown.contains("SECRET-TOKEN"));

@@ -13,6 +13,7 @@ pub(crate) fn report(instance_id: &str) -> Report {
         cause: "the agent stopped reporting".to_owned(),
         fix: "restart it".to_owned(),
         fallbacks: Vec::new(),
+        endpoints: Vec::new(),
     }
 }
 

@@ -495,8 +495,7 @@ fn a_new_agent_says_what_it_will_not_forward_to() {
         .expect("an agent check");
     assert_eq!(agent.verdict, Verdict::Pass);
     assert!(
-        agent.evidence.contains("loopback")
-            && agent.evidence.contains("credential endpoints"),
+        agent.evidence.contains("loopback") && agent.evidence.contains("credential endpoints"),
         "{}",
         agent.evidence
     );
