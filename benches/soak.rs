@@ -192,23 +192,13 @@ async fn start_simulator(faults: &str) -> (tokio::process::Child, String) {
     (child, endpoint)
 }
 
-/// The simulator's request counts per operation (`GET /_sim/requests`).
+/// The simulator's request counts per operation (`GET /_sim/requests`, signed with the key
+/// pair it was started with).
 async fn simulator_counts(endpoint: &str) -> serde_json::Value {
-    let address = endpoint.trim_start_matches("http://").trim_end_matches('/');
-    let Ok(mut stream) = TcpStream::connect(address).await else {
-        return serde_json::Value::Null;
-    };
-    let request = format!("GET /_sim/requests HTTP/1.0\r\nHost: {address}\r\n\r\n");
-    let mut answer = String::new();
-    if stream.write_all(request.as_bytes()).await.is_err()
-        || stream.read_to_string(&mut answer).await.is_err()
-    {
-        return serde_json::Value::Null;
+    match bosun::sim::admin::call(endpoint, ("demo", "demo"), "GET", "/_sim/requests", "").await {
+        Ok((200, body)) => serde_json::from_str(&body).unwrap_or_default(),
+        _ => serde_json::Value::Null,
     }
-    answer
-        .split_once("\r\n\r\n")
-        .and_then(|(_, body)| serde_json::from_str(body).ok())
-        .unwrap_or_default()
 }
 
 /// Types a numbered echo every 100 ms and checks each comes back, across resumes.

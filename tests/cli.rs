@@ -748,23 +748,26 @@ async fn bosun_answers_to_the_plugin_name_and_the_admin_endpoint_reports_and_set
     assert!(String::from_utf8_lossy(&output.stdout).contains("installed successfully"));
 
     let sim = start_sim().await;
-    let http = |request: String| {
-        let addr = sim.addr;
+    let endpoint = sim.endpoint_url();
+    let admin = |method: &'static str, path: &'static str, body: &'static str| {
+        let endpoint = endpoint.clone();
         async move {
-            let mut stream = TcpStream::connect(addr).await.expect("connect");
-            stream.write_all(request.as_bytes()).await.expect("write");
-            let mut response = String::new();
-            stream.read_to_string(&mut response).await.expect("read");
-            response
+            bosun::sim::admin::call(&endpoint, ("AKIDCLI", "secret"), method, path, body)
+                .await
+                .expect("the simulator answers")
         }
     };
-    let spec = "throttle=1";
-    let set = http(format!(
-        "POST /_sim/faults HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{spec}",
-        spec.len()
-    ))
-    .await;
-    assert!(set.starts_with("HTTP/1.1 200"), "{set}");
+    // Unsigned, a control request is refused.
+    let mut stream = TcpStream::connect(sim.addr).await.expect("connect");
+    stream
+        .write_all(b"POST /_sim/faults HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\nthrottle=1")
+        .await
+        .expect("write");
+    let mut unsigned = String::new();
+    stream.read_to_string(&mut unsigned).await.expect("read");
+    assert!(unsigned.starts_with("HTTP/1.1 403"), "{unsigned}");
+    let (status, body) = admin("POST", "/_sim/faults", "throttle=1").await;
+    assert_eq!(status, 200, "{body}");
     let (code, _, stderr) = finish(
         bosun(&sim)
             .args(["run", "--tag", "Team=web", "--yes", "--", "true"])
@@ -773,11 +776,10 @@ async fn bosun_answers_to_the_plugin_name_and_the_admin_endpoint_reports_and_set
     )
     .await;
     assert_eq!(code, 255, "throttled: {stderr}");
-    let bad = http("POST /_sim/faults HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nnope=".to_owned()).await;
-    assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
-    let counts =
-        http("GET /_sim/requests HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_owned())
-            .await;
+    let (status, bad) = admin("POST", "/_sim/faults", "nope=").await;
+    assert_eq!(status, 400, "{bad}");
+    let (status, counts) = admin("GET", "/_sim/requests", "").await;
+    assert_eq!(status, 200, "{counts}");
     assert!(counts.contains("\"throttled\":"), "{counts}");
 }
 
@@ -1315,7 +1317,7 @@ async fn a_tunnel_spreads_connections_over_parallel_sessions() {
 /// alike; a stranger's key and a wrong secret are answered as AWS answers them.
 #[tokio::test]
 async fn a_simulator_with_its_own_key_pair_lets_in_only_its_clients() {
-    let keys = bosun::sim::random_key_pair();
+    let keys = bosun::sim::random_key_pair().expect("randomness");
     let sim = bosun::sim::start(bosun::sim::SimConfig {
         credentials: vec![keys.clone()],
         require_signatures: true,
@@ -1368,6 +1370,25 @@ async fn a_simulator_with_its_own_key_pair_lets_in_only_its_clients() {
         "{:?}",
         sim.upgrades()
     );
+    // Its control endpoints answer its key pair only: another local user can neither read
+    // nor set its faults.
+    let endpoint = sim.endpoint_url();
+    let control = |keys: (&'static str, &'static str)| {
+        let endpoint = endpoint.clone();
+        async move {
+            bosun::sim::admin::call(&endpoint, keys, "POST", "/_sim/faults", "drop_after_secs=1")
+                .await
+                .expect("answers")
+                .0
+        }
+    };
+    assert_eq!(control(("AKIDSTRANGER", "whatever")).await, 403);
+    let own = (keys.0.clone(), keys.1.clone());
+    let (status, _) =
+        bosun::sim::admin::call(&endpoint, (&own.0, &own.1), "GET", "/_sim/faults", "")
+            .await
+            .expect("answers");
+    assert_eq!(status, 200);
 }
 
 /// A --profile that no file defines is an error that names it and the profiles there, as the

@@ -66,7 +66,13 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
     let mut _simulator = None;
     let connect: SourceFactory = if demo {
         // A key pair only this process knows: no other local program gets the demo's shells.
-        let keys = sim::random_key_pair();
+        let keys = match sim::random_key_pair() {
+            Ok(keys) => keys,
+            Err(error) => {
+                eprintln!("bosun --demo: {error}");
+                return 1;
+            }
+        };
         let handle = match sim::start(SimConfig::for_own_clients(keys.clone())).await {
             Ok(handle) => handle,
             Err(error) => {

@@ -39,7 +39,13 @@ pub async fn run(args: SimArgs) -> i32 {
     // It runs real shells for whoever gets a session: only clients with its key pair do.
     let keys = match (args.access_key_id, args.secret_access_key) {
         (Some(access), Some(secret)) => (access, secret),
-        _ => sim::random_key_pair(),
+        _ => match sim::random_key_pair() {
+            Ok(keys) => keys,
+            Err(error) => {
+                eprintln!("bosun sim: {error}");
+                return 2;
+            }
+        },
     };
     let config = SimConfig {
         listen: args.listen,

@@ -3,6 +3,7 @@
 //! simulated fleet whose agents run real shells in scratch homes. `bosun sim` serves it
 //! standalone; `--demo` and the tests run it in-process.
 
+pub mod admin;
 mod api;
 mod caller_api;
 mod documents;
@@ -142,24 +143,20 @@ impl SimConfig {
 }
 
 /// A fresh key pair for a simulator that lets in only its own clients: (access key, secret).
-pub fn random_key_pair() -> (String, String) {
+/// Without randomness from the system there is none: a guessable key would let another local
+/// user into the shells.
+pub fn random_key_pair() -> Result<(String, String), SimError> {
     let mut bytes = [0u8; 30];
-    // Without randomness the simulator still runs, with a key pair nobody can guess easily.
-    if getrandom::fill(&mut bytes).is_err() {
-        bytes
-            .iter_mut()
-            .enumerate()
-            .for_each(|(i, b)| *b = (i as u8) ^ (std::process::id() as u8));
-    }
+    getrandom::fill(&mut bytes).map_err(|error| SimError::NoRandomness(error.to_string()))?;
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let access: String = bytes[..16]
         .iter()
         .map(|b| alphabet[usize::from(b % 32)] as char)
         .collect();
-    (
+    Ok((
         format!("ASIM{access}"),
         hex::encode(&bytes[16..]) + &hex::encode(&bytes[..8]),
-    )
+    ))
 }
 
 /// One data-channel upgrade the simulator answered, and what it made of its signature.
@@ -182,6 +179,10 @@ pub enum SimError {
     },
     #[error("cannot create the scratch directory: {0}")]
     Scratch(std::io::Error),
+    #[error(
+        "the system gives no randomness ({0}): the simulator's keys and session tokens must not be guessable, so it does not start"
+    )]
+    NoRandomness(String),
 }
 
 /// Per-run scratch space (shell homes), removed when the simulator stops.
@@ -392,6 +393,8 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     if !config.listen.ip().is_loopback() {
         return Err(SimError::NotLoopback(config.listen));
     }
+    // Session tokens and ids come from the system's randomness: none, no simulator.
+    getrandom::fill(&mut [0u8; 16]).map_err(|error| SimError::NoRandomness(error.to_string()))?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| SimError::Bind {

@@ -98,7 +98,7 @@ async fn route(
         return Ok(upgrade_data_channel(request, session_id.to_owned(), state));
     }
     if path.starts_with("/_sim/") {
-        return Ok(admin(request, &path, &state).await);
+        return Ok(super::admin::serve(request, &path, &state).await);
     }
     if request.method() != Method::POST {
         return Ok(json_error(&ApiError::new(
@@ -549,42 +549,4 @@ fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(text.to_owned())));
     *response.status_mut() = status;
     response
-}
-
-/// `/_sim/requests` (GET: request counts per operation) and `/_sim/faults` (POST a fault spec,
-/// GET the current one). Loopback only, like the rest of the simulator.
-async fn admin(request: Request<Incoming>, path: &str, state: &SimState) -> Response<Full<Bytes>> {
-    match (request.method().clone(), path) {
-        (Method::GET, "/_sim/requests") => {
-            let counts = state.counters.lock().map(|c| c.clone()).unwrap_or_default();
-            json_response(&serde_json::to_value(counts).unwrap_or_default())
-        }
-        (Method::GET, "/_sim/faults") => {
-            let faults = state
-                .faults
-                .lock()
-                .map(|f| format!("{f:?}"))
-                .unwrap_or_default();
-            plain(StatusCode::OK, &faults)
-        }
-        (Method::POST, "/_sim/faults") => {
-            let body = match Limited::new(request.into_body(), 64 * 1024).collect().await {
-                Ok(body) => body.to_bytes(),
-                Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "fault spec too large"),
-            };
-            match super::Faults::parse(&String::from_utf8_lossy(&body)) {
-                Ok(faults) => {
-                    if let Ok(mut current) = state.faults.lock() {
-                        *current = faults;
-                    }
-                    plain(StatusCode::OK, "ok")
-                }
-                Err(error) => plain(StatusCode::BAD_REQUEST, &error),
-            }
-        }
-        _ => plain(
-            StatusCode::NOT_FOUND,
-            "known: GET /_sim/requests, GET|POST /_sim/faults",
-        ),
-    }
 }

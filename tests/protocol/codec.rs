@@ -260,6 +260,8 @@ fn arbitrary_message() -> impl Strategy<Value = Message> {
 }
 
 proptest! {
+    #![proptest_config(crate::harness::persisted(256, "codec"))]
+
     #[test]
     fn encode_then_decode_is_identity(message in arbitrary_message()) {
         let frame = codec::encode(&message).expect("encodes");

@@ -393,3 +393,23 @@ fn pump_app(
     }
     progress
 }
+
+/// Proptest's settings for `cases` cases, with failures kept in
+/// `tests/protocol/proptest-regressions/NAME.txt` (committed): a schedule or frame that once
+/// failed is tried first on every run after, on every machine.
+pub fn persisted(cases: u32, name: &str) -> proptest::test_runner::Config {
+    let path: &'static str = Box::leak(
+        format!(
+            "{}/tests/protocol/proptest-regressions/{name}.txt",
+            env!("CARGO_MANIFEST_DIR")
+        )
+        .into_boxed_str(),
+    );
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct(path),
+        )),
+        ..proptest::test_runner::Config::default()
+    }
+}

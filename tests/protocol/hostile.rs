@@ -87,7 +87,7 @@ fn hostile_frame() -> impl Strategy<Value = Bytes> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(crate::harness::persisted(96, "hostile"))]
 
     #[test]
     fn hostile_frames_never_panic_and_a_live_session_goes_on(

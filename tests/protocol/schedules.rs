@@ -50,7 +50,7 @@ fn schedule() -> impl Strategy<Value = Schedule> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(crate::harness::persisted(24, "schedules"))]
 
     #[test]
     fn any_fault_schedule_delivers_byte_exact_with_bounded_resends(schedule in schedule()) {
