@@ -139,6 +139,15 @@ impl SessionCipher {
 
     pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let nonce_bytes = self.next_nonce()?;
+        self.seal(nonce_bytes, plaintext)
+    }
+
+    /// `nonce || ciphertext || tag`, the wire form both official peers use.
+    fn seal(
+        &self,
+        nonce_bytes: [u8; NONCE_LENGTH],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
         let nonce = Nonce::from(nonce_bytes);
         let sealed = self
             .outgoing
@@ -227,6 +236,43 @@ mod tests {
         let second = agent.encrypt(b"b").expect("encrypts");
         assert_eq!(&first[..3], &[0xff, 0xff, 0]);
         assert_eq!(&second[..3], &[0, 0, 1]);
+    }
+
+    /// The official plugin's and agent's own encryption of the same data with the same key
+    /// and nonce (`tests/fixtures/kms-vectors.txt`): bosun's bytes are theirs.
+    #[test]
+    fn encryption_matches_the_official_vectors() {
+        let vectors = include_str!("../../tests/fixtures/kms-vectors.txt");
+        let value = |label: &str| {
+            let text = vectors
+                .lines()
+                .find_map(|line| line.strip_prefix(&format!("{label}: ")))
+                .unwrap_or_else(|| panic!("no {label}"));
+            hex::decode(text.trim()).expect("hex")
+        };
+        let key = value("key");
+        let nonce: [u8; NONCE_LENGTH] = value("nonce").try_into().expect("12 bytes");
+        // The plugin draws a fresh nonce each time; with the vectors' nonce it seals the same.
+        let client = SessionCipher::new(&key, Role::Client).expect("client");
+        assert_eq!(
+            client.seal(nonce, b"ls\r").expect("seals"),
+            value("client_to_agent \"ls\\r\"")
+        );
+        assert_eq!(
+            client.seal(nonce, b"0123456789abcdefghij").expect("seals"),
+            value("client_to_agent \"0123456789abcdefghij\"")
+        );
+        // The agent counts from its first nonce, little-endian.
+        let mut agent = SessionCipher::new(&key, Role::Agent).expect("agent");
+        agent.nonces = NonceSource::Counter(nonce);
+        assert_eq!(
+            agent.encrypt(b"ls\r").expect("seals"),
+            value("agent_to_client \"ls\\r\"")
+        );
+        assert_eq!(
+            agent.encrypt(b"ls\r").expect("seals"),
+            value("agent_to_client_second \"ls\\r\"")
+        );
     }
 
     #[test]

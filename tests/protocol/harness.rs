@@ -157,6 +157,12 @@ impl FakeKms {
         })
     }
 
+    /// The encryption context of every data key generated so far.
+    pub fn contexts(&self) -> Vec<BTreeMap<String, String>> {
+        let keys = self.keys.lock().expect("lock");
+        keys.values().map(|(_, context)| context.clone()).collect()
+    }
+
     pub fn decrypt(&self, request: &DecryptKeyRequest) -> Result<Vec<u8>, KeyProviderError> {
         let keys = self.keys.lock().expect("lock");
         let (plaintext, context) = keys

@@ -5,5 +5,6 @@ mod bounds;
 mod codec;
 mod harness;
 mod hostile;
+mod official;
 mod schedules;
 mod sessions;

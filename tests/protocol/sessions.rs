@@ -411,7 +411,28 @@ fn a_kms_handshake_encrypts_both_directions() {
         info.customer_message.as_deref(),
         Some("This session is encrypted using AWS KMS.")
     );
-    // The key request carried the session, the target and the agent's challenge.
+    // The key request carried the session, the target and the agent's challenge, under the
+    // keys the official code uses (kms-vectors.txt).
+    let contexts = pair.kms.contexts();
+    assert_eq!(contexts.len(), 1, "{contexts:?}");
+    let context = &contexts[0];
+    let keys: Vec<&str> = context.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "aws:ssm:RandomChallenge",
+            "aws:ssm:SessionId",
+            "aws:ssm:TargetId"
+        ]
+    );
+    assert_eq!(context["aws:ssm:SessionId"], "user-0123456789abcdef0");
+    assert_eq!(context["aws:ssm:TargetId"], "i-0123456789abcdef0");
+    let challenge = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        &context["aws:ssm:RandomChallenge"],
+    )
+    .expect("base64");
+    assert_eq!(challenge.len(), 16, "the agent's 16 random bytes");
     let data = b"secret keystrokes";
     pair.client.send_output(pair.now, data);
     let frames = drain(&mut pair.client);
