@@ -3,7 +3,10 @@
 //! duplication and reordering, and API throttling, while a shell is typed into (every echo
 //! checked), a tunnel moves checksummed data, and a Run Command goes out every simulated
 //! minute. Reports bytes moved, resumes, session replacements, anything lost (must be 0) and
-//! memory at the start and the end. Prints figures; asserts that nothing was lost.
+//! memory at the start and the end. Prints figures; asserts that nothing was lost and that
+//! the work was done: each tally above a floor for the run's length, every command's output
+//! checked, a task that panicked counted as lost, and the shell's whole output stream hashed
+//! and compared with what the simulator's shell wrote (`GET /_sim/output/SESSION`).
 //!
 //! The simulator runs as its own process (`bosun sim`), so the memory figures are bosun's
 //! session code alone; the simulator's, which keeps every command's record as AWS does, is
@@ -11,6 +14,7 @@
 //!
 //! cargo bench --bench soak                    (24 simulated hours in about 10 minutes)
 //! SOAK_SECONDS=120 cargo bench --bench soak   (a shorter run, the same day's clock)
+//! SOAK_SECONDS=60 cargo test --bench soak      (the test command's: a debug build, a minute)
 
 mod common;
 
@@ -53,7 +57,30 @@ struct Tally {
     tunnel_replacements: AtomicU64,
     runs: AtomicU64,
     run_invocations: AtomicU64,
+    /// Commands AWS refused to send (throttled SendCommand): tried again the next minute.
+    runs_refused: AtomicU64,
+    shell_bytes: AtomicU64,
     lost: AtomicU64,
+}
+
+/// The least a run of `seconds` must have done, whatever the machine: far below what a
+/// quiet one does (see the figures printed), far above nothing.
+struct Floors {
+    echoes: u64,
+    resumes: u64,
+    transfers: u64,
+    runs: u64,
+}
+
+impl Floors {
+    fn for_seconds(seconds: u64) -> Floors {
+        Floors {
+            echoes: seconds,
+            resumes: 5,
+            transfers: (seconds / 20).max(2),
+            runs: (seconds / 10).max(3),
+        }
+    }
 }
 
 async fn soak() {
@@ -70,6 +97,7 @@ async fn soak() {
         "drop_after_secs={hour:.3},loss=0.01,dup=0.01,reorder=0.02,throttle=0.05,resume_fails=1"
     );
     let (mut sim, endpoint) = start_simulator(&faults).await;
+    let floors = Floors::for_seconds(seconds);
     let sim_pid = sim.id().map(|pid| pid.to_string()).unwrap_or_default();
     let config = bosun::aws::demo_config(&endpoint, "us-east-1").await;
     let clients = SessionClients::new(&config);
@@ -91,6 +119,7 @@ async fn soak() {
     let shell = tokio::spawn(type_into_a_shell(
         clients.clone(),
         instance.clone(),
+        endpoint.clone(),
         tally.clone(),
         until,
     ));
@@ -121,9 +150,17 @@ async fn soak() {
             tally.runs.load(Ordering::Relaxed)
         );
     }
-    let _ = shell.await;
-    let _ = carrier.await;
-    let _ = commands.await;
+    // A task that panicked did not finish its work: lost.
+    for (what, joined) in [
+        ("shell", shell.await),
+        ("tunnel", carrier.await),
+        ("run command", commands.await),
+    ] {
+        if let Err(error) = joined {
+            eprintln!("{what}: the task failed: {error}");
+            tally.lost.fetch_add(1, Ordering::Relaxed);
+        }
+    }
     let memory_end = common::rss_mb();
     let sim_memory_end = common::rss_mb_of(&sim_pid);
     let counts = simulator_counts(&endpoint).await;
@@ -134,9 +171,10 @@ async fn soak() {
         simulated(started.elapsed())
     );
     println!(
-        "  shell: {} echoes checked, {} resumes",
+        "  shell: {} echoes checked, {} resumes, {} bytes hashed end to end",
         tally.shell_echoes.load(Ordering::Relaxed),
-        tally.shell_resumes.load(Ordering::Relaxed)
+        tally.shell_resumes.load(Ordering::Relaxed),
+        tally.shell_bytes.load(Ordering::Relaxed)
     );
     println!(
         "  tunnel: {} transfers, {:.1} MB checksummed, {} session replacements",
@@ -145,9 +183,10 @@ async fn soak() {
         tally.tunnel_replacements.load(Ordering::Relaxed)
     );
     println!(
-        "  run command: {} commands, {} invocations finished",
+        "  run command: {} commands, {} invocations finished and checked, {} refused by throttling",
         tally.runs.load(Ordering::Relaxed),
-        tally.run_invocations.load(Ordering::Relaxed)
+        tally.run_invocations.load(Ordering::Relaxed),
+        tally.runs_refused.load(Ordering::Relaxed)
     );
     let count = |operation: &str| counts[operation].as_u64().unwrap_or(0);
     println!(
@@ -166,6 +205,33 @@ async fn soak() {
         (sim_memory_end / sim_memory_after_warmup.max(0.1) - 1.0) * 100.0
     );
     assert_eq!(lost, 0, "nothing may be lost");
+    for (what, done, floor) in [
+        (
+            "shell echoes",
+            tally.shell_echoes.load(Ordering::Relaxed),
+            floors.echoes,
+        ),
+        (
+            "shell resumes",
+            tally.shell_resumes.load(Ordering::Relaxed),
+            floors.resumes,
+        ),
+        (
+            "tunnel transfers",
+            tally.tunnel_transfers.load(Ordering::Relaxed),
+            floors.transfers,
+        ),
+        ("commands", tally.runs.load(Ordering::Relaxed), floors.runs),
+    ] {
+        assert!(
+            done >= floor,
+            "{what}: {done}, fewer than {floor}: the soak did not do its work"
+        );
+    }
+    assert!(
+        tally.shell_bytes.load(Ordering::Relaxed) > 0,
+        "the shell's stream was hashed end to end"
+    );
 }
 
 /// `bosun sim` with the day's faults and the demo key pair, as a child process; returns it
@@ -205,6 +271,7 @@ async fn simulator_counts(endpoint: &str) -> serde_json::Value {
 async fn type_into_a_shell(
     clients: SessionClients,
     instance: String,
+    endpoint: String,
     tally: Arc<Tally>,
     until: Instant,
 ) {
@@ -217,6 +284,9 @@ async fn type_into_a_shell(
         }
     };
     let mut output = String::new();
+    // Every byte of the stream, in order: compared at the end with what the shell wrote.
+    let mut stream = Sha256::new();
+    let mut stream_bytes = 0u64;
     let mut number = 0u64;
     while Instant::now() < until {
         number += 1;
@@ -235,6 +305,8 @@ async fn type_into_a_shell(
         while !output.contains(&wanted) {
             match tokio::time::timeout_at(deadline, driven.events.recv()).await {
                 Ok(Some(DriverEvent::Output(bytes))) => {
+                    stream.update(&bytes);
+                    stream_bytes += bytes.len() as u64;
                     output.push_str(&String::from_utf8_lossy(&bytes))
                 }
                 Ok(Some(DriverEvent::Reconnected)) => {
@@ -254,6 +326,44 @@ async fn type_into_a_shell(
         }
         tally.shell_echoes.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The shell is idle now (its prompt follows the last echo): read until as many bytes
+    // came as it wrote, then the two hashes must agree.
+    let session_id = driven.session_id.clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let path = format!("/_sim/output/{session_id}");
+        let wrote = match bosun::sim::admin::call(&endpoint, ("demo", "demo"), "GET", &path, "")
+            .await
+        {
+            Ok((200, body)) => serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default(),
+            _ => serde_json::Value::Null,
+        };
+        let wrote_bytes = wrote["bytes"].as_u64().unwrap_or(0);
+        if wrote_bytes == stream_bytes {
+            let ours = hex::encode(stream.clone().finalize());
+            if wrote["sha256"].as_str() == Some(ours.as_str()) {
+                tally.shell_bytes.store(stream_bytes, Ordering::Relaxed);
+            } else {
+                eprintln!("shell: {stream_bytes} bytes arrived, but not the bytes the shell wrote");
+                tally.lost.fetch_add(1, Ordering::Relaxed);
+            }
+            break;
+        }
+        match tokio::time::timeout_at(deadline, driven.events.recv()).await {
+            Ok(Some(DriverEvent::Output(bytes))) => {
+                stream.update(&bytes);
+                stream_bytes += bytes.len() as u64;
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => {
+                eprintln!(
+                    "shell: {stream_bytes} bytes arrived of the {wrote_bytes} the shell wrote"
+                );
+                tally.lost.fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+        }
     }
     let _ = driven.input.send(Input::Close).await;
 }
@@ -391,24 +501,52 @@ async fn run_every_minute(
             generation,
             events_tx,
         );
+        let wanted = format!("minute-{generation}");
         let finished = tokio::time::timeout(Duration::from_secs(120), async {
+            let mut settled = 0;
             while let Some(event) = events.recv().await {
                 match event.value {
-                    RunEvent::Settled { .. } => {
-                        tally.run_invocations.fetch_add(1, Ordering::Relaxed);
+                    RunEvent::Settled {
+                        invocation, output, ..
+                    } => {
+                        settled += 1;
+                        // Every command's answer is checked: its status and its output.
+                        if invocation.aws_status == "Success" && output.trim() == wanted {
+                            tally.run_invocations.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            eprintln!(
+                                "run command: {wanted} came back {} with {output:?}",
+                                invocation.aws_status
+                            );
+                            tally.lost.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
-                    RunEvent::Done => return true,
-                    // Throttled sends fail the command: sent again next minute.
-                    RunEvent::Failed(_) => return false,
+                    RunEvent::Done => return Some(settled),
+                    // A throttled SendCommand: AWS refused it, nothing ran; sent again next
+                    // minute.
+                    RunEvent::Failed(_) => return None,
                     _ => {}
                 }
             }
-            false
+            Some(0)
         })
         .await;
         run.abort();
-        if let Ok(true) = finished {
-            tally.runs.fetch_add(1, Ordering::Relaxed);
+        match finished {
+            Ok(Some(1)) => {
+                tally.runs.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(None) => {
+                tally.runs_refused.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(Some(settled)) => {
+                eprintln!("run command: {wanted} ended with {settled} answers instead of one");
+                tally.lost.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {
+                eprintln!("run command: {wanted} did not finish in two minutes");
+                tally.lost.fetch_add(1, Ordering::Relaxed);
+            }
         }
         let now = Instant::now();
         if next > now {

@@ -1,5 +1,6 @@
 //! The simulator's control endpoints and a client for them: `GET /_sim/requests` (request
-//! counts per operation), `GET|POST /_sim/faults` (the fault spec). A control request is
+//! counts per operation), `GET|POST /_sim/faults` (the fault spec), `GET /_sim/output/SESSION`
+//! (the SHA-256 and length of what a session's program wrote). A control request is
 //! signed with SigV4 for `ssm` like every API call, and a simulator that lets in only its
 //! own clients (`bosun sim`, `--demo`) takes it only from its own key pair, so another local
 //! user can neither throttle nor cut the console's sessions.
@@ -68,6 +69,22 @@ pub(crate) async fn serve(
             let counts = state.counters.lock().map(|c| c.clone()).unwrap_or_default();
             json_response(&serde_json::to_value(counts).unwrap_or_default())
         }
+        (Method::GET, _) if path.starts_with("/_sim/output/") => {
+            use sha2::Digest;
+            let session = path.trim_start_matches("/_sim/output/");
+            let tally = state
+                .outputs
+                .lock()
+                .ok()
+                .and_then(|outputs| outputs.get(session).cloned());
+            match tally {
+                Some((digest, length)) => json_response(&serde_json::json!({
+                    "sha256": hex::encode(digest.finalize()),
+                    "bytes": length,
+                })),
+                None => plain(StatusCode::NOT_FOUND, "no output from that session"),
+            }
+        }
         (Method::GET, "/_sim/faults") => {
             let faults = state
                 .faults
@@ -89,7 +106,7 @@ pub(crate) async fn serve(
         }
         _ => plain(
             StatusCode::NOT_FOUND,
-            "known: GET /_sim/requests, GET|POST /_sim/faults",
+            "known: GET /_sim/requests, GET|POST /_sim/faults, GET /_sim/output/SESSION",
         ),
     }
 }

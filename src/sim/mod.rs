@@ -247,6 +247,9 @@ pub(crate) struct SimState {
     /// Agent versions installed by AWS-UpdateSSMAgent since the start, by instance id (the
     /// fleet file stays as it was loaded).
     pub agent_updates: Mutex<std::collections::HashMap<String, String>>,
+    /// What each session's program wrote for the client, in order: its SHA-256 so far and its
+    /// length (`GET /_sim/output/SESSION`), so a client can prove it got every byte once.
+    pub outputs: Mutex<std::collections::HashMap<String, (sha2::Sha256, u64)>>,
     scratch: ScratchDir,
     rng: Mutex<u64>,
 }
@@ -441,6 +444,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         require_signatures: config.require_signatures,
         upgrades: Mutex::new(Vec::new()),
         agent_updates: Mutex::new(std::collections::HashMap::new()),
+        outputs: Mutex::new(std::collections::HashMap::new()),
         scratch,
         rng: Mutex::new(config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
     });

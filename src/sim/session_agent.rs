@@ -445,6 +445,7 @@ async fn run_application(
     mut events: mpsc::Receiver<Event>,
     output: mpsc::Sender<AgentInput>,
 ) {
+    let output = tally_output(state.clone(), session_id.clone(), output);
     let info = loop {
         match events.recv().await {
             Some(Event::Ready(info)) => break info,
@@ -511,6 +512,32 @@ async fn run_application(
             port::run(plan, events, output).await;
         }
     }
+}
+
+/// A sender that passes everything on to `output`, tallying the program's output bytes for
+/// `/_sim/output/SESSION` on the way.
+fn tally_output(
+    state: Arc<SimState>,
+    session_id: String,
+    output: mpsc::Sender<AgentInput>,
+) -> mpsc::Sender<AgentInput> {
+    use sha2::Digest;
+    let (tap, mut tapped) = mpsc::channel(64);
+    tokio::spawn(async move {
+        while let Some(input) = tapped.recv().await {
+            if let AgentInput::Output(bytes) = &input
+                && let Ok(mut outputs) = state.outputs.lock()
+            {
+                let (digest, length) = outputs.entry(session_id.clone()).or_default();
+                digest.update(bytes);
+                *length += bytes.len() as u64;
+            }
+            if output.send(input).await.is_err() {
+                return;
+            }
+        }
+    });
+    tap
 }
 
 /// Loopback only: `localhost` and loopback addresses reach this machine's ports; fleet remote
