@@ -1,9 +1,11 @@
 //! The console at fleet scale: `bosun sim --instances 10000` as its own process, then in this
 //! process the joined inventory fetch, the first frame, and each filter keystroke (reducer +
 //! draw on a 200x50 `TestBackend`), and the memory that holds it all. Prints figures; asserts
-//! nothing about speed.
+//! nothing about speed unless asked: with `-- --check` it holds them to their budgets (ready in
+//! 2 s, a keystroke in 16 ms at worst, 150 MB) and the inventory to every instance;
+//! `BOSUN_BENCH_CHECK=counts` holds the count alone.
 //!
-//! cargo bench --bench console
+//! cargo bench --bench console [-- --check]
 
 mod common;
 
@@ -18,7 +20,11 @@ use bosun::ui;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+/// `bosun sim --instances 10000`: the managed instances, both regions together.
+const INSTANCES: usize = 10_000;
+
 fn main() {
+    let mut verdicts = common::Verdicts::new();
     let (mut sim, endpoint) = common::demo_keyed_sim(&["--instances", "10000"]);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -81,6 +87,7 @@ fn main() {
         ready.as_secs_f64() * 1000.0
     );
 
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let _ = app::update(&mut state, Input::Action(Action::Filter));
     let mut keystrokes = Vec::new();
     for c in "tag:Team=payments !status:lost".chars() {
@@ -92,7 +99,6 @@ fn main() {
         keystrokes.push(begin.elapsed());
     }
     keystrokes.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "  filter keystroke (reduce + draw) {:>8.2} ms median, {:.2} ms worst of {}",
         ms(keystrokes[keystrokes.len() / 2]),
@@ -115,6 +121,21 @@ fn main() {
         common::rss_mb(),
         memory_before
     );
+    // The simulator adds EC2 instances SSM does not manage, which the fleet shows too.
+    verdicts.count(
+        "instances in the fleet",
+        count >= INSTANCES,
+        format!("{count}, must be at least {INSTANCES}"),
+    );
+    verdicts.at_most("fleet table ready", ms(ready), 2000.0, "ms");
+    verdicts.at_most(
+        "filter keystroke (worst)",
+        ms(keystrokes[keystrokes.len() - 1]),
+        16.0,
+        "ms",
+    );
+    verdicts.at_most("memory", common::rss_mb(), 150.0, "MB");
     let _ = sim.kill();
     let _ = sim.wait();
+    verdicts.finish();
 }

@@ -2,9 +2,11 @@
 //! each, 6,000 containers over 20 clusters in two regions) as its own process, then in this
 //! process the containers read (ListClusters, ListTasks, DescribeTasks, as the console reads
 //! them), the view ready (first frame), each filter keystroke (reducer + draw on a 200x50
-//! `TestBackend`) and the memory that holds it. Prints figures; asserts nothing about speed.
+//! `TestBackend`) and the memory that holds it. Prints figures; with `-- --check` holds them to
+//! their budgets (ready in 2 s, a keystroke in 16 ms at worst, 150 MB) and the read to every
+//! container; `BOSUN_BENCH_CHECK=counts` holds the count alone.
 //!
-//! cargo bench --bench containers
+//! cargo bench --bench containers [-- --check]
 
 mod common;
 
@@ -19,7 +21,11 @@ use bosun::ui;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+/// 2,000 services of three tasks, a container each.
+const CONTAINERS: usize = 6_000;
+
 fn main() {
+    let mut verdicts = common::Verdicts::new();
     let (mut sim, endpoint) =
         common::demo_keyed_sim(&["--instances", "10", "--ecs-services", "2000"]);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -99,6 +105,20 @@ fn main() {
         common::rss_mb(),
         memory_before
     );
+    verdicts.count(
+        "containers read",
+        count == CONTAINERS,
+        format!("{count}, must be {CONTAINERS}"),
+    );
+    verdicts.at_most("view ready", ms(ready), 2000.0, "ms");
+    verdicts.at_most(
+        "filter keystroke (worst)",
+        ms(keystrokes[keystrokes.len() - 1]),
+        16.0,
+        "ms",
+    );
+    verdicts.at_most("memory", common::rss_mb(), 150.0, "MB");
     let _ = sim.kill();
     let _ = sim.wait();
+    verdicts.finish();
 }

@@ -1,10 +1,15 @@
 //! The doctor's verdict against the simulator with 150 ms of latency added to every API call
 //! (a far region, a slow VPN): wall time per verdict and API calls per verdict, for each demo
 //! instance with a cause of its own. Budget: a verdict in at most 2 s, at most 15 calls. Prints
-//! figures; asserts nothing about speed.
+//! figures; with `-- --check` holds them to the budget, and with `BOSUN_BENCH_CHECK=counts`
+//! (the test command's) holds only what speed cannot change: the calls, and a cause of its own
+//! for each instance, the healthy one found healthy and no other.
 //!
-//! cargo bench --bench doctor
+//! cargo bench --bench doctor [-- --check]
 
+mod common;
+
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use bosun::aws::target;
@@ -12,6 +17,7 @@ use bosun::services::doctor;
 use bosun::services::sources::SessionClients;
 use bosun::sim::{self, Faults, SimConfig, SimHandle};
 
+const HEALTHY: &str = "payments-api-1";
 const CASES: [(&str, &str); 10] = [
     ("payments-api-1", "us-east-1"),
     ("payments-api-3", "us-east-1"),
@@ -51,6 +57,8 @@ async fn bench() {
     println!("doctor: one verdict per cause, 150 ms added to every API call");
     let mut slowest = Duration::ZERO;
     let mut most_calls = 0;
+    let mut causes = BTreeSet::new();
+    let mut verdicts = common::Verdicts::new();
     for (name, region) in CASES {
         let config = bosun::aws::demo_config(&sim.endpoint_url(), region).await;
         let clients = SessionClients::new(&config);
@@ -64,6 +72,13 @@ async fn bench() {
         let spent = calls(&sim) - before;
         slowest = slowest.max(took);
         most_calls = most_calls.max(spent);
+        // The first is the healthy baseline; every other has a cause staged.
+        verdicts.count(
+            &format!("{name}'s verdict"),
+            report.would_start == (name == HEALTHY),
+            &report.cause,
+        );
+        causes.insert(report.cause.clone());
         println!(
             "  {name:<22} {:>5} ms  {spent:>2} calls  {}",
             took.as_millis(),
@@ -74,4 +89,21 @@ async fn bench() {
         "slowest verdict {} ms (budget 2000), most calls {most_calls} (budget 15)",
         slowest.as_millis()
     );
+    verdicts.count(
+        "a cause of its own per instance",
+        causes.len() == CASES.len(),
+        format!("{} causes for {} instances", causes.len(), CASES.len()),
+    );
+    verdicts.count(
+        "API calls per verdict",
+        most_calls <= 15,
+        format!("at most {most_calls}, budget 15"),
+    );
+    verdicts.at_most(
+        "slowest verdict",
+        slowest.as_secs_f64() * 1000.0,
+        2000.0,
+        "ms",
+    );
+    verdicts.finish();
 }

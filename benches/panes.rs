@@ -1,13 +1,16 @@
 //! Shell panes under load. In process: how fast a pane's emulator ingests output (`yes`, and
 //! coloured log lines). End to end, the real console in a PTY against `bosun sim` in its own process: the rate a pane takes a
 //! flood through the simulator, how long a console key takes to reach the screen while
-//! another pane floods, and the CPU eight idle panes cost. Prints figures; asserts nothing
-//! about speed.
+//! another pane floods, and the CPU eight idle panes cost. Prints figures; with `-- --check`
+//! holds them to their budgets (32 MB a pane at 160 columns, a quiet pane's echo and a console
+//! key p99 50 ms during floods, the console at most one core, idle panes at most 1 % of one).
 //!
 //! Also the memory a pane's history takes at full default scrollback, by line width.
 //!
-//! cargo bench --bench panes            (everything)
-//! cargo bench --bench panes -- memory  (the memory figures only, in seconds)
+//! cargo bench --bench panes [-- --check]          (everything)
+//! cargo bench --bench panes -- memory [--check]    (the memory figures only, in seconds)
+
+mod common;
 
 use std::num::NonZeroU16;
 use std::time::{Duration, Instant};
@@ -26,7 +29,7 @@ fn resident_bytes() -> usize {
 }
 
 /// A pane's emulator filled to its full default history with lines as wide as the pane.
-fn memory() {
+fn memory(verdicts: &mut common::Verdicts) {
     println!(
         "pane memory at full default scrollback ({} lines; budget 32 MB at 160 columns)",
         bosun::term::SCROLLBACK_LINES
@@ -47,6 +50,9 @@ fn memory() {
             bytes as f64 / MB,
             bytes / (bosun::term::SCROLLBACK_LINES + 45)
         );
+        if width == 160 {
+            verdicts.at_most("a pane at 160 columns", bytes as f64 / MB, 32.0, "MB");
+        }
         panes.push(emulator);
     }
 }
@@ -197,7 +203,7 @@ fn millis(d: Duration) -> f64 {
 }
 
 /// The end-to-end figures, against the demo fleet.
-async fn end_to_end() {
+async fn end_to_end(verdicts: &mut common::Verdicts) {
     let home = tempfile::tempdir().expect("home");
     let mut console = Console::start(home.path(), "off").await;
     console.wait_for("orphaned-test-box").await;
@@ -283,6 +289,8 @@ async fn end_to_end() {
     println!(
         "  the console while one pane floods      {flood_cpu:>6.1} % of one core (budget 100 %)"
     );
+    verdicts.at_most("quiet pane's echo, p99", millis(p99(&echo)), 50.0, "ms");
+    verdicts.at_most("the console while one pane floods", flood_cpu, 100.0, "%");
     // Stop the flood: focus it, zoom it, ctrl-c, and time the prompt's return.
     console.send(b"\x15\x1dl").await;
     console.drain_for(Duration::from_millis(300)).await;
@@ -323,12 +331,12 @@ async fn end_to_end() {
     let before = console.cpu_seconds();
     let measured = Duration::from_secs(10);
     console.drain_for(measured).await;
-    let used = console.cpu_seconds() - before;
+    let idle = (console.cpu_seconds() - before) / measured.as_secs_f64() * 100.0;
     println!(
-        "  eight idle panes                       {:>6.2} % of one core over {} s (the console alone)",
-        used / measured.as_secs_f64() * 100.0,
+        "  eight idle panes                       {idle:>6.2} % of one core over {} s (the console alone)",
         measured.as_secs()
     );
+    verdicts.at_most("eight idle panes", idle, 1.0, "%");
     println!(
         "  memory with eight panes                {:>6.1} MB",
         console.rss_mb()
@@ -337,7 +345,7 @@ async fn end_to_end() {
 
 /// Sixteen panes printing flat out at the real agent's pace (1 KiB, then 1 ms): how long a
 /// console key takes to reach the screen, the console's CPU and memory.
-async fn sixteen_floods() {
+async fn sixteen_floods(verdicts: &mut common::Verdicts) {
     let home = tempfile::tempdir().expect("home");
     let mut console = Console::start(home.path(), "real").await;
     console.wait_for("orphaned-test-box").await;
@@ -383,6 +391,13 @@ async fn sixteen_floods() {
         keys.len()
     );
     println!("  the console                            {cpu:>6.1} % of one core (budget 100 %)");
+    verdicts.at_most(
+        "sixteen floods: console key to screen, p99",
+        millis(p99),
+        50.0,
+        "ms",
+    );
+    verdicts.at_most("sixteen floods: the console", cpu, 100.0, "%");
     println!(
         "  memory                                 {:>6.1} MB",
         console.rss_mb()
@@ -393,8 +408,10 @@ async fn sixteen_floods() {
 }
 
 fn main() {
-    memory();
+    let mut verdicts = common::Verdicts::new();
+    memory(&mut verdicts);
     if std::env::args().any(|a| a == "memory") {
+        verdicts.finish();
         return;
     }
     println!("pane emulator ingest (vt100 + line drawing, 45x160, 1 KiB chunks)");
@@ -419,7 +436,8 @@ fn main() {
         .build()
         .expect("runtime")
         .block_on(async {
-            end_to_end().await;
-            sixteen_floods().await;
+            end_to_end(&mut verdicts).await;
+            sixteen_floods(&mut verdicts).await;
         });
+    verdicts.finish();
 }

@@ -1,15 +1,21 @@
 //! Run Command at fleet scale through the console's service: 1,000 targets against the
 //! simulator, the API calls each refresh cycle costs, how soon after the simulator finishes
 //! the grid shows every final status, and what a frame of the watch view costs with 1,000
-//! rows. Prints figures; asserts nothing about speed.
+//! rows. Prints figures; with `-- --check` holds them to their budgets (every final status shown
+//! within 2 refresh cycles of the simulator finishing, at most 25 API calls a cycle, a frame in
+//! 16 ms) and the run to its counts (20 commands of at most 50 targets, 1,000 successes);
+//! `BOSUN_BENCH_CHECK=counts` holds the counts and the calls alone.
 //!
-//! cargo bench --bench runs
+//! cargo bench --bench runs [-- --check]
+
+mod common;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bosun::app::{self, Action, Input, State};
 use bosun::config::theme::Theme;
 use bosun::model::run::{RunGroup, RunRequest, RunTarget};
+use bosun::model::status::InvocationStatus;
 use bosun::services::runs::{RunCommand, RunEvent, RunOptions};
 use bosun::sim::{self, Fleet, Platform, SimConfig};
 use bosun::term::Screens;
@@ -29,6 +35,7 @@ fn main() {
 }
 
 async fn bench() {
+    let mut verdicts = common::Verdicts::new();
     let fleet = Fleet::generate(2_600, 11);
     let chosen: Vec<&sim::Instance> = fleet
         .instances
@@ -116,7 +123,9 @@ async fn bench() {
     let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
     let ssm = aws_sdk_ssm::Client::new(&config);
     let mut sim_done = 0f64;
+    let mut batches = Vec::new();
     for id in &command_ids {
+        let mut batch = 0;
         let mut pages = ssm
             .list_command_invocations()
             .command_id(id)
@@ -125,6 +134,7 @@ async fn bench() {
             .send();
         while let Some(Ok(page)) = pages.next().await {
             for invocation in page.command_invocations() {
+                batch += 1;
                 for plugin in invocation.command_plugins() {
                     if let Some(end) = plugin.response_finish_date_time() {
                         sim_done = sim_done.max(end.as_secs_f64());
@@ -132,6 +142,7 @@ async fn bench() {
                 }
             }
         }
+        batches.push(batch);
     }
     let shown = complete_at
         .duration_since(UNIX_EPOCH)
@@ -157,6 +168,37 @@ async fn bench() {
         behind * 1000.0,
         behind
     );
+
+    verdicts.count(
+        "SendCommand calls",
+        command_ids.len() == TARGETS.div_ceil(50)
+            && calls("SendCommand") == command_ids.len() as u64,
+        format!(
+            "{} commands, {} calls",
+            command_ids.len(),
+            calls("SendCommand")
+        ),
+    );
+    verdicts.count(
+        "targets per command",
+        batches.iter().all(|&n| n <= 50) && batches.iter().sum::<usize>() == TARGETS,
+        format!("{batches:?}"),
+    );
+    let succeeded = last
+        .iter()
+        .filter(|i| i.status == InvocationStatus::Success)
+        .count();
+    verdicts.count(
+        "invocations that succeeded",
+        succeeded == TARGETS,
+        format!("{succeeded} of {TARGETS}"),
+    );
+    verdicts.count(
+        "API calls per refresh cycle",
+        (lists + gets) as f64 / rounds as f64 <= 25.0,
+        format!("{lists} + {gets} over {rounds} cycles, budget 25 a cycle"),
+    );
+    verdicts.at_most("grid complete after the last finish", behind, 2.0, "s");
 
     // A frame of the watch view with all 1,000 rows.
     let mut state = State::new("bench");
@@ -201,4 +243,11 @@ async fn bench() {
         frames[frames.len() / 2].as_secs_f64() * 1000.0,
         frames[frames.len() - 1].as_secs_f64() * 1000.0
     );
+    verdicts.at_most(
+        "watch view frame (median)",
+        frames[frames.len() / 2].as_secs_f64() * 1000.0,
+        16.0,
+        "ms",
+    );
+    verdicts.finish();
 }

@@ -1,8 +1,10 @@
 //! The simulator at scale: `bosun sim --instances 10000` as its own process, measured from
 //! outside — memory after start and after load, CPU while idle, and DescribeInstanceInformation
-//! pages served per second to real SDK clients. Prints figures; asserts nothing about speed.
+//! pages served per second to real SDK clients. Prints figures; with `-- --check` holds them to
+//! their budgets (at most 200 MB, at most 1 % of a core while idle, at least 2,000 pages/s) and
+//! the pages to whole fleets listed; `BOSUN_BENCH_CHECK=counts` holds the pages alone.
 //!
-//! cargo bench --bench sim
+//! cargo bench --bench sim [-- --check]
 
 mod common;
 
@@ -34,6 +36,7 @@ fn cpu_seconds(pid: u32) -> f64 {
 }
 
 fn main() {
+    let mut verdicts = common::Verdicts::new();
     let mut child = Command::new(env!("CARGO_BIN_EXE_bosun"))
         .args([
             "sim",
@@ -66,15 +69,15 @@ fn main() {
         started.elapsed().as_secs_f64() * 1000.0
     );
     std::thread::sleep(Duration::from_millis(500));
-    println!(
-        "  memory after start            {:>8.1} MB",
-        common::rss_mb_of(&pid.to_string())
-    );
+    let memory_after_start = common::rss_mb_of(&pid.to_string());
+    println!("  memory after start            {memory_after_start:>8.1} MB");
+    verdicts.at_most("memory after start", memory_after_start, 200.0, "MB");
 
     let idle_start = cpu_seconds(pid);
     std::thread::sleep(Duration::from_secs(3));
     let idle_cpu = (cpu_seconds(pid) - idle_start) / 3.0 * 100.0;
     println!("  CPU while idle (3 s)          {idle_cpu:>8.2} %");
+    verdicts.at_most("CPU while idle", idle_cpu, 1.0, "%");
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -138,10 +141,17 @@ fn main() {
         server_cpu / requests.max(1) as f64 * 1e6,
         server_cpu / elapsed.as_secs_f64() * 100.0
     );
-    println!(
-        "  memory after the load         {:>8.1} MB",
-        common::rss_mb_of(&pid.to_string())
+    let memory_after_load = common::rss_mb_of(&pid.to_string());
+    println!("  memory after the load         {memory_after_load:>8.1} MB");
+    // Every page but each client's last, cut by the deadline, is full.
+    verdicts.count(
+        "instances listed",
+        requests > 0 && items + 50 * CLIENTS as u64 >= requests * 50,
+        format!("{items} in {requests} pages of 50"),
     );
+    verdicts.at_least("DescribeInstanceInformation pages", rate, 2000.0, "pages/s");
+    verdicts.at_most("memory after the load", memory_after_load, 200.0, "MB");
     let _ = child.kill();
     let _ = child.wait();
+    verdicts.finish();
 }

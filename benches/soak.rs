@@ -15,6 +15,9 @@
 //! cargo bench --bench soak                    (24 simulated hours in about 10 minutes)
 //! SOAK_SECONDS=120 cargo bench --bench soak   (a shorter run, the same day's clock)
 //! SOAK_SECONDS=60 cargo test --bench soak      (the test command's: a debug build, a minute)
+//! cargo bench --bench soak -- --check         (also holds the budgets: the day in at most 10
+//!                                              minutes, memory at the end within 10 % of
+//!                                              what it was after warm-up)
 
 mod common;
 
@@ -131,6 +134,7 @@ async fn soak() {
         until,
         Duration::from_secs_f64(60.0 / speed),
     ));
+    let mut verdicts = common::Verdicts::new();
     let started = Instant::now();
     let mut memory_after_warmup = 0.0;
     let mut sim_memory_after_warmup = 0.0;
@@ -232,6 +236,19 @@ async fn soak() {
         tally.shell_bytes.load(Ordering::Relaxed) > 0,
         "the shell's stream was hashed end to end"
     );
+    verdicts.at_most(
+        "the day's wall time",
+        started.elapsed().as_secs_f64(),
+        DEFAULT_SECONDS as f64 + 30.0,
+        "s",
+    );
+    verdicts.at_most(
+        "bosun's memory growth since warm-up",
+        (memory_end / memory_after_warmup.max(0.1) - 1.0) * 100.0,
+        10.0,
+        "%",
+    );
+    verdicts.finish();
 }
 
 /// `bosun sim` with the day's faults and the demo key pair, as a child process; returns it

@@ -1,9 +1,12 @@
 //! Run Command triage at fleet scale: grouping 1,000 invocations of 24,000 characters each
 //! (exactly and by shape; all alike, three odd ones out, all different), and the console's
 //! grouped watch view at 1,000 targets (each result settling, then a frame). Prints figures;
-//! asserts nothing about speed.
+//! with `-- --check` holds them to their budgets (grouping 50 ms, a frame 16 ms) and each case
+//! to the groups it must make; `BOSUN_BENCH_CHECK=counts` holds the groups alone.
 //!
-//! cargo bench --bench triage
+//! cargo bench --bench triage [-- --check]
+
+mod common;
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -73,7 +76,13 @@ fn median_ms(mut runs: Vec<Duration>) -> f64 {
     runs[runs.len() / 2].as_secs_f64() * 1000.0
 }
 
-fn time_grouping(label: &str, results: &[RunResult], by: GroupBy) {
+fn time_grouping(
+    verdicts: &mut common::Verdicts,
+    label: &str,
+    results: &[RunResult],
+    by: GroupBy,
+    expected: usize,
+) {
     let mut runs = Vec::new();
     let mut groups = 0;
     for _ in 0..5 {
@@ -84,11 +93,18 @@ fn time_grouping(label: &str, results: &[RunResult], by: GroupBy) {
     println!(
         "  {label:<44} {:>5} {:>8.1} ms median of 5 (budget 50 ms), {groups} groups",
         by.as_str(),
-        median_ms(runs)
+        median_ms(runs.clone())
     );
+    let case = format!("{label} by {}", by.as_str());
+    verdicts.count(
+        &format!("{case}: groups"),
+        groups == expected,
+        format!("{groups}, must be {expected}"),
+    );
+    verdicts.at_most(&case, median_ms(runs), 50.0, "ms");
 }
 
-fn grouped_watch() {
+fn grouped_watch(verdicts: &mut common::Verdicts) {
     let targets: Vec<RunTarget> = (0..INSTANCES)
         .map(|n| {
             let (id, name, ip) = instance(n);
@@ -172,27 +188,42 @@ fn grouped_watch() {
         ms(frames[frames.len() - 1]),
         frames.len()
     );
+    verdicts.at_most(
+        "a frame of the grouped watch view (median)",
+        ms(frames[frames.len() / 2]),
+        16.0,
+        "ms",
+    );
 }
 
 fn main() {
+    let mut verdicts = common::Verdicts::new();
     println!("grouping {INSTANCES} invocations of 24,000 characters each");
     let alike = results(24_000, &[], false);
-    time_grouping("all alike", &alike, GroupBy::Exact);
-    time_grouping("all alike", &alike, GroupBy::Shape);
+    time_grouping(&mut verdicts, "all alike", &alike, GroupBy::Exact, 1);
+    time_grouping(&mut verdicts, "all alike", &alike, GroupBy::Shape, 1);
+    // The three odd ones say the same as each other.
     let three = results(24_000, &[17, 480, 901], false);
-    time_grouping("three odd ones out", &three, GroupBy::Exact);
-    time_grouping("three odd ones out", &three, GroupBy::Shape);
-    let varied = results(24_000, &[17, 480, 901], true);
     time_grouping(
-        "numbers and names differ, each cut by AWS",
-        &varied,
+        &mut verdicts,
+        "three odd ones out",
+        &three,
         GroupBy::Exact,
+        2,
     );
     time_grouping(
-        "numbers and names differ, each cut by AWS",
-        &varied,
+        &mut verdicts,
+        "three odd ones out",
+        &three,
         GroupBy::Shape,
+        2,
     );
+    // Every output differs to the letter; by shape only the three odd ones stand apart.
+    let varied = results(24_000, &[17, 480, 901], true);
+    let label = "numbers and names differ, each cut by AWS";
+    time_grouping(&mut verdicts, label, &varied, GroupBy::Exact, INSTANCES);
+    time_grouping(&mut verdicts, label, &varied, GroupBy::Shape, 2);
     drop((alike, three, varied));
-    grouped_watch();
+    grouped_watch(&mut verdicts);
+    verdicts.finish();
 }

@@ -3,10 +3,13 @@
 //! until the first byte comes back, first-byte latency of a new connection, the tunnel's
 //! memory with 32 open connections, and the download rate against the real agent's pacing.
 //! Then the same throughput through the drop-in plugin's port forwarding (the AWS CLI's path:
-//! StartSession first, then `session-manager-plugin` with its answer). Prints figures;
-//! asserts nothing about speed.
+//! StartSession first, then `session-manager-plugin` with its answer). Prints figures; with
+//! `-- --check` holds them to their budgets (listening in 300 ms, a new connection's first byte
+//! in 20 ms, 30 MB with 32 connections, 200 MB/s each way with pacing off, 95 % of the agent's
+//! cap paced, `--sessions 4` at least 3.5 times one session) and every transfer to arriving
+//! intact.
 //!
-//! cargo bench --bench tunnel
+//! cargo bench --bench tunnel [-- --check]
 
 mod common;
 
@@ -235,6 +238,7 @@ fn first_byte(local: &str) -> Duration {
 }
 
 fn main() {
+    let mut verdicts = common::Verdicts::new();
     let (mut sim, endpoint) = spawn_sim(&[]);
     println!(
         "bosun tunnel through bosun sim (pacing off), one connection, {} MiB each way",
@@ -259,6 +263,18 @@ fn main() {
         "  first byte, new connection     {:>8.2} ms median, {:.2} ms worst of 20",
         samples[10], samples[19]
     );
+    verdicts.at_most(
+        "listening after start",
+        listening.as_secs_f64() * 1000.0,
+        300.0,
+        "ms",
+    );
+    verdicts.at_most(
+        "first byte, new connection (median)",
+        samples[10],
+        20.0,
+        "ms",
+    );
     let held: Vec<TcpStream> = (0..32)
         .map(|_| {
             let mut s = TcpStream::connect(&local).expect("connect");
@@ -268,10 +284,9 @@ fn main() {
             s
         })
         .collect();
-    println!(
-        "  tunnel memory, 32 connections  {:>8.1} MB",
-        common::rss_mb_of(&tunnel.id().to_string())
-    );
+    let memory = common::rss_mb_of(&tunnel.id().to_string());
+    println!("  tunnel memory, 32 connections  {memory:>8.1} MB");
+    verdicts.at_most("tunnel memory, 32 connections", memory, 30.0, "MB");
     drop(held);
     let _ = tunnel.kill();
 
@@ -295,13 +310,19 @@ fn main() {
         }
         let mut ups = counted(label, ups);
         let mut downs = counted(label, downs);
+        let (up, down) = (median(&mut ups), median(&mut downs));
         println!(
-            "  {label} upload {:>8.0} MB/s   download {:>8.0} MB/s   (median of 3; runs {} / {})",
-            median(&mut ups),
-            median(&mut downs),
+            "  {label} upload {up:>8.0} MB/s   download {down:>8.0} MB/s   (median of 3; runs {} / {})",
             runs(&ups),
             runs(&downs)
         );
+        verdicts.count(
+            &format!("{label} transfers intact"),
+            ups.len() == 3 && downs.len() == 3,
+            format!("{} of 3 up, {} of 3 down", ups.len(), downs.len()),
+        );
+        verdicts.at_least(&format!("{label} upload"), up, 200.0, "MB/s");
+        verdicts.at_least(&format!("{label} download"), down, 200.0, "MB/s");
     }
     // The same session type through the plugin's path and through `bosun tunnel`, back to
     // back, so the comparison sees the same machine.
@@ -334,6 +355,12 @@ fn main() {
         "  --agent-pacing real download   {down:>8.3} MB/s ({:.1}% of the agent's {cap:.3} MB/s cap)",
         down / cap * 100.0
     );
+    verdicts.at_least(
+        "paced download, share of the cap",
+        down / cap * 100.0,
+        95.0,
+        "%",
+    );
     let sink = server("sink", PACED_SIZE);
     let (mut paced_up, paced_up_local, _) = spawn_tunnel(&paced_endpoint, "payments-api-1", sink);
     let up = upload(&paced_up_local, PACED_SIZE).unwrap_or_else(|why| {
@@ -341,6 +368,11 @@ fn main() {
         0.0
     });
     println!("  --agent-pacing real upload     {up:>8.0} MB/s (paced by acks, not sleeps)");
+    verdicts.count(
+        "paced transfers intact",
+        up > 0.0 && down > 0.0,
+        "see above",
+    );
     let _ = paced_tunnel.kill();
     let _ = paced_up.kill();
 
@@ -366,7 +398,14 @@ fn main() {
         aggregates[1],
         aggregates[1] / aggregates[0]
     );
+    verdicts.at_least(
+        "--sessions 4 against one session",
+        aggregates[1] / aggregates[0],
+        3.5,
+        "x",
+    );
     let _ = paced_sim.kill();
+    verdicts.finish();
 }
 
 /// The plugin's argv path: StartSession through the SDK (as the AWS CLI would), then

@@ -9,7 +9,7 @@ use std::hash::{Hash, Hasher};
 use serde::Serialize;
 
 use super::run::InvocationView;
-use super::run_shape::{numbers_set_aside, without_identities};
+use super::run_shape::{numbers_set_aside, repeats_folded, without_identities};
 use super::status::InvocationStatus;
 
 /// One invocation's result, as grouped.
@@ -175,12 +175,15 @@ impl Grouper {
         };
         let key = match self.by {
             GroupBy::Exact => std::borrow::Cow::Borrowed(output),
-            // An output AWS cut ends mid-line, somewhere else on each instance: its shape is
-            // taken without that last, partial line.
-            GroupBy::Shape if result.truncated => std::borrow::Cow::Owned(numbers_set_aside(
-                own.rsplit_once('\n')
-                    .map_or(own.as_ref(), |(whole, _)| whole),
-            )),
+            // An output AWS cut ends mid-line, somewhere else on each instance, after as many
+            // lines as fitted: its shape is taken without that last, partial line, and a line
+            // repeated is counted once.
+            GroupBy::Shape if result.truncated => {
+                std::borrow::Cow::Owned(repeats_folded(&numbers_set_aside(
+                    own.rsplit_once('\n')
+                        .map_or(own.as_ref(), |(whole, _)| whole),
+                )))
+            }
             GroupBy::Shape => std::borrow::Cow::Owned(numbers_set_aside(&own)),
         };
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -462,6 +465,36 @@ mod tests {
         let groups = group_exact(&[cut, result("b", "Success", Some(0), "long")]);
         assert_eq!(groups.len(), 1);
         assert!(groups[0].truncated);
+    }
+
+    /// Outputs AWS cut hold as many lines as fitted, so by shape a log cut after 300 lines and
+    /// the same log cut after 290 are one group; whole outputs that repeat a line a different
+    /// number of times are not.
+    #[test]
+    fn cut_outputs_are_one_shape_however_many_lines_fitted() {
+        let log = |lines: usize, word: &str| -> String {
+            (0..lines)
+                .map(|n| format!("{word} served request {n} in 12 ms\n"))
+                .collect::<String>()
+                + "INFO served req"
+        };
+        let mut cut: Vec<RunResult> = [(300, "INFO"), (290, "INFO"), (295, "INFO"), (280, "ERROR")]
+            .iter()
+            .enumerate()
+            .map(|(n, (lines, word))| {
+                let mut one = result(&n.to_string(), "Success", Some(0), &log(*lines, word));
+                one.truncated = true;
+                one
+            })
+            .collect();
+        let groups = group_results(&cut, GroupBy::Shape);
+        assert_eq!(groups.len(), 2, "{groups:#?}");
+        assert_eq!(groups[0].count, 3);
+        assert_eq!(groups[1].instances, ["3"]);
+        for one in &mut cut {
+            one.truncated = false;
+        }
+        assert_eq!(group_results(&cut, GroupBy::Shape).len(), 4);
     }
 
     /// By shape, outputs that differ only in numbers and the instance's own name are one

@@ -46,6 +46,24 @@ pub fn numbers_set_aside(text: &str) -> String {
     shape
 }
 
+/// `text` with each run of identical consecutive lines kept once: the shape of an output AWS
+/// cut, which holds as many whole lines as fitted in its limit (more short lines, fewer long
+/// ones), so how often a line repeats says nothing about the instance.
+pub fn repeats_folded(text: &str) -> String {
+    let mut folded = String::with_capacity(text.len().min(4096));
+    let mut previous = None;
+    for line in text.split('\n') {
+        if previous != Some(line) {
+            if previous.is_some() {
+                folded.push('\n');
+            }
+            folded.push_str(line);
+            previous = Some(line);
+        }
+    }
+    folded
+}
+
 /// `output` (trailing whitespace trimmed) with the instance's own id, name, address and
 /// hostname replaced by `<self>`: what instances share when they say the same of themselves.
 pub fn without_identities<'a>(output: &'a str, identities: &[String]) -> Cow<'a, str> {
