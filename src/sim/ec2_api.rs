@@ -159,8 +159,9 @@ fn describe_instances(
         }
     }
     let mut xml = String::from("<reservationSet>");
+    let groups = super::security_groups::all_groups(state, &credential.region);
     for instance in matching.iter().skip(start).take(max) {
-        write_reservation(&mut xml, state, instance);
+        write_reservation(&mut xml, state, &groups, instance);
     }
     xml.push_str("</reservationSet>");
     if max != usize::MAX
@@ -182,7 +183,12 @@ fn state_code(name: &str) -> u16 {
     }
 }
 
-fn write_reservation(xml: &mut String, state: &SimState, instance: &Instance) {
+fn write_reservation(
+    xml: &mut String,
+    state: &SimState,
+    groups: &[super::security_groups::SecurityGroupSpec],
+    instance: &Instance,
+) {
     let suffix = &instance.id[2..];
     let launch = super::api::epoch_seconds(state.started) as i64 - 86_400 * 60;
     let windows = instance.platform == super::Platform::Windows;
@@ -221,7 +227,7 @@ fn write_reservation(xml: &mut String, state: &SimState, instance: &Instance) {
             .map(|ip| format!("<ipAddress>{}</ipAddress>", escape(ip)))
             .unwrap_or_default(),
     );
-    xml.push_str(&super::security_groups::group_set(state, instance));
+    xml.push_str(&super::security_groups::group_set(groups, instance));
     if let Some(profile) = &instance.iam_profile {
         let _ = write!(
             xml,

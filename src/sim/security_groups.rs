@@ -36,11 +36,15 @@ pub fn instance_groups(instance: &Instance) -> Vec<String> {
 }
 
 /// DescribeInstances' `groupSet` of one instance.
-pub(crate) fn group_set(state: &SimState, instance: &Instance) -> String {
+/// An instance's `<groupSet>`, its groups named from `groups` (`all_groups` of its region,
+/// read once per response: reading them scans the fleet).
+pub(crate) fn group_set(groups: &[SecurityGroupSpec], instance: &Instance) -> String {
     let mut xml = String::from("<groupSet>");
     for id in instance_groups(instance) {
-        let name = group(state, &instance.region, &id)
-            .and_then(|g| g.name)
+        let name = groups
+            .iter()
+            .find(|g| g.id == id)
+            .and_then(|g| g.name.clone())
             .unwrap_or_else(|| id.clone());
         let _ = write!(
             xml,
@@ -53,12 +57,8 @@ pub(crate) fn group_set(state: &SimState, instance: &Instance) -> String {
     xml
 }
 
-fn group(state: &SimState, region: &str, id: &str) -> Option<SecurityGroupSpec> {
-    all_groups(state, region).into_iter().find(|g| g.id == id)
-}
-
 /// The fleet's groups of `region` and the default group of each of its VPCs.
-fn all_groups(state: &SimState, region: &str) -> Vec<SecurityGroupSpec> {
+pub(crate) fn all_groups(state: &SimState, region: &str) -> Vec<SecurityGroupSpec> {
     let mut groups: Vec<SecurityGroupSpec> = state
         .fleet
         .security_groups
