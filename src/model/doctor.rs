@@ -546,10 +546,12 @@ pub fn diagnose(facts: &Facts) -> Report {
         fallbacks::fallbacks(facts, online)
     };
     let (cause, fix) = causes.into_iter().next().unwrap_or_else(|| {
-        if could_not_check {
+        if let Fact::Unknown(why) = &facts.ssm {
+            // Why SSM could not be read is why nothing could be: expired credentials, a deny,
+            // throttling. Its sentence carries the next step.
             (
-                "the checks could not run (see the ? lines)".to_owned(),
-                "check the credentials and the region, then run the doctor again".to_owned(),
+                format!("the checks could not run: {why}"),
+                "see to that (the ? lines name each check), then run the doctor again".to_owned(),
             )
         } else {
             (

@@ -311,8 +311,8 @@ fn each_cause_gets_its_own_verdict_and_fix() {
                 ..healthy()
             },
             false,
-            "the checks could not run",
-            "credentials",
+            "the checks could not run: access denied (ssm:DescribeInstanceInformation)",
+            "run the doctor again",
         ),
     ];
     for (name, facts, would_start, cause, fix) in cases {
