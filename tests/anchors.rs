@@ -255,8 +255,10 @@ fn frames_bosun_builds() -> Vec<Bytes> {
     frames
 }
 
-/// The fields the package decodes, as bosun's decoder reads them.
-fn expected_fields(message: &Message) -> Value {
+/// The fields the package decodes, as bosun's decoder reads them (the digest as the frame
+/// carries it), and the package's side of the frame found sound: its digest the SHA-256 of
+/// its payload and its length the payload's, by node's own hash.
+fn expected_fields(frame: &[u8], message: &Message) -> Value {
     serde_json::json!({
         "headerLength": 116,
         "messageType": message.message_type.as_str(),
@@ -265,9 +267,12 @@ fn expected_fields(message: &Message) -> Value {
         "sequenceNumber": message.sequence_number,
         "flags": message.flags,
         "messageId": message.message_id.to_string(),
+        "payloadDigest": hex(&frame[80..112]),
         "payloadType": message.payload_type.0,
         "payloadLength": message.payload.len(),
         "payload": hex(&message.payload),
+        "digestIsSha256OfPayload": true,
+        "lengthIsPayloadLength": true,
     })
 }
 
@@ -345,7 +350,7 @@ async fn the_outside_decoder_reads_every_frame_bosuns_sessions_build() {
     assert!(ok, "the package's decoder failed");
     assert_eq!(decoded.len(), frames.len(), "one answer per frame");
     for (frame, theirs) in frames.iter().zip(&decoded) {
-        let ours = expected_fields(&codec::decode(frame).expect("decodes"));
+        let ours = expected_fields(frame, &codec::decode(frame).expect("decodes"));
         assert_eq!(
             &ours, theirs,
             "the package reads this frame differently from bosun"
@@ -371,11 +376,46 @@ async fn both_decoders_read_the_official_plugins_golden_frame_alike() {
     assert_eq!(&ours.payload[..], b"ls\r");
     let (ok, decoded) = node("decode", &[], &format!("{dump}\n")).await;
     assert!(ok);
-    assert_eq!(decoded[0], expected_fields(&ours));
+    assert_eq!(decoded[0], expected_fields(&frame, &ours));
     assert_eq!(
         decoded[0]["messageId"], "00112233-4455-6677-8899-aabbccddeeff",
         "both read the swapped UUID halves as the plugin wrote them"
     );
+}
+
+/// Every frame the official plugin and agent serialized (`fixtures/official-frames.txt`) read
+/// by the package and by bosun alike, digests and lengths checked on the package's side.
+#[tokio::test]
+async fn both_decoders_read_every_official_frame_alike() {
+    let mut frames: Vec<(String, Vec<u8>)> = Vec::new();
+    for line in include_str!("fixtures/official-frames.txt").lines() {
+        if let Some(title) = line.strip_prefix("== ") {
+            frames.push((title.to_owned(), Vec::new()));
+        } else if let (Some((_, bytes)), Some((offset, row))) =
+            (frames.last_mut(), line.split_once(": "))
+            && offset.len() == 4
+            && offset.chars().all(|c| c.is_ascii_hexdigit())
+            && row.len() % 2 == 0
+            && row.chars().all(|c| c.is_ascii_hexdigit())
+        {
+            bytes.extend_from_slice(&unhex(row));
+        }
+    }
+    frames.retain(|(_, bytes)| !bytes.is_empty());
+    assert_eq!(frames.len(), 7, "the fixture's seven frames were found");
+    let input: String = frames.iter().map(|(_, f)| hex(f) + "\n").collect();
+    let (ok, decoded) = node("decode", &[], &input).await;
+    assert!(ok, "the package's decoder failed");
+    assert_eq!(decoded.len(), frames.len(), "one answer per frame");
+    for ((title, frame), theirs) in frames.iter().zip(&decoded) {
+        let bytes = Bytes::copy_from_slice(frame);
+        let ours = codec::decode(&bytes).unwrap_or_else(|e| panic!("{title}: {e}"));
+        assert_eq!(
+            &expected_fields(frame, &ours),
+            theirs,
+            "{title}: the package reads it differently from bosun"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -400,9 +440,9 @@ async fn bosun_reads_every_frame_the_outside_client_builds() {
     for (kind, frame) in &frames {
         // Difference 1, the digest: the package writes the first 32 hex characters of the
         // SHA-256 as ASCII where the plugin writes the 32 raw bytes. The agent never checks the
-        // digest (PROTOCOL.md §2), so its frames work against AWS and against the simulator's
-        // agent, which reads them as the agent does; bosun's client does check, as the plugin
-        // does, and would drop such a frame from an agent.
+        // digest (docs/protocol.md §3.2), so its frames work against AWS and against the
+        // simulator's agent, which reads them as the agent does; bosun's client does check, as
+        // the plugin does, and would drop such a frame from an agent.
         assert!(
             matches!(codec::decode(frame), Err(DecodeError::DigestMismatch)),
             "{kind}: the package's digest is not the SHA-256"
