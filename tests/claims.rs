@@ -1,21 +1,18 @@
 //! The README's promises that no other test checked, each as a user would meet it: `bosun sim`
 //! listens on loopback only and removes its scratch homes however it is stopped; `--bind` off
 //! loopback warns; a tunnel replaces a session that ended without closing its listener, and
-//! Ctrl-C ends it on both sides; `bosun run` splits Linux and Windows into their documents and
-//! says where AWS cut the output (24,000 / 8,000 characters, 2,500 in the listing) with the S3
-//! location; the simulator's Run Command kills a timed-out script's whole process group and
-//! runs at most 16 scripts at once.
+//! Ctrl-C ends it on both sides; the fleet refreshes on its interval and backs off while
+//! throttled. `bosun run`'s promises are in `run_claims.rs`.
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_ssm::types::SessionState;
-use bosun::sim::{self, Fleet, SimConfig, SimHandle};
-use common::{bosun, demo_id, echo_server, eventually, finish, start_sim};
+use bosun::sim::SimHandle;
+use common::{bosun, demo_id, echo_server, eventually, start_sim};
 use rustix::process::{Pid, Signal};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -146,27 +143,44 @@ async fn a_tunnel_bound_off_loopback_warns_and_one_on_loopback_does_not() {
     let target = demo_id("payments-api-2");
     let args = ["--remote-port", port.as_str(), "--local-port", "0"];
 
-    let (mut child, local, stderr) = tunnel(
+    let (child, local, stderr) = tunnel(
         &sim,
         &[&[target.as_str()][..], &args, &["--bind", "0.0.0.0"]].concat(),
     )
     .await;
     assert!(local.starts_with("0.0.0.0:"), "{local}");
-    let warning = stderr.lock().expect("lock").clone();
+    // Read whole: the process ended and its stderr drained, so nothing it wrote is missed.
+    let warning = all_of_stderr(child, stderr).await;
     assert!(
         warning.contains("WARNING: listening on 0.0.0.0, not loopback"),
         "{warning}"
     );
-    let _ = child.start_kill();
 
-    let (mut child, local, stderr) = tunnel(&sim, &[&[target.as_str()][..], &args].concat()).await;
+    let (child, local, stderr) = tunnel(&sim, &[&[target.as_str()][..], &args].concat()).await;
     assert!(
         local.starts_with("127.0.0.1:"),
         "loopback by default: {local}"
     );
     echo_once(&local, b"hello").await;
-    assert!(!stderr.lock().expect("lock").contains("WARNING"));
+    let said = all_of_stderr(child, stderr).await;
+    assert!(!said.contains("WARNING"), "{said}");
+}
+
+/// Ends `child` and returns everything it wrote to stderr, once `tunnel`'s reader has read to
+/// the end (it lets go of its handle on the text then).
+async fn all_of_stderr(mut child: Child, stderr: Arc<Mutex<String>>) -> String {
     let _ = child.start_kill();
+    let _ = tokio::time::timeout(Duration::from_secs(20), child.wait()).await;
+    common::eventually(
+        Duration::from_secs(20),
+        "the tunnel's stderr read to the end",
+        || {
+            let read_to_the_end = Arc::strong_count(&stderr) == 1;
+            async move { read_to_the_end }
+        },
+    )
+    .await;
+    stderr.lock().expect("lock").clone()
 }
 
 /// The ids of the sessions `ssm` lists in `state` for `target`.
@@ -253,225 +267,6 @@ async fn a_tunnel_replaces_a_session_that_ended_keeps_its_listener_and_ctrl_c_en
 // ---------------------------------------------------------------------------------------------
 // Run Command
 
-#[tokio::test]
-async fn run_sends_linux_and_windows_targets_to_their_own_documents() {
-    let sim = start_sim().await;
-    let linux = demo_id("web-frontend-1");
-    let windows = demo_id("web-legacy-iis");
-    let child = bosun(&sim)
-        .args([
-            "run",
-            "--instance",
-            &linux,
-            "--instance",
-            &windows,
-            "--json",
-            "--yes",
-            "--",
-            "echo hi",
-        ])
-        .spawn()
-        .expect("spawn");
-    let (code, stdout, stderr) = finish(child).await;
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let ssm =
-        aws_sdk_ssm::Client::new(&bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await);
-    let commands = ssm.list_commands().send().await.expect("ListCommands");
-    let sent: BTreeSet<(String, Vec<String>)> = commands
-        .commands()
-        .iter()
-        .map(|c| {
-            (
-                c.document_name().unwrap_or_default().to_owned(),
-                c.instance_ids().to_vec(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        sent,
-        BTreeSet::from([
-            ("AWS-RunPowerShellScript".to_owned(), vec![windows]),
-            ("AWS-RunShellScript".to_owned(), vec![linux]),
-        ])
-    );
-}
-
-#[tokio::test]
-async fn run_says_where_aws_cut_the_output_and_where_the_whole_is() {
-    let sim = start_sim().await;
-    let target = demo_id("web-frontend-1");
-    // 30,000 two-byte characters out, 9,000 err: AWS counts characters, not bytes.
-    let script = "printf 'é%.0s' $(seq 30000); printf 'x%.0s' $(seq 9000) >&2";
-    let run = |json: bool| {
-        let mut command = bosun(&sim);
-        command.args([
-            "run",
-            "--instance",
-            &target,
-            "--output-s3-bucket-name",
-            "incident-logs",
-            "--yes",
-        ]);
-        if json {
-            command.arg("--json");
-        }
-        command.args(["--", script]);
-        command.spawn().expect("spawn")
-    };
-    let (code, stdout, stderr) = finish(run(true)).await;
-    assert_eq!(code, 0, "{stderr}");
-    let result: serde_json::Value =
-        serde_json::from_str(stdout.lines().next().expect("a line")).expect("json");
-    let output = result["output"].as_str().expect("output");
-    let (out, err) = output
-        .split_once("\n--- stderr ---\n")
-        .expect("both streams");
-    assert_eq!(out.chars().count(), 24_000);
-    assert!(out.chars().all(|c| c == 'é'));
-    assert_eq!(err.chars().count(), 8_000);
-    assert_eq!(result["truncated"], true);
-    let url = result["full_output_url"].as_str().expect("the S3 location");
-    assert!(url.contains("incident-logs"), "{url}");
-
-    let (code, stdout, _) = finish(run(false)).await;
-    assert_eq!(code, 0);
-    assert!(
-        stdout.contains("output truncated by AWS at 24,000/8,000 characters; full output: ")
-            && stdout.contains("incident-logs"),
-        "{stdout}"
-    );
-
-    // The listing (what a watch shows before asking for the whole) is cut at 2,500.
-    let ssm =
-        aws_sdk_ssm::Client::new(&bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await);
-    let listed = ssm
-        .list_command_invocations()
-        .details(true)
-        .send()
-        .await
-        .expect("ListCommandInvocations");
-    assert!(!listed.command_invocations().is_empty());
-    for invocation in listed.command_invocations() {
-        let plugin = &invocation.command_plugins()[0];
-        assert_eq!(plugin.output().unwrap_or_default().chars().count(), 2_500);
-        assert!(plugin.output_s3_bucket_name() == Some("incident-logs"));
-    }
-}
-
-fn process_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        // A zombie has ended; only its parent has not collected it yet.
-        .is_ok_and(|stat| {
-            !stat
-                .rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .starts_with('Z')
-        })
-}
-
-#[tokio::test]
-async fn a_timed_out_script_loses_its_whole_process_group() {
-    let sim = start_sim().await;
-    let target = demo_id("web-frontend-1");
-    let child = bosun(&sim)
-        .args([
-            "run",
-            "--instance",
-            &target,
-            "--timeout",
-            "2",
-            "--json",
-            "--yes",
-            "--",
-            "sleep 300 & echo child=$!; sleep 300",
-        ])
-        .spawn()
-        .expect("spawn");
-    let (code, stdout, stderr) = finish(child).await;
-    assert_eq!(code, 1, "{stdout}\n{stderr}");
-    let result: serde_json::Value =
-        serde_json::from_str(stdout.lines().next().expect("a line")).expect("json");
-    assert_eq!(result["status"], "TimedOut", "{result}");
-    let pid: u32 = result["output"]
-        .as_str()
-        .and_then(|o| o.trim().strip_prefix("child="))
-        .and_then(|p| p.lines().next()?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("the background child's pid in {result}"));
-    eventually(
-        Duration::from_secs(5),
-        "the background child is killed",
-        || async move { !process_alive(pid) },
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn the_simulator_runs_at_most_sixteen_scripts_at_once() {
-    let fleet = Fleet::generate(60, 7);
-    let targets: Vec<String> = fleet
-        .instances
-        .iter()
-        .filter(|i| {
-            i.region == "us-east-1"
-                && i.state == "running"
-                && i.ping == Some(sim::PingStatus::Online)
-                && i.platform == sim::Platform::Linux
-        })
-        .map(|i| i.id.clone())
-        .take(24)
-        .collect();
-    assert_eq!(
-        targets.len(),
-        24,
-        "the generated fleet has 24 online Linux instances"
-    );
-    let sim = sim::start(SimConfig {
-        fleet,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("simulator");
-    let log = tempfile::tempdir().expect("log dir");
-    let log_file = log.path().join("spans");
-    let script = format!(
-        "echo start $(date +%s%N) >> {0}; sleep 2; echo end $(date +%s%N) >> {0}",
-        log_file.display()
-    );
-    let mut command = bosun(&sim);
-    command.args(["run", "--max-concurrency", "100%", "--json", "--yes"]);
-    for id in &targets {
-        command.args(["--instance", id]);
-    }
-    let (code, stdout, stderr) =
-        finish(command.args(["--", &script]).spawn().expect("spawn")).await;
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let mut events: Vec<(u128, i32)> = std::fs::read_to_string(&log_file)
-        .expect("the scripts' log")
-        .lines()
-        .map(|line| {
-            let (what, at) = line.split_once(' ').expect("two words");
-            (
-                at.parse().expect("nanoseconds"),
-                if what == "start" { 1 } else { -1 },
-            )
-        })
-        .collect();
-    assert_eq!(events.len(), 48, "every script started and ended");
-    // Ends sort before starts at the same instant.
-    events.sort();
-    let (mut running, mut most) = (0, 0);
-    for (_, step) in events {
-        running += step;
-        most = most.max(running);
-    }
-    assert_eq!(
-        most, 16,
-        "at most sixteen at once, and sixteen when there are more to run"
-    );
-}
-
 // ---------------------------------------------------------------------------------------------
 // The console's fleet refresh
 
@@ -522,12 +317,13 @@ async fn the_fleet_refreshes_every_interval_and_backs_off_while_throttled() {
         at = Instant::now();
         assert!(report.throttled && report.rows.is_empty());
         assert!(
-            report.errors.iter().all(|e| e.contains("us-east-1")),
+            !report.errors.is_empty() && report.errors.iter().all(|e| e.contains("us-east-1")),
             "{:?}",
             report.errors
         );
+        // Twice the wait before it, give or take what a loaded machine adds (never less).
         assert!(
-            gap >= expected,
+            gap >= expected && gap < expected * 2 + Duration::from_secs(3),
             "{gap:?} after a throttled read, not {expected:?}"
         );
         expected *= 2;

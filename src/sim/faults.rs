@@ -5,13 +5,16 @@
 use std::time::Duration;
 
 /// Parsed from `key=value` pairs separated by commas, e.g.
-/// `throttle=0.2,deny=StartSession,slow=150ms,drop_after_secs=30,silent_after_secs=5,loss=0.05,dup=0.01,reorder=0.1,
+/// `throttle=0.2,throttle_only=ListCommandInvocations,deny=StartSession,slow=150ms,drop_after_secs=30,silent_after_secs=5,loss=0.05,dup=0.01,reorder=0.1,
 /// ack_delay=50ms,offline=i-0abc+i-0def,resume_fails=1,
 /// clock_skew=600,expired_keys=AKID1+AKID2,data_channel_down=1,resume_moves_cell=1`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
     /// Probability that an API call fails with ThrottlingException.
     pub throttle: f64,
+    /// The operations `throttle` applies to (AWS limits each API's rate on its own); every
+    /// operation when empty.
+    pub throttle_only: Vec<String>,
     /// Operations (e.g. `StartSession`, `ssm:*`) answered with AccessDeniedException.
     pub deny: Vec<String>,
     /// Latency added to every API call.
@@ -65,6 +68,9 @@ impl Faults {
             match key {
                 "throttle" => faults.throttle = number()?.clamp(0.0, 1.0),
                 "deny" => faults.deny.extend(value.split('+').map(str::to_owned)),
+                "throttle_only" => faults
+                    .throttle_only
+                    .extend(value.split('+').map(str::to_owned)),
                 "slow" => faults.slow = parse_duration(value)?,
                 "drop_after_secs" => faults.drop_after_secs = Some(number()?),
                 "silent_after_secs" => faults.silent_after_secs = Some(number()?),
@@ -83,7 +89,7 @@ impl Faults {
                     .extend(value.split('+').map(str::to_owned)),
                 other => {
                     return Err(format!(
-                        "unknown fault {other:?} (known: throttle, deny, slow, drop_after_secs, silent_after_secs, drop_after_bytes, loss, dup, reorder, ack_delay, offline, resume_fails, clock_skew, expired_keys, data_channel_down, resume_moves_cell)"
+                        "unknown fault {other:?} (known: throttle, throttle_only, deny, slow, drop_after_secs, silent_after_secs, drop_after_bytes, loss, dup, reorder, ack_delay, offline, resume_fails, clock_skew, expired_keys, data_channel_down, resume_moves_cell)"
                     ));
                 }
             }
@@ -93,6 +99,12 @@ impl Faults {
 
     pub fn denies(&self, operation: &str) -> bool {
         self.deny.iter().any(|d| d == operation || d == "*")
+    }
+
+    /// Whether `throttle` applies to `operation`.
+    pub fn throttles(&self, operation: &str) -> bool {
+        self.throttle > 0.0
+            && (self.throttle_only.is_empty() || self.throttle_only.iter().any(|o| o == operation))
     }
 }
 
@@ -121,6 +133,15 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(faults.throttle, 0.25);
+        assert!(
+            faults.throttles("DescribeSessions"),
+            "every operation by default"
+        );
+        let some =
+            Faults::parse("throttle=1,throttle_only=ListCommandInvocations+GetCommandInvocation")
+                .expect("valid");
+        assert!(some.throttles("ListCommandInvocations") && some.throttles("GetCommandInvocation"));
+        assert!(!some.throttles("CancelCommand"));
         assert!(faults.denies("SendCommand"));
         assert!(!faults.denies("ListCommands"));
         assert_eq!(faults.slow, Duration::from_millis(150));

@@ -404,7 +404,7 @@ async fn api_faults(state: &SimState, service: &str, operation: &str) -> Result<
             ApiError::access_denied(&format!("{service}:{operation}"))
         });
     }
-    if faults.throttle > 0.0 && state.random() < faults.throttle {
+    if faults.throttles(operation) && state.random() < faults.throttle {
         state.count("throttled");
         return Err(if service == "ec2" {
             ApiError::new(503, "RequestLimitExceeded", "Request limit exceeded.")

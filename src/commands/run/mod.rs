@@ -347,8 +347,20 @@ async fn watch(request: RunRequest, connect: SourceFactory, show: Show) -> Watch
                     return Watched::status(2);
                 }
             }
-            RunEvent::Failed(error) | RunEvent::PollFailed(error) => {
+            RunEvent::Failed(error) => {
                 eprintln!("bosun run: {error}");
+                run.abort();
+                return Watched::status(FAILURE);
+            }
+            // What was sent goes on at AWS: say so, and where to follow it.
+            RunEvent::PollFailed(error) => {
+                eprintln!("bosun run: {error}");
+                for id in &command_ids {
+                    eprintln!(
+                        "bosun run: stopped watching; command {id} goes on at AWS \
+                         (`aws ssm list-command-invocations --command-id {id} --details`)"
+                    );
+                }
                 run.abort();
                 return Watched::status(FAILURE);
             }
