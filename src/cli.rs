@@ -1,5 +1,5 @@
-//! The command line (DESIGN.md §1). Only what exists is declared: subcommands arrive with the
-//! features behind them.
+//! The command line (docs/architecture.md §4). Only what exists is declared: subcommands
+//! arrive with the features behind them.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,6 +1,6 @@
 //! bosun: a terminal fleet console for AWS Systems Manager.
 //!
-//! The crate is three rings, and imports only go inward (DESIGN.md §2;
+//! The crate is three rings, and imports only go inward (docs/architecture.md §2;
 //! `tests/architecture.rs` fails the build when one goes outward):
 //!
 //! ```text

@@ -1,11 +1,11 @@
-//! The three rings, checked (DESIGN.md §2, `src/lib.rs`): the pure core imports nothing from
-//! the effects ring or the shell, the effects ring nothing from the shell; inside the core,
-//! imports go one way (`protocol`, `model`, `term`, `config`, `app`, `ui`); a console view
-//! never names another; no two files import each other, however roundabout (a module and its
-//! own children aside); the core uses no tokio, no sockets, no SDK and no clock outside its
-//! tests; and no file grows past the size the design allows. The checks read the source as
-//! text: `crate::`, `super::` and `self::` paths, `{…}` groups expanded; test modules
-//! (`#[cfg(test)] mod …`) are left out, and the ways around the checks are refused.
+//! The three rings, checked (docs/architecture.md §2, `src/lib.rs`): the pure core imports nothing
+//! from the effects ring or the shell, the effects ring nothing from the shell; inside the core,
+//! imports go one way (`protocol`, `model`, `term`, `config`, `app`, `ui`); a console view never
+//! names another; no two files import each other, however roundabout (a module and its own children
+//! aside); the core uses no tokio, no sockets, no SDK and no clock outside its tests; and no file
+//! grows past the size the design allows. The checks read the source as text: `crate::`, `super::`
+//! and `self::` paths, `{…}` groups expanded; test modules (`#[cfg(test)] mod …`) are left out, and
+//! the ways around the checks are refused.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

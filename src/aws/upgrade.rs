@@ -1,5 +1,5 @@
 //! SigV4 for the data channel's WebSocket upgrade, as plugins since 1.2.764.0 send it
-//! (PROTOCOL.md §1.3): a bare `GET StreamUrl` signed for the service `ssmmessages` in the
+//! (docs/protocol.md §2.3): a bare `GET StreamUrl` signed for the service `ssmmessages` in the
 //! session's region with the caller's credentials, the payload hash that of an empty body,
 //! and `Authorization`, `X-Amz-Date` (and `X-Amz-Security-Token` with temporary credentials)
 //! added to the upgrade. The signed headers are `host` and `x-amz-date` (and the token), what

@@ -1,7 +1,7 @@
-//! Themes as data (DESIGN.md §3, television's model): a TOML palette of named colours, then
-//! semantic slots the UI draws with. Built-in themes are embedded; a file of the same name in
-//! `<config dir>/themes/` overrides a built-in key by key; `--theme` also takes a path. A
-//! broken theme is reported with file, line and key, and the default is used instead.
+//! Themes as data (docs/architecture.md §5, television's model): a TOML palette of named colours,
+//! then semantic slots the UI draws with. Built-in themes are embedded; a file of the same name in
+//! `<config dir>/themes/` overrides a built-in key by key; `--theme` also takes a path. A broken
+//! theme is reported with file, line and key, and the default is used instead.
 
 use std::collections::BTreeMap;
 use std::path::Path;

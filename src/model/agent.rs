@@ -1,7 +1,7 @@
 //! What an SSM Agent can do, by its version: one table every ring reads (the doctor's
 //! verdict, the tunnel's mode, keep-alive and destination, the plugin's console lines, the
-//! simulator's agents). Versions compare as the official plugin compares them (PROTOCOL.md
-//! §6.1).
+//! simulator's agents). Versions compare as the official plugin compares them (docs/protocol.md
+//! §5.4).
 
 use crate::protocol::version::version_greater;
 
@@ -11,12 +11,12 @@ pub enum Capability {
     /// Session Manager sessions at all.
     Sessions,
     /// Port forwarding with many connections per session (smux); older agents take one
-    /// connection at a time (PROTOCOL.md §6.1).
+    /// connection at a time (docs/protocol.md §7.1).
     MultiplexedTunnels,
     /// AWS-StartNonInteractiveCommand sessions.
     NonInteractiveCommands,
     /// No smux keep-alive expected from a client claiming bosun's version (any newer than
-    /// 1.2.331.0, PROTOCOL.md §6.3).
+    /// 1.2.331.0, docs/protocol.md §7.3).
     NoSmuxKeepAlive,
     /// Remote-host port forwarding refuses loopback (`localhost`, 127.0.0.0/8, ::1) and the
     /// ECS/EKS credential endpoints, judged after the address is canonicalised.

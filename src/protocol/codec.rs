@@ -1,4 +1,4 @@
-//! Byte-exact framing of data-channel messages (PROTOCOL.md §2): big-endian header fields,
+//! Byte-exact framing of data-channel messages (docs/protocol.md §3): big-endian header fields,
 //! HeaderLength 116, space-padded type, swapped UUID halves, SHA-256 payload digest.
 //! Decoding untrusted bytes returns an error and never panics.
 
@@ -114,7 +114,7 @@ pub fn decode(frame: &Bytes) -> Result<Message, DecodeError> {
 pub enum DigestCheck {
     /// The plugin's Validate (and bosun's client).
     Verify,
-    /// The agent's Validate, which never looks at the digest (PROTOCOL.md §2).
+    /// The agent's Validate, which never looks at the digest (docs/protocol.md §3.2).
     Skip,
 }
 
@@ -176,7 +176,7 @@ pub fn decode_checked(frame: &Bytes, digest: DigestCheck) -> Result<Message, Dec
     })
 }
 
-/// The wire puts the UUID's least significant half first (PROTOCOL.md §2.1).
+/// The wire puts the UUID's least significant half first (docs/protocol.md §3.3).
 fn put_message_id(out: &mut BytesMut, id: Uuid) {
     let bytes = id.as_bytes();
     out.put_slice(&bytes[8..16]);

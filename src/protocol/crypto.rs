@@ -1,4 +1,4 @@
-//! KMS session encryption (PROTOCOL.md §4.4): the 64-byte data key split per direction,
+//! KMS session encryption (docs/protocol.md §5.5): the 64-byte data key split per direction,
 //! AES-256-GCM with `nonce || ciphertext || tag` on the wire, and the key-provider trait that
 //! the AWS SDK (the client) and the simulator (the agent) each implement.
 
@@ -16,7 +16,7 @@ pub const DATA_KEY_LENGTH: usize = 64;
 const NONCE_LENGTH: usize = 12;
 const TAG_LENGTH: usize = 16;
 
-/// Encryption-context keys (PROTOCOL.md §4.4).
+/// Encryption-context keys (docs/protocol.md §5.5).
 pub const CONTEXT_SESSION_ID: &str = "aws:ssm:SessionId";
 pub const CONTEXT_TARGET_ID: &str = "aws:ssm:TargetId";
 pub const CONTEXT_RANDOM_CHALLENGE: &str = "aws:ssm:RandomChallenge";

@@ -1,4 +1,4 @@
-//! The data-channel message (PROTOCOL.md §2): message types, payload types, header flags and
+//! The data-channel message (docs/protocol.md §3): message types, payload types, header flags and
 //! port flags, as plain data. Encoding and decoding live in `codec.rs`.
 
 use bytes::Bytes;
@@ -61,7 +61,7 @@ impl MessageType {
     }
 }
 
-/// The `PayloadType` header field (PROTOCOL.md §2.3). A newtype rather than an enum so that an
+/// The `PayloadType` header field (docs/protocol.md §3.5). A newtype rather than an enum so that an
 /// unknown value survives a decode and can be reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PayloadType(pub u32);
@@ -88,7 +88,7 @@ impl PayloadType {
     }
 }
 
-/// Values of the header's `Flags` field that the real peers send (PROTOCOL.md §2.4).
+/// Values of the header's `Flags` field that the real peers send (docs/protocol.md §3.6).
 pub mod header_flags {
     /// First message of a stream (the agent's seq 0).
     pub const SYN: u64 = 1;

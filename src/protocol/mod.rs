@@ -1,4 +1,4 @@
-//! The Session Manager data-channel protocol, sans-IO (PROTOCOL.md): frame codec, payloads,
+//! The Session Manager data-channel protocol, sans-IO (docs/protocol.md): frame codec, payloads,
 //! KMS crypto, reliability and the session state machine in both roles. No tokio, no sockets,
 //! no clock: time is passed in, frames are handed in and polled out. The client role is what
 //! bosun speaks to AWS; the agent role is what the simulator speaks to bosun, so the two are

@@ -1,13 +1,13 @@
-//! JSON payloads of the data channel (PROTOCOL.md §1.4, §3.1, §4.3, §5): field names and key
+//! JSON payloads of the data channel (docs/protocol.md §2.4, §4.2, §5.3, §6): field names and key
 //! order exactly as the official plugin and agent write them.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The version bosun claims: the plugin release whose behaviour bosun matches (1.2.835.0,
-/// mid 2026): signed upgrades (§1.3, since 1.2.764.0), resumes that dial the StreamUrl
+/// mid 2026): signed upgrades (§2.3, since 1.2.764.0), resumes that dial the StreamUrl
 /// ResumeSession answered, and the `~.` escapes. The agent keys smux (client >= 1.1.70) and
-/// keep-alive (off for clients > 1.2.331.0) on it (§4.3, §6.3); both gates fall as they did
+/// keep-alive (off for clients > 1.2.331.0) on it (§5.4, §7.3); both gates fall as they did
 /// for 1.2.677.0.
 pub const CLIENT_VERSION: &str = "1.2.835.0";
 
@@ -215,7 +215,7 @@ pub struct KmsEncryptionResponse {
     pub kms_cipher_text_key: String,
     #[serde(rename = "KMSCipherTextHash", default)]
     pub kms_cipher_text_hash: Option<String>,
-    /// Set when the client put the agent's Challenge into its encryption context (§4.4).
+    /// Set when the client put the agent's Challenge into its encryption context (§5.5).
     #[serde(
         rename = "ChallengeAcknowledgement",
         default,

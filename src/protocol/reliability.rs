@@ -1,5 +1,5 @@
 //! Reliable delivery for one direction of the data channel: the RTT/RTO estimator
-//! (PROTOCOL.md §3.5, RFC 6298 style), the buffer of sent-but-unacknowledged messages that
+//! (docs/protocol.md §4.5, RFC 6298 style), the buffer of sent-but-unacknowledged messages that
 //! bounds the send window, and the out-of-order receive buffer.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use super::message::Message;
 
-/// Estimator constants. The defaults are the official peers' (PROTOCOL.md §3.5).
+/// Estimator constants. The defaults are the official peers' (docs/protocol.md §4.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RttConfig {
     pub initial_rtt: Duration,

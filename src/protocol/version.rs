@@ -1,6 +1,6 @@
 //! Dotted version comparison as the agent's `versionutil` does it: numeric parts, missing
 //! parts count as 0. The peers choose smux, keep-alive and basic port forwarding by it
-//! (PROTOCOL.md §4.3, §6).
+//! (docs/protocol.md §5.4, §7.1).
 
 /// `a > b`.
 pub fn version_greater(a: &str, b: &str) -> bool {

@@ -209,7 +209,7 @@ pub const SHELL_EXIT_WINDOW: Duration = Duration::from_secs(10);
 
 /// When the user last ended a line or their input in an interactive session. The service
 /// sends the same `channel_closed` whether the shell exited or someone called TerminateSession
-/// (PROTOCOL.md §5), and an interactive shell exits because of what was typed into it: a
+/// (docs/protocol.md §6.5), and an interactive shell exits because of what was typed into it: a
 /// close long after the last Enter, or in the middle of a line, is the service's doing.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct InputTrail {

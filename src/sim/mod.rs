@@ -1,5 +1,5 @@
-//! The simulated AWS endpoint (DESIGN.md §5): one loopback HTTP + WebSocket server speaking
-//! SSM and KMS (JSON 1.1), EC2 (query/XML) and the ssmmessages data channel, backed by a
+//! The simulated AWS endpoint (docs/architecture.md §9): one loopback HTTP + WebSocket server
+//! speaking SSM and KMS (JSON 1.1), EC2 (query/XML) and the ssmmessages data channel, backed by a
 //! simulated fleet whose agents run real shells in scratch homes. `bosun sim` serves it
 //! standalone; `--demo` and the tests run it in-process.
 
@@ -54,7 +54,7 @@ pub enum AgentPacing {
 }
 
 /// The real agent's output pacing: 1 KiB, then `time.Sleep(1ms)`, which lands at about
-/// 1.05 ms per chunk (PROTOCOL.md §8.1). Paced against a schedule rather than with a sleep per
+/// 1.05 ms per chunk (docs/protocol.md §9). Paced against a schedule rather than with a sleep per
 /// chunk: tokio's timer rounds every sleep up to the next millisecond, which would halve the
 /// rate and make the simulator slower than a real agent.
 pub(crate) struct Pacer {

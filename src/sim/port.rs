@@ -1,4 +1,4 @@
-//! The simulated agent's port sessions (PROTOCOL.md §6): an smux v1 server (one destination
+//! The simulated agent's port sessions (docs/protocol.md §7): an smux v1 server (one destination
 //! connection per stream, ConnectToPortError when the dial fails) or basic mode (one
 //! connection at a time, re-dialled after DisconnectToPort), and the SSH byte pipe.
 //! Destinations are loopback only.
@@ -205,7 +205,7 @@ async fn run_basic(
                     reader_task = Some(tokio::spawn(async move {
                         forward_to_client(read_half, &to_client, pacing).await;
                         // The SSH pipe ends with its destination; port forwarding waits for
-                        // the next connection's data (PROTOCOL.md §6.1).
+                        // the next connection's data (docs/protocol.md §7.2, §7.4).
                         if ends_session {
                             let _ = to_client.send(AgentInput::Close(None)).await;
                         }

@@ -496,7 +496,7 @@ async fn run_application(
                 return;
             }
             let destination = resolve_destination(&state, host.as_deref(), port);
-            // The agent multiplexes when both sides can (PROTOCOL.md §6.1): its own version,
+            // The agent multiplexes when both sides can (docs/protocol.md §7.1): its own version,
             // the client's, and a LocalPortForwarding document.
             let client_version = info.client_version.unwrap_or_default();
             let multiplexed = local_forwarding

@@ -252,7 +252,7 @@ pub(crate) async fn run_command(
         tokio::select! {
             status = child.wait() => break status.ok().and_then(|s| s.code()).unwrap_or(-1),
             event = events.recv() => match event {
-                // Ctrl-C and Ctrl-\ interrupt the command (PROTOCOL.md §5).
+                // Ctrl-C and Ctrl-\ interrupt the command (docs/protocol.md §6.3).
                 Some(Event::Output(bytes)) if bytes.contains(&0x03) || bytes.contains(&0x1c) => {
                     kill_group(&mut child);
                 }

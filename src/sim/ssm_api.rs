@@ -337,7 +337,8 @@ fn resume_session(state: &SimState, input: &Value) -> ApiResult {
         Some((Some(token), url)) => {
             Ok(json!({"SessionId": session_id, "TokenValue": token, "StreamUrl": url}))
         }
-        // A session that has ended answers without a token: the client stops (PROTOCOL.md §7).
+        // A session that has ended answers without a token: the client stops
+        // (docs/protocol.md §8.2).
         Some((None, _)) => Ok(json!({"SessionId": session_id})),
         None => Err(ApiError::new(
             400,

@@ -1,7 +1,7 @@
 //! The simulator's check of SigV4 signatures, written apart from the SDKs' signers so that
 //! each checks the other: the canonical request (method, path, sorted query, the headers the
 //! signature names, the payload's hash), the string to sign for the credential's scope, and
-//! HMAC-SHA256 down the key chain. Used for data-channel upgrades (PROTOCOL.md §1.3: a
+//! HMAC-SHA256 down the key chain. Used for data-channel upgrades (docs/protocol.md §2.3: a
 //! presigned or unsigned upgrade is left to the token, as the service does) and, when the
 //! simulator lets in only its own clients, for every API call.
 

@@ -38,7 +38,7 @@ pub enum ConnectionEnd {
     SessionClosed(CloseReason),
 }
 
-/// Reads the client's first text frame (PROTOCOL.md §1.4) within `timeout`.
+/// Reads the client's first text frame (docs/protocol.md §2.4) within `timeout`.
 pub async fn read_open_frame<S>(
     socket: &mut WebSocketStream<S>,
     timeout: Duration,

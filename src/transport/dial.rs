@@ -1,6 +1,6 @@
 //! Reaching the data channel: where it is and how to authenticate (the token kept out of
 //! every log), the open frame, the SigV4-signed upgrade, and the dial itself with the
-//! plugin's retry policy (PROTOCOL.md §7), through a proxy when the environment names one.
+//! plugin's retry policy (docs/protocol.md §8.1), through a proxy when the environment names one.
 
 use std::fmt;
 use std::sync::Arc;
@@ -78,7 +78,7 @@ pub fn redact_url(url: &str) -> String {
     url.split('?').next().unwrap_or(url).to_owned()
 }
 
-/// The first text frame after every dial (PROTOCOL.md §1.4), with a fresh RequestId.
+/// The first text frame after every dial (docs/protocol.md §2.4), with a fresh RequestId.
 pub fn open_data_channel_frame(target: &StreamTarget, token: &str) -> String {
     let open = OpenDataChannel {
         message_schema_version: "1.0".to_owned(),
@@ -99,7 +99,7 @@ pub trait UpgradeSigner: Send + Sync {
 }
 
 /// Query parameters that make a StreamUrl presigned: it is dialled as it is, with no headers
-/// of ours (PROTOCOL.md §1.3; the plugin checks the same names).
+/// of ours (docs/protocol.md §2.3; the plugin checks the same names).
 const PRESIGNED_KEYS: [&str; 7] = [
     "X-Amz-Algorithm",
     "X-Amz-Credential",

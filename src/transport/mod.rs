@@ -54,7 +54,8 @@ pub struct DriverConfig {
     /// expired credentials, or for a network that went away (Wi-Fi, VPN, DNS) to come back,
     /// without losing the session.
     pub resume_for: Duration,
-    /// First retry delay; doubles per try and starts over past `backoff_reset` (PROTOCOL §7).
+    /// First retry delay; doubles per try and starts over past `backoff_reset`
+    /// (docs/protocol.md §8.1).
     pub backoff_initial: Duration,
     pub backoff_reset: Duration,
     pub connect_timeout: Duration,

@@ -1,9 +1,9 @@
 //! `bosun session-manager-plugin ARGS…` — a drop-in for the official plugin's argv contract
-//! (PROTOCOL.md §1.2), also when the binary is invoked under the name `session-manager-plugin`,
-//! so that `aws ssm start-session` runs its sessions through bosun: shells and commands
-//! (Standard_Stream, InteractiveCommands, NonInteractiveCommands) and the stdin/stdout port
-//! mode (AWS-StartSSHSession) on this terminal, port forwarding (`port`) through the tunnel
-//! service. What it prints on stdout is the official plugin's, line for line.
+//! (docs/protocol.md §2.2), also when the binary is invoked under the name
+//! `session-manager-plugin`, so that `aws ssm start-session` runs its sessions through bosun:
+//! shells and commands (Standard_Stream, InteractiveCommands, NonInteractiveCommands) and the
+//! stdin/stdout port mode (AWS-StartSSHSession) on this terminal, port forwarding (`port`) through
+//! the tunnel service. What it prints on stdout is the official plugin's, line for line.
 //!
 //! Exit statuses: 0 when the session ends normally or times out, as the official plugin; the
 //! remote exit code of NonInteractiveCommands (the official plugin prints it and exits 0); 1
@@ -229,7 +229,7 @@ async fn start_session(start: StartArgs) -> i32 {
     let mut signals = crate::signals::Signals::outside();
     let config = aws::load_config(Some(&start.profile), Some(&start.region), None).await;
     // ResumeSession and TerminateSession go to the endpoint the AWS CLI passed; KMS uses the
-    // default resolution (PROTOCOL.md §1.2).
+    // default resolution (docs/protocol.md §2.2).
     let mut ssm_config = aws_sdk_ssm::config::Builder::from(&config);
     ssm_config.set_endpoint_url(start.ssm_endpoint.clone());
     let clients =

@@ -1,5 +1,5 @@
 //! Runs a driven session on this process's own terminal or pipes, the way the official plugin
-//! does (PROTOCOL.md §5, §6.2): shell mode puts a TTY in raw mode, sends the size at start and
+//! does (docs/protocol.md §6, §7.2): shell mode puts a TTY in raw mode, sends the size at start and
 //! on every SIGWINCH, and forwards keystrokes; pipe mode (SSH ProxyCommand) is a byte-exact
 //! copy. A keyboard has ssh's escapes (`~.` leaves whatever the connection's state, `~?`
 //! lists them); a signal (SIGTERM, SIGHUP, SIGQUIT) restores the terminal and ends the
@@ -36,7 +36,7 @@ pub enum StdioMode {
 }
 
 impl StdioMode {
-    /// The plugin's choice (PROTOCOL.md §6.1). `None` for LocalPortForwarding, which needs a
+    /// The plugin's choice (docs/protocol.md §7.1). `None` for LocalPortForwarding, which needs a
     /// local listener rather than stdin/stdout.
     pub fn for_session(info: &SessionInfo) -> Option<StdioMode> {
         if info.session_type != "Port" {

@@ -78,7 +78,7 @@ pub(super) fn spawn_stdin_reader() -> mpsc::Receiver<Option<Bytes>> {
 }
 
 /// The plugin rewrites a lone `\n` to `\r` (Enter) for keyboards. Only a TTY gets that:
-/// piped and binary streams pass unchanged (PROTOCOL.md §8.11).
+/// piped and binary streams pass unchanged (docs/protocol.md §6.2).
 pub(super) fn keyboard_chunk(chunk: Bytes, tty: bool) -> Bytes {
     if tty && chunk.as_ref() == b"\n" {
         Bytes::from_static(b"\r")

@@ -1,4 +1,4 @@
-//! The handshake in both roles (PROTOCOL.md §4): SessionType, KMSEncryption with the
+//! The handshake in both roles (docs/protocol.md §5): SessionType, KMSEncryption with the
 //! encryption challenge, HandshakeComplete. Nothing else is sent until it completes.
 
 use std::collections::BTreeMap;
@@ -168,7 +168,8 @@ impl Session {
             context.insert(CONTEXT_SESSION_ID.to_owned(), params.session_id.clone());
             context.insert(CONTEXT_TARGET_ID.to_owned(), params.target.clone());
         }
-        // A forward-looking client binds the agent's challenge into the key (PROTOCOL.md §4.4).
+        // A forward-looking client binds the agent's challenge into the key
+        // (docs/protocol.md §5.5).
         if let Some(challenge) = &kms.challenge {
             context.insert(CONTEXT_RANDOM_CHALLENGE.to_owned(), challenge.clone());
         }
@@ -360,7 +361,7 @@ impl Session {
             .processed_client_actions
             .iter()
             .find(|action| action.action_type == ACTION_KMS_ENCRYPTION);
-        // The agent never encrypts Port sessions (PROTOCOL.md §4.4).
+        // The agent never encrypts Port sessions (docs/protocol.md §5.5).
         let key_id = self
             .agent
             .as_ref()

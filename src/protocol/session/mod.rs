@@ -1,4 +1,4 @@
-//! The sans-IO data-channel session (PROTOCOL.md §3–§5), in either role. Frames go in through
+//! The sans-IO data-channel session (docs/protocol.md §4–§6), in either role. Frames go in through
 //! `handle_frame`, time through `handle_timeout`; frames to send come out of `poll_transmit`,
 //! the next deadline out of `poll_timeout`, and what happened out of `poll_event`. It never
 //! touches a socket or reads a clock.
@@ -102,7 +102,7 @@ pub struct AgentParams {
 
 impl AgentParams {
     /// The real agent handshakes for NonInteractiveCommands and Port, and for any session type
-    /// when KMS encryption is on (PROTOCOL.md §4.1).
+    /// when KMS encryption is on (docs/protocol.md §5.1).
     pub fn needs_handshake(&self) -> bool {
         self.kms_key_id.is_some()
             || matches!(
@@ -800,7 +800,7 @@ impl Session {
             return Ok(());
         }
         if message.payload_type.is_handshake() {
-            // Handshake messages are acked first, then handled (PROTOCOL.md §3.3).
+            // Handshake messages are acked first, then handled (docs/protocol.md §4.3).
             self.queue_ack(&ack);
             self.expected_sequence += 1;
             let result = self.handle_handshake_message(&message);
@@ -851,7 +851,7 @@ impl Session {
     ) -> Result<(), ProtocolError> {
         match &self.phase {
             Phase::AwaitingPeer if self.role == Role::Client => {
-                // No handshake: the first output makes this a plain shell (PROTOCOL.md §4.1).
+                // No handshake: the first output makes this a plain shell (docs/protocol.md §5.1).
                 self.info.session_type = "Standard_Stream".to_owned();
                 self.become_ready(self.now);
             }

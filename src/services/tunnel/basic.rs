@@ -1,4 +1,4 @@
-//! Old agents' port forwarding (PROTOCOL.md §6.2): one local connection at a time over the
+//! Old agents' port forwarding (docs/protocol.md §7.4): one local connection at a time over the
 //! session, DisconnectToPort when it is over, and the replies to a half-closed exchange
 //! drained until the agent has been quiet for a moment.
 

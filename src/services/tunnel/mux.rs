@@ -1,4 +1,4 @@
-//! Multiplexed port forwarding (PROTOCOL.md §6.1): smux over the session, one stream per
+//! Multiplexed port forwarding (docs/protocol.md §7.3): smux over the session, one stream per
 //! accepted connection, with the keep-alive the agent's version expects.
 
 use std::num::NonZeroU64;
