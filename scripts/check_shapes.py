@@ -319,6 +319,8 @@ call(ec2, "DescribeInstances", expect_error="InvalidInstanceID.NotFound", Instan
 call(ec2, "DescribeRegions")
 call(ec2, "DescribeVpcEndpoints")
 call(ec2, "DescribeVpcEndpoints", Filters=[{"Name": "vpc-id", "Values": ["vpc-0a1b2c3d4e5f60001"]}])
+call(ec2, "DescribeInstanceConnectEndpoints")
+call(ec2, "DescribeInstanceConnectEndpoints", Filters=[{"Name": "vpc-id", "Values": ["vpc-0a1b2c3d4e5f60001"]}])
 call(ec2, "DescribeRouteTables")
 call(ec2, "DescribeRouteTables", Filters=[{"Name": "association.subnet-id", "Values": ["subnet-0d1e2f3a4b5c60021"]}])
 call(ec2, "DescribeRouteTables", Filters=[{"Name": "vpc-id", "Values": ["vpc-0a1b2c3d4e5f60002"]},

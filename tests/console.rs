@@ -205,8 +205,11 @@ fn doctor_overlay() {
         ),
         role: Fact::Absent,
         route: Fact::Found(DefaultRoute::None),
+        route_table: Some("rtb-0d1e2f3a4b5c60021".to_owned()),
+        nat_gateways: vec!["nat-0f5e4d3c".to_owned()],
         endpoints: Fact::Found(Vec::new()),
         security_groups: Fact::Unknown("access denied (ec2:DescribeSecurityGroups)".to_owned()),
+        instance_connect_endpoints: Fact::Found(Vec::new()),
         caller: Fact::Absent,
         session_kms_key: Fact::Absent,
     };

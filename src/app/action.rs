@@ -55,6 +55,8 @@ pub enum Action {
     SelectLines,
     /// Copy mode: the selection to the clipboard (OSC 52), and back to the live screen.
     CopySelection,
+    /// The doctor's fix (its commands) to the clipboard (OSC 52).
+    CopyFix,
     /// Copy mode: search the history downward (`/`) or upward (`?`); again (`n`, `N`).
     SearchForward,
     SearchBackward,
@@ -119,7 +121,7 @@ pub struct ActionInfo {
     pub describe: &'static str,
 }
 
-pub const ACTIONS: [ActionInfo; 69] = [
+pub const ACTIONS: [ActionInfo; 70] = [
     ActionInfo {
         action: Action::Up,
         name: "up",
@@ -324,6 +326,11 @@ pub const ACTIONS: [ActionInfo; 69] = [
         action: Action::CopySelection,
         name: "copy",
         describe: "copy the selection to the clipboard (OSC 52) and leave",
+    },
+    ActionInfo {
+        action: Action::CopyFix,
+        name: "copy_fix",
+        describe: "copy the doctor's fix to the clipboard (OSC 52)",
     },
     ActionInfo {
         action: Action::SearchForward,

@@ -32,6 +32,8 @@ pub enum Effect {
     },
     CopySelection(PaneId),
     LeaveCopy(PaneId),
+    /// This text to the clipboard (OSC 52): the doctor's fix.
+    CopyText(String),
     /// Send the prefix chord's own byte to where typing goes.
     SendPrefix,
     /// Read these profiles and regions instead (`None`: keep the current ones).

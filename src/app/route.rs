@@ -27,9 +27,14 @@ pub fn table_for(state: &State) -> Option<&'static KeyTable> {
 pub fn route(key: KeyEvent, state: &State) -> Option<Routed> {
     let keys = &state.frame.keys;
     let app = |action: Action| Some(Routed::App(Input::Action(action)));
-    // Over the doctor's report every key closes it, in every view (never typing, never `q`).
+    // Over the doctor's report `y` copies the fix and every other key closes it, in every
+    // view (never typing, never `q`).
     if state.mode() == Mode::Doctor {
-        return app(Action::Back);
+        let y = key.code == KeyCode::Char('y')
+            && !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        return app(if y { Action::CopyFix } else { Action::Back });
     }
     let typing = state.typing_to_pane();
     if typing && keys.is_prefix(key) {

@@ -231,8 +231,14 @@ fn text_input(state: &mut State, text: TextInput) -> Vec<Effect> {
 
 pub(crate) fn act(state: &mut State, action: Action) -> Vec<Effect> {
     match &state.overlay {
-        // Over the doctor's report, a key only closes it (`q` must not quit, Enter must not
-        // open a shell).
+        // Over the doctor's report, `y` copies the fix; any other key only closes it (`q`
+        // must not quit, Enter must not open a shell).
+        Some(Overlay::Doctor(view)) if action == Action::CopyFix => {
+            return match &view.report {
+                Some(Ok(report)) => vec![Effect::CopyText(report.fix_commands())],
+                _ => Vec::new(),
+            };
+        }
         Some(Overlay::Doctor(_)) => {
             state.close_overlay();
             state.panes.mode = PaneMode::Typing;

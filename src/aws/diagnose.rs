@@ -14,6 +14,23 @@ use crate::model::doctor::{
     SecurityRule, SsmFacts,
 };
 
+/// What the VPC's route tables say of the instance's subnet (see `default_route`).
+struct Routes {
+    default: Fact<DefaultRoute>,
+    table: Option<String>,
+    nat_gateways: Vec<String>,
+}
+
+impl Default for Routes {
+    fn default() -> Routes {
+        Routes {
+            default: Fact::Absent,
+            table: None,
+            nat_gateways: Vec::new(),
+        }
+    }
+}
+
 /// The clients the doctor asks.
 pub struct DoctorClients<'a> {
     pub ssm: &'a aws_sdk_ssm::Client,
@@ -40,9 +57,10 @@ pub async fn gather(clients: DoctorClients<'_>, instance_id: &str, region: &str)
                     default_route(ec2, &found.vpc, &found.subnet),
                     vpc_endpoints(ec2, &found.vpc, region),
                     security_groups(ec2, &found.vpc),
+                    instance_connect_endpoints(ec2, &found.vpc),
                 )
             }
-            _ => (Fact::Absent, Fact::Absent, Fact::Absent),
+            _ => (Routes::default(), Fact::Absent, Fact::Absent, Fact::Absent),
         }
     };
     let role = async {
@@ -69,7 +87,8 @@ pub async fn gather(clients: DoctorClients<'_>, instance_id: &str, region: &str)
             Err(error) => Fact::Unknown(errors::describe(&error)),
         }
     };
-    let ((route, endpoints, security_groups), role, caller) = tokio::join!(network, role, caller);
+    let ((routes, endpoints, security_groups, instance_connect_endpoints), role, caller) =
+        tokio::join!(network, role, caller);
     Facts {
         instance_id: instance_id.to_owned(),
         region: region.to_owned(),
@@ -77,9 +96,12 @@ pub async fn gather(clients: DoctorClients<'_>, instance_id: &str, region: &str)
         ssm: ssm_facts,
         profile,
         role,
-        route,
+        route: routes.default,
+        route_table: routes.table,
+        nat_gateways: routes.nat_gateways,
         endpoints,
         security_groups,
+        instance_connect_endpoints,
         caller,
         session_kms_key,
     }
@@ -361,51 +383,84 @@ async fn instance_profile(ec2: &aws_sdk_ec2::Client, instance_id: &str) -> Fact<
     }
 }
 
-/// The subnet's own route table, else the VPC's main one: where 0.0.0.0/0 goes.
-async fn default_route(ec2: &aws_sdk_ec2::Client, vpc: &str, subnet: &str) -> Fact<DefaultRoute> {
-    let own = ec2
+/// Where the subnet's 0.0.0.0/0 goes (its own route table, else the VPC's main one), that
+/// table's id, and the NAT gateways any table of the VPC routes to: one call for the VPC's
+/// tables.
+async fn default_route(ec2: &aws_sdk_ec2::Client, vpc: &str, subnet: &str) -> Routes {
+    let answer = ec2
         .describe_route_tables()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .send()
+        .await;
+    let tables = match answer {
+        Ok(output) => output.route_tables.unwrap_or_default(),
+        Err(error) => {
+            return Routes {
+                default: Fact::Unknown(errors::describe(&error)),
+                ..Routes::default()
+            };
+        }
+    };
+    let associated =
+        |table: &&aws_sdk_ec2::types::RouteTable,
+         wanted: &dyn Fn(&aws_sdk_ec2::types::RouteTableAssociation) -> bool| {
+            table.associations().iter().any(wanted)
+        };
+    let table = tables
+        .iter()
+        .find(|t| associated(t, &|a| a.subnet_id() == Some(subnet)))
+        .or_else(|| {
+            tables
+                .iter()
+                .find(|t| associated(t, &|a| a.main() == Some(true)))
+        });
+    let mut nat_gateways: Vec<String> = tables
+        .iter()
+        .flat_map(|t| t.routes())
+        .filter_map(|r| r.nat_gateway_id().map(str::to_owned))
+        .collect();
+    nat_gateways.sort();
+    nat_gateways.dedup();
+    let route = table
+        .into_iter()
+        .flat_map(|t| t.routes())
+        .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"));
+    Routes {
+        default: Fact::Found(match route {
+            Some(r) if r.nat_gateway_id().is_some() => DefaultRoute::NatGateway,
+            Some(r) if r.gateway_id().is_some_and(|g| g.starts_with("igw-")) => {
+                DefaultRoute::InternetGateway
+            }
+            _ => DefaultRoute::None,
+        }),
+        table: table.and_then(|t| t.route_table_id().map(str::to_owned)),
+        nat_gateways,
+    }
+}
+
+/// The VPC's EC2 Instance Connect Endpoints that are ready.
+async fn instance_connect_endpoints(ec2: &aws_sdk_ec2::Client, vpc: &str) -> Fact<Vec<String>> {
+    let answer = ec2
+        .describe_instance_connect_endpoints()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
         .filters(
             Filter::builder()
-                .name("association.subnet-id")
-                .values(subnet)
+                .name("state")
+                .values("create-complete")
                 .build(),
         )
         .send()
         .await;
-    let mut tables = match own {
-        Ok(output) => output.route_tables,
-        Err(error) => return Fact::Unknown(errors::describe(&error)),
+    match answer {
+        Ok(output) => Fact::Found(
+            output
+                .instance_connect_endpoints()
+                .iter()
+                .filter_map(|e| e.instance_connect_endpoint_id().map(str::to_owned))
+                .collect(),
+        ),
+        Err(error) => Fact::Unknown(errors::describe(&error)),
     }
-    .unwrap_or_default();
-    if tables.is_empty() {
-        let main = ec2
-            .describe_route_tables()
-            .filters(Filter::builder().name("vpc-id").values(vpc).build())
-            .filters(
-                Filter::builder()
-                    .name("association.main")
-                    .values("true")
-                    .build(),
-            )
-            .send()
-            .await;
-        tables = match main {
-            Ok(output) => output.route_tables.unwrap_or_default(),
-            Err(error) => return Fact::Unknown(errors::describe(&error)),
-        };
-    }
-    let route = tables
-        .iter()
-        .flat_map(|t| t.routes())
-        .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"));
-    Fact::Found(match route {
-        Some(r) if r.nat_gateway_id().is_some() => DefaultRoute::NatGateway,
-        Some(r) if r.gateway_id().is_some_and(|g| g.starts_with("igw-")) => {
-            DefaultRoute::InternetGateway
-        }
-        _ => DefaultRoute::None,
-    })
 }
 
 async fn vpc_endpoints(ec2: &aws_sdk_ec2::Client, vpc: &str, region: &str) -> Fact<Vec<Endpoint>> {
@@ -425,6 +480,7 @@ async fn vpc_endpoints(ec2: &aws_sdk_ec2::Client, vpc: &str, region: &str) -> Fa
             .iter()
             .filter_map(|e| {
                 Some(Endpoint {
+                    id: e.vpc_endpoint_id().unwrap_or_default().to_owned(),
                     service: e.service_name()?.strip_prefix(&prefix)?.to_owned(),
                     private_dns: e.private_dns_enabled().unwrap_or(false),
                     security_groups: e

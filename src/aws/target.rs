@@ -151,6 +151,34 @@ async fn no_match(ec2: &aws_sdk_ec2::Client, target: &str) -> TargetError {
 
 /// The other enabled regions where an instance has the Name `target`, asked at once.
 async fn regions_with_name(ec2: &aws_sdk_ec2::Client, target: &str, here: &str) -> Vec<String> {
+    regions_with(
+        ec2,
+        here,
+        Filter::builder().name("tag:Name").values(target).build(),
+    )
+    .await
+}
+
+/// The other enabled regions that hold the instance `id` (the doctor's answer to an id
+/// unknown here), asked at once, within five seconds.
+pub async fn regions_with_id(ec2: &aws_sdk_ec2::Client, id: &str) -> Vec<String> {
+    let here = ec2
+        .config()
+        .region()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let looking = regions_with(
+        ec2,
+        &here,
+        Filter::builder().name("instance-id").values(id).build(),
+    );
+    tokio::time::timeout(std::time::Duration::from_secs(5), looking)
+        .await
+        .unwrap_or_default()
+}
+
+/// The enabled regions other than `here` where DescribeInstances with `filter` finds one.
+async fn regions_with(ec2: &aws_sdk_ec2::Client, here: &str, filter: Filter) -> Vec<String> {
     let Ok(regions) = ec2.describe_regions().send().await else {
         return Vec::new();
     };
@@ -160,19 +188,22 @@ async fn regions_with_name(ec2: &aws_sdk_ec2::Client, target: &str, here: &str) 
         .filter_map(|r| r.region_name().map(str::to_owned))
         .filter(|r| r != here)
         .collect();
-    let asks = others.into_iter().map(|region| async move {
-        let config = ec2
-            .config()
-            .to_builder()
-            .region(aws_sdk_ec2::config::Region::new(region.clone()))
-            .build();
-        let found = aws_sdk_ec2::Client::from_conf(config)
-            .describe_instances()
-            .filters(Filter::builder().name("tag:Name").values(target).build())
-            .send()
-            .await
-            .is_ok_and(|out| out.reservations().iter().any(|r| !r.instances().is_empty()));
-        found.then_some(region)
+    let asks = others.into_iter().map(|region| {
+        let filter = filter.clone();
+        async move {
+            let config = ec2
+                .config()
+                .to_builder()
+                .region(aws_sdk_ec2::config::Region::new(region.clone()))
+                .build();
+            let found = aws_sdk_ec2::Client::from_conf(config)
+                .describe_instances()
+                .filters(filter.clone())
+                .send()
+                .await
+                .is_ok_and(|out| out.reservations().iter().any(|r| !r.instances().is_empty()));
+            found.then_some(region)
+        }
     });
     futures_util::future::join_all(asks)
         .await

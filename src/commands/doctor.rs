@@ -26,6 +26,16 @@ pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
     };
     let mut report = doctor::examine(&clients, &instance_id, &region).await;
     report.endpoints = crate::aws::endpoints::resolved(&config).await;
+    // An id unknown here is looked for in the other regions, as a name is.
+    if report.cause.starts_with("there is no instance") {
+        let elsewhere = target::regions_with_id(&clients.ec2, &instance_id).await;
+        if let Some(other) = elsewhere.first() {
+            report.fix = format!(
+                "it is in {}: `bosun doctor {instance_id} --region {other}`",
+                elsewhere.join(", ")
+            );
+        }
+    }
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(json) => println!("{json}"),

@@ -72,6 +72,7 @@ pub enum DefaultRoute {
 /// The VPC's interface endpoints for one SSM service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
+    pub id: String,
     pub service: String,
     pub private_dns: bool,
     pub security_groups: Vec<String>,
@@ -105,9 +106,15 @@ pub struct Facts {
     /// Its role's policies (IAM).
     pub role: Fact<RoleFacts>,
     pub route: Fact<DefaultRoute>,
+    /// The route table that decides `route`.
+    pub route_table: Option<String>,
+    /// NAT gateways the VPC's route tables send traffic to (one a route could use).
+    pub nat_gateways: Vec<String>,
     pub endpoints: Fact<Vec<Endpoint>>,
     /// The security groups of the instance's VPC.
     pub security_groups: Fact<Vec<SecurityGroup>>,
+    /// The VPC's EC2 Instance Connect Endpoints that are ready.
+    pub instance_connect_endpoints: Fact<Vec<String>>,
     /// Who is asking, and what IAM's policy simulator says they may do to the instance.
     pub caller: Fact<CallerFacts>,
     /// The KMS key the Region's Session Manager preferences encrypt sessions with (absent:
@@ -166,6 +173,19 @@ pub struct Report {
     /// Where each service is reached (filled by `bosun doctor`; empty elsewhere).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub endpoints: Vec<ServiceEndpoint>,
+}
+
+impl Report {
+    /// What the fix asks to run, one command a line (the text in backticks), or the fix as
+    /// written when it names no command: what `y` copies.
+    pub fn fix_commands(&self) -> String {
+        let commands: Vec<&str> = self.fix.split('`').skip(1).step_by(2).collect();
+        if commands.is_empty() {
+            self.fix.clone()
+        } else {
+            commands.join("\n")
+        }
+    }
 }
 
 /// Where one AWS service is reached, and why there.
@@ -237,8 +257,8 @@ fn role_check(
                         role.role
                     ),
                     format!(
-                        "attach AmazonSSMManagedInstanceCore: `aws iam attach-role-policy --role-name {} --policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore`",
-                        role.role
+                        "attach AmazonSSMManagedInstanceCore: `aws iam attach-role-policy --role-name {} --policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore --region {}`",
+                        role.role, facts.region
                     ),
                 ));
             }
@@ -253,77 +273,6 @@ fn role_check(
             ));
         }
         Fact::Absent => {}
-    }
-}
-
-/// IAM's decisions on the caller's ssm:StartSession and ssm:SendCommand here. SendCommand's is
-/// evidence only (the Run Command fallback), never the cause of a failed session.
-fn caller_check(facts: &Facts, checks: &mut Vec<Check>, causes: &mut Vec<(String, String)>) {
-    let caller = match &facts.caller {
-        Fact::Found(caller) => caller,
-        Fact::Unknown(why) => {
-            checks.push(check(
-                "caller",
-                "permissions",
-                Verdict::Unknown,
-                why.clone(),
-            ));
-            return;
-        }
-        Fact::Absent => return,
-    };
-    for (action, decision) in &caller.decisions {
-        let allowed = decision == "allowed";
-        let name = if action.ends_with("StartSession") {
-            "start session"
-        } else if action.starts_with("kms:") {
-            "use session key"
-        } else {
-            "send command"
-        };
-        checks.push(check(
-            "caller",
-            name,
-            if allowed {
-                Verdict::Pass
-            } else {
-                Verdict::Fail
-            },
-            // The ARNs in full are in the cause; here the principal's name is enough.
-            format!(
-                "{action}: {decision} for {}",
-                caller.arn.rsplit(':').next().unwrap_or(&caller.arn)
-            ),
-        ));
-        if !allowed
-            && action.starts_with("kms:")
-            && let Fact::Found(key) = &facts.session_kms_key
-        {
-            causes.push((
-                format!(
-                    "sessions here are encrypted with KMS key {key}, and you may not use it: {action} is {} for {}",
-                    if decision == "explicitDeny" { "denied" } else { "not allowed" },
-                    caller.arn
-                ),
-                format!(
-                    "ask for {action} on {key} (in the key policy or your IAM policy), or use a profile that has it (`--profile`)"
-                ),
-            ));
-        }
-        if !allowed && action.ends_with("StartSession") {
-            causes.push((
-                format!(
-                    "you may not start sessions here: {action} is {} for {} on {}",
-                    if decision == "explicitDeny" { "denied" } else { "not allowed" },
-                    caller.arn,
-                    caller.resource
-                ),
-                format!(
-                    "ask for {action} on {} (and on the session document) in your IAM policy, or use a profile that has it (`--profile`)",
-                    caller.resource
-                ),
-            ));
-        }
     }
 }
 
@@ -397,7 +346,7 @@ pub fn diagnose(facts: &Facts) -> Report {
             ));
             causes.push((
                 format!("there is no instance {id} in {}", facts.region),
-                "check the id and the region (`bosun ls --all-regions`)".to_owned(),
+                format!("check the id, and the region it is in (`bosun doctor {id} --region REGION`; `bosun ls --region REGION` lists a region's)"),
             ));
         }
         Fact::Unknown(why) => checks.push(check("ec2", "state", Verdict::Unknown, why.clone())),
@@ -488,7 +437,7 @@ pub fn diagnose(facts: &Facts) -> Report {
                 causes.push((
                     "the instance has no instance profile, so its agent has no credentials to reach SSM with".to_owned(),
                     format!(
-                        "attach one whose role has AmazonSSMManagedInstanceCore: `aws ec2 associate-iam-instance-profile --instance-id {id} --iam-instance-profile Name=PROFILE`; the agent picks it up within minutes"
+                        "attach one whose role has AmazonSSMManagedInstanceCore: `aws ec2 associate-iam-instance-profile --instance-id {id} --iam-instance-profile Name=PROFILE --region {}`; the agent picks it up within minutes", facts.region
                     ),
                 ));
             }
@@ -519,7 +468,7 @@ pub fn diagnose(facts: &Facts) -> Report {
             checks.push(check("sessions", "kms", Verdict::Unknown, why.clone()));
         }
     }
-    caller_check(facts, &mut checks, &mut causes);
+    caller::caller_check(facts, &mut checks, &mut causes);
 
     // Registered but silent, with nothing else to blame: the agent itself.
     if let Fact::Found(ssm) = &facts.ssm
@@ -556,7 +505,7 @@ pub fn diagnose(facts: &Facts) -> Report {
         } else {
             (
                 "none found: a session should start".to_owned(),
-                format!("`bosun shell {id}`"),
+                format!("`bosun shell {id} --region {}`", facts.region),
             )
         }
     });
@@ -572,6 +521,7 @@ pub fn diagnose(facts: &Facts) -> Report {
     }
 }
 
+mod caller;
 mod fallbacks;
 mod network;
 #[cfg(test)]

@@ -27,6 +27,9 @@ pub(crate) fn dispatch(
         "DescribeRegions" => Ok(describe_regions(state)),
         "DescribeVpcEndpoints" => Ok(network::describe_vpc_endpoints(state, credential, &query)),
         "DescribeRouteTables" => Ok(network::describe_route_tables(state, credential, &query)),
+        "DescribeInstanceConnectEndpoints" => Ok(network::describe_instance_connect_endpoints(
+            state, credential, &query,
+        )),
         "DescribeSecurityGroups" => Ok(super::security_groups::describe_security_groups(
             state, credential, &query,
         )),

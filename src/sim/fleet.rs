@@ -292,6 +292,9 @@ pub struct VpcSpec {
     /// The endpoints' security groups (none: the VPC's default group).
     #[serde(default)]
     pub endpoint_security_groups: Vec<String>,
+    /// The VPC has an EC2 Instance Connect Endpoint.
+    #[serde(default)]
+    pub instance_connect_endpoint: bool,
 }
 
 fn default_true() -> bool {

@@ -57,6 +57,7 @@ fn vpc_spec(state: &SimState, region: &str, vpc: &str) -> VpcSpec {
         },
         private_dns: true,
         endpoint_security_groups: Vec::new(),
+        instance_connect_endpoint: false,
     }
 }
 
@@ -187,6 +188,59 @@ fn route_table(xml: &mut String, id: &str, vpc: &str, egress: Egress, associatio
         xml,
         "</routeSet><associationSet>{association}</associationSet></item>"
     );
+}
+
+/// The VPCs' EC2 Instance Connect Endpoints (`instance_connect_endpoint = true` in a VPC's
+/// spec), one per VPC, in its first subnet.
+pub(crate) fn describe_instance_connect_endpoints(
+    state: &SimState,
+    credential: &Credential,
+    query: &Query,
+) -> String {
+    let region = &credential.region;
+    let filters = query.filters();
+    let mut xml = String::from("<instanceConnectEndpointSet>");
+    let known = ["vpc-id", "state", "instance-connect-endpoint-id"];
+    for vpc in vpcs(state, region) {
+        let spec = vpc_spec(state, region, &vpc);
+        let tail: String = vpc.chars().rev().take(8).collect();
+        let id = format!("eice-0{tail}");
+        if !spec.instance_connect_endpoint
+            || !only_known(&filters, &known)
+            || !matches(&filters, "vpc-id", &vpc)
+            || !matches(&filters, "state", "create-complete")
+            || !matches(&filters, "instance-connect-endpoint-id", &id)
+        {
+            continue;
+        }
+        let subnet = state
+            .fleet
+            .subnets
+            .iter()
+            .find(|s| s.vpc == vpc && s.region == *region)
+            .map_or_else(|| format!("subnet-0{tail}"), |s| s.id.clone());
+        let owner = state
+            .fleet
+            .instances
+            .iter()
+            .find(|i| i.vpc == vpc && i.region == *region)
+            .map_or("111122223333", |i| i.account.as_str());
+        let _ = write!(
+            xml,
+            "<item><ownerId>{owner}</ownerId><instanceConnectEndpointId>{id}</instanceConnectEndpointId>\
+<instanceConnectEndpointArn>arn:aws:ec2:{region}:{owner}:instance-connect-endpoint/{id}</instanceConnectEndpointArn>\
+<state>create-complete</state><dnsName>{id}.{tail}.ec2-instance-connect-endpoint.{region}.amazonaws.com</dnsName>\
+<vpcId>{vpc}</vpcId><subnetId>{subnet}</subnetId><preserveClientIp>false</preserveClientIp>\
+<securityGroupIdSet><item>{group}</item></securityGroupIdSet><tagSet/></item>",
+            owner = escape(owner),
+            region = escape(region),
+            vpc = escape(&vpc),
+            subnet = escape(&subnet),
+            group = escape(&super::specs::default_group_id(&vpc)),
+        );
+    }
+    xml.push_str("</instanceConnectEndpointSet>");
+    xml
 }
 
 pub(crate) fn describe_route_tables(

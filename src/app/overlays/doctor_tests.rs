@@ -166,3 +166,35 @@ fn a_pane_that_never_connected_asks_the_doctor_and_shows_its_cause() {
     );
     assert_eq!(cause(&state), None, "a report for another pane's failure");
 }
+
+/// `y` over a report copies its commands (each on a line) and leaves the report open; over a
+/// report still on its way it does nothing; any other key still closes.
+#[test]
+fn y_copies_the_fix_and_keeps_the_report() {
+    let mut state = with_screen(loaded());
+    let _ = press(&mut state, KeyCode::Char('D'), KeyModifiers::SHIFT);
+    assert_eq!(
+        press(&mut state, KeyCode::Char('y'), KeyModifiers::NONE),
+        Vec::new(),
+        "nothing to copy yet"
+    );
+    assert_eq!(state.mode(), Mode::Doctor);
+    let mut two = report("i-01");
+    two.fix = "turn private DNS on: `aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-1 --private-dns-enabled --region us-east-1`; `aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-2 --private-dns-enabled --region us-east-1`".to_owned();
+    let _ = update(
+        &mut state,
+        Input::DoctorReport {
+            instance_id: "i-01".to_owned(),
+            report: Ok(two),
+        },
+    );
+    assert_eq!(
+        press(&mut state, KeyCode::Char('y'), KeyModifiers::NONE),
+        vec![Effect::CopyText(
+            "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-1 --private-dns-enabled --region us-east-1\naws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-2 --private-dns-enabled --region us-east-1".to_owned()
+        )]
+    );
+    assert_eq!(state.mode(), Mode::Doctor, "the report stays");
+    let _ = press(&mut state, KeyCode::Char('x'), KeyModifiers::NONE);
+    assert_eq!(state.mode(), Mode::Table);
+}

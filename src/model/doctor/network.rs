@@ -81,7 +81,12 @@ pub(super) fn judge(
                 } else {
                     Verdict::Fail
                 },
-                if present.is_empty() {
+                if present.is_empty() && route_out == Some(true) {
+                    format!(
+                        "none for ssm, ssmmessages, ec2messages (not needed: {})",
+                        way_out(facts)
+                    )
+                } else if present.is_empty() {
                     "none for ssm, ssmmessages, ec2messages".to_owned()
                 } else if !without_dns.is_empty() {
                     format!(
@@ -94,9 +99,19 @@ pub(super) fn judge(
                 },
             ));
             if route_out != Some(true) && !without_dns.is_empty() {
+                let commands: Vec<String> = endpoints
+                    .iter()
+                    .filter(|e| !e.private_dns && without_dns.contains(&e.service.as_str()))
+                    .map(|e| {
+                        format!(
+                            "`aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --private-dns-enabled --region {}`",
+                            e.id, facts.region
+                        )
+                    })
+                    .collect();
                 causes.push((
                     format!("the VPC's endpoints for {} have private DNS off, so the agent still looks for SSM's public names", without_dns.join(", ")),
-                    "turn private DNS on: `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ID --private-dns-enabled`".to_owned(),
+                    format!("turn private DNS on: {}", commands.join("; ")),
                 ));
             }
             let sessions_missing = route_out != Some(true)
@@ -133,8 +148,8 @@ pub(super) fn judge(
         causes.push((
             "Run Command can reach the instance but sessions cannot: the VPC has no ssmmessages endpoint".to_owned(),
             format!(
-                "add an interface endpoint for com.amazonaws.{}.ssmmessages (private DNS on); until then `bosun run` reaches it",
-                facts.region
+                "add an interface endpoint for it: {}; until then Run Command reaches the instance",
+                create_endpoints(facts, ec2, &["ssmmessages"])
             ),
         ));
     } else if route_out == Some(false) && !endpoints_ok && ec2.is_some() {
@@ -150,17 +165,14 @@ pub(super) fn judge(
             causes.push((
                 "the subnet routes to an internet gateway, but the instance has no public IP (and the VPC has no interface endpoints for SSM)".to_owned(),
                 format!(
-                    "give it a public IP (an Elastic IP), route 0.0.0.0/0 to a NAT gateway instead, or add interface endpoints for {} with private DNS on",
-                    missing.join(", ")
+                    "give it a public IP (an Elastic IP), {}",
+                    nat_or_endpoints(facts, ec2, &missing, true)
                 ),
             ));
         } else if !missing.is_empty() {
             causes.push((
                 "the subnet has no way out to SSM: no NAT gateway route, no internet gateway with a public IP, and no interface endpoints".to_owned(),
-                format!(
-                    "route 0.0.0.0/0 to a NAT gateway, or add interface endpoints for {} with private DNS on",
-                    missing.join(", ")
-                ),
+                nat_or_endpoints(facts, ec2, &missing, false),
             ));
         }
     }
@@ -175,6 +187,74 @@ pub(super) fn judge(
             Verdict::Unknown,
             why.clone(),
         ));
+    }
+}
+
+/// What makes interface endpoints unnecessary: the subnet's way out.
+fn way_out(facts: &Facts) -> &'static str {
+    match facts.route {
+        Fact::Found(DefaultRoute::InternetGateway) => "internet gateway and public IP",
+        _ => "NAT gateway",
+    }
+}
+
+/// The commands that add interface endpoints for `services` to the instance's VPC, in its
+/// subnet, in the groups its other SSM endpoints use (else its own), private DNS on.
+fn create_endpoints(facts: &Facts, ec2: Option<&Ec2Facts>, services: &[&str]) -> String {
+    let Some(ec2) = ec2 else {
+        return format!("interface endpoints for {}", services.join(", "));
+    };
+    let groups = match &facts.endpoints {
+        Fact::Found(endpoints) => endpoints
+            .iter()
+            .find(|e| !e.security_groups.is_empty())
+            .map(|e| e.security_groups.clone()),
+        _ => None,
+    }
+    .unwrap_or_else(|| ec2.security_groups.clone());
+    services
+        .iter()
+        .map(|service| {
+            format!(
+                "`aws ec2 create-vpc-endpoint --vpc-id {} --vpc-endpoint-type Interface --service-name com.amazonaws.{}.{service} --subnet-ids {} --security-group-ids {} --private-dns-enabled --region {}`",
+                ec2.vpc,
+                facts.region,
+                ec2.subnet,
+                groups.join(" "),
+                facts.region
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Route 0.0.0.0/0 to a NAT gateway the VPC has (its command: one line that fixes it), or,
+/// where the VPC has none, add the missing endpoints (their commands).
+fn nat_or_endpoints(
+    facts: &Facts,
+    ec2: Option<&Ec2Facts>,
+    missing: &[&str],
+    instead: bool,
+) -> String {
+    let instead = if instead { " instead" } else { "" };
+    match (&facts.route_table, facts.nat_gateways.first()) {
+        (Some(table), Some(nat)) => {
+            let verb = if matches!(facts.route, Fact::Found(DefaultRoute::InternetGateway)) {
+                "replace-route"
+            } else {
+                "create-route"
+            };
+            format!(
+                "route 0.0.0.0/0 to the VPC's NAT gateway{instead}: `aws ec2 {verb} --route-table-id {table} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id {nat} --region {}`, or add interface endpoints for {} with private DNS on",
+                facts.region,
+                missing.join(", ")
+            )
+        }
+        _ => format!(
+            "add interface endpoints for {} with private DNS on (the VPC has no NAT gateway to route to{instead}): {}",
+            missing.join(", "),
+            create_endpoints(facts, ec2, missing)
+        ),
     }
 }
 
@@ -285,7 +365,8 @@ fn security_groups(
         causes.push((
             "the instance's security groups let no HTTPS (443) out, so its agent cannot reach SSM".to_owned(),
             format!(
-                "allow it: `aws ec2 authorize-security-group-egress --group-id {group} --protocol tcp --port 443 --cidr 0.0.0.0/0`"
+                "allow it: `aws ec2 authorize-security-group-egress --group-id {group} --protocol tcp --port 443 --cidr 0.0.0.0/0 --region {}`",
+                facts.region
             ),
         ));
     }
@@ -341,8 +422,8 @@ fn security_groups(
                 closed_ids.join(", ")
             ),
             format!(
-                "allow it: `aws ec2 authorize-security-group-ingress --group-id {} --protocol tcp --port 443 --source-group {source}`",
-                closed_ids[0]
+                "allow it: `aws ec2 authorize-security-group-ingress --group-id {} --protocol tcp --port 443 --source-group {source} --region {}`",
+                closed_ids[0], facts.region
             ),
         ));
     }

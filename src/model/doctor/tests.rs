@@ -28,10 +28,13 @@ fn healthy() -> Facts {
             inline: Vec::new(),
         }),
         route: Fact::Found(DefaultRoute::NatGateway),
+        route_table: Some("rtb-1".into()),
+        nat_gateways: vec!["nat-1".into()],
         endpoints: Fact::Found(Vec::new()),
         security_groups: Fact::Found(vec![group("sg-app", &[], &[("-1", None, "0.0.0.0/0")])]),
         caller: caller("allowed"),
         session_kms_key: Fact::Absent,
+        instance_connect_endpoints: Fact::Found(vec!["eice-1".into()]),
     }
 }
 
@@ -78,6 +81,7 @@ fn endpoints(list: &[(&str, bool)]) -> Fact<Vec<Endpoint>> {
     Fact::Found(
         list.iter()
             .map(|(service, private_dns)| Endpoint {
+                id: format!("vpce-{service}"),
                 service: (*service).to_owned(),
                 private_dns: *private_dns,
                 security_groups: vec!["sg-endpoints".into()],
@@ -272,7 +276,7 @@ fn each_cause_gets_its_own_verdict_and_fix() {
             },
             false,
             "you may not start sessions here: ssm:StartSession is denied for arn:aws:iam::1:user/oncall",
-            "ask for ssm:StartSession on arn:aws:ec2:us-east-1:1:instance/i-0abc",
+            "a policy denies it explicitly: ask its owner (your IAM policy, a permissions boundary or an organisation's SCP) for ssm:StartSession on arn:aws:ec2:us-east-1:1:instance/i-0abc",
         ),
         (
             "a session key the caller may not use",
@@ -440,6 +444,20 @@ fn fallbacks_are_offered_where_they_help() {
         ..healthy()
     };
     assert_eq!(kinds(&no_ssmmessages), ["run", "serial", "eice"]);
+    let no_instance_connect = Facts {
+        instance_connect_endpoints: Fact::Found(Vec::new()),
+        ..no_ssmmessages.clone()
+    };
+    assert_eq!(
+        kinds(&no_instance_connect),
+        ["run", "serial"],
+        "only where one exists"
+    );
+    let denied = Facts {
+        caller: caller("explicitDeny"),
+        ..no_ssmmessages.clone()
+    };
+    assert!(kinds(&denied).is_empty(), "no way around an explicit deny");
     let run = &diagnose(&no_ssmmessages).fallbacks[0];
     assert!(
         run.contains("bosun run --instance i-0abc --region us-east-1 -- '")
@@ -456,7 +474,7 @@ fn fallbacks_are_offered_where_they_help() {
     let mut refused = healthy();
     refused.caller = Fact::Found(CallerFacts {
         decisions: vec![
-            ("ssm:StartSession".into(), "explicitDeny".into()),
+            ("ssm:StartSession".into(), "implicitDeny".into()),
             ("ssm:SendCommand".into(), "implicitDeny".into()),
         ],
         ..match caller("allowed") {

@@ -62,6 +62,7 @@ impl Console {
             }
             Effect::CopyKey { pane, key } => self.copy_key(pane, &key),
             Effect::CopySelection(pane) => self.copy_selection(pane),
+            Effect::CopyText(text) => self.copy_text(&text),
             Effect::LeaveCopy(pane) => {
                 if let Some(screen) = self.screens.get_mut(&pane) {
                     screen.leave_copy();

@@ -170,6 +170,21 @@ impl Console {
         }
     }
 
+    /// `text` to the clipboard through OSC 52, said in the status line.
+    pub(super) fn copy_text(&mut self, text: &str) {
+        let written = std::io::stdout()
+            .write_all(copy::osc52(text).as_bytes())
+            .and_then(|()| std::io::stdout().flush());
+        let report = match written {
+            Ok(()) => format!(
+                "copied the fix, {} line(s), to the clipboard (OSC 52; the terminal must allow it)",
+                text.lines().count().max(1)
+            ),
+            Err(error) => format!("copying failed: {error}"),
+        };
+        self.reduce(Input::CopyReport(report));
+    }
+
     /// The selection to the clipboard through OSC 52 (the user's terminal sets it, over SSH
     /// too), and back to the live screen.
     pub(super) fn copy_selection(&mut self, pane: PaneId) {
