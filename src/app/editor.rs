@@ -30,6 +30,13 @@ impl LineEditor {
             TextInput::Backspace => {
                 self.text.pop();
             }
+            TextInput::ClearLine => self.text.clear(),
+            TextInput::DeleteWord => {
+                // The word before the cursor and the spaces after it, as a shell's ctrl-w.
+                let kept = self.text.trim_end().len();
+                let start = self.text[..kept].rfind(' ').map_or(0, |space| space + 1);
+                self.text.truncate(start);
+            }
             _ => {}
         }
     }
@@ -86,7 +93,7 @@ impl From<&str> for LineEditor {
 
 /// The forms' keys (the filter, the `:` line, the tunnel form, the Run Command form), for the
 /// help: `EDITOR_KEYS` is what they say, and a test holds each line to it.
-pub const FORM_KEYS: [(&str, &str); 6] = [
+pub const FORM_KEYS: [(&str, &str); 8] = [
     (
         "enter",
         "apply the filter or the : command; start the tunnel; a new line in a command",
@@ -100,6 +107,11 @@ pub const FORM_KEYS: [(&str, &str); 6] = [
         "Run Command form: go on to the blast radius and the confirmation",
     ),
     ("backspace", "delete the character before the cursor"),
+    (
+        "ctrl-u ctrl-w",
+        "delete the whole line / the word before the cursor",
+    ),
+    ("↑", "the filter line: back to the filter in force before /"),
     ("esc", "cancel: close the form or clear the filter"),
     ("ctrl-c", "quit, from any form"),
 ];
@@ -109,6 +121,12 @@ pub const FORM_KEYS: [(&str, &str); 6] = [
 pub enum TextInput {
     Char(char),
     Backspace,
+    /// ctrl-u: the whole line.
+    ClearLine,
+    /// ctrl-w: the word before the cursor.
+    DeleteWord,
+    /// ↑ on the filter line: the filter in force before `/`.
+    Recall,
     /// Enter: apply the filter or the `:` line, start the tunnel, a new line in a command.
     Enter,
     /// ctrl-s: go on from the Run Command form, whichever field has the cursor.
@@ -167,8 +185,21 @@ const fn row(code: KeyCode, ctrl: bool, scope: Scope, does: TextInput) -> Editor
 }
 
 /// The editing keys, in every text field; any other key without ctrl is text.
-const EDITOR_KEYS: [EditorKey; 8] = [
+const EDITOR_KEYS: [EditorKey; 11] = [
     row(KeyCode::Esc, false, Scope::Every, TextInput::Cancel),
+    row(KeyCode::Char('u'), true, Scope::Every, TextInput::ClearLine),
+    row(
+        KeyCode::Char('w'),
+        true,
+        Scope::Every,
+        TextInput::DeleteWord,
+    ),
+    row(
+        KeyCode::Up,
+        false,
+        Scope::Only(EditorKind::Line),
+        TextInput::Recall,
+    ),
     row(
         KeyCode::Backspace,
         false,
@@ -218,6 +249,30 @@ mod tests {
 
     fn key(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
         KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn ctrl_u_clears_the_line_and_ctrl_w_the_word_before_the_cursor() {
+        let ctrl = |c| {
+            text_input(
+                key(KeyCode::Char(c), KeyModifiers::CONTROL),
+                EditorKind::Line,
+            )
+        };
+        assert_eq!(ctrl('u'), Some(TextInput::ClearLine));
+        assert_eq!(ctrl('w'), Some(TextInput::DeleteWord));
+        let mut line = LineEditor::new("status:online tag:Team=web  ");
+        line.edit(&TextInput::DeleteWord);
+        assert_eq!(line.text(), "status:online ");
+        line.edit(&TextInput::DeleteWord);
+        assert_eq!(line.text(), "");
+        line.set("payments");
+        line.edit(&TextInput::ClearLine);
+        assert_eq!(line.text(), "");
+        assert_eq!(
+            text_input(key(KeyCode::Up, KeyModifiers::NONE), EditorKind::Line),
+            Some(TextInput::Recall)
+        );
     }
 
     #[test]

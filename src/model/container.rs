@@ -139,8 +139,30 @@ impl ContainerRow {
     }
 }
 
+/// Whether `filter` is a sentence of the containers' filter language: a `cluster:`,
+/// `service:`, `status:` or `exec:` word needs a value, and `exec:` is `on` or `off`. Words
+/// it does not understand are refused, never matched as nothing.
+pub fn check_filter(filter: &str) -> Result<(), String> {
+    for word in filter.split_whitespace() {
+        let term = word.strip_prefix('!').unwrap_or(word).to_ascii_lowercase();
+        for prefix in ["cluster:", "service:", "status:", "exec:"] {
+            if term == prefix {
+                return Err(format!("{word:?} needs a value after the colon"));
+            }
+        }
+        if let Some(exec) = term.strip_prefix("exec:")
+            && exec != "on"
+            && exec != "off"
+        {
+            return Err(format!("exec:{exec} is not a choice (exec:on or exec:off)"));
+        }
+    }
+    Ok(())
+}
+
 impl ContainerRow {
-    /// The filter language of `bosun ls --containers` and the Containers view: words match
+    /// The filter language of `bosun ls --containers` and the Containers view (see
+    /// `check_filter` for what it refuses): words match
     /// anywhere (cluster, service, task, container, image), `cluster:C`, `service:S`,
     /// `status:S` (the task's lastStatus, or `exec:on` / `exec:off`); all must hold, `!`
     /// negates.
@@ -290,6 +312,16 @@ mod tests {
         for bad in ["ecs:", "ecs:shop", "ecs:shop//app", "ecs:a/b/c/d"] {
             assert!(matches!(EcsTarget::parse(bad), Some(Err(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_filter_refuses_what_it_does_not_understand() {
+        assert_eq!(check_filter("cluster:prod !exec:off web"), Ok(()));
+        assert_eq!(check_filter("EXEC:ON"), Ok(()));
+        let yes = check_filter("exec:yes").expect_err("refused");
+        assert!(yes.contains("exec:on or exec:off"), "{yes}");
+        assert!(check_filter("!status:").is_err());
+        assert!(check_filter("cluster:").is_err());
     }
 
     #[test]

@@ -207,3 +207,13 @@ pub(crate) fn note(frame: &mut Frame, area: Rect, block: Block, text: &str, them
         area,
     );
 }
+
+/// The end of `text` that fits in `room` columns, `…` first when some is cut.
+pub(crate) fn typing_end(text: &str, room: usize) -> String {
+    let count = text.chars().count();
+    if count <= room || room < 2 {
+        return text.to_owned();
+    }
+    let tail: String = text.chars().skip(count - (room - 1)).collect();
+    format!("…{tail}")
+}

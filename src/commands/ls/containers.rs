@@ -11,6 +11,10 @@ use crate::model::container::ContainerRow;
 
 pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
     let filter = args.filter.clone().unwrap_or_default();
+    if let Err(error) = crate::model::container::check_filter(&filter) {
+        eprintln!("bosun ls: --filter: {error}");
+        return 2;
+    }
     let (rows, failed) = super::read_every_pair(global, async |config, profile, region| {
         containers::fetch(&aws_sdk_ecs::Client::new(&config), &profile, &region).await
     })

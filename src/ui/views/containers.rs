@@ -108,11 +108,31 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled("/", Style::default().fg(theme.accent)),
-                Span::raw(view.filter.text()),
-                Span::styled(
-                    "   words, cluster:C, service:S, status:S, exec:on|off, !negates",
-                    Style::default().fg(theme.muted),
-                ),
+                Span::raw(crate::ui::widgets::typing_end(
+                    view.filter.text(),
+                    usize::from(filter.width).saturating_sub(4),
+                )),
+                match &view.filter_error {
+                    None if state.mode() == Mode::Filter
+                        && view.filter.is_empty()
+                        && view.filter_before.as_deref().is_some_and(|b| !b.is_empty()) =>
+                    {
+                        Span::styled(
+                            format!(
+                                "   was: {}   (↑ recalls it, esc keeps it, enter clears it)",
+                                view.filter_before.as_deref().unwrap_or_default()
+                            ),
+                            Style::default().fg(theme.muted),
+                        )
+                    }
+                    Some(error) => {
+                        Span::styled(format!("   {error}"), Style::default().fg(theme.warning))
+                    }
+                    None => Span::styled(
+                        "   words, cluster:C, service:S, status:S, exec:on|off, !negates",
+                        Style::default().fg(theme.muted),
+                    ),
+                },
             ])),
             filter,
         );

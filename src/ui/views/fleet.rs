@@ -272,6 +272,8 @@ pub(crate) fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> 
         ]));
     }
     if state.mode() == Mode::Filter || !state.fleet.filter.is_empty() {
+        // A line longer than the screen shows its end, where the typing is.
+        let room = usize::from(state.frame.screen.width).saturating_sub(4);
         let mut spans = vec![
             Span::styled(
                 "/",
@@ -279,12 +281,21 @@ pub(crate) fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> 
                     .fg(theme.accent)
                     .add_modifier(Modifier::BOLD),
             ),
-            Span::raw(state.fleet.filter.text()),
+            Span::raw(crate::ui::widgets::typing_end(
+                state.fleet.filter.text(),
+                room,
+            )),
         ];
         if state.mode() == Mode::Filter {
             spans.push(Span::styled("▏", Style::default().fg(theme.accent)));
         }
-        if let Some(error) = &state.fleet.filter_error {
+        let before = state.fleet.filter_before.as_deref().unwrap_or_default();
+        if state.mode() == Mode::Filter && state.fleet.filter.is_empty() && !before.is_empty() {
+            spans.push(Span::styled(
+                format!("   was: {before}   (↑ recalls it, esc keeps it, enter clears it)"),
+                Style::default().fg(theme.muted),
+            ));
+        } else if let Some(error) = &state.fleet.filter_error {
             spans.push(Span::styled(
                 format!("   {error}"),
                 Style::default().fg(theme.warning),

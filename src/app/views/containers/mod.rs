@@ -31,6 +31,13 @@ pub struct ContainersView {
     pub offset: usize,
     pub sort: ContainerSort,
     pub descending: bool,
+    /// Why the filter line is not understood; the last filter that was keeps applying.
+    pub filter_error: Option<String>,
+    /// The last filter line that was understood: the one in force.
+    applied: String,
+    /// While the `/` prompt is open: the filter in force before it (esc goes back to it, ↑
+    /// recalls it).
+    pub filter_before: Option<String>,
 }
 
 /// What the Containers view is sorted by (`o` cycles, `O` reverses).
@@ -104,11 +111,19 @@ impl ContainersView {
     }
 
     fn rebuild(&mut self) {
+        let text = self.filter.text();
+        match crate::model::container::check_filter(text) {
+            Ok(()) => {
+                self.filter_error = None;
+                self.applied = text.to_owned();
+            }
+            Err(error) => self.filter_error = Some(error),
+        }
         let rows = self.rows.as_deref().unwrap_or_default();
         self.visible = rows
             .iter()
             .enumerate()
-            .filter(|(_, row)| row.matches(&self.filter))
+            .filter(|(_, row)| row.matches(&self.applied))
             .map(|(i, _)| i)
             .collect();
         // Rows arrive in name order: a stable sort keeps it within equal keys.

@@ -23,13 +23,21 @@ pub(crate) fn show_containers(state: &mut State) -> Vec<Effect> {
 pub(crate) fn filter_input(state: &mut State, text: &TextInput) {
     let view = &mut state.containers;
     match text {
-        TextInput::Cancel => view.set_filter(""),
-        TextInput::Char(_) | TextInput::Backspace => {
+        TextInput::Cancel => {
+            let before = view.filter_before.take().unwrap_or_default();
+            view.set_filter(&before);
+        }
+        TextInput::Enter => view.filter_before = None,
+        TextInput::Recall => {
+            if let Some(before) = view.filter_before.clone() {
+                view.set_filter(&before);
+            }
+        }
+        _ => {
             let mut filter = view.filter.clone();
             filter.edit(text);
             view.set_filter(filter.text());
         }
-        _ => {}
     }
 }
 
@@ -55,7 +63,12 @@ pub(crate) fn act_on_containers(state: &mut State, action: Action) -> Outcome {
                 view.selected = next;
             }
         }
-        Action::Filter => state.overlay = Some(Overlay::Filter),
+        // The prompt starts empty; the filter in force is kept to go back to (esc) or recall (↑).
+        Action::Filter => {
+            view.filter_before = Some(view.filter.text().to_owned());
+            view.set_filter("");
+            state.overlay = Some(Overlay::Filter);
+        }
         Action::SortNext => view.sort_next(),
         Action::SortReverse => view.sort_reverse(),
         Action::Detail if view.selected_row().is_some() => state.overlay = Some(Overlay::Detail),

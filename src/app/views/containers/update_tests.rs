@@ -134,3 +134,22 @@ fn read_only_refuses_container_shells_and_tunnels() {
     press(&mut state, KeyCode::Char('F'), KeyModifiers::SHIFT);
     assert_eq!(state.tunnel_form(), None);
 }
+
+/// `exec:yes` is not a choice: the line says so and the last filter understood stays.
+#[test]
+fn a_filter_word_it_does_not_understand_is_refused_not_matched() {
+    let mut state = containers_loaded();
+    let everything = state.containers.rows.as_ref().map_or(0, Vec::len);
+    press(&mut state, KeyCode::Char('/'), KeyModifiers::NONE);
+    for c in "exec:on".chars() {
+        press(&mut state, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    assert_eq!(state.containers.filter_error, None);
+    let reachable = state.containers.visible.len();
+    assert!(reachable < everything);
+    // As a paste would put it (typed, "exec" alone is a word in between).
+    state.containers.set_filter("exec:on exec:yes");
+    let said = state.containers.filter_error.clone().expect("refused");
+    assert!(said.contains("exec:on or exec:off"), "{said}");
+    assert_eq!(state.containers.visible.len(), reachable, "exec:on still in force");
+}

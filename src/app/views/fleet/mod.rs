@@ -28,6 +28,9 @@ pub struct FleetView {
     /// What the filter line holds, and why it does not parse (the last valid filter stays).
     pub filter: LineEditor,
     pub filter_error: Option<String>,
+    /// While the `/` prompt is open: the filter in force before it (esc goes back to it, ↑
+    /// recalls it).
+    pub filter_before: Option<String>,
     parsed: Filter,
     pub marks: BTreeSet<String>,
     /// The table's columns, in order (from the configuration, or the defaults).
@@ -50,6 +53,7 @@ impl Default for FleetView {
             offset: 0,
             filter: LineEditor::default(),
             filter_error: None,
+            filter_before: None,
             parsed: Filter::default(),
             marks: BTreeSet::new(),
             columns: DEFAULT_COLUMNS.to_vec(),

@@ -33,6 +33,59 @@ fn typing_a_filter_narrows_the_table_and_esc_clears_it() {
     assert_eq!(names(&state).len(), 3, "esc clears the filter");
 }
 
+/// `/` starts empty with the old filter kept: esc goes back to it, ↑ recalls it, Enter on
+/// the empty line clears it; ctrl-w and ctrl-u edit the line.
+#[test]
+fn the_filter_prompt_starts_empty_and_keeps_the_old_one_to_go_back_to() {
+    let mut state = loaded();
+    let type_in = |state: &mut State, text: &str| {
+        for c in text.chars() {
+            let _ = update(state, Input::Text(TextInput::Char(c)));
+        }
+    };
+    let _ = update(&mut state, Input::Action(Action::Filter));
+    type_in(&mut state, "tag:Team=payments");
+    let _ = update(&mut state, Input::Text(TextInput::Enter));
+    assert_eq!(names(&state), ["api-1", "db-3"]);
+
+    let _ = update(&mut state, Input::Action(Action::Filter));
+    assert_eq!(state.fleet.filter.text(), "", "the prompt starts empty");
+    assert_eq!(
+        state.fleet.filter_before.as_deref(),
+        Some("tag:Team=payments")
+    );
+    type_in(&mut state, "web");
+    assert_eq!(names(&state), ["web-2"]);
+    let _ = update(&mut state, Input::Text(TextInput::Cancel));
+    assert_eq!(state.mode(), Mode::Table);
+    assert_eq!(
+        state.fleet.filter.text(),
+        "tag:Team=payments",
+        "esc keeps the old one"
+    );
+    assert_eq!(names(&state), ["api-1", "db-3"]);
+
+    let _ = update(&mut state, Input::Action(Action::Filter));
+    let _ = update(&mut state, Input::Text(TextInput::Recall));
+    assert_eq!(
+        state.fleet.filter.text(),
+        "tag:Team=payments",
+        "↑ recalls it"
+    );
+    type_in(&mut state, " web");
+    let _ = update(&mut state, Input::Text(TextInput::DeleteWord));
+    assert_eq!(state.fleet.filter.text(), "tag:Team=payments ");
+    let _ = update(&mut state, Input::Text(TextInput::ClearLine));
+    assert_eq!(names(&state).len(), 3);
+    let _ = update(&mut state, Input::Text(TextInput::Enter));
+    assert_eq!(
+        state.fleet.filter.text(),
+        "",
+        "enter on the empty line clears it"
+    );
+    assert_eq!(state.fleet.filter_before, None);
+}
+
 #[test]
 fn an_unfinished_filter_keeps_the_last_result_and_says_why() {
     let mut state = loaded();

@@ -32,7 +32,12 @@ pub(crate) fn act_on(state: &mut State, action: Action) -> Outcome {
         Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::Back if !fleet.filter.is_empty() => fleet.filter_to(""),
         Action::Back => fleet.marks.clear(),
-        Action::Filter => state.overlay = Some(Overlay::Filter),
+        // The prompt starts empty; the filter in force is kept to go back to (esc) or recall (↑).
+        Action::Filter => {
+            fleet.filter_before = Some(fleet.filter.take());
+            fleet.apply_filter();
+            state.overlay = Some(Overlay::Filter);
+        }
         Action::Detail if fleet.selected_row().is_some() => {
             state.overlay = Some(Overlay::Detail);
         }
@@ -78,12 +83,20 @@ pub(crate) fn act_on(state: &mut State, action: Action) -> Outcome {
 pub(crate) fn filter_input(state: &mut State, text: &TextInput) {
     let fleet = &mut state.fleet;
     match text {
-        TextInput::Cancel => fleet.filter_to(""),
-        TextInput::Char(_) | TextInput::Backspace => {
+        TextInput::Cancel => {
+            let before = fleet.filter_before.take().unwrap_or_default();
+            fleet.filter_to(before);
+        }
+        TextInput::Enter => fleet.filter_before = None,
+        TextInput::Recall => {
+            if let Some(before) = fleet.filter_before.clone() {
+                fleet.filter_to(before);
+            }
+        }
+        _ => {
             fleet.filter.edit(text);
             fleet.apply_filter();
         }
-        _ => {}
     }
 }
 

@@ -41,7 +41,11 @@ pub(crate) fn compose_input(
             let count = compose.fields.len();
             compose.focus = (compose.focus + count - 1) % count;
         }
-        text @ (TextInput::Char(_) | TextInput::Backspace) => {
+        TextInput::Recall => {}
+        text @ (TextInput::Char(_)
+        | TextInput::Backspace
+        | TextInput::ClearLine
+        | TextInput::DeleteWord) => {
             // The field is being fixed: its error goes.
             compose.error = None;
             compose.fields[compose.focus].edit(&text);

@@ -31,7 +31,11 @@ pub(crate) fn form_input(state: &mut State, mut form: TunnelForm, text: TextInpu
             let count = form.fields.len();
             form.focus = (form.focus + count - 1) % count;
         }
-        text @ (TextInput::Char(_) | TextInput::Backspace) => {
+        TextInput::Recall => {}
+        text @ (TextInput::Char(_)
+        | TextInput::Backspace
+        | TextInput::ClearLine
+        | TextInput::DeleteWord) => {
             // The field is being fixed: its error goes.
             form.error = None;
             form.fields[form.focus].edit(&text);
