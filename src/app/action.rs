@@ -114,6 +114,26 @@ pub enum Action {
 
 /// Each action's name in the configuration's `[keys]` table and its line in the help. The
 /// one place either is written: the key tables say which keys, this says what.
+impl Action {
+    /// Whether the action starts or changes something at AWS or on an instance: what
+    /// `--read-only` refuses, and so what its status bar does not offer.
+    pub fn changes_something(self) -> bool {
+        matches!(
+            self,
+            Action::OpenShell
+                | Action::OpenTunnelForm
+                | Action::ToggleTunnel
+                | Action::OpenRun
+                | Action::CancelRun
+                | Action::RerunFailed
+                | Action::ContinueRun
+                | Action::WatchAgain
+                | Action::Reconnect
+                | Action::TerminateSession
+        )
+    }
+}
+
 pub struct ActionInfo {
     /// `SelectTab` stands for all nine tabs.
     pub action: Action,

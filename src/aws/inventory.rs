@@ -147,6 +147,9 @@ pub async fn fetch(
         }
     }
     let mut rows: Vec<InstanceRow> = rows.into_values().collect();
-    rows.sort_by(|a, b| (&a.name, &a.instance_id).cmp(&(&b.name, &b.instance_id)));
+    rows.sort_by(|a, b| {
+        crate::model::format::natural_cmp(&a.name, &b.name)
+            .then_with(|| a.instance_id.cmp(&b.instance_id))
+    });
     Ok(rows)
 }

@@ -49,6 +49,13 @@ pub async fn regional_config(
 ) -> Result<aws_config::SdkConfig, i32> {
     let config = sdk_config(global).await;
     crate::aws::errors::set_command_profile(&profile_name(global));
+    // Said before the first call, which for a region that does not exist ends in DNS.
+    if let Some(note) = config
+        .region()
+        .and_then(|region| crate::model::region::unknown_region_note(region.as_ref()))
+    {
+        eprintln!("bosun {command}: {note}");
+    }
     if config.region().is_none() {
         let profile = profile_name(global);
         eprintln!(

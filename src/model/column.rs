@@ -215,7 +215,9 @@ impl Column {
             }
             other => {
                 let (x, y) = (other.text(a), other.text(b));
-                (x == "-").cmp(&(y == "-")).then_with(|| x.cmp(&y))
+                (x == "-")
+                    .cmp(&(y == "-"))
+                    .then_with(|| super::format::natural_cmp(&x, &y))
             }
         }
     }

@@ -45,3 +45,65 @@ pub fn iso8601(epoch: i64) -> String {
         secs % 60
     )
 }
+
+/// Text in the order a person expects: runs of digits compare as numbers, so `payments-api-6`
+/// comes before `payments-api-36`; otherwise as text, and byte order breaks a tie (`06` and
+/// `6`), so the order is total.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(p), Some(q)) if p.is_ascii_digit() && q.is_ascii_digit() => {
+                let run = |s: &[u8]| s.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (m, n) = (run(x), run(y));
+                let trim = |s: &[u8]| -> usize { s.iter().take_while(|&&c| c == b'0').count() };
+                let (dx, dy) = (&x[trim(&x[..m]).min(m)..m], &y[trim(&y[..n]).min(n)..n]);
+                let order = dx.len().cmp(&dy.len()).then_with(|| dx.cmp(dy));
+                if order != Ordering::Equal {
+                    return order;
+                }
+                (x, y) = (&x[m..], &y[n..]);
+            }
+            (Some(p), Some(q)) => {
+                if p != q {
+                    return p.cmp(q);
+                }
+                (x, y) = (&x[1..], &y[1..]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod natural_tests {
+    use super::natural_cmp;
+
+    #[test]
+    fn numbers_in_names_sort_as_numbers() {
+        let mut names = vec![
+            "payments-api-36",
+            "payments-api-6",
+            "payments-api-10",
+            "db-2",
+            "payments-api-06",
+        ];
+        names.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            names,
+            [
+                "db-2",
+                "payments-api-06",
+                "payments-api-6",
+                "payments-api-10",
+                "payments-api-36"
+            ]
+        );
+        assert_eq!(natural_cmp("web", "web"), std::cmp::Ordering::Equal);
+        assert!(natural_cmp("web-1a", "web-1b").is_lt());
+        assert!(natural_cmp("i-0abc", "i-0abd").is_lt());
+    }
+}

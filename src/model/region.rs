@@ -47,6 +47,24 @@ pub const AWS_REGIONS: [&str; 41] = [
     "us-iso-east-1",
 ];
 
+/// For a region name AWS's list (as bosun knows it) lacks, the sentence that says so with the
+/// nearest names; `None` for a known one. Said, never refused: a region launched after this
+/// build works, and AWS's answer decides.
+pub fn unknown_region_note(name: &str) -> Option<String> {
+    if AWS_REGIONS.contains(&name) {
+        return None;
+    }
+    let near = super::instance::closest_names(name, AWS_REGIONS.iter().copied(), 2);
+    let hint = if near.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", near.join(" or "))
+    };
+    Some(format!(
+        "{name} is not a region bosun knows{hint} (trying it anyway: a newer region works)"
+    ))
+}
+
 /// Whether `name` has the shape of an AWS region (`us-east-1`, `us-gov-west-1`,
 /// `eu-central-2`): a typo is refused at once; a well-formed name AWS does not know fails at
 /// its first call (DNS).
@@ -75,5 +93,18 @@ mod tests {
         for bad in ["us-east", "useast1", "US-EAST-1", "us--1", "eu-west-1a", ""] {
             assert!(!is_region_name(bad), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod unknown_tests {
+    use super::unknown_region_note;
+
+    #[test]
+    fn a_region_aws_does_not_have_is_said_with_the_nearest() {
+        assert_eq!(unknown_region_note("us-east-1"), None);
+        let note = unknown_region_note("us-east-7").expect("unknown");
+        assert!(note.contains("did you mean us-east-1"), "{note}");
+        assert!(note.contains("trying it anyway"), "{note}");
     }
 }

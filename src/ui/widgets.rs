@@ -124,7 +124,7 @@ pub(crate) fn notice_and_hints(
     table: &KeyTable,
     theme: &Theme,
 ) {
-    let hints = state.frame.keys.hints(table);
+    let hints = state.frame.keys.hints_for(table, state.frame.read_only);
     if let Some(text) = &state.frame.notice {
         frame.render_widget(
             Paragraph::new(Span::styled(

@@ -83,7 +83,12 @@ impl KeyBindings {
 
     /// The table's hints with the configured prefix's name.
     pub fn hints(&self, table: &KeyTable) -> Vec<(String, &'static str)> {
-        table.hint_pairs(self.prefix_label())
+        table.hint_pairs(self.prefix_label(), false)
+    }
+
+    /// The status bar's hints under `--read-only`: none for what it refuses.
+    pub fn hints_for(&self, table: &KeyTable, read_only: bool) -> Vec<(String, &'static str)> {
+        table.hint_pairs(self.prefix_label(), read_only)
     }
 
     /// The user's keys for `action`, for the help overlay.

@@ -147,9 +147,10 @@ impl KeyTable {
     }
 
     /// The hints, as (keys, what) pairs for the status bar.
-    pub fn hint_pairs(&self, prefix_label: &str) -> Vec<(String, &'static str)> {
+    pub fn hint_pairs(&self, prefix_label: &str, read_only: bool) -> Vec<(String, &'static str)> {
         self.hints
             .iter()
+            .filter(|hint| !(read_only && hint.actions.iter().all(|a| a.changes_something())))
             .map(|hint| {
                 let firsts: Vec<String> = hint
                     .actions

@@ -266,13 +266,26 @@ mod tests {
 
     #[test]
     fn hints_read_their_keys_from_the_table() {
-        let pairs = FLEET.hint_pairs("ctrl-]");
+        let pairs = FLEET.hint_pairs("ctrl-]", false);
         assert_eq!(pairs[0], ("/".to_owned(), "filter"));
         assert_eq!(pairs[2], ("s".to_owned(), "shell"));
-        let panes = PANES.hint_pairs("ctrl-]");
+        let panes = PANES.hint_pairs("ctrl-]", false);
         assert_eq!(panes[0], ("←↑↓→".to_owned(), "focus"));
         assert_eq!(panes[1], ("| -".to_owned(), "split"));
-        assert_eq!(RUN.hint_pairs("ctrl-]")[0], ("↑↓".to_owned(), "instance"));
+        assert_eq!(
+            RUN.hint_pairs("ctrl-]", false)[0],
+            ("↑↓".to_owned(), "instance")
+        );
+        // Under --read-only the bar offers nothing it would refuse.
+        let read_only: Vec<&str> = FLEET
+            .hint_pairs("ctrl-]", true)
+            .iter()
+            .map(|p| p.1)
+            .collect();
+        for refused in ["shell", "tunnel", "run"] {
+            assert!(!read_only.contains(&refused), "{read_only:?}");
+        }
+        assert!(read_only.contains(&"filter") && read_only.contains(&"tunnels"));
     }
 
     #[test]

@@ -41,7 +41,8 @@ pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
                 let _ = writeln!(stdout, "{line}");
             }
         }
-    } else {
+    } else if !rows.is_empty() || !failed {
+        // Every pair failed: the errors say so, without a bare header above them.
         let _ = stdout.write_all(table(&rows, global.profile.len() > 1).as_bytes());
     }
     i32::from(failed)

@@ -151,5 +151,9 @@ fn a_filter_word_it_does_not_understand_is_refused_not_matched() {
     state.containers.set_filter("exec:on exec:yes");
     let said = state.containers.filter_error.clone().expect("refused");
     assert!(said.contains("exec:on or exec:off"), "{said}");
-    assert_eq!(state.containers.visible.len(), reachable, "exec:on still in force");
+    assert_eq!(
+        state.containers.visible.len(),
+        reachable,
+        "exec:on still in force"
+    );
 }

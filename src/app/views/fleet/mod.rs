@@ -106,7 +106,7 @@ impl FleetView {
             let order = self
                 .sort
                 .compare(a, b)
-                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| crate::model::format::natural_cmp(&a.name, &b.name))
                 .then_with(|| a.instance_id.cmp(&b.instance_id));
             if self.descending {
                 order.reverse()

@@ -80,7 +80,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     frame.render_widget(
         Paragraph::new(Line::from(hint_spans(
-            &state.frame.keys.hints(&crate::app::views::runs::keys::RUN),
+            &state
+                .frame
+                .keys
+                .hints_for(&crate::app::views::runs::keys::RUN, state.frame.read_only),
             usize::from(status.width),
             theme,
         )))
