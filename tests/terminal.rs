@@ -401,3 +401,24 @@ async fn asked_wrongly_is_status_two_with_the_way_that_works() {
     .await;
     assert_eq!(code, 2, "{err}");
 }
+
+/// `bosun terminate` on a terminal names whose session on which instance it would end before
+/// it asks; `n` leaves it running.
+#[tokio::test]
+async fn the_terminate_question_names_the_target_and_the_owner() {
+    let sim = start_sim().await;
+    let mut shell = Terminal::shell(&sim, &["payments-api-1"]);
+    let session_id = shell.session_id().await;
+    let mut asked = Terminal::bosun(&sim, &["terminate", &session_id]);
+    asked.wait_for("[y/N]").await;
+    let text = asked.text();
+    assert!(
+        text.contains(&format!("{session_id} on i-")) && text.contains("AKIDCLI"),
+        "{text}"
+    );
+    asked.type_keys(b"n\r").await;
+    assert_eq!(asked.exit_status().await, 2, "{}", asked.text());
+    assert_eq!(common::status_of(&sim, &session_id).await, "Connected");
+    shell.type_keys(b"exit\r").await;
+    assert_eq!(shell.exit_status().await, 0);
+}

@@ -54,8 +54,12 @@ pub async fn list(
     Ok(rows)
 }
 
-/// Whether DescribeSessions lists `session_id` among this region's active sessions.
-pub async fn is_active(ssm: &aws_sdk_ssm::Client, session_id: &str) -> Result<bool, String> {
+/// The active session `session_id`'s target and owner, as DescribeSessions lists it; `None`
+/// when it is not active (ended, or never was).
+pub async fn active(
+    ssm: &aws_sdk_ssm::Client,
+    session_id: &str,
+) -> Result<Option<(String, String)>, String> {
     let filter = aws_sdk_ssm::types::SessionFilter::builder()
         .key(aws_sdk_ssm::types::SessionFilterKey::SessionId)
         .value(session_id)
@@ -71,7 +75,13 @@ pub async fn is_active(ssm: &aws_sdk_ssm::Client, session_id: &str) -> Result<bo
     Ok(page
         .sessions()
         .iter()
-        .any(|s| s.session_id() == Some(session_id)))
+        .find(|s| s.session_id() == Some(session_id))
+        .map(|s| {
+            (
+                s.target().unwrap_or_default().to_owned(),
+                s.owner().unwrap_or_default().to_owned(),
+            )
+        }))
 }
 
 /// Name tags of the EC2 targets; none when EC2 cannot be read (the list still stands).

@@ -121,33 +121,38 @@ pub async fn terminate(global: &GlobalArgs, args: &TerminateArgs) -> i32 {
         eprintln!("bosun terminate: refused by --read-only (it ends sessions)");
         return 2;
     }
-    if !args.yes && !confirm(args.session_ids.len()) {
-        // Declined: nothing was done, as `bosun run` says when not run.
-        eprintln!("bosun terminate: not terminated");
-        return 2;
-    }
     let config = match super::regional_config(global, "terminate").await {
         Ok(config) => config,
         Err(code) => return code,
     };
     let ssm = aws_sdk_ssm::Client::new(&config);
     let mut failed = 0;
+    // Looked up first, so the question names whose session on which instance it ends.
+    // TerminateSession answers the same for a made-up or long-ended id as for a live one:
+    // only a session DescribeSessions lists as active is said to be terminated.
+    let mut live = Vec::new();
     for id in &args.session_ids {
-        // TerminateSession answers the same for a made-up or long-ended id as for a live
-        // one: only a session DescribeSessions lists as active is said to be terminated.
-        match aws::sessions::is_active(&ssm, id).await {
-            Ok(true) => {}
-            Ok(false) => {
+        match aws::sessions::active(&ssm, id).await {
+            Ok(Some((target, owner))) => live.push((id, target, owner)),
+            Ok(None) => {
                 failed += 1;
                 eprintln!("bosun terminate: no active session {id} (bosun sessions lists them)");
-                continue;
             }
             Err(error) => {
                 failed += 1;
                 eprintln!("bosun terminate: {id}: cannot look it up: {error}");
-                continue;
             }
         }
+    }
+    if live.is_empty() {
+        return i32::from(failed > 0);
+    }
+    if !args.yes && !confirm(&live) {
+        // Declined: nothing was done, as `bosun run` says when not run.
+        eprintln!("bosun terminate: not terminated");
+        return 2;
+    }
+    for (id, _, _) in live {
         match aws::terminate_session(&ssm, id).await {
             Ok(()) => println!("terminated {id}"),
             Err(error) => {
@@ -159,15 +164,20 @@ pub async fn terminate(global: &GlobalArgs, args: &TerminateArgs) -> i32 {
     i32::from(failed > 0)
 }
 
-/// y/N on a terminal; without one the answer is no (`--yes` skips the question).
-fn confirm(count: usize) -> bool {
+/// y/N on a terminal, naming each session's target and owner; without one the answer is no
+/// (`--yes` skips the question).
+fn confirm(live: &[(&String, String, String)]) -> bool {
     if !std::io::stdin().is_terminal() {
         eprintln!(
             "bosun terminate: stdin is not a terminal; pass --yes to terminate without asking"
         );
         return false;
     }
-    eprint!("Terminate {count} session(s)? [y/N] ");
+    for (id, target, owner) in live {
+        let owner = owner.rsplit(['/', ':']).next().unwrap_or(owner);
+        eprintln!("  {id} on {target}, {owner}'s");
+    }
+    eprint!("Terminate these {} session(s)? [y/N] ", live.len());
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     if std::io::stdin().lock().read_line(&mut answer).is_err() {
