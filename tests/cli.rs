@@ -1131,8 +1131,13 @@ name = "payments-echo"
 target = "tag:Team=payments"
 remote_port = {port}
 
+[[tunnel]]
+name = "payments-stopped"
+target = "data-etl-2"
+remote_port = {port}
+
 [tunnel_group]
-payments = ["payments-db", "payments-echo"]
+payments = ["payments-db", "payments-echo", "payments-stopped"]
 "#
         ),
     )
@@ -1143,6 +1148,14 @@ payments = ["payments-db", "payments-echo"]
         .spawn()
         .expect("spawn");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let said = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut errors = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let kept = said.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = errors.next_line().await {
+            kept.lock().expect("lock").push_str(&(line + "\n"));
+        }
+    });
     let mut listening = Vec::new();
     while listening.len() < 2 {
         let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
@@ -1156,7 +1169,7 @@ payments = ["payments-db", "payments-echo"]
         listening
             .iter()
             .find(|l| l.contains(needle))
-            .and_then(|l| l.strip_prefix("Listening on "))
+            .and_then(|l| l.split_once(": Listening on ").map(|(_, rest)| rest))
             .and_then(|rest| rest.split_whitespace().next())
             .unwrap_or_else(|| panic!("no {needle} in {listening:?}"))
             .to_owned()
@@ -1181,6 +1194,19 @@ payments = ["payments-db", "payments-echo"]
         "{listening:?}"
     );
     echo_through(&local_for(&format!("localhost:{port}")), 32 * 1024, 4).await;
+    // In a group each line names its tunnel: the one that failed is known.
+    for line in &listening {
+        assert!(
+            line.starts_with("payments-db: Listening on ")
+                || line.starts_with("payments-echo: Listening on "),
+            "{listening:?}"
+        );
+    }
+    common::eventually(Duration::from_secs(30), "the stopped one named", || {
+        let text = said.lock().expect("lock").clone();
+        async move { text.contains("bosun tunnel payments-stopped: ") }
+    })
+    .await;
     let _ = child.start_kill();
 
     let (code, stdout, _) = finish(
@@ -1191,7 +1217,7 @@ payments = ["payments-db", "payments-echo"]
     )
     .await;
     assert_eq!(code, 0);
-    assert!(stdout.contains("2 saved tunnels, 1 group)"), "{stdout}");
+    assert!(stdout.contains("3 saved tunnels, 1 group)"), "{stdout}");
     let (code, stdout, _) = finish(
         bosun(&sim)
             .args(["--config", &config, "config", "path"])

@@ -75,9 +75,14 @@ pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
         }
     };
     // A group's tunnels run side by side; Ctrl-C ends them all.
-    let results =
-        futures_util::future::join_all(specs.iter().map(|spec| run_one(global, spec, args.retry)))
-            .await;
+    // In a group each line names its tunnel, so the one that failed is known.
+    let group = specs.len() > 1;
+    let results = futures_util::future::join_all(
+        specs
+            .iter()
+            .map(|spec| run_one(global, spec, args.retry, group)),
+    )
+    .await;
     results.into_iter().max().unwrap_or(0)
 }
 
@@ -86,10 +91,20 @@ pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
 /// so a script that waits for it can connect at once. When no session can start at first
 /// (the target is not connected, stopped, denied…), it ends with the cause, the doctor's
 /// view of it and status 1 — unless `retry`, which keeps trying with backoff.
-async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
+async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool, group: bool) -> i32 {
+    let who = if group {
+        format!("bosun tunnel {}", args.name)
+    } else {
+        "bosun tunnel".to_owned()
+    };
+    let first = if group {
+        format!("{}: ", args.name)
+    } else {
+        String::new()
+    };
     if !args.bind.is_loopback() {
         say!(
-            "bosun tunnel: WARNING: listening on {}, not loopback: anyone who can reach this machine can use the tunnel",
+            "{who}: WARNING: listening on {}, not loopback: anyone who can reach this machine can use the tunnel",
             args.bind
         );
     }
@@ -134,14 +149,14 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
                 continue;
             }
             leave = signals.next(), if signalled.is_none() => {
-                say!("bosun tunnel: {leave}: ending the tunnel's sessions");
+                say!("{who}: {leave}: ending the tunnel's sessions");
                 stopping = true;
                 signalled = Some((leave.exit_status(), tokio::time::Instant::now() + SIGNAL_PATIENCE));
                 tunnel.commands.send(TunnelCommand::Stop);
                 continue;
             }
             () = give_up => {
-                say!("bosun tunnel: AWS did not confirm the end of every session in time");
+                say!("{who}: AWS did not confirm the end of every session in time");
                 return signalled.map_or(FAILURE, |(status, _)| status);
             }
         };
@@ -157,7 +172,7 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
                 if !serving && let Some(line) = &listening {
                     // Never a panic over a closed stdout (`| head -1`): the tunnel goes on.
                     let mut stdout = std::io::stdout().lock();
-                    let _ = writeln!(stdout, "Listening on {line}");
+                    let _ = writeln!(stdout, "{first}Listening on {line}");
                     let _ = stdout.flush();
                 }
                 serving = true;
@@ -173,10 +188,10 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
                 tunnel.commands.send(TunnelCommand::Stop);
             }
             Some(TunnelEvent::ClosedByService { words, .. }) => {
-                say!("bosun tunnel: the session ended: {words}");
+                say!("{who}: the session ended: {words}");
             }
             Some(TunnelEvent::Said { .. }) if stopping => {}
-            Some(TunnelEvent::Said { session, text }) => say!("bosun tunnel{session}: {text}"),
+            Some(TunnelEvent::Said { session, text }) => say!("{who}{session}: {text}"),
             Some(
                 TunnelEvent::Problem(_)
                 | TunnelEvent::Accepted { .. }
@@ -189,7 +204,7 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
                 let Some((problem, instance_id)) = failed else {
                     return 0;
                 };
-                say!("bosun tunnel: {problem}");
+                say!("{who}: {problem}");
                 if let Some(hint) =
                     super::doctor::start_failure_hint(&config, &instance_id, &problem).await
                 {
@@ -199,7 +214,7 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
                 return 1;
             }
             Some(TunnelEvent::Stopped(Err(error))) => {
-                say!("bosun tunnel: {error}");
+                say!("{who}: {error}");
                 // Asked for what cannot be (no such instance, a destination its agent refuses):
                 // 2, as everywhere; AWS or the network failing: 255.
                 return match error {
@@ -209,7 +224,7 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool) -> i32 {
                 };
             }
             None => {
-                say!("bosun tunnel: the tunnel stopped unexpectedly");
+                say!("{who}: the tunnel stopped unexpectedly");
                 return FAILURE;
             }
         }
