@@ -336,7 +336,26 @@ fn with_panes(count: usize, zoom: bool) -> (State, Screens) {
         state.fleet.marks.clear();
         state.fleet.selected = online[0];
     }
+    // Marked rows open only where the agent is Online: these panes show instances in every
+    // state, so the rows are Online while they open and back to what they were after.
+    let pings: Vec<Ping> = state.fleet.rows.iter().map(|r| r.ping).collect();
+    for row in state
+        .fleet
+        .rows
+        .iter_mut()
+        .filter(|r| r.ping != Ping::NotManaged)
+    {
+        row.ping = Ping::Online;
+    }
     let _ = app::update(&mut state, Input::Action(Action::OpenShell));
+    for (row, ping) in state.fleet.rows.iter_mut().zip(pings) {
+        row.ping = ping;
+        for pane in state.panes.workspace.panes.values_mut() {
+            if pane.target.instance_id == row.instance_id {
+                pane.target.ping = ping;
+            }
+        }
+    }
     if zoom {
         let _ = app::update(&mut state, Input::Action(Action::Prefix));
         let _ = app::update(&mut state, Input::Action(Action::Zoom));

@@ -109,25 +109,44 @@ fn open_shells(state: &mut State) -> Outcome {
         return Outcome::nothing();
     }
     let fleet = &mut state.fleet;
-    let chosen: Vec<&InstanceRow> = if fleet.marks.is_empty() {
-        fleet.selected_row().into_iter().collect()
-    } else {
+    let marked = !fleet.marks.is_empty();
+    let chosen: Vec<&InstanceRow> = if marked {
         fleet
             .rows
             .iter()
             .filter(|r| fleet.marks.contains(&r.instance_id))
             .collect()
+    } else {
+        fleet.selected_row().into_iter().collect()
     };
-    let (managed, unmanaged): (Vec<&InstanceRow>, Vec<&InstanceRow>) =
-        chosen.into_iter().partition(|r| r.ping != Ping::NotManaged);
-    let notice = (!unmanaged.is_empty()).then(|| {
-        let names: Vec<&str> = unmanaged.iter().map(|r| r.instance_id.as_str()).collect();
+    // One instance opens whatever its state, so its pane says why it cannot start; of marked
+    // rows, those whose agent is not Online are left out and said, not opened to fail.
+    let (open, left): (Vec<&InstanceRow>, Vec<&InstanceRow>) = chosen
+        .into_iter()
+        .partition(|r| r.ping == Ping::Online || (!marked && r.ping != Ping::NotManaged));
+    let notice = (!left.is_empty()).then(|| {
+        let names: Vec<String> = left
+            .iter()
+            .map(|r| {
+                let name = if r.name.is_empty() {
+                    &r.instance_id
+                } else {
+                    &r.name
+                };
+                format!("{name} ({})", r.ping.label())
+            })
+            .collect();
+        let why = if left.iter().all(|r| r.ping == Ping::NotManaged) {
+            "not managed by SSM (no agent registered)"
+        } else {
+            "they cannot take a session now"
+        };
         format!(
-            "no shell on {}: not managed by SSM (no agent registered); D asks the doctor why",
+            "no shell on {}: {why}; D asks the doctor why",
             names.join(", ")
         )
     });
-    let targets: Vec<_> = managed.into_iter().map(FleetView::pane_target).collect();
+    let targets: Vec<_> = open.into_iter().map(FleetView::pane_target).collect();
     if !targets.is_empty() {
         fleet.marks.clear();
     }

@@ -50,6 +50,7 @@ fn unmanaged_instances_get_no_shell_and_say_why() {
 #[test]
 fn marked_rows_open_one_pane_each_in_a_new_tab() {
     let mut state = with_screen(loaded());
+    online(&mut state, "api-1");
     let _ = update(&mut state, Input::Action(Action::ToggleMark)); // api-1
     let _ = update(&mut state, Input::Action(Action::ToggleMark)); // db-3, not managed
     let _ = update(&mut state, Input::Action(Action::ToggleMark)); // web-2
@@ -60,6 +61,35 @@ fn marked_rows_open_one_pane_each_in_a_new_tab() {
     assert_eq!(ids.len(), 2);
     assert_eq!(state.panes.workspace.tabs.len(), 1);
     assert!(state.fleet.marks.is_empty());
+}
+
+/// Of marked rows, those whose agent is not Online are left out and named, not opened to fail.
+#[test]
+fn marked_rows_that_cannot_take_a_session_are_left_out_and_said() {
+    let mut state = with_screen(loaded());
+    let _ = update(&mut state, Input::Action(Action::ToggleMark)); // api-1, ConnectionLost
+    let _ = update(&mut state, Input::Action(Action::ToggleMark)); // db-3, not managed
+    let _ = update(&mut state, Input::Action(Action::ToggleMark)); // web-2
+    let effects = update(&mut state, Input::Action(Action::OpenShell));
+    let Effect::OpenPanes(ids) = &effects[0] else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(ids.len(), 1, "web-2 alone");
+    let notice = state.frame.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("api-1 (ConnectionLost)")
+            && notice.contains("db-3 (not managed)")
+            && notice.contains("cannot take a session"),
+        "{notice}"
+    );
+}
+
+/// Makes the test fleet's row `name` Online.
+fn online(state: &mut State, name: &str) {
+    for row in state.fleet.rows.iter_mut().filter(|r| r.name == name) {
+        row.ping = crate::model::instance::Ping::Online;
+    }
+    state.fleet.rebuild();
 }
 
 #[test]
@@ -193,6 +223,7 @@ fn copy_mode_keeps_its_keys_until_left() {
 #[test]
 fn a_mouse_drag_selects_within_one_pane_and_copies() {
     let mut state = with_screen(loaded());
+    online(&mut state, "api-1");
     let _ = update(&mut state, Input::Action(Action::ToggleMark));
     let _ = update(&mut state, Input::Action(Action::Bottom));
     let _ = update(&mut state, Input::Action(Action::ToggleMark));
@@ -303,6 +334,7 @@ fn an_ended_pane_offers_reconnect_and_close() {
 #[test]
 fn an_ended_pane_lets_go_with_esc_and_q() {
     let mut state = with_screen(loaded());
+    online(&mut state, "api-1");
     let _ = update(&mut state, Input::Action(Action::ToggleMark));
     let _ = update(&mut state, Input::Action(Action::Bottom));
     let _ = update(&mut state, Input::Action(Action::ToggleMark));
@@ -348,6 +380,7 @@ fn an_ended_pane_lets_go_with_esc_and_q() {
 #[test]
 fn mouse_focuses_and_scrolls_the_pane_under_it() {
     let mut state = with_screen(loaded());
+    online(&mut state, "api-1");
     let _ = update(&mut state, Input::Action(Action::ToggleMark));
     let _ = update(&mut state, Input::Action(Action::Bottom));
     let _ = update(&mut state, Input::Action(Action::ToggleMark));
