@@ -24,7 +24,14 @@ use crate::model::pane::{EndReason, PaneStatus};
 #[must_use]
 pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
     match input {
-        Input::Action(action) => act(state, action),
+        // What the last key said belongs to that moment: the next key clears it (a key that
+        // has something to say sets it again).
+        Input::Action(action) => {
+            if action != Action::CopyFix {
+                state.frame.notice = None;
+            }
+            act(state, action)
+        }
         Input::Text(text) => text_input(state, text),
         Input::Mouse { kind, column, row } => {
             let outcome = panes::update::mouse(state, kind, column, row);

@@ -514,3 +514,16 @@ fn sorting_cycles_through_the_columns_shown() {
         .collect();
     assert_eq!(seen, expected);
 }
+
+/// What a key said is cleared by the next key (a view change, a move), not left under
+/// whatever comes next.
+#[test]
+fn a_status_message_clears_on_the_next_key() {
+    let mut state = with_screen(loaded());
+    let _ = update(&mut state, Input::Action(Action::Bottom));
+    let _ = update(&mut state, Input::Action(Action::Up)); // db-3, not managed
+    let _ = update(&mut state, Input::Action(Action::OpenShell));
+    assert!(state.frame.notice.is_some(), "the refusal is said");
+    let _ = update(&mut state, Input::Action(Action::Down));
+    assert_eq!(state.frame.notice, None);
+}
