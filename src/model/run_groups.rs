@@ -167,14 +167,11 @@ impl Grouper {
 
     pub fn add(&mut self, result: &RunResult) {
         let output = result.output.trim_end();
-        // By shape, members that say the same of themselves (their own names aside) share an
-        // output: the variants are what really differs.
-        let own = match self.by {
-            GroupBy::Exact => std::borrow::Cow::Borrowed(output),
-            GroupBy::Shape => without_identities(output, &result.identities),
-        };
+        // Members that say the same of themselves (their own id, name and address aside, as
+        // `<self>`) share an output, exactly or by shape: `hostname` answers as one group.
+        let own = without_identities(output, &result.identities);
         let key = match self.by {
-            GroupBy::Exact => std::borrow::Cow::Borrowed(output),
+            GroupBy::Exact => own.clone(),
             // An output AWS cut ends mid-line, somewhere else on each instance, after as many
             // lines as fitted: its shape is taken without that last, partial line, and a line
             // repeated is counted once.
@@ -420,6 +417,29 @@ mod tests {
             truncated: false,
             identities: Vec::new(),
         }
+    }
+
+    /// By exact output too, an instance's own id, name and address are set aside: `hostname`
+    /// on three instances is one answer, a different word still another group.
+    #[test]
+    fn exact_groups_set_each_instances_own_names_aside() {
+        let own = |id: &str, output: &str| {
+            let mut one = result(id, "Success", Some(0), output);
+            one.identities = crate::model::run_shape::identities_of(
+                &format!("i-0{id}"),
+                &format!("web-{id}"),
+                &format!("10.0.0.{id}"),
+            );
+            one
+        };
+        let groups = group_exact(&[
+            own("1", "web-1 10.0.0.1 ok"),
+            own("2", "web-2 10.0.0.2 ok"),
+            own("3", "web-3 10.0.0.3 FAILED"),
+        ]);
+        assert_eq!(groups.len(), 2, "{groups:#?}");
+        assert_eq!(groups[0].count, 2);
+        assert!(groups[0].output.contains("<self>"), "{}", groups[0].output);
     }
 
     /// 200 instances where three answer differently: two groups, 197 and 3, the odd ones out

@@ -17,6 +17,9 @@ pub struct Grouping {
     pub shown: bool,
     pub by: GroupBy,
     pub selected: usize,
+    /// The person moved the selection: it follows their group from then on; until then it
+    /// stays on the biggest.
+    chosen: bool,
     /// Each settled invocation's result (its output as the listing gave it), in the order
     /// they settled.
     results: Vec<RunResult>,
@@ -73,10 +76,18 @@ impl Grouping {
     fn reorder(&mut self) {
         let selected = self.selected_group().map(|g| g.instances[0].clone());
         self.groups = self.grouper.groups();
-        // The selection follows the group of the instance it was on.
+        // The selection follows the group of the instance it was on, once chosen; before,
+        // it is on the biggest group, whichever that becomes.
         self.selected = selected
+            .filter(|_| self.chosen)
             .and_then(|id| self.groups.iter().position(|g| g.instances.contains(&id)))
             .unwrap_or(0);
+    }
+
+    /// The person moves the selection to group `to`.
+    pub fn select(&mut self, to: usize) {
+        self.selected = to;
+        self.chosen = true;
     }
 
     pub fn groups(&self) -> &[ResultGroup] {
@@ -91,8 +102,9 @@ impl Grouping {
         self.groups.get(self.selected)
     }
 
-    /// The output panel for the selected group.
-    pub fn lines(&self) -> Vec<GroupLine> {
+    /// The output panel for the selected group; `why` is the doctor's cause for a group that
+    /// was never delivered (said instead of "(no output)").
+    pub fn lines(&self, why: impl Fn(&ResultGroup) -> Option<String>) -> Vec<GroupLine> {
         let Some(group) = self.selected_group() else {
             return vec![GroupLine::Note("no invocation has finished yet".to_owned())];
         };
@@ -108,7 +120,10 @@ impl Grouping {
             members_line(group, MEMBERS_SHOWN)
         ))];
         if group.output.is_empty() {
-            lines.push(GroupLine::Note("(no output)".to_owned()));
+            lines.push(GroupLine::Note(match why(group) {
+                Some(cause) => format!("why: {cause}"),
+                None => "(no output)".to_owned(),
+            }));
         }
         lines.extend(
             group
@@ -182,6 +197,25 @@ mod tests {
         }
     }
 
+    /// Until the person moves it, the selection is on the biggest group, even when the first
+    /// answer to come was an odd one out.
+    #[test]
+    fn the_selection_starts_on_the_biggest_group() {
+        let mut grouping = Grouping::default();
+        grouping.settle(result("0", "disk full"));
+        for n in 1..4 {
+            grouping.settle(result(&n.to_string(), "ok"));
+        }
+        assert_eq!(grouping.selected_group().map(|g| g.count), Some(3));
+        grouping.select(1);
+        grouping.settle(result("4", "ok"));
+        assert_eq!(
+            grouping.selected_group().map(|g| g.output.as_str()),
+            Some("disk full"),
+            "once chosen, it follows its group"
+        );
+    }
+
     #[test]
     fn groups_follow_what_settles_and_the_selection_follows_its_instance() {
         let mut grouping = Grouping::default();
@@ -189,13 +223,13 @@ mod tests {
             grouping.settle(result(&n.to_string(), &format!("web-{n} ok, load {n}")));
         }
         assert_eq!(grouping.groups().len(), 5, "exact: five outputs");
-        grouping.selected = 3;
+        grouping.select(3);
         let on = grouping.selected_group().expect("a group").instances[0].clone();
         grouping.toggle_by();
         assert_eq!(grouping.groups().len(), 1, "by shape: one");
         assert_eq!(grouping.selected, 0);
         assert!(grouping.groups()[0].instances.contains(&on));
-        let lines = grouping.lines();
+        let lines = grouping.lines(|_| None);
         assert_eq!(
             lines[0],
             GroupLine::Heading("5 × Success exit 0: web-0, web-1, web-2, web-3, web-4".to_owned())

@@ -129,7 +129,7 @@ fn act_on_watch(state: &mut State, action: Action) -> Vec<Effect> {
                 action,
             ) =>
         {
-            run.grouping.selected = to;
+            run.grouping.select(to);
             run.output_back = 0;
             return Vec::new();
         }

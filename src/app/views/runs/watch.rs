@@ -272,6 +272,18 @@ impl RunWatch {
         self.invocations.get(self.selected)
     }
 
+    /// The doctor's cause for a group that was never delivered: its first member's that the
+    /// doctor has answered for.
+    pub fn group_cause(&self, group: &crate::model::run_groups::ResultGroup) -> Option<String> {
+        if !group.output.is_empty() {
+            return None;
+        }
+        group
+            .instances
+            .iter()
+            .find_map(|id| self.causes.get(id).cloned().flatten())
+    }
+
     /// The cause of the selected invocation not being reached, once the doctor has said it.
     pub fn selected_cause(&self) -> Option<&str> {
         let invocation = self.selected_invocation()?;
@@ -282,7 +294,7 @@ impl RunWatch {
     /// (before long lines wrap): the cause, stdout, stderr under its heading, AWS's cut.
     pub fn output_line_count(&self) -> usize {
         if self.grouping.shown {
-            return self.grouping.lines().len();
+            return self.grouping.lines(|g| self.group_cause(g)).len();
         }
         let cause = usize::from(self.selected_cause().is_some());
         let body = match &self.output {

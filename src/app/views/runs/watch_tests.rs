@@ -167,6 +167,21 @@ fn invocations_not_reached_ask_the_doctor_once_and_keep_its_cause() {
             .as_deref(),
         Some("the agent stopped reporting")
     );
+    // Grouped, the never-delivered group says why instead of "(no output)".
+    let run = state.runs.watch.as_mut().expect("a run");
+    run.grouping.settle(crate::model::run_groups::RunResult {
+        instance_id: "i-01".to_owned(),
+        status: "Undeliverable".into(),
+        ..Default::default()
+    });
+    let run = state.runs.watch.as_ref().expect("a run");
+    let lines = run.grouping.lines(|group| run.group_cause(group));
+    assert!(
+        lines.contains(&crate::app::views::runs::grouping::GroupLine::Note(
+            "why: the agent stopped reporting".to_owned()
+        )),
+        "{lines:?}"
+    );
 }
 
 #[test]

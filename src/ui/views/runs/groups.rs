@@ -36,7 +36,14 @@ pub fn draw_groups(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme)
         .iter()
         .map(|group| {
             let outlier = group.is_outlier(biggest);
-            let first = group.output.lines().next().unwrap_or("(no output)");
+            // A group never delivered shows why, once the doctor has said it.
+            let cause = run.group_cause(group).map(|c| format!("why: {c}"));
+            let first = group
+                .output
+                .lines()
+                .next()
+                .or(cause.as_deref())
+                .unwrap_or("(no output)");
             let more = if group.output.lines().nth(1).is_some() || !group.variants.is_empty() {
                 " …"
             } else {
@@ -99,7 +106,7 @@ pub fn draw_groups(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme)
 pub fn draw_group_output(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme) {
     let lines: Vec<Line> = run
         .grouping
-        .lines()
+        .lines(|group| run.group_cause(group))
         .into_iter()
         .map(|line| match line {
             GroupLine::Heading(text) => Line::from(Span::styled(
