@@ -1887,6 +1887,18 @@ async fn the_containers_view_opens_a_shell_pane_in_a_container() {
     writer.write_all(b"D").await.expect("why not");
     view.wait_for("the task was started without enableExecuteCommand")
         .await;
+    // The doctor's overlay, with the fix wrapped whole; any key closes it.
+    view.wait_for("--enable-execute-command").await;
+    writer.write_all(b"x").await.expect("close");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while view
+        .parser
+        .screen()
+        .contents()
+        .contains("any other key closes")
+    {
+        assert!(view.read_some(deadline).await, "the overlay closes");
+    }
     writer.write_all(b"s").await.expect("refused");
     view.wait_for("no shell in app").await;
 

@@ -177,7 +177,16 @@ fn pane_status(
     if !state.panes.workspace.set_status(pane, status) || user_ended {
         return Vec::new();
     }
-    // A session that never began: the doctor says why, in the pane's banner.
+    // A session that never began: the doctor says why, in the pane's banner; a container's
+    // why is the container's own (ECS Exec's), which needs no call.
+    if let Some((target, row)) = state.panes.workspace.panes.get(&pane).and_then(|p| {
+        let row = p.target.container.as_deref()?.clone();
+        Some((p.target.instance_id.clone(), row))
+    }) {
+        let report = crate::model::doctor::container::container_report(&row);
+        state.panes.workspace.set_cause(&target, &report.cause);
+        return Vec::new();
+    }
     state
         .panes
         .workspace
@@ -278,13 +287,26 @@ pub(crate) fn act(state: &mut State, action: Action) -> Vec<Effect> {
         }
         _ => {}
     }
-    // Containers say why not in their own view; the doctor examines instances.
-    if action == Action::Doctor && state.view != View::Containers {
-        let examined = views::examined(state);
-        if examined.is_some() {
-            state.panes.mode = PaneMode::Typing;
+    // A container (its pane, or its row) gets the container's doctor, at once; an instance
+    // the doctor that reads AWS.
+    if action == Action::Doctor {
+        let container = match state.view {
+            View::Containers => state.containers.selected_row().cloned(),
+            View::Panes => state
+                .panes
+                .workspace
+                .focused()
+                .and_then(|pane| pane.target.container.as_deref().cloned()),
+            _ => None,
+        };
+        state.panes.mode = PaneMode::Typing;
+        if let Some(row) = container {
+            doctor::show(state, &row);
+            return Vec::new();
         }
-        return doctor::open(state, examined);
+        if state.view != View::Containers {
+            return doctor::open(state, views::examined(state));
+        }
     }
     // The prefix chord leads to the second `q` in the panes view; it must not disarm.
     let armed = if action == Action::Prefix {

@@ -522,6 +522,7 @@ pub fn diagnose(facts: &Facts) -> Report {
 }
 
 mod caller;
+pub mod container;
 mod fallbacks;
 mod network;
 #[cfg(test)]

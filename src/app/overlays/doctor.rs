@@ -46,3 +46,13 @@ pub(crate) fn open(state: &mut State, examined: Option<Examined>) -> Vec<Effect>
         region,
     }]
 }
+
+/// Opens the doctor over a container with its report, which needs no call to AWS.
+pub(crate) fn show(state: &mut State, row: &crate::model::container::ContainerRow) {
+    let report = crate::model::doctor::container::container_report(row);
+    state.overlay = Some(Overlay::Doctor(DoctorView {
+        instance_id: report.instance_id.clone(),
+        name: row.container.clone(),
+        report: Some(Ok(report)),
+    }));
+}

@@ -76,21 +76,6 @@ pub(crate) fn act_on_containers(state: &mut State, action: Action) -> Outcome {
             state.frame.notice = Some("reading the containers…".to_owned());
             return Outcome::Done(vec![Effect::LoadContainers]);
         }
-        Action::Doctor => {
-            state.frame.notice = Some(match view.selected_row() {
-                None => "no container selected".to_owned(),
-                Some(row) => match row.exec_problem() {
-                    Some(problem) => format!(
-                        "{}: {} · fix: {}",
-                        row.container, problem.cause, problem.fix
-                    ),
-                    None => format!(
-                        "{}: ECS Exec can reach it (should a shell fail, the task role needs the ssmmessages permissions)",
-                        row.container
-                    ),
-                },
-            });
-        }
         Action::JumpToInstance => return jump_to_instance(state),
         Action::OpenTunnelForm => return tunnel_form(state),
         Action::OpenShell => return open_container_shells(state),

@@ -157,3 +157,68 @@ fn a_filter_word_it_does_not_understand_is_refused_not_matched() {
         "exec:on still in force"
     );
 }
+
+/// `D` on a container, in the view and over its pane (after the prefix), opens the doctor
+/// with the container's own cause and fix at once, the prefix disarmed; an ended container
+/// pane's why is the container's, never "there is no instance ecs:…".
+#[test]
+fn the_doctor_on_a_container_is_the_containers_own() {
+    let mut state = containers_loaded();
+    // In the order they came: web/app, web/envoy, jobs/worker (exec off), batch/runner.
+    press(&mut state, KeyCode::Down, KeyModifiers::NONE);
+    press(&mut state, KeyCode::Down, KeyModifiers::NONE);
+    let effects = press(&mut state, KeyCode::Char('D'), KeyModifiers::SHIFT);
+    assert!(effects.is_empty(), "no call to AWS: {effects:?}");
+    let report = state
+        .doctor()
+        .and_then(|d| d.report.clone())
+        .expect("a report at once")
+        .expect("ok");
+    assert!(
+        report.cause.contains("without enableExecuteCommand"),
+        "{}",
+        report.cause
+    );
+    assert!(
+        report.fix.contains("--enable-execute-command"),
+        "{}",
+        report.fix
+    );
+    press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
+
+    // A pane on batch/runner: after the prefix, D opens its doctor and the prefix is spent.
+    press(&mut state, KeyCode::Down, KeyModifiers::NONE);
+    let _ = press(&mut state, KeyCode::Char('s'), KeyModifiers::NONE);
+    assert_eq!(state.view, View::Panes);
+    let _ = update(&mut state, Input::Action(Action::Prefix));
+    let effects = update(&mut state, Input::Action(Action::Doctor));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(state.mode(), Mode::Doctor);
+    assert_eq!(state.panes.mode, PaneMode::Typing, "the prefix is spent");
+    let report = state
+        .doctor()
+        .and_then(|d| d.report.clone())
+        .expect("a report")
+        .expect("ok");
+    assert!(report.would_start, "{report:?}");
+    press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
+
+    // The pane's session never began: its why is the container's.
+    let pane = state.panes.workspace.focused().expect("a pane").id;
+    let effects = update(
+        &mut state,
+        Input::PaneStatus {
+            pane,
+            status: PaneStatus::Ended {
+                reason: EndReason::Said("TargetNotConnected".to_owned()),
+            },
+        },
+    );
+    assert!(effects.is_empty(), "no instance doctor: {effects:?}");
+    let cause = state.panes.workspace.panes[&pane]
+        .cause
+        .clone()
+        .unwrap_or_default();
+    assert!(cause.contains("ECS Exec should reach it"), "{cause}");
+    assert!(!cause.contains("there is no instance"), "{cause}");
+}
