@@ -272,3 +272,47 @@ async fn an_id_unknown_here_is_found_in_the_other_region() {
         "{out}"
     );
 }
+
+/// `bosun doctor ecs:CLUSTER/SERVICE` (and a task, a container) gives ECS Exec's cause and
+/// fix, with the doctor's exit statuses.
+#[tokio::test]
+async fn containers_get_the_whole_doctor() {
+    let sim = start_sim().await;
+    let doctor = |target: &'static str, json: bool| {
+        let mut command = sealed_bosun(&sim, "us-east-1");
+        command.args(["doctor", target]);
+        if json {
+            command.arg("--json");
+        }
+        command.output()
+    };
+    let refused = doctor("ecs:payments/ledger-sync", false)
+        .await
+        .expect("runs");
+    let out = String::from_utf8_lossy(&refused.stdout);
+    assert_eq!(refused.status.code(), Some(1), "{out}");
+    assert!(out.contains("✗ ecs exec enabled"), "{out}");
+    assert!(
+        out.contains("cause: the task was started without enableExecuteCommand")
+            && out.contains("--enable-execute-command"),
+        "{out}"
+    );
+    let stopped = doctor("ecs:payments/receipts", true).await.expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&stopped.stdout).expect("JSON");
+    assert_eq!(stopped.status.code(), Some(1));
+    assert!(
+        report["cause"].as_str().unwrap_or("").contains("STOPPED"),
+        "{report:#}"
+    );
+    let fine = doctor("ecs:payments/fraud-scoring/app", false)
+        .await
+        .expect("runs");
+    assert_eq!(
+        fine.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fine.stdout)
+    );
+    let wrong = doctor("ecs:payments", false).await.expect("runs");
+    assert_eq!(wrong.status.code(), Some(2));
+}

@@ -16,6 +16,15 @@ pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
         Err(code) => return code,
     };
     let region = config.region().map(ToString::to_string).unwrap_or_default();
+    // A container (`ecs:CLUSTER/TASK[/CONTAINER]`, `ecs:CLUSTER/SERVICE`): ECS Exec's doctor.
+    match crate::model::container::EcsTarget::parse(&args.target) {
+        Some(Ok(target)) => return container(global, args, &config, &target, &region).await,
+        Some(Err(error)) => {
+            eprintln!("bosun doctor: {error}");
+            return 2;
+        }
+        None => {}
+    }
     let clients = SessionClients::new(&config);
     let instance_id = match target::resolve(&clients.ssm, &clients.ec2, &args.target).await {
         Ok(id) => id,
@@ -36,6 +45,38 @@ pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
             );
         }
     }
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(error) => {
+                eprintln!("bosun doctor: {error}");
+                return 2;
+            }
+        }
+    } else {
+        print!("{}", render(&report));
+    }
+    exit_status(&report)
+}
+
+/// The doctor on a container: the task as ECS describes it, judged as ECS Exec needs it.
+async fn container(
+    global: &GlobalArgs,
+    args: &DoctorArgs,
+    config: &aws_config::SdkConfig,
+    target: &crate::model::container::EcsTarget,
+    region: &str,
+) -> i32 {
+    let ecs = aws_sdk_ecs::Client::new(config);
+    let profile = super::profile_name(global);
+    let row = match crate::aws::containers::resolve(&ecs, target, &profile, region).await {
+        Ok(row) => row,
+        Err(error) => {
+            eprintln!("bosun doctor: {error}");
+            return 2;
+        }
+    };
+    let report = crate::model::doctor::container::container_report(&row);
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(json) => println!("{json}"),
