@@ -45,18 +45,7 @@ pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
             );
         }
     }
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(json) => println!("{json}"),
-            Err(error) => {
-                eprintln!("bosun doctor: {error}");
-                return 2;
-            }
-        }
-    } else {
-        print!("{}", render(&report));
-    }
-    exit_status(&report)
+    say_report(&report, args.json)
 }
 
 /// The doctor on a container: the task as ECS describes it, judged as ECS Exec needs it.
@@ -77,8 +66,13 @@ async fn container(
         }
     };
     let report = crate::model::doctor::container::container_report(&row);
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
+    say_report(&report, args.json)
+}
+
+/// The report as text or JSON on stdout; the doctor's exit status.
+fn say_report(report: &Report, json: bool) -> i32 {
+    if json {
+        match serde_json::to_string_pretty(report) {
             Ok(json) => println!("{json}"),
             Err(error) => {
                 eprintln!("bosun doctor: {error}");
@@ -86,9 +80,9 @@ async fn container(
             }
         }
     } else {
-        print!("{}", render(&report));
+        print!("{}", render(report));
     }
-    exit_status(&report)
+    exit_status(report)
 }
 
 /// After a start that failed because of the target (not connected, unknown to SSM): the
