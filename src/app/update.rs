@@ -329,8 +329,14 @@ pub(crate) fn act(state: &mut State, action: Action) -> Vec<Effect> {
         state.panes.mode = PaneMode::Typing;
         return Vec::new();
     }
+    // The prefix over the fleet leads to the panes armed, as over them: the next key is a
+    // pane command (`ctrl-] |` splits), and one that means nothing types nothing.
+    let prefix_from_fleet = action == Action::Prefix && state.view == View::Fleet;
     let outcome = views::act(state, action);
     let effects = settle(state, outcome);
+    if prefix_from_fleet && state.view == View::Panes {
+        state.panes.mode = PaneMode::Prefix;
+    }
     state.scroll_to_selection();
     effects
 }

@@ -20,7 +20,10 @@ pub static FLEET: KeyTable = KeyTable {
         bind(&[C(':')], Action::Command),
         bind(&[C(' ')], Action::ToggleMark),
         bind(&[C('s'), Code(KeyCode::Enter)], Action::OpenShell),
-        bind(&[Code(KeyCode::Tab), Key::Prefix], Action::ShowPanes),
+        bind(&[Code(KeyCode::Tab)], Action::ShowPanes),
+        // The prefix is the prefix here too: it leads to the panes armed (`ctrl-] |` splits,
+        // a key that means nothing there types nothing).
+        bind(&[Key::Prefix], Action::Prefix),
         bind(&[C('t')], Action::ShowTunnels),
         bind(&[C('F')], Action::OpenTunnelForm),
         bind(&[C('R')], Action::OpenRun),

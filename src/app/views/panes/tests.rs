@@ -92,6 +92,34 @@ fn online(state: &mut State, name: &str) {
     state.fleet.rebuild();
 }
 
+/// ctrl-] over the fleet leads to the panes with the prefix armed, so the next key is a pane
+/// command: `ctrl-] f` types nothing into a pane.
+#[test]
+fn the_prefix_over_the_fleet_is_a_prefix_not_typing() {
+    let mut state = with_screen(loaded());
+    let _ = update(&mut state, Input::Action(Action::Bottom));
+    let _ = update(&mut state, Input::Action(Action::OpenShell));
+    let _ = update(&mut state, Input::Action(Action::ShowFleet));
+    assert_eq!(state.view, View::Fleet);
+    press(&mut state, KeyCode::Char(']'), KeyModifiers::CONTROL);
+    assert_eq!(state.view, View::Panes);
+    assert_eq!(state.panes.mode, PaneMode::Prefix);
+    let routed = route::route(
+        KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE),
+        &state,
+    );
+    // After the prefix `f` is the fleet: over the fleet, ctrl-] f leaves you where you were,
+    // and nothing reaches a pane.
+    assert_eq!(
+        routed,
+        Some(route::Routed::App(Input::Action(Action::ShowFleet)))
+    );
+    let effects = press(&mut state, KeyCode::Char('f'), KeyModifiers::NONE);
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(state.view, View::Fleet);
+    assert_eq!(state.panes.mode, PaneMode::Typing);
+}
+
 #[test]
 fn the_prefix_is_one_shot_and_drives_the_panes() {
     let mut state = with_screen(loaded());
