@@ -17,7 +17,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::SimState;
-use super::upgrade_auth::{self, UpgradeAuth, UpgradeRequest};
+use super::upgrade_auth::{self, UpgradeAuth};
 
 /// The service a control request is signed for.
 const SERVICE: &str = "ssm";
@@ -32,22 +32,7 @@ pub(crate) async fn serve(
         Ok(body) => body.to_bytes(),
         Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "request too large"),
     };
-    let lookup = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-    };
-    let signed = UpgradeRequest {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query(),
-        header: &lookup,
-        body: &body,
-        service: SERVICE,
-    };
-    match upgrade_auth::check(&signed, &state.known_keys, state.now()) {
+    match upgrade_auth::check_parts(&parts, &body, SERVICE, &state.known_keys, state.now()) {
         UpgradeAuth::Verified { .. } => {}
         UpgradeAuth::UnknownKey { .. } if !state.require_signatures => {}
         UpgradeAuth::Unsigned => {

@@ -342,22 +342,7 @@ fn signature_holds(
     service: &str,
     is_json: bool,
 ) -> Result<(), ApiError> {
-    let lookup = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-    };
-    let signed = UpgradeRequest {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query(),
-        header: &lookup,
-        body,
-        service,
-    };
-    match upgrade_auth::check(&signed, &state.known_keys, state.now()) {
+    match upgrade_auth::check_parts(parts, body, service, &state.known_keys, state.now()) {
         UpgradeAuth::Verified { .. } => Ok(()),
         UpgradeAuth::UnknownKey { .. } | UpgradeAuth::Unsigned if is_json => Err(ApiError::new(
             400,

@@ -42,6 +42,33 @@ pub struct UpgradeRequest<'a> {
     pub service: &'a str,
 }
 
+/// Checks the SigV4 signature of an HTTP request (its head and body) for `service` against
+/// the keys in `known`: API calls and the control endpoints alike.
+pub fn check_parts(
+    parts: &hyper::http::request::Parts,
+    body: &[u8],
+    service: &str,
+    known: &HashMap<String, String>,
+    now: SystemTime,
+) -> UpgradeAuth {
+    let lookup = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let request = UpgradeRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        header: &lookup,
+        body,
+        service,
+    };
+    check(&request, known, now)
+}
+
 /// Checks `request`'s signature against the keys in `known` (access key → secret).
 pub fn check(
     request: &UpgradeRequest<'_>,
