@@ -318,7 +318,7 @@ pub struct LsArgs {
 pub enum ConfigCommand {
     /// Print where the configuration file is read from.
     Path,
-    /// Read the configuration file and report the first problem, with its line.
+    /// Read the configuration file and report every problem, each with its line.
     Check,
 }
 

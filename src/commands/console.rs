@@ -147,7 +147,11 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
         keys,
         columns,
         notice: (!notices.is_empty()).then(|| notices.join("; ")),
-        refresh: Duration::from_secs(config.refresh_seconds.max(5)),
+        refresh: Duration::from_secs(
+            config
+                .refresh_seconds
+                .max(crate::config::MIN_REFRESH_SECONDS),
+        ),
         shell_document: config
             .shell_document
             .clone()

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+pub mod check;
 pub mod keys;
 pub mod theme;
 
@@ -108,6 +109,9 @@ impl ScrollbackLines {
 fn default_refresh() -> u64 {
     30
 }
+
+/// The shortest refresh the console takes: faster would spend the account's API rate on lists.
+pub const MIN_REFRESH_SECONDS: u64 = 5;
 
 impl Default for Config {
     fn default() -> Self {
@@ -246,84 +250,116 @@ impl Config {
         }
     }
 
+    /// Reads `text`; the first problem found, saying how many more `bosun config check` lists.
     pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|error| ConfigError {
-            file: file.to_owned(),
-            line: error
-                .span()
-                .map(|span| text[..span.start].matches('\n').count() + 1),
-            message: error.message().to_owned(),
-        })?;
-        config.validate(file)?;
-        Ok(config)
+        let (config, problems) = Config::check(text, file);
+        match (config, problems.into_iter().collect::<Vec<_>>().as_slice()) {
+            (Some(config), []) => Ok(config),
+            (_, [first, rest @ ..]) => {
+                let mut first = first.clone();
+                if !rest.is_empty() {
+                    first.message += &format!(
+                        " (and {} more: `bosun config check` lists them)",
+                        rest.len()
+                    );
+                }
+                Err(first)
+            }
+            (None, []) => unreachable!("a file serde refused has a problem"),
+        }
     }
 
-    fn validate(&self, file: &str) -> Result<(), ConfigError> {
-        let problem = |message: String| ConfigError {
+    /// Every problem of `text`, each at its line, and the configuration it gives when its
+    /// shape is right (problems of meaning, such as a group naming no tunnel, leave it read).
+    pub fn check(text: &str, file: &str) -> (Option<Config>, Vec<ConfigError>) {
+        let located = |at: Option<usize>, message: String| ConfigError {
             file: file.to_owned(),
-            line: None,
+            line: at.map(|at| text[..at].matches('\n').count() + 1),
             message,
         };
-        if let Some(columns) = &self.columns {
-            crate::model::column::Column::parse_list(columns)
-                .map_err(|e| problem(format!("columns: {e}")))?;
+        let shape = check::shape_problems(text);
+        if !shape.is_empty() {
+            let problems = shape
+                .into_iter()
+                .map(|found| located(found.at, found.message))
+                .collect();
+            return (None, problems);
+        }
+        let config: Config = match toml::from_str(text) {
+            Ok(config) => config,
+            Err(error) => {
+                let at = error.span().map(|span| span.start);
+                return (None, vec![located(at, error.message().to_owned())]);
+            }
+        };
+        let problems = config
+            .meaning_problems()
+            .into_iter()
+            .map(|(path, message)| {
+                let path: Vec<&str> = path.iter().map(String::as_str).collect();
+                located(check::offset_of(text, &path), message)
+            })
+            .collect();
+        (Some(config), problems)
+    }
+
+    /// What the shape check cannot see, each with the key path it is about.
+    fn meaning_problems(&self) -> Vec<(Vec<String>, String)> {
+        let mut problems = Vec::new();
+        let mut problem = |path: &[&str], message: String| {
+            problems.push((path.iter().map(|s| (*s).to_owned()).collect(), message))
+        };
+        if let Some(columns) = &self.columns
+            && let Err(e) = crate::model::column::Column::parse_list(columns)
+        {
+            problem(&["columns"], format!("columns: {e}"));
         }
         // The chords are checked here; which actions they name, by the console's key tables
         // (`app::keymap::KeyBindings::from_config`), when the file is loaded for use.
-        for (name, keys) in self.keys_table().map_err(problem)? {
+        for (name, keys) in self.keys_table().unwrap_or_default() {
             if name == "prefix" && keys.len() != 1 {
-                return Err(problem("keys.prefix takes one key".to_owned()));
+                problem(&["keys", &name], "keys.prefix takes one key".to_owned());
             }
             for key in &keys {
-                keys::KeyChord::parse(key).map_err(|e| problem(format!("keys.{name}: {e}")))?;
+                if let Err(e) = keys::KeyChord::parse(key) {
+                    problem(&["keys", &name], format!("keys.{name}: {e}"));
+                }
             }
         }
-        let lengths = std::iter::once(("scrollback_lines".to_owned(), self.scrollback_lines))
-            .chain(self.profile_settings.iter().filter_map(|(name, settings)| {
-                Some((
-                    format!("profile.{name}.scrollback_lines"),
-                    settings.scrollback_lines?,
-                ))
-            }));
-        for (key, lines) in lengths {
-            if lines > MAX_SCROLLBACK_LINES {
-                return Err(problem(format!(
-                    "{key}: at most {MAX_SCROLLBACK_LINES} lines (each costs 32 bytes a column), not {lines}"
-                )));
-            }
-        }
-        if let Some(text) = &self.escape_char {
-            crate::term::escape::EscapeChar::parse(text)
-                .map_err(|e| problem(format!("escape_char: {e}")))?;
+        if let Some(text) = &self.escape_char
+            && let Err(e) = crate::term::escape::EscapeChar::parse(text)
+        {
+            problem(&["escape_char"], format!("escape_char: {e}"));
         }
         let mut names = std::collections::HashSet::new();
-        for tunnel in &self.tunnels {
-            if !(1..=MAX_TUNNEL_SESSIONS).contains(&tunnel.sessions) {
-                return Err(problem(format!(
-                    "tunnel {:?}: sessions must be 1 to {MAX_TUNNEL_SESSIONS}, not {}",
-                    tunnel.name, tunnel.sessions
-                )));
-            }
+        for (index, tunnel) in self.tunnels.iter().enumerate() {
             if !names.insert(tunnel.name.as_str()) {
-                return Err(problem(format!(
-                    "tunnel {:?} is defined twice",
-                    tunnel.name
-                )));
+                problem(
+                    &["tunnel", &index.to_string()],
+                    format!("tunnel {:?} is defined twice", tunnel.name),
+                );
             }
         }
         for (group, members) in &self.tunnel_groups {
             if names.contains(group.as_str()) {
-                return Err(problem(format!(
-                    "tunnel_group {group:?} has the name of a tunnel"
-                )));
+                problem(
+                    &["tunnel_group", group],
+                    format!("tunnel_group {group:?} has the name of a tunnel"),
+                );
             }
-            if let Some(missing) = members.iter().find(|m| !names.contains(m.as_str())) {
-                return Err(problem(format!(
-                    "tunnel_group {group:?} names no tunnel called {missing:?}"
-                )));
+            for missing in members.iter().filter(|m| !names.contains(m.as_str())) {
+                let near = crate::model::instance::closest_names(missing, names.iter().copied(), 1);
+                let hint = near
+                    .first()
+                    .map(|n| format!("; did you mean {n:?}?"))
+                    .unwrap_or_default();
+                problem(
+                    &["tunnel_group", group],
+                    format!("tunnel_group {group:?} names no tunnel called {missing:?}{hint}"),
+                );
             }
         }
-        Ok(())
+        problems
     }
 
     /// The escape character `bosun shell` and the plugin read typing for (`~` unless set).
@@ -454,7 +490,7 @@ payments = ["payments-db", "payments-cache"]
         assert!(
             error
                 .to_string()
-                .contains("profile.prod.scrollback_lines: at most 100000 lines"),
+                .contains("profile.prod.scrollback_lines must be 0 to 100000 lines"),
             "{error}"
         );
         let error = Config::parse("[profile.prod]\nscrolback = 5\n", "c.toml").expect_err("typo");

@@ -1,6 +1,7 @@
 //! Themes as data (docs/architecture.md §5, television's model): a TOML palette of named colours,
 //! then semantic slots the UI draws with. Built-in themes are embedded; a file of the same name in
-//! `<config dir>/themes/` overrides a built-in key by key; `--theme` also takes a path. A broken
+//! `<config dir>/themes/` overrides a built-in key by key; `--theme` also takes a path (such a
+//! theme, and a new name in the themes folder, is laid over `default` the same way). A broken
 //! theme is reported with file, line and key, and the default is used instead.
 
 use std::collections::BTreeMap;
@@ -130,9 +131,16 @@ impl Theme {
             .iter()
             .find(|(n, _)| *n == name_or_path)
             .map(|(_, t)| *t);
+        // A theme of the user's own (by path, or a new name in the themes folder) is laid over
+        // the default as a built-in's file is over the built-in: it need set only what it changes.
+        let over_default = || parse_table(BUILT_IN[0].1, "themes/default.toml");
         if built_in.is_none() && (name_or_path.contains('/') || name_or_path.ends_with(".toml")) {
             let path = Path::new(name_or_path);
-            return Theme::from_toml(&read(path)?, &path.display().to_string(), None);
+            return Theme::from_toml(
+                &read(path)?,
+                &path.display().to_string(),
+                Some(over_default()?),
+            );
         }
         let user_file = themes_dir
             .map(|dir| dir.join(format!("{name_or_path}.toml")))
@@ -145,9 +153,11 @@ impl Theme {
             (Some(base), None) => {
                 Theme::from_toml(base, &format!("themes/{name_or_path}.toml"), None)
             }
-            (None, Some(path)) => {
-                Theme::from_toml(&read(&path)?, &path.display().to_string(), None)
-            }
+            (None, Some(path)) => Theme::from_toml(
+                &read(&path)?,
+                &path.display().to_string(),
+                Some(over_default()?),
+            ),
             (None, None) => Err(ThemeError {
                 file: name_or_path.to_owned(),
                 line: None,
@@ -452,14 +462,15 @@ mod tests {
         );
         assert_eq!(theme, Theme::default(), "the default theme is used instead");
         let standalone = dir.path().join("mine.toml");
-        std::fs::write(&standalone, "[palette]\n[slots]\ntext = \"white\"\n").expect("write");
-        let (_, error) = Theme::load(&standalone.display().to_string(), None);
-        assert!(
-            error
-                .expect("error")
-                .message
-                .contains("slot \"background\" is not set")
-        );
+        std::fs::write(
+            &standalone,
+            "[palette]\nsnow = \"#ffffff\"\n[slots]\ntext = \"snow\"\n",
+        )
+        .expect("write");
+        let (mine, error) = Theme::load(&standalone.display().to_string(), None);
+        assert_eq!(error, None, "a theme by path is laid over the default");
+        assert_eq!(mine.text, Color::Rgb(255, 255, 255));
+        assert_eq!(mine.background, Theme::default().background);
 
         let syntax = Theme::from_toml("[slots\n", "bad.toml", None).expect_err("syntax");
         assert_eq!(syntax.line, Some(1));

@@ -35,6 +35,13 @@ impl KeyBindings {
                 continue;
             }
             let Some(action) = Action::named(name) else {
+                let near = crate::model::instance::closest_names(name, Action::names(), 2);
+                if !near.is_empty() {
+                    return Err(format!(
+                        "keys.{name}: no such action; did you mean {}?",
+                        near.join(" or ")
+                    ));
+                }
                 let known: Vec<&str> = Action::names().collect();
                 return Err(format!(
                     "keys.{name}: no such action (known: prefix, {})",

@@ -5,6 +5,7 @@
 
 pub mod containers;
 pub mod fleet;
+pub mod key_check;
 pub(crate) mod lists;
 pub mod panes;
 pub mod runs;

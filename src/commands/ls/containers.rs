@@ -33,7 +33,13 @@ pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
         }
     } else if !rows.is_empty() || !failed {
         // Every pair failed: the errors say so, without a bare header above them.
-        let _ = stdout.write_all(table(&rows, global.profile.len() > 1).as_bytes());
+        let _ = stdout.write_all(
+            table(
+                &rows,
+                super::several_profiles(rows.iter().map(|r| r.profile.as_str())),
+            )
+            .as_bytes(),
+        );
     }
     i32::from(failed)
 }

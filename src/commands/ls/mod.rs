@@ -43,7 +43,13 @@ pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
         }
     } else if !rows.is_empty() || !failed {
         // Every pair failed: the errors say so, without a bare header above them.
-        let _ = stdout.write_all(table(&rows, global.profile.len() > 1).as_bytes());
+        let _ = stdout.write_all(
+            table(
+                &rows,
+                several_profiles(rows.iter().map(|r| r.profile.as_str())),
+            )
+            .as_bytes(),
+        );
     }
     i32::from(failed)
 }
@@ -55,7 +61,26 @@ pub(super) async fn read_every_pair<T>(
     global: &GlobalArgs,
     read: impl AsyncFn(aws_config::SdkConfig, String, String) -> Result<Vec<T>, InventoryError>,
 ) -> (Vec<T>, bool) {
-    let pairs = pairs(global);
+    // As in the console: the configuration's profiles and regions when the command line names
+    // none. A broken file is said and not used; the listing still runs.
+    let (profiles, regions) = match super::load_config(global) {
+        Ok(config) => (config.profiles, config.regions),
+        Err(error) => {
+            eprintln!("bosun ls: the configuration file is not used: {error}");
+            (Vec::new(), Vec::new())
+        }
+    };
+    let profiles = if global.profile.is_empty() {
+        profiles
+    } else {
+        global.profile.clone()
+    };
+    let regions = if global.region.is_empty() {
+        regions
+    } else {
+        global.region.clone()
+    };
+    let pairs = pairs(&profiles, &regions);
     let read = &read;
     let results = join_all(pairs.iter().map(|(profile, region)| async move {
         let config = aws::load_config(*profile, *region, global.endpoint_url.as_deref()).await;
@@ -80,21 +105,28 @@ pub(super) async fn read_every_pair<T>(
     (rows, failed)
 }
 
-/// Every `--profile` × `--region` pair (`None`: what the AWS configuration says).
-fn pairs(global: &GlobalArgs) -> Vec<(Option<&str>, Option<&str>)> {
-    let profiles: Vec<Option<&str>> = if global.profile.is_empty() {
-        vec![None]
-    } else {
-        global.profile.iter().map(|p| Some(p.as_str())).collect()
+/// Whether the rows come from more than one profile (then the table says which).
+pub(super) fn several_profiles<'a>(mut profiles: impl Iterator<Item = &'a str>) -> bool {
+    let first = profiles.next();
+    profiles.any(|p| Some(p) != first)
+}
+
+/// Every profile × region pair (`None`: what the AWS configuration says).
+fn pairs<'a>(
+    profiles: &'a [String],
+    regions: &'a [String],
+) -> Vec<(Option<&'a str>, Option<&'a str>)> {
+    let some_or_none = |names: &'a [String]| -> Vec<Option<&'a str>> {
+        if names.is_empty() {
+            vec![None]
+        } else {
+            names.iter().map(|n| Some(n.as_str())).collect()
+        }
     };
-    let regions: Vec<Option<&str>> = if global.region.is_empty() {
-        vec![None]
-    } else {
-        global.region.iter().map(|r| Some(r.as_str())).collect()
-    };
-    profiles
-        .iter()
-        .flat_map(|profile| regions.iter().map(move |region| (*profile, *region)))
+    let regions = some_or_none(regions);
+    some_or_none(profiles)
+        .into_iter()
+        .flat_map(|profile| regions.iter().map(move |region| (profile, *region)))
         .collect()
 }
 
