@@ -262,6 +262,13 @@ fn sessions_view() {
     );
     let _ = app::update(&mut state, Input::Action(Action::TerminateSession));
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+    // The document and the status keep their whole words at 80 columns.
+    let small = render_at(&mut state, 80, 24);
+    let text = format!("{:?}", small.backend());
+    assert!(text.contains("SSM-SessionManagerRunShell"), "{text}");
+    assert!(text.contains("Connected"), "{text}");
+    insta::assert_snapshot!("sessions_80x24", small.backend());
+    insta::assert_snapshot!("sessions_160x48", render_at(&mut state, 160, 48).backend());
 }
 
 #[test]
@@ -675,6 +682,21 @@ fn tunnels_view_with_a_long_name_and_a_failing_tunnel() {
     );
     assert_eq!(state.tunnels.serving_count(), 1, "only payments-db serves");
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+    // At 80×24 the whole local address stays and the rate keeps its room; what the table has
+    // no room for (target, remote) is said of the selected tunnel under it, with its trouble.
+    let small = render_at(&mut state, 80, 24);
+    let text = format!("{:?}", small.backend());
+    assert!(text.contains("127.0.0.1:41121"), "{text}");
+    assert!(
+        text.contains("search-query-2-elasticsearch-admin: 127.0.0.1:41121 → search-query-2 →")
+            && text.contains("search-admin.internal.example.com:9200 · why: the VPC's endpoints"),
+        "{text}"
+    );
+    insta::assert_snapshot!("tunnels_failing_80x24", small.backend());
+    insta::assert_snapshot!(
+        "tunnels_failing_160x48",
+        render_at(&mut state, 160, 48).backend()
+    );
 }
 
 #[test]
@@ -701,6 +723,26 @@ fn composed() -> State {
     // ctrl-s: on to the confirmation.
     let _ = app::update(&mut state, Input::Text(TextInput::Submit));
     state
+}
+
+/// At 80×24 the Run Command form is taller than the terminal: it scrolls to the focused field
+/// (the canary, last) and the keys stay under it; at 160×48 it fits whole.
+#[test]
+fn run_form_scrolls_to_the_focused_field_at_80x24() {
+    let mut state = state_with(fleet(), Vec::new());
+    let _ = app::update(&mut state, Input::Action(Action::OpenRun));
+    for _ in 1..bosun::app::views::runs::COMPOSE_LABELS.len() {
+        let _ = app::update(&mut state, Input::Text(TextInput::Next));
+    }
+    let small = render_at(&mut state, 80, 24);
+    let text = format!("{:?}", small.backend());
+    assert!(text.contains("▸ canary"), "{text}");
+    assert!(text.contains("esc cancel"), "{text}");
+    insta::assert_snapshot!("run_form_canary_80x24", small.backend());
+    insta::assert_snapshot!(
+        "run_form_canary_160x48",
+        render_at(&mut state, 160, 48).backend()
+    );
 }
 
 #[test]

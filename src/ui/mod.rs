@@ -1,6 +1,7 @@
 //! Drawing the console from its state, draw only: the view in front (`views`), then the
 //! overlay over it (`overlays`), with the pieces they share (`widgets`).
 
+pub mod columns;
 pub mod doctor;
 pub mod overlays;
 pub mod views;

@@ -2,7 +2,7 @@
 //! notice and the hints of the status bar, a bordered overlay box, fitting text to a width.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
@@ -95,6 +95,78 @@ pub(crate) fn overlay(
                     )),
             ),
         rect,
+    );
+}
+
+/// A form as an overlay that may be taller than the terminal: the footer (`footer` lines:
+/// the keys, the error) always shows, and the body scrolls so its lines `focus` (the focused
+/// field's label through its value) are on screen; the title says when there is more.
+pub(crate) fn form_overlay(
+    frame: &mut Frame,
+    area: Rect,
+    width: u16,
+    title: &str,
+    mut lines: Vec<Line>,
+    footer: usize,
+    focus: std::ops::Range<usize>,
+    theme: &Theme,
+) {
+    let inner = usize::from(width.min(area.width).saturating_sub(2)).max(1);
+    let rows_of = |line: &Line| line.width().div_ceil(inner).max(1);
+    let body_lines = lines.len().saturating_sub(footer);
+    let foot: Vec<Line> = lines.split_off(body_lines);
+    let body_rows: Vec<usize> = lines.iter().map(rows_of).collect();
+    let foot_rows: usize = foot.iter().map(rows_of).sum();
+    let total = body_rows.iter().sum::<usize>() + foot_rows;
+    let room = usize::from(area.height.saturating_sub(2));
+    if total <= room {
+        lines.extend(foot);
+        return overlay(frame, area, width, title, lines, theme);
+    }
+    let body_room = room.saturating_sub(foot_rows).max(1);
+    // Scroll as little as keeps the focused field whole: its end at the bottom at most.
+    let row_at = |line: usize| body_rows[..line.min(body_rows.len())].iter().sum::<usize>();
+    let focus_end = row_at(focus.end);
+    let focus_start = row_at(focus.start);
+    let skip = focus_end
+        .saturating_sub(body_room)
+        .min(focus_start)
+        .min(body_rows.iter().sum::<usize>().saturating_sub(body_room));
+    let more_below = body_rows.iter().sum::<usize>() > skip + body_room;
+    let marks = match (skip > 0, more_below) {
+        (true, true) => " (more ↑↓)",
+        (true, false) => " (more ↑)",
+        (false, _) => " (more ↓)",
+    };
+    let rect = centred(area, width, area.height);
+    let [body_rect, foot_rect] = Layout::vertical([
+        Constraint::Length(u16::try_from(body_room).unwrap_or(u16::MAX)),
+        Constraint::Min(0),
+    ])
+    .areas(rect.inner(ratatui::layout::Margin::new(1, 1)));
+    frame.render_widget(Clear, rect);
+    let style = Style::default().bg(theme.background).fg(theme.text);
+    frame.render_widget(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(Style::default().fg(theme.accent))
+            .style(style)
+            .title(Span::styled(
+                format!(" {title}{marks} "),
+                Style::default().fg(theme.title),
+            )),
+        rect,
+    );
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .style(style)
+            .scroll((u16::try_from(skip).unwrap_or(u16::MAX), 0)),
+        body_rect,
+    );
+    frame.render_widget(
+        Paragraph::new(foot).wrap(Wrap { trim: false }).style(style),
+        foot_rect,
     );
 }
 

@@ -11,7 +11,8 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 use crate::app::State;
 use crate::config::theme::Theme;
 use crate::model::format::age;
-use crate::ui::widgets::note;
+use crate::ui::columns::{Claim, constraints, kept, share};
+use crate::ui::widgets::{fit, note};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i64) {
     let [title, body, notice, status] = Layout::vertical([
@@ -46,65 +47,95 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
             theme,
         ),
         Some(entries) => {
-            let header = Row::new(
+            let now_text = |start: Option<i64>| {
+                start.map_or("-".to_owned(), |at| {
+                    format!("{} ago", age(u64::try_from(now - at).unwrap_or(0)))
+                })
+            };
+            let texts: Vec<[String; 7]> = entries
+                .iter()
+                .map(|entry| {
+                    let row = &entry.row;
+                    [
+                        if row.name.is_empty() {
+                            row.target.clone()
+                        } else {
+                            format!("{} ({})", row.name, row.target)
+                        },
+                        match (
+                            state.panes.workspace.pane_of_session(&row.session_id),
+                            state.tunnels.tunnel_of_session(&row.session_id),
+                        ) {
+                            (Some(pane), _) => format!("here: pane {pane}"),
+                            (None, Some(tunnel)) => format!("here: tunnel {tunnel}"),
+                            (None, None) => row
+                                .owner
+                                .rsplit('/')
+                                .next()
+                                .unwrap_or(&row.owner)
+                                .to_owned(),
+                        },
+                        row.document.clone(),
+                        now_text(row.start),
+                        row.status.clone(),
+                        entry.region.clone(),
+                        row.session_id.clone(),
+                    ]
+                })
+                .collect();
+            let longest = |column: usize, min: u16| {
+                texts
+                    .iter()
+                    .map(|t| u16::try_from(t[column].chars().count()).unwrap_or(u16::MAX))
+                    .max()
+                    .unwrap_or(0)
+                    .max(min)
+            };
+            // Who and where first; the document and status keep their whole words before the
+            // start time, the region and the session id (the view's x ends it) get room.
+            let widths = share(
+                &[
+                    Claim::new(12, longest(0, 12).min(44), 0),
+                    Claim::new(8, longest(1, 8).min(32), 1),
+                    Claim::new(16, longest(2, 12).min(40), 2),
+                    Claim::fixed(longest(3, 7), 4),
+                    Claim::fixed(longest(4, 6), 2),
+                    Claim::fixed(longest(5, 6), 5),
+                    Claim::new(12, u16::MAX, 6),
+                ],
+                body.width.saturating_sub(2),
+            );
+            let width_of = |column: usize| usize::from(widths[column].unwrap_or(0));
+            let header = Row::new(kept(
+                &widths,
                 [
                     "TARGET", "OWNER", "DOCUMENT", "STARTED", "STATUS", "REGION", "SESSION",
                 ]
                 .map(Cell::from),
-            )
+            ))
             .style(crate::ui::widgets::header_style(theme));
-            let rows: Vec<Row> = entries
-                .iter()
-                .map(|entry| {
-                    let row = &entry.row;
-                    let started = row.start.map_or("-".to_owned(), |at| {
-                        format!("{} ago", age(u64::try_from(now - at).unwrap_or(0)))
-                    });
-                    Row::new(vec![
-                        Cell::from(if row.name.is_empty() {
-                            row.target.clone()
-                        } else {
-                            format!("{} ({})", row.name, row.target)
-                        }),
-                        Cell::from(
-                            match (
-                                state.panes.workspace.pane_of_session(&row.session_id),
-                                state.tunnels.tunnel_of_session(&row.session_id),
-                            ) {
-                                (Some(pane), _) => format!("here: pane {pane}"),
-                                (None, Some(tunnel)) => format!("here: tunnel {tunnel}"),
-                                (None, None) => row
-                                    .owner
-                                    .rsplit('/')
-                                    .next()
-                                    .unwrap_or(&row.owner)
-                                    .to_owned(),
-                            },
-                        ),
-                        Cell::from(row.document.clone()),
-                        Cell::from(started),
-                        Cell::from(row.status.clone()).style(Style::default().fg(
-                            if row.status == "Connected" {
+            let rows: Vec<Row> = texts
+                .into_iter()
+                .map(|text| {
+                    let connected = text[4] == "Connected";
+                    let cells: Vec<Cell> = text
+                        .into_iter()
+                        .enumerate()
+                        .map(|(column, value)| Cell::from(fit(&value, width_of(column))))
+                        .enumerate()
+                        .map(|(column, cell)| match column {
+                            4 => cell.style(Style::default().fg(if connected {
                                 theme.online
                             } else {
                                 theme.warning
-                            },
-                        )),
-                        Cell::from(entry.region.clone()),
-                        Cell::from(row.session_id.clone()),
-                    ])
+                            })),
+                            _ => cell,
+                        })
+                        .collect();
+                    Row::new(kept(&widths, cells))
                 })
                 .collect();
-            // The session id (for `bosun terminate`) takes what is left; at 160 columns it fits.
-            let widths = vec![
-                Constraint::Length(36),
-                Constraint::Length(12),
-                Constraint::Length(26),
-                Constraint::Length(8),
-                Constraint::Length(10),
-                Constraint::Length(10),
-                Constraint::Fill(1),
-            ];
+            let widths = constraints(&widths);
             let table = crate::ui::widgets::selectable_table(rows, widths, header, block, theme);
             let mut table_state =
                 TableState::default().with_selected(Some(state.sessions.selected));

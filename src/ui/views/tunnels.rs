@@ -12,6 +12,7 @@ use crate::app::State;
 use crate::app::views::tunnels::{FORM_LABELS, TunnelForm, TunnelRow};
 use crate::config::theme::Theme;
 use crate::model::format::{age, bytes};
+use crate::ui::columns::{Claim, constraints, kept, share};
 use crate::ui::widgets::{fit, form_footer, overlay, selectable_table};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -54,9 +55,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     );
 }
 
-/// Columns 6 and 7 (total bytes up and down) only show on wide terminals; the rate stays.
-const TOTALS: [usize; 2] = [6, 7];
-
 /// `host:port` in `width` characters: the host is shortened, the port always shows.
 fn fit_remote(remote: &str, width: usize) -> String {
     match remote.rsplit_once(':') {
@@ -66,15 +64,6 @@ fn fit_remote(remote: &str, width: usize) -> String {
         }
         _ => remote.to_owned(),
     }
-}
-
-/// The width a column's longest value needs, between `min` and `max`.
-fn column_width<'a>(values: impl Iterator<Item = &'a str>, min: usize, max: usize) -> usize {
-    values
-        .map(|v| v.chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(min, max)
 }
 
 /// What to say of a tunnel's trouble: the doctor's cause once known, else the last error.
@@ -90,96 +79,141 @@ fn trouble(entry: &crate::app::views::tunnels::TunnelEntry) -> Option<String> {
     }
 }
 
+/// The columns, in order, and each one's claim: the name, the whole local address and the
+/// state always; then the rate, the target, the remote, the last error, connections and
+/// uptime as the width allows; the byte totals only when everything else has its room. What a narrow terminal drops
+/// of the selected tunnel is said under the table.
+const HEADERS: [&str; 11] = [
+    "NAME",
+    "LOCAL",
+    "TARGET",
+    "REMOTE",
+    "STATE",
+    "CONN",
+    "UP",
+    "DOWN",
+    "RATE ↑/↓",
+    "UPTIME",
+    "LAST ERROR",
+];
+const TARGET: usize = 2;
+const REMOTE: usize = 3;
+const LAST_ERROR: usize = 10;
+
+/// A started tunnel's target as the user named it; a tag's pick with the instance it found.
+fn target_text(entry: &crate::app::views::tunnels::TunnelEntry) -> String {
+    match &entry.live.instance_id {
+        Some(id) if entry.def.target.starts_with("tag:") => format!("{} ({id})", entry.def.target),
+        _ => entry.def.target.clone(),
+    }
+}
+
+fn local_text(entry: &crate::app::views::tunnels::TunnelEntry) -> String {
+    entry
+        .live
+        .local
+        .clone()
+        .unwrap_or_else(|| format!("{}:{}", entry.def.bind, entry.def.local_port))
+}
+
+fn rate_text(entry: &crate::app::views::tunnels::TunnelEntry) -> String {
+    let gauges = &entry.live.gauges;
+    format!("{}/s {}/s", bytes(gauges.rate_up), bytes(gauges.rate_down))
+}
+
 fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    // The selected tunnel's trouble, in full, under the table: the row has only a column.
+    let entries = &state.tunnels.entries;
+    let longest = |values: &mut dyn Iterator<Item = String>, min: usize| {
+        u16::try_from(
+            values
+                .map(|v| v.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(min),
+        )
+        .unwrap_or(u16::MAX)
+    };
+    let name_want = longest(&mut entries.iter().map(|e| e.def.name.clone()), 4) + 2;
+    let claims = [
+        Claim::new(10.min(name_want), name_want.min(42), 0),
+        Claim::fixed(longest(&mut entries.iter().map(local_text), 15), 0),
+        Claim::new(
+            10,
+            longest(&mut entries.iter().map(target_text), 6).min(40),
+            3,
+        ),
+        Claim::new(
+            12,
+            longest(&mut entries.iter().map(|e| e.def.remote()), 6).min(60),
+            4,
+        ),
+        Claim::fixed(longest(&mut entries.iter().map(|e| e.state()), 8), 1),
+        Claim::fixed(6, 6),
+        Claim::luxury(8),
+        Claim::luxury(8),
+        Claim::fixed(longest(&mut entries.iter().map(rate_text), 17), 2),
+        Claim::fixed(6, 7),
+        Claim::new(12, u16::MAX, 5),
+    ];
+    // The selected tunnel's trouble in full, and what the narrow table left out of its route.
     let selected = match state.tunnels.rows().get(state.tunnels.selected) {
         Some(TunnelRow::Tunnel(entry)) => Some(*entry),
         _ => None,
     };
+    let provisional = share(&claims, area.width.saturating_sub(2));
+    let dropped = |column: usize| provisional[column].is_none();
     let detail = selected.and_then(|entry| {
+        let mut parts = Vec::new();
+        if dropped(TARGET) || dropped(REMOTE) {
+            parts.push(format!(
+                "{} → {} → {}",
+                local_text(entry),
+                target_text(entry),
+                entry.def.remote()
+            ));
+        }
+        // The doctor's cause before the raw error: it says what to do.
+        if let Some(cause) = &entry.cause {
+            parts.push(format!("why: {cause} (D in the fleet for the full report)"));
+        }
         let error = entry
             .live
             .failed
             .clone()
-            .or_else(|| entry.live.last_error.clone())?;
-        let mut text = format!("{}: {error}", entry.def.name);
-        if let Some(cause) = &entry.cause {
-            text.push_str(&format!(
-                " · why: {cause} (D in the fleet for the full report)"
-            ));
+            .or_else(|| entry.live.last_error.clone());
+        if let Some(error) = error {
+            parts.push(error);
         }
-        Some(text)
+        let trouble = parts.len() > usize::from(dropped(TARGET) || dropped(REMOTE));
+        (!parts.is_empty()).then(|| {
+            (
+                format!("{}: {}", entry.def.name, parts.join(" · ")),
+                trouble,
+            )
+        })
     });
     let area = match &detail {
-        Some(text) if area.height > 8 => {
+        Some((text, trouble)) if area.height > 8 => {
             let width = usize::from(area.width.max(1));
             let lines = u16::try_from(text.chars().count().div_ceil(width))
                 .unwrap_or(3)
-                .min(4);
+                .min(area.height / 3);
             let [table, below] =
                 Layout::vertical([Constraint::Min(3), Constraint::Length(lines)]).areas(area);
             frame.render_widget(
                 Paragraph::new(text.clone())
                     .wrap(ratatui::widgets::Wrap { trim: false })
-                    .style(Style::default().fg(theme.error)),
+                    .style(Style::default().fg(if *trouble { theme.error } else { theme.muted })),
                 below,
             );
             table
         }
         _ => area,
     };
-    let entries = &state.tunnels.entries;
-    let name_width = column_width(entries.iter().map(|e| e.def.name.as_str()), 4, 40) + 2;
-    let target_width = column_width(
-        entries
-            .iter()
-            .map(|e| e.live.instance_id.as_deref().unwrap_or(&e.def.target)),
-        6,
-        24,
-    );
-    let remotes: Vec<String> = entries.iter().map(|e| e.def.remote()).collect();
-    let remote_width = column_width(remotes.iter().map(String::as_str), 6, 48);
-    let wide = area.width >= 170;
-    // What the fixed columns (local, state, conn, [up, down,] rate, uptime) and the gaps leave
-    // for name, target, remote and the last error; when it is not enough, the remote gives
-    // first, then the name, then the target, each shortened with an ellipsis, never silently.
-    let fixed = 16 + 10 + 6 + 18 + 6 + if wide { 16 } else { 0 };
-    let gaps = if wide { 10 } else { 8 };
-    let room = usize::from(area.width.saturating_sub(2)).saturating_sub(fixed + gaps);
-    let error_min = 12;
-    let mut widths = [remote_width, name_width, target_width];
-    let floors = [12, 12, 10];
-    let mut excess = (widths.iter().sum::<usize>() + error_min).saturating_sub(room);
-    for (width, floor) in widths.iter_mut().zip(floors) {
-        let give = excess.min(width.saturating_sub(floor));
-        *width -= give;
-        excess -= give;
-    }
-    let [remote_width, name_width, target_width] = widths;
-    let error_width = room
-        .saturating_sub(remote_width + name_width + target_width)
-        .max(error_min);
-    let keep = |index: &usize| wide || !TOTALS.contains(index);
-    let header = Row::new(
-        [
-            "NAME",
-            "LOCAL",
-            "TARGET",
-            "REMOTE",
-            "STATE",
-            "CONN",
-            "UP",
-            "DOWN",
-            "RATE ↑/↓",
-            "UPTIME",
-            "LAST ERROR",
-        ]
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| keep(i))
-        .map(|(_, h)| Cell::from(h)),
-    )
-    .style(crate::ui::widgets::header_style(theme));
+    let widths = share(&claims, area.width.saturating_sub(2));
+    let width_of = |column: usize| usize::from(widths[column].unwrap_or(0));
+    let header = Row::new(kept(&widths, HEADERS.map(Cell::from)))
+        .style(crate::ui::widgets::header_style(theme));
     let rows: Vec<Row> = state
         .tunnels
         .rows()
@@ -192,17 +226,17 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     .iter()
                     .filter(|e| members.contains(&e.def.name) && e.running)
                     .count();
-                Row::new(vec![
-                    Cell::from(format!("▸ {name}")).style(
-                        Style::default()
-                            .fg(theme.accent)
-                            .add_modifier(Modifier::BOLD),
-                    ),
-                    Cell::from(""),
-                    Cell::from("group"),
-                    Cell::from(fit(&members.join(" + "), remote_width)),
-                    Cell::from(format!("{running}/{} on", members.len())),
-                ])
+                // Cell::default() spans no column; an empty cell keeps its place.
+                let mut cells: [Cell; 11] = std::array::from_fn(|_| Cell::from(""));
+                cells[0] = Cell::from(fit(&format!("▸ {name}"), width_of(0))).style(
+                    Style::default()
+                        .fg(theme.accent)
+                        .add_modifier(Modifier::BOLD),
+                );
+                cells[TARGET] = Cell::from("group");
+                cells[REMOTE] = Cell::from(fit(&members.join(" + "), width_of(REMOTE)));
+                cells[4] = Cell::from(format!("{running}/{} on", members.len()));
+                Row::new(kept(&widths, cells))
             }
             TunnelRow::Tunnel(entry) => {
                 let live = &entry.live;
@@ -213,26 +247,17 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     "stopped" => theme.muted,
                     _ => theme.warning,
                 };
-                let local = live
-                    .local
-                    .clone()
-                    .unwrap_or_else(|| format!("{}:{}", entry.def.bind, entry.def.local_port));
-                let target = live
-                    .instance_id
-                    .clone()
-                    .unwrap_or_else(|| entry.def.target.clone());
-                let error = trouble(entry);
                 let running = entry.running;
                 let when = |value: String| if running { value } else { String::new() };
-                let cells = vec![
+                let mark = if entry.saved { "" } else { " *" };
+                let cells = [
                     Cell::from(format!(
-                        "{}{}",
-                        fit(&entry.def.name, name_width - 2),
-                        if entry.saved { "" } else { " *" }
+                        "{}{mark}",
+                        fit(&entry.def.name, width_of(0).saturating_sub(mark.len()))
                     )),
-                    Cell::from(local),
-                    Cell::from(fit(&target, target_width)),
-                    Cell::from(fit_remote(&entry.def.remote(), remote_width)),
+                    Cell::from(local_text(entry)),
+                    Cell::from(fit(&target_text(entry), width_of(TARGET))),
+                    Cell::from(fit_remote(&entry.def.remote(), width_of(REMOTE))),
                     Cell::from(state_text).style(Style::default().fg(state_colour)),
                     Cell::from(when(format!(
                         "{}/{}",
@@ -240,45 +265,18 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     ))),
                     Cell::from(when(bytes(live.gauges.bytes_up))),
                     Cell::from(when(bytes(live.gauges.bytes_down))),
-                    Cell::from(when(format!(
-                        "{}/s {}/s",
-                        bytes(live.gauges.rate_up),
-                        bytes(live.gauges.rate_down)
-                    ))),
+                    Cell::from(when(rate_text(entry))),
                     Cell::from(when(age(live.gauges.uptime_secs))),
-                    Cell::from(fit(&error.unwrap_or_default(), error_width))
-                        .style(Style::default().fg(theme.error)),
+                    Cell::from(fit(
+                        &trouble(entry).unwrap_or_default(),
+                        width_of(LAST_ERROR),
+                    ))
+                    .style(Style::default().fg(theme.error)),
                 ];
-                Row::new(
-                    cells
-                        .into_iter()
-                        .enumerate()
-                        .filter(|(i, _)| keep(i))
-                        .map(|(_, c)| c),
-                )
+                Row::new(kept(&widths, cells))
             }
         })
         .collect();
-    // Name, target and remote as wide as their longest value (within bounds); the last error
-    // takes what is left.
-    let widths: Vec<Constraint> = [
-        Constraint::Length(u16::try_from(name_width).unwrap_or(18)),
-        Constraint::Length(16),
-        Constraint::Length(u16::try_from(target_width).unwrap_or(19)),
-        Constraint::Length(u16::try_from(remote_width).unwrap_or(24)),
-        Constraint::Length(10),
-        Constraint::Length(6),
-        Constraint::Length(8),
-        Constraint::Length(8),
-        Constraint::Length(18),
-        Constraint::Length(6),
-        Constraint::Fill(1),
-    ]
-    .into_iter()
-    .enumerate()
-    .filter(|(i, _)| keep(i))
-    .map(|(_, w)| w)
-    .collect();
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(Style::default().fg(theme.border))
@@ -297,7 +295,7 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     }
-    let table = selectable_table(rows, widths, header, block, theme);
+    let table = selectable_table(rows, constraints(&widths), header, block, theme);
     let mut table_state = TableState::default().with_selected(Some(state.tunnels.selected));
     frame.render_stateful_widget(table, area, &mut table_state);
 }

@@ -16,7 +16,9 @@ use crate::model::format::age;
 use crate::model::run as runs;
 use crate::model::run::InvocationView;
 use crate::model::status::{InvocationStatus, Tone};
-use crate::ui::widgets::{fit, form_footer, hint_spans, note, overlay, selectable_table};
+use crate::ui::widgets::{
+    fit, form_footer, form_overlay, hint_spans, note, overlay, selectable_table,
+};
 
 pub(super) fn status_colour(status: &InvocationStatus, theme: &Theme) -> Color {
     match status.tone() {
@@ -375,8 +377,12 @@ pub fn draw_compose(frame: &mut Frame, area: Rect, compose: &RunCompose, theme: 
         )),
         Line::from(""),
     ];
+    let mut focus = 0..0;
     for (index, (name, value)) in COMPOSE_LABELS.iter().zip(&compose.fields).enumerate() {
         let focused = index == compose.focus;
+        if focused {
+            focus.start = lines.len();
+        }
         let marker = if focused { "▸ " } else { "  " };
         let style = if focused {
             label.add_modifier(Modifier::BOLD)
@@ -396,14 +402,20 @@ pub fn draw_compose(frame: &mut Frame, area: Rect, compose: &RunCompose, theme: 
                 Span::styled(cursor, Style::default().fg(theme.accent)),
             ]));
         }
+        if focused {
+            focus.end = lines.len();
+        }
     }
+    let body = lines.len();
     form_footer(
         &mut lines,
         "tab next field · enter: new line in the command, else next step · ctrl-s next step · esc cancel",
         compose.error.as_deref(),
         theme,
     );
-    overlay(frame, area, 100, "Run Command", lines, theme);
+    // On a short terminal the fields scroll to the focused one; the keys and the error stay.
+    let footer = lines.len() - body;
+    form_overlay(frame, area, 100, "Run Command", lines, footer, focus, theme);
 }
 
 /// The blast radius, and what to type to go ahead.
