@@ -98,19 +98,28 @@ pub(crate) fn overlay(
     );
 }
 
+/// A form's lines: the last `footer` of them stay in view, `focus` is the focused field's.
+pub(crate) struct FormLines<'a> {
+    pub lines: Vec<Line<'a>>,
+    pub footer: usize,
+    pub focus: std::ops::Range<usize>,
+}
+
 /// A form as an overlay that may be taller than the terminal: the footer (`footer` lines:
 /// the keys, the error) always shows, and the body scrolls so its lines `focus` (the focused
 /// field's label through its value) are on screen; the title says when there is more.
 pub(crate) fn form_overlay(
     frame: &mut Frame,
     area: Rect,
-    width: u16,
-    title: &str,
-    mut lines: Vec<Line>,
-    footer: usize,
-    focus: std::ops::Range<usize>,
+    (width, title): (u16, &str),
+    form: FormLines,
     theme: &Theme,
 ) {
+    let FormLines {
+        mut lines,
+        footer,
+        focus,
+    } = form;
     let inner = usize::from(width.min(area.width).saturating_sub(2)).max(1);
     let rows_of = |line: &Line| line.width().div_ceil(inner).max(1);
     let body_lines = lines.len().saturating_sub(footer);

@@ -17,7 +17,7 @@ use crate::model::run as runs;
 use crate::model::run::InvocationView;
 use crate::model::status::{InvocationStatus, Tone};
 use crate::ui::widgets::{
-    fit, form_footer, form_overlay, hint_spans, note, overlay, selectable_table,
+    FormLines, fit, form_footer, form_overlay, hint_spans, note, overlay, selectable_table,
 };
 
 pub(super) fn status_colour(status: &InvocationStatus, theme: &Theme) -> Color {
@@ -415,7 +415,12 @@ pub fn draw_compose(frame: &mut Frame, area: Rect, compose: &RunCompose, theme: 
     );
     // On a short terminal the fields scroll to the focused one; the keys and the error stay.
     let footer = lines.len() - body;
-    form_overlay(frame, area, 100, "Run Command", lines, footer, focus, theme);
+    let form = FormLines {
+        lines,
+        footer,
+        focus,
+    };
+    form_overlay(frame, area, (100, "Run Command"), form, theme);
 }
 
 /// The blast radius, and what to type to go ahead.
