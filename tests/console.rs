@@ -725,6 +725,43 @@ fn composed() -> State {
     state
 }
 
+/// A group's OUTPUT is its most telling line: an error line over the lines before it, and in a
+/// shape group whose members differ, the line where they differ, with how many outputs it holds.
+#[test]
+fn run_watch_groups_show_the_most_telling_line_and_the_variant_count() {
+    use bosun::model::run_groups::RunResult;
+    let mut state = composed();
+    let _ = app::update(&mut state, Input::Text(TextInput::Char('5')));
+    let _ = app::update(&mut state, Input::Text(TextInput::Enter));
+    for n in 0..6 {
+        let (status, code, output) = match n {
+            0 => (
+                "Failed",
+                100,
+                "Reading package lists...\nE: Unable to locate package app\n",
+            ),
+            1 => ("Success", 0, "host <self>\napp v1.2.9\n"),
+            _ => ("Success", 0, "host <self>\napp v1.3.0\n"),
+        };
+        let _ = app::update(
+            &mut state,
+            Input::RunSettled(RunResult {
+                instance_id: format!("i-0a1b2c3d4e5f{n:05}"),
+                name: format!("web-{n}"),
+                status: status.into(),
+                exit_code: Some(code),
+                output: output.replace("<self>", &format!("web-{n}")),
+                ..RunResult::default()
+            }),
+        );
+    }
+    let _ = app::update(&mut state, Input::Action(Action::ToggleGroups));
+    let _ = app::update(&mut state, Input::Action(Action::ToggleGroupBy));
+    let text = format!("{:?}", render(&state, &Theme::default()).backend());
+    assert!(text.contains("E: Unable to locate package app"), "{text}");
+    assert!(text.contains("2 outputs app v1.3.0 …"), "{text}");
+}
+
 /// At 80×24 the Run Command form is taller than the terminal: it scrolls to the focused field
 /// (the canary, last) and the keys stay under it; at 160×48 it fits whole.
 #[test]

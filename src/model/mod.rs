@@ -16,6 +16,7 @@ pub mod pane;
 pub mod region;
 pub mod run;
 pub mod run_groups;
+pub mod run_lines;
 pub mod run_shape;
 pub mod session;
 pub mod status;

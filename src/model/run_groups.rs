@@ -318,7 +318,7 @@ pub struct GroupChange {
     pub after: Option<String>,
 }
 
-/// A result as one line: status, exit code and the output's first line.
+/// A result as one line: status, exit code and the output's most telling line.
 fn result_line(result: &RunResult) -> String {
     let code = result
         .exit_code
@@ -326,7 +326,7 @@ fn result_line(result: &RunResult) -> String {
         .map(|c| format!(" exit {c}"))
         .unwrap_or_default();
     let output = result.output.trim_end();
-    let first = output.lines().next().unwrap_or("(no output)");
+    let first = super::run_lines::telling_line(output, &[]).unwrap_or("(no output)");
     let more = if output.lines().nth(1).is_some() {
         " …"
     } else {

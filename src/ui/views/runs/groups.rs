@@ -1,6 +1,7 @@
 //! Drawing the fleet's answer at a glance: the watch view's grouped mode (one row per distinct
-//! result, biggest first, small groups beside a big one marked as the odd ones out, and the
-//! selected group's members and output), and two runs of one command compared.
+//! result, biggest first, small groups beside a big one marked as the odd ones out, a shape
+//! group's count of differing outputs, each row's most telling line, and the selected group's
+//! members and output), and two runs of one command compared.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -12,6 +13,7 @@ use crate::app::views::runs::RunWatch;
 use crate::app::views::runs::grouping::GroupLine;
 use crate::config::theme::Theme;
 use crate::model::run_groups::{Comparison, members_line};
+use crate::model::run_lines::telling_line;
 use crate::ui::widgets::{fit, selectable_table};
 
 /// The groups table in place of the invocations grid.
@@ -38,16 +40,20 @@ pub fn draw_groups(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme)
             let outlier = group.is_outlier(biggest);
             // A group never delivered shows why, once the doctor has said it.
             let cause = run.group_cause(group).map(|c| format!("why: {c}"));
-            let first = group
-                .output
-                .lines()
-                .next()
+            // The line that says most (an error, where the variants differ), and how many
+            // outputs a shape group holds.
+            let others: Vec<&str> = group.variants.iter().map(|v| v.output.as_str()).collect();
+            let first = telling_line(&group.output, &others)
                 .or(cause.as_deref())
                 .unwrap_or("(no output)");
             let more = if group.output.lines().nth(1).is_some() || !group.variants.is_empty() {
                 " …"
             } else {
                 ""
+            };
+            let outputs = match group.variants.len() {
+                0 => String::new(),
+                n => format!("{} outputs ", n + 1),
             };
             let colour = super::status_colour(&group.status, theme);
             let mut row = Row::new(vec![
@@ -61,7 +67,13 @@ pub fn draw_groups(frame: &mut Frame, area: Rect, run: &RunWatch, theme: &Theme)
                         .filter(|c| *c != -1)
                         .map_or("-".to_owned(), |c| c.to_string()),
                 ),
-                Cell::from(fit(&format!("{first}{more}"), output_width)),
+                Cell::from(Line::from(vec![
+                    Span::styled(outputs.clone(), Style::default().fg(theme.warning)),
+                    Span::raw(fit(
+                        &format!("{first}{more}"),
+                        output_width.saturating_sub(outputs.chars().count()),
+                    )),
+                ])),
                 Cell::from(fit(&members_line(group, 40), members_width)),
             ]);
             // The odd ones out stand out: a small group beside a big one.
