@@ -81,6 +81,8 @@ pub enum Input {
     /// A key went to a pane as typing (so it is not the second `q` of a quit).
     TypedIntoPane,
     /// `:theme NAME` was tried: the error when the theme would not load.
+    /// `:profile` named a profile that does not exist: why, and nothing changed.
+    SwitchRefused(String),
     ThemeSwitched {
         name: String,
         error: Option<String>,

@@ -64,6 +64,10 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             state.frame.expiring = expiring;
             Vec::new()
         }
+        Input::SwitchRefused(text) => {
+            state.frame.notice = Some(text);
+            Vec::new()
+        }
         Input::CopyReport(text) => {
             state.frame.notice = Some(text);
             Vec::new()
@@ -76,7 +80,9 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             state.frame.source = label;
             state.frame.profiles = profiles;
             state.frame.regions = regions;
-            state.frame.notice = None;
+            if state.frame.notice.as_deref() == Some(crate::app::overlays::command::SWITCHING) {
+                state.frame.notice = None;
+            }
             state.fleet.reset();
             Vec::new()
         }
@@ -90,7 +96,10 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             // The selection is an index into the old rows: remember which instance it was.
             let keep = fleet.selected_row().map(|r| r.instance_id.clone());
             fleet.rows = rows;
-            fleet.errors = errors;
+            fleet.errors = errors
+                .iter()
+                .map(|e| crate::app::overlays::command::in_console_terms(e))
+                .collect();
             fleet.loaded_at = Some(at);
             fleet.loading = false;
             fleet.throttled = throttled;
@@ -323,8 +332,14 @@ pub(crate) fn act(state: &mut State, action: Action) -> Vec<Effect> {
     let running = state.tunnels.running_count();
     if action == Action::Quit && !armed && shells + running > 0 {
         state.frame.quit_armed = true;
+        let open = match (shells, running) {
+            (0, t) => count(t, "tunnel"),
+            (s, 0) => count(s, "shell session"),
+            (s, t) => format!("{} and {}", count(s, "shell session"), count(t, "tunnel")),
+        };
+        let them = if shells + running == 1 { "it" } else { "them" };
         state.frame.notice = Some(format!(
-            "{shells} shell session(s) and {running} tunnel(s) open: press q again (ctrl-] q over the panes) to quit and end them"
+            "{open} open: press q again (ctrl-] q over the panes) to quit and end {them}"
         ));
         state.panes.mode = PaneMode::Typing;
         return Vec::new();
@@ -363,4 +378,9 @@ fn settle(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// "1 tunnel", "2 shell sessions".
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }

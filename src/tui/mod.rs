@@ -47,4 +47,7 @@ pub struct ConsoleOptions {
     pub scrollback: crate::config::ScrollbackLines,
     /// Record every pane's output from its start (asciicast, in the state directory).
     pub record_panes: bool,
+    /// Says whether a profile `:profile` names exists before the console switches to it
+    /// (`None` in the demo, whose profiles are its own).
+    pub profile_exists: Option<fn(&str) -> Result<(), String>>,
 }

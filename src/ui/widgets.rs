@@ -50,7 +50,8 @@ pub(crate) fn selectable_table<'a>(
         )
 }
 
-/// The status line that asks for the second `q` while shells or tunnels are open.
+/// The status line that asks for the second `q` while shells or tunnels are open. It is the
+/// one place the question shows: notice lines leave it out (`notice_shown`).
 pub(crate) fn quit_question<'a>(state: &'a State, theme: &Theme) -> Option<Paragraph<'a>> {
     let notice = state
         .frame
@@ -64,6 +65,15 @@ pub(crate) fn quit_question<'a>(state: &'a State, theme: &Theme) -> Option<Parag
         ))
         .style(Style::default().bg(theme.status_bar)),
     )
+}
+
+/// The notice a notice line shows: not the quit question, which the status line asks.
+pub(crate) fn notice_shown(state: &State) -> Option<&str> {
+    state
+        .frame
+        .notice
+        .as_deref()
+        .filter(|_| !state.frame.quit_armed)
 }
 
 /// A bordered box of `lines` centred over `area`, at most `width` wide: the detail view, the
@@ -206,6 +216,10 @@ pub(crate) fn notice_and_hints(
     theme: &Theme,
 ) {
     let hints = state.frame.keys.hints_for(table, state.frame.read_only);
+    if let Some(question) = quit_question(state, theme) {
+        frame.render_widget(question, status);
+        return;
+    }
     if let Some(text) = &state.frame.notice {
         frame.render_widget(
             Paragraph::new(Span::styled(

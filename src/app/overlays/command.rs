@@ -20,7 +20,7 @@ pub(crate) fn run(state: &mut State, line: &str) -> Outcome {
         "" => Outcome::nothing(),
         "q" | "quit" => act(Action::Quit),
         "profile" | "profiles" | "ctx" if !list.is_empty() => {
-            state.frame.notice = Some("switching…".to_owned());
+            state.frame.notice = Some(SWITCHING.to_owned());
             Outcome::Done(vec![Effect::SwitchSources {
                 profiles: Some(list),
                 regions: None,
@@ -32,12 +32,21 @@ pub(crate) fn run(state: &mut State, line: &str) -> Outcome {
                 .find(|r| !crate::model::region::is_region_name(r)) =>
         {
             state.frame.notice = Some(format!(
-                "{bad} is not a region name (like us-east-1); the regions stay as they were"
+                ":region {bad}: not a region name (like us-east-1); the regions stay as they were"
             ));
             Outcome::nothing()
         }
         "region" | "regions" if !list.is_empty() => {
-            state.frame.notice = Some("switching…".to_owned());
+            // A well-formed name bosun does not know is said at once, and tried.
+            let notes: Vec<String> = list
+                .iter()
+                .filter_map(|r| crate::model::region::unknown_region_note(r))
+                .collect();
+            state.frame.notice = Some(if notes.is_empty() {
+                SWITCHING.to_owned()
+            } else {
+                format!(":region {}", notes.join("; "))
+            });
             Outcome::Done(vec![Effect::SwitchSources {
                 profiles: None,
                 regions: Some(list),
@@ -64,9 +73,27 @@ pub(crate) fn run(state: &mut State, line: &str) -> Outcome {
         }
         other => {
             state.frame.notice = Some(format!(
-                "unknown command :{other} (try :profile, :region, :theme, :quit)"
+                "unknown command :{other} (try :profile, :region, :theme, :tunnels, :sessions, :containers, :quit)"
             ));
             Outcome::nothing()
         }
     }
+}
+
+/// The notice while new sources load; it goes when they are in place (a note about them stays).
+pub(crate) const SWITCHING: &str = "switching…";
+
+/// An error about the profiles and regions as the console chooses them: with `:region` and
+/// `:profile` where the command line's words say `--region` (the loader is the same).
+pub(crate) fn in_console_terms(error: &str) -> String {
+    error
+        .replace(
+            "check --region or AWS_REGION",
+            "check :region (or --region when starting bosun)",
+        )
+        .replace(
+            "pass --region REGION, set AWS_REGION, or give the profile one",
+            "use :region REGION, or give the profile one",
+        )
+        .replace("check --profile", "check :profile")
 }

@@ -79,6 +79,14 @@ impl Console {
                 }
             }
             Effect::SwitchSources { profiles, regions } => {
+                // A profile the AWS files do not define is said now, and nothing switches.
+                if let (Some(exists), Some(names)) = (self.profile_exists, &profiles)
+                    && let Some(problem) = names.iter().find_map(|name| exists(name).err())
+                {
+                    return Applied::Learnt(Input::SwitchRefused(format!(
+                        ":profile: {problem}; the profiles stay as they were"
+                    )));
+                }
                 let profiles = profiles.unwrap_or_else(|| self.state.frame.profiles.clone());
                 let regions = regions.unwrap_or_else(|| self.state.frame.regions.clone());
                 let connect = self.connect.clone();

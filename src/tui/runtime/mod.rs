@@ -125,6 +125,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         connect: options.connect,
         switched: switched_tx,
         themes_dir: options.themes_dir,
+        profile_exists: options.profile_exists,
         tunnels: HashMap::new(),
         run: None,
         run_generations: Latest::default(),
@@ -191,6 +192,7 @@ struct Console {
     /// New sources, once built: their generation, and the profiles and regions they are for.
     switched: mpsc::Sender<Switched>,
     themes_dir: Option<std::path::PathBuf>,
+    profile_exists: Option<fn(&str) -> Result<(), String>>,
     tunnels: HashMap<TunnelId, TunnelTask>,
     /// The watched command's service.
     run: Option<Handle<RunCommand>>,

@@ -301,7 +301,7 @@ pub(crate) fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> 
                 Style::default().fg(theme.warning),
             ));
         } else if state.mode() != Mode::Filter
-            && let Some(notice) = &state.frame.notice
+            && let Some(notice) = crate::ui::widgets::notice_shown(state)
         {
             // A filter in force must not hide what a key just said (why nothing opened).
             spans.push(Span::styled(
@@ -310,6 +310,10 @@ pub(crate) fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> 
             ));
         }
         return Paragraph::new(Line::from(spans));
+    }
+    // What a key just said comes before the standing errors (they show again after it).
+    if let Some(notice) = crate::ui::widgets::notice_shown(state) {
+        return Paragraph::new(Span::styled(notice, Style::default().fg(theme.warning)));
     }
     if let Some(error) = state.fleet.errors.first() {
         let more = if state.fleet.errors.len() > 1 {
@@ -322,17 +326,13 @@ pub(crate) fn filter_line<'a>(state: &'a State, theme: &Theme) -> Paragraph<'a> 
             Style::default().fg(theme.error),
         ));
     }
-    match (&state.frame.notice, state.frame.expiring.first()) {
-        (Some(notice), _) => Paragraph::new(Span::styled(
-            notice.as_str(),
-            Style::default().fg(theme.warning),
-        )),
+    match state.frame.expiring.first() {
         // Until renewed: the sessions resume, but nothing new starts after the end.
-        (None, Some(expiring)) => Paragraph::new(Span::styled(
+        Some(expiring) => Paragraph::new(Span::styled(
             expiring.as_str(),
             Style::default().fg(theme.warning),
         )),
-        (None, None) => Paragraph::new(""),
+        None => Paragraph::new(""),
     }
 }
 

@@ -374,17 +374,54 @@ fn runtime_facts_go_through_the_reducer() {
     assert!(run_command(&mut state, "region eu-west-1,euwest2").is_empty());
     assert_eq!(
         state.frame.notice.as_deref(),
-        Some("euwest2 is not a region name (like us-east-1); the regions stay as they were")
+        Some(":region euwest2: not a region name (like us-east-1); the regions stay as they were")
     );
+    let sources_changed = |state: &mut State| {
+        let _ = update(
+            state,
+            Input::SourcesChanged {
+                label: "default/eu-west-1".to_owned(),
+                profiles: Vec::new(),
+                regions: vec!["eu-west-1".to_owned()],
+            },
+        );
+    };
+    // The switch landing does not wipe what the later command said.
+    sources_changed(&mut state);
+    assert!(
+        state
+            .frame
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("euwest2"))
+    );
+    let _ = run_command(&mut state, "region eu-west-1");
+    sources_changed(&mut state);
+    assert_eq!(state.frame.notice, None, "switching… goes once switched");
+    // A well-formed region bosun does not know is said at once, tried, and the note stays.
+    assert_eq!(run_command(&mut state, "region us-east-7").len(), 1);
+    sources_changed(&mut state);
+    assert_eq!(
+        state.frame.notice.as_deref(),
+        Some(
+            ":region us-east-7 is not a region bosun knows; did you mean us-east-1 or us-east-2? (trying it anyway: a newer region works)"
+        )
+    );
+    // Errors about regions speak of the console's command, not the command line's flag.
     let _ = update(
         &mut state,
-        Input::SourcesChanged {
-            label: "default/eu-west-1".to_owned(),
-            profiles: Vec::new(),
-            regions: vec!["eu-west-1".to_owned()],
+        Input::InventoryLoaded {
+            rows: Vec::new(),
+            errors: vec!["demo/us-east-7: DescribeInstanceInformation failed: us-east-7 is not a region AWS knows: check --region or AWS_REGION (`aws ec2 describe-regions` lists them)".to_owned()],
+            at: std::time::SystemTime::UNIX_EPOCH,
+            throttled: false,
         },
     );
-    assert_eq!(state.frame.notice, None);
+    assert!(
+        state.fleet.errors[0].contains("check :region (or --region when starting bosun)"),
+        "{:?}",
+        state.fleet.errors
+    );
 }
 
 #[test]

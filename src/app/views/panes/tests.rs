@@ -391,7 +391,7 @@ fn an_ended_pane_lets_go_with_esc_and_q() {
             .frame
             .notice
             .as_deref()
-            .is_some_and(|n| n.starts_with("1 shell session(s) and 0 tunnel(s)")),
+            .is_some_and(|n| n.starts_with("1 shell session open: press q again")),
         "{:?}",
         state.frame.notice
     );
