@@ -158,7 +158,7 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
             .unwrap_or_else(|| DEFAULT_SHELL_DOCUMENT.to_owned()),
         read_only: global.read_only,
         scrollback: config.scrollback(),
-        profile_exists: (!demo).then_some(aws::profiles::check as fn(&str) -> Result<(), String>),
+        profile_exists: (!demo).then_some(aws::profiles::check as tui::ProfileCheck),
         record_panes: config.record_panes,
     })
     .await

@@ -49,5 +49,8 @@ pub struct ConsoleOptions {
     pub record_panes: bool,
     /// Says whether a profile `:profile` names exists before the console switches to it
     /// (`None` in the demo, whose profiles are its own).
-    pub profile_exists: Option<fn(&str) -> Result<(), String>>,
+    pub profile_exists: Option<ProfileCheck>,
 }
+
+/// Whether a profile exists: `Err` says why not, in a sentence.
+pub type ProfileCheck = fn(&str) -> Result<(), String>;

@@ -192,7 +192,7 @@ struct Console {
     /// New sources, once built: their generation, and the profiles and regions they are for.
     switched: mpsc::Sender<Switched>,
     themes_dir: Option<std::path::PathBuf>,
-    profile_exists: Option<fn(&str) -> Result<(), String>>,
+    profile_exists: Option<crate::tui::ProfileCheck>,
     tunnels: HashMap<TunnelId, TunnelTask>,
     /// The watched command's service.
     run: Option<Handle<RunCommand>>,
