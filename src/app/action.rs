@@ -385,7 +385,7 @@ pub const ACTIONS: [ActionInfo; 70] = [
     ActionInfo {
         action: Action::Command,
         name: "command",
-        describe: ":profile P,Q  :region R,S  :theme NAME  :tunnels  :sessions  :quit",
+        describe: "command line: :profile P,Q (or :ctx) · :region R,S · :theme NAME · :tunnels · :sessions · :containers · :run · :history · :quit",
     },
     ActionInfo {
         action: Action::ShowTunnels,

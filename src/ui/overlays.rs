@@ -70,7 +70,10 @@ pub(crate) fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme, state: &St
         .map(|line| match line {
             HelpLine::Heading(title) => Line::from(Span::styled(title, heading)),
             HelpLine::Key { keys, text } => Line::from(vec![
-                Span::styled(format!("  {keys:<14}"), key_style),
+                Span::styled(
+                    format!("  {keys:<width$} ", width = help::KEY_LABEL_WIDTH),
+                    key_style,
+                ),
                 Span::raw(text),
             ]),
             HelpLine::Blank => Line::from(""),

@@ -89,6 +89,9 @@ pub struct KeyTable {
     /// A letter held with ctrl counts as the letter when nothing binds the chord (after the
     /// prefix, fingers often still hold ctrl: ctrl-] ctrl-n is the next tab).
     pub ctrl_lenient: bool,
+    /// What an action does in this view where it differs from its general description (a
+    /// shell here is into a container; esc in copy mode goes back to the live pane).
+    pub describe: &'static [(Action, &'static str)],
 }
 
 impl KeyTable {
@@ -102,6 +105,15 @@ impl KeyTable {
         let kind = std::mem::discriminant(&action);
         self.all()
             .any(|b| std::mem::discriminant(&b.action) == kind)
+    }
+
+    /// What `action` does here, as the help says it.
+    pub fn describe(&self, action: Action) -> &'static str {
+        let kind = std::mem::discriminant(&action);
+        self.describe
+            .iter()
+            .find(|(a, _)| std::mem::discriminant(a) == kind)
+            .map_or_else(|| action.describe(), |(_, text)| *text)
     }
 
     /// The action the table's own keys give `event`; `is_prefix` says whether it is the

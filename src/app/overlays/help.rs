@@ -55,7 +55,7 @@ pub fn lines(state: &State, screen_width: u16) -> Vec<HelpLine> {
             }
             listed.push(binding.action);
             let label = keys.labels_in(table, binding.action).join(" ");
-            push_wrapped(&mut lines, label, binding.action.describe(), width);
+            push_wrapped(&mut lines, label, table.describe(binding.action), width);
         }
     }
     lines.push(HelpLine::Blank);
@@ -66,11 +66,24 @@ pub fn lines(state: &State, screen_width: u16) -> Vec<HelpLine> {
     lines
 }
 
-/// A key line, its text wrapped at word boundaries under the text column.
+/// The widest key label that leaves a space before the text column (indent 2, space 1).
+pub const KEY_LABEL_WIDTH: usize = KEY_COLUMN - 3;
+
+/// A key line, its text wrapped at word boundaries under the text column. Keys too long for
+/// their column get a line of their own, the text under them.
 fn push_wrapped(lines: &mut Vec<HelpLine>, keys: String, text: &str, width: usize) {
     let room = width.saturating_sub(KEY_COLUMN).max(10);
     let mut current = String::new();
     let mut first = Some(keys);
+    if first
+        .as_ref()
+        .is_some_and(|k| k.chars().count() > KEY_LABEL_WIDTH)
+    {
+        lines.push(HelpLine::Key {
+            keys: first.take().unwrap_or_default(),
+            text: String::new(),
+        });
+    }
     for word in text.split(' ') {
         let fits = current.is_empty() || current.chars().count() + 1 + word.chars().count() <= room;
         if !fits {
@@ -143,7 +156,7 @@ mod tests {
                 let title = table.title.split(';').next().unwrap_or_default();
                 assert!(text.contains(title), "{width}: {title} missing");
                 for binding in table.all() {
-                    let describe = binding.action.describe();
+                    let describe = table.describe(binding.action);
                     assert!(
                         joined.contains(describe),
                         "{width}: {describe:?} of {} missing",
@@ -217,5 +230,48 @@ mod tests {
             ),
             Some(Input::Action(Action::Quit))
         );
+    }
+
+    /// Each view's section says what its keys do there: a container's shell, copy mode's esc;
+    /// a label too long for its column has a line of its own, never touching its text.
+    #[test]
+    fn each_view_says_what_its_keys_do_there() {
+        let state = State::new("test");
+        let lines = lines(&state, 80);
+        let text = text_of(&lines);
+        assert!(
+            text.contains("s enter shell into the container (ECS Exec"),
+            "{text}"
+        );
+        assert!(
+            text.contains("esc q leave copy mode: back to the live pane"),
+            "{text}"
+        );
+        let long = lines
+            .iter()
+            .position(|l| matches!(l, HelpLine::Key { keys, .. } if keys == "PgUp ctrl-b ctrl-u"))
+            .expect("copy mode's page up");
+        assert_eq!(
+            lines[long],
+            HelpLine::Key {
+                keys: "PgUp ctrl-b ctrl-u".to_owned(),
+                text: String::new()
+            }
+        );
+        assert_eq!(
+            lines[long + 1],
+            HelpLine::Key {
+                keys: String::new(),
+                text: "a page back".to_owned()
+            }
+        );
+        for line in &lines {
+            if let HelpLine::Key { keys, text } = line {
+                assert!(
+                    keys.chars().count() <= KEY_LABEL_WIDTH || text.is_empty(),
+                    "{keys:?} would touch {text:?}"
+                );
+            }
+        }
     }
 }

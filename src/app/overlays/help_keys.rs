@@ -11,9 +11,8 @@ pub(crate) fn act(state: &mut State, action: Action) -> Outcome {
     // The reducer's screen is the terminal's: the drawing sees the same size.
     let (width, height) = (state.frame.screen.width, state.frame.screen.height);
     let last = max_scroll(state, width, height);
-    let page = rows_shown(height, lines(state, width).len())
-        .saturating_sub(1)
-        .max(1);
+    // A page is what shows: the next one starts after its last line, no line twice.
+    let page = rows_shown(height, lines(state, width).len()).max(1);
     let Some(Overlay::Help { scroll }) = state.overlay.as_mut() else {
         return Outcome::nothing();
     };

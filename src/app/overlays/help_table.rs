@@ -33,4 +33,5 @@ pub static HELP: KeyTable = KeyTable {
         hint(&[Action::Back], "close"),
     ],
     ctrl_lenient: false,
+    describe: &[],
 };

@@ -39,4 +39,28 @@ pub static CONTAINERS: KeyTable = KeyTable {
         hint(&[Action::Quit], "quit"),
     ],
     ctrl_lenient: false,
+    describe: &[
+        (
+            Action::OpenShell,
+            "shell into the container (ECS Exec; one per marked container)",
+        ),
+        (
+            Action::Filter,
+            "filter: words, exec:on|off, status:S, !negate",
+        ),
+        (
+            Action::Doctor,
+            "doctor: why ECS Exec would not start here, and the fix",
+        ),
+        (
+            Action::JumpToInstance,
+            "the container's instance in the fleet",
+        ),
+        (Action::Detail, "details of the container and its task"),
+        (
+            Action::OpenTunnelForm,
+            "tunnel to a port of the container's task",
+        ),
+        (Action::Refresh, "reload the containers now"),
+    ],
 };

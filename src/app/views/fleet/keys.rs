@@ -55,4 +55,5 @@ pub static FLEET: KeyTable = KeyTable {
         hint(&[Action::Quit], "quit"),
     ],
     ctrl_lenient: false,
+    describe: &[],
 };

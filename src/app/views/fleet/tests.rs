@@ -494,8 +494,8 @@ fn the_help_scrolls_on_a_small_screen_and_closes_with_esc_q_or_question_mark() {
     press(&mut state, KeyCode::PageDown, KeyModifiers::NONE);
     assert_eq!(
         state.help_scroll(),
-        2 + 21,
-        "a page is the rows shown less one"
+        2 + 22,
+        "a page is the rows shown: the next starts after the last, no line twice"
     );
     press(&mut state, KeyCode::Char('G'), KeyModifiers::SHIFT);
     assert_eq!(state.help_scroll(), last);

@@ -61,6 +61,7 @@ pub static PANES: KeyTable = KeyTable {
         hint(&[Action::Help], "help"),
     ],
     ctrl_lenient: true,
+    describe: &[],
 };
 /// Copy mode (`ctrl-] [`): a cursor through the pane's screen and history, tmux-like.
 pub static SCROLL: KeyTable = KeyTable {
@@ -107,6 +108,15 @@ pub static SCROLL: KeyTable = KeyTable {
         hint(&[Action::Back], "live"),
     ],
     ctrl_lenient: false,
+    describe: &[
+        (Action::Back, "leave copy mode: back to the live pane"),
+        (Action::Up, "cursor up (scrolls back at the top)"),
+        (Action::Down, "cursor down"),
+        (Action::PageUp, "a page back"),
+        (Action::PageDown, "a page on"),
+        (Action::Top, "the oldest line kept"),
+        (Action::Bottom, "the newest line"),
+    ],
 };
 /// An ended pane takes no typing; it offers these.
 pub static ENDED_PANE: KeyTable = KeyTable {
@@ -128,4 +138,5 @@ pub static ENDED_PANE: KeyTable = KeyTable {
         hint(&[Action::Quit], "quit"),
     ],
     ctrl_lenient: true,
+    describe: &[],
 };

@@ -38,6 +38,7 @@ pub static RUN: KeyTable = KeyTable {
         hint(&[Action::Quit], "quit"),
     ],
     ctrl_lenient: false,
+    describe: &[],
 };
 /// Recent commands.
 pub static HISTORY: KeyTable = KeyTable {
@@ -58,4 +59,5 @@ pub static HISTORY: KeyTable = KeyTable {
         hint(&[Action::Quit], "quit"),
     ],
     ctrl_lenient: false,
+    describe: &[],
 };

@@ -26,4 +26,5 @@ pub static SESSIONS: KeyTable = KeyTable {
         hint(&[Action::Quit], "quit"),
     ],
     ctrl_lenient: false,
+    describe: &[],
 };

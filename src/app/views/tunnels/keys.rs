@@ -26,4 +26,5 @@ pub static TUNNELS: KeyTable = KeyTable {
         hint(&[Action::Quit], "quit"),
     ],
     ctrl_lenient: false,
+    describe: &[],
 };
