@@ -49,6 +49,93 @@ pub struct GlobalArgs {
     pub theme: Option<String>,
 }
 
+/// The global options each subcommand has no use for: its `--help` leaves them out (they are
+/// still accepted, so a script that passes `--profile` everywhere keeps working).
+const UNUSED_GLOBALS: [(&str, &[&str]); 13] = [
+    ("shell", &["theme"]),
+    ("ls", &["theme", "read_only"]),
+    ("run", &["theme"]),
+    ("tunnel", &["theme"]),
+    ("proxy", &["theme", "config"]),
+    ("doctor", &["theme", "read_only"]),
+    ("sessions", &["theme", "config"]),
+    ("terminate", &["theme", "config"]),
+    (
+        "config",
+        &["profile", "region", "endpoint_url", "read_only", "theme"],
+    ),
+    (
+        "sim",
+        &[
+            "profile",
+            "region",
+            "endpoint_url",
+            "read_only",
+            "config",
+            "theme",
+        ],
+    ),
+    (
+        "completions",
+        &[
+            "profile",
+            "region",
+            "endpoint_url",
+            "read_only",
+            "config",
+            "theme",
+        ],
+    ),
+    (
+        "man",
+        &[
+            "profile",
+            "region",
+            "endpoint_url",
+            "read_only",
+            "config",
+            "theme",
+        ],
+    ),
+    (
+        "session-manager-plugin",
+        &[
+            "profile",
+            "region",
+            "endpoint_url",
+            "read_only",
+            "config",
+            "theme",
+        ],
+    ),
+];
+
+/// The command line as parsed and as its help, completions and manual page show it.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    // Global options reach the subcommands when the command is built; hide them after, in
+    // place (clap indexes a built command's arguments by position).
+    command.build();
+    command.mut_subcommands(|sub| {
+        let unused = UNUSED_GLOBALS
+            .iter()
+            .find(|(name, _)| *name == sub.get_name())
+            .map_or(&[][..], |(_, unused)| *unused);
+        sub.mut_args(|arg| {
+            let hide = unused.contains(&arg.get_id().as_str()) || arg.is_hide_set();
+            arg.hide(hide)
+        })
+    })
+}
+
+/// Parses the process's arguments (exits with clap's message on a usage error).
+pub fn parse() -> Cli {
+    use clap::FromArgMatches;
+    let matches = command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// An interactive shell on TARGET in this terminal (like `aws ssm start-session`); piped

@@ -4,9 +4,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use bosun::cli::{Cli, Command};
+use bosun::cli::Command;
 use bosun::commands::{self, plugin};
 use bosun::logging;
 
@@ -30,7 +28,7 @@ fn main() -> ExitCode {
         return exit_code(run_on_one_thread(plugin::run(plugin_args)));
     }
 
-    let cli = Cli::parse();
+    let cli = bosun::cli::parse();
     // A --profile that names no profile is an error, as for the AWS CLI, not the
     // environment's credentials used quietly under that name.
     let uses_aws = !matches!(

@@ -1,5 +1,6 @@
-//! `bosun config check` as a user meets it: every problem of a broken file at once, each at its
-//! line and in the file's terms, and notes that do not fail a file that is fine.
+//! How bosun is set up, as a user meets it: `bosun config check` (every problem of a broken
+//! file at once, each at its line and in the file's terms; notes that do not fail a file that
+//! is fine), the configuration's regions in `bosun ls`, and each subcommand's own `--help`.
 
 mod common;
 
@@ -135,4 +136,44 @@ async fn ls_reads_the_regions_of_the_configuration() {
         stdout.lines().all(|line| line.contains("\"eu-west-1\"")),
         "the command line wins: {stdout}"
     );
+}
+
+/// Each subcommand's `--help` lists the options it uses: `sim` none of the AWS ones, `ls` no
+/// theme; a global option it leaves out is still accepted.
+#[test]
+fn subcommand_help_lists_only_its_own_options() {
+    let help = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_bosun"))
+            .args(args)
+            .arg("--help")
+            .output()
+            .expect("runs");
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let sim = help(&["sim"]);
+    assert!(sim.contains("--listen"), "{sim}");
+    for global in [
+        "--profile",
+        "--region",
+        "--endpoint-url",
+        "--theme",
+        "--read-only",
+    ] {
+        assert!(!sim.contains(global), "sim --help shows {global}:\n{sim}");
+    }
+    let ls = help(&["ls"]);
+    assert!(ls.contains("--profile") && ls.contains("--region"), "{ls}");
+    assert!(
+        !ls.contains("--theme") && !ls.contains("--read-only"),
+        "{ls}"
+    );
+    assert!(help(&[]).contains("--theme"), "the console keeps its theme");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .args(["config", "path", "--theme", "nord", "--config"])
+        .arg(dir.path().join("c.toml"))
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "a hidden global is still accepted");
 }

@@ -3,13 +3,9 @@
 
 use std::io::Write;
 
-use clap::CommandFactory;
-
-use crate::cli::Cli;
-
 /// Completions for `shell` on stdout.
 pub fn completions(shell: clap_complete::Shell) -> i32 {
-    let mut command = Cli::command();
+    let mut command = crate::cli::command();
     clap_complete::generate(shell, &mut command, "bosun", &mut std::io::stdout());
     0
 }
@@ -17,7 +13,7 @@ pub fn completions(shell: clap_complete::Shell) -> i32 {
 /// The manual page on stdout.
 pub fn man() -> i32 {
     let mut page = Vec::new();
-    match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+    match clap_mangen::Man::new(crate::cli::command()).render(&mut page) {
         Ok(()) => {
             let _ = std::io::stdout().write_all(&page);
             0
@@ -43,7 +39,7 @@ mod tests {
             clap_complete::Shell::Elvish,
         ] {
             let mut out = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "bosun", &mut out);
+            clap_complete::generate(shell, &mut crate::cli::command(), "bosun", &mut out);
             let text = String::from_utf8_lossy(&out);
             for subcommand in ["shell", "tunnel", "run", "sim"] {
                 assert!(text.contains(subcommand), "{shell}: no {subcommand}");
@@ -54,7 +50,7 @@ mod tests {
     #[test]
     fn the_manual_page_renders() {
         let mut page = Vec::new();
-        clap_mangen::Man::new(Cli::command())
+        clap_mangen::Man::new(crate::cli::command())
             .render(&mut page)
             .expect("renders");
         let text = String::from_utf8_lossy(&page);
