@@ -27,8 +27,6 @@ pub fn man() -> i32 {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn completions_generate_for_every_shell_and_name_the_subcommands() {
         for shell in [
