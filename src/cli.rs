@@ -212,6 +212,11 @@ pub struct SimArgs {
     pub access_key_id: Option<String>,
     #[arg(long, requires = "access_key_id")]
     pub secret_access_key: Option<String>,
+    /// Serve an organisation: this many member accounts besides the simulator's own, each
+    /// with a fleet of its own, behind an SSO portal. Prints `AWS_CONFIG_FILE=…` too: a config
+    /// with a profile `org` already logged in (its token in ~/.aws/sso/cache).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub accounts: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

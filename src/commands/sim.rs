@@ -53,6 +53,7 @@ pub async fn run(args: SimArgs) -> i32 {
         seed: args.seed,
         pacing,
         faults,
+        accounts: args.accounts.unwrap_or(0) as usize,
         ..SimConfig::for_own_clients(keys.clone())
     };
     let handle = match sim::start(config).await {
@@ -74,6 +75,28 @@ pub async fn run(args: SimArgs) -> i32 {
     println!("AWS_ENDPOINT_URL={}", handle.endpoint_url());
     println!("AWS_ACCESS_KEY_ID={}", keys.0);
     println!("AWS_SECRET_ACCESS_KEY={}", keys.1);
+    // An organisation comes logged in: a config with a profile `org` and its token.
+    let login_dir = std::env::temp_dir().join(format!("bosun-sim-login-{}", handle.addr.port()));
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    if let Some(written) = home
+        .as_deref()
+        .and_then(|home| handle.write_sso_login(&login_dir, home))
+    {
+        match written {
+            Ok(path) => println!("AWS_CONFIG_FILE={}", path.display()),
+            Err(error) => eprintln!("bosun sim: cannot write the organisation's login: {error}"),
+        }
+    }
+    let accounts = handle.accounts();
+    if !accounts.is_empty() {
+        eprintln!(
+            "bosun sim: an organisation of {} accounts (`bosun --profile org --org`):",
+            accounts.len()
+        );
+        for (id, name, ou) in &accounts {
+            eprintln!("  {id}  {name:<20} {ou}");
+        }
+    }
     eprintln!("bosun sim: {instances} instances; Ctrl-C stops it");
     match (interrupt, terminate) {
         (Ok(mut interrupt), Ok(mut terminate)) => {
@@ -87,5 +110,6 @@ pub async fn run(args: SimArgs) -> i32 {
         }
     }
     drop(handle);
+    let _ = std::fs::remove_dir_all(&login_dir);
     0
 }

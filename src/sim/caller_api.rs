@@ -11,19 +11,23 @@ use hyper::Response;
 
 use super::SimState;
 use super::api::ApiError;
-use super::fleet::DEFAULT_ACCOUNT;
 use super::query::{Query, escape, hex_id, required, respond};
 use super::sigv4::Credential;
 
 pub(crate) const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 /// The STS actions the simulator serves.
-pub(crate) fn dispatch_sts(credential: &Credential, action: &str) -> Response<Full<Bytes>> {
+pub(crate) fn dispatch_sts(
+    state: &SimState,
+    credential: &Credential,
+    action: &str,
+) -> Response<Full<Bytes>> {
     let result = match action {
         "GetCallerIdentity" => Ok(format!(
-            "<Arn>{}</Arn><UserId>AIDA{}</UserId><Account>{DEFAULT_ACCOUNT}</Account>",
-            escape(&caller_arn(credential)),
-            hex_id(&credential.access_key)
+            "<Arn>{}</Arn><UserId>AIDA{}</UserId><Account>{}</Account>",
+            escape(&caller_arn(&state.account_id, credential)),
+            hex_id(&credential.access_key),
+            state.account_id
         )),
         "" => Err(ApiError::new(
             400,
@@ -39,12 +43,9 @@ pub(crate) fn dispatch_sts(credential: &Credential, action: &str) -> Response<Fu
     respond(STS_NAMESPACE, action, result)
 }
 
-/// The caller's ARN: an IAM user named after its access key.
-pub(crate) fn caller_arn(credential: &Credential) -> String {
-    format!(
-        "arn:aws:iam::{DEFAULT_ACCOUNT}:user/{}",
-        credential.access_key
-    )
+/// The caller's ARN in `account`: an IAM user named after its access key.
+pub(crate) fn caller_arn(account: &str, credential: &Credential) -> String {
+    format!("arn:aws:iam::{account}:user/{}", credential.access_key)
 }
 
 /// Whether `action` (`ssm:StartSession`) on `resource` is denied: by a `deny=` fault on the

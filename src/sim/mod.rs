@@ -15,6 +15,7 @@ pub mod fleet;
 mod iam_api;
 mod kms_api;
 mod network;
+pub mod org;
 mod port;
 mod process;
 mod query;
@@ -26,7 +27,10 @@ mod session_kind;
 mod shell;
 pub mod sigv4;
 mod specs;
+mod start;
 mod upgrade_auth;
+
+pub use start::start;
 
 pub use upgrade_auth::UpgradeAuth;
 mod ssm_api;
@@ -37,7 +41,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use faults::Faults;
@@ -110,6 +113,10 @@ pub struct SimConfig {
     /// Data channels on a listener of their own (`SimHandle::data_channel_url`), as a VPC
     /// endpoint for `ssmmessages` is: the API's listener then refuses them.
     pub data_channel_apart: bool,
+    /// Serve an organisation of this many member accounts besides the simulator's own (the
+    /// management account), each with a fleet of its own, and the SSO portal that reaches them
+    /// (`bosun sim --accounts N`); 0 for one account.
+    pub accounts: usize,
 }
 
 impl Default for SimConfig {
@@ -127,6 +134,7 @@ impl Default for SimConfig {
             require_signatures: false,
             public_endpoint: None,
             data_channel_apart: false,
+            accounts: 0,
         }
     }
 }
@@ -219,6 +227,8 @@ impl Drop for ScratchDir {
 
 /// Everything the request handlers share.
 pub(crate) struct SimState {
+    /// The account this simulated AWS is (GetCallerIdentity says it).
+    pub account_id: String,
     pub fleet: Fleet,
     /// The ECS services' running tasks, derived once from the fleet.
     pub ecs_tasks: Vec<ecs::Task>,
@@ -324,6 +334,8 @@ pub struct SimHandle {
     /// The data channels' own listener, when they have one.
     data_channel_addr: Option<SocketAddr>,
     state: Arc<SimState>,
+    /// The organisation's member accounts (`--accounts`), each a simulated AWS of its own.
+    org: Option<Arc<org::Organization>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -370,6 +382,23 @@ impl SimHandle {
             .unwrap_or_default()
     }
 
+    /// With an organisation (`accounts` > 0): writes a login to it as `aws sso login` leaves
+    /// one (an AWS config file in `dir` with a profile `org`, the token under `home`), and
+    /// returns the config file's path.
+    pub fn write_sso_login(&self, dir: &Path, home: &Path) -> Option<std::io::Result<PathBuf>> {
+        let org = self.org.as_ref()?;
+        Some(org.write_login(&self.endpoint_url(), dir, home, self.state.now()))
+    }
+
+    /// The organisation's accounts: id, name and OU path, the management account first.
+    pub fn accounts(&self) -> Vec<(String, String, String)> {
+        self.org
+            .iter()
+            .flat_map(|org| org.accounts.iter())
+            .map(|a| (a.id.clone(), a.name.clone(), a.ou.clone()))
+            .collect()
+    }
+
     pub fn set_faults(&self, faults: Faults) {
         if let Ok(mut current) = self.state.faults.lock() {
             *current = faults;
@@ -388,95 +417,8 @@ impl Drop for SimHandle {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
         session_agent::terminate_all(&self.state);
-    }
-}
-
-/// Starts the simulator on `config.listen` (loopback only).
-pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
-    if !config.listen.ip().is_loopback() {
-        return Err(SimError::NotLoopback(config.listen));
-    }
-    // Session tokens and ids come from the system's randomness: none, no simulator.
-    getrandom::fill(&mut [0u8; 16]).map_err(|error| SimError::NoRandomness(error.to_string()))?;
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| SimError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| SimError::Bind {
-        addr: config.listen,
-        source,
-    })?;
-    let scratch = ScratchDir::create().map_err(SimError::Scratch)?;
-    let data_channel_apart = config.data_channel_apart;
-    let remote_hosts = session_agent::start_remote_hosts(&config.fleet).await;
-    let mut managed_by_region: std::collections::HashMap<String, Vec<usize>> =
-        std::collections::HashMap::new();
-    for (index, instance) in config.fleet.instances.iter().enumerate() {
-        if instance.is_managed() {
-            managed_by_region
-                .entry(instance.region.clone())
-                .or_default()
-                .push(index);
+        for account in self.org.iter().flat_map(|org| org.accounts.iter().skip(1)) {
+            session_agent::terminate_all(&account.state);
         }
     }
-    let state = Arc::new(SimState {
-        managed_by_region,
-        ecs_tasks: ecs::tasks(&config.fleet),
-        fleet: config.fleet,
-        pacing: config.pacing,
-        endpoint: format!("http://{addr}"),
-        stream_base: config
-            .public_endpoint
-            .unwrap_or_else(|| format!("http://{addr}"))
-            .trim_end_matches('/')
-            .to_owned(),
-        faults: Mutex::new(config.faults),
-        sessions: Mutex::new(session_agent::SessionRegistry::new(remote_hosts)),
-        kms: Mutex::new(kms_api::KeyStore::default()),
-        commands: Mutex::new(runcmd::CommandStore::default()),
-        processes: runcmd::process_slots(),
-        counters: Mutex::new(BTreeMap::new()),
-        started: SystemTime::now(),
-        known_keys: config.credentials.into_iter().collect(),
-        presigned_stream_urls: config.presigned_stream_urls,
-        require_signatures: config.require_signatures,
-        upgrades: Mutex::new(Vec::new()),
-        agent_updates: Mutex::new(std::collections::HashMap::new()),
-        outputs: Mutex::new(std::collections::HashMap::new()),
-        scratch,
-        rng: Mutex::new(config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
-    });
-    let (shutdown, shutdown_rx) = watch::channel(false);
-    let data_channel_addr = if data_channel_apart {
-        let apart = TcpListener::bind((config.listen.ip(), 0))
-            .await
-            .map_err(|source| SimError::Bind {
-                addr: config.listen,
-                source,
-            })?;
-        let apart_addr = apart.local_addr().ok();
-        tokio::spawn(server::serve(
-            apart,
-            state.clone(),
-            shutdown_rx.clone(),
-            server::Serves::DataChannels,
-        ));
-        apart_addr
-    } else {
-        None
-    };
-    let serves = if data_channel_apart {
-        server::Serves::Api
-    } else {
-        server::Serves::Everything
-    };
-    tokio::spawn(server::serve(listener, state.clone(), shutdown_rx, serves));
-    Ok(SimHandle {
-        addr,
-        data_channel_addr,
-        state,
-        shutdown,
-    })
 }

@@ -41,9 +41,35 @@ pub(crate) enum Serves {
     DataChannels,
 }
 
+/// Which simulated AWS answers a request: the simulator's own account, or (with an
+/// organisation) the account whose keys signed it.
+#[derive(Clone)]
+pub(crate) struct Router {
+    pub main: Arc<SimState>,
+    pub org: Option<Arc<super::org::Organization>>,
+}
+
+impl Router {
+    fn for_key(&self, access_key: &str) -> Arc<SimState> {
+        self.org
+            .as_ref()
+            .and_then(|org| org.state_for_key(access_key))
+            .unwrap_or(&self.main)
+            .clone()
+    }
+
+    fn with_session(&self, session_id: &str) -> Arc<SimState> {
+        self.org
+            .as_ref()
+            .and_then(|org| org.state_with_session(session_id))
+            .unwrap_or(&self.main)
+            .clone()
+    }
+}
+
 pub(crate) async fn serve(
     listener: TcpListener,
-    state: Arc<SimState>,
+    router: Router,
     mut shutdown: watch::Receiver<bool>,
     serves: Serves,
 ) {
@@ -56,9 +82,9 @@ pub(crate) async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let state = state.clone();
+        let router = router.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| handle(request, state.clone(), serves));
+            let service = service_fn(move |request| handle(request, router.clone(), serves));
             let connection = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades();
@@ -71,17 +97,22 @@ pub(crate) async fn serve(
 
 async fn handle(
     request: Request<Incoming>,
-    state: Arc<SimState>,
+    router: Router,
     serves: Serves,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     // Every answer carries the simulated clock, as AWS's do: it is how SDKs measure their
     // clock's skew.
-    let date = api::http_date(state.now());
+    let date = api::http_date(router.main.now());
     let data_channel = request.uri().path().starts_with("/v1/data-channel/");
-    let mut response = match (serves, data_channel) {
-        (Serves::Api, true) => plain(StatusCode::NOT_FOUND, "no data channels here"),
-        (Serves::DataChannels, false) => plain(StatusCode::NOT_FOUND, "data channels only"),
-        _ => route(request, state).await?,
+    let portal = router
+        .org
+        .as_ref()
+        .and_then(|org| org.portal(&request, router.main.now()));
+    let mut response = match (serves, data_channel, portal) {
+        (Serves::Api, true, _) => plain(StatusCode::NOT_FOUND, "no data channels here"),
+        (Serves::DataChannels, false, _) => plain(StatusCode::NOT_FOUND, "data channels only"),
+        (_, _, Some(answer)) => answer,
+        _ => route(request, router).await?,
     };
     if let Ok(value) = HeaderValue::from_str(&date) {
         response.headers_mut().insert(hyper::header::DATE, value);
@@ -91,14 +122,15 @@ async fn handle(
 
 async fn route(
     request: Request<Incoming>,
-    state: Arc<SimState>,
+    router: Router,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = request.uri().path().to_owned();
     if let Some(session_id) = path.strip_prefix("/v1/data-channel/") {
+        let state = router.with_session(session_id);
         return Ok(upgrade_data_channel(request, session_id.to_owned(), state));
     }
     if path.starts_with("/_sim/") {
-        return Ok(super::admin::serve(request, &path, &state).await);
+        return Ok(super::admin::serve(request, &path, &router.main).await);
     }
     if request.method() != Method::POST {
         return Ok(json_error(&ApiError::new(
@@ -150,6 +182,8 @@ async fn route(
             });
         }
     };
+    // The account whose keys signed the request answers it: it sees only its own.
+    let state = router.for_key(&credential.access_key);
 
     let expired = state
         .faults
@@ -272,7 +306,7 @@ async fn route(
                     return Ok(super::query::error_response_in(namespace, &error));
                 }
                 return Ok(if credential.service == "sts" {
-                    caller_api::dispatch_sts(&credential, &action)
+                    caller_api::dispatch_sts(&state, &credential, &action)
                 } else {
                     iam_api::dispatch(&state, &action, &form)
                 });
