@@ -66,7 +66,7 @@ pub fn member(n: usize) -> (String, String) {
 
 /// The roles member `n` offers.
 pub fn member_roles(n: usize) -> Vec<&'static str> {
-    if n % 5 == 0 {
+    if n.is_multiple_of(5) {
         vec![BILLING_ONLY]
     } else {
         ROLES.to_vec()
