@@ -47,67 +47,51 @@ pub struct GlobalArgs {
     /// The console's theme: default, light, high-contrast, dracula, nord, or a theme file.
     #[arg(long, global = true)]
     pub theme: Option<String>,
+    /// Every account of the organisation, through the profile's SSO login (`[org]` in the
+    /// configuration chooses the roles).
+    #[arg(long, global = true)]
+    pub org: bool,
 }
 
 /// The global options each subcommand has no use for: its `--help` leaves them out (they are
 /// still accepted, so a script that passes `--profile` everywhere keeps working).
-const UNUSED_GLOBALS: [(&str, &[&str]); 13] = [
+const UNUSED_GLOBALS: [(&str, &[&str]); 14] = [
     ("shell", &["theme"]),
     ("ls", &["theme", "read_only"]),
-    ("run", &["theme"]),
-    ("tunnel", &["theme"]),
-    ("proxy", &["theme", "config"]),
-    ("doctor", &["theme", "read_only"]),
-    ("sessions", &["theme", "config"]),
-    ("terminate", &["theme", "config"]),
+    ("accounts", &["theme", "read_only"]),
+    ("run", &["theme", "org"]),
+    ("tunnel", &["theme", "org"]),
+    ("proxy", &["theme", "config", "org"]),
+    ("doctor", &["theme", "read_only", "org"]),
+    ("sessions", &["theme", "config", "org"]),
+    ("terminate", &["theme", "config", "org"]),
     (
         "config",
-        &["profile", "region", "endpoint_url", "read_only", "theme"],
-    ),
-    (
-        "sim",
         &[
             "profile",
             "region",
             "endpoint_url",
             "read_only",
-            "config",
             "theme",
+            "org",
         ],
     ),
-    (
-        "completions",
-        &[
-            "profile",
-            "region",
-            "endpoint_url",
-            "read_only",
-            "config",
-            "theme",
-        ],
-    ),
-    (
-        "man",
-        &[
-            "profile",
-            "region",
-            "endpoint_url",
-            "read_only",
-            "config",
-            "theme",
-        ],
-    ),
-    (
-        "session-manager-plugin",
-        &[
-            "profile",
-            "region",
-            "endpoint_url",
-            "read_only",
-            "config",
-            "theme",
-        ],
-    ),
+    ("sim", &NOT_AWS),
+    ("completions", &NOT_AWS),
+    ("man", &NOT_AWS),
+    ("session-manager-plugin", &NOT_AWS),
+];
+
+/// Every global option: what a command that neither calls AWS nor reads the configuration
+/// leaves out.
+const NOT_AWS: [&str; 7] = [
+    "profile",
+    "region",
+    "endpoint_url",
+    "read_only",
+    "theme",
+    "org",
+    "config",
 ];
 
 /// The command line as parsed and as its help, completions and manual page show it.
@@ -158,6 +142,9 @@ pub enum Command {
     Sessions(SessionsArgs),
     /// End sessions by id (TerminateSession); asks first on a terminal, --yes elsewhere.
     Terminate(TerminateArgs),
+    /// The organisation's accounts through the profile's SSO login: the role bosun takes in
+    /// each, and whether its credentials could be had (and why not).
+    Accounts(AccountsArgs),
     /// The configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -388,6 +375,13 @@ pub struct ProxyArgs {
     pub target: String,
     /// The port on the instance, usually 22 (ssh: `%p`).
     pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountsArgs {
+    /// One JSON object a line instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -48,6 +48,7 @@ fn row(
         region: region.to_owned(),
         profile: "prod".to_owned(),
         account: Some("111122223333".to_owned()),
+        account_name: None,
         vpc_id: Some("vpc-0a1b2c3d4e5f60001".to_owned()),
         subnet_id: Some("subnet-0a1b2c3d".to_owned()),
         iam_instance_profile: Some("SSMInstanceProfile".to_owned()),

@@ -42,6 +42,7 @@ pub(crate) fn row(name: &str, id: &str, ping: Ping, region: &str, team: &str) ->
         region: region.to_owned(),
         profile: "default".to_owned(),
         account: None,
+        account_name: None,
         vpc_id: None,
         subnet_id: None,
         iam_instance_profile: None,

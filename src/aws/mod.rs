@@ -8,6 +8,7 @@ pub mod diagnose;
 pub mod endpoints;
 pub mod errors;
 pub mod inventory;
+pub mod org;
 pub mod profiles;
 pub mod run_targets;
 pub mod sdk;

@@ -66,6 +66,36 @@ pub fn check(name: &str) -> Result<(), String> {
     ))
 }
 
+/// The keys of one section of the AWS config file (`profile NAME`, `default`,
+/// `sso-session NAME`), when it has it.
+pub fn config_section(header: &str) -> Option<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(file("AWS_CONFIG_FILE", ".aws/config")?).ok()?;
+    let mut inside = false;
+    let mut found = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            inside = section.split_whitespace().collect::<Vec<_>>().join(" ") == header;
+            if inside {
+                found.get_or_insert_with(std::collections::BTreeMap::new);
+            }
+            continue;
+        }
+        if !inside || line.starts_with(['#', ';']) {
+            continue;
+        }
+        if let (Some(keys), Some((key, value))) = (found.as_mut(), line.split_once('=')) {
+            keys.insert(key.trim().to_owned(), value.trim().to_owned());
+        }
+    }
+    found
+}
+
+/// The user's home, where `~/.aws/sso/cache` is.
+pub fn home() -> Option<PathBuf> {
+    directories::BaseDirs::new().map(|d| d.home_dir().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ pub mod config;
 pub mod console;
 pub mod doctor;
 pub mod ls;
+pub mod org;
 pub mod plugin;
 pub mod run;
 pub mod sessions;

@@ -91,8 +91,14 @@ const TUNNEL: [Field; 9] = [
 
 const PROFILE: [Field; 1] = [field("scrollback_lines", SCROLLBACK)];
 
+const ORG: [Field; 3] = [
+    field("enabled", Kind::Flag),
+    field("inventory_roles", Kind::Texts),
+    field("session_roles", Kind::Texts),
+];
+
 /// Every key of the file, as `Config` reads it.
-pub const FILE: [Field; 14] = [
+pub const FILE: [Field; 15] = [
     field("profiles", Kind::Texts),
     field("regions", Kind::Texts),
     field(
@@ -121,6 +127,7 @@ pub const FILE: [Field; 14] = [
     field("record_panes", Kind::Flag),
     field("profile", Kind::Named(&Kind::Table(&PROFILE))),
     field("escape_char", Kind::Text),
+    field("org", Kind::Table(&ORG)),
 ];
 
 /// A problem at a byte offset of the text (its line is counted by the caller).

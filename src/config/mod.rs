@@ -65,6 +65,27 @@ pub struct Config {
     /// (the default), `^]` for a control key, or `none`.
     #[serde(default)]
     pub escape_char: Option<String>,
+    /// The organisation (`--org`): whether to read it always, and the roles to take in each
+    /// account.
+    #[serde(default)]
+    pub org: OrgSettings,
+}
+
+/// `[org]`: reading the whole organisation through one SSO login.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgSettings {
+    /// As if `--org` were given to every command.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Roles to list instances with, the first an account offers (default: the profile's
+    /// `sso_role_name`, then ReadOnly, ReadOnlyAccess, ViewOnlyAccess).
+    #[serde(default)]
+    pub inventory_roles: Vec<String>,
+    /// Roles for sessions, tunnels and commands (default: the profile's role, then the
+    /// inventory's).
+    #[serde(default)]
+    pub session_roles: Vec<String>,
 }
 
 /// What one profile changes: `[profile.NAME]`.
@@ -130,6 +151,7 @@ impl Default for Config {
             record_panes: false,
             profile_settings: BTreeMap::new(),
             escape_char: None,
+            org: OrgSettings::default(),
         }
     }
 }

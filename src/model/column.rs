@@ -182,9 +182,10 @@ impl Column {
             Column::Type => or_dash(&row.instance_type),
             Column::Az => or_dash(&row.availability_zone),
             Column::Region => Cow::Borrowed(&row.region),
-            Column::Account => match &row.account {
-                Some(account) => Cow::Owned(format!("{account}/{}", row.profile)),
-                None => Cow::Borrowed(&row.profile),
+            Column::Account => match (&row.account_name, &row.account) {
+                (Some(name), _) => Cow::Borrowed(name),
+                (None, Some(account)) => Cow::Owned(format!("{account}/{}", row.profile)),
+                (None, None) => Cow::Borrowed(&row.profile),
             },
             Column::Tag(key) => row
                 .tags

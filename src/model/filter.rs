@@ -1,7 +1,8 @@
 //! The fleet filter language, shared by `bosun ls --filter` and the console's `/`: words
 //! separated by spaces, all of which must match. A word is a case-insensitive substring of
 //! the name, id, private IP or any tag value; `tag:KEY=VALUE` (or `tag:KEY` for any value);
-//! `status:online|lost|inactive|unmanaged`; `region:R`, `platform:P`, `state:S`, `profile:P`;
+//! `status:online|lost|inactive|unmanaged`; `region:R`, `platform:P`, `state:S`, `profile:P`,
+//! `account:NAME|ID`;
 //! and any word can be negated with a leading `!` (or `-`).
 
 use super::instance::{InstanceRow, Ping};
@@ -15,6 +16,7 @@ enum Term {
     Platform(String),
     State(String),
     Profile(String),
+    Account(String),
 }
 
 /// A parsed filter. The empty filter matches everything.
@@ -77,6 +79,8 @@ impl Filter {
                 Term::State(state)
             } else if let Some(profile) = value("profile:")? {
                 Term::Profile(profile)
+            } else if let Some(account) = value("account:")? {
+                Term::Account(account)
             } else {
                 Term::Text(lower)
             };
@@ -125,6 +129,11 @@ fn term_matches(term: &Term, row: &InstanceRow) -> bool {
             .as_deref()
             .is_some_and(|s| s.eq_ignore_ascii_case(state)),
         Term::Profile(profile) => row.profile.eq_ignore_ascii_case(profile),
+        // An account by its name in the organisation or its id.
+        Term::Account(account) => [&row.account_name, &row.account]
+            .into_iter()
+            .flatten()
+            .any(|a| a.eq_ignore_ascii_case(account)),
     }
 }
 
@@ -153,6 +162,7 @@ mod tests {
             region: "us-east-1".to_owned(),
             profile: "default".to_owned(),
             account: None,
+            account_name: None,
             vpc_id: None,
             subnet_id: None,
             iam_instance_profile: None,

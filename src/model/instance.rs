@@ -55,6 +55,9 @@ pub struct InstanceRow {
     /// The profile the row was read with (or "default").
     pub profile: String,
     pub account: Option<String>,
+    /// The account's name in the organisation (`--org`), where bosun read it through one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
     pub vpc_id: Option<String>,
     pub subnet_id: Option<String>,
     pub iam_instance_profile: Option<String>,
@@ -80,6 +83,7 @@ impl InstanceRow {
             region: region.to_owned(),
             profile: profile.to_owned(),
             account: None,
+            account_name: None,
             vpc_id: None,
             subnet_id: None,
             iam_instance_profile: None,

@@ -73,10 +73,11 @@ pub fn member_roles(n: usize) -> Vec<&'static str> {
     }
 }
 
-/// Member `n`'s fleet: generated, with ids of its own (ids are unique across AWS) and its
-/// account set.
+/// Member `n`'s fleet: generated, with ids of its own (ids are unique across AWS), its
+/// account set, and names that say the account (`payments-prod-api-4`) but for the first,
+/// `bastion` in every account, as organisations have.
 pub fn member_fleet(n: usize, seed: u64) -> Fleet {
-    let (id, _) = member(n);
+    let (id, name) = member(n);
     let mut fleet = Fleet::generate(MEMBER_FLEET, seed.wrapping_add(n as u64));
     for (index, instance) in fleet.instances.iter_mut().enumerate() {
         instance.id = format!(
@@ -84,6 +85,15 @@ pub fn member_fleet(n: usize, seed: u64) -> Fleet {
             0x0b00_0000_0000_0000u64 + ((n as u64) << 20) + index as u64
         );
         instance.account = id.clone();
+        let own = match index {
+            0 => "bastion".to_owned(),
+            _ => {
+                let generated = instance.tags.get("Name").cloned().unwrap_or_default();
+                let role = generated.split_once('-').map_or("node", |(_, rest)| rest);
+                format!("{name}-{role}")
+            }
+        };
+        instance.tags.insert("Name".to_owned(), own);
     }
     fleet
 }

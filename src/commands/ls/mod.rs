@@ -27,12 +27,17 @@ pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
             return 2;
         }
     };
-    let (rows, failed) = read_every_pair(global, async |config, profile, region| {
-        let ssm = aws_sdk_ssm::Client::new(&config);
-        let ec2 = aws_sdk_ec2::Client::new(&config);
-        inventory::fetch(&ssm, &ec2, &profile, &region).await
-    })
-    .await;
+    let org = super::org::wanted(global);
+    let (rows, failed) = if org {
+        read_every_account(global).await
+    } else {
+        read_every_pair(global, async |config, profile, region| {
+            let ssm = aws_sdk_ssm::Client::new(&config);
+            let ec2 = aws_sdk_ec2::Client::new(&config);
+            inventory::fetch(&ssm, &ec2, &profile, &region).await
+        })
+        .await
+    };
     let rows: Vec<InstanceRow> = rows.into_iter().filter(|row| filter.matches(row)).collect();
     let mut stdout = std::io::stdout().lock();
     if args.json {
@@ -43,13 +48,14 @@ pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
         }
     } else if !rows.is_empty() || !failed {
         // Every pair failed: the errors say so, without a bare header above them.
-        let _ = stdout.write_all(
-            table(
-                &rows,
-                several_profiles(rows.iter().map(|r| r.profile.as_str())),
-            )
-            .as_bytes(),
-        );
+        let source = if org {
+            Source::Account
+        } else if several_profiles(rows.iter().map(|r| r.profile.as_str())) {
+            Source::Profile
+        } else {
+            Source::Implied
+        };
+        let _ = stdout.write_all(table(&rows, source).as_bytes());
     }
     i32::from(failed)
 }
@@ -105,6 +111,76 @@ pub(super) async fn read_every_pair<T>(
     (rows, failed)
 }
 
+/// Every account of the organisation × every region (`--org`), a few at once; an account
+/// that cannot be read is named on stderr and the rest still listed.
+async fn read_every_account(global: &GlobalArgs) -> (Vec<InstanceRow>, bool) {
+    use futures_util::{FutureExt, StreamExt};
+    let reach = match super::org::reach(global).await {
+        Ok(reach) => reach,
+        Err(error) => {
+            eprintln!("bosun ls: {error}");
+            return (Vec::new(), true);
+        }
+    };
+    let mut failed = false;
+    for account in reach.accounts.iter().filter(|a| a.inventory_role.is_none()) {
+        failed = true;
+        eprintln!(
+            "bosun ls: {}",
+            account.why_not(&reach.wanted).unwrap_or_default()
+        );
+    }
+    let pairs: Vec<(&crate::aws::org::OrgAccount, &String)> = reach
+        .usable()
+        .flat_map(|account| reach.regions.iter().map(move |region| (account, region)))
+        .collect();
+    let profile = reach.portal.login().profile.clone();
+    let results: Vec<Result<Vec<InstanceRow>, String>> = futures_util::stream::iter(pairs)
+        .map(|(account, region)| {
+            let portal = &reach.portal;
+            let profile = &profile;
+            async move {
+                let role = account.inventory_role.as_deref().unwrap_or_default();
+                let config = portal.account_config(&account.id, role).await?;
+                let config = config
+                    .to_builder()
+                    .region(aws_types::region::Region::new(region.clone()))
+                    .build();
+                let ssm = aws_sdk_ssm::Client::new(&config);
+                let ec2 = aws_sdk_ec2::Client::new(&config);
+                let mut rows = inventory::fetch(&ssm, &ec2, profile, region)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                for row in &mut rows {
+                    row.account = Some(account.id.clone());
+                    row.account_name = Some(account.name.clone());
+                }
+                Ok(rows)
+            }
+            .map(move |result: Result<Vec<InstanceRow>, String>| {
+                result.map_err(|e| format!("{} ({})/{region}: {e}", account.name, account.id))
+            })
+        })
+        .buffer_unordered(super::org::IN_FLIGHT)
+        .collect()
+        .await;
+    let mut rows = Vec::new();
+    for result in results {
+        match result {
+            Ok(found) => rows.extend(found),
+            Err(error) => {
+                failed = true;
+                eprintln!("bosun ls: {error}");
+            }
+        }
+    }
+    rows.sort_by(|a, b| {
+        crate::model::format::natural_cmp(&a.name, &b.name)
+            .then_with(|| a.account_name.cmp(&b.account_name))
+    });
+    (rows, failed)
+}
+
 /// Whether the rows come from more than one profile (then the table says which).
 pub(super) fn several_profiles<'a>(mut profiles: impl Iterator<Item = &'a str>) -> bool {
     let first = profiles.next();
@@ -130,7 +206,16 @@ fn pairs<'a>(
         .collect()
 }
 
-fn table(rows: &[InstanceRow], with_profile: bool) -> String {
+/// Which column says where a row was read: none when it is the one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Implied,
+    Profile,
+    /// The organisation's account, by name (`--org`).
+    Account,
+}
+
+fn table(rows: &[InstanceRow], source: Source) -> String {
     let mut header = vec![
         "NAME",
         "INSTANCE",
@@ -144,8 +229,10 @@ fn table(rows: &[InstanceRow], with_profile: bool) -> String {
         "AZ",
         "REGION",
     ];
-    if with_profile {
-        header.push("PROFILE");
+    match source {
+        Source::Implied => {}
+        Source::Profile => header.push("PROFILE"),
+        Source::Account => header.push("ACCOUNT"),
     }
     let dash = || "-".to_owned();
     let mut lines: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
@@ -172,8 +259,15 @@ fn table(rows: &[InstanceRow], with_profile: bool) -> String {
             row.availability_zone.clone().unwrap_or_else(dash),
             row.region.clone(),
         ];
-        if with_profile {
-            line.push(row.profile.clone());
+        match source {
+            Source::Implied => {}
+            Source::Profile => line.push(row.profile.clone()),
+            Source::Account => line.push(
+                row.account_name
+                    .clone()
+                    .or(row.account.clone())
+                    .unwrap_or_else(dash),
+            ),
         }
         lines.push(line);
     }

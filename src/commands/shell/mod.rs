@@ -48,9 +48,25 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
         );
         return 2;
     }
-    let config = match super::regional_config(global, "shell").await {
-        Ok(config) => config,
-        Err(code) => return code,
+    // With --org the target is looked for in every account; the session uses its account's
+    // session role there.
+    let located = if super::org::wanted(global) {
+        match super::org::locate(global, &args.target).await {
+            Ok(located) => Some(located),
+            Err(error) => {
+                say!("bosun shell: {error}");
+                return 2;
+            }
+        }
+    } else {
+        None
+    };
+    let config = match &located {
+        Some((config, _)) => config.clone(),
+        None => match super::regional_config(global, "shell").await {
+            Ok(config) => config,
+            Err(code) => return code,
+        },
     };
     let source = Source {
         profile: super::profile_name(global),
@@ -58,7 +74,11 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
     };
     let clients = source.session_clients();
     let ec2 = aws_sdk_ec2::Client::new(&source.config);
-    let instance_id = match target::resolve(&clients.ssm, &ec2, &args.target).await {
+    let resolved = match &located {
+        Some((_, id)) => Ok(id.clone()),
+        None => target::resolve(&clients.ssm, &ec2, &args.target).await,
+    };
+    let instance_id = match resolved {
         Ok(id) => id,
         Err(error) => {
             say!("bosun shell: {error}");

@@ -1,0 +1,245 @@
+//! `--org` for the commands, and `bosun accounts`: the profile's SSO login reaching every
+//! account of the organisation, the role taken in each, and the regions to read; an account
+//! that cannot be used is named with why, and the rest still work.
+
+use std::io::Write;
+
+use futures_util::StreamExt;
+
+use crate::aws::org::{OrgAccount, Portal, RoleChoice, sso_login};
+use crate::cli::{AccountsArgs, GlobalArgs};
+use crate::config::Config;
+
+/// Accounts × regions read at once: enough to hide the latency, few enough per account that
+/// an organisation of hundreds is not throttled.
+pub const IN_FLIGHT: usize = 16;
+
+/// Whether the command reads the whole organisation: `--org`, or `[org] enabled`.
+pub fn wanted(global: &GlobalArgs) -> bool {
+    global.org
+        || super::load_config(global)
+            .map(|c| c.org.enabled)
+            .unwrap_or(false)
+}
+
+/// The organisation as the login reaches it.
+pub struct Reach {
+    pub portal: Portal,
+    pub accounts: Vec<OrgAccount>,
+    /// The inventory roles wanted, for saying why an account has none.
+    pub wanted: Vec<String>,
+    /// The regions to read in every account.
+    pub regions: Vec<String>,
+}
+
+impl Reach {
+    /// Accounts the inventory can be read in.
+    pub fn usable(&self) -> impl Iterator<Item = &OrgAccount> {
+        self.accounts.iter().filter(|a| a.inventory_role.is_some())
+    }
+}
+
+/// The login, its portal and its accounts, or the sentence that says why not.
+pub async fn reach(global: &GlobalArgs) -> Result<Reach, String> {
+    let config = super::load_config(global).unwrap_or_else(|_| Config::default());
+    let login = sso_login(global.profile.first().map(String::as_str))?;
+    // The base configuration gives the endpoint and the HTTP client; its credentials are
+    // replaced per account. Its region is the one to read when none is named.
+    let base = crate::aws::load_config(
+        global.profile.first().map(String::as_str),
+        global.region.first().map(String::as_str),
+        global.endpoint_url.as_deref(),
+    )
+    .await;
+    let regions = if !global.region.is_empty() {
+        global.region.clone()
+    } else if !config.regions.is_empty() {
+        config.regions.clone()
+    } else {
+        base.region()
+            .map(|r| vec![r.to_string()])
+            .unwrap_or_else(|| vec![login.region.clone()])
+    };
+    let choice = RoleChoice {
+        inventory: config.org.inventory_roles.clone(),
+        session: config.org.session_roles.clone(),
+    };
+    let wanted = choice.resolved(&login).inventory;
+    let portal = Portal::new(&base, login);
+    let accounts = portal.accounts(&choice).await?;
+    Ok(Reach {
+        portal,
+        accounts,
+        wanted,
+        regions,
+    })
+}
+
+/// `bosun accounts`: each account, the roles taken, and whether credentials could be had.
+pub async fn accounts(global: &GlobalArgs, args: &AccountsArgs) -> i32 {
+    let reach = match reach(global).await {
+        Ok(reach) => reach,
+        Err(error) => {
+            eprintln!("bosun accounts: {error}");
+            return 1;
+        }
+    };
+    // Each usable account's credentials are asked for once, all at once.
+    let checks: Vec<Result<(), String>> = futures_util::stream::iter(reach.accounts.iter())
+        .map(|account| {
+            let portal = &reach.portal;
+            let wanted = &reach.wanted;
+            async move {
+                match &account.inventory_role {
+                    Some(role) => portal.account_config(&account.id, role).await.map(|_| ()),
+                    None => Err(account.why_not(wanted).unwrap_or_default()),
+                }
+            }
+        })
+        .buffered(IN_FLIGHT)
+        .collect()
+        .await;
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        for (account, check) in reach.accounts.iter().zip(&checks) {
+            let mut object = serde_json::to_value(account).unwrap_or_default();
+            object["credentials"] = serde_json::json!(check.is_ok());
+            if let Err(why) = check {
+                object["why"] = serde_json::json!(why);
+            }
+            let _ = writeln!(stdout, "{object}");
+        }
+    } else {
+        let name_width = reach
+            .accounts
+            .iter()
+            .map(|a| a.name.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let _ = writeln!(
+            stdout,
+            "{:<12}  {:<name_width$}  {:<16}  {:<16}  CREDENTIALS",
+            "ACCOUNT", "NAME", "ROLE", "SESSION ROLE"
+        );
+        for (account, check) in reach.accounts.iter().zip(&checks) {
+            let _ = writeln!(
+                stdout,
+                "{:<12}  {:<name_width$}  {:<16}  {:<16}  {}",
+                account.id,
+                account.name,
+                account.inventory_role.as_deref().unwrap_or("-"),
+                account.session_role.as_deref().unwrap_or("-"),
+                match check {
+                    Ok(()) => "ok".to_owned(),
+                    Err(why) => format!("no: {why}"),
+                }
+            );
+        }
+    }
+    let failed = checks.iter().filter(|c| c.is_err()).count();
+    if failed > 0 {
+        eprintln!(
+            "bosun accounts: {failed} of {} accounts cannot be read",
+            reach.accounts.len()
+        );
+    }
+    i32::from(failed > 0)
+}
+
+/// An instance found in an account: its account's configuration, its id, and the account as
+/// a person reads it.
+type Located = (aws_config::SdkConfig, String, String);
+
+/// Where `target` (an instance id, a Name or `tag:K=V`) lives in the organisation: the
+/// configuration of its account, as the session role, in its region, and the instance's id.
+/// A name held in several accounts is refused with them named, as a name held twice in one
+/// account is.
+pub async fn locate(
+    global: &GlobalArgs,
+    target: &str,
+) -> Result<(aws_config::SdkConfig, String), String> {
+    use crate::aws::target::{self, TargetError};
+    let reach = reach(global).await?;
+    let pairs: Vec<(&OrgAccount, &String)> = reach
+        .accounts
+        .iter()
+        .filter(|a| a.session_role.is_some())
+        .flat_map(|account| reach.regions.iter().map(move |region| (account, region)))
+        .collect();
+    let found: Vec<Result<Option<Located>, String>> = futures_util::stream::iter(pairs)
+        .map(|(account, region)| {
+            let portal = &reach.portal;
+            async move {
+                let role = account.session_role.as_deref().unwrap_or_default();
+                let config = portal
+                    .account_config(&account.id, role)
+                    .await?
+                    .to_builder()
+                    .region(aws_types::region::Region::new(region.clone()))
+                    .build();
+                let ssm = aws_sdk_ssm::Client::new(&config);
+                let ec2 = aws_sdk_ec2::Client::new(&config);
+                let here = if target::is_instance_id(target) {
+                    let answer = ec2
+                        .describe_instances()
+                        .filters(
+                            aws_sdk_ec2::types::Filter::builder()
+                                .name("instance-id")
+                                .values(target)
+                                .build(),
+                        )
+                        .send()
+                        .await
+                        .map_err(|e| crate::aws::errors::describe(&e))?;
+                    let known = answer
+                        .reservations()
+                        .iter()
+                        .any(|r| !r.instances().is_empty());
+                    known.then(|| target.to_owned())
+                } else {
+                    match target::resolve(&ssm, &ec2, target).await {
+                        Ok(id) => Some(id),
+                        Err(TargetError::NoMatch { .. }) => None,
+                        Err(other) => return Err(other.to_string()),
+                    }
+                };
+                let label = format!("{} ({})", account.name, account.id);
+                Ok(here.map(|id| (config, id, label)))
+            }
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .collect()
+        .await;
+    let mut hits = Vec::new();
+    let mut errors = Vec::new();
+    for result in found {
+        match result {
+            Ok(Some(hit)) => hits.push(hit),
+            Ok(None) => {}
+            Err(error) => errors.push(error),
+        }
+    }
+    match hits.len() {
+        1 => {
+            let (config, id, _) = hits.remove(0);
+            Ok((config, id))
+        }
+        0 => Err(format!(
+            "no account of the organisation has {target:?} in {}{}",
+            reach.regions.join(", "),
+            errors
+                .first()
+                .map(|e| format!(" (and one could not be read: {e})"))
+                .unwrap_or_default()
+        )),
+        _ => Err(format!(
+            "{target:?} names instances in {} accounts: {}; use an instance id",
+            hits.len(),
+            hits.iter()
+                .map(|(_, id, label)| format!("{id} in {label}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
