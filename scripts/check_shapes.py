@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Checks the simulator's raw responses against botocore's service models.
 
-Usage: check_shapes.py ENDPOINT_URL
+Usage: check_shapes.py ENDPOINT_URL [--sso-token=TOKEN]
+
+With --sso-token (a simulator serving an organisation, `bosun sim --accounts`), checks the
+SSO portal's calls instead: ListAccounts (every page), ListAccountRoles, GetRoleCredentials,
+and the errors of a bad token and of a role not assigned.
 
 Calls SSM, KMS, EC2 and IAM through botocore and walks every raw response body against the
 operation's output shape (or, for errors, checks the code is one the model lists): every key
@@ -217,7 +221,7 @@ def call(service_client, operation, expect_error=None, **params):
         return parsed
     problems = []
     protocol = service_client.meta.service_model.protocol
-    if protocol == "json":
+    if protocol in ("json", "rest-json"):
         check_json(model.output_shape, json.loads(captured["body"]), "", problems)
     elif protocol == "query":
         # IAM: <OpResponse><OpResult>…</OpResult><ResponseMetadata/></OpResponse>
@@ -234,6 +238,29 @@ def call(service_client, operation, expect_error=None, **params):
     report(not problems, label, "; ".join(problems[:5]))
     return parsed
 
+
+if len(sys.argv) > 2 and sys.argv[2].startswith("--sso-token="):
+    token = sys.argv[2].split("=", 1)[1]
+    sso = client("sso")
+    accounts, next_token = [], None
+    while True:
+        page = call(sso, "ListAccounts", accessToken=token, maxResults=2,
+                    **({"nextToken": next_token} if next_token else {}))
+        accounts += page["accountList"]
+        next_token = page.get("nextToken")
+        if not next_token:
+            break
+    report(len(accounts) > 2, "sso:ListAccounts pages", f"{len(accounts)} accounts")
+    for account in accounts:
+        roles = call(sso, "ListAccountRoles", accessToken=token, accountId=account["accountId"])
+        for role in roles["roleList"]:
+            call(sso, "GetRoleCredentials", accessToken=token, accountId=account["accountId"],
+                 roleName=role["roleName"])
+    call(sso, "ListAccounts", expect_error="UnauthorizedException", accessToken="nope")
+    call(sso, "GetRoleCredentials", expect_error="ResourceNotFoundException", accessToken=token,
+         accountId=accounts[0]["accountId"], roleName="NoSuchRole")
+    print(f"{results['passed']} passed, {results['failed']} failed")
+    sys.exit(1 if results["failed"] else 0)
 
 ssm = client("ssm")
 kms = client("kms")

@@ -1,0 +1,372 @@
+//! The whole organisation from one SSO login, as a user meets it, against `bosun sim
+//! --accounts`: `bosun accounts`, `bosun ls --org` (every account, the ACCOUNT column and
+//! `account:` filter, the account without a usable role named), a shell on an instance of a
+//! member account, a name held in several accounts refused with them named, an expired login
+//! said with the command that renews it; and botocore's own SSO provider resolving credentials
+//! through the simulator's portal.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use bosun::sim::{self, SimConfig, SimHandle};
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+/// A simulated organisation of five members, and a HOME logged in to it.
+struct Org {
+    sim: SimHandle,
+    _home: tempfile::TempDir,
+    home: PathBuf,
+    config: PathBuf,
+}
+
+async fn organisation() -> Org {
+    let sim = sim::start(SimConfig {
+        accounts: 5,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    let home_dir = tempfile::tempdir().expect("home");
+    let home = home_dir.path().to_owned();
+    let config = sim
+        .write_sso_login(&home.join("login"), &home)
+        .expect("an organisation")
+        .expect("written");
+    Org {
+        sim,
+        _home: home_dir,
+        home,
+        config,
+    }
+}
+
+impl Org {
+    /// bosun as the logged-in user, with no keys of its own: only the SSO login.
+    fn bosun(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_bosun"));
+        common::sealed(&mut command)
+            .env("HOME", &self.home)
+            .env("AWS_CONFIG_FILE", &self.config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .args(["--profile", "org"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    }
+
+    async fn run(&self, args: &[&str]) -> (i32, String, String) {
+        common::finish(self.bosun(args).spawn().expect("spawn")).await
+    }
+}
+
+fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+#[tokio::test]
+async fn accounts_lists_every_account_the_role_taken_and_why_not() {
+    let org = organisation().await;
+    let (code, stdout, stderr) = org.run(&["accounts", "--json"]).await;
+    let accounts = json_lines(&stdout);
+    assert_eq!(accounts.len(), 6, "{stdout}{stderr}");
+    assert_eq!(code, 1, "one account cannot be read: {stderr}");
+    let finance = accounts
+        .iter()
+        .find(|a| a["name"] == "finance")
+        .expect("finance");
+    assert_eq!(finance["credentials"], false);
+    assert!(
+        finance["why"].as_str().is_some_and(
+            |w| w.contains("offers BillingViewer") && w.contains("[org] inventory_roles")
+        ),
+        "{finance}"
+    );
+    let payments = accounts
+        .iter()
+        .find(|a| a["name"] == "payments-prod")
+        .expect("payments-prod");
+    assert_eq!(payments["credentials"], true);
+    assert_eq!(payments["inventory_role"], "ReadOnly");
+    // The roles come from the configuration's [org] when it names them.
+    std::fs::create_dir_all(org.home.join(".config/bosun")).expect("config dir");
+    std::fs::write(
+        org.home.join(".config/bosun/config.toml"),
+        "[org]\ninventory_roles = [\"BillingViewer\", \"ReadOnly\"]\nsession_roles = [\"Operator\"]\n",
+    )
+    .expect("config");
+    let (code, stdout, stderr) = org.run(&["accounts", "--json"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let accounts = json_lines(&stdout);
+    let finance = accounts
+        .iter()
+        .find(|a| a["name"] == "finance")
+        .expect("finance");
+    assert_eq!(finance["inventory_role"], "BillingViewer");
+    assert_eq!(accounts[1]["session_role"], "Operator");
+}
+
+#[tokio::test]
+async fn ls_org_reads_every_account_and_filters_by_account() {
+    let org = organisation().await;
+    let (code, stdout, stderr) = org.run(&["ls", "--org", "--json"]).await;
+    assert_eq!(code, 1, "the billing-only account is named: {stderr}");
+    assert!(
+        stderr.contains("finance (210987600005) offers BillingViewer"),
+        "{stderr}"
+    );
+    let rows = json_lines(&stdout);
+    let accounts: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .filter_map(|r| r["account_name"].as_str())
+        .collect();
+    assert_eq!(
+        accounts.into_iter().collect::<Vec<_>>(),
+        [
+            "data-platform",
+            "management",
+            "payments-prod",
+            "payments-staging",
+            "search-prod"
+        ],
+        "{stdout}"
+    );
+    // Each account shows only its own instances: its region's share of its fleet.
+    let search: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|r| r["account_name"] == "search-prod")
+        .collect();
+    assert!(!search.is_empty());
+    assert!(search.iter().all(|r| r["account"] == "210987600003"));
+    let (_, table, _) = org
+        .run(&["ls", "--org", "--filter", "account:search-prod"])
+        .await;
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].ends_with("ACCOUNT"), "{table}");
+    assert_eq!(lines.len(), search.len() + 1, "{table}");
+    assert!(
+        lines[1..].iter().all(|l| l.ends_with("search-prod")),
+        "{table}"
+    );
+}
+
+#[tokio::test]
+async fn a_shell_opens_on_an_instance_of_a_member_account() {
+    let org = organisation().await;
+    let (_, stdout, _) = org
+        .run(&[
+            "ls",
+            "--org",
+            "--json",
+            "--filter",
+            "account:payments-staging",
+        ])
+        .await;
+    let rows = json_lines(&stdout);
+    let row = rows
+        .iter()
+        .find(|r| r["ping"] == "Online" && r["name"] != "bastion")
+        .expect("an online instance in payments-staging");
+    let id = row["instance_id"].as_str().expect("id");
+    let name = row["name"].as_str().expect("name");
+    for target in [id, name] {
+        let mut child = org
+            .bosun(&["--org", "shell", target])
+            .spawn()
+            .expect("spawn");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"echo on-$INSTANCE_ID\n")
+            .await
+            .expect("write");
+        drop(stdin);
+        let (code, stdout, stderr) = common::finish(child).await;
+        assert_eq!(code, 0, "{target}: {stderr}");
+        assert!(stdout.contains(&format!("on-{id}")), "{target}: {stdout}");
+    }
+    // `bastion` is in every member account: refused, with the accounts named.
+    let (code, _, stderr) = org.run(&["--org", "shell", "bastion"]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("\"bastion\" names instances in 4 accounts")
+            && stderr.contains("in payments-prod (210987600001)")
+            && stderr.contains("use an instance id"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_login_says_how_to_log_in_again() {
+    let org = organisation().await;
+    let cache = org.home.join(".aws/sso/cache");
+    let file = std::fs::read_dir(&cache)
+        .expect("cache")
+        .flatten()
+        .next()
+        .expect("token file")
+        .path();
+    let mut token: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("json");
+    token["expiresAt"] = serde_json::json!("2020-01-01T00:00:00Z");
+    std::fs::write(&file, token.to_string()).expect("write");
+    let (code, _, stderr) = org.run(&["ls", "--org"]).await;
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(
+            "has expired: run `bosun login --profile org` or `aws sso login --profile org`"
+        ),
+        "{stderr}"
+    );
+    // A token the portal does not know (revoked) is said the same way.
+    token["expiresAt"] = serde_json::json!("2099-01-01T00:00:00Z");
+    token["accessToken"] = serde_json::json!("revoked");
+    std::fs::write(&file, token.to_string()).expect("write");
+    let (_, _, stderr) = org.run(&["accounts"]).await;
+    assert!(
+        stderr.contains("is no longer valid: run `bosun login"),
+        "{stderr}"
+    );
+}
+
+/// botocore, unchanged, logs in through the simulator's portal: `aws sso list-accounts` with
+/// the cached token, and the profile's own SSO provider for `sts get-caller-identity` in a
+/// member account, whose keys see only that account.
+#[tokio::test]
+async fn botocore_resolves_credentials_through_the_simulators_portal() {
+    let org = organisation().await;
+    let member = org.home.join("member-config");
+    let text = std::fs::read_to_string(&org.config).expect("config")
+        + &format!(
+            "\n[profile pay]\nsso_session = {}\nsso_account_id = 210987600001\nsso_role_name = Operator\nregion = us-east-1\nendpoint_url = {}\n",
+            sim::org::session_name(&org.sim.endpoint_url()),
+            org.sim.endpoint_url()
+        );
+    std::fs::write(&member, text).expect("member config");
+    let aws = |args: &[&str]| {
+        let mut command = Command::new("aws");
+        common::sealed(&mut command)
+            .env("HOME", &org.home)
+            .env("AWS_CONFIG_FILE", &member)
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    };
+    let (code, stdout, stderr) = common::finish(
+        aws(&[
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            "pay",
+            "--output",
+            "json",
+        ])
+        .spawn()
+        .expect("aws"),
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let identity: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(identity["Account"], "210987600001");
+    let (code, stdout, stderr) = common::finish(
+        aws(&[
+            "ssm",
+            "describe-instance-information",
+            "--profile",
+            "pay",
+            "--output",
+            "json",
+        ])
+        .spawn()
+        .expect("aws"),
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let listed: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let ids: Vec<&str> = listed["InstanceInformationList"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|i| i["InstanceId"].as_str())
+        .collect();
+    assert!(!ids.is_empty());
+    assert!(
+        ids.iter().all(|id| id.starts_with("i-00b000000001")),
+        "only payments-prod's instances: {ids:?}"
+    );
+    let token_file = std::fs::read_dir(org.home.join(".aws/sso/cache"))
+        .expect("cache")
+        .flatten()
+        .next()
+        .expect("token")
+        .path();
+    let token: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(token_file).expect("read")).expect("json");
+    let (code, stdout, stderr) = common::finish(
+        aws(&[
+            "sso",
+            "list-accounts",
+            "--access-token",
+            token["accessToken"].as_str().expect("token"),
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &org.sim.endpoint_url(),
+            "--output",
+            "json",
+        ])
+        .spawn()
+        .expect("aws"),
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&stdout).expect("json")["accountList"]
+            .as_array()
+            .map(Vec::len),
+        Some(6)
+    );
+}
+
+/// The portal's answers hold to botocore's `sso` model: every page of accounts, every role's
+/// credentials, and the errors of a bad token and a role not assigned.
+#[tokio::test]
+async fn botocore_models_accept_the_portals_answers() {
+    let org = organisation().await;
+    let token_file = std::fs::read_dir(org.home.join(".aws/sso/cache"))
+        .expect("cache")
+        .flatten()
+        .next()
+        .expect("token")
+        .path();
+    let token: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(token_file).expect("read")).expect("json");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/check_shapes.py");
+    let output = common::sealed(&mut Command::new("python3"))
+        .arg(script)
+        .arg(org.sim.endpoint_url())
+        .arg(format!(
+            "--sso-token={}",
+            token["accessToken"].as_str().expect("token")
+        ))
+        .output()
+        .await
+        .expect("python3 runs (the test command installs botocore)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}
