@@ -5,12 +5,12 @@
 //! first used and kept in memory until they expire, never on disk.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
 use aws_types::region::Region;
 
 use super::profiles;
@@ -296,8 +296,29 @@ impl Portal {
     }
 
     /// The configuration for `account_id` as `role`: the base's, with that role's
-    /// credentials (asked for once, then kept until five minutes before they expire).
-    pub async fn account_config(&self, account_id: &str, role: &str) -> Result<SdkConfig, String> {
+    /// credentials, asked for now (so that an account that refuses is said at once) and again
+    /// whenever they are within five minutes of expiring, for as long as the configuration
+    /// is used.
+    pub async fn account_config(
+        self: &Arc<Self>,
+        account_id: &str,
+        role: &str,
+    ) -> Result<SdkConfig, String> {
+        self.role_credentials(account_id, role).await?;
+        let provider = RoleProvider {
+            portal: self.clone(),
+            account_id: account_id.to_owned(),
+            role: role.to_owned(),
+        };
+        Ok(self
+            .base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build())
+    }
+
+    /// The role's credentials: the cached ones while fresh, else new ones from the portal.
+    async fn role_credentials(&self, account_id: &str, role: &str) -> Result<Credentials, String> {
         let key = (account_id.to_owned(), role.to_owned());
         let fresh = |c: &Credentials| {
             c.expiry()
@@ -308,42 +329,35 @@ impl Portal {
             .lock()
             .ok()
             .and_then(|cache| cache.get(&key).filter(|c| fresh(c)).cloned());
-        let credentials = match cached {
-            Some(credentials) => credentials,
-            None => {
-                let answer = self
-                    .client
-                    .get_role_credentials()
-                    .access_token(&self.login.token)
-                    .account_id(account_id)
-                    .role_name(role)
-                    .send()
-                    .await
-                    .map_err(|e| self.said("GetRoleCredentials", e))?;
-                let role_credentials = answer
-                    .role_credentials()
-                    .ok_or("GetRoleCredentials gave no credentials")?;
-                let expiry = u64::try_from(role_credentials.expiration())
-                    .ok()
-                    .map(|ms| UNIX_EPOCH + Duration::from_millis(ms));
-                let credentials = Credentials::new(
-                    role_credentials.access_key_id().unwrap_or_default(),
-                    role_credentials.secret_access_key().unwrap_or_default(),
-                    role_credentials.session_token().map(str::to_owned),
-                    expiry,
-                    "bosun-sso-role",
-                );
-                if let Ok(mut cache) = self.cache.lock() {
-                    cache.insert(key, credentials.clone());
-                }
-                credentials
-            }
-        };
-        Ok(self
-            .base
-            .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .build())
+        if let Some(credentials) = cached {
+            return Ok(credentials);
+        }
+        let answer = self
+            .client
+            .get_role_credentials()
+            .access_token(&self.login.token)
+            .account_id(account_id)
+            .role_name(role)
+            .send()
+            .await
+            .map_err(|e| self.said("GetRoleCredentials", e))?;
+        let role_credentials = answer
+            .role_credentials()
+            .ok_or("GetRoleCredentials gave no credentials")?;
+        let expiry = u64::try_from(role_credentials.expiration())
+            .ok()
+            .map(|ms| UNIX_EPOCH + Duration::from_millis(ms));
+        let credentials = Credentials::new(
+            role_credentials.access_key_id().unwrap_or_default(),
+            role_credentials.secret_access_key().unwrap_or_default(),
+            role_credentials.session_token().map(str::to_owned),
+            expiry,
+            "bosun-sso-role",
+        );
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(key, credentials.clone());
+        }
+        Ok(credentials)
     }
 
     /// An SSO call's failure as a sentence: an expired login says how to log in again.
@@ -365,6 +379,36 @@ impl Portal {
             Some(other) => format!("{call} failed: {other}"),
             None => format!("{call} failed: {}", error_chain(&error)),
         }
+    }
+}
+
+/// An account role's credentials for the SDK, renewed through the portal as they expire.
+struct RoleProvider {
+    portal: Arc<Portal>,
+    account_id: String,
+    role: String,
+}
+
+impl std::fmt::Debug for RoleProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoleProvider")
+            .field("account_id", &self.account_id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProvideCredentials for RoleProvider {
+    fn provide_credentials<'a>(&'a self) -> provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        provider::future::ProvideCredentials::new(async move {
+            self.portal
+                .role_credentials(&self.account_id, &self.role)
+                .await
+                .map_err(provider::error::CredentialsError::provider_error)
+        })
     }
 }
 

@@ -59,6 +59,16 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
             notices.push(format!("columns ignored: {error}"));
             DEFAULT_COLUMNS.to_vec()
         }),
+        // The organisation's accounts are what one most needs to tell apart.
+        None if global.org || config.org.enabled => {
+            let mut columns: Vec<Column> = DEFAULT_COLUMNS
+                .iter()
+                .filter(|c| **c != Column::Account)
+                .cloned()
+                .collect();
+            columns.insert(1, Column::OrgAccount);
+            columns
+        }
         None => DEFAULT_COLUMNS.to_vec(),
     };
 
@@ -83,6 +93,12 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
         let endpoint = handle.endpoint_url();
         _simulator = Some(handle);
         simulator_sources_with(endpoint, keys)
+    } else if global.org || config.org.enabled {
+        let global = global.clone();
+        super::org::org_sources(Arc::new(move || {
+            let global = global.clone();
+            Box::pin(async move { super::org::reach(&global).await })
+        }))
     } else {
         let endpoint_url = global.endpoint_url.clone();
         let default_profiles = config.profiles.clone();

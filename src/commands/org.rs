@@ -24,7 +24,7 @@ pub fn wanted(global: &GlobalArgs) -> bool {
 
 /// The organisation as the login reaches it.
 pub struct Reach {
-    pub portal: Portal,
+    pub portal: std::sync::Arc<Portal>,
     pub accounts: Vec<OrgAccount>,
     /// The inventory roles wanted, for saying why an account has none.
     pub wanted: Vec<String>,
@@ -65,7 +65,7 @@ pub async fn reach(global: &GlobalArgs) -> Result<Reach, String> {
         session: config.org.session_roles.clone(),
     };
     let wanted = choice.resolved(&login).inventory;
-    let portal = Portal::new(&base, login);
+    let portal = std::sync::Arc::new(Portal::new(&base, login));
     let accounts = portal.accounts(&choice).await?;
     Ok(Reach {
         portal,
@@ -242,4 +242,95 @@ pub async fn locate(
                 .join(", ")
         )),
     }
+}
+
+/// How the organisation is reached, once: the login, its portal, its accounts.
+pub type ReachOnce =
+    std::sync::Arc<dyn Fn() -> futures_util::future::BoxFuture<'static, Result<Reach, String>> + Send + Sync>;
+
+/// The console's sources for the organisation: every account (or those `:profile` names, by
+/// name or id) × every region, each account as its session role (its inventory role where it
+/// has none), labelled by the account's name. The login is read once, at the first call.
+pub fn org_sources(reach_once: ReachOnce) -> crate::services::sources::SourceFactory {
+    use crate::services::sources::{Source, Sources};
+    let cell: std::sync::Arc<tokio::sync::OnceCell<Result<Reach, String>>> =
+        std::sync::Arc::new(tokio::sync::OnceCell::new());
+    std::sync::Arc::new(move |profiles: Vec<String>, regions: Vec<String>| {
+        let cell = cell.clone();
+        let reach_once = reach_once.clone();
+        Box::pin(async move {
+            let reach = cell.get_or_init(|| reach_once()).await;
+            let reach = match reach {
+                Ok(reach) => reach,
+                Err(error) => {
+                    return Sources {
+                        sources: Vec::new(),
+                        label: format!("organisation: {error}"),
+                    };
+                }
+            };
+            let regions = if regions.is_empty() {
+                reach.regions.clone()
+            } else {
+                regions
+            };
+            // The login's own profile (`--profile org`) names the login, not an account.
+            let login_profile = &reach.portal.login().profile;
+            let profiles: Vec<String> =
+                profiles.into_iter().filter(|p| p != login_profile).collect();
+            let chosen: Vec<&OrgAccount> = reach
+                .accounts
+                .iter()
+                .filter(|a| a.session_role.is_some() || a.inventory_role.is_some())
+                .filter(|a| profiles.is_empty() || profiles.iter().any(|p| *p == a.name || *p == a.id))
+                .collect();
+            // Owned, so that the stream's futures borrow nothing of this one.
+            let pairs: Vec<(String, String, String, String)> = chosen
+                .iter()
+                .filter_map(|a| {
+                    let role = a.session_role.clone().or(a.inventory_role.clone())?;
+                    Some((a.id.clone(), a.name.clone(), role))
+                })
+                .flat_map(|(id, name, role)| {
+                    regions
+                        .iter()
+                        .map(move |region| (id.clone(), name.clone(), role.clone(), region.clone()))
+                })
+                .collect();
+            let portal = reach.portal.clone();
+            let built: Vec<Option<Source>> = futures_util::stream::iter(pairs)
+                .map(move |(id, name, role, region)| {
+                    let portal = portal.clone();
+                    async move {
+                        let config = portal.account_config(&id, &role).await.ok()?;
+                        Some(Source {
+                            profile: name,
+                            config: config
+                                .to_builder()
+                                .region(aws_types::region::Region::new(region))
+                                .build(),
+                        })
+                    }
+                })
+                .buffered(IN_FLIGHT)
+                .collect()
+                .await;
+            let sources: Vec<Source> = built.into_iter().flatten().collect();
+            let unusable = reach.accounts.len() - chosen.len();
+            Sources {
+                label: format!(
+                    "organisation: {} of {} accounts{} × {}",
+                    chosen.len(),
+                    reach.accounts.len(),
+                    if unusable > 0 {
+                        format!(" ({unusable} without a role bosun may take)")
+                    } else {
+                        String::new()
+                    },
+                    regions.join(",")
+                ),
+                sources,
+            }
+        })
+    })
 }

@@ -24,6 +24,8 @@ pub enum Column {
     Region,
     /// The account and the profile it was read with.
     Account,
+    /// The organisation's account by name (`--org`, where each account is read as itself).
+    OrgAccount,
     /// The value of one tag.
     Tag(String),
 }
@@ -45,7 +47,7 @@ pub const DEFAULT_COLUMNS: [Column; 12] = [
 ];
 
 /// Names the configuration file uses, in the order `bosun config check` lists them.
-const NAMES: [(&str, Column); 12] = [
+const NAMES: [(&str, Column); 13] = [
     ("name", Column::Name),
     ("instance", Column::Instance),
     ("ping", Column::Ping),
@@ -58,6 +60,7 @@ const NAMES: [(&str, Column); 12] = [
     ("az", Column::Az),
     ("region", Column::Region),
     ("account", Column::Account),
+    ("org_account", Column::OrgAccount),
 ];
 
 impl Column {
@@ -112,6 +115,7 @@ impl Column {
             Column::Az => "AZ",
             Column::Region => "REGION",
             Column::Account => "ACCOUNT/PROFILE",
+            Column::OrgAccount => "ACCOUNT",
             Column::Tag(key) => return Cow::Owned(key.to_uppercase()),
         })
     }
@@ -138,6 +142,7 @@ impl Column {
             Column::Az => 11,
             Column::Region => 10,
             Column::Account => 22,
+            Column::OrgAccount => 18,
             Column::Tag(key) => u16::try_from(key.len()).unwrap_or(u16::MAX).clamp(10, 20),
         }
     }
@@ -156,6 +161,8 @@ impl Column {
             Column::Type => 8,
             Column::Az => 9,
             Column::Account => 10,
+            // Across an organisation, which account is what one most needs to know.
+            Column::OrgAccount => 1,
         }
     }
 
@@ -182,6 +189,10 @@ impl Column {
             Column::Type => or_dash(&row.instance_type),
             Column::Az => or_dash(&row.availability_zone),
             Column::Region => Cow::Borrowed(&row.region),
+            Column::OrgAccount => match &row.account_name {
+                Some(name) => Cow::Borrowed(name),
+                None => Cow::Borrowed(&row.profile),
+            },
             Column::Account => match (&row.account_name, &row.account) {
                 (Some(name), _) => Cow::Borrowed(name),
                 (None, Some(account)) => Cow::Owned(format!("{account}/{}", row.profile)),

@@ -129,10 +129,12 @@ fn term_matches(term: &Term, row: &InstanceRow) -> bool {
             .as_deref()
             .is_some_and(|s| s.eq_ignore_ascii_case(state)),
         Term::Profile(profile) => row.profile.eq_ignore_ascii_case(profile),
-        // An account by its name in the organisation or its id.
+        // An account by its name in the organisation or its id (in the console's organisation
+        // the profile a row was read with is its account's name).
         Term::Account(account) => [&row.account_name, &row.account]
             .into_iter()
             .flatten()
+            .chain(std::iter::once(&row.profile))
             .any(|a| a.eq_ignore_ascii_case(account)),
     }
 }

@@ -244,6 +244,29 @@ impl RunRequest {
     /// it goes beyond the API's cut.
     pub fn blast_radius(&self) -> Vec<String> {
         let mut lines = blast_radius(&self.targets(), &self.regions(), &self.what());
+        // Across profiles (or an organisation's accounts), each is named with its count:
+        // where the command lands is the first thing to know.
+        let mut by_profile: Vec<(&str, usize)> = Vec::new();
+        for group in &self.groups {
+            match by_profile.iter_mut().find(|(p, _)| *p == group.profile) {
+                Some((_, count)) => *count += group.targets.len(),
+                None => by_profile.push((&group.profile, group.targets.len())),
+            }
+        }
+        if by_profile.len() > 1 {
+            let listed: Vec<String> = by_profile
+                .iter()
+                .map(|(profile, count)| format!("{profile} {count}"))
+                .collect();
+            lines.insert(
+                1,
+                format!(
+                    "  {} accounts/profiles: {}",
+                    by_profile.len(),
+                    listed.join(", ")
+                ),
+            );
+        }
         let mut outputs = Vec::new();
         if let Some((bucket, prefix)) = &self.output_s3 {
             outputs.push(format!("s3://{bucket}/{prefix}"));
