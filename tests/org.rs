@@ -370,3 +370,56 @@ async fn botocore_models_accept_the_portals_answers() {
     );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
+
+/// The console over the organisation: every account's instances in one table with their
+/// account named, a shell on a member account's instance, and a command across two accounts
+/// whose blast radius names them.
+#[tokio::test]
+async fn the_console_shows_the_organisation_and_acts_across_accounts() {
+    use tokio::io::AsyncWriteExt as _;
+    let org = organisation().await;
+    let (mut child, mut view, mut writer) = common::pty::bosun_in_pty(40, 160, |command| {
+        command
+            .env("HOME", &org.home)
+            .env("XDG_CONFIG_HOME", org.home.join(".config"))
+            .env("XDG_STATE_HOME", org.home.join(".state"))
+            .env("AWS_CONFIG_FILE", &org.config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .args(["--profile", "org", "--org"])
+    });
+    view.wait_for("payments-staging-api").await;
+    let screen = view.parser.screen().contents();
+    assert!(screen.contains("ACCOUNT"), "{screen}");
+    assert!(
+        screen.contains("organisation: 5 of 6 accounts (1 without a role bosun may take)"),
+        "{screen}"
+    );
+    writer.write_all(b"/bastion\r").await.expect("filter");
+    view.wait_for("(5 of ").await;
+    // (payments-bastion too.) Two bastions in two accounts: a command on both names both
+    // accounts first.
+    writer
+        .write_all(b"  ")
+        .await
+        .expect("mark (space marks and moves on)");
+    writer.write_all(b"R").await.expect("run");
+    view.wait_for("Run Command").await;
+    writer.write_all(b"hostname").await.expect("command");
+    writer.write_all(&[0x13]).await.expect("ctrl-s");
+    view.wait_for("2 accounts/profiles: payments-prod 1, payments-staging 1")
+        .await;
+    writer.write_all(b"2\r").await.expect("confirm");
+    view.wait_for("2 Success").await;
+    // A shell on the first bastion (payments-prod's), from the fleet.
+    writer.write_all(b"\x1b").await.expect("back");
+    writer.write_all(b"\x1b").await.expect("back to the fleet");
+    view.wait_for("(5 of ").await;
+    writer.write_all(b"gs").await.expect("shell");
+    view.wait_for("[ssm-user@bastion ~]$").await;
+    writer
+        .write_all(b"echo in-$INSTANCE_ID\r")
+        .await
+        .expect("type");
+    view.wait_for("in-i-00b00000000100000").await;
+    let _ = child.start_kill();
+}

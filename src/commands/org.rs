@@ -245,8 +245,9 @@ pub async fn locate(
 }
 
 /// How the organisation is reached, once: the login, its portal, its accounts.
-pub type ReachOnce =
-    std::sync::Arc<dyn Fn() -> futures_util::future::BoxFuture<'static, Result<Reach, String>> + Send + Sync>;
+pub type ReachOnce = std::sync::Arc<
+    dyn Fn() -> futures_util::future::BoxFuture<'static, Result<Reach, String>> + Send + Sync,
+>;
 
 /// The console's sources for the organisation: every account (or those `:profile` names, by
 /// name or id) × every region, each account as its session role (its inventory role where it
@@ -276,13 +277,17 @@ pub fn org_sources(reach_once: ReachOnce) -> crate::services::sources::SourceFac
             };
             // The login's own profile (`--profile org`) names the login, not an account.
             let login_profile = &reach.portal.login().profile;
-            let profiles: Vec<String> =
-                profiles.into_iter().filter(|p| p != login_profile).collect();
+            let profiles: Vec<String> = profiles
+                .into_iter()
+                .filter(|p| p != login_profile)
+                .collect();
             let chosen: Vec<&OrgAccount> = reach
                 .accounts
                 .iter()
                 .filter(|a| a.session_role.is_some() || a.inventory_role.is_some())
-                .filter(|a| profiles.is_empty() || profiles.iter().any(|p| *p == a.name || *p == a.id))
+                .filter(|a| {
+                    profiles.is_empty() || profiles.iter().any(|p| *p == a.name || *p == a.id)
+                })
                 .collect();
             // Owned, so that the stream's futures borrow nothing of this one.
             let pairs: Vec<(String, String, String, String)> = chosen

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each binary uses its own part
 
+pub mod pty;
+
 use std::process::Stdio;
 
 use bosun::sim::{self, Fleet, SimConfig, SimHandle};
