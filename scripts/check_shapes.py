@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Checks the simulator's raw responses against botocore's service models.
 
-Usage: check_shapes.py ENDPOINT_URL [--sso-token=TOKEN]
+Usage: check_shapes.py ENDPOINT_URL [--sso-token=TOKEN --start-url=URL]
 
 With --sso-token (a simulator serving an organisation, `bosun sim --accounts`), checks the
 SSO portal's calls instead: ListAccounts (every page), ListAccountRoles, GetRoleCredentials,
-and the errors of a bad token and of a role not assigned.
+and the errors of a bad token and of a role not assigned; and SSO-OIDC's login (RegisterClient,
+StartDeviceAuthorization, CreateToken pending then granted, a refresh, an unknown client).
 
 Calls SSM, KMS, EC2 and IAM through botocore and walks every raw response body against the
 operation's output shape (or, for errors, checks the code is one the model lists): every key
@@ -259,6 +260,23 @@ if len(sys.argv) > 2 and sys.argv[2].startswith("--sso-token="):
     call(sso, "ListAccounts", expect_error="UnauthorizedException", accessToken="nope")
     call(sso, "GetRoleCredentials", expect_error="ResourceNotFoundException", accessToken=token,
          accountId=accounts[0]["accountId"], roleName="NoSuchRole")
+    # Logging in: the device authorization, pending once, then granted; a refresh.
+    oidc = client("sso-oidc")
+    registered = call(oidc, "RegisterClient", clientName="shapes", clientType="public",
+                      scopes=["sso:account:access"])
+    start_url = sys.argv[3].split("=", 1)[1] if len(sys.argv) > 3 else ""
+    device = call(oidc, "StartDeviceAuthorization", clientId=registered["clientId"],
+                  clientSecret=registered["clientSecret"], startUrl=start_url)
+    grant = dict(clientId=registered["clientId"], clientSecret=registered["clientSecret"],
+                 grantType="urn:ietf:params:oauth:grant-type:device_code",
+                 deviceCode=device["deviceCode"])
+    call(oidc, "CreateToken", expect_error="AuthorizationPendingException", **grant)
+    granted = call(oidc, "CreateToken", **grant)
+    call(oidc, "CreateToken", clientId=registered["clientId"],
+         clientSecret=registered["clientSecret"], grantType="refresh_token",
+         refreshToken=granted["refreshToken"])
+    call(oidc, "StartDeviceAuthorization", expect_error="InvalidClientException",
+         clientId="nobody", clientSecret="nothing", startUrl=start_url)
     print(f"{results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)
 

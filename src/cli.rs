@@ -55,10 +55,11 @@ pub struct GlobalArgs {
 
 /// The global options each subcommand has no use for: its `--help` leaves them out (they are
 /// still accepted, so a script that passes `--profile` everywhere keeps working).
-const UNUSED_GLOBALS: [(&str, &[&str]); 14] = [
+const UNUSED_GLOBALS: [(&str, &[&str]); 15] = [
     ("shell", &["theme"]),
     ("ls", &["theme", "read_only"]),
     ("accounts", &["theme", "read_only"]),
+    ("login", &["theme", "read_only", "org", "config"]),
     ("run", &["theme", "org"]),
     ("tunnel", &["theme", "org"]),
     ("proxy", &["theme", "config", "org"]),
@@ -142,6 +143,9 @@ pub enum Command {
     Sessions(SessionsArgs),
     /// End sessions by id (TerminateSession); asks first on a terminal, --yes elsewhere.
     Terminate(TerminateArgs),
+    /// Log in to the profile's SSO portal as `aws sso login` does (device authorization in
+    /// the browser), writing the token where the AWS CLI and the SDKs read it.
+    Login(LoginArgs),
     /// The organisation's accounts through the profile's SSO login: the role bosun takes in
     /// each, and whether its credentials could be had (and why not).
     Accounts(AccountsArgs),
@@ -375,6 +379,16 @@ pub struct ProxyArgs {
     pub target: String,
     /// The port on the instance, usually 22 (ssh: `%p`).
     pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Log in to this `[sso-session NAME]` instead of the profile's.
+    #[arg(long)]
+    pub sso_session: Option<String>,
+    /// Print the URL and code without opening a browser.
+    #[arg(long)]
+    pub no_browser: bool,
 }
 
 #[derive(Debug, Args)]

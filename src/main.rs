@@ -91,6 +91,10 @@ fn main() -> ExitCode {
             let _log = logging::init("bosun.log");
             exit_code(run_async(commands::sessions::list(&cli.global, &args)))
         }
+        Some(Command::Login(args)) => {
+            let _log = logging::init("bosun.log");
+            exit_code(run_async(commands::org::login(&cli.global, &args)))
+        }
         Some(Command::Accounts(args)) => {
             let _log = logging::init("bosun.log");
             exit_code(run_async(commands::org::accounts(&cli.global, &args)))

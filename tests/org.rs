@@ -338,6 +338,76 @@ async fn botocore_resolves_credentials_through_the_simulators_portal() {
     );
 }
 
+/// `bosun login` without the AWS CLI: the device authorization against the simulator's
+/// SSO-OIDC (it asks to wait once, then approves), the token written where the AWS CLI keeps
+/// it, readable by the user alone, and then used by bosun and by botocore alike.
+#[tokio::test]
+async fn bosun_login_writes_a_token_bosun_and_botocore_both_use() {
+    use std::os::unix::fs::PermissionsExt;
+    let org = organisation().await;
+    std::fs::remove_dir_all(org.home.join(".aws/sso/cache")).expect("logged out");
+    let (code, _, stderr) = org.run(&["accounts"]).await;
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("not logged in to https://bosun-sim-"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = org.run(&["login", "--no-browser"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("/#/device?user_code="), "{stdout}");
+    assert!(
+        stdout.contains("Logged in to https://bosun-sim-"),
+        "{stdout}"
+    );
+    let file = std::fs::read_dir(org.home.join(".aws/sso/cache"))
+        .expect("cache")
+        .flatten()
+        .next()
+        .expect("the token file")
+        .path();
+    let mode = std::fs::metadata(&file).expect("meta").permissions().mode();
+    assert_eq!(
+        mode & 0o077,
+        0,
+        "only the user may read the token: {mode:o}"
+    );
+    let cached: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("json");
+    for key in [
+        "startUrl",
+        "region",
+        "accessToken",
+        "expiresAt",
+        "clientId",
+        "refreshToken",
+    ] {
+        assert!(cached.get(key).is_some(), "the AWS CLI's {key}: {cached}");
+    }
+    let (code, _, stderr) = org.run(&["accounts"]).await;
+    assert_eq!(code, 1, "finance still has no role: {stderr}");
+    assert!(!stderr.contains("not logged in"), "{stderr}");
+    let mut aws = Command::new("aws");
+    common::sealed(&mut aws)
+        .env("HOME", &org.home)
+        .env("AWS_CONFIG_FILE", &org.config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .args([
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            "org",
+            "--output",
+            "json",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let (code, stdout, stderr) = common::finish(aws.spawn().expect("aws")).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("111122223333"), "{stdout}");
+}
+
 /// The portal's answers hold to botocore's `sso` model: every page of accounts, every role's
 /// credentials, and the errors of a bad token and a role not assigned.
 #[tokio::test]
@@ -358,6 +428,10 @@ async fn botocore_models_accept_the_portals_answers() {
         .arg(format!(
             "--sso-token={}",
             token["accessToken"].as_str().expect("token")
+        ))
+        .arg(format!(
+            "--start-url={}",
+            sim::org::start_url(&org.sim.endpoint_url())
         ))
         .output()
         .await

@@ -13,6 +13,7 @@ pub mod profiles;
 pub mod run_targets;
 pub mod sdk;
 pub mod sessions;
+pub mod sso;
 pub mod target;
 pub mod upgrade;
 

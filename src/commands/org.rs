@@ -339,3 +339,71 @@ pub fn org_sources(reach_once: ReachOnce) -> crate::services::sources::SourceFac
         })
     })
 }
+
+/// `bosun login`: the device authorization of the profile's (or `--sso-session`'s) portal,
+/// the token written where the AWS CLI keeps it. Exit 0 when logged in, 1 when not.
+pub async fn login(global: &GlobalArgs, args: &crate::cli::LoginArgs) -> i32 {
+    use std::io::IsTerminal;
+    let settings = match crate::aws::sso::settings(
+        global.profile.first().map(String::as_str),
+        args.sso_session.as_deref(),
+    ) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("bosun login: {error}");
+            return 2;
+        }
+    };
+    let base = crate::aws::load_config(
+        global.profile.first().map(String::as_str),
+        Some(&settings.region),
+        global.endpoint_url.as_deref(),
+    )
+    .await;
+    let open_browser = !args.no_browser && std::io::stdout().is_terminal();
+    let shown = crate::aws::sso::device_login(&base, &settings, |device| {
+        let url = device
+            .verification_uri_complete
+            .as_deref()
+            .unwrap_or(&device.verification_uri);
+        println!("To log in to {}, open", settings.start_url);
+        println!("  {url}");
+        println!("and check that it shows the code {}", device.user_code);
+        if open_browser {
+            open_in_browser(url);
+        }
+    })
+    .await;
+    match shown {
+        Ok(expires) => {
+            let left = expires
+                .duration_since(std::time::SystemTime::now())
+                .map_or(0, |d| d.as_secs());
+            println!(
+                "Logged in to {} for {} (the AWS CLI and the SDKs use this login too)",
+                settings.start_url,
+                crate::model::format::age(left)
+            );
+            0
+        }
+        Err(error) => {
+            eprintln!("bosun login: {error}");
+            1
+        }
+    }
+}
+
+/// Opens `url` in the user's browser, quietly: the URL is printed either way.
+fn open_in_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    let _ = std::process::Command::new(opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}

@@ -15,6 +15,7 @@ pub mod fleet;
 mod iam_api;
 mod kms_api;
 mod network;
+mod oidc;
 pub mod org;
 mod port;
 mod process;

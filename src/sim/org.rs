@@ -48,7 +48,11 @@ pub(crate) struct Account {
 /// keys) and the portal's one bearer token.
 pub(crate) struct Organization {
     pub token: String,
+    /// The portal's start URL (what a login names).
+    pub start_url: String,
     pub accounts: Vec<Account>,
+    /// Logging in: registered clients and devices waiting for approval.
+    pub oidc: std::sync::Mutex<super::oidc::Oidc>,
 }
 
 /// How many instances a member account's generated fleet has.
@@ -227,6 +231,11 @@ pub fn management() -> (String, String) {
     (DEFAULT_ACCOUNT.to_owned(), "management".to_owned())
 }
 
+/// The start URL of the simulator's portal at `endpoint`.
+pub fn start_url(endpoint: &str) -> String {
+    format!("https://{}.awsapps.com/start", session_name(endpoint))
+}
+
 /// The sso-session a login to this simulator's portal is, named after its port so that two
 /// simulators' logins do not share a token file.
 pub fn session_name(endpoint: &str) -> String {
@@ -255,7 +264,7 @@ impl Organization {
         now: SystemTime,
     ) -> std::io::Result<std::path::PathBuf> {
         let session = session_name(endpoint);
-        let start_url = format!("https://{session}.awsapps.com/start");
+        let start_url = &self.start_url;
         let config = format!(
             "# Written by `bosun sim --accounts`: a login to its organisation.\n\
              [sso-session {session}]\n\

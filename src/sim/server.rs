@@ -104,6 +104,28 @@ async fn handle(
     // clock's skew.
     let date = api::http_date(router.main.now());
     let data_channel = request.uri().path().starts_with("/v1/data-channel/");
+    // Logging in (SSO-OIDC) reads a body; the portal's calls are GETs.
+    if let Some(org) = &router.org
+        && request.method() == Method::POST
+        && super::oidc::serves(request.uri().path())
+    {
+        let path = request.uri().path().to_owned();
+        let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => Bytes::new(),
+        };
+        let now = router
+            .main
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let mut response =
+            super::oidc::Oidc::answer(&org.oidc, &path, &body, &org.start_url, &org.token, now);
+        if let Ok(value) = HeaderValue::from_str(&date) {
+            response.headers_mut().insert(hyper::header::DATE, value);
+        }
+        return Ok(response);
+    }
     let portal = router
         .org
         .as_ref()

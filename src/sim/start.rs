@@ -133,7 +133,9 @@ async fn organization(
     }
     Ok(Organization {
         token: hex::encode(token),
+        start_url: org::start_url(&shared.endpoint),
         accounts,
+        oidc: std::sync::Mutex::new(super::oidc::Oidc::default()),
     })
 }
 
