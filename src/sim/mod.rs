@@ -13,6 +13,7 @@ mod ecs_api;
 pub mod faults;
 pub mod fleet;
 mod iam_api;
+mod json;
 mod kms_api;
 mod network;
 mod oidc;

@@ -12,7 +12,7 @@ use hyper::Response;
 use serde_json::{Value, json};
 
 use super::api::ApiError;
-use super::server::{json_error, json_response};
+use super::json::{json_error, json_response};
 
 /// The device-code grant's type, as RFC 8628 names it.
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::SimState;
 use super::api::ApiError;
 use super::fleet::{DEFAULT_ACCOUNT, Fleet};
-use super::server::{json_error, json_response};
+use super::json::{json_error, json_response};
 
 /// The roles a member account offers; every fifth member offers only `BillingViewer` (a
 /// login that may see its bills but not its instances).

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::header::HeaderValue;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -21,6 +21,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
 use super::api::{self, ApiError, ApiResult};
+use super::json::{json_error, json_response};
 use super::sigv4::{self, SigV4Error};
 use super::upgrade_auth::{self, UpgradeAuth, UpgradeRequest};
 use super::{
@@ -29,7 +30,6 @@ use super::{
 
 /// Request bodies above this are refused (no real request comes close).
 const MAX_BODY: usize = 4 * 1024 * 1024;
-const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// What one listener answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -462,34 +462,6 @@ fn header(request: &Request<Incoming>, name: &str) -> Option<String> {
         .get(name)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned)
-}
-
-fn with_request_id(mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
-    if let Ok(value) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-        response.headers_mut().insert("x-amzn-requestid", value);
-    }
-    response
-}
-
-pub(crate) fn json_response(value: &serde_json::Value) -> Response<Full<Bytes>> {
-    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
-    with_request_id(response)
-}
-
-pub(crate) fn json_error(error: &ApiError) -> Response<Full<Bytes>> {
-    let body = serde_json::json!({"__type": error.code, "message": error.message});
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
-    if let Ok(value) = HeaderValue::from_str(&error.code) {
-        headers.insert("x-amzn-errortype", value);
-    }
-    with_request_id(response)
 }
 
 /// Answers a WebSocket upgrade on a session's StreamUrl and hands the socket to its agent.
