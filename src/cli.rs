@@ -60,7 +60,7 @@ const UNUSED_GLOBALS: [(&str, &[&str]); 15] = [
     ("ls", &["theme", "read_only"]),
     ("accounts", &["theme", "read_only"]),
     ("login", &["theme", "read_only", "org", "config"]),
-    ("run", &["theme", "org"]),
+    ("run", &["theme"]),
     ("tunnel", &["theme", "org"]),
     ("proxy", &["theme", "config", "org"]),
     ("doctor", &["theme", "read_only", "org"]),

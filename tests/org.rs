@@ -497,3 +497,50 @@ async fn the_console_shows_the_organisation_and_acts_across_accounts() {
     view.wait_for("in-i-00b00000000100000").await;
     let _ = child.start_kill();
 }
+
+/// `bosun run --org`: targets found in every account, the blast radius naming each account
+/// with its count, sent per account through the one pipeline, every result back.
+#[tokio::test]
+async fn run_across_accounts_names_them_and_reaches_every_target() {
+    let org = organisation().await;
+    let (code, stdout, stderr) = org
+        .run(&[
+            "run",
+            "--org",
+            "--instance",
+            "bastion",
+            "--yes",
+            "--",
+            "echo",
+            "on-$INSTANCE_ID",
+        ])
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(
+            "4 accounts/profiles: data-platform 1, payments-prod 1, payments-staging 1, search-prod 1"
+        ),
+        "{stderr}"
+    );
+    for n in 1..=4 {
+        let id = format!("i-00b00000000{n}00000");
+        assert!(stdout.contains(&format!("on-{id}")), "{id}: {stdout}");
+    }
+    assert!(stdout.contains("4 instances: 4 Success"), "{stdout}");
+    let (code, _, stderr) = org
+        .run(&[
+            "run",
+            "--org",
+            "--instance",
+            "nowhere-1",
+            "--yes",
+            "--",
+            "true",
+        ])
+        .await;
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("no account of the organisation has nowhere-1"),
+        "{stderr}"
+    );
+}

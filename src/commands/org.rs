@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use crate::aws::org::{OrgAccount, Portal, RoleChoice, sso_login};
 use crate::cli::{AccountsArgs, GlobalArgs};
 use crate::config::Config;
+use crate::model::instance::InstanceRow;
 
 /// Accounts × regions read at once: enough to hide the latency, few enough per account that
 /// an organisation of hundreds is not throttled.
@@ -73,6 +74,67 @@ pub async fn reach(global: &GlobalArgs) -> Result<Reach, String> {
         wanted,
         regions,
     })
+}
+
+/// Every instance of every account of the organisation × every region (`--org`), a few at
+/// once, with its account; what could not be read, said (the rest is still listed).
+pub async fn read_instances(global: &GlobalArgs) -> (Vec<InstanceRow>, Vec<String>) {
+    use futures_util::FutureExt;
+    let reach = match reach(global).await {
+        Ok(reach) => reach,
+        Err(error) => return (Vec::new(), vec![error]),
+    };
+    let mut errors: Vec<String> = reach
+        .accounts
+        .iter()
+        .filter_map(|a| a.why_not(&reach.wanted))
+        .collect();
+    let pairs: Vec<(&OrgAccount, &String)> = reach
+        .usable()
+        .flat_map(|account| reach.regions.iter().map(move |region| (account, region)))
+        .collect();
+    let profile = reach.portal.login().profile.clone();
+    let results: Vec<Result<Vec<InstanceRow>, String>> = futures_util::stream::iter(pairs)
+        .map(|(account, region)| {
+            let portal = &reach.portal;
+            let profile = &profile;
+            async move {
+                let role = account.inventory_role.as_deref().unwrap_or_default();
+                let config = portal.account_config(&account.id, role).await?;
+                let config = config
+                    .to_builder()
+                    .region(aws_types::region::Region::new(region.clone()))
+                    .build();
+                let ssm = aws_sdk_ssm::Client::new(&config);
+                let ec2 = aws_sdk_ec2::Client::new(&config);
+                let mut rows = crate::aws::inventory::fetch(&ssm, &ec2, profile, region)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                for row in &mut rows {
+                    row.account = Some(account.id.clone());
+                    row.account_name = Some(account.name.clone());
+                }
+                Ok(rows)
+            }
+            .map(move |result: Result<Vec<InstanceRow>, String>| {
+                result.map_err(|e| format!("{} ({})/{region}: {e}", account.name, account.id))
+            })
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .collect()
+        .await;
+    let mut rows = Vec::new();
+    for result in results {
+        match result {
+            Ok(found) => rows.extend(found),
+            Err(error) => errors.push(error),
+        }
+    }
+    rows.sort_by(|a, b| {
+        crate::model::format::natural_cmp(&a.name, &b.name)
+            .then_with(|| a.account_name.cmp(&b.account_name))
+    });
+    (rows, errors)
 }
 
 /// `bosun accounts`: each account, the roles taken, and whether credentials could be had.

@@ -29,7 +29,11 @@ pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
     };
     let org = super::org::wanted(global);
     let (rows, failed) = if org {
-        read_every_account(global).await
+        let (rows, errors) = super::org::read_instances(global).await;
+        for error in &errors {
+            eprintln!("bosun ls: {error}");
+        }
+        (rows, !errors.is_empty())
     } else {
         read_every_pair(global, async |config, profile, region| {
             let ssm = aws_sdk_ssm::Client::new(&config);
@@ -108,76 +112,6 @@ pub(super) async fn read_every_pair<T>(
             }
         }
     }
-    (rows, failed)
-}
-
-/// Every account of the organisation × every region (`--org`), a few at once; an account
-/// that cannot be read is named on stderr and the rest still listed.
-async fn read_every_account(global: &GlobalArgs) -> (Vec<InstanceRow>, bool) {
-    use futures_util::{FutureExt, StreamExt};
-    let reach = match super::org::reach(global).await {
-        Ok(reach) => reach,
-        Err(error) => {
-            eprintln!("bosun ls: {error}");
-            return (Vec::new(), true);
-        }
-    };
-    let mut failed = false;
-    for account in reach.accounts.iter().filter(|a| a.inventory_role.is_none()) {
-        failed = true;
-        eprintln!(
-            "bosun ls: {}",
-            account.why_not(&reach.wanted).unwrap_or_default()
-        );
-    }
-    let pairs: Vec<(&crate::aws::org::OrgAccount, &String)> = reach
-        .usable()
-        .flat_map(|account| reach.regions.iter().map(move |region| (account, region)))
-        .collect();
-    let profile = reach.portal.login().profile.clone();
-    let results: Vec<Result<Vec<InstanceRow>, String>> = futures_util::stream::iter(pairs)
-        .map(|(account, region)| {
-            let portal = &reach.portal;
-            let profile = &profile;
-            async move {
-                let role = account.inventory_role.as_deref().unwrap_or_default();
-                let config = portal.account_config(&account.id, role).await?;
-                let config = config
-                    .to_builder()
-                    .region(aws_types::region::Region::new(region.clone()))
-                    .build();
-                let ssm = aws_sdk_ssm::Client::new(&config);
-                let ec2 = aws_sdk_ec2::Client::new(&config);
-                let mut rows = inventory::fetch(&ssm, &ec2, profile, region)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                for row in &mut rows {
-                    row.account = Some(account.id.clone());
-                    row.account_name = Some(account.name.clone());
-                }
-                Ok(rows)
-            }
-            .map(move |result: Result<Vec<InstanceRow>, String>| {
-                result.map_err(|e| format!("{} ({})/{region}: {e}", account.name, account.id))
-            })
-        })
-        .buffer_unordered(super::org::IN_FLIGHT)
-        .collect()
-        .await;
-    let mut rows = Vec::new();
-    for result in results {
-        match result {
-            Ok(found) => rows.extend(found),
-            Err(error) => {
-                failed = true;
-                eprintln!("bosun ls: {error}");
-            }
-        }
-    }
-    rows.sort_by(|a, b| {
-        crate::model::format::natural_cmp(&a.name, &b.name)
-            .then_with(|| a.account_name.cmp(&b.account_name))
-    });
     (rows, failed)
 }
 

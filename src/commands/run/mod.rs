@@ -25,6 +25,7 @@ use crate::model::status::InvocationStatus;
 use crate::services::runs::{self, RunCommand, RunEvent, RunOptions};
 use crate::services::sources::{Source, SourceFactory, Sources};
 
+mod org;
 mod print;
 
 use print::{print_groups, report};
@@ -50,6 +51,9 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
     if let Err(error) = checked {
         eprintln!("bosun run: {error}");
         return 2;
+    }
+    if super::org::wanted(global) {
+        return org::run(global, args).await;
     }
     let config = match super::regional_config(global, "run").await {
         Ok(config) => config,
@@ -81,6 +85,18 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
             return 2;
         }
     };
+    go(global, args, request, one_source(config.clone()), config).await
+}
+
+/// Shows the blast radius, asks, runs and watches `request` through `connect`; `config` is
+/// where the doctor looks at instances the command did not reach.
+async fn go(
+    global: &GlobalArgs,
+    args: &RunArgs,
+    request: RunRequest,
+    connect: SourceFactory,
+    config: aws_config::SdkConfig,
+) -> i32 {
     for line in request.blast_radius() {
         eprintln!("{line}");
     }
@@ -104,7 +120,7 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
         canary: request.canary.len(),
         go_on_after_canary: args.yes,
     };
-    let code = watch(request, one_source(config.clone()), show).await;
+    let code = watch(request, connect, show).await;
     code.finish(&config).await
 }
 
