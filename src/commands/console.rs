@@ -24,6 +24,9 @@ use std::collections::BTreeMap;
 /// The document a shell pane starts unless the configuration names another.
 pub const DEFAULT_SHELL_DOCUMENT: &str = Document::SessionManagerRunShell.name();
 
+/// The demo organisation's member accounts, besides the demo fleet's own.
+const DEMO_MEMBER_ACCOUNTS: usize = 3;
+
 pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
     let mut notices = Vec::new();
     let config = match super::load_config(global) {
@@ -83,7 +86,12 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
                 return 1;
             }
         };
-        let handle = match sim::start(SimConfig::for_own_clients(keys.clone())).await {
+        // The demo is a small organisation too: `bosun --demo --org` reads all of it.
+        let demo_config = SimConfig {
+            accounts: DEMO_MEMBER_ACCOUNTS,
+            ..SimConfig::for_own_clients(keys.clone())
+        };
+        let handle = match sim::start(demo_config).await {
             Ok(handle) => handle,
             Err(error) => {
                 eprintln!("bosun --demo: {error}");
@@ -91,8 +99,20 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
             }
         };
         let endpoint = handle.endpoint_url();
+        let portal = handle.portal_login();
         _simulator = Some(handle);
-        simulator_sources_with(endpoint, keys)
+        match portal {
+            Some((start_url, token)) if global.org || config.org.enabled => {
+                super::org::org_sources(Arc::new(move || {
+                    let (endpoint, keys) = (endpoint.clone(), keys.clone());
+                    let (start_url, token) = (start_url.clone(), token.clone());
+                    Box::pin(async move {
+                        super::org::demo_reach(&endpoint, &keys, start_url, token).await
+                    })
+                }))
+            }
+            _ => simulator_sources_with(endpoint, keys),
+        }
     } else if global.org || config.org.enabled {
         let global = global.clone();
         super::org::org_sources(Arc::new(move || {

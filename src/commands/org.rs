@@ -137,6 +137,35 @@ pub async fn read_instances(global: &GlobalArgs) -> (Vec<InstanceRow>, Vec<Strin
     (rows, errors)
 }
 
+/// The demo's organisation, reached through its simulator's portal directly (no files: the
+/// demo writes nothing to the user's AWS login cache).
+pub async fn demo_reach(
+    endpoint: &str,
+    keys: &(String, String),
+    start_url: String,
+    token: String,
+) -> Result<Reach, String> {
+    let base = crate::aws::sim_config(endpoint, "us-east-1", &keys.0, &keys.1).await;
+    let login = crate::aws::sso::SsoLogin {
+        profile: "demo".to_owned(),
+        start_url,
+        region: "us-east-1".to_owned(),
+        token,
+        expires: std::time::SystemTime::now() + std::time::Duration::from_secs(8 * 3600),
+        profile_role: None,
+    };
+    let choice = RoleChoice::default();
+    let wanted = choice.resolved(&login).inventory;
+    let portal = std::sync::Arc::new(Portal::new(&base, login));
+    let accounts = portal.accounts(&choice).await?;
+    Ok(Reach {
+        portal,
+        accounts,
+        wanted,
+        regions: vec!["us-east-1".to_owned(), "eu-west-1".to_owned()],
+    })
+}
+
 /// `bosun accounts`: each account, the roles taken, and whether credentials could be had.
 pub async fn accounts(global: &GlobalArgs, args: &AccountsArgs) -> i32 {
     let reach = match reach(global).await {

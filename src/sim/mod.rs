@@ -392,6 +392,13 @@ impl SimHandle {
         Some(org.write_login(&self.endpoint_url(), dir, home, self.state.now()))
     }
 
+    /// The organisation's portal: its start URL and the bearer token a login gets.
+    pub fn portal_login(&self) -> Option<(String, String)> {
+        self.org
+            .as_ref()
+            .map(|org| (org.start_url.clone(), org.token.clone()))
+    }
+
     /// The organisation's accounts: id, name and OU path, the management account first.
     pub fn accounts(&self) -> Vec<(String, String, String)> {
         self.org
