@@ -61,9 +61,9 @@ const UNUSED_GLOBALS: [(&str, &[&str]); 15] = [
     ("accounts", &["theme", "read_only"]),
     ("login", &["theme", "read_only", "org", "config"]),
     ("run", &["theme"]),
-    ("tunnel", &["theme", "org"]),
+    ("tunnel", &["theme"]),
     ("proxy", &["theme", "config", "org"]),
-    ("doctor", &["theme", "read_only", "org"]),
+    ("doctor", &["theme", "read_only"]),
     ("sessions", &["theme", "config", "org"]),
     ("terminate", &["theme", "config", "org"]),
     (

@@ -470,10 +470,20 @@ async fn the_console_shows_the_organisation_and_acts_across_accounts() {
     );
     writer.write_all(b"/bastion\r").await.expect("filter");
     view.wait_for("(5 of ").await;
-    // (payments-bastion too.) Two bastions in two accounts: a command on both names both
-    // accounts first.
+    // A shell on the first bastion (payments-prod's), from the fleet.
+    writer.write_all(b"gs").await.expect("shell");
+    view.wait_for("[ssm-user@bastion ~]$").await;
     writer
-        .write_all(b"  ")
+        .write_all(b"echo in-$INSTANCE_ID\r")
+        .await
+        .expect("type");
+    view.wait_for("in-i-00b00000000100000").await;
+    // Back on the fleet (ctrl-] f), two bastions in two accounts (payments-bastion matches
+    // too): a command on both names both accounts first.
+    writer.write_all(b"\x1df").await.expect("to the fleet");
+    view.wait_for("(5 of ").await;
+    writer
+        .write_all(b"g  ")
         .await
         .expect("mark (space marks and moves on)");
     writer.write_all(b"R").await.expect("run");
@@ -484,17 +494,6 @@ async fn the_console_shows_the_organisation_and_acts_across_accounts() {
         .await;
     writer.write_all(b"2\r").await.expect("confirm");
     view.wait_for("2 Success").await;
-    // A shell on the first bastion (payments-prod's), from the fleet.
-    writer.write_all(b"\x1b").await.expect("back");
-    writer.write_all(b"\x1b").await.expect("back to the fleet");
-    view.wait_for("(5 of ").await;
-    writer.write_all(b"gs").await.expect("shell");
-    view.wait_for("[ssm-user@bastion ~]$").await;
-    writer
-        .write_all(b"echo in-$INSTANCE_ID\r")
-        .await
-        .expect("type");
-    view.wait_for("in-i-00b00000000100000").await;
     let _ = child.start_kill();
 }
 
@@ -543,4 +542,54 @@ async fn run_across_accounts_names_them_and_reaches_every_target() {
         stderr.contains("no account of the organisation has nowhere-1"),
         "{stderr}"
     );
+}
+
+/// The doctor and a tunnel with `--org` find their instance in whichever account holds it.
+#[tokio::test]
+async fn the_doctor_and_a_tunnel_find_their_account() {
+    let org = organisation().await;
+    let (code, stdout, stderr) = org
+        .run(&["--org", "doctor", "search-prod-api-4", "--json"])
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(report["instance_id"], "i-00b00000000300004", "{stdout}");
+    let echo = common::echo_server().await;
+    let mut child = org
+        .bosun(&[
+            "--org",
+            "tunnel",
+            "search-prod-api-4",
+            "--remote-port",
+            &echo.to_string(),
+            "--local-port",
+            "0",
+        ])
+        .spawn()
+        .expect("tunnel");
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let listening = loop {
+        use tokio::io::AsyncBufReadExt;
+        line.clear();
+        let read = tokio::time::timeout_at(deadline, stdout.read_line(&mut line))
+            .await
+            .expect("the tunnel listens in time")
+            .expect("read");
+        assert!(read > 0, "the tunnel ended");
+        if let Some(rest) = line.trim().strip_prefix("Listening on ") {
+            break rest.split(' ').next().expect("address").to_owned();
+        }
+    };
+    assert!(line.contains("i-00b00000000300004"), "{line}");
+    let mut stream = tokio::net::TcpStream::connect(&listening)
+        .await
+        .expect("connect");
+    use tokio::io::AsyncReadExt;
+    stream.write_all(b"through the org").await.expect("write");
+    let mut back = [0u8; 15];
+    stream.read_exact(&mut back).await.expect("echo");
+    assert_eq!(&back, b"through the org");
+    let _ = child.start_kill();
 }

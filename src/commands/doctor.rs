@@ -11,9 +11,24 @@ use crate::services::doctor;
 use crate::services::sources::SessionClients;
 
 pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
-    let config = match super::regional_config(global, "doctor").await {
-        Ok(config) => config,
-        Err(code) => return code,
+    // With --org the instance is looked at from its own account (as its session role).
+    let located = if super::org::wanted(global) && !args.target.starts_with("ecs:") {
+        match super::org::locate(global, &args.target).await {
+            Ok(located) => Some(located),
+            Err(error) => {
+                eprintln!("bosun doctor: {error}");
+                return 2;
+            }
+        }
+    } else {
+        None
+    };
+    let config = match &located {
+        Some((config, _)) => config.clone(),
+        None => match super::regional_config(global, "doctor").await {
+            Ok(config) => config,
+            Err(code) => return code,
+        },
     };
     let region = config.region().map(ToString::to_string).unwrap_or_default();
     // A container (`ecs:CLUSTER/TASK[/CONTAINER]`, `ecs:CLUSTER/SERVICE`): ECS Exec's doctor.
@@ -26,7 +41,11 @@ pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
         None => {}
     }
     let clients = SessionClients::new(&config);
-    let instance_id = match target::resolve(&clients.ssm, &clients.ec2, &args.target).await {
+    let resolved = match &located {
+        Some((_, id)) => Ok(id.clone()),
+        None => target::resolve(&clients.ssm, &clients.ec2, &args.target).await,
+    };
+    let instance_id = match resolved {
         Ok(id) => id,
         Err(error) => {
             eprintln!("bosun doctor: {error}");

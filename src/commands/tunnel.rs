@@ -108,16 +108,33 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool, group: bool
             args.bind
         );
     }
-    let config = aws::load_config(
-        args.profile
-            .as_deref()
-            .or(global.profile.first().map(String::as_str)),
-        args.region
-            .as_deref()
-            .or(global.region.first().map(String::as_str)),
-        global.endpoint_url.as_deref(),
-    )
-    .await;
+    // With --org the target is found in whichever account holds it; the tunnel runs there as
+    // that account's session role.
+    let mut args = args.clone();
+    let config = if super::org::wanted(global) {
+        match super::org::locate(global, &args.target).await {
+            Ok((config, id)) => {
+                args.target = id;
+                config
+            }
+            Err(error) => {
+                say!("{who}: {error}");
+                return 2;
+            }
+        }
+    } else {
+        aws::load_config(
+            args.profile
+                .as_deref()
+                .or(global.profile.first().map(String::as_str)),
+            args.region
+                .as_deref()
+                .or(global.region.first().map(String::as_str)),
+            global.endpoint_url.as_deref(),
+        )
+        .await
+    };
+    let args = &args;
     let (events_tx, mut events) = mpsc::channel(64);
     let tunnel = tunnel::spawn(
         Box::pin(std::future::ready(Ok(config.clone()))),
