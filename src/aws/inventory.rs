@@ -42,58 +42,56 @@ pub async fn fetch(
 ) -> Result<Vec<InstanceRow>, InventoryError> {
     let now = SystemTime::now();
     let mut rows: HashMap<String, InstanceRow> = HashMap::new();
-
-    let mut pages = ssm
-        .describe_instance_information()
-        .max_results(50)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| ssm_error(profile, region, "DescribeInstanceInformation", e))?;
-        for info in page.instance_information_list() {
-            let Some(id) = info.instance_id() else {
-                continue;
-            };
-            let last_ping_age = info
-                .last_ping_date_time()
-                .and_then(|t| SystemTime::try_from(*t).ok())
-                .and_then(|t| now.duration_since(t).ok())
-                .map(|d| d.as_secs());
-            let ping = Ping::from_ssm(info.ping_status().map(|p| p.as_str()).unwrap_or_default());
-            let mut row = InstanceRow::bare(id, ping, profile, region);
-            row.name = info.name().unwrap_or_default().to_owned();
-            row.last_ping_age = last_ping_age;
-            row.agent_version = info.agent_version().map(str::to_owned);
-            row.agent_outdated = info.is_latest_version() == Some(false);
-            row.platform = info
-                .platform_type()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_default();
-            row.platform_name = info.platform_name().map(str::to_owned);
-            row.private_ip = info.ip_address().map(str::to_owned);
-            row.iam_instance_profile = info.iam_role().map(str::to_owned);
-            rows.insert(id.to_owned(), row);
+    // EC2's listing (1,000 a page) and SSM's first page at once. A small account is whole
+    // then; a large one reads the rest of SSM by the ids each EC2 page lists, fifty to a call,
+    // several at once, while EC2's next pages come (`managed_by_id`), instead of one SSM page
+    // after another.
+    let (ids_tx, ids_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let ec2_side = ec2_instances(ec2, profile, region, ids_tx);
+    let ssm_side = async {
+        let first = ssm
+            .describe_instance_information()
+            .max_results(50)
+            .send()
+            .await
+            .map_err(|e| ssm_error(profile, region, "DescribeInstanceInformation", e))?;
+        let mut infos: Vec<aws_sdk_ssm::types::InstanceInformation> =
+            first.instance_information_list().to_vec();
+        if first.next_token().is_some() {
+            infos.extend(managed_by_id(ssm, ids_rx, profile, region).await?);
         }
+        Ok::<_, InventoryError>(infos)
+    };
+    let (instances, infos) = tokio::join!(ec2_side, ssm_side);
+    let (instances, infos) = (instances?, infos?);
+    for info in &infos {
+        let Some(id) = info.instance_id() else {
+            continue;
+        };
+        let last_ping_age = info
+            .last_ping_date_time()
+            .and_then(|t| SystemTime::try_from(*t).ok())
+            .and_then(|t| now.duration_since(t).ok())
+            .map(|d| d.as_secs());
+        let ping = Ping::from_ssm(info.ping_status().map(|p| p.as_str()).unwrap_or_default());
+        let mut row = InstanceRow::bare(id, ping, profile, region);
+        row.name = info.name().unwrap_or_default().to_owned();
+        row.last_ping_age = last_ping_age;
+        row.agent_version = info.agent_version().map(str::to_owned);
+        row.agent_outdated = info.is_latest_version() == Some(false);
+        row.platform = info
+            .platform_type()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default();
+        row.platform_name = info.platform_name().map(str::to_owned);
+        row.private_ip = info.ip_address().map(str::to_owned);
+        row.iam_instance_profile = info.iam_role().map(str::to_owned);
+        rows.insert(id.to_owned(), row);
     }
 
-    let mut pages = ec2
-        .describe_instances()
-        .max_results(1000)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|error| InventoryError {
-            profile: profile.to_owned(),
-            region: region.to_owned(),
-            api: "DescribeInstances",
-            throttled: aws_sdk_ec2::error::ProvideErrorMetadata::code(&error)
-                == Some("RequestLimitExceeded"),
-            message: super::errors::describe_for(&error, Some(profile)),
-        })?;
-        for reservation in page.reservations() {
-            let account = reservation.owner_id().map(str::to_owned);
-            for instance in reservation.instances() {
+    for (account, instance) in &instances {
+        {
+            {
                 let Some(id) = instance.instance_id() else {
                     continue;
                 };
@@ -152,4 +150,116 @@ pub async fn fetch(
             .then_with(|| a.instance_id.cmp(&b.instance_id))
     });
     Ok(rows)
+}
+
+/// Every EC2 instance of the region, 1,000 a page, with the account that owns it; each id is
+/// also sent on `ids` as its page arrives (for SSM's reads by id).
+async fn ec2_instances(
+    ec2: &aws_sdk_ec2::Client,
+    profile: &str,
+    region: &str,
+    ids: tokio::sync::mpsc::UnboundedSender<String>,
+) -> Result<Vec<(Option<String>, aws_sdk_ec2::types::Instance)>, InventoryError> {
+    let mut instances = Vec::new();
+    let mut pages = ec2
+        .describe_instances()
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| InventoryError {
+            profile: profile.to_owned(),
+            region: region.to_owned(),
+            api: "DescribeInstances",
+            throttled: aws_sdk_ec2::error::ProvideErrorMetadata::code(&error)
+                == Some("RequestLimitExceeded"),
+            message: super::errors::describe_for(&error, Some(profile)),
+        })?;
+        for reservation in page.reservations() {
+            let account = reservation.owner_id().map(str::to_owned);
+            for instance in reservation.instances() {
+                if let Some(id) = instance.instance_id() {
+                    // Nobody listening (a small account) is no error.
+                    let _ = ids.send(id.to_owned());
+                }
+                instances.push((account.clone(), instance.clone()));
+            }
+        }
+    }
+    Ok(instances)
+}
+
+/// SSM calls a large inventory keeps in flight: enough that 10,000 instances come in about
+/// two seconds at 150 ms a call, few enough that SSM's rate limit is met with the SDK's
+/// backoff (a throttled call is retried), not a failure.
+pub const SHARDS_IN_FLIGHT: usize = 16;
+
+/// SSM's view of a large region past its first page: the ids EC2 lists (as its pages come)
+/// fifty to a call by the InstanceIds filter, several at once, and the hybrid nodes (`mi-`),
+/// which EC2 does not list, in one paged listing of their own. An instance SSM still lists
+/// that EC2 no longer does (terminated more than an hour ago) is left out, as EC2 leaves it.
+async fn managed_by_id(
+    ssm: &aws_sdk_ssm::Client,
+    ids: tokio::sync::mpsc::UnboundedReceiver<String>,
+    profile: &str,
+    region: &str,
+) -> Result<Vec<aws_sdk_ssm::types::InstanceInformation>, InventoryError> {
+    use aws_sdk_ssm::types::InstanceInformationStringFilter;
+    use futures_util::StreamExt;
+    let filter = |key: &str, values: Vec<String>| {
+        InstanceInformationStringFilter::builder()
+            .key(key)
+            .set_values(Some(values))
+            .build()
+            .ok()
+    };
+    // Fifty ids at a time as they arrive; the last shard when EC2's listing is done.
+    let shards = futures_util::stream::unfold(ids, |mut ids| async move {
+        let mut shard = Vec::with_capacity(50);
+        while shard.len() < 50 {
+            match ids.recv().await {
+                Some(id) => shard.push(id),
+                None => break,
+            }
+        }
+        (!shard.is_empty()).then_some((shard, ids))
+    });
+    let by_id = shards
+        .map(|shard| {
+            let request = ssm
+                .describe_instance_information()
+                .set_filters(filter("InstanceIds", shard).map(|f| vec![f]))
+                .max_results(50);
+            async move { request.send().await }
+        })
+        .buffer_unordered(SHARDS_IN_FLIGHT)
+        .collect::<Vec<_>>();
+    let hybrid = async {
+        let mut found = Vec::new();
+        let mut pages = ssm
+            .describe_instance_information()
+            .set_filters(
+                filter("ResourceType", vec!["ManagedInstance".to_owned()]).map(|f| vec![f]),
+            )
+            .max_results(50)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            found.extend(page?.instance_information_list().iter().cloned());
+        }
+        Ok::<_, aws_sdk_ssm::error::SdkError<_, _>>(found)
+    };
+    let (by_id, hybrid) = tokio::join!(by_id, hybrid);
+    let error = |e| ssm_error(profile, region, "DescribeInstanceInformation", e);
+    let mut infos = hybrid.map_err(error)?;
+    for answer in by_id {
+        infos.extend(
+            answer
+                .map_err(error)?
+                .instance_information_list()
+                .iter()
+                .cloned(),
+        );
+    }
+    Ok(infos)
 }
