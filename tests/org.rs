@@ -63,6 +63,37 @@ impl Org {
     async fn run(&self, args: &[&str]) -> (i32, String, String) {
         common::finish(self.bosun(args).spawn().expect("spawn")).await
     }
+
+    /// The login's token file, as the AWS CLI (or `bosun login`) keeps it.
+    fn token_file(&self) -> PathBuf {
+        std::fs::read_dir(self.home.join(".aws/sso/cache"))
+            .expect("the token cache")
+            .flatten()
+            .next()
+            .expect("a token file")
+            .path()
+    }
+
+    /// The cached login: `accessToken`, `expiresAt`…
+    fn token(&self) -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(self.token_file()).expect("read"))
+            .expect("json")
+    }
+
+    /// The AWS CLI as the logged-in user, reading the AWS config file `config`.
+    fn aws(&self, config: &std::path::Path, args: &[&str]) -> Command {
+        let mut command = Command::new("aws");
+        common::sealed(&mut command)
+            .env("HOME", &self.home)
+            .env("AWS_CONFIG_FILE", config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    }
 }
 
 fn json_lines(text: &str) -> Vec<serde_json::Value> {
@@ -205,15 +236,8 @@ async fn a_shell_opens_on_an_instance_of_a_member_account() {
 #[tokio::test]
 async fn an_expired_login_says_how_to_log_in_again() {
     let org = organisation().await;
-    let cache = org.home.join(".aws/sso/cache");
-    let file = std::fs::read_dir(&cache)
-        .expect("cache")
-        .flatten()
-        .next()
-        .expect("token file")
-        .path();
-    let mut token: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("json");
+    let file = org.token_file();
+    let mut token = org.token();
     token["expiresAt"] = serde_json::json!("2020-01-01T00:00:00Z");
     std::fs::write(&file, token.to_string()).expect("write");
     let (code, _, stderr) = org.run(&["ls", "--org"]).await;
@@ -249,19 +273,7 @@ async fn botocore_resolves_credentials_through_the_simulators_portal() {
             org.sim.endpoint_url()
         );
     std::fs::write(&member, text).expect("member config");
-    let aws = |args: &[&str]| {
-        let mut command = Command::new("aws");
-        common::sealed(&mut command)
-            .env("HOME", &org.home)
-            .env("AWS_CONFIG_FILE", &member)
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        command
-    };
+    let aws = |args: &[&str]| org.aws(&member, args);
     let (code, stdout, stderr) = common::finish(
         aws(&[
             "sts",
@@ -304,14 +316,7 @@ async fn botocore_resolves_credentials_through_the_simulators_portal() {
         ids.iter().all(|id| id.starts_with("i-00b000000001")),
         "only payments-prod's instances: {ids:?}"
     );
-    let token_file = std::fs::read_dir(org.home.join(".aws/sso/cache"))
-        .expect("cache")
-        .flatten()
-        .next()
-        .expect("token")
-        .path();
-    let token: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(token_file).expect("read")).expect("json");
+    let token = org.token();
     let (code, stdout, stderr) = common::finish(
         aws(&[
             "sso",
@@ -359,12 +364,7 @@ async fn bosun_login_writes_a_token_bosun_and_botocore_both_use() {
         stdout.contains("Logged in to https://bosun-sim-"),
         "{stdout}"
     );
-    let file = std::fs::read_dir(org.home.join(".aws/sso/cache"))
-        .expect("cache")
-        .flatten()
-        .next()
-        .expect("the token file")
-        .path();
+    let file = org.token_file();
     let mode = std::fs::metadata(&file).expect("meta").permissions().mode();
     assert_eq!(
         mode & 0o077,
@@ -386,23 +386,17 @@ async fn bosun_login_writes_a_token_bosun_and_botocore_both_use() {
     let (code, _, stderr) = org.run(&["accounts"]).await;
     assert_eq!(code, 1, "finance still has no role: {stderr}");
     assert!(!stderr.contains("not logged in"), "{stderr}");
-    let mut aws = Command::new("aws");
-    common::sealed(&mut aws)
-        .env("HOME", &org.home)
-        .env("AWS_CONFIG_FILE", &org.config)
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .args([
+    let mut aws = org.aws(
+        &org.config,
+        &[
             "sts",
             "get-caller-identity",
             "--profile",
             "org",
             "--output",
             "json",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        ],
+    );
     let (code, stdout, stderr) = common::finish(aws.spawn().expect("aws")).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("111122223333"), "{stdout}");
@@ -413,36 +407,19 @@ async fn bosun_login_writes_a_token_bosun_and_botocore_both_use() {
 #[tokio::test]
 async fn botocore_models_accept_the_portals_answers() {
     let org = organisation().await;
-    let token_file = std::fs::read_dir(org.home.join(".aws/sso/cache"))
-        .expect("cache")
-        .flatten()
-        .next()
-        .expect("token")
-        .path();
-    let token: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(token_file).expect("read")).expect("json");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/check_shapes.py");
-    let output = common::sealed(&mut Command::new("python3"))
-        .arg(script)
-        .arg(org.sim.endpoint_url())
-        .arg(format!(
+    let token = org.token();
+    common::check_shapes(&[
+        org.sim.endpoint_url(),
+        format!(
             "--sso-token={}",
             token["accessToken"].as_str().expect("token")
-        ))
-        .arg(format!(
+        ),
+        format!(
             "--start-url={}",
             sim::org::start_url(&org.sim.endpoint_url())
-        ))
-        .output()
-        .await
-        .expect("python3 runs (the test command installs botocore)");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+        ),
+    ])
+    .await;
 }
 
 /// The console over the organisation: every account's instances in one table with their

@@ -63,7 +63,9 @@ pub async fn fetch(
         Ok::<_, InventoryError>(infos)
     };
     let (instances, infos) = tokio::join!(ec2_side, ssm_side);
-    let (instances, infos) = (instances?, infos?);
+    // SSM's failure is said first, as when the two were read one after the other.
+    let infos = infos?;
+    let instances = instances?;
     for info in &infos {
         let Some(id) = info.instance_id() else {
             continue;

@@ -291,7 +291,7 @@ pub async fn device_login(
 
 /// Writes `bytes` to `path` (its folder made first), readable by its owner alone: a token is
 /// a credential.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(parent) = path.parent() {

@@ -65,15 +65,27 @@ pub async fn reach(global: &GlobalArgs) -> Result<Reach, String> {
         inventory: config.org.inventory_roles.clone(),
         session: config.org.session_roles.clone(),
     };
-    let wanted = choice.resolved(&login).inventory;
-    let portal = std::sync::Arc::new(Portal::new(&base, login));
-    let accounts = portal.accounts(&choice).await?;
-    Ok(Reach {
-        portal,
-        accounts,
-        wanted,
-        regions,
-    })
+    Reach::through(&base, login, &choice, regions).await
+}
+
+impl Reach {
+    /// The organisation `login` reaches through its portal (at `base`'s endpoint).
+    async fn through(
+        base: &aws_config::SdkConfig,
+        login: crate::aws::sso::SsoLogin,
+        choice: &RoleChoice,
+        regions: Vec<String>,
+    ) -> Result<Reach, String> {
+        let wanted = choice.resolved(&login).inventory;
+        let portal = std::sync::Arc::new(Portal::new(base, login));
+        let accounts = portal.accounts(choice).await?;
+        Ok(Reach {
+            portal,
+            accounts,
+            wanted,
+            regions,
+        })
+    }
 }
 
 /// Every instance of every account of the organisation × every region (`--org`), a few at
@@ -154,16 +166,8 @@ pub async fn demo_reach(
         expires: std::time::SystemTime::now() + std::time::Duration::from_secs(8 * 3600),
         profile_role: None,
     };
-    let choice = RoleChoice::default();
-    let wanted = choice.resolved(&login).inventory;
-    let portal = std::sync::Arc::new(Portal::new(&base, login));
-    let accounts = portal.accounts(&choice).await?;
-    Ok(Reach {
-        portal,
-        accounts,
-        wanted,
-        regions: vec!["us-east-1".to_owned(), "eu-west-1".to_owned()],
-    })
+    let regions = vec!["us-east-1".to_owned(), "eu-west-1".to_owned()];
+    Reach::through(&base, login, &RoleChoice::default(), regions).await
 }
 
 /// `bosun accounts`: each account, the roles taken, and whether credentials could be had.

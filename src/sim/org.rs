@@ -243,15 +243,6 @@ pub fn session_name(endpoint: &str) -> String {
     format!("bosun-sim-{port}")
 }
 
-/// The file the AWS CLI keeps an sso-session's token in: `~/.aws/sso/cache/` and the SHA-1 of
-/// the session's name, in hex.
-pub fn token_file(home: &std::path::Path, session: &str) -> std::path::PathBuf {
-    use sha1::Digest;
-    let digest = sha1::Sha1::digest(session.as_bytes());
-    home.join(".aws/sso/cache")
-        .join(format!("{}.json", hex::encode(digest)))
-}
-
 impl Organization {
     /// A login to this organisation as `aws sso login` leaves it: an AWS config file (in
     /// `dir`) with the portal's sso-session and a profile `org` through it, and the session's
@@ -293,24 +284,9 @@ impl Organization {
             )
             .replace(".000Z", "Z"),
         });
-        let file = token_file(home, &session);
-        if let Some(parent) = file.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        write_private(&file, token.to_string().as_bytes())?;
+        // Where and how the AWS CLI (and `bosun login`) keep a token.
+        let file = crate::aws::sso::token_path(home, &session);
+        crate::aws::sso::write_private(&file, token.to_string().as_bytes())?;
         Ok(path)
     }
-}
-
-/// Writes a file only its owner may read (a token is a credential).
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(bytes)
 }

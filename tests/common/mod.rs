@@ -307,3 +307,22 @@ pub async fn plugin_args(
     let token = started.token_value().unwrap_or_default().to_owned();
     (args, token)
 }
+
+/// Runs `scripts/check_shapes.py` (botocore's models against the simulator's answers) with
+/// `args`, and asserts every check passed (the test command installs botocore).
+pub async fn check_shapes(args: &[String]) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/check_shapes.py");
+    let output = sealed(&mut Command::new("python3"))
+        .arg(script)
+        .args(args)
+        .output()
+        .await
+        .expect("python3 runs (the test command installs botocore)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}
