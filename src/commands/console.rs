@@ -86,9 +86,11 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
                 return 1;
             }
         };
-        // The demo is a small organisation too: `bosun --demo --org` reads all of it.
+        // The demo is a small organisation too, when asked for (`bosun --demo --org`): its
+        // member accounts are made only then.
+        let org_wanted = global.org || config.org.enabled;
         let demo_config = SimConfig {
-            accounts: DEMO_MEMBER_ACCOUNTS,
+            accounts: if org_wanted { DEMO_MEMBER_ACCOUNTS } else { 0 },
             ..SimConfig::for_own_clients(keys.clone())
         };
         let handle = match sim::start(demo_config).await {
@@ -102,7 +104,7 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
         let portal = handle.portal_login();
         _simulator = Some(handle);
         match portal {
-            Some((start_url, token)) if global.org || config.org.enabled => {
+            Some((start_url, token)) if org_wanted => {
                 super::org::org_sources(Arc::new(move || {
                     let (endpoint, keys) = (endpoint.clone(), keys.clone());
                     let (start_url, token) = (start_url.clone(), token.clone());

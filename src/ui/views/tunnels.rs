@@ -160,8 +160,9 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some(TunnelRow::Tunnel(entry)) => Some(*entry),
         _ => None,
     };
-    let provisional = share(&claims, area.width.saturating_sub(2));
-    let dropped = |column: usize| provisional[column].is_none();
+    // The detail line below takes height, never width: the columns are shared once.
+    let widths = share(&claims, area.width.saturating_sub(2));
+    let dropped = |column: usize| widths[column].is_none();
     let detail = selected.and_then(|entry| {
         let mut parts = Vec::new();
         if dropped(TARGET) || dropped(REMOTE) {
@@ -210,7 +211,6 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         _ => area,
     };
-    let widths = share(&claims, area.width.saturating_sub(2));
     let width_of = |column: usize| usize::from(widths[column].unwrap_or(0));
     let header = Row::new(kept(&widths, HEADERS.map(Cell::from)))
         .style(crate::ui::widgets::header_style(theme));
