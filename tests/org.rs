@@ -570,3 +570,31 @@ async fn the_doctor_and_a_tunnel_find_their_account() {
     assert_eq!(&back, b"through the org");
     let _ = child.start_kill();
 }
+
+/// A console started before logging in says so in its header, and after `bosun login`
+/// elsewhere a switch (`:region`) reads the organisation without a restart.
+#[tokio::test]
+async fn the_console_picks_up_a_login_made_after_it_started() {
+    use tokio::io::AsyncWriteExt as _;
+    let org = organisation().await;
+    std::fs::remove_dir_all(org.home.join(".aws/sso/cache")).expect("logged out");
+    let (mut child, mut view, mut writer) = common::pty::bosun_in_pty(40, 160, |command| {
+        command
+            .env("HOME", &org.home)
+            .env("XDG_CONFIG_HOME", org.home.join(".config"))
+            .env("XDG_STATE_HOME", org.home.join(".state"))
+            .env("AWS_CONFIG_FILE", &org.config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .args(["--profile", "org", "--org"])
+    });
+    view.wait_for("organisation: not logged in to https://bosun-sim-")
+        .await;
+    let (code, _, stderr) = org.run(&["login", "--no-browser"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    writer
+        .write_all(b":region us-east-1\r")
+        .await
+        .expect("switch");
+    view.wait_for("payments-staging").await;
+    let _ = child.start_kill();
+}

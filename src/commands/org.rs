@@ -346,22 +346,23 @@ pub type ReachOnce = std::sync::Arc<
 
 /// The console's sources for the organisation: every account (or those `:profile` names, by
 /// name or id) × every region, each account as its session role (its inventory role where it
-/// has none), labelled by the account's name. The login is read once, at the first call.
+/// has none), labelled by the account's name. The login is read at the first call that finds
+/// it; one that fails (not logged in, expired) is said once, in the header, and read again at
+/// the next switch (`:region`), so a `bosun login` elsewhere is picked up without a restart.
 pub fn org_sources(reach_once: ReachOnce) -> crate::services::sources::SourceFactory {
     use crate::services::sources::{Source, Sources};
-    let cell: std::sync::Arc<tokio::sync::OnceCell<Result<Reach, String>>> =
+    let cell: std::sync::Arc<tokio::sync::OnceCell<Reach>> =
         std::sync::Arc::new(tokio::sync::OnceCell::new());
     std::sync::Arc::new(move |profiles: Vec<String>, regions: Vec<String>| {
         let cell = cell.clone();
         let reach_once = reach_once.clone();
         Box::pin(async move {
-            let reach = cell.get_or_init(|| reach_once()).await;
-            let reach = match reach {
+            let reach = match cell.get_or_try_init(|| reach_once()).await {
                 Ok(reach) => reach,
                 Err(error) => {
                     return Sources {
                         sources: Vec::new(),
-                        label: format!("organisation: {error}"),
+                        label: format!("organisation: {error}; then :region R reads it again"),
                     };
                 }
             };
