@@ -64,6 +64,25 @@ impl Org {
         common::finish(self.bosun(args).spawn().expect("spawn")).await
     }
 
+    /// `bosun --profile org --org` on a 40×160 PTY as the logged-in user.
+    fn console(
+        &self,
+    ) -> (
+        tokio::process::Child,
+        common::pty::TerminalView,
+        pty_process::OwnedWritePty,
+    ) {
+        common::pty::bosun_in_pty(40, 160, |command| {
+            command
+                .env("HOME", &self.home)
+                .env("XDG_CONFIG_HOME", self.home.join(".config"))
+                .env("XDG_STATE_HOME", self.home.join(".state"))
+                .env("AWS_CONFIG_FILE", &self.config)
+                .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+                .args(["--profile", "org", "--org"])
+        })
+    }
+
     /// The login's token file, as the AWS CLI (or `bosun login`) keeps it.
     fn token_file(&self) -> PathBuf {
         std::fs::read_dir(self.home.join(".aws/sso/cache"))
@@ -429,15 +448,7 @@ async fn botocore_models_accept_the_portals_answers() {
 async fn the_console_shows_the_organisation_and_acts_across_accounts() {
     use tokio::io::AsyncWriteExt as _;
     let org = organisation().await;
-    let (mut child, mut view, mut writer) = common::pty::bosun_in_pty(40, 160, |command| {
-        command
-            .env("HOME", &org.home)
-            .env("XDG_CONFIG_HOME", org.home.join(".config"))
-            .env("XDG_STATE_HOME", org.home.join(".state"))
-            .env("AWS_CONFIG_FILE", &org.config)
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .args(["--profile", "org", "--org"])
-    });
+    let (mut child, mut view, mut writer) = org.console();
     view.wait_for("payments-staging-api").await;
     let screen = view.parser.screen().contents();
     assert!(screen.contains("ACCOUNT"), "{screen}");
@@ -578,15 +589,7 @@ async fn the_console_picks_up_a_login_made_after_it_started() {
     use tokio::io::AsyncWriteExt as _;
     let org = organisation().await;
     std::fs::remove_dir_all(org.home.join(".aws/sso/cache")).expect("logged out");
-    let (mut child, mut view, mut writer) = common::pty::bosun_in_pty(40, 160, |command| {
-        command
-            .env("HOME", &org.home)
-            .env("XDG_CONFIG_HOME", org.home.join(".config"))
-            .env("XDG_STATE_HOME", org.home.join(".state"))
-            .env("AWS_CONFIG_FILE", &org.config)
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .args(["--profile", "org", "--org"])
-    });
+    let (mut child, mut view, mut writer) = org.console();
     view.wait_for("organisation: not logged in to https://bosun-sim-")
         .await;
     let (code, _, stderr) = org.run(&["login", "--no-browser"]).await;

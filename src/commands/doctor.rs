@@ -12,24 +12,16 @@ use crate::services::sources::SessionClients;
 
 pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
     // With --org the instance is looked at from its own account (as its session role).
-    let located = if super::org::wanted(global) && !args.target.starts_with("ecs:") {
-        match super::org::locate(global, &args.target).await {
-            Ok(located) => Some(located),
-            Err(error) => {
+    let in_org = super::org::wanted(global) && !args.target.starts_with("ecs:");
+    let (config, located) =
+        match super::org::config_for(global, &args.target, "doctor", in_org).await {
+            Ok(found) => found,
+            Err(super::org::NoConfig::ToSay(error)) => {
                 eprintln!("bosun doctor: {error}");
                 return 2;
             }
-        }
-    } else {
-        None
-    };
-    let config = match &located {
-        Some((config, _)) => config.clone(),
-        None => match super::regional_config(global, "doctor").await {
-            Ok(config) => config,
-            Err(code) => return code,
-        },
-    };
+            Err(super::org::NoConfig::Said(code)) => return code,
+        };
     let region = config.region().map(ToString::to_string).unwrap_or_default();
     // A container (`ecs:CLUSTER/TASK[/CONTAINER]`, `ecs:CLUSTER/SERVICE`): ECS Exec's doctor.
     match crate::model::container::EcsTarget::parse(&args.target) {
@@ -42,7 +34,7 @@ pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
     }
     let clients = SessionClients::new(&config);
     let resolved = match &located {
-        Some((_, id)) => Ok(id.clone()),
+        Some(id) => Ok(id.clone()),
         None => target::resolve(&clients.ssm, &clients.ec2, &args.target).await,
     };
     let instance_id = match resolved {

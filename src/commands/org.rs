@@ -503,3 +503,29 @@ fn open_in_browser(url: &str) {
         .stderr(std::process::Stdio::null())
         .spawn();
 }
+
+/// Why a one-instance command has no configuration: a sentence for it to say (with its own
+/// name), or a status after the sentence already said.
+pub enum NoConfig {
+    ToSay(String),
+    Said(i32),
+}
+
+/// The configuration a one-instance command works with, and the instance id when `in_org`
+/// found it: the account holding `target` (as its session role), or else the command's one
+/// region, as before `--org`.
+pub async fn config_for(
+    global: &GlobalArgs,
+    target: &str,
+    command: &str,
+    in_org: bool,
+) -> Result<(aws_config::SdkConfig, Option<String>), NoConfig> {
+    if in_org {
+        let (config, id) = locate(global, target).await.map_err(NoConfig::ToSay)?;
+        return Ok((config, Some(id)));
+    }
+    let config = super::regional_config(global, command)
+        .await
+        .map_err(NoConfig::Said)?;
+    Ok((config, None))
+}

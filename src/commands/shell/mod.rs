@@ -50,24 +50,16 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
     }
     // With --org the target is looked for in every account; the session uses its account's
     // session role there.
-    let located = if super::org::wanted(global) {
-        match super::org::locate(global, &args.target).await {
-            Ok(located) => Some(located),
-            Err(error) => {
+    let in_org = super::org::wanted(global);
+    let (config, located) =
+        match super::org::config_for(global, &args.target, "shell", in_org).await {
+            Ok(found) => found,
+            Err(super::org::NoConfig::ToSay(error)) => {
                 say!("bosun shell: {error}");
                 return 2;
             }
-        }
-    } else {
-        None
-    };
-    let config = match &located {
-        Some((config, _)) => config.clone(),
-        None => match super::regional_config(global, "shell").await {
-            Ok(config) => config,
-            Err(code) => return code,
-        },
-    };
+            Err(super::org::NoConfig::Said(code)) => return code,
+        };
     let source = Source {
         profile: super::profile_name(global),
         config,
@@ -75,7 +67,7 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
     let clients = source.session_clients();
     let ec2 = aws_sdk_ec2::Client::new(&source.config);
     let resolved = match &located {
-        Some((_, id)) => Ok(id.clone()),
+        Some(id) => Ok(id.clone()),
         None => target::resolve(&clients.ssm, &ec2, &args.target).await,
     };
     let instance_id = match resolved {
