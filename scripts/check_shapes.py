@@ -5,8 +5,11 @@ Usage: check_shapes.py ENDPOINT_URL [--sso-token=TOKEN --start-url=URL]
 
 With --sso-token (a simulator serving an organisation, `bosun sim --accounts`), checks the
 SSO portal's calls instead: ListAccounts (every page), ListAccountRoles, GetRoleCredentials,
-and the errors of a bad token and of a role not assigned; and SSO-OIDC's login (RegisterClient,
-StartDeviceAuthorization, CreateToken pending then granted, a refresh, an unknown client).
+and the errors of a bad token and of a role not assigned; SSO-OIDC's login (RegisterClient,
+StartDeviceAuthorization, CreateToken pending then granted, a refresh, an unknown client);
+Organizations' ListAccounts, STS AssumeRole into a member and a role refused, a member refused
+the listing; and SSM's ListNodes through the organisation's index (every page, filters, an
+unknown sync, too many filter values).
 
 Calls SSM, KMS, EC2 and IAM through botocore and walks every raw response body against the
 operation's output shape (or, for errors, checks the code is one the model lists): every key
@@ -211,7 +214,10 @@ def call(service_client, operation, expect_error=None, **params):
         # is sent as NoSuchEntity).
         known = [shape.name for shape in model.error_shapes] + [
             shape.metadata.get("error", {}).get("code") for shape in model.error_shapes] + [
-            "ValidationException", "ThrottlingException", "AccessDeniedException"]
+            "ValidationException", "ThrottlingException", "AccessDeniedException",
+            # STS refuses a role that does not trust the caller with AccessDenied, which its
+            # model does not list.
+            "AccessDenied"]
         report(expect_error == code and (code in known or "." in code),
                f"{label} error {code}", "" if expect_error == code else f"expected {expect_error}")
         return None
@@ -277,6 +283,51 @@ if len(sys.argv) > 2 and sys.argv[2].startswith("--sso-token="):
          refreshToken=granted["refreshToken"])
     call(oidc, "StartDeviceAuthorization", expect_error="InvalidClientException",
          clientId="nobody", clientSecret="nothing", startUrl=start_url)
+    # Without SSO: Organizations from the management account (every page), AssumeRole into a
+    # member, and a member's credentials refused the listing.
+    organizations = client("organizations")
+    listed, next_token = [], None
+    while True:
+        page = call(organizations, "ListAccounts", MaxResults=2,
+                    **({"NextToken": next_token} if next_token else {}))
+        listed += page["Accounts"]
+        next_token = page.get("NextToken")
+        if not next_token:
+            break
+    report(len(listed) == len(accounts), "organizations:ListAccounts pages",
+           f"{len(listed)} accounts, the portal lists {len(accounts)}")
+    sts = client("sts")
+    member = accounts[-1]["accountId"]
+    assumed = call(sts, "AssumeRole", RoleSessionName="shapes",
+                   RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole")
+    call(sts, "AssumeRole", expect_error="AccessDenied", RoleSessionName="shapes",
+         RoleArn=f"arn:aws:iam::{member}:role/NotTrusted")
+    as_member = botocore.session.get_session().create_client(
+        "organizations", region_name="us-east-1", endpoint_url=ENDPOINT,
+        aws_access_key_id=assumed["Credentials"]["AccessKeyId"],
+        aws_secret_access_key=assumed["Credentials"]["SecretAccessKey"],
+        aws_session_token=assumed["Credentials"]["SessionToken"],
+        config=Config(retries={"max_attempts": 1}))
+    call(as_member, "ListAccounts", expect_error="AccessDeniedException")
+    # The organisation's index: every page, filtered by account and region, and its errors.
+    ssm = client("ssm")
+    sync = "AWS-QuickSetup-ManagedNode"
+    nodes, next_token = 0, None
+    while True:
+        page = call(ssm, "ListNodes", SyncName=sync, MaxResults=50,
+                    **({"NextToken": next_token} if next_token else {}))
+        nodes += len(page["Nodes"])
+        next_token = page.get("NextToken")
+        if not next_token:
+            break
+    report(nodes > 50, "ssm:ListNodes pages", f"{nodes} nodes")
+    call(ssm, "ListNodes", SyncName=sync, Filters=[
+        {"Key": "AccountId", "Values": [member], "Type": "Equal"},
+        {"Key": "Region", "Values": ["us-east-1", "eu-west-1"], "Type": "Equal"}])
+    call(ssm, "ListNodes", MaxResults=5)
+    call(ssm, "ListNodes", expect_error="ResourceDataSyncNotFoundException", SyncName="nope")
+    call(ssm, "ListNodes", expect_error="InvalidFilter", SyncName=sync,
+         Filters=[{"Key": "AccountId", "Values": ["1", "2", "3", "4", "5", "6"]}])
     print(f"{results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)
 

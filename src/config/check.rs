@@ -14,6 +14,8 @@ pub enum Kind {
     Texts,
     TextOrTexts,
     Flag,
+    /// One of these words, in quotes.
+    OneOf(&'static [&'static str]),
     /// A whole number in a range, and why the range (said when a number is outside it).
     Whole {
         min: i64,
@@ -91,10 +93,13 @@ const TUNNEL: [Field; 9] = [
 
 const PROFILE: [Field; 1] = [field("scrollback_lines", SCROLLBACK)];
 
-const ORG: [Field; 3] = [
+const ORG: [Field; 6] = [
     field("enabled", Kind::Flag),
     field("inventory_roles", Kind::Texts),
     field("session_roles", Kind::Texts),
+    field("assume_role", Kind::Text),
+    field("index", Kind::OneOf(&["auto", "always", "never"])),
+    field("sync_name", Kind::Text),
 ];
 
 /// Every key of the file, as `Config` reads it.
@@ -240,6 +245,15 @@ fn check_value(value: &Spanned<DeValue<'_>>, kind: &Kind, path: &str, found: &mu
         (Kind::Address, DeValue::String(text)) if text.parse::<std::net::IpAddr>().is_ok() => {}
         (Kind::Address, _) => wrong("an IP address in quotes, e.g. \"127.0.0.1\"".to_owned()),
         (Kind::Flag, _) => wrong("true or false".to_owned()),
+        (Kind::OneOf(words), DeValue::String(text)) if words.contains(&text.as_ref()) => {}
+        (Kind::OneOf(words), _) => wrong(format!(
+            "one of {}",
+            words
+                .iter()
+                .map(|w| format!("\"{w}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
         (Kind::TextOrTexts, DeValue::String(_)) => {}
         (Kind::Texts | Kind::TextOrTexts, DeValue::Array(items)) => {
             for (index, item) in items.iter().enumerate() {

@@ -86,6 +86,27 @@ pub struct OrgSettings {
     /// inventory's).
     #[serde(default)]
     pub session_roles: Vec<String>,
+    /// Without an SSO login: the role assumed in each account found through Organizations
+    /// (default `OrganizationAccountAccessRole`).
+    #[serde(default)]
+    pub assume_role: Option<String>,
+    /// Whether to read AWS's index of the organisation's nodes (`ListNodes` with the
+    /// resource data sync): `auto` where the profile can, `always` (say why not), `never`.
+    #[serde(default)]
+    pub index: IndexUse,
+    /// The resource data sync the index is (default Quick Setup's `AWS-QuickSetup-ManagedNode`).
+    #[serde(default)]
+    pub sync_name: Option<String>,
+}
+
+/// `[org] index`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IndexUse {
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 /// What one profile changes: `[profile.NAME]`.

@@ -18,6 +18,7 @@ mod kms_api;
 mod network;
 mod oidc;
 pub mod org;
+mod org_api;
 mod port;
 mod process;
 mod query;
@@ -406,6 +407,34 @@ impl SimHandle {
             .flat_map(|org| org.accounts.iter())
             .map(|a| (a.id.clone(), a.name.clone(), a.ou.clone()))
             .collect()
+    }
+
+    /// The calls answered by every account of the organisation (or the one account), by
+    /// `service:Operation`, summed.
+    pub fn request_counts_everywhere(&self) -> BTreeMap<String, u64> {
+        let mut counts = self.request_counts();
+        for account in self.org.iter().flat_map(|org| org.accounts.iter().skip(1)) {
+            for (call, n) in account
+                .state
+                .counters
+                .lock()
+                .map(|c| c.clone())
+                .unwrap_or_default()
+            {
+                *counts.entry(call).or_default() += n;
+            }
+        }
+        counts
+    }
+
+    /// Faults for every account of the organisation (the one account without one).
+    pub fn set_faults_everywhere(&self, faults: Faults) {
+        for account in self.org.iter().flat_map(|org| org.accounts.iter().skip(1)) {
+            if let Ok(mut current) = account.state.faults.lock() {
+                *current = faults.clone();
+            }
+        }
+        self.set_faults(faults);
     }
 
     pub fn set_faults(&self, faults: Faults) {

@@ -41,6 +41,9 @@ pub(crate) struct Account {
     pub ou: String,
     /// (role, access key, secret): what GetRoleCredentials hands out for the role.
     pub roles: Vec<(String, String, String)>,
+    /// (access key, secret) of its `OrganizationAccountAccessRole`, what AssumeRole from the
+    /// management account hands out (members only, as Organizations creates it in them).
+    pub access_role: Option<(String, String)>,
     pub state: Arc<SimState>,
 }
 
@@ -54,6 +57,10 @@ pub(crate) struct Organization {
     /// Logging in: registered clients and devices waiting for approval.
     pub oidc: std::sync::Mutex<super::oidc::Oidc>,
 }
+
+/// The simulated organisation's id, and its root's.
+pub(crate) const ORG_ID: &str = "o-bosunsim01";
+pub(crate) const ROOT_ID: &str = "r-bosn";
 
 /// How many instances a member account's generated fleet has.
 pub const MEMBER_FLEET: usize = 12;
@@ -100,6 +107,18 @@ pub fn member_fleet(n: usize, seed: u64) -> Fleet {
         instance.tags.insert("Name".to_owned(), own);
     }
     fleet
+}
+
+impl Account {
+    /// Its organisational unit's id: the root's for the management account, else the
+    /// `prod` or `nonprod` unit under `/workloads`.
+    pub fn ou_id(&self) -> &'static str {
+        match self.ou.as_str() {
+            "/" => ROOT_ID,
+            path if path.ends_with("/prod") => "ou-bosn-prod0001",
+            _ => "ou-bosn-nonprod1",
+        }
+    }
 }
 
 impl Organization {

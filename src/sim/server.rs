@@ -25,7 +25,8 @@ use super::json::{json_error, json_response};
 use super::sigv4::{self, SigV4Error};
 use super::upgrade_auth::{self, UpgradeAuth, UpgradeRequest};
 use super::{
-    SimState, UpgradeRecord, caller_api, ec2_api, ecs_api, iam_api, kms_api, session_agent, ssm_api,
+    SimState, UpgradeRecord, caller_api, ec2_api, ecs_api, iam_api, kms_api, org_api,
+    session_agent, ssm_api,
 };
 
 /// Request bodies above this are refused (no real request comes close).
@@ -279,6 +280,19 @@ async fn route(
             let result = match serde_json::from_slice::<serde_json::Value>(&body) {
                 Err(error) => Err(ApiError::serialization(format!("Malformed JSON: {error}"))),
                 Ok(input) => match service {
+                    // The organisation's index reads every account's fleet.
+                    "AmazonSSM" if operation == "ListNodes" => {
+                        call(&state, "ssm", operation, || {
+                            org_api::list_nodes(router.org.as_deref(), &state, &credential, &input)
+                        })
+                        .await
+                    }
+                    "AWSOrganizationsV20161128" => {
+                        call(&state, "organizations", operation, || {
+                            org_api::organizations(router.org.as_deref(), &state, operation, &input)
+                        })
+                        .await
+                    }
                     "AmazonSSM" => {
                         call(&state, "ssm", operation, || {
                             ssm_api::dispatch(&state, &credential, operation, &input)
@@ -327,7 +341,13 @@ async fn route(
                     }
                     return Ok(super::query::error_response_in(namespace, &error));
                 }
-                return Ok(if credential.service == "sts" {
+                return Ok(if credential.service == "sts" && action == "AssumeRole" {
+                    super::query::respond(
+                        namespace,
+                        &action,
+                        org_api::assume_role(router.org.as_deref(), &state, &credential, &form),
+                    )
+                } else if credential.service == "sts" {
                     caller_api::dispatch_sts(&state, &credential, &action)
                 } else {
                     iam_api::dispatch(&state, &action, &form)

@@ -132,7 +132,18 @@ fn string_values(value: &Value) -> Result<Vec<String>, ApiError> {
     Ok(values)
 }
 
-fn resource_type(instance: &Instance) -> &'static str {
+/// The host name its agent reports: EC2's default for Linux, Windows' own for Windows.
+pub(crate) fn computer_name(instance: &Instance) -> String {
+    match instance.platform {
+        Platform::Windows => format!(
+            "EC2AMAZ-{}",
+            &instance.id[instance.id.len().saturating_sub(7)..].to_uppercase()
+        ),
+        _ => format!("ip-{}.ec2.internal", instance.private_ip.replace('.', "-")),
+    }
+}
+
+pub(crate) fn resource_type(instance: &Instance) -> &'static str {
     if instance.is_ec2() {
         "EC2Instance"
     } else {
@@ -196,13 +207,7 @@ fn instance_information(state: &SimState, offline: &super::Offline, instance: &I
         _ => state.started - Duration::from_secs(instance.last_ping_age),
     };
     let registered = state.started - Duration::from_secs(86_400 * 30 + instance.last_ping_age);
-    let computer_name = match instance.platform {
-        Platform::Windows => format!(
-            "EC2AMAZ-{}",
-            &instance.id[instance.id.len().saturating_sub(7)..].to_uppercase()
-        ),
-        _ => format!("ip-{}.ec2.internal", instance.private_ip.replace('.', "-")),
-    };
+    let computer_name = computer_name(instance);
     let agent_version = state.agent_version(instance);
     json!({
         "InstanceId": instance.id,

@@ -102,14 +102,17 @@ async fn organization(
         name,
         ou: "/".to_owned(),
         roles: management_roles,
+        access_role: None,
         state: main.clone(),
     }];
     for n in 1..=count {
         let (id, name) = org::member(n);
         let roles = role_keys(&org::member_roles(n))?;
+        let access_role = random_key_pair()?;
         let credentials = roles
             .iter()
             .map(|(_, key, secret)| (key.clone(), secret.clone()))
+            .chain(std::iter::once(access_role.clone()))
             .collect();
         let spec = AccountSpec {
             account_id: id.clone(),
@@ -128,6 +131,7 @@ async fn organization(
             name,
             ou: ou.to_owned(),
             roles,
+            access_role: Some(access_role),
             state: account_state(spec, shared).await?,
         });
     }

@@ -1,17 +1,26 @@
-//! The organisation's accounts through one SSO login (`--org`): the login's token as the AWS
-//! CLI caches it after `aws sso login` (an `[sso-session]`, or a legacy `sso_start_url`
-//! profile), every account the portal lists with its roles, the role bosun takes in each
-//! (`[org]` in the configuration), and that role's credentials, asked for when an account is
-//! first used and kept in memory until they expire, never on disk.
+//! The organisation's accounts (`--org`) and the credentials bosun takes in each: through one
+//! SSO login (the portal, `portal.rs`), or without SSO through Organizations from the
+//! management account (`organizations.rs`); and AWS's own index of the organisation's managed
+//! nodes (`index.rs`). An account's credentials are asked for when it is first used and kept
+//! in memory until they expire, never on disk.
+
+mod index;
+mod organizations;
+mod portal;
+
+pub use index::{IndexError, find_in_index, probe_index, read_index};
+pub use organizations::{DEFAULT_ROLE as DEFAULT_ASSUME_ROLE, OWN_CREDENTIALS};
+
+/// The resource data sync Quick Setup makes of the organisation's managed nodes: the index.
+pub const NODE_SYNC: &str = "AWS-QuickSetup-ManagedNode";
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
-use aws_types::region::Region;
 
 pub use super::sso::{SsoLogin, sso_login};
 
@@ -81,104 +90,110 @@ impl RoleChoice {
     }
 }
 
-/// The SSO portal, reached with the login's token.
-pub struct Portal {
-    client: aws_sdk_sso::Client,
-    login: SsoLogin,
+/// How the organisation is reached: a login's portal, or the management account's
+/// Organizations and AssumeRole.
+enum Way {
+    Sso(portal::SsoPortal),
+    Organizations(organizations::Management),
+}
+
+/// The organisation as bosun reaches it, and the credentials of its accounts' roles.
+pub struct Access {
+    way: Way,
     base: SdkConfig,
     /// Role credentials by (account, role), until they expire.
     cache: Mutex<HashMap<(String, String), Credentials>>,
 }
 
-impl Portal {
-    /// The portal of `login`; `base` gives the endpoint and HTTP client (and each account's
-    /// configuration, with its role's credentials instead of the base's).
-    pub fn new(base: &SdkConfig, login: SsoLogin) -> Portal {
-        let config = aws_sdk_sso::config::Builder::from(base)
-            .region(Region::new(login.region.clone()))
-            .build();
-        Portal {
-            client: aws_sdk_sso::Client::from_conf(config),
-            login,
+impl Access {
+    /// Through the portal of `login`; `base` gives the endpoint and HTTP client (and each
+    /// account's configuration, with its role's credentials instead of the base's).
+    pub fn through_sso(base: &SdkConfig, login: SsoLogin) -> Access {
+        Access {
+            way: Way::Sso(portal::SsoPortal::new(base, login)),
             base: base.clone(),
             cache: Mutex::new(HashMap::new()),
         }
     }
 
-    pub fn login(&self) -> &SsoLogin {
-        &self.login
+    /// Through Organizations with `base`'s credentials (the management account's, or a
+    /// delegated administrator's), taking `role` in every other account.
+    pub async fn through_organizations(
+        base: &SdkConfig,
+        profile: &str,
+        role: &str,
+    ) -> Result<Access, String> {
+        Ok(Access {
+            way: Way::Organizations(organizations::Management::new(base, profile, role).await?),
+            base: base.clone(),
+            cache: Mutex::new(HashMap::new()),
+        })
     }
 
-    /// Every account the login may use, with its roles and bosun's choice among them.
+    /// The profile the organisation is read through.
+    pub fn profile(&self) -> &str {
+        match &self.way {
+            Way::Sso(portal) => &portal.login().profile,
+            Way::Organizations(management) => management.profile(),
+        }
+    }
+
+    /// The configuration of the profile itself (the login's own account and role, or the
+    /// management account): what reads the organisation's index.
+    pub fn base(&self) -> &SdkConfig {
+        &self.base
+    }
+
+    /// The roles bosun takes, resolved for this way in.
+    pub fn resolved(&self, choice: &RoleChoice) -> RoleChoice {
+        match &self.way {
+            Way::Sso(portal) => choice.resolved(portal.login()),
+            Way::Organizations(management) => {
+                let roles = vec![management.role().to_owned(), OWN_CREDENTIALS.to_owned()];
+                RoleChoice {
+                    inventory: roles.clone(),
+                    session: roles,
+                }
+            }
+        }
+    }
+
+    /// Every account the organisation lists, with its roles and bosun's choice among them.
     pub async fn accounts(&self, choice: &RoleChoice) -> Result<Vec<OrgAccount>, String> {
-        let choice = choice.resolved(&self.login);
-        let mut listed = Vec::new();
-        let mut pages = self
-            .client
-            .list_accounts()
-            .access_token(&self.login.token)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.said("ListAccounts", e))?;
-            listed.extend(page.account_list().iter().map(|a| {
-                (
-                    a.account_id().unwrap_or_default().to_owned(),
-                    a.account_name().unwrap_or_default().to_owned(),
-                )
-            }));
-        }
-        // Each account's roles at once: an organisation has hundreds.
-        let roles =
-            futures_util::future::join_all(listed.iter().map(|(id, _)| self.roles(id))).await;
-        listed
+        let choice = self.resolved(choice);
+        let listed = match &self.way {
+            Way::Sso(portal) => portal.accounts().await?,
+            Way::Organizations(management) => management.accounts().await?,
+        };
+        Ok(listed
             .into_iter()
-            .zip(roles)
-            .map(|((id, name), roles)| {
-                let roles = roles?;
-                Ok(OrgAccount {
-                    inventory_role: RoleChoice::pick(&choice.inventory, &roles),
-                    session_role: RoleChoice::pick(&choice.session, &roles),
-                    id,
-                    name,
-                    roles,
-                })
+            .map(|(id, name, roles)| OrgAccount {
+                inventory_role: RoleChoice::pick(&choice.inventory, &roles),
+                session_role: RoleChoice::pick(&choice.session, &roles),
+                id,
+                name,
+                roles,
             })
-            .collect()
-    }
-
-    async fn roles(&self, account_id: &str) -> Result<Vec<String>, String> {
-        let mut roles = Vec::new();
-        let mut pages = self
-            .client
-            .list_account_roles()
-            .access_token(&self.login.token)
-            .account_id(account_id)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.said("ListAccountRoles", e))?;
-            roles.extend(
-                page.role_list()
-                    .iter()
-                    .filter_map(|r| r.role_name().map(str::to_owned)),
-            );
-        }
-        Ok(roles)
+            .collect())
     }
 
     /// The configuration for `account_id` as `role`: the base's, with that role's
     /// credentials, asked for now (so that an account that refuses is said at once) and again
     /// whenever they are within five minutes of expiring, for as long as the configuration
-    /// is used.
+    /// is used. The management account's own row is the base itself.
     pub async fn account_config(
         self: &Arc<Self>,
         account_id: &str,
         role: &str,
     ) -> Result<SdkConfig, String> {
+        if let Way::Organizations(management) = &self.way
+            && management.is_own(account_id)
+        {
+            return Ok(self.base.clone());
+        }
         self.role_credentials(account_id, role).await?;
         let provider = RoleProvider {
-            portal: self.clone(),
+            access: self.clone(),
             account_id: account_id.to_owned(),
             role: role.to_owned(),
         };
@@ -189,7 +204,7 @@ impl Portal {
             .build())
     }
 
-    /// The role's credentials: the cached ones while fresh, else new ones from the portal.
+    /// The role's credentials: the cached ones while fresh, else new ones.
     async fn role_credentials(&self, account_id: &str, role: &str) -> Result<Credentials, String> {
         let key = (account_id.to_owned(), role.to_owned());
         let fresh = |c: &Credentials| {
@@ -204,59 +219,20 @@ impl Portal {
         if let Some(credentials) = cached {
             return Ok(credentials);
         }
-        let answer = self
-            .client
-            .get_role_credentials()
-            .access_token(&self.login.token)
-            .account_id(account_id)
-            .role_name(role)
-            .send()
-            .await
-            .map_err(|e| self.said("GetRoleCredentials", e))?;
-        let role_credentials = answer
-            .role_credentials()
-            .ok_or("GetRoleCredentials gave no credentials")?;
-        let expiry = u64::try_from(role_credentials.expiration())
-            .ok()
-            .map(|ms| UNIX_EPOCH + Duration::from_millis(ms));
-        let credentials = Credentials::new(
-            role_credentials.access_key_id().unwrap_or_default(),
-            role_credentials.secret_access_key().unwrap_or_default(),
-            role_credentials.session_token().map(str::to_owned),
-            expiry,
-            "bosun-sso-role",
-        );
+        let credentials = match &self.way {
+            Way::Sso(portal) => portal.role_credentials(account_id, role).await?,
+            Way::Organizations(management) => management.assume(account_id).await?,
+        };
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(key, credentials.clone());
         }
         Ok(credentials)
     }
-
-    /// An SSO call's failure as a sentence: an expired login says how to log in again.
-    fn said<E, R>(&self, call: &str, error: aws_sdk_sso::error::SdkError<E, R>) -> String
-    where
-        E: std::error::Error + aws_sdk_sso::error::ProvideErrorMetadata + 'static,
-        R: std::fmt::Debug,
-    {
-        let code = aws_sdk_sso::error::ProvideErrorMetadata::code(&error).map(str::to_owned);
-        let profile = &self.login.profile;
-        match code.as_deref() {
-            Some("UnauthorizedException") => format!(
-                "the SSO login to {} is no longer valid: run `bosun login --profile {profile}` or `aws sso login --profile {profile}`",
-                self.login.start_url
-            ),
-            Some("ResourceNotFoundException") | Some("ForbiddenException") => {
-                format!("{call}: this login may not use that account or role")
-            }
-            Some(other) => format!("{call} failed: {other}"),
-            None => format!("{call} failed: {}", error_chain(&error)),
-        }
-    }
 }
 
-/// An account role's credentials for the SDK, renewed through the portal as they expire.
+/// An account role's credentials for the SDK, renewed as they expire.
 struct RoleProvider {
-    portal: Arc<Portal>,
+    access: Arc<Access>,
     account_id: String,
     role: String,
 }
@@ -276,7 +252,7 @@ impl ProvideCredentials for RoleProvider {
         Self: 'a,
     {
         provider::future::ProvideCredentials::new(async move {
-            self.portal
+            self.access
                 .role_credentials(&self.account_id, &self.role)
                 .await
                 .map_err(provider::error::CredentialsError::provider_error)
@@ -285,7 +261,7 @@ impl ProvideCredentials for RoleProvider {
 }
 
 /// An SDK error's own words, the source chain included (a dropped connection says why).
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
