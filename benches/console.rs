@@ -58,6 +58,7 @@ fn main() {
         &mut state,
         Input::InventoryLoaded {
             rows,
+            pending: 0,
             errors: Vec::new(),
             at: SystemTime::now(),
             throttled: false,

@@ -119,6 +119,7 @@ fn state_with(rows: Vec<InstanceRow>, errors: Vec<String>) -> State {
         &mut state,
         Input::InventoryLoaded {
             rows,
+            pending: 0,
             errors,
             at: SystemTime::UNIX_EPOCH + LOADED_AT,
             throttled: false,

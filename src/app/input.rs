@@ -22,9 +22,11 @@ pub enum Input {
         profiles: Vec<String>,
         regions: Vec<String>,
     },
-    /// A refresh finished: every row that was read, and the profile/regions that failed.
+    /// A refresh finished: every row that was read, and the profile/regions that failed; or,
+    /// with `pending` above zero, the rows so far while that many sources are still read.
     InventoryLoaded {
         rows: Vec<InstanceRow>,
+        pending: usize,
         errors: Vec<String>,
         at: SystemTime,
         /// Some calls were throttled; the refresher is backing off.

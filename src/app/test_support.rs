@@ -67,6 +67,7 @@ pub(crate) fn loaded() -> State {
         &mut state,
         Input::InventoryLoaded {
             rows,
+            pending: 0,
             errors: Vec::new(),
             at: SystemTime::UNIX_EPOCH,
             throttled: false,

@@ -88,6 +88,7 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
         }
         Input::InventoryLoaded {
             rows,
+            pending,
             errors,
             at,
             throttled,
@@ -96,15 +97,20 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             // The selection is an index into the old rows: remember which instance it was.
             let keep = fleet.selected_row().map(|r| r.instance_id.clone());
             fleet.rows = rows;
-            fleet.errors = errors
-                .iter()
-                .map(|e| crate::app::overlays::command::in_console_terms(e))
-                .collect();
-            fleet.loaded_at = Some(at);
-            fleet.loading = false;
-            fleet.throttled = throttled;
-            let ids: BTreeSet<&str> = fleet.rows.iter().map(|r| r.instance_id.as_str()).collect();
-            fleet.marks.retain(|id| ids.contains(id.as_str()));
+            fleet.pending = pending;
+            if pending == 0 {
+                // The errors, the time and the marks are the whole read's, not a part's.
+                fleet.errors = errors
+                    .iter()
+                    .map(|e| crate::app::overlays::command::in_console_terms(e))
+                    .collect();
+                fleet.loaded_at = Some(at);
+                fleet.loading = false;
+                fleet.throttled = throttled;
+                let ids: BTreeSet<&str> =
+                    fleet.rows.iter().map(|r| r.instance_id.as_str()).collect();
+                fleet.marks.retain(|id| ids.contains(id.as_str()));
+            }
             fleet.rebuild_keeping(keep);
             Vec::new()
         }

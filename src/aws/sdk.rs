@@ -33,35 +33,54 @@ pub async fn load_config(
     if let Some(endpoint) = endpoint_url.filter(|e| !e.is_empty()) {
         loader = loader.endpoint_url(endpoint);
     }
+    let mut client = None;
     if let Some(path) = network::ca_bundle_path(profile) {
         match network::read_ca_bundle(&path) {
             Ok(pem) => {
                 network::trust_ca_bundle(&pem);
-                if let Some(client) = https_client_trusting(pem) {
-                    loader = loader.http_client(client);
-                }
+                client = https_client(tls::TrustStore::default().with_pem_certificate(pem));
             }
             // Calls then fail on the certificate, as the AWS CLI's would; the log says why.
             Err(error) => tracing::warn!(%error, "CA bundle not used"),
         }
     }
+    if let Some(client) = client.or_else(shared_https_client) {
+        loader = loader.http_client(client);
+    }
     loader.load().await
 }
 
-/// The SDK's default HTTPS client (rustls, the proxy from the environment) trusting the
-/// system's roots and the certificates of `pem` too.
-fn https_client_trusting(pem: Vec<u8>) -> Option<SharedHttpClient> {
-    let trust = tls::TrustStore::default().with_pem_certificate(pem);
+/// One HTTPS client for every configuration of the process. Without it each service client
+/// makes its own, and each of those reads and parses the system's root certificates: an
+/// organisation's hundreds of account × region sources spent seconds of CPU on that alone.
+fn shared_https_client() -> Option<SharedHttpClient> {
+    static SHARED: std::sync::OnceLock<Option<SharedHttpClient>> = std::sync::OnceLock::new();
+    SHARED
+        .get_or_init(|| https_client(tls::TrustStore::default()))
+        .clone()
+}
+
+/// The SDK's default HTTPS client (rustls, the proxy from the environment) trusting `trust`:
+/// the system's roots, and a CA bundle's certificates where one is configured.
+fn https_client(trust: tls::TrustStore) -> Option<SharedHttpClient> {
     let context = match tls::TlsContext::builder().with_trust_store(trust).build() {
         Ok(context) => context,
         Err(error) => {
-            tracing::warn!(%error, "CA bundle not used");
+            tracing::warn!(%error, "TLS settings not used");
             return None;
         }
     };
     Some(
         aws_smithy_http_client::Builder::new().build_with_connector_fn(
             move |settings, components| {
+                // Called without settings or components only to check the client when a
+                // service client is made; the connector is then dropped. A real one reads and
+                // parses the system's root certificates, which an organisation's hundreds of
+                // clients cannot each afford: the check gets one without TLS. Requests get
+                // theirs with settings, made once per timeout pair and kept by the client.
+                if settings.is_none() && components.is_none() {
+                    return Connector::builder().build_http();
+                }
                 let mut builder = Connector::builder()
                     .tls_provider(tls::Provider::Rustls(
                         tls::rustls_provider::CryptoMode::AwsLc,
@@ -90,7 +109,11 @@ pub async fn sim_config(
     access_key: &str,
     secret: &str,
 ) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(client) = shared_https_client() {
+        loader = loader.http_client(client);
+    }
+    loader
         .endpoint_url(endpoint_url)
         .region(Region::new(region.to_owned()))
         .credentials_provider(aws_sdk_ssm::config::Credentials::new(

@@ -1,10 +1,14 @@
-//! The fleet refresher: reads every source, joins the rows and reports them; again every
-//! interval, at once on request, and less often (doubling, up to five minutes) while AWS is
-//! throttling. Each report carries the generation the refresher was started with, so the
-//! runtime drops what a replaced refresher still delivers.
+//! The fleet refresher: reads every source, a few at a time, joins the rows and reports them;
+//! again every interval, at once on request, and less often (doubling, up to five minutes)
+//! while AWS is throttling. With many sources (an organisation's accounts × regions) it reports
+//! the rows so far every quarter second while the rest are read, so the table fills in as
+//! they answer; a source not yet read again keeps its rows from the last read. Each report
+//! carries the generation the refresher was started with, so the runtime drops what a
+//! replaced refresher still delivers.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
+use futures_util::StreamExt;
 use futures_util::future::join_all;
 use tokio::sync::mpsc;
 
@@ -20,10 +24,18 @@ pub enum InventoryCommand {
     Refresh,
 }
 
-/// One finished read of every source.
+/// Sources read at once: each is an account × region's two or three calls in flight.
+pub const SOURCES_IN_FLIGHT: usize = 32;
+
+/// How often the rows so far are reported while sources are still being read.
+const PARTIAL_EVERY: Duration = Duration::from_millis(250);
+
+/// One read of every source, or (with `pending` above zero) the rows so far.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InventoryLoaded {
     pub rows: Vec<InstanceRow>,
+    /// Sources still being read; their rows are those of their last read.
+    pub pending: usize,
     /// The profile/region reads that failed, as sentences.
     pub errors: Vec<String>,
     /// Credentials that expire within 15 minutes, with the command that renews them.
@@ -99,24 +111,67 @@ async fn refresh(
         })
         .collect();
     let mut delay = interval;
+    // Each source's rows from its last read, kept while it is read again.
+    let mut last: Vec<Vec<InstanceRow>> = vec![Vec::new(); clients.len()];
     loop {
-        let results = join_all(
-            clients
-                .iter()
-                .map(|(profile, region, ssm, ec2)| inventory::fetch(ssm, ec2, profile, region)),
-        )
-        .await;
+        let mut answered: Vec<Option<Result<Vec<InstanceRow>, inventory::InventoryError>>> =
+            (0..clients.len()).map(|_| None).collect();
+        // Owned clients (cheap: the SDK's share their connections), so the reads borrow
+        // nothing across the task.
+        let mut reads = futures_util::stream::iter(clients.clone().into_iter().enumerate())
+            .map(|(index, (profile, region, ssm, ec2))| async move {
+                (index, inventory::fetch(&ssm, &ec2, &profile, &region).await)
+            })
+            .buffer_unordered(SOURCES_IN_FLIGHT);
+        let mut reported = Instant::now();
+        let mut done = 0;
+        while let Some((index, result)) = reads.next().await {
+            answered[index] = Some(result);
+            done += 1;
+            if done < clients.len() && reported.elapsed() >= PARTIAL_EVERY {
+                reported = Instant::now();
+                let rows = answered
+                    .iter()
+                    .zip(&last)
+                    .flat_map(|(answer, before)| match answer {
+                        Some(Ok(rows)) => rows.clone(),
+                        _ => before.clone(),
+                    })
+                    .collect();
+                let partial = InventoryLoaded {
+                    rows,
+                    pending: clients.len() - done,
+                    errors: Vec::new(),
+                    expiring: Vec::new(),
+                    at: SystemTime::now(),
+                    throttled: false,
+                };
+                let tagged = Tagged {
+                    generation,
+                    value: partial,
+                };
+                if events.send(tagged).await.is_err() {
+                    return;
+                }
+            }
+        }
+        drop(reads);
         let mut rows = Vec::new();
         let mut errors = Vec::new();
         let mut throttled = false;
-        for result in results {
+        for (index, result) in answered.into_iter().enumerate() {
             match result {
-                Ok(found) => rows.extend(found),
-                Err(error) => {
+                Some(Ok(found)) => {
+                    rows.extend(found.iter().cloned());
+                    last[index] = found;
+                }
+                Some(Err(error)) => {
                     throttled |= error.throttled;
                     tracing::warn!(%error, "inventory refresh failed");
                     errors.push(error.to_string());
+                    last[index].clear();
                 }
+                None => {}
             }
         }
         let expiring = join_all(sources.iter().map(expiring_soon))
@@ -126,6 +181,7 @@ async fn refresh(
             .collect();
         let loaded = InventoryLoaded {
             rows,
+            pending: 0,
             errors,
             expiring,
             at: SystemTime::now(),

@@ -120,6 +120,10 @@ pub struct SimConfig {
     /// management account), each with a fleet of its own, and the SSO portal that reaches them
     /// (`bosun sim --accounts N`); 0 for one account.
     pub accounts: usize,
+    /// How many instances each member account has, and the regions they are spread over (none:
+    /// the generator's two).
+    pub member_instances: usize,
+    pub member_regions: Vec<String>,
 }
 
 impl Default for SimConfig {
@@ -138,6 +142,8 @@ impl Default for SimConfig {
             public_endpoint: None,
             data_channel_apart: false,
             accounts: 0,
+            member_instances: org::MEMBER_FLEET,
+            member_regions: Vec::new(),
         }
     }
 }

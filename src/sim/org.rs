@@ -87,10 +87,15 @@ pub fn member_roles(n: usize) -> Vec<&'static str> {
 /// Member `n`'s fleet: generated, with ids of its own (ids are unique across AWS), its
 /// account set, and names that say the account (`payments-prod-api-4`) but for the first,
 /// `bastion` in every account, as organisations have.
-pub fn member_fleet(n: usize, seed: u64) -> Fleet {
+pub fn member_fleet(n: usize, seed: u64, size: usize, regions: &[String]) -> Fleet {
     let (id, name) = member(n);
-    let mut fleet = Fleet::generate(MEMBER_FLEET, seed.wrapping_add(n as u64));
+    let mut fleet = Fleet::generate(size, seed.wrapping_add(n as u64));
     for (index, instance) in fleet.instances.iter_mut().enumerate() {
+        if !regions.is_empty() {
+            let zone = instance.az.chars().last().unwrap_or('a');
+            instance.region = regions[index % regions.len()].clone();
+            instance.az = format!("{}{zone}", instance.region);
+        }
         instance.id = format!(
             "i-{:017x}",
             0x0b00_0000_0000_0000u64 + ((n as u64) << 20) + index as u64

@@ -185,9 +185,24 @@ pub(crate) fn list_nodes(
     let mut next = None;
     let mut position = 0;
     'accounts: for (account, ou_id) in accounts {
+        // Accounts and instances a filter on its own keys rules out are passed over before
+        // their records are made: a sharded listing asks for one account of hundreds.
+        if !filters
+            .iter()
+            .all(|f| f.may_match("AccountId", &account.account_id))
+        {
+            continue;
+        }
         let offline = account.offline();
         for instance in &account.fleet.instances {
-            if own_region.is_some_and(|r| *r != instance.region) {
+            if own_region.is_some_and(|r| *r != instance.region)
+                || !filters
+                    .iter()
+                    .all(|f| f.may_match("Region", &instance.region))
+                || !filters
+                    .iter()
+                    .all(|f| f.may_match("InstanceId", &instance.id))
+            {
                 continue;
             }
             let node = node(account, &offline, instance, ou_id);
@@ -285,6 +300,21 @@ const NODE_FILTER_KEYS: [&str; 15] = [
 ];
 
 impl NodeFilter {
+    /// Whether a node whose `key` is `value` may match: false only when this filter is on
+    /// `key` and rules the value out.
+    fn may_match(&self, key: &str, value: &str) -> bool {
+        self.key != key || self.holds_for(value)
+    }
+
+    fn holds_for(&self, text: &str) -> bool {
+        let any = |test: &dyn Fn(&str) -> bool| self.values.iter().any(|v| test(v));
+        match self.operator.as_str() {
+            "NotEqual" => !any(&|v| v == text),
+            "BeginWith" => any(&|v| text.starts_with(v)),
+            _ => any(&|v| v == text),
+        }
+    }
+
     fn matches(&self, node: &Value) -> bool {
         let info = &node["NodeType"]["Instance"];
         let field = match self.key.as_str() {
@@ -295,13 +325,7 @@ impl NodeFilter {
             "OrganizationalUnitPath" => &node["Owner"]["OrganizationalUnitPath"],
             other => &info[other],
         };
-        let text = field.as_str().unwrap_or_default();
-        let any = |test: &dyn Fn(&str) -> bool| self.values.iter().any(|v| test(v));
-        match self.operator.as_str() {
-            "NotEqual" => !any(&|v| v == text),
-            "BeginWith" => any(&|v| text.starts_with(v)),
-            _ => any(&|v| v == text),
-        }
+        self.holds_for(field.as_str().unwrap_or_default())
     }
 }
 

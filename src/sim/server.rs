@@ -131,6 +131,16 @@ async fn handle(
         .org
         .as_ref()
         .and_then(|org| org.portal(&request, router.main.now()));
+    // The portal is as far away as the rest of AWS (`slow=` on the management account).
+    let slow = router
+        .main
+        .faults
+        .lock()
+        .map(|f| f.slow)
+        .unwrap_or_default();
+    if portal.is_some() && !slow.is_zero() {
+        tokio::time::sleep(slow).await;
+    }
     let mut response = match (serves, data_channel, portal) {
         (Serves::Api, true, _) => plain(StatusCode::NOT_FOUND, "no data channels here"),
         (Serves::DataChannels, false, _) => plain(StatusCode::NOT_FOUND, "data channels only"),

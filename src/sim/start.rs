@@ -89,6 +89,8 @@ fn role_keys(roles: &[&str]) -> Result<Vec<(String, String, String)>, SimError> 
 /// (whose roles sign with `management_roles`).
 async fn organization(
     count: usize,
+    member_fleet: (usize, &[String]),
+    member_faults: &Faults,
     main: &Arc<SimState>,
     management_roles: Vec<(String, String, String)>,
     seed: u64,
@@ -116,8 +118,9 @@ async fn organization(
             .collect();
         let spec = AccountSpec {
             account_id: id.clone(),
-            fleet: org::member_fleet(n, seed),
-            faults: Faults::default(),
+            fleet: org::member_fleet(n, seed, member_fleet.0, member_fleet.1),
+            // Faults (`slow=`, denials) hold in every account, as a far region or an SCP would.
+            faults: member_faults.clone(),
             credentials,
             seed: seed.wrapping_add(n as u64),
         };
@@ -196,6 +199,8 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     let org = if config.accounts > 0 {
         let org = organization(
             config.accounts,
+            (config.member_instances, &config.member_regions),
+            &config.faults,
             &state,
             management_roles,
             config.seed,

@@ -103,6 +103,8 @@ pub struct Access {
     base: SdkConfig,
     /// Role credentials by (account, role), until they expire.
     cache: Mutex<HashMap<(String, String), Credentials>>,
+    /// One ask at a time per (account, role).
+    asking: Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Access {
@@ -113,6 +115,7 @@ impl Access {
             way: Way::Sso(portal::SsoPortal::new(base, login)),
             base: base.clone(),
             cache: Mutex::new(HashMap::new()),
+            asking: Mutex::new(HashMap::new()),
         }
     }
 
@@ -127,6 +130,7 @@ impl Access {
             way: Way::Organizations(organizations::Management::new(base, profile, role).await?),
             base: base.clone(),
             cache: Mutex::new(HashMap::new()),
+            asking: Mutex::new(HashMap::new()),
         })
     }
 
@@ -192,21 +196,39 @@ impl Access {
             return Ok(self.base.clone());
         }
         self.role_credentials(account_id, role).await?;
+        Ok(self.lazy_config(account_id, role))
+    }
+
+    /// The same without asking for the credentials now: they are asked for at the first call
+    /// (which says so when they are refused). For the console's sources, so that its reads
+    /// start at once.
+    pub fn lazy_config(self: &Arc<Self>, account_id: &str, role: &str) -> SdkConfig {
+        if let Way::Organizations(management) = &self.way
+            && management.is_own(account_id)
+        {
+            return self.base.clone();
+        }
         let provider = RoleProvider {
             access: self.clone(),
             account_id: account_id.to_owned(),
             role: role.to_owned(),
         };
-        Ok(self
-            .base
+        self.base
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(provider))
-            .build())
+            .build()
     }
 
-    /// The role's credentials: the cached ones while fresh, else new ones.
+    /// The role's credentials: the cached ones while fresh, else new ones, asked for once
+    /// however many reads of the account (one per region) want them at the same time.
     async fn role_credentials(&self, account_id: &str, role: &str) -> Result<Credentials, String> {
         let key = (account_id.to_owned(), role.to_owned());
+        let turn = self
+            .asking
+            .lock()
+            .map(|mut asking| asking.entry(key.clone()).or_default().clone())
+            .unwrap_or_default();
+        let _turn = turn.lock().await;
         let fresh = |c: &Credentials| {
             c.expiry()
                 .is_none_or(|at| at > SystemTime::now() + Duration::from_secs(300))

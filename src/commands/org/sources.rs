@@ -1,8 +1,6 @@
 //! The console's sources under `--org`: an account × region each, named after its account.
 
-use futures_util::StreamExt;
-
-use super::{IN_FLIGHT, Reach};
+use super::Reach;
 use crate::aws::org::OrgAccount;
 
 /// How the organisation is reached, once: the way in, its accounts.
@@ -64,25 +62,20 @@ pub fn org_sources(reach_once: ReachOnce) -> crate::services::sources::SourceFac
                         .map(move |region| (id.clone(), name.clone(), role.clone(), region.clone()))
                 })
                 .collect();
-            let access = reach.access.clone();
-            let built: Vec<Option<Source>> = futures_util::stream::iter(pairs)
-                .map(move |(id, name, role, region)| {
-                    let access = access.clone();
-                    async move {
-                        let config = access.account_config(&id, &role).await.ok()?;
-                        Some(Source {
-                            profile: name,
-                            config: config
-                                .to_builder()
-                                .region(aws_types::region::Region::new(region))
-                                .build(),
-                        })
-                    }
+            // Credentials are asked for by each source's first read, not before: the reads
+            // start at once, and an account that refuses is said under the table.
+            let sources: Vec<Source> = pairs
+                .into_iter()
+                .map(|(id, name, role, region)| Source {
+                    profile: name,
+                    config: reach
+                        .access
+                        .lazy_config(&id, &role)
+                        .to_builder()
+                        .region(aws_types::region::Region::new(region))
+                        .build(),
                 })
-                .buffered(IN_FLIGHT)
-                .collect()
-                .await;
-            let sources: Vec<Source> = built.into_iter().flatten().collect();
+                .collect();
             let unusable = reach.accounts.len() - chosen.len();
             Sources {
                 label: format!(

@@ -41,6 +41,10 @@ use crate::signals::{Leave, Signals};
 use crate::term::{Screens, keys};
 use crate::ui;
 
+/// How long the console waits for its sources before it draws without them (they are shown
+/// when they come).
+const FIRST_SOURCES_WAIT: std::time::Duration = std::time::Duration::from_millis(150);
+
 /// New sources, once built, with the profiles and regions they are for.
 type Switched = Tagged<(Sources, Vec<String>, Vec<String>)>;
 
@@ -63,8 +67,20 @@ pub async fn run(options: ConsoleOptions) -> i32 {
             return 1;
         }
     };
-    let Sources { sources, label } =
-        (options.connect)(options.profiles.clone(), options.regions.clone()).await;
+    // Sources that take a while (an organisation: its accounts and each one's credentials)
+    // arrive as a switch does; the console draws and takes keys meanwhile.
+    let mut connecting = (options.connect)(options.profiles.clone(), options.regions.clone());
+    let (Sources { sources, label }, still_connecting) =
+        match tokio::time::timeout(FIRST_SOURCES_WAIT, &mut connecting).await {
+            Ok(sources) => (sources, None),
+            Err(_) => (
+                Sources {
+                    sources: Vec::new(),
+                    label: "connecting…".to_owned(),
+                },
+                Some(connecting),
+            ),
+        };
     let clients = session_clients(&sources);
     let (answers_tx, answers) = mpsc::channel(16);
     let (run_events_tx, run_events) = mpsc::channel(16);
@@ -72,7 +88,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
     // Inventory loads carry the generation of the sources they came from, so a load from
     // sources switched away from is dropped however late it arrives.
     let (inventory_tx, inventory) = mpsc::channel::<Tagged<InventoryLoaded>>(4);
-    let generations = Latest::default();
+    let mut generations = Latest::default();
     let refresher = inventory::spawn(
         sources,
         options.refresh,
@@ -84,6 +100,20 @@ pub async fn run(options: ConsoleOptions) -> i32 {
     let (reports_tx, reports) = mpsc::channel(256);
     let (outputs_hub, outputs) = crate::services::pane_output::channel();
     let (switched_tx, switched) = mpsc::channel(1);
+    if let Some(connecting) = still_connecting {
+        // The empty sources' loads are dropped: theirs is no longer the current generation.
+        let generation = generations.advance();
+        let switched = switched_tx.clone();
+        let (profiles, regions) = (options.profiles.clone(), options.regions.clone());
+        tokio::spawn(async move {
+            let sources = connecting.await;
+            let switch = Tagged {
+                generation,
+                value: (sources, profiles, regions),
+            };
+            let _ = switched.send(switch).await;
+        });
+    }
 
     let mut state = State::new(label);
     state.frame.notice = options.notice;
@@ -330,11 +360,12 @@ impl Console {
                     if !self.generations.is_current(loaded.generation) {
                         continue;
                     }
-                    let InventoryLoaded { rows, errors, expiring, at, throttled } = loaded.value;
-                    if expiring != self.state.frame.expiring {
+                    let InventoryLoaded { rows, pending, errors, expiring, at, throttled } =
+                        loaded.value;
+                    if pending == 0 && expiring != self.state.frame.expiring {
                         self.reduce(Input::CredentialsExpiring(expiring));
                     }
-                    Wake::Input(Input::InventoryLoaded { rows, errors, at, throttled })
+                    Wake::Input(Input::InventoryLoaded { rows, pending, errors, at, throttled })
                 }
                 Some(switch) = switched.recv() => {
                     // Only the latest switch counts, whichever finishes first.

@@ -116,6 +116,9 @@ pub(crate) fn status_spans(
     }
     let seconds = |at: SystemTime| age(now.duration_since(at).map_or(0, |d| d.as_secs()));
     let freshness = match (state.fleet.loading, state.fleet.loaded_at) {
+        (true, _) if state.fleet.pending > 0 => {
+            format!("reading {} more sources…", state.fleet.pending)
+        }
         (true, None) => "loading…".to_owned(),
         (true, Some(_)) => "refreshing…".to_owned(),
         // One wording at every width: the source's name gives way first.

@@ -39,6 +39,8 @@ pub struct FleetView {
     pub descending: bool,
     pub loaded_at: Option<SystemTime>,
     pub loading: bool,
+    /// Sources still being read while the rows so far show (an organisation's first read).
+    pub pending: usize,
     pub throttled: bool,
     /// The profile/region reads that failed, as sentences.
     pub errors: Vec<String>,
@@ -61,6 +63,7 @@ impl Default for FleetView {
             descending: false,
             loaded_at: None,
             loading: true,
+            pending: 0,
             throttled: false,
             errors: Vec::new(),
         }

@@ -156,6 +156,7 @@ fn a_refresh_keeps_the_selection_and_drops_marks_of_vanished_instances() {
         &mut state,
         Input::InventoryLoaded {
             rows,
+            pending: 0,
             errors: vec!["prod/eu-west-1: denied".into()],
             at: SystemTime::UNIX_EPOCH,
             throttled: true,
@@ -168,6 +169,49 @@ fn a_refresh_keeps_the_selection_and_drops_marks_of_vanished_instances() {
     );
     assert_eq!(state.fleet.errors.len(), 1);
     assert!(state.fleet.throttled);
+}
+
+#[test]
+fn rows_show_as_sources_answer_and_the_whole_read_settles_errors_and_marks() {
+    let mut state = loaded();
+    let _ = update(&mut state, Input::Action(Action::ToggleMark));
+    let marked: Vec<String> = state.fleet.marks.iter().cloned().collect();
+    let _ = update(&mut state, Input::Action(Action::Refresh));
+    // A part of the read: one row so far, the marked instance's source not answered yet.
+    let _ = update(
+        &mut state,
+        Input::InventoryLoaded {
+            rows: vec![row("zzz-1", "i-09", Ping::Online, "eu-west-1", "web")],
+            pending: 7,
+            errors: Vec::new(),
+            at: SystemTime::UNIX_EPOCH,
+            throttled: false,
+        },
+    );
+    assert_eq!(state.fleet.rows.len(), 1);
+    assert!(state.fleet.loading, "still reading");
+    assert_eq!(state.fleet.pending, 7);
+    assert_eq!(
+        state.fleet.marks.iter().cloned().collect::<Vec<_>>(),
+        marked,
+        "a mark survives a part of the read"
+    );
+    let _ = update(
+        &mut state,
+        Input::InventoryLoaded {
+            rows: vec![row("zzz-1", "i-09", Ping::Online, "eu-west-1", "web")],
+            pending: 0,
+            errors: vec!["prod/eu-west-1: denied".into()],
+            at: SystemTime::UNIX_EPOCH,
+            throttled: false,
+        },
+    );
+    assert!(!state.fleet.loading);
+    assert!(
+        state.fleet.marks.is_empty(),
+        "gone once the whole read says so"
+    );
+    assert_eq!(state.fleet.errors.len(), 1);
 }
 
 #[test]
@@ -222,6 +266,7 @@ fn the_table_scrolls_just_enough_to_keep_the_selection_visible() {
         &mut state,
         Input::InventoryLoaded {
             rows,
+            pending: 0,
             errors: Vec::new(),
             at: SystemTime::UNIX_EPOCH,
             throttled: false,
@@ -412,6 +457,7 @@ fn runtime_facts_go_through_the_reducer() {
         &mut state,
         Input::InventoryLoaded {
             rows: Vec::new(),
+            pending: 0,
             errors: vec!["demo/us-east-7: DescribeInstanceInformation failed: us-east-7 is not a region AWS knows: check --region or AWS_REGION (`aws ec2 describe-regions` lists them)".to_owned()],
             at: std::time::SystemTime::UNIX_EPOCH,
             throttled: false,
