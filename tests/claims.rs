@@ -271,6 +271,53 @@ async fn a_tunnel_replaces_a_session_that_ended_keeps_its_listener_and_ctrl_c_en
 // The console's fleet refresh
 
 #[tokio::test]
+async fn many_sources_fill_the_fleet_in_as_they_answer() {
+    use bosun::services::inventory::{self, SOURCES_IN_FLIGHT};
+    use bosun::services::sources::Source;
+
+    let sim = start_sim().await;
+    // Every call 300 ms late, and more sources than are read at once: the first answers are
+    // reported before the last are read.
+    sim.set_faults(bosun::sim::Faults::parse("slow=300ms").expect("spec"));
+    let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
+    let count = SOURCES_IN_FLIGHT + 8;
+    let sources = (0..count)
+        .map(|n| Source {
+            profile: format!("account-{n}"),
+            config: config.clone(),
+        })
+        .collect();
+    let (events_tx, mut events) = tokio::sync::mpsc::channel(8);
+    let _refresher = inventory::spawn(sources, Duration::from_secs(600), 0, events_tx);
+    let mut parts = Vec::new();
+    let whole = loop {
+        let report = tokio::time::timeout(Duration::from_secs(30), events.recv())
+            .await
+            .expect("a report in time")
+            .expect("the refresher runs")
+            .value;
+        if report.pending == 0 {
+            break report;
+        }
+        parts.push(report);
+    };
+    assert!(
+        !parts.is_empty(),
+        "rows were reported before the last source answered"
+    );
+    let first = &parts[0];
+    assert!(first.pending > 0 && first.pending < count);
+    assert!(!first.rows.is_empty() && first.rows.len() < whole.rows.len());
+    assert!(parts.windows(2).all(|w| w[0].rows.len() <= w[1].rows.len()));
+    let per_source = whole.rows.len() / count;
+    assert_eq!(
+        whole.rows.len(),
+        per_source * count,
+        "every source's rows, once"
+    );
+}
+
+#[tokio::test]
 async fn the_fleet_refreshes_every_interval_and_backs_off_while_throttled() {
     use aws_config::retry::RetryConfig;
     use bosun::services::inventory::{self, InventoryLoaded};

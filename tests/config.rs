@@ -177,3 +177,24 @@ fn subcommand_help_lists_only_its_own_options() {
         .expect("runs");
     assert!(output.status.success(), "a hidden global is still accepted");
 }
+
+#[test]
+fn the_organisations_settings_are_checked() {
+    let (status, _, said) = check(
+        "[org]\nassume_role = \"Auditor\"\nindex = \"sometimes\"\nsync_name = \"AWS-QuickSetup-ManagedNode\"\n",
+    );
+    assert_eq!(status, 1, "{said}");
+    assert!(
+        said.contains(
+            "config.toml:3: org.index wants one of \"auto\", \"always\", \"never\", not text \"sometimes\""
+        ),
+        "{said}"
+    );
+    assert_eq!(
+        said.lines().filter(|l| l.contains("config.toml:")).count(),
+        1,
+        "{said}"
+    );
+    let (status, _, said) = check("[org]\nindex = \"never\"\nassume_role = \"Auditor\"\n");
+    assert_eq!(status, 0, "{said}");
+}

@@ -245,6 +245,7 @@ fn sessions_view() {
             end: None,
             status: "Connected".into(),
             reason: String::new(),
+            account: None,
         },
         profile: "prod".to_owned(),
         region: "us-east-1".to_owned(),

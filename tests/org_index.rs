@@ -256,3 +256,57 @@ async fn a_small_organisation_is_read_account_by_account_unless_the_index_is_ask
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn sessions_of_every_account_are_listed_and_one_is_ended_in_its_own() {
+    let sim = organisation(3).await;
+    let (_, stdout, _) = run(as_management(
+        &sim,
+        &["ls", "--org", "--json", "--filter", "account:search-prod"],
+    ))
+    .await;
+    let id = json_lines(&stdout)
+        .into_iter()
+        .find(|r| r["ping"] == "Online")
+        .and_then(|r| r["instance_id"].as_str().map(str::to_owned))
+        .expect("an online instance in search-prod");
+    // A shell held open in the member account.
+    let mut shell = as_management(&sim, &["--org", "shell", &id])
+        .spawn()
+        .expect("spawn");
+    let mut stdin = shell.stdin.take().expect("stdin");
+    stdin.write_all(b"echo ready\n").await.expect("write");
+    let mut listed = Vec::new();
+    for _ in 0..100 {
+        let (_, stdout, _) = run(as_management(&sim, &["--org", "sessions", "--json"])).await;
+        listed = json_lines(&stdout);
+        if !listed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["target"], id.as_str());
+    assert_eq!(listed[0]["account"], "search-prod");
+    let (_, table, _) = run(as_management(&sim, &["--org", "sessions"])).await;
+    assert!(
+        table.lines().next().is_some_and(|h| h.contains("ACCOUNT"))
+            && table.contains("search-prod"),
+        "{table}"
+    );
+    let session = listed[0]["session_id"].as_str().expect("id").to_owned();
+    let (code, stdout, stderr) = run(as_management(
+        &sim,
+        &["--org", "terminate", &session, "--yes"],
+    ))
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("terminated {session}")),
+        "{stdout}"
+    );
+    let (_, stdout, _) = run(as_management(&sim, &["--org", "sessions", "--json"])).await;
+    assert!(json_lines(&stdout).is_empty(), "{stdout}");
+    drop(stdin);
+    let _ = common::finish(shell).await;
+}

@@ -41,6 +41,7 @@ pub async fn list(
                     .map(|st| st.as_str().to_owned())
                     .unwrap_or_default(),
                 reason: s.reason().unwrap_or_default().to_owned(),
+                account: None,
             }
         }));
     }

@@ -12,16 +12,27 @@ use crate::services::sources::SessionClients;
 
 pub async fn list(global: &GlobalArgs, args: &SessionsArgs) -> i32 {
     let filter = args.filter.clone().unwrap_or_default();
-    let config = match super::regional_config(global, "sessions").await {
-        Ok(config) => config,
-        Err(code) => return code,
-    };
-    let clients = SessionClients::new(&config);
-    let rows = match sessions::list(&clients.ssm, &clients.ec2, args.history).await {
-        Ok(rows) => rows,
-        Err(error) => {
+    let mut failed = false;
+    let rows = if super::org::wanted(global) {
+        // Every account's sessions; an account that cannot be read is named, the rest shown.
+        let (rows, errors) = super::org::read_sessions(global, args.history).await;
+        for error in &errors {
             eprintln!("bosun sessions: {error}");
-            return 1;
+        }
+        failed = !errors.is_empty();
+        rows
+    } else {
+        let config = match super::regional_config(global, "sessions").await {
+            Ok(config) => config,
+            Err(code) => return code,
+        };
+        let clients = SessionClients::new(&config);
+        match sessions::list(&clients.ssm, &clients.ec2, args.history).await {
+            Ok(rows) => rows,
+            Err(error) => {
+                eprintln!("bosun sessions: {error}");
+                return 1;
+            }
         }
     };
     let mut shown = Vec::new();
@@ -45,7 +56,7 @@ pub async fn list(global: &GlobalArgs, args: &SessionsArgs) -> i32 {
     } else {
         let _ = out.write_all(table(&shown, now_secs()).as_bytes());
     }
-    0
+    i32::from(failed)
 }
 
 fn now_secs() -> i64 {
@@ -62,10 +73,11 @@ fn table(rows: &[SessionRow], now: i64) -> String {
             |t| format!("{} ago", age(u64::try_from(now - t).unwrap_or(0))),
         )
     };
-    let lines: Vec<[String; 7]> = rows
+    let with_account = rows.iter().any(|r| r.account.is_some());
+    let lines: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            [
+            let mut cells = vec![
                 r.session_id.clone(),
                 if r.name.is_empty() {
                     r.target.clone()
@@ -81,10 +93,14 @@ fn table(rows: &[SessionRow], now: i64) -> String {
                 } else {
                     r.reason.clone()
                 },
-            ]
+            ];
+            if with_account {
+                cells.insert(2, r.account.clone().unwrap_or_default());
+            }
+            cells
         })
         .collect();
-    let header = [
+    let mut header = vec![
         "SESSION",
         "TARGET",
         "OWNER",
@@ -93,7 +109,10 @@ fn table(rows: &[SessionRow], now: i64) -> String {
         "STATUS",
         "ENDED/REASON",
     ];
-    let mut widths = header.map(str::len);
+    if with_account {
+        header.insert(2, "ACCOUNT");
+    }
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for line in &lines {
         for (width, cell) in widths.iter_mut().zip(line) {
             *width = (*width).max(cell.chars().count());
@@ -103,13 +122,13 @@ fn table(rows: &[SessionRow], now: i64) -> String {
     let mut push = |cells: &[String]| {
         let row: Vec<String> = cells
             .iter()
-            .zip(widths)
+            .zip(&widths)
             .map(|(cell, width)| format!("{cell:<width$}"))
             .collect();
         text.push_str(row.join("  ").trim_end());
         text.push('\n');
     };
-    push(&header.map(str::to_owned));
+    push(&header.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>());
     for line in &lines {
         push(line);
     }
@@ -121,19 +140,29 @@ pub async fn terminate(global: &GlobalArgs, args: &TerminateArgs) -> i32 {
         eprintln!("bosun terminate: refused by --read-only (it ends sessions)");
         return 2;
     }
-    let config = match super::regional_config(global, "terminate").await {
-        Ok(config) => config,
-        Err(code) => return code,
+    // Under --org each session is looked for in every account, and ended through its own.
+    let single = if super::org::wanted(global) {
+        None
+    } else {
+        match super::regional_config(global, "terminate").await {
+            Ok(config) => Some(aws_sdk_ssm::Client::new(&config)),
+            Err(code) => return code,
+        }
     };
-    let ssm = aws_sdk_ssm::Client::new(&config);
     let mut failed = 0;
     // Looked up first, so the question names whose session on which instance it ends.
     // TerminateSession answers the same for a made-up or long-ended id as for a live one:
     // only a session DescribeSessions lists as active is said to be terminated.
     let mut live = Vec::new();
     for id in &args.session_ids {
-        match aws::sessions::active(&ssm, id).await {
-            Ok(Some((target, owner))) => live.push((id, target, owner)),
+        let found = match &single {
+            Some(ssm) => aws::sessions::active(ssm, id)
+                .await
+                .map(|found| found.map(|(target, owner)| (target, owner, ssm.clone()))),
+            None => super::org::find_session(global, id).await,
+        };
+        match found {
+            Ok(Some((target, owner, ssm))) => live.push((id, target, owner, ssm)),
             Ok(None) => {
                 failed += 1;
                 eprintln!("bosun terminate: no active session {id} (bosun sessions lists them)");
@@ -152,7 +181,7 @@ pub async fn terminate(global: &GlobalArgs, args: &TerminateArgs) -> i32 {
         eprintln!("bosun terminate: not terminated");
         return 2;
     }
-    for (id, _, _) in live {
+    for (id, _, _, ssm) in live {
         match aws::terminate_session(&ssm, id).await {
             Ok(()) => println!("terminated {id}"),
             Err(error) => {
@@ -166,14 +195,14 @@ pub async fn terminate(global: &GlobalArgs, args: &TerminateArgs) -> i32 {
 
 /// y/N on a terminal, naming each session's target and owner; without one the answer is no
 /// (`--yes` skips the question).
-fn confirm(live: &[(&String, String, String)]) -> bool {
+fn confirm(live: &[(&String, String, String, aws_sdk_ssm::Client)]) -> bool {
     if !std::io::stdin().is_terminal() {
         eprintln!(
             "bosun terminate: stdin is not a terminal; pass --yes to terminate without asking"
         );
         return false;
     }
-    for (id, target, owner) in live {
+    for (id, target, owner, _) in live {
         let owner = owner.rsplit(['/', ':']).next().unwrap_or(owner);
         eprintln!("  {id} on {target}, {owner}'s");
     }
@@ -202,6 +231,7 @@ mod tests {
             end: None,
             status: "Connected".into(),
             reason: String::new(),
+            account: None,
         }];
         let text = table(&rows, 1_000 + 300);
         let mut lines = text.lines();

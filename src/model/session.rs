@@ -16,6 +16,9 @@ pub struct SessionRow {
     pub end: Option<i64>,
     pub status: String,
     pub reason: String,
+    /// The account's name (`--org`), where the session was read through the organisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 impl SessionRow {
@@ -28,6 +31,7 @@ impl SessionRow {
             "document" => &self.document,
             "status" => &self.status,
             "reason" => &self.reason,
+            "account" => self.account.as_deref().unwrap_or_default(),
             _ => return None,
         })
     }
@@ -46,7 +50,7 @@ impl SessionRow {
                     Some(field) => field.to_lowercase().contains(value),
                     None => {
                         return Err(format!(
-                            "unknown field {key:?} (id, target, name, owner, document, status, reason)"
+                            "unknown field {key:?} (id, target, name, owner, document, status, reason, account)"
                         ));
                     }
                 },
@@ -86,12 +90,14 @@ mod tests {
             end: None,
             status: "Connected".into(),
             reason: String::new(),
+            account: Some("payments-prod".into()),
         };
         assert_eq!(row.matches(""), Ok(true));
         assert_eq!(row.matches("payments"), Ok(true));
         assert_eq!(row.matches("owner:alice status:connected"), Ok(true));
         assert_eq!(row.matches("owner:bob"), Ok(false));
         assert_eq!(row.matches("!owner:alice"), Ok(false));
+        assert_eq!(row.matches("account:payments"), Ok(true));
         assert!(row.matches("colour:red").is_err());
     }
 }

@@ -97,14 +97,17 @@ enum Way {
     Organizations(organizations::Management),
 }
 
+/// An account and a role in it.
+type RoleKey = (String, String);
+
 /// The organisation as bosun reaches it, and the credentials of its accounts' roles.
 pub struct Access {
     way: Way,
     base: SdkConfig,
     /// Role credentials by (account, role), until they expire.
-    cache: Mutex<HashMap<(String, String), Credentials>>,
+    cache: Mutex<HashMap<RoleKey, Credentials>>,
     /// One ask at a time per (account, role).
-    asking: Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+    asking: Mutex<HashMap<RoleKey, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Access {

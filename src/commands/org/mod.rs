@@ -10,7 +10,7 @@ mod sources;
 
 pub use accounts::{accounts, login};
 pub use locate::locate;
-pub use read::read_instances;
+pub use read::{find_session, read_instances, read_sessions};
 pub use sources::{ReachOnce, org_sources};
 
 use crate::aws::org::{Access, OrgAccount, RoleChoice};
@@ -121,6 +121,59 @@ impl Reach {
             sync_name: crate::aws::org::NODE_SYNC.to_owned(),
         })
     }
+}
+
+/// Which of an account's roles a read takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleFor {
+    /// Listing: the inventory role.
+    Reading,
+    /// Acting (sessions, terminating them): the session role.
+    Acting,
+}
+
+/// `work` in every account that has the role × every region, `IN_FLIGHT` at a time, each
+/// given the account's configuration in the region; what failed is said with the account and
+/// region it was in.
+pub async fn across<T, F, Fut>(reach: &Reach, role: RoleFor, work: F) -> Vec<Result<T, String>>
+where
+    F: Fn(aws_config::SdkConfig, OrgAccount, String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    use futures_util::StreamExt;
+    let role_of = |account: &OrgAccount| match role {
+        RoleFor::Reading => account.inventory_role.clone(),
+        RoleFor::Acting => account.session_role.clone(),
+    };
+    let pairs: Vec<(&OrgAccount, String, &String)> = reach
+        .accounts
+        .iter()
+        .filter_map(|account| Some((account, role_of(account)?)))
+        .flat_map(|(account, role)| {
+            reach
+                .regions
+                .iter()
+                .map(move |region| (account, role.clone(), region))
+        })
+        .collect();
+    let work = &work;
+    futures_util::stream::iter(pairs)
+        .map(|(account, role, region)| async move {
+            let result = match reach.access.account_config(&account.id, &role).await {
+                Ok(config) => {
+                    let config = config
+                        .to_builder()
+                        .region(aws_types::region::Region::new(region.clone()))
+                        .build();
+                    work(config, account.clone(), region.clone()).await
+                }
+                Err(error) => Err(error),
+            };
+            result.map_err(|e| format!("{} ({})/{region}: {e}", account.name, account.id))
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .collect()
+        .await
 }
 
 /// The demo's organisation, reached through its simulator's portal directly (no files: the

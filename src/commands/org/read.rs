@@ -1,20 +1,18 @@
 //! `--org` for the commands that list: every account's instances, from AWS's index of the
 //! organisation where the profile can read it, else one account and region at a time.
 
-use futures_util::StreamExt;
-
 use std::collections::HashMap;
 
-use super::{IN_FLIGHT, Reach, reach};
-use crate::aws::org::{IndexError, OrgAccount, read_index};
+use super::{Reach, RoleFor, across, reach};
+use crate::aws::org::{IndexError, read_index};
 use crate::cli::GlobalArgs;
 use crate::config::IndexUse;
 use crate::model::instance::InstanceRow;
+use crate::model::session::SessionRow;
 
 /// Every instance of every account of the organisation × every region (`--org`), a few at
 /// once, with its account; what could not be read, said (the rest is still listed).
 pub async fn read_instances(global: &GlobalArgs) -> (Vec<InstanceRow>, Vec<String>) {
-    use futures_util::FutureExt;
     let reach = match reach(global).await {
         Ok(reach) => reach,
         Err(error) => return (Vec::new(), vec![error]),
@@ -36,40 +34,23 @@ pub async fn read_instances(global: &GlobalArgs) -> (Vec<InstanceRow>, Vec<Strin
             errors.push(format!("{why}; each account was read instead"));
         }
     }
-    let pairs: Vec<(&OrgAccount, &String)> = reach
-        .usable()
-        .flat_map(|account| reach.regions.iter().map(move |region| (account, region)))
-        .collect();
     let profile = reach.access.profile().to_owned();
-    let results: Vec<Result<Vec<InstanceRow>, String>> = futures_util::stream::iter(pairs)
-        .map(|(account, region)| {
-            let access = &reach.access;
-            let profile = &profile;
-            async move {
-                let role = account.inventory_role.as_deref().unwrap_or_default();
-                let config = access.account_config(&account.id, role).await?;
-                let config = config
-                    .to_builder()
-                    .region(aws_types::region::Region::new(region.clone()))
-                    .build();
-                let ssm = aws_sdk_ssm::Client::new(&config);
-                let ec2 = aws_sdk_ec2::Client::new(&config);
-                let mut rows = crate::aws::inventory::fetch(&ssm, &ec2, profile, region)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                for row in &mut rows {
-                    row.account = Some(account.id.clone());
-                    row.account_name = Some(account.name.clone());
-                }
-                Ok(rows)
+    let results = across(&reach, RoleFor::Reading, |config, account, region| {
+        let profile = &profile;
+        async move {
+            let ssm = aws_sdk_ssm::Client::new(&config);
+            let ec2 = aws_sdk_ec2::Client::new(&config);
+            let mut rows = crate::aws::inventory::fetch(&ssm, &ec2, profile, &region)
+                .await
+                .map_err(|e| e.to_string())?;
+            for row in &mut rows {
+                row.account = Some(account.id.clone());
+                row.account_name = Some(account.name.clone());
             }
-            .map(move |result: Result<Vec<InstanceRow>, String>| {
-                result.map_err(|e| format!("{} ({})/{region}: {e}", account.name, account.id))
-            })
-        })
-        .buffer_unordered(IN_FLIGHT)
-        .collect()
-        .await;
+            Ok(rows)
+        }
+    })
+    .await;
     let mut rows = Vec::new();
     for result in results {
         match result {
@@ -121,4 +102,62 @@ fn sorted(mut rows: Vec<InstanceRow>) -> Vec<InstanceRow> {
             .then_with(|| a.account_name.cmp(&b.account_name))
     });
     rows
+}
+
+/// Every session of every account × region (`bosun --org sessions`): active ones, or with
+/// `history` those that ended; newest first, each with its account.
+pub async fn read_sessions(global: &GlobalArgs, history: bool) -> (Vec<SessionRow>, Vec<String>) {
+    let reach = match reach(global).await {
+        Ok(reach) => reach,
+        Err(error) => return (Vec::new(), vec![error]),
+    };
+    let results = across(&reach, RoleFor::Reading, |config, account, _| async move {
+        let ssm = aws_sdk_ssm::Client::new(&config);
+        let ec2 = aws_sdk_ec2::Client::new(&config);
+        let mut rows = crate::aws::sessions::list(&ssm, &ec2, history).await?;
+        for row in &mut rows {
+            row.account = Some(account.name.clone());
+        }
+        Ok(rows)
+    })
+    .await;
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(found) => rows.extend(found),
+            Err(error) => errors.push(error),
+        }
+    }
+    rows.sort_by_key(|row| std::cmp::Reverse(row.start));
+    (rows, errors)
+}
+
+/// The active session `session_id` wherever in the organisation it is: its target, owner,
+/// and a client of its account and region (as the session role) to end it with.
+pub async fn find_session(
+    global: &GlobalArgs,
+    session_id: &str,
+) -> Result<Option<(String, String, aws_sdk_ssm::Client)>, String> {
+    let reach = reach(global).await?;
+    let results = across(&reach, RoleFor::Acting, |config, _, _| async move {
+        let ssm = aws_sdk_ssm::Client::new(&config);
+        let found = crate::aws::sessions::active(&ssm, session_id).await?;
+        Ok(found.map(|(target, owner)| (target, owner, ssm)))
+    })
+    .await;
+    let mut first_error = None;
+    for result in results {
+        match result {
+            Ok(Some(found)) => return Ok(Some(found)),
+            Ok(None) => {}
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    match first_error {
+        Some(error) => Err(format!("not found where it could be read ({error})")),
+        None => Ok(None),
+    }
 }

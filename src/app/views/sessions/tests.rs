@@ -17,6 +17,7 @@ fn entry(id: &str, target: &str, name: &str) -> SessionEntry {
             end: None,
             status: "Connected".to_owned(),
             reason: String::new(),
+            account: None,
         },
         profile: "default".to_owned(),
         region: "us-east-1".to_owned(),
