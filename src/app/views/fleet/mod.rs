@@ -14,6 +14,8 @@ use crate::model::instance::{InstanceRow, Ping};
 use crate::model::pane::PaneTarget;
 
 #[cfg(test)]
+mod refresh_tests;
+#[cfg(test)]
 mod tests;
 
 #[derive(Debug, Clone, PartialEq)]
