@@ -1,5 +1,8 @@
 //! The SSO portal, reached with a login's token: the accounts it assigns, each account's
 //! roles, and a role's credentials; an expired login said with the command that renews it.
+//! A token the portal no longer takes is read again from the cache before that is said: a
+//! `bosun login` (or `aws sso login`) made meanwhile is used at once, and the sessions whose
+//! credentials come from here renew them with it.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -15,6 +18,10 @@ const ACCOUNTS_PER_PAGE: i32 = 100;
 pub(super) struct SsoPortal {
     client: aws_sdk_sso::Client,
     login: SsoLogin,
+    /// The token in use: the login's, or a newer one found in the cache.
+    token: std::sync::RwLock<String>,
+    /// Where a newer token is looked for: the profile's login in the AWS CLI's cache.
+    reread: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
 }
 
 impl SsoPortal {
@@ -25,12 +32,37 @@ impl SsoPortal {
             .build();
         SsoPortal {
             client: aws_sdk_sso::Client::from_conf(config),
+            token: std::sync::RwLock::new(login.token.clone()),
             login,
+            reread: Box::new(|profile| super::sso_login(Some(profile)).ok().map(|l| l.token)),
         }
     }
 
     pub(super) fn login(&self) -> &SsoLogin {
         &self.login
+    }
+
+    fn token(&self) -> String {
+        self.token
+            .read()
+            .map(|t| t.clone())
+            .unwrap_or_else(|_| self.login.token.clone())
+    }
+
+    /// A token newer than the one in use, from the cache (a login made since): `true` when
+    /// there is one, now in use.
+    fn newer_login(&self) -> bool {
+        let Some(cached) = (self.reread)(&self.login.profile) else {
+            return false;
+        };
+        let Ok(mut token) = self.token.write() else {
+            return false;
+        };
+        if cached == *token {
+            return false;
+        }
+        *token = cached;
+        true
     }
 
     /// Every account the login may use, as (id, name, roles).
@@ -39,7 +71,7 @@ impl SsoPortal {
         let mut pages = self
             .client
             .list_accounts()
-            .access_token(&self.login.token)
+            .access_token(self.token())
             .max_results(ACCOUNTS_PER_PAGE)
             .into_paginator()
             .send();
@@ -67,7 +99,7 @@ impl SsoPortal {
         let mut pages = self
             .client
             .list_account_roles()
-            .access_token(&self.login.token)
+            .access_token(self.token())
             .account_id(account_id)
             .into_paginator()
             .send();
@@ -82,21 +114,32 @@ impl SsoPortal {
         Ok(roles)
     }
 
-    /// New credentials for `role` in `account_id`.
+    /// New credentials for `role` in `account_id` (with a newer login's token, when the one
+    /// in use is no longer taken and there is one).
     pub(super) async fn role_credentials(
         &self,
         account_id: &str,
         role: &str,
     ) -> Result<Credentials, String> {
-        let answer = self
-            .client
-            .get_role_credentials()
-            .access_token(&self.login.token)
-            .account_id(account_id)
-            .role_name(role)
-            .send()
-            .await
-            .map_err(|e| self.said("GetRoleCredentials", e))?;
+        let ask = || {
+            self.client
+                .get_role_credentials()
+                .access_token(self.token())
+                .account_id(account_id)
+                .role_name(role)
+                .send()
+        };
+        let answer = match ask().await {
+            Err(error)
+                if aws_sdk_sso::error::ProvideErrorMetadata::code(&error)
+                    == Some("UnauthorizedException")
+                    && self.newer_login() =>
+            {
+                ask().await
+            }
+            other => other,
+        }
+        .map_err(|e| self.said("GetRoleCredentials", e))?;
         let role_credentials = answer
             .role_credentials()
             .ok_or("GetRoleCredentials gave no credentials")?;
@@ -131,5 +174,51 @@ impl SsoPortal {
             Some(other) => format!("{call} failed: {other}"),
             None => format!("{call} failed: {}", super::error_chain(&error)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn portal(base: &SdkConfig, token: &str, newer: Option<String>) -> SsoPortal {
+        let login = SsoLogin {
+            profile: "org".to_owned(),
+            start_url: "https://sim.awsapps.com/start".to_owned(),
+            region: "us-east-1".to_owned(),
+            token: token.to_owned(),
+            expires: std::time::SystemTime::now(),
+            profile_role: None,
+        };
+        let mut portal = SsoPortal::new(base, login);
+        portal.reread = Box::new(move |_| newer.clone());
+        portal
+    }
+
+    #[tokio::test]
+    async fn a_login_made_since_is_used_when_the_old_token_is_refused() {
+        let sim = crate::sim::start(crate::sim::SimConfig {
+            accounts: 1,
+            ..crate::sim::SimConfig::default()
+        })
+        .await
+        .expect("simulator");
+        let (_, token) = sim.portal_login().expect("an organisation");
+        let base = crate::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
+        let member = "210987600001";
+        // The token in use was revoked; the cache holds a new login's.
+        let renewed = portal(&base, "revoked", Some(token.clone()));
+        let credentials = renewed.role_credentials(member, "ReadOnly").await;
+        assert!(credentials.is_ok(), "{credentials:?}");
+        assert_eq!(renewed.token(), token);
+        // No newer login: said, with the command.
+        let stale = portal(&base, "revoked", Some("revoked".to_owned()));
+        let refused = stale.role_credentials(member, "ReadOnly").await;
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.contains("no longer valid: run `bosun login --profile org`")),
+            "{refused:?}"
+        );
     }
 }
