@@ -412,6 +412,7 @@ async fn move_through_a_tunnel(config: aws_config::SdkConfig, tally: Arc<Tally>,
         profile: None,
         region: None,
         sessions: 1,
+        account: None,
     };
     let (events_tx, mut events) = mpsc::channel(256);
     let handle = tunnel::spawn(Box::pin(async move { Ok(config) }), spec, 1, events_tx);

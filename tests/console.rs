@@ -542,6 +542,7 @@ fn with_tunnels() -> State {
         profile: None,
         region: None,
         sessions,
+        account: None,
     };
     let db = state.tunnels.add(
         def(
@@ -621,6 +622,7 @@ fn tunnels_view_with_a_long_name_and_a_failing_tunnel() {
             profile: None,
             region: None,
             sessions: 1,
+            account: None,
         },
         true,
     );

@@ -310,3 +310,65 @@ async fn sessions_of_every_account_are_listed_and_one_is_ended_in_its_own() {
     drop(stdin);
     let _ = common::finish(shell).await;
 }
+
+#[tokio::test]
+async fn a_saved_tunnel_runs_in_the_account_it_names() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let sim = organisation(3).await;
+    let echo = common::echo_server().await;
+    // `bastion` is in every member account: the tunnel's account says which.
+    let login = login(
+        &sim,
+        &format!(
+            "[[tunnel]]\nname = \"search-bastion\"\ntarget = \"bastion\"\nremote_port = {echo}\naccount = \"search-prod\"\n"
+        ),
+    );
+    let mut child = login
+        .bosun(&["tunnel", "search-bastion"])
+        .spawn()
+        .expect("tunnel");
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let listening = loop {
+        line.clear();
+        let read = tokio::time::timeout_at(deadline, stdout.read_line(&mut line))
+            .await
+            .expect("the tunnel listens in time")
+            .expect("read");
+        assert!(read > 0, "the tunnel ended");
+        if let Some(rest) = line.trim().strip_prefix("Listening on ") {
+            break rest.split(' ').next().expect("address").to_owned();
+        }
+    };
+    assert!(
+        line.contains("i-00b00000000300000"),
+        "search-prod's bastion: {line}"
+    );
+    let mut stream = tokio::net::TcpStream::connect(&listening)
+        .await
+        .expect("connect");
+    stream.write_all(b"in its account").await.expect("write");
+    let mut back = [0u8; 14];
+    stream.read_exact(&mut back).await.expect("echo");
+    assert_eq!(&back, b"in its account");
+    let _ = child.start_kill();
+
+    // An account the organisation does not have is said, with where to look.
+    let login = login_with_tunnel_account(&sim, "nowhere", echo);
+    let (code, _, stderr) = run(login.bosun(&["tunnel", "t"])).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("the organisation has no account \"nowhere\" (`bosun accounts` lists them"),
+        "{stderr}"
+    );
+}
+
+fn login_with_tunnel_account(sim: &SimHandle, account: &str, port: u16) -> Login {
+    login(
+        sim,
+        &format!(
+            "[[tunnel]]\nname = \"t\"\ntarget = \"bastion\"\nremote_port = {port}\naccount = \"{account}\"\n"
+        ),
+    )
+}

@@ -214,6 +214,7 @@ fn demo_tunnels() -> (Vec<TunnelDef>, BTreeMap<String, Vec<String>>) {
         profile: None,
         region: Some("us-east-1".to_owned()),
         sessions: 1,
+        account: None,
     };
     let tunnels = vec![
         through_bastion(

@@ -50,6 +50,7 @@ pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
             profile: None,
             region: None,
             sessions: args.sessions,
+            account: None,
         }],
         None => {
             let config = match super::load_config(global) {
@@ -111,7 +112,16 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool, group: bool
     // With --org the target is found in whichever account holds it; the tunnel runs there as
     // that account's session role.
     let mut args = args.clone();
-    let config = if super::org::wanted(global) {
+    let config = if let Some(account) = &args.account {
+        // A saved tunnel's account: its session role there, through the organisation's login.
+        match super::org::account_config(global, account, args.region.as_deref()).await {
+            Ok(config) => config,
+            Err(error) => {
+                say!("{who}: {error}");
+                return 2;
+            }
+        }
+    } else if super::org::wanted(global) {
         match super::org::locate(global, &args.target).await {
             Ok((config, id)) => {
                 args.target = id;

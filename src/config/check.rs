@@ -65,7 +65,7 @@ const PORT: Kind = Kind::Whole {
     why: "",
 };
 
-const TUNNEL: [Field; 9] = [
+const TUNNEL: [Field; 10] = [
     needed("name", Kind::Text),
     needed("target", Kind::Text),
     field("remote_host", Kind::Text),
@@ -81,6 +81,7 @@ const TUNNEL: [Field; 9] = [
     field("bind", Kind::Address),
     field("profile", Kind::Text),
     field("region", Kind::Text),
+    field("account", Kind::Text),
     field(
         "sessions",
         Kind::Whole {

@@ -239,6 +239,9 @@ pub struct SavedTunnel {
     /// session's agent paces its own output (1–16, default 1).
     #[serde(default = "one_session")]
     pub sessions: u8,
+    /// The organisation's account the target is in, by name or id (through `--org`'s login).
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 impl SavedTunnel {
@@ -254,6 +257,7 @@ impl SavedTunnel {
             profile: self.profile.clone(),
             region: self.region.clone(),
             sessions: self.sessions,
+            account: self.account.clone(),
         }
     }
 }

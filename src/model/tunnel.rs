@@ -19,6 +19,9 @@ pub struct TunnelDef {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub sessions: u8,
+    /// The organisation's account the target is in (name or id), reached through the login
+    /// `--org` uses; its session role's credentials then carry the tunnel.
+    pub account: Option<String>,
 }
 
 impl TunnelDef {
@@ -92,6 +95,7 @@ mod tests {
             profile: None,
             region: None,
             sessions: 1,
+            account: None,
         }
     }
 

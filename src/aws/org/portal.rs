@@ -15,13 +15,16 @@ use super::SsoLogin;
 /// Accounts asked for a page: the most the portal gives (an organisation has hundreds).
 const ACCOUNTS_PER_PAGE: i32 = 100;
 
+/// Reads a profile's login token from the cache again.
+type Reread = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 pub(super) struct SsoPortal {
     client: aws_sdk_sso::Client,
     login: SsoLogin,
     /// The token in use: the login's, or a newer one found in the cache.
     token: std::sync::RwLock<String>,
     /// Where a newer token is looked for: the profile's login in the AWS CLI's cache.
-    reread: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    reread: Reread,
 }
 
 impl SsoPortal {

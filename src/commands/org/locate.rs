@@ -154,3 +154,42 @@ async fn indexed(
             }),
     )
 }
+
+/// The configuration of the organisation's account `account` (its name or id) as its session
+/// role, in `region` (else the first region `--org` reads): where a saved tunnel with an
+/// `account` runs.
+pub async fn account_config(
+    global: &GlobalArgs,
+    account: &str,
+    region: Option<&str>,
+) -> Result<aws_config::SdkConfig, String> {
+    let reach = reach(global).await?;
+    let Some(found) = reach
+        .accounts
+        .iter()
+        .find(|a| a.name == account || a.id == account)
+    else {
+        let known: Vec<&str> = reach.accounts.iter().map(|a| a.name.as_str()).collect();
+        return Err(format!(
+            "the organisation has no account {account:?} (`bosun accounts` lists them: {})",
+            known.join(", ")
+        ));
+    };
+    let role = found.session_role.as_deref().ok_or_else(|| {
+        format!(
+            "{} ({}) has no role this login may take for sessions: set [org] session_roles",
+            found.name, found.id
+        )
+    })?;
+    let region = region
+        .map(str::to_owned)
+        .or_else(|| reach.regions.first().cloned())
+        .unwrap_or_else(|| "us-east-1".to_owned());
+    Ok(reach
+        .access
+        .account_config(&found.id, role)
+        .await?
+        .to_builder()
+        .region(aws_types::region::Region::new(region))
+        .build())
+}

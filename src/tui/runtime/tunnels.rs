@@ -36,15 +36,24 @@ impl Console {
             return;
         }
         let def = entry.def.clone();
+        // Under --org the sources are the organisation's accounts, named by name or id: a
+        // tunnel's `account` picks its own.
         let profiles = def
-            .profile
+            .account
             .clone()
+            .or_else(|| def.profile.clone())
             .map_or_else(|| self.state.frame.profiles.clone(), |p| vec![p]);
         let regions = def
             .region
             .clone()
             .map_or_else(|| self.state.frame.regions.clone(), |r| vec![r]);
         let connect = self.connect.clone();
+        let missing = match &def.account {
+            Some(account) => format!(
+                "no account {account} in what the console reads (a tunnel's account is the organisation's: start bosun with --org)"
+            ),
+            None => "no credentials for the tunnel's profile and region".to_owned(),
+        };
         let config: TunnelConfig = Box::pin(async move {
             let sources = connect(profiles, regions).await;
             sources
@@ -52,7 +61,7 @@ impl Console {
                 .into_iter()
                 .next()
                 .map(|source| source.config)
-                .ok_or_else(|| "no credentials for the tunnel's profile and region".to_owned())
+                .ok_or(missing)
         });
         let start = self.tunnel_starts.advance();
         let handle = tunnel::spawn(config, def, start, self.tunnel_events.clone());

@@ -100,11 +100,17 @@ const TARGET: usize = 2;
 const REMOTE: usize = 3;
 const LAST_ERROR: usize = 10;
 
-/// A started tunnel's target as the user named it; a tag's pick with the instance it found.
+/// A started tunnel's target as the user named it (`bastion@search-prod` with its account); a
+/// tag's pick with the instance it found.
 fn target_text(entry: &crate::app::views::tunnels::TunnelEntry) -> String {
+    // The account a saved tunnel names is part of where it goes (`bastion` is in many).
+    let target = match &entry.def.account {
+        Some(account) => format!("{}@{account}", entry.def.target),
+        None => entry.def.target.clone(),
+    };
     match &entry.live.instance_id {
-        Some(id) if entry.def.target.starts_with("tag:") => format!("{} ({id})", entry.def.target),
-        _ => entry.def.target.clone(),
+        Some(id) if entry.def.target.starts_with("tag:") => format!("{target} ({id})"),
+        _ => target,
     }
 }
 

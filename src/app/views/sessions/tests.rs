@@ -162,6 +162,7 @@ fn this_consoles_own_tunnel_sessions_are_told_apart_and_not_ended_from_here() {
             profile: None,
             region: None,
             sessions: 1,
+            account: None,
         },
         true,
     );

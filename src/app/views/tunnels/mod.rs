@@ -286,6 +286,7 @@ impl TunnelForm {
             profile: Some(self.profile.clone()),
             region: Some(self.region.clone()),
             sessions: 1,
+            account: None,
         };
         def.forward(self.agent_version.as_deref())?;
         Ok(def)
@@ -340,6 +341,7 @@ mod tests {
             profile: None,
             region: None,
             sessions: 1,
+            account: None,
         };
         let db = tunnels.add(def("db"), true);
         let cache = tunnels.add(def("cache"), true);

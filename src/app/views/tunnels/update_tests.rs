@@ -14,6 +14,7 @@ fn with_saved_tunnels() -> State {
         profile: None,
         region: None,
         sessions: 1,
+        account: None,
     };
     state.tunnels.add(def("db", 5432), true);
     state.tunnels.add(def("cache", 6379), true);
