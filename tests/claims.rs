@@ -308,8 +308,14 @@ async fn many_sources_fill_the_fleet_in_as_they_answer() {
     let first = &parts[0];
     assert!(first.pending > 0 && first.pending < count);
     assert!(!first.rows.is_empty() && first.rows.len() < whole.rows.len());
-    assert!(parts.windows(2).all(|w| w[0].rows.len() <= w[1].rows.len()));
+    assert!(parts.windows(2).all(|w| w[0].pending > w[1].pending));
     let per_source = whole.rows.len() / count;
+    // Each part adds only the sources that answered since the one before.
+    let added: usize = parts.iter().map(|p| p.rows.len()).sum();
+    assert!(
+        added < whole.rows.len() && added % per_source == 0,
+        "{added}"
+    );
     assert_eq!(
         whole.rows.len(),
         per_source * count,

@@ -23,7 +23,7 @@ pub enum Input {
         regions: Vec<String>,
     },
     /// A refresh finished: every row that was read, and the profile/regions that failed; or,
-    /// with `pending` above zero, the rows so far while that many sources are still read.
+    /// with `pending` above zero, rows to add while that many sources are still read.
     InventoryLoaded {
         rows: Vec<InstanceRow>,
         pending: usize,

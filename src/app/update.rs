@@ -96,7 +96,12 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             let fleet = &mut state.fleet;
             // The selection is an index into the old rows: remember which instance it was.
             let keep = fleet.selected_row().map(|r| r.instance_id.clone());
-            fleet.rows = rows;
+            if pending > 0 {
+                // A part of the first read: its rows join those shown.
+                fleet.rows.extend(rows);
+            } else {
+                fleet.rows = rows;
+            }
             fleet.pending = pending;
             if pending == 0 {
                 // The errors, the time and the marks are the whole read's, not a part's.

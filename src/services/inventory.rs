@@ -1,8 +1,8 @@
 //! The fleet refresher: reads every source, a few at a time, joins the rows and reports them;
 //! again every interval, at once on request, and less often (doubling, up to five minutes)
-//! while AWS is throttling. With many sources (an organisation's accounts × regions) it reports
-//! the rows so far every quarter second while the rest are read, so the table fills in as
-//! they answer; a source not yet read again keeps its rows from the last read. Each report
+//! while AWS is throttling. With many sources (an organisation's accounts × regions) its first
+//! read reports the rows so far every quarter second while the rest are read, so the table
+//! fills in as they answer; later reads replace the table when whole. Each report
 //! carries the generation the refresher was started with, so the runtime drops what a
 //! replaced refresher still delivers.
 
@@ -30,11 +30,12 @@ pub const SOURCES_IN_FLIGHT: usize = 32;
 /// How often the rows so far are reported while sources are still being read.
 const PARTIAL_EVERY: Duration = Duration::from_millis(250);
 
-/// One read of every source, or (with `pending` above zero) the rows so far.
+/// One read of every source, or (with `pending` above zero) a part of the first: the rows of
+/// the sources that answered since the part before, to add to those.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InventoryLoaded {
     pub rows: Vec<InstanceRow>,
-    /// Sources still being read; their rows are those of their last read.
+    /// Sources still being read (zero: this is the whole read).
     pub pending: usize,
     /// The profile/region reads that failed, as sentences.
     pub errors: Vec<String>,
@@ -99,48 +100,51 @@ async fn refresh(
     events: mpsc::Sender<Tagged<InventoryLoaded>>,
     generation: u64,
 ) {
-    let clients: Vec<(String, String, aws_sdk_ssm::Client, aws_sdk_ec2::Client)> = sources
-        .iter()
-        .map(|source| {
-            (
-                source.profile.clone(),
-                source.region_or("(no region)"),
-                aws_sdk_ssm::Client::new(&source.config),
-                aws_sdk_ec2::Client::new(&source.config),
-            )
-        })
-        .collect();
     let mut delay = interval;
-    // Each source's rows from its last read, kept while it is read again.
-    let mut last: Vec<Vec<InstanceRow>> = vec![Vec::new(); clients.len()];
+    // Only the first read reports its parts: later ones keep the table whole until they are.
+    let mut first_read = true;
     loop {
         let mut answered: Vec<Option<Result<Vec<InstanceRow>, inventory::InventoryError>>> =
-            (0..clients.len()).map(|_| None).collect();
-        // Owned clients (cheap: the SDK's share their connections), so the reads borrow
-        // nothing across the task.
-        let mut reads = futures_util::stream::iter(clients.clone().into_iter().enumerate())
-            .map(|(index, (profile, region, ssm, ec2))| async move {
+            (0..sources.len()).map(|_| None).collect();
+        // Each read makes its clients and drops them: an organisation's hundreds of sources
+        // would otherwise hold hundreds of idle SDK clients between reads.
+        let owned: Vec<(usize, String, String, aws_config::SdkConfig)> = sources
+            .iter()
+            .enumerate()
+            .map(|(index, source)| {
+                let region = source.region_or("(no region)");
+                (index, source.profile.clone(), region, source.config.clone())
+            })
+            .collect();
+        let mut reads = futures_util::stream::iter(owned)
+            .map(|(index, profile, region, config)| async move {
+                let ssm = aws_sdk_ssm::Client::new(&config);
+                let ec2 = aws_sdk_ec2::Client::new(&config);
                 (index, inventory::fetch(&ssm, &ec2, &profile, &region).await)
             })
             .buffer_unordered(SOURCES_IN_FLIGHT);
         let mut reported = Instant::now();
         let mut done = 0;
+        // Sources answered since the last part was reported.
+        let mut unreported: Vec<usize> = Vec::new();
         while let Some((index, result)) = reads.next().await {
             answered[index] = Some(result);
+            unreported.push(index);
             done += 1;
-            if done < clients.len() && reported.elapsed() >= PARTIAL_EVERY {
+            if first_read && done < sources.len() && reported.elapsed() >= PARTIAL_EVERY {
                 reported = Instant::now();
-                let rows = answered
-                    .iter()
-                    .zip(&last)
-                    .flat_map(|(answer, before)| match answer {
-                        Some(Ok(rows)) => rows.clone(),
-                        _ => before.clone(),
+                // Only the new rows: each part adds to the ones before.
+                let rows = unreported
+                    .drain(..)
+                    .filter_map(|index| match &answered[index] {
+                        Some(Ok(rows)) => Some(rows.clone()),
+                        _ => None,
                     })
+                    .flatten()
                     .collect();
                 let partial = InventoryLoaded {
                     rows,
-                    pending: clients.len() - done,
+                    pending: sources.len() - done,
                     errors: Vec::new(),
                     expiring: Vec::new(),
                     at: SystemTime::now(),
@@ -156,22 +160,18 @@ async fn refresh(
             }
         }
         drop(reads);
+        first_read = false;
         let mut rows = Vec::new();
         let mut errors = Vec::new();
         let mut throttled = false;
-        for (index, result) in answered.into_iter().enumerate() {
+        for result in answered.into_iter().flatten() {
             match result {
-                Some(Ok(found)) => {
-                    rows.extend(found.iter().cloned());
-                    last[index] = found;
-                }
-                Some(Err(error)) => {
+                Ok(found) => rows.extend(found),
+                Err(error) => {
                     throttled |= error.throttled;
                     tracing::warn!(%error, "inventory refresh failed");
                     errors.push(error.to_string());
-                    last[index].clear();
                 }
-                None => {}
             }
         }
         let expiring = join_all(sources.iter().map(expiring_soon))

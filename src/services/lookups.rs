@@ -5,9 +5,11 @@
 //! (`Lookups::counts` drops the late answer). The doctor's answers all count: several
 //! instances may be asked about at once, and each answer names its instance.
 
+use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use super::doctor;
+use super::inventory::SOURCES_IN_FLIGHT;
 use super::runs::{self, History};
 use super::sources::{SessionClients, SourceFactory};
 use super::{Latest, Tagged};
@@ -102,12 +104,13 @@ impl Lookups {
         let generation = self.containers.advance();
         let answers = self.answers.clone();
         tokio::spawn(async move {
-            let reads = futures_util::future::join_all(sources.into_iter().map(
-                |(profile, region, clients)| async move {
+            let reads: Vec<_> = futures_util::stream::iter(sources)
+                .map(|(profile, region, clients)| async move {
                     crate::aws::containers::fetch(&clients.ecs, &profile, &region).await
-                },
-            ))
-            .await;
+                })
+                .buffered(SOURCES_IN_FLIGHT)
+                .collect()
+                .await;
             let mut rows = Vec::new();
             let mut errors = Vec::new();
             for read in reads {
@@ -198,13 +201,15 @@ async fn answer(answers: &mpsc::Sender<Answer>, generation: u64, kind: Kind, inp
 /// The active sessions of every source, at once, newest first; the sources that failed and
 /// `note` as errors.
 async fn load_sessions(sources: Vec<Source>, note: Option<String>) -> Input {
-    let lists = futures_util::future::join_all(sources.into_iter().map(
-        |(profile, region, clients)| async move {
+    // An organisation's sources are hundreds: a few at a time, as the fleet reads them.
+    let lists: Vec<_> = futures_util::stream::iter(sources)
+        .map(|(profile, region, clients)| async move {
             let listed = crate::aws::sessions::list(&clients.ssm, &clients.ec2, false).await;
             (profile, region, listed)
-        },
-    ))
-    .await;
+        })
+        .buffered(SOURCES_IN_FLIGHT)
+        .collect()
+        .await;
     let mut entries = Vec::new();
     let mut errors: Vec<String> = note.into_iter().collect();
     for (profile, region, listed) in lists {

@@ -97,7 +97,7 @@ async fn run(
             .await;
     };
     let key = (target.profile.clone(), target.region.clone());
-    let Some(clients) = context.clients.get(&key) else {
+    let Some(clients) = context.clients.get(&key).map(|lazy| lazy.get()) else {
         return ended(format!(
             "no credentials for profile {} in {}",
             target.profile, target.region

@@ -125,7 +125,32 @@ impl SessionClients {
 }
 
 /// Clients by (profile, region), as inventory rows name them.
-pub type ClientsBySource = HashMap<(String, String), SessionClients>;
+pub type ClientsBySource = HashMap<(String, String), LazySessionClients>;
+
+/// A source's session clients, made when first wanted: an organisation has hundreds of
+/// sources, and six SDK clients for each, made up front, held far more memory than its fleet.
+#[derive(Clone)]
+pub struct LazySessionClients {
+    config: aws_config::SdkConfig,
+    profile: String,
+    made: Arc<std::sync::OnceLock<SessionClients>>,
+}
+
+impl LazySessionClients {
+    pub fn new(source: &Source) -> LazySessionClients {
+        LazySessionClients {
+            config: source.config.clone(),
+            profile: source.profile.clone(),
+            made: Arc::new(std::sync::OnceLock::new()),
+        }
+    }
+
+    /// The clients, made now if they were not yet.
+    pub fn get(&self) -> &SessionClients {
+        self.made
+            .get_or_init(|| SessionClients::new(&self.config).for_profile(&self.profile))
+    }
+}
 
 /// SSM and KMS clients for pane sessions, by (profile, region).
 pub fn session_clients(sources: &[Source]) -> ClientsBySource {
@@ -133,7 +158,10 @@ pub fn session_clients(sources: &[Source]) -> ClientsBySource {
         .iter()
         .map(|source| {
             let region = source.region_or("");
-            ((source.profile.clone(), region), source.session_clients())
+            (
+                (source.profile.clone(), region),
+                LazySessionClients::new(source),
+            )
         })
         .collect()
 }

@@ -17,7 +17,9 @@ impl Console {
                 (profiles.is_empty() || profiles.contains(profile))
                     && (regions.is_empty() || regions.contains(region))
             })
-            .map(|((profile, region), clients)| (profile.clone(), region.clone(), clients.clone()))
+            .map(|((profile, region), clients)| {
+                (profile.clone(), region.clone(), clients.get().clone())
+            })
             .collect()
     }
 
@@ -26,6 +28,6 @@ impl Console {
         self.context
             .clients
             .get(&(profile.to_owned(), region.to_owned()))
-            .cloned()
+            .map(|clients| clients.get().clone())
     }
 }
