@@ -313,7 +313,7 @@ async fn many_sources_fill_the_fleet_in_as_they_answer() {
     // Each part adds only the sources that answered since the one before.
     let added: usize = parts.iter().map(|p| p.rows.len()).sum();
     assert!(
-        added < whole.rows.len() && added % per_source == 0,
+        added < whole.rows.len() && added.is_multiple_of(per_source),
         "{added}"
     );
     assert_eq!(
