@@ -482,6 +482,13 @@ async fn the_console_shows_the_organisation_and_acts_across_accounts() {
         .await;
     writer.write_all(b"2\r").await.expect("confirm");
     view.wait_for("2 Success").await;
+    // The Sessions view reads every account: the shell in payments-prod is there.
+    // esc alone (with ':' right after, it would read as alt-:), back to the fleet.
+    writer.write_all(b"\x1b").await.expect("esc");
+    view.wait_for("(5 of ").await;
+    writer.write_all(b":sessions\r").await.expect(":sessions");
+    view.wait_for("sessions: 1 active").await;
+    view.wait_for("bastion (i-00b00000000100000)").await;
     let _ = child.start_kill();
 }
 

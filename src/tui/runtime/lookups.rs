@@ -9,14 +9,10 @@ use crate::services::sources::SessionClients;
 impl Console {
     /// The sources the console reads now, with their clients.
     pub(super) fn session_sources(&self) -> Vec<Source> {
-        let (profiles, regions) = (&self.state.frame.profiles, &self.state.frame.regions);
         self.context
             .clients
             .iter()
-            .filter(|((profile, region), _)| {
-                (profiles.is_empty() || profiles.contains(profile))
-                    && (regions.is_empty() || regions.contains(region))
-            })
+            .filter(|(key, _)| self.reading.contains(key))
             .map(|((profile, region), clients)| {
                 (profile.clone(), region.clone(), clients.get().clone())
             })

@@ -82,6 +82,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
             ),
         };
     let clients = session_clients(&sources);
+    let reading: Vec<(String, String)> = clients.keys().cloned().collect();
     let (answers_tx, answers) = mpsc::channel(16);
     let (run_events_tx, run_events) = mpsc::channel(16);
     let (tunnel_events_tx, tunnel_events) = mpsc::channel(64);
@@ -136,6 +137,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         screens: Screens::new(),
         handles: HashMap::new(),
         sizes: HashMap::new(),
+        reading,
         context: PaneContext {
             clients: Arc::new(clients),
             document: options.shell_document,
@@ -193,6 +195,9 @@ pub async fn run(options: ConsoleOptions) -> i32 {
 /// The runtime's state around the pure `State`: the terminal, pane emulators and sessions.
 struct Console {
     terminal: Terminal<CrosstermBackend<Stdout>>,
+    /// The (profile, region) of each source read now: what the lookups ask (an
+    /// organisation's sources are named by account, not by the profiles asked for).
+    reading: Vec<(String, String)>,
     state: State,
     theme: Theme,
     /// Each pane's history length, by its profile.
@@ -479,7 +484,9 @@ impl Console {
         let Sources { sources, label } = sources;
         // Keep the old clients too: a pane opened before the switch can still reconnect.
         let mut clients = (*self.context.clients).clone();
-        clients.extend(session_clients(&sources));
+        let new_clients = session_clients(&sources);
+        self.reading = new_clients.keys().cloned().collect();
+        clients.extend(new_clients);
         self.context.clients = Arc::new(clients);
         self.refresher = inventory::spawn(
             sources,
