@@ -372,3 +372,28 @@ fn login_with_tunnel_account(sim: &SimHandle, account: &str, port: u16) -> Login
         ),
     )
 }
+
+#[tokio::test]
+async fn a_container_is_found_in_the_account_that_runs_it() {
+    let sim = organisation(3).await;
+    // The management account runs the `payments` cluster; no member has it.
+    let mut child = as_management(&sim, &["--org", "shell", "ecs:payments/fraud-scoring"])
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"echo in-the-container\n")
+        .await
+        .expect("write");
+    drop(stdin);
+    let (code, stdout, stderr) = common::finish(child).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("in-the-container"), "{stdout}");
+    // A cluster no account has is said as such.
+    let (code, _, stderr) = run(as_management(&sim, &["--org", "shell", "ecs:nowhere/web"])).await;
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("no account of the organisation has the cluster nowhere"),
+        "{stderr}"
+    );
+}

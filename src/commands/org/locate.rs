@@ -193,3 +193,49 @@ pub async fn account_config(
         .region(aws_types::region::Region::new(region))
         .build())
 }
+
+/// The container `target` names, in whichever account has its cluster: that account's
+/// configuration (its session role, in its region), the account's name, and the container.
+/// An account without the cluster answers ClusterNotFound; the first other answer is said
+/// when none has it.
+pub async fn locate_container(
+    global: &GlobalArgs,
+    target: &crate::model::container::EcsTarget,
+) -> Result<
+    (
+        aws_config::SdkConfig,
+        String,
+        crate::model::container::ContainerRow,
+    ),
+    String,
+> {
+    let reach = reach(global).await?;
+    let results = super::across(
+        &reach,
+        super::RoleFor::Acting,
+        |config, account, region| async move {
+            let ecs = aws_sdk_ecs::Client::new(&config);
+            let row = crate::aws::containers::resolve(&ecs, target, &account.name, &region).await?;
+            Ok((config, account.name.clone(), row))
+        },
+    )
+    .await;
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(found) => return Ok(found),
+            Err(error) => errors.push(error),
+        }
+    }
+    let telling = errors
+        .iter()
+        .find(|e| !e.contains("ClusterNotFound") && !e.contains("Cluster not found"));
+    Err(match telling {
+        Some(error) => error.clone(),
+        None => format!(
+            "no account of the organisation has the cluster {} in {}",
+            target.cluster(),
+            reach.regions.join(", ")
+        ),
+    })
+}

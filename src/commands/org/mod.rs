@@ -9,7 +9,7 @@ mod read;
 mod sources;
 
 pub use accounts::{accounts, login};
-pub use locate::{account_config, locate};
+pub use locate::{account_config, locate, locate_container};
 pub use read::{find_session, read_instances, read_sessions};
 pub use sources::{ReachOnce, org_sources};
 

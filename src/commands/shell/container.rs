@@ -25,20 +25,29 @@ pub async fn run(
         .command
         .as_deref()
         .unwrap_or(crate::model::container::CONTAINER_SHELL);
-    let config = match crate::commands::regional_config(global, "shell").await {
-        Ok(config) => config,
-        Err(code) => return code,
+    // Under --org the container is looked for in every account, and reached through its own.
+    let found = if crate::commands::org::wanted(global) {
+        crate::commands::org::locate_container(global, &target).await
+    } else {
+        let config = match crate::commands::regional_config(global, "shell").await {
+            Ok(config) => config,
+            Err(code) => return code,
+        };
+        let profile = crate::commands::profile_name(global);
+        let region = config.region().map(ToString::to_string).unwrap_or_default();
+        let ecs = aws_sdk_ecs::Client::new(&config);
+        containers::resolve(&ecs, &target, &profile, &region)
+            .await
+            .map(|row| (config, profile, row))
     };
-    let profile = crate::commands::profile_name(global);
-    let region = config.region().map(ToString::to_string).unwrap_or_default();
-    let ecs = aws_sdk_ecs::Client::new(&config);
-    let row = match containers::resolve(&ecs, &target, &profile, &region).await {
-        Ok(row) => row,
+    let (config, profile, row) = match found {
+        Ok(found) => found,
         Err(error) => {
             say!("bosun shell: {error}");
             return FAILURE;
         }
     };
+    let ecs = aws_sdk_ecs::Client::new(&config);
     // As for an instance, the recording's file is made before the session.
     let recording = match &args.record {
         Some(path) => match super::start_recording(path, &args.target, &row.label()) {
