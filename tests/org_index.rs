@@ -389,6 +389,13 @@ async fn a_container_is_found_in_the_account_that_runs_it() {
     let (code, stdout, stderr) = common::finish(child).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("in-the-container"), "{stdout}");
+    // The doctor looks at it from there too.
+    let (code, stdout, stderr) = run(as_management(
+        &sim,
+        &["--org", "doctor", "ecs:payments/fraud-scoring"],
+    ))
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
     // A cluster no account has is said as such.
     let (code, _, stderr) = run(as_management(&sim, &["--org", "shell", "ecs:nowhere/web"])).await;
     assert_ne!(code, 0);

@@ -11,17 +11,31 @@ use crate::services::doctor;
 use crate::services::sources::SessionClients;
 
 pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
-    // With --org the instance is looked at from its own account (as its session role).
-    let in_org = super::org::wanted(global) && !args.target.starts_with("ecs:");
-    let (config, located) =
-        match super::org::config_for(global, &args.target, "doctor", in_org).await {
-            Ok(found) => found,
-            Err(super::org::NoConfig::ToSay(error)) => {
-                eprintln!("bosun doctor: {error}");
-                return 2;
-            }
-            Err(super::org::NoConfig::Said(code)) => return code,
-        };
+    // With --org the instance (or the container) is looked at from its own account (as its
+    // session role).
+    let in_org = super::org::wanted(global);
+    let container_in_org = match crate::model::container::EcsTarget::parse(&args.target) {
+        Some(Ok(target)) if in_org => Some(target),
+        _ => None,
+    };
+    let found = match &container_in_org {
+        Some(target) => super::org::locate_container(global, target)
+            .await
+            .map(|(config, _, _)| (config, None))
+            .map_err(super::org::NoConfig::ToSay),
+        None => {
+            let instance_in_org = in_org && !args.target.starts_with("ecs:");
+            super::org::config_for(global, &args.target, "doctor", instance_in_org).await
+        }
+    };
+    let (config, located) = match found {
+        Ok(found) => found,
+        Err(super::org::NoConfig::ToSay(error)) => {
+            eprintln!("bosun doctor: {error}");
+            return 2;
+        }
+        Err(super::org::NoConfig::Said(code)) => return code,
+    };
     let region = config.region().map(ToString::to_string).unwrap_or_default();
     // A container (`ecs:CLUSTER/TASK[/CONTAINER]`, `ecs:CLUSTER/SERVICE`): ECS Exec's doctor.
     match crate::model::container::EcsTarget::parse(&args.target) {
