@@ -413,6 +413,8 @@ async fn move_through_a_tunnel(config: aws_config::SdkConfig, tally: Arc<Tally>,
         region: None,
         sessions: 1,
         account: None,
+        lazy: false,
+        idle_after: None,
     };
     let (events_tx, mut events) = mpsc::channel(256);
     let handle = tunnel::spawn(Box::pin(async move { Ok(config) }), spec, 1, events_tx);

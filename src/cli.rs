@@ -131,7 +131,9 @@ pub enum Command {
     /// Run a shell command on many instances with Run Command: shows the blast radius, asks
     /// for confirmation, prints each instance's result as it finishes.
     Run(RunArgs),
-    /// Forward a local port through TARGET to a port on it (or on --remote-host behind it).
+    /// Forward a local port through TARGET to a port on it (or on --remote-host behind it);
+    /// `tunnel up|ls|down|logs` keep tunnels in the background, past this terminal.
+    #[command(alias = "tunnels")]
     Tunnel(TunnelArgs),
     /// A byte pipe to TARGET's PORT on stdin/stdout, for ssh: `ProxyCommand bosun proxy %h %p`.
     Proxy(ProxyArgs),
@@ -312,11 +314,16 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct TunnelArgs {
+    /// Background tunnels, kept by one per-user process past this terminal.
+    #[command(subcommand)]
+    pub background: Option<BackgroundTunnel>,
     /// An instance id, a Name tag value that matches exactly one instance, or tag:KEY=VALUE
     /// (an Online instance with that tag). Without --remote-port: a saved tunnel's or tunnel
     /// group's name from the configuration file.
-    pub target: String,
+    #[arg(required = true)]
+    pub target: Option<String>,
     /// The port to reach on the instance (or on --remote-host): 1-65535.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub remote_port: Option<u16>,
@@ -338,6 +345,64 @@ pub struct TunnelArgs {
     /// stopped, or denied), one line per attempt, instead of exiting with the cause.
     #[arg(long)]
     pub retry: bool,
+}
+
+/// What background tunnels are asked.
+#[derive(Debug, Subcommand)]
+pub enum BackgroundTunnel {
+    /// Start tunnels in the background (saved tunnels and groups by name, or TARGET with
+    /// --remote-port), print `NAME ADDRESS` for each once it can take connections, and return.
+    Up(TunnelUpArgs),
+    /// The background tunnels: state, sessions, connections, bytes, uptime, last error, and
+    /// how to connect.
+    Ls {
+        /// One JSON object a line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop background tunnels, ending their sessions at AWS.
+    Down {
+        /// The tunnels to stop.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        names: Vec<String>,
+        /// Every background tunnel.
+        #[arg(long)]
+        all: bool,
+    },
+    /// A background tunnel's recent lines: sessions ready, dropped, resumed, replaced, errors.
+    Logs { name: String },
+    /// The process that keeps background tunnels (started on demand by `tunnel up`): serves
+    /// the local API on its socket until its last tunnel is down, or SIGTERM.
+    Serve,
+}
+
+#[derive(Debug, Args)]
+pub struct TunnelUpArgs {
+    /// Saved tunnels' or groups' names, or one TARGET with --remote-port.
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// The port to reach on TARGET (or on --remote-host): TARGET is an instance then.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub remote_port: Option<u16>,
+    /// A host TARGET can reach (e.g. an RDS endpoint); default: TARGET itself.
+    #[arg(long)]
+    pub remote_host: Option<String>,
+    /// The local port; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    pub local_port: u16,
+    /// The loopback address to listen on (any of 127.0.0.0/8: 127.0.0.2 lets each database
+    /// keep its standard port).
+    #[arg(long, alias = "bind", default_value = "127.0.0.1")]
+    pub local_address: std::net::IpAddr,
+    /// Start the session only when the first connection arrives.
+    #[arg(long)]
+    pub lazy: bool,
+    /// End the session after this many minutes without a connection.
+    #[arg(long, value_name = "MINUTES")]
+    pub idle_minutes: Option<f64>,
+    /// The tunnel's name in `tunnel ls` (default: TARGET:PORT).
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -73,7 +73,9 @@ fn main() -> ExitCode {
             exit_code(run_async(commands::run::run(&cli.global, &args)))
         }
         Some(Command::Tunnel(args)) => {
-            let _log = logging::init("bosun.log");
+            // The background tunnels' process keeps a log of its own.
+            let serving = matches!(args.background, Some(bosun::cli::BackgroundTunnel::Serve));
+            let _log = logging::init(if serving { "tunnels.log" } else { "bosun.log" });
             exit_code(run_on_one_thread(commands::tunnel::run(&cli.global, &args)))
         }
         Some(Command::Proxy(args)) => {

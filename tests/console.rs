@@ -543,6 +543,8 @@ fn with_tunnels() -> State {
         region: None,
         sessions,
         account: None,
+        lazy: false,
+        idle_after: None,
     };
     let db = state.tunnels.add(
         def(
@@ -623,6 +625,8 @@ fn tunnels_view_with_a_long_name_and_a_failing_tunnel() {
             region: None,
             sessions: 1,
             account: None,
+            lazy: false,
+            idle_after: None,
         },
         true,
     );

@@ -215,6 +215,8 @@ fn demo_tunnels() -> (Vec<TunnelDef>, BTreeMap<String, Vec<String>>) {
         region: Some("us-east-1".to_owned()),
         sessions: 1,
         account: None,
+        lazy: false,
+        idle_after: None,
     };
     let tunnels = vec![
         through_bastion(

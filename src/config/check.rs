@@ -22,6 +22,8 @@ pub enum Kind {
         max: i64,
         why: &'static str,
     },
+    /// A number of minutes above zero, whole or not (`0.5`).
+    Minutes,
     /// A table of these keys.
     Table(&'static [Field]),
     /// `[[name]]`: a list of tables of these keys.
@@ -65,7 +67,7 @@ const PORT: Kind = Kind::Whole {
     why: "",
 };
 
-const TUNNEL: [Field; 10] = [
+const TUNNEL: [Field; 13] = [
     needed("name", Kind::Text),
     needed("target", Kind::Text),
     field("remote_host", Kind::Text),
@@ -79,9 +81,12 @@ const TUNNEL: [Field; 10] = [
         },
     ),
     field("bind", Kind::Address),
+    field("local_address", Kind::Address),
     field("profile", Kind::Text),
     field("region", Kind::Text),
     field("account", Kind::Text),
+    field("lazy", Kind::Flag),
+    field("idle_minutes", Kind::Minutes),
     field(
         "sessions",
         Kind::Whole {
@@ -275,6 +280,13 @@ fn check_value(value: &Spanned<DeValue<'_>>, kind: &Kind, path: &str, found: &mu
         }
         (Kind::Texts, _) => wrong("a list of text, e.g. [\"a\", \"b\"]".to_owned()),
         (Kind::TextOrTexts, _) => wrong("a key in quotes or a list of them".to_owned()),
+        (Kind::Minutes, DeValue::Integer(number)) if !number.as_str().starts_with(['-', '0']) => {}
+        (Kind::Minutes, DeValue::Float(number))
+            if number
+                .as_str()
+                .parse::<f64>()
+                .is_ok_and(|n| n > 0.0 && n.is_finite()) => {}
+        (Kind::Minutes, _) => wrong("a number of minutes above 0, e.g. 30 or 0.5".to_owned()),
         (Kind::Whole { min, max, why }, DeValue::Integer(number)) => {
             let digits = number.as_str().replace('_', "");
             match i64::from_str_radix(&digits, number.radix()) {

@@ -218,7 +218,7 @@ impl Config {
 }
 
 /// A tunnel remembered by name: `bosun tunnel NAME`, or one key in the console.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedTunnel {
     pub name: String,
@@ -229,7 +229,9 @@ pub struct SavedTunnel {
     pub remote_port: u16,
     #[serde(default)]
     pub local_port: u16,
-    #[serde(default = "loopback")]
+    /// Where the tunnel listens: any loopback address (127.0.0.2 lets every database keep
+    /// its standard port); `local_address` is the same key under the name the README uses.
+    #[serde(default = "loopback", alias = "local_address")]
     pub bind: IpAddr,
     #[serde(default)]
     pub profile: Option<String>,
@@ -242,9 +244,22 @@ pub struct SavedTunnel {
     /// The organisation's account the target is in, by name or id (through `--org`'s login).
     #[serde(default)]
     pub account: Option<String>,
+    /// Start the session only when the first connection arrives (background tunnels).
+    #[serde(default)]
+    pub lazy: bool,
+    /// End the session after this many minutes without a connection (fractions allowed).
+    #[serde(default)]
+    pub idle_minutes: Option<f64>,
 }
 
 impl SavedTunnel {
+    /// `idle_minutes` as a duration (a tenth of a second at least).
+    pub fn idle_after(&self) -> Option<std::time::Duration> {
+        self.idle_minutes
+            .filter(|minutes| minutes.is_finite() && *minutes > 0.0)
+            .map(|minutes| std::time::Duration::from_secs_f64((minutes * 60.0).max(0.1)))
+    }
+
     /// The tunnel as the console and `bosun tunnel` run it.
     pub fn to_def(&self) -> crate::model::tunnel::TunnelDef {
         crate::model::tunnel::TunnelDef {
@@ -258,6 +273,8 @@ impl SavedTunnel {
             region: self.region.clone(),
             sessions: self.sessions,
             account: self.account.clone(),
+            lazy: self.lazy,
+            idle_after: self.idle_after(),
         }
     }
 }

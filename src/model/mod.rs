@@ -21,3 +21,4 @@ pub mod run_shape;
 pub mod session;
 pub mod status;
 pub mod tunnel;
+pub mod tunnel_api;

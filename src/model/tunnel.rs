@@ -22,6 +22,11 @@ pub struct TunnelDef {
     /// The organisation's account the target is in (name or id), reached through the login
     /// `--org` uses; its session role's credentials then carry the tunnel.
     pub account: Option<String>,
+    /// The listener is there from the start, the first session only once a connection
+    /// arrives (a background tunnel that costs nothing while unused).
+    pub lazy: bool,
+    /// Sessions end after this long without a connection (and start again with the next).
+    pub idle_after: Option<std::time::Duration>,
 }
 
 impl TunnelDef {
@@ -96,6 +101,8 @@ mod tests {
             region: None,
             sessions: 1,
             account: None,
+            lazy: false,
+            idle_after: None,
         }
     }
 

@@ -14,6 +14,7 @@
 //! - [`pane_output`] — panes' output, one bounded queue per pane, taken in turn.
 //! - [`runs`] — the one Run Command pipeline (`bosun run` and the console).
 //! - [`tunnel`] — a local listener carried over port-forwarding sessions.
+//! - [`tunnel_host`] — the background tunnels one per-user process keeps, and their local API.
 //! - [`doctor`] — why a session to an instance would not start.
 
 pub mod doctor;
@@ -25,6 +26,7 @@ pub mod runs;
 pub mod session;
 pub mod sources;
 pub mod tunnel;
+pub mod tunnel_host;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;

@@ -209,7 +209,7 @@ fn table(rows: &[InstanceRow], source: Source) -> String {
 }
 
 /// Lines of cells as columns two spaces apart, each as wide as its widest cell.
-pub(super) fn aligned(lines: &[Vec<String>]) -> String {
+pub(crate) fn aligned(lines: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..lines[0].len())
         .map(|column| {
             lines

@@ -27,11 +27,18 @@ pub async fn locate(
     {
         return found;
     }
-    let pairs: Vec<(&OrgAccount, &String)> = reach
+    // Owned pairs: the lookup's future stays Send for a caller that spawns it (the
+    // background tunnels' process).
+    let pairs: Vec<(OrgAccount, String)> = reach
         .accounts
         .iter()
         .filter(|a| a.session_role.is_some())
-        .flat_map(|account| reach.regions.iter().map(move |region| (account, region)))
+        .flat_map(|account| {
+            reach
+                .regions
+                .iter()
+                .map(move |region| (account.clone(), region.clone()))
+        })
         .collect();
     let found: Vec<Result<Option<Located>, String>> = futures_util::stream::iter(pairs)
         .map(|(account, region)| {

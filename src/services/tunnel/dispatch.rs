@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, watch};
 
 use super::TunnelGauges;
 use super::local::{LocalListener, LocalStream};
@@ -28,6 +28,8 @@ pub(super) struct Dispatch {
     next_id: Arc<AtomicU64>,
     /// Connections a session was handed but ended before taking: dispatched again.
     returned: Arc<Mutex<Vec<LocalStream>>>,
+    /// How many accepted connections wait for a session: what wakes a lazy tunnel.
+    waiting: Arc<watch::Sender<usize>>,
 }
 
 /// A session's place in the dispatch: connections arrive on `connections`; dropping it
@@ -126,6 +128,17 @@ impl Dispatch {
         self.stats.connections.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Resolves once a connection waits for a session (at once if one does already).
+    pub(super) async fn demanded(&self) {
+        let mut waiting = self.waiting.subscribe();
+        let _ = waiting.wait_for(|waiting| *waiting > 0).await;
+    }
+
+    /// Connections waiting for a session now.
+    pub(super) fn waiting(&self) -> usize {
+        *self.waiting.borrow()
+    }
+
     /// A connection handed back by a session that ended, if any.
     fn take_returned(&self) -> Option<LocalStream> {
         self.returned.lock().ok()?.pop()
@@ -152,6 +165,8 @@ impl Dispatch {
                     }
                 }
             };
+            // Counted as waiting while no session takes it: a lazy tunnel starts one.
+            let mut counted_waiting = false;
             loop {
                 let registered = self.registered.notified();
                 match self.choose() {
@@ -160,7 +175,12 @@ impl Dispatch {
                         // before this task runs again.
                         self.count();
                         match sender.send(local).await {
-                            Ok(()) => break,
+                            Ok(()) => {
+                                if counted_waiting {
+                                    self.waiting.send_modify(|waiting| *waiting -= 1);
+                                }
+                                break;
+                            }
                             Err(returned) => {
                                 // That session just ended: try another.
                                 active.fetch_sub(1, Ordering::Relaxed);
@@ -171,6 +191,10 @@ impl Dispatch {
                         }
                     }
                     None => {
+                        if !counted_waiting {
+                            counted_waiting = true;
+                            self.waiting.send_modify(|waiting| *waiting += 1);
+                        }
                         // No session is ready: wait for one (or a moment, in case it ended).
                         let _ = tokio::time::timeout(Duration::from_millis(200), registered).await;
                     }

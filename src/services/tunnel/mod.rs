@@ -23,7 +23,7 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, watch};
 
 pub use self::local::ListenOn;
-use self::sessions::{Plan, Replace, serve};
+use self::sessions::{OnDemand, Plan, Replace, serve};
 use super::Handle;
 use super::session::{Driven, StartRequest};
 use super::sources::SessionClients;
@@ -155,6 +155,8 @@ pub struct TunnelGauges {
     pub connections: AtomicU64,
     pub bytes_up: AtomicU64,
     pub bytes_down: AtomicU64,
+    /// Sessions waiting for a connection to start them (a lazy or idle tunnel's).
+    pub dormant: AtomicUsize,
 }
 
 /// A running tunnel: its commands, and its gauges.
@@ -209,10 +211,12 @@ pub fn spawn(config: TunnelConfig, spec: TunnelDef, id: u64, events: TunnelEvent
                 }
                 None => {
                     let ec2 = aws_sdk_ec2::Client::new(&config);
-                    (
-                        target::resolve(&clients.ssm, &ec2, &spec.target).await?,
-                        None,
-                    )
+                    let instance_id = target::resolve(&clients.ssm, &ec2, &spec.target).await?;
+                    // A tag or a Name may come to mean another instance (a bastion
+                    // replaced): found again before a lazy session starts.
+                    let retarget = (!target::is_instance_id(&spec.target))
+                        .then(|| instance_retarget(clients.ssm.clone(), ec2, spec.target.clone()));
+                    (instance_id, retarget)
                 }
             };
             // The agent's version matters only where it may refuse the destination; an ECS
@@ -245,6 +249,10 @@ pub fn spawn(config: TunnelConfig, spec: TunnelDef, id: u64, events: TunnelEvent
                 first: None,
                 replace: Replace::Always,
                 retarget,
+                on_demand: OnDemand {
+                    lazy: spec.lazy,
+                    idle_after: spec.idle_after,
+                },
             };
             serve(plan, listener, gauges, say, stop).await
         })
@@ -265,6 +273,22 @@ fn service_retarget(
             crate::aws::containers::resolve(&ecs, &target, &profile, &region)
                 .await
                 .map(|row| row.ssm_target())
+        })
+    })
+}
+
+/// Finds an instance target (a `tag:`, a Name) again: its instance now.
+fn instance_retarget(
+    ssm: aws_sdk_ssm::Client,
+    ec2: aws_sdk_ec2::Client,
+    wanted: String,
+) -> sessions::Retarget {
+    Arc::new(move || {
+        let (ssm, ec2, wanted) = (ssm.clone(), ec2.clone(), wanted.clone());
+        Box::pin(async move {
+            target::resolve(&ssm, &ec2, &wanted)
+                .await
+                .map_err(|error| error.to_string())
         })
     })
 }
@@ -315,6 +339,7 @@ pub fn spawn_attached(attached: Attached, id: u64, events: TunnelEvents) -> Tunn
                 first: Some(session),
                 replace: Replace::OnFailure,
                 retarget: None,
+                on_demand: OnDemand::default(),
             };
             serve(plan, listener, gauges, say, stop).await
         })

@@ -47,8 +47,20 @@ pub(super) struct Plan {
     pub(super) first: Option<PortSession>,
     pub(super) replace: Replace,
     /// Finds the target anew when a session cannot start on it (a service's task replaced by
-    /// a deployment); `None`: the target is what it is.
+    /// a deployment), and before a lazy session starts (a `tag:` target's instance replaced);
+    /// `None`: the target is what it is.
     pub(super) retarget: Option<Retarget>,
+    /// When sessions run: always, or only while connections want them.
+    pub(super) on_demand: OnDemand,
+}
+
+/// A background tunnel's thrift: sessions only while connections want them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct OnDemand {
+    /// The first session waits for the first connection.
+    pub(super) lazy: bool,
+    /// Sessions end after this long without a connection; the next one starts them again.
+    pub(super) idle_after: Option<Duration>,
 }
 
 /// Resolves a tunnel's target again: its SSM target now.
@@ -87,6 +99,7 @@ pub(super) async fn serve(
         mut first,
         replace,
         retarget,
+        on_demand,
     } = plan;
     // A new session says which local port it serves, as the plugin tells the agent.
     let request = request.map(|request| match local.port() {
@@ -115,6 +128,7 @@ pub(super) async fn serve(
             label,
             replace,
             retarget: retarget.clone(),
+            on_demand,
         };
         keeper.keep(first.take(), stop.clone())
     });
@@ -142,6 +156,7 @@ struct Keeper<'a> {
     label: SessionNumber,
     replace: Replace,
     retarget: Option<Retarget>,
+    on_demand: OnDemand,
 }
 
 impl Keeper<'_> {
@@ -156,13 +171,39 @@ impl Keeper<'_> {
             label,
             replace,
             retarget,
+            on_demand,
         } = self;
         let gauges = dispatch.stats.clone();
         let mut backoff = Duration::from_millis(500);
         let stopped = async |stop: &mut watch::Receiver<bool>| {
             let _ = stop.wait_for(|stop| *stop).await;
         };
+        // A lazy tunnel's sessions wait for a connection; so does one that went idle.
+        let mut dormant = on_demand.lazy && first.is_none();
         loop {
+            if dormant {
+                gauges.dormant.fetch_add(1, Ordering::Relaxed);
+                say.say(label, "no session: the next connection starts one");
+                let woken = tokio::select! {
+                    () = dispatch.demanded() => true,
+                    () = stopped(&mut stop) => false,
+                };
+                gauges.dormant.fetch_sub(1, Ordering::Relaxed);
+                if !woken {
+                    return;
+                }
+                dormant = false;
+                // The target is found again: a `tag:` target's instance may have been replaced
+                // since the tunnel came up.
+                if let (Some(retarget), Some(request)) = (&retarget, request.as_mut())
+                    && let Ok(target) = retarget().await
+                    && target != request.target
+                {
+                    say.say(label, format!("the target is now {target}"));
+                    request.target = target;
+                }
+                say.say(label, "a connection arrived: starting a session");
+            }
             let session = match (first.take(), request.as_ref()) {
                 (Some(session), _) => Ok(session),
                 (None, Some(request)) => tokio::select! {
@@ -226,16 +267,40 @@ impl Keeper<'_> {
                 } else {
                     Box::pin(serve_basic(&mut registration, &mut session, &say, label))
                 };
-            let ended = tokio::select! {
-                end = serving => Some(end),
-                () = stopped(&mut stop) => None,
+            let idle = async {
+                match on_demand.idle_after {
+                    Some(limit) if request.is_some() => idle_for(dispatch, limit).await,
+                    _ => std::future::pending().await,
+                }
+            };
+            let outcome = tokio::select! {
+                end = serving => Outcome::Ended(end),
+                () = stopped(&mut stop) => Outcome::Stopped,
+                () = idle => Outcome::Idle,
             };
             drop(registration);
             gauges.sessions_ready.fetch_sub(1, Ordering::Relaxed);
-            let Some(ended) = ended else {
-                end(clients, session).await;
-                say.say(label, "closed");
-                return;
+            let ended = match outcome {
+                Outcome::Ended(ended) => ended,
+                Outcome::Stopped => {
+                    end(clients, session).await;
+                    say.say(label, "closed");
+                    return;
+                }
+                Outcome::Idle => {
+                    let id = session.session_id.clone();
+                    end(clients, session).await;
+                    let quiet = on_demand.idle_after.unwrap_or_default().as_secs();
+                    say.say(
+                        label,
+                        format!(
+                            "session {id} ended after {} without a connection",
+                            crate::model::format::age(quiet)
+                        ),
+                    );
+                    dormant = true;
+                    continue;
+                }
             };
             let last =
                 replace == Replace::OnFailure && ended.closed_by_service || request.is_none();
@@ -259,6 +324,32 @@ impl Keeper<'_> {
                 ),
             );
             say.problem(format!("session ended: {}", ended.reason));
+        }
+    }
+}
+
+/// How a session's service ended, from the tunnel's side.
+enum Outcome {
+    Ended(Ended),
+    /// The tunnel was told to stop.
+    Stopped,
+    /// No connection for the tunnel's idle time.
+    Idle,
+}
+
+/// Resolves once the tunnel has carried no connection (and none waited) for `limit`. It
+/// looks a few times per `limit` (at most every 5 s), so an idle session costs no CPU to
+/// speak of.
+async fn idle_for(dispatch: &Dispatch, limit: Duration) {
+    let tick = (limit / 8).clamp(Duration::from_millis(50), Duration::from_secs(5));
+    let mut quiet_since = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(tick).await;
+        let busy = dispatch.stats.active.load(Ordering::Relaxed) > 0 || dispatch.waiting() > 0;
+        if busy {
+            quiet_since = tokio::time::Instant::now();
+        } else if quiet_since.elapsed() >= limit {
+            return;
         }
     }
 }

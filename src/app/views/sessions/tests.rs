@@ -163,6 +163,8 @@ fn this_consoles_own_tunnel_sessions_are_told_apart_and_not_ended_from_here() {
             region: None,
             sessions: 1,
             account: None,
+            lazy: false,
+            idle_after: None,
         },
         true,
     );

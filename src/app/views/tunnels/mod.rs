@@ -287,6 +287,8 @@ impl TunnelForm {
             region: Some(self.region.clone()),
             sessions: 1,
             account: None,
+            lazy: false,
+            idle_after: None,
         };
         def.forward(self.agent_version.as_deref())?;
         Ok(def)
@@ -342,6 +344,8 @@ mod tests {
             region: None,
             sessions: 1,
             account: None,
+            lazy: false,
+            idle_after: None,
         };
         let db = tunnels.add(def("db"), true);
         let cache = tunnels.add(def("cache"), true);

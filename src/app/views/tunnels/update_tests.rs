@@ -15,6 +15,8 @@ fn with_saved_tunnels() -> State {
         region: None,
         sessions: 1,
         account: None,
+        lazy: false,
+        idle_after: None,
     };
     state.tunnels.add(def("db", 5432), true);
     state.tunnels.add(def("cache", 6379), true);

@@ -1,7 +1,11 @@
 //! `bosun tunnel` and `bosun proxy`. A tunnel from the command line or a saved tunnel (or
 //! group) from the configuration runs through the tunnel service until Ctrl-C; the first line
 //! on stdout says where it listens. `bosun proxy` is the SSH ProxyCommand byte pipe: an
-//! AWS-StartSSHSession on stdin/stdout.
+//! AWS-StartSSHSession on stdin/stdout. `background` asks the per-user process that keeps
+//! tunnels past the terminal (`serve`).
+
+mod background;
+mod serve;
 
 use std::io::Write;
 
@@ -20,6 +24,38 @@ use crate::signals::Signals;
 /// How long a signal's way out waits for AWS to confirm the sessions' ends.
 const SIGNAL_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// The credentials a tunnel runs with, and the tunnel as it runs: a saved tunnel's account's
+/// session role (through the organisation's login), with --org the account that holds the
+/// target (the target then its instance id), else its profile and region.
+pub(crate) async fn tunnel_config(
+    global: &GlobalArgs,
+    mut def: TunnelDef,
+) -> Result<(aws_config::SdkConfig, TunnelDef), String> {
+    let config = if let Some(account) = &def.account {
+        super::org::account_config(global, account, def.region.as_deref())
+            .await
+            .map_err(|error| error.to_string())?
+    } else if super::org::wanted(global) {
+        let (config, id) = super::org::locate(global, &def.target)
+            .await
+            .map_err(|error| error.to_string())?;
+        def.target = id;
+        config
+    } else {
+        aws::load_config(
+            def.profile
+                .as_deref()
+                .or(global.profile.first().map(String::as_str)),
+            def.region
+                .as_deref()
+                .or(global.region.first().map(String::as_str)),
+            global.endpoint_url.as_deref(),
+        )
+        .await
+    };
+    Ok((config, def))
+}
+
 /// `bosun proxy TARGET PORT`: AWS-StartSSHSession on this process's stdin/stdout.
 pub async fn proxy(global: &GlobalArgs, args: &ProxyArgs) -> i32 {
     let shell = ShellArgs {
@@ -35,14 +71,21 @@ pub async fn proxy(global: &GlobalArgs, args: &ProxyArgs) -> i32 {
 }
 
 pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
+    if let Some(asked) = &args.background {
+        return background::run(global, asked).await;
+    }
+    let Some(target) = args.target.clone() else {
+        say!("bosun tunnel: name a TARGET (with --remote-port) or a saved tunnel");
+        return 2;
+    };
     if global.read_only {
         say!("bosun tunnel: refused by --read-only (a tunnel starts sessions)");
         return 2;
     }
     let specs = match args.remote_port {
         Some(remote_port) => vec![TunnelDef {
-            name: args.target.clone(),
-            target: args.target.clone(),
+            name: target.clone(),
+            target: target.clone(),
             remote_host: args.remote_host.clone(),
             remote_port,
             local_port: args.local_port,
@@ -51,6 +94,8 @@ pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
             region: None,
             sessions: args.sessions,
             account: None,
+            lazy: false,
+            idle_after: None,
         }],
         None => {
             let config = match super::load_config(global) {
@@ -60,12 +105,12 @@ pub async fn run(global: &GlobalArgs, args: &TunnelArgs) -> i32 {
                     return 2;
                 }
             };
-            match config.tunnels_named(&args.target) {
+            match config.tunnels_named(&target) {
                 Some(saved) => saved.into_iter().map(SavedTunnel::to_def).collect(),
                 None => {
                     say!(
                         "bosun tunnel: no saved tunnel or group is named {:?} in {}; to tunnel to an instance, give --remote-port",
-                        args.target,
+                        target,
                         super::config_path(global)
                             .map(|p| p.display().to_string())
                             .unwrap_or_default()
@@ -109,40 +154,12 @@ async fn run_one(global: &GlobalArgs, args: &TunnelDef, retry: bool, group: bool
             args.bind
         );
     }
-    // With --org the target is found in whichever account holds it; the tunnel runs there as
-    // that account's session role.
-    let mut args = args.clone();
-    let config = if let Some(account) = &args.account {
-        // A saved tunnel's account: its session role there, through the organisation's login.
-        match super::org::account_config(global, account, args.region.as_deref()).await {
-            Ok(config) => config,
-            Err(error) => {
-                say!("{who}: {error}");
-                return 2;
-            }
+    let (config, args) = match tunnel_config(global, args.clone()).await {
+        Ok(found) => found,
+        Err(error) => {
+            say!("{who}: {error}");
+            return 2;
         }
-    } else if super::org::wanted(global) {
-        match super::org::locate(global, &args.target).await {
-            Ok((config, id)) => {
-                args.target = id;
-                config
-            }
-            Err(error) => {
-                say!("{who}: {error}");
-                return 2;
-            }
-        }
-    } else {
-        aws::load_config(
-            args.profile
-                .as_deref()
-                .or(global.profile.first().map(String::as_str)),
-            args.region
-                .as_deref()
-                .or(global.region.first().map(String::as_str)),
-            global.endpoint_url.as_deref(),
-        )
-        .await
     };
     let args = &args;
     let (events_tx, mut events) = mpsc::channel(64);

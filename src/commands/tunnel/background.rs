@@ -1,0 +1,367 @@
+//! `bosun tunnel up|ls|down|logs`: asks the per-user process that keeps background tunnels
+//! (`serve`), starting it when `up` finds none running.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cli::{BackgroundTunnel, GlobalArgs, TunnelUpArgs};
+use crate::config::SavedTunnel;
+use crate::model::format::{age, bytes};
+use crate::model::tunnel::TunnelDef;
+use crate::model::tunnel_api::{Answer, Context, Request, Status, TunnelSpec};
+use crate::services::tunnel_host::api::Client;
+
+/// How long a newly started server has to open its socket.
+const SERVER_START: Duration = Duration::from_secs(10);
+
+pub async fn run(global: &GlobalArgs, asked: &BackgroundTunnel) -> i32 {
+    let Some(socket) = socket_path() else {
+        say!(
+            "bosun tunnel: there is no directory for the background tunnels' socket: set XDG_RUNTIME_DIR, HOME or BOSUN_TUNNELS_SOCKET"
+        );
+        return 2;
+    };
+    match asked {
+        BackgroundTunnel::Serve => super::serve::run(global, &socket).await,
+        BackgroundTunnel::Up(args) => up(global, args, &socket).await,
+        BackgroundTunnel::Ls { json } => ls(&socket, *json).await,
+        BackgroundTunnel::Down { names, all } => {
+            let request = Request::Down {
+                names: names.clone(),
+                all: *all,
+            };
+            match ask_running(&socket, &request).await {
+                Ok(Some(answer)) => {
+                    for name in &answer.stopped {
+                        println!("{name} stopped");
+                    }
+                    0
+                }
+                Ok(None) if *all => 0,
+                Ok(None) => {
+                    say!("bosun tunnel down: no background tunnels are running");
+                    1
+                }
+                Err(error) => {
+                    say!("bosun tunnel down: {error}");
+                    1
+                }
+            }
+        }
+        BackgroundTunnel::Logs { name } => {
+            let request = Request::Logs { name: name.clone() };
+            match ask_running(&socket, &request).await {
+                Ok(Some(answer)) => {
+                    let mut stdout = std::io::stdout().lock();
+                    for line in answer.lines {
+                        let _ = writeln!(stdout, "{line}");
+                    }
+                    0
+                }
+                Ok(None) => {
+                    say!("bosun tunnel logs: no background tunnels are running");
+                    1
+                }
+                Err(error) => {
+                    say!("bosun tunnel logs: {error}");
+                    1
+                }
+            }
+        }
+    }
+}
+
+/// `bosun tunnel up`: the tunnels asked for, handed to the server (started if need be).
+async fn up(global: &GlobalArgs, args: &TunnelUpArgs, socket: &Path) -> i32 {
+    if global.read_only {
+        say!("bosun tunnel up: refused by --read-only (a tunnel starts sessions)");
+        return 2;
+    }
+    let defs = match wanted(global, args) {
+        Ok(defs) => defs,
+        Err(error) => {
+            say!("bosun tunnel up: {error}");
+            return 2;
+        }
+    };
+    for def in &defs {
+        if !def.bind.is_loopback() {
+            say!(
+                "bosun tunnel up {}: WARNING: listening on {}, not loopback: anyone who can reach this machine can use the tunnel",
+                def.name,
+                def.bind
+            );
+        }
+    }
+    let mut client = match connect_or_start(global, socket).await {
+        Ok(client) => client,
+        Err(error) => {
+            say!("bosun tunnel up: {error}");
+            return 1;
+        }
+    };
+    let request = Request::Up {
+        tunnels: defs.iter().map(TunnelSpec::from).collect(),
+        context: Context {
+            profile: global.profile.first().cloned(),
+            region: global.region.first().cloned(),
+            endpoint_url: global.endpoint_url.clone(),
+            org: super::super::org::wanted(global),
+        },
+    };
+    let answer = match client.ask(&request).await {
+        Ok(answer) if answer.ok => answer,
+        Ok(answer) => {
+            say!("bosun tunnel up: {}", answer.error.unwrap_or_default());
+            return 1;
+        }
+        Err(error) => {
+            say!("bosun tunnel up: the background tunnels' process did not answer: {error}");
+            return 1;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    for status in &answer.tunnels {
+        let _ = writeln!(
+            stdout,
+            "{} {}",
+            status.name,
+            status.address.as_deref().unwrap_or("-")
+        );
+    }
+    let _ = stdout.flush();
+    for failure in &answer.failed {
+        say!("bosun tunnel up {}: {}", failure.name, failure.error);
+    }
+    i32::from(!answer.failed.is_empty())
+}
+
+/// The tunnels `up` names: saved tunnels and groups, or one TARGET with --remote-port; the
+/// command line's --lazy and --idle-minutes apply to each.
+fn wanted(global: &GlobalArgs, args: &TunnelUpArgs) -> Result<Vec<TunnelDef>, String> {
+    let idle_after = match args.idle_minutes {
+        None => None,
+        Some(minutes) if minutes.is_finite() && minutes > 0.0 => {
+            Some(Duration::from_secs_f64((minutes * 60.0).max(0.1)))
+        }
+        Some(minutes) => return Err(format!("--idle-minutes must be above 0, not {minutes}")),
+    };
+    let mut defs = match args.remote_port {
+        Some(remote_port) => {
+            let [target] = args.names.as_slice() else {
+                return Err("with --remote-port, name one TARGET".to_owned());
+            };
+            vec![TunnelDef {
+                name: args
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("{target}:{remote_port}")),
+                target: target.clone(),
+                remote_host: args.remote_host.clone(),
+                remote_port,
+                local_port: args.local_port,
+                bind: args.local_address,
+                profile: None,
+                region: None,
+                sessions: 1,
+                account: None,
+                lazy: false,
+                idle_after: None,
+            }]
+        }
+        None => {
+            let config = super::super::load_config(global).map_err(|error| error.to_string())?;
+            let mut defs = Vec::new();
+            for name in &args.names {
+                let saved = config.tunnels_named(name).ok_or_else(|| {
+                    format!(
+                        "no saved tunnel or group is named {name:?} in {}; to tunnel to an instance, give TARGET and --remote-port",
+                        super::super::config_path(global)
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default()
+                    )
+                })?;
+                defs.extend(saved.into_iter().map(SavedTunnel::to_def));
+            }
+            defs
+        }
+    };
+    for def in &mut defs {
+        def.lazy |= args.lazy;
+        def.idle_after = idle_after.or(def.idle_after);
+    }
+    Ok(defs)
+}
+
+/// The server's answer to `request`, or `None` when no server runs.
+async fn ask_running(socket: &Path, request: &Request) -> Result<Option<Answer>, String> {
+    let Ok(mut client) = Client::connect(socket).await else {
+        return Ok(None);
+    };
+    match client.ask(request).await {
+        Ok(answer) if answer.ok => Ok(Some(answer)),
+        Ok(answer) => Err(answer.error.unwrap_or_default()),
+        Err(error) => Err(format!(
+            "the background tunnels' process did not answer: {error}"
+        )),
+    }
+}
+
+/// `bosun tunnel ls`: a table (or JSON lines) of the background tunnels, then how to
+/// connect to each where its port says.
+async fn ls(socket: &Path, json: bool) -> i32 {
+    let tunnels = match ask_running(socket, &Request::List { names: vec![] }).await {
+        Ok(Some(answer)) => answer.tunnels,
+        Ok(None) => Vec::new(),
+        Err(error) => {
+            say!("bosun tunnel ls: {error}");
+            return 1;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        for status in &tunnels {
+            let _ = writeln!(
+                stdout,
+                "{}",
+                serde_json::to_string(status).unwrap_or_default()
+            );
+        }
+        return 0;
+    }
+    if tunnels.is_empty() {
+        let _ = writeln!(
+            stdout,
+            "No background tunnels: `bosun tunnel up NAME` starts one."
+        );
+        return 0;
+    }
+    let _ = write!(stdout, "{}", table(&tunnels));
+    let hints: Vec<_> = tunnels
+        .iter()
+        .filter_map(|status| Some((&status.name, status.hint.as_ref()?)))
+        .collect();
+    if !hints.is_empty() {
+        let _ = writeln!(stdout);
+        for (name, hint) in hints {
+            let _ = writeln!(stdout, "{name}: {hint}");
+        }
+    }
+    0
+}
+
+fn table(tunnels: &[Status]) -> String {
+    let mut lines = vec![
+        [
+            "NAME",
+            "STATE",
+            "ADDRESS",
+            "TARGET",
+            "DESTINATION",
+            "SESSIONS",
+            "CONNS",
+            "UP/DOWN",
+            "UPTIME",
+            "LAST ERROR",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    ];
+    for status in tunnels {
+        lines.push(vec![
+            status.name.clone(),
+            status.state.word().to_owned(),
+            status.address.clone().unwrap_or_else(|| "-".to_owned()),
+            match &status.instance_id {
+                Some(id) if *id != status.target => format!("{} ({id})", status.target),
+                _ => status.target.clone(),
+            },
+            status.destination.clone(),
+            format!("{}/{}", status.sessions, status.sessions_wanted),
+            format!("{} ({} total)", status.active, status.connections),
+            format!("{}/{}", bytes(status.bytes_up), bytes(status.bytes_down)),
+            age(status.uptime_seconds),
+            status.last_error.clone().unwrap_or_default(),
+        ]);
+    }
+    crate::commands::ls::aligned(&lines)
+}
+
+/// A connection to the server, starting one (detached from this terminal) if none answers.
+async fn connect_or_start(global: &GlobalArgs, socket: &Path) -> Result<Client, String> {
+    if let Ok(client) = Client::connect(socket).await {
+        return Ok(client);
+    }
+    let exe = std::env::current_exe().map_err(|error| {
+        format!("cannot find bosun's own binary to start the background process: {error}")
+    })?;
+    let mut command = std::process::Command::new(exe);
+    if let Some(config) = &global.config {
+        command.arg("--config").arg(config);
+    }
+    command
+        .args(["tunnel", "serve"])
+        .env("BOSUN_TUNNELS_SOCKET", socket)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let child = command
+        .spawn()
+        .map_err(|error| format!("cannot start the background tunnels' process: {error}"))?;
+    // Collected should it end while this command runs (it normally outlives it).
+    let (ended_tx, ended) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut child = child;
+        let _ = ended_tx.send(child.wait());
+    });
+    let deadline = tokio::time::Instant::now() + SERVER_START;
+    loop {
+        if let Ok(client) = Client::connect(socket).await {
+            return Ok(client);
+        }
+        if let Ok(status) = ended.try_recv() {
+            let status = status.map_or_else(|error| error.to_string(), |status| status.to_string());
+            // Another server may have taken the socket first: that one answers.
+            if let Ok(client) = Client::connect(socket).await {
+                return Ok(client);
+            }
+            return Err(format!(
+                "the background tunnels' process ended at once ({status}); its log is {}",
+                log_hint().display()
+            ));
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!(
+                "the background tunnels' process did not open {} within {} s; its log is {}",
+                socket.display(),
+                SERVER_START.as_secs(),
+                log_hint().display()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// The socket: `$BOSUN_TUNNELS_SOCKET`, else `$XDG_RUNTIME_DIR/bosun/tunnels.sock`, else
+/// `tunnels.sock` in bosun's state directory (beside its logs).
+fn socket_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("BOSUN_TUNNELS_SOCKET").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    let runtime = std::env::var_os("XDG_RUNTIME_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map(|dir| PathBuf::from(dir).join("bosun"));
+    Some(
+        runtime
+            .or_else(crate::logging::log_dir)?
+            .join("tunnels.sock"),
+    )
+}
+
+/// Where the server logs.
+fn log_hint() -> PathBuf {
+    crate::logging::log_dir()
+        .unwrap_or_default()
+        .join("tunnels.log")
+}

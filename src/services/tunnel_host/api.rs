@@ -1,0 +1,221 @@
+//! The background tunnels' socket: where it lives (only its user can open it), the server that
+//! answers the local API on it, one JSON object a line, and the client the CLI uses.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+#[cfg(unix)]
+use tokio::net::{UnixListener, UnixStream};
+
+use super::Host;
+use crate::model::tunnel_api::{Answer, Request};
+
+/// The longest request line read (an `up` of many tunnels is a few KB).
+const LONGEST_LINE: usize = 1 << 20;
+
+/// The held lock that makes a server the user's only one; released when dropped.
+pub struct Only(#[allow(dead_code)] std::fs::File);
+
+/// Why a server could not take the socket.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    #[error("background tunnels are already served (by the process holding {0})")]
+    AlreadyServed(PathBuf),
+    #[error("cannot serve background tunnels on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Takes the socket at `path` for this process: its directory made private (0700), a lock
+/// beside it held for the process's life (a second server finds it taken), a stale socket
+/// left by a server that died replaced, the socket itself 0600.
+#[cfg(unix)]
+pub fn bind(path: &Path) -> Result<(UnixListener, Only), BindError> {
+    let failed = |source| BindError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    private(dir, 0o700);
+    let lock_path = path.with_extension("lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(failed)?;
+    private(&lock_path, 0o600);
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Err(BindError::AlreadyServed(lock_path)),
+        Err(std::fs::TryLockError::Error(error)) => return Err(failed(error)),
+    }
+    let _ = std::fs::remove_file(path);
+    let listener = UnixListener::bind(path).map_err(failed)?;
+    private(path, 0o600);
+    Ok((listener, Only(lock)))
+}
+
+/// Narrows a file's or directory's permissions to its owner's.
+#[cfg(unix)]
+fn private(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+}
+
+/// Answers clients on `listener` until the task is dropped.
+#[cfg(unix)]
+pub async fn serve(host: Host, listener: UnixListener) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                tokio::spawn(answer(host.clone(), stream));
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the tunnels socket could not accept");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// One client: a request a line, an answer a line (`watch`: a line a change, until it leaves).
+#[cfg(unix)]
+async fn answer(host: Host, stream: UnixStream) {
+    let (reader, mut writer) = stream.into_split();
+    let mut reader = BufReader::new(reader);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match (&mut reader)
+            .take(LONGEST_LINE as u64)
+            .read_line(&mut line)
+            .await
+        {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let request = match serde_json::from_str::<Request>(&line) {
+            Ok(request) => request,
+            Err(error) => {
+                let said = Answer::error(format!(
+                    "not a request ({error}): each line is one JSON object whose \"op\" is ping, list, up, down, logs or watch"
+                ));
+                if write(&mut writer, &said).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        let said = match request {
+            Request::Ping => Answer {
+                pid: Some(std::process::id()),
+                ..Answer::ok()
+            },
+            Request::List { names } => host.list(&names),
+            Request::Up { tunnels, context } => host.up(tunnels, context).await,
+            Request::Down { names, all } => host.down(&names, all).await,
+            Request::Logs { name } => host.logs(&name),
+            Request::Watch => {
+                watch(&host, &mut reader, &mut writer).await;
+                return;
+            }
+        };
+        if write(&mut writer, &said).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Every tunnel's state now, then each change, until the client closes its end.
+#[cfg(unix)]
+async fn watch<R, W>(host: &Host, reader: &mut R, writer: &mut W)
+where
+    R: tokio::io::AsyncBufRead + Unpin,
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    let mut changes = host.changes();
+    if write(writer, &host.list(&[])).await.is_err() {
+        return;
+    }
+    let mut ignored = String::new();
+    loop {
+        tokio::select! {
+            change = changes.recv() => {
+                let said = match change {
+                    Ok(status) => Answer { tunnels: vec![status], ..Answer::ok() },
+                    // Too slow a reader missed some: the whole picture again.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => host.list(&[]),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                if write(writer, &said).await.is_err() {
+                    return;
+                }
+            }
+            read = reader.read_line(&mut ignored) => {
+                ignored.clear();
+                if matches!(read, Ok(0) | Err(_)) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn write<W: tokio::io::AsyncWrite + Unpin>(
+    writer: &mut W,
+    answer: &Answer,
+) -> io::Result<()> {
+    let mut line = serde_json::to_vec(answer).map_err(io::Error::other)?;
+    line.push(b'\n');
+    writer.write_all(&line).await?;
+    writer.flush().await
+}
+
+/// A connection to the background tunnels' server.
+#[cfg(unix)]
+pub struct Client {
+    reader: BufReader<tokio::net::unix::OwnedReadHalf>,
+    writer: tokio::net::unix::OwnedWriteHalf,
+}
+
+#[cfg(unix)]
+impl Client {
+    /// Connects to the server on `path`; an error when none listens there.
+    pub async fn connect(path: &Path) -> io::Result<Client> {
+        let (reader, writer) = UnixStream::connect(path).await?.into_split();
+        Ok(Client {
+            reader: BufReader::new(reader),
+            writer,
+        })
+    }
+
+    /// Sends a request and reads its answer.
+    pub async fn ask(&mut self, request: &Request) -> io::Result<Answer> {
+        let mut line = serde_json::to_vec(request).map_err(io::Error::other)?;
+        line.push(b'\n');
+        self.writer.write_all(&line).await?;
+        self.next()
+            .await?
+            .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "the server hung up"))
+    }
+
+    /// The next answer line (`watch`'s next change); `None` once the server hangs up.
+    pub async fn next(&mut self) -> io::Result<Option<Answer>> {
+        let mut line = String::new();
+        if self.reader.read_line(&mut line).await? == 0 {
+            return Ok(None);
+        }
+        serde_json::from_str(&line)
+            .map(Some)
+            .map_err(io::Error::other)
+    }
+}
