@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each bench uses its own part
 
+pub mod transfer;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
