@@ -393,3 +393,59 @@ fn gone(pid: rustix::process::Pid) -> bool {
         rustix::process::test_kill_process(pid).is_err()
     }
 }
+
+/// The console's Tunnels view hands a saved tunnel to the background process (`b`), shows it
+/// there, and quitting the console leaves it serving; enter would stop it there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_sends_a_tunnel_to_the_background_and_quitting_leaves_it_serving() {
+    let sim = start_sim().await;
+    let background = Background::new();
+    let echo = echo_server().await;
+    let config = background.config(&format!(
+        r#"
+[[tunnel]]
+name = "echo-db"
+target = "payments-api-1"
+remote_port = {echo}
+local_address = "127.0.0.4"
+"#
+    ));
+    let socket = background.socket();
+    let endpoint = sim.endpoint_url();
+    let (mut child, mut view, mut writer) = common::pty::bosun_in_pty(48, 160, |command| {
+        command
+            .args(["--config", &config, "--region", "us-east-1"])
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("BOSUN_TUNNELS_SOCKET", &socket)
+    });
+    view.wait_for("payments-api-1").await;
+    writer.write_all(b"t").await.expect("tunnels");
+    view.wait_for("echo-db").await;
+    writer.write_all(b"b").await.expect("background");
+    view.wait_for("bg up").await;
+    view.wait_for("in the background (they stay after quit)")
+        .await;
+    // Nothing runs in the console itself: q quits at once.
+    writer.write_all(b"q").await.expect("quit");
+    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("the console exits")
+        .expect("status");
+    assert!(status.success(), "{status:?}");
+
+    let listed = background
+        .ask(json!({"op": "list", "names": ["echo-db"]}))
+        .await;
+    let address = listed["tunnels"][0]["address"]
+        .as_str()
+        .expect("listening")
+        .to_owned();
+    assert!(address.starts_with("127.0.0.4:"), "{listed}");
+    echoes(&address).await;
+    let (code, _, _) = background.bosun(&sim, &["tunnel", "down", "--all"]).await;
+    assert_eq!(code, 0);
+}

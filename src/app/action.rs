@@ -76,6 +76,8 @@ pub enum Action {
     ToggleTunnel,
     /// Stop and forget a tunnel started from the fleet.
     RemoveTunnel,
+    /// Keep the selected tunnel or group running in the background process, past the console.
+    BackgroundTunnel,
     /// Compose a command for the marked rows (or every row the filter shows).
     OpenRun,
     /// The last command's watch view.
@@ -123,6 +125,7 @@ impl Action {
             Action::OpenShell
                 | Action::OpenTunnelForm
                 | Action::ToggleTunnel
+                | Action::BackgroundTunnel
                 | Action::OpenRun
                 | Action::CancelRun
                 | Action::RerunFailed
@@ -141,7 +144,7 @@ pub struct ActionInfo {
     pub describe: &'static str,
 }
 
-pub const ACTIONS: [ActionInfo; 70] = [
+pub const ACTIONS: [ActionInfo; 71] = [
     ActionInfo {
         action: Action::Up,
         name: "up",
@@ -406,6 +409,11 @@ pub const ACTIONS: [ActionInfo; 70] = [
         action: Action::RemoveTunnel,
         name: "remove_tunnel",
         describe: "stop and remove a tunnel started from the fleet",
+    },
+    ActionInfo {
+        action: Action::BackgroundTunnel,
+        name: "background_tunnel",
+        describe: "keep the tunnel or group running in the background, past the console",
     },
     ActionInfo {
         action: Action::OpenRun,

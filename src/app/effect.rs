@@ -44,6 +44,10 @@ pub enum Effect {
     SwitchTheme(String),
     StartTunnel(TunnelId),
     StopTunnel(TunnelId),
+    /// Hand these tunnels to the background process (started if need be).
+    BackgroundUp(Vec<crate::model::tunnel::TunnelDef>),
+    /// Stop these background tunnels, by name.
+    BackgroundDown(Vec<String>),
     /// SendCommand (in batches, per platform and region), then watch it.
     SendRun(RunRequest),
     CancelRun,

@@ -80,6 +80,10 @@ pub enum Input {
         id: TunnelId,
         gauges: TunnelGauges,
     },
+    /// The background process's tunnels, read each second (`None`: no such process runs).
+    BackgroundTunnels(Option<Vec<crate::model::tunnel_api::Status>>),
+    /// What the background process answered to a start or stop asked here.
+    BackgroundSaid(String),
     /// A key went to a pane as typing (so it is not the second `q` of a quit).
     TypedIntoPane,
     /// `:theme NAME` was tried: the error when the theme would not load.

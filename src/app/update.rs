@@ -147,6 +147,14 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
         }
         Input::TunnelFact { id, fact } => tunnels::update::fact(state, id, fact),
         Input::TunnelGauges { id, gauges } => tunnels::update::gauges(state, id, gauges),
+        Input::BackgroundTunnels(listed) => {
+            tunnels::background::listed(state, listed);
+            Vec::new()
+        }
+        Input::BackgroundSaid(text) => {
+            state.frame.notice = Some(text);
+            Vec::new()
+        }
         Input::ContainersLoaded { rows, errors } => {
             if state.frame.notice.as_deref() == Some("reading the containers…") {
                 state.frame.notice = None;

@@ -197,6 +197,20 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
         read_only: global.read_only,
         scrollback: config.scrollback(),
         profile_exists: (!demo).then_some(aws::profiles::check as tui::ProfileCheck),
+        // The demo's simulated AWS ends with the console: nothing to keep in the background.
+        background: (!demo)
+            .then(super::tunnel::socket_path)
+            .flatten()
+            .map(|socket| tui::BackgroundTunnels {
+                socket,
+                config_file: global.config.clone(),
+                context: crate::model::tunnel_api::Context {
+                    profile: global.profile.first().cloned(),
+                    region: global.region.first().cloned(),
+                    endpoint_url: global.endpoint_url.clone(),
+                    org: super::org::wanted(global),
+                },
+            }),
         record_panes: config.record_panes,
     })
     .await

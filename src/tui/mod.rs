@@ -47,9 +47,23 @@ pub struct ConsoleOptions {
     pub scrollback: crate::config::ScrollbackLines,
     /// Record every pane's output from its start (asciicast, in the state directory).
     pub record_panes: bool,
+    /// The background tunnels' process, shown and controlled in the Tunnels view (`None`:
+    /// not offered, as in the demo).
+    pub background: Option<BackgroundTunnels>,
     /// Says whether a profile `:profile` names exists before the console switches to it
     /// (`None` in the demo, whose profiles are its own).
     pub profile_exists: Option<ProfileCheck>,
+}
+
+/// Where the background tunnels' process answers, and what a tunnel started from the console
+/// takes along.
+#[derive(Debug, Clone)]
+pub struct BackgroundTunnels {
+    pub socket: PathBuf,
+    /// The configuration file to start the process with (`--config`).
+    pub config_file: Option<PathBuf>,
+    /// The console's profile, region, endpoint and `--org`, for its tunnels' credentials.
+    pub context: crate::model::tunnel_api::Context,
 }
 
 /// Whether a profile exists: `Err` says why not, in a sentence.

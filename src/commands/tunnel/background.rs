@@ -10,10 +10,7 @@ use crate::config::SavedTunnel;
 use crate::model::format::{age, bytes};
 use crate::model::tunnel::TunnelDef;
 use crate::model::tunnel_api::{Answer, Context, Request, Status, TunnelSpec};
-use crate::services::tunnel_host::api::Client;
-
-/// How long a newly started server has to open its socket.
-const SERVER_START: Duration = Duration::from_secs(10);
+use crate::services::tunnel_host::api::{Client, connect_or_start};
 
 pub async fn run(global: &GlobalArgs, asked: &BackgroundTunnel) -> i32 {
     let Some(socket) = socket_path() else {
@@ -94,7 +91,7 @@ async fn up(global: &GlobalArgs, args: &TunnelUpArgs, socket: &Path) -> i32 {
             );
         }
     }
-    let mut client = match connect_or_start(global, socket).await {
+    let mut client = match connect_or_start(socket, global.config.as_deref()).await {
         Ok(client) => client,
         Err(error) => {
             say!("bosun tunnel up: {error}");
@@ -288,64 +285,9 @@ fn table(tunnels: &[Status]) -> String {
     crate::commands::ls::aligned(&lines)
 }
 
-/// A connection to the server, starting one (detached from this terminal) if none answers.
-async fn connect_or_start(global: &GlobalArgs, socket: &Path) -> Result<Client, String> {
-    if let Ok(client) = Client::connect(socket).await {
-        return Ok(client);
-    }
-    let exe = std::env::current_exe().map_err(|error| {
-        format!("cannot find bosun's own binary to start the background process: {error}")
-    })?;
-    let mut command = std::process::Command::new(exe);
-    if let Some(config) = &global.config {
-        command.arg("--config").arg(config);
-    }
-    command
-        .args(["tunnel", "serve"])
-        .env("BOSUN_TUNNELS_SOCKET", socket)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    let child = command
-        .spawn()
-        .map_err(|error| format!("cannot start the background tunnels' process: {error}"))?;
-    // Collected should it end while this command runs (it normally outlives it).
-    let (ended_tx, ended) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut child = child;
-        let _ = ended_tx.send(child.wait());
-    });
-    let deadline = tokio::time::Instant::now() + SERVER_START;
-    loop {
-        if let Ok(client) = Client::connect(socket).await {
-            return Ok(client);
-        }
-        if let Ok(status) = ended.try_recv() {
-            let status = status.map_or_else(|error| error.to_string(), |status| status.to_string());
-            // Another server may have taken the socket first: that one answers.
-            if let Ok(client) = Client::connect(socket).await {
-                return Ok(client);
-            }
-            return Err(format!(
-                "the background tunnels' process ended at once ({status}); its log is {}",
-                log_hint().display()
-            ));
-        }
-        if tokio::time::Instant::now() > deadline {
-            return Err(format!(
-                "the background tunnels' process did not open {} within {} s; its log is {}",
-                socket.display(),
-                SERVER_START.as_secs(),
-                log_hint().display()
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
 /// The socket: `$BOSUN_TUNNELS_SOCKET`, else `$XDG_RUNTIME_DIR/bosun/tunnels.sock`, else
 /// `tunnels.sock` in bosun's state directory (beside its logs).
-fn socket_path() -> Option<PathBuf> {
+pub(crate) fn socket_path() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("BOSUN_TUNNELS_SOCKET").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(path));
     }
@@ -357,11 +299,4 @@ fn socket_path() -> Option<PathBuf> {
             .or_else(crate::logging::log_dir)?
             .join("tunnels.sock"),
     )
-}
-
-/// Where the server logs.
-fn log_hint() -> PathBuf {
-    crate::logging::log_dir()
-        .unwrap_or_default()
-        .join("tunnels.log")
 }

@@ -7,6 +7,8 @@
 mod background;
 mod serve;
 
+pub(crate) use background::socket_path;
+
 use std::io::Write;
 
 use tokio::sync::mpsc;

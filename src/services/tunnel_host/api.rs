@@ -11,6 +11,9 @@ use tokio::net::{UnixListener, UnixStream};
 use super::Host;
 use crate::model::tunnel_api::{Answer, Request};
 
+/// How long a newly started server has to open its socket.
+const SERVER_START: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The longest request line read (an `up` of many tunnels is a few KB).
 const LONGEST_LINE: usize = 1 << 20;
 
@@ -217,5 +220,59 @@ impl Client {
         serde_json::from_str(&line)
             .map(Some)
             .map_err(io::Error::other)
+    }
+}
+
+#[cfg(unix)]
+/// A connection to the server, starting one (detached from this terminal) if none answers.
+pub async fn connect_or_start(socket: &Path, config_file: Option<&Path>) -> Result<Client, String> {
+    if let Ok(client) = Client::connect(socket).await {
+        return Ok(client);
+    }
+    let exe = std::env::current_exe().map_err(|error| {
+        format!("cannot find bosun's own binary to start the background process: {error}")
+    })?;
+    let mut command = std::process::Command::new(exe);
+    if let Some(config) = config_file {
+        command.arg("--config").arg(config);
+    }
+    command
+        .args(["tunnel", "serve"])
+        .env("BOSUN_TUNNELS_SOCKET", socket)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let child = command
+        .spawn()
+        .map_err(|error| format!("cannot start the background tunnels' process: {error}"))?;
+    // Collected should it end while this command runs (it normally outlives it).
+    let (ended_tx, ended) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut child = child;
+        let _ = ended_tx.send(child.wait());
+    });
+    let deadline = tokio::time::Instant::now() + SERVER_START;
+    loop {
+        if let Ok(client) = Client::connect(socket).await {
+            return Ok(client);
+        }
+        if let Ok(status) = ended.try_recv() {
+            let status = status.map_or_else(|error| error.to_string(), |status| status.to_string());
+            // Another server may have taken the socket first: that one answers.
+            if let Ok(client) = Client::connect(socket).await {
+                return Ok(client);
+            }
+            return Err(format!(
+                "the background tunnels' process ended at once ({status}); see tunnels.log in bosun's state directory"
+            ));
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!(
+                "the background tunnels' process did not open {} within {} s; see tunnels.log in bosun's state directory",
+                socket.display(),
+                SERVER_START.as_secs()
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
 }

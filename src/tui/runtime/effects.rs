@@ -184,6 +184,8 @@ impl Console {
                 self.lookups.diagnose(clients, instance_id, profile, region);
             }
             Effect::StartTunnel(id) => self.start_tunnel(id),
+            Effect::BackgroundUp(defs) => self.background_up(defs),
+            Effect::BackgroundDown(names) => self.background_down(names),
             Effect::StopTunnel(id) => {
                 if let Some(tunnel) = self.tunnels.remove(&id) {
                     // Quit waits for its TerminateSession like a closing pane's.

@@ -3,6 +3,7 @@
 //! starves the rest. Every fact goes through the reducer; its effects are carried out here
 //! by starting, commanding and stopping services. The loop owns every pane's emulator.
 
+mod background;
 mod effects;
 mod lookups;
 mod panes;
@@ -86,6 +87,10 @@ pub async fn run(options: ConsoleOptions) -> i32 {
     let (answers_tx, answers) = mpsc::channel(16);
     let (run_events_tx, run_events) = mpsc::channel(16);
     let (tunnel_events_tx, tunnel_events) = mpsc::channel(64);
+    let (background_news, background) = mpsc::channel(16);
+    if let Some(link) = &options.background {
+        background::spawn_reader(link, background_news.clone());
+    }
     // Inventory loads carry the generation of the sources they came from, so a load from
     // sources switched away from is dropped however late it arrives.
     let (inventory_tx, inventory) = mpsc::channel::<Tagged<InventoryLoaded>>(4);
@@ -164,6 +169,8 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         run_events: run_events_tx,
         tunnel_events: tunnel_events_tx,
         tunnel_starts: Latest::default(),
+        background: options.background,
+        background_news,
         held: typing::HeldTyping::default(),
         quitting: false,
     };
@@ -182,6 +189,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
             switched,
             run_events,
             tunnel_events,
+            background,
         })
         .await;
     console.stop_all_recordings();
@@ -237,6 +245,10 @@ struct Console {
     tunnel_events: TunnelEvents,
     /// Numbers each tunnel start: its events carry the number.
     tunnel_starts: Latest,
+    /// The background tunnels' process, when offered.
+    background: Option<crate::tui::BackgroundTunnels>,
+    /// What it says, to the reducer.
+    background_news: mpsc::Sender<Input>,
     /// Typing a pane's session has not taken yet, in order.
     held: typing::HeldTyping,
     /// An effect asked to quit (the loop leaves at its next turn).
@@ -270,6 +282,7 @@ struct Arrivals {
     switched: mpsc::Receiver<Switched>,
     run_events: mpsc::Receiver<Tagged<RunEvent>>,
     tunnel_events: mpsc::Receiver<(u64, TunnelEvent)>,
+    background: mpsc::Receiver<Input>,
 }
 
 impl Console {
@@ -282,6 +295,7 @@ impl Console {
             mut switched,
             mut run_events,
             mut tunnel_events,
+            mut background,
         } = arrivals;
         const FRAME: Duration = Duration::from_millis(16);
         let mut events = EventStream::new();
@@ -384,6 +398,7 @@ impl Console {
                     self.tunnel_event(start, event);
                     Wake::Redraw
                 }
+                Some(input) = background.recv() => Wake::Input(input),
                 _ = clock.tick() => {
                     self.sample_tunnels();
                     Wake::Redraw

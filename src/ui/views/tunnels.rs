@@ -25,6 +25,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     .areas(area);
     let serving = state.tunnels.serving_count();
     let waiting = state.tunnels.running_count() - serving;
+    let background = state.tunnels.background_count();
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             crate::ui::widgets::brand(theme),
@@ -39,8 +40,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     format!(", {waiting} starting or retrying")
                 } else {
                     String::new()
-                }
+                },
             )),
+            Span::raw(if background > 0 {
+                format!(", {background} in the background (they stay after quit)")
+            } else {
+                String::new()
+            }),
         ])),
         title,
     );
@@ -248,12 +254,13 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 let live = &entry.live;
                 let state_text = entry.state();
                 let state_colour = match state_text.as_str() {
-                    s if s.starts_with("ready") => theme.online,
+                    s if s.starts_with("ready") || s == "bg up" => theme.online,
+                    "bg idle" => theme.muted,
                     "failed" => theme.error,
                     "stopped" => theme.muted,
                     _ => theme.warning,
                 };
-                let running = entry.running;
+                let running = entry.running || entry.background.is_some();
                 let when = |value: String| if running { value } else { String::new() };
                 let mark = if entry.saved { "" } else { " *" };
                 let cells = [
@@ -287,7 +294,7 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .borders(Borders::ALL)
         .border_style(Style::default().fg(theme.border))
         .title(Span::styled(
-            " tunnels (* started here; saved ones come from the configuration file) ",
+            " tunnels (* started here; saved ones come from the configuration file; bg: the background process's) ",
             Style::default().fg(theme.title),
         ));
     if rows.is_empty() {

@@ -14,6 +14,7 @@ pub static TUNNELS: KeyTable = KeyTable {
         &[
             bind(&[Code(KeyCode::Enter), C(' ')], Action::ToggleTunnel),
             bind(&[C('x'), Code(KeyCode::Delete)], Action::RemoveTunnel),
+            bind(&[C('b')], Action::BackgroundTunnel),
             bind(&[Code(KeyCode::Tab)], Action::ShowPanes),
         ],
         &LIST,
@@ -21,6 +22,7 @@ pub static TUNNELS: KeyTable = KeyTable {
     hints: &[
         hint(&[Action::ToggleTunnel], "start/stop"),
         hint(&[Action::RemoveTunnel], "remove"),
+        hint(&[Action::BackgroundTunnel], "background"),
         hint(&[Action::ShowFleet], "fleet"),
         hint(&[Action::Help], "help"),
         hint(&[Action::Quit], "quit"),

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::model::tunnel::TunnelDef;
+use crate::model::tunnel_api::State as BackgroundState;
 
 use crate::app::editor::LineEditor;
 use crate::app::views::TunnelTo;
 
+pub(crate) mod background;
 pub mod keys;
 pub(crate) mod update;
 
@@ -107,12 +109,18 @@ pub struct TunnelEntry {
     /// Why its sessions cannot start, from the doctor (asked once per failing spell).
     pub cause: Option<String>,
     pub asked_doctor: bool,
+    /// It runs in the background process (`bosun tunnel up`), past the console: its state
+    /// there. Its `live` is then the background process's account of it.
+    pub background: Option<BackgroundState>,
 }
 
 impl TunnelEntry {
     /// One word or two for the STATE column.
     pub fn state(&self) -> String {
         let live = &self.live;
+        if let Some(background) = self.background {
+            return format!("bg {}", background.word());
+        }
         match (self.running, &live.failed) {
             (false, Some(_)) => "failed".to_owned(),
             (false, None) => "stopped".to_owned(),
@@ -156,6 +164,7 @@ impl Tunnels {
             live: TunnelLive::default(),
             cause: None,
             asked_doctor: false,
+            background: None,
         });
         self.next_id
     }
@@ -197,6 +206,14 @@ impl Tunnels {
             Some(TunnelRow::Tunnel(entry)) => vec![entry.id],
             None => Vec::new(),
         }
+    }
+
+    /// Tunnels the background process keeps (they outlive the console).
+    pub fn background_count(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.background.is_some())
+            .count()
     }
 
     pub fn running_count(&self) -> usize {

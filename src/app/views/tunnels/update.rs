@@ -78,6 +78,19 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         _ if let Some(to) = lists::moved(tunnels.selected, count, page, action) => {
             tunnels.selected = to;
         }
+        Action::BackgroundTunnel => {
+            let ids = tunnels.selected_ids();
+            return super::background::send_to_background(state, &ids);
+        }
+        Action::ToggleTunnel
+            if tunnels
+                .selected_ids()
+                .iter()
+                .any(|&id| tunnels.get(id).is_some_and(|e| e.background.is_some())) =>
+        {
+            let ids = tunnels.selected_ids();
+            return super::background::stop_in_background(state, &ids);
+        }
         Action::ToggleTunnel => {
             let ids = tunnels.selected_ids();
             let all_running = ids
@@ -97,6 +110,11 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::RemoveTunnel => {
             let ids = tunnels.selected_ids();
+            if let [id] = ids[..]
+                && tunnels.get(id).is_some_and(|e| e.background.is_some())
+            {
+                return super::background::stop_in_background(state, &ids);
+            }
             if let [id] = ids[..]
                 && tunnels.get(id).is_some_and(|e| !e.saved)
             {

@@ -169,3 +169,69 @@ fn every_shared_list_key_acts_in_every_list_view() {
         }
     }
 }
+
+/// A background tunnel as the process lists it.
+fn listed(name: &str, state: crate::model::tunnel_api::State) -> crate::model::tunnel_api::Status {
+    crate::model::tunnel_api::Status {
+        name: name.to_owned(),
+        target: "payments-bastion".to_owned(),
+        instance_id: Some("i-0abc".to_owned()),
+        destination: "db.internal:5432".to_owned(),
+        address: Some("127.0.0.2:5432".to_owned()),
+        state,
+        lazy: true,
+        idle_minutes: None,
+        sessions: 1,
+        sessions_wanted: 1,
+        active: 0,
+        connections: 3,
+        bytes_up: 100,
+        bytes_down: 2000,
+        uptime_seconds: 60,
+        last_error: None,
+        hint: None,
+    }
+}
+
+#[test]
+fn b_hands_a_group_to_the_background_and_its_rows_follow_the_process() {
+    use crate::model::tunnel_api::State as Bg;
+    let mut state = with_saved_tunnels();
+    press(&mut state, KeyCode::Char('t'), KeyModifiers::NONE);
+    let effects = press(&mut state, KeyCode::Char('b'), KeyModifiers::NONE);
+    let [Effect::BackgroundUp(defs)] = &effects[..] else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(
+        defs.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
+        ["db", "cache"]
+    );
+    // The process lists one of them, and one the console has no row for.
+    let _ = crate::app::update::update(
+        &mut state,
+        Input::BackgroundTunnels(Some(vec![listed("db", Bg::Up), listed("adhoc", Bg::Idle)])),
+    );
+    let db = state.tunnels.get(1).expect("db");
+    assert_eq!(db.state(), "bg up");
+    assert_eq!(db.live.local.as_deref(), Some("127.0.0.2:5432"));
+    assert_eq!(state.tunnels.background_count(), 2);
+    assert_eq!(
+        state.tunnels.running_count(),
+        0,
+        "quitting ends none of them"
+    );
+    let adhoc = state
+        .tunnels
+        .entries
+        .iter()
+        .find(|e| e.def.name == "adhoc")
+        .expect("a row of its own");
+    assert_eq!((adhoc.def.remote_port, adhoc.saved), (5432, false));
+    // Enter over the group stops what runs in the background, by name.
+    let effects = press(&mut state, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(effects, vec![Effect::BackgroundDown(vec!["db".to_owned()])]);
+    // Once the process no longer has them, the saved row stays (stopped), the other goes.
+    let _ = crate::app::update::update(&mut state, Input::BackgroundTunnels(None));
+    assert_eq!(state.tunnels.get(1).expect("db").state(), "stopped");
+    assert!(state.tunnels.entries.iter().all(|e| e.def.name != "adhoc"));
+}
