@@ -413,6 +413,11 @@ call(ec2, "DescribeInstances", MaxResults=5)
 call(ec2, "DescribeInstances", Filters=[{"Name": "tag:Team", "Values": ["payments"]}])
 call(ec2, "DescribeInstances", expect_error="InvalidInstanceID.NotFound", InstanceIds=["i-0123456789abcdef9"])
 call(ec2, "DescribeRegions")
+# A Windows instance's password (finance-reporting), a Linux one's (none), an unknown one's.
+windows = call(ec2, "GetPasswordData", InstanceId="i-03f1a2b3c4d5fcccb")
+assert windows["PasswordData"], "a Windows instance has password data"
+call(ec2, "GetPasswordData", InstanceId="i-03f1a2b3c4d5f1110")
+call(ec2, "GetPasswordData", expect_error="InvalidInstanceID.NotFound", InstanceId="i-0123456789abcdef9")
 call(ec2, "DescribeVpcEndpoints")
 call(ec2, "DescribeVpcEndpoints", Filters=[{"Name": "vpc-id", "Values": ["vpc-0a1b2c3d4e5f60001"]}])
 call(ec2, "DescribeInstanceConnectEndpoints")

@@ -55,7 +55,7 @@ pub struct GlobalArgs {
 
 /// The global options each subcommand has no use for: its `--help` leaves them out (they are
 /// still accepted, so a script that passes `--profile` everywhere keeps working).
-const UNUSED_GLOBALS: [(&str, &[&str]); 15] = [
+const UNUSED_GLOBALS: [(&str, &[&str]); 16] = [
     ("shell", &["theme"]),
     ("ls", &["theme", "read_only"]),
     ("accounts", &["theme", "read_only"]),
@@ -63,6 +63,7 @@ const UNUSED_GLOBALS: [(&str, &[&str]); 15] = [
     ("run", &["theme"]),
     ("tunnel", &["theme"]),
     ("proxy", &["theme", "config", "org"]),
+    ("rdp", &["theme"]),
     ("doctor", &["theme", "read_only"]),
     ("sessions", &["theme", "config", "org"]),
     ("terminate", &["theme", "config", "org"]),
@@ -137,6 +138,10 @@ pub enum Command {
     Tunnel(TunnelArgs),
     /// A byte pipe to TARGET's PORT on stdin/stdout, for ssh: `ProxyCommand bosun proxy %h %p`.
     Proxy(ProxyArgs),
+    /// Remote Desktop to a Windows instance: a tunnel to its port 3389, then the system's RDP
+    /// client on it (mstsc, the rdp:// handler, xfreerdp or remmina), with --password its
+    /// Administrator password decrypted with your key.
+    Rdp(RdpArgs),
     /// Why a session to TARGET would not start, and the fix: the instance's state, its agent,
     /// its instance profile, its subnet's way out to SSM. Exit status 0 when a session would
     /// start, 1 when it would not, 2 when the checks could not run.
@@ -436,6 +441,27 @@ pub struct DoctorArgs {
     /// One JSON object: the checks, the verdict, the cause and the fix.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RdpArgs {
+    /// A Windows instance: an id, a Name tag value, or tag:KEY=VALUE.
+    pub target: String,
+    /// Decrypt the instance's Administrator password (EC2 GetPasswordData) with this private
+    /// key of the key pair it was launched with, and hand it to the RDP client (or print it
+    /// once).
+    #[arg(long, value_name = "KEYFILE")]
+    pub password: Option<std::path::PathBuf>,
+    /// The local port; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    pub local_port: u16,
+    /// The Windows user to log in as.
+    #[arg(long, default_value = "Administrator")]
+    pub user: String,
+    /// Print the address (and the password) instead of starting an RDP client; the tunnel
+    /// stays until Ctrl-C.
+    #[arg(long)]
+    pub no_client: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -89,6 +89,10 @@ fn main() -> ExitCode {
                 &args,
             )))
         }
+        Some(Command::Rdp(args)) => {
+            let _log = logging::init("bosun.log");
+            exit_code(run_on_one_thread(commands::rdp::run(&cli.global, &args)))
+        }
         Some(Command::Sessions(args)) => {
             let _log = logging::init("bosun.log");
             exit_code(run_async(commands::sessions::list(&cli.global, &args)))

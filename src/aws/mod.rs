@@ -16,5 +16,6 @@ pub mod sessions;
 pub mod sso;
 pub mod target;
 pub mod upgrade;
+pub mod windows_password;
 
 pub use sdk::{KmsKeyProvider, SsmResume, demo_config, load_config, sim_config, terminate_session};

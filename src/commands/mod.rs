@@ -19,6 +19,7 @@ pub mod doctor;
 pub mod ls;
 pub mod org;
 pub mod plugin;
+pub mod rdp;
 pub mod run;
 pub mod sessions;
 pub mod shell;

@@ -75,6 +75,12 @@ pub async fn run(args: SimArgs) -> i32 {
     println!("AWS_ENDPOINT_URL={}", handle.endpoint_url());
     println!("AWS_ACCESS_KEY_ID={}", keys.0);
     println!("AWS_SECRET_ACCESS_KEY={}", keys.1);
+    // The Windows instances' key pair, for `bosun rdp --password` (GetPasswordData).
+    let key_file =
+        std::env::temp_dir().join(format!("bosun-sim-windows-{}.pem", handle.addr.port()));
+    if write_private(&key_file, &handle.windows_key_pem()).is_ok() {
+        println!("EC2_KEY_FILE={}", key_file.display());
+    }
     // An organisation comes logged in: a config with a profile `org` and its token.
     let login_dir = std::env::temp_dir().join(format!("bosun-sim-login-{}", handle.addr.port()));
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
@@ -111,5 +117,19 @@ pub async fn run(args: SimArgs) -> i32 {
     }
     drop(handle);
     let _ = std::fs::remove_dir_all(&login_dir);
+    let _ = std::fs::remove_file(&key_file);
     0
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let _ = std::fs::remove_file(path);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
 }

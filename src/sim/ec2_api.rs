@@ -1,5 +1,6 @@
 //! The simulated EC2 API (query protocol, XML responses): DescribeInstances with filters and
-//! paging, and the network and IAM views needed to explain why an instance is unreachable.
+//! paging, the network and IAM views needed to explain why an instance is unreachable, and
+//! GetPasswordData (`windows`).
 
 use std::fmt::Write as _;
 
@@ -25,6 +26,7 @@ pub(crate) fn dispatch(
     let result = match action {
         "DescribeInstances" => describe_instances(state, credential, &query),
         "DescribeRegions" => Ok(describe_regions(state)),
+        "GetPasswordData" => super::windows::get_password_data(state, credential, &query),
         "DescribeVpcEndpoints" => Ok(network::describe_vpc_endpoints(state, credential, &query)),
         "DescribeRouteTables" => Ok(network::describe_route_tables(state, credential, &query)),
         "DescribeInstanceConnectEndpoints" => Ok(network::describe_instance_connect_endpoints(
@@ -216,7 +218,11 @@ fn write_reservation(
         launch = crate::model::format::iso8601(launch),
         az = escape(&instance.az),
         platform = if windows {
-            "<platform>windows</platform>"
+            concat!(
+                "<platform>windows</platform><keyName>",
+                "bosun-sim-windows",
+                "</keyName>"
+            )
         } else {
             ""
         },

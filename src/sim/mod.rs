@@ -32,6 +32,7 @@ pub mod sigv4;
 mod specs;
 mod start;
 mod upgrade_auth;
+pub mod windows;
 
 pub use start::start;
 
@@ -346,6 +347,14 @@ pub struct SimHandle {
     /// The organisation's member accounts (`--accounts`), each a simulated AWS of its own.
     org: Option<Arc<org::Organization>>,
     shutdown: watch::Sender<bool>,
+}
+
+impl SimHandle {
+    /// The private key (PKCS#8 PEM) of the key pair every simulated Windows instance was
+    /// launched with: what decrypts GetPasswordData's answer.
+    pub fn windows_key_pem(&self) -> String {
+        windows::key_pem()
+    }
 }
 
 impl SimState {
