@@ -78,6 +78,9 @@ pub enum Action {
     RemoveTunnel,
     /// Keep the selected tunnel or group running in the background process, past the console.
     BackgroundTunnel,
+    /// Remote Desktop to the selected Windows instance: a tunnel to its port 3389, then the
+    /// system's RDP client on it.
+    OpenRdp,
     /// Compose a command for the marked rows (or every row the filter shows).
     OpenRun,
     /// The last command's watch view.
@@ -126,6 +129,7 @@ impl Action {
                 | Action::OpenTunnelForm
                 | Action::ToggleTunnel
                 | Action::BackgroundTunnel
+                | Action::OpenRdp
                 | Action::OpenRun
                 | Action::CancelRun
                 | Action::RerunFailed
@@ -144,7 +148,7 @@ pub struct ActionInfo {
     pub describe: &'static str,
 }
 
-pub const ACTIONS: [ActionInfo; 71] = [
+pub const ACTIONS: [ActionInfo; 72] = [
     ActionInfo {
         action: Action::Up,
         name: "up",
@@ -409,6 +413,11 @@ pub const ACTIONS: [ActionInfo; 71] = [
         action: Action::RemoveTunnel,
         name: "remove_tunnel",
         describe: "stop and remove a tunnel started from the fleet",
+    },
+    ActionInfo {
+        action: Action::OpenRdp,
+        name: "rdp",
+        describe: "Remote Desktop to the Windows instance (a tunnel to 3389, then the RDP client)",
     },
     ActionInfo {
         action: Action::BackgroundTunnel,

@@ -48,6 +48,8 @@ pub enum Effect {
     BackgroundUp(Vec<crate::model::tunnel::TunnelDef>),
     /// Stop these background tunnels, by name.
     BackgroundDown(Vec<String>),
+    /// Start the system's RDP client on this local address (a tunnel's, now ready).
+    LaunchRdp(String),
     /// SendCommand (in batches, per platform and region), then watch it.
     SendRun(RunRequest),
     CancelRun,

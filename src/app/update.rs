@@ -390,6 +390,7 @@ fn settle(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             state.overlay = Some(Overlay::TunnelForm(tunnels::TunnelForm::new(to)));
             Vec::new()
         }
+        Outcome::Rdp(to) => tunnels::update::rdp_to(state, to),
         Outcome::ShowInFleet(instance_id) => {
             state.view = View::Fleet;
             state.close_overlay();

@@ -13,7 +13,7 @@ use tokio::io::AsyncWriteExt as _;
 use tokio::sync::mpsc;
 
 use crate::cli::{GlobalArgs, RdpArgs};
-use crate::model::rdp::{RdpClient, client_for};
+use crate::model::rdp::RdpClient;
 use crate::model::tunnel::TunnelDef;
 use crate::services::session::FAILURE;
 use crate::services::tunnel::{self, TunnelCommand, TunnelEvent, TunnelHandle};
@@ -120,15 +120,7 @@ pub async fn run(global: &GlobalArgs, args: &RdpArgs) -> i32 {
         None => None,
     };
     let client = (!args.no_client)
-        .then(|| {
-            client_for(
-                std::env::consts::OS,
-                on_path,
-                &address,
-                &args.user,
-                password.is_some(),
-            )
-        })
+        .then(|| crate::services::rdp::client_here(&address, &args.user, password.is_some()))
         .flatten();
     let status = match client {
         Some(client) => {
@@ -217,17 +209,6 @@ fn print_once(address: &str, user: &str, password: Option<&str>) {
         let _ = writeln!(stdout, "password: {password}");
     }
     let _ = stdout.flush();
-}
-
-/// Whether `program` is a file on PATH.
-fn on_path(program: &str) -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
-        return false;
-    };
-    std::env::split_paths(&path).any(|dir| {
-        let candidate = dir.join(program);
-        candidate.is_file() || candidate.with_extension("exe").is_file()
-    })
 }
 
 /// Stops the tunnel and waits (a while) for its session to end at AWS; `status`.

@@ -16,12 +16,14 @@
 //! - [`tunnel`] — a local listener carried over port-forwarding sessions.
 //! - [`tunnel_host`] — the background tunnels one per-user process keeps, and their local API.
 //! - [`doctor`] — why a session to an instance would not start.
+//! - [`rdp`] — the RDP client installed here.
 
 pub mod doctor;
 pub mod inventory;
 pub mod lookups;
 pub mod pane;
 pub mod pane_output;
+pub mod rdp;
 pub mod runs;
 pub mod session;
 pub mod sources;

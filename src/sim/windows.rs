@@ -12,7 +12,7 @@ use aws_lc_rs::rsa::{KeySize, Pkcs1PublicEncryptingKey, PrivateDecryptingKey};
 use base64::Engine as _;
 
 use super::api::ApiError;
-use super::ec2_api::{Query, escape};
+use super::query::{Query, escape};
 use super::sigv4::Credential;
 use super::{Platform, SimState};
 

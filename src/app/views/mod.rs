@@ -56,6 +56,8 @@ pub enum Outcome {
     },
     /// The tunnel form for one target.
     TunnelForm(TunnelTo),
+    /// Remote Desktop to one Windows target: a tunnel to 3389, then the RDP client.
+    Rdp(TunnelTo),
     /// The fleet, filtered to one instance.
     ShowInFleet(String),
 }

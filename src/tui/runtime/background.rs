@@ -117,6 +117,41 @@ impl Console {
         });
     }
 
+    /// The system's RDP client on `address`, its output kept off the console's screen; what
+    /// happened becomes the notice.
+    pub(super) fn launch_rdp(&self, address: &str) {
+        let client = crate::services::rdp::client_here(address, "Administrator", false);
+        let said = match client {
+            Some(client) => match std::process::Command::new(&client.program)
+                .args(&client.args)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+            {
+                Ok(child) => {
+                    // Collected when it exits; the tunnel stays until stopped in the view.
+                    std::thread::spawn(move || {
+                        let mut child = child;
+                        let _ = child.wait();
+                    });
+                    format!(
+                        "{} started on {address} (user Administrator); the tunnel stays until you stop it (t)",
+                        client.program
+                    )
+                }
+                Err(error) => format!(
+                    "cannot start {}: {error}; connect an RDP client to {address}",
+                    client.program
+                ),
+            },
+            None => format!(
+                "no RDP client found (mstsc, open, xfreerdp, remmina): connect yours to {address}"
+            ),
+        };
+        let _ = self.background_news.try_send(Input::BackgroundSaid(said));
+    }
+
     fn say_unavailable(&self) {
         let news = self.background_news.clone();
         let _ = news.try_send(Input::BackgroundSaid(

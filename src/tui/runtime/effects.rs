@@ -186,6 +186,7 @@ impl Console {
             Effect::StartTunnel(id) => self.start_tunnel(id),
             Effect::BackgroundUp(defs) => self.background_up(defs),
             Effect::BackgroundDown(names) => self.background_down(names),
+            Effect::LaunchRdp(address) => self.launch_rdp(&address),
             Effect::StopTunnel(id) => {
                 if let Some(tunnel) = self.tunnels.remove(&id) {
                     // Quit waits for its TerminateSession like a closing pane's.

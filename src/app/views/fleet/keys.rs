@@ -26,6 +26,7 @@ pub static FLEET: KeyTable = KeyTable {
         bind(&[Key::Prefix], Action::Prefix),
         bind(&[C('t')], Action::ShowTunnels),
         bind(&[C('F')], Action::OpenTunnelForm),
+        bind(&[C('W')], Action::OpenRdp),
         bind(&[C('R')], Action::OpenRun),
         bind(&[C('w')], Action::ShowRun),
         bind(&[C('H')], Action::ShowHistory),

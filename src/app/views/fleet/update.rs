@@ -20,6 +20,7 @@ pub(crate) fn act_on(state: &mut State, action: Action) -> Outcome {
         Action::OpenRun => return compose_run(state),
         _ if let Some(view) = views::shown_by(action) => return Outcome::Show(view),
         Action::OpenTunnelForm => return tunnel_form(state),
+        Action::OpenRdp => return rdp(state),
         Action::Command => state.overlay = Some(Overlay::CommandLine(LineEditor::default())),
         Action::Quit => return Outcome::Done(vec![Effect::Quit]),
         Action::OpenShell => return open_shells(state),
@@ -223,6 +224,31 @@ fn tunnel_form(state: &mut State) -> Outcome {
         return Outcome::nothing();
     }
     Outcome::TunnelForm(TunnelTo {
+        target: row.instance_id.clone(),
+        name: row.name.clone(),
+        profile: row.profile.clone(),
+        region: row.region.clone(),
+        agent_version: row.agent_version.clone(),
+    })
+}
+
+/// `W`: Remote Desktop to the selected instance, when it is Windows.
+fn rdp(state: &mut State) -> Outcome {
+    let Some(row) = state.fleet.selected_row() else {
+        return Outcome::nothing();
+    };
+    if !row.platform.eq_ignore_ascii_case("windows") {
+        state.frame.notice = Some(format!(
+            "{} is not a Windows instance: RDP is for Windows (s opens a shell)",
+            if row.name.is_empty() {
+                &row.instance_id
+            } else {
+                &row.name
+            }
+        ));
+        return Outcome::nothing();
+    }
+    Outcome::Rdp(TunnelTo {
         target: row.instance_id.clone(),
         name: row.name.clone(),
         profile: row.profile.clone(),

@@ -112,6 +112,8 @@ pub struct TunnelEntry {
     /// It runs in the background process (`bosun tunnel up`), past the console: its state
     /// there. Its `live` is then the background process's account of it.
     pub background: Option<BackgroundState>,
+    /// Start the RDP client once its first session is ready (`W` on a Windows instance).
+    pub open_rdp: bool,
 }
 
 impl TunnelEntry {
@@ -165,6 +167,7 @@ impl Tunnels {
             cause: None,
             asked_doctor: false,
             background: None,
+            open_rdp: false,
         });
         self.next_id
     }

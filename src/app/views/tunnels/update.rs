@@ -134,7 +134,8 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
-/// What a tunnel said; it stops running once it says it stopped.
+/// What a tunnel said; it stops running once it says it stopped. An RDP tunnel's client
+/// starts with its first ready session.
 pub(crate) fn fact(state: &mut State, id: TunnelId, fact: TunnelFact) -> Vec<Effect> {
     let Some(entry) = state.tunnels.get_mut(id) else {
         return Vec::new();
@@ -142,8 +143,68 @@ pub(crate) fn fact(state: &mut State, id: TunnelId, fact: TunnelFact) -> Vec<Eff
     if matches!(fact, TunnelFact::Stopped { .. }) {
         entry.running = false;
     }
+    let ready = matches!(fact, TunnelFact::SessionReady(_));
     entry.live.learn(fact);
-    ask_why_failing(state, id)
+    let mut effects = Vec::new();
+    if ready
+        && entry.open_rdp
+        && let Some(local) = entry.live.local.clone()
+    {
+        entry.open_rdp = false;
+        effects.push(Effect::LaunchRdp(local));
+    }
+    effects.extend(ask_why_failing(state, id));
+    effects
+}
+
+/// `W` over the fleet: a tunnel to the Windows instance's port 3389 (shown in the Tunnels
+/// view, stopped there), and the RDP client on it once its session is ready.
+pub(crate) fn rdp_to(state: &mut State, to: crate::app::views::TunnelTo) -> Vec<Effect> {
+    let label = if to.name.is_empty() {
+        to.target.clone()
+    } else {
+        to.name.clone()
+    };
+    let def = crate::model::tunnel::TunnelDef {
+        name: format!("{label}:rdp"),
+        target: to.target.clone(),
+        remote_host: None,
+        remote_port: 3389,
+        local_port: 0,
+        bind: std::net::IpAddr::from([127, 0, 0, 1]),
+        profile: Some(to.profile.clone()),
+        region: Some(to.region.clone()),
+        sessions: 1,
+        account: None,
+        lazy: false,
+        idle_after: None,
+    };
+    // One RDP tunnel an instance: a second `W` opens the client on the running one.
+    if let Some(entry) = state
+        .tunnels
+        .entries
+        .iter_mut()
+        .find(|e| e.def.name == def.name && e.running)
+    {
+        return match entry.live.local.clone() {
+            Some(local) if entry.live.gauges.sessions_ready > 0 => vec![Effect::LaunchRdp(local)],
+            _ => {
+                entry.open_rdp = true;
+                Vec::new()
+            }
+        };
+    }
+    let id = state.tunnels.add(def, false);
+    let effects = start_tunnels(state, &[id]);
+    if let Some(entry) = state.tunnels.get_mut(id) {
+        entry.open_rdp = !effects.is_empty();
+    }
+    if !effects.is_empty() {
+        state.frame.notice = Some(format!(
+            "RDP to {label}: starting the tunnel; the client opens when it is ready (t shows it; the password: bosun rdp {label} --password KEYFILE)"
+        ));
+    }
+    effects
 }
 
 /// What the runtime measured of a running tunnel.

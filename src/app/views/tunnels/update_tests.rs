@@ -235,3 +235,47 @@ fn b_hands_a_group_to_the_background_and_its_rows_follow_the_process() {
     assert_eq!(state.tunnels.get(1).expect("db").state(), "stopped");
     assert!(state.tunnels.entries.iter().all(|e| e.def.name != "adhoc"));
 }
+
+#[test]
+fn w_tunnels_to_a_windows_instances_desktop_and_opens_the_client_when_ready() {
+    use crate::app::views::tunnels::TunnelFact;
+    let mut state = with_screen(loaded());
+    // A Linux row is refused with why.
+    assert!(press(&mut state, KeyCode::Char('W'), KeyModifiers::NONE).is_empty());
+    assert!(
+        state
+            .frame
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("not a Windows instance")),
+        "{:?}",
+        state.frame.notice
+    );
+    let selected = state.fleet.visible[state.fleet.selected];
+    state.fleet.rows[selected].platform = "Windows".to_owned();
+    let effects = press(&mut state, KeyCode::Char('W'), KeyModifiers::NONE);
+    let [Effect::StartTunnel(id)] = effects[..] else {
+        panic!("{effects:?}");
+    };
+    let entry = state.tunnels.get(id).expect("a tunnel");
+    assert_eq!(entry.def.remote_port, 3389);
+    assert!(entry.def.bind.is_loopback());
+    let tell =
+        |state: &mut State, fact| crate::app::update::update(state, Input::TunnelFact { id, fact });
+    assert!(
+        tell(
+            &mut state,
+            TunnelFact::Listening {
+                local: "127.0.0.1:53389".to_owned(),
+                instance_id: "i-02".to_owned(),
+            }
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        tell(&mut state, TunnelFact::SessionReady("s-1".to_owned())),
+        vec![Effect::LaunchRdp("127.0.0.1:53389".to_owned())]
+    );
+    // Once: a replaced session does not open a second client.
+    assert!(tell(&mut state, TunnelFact::SessionReady("s-2".to_owned())).is_empty());
+}
