@@ -417,7 +417,7 @@ pub const ACTIONS: [ActionInfo; 72] = [
     ActionInfo {
         action: Action::OpenRdp,
         name: "rdp",
-        describe: "Remote Desktop to the Windows instance (a tunnel to 3389, then the RDP client)",
+        describe: "Remote Desktop to the Windows instance (tunnel + RDP client)",
     },
     ActionInfo {
         action: Action::BackgroundTunnel,

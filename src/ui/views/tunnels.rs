@@ -294,7 +294,7 @@ fn draw_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .borders(Borders::ALL)
         .border_style(Style::default().fg(theme.border))
         .title(Span::styled(
-            " tunnels (* started here; saved ones come from the configuration file; bg: the background process's) ",
+            " tunnels (* started here; saved ones come from the configuration file) ",
             Style::default().fg(theme.title),
         ));
     if rows.is_empty() {
