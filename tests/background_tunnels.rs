@@ -134,18 +134,6 @@ fn ready_sessions(logs: &str) -> Vec<String> {
         .collect()
 }
 
-async fn active_sessions(sim: &SimHandle) -> usize {
-    let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
-    aws_sdk_ssm::Client::new(&config)
-        .describe_sessions()
-        .state(aws_sdk_ssm::types::SessionState::Active)
-        .send()
-        .await
-        .expect("DescribeSessions")
-        .sessions()
-        .len()
-}
-
 #[tokio::test]
 async fn a_tunnel_brought_up_keeps_serving_after_the_command_is_gone_until_down() {
     let sim = start_sim().await;
@@ -259,7 +247,7 @@ orders = ["orders-db", "orders-cache"]
         assert_eq!(tunnel["state"], "idle", "{tunnel}");
         assert_eq!(tunnel["sessions"], 0);
     }
-    assert_eq!(active_sessions(&sim).await, 0);
+    assert_eq!(common::active_sessions(&sim).await, 0);
 
     echoes(&db).await;
     echoes(&cache).await;
@@ -291,7 +279,7 @@ orders = ["orders-db", "orders-cache"]
     assert_eq!(code, 0);
     assert!(stdout.contains("orders-db stopped"), "{stdout}");
     eventually(Duration::from_secs(10), "no session left", || async {
-        active_sessions(&sim).await == 0
+        common::active_sessions(&sim).await == 0
     })
     .await;
 }
@@ -365,13 +353,13 @@ async fn the_local_api_answers_a_client_of_its_own_and_sigterm_ends_every_sessio
         ),
         (Some("second"), Some("stopped"))
     );
-    assert_eq!(active_sessions(&sim).await, 1);
+    assert_eq!(common::active_sessions(&sim).await, 1);
 
     // SIGTERM: every session ends at AWS, then the process.
     let pid = rustix::process::Pid::from_raw(pid as i32).expect("pid");
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("signal");
     eventually(Duration::from_secs(15), "every session ended", || async {
-        active_sessions(&sim).await == 0
+        common::active_sessions(&sim).await == 0
     })
     .await;
     eventually(Duration::from_secs(10), "the server ends", || async {

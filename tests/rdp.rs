@@ -60,18 +60,6 @@ fn as_pkcs1(pkcs8_pem: &str) -> String {
     format!("-----BEGIN RSA PRIVATE KEY-----\n{encoded}\n-----END RSA PRIVATE KEY-----\n")
 }
 
-async fn active_sessions(sim: &bosun::sim::SimHandle) -> usize {
-    let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
-    aws_sdk_ssm::Client::new(&config)
-        .describe_sessions()
-        .state(aws_sdk_ssm::types::SessionState::Active)
-        .send()
-        .await
-        .expect("DescribeSessions")
-        .sessions()
-        .len()
-}
-
 #[tokio::test]
 async fn rdp_starts_the_client_on_the_tunnel_with_the_decrypted_password_on_its_stdin() {
     let sim = start_sim().await;
@@ -107,7 +95,7 @@ async fn rdp_starts_the_client_on_the_tunnel_with_the_decrypted_password_on_its_
         "the client reached the tunnel"
     );
     // The client is gone: so is the session, at AWS.
-    assert_eq!(active_sessions(&sim).await, 0);
+    assert_eq!(common::active_sessions(&sim).await, 0);
 }
 
 #[tokio::test]
@@ -141,7 +129,7 @@ async fn rdp_prints_the_password_once_without_a_client_and_reads_an_ec2_pkcs1_ke
         "{printed}"
     );
     assert!(printed.contains("address: 127.0.0.1:"), "{printed}");
-    assert_eq!(active_sessions(&sim).await, 1);
+    assert_eq!(common::active_sessions(&sim).await, 1);
     let pid = rustix::process::Pid::from_raw(child.id().expect("running") as i32).expect("pid");
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("signal");
     let status = tokio::time::timeout(std::time::Duration::from_secs(15), child.wait())
@@ -149,7 +137,7 @@ async fn rdp_prints_the_password_once_without_a_client_and_reads_an_ec2_pkcs1_ke
         .expect("exits")
         .expect("status");
     assert_eq!(status.code(), Some(143));
-    assert_eq!(active_sessions(&sim).await, 0);
+    assert_eq!(common::active_sessions(&sim).await, 0);
 
     // A Linux instance has no password to give.
     let child = bosun(&sim)

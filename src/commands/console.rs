@@ -204,12 +204,7 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
             .map(|socket| tui::BackgroundTunnels {
                 socket,
                 config_file: global.config.clone(),
-                context: crate::model::tunnel_api::Context {
-                    profile: global.profile.first().cloned(),
-                    region: global.region.first().cloned(),
-                    endpoint_url: global.endpoint_url.clone(),
-                    org: super::org::wanted(global),
-                },
+                context: super::tunnel::context_of(global),
             }),
         record_panes: config.record_panes,
     })

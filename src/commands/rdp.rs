@@ -6,7 +6,6 @@
 //! or on a signal.
 
 use std::io::Write as _;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt as _;
@@ -40,18 +39,8 @@ pub async fn run(global: &GlobalArgs, args: &RdpArgs) -> i32 {
         None => None,
     };
     let def = TunnelDef {
-        name: "rdp".to_owned(),
-        target: args.target.clone(),
-        remote_host: None,
-        remote_port: RDP_PORT,
         local_port: args.local_port,
-        bind: IpAddr::from([127, 0, 0, 1]),
-        profile: None,
-        region: None,
-        sessions: 1,
-        account: None,
-        lazy: false,
-        idle_after: None,
+        ..TunnelDef::new("rdp", args.target.clone(), RDP_PORT)
     };
     let (config, def) = match super::tunnel::tunnel_config(global, def).await {
         Ok(found) => found,

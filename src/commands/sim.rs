@@ -75,12 +75,6 @@ pub async fn run(args: SimArgs) -> i32 {
     println!("AWS_ENDPOINT_URL={}", handle.endpoint_url());
     println!("AWS_ACCESS_KEY_ID={}", keys.0);
     println!("AWS_SECRET_ACCESS_KEY={}", keys.1);
-    // The Windows instances' key pair, for `bosun rdp --password` (GetPasswordData).
-    let key_file =
-        std::env::temp_dir().join(format!("bosun-sim-windows-{}.pem", handle.addr.port()));
-    if write_private(&key_file, &handle.windows_key_pem()).is_ok() {
-        println!("EC2_KEY_FILE={}", key_file.display());
-    }
     // An organisation comes logged in: a config with a profile `org` and its token.
     let login_dir = std::env::temp_dir().join(format!("bosun-sim-login-{}", handle.addr.port()));
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
@@ -102,6 +96,18 @@ pub async fn run(args: SimArgs) -> i32 {
         for (id, name, ou) in &accounts {
             eprintln!("  {id}  {name:<20} {ou}");
         }
+    }
+    // The Windows instances' key pair, for `bosun rdp --password` (GetPasswordData): made off
+    // the serving thread, and said with a write that cannot fail (a script may have read the
+    // first lines and closed the pipe by then).
+    let key_file =
+        std::env::temp_dir().join(format!("bosun-sim-windows-{}.pem", handle.addr.port()));
+    let key_pem = tokio::task::spawn_blocking(sim::windows::key_pem)
+        .await
+        .unwrap_or_default();
+    if !key_pem.is_empty() && write_private(&key_file, &key_pem).is_ok() {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), "EC2_KEY_FILE={}", key_file.display());
     }
     eprintln!("bosun sim: {instances} instances; Ctrl-C stops it");
     match (interrupt, terminate) {

@@ -30,6 +30,25 @@ pub struct TunnelDef {
 }
 
 impl TunnelDef {
+    /// A tunnel named `name` to `target`'s `remote_port`, as a command line asks for one:
+    /// a free local port on 127.0.0.1, one session, the caller's credentials, always on.
+    pub fn new(name: impl Into<String>, target: impl Into<String>, remote_port: u16) -> TunnelDef {
+        TunnelDef {
+            name: name.into(),
+            target: target.into(),
+            remote_host: None,
+            remote_port,
+            local_port: 0,
+            bind: IpAddr::from([127, 0, 0, 1]),
+            profile: None,
+            region: None,
+            sessions: 1,
+            account: None,
+            lazy: false,
+            idle_after: None,
+        }
+    }
+
     /// `host:port` on the far side.
     pub fn remote(&self) -> String {
         format!(

@@ -310,20 +310,7 @@ mod tests {
 
     #[test]
     fn a_spec_that_cannot_run_says_why() {
-        let mut spec = TunnelSpec::from(&TunnelDef {
-            name: "db".to_owned(),
-            target: "i-0123456789abcdef0".to_owned(),
-            remote_host: None,
-            remote_port: 5432,
-            local_port: 0,
-            bind: loopback(),
-            profile: None,
-            region: None,
-            sessions: 1,
-            account: None,
-            lazy: false,
-            idle_after: None,
-        });
+        let mut spec = TunnelSpec::from(&TunnelDef::new("db", "i-0123456789abcdef0", 5432));
         spec.idle_minutes = Some(-1.0);
         assert!(spec.to_def().expect_err("refused").contains("idle_minutes"));
         spec.idle_minutes = None;

@@ -226,6 +226,19 @@ where
     }
 }
 
+/// How many sessions the simulator (in this process) holds open.
+pub async fn active_sessions(sim: &SimHandle) -> usize {
+    let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
+    aws_sdk_ssm::Client::new(&config)
+        .describe_sessions()
+        .state(aws_sdk_ssm::types::SessionState::Active)
+        .send()
+        .await
+        .expect("DescribeSessions")
+        .sessions()
+        .len()
+}
+
 /// The simulator's record of a session: its DescribeSessions status, active or in the
 /// history (empty when it has none).
 pub async fn status_of(sim: &SimHandle, session_id: &str) -> String {

@@ -100,12 +100,7 @@ async fn up(global: &GlobalArgs, args: &TunnelUpArgs, socket: &Path) -> i32 {
     };
     let request = Request::Up {
         tunnels: defs.iter().map(TunnelSpec::from).collect(),
-        context: Context {
-            profile: global.profile.first().cloned(),
-            region: global.region.first().cloned(),
-            endpoint_url: global.endpoint_url.clone(),
-            org: super::super::org::wanted(global),
-        },
+        context: context_of(global),
     };
     let answer = match client.ask(&request).await {
         Ok(answer) if answer.ok => answer,
@@ -134,6 +129,30 @@ async fn up(global: &GlobalArgs, args: &TunnelUpArgs, socket: &Path) -> i32 {
     i32::from(!answer.failed.is_empty())
 }
 
+/// Where a tunnel's credentials come from, as this command would resolve them: its flags, else
+/// the environment it runs in (the background process may have been started from another).
+pub(crate) fn context_of(global: &GlobalArgs) -> Context {
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    Context {
+        profile: global
+            .profile
+            .first()
+            .cloned()
+            .or_else(|| env("AWS_PROFILE")),
+        region: global
+            .region
+            .first()
+            .cloned()
+            .or_else(|| env("AWS_REGION"))
+            .or_else(|| env("AWS_DEFAULT_REGION")),
+        endpoint_url: global
+            .endpoint_url
+            .clone()
+            .or_else(|| env("AWS_ENDPOINT_URL")),
+        org: super::super::org::wanted(global),
+    }
+}
+
 /// The tunnels `up` names: saved tunnels and groups, or one TARGET with --remote-port; the
 /// command line's --lazy and --idle-minutes apply to each.
 fn wanted(global: &GlobalArgs, args: &TunnelUpArgs) -> Result<Vec<TunnelDef>, String> {
@@ -150,21 +169,16 @@ fn wanted(global: &GlobalArgs, args: &TunnelUpArgs) -> Result<Vec<TunnelDef>, St
                 return Err("with --remote-port, name one TARGET".to_owned());
             };
             vec![TunnelDef {
-                name: args
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| format!("{target}:{remote_port}")),
-                target: target.clone(),
                 remote_host: args.remote_host.clone(),
-                remote_port,
                 local_port: args.local_port,
                 bind: args.local_address,
-                profile: None,
-                region: None,
-                sessions: 1,
-                account: None,
-                lazy: false,
-                idle_after: None,
+                ..TunnelDef::new(
+                    args.name
+                        .clone()
+                        .unwrap_or_else(|| format!("{target}:{remote_port}")),
+                    target.clone(),
+                    remote_port,
+                )
             }]
         }
         None => {

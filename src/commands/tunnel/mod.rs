@@ -7,7 +7,7 @@
 mod background;
 mod serve;
 
-pub(crate) use background::socket_path;
+pub(crate) use background::{context_of, socket_path};
 
 use std::io::Write;
 

@@ -181,12 +181,8 @@ impl Host {
     /// The tunnels named (all when none is), in name order.
     pub fn list(&self, names: &[String]) -> Answer {
         let tunnels = self.tunnels();
-        let unknown: Vec<_> = names
-            .iter()
-            .filter(|name| !tunnels.contains_key(*name))
-            .collect();
-        if !unknown.is_empty() {
-            return Answer::error(not_running(&unknown));
+        if let Some(error) = unknown(&tunnels, names) {
+            return Answer::error(error);
         }
         Answer {
             tunnels: tunnels
@@ -334,12 +330,8 @@ impl Host {
             if all {
                 tunnels.keys().cloned().collect()
             } else {
-                let unknown: Vec<_> = names
-                    .iter()
-                    .filter(|name| !tunnels.contains_key(*name))
-                    .collect();
-                if !unknown.is_empty() {
-                    return Answer::error(not_running(&unknown));
+                if let Some(error) = unknown(&tunnels, names) {
+                    return Answer::error(error);
                 }
                 names.to_vec()
             }
@@ -449,6 +441,15 @@ impl Host {
             self.shared.changed.send_modify(|n| *n += 1);
         }
     }
+}
+
+/// What to say when some of `names` name no tunnel; `None` when each names one.
+fn unknown(tunnels: &BTreeMap<String, Entry>, names: &[String]) -> Option<String> {
+    let unknown: Vec<_> = names
+        .iter()
+        .filter(|name| !tunnels.contains_key(*name))
+        .collect();
+    (!unknown.is_empty()).then(|| not_running(&unknown))
 }
 
 /// "no background tunnel is named …", with the next step.

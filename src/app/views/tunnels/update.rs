@@ -166,18 +166,9 @@ pub(crate) fn rdp_to(state: &mut State, to: crate::app::views::TunnelTo) -> Vec<
         to.name.clone()
     };
     let def = crate::model::tunnel::TunnelDef {
-        name: format!("{label}:rdp"),
-        target: to.target.clone(),
-        remote_host: None,
-        remote_port: 3389,
-        local_port: 0,
-        bind: std::net::IpAddr::from([127, 0, 0, 1]),
         profile: Some(to.profile.clone()),
         region: Some(to.region.clone()),
-        sessions: 1,
-        account: None,
-        lazy: false,
-        idle_after: None,
+        ..crate::model::tunnel::TunnelDef::new(format!("{label}:rdp"), to.target.clone(), 3389)
     };
     // One RDP tunnel an instance: a second `W` opens the client on the running one.
     if let Some(entry) = state
