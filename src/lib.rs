@@ -46,6 +46,7 @@ pub mod commands;
 pub mod config;
 pub mod logging;
 pub mod model;
+pub mod platform;
 pub mod protocol;
 pub mod services;
 pub mod signals;

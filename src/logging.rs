@@ -51,13 +51,7 @@ pub fn init(file_name: &str) -> Option<(PathBuf, WorkerGuard)> {
 
 /// Narrows a file's or directory's permissions (Unix; elsewhere the platform's defaults).
 pub(crate) fn private(path: &std::path::Path, mode: u32) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
-    }
-    #[cfg(not(unix))]
-    let _ = (path, mode);
+    crate::platform::restrict(path, mode);
 }
 
 /// bosun's own events at any level; everyone else's at `info` and above.

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Which ring each top-level module belongs to.
 const CORE: [&str; 6] = ["model", "protocol", "term", "config", "app", "ui"];
-const EFFECTS: [&str; 4] = ["transport", "aws", "services", "sim"];
+const EFFECTS: [&str; 5] = ["transport", "aws", "services", "sim", "platform"];
 const SHELL: [&str; 7] = [
     "tui", "commands", "cli", "logging", "signals", "main", "lib",
 ];

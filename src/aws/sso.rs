@@ -292,18 +292,7 @@ pub async fn device_login(
 /// Writes `bytes` to `path` (its folder made first), readable by its owner alone: a token is
 /// a credential.
 pub(crate) fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(bytes)
+    crate::platform::write_private(path, bytes)
 }
 
 #[cfg(test)]

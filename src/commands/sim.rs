@@ -3,7 +3,6 @@
 
 use crate::cli::{Pacing, SimArgs};
 use crate::sim::{self, AgentPacing, Faults, Fleet, SimConfig};
-use tokio::signal::unix::{SignalKind, signal};
 
 /// Serves the simulator until Ctrl-C.
 pub async fn run(args: SimArgs) -> i32 {
@@ -66,10 +65,7 @@ pub async fn run(args: SimArgs) -> i32 {
     // Ctrl-C, or the SIGTERM of a supervisor (systemd, docker stop, a test harness): either way
     // the simulator stops and removes its scratch homes. Both are taken before the first line
     // is printed, so a script that signals as soon as it has read the lines is heard.
-    let (interrupt, terminate) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    );
+    let mut signals = crate::signals::Signals::all();
     // The first lines are the contract: scripts read them to find the endpoint and the keys
     // (`eval "$(bosun sim | head -3)"` in a shell that keeps it running elsewhere).
     println!("AWS_ENDPOINT_URL={}", handle.endpoint_url());
@@ -105,37 +101,16 @@ pub async fn run(args: SimArgs) -> i32 {
     let key_pem = tokio::task::spawn_blocking(sim::windows::key_pem)
         .await
         .unwrap_or_default();
-    if !key_pem.is_empty() && write_private(&key_file, &key_pem).is_ok() {
+    if !key_pem.is_empty()
+        && crate::platform::write_private_new(&key_file, key_pem.as_bytes()).is_ok()
+    {
         use std::io::Write as _;
         let _ = writeln!(std::io::stdout(), "EC2_KEY_FILE={}", key_file.display());
     }
     eprintln!("bosun sim: {instances} instances; Ctrl-C stops it");
-    match (interrupt, terminate) {
-        (Ok(mut interrupt), Ok(mut terminate)) => {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
-        }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
+    let _ = signals.next().await;
     drop(handle);
     let _ = std::fs::remove_dir_all(&login_dir);
     let _ = std::fs::remove_file(&key_file);
     0
-}
-
-/// Writes a file only its owner can read.
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let _ = std::fs::remove_file(path);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(text.as_bytes())
 }

@@ -3,11 +3,8 @@
 
 /// Kills the invocation's whole process group (the shell and whatever it started).
 pub(crate) fn kill_group(child: &mut tokio::process::Child) {
-    if let Some(pid) = child
-        .id()
-        .and_then(|id| rustix::process::Pid::from_raw(id as i32))
-    {
-        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    if let Some(pid) = child.id() {
+        crate::platform::kill_process_group(pid);
     }
     let _ = child.start_kill();
 }

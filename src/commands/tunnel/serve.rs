@@ -4,23 +4,30 @@
 //! SIGQUIT), ending every session at AWS first. SIGHUP is ignored: it has no terminal.
 
 use std::path::Path;
+#[cfg(unix)]
 use std::sync::Arc;
+#[cfg(unix)]
 use std::time::Duration;
 
 use crate::cli::GlobalArgs;
+#[cfg(unix)]
 use crate::model::tunnel_api::Context;
+#[cfg(unix)]
 use crate::services::tunnel_host::api::{self, BindError};
+#[cfg(unix)]
 use crate::services::tunnel_host::{Host, Resolve};
-use crate::signals::{Leave, Signals};
+#[cfg(unix)]
+use crate::signals::Leave;
+use crate::signals::Signals;
 
 /// How long a server nobody gives a tunnel waits before it ends.
+#[cfg(unix)]
 const UNUSED: Duration = Duration::from_secs(60);
 
 pub async fn run(global: &GlobalArgs, socket: &Path) -> i32 {
     let mut signals = Signals::all();
     // Its own session, no controlling terminal: the terminal's hang-up is not its end.
-    #[cfg(unix)]
-    let _ = rustix::process::setsid();
+    crate::platform::leave_terminal_session();
     #[cfg(unix)]
     let (listener, _only) = match api::bind(socket) {
         Ok(bound) => bound,
@@ -91,6 +98,7 @@ pub async fn run(global: &GlobalArgs, socket: &Path) -> i32 {
     }
 }
 
+#[cfg(unix)]
 /// The global options a tunnel was asked for with: the server's own, with the asking
 /// command's profile, region, endpoint and --org.
 fn asked_by(base: &GlobalArgs, context: &Context) -> GlobalArgs {

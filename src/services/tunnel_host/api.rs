@@ -1,11 +1,11 @@
-//! The background tunnels' socket: where it lives (only its user can open it), the server that
-//! answers the local API on it, one JSON object a line, and the client the CLI uses.
+//! The background tunnels' socket (Unix): the server that answers the local API on a socket
+//! only its user can open, one JSON object a line, and the client the CLI and the console use.
+//! Elsewhere `api_elsewhere.rs` stands in and says so.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-#[cfg(unix)]
 use tokio::net::{UnixListener, UnixStream};
 
 use super::Host;
@@ -36,7 +36,6 @@ pub enum BindError {
 /// Takes the socket at `path` for this process: its directory made private (0700), a lock
 /// beside it held for the process's life (a second server finds it taken), a stale socket
 /// left by a server that died replaced, the socket itself 0600.
-#[cfg(unix)]
 pub fn bind(path: &Path) -> Result<(UnixListener, Only), BindError> {
     let failed = |source| BindError::Io {
         path: path.to_path_buf(),
@@ -44,7 +43,7 @@ pub fn bind(path: &Path) -> Result<(UnixListener, Only), BindError> {
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(failed)?;
-    private(dir, 0o700);
+    crate::platform::restrict(dir, 0o700);
     let lock_path = path.with_extension("lock");
     let lock = std::fs::OpenOptions::new()
         .create(true)
@@ -52,7 +51,7 @@ pub fn bind(path: &Path) -> Result<(UnixListener, Only), BindError> {
         .write(true)
         .open(&lock_path)
         .map_err(failed)?;
-    private(&lock_path, 0o600);
+    crate::platform::restrict(&lock_path, 0o600);
     match lock.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => return Err(BindError::AlreadyServed(lock_path)),
@@ -60,19 +59,11 @@ pub fn bind(path: &Path) -> Result<(UnixListener, Only), BindError> {
     }
     let _ = std::fs::remove_file(path);
     let listener = UnixListener::bind(path).map_err(failed)?;
-    private(path, 0o600);
+    crate::platform::restrict(path, 0o600);
     Ok((listener, Only(lock)))
 }
 
-/// Narrows a file's or directory's permissions to its owner's.
-#[cfg(unix)]
-fn private(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
-}
-
 /// Answers clients on `listener` until the task is dropped.
-#[cfg(unix)]
 pub async fn serve(host: Host, listener: UnixListener) {
     loop {
         match listener.accept().await {
@@ -88,7 +79,6 @@ pub async fn serve(host: Host, listener: UnixListener) {
 }
 
 /// One client: a request a line, an answer a line (`watch`: a line a change, until it leaves).
-#[cfg(unix)]
 async fn answer(host: Host, stream: UnixStream) {
     let (reader, mut writer) = stream.into_split();
     let mut reader = BufReader::new(reader);
@@ -139,7 +129,6 @@ async fn answer(host: Host, stream: UnixStream) {
 }
 
 /// Every tunnel's state now, then each change, until the client closes its end.
-#[cfg(unix)]
 async fn watch<R, W>(host: &Host, reader: &mut R, writer: &mut W)
 where
     R: tokio::io::AsyncBufRead + Unpin,
@@ -184,13 +173,11 @@ async fn write<W: tokio::io::AsyncWrite + Unpin>(
 }
 
 /// A connection to the background tunnels' server.
-#[cfg(unix)]
 pub struct Client {
     reader: BufReader<tokio::net::unix::OwnedReadHalf>,
     writer: tokio::net::unix::OwnedWriteHalf,
 }
 
-#[cfg(unix)]
 impl Client {
     /// Connects to the server on `path`; an error when none listens there.
     pub async fn connect(path: &Path) -> io::Result<Client> {
@@ -223,7 +210,6 @@ impl Client {
     }
 }
 
-#[cfg(unix)]
 /// A connection to the server, starting one (detached from this terminal) if none answers.
 pub async fn connect_or_start(socket: &Path, config_file: Option<&Path>) -> Result<Client, String> {
     if let Ok(client) = Client::connect(socket).await {

@@ -179,9 +179,9 @@ async fn run_invocation(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        // Its own process group, so a timeout or cancel kills the script's children too.
-        .process_group(0)
         .kill_on_drop(true);
+    // Its own process group, so a timeout or cancel kills the script's children too.
+    crate::platform::own_process_group(&mut command);
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(error) => {

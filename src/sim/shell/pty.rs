@@ -1,67 +1,17 @@
-//! The simulated agent's shells: a real shell on a real PTY in a per-instance scratch home
-//! (TERM=xterm-256color, a prompt naming the instance, no inherited environment), interactive
-//! commands on a PTY, and non-interactive commands with separate stdout, stderr and exit code.
+//! The simulated agent's interactive shells on a Unix PTY: a real shell (bash, else sh) or an
+//! interactive command, read in the agent's chunk sizes, its UTF-8 kept whole across reads.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use super::AgentPacing;
-use super::fleet::Instance;
-use super::process::{env_name, kill_group};
+use super::super::AgentPacing;
+use super::{FAST_CHUNK, REAL_CHUNK, ShellHome};
 use crate::protocol::Event;
 use crate::transport::agent::AgentInput;
-
-/// The real agent reads its PTY in chunks of at most 1 KiB.
-const REAL_CHUNK: usize = super::Pacer::CHUNK;
-const FAST_CHUNK: usize = 64 * 1024;
-
-/// What a shell needs to know about where it runs.
-pub(crate) struct ShellHome {
-    pub dir: PathBuf,
-    pub instance: Instance,
-}
-
-impl ShellHome {
-    fn environment(&self) -> Vec<(String, String)> {
-        let mut env = vec![
-            ("HOME".to_owned(), self.dir.display().to_string()),
-            ("TERM".to_owned(), "xterm-256color".to_owned()),
-            (
-                "PATH".to_owned(),
-                "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".to_owned(),
-            ),
-            ("USER".to_owned(), "ssm-user".to_owned()),
-            ("LOGNAME".to_owned(), "ssm-user".to_owned()),
-            ("LANG".to_owned(), "C.UTF-8".to_owned()),
-            ("INSTANCE_ID".to_owned(), self.instance.id.clone()),
-            (
-                "PS1".to_owned(),
-                format!("[ssm-user@{} \\W]$ ", prompt_name(&self.instance)),
-            ),
-        ];
-        env.extend(
-            self.instance
-                .tags
-                .iter()
-                .map(|(k, v)| (format!("TAG_{}", env_name(k)), v.clone())),
-        );
-        env
-    }
-}
-
-fn prompt_name(instance: &Instance) -> String {
-    let name = instance.name();
-    if name.is_empty() {
-        instance.id.clone()
-    } else {
-        name.to_owned()
-    }
-}
 
 fn shell_program() -> (&'static str, &'static [&'static str]) {
     if Path::new("/bin/bash").exists() {
@@ -128,7 +78,7 @@ pub(crate) async fn run_pty(
         }
     ];
     let mut carry: Vec<u8> = Vec::new();
-    let mut pacer = super::Pacer::new();
+    let mut pacer = super::super::Pacer::new();
     // Typing and sizes go to the PTY from a task of their own, as the real agent writes from
     // its own goroutine: a write that waits for the line discipline's room (a paste into a
     // program that is not reading yet) must never stop the output being read, or the echo
@@ -206,94 +156,6 @@ fn whole_utf8(carry: &mut Vec<u8>, read: &[u8]) -> Bytes {
     Bytes::from(std::mem::replace(carry, rest))
 }
 
-/// NonInteractiveCommands: runs `command` with separate stdout and stderr, then reports the
-/// exit code and ends the session.
-pub(crate) async fn run_command(
-    home: ShellHome,
-    command: String,
-    mut events: mpsc::Receiver<Event>,
-    output: mpsc::Sender<AgentInput>,
-) {
-    let _ = std::fs::create_dir_all(&home.dir);
-    let spawned = tokio::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(&command)
-        .env_clear()
-        .envs(home.environment())
-        .current_dir(&home.dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true)
-        .spawn();
-    let mut child = match spawned {
-        Ok(child) => child,
-        Err(error) => {
-            let _ = output
-                .send(AgentInput::StdErr(Bytes::from(format!(
-                    "cannot run the command: {error}\n"
-                ))))
-                .await;
-            let _ = output.send(AgentInput::ExitCode(127)).await;
-            let _ = output.send(AgentInput::Close(None)).await;
-            return;
-        }
-    };
-    let stdout = child
-        .stdout
-        .take()
-        .map(|s| pump(s, output.clone(), AgentInput::Output));
-    let stderr = child
-        .stderr
-        .take()
-        .map(|s| pump(s, output.clone(), AgentInput::StdErr));
-    let code = loop {
-        tokio::select! {
-            status = child.wait() => break status.ok().and_then(|s| s.code()).unwrap_or(-1),
-            event = events.recv() => match event {
-                // Ctrl-C and Ctrl-\ interrupt the command (docs/protocol.md §6.3).
-                Some(Event::Output(bytes)) if bytes.contains(&0x03) || bytes.contains(&0x1c) => {
-                    kill_group(&mut child);
-                }
-                Some(Event::Closed(_)) | None => {
-                    kill_group(&mut child);
-                    return;
-                }
-                Some(_) => {}
-            },
-        }
-    };
-    for pump in [stdout, stderr].into_iter().flatten() {
-        let _ = pump.await;
-    }
-    let _ = output.send(AgentInput::ExitCode(code)).await;
-    let _ = output.send(AgentInput::Close(None)).await;
-}
-
-fn pump<R>(
-    mut reader: R,
-    output: mpsc::Sender<AgentInput>,
-    wrap: fn(Bytes) -> AgentInput,
-) -> tokio::task::JoinHandle<()>
-where
-    R: AsyncRead + Unpin + Send + 'static,
-{
-    tokio::spawn(async move {
-        let mut buffer = vec![0u8; FAST_CHUNK];
-        while let Ok(n) = reader.read(&mut buffer).await {
-            if n == 0
-                || output
-                    .send(wrap(Bytes::copy_from_slice(&buffer[..n])))
-                    .await
-                    .is_err()
-            {
-                return;
-            }
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,13 +168,5 @@ mod tests {
         assert_eq!(&whole_utf8(&mut carry, &snowman[1..])[..], snowman);
         assert!(carry.is_empty());
         assert_eq!(&whole_utf8(&mut carry, &[0xff, b'b'])[..], &[0xff, b'b']);
-    }
-
-    #[test]
-    fn tag_keys_become_env_names() {
-        assert_eq!(
-            env_name("aws:cloudformation:stack-name"),
-            "AWS_CLOUDFORMATION_STACK_NAME"
-        );
     }
 }
