@@ -110,18 +110,8 @@ mod tests {
 
     fn def(host: Option<&str>) -> TunnelDef {
         TunnelDef {
-            name: "db".to_owned(),
-            target: "payments-bastion".to_owned(),
             remote_host: host.map(str::to_owned),
-            remote_port: 5432,
-            local_port: 0,
-            bind: IpAddr::from([127, 0, 0, 1]),
-            profile: None,
-            region: None,
-            sessions: 1,
-            account: None,
-            lazy: false,
-            idle_after: None,
+            ..TunnelDef::new("db", "payments-bastion", 5432)
         }
     }
 

@@ -353,20 +353,7 @@ mod tests {
     #[test]
     fn a_group_row_stands_for_its_members() {
         let mut tunnels = Tunnels::default();
-        let def = |name: &str| TunnelDef {
-            name: name.to_owned(),
-            target: "i-1".to_owned(),
-            remote_host: None,
-            remote_port: 1,
-            local_port: 0,
-            bind: IpAddr::from([127, 0, 0, 1]),
-            profile: None,
-            region: None,
-            sessions: 1,
-            account: None,
-            lazy: false,
-            idle_after: None,
-        };
+        let def = |name: &str| TunnelDef::new(name, "i-1", 1);
         let db = tunnels.add(def("db"), true);
         let cache = tunnels.add(def("cache"), true);
         tunnels.add(def("other"), true);
