@@ -92,13 +92,18 @@ try:
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
     instance = next(i["InstanceId"] for i in ssm.describe_instance_information()["InstanceInformationList"]
                     if i["PingStatus"] == "Online" and i["PlatformType"] == "Linux")
-    started = ssm.start_session(Target=instance)
-    response = json.dumps({k: started[k] for k in ("SessionId", "StreamUrl", "TokenValue")})
-    plugin = run(["session-manager-plugin", response, "us-east-1", "StartSession", "",
-                  json.dumps({"Target": instance}), env["AWS_ENDPOINT_URL"]],
-                 stdin="echo plugin-$((40+2))\nexit\n")
-    check("bosun.exe as session-manager-plugin", "plugin-42" in plugin.stdout,
-          plugin.stdout[-300:] + plugin.stderr[-300:])
+    plugin_exe = os.path.join(os.path.dirname(exe), "session-manager-plugin.exe")
+    for label, program, first in [("bosun.exe session-manager-plugin", exe, ["session-manager-plugin"]),
+                                  ("session-manager-plugin.exe (bosun under the plugin's name)",
+                                   plugin_exe, [])]:
+        started = ssm.start_session(Target=instance)
+        response = json.dumps({k: started[k] for k in ("SessionId", "StreamUrl", "TokenValue")})
+        plugin = subprocess.run(
+            [wine, program, *first, response, "us-east-1", "StartSession", "",
+             json.dumps({"Target": instance}), env["AWS_ENDPOINT_URL"]],
+            input="echo plugin-$((40+2))\nexit\n", capture_output=True, text=True, env=env,
+            timeout=120)
+        check(label, "plugin-42" in plugin.stdout, plugin.stdout[-300:] + plugin.stderr[-300:])
 finally:
     sim.terminate()
 

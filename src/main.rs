@@ -12,7 +12,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let invoked_as_plugin = args
         .first()
-        .and_then(|program| Path::new(program).file_name())
+        // `session-manager-plugin.exe` on Windows: the name without its extension.
+        .and_then(|program| Path::new(program).file_stem())
         .is_some_and(|name| name == plugin::PLUGIN_NAME);
     // The plugin contract is positional and must not be reinterpreted by clap (`--version`
     // prints the plugin version, JSON arguments start with `{`).
