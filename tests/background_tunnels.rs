@@ -49,6 +49,21 @@ impl Background {
         finish(child).await
     }
 
+    /// `bosun tunnel up payments-api-1 --remote-port PORT --name NAME`.
+    async fn up_to_echo(&self, sim: &SimHandle, port: u16, name: &str) -> (i32, String, String) {
+        let port = port.to_string();
+        let args = [
+            "tunnel",
+            "up",
+            "payments-api-1",
+            "--remote-port",
+            &port,
+            "--name",
+            name,
+        ];
+        self.bosun(sim, &args).await
+    }
+
     /// One request to the server, one answer.
     async fn ask(&self, request: Value) -> Value {
         let mut api = Api::connect(&self.socket()).await;
@@ -138,21 +153,8 @@ fn ready_sessions(logs: &str) -> Vec<String> {
 async fn a_tunnel_brought_up_keeps_serving_after_the_command_is_gone_until_down() {
     let sim = start_sim().await;
     let background = Background::new();
-    let port = echo_server().await.to_string();
-    let (code, stdout, stderr) = background
-        .bosun(
-            &sim,
-            &[
-                "tunnel",
-                "up",
-                "payments-api-1",
-                "--remote-port",
-                &port,
-                "--name",
-                "echo",
-            ],
-        )
-        .await;
+    let port = echo_server().await;
+    let (code, stdout, stderr) = background.up_to_echo(&sim, port, "echo").await;
     assert_eq!(code, 0, "{stderr}");
     // `NAME ADDRESS`, and the command that printed it has exited.
     let address = stdout
@@ -290,20 +292,7 @@ async fn the_local_api_answers_a_client_of_its_own_and_sigterm_ends_every_sessio
     let background = Background::new();
     let echo = echo_server().await;
     // The first tunnel through the CLI starts the server.
-    let (code, _, stderr) = background
-        .bosun(
-            &sim,
-            &[
-                "tunnel",
-                "up",
-                "payments-api-1",
-                "--remote-port",
-                &echo.to_string(),
-                "--name",
-                "first",
-            ],
-        )
-        .await;
+    let (code, _, stderr) = background.up_to_echo(&sim, echo, "first").await;
     assert_eq!(code, 0, "{stderr}");
     let pong = background.ask(json!({"op": "ping"})).await;
     assert_eq!(pong["ok"], true);

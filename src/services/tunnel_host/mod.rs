@@ -58,6 +58,8 @@ struct Shared {
     changed: watch::Sender<u64>,
     /// How many tunnels there are, after each up and down: the process ends at zero.
     count: watch::Sender<usize>,
+    /// The next tunnel's id.
+    next_id: std::sync::atomic::AtomicU64,
 }
 
 /// One tunnel and what is known of it.
@@ -159,6 +161,7 @@ impl Host {
                 changes: broadcast::channel(256).0,
                 changed: watch::channel(0).0,
                 count: watch::channel(0).0,
+                next_id: std::sync::atomic::AtomicU64::new(1),
             }),
         };
         tokio::spawn(host.clone().follow(events_rx));
@@ -261,11 +264,9 @@ impl Host {
         if tunnels.get(&def.name).is_some_and(|entry| !entry.over) {
             return;
         }
-        let id = tunnels
-            .values()
-            .map(|entry| entry.id + 1)
-            .max()
-            .unwrap_or(1);
+        // Never reused: a stopped tunnel whose end AWS was slow to confirm may still send
+        // events, and they must not land on a newer tunnel.
+        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
         let resolve = self.shared.resolve.clone();
         let (wanted, context) = (def.clone(), context.clone());
         let config: tunnel::TunnelConfig = Box::pin(async move {
