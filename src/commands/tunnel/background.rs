@@ -299,18 +299,13 @@ fn table(tunnels: &[Status]) -> String {
     crate::commands::ls::aligned(&lines)
 }
 
-/// The socket: `$BOSUN_TUNNELS_SOCKET`, else `$XDG_RUNTIME_DIR/bosun/tunnels.sock`, else
-/// `tunnels.sock` in bosun's state directory (beside its logs).
+/// The local API's endpoint: `$BOSUN_TUNNELS_SOCKET`, else the platform's place for it
+/// (`$XDG_RUNTIME_DIR/bosun/tunnels.sock`; on Windows the pipe `\\.\pipe\bosun-tunnels-USER`),
+/// else `tunnels.sock` in bosun's state directory (beside its logs).
 pub(crate) fn socket_path() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("BOSUN_TUNNELS_SOCKET").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(path));
     }
-    let runtime = std::env::var_os("XDG_RUNTIME_DIR")
-        .filter(|dir| !dir.is_empty())
-        .map(|dir| PathBuf::from(dir).join("bosun"));
-    Some(
-        runtime
-            .or_else(crate::logging::log_dir)?
-            .join("tunnels.sock"),
-    )
+    crate::platform::local_api::default_path()
+        .or_else(|| Some(crate::logging::log_dir()?.join("tunnels.sock")))
 }

@@ -1,15 +1,15 @@
-//! The background tunnels' socket (Unix): the server that answers the local API on a socket
-//! only its user can open, one JSON object a line, and the client the CLI and the console use.
-//! Elsewhere `api_elsewhere.rs` stands in and says so.
+//! The background tunnels' local API: the server that answers it, one JSON object a line, on
+//! the platform's endpoint only its user can talk to (a Unix socket; a named pipe on Windows),
+//! and the client the CLI and the console use.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{UnixListener, UnixStream};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, ReadHalf, WriteHalf};
 
 use super::Host;
 use crate::model::tunnel_api::{Answer, Request};
+use crate::platform::local_api::{self, ClientStream, Listener, Stream};
 
 /// How long a newly started server has to open its socket.
 const SERVER_START: std::time::Duration = std::time::Duration::from_secs(10);
@@ -17,14 +17,11 @@ const SERVER_START: std::time::Duration = std::time::Duration::from_secs(10);
 /// The longest request line read (an `up` of many tunnels is a few KB).
 const LONGEST_LINE: usize = 1 << 20;
 
-/// The held lock that makes a server the user's only one; released when dropped.
-pub struct Only(#[allow(dead_code)] std::fs::File);
-
-/// Why a server could not take the socket.
+/// Why a server could not take the endpoint.
 #[derive(Debug, thiserror::Error)]
 pub enum BindError {
-    #[error("background tunnels are already served (by the process holding {0})")]
-    AlreadyServed(PathBuf),
+    #[error("background tunnels are already served ({0})")]
+    AlreadyServed(String),
     #[error("cannot serve background tunnels on {path}: {source}")]
     Io {
         path: PathBuf,
@@ -33,45 +30,32 @@ pub enum BindError {
     },
 }
 
-/// Takes the socket at `path` for this process: its directory made private (0700), a lock
-/// beside it held for the process's life (a second server finds it taken), a stale socket
-/// left by a server that died replaced, the socket itself 0600.
-pub fn bind(path: &Path) -> Result<(UnixListener, Only), BindError> {
-    let failed = |source| BindError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(failed)?;
-    crate::platform::restrict(dir, 0o700);
-    let lock_path = path.with_extension("lock");
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(failed)?;
-    crate::platform::restrict(&lock_path, 0o600);
-    match lock.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => return Err(BindError::AlreadyServed(lock_path)),
-        Err(std::fs::TryLockError::Error(error)) => return Err(failed(error)),
-    }
-    let _ = std::fs::remove_file(path);
-    let listener = UnixListener::bind(path).map_err(failed)?;
-    crate::platform::restrict(path, 0o600);
-    Ok((listener, Only(lock)))
+/// Takes the endpoint at `path` for this process (a Unix socket only its user can open, or a
+/// named pipe on Windows; see `platform::local_api`).
+pub fn bind(path: &Path) -> Result<Listener, BindError> {
+    local_api::bind(path).map_err(|source| match source.kind() {
+        io::ErrorKind::AddrInUse => BindError::AlreadyServed(source.to_string()),
+        _ => BindError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+    })
+}
+
+/// Leaves the endpoint at `path` to the next server.
+pub fn unbind(path: &Path) {
+    local_api::unbind(path);
 }
 
 /// Answers clients on `listener` until the task is dropped.
-pub async fn serve(host: Host, listener: UnixListener) {
+pub async fn serve(host: Host, mut listener: Listener) {
     loop {
         match listener.accept().await {
-            Ok((stream, _)) => {
+            Ok(stream) => {
                 tokio::spawn(answer(host.clone(), stream));
             }
             Err(error) => {
-                tracing::warn!(%error, "the tunnels socket could not accept");
+                tracing::warn!(%error, "the tunnels' endpoint could not accept");
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
         }
@@ -79,8 +63,8 @@ pub async fn serve(host: Host, listener: UnixListener) {
 }
 
 /// One client: a request a line, an answer a line (`watch`: a line a change, until it leaves).
-async fn answer(host: Host, stream: UnixStream) {
-    let (reader, mut writer) = stream.into_split();
+async fn answer(host: Host, stream: Stream) {
+    let (reader, mut writer) = tokio::io::split(stream);
     let mut reader = BufReader::new(reader);
     let mut line = String::new();
     loop {
@@ -174,14 +158,14 @@ async fn write<W: tokio::io::AsyncWrite + Unpin>(
 
 /// A connection to the background tunnels' server.
 pub struct Client {
-    reader: BufReader<tokio::net::unix::OwnedReadHalf>,
-    writer: tokio::net::unix::OwnedWriteHalf,
+    reader: BufReader<ReadHalf<ClientStream>>,
+    writer: WriteHalf<ClientStream>,
 }
 
 impl Client {
     /// Connects to the server on `path`; an error when none listens there.
     pub async fn connect(path: &Path) -> io::Result<Client> {
-        let (reader, writer) = UnixStream::connect(path).await?.into_split();
+        let (reader, writer) = tokio::io::split(local_api::connect(path).await?);
         Ok(Client {
             reader: BufReader::new(reader),
             writer,
@@ -228,6 +212,7 @@ pub async fn connect_or_start(socket: &Path, config_file: Option<&Path>) -> Resu
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
+    crate::platform::detach(&mut command);
     let child = command
         .spawn()
         .map_err(|error| format!("cannot start the background tunnels' process: {error}"))?;

@@ -5,10 +5,6 @@
 //! they resume and replace sessions as `bosun tunnel` does, and end them with TerminateSession
 //! when stopped.
 
-#[cfg(unix)]
-pub mod api;
-#[cfg(not(unix))]
-#[path = "api_elsewhere.rs"]
 pub mod api;
 
 use std::collections::{BTreeMap, VecDeque};
