@@ -343,7 +343,10 @@ async fn commands_run_with_their_exit_code() {
         &sim,
         &target,
         "AWS-StartNonInteractiveCommand",
-        &[("command", "echo done-$((40+2)); exit 3")],
+        &[
+            ("command", "echo done-$((40+2)); exit 3"),
+            ("separateOutputStream", "true"),
+        ],
     )
     .await
     .spawn()

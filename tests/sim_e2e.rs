@@ -633,7 +633,10 @@ async fn non_interactive_commands_report_stderr_and_exit_code() {
             &config,
             &demo_instance("data-etl-1"),
             Some("AWS-StartNonInteractiveCommand"),
-            &[("command", "echo out-$INSTANCE_ID; echo oops >&2; exit 3")],
+            &[
+                ("command", "echo out-$INSTANCE_ID; echo oops >&2; exit 3"),
+                ("separateOutputStream", "true"),
+            ],
         )
         .await;
         let (result, shell) = shell.finish().await;

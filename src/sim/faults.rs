@@ -7,7 +7,8 @@ use std::time::Duration;
 /// Parsed from `key=value` pairs separated by commas, e.g.
 /// `throttle=0.2,throttle_only=ListCommandInvocations,deny=StartSession,slow=150ms,drop_after_secs=30,silent_after_secs=5,loss=0.05,dup=0.01,reorder=0.1,
 /// ack_delay=50ms,offline=i-0abc+i-0def,resume_fails=1,
-/// clock_skew=600,expired_keys=AKID1+AKID2,data_channel_down=1,resume_moves_cell=1`.
+/// clock_skew=600,expired_keys=AKID1+AKID2,data_channel_down=1,resume_moves_cell=1,
+/// corrupt_command_output=1000`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
     /// Probability that an API call fails with ThrottlingException.
@@ -51,6 +52,10 @@ pub struct Faults {
     /// with a new `cell-number`, and a dial to an older cell is refused (403), as the service
     /// does when it rebalances.
     pub resume_moves_cell: bool,
+    /// The byte at this offset of every non-interactive command's stdout is altered on its
+    /// way to the client, as a bad cable or a faulty proxy would alter it (`bosun cp` must
+    /// notice by its SHA-256 and keep nothing).
+    pub corrupt_command_output: Option<u64>,
 }
 
 impl Faults {
@@ -84,12 +89,15 @@ impl Faults {
                 "clock_skew" => faults.clock_skew_secs = number()?,
                 "data_channel_down" => faults.data_channel_down = number()? != 0.0,
                 "resume_moves_cell" => faults.resume_moves_cell = number()? != 0.0,
+                "corrupt_command_output" => {
+                    faults.corrupt_command_output = Some(number()? as u64);
+                }
                 "expired_keys" => faults
                     .expired_keys
                     .extend(value.split('+').map(str::to_owned)),
                 other => {
                     return Err(format!(
-                        "unknown fault {other:?} (known: throttle, throttle_only, deny, slow, drop_after_secs, silent_after_secs, drop_after_bytes, loss, dup, reorder, ack_delay, offline, resume_fails, clock_skew, expired_keys, data_channel_down, resume_moves_cell)"
+                        "unknown fault {other:?} (known: throttle, throttle_only, deny, slow, drop_after_secs, silent_after_secs, drop_after_bytes, loss, dup, reorder, ack_delay, offline, resume_fails, clock_skew, expired_keys, data_channel_down, resume_moves_cell, corrupt_command_output)"
                     ));
                 }
             }

@@ -471,8 +471,19 @@ async fn run_application(
         SessionKind::Interactive { command } => {
             shell::run_pty(home, Some(command), state.pacing, events, output).await
         }
-        SessionKind::NonInteractive { command } => {
-            shell::run_command(home, command, events, output).await
+        SessionKind::NonInteractive { command, separate } => {
+            let corrupt_at = state
+                .faults
+                .lock()
+                .ok()
+                .and_then(|faults| faults.corrupt_command_output);
+            let run = shell::CommandRun {
+                command,
+                separate,
+                pacing: state.pacing,
+                corrupt_at,
+            };
+            shell::run_command(home, run, events, output).await
         }
         SessionKind::Port {
             port,

@@ -15,6 +15,8 @@ pub(crate) enum SessionKind {
     },
     NonInteractive {
         command: String,
+        /// `separateOutputStream=true`: stdout, stderr and the exit code each on their own.
+        separate: bool,
     },
     Port {
         port: u16,
@@ -60,6 +62,7 @@ impl SessionKind {
             },
             "AWS-StartNonInteractiveCommand" => SessionKind::NonInteractive {
                 command: command()?,
+                separate: param("separateOutputStream").as_deref() == Some("true"),
             },
             "AWS-StartSSHSession" => SessionKind::Port {
                 port: port("22")?,

@@ -98,6 +98,17 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
     for (name, value) in &args.param {
         request = request.parameter(name, value.clone());
     }
+    // A command's stdout, stderr and exit code reach this side only with the document's
+    // `separateOutputStream` (by default the agent merges them and sends no exit code): asked
+    // for unless the user says otherwise.
+    if args.document == Document::StartNonInteractiveCommand.name()
+        && !args
+            .param
+            .iter()
+            .any(|(name, _)| name == "separateOutputStream")
+    {
+        request = request.parameter("separateOutputStream", "true");
+    }
     let driven = match session::start(&clients, &request).await {
         Ok(driven) => driven,
         Err(error) => {

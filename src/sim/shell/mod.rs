@@ -3,27 +3,24 @@
 //! commands on a PTY, and non-interactive commands with separate stdout, stderr and exit code.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 
 use bytes::Bytes;
-use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::sync::mpsc;
 
+pub(crate) use self::command::{CommandRun, run_command};
 pub(crate) use self::pty::run_pty;
 use super::fleet::Instance;
-use super::process::{env_name, kill_group};
-use crate::protocol::Event;
-use crate::transport::agent::AgentInput;
+use super::process::env_name;
 
-// The PTY side: Unix's; elsewhere a stand-in that says it has none.
+mod command;
+
+// The PTY side: a Unix PTY, or a ConPTY on Windows.
 #[cfg(unix)]
 mod pty;
-#[cfg(not(unix))]
-#[path = "pty_elsewhere.rs"]
+#[cfg(windows)]
+#[path = "pty_windows.rs"]
 mod pty;
 
 /// The real agent reads its PTY in chunks of at most 1 KiB.
-#[cfg_attr(not(unix), allow(dead_code))]
 const REAL_CHUNK: usize = super::Pacer::CHUNK;
 const FAST_CHUNK: usize = 64 * 1024;
 
@@ -50,7 +47,14 @@ impl ShellHome {
                 "PS1".to_owned(),
                 format!("[ssm-user@{} \\W]$ ", prompt_name(&self.instance)),
             ),
+            // cmd.exe's prompt, where the shell is Windows'.
+            (
+                "PROMPT".to_owned(),
+                format!("[ssm-user@{}] $P$G", prompt_name(&self.instance)),
+            ),
         ];
+        // What the OS's own shell cannot start without (Windows: its system paths).
+        env.extend(crate::platform::shell_environment());
         env.extend(
             self.instance
                 .tags
@@ -70,93 +74,48 @@ fn prompt_name(instance: &Instance) -> String {
     }
 }
 
-/// NonInteractiveCommands: runs `command` with separate stdout and stderr, then reports the
-/// exit code and ends the session.
-pub(crate) async fn run_command(
-    home: ShellHome,
-    command: String,
-    mut events: mpsc::Receiver<Event>,
-    output: mpsc::Sender<AgentInput>,
-) {
-    let _ = std::fs::create_dir_all(&home.dir);
-    let mut shell = tokio::process::Command::new("/bin/sh");
-    shell
-        .arg("-c")
-        .arg(&command)
-        .env_clear()
-        .envs(home.environment())
-        .current_dir(&home.dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    crate::platform::own_process_group(&mut shell);
-    let spawned = shell.spawn();
-    let mut child = match spawned {
-        Ok(child) => child,
-        Err(error) => {
-            let _ = output
-                .send(AgentInput::StdErr(Bytes::from(format!(
-                    "cannot run the command: {error}\n"
-                ))))
-                .await;
-            let _ = output.send(AgentInput::ExitCode(127)).await;
-            let _ = output.send(AgentInput::Close(None)).await;
-            return;
-        }
-    };
-    let stdout = child
-        .stdout
-        .take()
-        .map(|s| pump(s, output.clone(), AgentInput::Output));
-    let stderr = child
-        .stderr
-        .take()
-        .map(|s| pump(s, output.clone(), AgentInput::StdErr));
-    let code = loop {
-        tokio::select! {
-            status = child.wait() => break status.ok().and_then(|s| s.code()).unwrap_or(-1),
-            event = events.recv() => match event {
-                // Ctrl-C and Ctrl-\ interrupt the command (docs/protocol.md §6.3).
-                Some(Event::Output(bytes)) if bytes.contains(&0x03) || bytes.contains(&0x1c) => {
-                    kill_group(&mut child);
+/// What the real agent does to a program's output before it sends it (its `processStdoutData`,
+/// for a PTY and a command's pipes alike): it reads it rune by rune, holding back any bytes
+/// that do not decode within the last three of a read for the next one, and passing an
+/// undecodable byte on by itself. A decoded U+FFFD counts as undecodable too, so the agent
+/// sends its first byte and skips the other two: a program's `EF BF BD` arrives as `EF`. Bytes
+/// still held back when the output ends are never sent.
+fn as_the_agent_sends(carry: &mut Vec<u8>, read: &[u8]) -> Bytes {
+    /// utf8.UTFMax: the bytes a rune can take.
+    const UTF_MAX: usize = 4;
+    carry.extend_from_slice(read);
+    let mut sent = Vec::with_capacity(carry.len());
+    let mut at = 0;
+    while at < carry.len() {
+        match first_rune(&carry[at..]) {
+            Some((rune, len)) if rune != char::REPLACEMENT_CHARACTER => {
+                sent.extend_from_slice(&carry[at..at + len]);
+                at += len;
+            }
+            decoded => {
+                if carry.len() - at < UTF_MAX {
+                    break;
                 }
-                Some(Event::Closed(_)) | None => {
-                    kill_group(&mut child);
-                    return;
-                }
-                Some(_) => {}
-            },
-        }
-    };
-    for pump in [stdout, stderr].into_iter().flatten() {
-        let _ = pump.await;
-    }
-    let _ = output.send(AgentInput::ExitCode(code)).await;
-    let _ = output.send(AgentInput::Close(None)).await;
-}
-
-fn pump<R>(
-    mut reader: R,
-    output: mpsc::Sender<AgentInput>,
-    wrap: fn(Bytes) -> AgentInput,
-) -> tokio::task::JoinHandle<()>
-where
-    R: AsyncRead + Unpin + Send + 'static,
-{
-    tokio::spawn(async move {
-        let mut buffer = vec![0u8; FAST_CHUNK];
-        while let Ok(n) = reader.read(&mut buffer).await {
-            if n == 0
-                || output
-                    .send(wrap(Bytes::copy_from_slice(&buffer[..n])))
-                    .await
-                    .is_err()
-            {
-                return;
+                sent.push(carry[at]);
+                at += decoded.map_or(1, |(_, len)| len);
             }
         }
-    })
+    }
+    carry.drain(..at);
+    Bytes::from(sent)
+}
+
+/// The first UTF-8 character of `bytes` and its length, `None` when it does not decode there.
+fn first_rune(bytes: &[u8]) -> Option<(char, usize)> {
+    let len = match bytes.first()? {
+        0x00..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf7 => 4,
+        _ => return None,
+    };
+    let text = std::str::from_utf8(bytes.get(..len)?).ok()?;
+    Some((text.chars().next()?, len))
 }
 
 #[cfg(test)]
@@ -169,5 +128,30 @@ mod tests {
             env_name("aws:cloudformation:stack-name"),
             "AWS_CLOUDFORMATION_STACK_NAME"
         );
+    }
+
+    #[test]
+    fn output_is_sent_as_the_agent_sends_it() {
+        let mut carry = Vec::new();
+        let snowman = "☃".as_bytes();
+        // A character cut by a read waits for the rest.
+        assert_eq!(
+            &as_the_agent_sends(&mut carry, &[b'a', snowman[0]])[..],
+            b"a"
+        );
+        assert_eq!(&as_the_agent_sends(&mut carry, &snowman[1..])[..], snowman);
+        assert!(carry.is_empty());
+        // An undecodable byte goes by itself once four bytes follow it, or waits.
+        assert_eq!(&as_the_agent_sends(&mut carry, &[0xff, b'b'])[..], b"");
+        assert_eq!(
+            &as_the_agent_sends(&mut carry, b"cde")[..],
+            &[0xff, b'b', b'c', b'd', b'e']
+        );
+        // A U+FFFD in the output loses its last two bytes.
+        assert_eq!(
+            &as_the_agent_sends(&mut carry, b"x\xef\xbf\xbdyyyy")[..],
+            b"x\xefyyyy"
+        );
+        assert!(carry.is_empty());
     }
 }

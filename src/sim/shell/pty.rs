@@ -1,7 +1,6 @@
-//! The simulated agent's interactive shells on a Unix PTY: a real shell (bash, else sh) or an
-//! interactive command, read in the agent's chunk sizes, its UTF-8 kept whole across reads.
+//! The simulated agent's interactive shells on a Unix PTY: a real shell (bash, else sh, which
+//! the session says first) or an interactive command, read in the agent's chunk sizes.
 
-use std::path::Path;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,17 +8,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use super::super::AgentPacing;
-use super::{FAST_CHUNK, REAL_CHUNK, ShellHome};
+use super::{FAST_CHUNK, REAL_CHUNK, ShellHome, as_the_agent_sends};
 use crate::protocol::Event;
 use crate::transport::agent::AgentInput;
-
-fn shell_program() -> (&'static str, &'static [&'static str]) {
-    if Path::new("/bin/bash").exists() {
-        ("/bin/bash", &["--noprofile", "--norc", "-i"])
-    } else {
-        ("/bin/sh", &["-i"])
-    }
-}
 
 /// Runs an interactive shell (or `command`, for InteractiveCommands) on a PTY until it exits,
 /// then ends the session.
@@ -38,17 +29,17 @@ pub(crate) async fn run_pty(
             .await;
         return;
     }
+    let shell = crate::platform::interactive_shell();
     let spawned = pty_process::open().and_then(|(pty, pts)| {
         pty.resize(pty_process::Size::new(24, 80))?;
-        let (program, args) = shell_program();
-        let mut builder = pty_process::Command::new(program)
+        let mut builder = pty_process::Command::new(shell.program)
             .env_clear()
             .envs(home.environment())
             .current_dir(&home.dir)
             .kill_on_drop(true);
         builder = match &command {
             Some(command) => builder.arg("-c").arg(command),
-            None => builder.args(args.iter().copied()),
+            None => builder.args(shell.args.iter().copied()),
         };
         let child = builder.spawn(pts)?;
         Ok((pty, child))
@@ -65,6 +56,11 @@ pub(crate) async fn run_pty(
         }
     };
     let (mut reader, writer) = pty.into_split();
+    if let (Some(note), None) = (shell.note, &command) {
+        let _ = output
+            .send(AgentInput::Output(Bytes::from(format!("{note}\r\n"))))
+            .await;
+    }
     if pacing == AgentPacing::Real {
         // The real agent's output starts about a second after the PTY launches.
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -88,13 +84,14 @@ pub(crate) async fn run_pty(
     // An event waiting for room on the writer: no further event is taken meanwhile, so the
     // session's acks hold back and the client's window fills, as with a real agent.
     let mut waiting: Option<Event> = None;
+    let mut closed = false;
     loop {
         tokio::select! {
             read = reader.read(&mut buffer) => match read {
                 // EIO once the shell has exited and its output is drained.
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    let chunk = whole_utf8(&mut carry, &buffer[..n]);
+                    let chunk = as_the_agent_sends(&mut carry, &buffer[..n]);
                     if !chunk.is_empty() && output.send(AgentInput::Output(chunk)).await.is_err() {
                         pty_writer.abort();
                         return;
@@ -112,15 +109,29 @@ pub(crate) async fn run_pty(
             event = events.recv(), if waiting.is_none() => match event {
                 Some(event @ (Event::Output(_) | Event::Size(_))) => waiting = Some(event),
                 Some(Event::Closed(_)) | None => {
-                    let _ = child.start_kill();
-                    pty_writer.abort();
-                    return;
+                    closed = true;
+                    break;
                 }
                 Some(_) => {}
             },
         }
     }
     pty_writer.abort();
+    if closed {
+        // Ended from outside (TerminateSession): as the agent does, the PTY is closed, so the
+        // shell gets SIGHUP and its traps run; one that lingers is killed.
+        drop(reader);
+        let _ = pty_writer.await;
+        tokio::spawn(async move {
+            if tokio::time::timeout(Duration::from_secs(2), child.wait())
+                .await
+                .is_err()
+            {
+                let _ = child.start_kill();
+            }
+        });
+        return;
+    }
     let _ = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
     let _ = output.send(AgentInput::Close(None)).await;
 }
@@ -138,35 +149,5 @@ async fn write_to_pty(mut writer: pty_process::OwnedWritePty, mut writes: mpsc::
             }
             _ => {}
         }
-    }
-}
-
-/// Keeps UTF-8 sequences whole across reads, as the real agent does: a trailing incomplete
-/// sequence waits for the next read.
-fn whole_utf8(carry: &mut Vec<u8>, read: &[u8]) -> Bytes {
-    carry.extend_from_slice(read);
-    let valid_up_to = match std::str::from_utf8(carry) {
-        Ok(_) => carry.len(),
-        // An incomplete sequence at the very end: hold it back (at most 3 bytes).
-        Err(error) if error.error_len().is_none() => error.valid_up_to(),
-        // Invalid bytes are passed on as they are.
-        Err(_) => carry.len(),
-    };
-    let rest = carry.split_off(valid_up_to);
-    Bytes::from(std::mem::replace(carry, rest))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn utf8_sequences_stay_whole() {
-        let mut carry = Vec::new();
-        let snowman = "☃".as_bytes();
-        assert_eq!(&whole_utf8(&mut carry, &[b'a', snowman[0]])[..], b"a");
-        assert_eq!(&whole_utf8(&mut carry, &snowman[1..])[..], snowman);
-        assert!(carry.is_empty());
-        assert_eq!(&whole_utf8(&mut carry, &[0xff, b'b'])[..], &[0xff, b'b']);
     }
 }
