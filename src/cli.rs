@@ -55,7 +55,7 @@ pub struct GlobalArgs {
 
 /// The global options each subcommand has no use for: its `--help` leaves them out (they are
 /// still accepted, so a script that passes `--profile` everywhere keeps working).
-const UNUSED_GLOBALS: [(&str, &[&str]); 16] = [
+const UNUSED_GLOBALS: [(&str, &[&str]); 17] = [
     ("shell", &["theme"]),
     ("ls", &["theme", "read_only"]),
     ("accounts", &["theme", "read_only"]),
@@ -64,6 +64,7 @@ const UNUSED_GLOBALS: [(&str, &[&str]); 16] = [
     ("tunnel", &["theme"]),
     ("proxy", &["theme", "config", "org"]),
     ("rdp", &["theme"]),
+    ("cp", &["theme"]),
     ("doctor", &["theme", "read_only"]),
     ("sessions", &["theme", "config", "org"]),
     ("terminate", &["theme", "config", "org"]),
@@ -142,6 +143,10 @@ pub enum Command {
     /// client on it (mstsc, the rdp:// handler, xfreerdp or remmina), with --password its
     /// Administrator password decrypted with your key.
     Rdp(RdpArgs),
+    /// Copy files to or from an instance over Session Manager (no sshd, no S3): `bosun cp
+    /// web-1:/var/log/app.log .`, `bosun cp app.conf web-1:/etc/app/`; every file checked by
+    /// SHA-256 on both sides and renamed into place only when the digests agree.
+    Cp(CpArgs),
     /// Why a session to TARGET would not start, and the fix: the instance's state, its agent,
     /// its instance profile, its subnet's way out to SSM. Exit status 0 when a session would
     /// start, 1 when it would not, 2 when the checks could not run.
@@ -462,6 +467,27 @@ pub struct RdpArgs {
     /// stays until Ctrl-C.
     #[arg(long)]
     pub no_client: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CpArgs {
+    /// SRC… DST: one side is TARGET:PATH (an instance id, Name or tag:KEY=VALUE, a colon, then
+    /// the path there); several sources need DST to be a folder.
+    #[arg(required = true, num_args = 2.., value_name = "SRC… DST")]
+    pub paths: Vec<std::ffi::OsString>,
+    /// Read a large download in up to this many parallel sessions (1-16; each range 4 MiB at
+    /// least): the agent sends each session's output at its own pace.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub sessions: u8,
+    /// One JSON object a line per file copied (path, bytes, sha256, seconds).
+    #[arg(long)]
+    pub json: bool,
+    /// Copy folders and everything in them (downloads: packed with tar on the instance).
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+    /// No progress line, even on a terminal.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]

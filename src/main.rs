@@ -9,12 +9,22 @@ use bosun::commands::{self, plugin};
 use bosun::logging;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let invoked_as_plugin = args
+    // Arguments need not be text (`bosun cp` takes file names as the OS gives them): only the
+    // plugin's, which are JSON and names, are read as text.
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let invoked_as_plugin = raw
         .first()
         // `session-manager-plugin.exe` on Windows: the name without its extension.
         .and_then(|program| Path::new(program).file_stem())
         .is_some_and(|name| name == plugin::PLUGIN_NAME);
+    let args: Vec<String> =
+        if invoked_as_plugin || raw.get(1).is_some_and(|arg| arg == plugin::PLUGIN_NAME) {
+            raw.iter()
+                .map(|arg| arg.to_string_lossy().into_owned())
+                .collect()
+        } else {
+            Vec::new()
+        };
     // The plugin contract is positional and must not be reinterpreted by clap (`--version`
     // prints the plugin version, JSON arguments start with `{`).
     let plugin_args = if invoked_as_plugin {
@@ -89,6 +99,10 @@ fn main() -> ExitCode {
                 &cli.global,
                 &args,
             )))
+        }
+        Some(Command::Cp(args)) => {
+            let _log = logging::init("bosun.log");
+            exit_code(run_async(commands::cp::run(&cli.global, &args)))
         }
         Some(Command::Rdp(args)) => {
             let _log = logging::init("bosun.log");

@@ -15,6 +15,7 @@ macro_rules! say {
 pub mod completions;
 pub mod config;
 pub mod console;
+pub mod cp;
 pub mod doctor;
 pub mod ls;
 pub mod org;

@@ -24,6 +24,29 @@ pub fn bytes(count: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
+/// A copy's progress line: `12.3 MB of 104.9 MB  3.4 MB/s  0:27 left` (the total and time
+/// left once the size is known).
+pub fn transfer_progress(done: u64, total: u64, elapsed: std::time::Duration) -> String {
+    let rate = done as f64 / elapsed.as_secs_f64().max(0.001);
+    if total == 0 || done > total {
+        return format!("{}  {}/s", bytes(done), bytes(rate as u64));
+    }
+    let left = if rate > 0.0 {
+        ((total - done) as f64 / rate).round() as u64
+    } else {
+        0
+    };
+    format!(
+        "{} of {} ({}%)  {}/s  {}:{:02} left",
+        bytes(done),
+        bytes(total),
+        done * 100 / total,
+        bytes(rate as u64),
+        left / 60,
+        left % 60
+    )
+}
+
 /// `2026-09-22T08:00:00.000Z` from epoch seconds.
 pub fn iso8601(epoch: i64) -> String {
     let days = epoch.div_euclid(86_400);
@@ -105,5 +128,20 @@ mod natural_tests {
         assert_eq!(natural_cmp("web", "web"), std::cmp::Ordering::Equal);
         assert!(natural_cmp("web-1a", "web-1b").is_lt());
         assert!(natural_cmp("i-0abc", "i-0abd").is_lt());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_says_how_far_it_is_and_how_long_is_left() {
+        let second = std::time::Duration::from_secs(1);
+        assert_eq!(
+            transfer_progress(2_000_000, 10_000_000, second * 2),
+            "2.0 MB of 10.0 MB (20%)  1.0 MB/s  0:08 left"
+        );
+        assert_eq!(transfer_progress(5_000, 0, second), "5.0 KB  5.0 KB/s");
     }
 }

@@ -22,5 +22,6 @@ pub mod run_lines;
 pub mod run_shape;
 pub mod session;
 pub mod status;
+pub mod transfer;
 pub mod tunnel;
 pub mod tunnel_api;

@@ -27,6 +27,7 @@ pub mod rdp;
 pub mod runs;
 pub mod session;
 pub mod sources;
+pub mod transfer;
 pub mod tunnel;
 pub mod tunnel_host;
 
