@@ -23,26 +23,10 @@ use std::time::{Duration, Instant};
 const SIZE: usize = 256 * 1024 * 1024;
 const PACED_SIZE: usize = 8 * 1024 * 1024;
 
+/// `bosun sim` with the demo key pair; its stdout is kept drained (a simulator whose later
+/// lines meet a closed pipe stops, which once failed a run here).
 fn spawn_sim(extra: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bosun"))
-        .args(["sim", "--listen", "127.0.0.1:0"])
-        // The key pair demo_config signs with: the simulator lets in only its own clients.
-        .args(["--access-key-id", "demo", "--secret-access-key", "demo"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("bosun sim");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("endpoint");
-    (
-        child,
-        line.trim()
-            .trim_start_matches("AWS_ENDPOINT_URL=")
-            .to_owned(),
-    )
+    common::demo_keyed_sim(extra)
 }
 
 fn spawn_tunnel(endpoint: &str, target: &str, port: u16) -> (Child, String, Duration) {
