@@ -40,7 +40,7 @@ fn cp(endpoint: &str, args: &[&std::ffi::OsStr]) -> (Duration, f64) {
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
         }
-        peak = peak.max(peak_rss_mb(&pid));
+        peak = peak.max(common::peak_rss_mb_of(&pid));
         std::thread::sleep(Duration::from_millis(20));
     };
     let took = start.elapsed();
@@ -50,16 +50,6 @@ fn cp(endpoint: &str, args: &[&std::ffi::OsStr]) -> (Duration, f64) {
     }
     assert!(status.success(), "bosun cp {args:?}: {stderr}");
     (took, peak)
-}
-
-/// A process's peak resident memory so far (VmHWM), in MB.
-fn peak_rss_mb(pid: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|r| r.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn random_file(path: &Path, size: usize) -> Vec<u8> {

@@ -55,6 +55,19 @@ def run(args, stdin=None, timeout=120):
                           env=env, timeout=timeout)
 
 
+def round_trip(host, port, payload):
+    """Sends `payload` through the tunnel at host:port to an echo server; what came back."""
+    with socket.create_connection((host, int(port)), timeout=30) as client:
+        client.sendall(payload)
+        back = b""
+        while len(back) < len(payload):
+            chunk = client.recv(65536)
+            if not chunk:
+                break
+            back += chunk
+    return back
+
+
 def run_to_files(args, timeout=60):
     """For a command that leaves a process behind: under Wine the detached process keeps the
     Unix ends of its parent's pipes open (Windows handles were nulled, Unix descriptors were
@@ -103,14 +116,7 @@ try:
     address = line.split("Listening on ", 1)[-1].split(" ")[0]
     host, port = address.rsplit(":", 1)
     payload = os.urandom(256 * 1024)
-    with socket.create_connection((host, int(port)), timeout=30) as client:
-        client.sendall(payload)
-        back = b""
-        while len(back) < len(payload):
-            chunk = client.recv(65536)
-            if not chunk:
-                break
-            back += chunk
+    back = round_trip(host, port, payload)
     check("bosun.exe tunnel carries 256 KiB both ways intact",
           hashlib.sha256(back).digest() == hashlib.sha256(payload).digest(),
           f"{line.strip()}; {len(back)} bytes back")
@@ -127,14 +133,7 @@ try:
           up.stdout + up.stderr)
     if up.returncode == 0:
         host, port = up.stdout.split()[1].rsplit(":", 1)
-        with socket.create_connection((host, int(port)), timeout=30) as client:
-            client.sendall(payload)
-            back = b""
-            while len(back) < len(payload):
-                chunk = client.recv(65536)
-                if not chunk:
-                    break
-                back += chunk
+        back = round_trip(host, port, payload)
         check("the background tunnel carries 256 KiB both ways intact", back == payload,
               f"{len(back)} bytes back")
     opened = active_sessions() - before

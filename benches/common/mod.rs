@@ -10,10 +10,19 @@ use std::process::{Child, Command, Stdio};
 
 /// Resident memory of a process (`"self"` or a pid), in MB, from /proc (Linux).
 pub fn rss_mb_of(process: &str) -> f64 {
+    status_mb(process, "VmRSS:")
+}
+
+/// The most resident memory a process has had so far (VmHWM), in MB.
+pub fn peak_rss_mb_of(process: &str) -> f64 {
+    status_mb(process, "VmHWM:")
+}
+
+fn status_mb(process: &str, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{process}/status"))
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|r| r.split_whitespace().next()?.parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
 }

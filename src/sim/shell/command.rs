@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::super::AgentPacing;
 use super::super::process::kill_group;
-use super::{FAST_CHUNK, REAL_CHUNK, ShellHome, as_the_agent_sends};
+use super::{ShellHome, as_the_agent_sends, read_size};
 use crate::protocol::Event;
 use crate::transport::agent::AgentInput;
 
@@ -134,11 +134,7 @@ async fn send_file(
     let Ok(mut file) = tokio::fs::File::open(path).await else {
         return;
     };
-    let chunk = if pacing == AgentPacing::Real {
-        REAL_CHUNK
-    } else {
-        FAST_CHUNK
-    };
+    let chunk = read_size(pacing);
     let mut buffer = vec![0u8; chunk];
     let mut carry = Vec::new();
     let mut pacer = super::super::Pacer::new();
@@ -176,14 +172,7 @@ where
     R: AsyncRead + Unpin + Send + 'static,
 {
     tokio::spawn(async move {
-        let mut buffer = vec![
-            0u8;
-            if pacing == AgentPacing::Real {
-                REAL_CHUNK
-            } else {
-                FAST_CHUNK
-            }
-        ];
+        let mut buffer = vec![0u8; read_size(pacing)];
         let mut carry = Vec::new();
         let mut read_so_far = 0u64;
         while let Ok(n) = reader.read(&mut buffer).await {

@@ -20,9 +20,19 @@ mod pty;
 #[path = "pty_windows.rs"]
 mod pty;
 
-/// The real agent reads its PTY in chunks of at most 1 KiB.
+/// The real agent reads its PTY and a command's pipes in chunks of at most 1 KiB; without its
+/// pacing the simulator reads larger ones.
 const REAL_CHUNK: usize = super::Pacer::CHUNK;
 const FAST_CHUNK: usize = 64 * 1024;
+
+/// How much one read of a program's output takes under `pacing`.
+fn read_size(pacing: super::AgentPacing) -> usize {
+    if pacing == super::AgentPacing::Real {
+        REAL_CHUNK
+    } else {
+        FAST_CHUNK
+    }
+}
 
 /// What a shell needs to know about where it runs.
 pub(crate) struct ShellHome {

@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use super::super::AgentPacing;
-use super::{FAST_CHUNK, REAL_CHUNK, ShellHome, as_the_agent_sends};
+use super::{ShellHome, as_the_agent_sends, read_size};
 use crate::protocol::Event;
 use crate::transport::agent::AgentInput;
 
@@ -65,14 +65,7 @@ pub(crate) async fn run_pty(
         // The real agent's output starts about a second after the PTY launches.
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    let mut buffer = vec![
-        0u8;
-        if pacing == AgentPacing::Real {
-            REAL_CHUNK
-        } else {
-            FAST_CHUNK
-        }
-    ];
+    let mut buffer = vec![0u8; read_size(pacing)];
     let mut carry: Vec<u8> = Vec::new();
     let mut pacer = super::super::Pacer::new();
     // Typing and sizes go to the PTY from a task of their own, as the real agent writes from

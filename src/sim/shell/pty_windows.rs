@@ -10,7 +10,7 @@ use portable_pty::{CommandBuilder, PtySize};
 use tokio::sync::{mpsc, oneshot};
 
 use super::super::AgentPacing;
-use super::{FAST_CHUNK, REAL_CHUNK, ShellHome, as_the_agent_sends};
+use super::{ShellHome, as_the_agent_sends, read_size};
 use crate::protocol::Event;
 use crate::transport::agent::AgentInput;
 
@@ -80,11 +80,7 @@ pub(crate) async fn run_pty(
             .send(AgentInput::Output(Bytes::from(format!("{note}\r\n"))))
             .await;
     }
-    let chunk = if pacing == AgentPacing::Real {
-        REAL_CHUNK
-    } else {
-        FAST_CHUNK
-    };
+    let chunk = read_size(pacing);
     let mut reads = read_on_a_thread(reader, chunk);
     let (to_pty, writes) = mpsc::channel::<Bytes>(16);
     write_on_a_thread(writer, writes);
