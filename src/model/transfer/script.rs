@@ -161,7 +161,8 @@ head -c \"$length\" \"$f\"; printf '\\nbosun-cp-end\\n'",
 /// The first session of a folder's download (`-r`): the folder packed with tar into a
 /// temporary file on the instance (`bosun-cp-tree TEMP`), each file's SHA-256 as the digest
 /// tool prints it (`bosun-cp-sum HEX  NAME`), then the tar file as [`download_first`] sends a
-/// file. The later ranges read TEMP; [`remove`] deletes it once the copy is over.
+/// file. The later ranges read TEMP; [`remove`] deletes it once the copy is over (this
+/// session deletes it itself if it fails before the tar is listed, or is ended).
 pub fn download_tree_first(path: &[u8], sessions: usize, smallest: u64) -> String {
     format!(
         "{FAIL}; {}; \
@@ -170,10 +171,11 @@ if [ ! -r \"$f\" ] || [ ! -x \"$f\" ]; then fail 22 \"$f: Permission denied\"; f
 {DIGEST}; command -v tar >/dev/null 2>&1 || fail 28 'no tar'; \
 p=$(dirname -- \"$f\"); b=$(basename -- \"$f\"); \
 t=$(mktemp \"${{TMPDIR:-/tmp}}/bosun-cp.XXXXXX\") || fail 22 'cannot make a temporary file'; \
-if ! tar -cf \"$t\" -C \"$p\" -- \"$b\" 2>/dev/null; then rm -f \"$t\"; fail 22 \"$f: Permission denied (a file in it cannot be read)\"; fi; \
+trap 'rm -f \"$t\"' EXIT HUP INT TERM; \
+tar -cf \"$t\" -C \"$p\" -- \"$b\" 2>/dev/null || fail 22 \"$f: Permission denied (a file in it cannot be read)\"; \
 printf 'bosun-cp-tree %s\\n' \"$t\"; \
 ( cd \"$p\" && find \"$b\" -type f -exec $sum {{}} + ) | sed 's/^/bosun-cp-sum /'; \
-f=\"$t\"; {}",
+trap - EXIT; f=\"$t\"; {}",
         assign("f", path),
         send_file(sessions, smallest)
     )

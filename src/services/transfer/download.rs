@@ -32,7 +32,7 @@ pub async fn download(
     let began = Instant::now();
     let partial = Partial::beside(destination);
     let first = script::download_first(path, sessions, SMALLEST_RANGE);
-    let fetched = fetch(remote, path, first, &partial, progress).await?;
+    let fetched = fetch(remote, path, first, &partial, progress, None).await?;
     let got = sha256_of(&partial.temporary).map_err(|e| CopyError::local(destination, e))?;
     if got != fetched.header.sha256 {
         return Err(CopyError::Mismatch {
@@ -67,6 +67,7 @@ pub(super) async fn fetch(
     first: String,
     partial: &Partial,
     progress: Progress,
+    left_there: Option<&std::sync::OnceLock<Vec<u8>>>,
 ) -> Result<Fetched, CopyError> {
     std::fs::OpenOptions::new()
         .write(true)
@@ -93,6 +94,10 @@ pub(super) async fn fetch(
                 });
             }
         };
+        // What the instance made for this copy is known from here on, even if a range fails.
+        if let (Some(slot), Some(temporary)) = (left_there, &listing.temporary) {
+            let _ = slot.set(temporary.clone());
+        }
         let read_from = listing.temporary.clone().unwrap_or_else(|| path.to_vec());
         for &(start, length) in &header.ranges()[1..] {
             ranges.spawn(read_range(

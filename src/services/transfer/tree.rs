@@ -26,10 +26,13 @@ pub async fn download_tree(
     let began = Instant::now();
     let tar = Partial::beside(destination);
     let first = script::download_tree_first(path, sessions, SMALLEST_RANGE);
-    let fetched = fetch(remote, path, first, &tar, progress).await?;
-    if let Some(temporary) = &fetched.listing.temporary {
+    let left_there = std::sync::OnceLock::new();
+    let fetched = fetch(remote, path, first, &tar, progress, Some(&left_there)).await;
+    // The instance's tar goes whether the copy worked or not.
+    if let Some(temporary) = left_there.get() {
         remove_on_instance(remote, temporary).await;
     }
+    let fetched = fetched?;
     let got = sha256_of(&tar.temporary).map_err(|e| CopyError::local(destination, e))?;
     if got != fetched.header.sha256 {
         return Err(CopyError::Mismatch {
