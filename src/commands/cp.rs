@@ -14,6 +14,7 @@ use crate::aws::target;
 use crate::cli::{CpArgs, GlobalArgs};
 use crate::model::format;
 use crate::model::transfer::{self, Direction, RemotePath};
+use crate::services;
 use crate::services::session::FAILURE;
 use crate::services::sources::Source;
 use crate::services::transfer::{Copied, CopyError, OpenSessions, Progress, Remote, Tick};
@@ -78,27 +79,7 @@ pub async fn run(global: &GlobalArgs, args: &CpArgs) -> i32 {
                 for source in sources {
                     let local = local_name(destination, source, into_folder);
                     let progress = display.start(&source.shown());
-                    let sessions = usize::from(args.sessions);
-                    let result = if args.recursive {
-                        crate::services::transfer::download_tree(
-                            &remote,
-                            &source.path,
-                            &local,
-                            sessions,
-                            progress,
-                        )
-                        .await
-                    } else {
-                        crate::services::transfer::download(
-                            &remote,
-                            &source.path,
-                            &local,
-                            sessions,
-                            progress,
-                        )
-                        .await
-                        .map(|copied| vec![copied])
-                    };
+                    let result = download_one(&remote, args, source, &local, progress).await;
                     failed |= !display.finish(&source.shown(), result);
                 }
             }
@@ -135,24 +116,7 @@ pub async fn run(global: &GlobalArgs, args: &CpArgs) -> i32 {
                 for source in sources {
                     let shown = source.display().to_string();
                     let progress = display.start(&shown);
-                    let result = if args.recursive {
-                        crate::services::transfer::upload_tree(
-                            &remote,
-                            source,
-                            &destination.path,
-                            progress,
-                        )
-                        .await
-                    } else {
-                        crate::services::transfer::upload(
-                            &remote,
-                            source,
-                            &destination.path,
-                            progress,
-                        )
-                        .await
-                        .map(|copied| vec![copied])
-                    };
+                    let result = upload_one(&remote, args, source, destination, progress).await;
                     failed |= !display.finish(&shown, result);
                 }
             }
@@ -205,6 +169,41 @@ async fn connect(global: &GlobalArgs, target_name: &str) -> Result<Remote, i32> 
         target: target_name.to_owned(),
         open: OpenSessions::default(),
     })
+}
+
+/// One source down: a file, or with `-r` a folder.
+async fn download_one(
+    remote: &Remote,
+    args: &CpArgs,
+    source: &RemotePath,
+    local: &Path,
+    progress: Progress,
+) -> Result<Vec<Copied>, CopyError> {
+    let sessions = usize::from(args.sessions);
+    if args.recursive {
+        services::transfer::download_tree(remote, &source.path, local, sessions, progress).await
+    } else {
+        services::transfer::download(remote, &source.path, local, sessions, progress)
+            .await
+            .map(|copied| vec![copied])
+    }
+}
+
+/// One source up: a file, or with `-r` a folder.
+async fn upload_one(
+    remote: &Remote,
+    args: &CpArgs,
+    source: &Path,
+    destination: &RemotePath,
+    progress: Progress,
+) -> Result<Vec<Copied>, CopyError> {
+    if args.recursive {
+        services::transfer::upload_tree(remote, source, &destination.path, progress).await
+    } else {
+        services::transfer::upload(remote, source, &destination.path, progress)
+            .await
+            .map(|copied| vec![copied])
+    }
 }
 
 /// Where a download lands: DST itself, or the source's name inside the folder DST.
