@@ -420,6 +420,13 @@ async fn run_agent(
         )
         .await
         {
+            // The agent had already closed the session (its channel_closed sent) and the
+            // client left before the socket was done with: the session is over, as at AWS,
+            // where the agent ends it whatever the client does.
+            ConnectionEnd::Dropped(reason) if session.is_closed() => {
+                tracing::info!(session = %session_id, %reason, "session ended, then the client left");
+                break;
+            }
             ConnectionEnd::Dropped(reason) => {
                 tracing::info!(session = %session_id, %reason, "data channel dropped");
                 set_status(&state, &session_id, SessionStatus::Disconnected);

@@ -86,8 +86,9 @@ pub(crate) async fn run_pty(
                 Ok(n) => {
                     let chunk = as_the_agent_sends(&mut carry, &buffer[..n]);
                     if !chunk.is_empty() && output.send(AgentInput::Output(chunk)).await.is_err() {
-                        pty_writer.abort();
-                        return;
+                        // The data channel is gone: the session ends as if terminated.
+                        closed = true;
+                        break;
                     }
                     if pacing == AgentPacing::Real {
                         pacer.wait().await;
@@ -111,8 +112,9 @@ pub(crate) async fn run_pty(
     }
     pty_writer.abort();
     if closed {
-        // Ended from outside (TerminateSession): as the agent does, the PTY is closed, so the
-        // shell gets SIGHUP and its traps run; one that lingers is killed.
+        // Ended from outside (TerminateSession, or the data channel gone): as the agent does,
+        // the PTY is closed, so the shell gets SIGHUP and its traps run; one that lingers is
+        // killed. Dropping the child at once would SIGKILL it and skip its traps.
         drop(reader);
         let _ = pty_writer.await;
         tokio::spawn(async move {
