@@ -22,6 +22,7 @@ mod org_api;
 mod port;
 mod process;
 mod query;
+mod remote_hosts;
 mod runcmd;
 mod security_groups;
 mod server;

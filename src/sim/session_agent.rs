@@ -13,14 +13,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 
 use super::SimState;
 use super::api::random_hex;
-use super::fleet::{Fleet, Instance, version_greater};
+use super::fleet::{Instance, version_greater};
 use super::port::{self, PortPlan};
 pub(crate) use super::session_kind::SessionKind;
 use super::shell::{self, ShellHome};
@@ -97,7 +95,7 @@ impl SessionRecord {
 
 pub(crate) struct SessionRegistry {
     sessions: Vec<SessionRecord>,
-    remote_hosts: HashMap<(String, u16), SocketAddr>,
+    pub(super) remote_hosts: HashMap<(String, u16), SocketAddr>,
 }
 
 impl SessionRegistry {
@@ -513,7 +511,8 @@ async fn run_application(
                     .await;
                 return;
             }
-            let destination = resolve_destination(&state, host.as_deref(), port);
+            let destination =
+                super::remote_hosts::resolve_destination(&state, host.as_deref(), port);
             // The agent multiplexes when both sides can (docs/protocol.md §7.1): its own version,
             // the client's, and a LocalPortForwarding document.
             let client_version = info.client_version.unwrap_or_default();
@@ -556,52 +555,4 @@ fn tally_output(
         }
     });
     tap
-}
-
-/// Loopback only: `localhost` and loopback addresses reach this machine's ports; fleet remote
-/// hosts reach the services the simulator started; anything else cannot be dialled.
-fn resolve_destination(state: &SimState, host: Option<&str>, port: u16) -> Option<SocketAddr> {
-    match host {
-        None | Some("localhost") => Some(SocketAddr::from(([127, 0, 0, 1], port))),
-        Some(host) => {
-            if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-                return ip.is_loopback().then_some(SocketAddr::new(ip, port));
-            }
-            let registry = state.sessions.lock().ok()?;
-            registry.remote_hosts.get(&(host.to_owned(), port)).copied()
-        }
-    }
-}
-
-/// Starts the fleet's remote hosts (e.g. the database behind the bastion) on loopback ports.
-pub(crate) async fn start_remote_hosts(fleet: &Fleet) -> HashMap<(String, u16), SocketAddr> {
-    let mut hosts = HashMap::new();
-    for remote in &fleet.remote_hosts {
-        let Ok(listener) = TcpListener::bind("127.0.0.1:0").await else {
-            continue;
-        };
-        let Ok(addr) = listener.local_addr() else {
-            continue;
-        };
-        let banner = (remote.service == "banner")
-            .then(|| format!("{} ready (simulated by bosun)\r\n", remote.host));
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let banner = banner.clone();
-                tokio::spawn(async move {
-                    if let Some(banner) = banner {
-                        let _ = stream.write_all(banner.as_bytes()).await;
-                    }
-                    let mut buffer = vec![0u8; 64 * 1024];
-                    while let Ok(n) = stream.read(&mut buffer).await {
-                        if n == 0 || stream.write_all(&buffer[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-        });
-        hosts.insert((remote.host.clone(), remote.port), addr);
-    }
-    hosts
 }

@@ -37,7 +37,7 @@ struct Shared {
 
 async fn account_state(spec: AccountSpec, shared: &Shared) -> Result<Arc<SimState>, SimError> {
     let scratch = ScratchDir::create().map_err(SimError::Scratch)?;
-    let remote_hosts = session_agent::start_remote_hosts(&spec.fleet).await;
+    let remote_hosts = super::remote_hosts::start_remote_hosts(&spec.fleet).await;
     let mut managed_by_region: std::collections::HashMap<String, Vec<usize>> =
         std::collections::HashMap::new();
     for (index, instance) in spec.fleet.instances.iter().enumerate() {
