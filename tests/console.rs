@@ -2029,3 +2029,54 @@ fn containers_view() {
     let (x, y) = cell_of("no: not enabled").expect("ledger-sync's cause");
     assert_eq!(buffer[(x, y)].fg, Theme::default().error);
 }
+
+#[test]
+fn files_view() {
+    use bosun::model::transfer::browse::{EntryKind, RemoteEntry, RemoteListing};
+    let mut state = state_with(fleet(), Vec::new());
+    let effects = app::update(&mut state, Input::Action(Action::ShowFiles));
+    assert_eq!(state.view, app::View::Files, "{effects:?}");
+    let instance_id = state.files.at.as_ref().expect("at").instance_id.clone();
+    let entry = |name: &[u8], kind: EntryKind, size: u64| RemoteEntry {
+        name: name.to_vec(),
+        kind,
+        size,
+        modified: 1_790_000_000,
+        owner: "ec2-user".to_owned(),
+    };
+    let _ = app::update(
+        &mut state,
+        Input::FolderListed {
+            instance_id: instance_id.clone(),
+            path: b".".to_vec(),
+            result: Ok(RemoteListing {
+                path: b"/var/log".to_vec(),
+                entries: vec![
+                    entry(b"journal", EntryKind::Folder, 4096),
+                    entry(b"nginx", EntryKind::Link { to_folder: true }, 9),
+                    entry(b"app.log", EntryKind::File, 48_213_004),
+                    entry(b"caf\xe9.log", EntryKind::File, 12),
+                ],
+                cut: false,
+            }),
+        },
+    );
+    let _ = app::update(&mut state, Input::Action(Action::Down));
+    let _ = app::update(&mut state, Input::Action(Action::Down));
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+    // What cannot be read is said in place of the listing, with the way on.
+    let _ = app::update(&mut state, Input::Action(Action::OpenEntry));
+    let _ = app::update(&mut state, Input::Action(Action::GoUp));
+    let _ = app::update(
+        &mut state,
+        Input::FolderListed {
+            instance_id: instance_id.clone(),
+            path: b"/var".to_vec(),
+            result: Err("data-notebook:/var: Permission denied".to_owned()),
+        },
+    );
+    insta::assert_snapshot!(
+        "files_view_error",
+        render(&state, &Theme::default()).backend()
+    );
+}

@@ -362,3 +362,60 @@ async fn json_reports_each_file_and_read_only_refuses_uploads_only() {
     assert!(err.contains("refused by --read-only"), "{err}");
     assert!(!dir.path().join("c.conf").exists());
 }
+
+/// The console's file view reads folders through the same sessions: a folder with a name
+/// that is not UTF-8 and a link lists whole, folders first; a missing folder and a file are
+/// refused with `ls`'s sentence; no session stays open.
+#[tokio::test]
+async fn the_file_view_lists_a_folder_and_says_why_not_in_a_sentence() {
+    use bosun::model::transfer::browse::EntryKind;
+    use bosun::services::transfer::{OpenSessions, Remote, list};
+    let sim = start_sim().await;
+    let config = bosun::aws::demo_config(&sim.endpoint_url(), "us-east-1").await;
+    let remote = Remote {
+        clients: bosun::services::sources::SessionClients::new(&config),
+        instance_id: common::demo_id("data-etl-1"),
+        target: "data-etl-1".to_owned(),
+        open: OpenSessions::default(),
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path()
+            .join(std::ffi::OsStr::from_bytes(b"caf\xe9 menu.txt")),
+        b"soup",
+    )
+    .expect("write");
+    std::fs::create_dir(dir.path().join("logs")).expect("mkdir");
+    std::os::unix::fs::symlink("logs", dir.path().join("latest")).expect("link");
+    let listing = list(&remote, dir.path().as_os_str().as_bytes())
+        .await
+        .expect("listed");
+    let canonical = dir.path().canonicalize().expect("canonical");
+    assert_eq!(listing.path, canonical.as_os_str().as_bytes());
+    let seen: Vec<(&[u8], EntryKind, u64)> = listing
+        .entries
+        .iter()
+        .map(|e| (e.name.as_slice(), e.kind, e.size))
+        .collect();
+    assert_eq!(seen[0].0, b"latest");
+    assert_eq!(seen[0].1, EntryKind::Link { to_folder: true });
+    assert_eq!(seen[1].0, b"logs");
+    assert_eq!(seen[2], (&b"caf\xe9 menu.txt"[..], EntryKind::File, 4));
+    let missing = list(&remote, b"/no/such/folder")
+        .await
+        .expect_err("missing");
+    assert_eq!(
+        missing.to_string(),
+        "data-etl-1:/no/such/folder: No such file or directory"
+    );
+    let file = dir.path().join("logs/one.txt");
+    std::fs::write(&file, b"1").expect("write");
+    let not_folder = list(&remote, file.as_os_str().as_bytes())
+        .await
+        .expect_err("a file");
+    assert!(
+        not_folder.to_string().ends_with("not a folder"),
+        "{not_folder}"
+    );
+    no_session_left(&sim).await;
+}

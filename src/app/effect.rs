@@ -68,6 +68,13 @@ pub enum Effect {
     LoadSessions,
     /// The containers of every profile and region the console reads (ECS).
     LoadContainers,
+    /// List this folder on this instance (for the Files view).
+    ListFolder {
+        at: crate::app::views::files::FilesAt,
+        path: Vec<u8>,
+    },
+    /// Copy a file to or from the instance the Files view browses.
+    CopyFile(FileCopy),
     /// TerminateSession in this profile and region, then load the sessions again.
     TerminateSession {
         session_id: String,
@@ -80,4 +87,42 @@ pub enum Effect {
         profile: String,
         region: String,
     },
+}
+
+/// A copy the Files view asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileCopy {
+    /// The remote file `remote` to the local path `local` (a folder takes the file's name).
+    Down {
+        at: crate::app::views::files::FilesAt,
+        remote: Vec<u8>,
+        local: std::path::PathBuf,
+    },
+    /// The local file `local` into the remote folder `folder`.
+    Up {
+        at: crate::app::views::files::FilesAt,
+        folder: Vec<u8>,
+        local: std::path::PathBuf,
+    },
+}
+
+impl FileCopy {
+    /// What the status line says while it starts: where from, where to.
+    pub fn starting(&self) -> String {
+        use crate::model::transfer::shown_bytes;
+        match self {
+            FileCopy::Down { at, remote, local } => format!(
+                "downloading {}:{} to {}…",
+                at.name,
+                shown_bytes(remote),
+                local.display()
+            ),
+            FileCopy::Up { at, folder, local } => format!(
+                "uploading {} into {}:{}…",
+                local.display(),
+                at.name,
+                shown_bytes(folder)
+            ),
+        }
+    }
 }

@@ -104,12 +104,12 @@ pub enum Input {
         instance_id: String,
         report: Result<crate::model::doctor::Report, String>,
     },
-    /// The active sessions of every source, and the sources that could not be read.
     /// The containers of every source, and the sources that could not be read.
     ContainersLoaded {
         rows: Vec<crate::model::container::ContainerRow>,
         errors: Vec<String>,
     },
+    /// The active sessions of every source, and the sources that could not be read.
     SessionsLoaded {
         entries: Vec<crate::app::views::sessions::SessionEntry>,
         errors: Vec<String>,
@@ -117,7 +117,6 @@ pub enum Input {
     /// Sources whose credentials expire within 15 minutes (or have), as sentences with the
     /// command that renews them; empty once renewed.
     CredentialsExpiring(Vec<String>),
-    /// A pane's session id, once StartSession gave it.
     /// A pane's recording started (`path`), stopped (`path` none, `saved` where it is), or
     /// failed (`error`).
     Recording {
@@ -128,10 +127,26 @@ pub enum Input {
     },
     /// What copy mode came to (copied, no match), for the status line.
     CopyReport(String),
+    /// A pane's session id, once StartSession gave it.
     PaneSession {
         pane: PaneId,
         session_id: String,
     },
+    /// A remote folder's listing for the Files view, or why it could not be read.
+    FolderListed {
+        instance_id: String,
+        path: Vec<u8>,
+        result: Result<crate::model::transfer::browse::RemoteListing, String>,
+    },
+    FileCopy(CopySaid),
+}
+
+/// What a Files view copy says: its progress or its end; `reread` names the remote folder an
+/// upload changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopySaid {
+    pub text: String,
+    pub reread: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -38,6 +38,7 @@ use ratatui::layout::Rect;
 
 use self::overlays::{DoctorView, Overlay};
 use self::views::containers::ContainersView;
+use self::views::files::FilesView;
 use self::views::fleet::FleetView;
 use self::views::panes::PanesView;
 use self::views::runs::{RunCompose, RunConfirm, RunsView};
@@ -56,6 +57,7 @@ pub struct State {
     pub runs: RunsView,
     pub sessions: SessionsView,
     pub containers: ContainersView,
+    pub files: FilesView,
     pub tunnels: Tunnels,
 }
 
@@ -81,6 +83,7 @@ impl State {
             runs: RunsView::default(),
             sessions: SessionsView::default(),
             containers: ContainersView::default(),
+            files: FilesView::default(),
             tunnels: Tunnels::default(),
         }
     }
@@ -98,6 +101,7 @@ impl State {
             Some(Overlay::RunCompose(_)) => Mode::RunCompose,
             Some(Overlay::RunConfirm(_)) => Mode::RunConfirm,
             Some(Overlay::PaneSearch { .. }) => Mode::PaneSearch,
+            Some(Overlay::FilesPrompt(_)) => Mode::FilesPrompt,
         }
     }
 

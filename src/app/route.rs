@@ -114,6 +114,7 @@ mod tests {
             region: "us-east-1".to_owned(),
             ping: Ping::Online,
             container: None,
+            command: None,
         }]);
         state.view = View::Panes;
         state.panes.mode = pane_mode;
@@ -132,6 +133,8 @@ mod tests {
         run.runs.watch = Some(RunWatch::reopen(&HistoryEntry::default()));
         let mut history = State::new("test");
         history.view = View::History;
+        let mut files = State::new("test");
+        files.view = View::Files;
         let mut ended = with_pane(PaneMode::Typing);
         let pane = ended
             .panes
@@ -148,6 +151,7 @@ mod tests {
             (&TUNNELS, tunnels),
             (&RUN, run),
             (&HISTORY, history),
+            (&crate::app::views::files::keys::FILES, files),
             (&PANES, with_pane(PaneMode::Prefix)),
             (&SCROLL, with_pane(PaneMode::Scroll)),
             (&ENDED_PANE, ended),

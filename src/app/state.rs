@@ -51,13 +51,17 @@ pub enum Mode {
     Doctor,
     /// Copy mode's search prompt (`/` or `?`) is open.
     PaneSearch,
+    /// The Files view's prompt for a local path is open.
+    FilesPrompt,
 }
 
 impl Mode {
     /// The kind of text field that has the keys, if one does.
     pub fn editor(self) -> Option<EditorKind> {
         match self {
-            Mode::Filter | Mode::Command | Mode::PaneSearch => Some(EditorKind::Line),
+            Mode::Filter | Mode::Command | Mode::PaneSearch | Mode::FilesPrompt => {
+                Some(EditorKind::Line)
+            }
             Mode::TunnelForm => Some(EditorKind::TunnelForm),
             Mode::RunCompose => Some(EditorKind::RunCompose),
             Mode::RunConfirm => Some(EditorKind::Confirm),

@@ -17,7 +17,7 @@ use crate::app::layout::table_rows_for;
 use crate::app::overlays::{Overlay, command, doctor, help_keys};
 use crate::app::views::panes::PaneMode;
 use crate::app::views::{self, Outcome, View};
-use crate::app::views::{containers, fleet, panes, runs, tunnels};
+use crate::app::views::{containers, files, fleet, panes, runs, tunnels};
 use crate::model::pane::{EndReason, PaneStatus};
 
 /// Applies one input; returns what the runtime must do.
@@ -155,6 +155,15 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             state.frame.notice = Some(text);
             Vec::new()
         }
+        Input::FolderListed {
+            instance_id,
+            path,
+            result,
+        } => {
+            files::update::listed(state, &instance_id, &path, result);
+            Vec::new()
+        }
+        Input::FileCopy(said) => files::update::copy_said(state, said.text, said.reread),
         Input::ContainersLoaded { rows, errors } => {
             if state.frame.notice.as_deref() == Some("reading the containers…") {
                 state.frame.notice = None;
@@ -266,6 +275,7 @@ fn text_input(state: &mut State, text: TextInput) -> Vec<Effect> {
         Overlay::PaneSearch { pattern, forward } => {
             panes::update::search_input(state, pattern, forward, text)
         }
+        Overlay::FilesPrompt(prompt) => files::update::prompt_input(state, prompt, text),
         other => {
             state.overlay = Some(other);
             Vec::new()
@@ -391,6 +401,7 @@ fn settle(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             Vec::new()
         }
         Outcome::Rdp(to) => tunnels::update::rdp_to(state, to),
+        Outcome::Files(at) => files::update::open(state, at),
         Outcome::ShowInFleet(instance_id) => {
             state.view = View::Fleet;
             state.close_overlay();

@@ -20,6 +20,9 @@ pub struct PaneTarget {
     pub ping: Ping,
     /// A container: its session comes from ECS Exec (ExecuteCommand), not StartSession.
     pub container: Option<Box<ContainerRow>>,
+    /// A command the pane runs instead of a shell (AWS-StartInteractiveCommand), e.g. the
+    /// Files view's `tail -F`.
+    pub command: Option<String>,
 }
 
 /// The connection behind a pane, for its indicator.

@@ -26,6 +26,10 @@ pub enum Kind {
     History,
     Compare,
     Doctor,
+    /// A folder for the Files view: only the newest counts.
+    Files,
+    /// A Files view copy's progress and end: every one counts.
+    Copy,
 }
 
 /// An answer: the reducer's input, and the request it answers.
@@ -41,6 +45,7 @@ pub struct Lookups {
     containers: Latest,
     history: Latest,
     compare: Latest,
+    files: Latest,
 }
 
 impl Lookups {
@@ -51,6 +56,7 @@ impl Lookups {
             containers: Latest::default(),
             history: Latest::default(),
             compare: Latest::default(),
+            files: Latest::default(),
         }
     }
 
@@ -61,9 +67,39 @@ impl Lookups {
             Kind::Containers => self.containers,
             Kind::History => self.history,
             Kind::Compare => self.compare,
-            Kind::Doctor => return true,
+            Kind::Files => self.files,
+            Kind::Doctor | Kind::Copy => return true,
         };
         latest.is_current(answer.generation)
+    }
+
+    /// A folder listed for the Files view (an older listing still on its way no longer counts).
+    pub fn folder(
+        &mut self,
+        clients: Option<SessionClients>,
+        at: crate::app::views::files::FilesAt,
+        path: Vec<u8>,
+    ) {
+        let generation = self.files.advance();
+        let answers = self.answers.clone();
+        tokio::spawn(async move {
+            let input = super::file_view::list(clients, at, path).await;
+            answer(&answers, generation, Kind::Files, input).await;
+        });
+    }
+
+    /// A copy the Files view asked for, under way (or why it could not start).
+    pub fn copy_file(
+        &self,
+        clients: Option<SessionClients>,
+        copy: crate::app::effect::FileCopy,
+    ) -> Result<super::file_view::CopyUnderWay, String> {
+        let answers = self.answers.clone();
+        let say = move |input: Input| {
+            let answers = answers.clone();
+            async move { answer(&answers, 0, Kind::Copy, input).await }
+        };
+        super::file_view::copy(say, clients, copy)
     }
 
     /// The active sessions of every source, with `note` (a termination that failed) first

@@ -19,6 +19,7 @@
 //! - [`rdp`] — the RDP client installed here.
 
 pub mod doctor;
+pub mod file_view;
 pub mod inventory;
 pub mod lookups;
 pub mod pane;

@@ -103,7 +103,15 @@ async fn run(
             target.profile, target.region
         ));
     };
-    let request = StartRequest::document(&target.instance_id, &context.document);
+    // A pane on a command (the Files view's `tail -F`) runs it instead of a shell.
+    let request = match &target.command {
+        Some(command) => StartRequest::document(
+            &target.instance_id,
+            Document::StartInteractiveCommand.name(),
+        )
+        .parameter("command", command.clone()),
+        None => StartRequest::document(&target.instance_id, &context.document),
+    };
     // A container's session comes from ECS Exec; an instance's from StartSession.
     let start = async {
         match &target.container {

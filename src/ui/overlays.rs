@@ -45,7 +45,10 @@ pub(crate) fn draw_over(
             frame.render_widget(Clear, line);
             frame.render_widget(filter_line(state, theme), line);
         }
-        Overlay::CommandLine(_) | Overlay::Filter | Overlay::PaneSearch { .. } => {}
+        Overlay::CommandLine(_)
+        | Overlay::Filter
+        | Overlay::PaneSearch { .. }
+        | Overlay::FilesPrompt(_) => {}
     }
 }
 

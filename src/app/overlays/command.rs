@@ -57,6 +57,7 @@ pub(crate) fn run(state: &mut State, line: &str) -> Outcome {
         "tunnels" | "tunnel" | "pf" => act(Action::ShowTunnels),
         "sessions" | "session" => act(Action::ShowSessions),
         "containers" | "container" | "ecs" => act(Action::ShowContainers),
+        "files" | "file" | "ls" => act(Action::ShowFiles),
         "run" => act(Action::OpenRun),
         "watch" => act(Action::ShowRun),
         "history" => act(Action::ShowHistory),

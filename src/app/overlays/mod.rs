@@ -40,15 +40,18 @@ pub enum Overlay {
         pattern: LineEditor,
         forward: bool,
     },
+    /// The Files view asks for a download's local path or an upload's local file.
+    FilesPrompt(crate::app::views::files::FilesPrompt),
 }
 
 impl Overlay {
     /// The kind of text field it is, when keys are text while it is open.
     pub fn editor(&self) -> Option<EditorKind> {
         match self {
-            Overlay::Filter | Overlay::CommandLine(_) | Overlay::PaneSearch { .. } => {
-                Some(EditorKind::Line)
-            }
+            Overlay::Filter
+            | Overlay::CommandLine(_)
+            | Overlay::PaneSearch { .. }
+            | Overlay::FilesPrompt(_) => Some(EditorKind::Line),
             Overlay::TunnelForm(_) => Some(EditorKind::TunnelForm),
             Overlay::RunCompose(_) => Some(EditorKind::RunCompose),
             Overlay::RunConfirm(_) => Some(EditorKind::Confirm),

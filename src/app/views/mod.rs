@@ -4,6 +4,7 @@
 //! registry: which view takes an action, and which key table counts now.
 
 pub mod containers;
+pub mod files;
 pub mod fleet;
 pub mod key_check;
 pub(crate) mod lists;
@@ -36,6 +37,8 @@ pub enum View {
     Sessions,
     /// ECS containers: shells and tunnels through ECS Exec.
     Containers,
+    /// One instance's folders, over a session.
+    Files,
 }
 
 /// What a view's key comes to, when it reaches beyond the view.
@@ -60,6 +63,8 @@ pub enum Outcome {
     Rdp(TunnelTo),
     /// The fleet, filtered to one instance.
     ShowInFleet(String),
+    /// The Files view on an instance.
+    Files(files::FilesAt),
 }
 
 impl Outcome {
@@ -89,6 +94,7 @@ pub(crate) fn act(state: &mut State, action: Action) -> Outcome {
         View::History => runs::update::act_on_history(state, action),
         View::Sessions => sessions::update::act_on_sessions(state, action),
         View::Containers => containers::update::act_on_containers(state, action),
+        View::Files => files::update::act_on_files(state, action),
         View::Fleet => fleet::update::act_on(state, action),
     }
 }
@@ -107,6 +113,7 @@ pub fn table_for(state: &State) -> Option<&'static KeyTable> {
         View::History => Some(&runs::keys::HISTORY),
         View::Sessions => Some(&sessions::keys::SESSIONS),
         View::Containers => Some(&containers::keys::CONTAINERS),
+        View::Files => Some(&files::keys::FILES),
         View::Panes if !state.panes.workspace.is_empty() => match state.panes.mode {
             panes::PaneMode::Typing => {
                 let ended = state
@@ -133,6 +140,7 @@ pub fn help_table(state: &State) -> &'static KeyTable {
         View::History => &runs::keys::HISTORY,
         View::Sessions => &sessions::keys::SESSIONS,
         View::Containers => &containers::keys::CONTAINERS,
+        View::Files => &files::keys::FILES,
         _ => &fleet::keys::FLEET,
     }
 }
@@ -174,6 +182,12 @@ pub fn examined(state: &State) -> Option<Examined> {
             .and_then(|invocation| state.fleet.row_of(&invocation.instance_id))
             .map(from_row),
         // Containers say why not in their own view (the doctor examines instances).
+        View::Files => state.files.at.as_ref().map(|at| Examined {
+            instance_id: at.instance_id.clone(),
+            name: at.name.clone(),
+            profile: at.profile.clone(),
+            region: at.region.clone(),
+        }),
         View::Tunnels | View::History | View::Containers => None,
     }
 }
@@ -199,7 +213,7 @@ pub(crate) fn show(state: &mut State, view: View) -> Vec<Effect> {
         View::Sessions => sessions::update::show_sessions(state),
         View::Containers => containers::update::show_containers(state),
         View::Run => runs::update::show_run(state),
-        View::Fleet | View::Tunnels => {
+        View::Fleet | View::Tunnels | View::Files => {
             state.view = view;
             state.close_overlay();
             Vec::new()
@@ -208,7 +222,7 @@ pub(crate) fn show(state: &mut State, view: View) -> Vec<Effect> {
 }
 
 /// Every key table, for the tests that hold them to their promises.
-pub static ALL_TABLES: [&crate::app::keymap::KeyTable; 10] = [
+pub static ALL_TABLES: [&crate::app::keymap::KeyTable; 11] = [
     &fleet::keys::FLEET,
     &panes::keys::PANES,
     &panes::keys::SCROLL,
@@ -218,6 +232,7 @@ pub static ALL_TABLES: [&crate::app::keymap::KeyTable; 10] = [
     &runs::keys::HISTORY,
     &sessions::keys::SESSIONS,
     &containers::keys::CONTAINERS,
+    &files::keys::FILES,
     &crate::app::overlays::help_table::HELP,
 ];
 

@@ -2,6 +2,7 @@
 //! split into ranges for parallel sessions, the shell text that runs on the instance
 //! (`script`), and the reading of what comes back (`stream`). Nothing here does I/O.
 
+pub mod browse;
 pub mod script;
 pub mod stream;
 pub mod tree;

@@ -114,7 +114,7 @@ pub fn assign(name: &str, bytes: &[u8]) -> String {
 
 /// Reports a failure by its code (see [`Failure`]) with a sentence, on stderr (merged into the
 /// output where a terminal is in the path), and exits with the code.
-const FAIL: &str = "fail() { echo \"bosun-cp-failed $1 $2\" >&2; exit \"$1\"; }";
+pub(super) const FAIL: &str = "fail() { echo \"bosun-cp-failed $1 $2\" >&2; exit \"$1\"; }";
 
 /// Chooses the digest tool the instance has (`$sum`), or fails saying there is none.
 const DIGEST: &str = "if command -v sha256sum >/dev/null 2>&1; then sum='sha256sum'; \

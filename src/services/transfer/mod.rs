@@ -4,6 +4,7 @@
 //! and written under a temporary name that is renamed into place only once the digests agree.
 //! The shell text and the reading of its output are `model::transfer`.
 
+mod browse;
 mod download;
 mod tree;
 mod upload;
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+pub use self::browse::list;
 pub use self::download::{SMALLEST_RANGE, download};
 pub use self::tree::{download_tree, upload_tree};
 pub use self::upload::upload;

@@ -162,6 +162,25 @@ impl Console {
                 let sources = self.session_sources();
                 self.lookups.sessions(sources, None);
             }
+            Effect::ListFolder { at, path } => {
+                let clients = self.clients_of(&at.profile, &at.region);
+                self.lookups.folder(clients, at, path);
+            }
+            Effect::CopyFile(copy) => {
+                let clients = match &copy {
+                    crate::app::effect::FileCopy::Down { at, .. }
+                    | crate::app::effect::FileCopy::Up { at, .. } => {
+                        self.clients_of(&at.profile, &at.region)
+                    }
+                };
+                self.copies.retain(|copy| !copy.task.is_finished());
+                match self.lookups.copy_file(clients, copy) {
+                    Ok(under_way) => self.copies.push(under_way),
+                    Err(error) => {
+                        self.state.frame.notice = Some(format!("copy failed: {error}"));
+                    }
+                }
+            }
             Effect::LoadContainers => {
                 let sources = self.session_sources();
                 self.lookups.containers(sources);

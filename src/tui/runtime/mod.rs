@@ -154,6 +154,7 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         record_panes: options.record_panes,
         mouse_captured: false,
         closing: Vec::new(),
+        copies: Vec::new(),
         refresher,
         refresh_interval: options.refresh,
         lookups: Lookups::new(answers_tx),
@@ -223,6 +224,8 @@ struct Console {
     mouse_captured: bool,
     /// Sessions of closed panes still ending (TerminateSession on its way).
     closing: Vec<tokio::task::JoinHandle<()>>,
+    /// The Files view's copies under way: their sessions end at AWS if the console quits.
+    copies: Vec<crate::services::file_view::CopyUnderWay>,
     /// The inventory refresher, replaced when the profiles or regions change.
     refresher: Handle<InventoryCommand>,
     refresh_interval: Duration,
@@ -532,6 +535,17 @@ impl Console {
             tasks.push(tunnel.handle.commands.into_task());
         }
         tasks.append(&mut self.closing);
+        // A copy cut short leaves nothing behind here (its temporary goes with its task) and
+        // its sessions are ended, so the instance's shell removes its own.
+        for copy in self.copies.drain(..) {
+            if copy.task.is_finished() {
+                continue;
+            }
+            copy.task.abort();
+            tasks.push(tokio::spawn(async move {
+                copy.open.end_all(&copy.ssm).await;
+            }));
+        }
         if tasks.is_empty() {
             return;
         }

@@ -1,7 +1,8 @@
 //! Each view's drawing, one file a view (the fleet, the panes, Run Command's watch and its
-//! groups, the tunnels, the sessions, the containers).
+//! groups, the tunnels, the sessions, the containers, an instance's files).
 
 pub mod containers;
+pub mod files;
 pub mod fleet;
 pub mod panes;
 pub mod runs;
@@ -37,6 +38,7 @@ pub(crate) fn draw(
         View::History => runs::draw_history(frame, area, state, theme, seconds),
         View::Sessions => sessions::draw(frame, area, state, theme, seconds),
         View::Containers => containers::draw(frame, area, state, theme),
+        View::Files => files::draw(frame, area, state, theme),
         View::Run if state.runs.watch.is_some() => runs::draw(frame, area, state, theme),
         View::Tunnels => tunnels::draw(frame, area, state, theme),
         View::Panes | View::Run | View::Fleet => {

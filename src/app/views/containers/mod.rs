@@ -214,6 +214,7 @@ pub fn pane_target(row: &ContainerRow) -> PaneTarget {
             Ping::ConnectionLost
         },
         container: Some(Box::new(row.clone())),
+        command: None,
     }
 }
 

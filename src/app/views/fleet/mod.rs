@@ -86,6 +86,7 @@ impl FleetView {
             region: row.region.clone(),
             ping: row.ping,
             container: None,
+            command: None,
         }
     }
 

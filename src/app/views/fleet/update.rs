@@ -24,6 +24,7 @@ pub(crate) fn act_on(state: &mut State, action: Action) -> Outcome {
         Action::Command => state.overlay = Some(Overlay::CommandLine(LineEditor::default())),
         Action::Quit => return Outcome::Done(vec![Effect::Quit]),
         Action::OpenShell => return open_shells(state),
+        Action::ShowFiles => return files(state),
         // The prefix over the fleet leads to the panes, as over them.
         Action::Prefix => return Outcome::Show(View::Panes),
         Action::Refresh => {
@@ -254,5 +255,37 @@ fn rdp(state: &mut State) -> Outcome {
         profile: row.profile.clone(),
         region: row.region.clone(),
         agent_version: row.agent_version.clone(),
+    })
+}
+
+/// The Files view on the selected instance: a managed Linux or macOS one (the listing is a
+/// POSIX shell script).
+fn files(state: &mut State) -> Outcome {
+    let Some(row) = state.fleet.selected_row() else {
+        return Outcome::nothing();
+    };
+    let name = if row.name.is_empty() {
+        row.instance_id.clone()
+    } else {
+        row.name.clone()
+    };
+    if row.ping == Ping::NotManaged {
+        state.frame.notice = Some(format!(
+            "no files on {name}: not managed by SSM (no agent registered)"
+        ));
+        return Outcome::nothing();
+    }
+    if row.platform.eq_ignore_ascii_case("windows") {
+        state.frame.notice = Some(format!(
+            "no file view on {name} yet: it reads Linux and macOS instances; `bosun cp` copies \
+             files with Windows instances"
+        ));
+        return Outcome::nothing();
+    }
+    Outcome::Files(views::files::FilesAt {
+        instance_id: row.instance_id.clone(),
+        name,
+        profile: row.profile.clone(),
+        region: row.region.clone(),
     })
 }

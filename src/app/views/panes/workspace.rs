@@ -319,6 +319,7 @@ mod tests {
             region: "us-east-1".to_owned(),
             ping: Ping::Online,
             container: None,
+            command: None,
         }
     }
 
