@@ -446,6 +446,10 @@ pub struct DoctorArgs {
     /// One JSON object: the checks, the verdict, the cause and the fix.
     #[arg(long)]
     pub json: bool,
+    /// Also ask the instance's shell whether it has what `bosun cp` and the console's file
+    /// view need (a SHA-256 tool, base64, tar, od), in one short session.
+    #[arg(long)]
+    pub files: bool,
 }
 
 #[derive(Debug, Args)]

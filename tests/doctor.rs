@@ -506,3 +506,31 @@ async fn the_commands_the_doctor_offers_work_when_followed() {
         "{out}"
     );
 }
+
+/// `--files` asks the instance's shell, in one session, whether copies can work there; the
+/// plain doctor starts no session at all.
+#[tokio::test]
+async fn files_asks_the_shell_for_the_copy_tools_in_one_session_that_ends() {
+    let sim = start_sim().await;
+    let (code, out, err) = doctor(&sim, "us-east-1", &["data-etl-1"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("copy tools"), "{out}");
+    assert_eq!(sim.request_counts().get("ssm:StartSession"), None);
+    let (code, out, err) = doctor(&sim, "us-east-1", &["data-etl-1", "--files"]).await;
+    assert_eq!(code, 0, "{err}");
+    let line = out
+        .lines()
+        .find(|line| line.contains("copy tools"))
+        .unwrap_or_else(|| panic!("a files check: {out}"));
+    assert!(
+        line.contains('✓') && line.contains("base64, tar and od"),
+        "{line}"
+    );
+    assert_eq!(sim.request_counts().get("ssm:StartSession"), Some(&1));
+    common::eventually(
+        std::time::Duration::from_secs(10),
+        "the check's session ends",
+        || async { common::active_sessions(&sim).await == 0 },
+    )
+    .await;
+}

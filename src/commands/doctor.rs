@@ -6,7 +6,7 @@
 
 use crate::aws::target;
 use crate::cli::{DoctorArgs, GlobalArgs};
-use crate::model::doctor::{Report, Verdict};
+use crate::model::doctor::{Check, Report, Verdict};
 use crate::services::doctor;
 use crate::services::sources::SessionClients;
 
@@ -60,6 +60,11 @@ pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
     };
     let mut report = doctor::examine(&clients, &instance_id, &region).await;
     report.endpoints = crate::aws::endpoints::resolved(&config).await;
+    if args.files && report.would_start {
+        report
+            .checks
+            .push(files_check(clients.clone(), &instance_id, &args.target).await);
+    }
     // An id unknown here is looked for in the other regions, as a name is.
     if report.cause.starts_with("there is no instance") {
         let elsewhere = target::regions_with_id(&clients.ec2, &instance_id).await;
@@ -71,6 +76,39 @@ pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> i32 {
         }
     }
     say_report(&report, args.json)
+}
+
+/// `--files`: whether the instance's shell has what copies need, asked in one session.
+async fn files_check(clients: SessionClients, instance_id: &str, target: &str) -> Check {
+    let remote = crate::services::transfer::Remote {
+        clients,
+        instance_id: instance_id.to_owned(),
+        target: target.to_owned(),
+        open: crate::services::transfer::OpenSessions::default(),
+    };
+    let (verdict, evidence) = match crate::services::transfer::lacks(&remote).await {
+        Ok(Some(lacks)) if lacks.is_empty() => (
+            Verdict::Pass,
+            "a SHA-256 tool, base64, tar and od: bosun cp and the file view can work".to_owned(),
+        ),
+        Ok(Some(lacks)) => (Verdict::Fail, lacks.join("; ")),
+        Ok(None) => (
+            Verdict::Unknown,
+            "its shell did not run the POSIX check (a Windows instance: bosun cp speaks POSIX \
+             shells only so far)"
+                .to_owned(),
+        ),
+        Err(error) => (
+            Verdict::Unknown,
+            format!("the check could not run: {error}"),
+        ),
+    };
+    Check {
+        area: "files",
+        name: "copy tools",
+        verdict,
+        evidence,
+    }
 }
 
 /// The doctor on a container: the task as ECS describes it, judged as ECS Exec needs it.

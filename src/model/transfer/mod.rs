@@ -3,6 +3,7 @@
 //! (`script`), and the reading of what comes back (`stream`). Nothing here does I/O.
 
 pub mod browse;
+pub mod probe;
 pub mod script;
 pub mod stream;
 pub mod tree;

@@ -6,6 +6,7 @@
 
 mod browse;
 mod download;
+mod probe;
 mod tree;
 mod upload;
 
@@ -17,6 +18,7 @@ use bytes::Bytes;
 
 pub use self::browse::list;
 pub use self::download::{SMALLEST_RANGE, download};
+pub use self::probe::lacks;
 pub use self::tree::{download_tree, upload_tree};
 pub use self::upload::upload;
 use super::session::{self, Driven, StartRequest};
