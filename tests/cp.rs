@@ -2,7 +2,8 @@
 //! as the real agent's UTF-8 reader does): 20 MiB of random bytes down and up byte-exact, in
 //! one session and in four; names with spaces and bytes that are not UTF-8; a copy altered on
 //! its way, a missing file and a folder refused with a sentence and nothing left behind;
-//! `--json`; `--read-only`; and no session left open at AWS.
+//! `--json`; `--read-only`; a container through ECS Exec's terminal; the file view's listing;
+//! and no session left open at AWS.
 #![cfg(unix)]
 
 mod common;
@@ -375,6 +376,7 @@ async fn the_file_view_lists_a_folder_and_says_why_not_in_a_sentence() {
     let remote = Remote {
         clients: bosun::services::sources::SessionClients::new(&config),
         instance_id: common::demo_id("data-etl-1"),
+        container: None,
         target: "data-etl-1".to_owned(),
         open: OpenSessions::default(),
     };
@@ -417,5 +419,49 @@ async fn the_file_view_lists_a_folder_and_says_why_not_in_a_sentence() {
         not_folder.to_string().ends_with("not a folder"),
         "{not_folder}"
     );
+    no_session_left(&sim).await;
+}
+
+/// A container has only ECS Exec's terminal: the bytes go both ways as base64 lines, byte-exact
+/// (the sequence the agent alters, a lone CR, escape codes included), checked by SHA-256; a
+/// missing file is `cp`'s sentence; a folder's download is refused with the way round it.
+#[tokio::test]
+async fn a_container_copies_both_ways_through_its_terminal() {
+    let sim = start_sim().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut data = awkward_bytes();
+    data.truncate(2 << 20);
+    data.extend_from_slice(b"\r\n\x1b[0m\x03\x04\xef\xbf\xbd");
+    let source = dir.path().join("dump.bin");
+    std::fs::write(&source, &data).expect("write");
+    let container = |path: &Path| {
+        let mut arg = std::ffi::OsString::from("ecs:payments/fraud-scoring:");
+        arg.push(path);
+        arg
+    };
+    let down = dir.path().join("down.bin");
+    let (code, _, err) = cp(&sim, &[&container(&source), down.as_os_str()]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        std::fs::read(&down).expect("down") == data,
+        "byte-exact down"
+    );
+    let up = dir.path().join("up.bin");
+    let (code, _, err) = cp(&sim, &[source.as_os_str(), &container(&up)]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read(&up).expect("up") == data, "byte-exact up");
+    let (code, _, err) = cp(
+        &sim,
+        &[&container(&dir.path().join("nope")), dir.path().as_os_str()],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("nope: No such file or directory"), "{err}");
+    let (code, _, err) = cp(&sim, &[os("-r"), &container(dir.path()), os("/tmp")]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("tar the folder there"), "{err}");
+    let mut left = names(dir.path());
+    left.sort();
+    assert_eq!(left, ["down.bin", "dump.bin", "up.bin"], "nothing partial");
     no_session_left(&sim).await;
 }

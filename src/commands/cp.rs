@@ -52,11 +52,15 @@ pub async fn run(global: &GlobalArgs, args: &CpArgs) -> i32 {
             destination.target.clone()
         }
     };
-    if crate::model::container::EcsTarget::parse(&target_name).is_some() {
-        say!("bosun cp: containers (ecs:…) are not supported yet; copy to or from an instance");
-        return 2;
-    }
-    let remote = match connect(global, &target_name).await {
+    let remote = match crate::model::container::EcsTarget::parse(&target_name) {
+        Some(Ok(container)) => connect_container(global, &target_name, container).await,
+        Some(Err(error)) => {
+            say!("bosun cp: {error}");
+            return 2;
+        }
+        None => connect(global, &target_name).await,
+    };
+    let remote = match remote {
         Ok(remote) => remote,
         Err(code) => return code,
     };
@@ -166,6 +170,39 @@ async fn connect(global: &GlobalArgs, target_name: &str) -> Result<Remote, i32> 
     Ok(Remote {
         clients,
         instance_id,
+        container: None,
+        target: target_name.to_owned(),
+        open: OpenSessions::default(),
+    })
+}
+
+/// The container behind an `ecs:` target (looked for in every account under `--org`): its
+/// copies go through ECS Exec's terminal, one session each.
+async fn connect_container(
+    global: &GlobalArgs,
+    target_name: &str,
+    container: crate::model::container::EcsTarget,
+) -> Result<Remote, i32> {
+    let found = if super::org::wanted(global) {
+        super::org::locate_container(global, &container).await
+    } else {
+        let config = super::regional_config(global, "cp").await?;
+        let profile = super::profile_name(global);
+        let region = config.region().map(ToString::to_string).unwrap_or_default();
+        let ecs = aws_sdk_ecs::Client::new(&config);
+        crate::aws::containers::resolve(&ecs, &container, &profile, &region)
+            .await
+            .map(|row| (config, profile, row))
+    };
+    let (config, profile, row) = found.map_err(|error| {
+        say!("bosun cp: {error}");
+        FAILURE
+    })?;
+    let clients = Source { profile, config }.session_clients();
+    Ok(Remote {
+        clients,
+        instance_id: row.ssm_target(),
+        container: Some(Box::new(row)),
         target: target_name.to_owned(),
         open: OpenSessions::default(),
     })

@@ -83,6 +83,7 @@ async fn files_check(clients: SessionClients, instance_id: &str, target: &str) -
     let remote = crate::services::transfer::Remote {
         clients,
         instance_id: instance_id.to_owned(),
+        container: None,
         target: target.to_owned(),
         open: crate::services::transfer::OpenSessions::default(),
     };

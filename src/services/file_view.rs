@@ -30,6 +30,7 @@ fn remote(clients: SessionClients, at: &FilesAt) -> Remote {
     Remote {
         clients,
         instance_id: at.instance_id.clone(),
+        container: None,
         target: at.name.clone(),
         open: OpenSessions::default(),
     }

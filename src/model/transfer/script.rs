@@ -143,6 +143,23 @@ pub fn download_first(path: &[u8], sessions: usize, smallest: u64) -> String {
     )
 }
 
+/// A download where only a terminal reaches the file (a container through ECS Exec): the
+/// file's size and SHA-256, then the file as base64 lines (which no terminal alters), then an
+/// end line. Echo is turned off first, so nothing typed can mix in.
+///
+/// ```text
+/// bosun-cp-file SIZE SHA256\n <base64 lines> bosun-cp-done\n
+/// ```
+pub fn download_through_terminal(path: &[u8]) -> String {
+    format!(
+        "{FAIL}; {}; {READABLE}; {DIGEST}; command -v base64 >/dev/null 2>&1 || fail 26 'no base64'; \
+stty -echo 2>/dev/null; size=$(wc -c <\"$f\") || fail 22 \"$f: Permission denied\"; size=$((size + 0)); \
+digest=$($sum <\"$f\" | cut -d' ' -f1); printf 'bosun-cp-file %s %s\\n' \"$size\" \"$digest\"; \
+base64 <\"$f\"; echo bosun-cp-done",
+        assign("f", path)
+    )
+}
+
 /// Sends the file `$f` (readable, `$sum` chosen) as [`download_first`] describes.
 fn send_file(sessions: usize, smallest: u64) -> String {
     format!(

@@ -29,6 +29,9 @@ pub async fn download(
     sessions: usize,
     progress: Progress,
 ) -> Result<Copied, CopyError> {
+    if remote.container.is_some() {
+        return super::terminal::download(remote, path, destination, progress).await;
+    }
     let began = Instant::now();
     let partial = Partial::beside(destination);
     let first = script::download_first(path, sessions, SMALLEST_RANGE);

@@ -7,6 +7,7 @@
 mod browse;
 mod download;
 mod probe;
+mod terminal;
 mod tree;
 mod upload;
 
@@ -105,11 +106,14 @@ impl OpenSessions {
     }
 }
 
-/// Where a copy runs: the instance, its clients, and the sessions it opened.
+/// Where a copy runs: the instance (or container), its clients, and the sessions it opened.
 #[derive(Clone)]
 pub struct Remote {
     pub clients: SessionClients,
+    /// The session's target: an instance id, or a container's `ecs:` target.
     pub instance_id: String,
+    /// A container: its sessions come from ECS Exec, a terminal every time.
+    pub container: Option<Box<crate::model::container::ContainerRow>>,
     /// What the user called it (`web-1`), for messages.
     pub target: String,
     pub open: OpenSessions,
@@ -126,8 +130,29 @@ struct Finished {
 /// The longest stderr kept from a copy's command (its error line).
 const STDERR_KEPT: usize = 4096;
 
-/// Starts `document` with `command` on the instance, registered as open.
+/// Starts `document` with `command` on the instance, registered as open; in a container,
+/// `command` runs on ECS Exec's terminal whatever the document.
 async fn start(remote: &Remote, document: &str, command: String) -> Result<Driven, CopyError> {
+    if let Some(row) = &remote.container {
+        let (session_id, stream_url, token) =
+            crate::aws::containers::execute_command(&remote.clients.ecs, row, &command)
+                .await
+                .map_err(CopyError::Session)?;
+        let started = session::Started {
+            session_id,
+            stream_url,
+            token,
+            target: row.ssm_target(),
+            document: Some(
+                crate::model::document::Document::StartInteractiveCommand
+                    .name()
+                    .to_owned(),
+            ),
+        };
+        let driven = session::drive(started, &remote.clients);
+        remote.open.opened(&driven.session_id);
+        return Ok(driven);
+    }
     let mut request =
         StartRequest::document(&remote.instance_id, document).parameter("command", command);
     if document == crate::model::document::Document::StartNonInteractiveCommand.name() {
@@ -265,5 +290,26 @@ fn sha256_of(path: &Path) -> std::io::Result<String> {
             return Ok(hex::encode(hasher.finalize()));
         }
         hasher.update(&buffer[..n]);
+    }
+}
+
+/// A terminal's output in lines (bytes: names need not be UTF-8), carriage returns dropped.
+#[derive(Default)]
+pub(super) struct Lines {
+    partial: Vec<u8>,
+}
+
+impl Lines {
+    pub(super) fn feed(&mut self, bytes: &[u8]) -> Vec<Vec<u8>> {
+        let mut lines = Vec::new();
+        for &byte in bytes {
+            match byte {
+                b'\n' => lines.push(std::mem::take(&mut self.partial)),
+                b'\r' => {}
+                _ if self.partial.len() < 64 * 1024 => self.partial.push(byte),
+                _ => {}
+            }
+        }
+        lines
     }
 }

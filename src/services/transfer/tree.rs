@@ -23,6 +23,13 @@ pub async fn download_tree(
     sessions: usize,
     progress: Progress,
 ) -> Result<Vec<Copied>, CopyError> {
+    if remote.container.is_some() {
+        return Err(CopyError::Session(format!(
+            "{}: folders come out of containers one file at a time for now (or tar the folder \
+             there and copy the tar)",
+            remote.target
+        )));
+    }
     let began = Instant::now();
     let tar = Partial::beside(destination);
     let first = script::download_tree_first(path, sessions, SMALLEST_RANGE);

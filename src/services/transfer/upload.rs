@@ -10,7 +10,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use super::{Copied, CopyError, Progress, Remote, Tick, end, sha256_of, start};
+use super::{Copied, CopyError, Lines, Progress, Remote, Tick, end, sha256_of, start};
 use crate::model::document::Document;
 use crate::model::transfer::tree::Listing;
 use crate::model::transfer::{script, shown_bytes};
@@ -229,25 +229,4 @@ fn read_full(file: &mut std::fs::File, buffer: &mut [u8]) -> std::io::Result<usi
         }
     }
     Ok(filled)
-}
-
-/// A terminal's output in lines (bytes: names need not be UTF-8), carriage returns dropped.
-#[derive(Default)]
-struct Lines {
-    partial: Vec<u8>,
-}
-
-impl Lines {
-    fn feed(&mut self, bytes: &[u8]) -> Vec<Vec<u8>> {
-        let mut lines = Vec::new();
-        for &byte in bytes {
-            match byte {
-                b'\n' => lines.push(std::mem::take(&mut self.partial)),
-                b'\r' => {}
-                _ if self.partial.len() < 64 * 1024 => self.partial.push(byte),
-                _ => {}
-            }
-        }
-        lines
-    }
 }
