@@ -465,3 +465,21 @@ async fn a_container_copies_both_ways_through_its_terminal() {
     assert_eq!(left, ["down.bin", "dump.bin", "up.bin"], "nothing partial");
     no_session_left(&sim).await;
 }
+
+/// A Windows instance is refused before any session, saying why.
+#[tokio::test]
+async fn a_windows_instance_is_refused_before_any_session() {
+    let sim = start_sim().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _, err) = cp(
+        &sim,
+        &[
+            os("web-legacy-iis:C:\\logs\\app.log"),
+            dir.path().as_os_str(),
+        ],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is a Windows instance"), "{err}");
+    assert_eq!(sim.request_counts().get("ssm:StartSession"), None);
+}

@@ -291,3 +291,24 @@ mod tests {
         assert!(!is_instance_id("i-xyz"));
     }
 }
+
+/// The platform SSM reports for a managed instance (`Linux`, `MacOS`, `Windows`); `None` when
+/// it cannot be read (a copy then goes ahead and the instance's shell answers for itself).
+pub async fn platform_of(ssm: &aws_sdk_ssm::Client, instance_id: &str) -> Option<String> {
+    let filter = aws_sdk_ssm::types::InstanceInformationStringFilter::builder()
+        .key("InstanceIds")
+        .values(instance_id)
+        .build()
+        .ok()?;
+    let output = ssm
+        .describe_instance_information()
+        .filters(filter)
+        .send()
+        .await
+        .ok()?;
+    output
+        .instance_information_list()
+        .first()?
+        .platform_type()
+        .map(|platform| platform.as_str().to_owned())
+}

@@ -167,6 +167,19 @@ async fn connect(global: &GlobalArgs, target_name: &str) -> Result<Remote, i32> 
             }
         },
     };
+    // The scripts are POSIX shell: a Windows instance's PowerShell would answer them with
+    // errors, so it is refused before any session, saying so.
+    if target::platform_of(&clients.ssm, &instance_id)
+        .await
+        .as_deref()
+        == Some("Windows")
+    {
+        say!(
+            "bosun cp: {target_name} is a Windows instance; bosun cp speaks to Linux and macOS \
+             shells (and containers) so far"
+        );
+        return Err(2);
+    }
     Ok(Remote {
         clients,
         instance_id,
