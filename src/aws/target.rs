@@ -278,20 +278,6 @@ pub async fn agent_version(ssm: &aws_sdk_ssm::Client, instance_id: &str) -> Opti
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn instance_ids_are_recognised() {
-        assert!(is_instance_id("i-0123456789abcdef0"));
-        assert!(is_instance_id("mi-0123456789abcdef0"));
-        assert!(!is_instance_id("payments-api-1"));
-        assert!(!is_instance_id("i-"));
-        assert!(!is_instance_id("i-xyz"));
-    }
-}
-
 /// The platform SSM reports for a managed instance (`Linux`, `MacOS`, `Windows`); `None` when
 /// it cannot be read (a copy then goes ahead and the instance's shell answers for itself).
 pub async fn platform_of(ssm: &aws_sdk_ssm::Client, instance_id: &str) -> Option<String> {
@@ -311,4 +297,18 @@ pub async fn platform_of(ssm: &aws_sdk_ssm::Client, instance_id: &str) -> Option
         .first()?
         .platform_type()
         .map(|platform| platform.as_str().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_ids_are_recognised() {
+        assert!(is_instance_id("i-0123456789abcdef0"));
+        assert!(is_instance_id("mi-0123456789abcdef0"));
+        assert!(!is_instance_id("payments-api-1"));
+        assert!(!is_instance_id("i-"));
+        assert!(!is_instance_id("i-xyz"));
+    }
 }
