@@ -44,6 +44,7 @@ fn row(
         platform: "Linux".to_owned(),
         platform_name: Some("Amazon Linux".to_owned()),
         private_ip: Some("10.0.0.12".to_owned()),
+        private_dns: None,
         ec2_state: Some("running".to_owned()),
         instance_type: Some("t3.medium".to_owned()),
         availability_zone: Some(format!("{region}a")),
@@ -1097,7 +1098,7 @@ async fn the_demo_console_runs_on_a_real_terminal() {
         }
     };
     wait_for("orphaned-test-box", &mut terminal, &mut raw).await;
-    assert!(terminal.screen().contents().contains("32 instances"));
+    assert!(terminal.screen().contents().contains("39 instances"));
     assert!(
         String::from_utf8_lossy(&raw).contains("\u{1b}[?1049h"),
         "entered the alternate screen"
@@ -1116,7 +1117,7 @@ async fn the_demo_console_runs_on_a_real_terminal() {
     );
     writer.write_all(b"q").await.expect("close it");
     writer.write_all(b"/vault").await.expect("type");
-    wait_for("(1 of 32)", &mut terminal, &mut raw).await;
+    wait_for("(1 of 39)", &mut terminal, &mut raw).await;
     // A frame can arrive in several reads: let the rest of it land.
     let settle = tokio::time::Instant::now() + Duration::from_secs(5);
     while terminal.screen().contents().contains("payments-api-1") {
@@ -1179,7 +1180,7 @@ async fn shell_pane_on(
         .write_all(format!("/{name}\r").as_bytes())
         .await
         .expect("filter");
-    view.wait_for("(1 of 32)").await;
+    view.wait_for("(1 of 39)").await;
     writer.write_all(b"s").await.expect("open a shell pane");
     view.wait_for(&format!("[ssm-user@{name} ~]$")).await;
 }
@@ -1219,7 +1220,7 @@ async fn a_shell_pane_on_the_demo_fleet() {
         .write_all(b"/payments-api-1\r")
         .await
         .expect("filter");
-    view.wait_for("(1 of 32)").await;
+    view.wait_for("(1 of 39)").await;
     writer.write_all(b"s").await.expect("open a shell pane");
     view.wait_for("[ssm-user@payments-api-1 ~]$").await;
     view.wait_for("typing to i-").await;
@@ -1249,7 +1250,7 @@ async fn a_shell_pane_on_the_demo_fleet() {
 
     // ctrl-] x closes the pane; with none left, the fleet is back.
     writer.write_all(b"\x1dx").await.expect("close the pane");
-    view.wait_for("instances (1 of 32)").await;
+    view.wait_for("instances (1 of 39)").await;
     view.wait_for(" s shell ").await;
     writer.write_all(b"q").await.expect("quit");
     let restored = quits_with_status_zero(&mut child, &mut view).await;
@@ -1444,7 +1445,7 @@ async fn a_paste_as_plain_keys_reaches_a_slow_pane_whole_and_in_order() {
         .write_all(b"/payments-api-1\r")
         .await
         .expect("filter");
-    view.wait_for("(1 of 32)").await;
+    view.wait_for("(1 of 39)").await;
     writer.write_all(b"s").await.expect("open a shell pane");
     view.wait_for("[ssm-user@payments-api-1 ~]$").await;
     // Whole lines of 80 (a terminal's line discipline hands on lines, and holds a last one
@@ -1513,7 +1514,7 @@ async fn a_signal_gives_the_terminal_back_and_ends_the_panes_sessions() {
             .write_all(b"/payments-api-1\r")
             .await
             .expect("filter");
-        view.wait_for("(1 of 32)").await;
+        view.wait_for("(1 of 39)").await;
         writer.write_all(b"s").await.expect("open a shell pane");
         view.wait_for("[ssm-user@payments-api-1 ~]$").await;
         let ssm = sim_ssm(&env).await;
@@ -1565,7 +1566,7 @@ async fn sixteen_floods_at_the_real_pace_end_with_the_right_screens() {
         .write_all(b"/status:online platform:linux !identity-admin !ops-runner-1\r")
         .await
         .expect("filter");
-    view.wait_for("(21 of 32)").await;
+    view.wait_for("(27 of 39)").await;
     writer
         .write_all(b"g                s")
         .await
@@ -1622,7 +1623,7 @@ async fn exit_in_a_pane_then_esc_and_q_quits() {
     view.wait_for("session ended").await;
     view.wait_for("esc fleet").await;
     writer.write_all(b"\x1b").await.expect("esc");
-    view.wait_for("instances (1 of 32)").await;
+    view.wait_for("instances (1 of 39)").await;
     writer.write_all(b"q").await.expect("quit at once");
     quits_with_status_zero(&mut child, &mut view).await;
 }

@@ -53,7 +53,7 @@ fn demo_instance(name: &str) -> String {
 fn the_demo_fleet_file_parses_and_has_what_the_demo_needs() {
     let text = include_str!("../assets/demo-fleet.toml");
     let fleet = Fleet::parse(text, "assets/demo-fleet.toml").expect("demo fleet parses");
-    assert_eq!(fleet.instances.len(), 32);
+    assert_eq!(fleet.instances.len(), 39);
     assert!(
         fleet.instances.iter().any(|i| !i.is_managed()),
         "an unmanaged instance"

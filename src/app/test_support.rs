@@ -36,6 +36,7 @@ pub(crate) fn row(name: &str, id: &str, ping: Ping, region: &str, team: &str) ->
         platform: "Linux".to_owned(),
         platform_name: None,
         private_ip: Some("10.0.0.1".to_owned()),
+        private_dns: None,
         ec2_state: Some("running".to_owned()),
         instance_type: Some("t3.micro".to_owned()),
         availability_zone: Some(format!("{region}a")),

@@ -130,6 +130,10 @@ pub async fn fetch(
                     .private_ip_address()
                     .map(str::to_owned)
                     .or(row.private_ip.take());
+                row.private_dns = instance
+                    .private_dns_name()
+                    .filter(|name| !name.is_empty())
+                    .map(str::to_owned);
                 row.vpc_id = instance.vpc_id().map(str::to_owned);
                 row.subnet_id = instance.subnet_id().map(str::to_owned);
                 row.account = account.clone();

@@ -1,7 +1,8 @@
 //! Resolving what a user types as TARGET: an instance id (`i-…`, `mi-…`) as given, a Name tag
-//! value that must match exactly one instance, or `tag:KEY=VALUE`, which picks an Online
-//! managed instance with that tag (the first by id, so the choice is stable); and the agent
-//! version an instance reports.
+//! value that must match exactly one instance, `tag:KEY=VALUE`, which picks an Online
+//! managed instance with that tag (the first by id, so the choice is stable), or a Kubernetes
+//! node by its node name or `k8s:CLUSTER/NODE` (its private DNS name, `model::node`); and the
+//! agent version an instance reports.
 
 use aws_sdk_ec2::types::Filter;
 use aws_sdk_ssm::types::InstanceInformationStringFilter;
@@ -30,6 +31,18 @@ pub enum TargetError {
     Lookup { name: String, reason: String },
     #[error("no Online managed instance has the tag {0}")]
     NoOnline(String),
+    #[error("no instance in {region} is the Kubernetes node {node:?} (its private DNS name); {}", .hint)]
+    NoNode {
+        node: String,
+        region: String,
+        hint: String,
+    },
+    #[error("{node:?} is an instance, but not a node of the cluster {cluster:?}{}", .actual.as_deref().map(|c| format!(" (it is in {c})")).unwrap_or_default())]
+    OtherCluster {
+        node: String,
+        cluster: String,
+        actual: Option<String>,
+    },
 }
 
 fn elsewhere_or_closest(elsewhere: &[String], closest: &[String]) -> String {
@@ -61,6 +74,9 @@ pub async fn resolve(
     }
     if let Some((key, value)) = target.strip_prefix("tag:").and_then(|t| t.split_once('=')) {
         return resolve_tag(ssm, target, key, value).await;
+    }
+    if let Some(node) = crate::model::node::NodeTarget::parse(target) {
+        return resolve_node(ec2, target, &node).await;
     }
     let mut ids = Vec::new();
     let mut pages = ec2
@@ -100,6 +116,73 @@ pub async fn resolve(
             ids: ids.join(", "),
         }),
     }
+}
+
+/// The instance whose private DNS name is the node's (DescribeInstances `private-dns-name`),
+/// in the cluster named, if one was.
+async fn resolve_node(
+    ec2: &aws_sdk_ec2::Client,
+    target: &str,
+    node: &crate::model::node::NodeTarget,
+) -> Result<String, TargetError> {
+    let page = ec2
+        .describe_instances()
+        .filters(
+            Filter::builder()
+                .name("private-dns-name")
+                .values(node.node.to_ascii_lowercase())
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|error| TargetError::Lookup {
+            name: target.to_owned(),
+            reason: super::errors::describe(&error),
+        })?;
+    let instance = page
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .find(|i| i.state().and_then(|s| s.name()).map(|n| n.as_str()) != Some("terminated"))
+        .ok_or_else(|| {
+            let here = ec2
+                .config()
+                .region()
+                .map_or_else(|| "this region".to_owned(), ToString::to_string);
+            let hint = match crate::model::node::region_in_name(&node.node) {
+                Some(named) if named != here => {
+                    format!("the name is of {named}: add --region {named}")
+                }
+                _ => "`bosun ls --filter cluster:NAME` lists a cluster's nodes".to_owned(),
+            };
+            TargetError::NoNode {
+                node: node.node.clone(),
+                region: here,
+                hint,
+            }
+        })?;
+    let id = instance.instance_id().unwrap_or_default().to_owned();
+    if let Some(cluster) = &node.cluster {
+        let mut row = crate::model::instance::InstanceRow::bare(
+            &id,
+            crate::model::instance::Ping::NotManaged,
+            "",
+            "",
+        );
+        row.tags = instance
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+            .collect();
+        if row.eks_cluster() != Some(cluster.as_str()) {
+            return Err(TargetError::OtherCluster {
+                node: node.node.clone(),
+                cluster: cluster.clone(),
+                actual: row.eks_cluster().map(str::to_owned),
+            });
+        }
+    }
+    Ok(id)
 }
 
 /// Why nothing is named `target` here: the regions where something is, else the names here

@@ -26,12 +26,16 @@ pub enum Column {
     Account,
     /// The organisation's account by name (`--org`, where each account is read as itself).
     OrgAccount,
+    /// The Kubernetes cluster a node belongs to (`model::node`).
+    Cluster,
+    /// A node's managed node group or Karpenter node pool.
+    NodeGroup,
     /// The value of one tag.
     Tag(String),
 }
 
 /// The columns shown when the configuration does not choose.
-pub const DEFAULT_COLUMNS: [Column; 12] = [
+pub const DEFAULT_COLUMNS: [Column; 14] = [
     Column::Name,
     Column::Instance,
     Column::Ping,
@@ -39,6 +43,8 @@ pub const DEFAULT_COLUMNS: [Column; 12] = [
     Column::Agent,
     Column::Platform,
     Column::PrivateIp,
+    Column::Cluster,
+    Column::NodeGroup,
     Column::State,
     Column::Type,
     Column::Az,
@@ -47,7 +53,7 @@ pub const DEFAULT_COLUMNS: [Column; 12] = [
 ];
 
 /// Names the configuration file uses, in the order `bosun config check` lists them.
-const NAMES: [(&str, Column); 13] = [
+const NAMES: [(&str, Column); 15] = [
     ("name", Column::Name),
     ("instance", Column::Instance),
     ("ping", Column::Ping),
@@ -61,6 +67,8 @@ const NAMES: [(&str, Column); 13] = [
     ("region", Column::Region),
     ("account", Column::Account),
     ("org_account", Column::OrgAccount),
+    ("cluster", Column::Cluster),
+    ("nodegroup", Column::NodeGroup),
 ];
 
 impl Column {
@@ -116,6 +124,8 @@ impl Column {
             Column::Region => "REGION",
             Column::Account => "ACCOUNT/PROFILE",
             Column::OrgAccount => "ACCOUNT",
+            Column::Cluster => "CLUSTER",
+            Column::NodeGroup => "NODEGROUP",
             Column::Tag(key) => return Cow::Owned(key.to_uppercase()),
         })
     }
@@ -143,6 +153,8 @@ impl Column {
             Column::Region => 10,
             Column::Account => 22,
             Column::OrgAccount => 18,
+            Column::Cluster => 12,
+            Column::NodeGroup => 10,
             Column::Tag(key) => u16::try_from(key.len()).unwrap_or(u16::MAX).clamp(10, 20),
         }
     }
@@ -163,6 +175,9 @@ impl Column {
             Column::Account => 10,
             // Across an organisation, which account is what one most needs to know.
             Column::OrgAccount => 1,
+            // On a wide terminal only (the node group), after what every instance has.
+            Column::Cluster => 5,
+            Column::NodeGroup => 11,
         }
     }
 
@@ -198,6 +213,8 @@ impl Column {
                 (None, Some(account)) => Cow::Owned(format!("{account}/{}", row.profile)),
                 (None, None) => Cow::Borrowed(&row.profile),
             },
+            Column::Cluster => Cow::Borrowed(row.eks_cluster().unwrap_or("-")),
+            Column::NodeGroup => Cow::Borrowed(row.eks_nodegroup().unwrap_or("-")),
             Column::Tag(key) => row
                 .tags
                 .get(key)

@@ -2,7 +2,8 @@
 //! separated by spaces, all of which must match. A word is a case-insensitive substring of
 //! the name, id, private IP or any tag value; `tag:KEY=VALUE` (or `tag:KEY` for any value);
 //! `status:online|lost|inactive|unmanaged`; `region:R`, `platform:P`, `state:S`, `profile:P`,
-//! `account:NAME|ID`;
+//! `account:NAME|ID`; `cluster:NAME` and `nodegroup:NAME` (a Karpenter node pool too) for
+//! Kubernetes nodes (`model::node`), whose node names plain words also find;
 //! and any word can be negated with a leading `!` (or `-`).
 
 use super::instance::{InstanceRow, Ping};
@@ -17,6 +18,8 @@ enum Term {
     State(String),
     Profile(String),
     Account(String),
+    Cluster(String),
+    NodeGroup(String),
 }
 
 /// A parsed filter. The empty filter matches everything.
@@ -81,6 +84,10 @@ impl Filter {
                 Term::Profile(profile)
             } else if let Some(account) = value("account:")? {
                 Term::Account(account)
+            } else if let Some(cluster) = value("cluster:")? {
+                Term::Cluster(cluster)
+            } else if let Some(group) = value("nodegroup:")?.or(value("nodepool:")?) {
+                Term::NodeGroup(group)
             } else {
                 Term::Text(lower)
             };
@@ -111,6 +118,7 @@ fn term_matches(term: &Term, row: &InstanceRow) -> bool {
                     .as_deref()
                     .is_some_and(|ip| contains(ip, needle))
                 || row.tags.values().any(|v| contains(v, needle))
+                || row.node_name().is_some_and(|node| contains(node, needle))
         }
         Term::Tag { key, value } => row
             .tags
@@ -129,6 +137,12 @@ fn term_matches(term: &Term, row: &InstanceRow) -> bool {
             .as_deref()
             .is_some_and(|s| s.eq_ignore_ascii_case(state)),
         Term::Profile(profile) => row.profile.eq_ignore_ascii_case(profile),
+        Term::Cluster(cluster) => row
+            .eks_cluster()
+            .is_some_and(|c| c.eq_ignore_ascii_case(cluster)),
+        Term::NodeGroup(group) => row
+            .eks_nodegroup()
+            .is_some_and(|g| g.eq_ignore_ascii_case(group)),
         // An account by its name in the organisation or its id (in the console's organisation
         // the profile a row was read with is its account's name).
         Term::Account(account) => [&row.account_name, &row.account]
@@ -158,6 +172,7 @@ mod tests {
             platform: "Linux".to_owned(),
             platform_name: None,
             private_ip: Some("10.0.0.7".to_owned()),
+            private_dns: None,
             ec2_state: Some("running".to_owned()),
             instance_type: None,
             availability_zone: None,
@@ -196,5 +211,36 @@ mod tests {
             Filter::parse("region:"),
             Err(FilterError::Empty("region:".into()))
         );
+    }
+
+    #[test]
+    fn kubernetes_nodes_by_cluster_node_group_and_node_name() {
+        let mut node = row("shop-general", Ping::Online, "shop");
+        node.private_dns = Some("ip-10-0-1-23.ec2.internal".to_owned());
+        node.tags.insert("eks:cluster-name".into(), "shop".into());
+        node.tags
+            .insert("eks:nodegroup-name".into(), "general".into());
+        let mut spot = row("batch-spot", Ping::Online, "data");
+        spot.private_dns = Some("ip-10-9-0-4.ec2.internal".to_owned());
+        spot.tags
+            .insert("kubernetes.io/cluster/batch".into(), "owned".into());
+        spot.tags
+            .insert("karpenter.sh/nodepool".into(), "spot".into());
+        let plain = row("bastion", Ping::Online, "ops");
+        let check = |text: &str| -> (bool, bool, bool) {
+            let filter = Filter::parse(text).expect("valid");
+            (
+                filter.matches(&node),
+                filter.matches(&spot),
+                filter.matches(&plain),
+            )
+        };
+        assert_eq!(check("cluster:SHOP"), (true, false, false));
+        assert_eq!(check("cluster:batch"), (false, true, false));
+        assert_eq!(check("nodegroup:general"), (true, false, false));
+        assert_eq!(check("nodegroup:spot"), (false, true, false));
+        assert_eq!(check("nodepool:spot"), (false, true, false));
+        assert_eq!(check("ip-10-0-1-23"), (true, false, false));
+        assert_eq!(check("!cluster:shop"), (false, true, true));
     }
 }

@@ -47,6 +47,9 @@ pub struct InstanceRow {
     pub platform: String,
     pub platform_name: Option<String>,
     pub private_ip: Option<String>,
+    /// EC2's private DNS name: a Kubernetes node's name (`model::node`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_dns: Option<String>,
     /// EC2 state name; none for hybrid (mi-) nodes.
     pub ec2_state: Option<String>,
     pub instance_type: Option<String>,
@@ -77,6 +80,7 @@ impl InstanceRow {
             platform: String::new(),
             platform_name: None,
             private_ip: None,
+            private_dns: None,
             ec2_state: None,
             instance_type: None,
             availability_zone: None,

@@ -13,6 +13,7 @@ pub mod document;
 pub mod filter;
 pub mod format;
 pub mod instance;
+pub mod node;
 pub mod pane;
 pub mod rdp;
 pub mod region;

@@ -77,6 +77,7 @@ fn instance_filter_matches(
         "availability-zone" => any(&instance.az),
         "instance-type" => any(&instance.instance_type),
         "private-ip-address" => any(&instance.private_ip),
+        "private-dns-name" => any(&instance.private_dns()),
         "platform" => instance.platform == super::Platform::Windows && any("windows"),
         "tag-key" => values.iter().any(|k| instance.tags.contains_key(k)),
         "iam-instance-profile.arn" => instance
@@ -202,7 +203,7 @@ fn write_reservation(
         "<item><reservationId>r-{suffix}</reservationId><ownerId>{owner}</ownerId><groupSet/><instancesSet><item>\
 <instanceId>{id}</instanceId><imageId>ami-0{image}</imageId>\
 <instanceState><code>{code}</code><name>{state_name}</name></instanceState>\
-<privateDnsName>ip-{dns}.ec2.internal</privateDnsName><dnsName/>\
+<privateDnsName>{dns}</privateDnsName><dnsName/>\
 <instanceType>{itype}</instanceType><launchTime>{launch}</launchTime>\
 <placement><availabilityZone>{az}</availabilityZone><tenancy>default</tenancy></placement>\
 {platform}<platformDetails>{details}</platformDetails><architecture>x86_64</architecture>\
@@ -213,7 +214,7 @@ fn write_reservation(
         image = &suffix[suffix.len().saturating_sub(16)..],
         code = state_code(&instance.state),
         state_name = escape(&instance.state),
-        dns = instance.private_ip.replace('.', "-"),
+        dns = escape(&instance.private_dns()),
         itype = escape(&instance.instance_type),
         launch = crate::model::format::iso8601(launch),
         az = escape(&instance.az),

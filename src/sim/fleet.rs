@@ -104,6 +104,17 @@ impl Instance {
         self.tags.get("Name").map_or("", String::as_str)
     }
 
+    /// Its private DNS name as EC2 gives it (IP-based naming): `ip-10-0-1-23.ec2.internal` in
+    /// us-east-1, `ip-10-0-1-23.REGION.compute.internal` elsewhere.
+    pub fn private_dns(&self) -> String {
+        let host = format!("ip-{}", self.private_ip.replace('.', "-"));
+        if self.region == "us-east-1" {
+            format!("{host}.ec2.internal")
+        } else {
+            format!("{host}.{}.compute.internal", self.region)
+        }
+    }
+
     pub fn is_managed(&self) -> bool {
         self.ping.is_some()
     }

@@ -139,7 +139,7 @@ pub(crate) fn computer_name(instance: &Instance) -> String {
             "EC2AMAZ-{}",
             &instance.id[instance.id.len().saturating_sub(7)..].to_uppercase()
         ),
-        _ => format!("ip-{}.ec2.internal", instance.private_ip.replace('.', "-")),
+        _ => instance.private_dns(),
     }
 }
 

@@ -46,7 +46,7 @@ pub async fn run(global: &GlobalArgs, args: &LsArgs) -> i32 {
     let mut stdout = std::io::stdout().lock();
     if args.json {
         for row in &rows {
-            if let Ok(line) = serde_json::to_string(row) {
+            if let Ok(line) = serde_json::to_string(&with_node_fields(row)) {
                 let _ = writeln!(stdout, "{line}");
             }
         }
@@ -149,7 +149,25 @@ enum Source {
     Account,
 }
 
+/// A row as `--json` prints it: its fields, and a Kubernetes node's `eks_cluster`,
+/// `eks_nodegroup` (or Karpenter node pool) and `node_name`.
+fn with_node_fields(row: &InstanceRow) -> serde_json::Value {
+    let mut value = serde_json::to_value(row).unwrap_or_default();
+    if let (Some(object), Some(cluster)) = (value.as_object_mut(), row.eks_cluster()) {
+        object.insert("eks_cluster".into(), cluster.into());
+        if let Some(group) = row.eks_nodegroup() {
+            object.insert("eks_nodegroup".into(), group.into());
+        }
+        if let Some(node) = row.node_name() {
+            object.insert("node_name".into(), node.into());
+        }
+    }
+    value
+}
+
 fn table(rows: &[InstanceRow], source: Source) -> String {
+    // Kubernetes nodes among the rows: their cluster and node group, after the IP.
+    let nodes = rows.iter().any(|row| row.eks_cluster().is_some());
     let mut header = vec![
         "NAME",
         "INSTANCE",
@@ -163,6 +181,9 @@ fn table(rows: &[InstanceRow], source: Source) -> String {
         "AZ",
         "REGION",
     ];
+    if nodes {
+        header.splice(7..7, ["CLUSTER", "NODEGROUP"]);
+    }
     match source {
         Source::Implied => {}
         Source::Profile => header.push("PROFILE"),
@@ -193,6 +214,15 @@ fn table(rows: &[InstanceRow], source: Source) -> String {
             row.availability_zone.clone().unwrap_or_else(dash),
             row.region.clone(),
         ];
+        if nodes {
+            line.splice(
+                7..7,
+                [
+                    row.eks_cluster().map_or_else(dash, str::to_owned),
+                    row.eks_nodegroup().map_or_else(dash, str::to_owned),
+                ],
+            );
+        }
         match source {
             Source::Implied => {}
             Source::Profile => line.push(row.profile.clone()),

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 use crate::app::overlays::Overlay;
 use crate::app::{Mode, State};
 use crate::config::theme::Theme;
-use crate::model::column::{Column, visible_columns};
+use crate::model::column::Column;
 use crate::model::format::age;
 use crate::model::instance::{InstanceRow, Ping};
 use std::time::SystemTime;
@@ -185,7 +185,9 @@ pub(crate) fn draw_table(
     now: SystemTime,
 ) {
     let since_load = since_load(state, now);
-    let shown: Vec<&Column> = visible_columns(&state.fleet.columns, area.width.saturating_sub(2))
+    let shown: Vec<&Column> = state
+        .fleet
+        .shown_columns(area.width.saturating_sub(2))
         .into_iter()
         .map(|i| &state.fleet.columns[i])
         .collect();
@@ -459,17 +461,29 @@ pub(crate) fn draw_detail(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::app::views::fleet::FleetView;
     use crate::model::column::DEFAULT_COLUMNS;
+    use crate::model::instance::{InstanceRow, Ping};
 
     #[test]
     fn narrow_terminals_drop_the_least_important_columns_first() {
-        let headers = |width| {
-            visible_columns(&DEFAULT_COLUMNS, width)
+        let mut fleet = FleetView::default();
+        fleet.columns = DEFAULT_COLUMNS.to_vec();
+        fleet.rows = vec![InstanceRow::bare(
+            "i-1",
+            Ping::Online,
+            "default",
+            "us-east-1",
+        )];
+        let shown = |fleet: &FleetView, width| {
+            fleet
+                .shown_columns(width)
                 .iter()
                 .map(|&i| DEFAULT_COLUMNS[i].header().into_owned())
                 .collect::<Vec<_>>()
         };
+        let headers = |width| shown(&fleet, width);
+        // A fleet without Kubernetes nodes shows no CLUSTER or NODEGROUP column.
         assert_eq!(headers(300).len(), 12);
         let medium = headers(130);
         assert!(
@@ -479,5 +493,12 @@ mod tests {
         assert!(!medium.contains(&"AZ".to_owned()), "{medium:?}");
         let narrow = headers(60);
         assert_eq!(narrow, ["NAME", "INSTANCE", "PING"]);
+        // With nodes, the cluster comes before the region; the node group on wide screens.
+        fleet.rows[0]
+            .tags
+            .insert("eks:cluster-name".into(), "shop".into());
+        assert!(shown(&fleet, 130).contains(&"CLUSTER".to_owned()));
+        assert!(!shown(&fleet, 130).contains(&"NODEGROUP".to_owned()));
+        assert_eq!(shown(&fleet, 300).len(), 14);
     }
 }

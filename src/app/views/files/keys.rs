@@ -51,5 +51,9 @@ pub static FILES: KeyTable = KeyTable {
         hint(&[Action::Quit], "quit"),
     ],
     ctrl_lenient: false,
-    describe: &[],
+    describe: &[
+        (Action::Refresh, "read the folder again"),
+        (Action::Top, "first entry"),
+        (Action::Bottom, "last entry"),
+    ],
 };

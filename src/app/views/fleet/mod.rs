@@ -73,6 +73,28 @@ impl Default for FleetView {
 }
 
 impl FleetView {
+    /// Which columns show in `width` (indexes into `columns`): the Kubernetes ones only when
+    /// the fleet holds nodes, so a fleet without any loses no room to a column of dashes.
+    pub fn shown_columns(&self, width: u16) -> Vec<usize> {
+        let nodes = self.rows.iter().any(|row| row.eks_cluster().is_some());
+        let kept: Vec<usize> = (0..self.columns.len())
+            .filter(|&i| {
+                nodes
+                    || !matches!(
+                        self.columns[i],
+                        crate::model::column::Column::Cluster
+                            | crate::model::column::Column::NodeGroup
+                    )
+            })
+            .collect();
+        let candidates: Vec<crate::model::column::Column> =
+            kept.iter().map(|&i| self.columns[i].clone()).collect();
+        crate::model::column::visible_columns(&candidates, width)
+            .into_iter()
+            .map(|j| kept[j])
+            .collect()
+    }
+
     pub fn selected_row(&self) -> Option<&InstanceRow> {
         self.visible.get(self.selected).map(|&i| &self.rows[i])
     }

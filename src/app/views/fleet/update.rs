@@ -60,10 +60,7 @@ pub(crate) fn act_on(state: &mut State, action: Action) -> Outcome {
         Action::SortNext => {
             // Only the columns on screen sort, in the order shown: a narrow terminal hides
             // some, and sorting by one you cannot see would look like no order at all.
-            let shown = crate::model::column::visible_columns(
-                &fleet.columns,
-                state.frame.screen.width.saturating_sub(2),
-            );
+            let shown = fleet.shown_columns(state.frame.screen.width.saturating_sub(2));
             let position = shown.iter().position(|&i| fleet.columns[i] == fleet.sort);
             let next = position.map_or(0, |p| (p + 1) % shown.len().max(1));
             if let Some(column) = shown.get(next).and_then(|&i| fleet.columns.get(i)) {
