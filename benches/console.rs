@@ -127,11 +127,46 @@ fn main() {
         "  move + redraw                    {:>8.2} ms each",
         ms(begin.elapsed()) / 100.0
     );
+    // `:nodes`: the fleet's Kubernetes nodes grouped, from the rows already loaded.
+    let begin = Instant::now();
+    let _ = app::update(&mut state, Input::Action(Action::ShowNodes));
+    terminal
+        .draw(|frame| ui::draw(frame, &state, &theme, SystemTime::now(), &screens))
+        .expect("draw");
+    let nodes_ready = begin.elapsed();
+    let node_count: usize = state.nodes.groups.iter().map(|g| g.nodes.len()).sum();
+    println!(
+        "  :nodes ready ({node_count} nodes, {} groups) {:>6.2} ms",
+        state.nodes.groups.len(),
+        ms(nodes_ready)
+    );
+    // A node's name to its instance, from the loaded fleet: no API call.
+    let last_node = state
+        .fleet
+        .rows
+        .iter()
+        .rev()
+        .find_map(|row| row.node_name().map(str::to_owned));
+    let begin = Instant::now();
+    let found = last_node.as_deref().and_then(|name| {
+        let target = bosun::model::node::NodeTarget::parse(name)?;
+        bosun::model::node::find(&state.fleet.rows, &target).map(|row| row.instance_id.clone())
+    });
+    println!(
+        "  node name → instance (loaded)    {:>8.3} ms, no API call",
+        ms(begin.elapsed())
+    );
     println!(
         "  memory                           {:>8.1} MB ({:.1} MB before loading)",
         common::rss_mb(),
         memory_before
     );
+    verdicts.count(
+        "Kubernetes nodes grouped",
+        node_count >= instances() / 6 && found.is_some(),
+        format!("{node_count} nodes, the last found: {found:?}"),
+    );
+    verdicts.at_most(":nodes ready", ms(nodes_ready), 50.0, "ms");
     // The simulator adds EC2 instances SSM does not manage, which the fleet shows too.
     verdicts.count(
         "instances in the fleet",

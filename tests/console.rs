@@ -2081,3 +2081,35 @@ fn files_view() {
         render(&state, &Theme::default()).backend()
     );
 }
+
+#[test]
+fn nodes_view() {
+    let mut rows = fleet();
+    let node = |id: &str, ping: Ping, group: (&str, &str), agent: &str, ip: &str| {
+        let mut row = row("shop-prod-node", id, ping, "us-east-1", "shop", Some(20));
+        row.agent_version = Some(agent.to_owned());
+        row.tags
+            .insert("eks:cluster-name".to_owned(), "shop-prod".to_owned());
+        row.tags.insert(group.0.to_owned(), group.1.to_owned());
+        row.private_dns = Some(format!("ip-{}.ec2.internal", ip.replace('.', "-")));
+        row
+    };
+    let general = ("eks:nodegroup-name", "general");
+    let spot = ("karpenter.sh/nodepool", "spot");
+    rows.extend([
+        node("i-0n1", Ping::Online, general, "3.3.987.0", "10.0.1.23"),
+        node("i-0n2", Ping::Online, general, "3.3.987.0", "10.0.2.41"),
+        node(
+            "i-0n3",
+            Ping::ConnectionLost,
+            general,
+            "3.2.582.0",
+            "10.0.3.77",
+        ),
+        node("i-0n4", Ping::Online, spot, "2.3.539.0", "10.0.4.88"),
+    ]);
+    let mut state = state_with(rows, Vec::new());
+    let _ = app::update(&mut state, Input::Action(Action::ShowNodes));
+    let _ = app::update(&mut state, Input::Action(Action::ToggleMark));
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+}

@@ -40,6 +40,7 @@ use self::overlays::{DoctorView, Overlay};
 use self::views::containers::ContainersView;
 use self::views::files::FilesView;
 use self::views::fleet::FleetView;
+use self::views::nodes::NodesView;
 use self::views::panes::PanesView;
 use self::views::runs::{RunCompose, RunConfirm, RunsView};
 use self::views::sessions::SessionsView;
@@ -58,6 +59,7 @@ pub struct State {
     pub sessions: SessionsView,
     pub containers: ContainersView,
     pub files: FilesView,
+    pub nodes: NodesView,
     pub tunnels: Tunnels,
 }
 
@@ -84,6 +86,7 @@ impl State {
             sessions: SessionsView::default(),
             containers: ContainersView::default(),
             files: FilesView::default(),
+            nodes: NodesView::default(),
             tunnels: Tunnels::default(),
         }
     }

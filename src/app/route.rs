@@ -135,6 +135,8 @@ mod tests {
         history.view = View::History;
         let mut files = State::new("test");
         files.view = View::Files;
+        let mut nodes = State::new("test");
+        nodes.view = View::Nodes;
         let mut ended = with_pane(PaneMode::Typing);
         let pane = ended
             .panes
@@ -152,6 +154,7 @@ mod tests {
             (&RUN, run),
             (&HISTORY, history),
             (&crate::app::views::files::keys::FILES, files),
+            (&crate::app::views::nodes::keys::NODES, nodes),
             (&PANES, with_pane(PaneMode::Prefix)),
             (&SCROLL, with_pane(PaneMode::Scroll)),
             (&ENDED_PANE, ended),

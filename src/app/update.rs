@@ -117,6 +117,9 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
                 fleet.marks.retain(|id| ids.contains(id.as_str()));
             }
             fleet.rebuild_keeping(keep);
+            if state.view == View::Nodes {
+                state.nodes.regroup(&state.fleet.rows);
+            }
             Vec::new()
         }
         Input::PaneStatus { pane, status } => pane_status(state, pane, status),

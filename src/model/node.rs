@@ -90,6 +90,96 @@ impl InstanceRow {
     }
 }
 
+/// The nodes of one node group (or Karpenter pool) of one cluster, as the console's `:nodes`
+/// shows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeGroup {
+    pub cluster: String,
+    /// The node group or node pool; empty for nodes in neither.
+    pub group: String,
+    /// Its nodes, by node name.
+    pub nodes: Vec<InstanceRow>,
+}
+
+impl NodeGroup {
+    /// How many of its nodes' agents are Online.
+    pub fn online(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| n.ping == super::instance::Ping::Online)
+            .count()
+    }
+
+    /// How many lost their connection (or went inactive).
+    pub fn lost(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| {
+                matches!(
+                    n.ping,
+                    super::instance::Ping::ConnectionLost | super::instance::Ping::Inactive
+                )
+            })
+            .count()
+    }
+
+    /// Its agents' versions, newest first, with how many nodes run each.
+    pub fn agents(&self) -> Vec<(String, usize)> {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for node in &self.nodes {
+            let version = node.agent_version.clone().unwrap_or_else(|| "-".to_owned());
+            match counts.iter_mut().find(|(v, _)| *v == version) {
+                Some((_, count)) => *count += 1,
+                None => counts.push((version, 1)),
+            }
+        }
+        counts.sort_by(|a, b| {
+            if crate::protocol::version::version_greater(&a.0, &b.0) {
+                std::cmp::Ordering::Less
+            } else if crate::protocol::version::version_greater(&b.0, &a.0) {
+                std::cmp::Ordering::Greater
+            } else {
+                a.0.cmp(&b.0)
+            }
+        });
+        counts
+    }
+
+    /// The regions its nodes are in (one, unless a cluster's name is reused).
+    pub fn regions(&self) -> Vec<&str> {
+        let mut regions: Vec<&str> = self.nodes.iter().map(|n| n.region.as_str()).collect();
+        regions.sort_unstable();
+        regions.dedup();
+        regions
+    }
+}
+
+/// The fleet's nodes grouped by cluster, then node group, each sorted by name; instances that
+/// are no node are left out. One pass over the rows and a sort of the nodes alone.
+pub fn groups(rows: &[InstanceRow]) -> Vec<NodeGroup> {
+    let mut by_group: std::collections::BTreeMap<(&str, &str), Vec<&InstanceRow>> =
+        std::collections::BTreeMap::new();
+    for row in rows {
+        if let Some(cluster) = row.eks_cluster() {
+            by_group
+                .entry((cluster, row.eks_nodegroup().unwrap_or("")))
+                .or_default()
+                .push(row);
+        }
+    }
+    by_group
+        .into_iter()
+        .map(|((cluster, group), mut nodes)| {
+            nodes.sort_by(|a, b| a.node_name().cmp(&b.node_name()));
+            NodeGroup {
+                cluster: cluster.to_owned(),
+                group: group.to_owned(),
+                nodes: nodes.into_iter().cloned().collect(),
+            }
+        })
+        .collect()
+}
+
 /// The one row a node TARGET names, from a fleet already loaded (no API call).
 pub fn find<'a>(rows: &'a [InstanceRow], target: &NodeTarget) -> Option<&'a InstanceRow> {
     rows.iter().find(|row| target.is(row))

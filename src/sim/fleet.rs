@@ -419,6 +419,21 @@ impl Fleet {
                 );
                 tags.insert("Team".to_owned(), team.to_owned());
                 tags.insert("Environment".to_owned(), environment.to_owned());
+                // Every fifth instance is a Kubernetes node: three clusters, each with a
+                // managed node group and a Karpenter pool.
+                if n % 5 == 0 && !windows {
+                    let cluster = ["shop-prod", "data", "search"][(n / 5) % 3];
+                    tags.insert("eks:cluster-name".to_owned(), cluster.to_owned());
+                    tags.insert(
+                        format!("kubernetes.io/cluster/{cluster}"),
+                        "owned".to_owned(),
+                    );
+                    if (n / 15) % 2 == 0 {
+                        tags.insert("eks:nodegroup-name".to_owned(), "general".to_owned());
+                    } else {
+                        tags.insert("karpenter.sh/nodepool".to_owned(), "spot".to_owned());
+                    }
+                }
                 Instance {
                     id: format!("i-{:017x}", 0x0a00_0000_0000_0000u64 + n as u64),
                     region: region.to_owned(),

@@ -127,6 +127,8 @@ pub enum Action {
     DownloadFile,
     /// A local file copied into the folder shown.
     UploadFile,
+    /// The Nodes view: the fleet's Kubernetes nodes by cluster and node group.
+    ShowNodes,
 }
 
 impl Action {

@@ -11,7 +11,7 @@ pub struct ActionInfo {
     pub describe: &'static str,
 }
 
-pub const ACTIONS: [ActionInfo; 78] = [
+pub const ACTIONS: [ActionInfo; 79] = [
     ActionInfo {
         action: Action::Up,
         name: "up",
@@ -396,6 +396,11 @@ pub const ACTIONS: [ActionInfo; 78] = [
         action: Action::DownloadFile,
         name: "download_file",
         describe: "download the file here, SHA-256 checked (the path is asked)",
+    },
+    ActionInfo {
+        action: Action::ShowNodes,
+        name: "nodes",
+        describe: "Kubernetes nodes by cluster and node group: online, lost, agents",
     },
     ActionInfo {
         action: Action::UploadFile,

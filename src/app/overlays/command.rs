@@ -58,6 +58,7 @@ pub(crate) fn run(state: &mut State, line: &str) -> Outcome {
         "sessions" | "session" => act(Action::ShowSessions),
         "containers" | "container" | "ecs" => act(Action::ShowContainers),
         "files" | "file" | "ls" => act(Action::ShowFiles),
+        "nodes" | "node" | "k8s" | "eks" => act(Action::ShowNodes),
         "run" => act(Action::OpenRun),
         "watch" => act(Action::ShowRun),
         "history" => act(Action::ShowHistory),

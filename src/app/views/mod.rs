@@ -8,6 +8,7 @@ pub mod files;
 pub mod fleet;
 pub mod key_check;
 pub(crate) mod lists;
+pub mod nodes;
 pub mod panes;
 pub mod runs;
 pub mod sessions;
@@ -39,6 +40,8 @@ pub enum View {
     Containers,
     /// One instance's folders, over a session.
     Files,
+    /// The fleet's Kubernetes nodes by cluster and node group.
+    Nodes,
 }
 
 /// What a view's key comes to, when it reaches beyond the view.
@@ -95,6 +98,7 @@ pub(crate) fn act(state: &mut State, action: Action) -> Outcome {
         View::Sessions => sessions::update::act_on_sessions(state, action),
         View::Containers => containers::update::act_on_containers(state, action),
         View::Files => files::update::act_on_files(state, action),
+        View::Nodes => nodes::update::act_on_nodes(state, action),
         View::Fleet => fleet::update::act_on(state, action),
     }
 }
@@ -114,6 +118,7 @@ pub fn table_for(state: &State) -> Option<&'static KeyTable> {
         View::Sessions => Some(&sessions::keys::SESSIONS),
         View::Containers => Some(&containers::keys::CONTAINERS),
         View::Files => Some(&files::keys::FILES),
+        View::Nodes => Some(&nodes::keys::NODES),
         View::Panes if !state.panes.workspace.is_empty() => match state.panes.mode {
             panes::PaneMode::Typing => {
                 let ended = state
@@ -141,6 +146,7 @@ pub fn help_table(state: &State) -> &'static KeyTable {
         View::Sessions => &sessions::keys::SESSIONS,
         View::Containers => &containers::keys::CONTAINERS,
         View::Files => &files::keys::FILES,
+        View::Nodes => &nodes::keys::NODES,
         _ => &fleet::keys::FLEET,
     }
 }
@@ -188,7 +194,7 @@ pub fn examined(state: &State) -> Option<Examined> {
             profile: at.profile.clone(),
             region: at.region.clone(),
         }),
-        View::Tunnels | View::History | View::Containers => None,
+        View::Tunnels | View::History | View::Containers | View::Nodes => None,
     }
 }
 
@@ -198,6 +204,7 @@ pub fn shown_by(action: Action) -> Option<View> {
         Action::ShowHistory => Some(View::History),
         Action::ShowSessions => Some(View::Sessions),
         Action::ShowContainers => Some(View::Containers),
+        Action::ShowNodes => Some(View::Nodes),
         Action::ShowTunnels => Some(View::Tunnels),
         Action::ShowRun => Some(View::Run),
         Action::ShowPanes => Some(View::Panes),
@@ -213,6 +220,12 @@ pub(crate) fn show(state: &mut State, view: View) -> Vec<Effect> {
         View::Sessions => sessions::update::show_sessions(state),
         View::Containers => containers::update::show_containers(state),
         View::Run => runs::update::show_run(state),
+        View::Nodes => {
+            state.nodes.regroup(&state.fleet.rows);
+            state.view = view;
+            state.close_overlay();
+            Vec::new()
+        }
         View::Fleet | View::Tunnels | View::Files => {
             state.view = view;
             state.close_overlay();
@@ -222,7 +235,7 @@ pub(crate) fn show(state: &mut State, view: View) -> Vec<Effect> {
 }
 
 /// Every key table, for the tests that hold them to their promises.
-pub static ALL_TABLES: [&crate::app::keymap::KeyTable; 11] = [
+pub static ALL_TABLES: [&crate::app::keymap::KeyTable; 12] = [
     &fleet::keys::FLEET,
     &panes::keys::PANES,
     &panes::keys::SCROLL,
@@ -233,6 +246,7 @@ pub static ALL_TABLES: [&crate::app::keymap::KeyTable; 11] = [
     &sessions::keys::SESSIONS,
     &containers::keys::CONTAINERS,
     &files::keys::FILES,
+    &nodes::keys::NODES,
     &crate::app::overlays::help_table::HELP,
 ];
 
