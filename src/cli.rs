@@ -161,6 +161,10 @@ pub enum Command {
     /// The organisation's accounts through the profile's SSO login: the role bosun takes in
     /// each, and whether its credentials could be had (and why not).
     Accounts(AccountsArgs),
+    /// The fleet's SSM Agents: how far behind they are (`status`), and bringing them up to
+    /// date (`update`, canary first) or restarting them (`restart`) through Run Command.
+    #[command(subcommand)]
+    Agent(AgentCommand),
     /// The configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -265,7 +269,8 @@ pub fn parse_key_value(text: &str) -> Result<(String, String), String> {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Target this instance id (repeatable).
+    /// Target this instance: an id, a Name, a Kubernetes node's name or k8s:CLUSTER/NODE
+    /// (repeatable).
     #[arg(long)]
     pub instance: Vec<String>,
     /// Target instances with this tag, KEY=VALUE (repeatable; ANDed).
@@ -533,6 +538,43 @@ pub struct LsArgs {
     /// status, health, whether ECS Exec can reach it (and why not), image, CPU/memory.
     #[arg(long)]
     pub containers: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// The agents of this profile and region's instances: the versions in use and how many
+    /// run each, how many SSM knows a newer one for, and what each old one lacks.
+    Status(AgentStatusArgs),
+    /// AWS-UpdateSSMAgent on TARGETS through Run Command, one canary first (when there are
+    /// several), with the blast radius; the versions before and after.
+    Update(AgentChangeArgs),
+    /// Restart the agent on TARGETS (a delayed restart through Run Command, so the command
+    /// reports before the agent goes), canary first; the versions and pings after.
+    Restart(AgentChangeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AgentStatusArgs {
+    /// Only the instances this filter lets through (the fleet's filter language).
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// One JSON object per version in use.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentChangeArgs {
+    /// Instances: ids, Names, Kubernetes node names or k8s:CLUSTER/NODE.
+    #[arg(required = true)]
+    pub targets: Vec<String>,
+    /// Run on this many (N) or this share (N%) first, and on the rest only if they all
+    /// succeed; "0" runs on all at once. Default: 1 when there are several targets.
+    #[arg(long, value_name = "N|N%")]
+    pub canary: Option<String>,
+    /// Do not ask before running.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,6 +12,7 @@ macro_rules! say {
     }};
 }
 
+pub mod agent;
 pub mod completions;
 pub mod config;
 pub mod console;

@@ -10,6 +10,8 @@ use crate::protocol::version::version_greater;
 pub enum Capability {
     /// Session Manager sessions at all.
     Sessions,
+    /// Port forwarding sessions (AWS-StartPortForwardingSession): tunnels at all.
+    PortForwarding,
     /// Port forwarding with many connections per session (smux); older agents take one
     /// connection at a time (docs/protocol.md §7.1).
     MultiplexedTunnels,
@@ -40,11 +42,16 @@ struct Row {
     release: &'static str,
 }
 
-const TABLE: [Row; 5] = [
+const TABLE: [Row; 6] = [
     Row {
         capability: Capability::Sessions,
         begins: Begins::At("2.3.68.0"),
         release: "2.3.68.0",
+    },
+    Row {
+        capability: Capability::PortForwarding,
+        begins: Begins::At("2.3.672.0"),
+        release: "2.3.672.0",
     },
     Row {
         capability: Capability::MultiplexedTunnels,
@@ -89,6 +96,44 @@ pub fn since(capability: Capability) -> &'static str {
     row(capability).release
 }
 
+/// What an agent of `version` cannot do that a current one does, most important first, each
+/// as a few words for a table cell and a sentence for a summary.
+pub fn lacks(version: &str) -> Vec<(&'static str, &'static str)> {
+    [
+        (
+            Capability::Sessions,
+            "no sessions",
+            "no Session Manager sessions at all",
+        ),
+        (
+            Capability::PortForwarding,
+            "no tunnels",
+            "no port forwarding (tunnels)",
+        ),
+        (
+            Capability::MultiplexedTunnels,
+            "1 conn/tunnel",
+            "tunnels carry one connection at a time",
+        ),
+        (
+            Capability::NonInteractiveCommands,
+            "no cp",
+            "no non-interactive commands (bosun cp downloads, the file view)",
+        ),
+    ]
+    .into_iter()
+    .filter(|(capability, _, _)| !can(version, *capability))
+    .map(|(_, short, sentence)| (short, sentence))
+    .collect()
+}
+
+/// Restarts the agent from inside a Run Command invocation. Restarting it there ends the
+/// invocation's own process, so the restart is detached and delayed: the invocation reports
+/// success first.
+pub const RESTART_LINUX: &str =
+    "nohup sh -c \"sleep 5; sudo systemctl restart amazon-ssm-agent\" >/dev/null 2>&1 &";
+pub const RESTART_WINDOWS: &str = "Start-Process powershell -ArgumentList \"-Command Start-Sleep 5; Restart-Service AmazonSSMAgent\"";
+
 /// Whether an agent of `version` can run sessions at all.
 pub fn runs_sessions(version: &str) -> bool {
     can(version, Capability::Sessions)
@@ -127,5 +172,9 @@ mod tests {
         );
         assert!(!can("not a version", Capability::RefusesLocalForwards));
         assert_eq!(since(Capability::MultiplexedTunnels), "3.0.222.0");
+        assert!(!can("2.3.539.0", Capability::PortForwarding));
+        let short: Vec<&str> = lacks("2.3.539.0").iter().map(|(s, _)| *s).collect();
+        assert_eq!(short, ["no tunnels", "1 conn/tunnel", "no cp"]);
+        assert!(lacks("3.3.987.0").is_empty());
     }
 }

@@ -193,9 +193,13 @@ impl Column {
             Column::LastPing => row.last_ping_age.map_or(Cow::Borrowed("-"), |a| {
                 Cow::Owned(crate::model::format::age(a))
             }),
+            // An agent that lacks something says the most important thing it lacks.
             Column::Agent => match (&row.agent_version, row.agent_outdated) {
-                (Some(version), true) => Cow::Owned(format!("{version} old")),
-                (Some(version), false) => Cow::Borrowed(version),
+                (Some(version), outdated) => match crate::model::agent::lacks(version).first() {
+                    Some((short, _)) => Cow::Owned(format!("{version} {short}")),
+                    None if outdated => Cow::Owned(format!("{version} old")),
+                    None => Cow::Borrowed(version),
+                },
                 (None, _) => Cow::Borrowed("-"),
             },
             Column::Platform => Cow::Borrowed(&row.platform),

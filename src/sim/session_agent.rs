@@ -499,6 +499,15 @@ async fn run_application(
             // Agents from 3.3.4851.0 judge a remote host before forwarding: loopback and the
             // container credential endpoints are refused, and the session ends saying so.
             let agent_version = state.agent_version(&instance);
+            // An agent from before port forwarding has no Port plugin to run the session.
+            if !crate::model::agent::can(&agent_version, Capability::PortForwarding) {
+                let _ = output
+                    .send(AgentInput::Close(Some(format!(
+                        "Plugin with name Port not found. Step name: Port (SSM Agent {agent_version} has no port forwarding; 2.3.672.0 or later does)"
+                    ))))
+                    .await;
+                return;
+            }
             if let Some(host) = host.as_deref()
                 && crate::model::agent::can(&agent_version, Capability::RefusesLocalForwards)
                 && classify(host) != Destination::Elsewhere

@@ -183,7 +183,7 @@ mod tests {
         assert!(
             taken
                 .iter()
-                .any(|f| f.note && f.message == "keys.shell = \"q\" takes the key from quit in the Fleet and Containers views"),
+                .any(|f| f.note && f.message == "keys.shell = \"q\" takes the key from quit in the Fleet, Containers and Nodes views"),
             "{taken:#?}"
         );
     }

@@ -62,7 +62,22 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> i32 {
     let region = config.region().map(|r| r.to_string()).unwrap_or_default();
     let ssm = aws_sdk_ssm::Client::new(&config);
     let ec2 = aws_sdk_ec2::Client::new(&config);
-    let targets = match run_targets::resolve(&ssm, &ec2, &args.instance, &args.tag).await {
+    // A Name, a Kubernetes node's name or k8s:CLUSTER/NODE becomes its instance id first.
+    let mut instances = Vec::with_capacity(args.instance.len());
+    for wanted in &args.instance {
+        if crate::aws::target::is_instance_id(wanted) {
+            instances.push(wanted.clone());
+            continue;
+        }
+        match crate::aws::target::resolve(&ssm, &ec2, wanted).await {
+            Ok(id) => instances.push(id),
+            Err(error) => {
+                eprintln!("bosun run: {error}");
+                return 2;
+            }
+        }
+    }
+    let targets = match run_targets::resolve(&ssm, &ec2, &instances, &args.tag).await {
         // Nothing to run on is how it was asked, whether an id or a tag found nothing.
         Ok(targets) if targets.is_empty() => {
             eprintln!("bosun run: no managed instance matches those targets in {region}");

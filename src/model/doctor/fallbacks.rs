@@ -27,9 +27,9 @@ pub(super) fn fallbacks(facts: &Facts, online: bool) -> Vec<String> {
         // Restarting the agent from inside a command ends that command's own process, so
         // the restart is detached and delayed: the invocation reports success first.
         let restart = if windows {
-            "Start-Process powershell -ArgumentList \"-Command Start-Sleep 5; Restart-Service AmazonSSMAgent\""
+            crate::model::agent::RESTART_WINDOWS
         } else {
-            "nohup sh -c \"sleep 5; sudo systemctl restart amazon-ssm-agent\" >/dev/null 2>&1 &"
+            crate::model::agent::RESTART_LINUX
         };
         lines.push(format!(
             "Run Command still reaches it, without a session: `bosun run --instance {id} --region {region} -- '{restart}'` restarts the agent; any other command runs the same way"

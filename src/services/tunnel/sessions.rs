@@ -302,8 +302,24 @@ impl Keeper<'_> {
                     continue;
                 }
             };
-            let last =
-                replace == Replace::OnFailure && ended.closed_by_service || request.is_none();
+            // An agent without the Port plugin refuses every session alike: another try is
+            // pointless, and the way out is a newer agent.
+            let no_port_plugin = ended
+                .words
+                .as_deref()
+                .is_some_and(|words| words.contains("Plugin with name Port not found"));
+            if no_port_plugin {
+                let why = format!(
+                    "the instance's SSM Agent has no port forwarding ({} or later does): `bosun agent update {}`",
+                    crate::model::agent::since(crate::model::agent::Capability::PortForwarding),
+                    request.as_ref().map_or("TARGET", |r| r.target.as_str())
+                );
+                say.say(label, why.clone());
+                say.problem(why);
+            }
+            let last = replace == Replace::OnFailure && ended.closed_by_service
+                || request.is_none()
+                || no_port_plugin;
             if last {
                 say.say(
                     label,

@@ -253,6 +253,17 @@ fn update_agent(
             .unwrap_or_default()
     };
     let installed = state.agent_version(instance);
+    // Bottlerocket runs the agent in its control container, updated with the OS itself.
+    if instance.os.contains("Bottlerocket") {
+        return (
+            InvocationState::Failed,
+            String::new(),
+            "failed to update amazon-ssm-agent: Bottlerocket is not a supported platform for \
+             AWS-UpdateSSMAgent (its agent runs in the control container and is updated with the \
+             OS: `apiclient update apply`)\n"
+                .to_owned(),
+        );
+    }
     let wanted = match first("version") {
         version if version.trim().is_empty() => CURRENT_AGENT_VERSION.to_owned(),
         version => version.trim().to_owned(),
