@@ -395,8 +395,12 @@ fn settle(state: &mut State, outcome: Outcome) -> Vec<Effect> {
         Outcome::Act(action) => act(state, action),
         Outcome::OpenShells(targets) => panes::update::open_targets(state, targets),
         Outcome::Show(view) => views::show(state, view),
-        Outcome::ComposeRun { groups, chosen_by } => {
-            runs::update::open_compose(state, groups, chosen_by);
+        Outcome::ComposeRun {
+            groups,
+            chosen_by,
+            agents,
+        } => {
+            runs::update::open_compose(state, groups, chosen_by, agents);
             Vec::new()
         }
         Outcome::TunnelForm(to) => {

@@ -97,27 +97,28 @@ pub fn since(capability: Capability) -> &'static str {
 }
 
 /// What an agent of `version` cannot do that a current one does, most important first, each
-/// as a few words for a table cell and a sentence for a summary.
+/// as a mark for the AGENT column (`✗tun` no tunnels, `1con` one connection a tunnel, `✗cp`
+/// no non-interactive commands, `✗ses` no sessions) and a sentence for a summary.
 pub fn lacks(version: &str) -> Vec<(&'static str, &'static str)> {
     [
         (
             Capability::Sessions,
-            "no sessions",
+            "✗ses",
             "no Session Manager sessions at all",
         ),
         (
             Capability::PortForwarding,
-            "no tunnels",
+            "✗tun",
             "no port forwarding (tunnels)",
         ),
         (
             Capability::MultiplexedTunnels,
-            "1 conn/tunnel",
+            "1con",
             "tunnels carry one connection at a time",
         ),
         (
             Capability::NonInteractiveCommands,
-            "no cp",
+            "✗cp",
             "no non-interactive commands (bosun cp downloads, the file view)",
         ),
     ]
@@ -174,7 +175,7 @@ mod tests {
         assert_eq!(since(Capability::MultiplexedTunnels), "3.0.222.0");
         assert!(!can("2.3.539.0", Capability::PortForwarding));
         let short: Vec<&str> = lacks("2.3.539.0").iter().map(|(s, _)| *s).collect();
-        assert_eq!(short, ["no tunnels", "1 conn/tunnel", "no cp"]);
+        assert_eq!(short, ["✗tun", "1con", "✗cp"]);
         assert!(lacks("3.3.987.0").is_empty());
     }
 }

@@ -129,6 +129,9 @@ pub enum Action {
     UploadFile,
     /// The Nodes view: the fleet's Kubernetes nodes by cluster and node group.
     ShowNodes,
+    /// Run Command's form for AWS-UpdateSSMAgent on the marked (or shown) instances, canary
+    /// first.
+    UpdateAgents,
 }
 
 impl Action {
@@ -150,6 +153,7 @@ impl Action {
                 | Action::Reconnect
                 | Action::TerminateSession
                 | Action::UploadFile
+                | Action::UpdateAgents
         )
     }
 }

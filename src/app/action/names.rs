@@ -11,7 +11,7 @@ pub struct ActionInfo {
     pub describe: &'static str,
 }
 
-pub const ACTIONS: [ActionInfo; 79] = [
+pub const ACTIONS: [ActionInfo; 80] = [
     ActionInfo {
         action: Action::Up,
         name: "up",
@@ -396,6 +396,11 @@ pub const ACTIONS: [ActionInfo; 79] = [
         action: Action::DownloadFile,
         name: "download_file",
         describe: "download the file here, SHA-256 checked (the path is asked)",
+    },
+    ActionInfo {
+        action: Action::UpdateAgents,
+        name: "update_agents",
+        describe: "update the SSM Agent (AWS-UpdateSSMAgent) on the marked instances, canary first",
     },
     ActionInfo {
         action: Action::ShowNodes,

@@ -55,10 +55,12 @@ pub enum Outcome {
     OpenShells(Vec<PaneTarget>),
     /// Another view in front (the panes typing into the focused one, a list loaded afresh).
     Show(View),
-    /// Run Command's form for these targets.
+    /// Run Command's form for these targets (`agents`: set for AWS-UpdateSSMAgent, canary
+    /// first).
     ComposeRun {
         groups: Vec<RunGroup>,
         chosen_by: String,
+        agents: bool,
     },
     /// The tunnel form for one target.
     TunnelForm(TunnelTo),

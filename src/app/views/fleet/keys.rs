@@ -34,6 +34,7 @@ pub static FLEET: KeyTable = KeyTable {
         bind(&[C('E')], Action::ShowContainers),
         bind(&[C('b')], Action::ShowFiles),
         bind(&[C('K')], Action::ShowNodes),
+        bind(&[C('U')], Action::UpdateAgents),
         bind(&[C('d')], Action::Detail),
         bind(&[C('D')], Action::Doctor),
         bind(&[C('o')], Action::SortNext),

@@ -535,3 +535,20 @@ fn a_status_message_clears_on_the_next_key() {
     let _ = update(&mut state, Input::Action(Action::Down));
     assert_eq!(state.frame.notice, None);
 }
+
+#[test]
+fn u_opens_run_command_for_an_agent_update_canary_first() {
+    let mut state = with_screen(loaded());
+    press(&mut state, KeyCode::Char('U'), KeyModifiers::SHIFT);
+    let Some(Overlay::RunCompose(compose)) = &state.overlay else {
+        panic!("the Run Command form: {:?}", state.overlay);
+    };
+    assert_eq!(compose.fields[1].text(), "AWS-UpdateSSMAgent");
+    assert_eq!(compose.fields[9].text(), "1", "one canary of several");
+    let request = compose.to_request().expect("a request");
+    assert_eq!(request.document.as_deref(), Some("AWS-UpdateSSMAgent"));
+    let mut read_only = with_screen(loaded());
+    read_only.frame.read_only = true;
+    press(&mut read_only, KeyCode::Char('U'), KeyModifiers::SHIFT);
+    assert!(read_only.overlay.is_none());
+}

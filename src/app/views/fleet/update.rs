@@ -17,7 +17,8 @@ pub(crate) fn act_on(state: &mut State, action: Action) -> Outcome {
     let last = fleet.visible.len().saturating_sub(1);
     let page = state.frame.table_rows;
     match action {
-        Action::OpenRun => return compose_run(state),
+        Action::OpenRun => return compose_run(state, false),
+        Action::UpdateAgents => return compose_run(state, true),
         _ if let Some(view) = views::shown_by(action) => return Outcome::Show(view),
         Action::OpenTunnelForm => return tunnel_form(state),
         Action::OpenRdp => return rdp(state),
@@ -155,7 +156,7 @@ fn open_shells(state: &mut State) -> Outcome {
 
 /// Run Command's form for the marked rows, or every row the filter shows; `--read-only`
 /// refuses, and instances SSM does not manage are left out (they cannot run anything).
-fn compose_run(state: &mut State) -> Outcome {
+fn compose_run(state: &mut State, agents: bool) -> Outcome {
     if state.frame.read_only {
         state.frame.notice =
             Some("refused by --read-only: Run Command changes instances".to_owned());
@@ -201,6 +202,7 @@ fn compose_run(state: &mut State) -> Outcome {
     Outcome::ComposeRun {
         groups: groups_of(&managed),
         chosen_by: format!("{} {chosen_by}{left_out}", managed.len()),
+        agents,
     }
 }
 

@@ -14,8 +14,17 @@ use crate::model::status::InvocationStatus;
 use super::{CanaryOutcome, RunCompose, RunConfirm, RunWatch};
 
 /// The compose form for these targets.
-pub(crate) fn open_compose(state: &mut State, groups: Vec<RunGroup>, chosen_by: String) {
-    state.overlay = Some(Overlay::RunCompose(RunCompose::new(groups, chosen_by)));
+pub(crate) fn open_compose(
+    state: &mut State,
+    groups: Vec<RunGroup>,
+    chosen_by: String,
+    agents: bool,
+) {
+    let mut compose = RunCompose::new(groups, chosen_by);
+    if agents {
+        compose.for_agent_update();
+    }
+    state.overlay = Some(Overlay::RunCompose(compose));
 }
 
 /// A key in the compose form: text in the focused field, the fields in turn, Enter a new line

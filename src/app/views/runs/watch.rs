@@ -63,6 +63,17 @@ impl RunCompose {
         }
     }
 
+    /// Set for AWS-UpdateSSMAgent (`U`): the document named, one canary first when there is
+    /// more than one target, the focus on the canary to see it.
+    pub fn for_agent_update(&mut self) {
+        self.fields[1].set("AWS-UpdateSSMAgent");
+        let targets: usize = self.groups.iter().map(|g| g.targets.len()).sum();
+        if targets > 1 {
+            self.fields[CANARY_FIELD].set("1");
+        }
+        self.focus = CANARY_FIELD;
+    }
+
     /// The request the form describes, or what is wrong with it.
     pub fn to_request(&self) -> Result<RunRequest, String> {
         let script = self.fields[0].trim_end().to_owned();
