@@ -114,6 +114,27 @@ pub(crate) fn status_spans(
             ));
         }
     }
+    // How far behind the fleet's agents are: those SSM knows a newer one for, or that lack
+    // something (`bosun agent status` lists them; U updates the marked ones).
+    let behind = state
+        .fleet
+        .rows
+        .iter()
+        .filter(|row| {
+            row.agent_outdated
+                || row
+                    .agent_version
+                    .as_deref()
+                    .is_some_and(|v| !crate::model::agent::lacks(v).is_empty())
+        })
+        .count();
+    if behind > 0 && !short {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(
+            format!("{behind} agent{} behind", if behind == 1 { "" } else { "s" }),
+            Style::default().fg(theme.warning),
+        ));
+    }
     let seconds = |at: SystemTime| age(now.duration_since(at).map_or(0, |d| d.as_secs()));
     let freshness = match (state.fleet.loading, state.fleet.loaded_at) {
         (true, _) if state.fleet.pending > 0 => {
