@@ -12,7 +12,7 @@ use crate::config::IndexUse;
 /// a person reads it.
 type Located = (aws_config::SdkConfig, String, String);
 
-/// Where `target` (an instance id, a Name or `tag:K=V`) lives in the organisation: the
+/// Where `target` (an instance id, a Name, a node name, `k8s:` or `tag:K=V`) lives in the organisation: the
 /// configuration of its account, as the session role, in its region, and the instance's id.
 /// A name held in several accounts is refused with them named, as a name held twice in one
 /// account is.
@@ -73,7 +73,13 @@ pub async fn locate(
                 } else {
                     match target::resolve(&ssm, &ec2, target).await {
                         Ok(id) => Some(id),
-                        Err(TargetError::NoMatch { .. }) => None,
+                        // A node name is not here, or here but in another cluster (private
+                        // DNS names repeat across VPCs: k8s:CLUSTER/NODE tells them apart).
+                        Err(
+                            TargetError::NoMatch { .. }
+                            | TargetError::NoNode { .. }
+                            | TargetError::OtherCluster { .. },
+                        ) => None,
                         Err(other) => return Err(other.to_string()),
                     }
                 };

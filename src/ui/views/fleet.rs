@@ -131,7 +131,10 @@ pub(crate) fn status_spans(
     if behind > 0 && !short {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(
-            format!("{behind} agent{} behind", if behind == 1 { "" } else { "s" }),
+            format!(
+                "{behind} agent{} behind",
+                if behind == 1 { "" } else { "s" }
+            ),
             Style::default().fg(theme.warning),
         ));
     }
