@@ -86,7 +86,7 @@ fn a_key_that_takes_a_views_own_key_is_a_note_and_the_file_passes() {
     let said = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{said}");
     assert!(
-        said.contains(":3: keys.shell = \"q\" takes the key from quit in the Fleet and Containers views (a note)"),
+        said.contains(":3: keys.shell = \"q\" takes the key from quit in the Fleet, Containers and Nodes views (a note)"),
         "{said}"
     );
     assert!(said.contains(": ok (0 saved tunnels, 0 groups)"), "{said}");

@@ -41,7 +41,6 @@ pub(crate) fn title_line<'a>(
     now: SystemTime,
     width: u16,
 ) -> Paragraph<'a> {
-    let long = status_spans(state, theme, now, false);
     let brand = brand(theme);
     let length = |spans: &[Span]| -> usize {
         spans
@@ -50,11 +49,20 @@ pub(crate) fn title_line<'a>(
             .map(|s| s.content.chars().count())
             .sum()
     };
-    // Too narrow for the words: the short ones ("25 on  5 lost  7s ago").
-    let spans = if length(&long) > usize::from(width) {
-        status_spans(state, theme, now, true)
+    // The agents behind are said only where the whole source still fits beside them; too
+    // narrow for the words, the short ones ("25 on  5 lost  7s ago").
+    let fits =
+        |spans: &[Span]| length(spans) + state.frame.source.chars().count() < usize::from(width);
+    let with_agents = status_spans(state, theme, now, false, true);
+    let spans = if fits(&with_agents) {
+        with_agents
     } else {
-        long
+        let long = status_spans(state, theme, now, false, false);
+        if length(&long) > usize::from(width) {
+            status_spans(state, theme, now, true, false)
+        } else {
+            long
+        }
     };
     let room = usize::from(width).saturating_sub(length(&spans));
     let source = if state.frame.source.chars().count() < room {
@@ -80,6 +88,7 @@ pub(crate) fn status_spans(
     theme: &Theme,
     now: SystemTime,
     short: bool,
+    agents: bool,
 ) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
     // Never dropped for room: under --read-only every key that would change something says
@@ -115,20 +124,25 @@ pub(crate) fn status_spans(
         }
     }
     // How far behind the fleet's agents are: those SSM knows a newer one for, or that lack
-    // something (`bosun agent status` lists them; U updates the marked ones).
-    let behind = state
-        .fleet
-        .rows
-        .iter()
-        .filter(|row| {
-            row.agent_outdated
-                || row
-                    .agent_version
-                    .as_deref()
-                    .is_some_and(|v| !crate::model::agent::lacks(v).is_empty())
-        })
-        .count();
-    if behind > 0 && !short {
+    // something (`bosun agent status` lists them; U updates the marked ones). Counted only
+    // when it may be said.
+    let behind = if !agents {
+        0
+    } else {
+        state
+            .fleet
+            .rows
+            .iter()
+            .filter(|row| {
+                row.agent_outdated
+                    || row
+                        .agent_version
+                        .as_deref()
+                        .is_some_and(|v| !crate::model::agent::lacks(v).is_empty())
+            })
+            .count()
+    };
+    if behind > 0 && agents {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(
             format!(
