@@ -134,6 +134,17 @@ pub fn kept<T>(widths: &[Option<u16>], cells: impl IntoIterator<Item = T>) -> Ve
         .collect()
 }
 
+/// The widest cell of `column` among `texts` (in characters), at least `min`: what a column
+/// claims to show its longest value whole.
+pub fn widest<const N: usize>(texts: &[[String; N]], column: usize, min: u16) -> u16 {
+    texts
+        .iter()
+        .map(|t| u16::try_from(t[column].chars().count()).unwrap_or(u16::MAX))
+        .max()
+        .unwrap_or(0)
+        .max(min)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -312,3 +312,14 @@ pub(crate) fn typing_end(text: &str, room: usize) -> String {
     let tail: String = text.chars().skip(count - (room - 1)).collect();
     format!("…{tail}")
 }
+
+/// A list view's rows: its title, the table, a notice line, and the key hints.
+pub(crate) fn list_areas(area: Rect) -> [Rect; 4] {
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}

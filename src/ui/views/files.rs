@@ -3,7 +3,7 @@
 //! the prompt for a copy's local path.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
@@ -14,18 +14,12 @@ use crate::config::theme::Theme;
 use crate::model::format::{bytes, iso8601};
 use crate::model::transfer::browse::{EntryKind, RemoteEntry};
 use crate::model::transfer::shown_bytes;
-use crate::ui::columns::{Claim, constraints, kept, share};
+use crate::ui::columns::{Claim, constraints, kept, share, widest};
 use crate::ui::widgets::{fit, note, typing_end};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let view = &state.files;
-    let [title, body, notice, status] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(3),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [title, body, notice, status] = crate::ui::widgets::list_areas(area);
     let count = match &view.listing {
         Some(listing) if listing.cut => format!(
             " ({} entries shown; the folder holds more)",
@@ -77,14 +71,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         (Some(listing), None) => {
             let texts: Vec<[String; 4]> = listing.entries.iter().map(columns).collect();
-            let longest = |column: usize, min: u16| {
-                texts
-                    .iter()
-                    .map(|t| u16::try_from(t[column].chars().count()).unwrap_or(u16::MAX))
-                    .max()
-                    .unwrap_or(0)
-                    .max(min)
-            };
+            let longest = |column: usize, min: u16| widest(&texts, column, min);
             let widths = share(
                 &[
                     Claim::new(12, longest(0, 12).min(80), 0),

@@ -3,7 +3,7 @@
 //! the cluster named on its first group's row, marked groups marked.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
@@ -11,18 +11,12 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 use crate::app::State;
 use crate::config::theme::Theme;
 use crate::model::node::NodeGroup;
-use crate::ui::columns::{Claim, constraints, kept, share};
+use crate::ui::columns::{Claim, constraints, kept, share, widest};
 use crate::ui::widgets::{fit, note};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let view = &state.nodes;
-    let [title, body, notice, status] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(3),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [title, body, notice, status] = crate::ui::widgets::list_areas(area);
     let clusters = {
         let mut names: Vec<&str> = view.groups.iter().map(|g| g.cluster.as_str()).collect();
         names.dedup();
@@ -95,14 +89,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ]
             })
             .collect();
-        let longest = |column: usize, min: u16| {
-            texts
-                .iter()
-                .map(|t| u16::try_from(t[column].chars().count()).unwrap_or(u16::MAX))
-                .max()
-                .unwrap_or(0)
-                .max(min)
-        };
+        let longest = |column: usize, min: u16| widest(&texts, column, min);
         let widths = share(
             &[
                 Claim::fixed(1, 0),

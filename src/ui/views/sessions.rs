@@ -3,7 +3,7 @@
 //! "here: pane N" and its tunnels "here: tunnel NAME" in the owner column.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
@@ -11,17 +11,11 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 use crate::app::State;
 use crate::config::theme::Theme;
 use crate::model::format::age;
-use crate::ui::columns::{Claim, constraints, kept, share};
+use crate::ui::columns::{Claim, constraints, kept, share, widest};
 use crate::ui::widgets::{fit, note};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i64) {
-    let [title, body, notice, status] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(3),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [title, body, notice, status] = crate::ui::widgets::list_areas(area);
     let count = state.sessions.entries.as_ref().map_or(0, Vec::len);
     frame.render_widget(
         Paragraph::new(Line::from(vec![
@@ -83,14 +77,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
                     ]
                 })
                 .collect();
-            let longest = |column: usize, min: u16| {
-                texts
-                    .iter()
-                    .map(|t| u16::try_from(t[column].chars().count()).unwrap_or(u16::MAX))
-                    .max()
-                    .unwrap_or(0)
-                    .max(min)
-            };
+            let longest = |column: usize, min: u16| widest(&texts, column, min);
             // Who and where first; the document and status keep their whole words before the
             // start time, the region and the session id (the view's x ends it) get room.
             let widths = share(

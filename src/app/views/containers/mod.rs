@@ -161,13 +161,8 @@ impl ContainersView {
 
     /// Scrolls just enough that the selection is among the `rows` on screen.
     pub fn keep_in_view(&mut self, rows: usize) {
-        let rows = rows.max(1);
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + rows {
-            self.offset = self.selected + 1 - rows;
-        }
-        self.offset = self.offset.min(self.visible.len().saturating_sub(1));
+        self.offset = crate::app::views::lists::scrolled(self.selected, self.offset, rows)
+            .min(self.visible.len().saturating_sub(1));
     }
 
     pub fn total(&self) -> usize {

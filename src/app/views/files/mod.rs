@@ -123,12 +123,7 @@ impl FilesView {
 
     /// Scrolls just enough that the selection is among the `rows` on screen.
     pub fn keep_in_view(&mut self, rows: usize) {
-        let rows = rows.max(1);
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + rows {
-            self.offset = self.selected + 1 - rows;
-        }
+        self.offset = crate::app::views::lists::scrolled(self.selected, self.offset, rows);
     }
 
     /// `web-1:/var/log`, for titles and messages.

@@ -70,11 +70,6 @@ impl NodesView {
 
     /// Scrolls just enough that the selection is among the `rows` on screen.
     pub fn keep_in_view(&mut self, rows: usize) {
-        let rows = rows.max(1);
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + rows {
-            self.offset = self.selected + 1 - rows;
-        }
+        self.offset = crate::app::views::lists::scrolled(self.selected, self.offset, rows);
     }
 }
