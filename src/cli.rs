@@ -161,6 +161,10 @@ pub enum Command {
     /// The organisation's accounts through the profile's SSO login: the role bosun takes in
     /// each, and whether its credentials could be had (and why not).
     Accounts(AccountsArgs),
+    /// A recording (`bosun shell --record`, a pane's ctrl-] R, any asciicast v2 file) played
+    /// back in this terminal, idle gaps over 2 s shortened; `--dump` prints the screen at a
+    /// moment as text instead.
+    Replay(ReplayArgs),
     /// The fleet's SSM Agents: how far behind they are (`status`), and bringing them up to
     /// date (`update`, canary first) or restarting them (`restart`) through Run Command.
     #[command(subcommand)]
@@ -538,6 +542,29 @@ pub struct LsArgs {
     /// status, health, whether ECS Exec can reach it (and why not), image, CPU/memory.
     #[arg(long)]
     pub containers: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The recording (asciicast v2).
+    pub file: std::path::PathBuf,
+    /// Print the screen at a moment as text (the end unless --at says when) and exit.
+    #[arg(long)]
+    pub dump: bool,
+    /// With --dump: the moment, in seconds from the start.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        requires = "dump",
+        conflicts_with = "at_end"
+    )]
+    pub at: Option<f64>,
+    /// With --dump: the screen at the end (the default).
+    #[arg(long, requires = "dump")]
+    pub at_end: bool,
+    /// Playing: this many times as fast (idle gaps are shortened to 2 s first).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
 }
 
 #[derive(Debug, Subcommand)]

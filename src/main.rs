@@ -124,6 +124,10 @@ fn main() -> ExitCode {
             let _log = logging::init("bosun.log");
             exit_code(run_async(commands::sessions::terminate(&cli.global, &args)))
         }
+        Some(Command::Replay(args)) => {
+            let _log = logging::init("bosun.log");
+            exit_code(run_async(commands::replay::run(&args)))
+        }
         Some(Command::Agent(command)) => {
             let _log = logging::init("bosun.log");
             exit_code(run_async(commands::agent::run(&cli.global, &command)))

@@ -7,6 +7,7 @@ pub mod charset;
 pub mod copy;
 pub mod escape;
 pub mod keys;
+pub mod replay;
 
 use std::num::NonZeroU16;
 

@@ -1,0 +1,178 @@
+//! Reading an asciicast v2 recording back (bosun's own, or any asciinema file): its header,
+//! its output and resize events, and the screen at any moment, as the pane's own emulator
+//! draws it. Pure: the file's text in, screens out.
+
+use super::Emulator;
+
+/// One event of a recording.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Output(String),
+    /// The terminal became `cols`×`rows`.
+    Resize {
+        cols: u16,
+        rows: u16,
+    },
+    /// A marker (asciinema's `m` events), with its label.
+    Marker(String),
+}
+
+/// A recording, read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recording {
+    pub cols: u16,
+    pub rows: u16,
+    /// When it began, Unix seconds (0 when the header does not say).
+    pub started: i64,
+    pub title: String,
+    /// Each event with its time in seconds from the start, in order.
+    pub events: Vec<(f64, Event)>,
+}
+
+impl Recording {
+    /// Reads the file's text: a JSON header line, then one JSON array a line. A line that is
+    /// not an event is an error naming it; input events (`i`) are skipped.
+    pub fn parse(text: &str) -> Result<Recording, String> {
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
+        let (_, header) = lines.next().ok_or("the file is empty")?;
+        let header: serde_json::Value = serde_json::from_str(header)
+            .map_err(|e| format!("line 1: not an asciicast header ({e})"))?;
+        if header["version"] != 2 {
+            return Err(format!(
+                "line 1: asciicast version {} (bosun reads version 2)",
+                header["version"]
+            ));
+        }
+        let size = |name: &str| {
+            header[name]
+                .as_u64()
+                .and_then(|n| u16::try_from(n).ok())
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("line 1: the header has no {name}"))
+        };
+        let mut recording = Recording {
+            cols: size("width")?,
+            rows: size("height")?,
+            started: header["timestamp"].as_i64().unwrap_or(0),
+            title: header["title"].as_str().unwrap_or_default().to_owned(),
+            events: Vec::new(),
+        };
+        let mut last = 0.0f64;
+        for (index, line) in lines {
+            let bad = |why: &str| format!("line {}: {why}", index + 1);
+            let value: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| bad(&format!("not JSON ({e})")))?;
+            let (Some(at), Some(code), Some(data)) =
+                (value[0].as_f64(), value[1].as_str(), value[2].as_str())
+            else {
+                return Err(bad("not an event [seconds, code, data]"));
+            };
+            // A writer's leftovers (time 0 after later events) keep the order they came in.
+            let at = at.max(last);
+            last = at;
+            let event = match code {
+                "o" => Event::Output(data.to_owned()),
+                "r" => {
+                    let (cols, rows) = data
+                        .split_once('x')
+                        .and_then(|(c, r)| Some((c.parse().ok()?, r.parse().ok()?)))
+                        .filter(|(c, r): &(u16, u16)| *c > 0 && *r > 0)
+                        .ok_or_else(|| bad(&format!("a resize that is not COLSxROWS: {data:?}")))?;
+                    Event::Resize { cols, rows }
+                }
+                "m" => Event::Marker(data.to_owned()),
+                _ => continue,
+            };
+            recording.events.push((at, event));
+        }
+        Ok(recording)
+    }
+
+    /// How long it lasts, in seconds.
+    pub fn length(&self) -> f64 {
+        self.events.last().map_or(0.0, |(at, _)| *at)
+    }
+
+    /// The screen `seconds` after the start (everything up to and including that moment).
+    pub fn screen_at(&self, seconds: f64) -> Emulator {
+        let mut screen = Emulator::new(self.rows, self.cols);
+        for (at, event) in &self.events {
+            if *at > seconds {
+                break;
+            }
+            match event {
+                Event::Output(text) => screen.process(text.as_bytes()),
+                Event::Resize { cols, rows } => screen.resize(*rows, *cols),
+                Event::Marker(_) => {}
+            }
+        }
+        screen
+    }
+}
+
+/// The screen's text, one line a row, trailing blanks and blank last rows left out.
+pub fn screen_text(screen: &Emulator) -> String {
+    let (rows, cols) = screen.size();
+    let mut lines: Vec<String> = screen
+        .screen()
+        .rows(0, cols)
+        .take(usize::from(rows))
+        .map(|row| row.trim_end().to_owned())
+        .collect();
+    while lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    let mut text = lines.join("\n");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"{"version": 2, "width": 30, "height": 5, "timestamp": 1790000000, "title": "web-1"}
+[0.5, "o", "MARK-A\r\n"]
+[1.0, "i", "typed"]
+[5.0, "o", "\u001b[2J\u001b[HMARK-B"]
+[6.0, "r", "12x3"]
+[7.0, "m", "here"]
+[7.5, "o", "\r\nMARK-C-IS-LONGER-THAN-TWELVE"]
+"#;
+
+    #[test]
+    fn the_screen_at_a_moment_holds_what_came_before_it_and_resizes_count() {
+        let recording = Recording::parse(FILE).expect("parses");
+        assert_eq!((recording.cols, recording.rows), (30, 5));
+        assert_eq!(recording.title, "web-1");
+        assert_eq!(recording.events.len(), 5, "the input event is skipped");
+        assert_eq!(recording.length(), 7.5);
+        assert_eq!(screen_text(&recording.screen_at(0.0)), "\n");
+        assert_eq!(screen_text(&recording.screen_at(2.0)), "MARK-A\n");
+        assert_eq!(screen_text(&recording.screen_at(5.0)), "MARK-B\n");
+        let end = recording.screen_at(recording.length());
+        assert_eq!(end.size(), (3, 12));
+        let text = screen_text(&end);
+        assert!(text.contains("MARK-C-IS-LO"), "{text}");
+        assert!(
+            text.lines().all(|line| line.chars().count() <= 12),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn what_is_not_a_recording_is_said_by_its_line() {
+        assert!(Recording::parse("").is_err());
+        let old = Recording::parse(r#"{"version": 1, "width": 80, "height": 24}"#);
+        assert!(old.expect_err("v1").contains("version 1"));
+        let bad = Recording::parse(
+            "{\"version\": 2, \"width\": 80, \"height\": 24}\n[1.0, \"r\", \"wide\"]\n",
+        );
+        assert!(bad.expect_err("resize").starts_with("line 2: a resize"));
+        let not_json = Recording::parse("{\"version\": 2, \"width\": 80, \"height\": 24}\nnope\n");
+        assert!(not_json.expect_err("json").starts_with("line 2: not JSON"));
+    }
+}
