@@ -70,7 +70,7 @@ pub enum Effect {
     LoadContainers,
     /// List this folder on this instance (for the Files view).
     ListFolder {
-        at: crate::app::views::files::FilesAt,
+        at: FilesAt,
         path: Vec<u8>,
     },
     /// Copy a file to or from the instance the Files view browses.
@@ -94,13 +94,13 @@ pub enum Effect {
 pub enum FileCopy {
     /// The remote file `remote` to the local path `local` (a folder takes the file's name).
     Down {
-        at: crate::app::views::files::FilesAt,
+        at: FilesAt,
         remote: Vec<u8>,
         local: std::path::PathBuf,
     },
     /// The local file `local` into the remote folder `folder`.
     Up {
-        at: crate::app::views::files::FilesAt,
+        at: FilesAt,
         folder: Vec<u8>,
         local: std::path::PathBuf,
     },
@@ -125,4 +125,14 @@ impl FileCopy {
             ),
         }
     }
+}
+
+/// Which instance the Files view browses, with what its sessions need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesAt {
+    pub instance_id: String,
+    /// Its Name (or id), as a person calls it: `web-1:/var/log`.
+    pub name: String,
+    pub profile: String,
+    pub region: String,
 }

@@ -9,6 +9,19 @@ pub fn table_rows_for(height: u16) -> usize {
     usize::from(height.saturating_sub(6)).max(1)
 }
 
+/// The first row on screen after the selection moved: it moves just enough that `selected`
+/// is among the `rows` shown from `offset`.
+pub fn scrolled(selected: usize, offset: usize, rows: usize) -> usize {
+    let rows = rows.max(1);
+    if selected < offset {
+        selected
+    } else if selected >= offset + rows {
+        selected + 1 - rows
+    } else {
+        offset
+    }
+}
+
 /// Where the panes go on a screen of `screen` size: all but the tab bar and status line.
 pub fn pane_area(screen: Rect) -> Rect {
     Rect::new(

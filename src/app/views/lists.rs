@@ -25,19 +25,6 @@ pub(crate) fn moved(selected: usize, len: usize, page: usize, action: Action) ->
     })
 }
 
-/// The first row on screen after the selection moved: it moves just enough that `selected`
-/// is among the `rows` shown from `offset`.
-pub(crate) fn scrolled(selected: usize, offset: usize, rows: usize) -> usize {
-    let rows = rows.max(1);
-    if selected < offset {
-        selected
-    } else if selected >= offset + rows {
-        selected + 1 - rows
-    } else {
-        offset
-    }
-}
-
 /// The shared keys that are not moves; `None` when `action` is none of them.
 pub(crate) fn shared(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     match action {

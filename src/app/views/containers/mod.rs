@@ -161,7 +161,7 @@ impl ContainersView {
 
     /// Scrolls just enough that the selection is among the `rows` on screen.
     pub fn keep_in_view(&mut self, rows: usize) {
-        self.offset = crate::app::views::lists::scrolled(self.selected, self.offset, rows)
+        self.offset = crate::app::layout::scrolled(self.selected, self.offset, rows)
             .min(self.visible.len().saturating_sub(1));
     }
 

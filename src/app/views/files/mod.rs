@@ -5,6 +5,7 @@
 //! `tail -F`) opens as a pane.
 
 use crate::app::editor::LineEditor;
+pub use crate::app::effect::FilesAt;
 use crate::model::transfer::browse::{RemoteEntry, RemoteListing, join};
 use crate::model::transfer::shown_bytes;
 
@@ -13,16 +14,6 @@ pub(crate) mod update;
 
 #[cfg(test)]
 mod tests;
-
-/// Which instance the view browses, with what its sessions need.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FilesAt {
-    pub instance_id: String,
-    /// Its Name (or id), as a person calls it: `web-1:/var/log`.
-    pub name: String,
-    pub profile: String,
-    pub region: String,
-}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FilesView {
@@ -123,7 +114,7 @@ impl FilesView {
 
     /// Scrolls just enough that the selection is among the `rows` on screen.
     pub fn keep_in_view(&mut self, rows: usize) {
-        self.offset = crate::app::views::lists::scrolled(self.selected, self.offset, rows);
+        self.offset = crate::app::layout::scrolled(self.selected, self.offset, rows);
     }
 
     /// `web-1:/var/log`, for titles and messages.
