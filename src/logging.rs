@@ -59,6 +59,40 @@ fn may_log(target: &str, level: Level) -> bool {
     target == "bosun" || target.starts_with("bosun::") || level <= Level::INFO
 }
 
+/// Deletes the recordings (`recordings/*.cast` in the state directory) last written more than
+/// `keep_days` days ago; 0 keeps them all. How many went; a file that cannot be read or
+/// deleted is left, as it is no reason to stop the console.
+pub fn prune_recordings(keep_days: u64) -> usize {
+    let Some(dir) = log_dir().map(|dir| dir.join("recordings")) else {
+        return 0;
+    };
+    prune_older(&dir, keep_days, std::time::SystemTime::now())
+}
+
+/// The `.cast` files of `dir` modified more than `keep_days` before `now`, deleted.
+fn prune_older(dir: &std::path::Path, keep_days: u64, now: std::time::SystemTime) -> usize {
+    if keep_days == 0 {
+        return 0;
+    }
+    let limit = std::time::Duration::from_secs(keep_days.saturating_mul(86_400));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|entry| entry.path().extension().is_some_and(|e| e == "cast"))
+        .filter(|entry| {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|modified| now.duration_since(modified).ok())
+                .is_some_and(|age| age > limit)
+        })
+        .filter(|entry| std::fs::remove_file(entry.path()).is_ok())
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +107,29 @@ mod tests {
             Level::TRACE
         ));
         assert!(!may_log("bosunish", Level::TRACE));
+    }
+
+    #[test]
+    fn recordings_older_than_the_days_kept_go_and_the_rest_stay() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in ["old.cast", "new.cast", "notes.txt"] {
+            std::fs::write(dir.path().join(name), "x").expect("write");
+        }
+        let old = std::fs::File::options()
+            .write(true)
+            .open(dir.path().join("old.cast"))
+            .expect("open");
+        let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(40 * 86_400);
+        old.set_modified(long_ago).expect("age it");
+        let now = std::time::SystemTime::now();
+        assert_eq!(prune_older(dir.path(), 0, now), 0, "0 keeps them all");
+        assert_eq!(prune_older(dir.path(), 30, now), 1);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["new.cast", "notes.txt"]);
     }
 }

@@ -36,6 +36,11 @@ pub async fn run(global: &GlobalArgs, demo: bool) -> i32 {
             Config::default()
         }
     };
+    // Old recordings go before new ones are made (`recordings_keep_days`, 30 by default).
+    let pruned = crate::logging::prune_recordings(config.recordings_keep_days);
+    if pruned > 0 {
+        tracing::info!(pruned, "recordings past recordings_keep_days deleted");
+    }
     let theme_name = global
         .theme
         .clone()

@@ -109,7 +109,7 @@ const ORG: [Field; 6] = [
 ];
 
 /// Every key of the file, as `Config` reads it.
-pub const FILE: [Field; 15] = [
+pub const FILE: [Field; 16] = [
     field("profiles", Kind::Texts),
     field("regions", Kind::Texts),
     field(
@@ -136,6 +136,14 @@ pub const FILE: [Field; 15] = [
     field("tunnel_group", Kind::Named(&Kind::Texts)),
     field("scrollback_lines", SCROLLBACK),
     field("record_panes", Kind::Flag),
+    field(
+        "recordings_keep_days",
+        Kind::Whole {
+            min: 0,
+            max: 36_500,
+            why: " days (0 keeps every recording)",
+        },
+    ),
     field("profile", Kind::Named(&Kind::Table(&PROFILE))),
     field("escape_char", Kind::Text),
     field("org", Kind::Table(&ORG)),

@@ -58,6 +58,10 @@ pub struct Config {
     /// directory's `recordings/`); `ctrl-] R` records one pane.
     #[serde(default)]
     pub record_panes: bool,
+    /// Recordings older than this many days are deleted when the console starts (0 keeps
+    /// them all).
+    #[serde(default = "default_keep_days")]
+    pub recordings_keep_days: u64,
     /// Settings for one profile's panes: `[profile.prod]` with `scrollback_lines = 20000`.
     #[serde(default, rename = "profile")]
     pub profile_settings: BTreeMap<String, ProfileSettings>,
@@ -170,11 +174,16 @@ impl Default for Config {
             tunnel_groups: BTreeMap::new(),
             scrollback_lines: default_scrollback(),
             record_panes: false,
+            recordings_keep_days: default_keep_days(),
             profile_settings: BTreeMap::new(),
             escape_char: None,
             org: OrgSettings::default(),
         }
     }
+}
+
+fn default_keep_days() -> u64 {
+    30
 }
 
 /// The most parallel sessions one tunnel may use.
