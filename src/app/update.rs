@@ -116,6 +116,7 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
                     fleet.rows.iter().map(|r| r.instance_id.as_str()).collect();
                 fleet.marks.retain(|id| ids.contains(id.as_str()));
             }
+            fleet.rows_changed();
             fleet.rebuild_keeping(keep);
             if state.view == View::Nodes {
                 state.nodes.regroup(&state.fleet.rows);

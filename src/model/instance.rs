@@ -68,6 +68,16 @@ pub struct InstanceRow {
 }
 
 impl InstanceRow {
+    /// Whether its agent is behind: SSM knows a newer one, or it lacks something a current
+    /// agent does (`model::agent::lacks`).
+    pub fn agent_behind(&self) -> bool {
+        self.agent_outdated
+            || self
+                .agent_version
+                .as_deref()
+                .is_some_and(|version| !super::agent::lacks(version).is_empty())
+    }
+
     /// A row that knows only its id and where it was read; the inventories fill in the rest.
     pub fn bare(instance_id: &str, ping: Ping, profile: &str, region: &str) -> InstanceRow {
         InstanceRow {

@@ -323,3 +323,15 @@ pub(crate) fn list_areas(area: Rect) -> [Rect; 4] {
     ])
     .areas(area)
 }
+
+/// A list view's title line: the brand, where the data comes from, then what the view shows.
+pub(crate) fn view_title(state: &State, theme: &Theme, text: String) -> Paragraph<'static> {
+    Paragraph::new(Line::from(vec![
+        brand(theme),
+        Span::styled(
+            format!("{} ", state.frame.source),
+            Style::default().fg(theme.muted),
+        ),
+        Span::raw(text),
+    ]))
+}

@@ -42,17 +42,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .filter(|r| r.exec_problem().is_none())
         .count();
     frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            crate::ui::widgets::brand(theme),
-            Span::styled(
-                format!("{} ", state.frame.source),
-                Style::default().fg(theme.muted),
-            ),
-            Span::raw(format!(
+        crate::ui::widgets::view_title(
+            state,
+            theme,
+            format!(
                 "containers: {} ({running} running, {reachable} reachable by ECS Exec)",
                 view.total()
-            )),
-        ])),
+            ),
+        ),
         title,
     );
     let marked = if view.marks.is_empty() {

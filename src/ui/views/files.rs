@@ -29,14 +29,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         None => String::new(),
     };
     frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            crate::ui::widgets::brand(theme),
-            Span::styled(
-                format!("{} ", state.frame.source),
-                Style::default().fg(theme.muted),
-            ),
-            Span::raw(format!("files: {}{count}", view.where_shown())),
-        ])),
+        crate::ui::widgets::view_title(
+            state,
+            theme,
+            format!("files: {}{count}", view.where_shown()),
+        ),
         title,
     );
     let block = Block::default()

@@ -124,24 +124,8 @@ pub(crate) fn status_spans(
         }
     }
     // How far behind the fleet's agents are: those SSM knows a newer one for, or that lack
-    // something (`bosun agent status` lists them; U updates the marked ones). Counted only
-    // when it may be said.
-    let behind = if !agents {
-        0
-    } else {
-        state
-            .fleet
-            .rows
-            .iter()
-            .filter(|row| {
-                row.agent_outdated
-                    || row
-                        .agent_version
-                        .as_deref()
-                        .is_some_and(|v| !crate::model::agent::lacks(v).is_empty())
-            })
-            .count()
-    };
+    // something (`bosun agent status` lists them; U updates the marked ones).
+    let behind = state.fleet.agents_behind;
     if behind > 0 && agents {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(
@@ -513,6 +497,7 @@ mod tests {
             "default",
             "us-east-1",
         )];
+        fleet.rows_changed();
         let shown = |fleet: &FleetView, width| {
             fleet
                 .shown_columns(width)
@@ -535,6 +520,7 @@ mod tests {
         fleet.rows[0]
             .tags
             .insert("eks:cluster-name".into(), "shop".into());
+        fleet.rows_changed();
         assert!(shown(&fleet, 130).contains(&"CLUSTER".to_owned()));
         assert!(!shown(&fleet, 130).contains(&"NODEGROUP".to_owned()));
         assert_eq!(shown(&fleet, 300).len(), 14);

@@ -5,8 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Row, TableState};
 
 use crate::app::State;
 use crate::config::theme::Theme;
@@ -30,17 +29,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         format!(", {} marked", view.marks.len())
     };
     frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            crate::ui::widgets::brand(theme),
-            Span::styled(
-                format!("{} ", state.frame.source),
-                Style::default().fg(theme.muted),
-            ),
-            Span::raw(format!(
+        crate::ui::widgets::view_title(
+            state,
+            theme,
+            format!(
                 "nodes: {nodes} in {clusters} cluster{} ({online} online){marked}",
                 if clusters == 1 { "" } else { "s" }
-            )),
-        ])),
+            ),
+        ),
         title,
     );
     let block = Block::default()

@@ -5,8 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Row, TableState};
 
 use crate::app::State;
 use crate::config::theme::Theme;
@@ -18,14 +17,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
     let [title, body, notice, status] = crate::ui::widgets::list_areas(area);
     let count = state.sessions.entries.as_ref().map_or(0, Vec::len);
     frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            crate::ui::widgets::brand(theme),
-            Span::styled(
-                format!("{} ", state.frame.source),
-                Style::default().fg(theme.muted),
-            ),
-            Span::raw(format!("sessions: {count} active (DescribeSessions)")),
-        ])),
+        crate::ui::widgets::view_title(
+            state,
+            theme,
+            format!("sessions: {count} active (DescribeSessions)"),
+        ),
         title,
     );
     let block = Block::default()

@@ -46,6 +46,11 @@ pub struct FleetView {
     pub throttled: bool,
     /// The profile/region reads that failed, as sentences.
     pub errors: Vec<String>,
+    /// Whether any row is a Kubernetes node (its columns show only then); counted when the
+    /// rows change, not each frame.
+    pub has_nodes: bool,
+    /// Rows whose agent is behind (`InstanceRow::agent_behind`), for the header.
+    pub agents_behind: usize,
 }
 
 impl Default for FleetView {
@@ -68,6 +73,8 @@ impl Default for FleetView {
             pending: 0,
             throttled: false,
             errors: Vec::new(),
+            has_nodes: false,
+            agents_behind: 0,
         }
     }
 }
@@ -76,7 +83,7 @@ impl FleetView {
     /// Which columns show in `width` (indexes into `columns`): the Kubernetes ones only when
     /// the fleet holds nodes, so a fleet without any loses no room to a column of dashes.
     pub fn shown_columns(&self, width: u16) -> Vec<usize> {
-        let nodes = self.rows.iter().any(|row| row.eks_cluster().is_some());
+        let nodes = self.has_nodes;
         let kept: Vec<usize> = (0..self.columns.len())
             .filter(|&i| {
                 nodes
@@ -194,6 +201,13 @@ impl FleetView {
         ]
     }
 
+    /// What is counted of the rows once per read: whether there are nodes, how many agents
+    /// are behind.
+    pub fn rows_changed(&mut self) {
+        self.has_nodes = self.rows.iter().any(|row| row.eks_cluster().is_some());
+        self.agents_behind = self.rows.iter().filter(|row| row.agent_behind()).count();
+    }
+
     /// New sources: nothing read yet.
     pub fn reset(&mut self) {
         self.rows.clear();
@@ -204,5 +218,6 @@ impl FleetView {
         self.offset = 0;
         self.loaded_at = None;
         self.loading = true;
+        self.rows_changed();
     }
 }
