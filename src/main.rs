@@ -124,6 +124,10 @@ fn main() -> ExitCode {
             let _log = logging::init("bosun.log");
             exit_code(run_async(commands::sessions::terminate(&cli.global, &args)))
         }
+        Some(Command::Recordings(args)) => {
+            let _log = logging::init("bosun.log");
+            exit_code(commands::recordings::run(&args))
+        }
         Some(Command::Replay(args)) => {
             let _log = logging::init("bosun.log");
             exit_code(run_async(commands::replay::run(&args)))

@@ -89,3 +89,78 @@ fn what_is_not_a_recording_says_so_by_its_line() {
     assert_eq!(code, 2);
     assert!(err.contains("gone.cast: No such file"), "{err}");
 }
+
+/// The recordings in the state directory, newest first, and where a text was printed in them
+/// (escapes aside); a file that is not a recording is named and the rest still listed.
+#[test]
+fn recordings_are_listed_and_searched() {
+    let state = tempfile::tempdir().expect("state");
+    let dir = state.path().join("bosun").join("recordings");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("web-1.cast"),
+        concat!(
+            "{\"version\": 2, \"width\": 80, \"height\": 24, \"timestamp\": 1790000000, \"title\": \"bosun: web-1 (i-0aaa)\"}\n",
+            "[2.0, \"o\", \"$ sudo syst\"]\n",
+            "[3.5, \"o\", \"\\u001b[1mem\\u001b[0mctl restart nginx\\r\\n\"]\n",
+        ),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("db-1.cast"),
+        concat!(
+            "{\"version\": 2, \"width\": 80, \"height\": 24, \"timestamp\": 1790003600, \"title\": \"bosun: db-1 (i-0bbb)\"}\n",
+            "[75.0, \"o\", \"systemctl status postgresql\\r\\n\"]\n",
+        ),
+    )
+    .expect("write");
+    std::fs::write(dir.join("broken.cast"), "nope\n").expect("write");
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+            .arg("recordings")
+            .args(args)
+            .env("XDG_STATE_HOME", state.path())
+            .output()
+            .expect("runs");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&["--json"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert_eq!(rows[0]["instance"], "i-0bbb", "newest first");
+    assert_eq!(rows[1]["seconds"], 3.5);
+    assert!(err.contains("broken.cast: line 1"), "{err}");
+    let (code, out, _) = run(&["search", "systemctl", "--json"]);
+    assert_eq!(code, 0);
+    let moments: Vec<(String, f64)> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+        .map(|v| {
+            (
+                v["title"].as_str().unwrap_or("").to_owned(),
+                v["at"].as_f64().unwrap_or(-1.0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moments,
+        [
+            ("bosun: db-1 (i-0bbb)".to_owned(), 75.0),
+            ("bosun: web-1 (i-0aaa)".to_owned(), 3.5)
+        ]
+    );
+    let (code, out, _) = run(&["search", "systemctl"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("at 1:15  bosun: db-1 (i-0bbb)"), "{out}");
+    let (code, _, err) = run(&["search", "reboot"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("\"reboot\" was printed in none"), "{err}");
+}

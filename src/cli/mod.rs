@@ -8,7 +8,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod upkeep;
 
-pub use self::upkeep::{AgentChangeArgs, AgentCommand, AgentStatusArgs, ReplayArgs};
+pub use self::upkeep::{
+    AgentChangeArgs, AgentCommand, AgentStatusArgs, RecordingsArgs, RecordingsCommand, ReplayArgs,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -169,6 +171,9 @@ pub enum Command {
     /// back in this terminal, idle gaps over 2 s shortened; `--dump` prints the screen at a
     /// moment as text instead.
     Replay(ReplayArgs),
+    /// The recordings in the state directory (newest first: title, instance, start, length,
+    /// size), or with `search TEXT` every moment TEXT was printed in them.
+    Recordings(RecordingsArgs),
     /// The fleet's SSM Agents: how far behind they are (`status`), and bringing them up to
     /// date (`update`, canary first) or restarting them (`restart`) through Run Command.
     #[command(subcommand)]

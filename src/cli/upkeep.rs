@@ -62,3 +62,24 @@ pub struct AgentChangeArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
 }
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct RecordingsArgs {
+    #[command(subcommand)]
+    pub search: Option<RecordingsCommand>,
+    /// One JSON object a recording (file, title, instance, start, seconds, bytes).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordingsCommand {
+    /// Every recording and moment where TEXT was printed on the screen.
+    Search {
+        text: String,
+        /// One JSON object a moment (file, title, at).
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -22,6 +22,7 @@ pub mod ls;
 pub mod org;
 pub mod plugin;
 pub mod rdp;
+pub mod recordings;
 pub mod replay;
 pub mod run;
 pub mod sessions;

@@ -113,6 +113,70 @@ impl Recording {
     }
 }
 
+/// The moments (seconds from the start) at which `text` was printed: each output event that
+/// completes an occurrence, escape sequences aside (a word coloured halfway is still found).
+pub fn moments_of(recording: &Recording, text: &str) -> Vec<f64> {
+    let needle: Vec<char> = text.chars().collect();
+    if needle.is_empty() {
+        return Vec::new();
+    }
+    let mut carry: Vec<char> = Vec::new();
+    let mut found = Vec::new();
+    let mut escape = Escape::Text;
+    for (at, event) in &recording.events {
+        let Event::Output(output) = event else {
+            continue;
+        };
+        let before = carry.len();
+        for c in output.chars() {
+            let was = escape;
+            escape = escape.next(c);
+            if was == Escape::Text && escape == Escape::Text {
+                carry.push(c);
+            }
+        }
+        let fresh = carry.len() - before;
+        // An occurrence counts at the event that printed its last character.
+        let first_end = carry.len() - fresh;
+        let hits = (needle.len()..=carry.len())
+            .filter(|&end| end > first_end && carry[end - needle.len()..end] == needle[..])
+            .count();
+        found.extend(std::iter::repeat_n(*at, hits));
+        let keep = needle.len().saturating_sub(1).min(carry.len());
+        carry.drain(..carry.len() - keep);
+    }
+    found
+}
+
+/// Where a character stands in the output: plain text, or inside an escape sequence (CSI
+/// until its final byte, OSC until BEL or ST, others one character).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Escape {
+    Text,
+    Started,
+    Csi,
+    Osc,
+    OscEsc,
+}
+
+impl Escape {
+    fn next(self, c: char) -> Escape {
+        match (self, c) {
+            (Escape::Text, '\u{1b}') => Escape::Started,
+            (Escape::Text, _) => Escape::Text,
+            (Escape::Started, '[') => Escape::Csi,
+            (Escape::Started, ']') => Escape::Osc,
+            (Escape::Started, _) => Escape::Text,
+            (Escape::Csi, '\u{40}'..='\u{7e}') => Escape::Text,
+            (Escape::Csi, _) => Escape::Csi,
+            (Escape::Osc, '\u{7}') => Escape::Text,
+            (Escape::Osc, '\u{1b}') => Escape::OscEsc,
+            (Escape::Osc, _) => Escape::Osc,
+            (Escape::OscEsc, _) => Escape::Text,
+        }
+    }
+}
+
 /// The screen's text, one line a row, trailing blanks and blank last rows left out.
 pub fn screen_text(screen: &Emulator) -> String {
     let (rows, cols) = screen.size();
@@ -161,6 +225,24 @@ mod tests {
             text.lines().all(|line| line.chars().count() <= 12),
             "{text}"
         );
+    }
+
+    #[test]
+    fn text_is_found_at_the_moment_it_was_printed_escapes_aside() {
+        let recording = Recording::parse(FILE).expect("parses");
+        assert_eq!(moments_of(&recording, "MARK-B"), [5.0]);
+        assert_eq!(moments_of(&recording, "MARK-"), [0.5, 5.0, 7.5]);
+        assert!(
+            moments_of(&recording, "typed").is_empty(),
+            "input is not output"
+        );
+        let split = Recording::parse(concat!(
+            "{\"version\": 2, \"width\": 80, \"height\": 24}\n",
+            "[1.0, \"o\", \"sudo syst\"]\n",
+            "[2.0, \"o\", \"\\u001b[1mem\\u001b[0mctl restart\"]\n",
+        ))
+        .expect("parses");
+        assert_eq!(moments_of(&split, "systemctl"), [2.0]);
     }
 
     #[test]
