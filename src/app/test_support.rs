@@ -64,8 +64,14 @@ pub(crate) fn loaded() -> State {
         ),
         row("db-3", "i-03", Ping::NotManaged, "eu-west-1", "payments"),
     ];
+    load(&mut state, rows);
+    state
+}
+
+/// A whole inventory read of `rows`, as the refresher reports it.
+pub(crate) fn load(state: &mut State, rows: Vec<InstanceRow>) {
     let _ = update(
-        &mut state,
+        state,
         Input::InventoryLoaded {
             rows,
             pending: 0,
@@ -74,7 +80,6 @@ pub(crate) fn loaded() -> State {
             throttled: false,
         },
     );
-    state
 }
 
 pub(crate) fn names(state: &State) -> Vec<&str> {

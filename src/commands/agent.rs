@@ -137,15 +137,9 @@ fn summarise(rows: &[&InstanceRow]) -> Vec<InUse> {
         })
         .collect();
     in_use.sort_by(|a, b| {
-        a.platform.cmp(&b.platform).then_with(|| {
-            if crate::protocol::version::version_greater(&a.version, &b.version) {
-                std::cmp::Ordering::Less
-            } else if crate::protocol::version::version_greater(&b.version, &a.version) {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        })
+        a.platform
+            .cmp(&b.platform)
+            .then_with(|| crate::model::agent::newest_first(&a.version, &b.version))
     });
     in_use
 }

@@ -135,6 +135,17 @@ pub const RESTART_LINUX: &str =
     "nohup sh -c \"sleep 5; sudo systemctl restart amazon-ssm-agent\" >/dev/null 2>&1 &";
 pub const RESTART_WINDOWS: &str = "Start-Process powershell -ArgumentList \"-Command Start-Sleep 5; Restart-Service AmazonSSMAgent\"";
 
+/// Agent versions newest first (versions that compare equal, by their text).
+pub fn newest_first(a: &str, b: &str) -> std::cmp::Ordering {
+    if version_greater(a, b) {
+        std::cmp::Ordering::Less
+    } else if version_greater(b, a) {
+        std::cmp::Ordering::Greater
+    } else {
+        a.cmp(b)
+    }
+}
+
 /// Whether an agent of `version` can run sessions at all.
 pub fn runs_sessions(version: &str) -> bool {
     can(version, Capability::Sessions)

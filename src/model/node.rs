@@ -133,15 +133,7 @@ impl NodeGroup {
                 None => counts.push((version, 1)),
             }
         }
-        counts.sort_by(|a, b| {
-            if crate::protocol::version::version_greater(&a.0, &b.0) {
-                std::cmp::Ordering::Less
-            } else if crate::protocol::version::version_greater(&b.0, &a.0) {
-                std::cmp::Ordering::Greater
-            } else {
-                a.0.cmp(&b.0)
-            }
-        });
+        counts.sort_by(|a, b| super::agent::newest_first(&a.0, &b.0));
         counts
     }
 

@@ -49,16 +49,7 @@ fn with_nodes() -> State {
             "ip-10-0-0-4.ec2.internal",
         ),
     ]);
-    let _ = update(
-        &mut state,
-        Input::InventoryLoaded {
-            rows,
-            pending: 0,
-            errors: Vec::new(),
-            at: SystemTime::UNIX_EPOCH,
-            throttled: false,
-        },
-    );
+    load(&mut state, rows);
     press(&mut state, KeyCode::Char('K'), KeyModifiers::SHIFT);
     assert_eq!(state.view, View::Nodes);
     state
@@ -134,16 +125,7 @@ fn enter_shows_the_groups_nodes_in_the_fleet_and_a_new_read_keeps_the_selection(
         .filter(|r| r.eks_cluster() != Some("data"))
         .cloned()
         .collect();
-    let _ = update(
-        &mut state,
-        Input::InventoryLoaded {
-            rows,
-            pending: 0,
-            errors: Vec::new(),
-            at: SystemTime::UNIX_EPOCH,
-            throttled: false,
-        },
-    );
+    load(&mut state, rows);
     assert_eq!(state.nodes.groups.len(), 2);
     assert_eq!(
         state.nodes.selected_group().map(|g| g.group.as_str()),
