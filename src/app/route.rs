@@ -115,6 +115,7 @@ mod tests {
             ping: Ping::Online,
             container: None,
             command: None,
+            replay: None,
         }]);
         state.view = View::Panes;
         state.panes.mode = pane_mode;

@@ -168,8 +168,9 @@ pub enum Command {
     /// each, and whether its credentials could be had (and why not).
     Accounts(AccountsArgs),
     /// A recording (`bosun shell --record`, a pane's ctrl-] R, any asciicast v2 file) played
-    /// back in this terminal, idle gaps over 2 s shortened; `--dump` prints the screen at a
-    /// moment as text instead.
+    /// back in this terminal, idle gaps over 2 s shortened: space pauses, +/- change the
+    /// speed, ←/→ seek 5 s, [/] a minute, g/G the start and end, / searches (n/N), q quits.
+    /// `--dump` prints the screen at a moment as text instead.
     Replay(ReplayArgs),
     /// The recordings in the state directory (newest first: title, instance, start, length,
     /// size), or with `search TEXT` every moment TEXT was printed in them.

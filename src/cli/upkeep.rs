@@ -10,18 +10,15 @@ pub struct ReplayArgs {
     /// Print the screen at a moment as text (the end unless --at says when) and exit.
     #[arg(long)]
     pub dump: bool,
-    /// With --dump: the moment, in seconds from the start.
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        requires = "dump",
-        conflicts_with = "at_end"
-    )]
+    /// A moment, in seconds from the start: with --dump the screen then; playing, where it
+    /// starts (paused there).
+    #[arg(long, value_name = "SECONDS", conflicts_with = "at_end")]
     pub at: Option<f64>,
     /// With --dump: the screen at the end (the default).
     #[arg(long, requires = "dump")]
     pub at_end: bool,
-    /// Playing: this many times as fast (idle gaps are shortened to 2 s first).
+    /// Playing: this many times as fast (idle gaps are shortened to 2 s first); in a terminal
+    /// the player starts at the nearest of 1, 2 and 8 (`+`/`-` change it).
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
 }

@@ -23,6 +23,8 @@ pub struct PaneTarget {
     /// A command the pane runs instead of a shell (AWS-StartInteractiveCommand), e.g. the
     /// Files view's `tail -F`.
     pub command: Option<String>,
+    /// A recording the pane plays back (`:recordings`, Enter) instead of any session.
+    pub replay: Option<std::path::PathBuf>,
 }
 
 /// The connection behind a pane, for its indicator.

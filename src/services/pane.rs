@@ -68,7 +68,13 @@ pub struct PaneContext {
 pub fn spawn(pane: PaneId, target: PaneTarget, context: PaneContext) -> PaneHandle {
     let (commands, commands_rx) = mpsc::channel(COMMAND_QUEUE);
     let task = tokio::spawn(async move {
-        if let Some(status) = run(pane, &target, &context, commands_rx).await {
+        let status = match &target.replay {
+            Some(recording) => {
+                super::replay::play_in_pane(pane, recording.clone(), &context, commands_rx).await
+            }
+            None => run(pane, &target, &context, commands_rx).await,
+        };
+        if let Some(status) = status {
             let _ = context
                 .reports
                 .send(PaneReport::Status { pane, status })

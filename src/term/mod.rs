@@ -7,6 +7,7 @@ pub mod charset;
 pub mod copy;
 pub mod escape;
 pub mod keys;
+pub mod player;
 pub mod replay;
 
 use std::num::NonZeroU16;
@@ -102,6 +103,17 @@ impl Emulator {
 
     pub fn screen(&self) -> &vt100::Screen {
         self.parser.screen()
+    }
+
+    /// The whole screen as it stands (both grids, modes, cursor), to come back to later: a
+    /// replay's keyframe.
+    pub fn snapshot(&self) -> vt100::Screen {
+        self.parser.screen().clone()
+    }
+
+    /// Back to a [`Emulator::snapshot`], size included.
+    pub fn restore(&mut self, screen: &vt100::Screen) {
+        *self.parser.screen_mut() = screen.clone();
     }
 
     pub fn title(&self) -> Option<&str> {

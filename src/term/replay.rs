@@ -17,6 +17,14 @@ pub enum Event {
     Marker(String),
 }
 
+/// A recording's header and length, read without its events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// The header (its `events` are left empty).
+    pub header: Recording,
+    pub length: f64,
+}
+
 /// A recording, read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recording {
@@ -25,6 +33,11 @@ pub struct Recording {
     /// When it began, Unix seconds (0 when the header does not say).
     pub started: i64,
     pub title: String,
+    /// The instance recorded: the header's `instance_id`, else the one the title names in
+    /// parentheses (`bosun: web-1 (i-0abc…)`), else empty.
+    pub instance_id: String,
+    /// The SSM session recorded (the header's `session_id`), when bosun wrote it.
+    pub session_id: Option<String>,
     /// Each event with its time in seconds from the start, in order.
     pub events: Vec<(f64, Event)>,
 }
@@ -38,28 +51,7 @@ impl Recording {
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty());
         let (_, header) = lines.next().ok_or("the file is empty")?;
-        let header: serde_json::Value = serde_json::from_str(header)
-            .map_err(|e| format!("line 1: not an asciicast header ({e})"))?;
-        if header["version"] != 2 {
-            return Err(format!(
-                "line 1: asciicast version {} (bosun reads version 2)",
-                header["version"]
-            ));
-        }
-        let size = |name: &str| {
-            header[name]
-                .as_u64()
-                .and_then(|n| u16::try_from(n).ok())
-                .filter(|n| *n > 0)
-                .ok_or_else(|| format!("line 1: the header has no {name}"))
-        };
-        let mut recording = Recording {
-            cols: size("width")?,
-            rows: size("height")?,
-            started: header["timestamp"].as_i64().unwrap_or(0),
-            title: header["title"].as_str().unwrap_or_default().to_owned(),
-            events: Vec::new(),
-        };
+        let mut recording = Recording::header(header)?;
         let mut last = 0.0f64;
         for (index, line) in lines {
             let bad = |why: &str| format!("line {}: {why}", index + 1);
@@ -91,6 +83,57 @@ impl Recording {
         Ok(recording)
     }
 
+    /// The header line alone: a recording with no events yet.
+    fn header(line: &str) -> Result<Recording, String> {
+        let header: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| format!("line 1: not an asciicast header ({e})"))?;
+        if header["version"] != 2 {
+            return Err(format!(
+                "line 1: asciicast version {} (bosun reads version 2)",
+                header["version"]
+            ));
+        }
+        let size = |name: &str| {
+            header[name]
+                .as_u64()
+                .and_then(|n| u16::try_from(n).ok())
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("line 1: the header has no {name}"))
+        };
+        let title = header["title"].as_str().unwrap_or_default().to_owned();
+        Ok(Recording {
+            cols: size("width")?,
+            rows: size("height")?,
+            started: header["timestamp"].as_i64().unwrap_or(0),
+            instance_id: match header["instance_id"].as_str() {
+                Some(id) => id.to_owned(),
+                None => instance_named_in(&title).to_owned(),
+            },
+            title,
+            session_id: header["session_id"].as_str().map(str::to_owned),
+            events: Vec::new(),
+        })
+    }
+
+    /// What `bosun recordings` lists without reading every event: the header, and the
+    /// length from the last events.
+    pub fn summarize(text: &str) -> Result<Summary, String> {
+        let header = text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .ok_or("the file is empty")?;
+        let header = Recording::header(header)?;
+        // The last lines: a writer's leftovers may come last, stamped 0.
+        let length = text
+            .lines()
+            .rev()
+            .take(4)
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter_map(|event| event[0].as_f64())
+            .fold(0.0f64, f64::max);
+        Ok(Summary { header, length })
+    }
+
     /// How long it lasts, in seconds.
     pub fn length(&self) -> f64 {
         self.events.last().map_or(0.0, |(at, _)| *at)
@@ -98,7 +141,7 @@ impl Recording {
 
     /// The screen `seconds` after the start (everything up to and including that moment).
     pub fn screen_at(&self, seconds: f64) -> Emulator {
-        let mut screen = Emulator::new(self.rows, self.cols);
+        let mut screen = Emulator::with_scrollback(self.rows, self.cols, 0);
         for (at, event) in &self.events {
             if *at > seconds {
                 break;
@@ -111,6 +154,14 @@ impl Recording {
         }
         screen
     }
+}
+
+/// The instance id a title names in its last parentheses (`bosun: web-1 (i-0abc…)`).
+fn instance_named_in(title: &str) -> &str {
+    title
+        .rsplit_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or("")
 }
 
 /// The moments (seconds from the start) at which `text` was printed: each output event that
@@ -212,8 +263,14 @@ mod tests {
         let recording = Recording::parse(FILE).expect("parses");
         assert_eq!((recording.cols, recording.rows), (30, 5));
         assert_eq!(recording.title, "web-1");
+        assert_eq!(recording.instance_id, "");
+        assert_eq!(recording.session_id, None);
         assert_eq!(recording.events.len(), 5, "the input event is skipped");
         assert_eq!(recording.length(), 7.5);
+        let summary = Recording::summarize(FILE).expect("summarizes");
+        assert_eq!(summary.length, 7.5);
+        assert_eq!(summary.header.title, "web-1");
+        assert!(summary.header.events.is_empty());
         assert_eq!(screen_text(&recording.screen_at(0.0)), "\n");
         assert_eq!(screen_text(&recording.screen_at(2.0)), "MARK-A\n");
         assert_eq!(screen_text(&recording.screen_at(5.0)), "MARK-B\n");

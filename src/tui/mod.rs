@@ -6,7 +6,7 @@
 //! second.
 
 mod runtime;
-mod terminal;
+pub mod terminal;
 
 pub use runtime::run;
 

@@ -97,6 +97,11 @@ pub async fn run(
             return ending.exit_status(ExitConvention::Ssh);
         }
     };
+    let mut recording = recording;
+    if let Some(recording) = &mut recording {
+        recording.instance(&row.ssm_target());
+        recording.session(&driven.session_id);
+    }
     let attach = stdio::Attach {
         closing: stdio::ClosingMessage::Quiet,
         recording,

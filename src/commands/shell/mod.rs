@@ -146,6 +146,11 @@ pub async fn run(global: &GlobalArgs, args: &ShellArgs) -> i32 {
             return ending.exit_status(ExitConvention::Ssh);
         }
     };
+    let mut recording = recording;
+    if let Some(recording) = &mut recording {
+        recording.instance(&instance_id);
+        recording.session(&driven.session_id);
+    }
     let attach = stdio::Attach {
         closing: stdio::ClosingMessage::Quiet,
         recording,

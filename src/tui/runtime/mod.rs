@@ -421,6 +421,7 @@ impl Console {
                         Wake::Input(Input::PaneStatus { pane, status })
                     }
                     PaneReport::Session { pane, session_id } => {
+                        self.record_session(pane, &session_id);
                         Wake::Input(Input::PaneSession { pane, session_id })
                     }
                 },

@@ -44,7 +44,9 @@ impl Console {
             .entry(id)
             .or_insert_with(|| Emulator::with_scrollback(rows, cols, history));
         self.sizes.insert(id, screen.size());
-        let record = self.record_panes && !self.recordings.contains_key(&id);
+        // A replay is a recording already.
+        let record =
+            self.record_panes && pane.target.replay.is_none() && !self.recordings.contains_key(&id);
         let handle = pane::spawn(id, pane.target.clone(), self.context.clone());
         if let Some(old) = self.handles.insert(id, handle) {
             old.abort();

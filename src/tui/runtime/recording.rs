@@ -72,8 +72,15 @@ impl Console {
         crate::logging::private(&path, 0o600);
         let (rows, cols) = self.sizes.get(&pane).copied().unwrap_or((24, 80));
         let title = format!("bosun: {name} ({})", target.instance_id);
-        let recorder = Recorder::start(BufWriter::new(file), cols, rows, now, &title)
+        let mut recorder = Recorder::start(BufWriter::new(file), cols, rows, now, &title)
             .map_err(|e| format!("{}: {e}", path.display()))?;
+        recorder.instance(&target.instance_id);
+        // Recording a pane whose session runs already: its id is known (otherwise it comes
+        // with the session's report, before its output).
+        let session = self.state.panes.workspace.panes.get(&pane);
+        if let Some(session_id) = session.and_then(|p| p.session_id.as_deref()) {
+            recorder.session(session_id);
+        }
         self.recordings.insert(
             pane,
             Recording {
@@ -124,6 +131,13 @@ impl Console {
                 saved: None,
                 error: Some(format!("{path}: {error}")),
             });
+        }
+    }
+
+    /// `pane`'s session has this id: its recording's header says so.
+    pub(super) fn record_session(&mut self, pane: PaneId, session_id: &str) {
+        if let Some(recording) = self.recordings.get_mut(&pane) {
+            recording.recorder.session(session_id);
         }
     }
 

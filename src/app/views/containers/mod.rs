@@ -210,6 +210,7 @@ pub fn pane_target(row: &ContainerRow) -> PaneTarget {
         },
         container: Some(Box::new(row.clone())),
         command: None,
+        replay: None,
     }
 }
 

@@ -142,6 +142,7 @@ fn follow(state: &mut State) -> Outcome {
         ping: Ping::Online,
         container: None,
         command: Some(command),
+        replay: None,
     }])
 }
 

@@ -116,6 +116,7 @@ impl FleetView {
             ping: row.ping,
             container: None,
             command: None,
+            replay: None,
         }
     }
 

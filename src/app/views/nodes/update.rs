@@ -70,6 +70,7 @@ fn open_shells(state: &mut State) -> Outcome {
             ping: node.ping,
             container: None,
             command: None,
+            replay: None,
         })
         .collect();
     if !left.is_empty() {

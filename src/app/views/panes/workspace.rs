@@ -320,6 +320,7 @@ mod tests {
             ping: Ping::Online,
             container: None,
             command: None,
+            replay: None,
         }
     }
 
