@@ -126,7 +126,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Recordings(args)) => {
             let _log = logging::init("bosun.log");
-            exit_code(commands::recordings::run(&args))
+            exit_code(run_async(commands::recordings::run(&cli.global, &args)))
         }
         Some(Command::Replay(args)) => {
             let _log = logging::init("bosun.log");

@@ -1,7 +1,8 @@
 //! `bosun replay` as a user meets it: a shell session recorded with `bosun shell --record`
 //! against the simulator is dumped at its end and its start; a recording with markers at
 //! known times is dumped at moments between them, through a resize; a file that is not a
-//! recording is a sentence naming its line.
+//! recording is a sentence naming its line; the list of recordings beside the simulator's
+//! session history (who, how it ended, who else was on the box), filtered.
 #![cfg(unix)]
 
 mod common;
@@ -128,14 +129,15 @@ fn recordings_are_listed_and_searched() {
             String::from_utf8_lossy(&output.stderr).into_owned(),
         )
     };
-    let (code, out, err) = run(&["--json"]);
+    let (code, out, err) = run(&["--json", "--local"]);
     assert_eq!(code, 0, "{err}");
     let rows: Vec<serde_json::Value> = out
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON"))
         .collect();
     assert_eq!(rows.len(), 2, "{out}");
-    assert_eq!(rows[0]["instance"], "i-0bbb", "newest first");
+    assert_eq!(rows[0]["instance_id"], "i-0bbb", "newest first");
+    assert_eq!(rows[0]["name"], "db-1");
     assert_eq!(rows[1]["seconds"], 3.5);
     assert!(err.contains("broken.cast: line 1"), "{err}");
     let (code, out, _) = run(&["search", "systemctl", "--json"]);
@@ -157,10 +159,103 @@ fn recordings_are_listed_and_searched() {
             ("bosun: web-1 (i-0aaa)".to_owned(), 3.5)
         ]
     );
+    let (code, out, _) = run(&["--local", "--filter", "name:web"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("web-1.cast") && !out.contains("db-1.cast"),
+        "{out}"
+    );
     let (code, out, _) = run(&["search", "systemctl"]);
     assert_eq!(code, 0);
     assert!(out.contains("at 1:15  bosun: db-1 (i-0bbb)"), "{out}");
     let (code, _, err) = run(&["search", "reboot"]);
     assert_eq!(code, 1);
     assert!(err.contains("\"reboot\" was printed in none"), "{err}");
+}
+
+/// A session recorded into the state directory is listed beside the session history the
+/// simulator keeps: its owner, document and how it ended, and the other user who was on the
+/// same instance meanwhile; the filter finds it by either.
+#[tokio::test]
+async fn recordings_are_joined_with_the_session_history() {
+    let sim = start_sim().await;
+    let state = tempfile::tempdir().expect("state");
+    let dir = state.path().join("bosun").join("recordings");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let file = dir.join("payments.cast");
+    let as_user = |key: &str| {
+        let mut command = bosun(&sim);
+        command
+            .env("AWS_ACCESS_KEY_ID", key)
+            .env("XDG_STATE_HOME", state.path());
+        command
+    };
+    let mut alice = as_user("AKIDALICE");
+    alice
+        .args(["shell", "payments-api-1", "--record"])
+        .arg(&file);
+    let mut bob = as_user("AKIDBOB");
+    bob.args(["shell", "payments-api-1"]);
+    let bob_on_the_box = async { run_with_input(bob, "sleep 3; exit\n").await };
+    let alice_recorded = async {
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        run_with_input(alice, "echo joined-$((40+2))\nexit\n").await
+    };
+    let (bob_done, alice_done) = tokio::join!(bob_on_the_box, alice_recorded);
+    assert_eq!(bob_done.0, 0, "{}", bob_done.2);
+    assert_eq!(alice_done.0, 0, "{}", alice_done.2);
+    let list = async |args: &[&str]| {
+        let output = as_user("AKIDALICE")
+            .arg("recordings")
+            .args(args)
+            .output()
+            .await
+            .expect("runs");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = list(&["--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    let row: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON row");
+    let session_id = row["session_id"]
+        .as_str()
+        .expect("the header carries the session");
+    assert!(alice_done.2.contains(session_id), "{}", alice_done.2);
+    assert_eq!(row["session"]["session_id"], session_id);
+    assert!(
+        row["session"]["owner"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("user/AKIDALICE"),
+        "{row}"
+    );
+    assert_eq!(row["session"]["document"], "SSM-SessionManagerRunShell");
+    assert_eq!(row["session"]["status"], "Terminated", "{row}");
+    let others = row["others"].as_array().expect("others");
+    assert!(
+        others
+            .iter()
+            .any(|s| s["owner"].as_str().unwrap_or("").ends_with("user/AKIDBOB")),
+        "{row}"
+    );
+    let (code, out, _) = list(&[]).await;
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("AKIDALICE") && out.contains("AKIDBOB"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Terminated") && out.contains("payments.cast"),
+        "{out}"
+    );
+    let (_, out, _) = list(&["--filter", "owner:akidalice others:akidbob"]).await;
+    assert!(out.contains("payments.cast"), "{out}");
+    let (_, out, _) = list(&["--filter", "owner:carol"]).await;
+    assert!(out.contains("no recording matches"), "{out}");
+    let (code, out, _) = list(&["search", "joined-42", "--json"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains(session_id), "{out}");
 }

@@ -172,8 +172,9 @@ pub enum Command {
     /// speed, ←/→ seek 5 s, [/] a minute, g/G the start and end, / searches (n/N), q quits.
     /// `--dump` prints the screen at a moment as text instead.
     Replay(ReplayArgs),
-    /// The recordings in the state directory (newest first: title, instance, start, length,
-    /// size), or with `search TEXT` every moment TEXT was printed in them.
+    /// The recordings in the state directory, newest first (start, length, instance, who was
+    /// on it and how the session ended, as AWS's session history says, and who else was on
+    /// the box meanwhile), or with `search TEXT` every moment TEXT was printed in them.
     Recordings(RecordingsArgs),
     /// The fleet's SSM Agents: how far behind they are (`status`), and bringing them up to
     /// date (`update`, canary first) or restarting them (`restart`) through Run Command.

@@ -65,9 +65,18 @@ pub struct AgentChangeArgs {
 pub struct RecordingsArgs {
     #[command(subcommand)]
     pub search: Option<RecordingsCommand>,
-    /// One JSON object a recording (file, title, instance, start, seconds, bytes).
+    /// One JSON object a recording (file, title, instance_id, name, session_id, start,
+    /// seconds, bytes; its session and the others on the instance, as `bosun sessions` gives
+    /// them).
     #[arg(long)]
     pub json: bool,
+    /// Only the recordings matching EXPR: words anywhere, `key:value` (instance, name, title,
+    /// file, id, owner, document, status, reason, others), `!` negates.
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Leave the session history out (no AWS call).
+    #[arg(long)]
+    pub local: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,150 +1,181 @@
 //! `bosun recordings [search TEXT]`: the recordings in the state directory (`ctrl-] R`,
-//! `record_panes`), newest first, and every moment a text was printed in them
-//! (`term::replay::moments_of`), to find what ran on a box and when.
+//! `record_panes`, `bosun shell --record` into it), newest first, beside the session history
+//! AWS keeps (who, document, reason, how it ended, who else was on the box); and every
+//! moment a text was printed in them (`term::replay::moments_of`), to find what ran on a box
+//! and when.
 
-use std::path::PathBuf;
+use std::path::Path;
 
-use crate::cli::{RecordingsArgs, RecordingsCommand};
+use crate::cli::{GlobalArgs, RecordingsArgs, RecordingsCommand};
 use crate::model::format::{bytes, iso8601};
-use crate::term::replay::{Recording, moments_of};
+use crate::model::recording::{RecordingRow, join};
+use crate::model::session::SessionRow;
+use crate::services::recordings::{read_all, scan};
+use crate::services::sources::SessionClients;
+use crate::term::player::clock;
+use crate::term::replay::moments_of;
 
-/// One recording read: its file, size and contents.
-struct Found {
-    path: PathBuf,
-    size: u64,
-    recording: Recording,
-}
-
-pub fn run(args: &RecordingsArgs) -> i32 {
+pub async fn run(global: &GlobalArgs, args: &RecordingsArgs) -> i32 {
     let Some(dir) = crate::logging::log_dir().map(|dir| dir.join("recordings")) else {
         eprintln!("bosun recordings: no state directory to read recordings from");
         return 2;
     };
-    let (found, unreadable) = read_all(&dir);
-    for (path, why) in &unreadable {
+    match &args.search {
+        Some(RecordingsCommand::Search { text, json }) => search(&dir, text, *json),
+        None => list(global, args, &dir).await,
+    }
+}
+
+fn say_unreadable(unreadable: &[(std::path::PathBuf, String)]) {
+    for (path, why) in unreadable {
         eprintln!("bosun recordings: {}: {why}", path.display());
     }
-    match &args.search {
-        Some(RecordingsCommand::Search { text, json }) => search(&found, text, *json),
-        None => list(&found, args.json, &dir),
-    }
 }
 
-/// Every `.cast` file of `dir`, newest first, and those that could not be read, with why.
-fn read_all(dir: &std::path::Path) -> (Vec<Found>, Vec<(PathBuf, String)>) {
-    let mut found = Vec::new();
-    let mut unreadable = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return (found, unreadable);
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "cast") {
-            continue;
+/// The session history to join with: this profile and region's (or every account's under
+/// --org), open and ended. None, said, when it cannot be read: the list stands without it.
+async fn history(global: &GlobalArgs) -> Option<Vec<SessionRow>> {
+    if super::org::wanted(global) {
+        let (mut rows, mut errors) = super::org::read_sessions(global, true).await;
+        let (open, more) = super::org::read_sessions(global, false).await;
+        rows.extend(open);
+        errors.extend(more);
+        for error in &errors {
+            eprintln!("bosun recordings: session history: {error}");
         }
-        let read = std::fs::read_to_string(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| Recording::parse(&text).map(|r| (text.len() as u64, r)));
-        match read {
-            Ok((size, recording)) => found.push(Found {
-                path,
-                size,
-                recording,
-            }),
-            Err(why) => unreadable.push((path, why)),
-        }
+        return Some(rows);
     }
-    found.sort_by_key(|f| std::cmp::Reverse(f.recording.started));
-    (found, unreadable)
-}
-
-/// The instance id a title names (`bosun: web-1 (i-0abc…)`).
-fn instance_of(title: &str) -> &str {
-    title
-        .rsplit_once('(')
-        .and_then(|(_, rest)| rest.strip_suffix(')'))
-        .unwrap_or("")
-}
-
-/// `1:02:03` or `2:03`.
-fn clock(seconds: f64) -> String {
-    let whole = seconds.max(0.0) as u64;
-    match whole / 3600 {
-        0 => format!("{}:{:02}", whole / 60, whole % 60),
-        hours => format!("{hours}:{:02}:{:02}", (whole / 60) % 60, whole % 60),
-    }
-}
-
-fn list(found: &[Found], json: bool, dir: &std::path::Path) -> i32 {
-    if json {
-        for f in found {
-            let line = serde_json::json!({
-                "file": f.path.display().to_string(),
-                "title": f.recording.title,
-                "instance": instance_of(&f.recording.title),
-                "start": f.recording.started,
-                "seconds": f.recording.length(),
-                "bytes": f.size,
-            });
-            println!("{line}");
-        }
-        return 0;
-    }
-    if found.is_empty() {
-        println!(
-            "no recordings in {} (ctrl-] R records a pane; record_panes = true records every one)",
-            dir.display()
+    let config = super::sdk_config(global).await;
+    if config.region().is_none() {
+        eprintln!(
+            "bosun recordings: session history not read: no region (AWS_REGION or --region; --local leaves it out)"
         );
+        return None;
+    }
+    let clients = SessionClients::new(&config);
+    match crate::services::recordings::history(&clients.ssm, &clients.ec2).await {
+        Ok(rows) => Some(rows),
+        Err(error) => {
+            eprintln!(
+                "bosun recordings: session history not read: {error} (--local leaves it out)"
+            );
+            None
+        }
+    }
+}
+
+async fn list(global: &GlobalArgs, args: &RecordingsArgs, dir: &Path) -> i32 {
+    let (mut rows, unreadable) = scan(dir);
+    say_unreadable(&unreadable);
+    if !args.local
+        && !rows.is_empty()
+        && let Some(sessions) = history(global).await
+    {
+        join(&mut rows, &sessions, now_secs());
+    }
+    let filter = args.filter.clone().unwrap_or_default();
+    let mut shown = Vec::new();
+    for row in rows {
+        match row.matches(&filter) {
+            Ok(true) => shown.push(row),
+            Ok(false) => {}
+            Err(error) => {
+                eprintln!("bosun recordings: --filter: {error}");
+                return 2;
+            }
+        }
+    }
+    if args.json {
+        for row in &shown {
+            if let Ok(line) = serde_json::to_string(row) {
+                println!("{line}");
+            }
+        }
         return 0;
     }
-    let mut lines = vec![vec![
-        "STARTED".to_owned(),
-        "LENGTH".to_owned(),
-        "SIZE".to_owned(),
-        "TITLE".to_owned(),
-        "FILE".to_owned(),
-    ]];
-    for f in found {
-        lines.push(vec![
-            iso8601(f.recording.started)
-                .get(..16)
-                .unwrap_or_default()
-                .replace('T', " "),
-            clock(f.recording.length()),
-            bytes(f.size),
-            f.recording.title.clone(),
-            f.path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        ]);
+    if shown.is_empty() {
+        if filter.is_empty() {
+            println!(
+                "no recordings in {} (ctrl-] R records a pane; record_panes = true records every one)",
+                dir.display()
+            );
+        } else {
+            println!("no recording matches {filter:?}");
+        }
+        return 0;
     }
-    print!("{}", super::ls::aligned(&lines));
+    print!("{}", table(&shown));
     0
 }
 
-fn search(found: &[Found], text: &str, json: bool) -> i32 {
+/// The table: when, how long, where, who and how it ended, who else, the file.
+pub fn table(rows: &[RecordingRow]) -> String {
+    let mut lines = vec![
+        [
+            "STARTED", "LENGTH", "SIZE", "INSTANCE", "NAME", "WHO", "ENDED", "OTHERS", "FILE",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    ];
+    for row in rows {
+        lines.push(vec![
+            iso8601(row.start)
+                .get(..16)
+                .unwrap_or_default()
+                .replace('T', " "),
+            clock(row.seconds),
+            bytes(row.bytes),
+            dash(&row.instance_id),
+            dash(&row.name),
+            dash(row.who()),
+            dash(&row.ended()),
+            dash(&row.others_who().join(",")),
+            row.file_name().to_owned(),
+        ]);
+    }
+    super::ls::aligned(&lines)
+}
+
+fn dash(text: &str) -> String {
+    if text.is_empty() {
+        "-".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn search(dir: &Path, text: &str, json: bool) -> i32 {
+    let (found, unreadable) = read_all(dir);
+    say_unreadable(&unreadable);
     let mut any = false;
-    for f in found {
-        for at in moments_of(&f.recording, text) {
+    for (path, recording) in &found {
+        for at in moments_of(recording, text) {
             any = true;
             if json {
                 let line = serde_json::json!({
-                    "file": f.path.display().to_string(),
-                    "title": f.recording.title,
+                    "file": path.display().to_string(),
+                    "title": recording.title,
+                    "instance_id": recording.instance_id,
+                    "session_id": recording.session_id,
                     "at": at,
                 });
                 println!("{line}");
             } else {
                 println!(
-                    "{}  at {}  {}  (bosun replay {} --dump --at {at:.1})",
-                    iso8601(f.recording.started + at as i64)
+                    "{}  at {}  {}  (bosun replay {} --at {at:.1})",
+                    iso8601(recording.started + at as i64)
                         .get(..19)
                         .unwrap_or_default()
                         .replace('T', " "),
                     clock(at),
-                    f.recording.title,
-                    f.path.display()
+                    recording.title,
+                    path.display()
                 );
             }
         }

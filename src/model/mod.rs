@@ -16,6 +16,7 @@ pub mod instance;
 pub mod node;
 pub mod pane;
 pub mod rdp;
+pub mod recording;
 pub mod region;
 pub mod run;
 pub mod run_groups;

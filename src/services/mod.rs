@@ -17,6 +17,7 @@
 //! - [`tunnel_host`] — the background tunnels one per-user process keeps, and their local API.
 //! - [`doctor`] — why a session to an instance would not start.
 //! - [`rdp`] — the RDP client installed here.
+//! - [`recordings`] — the recordings folder read, and the session history beside it.
 //! - [`replay`] — a recording played in this terminal or a pane.
 
 pub mod doctor;
@@ -26,6 +27,7 @@ pub mod lookups;
 pub mod pane;
 pub mod pane_output;
 pub mod rdp;
+pub mod recordings;
 pub mod replay;
 pub mod runs;
 pub mod session;
