@@ -66,6 +66,9 @@ pub enum Effect {
     ReopenRun(HistoryEntry),
     /// DescribeSessions (active) in every profile and region the console reads.
     LoadSessions,
+    /// The recordings here and the session history of every profile and region the console
+    /// reads, joined.
+    LoadRecordings,
     /// The containers of every profile and region the console reads (ECS).
     LoadContainers,
     /// List this folder on this instance (for the Files view).

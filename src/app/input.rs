@@ -109,9 +109,16 @@ pub enum Input {
         rows: Vec<crate::model::container::ContainerRow>,
         errors: Vec<String>,
     },
-    /// The active sessions of every source, and the sources that could not be read.
+    /// The active sessions of every source, and the sources that could not be read; the
+    /// session ids a local recording carries.
     SessionsLoaded {
         entries: Vec<crate::app::views::sessions::SessionEntry>,
+        errors: Vec<String>,
+        recorded: std::collections::BTreeSet<String>,
+    },
+    /// The recordings here beside the session history; files and sources not read, said.
+    RecordingsLoaded {
+        rows: Vec<crate::model::recording::RecordingRow>,
         errors: Vec<String>,
     },
     /// Sources whose credentials expire within 15 minutes (or have), as sentences with the

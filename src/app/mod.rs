@@ -42,6 +42,7 @@ use self::views::files::FilesView;
 use self::views::fleet::FleetView;
 use self::views::nodes::NodesView;
 use self::views::panes::PanesView;
+use self::views::recordings::RecordingsView;
 use self::views::runs::{RunCompose, RunConfirm, RunsView};
 use self::views::sessions::SessionsView;
 use self::views::tunnels::{TunnelForm, Tunnels};
@@ -60,6 +61,7 @@ pub struct State {
     pub containers: ContainersView,
     pub files: FilesView,
     pub nodes: NodesView,
+    pub recordings: RecordingsView,
     pub tunnels: Tunnels,
 }
 
@@ -87,6 +89,7 @@ impl State {
             containers: ContainersView::default(),
             files: FilesView::default(),
             nodes: NodesView::default(),
+            recordings: RecordingsView::default(),
             tunnels: Tunnels::default(),
         }
     }

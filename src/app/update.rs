@@ -17,7 +17,7 @@ use crate::app::layout::table_rows_for;
 use crate::app::overlays::{Overlay, command, doctor, help_keys};
 use crate::app::views::panes::PaneMode;
 use crate::app::views::{self, Outcome, View};
-use crate::app::views::{containers, files, fleet, panes, runs, tunnels};
+use crate::app::views::{containers, files, fleet, panes, recordings, runs, tunnels};
 use crate::model::pane::{EndReason, PaneStatus};
 
 /// Applies one input; returns what the runtime must do.
@@ -175,8 +175,17 @@ pub fn update(state: &mut State, input: Input) -> Vec<Effect> {
             state.containers.loaded(rows, errors);
             Vec::new()
         }
-        Input::SessionsLoaded { entries, errors } => {
+        Input::RecordingsLoaded { rows, errors } => {
+            state.recordings.loaded(rows, errors);
+            Vec::new()
+        }
+        Input::SessionsLoaded {
+            entries,
+            errors,
+            recorded,
+        } => {
             let sessions = &mut state.sessions;
+            sessions.recorded = recorded;
             sessions.selected = sessions.selected.min(entries.len().saturating_sub(1));
             sessions.entries = Some(entries);
             if !errors.is_empty() {
@@ -251,6 +260,7 @@ fn text_input(state: &mut State, text: TextInput) -> Vec<Effect> {
         Overlay::Filter => {
             match state.view {
                 View::Containers => containers::update::filter_input(state, &text),
+                View::Recordings => recordings::update::filter_input(state, &text),
                 _ => fleet::update::filter_input(state, &text),
             }
             if !matches!(text, TextInput::Enter | TextInput::Cancel) {
@@ -380,7 +390,15 @@ pub(crate) fn act(state: &mut State, action: Action) -> Vec<Effect> {
     // The prefix over the fleet leads to the panes armed, as over them: the next key is a
     // pane command (`ctrl-] |` splits), and one that means nothing types nothing.
     let prefix_from_fleet = action == Action::Prefix && state.view == View::Fleet;
-    let outcome = views::act(state, action);
+    // A view named on the `:` line (`:recordings` over the sessions) comes forward from any
+    // view, as it does from the fleet.
+    let outcome = match views::shown_by(action) {
+        Some(view) => {
+            state.panes.mode = PaneMode::Typing;
+            Outcome::Show(view)
+        }
+        None => views::act(state, action),
+    };
     let effects = settle(state, outcome);
     if prefix_from_fleet && state.view == View::Panes {
         state.panes.mode = PaneMode::Prefix;

@@ -112,7 +112,7 @@ async fn list(global: &GlobalArgs, args: &RecordingsArgs, dir: &Path) -> i32 {
 pub fn table(rows: &[RecordingRow]) -> String {
     let mut lines = vec![
         [
-            "STARTED", "LENGTH", "SIZE", "INSTANCE", "NAME", "WHO", "ENDED", "OTHERS", "FILE",
+            "STARTED", "LENGTH", "SIZE", "INSTANCE", "NAME", "WHO", "STATUS", "OTHERS", "FILE",
         ]
         .map(str::to_owned)
         .to_vec(),

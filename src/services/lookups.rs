@@ -1,9 +1,11 @@
-//! The console's one-shot lookups: the fleet's active sessions (and ending one), the ECS
-//! containers, the history of recent commands, two runs compared, the doctor on an instance.
+//! The console's one-shot lookups: the fleet's active sessions (and ending one), the
+//! recordings beside the session history, the ECS containers, the history of recent commands, two runs compared, the doctor on an instance.
 //! Each runs on a task of its own and answers with the reducer's input, tagged with the
 //! generation of its kind of request: a newer request of the same kind overtakes an older one
 //! (`Lookups::counts` drops the late answer). The doctor's answers all count: several
 //! instances may be asked about at once, and each answer names its instance.
+
+use std::path::PathBuf;
 
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
@@ -15,6 +17,7 @@ use super::sources::{SessionClients, SourceFactory};
 use super::{Latest, Tagged};
 use crate::app::Input;
 use crate::app::views::sessions::SessionEntry;
+use crate::model::recording::join;
 use crate::model::run::HistoryEntry;
 use crate::model::run_groups::compare;
 
@@ -22,6 +25,7 @@ use crate::model::run_groups::compare;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Sessions,
+    Recordings,
     Containers,
     History,
     Compare,
@@ -41,7 +45,10 @@ pub type Source = (String, String, SessionClients);
 /// Asks, and tells which answers still count.
 pub struct Lookups {
     answers: mpsc::Sender<Answer>,
+    /// Where the recordings are (the Sessions view marks the sessions they carry).
+    recordings_dir: Option<PathBuf>,
     sessions: Latest,
+    recordings: Latest,
     containers: Latest,
     history: Latest,
     compare: Latest,
@@ -49,10 +56,12 @@ pub struct Lookups {
 }
 
 impl Lookups {
-    pub fn new(answers: mpsc::Sender<Answer>) -> Lookups {
+    pub fn new(answers: mpsc::Sender<Answer>, recordings_dir: Option<PathBuf>) -> Lookups {
         Lookups {
             answers,
+            recordings_dir,
             sessions: Latest::default(),
+            recordings: Latest::default(),
             containers: Latest::default(),
             history: Latest::default(),
             compare: Latest::default(),
@@ -64,6 +73,7 @@ impl Lookups {
     pub fn counts(&self, answer: &Answer) -> bool {
         let latest = match answer.value.0 {
             Kind::Sessions => self.sessions,
+            Kind::Recordings => self.recordings,
             Kind::Containers => self.containers,
             Kind::History => self.history,
             Kind::Compare => self.compare,
@@ -107,9 +117,21 @@ impl Lookups {
     pub fn sessions(&mut self, sources: Vec<Source>, note: Option<String>) {
         let generation = self.sessions.advance();
         let answers = self.answers.clone();
+        let dir = self.recordings_dir.clone();
         tokio::spawn(async move {
-            let input = load_sessions(sources, note).await;
+            let input = load_sessions(sources, note, dir).await;
             answer(&answers, generation, Kind::Sessions, input).await;
+        });
+    }
+
+    /// The recordings here beside the session history (open and ended) of every source.
+    pub fn recordings(&mut self, sources: Vec<Source>) {
+        let generation = self.recordings.advance();
+        let answers = self.answers.clone();
+        let dir = self.recordings_dir.clone();
+        tokio::spawn(async move {
+            let input = load_recordings(sources, dir).await;
+            answer(&answers, generation, Kind::Recordings, input).await;
         });
     }
 
@@ -122,6 +144,7 @@ impl Lookups {
     ) {
         let generation = self.sessions.advance();
         let answers = self.answers.clone();
+        let dir = self.recordings_dir.clone();
         tokio::spawn(async move {
             let failed = match clients {
                 Some(clients) => crate::aws::terminate_session(&clients.ssm, &session_id).await,
@@ -130,7 +153,7 @@ impl Lookups {
             let note = failed
                 .err()
                 .map(|error| format!("could not end {session_id}: {error}"));
-            let input = load_sessions(sources, note).await;
+            let input = load_sessions(sources, note, dir).await;
             answer(&answers, generation, Kind::Sessions, input).await;
         });
     }
@@ -234,9 +257,48 @@ async fn answer(answers: &mpsc::Sender<Answer>, generation: u64, kind: Kind, inp
         .await;
 }
 
+/// The recordings of `dir` (read off the async threads) joined with every source's session
+/// history; files and sources that could not be read as errors.
+async fn load_recordings(sources: Vec<Source>, dir: Option<PathBuf>) -> Input {
+    let Some(dir) = dir else {
+        return Input::RecordingsLoaded {
+            rows: Vec::new(),
+            errors: vec!["no state directory to read recordings from".to_owned()],
+        };
+    };
+    let scanned = tokio::task::spawn_blocking(move || super::recordings::scan(&dir)).await;
+    let (mut rows, unreadable) = scanned.unwrap_or_default();
+    let mut errors: Vec<String> = unreadable
+        .iter()
+        .map(|(path, why)| format!("{}: {why}", path.display()))
+        .collect();
+    if !rows.is_empty() {
+        let histories: Vec<_> = futures_util::stream::iter(sources)
+            .map(|(profile, region, clients)| async move {
+                let read = super::recordings::history(&clients.ssm, &clients.ec2).await;
+                (profile, region, read)
+            })
+            .buffered(SOURCES_IN_FLIGHT)
+            .collect()
+            .await;
+        let mut sessions = Vec::new();
+        for (profile, region, read) in histories {
+            match read {
+                Ok(rows) => sessions.extend(rows),
+                Err(error) => errors.push(format!("session history {profile}/{region}: {error}")),
+            }
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+        join(&mut rows, &sessions, now);
+    }
+    Input::RecordingsLoaded { rows, errors }
+}
+
 /// The active sessions of every source, at once, newest first; the sources that failed and
-/// `note` as errors.
-async fn load_sessions(sources: Vec<Source>, note: Option<String>) -> Input {
+/// `note` as errors; the session ids the recordings of `dir` carry.
+async fn load_sessions(sources: Vec<Source>, note: Option<String>, dir: Option<PathBuf>) -> Input {
     // An organisation's sources are hundreds: a few at a time, as the fleet reads them.
     let lists: Vec<_> = futures_util::stream::iter(sources)
         .map(|(profile, region, clients)| async move {
@@ -259,7 +321,19 @@ async fn load_sessions(sources: Vec<Source>, note: Option<String>) -> Input {
         }
     }
     entries.sort_by_key(|entry| std::cmp::Reverse(entry.row.start));
-    Input::SessionsLoaded { entries, errors }
+    let recorded = match dir {
+        Some(dir) => {
+            tokio::task::spawn_blocking(move || super::recordings::recorded_sessions(&dir))
+                .await
+                .unwrap_or_default()
+        }
+        None => Default::default(),
+    };
+    Input::SessionsLoaded {
+        entries,
+        errors,
+        recorded,
+    }
 }
 
 #[cfg(test)]
@@ -269,7 +343,7 @@ mod tests {
     #[test]
     fn only_the_newest_request_of_a_kind_counts_and_every_doctor_answer_does() {
         let (answers, _rx) = mpsc::channel(1);
-        let mut lookups = Lookups::new(answers);
+        let mut lookups = Lookups::new(answers, None);
         let first = lookups.containers.advance();
         let second = lookups.containers.advance();
         let tagged = |generation, kind| Tagged {

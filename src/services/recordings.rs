@@ -2,7 +2,7 @@
 //! event) for the lists, read whole for a search, the session ids that have a recording;
 //! and the session history AWS keeps, to put beside them (`model::recording::join`).
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::aws::sessions;
@@ -75,7 +75,7 @@ pub fn read_all(dir: &Path) -> (Vec<(PathBuf, Recording)>, Vec<Unreadable>) {
 }
 
 /// The SSM session ids `dir`'s recordings carry (their headers only).
-pub fn recorded_sessions(dir: &Path) -> HashSet<String> {
+pub fn recorded_sessions(dir: &Path) -> BTreeSet<String> {
     casts(dir)
         .iter()
         .filter_map(|path| {

@@ -66,7 +66,11 @@ impl<W: Write> Recorder<W> {
 
     fn write_header(&mut self) -> std::io::Result<()> {
         match self.header.take() {
-            Some(header) => writeln!(self.out, "{header}"),
+            // On disk at once: the Sessions view reads headers to mark recorded sessions.
+            Some(header) => {
+                writeln!(self.out, "{header}")?;
+                self.out.flush()
+            }
             None => Ok(()),
         }
     }

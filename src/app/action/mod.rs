@@ -129,6 +129,8 @@ pub enum Action {
     UploadFile,
     /// The Nodes view: the fleet's Kubernetes nodes by cluster and node group.
     ShowNodes,
+    /// The Recordings view: the recordings here beside the session history.
+    ShowRecordings,
     /// Run Command's form for AWS-UpdateSSMAgent on the marked (or shown) instances, canary
     /// first.
     UpdateAgents,

@@ -11,7 +11,7 @@ pub struct ActionInfo {
     pub describe: &'static str,
 }
 
-pub const ACTIONS: [ActionInfo; 80] = [
+pub const ACTIONS: [ActionInfo; 81] = [
     ActionInfo {
         action: Action::Up,
         name: "up",
@@ -406,6 +406,11 @@ pub const ACTIONS: [ActionInfo; 80] = [
         action: Action::ShowNodes,
         name: "nodes",
         describe: "Kubernetes nodes by cluster and node group: online, lost, agents",
+    },
+    ActionInfo {
+        action: Action::ShowRecordings,
+        name: "recordings",
+        describe: "the recordings here, beside who was on the box; Enter replays one",
     },
     ActionInfo {
         action: Action::UploadFile,

@@ -59,6 +59,7 @@ pub(crate) fn run(state: &mut State, line: &str) -> Outcome {
         "containers" | "container" | "ecs" => act(Action::ShowContainers),
         "files" | "file" | "ls" => act(Action::ShowFiles),
         "nodes" | "node" | "k8s" | "eks" => act(Action::ShowNodes),
+        "recordings" | "recording" | "rec" | "replay" => act(Action::ShowRecordings),
         "run" => act(Action::OpenRun),
         "watch" => act(Action::ShowRun),
         "history" => act(Action::ShowHistory),

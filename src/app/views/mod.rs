@@ -10,6 +10,7 @@ pub mod key_check;
 pub(crate) mod lists;
 pub mod nodes;
 pub mod panes;
+pub mod recordings;
 pub mod runs;
 pub mod sessions;
 pub mod tunnels;
@@ -42,6 +43,8 @@ pub enum View {
     Files,
     /// The fleet's Kubernetes nodes by cluster and node group.
     Nodes,
+    /// The recordings here, beside the session history.
+    Recordings,
 }
 
 /// What a view's key comes to, when it reaches beyond the view.
@@ -101,6 +104,7 @@ pub(crate) fn act(state: &mut State, action: Action) -> Outcome {
         View::Containers => containers::update::act_on_containers(state, action),
         View::Files => files::update::act_on_files(state, action),
         View::Nodes => nodes::update::act_on_nodes(state, action),
+        View::Recordings => recordings::update::act_on_recordings(state, action),
         View::Fleet => fleet::update::act_on(state, action),
     }
 }
@@ -121,6 +125,7 @@ pub fn table_for(state: &State) -> Option<&'static KeyTable> {
         View::Containers => Some(&containers::keys::CONTAINERS),
         View::Files => Some(&files::keys::FILES),
         View::Nodes => Some(&nodes::keys::NODES),
+        View::Recordings => Some(&recordings::keys::RECORDINGS),
         View::Panes if !state.panes.workspace.is_empty() => match state.panes.mode {
             panes::PaneMode::Typing => {
                 let ended = state
@@ -149,6 +154,7 @@ pub fn help_table(state: &State) -> &'static KeyTable {
         View::Containers => &containers::keys::CONTAINERS,
         View::Files => &files::keys::FILES,
         View::Nodes => &nodes::keys::NODES,
+        View::Recordings => &recordings::keys::RECORDINGS,
         _ => &fleet::keys::FLEET,
     }
 }
@@ -196,6 +202,12 @@ pub fn examined(state: &State) -> Option<Examined> {
             profile: at.profile.clone(),
             region: at.region.clone(),
         }),
+        // The recorded instance, where the fleet has it.
+        View::Recordings => state
+            .recordings
+            .selected_row()
+            .and_then(|row| state.fleet.row_of(&row.instance_id))
+            .map(from_row),
         View::Tunnels | View::History | View::Containers | View::Nodes => None,
     }
 }
@@ -207,6 +219,7 @@ pub fn shown_by(action: Action) -> Option<View> {
         Action::ShowSessions => Some(View::Sessions),
         Action::ShowContainers => Some(View::Containers),
         Action::ShowNodes => Some(View::Nodes),
+        Action::ShowRecordings => Some(View::Recordings),
         Action::ShowTunnels => Some(View::Tunnels),
         Action::ShowRun => Some(View::Run),
         Action::ShowPanes => Some(View::Panes),
@@ -222,6 +235,7 @@ pub(crate) fn show(state: &mut State, view: View) -> Vec<Effect> {
         View::Sessions => sessions::update::show_sessions(state),
         View::Containers => containers::update::show_containers(state),
         View::Run => runs::update::show_run(state),
+        View::Recordings => recordings::update::show_recordings(state),
         View::Nodes => {
             state.nodes.regroup(&state.fleet.rows);
             state.view = view;
@@ -237,7 +251,7 @@ pub(crate) fn show(state: &mut State, view: View) -> Vec<Effect> {
 }
 
 /// Every key table, for the tests that hold them to their promises.
-pub static ALL_TABLES: [&crate::app::keymap::KeyTable; 12] = [
+pub static ALL_TABLES: [&crate::app::keymap::KeyTable; 13] = [
     &fleet::keys::FLEET,
     &panes::keys::PANES,
     &panes::keys::SCROLL,
@@ -249,6 +263,7 @@ pub static ALL_TABLES: [&crate::app::keymap::KeyTable; 12] = [
     &containers::keys::CONTAINERS,
     &files::keys::FILES,
     &nodes::keys::NODES,
+    &recordings::keys::RECORDINGS,
     &crate::app::overlays::help_table::HELP,
 ];
 

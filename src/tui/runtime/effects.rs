@@ -162,6 +162,10 @@ impl Console {
                 let sources = self.session_sources();
                 self.lookups.sessions(sources, None);
             }
+            Effect::LoadRecordings => {
+                let sources = self.session_sources();
+                self.lookups.recordings(sources);
+            }
             Effect::ListFolder { at, path } => {
                 let clients = self.clients_of(&at.profile, &at.region);
                 self.lookups.folder(clients, at, path);

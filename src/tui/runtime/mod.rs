@@ -157,7 +157,10 @@ pub async fn run(options: ConsoleOptions) -> i32 {
         copies: Vec::new(),
         refresher,
         refresh_interval: options.refresh,
-        lookups: Lookups::new(answers_tx),
+        lookups: Lookups::new(
+            answers_tx,
+            crate::logging::log_dir().map(|dir| dir.join("recordings")),
+        ),
         inventory: inventory_tx,
         generations,
         connect: options.connect,

@@ -1,11 +1,13 @@
 //! Each view's drawing, one file a view (the fleet, the panes, Run Command's watch and its
-//! groups, the tunnels, the sessions, the containers, an instance's files, the Kubernetes nodes).
+//! groups, the tunnels, the sessions, the containers, an instance's files, the Kubernetes nodes,
+//! the recordings).
 
 pub mod containers;
 pub mod files;
 pub mod fleet;
 pub mod nodes;
 pub mod panes;
+pub mod recordings;
 pub mod runs;
 pub mod sessions;
 pub mod tunnels;
@@ -41,6 +43,7 @@ pub(crate) fn draw(
         View::Containers => containers::draw(frame, area, state, theme),
         View::Files => files::draw(frame, area, state, theme),
         View::Nodes => nodes::draw(frame, area, state, theme),
+        View::Recordings => recordings::draw(frame, area, state, theme),
         View::Run if state.runs.watch.is_some() => runs::draw(frame, area, state, theme),
         View::Tunnels => tunnels::draw(frame, area, state, theme),
         View::Panes | View::Run | View::Fleet => {

@@ -322,6 +322,10 @@ fn status_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Paragraph<'a>
             let targets = state.panes.workspace.input_targets();
             let to = match (state.panes.workspace.focused(), targets.len()) {
                 (_, n) if n > 1 => format!(" typing to {n} panes"),
+                (Some(pane), 1) if pane.target.replay.is_some() => {
+                    " replaying: space pause  +- speed  ←→ 5s  [ ] 1m  g G  / search  q stop"
+                        .to_owned()
+                }
                 (Some(pane), 1) => format!(" typing to {}", pane.target.instance_id),
                 _ => " no live session here".to_owned(),
             };

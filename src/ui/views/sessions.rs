@@ -1,6 +1,7 @@
 //! The Sessions view: the fleet's active sessions, newest first — who (the owner), on which
 //! instance (its Name), which document, since when; this console's own panes show as
-//! "here: pane N" and its tunnels "here: tunnel NAME" in the owner column.
+//! "here: pane N" and its tunnels "here: tunnel NAME" in the owner column; a session with a
+//! local recording says "● rec" after its status (`:recordings` replays it).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -67,7 +68,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
                         },
                         row.document.clone(),
                         now_text(row.start),
-                        row.status.clone(),
+                        if state.sessions.recorded.contains(&row.session_id) {
+                            format!("{} ● rec", row.status)
+                        } else {
+                            row.status.clone()
+                        },
                         entry.region.clone(),
                         row.session_id.clone(),
                     ]
@@ -100,7 +105,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
             let rows: Vec<Row> = texts
                 .into_iter()
                 .map(|text| {
-                    let connected = text[4] == "Connected";
+                    let connected = text[4].starts_with("Connected");
                     let cells: Vec<Cell> = text
                         .into_iter()
                         .enumerate()

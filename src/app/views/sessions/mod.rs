@@ -22,6 +22,8 @@ pub struct SessionsView {
     pub selected: usize,
     /// The session the next terminate key ends (the first press only asks).
     pub terminate_armed: Option<String>,
+    /// Sessions a local recording carries (`:recordings` replays them).
+    pub recorded: std::collections::BTreeSet<String>,
 }
 
 impl SessionsView {

@@ -39,8 +39,10 @@ fn with_sessions() -> State {
                 entry("bob-2", "i-02", "web-2"),
             ],
             errors: Vec::new(),
+            recorded: ["bob-2".to_owned()].into(),
         },
     );
+    assert!(state.sessions.recorded.contains("bob-2"));
     state
 }
 
