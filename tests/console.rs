@@ -264,6 +264,8 @@ fn sessions_view() {
                 entry("bob-0a1b2c3d4e5f60002", "i-0a1b2c3d4e5f60002", "", "bob"),
             ],
             errors: Vec::new(),
+            // Bob's session has a recording here.
+            recorded: ["bob-0a1b2c3d4e5f60002".to_owned()].into_iter().collect(),
         },
     );
     let _ = app::update(&mut state, Input::Action(Action::TerminateSession));
@@ -2111,5 +2113,66 @@ fn nodes_view() {
     let mut state = state_with(rows, Vec::new());
     let _ = app::update(&mut state, Input::Action(Action::ShowNodes));
     let _ = app::update(&mut state, Input::Action(Action::ToggleMark));
+    insta::assert_snapshot!(render(&state, &Theme::default()).backend());
+}
+
+#[test]
+fn recordings_view() {
+    use bosun::model::recording::RecordingRow;
+    use bosun::model::session::SessionRow;
+    let session = |id: &str, owner: &str, status: &str, reason: &str| SessionRow {
+        session_id: id.to_owned(),
+        target: "i-0abc".to_owned(),
+        name: "payments-api-1".to_owned(),
+        owner: format!("arn:aws:sts::1:assumed-role/Oncall/{owner}"),
+        document: "SSM-SessionManagerRunShell".to_owned(),
+        start: Some(1_790_000_000),
+        end: Some(1_790_003_000),
+        status: status.to_owned(),
+        reason: reason.to_owned(),
+        account: None,
+    };
+    let recording = |file: &str, start: i64, seconds: f64, own: Option<SessionRow>| RecordingRow {
+        file: format!("/home/me/.local/state/bosun/recordings/{file}"),
+        title: "bosun: payments-api-1 (i-0abc)".to_owned(),
+        instance_id: "i-0abc".to_owned(),
+        name: "payments-api-1".to_owned(),
+        session_id: own.as_ref().map(|s| s.session_id.clone()),
+        start,
+        seconds,
+        bytes: 48_213,
+        session: own,
+        others: Vec::new(),
+    };
+    let mut with_others = recording(
+        "payments-api-1-i-0abc-20260916-031200-1.cast",
+        1_790_000_000,
+        3_125.0,
+        Some(session(
+            "alice-0a1",
+            "alice",
+            "Terminated",
+            "INC-4211 nginx",
+        )),
+    );
+    with_others.others = vec![session("bob-0b2", "bob", "Terminated", "")];
+    let rows = vec![
+        with_others,
+        recording(
+            "payments-api-1-i-0abc-20260915-221000-3.cast",
+            1_789_950_000,
+            64.5,
+            None,
+        ),
+    ];
+    let mut state = state_with(fleet(), Vec::new());
+    let _ = app::update(&mut state, Input::Action(Action::ShowRecordings));
+    let _ = app::update(
+        &mut state,
+        Input::RecordingsLoaded {
+            rows,
+            errors: vec!["broken.cast: line 1: not an asciicast header".to_owned()],
+        },
+    );
     insta::assert_snapshot!(render(&state, &Theme::default()).backend());
 }

@@ -259,3 +259,57 @@ async fn recordings_are_joined_with_the_session_history() {
     assert_eq!(code, 0);
     assert!(out.contains(session_id), "{out}");
 }
+
+/// The player as a person meets it, on a terminal: it shows the timeline, `/` jumps to the
+/// moment a text appeared (paused there), `g` and `G` go to the start and the end (the
+/// recording's resize honoured), and `q` gives the terminal back.
+#[tokio::test]
+async fn the_player_in_a_terminal_searches_seeks_and_gives_the_terminal_back() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("incident.cast");
+    std::fs::write(
+        &file,
+        concat!(
+            "{\"version\": 2, \"width\": 60, \"height\": 8, \"timestamp\": 1790000000}\n",
+            "[1.0, \"o\", \"first at one\\r\\n\"]\n",
+            "[1800.0, \"o\", \"\\u001b[2J\\u001b[Hsudo systemctl \\u001b[1mrestart\\u001b[0m nginx\\r\\n\"]\n",
+            "[3601.0, \"r\", \"20x4\"]\n",
+            "[3602.0, \"o\", \"narrow-at-the-end\"]\n",
+        ),
+    )
+    .expect("write");
+    let (mut child, mut view, mut keys) =
+        common::pty::bosun_in_pty(12, 100, |command| command.arg("replay").arg(&file));
+    view.wait_for("/ 1:00:02").await;
+    view.wait_for("first at one").await;
+    keys.write_all(b"/systemctl restart\r").await.expect("type");
+    view.wait_for("1 of 1 at 30:00").await;
+    view.wait_for("sudo systemctl restart nginx").await;
+    assert!(view.parser.screen().contents().contains("❚❚ 1× 30:00"));
+    keys.write_all(b"G").await.expect("type");
+    view.wait_for("narrow-at-the-end").await;
+    view.wait_for("1:00:02 / 1:00:02").await;
+    keys.write_all(b"g").await.expect("type");
+    view.wait_for("❚❚ 1× 0:00 / 1:00:02").await;
+    assert!(
+        !view
+            .parser
+            .screen()
+            .contents()
+            .contains("narrow-at-the-end")
+    );
+    keys.write_all(b"q").await.expect("type");
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+        .await
+        .expect("quits")
+        .expect("status");
+    assert!(status.success());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+    while view.read_some(deadline).await {}
+    let tail = String::from_utf8_lossy(&view.raw[view.raw.len().saturating_sub(200)..]);
+    assert!(
+        tail.contains("\u{1b}[?1049l"),
+        "the alternate screen is left: {tail:?}"
+    );
+}

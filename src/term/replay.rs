@@ -17,6 +17,10 @@ pub enum Event {
     Marker(String),
 }
 
+/// An event line as asciicast writes it: `[seconds, code, data]`.
+#[derive(serde::Deserialize)]
+struct RawEvent<'a>(f64, #[serde(borrow)] std::borrow::Cow<'a, str>, String);
+
 /// A recording's header and length, read without its events.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
@@ -55,18 +59,22 @@ impl Recording {
         let mut last = 0.0f64;
         for (index, line) in lines {
             let bad = |why: &str| format!("line {}: {why}", index + 1);
-            let value: serde_json::Value =
-                serde_json::from_str(line).map_err(|e| bad(&format!("not JSON ({e})")))?;
-            let (Some(at), Some(code), Some(data)) =
-                (value[0].as_f64(), value[1].as_str(), value[2].as_str())
-            else {
-                return Err(bad("not an event [seconds, code, data]"));
+            // Read as the tuple it should be (an hour is 7,200 lines; a search reads hundreds
+            // of hours); only a line that is not one is read again to say what it is.
+            let (at, code, data) = match serde_json::from_str::<RawEvent>(line) {
+                Ok(RawEvent(at, code, data)) => (at, code, data),
+                Err(_) => {
+                    serde_json::from_str::<serde_json::Value>(line)
+                        .map_err(|e| bad(&format!("not JSON ({e})")))?;
+                    return Err(bad("not an event [seconds, code, data]"));
+                }
             };
+            let code: &str = &code;
             // A writer's leftovers (time 0 after later events) keep the order they came in.
             let at = at.max(last);
             last = at;
             let event = match code {
-                "o" => Event::Output(data.to_owned()),
+                "o" => Event::Output(data),
                 "r" => {
                     let (cols, rows) = data
                         .split_once('x')
@@ -75,7 +83,7 @@ impl Recording {
                         .ok_or_else(|| bad(&format!("a resize that is not COLSxROWS: {data:?}")))?;
                     Event::Resize { cols, rows }
                 }
-                "m" => Event::Marker(data.to_owned()),
+                "m" => Event::Marker(data),
                 _ => continue,
             };
             recording.events.push((at, event));

@@ -1,7 +1,7 @@
 //! The Sessions view: the fleet's active sessions, newest first — who (the owner), on which
 //! instance (its Name), which document, since when; this console's own panes show as
 //! "here: pane N" and its tunnels "here: tunnel NAME" in the owner column; a session with a
-//! local recording says "● rec" after its status (`:recordings` replays it).
+//! local recording has a ● before its target (`:recordings` replays it).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -47,11 +47,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
                 .iter()
                 .map(|entry| {
                     let row = &entry.row;
+                    let on = if row.name.is_empty() {
+                        row.target.clone()
+                    } else {
+                        format!("{} ({})", row.name, row.target)
+                    };
                     [
-                        if row.name.is_empty() {
-                            row.target.clone()
+                        if state.sessions.recorded.contains(&row.session_id) {
+                            format!("● {on}")
                         } else {
-                            format!("{} ({})", row.name, row.target)
+                            on
                         },
                         match (
                             state.panes.workspace.pane_of_session(&row.session_id),
@@ -68,11 +73,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
                         },
                         row.document.clone(),
                         now_text(row.start),
-                        if state.sessions.recorded.contains(&row.session_id) {
-                            format!("{} ● rec", row.status)
-                        } else {
-                            row.status.clone()
-                        },
+                        row.status.clone(),
                         entry.region.clone(),
                         row.session_id.clone(),
                     ]
@@ -105,7 +106,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, now: i6
             let rows: Vec<Row> = texts
                 .into_iter()
                 .map(|text| {
-                    let connected = text[4].starts_with("Connected");
+                    let connected = text[4] == "Connected";
                     let cells: Vec<Cell> = text
                         .into_iter()
                         .enumerate()
