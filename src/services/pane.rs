@@ -3,7 +3,8 @@
 //! connection changes sent to the console's main loop (which owns the pane's emulator), and
 //! on close the session flushed and ended with TerminateSession. A pane the console cannot
 //! keep up with stops being read, and the protocol stops acknowledging, so backpressure
-//! reaches the agent; keystrokes still go through meanwhile (ctrl-c in a flood).
+//! reaches the agent; keystrokes still go through meanwhile (ctrl-c in a flood). A pane whose
+//! target is a recording plays it instead (`services::replay`), with the same commands.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use tokio::sync::mpsc;
 
 use super::Handle;
 use super::pane_output::{NotQueued, OutputHub};
+use super::replay;
 use super::session::{self, Ending, StartRequest, Started};
 use super::sources::ClientsBySource;
 use crate::aws::terminate_session;
@@ -19,6 +21,7 @@ use crate::model::container::CONTAINER_SHELL;
 use crate::model::document::Document;
 use crate::model::pane::{EndReason, PaneId, PaneStatus, PaneTarget};
 use crate::protocol::SizeData;
+use crate::term::player::keys_of;
 use crate::transport::{self, DriverEvent, SessionEnd};
 
 /// Commands a pane's session queues at most: keystrokes arrive one event at a time (a paste is
@@ -69,9 +72,7 @@ pub fn spawn(pane: PaneId, target: PaneTarget, context: PaneContext) -> PaneHand
     let (commands, commands_rx) = mpsc::channel(COMMAND_QUEUE);
     let task = tokio::spawn(async move {
         let status = match &target.replay {
-            Some(recording) => {
-                super::replay::play_in_pane(pane, recording.clone(), &context, commands_rx).await
-            }
+            Some(recording) => play_recording(pane, recording.clone(), &context, commands_rx).await,
             None => run(pane, &target, &context, commands_rx).await,
         };
         if let Some(status) = status {
@@ -284,4 +285,61 @@ async fn wait_for_close(commands: &mut mpsc::Receiver<PaneCommand>) {
             return;
         }
     }
+}
+
+/// The pane whose target is `recording`: opens it, says Connected, plays it with the pane's
+/// keys and size, and ends with the pane (or `q`, which leaves the pane ended).
+async fn play_recording(
+    pane: PaneId,
+    recording: std::path::PathBuf,
+    context: &PaneContext,
+    mut commands: mpsc::Receiver<PaneCommand>,
+) -> Option<PaneStatus> {
+    let mut player = match replay::open(&recording).await {
+        Ok(player) => player,
+        Err(error) => return Some(PaneStatus::ended(error)),
+    };
+    let _ = context
+        .reports
+        .send(PaneReport::Status {
+            pane,
+            status: PaneStatus::Connected,
+        })
+        .await;
+    let (to_player, from_pane) = mpsc::channel(64);
+    let forward = tokio::spawn(async move {
+        while let Some(command) = commands.recv().await {
+            let input = match command {
+                PaneCommand::Data(bytes) => replay::PlayerInput::Keys(keys_of(&bytes)),
+                PaneCommand::Size(rows, cols) => replay::PlayerInput::Size { rows, cols },
+                PaneCommand::Close => replay::PlayerInput::Close,
+            };
+            let close = matches!(input, replay::PlayerInput::Close);
+            if to_player.send(input).await.is_err() || close {
+                return true;
+            }
+        }
+        true
+    });
+    let output = context.outputs.sender(pane);
+    let mut gone = false;
+    replay::drive(&mut player, (24, 80), from_pane, |frame| {
+        // A frame is whole: one the queue has no room for is skipped, the next redraws all.
+        match output.try_send(Bytes::from(frame)) {
+            Ok(()) | Err(NotQueued::Full(_)) => true,
+            Err(NotQueued::Gone) => {
+                gone = true;
+                false
+            }
+        }
+    })
+    .await;
+    let closed_here = forward.is_finished();
+    forward.abort();
+    if gone || closed_here {
+        return None;
+    }
+    Some(PaneStatus::Ended {
+        reason: EndReason::Said("replay closed (q)".to_owned()),
+    })
 }

@@ -2,16 +2,12 @@
 //! and the viewport's size, its frames handed to whoever shows them — this terminal
 //! (`bosun replay FILE`) or a console pane (a pane whose target is a recording).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use super::pane::{PaneCommand, PaneContext, PaneReport};
-use super::pane_output::NotQueued;
-use crate::model::pane::{EndReason, PaneId, PaneStatus};
-use crate::term::player::{Key, Outcome, Player, keys_of};
+use crate::term::player::{Key, Outcome, Player};
 use crate::term::replay::Recording;
 
 /// Frames a second while playing: smooth enough for a terminal being watched, cheap enough
@@ -96,61 +92,4 @@ pub async fn drive(
             }
         }
     }
-}
-
-/// The pane whose target is `recording`: opens it, says Connected, plays it with the pane's
-/// keys and size, and ends with the pane (or `q`, which leaves the pane ended).
-pub async fn play_in_pane(
-    pane: PaneId,
-    recording: PathBuf,
-    context: &PaneContext,
-    mut commands: mpsc::Receiver<PaneCommand>,
-) -> Option<PaneStatus> {
-    let mut player = match open(&recording).await {
-        Ok(player) => player,
-        Err(error) => return Some(PaneStatus::ended(error)),
-    };
-    let _ = context
-        .reports
-        .send(PaneReport::Status {
-            pane,
-            status: PaneStatus::Connected,
-        })
-        .await;
-    let (to_player, from_pane) = mpsc::channel(64);
-    let forward = tokio::spawn(async move {
-        while let Some(command) = commands.recv().await {
-            let input = match command {
-                PaneCommand::Data(bytes) => PlayerInput::Keys(keys_of(&bytes)),
-                PaneCommand::Size(rows, cols) => PlayerInput::Size { rows, cols },
-                PaneCommand::Close => PlayerInput::Close,
-            };
-            let close = matches!(input, PlayerInput::Close);
-            if to_player.send(input).await.is_err() || close {
-                return true;
-            }
-        }
-        true
-    });
-    let output = context.outputs.sender(pane);
-    let mut gone = false;
-    drive(&mut player, (24, 80), from_pane, |frame| {
-        // A frame is whole: one the queue has no room for is skipped, the next redraws all.
-        match output.try_send(Bytes::from(frame)) {
-            Ok(()) | Err(NotQueued::Full(_)) => true,
-            Err(NotQueued::Gone) => {
-                gone = true;
-                false
-            }
-        }
-    })
-    .await;
-    let closed_here = forward.is_finished();
-    forward.abort();
-    if gone || closed_here {
-        return None;
-    }
-    Some(PaneStatus::Ended {
-        reason: EndReason::Said("replay closed (q)".to_owned()),
-    })
 }
