@@ -343,7 +343,12 @@ impl Player {
         let used = left.chars().count() + right.chars().count();
         let bar = width.saturating_sub(used);
         let timeline = if bar >= 10 {
-            timeline(self.position, self.recording.length(), bar)
+            timeline(
+                self.position,
+                self.recording.length(),
+                bar,
+                &self.search.moments,
+            )
         } else {
             " ".repeat(bar)
         };
@@ -396,18 +401,26 @@ fn apply(screen: &mut Emulator, event: &Event) -> usize {
     }
 }
 
-/// `━━━━●────` over `width` columns, the dot where `position` stands in `length`.
-fn timeline(position: f64, length: f64, width: usize) -> String {
-    let fraction = if length > 0.0 {
-        (position / length).clamp(0.0, 1.0)
-    } else {
-        1.0
+/// `━━━━●──◆──` over `width` columns: the dot where `position` stands in `length`, a diamond
+/// where the search found its text.
+fn timeline(position: f64, length: f64, width: usize, hits: &[f64]) -> String {
+    let column = |at: f64| {
+        let fraction = if length > 0.0 {
+            (at / length).clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        ((width - 1) as f64 * fraction).round() as usize
     };
-    let dot = ((width - 1) as f64 * fraction).round() as usize;
-    let mut bar = "━".repeat(dot);
-    bar.push('●');
-    bar.push_str(&"─".repeat(width - 1 - dot));
-    bar
+    let dot = column(position);
+    let mut bar: Vec<char> = (0..width)
+        .map(|at| if at < dot { '━' } else { '─' })
+        .collect();
+    for hit in hits {
+        bar[column(*hit)] = '◆';
+    }
+    bar[dot] = '●';
+    bar.into_iter().collect()
 }
 
 /// `1:02:03` or `2:03`.

@@ -174,5 +174,6 @@ fn a_frame_is_the_screen_cut_to_fit_and_the_status_line() {
     assert!(lines[3].contains("5:00 / 10:00"), "{text}");
     assert!(lines[3].contains('●'), "the timeline: {text}");
     assert_eq!(clock(3723.0), "1:02:03");
-    assert_eq!(timeline(5.0, 10.0, 11), "━━━━━●─────");
+    assert_eq!(timeline(5.0, 10.0, 11, &[]), "━━━━━●─────");
+    assert_eq!(timeline(5.0, 10.0, 11, &[2.0, 8.0]), "━━◆━━●──◆──");
 }
