@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::session::SessionRow;
+use super::session::{SessionRow, terms_match};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecordingRow {
@@ -84,37 +84,14 @@ impl RecordingRow {
         })
     }
 
-    /// Whether every term matches: a word anywhere in the row, `key:value` in that field
-    /// (case-insensitive substrings), `!` before either negates it.
+    /// Whether every term matches, in the session lists' filter language
+    /// ([`terms_match`]).
     pub fn matches(&self, filter: &str) -> Result<bool, String> {
-        for term in filter.split_whitespace() {
-            let (negated, term) = match term.strip_prefix('!') {
-                Some(rest) => (true, rest),
-                None => (false, term),
-            };
-            let term = term.to_lowercase();
-            let hit = match term.split_once(':') {
-                Some((key, value)) => match self.field(key) {
-                    Some(field) => field.to_lowercase().contains(value),
-                    None => {
-                        return Err(format!(
-                            "unknown field {key:?} (instance, name, title, file, id, owner, document, status, reason, others)"
-                        ));
-                    }
-                },
-                None => [
-                    "instance", "name", "title", "file", "id", "owner", "document", "status",
-                    "reason", "others",
-                ]
-                .iter()
-                .filter_map(|key| self.field(key))
-                .any(|field| field.to_lowercase().contains(&term)),
-            };
-            if hit == negated {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+        const FIELDS: [&str; 10] = [
+            "instance", "name", "title", "file", "id", "owner", "document", "status", "reason",
+            "others",
+        ];
+        terms_match(filter, |key| self.field(key), &FIELDS, &FIELDS.join(", "))
     }
 }
 

@@ -39,39 +39,48 @@ impl SessionRow {
     /// Whether every term matches: a word anywhere in the row, `key:value` in that field
     /// (both case-insensitive substrings), `!` before either negates it.
     pub fn matches(&self, filter: &str) -> Result<bool, String> {
-        for term in filter.split_whitespace() {
-            let (negated, term) = match term.strip_prefix('!') {
-                Some(rest) => (true, rest),
-                None => (false, term),
-            };
-            let term = term.to_lowercase();
-            let hit = match term.split_once(':') {
-                Some((key, value)) => match self.field(key) {
-                    Some(field) => field.to_lowercase().contains(value),
-                    None => {
-                        return Err(format!(
-                            "unknown field {key:?} (id, target, name, owner, document, status, reason, account)"
-                        ));
-                    }
-                },
-                None => [
-                    &self.session_id,
-                    &self.target,
-                    &self.name,
-                    &self.owner,
-                    &self.document,
-                    &self.status,
-                    &self.reason,
-                ]
-                .iter()
-                .any(|field| field.to_lowercase().contains(&term)),
-            };
-            if hit == negated {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+        terms_match(
+            filter,
+            |key| self.field(key).map(str::to_owned),
+            &[
+                "id", "target", "name", "owner", "document", "status", "reason",
+            ],
+            "id, target, name, owner, document, status, reason, account",
+        )
     }
+}
+
+/// The session lists' filter language (`bosun sessions`, `bosun recordings`): whether every
+/// term of `filter` matches — a word in any of the `anywhere` fields, `key:value` in the field
+/// `field(key)` gives (both case-insensitive substrings), `!` before either negates it. A key
+/// `field` does not know is an error naming the `known` ones.
+pub fn terms_match(
+    filter: &str,
+    field: impl Fn(&str) -> Option<String>,
+    anywhere: &[&str],
+    known: &str,
+) -> Result<bool, String> {
+    for term in filter.split_whitespace() {
+        let (negated, term) = match term.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, term),
+        };
+        let term = term.to_lowercase();
+        let hit = match term.split_once(':') {
+            Some((key, value)) => match field(key) {
+                Some(text) => text.to_lowercase().contains(value),
+                None => return Err(format!("unknown field {key:?} ({known})")),
+            },
+            None => anywhere
+                .iter()
+                .filter_map(|key| field(key))
+                .any(|text| text.to_lowercase().contains(&term)),
+        };
+        if hit == negated {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -335,3 +335,19 @@ pub(crate) fn view_title(state: &State, theme: &Theme, text: String) -> Paragrap
         Span::raw(text),
     ]))
 }
+
+/// What a list could not read (sources, files), a line each in the error colour, as many as
+/// `area` holds.
+pub fn failures(frame: &mut Frame, area: Rect, errors: &[String], theme: &Theme) {
+    let lines: Vec<Line> = errors
+        .iter()
+        .take(usize::from(area.height))
+        .map(|e| {
+            Line::from(Span::styled(
+                fit(e, usize::from(area.width)),
+                Style::default().fg(theme.error),
+            ))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}

@@ -4,7 +4,7 @@
 
 use crate::app::State;
 use crate::app::action::Action;
-use crate::app::editor::LineEditor;
+use crate::app::editor::{LineEditor, TextInput};
 use crate::app::effect::Effect;
 use crate::app::overlays::Overlay;
 use crate::app::views::View;
@@ -36,4 +36,27 @@ pub(crate) fn shared(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         _ => return None,
     }
     Some(Vec::new())
+}
+
+/// What a key in a list's `/` line makes of its filter: the text to filter by now, when it
+/// changes. Esc goes back to the filter in force before the prompt, ↑ recalls it, Enter keeps
+/// what was typed.
+pub(crate) fn filter_edit(
+    filter: &LineEditor,
+    before: &mut Option<String>,
+    text: &TextInput,
+) -> Option<String> {
+    match text {
+        TextInput::Cancel => Some(before.take().unwrap_or_default()),
+        TextInput::Enter => {
+            *before = None;
+            None
+        }
+        TextInput::Recall => before.clone(),
+        _ => {
+            let mut edited = filter.clone();
+            edited.edit(text);
+            Some(edited.text().to_owned())
+        }
+    }
 }

@@ -13,7 +13,7 @@ use crate::app::State;
 use crate::app::state::Mode;
 use crate::config::theme::Theme;
 use crate::model::container::ContainerRow;
-use crate::ui::widgets::{fit, note};
+use crate::ui::widgets::note;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let view = &state.containers;
@@ -87,20 +87,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ),
         Some(_) => draw_table(frame, body, state, block, theme),
     }
-    if errors > 0 {
-        let lines: Vec<Line> = view
-            .errors
-            .iter()
-            .take(3)
-            .map(|e| {
-                Line::from(Span::styled(
-                    fit(e, usize::from(failed.width)),
-                    Style::default().fg(theme.error),
-                ))
-            })
-            .collect();
-        frame.render_widget(Paragraph::new(lines), failed);
-    }
+    crate::ui::widgets::failures(frame, failed, &view.errors, theme);
     if state.mode() == Mode::Filter || !view.filter.is_empty() {
         frame.render_widget(
             Paragraph::new(Line::from(vec![

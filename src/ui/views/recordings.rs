@@ -63,20 +63,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ),
         Some(_) => draw_table(frame, body, state, block, theme),
     }
-    if errors > 0 {
-        let lines: Vec<Line> = view
-            .errors
-            .iter()
-            .take(3)
-            .map(|e| {
-                Line::from(Span::styled(
-                    fit(e, usize::from(failed.width)),
-                    Style::default().fg(theme.error),
-                ))
-            })
-            .collect();
-        frame.render_widget(Paragraph::new(lines), failed);
-    }
+    crate::ui::widgets::failures(frame, failed, &view.errors, theme);
     if state.mode() == Mode::Filter || !view.filter.is_empty() {
         let said = match &view.filter_error {
             Some(error) => Span::styled(format!("   {error}"), Style::default().fg(theme.warning)),

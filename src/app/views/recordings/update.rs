@@ -18,22 +18,8 @@ pub(crate) fn show_recordings(state: &mut State) -> Vec<Effect> {
 
 pub(crate) fn filter_input(state: &mut State, text: &TextInput) {
     let view = &mut state.recordings;
-    match text {
-        TextInput::Cancel => {
-            let before = view.filter_before.take().unwrap_or_default();
-            view.set_filter(&before);
-        }
-        TextInput::Enter => view.filter_before = None,
-        TextInput::Recall => {
-            if let Some(before) = view.filter_before.clone() {
-                view.set_filter(&before);
-            }
-        }
-        _ => {
-            let mut filter = view.filter.clone();
-            filter.edit(text);
-            view.set_filter(filter.text());
-        }
+    if let Some(filter) = lists::filter_edit(&view.filter, &mut view.filter_before, text) {
+        view.set_filter(&filter);
     }
 }
 
