@@ -351,3 +351,53 @@ pub fn failures(frame: &mut Frame, area: Rect, errors: &[String], theme: &Theme)
         .collect();
     frame.render_widget(Paragraph::new(lines), area);
 }
+
+/// A list view's `/` line as it stands.
+pub struct ListFilter<'a> {
+    pub text: &'a str,
+    /// The filter in force before the prompt opened, while it is open.
+    pub before: Option<&'a str>,
+    /// Why the line is not understood.
+    pub error: Option<&'a str>,
+    /// The filter language in a few words, said while nothing else is.
+    pub language: &'a str,
+}
+
+/// A list view's filter line, while it is typed or holds a filter: what was typed, then why it
+/// is not understood, or the filter it replaces (just opened), or the language.
+pub fn filter_line(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    filter: ListFilter,
+    theme: &Theme,
+) {
+    let typing = state.mode() == crate::app::state::Mode::Filter;
+    if !typing && filter.text.is_empty() {
+        return;
+    }
+    let said = match (filter.error, filter.before) {
+        (Some(error), _) => Span::styled(format!("   {error}"), Style::default().fg(theme.warning)),
+        (None, Some(before)) if typing && filter.text.is_empty() && !before.is_empty() => {
+            Span::styled(
+                format!("   was: {before}   (↑ recalls it, esc keeps it, enter clears it)"),
+                Style::default().fg(theme.muted),
+            )
+        }
+        (None, _) => Span::styled(
+            format!("   {}", filter.language),
+            Style::default().fg(theme.muted),
+        ),
+    };
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled("/", Style::default().fg(theme.accent)),
+            Span::raw(typing_end(
+                filter.text,
+                usize::from(area.width).saturating_sub(4),
+            )),
+            said,
+        ])),
+        area,
+    );
+}

@@ -7,10 +7,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Row, TableState};
 
 use crate::app::State;
-use crate::app::state::Mode;
 use crate::config::theme::Theme;
 use crate::model::container::ContainerRow;
 use crate::ui::widgets::note;
@@ -88,39 +87,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some(_) => draw_table(frame, body, state, block, theme),
     }
     crate::ui::widgets::failures(frame, failed, &view.errors, theme);
-    if state.mode() == Mode::Filter || !view.filter.is_empty() {
-        frame.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::styled("/", Style::default().fg(theme.accent)),
-                Span::raw(crate::ui::widgets::typing_end(
-                    view.filter.text(),
-                    usize::from(filter.width).saturating_sub(4),
-                )),
-                match &view.filter_error {
-                    None if state.mode() == Mode::Filter
-                        && view.filter.is_empty()
-                        && view.filter_before.as_deref().is_some_and(|b| !b.is_empty()) =>
-                    {
-                        Span::styled(
-                            format!(
-                                "   was: {}   (↑ recalls it, esc keeps it, enter clears it)",
-                                view.filter_before.as_deref().unwrap_or_default()
-                            ),
-                            Style::default().fg(theme.muted),
-                        )
-                    }
-                    Some(error) => {
-                        Span::styled(format!("   {error}"), Style::default().fg(theme.warning))
-                    }
-                    None => Span::styled(
-                        "   words, cluster:C, service:S, status:S, exec:on|off, !negates",
-                        Style::default().fg(theme.muted),
-                    ),
-                },
-            ])),
-            filter,
-        );
-    }
+    crate::ui::widgets::filter_line(
+        frame,
+        filter,
+        state,
+        crate::ui::widgets::ListFilter {
+            text: view.filter.text(),
+            before: view.filter_before.as_deref(),
+            error: view.filter_error.as_deref(),
+            language: "words, cluster:C, service:S, status:S, exec:on|off, !negates",
+        },
+        theme,
+    );
     crate::ui::widgets::notice_and_hints(
         frame,
         notice,

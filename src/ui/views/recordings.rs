@@ -5,11 +5,10 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders, Cell, Row, TableState};
 
 use crate::app::State;
-use crate::app::state::Mode;
 use crate::config::theme::Theme;
 use crate::model::format::{bytes, iso8601};
 use crate::term::player::clock;
@@ -64,26 +63,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some(_) => draw_table(frame, body, state, block, theme),
     }
     crate::ui::widgets::failures(frame, failed, &view.errors, theme);
-    if state.mode() == Mode::Filter || !view.filter.is_empty() {
-        let said = match &view.filter_error {
-            Some(error) => Span::styled(format!("   {error}"), Style::default().fg(theme.warning)),
-            None => Span::styled(
-                "   words, instance:, name:, owner:, status:, reason:, others:, !negates",
-                Style::default().fg(theme.muted),
-            ),
-        };
-        frame.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::styled("/", Style::default().fg(theme.accent)),
-                Span::raw(crate::ui::widgets::typing_end(
-                    view.filter.text(),
-                    usize::from(filter.width).saturating_sub(4),
-                )),
-                said,
-            ])),
-            filter,
-        );
-    }
+    crate::ui::widgets::filter_line(
+        frame,
+        filter,
+        state,
+        crate::ui::widgets::ListFilter {
+            text: view.filter.text(),
+            before: view.filter_before.as_deref(),
+            error: view.filter_error.as_deref(),
+            language: "words, instance:, name:, owner:, status:, reason:, others:, !negates",
+        },
+        theme,
+    );
     crate::ui::widgets::notice_and_hints(
         frame,
         notice,
