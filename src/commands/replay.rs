@@ -12,7 +12,7 @@ use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 
 use crate::cli::ReplayArgs;
-use crate::services::replay::{PlayerInput, drive, open};
+use crate::services::replay::{PlayerInput, Shown, drive, open};
 use crate::term::player::Key;
 use crate::term::replay::{Event, Recording, screen_text};
 
@@ -99,7 +99,11 @@ async fn interactive(args: &ReplayArgs) -> i32 {
     });
     let mut stdout = std::io::stdout();
     drive(&mut player, (rows, cols), from_terminal, |frame| {
-        stdout.write_all(&frame).is_ok() && stdout.flush().is_ok()
+        if stdout.write_all(&frame).is_ok() && stdout.flush().is_ok() {
+            Shown::Yes
+        } else {
+            Shown::Gone
+        }
     })
     .await;
     keys.abort();

@@ -309,37 +309,32 @@ async fn play_recording(
     let (to_player, from_pane) = mpsc::channel(64);
     let forward = tokio::spawn(async move {
         while let Some(command) = commands.recv().await {
+            let close = matches!(command, PaneCommand::Close);
             let input = match command {
                 PaneCommand::Data(bytes) => replay::PlayerInput::Keys(keys_of(&bytes)),
                 PaneCommand::Size(rows, cols) => replay::PlayerInput::Size { rows, cols },
                 PaneCommand::Close => replay::PlayerInput::Close,
             };
-            let close = matches!(input, replay::PlayerInput::Close);
             if to_player.send(input).await.is_err() || close {
-                return true;
+                return;
             }
         }
-        true
     });
     let output = context.outputs.sender(pane);
-    let mut gone = false;
-    replay::drive(&mut player, (24, 80), from_pane, |frame| {
-        // A frame is whole: one the queue has no room for is skipped, the next redraws all.
+    let stopped = replay::drive(&mut player, (24, 80), from_pane, |frame| {
         match output.try_send(Bytes::from(frame)) {
-            Ok(()) | Err(NotQueued::Full(_)) => true,
-            Err(NotQueued::Gone) => {
-                gone = true;
-                false
-            }
+            Ok(()) => replay::Shown::Yes,
+            Err(NotQueued::Full(_)) => replay::Shown::Dropped,
+            Err(NotQueued::Gone) => replay::Shown::Gone,
         }
     })
     .await;
-    let closed_here = forward.is_finished();
     forward.abort();
-    if gone || closed_here {
-        return None;
+    match stopped {
+        // The pane stays, ended; `r` over it plays the recording again.
+        replay::Stopped::Quit => Some(PaneStatus::Ended {
+            reason: EndReason::Said("replay closed (q)".to_owned()),
+        }),
+        replay::Stopped::Closed | replay::Stopped::Gone => None,
     }
-    Some(PaneStatus::Ended {
-        reason: EndReason::Said("replay closed (q)".to_owned()),
-    })
 }

@@ -45,28 +45,51 @@ pub async fn open(path: &Path) -> Result<Player, String> {
     .map_err(|e| format!("reading the recording failed: {e}"))?
 }
 
-/// Plays until `q` (or Close, or `show` saying the viewer is gone), drawing a frame whenever
-/// something changed. `show` returns false when nobody is watching any more.
+/// What became of a frame handed to the viewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    Yes,
+    /// No room for it now: it is offered again on the next tick.
+    Dropped,
+    /// Nobody is watching any more.
+    Gone,
+}
+
+/// Why the player stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// `q` or ctrl-c.
+    Quit,
+    /// Close, or the input went away.
+    Closed,
+    /// The viewer went away.
+    Gone,
+}
+
+/// Plays until `q`, Close or the viewer going, handing `show` a frame whenever the screen
+/// changed. A frame is whole, so one that was dropped is simply drawn again later.
 pub async fn drive(
     player: &mut Player,
     (mut rows, mut cols): (u16, u16),
     mut input: mpsc::Receiver<PlayerInput>,
-    mut show: impl FnMut(Vec<u8>) -> bool,
-) {
+    mut show: impl FnMut(Vec<u8>) -> Shown,
+) -> Stopped {
     let mut ticker = tokio::time::interval(FRAME);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_tick = Instant::now();
     let mut last_frame: Vec<u8> = Vec::new();
     loop {
         let frame = player.frame(rows, cols);
+        let mut unshown = false;
         if frame != last_frame {
-            if !show(frame.clone()) {
-                return;
+            match show(frame.clone()) {
+                Shown::Yes => last_frame = frame,
+                Shown::Dropped => unshown = true,
+                Shown::Gone => return Stopped::Gone,
             }
-            last_frame = frame;
         }
         tokio::select! {
-            _ = ticker.tick(), if player.playing() => {
+            _ = ticker.tick(), if player.playing() || unshown => {
                 let now = Instant::now();
                 player.advance(now.duration_since(last_tick).as_secs_f64());
                 last_tick = now;
@@ -77,12 +100,12 @@ pub async fn drive(
                 player.advance(now.duration_since(last_tick).as_secs_f64());
                 last_tick = now;
                 match message {
-                    None | Some(PlayerInput::Close) => return,
+                    None | Some(PlayerInput::Close) => return Stopped::Closed,
                     Some(PlayerInput::Size { rows: r, cols: c }) => (rows, cols) = (r, c),
                     Some(PlayerInput::Keys(keys)) => {
                         for key in keys {
                             if player.key(key) == Outcome::Quit {
-                                return;
+                                return Stopped::Quit;
                             }
                         }
                         // Frames to come start from the moment the keys landed.
@@ -91,5 +114,47 @@ pub async fn drive(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Paused, a frame the viewer had no room for is offered again on the next tick, not
+    /// left stale until a key; `q` stops the player and says so.
+    #[tokio::test]
+    async fn a_dropped_frame_is_offered_again_and_q_stops() {
+        let recording = Recording::parse(concat!(
+            "{\"version\": 2, \"width\": 20, \"height\": 3}\n",
+            "[0.1, \"o\", \"hello\"]\n",
+        ))
+        .expect("parses");
+        let mut player = Player::new(recording);
+        player.start_at(1.0);
+        let (keys, input) = mpsc::channel(4);
+        let mut offered = Vec::new();
+        let typing = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let _ = keys.send(PlayerInput::Keys(vec![Key::Char('q')])).await;
+        });
+        let stopped = drive(&mut player, (4, 30), input, |frame| {
+            offered.push(frame);
+            if offered.len() == 1 {
+                Shown::Dropped
+            } else {
+                Shown::Yes
+            }
+        })
+        .await;
+        typing.await.expect("typed");
+        assert_eq!(stopped, Stopped::Quit);
+        assert_eq!(
+            offered.len(),
+            2,
+            "dropped once, shown once, then nothing changed"
+        );
+        assert_eq!(offered[0], offered[1]);
+        assert!(String::from_utf8_lossy(&offered[1]).contains("hello"));
     }
 }

@@ -205,10 +205,19 @@ fn pane_title<'a>(
             Style::default().add_modifier(Modifier::BOLD),
         ),
         Span::raw(format!("{} ", pane.target.instance_id)),
-        Span::styled(
-            pane.target.ping.label(),
-            Style::default().fg(ping_colour(pane.target.ping, theme)),
-        ),
+        // A replay says what it plays; the instance's ping now is beside the point.
+        match &pane.target.replay {
+            Some(file) => Span::styled(
+                file.file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                Style::default().fg(theme.muted),
+            ),
+            None => Span::styled(
+                pane.target.ping.label(),
+                Style::default().fg(ping_colour(pane.target.ping, theme)),
+            ),
+        },
     ];
     if pane.recording.is_some() {
         spans.push(Span::styled(
