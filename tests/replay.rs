@@ -258,6 +258,17 @@ async fn recordings_are_joined_with_the_session_history() {
     let (code, out, _) = list(&["search", "joined-42", "--json"]).await;
     assert_eq!(code, 0);
     assert!(out.contains(session_id), "{out}");
+    // The moment the search names shows the text when replayed there.
+    let (_, out, _) = list(&["search", "joined-42"]).await;
+    let at = out
+        .lines()
+        .next()
+        .and_then(|line| line.split("--at ").nth(1))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .expect("a moment to replay");
+    let (code, screen, err) = replay(&[file.as_os_str(), os("--dump"), os("--at"), os(at)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(screen.contains("joined-42"), "at {at}: {screen}");
 }
 
 /// The player as a person meets it, on a terminal: it shows the timeline, `/` jumps to the

@@ -167,8 +167,10 @@ fn search(dir: &Path, text: &str, json: bool) -> i32 {
                 });
                 println!("{line}");
             } else {
+                // Rounded up: the tenth of a second after the moment still shows the text.
+                let shown_at = (at * 10.0).ceil() / 10.0;
                 println!(
-                    "{}  at {}  {}  (bosun replay {} --at {at:.1})",
+                    "{}  at {}  {}  (bosun replay {} --at {shown_at:.1})",
                     iso8601(recording.started + at as i64)
                         .get(..19)
                         .unwrap_or_default()
