@@ -49,6 +49,12 @@ pub async fn run(args: &ReplayArgs) -> i32 {
         }
     };
     if args.dump {
+        if recording.cut_short {
+            eprintln!(
+                "bosun replay: {}: its last line was cut short (the recording was not finished); the rest is shown",
+                args.file.display()
+            );
+        }
         let at = args.at.unwrap_or_else(|| recording.length());
         print!("{}", screen_text(&recording.screen_at(at)));
         return 0;

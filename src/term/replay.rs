@@ -44,6 +44,8 @@ pub struct Recording {
     pub session_id: Option<String>,
     /// Each event with its time in seconds from the start, in order.
     pub events: Vec<(f64, Event)>,
+    /// Its last line was cut (the writer stopped mid-line) and is left out.
+    pub cut_short: bool,
 }
 
 impl Recording {
@@ -57,15 +59,22 @@ impl Recording {
         let (_, header) = lines.next().ok_or("the file is empty")?;
         let mut recording = Recording::header(header)?;
         let mut last = 0.0f64;
-        for (index, line) in lines {
+        let mut lines = lines.peekable();
+        while let Some((index, line)) = lines.next() {
             let bad = |why: &str| format!("line {}: {why}", index + 1);
             // Read as the tuple it should be (an hour is 7,200 lines; a search reads hundreds
             // of hours); only a line that is not one is read again to say what it is.
             let (at, code, data) = match serde_json::from_str::<RawEvent>(line) {
                 Ok(RawEvent(at, code, data)) => (at, code, data),
                 Err(_) => {
-                    serde_json::from_str::<serde_json::Value>(line)
-                        .map_err(|e| bad(&format!("not JSON ({e})")))?;
+                    let json = serde_json::from_str::<serde_json::Value>(line);
+                    // A writer that died mid-line (bosun killed, the laptop's battery) leaves
+                    // its last line cut: the recording up to it still stands.
+                    if json.is_err() && lines.peek().is_none() && line.starts_with('[') {
+                        recording.cut_short = true;
+                        break;
+                    }
+                    json.map_err(|e| bad(&format!("not JSON ({e})")))?;
                     return Err(bad("not an event [seconds, code, data]"));
                 }
             };
@@ -120,6 +129,7 @@ impl Recording {
             title,
             session_id: header["session_id"].as_str().map(str::to_owned),
             events: Vec::new(),
+            cut_short: false,
         })
     }
 
@@ -319,7 +329,15 @@ mod tests {
             "{\"version\": 2, \"width\": 80, \"height\": 24}\n[1.0, \"r\", \"wide\"]\n",
         );
         assert!(bad.expect_err("resize").starts_with("line 2: a resize"));
-        let not_json = Recording::parse("{\"version\": 2, \"width\": 80, \"height\": 24}\nnope\n");
+        let not_json = Recording::parse(
+            "{\"version\": 2, \"width\": 80, \"height\": 24}\nnope\n[1.0, \"o\", \"x\"]\n",
+        );
         assert!(not_json.expect_err("json").starts_with("line 2: not JSON"));
+        let cut = Recording::parse(
+            "{\"version\": 2, \"width\": 80, \"height\": 24}\n[1.0, \"o\", \"kept\"]\n[2.0, \"o\", \"hal",
+        )
+        .expect("a cut last line leaves the rest readable");
+        assert!(cut.cut_short);
+        assert_eq!(cut.events.len(), 1);
     }
 }

@@ -88,6 +88,11 @@ impl Player {
             since_bytes += apply(&mut scratch, event);
         }
         let screen = Emulator::with_scrollback(recording.rows, recording.cols, 0);
+        let message = if recording.cut_short {
+            "its last line was cut short (the recording was not finished)".to_owned()
+        } else {
+            String::new()
+        };
         Player {
             recording,
             keyframes,
@@ -98,7 +103,7 @@ impl Player {
             paused: false,
             search: Search::default(),
             prompt: None,
-            message: String::new(),
+            message,
         }
     }
 
