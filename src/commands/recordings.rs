@@ -71,7 +71,7 @@ async fn list(global: &GlobalArgs, args: &RecordingsArgs, dir: &Path) -> i32 {
         && !rows.is_empty()
         && let Some(sessions) = history(global).await
     {
-        join(&mut rows, &sessions, now_secs());
+        join(&mut rows, &sessions, super::sessions::now_secs());
     }
     let filter = args.filter.clone().unwrap_or_default();
     let mut shown = Vec::new();
@@ -142,12 +142,6 @@ fn dash(text: &str) -> String {
     } else {
         text.to_owned()
     }
-}
-
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn search(dir: &Path, text: &str, json: bool) -> i32 {

@@ -59,7 +59,8 @@ pub async fn list(global: &GlobalArgs, args: &SessionsArgs) -> i32 {
     i32::from(failed)
 }
 
-fn now_secs() -> i64 {
+/// Now, in Unix seconds.
+pub(super) fn now_secs() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
