@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use super::sessions::matching;
 use crate::cli::{GlobalArgs, RecordingsArgs, RecordingsCommand};
 use crate::model::format::{bytes, iso8601};
 use crate::model::recording::{RecordingRow, join};
@@ -74,17 +75,13 @@ async fn list(global: &GlobalArgs, args: &RecordingsArgs, dir: &Path) -> i32 {
         join(&mut rows, &sessions, super::sessions::now_secs());
     }
     let filter = args.filter.clone().unwrap_or_default();
-    let mut shown = Vec::new();
-    for row in rows {
-        match row.matches(&filter) {
-            Ok(true) => shown.push(row),
-            Ok(false) => {}
-            Err(error) => {
-                eprintln!("bosun recordings: --filter: {error}");
-                return 2;
-            }
+    let shown = match matching(rows, &filter, |row, filter| row.matches(filter)) {
+        Ok(shown) => shown,
+        Err(error) => {
+            eprintln!("bosun recordings: --filter: {error}");
+            return 2;
         }
-    }
+    };
     if args.json {
         for row in &shown {
             if let Ok(line) = serde_json::to_string(row) {

@@ -35,17 +35,13 @@ pub async fn list(global: &GlobalArgs, args: &SessionsArgs) -> i32 {
             }
         }
     };
-    let mut shown = Vec::new();
-    for row in rows {
-        match row.matches(&filter) {
-            Ok(true) => shown.push(row),
-            Ok(false) => {}
-            Err(error) => {
-                eprintln!("bosun sessions: --filter: {error}");
-                return 2;
-            }
+    let shown = match matching(rows, &filter, |row, filter| row.matches(filter)) {
+        Ok(shown) => shown,
+        Err(error) => {
+            eprintln!("bosun sessions: --filter: {error}");
+            return 2;
         }
-    }
+    };
     let mut out = std::io::stdout().lock();
     if args.json {
         for row in &shown {
@@ -57,6 +53,22 @@ pub async fn list(global: &GlobalArgs, args: &SessionsArgs) -> i32 {
         let _ = out.write_all(table(&shown, now_secs()).as_bytes());
     }
     i32::from(failed)
+}
+
+/// The rows `filter` lets through, in order, or the first thing its language does not
+/// understand (`bosun sessions` and `bosun recordings` filter alike).
+pub(super) fn matching<T>(
+    rows: Vec<T>,
+    filter: &str,
+    matches: impl Fn(&T, &str) -> Result<bool, String>,
+) -> Result<Vec<T>, String> {
+    let mut shown = Vec::new();
+    for row in rows {
+        if matches(&row, filter)? {
+            shown.push(row);
+        }
+    }
+    Ok(shown)
 }
 
 /// Now, in Unix seconds.
